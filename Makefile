@@ -1,0 +1,124 @@
+# boundtrace build. `make` builds ./boundtrace and the tools, `make test`
+# runs the unit tests (and the integration tests when root), `make deps`
+# installs what the build needs on Debian/Ubuntu.
+
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+BUILD ?= build
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+PKG_CONFIG ?= pkg-config
+
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Werror -Wno-missing-field-initializers
+CPPFLAGS_ALL := -std=c11 -D_GNU_SOURCE -Iuser -Ibpf -I$(BUILD)
+LIBBPF_CFLAGS := $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
+LIBBPF_LIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf)
+LDLIBS := $(LIBBPF_LIBS) -lelf -lz -lm -lpthread
+
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+
+# Every user/*.c but main.c goes into a library the tests link too.
+LIB_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+LIB_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
+SAN_LIB_OBJS := $(patsubst user/%.c,$(BUILD)/san/user/%.o,$(LIB_SRCS))
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+SAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/san/tests/%,$(UNIT_SRCS))
+
+TOOL_SRCS := $(wildcard tools/*.c)
+TOOL_BINS := $(patsubst tools/%.c,tools/%,$(TOOL_SRCS))
+
+VMLINUX := vmlinux/$(ARCH)/vmlinux.h
+BPF_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+.PHONY: all test unit unit-san integration deps vmlinux install clean bench fuzz
+
+all: boundtrace $(TOOL_BINS)
+
+# ---- BPF ---------------------------------------------------------------
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(VMLINUX) | $(BUILD)
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) \
+		-I$(dir $(VMLINUX)) -Ibpf -MMD -MP -Wall -Werror \
+		-c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
+
+# ---- userspace ---------------------------------------------------------
+$(BUILD)/user/%.o: user/%.c | $(BUILD)/user $(SKELS)
+	$(CC) $(CPPFLAGS_ALL) $(LIBBPF_CFLAGS) $(CFLAGS) $(WARN) -MMD -MP -c $< -o $@
+
+$(BUILD)/san/user/%.o: user/%.c | $(BUILD)/san/user $(SKELS)
+	$(CC) $(CPPFLAGS_ALL) $(LIBBPF_CFLAGS) -O1 -g $(SAN_FLAGS) $(WARN) -MMD -MP -c $< -o $@
+
+$(BUILD)/libbt.a: $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/san/libbt.a: $(SAN_LIB_OBJS)
+	$(AR) rcs $@ $^
+
+boundtrace: $(BUILD)/user/main.o $(BUILD)/libbt.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# Workload generators: plain C, no libbpf, frame pointers for the stack tests.
+tools/%: tools/%.c
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer -fno-inline $(WARN) -MMD -MP -MF $(BUILD)/tools-$*.d -o $@ $< -lpthread
+
+# ---- tests -------------------------------------------------------------
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libbt.a | $(BUILD)/tests
+	$(CC) $(CPPFLAGS_ALL) $(LIBBPF_CFLAGS) $(CFLAGS) $(WARN) -MMD -MP -o $@ $< $(BUILD)/libbt.a -lcmocka $(LDLIBS)
+
+$(BUILD)/san/tests/%: tests/unit/%.c $(BUILD)/san/libbt.a | $(BUILD)/san/tests
+	$(CC) $(CPPFLAGS_ALL) $(LIBBPF_CFLAGS) -O1 -g $(SAN_FLAGS) $(WARN) -MMD -MP -o $@ $< $(BUILD)/san/libbt.a -lcmocka $(LDLIBS)
+
+unit: $(UNIT_BINS) $(UNIT_EXTRA)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; (cd tests/unit && ../../$$t); done
+
+unit-san: $(SAN_UNIT_BINS) $(UNIT_EXTRA)
+	@set -e; for t in $(SAN_UNIT_BINS); do echo "== $$t (asan+ubsan)"; (cd tests/unit && ../../$$t); done
+
+integration: all
+	@if [ "$$(id -u)" = 0 ]; then tests/integration/run.sh; \
+	else echo "integration tests skipped: they need root (BPF)"; fi
+
+test: unit unit-san integration
+
+bench: all
+	tools/bench.sh $(if $(QUICK),--quick)
+
+# ---- setup -------------------------------------------------------------
+DEB_PKGS := clang llvm libbpf-dev libelf-dev zlib1g-dev libcmocka-dev pkg-config make gcc python3 graphviz
+deps:
+	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	command -v bpftool >/dev/null 2>&1 || missing="$$missing bpftool"; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	else echo "all build dependencies present"; fi
+
+vmlinux:
+	mkdir -p vmlinux/$(ARCH)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/$(ARCH)/vmlinux.h.tmp
+	mv vmlinux/$(ARCH)/vmlinux.h.tmp vmlinux/$(ARCH)/vmlinux.h
+
+install: boundtrace
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 boundtrace $(DESTDIR)$(PREFIX)/bin/boundtrace
+
+clean:
+	rm -rf $(BUILD) boundtrace $(TOOL_BINS)
+
+$(BUILD) $(BUILD)/user $(BUILD)/san/user $(BUILD)/tests $(BUILD)/san/tests:
+	mkdir -p $@
+
+# Extra rules (fixtures, fuzzers) live beside what they serve.
+-include $(wildcard tests/unit/*.mk)
+-include $(wildcard $(BUILD)/*.d $(BUILD)/user/*.d $(BUILD)/san/user/*.d $(BUILD)/tests/*.d $(BUILD)/san/tests/*.d)

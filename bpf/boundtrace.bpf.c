@@ -1,0 +1,675 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * boundtrace kernel side: counts every pipe, unix socket, TCP/UDP and futex
+ * crossing of the traced processes, aggregated per (process, kind, channel,
+ * direction) in a per-CPU hash.
+ *
+ * Two tp_btf programs carry the data path: sys_enter stamps the entry time
+ * of the syscalls we care about, sys_exit classifies the descriptor (the
+ * arguments are still in pt_regs there) and aggregates. tp_btf needs no
+ * tracefs and is the cheapest syscall hook this kernel allows (fentry is
+ * refused). Process lifecycle comes from the sched_process_* tracepoints.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "boundtrace.h"
+#include "syscalls.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define AF_UNIX		1
+#define AF_INET		2
+#define AF_INET6	10
+#define SOCK_STREAM	1
+#define SOCK_DGRAM	2
+#define SOCK_SEQPACKET	5
+#define IPPROTO_TCP	6
+#define IPPROTO_UDP	17
+#define S_IFMT		00170000
+#define S_IFSOCK	0140000
+#define S_IFIFO		0010000
+#define FMODE_WRITE	0x2
+#define EEXIST		17
+#define E2BIG		7
+
+/* Configured by userspace before load. */
+const volatile bool trace_all = false;
+const volatile bool follow_forks = false;
+
+/*
+ * The target set: one bit per tgid. A bitmap in .bss is one memory load,
+ * no helper call, and userspace flips bits through the mmap'd section.
+ */
+__u64 targets[BT_PID_MAX / 64];
+
+/* Loss counters, indexed by enum bt_loss. */
+__u64 losses[BT_LOSS_MAX];
+
+struct inflight {
+	__u64 ts;
+	__u64 nr;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct inflight);
+} inflight SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 16384);	/* resized by userspace (--map-size) */
+	__type(key, struct bt_key);
+	__type(value, struct bt_stats);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);	/* resized with stats */
+	__type(key, struct bt_chan_key);
+	__type(value, struct bt_chan_info);
+} chans SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+/* A zeroed row to create new aggregate entries from (too big for the stack). */
+static const struct bt_stats zero_stats;
+
+static __always_inline void lose(enum bt_loss what)
+{
+	if (what < BT_LOSS_MAX)
+		__sync_fetch_and_add(&losses[what], 1);
+}
+
+/*
+ * Word index of a tgid in targets[]. The mask is done in asm: clang drops
+ * a C mask after the range check, and the verifier then loses the bound.
+ */
+static __always_inline __u64 target_word(__u32 tgid)
+{
+	__u64 idx = tgid / 64;
+
+	asm volatile("%[idx] &= %[mask]" : [idx] "+r"(idx) : [mask] "i"(BT_PID_MAX / 64 - 1));
+	return idx;
+}
+
+static __always_inline bool is_target(__u32 tgid)
+{
+	if (trace_all)
+		return true;
+	if (tgid >= BT_PID_MAX)
+		return false;
+	return targets[target_word(tgid)] & (1ULL << (tgid % 64));
+}
+
+static __always_inline void set_target(__u32 tgid, bool on)
+{
+	__u64 idx;
+
+	if (tgid >= BT_PID_MAX) {
+		lose(BT_LOSS_TARGETS_FULL);
+		return;
+	}
+	idx = target_word(tgid);
+	if (on)
+		__sync_fetch_and_or(&targets[idx], 1ULL << (tgid % 64));
+	else
+		__sync_fetch_and_and(&targets[idx], ~(1ULL << (tgid % 64)));
+}
+
+static __always_inline __u32 log2_slot(__u64 v)
+{
+	__u32 r = 0, s;
+
+	s = (v > 0xFFFFFFFFULL) << 5; v >>= s; r |= s;
+	s = (v > 0xFFFF) << 4; v >>= s; r |= s;
+	s = (v > 0xFF) << 3; v >>= s; r |= s;
+	s = (v > 0xF) << 2; v >>= s; r |= s;
+	s = (v > 0x3) << 1; v >>= s; r |= s;
+	r |= (v >> 1);
+	return r < BT_HIST_SLOTS ? r : BT_HIST_SLOTS - 1;
+}
+
+/* ---- descriptor classification ---------------------------------------- */
+
+struct endpoint {
+	__u8 kind;
+	__u8 family;
+	__u64 chan;
+	__u64 peer;
+	struct file *file;
+	struct sock *sk;
+};
+
+static __always_inline struct file *fd_to_file(struct task_struct *task, long fd)
+{
+	struct file **fds;
+	struct file *file = NULL;
+	unsigned int max;
+
+	if (fd < 0)
+		return NULL;
+	max = BPF_CORE_READ(task, files, fdt, max_fds);
+	if ((unsigned long)fd >= max)
+		return NULL;
+	fds = BPF_CORE_READ(task, files, fdt, fd);
+	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	return file;
+}
+
+static __always_inline __u64 sock_ino(struct sock *sk)
+{
+	return BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
+}
+
+static __always_inline __u64 fold_inet_peer(struct sock *sk, __u8 family)
+{
+	__u64 port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	__u64 addr;
+
+	if (family == AF_INET) {
+		addr = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+	} else {
+		__u32 a[4];
+
+		BPF_CORE_READ_INTO(&a, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr32);
+		addr = (__u64)(a[0] ^ a[1]) << 32 | (a[2] ^ a[3]);
+	}
+	return port << 48 ^ addr;
+}
+
+/* Classify one descriptor of the current task; kind NONE if not a boundary. */
+static __always_inline void classify(struct task_struct *task, long fd, struct endpoint *c)
+{
+	struct file *file;
+	struct inode *inode;
+	struct socket *sock;
+	struct sock *sk;
+	umode_t mode;
+
+	c->kind = BT_KIND_NONE;
+	c->file = fd_to_file(task, fd);
+	if (!c->file)
+		return;
+	file = c->file;
+	inode = BPF_CORE_READ(file, f_inode);
+	mode = BPF_CORE_READ(inode, i_mode) & S_IFMT;
+	if (mode == S_IFIFO) {
+		c->kind = BT_KIND_PIPE;
+		c->chan = BPF_CORE_READ(inode, i_ino);
+		c->peer = 0;
+		return;
+	}
+	if (mode != S_IFSOCK)
+		return;
+	sock = BPF_CORE_READ(file, private_data);
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return;
+	c->sk = sk;
+	c->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	c->chan = BPF_CORE_READ(inode, i_ino);
+	if (c->family == AF_UNIX) {
+		__u16 type = BPF_CORE_READ(sk, sk_type);
+		struct unix_sock *us = (struct unix_sock *)sk;
+		struct sock *peer = BPF_CORE_READ(us, peer);
+
+		if (type == SOCK_STREAM || type == SOCK_SEQPACKET)
+			c->kind = BT_KIND_UNIX_STREAM;
+		else if (type == SOCK_DGRAM)
+			c->kind = BT_KIND_UNIX_DGRAM;
+		c->peer = peer ? sock_ino(peer) : 0;
+	} else if (c->family == AF_INET || c->family == AF_INET6) {
+		__u16 proto = BPF_CORE_READ(sk, sk_protocol);
+
+		if (proto == IPPROTO_TCP)
+			c->kind = BT_KIND_TCP;
+		else if (proto == IPPROTO_UDP)
+			c->kind = BT_KIND_UDP;
+		c->peer = fold_inet_peer(sk, c->family);
+	}
+}
+
+/*
+ * Unconnected datagram sockets name the remote per call (sendto's
+ * dest_addr, recvfrom's src_addr, msghdr.msg_name): read it from user
+ * memory so each remote gets its own row. Returns 0 if there is none.
+ */
+static __always_inline void inet_remote_from_user(const void *uaddr, struct endpoint *c,
+						  struct bt_chan_info *info)
+{
+	struct sockaddr_in6 sa = {};
+
+	if (!uaddr || bpf_probe_read_user(&sa, sizeof(sa), uaddr))
+		return;
+	if (sa.sin6_family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&sa;
+		__u64 port = bpf_ntohs(s4->sin_port);
+
+		c->peer = port << 48 ^ s4->sin_addr.s_addr;
+		if (info) {
+			info->rport = port;
+			__builtin_memcpy(info->raddr, &s4->sin_addr.s_addr, 4);
+		}
+	} else if (sa.sin6_family == AF_INET6) {
+		__u32 *a = sa.sin6_addr.in6_u.u6_addr32;
+		__u64 port = bpf_ntohs(sa.sin6_port);
+
+		c->peer = port << 48 ^ ((__u64)(a[0] ^ a[1]) << 32 | (a[2] ^ a[3]));
+		if (info) {
+			info->rport = port;
+			__builtin_memcpy(info->raddr, a, 16);
+		}
+	}
+}
+
+/* Fill the channel facts once, when a channel's first row is created. */
+static __always_inline void record_chan(struct endpoint *c, const void *uremote)
+{
+	struct bt_chan_key ck = { .chan = c->chan, .peer = c->peer };
+	struct bt_chan_info info = {};
+	struct sock *sk = c->sk;
+
+	if (bpf_map_lookup_elem(&chans, &ck))
+		return;
+	info.kind = c->kind;
+	info.family = c->family;
+	if (c->family == AF_UNIX) {
+		struct unix_sock *us = (struct unix_sock *)sk;
+		struct unix_address *addr = BPF_CORE_READ(us, addr);
+		int len;
+
+		if (!addr) {
+			struct unix_sock *peer = (struct unix_sock *)BPF_CORE_READ(us, peer);
+
+			if (peer)
+				addr = BPF_CORE_READ(peer, addr);
+		}
+		if (addr) {
+			len = BPF_CORE_READ(addr, len);
+			/* sun_path starts after sa_family (2 bytes). */
+			if (len > 2) {
+				bpf_probe_read_kernel(info.path, sizeof(info.path) - 1,
+						      (char *)&addr->name[0].sun_path);
+				if (info.path[0] == 0)
+					info.path[0] = '@';
+			}
+		}
+	} else if (c->family == AF_INET) {
+		__u32 a;
+
+		info.lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+		info.rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+		a = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__builtin_memcpy(info.laddr, &a, 4);
+		a = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		__builtin_memcpy(info.raddr, &a, 4);
+		if (!a)
+			inet_remote_from_user(uremote, c, &info);
+	} else if (c->family == AF_INET6) {
+		info.lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+		info.rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+		BPF_CORE_READ_INTO(&info.laddr, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(&info.raddr, sk, __sk_common.skc_v6_daddr);
+		if (!info.rport)
+			inet_remote_from_user(uremote, c, &info);
+	}
+	if (bpf_map_update_elem(&chans, &ck, &info, BPF_NOEXIST) == -E2BIG)
+		lose(BT_LOSS_MAP_FULL);
+}
+
+/* ---- aggregation ------------------------------------------------------- */
+
+struct crossing {
+	__u32 tgid;
+	__u8 dir;
+	long ret;
+	__u64 bytes;		/* successful bytes (ret, or summed for *mmsg) */
+	__u64 blocked;
+	const void *uremote;	/* user sockaddr naming the remote, or NULL */
+};
+
+static __always_inline void account(struct endpoint *c, struct crossing *x)
+{
+	struct bt_key key = {
+		.tgid = x->tgid, .kind = c->kind, .dir = x->dir,
+		.chan = c->chan, .peer = c->peer,
+	};
+	struct bt_stats *s;
+	int err;
+
+	s = bpf_map_lookup_elem(&stats, &key);
+	if (!s) {
+		err = bpf_map_update_elem(&stats, &key, &zero_stats, BPF_NOEXIST);
+		if (err && err != -EEXIST) {
+			lose(BT_LOSS_MAP_FULL);
+			return;
+		}
+		record_chan(c, x->uremote);
+		s = bpf_map_lookup_elem(&stats, &key);
+		if (!s)
+			return;
+	}
+	/*
+	 * Atomic adds: the per-CPU slot is ours, but a preemptible kernel
+	 * can switch to another thread of the same process mid-update.
+	 */
+	__sync_fetch_and_add(&s->calls, 1);
+	if (x->ret < 0) {
+		__sync_fetch_and_add(&s->errors, 1);
+	} else if (c->kind == BT_KIND_FUTEX) {
+		if (x->dir == BT_DIR_WAKE)
+			__sync_fetch_and_add(&s->woken, x->ret);
+	} else {
+		__sync_fetch_and_add(&s->bytes, x->bytes);
+		__sync_fetch_and_add(&s->size_hist[log2_slot(x->bytes)], 1);
+	}
+	__sync_fetch_and_add(&s->blocked_ns, x->blocked);
+	__sync_fetch_and_add(&s->blocked_hist[log2_slot(x->blocked)], 1);
+	if (x->blocked > s->max_blocked_ns)
+		s->max_blocked_ns = x->blocked;
+}
+
+static __always_inline void cross_fd(struct task_struct *task, long fd, struct crossing *x)
+{
+	struct endpoint c = {};
+
+	classify(task, fd, &c);
+	if (c.kind == BT_KIND_NONE)
+		return;
+	if (x->uremote && (c.kind == BT_KIND_UDP || c.kind == BT_KIND_TCP) &&
+	    !(c.peer >> 48))
+		inet_remote_from_user(x->uremote, &c, NULL);
+	account(&c, x);
+}
+
+/* vmsplice moves data into or out of a pipe depending on which end fd is. */
+static __always_inline void cross_vmsplice(struct task_struct *task, long fd, struct crossing *x)
+{
+	struct endpoint c = {};
+	struct file *file;
+
+	classify(task, fd, &c);
+	if (c.kind == BT_KIND_NONE)
+		return;
+	file = c.file;
+	x->dir = (BPF_CORE_READ(file, f_mode) & FMODE_WRITE) ? BT_DIR_SEND : BT_DIR_RECV;
+	account(&c, x);
+}
+
+/* Sum msg_len over the messages a sendmmsg/recvmmsg call handled. */
+static __always_inline __u64 mmsg_bytes(const struct mmsghdr *vec, long n)
+{
+	__u64 sum = 0;
+	__u32 len;
+
+	if (n > BT_MMSG_MAX) {
+		lose(BT_LOSS_MMSG_TRUNC);
+		n = BT_MMSG_MAX;
+	}
+	for (int i = 0; i < BT_MMSG_MAX; i++) {
+		if (i >= n)
+			break;
+		if (bpf_probe_read_user(&len, sizeof(len), &vec[i].msg_len))
+			break;
+		sum += len;
+	}
+	return sum;
+}
+
+static __always_inline const void *msghdr_name(const struct user_msghdr *msg)
+{
+	void *name = NULL;
+
+	if (msg)
+		bpf_probe_read_user(&name, sizeof(name), &msg->msg_name);
+	return name;
+}
+
+/* ---- futex ------------------------------------------------------------- */
+
+#define FUTEX_WAIT		0
+#define FUTEX_WAKE		1
+#define FUTEX_FD		2
+#define FUTEX_REQUEUE		3
+#define FUTEX_CMP_REQUEUE	4
+#define FUTEX_WAKE_OP		5
+#define FUTEX_LOCK_PI		6
+#define FUTEX_UNLOCK_PI		7
+#define FUTEX_TRYLOCK_PI	8
+#define FUTEX_WAIT_BITSET	9
+#define FUTEX_WAKE_BITSET	10
+#define FUTEX_WAIT_REQUEUE_PI	11
+#define FUTEX_CMP_REQUEUE_PI	12
+#define FUTEX_LOCK_PI2		13
+#define FUTEX_CMD_MASK		0x7f
+
+static __always_inline int futex_dir(long op)
+{
+	switch (op & FUTEX_CMD_MASK) {
+	case FUTEX_WAIT:
+	case FUTEX_WAIT_BITSET:
+	case FUTEX_WAIT_REQUEUE_PI:
+	case FUTEX_LOCK_PI:
+	case FUTEX_LOCK_PI2:
+	case FUTEX_TRYLOCK_PI:
+		return BT_DIR_WAIT;
+	case FUTEX_WAKE:
+	case FUTEX_WAKE_BITSET:
+	case FUTEX_WAKE_OP:
+	case FUTEX_REQUEUE:
+	case FUTEX_CMP_REQUEUE:
+	case FUTEX_CMP_REQUEUE_PI:
+	case FUTEX_UNLOCK_PI:
+		return BT_DIR_WAKE;
+	}
+	return -1;
+}
+
+static __always_inline void cross_futex(__u64 uaddr, struct crossing *x)
+{
+	struct endpoint c = { .kind = BT_KIND_FUTEX, .chan = uaddr };
+
+	account(&c, x);
+}
+
+/* futex_waitv / futex_requeue take a vector: the first word names it. */
+static __always_inline __u64 futex_vec_addr(const struct futex_waitv *v)
+{
+	__u64 uaddr = 0;
+
+	if (v)
+		bpf_probe_read_user(&uaddr, sizeof(uaddr), &v->uaddr);
+	return uaddr;
+}
+
+/* ---- syscall hooks ----------------------------------------------------- */
+
+static __always_inline bool is_crossing_nr(long nr)
+{
+	switch (nr) {
+	case BT_NR_read: case BT_NR_write: case BT_NR_readv: case BT_NR_writev:
+	case BT_NR_sendto: case BT_NR_recvfrom: case BT_NR_sendmsg: case BT_NR_recvmsg:
+	case BT_NR_sendmmsg: case BT_NR_recvmmsg: case BT_NR_splice: case BT_NR_vmsplice:
+	case BT_NR_tee: case BT_NR_sendfile: case BT_NR_futex: case BT_NR_futex_waitv:
+	case BT_NR_futex_wake: case BT_NR_futex_wait: case BT_NR_futex_requeue:
+		return true;
+	}
+	return false;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct inflight *st;
+
+	if (!is_target(task->tgid) || !is_crossing_nr(id))
+		return 0;
+	st = bpf_task_storage_get(&inflight, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!st)
+		return 0;
+	st->nr = id;
+	st->ts = bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct crossing x = { .ret = ret };
+	struct inflight *st;
+	long nr;
+	int dir;
+
+	x.tgid = task->tgid;
+	if (!is_target(x.tgid))
+		return 0;
+	nr = BT_REGS_NR(regs);
+	if (!is_crossing_nr(nr))
+		return 0;
+	st = bpf_task_storage_get(&inflight, task, 0, 0);
+	if (st && st->ts && st->nr == nr) {
+		x.blocked = bpf_ktime_get_ns() - st->ts;
+		st->ts = 0;
+	} else {
+		lose(BT_LOSS_NO_ENTRY);
+	}
+	x.bytes = ret > 0 ? ret : 0;
+
+	switch (nr) {
+	case BT_NR_write: case BT_NR_writev: case BT_NR_sendmsg: case BT_NR_sendto:
+		x.dir = BT_DIR_SEND;
+		if (nr == BT_NR_sendto)
+			x.uremote = (const void *)BT_REGS_ARG5(regs);
+		else if (nr == BT_NR_sendmsg)
+			x.uremote = msghdr_name((void *)BT_REGS_ARG2(regs));
+		cross_fd(task, BT_REGS_ARG1(regs), &x);
+		break;
+	case BT_NR_read: case BT_NR_readv: case BT_NR_recvmsg: case BT_NR_recvfrom:
+		x.dir = BT_DIR_RECV;
+		if (nr == BT_NR_recvfrom && ret >= 0)
+			x.uremote = (const void *)BT_REGS_ARG5(regs);
+		else if (nr == BT_NR_recvmsg && ret >= 0)
+			x.uremote = msghdr_name((void *)BT_REGS_ARG2(regs));
+		cross_fd(task, BT_REGS_ARG1(regs), &x);
+		break;
+	case BT_NR_sendmmsg: case BT_NR_recvmmsg:
+		x.dir = nr == BT_NR_sendmmsg ? BT_DIR_SEND : BT_DIR_RECV;
+		x.bytes = ret > 0 ? mmsg_bytes((void *)BT_REGS_ARG2(regs), ret) : 0;
+		if (ret > 0)
+			x.uremote = msghdr_name((void *)BT_REGS_ARG2(regs));
+		cross_fd(task, BT_REGS_ARG1(regs), &x);
+		break;
+	case BT_NR_vmsplice:
+		cross_vmsplice(task, BT_REGS_ARG1(regs), &x);
+		break;
+	case BT_NR_splice:	/* splice(fd_in, off_in, fd_out, off_out, len, flags) */
+		x.dir = BT_DIR_RECV;
+		cross_fd(task, BT_REGS_ARG1(regs), &x);
+		x.dir = BT_DIR_SEND;
+		cross_fd(task, BT_REGS_ARG3(regs), &x);
+		break;
+	case BT_NR_tee:		/* tee(fd_in, fd_out, len, flags) */
+		x.dir = BT_DIR_RECV;
+		cross_fd(task, BT_REGS_ARG1(regs), &x);
+		x.dir = BT_DIR_SEND;
+		cross_fd(task, BT_REGS_ARG2(regs), &x);
+		break;
+	case BT_NR_sendfile:	/* sendfile(out_fd, in_fd, offset, count) */
+		x.dir = BT_DIR_SEND;
+		cross_fd(task, BT_REGS_ARG1(regs), &x);
+		x.dir = BT_DIR_RECV;
+		cross_fd(task, BT_REGS_ARG2(regs), &x);
+		break;
+	case BT_NR_futex:
+		dir = futex_dir(BT_REGS_ARG2(regs));
+		if (dir < 0)
+			break;
+		x.dir = dir;
+		cross_futex(BT_REGS_ARG1(regs), &x);
+		break;
+	case BT_NR_futex_wait:
+		x.dir = BT_DIR_WAIT;
+		cross_futex(BT_REGS_ARG1(regs), &x);
+		break;
+	case BT_NR_futex_wake:
+		x.dir = BT_DIR_WAKE;
+		cross_futex(BT_REGS_ARG1(regs), &x);
+		break;
+	case BT_NR_futex_waitv:
+		x.dir = BT_DIR_WAIT;
+		cross_futex(futex_vec_addr((void *)BT_REGS_ARG1(regs)), &x);
+		break;
+	case BT_NR_futex_requeue:
+		x.dir = BT_DIR_WAKE;
+		cross_futex(futex_vec_addr((void *)BT_REGS_ARG1(regs)), &x);
+		break;
+	}
+	return 0;
+}
+
+/* ---- process lifecycle ------------------------------------------------- */
+
+static __always_inline void emit(__u32 type, struct task_struct *p, __u32 ppid)
+{
+	struct bt_event *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		lose(BT_LOSS_EVENTS);
+		return;
+	}
+	e->type = type;
+	e->pid = p->tgid;
+	e->ppid = ppid;
+	e->exit_code = p->exit_code;
+	e->ts_ns = bpf_ktime_get_ns();
+	e->start_ns = p->group_leader->start_time;
+	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), p->comm);
+	bpf_ringbuf_submit(e, 0);
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(proc_fork, struct task_struct *parent, struct task_struct *child)
+{
+	/* Threads share the parent's tgid and so its bit already. */
+	if (child->pid != child->tgid || !is_target(parent->tgid))
+		return 0;
+	if (!trace_all) {
+		if (!follow_forks)
+			return 0;
+		set_target(child->tgid, true);
+	}
+	emit(BT_EV_FORK, child, parent->tgid);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(proc_exec, struct task_struct *p)
+{
+	if (is_target(p->tgid))
+		emit(BT_EV_EXEC, p, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(proc_exit, struct task_struct *p)
+{
+	/* signal->live reached 0 before this tracepoint when the group dies. */
+	if (!is_target(p->tgid) || p->signal->live.counter != 0)
+		return 0;
+	emit(BT_EV_EXIT, p, 0);
+	/* A later process that reuses the pid is not a target. */
+	if (!trace_all)
+		set_target(p->tgid, false);
+	return 0;
+}

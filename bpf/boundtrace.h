@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Types shared by the BPF programs (bpf/boundtrace.bpf.c) and userspace.
+ * Everything here is fixed-size so the kernel can aggregate without
+ * allocating and userspace can read the maps without translation.
+ */
+#ifndef BOUNDTRACE_H
+#define BOUNDTRACE_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>	/* userspace; BPF gets the types from vmlinux.h */
+#endif
+
+/* Largest pid the kernel can hand out on 64-bit (PID_MAX_LIMIT). */
+#define BT_PID_MAX		(4u * 1024 * 1024)
+#define BT_HIST_SLOTS		32	/* log2 buckets: slot i holds [2^i, 2^(i+1)) */
+#define BT_COMM_LEN		16
+#define BT_PATH_LEN		64	/* unix socket paths are cut here */
+#define BT_MMSG_MAX		64	/* mmsghdr entries summed per call */
+
+/*
+ * The boundary kinds. user/kinds.c holds the one table that names them;
+ * add a kind there and here, nowhere else.
+ */
+enum bt_kind {
+	BT_KIND_NONE = 0,	/* not a boundary: regular file, tty, ... */
+	BT_KIND_PIPE,		/* anonymous pipe or named FIFO */
+	BT_KIND_UNIX_STREAM,	/* SOCK_STREAM and SOCK_SEQPACKET */
+	BT_KIND_UNIX_DGRAM,
+	BT_KIND_TCP,
+	BT_KIND_UDP,
+	BT_KIND_FUTEX,
+	BT_KIND_MAX,
+};
+
+enum bt_dir {
+	BT_DIR_SEND = 0,	/* bytes leave the caller */
+	BT_DIR_RECV,		/* bytes arrive at the caller */
+	BT_DIR_WAIT,		/* futex wait / lock */
+	BT_DIR_WAKE,		/* futex wake / unlock / requeue */
+	BT_DIR_MAX,
+};
+
+/*
+ * Aggregation key: one row per (process, kind, channel, direction).
+ *   pipe:   chan = pipe inode, peer = 0
+ *   unix:   chan = own socket inode, peer = peer socket inode (0 unconnected)
+ *   tcp/udp:chan = own socket inode, peer = remote port << 48 ^ folded addr,
+ *           so an unconnected UDP socket gets one row per remote
+ *   futex:  chan = user address of the futex word, peer = 0
+ */
+struct bt_key {
+	__u32 tgid;
+	__u8 kind;
+	__u8 dir;
+	__u16 pad;
+	__u64 chan;
+	__u64 peer;
+};
+
+/* Per-CPU value of an aggregate row; userspace sums the CPUs. */
+struct bt_stats {
+	__u64 calls;		/* completed syscalls (and error returns) */
+	__u64 bytes;		/* successful byte counts */
+	__u64 errors;		/* calls returning < 0 */
+	__u64 woken;		/* futex wakes: waiters woken (return value) */
+	__u64 blocked_ns;	/* sum of entry -> exit time */
+	__u64 max_blocked_ns;
+	__u64 size_hist[BT_HIST_SLOTS];	  /* successful sizes, log2 bytes */
+	__u64 blocked_hist[BT_HIST_SLOTS]; /* entry -> exit, log2 ns */
+};
+
+/*
+ * Address facts of a channel, written once when its first row is made
+ * (never on the hot path), so userspace can print a readable channel
+ * even after the socket is gone.
+ */
+struct bt_chan_key {
+	__u64 chan;
+	__u64 peer;
+};
+
+struct bt_chan_info {
+	__u8 kind;
+	__u8 family;		/* AF_INET, AF_INET6, AF_UNIX or 0 */
+	__u16 lport;		/* host order */
+	__u16 rport;		/* host order */
+	__u16 pad;
+	__u8 laddr[16];		/* v4 in the first 4 bytes */
+	__u8 raddr[16];
+	char path[BT_PATH_LEN];	/* unix: bound path of either end, '@' abstract */
+};
+
+/* Counters of everything the kernel side could not record. */
+enum bt_loss {
+	BT_LOSS_MAP_FULL = 0,	/* aggregate or channel map had no room */
+	BT_LOSS_EVENTS,		/* ring buffer full: an event was dropped */
+	BT_LOSS_NO_ENTRY,	/* exit without a recorded entry (attached mid-call) */
+	BT_LOSS_MMSG_TRUNC,	/* *mmsg call with more than BT_MMSG_MAX entries */
+	BT_LOSS_TARGETS_FULL,	/* pid beyond BT_PID_MAX */
+	BT_LOSS_MAX,
+};
+
+/* Process lifecycle events, sent through the ring buffer (rare). */
+enum bt_event_type {
+	BT_EV_FORK = 1,
+	BT_EV_EXEC,
+	BT_EV_EXIT,
+};
+
+struct bt_event {
+	__u32 type;
+	__u32 pid;		/* tgid */
+	__u32 ppid;		/* fork: parent tgid */
+	__s32 exit_code;	/* exit: wait status */
+	__u64 ts_ns;
+	__u64 start_ns;		/* task start_time (pid reuse detection) */
+	char comm[BT_COMM_LEN];
+};
+
+#endif /* BOUNDTRACE_H */

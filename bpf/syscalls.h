@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Syscall numbers and argument registers, per architecture, for the
+ * syscalls boundtrace hooks. The BPF side sees raw numbers in sys_enter /
+ * sys_exit, and the build headers of an older distribution may lack the
+ * newest futex calls, so they are spelled out here once.
+ */
+#ifndef BOUNDTRACE_SYSCALLS_H
+#define BOUNDTRACE_SYSCALLS_H
+
+#if defined(__TARGET_ARCH_x86) || (!defined(__bpf__) && defined(__x86_64__))
+#define BT_NR_read		0
+#define BT_NR_write		1
+#define BT_NR_readv		19
+#define BT_NR_writev		20
+#define BT_NR_sendfile		40
+#define BT_NR_sendto		44
+#define BT_NR_recvfrom		45
+#define BT_NR_sendmsg		46
+#define BT_NR_recvmsg		47
+#define BT_NR_futex		202
+#define BT_NR_splice		275
+#define BT_NR_tee		276
+#define BT_NR_vmsplice		278
+#define BT_NR_recvmmsg		299
+#define BT_NR_sendmmsg		307
+#define BT_NR_futex_waitv	449
+#define BT_NR_futex_wake	454
+#define BT_NR_futex_wait	455
+#define BT_NR_futex_requeue	456
+
+/*
+ * At sys_exit the user registers still hold the arguments; the syscall
+ * number is in orig_ax (ax holds the return value by then).
+ */
+#define BT_REGS_NR(r)		((r)->orig_ax)
+#define BT_REGS_ARG1(r)		((r)->di)
+#define BT_REGS_ARG2(r)		((r)->si)
+#define BT_REGS_ARG3(r)		((r)->dx)
+#define BT_REGS_ARG4(r)		((r)->r10)
+#define BT_REGS_ARG5(r)		((r)->r8)
+
+#elif defined(__TARGET_ARCH_arm64) || (!defined(__bpf__) && defined(__aarch64__))
+#define BT_NR_read		63
+#define BT_NR_write		64
+#define BT_NR_readv		65
+#define BT_NR_writev		66
+#define BT_NR_sendfile		71
+#define BT_NR_vmsplice		75
+#define BT_NR_splice		76
+#define BT_NR_tee		77
+#define BT_NR_futex		98
+#define BT_NR_sendto		206
+#define BT_NR_recvfrom		207
+#define BT_NR_sendmsg		211
+#define BT_NR_recvmsg		212
+#define BT_NR_recvmmsg		243
+#define BT_NR_sendmmsg		269
+#define BT_NR_futex_waitv	449
+#define BT_NR_futex_wake	454
+#define BT_NR_futex_wait	455
+#define BT_NR_futex_requeue	456
+
+/* x0 is overwritten by the return value; the first argument survives in orig_x0. */
+#define BT_REGS_NR(r)		((r)->syscallno)
+#define BT_REGS_ARG1(r)		((r)->orig_x0)
+#define BT_REGS_ARG2(r)		((r)->regs[1])
+#define BT_REGS_ARG3(r)		((r)->regs[2])
+#define BT_REGS_ARG4(r)		((r)->regs[3])
+#define BT_REGS_ARG5(r)		((r)->regs[4])
+
+#else
+#error "boundtrace: unsupported architecture (add its syscall numbers here)"
+#endif
+
+#endif /* BOUNDTRACE_SYSCALLS_H */

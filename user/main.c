@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* boundtrace: the command line. Parse, check, trace, report. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "opts.h"
+#include "outfile.h"
+#include "preflight.h"
+#include "proc.h"
+#include "report.h"
+#include "spawn.h"
+#include "tracer.h"
+
+#define BT_VERSION "0.1.0"
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int fail(const char *msg)
+{
+	fprintf(stderr, "boundtrace: %s\n", msg);
+	return 1;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	/* No SA_RESTART: a signal must interrupt the poll. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+static void print_interval(struct bt_tracer *t, uint64_t start)
+{
+	if (isatty(STDOUT_FILENO))
+		fputs("\033[H\033[2J", stdout);
+	if (bt_tracer_collect(t) == 0) {
+		t->model->duration_ns = now_ns() - start;
+		bt_model_sort(t->model);
+		bt_report_table(stdout, t->model);
+		fflush(stdout);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct bt_tracer_config cfg = {};
+	struct bt_tracer tracer = {};
+	const struct bt_exporter *exp;
+	uint64_t start, next_interval;
+	int status = 0, ret = 1;
+	bool child_done = false;
+	struct bt_model model;
+	struct bt_opts o;
+	FILE *out = NULL;
+	char err[512];
+	pid_t child = 0;
+
+	bt_model_init(&model);
+	if (bt_opts_parse(argc, argv, &o, err, sizeof(err))) {
+		fprintf(stderr, "boundtrace: %s\n", err);
+		fprintf(stderr, "Try 'boundtrace --help'.\n");
+		return 2;
+	}
+	if (o.help) {
+		bt_opts_usage(stdout);
+		return 0;
+	}
+	if (o.version) {
+		printf("boundtrace %s\n", BT_VERSION);
+		return 0;
+	}
+	if (bt_check_privileges(err, sizeof(err)) || bt_check_btf(err, sizeof(err)))
+		return fail(err);
+	for (int i = 0; i < o.npids; i++) {
+		if (!bt_proc_exists(o.pids[i])) {
+			snprintf(err, sizeof(err), "no process with pid %u", o.pids[i]);
+			return fail(err);
+		}
+	}
+	exp = bt_report_find(o.format);
+	/* Open the output first: an unwritable path fails before any tracing. */
+	out = o.output ? bt_open_output(o.output, o.force, err, sizeof(err)) : stdout;
+	if (!out)
+		return fail(err);
+
+	cfg.all = o.all;
+	cfg.follow = o.follow;
+	cfg.map_size = o.map_size;
+	cfg.verbose = o.verbose;
+	if (bt_tracer_open(&tracer, &cfg, &model, err, sizeof(err))) {
+		fail(err);
+		goto cleanup;
+	}
+	install_signals();
+	for (int i = 0; i < o.npids; i++) {
+		if (bt_tracer_add_target(&tracer, o.pids[i])) {
+			snprintf(err, sizeof(err), "cannot trace pid %u", o.pids[i]);
+			fail(err);
+			goto cleanup;
+		}
+	}
+	if (o.command) {
+		child = bt_spawn_stopped(o.command, err, sizeof(err));
+		if (child < 0 || bt_tracer_add_target(&tracer, child)) {
+			fail(child < 0 ? err : "cannot trace the command");
+			if (child > 0)
+				kill(child, SIGKILL);
+			child = 0;
+			goto cleanup;
+		}
+		bt_spawn_resume(child);
+	}
+	if (o.verbose)
+		fprintf(stderr, "boundtrace: tracing; Ctrl-C to stop\n");
+
+	start = now_ns();
+	next_interval = start + o.interval_ns;
+	while (!stop_signal) {
+		if (bt_tracer_poll(&tracer, 100) < 0)
+			break;
+		if (child && !child_done && waitpid(child, &status, WNOHANG) == child)
+			child_done = true;
+		if (child_done)
+			break;
+		if (!o.all && !child && bt_tracer_live_targets(&tracer) == 0)
+			break;
+		if (o.duration_ns && now_ns() - start >= o.duration_ns)
+			break;
+		if (o.interval_ns && now_ns() >= next_interval) {
+			print_interval(&tracer, start);
+			next_interval += o.interval_ns;
+		}
+	}
+	model.duration_ns = now_ns() - start;
+	if (bt_tracer_collect(&tracer)) {
+		fail("cannot read the kernel aggregates");
+		goto cleanup;
+	}
+	bt_model_sort(&model);
+	if (exp->write(out, &model)) {
+		fail("cannot write the report");
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	bt_tracer_close(&tracer);
+	if (out && !bt_close_output(out, err, sizeof(err))) {
+		fail(err);
+		ret = 1;
+	}
+	if (child) {
+		if (!child_done) {
+			/* Stopped by a signal or -d: the command goes on without us only if asked. */
+			kill(child, SIGTERM);
+			waitpid(child, &status, 0);
+		}
+		if (ret == 0)
+			ret = bt_exit_status(status);
+	}
+	bt_model_free(&model);
+	return ret;
+}

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <stdlib.h>
+#include <string.h>
+#include "model.h"
+#include "channel.h"
+
+void bt_model_init(struct bt_model *m)
+{
+	memset(m, 0, sizeof(*m));
+}
+
+void bt_model_free(struct bt_model *m)
+{
+	for (size_t i = 0; i < m->nprocs; i++)
+		free(m->procs[i].rows);
+	free(m->procs);
+	memset(m, 0, sizeof(*m));
+}
+
+void bt_model_clear_rows(struct bt_model *m)
+{
+	for (size_t i = 0; i < m->nprocs; i++)
+		m->procs[i].nrows = 0;
+}
+
+struct bt_proc *bt_model_find(struct bt_model *m, uint32_t pid)
+{
+	/* Newest first: after pid reuse the live process is the last one. */
+	for (size_t i = m->nprocs; i-- > 0;)
+		if (m->procs[i].pid == pid)
+			return &m->procs[i];
+	return NULL;
+}
+
+static bool grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+	size_t ncap;
+	void *p;
+
+	if (need <= *cap)
+		return true;
+	ncap = *cap ? *cap * 2 : 16;
+	while (ncap < need)
+		ncap *= 2;
+	p = realloc(*arr, ncap * elem);
+	if (!p)
+		return false;
+	memset((char *)p + *cap * elem, 0, (ncap - *cap) * elem);
+	*arr = p;
+	*cap = ncap;
+	return true;
+}
+
+struct bt_proc *bt_model_proc(struct bt_model *m, uint32_t pid)
+{
+	struct bt_proc *p = bt_model_find(m, pid);
+
+	if (p)
+		return p;
+	if (!grow((void **)&m->procs, &m->cap, m->nprocs + 1, sizeof(*m->procs)))
+		return NULL;
+	p = &m->procs[m->nprocs++];
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	return p;
+}
+
+void bt_stats_add(struct bt_stats *a, const struct bt_stats *b)
+{
+	a->calls += b->calls;
+	a->bytes += b->bytes;
+	a->errors += b->errors;
+	a->woken += b->woken;
+	a->blocked_ns += b->blocked_ns;
+	if (b->max_blocked_ns > a->max_blocked_ns)
+		a->max_blocked_ns = b->max_blocked_ns;
+	for (int i = 0; i < BT_HIST_SLOTS; i++) {
+		a->size_hist[i] += b->size_hist[i];
+		a->blocked_hist[i] += b->blocked_hist[i];
+	}
+}
+
+static bool same_row(const struct bt_key *a, const struct bt_key *b)
+{
+	return a->kind == b->kind && a->dir == b->dir && a->chan == b->chan &&
+	       a->peer == b->peer;
+}
+
+struct bt_row *bt_model_add(struct bt_model *m, const struct bt_key *key,
+			    const struct bt_stats *st, const struct bt_chan_info *info)
+{
+	struct bt_proc *p = bt_model_proc(m, key->tgid);
+	struct bt_row *r;
+
+	if (!p)
+		return NULL;
+	for (size_t i = 0; i < p->nrows; i++) {
+		if (same_row(&p->rows[i].key, key)) {
+			bt_stats_add(&p->rows[i].st, st);
+			return &p->rows[i];
+		}
+	}
+	if (!grow((void **)&p->rows, &p->cap, p->nrows + 1, sizeof(*p->rows)))
+		return NULL;
+	r = &p->rows[p->nrows++];
+	memset(r, 0, sizeof(*r));
+	r->key = *key;
+	r->st = *st;
+	if (info) {
+		r->info = *info;
+		r->has_info = true;
+	}
+	bt_channel_format(key, info, r->channel, sizeof(r->channel));
+	return r;
+}
+
+static int cmp_u64(uint64_t a, uint64_t b)
+{
+	return (a > b) - (a < b);
+}
+
+static int cmp_proc(const void *pa, const void *pb)
+{
+	const struct bt_proc *a = pa, *b = pb;
+	int c = cmp_u64(a->pid, b->pid);
+
+	return c ? c : cmp_u64(a->start_ns, b->start_ns);
+}
+
+static int cmp_row(const void *pa, const void *pb)
+{
+	const struct bt_row *a = pa, *b = pb;
+	int c = cmp_u64(a->key.kind, b->key.kind);
+
+	if (!c)
+		c = strcmp(a->channel, b->channel);
+	if (!c)
+		c = cmp_u64(a->key.dir, b->key.dir);
+	return c;
+}
+
+void bt_model_sort(struct bt_model *m)
+{
+	qsort(m->procs, m->nprocs, sizeof(*m->procs), cmp_proc);
+	for (size_t i = 0; i < m->nprocs; i++)
+		qsort(m->procs[i].rows, m->procs[i].nrows, sizeof(struct bt_row), cmp_row);
+}

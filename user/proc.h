@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* What userspace reads from /proc about a process. */
+#ifndef BT_PROC_H
+#define BT_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+bool bt_proc_exists(uint32_t pid);
+/*
+ * comm from /proc/PID/comm and the start time (ns since boot, from
+ * /proc/PID/stat field 22); 0 on success, -1 if the process is gone.
+ */
+int bt_proc_read_identity(uint32_t pid, char *comm, size_t commlen, uint64_t *start_ns);
+/* Parses the start time (clock ticks) out of a /proc/PID/stat line; 0 on success. */
+int bt_proc_parse_stat_start(const char *stat, unsigned long long *ticks);
+
+#endif

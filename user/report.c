@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <string.h>
+#include "report.h"
+
+static const struct bt_exporter exporters[] = {
+	{ "table", bt_report_table },
+	{ "json", bt_report_json },
+};
+
+#define N_EXPORTERS (sizeof(exporters) / sizeof(exporters[0]))
+
+const struct bt_exporter *bt_report_find(const char *name)
+{
+	for (size_t i = 0; i < N_EXPORTERS; i++)
+		if (!strcmp(exporters[i].name, name))
+			return &exporters[i];
+	return NULL;
+}
+
+const char *bt_report_format_names(void)
+{
+	static char names[128];
+
+	if (!names[0]) {
+		for (size_t i = 0; i < N_EXPORTERS; i++) {
+			if (i)
+				strncat(names, "|", sizeof(names) - strlen(names) - 1);
+			strncat(names, exporters[i].name, sizeof(names) - strlen(names) - 1);
+		}
+	}
+	return names;
+}
+
+const char *bt_loss_name(unsigned int loss)
+{
+	static const char *const names[BT_LOSS_MAX] = {
+		[BT_LOSS_MAP_FULL] = "map_full",
+		[BT_LOSS_EVENTS] = "events",
+		[BT_LOSS_NO_ENTRY] = "no_entry",
+		[BT_LOSS_MMSG_TRUNC] = "mmsg_truncated",
+		[BT_LOSS_TARGETS_FULL] = "pid_out_of_range",
+	};
+
+	return loss < BT_LOSS_MAX ? names[loss] : "?";
+}

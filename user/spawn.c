@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "spawn.h"
+
+char **bt_split_command(char *cmd)
+{
+	size_t n = 0, cap = 8;
+	char **argv;
+
+	/* Anything a shell would interpret goes through /bin/sh -c. */
+	if (strpbrk(cmd, "|&;<>()$`\\\"'*?[#~=%{}\n"))
+		return NULL;
+	argv = malloc(cap * sizeof(*argv));
+	if (!argv)
+		return NULL;
+	for (char *tok = strtok(cmd, " \t"); tok; tok = strtok(NULL, " \t")) {
+		if (n + 2 > cap) {
+			char **nv = realloc(argv, (cap *= 2) * sizeof(*argv));
+
+			if (!nv) {
+				free(argv);
+				return NULL;
+			}
+			argv = nv;
+		}
+		argv[n++] = tok;
+	}
+	argv[n] = NULL;
+	if (!n) {
+		free(argv);
+		return NULL;
+	}
+	return argv;
+}
+
+static void __attribute__((noreturn)) child(const char *cmd)
+{
+	char *copy = strdup(cmd);
+	char **argv = copy ? bt_split_command(copy) : NULL;
+
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	/* The parent marks us a target while we are stopped, then SIGCONTs. */
+	raise(SIGSTOP);
+	if (argv)
+		execvp(argv[0], argv);
+	else
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+	fprintf(stderr, "boundtrace: cannot run '%s': %s\n", cmd, strerror(errno));
+	_exit(127);
+}
+
+pid_t bt_spawn_stopped(const char *cmd, char *err, size_t errlen)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0)
+		child(cmd);
+	if (waitpid(pid, &status, WUNTRACED) != pid || !WIFSTOPPED(status)) {
+		snprintf(err, errlen, "the command did not start");
+		return -1;
+	}
+	return pid;
+}
+
+int bt_spawn_resume(pid_t pid)
+{
+	return kill(pid, SIGCONT);
+}
+
+int bt_exit_status(int wstatus)
+{
+	if (WIFEXITED(wstatus))
+		return WEXITSTATUS(wstatus);
+	if (WIFSIGNALED(wstatus))
+		return 128 + WTERMSIG(wstatus);
+	return 1;
+}

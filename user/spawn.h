@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Runs `-c CMD`: the child stops itself before exec so it is a target from its first syscall. */
+#ifndef BT_SPAWN_H
+#define BT_SPAWN_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Forks CMD, stopped before exec. Returns its pid or -1 with a message. */
+pid_t bt_spawn_stopped(const char *cmd, char *err, size_t errlen);
+/* Lets it run. */
+int bt_spawn_resume(pid_t pid);
+/* Splits a command without shell syntax into argv (in place); NULL if it needs a shell. */
+char **bt_split_command(char *cmd);
+/* Exit status for boundtrace from a wait status: code, or 128+signal. */
+int bt_exit_status(int wstatus);
+
+#endif

@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "boundtrace.skel.h"
+#include "collect.h"
+#include "events.h"
+#include "proc.h"
+#include "tracer.h"
+
+static bool verbose;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && !verbose)
+		return 0;
+	if (!verbose)
+		return 0;	/* failures are reported by the caller, in one line */
+	return vfprintf(stderr, fmt, ap);
+}
+
+static bool live_add(struct bt_tracer *t, uint32_t pid)
+{
+	for (size_t i = 0; i < t->nlive; i++)
+		if (t->live[i] == pid)
+			return true;
+	if (t->nlive == t->caplive) {
+		size_t ncap = t->caplive ? t->caplive * 2 : 16;
+		uint32_t *n = realloc(t->live, ncap * sizeof(*n));
+
+		if (!n)
+			return false;
+		t->live = n;
+		t->caplive = ncap;
+	}
+	t->live[t->nlive++] = pid;
+	return true;
+}
+
+static void live_remove(struct bt_tracer *t, uint32_t pid)
+{
+	for (size_t i = 0; i < t->nlive; i++) {
+		if (t->live[i] == pid) {
+			t->live[i] = t->live[--t->nlive];
+			return;
+		}
+	}
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct bt_tracer *t = ctx;
+	const struct bt_event *e = data;
+
+	if (size < sizeof(*e))
+		return 0;
+	bt_apply_event(t->model, e);
+	if (t->all)
+		return 0;
+	if (e->type == BT_EV_FORK)
+		live_add(t, e->pid);
+	else if (e->type == BT_EV_EXIT)
+		live_remove(t, e->pid);
+	return 0;
+}
+
+int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
+		   struct bt_model *model, char *err, size_t errlen)
+{
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	t->model = model;
+	t->all = cfg->all;
+	verbose = cfg->verbose;
+	libbpf_set_print(libbpf_print);
+
+	t->skel = boundtrace_bpf__open();
+	if (!t->skel) {
+		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
+		return -1;
+	}
+	t->skel->rodata->trace_all = cfg->all;
+	t->skel->rodata->follow_forks = cfg->follow;
+	bpf_map__set_max_entries(t->skel->maps.stats, cfg->map_size);
+	bpf_map__set_max_entries(t->skel->maps.chans, cfg->map_size);
+
+	rc = boundtrace_bpf__load(t->skel);
+	if (rc) {
+		snprintf(err, errlen, "cannot load the BPF programs: %s%s", strerror(-rc),
+			 verbose ? "" : " (run with -v for the verifier log)");
+		goto fail;
+	}
+	/* tp_btf programs attach through BTF: no tracefs mount is needed. */
+	rc = boundtrace_bpf__attach(t->skel);
+	if (rc) {
+		snprintf(err, errlen, "cannot attach to the kernel tracepoints: %s", strerror(-rc));
+		goto fail;
+	}
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_event, t, NULL);
+	if (!t->rb) {
+		snprintf(err, errlen, "cannot open the event ring buffer: %s", strerror(errno));
+		goto fail;
+	}
+	return 0;
+fail:
+	bt_tracer_close(t);
+	return -1;
+}
+
+int bt_tracer_add_target(struct bt_tracer *t, uint32_t pid)
+{
+	struct bt_proc *p;
+
+	if (pid >= BT_PID_MAX)
+		return -ERANGE;
+	p = bt_model_proc(t->model, pid);
+	if (!p || !live_add(t, pid))
+		return -ENOMEM;
+	bt_proc_read_identity(pid, p->comm, sizeof(p->comm), &p->start_ns);
+	__sync_fetch_and_or(&t->skel->bss->targets[pid / 64], 1ULL << (pid % 64));
+	return 0;
+}
+
+int bt_tracer_poll(struct bt_tracer *t, int timeout_ms)
+{
+	int n = ring_buffer__poll(t->rb, timeout_ms);
+
+	if (n == -EINTR)
+		return 0;
+	return n;
+}
+
+size_t bt_tracer_live_targets(struct bt_tracer *t)
+{
+	/* An exit event lost to a full ring buffer must not keep us waiting. */
+	for (size_t i = 0; i < t->nlive;) {
+		if (kill(t->live[i], 0) && errno == ESRCH) {
+			struct bt_proc *p = bt_model_find(t->model, t->live[i]);
+
+			if (p)
+				p->exited = true;
+			t->live[i] = t->live[--t->nlive];
+		} else {
+			i++;
+		}
+	}
+	return t->nlive;
+}
+
+int bt_tracer_collect(struct bt_tracer *t)
+{
+	/* Events first, so every row finds its process named. */
+	ring_buffer__consume(t->rb);
+	bt_model_clear_rows(t->model);
+	return bt_collect(t->model, bpf_map__fd(t->skel->maps.stats),
+			  bpf_map__fd(t->skel->maps.chans), t->skel->bss->losses);
+}
+
+void bt_tracer_close(struct bt_tracer *t)
+{
+	ring_buffer__free(t->rb);
+	boundtrace_bpf__destroy(t->skel);
+	free(t->live);
+	t->rb = NULL;
+	t->skel = NULL;
+	t->live = NULL;
+	t->nlive = t->caplive = 0;
+}
