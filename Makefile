@@ -40,6 +40,11 @@ TOOL_BINS := $(patsubst tools/%.c,tools/%,$(TOOL_SRCS))
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 BPF_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
+# Extra rules (fixtures, fuzzers) live beside what they serve; they may
+# add prerequisites of the unit tests to UNIT_EXTRA.
+UNIT_EXTRA :=
+include $(wildcard tests/unit/*.mk)
+
 .PHONY: all test unit unit-san integration deps vmlinux install clean bench fuzz
 
 all: boundtrace $(TOOL_BINS)
@@ -87,7 +92,7 @@ unit-san: $(SAN_UNIT_BINS) $(UNIT_EXTRA)
 	@set -e; for t in $(SAN_UNIT_BINS); do echo "== $$t (asan+ubsan)"; (cd tests/unit && ../../$$t); done
 
 integration: all
-	@if [ "$$(id -u)" = 0 ]; then tests/integration/run.sh; \
+	@if [ "$$(id -u)" = 0 ]; then python3 tests/integration/run.py; \
 	else echo "integration tests skipped: they need root (BPF)"; fi
 
 test: unit unit-san integration
@@ -96,7 +101,7 @@ bench: all
 	tools/bench.sh $(if $(QUICK),--quick)
 
 # ---- setup -------------------------------------------------------------
-DEB_PKGS := clang llvm libbpf-dev libelf-dev zlib1g-dev libcmocka-dev pkg-config make gcc python3 graphviz
+DEB_PKGS := clang llvm libbpf-dev libelf-dev zlib1g-dev libcmocka-dev pkg-config make gcc python3 graphviz util-linux
 deps:
 	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	command -v bpftool >/dev/null 2>&1 || missing="$$missing bpftool"; \
@@ -119,6 +124,4 @@ clean:
 $(BUILD) $(BUILD)/user $(BUILD)/san/user $(BUILD)/tests $(BUILD)/san/tests:
 	mkdir -p $@
 
-# Extra rules (fixtures, fuzzers) live beside what they serve.
--include $(wildcard tests/unit/*.mk)
 -include $(wildcard $(BUILD)/*.d $(BUILD)/user/*.d $(BUILD)/san/user/*.d $(BUILD)/tests/*.d $(BUILD)/san/tests/*.d)

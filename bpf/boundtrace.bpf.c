@@ -146,6 +146,7 @@ struct endpoint {
 	__u64 peer;
 	struct file *file;
 	struct sock *sk;
+	struct sock *peer_sk;	/* unix: the connected peer, if any */
 };
 
 static __always_inline struct file *fd_to_file(struct task_struct *task, long fd)
@@ -225,7 +226,14 @@ static __always_inline void classify(struct task_struct *task, long fd, struct e
 			c->kind = BT_KIND_UNIX_STREAM;
 		else if (type == SOCK_DGRAM)
 			c->kind = BT_KIND_UNIX_DGRAM;
-		c->peer = peer ? sock_ino(peer) : 0;
+		/*
+		 * The row is keyed by our own inode only: once the peer
+		 * closes, its inode is gone (sk_socket is orphaned) while we
+		 * may still read the data it left. Its inode is taken once,
+		 * into the channel facts, when the first row is made.
+		 */
+		c->peer = 0;
+		c->peer_sk = peer;
 	} else if (c->family == AF_INET || c->family == AF_INET6) {
 		__u16 proto = BPF_CORE_READ(sk, sk_protocol);
 
@@ -286,6 +294,8 @@ static __always_inline void record_chan(struct endpoint *c, const void *uremote)
 		struct unix_address *addr = BPF_CORE_READ(us, addr);
 		int len;
 
+		if (c->peer_sk)
+			info.peer_ino = sock_ino(c->peer_sk);
 		if (!addr) {
 			struct unix_sock *peer = (struct unix_sock *)BPF_CORE_READ(us, peer);
 

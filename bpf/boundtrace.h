@@ -44,7 +44,8 @@ enum bt_dir {
 /*
  * Aggregation key: one row per (process, kind, channel, direction).
  *   pipe:   chan = pipe inode, peer = 0
- *   unix:   chan = own socket inode, peer = peer socket inode (0 unconnected)
+ *   unix:   chan = own socket inode, peer = 0 (the peer's inode is in
+ *           bt_chan_info: it must outlive the peer's close)
  *   tcp/udp:chan = own socket inode, peer = remote port << 48 ^ folded addr,
  *           so an unconnected UDP socket gets one row per remote
  *   futex:  chan = user address of the futex word, peer = 0
@@ -88,6 +89,7 @@ struct bt_chan_info {
 	__u16 pad;
 	__u8 laddr[16];		/* v4 in the first 4 bytes */
 	__u8 raddr[16];
+	__u64 peer_ino;		/* unix: the connected peer's socket inode, 0 none */
 	char path[BT_PATH_LEN];	/* unix: bound path of either end, '@' abstract */
 };
 

@@ -33,7 +33,8 @@ void bt_channel_format(const struct bt_key *key, const struct bt_chan_info *info
 	case BT_KIND_UNIX_DGRAM:
 		snprintf(buf, len, "unix:%.*s[%llu->%llu]",
 			 info ? (int)sizeof(info->path) : 0, info ? info->path : "",
-			 (unsigned long long)key->chan, (unsigned long long)key->peer);
+			 (unsigned long long)key->chan,
+			 (unsigned long long)(info ? info->peer_ino : 0));
 		return;
 	case BT_KIND_TCP:
 	case BT_KIND_UDP:

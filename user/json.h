@@ -33,7 +33,7 @@ void jw_ku64(struct jw *w, const char *key, uint64_t v);
 void jw_ki64(struct jw *w, const char *key, int64_t v);
 void jw_kdouble(struct jw *w, const char *key, double v);
 void jw_kbool(struct jw *w, const char *key, bool v);
-/* Writes a JSON string literal of s (escaped, invalid UTF-8 bytes as \u00XX). */
+/* Writes a JSON string literal of s: escaped, valid UTF-8 kept, other bytes as U+FFFD. */
 void json_write_string(FILE *f, const char *s);
 
 #endif

@@ -141,7 +141,10 @@ static int cmp_row(const void *pa, const void *pb)
 
 void bt_model_sort(struct bt_model *m)
 {
-	qsort(m->procs, m->nprocs, sizeof(*m->procs), cmp_proc);
+	/* qsort(NULL, 0, ...) is undefined: a model or process without rows has NULL. */
+	if (m->nprocs)
+		qsort(m->procs, m->nprocs, sizeof(*m->procs), cmp_proc);
 	for (size_t i = 0; i < m->nprocs; i++)
-		qsort(m->procs[i].rows, m->procs[i].nrows, sizeof(struct bt_row), cmp_row);
+		if (m->procs[i].nrows)
+			qsort(m->procs[i].rows, m->procs[i].nrows, sizeof(struct bt_row), cmp_row);
 }

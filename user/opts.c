@@ -66,8 +66,10 @@ static int parse_seconds(const char *s, uint64_t *ns)
 	v = strtod(s, &end);
 	if (errno || end == s || *end || !isfinite(v) || v <= 0 || v > 1e9)
 		return -1;
-	*ns = (uint64_t)(v * 1e9);
-	return 0;
+	/* Round: 1.001 is 1000999999.99 ns in binary. */
+	*ns = (uint64_t)(v * 1e9 + 0.5);
+	/* 0 would mean "no limit": a positive value below 1 ns must not turn into that. */
+	return *ns ? 0 : -1;
 }
 
 static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)

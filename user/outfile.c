@@ -6,6 +6,26 @@
 #include <unistd.h>
 #include "outfile.h"
 
+/*
+ * O_EXCL fails with EEXIST on any name, a symlink or a directory too, and
+ * O_NONBLOCK with ENXIO on a FIFO nobody reads: say what is really there.
+ */
+static void open_error(const char *path, char *err, size_t errlen)
+{
+	int e = errno;
+	struct stat st;
+
+	if (e == ELOOP || (e == EEXIST && !lstat(path, &st) && S_ISLNK(st.st_mode)))
+		snprintf(err, errlen, "%s: is a symbolic link; refusing to write through it", path);
+	else if (e == EISDIR || ((e == EEXIST || e == ENXIO) && !lstat(path, &st) &&
+				 !S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)))
+		snprintf(err, errlen, "%s: not a regular file", path);
+	else if (e == EEXIST)
+		snprintf(err, errlen, "%s: exists (use --force to overwrite)", path);
+	else
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+}
+
 FILE *bt_open_output(const char *path, bool overwrite, char *err, size_t errlen)
 {
 	int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK;
@@ -19,13 +39,11 @@ FILE *bt_open_output(const char *path, bool overwrite, char *err, size_t errlen)
 	if (!overwrite)
 		flags |= O_EXCL;
 	fd = open(path, flags, 0600);
+	/* A character device (/dev/null, a tty) is never "overwritten". */
+	if (fd < 0 && errno == EEXIST && !lstat(path, &st) && S_ISCHR(st.st_mode))
+		fd = open(path, flags & ~O_EXCL);
 	if (fd < 0) {
-		if (errno == ELOOP)
-			snprintf(err, errlen, "%s: is a symbolic link; refusing to write through it", path);
-		else if (errno == EEXIST)
-			snprintf(err, errlen, "%s: exists (use --force to overwrite)", path);
-		else
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		open_error(path, err, errlen);
 		return NULL;
 	}
 	if (fstat(fd, &st) || !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode))) {
@@ -39,7 +57,7 @@ FILE *bt_open_output(const char *path, bool overwrite, char *err, size_t errlen)
 		close(fd);
 		return NULL;
 	}
-	if (S_ISREG(st.st_mode) && ftruncate(fd, 0)) {
+	if (S_ISREG(st.st_mode) && (ftruncate(fd, 0) || fchmod(fd, 0600))) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		close(fd);
 		return NULL;

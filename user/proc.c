@@ -33,6 +33,7 @@ int bt_proc_parse_stat_start(const char *stat, unsigned long long *ticks)
 	/* comm may hold spaces and parentheses: fields resume after the last ')'. */
 	const char *p = strrchr(stat, ')');
 	int field = 2;
+	char *end;
 
 	if (!p)
 		return -1;
@@ -46,11 +47,12 @@ int bt_proc_parse_stat_start(const char *stat, unsigned long long *ticks)
 		}
 		p++;
 	}
-	if (field != 22 || !*p)
+	/* strtoull alone would take "abc" as 0 and "-5" as a huge number. */
+	if (field != 22 || *p < '0' || *p > '9')
 		return -1;
 	errno = 0;
-	*ticks = strtoull(p, NULL, 10);
-	return errno ? -1 : 0;
+	*ticks = strtoull(p, &end, 10);
+	return errno || (*end && *end != ' ' && *end != '\n') ? -1 : 0;
 }
 
 int bt_proc_read_identity(uint32_t pid, char *comm, size_t commlen, uint64_t *start_ns)

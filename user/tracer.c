@@ -159,6 +159,15 @@ int bt_tracer_collect(struct bt_tracer *t)
 {
 	/* Events first, so every row finds its process named. */
 	ring_buffer__consume(t->rb);
+	/* Live processes may have renamed themselves (prctl) since we saw them. */
+	for (size_t i = 0; i < t->model->nprocs; i++) {
+		struct bt_proc *p = &t->model->procs[i];
+		uint64_t start = 0;
+		char comm[BT_COMM_LEN];
+
+		if (!p->exited && !bt_proc_read_identity(p->pid, comm, sizeof(comm), &start))
+			memcpy(p->comm, comm, sizeof(comm));
+	}
 	bt_model_clear_rows(t->model);
 	return bt_collect(t->model, bpf_map__fd(t->skel->maps.stats),
 			  bpf_map__fd(t->skel->maps.chans), t->skel->bss->losses);

@@ -26,13 +26,14 @@ static char *fmt_scaled(double v, double step, const char *const *units, int nun
 {
 	int u = 0;
 
-	while (v >= step && u < nunits - 1) {
+	/* Promote on the value as printed: 1023.6 KiB would print "1024 KiB". */
+	while (u < nunits - 1 && v >= (u ? step - 0.5 : step)) {
 		v /= step;
 		u++;
 	}
 	if (u == 0)
 		snprintf(buf, len, "%.0f %s", v, units[0]);
-	else if (v < 100)
+	else if (v < 99.95)	/* from here "%.1f" would print "100.0" */
 		snprintf(buf, len, "%.1f %s", v, units[u]);
 	else
 		snprintf(buf, len, "%.0f %s", v, units[u]);
@@ -50,7 +51,8 @@ char *fmt_ns(uint64_t ns, char *buf, size_t len)
 {
 	static const char *const units[] = { "ns", "us", "ms", "s" };
 
-	if (ns >= 60ull * 1000000000ull) {
+	/* 59.95 s and up would print "60.0 s". */
+	if (ns >= 59950000000ull) {
 		snprintf(buf, len, "%.1f min", ns / 60e9);
 		return buf;
 	}

@@ -1,0 +1,335 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+"""
+Root integration tests: run the workloads in tools/ under boundtrace and
+compare boundtrace's JSON with what the workload says it did, figure by
+figure. No timing is asserted here (that is `make bench`).
+
+Usage: tests/integration/run.py [-k SUBSTRING] [-v]
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BT = os.path.join(ROOT, "boundtrace")
+IPCLOAD = os.path.join(ROOT, "tools", "ipcload")
+TMP = tempfile.mkdtemp(prefix="bt-it-")
+VERBOSE = "-v" in sys.argv
+
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Failure(msg)
+
+
+def eq(got, want, what):
+    if got != want:
+        raise Failure("%s: got %r, want %r" % (what, got, want))
+
+
+def tmpfile(name):
+    path = os.path.join(TMP, name)
+    if os.path.exists(path):
+        os.unlink(path)
+    return path
+
+
+def run(args, timeout=60, **kw):
+    if VERBOSE:
+        print("   $ " + " ".join(args))
+    return subprocess.run(args, capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL, **kw)
+
+
+def traced(mode, *ipc_args, bt_args=()):
+    """Run tools/ipcload MODE under `boundtrace -c`; return (boundtrace, ipcload) JSON."""
+    bt_out = tmpfile("bt.json")
+    ipc_out = tmpfile("ipc.json")
+    cmd = " ".join([IPCLOAD, mode, *ipc_args, "--out", ipc_out])
+    r = run([BT, "-f", "json", "-o", bt_out, *bt_args, "-c", cmd])
+    check(r.returncode == 0, "boundtrace -c '%s' exited %d: %s%s"
+          % (cmd, r.returncode, r.stderr, r.stdout))
+    with open(bt_out) as f:
+        bt = json.load(f)
+    with open(ipc_out) as f:
+        ipc = json.load(f)
+    return bt, ipc
+
+
+def strip_path(channel):
+    """unix:/path[1->2] -> unix:[1->2]; the workload names channels by inode only."""
+    if channel.startswith("unix:") and "[" in channel:
+        return "unix:" + channel[channel.index("["):]
+    return channel
+
+
+def bt_rows(bt, pid):
+    procs = [p for p in bt["processes"] if p["pid"] == pid]
+    check(len(procs) == 1, "pid %d appears %d times in boundtrace output" % (pid, len(procs)))
+    return procs[0], {(b["kind"], strip_path(b["channel"]), b["direction"]): b
+                      for b in procs[0]["boundaries"]}
+
+
+def assert_matches(bt, ipc, fields=("calls", "bytes", "errors")):
+    """Every crossing the workload made is in boundtrace's output, exactly;
+    and boundtrace shows nothing else on the workload's channels."""
+    check(bt["lost"]["map_full"] == 0 and bt["lost"]["events"] == 0,
+          "boundtrace lost data: %r" % bt["lost"])
+    channels = {b["channel"] for p in ipc["processes"] for b in p["boundaries"]}
+    for p in ipc["processes"]:
+        proc, rows = bt_rows(bt, p["pid"])
+        eq(proc["comm"], p["comm"], "comm of pid %d" % p["pid"])
+        want_keys = set()
+        for b in p["boundaries"]:
+            key = (b["kind"], b["channel"], b["direction"])
+            want_keys.add(key)
+            check(key in rows, "pid %d (%s): no row %r; boundtrace has %r"
+                  % (p["pid"], p["comm"], key, sorted(rows)))
+            for f in fields + (("woken",) if b["kind"] == "futex" and b["direction"] == "wake" else ()):
+                eq(rows[key][f], b.get(f, 0), "pid %d %s %s %s %s" % ((p["pid"],) + key + (f,)))
+        extra = [k for k in rows if k[1] in channels and k not in want_keys]
+        check(not extra, "pid %d: unexpected rows on the workload's channels: %r" % (p["pid"], extra))
+
+
+def ipc_row(ipc, role, kind, direction):
+    rows = [b for p in ipc["processes"] if p["role"] == role for b in p["boundaries"]
+            if b["kind"] == kind and b["direction"] == direction]
+    check(len(rows) == 1, "workload report: %d %s %s %s rows" % (len(rows), role, kind, direction))
+    return rows[0]
+
+
+# ---- every kind and syscall family, exact -------------------------------------------
+
+@test
+def pipe_rw_exact():
+    bt, ipc = traced("pipe", "--count", "10000", "--size", "100")
+    assert_matches(bt, ipc)
+    send = ipc_row(ipc, "client", "pipe", "send")
+    eq((send["calls"], send["bytes"]), (10000, 1000000), "workload's own pipe sends")
+    recv = ipc_row(ipc, "server", "pipe", "recv")
+    eq(recv["bytes"], 1000000, "workload's pipe recv bytes")
+
+
+@test
+def pipe_vec_pingpong():
+    bt, ipc = traced("pipe", "--count", "2000", "--size", "64", "--reply-size", "8", "--api", "vec")
+    assert_matches(bt, ipc)
+
+
+@test
+def pipe_splice_vmsplice_tee():
+    bt, ipc = traced("pipe", "--count", "500", "--size", "256", "--api", "splice")
+    assert_matches(bt, ipc)
+
+
+@test
+def unix_stream_socketpair():
+    bt, ipc = traced("unix-stream", "--count", "5000", "--size", "100", "--reply-size", "10")
+    assert_matches(bt, ipc)
+
+
+@test
+def unix_stream_path_msg():
+    path = tmpfile("bt-it.sock")
+    bt, ipc = traced("unix-stream", "--count", "2000", "--size", "100", "--api", "msg",
+                     "--path", path)
+    assert_matches(bt, ipc)
+    paths = {b.get("path") for p in bt["processes"] for b in p["boundaries"]
+             if b["kind"] == "unix_stream"}
+    eq(paths, {path}, "bound path shown on both ends")
+
+
+@test
+def unix_stream_sendfile():
+    bt, ipc = traced("unix-stream", "--count", "300", "--size", "1000", "--api", "sendfile")
+    assert_matches(bt, ipc)
+
+
+@test
+def unix_dgram_send():
+    bt, ipc = traced("unix-dgram", "--count", "3000", "--size", "200", "--api", "send")
+    assert_matches(bt, ipc)
+
+
+@test
+def unix_dgram_mmsg():
+    bt, ipc = traced("unix-dgram", "--count", "1000", "--size", "50", "--api", "mmsg",
+                     "--batch", "8")
+    assert_matches(bt, ipc)
+
+
+@test
+def tcp_rw_pingpong():
+    bt, ipc = traced("tcp", "--count", "3000", "--size", "100", "--reply-size", "20")
+    assert_matches(bt, ipc)
+
+
+@test
+def tcp_msg_ipv6():
+    bt, ipc = traced("tcp", "--count", "1000", "--size", "300", "--reply-size", "4",
+                     "--api", "msg", "--ipv6")
+    assert_matches(bt, ipc)
+
+
+@test
+def udp_send_pingpong():
+    bt, ipc = traced("udp", "--count", "2000", "--size", "100", "--api", "send")
+    assert_matches(bt, ipc)
+
+
+@test
+def udp_mmsg():
+    bt, ipc = traced("udp", "--count", "800", "--size", "64", "--api", "mmsg", "--batch", "4")
+    assert_matches(bt, ipc)
+
+
+@test
+def futex_pingpong():
+    bt, ipc = traced("futex", "--count", "5000")
+    assert_matches(bt, ipc, fields=("calls", "errors"))
+
+
+# ---- edge cases the core must count right --------------------------------------------
+
+@test
+def short_reads():
+    bt, ipc = traced("pipe", "--count", "1000", "--size", "100", "--read-size", "4096")
+    assert_matches(bt, ipc)
+    recv = ipc_row(ipc, "server", "pipe", "recv")
+    eq(recv["bytes"], 100000, "bytes of short reads")
+
+
+@test
+def eagain_counted_as_error():
+    bt, ipc = traced("unix-stream", "--count", "100", "--size", "10", "--eagain", "3")
+    assert_matches(bt, ipc)
+    recv = ipc_row(ipc, "server", "unix_stream", "recv")
+    eq(recv["errors"], 3, "workload's EAGAIN count")
+
+
+@test
+def pid_target_exits_mid_trace():
+    """-p on a running process that exits while traced: boundtrace stops by
+    itself and reports it, exited, with exact figures."""
+    ipc_out = tmpfile("ipc.json")
+    bt_out = tmpfile("bt.json")
+    w = subprocess.Popen([IPCLOAD, "pipe", "--count", "2000", "--size", "50",
+                          "--delay-ms", "1500", "--out", ipc_out],
+                         stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    line = w.stderr.readline()
+    check(line.startswith("ready"), "workload did not announce itself: %r" % line)
+    r = run([BT, "-f", "json", "-o", bt_out, "--follow", "-p", str(w.pid)])
+    w.wait(timeout=30)
+    eq(r.returncode, 0, "boundtrace exit status (stderr: %s)" % r.stderr)
+    with open(bt_out) as f:
+        bt = json.load(f)
+    with open(ipc_out) as f:
+        ipc = json.load(f)
+    assert_matches(bt, ipc)
+    proc, _ = bt_rows(bt, w.pid)
+    eq(proc["exited"], True, "target marked exited")
+
+
+@test
+def command_exit_status_is_passed_on():
+    r = run([BT, "-f", "json", "-o", tmpfile("bt.json"), "-c", "sh -c 'exit 3'"])
+    eq(r.returncode, 3, "exit status of boundtrace -c")
+
+
+@test
+def unknown_pid_is_a_clear_error():
+    r = run([BT, "-p", "4194000"])
+    check(r.returncode != 0, "boundtrace -p <no such pid> must fail")
+    check("no process with pid 4194000" in r.stderr, "message: %r" % r.stderr)
+
+
+@test
+def unprivileged_user_is_told_what_is_needed():
+    r = run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+             "--inh-caps=-all", BT, "-p", "1"])
+    check(r.returncode != 0, "unprivileged run must fail")
+    check("CAP_BPF" in r.stderr and "CAP_PERFMON" in r.stderr, "message: %r" % r.stderr)
+
+
+@test
+def output_never_follows_a_symlink():
+    target = tmpfile("victim")
+    with open(target, "w") as f:
+        f.write("precious\n")
+    link = tmpfile("link.json")
+    os.symlink(target, link)
+    r = run([BT, "-o", link, "--force", "-c", "true"])
+    check(r.returncode != 0, "writing through a symlink must fail")
+    check("symbolic link" in r.stderr, "message: %r" % r.stderr)
+    with open(target) as f:
+        eq(f.read(), "precious\n", "symlink target untouched")
+
+
+@test
+def unwritable_output_fails_before_tracing():
+    r = run([BT, "-o", "/nonexistent-dir/out.json", "-c", "true"])
+    check(r.returncode != 0, "unwritable output must fail")
+    check("/nonexistent-dir/out.json" in r.stderr, "message names the path: %r" % r.stderr)
+
+
+@test
+def output_file_mode_is_0600():
+    out = tmpfile("mode.json")
+    r = run([BT, "-f", "json", "-o", out, "-c", "true"])
+    eq(r.returncode, 0, "exit status")
+    eq(os.stat(out).st_mode & 0o777, 0o600, "mode of the report")
+
+
+@test
+def trace_all_for_a_duration():
+    out = tmpfile("all.json")
+    r = run([BT, "-a", "-d", "0.3", "-f", "json", "-o", out])
+    eq(r.returncode, 0, "boundtrace -a -d exit status (%s)" % r.stderr)
+    with open(out) as f:
+        bt = json.load(f)
+    eq(bt["version"], 1, "JSON version")
+
+
+def main():
+    if os.geteuid() != 0:
+        print("integration tests need root; skipped")
+        return 0
+    only = sys.argv[sys.argv.index("-k") + 1] if "-k" in sys.argv else None
+    passed = failed = 0
+    t0 = time.time()
+    for fn in TESTS:
+        if only and only not in fn.__name__:
+            continue
+        start = time.time()
+        try:
+            fn()
+            passed += 1
+            print("ok   %-40s %.1fs" % (fn.__name__, time.time() - start))
+        except Exception as e:  # noqa: BLE001 - every failure is reported, none stops the run
+            failed += 1
+            print("FAIL %-40s %s" % (fn.__name__, e))
+            if VERBOSE or not isinstance(e, Failure):
+                traceback.print_exc()
+    print("integration: %.1fs" % (time.time() - t0))
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Lifecycle events applied to the model: fork adds, exec renames, exit marks. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+#include "events.h"
+
+static struct bt_event ev(unsigned int type, uint32_t pid, const char *comm)
+{
+	struct bt_event e = { .type = type, .pid = pid };
+
+	strncpy(e.comm, comm, sizeof(e.comm));
+	return e;
+}
+
+static int setup(void **state)
+{
+	static struct bt_model m;
+
+	bt_model_init(&m);
+	*state = &m;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	bt_model_free(*state);
+	return 0;
+}
+
+static void test_fork_adds(void **state)
+{
+	struct bt_model *m = *state;
+	struct bt_event e = ev(BT_EV_FORK, 100, "sh");
+	struct bt_proc *p;
+
+	e.ppid = 1;
+	e.start_ns = 5000;
+	p = bt_apply_event(m, &e);
+	assert_non_null(p);
+	assert_ptr_equal(p, bt_model_find(m, 100));
+	assert_int_equal(m->nprocs, 1);
+	assert_int_equal(p->pid, 100);
+	assert_int_equal(p->start_ns, 5000);
+	assert_string_equal(p->comm, "sh");
+	assert_false(p->exited);
+	/* The parent is not added by its child's fork. */
+	assert_null(bt_model_find(m, 1));
+}
+
+static void test_exec_renames(void **state)
+{
+	struct bt_model *m = *state;
+	struct bt_event e = ev(BT_EV_FORK, 100, "sh");
+	struct bt_proc *p;
+
+	e.start_ns = 5000;
+	bt_apply_event(m, &e);
+	e = ev(BT_EV_EXEC, 100, "seq");
+	e.start_ns = 9999;	/* exec keeps the process: its start time stays */
+	p = bt_apply_event(m, &e);
+	assert_non_null(p);
+	assert_int_equal(m->nprocs, 1);
+	assert_string_equal(p->comm, "seq");
+	assert_int_equal(p->start_ns, 5000);
+	assert_false(p->exited);
+}
+
+static void test_exec_keeps_rows(void **state)
+{
+	struct bt_model *m = *state;
+	struct bt_key k = { .tgid = 100, .kind = BT_KIND_PIPE, .dir = BT_DIR_SEND, .chan = 3 };
+	struct bt_stats s = { .calls = 1 };
+	struct bt_event e = ev(BT_EV_EXEC, 100, "seq");
+	struct bt_proc *p;
+
+	assert_non_null(bt_model_add(m, &k, &s, NULL));
+	p = bt_apply_event(m, &e);
+	assert_int_equal(p->nrows, 1);
+	assert_string_equal(p->comm, "seq");
+}
+
+static void test_exit_marks_exited(void **state)
+{
+	struct bt_model *m = *state;
+	struct bt_event e = ev(BT_EV_FORK, 200, "worker");
+	struct bt_proc *p;
+
+	bt_apply_event(m, &e);
+	e = ev(BT_EV_EXIT, 200, "worker");
+	e.exit_code = 3 << 8;	/* exit(3) as a wait status */
+	p = bt_apply_event(m, &e);
+	assert_non_null(p);
+	assert_true(p->exited);
+	assert_int_equal(p->exit_code, 3 << 8);
+	assert_string_equal(p->comm, "worker");
+	assert_int_equal(m->nprocs, 1);
+}
+
+static void test_exit_without_comm_keeps_name(void **state)
+{
+	struct bt_model *m = *state;
+	struct bt_event e = ev(BT_EV_FORK, 201, "named");
+	struct bt_proc *p;
+
+	bt_apply_event(m, &e);
+	e = ev(BT_EV_EXIT, 201, "");
+	p = bt_apply_event(m, &e);
+	assert_true(p->exited);
+	assert_string_equal(p->comm, "named");
+}
+
+static void test_exit_of_unseen_process(void **state)
+{
+	struct bt_model *m = *state;
+	struct bt_event e = ev(BT_EV_EXIT, 300, "late");
+	struct bt_proc *p;
+
+	/* Its fork happened before we started: the exit still names it. */
+	e.exit_code = 9;	/* killed by SIGKILL */
+	p = bt_apply_event(m, &e);
+	assert_non_null(p);
+	assert_int_equal(p->pid, 300);
+	assert_true(p->exited);
+	assert_int_equal(p->exit_code, 9);
+	assert_string_equal(p->comm, "late");
+}
+
+static void test_fork_exec_exit_sequence(void **state)
+{
+	struct bt_model *m = *state;
+	struct bt_event e;
+	struct bt_proc *p;
+
+	e = ev(BT_EV_FORK, 10, "bash");
+	bt_apply_event(m, &e);
+	e = ev(BT_EV_FORK, 11, "bash");
+	e.ppid = 10;
+	bt_apply_event(m, &e);
+	e = ev(BT_EV_EXEC, 11, "grep");
+	bt_apply_event(m, &e);
+	e = ev(BT_EV_EXIT, 11, "grep");
+	bt_apply_event(m, &e);
+
+	assert_int_equal(m->nprocs, 2);
+	p = bt_model_find(m, 10);
+	assert_string_equal(p->comm, "bash");
+	assert_false(p->exited);
+	p = bt_model_find(m, 11);
+	assert_string_equal(p->comm, "grep");
+	assert_true(p->exited);
+}
+
+static void test_fork_after_exit_revives(void **state)
+{
+	struct bt_model *m = *state;
+	struct bt_event e = ev(BT_EV_FORK, 400, "first");
+	struct bt_proc *p;
+
+	e.start_ns = 1;
+	bt_apply_event(m, &e);
+	e = ev(BT_EV_EXIT, 400, "first");
+	bt_apply_event(m, &e);
+	/* The pid comes back as another process. */
+	e = ev(BT_EV_FORK, 400, "second");
+	e.start_ns = 2;
+	p = bt_apply_event(m, &e);
+	assert_ptr_equal(p, bt_model_find(m, 400));
+	assert_false(p->exited);
+	assert_int_equal(p->start_ns, 2);
+	assert_string_equal(p->comm, "second");
+}
+
+static void test_comm_always_terminated(void **state)
+{
+	struct bt_model *m = *state;
+	struct bt_event e = { .type = BT_EV_EXEC, .pid = 500 };
+	struct bt_proc *p;
+
+	/* The kernel's comm fills all 16 bytes; ours keeps a terminator. */
+	memset(e.comm, 'z', sizeof(e.comm));
+	p = bt_apply_event(m, &e);
+	assert_int_equal(strlen(p->comm), BT_COMM_LEN - 1);
+	assert_int_equal(p->comm[0], 'z');
+}
+
+static void test_unknown_type(void **state)
+{
+	struct bt_model *m = *state;
+	struct bt_event e = ev(99, 600, "ignored");
+	struct bt_proc *p = bt_apply_event(m, &e);
+
+	/* Nothing is applied, but the process is known. */
+	assert_non_null(p);
+	assert_int_equal(p->pid, 600);
+	assert_string_equal(p->comm, "");
+	assert_false(p->exited);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_fork_adds),
+		T(test_exec_renames),
+		T(test_exec_keeps_rows),
+		T(test_exit_marks_exited),
+		T(test_exit_without_comm_keeps_name),
+		T(test_exit_of_unseen_process),
+		T(test_fork_exec_exit_sequence),
+		T(test_fork_after_exit_revives),
+		T(test_comm_always_terminated),
+		T(test_unknown_type),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* bt_open_output: symlinks, existing files, modes, non-regular files, stdout. */
+#include <fcntl.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "outfile.h"
+
+#define ERRLEN 512
+
+struct tmp {
+	char dir[64];
+	char path[128];
+};
+
+static int setup(void **state)
+{
+	static struct tmp t;
+
+	umask(022);
+	strcpy(t.dir, "/tmp/bt-outfile-XXXXXX");
+	if (!mkdtemp(t.dir))
+		return -1;
+	*state = &t;
+	return 0;
+}
+
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	return remove(path);
+}
+
+static int teardown(void **state)
+{
+	struct tmp *t = *state;
+
+	/* Everything the tests made is inside the mkdtemp directory; links are not followed. */
+	return nftw(t->dir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+static const char *in_dir(struct tmp *t, const char *name)
+{
+	snprintf(t->path, sizeof(t->path), "%s/%s", t->dir, name);
+	return t->path;
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void check_content(const char *path, const char *expected)
+{
+	char buf[256] = { 0 };
+	FILE *f = fopen(path, "r");
+
+	assert_non_null(f);
+	fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	assert_string_equal(buf, expected);
+}
+
+/* Opening must fail, with a message naming the path and saying why. */
+static void expect_refused(const char *path, bool overwrite, const char *why)
+{
+	char err[ERRLEN] = "";
+
+	assert_null(bt_open_output(path, overwrite, err, sizeof(err)));
+	assert_non_null(strstr(err, path));
+	if (!strstr(err, why))
+		fail_msg("'%s' does not say '%s'", err, why);
+}
+
+static void test_create_mode_0600(void **state)
+{
+	struct tmp *t = *state;
+	const char *path = in_dir(t, "out.txt");
+	char err[ERRLEN] = "";
+	struct stat st;
+	FILE *f;
+
+	f = bt_open_output(path, false, err, sizeof(err));
+	assert_non_null(f);
+	assert_string_equal(err, "");
+	fputs("hello\n", f);
+	assert_true(bt_close_output(f, err, sizeof(err)));
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	/* umask 022 would leave 0644 from a plain fopen. */
+	assert_int_equal(st.st_mode & 07777, 0600);
+	check_content(path, "hello\n");
+}
+
+static void test_exists_without_overwrite(void **state)
+{
+	struct tmp *t = *state;
+	const char *path = in_dir(t, "existing.txt");
+
+	write_file(path, "precious");
+	expect_refused(path, false, "exists");
+	check_content(path, "precious");
+}
+
+static void test_overwrite_truncates(void **state)
+{
+	struct tmp *t = *state;
+	const char *path = in_dir(t, "existing.txt");
+	char err[ERRLEN] = "";
+	FILE *f;
+
+	write_file(path, "a long old content");
+	f = bt_open_output(path, true, err, sizeof(err));
+	assert_non_null(f);
+	fputs("new", f);
+	assert_true(bt_close_output(f, err, sizeof(err)));
+	check_content(path, "new");
+}
+
+static void test_symlink_refused(void **state)
+{
+	struct tmp *t = *state;
+	char target[128], link[128];
+
+	snprintf(target, sizeof(target), "%s", in_dir(t, "target.txt"));
+	snprintf(link, sizeof(link), "%s", in_dir(t, "link.txt"));
+	write_file(target, "victim");
+	assert_int_equal(symlink(target, link), 0);
+	expect_refused(link, true, "symbolic link");
+	expect_refused(link, false, "symbolic link");
+	check_content(target, "victim");
+}
+
+static void test_dangling_symlink_refused(void **state)
+{
+	struct tmp *t = *state;
+	char target[128], link[128];
+	struct stat st;
+
+	snprintf(target, sizeof(target), "%s", in_dir(t, "nowhere.txt"));
+	snprintf(link, sizeof(link), "%s", in_dir(t, "dangling"));
+	assert_int_equal(symlink(target, link), 0);
+	expect_refused(link, false, "symbolic link");
+	expect_refused(link, true, "symbolic link");
+	/* Nothing was created at the far end. */
+	assert_int_equal(lstat(target, &st), -1);
+}
+
+static void test_directory_refused(void **state)
+{
+	struct tmp *t = *state;
+	const char *path = in_dir(t, "subdir");
+
+	assert_int_equal(mkdir(path, 0700), 0);
+	expect_refused(path, true, "not a regular file");
+	expect_refused(path, false, "not a regular file");
+}
+
+static void test_fifo_refused(void **state)
+{
+	struct tmp *t = *state;
+	const char *path = in_dir(t, "fifo");
+
+	assert_int_equal(mkfifo(path, 0600), 0);
+	/* No reader: a blocking open would hang here forever. */
+	alarm(10);
+	expect_refused(path, true, "not a regular file");
+	expect_refused(path, false, "not a regular file");
+	alarm(0);
+}
+
+static void test_fifo_with_reader_refused(void **state)
+{
+	struct tmp *t = *state;
+	const char *path = in_dir(t, "fifo2");
+	int rd;
+
+	assert_int_equal(mkfifo(path, 0600), 0);
+	/* With a reader the open itself succeeds: the type check must catch it. */
+	rd = open(path, O_RDONLY | O_NONBLOCK);
+	assert_true(rd >= 0);
+	alarm(10);
+	expect_refused(path, true, "not a regular file");
+	alarm(0);
+	close(rd);
+}
+
+static void test_dash_is_stdout(void **state)
+{
+	char err[ERRLEN] = "";
+	FILE *f;
+
+	(void)state;
+	f = bt_open_output("-", false, err, sizeof(err));
+	assert_ptr_equal(f, stdout);
+	/* Closing flushes stdout but leaves it open. */
+	assert_true(bt_close_output(f, err, sizeof(err)));
+	assert_true(fcntl(STDOUT_FILENO, F_GETFD) >= 0);
+}
+
+static void test_char_device(void **state)
+{
+	char err[ERRLEN] = "";
+	FILE *f;
+
+	(void)state;
+	f = bt_open_output("/dev/null", true, err, sizeof(err));
+	assert_non_null(f);
+	fputs("discarded", f);
+	assert_true(bt_close_output(f, err, sizeof(err)));
+}
+
+static void test_write_error_reported(void **state)
+{
+	char err[ERRLEN] = "";
+	FILE *f;
+
+	(void)state;
+	if (access("/dev/full", W_OK))
+		skip();
+	f = bt_open_output("/dev/full", true, err, sizeof(err));
+	assert_non_null(f);
+	fputs("no room", f);
+	assert_false(bt_close_output(f, err, sizeof(err)));
+	assert_non_null(strstr(err, "write failed"));
+}
+
+static void test_missing_directory(void **state)
+{
+	struct tmp *t = *state;
+
+	expect_refused(in_dir(t, "no/such/dir/out"), false, "No such file or directory");
+}
+
+static void test_other_owner_refused(void **state)
+{
+	struct tmp *t = *state;
+	const char *path = in_dir(t, "theirs.txt");
+
+	if (geteuid() != 0)
+		skip();	/* only root can give a file away */
+	write_file(path, "theirs");
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	expect_refused(path, true, "owned by another user");
+	check_content(path, "theirs");
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_create_mode_0600),
+		T(test_exists_without_overwrite),
+		T(test_overwrite_truncates),
+		T(test_symlink_refused),
+		T(test_dangling_symlink_refused),
+		T(test_directory_refused),
+		T(test_fifo_refused),
+		T(test_fifo_with_reader_refused),
+		T(test_dash_is_stdout),
+		T(test_char_device),
+		T(test_write_error_reported),
+		T(test_missing_directory),
+		T(test_other_owner_refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
