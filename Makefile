@@ -45,7 +45,7 @@ BPF_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 UNIT_EXTRA :=
 include $(wildcard tests/unit/*.mk)
 
-.PHONY: all test unit unit-san integration deps vmlinux install clean bench fuzz
+.PHONY: all test unit unit-san integration deps vmlinux install clean bench fuzz demo
 
 all: boundtrace $(TOOL_BINS)
 
@@ -96,6 +96,10 @@ integration: all
 	else echo "integration tests skipped: they need root (BPF)"; fi
 
 test: unit unit-san integration
+
+# The README's main job: trace a bundled workload, no external service needed.
+demo: all
+	./boundtrace -c 'tools/ipcload unix-stream --count 10000 --size 100 --reply-size 10 --out /dev/null'
 
 bench: all
 	tools/bench.sh $(if $(QUICK),--quick)
