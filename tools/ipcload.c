@@ -337,8 +337,11 @@ static int tmp_fd = -1;			/* sendfile source, clients only */
 
 static struct end *new_end(int fd, int owner, bool stream)
 {
-	struct end *e = &ends[nends++];
+	struct end *e;
 
+	if (nends == (int)(sizeof(ends) / sizeof(ends[0])))
+		fail("too many channel ends");
+	e = &ends[nends++];
 	e->fd = fd;
 	e->owner = owner;
 	e->kind = cfg.mode;
@@ -1324,7 +1327,7 @@ static void set_nonblock(int fd, bool on)
  */
 static void probe_eagain(char *buf)
 {
-	bool fl = recv_op == A_RW || recv_op == A_VEC;
+	bool by_flag = recv_op == A_RW || recv_op == A_VEC;	/* O_NONBLOCK */
 	struct sockaddr_storage from;
 	socklen_t fromlen;
 	uint64_t bytes;
@@ -1335,7 +1338,7 @@ static void probe_eagain(char *buf)
 	for (i = 0; i < nslink && cfg.eagain; i++) {
 		struct end *e = slink[i].rx;
 
-		if (fl)
+		if (by_flag)
 			set_nonblock(e->fd, true);
 		for (k = 0; k < cfg.eagain; k++) {
 			if (recv_op == A_MMSG) {
@@ -1348,7 +1351,7 @@ static void probe_eagain(char *buf)
 				fail("--eagain probe %u: %s returned %zd (%s), expected EAGAIN",
 				     k + 1, recv_names[recv_op], r, r < 0 ? strerror(errno) : "data");
 		}
-		if (fl)
+		if (by_flag)
 			set_nonblock(e->fd, false);
 	}
 }
@@ -1461,9 +1464,11 @@ struct fthread {
 
 static struct fthread fthreads[MAX_THREADS];
 
-/* Wait until *word == want. The expected value is the one just seen, so a
+/*
+ * Wait until *word == want. The expected value is the one just seen, so a
  * change in between makes FUTEX_WAIT fail with EAGAIN instead of sleeping
- * through the wake: no lost wakeups. Every wait call is counted. */
+ * through the wake: no lost wakeups. Every wait call is counted.
+ */
 static void fwait_for(struct fthread *t, uint32_t want)
 {
 	uint32_t cur;
