@@ -48,9 +48,12 @@ __u64 targets[BT_PID_MAX / 64];
 /* Loss counters, indexed by enum bt_loss. */
 __u64 losses[BT_LOSS_MAX];
 
+/* Per-thread state of the crossing in progress (enter -> exit). */
 struct inflight {
 	__u64 ts;
 	__u64 nr;
+	__u32 nwake;			/* distinct wakee processes seen */
+	__u32 wakee[BT_WAKEES_MAX];	/* their tgids */
 };
 
 struct {
@@ -73,6 +76,13 @@ struct {
 	__type(key, struct bt_chan_key);
 	__type(value, struct bt_chan_info);
 } chans SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);	/* resized with stats */
+	__type(key, struct bt_wake_key);
+	__type(value, __u64);
+} wakes SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -344,7 +354,39 @@ struct crossing {
 	__u64 bytes;		/* successful bytes (ret, or summed for *mmsg) */
 	__u64 blocked;
 	const void *uremote;	/* user sockaddr naming the remote, or NULL */
+	struct inflight *st;	/* the caller's in-flight state, or NULL */
 };
+
+/*
+ * The processes this crossing woke, counted once per crossing on the
+ * channel it went through; cleared so a splice's second fd does not
+ * count them again.
+ */
+static __always_inline void account_wakeups(struct endpoint *c, struct crossing *x)
+{
+	struct inflight *st = x->st;
+	struct bt_wake_key wk = {
+		.waker = x->tgid, .kind = c->kind, .dir = x->dir,
+		.chan = c->chan, .peer = c->peer,
+	};
+	__u64 one = 1, *cnt;
+	__u32 n;
+
+	if (!st || !st->nwake)
+		return;
+	n = st->nwake;
+	st->nwake = 0;
+	for (int i = 0; i < BT_WAKEES_MAX; i++) {
+		if (i >= n)
+			break;
+		wk.wakee = st->wakee[i];
+		cnt = bpf_map_lookup_elem(&wakes, &wk);
+		if (cnt)
+			__sync_fetch_and_add(cnt, 1);
+		else if (bpf_map_update_elem(&wakes, &wk, &one, BPF_NOEXIST) == -E2BIG)
+			lose(BT_LOSS_MAP_FULL);
+	}
+}
 
 static __always_inline void account(struct endpoint *c, struct crossing *x)
 {
@@ -385,6 +427,7 @@ static __always_inline void account(struct endpoint *c, struct crossing *x)
 	__sync_fetch_and_add(&s->blocked_hist[log2_slot(x->blocked)], 1);
 	if (x->blocked > s->max_blocked_ns)
 		s->max_blocked_ns = x->blocked;
+	account_wakeups(c, x);
 }
 
 static __always_inline void cross_fd(struct task_struct *task, long fd, struct crossing *x)
@@ -527,6 +570,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	if (!st)
 		return 0;
 	st->nr = id;
+	st->nwake = 0;
 	st->ts = bpf_ktime_get_ns();
 	return 0;
 }
@@ -550,6 +594,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	if (st && st->ts && st->nr == nr) {
 		x.blocked = bpf_ktime_get_ns() - st->ts;
 		st->ts = 0;
+		x.st = st;
 	} else {
 		lose(BT_LOSS_NO_ENTRY);
 	}
@@ -624,6 +669,42 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		cross_futex(futex_vec_addr((void *)BT_REGS_ARG1(regs)), &x);
 		break;
 	}
+	return 0;
+}
+
+/* ---- wakeup causality ------------------------------------------------- */
+
+/*
+ * sched_waking runs in the waker's context (sched_wakeup may run on the
+ * wakee's CPU from an IPI). A wakeup counts only when the waker is a
+ * target inside a crossing: that is boundary traffic; the rest is not.
+ */
+SEC("tp_btf/sched_waking")
+int BPF_PROG(sched_waking, struct task_struct *p)
+{
+	struct task_struct *cur = bpf_get_current_task_btf();
+	__u32 wakee = p->tgid;
+	struct inflight *st;
+	__u32 n;
+
+	if (!is_target(cur->tgid))
+		return 0;
+	st = bpf_task_storage_get(&inflight, cur, 0, 0);
+	if (!st || !st->ts)
+		return 0;
+	n = st->nwake;
+	for (int i = 0; i < BT_WAKEES_MAX; i++) {
+		if (i >= n)
+			break;
+		if (st->wakee[i] == wakee)
+			return 0;
+	}
+	if (n >= BT_WAKEES_MAX) {
+		lose(BT_LOSS_WAKEES);
+		return 0;
+	}
+	st->wakee[n & (BT_WAKEES_MAX - 1)] = wakee;
+	st->nwake = n + 1;
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 #define BT_COMM_LEN		16
 #define BT_PATH_LEN		64	/* unix socket paths are cut here */
 #define BT_MMSG_MAX		64	/* mmsghdr entries summed per call */
+#define BT_WAKEES_MAX		4	/* distinct processes one crossing can wake */
 
 /*
  * The boundary kinds. user/kinds.c holds the one table that names them;
@@ -93,6 +94,22 @@ struct bt_chan_info {
 	char path[BT_PATH_LEN];	/* unix: bound path of either end, '@' abstract */
 };
 
+/*
+ * Wakeup causality: a traced thread, inside a crossing of kind/chan/dir,
+ * woke a thread of process wakee (sched_waking while in the syscall).
+ * Value: a __u64 count.
+ */
+struct bt_wake_key {
+	__u32 waker;		/* tgid */
+	__u32 wakee;		/* tgid */
+	__u8 kind;
+	__u8 dir;
+	__u16 pad;
+	__u32 pad2;
+	__u64 chan;
+	__u64 peer;
+};
+
 /* Counters of everything the kernel side could not record. */
 enum bt_loss {
 	BT_LOSS_MAP_FULL = 0,	/* aggregate or channel map had no room */
@@ -100,6 +117,7 @@ enum bt_loss {
 	BT_LOSS_NO_ENTRY,	/* exit without a recorded entry (attached mid-call) */
 	BT_LOSS_MMSG_TRUNC,	/* *mmsg call with more than BT_MMSG_MAX entries */
 	BT_LOSS_TARGETS_FULL,	/* pid beyond BT_PID_MAX */
+	BT_LOSS_WAKEES,		/* a crossing woke more than BT_WAKEES_MAX processes */
 	BT_LOSS_MAX,
 };
 

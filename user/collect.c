@@ -6,7 +6,11 @@
 #include <string.h>
 #include "collect.h"
 
-int bt_collect(struct bt_model *m, int stats_fd, int chans_fd, const __u64 *losses)
+#define ALL_TGIDS 0
+
+/* Rows of one tgid (or all), summed over CPUs; deleted from the map if asked. */
+static int collect_rows(struct bt_model *m, const struct bt_maps *maps, __u32 tgid,
+			bool delete)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct bt_key key, next, *prev = NULL;
@@ -20,10 +24,12 @@ int bt_collect(struct bt_model *m, int stats_fd, int chans_fd, const __u64 *loss
 	percpu = calloc(ncpu, sizeof(*percpu));
 	if (!percpu)
 		return -ENOMEM;
-	while (bpf_map_get_next_key(stats_fd, prev, &next) == 0) {
+	while (bpf_map_get_next_key(maps->stats_fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(stats_fd, &key, percpu))
+		if (tgid != ALL_TGIDS && key.tgid != tgid)
+			continue;
+		if (bpf_map_lookup_elem(maps->stats_fd, &key, percpu))
 			continue;	/* deleted meanwhile */
 		memset(&sum, 0, sizeof(sum));
 		for (int c = 0; c < ncpu; c++)
@@ -31,13 +37,58 @@ int bt_collect(struct bt_model *m, int stats_fd, int chans_fd, const __u64 *loss
 		ck.chan = key.chan;
 		ck.peer = key.peer;
 		if (!bt_model_add(m, &key, &sum,
-				  bpf_map_lookup_elem(chans_fd, &ck, &info) ? NULL : &info)) {
+				  bpf_map_lookup_elem(maps->chans_fd, &ck, &info) ? NULL : &info)) {
 			err = -ENOMEM;
 			break;
 		}
+		/*
+		 * Deleting the current key restarts the walk at the map's
+		 * first key; rows already taken are gone, so it ends.
+		 */
+		if (delete && !bpf_map_delete_elem(maps->stats_fd, &key))
+			prev = NULL;
 	}
-	for (int l = 0; l < BT_LOSS_MAX; l++)
-		m->lost[l] = losses[l];
 	free(percpu);
+	return err;
+}
+
+static int collect_wakes(struct bt_model *m, const struct bt_maps *maps)
+{
+	struct bt_wake_key key, next, *prev = NULL;
+	__u64 count;
+
+	while (bpf_map_get_next_key(maps->wakes_fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(maps->wakes_fd, &key, &count))
+			continue;
+		if (bt_model_add_wake(m, &key, count))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int bt_collect(struct bt_model *m, const struct bt_maps *maps)
+{
+	int err = collect_rows(m, maps, ALL_TGIDS, false);
+
+	if (!err)
+		err = collect_wakes(m, maps);
+	for (int l = 0; l < BT_LOSS_MAX; l++)
+		m->lost[l] = maps->losses[l];
+	return err;
+}
+
+int bt_collect_harvest(struct bt_model *m, const struct bt_maps *maps, __u32 tgid)
+{
+	struct bt_proc *p = bt_model_find(m, tgid);
+	int err;
+
+	if (!p || p->harvested)
+		return 0;
+	p->nrows = 0;
+	err = collect_rows(m, maps, tgid, true);
+	if (!err)
+		p->harvested = true;
 	return err;
 }

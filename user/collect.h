@@ -5,11 +5,24 @@
 
 #include "model.h"
 
+struct bt_maps {
+	int stats_fd;		/* per-CPU aggregate rows */
+	int chans_fd;		/* channel facts */
+	int wakes_fd;		/* wakeup causality counts */
+	const __u64 *losses;	/* kernel loss counters (mmap'd .bss) */
+};
+
 /*
- * stats_fd: the per-CPU aggregate map; chans_fd: channel facts;
- * losses: the kernel loss counters. Rows are added to (summed into) m.
+ * Adds (sums) every row and wake into m and copies the loss counters.
  * Returns 0, or -errno.
  */
-int bt_collect(struct bt_model *m, int stats_fd, int chans_fd, const __u64 *losses);
+int bt_collect(struct bt_model *m, const struct bt_maps *maps);
+
+/*
+ * A process exited: move its rows from the kernel into the model for
+ * good (they are deleted from the map, so a process that later reuses
+ * the pid starts from zero). Returns 0, or -errno.
+ */
+int bt_collect_harvest(struct bt_model *m, const struct bt_maps *maps, __u32 tgid);
 
 #endif

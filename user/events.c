@@ -10,8 +10,11 @@ static void set_comm(struct bt_proc *p, const char *comm)
 
 struct bt_proc *bt_apply_event(struct bt_model *m, const struct bt_event *e)
 {
-	struct bt_proc *p = bt_model_proc(m, e->pid);
+	struct bt_proc *p = bt_model_find(m, e->pid);
 
+	/* A fork that reuses the pid of an exited process is a new process. */
+	if (!p || (e->type == BT_EV_FORK && p->exited))
+		p = bt_model_new_proc(m, e->pid);
 	if (!p)
 		return NULL;
 	switch (e->type) {

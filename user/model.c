@@ -14,13 +14,18 @@ void bt_model_free(struct bt_model *m)
 	for (size_t i = 0; i < m->nprocs; i++)
 		free(m->procs[i].rows);
 	free(m->procs);
+	free(m->wakes);
+	free(m->holders);
+	free(m->socks);
 	memset(m, 0, sizeof(*m));
 }
 
 void bt_model_clear_rows(struct bt_model *m)
 {
 	for (size_t i = 0; i < m->nprocs; i++)
-		m->procs[i].nrows = 0;
+		if (!m->procs[i].harvested)
+			m->procs[i].nrows = 0;
+	m->nwakes = 0;
 }
 
 struct bt_proc *bt_model_find(struct bt_model *m, uint32_t pid)
@@ -32,7 +37,7 @@ struct bt_proc *bt_model_find(struct bt_model *m, uint32_t pid)
 	return NULL;
 }
 
-static bool grow(void **arr, size_t *cap, size_t need, size_t elem)
+bool bt_grow(void **arr, size_t *cap, size_t need, size_t elem)
 {
 	size_t ncap;
 	void *p;
@@ -51,18 +56,68 @@ static bool grow(void **arr, size_t *cap, size_t need, size_t elem)
 	return true;
 }
 
-struct bt_proc *bt_model_proc(struct bt_model *m, uint32_t pid)
+struct bt_proc *bt_model_new_proc(struct bt_model *m, uint32_t pid)
 {
-	struct bt_proc *p = bt_model_find(m, pid);
+	struct bt_proc *p;
 
-	if (p)
-		return p;
-	if (!grow((void **)&m->procs, &m->cap, m->nprocs + 1, sizeof(*m->procs)))
+	if (!bt_grow((void **)&m->procs, &m->cap, m->nprocs + 1, sizeof(*m->procs)))
 		return NULL;
 	p = &m->procs[m->nprocs++];
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
 	return p;
+}
+
+struct bt_proc *bt_model_proc(struct bt_model *m, uint32_t pid)
+{
+	struct bt_proc *p = bt_model_find(m, pid);
+
+	return p ? p : bt_model_new_proc(m, pid);
+}
+
+int bt_model_add_wake(struct bt_model *m, const struct bt_wake_key *key, uint64_t count)
+{
+	for (size_t i = 0; i < m->nwakes; i++) {
+		if (!memcmp(&m->wakes[i].key, key, sizeof(*key))) {
+			m->wakes[i].count += count;
+			return 0;
+		}
+	}
+	if (!bt_grow((void **)&m->wakes, &m->capwakes, m->nwakes + 1, sizeof(*m->wakes)))
+		return -1;
+	m->wakes[m->nwakes].key = *key;
+	m->wakes[m->nwakes++].count = count;
+	return 0;
+}
+
+int bt_model_add_holder(struct bt_model *m, const struct bt_holder *h)
+{
+	for (size_t i = 0; i < m->nholders; i++) {
+		struct bt_holder *o = &m->holders[i];
+
+		if (o->ino == h->ino && o->pid == h->pid && o->type == h->type) {
+			o->mode |= h->mode;
+			return 0;
+		}
+	}
+	if (!bt_grow((void **)&m->holders, &m->capholders, m->nholders + 1, sizeof(*h)))
+		return -1;
+	m->holders[m->nholders++] = *h;
+	return 0;
+}
+
+int bt_model_add_sockfact(struct bt_model *m, const struct bt_sockfact *s)
+{
+	for (size_t i = 0; i < m->nsocks; i++) {
+		if (m->socks[i].ino == s->ino) {
+			m->socks[i] = *s;	/* newest facts win */
+			return 0;
+		}
+	}
+	if (!bt_grow((void **)&m->socks, &m->capsocks, m->nsocks + 1, sizeof(*s)))
+		return -1;
+	m->socks[m->nsocks++] = *s;
+	return 0;
 }
 
 void bt_stats_add(struct bt_stats *a, const struct bt_stats *b)
@@ -100,7 +155,7 @@ struct bt_row *bt_model_add(struct bt_model *m, const struct bt_key *key,
 			return &p->rows[i];
 		}
 	}
-	if (!grow((void **)&p->rows, &p->cap, p->nrows + 1, sizeof(*p->rows)))
+	if (!bt_grow((void **)&p->rows, &p->cap, p->nrows + 1, sizeof(*p->rows)))
 		return NULL;
 	r = &p->rows[p->nrows++];
 	memset(r, 0, sizeof(*r));

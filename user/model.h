@@ -22,30 +22,81 @@ struct bt_row {
 	char channel[BT_CHANNEL_LEN];
 };
 
+#define BT_EXE_LEN	256
+
+/* A process is (pid, start time): after pid reuse the model holds two. */
 struct bt_proc {
 	uint32_t pid;
 	uint64_t start_ns;	/* kernel start time of the process, 0 unknown */
 	char comm[BT_COMM_LEN];
+	char exe[BT_EXE_LEN];	/* captured while alive, "" unknown */
 	bool exited;
+	bool harvested;		/* rows were taken from the kernel at exit: final */
+	bool target;		/* traced (named, followed or found as a peer) */
+	int hop;		/* peer-following distance from a named target */
 	int exit_code;		/* wait status, valid when exited */
 	struct bt_row *rows;
 	size_t nrows, cap;
 };
 
+/* Wakeup causality: waker, inside a crossing on a channel, woke wakee. */
+struct bt_wake {
+	struct bt_wake_key key;
+	uint64_t count;
+};
+
+/*
+ * What /proc and sock_diag said while tracing, kept so a far end that
+ * exits before the report is still named. See user/peers.c.
+ */
+struct bt_holder {
+	uint64_t ino;		/* pipe or socket inode */
+	uint32_t pid;
+	uint8_t type;		/* enum bt_fd_type */
+	uint8_t mode;		/* pipes: enum bt_pipe_end */
+};
+
+struct bt_sockfact {
+	uint64_t ino;
+	uint64_t peer_ino;	/* unix: peer socket inode */
+	uint8_t proto;		/* 0 unix, IPPROTO_TCP, IPPROTO_UDP */
+	uint8_t family;
+	uint16_t lport, rport;
+	uint8_t laddr[16], raddr[16];
+};
+
 struct bt_model {
 	struct bt_proc *procs;
 	size_t nprocs, cap;
+	struct bt_wake *wakes;
+	size_t nwakes, capwakes;
+	struct bt_holder *holders;
+	size_t nholders, capholders;
+	struct bt_sockfact *socks;
+	size_t nsocks, capsocks;
 	uint64_t duration_ns;
 	uint64_t lost[BT_LOSS_MAX];
 };
 
 void bt_model_init(struct bt_model *m);
 void bt_model_free(struct bt_model *m);
-/* Drop every row but keep the processes (interval snapshots refill them). */
+/*
+ * Drop the rows and wakes that the next collection refills; rows
+ * harvested at a process's exit are final and stay.
+ */
 void bt_model_clear_rows(struct bt_model *m);
 struct bt_proc *bt_model_find(struct bt_model *m, uint32_t pid);
-/* Find or add; NULL only when out of memory. */
+/* Find (newest) or add; NULL only when out of memory. */
 struct bt_proc *bt_model_proc(struct bt_model *m, uint32_t pid);
+/* Always add: a new process that reuses a pid. */
+struct bt_proc *bt_model_new_proc(struct bt_model *m, uint32_t pid);
+/* Sum a wake count into the model. */
+int bt_model_add_wake(struct bt_model *m, const struct bt_wake_key *key, uint64_t count);
+/* Record /proc facts, deduplicated. */
+int bt_model_add_holder(struct bt_model *m, const struct bt_holder *h);
+int bt_model_add_sockfact(struct bt_model *m, const struct bt_sockfact *s);
+/* Generic growth of a model array: false when out of memory. */
+bool bt_grow(void **arr, size_t *cap, size_t need, size_t elem);
 /* Add (or sum into) the row for key; info may be NULL. */
 struct bt_row *bt_model_add(struct bt_model *m, const struct bt_key *key,
 			    const struct bt_stats *st, const struct bt_chan_info *info);

@@ -1,12 +1,41 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* The human table: one block per process, one line per boundary row. */
+/*
+ * The human table: one block per process, grouped by the process (or
+ * address) at the other end, one line per channel and direction.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "hist.h"
 #include "kinds.h"
+#include "peers.h"
 #include "report.h"
 #include "units.h"
 
+#define ROW_FMT "    %-11s %-44s %-4s %10s %10s %8s %9s %9s %9s"
+
+static void peer_name(const struct bt_peer *peers, size_t n, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	if (!n) {
+		snprintf(buf, len, "(other end unknown)");
+		return;
+	}
+	buf[0] = 0;
+	for (size_t i = 0; i < n && off < len; i++) {
+		const struct bt_peer *p = &peers[i];
+
+		if (p->pid)
+			off += snprintf(buf + off, len - off, "%s%s[%u]", i ? ", " : "",
+					p->proc && p->proc->comm[0] ? p->proc->comm : "?", p->pid);
+		else
+			off += snprintf(buf + off, len - off, "%s%s", i ? ", " : "", p->addr);
+	}
+}
+
 static void write_row(FILE *f, const struct bt_row *r)
 {
-	char calls[32], bytes[32], mean[32], blocked[32], maxb[32];
+	char calls[32], bytes[32], mean[32], blocked[32], maxb[32], p99[32];
 	const struct bt_stats *s = &r->st;
 	uint64_t ok = s->calls - s->errors;
 
@@ -22,12 +51,47 @@ static void write_row(FILE *f, const struct bt_row *r)
 		snprintf(mean, sizeof(mean), "-");
 	}
 	fmt_ns(s->blocked_ns, blocked, sizeof(blocked));
+	fmt_ns(bt_hist_percentile(s->blocked_hist, 0.99), p99, sizeof(p99));
 	fmt_ns(s->max_blocked_ns, maxb, sizeof(maxb));
-	fprintf(f, "  %-11s %-44s %-4s %10s %10s %8s %9s %9s", bt_kind_name(r->key.kind),
-		r->channel, bt_dir_name(r->key.dir), calls, bytes, mean, blocked, maxb);
+	fprintf(f, ROW_FMT, bt_kind_name(r->key.kind), r->channel, bt_dir_name(r->key.dir),
+		calls, bytes, mean, blocked, p99, maxb);
 	if (s->errors)
 		fprintf(f, "  %llu errors", (unsigned long long)s->errors);
 	fputc('\n', f);
+}
+
+static void write_proc(FILE *f, const struct bt_model *m, const struct bt_proc *p)
+{
+	char (*names)[256] = calloc(p->nrows ? p->nrows : 1, sizeof(*names));
+	bool *done = calloc(p->nrows ? p->nrows : 1, sizeof(*done));
+	struct bt_peer peers[BT_PEERS_MAX];
+
+	fprintf(f, "\n%s[%u]%s\n", p->comm[0] ? p->comm : "?", p->pid,
+		p->exited ? " (exited)" : "");
+	if (!p->nrows || !names || !done) {
+		fprintf(f, "  no boundary crossings\n");
+		goto out;
+	}
+	for (size_t i = 0; i < p->nrows; i++)
+		peer_name(peers, bt_row_peers(m, p, &p->rows[i], peers, BT_PEERS_MAX),
+			  names[i], sizeof(names[i]));
+	/* Rows are sorted; emit each peer's group in order of its first row. */
+	for (size_t i = 0; i < p->nrows; i++) {
+		if (done[i])
+			continue;
+		fprintf(f, "  \u21c4 %s\n", names[i]);
+		fprintf(f, ROW_FMT "\n", "KIND", "CHANNEL", "DIR", "CALLS", "BYTES", "MEAN",
+			"BLOCKED", "P99", "MAX");
+		for (size_t j = i; j < p->nrows; j++) {
+			if (done[j] || strcmp(names[i], names[j]))
+				continue;
+			write_row(f, &p->rows[j]);
+			done[j] = true;
+		}
+	}
+out:
+	free(names);
+	free(done);
 }
 
 int bt_report_table(FILE *f, const struct bt_model *m)
@@ -38,20 +102,8 @@ int bt_report_table(FILE *f, const struct bt_model *m)
 	fmt_ns(m->duration_ns, dur, sizeof(dur));
 	fprintf(f, "boundtrace: %zu process%s, %s traced\n", m->nprocs,
 		m->nprocs == 1 ? "" : "es", dur);
-	for (size_t i = 0; i < m->nprocs; i++) {
-		const struct bt_proc *p = &m->procs[i];
-
-		fprintf(f, "\n%s[%u]%s\n", p->comm[0] ? p->comm : "?", p->pid,
-			p->exited ? " (exited)" : "");
-		if (!p->nrows) {
-			fprintf(f, "  no boundary crossings\n");
-			continue;
-		}
-		fprintf(f, "  %-11s %-44s %-4s %10s %10s %8s %9s %9s\n", "KIND", "CHANNEL",
-			"DIR", "CALLS", "BYTES", "MEAN", "BLOCKED", "MAX");
-		for (size_t j = 0; j < p->nrows; j++)
-			write_row(f, &p->rows[j]);
-	}
+	for (size_t i = 0; i < m->nprocs; i++)
+		write_proc(f, m, &m->procs[i]);
 	for (unsigned int l = 0; l < BT_LOSS_MAX; l++) {
 		if (!m->lost[l])
 			continue;

@@ -54,14 +54,30 @@ static void live_remove(struct bt_tracer *t, uint32_t pid)
 	}
 }
 
+static struct bt_maps tracer_maps(struct bt_tracer *t)
+{
+	struct bt_maps maps = {
+		.stats_fd = bpf_map__fd(t->skel->maps.stats),
+		.chans_fd = bpf_map__fd(t->skel->maps.chans),
+		.wakes_fd = bpf_map__fd(t->skel->maps.wakes),
+		.losses = t->skel->bss->losses,
+	};
+
+	return maps;
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct bt_tracer *t = ctx;
 	const struct bt_event *e = data;
+	struct bt_maps maps = tracer_maps(t);
 
 	if (size < sizeof(*e))
 		return 0;
 	bt_apply_event(t->model, e);
+	/* Its rows become final now, before a new process can reuse the pid. */
+	if (e->type == BT_EV_EXIT)
+		bt_collect_harvest(t->model, &maps, e->pid);
 	if (t->all)
 		return 0;
 	if (e->type == BT_EV_FORK)
@@ -91,6 +107,7 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 	t->skel->rodata->follow_forks = cfg->follow;
 	bpf_map__set_max_entries(t->skel->maps.stats, cfg->map_size);
 	bpf_map__set_max_entries(t->skel->maps.chans, cfg->map_size);
+	bpf_map__set_max_entries(t->skel->maps.wakes, cfg->map_size);
 
 	rc = boundtrace_bpf__load(t->skel);
 	if (rc) {
@@ -157,6 +174,8 @@ size_t bt_tracer_live_targets(struct bt_tracer *t)
 
 int bt_tracer_collect(struct bt_tracer *t)
 {
+	struct bt_maps maps;
+
 	/* Events first, so every row finds its process named. */
 	ring_buffer__consume(t->rb);
 	/* Live processes may have renamed themselves (prctl) since we saw them. */
@@ -169,8 +188,8 @@ int bt_tracer_collect(struct bt_tracer *t)
 			memcpy(p->comm, comm, sizeof(comm));
 	}
 	bt_model_clear_rows(t->model);
-	return bt_collect(t->model, bpf_map__fd(t->skel->maps.stats),
-			  bpf_map__fd(t->skel->maps.chans), t->skel->bss->losses);
+	maps = tracer_maps(t);
+	return bt_collect(t->model, &maps);
 }
 
 void bt_tracer_close(struct bt_tracer *t)

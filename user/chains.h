@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Hidden synchronous chains: A blocks on channel X until B wakes it, and
+ * while A waited B itself blocked on Y until C woke it, and so on. From
+ * the blocking episodes of every thread (and who woke each one), build
+ * the chains A ⇢X B ⇢Y C ..., aggregate identical ones and say where A's
+ * blocked time went: B working, B waiting on C, or nobody running yet.
+ *
+ * Pure userspace: no BPF here. The caller turns the kernel's records into
+ * struct bt_episode (the channel string already formatted) and calls
+ * bt_chains_analyze() once at the end of the trace.
+ *
+ * Definitions (every number below follows from these):
+ *   window(E)  [E.start_ns, E.wake_ns]; E.end_ns when the wake time is
+ *              unknown or outside [start, end].
+ *   child      F is a child of E when F belongs to E's waker thread and
+ *              lies inside window(E): E.start <= F.start, F.end <= wake.
+ *              Children are what the waker did before it woke E.
+ *   nested     an episode that is a child of another one (the earlier of
+ *              two identical spans wins); it is reported inside that
+ *              episode's chain, never as a chain of its own.
+ *   root       a kept episode that is not nested and whose waker is known.
+ *   hop        (from pid, kind, channel name, to pid): the blocked
+ *              process, the channel it blocked on, the process of its
+ *              waker. Threads of one process share hops.
+ *   chain      a maximal sequence of hops in one root's tree (root, one
+ *              child, one grandchild, ...; a path that is the prefix of a
+ *              longer one in the same root is not reported alone). A root
+ *              whose waker fanned out to two peers counts in both chains.
+ *              Identical hop sequences over all roots are one chain.
+ *   hop d's episodes  in the roots of a chain, every tree node at depth d
+ *              whose hops from the root match the chain's first d + 1.
+ *
+ * Attribution, per hop d over that hop's episodes F:
+ *   queue_ns   sum of F.end - F.wake (woken, not yet back on a CPU)
+ *   wait_ns    the to-thread blocked on the next hop: hop d+1's blocked_ns
+ *              (0 on the last hop)
+ *   other_ns   the to-thread blocked on anything else: children off this
+ *              chain, children whose waker is unknown, or windows that
+ *              were not followed (cycle, depth or node budget)
+ *   self_ns    the rest of the windows: the to-thread running, runnable,
+ *              or blocked for less than the tracer's --min-block
+ * so blocked_ns = queue + wait + other + self on every hop, and over a
+ * chain sum(queue + other + self of every hop) = the root's blocked_ns.
+ *
+ * share = root blocked_ns / (duration_ns * root_threads): the fraction of
+ * the wall time of the threads that were roots of this chain spent
+ * blocked in it. For the whole process divide blocked_ns by the
+ * process's thread count instead.
+ *
+ * Percentiles are lower medians of the sorted values, no interpolation.
+ */
+#ifndef BT_CHAINS_H
+#define BT_CHAINS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "boundtrace.h"
+
+/* Fits every name user/channel.c makes (IPv6 tuples, 64-byte unix paths). */
+#define BT_EPISODE_CHANNEL_LEN	128
+/* Hops per chain: deeper waits are not followed (and the chain says so). */
+#define BT_CHAINS_MAX_DEPTH	8
+/* Tree nodes visited per root episode unless the options say otherwise. */
+#define BT_CHAINS_DEF_NODES	4096
+
+/* One blocking crossing longer than --min-block, as the kernel saw it. */
+struct bt_episode {
+	uint32_t pid, tid;		/* the thread that blocked */
+	uint8_t kind, dir;		/* enum bt_kind, enum bt_dir */
+	bool truncated;			/* began before tracing or still open at the end */
+	uint8_t waker_kind;		/* kind of the waker's crossing, 0 unknown */
+	uint32_t waker_pid, waker_tid;	/* who woke it, 0 unknown */
+	uint64_t chan;			/* channel id as in struct bt_key */
+	uint64_t waker_chan;		/* the waker's crossing when it woke us, 0 unknown */
+	uint64_t start_ns, end_ns;	/* syscall entry and exit (monotonic) */
+	uint64_t wake_ns;		/* sched_wakeup of the thread, 0 unknown */
+	char channel[BT_EPISODE_CHANNEL_LEN];	/* readable name, NUL-terminated */
+};
+
+struct bt_chain_opts {
+	uint64_t duration_ns;	/* trace wall time; 0: span of the episodes */
+	unsigned int max_depth;	/* hops per chain, 0 or above the cap: 8 */
+	unsigned int max_nodes;	/* tree nodes per root episode, 0: 4096 */
+	/* Process name for pid, or NULL; the result keeps a copy. */
+	const char *(*comm)(uint32_t pid, void *ctx);
+	void *ctx;
+};
+
+struct bt_chain_end {
+	uint32_t pid;
+	char comm[BT_COMM_LEN];	/* "" when unknown */
+};
+
+struct bt_chain_hop {
+	struct bt_chain_end from, to;
+	uint8_t kind;
+	const char *channel;	/* owned by the result */
+	uint64_t calls;		/* this hop's episodes in the chain's roots */
+	double calls_per_episode;	/* calls / chain episodes */
+	uint32_t calls_min, calls_p50, calls_max;	/* calls in one root */
+	uint64_t blocked_ns;	/* sum over the calls */
+	uint64_t p50_ns;	/* of one call */
+	uint64_t self_ns, wait_ns, other_ns, queue_ns;	/* see the top */
+	/*
+	 * Serial fan-out: calls of this hop in whose window the to-thread
+	 * blocked, one after the other, on two or more different next hops,
+	 * and what running those in parallel could have saved (the sum of
+	 * the per-peer totals minus the largest).
+	 */
+	uint64_t fanout_calls;
+	uint32_t fanout_max_peers;
+	uint64_t fanout_save_ns;
+};
+
+struct bt_chain {
+	struct bt_chain_hop *hops;	/* owned by the result */
+	unsigned int nhops;
+	uint64_t episodes;	/* root episodes */
+	uint64_t blocked_ns;	/* their blocked time */
+	uint32_t root_threads;	/* distinct threads among the roots */
+	double share;		/* 0..1, see the top */
+	bool cycle;		/* a hop led back to a thread already waiting */
+	bool cut;		/* depth or node budget reached: waits not followed */
+};
+
+/* Every input record lands in exactly one of invalid .. no_waker. */
+struct bt_chain_counts {
+	uint64_t episodes;	/* input records */
+	uint64_t invalid;	/* tid 0 or end before start */
+	uint64_t truncated;	/* not analysed: a partial wait has no window */
+	uint64_t truncated_ns;
+	uint64_t duplicates;	/* same thread, times and channel as a kept one */
+	uint64_t overlaps;	/* overlaps a kept one of its thread */
+	uint64_t roots;
+	uint64_t nested;
+	uint64_t no_waker;	/* neither nested nor with a known waker */
+	uint64_t cycles;	/* tree nodes not followed: waker already waiting */
+	uint64_t cut;		/* tree nodes not followed: depth or node budget */
+};
+
+struct bt_chains_mem;
+
+struct bt_chains {
+	struct bt_chain *chains;	/* by blocked_ns, largest first */
+	size_t nchains;
+	uint64_t duration_ns;		/* the one the shares used */
+	struct bt_chain_counts counts;
+	struct bt_chains_mem *mem;	/* private */
+};
+
+/*
+ * Analyses n episodes in any order; eps is not modified and may be freed
+ * afterwards. opts may be NULL. Returns NULL with errno set (EINVAL,
+ * EOVERFLOW beyond 2^32 - 2 episodes, ENOMEM). Time O(n log n) plus the
+ * trees, which the node budget bounds; memory O(n).
+ */
+struct bt_chains *bt_chains_analyze(const struct bt_episode *eps, size_t n,
+				    const struct bt_chain_opts *opts);
+void bt_chains_free(struct bt_chains *c);
+
+/*
+ * One human line for a chain: the hops, three spaces, the facts. Returns
+ * what snprintf would (the untruncated length); buf is always terminated
+ * when len > 0.
+ */
+int bt_chains_format_line(const struct bt_chain *c, char *buf, size_t len);
+
+#endif

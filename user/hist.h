@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Percentiles from the kernel's log2 histograms. */
+#ifndef BT_HIST_H
+#define BT_HIST_H
+
+#include <stdint.h>
+#include "boundtrace.h"
+
+/*
+ * The value below which a fraction q (0..1] of the samples fall. Slot i
+ * holds [2^i, 2^(i+1)) (slot 0 also holds 0); the answer is interpolated
+ * linearly inside the slot, so it is exact to within that slot's width.
+ * 0 when the histogram is empty.
+ */
+uint64_t bt_hist_percentile(const __u64 hist[BT_HIST_SLOTS], double q);
+uint64_t bt_hist_count(const __u64 hist[BT_HIST_SLOTS]);
+void bt_hist_add(__u64 a[BT_HIST_SLOTS], const __u64 b[BT_HIST_SLOTS]);
+
+#endif

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Pipe and socket fds of processes, read from /proc/PID/fd. This is how
+ * boundtrace finds the process on the other end of a channel when that
+ * process is not traced: the kernel side only knows the inode.
+ */
+#ifndef BT_PROCSCAN_H
+#define BT_PROCSCAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum bt_fd_type { BT_FD_PIPE = 1, BT_FD_SOCKET = 2 };
+enum bt_pipe_end { BT_END_READ = 1, BT_END_WRITE = 2, BT_END_BOTH = 3 };
+
+struct bt_fdref {
+	uint32_t pid;
+	uint64_t ino;
+	uint8_t type;	/* enum bt_fd_type */
+	/* Pipes: enum bt_pipe_end from the fdinfo flags; 0 for sockets. */
+	uint8_t mode;
+	/*
+	 * 1 for a named FIFO: its inode numbers the filesystem it lives on,
+	 * not pipefs, so it may collide with an anonymous pipe's inode.
+	 */
+	uint8_t named;
+	uint32_t fd;
+};
+
+/*
+ * Appends every pipe and socket fd of one process to the growable array
+ * *arr (*n used, *cap allocated; both 0 and *arr NULL to start). The
+ * caller frees *arr. 0 or -errno: -ESRCH when the process is gone,
+ * -EACCES when its fds may not be read; *n is left as it was on error.
+ */
+int bt_scan_process_fds(uint32_t pid, struct bt_fdref **arr, size_t *n, size_t *cap);
+/*
+ * The same for every process in /proc, skipping those that vanish or
+ * deny access meanwhile. 0 or -errno (*n as it was on error).
+ */
+int bt_scan_all_fds(struct bt_fdref **arr, size_t *n, size_t *cap);
+
+/* "pipe:[123]" -> BT_FD_PIPE, 123; "socket:[9]" -> BT_FD_SOCKET, 9; else -1. */
+int bt_parse_fd_link(const char *link, uint8_t *type, uint64_t *ino);
+/* The octal "flags:" field of /proc/PID/fdinfo/N text; 0 or -1. */
+int bt_parse_fdinfo_flags(const char *fdinfo_text, unsigned int *flags);
+/* O_RDONLY/O_WRONLY/O_RDWR of open flags -> enum bt_pipe_end, 0 if none. */
+uint8_t bt_pipe_end_of_flags(unsigned int flags);
+
+#endif
