@@ -32,6 +32,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define S_IFSOCK	0140000
 #define S_IFIFO		0010000
 #define FMODE_WRITE	0x2
+#define PF_KTHREAD	0x00200000
 #define EEXIST		17
 #define E2BIG		7
 
@@ -687,7 +688,8 @@ int BPF_PROG(sched_waking, struct task_struct *p)
 	struct inflight *st;
 	__u32 n;
 
-	if (!is_target(cur->tgid))
+	/* A kernel thread woken by an interrupt that hit the syscall is no peer. */
+	if (!is_target(cur->tgid) || (p->flags & PF_KTHREAD))
 		return 0;
 	st = bpf_task_storage_get(&inflight, cur, 0, 0);
 	if (!st || !st->ts)
@@ -725,7 +727,8 @@ static __always_inline void emit(__u32 type, struct task_struct *p, __u32 ppid)
 	e->exit_code = p->exit_code;
 	e->ts_ns = bpf_ktime_get_ns();
 	e->start_ns = p->group_leader->start_time;
-	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), p->comm);
+	/* The process's name is its leader's: the last thread out may be a helper. */
+	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), p->group_leader->comm);
 	bpf_ringbuf_submit(e, 0);
 }
 

@@ -20,13 +20,19 @@
  *
  * Every channel is set up, and every process has closed each descriptor
  * it does not use (inherited ones above 2 go first thing), before any
- * measured call: the only holders of a
- * channel are its two real ends. Then A prints "ready PID" on stderr and
- * every process sleeps --delay-ms before its first measured call (time for
- * a tracer attached to A to find B and C through /proc/A/fd). Set-up
- * handshakes and the children's reports go through a MAP_SHARED anonymous
- * mapping polled with nanosleep(), failures through signals: never through
- * a measured channel (nor a futex: the helper is not joined either).
+ * measured call: the only holders of a channel are its two real ends.
+ * Then A prints "ready PID" on stderr and every process sleeps --delay-ms
+ * before its first measured call (time for a tracer attached to A to find
+ * B and C through /proc/A/fd). Set-up handshakes and the children's
+ * reports go through a MAP_SHARED anonymous mapping polled with
+ * nanosleep(), failures through signals: never through a measured channel,
+ * nor a futex (the helper is not joined; it exits first, see helper_main).
+ *
+ * Descriptors, given only 0-2 at start: A creates pipe 3 (read) / 4
+ * (write) and socketpair 5 (B's end) / 6 (C's end), forks B, then C.
+ *   A keeps 4 (pipe write end), connects tcp on 3
+ *   B keeps 3 (pipe read end) and 5 (unix)
+ *   C keeps 6 (unix); listens on 3, accepts 4, closes 3: keeps 4 (tcp)
  *
  * One round (--count of them):
  *   A  write S -> pipe
@@ -470,6 +476,7 @@ struct fthread {
 
 static struct fthread f_main, f_helper;
 static int helper_named, helper_go, helper_done;	/* C-local handshakes */
+static pid_t helper_tid;
 
 /*
  * Wait until the word is want. The expected value is the one just seen, so
@@ -522,6 +529,7 @@ static void *helper_main(void *arg)
 
 	(void)arg;
 	set_name("mesh-c-helper");
+	helper_tid = (pid_t)syscall(SYS_gettid);
 	set_flag(&helper_named);
 	local_wait(&helper_go);	/* C's main thread slept --delay-ms */
 	for (i = 0; i < cfg.count; i++) {
@@ -530,12 +538,25 @@ static void *helper_main(void *arg)
 	}
 	set_flag(&helper_done);
 	/*
-	 * Never return: thread exit and pthread_join() may make futex calls
-	 * of their own. C's _exit() ends this thread.
+	 * Leave with a bare exit(2): glibc's thread exit and pthread_join()
+	 * may make futex calls of their own. The helper must be gone before
+	 * C exits: a tracer takes the process name at exit from the thread
+	 * that exits last, and that must be the main thread ("mesh-c").
 	 */
-	for (;;)
-		pause();
+	syscall(SYS_exit, 0);
 	return NULL;
+}
+
+/* Wait (without a futex) until the helper thread no longer exists. */
+static void wait_helper_gone(void)
+{
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = POLL_NS / 10 };
+
+	local_wait(&helper_done);
+	while (!syscall(SYS_tgkill, getpid(), helper_tid, 0))
+		nanosleep(&ts, NULL);
+	if (errno != ESRCH)
+		fail("tgkill helper:");
 }
 
 static void start_helper(void)
@@ -667,14 +688,14 @@ static void __attribute__((noreturn)) run_c(void)
 			send_all(tcp_fd, tcp_tx, reply, cfg.reply, "tcp");
 	}
 	/* The helper's last counts land after its last wake: wait for them. */
-	local_wait(&helper_done);
+	wait_helper_gone();
 	c_futex_rows();
 	close_fd(&sp_fd[1]);
 	close_fd(&tcp_fd);
 	alarm(0);
 	set_flag(&sh->c_done);
 	sleep_ms(cfg.hold_ms);
-	_exit(0);	/* ends the helper too, without a futex call */
+	_exit(0);
 }
 
 static pid_t spawn(void (*child)(void))

@@ -17,6 +17,8 @@
 #include "tracer.h"
 
 #define BT_VERSION "0.1.0"
+/* New channels appear while tracing; look for their far ends this often. */
+#define DISCOVER_EVERY_NS (500 * 1000000ull)
 
 static volatile sig_atomic_t stop_signal;
 
@@ -66,7 +68,7 @@ int main(int argc, char **argv)
 	struct bt_tracer_config cfg = {};
 	struct bt_tracer tracer = {};
 	const struct bt_exporter *exp;
-	uint64_t start, next_interval;
+	uint64_t start, next_interval, next_discover;
 	int status = 0, ret = 1;
 	bool child_done = false;
 	struct bt_model model;
@@ -106,6 +108,7 @@ int main(int argc, char **argv)
 	cfg.all = o.all;
 	cfg.follow = o.follow;
 	cfg.map_size = o.map_size;
+	cfg.max_hops = o.peers;
 	cfg.verbose = o.verbose;
 	if (bt_tracer_open(&tracer, &cfg, &model, err, sizeof(err))) {
 		fail(err);
@@ -128,13 +131,17 @@ int main(int argc, char **argv)
 			child = 0;
 			goto cleanup;
 		}
-		bt_spawn_resume(child);
 	}
+	/* Peers found now are traced before the command's first crossing. */
+	bt_tracer_discover(&tracer);
+	if (child)
+		bt_spawn_resume(child);
 	if (o.verbose)
 		fprintf(stderr, "boundtrace: tracing; Ctrl-C to stop\n");
 
 	start = now_ns();
 	next_interval = start + o.interval_ns;
+	next_discover = start + DISCOVER_EVERY_NS;
 	while (!stop_signal) {
 		if (bt_tracer_poll(&tracer, 100) < 0)
 			break;
@@ -146,12 +153,18 @@ int main(int argc, char **argv)
 			break;
 		if (o.duration_ns && now_ns() - start >= o.duration_ns)
 			break;
+		if (now_ns() >= next_discover) {
+			bt_tracer_discover(&tracer);
+			next_discover = now_ns() + DISCOVER_EVERY_NS;
+		}
 		if (o.interval_ns && now_ns() >= next_interval) {
 			print_interval(&tracer, start);
 			next_interval += o.interval_ns;
 		}
 	}
 	model.duration_ns = now_ns() - start;
+	/* Name the far ends of channels made since the last round. */
+	bt_tracer_discover(&tracer);
 	if (bt_tracer_collect(&tracer)) {
 		fail("cannot read the kernel aggregates");
 		goto cleanup;

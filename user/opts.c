@@ -9,7 +9,7 @@
 #include "opts.h"
 #include "report.h"
 
-enum { OPT_FOLLOW = 256, OPT_MAP_SIZE, OPT_FORCE, OPT_VERSION };
+enum { OPT_FOLLOW = 256, OPT_MAP_SIZE, OPT_FORCE, OPT_VERSION, OPT_PEERS };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -20,6 +20,7 @@ static const struct option long_opts[] = {
 	{ "format", required_argument, NULL, 'f' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "follow", no_argument, NULL, OPT_FOLLOW },
+	{ "peers", required_argument, NULL, OPT_PEERS },
 	{ "map-size", required_argument, NULL, OPT_MAP_SIZE },
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -41,6 +42,8 @@ void bt_opts_usage(FILE *f)
 "  -c, --command CMD    run CMD and trace it and its children; exit with its status\n"
 "  -a, --all            trace every process\n"
 "      --follow         with -p, also trace children forked after the start\n"
+"      --peers N        also trace the processes at the far end of the targets'\n"
+"                       pipes and sockets, up to N hops (default 1, 0: off)\n"
 "Stopping:\n"
 "  -d, --duration SECS  stop after SECS seconds (default: when the targets exit, or Ctrl-C)\n"
 "Output:\n"
@@ -89,12 +92,13 @@ static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 
 int bt_opts_parse(int argc, char **argv, struct bt_opts *o, char *err, size_t errlen)
 {
-	uint32_t pid;
+	uint32_t pid, n;
 	int c;
 
 	memset(o, 0, sizeof(*o));
 	o->format = "table";
 	o->map_size = 16384;
+	o->peers = 1;
 	optind = 0;	/* GNU: full reinitialisation, so tests can parse twice */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+p:c:ad:i:f:o:vh", long_opts, NULL)) != -1) {
@@ -147,6 +151,13 @@ int bt_opts_parse(int argc, char **argv, struct bt_opts *o, char *err, size_t er
 				snprintf(err, errlen, "invalid --map-size '%s' (16..16777216)", optarg);
 				return -1;
 			}
+			break;
+		case OPT_PEERS:
+			if (parse_u32(optarg, 0, 16, &n)) {
+				snprintf(err, errlen, "invalid --peers '%s' (0..16)", optarg);
+				return -1;
+			}
+			o->peers = n;
 			break;
 		case OPT_FORCE:
 			o->force = true;

@@ -16,6 +16,7 @@ struct bt_opts {
 	const char *command;	/* -c */
 	bool all;		/* -a */
 	bool follow;		/* --follow (always on with -c) */
+	int peers;		/* --peers: hops of peer following */
 	uint64_t duration_ns;	/* -d, 0 = until targets exit or a signal */
 	uint64_t interval_ns;	/* -i, 0 = print once at the end */
 	const char *format;	/* -f, an exporter name */

@@ -184,6 +184,8 @@ static size_t futex_peers(const struct bt_model *m, const struct bt_proc *p,
 
 		if (k->kind != BT_KIND_FUTEX)
 			continue;
+		if (k->dir != BT_DIR_WAKE)
+			continue;	/* a wakeup during a wait is not the futex's */
 		if (r->key.dir == BT_DIR_WAKE && k->waker == p->pid && k->chan == r->key.chan)
 			add_peer(out, &n, max, m, k->wakee);
 		/* Another process's address for a shared futex differs: match by process. */

@@ -75,3 +75,15 @@ int bt_proc_read_identity(uint32_t pid, char *comm, size_t commlen, uint64_t *st
 		*start_ns = ticks * (1000000000ull / hz);
 	return 0;
 }
+
+void bt_proc_read_exe(uint32_t pid, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+
+	if (!len)
+		return;
+	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+	n = readlink(path, buf, len - 1);
+	buf[n > 0 ? n : 0] = 0;
+}

@@ -13,6 +13,8 @@ bool bt_proc_exists(uint32_t pid);
  * /proc/PID/stat field 22); 0 on success, -1 if the process is gone.
  */
 int bt_proc_read_identity(uint32_t pid, char *comm, size_t commlen, uint64_t *start_ns);
+/* The executable's path (readlink /proc/PID/exe); "" when unreadable. */
+void bt_proc_read_exe(uint32_t pid, char *buf, size_t len);
 /* Parses the start time (clock ticks) out of a /proc/PID/stat line; 0 on success. */
 int bt_proc_parse_stat_start(const char *stat, unsigned long long *ticks);
 

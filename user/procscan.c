@@ -133,6 +133,9 @@ int bt_parse_fdinfo_flags(const char *text, unsigned int *flags)
 
 uint8_t bt_pipe_end_of_flags(unsigned int flags)
 {
+	/* O_PATH shows as O_RDONLY but can neither read nor keep a writer going. */
+	if (flags & O_PATH)
+		return 0;
 	switch (flags & O_ACCMODE) {
 	case O_RDONLY:
 		return BT_END_READ;
@@ -145,8 +148,9 @@ uint8_t bt_pipe_end_of_flags(unsigned int flags)
 }
 
 /*
- * The pipe end an fd holds, from its fdinfo. 0 with *mode set; -ENOENT
- * when the fd was closed since its link was read; other -errno.
+ * The pipe end an fd holds, from its fdinfo: 0 with *mode set, 1 for an
+ * O_PATH fd (no end at all), -ENOENT when the fd was closed since its
+ * link was read, other -errno. Unparsable flags leave *mode 0, unknown.
  */
 static int pipe_mode(struct fdscan *s, const char *name, uint8_t *mode)
 {
@@ -169,8 +173,12 @@ static int pipe_mode(struct fdscan *s, const char *name, uint8_t *mode)
 	if (len < 0)
 		return -errno;
 	buf[len] = 0;
-	*mode = bt_parse_fdinfo_flags(buf, &flags) ? 0 : bt_pipe_end_of_flags(flags);
-	return 0;
+	if (bt_parse_fdinfo_flags(buf, &flags)) {
+		*mode = 0;
+		return 0;
+	}
+	*mode = bt_pipe_end_of_flags(flags);
+	return flags & O_PATH ? 1 : 0;
 }
 
 /*
@@ -209,7 +217,7 @@ static int scan_one_fd(struct fdscan *s, const char *name, uint32_t fdnum)
 	if (r.type == BT_FD_PIPE) {
 		err = pipe_mode(s, name, &r.mode);
 		if (err)
-			return err == -ENOENT ? 0 : err;
+			return err == -ENOENT || err == 1 ? 0 : err;
 	}
 	return fdref_push(s, &r);
 }

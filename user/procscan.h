@@ -28,7 +28,8 @@ struct bt_fdref {
 };
 
 /*
- * Appends every pipe and socket fd of one process to the growable array
+ * Appends every pipe and socket fd of one process (O_PATH fds on pipes
+ * hold no end and are left out) to the growable array
  * *arr (*n used, *cap allocated; both 0 and *arr NULL to start). The
  * caller frees *arr. 0 or -errno: -ESRCH when the process is gone,
  * -EACCES when its fds may not be read; *n is left as it was on error.
@@ -44,7 +45,7 @@ int bt_scan_all_fds(struct bt_fdref **arr, size_t *n, size_t *cap);
 int bt_parse_fd_link(const char *link, uint8_t *type, uint64_t *ino);
 /* The octal "flags:" field of /proc/PID/fdinfo/N text; 0 or -1. */
 int bt_parse_fdinfo_flags(const char *fdinfo_text, unsigned int *flags);
-/* O_RDONLY/O_WRONLY/O_RDWR of open flags -> enum bt_pipe_end, 0 if none. */
+/* O_RDONLY/O_WRONLY/O_RDWR of open flags -> enum bt_pipe_end; 0 for O_PATH or junk. */
 uint8_t bt_pipe_end_of_flags(unsigned int flags);
 
 #endif

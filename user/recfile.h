@@ -20,9 +20,9 @@
  *                    a flipped type or length is caught, not misread
  *     u8  data[clen] the payload as one zlib stream
  *
- * Each block is complete on its own and written with one write, so a file
- * cut by a crash or kill -9 is readable up to its last whole block; the
- * reader says where it stopped and whether the end was cut mid-block.
+ * Each block is complete on its own, so a file cut by a crash or kill -9
+ * is readable up to its last whole block; the reader tells an end inside
+ * a block (cut) from an end between blocks.
  *
  * A reader checks every length against what is left and against the
  * caps before allocating: a block costs at most BT_RECF_MAX_BLOCK bytes

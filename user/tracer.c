@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "boundtrace.skel.h"
 #include "collect.h"
+#include "discover.h"
 #include "events.h"
 #include "proc.h"
 #include "tracer.h"
@@ -19,11 +20,21 @@ static bool verbose;
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (level == LIBBPF_DEBUG && !verbose)
+	/*
+	 * Failures are reported by the caller in one line; -v adds libbpf's
+	 * warnings (the verifier log among them), BT_LIBBPF_DEBUG everything.
+	 */
+	if (!verbose || (level == LIBBPF_DEBUG && !getenv("BT_LIBBPF_DEBUG")))
 		return 0;
-	if (!verbose)
-		return 0;	/* failures are reported by the caller, in one line */
 	return vfprintf(stderr, fmt, ap);
+}
+
+static bool live_has(struct bt_tracer *t, uint32_t pid)
+{
+	for (size_t i = 0; i < t->nlive; i++)
+		if (t->live[i] == pid)
+			return true;
+	return false;
 }
 
 static bool live_add(struct bt_tracer *t, uint32_t pid)
@@ -71,16 +82,28 @@ static int on_event(void *ctx, void *data, size_t size)
 	struct bt_tracer *t = ctx;
 	const struct bt_event *e = data;
 	struct bt_maps maps = tracer_maps(t);
+	struct bt_proc *p;
 
 	if (size < sizeof(*e))
 		return 0;
-	bt_apply_event(t->model, e);
+	p = bt_apply_event(t->model, e);
+	if (p && e->type == BT_EV_FORK) {
+		struct bt_proc *parent = bt_model_find(t->model, e->ppid);
+
+		/* A followed child stands where its parent stands. */
+		p->target = true;
+		p->hop = parent ? parent->hop : 0;
+		bt_proc_read_exe(e->pid, p->exe, sizeof(p->exe));
+	} else if (p && e->type == BT_EV_EXEC) {
+		bt_proc_read_exe(e->pid, p->exe, sizeof(p->exe));
+	}
 	/* Its rows become final now, before a new process can reuse the pid. */
 	if (e->type == BT_EV_EXIT)
 		bt_collect_harvest(t->model, &maps, e->pid);
 	if (t->all)
 		return 0;
-	if (e->type == BT_EV_FORK)
+	/* Only the named targets and their children keep the trace running. */
+	if (e->type == BT_EV_FORK && live_has(t, e->ppid))
 		live_add(t, e->pid);
 	else if (e->type == BT_EV_EXIT)
 		live_remove(t, e->pid);
@@ -95,6 +118,7 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 	memset(t, 0, sizeof(*t));
 	t->model = model;
 	t->all = cfg->all;
+	t->max_hops = cfg->max_hops;
 	verbose = cfg->verbose;
 	libbpf_set_print(libbpf_print);
 
@@ -132,18 +156,61 @@ fail:
 	return -1;
 }
 
-int bt_tracer_add_target(struct bt_tracer *t, uint32_t pid)
+/* Marks pid a target at the given peer distance; the kernel sees it at once. */
+static int add_target(struct bt_tracer *t, uint32_t pid, int hop)
 {
 	struct bt_proc *p;
 
 	if (pid >= BT_PID_MAX)
 		return -ERANGE;
 	p = bt_model_proc(t->model, pid);
-	if (!p || !live_add(t, pid))
+	if (!p)
 		return -ENOMEM;
-	bt_proc_read_identity(pid, p->comm, sizeof(p->comm), &p->start_ns);
+	if (bt_proc_read_identity(pid, p->comm, sizeof(p->comm), &p->start_ns))
+		return -ESRCH;
+	bt_proc_read_exe(pid, p->exe, sizeof(p->exe));
+	p->target = true;
+	p->hop = hop;
 	__sync_fetch_and_or(&t->skel->bss->targets[pid / 64], 1ULL << (pid % 64));
 	return 0;
+}
+
+int bt_tracer_add_target(struct bt_tracer *t, uint32_t pid)
+{
+	int err = add_target(t, pid, 0);
+
+	if (err)
+		return err;
+	return live_add(t, pid) ? 0 : -ENOMEM;
+}
+
+static int add_peer(void *ctx, uint32_t pid, int hop)
+{
+	struct bt_tracer *t = ctx;
+	int err = add_target(t, pid, hop);
+
+	if (!err && verbose) {
+		struct bt_proc *p = bt_model_find(t->model, pid);
+
+		fprintf(stderr, "boundtrace: following peer %s[%u] (hop %d)\n",
+			p ? p->comm : "?", pid, hop);
+	}
+	return err;
+}
+
+int bt_tracer_discover(struct bt_tracer *t)
+{
+	int total = 0, n;
+
+	if (t->all)
+		return 0;
+	/* New targets have channels of their own: go on until nothing new (hops bound it). */
+	do {
+		n = bt_discover_round(t->model, t->max_hops, add_peer, t);
+		if (n > 0)
+			total += n;
+	} while (n > 0);
+	return n < 0 ? n : total;
 }
 
 int bt_tracer_poll(struct bt_tracer *t, int timeout_ms)

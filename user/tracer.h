@@ -19,6 +19,7 @@ struct bt_tracer_config {
 	bool all;
 	bool follow;
 	uint32_t map_size;
+	int max_hops;		/* --peers: follow far ends this many hops */
 	bool verbose;
 };
 
@@ -30,12 +31,19 @@ struct bt_tracer {
 	uint32_t *live;
 	size_t nlive, caplive;
 	bool all;
+	int max_hops;
 };
 
 int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 		   struct bt_model *model, char *err, size_t errlen);
 /* Adds a process to the target set (records comm/start from /proc). */
 int bt_tracer_add_target(struct bt_tracer *t, uint32_t pid);
+/*
+ * Finds the processes at the far end of the targets' channels (recording
+ * them for the report) and follows them up to max_hops. Returns how many
+ * targets it added, or -errno.
+ */
+int bt_tracer_discover(struct bt_tracer *t);
 /* Waits up to timeout_ms for events and applies them. Returns events or -errno. */
 int bt_tracer_poll(struct bt_tracer *t, int timeout_ms);
 /* Number of targets still alive (meaningless with -a). */

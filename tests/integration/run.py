@@ -18,6 +18,7 @@ import traceback
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BT = os.path.join(ROOT, "boundtrace")
 IPCLOAD = os.path.join(ROOT, "tools", "ipcload")
+IPCMESH = os.path.join(ROOT, "tools", "ipcmesh")
 TMP = tempfile.mkdtemp(prefix="bt-it-")
 VERBOSE = "-v" in sys.argv
 
@@ -105,6 +106,22 @@ def assert_matches(bt, ipc, fields=("calls", "bytes", "errors")):
                 eq(rows[key][f], b.get(f, 0), "pid %d %s %s %s %s" % ((p["pid"],) + key + (f,)))
         extra = [k for k in rows if k[1] in channels and k not in want_keys]
         check(not extra, "pid %d: unexpected rows on the workload's channels: %r" % (p["pid"], extra))
+
+
+def start_announced(args, name):
+    """Start a workload that prints `ready PID` on stderr before its delay;
+    stderr goes to a file (a pipe to us would make us one of its peers)."""
+    err = tmpfile(name + ".err")
+    with open(err, "w") as ef:
+        w = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=ef)
+    for _ in range(200):
+        with open(err) as f:
+            text = f.read()
+        if "ready" in text:
+            return w
+        time.sleep(0.01)
+    w.kill()
+    raise Failure("%s did not announce itself: %r" % (name, text))
 
 
 def ipc_row(ipc, role, kind, direction):
@@ -229,11 +246,8 @@ def pid_target_exits_mid_trace():
     itself and reports it, exited, with exact figures."""
     ipc_out = tmpfile("ipc.json")
     bt_out = tmpfile("bt.json")
-    w = subprocess.Popen([IPCLOAD, "pipe", "--count", "2000", "--size", "50",
-                          "--delay-ms", "1500", "--out", ipc_out],
-                         stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    line = w.stderr.readline()
-    check(line.startswith("ready"), "workload did not announce itself: %r" % line)
+    w = start_announced([IPCLOAD, "pipe", "--count", "2000", "--size", "50",
+                         "--delay-ms", "1500", "--out", ipc_out], "ipcload")
     r = run([BT, "-f", "json", "-o", bt_out, "--follow", "-p", str(w.pid)])
     w.wait(timeout=30)
     eq(r.returncode, 0, "boundtrace exit status (stderr: %s)" % r.stderr)
@@ -244,6 +258,76 @@ def pid_target_exits_mid_trace():
     assert_matches(bt, ipc)
     proc, _ = bt_rows(bt, w.pid)
     eq(proc["exited"], True, "target marked exited")
+
+
+@test
+def peers_three_processes_from_one_pid():
+    """-p A --peers 2 alone: B (pipe) and C (TCP, and unix from B) are found
+    and traced before the traffic, and every edge is exact."""
+    out, bt_out = tmpfile("mesh.json"), tmpfile("bt.json")
+    w = start_announced([IPCMESH, "--count", "500", "--size", "64", "--reply-size", "16",
+                         "--delay-ms", "1500", "--out", out], "mesh")
+    r = run([BT, "-f", "json", "-o", bt_out, "-p", str(w.pid), "--peers", "2"])
+    eq(w.wait(timeout=30), 0, "ipcmesh exit status")
+    eq(r.returncode, 0, "boundtrace exit status (stderr: %s)" % r.stderr)
+    with open(bt_out) as f:
+        bt = json.load(f)
+    with open(out) as f:
+        mesh = json.load(f)
+    assert_matches(bt, mesh, fields=("calls", "bytes", "errors"))
+    names = {p["role"]: (p["pid"], p["comm"]) for p in mesh["processes"]}
+    eq(sorted((p["pid"], p["comm"]) for p in bt["processes"]), sorted(names.values()),
+       "processes traced: A named, B and C found as peers")
+    edges = {(e["from"], e["to"], e["kind"], e["channel"]): e for e in bt["edges"]}
+    for want in mesh["edges"]:
+        key = (want["from"], want["to"], want["kind"], want["channel"])
+        check(key in edges, "edge %r missing; boundtrace has %r" % (key, sorted(edges)))
+        got = edges[key]
+        eq(got["calls"], want["calls"], "calls of edge %r" % (key,))
+        if want["kind"] == "futex":
+            eq(got["wakeups"], want["wakes"], "wakeups of futex edge %r" % (key,))
+        else:
+            eq(got["bytes"], want["bytes"], "bytes of edge %r" % (key,))
+    eq(len(bt["edges"]), len(mesh["edges"]), "number of edges")
+    a, b = names["a"][0], names["b"][0]
+    _, rows_b = bt_rows(bt, b)
+    pipe_recv = [v for k, v in rows_b.items() if k[0] == "pipe" and k[2] == "recv"]
+    eq([x["peer"] for x in pipe_recv], [{"pid": a, "comm": "mesh-a"}], "peer of B's pipe")
+
+
+@test
+def peer_named_without_following():
+    """--peers 0: only A is traced, yet the far ends are named from /proc."""
+    out, bt_out = tmpfile("mesh.json"), tmpfile("bt.json")
+    w = start_announced([IPCMESH, "--count", "50", "--delay-ms", "800", "--out", out], "mesh")
+    r = run([BT, "-f", "json", "-o", bt_out, "-p", str(w.pid), "--peers", "0"])
+    eq(w.wait(timeout=30), 0, "ipcmesh exit status")
+    eq(r.returncode, 0, "boundtrace exit status (stderr: %s)" % r.stderr)
+    with open(bt_out) as f:
+        bt = json.load(f)
+    with open(out) as f:
+        mesh = json.load(f)
+    names = {p["role"]: p["pid"] for p in mesh["processes"]}
+    eq([p["pid"] for p in bt["processes"] if p["boundaries"]], [names["a"]], "only A traced")
+    _, rows = bt_rows(bt, names["a"])
+    peers = sorted((k[0], k[2], v["peer"].get("pid")) for k, v in rows.items())
+    eq(peers, [("pipe", "send", names["b"]), ("tcp", "recv", names["c"]),
+               ("tcp", "send", names["c"])], "A's far ends by pid")
+
+
+@test
+def dot_output_renders():
+    out = tmpfile("g.dot")
+    r = run([BT, "-f", "dot", "-o", out, "-c",
+             IPCLOAD + " unix-stream --count 100 --reply-size 8 --out /dev/null"])
+    eq(r.returncode, 0, "boundtrace exit status (%s)" % r.stderr)
+    with open(out) as f:
+        graph = f.read()
+    eq(graph.count("->"), 2 + 2, "two edges, each labelled with its unix:[A->B] channel")
+    check("ipc-client" in graph and "ipc-server" in graph, "both processes are nodes")
+    r = run(["dot", "-Tsvg", out])
+    eq(r.returncode, 0, "dot -Tsvg exit status (%s)" % r.stderr)
+    check("<svg" in r.stdout, "dot produced an SVG")
 
 
 @test

@@ -1,0 +1,596 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+"""
+bench.py - `make bench`: what tracing costs the traced IPC workload.
+
+Runs each tools/ipcload workload untraced and traced, in pairs, alternating
+which of the two goes first (untraced/traced, then traced/untraced, ...) so
+machine drift cancels, and prints Markdown tables of the median per-pair
+ratio traced/untraced and of the median added nanoseconds per crossing.
+The full run also rewrites docs/BENCHMARKS.md.
+
+Usage: tools/bench.py [--quick]
+  --quick  each workload once with small counts (a few seconds): checks that
+           the harness still works, not the timings. Exit status 1 only if
+           ipcload or boundtrace failed or left no JSON; a missing or broken
+           third-party tracer is reported in the table, never a failure.
+Needs root (boundtrace loads BPF); without it, says so and exits 0.
+"""
+import json
+import os
+import select
+import shlex
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+IPCLOAD = str(ROOT / "tools" / "ipcload")
+BOUNDTRACE = str(ROOT / "boundtrace")
+BT_SCRIPT = str(ROOT / "tools" / "bench-aggregate.bt")
+DOC = ROOT / "docs" / "BENCHMARKS.md"
+TRACEFS = "/sys/kernel/tracing"
+TASKSET = os.path.realpath(shutil.which("taskset") or "/usr/bin/taskset")
+DELAY_MS = 200                  # ipcload sleeps this long after "ready PID"
+TIMEOUT_S = 120                 # per run; a hung tool is a failure
+# The syscalls ipcload makes on its channels, as strace/perf name them.
+CROSSING_SYSCALLS = {"read", "write", "readv", "writev", "sendto", "recvfrom",
+                     "sendmsg", "recvmsg", "futex"}
+
+METHOD = f"""\
+- Every workload is `tools/ipcload` with `--delay-ms {DELAY_MS}`: it prints
+  `ready PID` on stderr, sleeps {DELAY_MS} ms, then creates its channels,
+  forks, runs the exchange, writes its JSON report (to a file, so the report
+  is not itself a traced pipe) and exits. The time measured is from reading
+  `ready` to the process exit (a pidfd becoming readable), minus the delay,
+  with `time.perf_counter`: fork, setup, exchange, report and exit, and
+  nothing of the tracer's own start or stop.
+- Traced runs launch the workload under the tracer
+  (`boundtrace -f json -o F -c CMD`, `strace -f -c -o F -- CMD`,
+  `perf trace -s -o F -- CMD`, `bpftrace -o F -c CMD tools/bench-aggregate.bt`),
+  so the tracer is fully attached before the workload even starts and
+  follows every process it forks. (Attaching with `-p` during the delay
+  would race the attach, and `perf trace -p` does not follow children
+  forked after the attach: it traced only the client here.)
+- Ping-pong and bulk workloads are pinned with `taskset -c 0`, both sides on
+  CPU 0 (a cross-CPU wakeup costs tens of microseconds per round trip on a
+  small VM and would drown the tracer's cost); tracers are not pinned.
+- Runs come in pairs, untraced and traced with the same count, the order
+  alternating from one pair to the next; the tables show medians over the
+  pairs of traced/untraced and of (traced - untraced) / crossings.
+- A crossing is one syscall on an IPC channel, counted by ipcload itself in
+  its JSON report (the traced run's count: futex call counts vary with
+  timing). Each tracer's own count is checked against it: boundtrace must
+  match ipcload row for row; the others must see at least as many calls.
+- Slow tracers get proportionally smaller counts (the per-crossing figure
+  does not depend on the count).
+- boundtrace's resources: `lost` summed over its JSON reports; CPU = on-CPU
+  time of the boundtrace process (`/proc/PID/task/*/schedstat`, user and
+  kernel) during the measured window, as a share of one core; peak RSS =
+  `ru_maxrss` from `wait4` (boundtrace and, at most, the small ipcload it
+  reaped); BPF map memory = `memlock` of the maps boundtrace holds open
+  (`/proc/PID/fdinfo`, the figure `bpftool map show` calls `bytes_memlock`).
+- The stress run is not pinned: several pipe clients with 1-byte messages
+  on both CPUs, to check that nothing is lost at well over 1M crossings/s.
+"""
+
+
+# ---- what is measured -----------------------------------------------------
+
+@dataclass
+class Workload:
+    key: str
+    title: str
+    args: list                  # ipcload arguments, --count excepted
+    count: int                  # --count in full mode, with boundtrace
+    target: Optional[float] = None   # issue target for the aggregate ratio
+    pinned: bool = True
+
+
+WORKLOADS = [
+    Workload("pipe", "pipe ping-pong, 1 B",
+             ["pipe", "--size", "1", "--reply-size", "1"], 200_000, 1.20),
+    Workload("unix", "unix stream ping-pong, 1 B",
+             ["unix-stream", "--size", "1", "--reply-size", "1"], 120_000, 1.15),
+    Workload("tcp", "TCP loopback ping-pong, 1 B",
+             ["tcp", "--size", "1", "--reply-size", "1"], 100_000, 1.10),
+    Workload("futex", "futex ping-pong, 2 threads",
+             ["futex", "--threads", "2"], 250_000, 1.25),
+    Workload("bulk", "bulk pipe, 64 KiB writes",
+             ["pipe", "--size", "65536"], 50_000, 1.02),
+]
+STRESS = Workload("stress", "stress: 4 pipe clients, 1 B, both CPUs",
+                  ["pipe", "--clients", "4", "--size", "1"], 1_500_000,
+                  pinned=False)
+
+
+@dataclass
+class Tracer:
+    name: str
+    reps: int                   # pairs per workload in full mode
+    scale: int                  # counts are divided by this
+    command: Callable[[list, str], list]     # (workload argv, out file) -> argv
+    seen: Callable[[str, dict], int]         # calls it counted (out, ipcload report)
+    problem: Optional[str] = None            # why it cannot run here
+    ours: bool = False                       # boundtrace: its failures fail the bench
+
+
+@dataclass
+class Run:
+    seconds: float              # measured window
+    crossings: int              # per ipcload's own report
+    seen: Optional[int] = None  # per the tracer
+    lost: int = 0               # boundtrace only
+    cpu_ns: int = 0             # tracer process, during the window
+    maxrss_kib: int = 0
+    map_bytes: int = 0
+
+
+@dataclass
+class Pair:
+    untraced: Run
+    traced: Run
+
+    @property
+    def ratio(self):
+        return self.traced.seconds / self.untraced.seconds
+
+    @property
+    def added_ns(self):
+        return (self.traced.seconds - self.untraced.seconds) * 1e9 / self.traced.crossings
+
+
+@dataclass
+class Cell:
+    workload: Workload
+    tracer: Tracer
+    count: int
+    reps: int                   # pairs to measure
+    pairs: list = field(default_factory=list)
+    error: Optional[str] = None
+
+
+class ToolFailed(Exception):
+    def __init__(self, msg, ours):
+        super().__init__(msg)
+        self.ours = ours        # ipcload or boundtrace, not a third-party tracer
+
+
+# ---- reading the tools' reports -------------------------------------------
+
+def rows(report):
+    """(pid, channel, direction) -> calls of a boundtrace or ipcload report."""
+    return {(p["pid"], b["channel"], b["direction"]): b["calls"]
+            for p in report["processes"] for b in p["boundaries"]}
+
+
+def load_json(path, who):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        raise ToolFailed(f"{who}: no JSON report ({e})", ours=True)
+
+
+def boundtrace_seen(out, ipc):
+    got = rows(load_json(out, "boundtrace"))
+    return sum(got.get(k, 0) for k in rows(ipc))
+
+
+def boundtrace_lost(out):
+    return sum(load_json(out, "boundtrace")["lost"].values())
+
+
+def strace_seen(out, _ipc):
+    # "% time  seconds  usecs/call  calls  [errors]  syscall"
+    n = 0
+    for f in map(str.split, open(out)):
+        if len(f) in (5, 6) and f[-1] in CROSSING_SYSCALLS and f[3].isdigit():
+            n += int(f[3])
+    return n
+
+
+def perf_seen(out, _ipc):
+    # per thread: "syscall  calls  errors  total  min  avg  max  stddev"
+    n = 0
+    for f in map(str.split, open(out)):
+        if len(f) >= 3 and f[0] in CROSSING_SYSCALLS and f[1].isdigit():
+            n += int(f[1])
+    return n
+
+
+def bpftrace_seen(out, _ipc):
+    # "@calls[PID, KEY]: N"
+    return sum(int(line.rsplit(":", 1)[1]) for line in open(out)
+               if line.startswith("@calls["))
+
+
+# ---- the tracers ----------------------------------------------------------
+
+def boundtrace_cmd(extra):
+    return lambda argv, out: [BOUNDTRACE, *extra, "-f", "json", "-o", out,
+                              "-c", shlex.join(argv)]
+
+
+def tool_problem(tool, probe):
+    """None if `probe` (a command) works, else why not."""
+    if not shutil.which(tool):
+        return "n/a (not installed)"
+    r = subprocess.run(probe, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if r.returncode != 0:
+        why = (r.stderr.strip().splitlines() or ["exit %d" % r.returncode])[-1]
+        return f"n/a ({' '.join(probe)} fails: {why})"
+    return None
+
+
+def ensure_tracefs():
+    """bpftrace's and perf's syscall tracepoints need tracefs mounted."""
+    if not os.path.isdir(TRACEFS + "/events"):
+        subprocess.run(["mount", "-t", "tracefs", "nodev", TRACEFS],
+                       capture_output=True)
+    return os.path.isdir(TRACEFS + "/events")
+
+
+def boundtrace_variants():
+    """Aggregate mode always; the other modes once --help lists them."""
+    helptext = subprocess.run([BOUNDTRACE, "--help"], capture_output=True,
+                              text=True).stdout
+    variants = []
+    for name, flag in (("boundtrace --stacks", "--stacks"),
+                       ("boundtrace chain", "--chain")):
+        t = Tracer(name, 7, 1, boundtrace_cmd([flag]), boundtrace_seen, ours=True)
+        if flag not in helptext:
+            t.problem = "n/a (not implemented yet)"
+        variants.append(t)
+    return variants
+
+
+def tracers():
+    aggregate = Tracer("boundtrace", 7, 1, boundtrace_cmd([]), boundtrace_seen, ours=True)
+    strace = Tracer("strace -f -c", 3, 40,
+                    lambda argv, out: ["strace", "-f", "-c", "-o", out, "--", *argv],
+                    strace_seen)
+    perf = Tracer("perf trace -s", 3, 20,
+                  lambda argv, out: ["perf", "trace", "-s", "-o", out, "--", *argv],
+                  perf_seen)
+    bpft = Tracer("bpftrace (tools/bench-aggregate.bt)", 5, 1,
+                  lambda argv, out: ["bpftrace", "-o", out, "-c", " ".join(argv), BT_SCRIPT],
+                  bpftrace_seen)
+    tracefs = ensure_tracefs()
+    strace.problem = tool_problem("strace", ["strace", "-f", "-c", "-o", "/dev/null", "true"])
+    perf.problem = tool_problem("perf", ["perf", "trace", "-s", "-o", "/dev/null", "--", "true"])
+    bpft.problem = tool_problem("bpftrace", ["bpftrace", "--version"]) or \
+        (None if tracefs else f"n/a (tracefs not mounted at {TRACEFS} and cannot be)")
+    return [aggregate, *boundtrace_variants(), strace, perf, bpft]
+
+
+# ---- one run ---------------------------------------------------------------
+
+class ReadyWatcher(threading.Thread):
+    """Reads a child's stderr: notes when 'ready PID' arrives, keeps the rest."""
+
+    def __init__(self, stream):
+        super().__init__(daemon=True)
+        self.stream, self.pid, self.at, self.lines = stream, None, None, []
+        self.ready = threading.Event()
+
+    def run(self):
+        for line in self.stream:
+            if self.pid is None and line.startswith("ready "):
+                self.at, self.pid = time.perf_counter(), int(line.split()[1])
+                self.ready.set()
+            else:
+                self.lines.append(line)
+        self.ready.set()        # EOF: the child died before it was ready
+
+    def tail(self):
+        return "".join(self.lines[-5:]).strip()
+
+
+def cpu_ns(pid):
+    """On-CPU time of every thread of pid so far, user and kernel."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (OSError, IndexError):
+            pass
+    return total
+
+
+def bpf_map_bytes(pid):
+    """memlock of the BPF maps pid holds open (bpftool's bytes_memlock)."""
+    seen = {}
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            if os.readlink(fd) != "anon_inode:bpf-map":
+                continue
+            info = dict(line.split(":", 1) for line in
+                        Path(f"/proc/{pid}/fdinfo/{fd.name}").read_text().splitlines())
+        except OSError:
+            continue
+        seen[info["map_id"].strip()] = int(info["memlock"])
+    return sum(seen.values())
+
+
+def wait_exit(pid, timeout):
+    """Block until pid exits; False on timeout."""
+    fd = os.pidfd_open(pid)
+    try:
+        return bool(select.select([fd], [], [], timeout)[0])
+    finally:
+        os.close(fd)
+
+
+def reap(proc, name, grace=10):
+    """wait4 the tracer or workload process, stopping it if it lingers."""
+    if not wait_exit(proc.pid, grace):
+        proc.send_signal(signal.SIGINT)
+        if not wait_exit(proc.pid, 5):
+            proc.kill()
+    _, status, ru = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return ru
+
+
+def workload_argv(w, count, ipc_json):
+    pin = [TASKSET, "-c", "0"] if w.pinned else []
+    return [*pin, IPCLOAD, *w.args, "--count", str(count),
+            "--delay-ms", str(DELAY_MS), "--out", ipc_json]
+
+
+def run_once(w, count, tracer, tmp):
+    """One measured run of w, under tracer if not None."""
+    ipc_json, out = tempfile.mktemp(dir=tmp), tempfile.mktemp(dir=tmp)
+    argv = workload_argv(w, count, ipc_json)
+    name = tracer.name if tracer else "ipcload"
+    ours = tracer is None or tracer.ours
+    proc = subprocess.Popen(tracer.command(argv, out) if tracer else argv,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    watch = ReadyWatcher(proc.stderr)
+    watch.start()
+    if not watch.ready.wait(TIMEOUT_S) or watch.pid is None:
+        reap(proc, name, grace=1)
+        raise ToolFailed(f"{name}: the workload never got ready: {watch.tail()}", ours)
+    cpu0, maps = cpu_ns(proc.pid), bpf_map_bytes(proc.pid) if tracer else 0
+    if not wait_exit(watch.pid, TIMEOUT_S):
+        reap(proc, name, grace=0)
+        raise ToolFailed(f"{name}: the workload took over {TIMEOUT_S} s", ours)
+    end = time.perf_counter()
+    cpu1 = cpu_ns(proc.pid) if tracer else cpu0
+    ru = reap(proc, name)
+    watch.join(5)
+    if proc.returncode != 0:
+        raise ToolFailed(f"{name} exited with status {proc.returncode}: {watch.tail()}", ours)
+    ipc = load_json(ipc_json, "ipcload")
+    run = Run(seconds=end - watch.at - DELAY_MS / 1000,
+              crossings=sum(rows(ipc).values()), cpu_ns=cpu1 - cpu0,
+              maxrss_kib=ru.ru_maxrss, map_bytes=maps)
+    if tracer:
+        run.seen = tracer.seen(out, ipc)
+        if tracer.ours:
+            run.lost = boundtrace_lost(out)
+    for path in (ipc_json, out):
+        if os.path.exists(path):
+            os.unlink(path)
+    return run
+
+
+def run_pair(cell, flip, tmp):
+    """Untraced and traced, the traced run first if flip."""
+    first, second = (cell.tracer, None) if flip else (None, cell.tracer)
+    a = run_once(cell.workload, cell.count, first, tmp)
+    b = run_once(cell.workload, cell.count, second, tmp)
+    cell.pairs.append(Pair(b, a) if flip else Pair(a, b))
+
+
+# ---- the plan ---------------------------------------------------------------
+
+def plan(tracer_list, quick):
+    """The cells to measure, with their counts and pairs."""
+    cells = []
+    runnable = [t for t in tracer_list if not t.problem]
+    for i, w in enumerate(WORKLOADS + [STRESS]):
+        for t in runnable:
+            if w is STRESS and t is not runnable[0]:
+                continue            # the stress run is boundtrace's only
+            if quick and i > 0 and t is not runnable[0]:
+                continue            # quick: third-party tracers on one workload
+            count = max(w.count // (t.scale * (100 if quick else 1)), 200)
+            cells.append(Cell(w, t, count, 1 if quick else t.reps))
+    return cells
+
+
+def measure(cells):
+    """Round after round, one pair per cell and round until it has its reps."""
+    total, done = sum(c.reps for c in cells), 0
+    with tempfile.TemporaryDirectory(prefix="bt-bench-") as tmp:
+        for r in range(max(c.reps for c in cells)):
+            for c in cells:
+                if r >= c.reps or c.error:
+                    continue
+                done += 1
+                try:
+                    run_pair(c, r % 2 == 1, tmp)
+                except ToolFailed as e:
+                    c.error = str(e)
+                    if e.ours:
+                        raise
+                progress(done, total, c)
+
+
+def progress(done, total, c):
+    p = c.pairs[-1] if c.pairs else None
+    what = c.error or f"{p.untraced.seconds * 1e3:.0f} -> {p.traced.seconds * 1e3:.0f} ms"
+    print(f"[{done}/{total}] {c.workload.key:6} {c.tracer.name:12.12}  {what}",
+          file=sys.stderr, flush=True)
+
+
+# ---- tables -----------------------------------------------------------------
+
+def med(values):
+    return statistics.median(values) if values else float("nan")
+
+
+def verdict(ok):
+    return "**met**" if ok else "**missed**"
+
+
+def coverage_note(c):
+    crossings = sum(p.traced.crossings for p in c.pairs)
+    seen = sum(p.traced.seen for p in c.pairs)
+    if c.tracer.ours:
+        return "" if seen == crossings else f"counted {seen - crossings:+d} calls vs ipcload"
+    return "" if seen >= crossings else f"saw only {100 * seen / crossings:.1f}% of the calls"
+
+
+def overhead_table(cells, tracer_list):
+    out = ["| workload | tracer | pairs | crossings/run | untraced ms | traced ms "
+           "| ratio | added ns/crossing | issue target | note |",
+           "|---|---|--:|--:|--:|--:|--:|--:|---|---|"]
+    for c in cells:
+        if c.error:
+            out.append(f"| {c.workload.title} | {c.tracer.name} | | | | | | | | failed: {c.error} |")
+            continue
+        ps = c.pairs
+        ratio = med([p.ratio for p in ps])
+        target = ""
+        if c.workload.target and c.tracer.name == "boundtrace":
+            target = f"≤ {c.workload.target:.2f}× {verdict(ratio <= c.workload.target)}"
+        note = coverage_note(c)
+        if c.workload is STRESS:
+            note = (note + " " if note else "") + f"{rate(c) / 1e6:.2f} M crossings/s traced"
+        out.append(f"| {c.workload.title} | {c.tracer.name} | {len(ps)} "
+                   f"| {int(med([p.traced.crossings for p in ps])):,} "
+                   f"| {med([p.untraced.seconds for p in ps]) * 1e3:.1f} "
+                   f"| {med([p.traced.seconds for p in ps]) * 1e3:.1f} "
+                   f"| {ratio:.3f}× | {med([p.added_ns for p in ps]):.0f} | {target} | {note} |")
+    for t in tracer_list:
+        if t.problem:
+            out.append(f"| all | {t.name} | | | | | | | | {t.problem} |")
+    return "\n".join(out)
+
+
+def rate(c):
+    return med([p.traced.crossings / p.traced.seconds for p in c.pairs])
+
+
+def cpu_share(run):
+    return run.cpu_ns / (run.seconds * 1e9)
+
+
+def resources_table(cells):
+    out = ["| workload | lost | CPU (share of one core) | peak RSS | BPF map memory |",
+           "|---|--:|--:|--:|--:|"]
+    for c in bt_cells(cells):
+        runs = [p.traced for p in c.pairs]
+        out.append(f"| {c.workload.title} | {sum(r.lost for r in runs)} "
+                   f"| {100 * med([cpu_share(r) for r in runs]):.2f}% "
+                   f"| {max(r.maxrss_kib for r in runs) / 1024:.1f} MiB "
+                   f"| {max(r.map_bytes for r in runs) / 2**20:.1f} MiB |")
+    return "\n".join(out)
+
+
+def bt_cells(cells, tracer="boundtrace"):
+    return [c for c in cells if c.tracer.name == tracer and c.pairs and not c.error]
+
+
+def bpftrace_factors(cells):
+    """Workload key -> bpftrace's added ns per crossing / boundtrace's."""
+    bt = {c.workload.key: med([p.added_ns for p in c.pairs]) for c in bt_cells(cells)}
+    factors = {}
+    for c in cells:
+        if c.tracer.name.startswith("bpftrace") and c.pairs and c.workload.key in bt:
+            theirs = med([p.added_ns for p in c.pairs])
+            factors[c.workload.key] = theirs / bt[c.workload.key] if bt[c.workload.key] > 0 else float("inf")
+    return factors
+
+
+def targets_table(cells):
+    out = ["| target (from the issue) | measured | |", "|---|---|---|"]
+    for c in bt_cells(cells):
+        if c.workload.target:
+            r = med([p.ratio for p in c.pairs])
+            out.append(f"| aggregate mode ≤ {c.workload.target:.2f}× on {c.workload.title} "
+                       f"| {r:.3f}× | {verdict(r <= c.workload.target)} |")
+    factors = bpftrace_factors(cells)
+    if factors:
+        shown = ", ".join(f"{k} {v:.1f}×" for k, v in factors.items())
+        out.append(f"| ≥ 6× less added ns/crossing than the bpftrace script "
+                   f"| {shown} | {verdict(min(factors.values()) >= 6)} |")
+    else:
+        out.append("| ≥ 6× less added ns/crossing than the bpftrace script | bpftrace not run | n/a |")
+    stress = [c for c in bt_cells(cells) if c.workload is STRESS]
+    if stress:
+        lost = sum(p.traced.lost for p in stress[0].pairs)
+        r = rate(stress[0])
+        out.append(f"| 0 lost at 1M crossings/s | {lost} lost at {r / 1e6:.2f} M/s "
+                   f"| {verdict(lost == 0 and r >= 0.9e6)} |")
+    runs = [p.traced for c in bt_cells(cells) for p in c.pairs]
+    if runs:
+        cpu = max(med([cpu_share(p.traced) for p in c.pairs]) for c in bt_cells(cells))
+        rss = max(r.maxrss_kib for r in runs) / 1024
+        out.append(f"| userspace ≤ 2% of one core | {100 * cpu:.2f}% (worst workload median) "
+                   f"| {verdict(cpu <= 0.02)} |")
+        out.append(f"| ≤ 32 MiB RSS | {rss:.1f} MiB (peak) | {verdict(rss <= 32)} |")
+    return "\n".join(out)
+
+
+def machine():
+    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                  if line.startswith("model name")), "unknown")
+    return (f"- kernel: {os.uname().release} ({os.uname().machine})\n"
+            f"- CPU: {model}, nproc {os.cpu_count()}\n"
+            f"- date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}")
+
+
+def report(cells, tracer_list, quick, minutes):
+    head = "quick run: counts too small for the timings to mean anything\n\n" if quick else ""
+    return (f"{head}### Overhead\n\n{overhead_table(cells, tracer_list)}\n\n"
+            f"### boundtrace resources (traced runs)\n\n{resources_table(cells)}\n\n"
+            f"### Targets\n\n{targets_table(cells)}\n\n"
+            f"Machine:\n{machine()}\n- bench wall time: {minutes:.1f} min\n")
+
+
+def write_doc(text):
+    DOC.write_text(
+        "# Benchmarks\n\n"
+        "Generated by `make bench` (`tools/bench.py`); `make bench QUICK=1` only checks\n"
+        "that the harness runs. Targets are informational: a missed one never fails\n"
+        "the run. The VM these ran on is shared and noisy; compare ratios, not\n"
+        "absolute times, and rerun before trusting a difference of a few percent.\n\n"
+        f"## Method\n\n{METHOD}\n## Results\n\n{text}")
+
+
+def main():
+    quick = "--quick" in sys.argv[1:]
+    if os.geteuid() != 0:
+        print("bench skipped: it needs root (boundtrace loads BPF)")
+        return 0
+    start = time.monotonic()
+    tracer_list = tracers()
+    cells = plan(tracer_list, quick)
+    try:
+        measure(cells)
+    except ToolFailed as e:
+        print(f"bench: {e}", file=sys.stderr)
+        return 1
+    text = report(cells, tracer_list, quick, (time.monotonic() - start) / 60)
+    print(text)
+    if not quick:
+        write_doc(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,3 @@
+#!/bin/sh
+# `make bench`: see tools/bench.py.
+exec python3 "$(dirname "$0")/bench.py" "$@"
