@@ -18,6 +18,7 @@ Needs root (boundtrace loads BPF); without it, says so and exits 0.
 """
 import json
 import os
+import pty
 import select
 import shlex
 import shutil
@@ -276,21 +277,31 @@ def tracers():
 # ---- one run ---------------------------------------------------------------
 
 class ReadyWatcher(threading.Thread):
-    """Reads a child's stderr: notes when 'ready PID' arrives, keeps the rest."""
+    """Reads a child's stderr terminal: notes when 'ready PID' arrives, keeps
+    the rest. A pty, not a pipe: boundtrace follows the far ends of its
+    targets' pipes (--peers) and would trace this harness."""
 
-    def __init__(self, stream):
+    def __init__(self):
         super().__init__(daemon=True)
-        self.stream, self.pid, self.at, self.lines = stream, None, None, []
+        self.master, self.slave = pty.openpty()
+        self.pid, self.at, self.lines = None, None, []
         self.ready = threading.Event()
 
     def run(self):
-        for line in self.stream:
-            if self.pid is None and line.startswith("ready "):
-                self.at, self.pid = time.perf_counter(), int(line.split()[1])
-                self.ready.set()
-            else:
-                self.lines.append(line)
-        self.ready.set()        # EOF: the child died before it was ready
+        with open(self.master, errors="replace") as tty:
+            try:
+                for line in tty:
+                    self.note(line)
+            except OSError:     # EIO: every writer has closed the terminal
+                pass
+        self.ready.set()        # the child died, ready or not
+
+    def note(self, line):
+        if self.pid is None and line.startswith("ready "):
+            self.at, self.pid = time.perf_counter(), int(line.split()[1])
+            self.ready.set()
+        else:
+            self.lines.append(line)
 
     def tail(self):
         return "".join(self.lines[-5:]).strip()
@@ -354,10 +365,11 @@ def run_once(w, count, tracer, tmp):
     argv = workload_argv(w, count, ipc_json)
     name = tracer.name if tracer else "ipcload"
     ours = tracer is None or tracer.ours
+    watch = ReadyWatcher()
     proc = subprocess.Popen(tracer.command(argv, out) if tracer else argv,
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
-    watch = ReadyWatcher(proc.stderr)
+                            stderr=watch.slave)
+    os.close(watch.slave)
     watch.start()
     if not watch.ready.wait(TIMEOUT_S) or watch.pid is None:
         reap(proc, name, grace=1)

@@ -174,19 +174,21 @@ static int unix_dump_request(int fd, uint32_t seq)
 	return (size_t)len == sizeof(msg) ? 0 : -EIO;
 }
 
-/* The dump's replies in buf: 1 when NLMSG_DONE came, 0 for more, -errno. */
-static int unix_dump_chunk(const char *buf, size_t len, uint32_t seq, bool *intr,
-			   struct bt_unix_sock **arr, size_t *n, size_t *cap)
+int bt_unix_diag_parse(const void *data, size_t len, uint32_t seq, bool *intr,
+		       struct bt_unix_sock **arr, size_t *n, size_t *cap)
 {
-	while (len >= sizeof(struct nlmsghdr)) {
+	const char *buf = data;
+
+	while (len) {
 		const struct nlmsghdr *h = (const void *)buf;
-		size_t step = NLMSG_ALIGN(h->nlmsg_len);
-		size_t plen = h->nlmsg_len - NLMSG_HDRLEN;
 		struct bt_unix_sock s;
+		size_t step, plen;
 		int err;
 
-		if (h->nlmsg_len < NLMSG_HDRLEN || h->nlmsg_len > len)
+		if (len < sizeof(*h) || h->nlmsg_len < NLMSG_HDRLEN || h->nlmsg_len > len)
 			return -EIO;
+		step = NLMSG_ALIGN(h->nlmsg_len);
+		plen = h->nlmsg_len - NLMSG_HDRLEN;
 		if (h->nlmsg_seq != seq)
 			goto next;	/* stale, from an earlier request */
 		if (h->nlmsg_flags & NLM_F_DUMP_INTR)
@@ -252,7 +254,7 @@ static int unix_dump(int fd, char *buf, uint32_t seq, bool *intr,
 			return -EIO;
 		if (from.nl_pid != 0)
 			continue;	/* only the kernel answers a dump */
-		err = unix_dump_chunk(buf, len, seq, intr, arr, n, cap);
+		err = bt_unix_diag_parse(buf, len, seq, intr, arr, n, cap);
 	}
 	return err < 0 ? err : 0;
 }

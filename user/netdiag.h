@@ -31,6 +31,16 @@ struct bt_unix_sock {
  */
 int bt_unix_socks(struct bt_unix_sock **arr, size_t *n, size_t *cap);
 
+/*
+ * One recv() worth of sock_diag replies to dump request seq (exposed for
+ * tests): sockets are appended, *intr set if the kernel flagged the dump
+ * as torn. 1 once NLMSG_DONE came, 0 when more is due, -errno for an
+ * NLMSG_ERROR or a DONE carrying one, -EIO for malformed messages (the
+ * caller drops what was appended then).
+ */
+int bt_unix_diag_parse(const void *buf, size_t len, uint32_t seq, bool *intr,
+		       struct bt_unix_sock **arr, size_t *n, size_t *cap);
+
 struct bt_inet_sock {
 	uint64_t ino;		/* 0 for TIME_WAIT and other sockets without a file */
 	uint8_t proto;		/* IPPROTO_TCP / IPPROTO_UDP */

@@ -30,8 +30,8 @@ static double pen_width(uint64_t weight, uint64_t max)
 {
 	if (!max || !weight)
 		return 1.0;
-	/* 1..8 on a log scale: a thousandfold difference still shows. */
-	return 1.0 + 7.0 * log1p((double)weight) / log1p((double)max);
+	/* 1..5 on a log scale: a thousandfold difference still shows. */
+	return 1.0 + 4.0 * log1p((double)weight) / log1p((double)max);
 }
 
 static uint64_t edge_weight(const struct bt_edge *e)
@@ -51,7 +51,7 @@ int bt_report_dot(FILE *f, const struct bt_model *m)
 		   "  rankdir=LR;\n"
 		   "  node [shape=box, style=\"rounded,filled\", fillcolor=\"#eef3fb\", "
 		   "fontname=\"Helvetica\"];\n"
-		   "  edge [fontname=\"Helvetica\", fontsize=10];\n");
+		   "  edge [fontname=\"Helvetica\", fontsize=10, arrowsize=0.7];\n");
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct bt_proc *p = &m->procs[i];
 

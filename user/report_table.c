@@ -94,6 +94,44 @@ out:
 	free(done);
 }
 
+static const char *proc_label(const struct bt_model *m, uint32_t pid, char *buf, size_t len)
+{
+	const struct bt_proc *p = bt_model_find((struct bt_model *)m, pid);
+
+	snprintf(buf, len, "%s[%u]", p && p->comm[0] ? p->comm : "?", pid);
+	return buf;
+}
+
+/* The map first: who talks to whom, in one line per direction. */
+static void write_edges(FILE *f, const struct bt_model *m)
+{
+	char from[40], to[40], calls[32], bytes[32], blocked[32], p99[32];
+	struct bt_edges edges;
+
+	if (bt_edges_build(m, &edges) || !edges.n)
+		goto out;
+	fprintf(f, "\ncommunication map (sender \u2192 receiver; blocked = the receiver waiting):\n");
+	for (size_t i = 0; i < edges.n; i++) {
+		const struct bt_edge *e = &edges.v[i];
+
+		proc_label(m, e->from, from, sizeof(from));
+		proc_label(m, e->to, to, sizeof(to));
+		fmt_count(e->calls, calls, sizeof(calls));
+		fmt_ns(e->blocked_ns, blocked, sizeof(blocked));
+		fmt_ns(bt_hist_percentile(e->blocked_hist, 0.99), p99, sizeof(p99));
+		if (e->kind == BT_KIND_FUTEX)
+			fprintf(f, "  %s \u2192 %s via %s: %s wake calls, %llu woke a waiter, blocked %s, p99 %s\n",
+				from, to, e->channel, calls, (unsigned long long)e->wakeups, blocked,
+				p99);
+		else
+			fprintf(f, "  %s \u2192 %s via %s: %s sends, %s, %llu wakeups, blocked %s, p99 %s\n",
+				from, to, e->channel, calls, fmt_bytes(e->bytes, bytes, sizeof(bytes)),
+				(unsigned long long)e->wakeups, blocked, p99);
+	}
+out:
+	bt_edges_free(&edges);
+}
+
 int bt_report_table(FILE *f, const struct bt_model *m)
 {
 	char dur[32];
@@ -102,6 +140,7 @@ int bt_report_table(FILE *f, const struct bt_model *m)
 	fmt_ns(m->duration_ns, dur, sizeof(dur));
 	fprintf(f, "boundtrace: %zu process%s, %s traced\n", m->nprocs,
 		m->nprocs == 1 ? "" : "es", dur);
+	write_edges(f, m);
 	for (size_t i = 0; i < m->nprocs; i++)
 		write_proc(f, m, &m->procs[i]);
 	for (unsigned int l = 0; l < BT_LOSS_MAX; l++) {

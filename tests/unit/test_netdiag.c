@@ -23,6 +23,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
 #include "netdiag.h"
 
 /* TCP states as /proc/net and sock_diag number them (include/net/tcp_states.h). */
@@ -269,12 +273,263 @@ static void test_addr_equal(void **state)
 	assert_false(bt_inet_addr_equal(AF_INET, NULL, AF_INET, v4));
 }
 
-/* ---- unix sockets, live -------------------------------------------- */
+/* ---- sock_diag replies, hand-built --------------------------------- */
 
 struct usocks {
 	struct bt_unix_sock *arr;
 	size_t n, cap;
 };
+
+/* A recv() buffer of netlink messages, built up like the kernel would. */
+struct nlbuf {
+	uint32_t w[2048];	/* netlink's 4-byte alignment */
+	size_t len;
+	struct nlmsghdr *last;
+};
+
+static void *nl_tail(struct nlbuf *b)
+{
+	return (char *)b->w + b->len;
+}
+
+static struct nlmsghdr *nl_msg(struct nlbuf *b, uint16_t type, uint16_t flags, uint32_t seq,
+			       const void *payload, size_t plen)
+{
+	struct nlmsghdr *h = nl_tail(b);
+
+	assert_true(b->len + NLMSG_SPACE(plen) <= sizeof(b->w));
+	memset(h, 0, NLMSG_SPACE(plen));
+	h->nlmsg_len = NLMSG_LENGTH(plen);
+	h->nlmsg_type = type;
+	h->nlmsg_flags = flags;
+	h->nlmsg_seq = seq;
+	if (plen)
+		memcpy(NLMSG_DATA(h), payload, plen);
+	b->len += NLMSG_ALIGN(h->nlmsg_len);
+	b->last = h;
+	return h;
+}
+
+static void nl_diag(struct nlbuf *b, uint32_t seq, uint32_t ino, uint8_t type, uint8_t state)
+{
+	struct unix_diag_msg m = {
+		.udiag_family = AF_UNIX, .udiag_type = type, .udiag_state = state, .udiag_ino = ino,
+	};
+
+	nl_msg(b, SOCK_DIAG_BY_FAMILY, NLM_F_MULTI, seq, &m, sizeof(m));
+}
+
+/* An attribute on the last message. */
+static void nl_attr(struct nlbuf *b, uint16_t type, const void *data, size_t dlen)
+{
+	struct rtattr *rta = nl_tail(b);
+
+	assert_true(b->len + RTA_SPACE(dlen) <= sizeof(b->w));
+	memset(rta, 0, RTA_SPACE(dlen));
+	rta->rta_type = type;
+	rta->rta_len = RTA_LENGTH(dlen);
+	memcpy(RTA_DATA(rta), data, dlen);
+	b->last->nlmsg_len = NLMSG_ALIGN(b->last->nlmsg_len) + RTA_LENGTH(dlen);
+	b->len += RTA_SPACE(dlen);
+}
+
+static void nl_peer(struct nlbuf *b, uint32_t peer)
+{
+	nl_attr(b, UNIX_DIAG_PEER, &peer, sizeof(peer));
+}
+
+static void nl_done(struct nlbuf *b, uint32_t seq, int err)
+{
+	nl_msg(b, NLMSG_DONE, NLM_F_MULTI, seq, &err, sizeof(err));
+}
+
+static int diag_parse(const struct nlbuf *b, uint32_t seq, bool *intr, struct usocks *u)
+{
+	return bt_unix_diag_parse(b->w, b->len, seq, intr, &u->arr, &u->n, &u->cap);
+}
+
+static void expect_entry(const struct bt_unix_sock *s, uint64_t ino, uint64_t peer,
+			 uint8_t type, uint8_t state, const char *path)
+{
+	assert_int_equal(s->ino, ino);
+	assert_int_equal(s->peer_ino, peer);
+	assert_int_equal(s->type, type);
+	assert_int_equal(s->state, state);
+	assert_string_equal(s->path, path);
+}
+
+/* A dump over two reads, ending with NLMSG_DONE. */
+static void test_diag_multipart(void **state)
+{
+	struct nlbuf b1 = { 0 }, b2 = { 0 };
+	struct usocks u = { 0 };
+	bool intr = false;
+
+	(void)state;
+	nl_diag(&b1, 7, 100, SOCK_STREAM, ST_LISTEN);
+	/* Pathnames come with their NUL. */
+	nl_attr(&b1, UNIX_DIAG_NAME, "/run/x.sock", 12);
+	nl_diag(&b1, 7, 101, SOCK_STREAM, ST_ESTABLISHED);
+	nl_peer(&b1, 102);
+	nl_diag(&b2, 7, 102, SOCK_SEQPACKET, ST_ESTABLISHED);
+	nl_peer(&b2, 101);
+	nl_attr(&b2, UNIX_DIAG_NAME, "\0name\0x", 7);
+	nl_done(&b2, 7, 0);
+
+	assert_int_equal(diag_parse(&b1, 7, &intr, &u), 0);
+	assert_int_equal(u.n, 2);
+	assert_int_equal(diag_parse(&b2, 7, &intr, &u), 1);
+	assert_int_equal(u.n, 3);
+	assert_false(intr);
+	expect_entry(&u.arr[0], 100, 0, SOCK_STREAM, ST_LISTEN, "/run/x.sock");
+	expect_entry(&u.arr[1], 101, 102, SOCK_STREAM, ST_ESTABLISHED, "");
+	expect_entry(&u.arr[2], 102, 101, SOCK_SEQPACKET, ST_ESTABLISHED, "@name@x");
+	free(u.arr);
+}
+
+static void test_diag_names(void **state)
+{
+	char longpath[108], longabs[108], want[108];
+	struct nlbuf b = { 0 };
+	struct usocks u = { 0 };
+	bool intr = false;
+
+	(void)state;
+	/* A full sun_path without NUL, path or abstract: cut to fit with the NUL. */
+	memset(longpath, 'p', sizeof(longpath));
+	longpath[0] = '/';
+	memset(longabs, 'a', sizeof(longabs));
+	longabs[0] = 0;
+	nl_diag(&b, 1, 1, SOCK_STREAM, ST_LISTEN);
+	nl_attr(&b, UNIX_DIAG_NAME, longpath, sizeof(longpath));
+	nl_diag(&b, 1, 2, SOCK_DGRAM, ST_CLOSE);
+	nl_attr(&b, UNIX_DIAG_NAME, longabs, sizeof(longabs));
+	/* What follows a path's NUL is not part of it. */
+	nl_diag(&b, 1, 3, SOCK_DGRAM, ST_CLOSE);
+	nl_attr(&b, UNIX_DIAG_NAME, "/a\0junk", 7);
+	nl_diag(&b, 1, 4, SOCK_DGRAM, ST_CLOSE);
+	nl_attr(&b, UNIX_DIAG_NAME, "", 0);
+	/* Autobind: a NUL and five hex digits. */
+	nl_diag(&b, 1, 5, SOCK_DGRAM, ST_CLOSE);
+	nl_attr(&b, UNIX_DIAG_NAME, "\0" "0001f", 6);
+	nl_done(&b, 1, 0);
+
+	assert_int_equal(diag_parse(&b, 1, &intr, &u), 1);
+	assert_int_equal(u.n, 5);
+	memcpy(want, longpath, 107);
+	want[107] = 0;
+	expect_entry(&u.arr[0], 1, 0, SOCK_STREAM, ST_LISTEN, want);
+	memset(want, 'a', 107);
+	want[0] = '@';
+	expect_entry(&u.arr[1], 2, 0, SOCK_DGRAM, ST_CLOSE, want);
+	expect_entry(&u.arr[2], 3, 0, SOCK_DGRAM, ST_CLOSE, "/a");
+	expect_entry(&u.arr[3], 4, 0, SOCK_DGRAM, ST_CLOSE, "");
+	expect_entry(&u.arr[4], 5, 0, SOCK_DGRAM, ST_CLOSE, "@0001f");
+	free(u.arr);
+}
+
+/* What is skipped: stale replies, other families, acks, unknown types and attributes. */
+static void test_diag_skipped(void **state)
+{
+	struct unix_diag_msg inet = { .udiag_family = AF_INET, .udiag_ino = 50 };
+	struct nlmsgerr ack = { .error = 0 };
+	struct nlbuf b = { 0 };
+	struct usocks u = { 0 };
+	uint16_t short_peer = 9;
+	bool intr = false;
+
+	(void)state;
+	nl_diag(&b, 3, 40, SOCK_STREAM, ST_ESTABLISHED);	/* an older request's */
+	nl_done(&b, 3, 0);
+	nl_msg(&b, SOCK_DIAG_BY_FAMILY, NLM_F_MULTI, 4, &inet, sizeof(inet));
+	nl_msg(&b, NLMSG_ERROR, 0, 4, &ack, sizeof(ack));
+	nl_msg(&b, NLMSG_NOOP, 0, 4, NULL, 0);
+	nl_diag(&b, 4, 41, SOCK_DGRAM, ST_CLOSE);
+	nl_attr(&b, UNIX_DIAG_RQLEN, "\1\0\0\0\2\0\0\0", 8);
+	nl_attr(&b, UNIX_DIAG_PEER, &short_peer, sizeof(short_peer));
+	nl_attr(&b, 99, "x", 1);
+
+	assert_int_equal(diag_parse(&b, 4, &intr, &u), 0);
+	assert_int_equal(u.n, 1);
+	expect_entry(&u.arr[0], 41, 0, SOCK_DGRAM, ST_CLOSE, "");
+	assert_false(intr);
+
+	/* A torn dump is flagged, its sockets still taken. */
+	memset(&b, 0, sizeof(b));
+	nl_diag(&b, 5, 42, SOCK_STREAM, ST_ESTABLISHED);
+	b.last->nlmsg_flags |= NLM_F_DUMP_INTR;
+	assert_int_equal(diag_parse(&b, 5, &intr, &u), 0);
+	assert_true(intr);
+	assert_int_equal(u.n, 2);
+	free(u.arr);
+}
+
+static int parse_alone(struct nlbuf *b, uint32_t seq)
+{
+	struct usocks u = { 0 };
+	bool intr = false;
+	int ret = diag_parse(b, seq, &intr, &u);
+
+	free(u.arr);
+	return ret;
+}
+
+static void test_diag_errors(void **state)
+{
+	struct nlmsgerr e = { .error = -EPERM };
+	struct nlbuf b = { 0 };
+	struct rtattr *rta;
+	int short_err = -ENOBUFS;
+
+	(void)state;
+	nl_msg(&b, NLMSG_ERROR, 0, 1, &e, sizeof(e));
+	assert_int_equal(parse_alone(&b, 1), -EPERM);
+
+	memset(&b, 0, sizeof(b));
+	nl_done(&b, 1, -ENOBUFS);
+	assert_int_equal(parse_alone(&b, 1), -ENOBUFS);
+
+	/* An error message too short for its struct. */
+	memset(&b, 0, sizeof(b));
+	nl_msg(&b, NLMSG_ERROR, 0, 1, &short_err, sizeof(short_err));
+	assert_int_equal(parse_alone(&b, 1), -EIO);
+
+	/* A DONE without payload still ends the dump. */
+	memset(&b, 0, sizeof(b));
+	nl_msg(&b, NLMSG_DONE, NLM_F_MULTI, 1, NULL, 0);
+	assert_int_equal(parse_alone(&b, 1), 1);
+
+	/* Lengths past the buffer, under a header, and a torn header at the end. */
+	memset(&b, 0, sizeof(b));
+	nl_diag(&b, 1, 1, SOCK_STREAM, ST_CLOSE);
+	b.last->nlmsg_len += 4;
+	assert_int_equal(parse_alone(&b, 1), -EIO);
+	b.last->nlmsg_len = 8;
+	assert_int_equal(parse_alone(&b, 1), -EIO);
+	b.last->nlmsg_len = NLMSG_LENGTH(sizeof(struct unix_diag_msg));
+	assert_int_equal(parse_alone(&b, 1), 0);
+	b.len += 8;
+	assert_int_equal(parse_alone(&b, 1), -EIO);
+
+	/* A diag message shorter than struct unix_diag_msg. */
+	memset(&b, 0, sizeof(b));
+	nl_msg(&b, SOCK_DIAG_BY_FAMILY, NLM_F_MULTI, 1, "\1\1\1\1", 4);
+	assert_int_equal(parse_alone(&b, 1), -EIO);
+
+	/* Attributes running past their message, or shorter than their header. */
+	memset(&b, 0, sizeof(b));
+	nl_diag(&b, 1, 1, SOCK_STREAM, ST_CLOSE);
+	nl_peer(&b, 2);
+	rta = (struct rtattr *)((char *)b.last + NLMSG_LENGTH(sizeof(struct unix_diag_msg)));
+	rta->rta_len = 12;
+	assert_int_equal(parse_alone(&b, 1), -EIO);
+	rta->rta_len = 2;
+	assert_int_equal(parse_alone(&b, 1), -EIO);
+	rta->rta_len = 8;
+	assert_int_equal(parse_alone(&b, 1), 0);
+}
+
+/* ---- unix sockets, live -------------------------------------------- */
 
 static const struct bt_unix_sock *find_unix(const struct usocks *u, uint64_t ino)
 {
@@ -664,6 +919,10 @@ int main(void)
 		cmocka_unit_test(test_parse_line_edges),
 		cmocka_unit_test(test_parse_line_malformed),
 		cmocka_unit_test(test_addr_equal),
+		cmocka_unit_test(test_diag_multipart),
+		cmocka_unit_test(test_diag_names),
+		cmocka_unit_test(test_diag_skipped),
+		cmocka_unit_test(test_diag_errors),
 		cmocka_unit_test(test_unix_socketpairs),
 		cmocka_unit_test(test_unix_bound),
 		cmocka_unit_test(test_unix_errors),
