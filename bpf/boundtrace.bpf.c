@@ -39,6 +39,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Configured by userspace before load. */
 const volatile bool trace_all = false;
 const volatile bool follow_forks = false;
+/* Chain mode: crossings blocked this long become episodes (0: off). */
+const volatile __u64 min_block_ns = 0;
 
 /*
  * The target set: one bit per tgid. A bitmap in .bss is one memory load,
@@ -55,6 +57,10 @@ struct inflight {
 	__u64 nr;
 	__u32 nwake;			/* distinct wakee processes seen */
 	__u32 wakee[BT_WAKEES_MAX];	/* their tgids */
+	/* Chain mode: who woke this thread while it was blocked in the call. */
+	__u64 wake_ns;
+	__u32 waker_pid;
+	__u32 waker_tid;
 };
 
 struct {
@@ -89,6 +95,12 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
 } events SEC(".maps");
+
+/* Chain mode only; sized by userspace. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 * 1024 * 1024);
+} episodes SEC(".maps");
 
 /* A zeroed row to create new aggregate entries from (too big for the stack). */
 static const struct bt_stats zero_stats;
@@ -356,7 +368,37 @@ struct crossing {
 	__u64 blocked;
 	const void *uremote;	/* user sockaddr naming the remote, or NULL */
 	struct inflight *st;	/* the caller's in-flight state, or NULL */
+	__u64 start;		/* entry time, 0 unknown */
+	__u64 end;
 };
+
+/* Chain mode: a crossing that blocked long enough is an episode. */
+static __always_inline void emit_episode(struct endpoint *c, struct crossing *x)
+{
+	struct bt_episode_ev *e;
+
+	if (!min_block_ns || !x->st || x->blocked < min_block_ns)
+		return;
+	e = bpf_ringbuf_reserve(&episodes, sizeof(*e), 0);
+	if (!e) {
+		lose(BT_LOSS_EPISODES);
+		return;
+	}
+	e->pid = x->tgid;
+	e->tid = (__u32)bpf_get_current_pid_tgid();
+	e->kind = c->kind;
+	e->dir = x->dir;
+	e->pad = 0;
+	e->chan = c->chan;
+	e->peer = c->peer;
+	e->start_ns = x->start;
+	e->end_ns = x->end;
+	e->wake_ns = x->st->wake_ns;
+	e->waker_pid = x->st->waker_pid;
+	e->waker_tid = x->st->waker_tid;
+	e->pad2 = 0;
+	bpf_ringbuf_submit(e, 0);
+}
 
 /*
  * The processes this crossing woke, counted once per crossing on the
@@ -429,6 +471,7 @@ static __always_inline void account(struct endpoint *c, struct crossing *x)
 	if (x->blocked > s->max_blocked_ns)
 		s->max_blocked_ns = x->blocked;
 	account_wakeups(c, x);
+	emit_episode(c, x);
 }
 
 static __always_inline void cross_fd(struct task_struct *task, long fd, struct crossing *x)
@@ -572,6 +615,9 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		return 0;
 	st->nr = id;
 	st->nwake = 0;
+	st->wake_ns = 0;
+	st->waker_pid = 0;
+	st->waker_tid = 0;
 	st->ts = bpf_ktime_get_ns();
 	return 0;
 }
@@ -593,7 +639,9 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	st = bpf_task_storage_get(&inflight, task, 0, 0);
 	if (st && st->ts && st->nr == nr) {
-		x.blocked = bpf_ktime_get_ns() - st->ts;
+		x.end = bpf_ktime_get_ns();
+		x.start = st->ts;
+		x.blocked = x.end - x.start;
 		st->ts = 0;
 		x.st = st;
 	} else {
@@ -688,6 +736,15 @@ int BPF_PROG(sched_waking, struct task_struct *p)
 	struct inflight *st;
 	__u32 n;
 
+	/* Chain mode: a blocked target learns who woke it (the waker may be anyone). */
+	if (min_block_ns && is_target(wakee)) {
+		st = bpf_task_storage_get(&inflight, p, 0, 0);
+		if (st && st->ts) {
+			st->wake_ns = bpf_ktime_get_ns();
+			st->waker_pid = cur->tgid;
+			st->waker_tid = cur->pid;
+		}
+	}
 	/* A kernel thread woken by an interrupt that hit the syscall is no peer. */
 	if (!is_target(cur->tgid) || (p->flags & PF_KTHREAD))
 		return 0;

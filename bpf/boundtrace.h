@@ -118,6 +118,7 @@ enum bt_loss {
 	BT_LOSS_MMSG_TRUNC,	/* *mmsg call with more than BT_MMSG_MAX entries */
 	BT_LOSS_TARGETS_FULL,	/* pid beyond BT_PID_MAX */
 	BT_LOSS_WAKEES,		/* a crossing woke more than BT_WAKEES_MAX processes */
+	BT_LOSS_EPISODES,	/* episode ring buffer full: a blocking episode was dropped */
 	BT_LOSS_MAX,
 };
 
@@ -136,6 +137,27 @@ struct bt_event {
 	__u64 ts_ns;
 	__u64 start_ns;		/* task start_time (pid reuse detection) */
 	char comm[BT_COMM_LEN];
+};
+
+/*
+ * A blocking episode (chain mode): a crossing that blocked at least
+ * min_block_ns, with the thread that woke it. Sent through the episodes
+ * ring buffer; userspace nests them into synchronous chains.
+ */
+struct bt_episode_ev {
+	__u32 pid;		/* tgid of the blocked thread */
+	__u32 tid;
+	__u8 kind;
+	__u8 dir;
+	__u16 pad;
+	__u32 waker_pid;	/* 0: not woken by a sched_waking we saw */
+	__u64 chan;
+	__u64 peer;
+	__u64 start_ns;		/* syscall entry (CLOCK_MONOTONIC, bpf_ktime_get_ns) */
+	__u64 end_ns;		/* syscall exit */
+	__u64 wake_ns;		/* last wakeup while blocked, 0 none */
+	__u32 waker_tid;
+	__u32 pad2;
 };
 
 #endif /* BOUNDTRACE_H */

@@ -4,8 +4,9 @@
  *   1. keep the valid, complete episodes in a compact array, channel names
  *      interned, sorted by (thread, start): one sort, O(n log n);
  *   2. drop duplicates and overlaps so a thread's episodes are disjoint,
- *      which makes both starts and ends sorted: the children of a window
- *      are then one index range, found by two binary searches;
+ *      which sorts their ends too: the waker's episodes inside a window
+ *      are then one index range, found once per episode by a binary
+ *      search and a gallop;
  *   3. mark nested episodes with a difference array over those ranges;
  *   4. walk each root's tree (depth cap, threads-on-path check, node
  *      budget), summing per trie node (a trie node is a hop sequence);
@@ -13,350 +14,14 @@
  *      chains: add the root's sums along each, then rank.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "chains.h"
-
-#define NONE		UINT32_MAX
-#define F_CYCLE		1
-#define F_CUT		2
-
-/* A kept episode: the sorts and searches touch only these 48 bytes. */
-struct ep {
-	uint64_t start, end;
-	uint64_t wake;		/* in [start, end]; end when unknown */
-	uint32_t tid, pid;
-	uint32_t waker_tid, waker_pid;
-	uint32_t name;		/* interned (kind, channel) */
-	uint32_t src;		/* index in the input: the last tie-break */
-};
-
-struct thread {
-	uint32_t tid, pid;
-	uint32_t lo, hi;	/* its episodes, ep[lo .. hi) */
-};
-
-struct name {
-	char *s;
-	uint8_t kind;
-};
-
-/* A hop sequence, stored as its last hop and the sequence before it. */
-struct tnode {
-	uint32_t parent;	/* NONE at depth 0 */
-	uint32_t from, to;	/* pids */
-	uint32_t name;
-	uint32_t depth;
-};
-
-/* Open addressing over ids; the elements live in their own arrays. */
-struct htab {
-	uint32_t *id;		/* id + 1, 0 empty */
-	uint32_t *hash;
-	size_t cap, n;
-};
-
-/* One trie node's part of the current root's tree. */
-struct slot {
-	uint32_t trie;
-	uint32_t count;
-	uint64_t blocked, queue;
-	uint64_t childdur;	/* children's time, or the window if not followed */
-	uint64_t fan_calls, fan_save;
-	uint32_t fan_peers;
-	uint32_t first_dur;	/* list through durs[].next */
-	uint8_t flags;
-	bool has_child;
-};
-
-struct dur {
-	uint64_t ns;
-	uint32_t next;
-};
-
-struct kid {
-	uint32_t trie, ep;
-	uint64_t ns;
-};
-
-struct u32v {
-	uint32_t *v;
-	size_t n, cap;
-};
-
-struct u64v {
-	uint64_t *v;
-	size_t n, cap;
-};
-
-struct hagg {
-	uint64_t calls, blocked, queue, childdur;
-	uint64_t fan_calls, fan_save;
-	uint32_t fan_peers;
-	struct u32v ks;		/* calls per root */
-	struct u64v ns;		/* each call's blocked time */
-};
-
-struct cagg {
-	uint32_t trie;		/* the chain's last hop */
-	unsigned int nhops;
-	uint64_t episodes, blocked;
-	uint32_t threads, last_tid;
-	uint8_t flags;
-	struct hagg *h;
-};
-
-struct bt_chains_mem {
-	char **names;
-	size_t nnames;
-	struct bt_chain_hop *hops;
-};
-
-struct ctx {
-	const struct bt_chain_opts *o;
-	unsigned int max_depth, max_nodes;
-	struct bt_chain_counts *cnt;
-
-	struct ep *ep;
-	size_t nep;
-	struct thread *th;
-	size_t nth, thcap;
-
-	struct name *names;
-	size_t nnames, namecap;
-	struct htab nametab;
-
-	struct tnode *tn;
-	uint32_t *stamp, *slot_of, *chain_of;	/* per trie node */
-	size_t ntn, tncap;
-	struct htab trietab;
-
-	/* the current root's tree */
-	uint32_t serial;
-	uint32_t path[BT_CHAINS_MAX_DEPTH];	/* from-thread of each hop */
-	unsigned int budget;
-	struct slot *slots;
-	size_t nslots, slotcap;
-	struct dur *durs;
-	size_t ndurs, durcap;
-	struct kid *kids;
-	size_t nkids, kidcap;
-
-	struct cagg *ch;
-	size_t nch, chcap;
-};
-
-/* Room for one more element at index n; 0 or -ENOMEM. */
-static int grow(void **v, size_t *cap, size_t n, size_t elem)
-{
-	size_t ncap;
-	void *p;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 16;
-	p = realloc(*v, ncap * elem);
-	if (!p)
-		return -ENOMEM;
-	*v = p;
-	*cap = ncap;
-	return 0;
-}
-
-static int u32v_push(struct u32v *a, uint32_t x)
-{
-	if (grow((void **)&a->v, &a->cap, a->n, sizeof(*a->v)))
-		return -ENOMEM;
-	a->v[a->n++] = x;
-	return 0;
-}
-
-static int u64v_push(struct u64v *a, uint64_t x)
-{
-	if (grow((void **)&a->v, &a->cap, a->n, sizeof(*a->v)))
-		return -ENOMEM;
-	a->v[a->n++] = x;
-	return 0;
-}
-
-static uint32_t mix(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return (uint32_t)h;
-}
-
-/* ---- hash index -------------------------------------------------------- */
-
-typedef bool (*eq_fn)(const struct ctx *x, uint32_t id, const void *key);
-
-static int htab_rehash(struct htab *t)
-{
-	size_t ncap = t->cap ? t->cap * 2 : 64;
-	uint32_t *id = calloc(ncap, sizeof(*id));
-	uint32_t *hash = calloc(ncap, sizeof(*hash));
-
-	if (!id || !hash) {
-		free(id);
-		free(hash);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < t->cap; i++) {
-		size_t j;
-
-		if (!t->id[i])
-			continue;
-		for (j = t->hash[i] & (ncap - 1); id[j]; j = (j + 1) & (ncap - 1))
-			;
-		id[j] = t->id[i];
-		hash[j] = t->hash[i];
-	}
-	free(t->id);
-	free(t->hash);
-	t->id = id;
-	t->hash = hash;
-	t->cap = ncap;
-	return 0;
-}
-
-/* The slot holding key, or the empty slot where it belongs. */
-static size_t htab_slot(const struct ctx *x, const struct htab *t, uint32_t h,
-			eq_fn eq, const void *key)
-{
-	size_t j = h & (t->cap - 1);
-
-	while (t->id[j] && !(t->hash[j] == h && eq(x, t->id[j] - 1, key)))
-		j = (j + 1) & (t->cap - 1);
-	return j;
-}
-
-/* Sizes the table for one more id first, so a found slot stays valid. */
-static int htab_reserve(struct htab *t)
-{
-	return (t->n + 1) * 2 > t->cap ? htab_rehash(t) : 0;
-}
-
-static void htab_set(struct htab *t, size_t j, uint32_t h, uint32_t id)
-{
-	t->id[j] = id + 1;
-	t->hash[j] = h;
-	t->n++;
-}
-
-/* ---- channel names ----------------------------------------------------- */
-
-struct name_key {
-	const char *s;
-	size_t len;
-	uint8_t kind;
-};
-
-static bool name_eq(const struct ctx *x, uint32_t id, const void *key)
-{
-	const struct name_key *k = key;
-	const struct name *n = &x->names[id];
-
-	return n->kind == k->kind && !strncmp(n->s, k->s, k->len) && !n->s[k->len];
-}
-
-/* The id of (kind, channel), adding it; NONE when out of memory. */
-static uint32_t name_intern(struct ctx *x, uint8_t kind, const char *s)
-{
-	struct name_key k = { s, strnlen(s, BT_EPISODE_CHANNEL_LEN - 1), kind };
-	uint64_t h = 1469598103934665603ull ^ kind;
-	struct name *n;
-	uint32_t hh;
-	size_t j;
-
-	for (size_t i = 0; i < k.len; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-	hh = mix(h);
-	if (htab_reserve(&x->nametab))
-		return NONE;
-	j = htab_slot(x, &x->nametab, hh, name_eq, &k);
-	if (x->nametab.id[j])
-		return x->nametab.id[j] - 1;
-	if (grow((void **)&x->names, &x->namecap, x->nnames, sizeof(*x->names)))
-		return NONE;
-	n = &x->names[x->nnames];
-	n->s = strndup(s, k.len);
-	if (!n->s)
-		return NONE;
-	n->kind = kind;
-	htab_set(&x->nametab, j, hh, x->nnames);
-	return x->nnames++;
-}
-
-/* ---- the hop trie ------------------------------------------------------ */
-
-static bool tnode_eq(const struct ctx *x, uint32_t id, const void *key)
-{
-	const struct tnode *a = &x->tn[id], *b = key;
-
-	return a->parent == b->parent && a->from == b->from && a->to == b->to &&
-	       a->name == b->name;
-}
-
-/* The trie node arrays share one capacity. */
-static int tnode_grow(struct ctx *x)
-{
-	size_t ncap = x->tncap ? x->tncap * 2 : 64;
-	void *p;
-
-	if (x->ntn < x->tncap)
-		return 0;
-	p = realloc(x->tn, ncap * sizeof(*x->tn));
-	if (!p)
-		return -ENOMEM;
-	x->tn = p;
-	p = realloc(x->slot_of, ncap * sizeof(*x->slot_of));
-	if (!p)
-		return -ENOMEM;
-	x->slot_of = p;
-	p = realloc(x->chain_of, ncap * sizeof(*x->chain_of));
-	if (!p)
-		return -ENOMEM;
-	x->chain_of = p;
-	p = realloc(x->stamp, ncap * sizeof(*x->stamp));
-	if (!p)
-		return -ENOMEM;
-	x->stamp = p;
-	/* Serial 0 is never current: a zero stamp means "not in this tree". */
-	memset(x->stamp + x->tncap, 0, (ncap - x->tncap) * sizeof(*x->stamp));
-	x->tncap = ncap;
-	return 0;
-}
-
-/* The trie node of episode e's hop under parent; NONE when out of memory. */
-static uint32_t tnode_get(struct ctx *x, uint32_t parent, const struct ep *e)
-{
-	struct tnode k = { parent, e->pid, e->waker_pid, e->name, 0 };
-	uint32_t h = mix(((uint64_t)parent << 32 | e->name) ^
-			 mix((uint64_t)e->pid << 32 | e->waker_pid));
-	size_t j;
-
-	if (htab_reserve(&x->trietab) || tnode_grow(x))
-		return NONE;
-	j = htab_slot(x, &x->trietab, h, tnode_eq, &k);
-	if (x->trietab.id[j])
-		return x->trietab.id[j] - 1;
-	k.depth = parent == NONE ? 0 : x->tn[parent].depth + 1;
-	x->tn[x->ntn] = k;
-	x->chain_of[x->ntn] = NONE;
-	htab_set(&x->trietab, j, h, x->ntn);
-	return x->ntn++;
-}
+#include "chains_priv.h"
 
 /* ---- episodes ---------------------------------------------------------- */
 
-static int cmp_ep(const void *pa, const void *pb)
+static int cmp_ep(const struct ep *a, const struct ep *b)
 {
-	const struct ep *a = pa, *b = pb;
-
 	if (a->tid != b->tid)
 		return a->tid < b->tid ? -1 : 1;
 	if (a->start != b->start)
@@ -369,7 +34,29 @@ static int cmp_ep(const void *pa, const void *pb)
 	return a->src < b->src ? -1 : a->src > b->src;
 }
 
-/* Global order for "the earlier of two identical spans": start, longer, tid. */
+/* Sorting 16-byte keys and moving each episode once beats sorting them. */
+struct skey {
+	uint64_t start;
+	uint32_t tid, idx;
+};
+
+static int cmp_skey(const void *pa, const void *pb, void *eps)
+{
+	const struct skey *a = pa, *b = pb;
+	const struct ep *ep = eps;
+
+	if (a->tid != b->tid)
+		return a->tid < b->tid ? -1 : 1;
+	if (a->start != b->start)
+		return a->start < b->start ? -1 : 1;
+	return cmp_ep(&ep[a->idx], &ep[b->idx]);
+}
+
+/*
+ * A total order in which a parent always comes before its children
+ * (start, then the longer, then tid): nesting follows it, so it has no
+ * cycles even for identical spans, and every nested wait reaches a root.
+ */
 static bool ep_before(const struct ep *a, const struct ep *b)
 {
 	if (a->start != b->start)
@@ -406,13 +93,13 @@ static int ingest(struct ctx *x, const struct bt_episode *eps, size_t n,
 			x->cnt->truncated_ns += in->end_ns - in->start_ns;
 			continue;
 		}
-		e->name = name_intern(x, in->kind, in->channel);
+		e->name = bt_chains_name(x, in->kind, in->channel);
 		if (e->name == NONE)
 			return -ENOMEM;
 		e->start = in->start_ns;
 		e->end = in->end_ns;
-		e->wake = in->wake_ns >= in->start_ns && in->wake_ns <= in->end_ns &&
-			  in->wake_ns ? in->wake_ns : in->end_ns;
+		e->wake = in->wake_ns && in->wake_ns >= in->start_ns &&
+			  in->wake_ns <= in->end_ns ? in->wake_ns : in->end_ns;
 		e->tid = in->tid;
 		e->pid = in->pid ? in->pid : in->tid;
 		e->waker_tid = in->waker_tid;
@@ -431,18 +118,19 @@ static bool same_episode(const struct ep *a, const struct ep *b)
 /*
  * One thread is in one syscall at a time, so overlapping episodes of a
  * thread are bad data: keep the first (the longest of equal starts).
- * Builds the thread table on the way.
+ * Moves the episodes into key order, building the thread table and the
+ * dense spans on the way.
  */
-static int dedup(struct ctx *x)
+static int dedup(struct ctx *x, const struct skey *key, struct ep *sorted)
 {
 	size_t out = 0;
 
 	for (size_t i = 0; i < x->nep; i++) {
-		struct ep *e = &x->ep[i];
+		const struct ep *e = &x->ep[key[i].idx];
 		struct thread *t = x->nth ? &x->th[x->nth - 1] : NULL;
 
 		if (t && t->tid == e->tid) {
-			struct ep *last = &x->ep[out - 1];
+			const struct ep *last = &sorted[out - 1];
 
 			if (same_episode(last, e)) {
 				x->cnt->duplicates++;
@@ -453,18 +141,45 @@ static int dedup(struct ctx *x)
 				continue;
 			}
 		} else {
-			if (grow((void **)&x->th, &x->thcap, x->nth, sizeof(*x->th)))
+			if (bt_chains_grow((void **)&x->th, &x->thcap, x->nth, sizeof(*x->th)))
 				return -ENOMEM;
 			t = &x->th[x->nth++];
 			t->tid = e->tid;
 			t->pid = e->pid;
 			t->lo = (uint32_t)out;
 		}
-		x->ep[out++] = *e;
-		t->hi = (uint32_t)out;
+		sorted[out] = *e;
+		x->span[out] = (struct span){ e->start, e->end };
+		t->hi = (uint32_t)++out;
 	}
+	free(x->ep);
+	x->ep = sorted;
 	x->nep = out;
 	return 0;
+}
+
+static int sort_dedup(struct ctx *x)
+{
+	size_t n = x->nep ? x->nep : 1;
+	struct skey *key = malloc(n * sizeof(*key));
+	struct ep *sorted = malloc(n * sizeof(*sorted));
+	int err;
+
+	x->span = malloc(n * sizeof(*x->span));
+	x->kids_of = malloc(n * sizeof(*x->kids_of));
+	if (!key || !sorted || !x->span || !x->kids_of) {
+		free(key);
+		free(sorted);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < x->nep; i++)
+		key[i] = (struct skey){ x->ep[i].start, x->ep[i].tid, (uint32_t)i };
+	qsort_r(key, x->nep, sizeof(*key), cmp_skey, x->ep);
+	err = dedup(x, key, sorted);
+	if (err)
+		free(sorted);
+	free(key);
+	return err;
 }
 
 static const struct thread *thread_find(const struct ctx *x, uint32_t tid)
@@ -482,53 +197,57 @@ static const struct thread *thread_find(const struct ctx *x, uint32_t tid)
 	return lo < x->nth && x->th[lo].tid == tid ? &x->th[lo] : NULL;
 }
 
-/* A waker with no pid of its own gets the one its episodes carry. */
-static void resolve_wakers(struct ctx *x)
+/* Episodes of t inside [s, w]. */
+static struct range inside(const struct ctx *x, const struct thread *t, uint64_t s, uint64_t w)
 {
-	for (size_t i = 0; i < x->nep; i++) {
-		struct ep *e = &x->ep[i];
-		const struct thread *t;
-
-		if (!e->waker_tid || e->waker_pid)
-			continue;
-		t = thread_find(x, e->waker_tid);
-		e->waker_pid = t ? t->pid : e->waker_tid;
-	}
-}
-
-/* Episodes of t inside [s, w]: ep[*lo .. *hi). */
-static void children(const struct ctx *x, const struct thread *t, uint64_t s, uint64_t w,
-		     uint32_t *plo, uint32_t *phi)
-{
-	uint32_t lo = t->lo, hi = t->hi;
+	uint32_t lo = t->lo, hi = t->hi, a, b;
+	uint64_t step = 1;
 
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 
-		if (x->ep[mid].start < s)
+		if (x->span[mid].start < s)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	*plo = lo;
-	/* Disjoint episodes: ends are sorted too. */
-	hi = t->hi;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
+	/* Ends are sorted too; a window holds few episodes, so gallop. */
+	for (a = b = lo; b < t->hi && x->span[b].end <= w; step *= 2) {
+		a = b + 1;
+		b = t->hi - b > step ? b + (uint32_t)step : t->hi;
+	}
+	while (a < b) {
+		uint32_t mid = a + (b - a) / 2;
 
-		if (x->ep[mid].end <= w)
-			lo = mid + 1;
+		if (x->span[mid].end <= w)
+			a = mid + 1;
 		else
-			hi = mid;
+			b = mid;
 	}
-	*phi = lo;
+	return (struct range){ lo, a > lo ? a : lo };
 }
 
 /*
- * nested[i] when ep[i] is a child of an episode ordered before it. Children
- * of a window are one range, so a difference array marks them all in
- * O(n). A child with the parent's exact span is alone in its range (its
- * thread's episodes are disjoint), which is where the order decides.
+ * For every episode: its waker's pid when only the tid came (the pid its
+ * own episodes carry), and the waker's episodes inside its window.
+ */
+static void link_wakers(struct ctx *x)
+{
+	for (size_t i = 0; i < x->nep; i++) {
+		struct ep *e = &x->ep[i];
+		const struct thread *t = waker_known(e) ? thread_find(x, e->waker_tid) : NULL;
+
+		if (e->waker_tid && !e->waker_pid)
+			e->waker_pid = t ? t->pid : e->waker_tid;
+		x->kids_of[i] = t ? inside(x, t, e->start, e->wake) : (struct range){ 0, 0 };
+	}
+}
+
+/*
+ * nested[i] when ep[i] is a child of an episode ordered before it. Each
+ * episode's children are one range, so a difference array marks them all
+ * in O(n). A child with its parent's exact span is alone in its range
+ * (its thread's episodes are disjoint): that is where the order decides.
  */
 static uint8_t *mark_nested(const struct ctx *x)
 {
@@ -542,17 +261,12 @@ static uint8_t *mark_nested(const struct ctx *x)
 		return NULL;
 	}
 	for (size_t i = 0; i < x->nep; i++) {
-		const struct ep *e = &x->ep[i];
-		const struct thread *t;
-		uint32_t lo, hi;
+		struct range r = x->kids_of[i];
 
-		if (!waker_known(e) || !(t = thread_find(x, e->waker_tid)))
+		if (r.lo >= r.hi || (r.hi - r.lo == 1 && !ep_before(&x->ep[i], &x->ep[r.lo])))
 			continue;
-		children(x, t, e->start, e->wake, &lo, &hi);
-		if (lo >= hi || (hi - lo == 1 && !ep_before(e, &x->ep[lo])))
-			continue;
-		diff[lo]++;
-		diff[hi]--;
+		diff[r.lo]++;
+		diff[r.hi]--;
 	}
 	for (size_t i = 0; i < x->nep; i++) {
 		depth += diff[i];
@@ -571,7 +285,7 @@ static long slot_get(struct ctx *x, uint32_t trie)
 
 	if (x->stamp[trie] == x->serial)
 		return x->slot_of[trie];
-	if (grow((void **)&x->slots, &x->slotcap, x->nslots, sizeof(*x->slots)))
+	if (bt_chains_grow((void **)&x->slots, &x->slotcap, x->nslots, sizeof(*x->slots)))
 		return -1;
 	s = &x->slots[x->nslots];
 	memset(s, 0, sizeof(*s));
@@ -591,7 +305,11 @@ static int cmp_kid(const void *pa, const void *pb)
 	return a->ep < b->ep ? -1 : a->ep > b->ep;
 }
 
-/* The waker's calls to two peers or more, one after the other: fan-out. */
+/*
+ * The waker's calls to two peers or more inside one window were one after
+ * the other (one thread): in parallel they would have taken the longest
+ * peer's total.
+ */
 static void fanout(struct ctx *x, struct slot *s, size_t base)
 {
 	uint64_t total = 0, max = 0, run = 0;
@@ -618,7 +336,7 @@ static void fanout(struct ctx *x, struct slot *s, size_t base)
 		s->fan_peers = peers;
 }
 
-/* Not following the waker: its window counts as waiting elsewhere. */
+/* Not following the waker: its whole window counts as waiting elsewhere. */
 static void not_followed(struct ctx *x, struct slot *s, const struct ep *e, uint8_t why)
 {
 	s->childdur += e->wake - e->start;
@@ -629,12 +347,12 @@ static void not_followed(struct ctx *x, struct slot *s, const struct ep *e, uint
 		x->cnt->cut++;
 }
 
-/* Scans the waker's episodes in e's window; pushes the followable ones. */
-static int scan_children(struct ctx *x, long si, uint32_t lo, uint32_t hi)
+/* Sums the waker's episodes in the window; pushes the ones to follow. */
+static int scan_children(struct ctx *x, long si, struct range r)
 {
 	uint32_t parent = x->slots[si].trie;
 
-	for (uint32_t k = lo; k < hi; k++) {
+	for (uint32_t k = r.lo; k < r.hi; k++) {
 		const struct ep *c = &x->ep[k];
 		uint64_t ns = c->end - c->start;
 		uint32_t trie;
@@ -643,54 +361,52 @@ static int scan_children(struct ctx *x, long si, uint32_t lo, uint32_t hi)
 		/* A wait nobody is known to have ended: the chain ends. */
 		if (!waker_known(c))
 			continue;
-		trie = tnode_get(x, parent, c);
+		trie = bt_chains_tnode(x, parent, c);
 		if (trie == NONE ||
-		    grow((void **)&x->kids, &x->kidcap, x->nkids, sizeof(*x->kids)))
+		    bt_chains_grow((void **)&x->kids, &x->kidcap, x->nkids, sizeof(*x->kids)))
 			return -ENOMEM;
 		x->kids[x->nkids++] = (struct kid){ trie, k, ns };
 	}
 	return 0;
 }
 
+/* Adds e (at depth d, hop sequence trie) and what its waker did meanwhile. */
 static int visit(struct ctx *x, uint32_t ei, uint32_t trie, unsigned int d)
 {
 	const struct ep *e = &x->ep[ei];
-	const struct thread *t;
-	uint32_t lo, hi;
-	size_t base, end;
+	struct range r = x->kids_of[ei];
 	long si = slot_get(x, trie);
+	size_t base, end;
 	struct slot *s;
 
-	if (si < 0 || grow((void **)&x->durs, &x->durcap, x->ndurs, sizeof(*x->durs)))
+	if (si < 0 ||
+	    bt_chains_grow((void **)&x->durs, &x->durcap, x->ndurs, sizeof(*x->durs)))
 		return -ENOMEM;
 	s = &x->slots[si];
 	s->count++;
 	s->blocked += e->end - e->start;
 	s->queue += e->end - e->wake;
-	x->durs[x->ndurs] = (struct dur){ e->end - e->start, s->first_dur };
+	x->durs[x->ndurs] = (struct link){ e->end - e->start, s->first_dur };
 	s->first_dur = (uint32_t)x->ndurs++;
 	x->path[d] = e->tid;
 
+	/* A thread on the path is blocked in an ancestor: it did not run. */
 	for (unsigned int i = 0; i <= d; i++) {
 		if (x->path[i] == e->waker_tid) {
 			not_followed(x, s, e, F_CYCLE);
 			return 0;
 		}
 	}
-	t = thread_find(x, e->waker_tid);
-	if (!t)
-		return 0;	/* the waker never blocked: all its own time */
-	children(x, t, e->start, e->wake, &lo, &hi);
-	if (hi <= lo)
-		return 0;	/* nor in this window */
-	if (d + 1 >= x->max_depth || hi - lo > x->budget) {
+	if (r.hi <= r.lo)
+		return 0;	/* the waker never blocked meanwhile: its own time */
+	if (d + 1 >= x->max_depth || r.hi - r.lo > x->budget) {
 		not_followed(x, s, e, F_CUT);
 		return 0;
 	}
-	x->budget -= hi - lo;
+	x->budget -= r.hi - r.lo;
 
 	base = x->nkids;
-	if (scan_children(x, si, lo, hi))
+	if (scan_children(x, si, r))
 		return -ENOMEM;
 	fanout(x, &x->slots[si], base);
 	end = x->nkids;
@@ -713,20 +429,21 @@ static long chain_get(struct ctx *x, uint32_t trie)
 
 	if (x->chain_of[trie] != NONE)
 		return x->chain_of[trie];
-	if (grow((void **)&x->ch, &x->chcap, x->nch, sizeof(*x->ch)))
+	if (bt_chains_grow((void **)&x->ch, &x->chcap, x->nch, sizeof(*x->ch)))
 		return -1;
+	while (x->nhg + nhops > x->hgcap)
+		if (bt_chains_grow((void **)&x->hg, &x->hgcap, x->hgcap, sizeof(*x->hg)))
+			return -1;
+	for (unsigned int d = 0; d < nhops; d++)
+		x->hg[x->nhg + d] = (struct hagg){ .ks = NONE, .ns = NONE };
 	c = &x->ch[x->nch];
-	memset(c, 0, sizeof(*c));
-	c->h = calloc(nhops, sizeof(*c->h));
-	if (!c->h)
-		return -1;
-	c->trie = trie;
-	c->nhops = nhops;
+	*c = (struct cagg){ .trie = trie, .h = (uint32_t)x->nhg, .nhops = nhops };
+	x->nhg += nhops;
 	x->chain_of[trie] = (uint32_t)x->nch;
 	return (long)x->nch++;
 }
 
-static int add_hop(struct ctx *x, struct hagg *h, const struct slot *s)
+static int add_hop(struct ctx *x, struct hagg *h, const struct slot *s, unsigned int d)
 {
 	h->calls += s->count;
 	h->blocked += s->blocked;
@@ -736,10 +453,11 @@ static int add_hop(struct ctx *x, struct hagg *h, const struct slot *s)
 	h->fan_save += s->fan_save;
 	if (s->fan_peers > h->fan_peers)
 		h->fan_peers = s->fan_peers;
-	if (u32v_push(&h->ks, s->count))
+	/* The root is always one call: no list for hop 0. */
+	if (d && bt_chains_sample(x, &h->ks, s->count))
 		return -ENOMEM;
-	for (uint32_t d = s->first_dur; d != NONE; d = x->durs[d].next)
-		if (u64v_push(&h->ns, x->durs[d].ns))
+	for (uint32_t i = s->first_dur; i != NONE; i = x->durs[i].next)
+		if (bt_chains_sample(x, &h->ns, x->durs[i].v))
 			return -ENOMEM;
 	return 0;
 }
@@ -772,9 +490,10 @@ static int add_root(struct ctx *x, const struct ep *root)
 		}
 		for (uint32_t t = c->trie; t != NONE; t = x->tn[t].parent) {
 			const struct slot *s = &x->slots[x->slot_of[t]];
+			unsigned int d = x->tn[t].depth;
 
 			c->flags |= s->flags;
-			if (add_hop(x, &c->h[x->tn[t].depth], s))
+			if (add_hop(x, &x->hg[c->h + d], s, d))
 				return -ENOMEM;
 		}
 	}
@@ -801,7 +520,7 @@ static int walk_roots(struct ctx *x)
 			continue;
 		}
 		x->cnt->roots++;
-		trie = tnode_get(x, NONE, e);
+		trie = bt_chains_tnode(x, NONE, e);
 		if (trie == NONE) {
 			err = -ENOMEM;
 			break;
@@ -819,13 +538,6 @@ static int walk_roots(struct ctx *x)
 
 /* ---- the result -------------------------------------------------------- */
 
-static int cmp_u32(const void *pa, const void *pb)
-{
-	uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
-
-	return a < b ? -1 : a > b;
-}
-
 static int cmp_u64(const void *pa, const void *pb)
 {
 	uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
@@ -833,19 +545,43 @@ static int cmp_u64(const void *pa, const void *pb)
 	return a < b ? -1 : a > b;
 }
 
+/* A sample list, sorted, in x->scratch; returns its length (0 on ENOMEM). */
+static size_t gather(struct ctx *x, uint32_t head, size_t n)
+{
+	size_t i = 0;
+
+	if (n > x->scratchcap) {
+		uint64_t *p = realloc(x->scratch, n * sizeof(*p));
+
+		if (!p)
+			return 0;
+		x->scratch = p;
+		x->scratchcap = n;
+	}
+	for (uint32_t s = head; s != NONE && i < n; s = x->samples[s].next)
+		x->scratch[i++] = x->samples[s].v;
+	if (i > 1)
+		qsort(x->scratch, i, sizeof(*x->scratch), cmp_u64);
+	return i;
+}
+
 static void set_end(const struct ctx *x, struct bt_chain_end *end, uint32_t pid)
 {
 	const char *s = x->o && x->o->comm ? x->o->comm(pid, x->o->ctx) : NULL;
+	size_t len = s ? strnlen(s, sizeof(end->comm) - 1) : 0;
 
 	end->pid = pid;
-	snprintf(end->comm, sizeof(end->comm), "%s", s ? s : "");
+	if (len)
+		memcpy(end->comm, s, len);
+	end->comm[len] = 0;
 }
 
-static void fill_hop(const struct ctx *x, struct bt_chain_hop *out, uint32_t trie,
-		     struct hagg *h, const struct hagg *next, uint64_t episodes)
+static int fill_hop(struct ctx *x, struct bt_chain_hop *out, uint32_t trie,
+		    const struct hagg *h, const struct hagg *next, uint64_t episodes)
 {
 	const struct tnode *t = &x->tn[trie];
 	uint64_t wait = next ? next->blocked : 0;
+	size_t n;
 
 	set_end(x, &out->from, t->from);
 	set_end(x, &out->to, t->to);
@@ -853,15 +589,19 @@ static void fill_hop(const struct ctx *x, struct bt_chain_hop *out, uint32_t tri
 	out->channel = x->names[t->name].s;
 	out->calls = h->calls;
 	out->calls_per_episode = episodes ? (double)h->calls / (double)episodes : 0;
-	qsort(h->ks.v, h->ks.n, sizeof(*h->ks.v), cmp_u32);
-	qsort(h->ns.v, h->ns.n, sizeof(*h->ns.v), cmp_u64);
-	if (h->ks.n) {
-		out->calls_min = h->ks.v[0];
-		out->calls_p50 = h->ks.v[(h->ks.n - 1) / 2];
-		out->calls_max = h->ks.v[h->ks.n - 1];
+	out->calls_min = out->calls_p50 = out->calls_max = 1;
+	if (t->depth) {
+		n = gather(x, h->ks, episodes);
+		if (!n)
+			return -ENOMEM;
+		out->calls_min = (uint32_t)x->scratch[0];
+		out->calls_p50 = (uint32_t)x->scratch[(n - 1) / 2];
+		out->calls_max = (uint32_t)x->scratch[n - 1];
 	}
-	if (h->ns.n)
-		out->p50_ns = h->ns.v[(h->ns.n - 1) / 2];
+	n = gather(x, h->ns, h->calls);
+	if (!n)
+		return -ENOMEM;
+	out->p50_ns = x->scratch[(n - 1) / 2];
 	out->blocked_ns = h->blocked;
 	out->queue_ns = h->queue;
 	out->wait_ns = wait;
@@ -870,67 +610,116 @@ static void fill_hop(const struct ctx *x, struct bt_chain_hop *out, uint32_t tri
 	out->fanout_calls = h->fan_calls;
 	out->fanout_max_peers = h->fan_peers;
 	out->fanout_save_ns = h->fan_save;
+	return 0;
 }
 
-static int cmp_chain(const void *pa, const void *pb)
+/* Ties of blocked time and episodes are rare: only they read the hops. */
+struct ckey {
+	uint64_t blocked, episodes;
+	uint32_t idx;
+};
+
+/* Root-first hop by hop: from pid, kind, channel, to pid; then the shorter. */
+static int cmp_paths(const struct ctx *x, uint32_t a, uint32_t b)
 {
-	const struct bt_chain *a = pa, *b = pb;
-	int r;
+	uint32_t pa[BT_CHAINS_MAX_DEPTH], pb[BT_CHAINS_MAX_DEPTH];
+	unsigned int na = 0, nb = 0;
 
-	if (a->blocked_ns != b->blocked_ns)
-		return a->blocked_ns > b->blocked_ns ? -1 : 1;
-	if (a->episodes != b->episodes)
-		return a->episodes > b->episodes ? -1 : 1;
-	for (unsigned int i = 0; i < a->nhops && i < b->nhops; i++) {
-		const struct bt_chain_hop *x = &a->hops[i], *y = &b->hops[i];
+	for (; a != NONE; a = x->tn[a].parent)
+		pa[na++] = a;
+	for (; b != NONE; b = x->tn[b].parent)
+		pb[nb++] = b;
+	while (na && nb) {
+		const struct tnode *p = &x->tn[pa[--na]], *q = &x->tn[pb[--nb]];
+		const struct name *m = &x->names[p->name], *n = &x->names[q->name];
+		int r;
 
-		if (x->from.pid != y->from.pid)
-			return x->from.pid < y->from.pid ? -1 : 1;
-		if (x->kind != y->kind)
-			return x->kind < y->kind ? -1 : 1;
-		r = strcmp(x->channel, y->channel);
+		if (p->from != q->from)
+			return p->from < q->from ? -1 : 1;
+		if (m->kind != n->kind)
+			return m->kind < n->kind ? -1 : 1;
+		r = strcmp(m->s, n->s);
 		if (r)
 			return r;
-		if (x->to.pid != y->to.pid)
-			return x->to.pid < y->to.pid ? -1 : 1;
+		if (p->to != q->to)
+			return p->to < q->to ? -1 : 1;
 	}
-	return a->nhops < b->nhops ? -1 : a->nhops > b->nhops;
+	return na < nb ? -1 : na > nb;
+}
+
+static int cmp_ckey(const void *pa, const void *pb, void *ctx)
+{
+	const struct ckey *a = pa, *b = pb;
+	const struct ctx *x = ctx;
+
+	if (a->blocked != b->blocked)
+		return a->blocked > b->blocked ? -1 : 1;
+	if (a->episodes != b->episodes)
+		return a->episodes > b->episodes ? -1 : 1;
+	return cmp_paths(x, x->ch[a->idx].trie, x->ch[b->idx].trie);
+}
+
+/* The chains' order: largest blocked time first, then more episodes. */
+static struct ckey *rank(const struct ctx *x)
+{
+	struct ckey *key = malloc((x->nch ? x->nch : 1) * sizeof(*key));
+
+	if (!key)
+		return NULL;
+	for (size_t i = 0; i < x->nch; i++)
+		key[i] = (struct ckey){ x->ch[i].blocked, x->ch[i].episodes, (uint32_t)i };
+	qsort_r(key, x->nch, sizeof(*key), cmp_ckey, (void *)x);
+	return key;
+}
+
+static int fill_chain(struct ctx *x, struct bt_chain *out, const struct cagg *c,
+		      uint64_t duration)
+{
+	double wall = (double)duration * c->threads;
+	uint32_t t = c->trie;
+
+	out->nhops = c->nhops;
+	for (unsigned int d = c->nhops; d-- > 0; t = x->tn[t].parent) {
+		const struct hagg *h = &x->hg[c->h + d];
+
+		if (fill_hop(x, &out->hops[d], t, h, d + 1 < c->nhops ? h + 1 : NULL,
+			     c->episodes))
+			return -ENOMEM;
+	}
+	out->episodes = c->episodes;
+	out->blocked_ns = c->blocked;
+	out->root_threads = c->threads;
+	out->share = wall > 0 ? (double)c->blocked / wall : 0;
+	if (out->share > 1)
+		out->share = 1;
+	out->cycle = c->flags & F_CYCLE;
+	out->cut = c->flags & F_CUT;
+	return 0;
 }
 
 static int build_result(struct ctx *x, struct bt_chains *r)
 {
-	size_t nhops = 0, used = 0;
+	struct ckey *order = rank(x);
+	size_t used = 0;
 
-	for (size_t i = 0; i < x->nch; i++)
-		nhops += x->ch[i].nhops;
 	r->chains = calloc(x->nch ? x->nch : 1, sizeof(*r->chains));
-	r->mem->hops = calloc(nhops ? nhops : 1, sizeof(*r->mem->hops));
-	if (!r->chains || !r->mem->hops)
+	r->mem->hops = calloc(x->nhg ? x->nhg : 1, sizeof(*r->mem->hops));
+	if (!order || !r->chains || !r->mem->hops) {
+		free(order);
 		return -ENOMEM;
+	}
 	for (size_t i = 0; i < x->nch; i++) {
-		struct cagg *c = &x->ch[i];
-		struct bt_chain *out = &r->chains[i];
-		uint32_t t = c->trie;
-		double wall = (double)r->duration_ns * c->threads;
+		const struct cagg *c = &x->ch[order[i].idx];
 
-		out->hops = r->mem->hops + used;
-		out->nhops = c->nhops;
+		r->chains[i].hops = r->mem->hops + used;
 		used += c->nhops;
-		for (unsigned int d = c->nhops; d-- > 0; t = x->tn[t].parent)
-			fill_hop(x, &out->hops[d], t, &c->h[d],
-				 d + 1 < c->nhops ? &c->h[d + 1] : NULL, c->episodes);
-		out->episodes = c->episodes;
-		out->blocked_ns = c->blocked;
-		out->root_threads = c->threads;
-		out->share = wall > 0 ? (double)c->blocked / wall : 0;
-		if (out->share > 1)
-			out->share = 1;
-		out->cycle = c->flags & F_CYCLE;
-		out->cut = c->flags & F_CUT;
+		if (fill_chain(x, &r->chains[i], c, r->duration_ns)) {
+			free(order);
+			return -ENOMEM;
+		}
 	}
 	r->nchains = x->nch;
-	if (x->nch > 1)
-		qsort(r->chains, x->nch, sizeof(*r->chains), cmp_chain);
+	free(order);
 	/* The names now belong to the result. */
 	r->mem->names = malloc((x->nnames ? x->nnames : 1) * sizeof(char *));
 	if (!r->mem->names)
@@ -944,29 +733,16 @@ static int build_result(struct ctx *x, struct bt_chains *r)
 
 static void ctx_free(struct ctx *x)
 {
-	for (size_t i = 0; i < x->nnames; i++)
-		free(x->names[i].s);
-	for (size_t i = 0; i < x->nch; i++) {
-		for (unsigned int d = 0; d < x->ch[i].nhops; d++) {
-			free(x->ch[i].h[d].ks.v);
-			free(x->ch[i].h[d].ns.v);
-		}
-		free(x->ch[i].h);
-	}
+	bt_chains_tab_free(x);
 	free(x->ch);
-	free(x->names);
-	free(x->nametab.id);
-	free(x->nametab.hash);
-	free(x->trietab.id);
-	free(x->trietab.hash);
-	free(x->tn);
-	free(x->stamp);
-	free(x->slot_of);
-	free(x->chain_of);
+	free(x->hg);
+	free(x->scratch);
 	free(x->slots);
 	free(x->durs);
 	free(x->kids);
 	free(x->th);
+	free(x->kids_of);
+	free(x->span);
 	free(x->ep);
 }
 
@@ -997,12 +773,10 @@ static int analyze(struct ctx *x, const struct bt_episode *eps, size_t n, struct
 	if (err)
 		return err;
 	r->duration_ns = x->o && x->o->duration_ns ? x->o->duration_ns : hi > lo ? hi - lo : 0;
-	if (x->nep)
-		qsort(x->ep, x->nep, sizeof(*x->ep), cmp_ep);
-	err = dedup(x);
+	err = sort_dedup(x);
 	if (err)
 		return err;
-	resolve_wakers(x);
+	link_wakers(x);
 	err = walk_roots(x);
 	if (err)
 		return err;

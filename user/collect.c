@@ -76,6 +76,8 @@ int bt_collect(struct bt_model *m, const struct bt_maps *maps)
 		err = collect_wakes(m, maps);
 	for (int l = 0; l < BT_LOSS_MAX; l++)
 		m->lost[l] = maps->losses[l];
+	/* Episodes userspace had no room for are lost like the kernel's. */
+	m->lost[BT_LOSS_EPISODES] += m->episodes_over;
 	return err;
 }
 

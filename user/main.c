@@ -109,6 +109,7 @@ int main(int argc, char **argv)
 	cfg.follow = o.follow;
 	cfg.map_size = o.map_size;
 	cfg.max_hops = o.peers;
+	cfg.min_block_ns = o.chains ? o.min_block_ns : 0;
 	cfg.verbose = o.verbose;
 	if (bt_tracer_open(&tracer, &cfg, &model, err, sizeof(err))) {
 		fail(err);

@@ -15,6 +15,7 @@ void bt_model_free(struct bt_model *m)
 		free(m->procs[i].rows);
 	free(m->procs);
 	free(m->wakes);
+	free(m->episodes);
 	free(m->holders);
 	free(m->socks);
 	memset(m, 0, sizeof(*m));
@@ -87,6 +88,18 @@ int bt_model_add_wake(struct bt_model *m, const struct bt_wake_key *key, uint64_
 		return -1;
 	m->wakes[m->nwakes].key = *key;
 	m->wakes[m->nwakes++].count = count;
+	return 0;
+}
+
+int bt_model_add_episode(struct bt_model *m, const struct bt_episode_ev *e)
+{
+	if (m->nepisodes >= BT_EPISODES_MAX) {
+		m->episodes_over++;
+		return -1;
+	}
+	if (!bt_grow((void **)&m->episodes, &m->capepisodes, m->nepisodes + 1, sizeof(*e)))
+		return -1;
+	m->episodes[m->nepisodes++] = *e;
 	return 0;
 }
 

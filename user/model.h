@@ -65,9 +65,16 @@ struct bt_sockfact {
 	uint8_t laddr[16], raddr[16];
 };
 
+/* Chain mode keeps at most this many episodes; the rest are counted lost. */
+#define BT_EPISODES_MAX	(1u << 20)
+
 struct bt_model {
 	struct bt_proc *procs;
 	size_t nprocs, cap;
+	bool chain_mode;		/* episodes were recorded (--chains) */
+	struct bt_episode_ev *episodes;
+	size_t nepisodes, capepisodes;
+	uint64_t episodes_over;		/* beyond BT_EPISODES_MAX */
 	struct bt_wake *wakes;
 	size_t nwakes, capwakes;
 	struct bt_holder *holders;
@@ -92,6 +99,8 @@ struct bt_proc *bt_model_proc(struct bt_model *m, uint32_t pid);
 struct bt_proc *bt_model_new_proc(struct bt_model *m, uint32_t pid);
 /* Sum a wake count into the model. */
 int bt_model_add_wake(struct bt_model *m, const struct bt_wake_key *key, uint64_t count);
+/* Keep one blocking episode (chain mode). */
+int bt_model_add_episode(struct bt_model *m, const struct bt_episode_ev *e);
 /* Record /proc facts, deduplicated. */
 int bt_model_add_holder(struct bt_model *m, const struct bt_holder *h);
 int bt_model_add_sockfact(struct bt_model *m, const struct bt_sockfact *s);

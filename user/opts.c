@@ -9,7 +9,8 @@
 #include "opts.h"
 #include "report.h"
 
-enum { OPT_FOLLOW = 256, OPT_MAP_SIZE, OPT_FORCE, OPT_VERSION, OPT_PEERS };
+enum { OPT_FOLLOW = 256, OPT_MAP_SIZE, OPT_FORCE, OPT_VERSION, OPT_PEERS, OPT_CHAINS,
+       OPT_MIN_BLOCK };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -21,6 +22,8 @@ static const struct option long_opts[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "follow", no_argument, NULL, OPT_FOLLOW },
 	{ "peers", required_argument, NULL, OPT_PEERS },
+	{ "chains", no_argument, NULL, OPT_CHAINS },
+	{ "min-block", required_argument, NULL, OPT_MIN_BLOCK },
 	{ "map-size", required_argument, NULL, OPT_MAP_SIZE },
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -46,6 +49,11 @@ void bt_opts_usage(FILE *f)
 "                       pipes and sockets, up to N hops (default 1, 0: off)\n"
 "Stopping:\n"
 "  -d, --duration SECS  stop after SECS seconds (default: when the targets exit, or Ctrl-C)\n"
+"Chains:\n"
+"      --chains         record blocking episodes and who ended them, and name the\n"
+"                       hidden synchronous chains (A waits on B while B waits on C)\n"
+"      --min-block US   a crossing blocked this many microseconds is an episode\n"
+"                       (default 10; implies --chains)\n"
 "Output:\n"
 "  -f, --format FMT     %s (default table)\n"
 "  -o, --output FILE    write the report to FILE (mode 0600, never through a symlink)\n"
@@ -99,6 +107,7 @@ int bt_opts_parse(int argc, char **argv, struct bt_opts *o, char *err, size_t er
 	o->format = "table";
 	o->map_size = 16384;
 	o->peers = 1;
+	o->min_block_ns = 10 * 1000;
 	optind = 0;	/* GNU: full reinitialisation, so tests can parse twice */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+p:c:ad:i:f:o:vh", long_opts, NULL)) != -1) {
@@ -159,6 +168,17 @@ int bt_opts_parse(int argc, char **argv, struct bt_opts *o, char *err, size_t er
 			}
 			o->peers = n;
 			break;
+		case OPT_CHAINS:
+			o->chains = true;
+			break;
+		case OPT_MIN_BLOCK:
+			if (parse_u32(optarg, 1, 60000000, &n)) {
+				snprintf(err, errlen, "invalid --min-block '%s' (1..60000000 us)", optarg);
+				return -1;
+			}
+			o->min_block_ns = (uint64_t)n * 1000;
+			o->chains = true;
+			break;
 		case OPT_FORCE:
 			o->force = true;
 			break;
@@ -196,5 +216,8 @@ int bt_opts_parse(int argc, char **argv, struct bt_opts *o, char *err, size_t er
 	}
 	if (o->command)
 		o->follow = true;
+	/* The chains report needs the episodes. */
+	if (!strcmp(o->format, "chains"))
+		o->chains = true;
 	return 0;
 }

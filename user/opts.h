@@ -17,6 +17,8 @@ struct bt_opts {
 	bool all;		/* -a */
 	bool follow;		/* --follow (always on with -c) */
 	int peers;		/* --peers: hops of peer following */
+	bool chains;		/* --chains: record blocking episodes */
+	uint64_t min_block_ns;	/* --min-block */
 	uint64_t duration_ns;	/* -d, 0 = until targets exit or a signal */
 	uint64_t interval_ns;	/* -i, 0 = print once at the end */
 	const char *format;	/* -f, an exporter name */

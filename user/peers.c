@@ -254,6 +254,27 @@ static uint64_t wake_count(const struct bt_model *m, uint32_t waker, uint32_t wa
 	return n;
 }
 
+/*
+ * Whether o, a row of the far process, is on the far end of r's channel
+ * (not another channel between the same two processes). Futex words have
+ * another address in each process: the wakes alone pair those.
+ */
+static bool far_end_row(const struct bt_model *m, const struct bt_row *r,
+			const struct bt_row *o)
+{
+	switch (r->key.kind) {
+	case BT_KIND_PIPE:
+		return o->key.chan == r->key.chan;
+	case BT_KIND_UNIX_STREAM:
+	case BT_KIND_UNIX_DGRAM:
+		return o->key.chan == unix_peer_ino(m, r);
+	case BT_KIND_TCP:
+	case BT_KIND_UDP:
+		return r->has_info && inet_mirror(r, o);
+	}
+	return true;
+}
+
 /* The receiving side's blocked time on the far end of r, if traced. */
 static void add_receiver_blocking(const struct bt_model *m, const struct bt_proc *p,
 				  const struct bt_row *r, const struct bt_proc *q,
@@ -267,7 +288,7 @@ static void add_receiver_blocking(const struct bt_model *m, const struct bt_proc
 		bool pairs = false;
 		size_t nb;
 
-		if (o->key.kind != r->key.kind || o->key.dir != want)
+		if (o->key.kind != r->key.kind || o->key.dir != want || !far_end_row(m, r, o))
 			continue;
 		nb = bt_row_peers(m, q, o, back, BT_PEERS_MAX);
 		for (size_t k = 0; k < nb; k++)

@@ -45,6 +45,12 @@ static int fdref_push(struct fdscan *s, const struct bt_fdref *r)
 	return 0;
 }
 
+/* A process that exited shows as a missing /proc entry: report it as gone. */
+static int proc_errno(int err)
+{
+	return err == ENOENT ? -ESRCH : -err;
+}
+
 /* Decimal digits only, no sign, no overflow; *end is left after them. */
 static int parse_dec(const char *s, const char **end, uint64_t max, uint64_t *out)
 {
@@ -162,7 +168,7 @@ static int pipe_mode(struct fdscan *s, const char *name, uint8_t *mode)
 	if (s->infodir < 0) {
 		s->infodir = openat(s->pidfd, "fdinfo", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (s->infodir < 0)
-			return -errno;
+			return proc_errno(errno);
 	}
 	fd = openat(s->infodir, name, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -189,7 +195,7 @@ static int scan_one_fd(struct fdscan *s, const char *name, uint32_t fdnum)
 {
 	struct bt_fdref r = { .pid = s->pid, .fd = fdnum };
 	char link[256];
-	struct stat st;
+	struct statx stx;
 	ssize_t len;
 	int err;
 
@@ -202,16 +208,19 @@ static int scan_one_fd(struct fdscan *s, const char *name, uint32_t fdnum)
 		/*
 		 * Named FIFOs show as their path. stat() through the magic link
 		 * reaches the open file even if the path was since unlinked or
-		 * lives in another mount namespace.
+		 * lives in another mount namespace. Type and inode number are
+		 * cached in the inode: DONT_SYNC keeps a hung NFS or FUSE mount
+		 * from stalling the scan, and a file that cannot be stat'ed at
+		 * all (a dead FUSE server) is skipped rather than failing it.
 		 */
 		if (link[0] != '/')
 			return 0;
-		if (fstatat(s->fddir, name, &st, 0))
-			return errno == ENOENT ? 0 : -errno;
-		if (!S_ISFIFO(st.st_mode))
+		if (statx(s->fddir, name, AT_STATX_DONT_SYNC, STATX_TYPE | STATX_INO, &stx))
+			return 0;
+		if (!S_ISFIFO(stx.stx_mode))
 			return 0;
 		r.type = BT_FD_PIPE;
-		r.ino = st.st_ino;
+		r.ino = stx.stx_ino;
 		r.named = 1;
 	}
 	if (r.type == BT_FD_PIPE) {
@@ -237,7 +246,7 @@ static int scan_fd_dir(struct fdscan *s)
 		errno = 0;
 		de = readdir(d);
 		if (!de) {
-			err = errno ? -errno : 0;
+			err = errno ? proc_errno(errno) : 0;
 			break;
 		}
 		if (parse_name_num(de->d_name, INT32_MAX, &fdnum))
@@ -250,12 +259,6 @@ static int scan_fd_dir(struct fdscan *s)
 	closedir(d);
 	s->fddir = -1;
 	return err;
-}
-
-/* A process that exited shows as a missing /proc entry: report it as gone. */
-static int proc_errno(int err)
-{
-	return err == ENOENT ? -ESRCH : -err;
 }
 
 static int scan_pid_at(int procdir, const char *pidname, uint32_t pid,

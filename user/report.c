@@ -6,6 +6,7 @@ static const struct bt_exporter exporters[] = {
 	{ "table", bt_report_table },
 	{ "json", bt_report_json },
 	{ "dot", bt_report_dot },
+	{ "chains", bt_report_chains },
 };
 
 #define N_EXPORTERS (sizeof(exporters) / sizeof(exporters[0]))
@@ -41,6 +42,7 @@ const char *bt_loss_name(unsigned int loss)
 		[BT_LOSS_MMSG_TRUNC] = "mmsg_truncated",
 		[BT_LOSS_TARGETS_FULL] = "pid_out_of_range",
 		[BT_LOSS_WAKEES] = "wakees_overflow",
+		[BT_LOSS_EPISODES] = "episodes",
 	};
 
 	return loss < BT_LOSS_MAX ? names[loss] : "?";

@@ -22,6 +22,7 @@ const char *bt_report_format_names(void);
 int bt_report_table(FILE *f, const struct bt_model *m);
 int bt_report_json(FILE *f, const struct bt_model *m);
 int bt_report_dot(FILE *f, const struct bt_model *m);
+int bt_report_chains(FILE *f, const struct bt_model *m);
 
 /* Loss counters by name, shared by every exporter. */
 const char *bt_loss_name(unsigned int loss);

@@ -5,6 +5,7 @@
 #include "kinds.h"
 #include "peers.h"
 #include "report.h"
+#include "report_chains.h"
 
 static void write_peer(struct jw *w, const struct bt_peer *p)
 {
@@ -112,6 +113,13 @@ int bt_report_json(FILE *f, const struct bt_model *m)
 	for (size_t i = 0; i < edges.n; i++)
 		write_edge(&w, &edges.v[i]);
 	jw_arr_end(&w);
+	if (m->chain_mode) {
+		struct bt_chains *c = bt_model_chains(m);
+
+		jw_ku64(&w, "episodes", m->nepisodes);
+		bt_json_chains(&w, c);
+		bt_chains_free(c);
+	}
 	jw_key(&w, "lost");
 	jw_obj_begin(&w);
 	for (unsigned int l = 0; l < BT_LOSS_MAX; l++)

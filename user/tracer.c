@@ -110,6 +110,15 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+static int on_episode(void *ctx, void *data, size_t size)
+{
+	struct bt_tracer *t = ctx;
+
+	if (size >= sizeof(struct bt_episode_ev))
+		bt_model_add_episode(t->model, data);
+	return 0;
+}
+
 int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 		   struct bt_model *model, char *err, size_t errlen)
 {
@@ -132,6 +141,11 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 	bpf_map__set_max_entries(t->skel->maps.stats, cfg->map_size);
 	bpf_map__set_max_entries(t->skel->maps.chans, cfg->map_size);
 	bpf_map__set_max_entries(t->skel->maps.wakes, cfg->map_size);
+	/* Episodes cost a ring buffer only in chain mode. */
+	t->skel->rodata->min_block_ns = cfg->min_block_ns;
+	model->chain_mode = cfg->min_block_ns > 0;
+	bpf_map__set_max_entries(t->skel->maps.episodes,
+				 cfg->min_block_ns ? 16 * 1024 * 1024 : (__u32)getpagesize());
 
 	rc = boundtrace_bpf__load(t->skel);
 	if (rc) {
@@ -146,8 +160,9 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 		goto fail;
 	}
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_event, t, NULL);
-	if (!t->rb) {
-		snprintf(err, errlen, "cannot open the event ring buffer: %s", strerror(errno));
+	if (!t->rb || (cfg->min_block_ns &&
+		       ring_buffer__add(t->rb, bpf_map__fd(t->skel->maps.episodes), on_episode, t))) {
+		snprintf(err, errlen, "cannot open the event ring buffers: %s", strerror(errno));
 		goto fail;
 	}
 	return 0;

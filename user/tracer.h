@@ -20,6 +20,7 @@ struct bt_tracer_config {
 	bool follow;
 	uint32_t map_size;
 	int max_hops;		/* --peers: follow far ends this many hops */
+	uint64_t min_block_ns;	/* chain mode: episodes at least this long (0: off) */
 	bool verbose;
 };
 

@@ -73,6 +73,21 @@ static void expect_peers(struct bt_model *m, uint32_t pid, unsigned int kind, un
 	}
 }
 
+/* The row's one far end is an address, not a process. */
+static void expect_addr(struct bt_model *m, uint32_t pid, unsigned int kind, unsigned int dir,
+			uint64_t chan, const char *addr)
+{
+	struct bt_peer peers[BT_PEERS_MAX];
+	const struct bt_proc *p;
+	const struct bt_row *r = row_of(m, pid, kind, dir, chan, &p);
+
+	memset(peers, 0x55, sizeof(peers));
+	assert_int_equal(bt_row_peers(m, p, r, peers, BT_PEERS_MAX), 1);
+	assert_int_equal(peers[0].pid, 0);
+	assert_null(peers[0].proc);
+	assert_string_equal(peers[0].addr, addr);
+}
+
 #define PEERS(...) ((const uint32_t[]){ __VA_ARGS__, 0 })
 #define NO_PEERS ((const uint32_t[]){ 0 })
 
@@ -184,11 +199,12 @@ static void test_pipe_untraced_ends_from_holders(void **state)
 	tu_holder(m, 11, 302, BT_FD_SOCKET, 0);			/* a socket inode: no */
 	tu_holder(m, 12, 303, BT_FD_PIPE, BT_END_READ);		/* another pipe: no */
 	tu_holder(m, 11, 304, BT_FD_PIPE, BT_END_BOTH);		/* both ends: yes */
-	/* The same process seen twice: ends merge, one peer. */
-	tu_holder(m, 11, 301, BT_FD_PIPE, BT_END_READ);
-	assert_int_equal(m->nholders, 6);
+	/* Seen once per end (two fds): the ends merge into one holder. */
+	tu_holder(m, 11, 305, BT_FD_PIPE, BT_END_WRITE);
+	tu_holder(m, 11, 305, BT_FD_PIPE, BT_END_READ);
+	assert_int_equal(m->nholders, 7);
 
-	expect_peers(m, 100, BT_KIND_PIPE, BT_DIR_SEND, 11, PEERS(301, 300, 304));
+	expect_peers(m, 100, BT_KIND_PIPE, BT_DIR_SEND, 11, PEERS(300, 304, 305));
 
 	/* A reader whose writer is untraced: the write-end holders. */
 	tu_proc(m, 400, "reader");
@@ -208,8 +224,8 @@ static void test_pipe_untraced_ends_from_holders(void **state)
 		expect_hist_empty(e.v[i].blocked_hist);
 	}
 	assert_int_equal(e.v[0].to, 300);
-	assert_int_equal(e.v[1].to, 301);
-	assert_int_equal(e.v[2].to, 304);
+	assert_int_equal(e.v[1].to, 304);
+	assert_int_equal(e.v[2].to, 305);
 	bt_edges_free(&e);
 }
 
@@ -339,7 +355,8 @@ static void test_tcp_mirrored_v4(void **state)
 
 	expect_peers(m, 1, BT_KIND_TCP, BT_DIR_SEND, 1001, PEERS(2));
 	expect_peers(m, 2, BT_KIND_TCP, BT_DIR_RECV, 2001, PEERS(1));
-	expect_peers(m, 4, BT_KIND_UDP, BT_DIR_RECV, 4001, PEERS(4));	/* see below */
+	expect_addr(m, 3, BT_KIND_TCP, BT_DIR_RECV, 3001, "127.0.0.1:40001");
+	expect_addr(m, 4, BT_KIND_UDP, BT_DIR_RECV, 4001, "127.0.0.1:40000");
 
 	e = build(m);
 	assert_int_equal(e.n, 1);
@@ -380,15 +397,7 @@ static void test_tcp_v4_vs_mapped_v6(void **state)
 	expect_peers(m, 2, BT_KIND_TCP, BT_DIR_RECV, 2001, PEERS(1));
 	expect_peers(m, 1, BT_KIND_TCP, BT_DIR_SEND, 1002, PEERS(2));
 	expect_peers(m, 2, BT_KIND_TCP, BT_DIR_RECV, 2002, PEERS(1));
-	{
-		struct bt_peer peers[BT_PEERS_MAX];
-		const struct bt_proc *p;
-		const struct bt_row *r = row_of(m, 3, BT_KIND_TCP, BT_DIR_SEND, 3001, &p);
-
-		assert_int_equal(bt_row_peers(m, p, r, peers, BT_PEERS_MAX), 1);
-		assert_int_equal(peers[0].pid, 0);
-		assert_string_equal(peers[0].addr, "127.0.0.1:6000");
-	}
+	expect_addr(m, 3, BT_KIND_TCP, BT_DIR_SEND, 3001, "127.0.0.1:6000");
 }
 
 static void test_tcp_untraced_far_end(void **state)
@@ -445,17 +454,10 @@ static void test_tcp_off_machine(void **state)
 	tu_sock_inet(m, 50, IPPROTO_TCP, AF_INET, "0.0.0.0", 443, "0.0.0.0", 0);
 	tu_holder(m, 50, 500, BT_FD_SOCKET, 0);
 
-	memset(peers, 0x55, sizeof(peers));
-	r = row_of(m, 1, BT_KIND_TCP, BT_DIR_SEND, 1001, &p);
-	assert_int_equal(bt_row_peers(m, p, r, peers, BT_PEERS_MAX), 1);
-	assert_int_equal(peers[0].pid, 0);
-	assert_null(peers[0].proc);
-	assert_string_equal(peers[0].addr, "10.1.2.3:443");
-	r = row_of(m, 1, BT_KIND_TCP, BT_DIR_RECV, 1002, &p);
-	assert_int_equal(bt_row_peers(m, p, r, peers, BT_PEERS_MAX), 1);
-	assert_int_equal(peers[0].pid, 0);
-	assert_string_equal(peers[0].addr, "[2001:db8::1]:443");
+	expect_addr(m, 1, BT_KIND_TCP, BT_DIR_SEND, 1001, "10.1.2.3:443");
+	expect_addr(m, 1, BT_KIND_TCP, BT_DIR_RECV, 1002, "[2001:db8::1]:443");
 	/* No room: nothing written. */
+	r = row_of(m, 1, BT_KIND_TCP, BT_DIR_RECV, 1002, &p);
 	memset(peers, 0x55, sizeof(peers));
 	assert_int_equal(bt_row_peers(m, p, r, peers, 0), 0);
 	assert_int_equal(peers[0].pid, 0x55555555);
@@ -499,15 +501,7 @@ static void test_udp_unconnected_server(void **state)
 
 	/* The same tuple over tcp: that socket is udp, so the address stays. */
 	tu_row(m, 1, BT_KIND_TCP, BT_DIR_SEND, 1002, &st, &t);
-	{
-		struct bt_peer peers[BT_PEERS_MAX];
-		const struct bt_proc *p;
-		const struct bt_row *r = row_of(m, 1, BT_KIND_TCP, BT_DIR_SEND, 1002, &p);
-
-		assert_int_equal(bt_row_peers(m, p, r, peers, BT_PEERS_MAX), 1);
-		assert_int_equal(peers[0].pid, 0);
-		assert_string_equal(peers[0].addr, "127.0.0.1:53");
-	}
+	expect_addr(m, 1, BT_KIND_TCP, BT_DIR_SEND, 1002, "127.0.0.1:53");
 
 	e = build(m);
 	assert_int_equal(e.n, 1);
@@ -679,32 +673,90 @@ static void test_edge_sums_rows_of_one_channel(void **state)
 {
 	struct bt_model *m = *state;
 	struct bt_chan_info a = tu_inet(BT_KIND_UDP, AF_INET, "127.0.0.1", 4000, "127.0.0.1", 53);
-	struct bt_chan_info b = tu_inet(BT_KIND_UDP, AF_INET, "127.0.0.1", 53, "127.0.0.1", 4000);
 	struct bt_stats s1 = tu_stats(2, 20, 0), s2 = tu_stats(3, 30, 0);
-	struct bt_stats r = tu_stats(5, 50, 10);
-	struct bt_key k = tu_key(1, BT_KIND_UDP, BT_DIR_SEND, 1001);
 	struct bt_edges e;
 
 	tu_proc(m, 1, "client");
-	tu_proc(m, 2, "server");
-	/*
-	 * Two rows with one channel name: a udp socket's rows differ by peer
-	 * key; these two name the same remote (as after a reconnect).
-	 */
-	assert_non_null(bt_model_add(m, &k, &s1, &a));
-	k.peer = 1;
-	assert_non_null(bt_model_add(m, &k, &s2, &a));
-	assert_int_equal(bt_model_find(m, 1)->nrows, 2);
-	r.blocked_hist[3] = 5;
-	tu_row(m, 2, BT_KIND_UDP, BT_DIR_RECV, 2001, &r, &b);
+	s1.size_hist[4] = 2;
+	s2.size_hist[4] = 3;
+	/* Two sockets, one after the other, on the same tuple: one channel name. */
+	tu_row(m, 1, BT_KIND_UDP, BT_DIR_SEND, 1001, &s1, &a);
+	tu_row(m, 1, BT_KIND_UDP, BT_DIR_SEND, 1003, &s2, &a);
+	tu_sock_inet(m, 60, IPPROTO_UDP, AF_INET, "127.0.0.1", 53, "0.0.0.0", 0);
+	tu_holder(m, 60, 2, BT_FD_SOCKET, 0);
 
 	e = build(m);
 	assert_int_equal(e.n, 1);
+	assert_int_equal(e.v[0].to, 2);
 	assert_int_equal(e.v[0].calls, 5);
 	assert_int_equal(e.v[0].bytes, 50);
-	/* The receiver's blocking is added for each sending row it pairs with. */
-	assert_int_equal(e.v[0].blocked_ns, 20);
-	expect_hist(e.v[0].blocked_hist, 3, 10);
+	expect_hist(e.v[0].size_hist, 4, 5);
+	bt_edges_free(&e);
+}
+
+/*
+ * Two channels between the same two processes: each edge carries the
+ * blocking of its own channel's far end, not of every channel between
+ * them.
+ */
+static void test_edge_blocking_per_channel(void **state)
+{
+	struct bt_model *m = *state;
+	struct bt_chan_info ua = tu_unix(BT_KIND_UNIX_STREAM, 42, "");
+	struct bt_chan_info ub = tu_unix(BT_KIND_UNIX_STREAM, 41, "");
+	struct bt_chan_info ua2 = tu_unix(BT_KIND_UNIX_STREAM, 44, "");
+	struct bt_chan_info ub2 = tu_unix(BT_KIND_UNIX_STREAM, 43, "");
+	struct bt_chan_info c1 = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 40001, "127.0.0.1", 80);
+	struct bt_chan_info s1 = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 80, "127.0.0.1", 40001);
+	struct bt_chan_info c2 = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 40002, "127.0.0.1", 80);
+	struct bt_chan_info s2 = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 80, "127.0.0.1", 40002);
+	struct bt_stats send = tu_stats(1, 1, 0), r1 = tu_stats(1, 1, 100), r2 = tu_stats(1, 1, 7000);
+	struct bt_edges e;
+
+	tu_proc(m, 1, "a");
+	tu_proc(m, 2, "b");
+	r1.blocked_hist[6] = 1;
+	r2.blocked_hist[12] = 1;
+	tu_row(m, 1, BT_KIND_PIPE, BT_DIR_SEND, 7, &send, NULL);
+	tu_row(m, 1, BT_KIND_PIPE, BT_DIR_SEND, 8, &send, NULL);
+	tu_row(m, 2, BT_KIND_PIPE, BT_DIR_RECV, 7, &r1, NULL);
+	tu_row(m, 2, BT_KIND_PIPE, BT_DIR_RECV, 8, &r2, NULL);
+	tu_row(m, 1, BT_KIND_UNIX_STREAM, BT_DIR_SEND, 41, &send, &ua);
+	tu_row(m, 1, BT_KIND_UNIX_STREAM, BT_DIR_SEND, 43, &send, &ua2);
+	tu_row(m, 2, BT_KIND_UNIX_STREAM, BT_DIR_RECV, 42, &r1, &ub);
+	tu_row(m, 2, BT_KIND_UNIX_STREAM, BT_DIR_RECV, 44, &r2, &ub2);
+	tu_row(m, 1, BT_KIND_TCP, BT_DIR_SEND, 51, &send, &c1);
+	tu_row(m, 1, BT_KIND_TCP, BT_DIR_SEND, 52, &send, &c2);
+	tu_row(m, 2, BT_KIND_TCP, BT_DIR_RECV, 61, &r1, &s1);
+	tu_row(m, 2, BT_KIND_TCP, BT_DIR_RECV, 62, &r2, &s2);
+	/* b also reads a pipe that a writes but that the kernel saw only via /proc. */
+	tu_row(m, 1, BT_KIND_PIPE, BT_DIR_SEND, 9, &send, NULL);
+	tu_holder(m, 9, 2, BT_FD_PIPE, BT_END_READ);
+
+	e = build(m);
+	assert_int_equal(e.n, 7);
+	/* pipe:[7], pipe:[8], pipe:[9], unix 41, unix 43, tcp 40001, tcp 40002 */
+	assert_string_equal(e.v[0].channel, "pipe:[7]");
+	assert_int_equal(e.v[0].blocked_ns, 100);
+	expect_hist(e.v[0].blocked_hist, 6, 1);
+	assert_string_equal(e.v[1].channel, "pipe:[8]");
+	assert_int_equal(e.v[1].blocked_ns, 7000);
+	expect_hist(e.v[1].blocked_hist, 12, 1);
+	/* No row of b on pipe 9: no blocking known for it. */
+	assert_string_equal(e.v[2].channel, "pipe:[9]");
+	assert_int_equal(e.v[2].to, 2);
+	assert_int_equal(e.v[2].blocked_ns, 0);
+	expect_hist_empty(e.v[2].blocked_hist);
+	assert_string_equal(e.v[3].channel, "unix:[41->42]");
+	assert_int_equal(e.v[3].blocked_ns, 100);
+	assert_string_equal(e.v[4].channel, "unix:[43->44]");
+	assert_int_equal(e.v[4].blocked_ns, 7000);
+	assert_string_equal(e.v[5].channel, "tcp:127.0.0.1:40001->127.0.0.1:80");
+	assert_int_equal(e.v[5].blocked_ns, 100);
+	expect_hist(e.v[5].blocked_hist, 6, 1);
+	assert_string_equal(e.v[6].channel, "tcp:127.0.0.1:40002->127.0.0.1:80");
+	assert_int_equal(e.v[6].blocked_ns, 7000);
+	expect_hist(e.v[6].blocked_hist, 12, 1);
 	bt_edges_free(&e);
 }
 
@@ -822,6 +874,7 @@ int main(void)
 		T(test_futex_threads_of_one_process),
 		T(test_edge_sort),
 		T(test_edge_sums_rows_of_one_channel),
+		T(test_edge_blocking_per_channel),
 		T(test_peers_max),
 		T(test_unknown_kind_and_empty_model),
 		T(test_pid_reuse_peer_is_newest),

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* The exporters on a model built by hand: JSON against golden text, the table by pieces. */
+/*
+ * The exporters on models built by hand: JSON against golden text, the
+ * table by pieces (DOT has its own test_dot.c).
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +12,9 @@
 #include <string.h>
 #include <cmocka.h>
 #include "model.h"
+#include "procscan.h"
 #include "report.h"
+#include "testutil.h"
 
 #define FUTEX_ADDR 0x7f00deadbeefull
 
@@ -26,6 +31,11 @@ static void build_model(struct bt_model *m)
 			       .max_blocked_ns = 2000 };
 	struct bt_proc *p;
 
+	/* 6 calls in [131072, 262144) ns, 4 in [262144, 524288) */
+	ps.blocked_hist[17] = 6;
+	ps.blocked_hist[18] = 4;
+	/* 3 in [1024, 2048) */
+	fs.blocked_hist[10] = 3;
 	bt_model_init(m);
 	p = bt_model_proc(m, 4242);
 	assert_non_null(p);
@@ -39,33 +49,24 @@ static void build_model(struct bt_model *m)
 	bt_model_sort(m);
 }
 
-typedef int (*writer_fn)(FILE *f, const struct bt_model *m);
-
-/* Runs an exporter into memory; the caller frees. */
-static char *render(writer_fn write, const struct bt_model *m)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	assert_non_null(f);
-	assert_int_equal(write(f, m), 0);
-	assert_int_equal(fclose(f), 0);
-	assert_int_equal(strlen(buf), len);
-	return buf;
-}
-
+/*
+ * p50: rank 5 of 10, slot 17: 131072 + 131072 * 5/6; p90: rank 9, 3rd of 4
+ * in slot 18: 262144 + 262144 * 3/4; p99: rank 10, the top of slot 18.
+ * The futex: ranks 2 and 3 of 3 in slot 10.
+ */
 static const char golden_json[] =
 	"{\"version\":1,\"duration_ns\":2500000000,\"processes\":["
-	"{\"pid\":4242,\"comm\":\"worker\",\"exited\":false,\"boundaries\":["
+	"{\"pid\":4242,\"comm\":\"worker\",\"start_ns\":123,\"exited\":false,\"boundaries\":["
 	"{\"kind\":\"pipe\",\"channel\":\"pipe:[9001]\",\"direction\":\"send\","
 	"\"calls\":10,\"bytes\":40960,\"errors\":0,\"blocked_ns\":1500000,"
-	"\"max_blocked_ns\":500000},"
+	"\"max_blocked_ns\":500000,\"p50_ns\":240298,\"p90_ns\":458752,\"p99_ns\":524288},"
 	"{\"kind\":\"futex\",\"channel\":\"futex:0x7f00deadbeef\",\"direction\":\"wake\","
 	"\"calls\":3,\"bytes\":0,\"errors\":0,\"blocked_ns\":4500,\"max_blocked_ns\":2000,"
+	"\"p50_ns\":1706,\"p90_ns\":2048,\"p99_ns\":2048,"
 	"\"woken\":2}]}],"
+	"\"edges\":[],"
 	"\"lost\":{\"map_full\":0,\"events\":1,\"no_entry\":0,\"mmsg_truncated\":0,"
-	"\"pid_out_of_range\":0}}\n";
+	"\"pid_out_of_range\":0,\"wakees_overflow\":0}}\n";
 
 static void test_json_golden(void **state)
 {
@@ -74,7 +75,7 @@ static void test_json_golden(void **state)
 
 	(void)state;
 	build_model(&m);
-	out = render(bt_report_json, &m);
+	out = tu_render(bt_report_json, &m);
 	assert_string_equal(out, golden_json);
 	free(out);
 	bt_model_free(&m);
@@ -87,11 +88,11 @@ static void test_json_empty_model(void **state)
 
 	(void)state;
 	bt_model_init(&m);
-	out = render(bt_report_json, &m);
+	out = tu_render(bt_report_json, &m);
 	assert_string_equal(out,
-		"{\"version\":1,\"duration_ns\":0,\"processes\":[],"
+		"{\"version\":1,\"duration_ns\":0,\"processes\":[],\"edges\":[],"
 		"\"lost\":{\"map_full\":0,\"events\":0,\"no_entry\":0,\"mmsg_truncated\":0,"
-		"\"pid_out_of_range\":0}}\n");
+		"\"pid_out_of_range\":0,\"wakees_overflow\":0}}\n");
 	free(out);
 	bt_model_free(&m);
 }
@@ -110,15 +111,17 @@ static void test_json_path_exited_unnamed(void **state)
 	bt_model_init(&m);
 	assert_non_null(bt_model_add(&m, &k, &s, &info));
 	m.procs[0].exited = true;
-	out = render(bt_report_json, &m);
+	out = tu_render(bt_report_json, &m);
 	assert_string_equal(out,
 		"{\"version\":1,\"duration_ns\":0,\"processes\":["
-		"{\"pid\":7,\"comm\":\"?\",\"exited\":true,\"boundaries\":["
+		"{\"pid\":7,\"comm\":\"?\",\"start_ns\":0,\"exited\":true,\"boundaries\":["
 		"{\"kind\":\"unix_stream\",\"channel\":\"unix:/run/a\\\"b.sock[11->12]\","
 		"\"direction\":\"recv\",\"calls\":1,\"bytes\":5,\"errors\":1,\"blocked_ns\":0,"
-		"\"max_blocked_ns\":0,\"path\":\"/run/a\\\"b.sock\"}]}],"
+		"\"max_blocked_ns\":0,\"p50_ns\":0,\"p90_ns\":0,\"p99_ns\":0,"
+		"\"path\":\"/run/a\\\"b.sock\"}]}],"
+		"\"edges\":[],"
 		"\"lost\":{\"map_full\":0,\"events\":0,\"no_entry\":0,\"mmsg_truncated\":0,"
-		"\"pid_out_of_range\":0}}\n");
+		"\"pid_out_of_range\":0,\"wakees_overflow\":0}}\n");
 	free(out);
 	bt_model_free(&m);
 }
@@ -154,31 +157,35 @@ static void expect_line_words(const char *table, const char *needle, const char 
 static void test_table(void **state)
 {
 	static const char *const header[] = {
-		"KIND", "CHANNEL", "DIR", "CALLS", "BYTES", "MEAN", "BLOCKED", "MAX", NULL,
+		"KIND", "CHANNEL", "DIR", "CALLS", "BYTES", "MEAN", "BLOCKED", "P99", "MAX", NULL,
 	};
 	static const char *const pipe[] = {
 		"pipe", "pipe:[9001]", "send", "10", "40.0", "KiB", "4.0", "KiB",
-		"1.5", "ms", "500", "us", NULL,
+		"1.5", "ms", "524", "us", "500", "us", NULL,
 	};
 	static const char *const futex[] = {
 		"futex", "futex:0x7f00deadbeef", "wake", "3", "2", "woken", "-",
-		"4.5", "us", "2.0", "us", NULL,
+		"4.5", "us", "2.0", "us", "2.0", "us", NULL,
 	};
 	struct bt_model m;
 	char *out;
 
 	(void)state;
 	build_model(&m);
-	out = render(bt_report_table, &m);
-	assert_true(strncmp(out, "boundtrace: 1 process, 2.5 s traced\n\nworker[4242]\n", 49) == 0);
+	out = tu_render(bt_report_table, &m);
+	/* No edges, no map; both rows have no known far end: one group. */
+	assert_true(strncmp(out, "boundtrace: 1 process, 2.5 s traced\n\nworker[4242]\n"
+			    "  \u21c4 (other end unknown)\n    KIND ", 79) == 0);
+	assert_null(strstr(out, "communication map"));
+	assert_null(strstr(strstr(out, "\u21c4") + 1, "\u21c4"));
 	expect_line_words(out, "KIND", header);
 	expect_line_words(out, "pipe:[9001]", pipe);
 	expect_line_words(out, "futex:0x", futex);
 	/* The pipe row comes first, as sorted. */
 	assert_true(strstr(out, "pipe:[9001]") < strstr(out, "futex:0x"));
-	/* Every row is indented under its process. */
-	assert_non_null(strstr(out, "\n  pipe "));
-	assert_non_null(strstr(out, "\n  futex "));
+	/* Every row is indented under its peer group. */
+	assert_non_null(strstr(out, "\n    pipe "));
+	assert_non_null(strstr(out, "\n    futex "));
 	/* The loss line ends the report. */
 	assert_non_null(strstr(out, "\n\n lost events: 1\n"));
 	assert_int_equal(out[strlen(out) - 1], '\n');
@@ -190,10 +197,11 @@ static void test_table_errors_and_states(void **state)
 {
 	static const char *const recv[] = {
 		"pipe", "pipe:[5]", "recv", "1,200", "300", "B", "0", "B",
-		"0", "ns", "0", "ns", "1200", "errors", NULL,
+		"0", "ns", "0", "ns", "0", "ns", "1200", "errors", NULL,
 	};
 	static const char *const wait[] = {
-		"futex", "futex:0x10", "wait", "5", "-", "-", "1.0", "s", "1.0", "min", NULL,
+		"futex", "futex:0x10", "wait", "5", "-", "-", "1.0", "s", "1.1", "s", "1.0", "min",
+		NULL,
 	};
 	struct bt_key r = { .tgid = 20, .kind = BT_KIND_PIPE, .dir = BT_DIR_RECV, .chan = 5 };
 	struct bt_key w = { .tgid = 20, .kind = BT_KIND_FUTEX, .dir = BT_DIR_WAIT, .chan = 0x10 };
@@ -206,6 +214,8 @@ static void test_table_errors_and_states(void **state)
 	char *out;
 
 	(void)state;
+	/* 5 waits in [2^29, 2^30) ns: p99 is the top, 1073741824 ns. */
+	ws.blocked_hist[29] = 5;
 	bt_model_init(&m);
 	p = bt_model_proc(&m, 10);
 	strcpy(p->comm, "idle");
@@ -214,16 +224,18 @@ static void test_table_errors_and_states(void **state)
 	assert_non_null(bt_model_add(&m, &w, &ws, NULL));
 	m.lost[BT_LOSS_MAP_FULL] = 2;
 	m.lost[BT_LOSS_TARGETS_FULL] = 3;
+	m.lost[BT_LOSS_WAKEES] = 4;
 	m.duration_ns = 90000000000ull;
 	bt_model_sort(&m);
-	out = render(bt_report_table, &m);
+	out = tu_render(bt_report_table, &m);
 	assert_true(strncmp(out, "boundtrace: 2 processes, 1.5 min traced\n", 40) == 0);
 	assert_non_null(strstr(out, "\nidle[10] (exited)\n  no boundary crossings\n"));
 	/* No comm: a question mark, and no "(exited)". */
-	assert_non_null(strstr(out, "\n?[20]\n"));
+	assert_non_null(strstr(out, "\n?[20]\n  \u21c4 (other end unknown)\n"));
 	expect_line_words(out, "pipe:[5]", recv);
 	expect_line_words(out, "futex:0x10", wait);
-	assert_non_null(strstr(out, "\n lost map_full: 2, lost pid_out_of_range: 3\n"));
+	assert_non_null(strstr(out, "\n lost map_full: 2, lost pid_out_of_range: 3, "
+				    "lost wakees_overflow: 4\n"));
 	free(out);
 	bt_model_free(&m);
 }
@@ -235,8 +247,215 @@ static void test_table_empty(void **state)
 
 	(void)state;
 	bt_model_init(&m);
-	out = render(bt_report_table, &m);
+	out = tu_render(bt_report_table, &m);
 	assert_string_equal(out, "boundtrace: 0 processes, 0 ns traced\n");
+	free(out);
+	bt_model_free(&m);
+}
+
+/*
+ * writer[100] writes pipe 7, read by reader[200] (exited) and reader2[201];
+ * pipe 8, read by untraced pid 300 (known from /proc); a tcp connection
+ * off the machine; and wakes pid 300 through a futex.
+ */
+static void build_peer_model(struct bt_model *m)
+{
+	struct bt_chan_info tcp = tu_inet(BT_KIND_TCP, AF_INET, "192.168.1.10", 40000,
+					  "10.1.2.3", 443);
+	struct bt_stats w7 = tu_stats(4, 300, 0), w8 = tu_stats(1, 5, 0);
+	struct bt_stats t = tu_stats(1, 10, 0), fw = tu_stats(2, 0, 0);
+	struct bt_stats r1 = tu_stats(3, 300, 7000), r2 = tu_stats(1, 0, 10);
+	struct bt_proc *p;
+
+	bt_model_init(m);
+	w7.errors = 1;
+	fw.woken = 2;
+	r1.max_blocked_ns = 4000;
+	r1.blocked_hist[10] = 2;
+	r1.blocked_hist[11] = 1;
+	r2.blocked_hist[3] = 1;
+	/* Added out of order: the exporters see the sorted model. */
+	p = tu_proc(m, 201, "reader2");
+	tu_row(m, 201, BT_KIND_PIPE, BT_DIR_RECV, 7, &r2, NULL);
+	p = tu_proc(m, 100, "writer");
+	snprintf(p->exe, sizeof(p->exe), "/usr/bin/writer");
+	p->start_ns = 5000;
+	tu_row(m, 100, BT_KIND_FUTEX, BT_DIR_WAKE, 0x10, &fw, NULL);
+	tu_row(m, 100, BT_KIND_TCP, BT_DIR_SEND, 1001, &t, &tcp);
+	tu_row(m, 100, BT_KIND_PIPE, BT_DIR_SEND, 8, &w8, NULL);
+	tu_row(m, 100, BT_KIND_PIPE, BT_DIR_SEND, 7, &w7, NULL);
+	p = tu_proc(m, 200, "reader");
+	p->start_ns = 6000;
+	p->exited = true;
+	tu_row(m, 200, BT_KIND_PIPE, BT_DIR_RECV, 7, &r1, NULL);
+	tu_holder(m, 8, 300, BT_FD_PIPE, BT_END_READ);
+	tu_wake(m, 100, 200, BT_KIND_PIPE, BT_DIR_SEND, 7, 2);
+	tu_wake(m, 100, 300, BT_KIND_FUTEX, BT_DIR_WAKE, 0x10, 2);
+	m->duration_ns = 1000000;
+	bt_model_sort(m);
+}
+
+#define ZERO_P "\"p50_ns\":0,\"p90_ns\":0,\"p99_ns\":0"
+
+static const char golden_peers_json[] =
+	"{\"version\":1,\"duration_ns\":1000000,\"processes\":["
+	"{\"pid\":100,\"comm\":\"writer\",\"exe\":\"/usr/bin/writer\",\"start_ns\":5000,"
+	"\"exited\":false,\"boundaries\":["
+	"{\"kind\":\"pipe\",\"channel\":\"pipe:[7]\",\"direction\":\"send\",\"calls\":4,"
+	"\"bytes\":300,\"errors\":1,\"blocked_ns\":0,\"max_blocked_ns\":0," ZERO_P ","
+	"\"peer\":{\"pid\":200,\"comm\":\"reader\"},"
+	"\"peers\":[{\"pid\":200,\"comm\":\"reader\"},{\"pid\":201,\"comm\":\"reader2\"}]},"
+	"{\"kind\":\"pipe\",\"channel\":\"pipe:[8]\",\"direction\":\"send\",\"calls\":1,"
+	"\"bytes\":5,\"errors\":0,\"blocked_ns\":0,\"max_blocked_ns\":0," ZERO_P ","
+	"\"peer\":{\"pid\":300,\"comm\":\"?\"}},"
+	"{\"kind\":\"tcp\",\"channel\":\"tcp:192.168.1.10:40000->10.1.2.3:443\","
+	"\"direction\":\"send\",\"calls\":1,\"bytes\":10,\"errors\":0,\"blocked_ns\":0,"
+	"\"max_blocked_ns\":0," ZERO_P ",\"peer\":{\"addr\":\"10.1.2.3:443\"}},"
+	"{\"kind\":\"futex\",\"channel\":\"futex:0x10\",\"direction\":\"wake\",\"calls\":2,"
+	"\"bytes\":0,\"errors\":0,\"blocked_ns\":0,\"max_blocked_ns\":0," ZERO_P ","
+	"\"woken\":2,\"peer\":{\"pid\":300,\"comm\":\"?\"}}]},"
+	"{\"pid\":200,\"comm\":\"reader\",\"start_ns\":6000,\"exited\":true,\"boundaries\":["
+	"{\"kind\":\"pipe\",\"channel\":\"pipe:[7]\",\"direction\":\"recv\",\"calls\":3,"
+	"\"bytes\":300,\"errors\":0,\"blocked_ns\":7000,\"max_blocked_ns\":4000,"
+	"\"p50_ns\":2048,\"p90_ns\":4096,\"p99_ns\":4096,"
+	"\"peer\":{\"pid\":100,\"comm\":\"writer\"}}]},"
+	"{\"pid\":201,\"comm\":\"reader2\",\"start_ns\":0,\"exited\":false,\"boundaries\":["
+	"{\"kind\":\"pipe\",\"channel\":\"pipe:[7]\",\"direction\":\"recv\",\"calls\":1,"
+	"\"bytes\":0,\"errors\":0,\"blocked_ns\":10,\"max_blocked_ns\":10,"
+	"\"p50_ns\":16,\"p90_ns\":16,\"p99_ns\":16,"
+	"\"peer\":{\"pid\":100,\"comm\":\"writer\"}}]}],"
+	"\"edges\":["
+	"{\"from\":100,\"to\":200,\"kind\":\"pipe\",\"channel\":\"pipe:[7]\",\"calls\":3,"
+	"\"bytes\":300,\"wakeups\":2,\"blocked_ns\":7000,"
+	"\"p50_ns\":2048,\"p90_ns\":4096,\"p99_ns\":4096},"
+	"{\"from\":100,\"to\":201,\"kind\":\"pipe\",\"channel\":\"pipe:[7]\",\"calls\":3,"
+	"\"bytes\":300,\"wakeups\":0,\"blocked_ns\":10,"
+	"\"p50_ns\":16,\"p90_ns\":16,\"p99_ns\":16},"
+	"{\"from\":100,\"to\":300,\"kind\":\"pipe\",\"channel\":\"pipe:[8]\",\"calls\":1,"
+	"\"bytes\":5,\"wakeups\":0,\"blocked_ns\":0," ZERO_P "},"
+	"{\"from\":100,\"to\":300,\"kind\":\"futex\",\"channel\":\"futex:0x10\",\"calls\":2,"
+	"\"bytes\":0,\"wakeups\":2,\"blocked_ns\":0," ZERO_P "}],"
+	"\"lost\":{\"map_full\":0,\"events\":0,\"no_entry\":0,\"mmsg_truncated\":0,"
+	"\"pid_out_of_range\":0,\"wakees_overflow\":0}}\n";
+
+static void test_json_peers_and_edges(void **state)
+{
+	struct bt_model m;
+	char *out;
+
+	(void)state;
+	build_peer_model(&m);
+	out = tu_render(bt_report_json, &m);
+	assert_string_equal(out, golden_peers_json);
+	free(out);
+	bt_model_free(&m);
+}
+
+/* The lines from the one starting with first up to the blank line that ends its block. */
+static char *block_of(const char *table, const char *first)
+{
+	const char *b = strstr(table, first), *e;
+	char *copy;
+
+	if (!b)
+		fail_msg("no '%s' in:\n%s", first, table);
+	e = strstr(b, "\n\n");
+	e = e ? e + 1 : b + strlen(b);
+	copy = strndup(b, e - b);
+	assert_non_null(copy);
+	return copy;
+}
+
+/* Each line of block must start with the next prefix, and the counts match. */
+static void expect_line_prefixes(const char *block, const char *const *prefixes)
+{
+	const char *line = block;
+	size_t i = 0;
+
+	for (; *line; i++) {
+		const char *nl = strchr(line, '\n');
+
+		assert_non_null(nl);
+		if (!prefixes[i])
+			fail_msg("extra line '%.*s'", (int)(nl - line), line);
+		if (strncmp(line, prefixes[i], strlen(prefixes[i])))
+			fail_msg("line '%.*s' does not start with '%s'", (int)(nl - line), line,
+				 prefixes[i]);
+		line = nl + 1;
+	}
+	if (prefixes[i])
+		fail_msg("missing line '%s'", prefixes[i]);
+}
+
+static void test_table_peers_and_map(void **state)
+{
+	static const char *const writer[] = {
+		"writer[100]",
+		"  \u21c4 reader[200], reader2[201]",
+		"    KIND ",
+		"    pipe        pipe:[7] ",
+		/* Rows of one far end stay together though sorted apart. */
+		"  \u21c4 ?[300]",
+		"    KIND ",
+		"    pipe        pipe:[8] ",
+		"    futex       futex:0x10 ",
+		"  \u21c4 10.1.2.3:443",
+		"    KIND ",
+		"    tcp         tcp:192.168.1.10:40000->10.1.2.3:443 ",
+		NULL,
+	};
+	static const char *const reader[] = {
+		"reader[200] (exited)",
+		"  \u21c4 writer[100]",
+		"    KIND ",
+		"    pipe        pipe:[7] ",
+		NULL,
+	};
+	static const char *const w7[] = {
+		"pipe", "pipe:[7]", "send", "4", "300", "B", "100", "B", "0", "ns", "0", "ns",
+		"0", "ns", "1", "errors", NULL,
+	};
+	static const char *const r7[] = {
+		"pipe", "pipe:[7]", "recv", "3", "300", "B", "100", "B", "7.0", "us", "4.1", "us",
+		"4.0", "us", NULL,
+	};
+	static const char *const fx[] = {
+		"futex", "futex:0x10", "wake", "2", "2", "woken", "-", "0", "ns", "0", "ns",
+		"0", "ns", NULL,
+	};
+	static const char head[] =
+		"boundtrace: 3 processes, 1.0 ms traced\n"
+		"\ncommunication map (sender \u2192 receiver; blocked = the receiver waiting):\n"
+		"  writer[100] \u2192 reader[200] via pipe:[7]: 3 sends, 300 B, 2 wakeups, "
+		"blocked 7.0 us, p99 4.1 us\n"
+		"  writer[100] \u2192 reader2[201] via pipe:[7]: 3 sends, 300 B, 0 wakeups, "
+		"blocked 10 ns, p99 16 ns\n"
+		"  writer[100] \u2192 ?[300] via pipe:[8]: 1 sends, 5 B, 0 wakeups, "
+		"blocked 0 ns, p99 0 ns\n"
+		"  writer[100] \u2192 ?[300] via futex:0x10: 2 wake calls, 2 woke a waiter, "
+		"blocked 0 ns, p99 0 ns\n"
+		"\nwriter[100]\n";
+	struct bt_model m;
+	char *out, *block;
+
+	(void)state;
+	build_peer_model(&m);
+	out = tu_render(bt_report_table, &m);
+	/* The map comes first, one line per edge, in edge order. */
+	assert_true(strncmp(out, head, sizeof(head) - 1) == 0);
+
+	block = block_of(out, "\nwriter[100]\n");
+	expect_line_prefixes(block + 1, writer);
+	expect_line_words(block + 1, "pipe:[7]", w7);
+	expect_line_words(block + 1, "futex:0x10", fx);
+	free(block);
+	block = block_of(out, "\nreader[200]");
+	expect_line_prefixes(block + 1, reader);
+	expect_line_words(block + 1, "pipe:[7]", r7);
+	free(block);
+	/* The last block; no losses, so nothing after it. */
+	assert_non_null(strstr(out, "\nreader2[201]\n  \u21c4 writer[100]\n    KIND "));
+	assert_null(strstr(out, "lost"));
 	free(out);
 	bt_model_free(&m);
 }
@@ -252,10 +471,12 @@ static void test_write_error(void **state)
 		skip();
 	/* Unbuffered, so the failure shows before the exporter returns. */
 	setvbuf(f, NULL, _IONBF, 0);
-	build_model(&m);
+	build_peer_model(&m);
 	assert_int_equal(bt_report_json(f, &m), -1);
 	clearerr(f);
 	assert_int_equal(bt_report_table(f, &m), -1);
+	clearerr(f);
+	assert_int_equal(bt_report_dot(f, &m), -1);
 	fclose(f);
 	bt_model_free(&m);
 }
@@ -266,12 +487,15 @@ static void test_find_exporters(void **state)
 	assert_non_null(bt_report_find("table"));
 	assert_ptr_equal(bt_report_find("table")->write, bt_report_table);
 	assert_ptr_equal(bt_report_find("json")->write, bt_report_json);
+	assert_ptr_equal(bt_report_find("dot")->write, bt_report_dot);
 	assert_string_equal(bt_report_find("json")->name, "json");
+	assert_string_equal(bt_report_find("dot")->name, "dot");
 	assert_null(bt_report_find("xml"));
+	assert_null(bt_report_find("DOT"));
 	assert_null(bt_report_find(""));
-	assert_string_equal(bt_report_format_names(), "table|json");
+	assert_string_equal(bt_report_format_names(), "table|json|dot");
 	/* Built once, the same on every call. */
-	assert_string_equal(bt_report_format_names(), "table|json");
+	assert_string_equal(bt_report_format_names(), "table|json|dot");
 }
 
 static void test_loss_names(void **state)
@@ -282,6 +506,7 @@ static void test_loss_names(void **state)
 	assert_string_equal(bt_loss_name(BT_LOSS_NO_ENTRY), "no_entry");
 	assert_string_equal(bt_loss_name(BT_LOSS_MMSG_TRUNC), "mmsg_truncated");
 	assert_string_equal(bt_loss_name(BT_LOSS_TARGETS_FULL), "pid_out_of_range");
+	assert_string_equal(bt_loss_name(BT_LOSS_WAKEES), "wakees_overflow");
 	assert_string_equal(bt_loss_name(BT_LOSS_MAX), "?");
 	for (unsigned int l = 0; l < BT_LOSS_MAX; l++)
 		assert_non_null(bt_loss_name(l));
@@ -293,9 +518,11 @@ int main(void)
 		cmocka_unit_test(test_json_golden),
 		cmocka_unit_test(test_json_empty_model),
 		cmocka_unit_test(test_json_path_exited_unnamed),
+		cmocka_unit_test(test_json_peers_and_edges),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_table_errors_and_states),
 		cmocka_unit_test(test_table_empty),
+		cmocka_unit_test(test_table_peers_and_map),
 		cmocka_unit_test(test_write_error),
 		cmocka_unit_test(test_find_exporters),
 		cmocka_unit_test(test_loss_names),

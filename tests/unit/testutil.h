@@ -124,8 +124,13 @@ static inline void tu_wake(struct bt_model *m, uint32_t waker, uint32_t wakee,
 
 typedef int (*tu_writer_fn)(FILE *f, const struct bt_model *m);
 
-/* Runs an exporter into memory, which must succeed; the caller frees. */
-static inline char *tu_render(tu_writer_fn write, const struct bt_model *m)
+/*
+ * Runs an exporter into memory, which must succeed; the caller frees.
+ * Not inlined: gcc's -Wdangling-pointer then mistakes the result for a
+ * pointer to the local that open_memstream filled.
+ */
+static __attribute__((unused, noinline)) char *tu_render(tu_writer_fn write,
+							 const struct bt_model *m)
 {
 	char *buf = NULL;
 	size_t len = 0;

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * libFuzzer target of the recording reader (make fuzz-record).
+ *
+ * Two kinds of input:
+ *   anything not starting with 'S': the bytes of a recording file, as is.
+ *   'S' then (u32 type, u32 length, payload)...: blocks, framed and
+ *       compressed here behind a valid file header. Checksums and zlib
+ *       would stop almost every mutation of a real file at the container;
+ *       this way the payload parsers see the mutations.
+ *
+ * Whatever reads cleanly must also export, and survive a round trip:
+ * written back and read again, it must write the very same bytes.
+ */
+#include <endian.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "recfile.h"
+#include "record.h"
+#include "report.h"
+
+static char tmp_path[256];
+static FILE *devnull;
+
+static void cleanup(void)
+{
+	unlink(tmp_path);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	const char *dir = getenv("TMPDIR");
+
+	(void)argc;
+	(void)argv;
+	if (!dir || !*dir)
+		dir = access("/dev/shm", W_OK) ? "/tmp" : "/dev/shm";
+	snprintf(tmp_path, sizeof(tmp_path), "%s/bt-fuzz-record-%d.btrec", dir, (int)getpid());
+	atexit(cleanup);
+	devnull = fopen("/dev/null", "w");
+	if (!devnull)
+		abort();
+	return 0;
+}
+
+/* Frames the blocks of an 'S' input into a recording in memory. */
+static char *frame_blocks(const uint8_t *data, size_t size, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	if (!f)
+		abort();
+	bt_recf_write_header(f, 0);
+	while (size >= 8) {
+		uint32_t type, n;
+
+		memcpy(&type, data, 4);
+		memcpy(&n, data + 4, 4);
+		type = le32toh(type);
+		n = le32toh(n);
+		data += 8;
+		size -= 8;
+		if (n > size)
+			n = size;
+		bt_recf_write_block(f, type, data, n);
+		data += n;
+		size -= n;
+	}
+	if (fclose(f))
+		abort();
+	return buf;
+}
+
+static void check_strings(const struct bt_model *m)
+{
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct bt_proc *p = &m->procs[i];
+
+		if (!memchr(p->comm, 0, sizeof(p->comm)))
+			abort();
+		for (size_t j = 0; j < p->nrows; j++) {
+			const struct bt_row *r = &p->rows[j];
+
+			if (!memchr(r->channel, 0, sizeof(r->channel)) ||
+			    !memchr(r->info.path, 0, sizeof(r->info.path)))
+				abort();
+		}
+	}
+}
+
+/* The model as the writer writes it: its file's bytes. */
+static char *write_back(const struct bt_model *m, const struct bt_rec_info *info, size_t *len)
+{
+	char err[512];
+	struct bt_rec_writer *w = bt_rec_open(tmp_path, true, info, err, sizeof(err));
+	char *buf;
+	FILE *f;
+	long n;
+
+	if (!w || bt_rec_write_model(w, m, err, sizeof(err)) || bt_rec_close(w, err, sizeof(err))) {
+		fprintf(stderr, "write back: %s\n", err);
+		abort();
+	}
+	f = fopen(tmp_path, "rb");
+	if (!f || fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0)
+		abort();
+	rewind(f);
+	buf = malloc(n ? n : 1);
+	if (!buf || fread(buf, 1, n, f) != (size_t)n)
+		abort();
+	fclose(f);
+	*len = n;
+	return buf;
+}
+
+static void round_trip(const struct bt_model *m, const struct bt_rec_info *info)
+{
+	struct bt_rec_status st;
+	struct bt_rec_info info2;
+	struct bt_model m2;
+	char err[512];
+	size_t len1, len2;
+	char *one, *two;
+
+	one = write_back(m, info, &len1);
+	bt_model_init(&m2);
+	if (bt_rec_read_mem(one, len1, "round trip", &m2, &info2, &st, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		abort();
+	}
+	if (st.truncated || st.snapshots != 1 || st.skipped)
+		abort();
+	two = write_back(&m2, &info2, &len2);
+	if (len1 != len2 || memcmp(one, two, len1))
+		abort();
+	free(one);
+	free(two);
+	bt_model_free(&m2);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct bt_rec_status st;
+	struct bt_rec_info info;
+	struct bt_model m;
+	char err[512] = "";
+	char *framed = NULL;
+	size_t len = size;
+	const void *in = data;
+
+	if (size && data[0] == 'S') {
+		framed = frame_blocks(data + 1, size - 1, &len);
+		in = framed;
+	}
+	bt_model_init(&m);
+	if (bt_rec_read_mem(in, len, "fuzz", &m, &info, &st, err, sizeof(err)) == 0) {
+		check_strings(&m);
+		round_trip(&m, &info);
+		bt_model_sort(&m);
+		if (bt_report_json(devnull, &m) || bt_report_table(devnull, &m))
+			abort();
+	} else if (!err[0] || strchr(err, '\n') || strncmp(err, "fuzz: ", 6)) {
+		/* Every failure is one line naming the input. */
+		abort();
+	}
+	bt_model_free(&m);
+	free(framed);
+	return 0;
+}
