@@ -14,6 +14,7 @@
  *      chains: add the root's sums along each, then rank.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "chains_priv.h"
@@ -251,9 +252,9 @@ static void link_wakers(struct ctx *x)
  */
 static uint8_t *mark_nested(const struct ctx *x)
 {
-	int32_t *diff = calloc(x->nep + 1, sizeof(*diff));
+	int64_t *diff = calloc(x->nep + 1, sizeof(*diff));
 	uint8_t *nested = calloc(x->nep + 1, 1);
-	int32_t depth = 0;
+	int64_t depth = 0;
 
 	if (!diff || !nested) {
 		free(diff);
@@ -350,18 +351,21 @@ static void not_followed(struct ctx *x, struct slot *s, const struct ep *e, uint
 /* Sums the waker's episodes in the window; pushes the ones to follow. */
 static int scan_children(struct ctx *x, long si, struct range r)
 {
-	uint32_t parent = x->slots[si].trie;
+	uint32_t parent = x->slots[si].trie, trie = NONE;
+	const struct ep *prev = NULL;
 
 	for (uint32_t k = r.lo; k < r.hi; k++) {
 		const struct ep *c = &x->ep[k];
 		uint64_t ns = c->end - c->start;
-		uint32_t trie;
 
 		x->slots[si].childdur += ns;
 		/* A wait nobody is known to have ended: the chain ends. */
 		if (!waker_known(c))
 			continue;
-		trie = bt_chains_tnode(x, parent, c);
+		/* Round trips repeat one hop: skip the lookup then. */
+		if (!prev || c->name != prev->name || c->waker_pid != prev->waker_pid)
+			trie = bt_chains_tnode(x, parent, c);
+		prev = c;
 		if (trie == NONE ||
 		    bt_chains_grow((void **)&x->kids, &x->kidcap, x->nkids, sizeof(*x->kids)))
 			return -ENOMEM;
@@ -500,37 +504,70 @@ static int add_root(struct ctx *x, const struct ep *root)
 	return 0;
 }
 
+/*
+ * Windows of many roots can hold the same busy waker's episodes (clients
+ * of one server all waiting while it works), which no per-root budget
+ * bounds. So the roots share one: WORK_PER_EP tree nodes per kept episode
+ * (at least WORK_MIN), handed out evenly over the roots still to walk,
+ * never under ROOT_MIN_NODES each. Ordinary traces never reach it.
+ */
+#define WORK_PER_EP	8
+#define WORK_MIN	(1u << 20)
+#define ROOT_MIN_NODES	16
+
+static unsigned int root_budget(const struct ctx *x, uint64_t work, uint64_t roots_left)
+{
+	uint64_t share = roots_left ? work / roots_left : work;
+
+	if (share < ROOT_MIN_NODES)
+		share = ROOT_MIN_NODES;
+	return share < x->max_nodes ? (unsigned int)share : x->max_nodes;
+}
+
+static bool is_root(const struct ctx *x, const uint8_t *nested, size_t i)
+{
+	return !nested[i] && waker_known(&x->ep[i]);
+}
+
 static int walk_roots(struct ctx *x)
 {
 	uint8_t *nested = mark_nested(x);
+	uint64_t work = (uint64_t)x->nep * WORK_PER_EP, roots = 0;
 	int err = 0;
 
 	if (!nested)
 		return -ENOMEM;
+	if (work < WORK_MIN)
+		work = WORK_MIN;
+	for (size_t i = 0; i < x->nep; i++)
+		roots += is_root(x, nested, i);
 	for (size_t i = 0; i < x->nep && !err; i++) {
 		const struct ep *e = &x->ep[i];
+		unsigned int budget;
 		uint32_t trie;
 
-		if (nested[i]) {
-			x->cnt->nested++;
+		if (!is_root(x, nested, i)) {
+			if (nested[i])
+				x->cnt->nested++;
+			else
+				x->cnt->no_waker++;
 			continue;
 		}
-		if (!waker_known(e)) {
-			x->cnt->no_waker++;
-			continue;
-		}
-		x->cnt->roots++;
 		trie = bt_chains_tnode(x, NONE, e);
 		if (trie == NONE) {
 			err = -ENOMEM;
 			break;
 		}
+		budget = root_budget(x, work, roots - x->cnt->roots);
+		x->cnt->roots++;
 		x->serial++;
 		x->nslots = x->ndurs = x->nkids = 0;
-		x->budget = x->max_nodes;
+		x->budget = budget;
 		err = visit(x, (uint32_t)i, trie, 0);
 		if (!err)
 			err = add_root(x, e);
+		budget -= x->budget;
+		work -= budget < work ? budget : work;
 	}
 	free(nested);
 	return err;
@@ -538,14 +575,47 @@ static int walk_roots(struct ctx *x)
 
 /* ---- the result -------------------------------------------------------- */
 
-static int cmp_u64(const void *pa, const void *pb)
+static uint64_t median3(uint64_t a, uint64_t b, uint64_t c)
 {
-	uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+	if (a > b) {
+		uint64_t t = a;
 
-	return a < b ? -1 : a > b;
+		a = b;
+		b = t;
+	}
+	return c < a ? a : c > b ? b : c;
 }
 
-/* A sample list, sorted, in x->scratch; returns its length (0 on ENOMEM). */
+/* The k-th smallest of v[0 .. n), reordering v: Hoare's FIND, O(n). */
+static uint64_t kth(uint64_t *v, size_t n, size_t k)
+{
+	ptrdiff_t l = 0, r = (ptrdiff_t)n - 1, kk = (ptrdiff_t)k;
+
+	while (l < r) {
+		uint64_t p = median3(v[l], v[kk], v[r]);
+		ptrdiff_t i = l, j = r;
+
+		do {
+			while (v[i] < p)
+				i++;
+			while (p < v[j])
+				j--;
+			if (i <= j) {
+				uint64_t t = v[i];
+
+				v[i++] = v[j];
+				v[j--] = t;
+			}
+		} while (i <= j);
+		if (j < kk)
+			l = i;
+		if (kk < i)
+			r = j;
+	}
+	return v[kk];
+}
+
+/* A sample list copied to x->scratch; its length, 0 when out of memory. */
 static size_t gather(struct ctx *x, uint32_t head, size_t n)
 {
 	size_t i = 0;
@@ -560,8 +630,6 @@ static size_t gather(struct ctx *x, uint32_t head, size_t n)
 	}
 	for (uint32_t s = head; s != NONE && i < n; s = x->samples[s].next)
 		x->scratch[i++] = x->samples[s].v;
-	if (i > 1)
-		qsort(x->scratch, i, sizeof(*x->scratch), cmp_u64);
 	return i;
 }
 
@@ -594,14 +662,20 @@ static int fill_hop(struct ctx *x, struct bt_chain_hop *out, uint32_t trie,
 		n = gather(x, h->ks, episodes);
 		if (!n)
 			return -ENOMEM;
-		out->calls_min = (uint32_t)x->scratch[0];
-		out->calls_p50 = (uint32_t)x->scratch[(n - 1) / 2];
-		out->calls_max = (uint32_t)x->scratch[n - 1];
+		out->calls_min = UINT32_MAX;
+		out->calls_max = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (x->scratch[i] < out->calls_min)
+				out->calls_min = (uint32_t)x->scratch[i];
+			if (x->scratch[i] > out->calls_max)
+				out->calls_max = (uint32_t)x->scratch[i];
+		}
+		out->calls_p50 = (uint32_t)kth(x->scratch, n, (n - 1) / 2);
 	}
 	n = gather(x, h->ns, h->calls);
 	if (!n)
 		return -ENOMEM;
-	out->p50_ns = x->scratch[(n - 1) / 2];
+	out->p50_ns = kth(x->scratch, n, (n - 1) / 2);
 	out->blocked_ns = h->blocked;
 	out->queue_ns = h->queue;
 	out->wait_ns = wait;

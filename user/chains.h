@@ -10,19 +10,29 @@
  * struct bt_episode (the channel string already formatted) and calls
  * bt_chains_analyze() once at the end of the trace.
  *
+ * Input: truncated episodes are counted, not analysed (a partial wait
+ * has no window). A thread is in one syscall at a time, so of its
+ * episodes that overlap only the first (the longest of equal starts) is
+ * kept; exact copies count as duplicates, the rest as overlaps. A waker
+ * of 0 or the thread itself is unknown: the chain ends there.
+ *
  * Definitions (every number below follows from these):
  *   window(E)  [E.start_ns, E.wake_ns]; E.end_ns when the wake time is
  *              unknown or outside [start, end].
  *   child      F is a child of E when F belongs to E's waker thread and
  *              lies inside window(E): E.start <= F.start, F.end <= wake.
  *              Children are what the waker did before it woke E.
- *   nested     an episode that is a child of another one (the earlier of
- *              two identical spans wins); it is reported inside that
- *              episode's chain, never as a chain of its own.
+ *   nested     a child of an episode ordered before it (by start, then
+ *              the longer, then tid: only identical spans need the
+ *              tie-break); reported inside that episode's chain, never
+ *              as a chain of its own.
  *   root       a kept episode that is not nested and whose waker is known.
  *   hop        (from pid, kind, channel name, to pid): the blocked
  *              process, the channel it blocked on, the process of its
- *              waker. Threads of one process share hops.
+ *              waker (waker_pid; if 0, the pid on the waker thread's own
+ *              episodes; else its tid). Threads of one process share hops.
+ *   cycle      a node whose waker thread is already on its path (so was
+ *              blocked in an ancestor the whole time) is not followed.
  *   chain      a maximal sequence of hops in one root's tree (root, one
  *              child, one grandchild, ...; a path that is the prefix of a
  *              longer one in the same root is not reported alone). A root
@@ -99,7 +109,7 @@ struct bt_chain_hop {
 	const char *channel;	/* owned by the result */
 	uint64_t calls;		/* this hop's episodes in the chain's roots */
 	double calls_per_episode;	/* calls / chain episodes */
-	uint32_t calls_min, calls_p50, calls_max;	/* calls in one root */
+	uint32_t calls_min, calls_p50, calls_max;	/* calls in one root; 1 at hop 0 */
 	uint64_t blocked_ns;	/* sum over the calls */
 	uint64_t p50_ns;	/* of one call */
 	uint64_t self_ns, wait_ns, other_ns, queue_ns;	/* see the top */
@@ -143,7 +153,8 @@ struct bt_chain_counts {
 struct bt_chains_mem;
 
 struct bt_chains {
-	struct bt_chain *chains;	/* by blocked_ns, largest first */
+	/* By blocked_ns, largest first; then more episodes; then by the hops. */
+	struct bt_chain *chains;
 	size_t nchains;
 	uint64_t duration_ns;		/* the one the shares used */
 	struct bt_chain_counts counts;
@@ -154,7 +165,8 @@ struct bt_chains {
  * Analyses n episodes in any order; eps is not modified and may be freed
  * afterwards. opts may be NULL. Returns NULL with errno set (EINVAL,
  * EOVERFLOW beyond 2^32 - 2 episodes, ENOMEM). Time O(n log n) plus the
- * trees, which the node budget bounds; memory O(n).
+ * trees; all trees together visit at most max(8 n, 2^20) + 16 per root
+ * nodes (past that, trees are cut and say so). Memory O(n).
  */
 struct bt_chains *bt_chains_analyze(const struct bt_episode *eps, size_t n,
 				    const struct bt_chain_opts *opts);

@@ -42,3 +42,10 @@ uint64_t bt_hist_percentile(const __u64 hist[BT_HIST_SLOTS], double q)
 	}
 	return (uint64_t)ldexp(1.0, BT_HIST_SLOTS);
 }
+
+uint64_t bt_hist_percentile_max(const __u64 hist[BT_HIST_SLOTS], double q, uint64_t max)
+{
+	uint64_t v = bt_hist_percentile(hist, q);
+
+	return max && v > max ? max : v;
+}

@@ -8,11 +8,17 @@
 
 /*
  * The value below which a fraction q (0..1] of the samples fall. Slot i
- * holds [2^i, 2^(i+1)) (slot 0 also holds 0); the answer is interpolated
- * linearly inside the slot, so it is exact to within that slot's width.
- * 0 when the histogram is empty.
+ * holds [2^i, 2^(i+1)) (slot 0 also holds 0; the last slot holds
+ * everything from 2^31 up); the answer is interpolated linearly inside
+ * the slot, so it is exact to within that slot's width. 0 when the
+ * histogram is empty.
  */
 uint64_t bt_hist_percentile(const __u64 hist[BT_HIST_SLOTS], double q);
+/*
+ * The same, never above max, the largest sample seen (0: unknown): the
+ * slot's upper bound must not make a p99 larger than the maximum.
+ */
+uint64_t bt_hist_percentile_max(const __u64 hist[BT_HIST_SLOTS], double q, uint64_t max);
 uint64_t bt_hist_count(const __u64 hist[BT_HIST_SLOTS]);
 void bt_hist_add(__u64 a[BT_HIST_SLOTS], const __u64 b[BT_HIST_SLOTS]);
 

@@ -154,8 +154,10 @@ static size_t inet_peers(const struct bt_model *m, const struct bt_proc *p,
 	for (size_t i = 0; !n && i < m->nsocks; i++) {
 		const struct bt_sockfact *s = &m->socks[i];
 
+		/* A server bound to the wildcard address serves every local one. */
 		if (s->proto != proto || s->lport != a->rport ||
-		    !addr_eq(s->family, s->laddr, a->family, a->raddr))
+		    (!addr_any(s->family, s->laddr) &&
+		     !addr_eq(s->family, s->laddr, a->family, a->raddr)))
 			continue;
 		if (s->rport || !addr_any(s->family, s->raddr)) {
 			if (s->rport != a->lport || !addr_eq(s->family, s->raddr, a->family, a->laddr))
@@ -296,6 +298,8 @@ static void add_receiver_blocking(const struct bt_model *m, const struct bt_proc
 		if (!pairs)
 			continue;
 		x->blocked_ns += o->st.blocked_ns;
+		if (o->st.max_blocked_ns > x->max_blocked_ns)
+			x->max_blocked_ns = o->st.max_blocked_ns;
 		bt_hist_add(x->blocked_hist, o->st.blocked_hist);
 	}
 }

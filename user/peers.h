@@ -35,6 +35,7 @@ struct bt_edge {
 	uint64_t bytes;
 	uint64_t wakeups;	/* times a crossing of from woke to */
 	uint64_t blocked_ns;	/* time to spent blocked receiving (waiting) on it */
+	uint64_t max_blocked_ns;
 	__u64 blocked_hist[BT_HIST_SLOTS];
 	__u64 size_hist[BT_HIST_SLOTS];
 };

@@ -9,9 +9,9 @@
 #include "recfile.h"
 
 /*
- * Level 1: rows are mostly zero histogram slots, which the fastest level
- * packs nearly as well as the default, at a third of the CPU of a tracer
- * that writes a snapshot every interval.
+ * Level 1: rows are mostly zero histogram slots. On 200k rows the default
+ * level saved a quarter of the bytes (1.7 MB against 2.2) for 2.5 times
+ * the CPU, and the tracer may write a snapshot every interval.
  */
 #define BT_RECF_LEVEL		1
 /* deflate cannot expand data more than this (RFC 1951: 258 bytes from ~2 bits). */

@@ -24,10 +24,11 @@
  * is readable up to its last whole block; the reader tells an end inside
  * a block (cut) from an end between blocks.
  *
- * A reader checks every length against what is left and against the
- * caps before allocating: a block costs at most BT_RECF_MAX_BLOCK bytes
- * of memory, however its header lies, and inflating stops at ulen, which
- * may not exceed what deflate can make of clen bytes (1032:1).
+ * A reader checks every length against the caps before allocating, and
+ * buffers compressed bytes only as they arrive: a block costs at most
+ * its compressed and uncompressed caps (about 2 x 64 MiB), however its
+ * frame lies. Inflating stops at ulen, which may not exceed what deflate
+ * can make of clen bytes (1032:1): a decompression bomb goes nowhere.
  *
  * Growing the format without breaking version 1 readers: add a block
  * type (readers skip what they do not know), add fields at the end of a

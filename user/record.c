@@ -80,7 +80,7 @@ static void join_args(char *buf, size_t size, int argc, char *const argv[])
 	size_t len = 0;
 
 	buf[0] = 0;
-	for (int i = 0; i < argc && argv[i]; i++) {
+	for (int i = 0; argv && i < argc && argv[i]; i++) {
 		const char *a = argv[i];
 
 		if (i)
@@ -694,9 +694,15 @@ static int read_lost(struct rd *rd, struct bt_recf_cur *c)
 static void reset_snapshot(struct rd *rd)
 {
 	bt_model_init(&rd->snap);
+	/*
+	 * Dropped, not cleared: clearing a table sized for a big snapshot at
+	 * every one of a thousand tiny ones after it would cost more than
+	 * reading them. It regrows with the rows, amortized.
+	 */
+	free(rd->idx.slot);
+	rd->idx.slot = NULL;
+	rd->idx.size = 0;
 	rd->idx.used = 0;
-	if (rd->idx.slot)
-		memset(rd->idx.slot, 0, rd->idx.size * sizeof(*rd->idx.slot));
 	rd->snap_rows = 0;
 	rd->snap_bytes = 0;
 	rd->snap_open = false;

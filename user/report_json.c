@@ -19,11 +19,11 @@ static void write_peer(struct jw *w, const struct bt_peer *p)
 	jw_obj_end(w);
 }
 
-static void write_percentiles(struct jw *w, const __u64 hist[BT_HIST_SLOTS])
+static void write_percentiles(struct jw *w, const __u64 hist[BT_HIST_SLOTS], uint64_t max)
 {
-	jw_ku64(w, "p50_ns", bt_hist_percentile(hist, 0.50));
-	jw_ku64(w, "p90_ns", bt_hist_percentile(hist, 0.90));
-	jw_ku64(w, "p99_ns", bt_hist_percentile(hist, 0.99));
+	jw_ku64(w, "p50_ns", bt_hist_percentile_max(hist, 0.50, max));
+	jw_ku64(w, "p90_ns", bt_hist_percentile_max(hist, 0.90, max));
+	jw_ku64(w, "p99_ns", bt_hist_percentile_max(hist, 0.99, max));
 }
 
 static void write_row(struct jw *w, const struct bt_model *m, const struct bt_proc *p,
@@ -41,7 +41,7 @@ static void write_row(struct jw *w, const struct bt_model *m, const struct bt_pr
 	jw_ku64(w, "errors", r->st.errors);
 	jw_ku64(w, "blocked_ns", r->st.blocked_ns);
 	jw_ku64(w, "max_blocked_ns", r->st.max_blocked_ns);
-	write_percentiles(w, r->st.blocked_hist);
+	write_percentiles(w, r->st.blocked_hist, r->st.max_blocked_ns);
 	if (r->key.kind == BT_KIND_FUTEX && r->key.dir == BT_DIR_WAKE)
 		jw_ku64(w, "woken", r->st.woken);
 	if (r->has_info && r->info.path[0])
@@ -88,7 +88,7 @@ static void write_edge(struct jw *w, const struct bt_edge *e)
 	jw_ku64(w, "bytes", e->bytes);
 	jw_ku64(w, "wakeups", e->wakeups);
 	jw_ku64(w, "blocked_ns", e->blocked_ns);
-	write_percentiles(w, e->blocked_hist);
+	write_percentiles(w, e->blocked_hist, e->max_blocked_ns);
 	jw_obj_end(w);
 }
 

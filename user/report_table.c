@@ -51,7 +51,7 @@ static void write_row(FILE *f, const struct bt_row *r)
 		snprintf(mean, sizeof(mean), "-");
 	}
 	fmt_ns(s->blocked_ns, blocked, sizeof(blocked));
-	fmt_ns(bt_hist_percentile(s->blocked_hist, 0.99), p99, sizeof(p99));
+	fmt_ns(bt_hist_percentile_max(s->blocked_hist, 0.99, s->max_blocked_ns), p99, sizeof(p99));
 	fmt_ns(s->max_blocked_ns, maxb, sizeof(maxb));
 	fprintf(f, ROW_FMT, bt_kind_name(r->key.kind), r->channel, bt_dir_name(r->key.dir),
 		calls, bytes, mean, blocked, p99, maxb);
@@ -118,7 +118,8 @@ static void write_edges(FILE *f, const struct bt_model *m)
 		proc_label(m, e->to, to, sizeof(to));
 		fmt_count(e->calls, calls, sizeof(calls));
 		fmt_ns(e->blocked_ns, blocked, sizeof(blocked));
-		fmt_ns(bt_hist_percentile(e->blocked_hist, 0.99), p99, sizeof(p99));
+		fmt_ns(bt_hist_percentile_max(e->blocked_hist, 0.99, e->max_blocked_ns), p99,
+		       sizeof(p99));
 		if (e->kind == BT_KIND_FUTEX)
 			fprintf(f, "  %s \u2192 %s via %s: %s wake calls, %llu woke a waiter, blocked %s, p99 %s\n",
 				from, to, e->channel, calls, (unsigned long long)e->wakeups, blocked,

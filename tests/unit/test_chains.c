@@ -592,6 +592,47 @@ static void test_depth_and_node_caps(void **state)
 	free(a.v);
 }
 
+/*
+ * 200 clients of one server, served in turn: each client's wait holds the
+ * server's calls for all the others, 600 per root, 6M tree nodes in all.
+ * The shared budget (max(8 n, 2^20) + 16 per root) cuts most trees.
+ */
+static void test_shared_budget(void **state)
+{
+	const unsigned int clients = 200, rounds = 50;
+	struct epv a = { 0 };
+	struct bt_chains *r;
+	uint64_t visited = 0, twohop = 0;
+
+	(void)state;
+	for (unsigned int j = 0; j < clients * rounds; j++) {
+		uint64_t t0 = j * MS, served = t0 + 990 * US;
+		uint64_t sent = j >= clients ? (j - clients) * MS + 995 * US : 0;
+		uint32_t c = 2000 + j % clients;
+
+		add(&a, c, c, BT_KIND_TCP, BT_DIR_RECV, "tcp:10.0.0.1:80", sent, served,
+		    served + 2 * US, 3000, 3000);
+		for (unsigned int k = 0; k < 3; k++)
+			add(&a, 3000, 3000, BT_KIND_TCP, BT_DIR_RECV, "tcp:10.0.0.2:5432",
+			    t0 + 100 * US + k * 300 * US, t0 + 290 * US + k * 300 * US,
+			    t0 + 300 * US + k * 300 * US, BE, BE);
+	}
+	r = analyze(&a, clients * rounds * MS);
+	check_invariants(r);
+	assert_int_equal(r->counts.roots, clients * rounds);
+	assert_int_equal(r->counts.nested, 3 * clients * rounds);
+	assert_true(r->counts.cut > 0);
+	for (size_t i = 0; i < r->nchains; i++) {
+		for (unsigned int d = 1; d < r->chains[i].nhops; d++)
+			visited += r->chains[i].hops[d].calls;
+		twohop += r->chains[i].nhops == 2;
+	}
+	assert_true(twohop > 0);
+	assert_true(visited <= (1u << 20) + 16 * r->counts.roots);
+	bt_chains_free(r);
+	free(a.v);
+}
+
 /* Two frontend threads; no duration given: the episodes' span is used. */
 static void test_threads_and_span(void **state)
 {
@@ -731,6 +772,7 @@ int main(void)
 		cmocka_unit_test(test_serial_fanout),
 		cmocka_unit_test(test_cycle),
 		cmocka_unit_test(test_depth_and_node_caps),
+		cmocka_unit_test(test_shared_budget),
 		cmocka_unit_test(test_threads_and_span),
 		cmocka_unit_test(test_empty_and_errors),
 		cmocka_unit_test(test_million_random),

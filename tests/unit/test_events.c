@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Lifecycle events applied to the model: fork adds, exec renames, exit marks. */
+/*
+ * Lifecycle events applied to the model: fork adds, exec renames, exit
+ * marks; a fork after an exit of the same pid is a new process.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -154,24 +157,105 @@ static void test_fork_exec_exit_sequence(void **state)
 	assert_true(p->exited);
 }
 
-static void test_fork_after_exit_revives(void **state)
+/* Pid reuse: a fork for a pid whose newest process exited is a new process. */
+static void test_fork_after_exit_is_new_process(void **state)
 {
 	struct bt_model *m = *state;
+	struct bt_key k = { .tgid = 400, .kind = BT_KIND_PIPE, .dir = BT_DIR_SEND, .chan = 3 };
+	struct bt_stats s = { .calls = 7 };
 	struct bt_event e = ev(BT_EV_FORK, 400, "first");
 	struct bt_proc *p;
 
 	e.start_ns = 1;
 	bt_apply_event(m, &e);
+	assert_non_null(bt_model_add(m, &k, &s, NULL));
 	e = ev(BT_EV_EXIT, 400, "first");
+	e.exit_code = 1 << 8;
 	bt_apply_event(m, &e);
 	/* The pid comes back as another process. */
 	e = ev(BT_EV_FORK, 400, "second");
 	e.start_ns = 2;
 	p = bt_apply_event(m, &e);
+	assert_non_null(p);
+	assert_int_equal(m->nprocs, 2);
+	assert_ptr_equal(p, &m->procs[1]);
 	assert_ptr_equal(p, bt_model_find(m, 400));
+	assert_int_equal(p->pid, 400);
 	assert_false(p->exited);
 	assert_int_equal(p->start_ns, 2);
 	assert_string_equal(p->comm, "second");
+	assert_int_equal(p->nrows, 0);
+	/* The first one keeps its name, exit status and rows. */
+	p = &m->procs[0];
+	assert_int_equal(p->pid, 400);
+	assert_true(p->exited);
+	assert_int_equal(p->exit_code, 1 << 8);
+	assert_int_equal(p->start_ns, 1);
+	assert_string_equal(p->comm, "first");
+	assert_int_equal(p->nrows, 1);
+	assert_int_equal(p->rows[0].st.calls, 7);
+
+	/* Later events and rows of the pid go to the new process. */
+	e = ev(BT_EV_EXEC, 400, "third");
+	p = bt_apply_event(m, &e);
+	assert_ptr_equal(p, &m->procs[1]);
+	assert_string_equal(m->procs[0].comm, "first");
+	assert_string_equal(m->procs[1].comm, "third");
+	assert_non_null(bt_model_add(m, &k, &s, NULL));
+	assert_int_equal(m->procs[0].nrows, 1);
+	assert_int_equal(m->procs[1].nrows, 1);
+
+	/* And it can exit and be reused in turn. */
+	e = ev(BT_EV_EXIT, 400, "third");
+	bt_apply_event(m, &e);
+	e = ev(BT_EV_FORK, 400, "fourth");
+	e.start_ns = 3;
+	p = bt_apply_event(m, &e);
+	assert_int_equal(m->nprocs, 3);
+	assert_ptr_equal(p, &m->procs[2]);
+	assert_true(m->procs[1].exited);
+	assert_false(m->procs[2].exited);
+	assert_string_equal(bt_model_find(m, 400)->comm, "fourth");
+}
+
+/* A fork for a pid whose process is alive (seen first by its rows) is that process. */
+static void test_fork_of_live_pid_is_same_process(void **state)
+{
+	struct bt_model *m = *state;
+	struct bt_key k = { .tgid = 410, .kind = BT_KIND_PIPE, .dir = BT_DIR_SEND, .chan = 3 };
+	struct bt_stats s = { .calls = 1 };
+	struct bt_event e = ev(BT_EV_FORK, 410, "child");
+	struct bt_proc *p;
+
+	assert_non_null(bt_model_add(m, &k, &s, NULL));
+	e.start_ns = 77;
+	p = bt_apply_event(m, &e);
+	assert_int_equal(m->nprocs, 1);
+	assert_ptr_equal(p, &m->procs[0]);
+	assert_int_equal(p->nrows, 1);
+	assert_int_equal(p->start_ns, 77);
+	assert_string_equal(p->comm, "child");
+}
+
+/* Only a fork starts a new process: a second exit goes to the exited one. */
+static void test_exit_after_exit_stays(void **state)
+{
+	struct bt_model *m = *state;
+	struct bt_event e = ev(BT_EV_FORK, 420, "gone");
+	struct bt_proc *p;
+
+	bt_apply_event(m, &e);
+	e = ev(BT_EV_EXIT, 420, "gone");
+	e.exit_code = 5;
+	bt_apply_event(m, &e);
+	e = ev(BT_EV_EXIT, 420, "");
+	e.exit_code = 5;
+	p = bt_apply_event(m, &e);
+	assert_int_equal(m->nprocs, 1);
+	assert_ptr_equal(p, &m->procs[0]);
+	assert_true(p->exited);
+	assert_int_equal(p->exit_code, 5);
+	assert_string_equal(p->comm, "gone");
 }
 
 static void test_comm_always_terminated(void **state)
@@ -212,7 +296,9 @@ int main(void)
 		T(test_exit_without_comm_keeps_name),
 		T(test_exit_of_unseen_process),
 		T(test_fork_exec_exit_sequence),
-		T(test_fork_after_exit_revives),
+		T(test_fork_after_exit_is_new_process),
+		T(test_fork_of_live_pid_is_same_process),
+		T(test_exit_after_exit_stays),
 		T(test_comm_always_terminated),
 		T(test_unknown_type),
 	};

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* The model: rows summed by key, per-CPU summing, sort order, pid reuse. */
+/*
+ * The model: rows summed by key, per-CPU summing, sort order, pid reuse,
+ * and the facts kept for pairing (wakes, /proc holders, socket facts).
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 #include "model.h"
@@ -269,16 +273,19 @@ static void test_clear_rows(void **state)
 	assert_int_equal(r->st.bytes, 50);
 }
 
-/*
- * A second entry for a pid, as after pid reuse: the API never makes one
- * (bt_model_proc finds the first), so the test appends it by hand.
- */
+/* A second entry for a pid, as after pid reuse (bt_model_proc finds the newest). */
 static struct bt_proc *add_reused(struct bt_model *m, uint32_t pid, uint64_t start_ns)
 {
-	struct bt_proc *p = bt_model_proc(m, UINT32_MAX);
+	size_t n = m->nprocs;
+	struct bt_proc *p = bt_model_new_proc(m, pid);
 
 	assert_non_null(p);
-	p->pid = pid;
+	assert_int_equal(m->nprocs, n + 1);
+	assert_ptr_equal(p, &m->procs[n]);
+	assert_int_equal(p->pid, pid);
+	assert_int_equal(p->nrows, 0);
+	assert_false(p->exited);
+	assert_string_equal(p->comm, "");
 	p->start_ns = start_ns;
 	return p;
 }
@@ -315,6 +322,160 @@ static void test_find_after_pid_reuse(void **state)
 	assert_string_equal(bt_model_find(m, 50)->comm, "new");
 }
 
+static void test_clear_rows_keeps_harvested(void **state)
+{
+	struct bt_model *m = *state;
+	struct bt_key k = key_of(70, BT_KIND_PIPE, BT_DIR_SEND, 1, 0);
+	struct bt_stats s = stats_of(3, 30, 0, 0);
+	struct bt_wake_key wk = { .waker = 70, .wakee = 71, .kind = BT_KIND_PIPE,
+				  .dir = BT_DIR_SEND, .chan = 1 };
+	struct bt_holder h = { .ino = 1, .pid = 71, .type = 1, .mode = 1 };
+	struct bt_sockfact f = { .ino = 9, .peer_ino = 10 };
+	struct bt_proc *p;
+
+	bt_model_add(m, &k, &s, NULL);
+	k.tgid = 71;
+	bt_model_add(m, &k, &s, NULL);
+	p = bt_model_find(m, 70);
+	p->exited = true;
+	p->harvested = true;	/* its rows were read at exit: final */
+	assert_int_equal(bt_model_add_wake(m, &wk, 4), 0);
+	assert_int_equal(bt_model_add_holder(m, &h), 0);
+	assert_int_equal(bt_model_add_sockfact(m, &f), 0);
+
+	bt_model_clear_rows(m);
+	assert_int_equal(bt_model_find(m, 70)->nrows, 1);
+	assert_int_equal(bt_model_find(m, 70)->rows[0].st.calls, 3);
+	assert_int_equal(bt_model_find(m, 71)->nrows, 0);
+	/* Wakes are refilled with the rows; /proc and sock_diag facts stay. */
+	assert_int_equal(m->nwakes, 0);
+	assert_int_equal(m->nholders, 1);
+	assert_int_equal(m->nsocks, 1);
+	/* A refill of the wakes starts from zero. */
+	assert_int_equal(bt_model_add_wake(m, &wk, 1), 0);
+	assert_int_equal(m->nwakes, 1);
+	assert_int_equal(m->wakes[0].count, 1);
+}
+
+static void test_add_wake(void **state)
+{
+	struct bt_model *m = *state;
+	struct bt_wake_key a = { .waker = 1, .wakee = 2, .kind = BT_KIND_FUTEX,
+				 .dir = BT_DIR_WAKE, .chan = 0x100 };
+	struct bt_wake_key b;
+
+	assert_int_equal(bt_model_add_wake(m, &a, 3), 0);
+	assert_int_equal(bt_model_add_wake(m, &a, 4), 0);
+	assert_int_equal(m->nwakes, 1);
+	assert_int_equal(m->wakes[0].count, 7);
+	assert_memory_equal(&m->wakes[0].key, &a, sizeof(a));
+	/* Any field of the key makes another entry. */
+	b = a;
+	b.waker = 9;
+	assert_int_equal(bt_model_add_wake(m, &b, 1), 0);
+	b = a;
+	b.wakee = 9;
+	assert_int_equal(bt_model_add_wake(m, &b, 1), 0);
+	b = a;
+	b.kind = BT_KIND_PIPE;
+	assert_int_equal(bt_model_add_wake(m, &b, 1), 0);
+	b = a;
+	b.dir = BT_DIR_WAIT;
+	assert_int_equal(bt_model_add_wake(m, &b, 1), 0);
+	b = a;
+	b.chan = 0x104;
+	assert_int_equal(bt_model_add_wake(m, &b, 1), 0);
+	b = a;
+	b.peer = 1;
+	assert_int_equal(bt_model_add_wake(m, &b, 1), 0);
+	assert_int_equal(m->nwakes, 7);
+	assert_int_equal(m->wakes[0].count, 7);
+	/* Past the first allocation. */
+	for (uint64_t c = 0; c < 40; c++) {
+		b = a;
+		b.chan = 0x1000 + c;
+		assert_int_equal(bt_model_add_wake(m, &b, c), 0);
+	}
+	assert_int_equal(m->nwakes, 47);
+	assert_int_equal(m->wakes[46].count, 39);
+	assert_int_equal(m->wakes[0].count, 7);
+}
+
+static void test_add_holder(void **state)
+{
+	struct bt_model *m = *state;
+	struct bt_holder r = { .ino = 5, .pid = 10, .type = 1, .mode = 1 };
+	struct bt_holder h;
+
+	assert_int_equal(bt_model_add_holder(m, &r), 0);
+	assert_int_equal(bt_model_add_holder(m, &r), 0);
+	assert_int_equal(m->nholders, 1);
+	/* The same pipe seen through a write fd too: one holder of both ends. */
+	h = r;
+	h.mode = 2;
+	assert_int_equal(bt_model_add_holder(m, &h), 0);
+	assert_int_equal(m->nholders, 1);
+	assert_int_equal(m->holders[0].mode, 3);
+	/* Another process, inode or type is another holder. */
+	h = r;
+	h.pid = 11;
+	assert_int_equal(bt_model_add_holder(m, &h), 0);
+	h = r;
+	h.ino = 6;
+	assert_int_equal(bt_model_add_holder(m, &h), 0);
+	h = r;
+	h.type = 2;
+	h.mode = 0;
+	assert_int_equal(bt_model_add_holder(m, &h), 0);
+	assert_int_equal(m->nholders, 4);
+	assert_int_equal(m->holders[1].pid, 11);
+	assert_int_equal(m->holders[1].mode, 1);
+	assert_int_equal(m->holders[3].type, 2);
+	assert_int_equal(m->holders[3].mode, 0);
+}
+
+static void test_add_sockfact(void **state)
+{
+	struct bt_model *m = *state;
+	struct bt_sockfact a = { .ino = 20, .peer_ino = 21 };
+	struct bt_sockfact b = { .ino = 22, .proto = 6, .family = 2, .lport = 80, .rport = 0 };
+
+	assert_int_equal(bt_model_add_sockfact(m, &a), 0);
+	assert_int_equal(bt_model_add_sockfact(m, &b), 0);
+	assert_int_equal(m->nsocks, 2);
+	/* The newest facts of an inode replace the old ones. */
+	b.rport = 40000;
+	b.raddr[0] = 127;
+	assert_int_equal(bt_model_add_sockfact(m, &b), 0);
+	assert_int_equal(m->nsocks, 2);
+	assert_memory_equal(&m->socks[1], &b, sizeof(b));
+	assert_memory_equal(&m->socks[0], &a, sizeof(a));
+}
+
+static void test_grow(void **state)
+{
+	uint32_t *v = NULL;
+	size_t cap = 0;
+
+	(void)state;
+	assert_true(bt_grow((void **)&v, &cap, 1, sizeof(*v)));
+	assert_int_equal(cap, 16);
+	/* New room is zeroed. */
+	for (size_t i = 0; i < cap; i++)
+		assert_int_equal(v[i], 0);
+	v[15] = 7;
+	/* Enough room: unchanged. */
+	assert_true(bt_grow((void **)&v, &cap, 16, sizeof(*v)));
+	assert_int_equal(cap, 16);
+	/* Doubling until it fits; old content kept, the rest zero. */
+	assert_true(bt_grow((void **)&v, &cap, 100, sizeof(*v)));
+	assert_int_equal(cap, 128);
+	assert_int_equal(v[15], 7);
+	for (size_t i = 16; i < cap; i++)
+		assert_int_equal(v[i], 0);
+	free(v);
+}
+
 static void test_growth(void **state)
 {
 	struct bt_model *m = *state;
@@ -343,12 +504,23 @@ static void test_free_resets(void **state)
 	struct bt_model *m = *state;
 	struct bt_key k = key_of(1, BT_KIND_PIPE, BT_DIR_SEND, 1, 0);
 	struct bt_stats s = stats_of(1, 1, 0, 0);
+	struct bt_wake_key wk = { .waker = 1, .wakee = 2 };
+	struct bt_holder h = { .ino = 1, .pid = 2, .type = 1 };
+	struct bt_sockfact f = { .ino = 3 };
 
 	bt_model_add(m, &k, &s, NULL);
+	assert_int_equal(bt_model_add_wake(m, &wk, 1), 0);
+	assert_int_equal(bt_model_add_holder(m, &h), 0);
+	assert_int_equal(bt_model_add_sockfact(m, &f), 0);
 	m->duration_ns = 5;
+	/* Everything is freed (ASan checks) and reset. */
 	bt_model_free(m);
 	assert_int_equal(m->nprocs, 0);
 	assert_null(m->procs);
+	assert_null(m->wakes);
+	assert_null(m->holders);
+	assert_null(m->socks);
+	assert_int_equal(m->nwakes + m->nholders + m->nsocks, 0);
 	assert_int_equal(m->duration_ns, 0);
 	/* Usable again after free, and freeing twice is harmless. */
 	assert_non_null(bt_model_add(m, &k, &s, NULL));
@@ -370,6 +542,11 @@ int main(void)
 		T(test_sort),
 		T(test_clear_rows),
 		T(test_find_after_pid_reuse),
+		T(test_clear_rows_keeps_harvested),
+		T(test_add_wake),
+		T(test_add_holder),
+		T(test_add_sockfact),
+		cmocka_unit_test(test_grow),
 		T(test_growth),
 		T(test_free_resets),
 	};

@@ -333,8 +333,10 @@ static void test_unix_peer_from_sockfacts(void **state)
 static void test_tcp_mirrored_v4(void **state)
 {
 	struct bt_model *m = *state;
-	struct bt_chan_info c = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 40000, "127.0.0.1", 5000);
-	struct bt_chan_info s = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 5000, "127.0.0.1", 40000);
+	struct bt_chan_info c = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 40000,
+					"127.0.0.1", 5000);
+	struct bt_chan_info s = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 5000,
+					"127.0.0.1", 40000);
 	struct bt_chan_info other = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 5000,
 					    "127.0.0.1", 40001);
 	struct bt_stats send = tu_stats(9, 90000, 0), recv = tu_stats(9, 90000, 4000);
@@ -374,7 +376,8 @@ static void test_tcp_mirrored_v4(void **state)
 static void test_tcp_v4_vs_mapped_v6(void **state)
 {
 	struct bt_model *m = *state;
-	struct bt_chan_info c = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 40000, "127.0.0.1", 5000);
+	struct bt_chan_info c = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 40000,
+					"127.0.0.1", 5000);
 	struct bt_chan_info s = tu_inet(BT_KIND_TCP, AF_INET6, "::ffff:127.0.0.1", 5000,
 					"::ffff:127.0.0.1", 40000);
 	struct bt_chan_info c6 = tu_inet(BT_KIND_TCP, AF_INET6, "::1", 40002, "::1", 6000);
@@ -438,7 +441,8 @@ static void test_tcp_untraced_far_end(void **state)
 static void test_tcp_off_machine(void **state)
 {
 	struct bt_model *m = *state;
-	struct bt_chan_info c = tu_inet(BT_KIND_TCP, AF_INET, "192.168.1.10", 40000, "10.1.2.3", 443);
+	struct bt_chan_info c = tu_inet(BT_KIND_TCP, AF_INET, "192.168.1.10", 40000,
+					"10.1.2.3", 443);
 	struct bt_chan_info c6 = tu_inet(BT_KIND_TCP, AF_INET6, "2001:db8::2", 40000,
 					 "2001:db8::1", 443);
 	struct bt_stats st = tu_stats(3, 300, 0);
@@ -710,7 +714,8 @@ static void test_edge_blocking_per_channel(void **state)
 	struct bt_chan_info s1 = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 80, "127.0.0.1", 40001);
 	struct bt_chan_info c2 = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 40002, "127.0.0.1", 80);
 	struct bt_chan_info s2 = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 80, "127.0.0.1", 40002);
-	struct bt_stats send = tu_stats(1, 1, 0), r1 = tu_stats(1, 1, 100), r2 = tu_stats(1, 1, 7000);
+	struct bt_stats send = tu_stats(1, 1, 0);
+	struct bt_stats r1 = tu_stats(1, 1, 100), r2 = tu_stats(1, 1, 7000);
 	struct bt_edges e;
 
 	tu_proc(m, 1, "a");

@@ -1240,14 +1240,15 @@ static void test_exists_without_force(void **state)
 	struct tmp *t = *state;
 	const char *path = in_dir(t, "precious");
 	struct bt_rec_writer *w;
-	char err[ERRLEN] = "", want[ERRLEN];
+	char err[ERRLEN] = "";
 	size_t len;
 	char *buf;
 
 	spill(path, "precious", 8);
 	assert_null(bt_rec_open(path, false, NULL, err, sizeof(err)));
-	snprintf(want, sizeof(want), "%s: exists (use --force to overwrite)", path);
-	assert_string_equal(err, want);
+	/* bt_open_output's words: the path, and that it exists. */
+	assert_true(!strncmp(err, path, strlen(path)));
+	assert_non_null(strstr(err, "exists"));
 	buf = slurp(path, &len);
 	assert_string_equal(buf, "precious");
 	free(buf);

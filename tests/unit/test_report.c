@@ -66,7 +66,7 @@ static const char golden_json[] =
 	"\"woken\":2}]}],"
 	"\"edges\":[],"
 	"\"lost\":{\"map_full\":0,\"events\":1,\"no_entry\":0,\"mmsg_truncated\":0,"
-	"\"pid_out_of_range\":0,\"wakees_overflow\":0}}\n";
+	"\"pid_out_of_range\":0,\"wakees_overflow\":0,\"episodes\":0}}\n";
 
 static void test_json_golden(void **state)
 {
@@ -92,7 +92,7 @@ static void test_json_empty_model(void **state)
 	assert_string_equal(out,
 		"{\"version\":1,\"duration_ns\":0,\"processes\":[],\"edges\":[],"
 		"\"lost\":{\"map_full\":0,\"events\":0,\"no_entry\":0,\"mmsg_truncated\":0,"
-		"\"pid_out_of_range\":0,\"wakees_overflow\":0}}\n");
+		"\"pid_out_of_range\":0,\"wakees_overflow\":0,\"episodes\":0}}\n");
 	free(out);
 	bt_model_free(&m);
 }
@@ -121,7 +121,7 @@ static void test_json_path_exited_unnamed(void **state)
 		"\"path\":\"/run/a\\\"b.sock\"}]}],"
 		"\"edges\":[],"
 		"\"lost\":{\"map_full\":0,\"events\":0,\"no_entry\":0,\"mmsg_truncated\":0,"
-		"\"pid_out_of_range\":0,\"wakees_overflow\":0}}\n");
+		"\"pid_out_of_range\":0,\"wakees_overflow\":0,\"episodes\":0}}\n");
 	free(out);
 	bt_model_free(&m);
 }
@@ -336,7 +336,7 @@ static const char golden_peers_json[] =
 	"{\"from\":100,\"to\":300,\"kind\":\"futex\",\"channel\":\"futex:0x10\",\"calls\":2,"
 	"\"bytes\":0,\"wakeups\":2,\"blocked_ns\":0," ZERO_P "}],"
 	"\"lost\":{\"map_full\":0,\"events\":0,\"no_entry\":0,\"mmsg_truncated\":0,"
-	"\"pid_out_of_range\":0,\"wakees_overflow\":0}}\n";
+	"\"pid_out_of_range\":0,\"wakees_overflow\":0,\"episodes\":0}}\n";
 
 static void test_json_peers_and_edges(void **state)
 {
@@ -490,12 +490,13 @@ static void test_find_exporters(void **state)
 	assert_ptr_equal(bt_report_find("dot")->write, bt_report_dot);
 	assert_string_equal(bt_report_find("json")->name, "json");
 	assert_string_equal(bt_report_find("dot")->name, "dot");
+	assert_ptr_equal(bt_report_find("chains")->write, bt_report_chains);
 	assert_null(bt_report_find("xml"));
 	assert_null(bt_report_find("DOT"));
 	assert_null(bt_report_find(""));
-	assert_string_equal(bt_report_format_names(), "table|json|dot");
+	assert_string_equal(bt_report_format_names(), "table|json|dot|chains");
 	/* Built once, the same on every call. */
-	assert_string_equal(bt_report_format_names(), "table|json|dot");
+	assert_string_equal(bt_report_format_names(), "table|json|dot|chains");
 }
 
 static void test_loss_names(void **state)
@@ -507,6 +508,7 @@ static void test_loss_names(void **state)
 	assert_string_equal(bt_loss_name(BT_LOSS_MMSG_TRUNC), "mmsg_truncated");
 	assert_string_equal(bt_loss_name(BT_LOSS_TARGETS_FULL), "pid_out_of_range");
 	assert_string_equal(bt_loss_name(BT_LOSS_WAKEES), "wakees_overflow");
+	assert_string_equal(bt_loss_name(BT_LOSS_EPISODES), "episodes");
 	assert_string_equal(bt_loss_name(BT_LOSS_MAX), "?");
 	for (unsigned int l = 0; l < BT_LOSS_MAX; l++)
 		assert_non_null(bt_loss_name(l));
