@@ -75,7 +75,9 @@ METHOD = f"""\
 - A crossing is one syscall on an IPC channel, counted by ipcload itself in
   its JSON report (the traced run's count: futex call counts vary with
   timing). Each tracer's own count is checked against it: boundtrace must
-  match ipcload row for row; the others must see at least as many calls.
+  match ipcload row for row; the others must see at least as many calls
+  (they also count the loader's and the report's reads and writes, so this
+  only catches gross misses, such as an untraced child).
 - Slow tracers get proportionally smaller counts (the per-crossing figure
   does not depend on the count).
 - boundtrace's resources: `lost` summed over its JSON reports; CPU = on-CPU
@@ -576,7 +578,28 @@ def machine():
                   if line.startswith("model name")), "unknown")
     return (f"- kernel: {os.uname().release} ({os.uname().machine})\n"
             f"- CPU: {model}, nproc {os.cpu_count()}\n"
+            f"- boundtrace: {revision()}\n"
             f"- date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}")
+
+
+def revision():
+    git = ["git", "-C", str(ROOT)]
+    head = subprocess.run(git + ["rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    if head.returncode != 0:
+        return "unknown revision (not a git checkout)"
+    dirty = subprocess.run(git + ["status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True).stdout.strip()
+    return f"commit {head.stdout.strip()}" + (", with uncommitted changes" if dirty else "")
+
+
+def workloads_md():
+    lines = []
+    for w in WORKLOADS + [STRESS]:
+        pin = "taskset -c 0 " if w.pinned else ""
+        lines.append(f"- {w.title}: `{pin}tools/ipcload {' '.join(w.args)} --count {w.count:_}`"
+                     + (f" (issue target for aggregate mode: ≤ {w.target:.2f}×)" if w.target else ""))
+    return "\n".join(lines) + ("\n\nCounts are for boundtrace and bpftrace; strace and perf "
+                              "runs divide them by 40 and 20.\n")
 
 
 def report(cells, tracer_list, quick, minutes):
@@ -595,7 +618,7 @@ def write_doc(text):
         "that the harness runs. Targets are informational: a missed one never fails\n"
         "the run. The VM these ran on is shared and noisy; compare ratios, not\n"
         "absolute times, and rerun before trusting a difference of a few percent.\n\n"
-        f"## Method\n\n{METHOD}\n## Results\n\n{text}")
+        f"## Method\n\n{METHOD}\n## Workloads\n\n{workloads_md()}\n## Results\n\n{text}")
 
 
 def main():

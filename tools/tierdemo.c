@@ -1298,7 +1298,9 @@ static void write_report(void)
 		report_proc(&b, R_BACKEND, true);
 	}
 	sb_printf(&b, " ],\n \"expected_chain\":[\n");
-	if (cfg.mode == M_FUTEX) {
+	if (!cfg.requests) {
+		/* Nothing happened: no chain. */
+	} else if (cfg.mode == M_FUTEX) {
 		report_hop(&b, R_LOCKHOLDER, waiter_tid, R_LOCKHOLDER, holder_tid,
 			   K_FUTEX, D_WAIT, false);
 		report_hop(&b, R_LOCKHOLDER, holder_tid, R_FEEDER, sh->procs[R_FEEDER].pid,

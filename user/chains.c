@@ -2,7 +2,7 @@
 /*
  * Chain analysis (definitions in chains.h). The plan, each step bounded:
  *   1. keep the valid, complete episodes in a compact array, channel names
- *      interned, sorted by (thread, start): one sort, O(n log n);
+ *      interned, sorted by (thread, start): radix passes, O(n);
  *   2. drop duplicates and overlaps so a thread's episodes are disjoint,
  *      which sorts their ends too: the waker's episodes inside a window
  *      are then one index range, found once per episode by a binary
@@ -33,24 +33,6 @@ static int cmp_ep(const struct ep *a, const struct ep *b)
 	if (a->name != b->name)
 		return a->name < b->name ? -1 : 1;
 	return a->src < b->src ? -1 : a->src > b->src;
-}
-
-/* Sorting 16-byte keys and moving each episode once beats sorting them. */
-struct skey {
-	uint64_t start;
-	uint32_t tid, idx;
-};
-
-static int cmp_skey(const void *pa, const void *pb, void *eps)
-{
-	const struct skey *a = pa, *b = pb;
-	const struct ep *ep = eps;
-
-	if (a->tid != b->tid)
-		return a->tid < b->tid ? -1 : 1;
-	if (a->start != b->start)
-		return a->start < b->start ? -1 : 1;
-	return cmp_ep(&ep[a->idx], &ep[b->idx]);
 }
 
 /*
@@ -116,29 +98,44 @@ static bool same_episode(const struct ep *a, const struct ep *b)
 	return a->start == b->start && a->end == b->end && a->name == b->name;
 }
 
+static void drop(struct ctx *x, const struct ep *e, const struct ep *kept)
+{
+	if (same_episode(e, kept))
+		x->cnt->duplicates++;
+	else
+		x->cnt->overlaps++;
+}
+
 /*
  * One thread is in one syscall at a time, so overlapping episodes of a
  * thread are bad data: keep the first (the longest of equal starts).
  * Moves the episodes into key order, building the thread table and the
  * dense spans on the way.
  */
-static int dedup(struct ctx *x, const struct skey *key, struct ep *sorted)
+static int dedup(struct ctx *x, const struct rkey *key, struct ep *sorted)
 {
 	size_t out = 0;
 
-	for (size_t i = 0; i < x->nep; i++) {
+	for (size_t i = 0, j; i < x->nep; i = j) {
 		const struct ep *e = &x->ep[key[i].idx];
 		struct thread *t = x->nth ? &x->th[x->nth - 1] : NULL;
 
-		if (t && t->tid == e->tid) {
-			const struct ep *last = &sorted[out - 1];
+		/* The sort left equal starts in input order: pick the first. */
+		for (j = i + 1; j < x->nep; j++) {
+			const struct ep *f = &x->ep[key[j].idx];
 
-			if (same_episode(last, e)) {
-				x->cnt->duplicates++;
-				continue;
+			if (f->tid != e->tid || f->start != e->start)
+				break;
+			if (cmp_ep(f, e) < 0) {
+				drop(x, e, f);
+				e = f;
+			} else {
+				drop(x, f, e);
 			}
-			if (e->start < last->end) {
-				x->cnt->overlaps++;
+		}
+		if (t && t->tid == e->tid) {
+			if (e->start < sorted[out - 1].end) {
+				drop(x, e, &sorted[out - 1]);
 				continue;
 			}
 		} else {
@@ -159,26 +156,30 @@ static int dedup(struct ctx *x, const struct skey *key, struct ep *sorted)
 	return 0;
 }
 
+/* By thread, then start: two stable radix passes, start first. */
 static int sort_dedup(struct ctx *x)
 {
 	size_t n = x->nep ? x->nep : 1;
-	struct skey *key = malloc(n * sizeof(*key));
+	struct rkey *key = malloc(n * sizeof(*key)), *tmp = malloc(n * sizeof(*tmp));
 	struct ep *sorted = malloc(n * sizeof(*sorted));
-	int err;
+	int err = -ENOMEM;
 
 	x->span = malloc(n * sizeof(*x->span));
 	x->kids_of = malloc(n * sizeof(*x->kids_of));
-	if (!key || !sorted || !x->span || !x->kids_of) {
-		free(key);
-		free(sorted);
-		return -ENOMEM;
-	}
+	if (!key || !tmp || !sorted || !x->span || !x->kids_of)
+		goto out;
 	for (size_t i = 0; i < x->nep; i++)
-		key[i] = (struct skey){ x->ep[i].start, x->ep[i].tid, (uint32_t)i };
-	qsort_r(key, x->nep, sizeof(*key), cmp_skey, x->ep);
+		key[i] = (struct rkey){ x->ep[i].start, (uint32_t)i, x->ep[i].tid };
+	bt_chains_radix(key, tmp, x->nep);
+	for (size_t i = 0; i < x->nep; i++)
+		key[i].k = key[i].aux;
+	bt_chains_radix(key, tmp, x->nep);
 	err = dedup(x, key, sorted);
-	if (err)
-		free(sorted);
+	if (!err)
+		sorted = NULL;
+out:
+	free(sorted);
+	free(tmp);
 	free(key);
 	return err;
 }
@@ -687,12 +688,6 @@ static int fill_hop(struct ctx *x, struct bt_chain_hop *out, uint32_t trie,
 	return 0;
 }
 
-/* Ties of blocked time and episodes are rare: only they read the hops. */
-struct ckey {
-	uint64_t blocked, episodes;
-	uint32_t idx;
-};
-
 /* Root-first hop by hop: from pid, kind, channel, to pid; then the shorter. */
 static int cmp_paths(const struct ctx *x, uint32_t a, uint32_t b)
 {
@@ -721,28 +716,41 @@ static int cmp_paths(const struct ctx *x, uint32_t a, uint32_t b)
 	return na < nb ? -1 : na > nb;
 }
 
-static int cmp_ckey(const void *pa, const void *pb, void *ctx)
+static int cmp_tie(const void *pa, const void *pb, void *ctx)
 {
-	const struct ckey *a = pa, *b = pb;
+	const struct rkey *a = pa, *b = pb;
 	const struct ctx *x = ctx;
+	const struct cagg *p = &x->ch[a->idx], *q = &x->ch[b->idx];
 
-	if (a->blocked != b->blocked)
-		return a->blocked > b->blocked ? -1 : 1;
-	if (a->episodes != b->episodes)
-		return a->episodes > b->episodes ? -1 : 1;
-	return cmp_paths(x, x->ch[a->idx].trie, x->ch[b->idx].trie);
+	if (p->episodes != q->episodes)
+		return p->episodes > q->episodes ? -1 : 1;
+	return cmp_paths(x, p->trie, q->trie);
 }
 
-/* The chains' order: largest blocked time first, then more episodes. */
-static struct ckey *rank(const struct ctx *x)
+/*
+ * The chains' order: largest blocked time first, then more episodes, then
+ * by the hops. Equal blocked times are rare: only those runs compare more.
+ */
+static struct rkey *rank(struct ctx *x)
 {
-	struct ckey *key = malloc((x->nch ? x->nch : 1) * sizeof(*key));
+	size_t n = x->nch ? x->nch : 1;
+	struct rkey *key = malloc(n * sizeof(*key)), *tmp = malloc(n * sizeof(*tmp));
 
-	if (!key)
+	if (!key || !tmp) {
+		free(key);
+		free(tmp);
 		return NULL;
+	}
 	for (size_t i = 0; i < x->nch; i++)
-		key[i] = (struct ckey){ x->ch[i].blocked, x->ch[i].episodes, (uint32_t)i };
-	qsort_r(key, x->nch, sizeof(*key), cmp_ckey, (void *)x);
+		key[i] = (struct rkey){ ~x->ch[i].blocked, (uint32_t)i, 0 };
+	bt_chains_radix(key, tmp, x->nch);
+	free(tmp);
+	for (size_t i = 0, j; i < x->nch; i = j) {
+		for (j = i + 1; j < x->nch && key[j].k == key[i].k; j++)
+			;
+		if (j - i > 1)
+			qsort_r(key + i, j - i, sizeof(*key), cmp_tie, x);
+	}
 	return key;
 }
 
@@ -773,27 +781,31 @@ static int fill_chain(struct ctx *x, struct bt_chain *out, const struct cagg *c,
 
 static int build_result(struct ctx *x, struct bt_chains *r)
 {
-	struct ckey *order = rank(x);
-	size_t used = 0;
+	struct rkey *order = rank(x);
+	uint32_t *pos = malloc((x->nch ? x->nch : 1) * sizeof(*pos));
+	int err = -ENOMEM;
 
 	r->chains = calloc(x->nch ? x->nch : 1, sizeof(*r->chains));
 	r->mem->hops = calloc(x->nhg ? x->nhg : 1, sizeof(*r->mem->hops));
-	if (!order || !r->chains || !r->mem->hops) {
-		free(order);
-		return -ENOMEM;
-	}
+	if (!order || !pos || !r->chains || !r->mem->hops)
+		goto out;
+	for (size_t i = 0; i < x->nch; i++)
+		pos[order[i].idx] = (uint32_t)i;
+	/* In the order the sums were made: their memory is read in order. */
 	for (size_t i = 0; i < x->nch; i++) {
-		const struct cagg *c = &x->ch[order[i].idx];
+		struct bt_chain *c = &r->chains[pos[i]];
 
-		r->chains[i].hops = r->mem->hops + used;
-		used += c->nhops;
-		if (fill_chain(x, &r->chains[i], c, r->duration_ns)) {
-			free(order);
-			return -ENOMEM;
-		}
+		c->hops = r->mem->hops + x->ch[i].h;
+		if (fill_chain(x, c, &x->ch[i], r->duration_ns))
+			goto out;
 	}
 	r->nchains = x->nch;
+	err = 0;
+out:
+	free(pos);
 	free(order);
+	if (err)
+		return err;
 	/* The names now belong to the result. */
 	r->mem->names = malloc((x->nnames ? x->nnames : 1) * sizeof(char *));
 	if (!r->mem->names)

@@ -165,8 +165,9 @@ struct bt_chains {
  * Analyses n episodes in any order; eps is not modified and may be freed
  * afterwards. opts may be NULL. Returns NULL with errno set (EINVAL,
  * EOVERFLOW beyond 2^32 - 2 episodes, ENOMEM). Time O(n log n) plus the
- * trees; all trees together visit at most max(8 n, 2^20) + 16 per root
- * nodes (past that, trees are cut and say so). Memory O(n).
+ * trees: all trees together visit at most max(8 n, 2^20) + 16 per root
+ * nodes (past that, trees are cut and say so); a million episodes take
+ * about 0.3 s (0.8 s when every root is a chain of its own). Memory O(n).
  */
 struct bt_chains *bt_chains_analyze(const struct bt_episode *eps, size_t n,
 				    const struct bt_chain_opts *opts);

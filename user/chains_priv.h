@@ -144,7 +144,15 @@ struct ctx {
 	size_t scratchcap;
 };
 
+/* A sort record: radix-sorted by k, stable; idx and aux ride along. */
+struct rkey {
+	uint64_t k;
+	uint32_t idx, aux;
+};
+
 /* chains_tab.c */
+/* Stable LSD radix sort of v[0 .. n) by k, ascending; tmp holds n too. */
+void bt_chains_radix(struct rkey *v, struct rkey *tmp, size_t n);
 /* Room for one more element at index n; 0 or -ENOMEM. */
 int bt_chains_grow(void **v, size_t *cap, size_t n, size_t elem);
 /* The id of (kind, channel), added if new; NONE when out of memory. */

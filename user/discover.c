@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include "discover.h"
 #include "netdiag.h"
+#include "proc.h"
 #include "procscan.h"
 
 /* What one round reads, once. */
@@ -98,6 +99,14 @@ static int far_holders(struct bt_model *m, const struct world *w, uint64_t ino, 
 		if (r->ino != ino || r->type != type)
 			continue;
 		bt_model_add_holder(m, &h);
+		/* Name it now: it may exit before the report. */
+		if (!bt_model_find(m, r->pid)) {
+			q = bt_model_proc(m, r->pid);
+			if (q) {
+				bt_proc_read_identity(r->pid, q->comm, sizeof(q->comm), &q->start_ns);
+				bt_proc_read_exe(r->pid, q->exe, sizeof(q->exe));
+			}
+		}
 		if (r->pid == pid || (want_end && !(r->mode & want_end)) || hop >= max_hops)
 			continue;
 		q = bt_model_find(m, r->pid);

@@ -105,7 +105,8 @@ static const char *proc_label(const struct bt_model *m, uint32_t pid, char *buf,
 /* The map first: who talks to whom, in one line per direction. */
 static void write_edges(FILE *f, const struct bt_model *m)
 {
-	char from[40], to[40], calls[32], bytes[32], blocked[32], p99[32];
+	char from[40], to[40], calls[32], bytes[32], blocked[32], p99[40];
+	const struct bt_proc *to_proc;
 	struct bt_edges edges;
 
 	if (bt_edges_build(m, &edges) || !edges.n)
@@ -120,6 +121,12 @@ static void write_edges(FILE *f, const struct bt_model *m)
 		fmt_ns(e->blocked_ns, blocked, sizeof(blocked));
 		fmt_ns(bt_hist_percentile_max(e->blocked_hist, 0.99, e->max_blocked_ns), p99,
 		       sizeof(p99));
+		to_proc = bt_model_find((struct bt_model *)m, e->to);
+		if (!to_proc || !to_proc->target) {
+			/* Nobody measured the receiver's waits. */
+			snprintf(blocked, sizeof(blocked), "?");
+			snprintf(p99, sizeof(p99), "? (receiver not traced)");
+		}
 		if (e->kind == BT_KIND_FUTEX)
 			fprintf(f, "  %s \u2192 %s via %s: %s wake calls, %llu woke a waiter, blocked %s, p99 %s\n",
 				from, to, e->channel, calls, (unsigned long long)e->wakeups, blocked,
@@ -142,8 +149,12 @@ int bt_report_table(FILE *f, const struct bt_model *m)
 	fprintf(f, "boundtrace: %zu process%s, %s traced\n", m->nprocs,
 		m->nprocs == 1 ? "" : "es", dur);
 	write_edges(f, m);
-	for (size_t i = 0; i < m->nprocs; i++)
+	for (size_t i = 0; i < m->nprocs; i++) {
+		/* A far end known only from /proc is named in its peers' lines. */
+		if (!m->procs[i].target && !m->procs[i].nrows)
+			continue;
 		write_proc(f, m, &m->procs[i]);
+	}
 	for (unsigned int l = 0; l < BT_LOSS_MAX; l++) {
 		if (!m->lost[l])
 			continue;

@@ -19,6 +19,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BT = os.path.join(ROOT, "boundtrace")
 IPCLOAD = os.path.join(ROOT, "tools", "ipcload")
 IPCMESH = os.path.join(ROOT, "tools", "ipcmesh")
+TIERDEMO = os.path.join(ROOT, "tools", "tierdemo")
 TMP = tempfile.mkdtemp(prefix="bt-it-")
 VERBOSE = "-v" in sys.argv
 
@@ -313,6 +314,87 @@ def peer_named_without_following():
     peers = sorted((k[0], k[2], v["peer"].get("pid")) for k, v in rows.items())
     eq(peers, [("pipe", "send", names["b"]), ("tcp", "recv", names["c"]),
                ("tcp", "send", names["c"])], "A's far ends by pid")
+
+
+def traced_tierdemo(mode, *args, requests=200):
+    """tools/tierdemo traced from its first process alone (-p, --peers 2, --chains)."""
+    out, bt_out = tmpfile("tier.json"), tmpfile("bt.json")
+    w = start_announced([TIERDEMO, "--mode", mode, "--requests", str(requests), *args,
+                         "--delay-ms", "1500", "--out", out], "tierdemo")
+    r = run([BT, "-f", "json", "-o", bt_out, "--chains", "--peers", "2", "-p", str(w.pid)])
+    eq(w.wait(timeout=60), 0, "tierdemo exit status")
+    eq(r.returncode, 0, "boundtrace exit status (stderr: %s)" % r.stderr)
+    with open(bt_out) as f:
+        bt = json.load(f)
+    with open(out) as f:
+        tier = json.load(f)
+    eq(bt["lost"]["episodes"], 0, "episodes lost")
+    return bt, tier
+
+
+def chain_names(chain):
+    return [chain["hops"][0]["from"]["comm"]] + [h["to"]["comm"] for h in chain["hops"]]
+
+
+@test
+def chain_three_tiers_from_the_frontend():
+    """frontend ⇢ middle ⇢ backend, K=3 sequential calls to backend per request,
+    traced from -p frontend alone; the backend hop holds the largest share."""
+    bt, tier = traced_tierdemo("chain", "--calls", "3", "--work-us", "300")
+    assert_matches(bt, tier)
+    chains = [c for c in bt["chains"] if chain_names(c) == ["frontend", "middle", "backend"]]
+    eq(len(chains), 1, "one frontend ⇢ middle ⇢ backend chain (chains: %r)"
+       % [chain_names(c) for c in bt["chains"]])
+    c = chains[0]
+    eq(bt["chains"][0] is c, True, "it is the chain with the most blocked time")
+    to_middle, to_backend = c["hops"]
+    eq((to_middle["kind"], to_backend["kind"]), ("unix_stream", "tcp"), "hop kinds")
+    eq((to_middle["calls_min"], to_middle["calls_max"]), (1, 1), "one call to middle per request")
+    eq((to_backend["calls_p50"], to_backend["calls_max"]), (3, 3),
+       "3 sequential calls to backend per request")
+    # Not every round trip blocks (middle may be preempted until the reply is there):
+    # most requests must show all three.
+    check(to_backend["calls"] >= 0.9 * 3 * c["episodes"], "backend calls %d for %d requests"
+          % (to_backend["calls"], c["episodes"]))
+    check(c["episodes"] >= 180, "frontend waits seen: %d of 200" % c["episodes"])
+    check(to_backend["self_ns"] > to_middle["self_ns"] and
+          to_backend["self_ns"] > to_middle["queue_ns"] + to_backend["queue_ns"],
+          "backend work is the largest share: %r" % c["hops"])
+
+
+@test
+def chain_not_through_backend_when_middle_answers_from_cache():
+    bt, tier = traced_tierdemo("cache", requests=100)
+    assert_matches(bt, tier)
+    names = [chain_names(c) for c in bt["chains"]]
+    check(["frontend", "middle"] in names, "frontend ⇢ middle reported: %r" % names)
+    check(not any("backend" in n for n in names if n[0] == "frontend"),
+          "no frontend chain reaches backend: %r" % names)
+
+
+@test
+def chain_not_through_backend_when_called_after_the_answer():
+    bt, tier = traced_tierdemo("async", "--calls", "2", requests=100)
+    assert_matches(bt, tier)
+    names = [chain_names(c) for c in bt["chains"]]
+    check(["frontend", "middle"] in names, "frontend ⇢ middle reported: %r" % names)
+    check(not any("backend" in n for n in names if n[0] == "frontend"),
+          "no frontend chain reaches backend: %r" % names)
+
+
+@test
+def chain_through_a_futex_hop():
+    """waiter ⇢ futex ⇢ holder (same process) ⇢ pipe ⇢ feeder."""
+    bt, tier = traced_tierdemo("futex-chain", "--work-us", "300", requests=100)
+    assert_matches(bt, tier, fields=("calls", "bytes", "errors"))
+    chains = [c for c in bt["chains"]
+              if [h["kind"] for h in c["hops"]] == ["futex", "pipe"]]
+    check(chains, "a futex ⇢ pipe chain: %r" % [chain_names(c) for c in bt["chains"]])
+    c = chains[0]
+    eq(chain_names(c), ["lockholder", "lockholder", "feeder"], "chain processes")
+    eq((c["hops"][1]["calls_p50"], c["hops"][1]["calls_max"]), (1, 1),
+       "one pipe read per lock wait")
+    check(c["episodes"] >= 90, "lock waits seen: %d of 100" % c["episodes"])
 
 
 @test

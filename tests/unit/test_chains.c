@@ -128,10 +128,11 @@ static void check_invariants(const struct bt_chains *r)
 			assert_true(r->chains[i - 1].blocked_ns >= ch->blocked_ns);
 		for (unsigned int d = 0; d < ch->nhops; d++) {
 			const struct bt_chain_hop *h = &ch->hops[d];
+			uint64_t next = d + 1 < ch->nhops ? ch->hops[d + 1].blocked_ns : 0;
 
 			assert_int_equal(h->blocked_ns,
 					 h->self_ns + h->wait_ns + h->other_ns + h->queue_ns);
-			assert_int_equal(h->wait_ns, d + 1 < ch->nhops ? ch->hops[d + 1].blocked_ns : 0);
+			assert_int_equal(h->wait_ns, next);
 			if (d)
 				assert_int_equal(h->from.pid, ch->hops[d - 1].to.pid);
 			assert_true(h->calls_min <= h->calls_p50 && h->calls_p50 <= h->calls_max);
@@ -256,7 +257,79 @@ static void test_calls_distribution(void **state)
 	/* Lower median of 5, 11, 11, 17 ms. */
 	assert_int_equal(r->chains[0].hops[0].p50_ns, 11 * MS);
 	bt_chains_format_line(&r->chains[0], line, sizeof(line));
-	assert_non_null(strstr(line, "3.0 sequential calls to backend (1..5, p50 3; p50 2.8 ms each)"));
+	assert_non_null(strstr(line, "3.0 sequential calls to backend "
+				     "(1..5, p50 3; p50 2.8 ms each)"));
+	bt_chains_free(r);
+	free(a.v);
+}
+
+static void shuffle(struct epv *a, unsigned int seed)
+{
+	for (size_t i = a->n; i > 1; i--) {
+		size_t j;
+		struct bt_episode t;
+
+		seed = seed * 1103515245u + 12345u;
+		j = (seed >> 8) % i;
+		t = a->v[i - 1];
+		a->v[i - 1] = a->v[j];
+		a->v[j] = t;
+	}
+}
+
+/* Lower medians over many values, shuffled, with and without repeats. */
+static void check_p50(const uint64_t *dur, unsigned int n, uint64_t expected)
+{
+	struct epv a = { 0 };
+	struct bt_chains *r;
+
+	for (unsigned int i = 0; i < n; i++)
+		add(&a, FE, FE, BT_KIND_PIPE, BT_DIR_RECV, "pipe:[1]", i * 10 * MS, 0,
+		    i * 10 * MS + dur[i], MID, MID);
+	shuffle(&a, n);
+	r = analyze(&a, 0);
+	check_invariants(r);
+	assert_int_equal(r->nchains, 1);
+	assert_int_equal(r->chains[0].hops[0].p50_ns, expected);
+	bt_chains_free(r);
+	free(a.v);
+}
+
+static void test_percentiles(void **state)
+{
+	static const unsigned int k[] = { 2, 7, 1, 1, 4, 6, 3, 5, 5, 2, 9, 1 };
+	uint64_t dur[1001];
+	struct epv a = { 0 };
+	struct bt_chains *r;
+	const struct bt_chain_hop *h;
+
+	(void)state;
+	for (unsigned int i = 0; i < 1001; i++)
+		dur[i] = ((i * 7919) % 1001 + 1) * US;
+	check_p50(dur, 1001, 501 * US);
+	check_p50(dur, 1000, 501 * US);
+	for (unsigned int i = 0; i < 1000; i++)
+		dur[i] = i % 5 < 3 ? 5 * US : 7 * US;
+	check_p50(dur, 1000, 5 * US);
+	for (unsigned int i = 0; i < 1000; i++)
+		dur[i] = i % 5 < 2 ? 5 * US : 7 * US;
+	check_p50(dur, 1000, 7 * US);
+	for (unsigned int i = 0; i < 1000; i++)
+		dur[i] = 3 * US;
+	check_p50(dur, 1000, 3 * US);
+
+	/* Calls per root: 1 1 1 2 2 3 4 5 5 6 7 9, lower median 3. */
+	three_tier(&a, FE, 0, 12, k);
+	shuffle(&a, 3);
+	r = analyze(&a, 0);
+	check_invariants(r);
+	assert_int_equal(r->nchains, 1);
+	h = &r->chains[0].hops[1];
+	assert_int_equal(h->calls, 46);
+	assert_int_equal(h->calls_min, 1);
+	assert_int_equal(h->calls_p50, 3);
+	assert_int_equal(h->calls_max, 9);
+	assert_int_equal(h->p50_ns, 2800 * US);
 	bt_chains_free(r);
 	free(a.v);
 }
@@ -369,20 +442,6 @@ static void test_futex_hop(void **state)
 	free(a.v);
 }
 
-static void shuffle(struct epv *a, unsigned int seed)
-{
-	for (size_t i = a->n; i > 1; i--) {
-		size_t j;
-		struct bt_episode t;
-
-		seed = seed * 1103515245u + 12345u;
-		j = (seed >> 8) % i;
-		t = a->v[i - 1];
-		a->v[i - 1] = a->v[j];
-		a->v[j] = t;
-	}
-}
-
 /* Out of order, duplicated, overlapping, truncated, invalid: same chain. */
 static void test_messy_input(void **state)
 {
@@ -401,28 +460,33 @@ static void test_messy_input(void **state)
 	a.v[a.n - 1] = dup;
 	/* Starts inside request 0's first call (1 .. 3.8 ms). */
 	add(&a, MID, MID, BT_KIND_PIPE, BT_DIR_RECV, "pipe:[9]", 1500 * US, 0, 5 * MS, 7, 7);
+	/* Starts with request 2's frontend wait, shorter: the longer stays. */
+	add(&a, FE, FE, BT_KIND_PIPE, BT_DIR_RECV, "pipe:[8]", 200 * MS, 0, 201 * MS, MID, MID);
 	add(&a, FE, FE, BT_KIND_UNIX_STREAM, BT_DIR_RECV, "unix:/tmp/mid.sock",
 	    400 * MS, 0, 410 * MS, 0, 0)->truncated = true;
 	add(&a, MID, MID, BT_KIND_TCP, BT_DIR_RECV, "tcp:127.0.0.1:7000",
 	    395 * MS, 0, 399 * MS, BE, BE)->truncated = true;
 	add(&a, FE, FE, BT_KIND_PIPE, BT_DIR_RECV, "pipe:[1]", 50 * MS, 0, 49 * MS, MID, MID);
 	add(&a, FE, 0, BT_KIND_PIPE, BT_DIR_RECV, "pipe:[1]", 50 * MS, 0, 51 * MS, MID, MID);
-	shuffle(&a, 42);
 
-	r = analyze(&a, 400 * MS);
-	check_invariants(r);
-	assert_int_equal(r->counts.episodes, 23);
-	assert_int_equal(r->counts.invalid, 2);
-	assert_int_equal(r->counts.truncated, 2);
-	assert_int_equal(r->counts.truncated_ns, 14 * MS);
-	assert_int_equal(r->counts.duplicates, 2);
-	assert_int_equal(r->counts.overlaps, 1);
-	assert_int_equal(r->counts.roots, 4);
-	assert_int_equal(r->counts.nested, 12);
-	assert_int_equal(r->counts.no_waker, 0);
-	assert_int_equal(r->nchains, 1);
-	check_three_tier_chain(&r->chains[0]);
-	bt_chains_free(r);
+	/* Whatever the order, the same result. */
+	for (unsigned int seed = 1; seed <= 8; seed++) {
+		shuffle(&a, seed);
+		r = analyze(&a, 400 * MS);
+		check_invariants(r);
+		assert_int_equal(r->counts.episodes, 24);
+		assert_int_equal(r->counts.invalid, 2);
+		assert_int_equal(r->counts.truncated, 2);
+		assert_int_equal(r->counts.truncated_ns, 14 * MS);
+		assert_int_equal(r->counts.duplicates, 2);
+		assert_int_equal(r->counts.overlaps, 2);
+		assert_int_equal(r->counts.roots, 4);
+		assert_int_equal(r->counts.nested, 12);
+		assert_int_equal(r->counts.no_waker, 0);
+		assert_int_equal(r->nchains, 1);
+		check_three_tier_chain(&r->chains[0]);
+		bt_chains_free(r);
+	}
 	free(a.v);
 }
 
@@ -531,8 +595,10 @@ static void test_cycle(void **state)
 	/* A ⇢ B ⇢ C ⇢ A, each inside the previous one's wait. */
 	a.n = 0;
 	add(&a, 700, 700, BT_KIND_PIPE, BT_DIR_RECV, "pipe:[1]", 0, 99 * MS, 100 * MS, 800, 800);
-	add(&a, 800, 800, BT_KIND_PIPE, BT_DIR_RECV, "pipe:[2]", 10 * MS, 89 * MS, 90 * MS, 900, 900);
-	add(&a, 900, 900, BT_KIND_PIPE, BT_DIR_RECV, "pipe:[3]", 20 * MS, 79 * MS, 80 * MS, 700, 700);
+	add(&a, 800, 800, BT_KIND_PIPE, BT_DIR_RECV, "pipe:[2]",
+	    10 * MS, 89 * MS, 90 * MS, 900, 900);
+	add(&a, 900, 900, BT_KIND_PIPE, BT_DIR_RECV, "pipe:[3]",
+	    20 * MS, 79 * MS, 80 * MS, 700, 700);
 	r = analyze(&a, 100 * MS);
 	check_invariants(r);
 	assert_int_equal(r->nchains, 1);
@@ -687,6 +753,17 @@ static void test_empty_and_errors(void **state)
 	assert_int_equal(strncmp(full, prefix, strlen(prefix)), 0);
 	assert_int_equal(bt_chains_format_line(&r->chains[0], buf, sizeof(buf)), n);
 	assert_int_equal(strlen(buf), sizeof(buf) - 1);
+	/* Any cut is a prefix and never splits a character (⇢ is 3 bytes). */
+	for (size_t len = 1; len < 64; len++) {
+		char cut[64];
+		size_t got;
+
+		assert_int_equal(bt_chains_format_line(&r->chains[0], cut, len), n);
+		got = strlen(cut);
+		assert_true(got < len && got + 3 >= len - 1);
+		assert_int_equal(strncmp(cut, full, got), 0);
+		assert_true(!got || ((unsigned char)full[got] & 0xc0) != 0x80);
+	}
 	assert_int_equal(bt_chains_format_line(&r->chains[0], NULL, 0), n);
 	bt_chains_free(r);
 	free(a.v);
@@ -729,7 +806,8 @@ static void test_million_random(void **state)
 			now += rnd(&s) % (2 * MS);
 			/* 1 in 200 starts too early: an overlap. */
 			start = rnd(&s) % 200 || now < MS ? now : now - rnd(&s) % MS;
-			snprintf(chan, sizeof(chan), "%s:[%u]", kind == BT_KIND_FUTEX ? "futex" : "pipe",
+			snprintf(chan, sizeof(chan), "%s:[%u]",
+				 kind == BT_KIND_FUTEX ? "futex" : "pipe",
 				 (unsigned int)(rnd(&s) % 64));
 			e = add(&a, 1 + t / 5, 1 + t, kind, BT_DIR_RECV, chan, start,
 				now + dur - q, now + dur, 0, rnd(&s) % 5 ? 1 + w : 0);
@@ -764,6 +842,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_three_tier),
 		cmocka_unit_test(test_calls_distribution),
+		cmocka_unit_test(test_percentiles),
 		cmocka_unit_test(test_no_backend_inside),
 		cmocka_unit_test(test_backend_after_answer),
 		cmocka_unit_test(test_futex_hop),
