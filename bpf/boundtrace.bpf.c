@@ -39,6 +39,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Configured by userspace before load. */
 const volatile bool trace_all = false;
 const volatile bool follow_forks = false;
+/* --stacks: take user and kernel stacks of every crossing. */
+const volatile bool with_stacks = false;
 /* Chain mode: crossings blocked this long become episodes (0: off). */
 const volatile __u64 min_block_ns = 0;
 
@@ -95,6 +97,14 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
 } events SEC(".maps");
+
+/* --stacks only; sized by userspace (--stack-map-size). */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 16384);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, BT_STACK_DEPTH * sizeof(__u64));
+} stacks SEC(".maps");
 
 /* Chain mode only; sized by userspace. */
 struct {
@@ -368,6 +378,10 @@ struct crossing {
 	__u64 blocked;
 	const void *uremote;	/* user sockaddr naming the remote, or NULL */
 	struct inflight *st;	/* the caller's in-flight state, or NULL */
+	void *ctx;		/* the program's context, for stacks */
+	__s32 ustack, kstack;	/* taken once per call (splice counts two fds) */
+	__u64 ucaller;
+	__u64 usp;		/* user stack pointer at the syscall */
 	__u64 start;		/* entry time, 0 unknown */
 	__u64 end;
 };
@@ -431,12 +445,56 @@ static __always_inline void account_wakeups(struct endpoint *c, struct crossing 
 	}
 }
 
+/*
+ * The word on top of the user stack is the syscall wrapper's return
+ * address if the wrapper pushed nothing; trust it only when the 5 bytes
+ * before it are a `call rel32` (0xe8), as a call to a PLT stub is.
+ */
+static __always_inline __u64 wrapper_caller(__u64 usp)
+{
+	__u64 ret = 0;
+	__u8 op = 0;
+
+#ifndef __TARGET_ARCH_x86
+	return 0;	/* elsewhere the return address is in a register */
+#endif
+	if (!usp || bpf_probe_read_user(&ret, sizeof(ret), (void *)usp) || ret < 5)
+		return 0;
+	if (bpf_probe_read_user(&op, sizeof(op), (void *)(ret - 5)) || op != 0xe8)
+		return 0;
+	return ret;
+}
+
+/* Stack ids for --stacks, taken at most once per call; a failure is counted. */
+static __always_inline void take_stacks(struct crossing *x)
+{
+	long id;
+
+	if (x->ustack != BT_STACK_NONE || !x->ctx)
+		return;
+	id = bpf_get_stackid(x->ctx, &stacks, BPF_F_USER_STACK);
+	x->ustack = id >= 0 ? id : BT_STACK_LOST;
+	id = bpf_get_stackid(x->ctx, &stacks, 0);
+	x->kstack = id >= 0 ? id : BT_STACK_LOST;
+	x->ucaller = wrapper_caller(x->usp);
+	if (x->ustack == BT_STACK_LOST || x->kstack == BT_STACK_LOST)
+		lose(BT_LOSS_STACKS);
+}
+
 static __always_inline void account(struct endpoint *c, struct crossing *x)
 {
 	struct bt_key key = {
 		.tgid = x->tgid, .kind = c->kind, .dir = x->dir,
 		.chan = c->chan, .peer = c->peer,
+		.ustack = BT_STACK_NONE, .kstack = BT_STACK_NONE,
 	};
+
+	if (with_stacks) {
+		take_stacks(x);
+		key.ustack = x->ustack;
+		key.kstack = x->kstack;
+		key.ucaller = x->ucaller;
+	}
 	struct bt_stats *s;
 	int err;
 
@@ -626,7 +684,8 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct crossing x = { .ret = ret };
+	struct crossing x = { .ret = ret, .ctx = ctx,
+			      .ustack = BT_STACK_NONE, .kstack = BT_STACK_NONE };
 	struct inflight *st;
 	long nr;
 	int dir;
@@ -634,6 +693,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	x.tgid = task->tgid;
 	if (!is_target(x.tgid))
 		return 0;
+	x.usp = BT_REGS_SP(regs);
 	nr = BT_REGS_NR(regs);
 	if (!is_crossing_nr(nr))
 		return 0;

@@ -58,7 +58,24 @@ struct bt_key {
 	__u16 pad;
 	__u64 chan;
 	__u64 peer;
+	/*
+	 * --stacks: the stack-trace map ids of the call site (user) and the
+	 * kernel path, so a row is per unique stack; BT_STACK_NONE without
+	 * --stacks, BT_STACK_LOST when the stack could not be taken.
+	 */
+	__s32 ustack;
+	__s32 kstack;
+	/*
+	 * --stacks: the return address on top of the user stack when it
+	 * follows a call instruction. A libc syscall wrapper makes no frame,
+	 * so the frame-pointer walk skips its caller; this restores it.
+	 */
+	__u64 ucaller;
 };
+
+#define BT_STACK_NONE	(-1)
+#define BT_STACK_LOST	(-2)
+#define BT_STACK_DEPTH	127	/* frames kept per stack (PERF_MAX_STACK_DEPTH) */
 
 /* Per-CPU value of an aggregate row; userspace sums the CPUs. */
 struct bt_stats {
@@ -119,6 +136,7 @@ enum bt_loss {
 	BT_LOSS_TARGETS_FULL,	/* pid beyond BT_PID_MAX */
 	BT_LOSS_WAKEES,		/* a crossing woke more than BT_WAKEES_MAX processes */
 	BT_LOSS_EPISODES,	/* episode ring buffer full: a blocking episode was dropped */
+	BT_LOSS_STACKS,		/* a stack could not be taken (map full, unreadable) */
 	BT_LOSS_MAX,
 };
 

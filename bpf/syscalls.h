@@ -39,6 +39,7 @@
 #define BT_REGS_ARG3(r)		((r)->dx)
 #define BT_REGS_ARG4(r)		((r)->r10)
 #define BT_REGS_ARG5(r)		((r)->r8)
+#define BT_REGS_SP(r)		((r)->sp)
 
 #elif defined(__TARGET_ARCH_arm64) || (!defined(__bpf__) && defined(__aarch64__))
 #define BT_NR_read		63
@@ -68,6 +69,7 @@
 #define BT_REGS_ARG3(r)		((r)->regs[2])
 #define BT_REGS_ARG4(r)		((r)->regs[3])
 #define BT_REGS_ARG5(r)		((r)->regs[4])
+#define BT_REGS_SP(r)		((r)->sp)
 
 #else
 #error "boundtrace: unsupported architecture (add its syscall numbers here)"

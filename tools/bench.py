@@ -20,6 +20,7 @@ import itertools
 import json
 import os
 import pty
+import re
 import select
 import shlex
 import shutil
@@ -253,9 +254,9 @@ def boundtrace_variants():
                               text=True).stdout
     variants = []
     for name, flag in (("boundtrace --stacks", "--stacks"),
-                       ("boundtrace chain", "--chain")):
-        t = Tracer(name, 11, 1, boundtrace_cmd([flag]), boundtrace_seen, ours=True)
-        if flag not in helptext:
+                       ("boundtrace --chains", "--chains")):
+        t = Tracer(name, 7, 1, boundtrace_cmd([flag]), boundtrace_seen, ours=True)
+        if not re.search(rf"(^|\s){flag}\b(?!-)", helptext, re.M):
             t.problem = "n/a (not implemented yet)"
         variants.append(t)
     return variants
@@ -316,11 +317,11 @@ class ReadyWatcher(threading.Thread):
 def cpu_ns(pid):
     """On-CPU time of every thread of pid so far, user and kernel."""
     total = 0
-    for task in Path(f"/proc/{pid}/task").iterdir():
+    for stat in Path(f"/proc/{pid}/task").glob("*/schedstat"):
         try:
-            total += int((task / "schedstat").read_text().split()[0])
+            total += int(stat.read_text().split()[0])
         except (OSError, IndexError):
-            pass
+            pass                # a thread that just exited
     return total
 
 
@@ -348,7 +349,7 @@ def wait_exit(pid, timeout):
         os.close(fd)
 
 
-def reap(proc, name, grace=10):
+def reap(proc, grace=10):
     """wait4 the tracer or workload process, stopping it if it lingers."""
     if not wait_exit(proc.pid, grace):
         proc.send_signal(signal.SIGINT)
@@ -382,15 +383,16 @@ def run_once(w, count, tracer, tmp):
     os.close(watch.slave)
     watch.start()
     if not watch.ready.wait(TIMEOUT_S) or watch.pid is None:
-        reap(proc, name, grace=1)
+        reap(proc, grace=1)
         raise ToolFailed(f"{name}: the workload never got ready: {watch.tail()}", ours)
-    cpu0, maps = cpu_ns(proc.pid), bpf_map_bytes(proc.pid) if tracer else 0
+    cpu0 = cpu_ns(proc.pid) if tracer else 0
+    maps = bpf_map_bytes(proc.pid) if tracer else 0
     if not wait_exit(watch.pid, TIMEOUT_S):
-        reap(proc, name, grace=0)
+        reap(proc, grace=0)
         raise ToolFailed(f"{name}: the workload took over {TIMEOUT_S} s", ours)
     end = time.perf_counter()
-    cpu1 = cpu_ns(proc.pid) if tracer else cpu0
-    ru = reap(proc, name)
+    cpu1 = cpu_ns(proc.pid) if tracer else 0
+    ru = reap(proc)
     watch.join(5)
     if proc.returncode != 0:
         raise ToolFailed(f"{name} exited with status {proc.returncode}: {watch.tail()}", ours)
@@ -402,9 +404,6 @@ def run_once(w, count, tracer, tmp):
         run.seen = tracer.seen(out, ipc)
         if tracer.ours:
             run.lost = boundtrace_lost(out)
-    for path in (ipc_json, out):
-        if os.path.exists(path):
-            os.unlink(path)
     return run
 
 
@@ -514,29 +513,32 @@ def cpu_share(run):
 
 
 def resources_table(cells):
-    out = ["| workload | lost | CPU (share of one core) | peak RSS | BPF map memory |",
-           "|---|--:|--:|--:|--:|"]
-    for c in bt_cells(cells):
+    out = ["| workload | mode | lost | CPU (share of one core) | peak RSS | BPF map memory |",
+           "|---|---|--:|--:|--:|--:|"]
+    for c in cells:
+        if not c.tracer.ours or not c.pairs:
+            continue
         runs = [p.traced for p in c.pairs]
-        out.append(f"| {c.workload.title} | {sum(r.lost for r in runs)} "
+        out.append(f"| {c.workload.title} | {c.tracer.name} | {sum(r.lost for r in runs)} "
                    f"| {100 * med([cpu_share(r) for r in runs]):.2f}% "
                    f"| {max(r.maxrss_kib for r in runs) / 1024:.1f} MiB "
                    f"| {max(r.map_bytes for r in runs) / 2**20:.1f} MiB |")
     return "\n".join(out)
 
 
-def bt_cells(cells, tracer="boundtrace"):
-    return [c for c in cells if c.tracer.name == tracer and c.pairs and not c.error]
+def bt_cells(cells):
+    """The aggregate-mode cells that have results."""
+    return [c for c in cells if c.tracer.name == "boundtrace" and c.pairs and not c.error]
 
 
 def bpftrace_factors(cells):
     """Workload key -> bpftrace's added ns per crossing / boundtrace's."""
-    bt = {c.workload.key: med([p.added_ns for p in c.pairs]) for c in bt_cells(cells)}
+    ours = {c.workload.key: med([p.added_ns for p in c.pairs]) for c in bt_cells(cells)}
     factors = {}
     for c in cells:
-        if c.tracer.name.startswith("bpftrace") and c.pairs and c.workload.key in bt:
-            theirs = med([p.added_ns for p in c.pairs])
-            factors[c.workload.key] = theirs / bt[c.workload.key] if bt[c.workload.key] > 0 else float("inf")
+        if c.tracer.name.startswith("bpftrace") and c.pairs and c.workload.key in ours:
+            theirs, mine = med([p.added_ns for p in c.pairs]), ours[c.workload.key]
+            factors[c.workload.key] = theirs / mine if mine > 0 else float("inf")
     return factors
 
 
@@ -592,14 +594,14 @@ def revision():
     return f"commit {head.stdout.strip()}" + (", with uncommitted changes" if dirty else "")
 
 
-def workloads_md():
+def workloads_md(tracer_list):
     lines = []
     for w in WORKLOADS + [STRESS]:
         pin = "taskset -c 0 " if w.pinned else ""
-        lines.append(f"- {w.title}: `{pin}tools/ipcload {' '.join(w.args)} --count {w.count:_}`"
+        lines.append(f"- {w.title}: `{pin}tools/ipcload {' '.join(w.args)} --count {w.count}`"
                      + (f" (issue target for aggregate mode: ≤ {w.target:.2f}×)" if w.target else ""))
-    return "\n".join(lines) + ("\n\nCounts are for boundtrace and bpftrace; strace and perf "
-                              "runs divide them by 40 and 20.\n")
+    scaled = ", ".join(f"{t.name} {t.scale}" for t in tracer_list if t.scale > 1)
+    return "\n".join(lines) + f"\n\nCounts are divided by: {scaled}.\n"
 
 
 def report(cells, tracer_list, quick, minutes):
@@ -611,14 +613,14 @@ def report(cells, tracer_list, quick, minutes):
             f"Machine:\n{machine()}\n- bench wall time: {minutes:.1f} min\n")
 
 
-def write_doc(text):
+def write_doc(text, tracer_list):
     DOC.write_text(
         "# Benchmarks\n\n"
         "Generated by `make bench` (`tools/bench.py`); `make bench QUICK=1` only checks\n"
         "that the harness runs. Targets are informational: a missed one never fails\n"
         "the run. The VM these ran on is shared and noisy; compare ratios, not\n"
         "absolute times, and rerun before trusting a difference of a few percent.\n\n"
-        f"## Method\n\n{METHOD}\n## Workloads\n\n{workloads_md()}\n## Results\n\n{text}")
+        f"## Method\n\n{METHOD}\n## Workloads\n\n{workloads_md(tracer_list)}\n## Results\n\n{text}")
 
 
 def main():
@@ -637,7 +639,7 @@ def main():
     text = report(cells, tracer_list, quick, (time.monotonic() - start) / 60)
     print(text)
     if not quick:
-        write_doc(text)
+        write_doc(text, tracer_list)
     return 0
 
 

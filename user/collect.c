@@ -37,7 +37,8 @@ static int collect_rows(struct bt_model *m, const struct bt_maps *maps, __u32 tg
 		ck.chan = key.chan;
 		ck.peer = key.peer;
 		if (!bt_model_add(m, &key, &sum,
-				  bpf_map_lookup_elem(maps->chans_fd, &ck, &info) ? NULL : &info)) {
+				  bpf_map_lookup_elem(maps->chans_fd, &ck, &info) ? NULL : &info) ||
+		    (key.ustack != BT_STACK_NONE && bt_model_add_stackrow(m, &key, &sum))) {
 			err = -ENOMEM;
 			break;
 		}
@@ -88,7 +89,9 @@ int bt_collect_harvest(struct bt_model *m, const struct bt_maps *maps, __u32 tgi
 
 	if (!p || p->harvested)
 		return 0;
+	/* What an earlier snapshot took of it is taken again now, for good. */
 	p->nrows = 0;
+	bt_model_drop_stackrows(m, tgid);
 	err = collect_rows(m, maps, tgid, true);
 	if (!err)
 		p->harvested = true;

@@ -110,6 +110,9 @@ int main(int argc, char **argv)
 	cfg.map_size = o.map_size;
 	cfg.max_hops = o.peers;
 	cfg.min_block_ns = o.chains ? o.min_block_ns : 0;
+	cfg.stacks = o.stacks;
+	cfg.stack_map_size = o.stack_map_size;
+	model.weight = o.weight;
 	cfg.verbose = o.verbose;
 	if (bt_tracer_open(&tracer, &cfg, &model, err, sizeof(err))) {
 		fail(err);
@@ -133,10 +136,24 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 	}
-	/* Peers found now are traced before the command's first crossing. */
-	bt_tracer_discover(&tracer);
-	if (child)
-		bt_spawn_resume(child);
+	if (child) {
+		int rc = bt_spawn_resume(child, &status);
+
+		if (rc == 1) {
+			child_done = true;
+		} else if (rc == 0) {
+			/*
+			 * Held right after exec: its new image and name are there
+			 * to read, its close-on-exec fds are gone, and peers found
+			 * now are traced before its first crossing.
+			 */
+			bt_tracer_exec_seen(&tracer, child);
+			bt_tracer_discover(&tracer);
+			bt_spawn_detach(child);
+		}
+	} else {
+		bt_tracer_discover(&tracer);
+	}
 	if (o.verbose)
 		fprintf(stderr, "boundtrace: tracing; Ctrl-C to stop\n");
 
@@ -156,6 +173,9 @@ int main(int argc, char **argv)
 			break;
 		if (now_ns() >= next_discover) {
 			bt_tracer_discover(&tracer);
+			/* Resolve stacks while their processes are alive to be read. */
+			if (o.stacks)
+				bt_tracer_collect(&tracer);
 			next_discover = now_ns() + DISCOVER_EVERY_NS;
 		}
 		if (o.interval_ns && now_ns() >= next_interval) {

@@ -16,6 +16,10 @@ void bt_model_free(struct bt_model *m)
 	free(m->procs);
 	free(m->wakes);
 	free(m->episodes);
+	free(m->stackrows);
+	for (size_t i = 0; i < m->nstacks; i++)
+		free(m->stacks[i].folded);
+	free(m->stacks);
 	free(m->holders);
 	free(m->socks);
 	memset(m, 0, sizeof(*m));
@@ -27,6 +31,10 @@ void bt_model_clear_rows(struct bt_model *m)
 		if (!m->procs[i].harvested)
 			m->procs[i].nrows = 0;
 	m->nwakes = 0;
+	/* Harvested processes' stack rows are final like their rows: keep them. */
+	for (size_t i = 0; i < m->nprocs; i++)
+		if (!m->procs[i].harvested)
+			bt_model_drop_stackrows(m, m->procs[i].pid);
 }
 
 struct bt_proc *bt_model_find(struct bt_model *m, uint32_t pid)
@@ -88,6 +96,67 @@ int bt_model_add_wake(struct bt_model *m, const struct bt_wake_key *key, uint64_
 		return -1;
 	m->wakes[m->nwakes].key = *key;
 	m->wakes[m->nwakes++].count = count;
+	return 0;
+}
+
+int bt_model_add_stackrow(struct bt_model *m, const struct bt_key *key, const struct bt_stats *st)
+{
+	struct bt_stackrow *r = NULL;
+
+	for (size_t i = 0; i < m->nstackrows; i++)
+		if (!memcmp(&m->stackrows[i].key, key, sizeof(*key)))
+			r = &m->stackrows[i];
+	if (!r) {
+		if (!bt_grow((void **)&m->stackrows, &m->capstackrows, m->nstackrows + 1,
+			     sizeof(*r)))
+			return -1;
+		r = &m->stackrows[m->nstackrows++];
+		memset(r, 0, sizeof(*r));
+		r->key = *key;
+	}
+	r->calls += st->calls;
+	r->bytes += st->bytes;
+	r->errors += st->errors;
+	r->blocked_ns += st->blocked_ns;
+	return 0;
+}
+
+void bt_model_drop_stackrows(struct bt_model *m, uint32_t tgid)
+{
+	for (size_t i = 0; i < m->nstackrows;) {
+		if (m->stackrows[i].key.tgid == tgid)
+			m->stackrows[i] = m->stackrows[--m->nstackrows];
+		else
+			i++;
+	}
+}
+
+const char *bt_model_stack(const struct bt_model *m, uint32_t pid, int32_t id, uint64_t caller)
+{
+	for (size_t i = 0; i < m->nstacks; i++)
+		if (m->stacks[i].pid == pid && m->stacks[i].id == id &&
+		    m->stacks[i].caller == caller)
+			return m->stacks[i].folded;
+	return NULL;
+}
+
+int bt_model_add_stack(struct bt_model *m, uint32_t pid, int32_t id, uint64_t caller,
+		       const char *folded)
+{
+	char *copy;
+
+	if (bt_model_stack(m, pid, id, caller))
+		return 0;
+	copy = strdup(folded);
+	if (!copy || !bt_grow((void **)&m->stacks, &m->capstacks, m->nstacks + 1,
+			      sizeof(*m->stacks))) {
+		free(copy);
+		return -1;
+	}
+	m->stacks[m->nstacks].pid = pid;
+	m->stacks[m->nstacks].id = id;
+	m->stacks[m->nstacks].caller = caller;
+	m->stacks[m->nstacks++].folded = copy;
 	return 0;
 }
 

@@ -65,6 +65,22 @@ struct bt_sockfact {
 	uint8_t laddr[16], raddr[16];
 };
 
+/* --stacks: one aggregate per (row, user stack, kernel stack). */
+struct bt_stackrow {
+	struct bt_key key;
+	uint64_t calls, bytes, errors, blocked_ns;
+};
+
+/* A resolved stack: frames root first, ';'-separated, sanitized. */
+struct bt_stack {
+	uint32_t pid;		/* user stacks belong to a process; 0 for kernel */
+	int32_t id;
+	uint64_t caller;	/* user: the wrapper's caller put back (bt_key.ucaller) */
+	char *folded;
+};
+
+enum bt_weight { BT_WEIGHT_CALLS = 0, BT_WEIGHT_BYTES, BT_WEIGHT_BLOCKED };
+
 /* Chain mode keeps at most this many episodes; the rest are counted lost. */
 #define BT_EPISODES_MAX	(1u << 20)
 
@@ -72,6 +88,12 @@ struct bt_model {
 	struct bt_proc *procs;
 	size_t nprocs, cap;
 	bool chain_mode;		/* episodes were recorded (--chains) */
+	bool stack_mode;		/* stacks were taken (--stacks) */
+	enum bt_weight weight;		/* folded/svg weight (--weight) */
+	struct bt_stackrow *stackrows;
+	size_t nstackrows, capstackrows;
+	struct bt_stack *stacks;
+	size_t nstacks, capstacks;
 	struct bt_episode_ev *episodes;
 	size_t nepisodes, capepisodes;
 	uint64_t episodes_over;		/* beyond BT_EPISODES_MAX */
@@ -99,6 +121,14 @@ struct bt_proc *bt_model_proc(struct bt_model *m, uint32_t pid);
 struct bt_proc *bt_model_new_proc(struct bt_model *m, uint32_t pid);
 /* Sum a wake count into the model. */
 int bt_model_add_wake(struct bt_model *m, const struct bt_wake_key *key, uint64_t count);
+/* Sum one per-stack aggregate into the model. */
+int bt_model_add_stackrow(struct bt_model *m, const struct bt_key *key, const struct bt_stats *st);
+/* Forget the stack rows of one process (before its final snapshot). */
+void bt_model_drop_stackrows(struct bt_model *m, uint32_t tgid);
+/* Keep a resolved stack (folded is copied); the stack for (pid, id), or NULL. */
+int bt_model_add_stack(struct bt_model *m, uint32_t pid, int32_t id, uint64_t caller,
+		       const char *folded);
+const char *bt_model_stack(const struct bt_model *m, uint32_t pid, int32_t id, uint64_t caller);
 /* Keep one blocking episode (chain mode). */
 int bt_model_add_episode(struct bt_model *m, const struct bt_episode_ev *e);
 /* Record /proc facts, deduplicated. */

@@ -10,7 +10,7 @@
 #include "report.h"
 
 enum { OPT_FOLLOW = 256, OPT_MAP_SIZE, OPT_FORCE, OPT_VERSION, OPT_PEERS, OPT_CHAINS,
-       OPT_MIN_BLOCK };
+       OPT_MIN_BLOCK, OPT_STACKS, OPT_STACK_MAP, OPT_WEIGHT };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -23,6 +23,9 @@ static const struct option long_opts[] = {
 	{ "follow", no_argument, NULL, OPT_FOLLOW },
 	{ "peers", required_argument, NULL, OPT_PEERS },
 	{ "chains", no_argument, NULL, OPT_CHAINS },
+	{ "stacks", no_argument, NULL, OPT_STACKS },
+	{ "stack-map-size", required_argument, NULL, OPT_STACK_MAP },
+	{ "weight", required_argument, NULL, OPT_WEIGHT },
 	{ "min-block", required_argument, NULL, OPT_MIN_BLOCK },
 	{ "map-size", required_argument, NULL, OPT_MAP_SIZE },
 	{ "force", no_argument, NULL, OPT_FORCE },
@@ -54,6 +57,11 @@ void bt_opts_usage(FILE *f)
 "                       hidden synchronous chains (A waits on B while B waits on C)\n"
 "      --min-block US   a crossing blocked this many microseconds is an episode\n"
 "                       (default 10; implies --chains)\n"
+"Stacks:\n"
+"      --stacks         take the user and kernel stack of every crossing (for\n"
+"                       -f folded and -f svg); a stack not taken shows as [lost]\n"
+"      --stack-map-size N  distinct stacks kept (default 16384)\n"
+"      --weight W       folded/svg weight: calls, bytes or blocked (microseconds)\n"
 "Output:\n"
 "  -f, --format FMT     %s (default table)\n"
 "  -o, --output FILE    write the report to FILE (mode 0600, never through a symlink)\n"
@@ -108,6 +116,7 @@ int bt_opts_parse(int argc, char **argv, struct bt_opts *o, char *err, size_t er
 	o->map_size = 16384;
 	o->peers = 1;
 	o->min_block_ns = 10 * 1000;
+	o->stack_map_size = 16384;
 	optind = 0;	/* GNU: full reinitialisation, so tests can parse twice */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+p:c:ad:i:f:o:vh", long_opts, NULL)) != -1) {
@@ -179,6 +188,29 @@ int bt_opts_parse(int argc, char **argv, struct bt_opts *o, char *err, size_t er
 			o->min_block_ns = (uint64_t)n * 1000;
 			o->chains = true;
 			break;
+		case OPT_STACKS:
+			o->stacks = true;
+			break;
+		case OPT_STACK_MAP:
+			if (parse_u32(optarg, 16, 1u << 20, &o->stack_map_size)) {
+				snprintf(err, errlen, "invalid --stack-map-size '%s' (16..1048576)",
+					 optarg);
+				return -1;
+			}
+			break;
+		case OPT_WEIGHT:
+			if (!strcmp(optarg, "calls")) {
+				o->weight = 0;
+			} else if (!strcmp(optarg, "bytes")) {
+				o->weight = 1;
+			} else if (!strcmp(optarg, "blocked")) {
+				o->weight = 2;
+			} else {
+				snprintf(err, errlen, "invalid --weight '%s' (calls, bytes or blocked)",
+					 optarg);
+				return -1;
+			}
+			break;
 		case OPT_FORCE:
 			o->force = true;
 			break;
@@ -216,8 +248,10 @@ int bt_opts_parse(int argc, char **argv, struct bt_opts *o, char *err, size_t er
 	}
 	if (o->command)
 		o->follow = true;
-	/* The chains report needs the episodes. */
+	/* The chains report needs the episodes, the flame reports the stacks. */
 	if (!strcmp(o->format, "chains"))
 		o->chains = true;
+	if (!strcmp(o->format, "folded") || !strcmp(o->format, "svg"))
+		o->stacks = true;
 	return 0;
 }

@@ -19,6 +19,9 @@ struct bt_opts {
 	int peers;		/* --peers: hops of peer following */
 	bool chains;		/* --chains: record blocking episodes */
 	uint64_t min_block_ns;	/* --min-block */
+	bool stacks;		/* --stacks */
+	uint32_t stack_map_size;
+	int weight;		/* enum bt_weight: --weight */
 	uint64_t duration_ns;	/* -d, 0 = until targets exit or a signal */
 	uint64_t interval_ns;	/* -i, 0 = print once at the end */
 	const char *format;	/* -f, an exporter name */

@@ -7,6 +7,8 @@ static const struct bt_exporter exporters[] = {
 	{ "json", bt_report_json },
 	{ "dot", bt_report_dot },
 	{ "chains", bt_report_chains },
+	{ "folded", bt_report_folded },
+	{ "svg", bt_report_svg },
 };
 
 #define N_EXPORTERS (sizeof(exporters) / sizeof(exporters[0]))
@@ -43,6 +45,7 @@ const char *bt_loss_name(unsigned int loss)
 		[BT_LOSS_TARGETS_FULL] = "pid_out_of_range",
 		[BT_LOSS_WAKEES] = "wakees_overflow",
 		[BT_LOSS_EPISODES] = "episodes",
+		[BT_LOSS_STACKS] = "stacks",
 	};
 
 	return loss < BT_LOSS_MAX ? names[loss] : "?";

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "spawn.h"
@@ -46,7 +47,12 @@ static void __attribute__((noreturn)) child(const char *cmd)
 
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
-	/* The parent marks us a target while we are stopped, then SIGCONTs. */
+	/*
+	 * The parent marks us a target while we are stopped, and (as our
+	 * tracer until then) sees us stop again right after exec, to read the
+	 * new image's maps before any of it can run and exit.
+	 */
+	ptrace(PTRACE_TRACEME, 0, NULL, NULL);
 	raise(SIGSTOP);
 	if (argv)
 		execvp(argv[0], argv);
@@ -75,9 +81,25 @@ pid_t bt_spawn_stopped(const char *cmd, char *err, size_t errlen)
 	return pid;
 }
 
-int bt_spawn_resume(pid_t pid)
+int bt_spawn_resume(pid_t pid, int *wstatus)
 {
-	return kill(pid, SIGCONT);
+	int status;
+
+	if (ptrace(PTRACE_CONT, pid, NULL, NULL))
+		return kill(pid, SIGCONT) ? -1 : 0;
+	/* The next stop is the exec's SIGTRAP, unless exec failed and it exited. */
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	if (WIFEXITED(status) || WIFSIGNALED(status)) {
+		*wstatus = status;
+		return 1;
+	}
+	return 0;
+}
+
+int bt_spawn_detach(pid_t pid)
+{
+	return ptrace(PTRACE_DETACH, pid, NULL, NULL);
 }
 
 int bt_exit_status(int wstatus)

@@ -8,8 +8,13 @@
 
 /* Forks CMD, stopped before exec. Returns its pid or -1 with a message. */
 pid_t bt_spawn_stopped(const char *cmd, char *err, size_t errlen);
-/* Lets it run. */
-int bt_spawn_resume(pid_t pid);
+/*
+ * Lets it run up to the end of its exec, where it stops again: 0 then
+ * (call bt_spawn_detach to let it go on); 1 if it exited instead (exec
+ * failed; *wstatus is its status); -1 on error.
+ */
+int bt_spawn_resume(pid_t pid, int *wstatus);
+int bt_spawn_detach(pid_t pid);
 /* Splits a command without shell syntax into argv (in place); NULL if it needs a shell. */
 char **bt_split_command(char *cmd);
 /* Exit status for boundtrace from a wait status: code, or 128+signal. */

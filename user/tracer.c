@@ -12,6 +12,7 @@
 #include "boundtrace.skel.h"
 #include "collect.h"
 #include "discover.h"
+#include "stacks.h"
 #include "events.h"
 #include "proc.h"
 #include "tracer.h"
@@ -87,6 +88,9 @@ static int on_event(void *ctx, void *data, size_t size)
 	if (size < sizeof(*e))
 		return 0;
 	p = bt_apply_event(t->model, e);
+	/* Symbolize from the maps of the moment: the process may be gone at the report. */
+	if (t->sym && (e->type == BT_EV_FORK || e->type == BT_EV_EXEC))
+		bt_sym_add_process(t->sym, e->pid);
 	if (p && e->type == BT_EV_FORK) {
 		struct bt_proc *parent = bt_model_find(t->model, e->ppid);
 
@@ -141,6 +145,16 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 	bpf_map__set_max_entries(t->skel->maps.stats, cfg->map_size);
 	bpf_map__set_max_entries(t->skel->maps.chans, cfg->map_size);
 	bpf_map__set_max_entries(t->skel->maps.wakes, cfg->map_size);
+	t->skel->rodata->with_stacks = cfg->stacks;
+	model->stack_mode = cfg->stacks;
+	bpf_map__set_max_entries(t->skel->maps.stacks, cfg->stacks ? cfg->stack_map_size : 1);
+	if (cfg->stacks) {
+		t->sym = bt_sym_new();
+		if (!t->sym) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+	}
 	/* Episodes cost a ring buffer only in chain mode. */
 	t->skel->rodata->min_block_ns = cfg->min_block_ns;
 	model->chain_mode = cfg->min_block_ns > 0;
@@ -186,6 +200,8 @@ static int add_target(struct bt_tracer *t, uint32_t pid, int hop)
 	bt_proc_read_exe(pid, p->exe, sizeof(p->exe));
 	p->target = true;
 	p->hop = hop;
+	if (t->sym)
+		bt_sym_add_process(t->sym, pid);
 	__sync_fetch_and_or(&t->skel->bss->targets[pid / 64], 1ULL << (pid % 64));
 	return 0;
 }
@@ -228,6 +244,18 @@ int bt_tracer_discover(struct bt_tracer *t)
 	return n < 0 ? n : total;
 }
 
+void bt_tracer_exec_seen(struct bt_tracer *t, uint32_t pid)
+{
+	struct bt_proc *p = bt_model_find(t->model, pid);
+
+	if (t->sym)
+		bt_sym_add_process(t->sym, pid);
+	if (p) {
+		bt_proc_read_identity(pid, p->comm, sizeof(p->comm), &p->start_ns);
+		bt_proc_read_exe(pid, p->exe, sizeof(p->exe));
+	}
+}
+
 int bt_tracer_poll(struct bt_tracer *t, int timeout_ms)
 {
 	int n = ring_buffer__poll(t->rb, timeout_ms);
@@ -257,6 +285,7 @@ size_t bt_tracer_live_targets(struct bt_tracer *t)
 int bt_tracer_collect(struct bt_tracer *t)
 {
 	struct bt_maps maps;
+	int err;
 
 	/* Events first, so every row finds its process named. */
 	ring_buffer__consume(t->rb);
@@ -271,13 +300,18 @@ int bt_tracer_collect(struct bt_tracer *t)
 	}
 	bt_model_clear_rows(t->model);
 	maps = tracer_maps(t);
-	return bt_collect(t->model, &maps);
+	err = bt_collect(t->model, &maps);
+	if (!err && t->sym)
+		err = bt_stacks_resolve(t->model, bpf_map__fd(t->skel->maps.stacks), t->sym);
+	return err;
 }
 
 void bt_tracer_close(struct bt_tracer *t)
 {
 	ring_buffer__free(t->rb);
 	boundtrace_bpf__destroy(t->skel);
+	bt_sym_free(t->sym);
+	t->sym = NULL;
 	free(t->live);
 	t->rb = NULL;
 	t->skel = NULL;

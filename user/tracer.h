@@ -14,6 +14,7 @@
 
 struct boundtrace_bpf;
 struct ring_buffer;
+struct bt_sym;
 
 struct bt_tracer_config {
 	bool all;
@@ -21,6 +22,8 @@ struct bt_tracer_config {
 	uint32_t map_size;
 	int max_hops;		/* --peers: follow far ends this many hops */
 	uint64_t min_block_ns;	/* chain mode: episodes at least this long (0: off) */
+	bool stacks;		/* --stacks */
+	uint32_t stack_map_size;
 	bool verbose;
 };
 
@@ -33,12 +36,15 @@ struct bt_tracer {
 	size_t nlive, caplive;
 	bool all;
 	int max_hops;
+	struct bt_sym *sym;	/* --stacks: the one symbolizer */
 };
 
 int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 		   struct bt_model *model, char *err, size_t errlen);
 /* Adds a process to the target set (records comm/start from /proc). */
 int bt_tracer_add_target(struct bt_tracer *t, uint32_t pid);
+/* A target finished an exec we held it at: read its new image now. */
+void bt_tracer_exec_seen(struct bt_tracer *t, uint32_t pid);
 /*
  * Finds the processes at the far end of the targets' channels (recording
  * them for the report) and follows them up to max_hops. Returns how many

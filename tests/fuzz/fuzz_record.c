@@ -9,20 +9,24 @@
  *       would stop almost every mutation of a real file at the container;
  *       this way the payload parsers see the mutations.
  *
- * Whatever reads cleanly must also export, and survive a round trip:
- * written back and read again, it must write the very same bytes.
+ * Each input is read twice, from memory and through a file descriptor,
+ * which must agree. Whatever reads cleanly must also export, and survive
+ * a round trip: written back and read again, it must write the same bytes.
  */
 #include <endian.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include "recfile.h"
 #include "record.h"
 #include "report.h"
 
 static char tmp_path[256];
+static char fd_path[64];
+static int memfd = -1;
 static FILE *devnull;
 
 static void cleanup(void)
@@ -41,9 +45,57 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(tmp_path, sizeof(tmp_path), "%s/bt-fuzz-record-%d.btrec", dir, (int)getpid());
 	atexit(cleanup);
 	devnull = fopen("/dev/null", "w");
-	if (!devnull)
+	memfd = memfd_create("fuzz-record", MFD_CLOEXEC);
+	if (!devnull || memfd < 0)
 		abort();
+	snprintf(fd_path, sizeof(fd_path), "/proc/self/fd/%d", memfd);
 	return 0;
+}
+
+static char *json(const struct bt_model *m)
+{
+	char *buf = NULL;
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f || bt_report_json(f, m) || fclose(f))
+		abort();
+	return buf;
+}
+
+/* The file reader must say what the memory reader said, word for word. */
+static void same_through_fd(const void *in, size_t len, int ret, const char *err,
+			    const struct bt_model *m, const struct bt_rec_info *info,
+			    const struct bt_rec_status *st)
+{
+	struct bt_rec_status st2;
+	struct bt_rec_info info2;
+	struct bt_model m2;
+	char err2[512] = "";
+	char *j1, *j2;
+
+	if (ftruncate(memfd, 0) || pwrite(memfd, in, len, 0) != (ssize_t)len)
+		abort();
+	bt_model_init(&m2);
+	if (bt_rec_read(fd_path, &m2, &info2, &st2, err2, sizeof(err2)) != ret)
+		abort();
+	if (ret) {
+		/* The same words after the name. */
+		if (strcmp(err + strlen("fuzz"), err2 + strlen(fd_path)))
+			abort();
+		return;
+	}
+	if (memcmp(info, &info2, sizeof(info2)) || st->truncated != st2.truncated ||
+	    st->partial != st2.partial || st->snapshots != st2.snapshots ||
+	    st->skipped != st2.skipped || st->bytes != st2.bytes)
+		abort();
+	j1 = json(m);
+	j2 = json(&m2);
+	if (strcmp(j1, j2))
+		abort();
+	free(j1);
+	free(j2);
+	bt_model_free(&m2);
 }
 
 /* Frames the blocks of an 'S' input into a recording in memory. */
@@ -151,13 +203,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *framed = NULL;
 	size_t len = size;
 	const void *in = data;
+	int ret;
 
 	if (size && data[0] == 'S') {
 		framed = frame_blocks(data + 1, size - 1, &len);
 		in = framed;
 	}
 	bt_model_init(&m);
-	if (bt_rec_read_mem(in, len, "fuzz", &m, &info, &st, err, sizeof(err)) == 0) {
+	ret = bt_rec_read_mem(in, len, "fuzz", &m, &info, &st, err, sizeof(err));
+	same_through_fd(in, len, ret, err, &m, &info, &st);
+	if (ret == 0) {
 		check_strings(&m);
 		round_trip(&m, &info);
 		bt_model_sort(&m);

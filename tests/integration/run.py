@@ -20,6 +20,7 @@ BT = os.path.join(ROOT, "boundtrace")
 IPCLOAD = os.path.join(ROOT, "tools", "ipcload")
 IPCMESH = os.path.join(ROOT, "tools", "ipcmesh")
 TIERDEMO = os.path.join(ROOT, "tools", "tierdemo")
+STACKLOAD = os.path.join(ROOT, "tools", "stackload")
 TMP = tempfile.mkdtemp(prefix="bt-it-")
 VERBOSE = "-v" in sys.argv
 
@@ -395,6 +396,52 @@ def chain_through_a_futex_hop():
     eq((c["hops"][1]["calls_p50"], c["hops"][1]["calls_max"]), (1, 1),
        "one pipe read per lock wait")
     check(c["episodes"] >= 90, "lock waits seen: %d of 100" % c["episodes"])
+
+
+def stackload_folded(weight):
+    out, folded = tmpfile("stack.json"), tmpfile("stack.folded")
+    r = run([BT, "-f", "folded", "--weight", weight, "-o", folded, "-c",
+             STACKLOAD + " --fast 300 --slow 120 --size 100 --hold-ms 700 --out " + out])
+    eq(r.returncode, 0, "boundtrace exit status (%s)" % r.stderr)
+    with open(out) as f:
+        want = json.load(f)
+    lines = {}
+    with open(folded) as f:
+        for line in f:
+            stack, w = line.rstrip("\n").rsplit(" ", 1)
+            lines[stack] = lines.get(stack, 0) + int(w)
+    return want, lines
+
+
+@test
+def stacks_known_call_paths_exact():
+    """Both call paths of handle_request -> send_reply -> write, each with its
+    exact call count and bytes, ending in the pipe frame naming the reader."""
+    for weight, field in (("calls", "calls"), ("bytes", "bytes")):
+        want, lines = stackload_folded(weight)
+        for site in ("fast", "slow"):
+            path = "main;serve_%s;handle_request;send_reply;write;-;" % site
+            hits = {s: w for s, w in lines.items()
+                    if s.startswith("stack-server;") and path in s}
+            eq(len(hits), 1, "one folded line for the %s path (%r)" % (site, sorted(lines)))
+            stack, w = hits.popitem()
+            eq(w, want[site][field], "%s of the %s path" % (weight, site))
+            check(stack.endswith("\u2192stack-reader") and ";pipe:[" in stack,
+                  "boundary frame names the pipe and the reader: %r" % stack)
+
+
+@test
+def stacks_svg_is_wellformed_and_names_frames():
+    svg = tmpfile("flame.svg")
+    r = run([BT, "-f", "svg", "-o", svg, "-c",
+             STACKLOAD + " --fast 50 --slow 20 --hold-ms 700 --out /dev/null"])
+    eq(r.returncode, 0, "boundtrace exit status (%s)" % r.stderr)
+    r = run(["python3", os.path.join(ROOT, "tests", "unit", "check_xml.py"), svg])
+    eq(r.returncode, 0, "check_xml.py: %s%s" % (r.stdout, r.stderr))
+    with open(svg, encoding="utf-8") as f:
+        text = f.read()
+    for name in ("serve_fast", "serve_slow", "handle_request", "send_reply", "stack-server"):
+        check(name in text, "frame %s in the SVG" % name)
 
 
 @test

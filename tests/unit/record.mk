@@ -8,7 +8,7 @@
 # This file is read before the Makefile's first rule: keep `all' the default goal.
 REC_SAVED_GOAL := $(.DEFAULT_GOAL)
 
-FUZZ_CC ?= clang
+FUZZ_CC ?= $(CLANG)
 FUZZ_TIME ?= 60
 FUZZ_FLAGS ?=
 REC_FUZZ := $(BUILD)/fuzz

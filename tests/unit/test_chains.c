@@ -28,12 +28,18 @@ static const char *comm_of(uint32_t pid, void *ctx)
 {
 	(void)ctx;
 	switch (pid) {
-	case FE: case FE + 1: return "frontend";
-	case MID: return "middle";
-	case BE: return "backend";
-	case CACHE: return "cache";
-	case 500: return "app";
-	case 600: return "producer";
+	case FE:
+		return "frontend";
+	case MID:
+		return "middle";
+	case BE:
+		return "backend";
+	case CACHE:
+		return "cache";
+	case 500:
+		return "app";
+	case 600:
+		return "producer";
 	}
 	return NULL;
 }

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Flame-style exports of the --stacks aggregates. `-f folded` writes one
+ * line per unique stack, root first, in the format flamegraph.pl, inferno
+ * and speedscope read:
+ *   comm;user frames...;-;kernel frames...;kind:channel→peer WEIGHT
+ * (→ for a send or wake, ← for a receive or wait); `-f svg` renders the
+ * same lines as a self-contained interactive flame graph.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "flame.h"
+#include "kinds.h"
+#include "peers.h"
+#include "report.h"
+
+typedef int (*line_fn)(const char *line, uint64_t weight, void *ctx);
+
+static uint64_t weight_of(const struct bt_model *m, const struct bt_stackrow *r)
+{
+	switch (m->weight) {
+	case BT_WEIGHT_BYTES:
+		return r->bytes;
+	case BT_WEIGHT_BLOCKED:
+		return r->blocked_ns / 1000;	/* microseconds */
+	default:
+		return r->calls;
+	}
+}
+
+static const char *unit_of(const struct bt_model *m)
+{
+	return m->weight == BT_WEIGHT_BYTES ? "bytes" :
+	       m->weight == BT_WEIGHT_BLOCKED ? "us blocked" : "calls";
+}
+
+/* The boundary frame: kind, the channel without its own prefix, arrow, peer. */
+static void boundary_frame(const struct bt_model *m, const struct bt_stackrow *sr,
+			   char *buf, size_t len)
+{
+	const struct bt_proc *p = bt_model_find((struct bt_model *)m, sr->key.tgid);
+	bool out = sr->key.dir == BT_DIR_SEND || sr->key.dir == BT_DIR_WAKE;
+	struct bt_peer peers[BT_PEERS_MAX];
+	const char *channel = "?", *body, *peer = "?";
+	char addr[64];
+	size_t n = 0;
+
+	for (size_t i = 0; p && i < p->nrows; i++) {
+		const struct bt_row *r = &p->rows[i];
+
+		if (r->key.kind == sr->key.kind && r->key.dir == sr->key.dir &&
+		    r->key.chan == sr->key.chan && r->key.peer == sr->key.peer) {
+			channel = r->channel;
+			n = bt_row_peers(m, p, r, peers, BT_PEERS_MAX);
+			break;
+		}
+	}
+	if (n && peers[0].pid) {
+		peer = peers[0].proc && peers[0].proc->comm[0] ? peers[0].proc->comm : "?";
+	} else if (n) {
+		snprintf(addr, sizeof(addr), "%s", peers[0].addr);
+		peer = addr;
+	}
+	body = strchr(channel, ':');
+	snprintf(buf, len, "%s:%s%s%s", bt_kind_name(sr->key.kind), body ? body + 1 : channel,
+		 out ? "\u2192" : "\u2190", peer);
+	bt_flame_sanitize(buf);
+}
+
+static int for_each_line(const struct bt_model *m, line_fn fn, void *ctx)
+{
+	size_t cap = 64 * 1024;
+	char *line = malloc(cap);
+	char comm[BT_COMM_LEN + 16], boundary[BT_CHANNEL_LEN + 96];
+	int err = 0;
+
+	if (!line)
+		return -1;
+	for (size_t i = 0; i < m->nstackrows && !err; i++) {
+		const struct bt_stackrow *sr = &m->stackrows[i];
+		const struct bt_proc *p = bt_model_find((struct bt_model *)m, sr->key.tgid);
+		const char *u = bt_model_stack(m, sr->key.tgid, sr->key.ustack, sr->key.ucaller);
+		const char *k = bt_model_stack(m, 0, sr->key.kstack, 0);
+		uint64_t w = weight_of(m, sr);
+
+		if (!w)
+			continue;
+		snprintf(comm, sizeof(comm), "%s", p && p->comm[0] ? p->comm : "?");
+		bt_flame_sanitize(comm);
+		boundary_frame(m, sr, boundary, sizeof(boundary));
+		snprintf(line, cap, "%s;%s;-;%s;%s", comm, u && *u ? u : "[lost]",
+			 k && *k ? k : "[lost]", boundary);
+		err = fn(line, w, ctx);
+	}
+	free(line);
+	return err;
+}
+
+static int print_line(const char *line, uint64_t weight, void *ctx)
+{
+	fprintf(ctx, "%s %llu\n", line, (unsigned long long)weight);
+	return 0;
+}
+
+static int no_stacks(FILE *f, const struct bt_model *m)
+{
+	if (m->stack_mode)
+		return 0;
+	fprintf(stderr, "boundtrace: no stacks were taken (run with --stacks)\n");
+	return ferror(f) ? -1 : 1;
+}
+
+int bt_report_folded(FILE *f, const struct bt_model *m)
+{
+	int rc = no_stacks(f, m);
+
+	if (rc)
+		return rc < 0 ? -1 : 0;
+	if (for_each_line(m, print_line, f))
+		return -1;
+	return ferror(f) ? -1 : 0;
+}
+
+static int add_line(const char *line, uint64_t weight, void *ctx)
+{
+	char buf[64 * 1024 + 32];
+
+	snprintf(buf, sizeof(buf), "%s %llu", line, (unsigned long long)weight);
+	return bt_flame_add_folded_line(ctx, buf);
+}
+
+int bt_report_svg(FILE *f, const struct bt_model *m)
+{
+	struct bt_flame_svg_opts opts = { .title = "boundtrace: boundary crossings by stack",
+					  .unit = unit_of(m), .width = 1200 };
+	struct bt_flame *fl;
+	int rc = no_stacks(f, m);
+
+	if (rc)
+		return rc < 0 ? -1 : 0;
+	fl = bt_flame_new();
+	if (!fl)
+		return -1;
+	rc = for_each_line(m, add_line, fl);
+	if (!rc)
+		rc = bt_flame_write_svg(fl, &opts, f);
+	bt_flame_free(fl);
+	return rc || ferror(f) ? -1 : 0;
+}
