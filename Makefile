@@ -97,9 +97,10 @@ integration: all
 
 test: unit unit-san integration
 
-# The README's main job: trace a bundled workload, no external service needed.
+# The README's main job: trace a bundled three-tier service, no external
+# service needed: frontend -> middle (unix socket) -> backend (loopback TCP).
 demo: all
-	./boundtrace -c 'tools/ipcload unix-stream --count 10000 --size 100 --reply-size 10 --out /dev/null'
+	./boundtrace --chains -c 'tools/tierdemo --requests 300 --calls 3 --work-us 200 --out /dev/null'
 
 bench: all
 	tools/bench.sh $(if $(QUICK),--quick)

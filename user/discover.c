@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "discover.h"
 #include "netdiag.h"
 #include "proc.h"
@@ -107,7 +109,9 @@ static int far_holders(struct bt_model *m, const struct world *w, uint64_t ino, 
 				bt_proc_read_exe(r->pid, q->exe, sizeof(q->exe));
 			}
 		}
-		if (r->pid == pid || (want_end && !(r->mode & want_end)) || hop >= max_hops)
+		/* Never follow into boundtrace itself. */
+		if (r->pid == pid || r->pid == (uint32_t)getpid() ||
+		    (want_end && !(r->mode & want_end)) || hop >= max_hops)
 			continue;
 		q = bt_model_find(m, r->pid);
 		if (q && q->target && !q->exited)
@@ -151,6 +155,25 @@ static int follow_fd(struct bt_model *m, const struct world *w, const struct bt_
 	return far_holders(m, w, o->ino, BT_FD_SOCKET, 0, r->pid, hop, max_hops, add, ctx);
 }
 
+/*
+ * boundtrace's own stdio (the terminal plumbing a -c command inherits,
+ * `boundtrace ... | less`) is not part of the traced system: its far ends
+ * are not followed.
+ */
+static bool own_stdio(uint64_t ino)
+{
+	static uint64_t inos[3];
+	static bool read_them;
+	struct stat st;
+
+	if (!read_them) {
+		for (int fd = 0; fd < 3; fd++)
+			inos[fd] = fstat(fd, &st) ? 0 : st.st_ino;
+		read_them = true;
+	}
+	return ino && (ino == inos[0] || ino == inos[1] || ino == inos[2]);
+}
+
 int bt_discover_round(struct bt_model *m, int max_hops, bt_add_target_fn add, void *ctx)
 {
 	struct world w = {};
@@ -172,7 +195,11 @@ int bt_discover_round(struct bt_model *m, int max_hops, bt_add_target_fn add, vo
 	bt_inet_socks(0, &w.inet, &w.ninet, &w.capinet);
 	for (size_t i = 0; i < w.nown; i++) {
 		const struct bt_proc *p = bt_model_find(m, w.own[i].pid);
-		int n = follow_fd(m, &w, &w.own[i], p ? p->hop : max_hops, max_hops, add, ctx);
+		int n;
+
+		if (own_stdio(w.own[i].ino))
+			continue;
+		n = follow_fd(m, &w, &w.own[i], p ? p->hop : max_hops, max_hops, add, ctx);
 
 		if (n > 0)
 			added += n;

@@ -9,6 +9,7 @@
 #include "kinds.h"
 #include "peers.h"
 #include "report.h"
+#include "report_chains.h"
 #include "units.h"
 
 #define ROW_FMT "    %-11s %-44s %-4s %10s %10s %8s %9s %9s %9s"
@@ -140,6 +141,30 @@ out:
 	bt_edges_free(&edges);
 }
 
+/* Chain mode: the heaviest synchronous chains, one line each. */
+static void write_chains(FILE *f, const struct bt_model *m)
+{
+	enum { TOP = 5 };
+	struct bt_chains *c;
+	char line[2048];
+
+	if (!m->chain_mode)
+		return;
+	c = bt_model_chains(m);
+	if (!c)
+		return;
+	fprintf(f, "\nsynchronous chains (A \u21e2 B: A blocked until B answered), heaviest first:\n");
+	for (size_t i = 0; i < c->nchains && i < TOP; i++) {
+		bt_chains_format_line(&c->chains[i], line, sizeof(line));
+		fprintf(f, "  %s\n", line);
+	}
+	if (!c->nchains)
+		fprintf(f, "  none: no traced thread waited on one that was itself waiting\n");
+	else if (c->nchains > TOP)
+		fprintf(f, "  ... %zu more (-f chains lists them all)\n", c->nchains - TOP);
+	bt_chains_free(c);
+}
+
 int bt_report_table(FILE *f, const struct bt_model *m)
 {
 	char dur[32];
@@ -149,6 +174,7 @@ int bt_report_table(FILE *f, const struct bt_model *m)
 	fprintf(f, "boundtrace: %zu process%s, %s traced\n", m->nprocs,
 		m->nprocs == 1 ? "" : "es", dur);
 	write_edges(f, m);
+	write_chains(f, m);
 	for (size_t i = 0; i < m->nprocs; i++) {
 		/* A far end known only from /proc is named in its peers' lines. */
 		if (!m->procs[i].target && !m->procs[i].nrows)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "spawn.h"
@@ -53,6 +54,11 @@ static void __attribute__((noreturn)) child(const char *cmd)
 	 * new image's maps before any of it can run and exit.
 	 */
 	ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+	/*
+	 * Only stdio passes to the command: descriptors boundtrace inherited
+	 * from its own parent would make that parent look like a peer.
+	 */
+	syscall(SYS_close_range, 3, ~0U, 0);
 	raise(SIGSTOP);
 	if (argv)
 		execvp(argv[0], argv);

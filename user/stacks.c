@@ -58,14 +58,14 @@ void bt_stacks_fold(struct bt_sym *sym, uint32_t pid, bool kernel, const __u64 *
 		bt_flame_sanitize(callee);
 	}
 	/* The kernel gives the leaf first; folded stacks start at the root. */
-	for (size_t i = n; i-- > 0 && off + 1 < len;) {
+	for (size_t i = n; i-- > 0 && off < len;) {
 		frame_name(sym, pid, kernel, ips[i], name, sizeof(name));
 		if (kernel && tracing_frame(name))
 			break;	/* everything leafward of it is the hook */
 		bt_flame_sanitize(name);
 		if (i == 0 && callee[0])
 			off += snprintf(buf + off, len - off, "%s%s", off ? ";" : "", callee);
-		if (off + 1 < len)
+		if (off < len)
 			off += snprintf(buf + off, len - off, "%s%s", off ? ";" : "", name);
 	}
 	if (off >= len && len > 4)

@@ -51,22 +51,23 @@ static void build_model(struct bt_model *m)
 
 /*
  * p50: rank 5 of 10, slot 17: 131072 + 131072 * 5/6; p90: rank 9, 3rd of 4
- * in slot 18: 262144 + 262144 * 3/4; p99: rank 10, the top of slot 18.
- * The futex: ranks 2 and 3 of 3 in slot 10.
+ * in slot 18: 262144 + 262144 * 3/4; p99: rank 10, the top of slot 18
+ * (524288), clamped to the max, 500000. The futex: p50 rank 2 of 3 in
+ * slot 10; p90 and p99 the top of slot 10 (2048), clamped to the max, 2000.
  */
 static const char golden_json[] =
 	"{\"version\":1,\"duration_ns\":2500000000,\"processes\":["
 	"{\"pid\":4242,\"comm\":\"worker\",\"start_ns\":123,\"exited\":false,\"boundaries\":["
 	"{\"kind\":\"pipe\",\"channel\":\"pipe:[9001]\",\"direction\":\"send\","
 	"\"calls\":10,\"bytes\":40960,\"errors\":0,\"blocked_ns\":1500000,"
-	"\"max_blocked_ns\":500000,\"p50_ns\":240298,\"p90_ns\":458752,\"p99_ns\":524288},"
+	"\"max_blocked_ns\":500000,\"p50_ns\":240298,\"p90_ns\":458752,\"p99_ns\":500000},"
 	"{\"kind\":\"futex\",\"channel\":\"futex:0x7f00deadbeef\",\"direction\":\"wake\","
 	"\"calls\":3,\"bytes\":0,\"errors\":0,\"blocked_ns\":4500,\"max_blocked_ns\":2000,"
-	"\"p50_ns\":1706,\"p90_ns\":2048,\"p99_ns\":2048,"
+	"\"p50_ns\":1706,\"p90_ns\":2000,\"p99_ns\":2000,"
 	"\"woken\":2}]}],"
 	"\"edges\":[],"
 	"\"lost\":{\"map_full\":0,\"events\":1,\"no_entry\":0,\"mmsg_truncated\":0,"
-	"\"pid_out_of_range\":0,\"wakees_overflow\":0,\"episodes\":0}}\n";
+	"\"pid_out_of_range\":0,\"wakees_overflow\":0,\"episodes\":0,\"stacks\":0}}\n";
 
 static void test_json_golden(void **state)
 {
@@ -92,7 +93,7 @@ static void test_json_empty_model(void **state)
 	assert_string_equal(out,
 		"{\"version\":1,\"duration_ns\":0,\"processes\":[],\"edges\":[],"
 		"\"lost\":{\"map_full\":0,\"events\":0,\"no_entry\":0,\"mmsg_truncated\":0,"
-		"\"pid_out_of_range\":0,\"wakees_overflow\":0,\"episodes\":0}}\n");
+		"\"pid_out_of_range\":0,\"wakees_overflow\":0,\"episodes\":0,\"stacks\":0}}\n");
 	free(out);
 	bt_model_free(&m);
 }
@@ -121,7 +122,7 @@ static void test_json_path_exited_unnamed(void **state)
 		"\"path\":\"/run/a\\\"b.sock\"}]}],"
 		"\"edges\":[],"
 		"\"lost\":{\"map_full\":0,\"events\":0,\"no_entry\":0,\"mmsg_truncated\":0,"
-		"\"pid_out_of_range\":0,\"wakees_overflow\":0,\"episodes\":0}}\n");
+		"\"pid_out_of_range\":0,\"wakees_overflow\":0,\"episodes\":0,\"stacks\":0}}\n");
 	free(out);
 	bt_model_free(&m);
 }
@@ -161,7 +162,7 @@ static void test_table(void **state)
 	};
 	static const char *const pipe[] = {
 		"pipe", "pipe:[9001]", "send", "10", "40.0", "KiB", "4.0", "KiB",
-		"1.5", "ms", "524", "us", "500", "us", NULL,
+		"1.5", "ms", "500", "us", "500", "us", NULL,
 	};
 	static const char *const futex[] = {
 		"futex", "futex:0x7f00deadbeef", "wake", "3", "2", "woken", "-",
@@ -220,6 +221,8 @@ static void test_table_errors_and_states(void **state)
 	p = bt_model_proc(&m, 10);
 	strcpy(p->comm, "idle");
 	p->exited = true;
+	/* A traced target without crossings is still shown. */
+	p->target = true;
 	assert_non_null(bt_model_add(&m, &r, &rs, NULL));
 	assert_non_null(bt_model_add(&m, &w, &ws, NULL));
 	m.lost[BT_LOSS_MAP_FULL] = 2;
@@ -240,6 +243,42 @@ static void test_table_errors_and_states(void **state)
 	bt_model_free(&m);
 }
 
+/*
+ * writer[20] (traced) writes pipe 5, whose read end /proc saw held by
+ * far[30]: in the model for its name, but not traced and without rows.
+ * idle[10] is a traced target that never crossed a boundary.
+ */
+static void test_table_untraced_far_end(void **state)
+{
+	struct bt_stats w = tu_stats(2, 64, 0);
+	struct bt_model m;
+	struct bt_proc *p;
+	char *out;
+
+	(void)state;
+	bt_model_init(&m);
+	p = tu_proc(&m, 20, "writer");
+	p->target = true;
+	tu_row(&m, 20, BT_KIND_PIPE, BT_DIR_SEND, 5, &w, NULL);
+	tu_proc(&m, 30, "far");
+	p = tu_proc(&m, 10, "idle");
+	p->target = true;
+	tu_holder(&m, 5, 30, BT_FD_PIPE, BT_END_READ);
+	bt_model_sort(&m);
+	out = tu_render(bt_report_table, &m);
+	/* The receiver's waits were not measured: no number for them. */
+	assert_non_null(strstr(out, "\n  writer[20] \u2192 far[30] via pipe:[5]: 2 sends, 64 B, "
+				    "0 wakeups, blocked ?, p99 ? (receiver not traced)\n"));
+	/* The far end is named in its peer's lines, with no block of its own. */
+	assert_non_null(strstr(out, "\nwriter[20]\n  \u21c4 far[30]\n    KIND "));
+	assert_null(strstr(out, "\nfar[30]"));
+	/* A traced target is shown even without crossings, before writer (pid order). */
+	assert_non_null(strstr(out, "\nidle[10]\n  no boundary crossings\n"));
+	assert_true(strstr(out, "\nidle[10]\n") < strstr(out, "\nwriter[20]\n"));
+	free(out);
+	bt_model_free(&m);
+}
+
 static void test_table_empty(void **state)
 {
 	struct bt_model m;
@@ -256,7 +295,8 @@ static void test_table_empty(void **state)
 /*
  * writer[100] writes pipe 7, read by reader[200] (exited) and reader2[201];
  * pipe 8, read by untraced pid 300 (known from /proc); a tcp connection
- * off the machine; and wakes pid 300 through a futex.
+ * off the machine; and wakes pid 300 through a futex. 100, 200 and 201
+ * are traced targets; 300 is not in the model.
  */
 static void build_peer_model(struct bt_model *m)
 {
@@ -276,10 +316,12 @@ static void build_peer_model(struct bt_model *m)
 	r2.blocked_hist[3] = 1;
 	/* Added out of order: the exporters see the sorted model. */
 	p = tu_proc(m, 201, "reader2");
+	p->target = true;
 	tu_row(m, 201, BT_KIND_PIPE, BT_DIR_RECV, 7, &r2, NULL);
 	p = tu_proc(m, 100, "writer");
 	snprintf(p->exe, sizeof(p->exe), "/usr/bin/writer");
 	p->start_ns = 5000;
+	p->target = true;
 	tu_row(m, 100, BT_KIND_FUTEX, BT_DIR_WAKE, 0x10, &fw, NULL);
 	tu_row(m, 100, BT_KIND_TCP, BT_DIR_SEND, 1001, &t, &tcp);
 	tu_row(m, 100, BT_KIND_PIPE, BT_DIR_SEND, 8, &w8, NULL);
@@ -287,6 +329,7 @@ static void build_peer_model(struct bt_model *m)
 	p = tu_proc(m, 200, "reader");
 	p->start_ns = 6000;
 	p->exited = true;
+	p->target = true;
 	tu_row(m, 200, BT_KIND_PIPE, BT_DIR_RECV, 7, &r1, NULL);
 	tu_holder(m, 8, 300, BT_FD_PIPE, BT_END_READ);
 	tu_wake(m, 100, 200, BT_KIND_PIPE, BT_DIR_SEND, 7, 2);
@@ -317,26 +360,26 @@ static const char golden_peers_json[] =
 	"{\"pid\":200,\"comm\":\"reader\",\"start_ns\":6000,\"exited\":true,\"boundaries\":["
 	"{\"kind\":\"pipe\",\"channel\":\"pipe:[7]\",\"direction\":\"recv\",\"calls\":3,"
 	"\"bytes\":300,\"errors\":0,\"blocked_ns\":7000,\"max_blocked_ns\":4000,"
-	"\"p50_ns\":2048,\"p90_ns\":4096,\"p99_ns\":4096,"
+	"\"p50_ns\":2048,\"p90_ns\":4000,\"p99_ns\":4000,"
 	"\"peer\":{\"pid\":100,\"comm\":\"writer\"}}]},"
 	"{\"pid\":201,\"comm\":\"reader2\",\"start_ns\":0,\"exited\":false,\"boundaries\":["
 	"{\"kind\":\"pipe\",\"channel\":\"pipe:[7]\",\"direction\":\"recv\",\"calls\":1,"
 	"\"bytes\":0,\"errors\":0,\"blocked_ns\":10,\"max_blocked_ns\":10,"
-	"\"p50_ns\":16,\"p90_ns\":16,\"p99_ns\":16,"
+	"\"p50_ns\":10,\"p90_ns\":10,\"p99_ns\":10,"
 	"\"peer\":{\"pid\":100,\"comm\":\"writer\"}}]}],"
 	"\"edges\":["
 	"{\"from\":100,\"to\":200,\"kind\":\"pipe\",\"channel\":\"pipe:[7]\",\"calls\":3,"
 	"\"bytes\":300,\"wakeups\":2,\"blocked_ns\":7000,"
-	"\"p50_ns\":2048,\"p90_ns\":4096,\"p99_ns\":4096},"
+	"\"p50_ns\":2048,\"p90_ns\":4000,\"p99_ns\":4000},"
 	"{\"from\":100,\"to\":201,\"kind\":\"pipe\",\"channel\":\"pipe:[7]\",\"calls\":3,"
 	"\"bytes\":300,\"wakeups\":0,\"blocked_ns\":10,"
-	"\"p50_ns\":16,\"p90_ns\":16,\"p99_ns\":16},"
+	"\"p50_ns\":10,\"p90_ns\":10,\"p99_ns\":10},"
 	"{\"from\":100,\"to\":300,\"kind\":\"pipe\",\"channel\":\"pipe:[8]\",\"calls\":1,"
 	"\"bytes\":5,\"wakeups\":0,\"blocked_ns\":0," ZERO_P "},"
 	"{\"from\":100,\"to\":300,\"kind\":\"futex\",\"channel\":\"futex:0x10\",\"calls\":2,"
 	"\"bytes\":0,\"wakeups\":2,\"blocked_ns\":0," ZERO_P "}],"
 	"\"lost\":{\"map_full\":0,\"events\":0,\"no_entry\":0,\"mmsg_truncated\":0,"
-	"\"pid_out_of_range\":0,\"wakees_overflow\":0,\"episodes\":0}}\n";
+	"\"pid_out_of_range\":0,\"wakees_overflow\":0,\"episodes\":0,\"stacks\":0}}\n";
 
 static void test_json_peers_and_edges(void **state)
 {
@@ -416,7 +459,7 @@ static void test_table_peers_and_map(void **state)
 		"0", "ns", "1", "errors", NULL,
 	};
 	static const char *const r7[] = {
-		"pipe", "pipe:[7]", "recv", "3", "300", "B", "100", "B", "7.0", "us", "4.1", "us",
+		"pipe", "pipe:[7]", "recv", "3", "300", "B", "100", "B", "7.0", "us", "4.0", "us",
 		"4.0", "us", NULL,
 	};
 	static const char *const fx[] = {
@@ -427,13 +470,14 @@ static void test_table_peers_and_map(void **state)
 		"boundtrace: 3 processes, 1.0 ms traced\n"
 		"\ncommunication map (sender \u2192 receiver; blocked = the receiver waiting):\n"
 		"  writer[100] \u2192 reader[200] via pipe:[7]: 3 sends, 300 B, 2 wakeups, "
-		"blocked 7.0 us, p99 4.1 us\n"
+		"blocked 7.0 us, p99 4.0 us\n"
 		"  writer[100] \u2192 reader2[201] via pipe:[7]: 3 sends, 300 B, 0 wakeups, "
-		"blocked 10 ns, p99 16 ns\n"
+		"blocked 10 ns, p99 10 ns\n"
+		/* pid 300 is known from /proc only: nobody measured its waits. */
 		"  writer[100] \u2192 ?[300] via pipe:[8]: 1 sends, 5 B, 0 wakeups, "
-		"blocked 0 ns, p99 0 ns\n"
+		"blocked ?, p99 ? (receiver not traced)\n"
 		"  writer[100] \u2192 ?[300] via futex:0x10: 2 wake calls, 2 woke a waiter, "
-		"blocked 0 ns, p99 0 ns\n"
+		"blocked ?, p99 ? (receiver not traced)\n"
 		"\nwriter[100]\n";
 	struct bt_model m;
 	char *out, *block;
@@ -494,9 +538,11 @@ static void test_find_exporters(void **state)
 	assert_null(bt_report_find("xml"));
 	assert_null(bt_report_find("DOT"));
 	assert_null(bt_report_find(""));
-	assert_string_equal(bt_report_format_names(), "table|json|dot|chains");
+	assert_ptr_equal(bt_report_find("folded")->write, bt_report_folded);
+	assert_ptr_equal(bt_report_find("svg")->write, bt_report_svg);
+	assert_string_equal(bt_report_format_names(), "table|json|dot|chains|folded|svg");
 	/* Built once, the same on every call. */
-	assert_string_equal(bt_report_format_names(), "table|json|dot|chains");
+	assert_string_equal(bt_report_format_names(), "table|json|dot|chains|folded|svg");
 }
 
 static void test_loss_names(void **state)
@@ -509,6 +555,7 @@ static void test_loss_names(void **state)
 	assert_string_equal(bt_loss_name(BT_LOSS_TARGETS_FULL), "pid_out_of_range");
 	assert_string_equal(bt_loss_name(BT_LOSS_WAKEES), "wakees_overflow");
 	assert_string_equal(bt_loss_name(BT_LOSS_EPISODES), "episodes");
+	assert_string_equal(bt_loss_name(BT_LOSS_STACKS), "stacks");
 	assert_string_equal(bt_loss_name(BT_LOSS_MAX), "?");
 	for (unsigned int l = 0; l < BT_LOSS_MAX; l++)
 		assert_non_null(bt_loss_name(l));
@@ -523,6 +570,7 @@ int main(void)
 		cmocka_unit_test(test_json_peers_and_edges),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_table_errors_and_states),
+		cmocka_unit_test(test_table_untraced_far_end),
 		cmocka_unit_test(test_table_empty),
 		cmocka_unit_test(test_table_peers_and_map),
 		cmocka_unit_test(test_write_error),
