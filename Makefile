@@ -95,7 +95,11 @@ integration: all
 	@if [ "$$(id -u)" = 0 ]; then python3 tests/integration/run.py; \
 	else echo "integration tests skipped: they need root (BPF)"; fi
 
-test: unit unit-san integration
+# The recording reader's fuzzer runs in the test command too (FUZZ_TIME
+# seconds, 60 by default), so a crash in it cannot land.
+test: unit unit-san integration fuzz
+
+fuzz: fuzz-record
 
 # The README's main job: trace a bundled three-tier service, no external
 # service needed: frontend -> middle (unix socket) -> backend (loopback TCP).
@@ -106,7 +110,8 @@ bench: all
 	tools/bench.sh $(if $(QUICK),--quick)
 
 # ---- setup -------------------------------------------------------------
-DEB_PKGS := clang llvm libbpf-dev libelf-dev zlib1g-dev libcmocka-dev pkg-config make gcc python3 graphviz util-linux
+DEB_PKGS := clang llvm libclang-rt-14-dev libbpf-dev libelf-dev zlib1g-dev libcmocka-dev \
+	pkg-config make gcc python3 graphviz util-linux
 deps:
 	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	command -v bpftool >/dev/null 2>&1 || missing="$$missing bpftool"; \

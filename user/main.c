@@ -12,6 +12,8 @@
 #include "outfile.h"
 #include "preflight.h"
 #include "proc.h"
+#include "record.h"
+#include "cmd_report.h"
 #include "report.h"
 #include "spawn.h"
 #include "tracer.h"
@@ -63,17 +65,92 @@ static void print_interval(struct bt_tracer *t, uint64_t start)
 	}
 }
 
-int main(int argc, char **argv)
+/* Where the trace goes: a report at the end, or snapshots into a recording. */
+struct sink {
+	FILE *out;
+	const struct bt_exporter *exp;
+	struct bt_rec_writer *rec;
+};
+
+/* Recordings get a snapshot this often, so a kill -9 loses at most this much. */
+#define SNAPSHOT_EVERY_NS (1000 * 1000000ull)
+
+/* Collects into the model, stamped and sorted: what every output is made from. */
+static int take_model(struct bt_tracer *t, uint64_t start, char *err, size_t errlen)
+{
+	if (bt_tracer_collect(t)) {
+		snprintf(err, errlen, "cannot read the kernel aggregates");
+		return -1;
+	}
+	t->model->duration_ns = now_ns() - start;
+	bt_model_sort(t->model);
+	return 0;
+}
+
+static int snapshot(struct bt_tracer *t, struct sink *s, uint64_t start, char *err, size_t errlen)
+{
+	if (take_model(t, start, err, errlen))
+		return -1;
+	return bt_rec_write_model(s->rec, t->model, err, errlen);
+}
+
+/*
+ * trace: a report to -o (or stdout), and a recording too with --record;
+ * record: only the recording, to -o.
+ */
+static int open_sink(struct sink *s, const struct bt_opts *o, bool record, int argc, char **argv,
+		     char *err, size_t errlen)
+{
+	const char *rec_path = record ? o->output : o->record;
+	struct bt_rec_info info;
+
+	memset(s, 0, sizeof(*s));
+	if (record && (!o->output || !strcmp(o->output, "-"))) {
+		snprintf(err, errlen, "record needs -o FILE");
+		return -1;
+	}
+	if (!record) {
+		s->exp = bt_report_find(o->format);
+		s->out = o->output ? bt_open_output(o->output, o->force, err, errlen) : stdout;
+		if (!s->out)
+			return -1;
+	}
+	if (rec_path) {
+		bt_rec_info_init(&info, BT_VERSION, argc, argv);
+		s->rec = bt_rec_open(rec_path, o->force, &info, err, errlen);
+		if (!s->rec) {
+			if (s->out)
+				bt_close_output(s->out, err + strlen(err), 0);
+			s->out = NULL;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int close_sink(struct sink *s, char *err, size_t errlen)
+{
+	int ok = 1;
+
+	if (s->rec)
+		ok = bt_rec_close(s->rec, err, errlen) == 0;
+	if (s->out)
+		ok = bt_close_output(s->out, err, errlen) && ok;
+	s->rec = NULL;
+	s->out = NULL;
+	return ok ? 0 : -1;
+}
+
+static int run_trace(int argc, char **argv, bool record)
 {
 	struct bt_tracer_config cfg = {};
 	struct bt_tracer tracer = {};
-	const struct bt_exporter *exp;
-	uint64_t start, next_interval, next_discover;
+	uint64_t start, next_interval, next_discover, next_snapshot;
+	struct sink sink = {};
 	int status = 0, ret = 1;
 	bool child_done = false;
 	struct bt_model model;
 	struct bt_opts o;
-	FILE *out = NULL;
 	char err[512];
 	pid_t child = 0;
 
@@ -99,10 +176,8 @@ int main(int argc, char **argv)
 			return fail(err);
 		}
 	}
-	exp = bt_report_find(o.format);
 	/* Open the output first: an unwritable path fails before any tracing. */
-	out = o.output ? bt_open_output(o.output, o.force, err, sizeof(err)) : stdout;
-	if (!out)
+	if (open_sink(&sink, &o, record, argc, argv, err, sizeof(err)))
 		return fail(err);
 
 	cfg.all = o.all;
@@ -160,6 +235,7 @@ int main(int argc, char **argv)
 	start = now_ns();
 	next_interval = start + o.interval_ns;
 	next_discover = start + DISCOVER_EVERY_NS;
+	next_snapshot = start + SNAPSHOT_EVERY_NS;
 	while (!stop_signal) {
 		if (bt_tracer_poll(&tracer, 100) < 0)
 			break;
@@ -173,32 +249,42 @@ int main(int argc, char **argv)
 			break;
 		if (now_ns() >= next_discover) {
 			bt_tracer_discover(&tracer);
-			/* Resolve stacks while their processes are alive to be read. */
-			if (o.stacks)
-				bt_tracer_collect(&tracer);
 			next_discover = now_ns() + DISCOVER_EVERY_NS;
 		}
-		if (o.interval_ns && now_ns() >= next_interval) {
+		/*
+		 * Resolve stacks while their processes are alive to be read:
+		 * a process that exits has no maps left to symbolize with.
+		 */
+		if (o.stacks)
+			bt_tracer_collect(&tracer);
+		if (o.interval_ns && now_ns() >= next_interval && !record) {
 			print_interval(&tracer, start);
 			next_interval += o.interval_ns;
 		}
+		if (sink.rec && now_ns() >= next_snapshot) {
+			if (snapshot(&tracer, &sink, start, err, sizeof(err))) {
+				fail(err);
+				goto cleanup;
+			}
+			next_snapshot = now_ns() + SNAPSHOT_EVERY_NS;
+		}
 	}
-	model.duration_ns = now_ns() - start;
 	/* Name the far ends of channels made since the last round. */
 	bt_tracer_discover(&tracer);
-	if (bt_tracer_collect(&tracer)) {
-		fail("cannot read the kernel aggregates");
+	/* One model for every output: live and recorded say the same. */
+	if (take_model(&tracer, start, err, sizeof(err)) ||
+	    (sink.rec && bt_rec_write_model(sink.rec, &model, err, sizeof(err)))) {
+		fail(err);
 		goto cleanup;
 	}
-	bt_model_sort(&model);
-	if (exp->write(out, &model)) {
+	if (sink.exp && sink.exp->write(sink.out, &model)) {
 		fail("cannot write the report");
 		goto cleanup;
 	}
 	ret = 0;
 cleanup:
 	bt_tracer_close(&tracer);
-	if (out && !bt_close_output(out, err, sizeof(err))) {
+	if (close_sink(&sink, err, sizeof(err))) {
 		fail(err);
 		ret = 1;
 	}
@@ -213,4 +299,15 @@ cleanup:
 	}
 	bt_model_free(&model);
 	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "record"))
+		return run_trace(argc - 1, argv + 1, true);
+	if (argc > 1 && !strcmp(argv[1], "report"))
+		return bt_cmd_report(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "trace"))
+		return run_trace(argc - 1, argv + 1, false);
+	return run_trace(argc, argv, false);
 }

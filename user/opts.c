@@ -10,7 +10,7 @@
 #include "report.h"
 
 enum { OPT_FOLLOW = 256, OPT_MAP_SIZE, OPT_FORCE, OPT_VERSION, OPT_PEERS, OPT_CHAINS,
-       OPT_MIN_BLOCK, OPT_STACKS, OPT_STACK_MAP, OPT_WEIGHT };
+       OPT_MIN_BLOCK, OPT_STACKS, OPT_STACK_MAP, OPT_WEIGHT, OPT_RECORD };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -26,6 +26,7 @@ static const struct option long_opts[] = {
 	{ "stacks", no_argument, NULL, OPT_STACKS },
 	{ "stack-map-size", required_argument, NULL, OPT_STACK_MAP },
 	{ "weight", required_argument, NULL, OPT_WEIGHT },
+	{ "record", required_argument, NULL, OPT_RECORD },
 	{ "min-block", required_argument, NULL, OPT_MIN_BLOCK },
 	{ "map-size", required_argument, NULL, OPT_MAP_SIZE },
 	{ "force", no_argument, NULL, OPT_FORCE },
@@ -38,7 +39,9 @@ static const struct option long_opts[] = {
 void bt_opts_usage(FILE *f)
 {
 	fprintf(f,
-"Usage: boundtrace [-p PID]... [-c 'CMD ARGS'] [-a] [options]\n"
+"Usage: boundtrace [trace] [-p PID]... [-c 'CMD ARGS'] [-a] [options]\n"
+"       boundtrace record -o FILE [-p PID]... [-c 'CMD ARGS'] [-a] [options]\n"
+"       boundtrace report FILE [-f FORMAT] [-o OUT] (see boundtrace report --help)\n"
 "Trace the IPC boundary crossings (pipes, unix sockets, TCP/UDP, futexes)\n"
 "of processes: who talks to whom, through which channel, how often, how\n"
 "much and how long each caller was blocked.\n"
@@ -67,6 +70,7 @@ void bt_opts_usage(FILE *f)
 "  -o, --output FILE    write the report to FILE (mode 0600, never through a symlink)\n"
 "      --force          overwrite FILE if it exists (and is ours)\n"
 "  -i, --interval SECS  print the table every SECS seconds while tracing\n"
+"      --record FILE    also write a recording (see `boundtrace record`)\n"
 "Tuning:\n"
 "      --map-size N     kernel aggregate rows (default 16384); a full map is reported as lost\n"
 "  -v, --verbose        libbpf and loader diagnostics on stderr\n"
@@ -210,6 +214,9 @@ int bt_opts_parse(int argc, char **argv, struct bt_opts *o, char *err, size_t er
 					 optarg);
 				return -1;
 			}
+			break;
+		case OPT_RECORD:
+			o->record = optarg;
 			break;
 		case OPT_FORCE:
 			o->force = true;

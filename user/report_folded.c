@@ -96,6 +96,62 @@ static int for_each_line(const struct bt_model *m, line_fn fn, void *ctx)
 	return err;
 }
 
+struct folded_line {
+	char *text;
+	uint64_t weight;
+};
+
+struct folded_lines {
+	struct folded_line *v;
+	size_t n, cap;
+};
+
+static int collect_line(const char *line, uint64_t weight, void *ctx)
+{
+	struct folded_lines *ls = ctx;
+	char *copy = strdup(line);
+
+	if (!copy || !bt_grow((void **)&ls->v, &ls->cap, ls->n + 1, sizeof(*ls->v))) {
+		free(copy);
+		return -1;
+	}
+	ls->v[ls->n].text = copy;
+	ls->v[ls->n++].weight = weight;
+	return 0;
+}
+
+static int cmp_line(const void *a, const void *b)
+{
+	return strcmp(((const struct folded_line *)a)->text, ((const struct folded_line *)b)->text);
+}
+
+/*
+ * Rows that differ only in what the output does not show (return
+ * addresses inside one function, say) fold to the same line: merge them,
+ * sorted, so each stack is one line.
+ */
+static int for_each_merged(const struct bt_model *m, line_fn fn, void *ctx)
+{
+	struct folded_lines ls = {};
+	int err = for_each_line(m, collect_line, &ls);
+
+	if (!err && ls.n)
+		qsort(ls.v, ls.n, sizeof(*ls.v), cmp_line);
+	for (size_t i = 0; !err && i < ls.n;) {
+		uint64_t w = 0;
+		size_t j = i;
+
+		while (j < ls.n && !strcmp(ls.v[j].text, ls.v[i].text))
+			w += ls.v[j++].weight;
+		err = fn(ls.v[i].text, w, ctx);
+		i = j;
+	}
+	for (size_t i = 0; i < ls.n; i++)
+		free(ls.v[i].text);
+	free(ls.v);
+	return err;
+}
+
 static int print_line(const char *line, uint64_t weight, void *ctx)
 {
 	fprintf(ctx, "%s %llu\n", line, (unsigned long long)weight);
@@ -116,7 +172,7 @@ int bt_report_folded(FILE *f, const struct bt_model *m)
 
 	if (rc)
 		return rc < 0 ? -1 : 0;
-	if (for_each_line(m, print_line, f))
+	if (for_each_merged(m, print_line, f))
 		return -1;
 	return ferror(f) ? -1 : 0;
 }
@@ -141,7 +197,7 @@ int bt_report_svg(FILE *f, const struct bt_model *m)
 	fl = bt_flame_new();
 	if (!fl)
 		return -1;
-	rc = for_each_line(m, add_line, fl);
+	rc = for_each_merged(m, add_line, fl);
 	if (!rc)
 		rc = bt_flame_write_svg(fl, &opts, f);
 	bt_flame_free(fl);

@@ -444,6 +444,59 @@ def stacks_svg_is_wellformed_and_names_frames():
         check(name in text, "frame %s in the SVG" % name)
 
 
+FORMATS = ("table", "json", "dot", "chains", "folded", "svg")
+
+
+@test
+def recording_reports_exactly_what_the_live_trace_said():
+    """For every format: one run writes the live output and a recording;
+    `boundtrace report` of the recording prints the same bytes."""
+    for fmt in FORMATS:
+        live, rec, off = tmpfile("live." + fmt), tmpfile("r.btrec"), tmpfile("off." + fmt)
+        r = run([BT, "--chains", "--stacks", "-f", fmt, "-o", live, "--record", rec, "-c",
+                 TIERDEMO + " --requests 50 --hold-ms 300 --out /dev/null"])
+        eq(r.returncode, 0, "live %s run (%s)" % (fmt, r.stderr))
+        r = run([BT, "report", "-f", fmt, "-o", off, rec])
+        eq(r.returncode, 0, "report -f %s (%s)" % (fmt, r.stderr))
+        with open(live, "rb") as a, open(off, "rb") as b:
+            eq(b.read() == a.read(), True, "report -f %s equals the live output" % fmt)
+
+
+@test
+def record_subcommand_and_bad_recordings():
+    rec = tmpfile("sub.btrec")
+    r = run([BT, "record", "-o", rec, "-c", IPCLOAD + " pipe --count 500 --out /dev/null"])
+    eq(r.returncode, 0, "boundtrace record (%s)" % r.stderr)
+    eq(os.stat(rec).st_mode & 0o777, 0o600, "recording mode")
+    r = run([BT, "record", "-o", rec, "-c", "true"])
+    check(r.returncode != 0 and "exists" in r.stderr, "no overwrite without --force: %r"
+          % r.stderr)
+    r = run([BT, "report", "-f", "json", rec])
+    eq(r.returncode, 0, "report (%s)" % r.stderr)
+    sends = [b for p in json.loads(r.stdout)["processes"] for b in p["boundaries"]
+             if b["kind"] == "pipe" and b["direction"] == "send"]
+    eq([b["calls"] for b in sends], [500], "pipe sends in the recording")
+    with open(rec, "rb") as f:
+        data = f.read()
+    cases = {
+        "missing": (None, "No such file"),
+        "empty": (b"", ""),
+        "garbage": (b"this is not a recording at all\n" * 4, "not a boundtrace recording"),
+        "cut": (data[: len(data) // 2], ""),
+        "flipped": (data[:40] + bytes([data[40] ^ 0x55]) + data[41:], ""),
+    }
+    for name, (content, text) in cases.items():
+        path = tmpfile("bad-%s.btrec" % name)
+        if content is not None:
+            with open(path, "wb") as f:
+                f.write(content)
+        r = run([BT, "report", path])
+        check(r.returncode != 0 or "cut short" in r.stderr,
+              "%s recording: exit %d, stderr %r" % (name, r.returncode, r.stderr))
+        check(path in r.stderr and text in r.stderr, "%s recording message: %r" % (name, r.stderr))
+        eq(len(r.stderr.strip().splitlines()), 1, "%s recording: one line of error" % name)
+
+
 @test
 def dot_output_renders():
     out = tmpfile("g.dot")

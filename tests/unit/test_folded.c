@@ -100,9 +100,10 @@ static void test_weight_calls(void **state)
 
 	(void)state;
 	build_model(&m, BT_WEIGHT_CALLS, "writer", "reader");
+	/* Sorted by the line's text. */
 	expect_folded(&m,
-		"writer;main;send_request;-;" KFOLD ";pipe:[7]\u2192reader 3\n"
-		"writer;main;flush;-;" KFOLD ";pipe:[7]\u2192reader 1\n");
+		"writer;main;flush;-;" KFOLD ";pipe:[7]\u2192reader 1\n"
+		"writer;main;send_request;-;" KFOLD ";pipe:[7]\u2192reader 3\n");
 	bt_model_free(&m);
 }
 
@@ -113,8 +114,8 @@ static void test_weight_bytes(void **state)
 	(void)state;
 	build_model(&m, BT_WEIGHT_BYTES, "writer", "reader");
 	expect_folded(&m,
-		"writer;main;send_request;-;" KFOLD ";pipe:[7]\u2192reader 300\n"
-		"writer;main;flush;-;" KFOLD ";pipe:[7]\u2192reader 4096\n");
+		"writer;main;flush;-;" KFOLD ";pipe:[7]\u2192reader 4096\n"
+		"writer;main;send_request;-;" KFOLD ";pipe:[7]\u2192reader 300\n");
 	bt_model_free(&m);
 }
 
@@ -146,11 +147,36 @@ static void test_lost_stacks(void **state)
 	/* Every frame of it was the tracing hook. */
 	assert_int_equal(bt_model_add_stack(&m, 0, 4, 0, ""), 0);
 	expect_folded(&m,
-		"writer;main;send_request;-;" KFOLD ";pipe:[7]\u2192reader 3\n"
-		"writer;main;flush;-;" KFOLD ";pipe:[7]\u2192reader 1\n"
+		"writer;[lost];-;[lost];pipe:[7]\u2192reader 7\n"
 		"writer;[lost];-;" KFOLD ";pipe:[7]\u2192reader 5\n"
+		"writer;main;flush;-;" KFOLD ";pipe:[7]\u2192reader 1\n"
 		"writer;main;send_request;-;[lost];pipe:[7]\u2192reader 6\n"
-		"writer;[lost];-;[lost];pipe:[7]\u2192reader 7\n");
+		"writer;main;send_request;-;" KFOLD ";pipe:[7]\u2192reader 3\n");
+	bt_model_free(&m);
+}
+
+/*
+ * Rows that differ only in what the line does not show (another return
+ * address in the same caller, another stack id with the same frames) are
+ * one line, their weights summed.
+ */
+static void test_same_line_merged(void **state)
+{
+	struct bt_key other_caller = stack_key(WRITER, BT_KIND_PIPE, BT_DIR_SEND, PIPE, 1,
+					       KSTACK, 0x405678);
+	struct bt_key other_kstack = stack_key(WRITER, BT_KIND_PIPE, BT_DIR_SEND, PIPE, 3, 5,
+					       CALLER);
+	struct bt_model m;
+
+	(void)state;
+	build_model(&m, BT_WEIGHT_CALLS, "writer", "reader");
+	stackrow(&m, &other_caller, 4, 0, 0);
+	stackrow(&m, &other_kstack, 10, 0, 0);
+	assert_int_equal(bt_model_add_stack(&m, WRITER, 1, 0x405678, "main;send_request"), 0);
+	assert_int_equal(bt_model_add_stack(&m, 0, 5, 0, KFOLD), 0);
+	expect_folded(&m,
+		"writer;main;flush;-;" KFOLD ";pipe:[7]\u2192reader 11\n"
+		"writer;main;send_request;-;" KFOLD ";pipe:[7]\u2192reader 7\n");
 	bt_model_free(&m);
 }
 
@@ -171,8 +197,8 @@ static void test_names_sanitized(void **state)
 	stackrow(&m, &k, 2, 20, 0);
 	stackrow(&m, &rk, 2, 20, 0);
 	expect_folded(&m,
-		"my_app_v2;main;send_request;-;" KFOLD ";pipe:[7]\u2192rd_x_y 3\n"
 		"my_app_v2;main;flush;-;" KFOLD ";pipe:[7]\u2192rd_x_y 1\n"
+		"my_app_v2;main;send_request;-;" KFOLD ";pipe:[7]\u2192rd_x_y 3\n"
 		"my_app_v2;main;send_request;-;" KFOLD
 		";unix_stream:/tmp/my_sock[11->12]\u2192rd_x_y 2\n"
 		/* A receive points the other way; the reader's own stack 1. */
@@ -330,6 +356,7 @@ int main(void)
 		cmocka_unit_test(test_weight_bytes),
 		cmocka_unit_test(test_weight_blocked),
 		cmocka_unit_test(test_lost_stacks),
+		cmocka_unit_test(test_same_line_merged),
 		cmocka_unit_test(test_names_sanitized),
 		cmocka_unit_test(test_without_stacks),
 		cmocka_unit_test(test_svg),

@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Chains through the model (user/report_chains.c): episodes as the kernel
+ * sends them, their channels named from the rows, `-f chains`, the JSON
+ * `chains` list and the table's section; and the waker inferred for a
+ * receive woken from softirq. The analysis itself is test_chains.c's.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "model.h"
+#include "report.h"
+#include "report_chains.h"
+#include "testutil.h"
+
+#define US 1000ull
+#define MS 1000000ull
+
+#define FE	100	/* frontend */
+#define MID	200	/* middle */
+#define BE	300	/* backend */
+#define LOG	400	/* logger: waits on a futex, nobody known wakes it */
+
+#define FE_SOCK		11	/* frontend's unix socket, peer of MID_SOCK */
+#define MID_SOCK	12
+#define MID_TCP		21	/* 127.0.0.1:40000 -> 127.0.0.1:7000 */
+#define BE_TCP		31	/* the mirror */
+#define LOG_FUTEX	0x7f0000001000ull
+
+#define UNIX_CHAN	"unix:/tmp/mid.sock[11->12]"
+#define TCP_CHAN	"tcp:127.0.0.1:40000->127.0.0.1:7000"
+
+static void episode(struct bt_model *m, uint32_t pid, uint32_t tid, unsigned int kind,
+		    unsigned int dir, uint64_t chan, uint64_t start, uint64_t wake, uint64_t end,
+		    uint32_t waker_pid, uint32_t waker_tid)
+{
+	struct bt_episode_ev e = {
+		.pid = pid, .tid = tid, .kind = kind, .dir = dir, .chan = chan,
+		.start_ns = start, .wake_ns = wake, .end_ns = end,
+		.waker_pid = waker_pid, .waker_tid = waker_tid,
+	};
+
+	assert_int_equal(bt_model_add_episode(m, &e), 0);
+}
+
+static struct bt_proc *proc(struct bt_model *m, uint32_t pid, const char *comm)
+{
+	struct bt_proc *p = tu_proc(m, pid, comm);
+
+	p->target = true;
+	return p;
+}
+
+/*
+ * frontend asks middle over a unix socket and blocks 8.5 ms (woken at
+ * 9 ms, running at 9.5); meanwhile middle asks backend over loopback TCP
+ * twice, blocking 2.8 ms each (0.3 ms of it queueing). The backend's
+ * wakeups of middle are given as tcp_waker_pid/tid (0: softirq).
+ */
+static void build_tiers(struct bt_model *m, uint32_t tcp_waker_pid, uint32_t tcp_waker_tid)
+{
+	struct bt_chan_info fe = tu_unix(BT_KIND_UNIX_STREAM, MID_SOCK, "/tmp/mid.sock");
+	struct bt_chan_info mid = tu_unix(BT_KIND_UNIX_STREAM, FE_SOCK, "/tmp/mid.sock");
+	struct bt_chan_info mt = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 40000,
+					 "127.0.0.1", 7000);
+	struct bt_chan_info bt = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 7000,
+					 "127.0.0.1", 40000);
+	struct bt_stats req = tu_stats(1, 100, 0), fe_wait = tu_stats(1, 10, 8500 * US);
+	struct bt_stats mid_wait = tu_stats(2, 20, 5600 * US), lw = tu_stats(1, 0, 3 * MS);
+
+	bt_model_init(m);
+	m->chain_mode = true;
+	m->duration_ns = 17 * MS;
+	proc(m, FE, "frontend");
+	tu_row(m, FE, BT_KIND_UNIX_STREAM, BT_DIR_SEND, FE_SOCK, &req, &fe);
+	tu_row(m, FE, BT_KIND_UNIX_STREAM, BT_DIR_RECV, FE_SOCK, &fe_wait, &fe);
+	proc(m, MID, "middle");
+	tu_row(m, MID, BT_KIND_UNIX_STREAM, BT_DIR_RECV, MID_SOCK, &req, &mid);
+	tu_row(m, MID, BT_KIND_UNIX_STREAM, BT_DIR_SEND, MID_SOCK, &req, &mid);
+	tu_row(m, MID, BT_KIND_TCP, BT_DIR_SEND, MID_TCP, &req, &mt);
+	tu_row(m, MID, BT_KIND_TCP, BT_DIR_RECV, MID_TCP, &mid_wait, &mt);
+	proc(m, BE, "backend");
+	tu_row(m, BE, BT_KIND_TCP, BT_DIR_RECV, BE_TCP, &req, &bt);
+	tu_row(m, BE, BT_KIND_TCP, BT_DIR_SEND, BE_TCP, &req, &bt);
+	proc(m, LOG, "logger");
+	tu_row(m, LOG, BT_KIND_FUTEX, BT_DIR_WAIT, LOG_FUTEX, &lw, NULL);
+
+	episode(m, FE, FE, BT_KIND_UNIX_STREAM, BT_DIR_RECV, FE_SOCK,
+		1 * MS, 9 * MS, 9500 * US, MID, MID);
+	episode(m, MID, MID, BT_KIND_TCP, BT_DIR_RECV, MID_TCP,
+		2 * MS, 4500 * US, 4800 * US, tcp_waker_pid, tcp_waker_tid);
+	episode(m, MID, MID, BT_KIND_TCP, BT_DIR_RECV, MID_TCP,
+		5 * MS, 7500 * US, 7800 * US, tcp_waker_pid, tcp_waker_tid);
+	episode(m, LOG, LOG, BT_KIND_FUTEX, BT_DIR_WAIT, LOG_FUTEX,
+		12 * MS, 0, 15 * MS, 0, 0);
+	bt_model_sort(m);
+}
+
+/*
+ * hop 0: 8.5 ms, 0.5 queueing, 5.6 waiting on hop 1, 2.4 middle's own;
+ * hop 1: 2 x 2.8 ms, 0.6 queueing, 5.0 backend's own. 8.5 of 17 ms: 50%.
+ */
+#define CHAIN_LINE \
+	"frontend[100] \u21e2 " UNIX_CHAN " \u21e2 middle[200] \u21e2 " TCP_CHAN \
+	" \u21e2 backend[300]   50% of frontend's wall time blocked (1 episode, 8.5 ms); " \
+	"per episode: 1 call to middle (p50 8.5 ms), 2 sequential calls to backend " \
+	"(p50 2.8 ms each); middle self 28%, backend self 59%, queueing 13%"
+
+static const char chain_line[] = CHAIN_LINE;
+
+static const char chains_json[] =
+	"\"episodes\":4,\"chains\":[{\"hops\":["
+	"{\"from\":{\"pid\":100,\"comm\":\"frontend\"},\"to\":{\"pid\":200,\"comm\":\"middle\"},"
+	"\"kind\":\"unix_stream\",\"channel\":\"" UNIX_CHAN "\",\"calls\":1,"
+	"\"calls_per_episode\":1,\"calls_min\":1,\"calls_p50\":1,\"calls_max\":1,"
+	"\"blocked_ns\":8500000,\"p50_ns\":8500000,\"self_ns\":2400000,\"wait_ns\":5600000,"
+	"\"other_ns\":0,\"queue_ns\":500000,\"fanout_calls\":0,\"fanout_save_ns\":0},"
+	"{\"from\":{\"pid\":200,\"comm\":\"middle\"},\"to\":{\"pid\":300,\"comm\":\"backend\"},"
+	"\"kind\":\"tcp\",\"channel\":\"" TCP_CHAN "\",\"calls\":2,"
+	"\"calls_per_episode\":2,\"calls_min\":2,\"calls_p50\":2,\"calls_max\":2,"
+	"\"blocked_ns\":5600000,\"p50_ns\":2800000,\"self_ns\":5000000,\"wait_ns\":0,"
+	"\"other_ns\":0,\"queue_ns\":600000,\"fanout_calls\":0,\"fanout_save_ns\":0}],"
+	"\"episodes\":1,\"blocked_ns\":8500000,\"share\":0.5,\"cycle\":false,\"cut\":false}],"
+	"\"lost\":{";
+
+/* The one chain of m, formatted. */
+static void only_chain_line(const struct bt_model *m, char *buf, size_t len)
+{
+	struct bt_chains *c = bt_model_chains(m);
+
+	assert_non_null(c);
+	assert_int_equal(c->nchains, 1);
+	assert_true(bt_chains_format_line(&c->chains[0], buf, len) < (int)len);
+	bt_chains_free(c);
+}
+
+static void test_chains_output(void **state)
+{
+	struct bt_model m;
+	char line[2048], *out;
+
+	(void)state;
+	build_tiers(&m, BE, BE);
+	m.lost[BT_LOSS_EPISODES] = 2;
+	only_chain_line(&m, line, sizeof(line));
+	assert_string_equal(line, chain_line);
+	out = tu_render(bt_report_chains, &m);
+	assert_string_equal(out,
+		"boundtrace: 4 blocking episodes in 17.0 ms; 1 synchronous chain\n"
+		"\n" CHAIN_LINE "\n"
+		/* The logger's wait: nobody known woke it. */
+		"\n(1 episodes with no known waker, 0 cut by the trace's edges)\n"
+		"lost episodes: 2\n");
+	free(out);
+	bt_model_free(&m);
+}
+
+static void test_chains_json(void **state)
+{
+	struct bt_model m;
+	char *out, *at;
+
+	(void)state;
+	build_tiers(&m, BE, BE);
+	out = tu_render(bt_report_json, &m);
+	at = strstr(out, "\"episodes\":4,\"chains\":");
+	if (!at)
+		fail_msg("no chains in:\n%s", out);
+	assert_true(strncmp(at, chains_json, sizeof(chains_json) - 1) == 0);
+	/* Just before the losses, after the edges. */
+	assert_true(strstr(out, "\"edges\":[") < at);
+	free(out);
+	bt_model_free(&m);
+}
+
+static void test_chains_table(void **state)
+{
+	struct bt_model m;
+	char *out;
+
+	(void)state;
+	build_tiers(&m, BE, BE);
+	out = tu_render(bt_report_table, &m);
+	assert_non_null(strstr(out, "\nsynchronous chains (A \u21e2 B: A blocked until B answered), "
+				    "heaviest first:\n  " CHAIN_LINE "\n\n"));
+	free(out);
+	bt_model_free(&m);
+}
+
+static void test_not_chain_mode(void **state)
+{
+	struct bt_model m;
+	char *out;
+
+	(void)state;
+	build_tiers(&m, BE, BE);
+	m.chain_mode = false;
+	out = tu_render(bt_report_chains, &m);
+	assert_string_equal(out, "no chains: episodes were not recorded (run with --chains)\n");
+	free(out);
+	out = tu_render(bt_report_json, &m);
+	assert_null(strstr(out, "\"chains\""));
+	assert_null(strstr(out, "\"episodes\":4"));
+	free(out);
+	out = tu_render(bt_report_table, &m);
+	assert_null(strstr(out, "synchronous chains"));
+	free(out);
+	bt_model_free(&m);
+}
+
+/* The hops of m's heaviest chain (the frontend's), and where it ends. */
+static unsigned int top_hops(const struct bt_model *m, uint32_t *last)
+{
+	struct bt_chains *c = bt_model_chains(m);
+	unsigned int n;
+
+	assert_non_null(c);
+	assert_true(c->nchains >= 1);
+	assert_int_equal(c->chains[0].hops[0].from.pid, FE);
+	n = c->chains[0].nhops;
+	*last = c->chains[0].hops[n - 1].to.pid;
+	bt_chains_free(c);
+	return n;
+}
+
+/*
+ * Loopback TCP woken from softirq: no waker, or whatever task the softirq
+ * interrupted. The receive row's single peer, traced and single-threaded,
+ * sent the data: it is the waker, and the chain is the same.
+ */
+static void test_softirq_waker_inferred(void **state)
+{
+	struct bt_model m;
+	char line[2048];
+
+	(void)state;
+	build_tiers(&m, 0, 0);
+	only_chain_line(&m, line, sizeof(line));
+	assert_string_equal(line, chain_line);
+	bt_model_free(&m);
+	/* Interrupted an untraced task (not in the model). */
+	build_tiers(&m, 999, 999);
+	only_chain_line(&m, line, sizeof(line));
+	assert_string_equal(line, chain_line);
+	bt_model_free(&m);
+	/* Interrupted a process that is in the model but not traced. */
+	build_tiers(&m, 500, 500);
+	tu_proc(&m, 500, "bystander");
+	only_chain_line(&m, line, sizeof(line));
+	assert_string_equal(line, chain_line);
+	bt_model_free(&m);
+}
+
+static void test_softirq_waker_not_inferred(void **state)
+{
+	struct bt_model m;
+	uint32_t last;
+
+	(void)state;
+	/* A traced waker is the answer, even if it is not the peer. */
+	build_tiers(&m, LOG, LOG);
+	assert_int_equal(top_hops(&m, &last), 2);
+	assert_int_equal(last, LOG);
+	bt_model_free(&m);
+
+	/* The peer is not traced: nobody to name, the chain ends at middle. */
+	build_tiers(&m, 0, 0);
+	bt_model_find(&m, BE)->target = false;
+	assert_int_equal(top_hops(&m, &last), 1);
+	assert_int_equal(last, MID);
+	bt_model_free(&m);
+
+	/* The peer blocked in two threads: which one woke us is unknown. */
+	build_tiers(&m, 0, 0);
+	episode(&m, BE, BE, BT_KIND_FUTEX, BT_DIR_WAIT, 0x10, 11 * MS, 0, 12 * MS, 0, 0);
+	episode(&m, BE, BE + 1, BT_KIND_FUTEX, BT_DIR_WAIT, 0x10, 13 * MS, 0, 14 * MS, 0, 0);
+	assert_int_equal(top_hops(&m, &last), 1);
+	assert_int_equal(last, MID);
+	bt_model_free(&m);
+
+	/* The same in one thread: inferred. */
+	build_tiers(&m, 0, 0);
+	episode(&m, BE, BE, BT_KIND_FUTEX, BT_DIR_WAIT, 0x10, 11 * MS, 0, 12 * MS, 0, 0);
+	episode(&m, BE, BE, BT_KIND_FUTEX, BT_DIR_WAIT, 0x10, 13 * MS, 0, 14 * MS, 0, 0);
+	assert_int_equal(top_hops(&m, &last), 2);
+	assert_int_equal(last, BE);
+	bt_model_free(&m);
+
+	/* Two processes at the far end: no single sender. */
+	build_tiers(&m, 0, 0);
+	{
+		struct bt_chan_info b2 = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 7000,
+						 "127.0.0.1", 40000);
+		struct bt_stats st = tu_stats(1, 1, 0);
+
+		proc(&m, 301, "backend2");
+		tu_row(&m, 301, BT_KIND_TCP, BT_DIR_SEND, 41, &st, &b2);
+		bt_model_sort(&m);
+	}
+	assert_int_equal(top_hops(&m, &last), 1);
+	assert_int_equal(last, MID);
+	bt_model_free(&m);
+}
+
+/* Only receives: a send that blocked was not woken by data from the peer. */
+static void test_softirq_send_not_inferred(void **state)
+{
+	struct bt_model m;
+	uint32_t last;
+
+	(void)state;
+	build_tiers(&m, 0, 0);
+	for (size_t i = 0; i < m.nepisodes; i++)
+		if (m.episodes[i].pid == MID)
+			m.episodes[i].dir = BT_DIR_SEND;
+	assert_int_equal(top_hops(&m, &last), 1);
+	assert_int_equal(last, MID);
+	bt_model_free(&m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_chains_output),
+		cmocka_unit_test(test_chains_json),
+		cmocka_unit_test(test_chains_table),
+		cmocka_unit_test(test_not_chain_mode),
+		cmocka_unit_test(test_softirq_waker_inferred),
+		cmocka_unit_test(test_softirq_waker_not_inferred),
+		cmocka_unit_test(test_softirq_send_not_inferred),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
