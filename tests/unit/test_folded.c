@@ -15,7 +15,6 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "model.h"
-#include "procscan.h"
 #include "report.h"
 #include "testutil.h"
 
