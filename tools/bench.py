@@ -255,7 +255,7 @@ def boundtrace_variants():
     variants = []
     for name, flag in (("boundtrace --stacks", "--stacks"),
                        ("boundtrace --chains", "--chains")):
-        t = Tracer(name, 7, 1, boundtrace_cmd([flag]), boundtrace_seen, ours=True)
+        t = Tracer(name, 5, 1, boundtrace_cmd([flag]), boundtrace_seen, ours=True)
         if not re.search(rf"(^|\s){flag}\b(?!-)", helptext, re.M):
             t.problem = "n/a (not implemented yet)"
         variants.append(t)
@@ -434,22 +434,21 @@ def new_cell(w, tracer, quick, reps):
     return Cell(w, tracer, count, 1 if quick else reps)
 
 
-def measure(cells):
+def measure(cells, tmp):
     """Round after round, one pair per cell and round until it has its reps."""
     total, done = sum(c.reps for c in cells), 0
-    with tempfile.TemporaryDirectory(prefix="bt-bench-") as tmp:
-        for r in range(max(c.reps for c in cells)):
-            for c in cells:
-                if r >= c.reps or c.error:
-                    continue
-                done += 1
-                try:
-                    run_pair(c, r % 2 == 1, tmp)
-                except ToolFailed as e:
-                    c.error = str(e)
-                    if e.ours:
-                        raise
-                progress(done, total, c)
+    for r in range(max(c.reps for c in cells)):
+        for c in cells:
+            if r >= c.reps or c.error:
+                continue
+            done += 1
+            try:
+                run_pair(c, r % 2 == 1, tmp)
+            except ToolFailed as e:
+                c.error = str(e)
+                if e.ours:
+                    raise
+            progress(done, total, c)
 
 
 def progress(done, total, c):
@@ -604,13 +603,12 @@ def workloads_md(tracer_list):
     return "\n".join(lines) + f"\n\nCounts are divided by: {scaled}.\n"
 
 
-def report(cells, tracer_list, quick, minutes):
+def report(cells, tracer_list, quick):
     targets = ("quick run: counts too small for the timings to mean anything, "
                "targets not checked" if quick else targets_table(cells))
     return (f"### Overhead\n\n{overhead_table(cells, tracer_list)}\n\n"
             f"### boundtrace resources (traced runs)\n\n{resources_table(cells)}\n\n"
-            f"### Targets\n\n{targets}\n\n"
-            f"Machine:\n{machine()}\n- bench wall time: {minutes:.1f} min\n")
+            f"### Targets\n\n{targets}\n")
 
 
 def write_doc(text, tracer_list):
@@ -623,20 +621,30 @@ def write_doc(text, tracer_list):
         f"## Method\n\n{METHOD}\n## Workloads\n\n{workloads_md(tracer_list)}\n## Results\n\n{text}")
 
 
+def snapshot(tmp):
+    """Measure one build throughout, even if ./boundtrace is rebuilt meanwhile."""
+    global BOUNDTRACE, IPCLOAD
+    BOUNDTRACE = shutil.copy2(BOUNDTRACE, f"{tmp}/boundtrace")
+    IPCLOAD = shutil.copy2(IPCLOAD, f"{tmp}/ipcload")
+
+
 def main():
     quick = "--quick" in sys.argv[1:]
     if os.geteuid() != 0:
         print("bench skipped: it needs root (boundtrace loads BPF)")
         return 0
-    start = time.monotonic()
-    tracer_list = tracers()
-    cells = plan(tracer_list, quick)
-    try:
-        measure(cells)
-    except ToolFailed as e:
-        print(f"bench: {e}", file=sys.stderr)
-        return 1
-    text = report(cells, tracer_list, quick, (time.monotonic() - start) / 60)
+    start, about = time.monotonic(), machine()
+    with tempfile.TemporaryDirectory(prefix="bt-bench-") as tmp:
+        snapshot(tmp)
+        tracer_list = tracers()
+        cells = plan(tracer_list, quick)
+        try:
+            measure(cells, tmp)
+        except ToolFailed as e:
+            print(f"bench: {e}", file=sys.stderr)
+            return 1
+    text = (report(cells, tracer_list, quick) + f"\nMachine:\n{about}\n"
+            f"- bench wall time: {(time.monotonic() - start) / 60:.1f} min\n")
     print(text)
     if not quick:
         write_doc(text, tracer_list)
