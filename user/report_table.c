@@ -165,22 +165,27 @@ static void write_chains(FILE *f, const struct bt_model *m)
 	bt_chains_free(c);
 }
 
+/* A far end known only from /proc is named in its peers' lines, not on its own. */
+static bool shown_proc(const struct bt_proc *p)
+{
+	return p->target || p->nrows;
+}
+
 int bt_report_table(FILE *f, const struct bt_model *m)
 {
+	size_t shown = 0;
 	char dur[32];
 	bool any_loss = false;
 
+	for (size_t i = 0; i < m->nprocs; i++)
+		shown += shown_proc(&m->procs[i]);
 	fmt_ns(m->duration_ns, dur, sizeof(dur));
-	fprintf(f, "boundtrace: %zu process%s, %s traced\n", m->nprocs,
-		m->nprocs == 1 ? "" : "es", dur);
+	fprintf(f, "boundtrace: %zu process%s, %s traced\n", shown, shown == 1 ? "" : "es", dur);
 	write_edges(f, m);
 	write_chains(f, m);
-	for (size_t i = 0; i < m->nprocs; i++) {
-		/* A far end known only from /proc is named in its peers' lines. */
-		if (!m->procs[i].target && !m->procs[i].nrows)
-			continue;
-		write_proc(f, m, &m->procs[i]);
-	}
+	for (size_t i = 0; i < m->nprocs; i++)
+		if (shown_proc(&m->procs[i]))
+			write_proc(f, m, &m->procs[i]);
 	for (unsigned int l = 0; l < BT_LOSS_MAX; l++) {
 		if (!m->lost[l])
 			continue;
