@@ -45,6 +45,9 @@ BPF_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 UNIT_EXTRA :=
 include $(wildcard tests/unit/*.mk)
 
+# Keep the BPF object and skeleton: they are intermediates of pattern rules.
+.SECONDARY:
+
 .PHONY: all test unit unit-san integration deps vmlinux install clean bench fuzz demo
 
 all: boundtrace $(TOOL_BINS)

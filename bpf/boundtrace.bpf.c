@@ -63,6 +63,9 @@ struct inflight {
 	__u64 wake_ns;
 	__u32 waker_pid;
 	__u32 waker_tid;
+	/* --stacks: the waker's user stack then. */
+	__s32 waker_ustack;
+	__u64 waker_ucaller;
 };
 
 struct {
@@ -105,6 +108,14 @@ struct {
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, BT_STACK_DEPTH * sizeof(__u64));
 } stacks SEC(".maps");
+
+/* --stacks only; sized with stats. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct bt_wakestack_key);
+	__type(value, struct bt_wakestack_val);
+} wakestacks SEC(".maps");
 
 /* Chain mode only; sized by userspace. */
 struct {
@@ -481,6 +492,38 @@ static __always_inline void take_stacks(struct crossing *x)
 		lose(BT_LOSS_STACKS);
 }
 
+/* --stacks: this crossing was ended by a waker whose stack we hold. */
+static __always_inline void account_wakestack(struct endpoint *c, struct crossing *x,
+					      struct bt_key *key)
+{
+	struct bt_wakestack_key wk = {};
+	struct bt_wakestack_val one = { .count = 1 }, *v;
+
+	if (!with_stacks || !x->st || !x->st->waker_pid || x->st->waker_ustack == BT_STACK_NONE)
+		return;
+	wk.wakee = x->tgid;
+	wk.waker = x->st->waker_pid;
+	wk.kind = c->kind;
+	wk.dir = x->dir;
+	wk.chan = c->chan;
+	wk.peer = c->peer;
+	wk.wakee_ustack = key->ustack;
+	wk.wakee_ucaller = key->ucaller;
+	wk.waker_ustack = x->st->waker_ustack;
+	wk.waker_ucaller = x->st->waker_ucaller;
+	/* Once per call: splice's second descriptor was not what it waited on. */
+	x->st->waker_ustack = BT_STACK_NONE;
+	v = bpf_map_lookup_elem(&wakestacks, &wk);
+	if (v) {
+		__sync_fetch_and_add(&v->count, 1);
+		__sync_fetch_and_add(&v->blocked_ns, x->blocked);
+		return;
+	}
+	one.blocked_ns = x->blocked;
+	if (bpf_map_update_elem(&wakestacks, &wk, &one, BPF_NOEXIST) == -E2BIG)
+		lose(BT_LOSS_MAP_FULL);
+}
+
 static __always_inline void account(struct endpoint *c, struct crossing *x)
 {
 	struct bt_key key = {
@@ -529,6 +572,7 @@ static __always_inline void account(struct endpoint *c, struct crossing *x)
 	if (x->blocked > s->max_blocked_ns)
 		s->max_blocked_ns = x->blocked;
 	account_wakeups(c, x);
+	account_wakestack(c, x, &key);
 	emit_episode(c, x);
 }
 
@@ -676,6 +720,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	st->wake_ns = 0;
 	st->waker_pid = 0;
 	st->waker_tid = 0;
+	st->waker_ustack = BT_STACK_NONE;
 	st->ts = bpf_ktime_get_ns();
 	return 0;
 }
@@ -796,13 +841,23 @@ int BPF_PROG(sched_waking, struct task_struct *p)
 	struct inflight *st;
 	__u32 n;
 
-	/* Chain mode: a blocked target learns who woke it (the waker may be anyone). */
-	if (min_block_ns && is_target(wakee)) {
+	/*
+	 * Chain mode and --stacks: a blocked target learns who woke it (the
+	 * waker may be anyone) and, with stacks, from which code.
+	 */
+	if ((min_block_ns || with_stacks) && is_target(wakee)) {
 		st = bpf_task_storage_get(&inflight, p, 0, 0);
 		if (st && st->ts) {
 			st->wake_ns = bpf_ktime_get_ns();
 			st->waker_pid = cur->tgid;
 			st->waker_tid = cur->pid;
+			if (with_stacks && !(cur->flags & PF_KTHREAD)) {
+				long id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+
+				st->waker_ustack = id >= 0 ? id : BT_STACK_LOST;
+				st->waker_ucaller = wrapper_caller(
+					BT_REGS_SP((struct pt_regs *)bpf_task_pt_regs(cur)));
+			}
 		}
 	}
 	/* A kernel thread woken by an interrupt that hit the syscall is no peer. */

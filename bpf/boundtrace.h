@@ -127,6 +127,31 @@ struct bt_wake_key {
 	__u64 peer;
 };
 
+/*
+ * --stacks: who woke a blocked crossing, by stack (offwaketime-style):
+ * the wakee's crossing and stack, the waker's process and stack. Value:
+ * struct bt_wakestack_val.
+ */
+struct bt_wakestack_key {
+	__u32 wakee;		/* tgid */
+	__u32 waker;		/* tgid */
+	__u8 kind;
+	__u8 dir;
+	__u16 pad;
+	__s32 wakee_ustack;
+	__u64 chan;
+	__u64 peer;
+	__u64 wakee_ucaller;
+	__s32 waker_ustack;
+	__u32 pad2;
+	__u64 waker_ucaller;
+};
+
+struct bt_wakestack_val {
+	__u64 count;
+	__u64 blocked_ns;	/* the wakee's time in those crossings */
+};
+
 /* Counters of everything the kernel side could not record. */
 enum bt_loss {
 	BT_LOSS_MAP_FULL = 0,	/* aggregate or channel map had no room */

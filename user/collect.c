@@ -69,12 +69,32 @@ static int collect_wakes(struct bt_model *m, const struct bt_maps *maps)
 	return 0;
 }
 
+static int collect_wakestacks(struct bt_model *m, const struct bt_maps *maps)
+{
+	struct bt_wakestack_key key, next, *prev = NULL;
+	struct bt_wakestack_val val;
+
+	if (maps->wakestacks_fd < 0)
+		return 0;
+	while (bpf_map_get_next_key(maps->wakestacks_fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(maps->wakestacks_fd, &key, &val))
+			continue;
+		if (bt_model_add_wakestack(m, &key, &val))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 int bt_collect(struct bt_model *m, const struct bt_maps *maps)
 {
 	int err = collect_rows(m, maps, ALL_TGIDS, false);
 
 	if (!err)
 		err = collect_wakes(m, maps);
+	if (!err)
+		err = collect_wakestacks(m, maps);
 	for (int l = 0; l < BT_LOSS_MAX; l++)
 		m->lost[l] = maps->losses[l];
 	/* Episodes userspace had no room for are lost like the kernel's. */

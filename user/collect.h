@@ -9,6 +9,7 @@ struct bt_maps {
 	int stats_fd;		/* per-CPU aggregate rows */
 	int chans_fd;		/* channel facts */
 	int wakes_fd;		/* wakeup causality counts */
+	int wakestacks_fd;	/* --stacks: waker stacks (-1: none) */
 	const __u64 *losses;	/* kernel loss counters (mmap'd .bss) */
 };
 

@@ -218,13 +218,18 @@ static int run_trace(int argc, char **argv, bool record)
 			child_done = true;
 		} else if (rc == 0) {
 			/*
-			 * Held right after exec: its new image and name are there
-			 * to read, its close-on-exec fds are gone, and peers found
-			 * now are traced before its first crossing.
+			 * Held after exec, at its entry point when we can (its
+			 * libraries mapped there): its image and name are there to
+			 * read, its close-on-exec fds are gone, and peers found now
+			 * are traced before its first crossing.
 			 */
-			bt_tracer_exec_seen(&tracer, child);
-			bt_tracer_discover(&tracer);
-			bt_spawn_detach(child);
+			if (o.stacks && bt_spawn_run_to_entry(child, &status) == 1)
+				child_done = true;
+			if (!child_done) {
+				bt_tracer_exec_seen(&tracer, child);
+				bt_tracer_discover(&tracer);
+				bt_spawn_detach(child);
+			}
 		}
 	} else {
 		bt_tracer_discover(&tracer);

@@ -17,6 +17,7 @@ void bt_model_free(struct bt_model *m)
 	free(m->wakes);
 	free(m->episodes);
 	free(m->stackrows);
+	free(m->wakestacks);
 	for (size_t i = 0; i < m->nstacks; i++)
 		free(m->stacks[i].folded);
 	free(m->stacks);
@@ -31,6 +32,7 @@ void bt_model_clear_rows(struct bt_model *m)
 		if (!m->procs[i].harvested)
 			m->procs[i].nrows = 0;
 	m->nwakes = 0;
+	m->nwakestacks = 0;
 	/* Harvested processes' stack rows are final like their rows: keep them. */
 	for (size_t i = 0; i < m->nprocs; i++)
 		if (!m->procs[i].harvested)
@@ -118,6 +120,28 @@ int bt_model_add_stackrow(struct bt_model *m, const struct bt_key *key, const st
 	r->bytes += st->bytes;
 	r->errors += st->errors;
 	r->blocked_ns += st->blocked_ns;
+	return 0;
+}
+
+int bt_model_add_wakestack(struct bt_model *m, const struct bt_wakestack_key *key,
+			   const struct bt_wakestack_val *val)
+{
+	struct bt_wakestack *w;
+
+	for (size_t i = 0; i < m->nwakestacks; i++) {
+		w = &m->wakestacks[i];
+		if (!memcmp(&w->key, key, sizeof(*key))) {
+			w->val.count += val->count;
+			w->val.blocked_ns += val->blocked_ns;
+			return 0;
+		}
+	}
+	if (!bt_grow((void **)&m->wakestacks, &m->capwakestacks, m->nwakestacks + 1,
+		     sizeof(*w)))
+		return -1;
+	w = &m->wakestacks[m->nwakestacks++];
+	w->key = *key;
+	w->val = *val;
 	return 0;
 }
 

@@ -79,6 +79,12 @@ struct bt_stack {
 	char *folded;
 };
 
+/* --stacks: a blocked crossing's stack and the stack of whoever woke it. */
+struct bt_wakestack {
+	struct bt_wakestack_key key;
+	struct bt_wakestack_val val;
+};
+
 enum bt_weight { BT_WEIGHT_CALLS = 0, BT_WEIGHT_BYTES, BT_WEIGHT_BLOCKED };
 
 /* Chain mode keeps at most this many episodes; the rest are counted lost. */
@@ -94,6 +100,8 @@ struct bt_model {
 	size_t nstackrows, capstackrows;
 	struct bt_stack *stacks;
 	size_t nstacks, capstacks;
+	struct bt_wakestack *wakestacks;
+	size_t nwakestacks, capwakestacks;
 	struct bt_episode_ev *episodes;
 	size_t nepisodes, capepisodes;
 	uint64_t episodes_over;		/* beyond BT_EPISODES_MAX */
@@ -123,6 +131,9 @@ struct bt_proc *bt_model_new_proc(struct bt_model *m, uint32_t pid);
 int bt_model_add_wake(struct bt_model *m, const struct bt_wake_key *key, uint64_t count);
 /* Sum one per-stack aggregate into the model. */
 int bt_model_add_stackrow(struct bt_model *m, const struct bt_key *key, const struct bt_stats *st);
+/* Sum one waker-stack aggregate into the model. */
+int bt_model_add_wakestack(struct bt_model *m, const struct bt_wakestack_key *key,
+			   const struct bt_wakestack_val *val);
 /* Forget the stack rows of one process (before its final snapshot). */
 void bt_model_drop_stackrows(struct bt_model *m, uint32_t tgid);
 /* Keep a resolved stack (folded is copied); the stack for (pid, id), or NULL. */

@@ -258,7 +258,8 @@ int bt_opts_parse(int argc, char **argv, struct bt_opts *o, char *err, size_t er
 	/* The chains report needs the episodes, the flame reports the stacks. */
 	if (!strcmp(o->format, "chains"))
 		o->chains = true;
-	if (!strcmp(o->format, "folded") || !strcmp(o->format, "svg"))
+	if (!strcmp(o->format, "folded") || !strcmp(o->format, "svg") ||
+	    !strcmp(o->format, "wakers"))
 		o->stacks = true;
 	return 0;
 }

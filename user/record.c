@@ -25,6 +25,19 @@
 #define PROC_MIN_LEN	(4 + 8 + 1 + 4 + 4)
 #define KEY_LEN		(4 + 1 + 1 + 8 + 8)
 #define INFO_LEN	(1 + 1 + 2 + 2 + 16 + 16 + 8)
+#define STACK_KEY_LEN	(KEY_LEN + 4 + 4 + 8)
+#define WAKE_LEN	(4 + 4 + 1 + 1 + 8 + 8 + 8)
+#define HOLDER_LEN	(8 + 4 + 1 + 1)
+#define SOCK_LEN	(8 + 8 + 1 + 1 + 2 + 2 + 16 + 16)
+#define EPISODE_LEN	(4 + 4 + 1 + 1 + 4 + 5 * 8 + 4)
+#define STACKROW_LEN	(STACK_KEY_LEN + 4 * 8)
+#define STACK_MIN_LEN	(4 + 4 + 8 + 4)
+
+/* PROCESS flags after exe. */
+#define PROC_HARVESTED	0x1
+#define PROC_TARGET	0x2
+/* EPISODES and STACKS flags. */
+#define MODE_ON		0x1
 
 static uint64_t row_min_len(uint32_t hist_slots, uint32_t path_len)
 {
@@ -169,6 +182,9 @@ static void put_proc(struct bt_recf_buf *b, const struct bt_proc *p)
 	bt_recf_put_u8(b, p->exited ? 1 : 0);
 	bt_recf_put_u32(b, (uint32_t)p->exit_code);
 	bt_recf_put_str(b, p->comm, sizeof(p->comm));
+	bt_recf_put_str(b, p->exe, sizeof(p->exe));
+	bt_recf_put_u8(b, (p->harvested ? PROC_HARVESTED : 0) | (p->target ? PROC_TARGET : 0));
+	bt_recf_put_u32(b, (uint32_t)p->hop);
 	bt_recf_patch_u32(b, at, b->len - at - 4);
 }
 
@@ -213,6 +229,9 @@ static void put_row(struct bt_recf_buf *b, uint32_t proc, const struct bt_row *r
 	put_stats(b, &r->st);
 	bt_recf_put_u8(b, r->has_info ? 1 : 0);
 	put_chan_info(b, r->has_info ? &r->info : &no_info);
+	bt_recf_put_u32(b, (uint32_t)r->key.ustack);
+	bt_recf_put_u32(b, (uint32_t)r->key.kstack);
+	bt_recf_put_u64(b, r->key.ucaller);
 	bt_recf_patch_u32(b, at, b->len - at - 4);
 }
 
@@ -253,6 +272,158 @@ static void put_rows(struct bt_rec_writer *w, const struct bt_model *m)
 		bt_recf_patch_u32(&w->buf, 0, n);
 		put_block(w, BT_REC_ROWS);
 	} while (pi < m->nprocs && !w->error);
+}
+
+static void put_wake(struct bt_recf_buf *b, const void *e)
+{
+	const struct bt_wake *wk = e;
+
+	bt_recf_put_u32(b, wk->key.waker);
+	bt_recf_put_u32(b, wk->key.wakee);
+	bt_recf_put_u8(b, wk->key.kind);
+	bt_recf_put_u8(b, wk->key.dir);
+	bt_recf_put_u64(b, wk->key.chan);
+	bt_recf_put_u64(b, wk->key.peer);
+	bt_recf_put_u64(b, wk->count);
+}
+
+static void put_holder(struct bt_recf_buf *b, const void *e)
+{
+	const struct bt_holder *h = e;
+
+	bt_recf_put_u64(b, h->ino);
+	bt_recf_put_u32(b, h->pid);
+	bt_recf_put_u8(b, h->type);
+	bt_recf_put_u8(b, h->mode);
+}
+
+static void put_sock(struct bt_recf_buf *b, const void *e)
+{
+	const struct bt_sockfact *s = e;
+
+	bt_recf_put_u64(b, s->ino);
+	bt_recf_put_u64(b, s->peer_ino);
+	bt_recf_put_u8(b, s->proto);
+	bt_recf_put_u8(b, s->family);
+	bt_recf_put_u16(b, s->lport);
+	bt_recf_put_u16(b, s->rport);
+	bt_recf_put_bytes(b, s->laddr, sizeof(s->laddr));
+	bt_recf_put_bytes(b, s->raddr, sizeof(s->raddr));
+}
+
+static void put_episode(struct bt_recf_buf *b, const void *e)
+{
+	const struct bt_episode_ev *ep = e;
+
+	bt_recf_put_u32(b, ep->pid);
+	bt_recf_put_u32(b, ep->tid);
+	bt_recf_put_u8(b, ep->kind);
+	bt_recf_put_u8(b, ep->dir);
+	bt_recf_put_u32(b, ep->waker_pid);
+	bt_recf_put_u64(b, ep->chan);
+	bt_recf_put_u64(b, ep->peer);
+	bt_recf_put_u64(b, ep->start_ns);
+	bt_recf_put_u64(b, ep->end_ns);
+	bt_recf_put_u64(b, ep->wake_ns);
+	bt_recf_put_u32(b, ep->waker_tid);
+}
+
+static void put_stack_key(struct bt_recf_buf *b, const struct bt_key *k)
+{
+	bt_recf_put_u32(b, k->tgid);
+	bt_recf_put_u8(b, k->kind);
+	bt_recf_put_u8(b, k->dir);
+	bt_recf_put_u64(b, k->chan);
+	bt_recf_put_u64(b, k->peer);
+	bt_recf_put_u32(b, (uint32_t)k->ustack);
+	bt_recf_put_u32(b, (uint32_t)k->kstack);
+	bt_recf_put_u64(b, k->ucaller);
+}
+
+static void put_stackrow(struct bt_recf_buf *b, const void *e)
+{
+	const struct bt_stackrow *r = e;
+
+	put_stack_key(b, &r->key);
+	bt_recf_put_u64(b, r->calls);
+	bt_recf_put_u64(b, r->bytes);
+	bt_recf_put_u64(b, r->errors);
+	bt_recf_put_u64(b, r->blocked_ns);
+}
+
+static void put_stack(struct bt_recf_buf *b, const void *e)
+{
+	const struct bt_stack *st = e;
+
+	bt_recf_put_u32(b, st->pid);
+	bt_recf_put_u32(b, (uint32_t)st->id);
+	bt_recf_put_u64(b, st->caller);
+	bt_recf_put_str(b, st->folded, BT_REC_MAX_STACK_LEN);
+}
+
+static void episodes_head(struct bt_recf_buf *b, const struct bt_model *m)
+{
+	bt_recf_put_u8(b, m->chain_mode ? MODE_ON : 0);
+	bt_recf_put_u64(b, m->episodes_over);
+}
+
+static void stacks_head(struct bt_recf_buf *b, const struct bt_model *m)
+{
+	bt_recf_put_u8(b, m->stack_mode ? MODE_ON : 0);
+}
+
+typedef void (*put_fn)(struct bt_recf_buf *b, const void *elem);
+typedef void (*head_fn)(struct bt_recf_buf *b, const struct bt_model *m);
+
+/*
+ * A list as blocks of about REC_CHUNK, at least one: u32 count, what
+ * head puts (the same in each block), then count records of a u32
+ * length and what put puts.
+ */
+static void put_list(struct bt_rec_writer *w, uint32_t type, const struct bt_model *m,
+		     head_fn head, const void *arr, size_t n, size_t size, put_fn put)
+{
+	size_t i = 0;
+
+	do {
+		uint32_t count = 0;
+
+		bt_recf_put_u32(&w->buf, 0);
+		if (head)
+			head(&w->buf, m);
+		for (; i < n && w->buf.len < REC_CHUNK; i++, count++) {
+			size_t at = w->buf.len;
+
+			bt_recf_put_u32(&w->buf, 0);
+			put(&w->buf, (const char *)arr + i * size);
+			bt_recf_patch_u32(&w->buf, at, w->buf.len - at - 4);
+		}
+		bt_recf_patch_u32(&w->buf, 0, count);
+		put_block(w, type);
+	} while (i < n && !w->error);
+}
+
+/* The lists a model without them leaves out; EPISODES and STACKS also carry a mode. */
+static void put_lists(struct bt_rec_writer *w, const struct bt_model *m)
+{
+	if (m->nwakes)
+		put_list(w, BT_REC_WAKES, m, NULL, m->wakes, m->nwakes, sizeof(*m->wakes),
+			 put_wake);
+	if (m->nholders)
+		put_list(w, BT_REC_HOLDERS, m, NULL, m->holders, m->nholders,
+			 sizeof(*m->holders), put_holder);
+	if (m->nsocks)
+		put_list(w, BT_REC_SOCKFACTS, m, NULL, m->socks, m->nsocks, sizeof(*m->socks),
+			 put_sock);
+	if (m->chain_mode || m->nepisodes || m->episodes_over)
+		put_list(w, BT_REC_EPISODES, m, episodes_head, m->episodes, m->nepisodes,
+			 sizeof(*m->episodes), put_episode);
+	if (m->nstackrows)
+		put_list(w, BT_REC_STACKROWS, m, NULL, m->stackrows, m->nstackrows,
+			 sizeof(*m->stackrows), put_stackrow);
+	if (m->stack_mode || m->nstacks)
+		put_list(w, BT_REC_STACKS, m, stacks_head, m->stacks, m->nstacks,
+			 sizeof(*m->stacks), put_stack);
 }
 
 static void close_file(struct bt_rec_writer *w, char *err, size_t errlen)
@@ -312,6 +483,7 @@ int bt_rec_write_model(struct bt_rec_writer *w, const struct bt_model *m,
 		return writer_error(w, err, errlen);
 	put_procs(w, m);
 	put_rows(w, m);
+	put_lists(w, m);
 	bt_recf_put_u32(&w->buf, BT_LOSS_MAX);
 	for (int l = 0; l < BT_LOSS_MAX; l++)
 		bt_recf_put_u64(&w->buf, m->lost[l]);
@@ -354,6 +526,27 @@ struct row_index {
 	uint64_t seed;		/* random: a file cannot aim its keys at one slot */
 };
 
+/*
+ * The same for the other lists of a snapshot, by the key the model
+ * keeps each of them under once (key_of).
+ */
+struct key_index {
+	uint32_t *slot;		/* element + 1; 0 empty */
+	size_t size, used;
+};
+
+enum { L_WAKES, L_HOLDERS, L_SOCKS, L_STACKROWS, L_STACKS, L_MAX };
+
+#define LIST_KEY_MAX	48
+
+struct list_kind {
+	const char *what;	/* for messages */
+	size_t size;		/* of an element */
+	uint32_t max;		/* elements in a snapshot */
+	/* Writes the element's identity to buf (at most LIST_KEY_MAX bytes); its length. */
+	size_t (*key_of)(const void *elem, uint8_t *buf);
+};
+
 struct rd {
 	const char *name;
 	char *err;
@@ -364,6 +557,9 @@ struct rd {
 	struct bt_model snap;		/* being read */
 	struct bt_model last;		/* last complete snapshot */
 	struct row_index idx;
+	struct key_index lists[L_MAX];
+	uint32_t *legacy;		/* processes read without their flags */
+	size_t nlegacy, caplegacy;
 	uint64_t snap_bytes;
 	size_t snap_rows;
 	bool snap_open;			/* blocks staged since the last commit */
@@ -385,6 +581,18 @@ static const char *block_name(uint32_t type)
 		return "duration";
 	case BT_REC_END:
 		return "end";
+	case BT_REC_WAKES:
+		return "wakes";
+	case BT_REC_HOLDERS:
+		return "holders";
+	case BT_REC_SOCKFACTS:
+		return "sockfacts";
+	case BT_REC_EPISODES:
+		return "episodes";
+	case BT_REC_STACKROWS:
+		return "stackrows";
+	case BT_REC_STACKS:
+		return "stacks";
 	}
 	return "unknown";
 }
@@ -580,6 +788,22 @@ static int read_procs(struct rd *rd, struct bt_recf_cur *c)
 		p->exited = bt_recf_get_u8(&rec) & 1;
 		p->exit_code = (int32_t)bt_recf_get_u32(&rec);
 		bt_recf_get_str(&rec, p->comm, sizeof(p->comm));
+		/* Later fields: the record may end before any of them, not inside one. */
+		if (bt_recf_left(&rec))
+			bt_recf_get_str(&rec, p->exe, sizeof(p->exe));
+		if (bt_recf_left(&rec)) {
+			uint8_t flags = bt_recf_get_u8(&rec);
+
+			p->harvested = flags & PROC_HARVESTED;
+			p->target = flags & PROC_TARGET;
+		} else if (!rec.bad) {
+			if (!grow((void **)&rd->legacy, &rd->caplegacy, rd->nlegacy + 1,
+				  sizeof(*rd->legacy)))
+				return no_memory(rd);
+			rd->legacy[rd->nlegacy++] = rd->snap.nprocs - 1;
+		}
+		if (bt_recf_left(&rec))
+			p->hop = (int32_t)bt_recf_get_u32(&rec);
 		if (rec.bad)
 			return bad(rd, "process record shorter than its fields");
 	}
@@ -632,6 +856,8 @@ static int read_row(struct rd *rd, struct bt_recf_cur *rec, uint32_t slots, uint
 	bool has_info;
 
 	memset(&k, 0, sizeof(k));
+	k.ustack = BT_STACK_NONE;
+	k.kstack = BT_STACK_NONE;
 	proc = bt_recf_get_u32(rec);
 	k.tgid = bt_recf_get_u32(rec);
 	k.kind = bt_recf_get_u8(rec);
@@ -641,6 +867,12 @@ static int read_row(struct rd *rd, struct bt_recf_cur *rec, uint32_t slots, uint
 	get_stats(rec, &s, slots);
 	has_info = bt_recf_get_u8(rec) & 1;
 	get_chan_info(rec, &ci, path_len);
+	if (bt_recf_left(rec))
+		k.ustack = (int32_t)bt_recf_get_u32(rec);
+	if (bt_recf_left(rec))
+		k.kstack = (int32_t)bt_recf_get_u32(rec);
+	if (bt_recf_left(rec))
+		k.ucaller = bt_recf_get_u64(rec);
 	if (rec->bad)
 		return bad(rd, "row record shorter than its fields");
 	if (proc >= rd->snap.nprocs)
@@ -691,6 +923,370 @@ static int read_lost(struct rd *rd, struct bt_recf_cur *c)
 	return 0;
 }
 
+/* ---- the other lists ------------------------------------------------- */
+
+static size_t wake_key(const void *e, uint8_t *buf)
+{
+	const struct bt_wake *w = e;
+
+	/* Read into a zeroed key: the padding takes part as zeros. */
+	memcpy(buf, &w->key, sizeof(w->key));
+	return sizeof(w->key);
+}
+
+static size_t holder_key(const void *e, uint8_t *buf)
+{
+	const struct bt_holder *h = e;
+
+	memcpy(buf, &h->ino, 8);
+	memcpy(buf + 8, &h->pid, 4);
+	buf[12] = h->type;
+	return 13;
+}
+
+static size_t sock_key(const void *e, uint8_t *buf)
+{
+	memcpy(buf, &((const struct bt_sockfact *)e)->ino, 8);
+	return 8;
+}
+
+static size_t stackrow_key(const void *e, uint8_t *buf)
+{
+	const struct bt_stackrow *r = e;
+
+	memcpy(buf, &r->key, sizeof(r->key));
+	return sizeof(r->key);
+}
+
+static size_t stack_key(const void *e, uint8_t *buf)
+{
+	const struct bt_stack *s = e;
+
+	memcpy(buf, &s->pid, 4);
+	memcpy(buf + 4, &s->id, 4);
+	memcpy(buf + 8, &s->caller, 8);
+	return 16;
+}
+
+_Static_assert(sizeof(struct bt_key) <= LIST_KEY_MAX, "stack row key");
+_Static_assert(sizeof(struct bt_wake_key) <= LIST_KEY_MAX, "wake key");
+
+static const struct list_kind list_kinds[L_MAX] = {
+	[L_WAKES] = { "wakes", sizeof(struct bt_wake), BT_REC_MAX_WAKES, wake_key },
+	[L_HOLDERS] = { "holders", sizeof(struct bt_holder), BT_REC_MAX_HOLDERS, holder_key },
+	[L_SOCKS] = { "socket facts", sizeof(struct bt_sockfact), BT_REC_MAX_SOCKS, sock_key },
+	[L_STACKROWS] = { "stack rows", sizeof(struct bt_stackrow), BT_REC_MAX_STACKROWS,
+			  stackrow_key },
+	[L_STACKS] = { "stacks", sizeof(struct bt_stack), BT_REC_MAX_STACKS, stack_key },
+};
+
+static uint64_t key_hash(uint64_t seed, const uint8_t *k, size_t n)
+{
+	uint64_t h = mix64(seed ^ n);
+
+	for (size_t i = 0; i < n; i += 8) {
+		uint64_t v = 0;
+
+		memcpy(&v, k + i, n - i < 8 ? n - i : 8);
+		h = mix64(h ^ v);
+	}
+	return h;
+}
+
+/* The slot of the element with e's key, or the empty one where it belongs. */
+static uint32_t *key_slot(const struct rd *rd, const struct key_index *x,
+			  const struct list_kind *lk, const void *arr, const void *e)
+{
+	uint8_t k[LIST_KEY_MAX], o[LIST_KEY_MAX];
+	size_t n = lk->key_of(e, k), mask = x->size - 1;
+
+	for (size_t i = key_hash(rd->idx.seed, k, n) & mask;; i = (i + 1) & mask) {
+		uint32_t v = x->slot[i];
+
+		if (!v || (lk->key_of((const char *)arr + (size_t)(v - 1) * lk->size, o) == n &&
+			   !memcmp(k, o, n)))
+			return &x->slot[i];
+	}
+}
+
+/* At most half full, as idx_room: rebuilt from the n elements of arr. */
+static bool key_room(const struct rd *rd, struct key_index *x, const struct list_kind *lk,
+		     const void *arr, size_t n)
+{
+	size_t nsize = x->size ? x->size * 2 : 1024;
+
+	if ((x->used + 1) * 2 <= x->size)
+		return true;
+	free(x->slot);
+	x->slot = calloc(nsize, sizeof(*x->slot));
+	x->size = x->slot ? nsize : 0;
+	x->used = 0;
+	if (!x->slot)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		*key_slot(rd, x, lk, arr, (const char *)arr + i * lk->size) = i + 1;
+		x->used++;
+	}
+	return true;
+}
+
+/*
+ * Stages e in one of the snapshot's lists: *out is the element already
+ * there with its key (*fresh false: the caller merges), or e's copy at
+ * the end. 0, or -1 with the message set.
+ */
+static int stage_elem(struct rd *rd, int list, void **arr, size_t *n, size_t *cap,
+		      const void *e, void **out, bool *fresh)
+{
+	const struct list_kind *lk = &list_kinds[list];
+	struct key_index *x = &rd->lists[list];
+	uint32_t *slot;
+
+	if (!key_room(rd, x, lk, *arr, *n))
+		return no_memory(rd);
+	slot = key_slot(rd, x, lk, *arr, e);
+	*fresh = !*slot;
+	if (*slot) {
+		*out = (char *)*arr + (size_t)(*slot - 1) * lk->size;
+		return 0;
+	}
+	if (*n >= lk->max)
+		return bad(rd, "more than %u %s in a snapshot", lk->max, lk->what);
+	if (!grow(arr, cap, *n + 1, lk->size))
+		return no_memory(rd);
+	*out = (char *)*arr + *n * lk->size;
+	memcpy(*out, e, lk->size);
+	*slot = ++*n;
+	x->used++;
+	return 0;
+}
+
+typedef int (*record_fn)(struct rd *rd, struct bt_recf_cur *rec);
+
+/* count records of at least min bytes each, after a list's header. */
+static int read_records(struct rd *rd, struct bt_recf_cur *c, uint32_t count, uint64_t min,
+			record_fn fn)
+{
+	if (c->bad)
+		return bad(rd, "shorter than its fields");
+	if (count > bt_recf_left(c) / (4 + min))
+		return bad(rd, "count %u larger than the payload", count);
+	for (uint32_t i = 0; i < count; i++) {
+		struct bt_recf_cur rec;
+
+		if (next_record(rd, c, &rec, min) || fn(rd, &rec))
+			return -1;
+	}
+	return 0;
+}
+
+static int short_record(struct rd *rd, const char *what)
+{
+	return bad(rd, "%s record shorter than its fields", what);
+}
+
+static int read_wake(struct rd *rd, struct bt_recf_cur *rec)
+{
+	struct bt_wake w, *have;
+	bool fresh;
+
+	memset(&w, 0, sizeof(w));
+	w.key.waker = bt_recf_get_u32(rec);
+	w.key.wakee = bt_recf_get_u32(rec);
+	w.key.kind = bt_recf_get_u8(rec);
+	w.key.dir = bt_recf_get_u8(rec);
+	w.key.chan = bt_recf_get_u64(rec);
+	w.key.peer = bt_recf_get_u64(rec);
+	w.count = bt_recf_get_u64(rec);
+	if (rec->bad)
+		return short_record(rd, "wake");
+	if (stage_elem(rd, L_WAKES, (void **)&rd->snap.wakes, &rd->snap.nwakes,
+		       &rd->snap.capwakes, &w, (void **)&have, &fresh))
+		return -1;
+	if (!fresh)
+		have->count += w.count;	/* as bt_model_add_wake */
+	return 0;
+}
+
+static int read_holder(struct rd *rd, struct bt_recf_cur *rec)
+{
+	struct bt_holder h, *have;
+	bool fresh;
+
+	memset(&h, 0, sizeof(h));
+	h.ino = bt_recf_get_u64(rec);
+	h.pid = bt_recf_get_u32(rec);
+	h.type = bt_recf_get_u8(rec);
+	h.mode = bt_recf_get_u8(rec);
+	if (rec->bad)
+		return short_record(rd, "holder");
+	if (stage_elem(rd, L_HOLDERS, (void **)&rd->snap.holders, &rd->snap.nholders,
+		       &rd->snap.capholders, &h, (void **)&have, &fresh))
+		return -1;
+	if (!fresh)
+		have->mode |= h.mode;	/* as bt_model_add_holder */
+	return 0;
+}
+
+static int read_sock(struct rd *rd, struct bt_recf_cur *rec)
+{
+	struct bt_sockfact s, *have;
+	bool fresh;
+
+	memset(&s, 0, sizeof(s));
+	s.ino = bt_recf_get_u64(rec);
+	s.peer_ino = bt_recf_get_u64(rec);
+	s.proto = bt_recf_get_u8(rec);
+	s.family = bt_recf_get_u8(rec);
+	s.lport = bt_recf_get_u16(rec);
+	s.rport = bt_recf_get_u16(rec);
+	bt_recf_get_bytes(rec, s.laddr, sizeof(s.laddr));
+	bt_recf_get_bytes(rec, s.raddr, sizeof(s.raddr));
+	if (rec->bad)
+		return short_record(rd, "socket fact");
+	if (stage_elem(rd, L_SOCKS, (void **)&rd->snap.socks, &rd->snap.nsocks,
+		       &rd->snap.capsocks, &s, (void **)&have, &fresh))
+		return -1;
+	if (!fresh)
+		*have = s;	/* the newest facts win, as bt_model_add_sockfact */
+	return 0;
+}
+
+static int read_episode(struct rd *rd, struct bt_recf_cur *rec)
+{
+	struct bt_model *m = &rd->snap;
+	struct bt_episode_ev e;
+
+	memset(&e, 0, sizeof(e));
+	e.pid = bt_recf_get_u32(rec);
+	e.tid = bt_recf_get_u32(rec);
+	e.kind = bt_recf_get_u8(rec);
+	e.dir = bt_recf_get_u8(rec);
+	e.waker_pid = bt_recf_get_u32(rec);
+	e.chan = bt_recf_get_u64(rec);
+	e.peer = bt_recf_get_u64(rec);
+	e.start_ns = bt_recf_get_u64(rec);
+	e.end_ns = bt_recf_get_u64(rec);
+	e.wake_ns = bt_recf_get_u64(rec);
+	e.waker_tid = bt_recf_get_u32(rec);
+	if (rec->bad)
+		return short_record(rd, "episode");
+	if (m->nepisodes >= BT_REC_MAX_EPISODES)
+		return bad(rd, "more than %u episodes in a snapshot", BT_REC_MAX_EPISODES);
+	if (!grow((void **)&m->episodes, &m->capepisodes, m->nepisodes + 1, sizeof(e)))
+		return no_memory(rd);
+	m->episodes[m->nepisodes++] = e;
+	return 0;
+}
+
+static void get_stack_key(struct bt_recf_cur *c, struct bt_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->tgid = bt_recf_get_u32(c);
+	k->kind = bt_recf_get_u8(c);
+	k->dir = bt_recf_get_u8(c);
+	k->chan = bt_recf_get_u64(c);
+	k->peer = bt_recf_get_u64(c);
+	k->ustack = (int32_t)bt_recf_get_u32(c);
+	k->kstack = (int32_t)bt_recf_get_u32(c);
+	k->ucaller = bt_recf_get_u64(c);
+}
+
+static int read_stackrow(struct rd *rd, struct bt_recf_cur *rec)
+{
+	struct bt_stackrow r, *have;
+	bool fresh;
+
+	memset(&r, 0, sizeof(r));
+	get_stack_key(rec, &r.key);
+	r.calls = bt_recf_get_u64(rec);
+	r.bytes = bt_recf_get_u64(rec);
+	r.errors = bt_recf_get_u64(rec);
+	r.blocked_ns = bt_recf_get_u64(rec);
+	if (rec->bad)
+		return short_record(rd, "stack row");
+	if (stage_elem(rd, L_STACKROWS, (void **)&rd->snap.stackrows, &rd->snap.nstackrows,
+		       &rd->snap.capstackrows, &r, (void **)&have, &fresh))
+		return -1;
+	if (!fresh) {
+		/* As bt_model_add_stackrow. */
+		have->calls += r.calls;
+		have->bytes += r.bytes;
+		have->errors += r.errors;
+		have->blocked_ns += r.blocked_ns;
+	}
+	return 0;
+}
+
+static int read_stack(struct rd *rd, struct bt_recf_cur *rec)
+{
+	struct bt_stack s, *have;
+	uint32_t len;
+	bool fresh;
+
+	memset(&s, 0, sizeof(s));
+	s.pid = bt_recf_get_u32(rec);
+	s.id = (int32_t)bt_recf_get_u32(rec);
+	s.caller = bt_recf_get_u64(rec);
+	len = bt_recf_get_u32(rec);
+	if (rec->bad || len > bt_recf_left(rec))
+		return short_record(rd, "stack");
+	if (len > BT_REC_MAX_STACK_LEN)
+		return bad(rd, "stack of %u bytes, over the %u KiB limit", len,
+			   BT_REC_MAX_STACK_LEN >> 10);
+	if (stage_elem(rd, L_STACKS, (void **)&rd->snap.stacks, &rd->snap.nstacks,
+		       &rd->snap.capstacks, &s, (void **)&have, &fresh))
+		return -1;
+	/* A repeat keeps the first string, as bt_model_add_stack. */
+	if (fresh) {
+		have->folded = malloc(len + 1);
+		if (!have->folded)
+			return no_memory(rd);
+		/* A NUL inside ends the string, as it would have live. */
+		memcpy(have->folded, rec->p + rec->off, len);
+		have->folded[len] = 0;
+	}
+	bt_recf_get_bytes(rec, NULL, len);
+	return 0;
+}
+
+static int read_list_block(struct rd *rd, struct bt_recf_cur *c, uint32_t type)
+{
+	uint32_t count = bt_recf_get_u32(c);
+	uint8_t flags;
+
+	switch (type) {
+	case BT_REC_WAKES:
+		return read_records(rd, c, count, WAKE_LEN, read_wake);
+	case BT_REC_HOLDERS:
+		return read_records(rd, c, count, HOLDER_LEN, read_holder);
+	case BT_REC_SOCKFACTS:
+		return read_records(rd, c, count, SOCK_LEN, read_sock);
+	case BT_REC_EPISODES:
+		flags = bt_recf_get_u8(c);
+		rd->snap.episodes_over = bt_recf_get_u64(c);
+		rd->snap.chain_mode |= flags & MODE_ON;
+		return read_records(rd, c, count, EPISODE_LEN, read_episode);
+	case BT_REC_STACKROWS:
+		return read_records(rd, c, count, STACKROW_LEN, read_stackrow);
+	}
+	flags = bt_recf_get_u8(c);
+	rd->snap.stack_mode |= flags & MODE_ON;
+	return read_records(rd, c, count, STACK_MIN_LEN, read_stack);
+}
+
+static void free_indexes(struct rd *rd)
+{
+	free(rd->idx.slot);
+	rd->idx.slot = NULL;
+	rd->idx.size = 0;
+	rd->idx.used = 0;
+	for (int l = 0; l < L_MAX; l++) {
+		free(rd->lists[l].slot);
+		memset(&rd->lists[l], 0, sizeof(rd->lists[l]));
+	}
+}
+
 static void reset_snapshot(struct rd *rd)
 {
 	bt_model_init(&rd->snap);
@@ -699,10 +1295,8 @@ static void reset_snapshot(struct rd *rd)
 	 * every one of a thousand tiny ones after it would cost more than
 	 * reading them. It regrows with the rows, amortized.
 	 */
-	free(rd->idx.slot);
-	rd->idx.slot = NULL;
-	rd->idx.size = 0;
-	rd->idx.used = 0;
+	free_indexes(rd);
+	rd->nlegacy = 0;
 	rd->snap_rows = 0;
 	rd->snap_bytes = 0;
 	rd->snap_open = false;
@@ -716,6 +1310,12 @@ static int commit(struct rd *rd, struct bt_recf_cur *c)
 	if (c->bad)
 		return bad(rd, "shorter than its fields");
 	rd->snap.duration_ns = d;
+	/*
+	 * Written before processes said whether they were traced: the kernel
+	 * gave rows only to traced ones.
+	 */
+	for (size_t i = 0; i < rd->nlegacy; i++)
+		rd->snap.procs[rd->legacy[i]].target = rd->snap.procs[rd->legacy[i]].nrows > 0;
 	bt_model_free(&rd->last);
 	rd->last = rd->snap;
 	reset_snapshot(rd);
@@ -733,7 +1333,9 @@ static int stage(struct rd *rd, struct bt_recf_cur *c, uint32_t type)
 		return read_procs(rd, c);
 	if (type == BT_REC_ROWS)
 		return read_rows(rd, c);
-	return read_lost(rd, c);
+	if (type == BT_REC_LOST)
+		return read_lost(rd, c);
+	return read_list_block(rd, c, type);
 }
 
 /* One block: 1 at END, 0 to go on, -1 on error. */
@@ -754,6 +1356,12 @@ static int read_block(struct rd *rd, const struct bt_recf_block *blk)
 	case BT_REC_PROCESS:
 	case BT_REC_ROWS:
 	case BT_REC_LOST:
+	case BT_REC_WAKES:
+	case BT_REC_HOLDERS:
+	case BT_REC_SOCKFACTS:
+	case BT_REC_EPISODES:
+	case BT_REC_STACKROWS:
+	case BT_REC_STACKS:
 		return stage(rd, &c, blk->type);
 	case BT_REC_DURATION:
 		return commit(rd, &c);
@@ -816,7 +1424,8 @@ static int read_common(struct bt_recf_reader *r, struct bt_model *m, struct bt_r
 	rd->st.partial = rd->snap_open;
 	rd->st.bytes = r->off;
 	bt_model_free(&rd->snap);
-	free(rd->idx.slot);
+	free_indexes(rd);
+	free(rd->legacy);
 	if (ret == 0) {
 		bt_model_free(m);
 		*m = rd->last;

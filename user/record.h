@@ -13,7 +13,9 @@
  *                u64 start time (CLOCK_REALTIME ns), str command line
  *   PROCESS      u32 count, then count records:
  *                u32 record length, u32 pid, u64 start_ns, u8 flags
- *                (bit 0 exited), s32 exit_code, str comm
+ *                (bit 0 exited), s32 exit_code, str comm,
+ *                [str exe, u8 flags (bit 0 harvested, bit 1 target),
+ *                s32 hop]
  *   ROWS         u32 count, u32 hist_slots, u32 path_len, then count records:
  *                u32 record length, u32 process (index among this
  *                snapshot's PROCESS records: after pid reuse one pid is
@@ -23,25 +25,61 @@
  *                u64 size_hist[hist_slots], u64 blocked_hist[hist_slots];
  *                u8 flags (bit 0 has_info); struct bt_chan_info: u8 kind,
  *                u8 family, u16 lport, u16 rport, u8 laddr[16],
- *                u8 raddr[16], u64 peer_ino, u8 path[path_len]
+ *                u8 raddr[16], u64 peer_ino, u8 path[path_len];
+ *                [the rest of struct bt_key: s32 ustack, s32 kstack,
+ *                u64 ucaller]
+ *   WAKES        u32 count, then count records: u32 record length,
+ *                struct bt_wake_key: u32 waker, u32 wakee, u8 kind, u8 dir,
+ *                u64 chan, u64 peer; u64 count
+ *   HOLDERS      u32 count, then count records: u32 record length,
+ *                u64 ino, u32 pid, u8 type, u8 mode
+ *   SOCKFACTS    u32 count, then count records: u32 record length,
+ *                u64 ino, u64 peer_ino, u8 proto, u8 family, u16 lport,
+ *                u16 rport, u8 laddr[16], u8 raddr[16]
+ *   EPISODES     u32 count, u8 flags (bit 0 chain mode), u64 episodes over
+ *                the model's cap, then count records: u32 record length,
+ *                u32 pid, u32 tid, u8 kind, u8 dir, u32 waker_pid,
+ *                u64 chan, u64 peer, u64 start_ns, u64 end_ns, u64 wake_ns,
+ *                u32 waker_tid
+ *   STACKROWS    u32 count, then count records: u32 record length,
+ *                struct bt_key (u32 tgid, u8 kind, u8 dir, u64 chan,
+ *                u64 peer, s32 ustack, s32 kstack, u64 ucaller), u64 calls,
+ *                bytes, errors, blocked_ns
+ *   STACKS       u32 count, u8 flags (bit 0 stack mode), then count
+ *                records: u32 record length, u32 pid, s32 id, u64 caller,
+ *                str folded (at most BT_REC_MAX_STACK_LEN bytes)
  *   LOST         u32 count, u64 lost[count] (enum bt_loss order)
  *   DURATION     u64 duration_ns. Closes a snapshot.
  *   END          empty. The recording was closed cleanly.
  *
- * A snapshot is PROCESS, ROWS (each split into blocks of about 1 MiB),
- * LOST, then DURATION. The reader stages a snapshot's blocks and commits
- * them at DURATION, replacing the previous snapshot: the kernel counters
- * are cumulative, so the last complete snapshot is the whole trace, and
- * a file cut anywhere holds the one before the cut. No END means the
- * file was cut (crash, kill -9, full disk) or is still being written.
+ * Fields in [brackets] came after the first version 1 files: a record
+ * may end before any of them (an older writer), never inside one. A
+ * PROCESS record without its flags reads as a target when it has rows.
+ * ROWS without the stack fields read as BT_STACK_NONE.
+ *
+ * A snapshot is PROCESS, ROWS, WAKES, HOLDERS, SOCKFACTS, EPISODES,
+ * STACKROWS, STACKS (each split into blocks of about 1 MiB; the lists
+ * with nothing in them left out, EPISODES and STACKS also written for
+ * their mode flag), LOST, then DURATION. The reader stages a snapshot's
+ * blocks and commits them at DURATION, replacing the previous snapshot:
+ * the kernel counters are cumulative, so the last complete snapshot is
+ * the whole trace, and a file cut anywhere holds the one before the cut.
+ * Every snapshot carries the whole model, its resolved stacks too, so
+ * none needs another. No END means the file was cut (crash, kill -9,
+ * full disk) or is still being written.
+ *
+ * A snapshot's lists hold each key once, as the model does: a repeated
+ * row, wake or stack row is summed, a repeated holder's modes are
+ * merged, a repeated socket's later facts win, a repeated stack's first
+ * string wins. The folded weight (enum bt_weight) is a presentation
+ * choice of the report, not recorded.
  *
  * Extending it (see recfile.h for the container's rules): a record's
- * length lets new fields go at its end (PROCESS gains exe that way),
+ * length lets new fields go at its end (PROCESS gained exe that way),
  * hist_slots and path_len free the rows from today's array sizes, and
  * new data comes as new block types, skipped by version 1 readers:
- * per-snapshot data (wakeups, episodes, edges) between a snapshot's first
- * block and its DURATION, file-wide data (stacks with their resolved
- * symbols) anywhere after HEADER_INFO.
+ * per-snapshot data between a snapshot's first block and its DURATION,
+ * file-wide data anywhere after HEADER_INFO.
  */
 #ifndef BT_RECORD_H
 #define BT_RECORD_H
@@ -58,12 +96,26 @@ enum bt_rec_block {
 	BT_REC_LOST,
 	BT_REC_DURATION,
 	BT_REC_END,
+	BT_REC_WAKES,
+	BT_REC_HOLDERS,
+	BT_REC_SOCKFACTS,
+	BT_REC_EPISODES,
+	BT_REC_STACKROWS,
+	BT_REC_STACKS,
 };
 
 /* Reading limits per snapshot: memory stays bounded whatever the file says. */
 #define BT_REC_MAX_SNAPSHOT	(4ull << 30)	/* uncompressed bytes of its blocks */
 #define BT_REC_MAX_ROWS		(1u << 23)
 #define BT_REC_MAX_PROCS	(1u << 22)
+#define BT_REC_MAX_WAKES	(1u << 24)
+#define BT_REC_MAX_HOLDERS	(1u << 22)
+#define BT_REC_MAX_SOCKS	(1u << 22)
+#define BT_REC_MAX_EPISODES	BT_EPISODES_MAX
+#define BT_REC_MAX_STACKROWS	(1u << 24)
+#define BT_REC_MAX_STACKS	(1u << 24)
+/* Bytes of one folded stack; a longer one is cut when written. */
+#define BT_REC_MAX_STACK_LEN	(64u << 10)
 
 /* Where and how a recording was made. Strings are NUL-terminated, cut to fit. */
 struct bt_rec_info {

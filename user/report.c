@@ -9,6 +9,7 @@ static const struct bt_exporter exporters[] = {
 	{ "chains", bt_report_chains },
 	{ "folded", bt_report_folded },
 	{ "svg", bt_report_svg },
+	{ "wakers", bt_report_wakers },
 };
 
 #define N_EXPORTERS (sizeof(exporters) / sizeof(exporters[0]))

@@ -25,6 +25,7 @@ int bt_report_dot(FILE *f, const struct bt_model *m);
 int bt_report_chains(FILE *f, const struct bt_model *m);
 int bt_report_folded(FILE *f, const struct bt_model *m);
 int bt_report_svg(FILE *f, const struct bt_model *m);
+int bt_report_wakers(FILE *f, const struct bt_model *m);
 
 /* Loss counters by name, shared by every exporter. */
 const char *bt_loss_name(unsigned int loss);

@@ -5,7 +5,9 @@
  * and speedscope read:
  *   comm;user frames...;-;kernel frames...;kind:channel→peer WEIGHT
  * (→ for a send or wake, ← for a receive or wait); `-f svg` renders the
- * same lines as a self-contained interactive flame graph.
+ * same lines as a self-contained interactive flame graph. `-f wakers`
+ * folds each blocked crossing with the stack of the thread that woke it:
+ *   wakee;its frames...;kind:channel←peer;--;waker frames (leaf first);waker WEIGHT
  */
 #include <stdlib.h>
 #include <string.h>
@@ -35,11 +37,11 @@ static const char *unit_of(const struct bt_model *m)
 }
 
 /* The boundary frame: kind, the channel without its own prefix, arrow, peer. */
-static void boundary_frame(const struct bt_model *m, const struct bt_stackrow *sr,
-			   char *buf, size_t len)
+static void boundary_frame(const struct bt_model *m, uint32_t pid, unsigned int kind,
+			   unsigned int dir, uint64_t chan, uint64_t peer_id, char *buf, size_t len)
 {
-	const struct bt_proc *p = bt_model_find((struct bt_model *)m, sr->key.tgid);
-	bool out = sr->key.dir == BT_DIR_SEND || sr->key.dir == BT_DIR_WAKE;
+	const struct bt_proc *p = bt_model_find((struct bt_model *)m, pid);
+	bool out = dir == BT_DIR_SEND || dir == BT_DIR_WAKE;
 	struct bt_peer peers[BT_PEERS_MAX];
 	const char *channel = "?", *body, *peer = "?";
 	char addr[64];
@@ -48,8 +50,8 @@ static void boundary_frame(const struct bt_model *m, const struct bt_stackrow *s
 	for (size_t i = 0; p && i < p->nrows; i++) {
 		const struct bt_row *r = &p->rows[i];
 
-		if (r->key.kind == sr->key.kind && r->key.dir == sr->key.dir &&
-		    r->key.chan == sr->key.chan && r->key.peer == sr->key.peer) {
+		if (r->key.kind == kind && r->key.dir == dir && r->key.chan == chan &&
+		    r->key.peer == peer_id) {
 			channel = r->channel;
 			n = bt_row_peers(m, p, r, peers, BT_PEERS_MAX);
 			break;
@@ -62,8 +64,16 @@ static void boundary_frame(const struct bt_model *m, const struct bt_stackrow *s
 		peer = addr;
 	}
 	body = strchr(channel, ':');
-	snprintf(buf, len, "%s:%s%s%s", bt_kind_name(sr->key.kind), body ? body + 1 : channel,
+	snprintf(buf, len, "%s:%s%s%s", bt_kind_name(kind), body ? body + 1 : channel,
 		 out ? "\u2192" : "\u2190", peer);
+	bt_flame_sanitize(buf);
+}
+
+static void comm_frame(const struct bt_model *m, uint32_t pid, char *buf, size_t len)
+{
+	const struct bt_proc *p = bt_model_find((struct bt_model *)m, pid);
+
+	snprintf(buf, len, "%s", p && p->comm[0] ? p->comm : "?");
 	bt_flame_sanitize(buf);
 }
 
@@ -78,21 +88,74 @@ static int for_each_line(const struct bt_model *m, line_fn fn, void *ctx)
 		return -1;
 	for (size_t i = 0; i < m->nstackrows && !err; i++) {
 		const struct bt_stackrow *sr = &m->stackrows[i];
-		const struct bt_proc *p = bt_model_find((struct bt_model *)m, sr->key.tgid);
 		const char *u = bt_model_stack(m, sr->key.tgid, sr->key.ustack, sr->key.ucaller);
 		const char *k = bt_model_stack(m, 0, sr->key.kstack, 0);
 		uint64_t w = weight_of(m, sr);
 
 		if (!w)
 			continue;
-		snprintf(comm, sizeof(comm), "%s", p && p->comm[0] ? p->comm : "?");
-		bt_flame_sanitize(comm);
-		boundary_frame(m, sr, boundary, sizeof(boundary));
+		comm_frame(m, sr->key.tgid, comm, sizeof(comm));
+		boundary_frame(m, sr->key.tgid, sr->key.kind, sr->key.dir, sr->key.chan, sr->key.peer,
+			       boundary, sizeof(boundary));
 		snprintf(line, cap, "%s;%s;-;%s;%s", comm, u && *u ? u : "[lost]",
 			 k && *k ? k : "[lost]", boundary);
 		err = fn(line, w, ctx);
 	}
 	free(line);
+	return err;
+}
+
+/* The waker's frames leaf first, so its root ends the line (offwaketime's way). */
+static void reverse_frames(const char *folded, char *buf, size_t len)
+{
+	size_t n = strlen(folded), off = 0;
+
+	buf[0] = 0;
+	while (n > 0 && off + 1 < len) {
+		size_t start = n;
+
+		while (start > 0 && folded[start - 1] != ';')
+			start--;
+		off += snprintf(buf + off, len - off, "%s%.*s", off ? ";" : "",
+				(int)(n - start), folded + start);
+		n = start ? start - 1 : 0;
+	}
+}
+
+/* wakee;its frames;its boundary;--;waker frames (leaf first);waker WEIGHT */
+static int for_each_wake_line(const struct bt_model *m, line_fn fn, void *ctx)
+{
+	size_t cap = 128 * 1024;
+	char *line = malloc(cap), *rev = malloc(cap / 2);
+	char wakee[BT_COMM_LEN + 16], waker[BT_COMM_LEN + 16], boundary[BT_CHANNEL_LEN + 96];
+	int err = 0;
+
+	if (!line || !rev) {
+		free(line);
+		free(rev);
+		return -1;
+	}
+	for (size_t i = 0; i < m->nwakestacks && !err; i++) {
+		const struct bt_wakestack *w = &m->wakestacks[i];
+		const struct bt_wakestack_key *k = &w->key;
+		const char *e = bt_model_stack(m, k->wakee, k->wakee_ustack, k->wakee_ucaller);
+		const char *r = bt_model_stack(m, k->waker, k->waker_ustack, k->waker_ucaller);
+		uint64_t weight = m->weight == BT_WEIGHT_BLOCKED ? w->val.blocked_ns / 1000 :
+				  w->val.count;
+
+		if (!weight)
+			continue;
+		comm_frame(m, k->wakee, wakee, sizeof(wakee));
+		comm_frame(m, k->waker, waker, sizeof(waker));
+		boundary_frame(m, k->wakee, k->kind, k->dir, k->chan, k->peer, boundary,
+			       sizeof(boundary));
+		reverse_frames(r && *r ? r : "[lost]", rev, cap / 2);
+		snprintf(line, cap, "%s;%s;%s;--;%s;%s", wakee, e && *e ? e : "[lost]", boundary,
+			 rev, waker);
+		err = fn(line, weight, ctx);
+	}
+	free(line);
+	free(rev);
 	return err;
 }
 
@@ -130,10 +193,12 @@ static int cmp_line(const void *a, const void *b)
  * addresses inside one function, say) fold to the same line: merge them,
  * sorted, so each stack is one line.
  */
-static int for_each_merged(const struct bt_model *m, line_fn fn, void *ctx)
+typedef int (*lines_fn)(const struct bt_model *m, line_fn fn, void *ctx);
+
+static int for_each_merged(const struct bt_model *m, lines_fn lines, line_fn fn, void *ctx)
 {
 	struct folded_lines ls = {};
-	int err = for_each_line(m, collect_line, &ls);
+	int err = lines(m, collect_line, &ls);
 
 	if (!err && ls.n)
 		qsort(ls.v, ls.n, sizeof(*ls.v), cmp_line);
@@ -172,7 +237,7 @@ int bt_report_folded(FILE *f, const struct bt_model *m)
 
 	if (rc)
 		return rc < 0 ? -1 : 0;
-	if (for_each_merged(m, print_line, f))
+	if (for_each_merged(m, for_each_line, print_line, f))
 		return -1;
 	return ferror(f) ? -1 : 0;
 }
@@ -183,6 +248,17 @@ static int add_line(const char *line, uint64_t weight, void *ctx)
 
 	snprintf(buf, sizeof(buf), "%s %llu", line, (unsigned long long)weight);
 	return bt_flame_add_folded_line(ctx, buf);
+}
+
+int bt_report_wakers(FILE *f, const struct bt_model *m)
+{
+	int rc = no_stacks(f, m);
+
+	if (rc)
+		return rc < 0 ? -1 : 0;
+	if (for_each_merged(m, for_each_wake_line, print_line, f))
+		return -1;
+	return ferror(f) ? -1 : 0;
 }
 
 int bt_report_svg(FILE *f, const struct bt_model *m)
@@ -197,7 +273,7 @@ int bt_report_svg(FILE *f, const struct bt_model *m)
 	fl = bt_flame_new();
 	if (!fl)
 		return -1;
-	rc = for_each_merged(m, add_line, fl);
+	rc = for_each_merged(m, for_each_line, add_line, fl);
 	if (!rc)
 		rc = bt_flame_write_svg(fl, &opts, f);
 	bt_flame_free(fl);

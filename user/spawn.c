@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <elf.h>
 #include <sys/ptrace.h>
+#include <sys/user.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -102,6 +104,64 @@ int bt_spawn_resume(pid_t pid, int *wstatus)
 	}
 	return 0;
 }
+
+#if defined(__x86_64__)
+/* The program's entry point, from its auxiliary vector (AT_ENTRY). */
+static unsigned long entry_point(pid_t pid)
+{
+	unsigned long aux[2], entry = 0;
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/auxv", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fread(aux, sizeof(aux), 1, f) == 1 && aux[0] != AT_NULL)
+		if (aux[0] == AT_ENTRY)
+			entry = aux[1];
+	fclose(f);
+	return entry;
+}
+
+int bt_spawn_run_to_entry(pid_t pid, int *wstatus)
+{
+	unsigned long entry = entry_point(pid);
+	struct user_regs_struct regs;
+	long word;
+	int status;
+
+	if (!entry)
+		return -1;
+	errno = 0;
+	word = ptrace(PTRACE_PEEKTEXT, pid, (void *)entry, NULL);
+	if (errno)
+		return -1;
+	/* int3 at the entry: the dynamic loader has mapped every library by then. */
+	if (ptrace(PTRACE_POKETEXT, pid, (void *)entry, (void *)((word & ~0xffL) | 0xcc)))
+		return -1;
+	if (ptrace(PTRACE_CONT, pid, NULL, NULL) || waitpid(pid, &status, 0) != pid)
+		return -1;
+	if (WIFEXITED(status) || WIFSIGNALED(status)) {
+		*wstatus = status;
+		return 1;
+	}
+	if (ptrace(PTRACE_POKETEXT, pid, (void *)entry, (void *)word) ||
+	    ptrace(PTRACE_GETREGS, pid, NULL, &regs))
+		return -1;
+	if (WSTOPSIG(status) != SIGTRAP || regs.rip != entry + 1)
+		return -1;	/* stopped elsewhere: leave it be */
+	regs.rip = entry;
+	return ptrace(PTRACE_SETREGS, pid, NULL, &regs) ? -1 : 0;
+}
+#else
+int bt_spawn_run_to_entry(pid_t pid, int *wstatus)
+{
+	(void)pid;
+	(void)wstatus;
+	return -1;	/* the exec stop is as far as we go */
+}
+#endif
 
 int bt_spawn_detach(pid_t pid)
 {

@@ -14,6 +14,13 @@ pid_t bt_spawn_stopped(const char *cmd, char *err, size_t errlen);
  * failed; *wstatus is its status); -1 on error.
  */
 int bt_spawn_resume(pid_t pid, int *wstatus);
+/*
+ * From the exec stop, runs it to its program entry point (x86-64; a
+ * breakpoint there), where the dynamic loader has mapped its libraries:
+ * 0 stopped there; 1 it exited (*wstatus); -1 not done (still stopped
+ * where it was, or elsewhere).
+ */
+int bt_spawn_run_to_entry(pid_t pid, int *wstatus);
 int bt_spawn_detach(pid_t pid);
 /* Splits a command without shell syntax into argv (in place); NULL if it needs a shell. */
 char **bt_split_command(char *cmd);

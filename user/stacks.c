@@ -96,6 +96,15 @@ static int resolve_one(struct bt_model *m, int fd, struct bt_sym *sym, uint32_t 
 
 int bt_stacks_resolve(struct bt_model *m, int stacks_fd, struct bt_sym *sym)
 {
+	for (size_t i = 0; i < m->nwakestacks; i++) {
+		const struct bt_wakestack_key *k = &m->wakestacks[i].key;
+
+		if (resolve_one(m, stacks_fd, sym, k->wakee, k->wakee_ustack, false,
+				k->wakee_ucaller) ||
+		    resolve_one(m, stacks_fd, sym, k->waker, k->waker_ustack, false,
+				k->waker_ucaller))
+			return -ENOMEM;
+	}
 	for (size_t i = 0; i < m->nstackrows; i++) {
 		const struct bt_key *k = &m->stackrows[i].key;
 

@@ -72,6 +72,7 @@ static struct bt_maps tracer_maps(struct bt_tracer *t)
 		.stats_fd = bpf_map__fd(t->skel->maps.stats),
 		.chans_fd = bpf_map__fd(t->skel->maps.chans),
 		.wakes_fd = bpf_map__fd(t->skel->maps.wakes),
+		.wakestacks_fd = t->sym ? bpf_map__fd(t->skel->maps.wakestacks) : -1,
 		.losses = t->skel->bss->losses,
 	};
 
@@ -148,6 +149,7 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 	t->skel->rodata->with_stacks = cfg->stacks;
 	model->stack_mode = cfg->stacks;
 	bpf_map__set_max_entries(t->skel->maps.stacks, cfg->stacks ? cfg->stack_map_size : 1);
+	bpf_map__set_max_entries(t->skel->maps.wakestacks, cfg->stacks ? cfg->map_size : 1);
 	if (cfg->stacks) {
 		t->sym = bt_sym_new();
 		if (!t->sym) {
