@@ -540,9 +540,10 @@ static void test_find_exporters(void **state)
 	assert_null(bt_report_find(""));
 	assert_ptr_equal(bt_report_find("folded")->write, bt_report_folded);
 	assert_ptr_equal(bt_report_find("svg")->write, bt_report_svg);
-	assert_string_equal(bt_report_format_names(), "table|json|dot|chains|folded|svg");
+	assert_ptr_equal(bt_report_find("wakers")->write, bt_report_wakers);
+	assert_string_equal(bt_report_format_names(), "table|json|dot|chains|folded|svg|wakers");
 	/* Built once, the same on every call. */
-	assert_string_equal(bt_report_format_names(), "table|json|dot|chains|folded|svg");
+	assert_string_equal(bt_report_format_names(), "table|json|dot|chains|folded|svg|wakers");
 }
 
 static void test_loss_names(void **state)
