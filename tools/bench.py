@@ -65,8 +65,8 @@ METHOD = f"""\
   would race the attach, and `perf trace -p` does not follow children
   forked after the attach: it traced only the client here.) boundtrace
   runs with its defaults. The workload's stderr is a pseudo-terminal, not
-  a pipe: boundtrace follows the far end of its targets' pipes (`--peers`,
-  1 hop by default) and would otherwise trace the harness reading it.
+  a pipe, so no channel leads from the workload to the harness (boundtrace
+  follows the far end of its targets' pipes, `--peers`, 1 hop by default).
 - Ping-pong and bulk workloads are pinned with `taskset -c 0`, both sides on
   CPU 0 (a cross-CPU wakeup costs tens of microseconds per round trip on a
   small VM and would drown the tracer's cost); tracers are not pinned.
@@ -582,7 +582,7 @@ def machine():
     return (f"- kernel: {os.uname().release} ({os.uname().machine})\n"
             f"- CPU: {model}, nproc {os.cpu_count()}\n"
             f"- boundtrace: {revision()}\n"
-            f"- date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}")
+            f"- started: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}")
 
 
 def revision():

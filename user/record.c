@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "channel.h"
+#include "flame.h"
 #include "outfile.h"
 #include "recfile.h"
 #include "record.h"
@@ -1218,6 +1219,19 @@ static int read_stackrow(struct rd *rd, struct bt_recf_cur *rec)
 	return 0;
 }
 
+_Static_assert(2 * BT_REC_MAX_STACK_FRAMES + 3 <= BT_FLAME_MAX_DEPTH,
+	       "a flame graph line must hold two stacks");
+
+/* The frames of a folded stack, up to a NUL (where the string will end). */
+static size_t stack_frames(const uint8_t *s, size_t len)
+{
+	size_t n = 1;
+
+	for (size_t i = 0; i < len && s[i]; i++)
+		n += s[i] == ';';
+	return n;
+}
+
 static int read_stack(struct rd *rd, struct bt_recf_cur *rec)
 {
 	struct bt_stack s, *have;
@@ -1234,6 +1248,8 @@ static int read_stack(struct rd *rd, struct bt_recf_cur *rec)
 	if (len > BT_REC_MAX_STACK_LEN)
 		return bad(rd, "stack of %u bytes, over the %u KiB limit", len,
 			   BT_REC_MAX_STACK_LEN >> 10);
+	if (stack_frames(rec->p + rec->off, len) > BT_REC_MAX_STACK_FRAMES)
+		return bad(rd, "stack of more than %u frames", BT_REC_MAX_STACK_FRAMES);
 	if (stage_elem(rd, L_STACKS, (void **)&rd->snap.stacks, &rd->snap.nstacks,
 		       &rd->snap.capstacks, &s, (void **)&have, &fresh))
 		return -1;

@@ -47,7 +47,8 @@
  *                bytes, errors, blocked_ns
  *   STACKS       u32 count, u8 flags (bit 0 stack mode), then count
  *                records: u32 record length, u32 pid, s32 id, u64 caller,
- *                str folded (at most BT_REC_MAX_STACK_LEN bytes)
+ *                str folded (at most BT_REC_MAX_STACK_LEN bytes and
+ *                BT_REC_MAX_STACK_FRAMES ';'-separated frames)
  *   LOST         u32 count, u64 lost[count] (enum bt_loss order)
  *   DURATION     u64 duration_ns. Closes a snapshot.
  *   END          empty. The recording was closed cleanly.
@@ -116,6 +117,12 @@ enum bt_rec_block {
 #define BT_REC_MAX_STACKS	(1u << 24)
 /* Bytes of one folded stack; a longer one is cut when written. */
 #define BT_REC_MAX_STACK_LEN	(64u << 10)
+/*
+ * Frames of one folded stack (a live one has at most BT_STACK_DEPTH + 1):
+ * two stacks and three frames more make a flame graph line, which must
+ * fit BT_FLAME_MAX_DEPTH.
+ */
+#define BT_REC_MAX_STACK_FRAMES	510u
 
 /* Where and how a recording was made. Strings are NUL-terminated, cut to fit. */
 struct bt_rec_info {

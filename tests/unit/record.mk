@@ -2,8 +2,10 @@
 # builds it with clang's libFuzzer, ASan and UBSan, and runs it for
 # FUZZ_TIME seconds on the seeds in tests/fuzz/corpus/record (read only;
 # what it finds goes to $(BUILD)/fuzz/corpus-record, crashes to
-# $(BUILD)/fuzz/artifacts). The library is compiled again with clang into
-# its own archive: libbt.a is gcc's and carries no coverage.
+# $(BUILD)/fuzz/artifacts). The target's own stderr is closed (the
+# exporters' notes on every input); sanitizer reports still come out.
+# The library is compiled again with clang into its own archive: libbt.a
+# is gcc's and carries no coverage.
 
 # This file is read before the Makefile's first rule: keep `all' the default goal.
 REC_SAVED_GOAL := $(.DEFAULT_GOAL)
@@ -24,7 +26,7 @@ fuzz-record-build: $(REC_FUZZ)/fuzz_record
 fuzz-record: $(REC_FUZZ)/fuzz_record
 	@mkdir -p $(REC_FUZZ)/corpus-record $(REC_FUZZ)/artifacts
 	$(REC_FUZZ)/fuzz_record -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
-		-dict=tests/fuzz/record.dict -artifact_prefix=$(REC_FUZZ)/artifacts/ $(FUZZ_FLAGS) \
+		-close_fd_mask=2 -dict=tests/fuzz/record.dict -artifact_prefix=$(REC_FUZZ)/artifacts/ $(FUZZ_FLAGS) \
 		$(REC_FUZZ)/corpus-record tests/fuzz/corpus/record
 
 # Others' code gets no -Werror here: a clang-only warning must not stop the fuzzer.
