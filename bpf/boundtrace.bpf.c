@@ -55,9 +55,10 @@ __u64 losses[BT_LOSS_MAX];
 
 /* Per-thread state of the crossing in progress (enter -> exit). */
 struct inflight {
+	__u32 tid;			/* owner of the slot; another tid: not ours */
+	__u32 nwake;			/* distinct wakee processes seen */
 	__u64 ts;
 	__u64 nr;
-	__u32 nwake;			/* distinct wakee processes seen */
 	__u32 wakee[BT_WAKEES_MAX];	/* their tgids */
 	/* Chain mode: who woke this thread while it was blocked in the call. */
 	__u64 wake_ns;
@@ -65,15 +66,40 @@ struct inflight {
 	__u32 waker_tid;
 	/* --stacks: the waker's user stack then. */
 	__s32 waker_ustack;
+	__u32 pad;
 	__u64 waker_ucaller;
 };
 
+/*
+ * In-flight slots indexed by tid: an array lookup is inlined by the
+ * verifier (no helper call, unlike task storage), which matters on a path
+ * taken twice per syscall. Two traced threads whose tids collide modulo
+ * the size and are inside a syscall at the same time lose one entry
+ * stamp: the exit sees a foreign tid and counts it as no_entry.
+ */
+#define INFLIGHT_SLOTS	(1u << 16)
+
 struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, INFLIGHT_SLOTS);
+	__type(key, __u32);
 	__type(value, struct inflight);
 } inflight SEC(".maps");
+
+static __always_inline struct inflight *inflight_slot(__u32 tid)
+{
+	__u32 idx = tid & (INFLIGHT_SLOTS - 1);
+
+	return bpf_map_lookup_elem(&inflight, &idx);
+}
+
+/* The slot of tid if it holds tid's crossing in progress, else NULL. */
+static __always_inline struct inflight *inflight_of(__u32 tid)
+{
+	struct inflight *st = inflight_slot(tid);
+
+	return st && st->tid == tid && st->ts ? st : NULL;
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -193,20 +219,29 @@ struct endpoint {
 	struct sock *peer_sk;	/* unix: the connected peer, if any */
 };
 
+/*
+ * Walking task -> files -> fdtable -> file -> inode / socket with direct
+ * BTF loads (fault-safe, a few ns each) instead of one bpf_probe_read
+ * helper call per hop: this runs on every traced syscall. The only
+ * helper is for the fd array slot, whose type (a pointer to pointers)
+ * BTF does not let the verifier walk; bpf_rdonly_cast makes the result
+ * a typed pointer again.
+ */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
 static __always_inline struct file *fd_to_file(struct task_struct *task, long fd)
 {
-	struct file **fds;
+	struct fdtable *fdt = task->files->fdt;
 	struct file *file = NULL;
-	unsigned int max;
+	struct file **fds;
 
-	if (fd < 0)
+	if (fd < 0 || (unsigned long)fd >= fdt->max_fds)
 		return NULL;
-	max = BPF_CORE_READ(task, files, fdt, max_fds);
-	if ((unsigned long)fd >= max)
-		return NULL;
-	fds = BPF_CORE_READ(task, files, fdt, fd);
+	fds = fdt->fd;
 	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
-	return file;
+	if (!file)
+		return NULL;
+	return bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file));
 }
 
 static __always_inline __u64 sock_ino(struct sock *sk)
@@ -240,31 +275,30 @@ static __always_inline void classify(struct task_struct *task, long fd, struct e
 	umode_t mode;
 
 	c->kind = BT_KIND_NONE;
-	c->file = fd_to_file(task, fd);
-	if (!c->file)
+	file = fd_to_file(task, fd);
+	c->file = file;
+	if (!file)
 		return;
-	file = c->file;
-	inode = BPF_CORE_READ(file, f_inode);
-	mode = BPF_CORE_READ(inode, i_mode) & S_IFMT;
+	inode = file->f_inode;
+	mode = inode->i_mode & S_IFMT;
 	if (mode == S_IFIFO) {
 		c->kind = BT_KIND_PIPE;
-		c->chan = BPF_CORE_READ(inode, i_ino);
+		c->chan = inode->i_ino;
 		c->peer = 0;
 		return;
 	}
 	if (mode != S_IFSOCK)
 		return;
-	sock = BPF_CORE_READ(file, private_data);
-	sk = BPF_CORE_READ(sock, sk);
+	sock = bpf_rdonly_cast(file->private_data, bpf_core_type_id_kernel(struct socket));
+	sk = sock->sk;
 	if (!sk)
 		return;
 	c->sk = sk;
-	c->family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	c->chan = BPF_CORE_READ(inode, i_ino);
+	c->family = sk->__sk_common.skc_family;
+	c->chan = inode->i_ino;
 	if (c->family == AF_UNIX) {
-		__u16 type = BPF_CORE_READ(sk, sk_type);
-		struct unix_sock *us = (struct unix_sock *)sk;
-		struct sock *peer = BPF_CORE_READ(us, peer);
+		struct unix_sock *us = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct unix_sock));
+		__u16 type = sk->sk_type;
 
 		if (type == SOCK_STREAM || type == SOCK_SEQPACKET)
 			c->kind = BT_KIND_UNIX_STREAM;
@@ -277,9 +311,9 @@ static __always_inline void classify(struct task_struct *task, long fd, struct e
 		 * into the channel facts, when the first row is made.
 		 */
 		c->peer = 0;
-		c->peer_sk = peer;
+		c->peer_sk = us->peer;
 	} else if (c->family == AF_INET || c->family == AF_INET6) {
-		__u16 proto = BPF_CORE_READ(sk, sk_protocol);
+		__u16 proto = sk->sk_protocol;
 
 		if (proto == IPPROTO_TCP)
 			c->kind = BT_KIND_TCP;
@@ -599,7 +633,7 @@ static __always_inline void cross_vmsplice(struct task_struct *task, long fd, st
 	if (c.kind == BT_KIND_NONE)
 		return;
 	file = c.file;
-	x->dir = (BPF_CORE_READ(file, f_mode) & FMODE_WRITE) ? BT_DIR_SEND : BT_DIR_RECV;
+	x->dir = (file->f_mode & FMODE_WRITE) ? BT_DIR_SEND : BT_DIR_RECV;
 	account(&c, x);
 }
 
@@ -712,9 +746,10 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 
 	if (!is_target(task->tgid) || !is_crossing_nr(id))
 		return 0;
-	st = bpf_task_storage_get(&inflight, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	st = inflight_slot(task->pid);
 	if (!st)
 		return 0;
+	st->tid = task->pid;
 	st->nr = id;
 	st->nwake = 0;
 	st->wake_ns = 0;
@@ -742,8 +777,8 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	nr = BT_REGS_NR(regs);
 	if (!is_crossing_nr(nr))
 		return 0;
-	st = bpf_task_storage_get(&inflight, task, 0, 0);
-	if (st && st->ts && st->nr == nr) {
+	st = inflight_of(task->pid);
+	if (st && st->nr == nr) {
 		x.end = bpf_ktime_get_ns();
 		x.start = st->ts;
 		x.blocked = x.end - x.start;
@@ -846,8 +881,8 @@ int BPF_PROG(sched_waking, struct task_struct *p)
 	 * waker may be anyone) and, with stacks, from which code.
 	 */
 	if ((min_block_ns || with_stacks) && is_target(wakee)) {
-		st = bpf_task_storage_get(&inflight, p, 0, 0);
-		if (st && st->ts) {
+		st = inflight_of(p->pid);
+		if (st) {
 			st->wake_ns = bpf_ktime_get_ns();
 			st->waker_pid = cur->tgid;
 			st->waker_tid = cur->pid;
@@ -863,8 +898,8 @@ int BPF_PROG(sched_waking, struct task_struct *p)
 	/* A kernel thread woken by an interrupt that hit the syscall is no peer. */
 	if (!is_target(cur->tgid) || (p->flags & PF_KTHREAD))
 		return 0;
-	st = bpf_task_storage_get(&inflight, cur, 0, 0);
-	if (!st || !st->ts)
+	st = inflight_of(cur->pid);
+	if (!st)
 		return 0;
 	n = st->nwake;
 	for (int i = 0; i < BT_WAKEES_MAX; i++) {
