@@ -464,7 +464,8 @@ static __always_inline void emit_episode(struct endpoint *c, struct crossing *x)
  * channel it went through; cleared so a splice's second fd does not
  * count them again.
  */
-static __always_inline void account_wakeups(struct endpoint *c, struct crossing *x)
+static __always_inline void account_wakeups(struct endpoint *c, struct crossing *x,
+					    struct bt_stats *s)
 {
 	struct inflight *st = x->st;
 	struct bt_wake_key wk = {
@@ -472,7 +473,7 @@ static __always_inline void account_wakeups(struct endpoint *c, struct crossing 
 		.chan = c->chan, .peer = c->peer,
 	};
 	__u64 one = 1, *cnt;
-	__u32 n;
+	__u32 n, w;
 
 	if (!st || !st->nwake)
 		return;
@@ -481,7 +482,19 @@ static __always_inline void account_wakeups(struct endpoint *c, struct crossing 
 	for (int i = 0; i < BT_WAKEES_MAX; i++) {
 		if (i >= n)
 			break;
-		wk.wakee = st->wakee[i];
+		w = st->wakee[i];
+		/* The row's own slots first: a send usually wakes the one reader. */
+		if (s->wakee[0] == w || !s->wakee[0]) {
+			s->wakee[0] = w;
+			__sync_fetch_and_add(&s->wakee_n[0], 1);
+			continue;
+		}
+		if (s->wakee[1] == w || !s->wakee[1]) {
+			s->wakee[1] = w;
+			__sync_fetch_and_add(&s->wakee_n[1], 1);
+			continue;
+		}
+		wk.wakee = w;
 		cnt = bpf_map_lookup_elem(&wakes, &wk);
 		if (cnt)
 			__sync_fetch_and_add(cnt, 1);
@@ -588,8 +601,10 @@ static __always_inline void account(struct endpoint *c, struct crossing *x)
 			return;
 	}
 	/*
-	 * Atomic adds: the per-CPU slot is ours, but a preemptible kernel
-	 * can switch to another thread of the same process mid-update.
+	 * The exact counters are atomic adds: the per-CPU slot is ours, but
+	 * a preemptible kernel can switch to another thread of the same
+	 * process mid-update. Times and histograms are measurements, not
+	 * counts: plain adds, a lost increment there is noise.
 	 */
 	__sync_fetch_and_add(&s->calls, 1);
 	if (x->ret < 0) {
@@ -599,13 +614,13 @@ static __always_inline void account(struct endpoint *c, struct crossing *x)
 			__sync_fetch_and_add(&s->woken, x->ret);
 	} else {
 		__sync_fetch_and_add(&s->bytes, x->bytes);
-		__sync_fetch_and_add(&s->size_hist[log2_slot(x->bytes)], 1);
+		s->size_hist[log2_slot(x->bytes)]++;
 	}
-	__sync_fetch_and_add(&s->blocked_ns, x->blocked);
-	__sync_fetch_and_add(&s->blocked_hist[log2_slot(x->blocked)], 1);
+	s->blocked_ns += x->blocked;
+	s->blocked_hist[log2_slot(x->blocked)]++;
 	if (x->blocked > s->max_blocked_ns)
 		s->max_blocked_ns = x->blocked;
-	account_wakeups(c, x);
+	account_wakeups(c, x, s);
 	account_wakestack(c, x, &key);
 	emit_episode(c, x);
 }

@@ -18,6 +18,7 @@
 #define BT_PATH_LEN		64	/* unix socket paths are cut here */
 #define BT_MMSG_MAX		64	/* mmsghdr entries summed per call */
 #define BT_WAKEES_MAX		4	/* distinct processes one crossing can wake */
+#define BT_ROW_WAKEES		2	/* wakees counted inside an aggregate row */
 
 /*
  * The boundary kinds. user/kinds.c holds the one table that names them;
@@ -87,6 +88,13 @@ struct bt_stats {
 	__u64 max_blocked_ns;
 	__u64 size_hist[BT_HIST_SLOTS];	  /* successful sizes, log2 bytes */
 	__u64 blocked_hist[BT_HIST_SLOTS]; /* entry -> exit, log2 ns */
+	/*
+	 * Wakeup causality, kept in the row itself (no second map lookup on
+	 * the hot path): the first BT_ROW_WAKEES processes this row's
+	 * crossings woke, and how often. Others go to the wakes map.
+	 */
+	__u32 wakee[BT_ROW_WAKEES];	/* tgids, 0 free */
+	__u64 wakee_n[BT_ROW_WAKEES];
 };
 
 /*

@@ -8,6 +8,21 @@
 
 #define ALL_TGIDS 0
 
+static int add_row_wakes(struct bt_model *m, const struct bt_key *key, const struct bt_stats *s)
+{
+	struct bt_wake_key wk = { .waker = key->tgid, .kind = key->kind, .dir = key->dir,
+				  .chan = key->chan, .peer = key->peer };
+
+	for (int i = 0; i < BT_ROW_WAKEES; i++) {
+		if (!s->wakee[i] || !s->wakee_n[i])
+			continue;
+		wk.wakee = s->wakee[i];
+		if (bt_model_add_wake(m, &wk, s->wakee_n[i]))
+			return -1;
+	}
+	return 0;
+}
+
 /* Rows of one tgid (or all), summed over CPUs; deleted from the map if asked. */
 static int collect_rows(struct bt_model *m, const struct bt_maps *maps, __u32 tgid,
 			bool delete)
@@ -32,8 +47,14 @@ static int collect_rows(struct bt_model *m, const struct bt_maps *maps, __u32 tg
 		if (bpf_map_lookup_elem(maps->stats_fd, &key, percpu))
 			continue;	/* deleted meanwhile */
 		memset(&sum, 0, sizeof(sum));
-		for (int c = 0; c < ncpu; c++)
+		for (int c = 0; c < ncpu; c++) {
 			bt_stats_add(&sum, &percpu[c]);
+			/* Each CPU's row has its own wakee slots: into the model's wakes. */
+			if (add_row_wakes(m, &key, &percpu[c])) {
+				err = -ENOMEM;
+				goto out;
+			}
+		}
 		ck.chan = key.chan;
 		ck.peer = key.peer;
 		if (!bt_model_add(m, &key, &sum,
@@ -49,6 +70,7 @@ static int collect_rows(struct bt_model *m, const struct bt_maps *maps, __u32 tg
 		if (delete && !bpf_map_delete_elem(maps->stats_fd, &key))
 			prev = NULL;
 	}
+out:
 	free(percpu);
 	return err;
 }
@@ -112,6 +134,7 @@ int bt_collect_harvest(struct bt_model *m, const struct bt_maps *maps, __u32 tgi
 	/* What an earlier snapshot took of it is taken again now, for good. */
 	p->nrows = 0;
 	bt_model_drop_stackrows(m, tgid);
+	bt_model_drop_wakes(m, tgid);
 	err = collect_rows(m, maps, tgid, true);
 	if (!err)
 		p->harvested = true;

@@ -31,7 +31,15 @@ void bt_model_clear_rows(struct bt_model *m)
 	for (size_t i = 0; i < m->nprocs; i++)
 		if (!m->procs[i].harvested)
 			m->procs[i].nrows = 0;
-	m->nwakes = 0;
+	/* Wakes counted in harvested rows are final like the rows. */
+	for (size_t i = 0; i < m->nwakes;) {
+		const struct bt_proc *p = bt_model_find(m, m->wakes[i].key.waker);
+
+		if (p && p->harvested)
+			i++;
+		else
+			m->wakes[i] = m->wakes[--m->nwakes];
+	}
 	m->nwakestacks = 0;
 	/* Harvested processes' stack rows are final like their rows: keep them. */
 	for (size_t i = 0; i < m->nprocs; i++)
@@ -143,6 +151,16 @@ int bt_model_add_wakestack(struct bt_model *m, const struct bt_wakestack_key *ke
 	w->key = *key;
 	w->val = *val;
 	return 0;
+}
+
+void bt_model_drop_wakes(struct bt_model *m, uint32_t waker)
+{
+	for (size_t i = 0; i < m->nwakes;) {
+		if (m->wakes[i].key.waker == waker)
+			m->wakes[i] = m->wakes[--m->nwakes];
+		else
+			i++;
+	}
 }
 
 void bt_model_drop_stackrows(struct bt_model *m, uint32_t tgid)

@@ -134,6 +134,8 @@ int bt_model_add_stackrow(struct bt_model *m, const struct bt_key *key, const st
 /* Sum one waker-stack aggregate into the model. */
 int bt_model_add_wakestack(struct bt_model *m, const struct bt_wakestack_key *key,
 			   const struct bt_wakestack_val *val);
+/* Forget the wakes one process caused (before its final snapshot). */
+void bt_model_drop_wakes(struct bt_model *m, uint32_t waker);
 /* Forget the stack rows of one process (before its final snapshot). */
 void bt_model_drop_stackrows(struct bt_model *m, uint32_t tgid);
 /* Keep a resolved stack (folded is copied); the stack for (pid, id), or NULL. */

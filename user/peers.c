@@ -248,8 +248,16 @@ static uint64_t wake_count(const struct bt_model *m, uint32_t waker, uint32_t wa
 	for (size_t i = 0; i < m->nwakes; i++) {
 		const struct bt_wake_key *k = &m->wakes[i].key;
 
+		/*
+		 * Any crossing of the waker on a byte channel counts: a unix
+		 * reader freeing buffer space wakes the peer's waiters too,
+		 * and that wakeup is often the one that lets the peer run. A
+		 * futex wakes only in its wake calls (a wakeup during a wait
+		 * is an interrupt's, not the futex's).
+		 */
+		if (k->kind == BT_KIND_FUTEX && k->dir != r->key.dir)
+			continue;
 		if (k->waker == waker && k->wakee == wakee && k->kind == r->key.kind &&
-		    k->dir == r->key.dir &&
 		    k->chan == r->key.chan && k->peer == r->key.peer)
 			n += m->wakes[i].count;
 	}

@@ -33,6 +33,7 @@
 #define EPISODE_LEN	(4 + 4 + 1 + 1 + 4 + 5 * 8 + 4)
 #define STACKROW_LEN	(STACK_KEY_LEN + 4 * 8)
 #define STACK_MIN_LEN	(4 + 4 + 8 + 4)
+#define WAKESTACK_LEN	(4 + 4 + 1 + 1 + 4 + 8 + 8 + 8 + 4 + 8 + 8 + 8)
 
 /* PROCESS flags after exe. */
 #define PROC_HARVESTED	0x1
@@ -352,6 +353,24 @@ static void put_stackrow(struct bt_recf_buf *b, const void *e)
 	bt_recf_put_u64(b, r->blocked_ns);
 }
 
+static void put_wakestack(struct bt_recf_buf *b, const void *e)
+{
+	const struct bt_wakestack *w = e;
+
+	bt_recf_put_u32(b, w->key.wakee);
+	bt_recf_put_u32(b, w->key.waker);
+	bt_recf_put_u8(b, w->key.kind);
+	bt_recf_put_u8(b, w->key.dir);
+	bt_recf_put_u32(b, (uint32_t)w->key.wakee_ustack);
+	bt_recf_put_u64(b, w->key.chan);
+	bt_recf_put_u64(b, w->key.peer);
+	bt_recf_put_u64(b, w->key.wakee_ucaller);
+	bt_recf_put_u32(b, (uint32_t)w->key.waker_ustack);
+	bt_recf_put_u64(b, w->key.waker_ucaller);
+	bt_recf_put_u64(b, w->val.count);
+	bt_recf_put_u64(b, w->val.blocked_ns);
+}
+
 static void put_stack(struct bt_recf_buf *b, const void *e)
 {
 	const struct bt_stack *st = e;
@@ -422,6 +441,9 @@ static void put_lists(struct bt_rec_writer *w, const struct bt_model *m)
 	if (m->nstackrows)
 		put_list(w, BT_REC_STACKROWS, m, NULL, m->stackrows, m->nstackrows,
 			 sizeof(*m->stackrows), put_stackrow);
+	if (m->nwakestacks)
+		put_list(w, BT_REC_WAKESTACKS, m, NULL, m->wakestacks, m->nwakestacks,
+			 sizeof(*m->wakestacks), put_wakestack);
 	if (m->stack_mode || m->nstacks)
 		put_list(w, BT_REC_STACKS, m, stacks_head, m->stacks, m->nstacks,
 			 sizeof(*m->stacks), put_stack);
@@ -536,9 +558,9 @@ struct key_index {
 	size_t size, used;
 };
 
-enum { L_WAKES, L_HOLDERS, L_SOCKS, L_STACKROWS, L_STACKS, L_MAX };
+enum { L_WAKES, L_HOLDERS, L_SOCKS, L_STACKROWS, L_STACKS, L_WAKESTACKS, L_MAX };
 
-#define LIST_KEY_MAX	48
+#define LIST_KEY_MAX	64
 
 struct list_kind {
 	const char *what;	/* for messages */
@@ -594,6 +616,8 @@ static const char *block_name(uint32_t type)
 		return "stackrows";
 	case BT_REC_STACKS:
 		return "stacks";
+	case BT_REC_WAKESTACKS:
+		return "wakestacks";
 	}
 	return "unknown";
 }
@@ -969,7 +993,16 @@ static size_t stack_key(const void *e, uint8_t *buf)
 	return 16;
 }
 
+static size_t wakestack_key(const void *e, uint8_t *buf)
+{
+	const struct bt_wakestack *w = e;
+
+	memcpy(buf, &w->key, sizeof(w->key));
+	return sizeof(w->key);
+}
+
 _Static_assert(sizeof(struct bt_key) <= LIST_KEY_MAX, "stack row key");
+_Static_assert(sizeof(struct bt_wakestack_key) <= LIST_KEY_MAX, "waker stack key");
 _Static_assert(sizeof(struct bt_wake_key) <= LIST_KEY_MAX, "wake key");
 
 static const struct list_kind list_kinds[L_MAX] = {
@@ -979,6 +1012,8 @@ static const struct list_kind list_kinds[L_MAX] = {
 	[L_STACKROWS] = { "stack rows", sizeof(struct bt_stackrow), BT_REC_MAX_STACKROWS,
 			  stackrow_key },
 	[L_STACKS] = { "stacks", sizeof(struct bt_stack), BT_REC_MAX_STACKS, stack_key },
+	[L_WAKESTACKS] = { "waker stacks", sizeof(struct bt_wakestack), BT_REC_MAX_WAKESTACKS,
+			   wakestack_key },
 };
 
 static uint64_t key_hash(uint64_t seed, const uint8_t *k, size_t n)
@@ -1219,7 +1254,8 @@ static int read_stackrow(struct rd *rd, struct bt_recf_cur *rec)
 	return 0;
 }
 
-_Static_assert(2 * BT_REC_MAX_STACK_FRAMES + 3 <= BT_FLAME_MAX_DEPTH,
+/* A folded line has two stacks and at most four frames of its own (-f wakers). */
+_Static_assert(2 * BT_REC_MAX_STACK_FRAMES + 4 <= BT_FLAME_MAX_DEPTH,
 	       "a flame graph line must hold two stacks");
 
 /* The frames of a folded stack, up to a NUL (where the string will end). */
@@ -1230,6 +1266,37 @@ static size_t stack_frames(const uint8_t *s, size_t len)
 	for (size_t i = 0; i < len && s[i]; i++)
 		n += s[i] == ';';
 	return n;
+}
+
+static int read_wakestack(struct rd *rd, struct bt_recf_cur *rec)
+{
+	struct bt_wakestack w, *have;
+	bool fresh;
+
+	memset(&w, 0, sizeof(w));
+	w.key.wakee = bt_recf_get_u32(rec);
+	w.key.waker = bt_recf_get_u32(rec);
+	w.key.kind = bt_recf_get_u8(rec);
+	w.key.dir = bt_recf_get_u8(rec);
+	w.key.wakee_ustack = (int32_t)bt_recf_get_u32(rec);
+	w.key.chan = bt_recf_get_u64(rec);
+	w.key.peer = bt_recf_get_u64(rec);
+	w.key.wakee_ucaller = bt_recf_get_u64(rec);
+	w.key.waker_ustack = (int32_t)bt_recf_get_u32(rec);
+	w.key.waker_ucaller = bt_recf_get_u64(rec);
+	w.val.count = bt_recf_get_u64(rec);
+	w.val.blocked_ns = bt_recf_get_u64(rec);
+	if (rec->bad)
+		return short_record(rd, "waker stack");
+	if (stage_elem(rd, L_WAKESTACKS, (void **)&rd->snap.wakestacks, &rd->snap.nwakestacks,
+		       &rd->snap.capwakestacks, &w, (void **)&have, &fresh))
+		return -1;
+	if (!fresh) {
+		/* As bt_model_add_wakestack. */
+		have->val.count += w.val.count;
+		have->val.blocked_ns += w.val.blocked_ns;
+	}
+	return 0;
 }
 
 static int read_stack(struct rd *rd, struct bt_recf_cur *rec)
@@ -1285,6 +1352,8 @@ static int read_list_block(struct rd *rd, struct bt_recf_cur *c, uint32_t type)
 		return read_records(rd, c, count, EPISODE_LEN, read_episode);
 	case BT_REC_STACKROWS:
 		return read_records(rd, c, count, STACKROW_LEN, read_stackrow);
+	case BT_REC_WAKESTACKS:
+		return read_records(rd, c, count, WAKESTACK_LEN, read_wakestack);
 	}
 	flags = bt_recf_get_u8(c);
 	rd->snap.stack_mode |= flags & MODE_ON;
@@ -1378,6 +1447,7 @@ static int read_block(struct rd *rd, const struct bt_recf_block *blk)
 	case BT_REC_EPISODES:
 	case BT_REC_STACKROWS:
 	case BT_REC_STACKS:
+	case BT_REC_WAKESTACKS:
 		return stage(rd, &c, blk->type);
 	case BT_REC_DURATION:
 		return commit(rd, &c);

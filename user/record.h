@@ -49,6 +49,11 @@
  *                records: u32 record length, u32 pid, s32 id, u64 caller,
  *                str folded (at most BT_REC_MAX_STACK_LEN bytes and
  *                BT_REC_MAX_STACK_FRAMES ';'-separated frames)
+ *   WAKESTACKS   u32 count, then count records: u32 record length,
+ *                struct bt_wakestack_key: u32 wakee, u32 waker, u8 kind,
+ *                u8 dir, s32 wakee_ustack, u64 chan, u64 peer,
+ *                u64 wakee_ucaller, s32 waker_ustack, u64 waker_ucaller;
+ *                struct bt_wakestack_val: u64 count, u64 blocked_ns
  *   LOST         u32 count, u64 lost[count] (enum bt_loss order)
  *   DURATION     u64 duration_ns. Closes a snapshot.
  *   END          empty. The recording was closed cleanly.
@@ -59,21 +64,21 @@
  * ROWS without the stack fields read as BT_STACK_NONE.
  *
  * A snapshot is PROCESS, ROWS, WAKES, HOLDERS, SOCKFACTS, EPISODES,
- * STACKROWS, STACKS (each split into blocks of about 1 MiB; the lists
- * with nothing in them left out, EPISODES and STACKS also written for
- * their mode flag), LOST, then DURATION. The reader stages a snapshot's
- * blocks and commits them at DURATION, replacing the previous snapshot:
- * the kernel counters are cumulative, so the last complete snapshot is
- * the whole trace, and a file cut anywhere holds the one before the cut.
- * Every snapshot carries the whole model, its resolved stacks too, so
- * none needs another. No END means the file was cut (crash, kill -9,
- * full disk) or is still being written.
+ * STACKROWS, WAKESTACKS, STACKS (each split into blocks of about 1 MiB;
+ * the lists with nothing in them left out, EPISODES and STACKS also
+ * written for their mode flag), LOST, then DURATION. The reader stages a
+ * snapshot's blocks and commits them at DURATION, replacing the previous
+ * snapshot: the kernel counters are cumulative, so the last complete
+ * snapshot is the whole trace, and a file cut anywhere holds the one
+ * before the cut. Every snapshot carries the whole model, its resolved
+ * stacks too, so none needs another. No END means the file was cut
+ * (crash, kill -9, full disk) or is still being written.
  *
  * A snapshot's lists hold each key once, as the model does: a repeated
- * row, wake or stack row is summed, a repeated holder's modes are
- * merged, a repeated socket's later facts win, a repeated stack's first
- * string wins. The folded weight (enum bt_weight) is a presentation
- * choice of the report, not recorded.
+ * row, wake, stack row or waker stack is summed, a repeated holder's
+ * modes are merged, a repeated socket's later facts win, a repeated
+ * stack's first string wins. The folded weight (enum bt_weight) is a
+ * presentation choice of the report, not recorded.
  *
  * Extending it (see recfile.h for the container's rules): a record's
  * length lets new fields go at its end (PROCESS gained exe that way),
@@ -103,6 +108,7 @@ enum bt_rec_block {
 	BT_REC_EPISODES,
 	BT_REC_STACKROWS,
 	BT_REC_STACKS,
+	BT_REC_WAKESTACKS,
 };
 
 /* Reading limits per snapshot: memory stays bounded whatever the file says. */
@@ -115,11 +121,12 @@ enum bt_rec_block {
 #define BT_REC_MAX_EPISODES	BT_EPISODES_MAX
 #define BT_REC_MAX_STACKROWS	(1u << 24)
 #define BT_REC_MAX_STACKS	(1u << 24)
+#define BT_REC_MAX_WAKESTACKS	(1u << 24)
 /* Bytes of one folded stack; a longer one is cut when written. */
 #define BT_REC_MAX_STACK_LEN	(64u << 10)
 /*
  * Frames of one folded stack (a live one has at most BT_STACK_DEPTH + 1):
- * two stacks and three frames more make a flame graph line, which must
+ * two stacks and up to four frames more make a folded line, which must
  * fit BT_FLAME_MAX_DEPTH.
  */
 #define BT_REC_MAX_STACK_FRAMES	510u

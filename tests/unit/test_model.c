@@ -347,14 +347,23 @@ static void test_clear_rows_keeps_harvested(void **state)
 	assert_int_equal(bt_model_find(m, 70)->nrows, 1);
 	assert_int_equal(bt_model_find(m, 70)->rows[0].st.calls, 3);
 	assert_int_equal(bt_model_find(m, 71)->nrows, 0);
-	/* Wakes are refilled with the rows; /proc and sock_diag facts stay. */
-	assert_int_equal(m->nwakes, 0);
+	/*
+	 * Wakes live in the rows: a harvested waker's are final and stay, a
+	 * live waker's are refilled; /proc and sock_diag facts stay.
+	 */
+	assert_int_equal(m->nwakes, 1);
+	assert_int_equal(m->wakes[0].count, 4);
 	assert_int_equal(m->nholders, 1);
 	assert_int_equal(m->nsocks, 1);
-	/* A refill of the wakes starts from zero. */
-	assert_int_equal(bt_model_add_wake(m, &wk, 1), 0);
+	wk.waker = 71;
+	assert_int_equal(bt_model_add_wake(m, &wk, 2), 0);
+	assert_int_equal(m->nwakes, 2);
+	bt_model_clear_rows(m);
 	assert_int_equal(m->nwakes, 1);
-	assert_int_equal(m->wakes[0].count, 1);
+	assert_int_equal(m->wakes[0].key.waker, 70);
+	/* The harvest of a waker takes its wakes again, for good. */
+	bt_model_drop_wakes(m, 70);
+	assert_int_equal(m->nwakes, 0);
 }
 
 static void test_add_wake(void **state)
