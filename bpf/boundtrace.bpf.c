@@ -767,10 +767,13 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	st->tid = task->pid;
 	st->nr = id;
 	st->nwake = 0;
-	st->wake_ns = 0;
-	st->waker_pid = 0;
-	st->waker_tid = 0;
-	st->waker_ustack = BT_STACK_NONE;
+	/* Only the modes that read who woke us pay for clearing it. */
+	if (min_block_ns || with_stacks) {
+		st->wake_ns = 0;
+		st->waker_pid = 0;
+		st->waker_tid = 0;
+		st->waker_ustack = BT_STACK_NONE;
+	}
 	st->ts = bpf_ktime_get_ns();
 	return 0;
 }

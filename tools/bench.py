@@ -9,7 +9,7 @@ machine drift cancels, and prints Markdown tables of the median per-pair
 ratio traced/untraced and of the median added nanoseconds per crossing.
 The full run also rewrites docs/BENCHMARKS.md.
 
-Usage: tools/bench.py [--quick]
+Usage: tools/bench.py [--quick] [--only pipe,unix,tcp,futex,bulk,stress] [--aggregate-only]
   --quick  each workload once with small counts (a few seconds): checks that
            the harness still works, not the timings. Exit status 1 only if
            ipcload or boundtrace failed or left no JSON; a missing or broken
@@ -417,15 +417,22 @@ def run_pair(cell, flip, tmp):
 
 # ---- the plan ---------------------------------------------------------------
 
-def plan(tracer_list, quick):
+def plan(tracer_list, quick, only=None, aggregate_only=False):
     """The cells to measure. The stress run is aggregate mode's alone; quick
-    mode runs the other tracers on the first workload only."""
+    mode runs the other tracers on the first workload only. `only` keeps
+    the named workloads; `aggregate_only` drops the other tracers (both for
+    quick checks while tuning; the document is then not rewritten)."""
     aggregate, *others = [t for t in tracer_list if not t.problem]
+    if aggregate_only:
+        others = []
     cells = []
     for w in WORKLOADS:
+        if only and w.key not in only:
+            continue
         for t in [aggregate] + (others if not quick or w is WORKLOADS[0] else []):
             cells.append(new_cell(w, t, quick, t.reps))
-    cells.append(new_cell(STRESS, aggregate, quick, 3))
+    if not only or STRESS.key in only:
+        cells.append(new_cell(STRESS, aggregate, quick, 3))
     return cells
 
 
@@ -631,7 +638,13 @@ def snapshot(tmp):
 
 
 def main():
-    quick = "--quick" in sys.argv[1:]
+    args = sys.argv[1:]
+    if "-h" in args or "--help" in args:
+        print(__doc__.strip())
+        return 0
+    quick = "--quick" in args
+    only = args[args.index("--only") + 1].split(",") if "--only" in args else None
+    aggregate_only = "--aggregate-only" in args
     if os.geteuid() != 0:
         print("bench skipped: it needs root (boundtrace loads BPF)")
         return 0
@@ -639,7 +652,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="bt-bench-") as tmp:
         snapshot(tmp)
         tracer_list = tracers()
-        cells = plan(tracer_list, quick)
+        cells = plan(tracer_list, quick, only, aggregate_only)
         try:
             measure(cells, tmp)
         except ToolFailed as e:
@@ -648,7 +661,7 @@ def main():
     text = (report(cells, tracer_list, quick) + f"\nMachine:\n{about}\n"
             f"- bench wall time: {(time.monotonic() - start) / 60:.1f} min\n")
     print(text)
-    if not quick:
+    if not quick and not only and not aggregate_only:
         write_doc(text, tracer_list)
     return 0
 
