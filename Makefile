@@ -48,7 +48,7 @@ include $(wildcard tests/unit/*.mk)
 # Keep the BPF object and skeleton: they are intermediates of pattern rules.
 .SECONDARY:
 
-.PHONY: all test unit unit-san integration deps vmlinux install clean bench fuzz demo
+.PHONY: all test unit unit-san integration deps vmlinux install clean bench bench-quick fuzz demo
 
 all: boundtrace $(TOOL_BINS)
 
@@ -100,7 +100,14 @@ integration: all
 
 # The recording reader's fuzzer runs in the test command too (FUZZ_TIME
 # seconds, 60 by default), so a crash in it cannot land.
-test: unit unit-san integration fuzz
+test: unit unit-san integration fuzz bench-quick
+
+# The benchmark harness, a few seconds, timing unchecked: so it cannot rot.
+bench-quick: all
+	@if [ "$$(id -u)" != 0 ]; then echo "bench harness skipped: it needs root"; \
+	elif tools/bench.sh --quick > $(BUILD)/bench-quick.txt 2>&1; then \
+		echo "bench harness ok (make bench QUICK=1)"; \
+	else cat $(BUILD)/bench-quick.txt; exit 1; fi
 
 fuzz: fuzz-record
 
