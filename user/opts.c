@@ -169,8 +169,9 @@ int bt_opts_parse(int argc, char **argv, struct bt_opts *o, char *err, size_t er
 			o->follow = true;
 			break;
 		case OPT_MAP_SIZE:
-			if (parse_u32(optarg, 16, 1u << 24, &o->map_size)) {
-				snprintf(err, errlen, "invalid --map-size '%s' (16..16777216)", optarg);
+			/* A recording holds at most 2^23 rows: keep every trace recordable. */
+			if (parse_u32(optarg, 16, 1u << 22, &o->map_size)) {
+				snprintf(err, errlen, "invalid --map-size '%s' (16..4194304)", optarg);
 				return -1;
 			}
 			break;

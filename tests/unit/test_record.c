@@ -106,6 +106,21 @@ static void stack_row(struct bt_model *m, uint32_t pid, unsigned int kind, unsig
 	fail_msg("no row %u/%u/%llu of pid %u", kind, dir, (unsigned long long)chan, pid);
 }
 
+/* wakee, blocked in kind/dir on chan at stack wus, woken by waker at stack rus. */
+static void wakestack(struct bt_model *m, uint32_t wakee, uint32_t waker, unsigned int kind,
+		      unsigned int dir, uint64_t chan, int32_t wus, uint64_t wcaller, int32_t rus,
+		      uint64_t rcaller, uint64_t count)
+{
+	struct bt_wakestack_key k = {
+		.wakee = wakee, .waker = waker, .kind = kind, .dir = dir, .chan = chan,
+		.wakee_ustack = wus, .wakee_ucaller = wcaller, .waker_ustack = rus,
+		.waker_ucaller = rcaller,
+	};
+	struct bt_wakestack_val v = { .count = count, .blocked_ns = count * 1500 };
+
+	assert_int_equal(bt_model_add_wakestack(m, &k, &v), 0);
+}
+
 static void episode(struct bt_model *m, uint32_t pid, uint32_t tid, unsigned int kind,
 		    unsigned int dir, uint64_t chan, uint64_t start, uint64_t wake, uint64_t end,
 		    uint32_t waker_pid, uint32_t waker_tid)
@@ -240,6 +255,8 @@ static void build_small(struct bt_model *m, uint64_t calls)
 	m->chain_mode = true;
 	assert_int_equal(bt_model_add_stack(m, 7, 3, 0x401000 + calls, "main;write"), 0);
 	assert_int_equal(bt_model_add_stack(m, 0, 4, 0, "entry_SYSCALL_64;ksys_write"), 0);
+	wakestack(m, 8, 7, BT_KIND_UNIX_STREAM, BT_DIR_RECV, 41, 5, 0, 3, 0x401000 + calls, calls);
+	assert_int_equal(bt_model_add_stack(m, 8, 5, 0, "main;read"), 0);
 	m->stack_mode = true;
 	m->episodes_over = calls;
 	m->duration_ns = calls * 1000;
@@ -332,6 +349,12 @@ static void build_all(struct bt_model *m)
 	assert_int_equal(bt_model_add_stack(m, 0, 8, 0, ""), 0);
 	assert_int_equal(bt_model_add_stack(m, 100, 9, 0x401234,
 					    "main;client_call;recv_reply"), 0);
+	/* Who woke the blocked receives, by stack; one waker stack nobody resolved. */
+	wakestack(m, 100, 200, BT_KIND_UNIX_STREAM, BT_DIR_RECV, 11, 9, 0x401234, 10, 0, 1);
+	wakestack(m, 200, 300, BT_KIND_TCP, BT_DIR_RECV, 21, BT_STACK_LOST, 0, 11, 0x7000, 2);
+	wakestack(m, 200, 300, BT_KIND_TCP, BT_DIR_RECV, 21, BT_STACK_LOST, 0, 12, 0, 3);
+	assert_int_equal(bt_model_add_stack(m, 200, 10, 0, "main;handle;reply"), 0);
+	assert_int_equal(bt_model_add_stack(m, 300, 11, 0x7000, "main;serve;send_answer"), 0);
 	m->stack_mode = true;
 	for (unsigned int l = 0; l < BT_LOSS_MAX; l++)
 		m->lost[l] = l * 13 + 2;
@@ -500,6 +523,23 @@ static void assert_lists_equal(const struct bt_model *a, const struct bt_model *
 		assert_int_equal(x->bytes, y->bytes);
 		assert_int_equal(x->errors, y->errors);
 		assert_int_equal(x->blocked_ns, y->blocked_ns);
+	}
+	assert_int_equal(a->nwakestacks, b->nwakestacks);
+	for (size_t i = 0; i < a->nwakestacks; i++) {
+		const struct bt_wakestack_key *x = &a->wakestacks[i].key, *y = &b->wakestacks[i].key;
+
+		assert_int_equal(x->wakee, y->wakee);
+		assert_int_equal(x->waker, y->waker);
+		assert_int_equal(x->kind, y->kind);
+		assert_int_equal(x->dir, y->dir);
+		assert_int_equal(x->wakee_ustack, y->wakee_ustack);
+		assert_int_equal(x->chan, y->chan);
+		assert_int_equal(x->peer, y->peer);
+		assert_int_equal(x->wakee_ucaller, y->wakee_ucaller);
+		assert_int_equal(x->waker_ustack, y->waker_ustack);
+		assert_int_equal(x->waker_ucaller, y->waker_ucaller);
+		assert_int_equal(a->wakestacks[i].val.count, b->wakestacks[i].val.count);
+		assert_int_equal(a->wakestacks[i].val.blocked_ns, b->wakestacks[i].val.blocked_ns);
 	}
 	assert_int_equal(a->nstacks, b->nstacks);
 	for (size_t i = 0; i < a->nstacks; i++) {
@@ -828,6 +868,7 @@ static void big_lists(struct bt_model *m, uint32_t n)
 		struct bt_episode_ev *e = PUSH(m, episodes, nepisodes, capepisodes);
 		struct bt_stackrow *r = PUSH(m, stackrows, nstackrows, capstackrows);
 		struct bt_stack *st = PUSH(m, stacks, nstacks, capstacks);
+		struct bt_wakestack *ws = PUSH(m, wakestacks, nwakestacks, capwakestacks);
 
 		memset(w, 0, sizeof(*w));
 		w->key.waker = 1 + i % 3;
@@ -854,6 +895,12 @@ static void big_lists(struct bt_model *m, uint32_t n)
 		*st = (struct bt_stack){ .pid = 1 + i % 3, .id = i, .caller = i * 16ull,
 					 .folded = strdup(folded) };
 		assert_non_null(st->folded);
+		memset(ws, 0, sizeof(*ws));
+		ws->key.wakee = 1 + i % 3;
+		ws->key.waker = i;
+		ws->key.wakee_ustack = i;
+		ws->key.waker_ustack = i / 2;
+		ws->val.count = i;
 	}
 }
 
@@ -1306,6 +1353,7 @@ static const char *block_name(uint32_t type)
 		[BT_REC_END] = "end", [BT_REC_WAKES] = "wakes", [BT_REC_HOLDERS] = "holders",
 		[BT_REC_SOCKFACTS] = "sockfacts", [BT_REC_EPISODES] = "episodes",
 		[BT_REC_STACKROWS] = "stackrows", [BT_REC_STACKS] = "stacks",
+		[BT_REC_WAKESTACKS] = "wakestacks",
 	};
 
 	assert_true(type < sizeof(names) / sizeof(names[0]) && names[type]);
@@ -1581,6 +1629,26 @@ static void put_stackrow_rec(struct bt_recf_buf *b, int32_t ustack, uint64_t cal
 	rec_end(b, at);
 }
 
+static void put_wakestack_rec(struct bt_recf_buf *b, uint32_t waker, int32_t waker_ustack,
+			      uint64_t count)
+{
+	size_t at = rec_begin(b);
+
+	bt_recf_put_u32(b, 42);
+	bt_recf_put_u32(b, waker);
+	bt_recf_put_u8(b, BT_KIND_PIPE);
+	bt_recf_put_u8(b, BT_DIR_RECV);
+	bt_recf_put_u32(b, 1);
+	bt_recf_put_u64(b, 77);
+	bt_recf_put_u64(b, 0);
+	bt_recf_put_u64(b, 0x400000);
+	bt_recf_put_u32(b, (uint32_t)waker_ustack);
+	bt_recf_put_u64(b, 0x500000);
+	bt_recf_put_u64(b, count);
+	bt_recf_put_u64(b, count * 1000);
+	rec_end(b, at);
+}
+
 static void put_stack_rec(struct bt_recf_buf *b, uint32_t pid, int32_t id, uint64_t caller,
 			  const char *folded)
 {
@@ -1667,6 +1735,13 @@ static void test_repeated_list_entries_merged(void **state)
 	raw_block(&r, BT_REC_STACKROWS, &b);
 	bt_recf_buf_free(&b);
 
+	list_head(&b, BT_REC_WAKESTACKS, 3, 0, 0);
+	put_wakestack_rec(&b, 43, 7, 1);
+	put_wakestack_rec(&b, 43, 8, 4);
+	put_wakestack_rec(&b, 43, 7, 2);
+	raw_block(&r, BT_REC_WAKESTACKS, &b);
+	bt_recf_buf_free(&b);
+
 	list_head(&b, BT_REC_STACKS, 2, 0, 0);
 	put_stack_rec(&b, 42, 1, 0x400000, "first");
 	put_stack_rec(&b, 42, 1, 0x400000, "second");
@@ -1710,6 +1785,16 @@ static void test_repeated_list_entries_merged(void **state)
 	assert_int_equal(m.stackrows[0].bytes, 30);
 	assert_int_equal(m.stackrows[0].blocked_ns, 300);
 	assert_int_equal(m.stackrows[1].calls, 5);
+	assert_int_equal(m.nwakestacks, 2);
+	assert_int_equal(m.wakestacks[0].key.wakee, 42);
+	assert_int_equal(m.wakestacks[0].key.waker, 43);
+	assert_int_equal(m.wakestacks[0].key.wakee_ustack, 1);
+	assert_int_equal(m.wakestacks[0].key.wakee_ucaller, 0x400000);
+	assert_int_equal(m.wakestacks[0].key.waker_ustack, 7);
+	assert_int_equal(m.wakestacks[0].key.waker_ucaller, 0x500000);
+	assert_int_equal(m.wakestacks[0].val.count, 3);
+	assert_int_equal(m.wakestacks[0].val.blocked_ns, 3000);
+	assert_int_equal(m.wakestacks[1].val.count, 4);
 	assert_true(m.stack_mode);
 	assert_int_equal(m.nstacks, 2);
 	assert_string_equal(bt_model_stack(&m, 42, 1, 0x400000), "first");
@@ -1786,7 +1871,7 @@ static void test_old_records_default(void **state)
 	assert_int_equal(m.procs[0].rows[0].key.kstack, BT_STACK_NONE);
 	assert_int_equal(m.procs[0].rows[0].key.ucaller, 0);
 	assert_int_equal(m.nwakes + m.nholders + m.nsocks + m.nepisodes + m.nstackrows +
-			 m.nstacks, 0);
+			 m.nstacks + m.nwakestacks, 0);
 	assert_false(m.chain_mode);
 	assert_false(m.stack_mode);
 	bt_model_free(&m);
@@ -1837,7 +1922,8 @@ static void raw_stacks_ok(const struct bt_recf_buf *payload, const char *folded)
 static void test_garbage_lists(void **state)
 {
 	static const uint32_t lists[] = { BT_REC_WAKES, BT_REC_HOLDERS, BT_REC_SOCKFACTS,
-					  BT_REC_EPISODES, BT_REC_STACKROWS, BT_REC_STACKS };
+					  BT_REC_EPISODES, BT_REC_STACKROWS, BT_REC_STACKS,
+					  BT_REC_WAKESTACKS };
 	struct bt_recf_buf b = { 0 };
 	char *big;
 	size_t at;
@@ -2005,6 +2091,41 @@ static void test_long_stack_cut(void **state)
 	free(s);
 	bt_model_free(&a);
 	bt_model_free(&b);
+}
+
+/* The longest stacks a recording may hold, everywhere at once: every exporter copes. */
+static void test_longest_stacks_export(void **state)
+{
+	char *s = malloc(BT_REC_MAX_STACK_LEN + 1), *out;
+	struct bt_model m;
+	int ret;
+
+	(void)state;
+	assert_non_null(s);
+	memset(s, 'x', BT_REC_MAX_STACK_LEN);
+	for (size_t i = 0; i < 2 * BT_REC_MAX_STACK_FRAMES; i += 2)
+		s[BT_REC_MAX_STACK_LEN - 2 * BT_REC_MAX_STACK_FRAMES + i] = ';';
+	s[BT_REC_MAX_STACK_LEN] = 0;
+	build_small(&m, 1);
+	for (size_t i = 0; i < m.nstacks; i++) {
+		free(m.stacks[i].folded);
+		m.stacks[i].folded = strdup(s);
+		assert_non_null(m.stacks[i].folded);
+	}
+	for (int w = BT_WEIGHT_CALLS; w <= BT_WEIGHT_BLOCKED; w++) {
+		char names[256], *save = NULL;
+
+		m.weight = w;
+		snprintf(names, sizeof(names), "%s", bt_report_format_names());
+		for (char *n = strtok_r(names, "|", &save); n; n = strtok_r(NULL, "|", &save)) {
+			out = export(bt_report_find(n), &m, &ret);
+			if (ret)
+				fail_msg("the %s export failed", n);
+			free(out);
+		}
+	}
+	free(s);
+	bt_model_free(&m);
 }
 
 /* ---- forward compatibility ------------------------------------------ */
@@ -2412,6 +2533,7 @@ int main(void)
 		cmocka_unit_test(test_garbage_lists),
 		cmocka_unit_test(test_episode_limit),
 		T(test_long_stack_cut),
+		cmocka_unit_test(test_longest_stacks_export),
 		cmocka_unit_test(test_newer_writer_readable),
 		cmocka_unit_test(test_critical_unknown_refused),
 		T(test_create_mode_0600),
