@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -124,6 +125,42 @@ static int on_episode(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/*
+ * What the kernel offers, probed in its BTF before load: the tracepoints
+ * the core needs are required (a clear error names the missing one); an
+ * optional one is switched off, and stderr says once what that costs.
+ */
+static int probe_tracepoints(struct bt_tracer *t, char *err, size_t errlen)
+{
+	static const char *const required[] = {
+		"sys_enter", "sys_exit", "sched_process_fork", "sched_process_exec",
+		"sched_process_exit",
+	};
+	struct btf *btf = btf__load_vmlinux_btf();
+	char name[64];
+
+	if (!btf) {
+		snprintf(err, errlen, "cannot read the kernel's BTF: %s", strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+		snprintf(name, sizeof(name), "btf_trace_%s", required[i]);
+		if (btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF) < 0) {
+			snprintf(err, errlen, "this kernel has no %s tracepoint (BTF); boundtrace "
+				 "needs it", required[i]);
+			btf__free(btf);
+			return -1;
+		}
+	}
+	if (btf__find_by_name_kind(btf, "btf_trace_sched_waking", BTF_KIND_TYPEDEF) < 0) {
+		bpf_program__set_autoload(t->skel->progs.sched_waking, false);
+		fprintf(stderr, "boundtrace: this kernel has no sched_waking tracepoint: wakeups "
+				"and chains are not recorded\n");
+	}
+	btf__free(btf);
+	return 0;
+}
+
 int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 		   struct bt_model *model, char *err, size_t errlen)
 {
@@ -141,6 +178,8 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
 		return -1;
 	}
+	if (probe_tracepoints(t, err, errlen))
+		goto fail;
 	t->skel->rodata->trace_all = cfg->all;
 	t->skel->rodata->follow_forks = cfg->follow;
 	bpf_map__set_max_entries(t->skel->maps.stats, cfg->map_size);
