@@ -527,7 +527,7 @@ static unsigned int root_budget(const struct ctx *x, uint64_t work, uint64_t roo
 
 static bool is_root(const struct ctx *x, const uint8_t *nested, size_t i)
 {
-	return !nested[i] && waker_known(&x->ep[i]);
+	return (x->nested_roots || !nested[i]) && waker_known(&x->ep[i]);
 }
 
 static int walk_roots(struct ctx *x)
@@ -896,6 +896,7 @@ struct bt_chains *bt_chains_analyze(const struct bt_episode *eps, size_t n,
 	x.max_depth = opts && opts->max_depth && opts->max_depth < BT_CHAINS_MAX_DEPTH ?
 		      opts->max_depth : BT_CHAINS_MAX_DEPTH;
 	x.max_nodes = opts && opts->max_nodes ? opts->max_nodes : BT_CHAINS_DEF_NODES;
+	x.nested_roots = opts && opts->nested_roots;
 	err = analyze(&x, eps, n, r);
 	ctx_free(&x);
 	if (err) {

@@ -26,7 +26,8 @@
  *              the longer, then tid: only identical spans need the
  *              tie-break); reported inside that episode's chain, never
  *              as a chain of its own.
- *   root       a kept episode that is not nested and whose waker is known.
+ *   root       a kept episode that is not nested and whose waker is known
+ *              (with opts->nested_roots: any kept episode whose waker is known).
  *   hop        (from pid, kind, channel name, to pid): the blocked
  *              process, the channel it blocked on, the process of its
  *              waker (waker_pid; if 0, the pid on the waker thread's own
@@ -93,6 +94,13 @@ struct bt_chain_opts {
 	uint64_t duration_ns;	/* trace wall time; 0: span of the episodes */
 	unsigned int max_depth;	/* hops per chain, 0 or above the cap: 8 */
 	unsigned int max_nodes;	/* tree nodes per root episode, 0: 4096 */
+	/*
+	 * Every wait with a known waker is also the root of its own chain,
+	 * nested or not. A server idle between requests waits across many
+	 * of its clients' requests, and its wait would otherwise swallow
+	 * their chains (they nest in it) and hide them.
+	 */
+	bool nested_roots;
 	/* Process name for pid, or NULL; the result keeps a copy. */
 	const char *(*comm)(uint32_t pid, void *ctx);
 	void *ctx;

@@ -104,6 +104,7 @@ struct bt_chains_mem {
 struct ctx {
 	const struct bt_chain_opts *o;
 	unsigned int max_depth, max_nodes;
+	bool nested_roots;	/* opts->nested_roots */
 	struct bt_chain_counts *cnt;
 
 	struct ep *ep;

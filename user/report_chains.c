@@ -98,6 +98,7 @@ struct bt_chains *bt_model_chains(const struct bt_model *m)
 {
 	struct bt_chain_opts opts = {
 		.duration_ns = m->duration_ns,
+		.nested_roots = true,
 		.comm = comm_of,
 		.ctx = (void *)m,
 	};
