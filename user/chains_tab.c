@@ -8,21 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "chains_priv.h"
+#include "vec.h"
 
 int bt_chains_grow(void **v, size_t *cap, size_t n, size_t elem)
 {
-	size_t ncap;
-	void *p;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 16;
-	p = realloc(*v, ncap * elem);
-	if (!p)
-		return -ENOMEM;
-	*v = p;
-	*cap = ncap;
-	return 0;
+	return bt_grow(v, cap, n + 1, elem) ? 0 : -ENOMEM;
 }
 
 static uint32_t mix(uint64_t h)

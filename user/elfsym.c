@@ -3,10 +3,12 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include "elfsym.h"
+#include "vec.h"
 
 /* A crafted header may claim millions of sections or segments. */
 #define MAX_SECTIONS 65536
@@ -40,23 +42,6 @@ struct bt_elf {
 	size_t pool_len, pool_cap;
 	bool arm;		/* bit 0 of a function address marks Thumb code */
 };
-
-static int grow(void **v, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap = *cap ? *cap : 64;
-	void *nv;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	nv = realloc(*v, ncap * elem);
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	*cap = ncap;
-	return 0;
-}
 
 static void collect_loads(struct bt_elf *e, Elf *elf)
 {
@@ -109,8 +94,8 @@ static int add_sym(struct bt_elf *e, struct table *t, const GElf_Sym *s, const c
 
 	if (t->n >= BT_ELF_MAX_SYMS || e->pool_len + len + 1 > BT_ELF_MAX_POOL)
 		return -E2BIG;
-	if (grow((void **)&e->pool, &e->pool_cap, e->pool_len + len + 1, 1) ||
-	    grow((void **)&t->v, &t->cap, t->n + 1, sizeof(*t->v)))
+	if (!bt_grow((void **)&e->pool, &e->pool_cap, e->pool_len + len + 1, 1) ||
+	    !bt_grow((void **)&t->v, &t->cap, t->n + 1, sizeof(*t->v)))
 		return -ENOMEM;
 	d = &t->v[t->n++];
 	d->addr = e->arm ? s->st_value & ~(GElf_Addr)1 : s->st_value;
@@ -198,22 +183,15 @@ static int cmp_sym(const void *a, const void *b)
 /* Sort, keep one symbol per address, give back the spare memory. */
 static void finish_table(struct table *t)
 {
-	size_t i, n = 0;
 	struct sym *v;
 
 	if (!t->n)
 		return;
-	qsort(t->v, t->n, sizeof(*t->v), cmp_sym);
-	for (i = 0; i < t->n; i++) {
-		if (n && t->v[n - 1].addr == t->v[i].addr)
-			continue;
-		t->v[n++] = t->v[i];
-	}
-	t->n = n;
-	v = realloc(t->v, n * sizeof(*v));
+	t->n = bt_sort_unique_u64(t->v, t->n, sizeof(*t->v), offsetof(struct sym, addr), cmp_sym);
+	v = realloc(t->v, t->n * sizeof(*v));
 	if (v) {
 		t->v = v;
-		t->cap = n;
+		t->cap = t->n;
 	}
 }
 
@@ -325,16 +303,9 @@ int bt_elf_off_to_vaddr(const struct bt_elf *e, uint64_t off, uint64_t *vaddr)
 
 static const struct sym *table_find(const struct table *t, uint64_t va)
 {
-	size_t lo = 0, hi = t->n, k;
+	size_t lo = bt_upper_bound_u64(t->v, t->n, sizeof(*t->v), offsetof(struct sym, addr), va);
+	size_t k;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (t->v[mid].addr <= va)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	/* lo symbols start at or below va; the nearest usually holds it. */
 	for (k = 0; k < ENCLOSING_LOOKBACK && k < lo; k++) {
 		const struct sym *s = &t->v[lo - 1 - k];

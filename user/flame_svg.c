@@ -78,8 +78,11 @@ static size_t utf8_next(const unsigned char *s, uint32_t *cp)
 	return len;
 }
 
-/* Length in code points, as the label fitting counts them. */
-static size_t utf8_len(const char *s)
+/*
+ * Length in code points, as the label fitting counts them, or (utf16)
+ * as JavaScript counts it once written: UTF-16 code units.
+ */
+static size_t text_len(const char *s, bool utf16)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n = 0;
@@ -87,21 +90,7 @@ static size_t utf8_len(const char *s)
 
 	while (*p) {
 		p += utf8_next(p, &cp);
-		n++;
-	}
-	return n;
-}
-
-/* Length as JavaScript counts it once written: UTF-16 code units. */
-static size_t utf16_len(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = 0;
-	uint32_t cp;
-
-	while (*p) {
-		p += utf8_next(p, &cp);
-		n += cp >= 0x10000 ? 2 : 1;
+		n += utf16 && cp >= 0x10000 ? 2 : 1;
 	}
 	return n;
 }
@@ -140,7 +129,7 @@ static void put_label(FILE *out, const char *name, double w)
 
 	if (fit < 3)
 		return;
-	if (utf8_len(name) <= fit) {
+	if (text_len(name, false) <= fit) {
 		put_xml(out, name);
 		return;
 	}
@@ -403,7 +392,8 @@ static void put_head(const struct svg *s, const struct bt_flame_svg_opts *o,
 	fprintf(out, "<script type=\"text/ecmascript\"><![CDATA[\n"
 		"var cfg = { xpad: %d, plotw: %u, charw: %.2f, total: %" PRIu64 ", unitlen: %zu };\n"
 		"%s]]></script>\n",
-		XPAD, width - 2 * XPAD, FONT_SIZE * FONT_WIDTH, s->total, utf16_len(s->unit), script);
+		XPAD, width - 2 * XPAD, FONT_SIZE * FONT_WIDTH, s->total, text_len(s->unit, true),
+		script);
 	fprintf(out, "<rect x=\"0\" y=\"0\" width=\"%u\" height=\"%u\" fill=\"url(#bg)\"/>\n",
 		width, s->height);
 

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "kallsyms.h"
+#include "vec.h"
 
 struct ksym {
 	uint64_t addr;
@@ -20,30 +22,13 @@ struct bt_ksyms {
 	bool restricted;
 };
 
-static int grow(void **v, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap = *cap ? *cap : 1024;
-	void *nv;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	nv = realloc(*v, ncap * elem);
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	*cap = ncap;
-	return 0;
-}
-
 static int pool_add(struct bt_ksyms *k, const char *s, uint32_t *off)
 {
 	size_t len = strlen(s);
 
 	if (k->pool_len + len + 1 > BT_KSYMS_MAX_POOL)
 		return -E2BIG;
-	if (grow((void **)&k->pool, &k->pool_cap, k->pool_len + len + 1, 1))
+	if (!bt_grow((void **)&k->pool, &k->pool_cap, k->pool_len + len + 1, 1))
 		return -ENOMEM;
 	memcpy(k->pool + k->pool_len, s, len + 1);
 	*off = (uint32_t)k->pool_len;
@@ -119,7 +104,7 @@ static int add_sym(struct bt_ksyms *k, uint64_t addr, int prio, const char *name
 		}
 	}
 	err = pool_add(k, name, &name_off);
-	if (err || grow((void **)&k->v, &k->cap, k->n + 1, sizeof(*k->v)))
+	if (err || !bt_grow((void **)&k->v, &k->cap, k->n + 1, sizeof(*k->v)))
 		return err ? err : -ENOMEM;
 	s = &k->v[k->n++];
 	s->addr = addr;
@@ -138,21 +123,6 @@ static int cmp_ksym(const void *a, const void *b)
 	if (x->prio != y->prio)
 		return x->prio > y->prio ? -1 : 1;
 	return x->name < y->name ? -1 : x->name > y->name;
-}
-
-static void finish(struct bt_ksyms *k)
-{
-	size_t i, n = 0;
-
-	if (!k->n)
-		return;
-	qsort(k->v, k->n, sizeof(*k->v), cmp_ksym);
-	for (i = 0; i < k->n; i++) {
-		if (n && k->v[n - 1].addr == k->v[i].addr)
-			continue;
-		k->v[n++] = k->v[i];
-	}
-	k->n = n;
 }
 
 struct bt_ksyms *bt_ksyms_read(FILE *f)
@@ -189,7 +159,8 @@ struct bt_ksyms *bt_ksyms_read(FILE *f)
 		return NULL;
 	}
 	k->restricted = parsed && !nonzero;
-	finish(k);
+	/* Sorted, one symbol per address. */
+	k->n = bt_sort_unique_u64(k->v, k->n, sizeof(*k->v), offsetof(struct ksym, addr), cmp_ksym);
 	return k;
 }
 
@@ -215,17 +186,10 @@ size_t bt_ksyms_count(const struct bt_ksyms *k)
 const char *bt_ksyms_lookup(const struct bt_ksyms *k, uint64_t addr, uint64_t *offset,
 			    const char **module)
 {
-	size_t lo = 0, hi = k->n;
+	size_t lo = bt_upper_bound_u64(k->v, k->n, sizeof(*k->v), offsetof(struct ksym, addr),
+				       addr);
 	const struct ksym *s;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (k->v[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	if (!lo)
 		return NULL;
 	s = &k->v[lo - 1];

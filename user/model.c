@@ -56,25 +56,6 @@ struct bt_proc *bt_model_find(struct bt_model *m, uint32_t pid)
 	return NULL;
 }
 
-bool bt_grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap;
-	void *p;
-
-	if (need <= *cap)
-		return true;
-	ncap = *cap ? *cap * 2 : 16;
-	while (ncap < need)
-		ncap *= 2;
-	p = realloc(*arr, ncap * elem);
-	if (!p)
-		return false;
-	memset((char *)p + *cap * elem, 0, (ncap - *cap) * elem);
-	*arr = p;
-	*cap = ncap;
-	return true;
-}
-
 struct bt_proc *bt_model_new_proc(struct bt_model *m, uint32_t pid)
 {
 	struct bt_proc *p;

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "boundtrace.h"
+#include "vec.h"
 
 #define BT_CHANNEL_LEN	192
 
@@ -147,8 +148,6 @@ int bt_model_add_episode(struct bt_model *m, const struct bt_episode_ev *e);
 /* Record /proc facts, deduplicated. */
 int bt_model_add_holder(struct bt_model *m, const struct bt_holder *h);
 int bt_model_add_sockfact(struct bt_model *m, const struct bt_sockfact *s);
-/* Generic growth of a model array: false when out of memory. */
-bool bt_grow(void **arr, size_t *cap, size_t need, size_t elem);
 /* Add (or sum into) the row for key; info may be NULL. */
 struct bt_row *bt_model_add(struct bt_model *m, const struct bt_key *key,
 			    const struct bt_stats *st, const struct bt_chan_info *info);

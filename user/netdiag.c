@@ -17,6 +17,7 @@
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
 #include "netdiag.h"
+#include "vec.h"
 
 /*
  * The kernel sizes dump skbs after the reader's buffer but never beyond
@@ -26,48 +27,13 @@
 /* A dump that raced with socket changes is retried this often. */
 #define NL_DUMP_TRIES 4
 
-/* Grows *arr (elements of size el) to hold one more; -ENOMEM. */
-static int grow(void **arr, size_t n, size_t *cap, size_t el)
+/* Appends the el bytes at item to *arr, of *n used and room for *cap; -ENOMEM. */
+static int push(void **arr, size_t *n, size_t *cap, const void *item, size_t el)
 {
-	size_t ncap;
-	void *p;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 64;
-	if (ncap > SIZE_MAX / el)
+	if (!bt_grow(arr, cap, *n + 1, el))
 		return -ENOMEM;
-	p = realloc(*arr, ncap * el);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = ncap;
-	return 0;
-}
-
-static int push_unix(struct bt_unix_sock **arr, size_t *n, size_t *cap,
-		     const struct bt_unix_sock *s)
-{
-	void *p = *arr;
-	int err = grow(&p, *n, cap, sizeof(**arr));
-
-	*arr = p;
-	if (err)
-		return err;
-	(*arr)[(*n)++] = *s;
-	return 0;
-}
-
-static int push_inet(struct bt_inet_sock **arr, size_t *n, size_t *cap,
-		     const struct bt_inet_sock *s)
-{
-	void *p = *arr;
-	int err = grow(&p, *n, cap, sizeof(**arr));
-
-	*arr = p;
-	if (err)
-		return err;
-	(*arr)[(*n)++] = *s;
+	memcpy((char *)*arr + *n * el, item, el);
+	(*n)++;
 	return 0;
 }
 
@@ -214,7 +180,7 @@ int bt_unix_diag_parse(const void *data, size_t len, uint32_t seq, bool *intr,
 			if (err < 0)
 				return err;
 			if (err) {
-				err = push_unix(arr, n, cap, &s);
+				err = push((void **)arr, n, cap, &s, sizeof(s));
 				if (err)
 					return err;
 			}
@@ -451,7 +417,7 @@ static int read_net_table(FILE *f, int family, uint8_t proto,
 		}
 		if (bt_parse_proc_net_line(line, family, proto, &s))
 			continue;
-		err = push_inet(arr, n, cap, &s);
+		err = push((void **)arr, n, cap, &s, sizeof(s));
 		if (err)
 			break;
 	}

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "procmaps.h"
+#include "vec.h"
 
 #define DELETED_SUFFIX " (deleted)"
 
@@ -124,23 +126,6 @@ int bt_maps_parse_line(const char *line, size_t len, struct bt_map *out,
 	return 0;
 }
 
-static int grow(void **v, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap = *cap ? *cap : 16;
-	void *nv;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	nv = realloc(*v, ncap * elem);
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	*cap = ncap;
-	return 0;
-}
-
 /* Consecutive mappings of one file share its path in the pool. */
 static int intern_path(struct bt_maps *m, const char *path, size_t len, uint32_t *off)
 {
@@ -160,7 +145,7 @@ static int intern_path(struct bt_maps *m, const char *path, size_t len, uint32_t
 		return -E2BIG;
 	if (!m->pool_len) {
 		/* Offset 0 is always "", the path of anonymous mappings. */
-		if (grow((void **)&m->pool, &m->pool_cap, 1, 1))
+		if (!bt_grow((void **)&m->pool, &m->pool_cap, 1, 1))
 			return -ENOMEM;
 		m->pool[0] = 0;
 		m->pool_len = 1;
@@ -169,7 +154,7 @@ static int intern_path(struct bt_maps *m, const char *path, size_t len, uint32_t
 			return 0;
 		}
 	}
-	if (grow((void **)&m->pool, &m->pool_cap, m->pool_len + len + 1, 1))
+	if (!bt_grow((void **)&m->pool, &m->pool_cap, m->pool_len + len + 1, 1))
 		return -ENOMEM;
 	memcpy(m->pool + m->pool_len, path, len);
 	m->pool[m->pool_len + len] = 0;
@@ -196,7 +181,7 @@ static int add_line(struct bt_maps *m, const char *line, size_t len)
 		m->skipped++;
 		return 0;
 	}
-	if (err || grow((void **)&m->v, &m->cap, m->n + 1, sizeof(*m->v)))
+	if (err || !bt_grow((void **)&m->v, &m->cap, m->n + 1, sizeof(*m->v)))
 		return -ENOMEM;
 	m->v[m->n++] = e;
 	return 0;
@@ -258,17 +243,10 @@ int bt_maps_read(struct bt_maps *m, FILE *f)
 
 const struct bt_map *bt_maps_find(const struct bt_maps *m, uint64_t addr)
 {
-	size_t lo = 0, hi = m->n;
-
 	/* The last mapping starting at or below addr is the only candidate. */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
+	size_t lo = bt_upper_bound_u64(m->v, m->n, sizeof(*m->v), offsetof(struct bt_map, start),
+				       addr);
 
-		if (m->v[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	if (!lo || addr >= m->v[lo - 1].end)
 		return NULL;
 	return &m->v[lo - 1];

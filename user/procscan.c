@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "procscan.h"
+#include "vec.h"
 
 /* Where one process's scan appends, and what it needs on the way. */
 struct fdscan {
@@ -29,18 +30,8 @@ struct fdscan {
 
 static int fdref_push(struct fdscan *s, const struct bt_fdref *r)
 {
-	if (*s->n == *s->cap) {
-		size_t ncap = *s->cap ? *s->cap * 2 : 64;
-		struct bt_fdref *p;
-
-		if (ncap > SIZE_MAX / sizeof(*p))
-			return -ENOMEM;
-		p = realloc(*s->arr, ncap * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		*s->arr = p;
-		*s->cap = ncap;
-	}
+	if (!bt_grow((void **)s->arr, s->cap, *s->n + 1, sizeof(**s->arr)))
+		return -ENOMEM;
 	(*s->arr)[(*s->n)++] = *r;
 	return 0;
 }

@@ -118,7 +118,7 @@ void bt_recf_put_bytes(struct bt_recf_buf *b, const void *p, size_t n)
 	b->len += n;
 }
 
-static void put_le(struct bt_recf_buf *b, uint64_t v, int n)
+void bt_recf_put_le(struct bt_recf_buf *b, uint64_t v, int n)
 {
 	uint8_t tmp[8];
 
@@ -129,22 +129,22 @@ static void put_le(struct bt_recf_buf *b, uint64_t v, int n)
 
 void bt_recf_put_u8(struct bt_recf_buf *b, uint8_t v)
 {
-	put_le(b, v, 1);
+	bt_recf_put_le(b, v, 1);
 }
 
 void bt_recf_put_u16(struct bt_recf_buf *b, uint16_t v)
 {
-	put_le(b, v, 2);
+	bt_recf_put_le(b, v, 2);
 }
 
 void bt_recf_put_u32(struct bt_recf_buf *b, uint32_t v)
 {
-	put_le(b, v, 4);
+	bt_recf_put_le(b, v, 4);
 }
 
 void bt_recf_put_u64(struct bt_recf_buf *b, uint64_t v)
 {
-	put_le(b, v, 8);
+	bt_recf_put_le(b, v, 8);
 }
 
 void bt_recf_put_str(struct bt_recf_buf *b, const char *s, size_t max)
@@ -402,7 +402,7 @@ void bt_recf_get_bytes(struct bt_recf_cur *c, void *dst, size_t n)
 	c->off += n;
 }
 
-static uint64_t get_le(struct bt_recf_cur *c, int n)
+uint64_t bt_recf_get_le(struct bt_recf_cur *c, int n)
 {
 	uint8_t tmp[8];
 	uint64_t v = 0;
@@ -415,22 +415,22 @@ static uint64_t get_le(struct bt_recf_cur *c, int n)
 
 uint8_t bt_recf_get_u8(struct bt_recf_cur *c)
 {
-	return get_le(c, 1);
+	return bt_recf_get_le(c, 1);
 }
 
 uint16_t bt_recf_get_u16(struct bt_recf_cur *c)
 {
-	return get_le(c, 2);
+	return bt_recf_get_le(c, 2);
 }
 
 uint32_t bt_recf_get_u32(struct bt_recf_cur *c)
 {
-	return get_le(c, 4);
+	return bt_recf_get_le(c, 4);
 }
 
 uint64_t bt_recf_get_u64(struct bt_recf_cur *c)
 {
-	return get_le(c, 8);
+	return bt_recf_get_le(c, 8);
 }
 
 void bt_recf_get_str(struct bt_recf_cur *c, char *buf, size_t size)

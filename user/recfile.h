@@ -73,6 +73,8 @@ void bt_recf_put_u8(struct bt_recf_buf *b, uint8_t v);
 void bt_recf_put_u16(struct bt_recf_buf *b, uint16_t v);
 void bt_recf_put_u32(struct bt_recf_buf *b, uint32_t v);
 void bt_recf_put_u64(struct bt_recf_buf *b, uint64_t v);
+/* The low n bytes of v (n at most 8), little-endian. */
+void bt_recf_put_le(struct bt_recf_buf *b, uint64_t v, int n);
 void bt_recf_put_bytes(struct bt_recf_buf *b, const void *p, size_t n);
 /* u32 length, then the bytes up to the NUL (at most max). */
 void bt_recf_put_str(struct bt_recf_buf *b, const char *s, size_t max);
@@ -133,6 +135,8 @@ uint8_t bt_recf_get_u8(struct bt_recf_cur *c);
 uint16_t bt_recf_get_u16(struct bt_recf_cur *c);
 uint32_t bt_recf_get_u32(struct bt_recf_cur *c);
 uint64_t bt_recf_get_u64(struct bt_recf_cur *c);
+/* A little-endian integer of n bytes (n at most 8). */
+uint64_t bt_recf_get_le(struct bt_recf_cur *c, int n);
 /* n bytes into dst (NULL: skip them). */
 void bt_recf_get_bytes(struct bt_recf_cur *c, void *dst, size_t n);
 /* A string put by bt_recf_put_str, cut to fit size with its NUL. */

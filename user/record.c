@@ -26,14 +26,6 @@
 #define PROC_MIN_LEN	(4 + 8 + 1 + 4 + 4)
 #define KEY_LEN		(4 + 1 + 1 + 8 + 8)
 #define INFO_LEN	(1 + 1 + 2 + 2 + 16 + 16 + 8)
-#define STACK_KEY_LEN	(KEY_LEN + 4 + 4 + 8)
-#define WAKE_LEN	(4 + 4 + 1 + 1 + 8 + 8 + 8)
-#define HOLDER_LEN	(8 + 4 + 1 + 1)
-#define SOCK_LEN	(8 + 8 + 1 + 1 + 2 + 2 + 16 + 16)
-#define EPISODE_LEN	(4 + 4 + 1 + 1 + 4 + 5 * 8 + 4)
-#define STACKROW_LEN	(STACK_KEY_LEN + 4 * 8)
-#define STACK_MIN_LEN	(4 + 4 + 8 + 4)
-#define WAKESTACK_LEN	(4 + 4 + 1 + 1 + 4 + 8 + 8 + 8 + 4 + 8 + 8 + 8)
 
 /* PROCESS flags after exe. */
 #define PROC_HARVESTED	0x1
@@ -44,26 +36,6 @@
 static uint64_t row_min_len(uint32_t hist_slots, uint32_t path_len)
 {
 	return 4 + KEY_LEN + 6 * 8 + 16ull * hist_slots + 1 + INFO_LEN + path_len;
-}
-
-static bool grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap;
-	void *p;
-
-	if (need <= *cap)
-		return true;
-	ncap = *cap ? *cap : 16;
-	while (ncap < need)
-		ncap *= 2;
-	if (ncap > SIZE_MAX / elem)
-		return false;
-	p = realloc(*arr, ncap * elem);
-	if (!p)
-		return false;
-	*arr = p;
-	*cap = ncap;
-	return true;
 }
 
 /* ---- info ----------------------------------------------------------- */
@@ -131,6 +103,234 @@ void bt_rec_info_init(struct bt_rec_info *info, const char *version, int argc,
 	if (!clock_gettime(CLOCK_REALTIME, &ts))
 		info->start_ns = ts.tv_sec * 1000000000ull + ts.tv_nsec;
 	join_args(info->options, sizeof(info->options), argc, argv);
+}
+
+/* ---- the lists ------------------------------------------------------ */
+
+/*
+ * The lists of a model besides its processes and rows, in the order they
+ * are written: blocks of records of fixed fields (a stack adds its string).
+ */
+enum { L_WAKES, L_HOLDERS, L_SOCKS, L_EPISODES, L_STACKROWS, L_WAKESTACKS, L_STACKS, L_MAX };
+
+#define LIST_KEY_MAX	64
+#define LIST_KEY_PARTS	3
+
+/* A field of an element: in a record a little-endian integer of len bytes, or raw bytes. */
+struct field {
+	uint16_t off, len;
+	bool raw;
+};
+
+#define FIELD(type, f)	{ offsetof(type, f), sizeof(((type *)0)->f), false }
+#define RAW(type, f)	{ offsetof(type, f), sizeof(((type *)0)->f), true }
+
+struct list_kind {
+	uint32_t type;		/* of its blocks */
+	const char *what, *one;	/* for messages: the list, one of its records */
+	size_t size;		/* of an element */
+	uint32_t max;		/* elements in a snapshot */
+	size_t arr, n, cap;	/* where the model keeps the list: offsets in it */
+	const struct field *rec;	/* a record's fields, in order, up to one of length 0 */
+	/* Its identity: these fields, in order (at most LIST_KEY_MAX bytes); none: a log. */
+	struct field key[LIST_KEY_PARTS];
+	/* Folds e into have, the element with its key, as the model's adder does. */
+	void (*merge)(void *have, const void *e);
+};
+
+#define F(f)	FIELD(struct bt_wake, f)
+static const struct field wake_rec[] = {
+	F(key.waker), F(key.wakee), F(key.kind), F(key.dir), F(key.chan), F(key.peer), F(count),
+	{ 0 },
+};
+#undef F
+
+#define F(f)	FIELD(struct bt_holder, f)
+static const struct field holder_rec[] = { F(ino), F(pid), F(type), F(mode), { 0 } };
+#undef F
+
+#define F(f)	FIELD(struct bt_sockfact, f)
+static const struct field sock_rec[] = {
+	F(ino), F(peer_ino), F(proto), F(family), F(lport), F(rport),
+	RAW(struct bt_sockfact, laddr), RAW(struct bt_sockfact, raddr), { 0 },
+};
+#undef F
+
+#define F(f)	FIELD(struct bt_episode_ev, f)
+static const struct field episode_rec[] = {
+	F(pid), F(tid), F(kind), F(dir), F(waker_pid), F(chan), F(peer), F(start_ns), F(end_ns),
+	F(wake_ns), F(waker_tid), { 0 },
+};
+#undef F
+
+#define F(f)	FIELD(struct bt_stackrow, f)
+static const struct field stackrow_rec[] = {
+	F(key.tgid), F(key.kind), F(key.dir), F(key.chan), F(key.peer), F(key.ustack),
+	F(key.kstack), F(key.ucaller), F(calls), F(bytes), F(errors), F(blocked_ns), { 0 },
+};
+#undef F
+
+#define F(f)	FIELD(struct bt_wakestack, f)
+static const struct field wakestack_rec[] = {
+	F(key.wakee), F(key.waker), F(key.kind), F(key.dir), F(key.wakee_ustack), F(key.chan),
+	F(key.peer), F(key.wakee_ucaller), F(key.waker_ustack), F(key.waker_ucaller),
+	F(val.count), F(val.blocked_ns), { 0 },
+};
+#undef F
+
+/* Then the folded string, a u32 length and its bytes. */
+#define F(f)	FIELD(struct bt_stack, f)
+static const struct field stack_rec[] = { F(pid), F(id), F(caller), { 0 } };
+#undef F
+
+static void merge_wake(void *have, const void *e)
+{
+	/* As bt_model_add_wake. */
+	((struct bt_wake *)have)->count += ((const struct bt_wake *)e)->count;
+}
+
+static void merge_holder(void *have, const void *e)
+{
+	/* As bt_model_add_holder. */
+	((struct bt_holder *)have)->mode |= ((const struct bt_holder *)e)->mode;
+}
+
+static void merge_sock(void *have, const void *e)
+{
+	/* The newest facts win, as bt_model_add_sockfact. */
+	*(struct bt_sockfact *)have = *(const struct bt_sockfact *)e;
+}
+
+static void merge_stackrow(void *have, const void *e)
+{
+	struct bt_stackrow *h = have;
+	const struct bt_stackrow *r = e;
+
+	/* As bt_model_add_stackrow. */
+	h->calls += r->calls;
+	h->bytes += r->bytes;
+	h->errors += r->errors;
+	h->blocked_ns += r->blocked_ns;
+}
+
+static void merge_wakestack(void *have, const void *e)
+{
+	struct bt_wakestack *h = have;
+	const struct bt_wakestack *w = e;
+
+	/* As bt_model_add_wakestack. */
+	h->val.count += w->val.count;
+	h->val.blocked_ns += w->val.blocked_ns;
+}
+
+_Static_assert(sizeof(struct bt_key) <= LIST_KEY_MAX, "stack row key");
+_Static_assert(sizeof(struct bt_wakestack_key) <= LIST_KEY_MAX, "waker stack key");
+_Static_assert(sizeof(struct bt_wake_key) <= LIST_KEY_MAX, "wake key");
+
+#define LIST(type_, what_, one_, elem, max_, arr_, rec_) \
+	.type = type_, .what = what_, .one = one_, .size = sizeof(elem), .max = max_, \
+	.arr = offsetof(struct bt_model, arr_), .n = offsetof(struct bt_model, n##arr_), \
+	.cap = offsetof(struct bt_model, cap##arr_), .rec = rec_
+
+/*
+ * A repeated stack keeps its first string (read_stack); an episode log
+ * keeps repeats.
+ */
+static const struct list_kind list_kinds[L_MAX] = {
+	[L_WAKES] = { LIST(BT_REC_WAKES, "wakes", "wake", struct bt_wake, BT_REC_MAX_WAKES,
+			   wakes, wake_rec),
+		      .key = { FIELD(struct bt_wake, key) }, .merge = merge_wake },
+	[L_HOLDERS] = { LIST(BT_REC_HOLDERS, "holders", "holder", struct bt_holder,
+			     BT_REC_MAX_HOLDERS, holders, holder_rec),
+			.key = { FIELD(struct bt_holder, ino), FIELD(struct bt_holder, pid),
+				 FIELD(struct bt_holder, type) },
+			.merge = merge_holder },
+	[L_SOCKS] = { LIST(BT_REC_SOCKFACTS, "socket facts", "socket fact", struct bt_sockfact,
+			   BT_REC_MAX_SOCKS, socks, sock_rec),
+		      .key = { FIELD(struct bt_sockfact, ino) }, .merge = merge_sock },
+	[L_EPISODES] = { LIST(BT_REC_EPISODES, "episodes", "episode", struct bt_episode_ev,
+			      BT_REC_MAX_EPISODES, episodes, episode_rec) },
+	[L_STACKROWS] = { LIST(BT_REC_STACKROWS, "stack rows", "stack row", struct bt_stackrow,
+			       BT_REC_MAX_STACKROWS, stackrows, stackrow_rec),
+			  .key = { FIELD(struct bt_stackrow, key) }, .merge = merge_stackrow },
+	[L_WAKESTACKS] = { LIST(BT_REC_WAKESTACKS, "waker stacks", "waker stack",
+				struct bt_wakestack, BT_REC_MAX_WAKESTACKS, wakestacks,
+				wakestack_rec),
+			   .key = { FIELD(struct bt_wakestack, key) }, .merge = merge_wakestack },
+	[L_STACKS] = { LIST(BT_REC_STACKS, "stacks", "stack", struct bt_stack, BT_REC_MAX_STACKS,
+			    stacks, stack_rec),
+		       .key = { FIELD(struct bt_stack, pid), FIELD(struct bt_stack, id),
+				FIELD(struct bt_stack, caller) } },
+};
+
+/* The bytes of the fields f in a record. */
+static uint64_t fields_len(const struct field *f)
+{
+	uint64_t n = 0;
+
+	for (; f->len; f++)
+		n += f->len;
+	return n;
+}
+
+/* An integer field as the host holds it: 1, 2, 4 or 8 bytes. */
+union uint_field {
+	uint8_t u8;
+	uint16_t u16;
+	uint32_t u32;
+	uint64_t u64;
+};
+
+static void put_fields(struct bt_recf_buf *b, const struct field *f, const void *e)
+{
+	for (; f->len; f++) {
+		const char *p = (const char *)e + f->off;
+		union uint_field v;
+
+		if (f->raw) {
+			bt_recf_put_bytes(b, p, f->len);
+			continue;
+		}
+		memcpy(&v, p, f->len);
+		bt_recf_put_le(b, f->len == 1 ? v.u8 : f->len == 2 ? v.u16 :
+				  f->len == 4 ? v.u32 : v.u64, f->len);
+	}
+}
+
+static void get_fields(struct bt_recf_cur *c, const struct field *f, void *e)
+{
+	for (; f->len; f++) {
+		char *p = (char *)e + f->off;
+		union uint_field v;
+		uint64_t x;
+
+		if (f->raw) {
+			bt_recf_get_bytes(c, p, f->len);
+			continue;
+		}
+		x = bt_recf_get_le(c, f->len);
+		if (f->len == 1)
+			v.u8 = x;
+		else if (f->len == 2)
+			v.u16 = x;
+		else if (f->len == 4)
+			v.u32 = x;
+		else
+			v.u64 = x;
+		memcpy(p, &v, f->len);
+	}
+}
+
+/* Writes e's identity to buf; its length. */
+static size_t key_of(const struct list_kind *lk, const void *e, uint8_t *buf)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < LIST_KEY_PARTS && lk->key[i].len; i++) {
+		memcpy(buf + n, (const char *)e + lk->key[i].off, lk->key[i].len);
+		n += lk->key[i].len;
+	}
+	return n;
 }
 
 /* ---- writing -------------------------------------------------------- */
@@ -276,177 +476,59 @@ static void put_rows(struct bt_rec_writer *w, const struct bt_model *m)
 	} while (pi < m->nprocs && !w->error);
 }
 
-static void put_wake(struct bt_recf_buf *b, const void *e)
+/* EPISODES and STACKS carry their mode in each block, EPISODES also how many were lost. */
+static void put_list_head(struct bt_recf_buf *b, const struct bt_model *m, int list)
 {
-	const struct bt_wake *wk = e;
-
-	bt_recf_put_u32(b, wk->key.waker);
-	bt_recf_put_u32(b, wk->key.wakee);
-	bt_recf_put_u8(b, wk->key.kind);
-	bt_recf_put_u8(b, wk->key.dir);
-	bt_recf_put_u64(b, wk->key.chan);
-	bt_recf_put_u64(b, wk->key.peer);
-	bt_recf_put_u64(b, wk->count);
+	if (list == L_EPISODES) {
+		bt_recf_put_u8(b, m->chain_mode ? MODE_ON : 0);
+		bt_recf_put_u64(b, m->episodes_over);
+	} else if (list == L_STACKS) {
+		bt_recf_put_u8(b, m->stack_mode ? MODE_ON : 0);
+	}
 }
-
-static void put_holder(struct bt_recf_buf *b, const void *e)
-{
-	const struct bt_holder *h = e;
-
-	bt_recf_put_u64(b, h->ino);
-	bt_recf_put_u32(b, h->pid);
-	bt_recf_put_u8(b, h->type);
-	bt_recf_put_u8(b, h->mode);
-}
-
-static void put_sock(struct bt_recf_buf *b, const void *e)
-{
-	const struct bt_sockfact *s = e;
-
-	bt_recf_put_u64(b, s->ino);
-	bt_recf_put_u64(b, s->peer_ino);
-	bt_recf_put_u8(b, s->proto);
-	bt_recf_put_u8(b, s->family);
-	bt_recf_put_u16(b, s->lport);
-	bt_recf_put_u16(b, s->rport);
-	bt_recf_put_bytes(b, s->laddr, sizeof(s->laddr));
-	bt_recf_put_bytes(b, s->raddr, sizeof(s->raddr));
-}
-
-static void put_episode(struct bt_recf_buf *b, const void *e)
-{
-	const struct bt_episode_ev *ep = e;
-
-	bt_recf_put_u32(b, ep->pid);
-	bt_recf_put_u32(b, ep->tid);
-	bt_recf_put_u8(b, ep->kind);
-	bt_recf_put_u8(b, ep->dir);
-	bt_recf_put_u32(b, ep->waker_pid);
-	bt_recf_put_u64(b, ep->chan);
-	bt_recf_put_u64(b, ep->peer);
-	bt_recf_put_u64(b, ep->start_ns);
-	bt_recf_put_u64(b, ep->end_ns);
-	bt_recf_put_u64(b, ep->wake_ns);
-	bt_recf_put_u32(b, ep->waker_tid);
-}
-
-static void put_stack_key(struct bt_recf_buf *b, const struct bt_key *k)
-{
-	bt_recf_put_u32(b, k->tgid);
-	bt_recf_put_u8(b, k->kind);
-	bt_recf_put_u8(b, k->dir);
-	bt_recf_put_u64(b, k->chan);
-	bt_recf_put_u64(b, k->peer);
-	bt_recf_put_u32(b, (uint32_t)k->ustack);
-	bt_recf_put_u32(b, (uint32_t)k->kstack);
-	bt_recf_put_u64(b, k->ucaller);
-}
-
-static void put_stackrow(struct bt_recf_buf *b, const void *e)
-{
-	const struct bt_stackrow *r = e;
-
-	put_stack_key(b, &r->key);
-	bt_recf_put_u64(b, r->calls);
-	bt_recf_put_u64(b, r->bytes);
-	bt_recf_put_u64(b, r->errors);
-	bt_recf_put_u64(b, r->blocked_ns);
-}
-
-static void put_wakestack(struct bt_recf_buf *b, const void *e)
-{
-	const struct bt_wakestack *w = e;
-
-	bt_recf_put_u32(b, w->key.wakee);
-	bt_recf_put_u32(b, w->key.waker);
-	bt_recf_put_u8(b, w->key.kind);
-	bt_recf_put_u8(b, w->key.dir);
-	bt_recf_put_u32(b, (uint32_t)w->key.wakee_ustack);
-	bt_recf_put_u64(b, w->key.chan);
-	bt_recf_put_u64(b, w->key.peer);
-	bt_recf_put_u64(b, w->key.wakee_ucaller);
-	bt_recf_put_u32(b, (uint32_t)w->key.waker_ustack);
-	bt_recf_put_u64(b, w->key.waker_ucaller);
-	bt_recf_put_u64(b, w->val.count);
-	bt_recf_put_u64(b, w->val.blocked_ns);
-}
-
-static void put_stack(struct bt_recf_buf *b, const void *e)
-{
-	const struct bt_stack *st = e;
-
-	bt_recf_put_u32(b, st->pid);
-	bt_recf_put_u32(b, (uint32_t)st->id);
-	bt_recf_put_u64(b, st->caller);
-	bt_recf_put_str(b, st->folded, BT_REC_MAX_STACK_LEN);
-}
-
-static void episodes_head(struct bt_recf_buf *b, const struct bt_model *m)
-{
-	bt_recf_put_u8(b, m->chain_mode ? MODE_ON : 0);
-	bt_recf_put_u64(b, m->episodes_over);
-}
-
-static void stacks_head(struct bt_recf_buf *b, const struct bt_model *m)
-{
-	bt_recf_put_u8(b, m->stack_mode ? MODE_ON : 0);
-}
-
-typedef void (*put_fn)(struct bt_recf_buf *b, const void *elem);
-typedef void (*head_fn)(struct bt_recf_buf *b, const struct bt_model *m);
 
 /*
- * A list as blocks of about REC_CHUNK, at least one: u32 count, what
- * head puts (the same in each block), then count records of a u32
- * length and what put puts.
+ * A list as blocks of about REC_CHUNK, at least one: u32 count, the
+ * head (the same in each block), then count records of a u32 length and
+ * the element's fields.
  */
-static void put_list(struct bt_rec_writer *w, uint32_t type, const struct bt_model *m,
-		     head_fn head, const void *arr, size_t n, size_t size, put_fn put)
+static void put_list(struct bt_rec_writer *w, const struct bt_model *m, int list)
 {
-	size_t i = 0;
+	const struct list_kind *lk = &list_kinds[list];
+	const char *arr = *(const void *const *)((const char *)m + lk->arr);
+	size_t n = *(const size_t *)((const char *)m + lk->n), i = 0;
 
 	do {
 		uint32_t count = 0;
 
 		bt_recf_put_u32(&w->buf, 0);
-		if (head)
-			head(&w->buf, m);
+		put_list_head(&w->buf, m, list);
 		for (; i < n && w->buf.len < REC_CHUNK; i++, count++) {
+			const char *e = arr + i * lk->size;
 			size_t at = w->buf.len;
 
 			bt_recf_put_u32(&w->buf, 0);
-			put(&w->buf, (const char *)arr + i * size);
+			put_fields(&w->buf, lk->rec, e);
+			if (list == L_STACKS)
+				bt_recf_put_str(&w->buf, ((const struct bt_stack *)e)->folded,
+						BT_REC_MAX_STACK_LEN);
 			bt_recf_patch_u32(&w->buf, at, w->buf.len - at - 4);
 		}
 		bt_recf_patch_u32(&w->buf, 0, count);
-		put_block(w, type);
+		put_block(w, lk->type);
 	} while (i < n && !w->error);
 }
 
 /* The lists a model without them leaves out; EPISODES and STACKS also carry a mode. */
 static void put_lists(struct bt_rec_writer *w, const struct bt_model *m)
 {
-	if (m->nwakes)
-		put_list(w, BT_REC_WAKES, m, NULL, m->wakes, m->nwakes, sizeof(*m->wakes),
-			 put_wake);
-	if (m->nholders)
-		put_list(w, BT_REC_HOLDERS, m, NULL, m->holders, m->nholders,
-			 sizeof(*m->holders), put_holder);
-	if (m->nsocks)
-		put_list(w, BT_REC_SOCKFACTS, m, NULL, m->socks, m->nsocks, sizeof(*m->socks),
-			 put_sock);
-	if (m->chain_mode || m->nepisodes || m->episodes_over)
-		put_list(w, BT_REC_EPISODES, m, episodes_head, m->episodes, m->nepisodes,
-			 sizeof(*m->episodes), put_episode);
-	if (m->nstackrows)
-		put_list(w, BT_REC_STACKROWS, m, NULL, m->stackrows, m->nstackrows,
-			 sizeof(*m->stackrows), put_stackrow);
-	if (m->nwakestacks)
-		put_list(w, BT_REC_WAKESTACKS, m, NULL, m->wakestacks, m->nwakestacks,
-			 sizeof(*m->wakestacks), put_wakestack);
-	if (m->stack_mode || m->nstacks)
-		put_list(w, BT_REC_STACKS, m, stacks_head, m->stacks, m->nstacks,
-			 sizeof(*m->stacks), put_stack);
+	for (int l = 0; l < L_MAX; l++) {
+		size_t n = *(const size_t *)((const char *)m + list_kinds[l].n);
+
+		if (n || (l == L_EPISODES && (m->chain_mode || m->episodes_over)) ||
+		    (l == L_STACKS && m->stack_mode))
+			put_list(w, m, l);
+	}
 }
 
 static void close_file(struct bt_rec_writer *w, char *err, size_t errlen)
@@ -556,18 +638,6 @@ struct row_index {
 struct key_index {
 	uint32_t *slot;		/* element + 1; 0 empty */
 	size_t size, used;
-};
-
-enum { L_WAKES, L_HOLDERS, L_SOCKS, L_STACKROWS, L_STACKS, L_WAKESTACKS, L_MAX };
-
-#define LIST_KEY_MAX	64
-
-struct list_kind {
-	const char *what;	/* for messages */
-	size_t size;		/* of an element */
-	uint32_t max;		/* elements in a snapshot */
-	/* Writes the element's identity to buf (at most LIST_KEY_MAX bytes); its length. */
-	size_t (*key_of)(const void *elem, uint8_t *buf);
 };
 
 struct rd {
@@ -685,18 +755,29 @@ static uint64_t *idx_slot(struct rd *rd, uint32_t proc, const struct bt_key *k)
 	}
 }
 
+/*
+ * A full hash table (the indexes are kept at most half full) is dropped
+ * for an empty one of twice the size, 1024 slots at first, for the caller
+ * to fill again. False when out of memory.
+ */
+static bool table_double(void **slot, size_t *size, size_t elem)
+{
+	size_t nsize = *size ? *size * 2 : 1024;
+
+	free(*slot);
+	*slot = calloc(nsize, elem);
+	*size = *slot ? nsize : 0;
+	return *slot;
+}
+
 /* Keeps the table at most half full, rebuilding it from the rows. */
 static bool idx_room(struct rd *rd)
 {
 	struct row_index *x = &rd->idx;
-	size_t nsize = x->size ? x->size * 2 : 1024;
 
 	if ((x->used + 1) * 2 <= x->size)
 		return true;
-	free(x->slot);
-	x->slot = calloc(nsize, sizeof(*x->slot));
-	x->size = x->slot ? nsize : 0;
-	if (!x->slot)
+	if (!table_double((void **)&x->slot, &x->size, sizeof(*x->slot)))
 		return false;
 	for (size_t p = 0; p < rd->snap.nprocs; p++) {
 		for (size_t r = 0; r < rd->snap.procs[p].nrows; r++)
@@ -723,7 +804,7 @@ static int add_row(struct rd *rd, uint32_t proc, const struct bt_key *k,
 	}
 	if (rd->snap_rows >= BT_REC_MAX_ROWS)
 		return bad(rd, "more than %u rows in a snapshot", BT_REC_MAX_ROWS);
-	if (!grow((void **)&p->rows, &p->cap, p->nrows + 1, sizeof(*p->rows)))
+	if (!bt_grow((void **)&p->rows, &p->cap, p->nrows + 1, sizeof(*p->rows)))
 		return no_memory(rd);
 	r = &p->rows[p->nrows];
 	memset(r, 0, sizeof(*r));
@@ -777,19 +858,6 @@ static int read_info(struct rd *rd, struct bt_recf_cur *c)
 	return 0;
 }
 
-/* Not bt_model_proc: after pid reuse one pid is two processes, each with its rows. */
-static struct bt_proc *append_proc(struct bt_model *m, uint32_t pid)
-{
-	struct bt_proc *p;
-
-	if (!grow((void **)&m->procs, &m->cap, m->nprocs + 1, sizeof(*m->procs)))
-		return NULL;
-	p = &m->procs[m->nprocs++];
-	memset(p, 0, sizeof(*p));
-	p->pid = pid;
-	return p;
-}
-
 static int read_procs(struct rd *rd, struct bt_recf_cur *c)
 {
 	uint32_t n = bt_recf_get_u32(c);
@@ -806,7 +874,8 @@ static int read_procs(struct rd *rd, struct bt_recf_cur *c)
 		if (rd->snap.nprocs >= BT_REC_MAX_PROCS)
 			return bad(rd, "more than %u processes in a snapshot", BT_REC_MAX_PROCS);
 		pid = bt_recf_get_u32(&rec);
-		p = append_proc(&rd->snap, pid);
+		/* Not bt_model_proc: after pid reuse one pid is two processes with their rows. */
+		p = bt_model_new_proc(&rd->snap, pid);
 		if (!p)
 			return no_memory(rd);
 		p->start_ns = bt_recf_get_u64(&rec);
@@ -822,7 +891,7 @@ static int read_procs(struct rd *rd, struct bt_recf_cur *c)
 			p->harvested = flags & PROC_HARVESTED;
 			p->target = flags & PROC_TARGET;
 		} else if (!rec.bad) {
-			if (!grow((void **)&rd->legacy, &rd->caplegacy, rd->nlegacy + 1,
+			if (!bt_grow((void **)&rd->legacy, &rd->caplegacy, rd->nlegacy + 1,
 				  sizeof(*rd->legacy)))
 				return no_memory(rd);
 			rd->legacy[rd->nlegacy++] = rd->snap.nprocs - 1;
@@ -950,72 +1019,6 @@ static int read_lost(struct rd *rd, struct bt_recf_cur *c)
 
 /* ---- the other lists ------------------------------------------------- */
 
-static size_t wake_key(const void *e, uint8_t *buf)
-{
-	const struct bt_wake *w = e;
-
-	/* Read into a zeroed key: the padding takes part as zeros. */
-	memcpy(buf, &w->key, sizeof(w->key));
-	return sizeof(w->key);
-}
-
-static size_t holder_key(const void *e, uint8_t *buf)
-{
-	const struct bt_holder *h = e;
-
-	memcpy(buf, &h->ino, 8);
-	memcpy(buf + 8, &h->pid, 4);
-	buf[12] = h->type;
-	return 13;
-}
-
-static size_t sock_key(const void *e, uint8_t *buf)
-{
-	memcpy(buf, &((const struct bt_sockfact *)e)->ino, 8);
-	return 8;
-}
-
-static size_t stackrow_key(const void *e, uint8_t *buf)
-{
-	const struct bt_stackrow *r = e;
-
-	memcpy(buf, &r->key, sizeof(r->key));
-	return sizeof(r->key);
-}
-
-static size_t stack_key(const void *e, uint8_t *buf)
-{
-	const struct bt_stack *s = e;
-
-	memcpy(buf, &s->pid, 4);
-	memcpy(buf + 4, &s->id, 4);
-	memcpy(buf + 8, &s->caller, 8);
-	return 16;
-}
-
-static size_t wakestack_key(const void *e, uint8_t *buf)
-{
-	const struct bt_wakestack *w = e;
-
-	memcpy(buf, &w->key, sizeof(w->key));
-	return sizeof(w->key);
-}
-
-_Static_assert(sizeof(struct bt_key) <= LIST_KEY_MAX, "stack row key");
-_Static_assert(sizeof(struct bt_wakestack_key) <= LIST_KEY_MAX, "waker stack key");
-_Static_assert(sizeof(struct bt_wake_key) <= LIST_KEY_MAX, "wake key");
-
-static const struct list_kind list_kinds[L_MAX] = {
-	[L_WAKES] = { "wakes", sizeof(struct bt_wake), BT_REC_MAX_WAKES, wake_key },
-	[L_HOLDERS] = { "holders", sizeof(struct bt_holder), BT_REC_MAX_HOLDERS, holder_key },
-	[L_SOCKS] = { "socket facts", sizeof(struct bt_sockfact), BT_REC_MAX_SOCKS, sock_key },
-	[L_STACKROWS] = { "stack rows", sizeof(struct bt_stackrow), BT_REC_MAX_STACKROWS,
-			  stackrow_key },
-	[L_STACKS] = { "stacks", sizeof(struct bt_stack), BT_REC_MAX_STACKS, stack_key },
-	[L_WAKESTACKS] = { "waker stacks", sizeof(struct bt_wakestack), BT_REC_MAX_WAKESTACKS,
-			   wakestack_key },
-};
-
 static uint64_t key_hash(uint64_t seed, const uint8_t *k, size_t n)
 {
 	uint64_t h = mix64(seed ^ n);
@@ -1034,12 +1037,12 @@ static uint32_t *key_slot(const struct rd *rd, const struct key_index *x,
 			  const struct list_kind *lk, const void *arr, const void *e)
 {
 	uint8_t k[LIST_KEY_MAX], o[LIST_KEY_MAX];
-	size_t n = lk->key_of(e, k), mask = x->size - 1;
+	size_t n = key_of(lk, e, k), mask = x->size - 1;
 
 	for (size_t i = key_hash(rd->idx.seed, k, n) & mask;; i = (i + 1) & mask) {
 		uint32_t v = x->slot[i];
 
-		if (!v || (lk->key_of((const char *)arr + (size_t)(v - 1) * lk->size, o) == n &&
+		if (!v || (key_of(lk, (const char *)arr + (size_t)(v - 1) * lk->size, o) == n &&
 			   !memcmp(k, o, n)))
 			return &x->slot[i];
 	}
@@ -1049,15 +1052,10 @@ static uint32_t *key_slot(const struct rd *rd, const struct key_index *x,
 static bool key_room(const struct rd *rd, struct key_index *x, const struct list_kind *lk,
 		     const void *arr, size_t n)
 {
-	size_t nsize = x->size ? x->size * 2 : 1024;
-
 	if ((x->used + 1) * 2 <= x->size)
 		return true;
-	free(x->slot);
-	x->slot = calloc(nsize, sizeof(*x->slot));
-	x->size = x->slot ? nsize : 0;
 	x->used = 0;
-	if (!x->slot)
+	if (!table_double((void **)&x->slot, &x->size, sizeof(*x->slot)))
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		*key_slot(rd, x, lk, arr, (const char *)arr + i * lk->size) = i + 1;
@@ -1066,190 +1064,50 @@ static bool key_room(const struct rd *rd, struct key_index *x, const struct list
 	return true;
 }
 
-/*
- * Stages e in one of the snapshot's lists: *out is the element already
- * there with its key (*fresh false: the caller merges), or e's copy at
- * the end. 0, or -1 with the message set.
- */
-static int stage_elem(struct rd *rd, int list, void **arr, size_t *n, size_t *cap,
-		      const void *e, void **out, bool *fresh)
-{
-	const struct list_kind *lk = &list_kinds[list];
-	struct key_index *x = &rd->lists[list];
-	uint32_t *slot;
-
-	if (!key_room(rd, x, lk, *arr, *n))
-		return no_memory(rd);
-	slot = key_slot(rd, x, lk, *arr, e);
-	*fresh = !*slot;
-	if (*slot) {
-		*out = (char *)*arr + (size_t)(*slot - 1) * lk->size;
-		return 0;
-	}
-	if (*n >= lk->max)
-		return bad(rd, "more than %u %s in a snapshot", lk->max, lk->what);
-	if (!grow(arr, cap, *n + 1, lk->size))
-		return no_memory(rd);
-	*out = (char *)*arr + *n * lk->size;
-	memcpy(*out, e, lk->size);
-	*slot = ++*n;
-	x->used++;
-	return 0;
-}
-
-typedef int (*record_fn)(struct rd *rd, struct bt_recf_cur *rec);
-
-/* count records of at least min bytes each, after a list's header. */
-static int read_records(struct rd *rd, struct bt_recf_cur *c, uint32_t count, uint64_t min,
-			record_fn fn)
-{
-	if (c->bad)
-		return bad(rd, "shorter than its fields");
-	if (count > bt_recf_left(c) / (4 + min))
-		return bad(rd, "count %u larger than the payload", count);
-	for (uint32_t i = 0; i < count; i++) {
-		struct bt_recf_cur rec;
-
-		if (next_record(rd, c, &rec, min) || fn(rd, &rec))
-			return -1;
-	}
-	return 0;
-}
-
 static int short_record(struct rd *rd, const char *what)
 {
 	return bad(rd, "%s record shorter than its fields", what);
 }
 
-static int read_wake(struct rd *rd, struct bt_recf_cur *rec)
+/*
+ * Stages e, read from rec, in one of the snapshot's lists: *out is the
+ * element already there with its key (*fresh false: the caller merges),
+ * or e's copy at the end (always, in a list without a key). 0, or -1
+ * with the message set.
+ */
+static int stage_elem(struct rd *rd, int list, const struct bt_recf_cur *rec, const void *e,
+		      void **out, bool *fresh)
 {
-	struct bt_wake w, *have;
-	bool fresh;
+	const struct list_kind *lk = &list_kinds[list];
+	struct key_index *x = &rd->lists[list];
+	void **arr = (void **)((char *)&rd->snap + lk->arr);
+	size_t *n = (size_t *)((char *)&rd->snap + lk->n);
+	size_t *cap = (size_t *)((char *)&rd->snap + lk->cap);
+	uint32_t *slot = NULL;
 
-	memset(&w, 0, sizeof(w));
-	w.key.waker = bt_recf_get_u32(rec);
-	w.key.wakee = bt_recf_get_u32(rec);
-	w.key.kind = bt_recf_get_u8(rec);
-	w.key.dir = bt_recf_get_u8(rec);
-	w.key.chan = bt_recf_get_u64(rec);
-	w.key.peer = bt_recf_get_u64(rec);
-	w.count = bt_recf_get_u64(rec);
+	*fresh = true;
 	if (rec->bad)
-		return short_record(rd, "wake");
-	if (stage_elem(rd, L_WAKES, (void **)&rd->snap.wakes, &rd->snap.nwakes,
-		       &rd->snap.capwakes, &w, (void **)&have, &fresh))
-		return -1;
-	if (!fresh)
-		have->count += w.count;	/* as bt_model_add_wake */
-	return 0;
-}
-
-static int read_holder(struct rd *rd, struct bt_recf_cur *rec)
-{
-	struct bt_holder h, *have;
-	bool fresh;
-
-	memset(&h, 0, sizeof(h));
-	h.ino = bt_recf_get_u64(rec);
-	h.pid = bt_recf_get_u32(rec);
-	h.type = bt_recf_get_u8(rec);
-	h.mode = bt_recf_get_u8(rec);
-	if (rec->bad)
-		return short_record(rd, "holder");
-	if (stage_elem(rd, L_HOLDERS, (void **)&rd->snap.holders, &rd->snap.nholders,
-		       &rd->snap.capholders, &h, (void **)&have, &fresh))
-		return -1;
-	if (!fresh)
-		have->mode |= h.mode;	/* as bt_model_add_holder */
-	return 0;
-}
-
-static int read_sock(struct rd *rd, struct bt_recf_cur *rec)
-{
-	struct bt_sockfact s, *have;
-	bool fresh;
-
-	memset(&s, 0, sizeof(s));
-	s.ino = bt_recf_get_u64(rec);
-	s.peer_ino = bt_recf_get_u64(rec);
-	s.proto = bt_recf_get_u8(rec);
-	s.family = bt_recf_get_u8(rec);
-	s.lport = bt_recf_get_u16(rec);
-	s.rport = bt_recf_get_u16(rec);
-	bt_recf_get_bytes(rec, s.laddr, sizeof(s.laddr));
-	bt_recf_get_bytes(rec, s.raddr, sizeof(s.raddr));
-	if (rec->bad)
-		return short_record(rd, "socket fact");
-	if (stage_elem(rd, L_SOCKS, (void **)&rd->snap.socks, &rd->snap.nsocks,
-		       &rd->snap.capsocks, &s, (void **)&have, &fresh))
-		return -1;
-	if (!fresh)
-		*have = s;	/* the newest facts win, as bt_model_add_sockfact */
-	return 0;
-}
-
-static int read_episode(struct rd *rd, struct bt_recf_cur *rec)
-{
-	struct bt_model *m = &rd->snap;
-	struct bt_episode_ev e;
-
-	memset(&e, 0, sizeof(e));
-	e.pid = bt_recf_get_u32(rec);
-	e.tid = bt_recf_get_u32(rec);
-	e.kind = bt_recf_get_u8(rec);
-	e.dir = bt_recf_get_u8(rec);
-	e.waker_pid = bt_recf_get_u32(rec);
-	e.chan = bt_recf_get_u64(rec);
-	e.peer = bt_recf_get_u64(rec);
-	e.start_ns = bt_recf_get_u64(rec);
-	e.end_ns = bt_recf_get_u64(rec);
-	e.wake_ns = bt_recf_get_u64(rec);
-	e.waker_tid = bt_recf_get_u32(rec);
-	if (rec->bad)
-		return short_record(rd, "episode");
-	if (m->nepisodes >= BT_REC_MAX_EPISODES)
-		return bad(rd, "more than %u episodes in a snapshot", BT_REC_MAX_EPISODES);
-	if (!grow((void **)&m->episodes, &m->capepisodes, m->nepisodes + 1, sizeof(e)))
+		return short_record(rd, lk->one);
+	if (lk->key[0].len) {
+		if (!key_room(rd, x, lk, *arr, *n))
+			return no_memory(rd);
+		slot = key_slot(rd, x, lk, *arr, e);
+		if (*slot) {
+			*fresh = false;
+			*out = (char *)*arr + (size_t)(*slot - 1) * lk->size;
+			return 0;
+		}
+	}
+	if (*n >= lk->max)
+		return bad(rd, "more than %u %s in a snapshot", lk->max, lk->what);
+	if (!bt_grow(arr, cap, *n + 1, lk->size))
 		return no_memory(rd);
-	m->episodes[m->nepisodes++] = e;
-	return 0;
-}
-
-static void get_stack_key(struct bt_recf_cur *c, struct bt_key *k)
-{
-	memset(k, 0, sizeof(*k));
-	k->tgid = bt_recf_get_u32(c);
-	k->kind = bt_recf_get_u8(c);
-	k->dir = bt_recf_get_u8(c);
-	k->chan = bt_recf_get_u64(c);
-	k->peer = bt_recf_get_u64(c);
-	k->ustack = (int32_t)bt_recf_get_u32(c);
-	k->kstack = (int32_t)bt_recf_get_u32(c);
-	k->ucaller = bt_recf_get_u64(c);
-}
-
-static int read_stackrow(struct rd *rd, struct bt_recf_cur *rec)
-{
-	struct bt_stackrow r, *have;
-	bool fresh;
-
-	memset(&r, 0, sizeof(r));
-	get_stack_key(rec, &r.key);
-	r.calls = bt_recf_get_u64(rec);
-	r.bytes = bt_recf_get_u64(rec);
-	r.errors = bt_recf_get_u64(rec);
-	r.blocked_ns = bt_recf_get_u64(rec);
-	if (rec->bad)
-		return short_record(rd, "stack row");
-	if (stage_elem(rd, L_STACKROWS, (void **)&rd->snap.stackrows, &rd->snap.nstackrows,
-		       &rd->snap.capstackrows, &r, (void **)&have, &fresh))
-		return -1;
-	if (!fresh) {
-		/* As bt_model_add_stackrow. */
-		have->calls += r.calls;
-		have->bytes += r.bytes;
-		have->errors += r.errors;
-		have->blocked_ns += r.blocked_ns;
+	*out = (char *)*arr + *n * lk->size;
+	memcpy(*out, e, lk->size);
+	++*n;
+	if (slot) {
+		*slot = *n;
+		x->used++;
 	}
 	return 0;
 }
@@ -1268,57 +1126,21 @@ static size_t stack_frames(const uint8_t *s, size_t len)
 	return n;
 }
 
-static int read_wakestack(struct rd *rd, struct bt_recf_cur *rec)
+/* The rest of a stack record after s's fields: its string. */
+static int read_stack(struct rd *rd, struct bt_recf_cur *rec, const struct bt_stack *s)
 {
-	struct bt_wakestack w, *have;
+	uint32_t len = bt_recf_get_u32(rec);
+	struct bt_stack *have;
 	bool fresh;
 
-	memset(&w, 0, sizeof(w));
-	w.key.wakee = bt_recf_get_u32(rec);
-	w.key.waker = bt_recf_get_u32(rec);
-	w.key.kind = bt_recf_get_u8(rec);
-	w.key.dir = bt_recf_get_u8(rec);
-	w.key.wakee_ustack = (int32_t)bt_recf_get_u32(rec);
-	w.key.chan = bt_recf_get_u64(rec);
-	w.key.peer = bt_recf_get_u64(rec);
-	w.key.wakee_ucaller = bt_recf_get_u64(rec);
-	w.key.waker_ustack = (int32_t)bt_recf_get_u32(rec);
-	w.key.waker_ucaller = bt_recf_get_u64(rec);
-	w.val.count = bt_recf_get_u64(rec);
-	w.val.blocked_ns = bt_recf_get_u64(rec);
-	if (rec->bad)
-		return short_record(rd, "waker stack");
-	if (stage_elem(rd, L_WAKESTACKS, (void **)&rd->snap.wakestacks, &rd->snap.nwakestacks,
-		       &rd->snap.capwakestacks, &w, (void **)&have, &fresh))
-		return -1;
-	if (!fresh) {
-		/* As bt_model_add_wakestack. */
-		have->val.count += w.val.count;
-		have->val.blocked_ns += w.val.blocked_ns;
-	}
-	return 0;
-}
-
-static int read_stack(struct rd *rd, struct bt_recf_cur *rec)
-{
-	struct bt_stack s, *have;
-	uint32_t len;
-	bool fresh;
-
-	memset(&s, 0, sizeof(s));
-	s.pid = bt_recf_get_u32(rec);
-	s.id = (int32_t)bt_recf_get_u32(rec);
-	s.caller = bt_recf_get_u64(rec);
-	len = bt_recf_get_u32(rec);
 	if (rec->bad || len > bt_recf_left(rec))
-		return short_record(rd, "stack");
+		return short_record(rd, list_kinds[L_STACKS].one);
 	if (len > BT_REC_MAX_STACK_LEN)
 		return bad(rd, "stack of %u bytes, over the %u KiB limit", len,
 			   BT_REC_MAX_STACK_LEN >> 10);
 	if (stack_frames(rec->p + rec->off, len) > BT_REC_MAX_STACK_FRAMES)
 		return bad(rd, "stack of more than %u frames", BT_REC_MAX_STACK_FRAMES);
-	if (stage_elem(rd, L_STACKS, (void **)&rd->snap.stacks, &rd->snap.nstacks,
-		       &rd->snap.capstacks, &s, (void **)&have, &fresh))
+	if (stage_elem(rd, L_STACKS, rec, s, (void **)&have, &fresh))
 		return -1;
 	/* A repeat keeps the first string, as bt_model_add_stack. */
 	if (fresh) {
@@ -1333,31 +1155,72 @@ static int read_stack(struct rd *rd, struct bt_recf_cur *rec)
 	return 0;
 }
 
+/* One record of a list: staged, or folded into the element with its key. */
+static int read_elem(struct rd *rd, struct bt_recf_cur *rec, int list)
+{
+	const struct list_kind *lk = &list_kinds[list];
+	union {
+		struct bt_wake wake;
+		struct bt_holder holder;
+		struct bt_sockfact sock;
+		struct bt_episode_ev episode;
+		struct bt_stackrow stackrow;
+		struct bt_wakestack wakestack;
+		struct bt_stack stack;
+	} e;
+	void *have;
+	bool fresh;
+
+	/* Read into a zeroed element: the padding of a key takes part as zeros. */
+	memset(&e, 0, sizeof(e));
+	get_fields(rec, lk->rec, &e);
+	if (list == L_STACKS)
+		return read_stack(rd, rec, &e.stack);
+	if (stage_elem(rd, list, rec, &e, &have, &fresh))
+		return -1;
+	if (!fresh)
+		lk->merge(have, &e);
+	return 0;
+}
+
+/* count records of a list, of at least min bytes each, after its header. */
+static int read_records(struct rd *rd, struct bt_recf_cur *c, uint32_t count, uint64_t min,
+			int list)
+{
+	if (c->bad)
+		return bad(rd, "shorter than its fields");
+	if (count > bt_recf_left(c) / (4 + min))
+		return bad(rd, "count %u larger than the payload", count);
+	for (uint32_t i = 0; i < count; i++) {
+		struct bt_recf_cur rec;
+
+		if (next_record(rd, c, &rec, min) || read_elem(rd, &rec, list))
+			return -1;
+	}
+	return 0;
+}
+
 static int read_list_block(struct rd *rd, struct bt_recf_cur *c, uint32_t type)
 {
 	uint32_t count = bt_recf_get_u32(c);
+	uint64_t min;
 	uint8_t flags;
+	int l = 0;
 
-	switch (type) {
-	case BT_REC_WAKES:
-		return read_records(rd, c, count, WAKE_LEN, read_wake);
-	case BT_REC_HOLDERS:
-		return read_records(rd, c, count, HOLDER_LEN, read_holder);
-	case BT_REC_SOCKFACTS:
-		return read_records(rd, c, count, SOCK_LEN, read_sock);
-	case BT_REC_EPISODES:
+	/* read_block passes only list types here: the last, STACKS, is the rest. */
+	while (l < L_STACKS && list_kinds[l].type != type)
+		l++;
+	min = fields_len(list_kinds[l].rec);
+	if (l == L_EPISODES) {
 		flags = bt_recf_get_u8(c);
 		rd->snap.episodes_over = bt_recf_get_u64(c);
 		rd->snap.chain_mode |= flags & MODE_ON;
-		return read_records(rd, c, count, EPISODE_LEN, read_episode);
-	case BT_REC_STACKROWS:
-		return read_records(rd, c, count, STACKROW_LEN, read_stackrow);
-	case BT_REC_WAKESTACKS:
-		return read_records(rd, c, count, WAKESTACK_LEN, read_wakestack);
+	} else if (l == L_STACKS) {
+		flags = bt_recf_get_u8(c);
+		rd->snap.stack_mode |= flags & MODE_ON;
+		min += 4;	/* the string's length */
 	}
-	flags = bt_recf_get_u8(c);
-	rd->snap.stack_mode |= flags & MODE_ON;
-	return read_records(rd, c, count, STACK_MIN_LEN, read_stack);
+	return read_records(rd, c, count, min, l);
 }
 
 static void free_indexes(struct rd *rd)

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "proc.h"
 #include "procmaps.h"
 #include "symbolize.h"
+#include "vec.h"
 
 /* 64- and 32-bit processes have different vDSOs; a few more are odd. */
 #define MAX_VDSO 8
@@ -74,15 +76,8 @@ struct bt_sym {
 
 static int insert_at(struct ptrvec *a, size_t pos, void *item)
 {
-	if (a->n == a->cap) {
-		size_t ncap = a->cap ? a->cap * 2 : 16;
-		void **nv = realloc(a->v, ncap * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		a->v = nv;
-		a->cap = ncap;
-	}
+	if (!bt_grow((void **)&a->v, &a->cap, a->n + 1, sizeof(*a->v)))
+		return -ENOMEM;
 	memmove(a->v + pos + 1, a->v + pos, (a->n - pos) * sizeof(*a->v));
 	a->v[pos] = item;
 	a->n++;
@@ -477,16 +472,9 @@ static struct proc *refresh(struct bt_sym *s, struct proc *p)
 
 static const struct umap *find_umap(const struct proc *p, uint64_t addr)
 {
-	size_t lo = 0, hi = p->n;
+	size_t lo = bt_upper_bound_u64(p->maps, p->n, sizeof(*p->maps),
+				       offsetof(struct umap, start), addr);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (p->maps[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	return lo && addr < p->maps[lo - 1].end ? &p->maps[lo - 1] : NULL;
 }
 

@@ -35,19 +35,6 @@
 #define UNIX_CHAN	"unix:/tmp/mid.sock[11->12]"
 #define TCP_CHAN	"tcp:127.0.0.1:40000->127.0.0.1:7000"
 
-static void episode(struct bt_model *m, uint32_t pid, uint32_t tid, unsigned int kind,
-		    unsigned int dir, uint64_t chan, uint64_t start, uint64_t wake, uint64_t end,
-		    uint32_t waker_pid, uint32_t waker_tid)
-{
-	struct bt_episode_ev e = {
-		.pid = pid, .tid = tid, .kind = kind, .dir = dir, .chan = chan,
-		.start_ns = start, .wake_ns = wake, .end_ns = end,
-		.waker_pid = waker_pid, .waker_tid = waker_tid,
-	};
-
-	assert_int_equal(bt_model_add_episode(m, &e), 0);
-}
-
 static struct bt_proc *proc(struct bt_model *m, uint32_t pid, const char *comm)
 {
 	struct bt_proc *p = tu_proc(m, pid, comm);
@@ -90,13 +77,13 @@ static void build_tiers(struct bt_model *m, uint32_t tcp_waker_pid, uint32_t tcp
 	proc(m, LOG, "logger");
 	tu_row(m, LOG, BT_KIND_FUTEX, BT_DIR_WAIT, LOG_FUTEX, &lw, NULL);
 
-	episode(m, FE, FE, BT_KIND_UNIX_STREAM, BT_DIR_RECV, FE_SOCK,
+	tu_episode(m, FE, FE, BT_KIND_UNIX_STREAM, BT_DIR_RECV, FE_SOCK,
 		1 * MS, 9 * MS, 9500 * US, MID, MID);
-	episode(m, MID, MID, BT_KIND_TCP, BT_DIR_RECV, MID_TCP,
+	tu_episode(m, MID, MID, BT_KIND_TCP, BT_DIR_RECV, MID_TCP,
 		2 * MS, 4500 * US, 4800 * US, tcp_waker_pid, tcp_waker_tid);
-	episode(m, MID, MID, BT_KIND_TCP, BT_DIR_RECV, MID_TCP,
+	tu_episode(m, MID, MID, BT_KIND_TCP, BT_DIR_RECV, MID_TCP,
 		5 * MS, 7500 * US, 7800 * US, tcp_waker_pid, tcp_waker_tid);
-	episode(m, LOG, LOG, BT_KIND_FUTEX, BT_DIR_WAIT, LOG_FUTEX,
+	tu_episode(m, LOG, LOG, BT_KIND_FUTEX, BT_DIR_WAIT, LOG_FUTEX,
 		12 * MS, 0, 15 * MS, 0, 0);
 	bt_model_sort(m);
 }
@@ -298,16 +285,16 @@ static void test_softirq_waker_not_inferred(void **state)
 
 	/* The peer blocked in two threads: which one woke us is unknown. */
 	build_tiers(&m, 0, 0);
-	episode(&m, BE, BE, BT_KIND_FUTEX, BT_DIR_WAIT, 0x10, 11 * MS, 0, 12 * MS, 0, 0);
-	episode(&m, BE, BE + 1, BT_KIND_FUTEX, BT_DIR_WAIT, 0x10, 13 * MS, 0, 14 * MS, 0, 0);
+	tu_episode(&m, BE, BE, BT_KIND_FUTEX, BT_DIR_WAIT, 0x10, 11 * MS, 0, 12 * MS, 0, 0);
+	tu_episode(&m, BE, BE + 1, BT_KIND_FUTEX, BT_DIR_WAIT, 0x10, 13 * MS, 0, 14 * MS, 0, 0);
 	assert_int_equal(top_hops(&m, &last), 1);
 	assert_int_equal(last, MID);
 	bt_model_free(&m);
 
 	/* The same in one thread: inferred. */
 	build_tiers(&m, 0, 0);
-	episode(&m, BE, BE, BT_KIND_FUTEX, BT_DIR_WAIT, 0x10, 11 * MS, 0, 12 * MS, 0, 0);
-	episode(&m, BE, BE, BT_KIND_FUTEX, BT_DIR_WAIT, 0x10, 13 * MS, 0, 14 * MS, 0, 0);
+	tu_episode(&m, BE, BE, BT_KIND_FUTEX, BT_DIR_WAIT, 0x10, 11 * MS, 0, 12 * MS, 0, 0);
+	tu_episode(&m, BE, BE, BT_KIND_FUTEX, BT_DIR_WAIT, 0x10, 13 * MS, 0, 14 * MS, 0, 0);
 	assert_int_equal(top_hops(&m, &last), 2);
 	assert_int_equal(last, BE);
 	bt_model_free(&m);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "events.h"
+#include "testutil.h"
 
 static struct bt_event ev(unsigned int type, uint32_t pid, const char *comm)
 {
@@ -17,21 +18,6 @@ static struct bt_event ev(unsigned int type, uint32_t pid, const char *comm)
 
 	strncpy(e.comm, comm, sizeof(e.comm));
 	return e;
-}
-
-static int setup(void **state)
-{
-	static struct bt_model m;
-
-	bt_model_init(&m);
-	*state = &m;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	bt_model_free(*state);
-	return 0;
 }
 
 static void test_fork_adds(void **state)
@@ -284,7 +270,7 @@ static void test_unknown_type(void **state)
 	assert_false(p->exited);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, tu_model_setup, tu_model_teardown)
 
 int main(void)
 {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "flame.h"
+#include "testutil.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -86,33 +87,14 @@ static void fill_of(const char *svg, const char *title, unsigned int rgb[3])
 	assert_int_equal(sscanf(p, "fill=\"rgb(%u,%u,%u)", &rgb[0], &rgb[1], &rgb[2]), 3);
 }
 
-/*
- * Runs check_xml.py on the SVG of f; skipped (true) without python3.
- * frames < 0: any number of frames.
- */
+/* check_xml.py on the SVG of f (tu_check_xml). frames < 0: any number of frames. */
 static void check_well_formed(const struct bt_flame *f, const struct bt_flame_svg_opts *o,
 			      long frames)
 {
-	char path[] = "/tmp/bt_flame_XXXXXX.svg", cmd[256];
-	FILE *out;
-	int fd;
+	char *svg = render(f, o);
 
-	if (system("python3 -c '' >/dev/null 2>&1") != 0) {
-		print_message("python3 missing: XML well-formedness not checked\n");
-		return;
-	}
-	fd = mkstemps(path, 4);
-	assert_true(fd >= 0);
-	out = fdopen(fd, "w");
-	assert_non_null(out);
-	assert_int_equal(bt_flame_write_svg(f, o, out), 0);
-	assert_int_equal(fclose(out), 0);
-	if (frames >= 0)
-		snprintf(cmd, sizeof(cmd), "python3 check_xml.py %s %ld", path, frames);
-	else
-		snprintf(cmd, sizeof(cmd), "python3 check_xml.py %s", path);
-	assert_int_equal(system(cmd), 0);
-	unlink(path);
+	tu_check_xml(svg, frames);
+	free(svg);
 }
 
 static void add3(struct bt_flame *f, const char *a, enum bt_frame_type ta,

@@ -263,28 +263,6 @@ static void test_without_stacks(void **state)
 	bt_model_free(&m);
 }
 
-/* check_xml.py on svg: well-formed, and frames frame groups. Skipped without python3. */
-static void check_xml(const char *svg, long frames)
-{
-	char path[] = "/tmp/bt_folded_XXXXXX.svg", cmd[256];
-	FILE *out;
-	int fd;
-
-	if (system("python3 -c '' >/dev/null 2>&1") != 0) {
-		print_message("python3 missing: XML well-formedness not checked\n");
-		return;
-	}
-	fd = mkstemps(path, 4);
-	assert_true(fd >= 0);
-	out = fdopen(fd, "w");
-	assert_non_null(out);
-	assert_int_equal(fputs(svg, out) >= 0, 1);
-	assert_int_equal(fclose(out), 0);
-	snprintf(cmd, sizeof(cmd), "python3 check_xml.py %s %ld", path, frames);
-	assert_int_equal(system(cmd), 0);
-	unlink(path);
-}
-
 static void expect_title(const char *svg, const char *name)
 {
 	char needle[256];
@@ -310,7 +288,7 @@ static void test_svg(void **state)
 	 * all, writer, main, then two branches of send_request (flush), -,
 	 * the four kernel frames and the boundary: 3 + 2 * 7.
 	 */
-	check_xml(out, 17);
+	tu_check_xml(out, 17);
 	for (size_t i = 0; i < sizeof(frames) / sizeof(frames[0]); i++)
 		expect_title(out, frames[i]);
 	assert_non_null(strstr(out, "<title>writer (4 calls, 100.00%)</title>"));
@@ -323,7 +301,7 @@ static void test_svg(void **state)
 	/* Blocked time: the unit says so; the 999 ns call site is gone. */
 	build_model(&m, BT_WEIGHT_BLOCKED, "writer", "reader");
 	out = tu_render(bt_report_svg, &m);
-	check_xml(out, 10);
+	tu_check_xml(out, 10);
 	assert_non_null(strstr(out, "<title>writer (1,500 us blocked, 100.00%)</title>"));
 	assert_null(strstr(out, "<title>flush ("));
 	free(out);
@@ -332,19 +310,13 @@ static void test_svg(void **state)
 
 static void test_write_error(void **state)
 {
+	static const tu_writer_fn writers[] = { bt_report_folded, bt_report_svg };
+	FILE *f = tu_dev_full();
 	struct bt_model m;
-	FILE *f;
 
 	(void)state;
-	f = fopen("/dev/full", "w");
-	if (!f)
-		skip();
-	setvbuf(f, NULL, _IONBF, 0);
 	build_model(&m, BT_WEIGHT_CALLS, "writer", "reader");
-	assert_int_equal(bt_report_folded(f, &m), -1);
-	clearerr(f);
-	assert_int_equal(bt_report_svg(f, &m), -1);
-	fclose(f);
+	tu_expect_write_errors(f, &m, writers, sizeof(writers) / sizeof(writers[0]));
 	bt_model_free(&m);
 }
 

@@ -8,25 +8,34 @@
 #include <string.h>
 #include <cmocka.h>
 #include "kinds.h"
+#include "testutil.h"
 
 static void test_kind_names(void **state)
 {
+	static const struct tu_name names[] = {
+		{ BT_KIND_NONE, "other" },
+		{ BT_KIND_PIPE, "pipe" },
+		{ BT_KIND_UNIX_STREAM, "unix_stream" },
+		{ BT_KIND_UNIX_DGRAM, "unix_dgram" },
+		{ BT_KIND_TCP, "tcp" },
+		{ BT_KIND_UDP, "udp" },
+		{ BT_KIND_FUTEX, "futex" },
+	};
+
 	(void)state;
-	assert_string_equal(bt_kind_name(BT_KIND_NONE), "other");
-	assert_string_equal(bt_kind_name(BT_KIND_PIPE), "pipe");
-	assert_string_equal(bt_kind_name(BT_KIND_UNIX_STREAM), "unix_stream");
-	assert_string_equal(bt_kind_name(BT_KIND_UNIX_DGRAM), "unix_dgram");
-	assert_string_equal(bt_kind_name(BT_KIND_TCP), "tcp");
-	assert_string_equal(bt_kind_name(BT_KIND_UDP), "udp");
-	assert_string_equal(bt_kind_name(BT_KIND_FUTEX), "futex");
+	tu_expect_names(bt_kind_name, names, sizeof(names) / sizeof(names[0]));
 }
 
 static void test_kind_name_bounds(void **state)
 {
+	static const struct tu_name names[] = {
+		{ BT_KIND_MAX, "other" },
+		{ 255, "other" },
+		{ UINT_MAX, "other" },
+	};
+
 	(void)state;
-	assert_string_equal(bt_kind_name(BT_KIND_MAX), "other");
-	assert_string_equal(bt_kind_name(255), "other");
-	assert_string_equal(bt_kind_name(UINT_MAX), "other");
+	tu_expect_names(bt_kind_name, names, sizeof(names) / sizeof(names[0]));
 }
 
 static void test_every_kind_named_once(void **state)
@@ -76,13 +85,17 @@ static void test_has_bytes(void **state)
 
 static void test_dir_names(void **state)
 {
+	static const struct tu_name names[] = {
+		{ BT_DIR_SEND, "send" },
+		{ BT_DIR_RECV, "recv" },
+		{ BT_DIR_WAIT, "wait" },
+		{ BT_DIR_WAKE, "wake" },
+		{ BT_DIR_MAX, "?" },
+		{ UINT_MAX, "?" },
+	};
+
 	(void)state;
-	assert_string_equal(bt_dir_name(BT_DIR_SEND), "send");
-	assert_string_equal(bt_dir_name(BT_DIR_RECV), "recv");
-	assert_string_equal(bt_dir_name(BT_DIR_WAIT), "wait");
-	assert_string_equal(bt_dir_name(BT_DIR_WAKE), "wake");
-	assert_string_equal(bt_dir_name(BT_DIR_MAX), "?");
-	assert_string_equal(bt_dir_name(UINT_MAX), "?");
+	tu_expect_names(bt_dir_name, names, sizeof(names) / sizeof(names[0]));
 }
 
 int main(void)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "model.h"
+#include "testutil.h"
 
 static struct bt_key key_of(uint32_t pid, unsigned int kind, unsigned int dir, uint64_t chan,
 			    uint64_t peer)
@@ -26,21 +27,6 @@ static struct bt_stats stats_of(uint64_t calls, uint64_t bytes, uint64_t blocked
 			      .max_blocked_ns = max };
 
 	return s;
-}
-
-static int setup(void **state)
-{
-	static struct bt_model m;
-
-	bt_model_init(&m);
-	*state = &m;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	bt_model_free(*state);
-	return 0;
 }
 
 static void test_init_empty(void **state)
@@ -537,7 +523,7 @@ static void test_free_resets(void **state)
 	bt_model_free(m);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, tu_model_setup, tu_model_teardown)
 
 int main(void)
 {

@@ -28,6 +28,7 @@
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
 #include "netdiag.h"
+#include "testutil.h"
 
 /* TCP states as /proc/net and sock_diag number them (include/net/tcp_states.h). */
 enum { ST_ESTABLISHED = 1, ST_TIME_WAIT = 6, ST_CLOSE = 7, ST_CLOSING = 8, ST_LISTEN = 10 };
@@ -891,16 +892,11 @@ static void test_inet_errors(void **state)
 	struct bt_inet_sock *arr = NULL;
 	size_t n1, zero = 0, one = 1;
 	pid_t gone;
-	int status;
 
 	(void)state;
 	assert_int_equal(bt_inet_socks(0, &s.arr, &s.n, &s.cap), 0);
 	n1 = s.n;
-	gone = fork();
-	assert_true(gone >= 0);
-	if (!gone)
-		_exit(0);
-	assert_int_equal(waitpid(gone, &status, 0), gone);
+	gone = tu_gone_pid();
 	assert_int_equal(bt_inet_socks(gone, &s.arr, &s.n, &s.cap), -ESRCH);
 	assert_int_equal(s.n, n1);
 	assert_int_equal(bt_inet_socks(0, NULL, &zero, &zero), -EINVAL);

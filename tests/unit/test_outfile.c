@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* bt_open_output: symlinks, existing files, modes, non-regular files, stdout. */
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,46 +12,13 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "outfile.h"
+#include "testutil.h"
 
 #define ERRLEN 512
 
-struct tmp {
-	char dir[64];
-	char path[128];
-};
-
 static int setup(void **state)
 {
-	static struct tmp t;
-
-	umask(022);
-	strcpy(t.dir, "/tmp/bt-outfile-XXXXXX");
-	if (!mkdtemp(t.dir))
-		return -1;
-	*state = &t;
-	return 0;
-}
-
-static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
-
-static int teardown(void **state)
-{
-	struct tmp *t = *state;
-
-	/* Everything the tests made is inside the mkdtemp directory; links are not followed. */
-	return nftw(t->dir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
-}
-
-static const char *in_dir(struct tmp *t, const char *name)
-{
-	snprintf(t->path, sizeof(t->path), "%s/%s", t->dir, name);
-	return t->path;
+	return tu_tmp_setup(state, "/tmp/bt-outfile-XXXXXX");
 }
 
 static void write_file(const char *path, const char *text)
@@ -88,8 +54,8 @@ static void expect_refused(const char *path, bool overwrite, const char *why)
 
 static void test_create_mode_0600(void **state)
 {
-	struct tmp *t = *state;
-	const char *path = in_dir(t, "out.txt");
+	struct tu_tmp *t = *state;
+	const char *path = tu_in_dir(t, "out.txt");
 	char err[ERRLEN] = "";
 	struct stat st;
 	FILE *f;
@@ -108,8 +74,8 @@ static void test_create_mode_0600(void **state)
 
 static void test_exists_without_overwrite(void **state)
 {
-	struct tmp *t = *state;
-	const char *path = in_dir(t, "existing.txt");
+	struct tu_tmp *t = *state;
+	const char *path = tu_in_dir(t, "existing.txt");
 
 	write_file(path, "precious");
 	expect_refused(path, false, "exists");
@@ -118,8 +84,8 @@ static void test_exists_without_overwrite(void **state)
 
 static void test_overwrite_truncates(void **state)
 {
-	struct tmp *t = *state;
-	const char *path = in_dir(t, "existing.txt");
+	struct tu_tmp *t = *state;
+	const char *path = tu_in_dir(t, "existing.txt");
 	char err[ERRLEN] = "";
 	FILE *f;
 
@@ -133,11 +99,11 @@ static void test_overwrite_truncates(void **state)
 
 static void test_symlink_refused(void **state)
 {
-	struct tmp *t = *state;
+	struct tu_tmp *t = *state;
 	char target[128], link[128];
 
-	snprintf(target, sizeof(target), "%s", in_dir(t, "target.txt"));
-	snprintf(link, sizeof(link), "%s", in_dir(t, "link.txt"));
+	snprintf(target, sizeof(target), "%s", tu_in_dir(t, "target.txt"));
+	snprintf(link, sizeof(link), "%s", tu_in_dir(t, "link.txt"));
 	write_file(target, "victim");
 	assert_int_equal(symlink(target, link), 0);
 	expect_refused(link, true, "symbolic link");
@@ -147,12 +113,12 @@ static void test_symlink_refused(void **state)
 
 static void test_dangling_symlink_refused(void **state)
 {
-	struct tmp *t = *state;
+	struct tu_tmp *t = *state;
 	char target[128], link[128];
 	struct stat st;
 
-	snprintf(target, sizeof(target), "%s", in_dir(t, "nowhere.txt"));
-	snprintf(link, sizeof(link), "%s", in_dir(t, "dangling"));
+	snprintf(target, sizeof(target), "%s", tu_in_dir(t, "nowhere.txt"));
+	snprintf(link, sizeof(link), "%s", tu_in_dir(t, "dangling"));
 	assert_int_equal(symlink(target, link), 0);
 	expect_refused(link, false, "symbolic link");
 	expect_refused(link, true, "symbolic link");
@@ -162,8 +128,8 @@ static void test_dangling_symlink_refused(void **state)
 
 static void test_directory_refused(void **state)
 {
-	struct tmp *t = *state;
-	const char *path = in_dir(t, "subdir");
+	struct tu_tmp *t = *state;
+	const char *path = tu_in_dir(t, "subdir");
 
 	assert_int_equal(mkdir(path, 0700), 0);
 	expect_refused(path, true, "not a regular file");
@@ -172,8 +138,8 @@ static void test_directory_refused(void **state)
 
 static void test_fifo_refused(void **state)
 {
-	struct tmp *t = *state;
-	const char *path = in_dir(t, "fifo");
+	struct tu_tmp *t = *state;
+	const char *path = tu_in_dir(t, "fifo");
 
 	assert_int_equal(mkfifo(path, 0600), 0);
 	/* No reader: a blocking open would hang here forever. */
@@ -185,8 +151,8 @@ static void test_fifo_refused(void **state)
 
 static void test_fifo_with_reader_refused(void **state)
 {
-	struct tmp *t = *state;
-	const char *path = in_dir(t, "fifo2");
+	struct tu_tmp *t = *state;
+	const char *path = tu_in_dir(t, "fifo2");
 	int rd;
 
 	assert_int_equal(mkfifo(path, 0600), 0);
@@ -241,15 +207,15 @@ static void test_write_error_reported(void **state)
 
 static void test_missing_directory(void **state)
 {
-	struct tmp *t = *state;
+	struct tu_tmp *t = *state;
 
-	expect_refused(in_dir(t, "no/such/dir/out"), false, "No such file or directory");
+	expect_refused(tu_in_dir(t, "no/such/dir/out"), false, "No such file or directory");
 }
 
 static void test_other_owner_refused(void **state)
 {
-	struct tmp *t = *state;
-	const char *path = in_dir(t, "theirs.txt");
+	struct tu_tmp *t = *state;
+	const char *path = tu_in_dir(t, "theirs.txt");
 
 	if (geteuid() != 0)
 		skip();	/* only root can give a file away */
@@ -259,7 +225,7 @@ static void test_other_owner_refused(void **state)
 	check_content(path, "theirs");
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, tu_tmp_teardown)
 
 int main(void)
 {

@@ -15,21 +15,6 @@
 #include "procscan.h"
 #include "testutil.h"
 
-static int setup(void **state)
-{
-	static struct bt_model m;
-
-	bt_model_init(&m);
-	*state = &m;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	bt_model_free(*state);
-	return 0;
-}
-
 /* The row of pid with kind/dir/chan: must exist. */
 static const struct bt_row *row_of(struct bt_model *m, uint32_t pid, unsigned int kind,
 				   unsigned int dir, uint64_t chan, const struct bt_proc **pp)
@@ -860,7 +845,7 @@ static void test_pid_reuse_peer_is_newest(void **state)
 	}
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, tu_model_setup, tu_model_teardown)
 
 int main(void)
 {

@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "procscan.h"
+#include "testutil.h"
 
 struct fds {
 	struct bt_fdref *arr;
@@ -375,7 +376,7 @@ static void test_append_and_errors(void **state)
 	struct bt_fdref *null_arr = NULL;
 	size_t n1, zero = 0, one = 1;
 	pid_t gone;
-	int p[2], status;
+	int p[2];
 
 	(void)state;
 	assert_int_equal(pipe(p), 0);
@@ -387,11 +388,7 @@ static void test_append_and_errors(void **state)
 	assert_true(f.cap >= f.n);
 	assert_int_equal(count_ino(&f, ino_of(p[0]), BT_FD_PIPE), 4);
 
-	gone = fork();
-	assert_true(gone >= 0);
-	if (!gone)
-		_exit(0);
-	assert_int_equal(waitpid(gone, &status, 0), gone);
+	gone = tu_gone_pid();
 	assert_int_equal(bt_scan_process_fds(gone, &f.arr, &f.n, &f.cap), -ESRCH);
 	assert_int_equal(f.n, 2 * n1);
 	assert_int_equal(bt_scan_process_fds(0, &f.arr, &f.n, &f.cap), -ESRCH);

@@ -13,7 +13,6 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -47,16 +46,9 @@
 static struct bt_proc *new_proc(struct bt_model *m, uint32_t pid, const char *comm,
 				uint64_t start_ns)
 {
-	struct bt_proc *p;
+	struct bt_proc *p = bt_model_new_proc(m, pid);
 
-	if (m->nprocs == m->cap) {
-		m->cap = m->cap ? m->cap * 2 : 16;
-		m->procs = realloc(m->procs, m->cap * sizeof(*m->procs));
-		assert_non_null(m->procs);
-	}
-	p = &m->procs[m->nprocs++];
-	memset(p, 0, sizeof(*p));
-	p->pid = pid;
+	assert_non_null(p);
 	p->start_ns = start_ns;
 	p->target = true;
 	snprintf(p->comm, sizeof(p->comm), "%s", comm);
@@ -121,19 +113,6 @@ static void wakestack(struct bt_model *m, uint32_t wakee, uint32_t waker, unsign
 	assert_int_equal(bt_model_add_wakestack(m, &k, &v), 0);
 }
 
-static void episode(struct bt_model *m, uint32_t pid, uint32_t tid, unsigned int kind,
-		    unsigned int dir, uint64_t chan, uint64_t start, uint64_t wake, uint64_t end,
-		    uint32_t waker_pid, uint32_t waker_tid)
-{
-	struct bt_episode_ev e = {
-		.pid = pid, .tid = tid, .kind = kind, .dir = dir, .chan = chan,
-		.start_ns = start, .wake_ns = wake, .end_ns = end,
-		.waker_pid = waker_pid, .waker_tid = waker_tid,
-	};
-
-	assert_int_equal(bt_model_add_episode(m, &e), 0);
-}
-
 static struct bt_stats stats(uint64_t calls, uint64_t seed)
 {
 	struct bt_stats s = { .calls = calls, .bytes = calls * 4096 + seed,
@@ -147,44 +126,25 @@ static struct bt_stats stats(uint64_t calls, uint64_t seed)
 	return s;
 }
 
-static struct bt_chan_info inet(unsigned int kind, int family, const char *l, unsigned int lport,
-				const char *r, unsigned int rport)
-{
-	struct bt_chan_info ci = { .kind = kind, .family = family, .lport = lport,
-				   .rport = rport };
-
-	assert_int_equal(inet_pton(family, l, ci.laddr), 1);
-	assert_int_equal(inet_pton(family, r, ci.raddr), 1);
-	return ci;
-}
-
-static struct bt_chan_info unix_info(unsigned int kind, const char *path, uint64_t peer)
-{
-	struct bt_chan_info ci = { .kind = kind, .family = AF_UNIX, .peer_ino = peer };
-
-	snprintf(ci.path, sizeof(ci.path), "%s", path);
-	return ci;
-}
-
 /* Every kind of row, a dead process, an unnamed one, and a reused pid. */
 static void build_full(struct bt_model *m)
 {
-	struct bt_chan_info tcp4 = inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 40000,
+	struct bt_chan_info tcp4 = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 40000,
 					"10.1.2.3", 5000);
-	struct bt_chan_info tcp6 = inet(BT_KIND_TCP, AF_INET6, "::1", 40001, "2001:db8::1", 443);
-	struct bt_chan_info udp4a = inet(BT_KIND_UDP, AF_INET, "0.0.0.0", 5353,
+	struct bt_chan_info tcp6 = tu_inet(BT_KIND_TCP, AF_INET6, "::1", 40001, "2001:db8::1", 443);
+	struct bt_chan_info udp4a = tu_inet(BT_KIND_UDP, AF_INET, "0.0.0.0", 5353,
 					 "224.0.0.251", 5353);
-	struct bt_chan_info udp4b = inet(BT_KIND_UDP, AF_INET, "0.0.0.0", 5353,
+	struct bt_chan_info udp4b = tu_inet(BT_KIND_UDP, AF_INET, "0.0.0.0", 5353,
 					 "192.168.1.9", 9999);
-	struct bt_chan_info udp6 = inet(BT_KIND_UDP, AF_INET6, "fe80::1", 546, "ff02::1:2", 547);
-	struct bt_chan_info us = unix_info(BT_KIND_UNIX_STREAM, "/run/app.sock", 7002);
-	struct bt_chan_info ud = unix_info(BT_KIND_UNIX_DGRAM, "@journal", 0);
+	struct bt_chan_info udp6 = tu_inet(BT_KIND_UDP, AF_INET6, "fe80::1", 546, "ff02::1:2", 547);
+	struct bt_chan_info us = tu_unix(BT_KIND_UNIX_STREAM, 7002, "/run/app.sock");
+	struct bt_chan_info ud = tu_unix(BT_KIND_UNIX_DGRAM, 0, "@journal");
 	struct bt_chan_info longpath;
 	struct bt_stats wake = stats(3, 1), big = stats(5, 2);
 	struct bt_proc *p;
 
 	/* A path that fills the field, cut as the kernel cuts it. */
-	longpath = unix_info(BT_KIND_UNIX_STREAM, "", 8002);
+	longpath = tu_unix(BT_KIND_UNIX_STREAM, 8002, "");
 	memset(longpath.path, 'p', sizeof(longpath.path) - 1);
 	wake.woken = 7;
 	big.max_blocked_ns = UINT64_MAX;
@@ -230,7 +190,7 @@ static void build_full(struct bt_model *m)
 /* Small, but with one of everything the format carries. */
 static void build_small(struct bt_model *m, uint64_t calls)
 {
-	struct bt_chan_info us = unix_info(BT_KIND_UNIX_STREAM, "/tmp/s", 42);
+	struct bt_chan_info us = tu_unix(BT_KIND_UNIX_STREAM, 42, "/tmp/s");
 	struct bt_stats pipe = { .calls = calls, .bytes = 10 };
 	struct bt_proc *p;
 
@@ -251,7 +211,7 @@ static void build_small(struct bt_model *m, uint64_t calls)
 	tu_wake(m, 7, 8, BT_KIND_PIPE, BT_DIR_SEND, 1, calls);
 	tu_holder(m, 1, 9, BT_FD_PIPE, BT_END_READ);
 	tu_sock_unix(m, 41, 42);
-	episode(m, 8, 8, BT_KIND_UNIX_STREAM, BT_DIR_RECV, 41, 100, 150, 200 + calls, 7, 7);
+	tu_episode(m, 8, 8, BT_KIND_UNIX_STREAM, BT_DIR_RECV, 41, 100, 150, 200 + calls, 7, 7);
 	m->chain_mode = true;
 	assert_int_equal(bt_model_add_stack(m, 7, 3, 0x401000 + calls, "main;write"), 0);
 	assert_int_equal(bt_model_add_stack(m, 0, 4, 0, "entry_SYSCALL_64;ksys_write"), 0);
@@ -274,10 +234,12 @@ static void build_small(struct bt_model *m, uint64_t calls)
  */
 static void build_all(struct bt_model *m)
 {
-	struct bt_chan_info fe = unix_info(BT_KIND_UNIX_STREAM, "/tmp/mid.sock", 12);
-	struct bt_chan_info mid = unix_info(BT_KIND_UNIX_STREAM, "/tmp/mid.sock", 11);
-	struct bt_chan_info mt = inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 40000, "127.0.0.1", 7000);
-	struct bt_chan_info bet = inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 7000, "127.0.0.1", 40000);
+	struct bt_chan_info fe = tu_unix(BT_KIND_UNIX_STREAM, 12, "/tmp/mid.sock");
+	struct bt_chan_info mid = tu_unix(BT_KIND_UNIX_STREAM, 11, "/tmp/mid.sock");
+	struct bt_chan_info mt = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 40000,
+					 "127.0.0.1", 7000);
+	struct bt_chan_info bet = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 7000,
+					  "127.0.0.1", 40000);
 	struct bt_stats req = tu_stats(1, 100, 0), fe_wait = tu_stats(1, 10, 8500 * US);
 	struct bt_stats mid_wait = tu_stats(2, 20, 5600 * US);
 	char *big = malloc(6000);
@@ -310,11 +272,13 @@ static void build_all(struct bt_model *m)
 	new_proc(m, 300, "backend", 30);
 	add(m, 300, BT_KIND_TCP, BT_DIR_RECV, 31, 0, &req, &bet);
 	add(m, 300, BT_KIND_TCP, BT_DIR_SEND, 31, 0, &req, &bet);
-	episode(m, 100, 100, BT_KIND_UNIX_STREAM, BT_DIR_RECV, 11, 1 * MS, 9 * MS, 9500 * US,
+	tu_episode(m, 100, 100, BT_KIND_UNIX_STREAM, BT_DIR_RECV, 11, 1 * MS, 9 * MS, 9500 * US,
 		200, 200);
-	episode(m, 200, 200, BT_KIND_TCP, BT_DIR_RECV, 21, 2 * MS, 4500 * US, 4800 * US, 300, 301);
-	episode(m, 200, 200, BT_KIND_TCP, BT_DIR_RECV, 21, 5 * MS, 7500 * US, 7800 * US, 0, 0);
-	episode(m, 1001, 1005, BT_KIND_FUTEX, BT_DIR_WAIT, FUTEX_ADDR, 12 * MS, 0, 15 * MS, 0, 0);
+	tu_episode(m, 200, 200, BT_KIND_TCP, BT_DIR_RECV, 21, 2 * MS, 4500 * US, 4800 * US,
+		   300, 301);
+	tu_episode(m, 200, 200, BT_KIND_TCP, BT_DIR_RECV, 21, 5 * MS, 7500 * US, 7800 * US, 0, 0);
+	tu_episode(m, 1001, 1005, BT_KIND_FUTEX, BT_DIR_WAIT, FUTEX_ADDR, 12 * MS, 0, 15 * MS,
+		   0, 0);
 	m->chain_mode = true;
 	m->episodes_over = 3;
 
@@ -414,141 +378,142 @@ static void assert_exports_equal(const struct bt_model *a, const struct bt_model
 	}
 }
 
-static char *render(const struct bt_model *m)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	assert_non_null(f);
-	assert_int_equal(bt_report_json(f, m), 0);
-	assert_int_equal(fclose(f), 0);
-	return buf;
-}
-
 static void assert_json_equal(const struct bt_model *a, const struct bt_model *b)
 {
-	char *ja = render(a), *jb = render(b);
+	char *ja = tu_render(bt_report_json, a), *jb = tu_render(bt_report_json, b);
 
 	assert_string_equal(ja, jb);
 	free(ja);
 	free(jb);
 }
 
-static void assert_info_equal(const struct bt_chan_info *a, const struct bt_chan_info *b)
+/*
+ * A field two models must agree on: its bytes (an integer or an array),
+ * or (str) the string the char * there points to.
+ */
+struct field {
+	const char *name;
+	size_t off, len;
+	bool str;
+};
+
+#define FIELD(type, f)	{ #f, offsetof(type, f), sizeof(((type *)0)->f), false }
+#define STR(type, f)	{ #f, offsetof(type, f), sizeof(((type *)0)->f), true }
+
+#define F(f)	FIELD(struct bt_key, f)
+static const struct field key_fields[] = {
+	F(tgid), F(kind), F(dir), F(chan), F(peer), F(ustack), F(kstack), F(ucaller), { 0 },
+};
+#undef F
+
+#define F(f)	FIELD(struct bt_chan_info, f)
+static const struct field info_fields[] = {
+	F(kind), F(family), F(lport), F(rport), F(laddr), F(raddr), F(peer_ino), F(path), { 0 },
+};
+#undef F
+
+#define F(f)	FIELD(struct bt_wake, f)
+static const struct field wake_fields[] = {
+	F(key.waker), F(key.wakee), F(key.kind), F(key.dir), F(key.chan), F(key.peer), F(count),
+	{ 0 },
+};
+#undef F
+
+#define F(f)	FIELD(struct bt_holder, f)
+static const struct field holder_fields[] = { F(ino), F(pid), F(type), F(mode), { 0 } };
+#undef F
+
+#define F(f)	FIELD(struct bt_sockfact, f)
+static const struct field sock_fields[] = {
+	F(ino), F(peer_ino), F(proto), F(family), F(lport), F(rport), F(laddr), F(raddr), { 0 },
+};
+#undef F
+
+#define F(f)	FIELD(struct bt_episode_ev, f)
+static const struct field episode_fields[] = {
+	F(pid), F(tid), F(kind), F(dir), F(waker_pid), F(chan), F(peer), F(start_ns), F(end_ns),
+	F(wake_ns), F(waker_tid), { 0 },
+};
+#undef F
+
+#define F(f)	FIELD(struct bt_stackrow, f)
+static const struct field stackrow_fields[] = {
+	F(key.tgid), F(key.kind), F(key.dir), F(key.chan), F(key.peer), F(key.ustack),
+	F(key.kstack), F(key.ucaller), F(calls), F(bytes), F(errors), F(blocked_ns), { 0 },
+};
+#undef F
+
+#define F(f)	FIELD(struct bt_wakestack, f)
+static const struct field wakestack_fields[] = {
+	F(key.wakee), F(key.waker), F(key.kind), F(key.dir), F(key.wakee_ustack), F(key.chan),
+	F(key.peer), F(key.wakee_ucaller), F(key.waker_ustack), F(key.waker_ucaller),
+	F(val.count), F(val.blocked_ns), { 0 },
+};
+#undef F
+
+#define F(f)	FIELD(struct bt_stack, f)
+static const struct field stack_fields[] = {
+	F(pid), F(id), F(caller), STR(struct bt_stack, folded), { 0 },
+};
+#undef F
+
+/* The fields of a and b agree; what and i say where, when not. */
+static void assert_elem_equal(const char *what, size_t i, const struct field *f, const void *a,
+			      const void *b)
 {
-	assert_int_equal(a->kind, b->kind);
-	assert_int_equal(a->family, b->family);
-	assert_int_equal(a->lport, b->lport);
-	assert_int_equal(a->rport, b->rport);
-	assert_memory_equal(a->laddr, b->laddr, sizeof(a->laddr));
-	assert_memory_equal(a->raddr, b->raddr, sizeof(a->raddr));
-	assert_int_equal(a->peer_ino, b->peer_ino);
-	assert_memory_equal(a->path, b->path, sizeof(a->path));
+	for (; f->name; f++) {
+		const char *x = (const char *)a + f->off, *y = (const char *)b + f->off;
+		const char *sx, *sy;
+
+		if (!f->str) {
+			if (memcmp(x, y, f->len))
+				fail_msg("%s %zu: the %s differs", what, i, f->name);
+			continue;
+		}
+		memcpy(&sx, x, sizeof(sx));
+		memcpy(&sy, y, sizeof(sy));
+		assert_non_null(sx);
+		assert_non_null(sy);
+		if (strcmp(sx, sy))
+			fail_msg("%s %zu: the %s \"%s\" != \"%s\"", what, i, f->name, sx, sy);
+	}
 }
 
-static void assert_key_equal(const struct bt_key *a, const struct bt_key *b)
-{
-	assert_int_equal(a->tgid, b->tgid);
-	assert_int_equal(a->kind, b->kind);
-	assert_int_equal(a->dir, b->dir);
-	assert_int_equal(a->chan, b->chan);
-	assert_int_equal(a->peer, b->peer);
-	assert_int_equal(a->ustack, b->ustack);
-	assert_int_equal(a->kstack, b->kstack);
-	assert_int_equal(a->ucaller, b->ucaller);
-}
+/* A list of a model: its name, where the model keeps it, its fields. */
+struct list {
+	const char *what;
+	size_t arr, n, size;
+	const struct field *fields;
+};
+
+#define LIST(arr_, fields_) \
+	{ #arr_, offsetof(struct bt_model, arr_), offsetof(struct bt_model, n##arr_), \
+	  sizeof(*((struct bt_model *)0)->arr_), fields_ }
+
+static const struct list lists[] = {
+	LIST(wakes, wake_fields), LIST(holders, holder_fields), LIST(socks, sock_fields),
+	LIST(episodes, episode_fields), LIST(stackrows, stackrow_fields),
+	LIST(wakestacks, wakestack_fields), LIST(stacks, stack_fields),
+};
 
 static void assert_lists_equal(const struct bt_model *a, const struct bt_model *b)
 {
-	assert_int_equal(a->nwakes, b->nwakes);
-	for (size_t i = 0; i < a->nwakes; i++) {
-		const struct bt_wake *x = &a->wakes[i], *y = &b->wakes[i];
-
-		assert_int_equal(x->key.waker, y->key.waker);
-		assert_int_equal(x->key.wakee, y->key.wakee);
-		assert_int_equal(x->key.kind, y->key.kind);
-		assert_int_equal(x->key.dir, y->key.dir);
-		assert_int_equal(x->key.chan, y->key.chan);
-		assert_int_equal(x->key.peer, y->key.peer);
-		assert_int_equal(x->count, y->count);
-	}
-	assert_int_equal(a->nholders, b->nholders);
-	for (size_t i = 0; i < a->nholders; i++) {
-		const struct bt_holder *x = &a->holders[i], *y = &b->holders[i];
-
-		assert_int_equal(x->ino, y->ino);
-		assert_int_equal(x->pid, y->pid);
-		assert_int_equal(x->type, y->type);
-		assert_int_equal(x->mode, y->mode);
-	}
-	assert_int_equal(a->nsocks, b->nsocks);
-	for (size_t i = 0; i < a->nsocks; i++) {
-		const struct bt_sockfact *x = &a->socks[i], *y = &b->socks[i];
-
-		assert_int_equal(x->ino, y->ino);
-		assert_int_equal(x->peer_ino, y->peer_ino);
-		assert_int_equal(x->proto, y->proto);
-		assert_int_equal(x->family, y->family);
-		assert_int_equal(x->lport, y->lport);
-		assert_int_equal(x->rport, y->rport);
-		assert_memory_equal(x->laddr, y->laddr, sizeof(x->laddr));
-		assert_memory_equal(x->raddr, y->raddr, sizeof(x->raddr));
-	}
 	assert_int_equal(a->chain_mode, b->chain_mode);
 	assert_int_equal(a->episodes_over, b->episodes_over);
-	assert_int_equal(a->nepisodes, b->nepisodes);
-	for (size_t i = 0; i < a->nepisodes; i++) {
-		const struct bt_episode_ev *x = &a->episodes[i], *y = &b->episodes[i];
-
-		assert_int_equal(x->pid, y->pid);
-		assert_int_equal(x->tid, y->tid);
-		assert_int_equal(x->kind, y->kind);
-		assert_int_equal(x->dir, y->dir);
-		assert_int_equal(x->waker_pid, y->waker_pid);
-		assert_int_equal(x->chan, y->chan);
-		assert_int_equal(x->peer, y->peer);
-		assert_int_equal(x->start_ns, y->start_ns);
-		assert_int_equal(x->end_ns, y->end_ns);
-		assert_int_equal(x->wake_ns, y->wake_ns);
-		assert_int_equal(x->waker_tid, y->waker_tid);
-	}
 	assert_int_equal(a->stack_mode, b->stack_mode);
-	assert_int_equal(a->nstackrows, b->nstackrows);
-	for (size_t i = 0; i < a->nstackrows; i++) {
-		const struct bt_stackrow *x = &a->stackrows[i], *y = &b->stackrows[i];
+	for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++) {
+		const struct list *li = &lists[l];
+		const char *x, *y;
+		size_t n, nb;
 
-		assert_key_equal(&x->key, &y->key);
-		assert_int_equal(x->calls, y->calls);
-		assert_int_equal(x->bytes, y->bytes);
-		assert_int_equal(x->errors, y->errors);
-		assert_int_equal(x->blocked_ns, y->blocked_ns);
-	}
-	assert_int_equal(a->nwakestacks, b->nwakestacks);
-	for (size_t i = 0; i < a->nwakestacks; i++) {
-		const struct bt_wakestack_key *x = &a->wakestacks[i].key, *y = &b->wakestacks[i].key;
-
-		assert_int_equal(x->wakee, y->wakee);
-		assert_int_equal(x->waker, y->waker);
-		assert_int_equal(x->kind, y->kind);
-		assert_int_equal(x->dir, y->dir);
-		assert_int_equal(x->wakee_ustack, y->wakee_ustack);
-		assert_int_equal(x->chan, y->chan);
-		assert_int_equal(x->peer, y->peer);
-		assert_int_equal(x->wakee_ucaller, y->wakee_ucaller);
-		assert_int_equal(x->waker_ustack, y->waker_ustack);
-		assert_int_equal(x->waker_ucaller, y->waker_ucaller);
-		assert_int_equal(a->wakestacks[i].val.count, b->wakestacks[i].val.count);
-		assert_int_equal(a->wakestacks[i].val.blocked_ns, b->wakestacks[i].val.blocked_ns);
-	}
-	assert_int_equal(a->nstacks, b->nstacks);
-	for (size_t i = 0; i < a->nstacks; i++) {
-		const struct bt_stack *x = &a->stacks[i], *y = &b->stacks[i];
-
-		assert_int_equal(x->pid, y->pid);
-		assert_int_equal(x->id, y->id);
-		assert_int_equal(x->caller, y->caller);
-		assert_string_equal(x->folded, y->folded);
+		memcpy(&n, (const char *)a + li->n, sizeof(n));
+		memcpy(&nb, (const char *)b + li->n, sizeof(nb));
+		assert_int_equal(n, nb);
+		memcpy(&x, (const char *)a + li->arr, sizeof(x));
+		memcpy(&y, (const char *)b + li->arr, sizeof(y));
+		for (size_t i = 0; i < n; i++)
+			assert_elem_equal(li->what, i, li->fields, x + i * li->size,
+					  y + i * li->size);
 	}
 }
 
@@ -574,10 +539,10 @@ static void assert_fields_equal(const struct bt_model *a, const struct bt_model 
 		for (size_t j = 0; j < p->nrows; j++) {
 			const struct bt_row *r = &p->rows[j], *s = &q->rows[j];
 
-			assert_key_equal(&r->key, &s->key);
+			assert_elem_equal("row key", j, key_fields, &r->key, &s->key);
 			assert_memory_equal(&r->st, &s->st, sizeof(r->st));
 			assert_int_equal(r->has_info, s->has_info);
-			assert_info_equal(&r->info, &s->info);
+			assert_elem_equal("row channel", j, info_fields, &r->info, &s->info);
 			assert_string_equal(r->channel, s->channel);
 		}
 	}
@@ -593,42 +558,9 @@ static void assert_models_equal(const struct bt_model *a, const struct bt_model 
 
 /* ---- files ---------------------------------------------------------- */
 
-struct tmp {
-	char dir[64];
-	char path[128];
-};
-
 static int setup(void **state)
 {
-	static struct tmp t;
-
-	umask(022);
-	strcpy(t.dir, "/tmp/bt-record-XXXXXX");
-	if (!mkdtemp(t.dir))
-		return -1;
-	*state = &t;
-	return 0;
-}
-
-static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
-
-static int teardown(void **state)
-{
-	struct tmp *t = *state;
-
-	return nftw(t->dir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
-}
-
-static const char *in_dir(struct tmp *t, const char *name)
-{
-	snprintf(t->path, sizeof(t->path), "%s/%s", t->dir, name);
-	return t->path;
+	return tu_tmp_setup(state, "/tmp/bt-record-XXXXXX");
 }
 
 static const struct bt_rec_info test_info = {
@@ -709,6 +641,18 @@ static void expect_error_mem(const void *buf, size_t len, const char *msg)
 	assert_int_equal(m.nprocs, 0);
 }
 
+/* Reading the file at path must fail with "path: why". */
+static void expect_error_file(const char *path, const char *why)
+{
+	struct bt_model m;
+	char err[ERRLEN], want[ERRLEN];
+
+	bt_model_init(&m);
+	assert_int_equal(bt_rec_read(path, &m, NULL, NULL, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s: %s", path, why);
+	assert_string_equal(err, want);
+}
+
 /* A recording built by hand, block by block, in memory. */
 struct raw {
 	char *buf;
@@ -742,6 +686,13 @@ static void raw_block(struct raw *r, uint32_t type, const struct bt_recf_buf *b)
 	assert_int_equal(bt_recf_write_block(r->f, type, b->p, b->len), 0);
 }
 
+/* Writes b as a block and empties it. */
+static void raw_take(struct raw *r, uint32_t type, struct bt_recf_buf *b)
+{
+	raw_block(r, type, b);
+	bt_recf_buf_free(b);
+}
+
 static void raw_info(struct raw *r)
 {
 	struct bt_recf_buf b = { 0 };
@@ -750,8 +701,14 @@ static void raw_info(struct raw *r)
 		bt_recf_put_str(&b, "x", 1);
 	bt_recf_put_u64(&b, 0);
 	bt_recf_put_str(&b, "", 0);
-	raw_block(r, BT_REC_HEADER_INFO, &b);
-	bt_recf_buf_free(&b);
+	raw_take(r, BT_REC_HEADER_INFO, &b);
+}
+
+/* A version 1 recording and its header block. */
+static void raw_start(struct raw *r)
+{
+	raw_open(r, 1, 0);
+	raw_info(r);
 }
 
 static void raw_u64_block(struct raw *r, uint32_t type, uint64_t v)
@@ -759,8 +716,49 @@ static void raw_u64_block(struct raw *r, uint32_t type, uint64_t v)
 	struct bt_recf_buf b = { 0 };
 
 	bt_recf_put_u64(&b, v);
-	raw_block(r, type, &b);
-	bt_recf_buf_free(&b);
+	raw_take(r, type, &b);
+}
+
+/* A record of a list: its u32 length, patched by rec_end. */
+static size_t rec_begin(struct bt_recf_buf *b)
+{
+	size_t at = b->len;
+
+	bt_recf_put_u32(b, 0);
+	return at;
+}
+
+static void rec_end(struct bt_recf_buf *b, size_t at)
+{
+	bt_recf_patch_u32(b, at, b->len - at - 4);
+}
+
+/* The fields of a process record as version 1 first wrote them: no exe, flags or hop. */
+static void put_v1_proc_fields(struct bt_recf_buf *b, uint32_t pid, const char *comm)
+{
+	bt_recf_put_u32(b, pid);
+	bt_recf_put_u64(b, 0);
+	bt_recf_put_u8(b, 0);
+	bt_recf_put_u32(b, 0);
+	bt_recf_put_str(b, comm, 16);
+}
+
+static void put_v1_proc(struct bt_recf_buf *b, uint32_t pid, const char *comm)
+{
+	size_t at = rec_begin(b);
+
+	put_v1_proc_fields(b, pid, comm);
+	rec_end(b, at);
+}
+
+/* A PROCESS block of that one process. */
+static void raw_v1_proc(struct raw *r, uint32_t pid, const char *comm)
+{
+	struct bt_recf_buf b = { 0 };
+
+	bt_recf_put_u32(&b, 1);
+	put_v1_proc(&b, pid, comm);
+	raw_take(r, BT_REC_PROCESS, &b);
 }
 
 static void raw_close(struct raw *r)
@@ -768,18 +766,31 @@ static void raw_close(struct raw *r)
 	assert_int_equal(fclose(r->f), 0);
 }
 
-static int read_raw(struct raw *r, struct bt_model *m, struct bt_rec_status *st, char *err)
+/* Ends r and reads it into m: it must read cleanly. */
+static void read_raw(struct raw *r, struct bt_model *m, struct bt_rec_status *st)
 {
+	char err[ERRLEN] = "";
+
+	raw_close(r);
 	bt_model_init(m);
-	return bt_rec_read_mem(r->buf, r->len, "rec", m, NULL, st, err, ERRLEN);
+	if (bt_rec_read_mem(r->buf, r->len, "rec", m, NULL, st, err, sizeof(err)))
+		fail_msg("%s", err);
+}
+
+/* Ends r, which must fail to read with exactly msg, and frees it. */
+static void raw_expect_error(struct raw *r, const char *msg)
+{
+	raw_close(r);
+	expect_error_mem(r->buf, r->len, msg);
+	free(r->buf);
 }
 
 /* ---- round trips ---------------------------------------------------- */
 
 static void test_roundtrip_file(void **state)
 {
-	struct tmp *t = *state;
-	const char *path = in_dir(t, "full.btrec");
+	struct tu_tmp *t = *state;
+	const char *path = tu_in_dir(t, "full.btrec");
 	struct bt_rec_status st;
 	struct bt_rec_info info;
 	struct bt_model a, b;
@@ -808,8 +819,8 @@ static void test_roundtrip_file(void **state)
 
 static void test_roundtrip_mem(void **state)
 {
-	struct tmp *t = *state;
-	const char *path = in_dir(t, "full.btrec");
+	struct tu_tmp *t = *state;
+	const char *path = tu_in_dir(t, "full.btrec");
 	struct bt_rec_status st;
 	struct bt_model a, b;
 	char err[ERRLEN] = "";
@@ -833,8 +844,8 @@ static void test_roundtrip_mem(void **state)
 
 static void test_empty_model(void **state)
 {
-	struct tmp *t = *state;
-	const char *path = in_dir(t, "empty-model.btrec");
+	struct tu_tmp *t = *state;
+	const char *path = tu_in_dir(t, "empty-model.btrec");
 	struct bt_rec_status st;
 	struct bt_model a, b;
 	char err[ERRLEN] = "";
@@ -906,8 +917,8 @@ static void big_lists(struct bt_model *m, uint32_t n)
 
 static void test_big_model_spans_blocks(void **state)
 {
-	struct tmp *t = *state;
-	const char *path = in_dir(t, "big.btrec");
+	struct tu_tmp *t = *state;
+	const char *path = tu_in_dir(t, "big.btrec");
 	struct bt_model a, b;
 	char err[ERRLEN] = "";
 	char comm[16];
@@ -938,8 +949,8 @@ static void test_big_model_spans_blocks(void **state)
 
 static void test_second_snapshot_wins(void **state)
 {
-	struct tmp *t = *state;
-	const char *path = in_dir(t, "two.btrec");
+	struct tu_tmp *t = *state;
+	const char *path = tu_in_dir(t, "two.btrec");
 	struct bt_model a, b, r;
 	const struct bt_model *ms[] = { &a, &b };
 	struct bt_rec_status st;
@@ -987,8 +998,8 @@ static void test_info_init(void **state)
  */
 static void test_cut_at_every_length(void **state)
 {
-	struct tmp *t = *state;
-	const char *path = in_dir(t, "cut.btrec");
+	struct tu_tmp *t = *state;
+	const char *path = tu_in_dir(t, "cut.btrec");
 	struct bt_model a, b, empty, r;
 	const struct bt_model *ms[] = { &a, &b };
 	struct bt_rec_status st;
@@ -1038,8 +1049,8 @@ static void test_cut_at_every_length(void **state)
  */
 static void test_bit_flips(void **state)
 {
-	struct tmp *t = *state;
-	const char *path = in_dir(t, "flip.btrec");
+	struct tu_tmp *t = *state;
+	const char *path = tu_in_dir(t, "flip.btrec");
 	unsigned int caught = 0, same = 0, cut = 0;
 	struct bt_rec_status st;
 	struct bt_model a, r;
@@ -1080,8 +1091,8 @@ static void test_bit_flips(void **state)
 
 static void test_kill9_keeps_snapshot(void **state)
 {
-	struct tmp *t = *state;
-	const char *path = in_dir(t, "killed.btrec");
+	struct tu_tmp *t = *state;
+	const char *path = tu_in_dir(t, "killed.btrec");
 	struct bt_rec_status st;
 	struct bt_model a, r;
 	char err[ERRLEN];
@@ -1120,56 +1131,35 @@ static void test_kill9_keeps_snapshot(void **state)
 
 static void test_missing_file(void **state)
 {
-	struct tmp *t = *state;
-	const char *path = in_dir(t, "nothing.btrec");
-	struct bt_model m;
-	char err[ERRLEN], want[ERRLEN];
+	struct tu_tmp *t = *state;
 
-	bt_model_init(&m);
-	assert_int_equal(bt_rec_read(path, &m, NULL, NULL, err, sizeof(err)), -1);
-	snprintf(want, sizeof(want), "%s: No such file or directory", path);
-	assert_string_equal(err, want);
+	expect_error_file(tu_in_dir(t, "nothing.btrec"), "No such file or directory");
 }
 
 static void test_empty_file(void **state)
 {
-	struct tmp *t = *state;
-	const char *path = in_dir(t, "empty.btrec");
-	struct bt_model m;
-	char err[ERRLEN], want[ERRLEN];
+	struct tu_tmp *t = *state;
+	const char *path = tu_in_dir(t, "empty.btrec");
 
 	spill(path, "", 0);
-	bt_model_init(&m);
-	assert_int_equal(bt_rec_read(path, &m, NULL, NULL, err, sizeof(err)), -1);
-	snprintf(want, sizeof(want), "%s: empty file, not a boundtrace recording", path);
-	assert_string_equal(err, want);
+	expect_error_file(path, "empty file, not a boundtrace recording");
 }
 
 static void test_directory(void **state)
 {
-	struct tmp *t = *state;
-	struct bt_model m;
-	char err[ERRLEN], want[ERRLEN];
+	struct tu_tmp *t = *state;
 
-	bt_model_init(&m);
-	assert_int_equal(bt_rec_read(t->dir, &m, NULL, NULL, err, sizeof(err)), -1);
-	snprintf(want, sizeof(want), "%s: Is a directory", t->dir);
-	assert_string_equal(err, want);
+	expect_error_file(t->dir, "Is a directory");
 }
 
 static void test_wrong_magic(void **state)
 {
-	struct tmp *t = *state;
-	const char *path = in_dir(t, "text.json");
+	struct tu_tmp *t = *state;
+	const char *path = tu_in_dir(t, "text.json");
 	const char text[] = "{\"version\":1,\"duration_ns\":0}\n";
-	struct bt_model m;
-	char err[ERRLEN], want[ERRLEN];
 
 	spill(path, text, sizeof(text) - 1);
-	bt_model_init(&m);
-	assert_int_equal(bt_rec_read(path, &m, NULL, NULL, err, sizeof(err)), -1);
-	snprintf(want, sizeof(want), "%s: not a boundtrace recording", path);
-	assert_string_equal(err, want);
+	expect_error_file(path, "not a boundtrace recording");
 	/* A short file that is not even a prefix of the magic. */
 	expect_error_mem("BTX", 3, "rec: not a boundtrace recording");
 }
@@ -1181,35 +1171,27 @@ static void test_newer_version(void **state)
 	(void)state;
 	raw_open(&r, 2, 0);
 	raw_info(&r);
-	raw_close(&r);
-	expect_error_mem(r.buf, r.len,
+	raw_expect_error(&r,
 			 "rec: recording format version 2 is newer than this boundtrace reads (1); upgrade boundtrace");
-	free(r.buf);
 	raw_open(&r, 0, 0);
-	raw_close(&r);
-	expect_error_mem(r.buf, r.len, "rec: bad recording format version 0");
-	free(r.buf);
+	raw_expect_error(&r, "rec: bad recording format version 0");
 }
 
 static void test_flags(void **state)
 {
 	struct bt_rec_status st;
 	struct bt_model m;
-	char err[ERRLEN];
 	struct raw r;
 
 	(void)state;
 	raw_open(&r, 1, 0x00010000);
-	raw_close(&r);
-	expect_error_mem(r.buf, r.len,
+	raw_expect_error(&r,
 			 "rec: recording uses format features this boundtrace does not know (flags 0x00010000); upgrade boundtrace");
-	free(r.buf);
 	/* A compatible feature is no reason to refuse. */
 	raw_open(&r, 1, 0x00000004);
 	raw_info(&r);
 	raw_u64_block(&r, BT_REC_DURATION, 5);
-	raw_close(&r);
-	assert_int_equal(read_raw(&r, &m, &st, err), 0);
+	read_raw(&r, &m, &st);
 	assert_int_equal(st.flags, 4);
 	assert_int_equal(m.duration_ns, 5);
 	free(r.buf);
@@ -1243,9 +1225,7 @@ static void test_first_block_not_header(void **state)
 	(void)state;
 	raw_open(&r, 1, 0);
 	raw_u64_block(&r, BT_REC_DURATION, 1);
-	raw_close(&r);
-	expect_error_mem(r.buf, r.len, "rec: corrupt: the first block is not the header");
-	free(r.buf);
+	raw_expect_error(&r, "rec: corrupt: the first block is not the header");
 }
 
 /* A frame written by hand: any type, lengths and checksum. */
@@ -1280,14 +1260,11 @@ static void test_checksum_mismatch(void **state)
 	(void)state;
 	assert_int_equal(compress(z, &zlen, (const Bytef *)payload, sizeof(payload)), Z_OK);
 	crc = frame_crc(0x77, zlen, sizeof(payload), payload, sizeof(payload));
-	raw_open(&r, 1, 0);
-	raw_info(&r);
+	raw_start(&r);
 	off = raw_off(&r);
 	raw_frame(&r, 0x77, zlen, sizeof(payload), crc ^ 1, z, zlen);
-	raw_close(&r);
 	snprintf(want, sizeof(want), "rec: corrupt block 1 at offset %zu: checksum mismatch", off);
-	expect_error_mem(r.buf, r.len, want);
-	free(r.buf);
+	raw_expect_error(&r, want);
 }
 
 static void test_oversized_block(void **state)
@@ -1297,24 +1274,18 @@ static void test_oversized_block(void **state)
 	struct raw r;
 
 	(void)state;
-	raw_open(&r, 1, 0);
-	raw_info(&r);
+	raw_start(&r);
 	off = raw_off(&r);
 	raw_frame(&r, BT_REC_ROWS, 1000, BT_RECF_MAX_BLOCK + 1, 0, NULL, 0);
-	raw_close(&r);
 	snprintf(want, sizeof(want),
 		 "rec: corrupt block 1 at offset %zu: size 67108865 over the 64 MiB limit", off);
-	expect_error_mem(r.buf, r.len, want);
-	free(r.buf);
+	raw_expect_error(&r, want);
 	/* 64 MiB claimed from 10 bytes: deflate cannot do that. */
-	raw_open(&r, 1, 0);
-	raw_info(&r);
+	raw_start(&r);
 	raw_frame(&r, BT_REC_ROWS, 10, BT_RECF_MAX_BLOCK, 0, "0123456789", 10);
-	raw_close(&r);
 	snprintf(want, sizeof(want),
 		 "rec: corrupt block 1 at offset %zu: impossible sizes 10 -> 67108864", off);
-	expect_error_mem(r.buf, r.len, want);
-	free(r.buf);
+	raw_expect_error(&r, want);
 }
 
 /* 16 MiB of zeros packed in 16 KiB, announced as 4 KiB: inflating stops at 4 KiB. */
@@ -1331,16 +1302,13 @@ static void test_decompression_bomb(void **state)
 	assert_non_null(zeros);
 	assert_non_null(z);
 	assert_int_equal(compress2(z, &zlen, zeros, big, 9), Z_OK);
-	raw_open(&r, 1, 0);
-	raw_info(&r);
+	raw_start(&r);
 	off = raw_off(&r);
 	raw_frame(&r, BT_REC_ROWS, zlen, 4096, frame_crc(BT_REC_ROWS, zlen, 4096, zeros, 4096),
 		  z, zlen);
-	raw_close(&r);
 	snprintf(want, sizeof(want), "rec: corrupt block 1 at offset %zu: bad compressed data",
 		 off);
-	expect_error_mem(r.buf, r.len, want);
-	free(r.buf);
+	raw_expect_error(&r, want);
 	free(zeros);
 	free(z);
 }
@@ -1360,37 +1328,23 @@ static const char *block_name(uint32_t type)
 	return names[type];
 }
 
-/* A payload parser error: the message names the block and what is wrong. */
-static void expect_payload_error(uint32_t type, const struct bt_recf_buf *payload,
-				 bool with_proc, const char *why)
+/* A payload parser error: the message names the block and what is wrong. Empties payload. */
+static void expect_payload_error(uint32_t type, struct bt_recf_buf *payload, bool with_proc,
+				 const char *why)
 {
 	char want[ERRLEN];
 	size_t off;
 	struct raw r;
 
-	raw_open(&r, 1, 0);
-	raw_info(&r);
-	if (with_proc) {
-		struct bt_recf_buf b = { 0 };
-
-		bt_recf_put_u32(&b, 1);
-		bt_recf_put_u32(&b, 4 + 8 + 1 + 4 + 4 + 1);
-		bt_recf_put_u32(&b, 42);
-		bt_recf_put_u64(&b, 0);
-		bt_recf_put_u8(&b, 0);
-		bt_recf_put_u32(&b, 0);
-		bt_recf_put_str(&b, "p", 1);
-		raw_block(&r, BT_REC_PROCESS, &b);
-		bt_recf_buf_free(&b);
-	}
+	raw_start(&r);
+	if (with_proc)
+		raw_v1_proc(&r, 42, "p");
 	off = raw_off(&r);
-	raw_block(&r, type, payload);
+	raw_take(&r, type, payload);
 	raw_u64_block(&r, BT_REC_DURATION, 1);
-	raw_close(&r);
 	snprintf(want, sizeof(want), "rec: corrupt %s block %d at offset %zu: %s",
 		 block_name(type), with_proc ? 2 : 1, off, why);
-	expect_error_mem(r.buf, r.len, want);
-	free(r.buf);
+	raw_expect_error(&r, want);
 }
 
 /* A v1 row record, its length understated by len_delta. */
@@ -1427,14 +1381,12 @@ static void test_garbage_payloads(void **state)
 	(void)state;
 	bt_recf_put_u32(&b, UINT32_MAX);
 	expect_payload_error(BT_REC_PROCESS, &b, false, "count 4294967295 larger than the payload");
-	bt_recf_buf_free(&b);
 
 	bt_recf_put_u32(&b, 1);
 	bt_recf_put_u32(&b, 1000);
 	for (int i = 0; i < 30; i++)
 		bt_recf_put_u8(&b, 0);
 	expect_payload_error(BT_REC_PROCESS, &b, false, "record longer than the payload");
-	bt_recf_buf_free(&b);
 
 	bt_recf_put_u32(&b, 1);
 	bt_recf_put_u32(&b, 22);
@@ -1445,43 +1397,35 @@ static void test_garbage_payloads(void **state)
 	bt_recf_put_u32(&b, 1000);	/* comm longer than its record */
 	bt_recf_put_u8(&b, 'x');
 	expect_payload_error(BT_REC_PROCESS, &b, false, "process record shorter than its fields");
-	bt_recf_buf_free(&b);
 
 	rows_header(&b, 50);
 	put_row(&b, 0, 42, 0);
 	expect_payload_error(BT_REC_ROWS, &b, true, "count 50 larger than the payload");
-	bt_recf_buf_free(&b);
 
 	rows_header(&b, 1);
 	put_row(&b, 0, 42, 1);
 	bt_recf_put_u8(&b, 0);
 	expect_payload_error(BT_REC_ROWS, &b, true, "record shorter than its fields");
-	bt_recf_buf_free(&b);
 
 	rows_header(&b, 1);
 	put_row(&b, 1, 42, 0);
 	expect_payload_error(BT_REC_ROWS, &b, true, "row of process #1, but the snapshot has 1");
-	bt_recf_buf_free(&b);
 
 	rows_header(&b, 1);
 	put_row(&b, 0, 43, 0);
 	expect_payload_error(BT_REC_ROWS, &b, true, "row of pid 43 filed under pid 42");
-	bt_recf_buf_free(&b);
 
 	bt_recf_put_u32(&b, 1);
 	bt_recf_put_u32(&b, 65);
 	bt_recf_put_u32(&b, 64);
 	expect_payload_error(BT_REC_ROWS, &b, true, "row layout of 65 slots and 64 path bytes");
-	bt_recf_buf_free(&b);
 
 	bt_recf_put_u32(&b, 3);
 	bt_recf_put_u64(&b, 1);
 	expect_payload_error(BT_REC_LOST, &b, false, "count 3 larger than the payload");
-	bt_recf_buf_free(&b);
 
 	bt_recf_put_u32(&b, 1);
 	expect_payload_error(BT_REC_DURATION, &b, false, "shorter than its fields");
-	bt_recf_buf_free(&b);
 }
 
 /* The same key twice in one process is summed, as bt_model_add would. */
@@ -1490,29 +1434,17 @@ static void test_repeated_row_summed(void **state)
 	struct bt_recf_buf b = { 0 };
 	struct bt_rec_status st;
 	struct bt_model m;
-	char err[ERRLEN];
 	struct raw r;
 
 	(void)state;
-	raw_open(&r, 1, 0);
-	raw_info(&r);
-	bt_recf_put_u32(&b, 1);
-	bt_recf_put_u32(&b, 21);
-	bt_recf_put_u32(&b, 42);
-	bt_recf_put_u64(&b, 0);
-	bt_recf_put_u8(&b, 0);
-	bt_recf_put_u32(&b, 0);
-	bt_recf_put_u32(&b, 0);
-	raw_block(&r, BT_REC_PROCESS, &b);
-	bt_recf_buf_free(&b);
+	raw_start(&r);
+	raw_v1_proc(&r, 42, "");
 	rows_header(&b, 2);
 	put_row(&b, 0, 42, 0);
 	put_row(&b, 0, 42, 0);
-	raw_block(&r, BT_REC_ROWS, &b);
-	bt_recf_buf_free(&b);
+	raw_take(&r, BT_REC_ROWS, &b);
 	raw_u64_block(&r, BT_REC_DURATION, 1);
-	raw_close(&r);
-	assert_int_equal(read_raw(&r, &m, &st, err), 0);
+	read_raw(&r, &m, &st);
 	assert_int_equal(m.nprocs, 1);
 	assert_int_equal(m.procs[0].nrows, 1);
 	assert_int_equal(m.procs[0].rows[0].st.calls, 2);
@@ -1522,33 +1454,6 @@ static void test_repeated_row_summed(void **state)
 }
 
 /* ---- the lists, by hand ---------------------------------------------- */
-
-/* A record of a list: its u32 length, patched by rec_end. */
-static size_t rec_begin(struct bt_recf_buf *b)
-{
-	size_t at = b->len;
-
-	bt_recf_put_u32(b, 0);
-	return at;
-}
-
-static void rec_end(struct bt_recf_buf *b, size_t at)
-{
-	bt_recf_patch_u32(b, at, b->len - at - 4);
-}
-
-/* A process record as version 1 first wrote it: no exe, flags or hop. */
-static void put_v1_proc(struct bt_recf_buf *b, uint32_t pid, const char *comm)
-{
-	size_t at = rec_begin(b);
-
-	bt_recf_put_u32(b, pid);
-	bt_recf_put_u64(b, 0);
-	bt_recf_put_u8(b, 0);
-	bt_recf_put_u32(b, 0);
-	bt_recf_put_str(b, comm, 16);
-	rec_end(b, at);
-}
 
 static void put_wake_rec(struct bt_recf_buf *b, uint32_t waker, uint32_t wakee, uint64_t chan,
 			 uint64_t count)
@@ -1681,82 +1586,65 @@ static void test_repeated_list_entries_merged(void **state)
 	struct bt_recf_buf b = { 0 };
 	struct bt_rec_status st;
 	struct bt_model m;
-	char err[ERRLEN];
 	struct raw r;
 
 	(void)state;
-	raw_open(&r, 1, 0);
-	raw_info(&r);
-	bt_recf_put_u32(&b, 1);
-	put_v1_proc(&b, 42, "p");
-	raw_block(&r, BT_REC_PROCESS, &b);
-	bt_recf_buf_free(&b);
+	raw_start(&r);
+	raw_v1_proc(&r, 42, "p");
 
 	list_head(&b, BT_REC_WAKES, 3, 0, 0);
 	put_wake_rec(&b, 1, 2, 0x10, 2);
 	put_wake_rec(&b, 1, 3, 0x10, 5);
 	put_wake_rec(&b, 1, 2, 0x10, 3);
-	raw_block(&r, BT_REC_WAKES, &b);
-	bt_recf_buf_free(&b);
+	raw_take(&r, BT_REC_WAKES, &b);
 	list_head(&b, BT_REC_WAKES, 1, 0, 0);
 	put_wake_rec(&b, 1, 3, 0x10, 10);
-	raw_block(&r, BT_REC_WAKES, &b);
-	bt_recf_buf_free(&b);
+	raw_take(&r, BT_REC_WAKES, &b);
 
 	list_head(&b, BT_REC_HOLDERS, 3, 0, 0);
 	put_holder_rec(&b, 9, 1, BT_FD_PIPE, BT_END_READ);
 	put_holder_rec(&b, 9, 1, BT_FD_SOCKET, 0);
 	put_holder_rec(&b, 9, 1, BT_FD_PIPE, BT_END_WRITE);
-	raw_block(&r, BT_REC_HOLDERS, &b);
-	bt_recf_buf_free(&b);
+	raw_take(&r, BT_REC_HOLDERS, &b);
 
 	list_head(&b, BT_REC_SOCKFACTS, 3, 0, 0);
 	put_sock_rec(&b, 5, 6);
 	put_sock_rec(&b, 8, 9);
 	put_sock_rec(&b, 5, 7);
-	raw_block(&r, BT_REC_SOCKFACTS, &b);
-	bt_recf_buf_free(&b);
+	raw_take(&r, BT_REC_SOCKFACTS, &b);
 
 	/* Episodes are a log, not a set: repeats stay. */
 	list_head(&b, BT_REC_EPISODES, 2, 1, 4);
 	put_episode_rec(&b, 42, 100);
 	put_episode_rec(&b, 42, 100);
-	raw_block(&r, BT_REC_EPISODES, &b);
-	bt_recf_buf_free(&b);
+	raw_take(&r, BT_REC_EPISODES, &b);
 	list_head(&b, BT_REC_EPISODES, 1, 0, 9);
 	put_episode_rec(&b, 43, 200);
-	raw_block(&r, BT_REC_EPISODES, &b);
-	bt_recf_buf_free(&b);
+	raw_take(&r, BT_REC_EPISODES, &b);
 
 	list_head(&b, BT_REC_STACKROWS, 3, 0, 0);
 	put_stackrow_rec(&b, 1, 1);
 	put_stackrow_rec(&b, 2, 5);
 	put_stackrow_rec(&b, 1, 2);
-	raw_block(&r, BT_REC_STACKROWS, &b);
-	bt_recf_buf_free(&b);
+	raw_take(&r, BT_REC_STACKROWS, &b);
 
 	list_head(&b, BT_REC_WAKESTACKS, 3, 0, 0);
 	put_wakestack_rec(&b, 43, 7, 1);
 	put_wakestack_rec(&b, 43, 8, 4);
 	put_wakestack_rec(&b, 43, 7, 2);
-	raw_block(&r, BT_REC_WAKESTACKS, &b);
-	bt_recf_buf_free(&b);
+	raw_take(&r, BT_REC_WAKESTACKS, &b);
 
 	list_head(&b, BT_REC_STACKS, 2, 0, 0);
 	put_stack_rec(&b, 42, 1, 0x400000, "first");
 	put_stack_rec(&b, 42, 1, 0x400000, "second");
-	raw_block(&r, BT_REC_STACKS, &b);
-	bt_recf_buf_free(&b);
+	raw_take(&r, BT_REC_STACKS, &b);
 	list_head(&b, BT_REC_STACKS, 2, 1, 0);
 	put_stack_rec(&b, 42, 1, 0, "other caller");
 	put_stack_rec(&b, 42, 1, 0x400000, "third");
-	raw_block(&r, BT_REC_STACKS, &b);
-	bt_recf_buf_free(&b);
+	raw_take(&r, BT_REC_STACKS, &b);
 	raw_u64_block(&r, BT_REC_DURATION, 1);
-	raw_close(&r);
 
-	if (read_raw(&r, &m, &st, err))
-		fail_msg("%s", err);
+	read_raw(&r, &m, &st);
 	assert_int_equal(st.skipped, 0);
 	assert_int_equal(m.nwakes, 2);
 	assert_int_equal(m.wakes[0].key.wakee, 2);
@@ -1814,44 +1702,30 @@ static void test_old_records_default(void **state)
 	struct bt_recf_buf b = { 0 };
 	struct bt_rec_status st;
 	struct bt_model m;
-	char err[ERRLEN];
 	size_t at;
 	struct raw r;
 
 	(void)state;
-	raw_open(&r, 1, 0);
-	raw_info(&r);
+	raw_start(&r);
 	bt_recf_put_u32(&b, 4);
 	put_v1_proc(&b, 42, "rows");
 	put_v1_proc(&b, 43, "norows");
 	at = rec_begin(&b);
-	bt_recf_put_u32(&b, 44);
-	bt_recf_put_u64(&b, 0);
-	bt_recf_put_u8(&b, 0);
-	bt_recf_put_u32(&b, 0);
-	bt_recf_put_str(&b, "exeonly", 16);
+	put_v1_proc_fields(&b, 44, "exeonly");
 	bt_recf_put_str(&b, "/bin/exeonly", 64);
 	rec_end(&b, at);
 	at = rec_begin(&b);
-	bt_recf_put_u32(&b, 45);
-	bt_recf_put_u64(&b, 0);
-	bt_recf_put_u8(&b, 0);
-	bt_recf_put_u32(&b, 0);
-	bt_recf_put_str(&b, "nohop", 16);
+	put_v1_proc_fields(&b, 45, "nohop");
 	bt_recf_put_str(&b, "", 0);
 	bt_recf_put_u8(&b, 0x3);
 	rec_end(&b, at);
-	raw_block(&r, BT_REC_PROCESS, &b);
-	bt_recf_buf_free(&b);
+	raw_take(&r, BT_REC_PROCESS, &b);
 	rows_header(&b, 1);
 	put_row(&b, 0, 42, 0);
-	raw_block(&r, BT_REC_ROWS, &b);
-	bt_recf_buf_free(&b);
+	raw_take(&r, BT_REC_ROWS, &b);
 	raw_u64_block(&r, BT_REC_DURATION, 1);
-	raw_close(&r);
 
-	if (read_raw(&r, &m, &st, err))
-		fail_msg("%s", err);
+	read_raw(&r, &m, &st);
 	assert_int_equal(m.nprocs, 4);
 	assert_true(m.procs[0].target);
 	assert_false(m.procs[1].target);
@@ -1884,28 +1758,21 @@ static void raw_stacks_ok(const struct bt_recf_buf *payload, const char *folded)
 	struct bt_recf_buf b = { 0 };
 	struct bt_rec_status st;
 	struct bt_model m;
-	char err[ERRLEN], *svg, *line;
+	char *svg, *line;
 	struct raw r;
 	int ret;
 
-	raw_open(&r, 1, 0);
-	raw_info(&r);
-	bt_recf_put_u32(&b, 1);
-	put_v1_proc(&b, 1, "p");
-	raw_block(&r, BT_REC_PROCESS, &b);
-	bt_recf_buf_free(&b);
+	raw_start(&r);
+	raw_v1_proc(&r, 1, "p");
 	list_head(&b, BT_REC_STACKROWS, 1, 0, 0);
 	put_stackrow_rec(&b, 2, 1);
 	bt_recf_patch_u32(&b, 8, 1);	/* tgid 1 */
 	bt_recf_patch_u32(&b, 8 + 22 + 4, 2);	/* kstack 2 */
 	bt_recf_patch_u32(&b, 8 + 22 + 8, 3);	/* ucaller 3 */
-	raw_block(&r, BT_REC_STACKROWS, &b);
-	bt_recf_buf_free(&b);
+	raw_take(&r, BT_REC_STACKROWS, &b);
 	raw_block(&r, BT_REC_STACKS, payload);
 	raw_u64_block(&r, BT_REC_DURATION, 1);
-	raw_close(&r);
-	if (read_raw(&r, &m, &st, err))
-		fail_msg("%s", err);
+	read_raw(&r, &m, &st);
 	assert_int_equal(m.nstacks, 2);
 	assert_string_equal(m.stacks[0].folded, folded);
 	line = export(bt_report_find("folded"), &m, &ret);
@@ -1937,25 +1804,21 @@ static void test_garbage_lists(void **state)
 		if (t == BT_REC_EPISODES || t == BT_REC_STACKS) {
 			bt_recf_put_u32(&b, 0);
 			expect_payload_error(t, &b, false, "shorter than its fields");
-			bt_recf_buf_free(&b);
 		}
 		list_head(&b, t, UINT32_MAX, 0, 0);
 		expect_payload_error(t, &b, false, "count 4294967295 larger than the payload");
-		bt_recf_buf_free(&b);
 		/* A record too short for its fields, padded so the count fits. */
 		list_head(&b, t, 1, 0, 0);
 		bt_recf_put_u32(&b, 3);
 		for (int j = 0; j < 100; j++)
 			bt_recf_put_u8(&b, 0);
 		expect_payload_error(t, &b, false, "record shorter than its fields");
-		bt_recf_buf_free(&b);
 		/* A record longer than what is left. */
 		list_head(&b, t, 1, 0, 0);
 		bt_recf_put_u32(&b, 101);
 		for (int j = 0; j < 100; j++)
 			bt_recf_put_u8(&b, 0);
 		expect_payload_error(t, &b, false, "record longer than the payload");
-		bt_recf_buf_free(&b);
 	}
 
 	/* A stack string past its record, and one over the cap. */
@@ -1968,7 +1831,6 @@ static void test_garbage_lists(void **state)
 	bt_recf_put_bytes(&b, "abc", 3);
 	rec_end(&b, at);
 	expect_payload_error(BT_REC_STACKS, &b, false, "stack record shorter than its fields");
-	bt_recf_buf_free(&b);
 	big = malloc(BT_REC_MAX_STACK_LEN + 2);
 	assert_non_null(big);
 	memset(big, 'f', BT_REC_MAX_STACK_LEN + 1);
@@ -1977,7 +1839,6 @@ static void test_garbage_lists(void **state)
 	put_stack_rec(&b, 1, 2, 3, big);
 	expect_payload_error(BT_REC_STACKS, &b, false,
 			     "stack of 65537 bytes, over the 64 KiB limit");
-	bt_recf_buf_free(&b);
 	/* Frames: as many as a flame graph line holds, and one more. */
 	for (size_t i = 0; i < 2 * BT_REC_MAX_STACK_FRAMES; i += 2)
 		memcpy(big + i, "f;", 2);
@@ -1993,42 +1854,30 @@ static void test_garbage_lists(void **state)
 	list_head(&b, BT_REC_STACKS, 1, 1, 0);
 	put_stack_rec(&b, 1, 2, 3, big);
 	expect_payload_error(BT_REC_STACKS, &b, false, "stack of more than 510 frames");
-	bt_recf_buf_free(&b);
 	free(big);
 
 	/* Later fields of a process or a row cut inside: not an older writer's record. */
 	bt_recf_put_u32(&b, 1);
 	at = rec_begin(&b);
-	bt_recf_put_u32(&b, 42);
-	bt_recf_put_u64(&b, 0);
-	bt_recf_put_u8(&b, 0);
-	bt_recf_put_u32(&b, 0);
-	bt_recf_put_str(&b, "p", 16);
+	put_v1_proc_fields(&b, 42, "p");
 	bt_recf_put_str(&b, "/bin/p", 64);
 	bt_recf_put_u8(&b, 2);
 	bt_recf_put_u16(&b, 1);
 	rec_end(&b, at);
 	expect_payload_error(BT_REC_PROCESS, &b, false, "process record shorter than its fields");
-	bt_recf_buf_free(&b);
 	bt_recf_put_u32(&b, 1);
 	at = rec_begin(&b);
-	bt_recf_put_u32(&b, 42);
-	bt_recf_put_u64(&b, 0);
-	bt_recf_put_u8(&b, 0);
-	bt_recf_put_u32(&b, 0);
-	bt_recf_put_str(&b, "p", 16);
+	put_v1_proc_fields(&b, 42, "p");
 	bt_recf_put_u32(&b, 100);	/* exe longer than the record */
 	bt_recf_put_bytes(&b, "/bin/p", 6);
 	rec_end(&b, at);
 	expect_payload_error(BT_REC_PROCESS, &b, false, "process record shorter than its fields");
-	bt_recf_buf_free(&b);
 	rows_header(&b, 1);
 	put_row(&b, 0, 42, 0);
 	bt_recf_put_u32(&b, 5);		/* ustack */
 	bt_recf_put_u16(&b, 6);		/* half a kstack */
 	rec_end(&b, 12);
 	expect_payload_error(BT_REC_ROWS, &b, true, "row record shorter than its fields");
-	bt_recf_buf_free(&b);
 }
 
 /* The model's cap on episodes is the reader's: one more is refused. */
@@ -2041,33 +1890,28 @@ static void test_episode_limit(void **state)
 	struct raw r;
 
 	(void)state;
-	raw_open(&r, 1, 0);
-	raw_info(&r);
+	raw_start(&r);
 	list_head(&b, BT_REC_EPISODES, first, 1, 0);
 	for (uint32_t i = 0; i < first; i++)
 		put_episode_rec(&b, 42, i);
-	raw_block(&r, BT_REC_EPISODES, &b);
-	bt_recf_buf_free(&b);
+	raw_take(&r, BT_REC_EPISODES, &b);
 	off = raw_off(&r);
 	list_head(&b, BT_REC_EPISODES, BT_REC_MAX_EPISODES - first + 1, 1, 0);
 	for (uint32_t i = first; i <= BT_REC_MAX_EPISODES; i++)
 		put_episode_rec(&b, 42, i);
-	raw_block(&r, BT_REC_EPISODES, &b);
-	bt_recf_buf_free(&b);
+	raw_take(&r, BT_REC_EPISODES, &b);
 	raw_u64_block(&r, BT_REC_DURATION, 1);
-	raw_close(&r);
 	snprintf(want, sizeof(want),
 		 "rec: corrupt episodes block 2 at offset %zu: more than %u episodes in a snapshot",
 		 off, BT_REC_MAX_EPISODES);
-	expect_error_mem(r.buf, r.len, want);
-	free(r.buf);
+	raw_expect_error(&r, want);
 }
 
 /* A stack string is cut at BT_REC_MAX_STACK_LEN when written; one that fits is whole. */
 static void test_long_stack_cut(void **state)
 {
-	struct tmp *t = *state;
-	const char *path = in_dir(t, "stacks.btrec");
+	struct tu_tmp *t = *state;
+	const char *path = tu_in_dir(t, "stacks.btrec");
 	size_t len = BT_REC_MAX_STACK_LEN + 1000;
 	char *s = malloc(len + 1), err[ERRLEN];
 	struct bt_model a, b;
@@ -2140,7 +1984,6 @@ static void test_newer_writer_readable(void **state)
 	struct bt_rec_status st;
 	struct bt_model m;
 	const struct bt_row *row;
-	char err[ERRLEN];
 	size_t at;
 	struct raw r;
 
@@ -2148,12 +1991,10 @@ static void test_newer_writer_readable(void **state)
 	raw_open(&r, 1, 0x0000ffff);
 	raw_info(&r);
 	bt_recf_put_str(&b, "stacks with symbols", 64);
-	raw_block(&r, 0x100, &b);
-	bt_recf_buf_free(&b);
+	raw_take(&r, 0x100, &b);
 
 	bt_recf_put_u32(&b, 1);
-	at = b.len;
-	bt_recf_put_u32(&b, 0);
+	at = rec_begin(&b);
 	bt_recf_put_u32(&b, 42);
 	bt_recf_put_u64(&b, 5);
 	bt_recf_put_u8(&b, 0xff);	/* unknown flag bits besides exited */
@@ -2163,16 +2004,14 @@ static void test_newer_writer_readable(void **state)
 	bt_recf_put_u8(&b, 0xfe);	/* target, and unknown bits */
 	bt_recf_put_u32(&b, 5);		/* hop */
 	bt_recf_put_u64(&b, 0xfeedface);	/* a new process field */
-	bt_recf_patch_u32(&b, at, b.len - at - 4);
+	rec_end(&b, at);
 	bt_recf_put_u32(&b, 0xdeadbeef);	/* a field after the records */
-	raw_block(&r, BT_REC_PROCESS, &b);
-	bt_recf_buf_free(&b);
+	raw_take(&r, BT_REC_PROCESS, &b);
 
 	bt_recf_put_u32(&b, 1);
 	bt_recf_put_u32(&b, 40);	/* hist slots */
 	bt_recf_put_u32(&b, 100);	/* path bytes */
-	at = b.len;
-	bt_recf_put_u32(&b, 0);
+	at = rec_begin(&b);
 	bt_recf_put_u32(&b, 0);
 	bt_recf_put_u32(&b, 42);
 	bt_recf_put_u8(&b, BT_KIND_UNIX_STREAM);
@@ -2197,18 +2036,15 @@ static void test_newer_writer_readable(void **state)
 	bt_recf_put_u32(&b, (uint32_t)BT_STACK_LOST);
 	bt_recf_put_u64(&b, 0x4000);	/* ucaller */
 	bt_recf_put_u64(&b, 12345);	/* a new row field */
-	bt_recf_patch_u32(&b, at, b.len - at - 4);
-	raw_block(&r, BT_REC_ROWS, &b);
-	bt_recf_buf_free(&b);
+	rec_end(&b, at);
+	raw_take(&r, BT_REC_ROWS, &b);
 
 	bt_recf_put_u32(&b, BT_LOSS_MAX + 3);
 	for (int i = 0; i < BT_LOSS_MAX + 3; i++)
 		bt_recf_put_u64(&b, i + 100);
-	raw_block(&r, BT_REC_LOST, &b);
-	bt_recf_buf_free(&b);
+	raw_take(&r, BT_REC_LOST, &b);
 	bt_recf_put_u32(&b, 1);
-	raw_block(&r, 0x101, &b);	/* unknown, inside the snapshot */
-	bt_recf_buf_free(&b);
+	raw_take(&r, 0x101, &b);	/* unknown, inside the snapshot */
 	/* More header fields are a new block type's business; more record fields are not. */
 	list_head(&b, BT_REC_WAKES, 1, 0, 0);
 	at = rec_begin(&b);
@@ -2221,8 +2057,7 @@ static void test_newer_writer_readable(void **state)
 	bt_recf_put_u64(&b, 6);
 	bt_recf_put_u64(&b, 0xabad1dea);	/* a new wake field */
 	rec_end(&b, at);
-	raw_block(&r, BT_REC_WAKES, &b);
-	bt_recf_buf_free(&b);
+	raw_take(&r, BT_REC_WAKES, &b);
 	list_head(&b, BT_REC_STACKS, 1, 0xff, 0);
 	at = rec_begin(&b);
 	bt_recf_put_u32(&b, 42);
@@ -2231,17 +2066,13 @@ static void test_newer_writer_readable(void **state)
 	bt_recf_put_str(&b, "main;newproc_loop", 64);
 	bt_recf_put_u32(&b, 0xabad1dea);	/* a new stack field */
 	rec_end(&b, at);
-	raw_block(&r, BT_REC_STACKS, &b);
-	bt_recf_buf_free(&b);
+	raw_take(&r, BT_REC_STACKS, &b);
 	bt_recf_put_u64(&b, 77);
 	bt_recf_put_u64(&b, 88);	/* a new field of DURATION */
-	raw_block(&r, BT_REC_DURATION, &b);
-	bt_recf_buf_free(&b);
+	raw_take(&r, BT_REC_DURATION, &b);
 	raw_block(&r, BT_REC_END, &b);
-	raw_close(&r);
 
-	if (read_raw(&r, &m, &st, err))
-		fail_msg("%s", err);
+	read_raw(&r, &m, &st);
 	assert_false(st.truncated);
 	assert_int_equal(st.skipped, 2);
 	assert_int_equal(m.nprocs, 1);
@@ -2289,24 +2120,21 @@ static void test_critical_unknown_refused(void **state)
 	struct raw r;
 
 	(void)state;
-	raw_open(&r, 1, 0);
-	raw_info(&r);
+	raw_start(&r);
 	off = raw_off(&r);
 	raw_block(&r, BT_RECF_CRITICAL | 0x200, &b);
-	raw_close(&r);
 	snprintf(want, sizeof(want),
 		 "rec: block 1 at offset %zu has type 0x80000200, which this boundtrace cannot skip; upgrade boundtrace",
 		 off);
-	expect_error_mem(r.buf, r.len, want);
-	free(r.buf);
+	raw_expect_error(&r, want);
 }
 
 /* ---- the output file ------------------------------------------------ */
 
 static void test_create_mode_0600(void **state)
 {
-	struct tmp *t = *state;
-	const char *path = in_dir(t, "mode.btrec");
+	struct tu_tmp *t = *state;
+	const char *path = tu_in_dir(t, "mode.btrec");
 	struct bt_model m;
 	struct stat st;
 
@@ -2318,8 +2146,8 @@ static void test_create_mode_0600(void **state)
 
 static void test_exists_without_force(void **state)
 {
-	struct tmp *t = *state;
-	const char *path = in_dir(t, "precious");
+	struct tu_tmp *t = *state;
+	const char *path = tu_in_dir(t, "precious");
 	struct bt_rec_writer *w;
 	char err[ERRLEN] = "";
 	size_t len;
@@ -2343,13 +2171,13 @@ static void test_exists_without_force(void **state)
 
 static void test_symlink_refused(void **state)
 {
-	struct tmp *t = *state;
+	struct tu_tmp *t = *state;
 	char target[128], link[128], err[ERRLEN] = "";
 	size_t len;
 	char *buf;
 
-	snprintf(target, sizeof(target), "%s", in_dir(t, "victim"));
-	snprintf(link, sizeof(link), "%s", in_dir(t, "link.btrec"));
+	snprintf(target, sizeof(target), "%s", tu_in_dir(t, "victim"));
+	snprintf(link, sizeof(link), "%s", tu_in_dir(t, "link.btrec"));
 	spill(target, "victim", 6);
 	assert_int_equal(symlink(target, link), 0);
 	assert_null(bt_rec_open(link, true, NULL, err, sizeof(err)));
@@ -2392,8 +2220,8 @@ static void test_to_dev_null(void **state)
 
 static void test_fixture_v1(void **state)
 {
-	struct tmp *t = *state;
-	const char *path = in_dir(t, "upgraded.btrec");
+	struct tu_tmp *t = *state;
+	const char *path = tu_in_dir(t, "upgraded.btrec");
 	struct bt_rec_status st;
 	struct bt_rec_info info;
 	struct bt_model want, m, again;
@@ -2410,7 +2238,7 @@ static void test_fixture_v1(void **state)
 	assert_int_equal(st.snapshots, 2);
 	assert_memory_equal(&info, &test_info, sizeof(info));
 	assert_models_equal(&want, &m);
-	json = render(&m);
+	json = tu_render(bt_report_json, &m);
 	golden = slurp(FIXTURE_JSON, &len);
 	/* The format is fine (above); this is the exporter, changed on purpose or not. */
 	if (strcmp(json, golden))
@@ -2477,7 +2305,7 @@ static void write_fixtures(void)
 	bt_model_init(&empty);
 	if (stat(FIXTURE, &st))
 		write_models(FIXTURE, two, 2, NULL);
-	json = render(&full);
+	json = tu_render(bt_report_json, &full);
 	spill(FIXTURE_JSON, json, strlen(json));
 	free(json);
 
@@ -2501,7 +2329,7 @@ static void write_fixtures(void)
 	bt_model_free(&small2);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, tu_tmp_teardown)
 
 int main(void)
 {

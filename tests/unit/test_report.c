@@ -506,22 +506,13 @@ static void test_table_peers_and_map(void **state)
 
 static void test_write_error(void **state)
 {
+	static const tu_writer_fn writers[] = { bt_report_json, bt_report_table, bt_report_dot };
+	FILE *f = tu_dev_full();
 	struct bt_model m;
-	FILE *f;
 
 	(void)state;
-	f = fopen("/dev/full", "w");
-	if (!f)
-		skip();
-	/* Unbuffered, so the failure shows before the exporter returns. */
-	setvbuf(f, NULL, _IONBF, 0);
 	build_peer_model(&m);
-	assert_int_equal(bt_report_json(f, &m), -1);
-	clearerr(f);
-	assert_int_equal(bt_report_table(f, &m), -1);
-	clearerr(f);
-	assert_int_equal(bt_report_dot(f, &m), -1);
-	fclose(f);
+	tu_expect_write_errors(f, &m, writers, sizeof(writers) / sizeof(writers[0]));
 	bt_model_free(&m);
 }
 
@@ -548,16 +539,20 @@ static void test_find_exporters(void **state)
 
 static void test_loss_names(void **state)
 {
+	static const struct tu_name names[] = {
+		{ BT_LOSS_MAP_FULL, "map_full" },
+		{ BT_LOSS_EVENTS, "events" },
+		{ BT_LOSS_NO_ENTRY, "no_entry" },
+		{ BT_LOSS_MMSG_TRUNC, "mmsg_truncated" },
+		{ BT_LOSS_TARGETS_FULL, "pid_out_of_range" },
+		{ BT_LOSS_WAKEES, "wakees_overflow" },
+		{ BT_LOSS_EPISODES, "episodes" },
+		{ BT_LOSS_STACKS, "stacks" },
+		{ BT_LOSS_MAX, "?" },
+	};
+
 	(void)state;
-	assert_string_equal(bt_loss_name(BT_LOSS_MAP_FULL), "map_full");
-	assert_string_equal(bt_loss_name(BT_LOSS_EVENTS), "events");
-	assert_string_equal(bt_loss_name(BT_LOSS_NO_ENTRY), "no_entry");
-	assert_string_equal(bt_loss_name(BT_LOSS_MMSG_TRUNC), "mmsg_truncated");
-	assert_string_equal(bt_loss_name(BT_LOSS_TARGETS_FULL), "pid_out_of_range");
-	assert_string_equal(bt_loss_name(BT_LOSS_WAKEES), "wakees_overflow");
-	assert_string_equal(bt_loss_name(BT_LOSS_EPISODES), "episodes");
-	assert_string_equal(bt_loss_name(BT_LOSS_STACKS), "stacks");
-	assert_string_equal(bt_loss_name(BT_LOSS_MAX), "?");
+	tu_expect_names(bt_loss_name, names, sizeof(names) / sizeof(names[0]));
 	for (unsigned int l = 0; l < BT_LOSS_MAX; l++)
 		assert_non_null(bt_loss_name(l));
 }

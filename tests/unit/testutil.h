@@ -1,20 +1,42 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * Helpers shared by the unit tests: hand-built models (processes, rows,
- * address facts, /proc holders, wakeups) and running an exporter into
- * memory. Header-only; static inline so a test that uses a part does not
+ * address facts, /proc holders, wakeups, episodes), a model fixture,
+ * running an exporter into memory or into a full disk, checking an SVG
+ * with check_xml.py, name tables, a scratch directory and a pid that is
+ * gone. Header-only; static inline so a test that uses a part does not
  * warn about the rest. Include after <cmocka.h>.
  */
 #ifndef BT_TESTUTIL_H
 #define BT_TESTUTIL_H
 
 #include <arpa/inet.h>
+#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "model.h"
+
+/* Fixture: *state is an empty model, freed after the test. */
+static inline int tu_model_setup(void **state)
+{
+	static struct bt_model m;
+
+	bt_model_init(&m);
+	*state = &m;
+	return 0;
+}
+
+static inline int tu_model_teardown(void **state)
+{
+	bt_model_free(*state);
+	return 0;
+}
 
 static inline struct bt_key tu_key(uint32_t pid, unsigned int kind, unsigned int dir,
 				   uint64_t chan)
@@ -122,6 +144,20 @@ static inline void tu_wake(struct bt_model *m, uint32_t waker, uint32_t wakee,
 	assert_int_equal(bt_model_add_wake(m, &k, count), 0);
 }
 
+/* An episode: pid/tid blocked in kind/dir on chan from start to end, woken at wake. */
+static inline void tu_episode(struct bt_model *m, uint32_t pid, uint32_t tid, unsigned int kind,
+			      unsigned int dir, uint64_t chan, uint64_t start, uint64_t wake,
+			      uint64_t end, uint32_t waker_pid, uint32_t waker_tid)
+{
+	struct bt_episode_ev e = {
+		.pid = pid, .tid = tid, .kind = kind, .dir = dir, .chan = chan,
+		.start_ns = start, .wake_ns = wake, .end_ns = end,
+		.waker_pid = waker_pid, .waker_tid = waker_tid,
+	};
+
+	assert_int_equal(bt_model_add_episode(m, &e), 0);
+}
+
 typedef int (*tu_writer_fn)(FILE *f, const struct bt_model *m);
 
 /*
@@ -142,6 +178,129 @@ static __attribute__((unused, noinline)) char *tu_render(tu_writer_fn write,
 	assert_non_null(buf);
 	assert_int_equal(strlen(buf), len);
 	return buf;
+}
+
+/*
+ * /dev/full, unbuffered so a failure shows before the exporter returns;
+ * the test is skipped without it.
+ */
+static inline FILE *tu_dev_full(void)
+{
+	FILE *f = fopen("/dev/full", "w");
+
+	if (!f)
+		skip();
+	setvbuf(f, NULL, _IONBF, 0);
+	return f;
+}
+
+/* Each of the n exporters fails on f (tu_dev_full), which is closed. */
+static inline void tu_expect_write_errors(FILE *f, const struct bt_model *m,
+					  const tu_writer_fn *writers, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(writers[i](f, m), -1);
+		clearerr(f);
+	}
+	fclose(f);
+}
+
+/*
+ * check_xml.py (run from tests/unit) on svg: well-formed, and frames
+ * frame groups (frames < 0: any number). Skipped without python3.
+ */
+static inline void tu_check_xml(const char *svg, long frames)
+{
+	char path[] = "/tmp/bt_svg_XXXXXX.svg", cmd[256];
+	FILE *out;
+	int fd;
+
+	if (system("python3 -c '' >/dev/null 2>&1") != 0) {
+		print_message("python3 missing: XML well-formedness not checked\n");
+		return;
+	}
+	fd = mkstemps(path, 4);
+	assert_true(fd >= 0);
+	out = fdopen(fd, "w");
+	assert_non_null(out);
+	assert_true(fputs(svg, out) >= 0);
+	assert_int_equal(fclose(out), 0);
+	if (frames >= 0)
+		snprintf(cmd, sizeof(cmd), "python3 check_xml.py %s %ld", path, frames);
+	else
+		snprintf(cmd, sizeof(cmd), "python3 check_xml.py %s", path);
+	assert_int_equal(system(cmd), 0);
+	unlink(path);
+}
+
+/* A value and the name a table gives it. */
+struct tu_name {
+	unsigned int value;
+	const char *name;
+};
+
+/* name_of names each of the n values of want as want says. */
+static inline void tu_expect_names(const char *(*name_of)(unsigned int),
+				   const struct tu_name *want, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(name_of(want[i].value), want[i].name);
+}
+
+/* A scratch directory made fresh for each test (tu_tmp_setup) and removed after it. */
+struct tu_tmp {
+	char dir[64];
+	char path[128];
+};
+
+/* *state: a new directory from a mkdtemp template, e.g. "/tmp/bt-x-XXXXXX". */
+static inline int tu_tmp_setup(void **state, const char *template)
+{
+	static struct tu_tmp t;
+
+	umask(022);
+	snprintf(t.dir, sizeof(t.dir), "%s", template);
+	if (!mkdtemp(t.dir))
+		return -1;
+	*state = &t;
+	return 0;
+}
+
+static inline int tu_tmp_remove_one(const char *path, const struct stat *st, int type,
+				    struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	return remove(path);
+}
+
+static inline int tu_tmp_teardown(void **state)
+{
+	struct tu_tmp *t = *state;
+
+	/* Everything the tests made is inside the mkdtemp directory; links are not followed. */
+	return nftw(t->dir, tu_tmp_remove_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+/* name inside the scratch directory (valid until the next call). */
+static inline const char *tu_in_dir(struct tu_tmp *t, const char *name)
+{
+	snprintf(t->path, sizeof(t->path), "%s/%s", t->dir, name);
+	return t->path;
+}
+
+/* The pid of a child that has exited and been reaped: a process that is gone. */
+static inline pid_t tu_gone_pid(void)
+{
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (!pid)
+		_exit(0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return pid;
 }
 
 #endif

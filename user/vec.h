@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Growable arrays and lookups in sorted ones: the containers of user/
+ * (the model, symbol tables, /proc/PID/maps, socket lists) share them.
+ */
+#ifndef BT_VEC_H
+#define BT_VEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/*
+ * Room for need elements of elem bytes in *arr, by doubling from 16; the
+ * new room is zeroed. False when out of memory (the array is kept).
+ */
+bool bt_grow(void **arr, size_t *cap, size_t need, size_t elem);
+
+/*
+ * Sorts the n elements of base (elem bytes each) with cmp, which orders
+ * them by the uint64_t at byte off first, and keeps the first of each run
+ * with the same key: how many are left, at the front.
+ */
+size_t bt_sort_unique_u64(void *base, size_t n, size_t elem, size_t off,
+			  int (*cmp)(const void *, const void *));
+
+/*
+ * How many of the n elements of base (elem bytes each, sorted by the
+ * uint64_t at byte off of each) have that key at or below key: the one
+ * before that index is the last starting at or below key.
+ */
+static inline size_t bt_upper_bound_u64(const void *base, size_t n, size_t elem, size_t off,
+					uint64_t key)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint64_t v;
+
+		memcpy(&v, (const char *)base + mid * elem + off, sizeof(v));
+		if (v <= key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+#endif
