@@ -39,36 +39,8 @@
  * futex mode runs in the initial process alone ("ipcload"): T/2 pairs of
  * threads "futex-ping"/"futex-pong", each pair ping-ponging on its own word.
  */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
-#include <inttypes.h>
-#include <limits.h>
-#include <linux/futex.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/sendfile.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/types.h>
 #include <sys/uio.h>
-#include <sys/un.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #define MAX_CLIENTS	64
 #define MAX_THREADS	64
@@ -77,19 +49,21 @@
 #define MAX_READ	(16u << 20)
 #define MAX_COUNT	1000000000ul
 #define MAX_ROWS	(2 * MAX_CLIENTS + 8)	/* udp server: 2 per client + eagain */
-#define CHAN_LEN	128
+#define MAX_KIDS	MAX_CLIENTS		/* clients 1..C-1 and the server */
 
-/* ---- configuration -------------------------------------------------- */
+#define WL_PROG		"ipcload"
+#include "workload.h"
 
-enum mode { M_PIPE, M_USTREAM, M_UDGRAM, M_TCP, M_UDP, M_FUTEX, M_NR };
+/* ---- configuration (and wl: --delay-ms, --hold-ms, --timeout, --out) ---- */
+
+/* One mode per boundary kind, which is the mode's kind. */
+enum mode {
+	M_PIPE = K_PIPE, M_USTREAM = K_USTREAM, M_UDGRAM = K_UDGRAM, M_TCP = K_TCP,
+	M_UDP = K_UDP, M_FUTEX = K_FUTEX, M_NR = K_NR,
+};
 
 static const char *const mode_names[M_NR] = {
 	"pipe", "unix-stream", "unix-dgram", "tcp", "udp", "futex",
-};
-
-/* Boundary kinds as the report spells them: one per mode, same order. */
-static const char *const kind_names[M_NR] = {
-	"pipe", "unix_stream", "unix_dgram", "tcp", "udp", "futex",
 };
 
 enum api { A_RW, A_VEC, A_SEND, A_MSG, A_MMSG, A_SPLICE, A_SENDFILE, A_NR };
@@ -117,10 +91,6 @@ static const unsigned api_ok[M_NR] = {
 };
 #undef B
 
-enum dir { D_SEND, D_RECV, D_WAIT, D_WAKE, D_NR };
-
-static const char *const dir_names[D_NR] = { "send", "recv", "wait", "wake" };
-
 enum role { R_CLIENT, R_SERVER, R_FUTEX };
 
 static const char *const role_names[] = { "client", "server", "futex" };
@@ -133,174 +103,33 @@ static struct {
 	size_t size, reply, rsize;
 	unsigned batch, eagain, threads, clients, port;
 	bool ipv6;
-	const char *path, *out;
-	unsigned long delay_ms, hold_ms, timeout_s;
+	const char *path;
 } cfg = {
 	.count = 1000, .size = 100, .batch = 8, .threads = 2, .clients = 1,
-	.timeout_s = 300,
 };
 
-/* ---- report rows (shared with the parent) ------------------------------ */
-
-struct row {
-	int kind, dir;
-	char chan[CHAN_LEN];
-	uint64_t calls, bytes, errors, woken;
-};
-
-struct proc {
-	pid_t pid;
-	int role;
-	int nrows;
-	struct row rows[MAX_ROWS];
-};
+/* ---- processes and their rows -------------------------------------------- */
 
 static struct proc *procs;	/* MAP_SHARED: clients 0..C-1, then the server */
-static struct proc *me;		/* this process's slot */
-
-static pid_t initial_pid;
-static pid_t child_pids[MAX_CLIENTS + 1];	/* only the initial process has any */
-static int nchildren;
 static pid_t client_pids[MAX_CLIENTS];
 
-/* ---- failing ------------------------------------------------------------ */
-
-static void __attribute__((noreturn)) abort_all(void)
+/*
+ * SIGUSR1 is the start signal. Blocked everywhere, it is only ever taken
+ * by sigwait(), so it can never interrupt (and restart) a measured call.
+ */
+static void block_start_signal(void)
 {
-	int i;
-
-	if (getpid() != initial_pid) {
-		/* The initial process stops the others and exits 1. */
-		kill(initial_pid, SIGUSR2);
-		_exit(1);
-	}
-	for (i = 0; i < nchildren; i++)
-		if (child_pids[i] > 0)
-			kill(child_pids[i], SIGKILL);
-	_exit(1);
-}
-
-/* Print a message (": strerror" appended when fmt ends with ':') and abort. */
-static void __attribute__((noreturn, format(printf, 1, 2)))
-fail(const char *fmt, ...)
-{
-	int err = errno;
-	size_t len = strlen(fmt);
-	va_list ap;
-
-	fprintf(stderr, "ipcload[%d]: ", (int)getpid());
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	if (len && fmt[len - 1] == ':')
-		fprintf(stderr, " %s", strerror(err));
-	fputc('\n', stderr);
-	abort_all();
-}
-
-static void say(const char *msg)
-{
-	if (write(STDERR_FILENO, msg, strlen(msg)) < 0) {
-		/* nothing left to tell anyone */
-	}
-}
-
-/* SIGALRM: our own watchdog; SIGUSR2: a child failed (initial process only). */
-static void on_abort(int sig)
-{
-	if (sig == SIGALRM)
-		say("ipcload: timed out (see --timeout)\n");
-	else
-		say("ipcload: a child process failed, stopping\n");
-	abort_all();
-}
-
-static void signals_init(void)
-{
-	struct sigaction sa = { .sa_handler = on_abort };
 	sigset_t set;
 
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGALRM, &sa, NULL) || sigaction(SIGUSR2, &sa, NULL))
-		fail("sigaction:");
-	/* A dead peer must show up as EPIPE and a message, not a silent kill. */
-	signal(SIGPIPE, SIG_IGN);
-	/*
-	 * SIGUSR1 is the start signal. Blocked everywhere, it is only ever
-	 * taken by sigwait(), so it can never interrupt (and restart) a
-	 * measured call. No handled signal is ever sent in a run that works.
-	 */
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	if (sigprocmask(SIG_BLOCK, &set, NULL))
 		fail("sigprocmask:");
 }
 
-static void arm_watchdog(void)
-{
-	alarm(cfg.timeout_s > UINT_MAX ? UINT_MAX : (unsigned)cfg.timeout_s);
-}
-
-static void sleep_ms(unsigned long ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
-static void set_name(const char *name)
-{
-	if (prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0))
-		fail("prctl(PR_SET_NAME):");
-}
-
-static char *alloc_buf(size_t len)
-{
-	/* Page aligned: a small vmsplice()d message then sits in one page. */
-	size_t n = (len + 4095) & ~(size_t)4095;
-	char *p = aligned_alloc(4096, n ? n : 4096);
-
-	if (!p)
-		fail("out of memory");
-	memset(p, 'x', n);
-	return p;
-}
-
 static size_t min_sz(size_t a, size_t b)
 {
 	return a < b ? a : b;
-}
-
-/* ---- rows ---------------------------------------------------------------- */
-
-static struct row *row_get(int kind, const char *chan, int dir)
-{
-	struct row *r;
-	int i;
-
-	for (i = 0; i < me->nrows; i++) {
-		r = &me->rows[i];
-		if (r->kind == kind && r->dir == dir && !strcmp(r->chan, chan))
-			return r;
-	}
-	if (me->nrows == MAX_ROWS)
-		fail("too many report rows");
-	r = &me->rows[me->nrows++];
-	r->kind = kind;
-	r->dir = dir;
-	snprintf(r->chan, sizeof(r->chan), "%s", chan);
-	return r;
-}
-
-/* Count one returned syscall: an error, or that many bytes. */
-static void account(struct row *r, long ret)
-{
-	r->calls++;
-	if (ret < 0)
-		r->errors++;
-	else
-		r->bytes += ret;
 }
 
 /* ---- channel ends ------------------------------------------------------- */
@@ -349,51 +178,30 @@ static struct end *new_end(int fd, int owner, bool stream)
 	return e;
 }
 
-static unsigned long fd_ino(int fd)
+/* A pipe: its read end for rd_owner, its write end for wr_owner. */
+static void new_pipe(struct end **rd, struct end **wr, int rd_owner, int wr_owner)
 {
-	struct stat st;
+	int p[2];
 
-	if (fstat(fd, &st))
-		fail("fstat:");
-	return st.st_ino;
-}
-
-static void pipe_chan(struct end *e)
-{
-	snprintf(e->chan, CHAN_LEN, "pipe:[%lu]", fd_ino(e->fd));
+	if (pipe(p))
+		fail("pipe:");
+	*rd = new_end(p[0], rd_owner, true);
+	*wr = new_end(p[1], wr_owner, true);
+	pipe_channel((*rd)->chan, p[0]);
+	pipe_channel((*wr)->chan, p[1]);
 }
 
 static void unix_chan(struct end *e, unsigned long peer_ino)
 {
-	snprintf(e->chan, CHAN_LEN, "unix:[%lu->%lu]", fd_ino(e->fd), peer_ino);
-}
-
-static void fmt_sockaddr(char *buf, size_t n, const struct sockaddr_storage *ss)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)ss;
-
-		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
-		snprintf(buf, n, "[%s]:%u", a, ntohs(s6->sin6_port));
-	} else {
-		const struct sockaddr_in *s4 = (const void *)ss;
-
-		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
-		snprintf(buf, n, "%s:%u", a, ntohs(s4->sin_port));
-	}
+	unix_channel(e->chan, fd_ino(e->fd), peer_ino);
 }
 
 /* "tcp:LADDR:LPORT->RADDR:RPORT"; no peer means the unspecified address. */
 static void inet_chan(char *buf, const struct end *e, const struct sockaddr_storage *peer)
 {
 	struct sockaddr_storage none = { .ss_family = e->local.ss_family };
-	char l[56], r[56];	/* "[" INET6_ADDRSTRLEN "]:65535" */
 
-	fmt_sockaddr(l, sizeof(l), &e->local);
-	fmt_sockaddr(r, sizeof(r), peer ? peer : &none);
-	snprintf(buf, CHAN_LEN, "%s:%s->%s", kind_names[e->kind], l, r);
+	inet_channel(buf, kind_names[e->kind], &e->local, peer ? peer : &none);
 }
 
 static void get_local(int fd, struct sockaddr_storage *ss)
@@ -407,11 +215,8 @@ static void get_local(int fd, struct sockaddr_storage *ss)
 static void inet_end_chan(struct end *e)
 {
 	struct sockaddr_storage peer;
-	socklen_t len = sizeof(peer);
 
-	get_local(e->fd, &e->local);
-	if (getpeername(e->fd, (struct sockaddr *)&peer, &len))
-		fail("getpeername:");
+	sock_ends(e->fd, &e->local, &peer, sizeof(peer));
 	inet_chan(e->chan, e, &peer);
 }
 
@@ -447,14 +252,8 @@ static void setup_pipe(void)
 {
 	struct end *rd, *wr;
 	unsigned i;
-	int p[2];
 
-	if (pipe(p))
-		fail("pipe:");
-	rd = new_end(p[0], OWN_SERVER, true);
-	wr = new_end(p[1], OWN_CLIENTS, true);
-	pipe_chan(rd);
-	pipe_chan(wr);
+	new_pipe(&rd, &wr, OWN_SERVER, OWN_CLIENTS);
 	slink[0].rx = rd;
 	nslink = 1;
 	for (i = 0; i < cfg.clients; i++)
@@ -462,12 +261,7 @@ static void setup_pipe(void)
 	if (!cfg.reply)
 		return;
 	/* Replies go back on a second pipe (one client only, see parse). */
-	if (pipe(p))
-		fail("pipe:");
-	clink[0].rx = new_end(p[0], 0, true);
-	slink[0].tx = new_end(p[1], OWN_SERVER, true);
-	pipe_chan(clink[0].rx);
-	pipe_chan(slink[0].tx);
+	new_pipe(&clink[0].rx, &slink[0].tx, 0, OWN_SERVER);
 }
 
 /* A unix datagram longer than the sender's buffer fails with EMSGSIZE. */
@@ -516,37 +310,6 @@ static void setup_socketpair(int type)
 	nslink = cfg.clients;
 }
 
-static socklen_t unix_addr(struct sockaddr_un *sun, const char *path)
-{
-	size_t len = strlen(path);
-
-	memset(sun, 0, sizeof(*sun));
-	sun->sun_family = AF_UNIX;
-	if (path[0] == '@') {
-		/* Abstract: a leading NUL, then the name, no terminator. */
-		memcpy(sun->sun_path + 1, path + 1, len - 1);
-		return offsetof(struct sockaddr_un, sun_path) + len;
-	}
-	memcpy(sun->sun_path, path, len);
-	return offsetof(struct sockaddr_un, sun_path) + len + 1;
-}
-
-static int unix_bound(int type, const struct sockaddr_un *sun, socklen_t len)
-{
-	struct stat st;
-	int fd;
-
-	/* Only a leftover socket is ours to remove; anything else stays. */
-	if (cfg.path[0] != '@' && !stat(cfg.path, &st) && S_ISSOCK(st.st_mode))
-		unlink(cfg.path);
-	fd = socket(AF_UNIX, type, 0);
-	if (fd < 0)
-		fail("socket:");
-	if (bind(fd, (const struct sockaddr *)sun, len))
-		fail("bind %s:", cfg.path);
-	return fd;
-}
-
 /* The sockets keep their address once connected; the name can go. */
 static void unlink_path(void)
 {
@@ -562,7 +325,7 @@ static void setup_ustream_path(void)
 	int l, cfd, sfd;
 	unsigned i;
 
-	l = unix_bound(SOCK_STREAM, &sun, len);
+	l = unix_bound(SOCK_STREAM, cfg.path, &sun, len);
 	if (listen(l, cfg.clients))
 		fail("listen:");
 	for (i = 0; i < cfg.clients; i++) {
@@ -594,11 +357,11 @@ static void setup_udgram_path(void)
 	unsigned i;
 	int fd;
 
-	fd = unix_bound(SOCK_DGRAM, &sun, len);
+	fd = unix_bound(SOCK_DGRAM, cfg.path, &sun, len);
 	unix_dgram_room(fd);
 	s = new_end(fd, OWN_SERVER, false);
 	s->unconnected = true;
-	snprintf(s->chan, CHAN_LEN, "unix:[%lu->0]", fd_ino(fd));
+	unix_channel(s->chan, fd_ino(fd), 0);
 	link_both(&slink[0], s);
 	nslink = 1;
 	for (i = 0; i < cfg.clients; i++) {
@@ -618,25 +381,6 @@ static void setup_udgram_path(void)
 	unlink_path();
 }
 
-static socklen_t loopback(struct sockaddr_storage *ss, unsigned port)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (cfg.ipv6) {
-		struct sockaddr_in6 *s6 = (void *)ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-		s6->sin6_addr = in6addr_loopback;
-		return sizeof(*s6);
-	}
-	struct sockaddr_in *s4 = (void *)ss;
-
-	s4->sin_family = AF_INET;
-	s4->sin_port = htons(port);
-	s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	return sizeof(*s4);
-}
-
 static int inet_socket(int type)
 {
 	int fd = socket(cfg.ipv6 ? AF_INET6 : AF_INET, type, 0);
@@ -646,18 +390,10 @@ static int inet_socket(int type)
 	return fd;
 }
 
-static void setopt_one(int fd, int level, int opt, const char *what)
-{
-	int one = 1;
-
-	if (setsockopt(fd, level, opt, &one, sizeof(one)))
-		fail("setsockopt(%s):", what);
-}
-
 static void setup_tcp(void)
 {
 	struct sockaddr_storage addr;
-	socklen_t len = loopback(&addr, cfg.port);
+	socklen_t len = loopback(&addr, cfg.port, cfg.ipv6);
 	struct end *c, *s;
 	int l, cfd, sfd;
 	unsigned i;
@@ -676,9 +412,8 @@ static void setup_tcp(void)
 		sfd = accept(l, NULL, NULL);
 		if (sfd < 0)
 			fail("accept:");
-		/* Small ping-pong messages must not wait for delayed ACKs. */
-		setopt_one(cfd, IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY");
-		setopt_one(sfd, IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY");
+		nodelay(cfd);
+		nodelay(sfd);
 		c = new_end(cfd, i, true);
 		s = new_end(sfd, OWN_SERVER, true);
 		inet_end_chan(c);
@@ -732,7 +467,8 @@ static int udp_bound(const struct sockaddr_storage *addr, socklen_t len, bool re
 static void setup_udp_unconnected(void)
 {
 	struct sockaddr_storage saddr, any;
-	socklen_t slen = loopback(&saddr, cfg.port), alen = loopback(&any, 0);
+	socklen_t slen = loopback(&saddr, cfg.port, cfg.ipv6);
+	socklen_t alen = loopback(&any, 0, cfg.ipv6);
 	struct end *c, *s;
 	unsigned i;
 	int fd;
@@ -761,7 +497,8 @@ static void setup_udp_unconnected(void)
 static void setup_udp_connected(void)
 {
 	struct sockaddr_storage saddr, any, caddr;
-	socklen_t slen = loopback(&saddr, cfg.port), alen = loopback(&any, 0);
+	socklen_t slen = loopback(&saddr, cfg.port, cfg.ipv6);
+	socklen_t alen = loopback(&any, 0, cfg.ipv6);
 	unsigned i, inflight = cfg.api == A_MMSG ? cfg.batch : 1;
 	struct end *c, *s;
 	int sfd, cfd;
@@ -1117,14 +854,7 @@ static int devnull = -1;
 
 static void setup_splice_sink(void)
 {
-	int p[2];
-
-	if (pipe(p))
-		fail("pipe:");
-	priv_rd = new_end(p[0], OWN_SERVER, true);
-	priv_wr = new_end(p[1], OWN_SERVER, true);
-	pipe_chan(priv_rd);
-	pipe_chan(priv_wr);
+	new_pipe(&priv_rd, &priv_wr, OWN_SERVER, OWN_SERVER);
 	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	if (devnull < 0)
 		fail("open /dev/null:");
@@ -1448,56 +1178,16 @@ static void run_client(int idx)
 
 /* ---- futex mode ---------------------------------------------------------------- */
 
-struct fword {
-	_Alignas(64) uint32_t word;	/* a cache line each */
-};
-
 static struct fword fwords[MAX_THREADS / 2];
 
 struct fthread {
 	pthread_t tid;
 	uint32_t *word;
 	bool ping;
-	/* Per thread: both threads of a pair count on the same rows. */
-	uint64_t wait_calls, wait_errors, wake_calls, wake_errors, woken;
+	struct fstats st;	/* both threads of a pair count on the same rows */
 };
 
 static struct fthread fthreads[MAX_THREADS];
-
-/*
- * Wait until *word == want. The expected value is the one just seen, so a
- * change in between makes FUTEX_WAIT fail with EAGAIN instead of sleeping
- * through the wake: no lost wakeups. Every wait call is counted.
- */
-static void fwait_for(struct fthread *t, uint32_t want)
-{
-	uint32_t cur;
-	long r;
-
-	while ((cur = __atomic_load_n(t->word, __ATOMIC_ACQUIRE)) != want) {
-		r = syscall(SYS_futex, t->word, FUTEX_WAIT_PRIVATE, cur, NULL, NULL, 0);
-		t->wait_calls++;
-		if (r < 0) {
-			if (errno != EAGAIN && errno != EINTR)
-				fail("futex wait:");
-			t->wait_errors++;
-		}
-	}
-}
-
-static void fset_wake(struct fthread *t, uint32_t val)
-{
-	long r;
-
-	__atomic_store_n(t->word, val, __ATOMIC_RELEASE);
-	r = syscall(SYS_futex, t->word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-	t->wake_calls++;
-	if (r < 0) {
-		t->wake_errors++;
-		fail("futex wake:");
-	}
-	t->woken += r;
-}
 
 static void *fthread_main(void *arg)
 {
@@ -1507,45 +1197,14 @@ static void *fthread_main(void *arg)
 	set_name(t->ping ? "futex-ping" : "futex-pong");
 	for (i = 0; i < cfg.count; i++) {
 		if (t->ping) {
-			fset_wake(t, 1);
-			fwait_for(t, 0);
+			fset_wake(t->word, 1, &t->st);
+			fwait_for(t->word, 0, &t->st);
 		} else {
-			fwait_for(t, 1);
-			fset_wake(t, 0);
+			fwait_for(t->word, 1, &t->st);
+			fset_wake(t->word, 0, &t->st);
 		}
 	}
 	return NULL;
-}
-
-static void futex_rows(void)
-{
-	char chan[CHAN_LEN];
-	struct row *wait, *wake;
-	unsigned p, k;
-
-	for (p = 0; p < cfg.threads / 2; p++) {
-		uint64_t wc = 0, we = 0, kc = 0, ke = 0, woken = 0;
-
-		for (k = 2 * p; k < 2 * p + 2; k++) {
-			wc += fthreads[k].wait_calls;
-			we += fthreads[k].wait_errors;
-			kc += fthreads[k].wake_calls;
-			ke += fthreads[k].wake_errors;
-			woken += fthreads[k].woken;
-		}
-		snprintf(chan, sizeof(chan), "futex:0x%lx", (unsigned long)(uintptr_t)&fwords[p].word);
-		if (wc) {
-			wait = row_get(M_FUTEX, chan, D_WAIT);
-			wait->calls = wc;
-			wait->errors = we;
-		}
-		if (kc) {
-			wake = row_get(M_FUTEX, chan, D_WAKE);
-			wake->calls = kc;
-			wake->errors = ke;
-			wake->woken = woken;
-		}
-	}
 }
 
 static void run_futex(void)
@@ -1568,7 +1227,8 @@ static void run_futex(void)
 	for (i = 0; i < cfg.threads; i++)
 		pthread_join(fthreads[i].tid, NULL);
 	alarm(0);
-	futex_rows();
+	for (i = 0; i < cfg.threads / 2; i++)
+		futex_rows(&fwords[i].word, &fthreads[2 * i].st, &fthreads[2 * i + 1].st);
 }
 
 /* ---- checks and report --------------------------------------------------------- */
@@ -1632,88 +1292,24 @@ static void self_check(void)
 	expect(s, D_SEND, 2, 0);
 }
 
-struct sbuf {
-	char *p;
-	size_t len, cap;
-};
-
-static void __attribute__((format(printf, 2, 3))) sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			fail("vsnprintf failed");
-		if ((size_t)n < b->cap - b->len)
-			break;
-		b->cap = 2 * b->cap + n;
-		b->p = realloc(b->p, b->cap);
-		if (!b->p)
-			fail("out of memory");
-	}
-	b->len += n;
-}
-
-static void report_proc(struct sbuf *b, const struct proc *p, bool last)
-{
-	const char *sep = "";
-	int i;
-
-	sb_printf(b, "  {\"pid\":%d,\"comm\":\"%s\",\"role\":\"%s\",\"boundaries\":[",
-		  (int)p->pid, role_comms[p->role], role_names[p->role]);
-	for (i = 0; i < p->nrows; i++) {
-		const struct row *r = &p->rows[i];
-
-		if (!r->calls)
-			continue;
-		sb_printf(b, "%s\n    {\"kind\":\"%s\",\"channel\":\"%s\",\"direction\":\"%s\","
-			  "\"calls\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"errors\":%" PRIu64,
-			  sep, kind_names[r->kind], r->chan, dir_names[r->dir],
-			  r->calls, r->bytes, r->errors);
-		if (r->kind == M_FUTEX)
-			sb_printf(b, ",\"woken\":%" PRIu64, r->woken);
-		sb_printf(b, "}");
-		sep = ",";
-	}
-	sb_printf(b, "]}%s\n", last ? "" : ",");
-}
-
 static void write_report(void)
 {
-	struct sbuf b = { .p = malloc(4096), .cap = 4096 };
-	int nprocs = cfg.mode == M_FUTEX ? 1 : (int)cfg.clients + 1, i, fd = STDOUT_FILENO;
-	size_t done;
-	ssize_t n;
+	int nprocs = cfg.mode == M_FUTEX ? 1 : (int)cfg.clients + 1, i;
+	struct sbuf b;
 
-	if (!b.p)
-		fail("out of memory");
+	sb_init(&b);
 	sb_printf(&b, "{\"mode\":\"%s\",\"count\":%lu,\"size\":%zu,\"reply_size\":%zu,"
 		  "\"read_size\":%zu,\"api\":\"%s\",\"batch\":%u,\"clients\":%u,"
 		  "\"eagain\":%u,\"threads\":%u,\n \"processes\":[\n",
 		  mode_names[cfg.mode], cfg.count, cfg.size, cfg.reply, cfg.rsize,
 		  api_names[cfg.api], cfg.batch, cfg.clients, cfg.eagain,
 		  cfg.mode == M_FUTEX ? cfg.threads : 0);
-	for (i = 0; i < nprocs; i++)
-		report_proc(&b, &procs[i], i == nprocs - 1);
+	for (i = 0; i < nprocs; i++) {
+		sb_proc(&b, &procs[i], role_comms[procs[i].role], role_names[procs[i].role]);
+		sb_boundaries(&b, &procs[i], NULL, true, i == nprocs - 1);
+	}
 	sb_printf(&b, " ]}\n");
-
-	if (cfg.out) {
-		fd = open(cfg.out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (fd < 0)
-			fail("open %s:", cfg.out);
-	}
-	for (done = 0; done < b.len; done += n) {
-		n = write(fd, b.p + done, b.len - done);
-		if (n <= 0)
-			fail("write report:");
-	}
-	if (cfg.out && close(fd))
-		fail("close %s:", cfg.out);
-	free(b.p);
+	sb_flush(&b);
 }
 
 /* ---- processes ------------------------------------------------------------------- */
@@ -1725,60 +1321,33 @@ static void become(int slot, enum role role)
 	me->role = role;
 }
 
-static void __attribute__((noreturn)) child_client(int i)
+/* This process's part of the exchange: client who, or the server (OWN_SERVER). */
+static void run_as(int who)
 {
-	nchildren = 0;
-	become(i, R_CLIENT);
-	keep_own(i);
-	pick_ops(R_CLIENT);
+	bool server = who == OWN_SERVER;
+
+	become(server ? (int)cfg.clients : who, server ? R_SERVER : R_CLIENT);
+	keep_own(who);
+	pick_ops(server ? R_SERVER : R_CLIENT);
 	arm_watchdog();
-	run_client(i);
-	alarm(0);
-	sleep_ms(cfg.hold_ms);
-	_exit(0);
+	if (server)
+		run_server();
+	else
+		run_client(who);
 }
 
-static void __attribute__((noreturn)) child_server(void)
+/* Clients 1..C-1, then the server (client -1). */
+static pid_t spawn_part(int client)
 {
-	nchildren = 0;
-	set_name("ipc-server");
-	become(cfg.clients, R_SERVER);
-	keep_own(OWN_SERVER);
-	pick_ops(R_SERVER);
-	arm_watchdog();
-	run_server();
-	alarm(0);
-	sleep_ms(cfg.hold_ms);
-	_exit(0);
-}
+	pid_t pid = fork_kid();
 
-static pid_t spawn(int client)
-{
-	pid_t pid = fork();
-
-	if (pid < 0)
-		fail("fork:");
 	if (pid == 0) {
-		if (client >= 0)
-			child_client(client);
-		child_server();
+		if (client < 0)
+			set_name("ipc-server");
+		run_as(client < 0 ? OWN_SERVER : client);
+		child_done(NULL);
 	}
-	child_pids[nchildren++] = pid;
 	return pid;
-}
-
-static void wait_children(void)
-{
-	int i, st;
-
-	for (i = 0; i < nchildren; i++) {
-		while (waitpid(child_pids[i], &st, 0) < 0)
-			if (errno != EINTR)
-				fail("waitpid:");
-		if (!WIFEXITED(st) || WEXITSTATUS(st))
-			fail("child %d failed (status 0x%x)", (int)child_pids[i], st);
-		child_pids[i] = 0;
-	}
 }
 
 static void run_processes(void)
@@ -1786,18 +1355,12 @@ static void run_processes(void)
 	unsigned i;
 
 	setup();
-	client_pids[0] = initial_pid;
+	client_pids[0] = wl.initial;
 	for (i = 1; i < cfg.clients; i++)
-		client_pids[i] = spawn(i);
-	spawn(-1);
-	become(0, R_CLIENT);
-	keep_own(0);
-	pick_ops(R_CLIENT);
-	arm_watchdog();
-	run_client(0);
-	alarm(0);
-	sleep_ms(cfg.hold_ms);
-	wait_children();
+		client_pids[i] = spawn_part(i);
+	spawn_part(-1);
+	run_as(0);
+	initial_done();
 }
 
 /* ---- command line ------------------------------------------------------------------ */
@@ -1834,44 +1397,18 @@ static const char usage_text[] =
 "Exit status: 0 done and self-consistent, 1 failure (message on stderr),\n"
 "2 bad usage.\n";
 
-static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("ipcload: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\ntry 'ipcload --help'\n", stderr);
-	exit(2);
-}
-
-static unsigned long long num(const char *s, const char *opt,
-			      unsigned long long lo, unsigned long long hi)
-{
-	unsigned long long v;
-	char *end;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi)
-		usage_error("--%s: want an integer in %llu..%llu, got '%s'", opt, lo, hi, s);
-	return v;
-}
-
 static int lookup(const char *const *names, int n, const char *s, const char *what)
 {
-	int i;
+	int i = name_index(names, n, s);
 
-	for (i = 0; i < n; i++)
-		if (!strcmp(names[i], s))
-			return i;
-	usage_error("unknown %s '%s'", what, s);
+	if (i < 0)
+		usage_error("unknown %s '%s'", what, s);
+	return i;
 }
 
 enum {
 	OPT_COUNT = 256, OPT_SIZE, OPT_REPLY, OPT_READ, OPT_API, OPT_BATCH, OPT_PATH, OPT_PORT,
-	OPT_IPV6, OPT_EAGAIN, OPT_THREADS, OPT_CLIENTS, OPT_DELAY, OPT_HOLD, OPT_TIMEOUT, OPT_OUT,
+	OPT_IPV6, OPT_EAGAIN, OPT_THREADS, OPT_CLIENTS,
 };
 
 static const struct option long_opts[] = {
@@ -1887,16 +1424,11 @@ static const struct option long_opts[] = {
 	{ "eagain",	required_argument, NULL, OPT_EAGAIN },
 	{ "threads",	required_argument, NULL, OPT_THREADS },
 	{ "clients",	required_argument, NULL, OPT_CLIENTS },
-	{ "delay-ms",	required_argument, NULL, OPT_DELAY },
-	{ "hold-ms",	required_argument, NULL, OPT_HOLD },
-	{ "timeout",	required_argument, NULL, OPT_TIMEOUT },
-	{ "out",	required_argument, NULL, OPT_OUT },
-	{ "help",	no_argument,	   NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+	COMMON_LONG_OPTS,
 };
 
 /* Options that were given, to tell "not for this mode" from a default. */
-static bool given[OPT_OUT + 1];
+static bool given[OPT_CLIENTS + 1];
 
 static void check_cfg(void)
 {
@@ -1944,7 +1476,7 @@ static void parse_args(int argc, char **argv)
 	int c;
 
 	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
-		if (c >= OPT_COUNT && c <= OPT_OUT)
+		if (c >= OPT_COUNT && c <= OPT_CLIENTS)
 			given[c] = true;
 		switch (c) {
 		case OPT_COUNT:	cfg.count = num(optarg, "count", 0, MAX_COUNT); break;
@@ -1959,15 +1491,7 @@ static void parse_args(int argc, char **argv)
 		case OPT_EAGAIN:	cfg.eagain = num(optarg, "eagain", 0, 1000000); break;
 		case OPT_THREADS:	cfg.threads = num(optarg, "threads", 2, MAX_THREADS); break;
 		case OPT_CLIENTS:	cfg.clients = num(optarg, "clients", 1, MAX_CLIENTS); break;
-		case OPT_DELAY:	cfg.delay_ms = num(optarg, "delay-ms", 0, 86400000); break;
-		case OPT_HOLD:	cfg.hold_ms = num(optarg, "hold-ms", 0, 86400000); break;
-		case OPT_TIMEOUT:	cfg.timeout_s = num(optarg, "timeout", 0, 86400); break;
-		case OPT_OUT:	cfg.out = optarg; break;
-		case 'h':
-			fputs(usage_text, stdout);
-			exit(0);
-		default:
-			usage_error("bad option");
+		default:	common_opt(c, usage_text);
 		}
 	}
 	if (optind != argc - 1)
@@ -1979,22 +1503,20 @@ static void parse_args(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	parse_args(argc, argv);
-	initial_pid = getpid();
+	wl.initial = getpid();
 	signals_init();
-	procs = mmap(NULL, sizeof(*procs) * (cfg.clients + 1), PROT_READ | PROT_WRITE,
-		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (procs == MAP_FAILED)
-		fail("mmap:");
+	block_start_signal();
+	procs = map_shared(sizeof(*procs) * (cfg.clients + 1));
 	/* Named before the delay, so a tracer attaching then sees it already. */
 	set_name(cfg.mode == M_FUTEX ? "ipcload" : "ipc-client");
-	if (cfg.delay_ms) {
-		fprintf(stderr, "ready %d\n", (int)initial_pid);
-		sleep_ms(cfg.delay_ms);
+	if (wl.delay_ms) {
+		fprintf(stderr, "ready %d\n", (int)wl.initial);
+		sleep_ms(wl.delay_ms);
 	}
 	if (cfg.mode == M_FUTEX) {
 		become(0, R_FUTEX);
 		run_futex();
-		sleep_ms(cfg.hold_ms);
+		sleep_ms(wl.hold_ms);
 	} else {
 		run_processes();
 	}

@@ -12,15 +12,8 @@
  * Usage: stackload [--fast N] [--slow M] [--size BYTES] [--hold-ms MS] [--out FILE]
  * Prints (to --out) the exact number of writes and bytes per call site.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
+#define WL_PROG		"stackload"
+#include "workload.h"	/* sleep_ms() */
 
 static int reply_fd;
 static size_t reply_size = 64;
@@ -83,14 +76,6 @@ static void drain(int fd)
 	while (read(fd, buf, sizeof(buf)) > 0)
 		;
 	_exit(0);
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
 }
 
 int main(int argc, char **argv)
