@@ -317,12 +317,15 @@ def peer_named_without_following():
                ("tcp", "send", names["c"])], "A's far ends by pid")
 
 
-def traced_tierdemo(mode, *args, requests=200):
-    """tools/tierdemo traced from its first process alone (-p, --peers 2, --chains)."""
+def traced_tierdemo(mode, *args, requests=200, min_block_us=10):
+    """tools/tierdemo traced from its first process alone (-p, --peers 2, --chains).
+    A middle answering from cache answers within microseconds: the negative
+    cases lower --min-block so that every wait that blocks at all counts."""
     out, bt_out = tmpfile("tier.json"), tmpfile("bt.json")
     w = start_announced([TIERDEMO, "--mode", mode, "--requests", str(requests), *args,
                          "--delay-ms", "1500", "--out", out], "tierdemo")
-    r = run([BT, "-f", "json", "-o", bt_out, "--chains", "--peers", "2", "-p", str(w.pid)])
+    r = run([BT, "-f", "json", "-o", bt_out, "--min-block", str(min_block_us), "--peers", "2",
+             "-p", str(w.pid)])
     eq(w.wait(timeout=60), 0, "tierdemo exit status")
     eq(r.returncode, 0, "boundtrace exit status (stderr: %s)" % r.stderr)
     with open(bt_out) as f:
@@ -365,7 +368,7 @@ def chain_three_tiers_from_the_frontend():
 
 @test
 def chain_not_through_backend_when_middle_answers_from_cache():
-    bt, tier = traced_tierdemo("cache", requests=100)
+    bt, tier = traced_tierdemo("cache", requests=100, min_block_us=1)
     assert_matches(bt, tier)
     names = [chain_names(c) for c in bt["chains"]]
     check(["frontend", "middle"] in names, "frontend ⇢ middle reported: %r" % names)
@@ -375,7 +378,7 @@ def chain_not_through_backend_when_middle_answers_from_cache():
 
 @test
 def chain_not_through_backend_when_called_after_the_answer():
-    bt, tier = traced_tierdemo("async", "--calls", "2", requests=100)
+    bt, tier = traced_tierdemo("async", "--calls", "2", requests=100, min_block_us=1)
     assert_matches(bt, tier)
     names = [chain_names(c) for c in bt["chains"]]
     check(["frontend", "middle"] in names, "frontend ⇢ middle reported: %r" % names)
