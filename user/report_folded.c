@@ -9,6 +9,7 @@
  * folds each blocked crossing with the stack of the thread that woke it:
  *   wakee;its frames...;kind:channel←peer;--;waker frames (leaf first);waker WEIGHT
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "flame.h"
@@ -242,12 +243,41 @@ int bt_report_folded(FILE *f, const struct bt_model *m)
 	return ferror(f) ? -1 : 0;
 }
 
+/*
+ * The flame graph sums weights up the tree. Weights read from a crafted
+ * recording could overflow that sum: they are scaled down (halved until
+ * the total fits), so the picture keeps its proportions.
+ */
+struct svg_lines {
+	struct bt_flame *fl;
+	unsigned int shift;
+	uint64_t total;
+	bool overflow;
+};
+
+static int sum_line(const char *line, uint64_t weight, void *ctx)
+{
+	struct svg_lines *s = ctx;
+
+	(void)line;
+	weight >>= s->shift;
+	if (weight > UINT64_MAX - s->total)
+		s->overflow = true;
+	else
+		s->total += weight;
+	return 0;
+}
+
 static int add_line(const char *line, uint64_t weight, void *ctx)
 {
+	struct svg_lines *s = ctx;
 	char buf[64 * 1024 + 32];
 
+	weight >>= s->shift;
+	if (!weight)
+		return 0;
 	snprintf(buf, sizeof(buf), "%s %llu", line, (unsigned long long)weight);
-	return bt_flame_add_folded_line(ctx, buf);
+	return bt_flame_add_folded_line(s->fl, buf);
 }
 
 int bt_report_wakers(FILE *f, const struct bt_model *m)
@@ -265,17 +295,23 @@ int bt_report_svg(FILE *f, const struct bt_model *m)
 {
 	struct bt_flame_svg_opts opts = { .title = "boundtrace: boundary crossings by stack",
 					  .unit = unit_of(m), .width = 1200 };
-	struct bt_flame *fl;
+	struct svg_lines s = {};
 	int rc = no_stacks(f, m);
 
 	if (rc)
 		return rc < 0 ? -1 : 0;
-	fl = bt_flame_new();
-	if (!fl)
+	do {
+		s.total = 0;
+		s.overflow = false;
+		if (for_each_merged(m, for_each_line, sum_line, &s))
+			return -1;
+	} while (s.overflow && ++s.shift < 64);
+	s.fl = bt_flame_new();
+	if (!s.fl)
 		return -1;
-	rc = for_each_merged(m, for_each_line, add_line, fl);
+	rc = for_each_merged(m, for_each_line, add_line, &s);
 	if (!rc)
-		rc = bt_flame_write_svg(fl, &opts, f);
-	bt_flame_free(fl);
+		rc = bt_flame_write_svg(s.fl, &opts, f);
+	bt_flame_free(s.fl);
 	return rc || ferror(f) ? -1 : 0;
 }
