@@ -103,6 +103,11 @@ static __always_inline struct inflight *inflight_of(__u32 tid)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	/*
+	 * Not preallocated: rows are made once per channel, so memory
+	 * follows what is traced, not --map-size (the limit).
+	 */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 16384);	/* resized by userspace (--map-size) */
 	__type(key, struct bt_key);
 	__type(value, struct bt_stats);
@@ -110,6 +115,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 16384);	/* resized with stats */
 	__type(key, struct bt_chan_key);
 	__type(value, struct bt_chan_info);
@@ -117,6 +123,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 16384);	/* resized with stats */
 	__type(key, struct bt_wake_key);
 	__type(value, __u64);
