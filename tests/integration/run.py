@@ -126,6 +126,22 @@ def start_announced(args, name):
     raise Failure("%s did not announce itself: %r" % (name, text))
 
 
+def trace_announced(args, name, *bt_args):
+    """Start a workload that announces itself (its last two arguments must be
+    `--out FILE`), attach `boundtrace -f json BT_ARGS -p PID` during its delay;
+    return (pid, boundtrace JSON, workload JSON)."""
+    out, bt_out = args[-1], tmpfile("bt.json")
+    w = start_announced(args, name)
+    r = run([BT, "-f", "json", "-o", bt_out, *bt_args, "-p", str(w.pid)])
+    eq(w.wait(timeout=60), 0, "%s exit status" % name)
+    eq(r.returncode, 0, "boundtrace exit status (stderr: %s)" % r.stderr)
+    with open(bt_out) as f:
+        bt = json.load(f)
+    with open(out) as f:
+        report = json.load(f)
+    return w.pid, bt, report
+
+
 def ipc_row(ipc, role, kind, direction):
     rows = [b for p in ipc["processes"] if p["role"] == role for b in p["boundaries"]
             if b["kind"] == kind and b["direction"] == direction]
@@ -246,19 +262,11 @@ def eagain_counted_as_error():
 def pid_target_exits_mid_trace():
     """-p on a running process that exits while traced: boundtrace stops by
     itself and reports it, exited, with exact figures."""
-    ipc_out = tmpfile("ipc.json")
-    bt_out = tmpfile("bt.json")
-    w = start_announced([IPCLOAD, "pipe", "--count", "2000", "--size", "50",
-                         "--delay-ms", "1500", "--out", ipc_out], "ipcload")
-    r = run([BT, "-f", "json", "-o", bt_out, "--follow", "-p", str(w.pid)])
-    w.wait(timeout=30)
-    eq(r.returncode, 0, "boundtrace exit status (stderr: %s)" % r.stderr)
-    with open(bt_out) as f:
-        bt = json.load(f)
-    with open(ipc_out) as f:
-        ipc = json.load(f)
+    pid, bt, ipc = trace_announced([IPCLOAD, "pipe", "--count", "2000", "--size", "50",
+                                    "--delay-ms", "1500", "--out", tmpfile("ipc.json")],
+                                   "ipcload", "--follow")
     assert_matches(bt, ipc)
-    proc, _ = bt_rows(bt, w.pid)
+    proc, _ = bt_rows(bt, pid)
     eq(proc["exited"], True, "target marked exited")
 
 
@@ -266,16 +274,9 @@ def pid_target_exits_mid_trace():
 def peers_three_processes_from_one_pid():
     """-p A --peers 2 alone: B (pipe) and C (TCP, and unix from B) are found
     and traced before the traffic, and every edge is exact."""
-    out, bt_out = tmpfile("mesh.json"), tmpfile("bt.json")
-    w = start_announced([IPCMESH, "--count", "500", "--size", "64", "--reply-size", "16",
-                         "--delay-ms", "1500", "--out", out], "mesh")
-    r = run([BT, "-f", "json", "-o", bt_out, "-p", str(w.pid), "--peers", "2"])
-    eq(w.wait(timeout=30), 0, "ipcmesh exit status")
-    eq(r.returncode, 0, "boundtrace exit status (stderr: %s)" % r.stderr)
-    with open(bt_out) as f:
-        bt = json.load(f)
-    with open(out) as f:
-        mesh = json.load(f)
+    _, bt, mesh = trace_announced([IPCMESH, "--count", "500", "--size", "64", "--reply-size",
+                                   "16", "--delay-ms", "1500", "--out", tmpfile("mesh.json")],
+                                  "ipcmesh", "--peers", "2")
     assert_matches(bt, mesh, fields=("calls", "bytes", "errors"))
     names = {p["role"]: (p["pid"], p["comm"]) for p in mesh["processes"]}
     eq(sorted((p["pid"], p["comm"]) for p in bt["processes"]), sorted(names.values()),
@@ -300,15 +301,8 @@ def peers_three_processes_from_one_pid():
 @test
 def peer_named_without_following():
     """--peers 0: only A is traced, yet the far ends are named from /proc."""
-    out, bt_out = tmpfile("mesh.json"), tmpfile("bt.json")
-    w = start_announced([IPCMESH, "--count", "50", "--delay-ms", "800", "--out", out], "mesh")
-    r = run([BT, "-f", "json", "-o", bt_out, "-p", str(w.pid), "--peers", "0"])
-    eq(w.wait(timeout=30), 0, "ipcmesh exit status")
-    eq(r.returncode, 0, "boundtrace exit status (stderr: %s)" % r.stderr)
-    with open(bt_out) as f:
-        bt = json.load(f)
-    with open(out) as f:
-        mesh = json.load(f)
+    _, bt, mesh = trace_announced([IPCMESH, "--count", "50", "--delay-ms", "800", "--out",
+                                   tmpfile("mesh.json")], "ipcmesh", "--peers", "0")
     names = {p["role"]: p["pid"] for p in mesh["processes"]}
     eq([p["pid"] for p in bt["processes"] if p["boundaries"]], [names["a"]], "only A traced")
     _, rows = bt_rows(bt, names["a"])
@@ -321,17 +315,9 @@ def traced_tierdemo(mode, *args, requests=200, min_block_us=10):
     """tools/tierdemo traced from its first process alone (-p, --peers 2, --chains).
     A middle answering from cache answers within microseconds: the negative
     cases lower --min-block so that every wait that blocks at all counts."""
-    out, bt_out = tmpfile("tier.json"), tmpfile("bt.json")
-    w = start_announced([TIERDEMO, "--mode", mode, "--requests", str(requests), *args,
-                         "--delay-ms", "1500", "--out", out], "tierdemo")
-    r = run([BT, "-f", "json", "-o", bt_out, "--min-block", str(min_block_us), "--peers", "2",
-             "-p", str(w.pid)])
-    eq(w.wait(timeout=60), 0, "tierdemo exit status")
-    eq(r.returncode, 0, "boundtrace exit status (stderr: %s)" % r.stderr)
-    with open(bt_out) as f:
-        bt = json.load(f)
-    with open(out) as f:
-        tier = json.load(f)
+    _, bt, tier = trace_announced([TIERDEMO, "--mode", mode, "--requests", str(requests),
+                                   *args, "--delay-ms", "1500", "--out", tmpfile("tier.json")],
+                                  "tierdemo", "--min-block", str(min_block_us), "--peers", "2")
     eq(bt["lost"]["episodes"], 0, "episodes lost")
     return bt, tier
 
