@@ -705,6 +705,7 @@ static __always_inline const void *msghdr_name(const struct user_msghdr *msg)
 #define FUTEX_CMP_REQUEUE_PI	12
 #define FUTEX_LOCK_PI2		13
 #define FUTEX_CMD_MASK		0x7f
+#define FUTEX_PRIVATE_FLAG	128	/* FUTEX2_PRIVATE has the same value */
 
 static __always_inline int futex_dir(long op)
 {
@@ -893,6 +894,44 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
  * wakee's CPU from an IPI). A wakeup counts only when the waker is a
  * target inside a crossing: that is boundary traffic; the rest is not.
  */
+static __always_inline bool is_futex_nr(long nr)
+{
+	return nr == BT_NR_futex || nr == BT_NR_futex_wait || nr == BT_NR_futex_waitv;
+}
+
+/*
+ * Whether waking p can be this crossing's doing: p must be waiting where
+ * such a crossing ends waits. A timer or device interrupt that hits the
+ * syscall wakes whatever it wakes on the interrupted task's time; those
+ * wakees sleep elsewhere (nanosleep, a timed wait), and are not counted.
+ */
+static __always_inline bool wakee_waits_on_crossing(struct task_struct *p, long waker_nr,
+						    __u32 waker_tgid)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(p);
+	long nr = BT_REGS_NR(regs);
+
+	if (is_futex_nr(waker_nr)) {
+		if (!is_futex_nr(nr))
+			return false;
+		/* Another process can only be woken through a shared futex. */
+		if (p->tgid == waker_tgid || nr == BT_NR_futex_waitv)
+			return true;
+		if (nr == BT_NR_futex)
+			return !(BT_REGS_ARG2(regs) & FUTEX_PRIVATE_FLAG);
+		return !(BT_REGS_ARG4(regs) & FUTEX_PRIVATE_FLAG);	/* futex_wait flags */
+	}
+	if (is_crossing_nr(nr) && !is_futex_nr(nr))
+		return true;
+	switch (nr) {
+	case BT_NR_poll: case BT_NR_select: case BT_NR_epoll_wait: case BT_NR_pselect6:
+	case BT_NR_ppoll: case BT_NR_epoll_pwait: case BT_NR_epoll_pwait2:
+	case BT_NR_io_uring_enter: case BT_NR_accept: case BT_NR_accept4:
+		return true;
+	}
+	return false;
+}
+
 SEC("tp_btf/sched_waking")
 int BPF_PROG(sched_waking, struct task_struct *p)
 {
@@ -924,7 +963,7 @@ int BPF_PROG(sched_waking, struct task_struct *p)
 	if (!is_target(cur->tgid) || (p->flags & PF_KTHREAD))
 		return 0;
 	st = inflight_of(cur->pid);
-	if (!st)
+	if (!st || !wakee_waits_on_crossing(p, st->nr, cur->tgid))
 		return 0;
 	n = st->nwake;
 	for (int i = 0; i < BT_WAKEES_MAX; i++) {

@@ -28,6 +28,17 @@
 #define BT_NR_futex_wake	454
 #define BT_NR_futex_wait	455
 #define BT_NR_futex_requeue	456
+/* Where a thread woken by IPC may be waiting besides the crossings. */
+#define BT_NR_poll		7
+#define BT_NR_select		23
+#define BT_NR_epoll_wait	232
+#define BT_NR_pselect6		270
+#define BT_NR_ppoll		271
+#define BT_NR_epoll_pwait	281
+#define BT_NR_io_uring_enter	426
+#define BT_NR_epoll_pwait2	441
+#define BT_NR_accept		43
+#define BT_NR_accept4		288
 
 /*
  * At sys_exit the user registers still hold the arguments; the syscall
@@ -61,6 +72,17 @@
 #define BT_NR_futex_wake	454
 #define BT_NR_futex_wait	455
 #define BT_NR_futex_requeue	456
+/* Where a thread woken by IPC may be waiting besides the crossings. */
+#define BT_NR_epoll_pwait	22
+#define BT_NR_pselect6		72
+#define BT_NR_ppoll		73
+#define BT_NR_accept		202
+#define BT_NR_accept4		242
+#define BT_NR_io_uring_enter	426
+#define BT_NR_epoll_pwait2	441
+#define BT_NR_poll		(-1)	/* no such syscalls here */
+#define BT_NR_select		(-2)
+#define BT_NR_epoll_wait	(-3)
 
 /* x0 is overwritten by the return value; the first argument survives in orig_x0. */
 #define BT_REGS_NR(r)		((r)->syscallno)
