@@ -84,7 +84,7 @@ int bt_cmd_report(int argc, char **argv)
 	unsigned int kind = BT_KIND_NONE;
 	struct bt_rec_status st;
 	struct bt_rec_info info;
-	int npids = 0, c, ret = 1;
+	int npids = 0, c, w, ret = 1;
 	enum bt_weight weight = BT_WEIGHT_CALLS;
 	struct bt_model m;
 	bool force = false;
@@ -117,16 +117,12 @@ int bt_cmd_report(int argc, char **argv)
 			force = true;
 			break;
 		case OPT_WEIGHT:
-			if (!strcmp(optarg, "calls")) {
-				weight = BT_WEIGHT_CALLS;
-			} else if (!strcmp(optarg, "bytes")) {
-				weight = BT_WEIGHT_BYTES;
-			} else if (!strcmp(optarg, "blocked")) {
-				weight = BT_WEIGHT_BLOCKED;
-			} else {
+			w = bt_weight_parse(optarg);
+			if (w < 0) {
 				fprintf(stderr, "boundtrace report: invalid --weight '%s'\n", optarg);
 				return 2;
 			}
+			weight = w;
 			break;
 		case OPT_KIND:
 			kind = bt_kind_parse(optarg);

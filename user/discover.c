@@ -104,10 +104,8 @@ static int far_holders(struct bt_model *m, const struct world *w, uint64_t ino, 
 		/* Name it now: it may exit before the report. */
 		if (!bt_model_find(m, r->pid)) {
 			q = bt_model_proc(m, r->pid);
-			if (q) {
-				bt_proc_read_identity(r->pid, q->comm, sizeof(q->comm), &q->start_ns);
-				bt_proc_read_exe(r->pid, q->exe, sizeof(q->exe));
-			}
+			if (q)
+				bt_proc_read_image(q);
 		}
 		/* Never follow into boundtrace itself. */
 		if (r->pid == pid || r->pid == (uint32_t)getpid() ||

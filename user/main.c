@@ -53,18 +53,6 @@ static void install_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
-static void print_interval(struct bt_tracer *t, uint64_t start)
-{
-	if (isatty(STDOUT_FILENO))
-		fputs("\033[H\033[2J", stdout);
-	if (bt_tracer_collect(t) == 0) {
-		t->model->duration_ns = now_ns() - start;
-		bt_model_sort(t->model);
-		bt_report_table(stdout, t->model);
-		fflush(stdout);
-	}
-}
-
 /* Where the trace goes: a report at the end, or snapshots into a recording. */
 struct sink {
 	FILE *out;
@@ -85,6 +73,18 @@ static int take_model(struct bt_tracer *t, uint64_t start, char *err, size_t err
 	t->model->duration_ns = now_ns() - start;
 	bt_model_sort(t->model);
 	return 0;
+}
+
+static void print_interval(struct bt_tracer *t, uint64_t start)
+{
+	char err[128];
+
+	if (isatty(STDOUT_FILENO))
+		fputs("\033[H\033[2J", stdout);
+	if (take_model(t, start, err, sizeof(err)) == 0) {
+		bt_report_table(stdout, t->model);
+		fflush(stdout);
+	}
 }
 
 static int snapshot(struct bt_tracer *t, struct sink *s, uint64_t start, char *err, size_t errlen)

@@ -204,13 +204,8 @@ int bt_opts_parse(int argc, char **argv, struct bt_opts *o, char *err, size_t er
 			}
 			break;
 		case OPT_WEIGHT:
-			if (!strcmp(optarg, "calls")) {
-				o->weight = 0;
-			} else if (!strcmp(optarg, "bytes")) {
-				o->weight = 1;
-			} else if (!strcmp(optarg, "blocked")) {
-				o->weight = 2;
-			} else {
+			o->weight = bt_weight_parse(optarg);
+			if (o->weight < 0) {
 				snprintf(err, errlen, "invalid --weight '%s' (calls, bytes or blocked)",
 					 optarg);
 				return -1;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "model.h"
 #include "proc.h"
 
 bool bt_proc_exists(uint32_t pid)
@@ -86,4 +87,12 @@ void bt_proc_read_exe(uint32_t pid, char *buf, size_t len)
 	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
 	n = readlink(path, buf, len - 1);
 	buf[n > 0 ? n : 0] = 0;
+}
+
+int bt_proc_read_image(struct bt_proc *p)
+{
+	if (bt_proc_read_identity(p->pid, p->comm, sizeof(p->comm), &p->start_ns))
+		return -1;
+	bt_proc_read_exe(p->pid, p->exe, sizeof(p->exe));
+	return 0;
 }

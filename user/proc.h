@@ -15,6 +15,12 @@ bool bt_proc_exists(uint32_t pid);
 int bt_proc_read_identity(uint32_t pid, char *comm, size_t commlen, uint64_t *start_ns);
 /* The executable's path (readlink /proc/PID/exe); "" when unreadable. */
 void bt_proc_read_exe(uint32_t pid, char *buf, size_t len);
+struct bt_proc;
+/*
+ * The process's name, start time and executable, read into its model
+ * entry while it is alive to be read; -1 if it is gone.
+ */
+int bt_proc_read_image(struct bt_proc *p);
 /* Parses the start time (clock ticks) out of a /proc/PID/stat line; 0 on success. */
 int bt_proc_parse_stat_start(const char *stat, unsigned long long *ticks);
 

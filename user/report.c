@@ -51,3 +51,17 @@ const char *bt_loss_name(unsigned int loss)
 
 	return loss < BT_LOSS_MAX ? names[loss] : "?";
 }
+
+int bt_weight_parse(const char *name)
+{
+	static const char *const names[] = {
+		[BT_WEIGHT_CALLS] = "calls",
+		[BT_WEIGHT_BYTES] = "bytes",
+		[BT_WEIGHT_BLOCKED] = "blocked",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(names[i], name))
+			return i;
+	return -1;
+}

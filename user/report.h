@@ -27,6 +27,9 @@ int bt_report_folded(FILE *f, const struct bt_model *m);
 int bt_report_svg(FILE *f, const struct bt_model *m);
 int bt_report_wakers(FILE *f, const struct bt_model *m);
 
+/* --weight NAME (calls, bytes, blocked) to enum bt_weight; -1 if unknown. */
+int bt_weight_parse(const char *name);
+
 /* Loss counters by name, shared by every exporter. */
 const char *bt_loss_name(unsigned int loss);
 

@@ -236,9 +236,8 @@ static int add_target(struct bt_tracer *t, uint32_t pid, int hop)
 	p = bt_model_proc(t->model, pid);
 	if (!p)
 		return -ENOMEM;
-	if (bt_proc_read_identity(pid, p->comm, sizeof(p->comm), &p->start_ns))
+	if (bt_proc_read_image(p))
 		return -ESRCH;
-	bt_proc_read_exe(pid, p->exe, sizeof(p->exe));
 	p->target = true;
 	p->hop = hop;
 	if (t->sym)
@@ -291,10 +290,8 @@ void bt_tracer_exec_seen(struct bt_tracer *t, uint32_t pid)
 
 	if (t->sym)
 		bt_sym_add_process(t->sym, pid);
-	if (p) {
-		bt_proc_read_identity(pid, p->comm, sizeof(p->comm), &p->start_ns);
-		bt_proc_read_exe(pid, p->exe, sizeof(p->exe));
-	}
+	if (p)
+		bt_proc_read_image(p);
 }
 
 int bt_tracer_poll(struct bt_tracer *t, int timeout_ms)
