@@ -25,8 +25,10 @@ BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 
-# Every user/*.c but main.c goes into a library the tests link too.
-LIB_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+# user/ is laid out by pipeline stage, one folder each (docs/ARCHITECTURE.md);
+# every source but the command's main goes into a library the tests link too.
+USER_SRCS := $(sort $(wildcard user/*/*.c))
+LIB_SRCS := $(filter-out user/cli/main.c,$(USER_SRCS))
 LIB_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
 SAN_LIB_OBJS := $(patsubst user/%.c,$(BUILD)/san/user/%.o,$(LIB_SRCS))
 
@@ -35,10 +37,19 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 SAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/san/tests/%,$(UNIT_SRCS))
 
 TOOL_SRCS := $(wildcard tools/*.c)
-TOOL_BINS := $(patsubst tools/%.c,tools/%,$(TOOL_SRCS))
+TOOL_BINS := $(patsubst tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
 
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
-BPF_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+# libbpf 1.0 or later: the skeleton and the BTF-typed programs need it.
+LIBBPF_VERSION := $(shell $(PKG_CONFIG) --modversion libbpf 2>/dev/null)
+ifneq ($(filter clean deps vmlinux,$(MAKECMDGOALS)),$(MAKECMDGOALS))
+ifeq ($(LIBBPF_VERSION),)
+$(warning libbpf not found by pkg-config: run `make deps` (Debian/Ubuntu: libbpf-dev))
+else ifeq ($(firstword $(subst ., ,$(LIBBPF_VERSION))),0)
+$(error libbpf $(LIBBPF_VERSION) is too old: boundtrace needs 1.0 or later)
+endif
+endif
 
 # Extra rules (fixtures, fuzzers) live beside what they serve; they may
 # add prerequisites of the unit tests to UNIT_EXTRA.
@@ -47,6 +58,8 @@ include $(wildcard tests/unit/*.mk)
 
 # Keep the BPF object and skeleton: they are intermediates of pattern rules.
 .SECONDARY:
+# A recipe that fails leaves no half-written target behind.
+.DELETE_ON_ERROR:
 
 .PHONY: all test unit unit-san integration deps vmlinux install clean bench bench-quick fuzz demo
 
@@ -54,7 +67,7 @@ all: boundtrace $(TOOL_BINS)
 
 # ---- BPF ---------------------------------------------------------------
 $(BUILD)/%.bpf.o: bpf/%.bpf.c $(VMLINUX) | $(BUILD)
-	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) \
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) \
 		-I$(dir $(VMLINUX)) -Ibpf -MMD -MP -Wall -Werror \
 		-c $< -o $@
 
@@ -62,10 +75,12 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
 
 # ---- userspace ---------------------------------------------------------
-$(BUILD)/user/%.o: user/%.c | $(BUILD)/user $(SKELS)
+$(BUILD)/user/%.o: user/%.c | $(SKELS)
+	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) $(LIBBPF_CFLAGS) $(CFLAGS) $(WARN) -MMD -MP -c $< -o $@
 
-$(BUILD)/san/user/%.o: user/%.c | $(BUILD)/san/user $(SKELS)
+$(BUILD)/san/user/%.o: user/%.c | $(SKELS)
+	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) $(LIBBPF_CFLAGS) -O1 -g $(SAN_FLAGS) $(WARN) -MMD -MP -c $< -o $@
 
 $(BUILD)/libbt.a: $(LIB_OBJS)
@@ -74,12 +89,13 @@ $(BUILD)/libbt.a: $(LIB_OBJS)
 $(BUILD)/san/libbt.a: $(SAN_LIB_OBJS)
 	$(AR) rcs $@ $^
 
-boundtrace: $(BUILD)/user/main.o $(BUILD)/libbt.a
+boundtrace: $(BUILD)/user/cli/main.o $(BUILD)/libbt.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # Workload generators: plain C, no libbpf, frame pointers for the stack tests.
-tools/%: tools/%.c
-	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer -fno-inline $(WARN) -MMD -MP -MF $(BUILD)/tools-$*.d -o $@ $< -lpthread
+# They go to $(BUILD)/tools: the source tree holds no generated file.
+$(BUILD)/tools/%: tools/%.c | $(BUILD)/tools
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer -fno-inline $(WARN) -MMD -MP -o $@ $< -lpthread
 
 # ---- tests -------------------------------------------------------------
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libbt.a | $(BUILD)/tests
@@ -114,19 +130,24 @@ fuzz: fuzz-record
 # The README's main job: trace a bundled three-tier service, no external
 # service needed: frontend -> middle (unix socket) -> backend (loopback TCP).
 demo: all
-	./boundtrace --chains -c 'tools/tierdemo --requests 300 --calls 3 --work-us 200 --out /dev/null'
+	./boundtrace --chains -c '$(BUILD)/tools/tierdemo --requests 300 --calls 3 --work-us 200 --out /dev/null'
 
 bench: all
 	tools/bench.sh $(if $(QUICK),--quick)
 
 # ---- setup -------------------------------------------------------------
-DEB_PKGS := clang llvm libclang-rt-14-dev libbpf-dev libelf-dev zlib1g-dev libcmocka-dev \
+# The sanitizer runtime the fuzzer links is packaged per clang major version.
+CLANG_MAJOR := $(shell $(CLANG) -dumpversion 2>/dev/null | cut -d. -f1)
+CLANG_RT_PKG := $(if $(CLANG_MAJOR),libclang-rt-$(CLANG_MAJOR)-dev)
+DEB_PKGS := clang llvm $(CLANG_RT_PKG) libbpf-dev libelf-dev zlib1g-dev libcmocka-dev \
 	pkg-config make gcc python3 graphviz util-linux
 deps:
 	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	command -v bpftool >/dev/null 2>&1 || missing="$$missing bpftool"; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		if [ -z "$(CLANG_RT_PKG)" ]; then v=$$(clang -dumpversion | cut -d. -f1); \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libclang-rt-$$v-dev; fi; \
 	else echo "all build dependencies present"; fi
 
 vmlinux:
@@ -141,7 +162,8 @@ install: boundtrace
 clean:
 	rm -rf $(BUILD) boundtrace $(TOOL_BINS)
 
-$(BUILD) $(BUILD)/user $(BUILD)/san/user $(BUILD)/tests $(BUILD)/san/tests:
+$(BUILD) $(BUILD)/tests $(BUILD)/san/tests $(BUILD)/tools:
 	mkdir -p $@
 
--include $(wildcard $(BUILD)/*.d $(BUILD)/user/*.d $(BUILD)/san/user/*.d $(BUILD)/tests/*.d $(BUILD)/san/tests/*.d)
+-include $(wildcard $(BUILD)/*.d $(BUILD)/user/*/*.d $(BUILD)/san/user/*/*.d $(BUILD)/tests/*.d \
+	$(BUILD)/san/tests/*.d $(BUILD)/tools/*.d)

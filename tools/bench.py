@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
-IPCLOAD = str(ROOT / "tools" / "ipcload")
+IPCLOAD = str(ROOT / "build" / "tools" / "ipcload")
 BOUNDTRACE = str(ROOT / "boundtrace")
 BT_SCRIPT = str(ROOT / "tools" / "bench-aggregate.bt")
 DOC = ROOT / "docs" / "BENCHMARKS.md"

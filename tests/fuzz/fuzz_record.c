@@ -22,9 +22,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include "recfile.h"
-#include "record.h"
-#include "report.h"
+#include "record/recfile.h"
+#include "record/record.h"
+#include "export/report.h"
 
 static char tmp_path[256];
 static char fd_path[64];

@@ -17,10 +17,10 @@ import traceback
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BT = os.path.join(ROOT, "boundtrace")
-IPCLOAD = os.path.join(ROOT, "tools", "ipcload")
-IPCMESH = os.path.join(ROOT, "tools", "ipcmesh")
-TIERDEMO = os.path.join(ROOT, "tools", "tierdemo")
-STACKLOAD = os.path.join(ROOT, "tools", "stackload")
+IPCLOAD = os.path.join(ROOT, "build", "tools", "ipcload")
+IPCMESH = os.path.join(ROOT, "build", "tools", "ipcmesh")
+TIERDEMO = os.path.join(ROOT, "build", "tools", "tierdemo")
+STACKLOAD = os.path.join(ROOT, "build", "tools", "stackload")
 TMP = tempfile.mkdtemp(prefix="bt-it-")
 VERBOSE = "-v" in sys.argv
 

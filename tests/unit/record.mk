@@ -16,7 +16,7 @@ FUZZ_FLAGS ?=
 REC_FUZZ := $(BUILD)/fuzz
 REC_FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 # Everything the linker may want but the BPF loader, which needs the skeleton.
-REC_FUZZ_LIB_SRCS := $(filter-out $(shell grep -l '\.skel\.h' user/*.c 2>/dev/null),$(LIB_SRCS))
+REC_FUZZ_LIB_SRCS := $(filter-out $(shell grep -l '\.skel\.h' $(LIB_SRCS) 2>/dev/null),$(LIB_SRCS))
 REC_FUZZ_LIB_OBJS := $(patsubst user/%.c,$(REC_FUZZ)/user/%.o,$(REC_FUZZ_LIB_SRCS))
 
 .PHONY: fuzz-record fuzz-record-build
@@ -42,6 +42,6 @@ $(REC_FUZZ)/fuzz_record: tests/fuzz/fuzz_record.c $(REC_FUZZ)/libbt.a
 	$(FUZZ_CC) $(CPPFLAGS_ALL) $(LIBBPF_CFLAGS) -O1 -g -fsanitize=fuzzer $(REC_FUZZ_SAN) $(WARN) \
 		-MMD -MP -o $@ $< $(REC_FUZZ)/libbt.a $(LDLIBS)
 
--include $(wildcard $(REC_FUZZ)/*.d $(REC_FUZZ)/user/*.d)
+-include $(wildcard $(REC_FUZZ)/*.d $(REC_FUZZ)/user/*/*.d)
 
 .DEFAULT_GOAL := $(REC_SAVED_GOAL)

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "chains.h"
+#include "analyze/chains.h"
 
 #define US 1000ull
 #define MS 1000000ull

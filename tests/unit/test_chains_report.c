@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "model.h"
-#include "report.h"
-#include "report_chains.h"
+#include "model/model.h"
+#include "export/report.h"
+#include "export/report_chains.h"
 #include "testutil.h"
 
 #define US 1000ull

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <cmocka.h>
-#include "channel.h"
+#include "model/channel.h"
 
 static struct bt_key key_of(unsigned int kind, uint64_t chan, uint64_t peer)
 {

@@ -13,8 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "procscan.h"
-#include "report.h"
+#include "discover/procscan.h"
+#include "export/report.h"
 #include "testutil.h"
 
 #define DOT_HEAD \

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
-#include "events.h"
+#include "live/events.h"
 #include "testutil.h"
 
 static struct bt_event ev(unsigned int type, uint32_t pid, const char *comm)

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "flame.h"
+#include "analyze/flame.h"
 #include "testutil.h"
 
 /* ---- helpers ------------------------------------------------------------ */

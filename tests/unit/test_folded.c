@@ -14,8 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "model.h"
-#include "report.h"
+#include "model/model.h"
+#include "export/report.h"
 #include "testutil.h"
 
 #define WRITER	100

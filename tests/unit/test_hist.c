@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
-#include "hist.h"
+#include "model/hist.h"
 
 static void test_empty(void **state)
 {

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "json.h"
+#include "lib/json.h"
 
 struct capture {
 	char *buf;

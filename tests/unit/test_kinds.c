@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
-#include "kinds.h"
+#include "model/kinds.h"
 #include "testutil.h"
 
 static void test_kind_names(void **state)

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "model.h"
+#include "model/model.h"
 #include "testutil.h"
 
 static struct bt_key key_of(uint32_t pid, unsigned int kind, unsigned int dir, uint64_t chan,

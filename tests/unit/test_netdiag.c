@@ -27,7 +27,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
-#include "netdiag.h"
+#include "discover/netdiag.h"
 #include "testutil.h"
 
 /* TCP states as /proc/net and sock_diag number them (include/net/tcp_states.h). */

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "opts.h"
+#include "cli/opts.h"
 
 #define ERRLEN 256
 

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "outfile.h"
+#include "lib/outfile.h"
 #include "testutil.h"
 
 #define ERRLEN 512

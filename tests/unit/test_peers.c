@@ -11,8 +11,8 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
-#include "peers.h"
-#include "procscan.h"
+#include "analyze/peers.h"
+#include "discover/procscan.h"
 #include "testutil.h"
 
 /* The row of pid with kind/dir/chan: must exist. */

@@ -8,7 +8,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "boundtrace.h"
-#include "proc.h"
+#include "discover/proc.h"
 
 /* Fields 3..21 of a real line; field 22 (starttime) follows. */
 #define MID "S 1 1234 1234 34816 1234 4194304 100 200 0 0 5 3 0 0 20 0 1 0"

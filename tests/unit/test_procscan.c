@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "procscan.h"
+#include "discover/procscan.h"
 #include "testutil.h"
 
 struct fds {

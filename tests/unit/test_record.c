@@ -27,10 +27,10 @@
 #include <unistd.h>
 #include <zlib.h>
 #include <cmocka.h>
-#include "procscan.h"
-#include "recfile.h"
-#include "record.h"
-#include "report.h"
+#include "discover/procscan.h"
+#include "record/recfile.h"
+#include "record/record.h"
+#include "export/report.h"
 #include "testutil.h"
 
 #define ERRLEN		512

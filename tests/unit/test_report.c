@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "model.h"
-#include "procscan.h"
-#include "report.h"
+#include "model/model.h"
+#include "discover/procscan.h"
+#include "export/report.h"
 #include "testutil.h"
 
 #define FUTEX_ADDR 0x7f00deadbeefull

@@ -14,8 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "stacks.h"
-#include "symbolize.h"
+#include "symbols/stacks.h"
+#include "symbols/symbolize.h"
 
 /* fixtures/stacks_kallsyms.txt */
 #define K_ENTRY		0xffffffff81000100ull	/* entry_SYSCALL_64_after_hwframe */

@@ -22,10 +22,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "elfsym.h"
-#include "kallsyms.h"
-#include "procmaps.h"
-#include "symbolize.h"
+#include "symbols/elfsym.h"
+#include "symbols/kallsyms.h"
+#include "symbols/procmaps.h"
+#include "symbols/symbolize.h"
 
 #define FIX "../../build/fixtures"
 #define SRC_FIX "fixtures"

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
-#include "units.h"
+#include "lib/units.h"
 
 #define KiB 1024ull
 #define MiB (1024ull * KiB)

@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "model.h"
+#include "model/model.h"
 
 /* Fixture: *state is an empty model, freed after the test. */
 static inline int tu_model_setup(void **state)

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Internals of the chain analysis, shared by chains.c and chains_tab.c. */
+#ifndef BT_CHAINS_PRIV_H
+#define BT_CHAINS_PRIV_H
+
+#include "analyze/chains.h"
+
+#define NONE		UINT32_MAX
+#define F_CYCLE		1
+#define F_CUT		2
+
+/* A kept episode: the sort and the walks touch only these 48 bytes. */
+struct ep {
+	uint64_t start, end;
+	uint64_t wake;		/* in [start, end]; end when unknown */
+	uint32_t tid, pid;
+	uint32_t waker_tid, waker_pid;
+	uint32_t name;		/* interned (kind, channel) */
+	uint32_t src;		/* index in the input: the last tie-break */
+};
+
+/* Start and end alone, dense, for the binary searches. */
+struct span {
+	uint64_t start, end;
+};
+
+/* The waker's episodes inside an episode's window: ep[lo .. hi). */
+struct range {
+	uint32_t lo, hi;
+};
+
+struct thread {
+	uint32_t tid, pid;
+	uint32_t lo, hi;	/* its episodes, ep[lo .. hi) */
+};
+
+struct name {
+	char *s;
+	uint8_t kind;
+};
+
+/* A hop sequence, stored as its last hop and the sequence before it. */
+struct tnode {
+	uint32_t parent;	/* NONE at depth 0 */
+	uint32_t from, to;	/* pids */
+	uint32_t name;
+	uint32_t depth;
+};
+
+/* Open addressing over ids; the elements live in their own arrays. */
+struct htab {
+	uint32_t *id;		/* id + 1, 0 empty */
+	uint32_t *hash;
+	size_t cap, n;
+};
+
+/* One trie node's part of the current root's tree. */
+struct slot {
+	uint32_t trie;
+	uint32_t count;
+	uint64_t blocked, queue;
+	uint64_t childdur;	/* children's time, or the window if not followed */
+	uint64_t fan_calls, fan_save;
+	uint32_t fan_peers;
+	uint32_t first_dur;	/* list through durs[].next */
+	uint8_t flags;
+	bool has_child;
+};
+
+/* A value in a singly linked list inside one pool (no malloc per list). */
+struct link {
+	uint64_t v;
+	uint32_t next;
+};
+
+struct kid {
+	uint32_t trie, ep;
+	uint64_t ns;
+};
+
+/* One hop of one chain, summed over the chain's roots. */
+struct hagg {
+	uint64_t calls, blocked, queue, childdur;
+	uint64_t fan_calls, fan_save;
+	uint32_t fan_peers;
+	uint32_t ks, ns;	/* lists in samples: calls per root, each call's time */
+};
+
+struct cagg {
+	uint32_t trie;		/* the chain's last hop */
+	uint32_t h;		/* its hops: hg[h .. h + nhops) */
+	unsigned int nhops;
+	uint64_t episodes, blocked;
+	uint32_t threads, last_tid;
+	uint8_t flags;
+};
+
+struct bt_chains_mem {
+	char **names;
+	size_t nnames;
+	struct bt_chain_hop *hops;
+};
+
+struct ctx {
+	const struct bt_chain_opts *o;
+	unsigned int max_depth, max_nodes;
+	bool nested_roots;	/* opts->nested_roots */
+	struct bt_chain_counts *cnt;
+
+	struct ep *ep;
+	size_t nep;
+	struct span *span;
+	struct range *kids_of;
+	struct thread *th;
+	size_t nth, thcap;
+
+	struct name *names;
+	size_t nnames, namecap;
+	struct htab nametab;
+
+	struct tnode *tn;
+	uint32_t *stamp, *slot_of, *chain_of;	/* per trie node */
+	size_t ntn, tncap;
+	struct htab trietab;
+
+	/* the current root's tree */
+	uint32_t serial;
+	uint32_t path[BT_CHAINS_MAX_DEPTH];	/* from-thread of each hop */
+	unsigned int budget;
+	struct slot *slots;
+	size_t nslots, slotcap;
+	struct link *durs;
+	size_t ndurs, durcap;
+	struct kid *kids;
+	size_t nkids, kidcap;
+
+	/* the chains */
+	struct cagg *ch;
+	size_t nch, chcap;
+	struct hagg *hg;
+	size_t nhg, hgcap;
+	struct link *samples;
+	size_t nsamples, samplecap;
+	uint64_t *scratch;
+	size_t scratchcap;
+};
+
+/* A sort record: radix-sorted by k, stable; idx and aux ride along. */
+struct rkey {
+	uint64_t k;
+	uint32_t idx, aux;
+};
+
+/* chains_tab.c */
+/* Stable LSD radix sort of v[0 .. n) by k, ascending; tmp holds n too. */
+void bt_chains_radix(struct rkey *v, struct rkey *tmp, size_t n);
+/* Room for one more element at index n; 0 or -ENOMEM. */
+int bt_chains_grow(void **v, size_t *cap, size_t n, size_t elem);
+/* The id of (kind, channel), added if new; NONE when out of memory. */
+uint32_t bt_chains_name(struct ctx *x, uint8_t kind, const char *s);
+/* The trie node of e's hop below parent (NONE: a root); NONE on ENOMEM. */
+uint32_t bt_chains_tnode(struct ctx *x, uint32_t parent, const struct ep *e);
+/* Pushes v on the list at *head; 0 or -ENOMEM. */
+int bt_chains_sample(struct ctx *x, uint32_t *head, uint64_t v);
+void bt_chains_tab_free(struct ctx *x);
+
+#endif

@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "model/channel.h"
+#include "model/hist.h"
+#include "analyze/peers.h"
+
+/* Pipe ends as /proc reports them (procscan.h keeps the same values). */
+#define END_READ	1
+#define END_WRITE	2
+#define FD_PIPE		1
+#define FD_SOCKET	2
+
+static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+/* Addresses as 16 bytes, v4 as ::ffff:a.b.c.d, so v4 and mapped v6 compare equal. */
+static void addr16(int family, const uint8_t *a, uint8_t out[16])
+{
+	if (family == AF_INET) {
+		memcpy(out, v4mapped, 12);
+		memcpy(out + 12, a, 4);
+	} else {
+		memcpy(out, a, 16);
+	}
+}
+
+static bool addr_eq(int fa, const uint8_t *a, int fb, const uint8_t *b)
+{
+	uint8_t x[16], y[16];
+
+	addr16(fa, a, x);
+	addr16(fb, b, y);
+	return !memcmp(x, y, 16);
+}
+
+static bool addr_any(int family, const uint8_t *a)
+{
+	static const uint8_t zero[16];
+
+	return !memcmp(a, zero, family == AF_INET ? 4 : 16);
+}
+
+static bool add_peer(struct bt_peer *out, size_t *n, size_t max, const struct bt_model *m,
+		     uint32_t pid)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (out[i].pid == pid)
+			return true;
+	if (*n >= max)
+		return false;
+	memset(&out[*n], 0, sizeof(out[*n]));
+	out[*n].pid = pid;
+	out[*n].proc = bt_model_find((struct bt_model *)m, pid);
+	(*n)++;
+	return true;
+}
+
+static bool has_row(const struct bt_proc *q, unsigned int kind, uint64_t chan, int dir)
+{
+	for (size_t j = 0; j < q->nrows; j++) {
+		const struct bt_row *o = &q->rows[j];
+
+		if (o->key.kind == kind && o->key.chan == chan && (dir < 0 || o->key.dir == dir))
+			return true;
+	}
+	return false;
+}
+
+/* Processes that hold inode ino (of type) per /proc, in the wanted pipe end. */
+static void holders_of(const struct bt_model *m, uint64_t ino, uint8_t type, uint8_t end,
+		       uint32_t except, struct bt_peer *out, size_t *n, size_t max)
+{
+	for (size_t i = 0; i < m->nholders; i++) {
+		const struct bt_holder *h = &m->holders[i];
+
+		if (h->ino != ino || h->type != type || h->pid == except)
+			continue;
+		if (end && !(h->mode & end))
+			continue;
+		add_peer(out, n, max, m, h->pid);
+	}
+}
+
+static size_t pipe_peers(const struct bt_model *m, const struct bt_proc *p,
+			 const struct bt_row *r, struct bt_peer *out, size_t max)
+{
+	int want = r->key.dir == BT_DIR_SEND ? BT_DIR_RECV : BT_DIR_SEND;
+	size_t n = 0;
+
+	/* A process using both ends of one pipe (a self-pipe) is its own peer. */
+	for (size_t i = 0; i < m->nprocs; i++)
+		if (has_row(&m->procs[i], BT_KIND_PIPE, r->key.chan, want))
+			add_peer(out, &n, max, m, m->procs[i].pid);
+	if (!n)
+		holders_of(m, r->key.chan, FD_PIPE,
+			   r->key.dir == BT_DIR_SEND ? END_READ : END_WRITE, p->pid, out, &n, max);
+	return n;
+}
+
+static uint64_t unix_peer_ino(const struct bt_model *m, const struct bt_row *r)
+{
+	if (r->has_info && r->info.peer_ino)
+		return r->info.peer_ino;
+	for (size_t i = 0; i < m->nsocks; i++)
+		if (m->socks[i].ino == r->key.chan)
+			return m->socks[i].peer_ino;
+	return 0;
+}
+
+static size_t unix_peers(const struct bt_model *m, const struct bt_proc *p,
+			 const struct bt_row *r, struct bt_peer *out, size_t max)
+{
+	uint64_t peer = unix_peer_ino(m, r);
+	size_t n = 0;
+
+	if (!peer)
+		return 0;
+	for (size_t i = 0; i < m->nprocs; i++)
+		if (has_row(&m->procs[i], r->key.kind, peer, -1))
+			add_peer(out, &n, max, m, m->procs[i].pid);
+	if (!n)
+		holders_of(m, peer, FD_SOCKET, 0, p->pid, out, &n, max);
+	return n;
+}
+
+/* Whether traced row o is the mirror (R->L) of row r (L->R). */
+static bool inet_mirror(const struct bt_row *r, const struct bt_row *o)
+{
+	const struct bt_chan_info *a = &r->info, *b = &o->info;
+
+	return o->has_info && o->key.kind == r->key.kind && a->lport == b->rport &&
+	       a->rport == b->lport && addr_eq(a->family, a->laddr, b->family, b->raddr) &&
+	       addr_eq(a->family, a->raddr, b->family, b->laddr);
+}
+
+static size_t inet_peers(const struct bt_model *m, const struct bt_proc *p,
+			 const struct bt_row *r, struct bt_peer *out, size_t max)
+{
+	const struct bt_chan_info *a = &r->info;
+	uint8_t proto = r->key.kind == BT_KIND_TCP ? IPPROTO_TCP : IPPROTO_UDP;
+	size_t n = 0;
+
+	if (!r->has_info)
+		return 0;
+	for (size_t i = 0; i < m->nprocs; i++)
+		for (size_t j = 0; j < m->procs[i].nrows; j++)
+			if (inet_mirror(r, &m->procs[i].rows[j]))
+				add_peer(out, &n, max, m, m->procs[i].pid);
+	/* Untraced far end on this machine: its socket is local R with remote L (or any, udp). */
+	for (size_t i = 0; !n && i < m->nsocks; i++) {
+		const struct bt_sockfact *s = &m->socks[i];
+
+		/* A server bound to the wildcard address serves every local one. */
+		if (s->proto != proto || s->lport != a->rport ||
+		    (!addr_any(s->family, s->laddr) &&
+		     !addr_eq(s->family, s->laddr, a->family, a->raddr)))
+			continue;
+		if (s->rport || !addr_any(s->family, s->raddr)) {
+			if (s->rport != a->lport || !addr_eq(s->family, s->raddr, a->family, a->laddr))
+				continue;
+		} else if (proto == IPPROTO_TCP) {
+			continue;	/* a listener is not the other end */
+		}
+		holders_of(m, s->ino, FD_SOCKET, 0, p->pid, out, &n, max);
+	}
+	if (!n && max) {
+		memset(out, 0, sizeof(*out));
+		bt_inet_format(a->family, a->raddr, a->rport, out->addr, sizeof(out->addr));
+		n = 1;
+	}
+	return n;
+}
+
+/* Futex far ends: whom this process's wakes woke, or who woke its waits. */
+static size_t futex_peers(const struct bt_model *m, const struct bt_proc *p,
+			  const struct bt_row *r, struct bt_peer *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->nwakes; i++) {
+		const struct bt_wake_key *k = &m->wakes[i].key;
+
+		if (k->kind != BT_KIND_FUTEX)
+			continue;
+		if (k->dir != BT_DIR_WAKE)
+			continue;	/* a wakeup during a wait is not the futex's */
+		if (r->key.dir == BT_DIR_WAKE && k->waker == p->pid && k->chan == r->key.chan)
+			add_peer(out, &n, max, m, k->wakee);
+		/* Another process's address for a shared futex differs: match by process. */
+		else if (r->key.dir == BT_DIR_WAIT && k->wakee == p->pid &&
+			 (k->waker != p->pid || k->chan == r->key.chan))
+			add_peer(out, &n, max, m, k->waker);
+	}
+	return n;
+}
+
+size_t bt_row_peers(const struct bt_model *m, const struct bt_proc *p,
+		    const struct bt_row *r, struct bt_peer *out, size_t max)
+{
+	switch (r->key.kind) {
+	case BT_KIND_PIPE:
+		return pipe_peers(m, p, r, out, max);
+	case BT_KIND_UNIX_STREAM:
+	case BT_KIND_UNIX_DGRAM:
+		return unix_peers(m, p, r, out, max);
+	case BT_KIND_TCP:
+	case BT_KIND_UDP:
+		return inet_peers(m, p, r, out, max);
+	case BT_KIND_FUTEX:
+		return futex_peers(m, p, r, out, max);
+	}
+	return 0;
+}
+
+/* ---- edges ------------------------------------------------------------- */
+
+static struct bt_edge *edge_get(struct bt_edges *e, uint32_t from, uint32_t to,
+				const struct bt_row *r)
+{
+	struct bt_edge *x;
+
+	for (size_t i = 0; i < e->n; i++) {
+		x = &e->v[i];
+		if (x->from == from && x->to == to && x->kind == r->key.kind &&
+		    !strcmp(x->channel, r->channel))
+			return x;
+	}
+	if (!bt_grow((void **)&e->v, &e->cap, e->n + 1, sizeof(*e->v)))
+		return NULL;
+	x = &e->v[e->n++];
+	memset(x, 0, sizeof(*x));
+	x->from = from;
+	x->to = to;
+	x->kind = r->key.kind;
+	memcpy(x->channel, r->channel, sizeof(x->channel));
+	return x;
+}
+
+static uint64_t wake_count(const struct bt_model *m, uint32_t waker, uint32_t wakee,
+			   const struct bt_row *r)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < m->nwakes; i++) {
+		const struct bt_wake_key *k = &m->wakes[i].key;
+
+		/*
+		 * Any crossing of the waker on a byte channel counts: a unix
+		 * reader freeing buffer space wakes the peer's waiters too,
+		 * and that wakeup is often the one that lets the peer run. A
+		 * futex wakes only in its wake calls (a wakeup during a wait
+		 * is an interrupt's, not the futex's).
+		 */
+		if (k->kind == BT_KIND_FUTEX && k->dir != r->key.dir)
+			continue;
+		if (k->waker == waker && k->wakee == wakee && k->kind == r->key.kind &&
+		    k->chan == r->key.chan && k->peer == r->key.peer)
+			n += m->wakes[i].count;
+	}
+	return n;
+}
+
+/*
+ * Whether o, a row of the far process, is on the far end of r's channel
+ * (not another channel between the same two processes). Futex words have
+ * another address in each process: the wakes alone pair those.
+ */
+static bool far_end_row(const struct bt_model *m, const struct bt_row *r,
+			const struct bt_row *o)
+{
+	switch (r->key.kind) {
+	case BT_KIND_PIPE:
+		return o->key.chan == r->key.chan;
+	case BT_KIND_UNIX_STREAM:
+	case BT_KIND_UNIX_DGRAM:
+		return o->key.chan == unix_peer_ino(m, r);
+	case BT_KIND_TCP:
+	case BT_KIND_UDP:
+		return r->has_info && inet_mirror(r, o);
+	}
+	return true;
+}
+
+/* The receiving side's blocked time on the far end of r, if traced. */
+static void add_receiver_blocking(const struct bt_model *m, const struct bt_proc *p,
+				  const struct bt_row *r, const struct bt_proc *q,
+				  struct bt_edge *x)
+{
+	int want = r->key.kind == BT_KIND_FUTEX ? BT_DIR_WAIT : BT_DIR_RECV;
+	struct bt_peer back[BT_PEERS_MAX];
+
+	for (size_t j = 0; j < q->nrows; j++) {
+		const struct bt_row *o = &q->rows[j];
+		bool pairs = false;
+		size_t nb;
+
+		if (o->key.kind != r->key.kind || o->key.dir != want || !far_end_row(m, r, o))
+			continue;
+		nb = bt_row_peers(m, q, o, back, BT_PEERS_MAX);
+		for (size_t k = 0; k < nb; k++)
+			pairs |= back[k].pid == p->pid;
+		if (!pairs)
+			continue;
+		x->blocked_ns += o->st.blocked_ns;
+		if (o->st.max_blocked_ns > x->max_blocked_ns)
+			x->max_blocked_ns = o->st.max_blocked_ns;
+		bt_hist_add(x->blocked_hist, o->st.blocked_hist);
+	}
+}
+
+static int edges_of_row(const struct bt_model *m, const struct bt_proc *p,
+			const struct bt_row *r, struct bt_edges *e)
+{
+	struct bt_peer peers[BT_PEERS_MAX];
+	size_t n;
+
+	if (r->key.dir != BT_DIR_SEND && r->key.dir != BT_DIR_WAKE)
+		return 0;
+	n = bt_row_peers(m, p, r, peers, BT_PEERS_MAX);
+	for (size_t i = 0; i < n; i++) {
+		struct bt_edge *x;
+
+		if (!peers[i].pid)
+			continue;	/* an address off this machine: no process edge */
+		x = edge_get(e, p->pid, peers[i].pid, r);
+		if (!x)
+			return -ENOMEM;
+		x->calls += r->st.calls - r->st.errors;
+		x->bytes += r->st.bytes;
+		bt_hist_add(x->size_hist, r->st.size_hist);
+		x->wakeups += wake_count(m, p->pid, peers[i].pid, r);
+		if (peers[i].proc)
+			add_receiver_blocking(m, p, r, peers[i].proc, x);
+	}
+	return 0;
+}
+
+static int cmp_edge(const void *pa, const void *pb)
+{
+	const struct bt_edge *a = pa, *b = pb;
+
+	if (a->from != b->from)
+		return a->from < b->from ? -1 : 1;
+	if (a->to != b->to)
+		return a->to < b->to ? -1 : 1;
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	return strcmp(a->channel, b->channel);
+}
+
+int bt_edges_build(const struct bt_model *m, struct bt_edges *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct bt_proc *p = &m->procs[i];
+
+		for (size_t j = 0; j < p->nrows; j++)
+			if (edges_of_row(m, p, &p->rows[j], out))
+				return -ENOMEM;
+	}
+	if (out->n)
+		qsort(out->v, out->n, sizeof(*out->v), cmp_edge);
+	return 0;
+}
+
+void bt_edges_free(struct bt_edges *e)
+{
+	free(e->v);
+	memset(e, 0, sizeof(*e));
+}

@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* boundtrace: the command line. Parse, check, trace, report. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "cli/opts.h"
+#include "lib/outfile.h"
+#include "cli/preflight.h"
+#include "discover/proc.h"
+#include "record/record.h"
+#include "cli/cmd_report.h"
+#include "export/report.h"
+#include "live/spawn.h"
+#include "live/tracer.h"
+
+#define BT_VERSION "0.1.0"
+/* New channels appear while tracing; look for their far ends this often. */
+#define DISCOVER_EVERY_NS (500 * 1000000ull)
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int fail(const char *msg)
+{
+	fprintf(stderr, "boundtrace: %s\n", msg);
+	return 1;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	/* No SA_RESTART: a signal must interrupt the poll. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* Where the trace goes: a report at the end, or snapshots into a recording. */
+struct sink {
+	FILE *out;
+	const struct bt_exporter *exp;
+	struct bt_rec_writer *rec;
+};
+
+/* Recordings get a snapshot this often, so a kill -9 loses at most this much. */
+#define SNAPSHOT_EVERY_NS (1000 * 1000000ull)
+
+/* Collects into the model, stamped and sorted: what every output is made from. */
+static int take_model(struct bt_tracer *t, uint64_t start, char *err, size_t errlen)
+{
+	if (bt_tracer_collect(t)) {
+		snprintf(err, errlen, "cannot read the kernel aggregates");
+		return -1;
+	}
+	t->model->duration_ns = now_ns() - start;
+	bt_model_sort(t->model);
+	return 0;
+}
+
+static void print_interval(struct bt_tracer *t, uint64_t start)
+{
+	char err[128];
+
+	if (isatty(STDOUT_FILENO))
+		fputs("\033[H\033[2J", stdout);
+	if (take_model(t, start, err, sizeof(err)) == 0) {
+		bt_report_table(stdout, t->model);
+		fflush(stdout);
+	}
+}
+
+static int snapshot(struct bt_tracer *t, struct sink *s, uint64_t start, char *err, size_t errlen)
+{
+	if (take_model(t, start, err, errlen))
+		return -1;
+	return bt_rec_write_model(s->rec, t->model, err, errlen);
+}
+
+/*
+ * trace: a report to -o (or stdout), and a recording too with --record;
+ * record: only the recording, to -o.
+ */
+static int open_sink(struct sink *s, const struct bt_opts *o, bool record, int argc, char **argv,
+		     char *err, size_t errlen)
+{
+	const char *rec_path = record ? o->output : o->record;
+	struct bt_rec_info info;
+
+	memset(s, 0, sizeof(*s));
+	if (record && (!o->output || !strcmp(o->output, "-"))) {
+		snprintf(err, errlen, "record needs -o FILE");
+		return -1;
+	}
+	if (!record) {
+		s->exp = bt_report_find(o->format);
+		s->out = o->output ? bt_open_output(o->output, o->force, err, errlen) : stdout;
+		if (!s->out)
+			return -1;
+	}
+	if (rec_path) {
+		bt_rec_info_init(&info, BT_VERSION, argc, argv);
+		s->rec = bt_rec_open(rec_path, o->force, &info, err, errlen);
+		if (!s->rec) {
+			if (s->out)
+				bt_close_output(s->out, err + strlen(err), 0);
+			s->out = NULL;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int close_sink(struct sink *s, char *err, size_t errlen)
+{
+	int ok = 1;
+
+	if (s->rec)
+		ok = bt_rec_close(s->rec, err, errlen) == 0;
+	if (s->out)
+		ok = bt_close_output(s->out, err, errlen) && ok;
+	s->rec = NULL;
+	s->out = NULL;
+	return ok ? 0 : -1;
+}
+
+static int run_trace(int argc, char **argv, bool record)
+{
+	struct bt_tracer_config cfg = {};
+	struct bt_tracer tracer = {};
+	uint64_t start, next_interval, next_discover, next_snapshot;
+	struct sink sink = {};
+	int status = 0, ret = 1;
+	bool child_done = false;
+	struct bt_model model;
+	struct bt_opts o;
+	char err[512];
+	pid_t child = 0;
+
+	bt_model_init(&model);
+	if (bt_opts_parse(argc, argv, &o, err, sizeof(err))) {
+		fprintf(stderr, "boundtrace: %s\n", err);
+		fprintf(stderr, "Try 'boundtrace --help'.\n");
+		return 2;
+	}
+	if (o.help) {
+		bt_opts_usage(stdout);
+		return 0;
+	}
+	if (o.version) {
+		printf("boundtrace %s\n", BT_VERSION);
+		return 0;
+	}
+	if (bt_check_privileges(err, sizeof(err)) || bt_check_btf(err, sizeof(err)))
+		return fail(err);
+	for (int i = 0; i < o.npids; i++) {
+		if (!bt_proc_exists(o.pids[i])) {
+			snprintf(err, sizeof(err), "no process with pid %u", o.pids[i]);
+			return fail(err);
+		}
+	}
+	/* Open the output first: an unwritable path fails before any tracing. */
+	if (open_sink(&sink, &o, record, argc, argv, err, sizeof(err)))
+		return fail(err);
+
+	cfg.all = o.all;
+	cfg.follow = o.follow;
+	cfg.map_size = o.map_size;
+	cfg.max_hops = o.peers;
+	cfg.min_block_ns = o.chains ? o.min_block_ns : 0;
+	cfg.stacks = o.stacks;
+	cfg.stack_map_size = o.stack_map_size;
+	model.weight = o.weight;
+	cfg.verbose = o.verbose;
+	if (bt_tracer_open(&tracer, &cfg, &model, err, sizeof(err))) {
+		fail(err);
+		goto cleanup;
+	}
+	install_signals();
+	for (int i = 0; i < o.npids; i++) {
+		if (bt_tracer_add_target(&tracer, o.pids[i])) {
+			snprintf(err, sizeof(err), "cannot trace pid %u", o.pids[i]);
+			fail(err);
+			goto cleanup;
+		}
+	}
+	if (o.command) {
+		child = bt_spawn_stopped(o.command, err, sizeof(err));
+		if (child < 0 || bt_tracer_add_target(&tracer, child)) {
+			fail(child < 0 ? err : "cannot trace the command");
+			if (child > 0)
+				kill(child, SIGKILL);
+			child = 0;
+			goto cleanup;
+		}
+	}
+	if (child) {
+		int rc = bt_spawn_resume(child, &status);
+
+		if (rc == 1) {
+			child_done = true;
+		} else if (rc == 0) {
+			/*
+			 * Held after exec, at its entry point when we can (its
+			 * libraries mapped there): its image and name are there to
+			 * read, its close-on-exec fds are gone, and peers found now
+			 * are traced before its first crossing.
+			 */
+			if (o.stacks && bt_spawn_run_to_entry(child, &status) == 1)
+				child_done = true;
+			if (!child_done) {
+				bt_tracer_exec_seen(&tracer, child);
+				bt_tracer_discover(&tracer);
+				bt_spawn_detach(child);
+			}
+		}
+	} else {
+		bt_tracer_discover(&tracer);
+	}
+	if (o.verbose)
+		fprintf(stderr, "boundtrace: tracing; Ctrl-C to stop\n");
+
+	start = now_ns();
+	next_interval = start + o.interval_ns;
+	next_discover = start + DISCOVER_EVERY_NS;
+	next_snapshot = start + SNAPSHOT_EVERY_NS;
+	while (!stop_signal) {
+		if (bt_tracer_poll(&tracer, 100) < 0)
+			break;
+		if (child && !child_done && waitpid(child, &status, WNOHANG) == child)
+			child_done = true;
+		if (child_done)
+			break;
+		if (!o.all && !child && bt_tracer_live_targets(&tracer) == 0)
+			break;
+		if (o.duration_ns && now_ns() - start >= o.duration_ns)
+			break;
+		if (now_ns() >= next_discover) {
+			bt_tracer_discover(&tracer);
+			next_discover = now_ns() + DISCOVER_EVERY_NS;
+		}
+		/*
+		 * Resolve stacks while their processes are alive to be read:
+		 * a process that exits has no maps left to symbolize with.
+		 */
+		if (o.stacks)
+			bt_tracer_collect(&tracer);
+		if (o.interval_ns && now_ns() >= next_interval && !record) {
+			print_interval(&tracer, start);
+			next_interval += o.interval_ns;
+		}
+		if (sink.rec && now_ns() >= next_snapshot) {
+			if (snapshot(&tracer, &sink, start, err, sizeof(err))) {
+				fail(err);
+				goto cleanup;
+			}
+			next_snapshot = now_ns() + SNAPSHOT_EVERY_NS;
+		}
+	}
+	/* Name the far ends of channels made since the last round. */
+	bt_tracer_discover(&tracer);
+	/* One model for every output: live and recorded say the same. */
+	if (take_model(&tracer, start, err, sizeof(err)) ||
+	    (sink.rec && bt_rec_write_model(sink.rec, &model, err, sizeof(err)))) {
+		fail(err);
+		goto cleanup;
+	}
+	if (sink.exp && sink.exp->write(sink.out, &model)) {
+		fail("cannot write the report");
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	bt_tracer_close(&tracer);
+	if (close_sink(&sink, err, sizeof(err))) {
+		fail(err);
+		ret = 1;
+	}
+	if (child) {
+		if (!child_done) {
+			/* Stopped by a signal or -d: the command goes on without us only if asked. */
+			kill(child, SIGTERM);
+			waitpid(child, &status, 0);
+		}
+		if (ret == 0)
+			ret = bt_exit_status(status);
+	}
+	bt_model_free(&model);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "record"))
+		return run_trace(argc - 1, argv + 1, true);
+	if (argc > 1 && !strcmp(argv[1], "report"))
+		return bt_cmd_report(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "trace"))
+		return run_trace(argc - 1, argv + 1, false);
+	return run_trace(argc, argv, false);
+}

@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "discover/discover.h"
+#include "discover/netdiag.h"
+#include "discover/proc.h"
+#include "discover/procscan.h"
+
+/* What one round reads, once. */
+struct world {
+	struct bt_fdref *own;		/* the targets' fds */
+	size_t nown, capown;
+	struct bt_fdref *all;		/* every process's pipe and socket fds */
+	size_t nall, capall;
+	struct bt_unix_sock *unx;
+	size_t nunx, capunx;
+	struct bt_inet_sock *inet;
+	size_t ninet, capinet;
+};
+
+static void world_free(struct world *w)
+{
+	free(w->own);
+	free(w->all);
+	free(w->unx);
+	free(w->inet);
+}
+
+static const struct bt_unix_sock *find_unix(const struct world *w, uint64_t ino)
+{
+	for (size_t i = 0; i < w->nunx; i++)
+		if (w->unx[i].ino == ino)
+			return &w->unx[i];
+	return NULL;
+}
+
+static const struct bt_inet_sock *find_inet(const struct world *w, uint64_t ino)
+{
+	for (size_t i = 0; i < w->ninet; i++)
+		if (w->inet[i].ino == ino)
+			return &w->inet[i];
+	return NULL;
+}
+
+/* The socket at the other end of a connected inet socket, on this machine. */
+static const struct bt_inet_sock *inet_mirror(const struct world *w,
+					      const struct bt_inet_sock *s)
+{
+	if (!s->rport)
+		return NULL;	/* listening or unconnected */
+	for (size_t i = 0; i < w->ninet; i++) {
+		const struct bt_inet_sock *o = &w->inet[i];
+
+		if (o->ino && o->proto == s->proto && o->lport == s->rport &&
+		    o->rport == s->lport &&
+		    bt_inet_addr_equal(o->family, o->laddr, s->family, s->raddr) &&
+		    bt_inet_addr_equal(o->family, o->raddr, s->family, s->laddr))
+			return o;
+	}
+	return NULL;
+}
+
+static void record_sock(struct bt_model *m, uint64_t ino, uint64_t peer_ino,
+			const struct bt_inet_sock *in)
+{
+	struct bt_sockfact f = { .ino = ino, .peer_ino = peer_ino };
+
+	if (in) {
+		f.proto = in->proto;
+		f.family = in->family;
+		f.lport = in->lport;
+		f.rport = in->rport;
+		memcpy(f.laddr, in->laddr, 16);
+		memcpy(f.raddr, in->raddr, 16);
+	}
+	bt_model_add_sockfact(m, &f);
+}
+
+/*
+ * Every holder of inode ino (of type) goes into the model; the ones other
+ * than pid that hold the wanted end are far processes.
+ */
+static int far_holders(struct bt_model *m, const struct world *w, uint64_t ino, uint8_t type,
+		       uint8_t want_end, uint32_t pid, int hop, int max_hops,
+		       bt_add_target_fn add, void *ctx)
+{
+	int added = 0;
+
+	for (size_t i = 0; i < w->nall; i++) {
+		const struct bt_fdref *r = &w->all[i];
+		struct bt_holder h = { .ino = r->ino, .pid = r->pid, .type = r->type,
+				       .mode = r->mode };
+		struct bt_proc *q;
+
+		if (r->ino != ino || r->type != type)
+			continue;
+		bt_model_add_holder(m, &h);
+		/* Name it now: it may exit before the report. */
+		if (!bt_model_find(m, r->pid)) {
+			q = bt_model_proc(m, r->pid);
+			if (q)
+				bt_proc_read_image(q);
+		}
+		/* Never follow into boundtrace itself. */
+		if (r->pid == pid || r->pid == (uint32_t)getpid() ||
+		    (want_end && !(r->mode & want_end)) || hop >= max_hops)
+			continue;
+		q = bt_model_find(m, r->pid);
+		if (q && q->target && !q->exited)
+			continue;
+		if (add(ctx, r->pid, hop + 1) == 0)
+			added++;
+	}
+	return added;
+}
+
+static int follow_fd(struct bt_model *m, const struct world *w, const struct bt_fdref *r,
+		     int hop, int max_hops, bt_add_target_fn add, void *ctx)
+{
+	const struct bt_unix_sock *u;
+	const struct bt_inet_sock *s, *o;
+	uint8_t want;
+
+	if (r->type == BT_FD_PIPE) {
+		/* A writer's far end reads, a reader's writes; both ends: either. */
+		want = r->mode == BT_END_WRITE ? BT_END_READ :
+		       r->mode == BT_END_READ ? BT_END_WRITE : 0;
+		return far_holders(m, w, r->ino, BT_FD_PIPE, want, r->pid, hop, max_hops, add, ctx);
+	}
+	u = find_unix(w, r->ino);
+	if (u) {
+		record_sock(m, u->ino, u->peer_ino, NULL);
+		if (!u->peer_ino)
+			return 0;
+		record_sock(m, u->peer_ino, u->ino, NULL);
+		return far_holders(m, w, u->peer_ino, BT_FD_SOCKET, 0, r->pid, hop, max_hops,
+				   add, ctx);
+	}
+	s = find_inet(w, r->ino);
+	if (!s)
+		return 0;
+	record_sock(m, s->ino, 0, s);
+	o = inet_mirror(w, s);
+	if (!o)
+		return 0;
+	record_sock(m, o->ino, 0, o);
+	return far_holders(m, w, o->ino, BT_FD_SOCKET, 0, r->pid, hop, max_hops, add, ctx);
+}
+
+/*
+ * boundtrace's own stdio (the terminal plumbing a -c command inherits,
+ * `boundtrace ... | less`) is not part of the traced system: its far ends
+ * are not followed.
+ */
+static bool own_stdio(uint64_t ino)
+{
+	static uint64_t inos[3];
+	static bool read_them;
+	struct stat st;
+
+	if (!read_them) {
+		for (int fd = 0; fd < 3; fd++)
+			inos[fd] = fstat(fd, &st) ? 0 : st.st_ino;
+		read_them = true;
+	}
+	return ino && (ino == inos[0] || ino == inos[1] || ino == inos[2]);
+}
+
+int bt_discover_round(struct bt_model *m, int max_hops, bt_add_target_fn add, void *ctx)
+{
+	struct world w = {};
+	int added = 0, err = 0;
+
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct bt_proc *p = &m->procs[i];
+
+		if (p->target && !p->exited)
+			bt_scan_process_fds(p->pid, &w.own, &w.nown, &w.capown);
+	}
+	if (!w.nown)
+		goto out;
+	err = bt_scan_all_fds(&w.all, &w.nall, &w.capall);
+	if (err)
+		goto out;
+	/* Sockets are optional facts: without them pipes still pair. */
+	bt_unix_socks(&w.unx, &w.nunx, &w.capunx);
+	bt_inet_socks(0, &w.inet, &w.ninet, &w.capinet);
+	for (size_t i = 0; i < w.nown; i++) {
+		const struct bt_proc *p = bt_model_find(m, w.own[i].pid);
+		int n;
+
+		if (own_stdio(w.own[i].ino))
+			continue;
+		n = follow_fd(m, &w, &w.own[i], p ? p->hop : max_hops, max_hops, add, ctx);
+
+		if (n > 0)
+			added += n;
+	}
+out:
+	world_free(&w);
+	return err ? err : added;
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Peer discovery from /proc and sock_diag: which processes hold the other
+ * end of the targets' pipes and sockets. It records what it saw in the
+ * model (holders, socket facts) so the far end is named in the report even
+ * if it exits first, and, for peer following (--peers N), returns the far
+ * processes to add as targets.
+ */
+#ifndef BT_DISCOVER_H
+#define BT_DISCOVER_H
+
+#include <stdint.h>
+#include "model/model.h"
+
+/* Called for each far process found at hop <= max_hops; 0 on success. */
+typedef int (*bt_add_target_fn)(void *ctx, uint32_t pid, int hop);
+
+/*
+ * One round over the live targets of m. Far ends of targets at hop
+ * < max_hops are passed to add (unless already targets). Returns the
+ * number of targets added, or -errno.
+ */
+int bt_discover_round(struct bt_model *m, int max_hops, bt_add_target_fn add, void *ctx);
+
+#endif

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <string.h>
+#include "export/report.h"
+
+static const struct bt_exporter exporters[] = {
+	{ "table", bt_report_table },
+	{ "json", bt_report_json },
+	{ "dot", bt_report_dot },
+	{ "chains", bt_report_chains },
+	{ "folded", bt_report_folded },
+	{ "svg", bt_report_svg },
+	{ "wakers", bt_report_wakers },
+};
+
+#define N_EXPORTERS (sizeof(exporters) / sizeof(exporters[0]))
+
+const struct bt_exporter *bt_report_find(const char *name)
+{
+	for (size_t i = 0; i < N_EXPORTERS; i++)
+		if (!strcmp(exporters[i].name, name))
+			return &exporters[i];
+	return NULL;
+}
+
+const char *bt_report_format_names(void)
+{
+	static char names[128];
+
+	if (!names[0]) {
+		for (size_t i = 0; i < N_EXPORTERS; i++) {
+			if (i)
+				strncat(names, "|", sizeof(names) - strlen(names) - 1);
+			strncat(names, exporters[i].name, sizeof(names) - strlen(names) - 1);
+		}
+	}
+	return names;
+}
+
+const char *bt_loss_name(unsigned int loss)
+{
+	static const char *const names[BT_LOSS_MAX] = {
+		[BT_LOSS_MAP_FULL] = "map_full",
+		[BT_LOSS_EVENTS] = "events",
+		[BT_LOSS_NO_ENTRY] = "no_entry",
+		[BT_LOSS_MMSG_TRUNC] = "mmsg_truncated",
+		[BT_LOSS_TARGETS_FULL] = "pid_out_of_range",
+		[BT_LOSS_WAKEES] = "wakees_overflow",
+		[BT_LOSS_EPISODES] = "episodes",
+		[BT_LOSS_STACKS] = "stacks",
+	};
+
+	return loss < BT_LOSS_MAX ? names[loss] : "?";
+}
+
+int bt_weight_parse(const char *name)
+{
+	static const char *const names[] = {
+		[BT_WEIGHT_CALLS] = "calls",
+		[BT_WEIGHT_BYTES] = "bytes",
+		[BT_WEIGHT_BLOCKED] = "blocked",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(names[i], name))
+			return i;
+	return -1;
+}

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Graphviz export: processes as nodes, one labelled edge per direction of
+ * traffic, pen width by bytes (futex edges by wakeups), so the heavy
+ * conversations stand out. Renders with `dot -Tsvg`.
+ */
+#include <math.h>
+#include "model/kinds.h"
+#include "analyze/peers.h"
+#include "export/report.h"
+#include "lib/units.h"
+
+/* A DOT double-quoted string: '"' and '\\' escaped, newlines as DOT line breaks. */
+static void dot_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '\n') {
+			fputs("\\n", f);
+			continue;
+		}
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static double pen_width(uint64_t weight, uint64_t max)
+{
+	if (!max || !weight)
+		return 1.0;
+	/* 1..5 on a log scale: a thousandfold difference still shows. */
+	return 1.0 + 4.0 * log1p((double)weight) / log1p((double)max);
+}
+
+static uint64_t edge_weight(const struct bt_edge *e)
+{
+	return e->kind == BT_KIND_FUTEX ? e->wakeups : e->bytes;
+}
+
+int bt_report_dot(FILE *f, const struct bt_model *m)
+{
+	struct bt_edges edges;
+	uint64_t max = 0;
+	char label[512], calls[32], bytes[32];
+
+	if (bt_edges_build(m, &edges))
+		return -1;
+	fprintf(f, "digraph boundtrace {\n"
+		   "  rankdir=LR;\n"
+		   "  node [shape=box, style=\"rounded,filled\", fillcolor=\"#eef3fb\", "
+		   "fontname=\"Helvetica\"];\n"
+		   "  edge [fontname=\"Helvetica\", fontsize=10, arrowsize=0.7];\n");
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct bt_proc *p = &m->procs[i];
+
+		snprintf(label, sizeof(label), "%s\n[%u]%s", p->comm[0] ? p->comm : "?", p->pid,
+			 p->exited ? " exited" : "");
+		fprintf(f, "  p%u_%zu [label=", p->pid, i);
+		dot_str(f, label);
+		fprintf(f, "];\n");
+	}
+	for (size_t i = 0; i < edges.n; i++)
+		if (edge_weight(&edges.v[i]) > max)
+			max = edge_weight(&edges.v[i]);
+	for (size_t i = 0; i < edges.n; i++) {
+		const struct bt_edge *e = &edges.v[i];
+		const struct bt_proc *from = bt_model_find((struct bt_model *)m, e->from);
+		const struct bt_proc *to = bt_model_find((struct bt_model *)m, e->to);
+
+		if (!from || !to)
+			continue;
+		fmt_count(e->calls, calls, sizeof(calls));
+		if (e->kind == BT_KIND_FUTEX)
+			snprintf(label, sizeof(label), "%s\n%s wakes, %llu woken", e->channel, calls,
+				 (unsigned long long)e->wakeups);
+		else
+			snprintf(label, sizeof(label), "%s\n%s calls, %s", e->channel, calls,
+				 fmt_bytes(e->bytes, bytes, sizeof(bytes)));
+		fprintf(f, "  p%u_%td -> p%u_%td [label=", e->from, from - m->procs, e->to,
+			to - m->procs);
+		dot_str(f, label);
+		fprintf(f, ", penwidth=%.2f%s];\n", pen_width(edge_weight(e), max),
+			e->kind == BT_KIND_FUTEX ? ", style=dashed" : "");
+	}
+	fprintf(f, "}\n");
+	bt_edges_free(&edges);
+	return ferror(f) ? -1 : 0;
+}

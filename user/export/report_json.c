@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* JSON export; every field is documented in docs/SCHEMA.md. */
+#include "model/hist.h"
+#include "lib/json.h"
+#include "model/kinds.h"
+#include "analyze/peers.h"
+#include "export/report.h"
+#include "export/report_chains.h"
+
+static void write_peer(struct jw *w, const struct bt_peer *p)
+{
+	jw_obj_begin(w);
+	if (p->pid) {
+		jw_ku64(w, "pid", p->pid);
+		jw_kstr(w, "comm", p->proc && p->proc->comm[0] ? p->proc->comm : "?");
+	} else {
+		jw_kstr(w, "addr", p->addr);
+	}
+	jw_obj_end(w);
+}
+
+static void write_percentiles(struct jw *w, const __u64 hist[BT_HIST_SLOTS], uint64_t max)
+{
+	jw_ku64(w, "p50_ns", bt_hist_percentile_max(hist, 0.50, max));
+	jw_ku64(w, "p90_ns", bt_hist_percentile_max(hist, 0.90, max));
+	jw_ku64(w, "p99_ns", bt_hist_percentile_max(hist, 0.99, max));
+}
+
+static void write_row(struct jw *w, const struct bt_model *m, const struct bt_proc *p,
+		      const struct bt_row *r)
+{
+	struct bt_peer peers[BT_PEERS_MAX];
+	size_t npeers = bt_row_peers(m, p, r, peers, BT_PEERS_MAX);
+
+	jw_obj_begin(w);
+	jw_kstr(w, "kind", bt_kind_name(r->key.kind));
+	jw_kstr(w, "channel", r->channel);
+	jw_kstr(w, "direction", bt_dir_name(r->key.dir));
+	jw_ku64(w, "calls", r->st.calls);
+	jw_ku64(w, "bytes", r->st.bytes);
+	jw_ku64(w, "errors", r->st.errors);
+	jw_ku64(w, "blocked_ns", r->st.blocked_ns);
+	jw_ku64(w, "max_blocked_ns", r->st.max_blocked_ns);
+	write_percentiles(w, r->st.blocked_hist, r->st.max_blocked_ns);
+	if (r->key.kind == BT_KIND_FUTEX && r->key.dir == BT_DIR_WAKE)
+		jw_ku64(w, "woken", r->st.woken);
+	if (r->has_info && r->info.path[0])
+		jw_kstr(w, "path", r->info.path);
+	if (npeers) {
+		jw_key(w, "peer");
+		write_peer(w, &peers[0]);
+	}
+	if (npeers > 1) {
+		jw_key(w, "peers");
+		jw_arr_begin(w);
+		for (size_t i = 0; i < npeers; i++)
+			write_peer(w, &peers[i]);
+		jw_arr_end(w);
+	}
+	jw_obj_end(w);
+}
+
+static void write_proc(struct jw *w, const struct bt_model *m, const struct bt_proc *p)
+{
+	jw_obj_begin(w);
+	jw_ku64(w, "pid", p->pid);
+	jw_kstr(w, "comm", p->comm[0] ? p->comm : "?");
+	if (p->exe[0])
+		jw_kstr(w, "exe", p->exe);
+	jw_ku64(w, "start_ns", p->start_ns);
+	jw_kbool(w, "exited", p->exited);
+	jw_key(w, "boundaries");
+	jw_arr_begin(w);
+	for (size_t i = 0; i < p->nrows; i++)
+		write_row(w, m, p, &p->rows[i]);
+	jw_arr_end(w);
+	jw_obj_end(w);
+}
+
+static void write_edge(struct jw *w, const struct bt_edge *e)
+{
+	jw_obj_begin(w);
+	jw_ku64(w, "from", e->from);
+	jw_ku64(w, "to", e->to);
+	jw_kstr(w, "kind", bt_kind_name(e->kind));
+	jw_kstr(w, "channel", e->channel);
+	jw_ku64(w, "calls", e->calls);
+	jw_ku64(w, "bytes", e->bytes);
+	jw_ku64(w, "wakeups", e->wakeups);
+	jw_ku64(w, "blocked_ns", e->blocked_ns);
+	write_percentiles(w, e->blocked_hist, e->max_blocked_ns);
+	jw_obj_end(w);
+}
+
+int bt_report_json(FILE *f, const struct bt_model *m)
+{
+	struct bt_edges edges;
+	struct jw w;
+
+	if (bt_edges_build(m, &edges))
+		return -1;
+	jw_init(&w, f);
+	jw_obj_begin(&w);
+	jw_ku64(&w, "version", 1);
+	jw_ku64(&w, "duration_ns", m->duration_ns);
+	jw_key(&w, "processes");
+	jw_arr_begin(&w);
+	for (size_t i = 0; i < m->nprocs; i++)
+		write_proc(&w, m, &m->procs[i]);
+	jw_arr_end(&w);
+	jw_key(&w, "edges");
+	jw_arr_begin(&w);
+	for (size_t i = 0; i < edges.n; i++)
+		write_edge(&w, &edges.v[i]);
+	jw_arr_end(&w);
+	if (m->chain_mode) {
+		struct bt_chains *c = bt_model_chains(m);
+
+		jw_ku64(&w, "episodes", m->nepisodes);
+		bt_json_chains(&w, c);
+		bt_chains_free(c);
+	}
+	jw_key(&w, "lost");
+	jw_obj_begin(&w);
+	for (unsigned int l = 0; l < BT_LOSS_MAX; l++)
+		jw_ku64(&w, bt_loss_name(l), m->lost[l]);
+	jw_obj_end(&w);
+	jw_obj_end(&w);
+	fputc('\n', f);
+	bt_edges_free(&edges);
+	return ferror(f) ? -1 : 0;
+}

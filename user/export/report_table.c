@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The human table: one block per process, grouped by the process (or
+ * address) at the other end, one line per channel and direction.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "model/hist.h"
+#include "model/kinds.h"
+#include "analyze/peers.h"
+#include "export/report.h"
+#include "export/report_chains.h"
+#include "lib/units.h"
+
+#define ROW_FMT "    %-11s %-44s %-4s %10s %10s %8s %9s %9s %9s"
+
+static void peer_name(const struct bt_peer *peers, size_t n, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	if (!n) {
+		snprintf(buf, len, "(other end unknown)");
+		return;
+	}
+	buf[0] = 0;
+	for (size_t i = 0; i < n && off < len; i++) {
+		const struct bt_peer *p = &peers[i];
+
+		if (p->pid)
+			off += snprintf(buf + off, len - off, "%s%s[%u]", i ? ", " : "",
+					p->proc && p->proc->comm[0] ? p->proc->comm : "?", p->pid);
+		else
+			off += snprintf(buf + off, len - off, "%s%s", i ? ", " : "", p->addr);
+	}
+}
+
+static void write_row(FILE *f, const struct bt_row *r)
+{
+	char calls[32], bytes[32], mean[32], blocked[32], maxb[32], p99[32];
+	const struct bt_stats *s = &r->st;
+	uint64_t ok = s->calls - s->errors;
+
+	fmt_count(s->calls, calls, sizeof(calls));
+	if (bt_kind_has_bytes(r->key.kind)) {
+		fmt_bytes(s->bytes, bytes, sizeof(bytes));
+		fmt_bytes(ok ? s->bytes / ok : 0, mean, sizeof(mean));
+	} else if (r->key.dir == BT_DIR_WAKE) {
+		snprintf(bytes, sizeof(bytes), "%llu woken", (unsigned long long)s->woken);
+		snprintf(mean, sizeof(mean), "-");
+	} else {
+		snprintf(bytes, sizeof(bytes), "-");
+		snprintf(mean, sizeof(mean), "-");
+	}
+	fmt_ns(s->blocked_ns, blocked, sizeof(blocked));
+	fmt_ns(bt_hist_percentile_max(s->blocked_hist, 0.99, s->max_blocked_ns), p99, sizeof(p99));
+	fmt_ns(s->max_blocked_ns, maxb, sizeof(maxb));
+	fprintf(f, ROW_FMT, bt_kind_name(r->key.kind), r->channel, bt_dir_name(r->key.dir),
+		calls, bytes, mean, blocked, p99, maxb);
+	if (s->errors)
+		fprintf(f, "  %llu errors", (unsigned long long)s->errors);
+	fputc('\n', f);
+}
+
+static void write_proc(FILE *f, const struct bt_model *m, const struct bt_proc *p)
+{
+	char (*names)[256] = calloc(p->nrows ? p->nrows : 1, sizeof(*names));
+	bool *done = calloc(p->nrows ? p->nrows : 1, sizeof(*done));
+	struct bt_peer peers[BT_PEERS_MAX];
+
+	fprintf(f, "\n%s[%u]%s\n", p->comm[0] ? p->comm : "?", p->pid,
+		p->exited ? " (exited)" : "");
+	if (!p->nrows || !names || !done) {
+		fprintf(f, "  no boundary crossings\n");
+		goto out;
+	}
+	for (size_t i = 0; i < p->nrows; i++)
+		peer_name(peers, bt_row_peers(m, p, &p->rows[i], peers, BT_PEERS_MAX),
+			  names[i], sizeof(names[i]));
+	/* Rows are sorted; emit each peer's group in order of its first row. */
+	for (size_t i = 0; i < p->nrows; i++) {
+		if (done[i])
+			continue;
+		fprintf(f, "  \u21c4 %s\n", names[i]);
+		fprintf(f, ROW_FMT "\n", "KIND", "CHANNEL", "DIR", "CALLS", "BYTES", "MEAN",
+			"BLOCKED", "P99", "MAX");
+		for (size_t j = i; j < p->nrows; j++) {
+			if (done[j] || strcmp(names[i], names[j]))
+				continue;
+			write_row(f, &p->rows[j]);
+			done[j] = true;
+		}
+	}
+out:
+	free(names);
+	free(done);
+}
+
+static const char *proc_label(const struct bt_model *m, uint32_t pid, char *buf, size_t len)
+{
+	const struct bt_proc *p = bt_model_find((struct bt_model *)m, pid);
+
+	snprintf(buf, len, "%s[%u]", p && p->comm[0] ? p->comm : "?", pid);
+	return buf;
+}
+
+/* The map first: who talks to whom, in one line per direction. */
+static void write_edges(FILE *f, const struct bt_model *m)
+{
+	char from[40], to[40], calls[32], bytes[32], blocked[32], p99[40];
+	const struct bt_proc *to_proc;
+	struct bt_edges edges;
+
+	if (bt_edges_build(m, &edges) || !edges.n)
+		goto out;
+	fprintf(f, "\ncommunication map (sender \u2192 receiver; blocked = the receiver waiting):\n");
+	for (size_t i = 0; i < edges.n; i++) {
+		const struct bt_edge *e = &edges.v[i];
+
+		proc_label(m, e->from, from, sizeof(from));
+		proc_label(m, e->to, to, sizeof(to));
+		fmt_count(e->calls, calls, sizeof(calls));
+		fmt_ns(e->blocked_ns, blocked, sizeof(blocked));
+		fmt_ns(bt_hist_percentile_max(e->blocked_hist, 0.99, e->max_blocked_ns), p99,
+		       sizeof(p99));
+		to_proc = bt_model_find((struct bt_model *)m, e->to);
+		if (!to_proc || !to_proc->target) {
+			/* Nobody measured the receiver's waits. */
+			snprintf(blocked, sizeof(blocked), "?");
+			snprintf(p99, sizeof(p99), "? (receiver not traced)");
+		}
+		if (e->kind == BT_KIND_FUTEX)
+			fprintf(f, "  %s \u2192 %s via %s: %s wake calls, %llu woke a waiter, blocked %s, p99 %s\n",
+				from, to, e->channel, calls, (unsigned long long)e->wakeups, blocked,
+				p99);
+		else
+			fprintf(f, "  %s \u2192 %s via %s: %s sends, %s, %llu wakeups, blocked %s, p99 %s\n",
+				from, to, e->channel, calls, fmt_bytes(e->bytes, bytes, sizeof(bytes)),
+				(unsigned long long)e->wakeups, blocked, p99);
+	}
+out:
+	bt_edges_free(&edges);
+}
+
+/* Chain mode: the heaviest synchronous chains, one line each. */
+static void write_chains(FILE *f, const struct bt_model *m)
+{
+	enum { TOP = 5 };
+	struct bt_chains *c;
+	char line[2048];
+
+	if (!m->chain_mode)
+		return;
+	c = bt_model_chains(m);
+	if (!c)
+		return;
+	fprintf(f, "\nsynchronous chains (A \u21e2 B: A blocked until B answered), heaviest first:\n");
+	for (size_t i = 0; i < c->nchains && i < TOP; i++) {
+		bt_chains_format_line(&c->chains[i], line, sizeof(line));
+		fprintf(f, "  %s\n", line);
+	}
+	if (!c->nchains)
+		fprintf(f, "  none: no traced thread waited on one that was itself waiting\n");
+	else if (c->nchains > TOP)
+		fprintf(f, "  ... %zu more (-f chains lists them all)\n", c->nchains - TOP);
+	bt_chains_free(c);
+}
+
+/* A far end known only from /proc is named in its peers' lines, not on its own. */
+static bool shown_proc(const struct bt_proc *p)
+{
+	return p->target || p->nrows;
+}
+
+int bt_report_table(FILE *f, const struct bt_model *m)
+{
+	size_t shown = 0;
+	char dur[32];
+	bool any_loss = false;
+
+	for (size_t i = 0; i < m->nprocs; i++)
+		shown += shown_proc(&m->procs[i]);
+	fmt_ns(m->duration_ns, dur, sizeof(dur));
+	fprintf(f, "boundtrace: %zu process%s, %s traced\n", shown, shown == 1 ? "" : "es", dur);
+	write_edges(f, m);
+	write_chains(f, m);
+	for (size_t i = 0; i < m->nprocs; i++)
+		if (shown_proc(&m->procs[i]))
+			write_proc(f, m, &m->procs[i]);
+	for (unsigned int l = 0; l < BT_LOSS_MAX; l++) {
+		if (!m->lost[l])
+			continue;
+		fprintf(f, "%s lost %s: %llu", any_loss ? "," : "\n", bt_loss_name(l),
+			(unsigned long long)m->lost[l]);
+		any_loss = true;
+	}
+	if (any_loss)
+		fputc('\n', f);
+	return ferror(f) ? -1 : 0;
+}

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <stdint.h>
+#include <stdlib.h>
+#include "lib/vec.h"
+
+bool bt_grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+	size_t ncap;
+	void *p;
+
+	if (need <= *cap)
+		return true;
+	ncap = *cap ? *cap * 2 : 16;
+	while (ncap < need)
+		ncap *= 2;
+	if (ncap > SIZE_MAX / elem)
+		return false;
+	p = realloc(*arr, ncap * elem);
+	if (!p)
+		return false;
+	memset((char *)p + *cap * elem, 0, (ncap - *cap) * elem);
+	*arr = p;
+	*cap = ncap;
+	return true;
+}
+
+size_t bt_sort_unique_u64(void *base, size_t n, size_t elem, size_t off,
+			  int (*cmp)(const void *, const void *))
+{
+	char *v = base;
+	size_t kept = 0;
+
+	if (!n)
+		return 0;
+	qsort(v, n, elem, cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (kept &&
+		    !memcmp(v + (kept - 1) * elem + off, v + i * elem + off, sizeof(uint64_t)))
+			continue;
+		if (kept != i)
+			memcpy(v + kept * elem, v + i * elem, elem);
+		kept++;
+	}
+	return kept;
+}

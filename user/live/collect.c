@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "live/collect.h"
+
+#define ALL_TGIDS 0
+
+static int add_row_wakes(struct bt_model *m, const struct bt_key *key, const struct bt_stats *s)
+{
+	struct bt_wake_key wk = { .waker = key->tgid, .kind = key->kind, .dir = key->dir,
+				  .chan = key->chan, .peer = key->peer };
+
+	for (int i = 0; i < BT_ROW_WAKEES; i++) {
+		if (!s->wakee[i] || !s->wakee_n[i])
+			continue;
+		wk.wakee = s->wakee[i];
+		if (bt_model_add_wake(m, &wk, s->wakee_n[i]))
+			return -1;
+	}
+	return 0;
+}
+
+/* Rows of one tgid (or all), summed over CPUs; deleted from the map if asked. */
+static int collect_rows(struct bt_model *m, const struct bt_maps *maps, __u32 tgid,
+			bool delete)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct bt_key key, next, *prev = NULL;
+	struct bt_stats *percpu, sum;
+	struct bt_chan_info info;
+	struct bt_chan_key ck;
+	int err = 0;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	percpu = calloc(ncpu, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	while (bpf_map_get_next_key(maps->stats_fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (tgid != ALL_TGIDS && key.tgid != tgid)
+			continue;
+		if (bpf_map_lookup_elem(maps->stats_fd, &key, percpu))
+			continue;	/* deleted meanwhile */
+		memset(&sum, 0, sizeof(sum));
+		for (int c = 0; c < ncpu; c++) {
+			bt_stats_add(&sum, &percpu[c]);
+			/* Each CPU's row has its own wakee slots: into the model's wakes. */
+			if (add_row_wakes(m, &key, &percpu[c])) {
+				err = -ENOMEM;
+				goto out;
+			}
+		}
+		ck.chan = key.chan;
+		ck.peer = key.peer;
+		if (!bt_model_add(m, &key, &sum,
+				  bpf_map_lookup_elem(maps->chans_fd, &ck, &info) ? NULL : &info) ||
+		    (key.ustack != BT_STACK_NONE && bt_model_add_stackrow(m, &key, &sum))) {
+			err = -ENOMEM;
+			break;
+		}
+		/*
+		 * Deleting the current key restarts the walk at the map's
+		 * first key; rows already taken are gone, so it ends.
+		 */
+		if (delete && !bpf_map_delete_elem(maps->stats_fd, &key))
+			prev = NULL;
+	}
+out:
+	free(percpu);
+	return err;
+}
+
+static int collect_wakes(struct bt_model *m, const struct bt_maps *maps)
+{
+	struct bt_wake_key key, next, *prev = NULL;
+	__u64 count;
+
+	while (bpf_map_get_next_key(maps->wakes_fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(maps->wakes_fd, &key, &count))
+			continue;
+		if (bt_model_add_wake(m, &key, count))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int collect_wakestacks(struct bt_model *m, const struct bt_maps *maps)
+{
+	struct bt_wakestack_key key, next, *prev = NULL;
+	struct bt_wakestack_val val;
+
+	if (maps->wakestacks_fd < 0)
+		return 0;
+	while (bpf_map_get_next_key(maps->wakestacks_fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(maps->wakestacks_fd, &key, &val))
+			continue;
+		if (bt_model_add_wakestack(m, &key, &val))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int bt_collect(struct bt_model *m, const struct bt_maps *maps)
+{
+	int err = collect_rows(m, maps, ALL_TGIDS, false);
+
+	if (!err)
+		err = collect_wakes(m, maps);
+	if (!err)
+		err = collect_wakestacks(m, maps);
+	for (int l = 0; l < BT_LOSS_MAX; l++)
+		m->lost[l] = maps->losses[l];
+	/* Episodes userspace had no room for are lost like the kernel's. */
+	m->lost[BT_LOSS_EPISODES] += m->episodes_over;
+	return err;
+}
+
+int bt_collect_harvest(struct bt_model *m, const struct bt_maps *maps, __u32 tgid)
+{
+	struct bt_proc *p = bt_model_find(m, tgid);
+	int err;
+
+	if (!p || p->harvested)
+		return 0;
+	/* What an earlier snapshot took of it is taken again now, for good. */
+	p->nrows = 0;
+	bt_model_drop_stackrows(m, tgid);
+	bt_model_drop_wakes(m, tgid);
+	err = collect_rows(m, maps, tgid, true);
+	if (!err)
+		p->harvested = true;
+	return err;
+}

@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "boundtrace.skel.h"
+#include "live/collect.h"
+#include "discover/discover.h"
+#include "symbols/stacks.h"
+#include "live/events.h"
+#include "discover/proc.h"
+#include "live/tracer.h"
+
+static bool verbose;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	/*
+	 * Failures are reported by the caller in one line; -v adds libbpf's
+	 * warnings (the verifier log among them), BT_LIBBPF_DEBUG everything.
+	 */
+	if (!verbose || (level == LIBBPF_DEBUG && !getenv("BT_LIBBPF_DEBUG")))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static bool live_has(struct bt_tracer *t, uint32_t pid)
+{
+	for (size_t i = 0; i < t->nlive; i++)
+		if (t->live[i] == pid)
+			return true;
+	return false;
+}
+
+static bool live_add(struct bt_tracer *t, uint32_t pid)
+{
+	for (size_t i = 0; i < t->nlive; i++)
+		if (t->live[i] == pid)
+			return true;
+	if (t->nlive == t->caplive) {
+		size_t ncap = t->caplive ? t->caplive * 2 : 16;
+		uint32_t *n = realloc(t->live, ncap * sizeof(*n));
+
+		if (!n)
+			return false;
+		t->live = n;
+		t->caplive = ncap;
+	}
+	t->live[t->nlive++] = pid;
+	return true;
+}
+
+static void live_remove(struct bt_tracer *t, uint32_t pid)
+{
+	for (size_t i = 0; i < t->nlive; i++) {
+		if (t->live[i] == pid) {
+			t->live[i] = t->live[--t->nlive];
+			return;
+		}
+	}
+}
+
+static struct bt_maps tracer_maps(struct bt_tracer *t)
+{
+	struct bt_maps maps = {
+		.stats_fd = bpf_map__fd(t->skel->maps.stats),
+		.chans_fd = bpf_map__fd(t->skel->maps.chans),
+		.wakes_fd = bpf_map__fd(t->skel->maps.wakes),
+		.wakestacks_fd = t->sym ? bpf_map__fd(t->skel->maps.wakestacks) : -1,
+		.losses = t->skel->bss->losses,
+	};
+
+	return maps;
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct bt_tracer *t = ctx;
+	const struct bt_event *e = data;
+	struct bt_maps maps = tracer_maps(t);
+	struct bt_proc *p;
+
+	if (size < sizeof(*e))
+		return 0;
+	p = bt_apply_event(t->model, e);
+	/* Symbolize from the maps of the moment: the process may be gone at the report. */
+	if (t->sym && (e->type == BT_EV_FORK || e->type == BT_EV_EXEC))
+		bt_sym_add_process(t->sym, e->pid);
+	if (p && e->type == BT_EV_FORK) {
+		struct bt_proc *parent = bt_model_find(t->model, e->ppid);
+
+		/* A followed child stands where its parent stands. */
+		p->target = true;
+		p->hop = parent ? parent->hop : 0;
+		bt_proc_read_exe(e->pid, p->exe, sizeof(p->exe));
+	} else if (p && e->type == BT_EV_EXEC) {
+		bt_proc_read_exe(e->pid, p->exe, sizeof(p->exe));
+	}
+	/* Its rows become final now, before a new process can reuse the pid. */
+	if (e->type == BT_EV_EXIT)
+		bt_collect_harvest(t->model, &maps, e->pid);
+	if (t->all)
+		return 0;
+	/* Only the named targets and their children keep the trace running. */
+	if (e->type == BT_EV_FORK && live_has(t, e->ppid))
+		live_add(t, e->pid);
+	else if (e->type == BT_EV_EXIT)
+		live_remove(t, e->pid);
+	return 0;
+}
+
+static int on_episode(void *ctx, void *data, size_t size)
+{
+	struct bt_tracer *t = ctx;
+
+	if (size >= sizeof(struct bt_episode_ev))
+		bt_model_add_episode(t->model, data);
+	return 0;
+}
+
+/*
+ * What the kernel offers, probed in its BTF before load: the tracepoints
+ * the core needs are required (a clear error names the missing one); an
+ * optional one is switched off, and stderr says once what that costs.
+ */
+static int probe_tracepoints(struct bt_tracer *t, char *err, size_t errlen)
+{
+	static const char *const required[] = {
+		"sys_enter", "sys_exit", "sched_process_fork", "sched_process_exec",
+		"sched_process_exit",
+	};
+	struct btf *btf = btf__load_vmlinux_btf();
+	char name[64];
+
+	if (!btf) {
+		snprintf(err, errlen, "cannot read the kernel's BTF: %s", strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+		snprintf(name, sizeof(name), "btf_trace_%s", required[i]);
+		if (btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF) < 0) {
+			snprintf(err, errlen, "this kernel has no %s tracepoint (BTF); boundtrace "
+				 "needs it", required[i]);
+			btf__free(btf);
+			return -1;
+		}
+	}
+	if (btf__find_by_name_kind(btf, "btf_trace_sched_waking", BTF_KIND_TYPEDEF) < 0) {
+		bpf_program__set_autoload(t->skel->progs.sched_waking, false);
+		fprintf(stderr, "boundtrace: this kernel has no sched_waking tracepoint: wakeups "
+				"and chains are not recorded\n");
+	}
+	btf__free(btf);
+	return 0;
+}
+
+int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
+		   struct bt_model *model, char *err, size_t errlen)
+{
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	t->model = model;
+	t->all = cfg->all;
+	t->max_hops = cfg->max_hops;
+	verbose = cfg->verbose;
+	libbpf_set_print(libbpf_print);
+
+	t->skel = boundtrace_bpf__open();
+	if (!t->skel) {
+		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
+		return -1;
+	}
+	if (probe_tracepoints(t, err, errlen))
+		goto fail;
+	t->skel->rodata->trace_all = cfg->all;
+	t->skel->rodata->follow_forks = cfg->follow;
+	bpf_map__set_max_entries(t->skel->maps.stats, cfg->map_size);
+	bpf_map__set_max_entries(t->skel->maps.chans, cfg->map_size);
+	bpf_map__set_max_entries(t->skel->maps.wakes, cfg->map_size);
+	t->skel->rodata->with_stacks = cfg->stacks;
+	model->stack_mode = cfg->stacks;
+	bpf_map__set_max_entries(t->skel->maps.stacks, cfg->stacks ? cfg->stack_map_size : 1);
+	bpf_map__set_max_entries(t->skel->maps.wakestacks, cfg->stacks ? cfg->map_size : 1);
+	if (cfg->stacks) {
+		t->sym = bt_sym_new();
+		if (!t->sym) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+	}
+	/* Episodes cost a ring buffer only in chain mode. */
+	t->skel->rodata->min_block_ns = cfg->min_block_ns;
+	model->chain_mode = cfg->min_block_ns > 0;
+	bpf_map__set_max_entries(t->skel->maps.episodes,
+				 cfg->min_block_ns ? 16 * 1024 * 1024 : (__u32)getpagesize());
+
+	rc = boundtrace_bpf__load(t->skel);
+	if (rc) {
+		snprintf(err, errlen, "cannot load the BPF programs: %s%s", strerror(-rc),
+			 verbose ? "" : " (run with -v for the verifier log)");
+		goto fail;
+	}
+	/* tp_btf programs attach through BTF: no tracefs mount is needed. */
+	rc = boundtrace_bpf__attach(t->skel);
+	if (rc) {
+		snprintf(err, errlen, "cannot attach to the kernel tracepoints: %s", strerror(-rc));
+		goto fail;
+	}
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_event, t, NULL);
+	if (!t->rb || (cfg->min_block_ns &&
+		       ring_buffer__add(t->rb, bpf_map__fd(t->skel->maps.episodes), on_episode, t))) {
+		snprintf(err, errlen, "cannot open the event ring buffers: %s", strerror(errno));
+		goto fail;
+	}
+	return 0;
+fail:
+	bt_tracer_close(t);
+	return -1;
+}
+
+/* Marks pid a target at the given peer distance; the kernel sees it at once. */
+static int add_target(struct bt_tracer *t, uint32_t pid, int hop)
+{
+	struct bt_proc *p;
+
+	if (pid >= BT_PID_MAX)
+		return -ERANGE;
+	p = bt_model_proc(t->model, pid);
+	if (!p)
+		return -ENOMEM;
+	if (bt_proc_read_image(p))
+		return -ESRCH;
+	p->target = true;
+	p->hop = hop;
+	if (t->sym)
+		bt_sym_add_process(t->sym, pid);
+	__sync_fetch_and_or(&t->skel->bss->targets[pid / 64], 1ULL << (pid % 64));
+	return 0;
+}
+
+int bt_tracer_add_target(struct bt_tracer *t, uint32_t pid)
+{
+	int err = add_target(t, pid, 0);
+
+	if (err)
+		return err;
+	return live_add(t, pid) ? 0 : -ENOMEM;
+}
+
+static int add_peer(void *ctx, uint32_t pid, int hop)
+{
+	struct bt_tracer *t = ctx;
+	int err = add_target(t, pid, hop);
+
+	if (!err && verbose) {
+		struct bt_proc *p = bt_model_find(t->model, pid);
+
+		fprintf(stderr, "boundtrace: following peer %s[%u] (hop %d)\n",
+			p ? p->comm : "?", pid, hop);
+	}
+	return err;
+}
+
+int bt_tracer_discover(struct bt_tracer *t)
+{
+	int total = 0, n;
+
+	if (t->all)
+		return 0;
+	/* New targets have channels of their own: go on until nothing new (hops bound it). */
+	do {
+		n = bt_discover_round(t->model, t->max_hops, add_peer, t);
+		if (n > 0)
+			total += n;
+	} while (n > 0);
+	return n < 0 ? n : total;
+}
+
+void bt_tracer_exec_seen(struct bt_tracer *t, uint32_t pid)
+{
+	struct bt_proc *p = bt_model_find(t->model, pid);
+
+	if (t->sym)
+		bt_sym_add_process(t->sym, pid);
+	if (p)
+		bt_proc_read_image(p);
+}
+
+int bt_tracer_poll(struct bt_tracer *t, int timeout_ms)
+{
+	int n = ring_buffer__poll(t->rb, timeout_ms);
+
+	if (n == -EINTR)
+		return 0;
+	return n;
+}
+
+size_t bt_tracer_live_targets(struct bt_tracer *t)
+{
+	/* An exit event lost to a full ring buffer must not keep us waiting. */
+	for (size_t i = 0; i < t->nlive;) {
+		if (kill(t->live[i], 0) && errno == ESRCH) {
+			struct bt_proc *p = bt_model_find(t->model, t->live[i]);
+
+			if (p)
+				p->exited = true;
+			t->live[i] = t->live[--t->nlive];
+		} else {
+			i++;
+		}
+	}
+	return t->nlive;
+}
+
+int bt_tracer_collect(struct bt_tracer *t)
+{
+	struct bt_maps maps;
+	int err;
+
+	/* Events first, so every row finds its process named. */
+	ring_buffer__consume(t->rb);
+	/* Live processes may have renamed themselves (prctl) since we saw them. */
+	for (size_t i = 0; i < t->model->nprocs; i++) {
+		struct bt_proc *p = &t->model->procs[i];
+		uint64_t start = 0;
+		char comm[BT_COMM_LEN];
+
+		if (!p->exited && !bt_proc_read_identity(p->pid, comm, sizeof(comm), &start))
+			memcpy(p->comm, comm, sizeof(comm));
+	}
+	bt_model_clear_rows(t->model);
+	maps = tracer_maps(t);
+	err = bt_collect(t->model, &maps);
+	if (!err && t->sym)
+		err = bt_stacks_resolve(t->model, bpf_map__fd(t->skel->maps.stacks), t->sym);
+	return err;
+}
+
+void bt_tracer_close(struct bt_tracer *t)
+{
+	ring_buffer__free(t->rb);
+	boundtrace_bpf__destroy(t->skel);
+	bt_sym_free(t->sym);
+	t->sym = NULL;
+	free(t->live);
+	t->rb = NULL;
+	t->skel = NULL;
+	t->live = NULL;
+	t->nlive = t->caplive = 0;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The live tracer: open -> configure -> load -> attach the BPF side, keep
+ * the target set, drain lifecycle events into the model, and collect the
+ * aggregates. One cleanup path (bt_tracer_close).
+ */
+#ifndef BT_TRACER_H
+#define BT_TRACER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "model/model.h"
+
+struct boundtrace_bpf;
+struct ring_buffer;
+struct bt_sym;
+
+struct bt_tracer_config {
+	bool all;
+	bool follow;
+	uint32_t map_size;
+	int max_hops;		/* --peers: follow far ends this many hops */
+	uint64_t min_block_ns;	/* chain mode: episodes at least this long (0: off) */
+	bool stacks;		/* --stacks */
+	uint32_t stack_map_size;
+	bool verbose;
+};
+
+struct bt_tracer {
+	struct boundtrace_bpf *skel;
+	struct ring_buffer *rb;
+	struct bt_model *model;
+	/* Targets we were asked to watch and that have not exited yet. */
+	uint32_t *live;
+	size_t nlive, caplive;
+	bool all;
+	int max_hops;
+	struct bt_sym *sym;	/* --stacks: the one symbolizer */
+};
+
+int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
+		   struct bt_model *model, char *err, size_t errlen);
+/* Adds a process to the target set (records comm/start from /proc). */
+int bt_tracer_add_target(struct bt_tracer *t, uint32_t pid);
+/* A target finished an exec we held it at: read its new image now. */
+void bt_tracer_exec_seen(struct bt_tracer *t, uint32_t pid);
+/*
+ * Finds the processes at the far end of the targets' channels (recording
+ * them for the report) and follows them up to max_hops. Returns how many
+ * targets it added, or -errno.
+ */
+int bt_tracer_discover(struct bt_tracer *t);
+/* Waits up to timeout_ms for events and applies them. Returns events or -errno. */
+int bt_tracer_poll(struct bt_tracer *t, int timeout_ms);
+/* Number of targets still alive (meaningless with -a). */
+size_t bt_tracer_live_targets(struct bt_tracer *t);
+/* Rebuilds the model's rows from the kernel maps. */
+int bt_tracer_collect(struct bt_tracer *t);
+void bt_tracer_close(struct bt_tracer *t);
+
+#endif

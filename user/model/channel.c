@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include "model/channel.h"
+#include "model/kinds.h"
+
+void bt_inet_format(int family, const unsigned char addr[16], unsigned int port,
+		    char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	if (family == AF_INET6) {
+		inet_ntop(AF_INET6, addr, a, sizeof(a));
+		snprintf(buf, len, "[%s]:%u", a, port);
+	} else {
+		inet_ntop(AF_INET, addr, a, sizeof(a));
+		snprintf(buf, len, "%s:%u", a, port);
+	}
+}
+
+void bt_channel_format(const struct bt_key *key, const struct bt_chan_info *info,
+		       char *buf, size_t len)
+{
+	const char *kind = bt_kind_name(key->kind);
+	char l[64], r[64];
+
+	switch (key->kind) {
+	case BT_KIND_PIPE:
+		snprintf(buf, len, "pipe:[%llu]", (unsigned long long)key->chan);
+		return;
+	case BT_KIND_UNIX_STREAM:
+	case BT_KIND_UNIX_DGRAM:
+		snprintf(buf, len, "unix:%.*s[%llu->%llu]",
+			 info ? (int)sizeof(info->path) : 0, info ? info->path : "",
+			 (unsigned long long)key->chan,
+			 (unsigned long long)(info ? info->peer_ino : 0));
+		return;
+	case BT_KIND_TCP:
+	case BT_KIND_UDP:
+		if (!info) {
+			snprintf(buf, len, "%s:[%llu]", kind, (unsigned long long)key->chan);
+			return;
+		}
+		bt_inet_format(info->family, info->laddr, info->lport, l, sizeof(l));
+		bt_inet_format(info->family, info->raddr, info->rport, r, sizeof(r));
+		snprintf(buf, len, "%s:%s->%s", kind, l, r);
+		return;
+	case BT_KIND_FUTEX:
+		snprintf(buf, len, "futex:0x%llx", (unsigned long long)key->chan);
+		return;
+	default:
+		snprintf(buf, len, "%s:[%llu]", kind, (unsigned long long)key->chan);
+	}
+}

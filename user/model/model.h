@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The in-memory model every exporter reads: processes and their boundary
+ * rows (one per kind, channel and direction), plus what was lost. Built
+ * from the kernel maps by collect.c; exporters never look at BPF.
+ */
+#ifndef BT_MODEL_H
+#define BT_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "boundtrace.h"
+#include "lib/vec.h"
+
+#define BT_CHANNEL_LEN	192
+
+struct bt_row {
+	struct bt_key key;
+	struct bt_stats st;
+	struct bt_chan_info info;
+	bool has_info;
+	char channel[BT_CHANNEL_LEN];
+};
+
+#define BT_EXE_LEN	256
+
+/* A process is (pid, start time): after pid reuse the model holds two. */
+struct bt_proc {
+	uint32_t pid;
+	uint64_t start_ns;	/* kernel start time of the process, 0 unknown */
+	char comm[BT_COMM_LEN];
+	char exe[BT_EXE_LEN];	/* captured while alive, "" unknown */
+	bool exited;
+	bool harvested;		/* rows were taken from the kernel at exit: final */
+	bool target;		/* traced (named, followed or found as a peer) */
+	int hop;		/* peer-following distance from a named target */
+	int exit_code;		/* wait status, valid when exited */
+	struct bt_row *rows;
+	size_t nrows, cap;
+};
+
+/* Wakeup causality: waker, inside a crossing on a channel, woke wakee. */
+struct bt_wake {
+	struct bt_wake_key key;
+	uint64_t count;
+};
+
+/*
+ * What /proc and sock_diag said while tracing, kept so a far end that
+ * exits before the report is still named. See user/peers.c.
+ */
+struct bt_holder {
+	uint64_t ino;		/* pipe or socket inode */
+	uint32_t pid;
+	uint8_t type;		/* enum bt_fd_type */
+	uint8_t mode;		/* pipes: enum bt_pipe_end */
+};
+
+struct bt_sockfact {
+	uint64_t ino;
+	uint64_t peer_ino;	/* unix: peer socket inode */
+	uint8_t proto;		/* 0 unix, IPPROTO_TCP, IPPROTO_UDP */
+	uint8_t family;
+	uint16_t lport, rport;
+	uint8_t laddr[16], raddr[16];
+};
+
+/* --stacks: one aggregate per (row, user stack, kernel stack). */
+struct bt_stackrow {
+	struct bt_key key;
+	uint64_t calls, bytes, errors, blocked_ns;
+};
+
+/* A resolved stack: frames root first, ';'-separated, sanitized. */
+struct bt_stack {
+	uint32_t pid;		/* user stacks belong to a process; 0 for kernel */
+	int32_t id;
+	uint64_t caller;	/* user: the wrapper's caller put back (bt_key.ucaller) */
+	char *folded;
+};
+
+/* --stacks: a blocked crossing's stack and the stack of whoever woke it. */
+struct bt_wakestack {
+	struct bt_wakestack_key key;
+	struct bt_wakestack_val val;
+};
+
+enum bt_weight { BT_WEIGHT_CALLS = 0, BT_WEIGHT_BYTES, BT_WEIGHT_BLOCKED };
+
+/* Chain mode keeps at most this many episodes; the rest are counted lost. */
+#define BT_EPISODES_MAX	(1u << 20)
+
+struct bt_model {
+	struct bt_proc *procs;
+	size_t nprocs, cap;
+	bool chain_mode;		/* episodes were recorded (--chains) */
+	bool stack_mode;		/* stacks were taken (--stacks) */
+	enum bt_weight weight;		/* folded/svg weight (--weight) */
+	struct bt_stackrow *stackrows;
+	size_t nstackrows, capstackrows;
+	struct bt_stack *stacks;
+	size_t nstacks, capstacks;
+	struct bt_wakestack *wakestacks;
+	size_t nwakestacks, capwakestacks;
+	struct bt_episode_ev *episodes;
+	size_t nepisodes, capepisodes;
+	uint64_t episodes_over;		/* beyond BT_EPISODES_MAX */
+	struct bt_wake *wakes;
+	size_t nwakes, capwakes;
+	struct bt_holder *holders;
+	size_t nholders, capholders;
+	struct bt_sockfact *socks;
+	size_t nsocks, capsocks;
+	uint64_t duration_ns;
+	uint64_t lost[BT_LOSS_MAX];
+};
+
+void bt_model_init(struct bt_model *m);
+void bt_model_free(struct bt_model *m);
+/*
+ * Drop the rows and wakes that the next collection refills; rows
+ * harvested at a process's exit are final and stay.
+ */
+void bt_model_clear_rows(struct bt_model *m);
+struct bt_proc *bt_model_find(struct bt_model *m, uint32_t pid);
+/* Find (newest) or add; NULL only when out of memory. */
+struct bt_proc *bt_model_proc(struct bt_model *m, uint32_t pid);
+/* Always add: a new process that reuses a pid. */
+struct bt_proc *bt_model_new_proc(struct bt_model *m, uint32_t pid);
+/* Sum a wake count into the model. */
+int bt_model_add_wake(struct bt_model *m, const struct bt_wake_key *key, uint64_t count);
+/* Sum one per-stack aggregate into the model. */
+int bt_model_add_stackrow(struct bt_model *m, const struct bt_key *key, const struct bt_stats *st);
+/* Sum one waker-stack aggregate into the model. */
+int bt_model_add_wakestack(struct bt_model *m, const struct bt_wakestack_key *key,
+			   const struct bt_wakestack_val *val);
+/* Forget the wakes one process caused (before its final snapshot). */
+void bt_model_drop_wakes(struct bt_model *m, uint32_t waker);
+/* Forget the stack rows of one process (before its final snapshot). */
+void bt_model_drop_stackrows(struct bt_model *m, uint32_t tgid);
+/* Keep a resolved stack (folded is copied); the stack for (pid, id), or NULL. */
+int bt_model_add_stack(struct bt_model *m, uint32_t pid, int32_t id, uint64_t caller,
+		       const char *folded);
+const char *bt_model_stack(const struct bt_model *m, uint32_t pid, int32_t id, uint64_t caller);
+/* Keep one blocking episode (chain mode). */
+int bt_model_add_episode(struct bt_model *m, const struct bt_episode_ev *e);
+/* Record /proc facts, deduplicated. */
+int bt_model_add_holder(struct bt_model *m, const struct bt_holder *h);
+int bt_model_add_sockfact(struct bt_model *m, const struct bt_sockfact *s);
+/* Add (or sum into) the row for key; info may be NULL. */
+struct bt_row *bt_model_add(struct bt_model *m, const struct bt_key *key,
+			    const struct bt_stats *st, const struct bt_chan_info *info);
+/* Sum b into a. */
+void bt_stats_add(struct bt_stats *a, const struct bt_stats *b);
+/* Processes by pid, rows by kind, channel, direction: stable output. */
+void bt_model_sort(struct bt_model *m);
+
+#endif

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include "symbols/kallsyms.h"
+#include "lib/vec.h"
+
+struct ksym {
+	uint64_t addr;
+	uint32_t name;		/* offset in pool */
+	uint32_t module;	/* offset in pool, 0 for the kernel image */
+	uint8_t prio;		/* which of several names at one address wins */
+};
+
+struct bt_ksyms {
+	struct ksym *v;
+	size_t n, cap;
+	char *pool;
+	size_t pool_len, pool_cap;
+	uint32_t last_module;	/* modules come in runs: reuse the last name */
+	bool restricted;
+};
+
+static int pool_add(struct bt_ksyms *k, const char *s, uint32_t *off)
+{
+	size_t len = strlen(s);
+
+	if (k->pool_len + len + 1 > BT_KSYMS_MAX_POOL)
+		return -E2BIG;
+	if (!bt_grow((void **)&k->pool, &k->pool_cap, k->pool_len + len + 1, 1))
+		return -ENOMEM;
+	memcpy(k->pool + k->pool_len, s, len + 1);
+	*off = (uint32_t)k->pool_len;
+	k->pool_len += len + 1;
+	return 0;
+}
+
+/* "ffffffff81000000 T name" with an optional "\t[module]"; edits line. */
+static int parse_line(char *line, uint64_t *addr, char *type, char **name, char **module)
+{
+	char *p = line, *end;
+
+	errno = 0;
+	*addr = strtoull(p, &end, 16);
+	if (end == p || *end != ' ' || errno)
+		return -1;
+	p = end + 1;
+	if (!p[0] || p[1] != ' ')
+		return -1;
+	*type = p[0];
+	p += 2;
+	*name = p;
+	p += strcspn(p, " \t\r\n");
+	*module = NULL;
+	if (*p && *p != '\n' && *p != '\r') {
+		*p++ = 0;
+		p += strspn(p, " \t");
+		if (*p == '[') {
+			*module = ++p;
+			p[strcspn(p, "]\r\n")] = 0;
+		}
+	} else {
+		*p = 0;
+	}
+	if (*module && !**module)
+		*module = NULL;
+	return **name ? 0 : -1;
+}
+
+static int type_prio(char type)
+{
+	switch (type) {
+	case 'T':
+		return 3;
+	case 'W':
+		return 2;
+	case 't':
+		return 1;
+	case 'w':
+		return 0;
+	default:
+		return -1;	/* data, absolute, ...: never a frame */
+	}
+}
+
+static int add_sym(struct bt_ksyms *k, uint64_t addr, int prio, const char *name,
+		   const char *module)
+{
+	struct ksym *s;
+	uint32_t name_off, mod_off = 0;
+	int err;
+
+	if (k->n >= BT_KSYMS_MAX)
+		return -E2BIG;
+	if (module) {
+		if (k->last_module && !strcmp(k->pool + k->last_module, module)) {
+			mod_off = k->last_module;
+		} else {
+			err = pool_add(k, module, &mod_off);
+			if (err)
+				return err;
+			k->last_module = mod_off;
+		}
+	}
+	err = pool_add(k, name, &name_off);
+	if (err || !bt_grow((void **)&k->v, &k->cap, k->n + 1, sizeof(*k->v)))
+		return err ? err : -ENOMEM;
+	s = &k->v[k->n++];
+	s->addr = addr;
+	s->name = name_off;
+	s->module = mod_off;
+	s->prio = (uint8_t)prio;
+	return 0;
+}
+
+static int cmp_ksym(const void *a, const void *b)
+{
+	const struct ksym *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	if (x->prio != y->prio)
+		return x->prio > y->prio ? -1 : 1;
+	return x->name < y->name ? -1 : x->name > y->name;
+}
+
+struct bt_ksyms *bt_ksyms_read(FILE *f)
+{
+	struct bt_ksyms *k = calloc(1, sizeof(*k));
+	size_t parsed = 0, nonzero = 0, cap = 0;
+	char *line = NULL;
+	int err = 0;
+
+	if (!k)
+		return NULL;
+	/* Offset 0 of the pool is "", so 0 can mean "no module". */
+	if (pool_add(k, "", &k->last_module)) {
+		bt_ksyms_free(k);
+		return NULL;
+	}
+	while (!err && getline(&line, &cap, f) > 0) {
+		char type, *name, *module;
+		uint64_t addr;
+		int prio;
+
+		if (parse_line(line, &addr, &type, &name, &module))
+			continue;
+		parsed++;
+		if (addr)
+			nonzero++;
+		prio = type_prio(type);
+		if (addr && prio >= 0)
+			err = add_sym(k, addr, prio, name, module);
+	}
+	free(line);
+	if (err == -ENOMEM) {
+		bt_ksyms_free(k);
+		return NULL;
+	}
+	k->restricted = parsed && !nonzero;
+	/* Sorted, one symbol per address. */
+	k->n = bt_sort_unique_u64(k->v, k->n, sizeof(*k->v), offsetof(struct ksym, addr), cmp_ksym);
+	return k;
+}
+
+void bt_ksyms_free(struct bt_ksyms *k)
+{
+	if (!k)
+		return;
+	free(k->v);
+	free(k->pool);
+	free(k);
+}
+
+bool bt_ksyms_restricted(const struct bt_ksyms *k)
+{
+	return k->restricted;
+}
+
+size_t bt_ksyms_count(const struct bt_ksyms *k)
+{
+	return k->n;
+}
+
+const char *bt_ksyms_lookup(const struct bt_ksyms *k, uint64_t addr, uint64_t *offset,
+			    const char **module)
+{
+	size_t lo = bt_upper_bound_u64(k->v, k->n, sizeof(*k->v), offsetof(struct ksym, addr),
+				       addr);
+	const struct ksym *s;
+
+	if (!lo)
+		return NULL;
+	s = &k->v[lo - 1];
+	if (addr - s->addr >= BT_KSYMS_MAX_SPAN)
+		return NULL;
+	*offset = addr - s->addr;
+	*module = s->module ? k->pool + s->module : NULL;
+	return k->pool + s->name;
+}

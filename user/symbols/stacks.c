@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <string.h>
+#include "analyze/flame.h"
+#include "symbols/stacks.h"
+
+#define FOLDED_MAX	(BT_STACK_DEPTH * 96)
+
+/*
+ * Kernel stacks are taken in the sys_exit hook: their leaf end is the
+ * tracing machinery itself (syscall_exit_work, the tracepoint, the BPF
+ * program), which says nothing about the crossing. Those frames go.
+ */
+static bool tracing_frame(const char *name)
+{
+	static const char *const prefixes[] = {
+		"syscall_exit_work", "syscall_exit_to_user_mode", "__traceiter_",
+		"__bpf_trace_", "bpf_trace_run", "bpf_prog_", "trace_call_bpf",
+	};
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
+static void frame_name(struct bt_sym *sym, uint32_t pid, bool kernel, __u64 ip,
+		       char *name, size_t len)
+{
+	struct bt_frame fr;
+
+	if (kernel)
+		bt_sym_kernel(sym, ip, &fr);
+	else
+		bt_sym_user(sym, pid, ip, &fr);
+	bt_sym_format(&fr, false, name, len);
+}
+
+void bt_stacks_fold(struct bt_sym *sym, uint32_t pid, bool kernel, const __u64 *ips,
+		    size_t n, __u64 caller, char *buf, size_t len)
+{
+	char name[256], callee[256] = "";
+	size_t off = 0;
+
+	buf[0] = 0;
+	/*
+	 * The wrapper's caller goes between the leaf and the frame-pointer
+	 * walk's next frame, unless that frame is it already.
+	 */
+	if (caller && n >= 1) {
+		frame_name(sym, pid, kernel, caller - 1, callee, sizeof(callee));
+		if (n >= 2) {
+			frame_name(sym, pid, kernel, ips[1], name, sizeof(name));
+			if (!strcmp(name, callee))
+				callee[0] = 0;
+		}
+		bt_flame_sanitize(callee);
+	}
+	/* The kernel gives the leaf first; folded stacks start at the root. */
+	for (size_t i = n; i-- > 0 && off < len;) {
+		frame_name(sym, pid, kernel, ips[i], name, sizeof(name));
+		if (kernel && tracing_frame(name))
+			break;	/* everything leafward of it is the hook */
+		bt_flame_sanitize(name);
+		if (i == 0 && callee[0])
+			off += snprintf(buf + off, len - off, "%s%s", off ? ";" : "", callee);
+		if (off < len)
+			off += snprintf(buf + off, len - off, "%s%s", off ? ";" : "", name);
+	}
+	if (off >= len && len > 4)
+		memcpy(buf + len - 4, "...", 4);
+}
+
+static int resolve_one(struct bt_model *m, int fd, struct bt_sym *sym, uint32_t pid,
+		       int32_t id, bool kernel, __u64 caller)
+{
+	static __u64 ips[BT_STACK_DEPTH];
+	static char folded[FOLDED_MAX];
+	size_t n = 0;
+	uint32_t owner = kernel ? 0 : pid;
+
+	if (kernel)
+		caller = 0;
+	if (id == BT_STACK_NONE || bt_model_stack(m, owner, id, caller))
+		return 0;
+	if (id == BT_STACK_LOST || bpf_map_lookup_elem(fd, &id, ips)) {
+		snprintf(folded, sizeof(folded), "[lost]");
+	} else {
+		while (n < BT_STACK_DEPTH && ips[n])
+			n++;
+		bt_stacks_fold(sym, pid, kernel, ips, n, caller, folded, sizeof(folded));
+	}
+	return bt_model_add_stack(m, owner, id, caller, folded) ? -ENOMEM : 0;
+}
+
+int bt_stacks_resolve(struct bt_model *m, int stacks_fd, struct bt_sym *sym)
+{
+	for (size_t i = 0; i < m->nwakestacks; i++) {
+		const struct bt_wakestack_key *k = &m->wakestacks[i].key;
+
+		if (resolve_one(m, stacks_fd, sym, k->wakee, k->wakee_ustack, false,
+				k->wakee_ucaller) ||
+		    resolve_one(m, stacks_fd, sym, k->waker, k->waker_ustack, false,
+				k->waker_ucaller))
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < m->nstackrows; i++) {
+		const struct bt_key *k = &m->stackrows[i].key;
+
+		if (resolve_one(m, stacks_fd, sym, k->tgid, k->ustack, false, k->ucaller) ||
+		    resolve_one(m, stacks_fd, sym, k->tgid, k->kstack, true, 0))
+			return -ENOMEM;
+	}
+	return 0;
+}

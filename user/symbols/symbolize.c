@@ -1,0 +1,630 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include "symbols/elfsym.h"
+#include "symbols/kallsyms.h"
+#include "discover/proc.h"
+#include "symbols/procmaps.h"
+#include "symbols/symbolize.h"
+#include "lib/vec.h"
+
+/* 64- and 32-bit processes have different vDSOs; a few more are odd. */
+#define MAX_VDSO 8
+#define KERNEL_MODULE "[kernel]"
+/* A path swapped for a FIFO since it was mapped must not block us. */
+#define OPEN_FLAGS (O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+
+/* One executable file, shared by every mapping of the same (dev, ino). */
+struct file {
+	uint64_t dev, ino;
+	int fd;			/* open from registration until parsed */
+	bool parsed;
+	struct bt_elf *elf;	/* NULL once parsed if it is no usable ELF */
+};
+
+struct vdso {
+	void *img;		/* kept to recognize the same image in other processes */
+	size_t len;
+	struct file file;
+};
+
+struct umap {
+	uint64_t start, end, pgoff;
+	const char *module;	/* interned basename; NULL when anonymous */
+	struct file *file;	/* NULL when there is nothing to symbolize with */
+};
+
+struct proc {
+	uint32_t pid;
+	bool live;		/* maps came from /proc, so they may be re-read */
+	unsigned int refreshes;
+	uint64_t start_ns;	/* tells a reused pid from the registered process */
+	const char *root;	/* interned; NULL means /proc/PID/root */
+	struct umap *maps;	/* sorted by start */
+	size_t n;
+};
+
+/* A sorted array of pointers; a type of its own keeps the casts in one place. */
+struct ptrvec {
+	void **v;
+	size_t n, cap;
+};
+
+struct bt_sym {
+	struct ptrvec procs;	/* struct proc *, sorted by pid */
+	struct ptrvec files;	/* struct file *, sorted by (dev, ino) */
+	size_t open_fds;
+	struct vdso *vdsos[MAX_VDSO];
+	size_t nvdso;
+	struct ptrvec strs;	/* interned char *, sorted */
+	struct bt_ksyms *ksyms;
+	struct bt_ksyms **old_ksyms;	/* earlier loads: frames may point into them */
+	size_t nold_ksyms;
+	bool ksyms_tried;
+};
+
+/* ---- small containers ---------------------------------------------- */
+
+static int insert_at(struct ptrvec *a, size_t pos, void *item)
+{
+	if (!bt_grow((void **)&a->v, &a->cap, a->n + 1, sizeof(*a->v)))
+		return -ENOMEM;
+	memmove(a->v + pos + 1, a->v + pos, (a->n - pos) * sizeof(*a->v));
+	a->v[pos] = item;
+	a->n++;
+	return 0;
+}
+
+static struct proc *proc_at(const struct bt_sym *s, size_t i)
+{
+	return s->procs.v[i];
+}
+
+static struct file *file_at(const struct bt_sym *s, size_t i)
+{
+	return s->files.v[i];
+}
+
+/* Module names and roots repeat across processes: keep each once. */
+static const char *intern(struct bt_sym *s, const char *str)
+{
+	size_t lo = 0, hi = s->strs.n;
+	char *copy;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *cur = s->strs.v[mid];
+		int c = strcmp(cur, str);
+
+		if (!c)
+			return cur;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	copy = strdup(str);
+	if (!copy || insert_at(&s->strs, lo, copy)) {
+		free(copy);
+		return NULL;
+	}
+	return copy;
+}
+
+static size_t proc_pos(const struct bt_sym *s, uint32_t pid)
+{
+	size_t lo = 0, hi = s->procs.n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (proc_at(s, mid)->pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static struct proc *find_proc(const struct bt_sym *s, uint32_t pid)
+{
+	size_t pos = proc_pos(s, pid);
+
+	return pos < s->procs.n && proc_at(s, pos)->pid == pid ? proc_at(s, pos) : NULL;
+}
+
+static bool file_less(const struct file *f, uint64_t dev, uint64_t ino)
+{
+	return f->dev < dev || (f->dev == dev && f->ino < ino);
+}
+
+static size_t file_pos(const struct bt_sym *s, uint64_t dev, uint64_t ino)
+{
+	size_t lo = 0, hi = s->files.n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (file_less(file_at(s, mid), dev, ino))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* ---- files ---------------------------------------------------------- */
+
+static void parse_file(struct bt_sym *s, struct file *f)
+{
+	if (f->parsed)
+		return;
+	f->elf = bt_elf_open_fd(f->fd);
+	close(f->fd);
+	f->fd = -1;
+	f->parsed = true;
+	s->open_fds--;
+}
+
+static int open_map_files(uint32_t pid, const struct bt_map *e)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/proc/%u/map_files/%" PRIx64 "-%" PRIx64, pid, e->start,
+		 e->end);
+	return open(path, OPEN_FLAGS);
+}
+
+/*
+ * The path as the process sees it, from its root (other mount namespaces
+ * work); map_files when the path is gone or now names another file.
+ */
+static int open_mapped(const struct proc *p, const struct bt_map *e, const char *path)
+{
+	char buf[PATH_MAX + 64];
+	struct stat st;
+	int fd = -1, n, alt;
+
+	if (!(e->flags & BT_MAP_DELETED)) {
+		if (p->root)
+			n = snprintf(buf, sizeof(buf), "%s%s", p->root, path);
+		else
+			n = snprintf(buf, sizeof(buf), "/proc/%u/root%s", p->pid, path);
+		if (n > 0 && (size_t)n < sizeof(buf))
+			fd = open(buf, OPEN_FLAGS);
+	}
+	/* Only the live layout's inode can be trusted to compare with. */
+	if (fd >= 0 && !p->root && e->inode && (fstat(fd, &st) || st.st_ino != e->inode)) {
+		alt = open_map_files(p->pid, e);
+		if (alt >= 0) {
+			close(fd);
+			fd = alt;
+		}
+	}
+	return fd >= 0 ? fd : open_map_files(p->pid, e);
+}
+
+/* NULL (no symbols for this mapping) on any failure: lookups degrade, never fail. */
+static struct file *get_file(struct bt_sym *s, const struct proc *p, const struct bt_map *e,
+			     const char *path)
+{
+	int fd = open_mapped(p, e, path);
+	struct file *f;
+	struct stat st;
+	size_t pos;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return NULL;
+	}
+	pos = file_pos(s, st.st_dev, st.st_ino);
+	f = pos < s->files.n ? file_at(s, pos) : NULL;
+	if (f && f->dev == st.st_dev && f->ino == st.st_ino) {
+		close(fd);
+		return f;
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f || insert_at(&s->files, pos, f)) {
+		free(f);
+		close(fd);
+		return NULL;
+	}
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
+	f->fd = fd;
+	s->open_fds++;
+	if (s->open_fds > BT_SYM_MAX_OPEN_FDS)
+		parse_file(s, f);
+	return f;
+}
+
+/* ---- vDSO ----------------------------------------------------------- */
+
+static int read_mem(uint32_t pid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { .iov_base = buf, .iov_len = len };
+	struct iovec remote = { .iov_base = (void *)(uintptr_t)addr, .iov_len = len };
+	char path[64];
+	ssize_t n = -1;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/mem", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = pread(fd, buf, len, (off_t)addr);
+		close(fd);
+	}
+	if (n == (ssize_t)len)
+		return 0;
+	return process_vm_readv((pid_t)pid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -1;
+}
+
+static struct file *get_vdso(struct bt_sym *s, uint32_t pid, const struct bt_map *e)
+{
+	size_t len = e->end - e->start, i;
+	struct vdso *v;
+	void *img;
+
+	if (len > BT_SYM_MAX_VDSO_SIZE)
+		return NULL;
+	img = malloc(len);
+	if (!img || read_mem(pid, e->start, img, len)) {
+		free(img);
+		return NULL;
+	}
+	for (i = 0; i < s->nvdso; i++) {
+		if (s->vdsos[i]->len == len && !memcmp(s->vdsos[i]->img, img, len)) {
+			free(img);
+			return &s->vdsos[i]->file;
+		}
+	}
+	v = s->nvdso < MAX_VDSO ? calloc(1, sizeof(*v)) : NULL;
+	if (!v) {
+		free(img);
+		return NULL;
+	}
+	v->img = img;
+	v->len = len;
+	/* The image in memory is laid out as its file: offsets are addr - start. */
+	v->file.fd = -1;
+	v->file.parsed = true;
+	v->file.elf = bt_elf_open_mem(img, len);
+	s->vdsos[s->nvdso++] = v;
+	return &v->file;
+}
+
+/* ---- processes ------------------------------------------------------ */
+
+static const char *basename_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash && slash[1] ? slash + 1 : path;
+}
+
+static int fill_maps(struct bt_sym *s, struct proc *p, const struct bt_maps *m)
+{
+	size_t i;
+
+	p->maps = calloc(m->n ? m->n : 1, sizeof(*p->maps));
+	if (!p->maps)
+		return -ENOMEM;
+	p->n = m->n;
+	for (i = 0; i < m->n; i++) {
+		const struct bt_map *e = &m->v[i];
+		const char *path = bt_maps_path(m, e);
+		struct umap *u = &p->maps[i];
+
+		u->start = e->start;
+		u->end = e->end;
+		u->pgoff = e->pgoff;
+		if (!*path)
+			continue;
+		u->module = intern(s, basename_of(path));
+		if (!u->module)
+			return -ENOMEM;
+		if (!strcmp(path, "[vdso]"))
+			u->file = get_vdso(s, p->pid, e);
+		/* Stacks only hold code addresses: only executable files are opened. */
+		else if (path[0] == '/' && (e->flags & BT_MAP_X))
+			u->file = get_file(s, p, e, path);
+	}
+	return 0;
+}
+
+static void free_proc(struct proc *p)
+{
+	if (!p)
+		return;
+	free(p->maps);
+	free(p);
+}
+
+static int read_maps(uint32_t pid, struct bt_maps *m)
+{
+	char path[64];
+	FILE *f;
+	int err;
+
+	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	err = bt_maps_read(m, f);
+	fclose(f);
+	return err;
+}
+
+static uint64_t start_time(uint32_t pid)
+{
+	uint64_t start_ns = 0;
+	char comm[32];
+
+	if (bt_proc_read_identity(pid, comm, sizeof(comm), &start_ns))
+		return 0;
+	return start_ns;
+}
+
+/* Installs (or replaces) the layout of pid. */
+static int add_proc(struct bt_sym *s, uint32_t pid, const struct bt_maps *m, const char *root,
+		    bool live)
+{
+	struct proc *p = calloc(1, sizeof(*p));
+	size_t pos = proc_pos(s, pid);
+	int err;
+
+	if (!p)
+		return -ENOMEM;
+	p->pid = pid;
+	p->live = live;
+	p->start_ns = live ? start_time(pid) : 0;
+	p->root = root ? intern(s, root) : NULL;
+	err = root && !p->root ? -ENOMEM : fill_maps(s, p, m);
+	if (err) {
+		free_proc(p);
+		return err;
+	}
+	if (pos < s->procs.n && proc_at(s, pos)->pid == pid) {
+		free_proc(proc_at(s, pos));
+		s->procs.v[pos] = p;
+		return 0;
+	}
+	err = insert_at(&s->procs, pos, p);
+	if (err)
+		free_proc(p);
+	return err;
+}
+
+int bt_sym_add_process(struct bt_sym *s, uint32_t pid)
+{
+	struct bt_maps m;
+	int err;
+
+	bt_maps_init(&m);
+	err = read_maps(pid, &m);
+	if (!err)
+		err = add_proc(s, pid, &m, NULL, true);
+	bt_maps_free(&m);
+	return err;
+}
+
+int bt_sym_add_process_maps(struct bt_sym *s, uint32_t pid, const char *maps_text,
+			    const char *root)
+{
+	struct bt_maps m;
+	int err;
+
+	bt_maps_init(&m);
+	err = bt_maps_parse(&m, maps_text, strlen(maps_text));
+	if (!err)
+		err = add_proc(s, pid, &m, root, false);
+	bt_maps_free(&m);
+	return err;
+}
+
+/*
+ * An address outside the registered maps may be in a library dlopen()ed
+ * since: re-read the maps of the same (not a pid-reusing) process, a few
+ * times at most so that garbage addresses cost little.
+ */
+static struct proc *refresh(struct bt_sym *s, struct proc *p)
+{
+	uint32_t pid = p->pid;
+	struct bt_maps m;
+	int err;
+
+	if (!p->live || p->refreshes >= BT_SYM_MAX_REFRESH)
+		return NULL;
+	p->refreshes++;
+	if (start_time(pid) != p->start_ns) {
+		p->live = false;
+		return NULL;
+	}
+	bt_maps_init(&m);
+	err = read_maps(pid, &m);
+	if (!err && m.n) {
+		unsigned int refreshes = p->refreshes;
+
+		/* Replaces p; the count carries over so the bound holds. */
+		err = add_proc(s, pid, &m, NULL, true);
+		if (!err) {
+			p = find_proc(s, pid);
+			p->refreshes = refreshes;
+		}
+	} else {
+		p->live = false;
+		err = -ESRCH;
+	}
+	bt_maps_free(&m);
+	return err ? NULL : p;
+}
+
+static const struct umap *find_umap(const struct proc *p, uint64_t addr)
+{
+	size_t lo = bt_upper_bound_u64(p->maps, p->n, sizeof(*p->maps),
+				       offsetof(struct umap, start), addr);
+
+	return lo && addr < p->maps[lo - 1].end ? &p->maps[lo - 1] : NULL;
+}
+
+static int resolve(struct bt_sym *s, const struct umap *u, uint64_t addr, struct bt_frame *out)
+{
+	uint64_t off = addr - u->start + u->pgoff, vaddr, symoff;
+	const char *name;
+
+	out->module = u->module;
+	out->offset = off;
+	if (!u->file)
+		return -ENOENT;
+	parse_file(s, u->file);
+	if (!u->file->elf || bt_elf_off_to_vaddr(u->file->elf, off, &vaddr))
+		return -ENOENT;
+	out->offset = vaddr;
+	name = bt_elf_lookup(u->file->elf, vaddr, &symoff);
+	if (!name)
+		return -ENOENT;
+	out->name = name;
+	out->offset = symoff;
+	out->resolved = true;
+	return 0;
+}
+
+int bt_sym_user(struct bt_sym *s, uint32_t pid, uint64_t addr, struct bt_frame *out)
+{
+	const struct umap *u;
+	struct proc *p;
+
+	memset(out, 0, sizeof(*out));
+	p = find_proc(s, pid);
+	if (!p)
+		return -ESRCH;
+	u = find_umap(p, addr);
+	if (!u) {
+		p = refresh(s, p);
+		u = p ? find_umap(p, addr) : NULL;
+	}
+	return u ? resolve(s, u, addr, out) : -ENOENT;
+}
+
+/* ---- kernel --------------------------------------------------------- */
+
+int bt_sym_load_kallsyms(struct bt_sym *s, const char *path)
+{
+	struct bt_ksyms *k, **old;
+	FILE *f;
+
+	s->ksyms_tried = true;
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	k = bt_ksyms_read(f);
+	fclose(f);
+	if (!k)
+		return -ENOMEM;
+	if (s->ksyms) {
+		/* Frames handed out earlier still point into the old table. */
+		old = realloc(s->old_ksyms, (s->nold_ksyms + 1) * sizeof(*old));
+		if (!old) {
+			bt_ksyms_free(k);
+			return -ENOMEM;
+		}
+		s->old_ksyms = old;
+		s->old_ksyms[s->nold_ksyms++] = s->ksyms;
+	}
+	s->ksyms = k;
+	return bt_ksyms_restricted(k) ? -EPERM : 0;
+}
+
+bool bt_sym_kernel_restricted(const struct bt_sym *s)
+{
+	return s->ksyms && bt_ksyms_restricted(s->ksyms);
+}
+
+int bt_sym_kernel(struct bt_sym *s, uint64_t addr, struct bt_frame *out)
+{
+	const char *name, *module;
+	uint64_t off;
+
+	memset(out, 0, sizeof(*out));
+	out->offset = addr;
+	if (!s->ksyms && !s->ksyms_tried)
+		bt_sym_load_kallsyms(s, "/proc/kallsyms");
+	if (!s->ksyms)
+		return -ENOENT;
+	name = bt_ksyms_lookup(s->ksyms, addr, &off, &module);
+	if (!name)
+		return -ENOENT;
+	out->name = name;
+	out->offset = off;
+	out->module = module ? module : KERNEL_MODULE;
+	out->resolved = true;
+	return 0;
+}
+
+/* ---- the rest ------------------------------------------------------- */
+
+char *bt_sym_format(const struct bt_frame *f, bool with_offset, char *buf, size_t len)
+{
+	if (!buf || !len)
+		return NULL;
+	if (f->resolved && f->name) {
+		if (with_offset)
+			snprintf(buf, len, "%s+0x%" PRIx64, f->name, f->offset);
+		else
+			snprintf(buf, len, "%s", f->name);
+	} else if (f->module) {
+		snprintf(buf, len, "%s+0x%" PRIx64, f->module, f->offset);
+	} else {
+		snprintf(buf, len, "[unknown]");
+	}
+	return buf;
+}
+
+struct bt_sym *bt_sym_new(void)
+{
+	return calloc(1, sizeof(struct bt_sym));
+}
+
+void bt_sym_free(struct bt_sym *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->procs.n; i++)
+		free_proc(proc_at(s, i));
+	for (i = 0; i < s->files.n; i++) {
+		struct file *f = file_at(s, i);
+
+		if (!f->parsed)
+			close(f->fd);
+		bt_elf_free(f->elf);
+		free(f);
+	}
+	for (i = 0; i < s->nvdso; i++) {
+		bt_elf_free(s->vdsos[i]->file.elf);
+		free(s->vdsos[i]->img);
+		free(s->vdsos[i]);
+	}
+	for (i = 0; i < s->strs.n; i++)
+		free(s->strs.v[i]);
+	for (i = 0; i < s->nold_ksyms; i++)
+		bt_ksyms_free(s->old_ksyms[i]);
+	bt_ksyms_free(s->ksyms);
+	free(s->old_ksyms);
+	free(s->strs.v);
+	free(s->procs.v);
+	free(s->files.v);
+	free(s);
+}
