@@ -1,0 +1,267 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+"""
+Real servers from Debian packages, started here on loopback and unix
+sockets in their own directories and ports, stopped by pid, and checked
+against their own statistics. A server whose package is missing makes its
+test a skip (with the reason), never a pass.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+from harness import BT, TMP, Failure, Skip, check, eq, test
+
+
+def need(*programs):
+    for p in programs:
+        if not shutil.which(p):
+            raise Skip("%s not installed (make deps installs it)" % p)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(cond, what, timeout=10.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        if cond():
+            return
+        time.sleep(0.02)
+    raise Failure("timed out waiting for " + what)
+
+
+def attached(bt):
+    """boundtrace holds its BPF links once its programs are attached."""
+    try:
+        fds = os.listdir("/proc/%d/fd" % bt.pid)
+    except FileNotFoundError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink("/proc/%d/fd/%s" % (bt.pid, fd)) == "anon_inode:bpf_link":
+                return True
+        except OSError:
+            pass
+    return False
+
+
+class Tracer:
+    """`boundtrace -f json -p PID ...` in the background, ended by SIGINT."""
+
+    def __init__(self, pid, *args):
+        self.out = os.path.join(TMP, "svc-bt.json")
+        if os.path.exists(self.out):
+            os.unlink(self.out)
+        self.err = open(os.path.join(TMP, "svc-bt.err"), "w+")
+        self.p = subprocess.Popen([BT, "-f", "json", "-o", self.out, *args, "-p", str(pid)],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=self.err)
+        wait_for(lambda: attached(self.p) or self.p.poll() is not None, "boundtrace to attach")
+        check(self.p.poll() is None, "boundtrace exited early: %s" % self.stderr())
+
+    def stderr(self):
+        self.err.seek(0)
+        return self.err.read()
+
+    def stop(self):
+        self.p.send_signal(signal.SIGINT)
+        eq(self.p.wait(timeout=30), 0, "boundtrace exit status (stderr: %s)" % self.stderr())
+        with open(self.out) as f:
+            return json.load(f)
+
+
+class Redis:
+    """redis-server on its own port and unix socket, no persistence."""
+
+    def __init__(self):
+        need("redis-server", "redis-benchmark")
+        self.dir = os.path.join(TMP, "redis")
+        os.makedirs(self.dir, exist_ok=True)
+        self.port = free_port()
+        self.sock = os.path.join(self.dir, "redis.sock")
+        self.log = open(os.path.join(self.dir, "log"), "w")
+        self.p = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+             "--unixsocket", self.sock, "--unixsocketperm", "700", "--dir", self.dir,
+             "--save", "", "--appendonly", "no", "--daemonize", "no", "--io-threads", "1"],
+            stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
+        wait_for(lambda: os.path.exists(self.sock), "redis-server's socket")
+
+    def info_stats(self):
+        """INFO stats over a raw TCP connection, so the bytes it costs are
+        known exactly: returns (stats, request bytes, reply bytes)."""
+        req = b"*2\r\n$4\r\nINFO\r\n$5\r\nstats\r\n"
+        with socket.create_connection(("127.0.0.1", self.port)) as s:
+            s.sendall(req)
+            buf = b""
+            while b"\r\n" not in buf:
+                buf += s.recv(65536)
+            header, rest = buf.split(b"\r\n", 1)
+            check(header.startswith(b"$"), "INFO reply: %r" % header)
+            size = int(header[1:])
+            while len(rest) < size + 2:
+                chunk = s.recv(65536)
+                check(chunk, "INFO reply cut short")
+                rest += chunk
+        stats = {}
+        for line in rest[:size].decode().splitlines():
+            if ":" in line:
+                k, v = line.split(":", 1)
+                stats[k] = v
+        return stats, len(req), len(header) + 2 + size + 2
+
+    def stop(self):
+        self.p.terminate()
+        try:
+            self.p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+
+
+def proc_of(bt, pid):
+    procs = [p for p in bt["processes"] if p["pid"] == pid]
+    check(len(procs) == 1, "pid %d appears %d times in boundtrace output" % (pid, len(procs)))
+    return procs[0]
+
+
+def socket_bytes(proc, direction):
+    return sum(b["bytes"] for b in proc["boundaries"]
+               if b["kind"] in ("tcp", "unix_stream") and b["direction"] == direction)
+
+
+@test
+def redis_server_bytes_match_its_own_stats():
+    """redis-server traced with -p while redis-benchmark runs over its unix
+    socket: every byte redis says it read and wrote (INFO stats, taken over
+    TCP before and after) is in boundtrace's rows, exactly."""
+    r = Redis()
+    try:
+        t = Tracer(r.p.pid, "--peers", "0")
+        before, req1, reply1 = r.info_stats()
+        b = subprocess.run(["redis-benchmark", "-s", r.sock, "-c", "1", "-n", "2000",
+                            "-t", "set", "-q"], capture_output=True, text=True, timeout=120,
+                           stdin=subprocess.DEVNULL)
+        eq(b.returncode, 0, "redis-benchmark exit status (%s)" % b.stderr)
+        after, req2, reply2 = r.info_stats()
+        bt = t.stop()
+    finally:
+        r.stop()
+    # Redis counts a read when it happens and a reply when it is written:
+    # the first INFO's request was read before its snapshot, the second
+    # INFO's reply written after its own.
+    read = int(after["total_net_input_bytes"]) - int(before["total_net_input_bytes"]) + req1
+    wrote = int(after["total_net_output_bytes"]) - int(before["total_net_output_bytes"]) + reply2
+    proc = proc_of(bt, r.p.pid)
+    check(read > 2000 * 40 and wrote >= 2000 * 5, "redis counted %d in, %d out" % (read, wrote))
+    eq(proc["comm"], "redis-server", "comm")
+    eq(socket_bytes(proc, "recv"), read, "bytes redis-server read (its own total_net_input_bytes)")
+    eq(socket_bytes(proc, "send"), wrote, "bytes redis-server wrote (its own total_net_output_bytes)")
+    eq(bt["lost"]["map_full"], 0, "lost.map_full")
+    eq(bt["lost"]["events"], 0, "lost.events")
+
+
+class Nginx:
+    """nginx, one worker, serving a directory of its own on a loopback port;
+    its access log records every request's length and bytes sent."""
+
+    def __init__(self):
+        need("nginx")
+        self.dir = os.path.join(TMP, "nginx")
+        www = os.path.join(self.dir, "www")
+        os.makedirs(www, exist_ok=True)
+        with open(os.path.join(www, "index.html"), "w") as f:
+            f.write("boundtrace\n" * 300)
+        self.port = free_port()
+        self.access = os.path.join(self.dir, "access.log")
+        conf = os.path.join(self.dir, "nginx.conf")
+        d = self.dir
+        with open(conf, "w") as f:
+            f.write(f"""
+daemon off; master_process on; worker_processes 1; user root;
+pid {d}/nginx.pid; error_log {d}/error.log;
+events {{ worker_connections 64; }}
+http {{
+    log_format counts '$request_length $bytes_sent';
+    access_log {self.access} counts;
+    client_body_temp_path {d}/body; proxy_temp_path {d}/proxy;
+    fastcgi_temp_path {d}/fcgi; uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;
+    sendfile on;
+    server {{ listen 127.0.0.1:{self.port}; root {www}; }}
+}}
+""")
+        self.log = open(os.path.join(self.dir, "stderr"), "w")
+        self.p = subprocess.Popen(["nginx", "-p", self.dir, "-c", conf],
+                                  stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
+        wait_for(self.listening, "nginx to listen")
+        kids = []
+        wait_for(lambda: kids.extend(self.children()) or kids, "nginx's worker")
+        self.worker = kids[0]
+
+    def listening(self):
+        try:
+            socket.create_connection(("127.0.0.1", self.port)).close()
+            return True
+        except OSError:
+            return False
+
+    def children(self):
+        path = "/proc/%d/task/%d/children" % (self.p.pid, self.p.pid)
+        with open(path) as f:
+            return [int(x) for x in f.read().split()]
+
+    def get(self, path="/index.html"):
+        req = ("GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n" % path).encode()
+        with socket.create_connection(("127.0.0.1", self.port)) as s:
+            s.sendall(req)
+            got = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    return got
+                got += chunk
+
+    def logged(self):
+        with open(self.access) as f:
+            return [tuple(int(x) for x in line.split()) for line in f]
+
+    def stop(self):
+        self.p.terminate()
+        try:
+            self.p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+
+
+@test
+def nginx_worker_bytes_match_its_access_log():
+    """An nginx worker traced with -p while 50 requests arrive, one
+    connection each: its socket bytes are, exactly, the request lengths
+    and the bytes sent that its access log records."""
+    n = Nginx()
+    try:
+        with open(n.access, "w"):
+            pass  # the readiness probe's connection logged nothing, but be sure
+        t = Tracer(n.worker, "--peers", "0")
+        for _ in range(50):
+            reply = n.get()
+            check(reply.startswith(b"HTTP/1.1 200"), "nginx reply: %r" % reply[:40])
+        wait_for(lambda: len(n.logged()) == 50, "50 access log lines")
+        bt = t.stop()
+    finally:
+        n.stop()
+    log = n.logged()
+    proc = proc_of(bt, n.worker)
+    eq(proc["comm"], "nginx", "comm")
+    eq(socket_bytes(proc, "recv"), sum(r for r, _ in log), "bytes read ($request_length summed)")
+    eq(socket_bytes(proc, "send"), sum(s for _, s in log), "bytes sent ($bytes_sent summed)")
+    eq(bt["lost"]["map_full"], 0, "lost.map_full")
+    eq(bt["lost"]["events"], 0, "lost.events")
