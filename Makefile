@@ -141,9 +141,11 @@ CLANG_MAJOR := $(shell $(CLANG) -dumpversion 2>/dev/null | cut -d. -f1)
 CLANG_RT_PKG := $(if $(CLANG_MAJOR),libclang-rt-$(CLANG_MAJOR)-dev)
 DEB_PKGS := clang llvm $(CLANG_RT_PKG) libbpf-dev libelf-dev zlib1g-dev libcmocka-dev \
 	pkg-config make gcc python3 graphviz util-linux
-# Real servers the integration tests start on their own ports and sockets;
-# one that cannot be installed makes its tests skips, not failures.
+# Real servers the integration tests start on their own ports and sockets,
+# and the tracers `make bench` compares with; one that cannot be installed
+# makes its tests skips and its bench rows n/a, never a failure.
 SERVICE_PKGS := redis-server redis-tools nginx-light
+BENCH_PKGS := bpftrace strace linux-perf
 deps:
 	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	command -v bpftool >/dev/null 2>&1 || missing="$$missing bpftool"; \
@@ -152,7 +154,7 @@ deps:
 		if [ -z "$(CLANG_RT_PKG)" ]; then v=$$(clang -dumpversion | cut -d. -f1); \
 			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libclang-rt-$$v-dev; fi; \
 	else echo "all build dependencies present"; fi
-	@tests/integration/install-services.sh $(SERVICE_PKGS)
+	@tools/install-optional.sh $(SERVICE_PKGS) $(BENCH_PKGS)
 
 vmlinux:
 	mkdir -p vmlinux/$(ARCH)

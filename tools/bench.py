@@ -9,7 +9,7 @@ machine drift cancels, and prints Markdown tables of the median per-pair
 ratio traced/untraced and of the median added nanoseconds per crossing.
 The full run also rewrites docs/BENCHMARKS.md.
 
-Usage: tools/bench.py [--quick] [--only pipe,unix,tcp,futex,bulk,stress] [--aggregate-only]
+Usage: tools/bench.py [--quick] [--only pipe,unix,tcp,futex,bulk,stress,redis] [--aggregate-only]
   --quick  each workload once with small counts (a few seconds): checks that
            the harness still works, not the timings. Exit status 1 only if
            ipcload or boundtrace failed or left no JSON; a missing or broken
@@ -43,6 +43,7 @@ BT_SCRIPT = str(ROOT / "tools" / "bench-aggregate.bt")
 DOC = ROOT / "docs" / "BENCHMARKS.md"
 TRACEFS = "/sys/kernel/tracing"
 TASKSET = os.path.realpath(shutil.which("taskset") or "/usr/bin/taskset")
+BYSTANDER = "bystander (boundtrace -p IDLE)"
 DELAY_MS = 200                  # ipcload sleeps this long after "ready PID"
 TIMEOUT_S = 120                 # per run; a hung tool is a failure
 # The syscalls ipcload makes on its channels, as strace/perf name them.
@@ -130,6 +131,9 @@ class Tracer:
     seen: Callable[[str, dict], int]         # calls it counted (out, ipcload report)
     problem: Optional[str] = None            # why it cannot run here
     ours: bool = False                       # boundtrace: its failures fail the bench
+    # A bystander tracer traces something else while the workload runs
+    # untraced: it is started before the run and stopped after it.
+    background: Optional[Callable[[str], "Background"]] = None
 
 
 @dataclass
@@ -262,8 +266,19 @@ def boundtrace_variants():
     return variants
 
 
+def bystander_seen(out, ipc):
+    """The bystander's workload is not traced: it must see none of it."""
+    seen = boundtrace_seen(out, ipc)
+    if seen:
+        raise ToolFailed(f"boundtrace -p IDLE counted {seen} of an untraced workload's calls",
+                         ours=True)
+    return sum(rows(ipc).values())
+
+
 def tracers():
     aggregate = Tracer("boundtrace", 11, 1, boundtrace_cmd([]), boundtrace_seen, ours=True)
+    bystander = Tracer(BYSTANDER, 9, 1, lambda argv, out: argv, bystander_seen, ours=True,
+                       background=Background)
     strace = Tracer("strace -f -c", 5, 40,
                     lambda argv, out: ["strace", "-f", "-c", "-o", out, "--", *argv],
                     strace_seen)
@@ -278,7 +293,40 @@ def tracers():
     perf.problem = tool_problem("perf", ["perf", "trace", "-s", "-o", "/dev/null", "--", "true"])
     bpft.problem = tool_problem("bpftrace", ["bpftrace", "--version"]) or \
         (None if tracefs else f"n/a (tracefs not mounted at {TRACEFS} and cannot be)")
-    return [aggregate, *boundtrace_variants(), strace, perf, bpft]
+    return [aggregate, *boundtrace_variants(), bystander, strace, perf, bpft]
+
+
+class Background:
+    """`boundtrace -p IDLE`: traces an idle process of its own (no peers), so
+    everything else on the machine is a bystander that pays only for the
+    hooks' early exit."""
+
+    def __init__(self, out):
+        self.idle = subprocess.Popen(["sleep", "3600"], stdin=subprocess.DEVNULL)
+        self.bt = subprocess.Popen([BOUNDTRACE, "--peers", "0", "-f", "json", "-o", out,
+                                    "-p", str(self.idle.pid)], stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        end = time.monotonic() + 10
+        while not bpf_attached(self.bt.pid):
+            if self.bt.poll() is not None or time.monotonic() > end:
+                self.stop()
+                raise ToolFailed("boundtrace -p IDLE did not attach", ours=True)
+            time.sleep(0.01)
+
+    def stop(self):
+        self.bt.send_signal(signal.SIGINT)
+        self.idle.kill()
+        self.idle.wait()
+        return reap(self.bt)
+
+
+def bpf_attached(pid):
+    """boundtrace holds BPF links once its programs are attached."""
+    try:
+        return any(os.readlink(fd) == "anon_inode:bpf_link"
+                   for fd in Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return False
 
 
 # ---- one run ---------------------------------------------------------------
@@ -377,6 +425,7 @@ def run_once(w, count, tracer, tmp):
     name = tracer.name if tracer else "ipcload"
     ours = tracer is None or tracer.ours
     watch = ReadyWatcher()
+    bg = tracer.background(out) if tracer and tracer.background else None
     proc = subprocess.Popen(tracer.command(argv, out) if tracer else argv,
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=watch.slave)
@@ -385,14 +434,19 @@ def run_once(w, count, tracer, tmp):
     if not watch.ready.wait(TIMEOUT_S) or watch.pid is None:
         reap(proc, grace=1)
         raise ToolFailed(f"{name}: the workload never got ready: {watch.tail()}", ours)
-    cpu0 = cpu_ns(proc.pid) if tracer else 0
-    maps = bpf_map_bytes(proc.pid) if tracer else 0
+    tracer_pid = bg.bt.pid if bg else proc.pid
+    cpu0 = cpu_ns(tracer_pid) if tracer else 0
+    maps = bpf_map_bytes(tracer_pid) if tracer else 0
     if not wait_exit(watch.pid, TIMEOUT_S):
         reap(proc, grace=0)
         raise ToolFailed(f"{name}: the workload took over {TIMEOUT_S} s", ours)
     end = time.perf_counter()
-    cpu1 = cpu_ns(proc.pid) if tracer else 0
+    cpu1 = cpu_ns(tracer_pid) if tracer else 0
     ru = reap(proc)
+    if bg:
+        ru = bg.stop()
+        if bg.bt.returncode != 0:
+            raise ToolFailed(f"{name} exited with status {bg.bt.returncode}", ours)
     watch.join(5)
     if proc.returncode != 0:
         raise ToolFailed(f"{name} exited with status {proc.returncode}: {watch.tail()}", ours)
@@ -430,6 +484,8 @@ def plan(tracer_list, quick, only=None, aggregate_only=False):
         if only and w.key not in only:
             continue
         for t in [aggregate] + (others if not quick or w is WORKLOADS[0] else []):
+            if t.name == BYSTANDER and w is not WORKLOADS[0]:
+                continue
             cells.append(new_cell(w, t, quick, t.reps))
     if not only or STRESS.key in only:
         cells.append(new_cell(STRESS, aggregate, quick, 3))
@@ -463,6 +519,123 @@ def progress(done, total, c):
     what = c.error or f"{p.untraced.seconds * 1e3:.0f} -> {p.traced.seconds * 1e3:.0f} ms"
     print(f"[{done}/{total}] {c.workload.key:6} {c.tracer.name:20.20}  {what}",
           file=sys.stderr, flush=True)
+
+
+# ---- a real server ------------------------------------------------------------
+
+@dataclass
+class ServerCase:
+    title: str
+    args: list                  # redis-benchmark arguments but -n
+    requests: int
+
+
+SERVER_CASES = [
+    ServerCase("redis SET, unix socket, 1 client", ["-c", "1", "-t", "set"], 30_000),
+    ServerCase("redis SET, unix socket, 8 clients", ["-c", "8", "-t", "set"], 60_000),
+    ServerCase("redis SET, loopback TCP, 1 client", ["-c", "1", "-t", "set", "--tcp"], 30_000),
+    ServerCase("redis SET, loopback TCP, 8 clients", ["-c", "8", "-t", "set", "--tcp"], 60_000),
+]
+
+
+class RedisServer:
+    def __init__(self, tmp):
+        self.dir = f"{tmp}/redis"
+        os.makedirs(self.dir)
+        self.sock = f"{self.dir}/redis.sock"
+        with socket_bound() as port:
+            self.port = port
+        self.p = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+             "--unixsocket", self.sock, "--dir", self.dir, "--save", "",
+             "--appendonly", "no", "--daemonize", "no"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        end = time.monotonic() + 10
+        while not os.path.exists(self.sock):
+            if self.p.poll() is not None or time.monotonic() > end:
+                raise ToolFailed("redis-server did not start", ours=False)
+            time.sleep(0.02)
+
+    def benchmark(self, case, n):
+        """Requests per second, from redis-benchmark's own CSV."""
+        where = (["-h", "127.0.0.1", "-p", str(self.port)] if "--tcp" in case.args
+                 else ["-s", self.sock])
+        args = [a for a in case.args if a != "--tcp"]
+        r = subprocess.run(["redis-benchmark", *where, *args, "-n", str(n), "--csv"],
+                           capture_output=True, text=True, timeout=TIMEOUT_S,
+                           stdin=subprocess.DEVNULL)
+        for line in r.stdout.splitlines():
+            f = [x.strip('"') for x in line.split(",")]
+            if len(f) > 1 and f[0] in ("SET", "GET"):
+                return float(f[1])
+        raise ToolFailed(f"redis-benchmark: no result ({r.stderr.strip()[-200:]})", ours=False)
+
+    def stop(self):
+        self.p.terminate()
+        self.p.wait(10)
+
+
+class socket_bound:
+    """A free loopback port (closed again before use)."""
+
+    def __enter__(self):
+        import socket
+        self.s = socket.socket()
+        self.s.bind(("127.0.0.1", 0))
+        return self.s.getsockname()[1]
+
+    def __exit__(self, *exc):
+        self.s.close()
+
+
+def traced_server(pid, out, extra):
+    bt = subprocess.Popen([BOUNDTRACE, *extra, "--peers", "0", "-f", "json", "-o", out,
+                           "-p", str(pid)], stdin=subprocess.DEVNULL,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    end = time.monotonic() + 10
+    while not bpf_attached(bt.pid):
+        if bt.poll() is not None or time.monotonic() > end:
+            raise ToolFailed("boundtrace -p REDIS did not attach", ours=True)
+        time.sleep(0.01)
+    return bt
+
+
+def server_bench(tmp, quick):
+    """Throughput of redis-server untraced and traced (`boundtrace -p
+    REDIS`), in alternating pairs; a Markdown table, or why it was not run."""
+    if not (shutil.which("redis-server") and shutil.which("redis-benchmark")):
+        return "n/a: redis-server or redis-benchmark not installed (`make deps`)"
+    redis = RedisServer(tmp)
+    lines = ["| workload | tracer | pairs | untraced req/s | traced req/s | traced/untraced "
+             "| target | lost |", "|---|---|--:|--:|--:|--:|---|--:|"]
+    try:
+        for case in SERVER_CASES[:1] if quick else SERVER_CASES:
+            n = 2000 if quick else case.requests
+            ratios, un, tr, lost = [], [], [], 0
+            for rep in range(1 if quick else 5):
+                out = f"{tmp}/redis-{next(RUN_IDS)}.json"
+                runs = {}
+                for traced in ((False, True) if rep % 2 == 0 else (True, False)):
+                    bt = traced_server(redis.p.pid, out, []) if traced else None
+                    runs[traced] = redis.benchmark(case, n)
+                    if bt:
+                        bt.send_signal(signal.SIGINT)
+                        if bt.wait(30) != 0:
+                            raise ToolFailed(f"boundtrace -p REDIS exited {bt.returncode}",
+                                             ours=True)
+                        lost += boundtrace_lost(out)
+                un.append(runs[False])
+                tr.append(runs[True])
+                ratios.append(runs[True] / runs[False])
+            r = med(ratios)
+            target = "" if quick else f"≥ 0.95 {verdict(r >= 0.95)}"
+            lines.append(f"| {case.title} | boundtrace -p REDIS | {len(ratios)} "
+                         f"| {med(un):,.0f} | {med(tr):,.0f} | {r:.3f} | {target} | {lost} |")
+            print(f"[server] {case.title}: {med(un):,.0f} -> {med(tr):,.0f} req/s",
+                  file=sys.stderr, flush=True)
+    finally:
+        redis.stop()
+    return "\n".join(lines)
 
 
 # ---- tables -----------------------------------------------------------------
@@ -557,6 +730,11 @@ def targets_table(cells):
             r = med([p.ratio for p in c.pairs])
             out.append(f"| aggregate mode ≤ {c.workload.target:.2f}× on {c.workload.title} "
                        f"| {r:.3f}× | {verdict(r <= c.workload.target)} |")
+    for c in cells:
+        if c.tracer.name == BYSTANDER and c.pairs:
+            r = med([p.ratio for p in c.pairs])
+            out.append(f"| bystander ≤ 1.15× on {c.workload.title} | {r:.3f}× "
+                       f"| {verdict(r <= 1.15)} |")
     factors = bpftrace_factors(cells)
     if factors:
         shown = ", ".join(f"{k} {v:.1f}×" for k, v in factors.items())
@@ -612,10 +790,11 @@ def workloads_md(tracer_list):
     return "\n".join(lines) + f"\n\nCounts are divided by: {scaled}.\n"
 
 
-def report(cells, tracer_list, quick):
+def report(cells, tracer_list, quick, server):
     targets = ("quick run: counts too small for the timings to mean anything, "
                "targets not checked" if quick else targets_table(cells))
     return (f"### Overhead\n\n{overhead_table(cells, tracer_list, not quick)}\n\n"
+            f"### A real server (redis-benchmark against a traced redis-server)\n\n{server}\n\n"
             f"### boundtrace resources (traced runs)\n\n{resources_table(cells)}\n\n"
             f"### Targets\n\n{targets}\n")
 
@@ -655,10 +834,13 @@ def main():
         cells = plan(tracer_list, quick, only, aggregate_only)
         try:
             measure(cells, tmp)
+            server = server_bench(tmp, quick) if not only or "redis" in only else "not run"
         except ToolFailed as e:
             print(f"bench: {e}", file=sys.stderr)
-            return 1
-    text = (report(cells, tracer_list, quick) + f"\nMachine:\n{about}\n"
+            if e.ours:
+                return 1
+            server = f"failed: {e}"
+    text = (report(cells, tracer_list, quick, server) + f"\nMachine:\n{about}\n"
             f"- bench wall time: {(time.monotonic() - start) / 60:.1f} min\n")
     print(text)
     if not quick and not only and not aggregate_only:

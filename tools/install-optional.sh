@@ -1,13 +1,14 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# Install the Debian packages of the real servers the integration tests
-# start themselves, without letting the packages start their own system
-# instances (policy-rc.d 101). A package that cannot be had is reported
-# and its tests skip; it never fails `make deps`.
+# Install optional Debian packages: the real servers the integration tests
+# start themselves (without letting the packages start their own system
+# instances: policy-rc.d 101) and the tracers `make bench` compares with.
+# A package that cannot be had is reported and its tests skip; it never
+# fails `make deps`.
 missing=""
 for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
-[ -n "$missing" ] || { echo "all service packages present"; exit 0; }
-echo "installing service packages:$missing"
+[ -n "$missing" ] || { echo "all optional packages present"; exit 0; }
+echo "installing optional packages:$missing"
 policy=/usr/sbin/policy-rc.d
 ours=""
 if [ ! -e "$policy" ]; then
