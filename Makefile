@@ -61,7 +61,7 @@ include $(wildcard tests/unit/*.mk)
 # A recipe that fails leaves no half-written target behind.
 .DELETE_ON_ERROR:
 
-.PHONY: all test unit unit-san integration deps vmlinux install clean bench bench-quick fuzz demo
+.PHONY: all test unit unit-san integration deps vmlinux install clean bench bench-quick fuzz demo docs-check FORCE
 
 all: boundtrace $(TOOL_BINS)
 
@@ -75,6 +75,13 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
 
 # ---- userspace ---------------------------------------------------------
+# The git revision for --version, rewritten only when it changes, so a
+# commit rebuilds main.o and nothing else.
+GIT_REV := $(shell git describe --always --dirty --abbrev=7 2>/dev/null || echo unknown)
+$(BUILD)/version.h: FORCE | $(BUILD)
+	@echo '#define BT_GIT_REV "$(GIT_REV)"' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+$(BUILD)/user/cli/main.o: $(BUILD)/version.h
 $(BUILD)/user/%.o: user/%.c | $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) $(LIBBPF_CFLAGS) $(CFLAGS) $(WARN) -MMD -MP -c $< -o $@
@@ -116,7 +123,7 @@ integration: all
 
 # The recording reader's fuzzer runs in the test command too (FUZZ_TIME
 # seconds, 60 by default), so a crash in it cannot land.
-test: unit unit-san integration fuzz bench-quick
+test: unit unit-san docs-check integration fuzz bench-quick
 
 # The benchmark harness, a few seconds, timing unchecked: so it cannot rot.
 bench-quick: all
@@ -139,7 +146,7 @@ bench: all
 # The sanitizer runtime the fuzzer links is packaged per clang major version.
 CLANG_MAJOR := $(shell $(CLANG) -dumpversion 2>/dev/null | cut -d. -f1)
 CLANG_RT_PKG := $(if $(CLANG_MAJOR),libclang-rt-$(CLANG_MAJOR)-dev)
-DEB_PKGS := clang llvm $(CLANG_RT_PKG) libbpf-dev libelf-dev zlib1g-dev libcmocka-dev \
+DEB_PKGS := clang llvm $(CLANG_RT_PKG) groff-base libbpf-dev libelf-dev zlib1g-dev libcmocka-dev \
 	pkg-config make gcc python3 graphviz util-linux
 # Real servers the integration tests start on their own ports and sockets,
 # and the tracers `make bench` compares with; one that cannot be installed
@@ -161,9 +168,18 @@ vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/$(ARCH)/vmlinux.h.tmp
 	mv vmlinux/$(ARCH)/vmlinux.h.tmp vmlinux/$(ARCH)/vmlinux.h
 
+MANDIR ?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+
 install: boundtrace
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(COMPLETIONDIR)
 	install -m 0755 boundtrace $(DESTDIR)$(PREFIX)/bin/boundtrace
+	install -m 0644 docs/boundtrace.8 $(DESTDIR)$(MANDIR)/man8/boundtrace.8
+	install -m 0644 docs/boundtrace.bash-completion $(DESTDIR)$(COMPLETIONDIR)/boundtrace
+
+# The man page and the completion agree with --help; make install works.
+docs-check: boundtrace
+	@python3 tests/unit/check_docs.py
 
 clean:
 	rm -rf $(BUILD) boundtrace $(TOOL_BINS)

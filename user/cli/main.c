@@ -17,6 +17,7 @@
 #include "export/report.h"
 #include "live/spawn.h"
 #include "live/tracer.h"
+#include "version.h"	/* generated: BT_GIT_REV */
 
 #define BT_VERSION "0.1.0"
 /* New channels appear while tracing; look for their far ends this often. */
@@ -165,7 +166,7 @@ static int run_trace(int argc, char **argv, bool record)
 		return 0;
 	}
 	if (o.version) {
-		printf("boundtrace %s\n", BT_VERSION);
+		printf("boundtrace %s (git %s)\n", BT_VERSION, BT_GIT_REV);
 		return 0;
 	}
 	if (bt_check_privileges(err, sizeof(err)) || bt_check_btf(err, sizeof(err)))
