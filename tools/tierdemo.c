@@ -42,6 +42,22 @@
  * once the frontend is asleep in its read (/proc/PID/stat says 'S'), so
  * every call nests inside the frontend's wait even on one CPU.
  *
+ * Server modes (chain's traffic, --clients connections at once, the way
+ * real servers are written; "blocking" is another name for chain):
+ *   epoll   the frontend's threads "frontend-I" each hold one connection
+ *           and make --requests requests on it; the middle is one thread,
+ *           an epoll loop on non-blocking sockets with one backend
+ *           connection per client connection: it reads a request, sends
+ *           the first call and goes back to the loop, so requests of
+ *           different clients interleave on one thread (nginx, redis)
+ *   pool    the middle's main thread reads the requests (epoll) and hands
+ *           each, as an 8-byte job on a pipe, to one of --workers threads
+ *           "middle-w-I", which makes the calls on the request's backend
+ *           connection and writes the reply (php-fpm-like thread pools)
+ *   The backend has a thread "backend-I" per connection. Non-blocking
+ *   reads that find nothing (EAGAIN) are counted as errors, as boundtrace
+ *   counts them.
+ *
  * futex-chain:
  *   "lockholder"  the initial process: an idle main thread, plus
  *                 "waiter" (T1) and "holder" (T2)
@@ -65,6 +81,10 @@
 #include <sched.h>
 
 #define WL_PROG		"tierdemo"
+#define MAX_CLIENTS	8
+#define MAX_WORKERS	4
+#define MAX_ROWS	(6 * MAX_CLIENTS + 2)
+#include <sys/epoll.h>
 #include "workload.h"
 
 #define REQ_SIZE	64	/* frontend <-> middle, both ways */
@@ -73,22 +93,31 @@
 #define MAX_COUNT	1000000000ul
 #define MAX_CALLS	1000000ul
 #define MAX_WORK_US	60000000ul
-#define MAX_THREADS	3
+#define MAX_THREADS	(MAX_CLIENTS + 2)
 #define PATH_LEN	sizeof(((struct sockaddr_un *)0)->sun_path)
 
 /* ---- configuration (and wl: --delay-ms, --hold-ms, --timeout, --out) ---- */
 
-enum mode { M_CHAIN, M_CACHE, M_ASYNC, M_FUTEX, M_NR };
+enum mode { M_CHAIN, M_CACHE, M_ASYNC, M_FUTEX, M_EPOLL, M_POOL, M_NR };
 
-static const char *const mode_names[M_NR] = { "chain", "cache", "async", "futex-chain" };
+static const char *const mode_names[M_NR] = {
+	"chain", "cache", "async", "futex-chain", "epoll", "pool",
+};
 
 static struct {
 	enum mode mode;
-	unsigned long requests, calls, work_us;
+	unsigned long requests, calls, work_us, clients, workers;
 	const char *sock;
 } cfg = {
-	.mode = M_CHAIN, .requests = 200, .calls = 3, .work_us = 200,
+	.mode = M_CHAIN, .requests = 200, .calls = 3, .work_us = 200, .clients = 1,
+	.workers = 2,
 };
+
+/* epoll and pool: several connections at once, each with its own backend one. */
+static bool multi(void)
+{
+	return cfg.mode == M_EPOLL || cfg.mode == M_POOL;
+}
 
 enum role { R_FRONTEND, R_MIDDLE, R_BACKEND, R_LOCKHOLDER, R_FEEDER, R_NR };
 
@@ -122,6 +151,11 @@ struct shared {
 	uint64_t round_trips;		/* middle: completed calls to the backend */
 	uint64_t blocked_rounds;	/* waiter: lock waits that slept and were woken */
 	uint64_t elapsed_ns;		/* first request to last reply (first to last round) */
+	/* epoll, pool: the i-th connection's unix ends, made one at a time */
+	unsigned long fe_inos[MAX_CLIENTS], mid_inos[MAX_CLIENTS];
+	int fe_conn[MAX_CLIENTS], mid_conn[MAX_CLIENTS];
+	pid_t client_tids[MAX_CLIENTS];
+	uint64_t eagain;		/* middle: reads that found nothing */
 	struct proc procs[R_NR];
 	int nthreads[R_NR];
 	struct thr threads[R_NR][MAX_THREADS];
@@ -481,6 +515,447 @@ static void run_frontend(void)
 		fail("a child exited without its report");
 }
 
+/* ---- server modes: epoll and pool ------------------------------------------------ */
+
+struct conn {
+	int ufd, bfd;			/* to the frontend's thread, to the backend */
+	struct row *urx, *utx, *btx, *brx;
+	char stat[64];			/* the client thread's /proc stat */
+	char req[REQ_SIZE], call[CALL_SIZE];
+	size_t got, bgot;		/* bytes of the request / the call's reply so far */
+	unsigned long calls_done;
+	bool open;
+};
+
+static struct conn conns[MAX_CLIENTS];
+static int thread_index;		/* the index a starting thread takes */
+static int index_taken;
+static int threads_done[MAX_CLIENTS];
+static pid_t thread_tids[MAX_CLIENTS];
+static int clients_go;
+
+/* A new thread's index and name NAME-I: it must be named before the next starts. */
+static int take_index(const char *name)
+{
+	int i = __atomic_load_n(&thread_index, __ATOMIC_ACQUIRE);
+	char comm[16];
+
+	snprintf(comm, sizeof(comm), "%s-%d", name, i);
+	thread_named(comm, &thread_tids[i], &index_taken);
+	return i;
+}
+
+/* Start n threads running fn, one at a time so each takes its own index. */
+static void start_indexed(void *(*fn)(void *), unsigned long n)
+{
+	for (unsigned long i = 0; i < n; i++) {
+		__atomic_store_n(&index_taken, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&thread_index, (int)i, __ATOMIC_RELEASE);
+		start_thread(fn, &index_taken);
+	}
+}
+
+static void wait_indexed_gone(unsigned long n)
+{
+	for (unsigned long i = 0; i < n; i++)
+		wait_thread_gone(&threads_done[i], thread_tids[i]);
+}
+
+/* Backend: one thread per connection, --calls per request of its client. */
+static int backend_fds[MAX_CLIENTS];
+static struct row *backend_rx[MAX_CLIENTS], *backend_tx[MAX_CLIENTS];
+
+static void *backend_conn_main(void *arg)
+{
+	char req[CALL_SIZE], reply[CALL_SIZE];
+	uint64_t k, work = 0;
+	int i;
+
+	(void)arg;
+	i = take_index("backend");
+	memset(reply, 'b', sizeof(reply));
+	wait_flag(&sh->started[R_BACKEND]);
+	for (k = 0; k < (uint64_t)cfg.requests * cfg.calls; k++) {
+		read_all(backend_fds[i], backend_rx[i], req, sizeof(req), "tcp");
+		work += busy_work(cfg.work_us);
+		write_all(backend_fds[i], backend_tx[i], reply, sizeof(reply), "tcp");
+	}
+	recv_eof(backend_fds[i], backend_rx[i], "tcp");
+	close_fd(&backend_fds[i]);
+	__atomic_add_fetch(&sh->work_ns, work, __ATOMIC_RELAXED);
+	thread_exit(&threads_done[i]);
+	return NULL;
+}
+
+static void __attribute__((noreturn)) run_backend_multi(void)
+{
+	struct sockaddr_storage addr;
+	socklen_t len = loopback(&addr, 0, false);
+	char chan[CHAN_LEN];
+	unsigned long i;
+	int l;
+
+	child_init(R_BACKEND);
+	l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (l < 0)
+		fail("socket:");
+	if (bind(l, (struct sockaddr *)&addr, len) || listen(l, MAX_CLIENTS))
+		fail("bind/listen 127.0.0.1:0:");
+	if (getsockname(l, (struct sockaddr *)&addr, &len))
+		fail("getsockname:");
+	sh->port = ntohs(((struct sockaddr_in *)&addr)->sin_port);
+	set_flag(&sh->port_ready);
+	for (i = 0; i < cfg.clients; i++) {
+		backend_fds[i] = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+		if (backend_fds[i] < 0)
+			fail("accept:");
+		nodelay(backend_fds[i]);
+		tcp_channel(backend_fds[i], chan);
+		backend_rx[i] = row_new(K_TCP, D_RECV, chan);
+		backend_tx[i] = row_new(K_TCP, D_SEND, chan);
+	}
+	close_fd(&l);
+	start_indexed(backend_conn_main, cfg.clients);
+	child_start();
+	wait_indexed_gone(cfg.clients);
+	child_done(&sh->done[my_role]);
+}
+
+/* Frontend: one thread per connection, --requests requests each. */
+static int client_fds[MAX_CLIENTS];
+static struct row *client_tx[MAX_CLIENTS], *client_rx[MAX_CLIENTS];
+
+static void *client_main(void *arg)
+{
+	char req[REQ_SIZE], reply[REQ_SIZE];
+	unsigned long k;
+	int i;
+
+	(void)arg;
+	i = take_index("frontend");
+	sh->client_tids[i] = thread_tids[i];
+	memset(req, 'f', sizeof(req));
+	wait_flag(&clients_go);
+	for (k = 0; k < cfg.requests; k++) {
+		write_all(client_fds[i], client_tx[i], req, sizeof(req), "unix");
+		read_all(client_fds[i], client_rx[i], reply, sizeof(reply), "unix");
+	}
+	close_fd(&client_fds[i]);	/* the middle reads EOF */
+	thread_exit(&threads_done[i]);
+	return NULL;
+}
+
+static void run_frontend_multi(void (*middle)(void))
+{
+	struct sockaddr_un sun;
+	socklen_t slen = unix_addr(&sun, sock_path);
+	char chan[CHAN_LEN];
+	unsigned long i;
+	uint64_t t0;
+
+	become(R_FRONTEND);
+	spawn(middle);			/* wl.kids[0] */
+	spawn(run_backend_multi);	/* wl.kids[1] */
+	wait_flag(&sh->unix_listening);
+	/* One connection at a time, so the middle's i-th accept is our i-th. */
+	for (i = 0; i < cfg.clients; i++) {
+		client_fds[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (client_fds[i] < 0)
+			fail("socket:");
+		if (connect(client_fds[i], (struct sockaddr *)&sun, slen))
+			fail("connect %s:", sock_path);
+		sh->fe_inos[i] = fd_ino(client_fds[i]);
+		set_flag(&sh->fe_conn[i]);
+		wait_flag(&sh->mid_conn[i]);
+		unix_channel(chan, sh->fe_inos[i], sh->mid_inos[i]);
+		client_tx[i] = path_row(K_USTREAM, D_SEND, chan);
+		client_rx[i] = path_row(K_USTREAM, D_RECV, chan);
+	}
+	start_indexed(client_main, cfg.clients);
+	initial_start(R_MIDDLE, R_BACKEND);
+	t0 = now_ns();
+	set_flag(&clients_go);
+	wait_indexed_gone(cfg.clients);
+	sh->elapsed_ns = now_ns() - t0;
+	initial_done();
+	if (!sh->done[R_MIDDLE] || !sh->done[R_BACKEND])
+		fail("a child exited without its report");
+}
+
+static void set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK))
+		fail("fcntl O_NONBLOCK:");
+}
+
+/* The middle's set-up: the listener, the i-th accept per client, its backend connection. */
+static void middle_conns(void)
+{
+	struct sockaddr_un sun;
+	socklen_t slen = unix_addr(&sun, sock_path);
+	char chan[CHAN_LEN];
+	unsigned long i;
+	int l;
+
+	l = unix_bound(SOCK_STREAM | SOCK_CLOEXEC, sock_path, &sun, slen);
+	if (listen(l, MAX_CLIENTS))
+		fail("listen:");
+	set_flag(&sh->unix_listening);
+	wait_flag(&sh->port_ready);
+	for (i = 0; i < cfg.clients; i++) {
+		struct conn *c = &conns[i];
+
+		c->bfd = tcp_connect(SOCK_CLOEXEC, sh->port);
+		tcp_channel(c->bfd, chan);
+		c->btx = row_new(K_TCP, D_SEND, chan);
+		c->brx = row_new(K_TCP, D_RECV, chan);
+		wait_flag(&sh->fe_conn[i]);
+		c->ufd = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+		if (c->ufd < 0)
+			fail("accept:");
+		sh->mid_inos[i] = fd_ino(c->ufd);
+		set_flag(&sh->mid_conn[i]);
+		unix_channel(chan, sh->mid_inos[i], sh->fe_inos[i]);
+		c->urx = path_row(K_USTREAM, D_RECV, chan);
+		c->utx = path_row(K_USTREAM, D_SEND, chan);
+		memset(c->call, 'c', sizeof(c->call));
+		c->open = true;
+	}
+	close_fd(&l);
+}
+
+/* An epoll set on the client connections (and, for epoll, the backend ones). */
+static int middle_epoll(bool backends)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	if (ep < 0)
+		fail("epoll_create1:");
+	for (unsigned long i = 0; i < cfg.clients; i++) {
+		set_nonblock(conns[i].ufd);
+		ev.data.u32 = (uint32_t)(2 * i);
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, conns[i].ufd, &ev))
+			fail("epoll_ctl:");
+		if (!backends)
+			continue;
+		set_nonblock(conns[i].bfd);
+		ev.data.u32 = (uint32_t)(2 * i + 1);
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, conns[i].bfd, &ev))
+			fail("epoll_ctl:");
+	}
+	return ep;
+}
+
+/* Wait for readiness; a failure elsewhere is noticed within 100 ms. */
+static int middle_wait(int ep, struct epoll_event *evs, int n)
+{
+	int got;
+
+	do {
+		check_failed();
+		got = epoll_wait(ep, evs, n, 100);
+	} while (got == 0 || (got < 0 && errno == EINTR));
+	if (got < 0)
+		fail("epoll_wait:");
+	return got;
+}
+
+/* One non-blocking read into buf+*got; -1: nothing there yet, 0: EOF. */
+static ssize_t read_some(int fd, struct row *r, char *buf, size_t *got, size_t len)
+{
+	ssize_t n = read(fd, buf + *got, len - *got);
+
+	account(r, n);
+	if (n < 0 && errno == EAGAIN) {
+		__atomic_add_fetch(&sh->eagain, 1, __ATOMIC_RELAXED);
+		return -1;
+	}
+	if (n < 0)
+		fail("read:");
+	*got += (size_t)n;
+	return n;
+}
+
+/* A client closed its connection (a read saw EOF): one less open. */
+static void conn_closed(struct conn *c, int ep, unsigned long *open)
+{
+	if (c->got)
+		fail("EOF in the middle of a request");
+	if (epoll_ctl(ep, EPOLL_CTL_DEL, c->ufd, NULL))
+		fail("epoll_ctl:");
+	close_fd(&c->ufd);
+	c->open = false;
+	(*open)--;
+}
+
+static void conn_reply(struct conn *c)
+{
+	char reply[REQ_SIZE];
+
+	memset(reply, 'm', sizeof(reply));
+	write_all(c->ufd, c->utx, reply, sizeof(reply), "unix");
+}
+
+static void conn_call(struct conn *c)
+{
+	write_all(c->bfd, c->btx, c->call, sizeof(c->call), "tcp");
+}
+
+static void __attribute__((noreturn)) run_middle_epoll(void)
+{
+	struct epoll_event evs[2 * MAX_CLIENTS];
+	char reply[CALL_SIZE];
+	unsigned long open = cfg.clients, i;
+	int ep, n, e;
+
+	child_init(R_MIDDLE);
+	middle_conns();
+	ep = middle_epoll(true);
+	child_start();
+	for (i = 0; i < cfg.clients; i++)
+		snprintf(conns[i].stat, sizeof(conns[i].stat), "/proc/%d/task/%d/stat",
+			 (int)wl.initial, (int)sh->client_tids[i]);
+	while (open) {
+		n = middle_wait(ep, evs, 2 * MAX_CLIENTS);
+		for (e = 0; e < n; e++) {
+			struct conn *c = &conns[evs[e].data.u32 / 2];
+			ssize_t r;
+
+			if (!(evs[e].data.u32 & 1)) {		/* a request, or EOF */
+				if (!c->open)
+					continue;
+				r = read_some(c->ufd, c->urx, c->req, &c->got, sizeof(c->req));
+				if (r == 0)
+					conn_closed(c, ep, &open);
+				if (r <= 0 || c->got < sizeof(c->req))
+					continue;
+				c->got = 0;
+				c->calls_done = 0;
+				if (!cfg.calls) {
+					conn_reply(c);
+					continue;
+				}
+				/* The first call starts only inside the client's wait. */
+				wait_asleep(c->stat);
+				conn_call(c);
+				continue;
+			}
+			r = read_some(c->bfd, c->brx, reply, &c->bgot, sizeof(reply));
+			if (r == 0)
+				fail("the backend closed a connection");
+			if (r < 0 || c->bgot < sizeof(reply))
+				continue;
+			c->bgot = 0;
+			__atomic_add_fetch(&sh->round_trips, 1, __ATOMIC_RELAXED);
+			if (++c->calls_done < cfg.calls)
+				conn_call(c);
+			else
+				conn_reply(c);
+		}
+	}
+	close_fd(&ep);
+	for (i = 0; i < cfg.clients; i++)
+		close_fd(&conns[i].bfd);	/* the backend reads EOF */
+	child_done(&sh->done[my_role]);
+}
+
+/* pool: the job pipe from the main thread to the workers. */
+#define JOB_STOP	UINT64_MAX
+static int job_pipe[2] = { -1, -1 };
+static struct row *job_tx, *job_rx;
+static struct row worker_rx[MAX_WORKERS];	/* summed into job_rx at the end */
+static int workers_go;
+
+static void *worker_pool_main(void *arg)
+{
+	uint64_t job;
+	int w;
+
+	(void)arg;
+	w = take_index("middle-w");
+	wait_flag(&workers_go);
+	for (;;) {
+		read_all(job_pipe[0], &worker_rx[w], (char *)&job, sizeof(job), "pipe");
+		if (job == JOB_STOP)
+			break;
+		if (job >= cfg.clients)
+			fail("bad job %" PRIu64, job);
+		struct conn *c = &conns[job];
+		char reply[CALL_SIZE];
+
+		if (cfg.calls)
+			wait_asleep(c->stat);
+		for (unsigned long k = 0; k < cfg.calls; k++) {
+			conn_call(c);
+			read_all(c->bfd, c->brx, reply, sizeof(reply), "tcp");
+			__atomic_add_fetch(&sh->round_trips, 1, __ATOMIC_RELAXED);
+		}
+		conn_reply(c);
+	}
+	thread_exit(&threads_done[w]);
+	return NULL;
+}
+
+static void __attribute__((noreturn)) run_middle_pool(void)
+{
+	struct epoll_event evs[MAX_CLIENTS];
+	unsigned long open = cfg.clients, i;
+	char chan[CHAN_LEN];
+	uint64_t job;
+	int ep, n, e;
+
+	child_init(R_MIDDLE);
+	middle_conns();
+	if (pipe2(job_pipe, O_CLOEXEC))
+		fail("pipe:");
+	pipe_channel(chan, job_pipe[0]);
+	job_tx = row_new(K_PIPE, D_SEND, chan);
+	job_rx = row_new(K_PIPE, D_RECV, chan);
+	ep = middle_epoll(false);
+	start_indexed(worker_pool_main, cfg.workers);
+	child_start();
+	for (i = 0; i < cfg.clients; i++)
+		snprintf(conns[i].stat, sizeof(conns[i].stat), "/proc/%d/task/%d/stat",
+			 (int)wl.initial, (int)sh->client_tids[i]);
+	set_flag(&workers_go);
+	while (open) {
+		n = middle_wait(ep, evs, MAX_CLIENTS);
+		for (e = 0; e < n; e++) {
+			struct conn *c = &conns[evs[e].data.u32 / 2];
+			ssize_t r;
+
+			if (!c->open)
+				continue;
+			r = read_some(c->ufd, c->urx, c->req, &c->got, sizeof(c->req));
+			if (r == 0)
+				conn_closed(c, ep, &open);
+			if (r <= 0 || c->got < sizeof(c->req))
+				continue;
+			c->got = 0;
+			job = (uint64_t)(c - conns);
+			write_all(job_pipe[1], job_tx, (char *)&job, sizeof(job), "pipe");
+		}
+	}
+	job = JOB_STOP;
+	for (i = 0; i < cfg.workers; i++)
+		write_all(job_pipe[1], job_tx, (char *)&job, sizeof(job), "pipe");
+	wait_indexed_gone(cfg.workers);
+	for (i = 0; i < cfg.workers; i++) {
+		job_rx->calls += worker_rx[i].calls;
+		job_rx->bytes += worker_rx[i].bytes;
+		job_rx->errors += worker_rx[i].errors;
+	}
+	close_fd(&ep);
+	close_fd(&job_pipe[0]);
+	close_fd(&job_pipe[1]);
+	for (i = 0; i < cfg.clients; i++)
+		close_fd(&conns[i].bfd);	/* the backend reads EOF */
+	child_done(&sh->done[my_role]);
+}
+
 /* ---- futex-chain ----------------------------------------------------------------- */
 
 static struct fword lock_word;		/* 0 free, 1 locked, 2 locked and contended */
@@ -632,10 +1107,66 @@ static void expect(enum role p, int kind, int dir, uint64_t calls_min, uint64_t 
  * Cross-check the rows against what the traffic must have moved, so a
  * counting slip fails the run instead of silently becoming ground truth.
  */
+/* The sum of a process's rows of one kind and direction. */
+static struct row row_sum(enum role p, int kind, int dir)
+{
+	const struct proc *pr = &sh->procs[p];
+	struct row sum = { .kind = kind, .dir = dir };
+
+	for (int i = 0; i < pr->nrows; i++) {
+		if (pr->rows[i].kind != kind || pr->rows[i].dir != dir)
+			continue;
+		sum.calls += pr->rows[i].calls;
+		sum.bytes += pr->rows[i].bytes;
+		sum.errors += pr->rows[i].errors;
+	}
+	return sum;
+}
+
+/* calls at least calls_min, bytes exact, errors only where reads may find nothing. */
+static void expect_sum(enum role p, int kind, int dir, uint64_t calls_min, uint64_t bytes,
+		       bool eagain_ok)
+{
+	struct row r = row_sum(p, kind, dir);
+
+	if (r.calls < calls_min || r.bytes != bytes || (r.errors && !eagain_ok))
+		fail("self-check: %s %s %s: calls %" PRIu64 " bytes %" PRIu64 " errors %" PRIu64
+		     ", expected >= %" PRIu64 " calls, %" PRIu64 " bytes",
+		     role_names[p], kind_names[kind], dir_names[dir], r.calls, r.bytes,
+		     r.errors, calls_min, bytes);
+}
+
+static void self_check_multi(void)
+{
+	uint64_t c = cfg.clients, n = cfg.requests * c, nk = n * cfg.calls;
+	uint64_t jobs = n + cfg.workers;
+
+	expect_sum(R_FRONTEND, K_USTREAM, D_SEND, n, n * REQ_SIZE, false);
+	expect_sum(R_FRONTEND, K_USTREAM, D_RECV, n, n * REQ_SIZE, false);
+	expect_sum(R_MIDDLE, K_USTREAM, D_RECV, n + c, n * REQ_SIZE, true);
+	expect_sum(R_MIDDLE, K_USTREAM, D_SEND, n, n * REQ_SIZE, false);
+	expect_sum(R_MIDDLE, K_TCP, D_SEND, nk, nk * CALL_SIZE, false);
+	expect_sum(R_MIDDLE, K_TCP, D_RECV, nk, nk * CALL_SIZE, cfg.mode == M_EPOLL);
+	expect_sum(R_BACKEND, K_TCP, D_RECV, nk + c, nk * CALL_SIZE, false);
+	expect_sum(R_BACKEND, K_TCP, D_SEND, nk, nk * CALL_SIZE, false);
+	if (cfg.mode == M_POOL) {
+		expect_sum(R_MIDDLE, K_PIPE, D_SEND, jobs, jobs * sizeof(uint64_t), false);
+		expect_sum(R_MIDDLE, K_PIPE, D_RECV, jobs, jobs * sizeof(uint64_t), false);
+	}
+	if (sh->round_trips != nk)
+		fail("self-check: %" PRIu64 " calls to the backend, expected %" PRIu64,
+		     sh->round_trips, nk);
+}
+
 static void self_check(void)
 {
 	uint64_t n = cfg.requests, nk = cfg.mode == M_CACHE ? 0 : n * cfg.calls;
 	const struct row *r;
+
+	if (multi()) {
+		self_check_multi();
+		return;
+	}
 
 	if (cfg.mode == M_FUTEX) {
 		expect(R_FEEDER, K_PIPE, D_SEND, n, n * FEED_SIZE);
@@ -681,6 +1212,9 @@ static void report_proc(struct sbuf *b, enum role role, bool last)
 static void report_hop(struct sbuf *b, enum role from, pid_t from_tid, enum role to,
 		       pid_t to_tid, int kind, int dir, bool last)
 {
+	/* epoll, pool: the hop is made by several threads ("threads" has them). */
+	if (multi())
+		from_tid = to_tid = 0;
 	const struct row *r = row_find(&sh->procs[from], kind, dir);
 
 	if (!r)
@@ -700,13 +1234,15 @@ static void report_hop(struct sbuf *b, enum role from, pid_t from_tid, enum role
 
 static void write_report(void)
 {
-	bool backend_hop = cfg.mode == M_CHAIN && cfg.calls;
+	bool backend_hop = (cfg.mode == M_CHAIN || multi()) && cfg.calls;
 	pid_t fe = sh->procs[R_FRONTEND].pid, mid = sh->procs[R_MIDDLE].pid;
 	struct sbuf b;
 
 	sb_init(&b);
-	sb_printf(&b, "{\"mode\":\"%s\",\"requests\":%lu,\"calls\":%lu,\"work_us\":%lu,",
-		  mode_names[cfg.mode], cfg.requests, cfg.calls, cfg.work_us);
+	sb_printf(&b, "{\"mode\":\"%s\",\"requests\":%lu,\"calls\":%lu,\"work_us\":%lu,"
+		  "\"clients\":%lu,\"requests_per_client\":%lu,\"workers\":%lu,\"eagain\":%" PRIu64 ",",
+		  mode_names[cfg.mode], cfg.requests * cfg.clients, cfg.calls, cfg.work_us,
+		  cfg.clients, cfg.requests, cfg.mode == M_POOL ? cfg.workers : 0ul, sh->eagain);
 	if (cfg.mode != M_FUTEX) {
 		sb_printf(&b, "\"sock\":");
 		sb_str(&b, sock_path);
@@ -750,9 +1286,10 @@ static void summary(void)
 			"the lock %" PRIu64 " times, feeder worked %.1f ms\n",
 			cfg.requests, ms, sh->blocked_rounds, work);
 	else
-		fprintf(stderr, "tierdemo: %s, %lu requests in %.1f ms, middle made %" PRIu64
-			" calls to backend, backend worked %.1f ms\n",
-			mode_names[cfg.mode], cfg.requests, ms, sh->round_trips, work);
+		fprintf(stderr, "tierdemo: %s, %lu requests from %lu client%s in %.1f ms, middle "
+			"made %" PRIu64 " calls to backend (%" PRIu64 " reads found nothing), "
+			"backend worked %.1f ms\n", mode_names[cfg.mode], cfg.requests * cfg.clients,
+			cfg.clients, cfg.clients == 1 ? "" : "s", ms, sh->round_trips, sh->eagain, work);
 }
 
 /* ---- command line ------------------------------------------------------------------ */
@@ -773,7 +1310,14 @@ static const char usage_text[] =
 "                               makes the calls outside the frontend's wait\n"
 "                      futex-chain  waiter sleeps on a lock the holder keeps\n"
 "                               while it reads a pipe the feeder writes\n"
-"  --requests N        requests (futex-chain: rounds) [200]\n"
+"                      blocking the same as chain: a blocking middle, one client\n"
+"                      epoll    chain's traffic from --clients threads at once; the\n"
+"                               middle is one epoll loop on non-blocking sockets\n"
+"                      pool     the same; the middle's main thread hands each\n"
+"                               request through a pipe to --workers threads\n"
+"  --requests N        requests per client (futex-chain: rounds) [200]\n"
+"  --clients N         epoll, pool: frontend threads, one connection each [4]\n"
+"  --workers N         pool: the middle's worker threads [2]\n"
 "  --calls K           backend calls per request (chain, async) [3]\n"
 "  --work-us US        CPU spin per backend call / per feeder write [200]\n"
 "  --sock PATH         the middle's unix socket (@NAME: abstract)\n"
@@ -788,7 +1332,7 @@ static const char usage_text[] =
 "Exit status: 0 done and self-consistent, 1 failure (message on stderr),\n"
 "2 bad usage.\n";
 
-enum { OPT_REQUESTS = 256, OPT_CALLS, OPT_WORK, OPT_MODE, OPT_SOCK };
+enum { OPT_REQUESTS = 256, OPT_CALLS, OPT_WORK, OPT_MODE, OPT_SOCK, OPT_CLIENTS, OPT_WORKERS };
 
 static const struct option long_opts[] = {
 	{ "requests",	required_argument, NULL, OPT_REQUESTS },
@@ -796,20 +1340,24 @@ static const struct option long_opts[] = {
 	{ "work-us",	required_argument, NULL, OPT_WORK },
 	{ "mode",	required_argument, NULL, OPT_MODE },
 	{ "sock",	required_argument, NULL, OPT_SOCK },
+	{ "clients",	required_argument, NULL, OPT_CLIENTS },
+	{ "workers",	required_argument, NULL, OPT_WORKERS },
 	COMMON_LONG_OPTS,
 };
 
 static enum mode parse_mode(const char *s)
 {
-	int m = name_index(mode_names, M_NR, s);
+	int m = strcmp(s, "blocking") ? name_index(mode_names, M_NR, s) : M_CHAIN;
 
 	if (m < 0)
-		usage_error("--mode: want chain, cache, async or futex-chain, got '%s'", s);
+		usage_error("--mode: want chain (blocking), cache, async, futex-chain, epoll "
+			    "or pool, got '%s'", s);
 	return m;
 }
 
 static void parse_args(int argc, char **argv)
 {
+	bool clients_set = false;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
@@ -819,17 +1367,26 @@ static void parse_args(int argc, char **argv)
 		case OPT_WORK:	cfg.work_us = num(optarg, "work-us", 0, MAX_WORK_US); break;
 		case OPT_MODE:	cfg.mode = parse_mode(optarg); break;
 		case OPT_SOCK:	cfg.sock = optarg; break;
+		case OPT_CLIENTS:
+			cfg.clients = num(optarg, "clients", 1, MAX_CLIENTS);
+			clients_set = true;
+			break;
+		case OPT_WORKERS: cfg.workers = num(optarg, "workers", 1, MAX_WORKERS); break;
 		default:	common_opt(c, usage_text);
 		}
 	}
 	if (optind != argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
+	if (multi() && !clients_set)
+		cfg.clients = 4;
+	if (!multi() && cfg.clients != 1)
+		usage_error("--clients: only epoll and pool serve several clients");
 	if (cfg.sock && cfg.mode == M_FUTEX)
 		usage_error("--sock: futex-chain has no socket");
 	if (cfg.sock && (!cfg.sock[0] || !strcmp(cfg.sock, "@") || strlen(cfg.sock) >= PATH_LEN))
 		usage_error("--sock: empty or longer than %zu bytes", PATH_LEN - 1);
 	if (cfg.mode != M_FUTEX && cfg.mode != M_CACHE &&
-	    cfg.requests * cfg.calls > MAX_COUNT)
+	    cfg.requests * cfg.calls * cfg.clients > MAX_COUNT)
 		usage_error("--requests times --calls: more than %lu calls", MAX_COUNT);
 }
 
@@ -849,6 +1406,10 @@ int main(int argc, char **argv)
 	arm_watchdog();		/* set-up too: a lost child must not hang us */
 	if (cfg.mode == M_FUTEX)
 		run_lockholder();
+	else if (cfg.mode == M_EPOLL)
+		run_frontend_multi(run_middle_epoll);
+	else if (cfg.mode == M_POOL)
+		run_frontend_multi(run_middle_pool);
 	else
 		run_frontend();
 	unlink_sock();

@@ -326,6 +326,21 @@ def traced_tierdemo(mode, *args, requests=200, min_block_us=10):
     return bt, tier
 
 
+@test
+def tierdemo_server_modes_rows_exact():
+    """The epoll-loop and worker-pool middles (4 clients at once, EAGAIN
+    reads, a job pipe inside the middle) traced from -p frontend alone:
+    every row of all three processes exact."""
+    for mode in ("epoll", "pool"):
+        _, bt, tier = trace_announced([TIERDEMO, "--mode", mode, "--clients", "4",
+                                       "--requests", "50", "--calls", "2", "--work-us", "50",
+                                       "--delay-ms", "1500", "--out", tmpfile("tier.json")],
+                                      "tierdemo", "--peers", "2")
+        eq(tier["requests"], 200, "%s: requests made" % mode)
+        eq(tier["backend_calls"], 400, "%s: backend calls made" % mode)
+        assert_matches(bt, tier)
+
+
 def chain_names(chain):
     return [chain["hops"][0]["from"]["comm"]] + [h["to"]["comm"] for h in chain["hops"]]
 
