@@ -22,6 +22,12 @@ def need(*programs):
             raise Skip("%s not installed (make deps installs it)" % p)
 
 
+def need_php_module(name):
+    r = subprocess.run(["php", "-m"], capture_output=True, text=True)
+    if name not in r.stdout.split():
+        raise Skip("php module %s not installed (make deps installs php-%s)" % (name, name))
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -126,15 +132,53 @@ class Redis:
             self.p.wait()
 
 
+class PhpFpm:
+    """php-fpm with a static pool of `workers` on a unix socket of its own."""
+
+    def __init__(self, workers=2):
+        need("php-fpm8.2")
+        self.dir = os.path.join(TMP, "php-fpm")
+        os.makedirs(self.dir, exist_ok=True)
+        self.sock = os.path.join(self.dir, "fpm.sock")
+        conf = os.path.join(self.dir, "php-fpm.conf")
+        with open(conf, "w") as f:
+            f.write(f"""[global]
+pid = {self.dir}/php-fpm.pid
+error_log = {self.dir}/error.log
+daemonize = no
+[www]
+user = root
+listen = {self.sock}
+listen.mode = 0600
+pm = static
+pm.max_children = {workers}
+catch_workers_output = no
+""")
+        self.log = open(os.path.join(self.dir, "stderr"), "w")
+        self.p = subprocess.Popen(["php-fpm8.2", "-R", "-y", conf, "-F"], stdin=subprocess.DEVNULL,
+                                  stdout=self.log, stderr=self.log)
+        wait_for(lambda: os.path.exists(self.sock), "php-fpm's socket")
+        kids = []
+        wait_for(lambda: kids.extend(self.children()) or len(kids) >= workers,
+                 "php-fpm's workers")
+        self.workers = kids[:workers]
+
+    def children(self):
+        with open("/proc/%d/task/%d/children" % (self.p.pid, self.p.pid)) as f:
+            return [int(x) for x in f.read().split()]
+
+    stop = Redis.stop
+
+
 def proc_of(bt, pid):
     procs = [p for p in bt["processes"] if p["pid"] == pid]
     check(len(procs) == 1, "pid %d appears %d times in boundtrace output" % (pid, len(procs)))
     return procs[0]
 
 
-def socket_bytes(proc, direction):
+def socket_bytes(proc, direction, kinds=("tcp", "unix_stream")):
     return sum(b["bytes"] for b in proc["boundaries"]
-               if b["kind"] in ("tcp", "unix_stream") and b["direction"] == direction)
+               if b["kind"] in kinds and b["direction"] == direction)
 
 
 @test
@@ -172,7 +216,7 @@ class Nginx:
     """nginx, one worker, serving a directory of its own on a loopback port;
     its access log records every request's length and bytes sent."""
 
-    def __init__(self):
+    def __init__(self, extra=""):
         need("nginx")
         self.dir = os.path.join(TMP, "nginx")
         www = os.path.join(self.dir, "www")
@@ -194,7 +238,7 @@ http {{
     client_body_temp_path {d}/body; proxy_temp_path {d}/proxy;
     fastcgi_temp_path {d}/fcgi; uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;
     sendfile on;
-    server {{ listen 127.0.0.1:{self.port}; root {www}; }}
+    server {{ listen 127.0.0.1:{self.port}; root {www}; {extra} }}
 }}
 """)
         self.log = open(os.path.join(self.dir, "stderr"), "w")
@@ -216,6 +260,10 @@ http {{
         path = "/proc/%d/task/%d/children" % (self.p.pid, self.p.pid)
         with open(path) as f:
             return [int(x) for x in f.read().split()]
+
+    def www(self, name, text):
+        with open(os.path.join(self.dir, "www", name), "w") as f:
+            f.write(text)
 
     def get(self, path="/index.html"):
         req = ("GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n" % path).encode()
@@ -263,5 +311,64 @@ def nginx_worker_bytes_match_its_access_log():
     eq(proc["comm"], "nginx", "comm")
     eq(socket_bytes(proc, "recv"), sum(r for r, _ in log), "bytes read ($request_length summed)")
     eq(socket_bytes(proc, "send"), sum(s for _, s in log), "bytes sent ($bytes_sent summed)")
+    eq(bt["lost"]["map_full"], 0, "lost.map_full")
+    eq(bt["lost"]["events"], 0, "lost.events")
+
+
+@test
+def nginx_php_fpm_redis_every_tier_exact():
+    """nginx -> php-fpm (unix socket, 2 workers) -> redis (TCP, a new
+    connection and 3 INCRs per request), 30 requests, every tier traced
+    with -p: the client side of nginx matches its access log, redis matches
+    its own INFO (commands and bytes), and the two ends of the FastCGI
+    socket agree byte for byte."""
+    need("nginx", "php-fpm8.2", "php", "redis-server")
+    need_php_module("redis")
+    r = Redis()
+    fpm = n = None
+    try:
+        fpm = PhpFpm()
+        n = Nginx("location ~ \\.php$ { include /etc/nginx/fastcgi.conf; "
+                  "fastcgi_pass unix:%s; }" % fpm.sock)
+        n.www("calls.php", "<?php $r = new Redis(); $r->connect('127.0.0.1', %d);\n"
+                           "for ($i = 0; $i < 3; $i++) $r->incr('hits');\n"
+                           "echo 'hits ', $r->get('hits'), \"\\n\";\n" % r.port)
+        with open(n.access, "w"):
+            pass
+        pids = [n.worker, *fpm.workers, r.p.pid]
+        t = Tracer(pids[0], "--peers", "0", *[a for pid in pids[1:] for a in ("-p", str(pid))])
+        before, req1, reply1 = r.info_stats()
+        for _ in range(30):
+            reply = n.get("/calls.php")
+            check(reply.startswith(b"HTTP/1.1 200") and b"hits " in reply,
+                  "nginx reply: %r" % reply[-300:])
+        wait_for(lambda: len(n.logged()) == 30, "30 access log lines")
+        after, req2, reply2 = r.info_stats()
+        bt = t.stop()
+    finally:
+        for s in (n, fpm, r):
+            if s:
+                s.stop()
+    # Each request made 4 commands (3 INCR and a GET); INFO #1 counts, #2 not yet.
+    eq(int(after["total_commands_processed"]) - int(before["total_commands_processed"]),
+       30 * 4 + 1, "redis commands (its own count)")
+    read = int(after["total_net_input_bytes"]) - int(before["total_net_input_bytes"]) + req1
+    wrote = int(after["total_net_output_bytes"]) - int(before["total_net_output_bytes"]) + reply2
+    rp = proc_of(bt, r.p.pid)
+    eq(socket_bytes(rp, "recv"), read, "bytes redis-server read (its own count)")
+    eq(socket_bytes(rp, "send"), wrote, "bytes redis-server wrote (its own count)")
+    log = n.logged()
+    np_ = proc_of(bt, n.worker)
+    eq(socket_bytes(np_, "recv", ("tcp",)), sum(x for x, _ in log), "nginx: bytes from clients")
+    eq(socket_bytes(np_, "send", ("tcp",)), sum(x for _, x in log), "nginx: bytes to clients")
+    fp = [proc_of(bt, pid) for pid in fpm.workers]
+    eq(sum(socket_bytes(p, "recv", ("unix_stream",)) for p in fp),
+       socket_bytes(np_, "send", ("unix_stream",)), "FastCGI bytes nginx sent = php-fpm read")
+    eq(sum(socket_bytes(p, "send", ("unix_stream",)) for p in fp),
+       socket_bytes(np_, "recv", ("unix_stream",)), "FastCGI bytes php-fpm sent = nginx read")
+    eq(sum(socket_bytes(p, "send", ("tcp",)) for p in fp), read - req1 - req2,
+       "bytes php-fpm sent redis = what redis read of them")
+    eq(sum(socket_bytes(p, "recv", ("tcp",)) for p in fp), wrote - reply1 - reply2,
+       "bytes php-fpm read from redis = what redis wrote to them")
     eq(bt["lost"]["map_full"], 0, "lost.map_full")
     eq(bt["lost"]["events"], 0, "lost.events")
