@@ -35,6 +35,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define PF_KTHREAD	0x00200000
 #define EEXIST		17
 #define E2BIG		7
+#define BT_MSG_PEEK	2	/* a peek copies bytes but consumes none */
 
 /* Configured by userspace before load. */
 const volatile bool trace_all = false;
@@ -830,11 +831,16 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 			x.uremote = (const void *)BT_REGS_ARG5(regs);
 		else if (nr == BT_NR_recvmsg && ret >= 0)
 			x.uremote = msghdr_name((void *)BT_REGS_ARG2(regs));
+		if ((nr == BT_NR_recvfrom && (BT_REGS_ARG4(regs) & BT_MSG_PEEK)) ||
+		    (nr == BT_NR_recvmsg && (BT_REGS_ARG3(regs) & BT_MSG_PEEK)))
+			x.bytes = 0;
 		cross_fd(task, BT_REGS_ARG1(regs), &x);
 		break;
 	case BT_NR_sendmmsg: case BT_NR_recvmmsg:
 		x.dir = nr == BT_NR_sendmmsg ? BT_DIR_SEND : BT_DIR_RECV;
 		x.bytes = ret > 0 ? mmsg_bytes((void *)BT_REGS_ARG2(regs), ret) : 0;
+		if (nr == BT_NR_recvmmsg && (BT_REGS_ARG4(regs) & BT_MSG_PEEK))
+			x.bytes = 0;
 		if (ret > 0)
 			x.uremote = msghdr_name((void *)BT_REGS_ARG2(regs));
 		cross_fd(task, BT_REGS_ARG1(regs), &x);
