@@ -15,6 +15,7 @@
 #include <cmocka.h>
 #include "model/model.h"
 #include "export/report.h"
+#include "analyze/chain_input.h"
 #include "export/report_chains.h"
 #include "testutil.h"
 

@@ -181,7 +181,7 @@ static char *render_svg(const struct bt_model *m)
 	assert_true(fd >= 0);
 	f = fdopen(fd, "w");
 	assert_non_null(f);
-	assert_int_equal(bt_report_dot(f, m), 0);
+	assert_int_equal(tu_write(bt_report_dot, f, m), 0);
 	assert_int_equal(fclose(f), 0);
 	snprintf(out, sizeof(out), "%s.svg", in);
 	snprintf(cmd, sizeof(cmd), "dot -Tsvg '%s' -o '%s' 2>/dev/null", in, out);

@@ -219,7 +219,7 @@ static char *render_capture(tu_writer_fn write, const struct bt_model *m, char *
 	saved = dup(2);
 	assert_true(saved >= 0);
 	assert_true(dup2(fileno(tmp), 2) >= 0);
-	rc = write(f, m);
+	rc = tu_write(write, f, m);
 	fflush(stderr);
 	dup2(saved, 2);
 	close(saved);

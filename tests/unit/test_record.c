@@ -334,7 +334,7 @@ static char *export(const struct bt_exporter *e, const struct bt_model *m, int *
 	FILE *f = open_memstream(&buf, &len);
 
 	assert_non_null(f);
-	*ret = e->write(f, m);
+	*ret = bt_report_write(f, e, m);
 	assert_int_equal(fclose(f), 0);
 	return buf;
 }

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "export/report.h"
 #include "model/model.h"
 
 /* Fixture: *state is an empty model, freed after the test. */
@@ -158,7 +159,26 @@ static inline void tu_episode(struct bt_model *m, uint32_t pid, uint32_t tid, un
 	assert_int_equal(bt_model_add_episode(m, &e), 0);
 }
 
-typedef int (*tu_writer_fn)(FILE *f, const struct bt_model *m);
+typedef int (*tu_writer_fn)(FILE *f, const struct bt_model *m, const struct bt_views *v);
+
+/*
+ * Runs the registered exporter whose write() is fn the way a report
+ * does (bt_report_write: views built, printed, freed).
+ */
+static inline int tu_write(tu_writer_fn fn, FILE *f, const struct bt_model *m)
+{
+	char names[256], *save = NULL;
+
+	snprintf(names, sizeof(names), "%s", bt_report_format_names());
+	for (char *s = strtok_r(names, "|", &save); s; s = strtok_r(NULL, "|", &save)) {
+		const struct bt_exporter *e = bt_report_find(s);
+
+		if (e && e->write == fn)
+			return bt_report_write(f, e, m);
+	}
+	fail_msg("exporter not registered");
+	return -1;
+}
 
 /*
  * Runs an exporter into memory, which must succeed; the caller frees.
@@ -173,7 +193,7 @@ static __attribute__((unused, noinline)) char *tu_render(tu_writer_fn write,
 	FILE *f = open_memstream(&buf, &len);
 
 	assert_non_null(f);
-	assert_int_equal(write(f, m), 0);
+	assert_int_equal(tu_write(write, f, m), 0);
 	assert_int_equal(fclose(f), 0);
 	assert_non_null(buf);
 	assert_int_equal(strlen(buf), len);
@@ -199,7 +219,7 @@ static inline void tu_expect_write_errors(FILE *f, const struct bt_model *m,
 					  const tu_writer_fn *writers, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		assert_int_equal(writers[i](f, m), -1);
+		assert_int_equal(tu_write(writers[i], f, m), -1);
 		clearerr(f);
 	}
 	fclose(f);

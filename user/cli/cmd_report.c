@@ -174,7 +174,7 @@ int bt_cmd_report(int argc, char **argv)
 		fprintf(stderr, "boundtrace report: %s\n", err);
 		goto out;
 	}
-	ret = exp->write(out, &m) ? 1 : 0;
+	ret = bt_report_write(out, exp, &m) ? 1 : 0;
 	if (!bt_close_output(out, err, sizeof(err))) {
 		fprintf(stderr, "boundtrace report: %s\n", err);
 		ret = 1;

@@ -83,7 +83,7 @@ static void print_interval(struct bt_tracer *t, uint64_t start)
 	if (isatty(STDOUT_FILENO))
 		fputs("\033[H\033[2J", stdout);
 	if (take_model(t, start, err, sizeof(err)) == 0) {
-		bt_report_table(stdout, t->model);
+		bt_report_write(stdout, bt_report_find("table"), t->model);
 		fflush(stdout);
 	}
 }
@@ -283,7 +283,7 @@ static int run_trace(int argc, char **argv, bool record)
 		fail(err);
 		goto cleanup;
 	}
-	if (sink.exp && sink.exp->write(sink.out, &model)) {
+	if (sink.exp && bt_report_write(sink.out, sink.exp, &model)) {
 		fail("cannot write the report");
 		goto cleanup;
 	}

@@ -3,13 +3,13 @@
 #include "export/report.h"
 
 static const struct bt_exporter exporters[] = {
-	{ "table", bt_report_table },
-	{ "json", bt_report_json },
-	{ "dot", bt_report_dot },
-	{ "chains", bt_report_chains },
-	{ "folded", bt_report_folded },
-	{ "svg", bt_report_svg },
-	{ "wakers", bt_report_wakers },
+	{ "table", BT_VIEW_PEERS | BT_VIEW_EDGES | BT_VIEW_CHAINS, bt_report_table },
+	{ "json", BT_VIEW_PEERS | BT_VIEW_EDGES | BT_VIEW_CHAINS, bt_report_json },
+	{ "dot", BT_VIEW_EDGES, bt_report_dot },
+	{ "chains", BT_VIEW_CHAINS, bt_report_chains },
+	{ "folded", BT_VIEW_FOLDED, bt_report_folded },
+	{ "svg", BT_VIEW_FOLDED, bt_report_svg },
+	{ "wakers", BT_VIEW_WAKERS, bt_report_wakers },
 };
 
 #define N_EXPORTERS (sizeof(exporters) / sizeof(exporters[0]))
@@ -20,6 +20,18 @@ const struct bt_exporter *bt_report_find(const char *name)
 		if (!strcmp(exporters[i].name, name))
 			return &exporters[i];
 	return NULL;
+}
+
+int bt_report_write(FILE *f, const struct bt_exporter *e, const struct bt_model *m)
+{
+	struct bt_views v;
+	int err;
+
+	if (bt_views_build(m, e->views, &v))
+		return -1;
+	err = e->write(f, m, &v);
+	bt_views_free(&v);
+	return err;
 }
 
 const char *bt_report_format_names(void)

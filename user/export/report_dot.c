@@ -39,14 +39,12 @@ static uint64_t edge_weight(const struct bt_edge *e)
 	return e->kind == BT_KIND_FUTEX ? e->wakeups : e->bytes;
 }
 
-int bt_report_dot(FILE *f, const struct bt_model *m)
+int bt_report_dot(FILE *f, const struct bt_model *m, const struct bt_views *v)
 {
-	struct bt_edges edges;
+	const struct bt_edges *edges = &v->edges;
 	uint64_t max = 0;
 	char label[512], calls[32], bytes[32];
 
-	if (bt_edges_build(m, &edges))
-		return -1;
 	fprintf(f, "digraph boundtrace {\n"
 		   "  rankdir=LR;\n"
 		   "  node [shape=box, style=\"rounded,filled\", fillcolor=\"#eef3fb\", "
@@ -61,11 +59,11 @@ int bt_report_dot(FILE *f, const struct bt_model *m)
 		dot_str(f, label);
 		fprintf(f, "];\n");
 	}
-	for (size_t i = 0; i < edges.n; i++)
-		if (edge_weight(&edges.v[i]) > max)
-			max = edge_weight(&edges.v[i]);
-	for (size_t i = 0; i < edges.n; i++) {
-		const struct bt_edge *e = &edges.v[i];
+	for (size_t i = 0; i < edges->n; i++)
+		if (edge_weight(&edges->v[i]) > max)
+			max = edge_weight(&edges->v[i]);
+	for (size_t i = 0; i < edges->n; i++) {
+		const struct bt_edge *e = &edges->v[i];
 		const struct bt_proc *from = bt_model_find((struct bt_model *)m, e->from);
 		const struct bt_proc *to = bt_model_find((struct bt_model *)m, e->to);
 
@@ -85,6 +83,5 @@ int bt_report_dot(FILE *f, const struct bt_model *m)
 			e->kind == BT_KIND_FUTEX ? ", style=dashed" : "");
 	}
 	fprintf(f, "}\n");
-	bt_edges_free(&edges);
 	return ferror(f) ? -1 : 0;
 }

@@ -26,11 +26,11 @@ static void write_percentiles(struct jw *w, const __u64 hist[BT_HIST_SLOTS], uin
 	jw_ku64(w, "p99_ns", bt_hist_percentile_max(hist, 0.99, max));
 }
 
-static void write_row(struct jw *w, const struct bt_model *m, const struct bt_proc *p,
-		      const struct bt_row *r)
+static void write_row(struct jw *w, const struct bt_model *m, const struct bt_views *v,
+		      const struct bt_proc *p, const struct bt_row *r)
 {
-	struct bt_peer peers[BT_PEERS_MAX];
-	size_t npeers = bt_row_peers(m, p, r, peers, BT_PEERS_MAX);
+	struct bt_row_peers peers = bt_views_peers(v, m, p, r);
+	size_t npeers = peers.n;
 
 	jw_obj_begin(w);
 	jw_kstr(w, "kind", bt_kind_name(r->key.kind));
@@ -48,19 +48,20 @@ static void write_row(struct jw *w, const struct bt_model *m, const struct bt_pr
 		jw_kstr(w, "path", r->info.path);
 	if (npeers) {
 		jw_key(w, "peer");
-		write_peer(w, &peers[0]);
+		write_peer(w, &peers.v[0]);
 	}
 	if (npeers > 1) {
 		jw_key(w, "peers");
 		jw_arr_begin(w);
 		for (size_t i = 0; i < npeers; i++)
-			write_peer(w, &peers[i]);
+			write_peer(w, &peers.v[i]);
 		jw_arr_end(w);
 	}
 	jw_obj_end(w);
 }
 
-static void write_proc(struct jw *w, const struct bt_model *m, const struct bt_proc *p)
+static void write_proc(struct jw *w, const struct bt_model *m, const struct bt_views *v,
+		       const struct bt_proc *p)
 {
 	jw_obj_begin(w);
 	jw_ku64(w, "pid", p->pid);
@@ -72,7 +73,7 @@ static void write_proc(struct jw *w, const struct bt_model *m, const struct bt_p
 	jw_key(w, "boundaries");
 	jw_arr_begin(w);
 	for (size_t i = 0; i < p->nrows; i++)
-		write_row(w, m, p, &p->rows[i]);
+		write_row(w, m, v, p, &p->rows[i]);
 	jw_arr_end(w);
 	jw_obj_end(w);
 }
@@ -92,13 +93,10 @@ static void write_edge(struct jw *w, const struct bt_edge *e)
 	jw_obj_end(w);
 }
 
-int bt_report_json(FILE *f, const struct bt_model *m)
+int bt_report_json(FILE *f, const struct bt_model *m, const struct bt_views *v)
 {
-	struct bt_edges edges;
 	struct jw w;
 
-	if (bt_edges_build(m, &edges))
-		return -1;
 	jw_init(&w, f);
 	jw_obj_begin(&w);
 	jw_ku64(&w, "version", 1);
@@ -106,19 +104,16 @@ int bt_report_json(FILE *f, const struct bt_model *m)
 	jw_key(&w, "processes");
 	jw_arr_begin(&w);
 	for (size_t i = 0; i < m->nprocs; i++)
-		write_proc(&w, m, &m->procs[i]);
+		write_proc(&w, m, v, &m->procs[i]);
 	jw_arr_end(&w);
 	jw_key(&w, "edges");
 	jw_arr_begin(&w);
-	for (size_t i = 0; i < edges.n; i++)
-		write_edge(&w, &edges.v[i]);
+	for (size_t i = 0; i < v->edges.n; i++)
+		write_edge(&w, &v->edges.v[i]);
 	jw_arr_end(&w);
 	if (m->chain_mode) {
-		struct bt_chains *c = bt_model_chains(m);
-
 		jw_ku64(&w, "episodes", m->nepisodes);
-		bt_json_chains(&w, c);
-		bt_chains_free(c);
+		bt_json_chains(&w, v->chains);
 	}
 	jw_key(&w, "lost");
 	jw_obj_begin(&w);
@@ -127,6 +122,5 @@ int bt_report_json(FILE *f, const struct bt_model *m)
 	jw_obj_end(&w);
 	jw_obj_end(&w);
 	fputc('\n', f);
-	bt_edges_free(&edges);
 	return ferror(f) ? -1 : 0;
 }

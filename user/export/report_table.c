@@ -9,14 +9,14 @@
 #include "model/kinds.h"
 #include "analyze/peers.h"
 #include "export/report.h"
-#include "export/report_chains.h"
 #include "lib/units.h"
 
 #define ROW_FMT "    %-11s %-44s %-4s %10s %10s %8s %9s %9s %9s"
 
-static void peer_name(const struct bt_peer *peers, size_t n, char *buf, size_t len)
+static void peer_name(struct bt_row_peers peers, char *buf, size_t len)
 {
 	size_t off = 0;
+	size_t n = peers.n;
 
 	if (!n) {
 		snprintf(buf, len, "(other end unknown)");
@@ -24,7 +24,7 @@ static void peer_name(const struct bt_peer *peers, size_t n, char *buf, size_t l
 	}
 	buf[0] = 0;
 	for (size_t i = 0; i < n && off < len; i++) {
-		const struct bt_peer *p = &peers[i];
+		const struct bt_peer *p = &peers.v[i];
 
 		if (p->pid)
 			off += snprintf(buf + off, len - off, "%s%s[%u]", i ? ", " : "",
@@ -61,11 +61,11 @@ static void write_row(FILE *f, const struct bt_row *r)
 	fputc('\n', f);
 }
 
-static void write_proc(FILE *f, const struct bt_model *m, const struct bt_proc *p)
+static void write_proc(FILE *f, const struct bt_model *m, const struct bt_views *v,
+		       const struct bt_proc *p)
 {
 	char (*names)[256] = calloc(p->nrows ? p->nrows : 1, sizeof(*names));
 	bool *done = calloc(p->nrows ? p->nrows : 1, sizeof(*done));
-	struct bt_peer peers[BT_PEERS_MAX];
 
 	fprintf(f, "\n%s[%u]%s\n", p->comm[0] ? p->comm : "?", p->pid,
 		p->exited ? " (exited)" : "");
@@ -74,8 +74,7 @@ static void write_proc(FILE *f, const struct bt_model *m, const struct bt_proc *
 		goto out;
 	}
 	for (size_t i = 0; i < p->nrows; i++)
-		peer_name(peers, bt_row_peers(m, p, &p->rows[i], peers, BT_PEERS_MAX),
-			  names[i], sizeof(names[i]));
+		peer_name(bt_views_peers(v, m, p, &p->rows[i]), names[i], sizeof(names[i]));
 	/* Rows are sorted; emit each peer's group in order of its first row. */
 	for (size_t i = 0; i < p->nrows; i++) {
 		if (done[i])
@@ -104,17 +103,16 @@ static const char *proc_label(const struct bt_model *m, uint32_t pid, char *buf,
 }
 
 /* The map first: who talks to whom, in one line per direction. */
-static void write_edges(FILE *f, const struct bt_model *m)
+static void write_edges(FILE *f, const struct bt_model *m, const struct bt_edges *edges)
 {
 	char from[40], to[40], calls[32], bytes[32], blocked[32], p99[40];
 	const struct bt_proc *to_proc;
-	struct bt_edges edges;
 
-	if (bt_edges_build(m, &edges) || !edges.n)
-		goto out;
+	if (!edges->n)
+		return;
 	fprintf(f, "\ncommunication map (sender \u2192 receiver; blocked = the receiver waiting):\n");
-	for (size_t i = 0; i < edges.n; i++) {
-		const struct bt_edge *e = &edges.v[i];
+	for (size_t i = 0; i < edges->n; i++) {
+		const struct bt_edge *e = &edges->v[i];
 
 		proc_label(m, e->from, from, sizeof(from));
 		proc_label(m, e->to, to, sizeof(to));
@@ -137,22 +135,16 @@ static void write_edges(FILE *f, const struct bt_model *m)
 				from, to, e->channel, calls, fmt_bytes(e->bytes, bytes, sizeof(bytes)),
 				(unsigned long long)e->wakeups, blocked, p99);
 	}
-out:
-	bt_edges_free(&edges);
 }
 
 /* Chain mode: the heaviest synchronous chains, one line each. */
-static void write_chains(FILE *f, const struct bt_model *m)
+static void write_chains(FILE *f, const struct bt_chains *c)
 {
 	enum { TOP = 5 };
-	struct bt_chains *c;
 	char line[2048];
 
-	if (!m->chain_mode)
-		return;
-	c = bt_model_chains(m);
 	if (!c)
-		return;
+		return;	/* not chain mode */
 	fprintf(f, "\nsynchronous chains (A \u21e2 B: A blocked until B answered), heaviest first:\n");
 	for (size_t i = 0; i < c->nchains && i < TOP; i++) {
 		bt_chains_format_line(&c->chains[i], line, sizeof(line));
@@ -162,7 +154,6 @@ static void write_chains(FILE *f, const struct bt_model *m)
 		fprintf(f, "  none: no traced thread waited on one that was itself waiting\n");
 	else if (c->nchains > TOP)
 		fprintf(f, "  ... %zu more (-f chains lists them all)\n", c->nchains - TOP);
-	bt_chains_free(c);
 }
 
 /* A far end known only from /proc is named in its peers' lines, not on its own. */
@@ -171,7 +162,7 @@ static bool shown_proc(const struct bt_proc *p)
 	return p->target || p->nrows;
 }
 
-int bt_report_table(FILE *f, const struct bt_model *m)
+int bt_report_table(FILE *f, const struct bt_model *m, const struct bt_views *v)
 {
 	size_t shown = 0;
 	char dur[32];
@@ -181,11 +172,11 @@ int bt_report_table(FILE *f, const struct bt_model *m)
 		shown += shown_proc(&m->procs[i]);
 	fmt_ns(m->duration_ns, dur, sizeof(dur));
 	fprintf(f, "boundtrace: %zu process%s, %s traced\n", shown, shown == 1 ? "" : "es", dur);
-	write_edges(f, m);
-	write_chains(f, m);
+	write_edges(f, m, &v->edges);
+	write_chains(f, v->chains);
 	for (size_t i = 0; i < m->nprocs; i++)
 		if (shown_proc(&m->procs[i]))
-			write_proc(f, m, &m->procs[i]);
+			write_proc(f, m, v, &m->procs[i]);
 	for (unsigned int l = 0; l < BT_LOSS_MAX; l++) {
 		if (!m->lost[l])
 			continue;
