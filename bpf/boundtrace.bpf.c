@@ -36,6 +36,11 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define EEXIST		17
 #define E2BIG		7
 #define BT_MSG_PEEK	2	/* a peek copies bytes but consumes none */
+#define EINTR		4
+#define ERESTARTSYS		512	/* kernel-internal: restart unless a handler without SA_RESTART runs */
+#define ERESTARTNOINTR		513	/* always restarted */
+#define ERESTART_RESTARTBLOCK	516	/* restarted through restart_syscall; EINTR if a handler runs */
+#define SA_RESTART	0x10000000
 
 /* Configured by userspace before load. */
 const volatile bool trace_all = false;
@@ -69,6 +74,15 @@ struct inflight {
 	__s32 waker_ustack;
 	__u32 pad;
 	__u64 waker_ucaller;
+	/*
+	 * A call the kernel interrupted for a signal and will restart
+	 * (ERESTART*): its entry stamp, number and return code, kept until
+	 * the restarted call enters (then it is one call, timed from the
+	 * first entry) or a handler turns it into EINTR (signal_deliver).
+	 */
+	__u64 restart_ts;
+	__u64 restart_nr;
+	__s64 restart_ret;
 };
 
 /*
@@ -768,11 +782,25 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct inflight *st;
 
-	if (!is_target(task->tgid) || !is_crossing_nr(id))
+	if (!is_target(task->tgid))
+		return 0;
+	if (!is_crossing_nr(id) && id != BT_NR_restart_syscall)
 		return 0;
 	st = inflight_slot(task->pid);
 	if (!st)
 		return 0;
+	if (st->tid == task->pid && st->restart_ts &&
+	    (id == st->restart_nr || id == BT_NR_restart_syscall)) {
+		/* The kernel restarts the call it interrupted: still one call. */
+		st->nr = st->restart_nr;
+		st->ts = st->restart_ts;
+		st->restart_ts = 0;
+		return 0;
+	}
+	if (id == BT_NR_restart_syscall)
+		return 0;
+	if (st->tid != task->pid)
+		st->restart_ts = 0;	/* the previous owner's, never restarted */
 	st->tid = task->pid;
 	st->nr = id;
 	st->nwake = 0;
@@ -787,23 +815,21 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	return 0;
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+/*
+ * A crossing syscall nr ended with ret: classify its descriptor(s) and
+ * count it. regs holds its arguments (sys_exit, or the task's saved user
+ * registers when a signal handler ends an interrupted call).
+ */
+static __always_inline void end_crossing(void *ctx, struct task_struct *task,
+					 struct pt_regs *regs, long nr, long ret)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	struct crossing x = { .ret = ret, .ctx = ctx,
 			      .ustack = BT_STACK_NONE, .kstack = BT_STACK_NONE };
 	struct inflight *st;
-	long nr;
 	int dir;
 
 	x.tgid = task->tgid;
-	if (!is_target(x.tgid))
-		return 0;
 	x.usp = BT_REGS_SP(regs);
-	nr = BT_REGS_NR(regs);
-	if (!is_crossing_nr(nr))
-		return 0;
 	st = inflight_of(task->pid);
 	if (st && st->nr == nr) {
 		x.end = bpf_ktime_get_ns();
@@ -890,6 +916,83 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		cross_futex(futex_vec_addr((void *)BT_REGS_ARG1(regs)), &x);
 		break;
 	}
+}
+
+static __always_inline bool is_restart(long ret)
+{
+	return ret >= -ERESTART_RESTARTBLOCK && ret <= -ERESTARTSYS;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct inflight *st;
+	long nr;
+
+	if (!is_target(task->tgid))
+		return 0;
+	nr = BT_REGS_NR(regs);
+	if (nr == BT_NR_restart_syscall) {
+		/* The restart of an interrupted call: the registers still hold its arguments. */
+		st = inflight_of(task->pid);
+		if (!st)
+			return 0;
+		nr = st->nr;
+	} else if (!is_crossing_nr(nr)) {
+		return 0;
+	}
+	if (is_restart(ret)) {
+		/*
+		 * Interrupted by a signal; the kernel will restart the call
+		 * (or a handler turns it into EINTR: signal_deliver). Not a
+		 * call yet: keep its entry stamp for the one that counts.
+		 */
+		st = inflight_of(task->pid);
+		if (st && st->nr == nr) {
+			st->restart_ts = st->ts;
+			st->restart_nr = nr;
+			st->restart_ret = ret;
+			st->ts = 0;
+		}
+		return 0;
+	}
+	end_crossing(ctx, task, regs, nr, ret);
+	return 0;
+}
+
+/*
+ * A signal is delivered to a thread whose call was interrupted with
+ * ERESTART*: a handler without SA_RESTART (or any handler, for
+ * ERESTARTNOHAND and ERESTART_RESTARTBLOCK) makes the program see EINTR,
+ * so the call ends here, an error; otherwise the kernel restarts it.
+ */
+SEC("tp_btf/signal_deliver")
+int BPF_PROG(signal_deliver, int sig, struct kernel_siginfo *info, struct k_sigaction *ka)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct inflight *st;
+	__u64 handler, flags;
+	long r;
+
+	if (!is_target(task->tgid))
+		return 0;
+	st = inflight_slot(task->pid);
+	if (!st || st->tid != task->pid || !st->restart_ts || !st->restart_ret)
+		return 0;
+	handler = (__u64)BPF_CORE_READ(ka, sa.sa_handler);
+	if (handler <= 1)	/* SIG_DFL, SIG_IGN: no handler runs here */
+		return 0;
+	flags = BPF_CORE_READ(ka, sa.sa_flags);
+	r = st->restart_ret;
+	if (r == -ERESTARTNOINTR || (r == -ERESTARTSYS && (flags & SA_RESTART))) {
+		st->restart_ret = 0;	/* decided: restarted after the handler */
+		return 0;
+	}
+	st->nr = st->restart_nr;
+	st->ts = st->restart_ts;
+	st->restart_ts = 0;
+	end_crossing(ctx, task, (struct pt_regs *)bpf_task_pt_regs(task), st->nr, -EINTR);
 	return 0;
 }
 

@@ -157,6 +157,11 @@ static int probe_tracepoints(struct bt_tracer *t, char *err, size_t errlen)
 		fprintf(stderr, "boundtrace: this kernel has no sched_waking tracepoint: wakeups "
 				"and chains are not recorded\n");
 	}
+	if (btf__find_by_name_kind(btf, "btf_trace_signal_deliver", BTF_KIND_TYPEDEF) < 0) {
+		bpf_program__set_autoload(t->skel->progs.signal_deliver, false);
+		fprintf(stderr, "boundtrace: this kernel has no signal_deliver tracepoint: a call "
+				"a signal handler ends with EINTR is not counted\n");
+	}
 	btf__free(btf);
 	return 0;
 }
