@@ -172,6 +172,19 @@ struct {
 } episodes SEC(".maps");
 
 /* A zeroed row to create new aggregate entries from (too big for the stack). */
+/*
+ * Calls that found the stats map full, per row key (value: calls), so
+ * the row they belong to is shown partial, with the count. Sized like
+ * stats; when it is full too, the call is counted in calls_unplaced.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 16384);	/* resized by userspace (--map-size) */
+	__type(key, struct bt_key);
+	__type(value, __u64);
+} lostcalls SEC(".maps");
+
 static const struct bt_stats zero_stats;
 
 static __always_inline void lose(enum bt_loss what)
@@ -593,6 +606,27 @@ static __always_inline void account_wakestack(struct endpoint *c, struct crossin
 		lose(BT_LOSS_MAP_FULL);
 }
 
+/* The stats map is full: the call is lost, but counted under its row. */
+static __always_inline void lose_call(const struct bt_key *key)
+{
+	static const __u64 one = 1;
+	__u64 *n;
+
+	lose(BT_LOSS_CALLS);
+	n = bpf_map_lookup_elem(&lostcalls, key);
+	if (n) {
+		__sync_fetch_and_add(n, 1);
+		return;
+	}
+	if (!bpf_map_update_elem(&lostcalls, key, &one, BPF_NOEXIST))
+		return;
+	n = bpf_map_lookup_elem(&lostcalls, key);	/* another CPU made it meanwhile */
+	if (n)
+		__sync_fetch_and_add(n, 1);
+	else
+		lose(BT_LOSS_CALLS_UNPLACED);
+}
+
 static __always_inline void account(struct endpoint *c, struct crossing *x)
 {
 	struct bt_key key = {
@@ -614,7 +648,7 @@ static __always_inline void account(struct endpoint *c, struct crossing *x)
 	if (!s) {
 		err = bpf_map_update_elem(&stats, &key, &zero_stats, BPF_NOEXIST);
 		if (err && err != -EEXIST) {
-			lose(BT_LOSS_MAP_FULL);
+			lose_call(&key);
 			return;
 		}
 		record_chan(c, x->uremote);

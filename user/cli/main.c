@@ -194,6 +194,8 @@ static int run_trace(int argc, char **argv, bool record)
 		fail(err);
 		goto cleanup;
 	}
+	/* A signal stops an exit harvest mid-walk: the report is written at once. */
+	tracer.stop = &stop_signal;
 	install_signals();
 	for (int i = 0; i < o.npids; i++) {
 		if (bt_tracer_add_target(&tracer, o.pids[i])) {

@@ -58,6 +58,9 @@ static void write_row(FILE *f, const struct bt_row *r)
 		calls, bytes, mean, blocked, p99, maxb);
 	if (s->errors)
 		fprintf(f, "  %llu errors", (unsigned long long)s->errors);
+	if (r->lost_calls)
+		fprintf(f, "  PARTIAL: %llu calls not counted (map full)",
+			(unsigned long long)r->lost_calls);
 	fputc('\n', f);
 }
 
