@@ -49,7 +49,8 @@ struct bt_row_peers bt_views_peers(const struct bt_views *v, const struct bt_mod
 	if (!(v->built & BT_VIEW_PEERS) || i >= m->nprocs || j >= p->nrows)
 		return out;
 	out.n = v->span[v->row_base[i] + j].n;
-	out.v = v->peer + v->span[v->row_base[i] + j].off;
+	if (out.n)
+		out.v = v->peer + v->span[v->row_base[i] + j].off;
 	return out;
 }
 
