@@ -65,10 +65,16 @@ def full_map_loses_calls_counted_and_shown():
     partial), and no row is filed under a channel the kernel never named."""
     bt_out, ipc_out = tmpfile("bt.json"), tmpfile("ipc.json")
     cmd = "%s unix-stream --clients 64 --count 2000 --reply-size 8 --out %s" % (IPCLOAD, ipc_out)
-    r = run([BT, "-f", "json", "-o", bt_out, "--map-size", "16", "-c", cmd])
+    rec, off = tmpfile("full.btrec"), tmpfile("full-off.json")
+    r = run([BT, "-f", "json", "-o", bt_out, "--record", rec, "--map-size", "16", "-c", cmd])
     eq(r.returncode, 0, "boundtrace exit status (%s)" % r.stderr)
     with open(bt_out) as f:
-        bt = json.load(f)
+        text = f.read()
+        bt = json.loads(text)
+    r = run([BT, "report", "-f", "json", "-o", off, rec])
+    eq(r.returncode, 0, "report (%s)" % r.stderr)
+    with open(off) as f:
+        eq(f.read() == text, True, "the recording says what the live trace said (partial rows too)")
     with open(ipc_out) as f:
         ipc = json.load(f)
     pids = {p["pid"] for p in ipc["processes"]}

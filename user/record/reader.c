@@ -144,7 +144,7 @@ static bool idx_room(struct rd *rd)
 }
 
 static int add_row(struct rd *rd, uint32_t proc, const struct bt_key *k,
-		   const struct bt_stats *s, const struct bt_chan_info *ci)
+		   const struct bt_stats *s, const struct bt_chan_info *ci, uint64_t lost_calls)
 {
 	struct bt_proc *p = &rd->snap.procs[proc];
 	uint64_t *slot;
@@ -156,6 +156,7 @@ static int add_row(struct rd *rd, uint32_t proc, const struct bt_key *k,
 	if (*slot) {
 		/* As bt_model_add does: a model never holds one key twice. */
 		bt_stats_add(&entry_row(rd, *slot)->st, s);
+		entry_row(rd, *slot)->lost_calls += lost_calls;
 		return 0;
 	}
 	if (rd->snap_rows >= BT_REC_MAX_ROWS)
@@ -166,6 +167,7 @@ static int add_row(struct rd *rd, uint32_t proc, const struct bt_key *k,
 	memset(r, 0, sizeof(*r));
 	r->key = *k;
 	r->st = *s;
+	r->lost_calls = lost_calls;
 	if (ci) {
 		r->info = *ci;
 		r->has_info = true;
@@ -302,6 +304,7 @@ static int read_row(struct rd *rd, struct bt_recf_cur *rec, uint32_t slots, uint
 	struct bt_chan_info ci;
 	struct bt_stats s;
 	struct bt_key k;
+	uint64_t lost_calls = 0;
 	uint32_t proc;
 	bool has_info;
 
@@ -323,6 +326,8 @@ static int read_row(struct rd *rd, struct bt_recf_cur *rec, uint32_t slots, uint
 		k.kstack = (int32_t)bt_recf_get_u32(rec);
 	if (bt_recf_left(rec))
 		k.ucaller = bt_recf_get_u64(rec);
+	if (bt_recf_left(rec))
+		lost_calls = bt_recf_get_u64(rec);
 	if (rec->bad)
 		return bad(rd, "row record shorter than its fields");
 	if (proc >= rd->snap.nprocs)
@@ -331,7 +336,7 @@ static int read_row(struct rd *rd, struct bt_recf_cur *rec, uint32_t slots, uint
 	if (k.tgid != rd->snap.procs[proc].pid)
 		return bad(rd, "row of pid %u filed under pid %u", k.tgid,
 			   rd->snap.procs[proc].pid);
-	return add_row(rd, proc, &k, &s, has_info ? &ci : NULL);
+	return add_row(rd, proc, &k, &s, has_info ? &ci : NULL, lost_calls);
 }
 
 static int read_rows(struct rd *rd, struct bt_recf_cur *c)

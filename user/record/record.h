@@ -28,7 +28,8 @@
  *                u8 family, u16 lport, u16 rport, u8 laddr[16],
  *                u8 raddr[16], u64 peer_ino, u8 path[path_len];
  *                [the rest of struct bt_key: s32 ustack, s32 kstack,
- *                u64 ucaller]
+ *                u64 ucaller], [u64 lost_calls: calls the kernel could
+ *                not count in this row (its map was full)]
  *   WAKES        u32 count, then count records: u32 record length,
  *                struct bt_wake_key: u32 waker, u32 wakee, u8 kind, u8 dir,
  *                u64 chan, u64 peer; u64 count

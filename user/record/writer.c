@@ -128,6 +128,7 @@ static void put_row(struct bt_recf_buf *b, uint32_t proc, const struct bt_row *r
 	bt_recf_put_u32(b, (uint32_t)r->key.ustack);
 	bt_recf_put_u32(b, (uint32_t)r->key.kstack);
 	bt_recf_put_u64(b, r->key.ucaller);
+	bt_recf_put_u64(b, r->lost_calls);
 	bt_recf_patch_u32(b, at, b->len - at - 4);
 }
 
