@@ -417,10 +417,17 @@ static __always_inline void record_chan(struct endpoint *c, const void *uremote)
 		}
 		if (addr) {
 			len = BPF_CORE_READ(addr, len);
-			/* sun_path starts after sa_family (2 bytes). */
+			/*
+			 * sun_path starts after sa_family (2 bytes). An abstract
+			 * name is len - 2 bytes, not NUL-terminated: read no more,
+			 * or the bytes after it in kernel memory join its name.
+			 */
 			if (len > 2) {
 				bpf_probe_read_kernel(info.path, sizeof(info.path) - 1,
 						      (char *)&addr->name[0].sun_path);
+				for (int i = 0; i < (int)sizeof(info.path) - 1; i++)
+					if (i >= len - 2)
+						info.path[i] = 0;
 				if (info.path[0] == 0)
 					info.path[0] = '@';
 			}

@@ -126,3 +126,58 @@ def exit_harvest_costs_one_walk_per_batch():
     check(ops <= bound, "map operations %d > bound %d (%d walks, %d rows)"
           % (ops, bound, walks, nrows))
     check(wall < 30, "took %.1f s" % wall)
+
+
+HOSTILE = os.path.join(ROOT, "build", "tools", "hostilenames")
+# Bytes a terminal acts on; text formats may end lines, nothing else.
+RAW_CONTROLS = bytes(b for b in range(0x20) if b not in (0x0a,)) + b"\x7f"
+
+
+@test
+def hostile_names_are_escaped_in_every_format():
+    """Names and socket paths with ESC, BEL, newlines, quotes and invalid
+    UTF-8 (chosen by any user): no raw control byte in any format, text
+    formats show them strace-style, JSON keeps them exactly, DOT and SVG
+    parse."""
+    d = os.path.join(os.path.dirname(tmpfile("x")), "hostile")
+    os.makedirs(d, exist_ok=True)
+    rec, out = tmpfile("hostile.btrec"), tmpfile("hostile.json")
+    r = run([BT, "record", "--stacks", "--chains", "-o", rec, "-c",
+             "%s --dir %s --out %s" % (HOSTILE, d, out)])
+    eq(r.returncode, 0, "boundtrace record exit status (%s)" % r.stderr)
+    with open(out) as f:
+        wl = json.load(f)
+    texts, paths = {}, {}
+    for fmt in ("table", "json", "dot", "folded", "svg", "chains", "wakers"):
+        path = paths[fmt] = tmpfile("hostile." + fmt)
+        r = run([BT, "report", "-f", fmt, "-o", path, rec])
+        eq(r.returncode, 0, "report -f %s (%s)" % (fmt, r.stderr))
+        with open(path, "rb") as f:
+            data = f.read()
+        # The SVG's own script is indented with tabs.
+        bad = sorted({b for b in data if b in RAW_CONTROLS and not (fmt == "svg" and b == 9)})
+        eq(bad, [], "raw control bytes in -f %s" % fmt)
+        check(b"\xff" not in data and b"\xfe" not in data, "raw invalid UTF-8 in -f %s" % fmt)
+        texts[fmt] = data
+    # Text: strace-style escapes, and the raw newline never splits a name.
+    # (folded frames have ';' and blanks made '_' first: they separate frames)
+    for fmt in ("table", "folded", "chains"):
+        t = texts[fmt].decode()
+        for want in ("\\33]0;pwn\\7", "nl\\nx\"q'\\\\", "bad\\377\\376utf8"):
+            if fmt == "folded":
+                want = want.replace(";", "_").replace("\\n", "_")
+            if fmt == "chains" and want.startswith("bad"):
+                continue    # the pipe's reader waits on no one: in no chain
+            check(want in t, "-f %s shows %r" % (fmt, want))
+    check("s\\33[2J\\n\"'\\\\\\377.sock" in texts["table"].decode(), "table shows the path escaped")
+    check("@\\33[31m\\nq\\303[" in texts["table"].decode(), "table shows the abstract name escaped")
+    # JSON: the exact names (invalid UTF-8 as U+FFFD).
+    bt = json.loads(texts["json"])
+    comms = {p["pid"]: p["comm"] for p in bt["processes"]}
+    eq(comms[wl["server"]["pid"]], wl["server"]["comm"], "server comm in JSON")
+    eq(comms[wl["client"]["pid"]], wl["client"]["comm"], "client comm in JSON")
+    eq(comms[wl["reader"]["pid"]], "bad\ufffd\ufffdutf8", "reader comm in JSON")
+    r = run(["dot", "-Tsvg", paths["dot"]])
+    eq(r.returncode, 0, "dot -Tsvg (%s)" % r.stderr)
+    r = run(["python3", os.path.join(ROOT, "tests", "unit", "check_xml.py"), paths["svg"]])
+    eq(r.returncode, 0, "check_xml.py: %s%s" % (r.stdout, r.stderr))

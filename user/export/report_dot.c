@@ -8,6 +8,7 @@
 #include "model/kinds.h"
 #include "analyze/peers.h"
 #include "export/report.h"
+#include "lib/escape.h"
 #include "lib/units.h"
 
 /* A DOT double-quoted string: '"' and '\\' escaped, newlines as DOT line breaks. */
@@ -43,7 +44,9 @@ int bt_report_dot(FILE *f, const struct bt_model *m, const struct bt_views *v)
 {
 	const struct bt_edges *edges = &v->edges;
 	uint64_t max = 0;
-	char label[512], calls[32], bytes[32];
+	/* Names are escaped first: a control byte or invalid UTF-8 would reach dot(1) raw. */
+	char esc[BT_ESCAPED_MAX(BT_CHANNEL_LEN) + 1], label[sizeof(esc) + 64];
+	char calls[32], bytes[32];
 
 	fprintf(f, "digraph boundtrace {\n"
 		   "  rankdir=LR;\n"
@@ -53,7 +56,8 @@ int bt_report_dot(FILE *f, const struct bt_model *m, const struct bt_views *v)
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct bt_proc *p = &m->procs[i];
 
-		snprintf(label, sizeof(label), "%s\n[%u]%s", p->comm[0] ? p->comm : "?", p->pid,
+		snprintf(label, sizeof(label), "%s\n[%u]%s",
+			 p->comm[0] ? bt_escape(p->comm, esc, sizeof(esc)) : "?", p->pid,
 			 p->exited ? " exited" : "");
 		fprintf(f, "  p%u_%zu [label=", p->pid, i);
 		dot_str(f, label);
@@ -70,11 +74,12 @@ int bt_report_dot(FILE *f, const struct bt_model *m, const struct bt_views *v)
 		if (!from || !to)
 			continue;
 		fmt_count(e->calls, calls, sizeof(calls));
+		bt_escape(e->channel, esc, sizeof(esc));
 		if (e->kind == BT_KIND_FUTEX)
-			snprintf(label, sizeof(label), "%s\n%s wakes, %llu woken", e->channel, calls,
+			snprintf(label, sizeof(label), "%s\n%s wakes, %llu woken", esc, calls,
 				 (unsigned long long)e->wakeups);
 		else
-			snprintf(label, sizeof(label), "%s\n%s calls, %s", e->channel, calls,
+			snprintf(label, sizeof(label), "%s\n%s calls, %s", esc, calls,
 				 fmt_bytes(e->bytes, bytes, sizeof(bytes)));
 		fprintf(f, "  p%u_%td -> p%u_%td [label=", e->from, from - m->procs, e->to,
 			to - m->procs);

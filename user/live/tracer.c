@@ -17,6 +17,7 @@
 #include "live/events.h"
 #include "discover/proc.h"
 #include "live/tracer.h"
+#include "lib/escape.h"
 #include "lib/vec.h"
 
 static bool verbose;
@@ -316,8 +317,10 @@ static int add_peer(void *ctx, uint32_t pid, int hop)
 	if (!err && verbose) {
 		struct bt_proc *p = bt_model_find(t->model, pid);
 
+		char comm[BT_ESCAPED_MAX(BT_COMM_LEN) + 1];
+
 		fprintf(stderr, "boundtrace: following peer %s[%u] (hop %d)\n",
-			p ? p->comm : "?", pid, hop);
+			p ? bt_escape(p->comm, comm, sizeof(comm)) : "?", pid, hop);
 	}
 	return err;
 }
