@@ -181,3 +181,32 @@ def hostile_names_are_escaped_in_every_format():
     eq(r.returncode, 0, "dot -Tsvg (%s)" % r.stderr)
     r = run(["python3", os.path.join(ROOT, "tests", "unit", "check_xml.py"), paths["svg"]])
     eq(r.returncode, 0, "check_xml.py: %s%s" % (r.stdout, r.stderr))
+
+
+@test
+def outputs_naming_one_file_are_refused_and_leave_nothing():
+    """--record X -o X (with or without --force, through a hard link too):
+    refused before anything is made; a recording is never replaced by its
+    own report; report -o naming its input is refused."""
+    x = tmpfile("same.out")
+    for force in ((), ("--force",)):
+        r = run([BT, *force, "-o", x, "--record", x, "-c", "true"])
+        check(r.returncode != 0 and "same file" in r.stderr, "refused: %r" % r.stderr)
+        check(not os.path.exists(x), "nothing left behind (%s)" % (force,))
+    rec = tmpfile("same.btrec")
+    r = run([BT, "record", "-o", rec, "-c", IPCLOAD + " pipe --count 10 --out /dev/null"])
+    eq(r.returncode, 0, "record (%s)" % r.stderr)
+    with open(rec, "rb") as f:
+        data = f.read()
+    alias = tmpfile("alias.btrec")
+    os.link(rec, alias)
+    r = run([BT, "--force", "-o", alias, "--record", rec, "-c", "true"])
+    check(r.returncode != 0 and "same file" in r.stderr, "hard link refused: %r" % r.stderr)
+    r = run([BT, "report", "--force", "-o", alias, rec])
+    check(r.returncode != 0 and "recording itself" in r.stderr, "report over its input: %r" % r.stderr)
+    with open(rec, "rb") as f:
+        eq(f.read() == data, True, "the recording is intact")
+    fifo = tmpfile("rec.fifo")
+    os.mkfifo(fifo)
+    r = run([BT, "report", fifo], timeout=10)
+    check(r.returncode != 0 and "not a regular file" in r.stderr, "report FIFO: %r" % r.stderr)

@@ -154,6 +154,10 @@ int bt_cmd_report(int argc, char **argv)
 		return 2;
 	}
 	bt_model_init(&m);
+	if (output && bt_same_output(output, path)) {
+		fprintf(stderr, "boundtrace report: %s: -o names the recording itself\n", output);
+		goto out;
+	}
 	if (bt_rec_read(path, &m, &info, &st, err, sizeof(err))) {
 		fprintf(stderr, "boundtrace report: %s\n", err);
 		goto out;
@@ -175,7 +179,9 @@ int bt_cmd_report(int argc, char **argv)
 		goto out;
 	}
 	ret = bt_report_write(out, exp, &m) ? 1 : 0;
-	if (!bt_close_output(out, err, sizeof(err))) {
+	if (ret) {
+		bt_abort_output(out);
+	} else if (!bt_close_output(out, err, sizeof(err))) {
 		fprintf(stderr, "boundtrace report: %s\n", err);
 		ret = 1;
 	}

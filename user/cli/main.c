@@ -110,6 +110,11 @@ static int open_sink(struct sink *s, const struct bt_opts *o, bool record, int a
 		snprintf(err, errlen, "record needs -o FILE");
 		return -1;
 	}
+	/* Checked before either is made: a refusal leaves nothing behind. */
+	if (!record && o->output && rec_path && bt_same_output(o->output, rec_path)) {
+		snprintf(err, errlen, "%s: -o and --record name the same file", o->output);
+		return -1;
+	}
 	if (!record) {
 		s->exp = bt_report_find(o->format);
 		s->out = o->output ? bt_open_output(o->output, o->force, err, errlen) : stdout;
@@ -120,8 +125,7 @@ static int open_sink(struct sink *s, const struct bt_opts *o, bool record, int a
 		bt_rec_info_init(&info, BT_VERSION, argc, argv);
 		s->rec = bt_rec_open(rec_path, o->force, &info, err, errlen);
 		if (!s->rec) {
-			if (s->out)
-				bt_close_output(s->out, err + strlen(err), 0);
+			bt_abort_output(s->out);
 			s->out = NULL;
 			return -1;
 		}
@@ -129,14 +133,17 @@ static int open_sink(struct sink *s, const struct bt_opts *o, bool record, int a
 	return 0;
 }
 
-static int close_sink(struct sink *s, char *err, size_t errlen)
+/* complete: the report was written in full and takes its name; else it is dropped. */
+static int close_sink(struct sink *s, bool complete, char *err, size_t errlen)
 {
 	int ok = 1;
 
 	if (s->rec)
 		ok = bt_rec_close(s->rec, err, errlen) == 0;
-	if (s->out)
+	if (s->out && complete)
 		ok = bt_close_output(s->out, err, errlen) && ok;
+	else if (s->out)
+		bt_abort_output(s->out);
 	s->rec = NULL;
 	s->out = NULL;
 	return ok ? 0 : -1;
@@ -292,7 +299,7 @@ static int run_trace(int argc, char **argv, bool record)
 	ret = 0;
 cleanup:
 	bt_tracer_close(&tracer);
-	if (close_sink(&sink, err, sizeof(err))) {
+	if (close_sink(&sink, ret == 0, err, sizeof(err))) {
 		fail(err);
 		ret = 1;
 	}

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "model/channel.h"
@@ -767,13 +768,21 @@ int bt_rec_read(const char *path, struct bt_model *m, struct bt_rec_info *info,
 		struct bt_rec_status *st, char *err, size_t errlen)
 {
 	struct bt_recf_reader r;
+	struct stat sb;
 	int fd, ret;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO nobody writes would wait forever. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	bt_recf_reader_fd(&r, fd, path);
 	ret = read_common(&r, m, info, st, err, errlen);
 	bt_recf_reader_free(&r);

@@ -249,7 +249,8 @@ struct bt_rec_writer *bt_rec_open(const char *path, bool force, const struct bt_
 	struct bt_rec_writer *w;
 	FILE *f;
 
-	f = bt_open_output(path, force, err, errlen);
+	/* In place: every snapshot is complete, so a kill -9 keeps all but the last second. */
+	f = bt_open_output_in_place(path, force, err, errlen);
 	if (!f)
 		return NULL;
 	w = calloc(1, sizeof(*w));
