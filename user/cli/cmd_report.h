@@ -3,10 +3,11 @@
 #ifndef BT_CMD_REPORT_H
 #define BT_CMD_REPORT_H
 
+#include "cli/opts.h"
 #include "model/model.h"
 
-/* argv[0] is "report". Returns the process exit status. */
-int bt_cmd_report(int argc, char **argv);
+/* Prints o->file as o asks. Returns the process exit status. */
+int bt_cmd_report(const struct bt_opts *o);
 
 /*
  * Report filters: keep the rows of these processes only (npids 0: all)
