@@ -1,45 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <stdio.h>
 #include "cli/cmd_report.h"
-#include "model/kinds.h"
 #include "lib/outfile.h"
 #include "record/record.h"
 #include "export/report.h"
-
-static bool pid_wanted(uint32_t pid, const uint32_t *pids, int npids)
-{
-	if (!npids)
-		return true;
-	for (int i = 0; i < npids; i++)
-		if (pids[i] == pid)
-			return true;
-	return false;
-}
-
-void bt_model_filter(struct bt_model *m, const uint32_t *pids, int npids, unsigned int kind)
-{
-	for (size_t i = 0; i < m->nprocs; i++) {
-		struct bt_proc *p = &m->procs[i];
-		size_t keep = 0;
-
-		for (size_t j = 0; j < p->nrows; j++) {
-			if (!pid_wanted(p->pid, pids, npids))
-				continue;
-			if (kind != BT_KIND_NONE && p->rows[j].key.kind != kind)
-				continue;
-			p->rows[keep++] = p->rows[j];
-		}
-		p->nrows = keep;
-	}
-	for (size_t i = 0; i < m->nstackrows;) {
-		const struct bt_key *k = &m->stackrows[i].key;
-
-		if (!pid_wanted(k->tgid, pids, npids) || (kind != BT_KIND_NONE && k->kind != kind))
-			m->stackrows[i] = m->stackrows[--m->nstackrows];
-		else
-			i++;
-	}
-}
 
 int bt_cmd_report(const struct bt_opts *o)
 {

@@ -9,10 +9,4 @@
 /* Prints o->file as o asks. Returns the process exit status. */
 int bt_cmd_report(const struct bt_opts *o);
 
-/*
- * Report filters: keep the rows of these processes only (npids 0: all)
- * and of this kind only (BT_KIND_NONE: all). Processes stay, to name peers.
- */
-void bt_model_filter(struct bt_model *m, const uint32_t *pids, int npids, unsigned int kind);
-
 #endif
