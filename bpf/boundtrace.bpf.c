@@ -75,14 +75,25 @@ struct inflight {
 	__u32 pad;
 	__u64 waker_ucaller;
 	/*
-	 * A call the kernel interrupted for a signal and will restart
-	 * (ERESTART*): its entry stamp, number and return code, kept until
-	 * the restarted call enters (then it is one call, timed from the
-	 * first entry) or a handler turns it into EINTR (signal_deliver).
+	 * A call the kernel interrupted for a signal (ERESTART*) is counted
+	 * at its exit as an error, like the EINTR a handler may make of it.
+	 * If the kernel restarts it instead, the restarted call's entry takes
+	 * the count back from its row and keeps the first entry's stamp: one
+	 * call, timed from the start. The exit notes every call in last_*
+	 * (plain stores: a branch there would double the verifier's walk of
+	 * sys_exit); the next entry moves an interrupted one to pend_* (a
+	 * handler's own calls may come between); signal_deliver drops it
+	 * when a handler makes it EINTR.
 	 */
-	__u64 restart_ts;
-	__u64 restart_nr;
-	__s64 restart_ret;
+	__u64 last_ts;		/* 0: none */
+	__u64 last_nr;
+	__s64 last_ret;
+	__u64 last_blocked;	/* | 1 when counted in last_key's row; 0 not counted */
+	struct bt_key last_key;
+	__u64 pend_ts;		/* 0: nothing pending */
+	__u64 pend_nr;
+	__u64 pend_blocked;
+	struct bt_key pend_key;
 };
 
 /*
@@ -423,11 +434,13 @@ static __always_inline void record_chan(struct endpoint *c, const void *uremote)
 			 * or the bytes after it in kernel memory join its name.
 			 */
 			if (len > 2) {
-				bpf_probe_read_kernel(info.path, sizeof(info.path) - 1,
-						      (char *)&addr->name[0].sun_path);
-				for (int i = 0; i < (int)sizeof(info.path) - 1; i++)
-					if (i >= len - 2)
-						info.path[i] = 0;
+				__u32 n = len - 2;
+
+				if (n > sizeof(info.path) - 1)
+					n = sizeof(info.path) - 1;
+				/* In the register the call takes, so the verifier sees the bound. */
+				asm volatile("%[n] &= 63" : [n] "+r"(n));
+				bpf_probe_read_kernel(info.path, n, (char *)&addr->name[0].sun_path);
 				if (info.path[0] == 0)
 					info.path[0] = '@';
 			}
@@ -471,6 +484,7 @@ struct crossing {
 	__u64 usp;		/* user stack pointer at the syscall */
 	__u64 start;		/* entry time, 0 unknown */
 	__u64 end;
+	long nr;
 };
 
 /* Chain mode: a crossing that blocked long enough is an episode. */
@@ -683,6 +697,14 @@ static __always_inline void account(struct endpoint *c, struct crossing *x)
 	s->blocked_hist[log2_slot(x->blocked)]++;
 	if (x->blocked > s->max_blocked_ns)
 		s->max_blocked_ns = x->blocked;
+	/* The row this call is counted in, should the kernel restart it (see struct inflight). */
+	if (x->st) {
+		x->st->last_key = key;
+		x->st->last_blocked = x->blocked | 1;
+		x->st->last_ts = x->start;
+		x->st->last_ret = x->ret;
+		x->st->last_nr = x->nr;
+	}
 	account_wakeups(c, x, s);
 	account_wakestack(c, x, &key);
 	emit_episode(c, x);
@@ -817,6 +839,32 @@ static __always_inline bool is_crossing_nr(long nr)
 	return false;
 }
 
+/*
+ * The interrupted call was counted at its exit; the kernel restarts it, so
+ * its row gives the call, the error and the blocked time back (another
+ * CPU's slot may go below zero: userspace sums the CPUs, modulo 2^64).
+ */
+static __always_inline void uncount_restarted(struct inflight *st)
+{
+	__u64 blocked = st->pend_blocked & ~1ull;
+	struct bt_stats *s;
+
+	if (!st->pend_blocked)
+		return;
+	s = bpf_map_lookup_elem(&stats, &st->pend_key);
+	if (!s)
+		return;
+	__sync_fetch_and_add(&s->calls, -1);
+	__sync_fetch_and_add(&s->errors, -1);
+	s->blocked_ns -= blocked;
+	s->blocked_hist[log2_slot(blocked)]--;
+}
+
+static __always_inline bool is_restart(long ret)
+{
+	return ret >= -ERESTART_RESTARTBLOCK && ret <= -ERESTARTSYS;
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 {
@@ -830,18 +878,28 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	st = inflight_slot(task->pid);
 	if (!st)
 		return 0;
-	if (st->tid == task->pid && st->restart_ts &&
-	    (id == st->restart_nr || id == BT_NR_restart_syscall)) {
+	if (st->tid != task->pid) {
+		st->last_ts = 0;	/* the previous owner's, never restarted */
+		st->pend_ts = 0;
+	} else if (st->last_ts && is_restart(st->last_ret)) {
+		/* The last call was interrupted: pending until its restart enters. */
+		st->pend_ts = st->last_ts;
+		st->pend_nr = st->last_nr;
+		st->pend_blocked = st->last_blocked;
+		st->pend_key = st->last_key;
+		st->last_ts = 0;
+	}
+	if (st->tid == task->pid && st->pend_ts &&
+	    (id == st->pend_nr || id == BT_NR_restart_syscall)) {
 		/* The kernel restarts the call it interrupted: still one call. */
-		st->nr = st->restart_nr;
-		st->ts = st->restart_ts;
-		st->restart_ts = 0;
+		uncount_restarted(st);
+		st->nr = st->pend_nr;
+		st->ts = st->pend_ts;
+		st->pend_ts = 0;
 		return 0;
 	}
 	if (id == BT_NR_restart_syscall)
 		return 0;
-	if (st->tid != task->pid)
-		st->restart_ts = 0;	/* the previous owner's, never restarted */
 	st->tid = task->pid;
 	st->nr = id;
 	st->nwake = 0;
@@ -858,8 +916,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 
 /*
  * A crossing syscall nr ended with ret: classify its descriptor(s) and
- * count it. regs holds its arguments (sys_exit, or the task's saved user
- * registers when a signal handler ends an interrupted call).
+ * count it. regs holds its arguments.
  */
 static __always_inline void end_crossing(void *ctx, struct task_struct *task,
 					 struct pt_regs *regs, long nr, long ret)
@@ -870,6 +927,7 @@ static __always_inline void end_crossing(void *ctx, struct task_struct *task,
 	int dir;
 
 	x.tgid = task->tgid;
+	x.nr = nr;
 	x.usp = BT_REGS_SP(regs);
 	st = inflight_of(task->pid);
 	if (st && st->nr == nr) {
@@ -959,11 +1017,6 @@ static __always_inline void end_crossing(void *ctx, struct task_struct *task,
 	}
 }
 
-static __always_inline bool is_restart(long ret)
-{
-	return ret >= -ERESTART_RESTARTBLOCK && ret <= -ERESTARTSYS;
-}
-
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
@@ -983,21 +1036,6 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	} else if (!is_crossing_nr(nr)) {
 		return 0;
 	}
-	if (is_restart(ret)) {
-		/*
-		 * Interrupted by a signal; the kernel will restart the call
-		 * (or a handler turns it into EINTR: signal_deliver). Not a
-		 * call yet: keep its entry stamp for the one that counts.
-		 */
-		st = inflight_of(task->pid);
-		if (st && st->nr == nr) {
-			st->restart_ts = st->ts;
-			st->restart_nr = nr;
-			st->restart_ret = ret;
-			st->ts = 0;
-		}
-		return 0;
-	}
 	end_crossing(ctx, task, regs, nr, ret);
 	return 0;
 }
@@ -1005,8 +1043,8 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 /*
  * A signal is delivered to a thread whose call was interrupted with
  * ERESTART*: a handler without SA_RESTART (or any handler, for
- * ERESTARTNOHAND and ERESTART_RESTARTBLOCK) makes the program see EINTR,
- * so the call ends here, an error; otherwise the kernel restarts it.
+ * ERESTARTNOHAND and ERESTART_RESTARTBLOCK) makes the program see EINTR:
+ * the error counted at the exit stands; otherwise the kernel restarts it.
  */
 SEC("tp_btf/signal_deliver")
 int BPF_PROG(signal_deliver, int sig, struct kernel_siginfo *info, struct k_sigaction *ka)
@@ -1019,21 +1057,17 @@ int BPF_PROG(signal_deliver, int sig, struct kernel_siginfo *info, struct k_siga
 	if (!is_target(task->tgid))
 		return 0;
 	st = inflight_slot(task->pid);
-	if (!st || st->tid != task->pid || !st->restart_ts || !st->restart_ret)
+	if (!st || st->tid != task->pid || !st->last_ts || !is_restart(st->last_ret))
 		return 0;
 	handler = (__u64)BPF_CORE_READ(ka, sa.sa_handler);
 	if (handler <= 1)	/* SIG_DFL, SIG_IGN: no handler runs here */
 		return 0;
 	flags = BPF_CORE_READ(ka, sa.sa_flags);
-	r = st->restart_ret;
-	if (r == -ERESTARTNOINTR || (r == -ERESTARTSYS && (flags & SA_RESTART))) {
-		st->restart_ret = 0;	/* decided: restarted after the handler */
-		return 0;
-	}
-	st->nr = st->restart_nr;
-	st->ts = st->restart_ts;
-	st->restart_ts = 0;
-	end_crossing(ctx, task, (struct pt_regs *)bpf_task_pt_regs(task), st->nr, -EINTR);
+	r = st->last_ret;
+	if (r == -ERESTARTNOINTR || (r == -ERESTARTSYS && (flags & SA_RESTART)))
+		return 0;	/* restarted after the handler */
+	/* The program sees EINTR: the error counted at the exit stands. */
+	st->last_ts = 0;
 	return 0;
 }
 

@@ -239,7 +239,7 @@ int bt_collect_harvest(struct bt_model *m, const struct bt_maps *maps, __u32 *tg
 
 		if (!p || p->harvested)
 			continue;
-		p->nrows = 0;
+		bt_proc_clear_rows(p);
 		bt_model_drop_stackrows(m, tgids[i]);
 		bt_model_drop_wakes(m, tgids[i]);
 		tgids[set.n++] = tgids[i];
@@ -268,7 +268,7 @@ int bt_collect_harvest(struct bt_model *m, const struct bt_maps *maps, __u32 *tg
 			struct bt_proc *p = bt_model_find(m, tgids[i]);
 
 			if (p)
-				p->nrows = 0;
+				bt_proc_clear_rows(p);
 		}
 	}
 	free(rows.keys);
