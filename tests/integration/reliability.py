@@ -210,3 +210,103 @@ def outputs_naming_one_file_are_refused_and_leave_nothing():
     os.mkfifo(fifo)
     r = run([BT, "report", fifo], timeout=10)
     check(r.returncode != 0 and "not a regular file" in r.stderr, "report FIFO: %r" % r.stderr)
+
+
+def term_ignoring_command(name):
+    """A command that ignores SIGTERM (the ignore survives exec): `sh FILE`."""
+    script = tmpfile(name + ".sh")
+    with open(script, "w") as f:
+        f.write("trap '' TERM\nexec sleep 30\n")
+    return "sh " + script
+
+
+def command_pid(bt_json, comm="sleep"):
+    pids = [p["pid"] for p in bt_json["processes"] if p["comm"] == comm]
+    eq(len(pids), 1, "one %s process in the report" % comm)
+    return pids[0]
+
+
+def gone(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    with open("/proc/%d/stat" % pid) as f:
+        return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+
+
+@test
+def duration_ends_a_command_that_ignores_sigterm():
+    """-d 1 -c CMD where CMD ignores SIGTERM: SIGTERM, a grace period,
+    SIGKILL, said on stderr; the report is written; exit status non-zero."""
+    out = tmpfile("d.json")
+    r = run([BT, "-f", "json", "-o", out, "-d", "1", "-c", term_ignoring_command("ign")],
+            timeout=20)
+    check(r.returncode != 0, "exit status %d after killing the command" % r.returncode)
+    check("killing it" in r.stderr, "stderr says it killed the command: %r" % r.stderr)
+    with open(out) as f:
+        bt = json.load(f)
+    check(gone(command_pid(bt)), "the command is gone")
+
+
+@test
+def second_interrupt_does_not_leave_the_command_running():
+    out = tmpfile("int.json")
+    p = subprocess.Popen([BT, "-f", "json", "-o", out, "-c", term_ignoring_command("int")],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    p.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=20)
+    check(p.returncode != 0, "exit status %d" % p.returncode)
+    check("did not end on SIGTERM" in err, "stderr: %r" % err)
+    with open(out) as f:
+        check(gone(command_pid(json.load(f))), "the command is gone")
+
+
+@test
+def zombie_target_ends_the_trace():
+    """A -p target that has exited but is not reaped (a zombie): the trace
+    ends, and says why, without -d."""
+    z = subprocess.Popen(["true"])
+    for _ in range(100):
+        if gone(z.pid):
+            break
+        time.sleep(0.01)
+    r = run([BT, "-f", "json", "-o", tmpfile("z.json"), "-p", str(z.pid)], timeout=20)
+    z.wait()
+    eq(r.returncode, 0, "exit status (%s)" % r.stderr)
+    check("has exited" in r.stderr, "stderr: %r" % r.stderr)
+
+
+@test
+def kernel_thread_target_and_short_interval_are_said():
+    r = run([BT, "-f", "json", "-o", tmpfile("k.json"), "-d", "0.3", "-i", "0.01", "-p", "2"],
+            timeout=20)
+    eq(r.returncode, 0, "exit status (%s)" % r.stderr)
+    check("kernel thread" in r.stderr, "kthreadd warned: %r" % r.stderr)
+    check("below the 100 ms poll interval" in r.stderr, "-i raised: %r" % r.stderr)
+
+
+@test
+def closed_stdout_with_interval_stops_cleanly():
+    """-i to a pipe whose reader goes away: no death by SIGPIPE; the trace
+    stops, the command ends, the exit status says it failed."""
+    p = subprocess.Popen([BT, "-i", "0.2", "-c", "sleep 30"], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.readline()
+    with open("/proc/%d/task/%d/children" % (p.pid, p.pid)) as f:
+        kids = [int(k) for k in f.read().split()]
+    eq(len(kids), 1, "boundtrace's children (the command)")
+    p.stdout.close()
+    err = p.stderr.read().decode()
+    p.wait(timeout=20)
+    check(p.returncode not in (0, -signal.SIGPIPE), "exit status %d" % p.returncode)
+    check("cannot write to stdout" in err, "stderr: %r" % err)
+    for _ in range(100):
+        if gone(kids[0]):
+            break
+        time.sleep(0.05)
+    check(gone(kids[0]), "the command does not outlive the trace")

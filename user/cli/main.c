@@ -20,14 +20,17 @@
 #include "version.h"	/* generated: BT_GIT_REV */
 
 #define BT_VERSION "0.1.0"
+/* The trace loop wakes at least this often (events, -d, -i). */
+#define POLL_MS 100
 /* New channels appear while tracing; look for their far ends this often. */
 #define DISCOVER_EVERY_NS (500 * 1000000ull)
 
-static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_signal, signals_seen;
 
 static void on_signal(int sig)
 {
 	stop_signal = sig;
+	signals_seen++;
 }
 
 static uint64_t now_ns(void)
@@ -52,6 +55,8 @@ static void install_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	/* A closed stdout (-i | head) is a write error we stop on, not a death. */
+	signal(SIGPIPE, SIG_IGN);
 }
 
 /* Where the trace goes: a report at the end, or snapshots into a recording. */
@@ -76,16 +81,21 @@ static int take_model(struct bt_tracer *t, uint64_t start, char *err, size_t err
 	return 0;
 }
 
-static void print_interval(struct bt_tracer *t, uint64_t start)
+/* -1 when stdout is gone (its reader closed it): the trace ends. */
+static int print_interval(struct bt_tracer *t, uint64_t start)
 {
 	char err[128];
 
 	if (isatty(STDOUT_FILENO))
 		fputs("\033[H\033[2J", stdout);
-	if (take_model(t, start, err, sizeof(err)) == 0) {
+	if (take_model(t, start, err, sizeof(err)) == 0)
 		bt_report_write(stdout, bt_report_find("table"), t->model);
-		fflush(stdout);
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "boundtrace: cannot write to stdout (%s); stopping\n",
+			strerror(errno));
+		return -1;
 	}
+	return 0;
 }
 
 static int snapshot(struct bt_tracer *t, struct sink *s, uint64_t start, char *err, size_t errlen)
@@ -154,7 +164,8 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 	uint64_t start, next_interval, next_discover, next_snapshot;
 	struct sink sink = {};
 	int status = 0, ret = 1;
-	bool child_done = false;
+	bool child_done = false, stdout_gone = false, killed = false;
+	uint64_t interval_ns = o.interval_ns;
 	struct bt_model model;
 	char err[512];
 	pid_t child = 0;
@@ -163,10 +174,22 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 	if (bt_check_privileges(err, sizeof(err)) || bt_check_btf(err, sizeof(err)))
 		return fail(err);
 	for (int i = 0; i < o.npids; i++) {
+		char state;
+		unsigned long flags;
+
 		if (!bt_proc_exists(o.pids[i])) {
 			snprintf(err, sizeof(err), "no process with pid %u", o.pids[i]);
 			return fail(err);
 		}
+		if (!bt_proc_read_state(o.pids[i], &state, &flags) && (flags & BT_PF_KTHREAD))
+			fprintf(stderr, "boundtrace: pid %u is a kernel thread: it makes no "
+					"crossings to trace\n", o.pids[i]);
+	}
+	/* The loop polls every 100 ms: a shorter -i could not be kept, so say what is. */
+	if (interval_ns && interval_ns < POLL_MS * 1000000ull) {
+		fprintf(stderr, "boundtrace: -i is below the %d ms poll interval; printing every "
+				"%d ms\n", POLL_MS, POLL_MS);
+		interval_ns = POLL_MS * 1000000ull;
 	}
 	/* Open the output first: an unwritable path fails before any tracing. */
 	if (open_sink(&sink, &o, record, argc, argv, err, sizeof(err)))
@@ -232,11 +255,11 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 		fprintf(stderr, "boundtrace: tracing; Ctrl-C to stop\n");
 
 	start = now_ns();
-	next_interval = start + o.interval_ns;
+	next_interval = start + interval_ns;
 	next_discover = start + DISCOVER_EVERY_NS;
 	next_snapshot = start + SNAPSHOT_EVERY_NS;
 	while (!stop_signal) {
-		if (bt_tracer_poll(&tracer, 100) < 0)
+		if (bt_tracer_poll(&tracer, POLL_MS) < 0)
 			break;
 		if (child && !child_done && waitpid(child, &status, WNOHANG) == child)
 			child_done = true;
@@ -256,9 +279,12 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 		 */
 		if (o.stacks)
 			bt_tracer_collect(&tracer);
-		if (o.interval_ns && now_ns() >= next_interval && !record) {
-			print_interval(&tracer, start);
-			next_interval += o.interval_ns;
+		if (interval_ns && now_ns() >= next_interval && !record) {
+			if (print_interval(&tracer, start)) {
+				stdout_gone = true;
+				break;
+			}
+			next_interval += interval_ns;
 		}
 		if (sink.rec && now_ns() >= next_snapshot) {
 			if (snapshot(&tracer, &sink, start, err, sizeof(err))) {
@@ -289,13 +315,17 @@ cleanup:
 	}
 	if (child) {
 		if (!child_done) {
-			/* Stopped by a signal or -d: the command goes on without us only if asked. */
-			kill(child, SIGTERM);
-			waitpid(child, &status, 0);
+			/* Stopped by a signal, -d or a closed stdout: the command ends with us. */
+			killed = bt_spawn_end(child, BT_SPAWN_GRACE_MS, &signals_seen, &status);
 		}
 		if (ret == 0)
 			ret = bt_exit_status(status);
+		/* A command we had to kill did not finish: never a success. */
+		if (ret == 0 && killed)
+			ret = 1;
 	}
+	if (stdout_gone && ret == 0)
+		ret = 1;
 	bt_model_free(&model);
 	return ret;
 }

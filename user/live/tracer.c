@@ -357,7 +357,16 @@ size_t bt_tracer_live_targets(struct bt_tracer *t)
 {
 	/* An exit event lost to a full ring buffer must not keep us waiting. */
 	for (size_t i = 0; i < t->nlive;) {
-		if (kill(t->live[i], 0) && errno == ESRCH) {
+		char state = 0;
+		unsigned long flags;
+		bool zombie = !bt_proc_read_state(t->live[i], &state, &flags) &&
+			      (state == 'Z' || state == 'X');
+
+		/* A zombie has exited: only its parent has not reaped it yet. */
+		if (zombie)
+			fprintf(stderr, "boundtrace: pid %u has exited (a zombie its parent has "
+					"not reaped)\n", t->live[i]);
+		if (zombie || (kill(t->live[i], 0) && errno == ESRCH)) {
 			struct bt_proc *p = bt_model_find(t->model, t->live[i]);
 
 			if (p)
