@@ -24,6 +24,8 @@ struct rd {
 	size_t nlegacy, caplegacy;
 	uint64_t snap_bytes;
 	size_t snap_rows;		/* distinct rows staged */
+	uint64_t snap_records;		/* records of any kind staged */
+	uint64_t max_records;		/* what the file's size can honestly describe */
 	bool snap_open;			/* blocks staged since the last commit */
 	bool have_info;
 };
@@ -80,6 +82,16 @@ static int next_record(struct rd *rd, struct bt_recf_cur *c, struct bt_recf_cur 
 		return bad(rd, "record longer than the payload");
 	if (len < min)
 		return bad(rd, "record shorter than its fields");
+	/*
+	 * Compression lets a small file claim millions of identical records,
+	 * and each costs the model far more than its bytes: a snapshot may
+	 * hold at most as many records as the file has bytes (a real one
+	 * holds a few per hundred), so memory follows the input's size.
+	 */
+	if (++rd->snap_records > rd->max_records)
+		return bad(rd, "more records than a file of its size holds (at most %llu: "
+			   "one per byte, at least %u)", (unsigned long long)rd->max_records,
+			   BT_REC_MIN_RECORDS);
 	bt_recf_cur_init(rec, c->p + c->off, len);
 	bt_recf_get_bytes(c, NULL, len);
 	return 0;
@@ -452,6 +464,7 @@ static void reset_snapshot(struct rd *rd)
 	bt_model_init(&rd->snap);
 	rd->nlegacy = 0;
 	rd->snap_rows = 0;
+	rd->snap_records = 0;
 	rd->snap_bytes = 0;
 	rd->snap_open = false;
 }
@@ -558,8 +571,8 @@ static int read_recording(struct bt_recf_reader *r, struct rd *rd)
 	}
 }
 
-static int read_common(struct bt_recf_reader *r, struct bt_model *m, struct bt_rec_info *info,
-		       struct bt_rec_status *st, char *err, size_t errlen)
+static int read_common(struct bt_recf_reader *r, uint64_t file_size, struct bt_model *m,
+		       struct bt_rec_info *info, struct bt_rec_status *st, char *err, size_t errlen)
 {
 	struct rd *rd = calloc(1, sizeof(*rd));
 	int ret;
@@ -568,6 +581,7 @@ static int read_common(struct bt_recf_reader *r, struct bt_model *m, struct bt_r
 		snprintf(err, errlen, "%s: out of memory", r->name);
 		return -1;
 	}
+	rd->max_records = file_size > BT_REC_MIN_RECORDS ? file_size : BT_REC_MIN_RECORDS;
 	rd->name = r->name;
 	rd->err = err;
 	rd->errlen = errlen;
@@ -600,7 +614,7 @@ int bt_rec_read_mem(const void *buf, size_t len, const char *name, struct bt_mod
 	int ret;
 
 	bt_recf_reader_mem(&r, buf, len, name);
-	ret = read_common(&r, m, info, st, err, errlen);
+	ret = read_common(&r, len, m, info, st, err, errlen);
 	bt_recf_reader_free(&r);
 	return ret;
 }
@@ -625,7 +639,7 @@ int bt_rec_read(const char *path, struct bt_model *m, struct bt_rec_info *info,
 	}
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	bt_recf_reader_fd(&r, fd, path);
-	ret = read_common(&r, m, info, st, err, errlen);
+	ret = read_common(&r, (uint64_t)sb.st_size, m, info, st, err, errlen);
 	bt_recf_reader_free(&r);
 	close(fd);
 	return ret;

@@ -114,6 +114,14 @@ enum bt_rec_block {
 };
 
 /* Reading limits per snapshot: memory stays bounded whatever the file says. */
+/*
+ * A snapshot holds at most as many records (processes, rows, list
+ * entries) as the file has bytes, and never fewer than this: a small
+ * crafted file cannot claim millions of compressed-away records (each
+ * costs the model hundreds of bytes). Real recordings hold a few records
+ * per hundred bytes.
+ */
+#define BT_REC_MIN_RECORDS	65536u
 #define BT_REC_MAX_SNAPSHOT	(4ull << 30)	/* uncompressed bytes of its blocks */
 #define BT_REC_MAX_ROWS		(1u << 23)
 #define BT_REC_MAX_PROCS	(1u << 22)
