@@ -16,7 +16,9 @@
  * wake that found no waiter (it returns 0) is tried again after 100 us.
  * Every process reports through a MAP_SHARED mapping, never through a
  * futex or a channel. The report (--out) names the waker, each wakee and
- * the wakeups it received: the edges waker -> wakee a tracer must show.
+ * the wakeups it received: the edges waker -> wakee a tracer must show;
+ * and each one's start time as its own /proc/self/stat says (field 22,
+ * clock ticks since boot), which a tracer's start_ns must equal.
  */
 #include <errno.h>
 #include <linux/futex.h>
@@ -37,6 +39,7 @@ struct shared {
 	int word;			/* the futex: always 0 */
 	int failed;
 	long woken[MAX_WAKEES];		/* wakeups each wakee received */
+	unsigned long long start[MAX_WAKEES + 1];	/* wakees', then the waker's */
 	long wakes;			/* the waker's wakes that woke one */
 	long wake_calls;		/* its FUTEX_WAKE calls, those included */
 };
@@ -64,9 +67,32 @@ static void sleep_us(long us)
 		;
 }
 
+/* This process's start, in clock ticks since boot (/proc/self/stat field 22). */
+static unsigned long long own_start(void)
+{
+	char buf[1024], *p;
+	unsigned long long v = 0;
+	FILE *f = fopen("/proc/self/stat", "re");
+	size_t n;
+
+	if (!f)
+		die("/proc/self/stat");
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	/* Fields resume after the comm's last ')': field 3 is the first. */
+	p = strrchr(buf, ')');
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu", &v) != 1)
+		die("/proc/self/stat field 22");
+	return v;
+}
+
 static void wakee(int i, long count, long linger_ms)
 {
 	prctl(PR_SET_NAME, "fan-wakee");
+	sh->start[i] = own_start();
 	while (sh->woken[i] < count) {
 		/* Not FUTEX_PRIVATE: the word is shared between processes. */
 		if (futex(FUTEX_WAIT, 0) == 0)
@@ -78,9 +104,10 @@ static void wakee(int i, long count, long linger_ms)
 	_exit(0);
 }
 
-static void waker(long total)
+static void waker(int i, long total)
 {
 	prctl(PR_SET_NAME, "fan-waker");
+	sh->start[i] = own_start();
 	while (sh->wakes < total && !sh->failed) {
 		long r = futex(FUTEX_WAKE, 1);
 
@@ -148,7 +175,7 @@ int main(int argc, char **argv)
 	if (waker_pid < 0)
 		die("fork");
 	if (!waker_pid)
-		waker(wakees * count);
+		waker(wakees, wakees * count);
 	if (waitpid(waker_pid, &status, 0) != waker_pid || !WIFEXITED(status) ||
 	    WEXITSTATUS(status))
 		ok = 0;
@@ -164,11 +191,12 @@ int main(int argc, char **argv)
 	f = fopen(out, "w");
 	if (!f)
 		die(out);
-	fprintf(f, "{\"waker\":%d,\"wakes\":%ld,\"wake_calls\":%ld,\"wakees\":[", waker_pid,
-		sh->wakes, sh->wake_calls);
+	fprintf(f, "{\"clk_tck\":%ld,\"waker\":%d,\"waker_start\":%llu,\"wakes\":%ld,"
+		"\"wake_calls\":%ld,\"wakees\":[", sysconf(_SC_CLK_TCK), waker_pid,
+		sh->start[wakees], sh->wakes, sh->wake_calls);
 	for (long i = 0; i < wakees; i++)
-		fprintf(f, "%s{\"pid\":%d,\"woken\":%ld}", i ? "," : "", wakee_pid[i],
-			sh->woken[i]);
+		fprintf(f, "%s{\"pid\":%d,\"woken\":%ld,\"start\":%llu}", i ? "," : "",
+			wakee_pid[i], sh->woken[i], sh->start[i]);
 	fprintf(f, "]}\n");
 	return fclose(f) ? 1 : 0;
 }

@@ -538,6 +538,14 @@ def wakes_of_an_exited_waker_counted_once():
         eq(edges[key]["wakeups"], w["woken"], "wakeups of waker -> wakee %d" % w["pid"])
     waker, rows = bt_rows(bt, wl["waker"])
     eq(waker["exited"], True, "the waker exited mid-trace")
+    # Forked children: start_ns comes from the kernel's fork event, and is
+    # the boot-based clock /proc/PID/stat gives, at its resolution.
+    tick = 10**9 // wl["clk_tck"]
+    eq(waker["start_ns"], wl["waker_start"] * tick, "the waker's start_ns")
+    for w in wl["wakees"]:
+        proc, _ = bt_rows(bt, w["pid"])
+        eq(proc["start_ns"], w["start"] * tick, "start_ns of wakee %d" % w["pid"])
+        eq(proc["comm"], "fan-wakee", "comm of wakee %d" % w["pid"])
     wake_rows = [b for b in waker["boundaries"] if b["kind"] == "futex" and b["direction"] == "wake"]
     eq([b["calls"] for b in wake_rows], [wl["wake_calls"]], "the waker's FUTEX_WAKE calls")
 

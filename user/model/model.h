@@ -29,7 +29,7 @@ struct bt_row {
 /* A process is (pid, start time): after pid reuse the model holds two. */
 struct bt_proc {
 	uint32_t pid;
-	uint64_t start_ns;	/* kernel start time of the process, 0 unknown */
+	uint64_t start_ns;	/* ns since boot, whole clock ticks (bt_proc_start_ns); 0 unknown */
 	char comm[BT_COMM_LEN];
 	char exe[BT_EXE_LEN];	/* captured while alive, "" unknown */
 	bool exited;
