@@ -465,9 +465,10 @@ def recording_reports_exactly_what_the_live_trace_said():
         r = run([BT, "--chains", "--stacks", "-f", fmt, "-o", live, "--record", rec, "-c",
                  TIERDEMO + " --requests 50 --hold-ms 300 --out /dev/null"])
         eq(r.returncode, 0, "live %s run (%s)" % (fmt, r.stderr))
-        # Options before and after the FILE, as the README writes them.
+        # Options before and after the FILE; chains as the issue wrote it:
+        # `report FILE -f chains -o OUT`.
         order = ([["-f", fmt, "-o", off, rec], [rec, "-f", fmt, "-o", off],
-                  ["-f", fmt, rec, "-o", off]][i % 3])
+                  ["-f", fmt, rec, "-o", off]][(i + 1) % 3])
         r = run([BT, "report", *order])
         eq(r.returncode, 0, "report %s (%s)" % (" ".join(order), r.stderr))
         with open(live, "rb") as a, open(off, "rb") as b:
