@@ -302,27 +302,22 @@ static void test_identity_renames_same_process(void **state)
 static void test_identity_of_reused_pid(void **state)
 {
 	struct bt_model *m = *state;
-	struct bt_event e = ev(BT_EV_FORK, 100, "old");
 	struct bt_key k = { .tgid = 100, .kind = BT_KIND_PIPE, .dir = BT_DIR_SEND, .chan = 1 };
 	struct bt_stats s = { .calls = 1 };
 
-	e.start_ns = 7000000000ull;
-	bt_apply_event(m, &e);
-	m->procs[0].target = true;
-	m->procs[0].hop = 1;
-	bt_apply_identity(m, 0, "new", 9000000000ull, false);
-	assert_int_equal(m->nprocs, 1);
-	assert_string_equal(m->procs[0].comm, "old");
-	assert_true(m->procs[0].exited);
+	for (int traced = 0; traced < 2; traced++) {
+		struct bt_event e = ev(BT_EV_FORK, 100, "old");
 
-	bt_model_free(m);
-	bt_apply_event(m, &e);
-	m->procs[0].target = true;
-	m->procs[0].hop = 1;
-	bt_apply_identity(m, 0, "new", 9000000000ull, true);
-	assert_int_equal(m->nprocs, 2);
-	assert_string_equal(m->procs[0].comm, "old");
-	assert_true(m->procs[0].exited);
+		bt_model_free(m);
+		e.start_ns = 7000000000ull;
+		bt_apply_event(m, &e);
+		m->procs[0].target = true;
+		m->procs[0].hop = 1;
+		bt_apply_identity(m, 0, "new", 9000000000ull, traced);
+		assert_int_equal(m->nprocs, 1 + traced);
+		assert_string_equal(m->procs[0].comm, "old");
+		assert_true(m->procs[0].exited);
+	}
 	assert_string_equal(bt_model_find(m, 100)->comm, "new");
 	assert_int_equal(bt_model_find(m, 100)->start_ns, 9000000000ull);
 	assert_false(bt_model_find(m, 100)->exited);
