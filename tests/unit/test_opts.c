@@ -256,11 +256,11 @@ static void test_seconds_values(void **state)
 static void test_unknown_format(void **state)
 {
 	(void)state;
-	EXPECT_ERROR("unknown format 'xml' (one of: table|json|dot|chains|folded|svg|wakers)", "-p", "1", "-f", "xml",
+	EXPECT_ERROR("unknown format 'xml' (one of: table|json|dot|chains|folded|svg|wakers|hist)", "-p", "1", "-f", "xml",
 		     NULL);
-	EXPECT_ERROR("unknown format 'JSON' (one of: table|json|dot|chains|folded|svg|wakers)", "-p", "1", "--format",
+	EXPECT_ERROR("unknown format 'JSON' (one of: table|json|dot|chains|folded|svg|wakers|hist)", "-p", "1", "--format",
 		     "JSON", NULL);
-	EXPECT_ERROR("unknown format '' (one of: table|json|dot|chains|folded|svg|wakers)", "-p", "1", "-f", "",
+	EXPECT_ERROR("unknown format '' (one of: table|json|dot|chains|folded|svg|wakers|hist)", "-p", "1", "-f", "",
 		     NULL);
 }
 
@@ -355,7 +355,7 @@ static void test_usage(void **state)
 	bt_opts_usage(f);
 	assert_int_equal(fclose(f), 0);
 	assert_non_null(strstr(buf, "Usage: boundtrace"));
-	assert_non_null(strstr(buf, "table|json|dot|chains|folded|svg|wakers (default table)"));
+	assert_non_null(strstr(buf, "table|json|dot|chains|folded|svg|wakers|hist (default table)"));
 	assert_non_null(strstr(buf, "--map-size N"));
 	free(buf);
 }

@@ -10,6 +10,7 @@ static const struct bt_exporter exporters[] = {
 	{ "folded", BT_VIEW_FOLDED, bt_report_folded },
 	{ "svg", BT_VIEW_FOLDED, bt_report_svg },
 	{ "wakers", BT_VIEW_WAKERS, bt_report_wakers },
+	{ "hist", BT_VIEW_EDGES, bt_report_hist },
 };
 
 #define N_EXPORTERS (sizeof(exporters) / sizeof(exporters[0]))
@@ -46,6 +47,21 @@ const char *bt_report_format_names(void)
 		}
 	}
 	return names;
+}
+
+void bt_report_losses_text(FILE *f, const struct bt_model *m)
+{
+	bool any = false;
+
+	for (unsigned int l = 0; l < BT_LOSS_MAX; l++) {
+		if (!m->lost[l])
+			continue;
+		fprintf(f, "%s lost %s: %llu", any ? "," : "\n", bt_loss_name(l),
+			(unsigned long long)m->lost[l]);
+		any = true;
+	}
+	if (any)
+		fputc('\n', f);
 }
 
 const char *bt_loss_name(unsigned int loss)
