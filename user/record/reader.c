@@ -1,628 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* The model in and out of a recording; the payloads are described in record.h. */
-#include <ctype.h>
+/* Reading a recording back into the model; see record.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/stat.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 #include "model/channel.h"
 #include "analyze/flame.h"
-#include "lib/outfile.h"
-#include "record/recfile.h"
-#include "record/record.h"
+#include "record/schema.h"
 
-/* Blocks are cut near here: big enough to compress well, small to hold. */
-#define REC_CHUNK	(1u << 20)
-/* What a reader accepts for the row layout: log2 slots of a u64, a path. */
-#define REC_MAX_HIST	64
-#define REC_MAX_PATH	4096
-
-#define PROC_MIN_LEN	(4 + 8 + 1 + 4 + 4)
-#define KEY_LEN		(4 + 1 + 1 + 8 + 8)
-#define INFO_LEN	(1 + 1 + 2 + 2 + 16 + 16 + 8)
-
-/* PROCESS flags after exe. */
-#define PROC_HARVESTED	0x1
-#define PROC_TARGET	0x2
-/* EPISODES and STACKS flags. */
-#define MODE_ON		0x1
-
-static uint64_t row_min_len(uint32_t hist_slots, uint32_t path_len)
-{
-	return 4 + KEY_LEN + 6 * 8 + 16ull * hist_slots + 1 + INFO_LEN + path_len;
-}
-
-/* ---- info ----------------------------------------------------------- */
-
-static bool plain_arg(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && !strchr("@%+=:,./_-", *s))
-			return false;
-	return true;
-}
-
-static void append(char *buf, size_t size, size_t *len, const char *s, size_t n)
-{
-	if (*len + 1 >= size)
-		return;
-	if (n > size - 1 - *len)
-		n = size - 1 - *len;
-	memcpy(buf + *len, s, n);
-	*len += n;
-	buf[*len] = 0;
-}
-
-/* The arguments as a shell would need them typed again. */
-static void join_args(char *buf, size_t size, int argc, char *const argv[])
-{
-	size_t len = 0;
-
-	buf[0] = 0;
-	for (int i = 0; argv && i < argc && argv[i]; i++) {
-		const char *a = argv[i];
-
-		if (i)
-			append(buf, size, &len, " ", 1);
-		if (plain_arg(a)) {
-			append(buf, size, &len, a, strlen(a));
-			continue;
-		}
-		append(buf, size, &len, "'", 1);
-		for (; *a; a++) {
-			if (*a == '\'')
-				append(buf, size, &len, "'\\''", 4);
-			else
-				append(buf, size, &len, a, 1);
-		}
-		append(buf, size, &len, "'", 1);
-	}
-}
-
-void bt_rec_info_init(struct bt_rec_info *info, const char *version, int argc,
-		      char *const argv[])
-{
-	struct timespec ts;
-	struct utsname u;
-
-	memset(info, 0, sizeof(*info));
-	snprintf(info->version, sizeof(info->version), "%s", version ? version : "");
-	if (!uname(&u))
-		snprintf(info->kernel, sizeof(info->kernel), "%s", u.release);
-	/* gethostname() need not terminate a name it cut. */
-	if (gethostname(info->host, sizeof(info->host) - 1))
-		info->host[0] = 0;
-	if (!clock_gettime(CLOCK_REALTIME, &ts))
-		info->start_ns = ts.tv_sec * 1000000000ull + ts.tv_nsec;
-	join_args(info->options, sizeof(info->options), argc, argv);
-}
-
-/* ---- the lists ------------------------------------------------------ */
-
-/*
- * The lists of a model besides its processes and rows, in the order they
- * are written: blocks of records of fixed fields (a stack adds its string).
- */
-enum { L_WAKES, L_HOLDERS, L_SOCKS, L_EPISODES, L_STACKROWS, L_WAKESTACKS, L_STACKS, L_MAX };
-
-#define LIST_KEY_MAX	64
-#define LIST_KEY_PARTS	3
-
-/* A field of an element: in a record a little-endian integer of len bytes, or raw bytes. */
-struct field {
-	uint16_t off, len;
-	bool raw;
-};
-
-#define FIELD(type, f)	{ offsetof(type, f), sizeof(((type *)0)->f), false }
-#define RAW(type, f)	{ offsetof(type, f), sizeof(((type *)0)->f), true }
-
-struct list_kind {
-	uint32_t type;		/* of its blocks */
-	const char *what, *one;	/* for messages: the list, one of its records */
-	size_t size;		/* of an element */
-	uint32_t max;		/* elements in a snapshot */
-	size_t arr, n, cap;	/* where the model keeps the list: offsets in it */
-	const struct field *rec;	/* a record's fields, in order, up to one of length 0 */
-	/* Its identity: these fields, in order (at most LIST_KEY_MAX bytes); none: a log. */
-	struct field key[LIST_KEY_PARTS];
-	/* Folds e into have, the element with its key, as the model's adder does. */
-	void (*merge)(void *have, const void *e);
-};
-
-#define F(f)	FIELD(struct bt_wake, f)
-static const struct field wake_rec[] = {
-	F(key.waker), F(key.wakee), F(key.kind), F(key.dir), F(key.chan), F(key.peer), F(count),
-	{ 0 },
-};
-#undef F
-
-#define F(f)	FIELD(struct bt_holder, f)
-static const struct field holder_rec[] = { F(ino), F(pid), F(type), F(mode), { 0 } };
-#undef F
-
-#define F(f)	FIELD(struct bt_sockfact, f)
-static const struct field sock_rec[] = {
-	F(ino), F(peer_ino), F(proto), F(family), F(lport), F(rport),
-	RAW(struct bt_sockfact, laddr), RAW(struct bt_sockfact, raddr), { 0 },
-};
-#undef F
-
-#define F(f)	FIELD(struct bt_episode_ev, f)
-static const struct field episode_rec[] = {
-	F(pid), F(tid), F(kind), F(dir), F(waker_pid), F(chan), F(peer), F(start_ns), F(end_ns),
-	F(wake_ns), F(waker_tid), { 0 },
-};
-#undef F
-
-#define F(f)	FIELD(struct bt_stackrow, f)
-static const struct field stackrow_rec[] = {
-	F(key.tgid), F(key.kind), F(key.dir), F(key.chan), F(key.peer), F(key.ustack),
-	F(key.kstack), F(key.ucaller), F(calls), F(bytes), F(errors), F(blocked_ns), { 0 },
-};
-#undef F
-
-#define F(f)	FIELD(struct bt_wakestack, f)
-static const struct field wakestack_rec[] = {
-	F(key.wakee), F(key.waker), F(key.kind), F(key.dir), F(key.wakee_ustack), F(key.chan),
-	F(key.peer), F(key.wakee_ucaller), F(key.waker_ustack), F(key.waker_ucaller),
-	F(val.count), F(val.blocked_ns), { 0 },
-};
-#undef F
-
-/* Then the folded string, a u32 length and its bytes. */
-#define F(f)	FIELD(struct bt_stack, f)
-static const struct field stack_rec[] = { F(pid), F(id), F(caller), { 0 } };
-#undef F
-
-static void merge_wake(void *have, const void *e)
-{
-	/* As bt_model_add_wake. */
-	((struct bt_wake *)have)->count += ((const struct bt_wake *)e)->count;
-}
-
-static void merge_holder(void *have, const void *e)
-{
-	/* As bt_model_add_holder. */
-	((struct bt_holder *)have)->mode |= ((const struct bt_holder *)e)->mode;
-}
-
-static void merge_sock(void *have, const void *e)
-{
-	/* The newest facts win, as bt_model_add_sockfact. */
-	*(struct bt_sockfact *)have = *(const struct bt_sockfact *)e;
-}
-
-static void merge_stackrow(void *have, const void *e)
-{
-	struct bt_stackrow *h = have;
-	const struct bt_stackrow *r = e;
-
-	/* As bt_model_add_stackrow. */
-	h->calls += r->calls;
-	h->bytes += r->bytes;
-	h->errors += r->errors;
-	h->blocked_ns += r->blocked_ns;
-}
-
-static void merge_wakestack(void *have, const void *e)
-{
-	struct bt_wakestack *h = have;
-	const struct bt_wakestack *w = e;
-
-	/* As bt_model_add_wakestack. */
-	h->val.count += w->val.count;
-	h->val.blocked_ns += w->val.blocked_ns;
-}
-
-_Static_assert(sizeof(struct bt_key) <= LIST_KEY_MAX, "stack row key");
-_Static_assert(sizeof(struct bt_wakestack_key) <= LIST_KEY_MAX, "waker stack key");
-_Static_assert(sizeof(struct bt_wake_key) <= LIST_KEY_MAX, "wake key");
-
-#define LIST(type_, what_, one_, elem, max_, arr_, rec_) \
-	.type = type_, .what = what_, .one = one_, .size = sizeof(elem), .max = max_, \
-	.arr = offsetof(struct bt_model, arr_), .n = offsetof(struct bt_model, n##arr_), \
-	.cap = offsetof(struct bt_model, cap##arr_), .rec = rec_
-
-/*
- * A repeated stack keeps its first string (read_stack); an episode log
- * keeps repeats.
- */
-static const struct list_kind list_kinds[L_MAX] = {
-	[L_WAKES] = { LIST(BT_REC_WAKES, "wakes", "wake", struct bt_wake, BT_REC_MAX_WAKES,
-			   wakes, wake_rec),
-		      .key = { FIELD(struct bt_wake, key) }, .merge = merge_wake },
-	[L_HOLDERS] = { LIST(BT_REC_HOLDERS, "holders", "holder", struct bt_holder,
-			     BT_REC_MAX_HOLDERS, holders, holder_rec),
-			.key = { FIELD(struct bt_holder, ino), FIELD(struct bt_holder, pid),
-				 FIELD(struct bt_holder, type) },
-			.merge = merge_holder },
-	[L_SOCKS] = { LIST(BT_REC_SOCKFACTS, "socket facts", "socket fact", struct bt_sockfact,
-			   BT_REC_MAX_SOCKS, socks, sock_rec),
-		      .key = { FIELD(struct bt_sockfact, ino) }, .merge = merge_sock },
-	[L_EPISODES] = { LIST(BT_REC_EPISODES, "episodes", "episode", struct bt_episode_ev,
-			      BT_REC_MAX_EPISODES, episodes, episode_rec) },
-	[L_STACKROWS] = { LIST(BT_REC_STACKROWS, "stack rows", "stack row", struct bt_stackrow,
-			       BT_REC_MAX_STACKROWS, stackrows, stackrow_rec),
-			  .key = { FIELD(struct bt_stackrow, key) }, .merge = merge_stackrow },
-	[L_WAKESTACKS] = { LIST(BT_REC_WAKESTACKS, "waker stacks", "waker stack",
-				struct bt_wakestack, BT_REC_MAX_WAKESTACKS, wakestacks,
-				wakestack_rec),
-			   .key = { FIELD(struct bt_wakestack, key) }, .merge = merge_wakestack },
-	[L_STACKS] = { LIST(BT_REC_STACKS, "stacks", "stack", struct bt_stack, BT_REC_MAX_STACKS,
-			    stacks, stack_rec),
-		       .key = { FIELD(struct bt_stack, pid), FIELD(struct bt_stack, id),
-				FIELD(struct bt_stack, caller) } },
-};
-
-/* The bytes of the fields f in a record. */
-static uint64_t fields_len(const struct field *f)
-{
-	uint64_t n = 0;
-
-	for (; f->len; f++)
-		n += f->len;
-	return n;
-}
-
-/* An integer field as the host holds it: 1, 2, 4 or 8 bytes. */
-union uint_field {
-	uint8_t u8;
-	uint16_t u16;
-	uint32_t u32;
-	uint64_t u64;
-};
-
-static void put_fields(struct bt_recf_buf *b, const struct field *f, const void *e)
-{
-	for (; f->len; f++) {
-		const char *p = (const char *)e + f->off;
-		union uint_field v;
-
-		if (f->raw) {
-			bt_recf_put_bytes(b, p, f->len);
-			continue;
-		}
-		memcpy(&v, p, f->len);
-		bt_recf_put_le(b, f->len == 1 ? v.u8 : f->len == 2 ? v.u16 :
-				  f->len == 4 ? v.u32 : v.u64, f->len);
-	}
-}
-
-static void get_fields(struct bt_recf_cur *c, const struct field *f, void *e)
-{
-	for (; f->len; f++) {
-		char *p = (char *)e + f->off;
-		union uint_field v;
-		uint64_t x;
-
-		if (f->raw) {
-			bt_recf_get_bytes(c, p, f->len);
-			continue;
-		}
-		x = bt_recf_get_le(c, f->len);
-		if (f->len == 1)
-			v.u8 = x;
-		else if (f->len == 2)
-			v.u16 = x;
-		else if (f->len == 4)
-			v.u32 = x;
-		else
-			v.u64 = x;
-		memcpy(p, &v, f->len);
-	}
-}
-
-/* Writes e's identity to buf; its length. */
-static size_t key_of(const struct list_kind *lk, const void *e, uint8_t *buf)
-{
-	size_t n = 0;
-
-	for (int i = 0; i < LIST_KEY_PARTS && lk->key[i].len; i++) {
-		memcpy(buf + n, (const char *)e + lk->key[i].off, lk->key[i].len);
-		n += lk->key[i].len;
-	}
-	return n;
-}
-
-/* ---- writing -------------------------------------------------------- */
-
-struct bt_rec_writer {
-	FILE *f;
-	char *path;
-	struct bt_recf_buf buf;
-	int error;		/* first errno; nothing is written after it */
-};
-
-static int writer_error(const struct bt_rec_writer *w, char *err, size_t errlen)
-{
-	snprintf(err, errlen, "%s: write failed: %s", w->path, strerror(w->error));
-	return -1;
-}
-
-/* Writes the buffer as one block and empties it. */
-static void put_block(struct bt_rec_writer *w, uint32_t type)
-{
-	if (!w->error && w->buf.oom)
-		w->error = ENOMEM;
-	if (!w->error) {
-		errno = 0;
-		if (bt_recf_write_block(w->f, type, w->buf.p, w->buf.len))
-			w->error = errno ? errno : EIO;
-	}
-	w->buf.len = 0;
-}
-
-static void put_info(struct bt_recf_buf *b, const struct bt_rec_info *info)
-{
-	static const struct bt_rec_info none;
-
-	if (!info)
-		info = &none;
-	bt_recf_put_str(b, info->version, sizeof(info->version));
-	bt_recf_put_str(b, info->kernel, sizeof(info->kernel));
-	bt_recf_put_str(b, info->host, sizeof(info->host));
-	bt_recf_put_u64(b, info->start_ns);
-	bt_recf_put_str(b, info->options, sizeof(info->options));
-}
-
-static void put_proc(struct bt_recf_buf *b, const struct bt_proc *p)
-{
-	size_t at = b->len;
-
-	bt_recf_put_u32(b, 0);		/* record length, known at the end */
-	bt_recf_put_u32(b, p->pid);
-	bt_recf_put_u64(b, p->start_ns);
-	bt_recf_put_u8(b, p->exited ? 1 : 0);
-	bt_recf_put_u32(b, (uint32_t)p->exit_code);
-	bt_recf_put_str(b, p->comm, sizeof(p->comm));
-	bt_recf_put_str(b, p->exe, sizeof(p->exe));
-	bt_recf_put_u8(b, (p->harvested ? PROC_HARVESTED : 0) | (p->target ? PROC_TARGET : 0));
-	bt_recf_put_u32(b, (uint32_t)p->hop);
-	bt_recf_patch_u32(b, at, b->len - at - 4);
-}
-
-static void put_stats(struct bt_recf_buf *b, const struct bt_stats *s)
-{
-	bt_recf_put_u64(b, s->calls);
-	bt_recf_put_u64(b, s->bytes);
-	bt_recf_put_u64(b, s->errors);
-	bt_recf_put_u64(b, s->woken);
-	bt_recf_put_u64(b, s->blocked_ns);
-	bt_recf_put_u64(b, s->max_blocked_ns);
-	for (int i = 0; i < BT_HIST_SLOTS; i++)
-		bt_recf_put_u64(b, s->size_hist[i]);
-	for (int i = 0; i < BT_HIST_SLOTS; i++)
-		bt_recf_put_u64(b, s->blocked_hist[i]);
-}
-
-static void put_chan_info(struct bt_recf_buf *b, const struct bt_chan_info *ci)
-{
-	bt_recf_put_u8(b, ci->kind);
-	bt_recf_put_u8(b, ci->family);
-	bt_recf_put_u16(b, ci->lport);
-	bt_recf_put_u16(b, ci->rport);
-	bt_recf_put_bytes(b, ci->laddr, sizeof(ci->laddr));
-	bt_recf_put_bytes(b, ci->raddr, sizeof(ci->raddr));
-	bt_recf_put_u64(b, ci->peer_ino);
-	bt_recf_put_bytes(b, ci->path, sizeof(ci->path));
-}
-
-static void put_row(struct bt_recf_buf *b, uint32_t proc, const struct bt_row *r)
-{
-	static const struct bt_chan_info no_info;
-	size_t at = b->len;
-
-	bt_recf_put_u32(b, 0);
-	bt_recf_put_u32(b, proc);
-	bt_recf_put_u32(b, r->key.tgid);
-	bt_recf_put_u8(b, r->key.kind);
-	bt_recf_put_u8(b, r->key.dir);
-	bt_recf_put_u64(b, r->key.chan);
-	bt_recf_put_u64(b, r->key.peer);
-	put_stats(b, &r->st);
-	bt_recf_put_u8(b, r->has_info ? 1 : 0);
-	put_chan_info(b, r->has_info ? &r->info : &no_info);
-	bt_recf_put_u32(b, (uint32_t)r->key.ustack);
-	bt_recf_put_u32(b, (uint32_t)r->key.kstack);
-	bt_recf_put_u64(b, r->key.ucaller);
-	bt_recf_patch_u32(b, at, b->len - at - 4);
-}
-
-static void put_procs(struct bt_rec_writer *w, const struct bt_model *m)
-{
-	size_t i = 0;
-
-	do {
-		uint32_t n = 0;
-
-		bt_recf_put_u32(&w->buf, 0);
-		for (; i < m->nprocs && w->buf.len < REC_CHUNK; i++, n++)
-			put_proc(&w->buf, &m->procs[i]);
-		bt_recf_patch_u32(&w->buf, 0, n);
-		put_block(w, BT_REC_PROCESS);
-	} while (i < m->nprocs && !w->error);
-}
-
-static void put_rows(struct bt_rec_writer *w, const struct bt_model *m)
-{
-	size_t pi = 0, ri = 0;
-
-	do {
-		uint32_t n = 0;
-
-		bt_recf_put_u32(&w->buf, 0);
-		bt_recf_put_u32(&w->buf, BT_HIST_SLOTS);
-		bt_recf_put_u32(&w->buf, BT_PATH_LEN);
-		while (pi < m->nprocs && w->buf.len < REC_CHUNK) {
-			if (ri == m->procs[pi].nrows) {
-				pi++;
-				ri = 0;
-				continue;
-			}
-			put_row(&w->buf, pi, &m->procs[pi].rows[ri++]);
-			n++;
-		}
-		bt_recf_patch_u32(&w->buf, 0, n);
-		put_block(w, BT_REC_ROWS);
-	} while (pi < m->nprocs && !w->error);
-}
-
-/* EPISODES and STACKS carry their mode in each block, EPISODES also how many were lost. */
-static void put_list_head(struct bt_recf_buf *b, const struct bt_model *m, int list)
-{
-	if (list == L_EPISODES) {
-		bt_recf_put_u8(b, m->chain_mode ? MODE_ON : 0);
-		bt_recf_put_u64(b, m->episodes_over);
-	} else if (list == L_STACKS) {
-		bt_recf_put_u8(b, m->stack_mode ? MODE_ON : 0);
-	}
-}
-
-/*
- * A list as blocks of about REC_CHUNK, at least one: u32 count, the
- * head (the same in each block), then count records of a u32 length and
- * the element's fields.
- */
-static void put_list(struct bt_rec_writer *w, const struct bt_model *m, int list)
-{
-	const struct list_kind *lk = &list_kinds[list];
-	const char *arr = *(const void *const *)((const char *)m + lk->arr);
-	size_t n = *(const size_t *)((const char *)m + lk->n), i = 0;
-
-	do {
-		uint32_t count = 0;
-
-		bt_recf_put_u32(&w->buf, 0);
-		put_list_head(&w->buf, m, list);
-		for (; i < n && w->buf.len < REC_CHUNK; i++, count++) {
-			const char *e = arr + i * lk->size;
-			size_t at = w->buf.len;
-
-			bt_recf_put_u32(&w->buf, 0);
-			put_fields(&w->buf, lk->rec, e);
-			if (list == L_STACKS)
-				bt_recf_put_str(&w->buf, ((const struct bt_stack *)e)->folded,
-						BT_REC_MAX_STACK_LEN);
-			bt_recf_patch_u32(&w->buf, at, w->buf.len - at - 4);
-		}
-		bt_recf_patch_u32(&w->buf, 0, count);
-		put_block(w, lk->type);
-	} while (i < n && !w->error);
-}
-
-/* The lists a model without them leaves out; EPISODES and STACKS also carry a mode. */
-static void put_lists(struct bt_rec_writer *w, const struct bt_model *m)
-{
-	for (int l = 0; l < L_MAX; l++) {
-		size_t n = *(const size_t *)((const char *)m + list_kinds[l].n);
-
-		if (n || (l == L_EPISODES && (m->chain_mode || m->episodes_over)) ||
-		    (l == L_STACKS && m->stack_mode))
-			put_list(w, m, l);
-	}
-}
-
-static void close_file(struct bt_rec_writer *w, char *err, size_t errlen)
-{
-	char cerr[256];
-
-	if (!bt_close_output(w->f, cerr, sizeof(cerr)) && !w->error) {
-		w->error = EIO;
-		snprintf(err, errlen, "%s: %s", w->path, cerr);
-	}
-}
-
-static void free_writer(struct bt_rec_writer *w)
-{
-	bt_recf_buf_free(&w->buf);
-	free(w->path);
-	free(w);
-}
-
-struct bt_rec_writer *bt_rec_open(const char *path, bool force, const struct bt_rec_info *info,
-				  char *err, size_t errlen)
-{
-	struct bt_rec_writer *w;
-	FILE *f;
-
-	f = bt_open_output(path, force, err, errlen);
-	if (!f)
-		return NULL;
-	w = calloc(1, sizeof(*w));
-	if (!w || !(w->path = strdup(path))) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		bt_close_output(f, err, 0);
-		free(w);
-		return NULL;
-	}
-	w->f = f;
-	errno = 0;
-	if (bt_recf_write_header(f, 0))
-		w->error = errno ? errno : EIO;
-	put_info(&w->buf, info);
-	put_block(w, BT_REC_HEADER_INFO);
-	if (!w->error && fflush(f))
-		w->error = errno;
-	if (w->error) {
-		writer_error(w, err, errlen);
-		bt_close_output(f, NULL, 0);
-		free_writer(w);
-		return NULL;
-	}
-	return w;
-}
-
-int bt_rec_write_model(struct bt_rec_writer *w, const struct bt_model *m,
-		       char *err, size_t errlen)
-{
-	if (w->error)
-		return writer_error(w, err, errlen);
-	put_procs(w, m);
-	put_rows(w, m);
-	put_lists(w, m);
-	bt_recf_put_u32(&w->buf, BT_LOSS_MAX);
-	for (int l = 0; l < BT_LOSS_MAX; l++)
-		bt_recf_put_u64(&w->buf, m->lost[l]);
-	put_block(w, BT_REC_LOST);
-	bt_recf_put_u64(&w->buf, m->duration_ns);
-	put_block(w, BT_REC_DURATION);
-	/* In the kernel's hands, the snapshot outlives a kill -9 of this process. */
-	if (!w->error && fflush(w->f))
-		w->error = errno;
-	return w->error ? writer_error(w, err, errlen) : 0;
-}
-
-int bt_rec_close(struct bt_rec_writer *w, char *err, size_t errlen)
-{
-	struct stat st;
-	int ret = 0;
-
-	put_block(w, BT_REC_END);
-	if (!w->error && fflush(w->f))
-		w->error = errno;
-	/* Only a regular file can be synced; a pipe or /dev/null has nothing to keep. */
-	if (!w->error && !fstat(fileno(w->f), &st) && S_ISREG(st.st_mode) &&
-	    fsync(fileno(w->f)))
-		w->error = errno;
-	if (w->error)
-		ret = writer_error(w, err, errlen);
-	close_file(w, err, errlen);
-	if (w->error)
-		ret = -1;
-	free_writer(w);
-	return ret;
-}
-
-/* ---- reading -------------------------------------------------------- */
 
 /* The rows of the snapshot being read, by (process, key): repeats are summed. */
 struct row_index {
@@ -659,39 +48,6 @@ struct rd {
 	bool have_info;
 };
 
-static const char *block_name(uint32_t type)
-{
-	switch (type) {
-	case BT_REC_HEADER_INFO:
-		return "header info";
-	case BT_REC_PROCESS:
-		return "process";
-	case BT_REC_ROWS:
-		return "rows";
-	case BT_REC_LOST:
-		return "lost";
-	case BT_REC_DURATION:
-		return "duration";
-	case BT_REC_END:
-		return "end";
-	case BT_REC_WAKES:
-		return "wakes";
-	case BT_REC_HOLDERS:
-		return "holders";
-	case BT_REC_SOCKFACTS:
-		return "sockfacts";
-	case BT_REC_EPISODES:
-		return "episodes";
-	case BT_REC_STACKROWS:
-		return "stackrows";
-	case BT_REC_STACKS:
-		return "stacks";
-	case BT_REC_WAKESTACKS:
-		return "wakestacks";
-	}
-	return "unknown";
-}
-
 static int bad(struct rd *rd, const char *fmt, ...)
 {
 	char why[200];
@@ -701,7 +57,7 @@ static int bad(struct rd *rd, const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	snprintf(rd->err, rd->errlen, "%s: corrupt %s block %u at offset %llu: %s", rd->name,
-		 block_name(rd->blk->type), rd->blk->index,
+		 bt_rec_block_name(rd->blk->type), rd->blk->index,
 		 (unsigned long long)rd->blk->offset, why);
 	return -1;
 }
@@ -1037,12 +393,12 @@ static uint32_t *key_slot(const struct rd *rd, const struct key_index *x,
 			  const struct list_kind *lk, const void *arr, const void *e)
 {
 	uint8_t k[LIST_KEY_MAX], o[LIST_KEY_MAX];
-	size_t n = key_of(lk, e, k), mask = x->size - 1;
+	size_t n = bt_rec_key_of(lk, e, k), mask = x->size - 1;
 
 	for (size_t i = key_hash(rd->idx.seed, k, n) & mask;; i = (i + 1) & mask) {
 		uint32_t v = x->slot[i];
 
-		if (!v || (key_of(lk, (const char *)arr + (size_t)(v - 1) * lk->size, o) == n &&
+		if (!v || (bt_rec_key_of(lk, (const char *)arr + (size_t)(v - 1) * lk->size, o) == n &&
 			   !memcmp(k, o, n)))
 			return &x->slot[i];
 	}
@@ -1078,7 +434,7 @@ static int short_record(struct rd *rd, const char *what)
 static int stage_elem(struct rd *rd, int list, const struct bt_recf_cur *rec, const void *e,
 		      void **out, bool *fresh)
 {
-	const struct list_kind *lk = &list_kinds[list];
+	const struct list_kind *lk = &bt_rec_lists[list];
 	struct key_index *x = &rd->lists[list];
 	void **arr = (void **)((char *)&rd->snap + lk->arr);
 	size_t *n = (size_t *)((char *)&rd->snap + lk->n);
@@ -1134,7 +490,7 @@ static int read_stack(struct rd *rd, struct bt_recf_cur *rec, const struct bt_st
 	bool fresh;
 
 	if (rec->bad || len > bt_recf_left(rec))
-		return short_record(rd, list_kinds[L_STACKS].one);
+		return short_record(rd, bt_rec_lists[L_STACKS].one);
 	if (len > BT_REC_MAX_STACK_LEN)
 		return bad(rd, "stack of %u bytes, over the %u KiB limit", len,
 			   BT_REC_MAX_STACK_LEN >> 10);
@@ -1158,7 +514,7 @@ static int read_stack(struct rd *rd, struct bt_recf_cur *rec, const struct bt_st
 /* One record of a list: staged, or folded into the element with its key. */
 static int read_elem(struct rd *rd, struct bt_recf_cur *rec, int list)
 {
-	const struct list_kind *lk = &list_kinds[list];
+	const struct list_kind *lk = &bt_rec_lists[list];
 	union {
 		struct bt_wake wake;
 		struct bt_holder holder;
@@ -1173,7 +529,7 @@ static int read_elem(struct rd *rd, struct bt_recf_cur *rec, int list)
 
 	/* Read into a zeroed element: the padding of a key takes part as zeros. */
 	memset(&e, 0, sizeof(e));
-	get_fields(rec, lk->rec, &e);
+	bt_rec_get_fields(rec, lk->rec, &e);
 	if (list == L_STACKS)
 		return read_stack(rd, rec, &e.stack);
 	if (stage_elem(rd, list, rec, &e, &have, &fresh))
@@ -1208,9 +564,9 @@ static int read_list_block(struct rd *rd, struct bt_recf_cur *c, uint32_t type)
 	int l = 0;
 
 	/* read_block passes only list types here: the last, STACKS, is the rest. */
-	while (l < L_STACKS && list_kinds[l].type != type)
+	while (l < L_STACKS && bt_rec_lists[l].type != type)
 		l++;
-	min = fields_len(list_kinds[l].rec);
+	min = bt_rec_fields_len(bt_rec_lists[l].rec);
 	if (l == L_EPISODES) {
 		flags = bt_recf_get_u8(c);
 		rd->snap.episodes_over = bt_recf_get_u64(c);

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* A command line as a shell would need it typed again (a recording keeps it). */
+#ifndef BT_SHELLQUOTE_H
+#define BT_SHELLQUOTE_H
+
+#include <stddef.h>
+
+/*
+ * Joins argv[0..argc) (stopping at a NULL) into buf with spaces, each
+ * argument single-quoted unless it is plain; cut to fit size.
+ */
+void bt_shell_join(char *buf, size_t size, int argc, char *const argv[]);
+
+#endif
