@@ -8,9 +8,11 @@
 #include <string.h>
 #include "cli/opts.h"
 #include "export/report.h"
+#include "export/serve.h"
 
 enum { OPT_FOLLOW = 256, OPT_MAP_SIZE, OPT_FORCE, OPT_VERSION, OPT_PEERS, OPT_CHAINS,
-       OPT_MIN_BLOCK, OPT_STACKS, OPT_STACK_MAP, OPT_WEIGHT, OPT_RECORD };
+       OPT_MIN_BLOCK, OPT_STACKS, OPT_STACK_MAP, OPT_WEIGHT, OPT_RECORD,
+       OPT_SERVE, OPT_METRICS_PID, OPT_MAX_SERIES };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -27,6 +29,9 @@ static const struct option long_opts[] = {
 	{ "stack-map-size", required_argument, NULL, OPT_STACK_MAP },
 	{ "weight", required_argument, NULL, OPT_WEIGHT },
 	{ "record", required_argument, NULL, OPT_RECORD },
+	{ "serve", required_argument, NULL, OPT_SERVE },
+	{ "metrics-pid", no_argument, NULL, OPT_METRICS_PID },
+	{ "max-series", required_argument, NULL, OPT_MAX_SERIES },
 	{ "min-block", required_argument, NULL, OPT_MIN_BLOCK },
 	{ "map-size", required_argument, NULL, OPT_MAP_SIZE },
 	{ "force", no_argument, NULL, OPT_FORCE },
@@ -71,6 +76,13 @@ void bt_opts_usage(FILE *f)
 "      --force          overwrite FILE if it exists (and is ours)\n"
 "  -i, --interval SECS  print the table every SECS seconds while tracing\n"
 "      --record FILE    also write a recording (see `boundtrace record`)\n"
+"Metrics (-f openmetrics, -f prometheus, --serve):\n"
+"      --serve ADDR:PORT  serve /metrics over HTTP while tracing (e.g.\n"
+"                       127.0.0.1:9464; only where told), Prometheus text or\n"
+"                       OpenMetrics as the scraper asks\n"
+"      --metrics-pid    label series with pids too (default: by process name)\n"
+"      --max-series N   label sets kept (default 500); the rest are summed into\n"
+"                       one \"other\" set and counted\n"
 "Tuning:\n"
 "      --map-size N     kernel aggregate rows (default 16384); a full map is reported as lost\n"
 "  -v, --verbose        libbpf and loader diagnostics on stderr\n"
@@ -213,6 +225,24 @@ int bt_opts_parse(int argc, char **argv, struct bt_opts *o, char *err, size_t er
 			break;
 		case OPT_RECORD:
 			o->record = optarg;
+			break;
+		case OPT_SERVE: {
+			struct sockaddr_storage ss;
+			socklen_t len;
+
+			if (bt_serve_parse_addr(optarg, &ss, &len, err, errlen))
+				return -1;
+			o->serve = optarg;
+			break;
+		}
+		case OPT_METRICS_PID:
+			o->metrics_pid = true;
+			break;
+		case OPT_MAX_SERIES:
+			if (parse_u32(optarg, 1, 1000000, &o->max_series)) {
+				snprintf(err, errlen, "invalid --max-series '%s' (1..1000000)", optarg);
+				return -1;
+			}
 			break;
 		case OPT_FORCE:
 			o->force = true;

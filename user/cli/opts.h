@@ -29,6 +29,9 @@ struct bt_opts {
 	bool force;		/* overwrite an existing -o file */
 	const char *record;	/* --record: a recording beside the report */
 	uint32_t map_size;	/* rows in the kernel aggregate */
+	const char *serve;	/* --serve ADDR:PORT: /metrics while tracing */
+	bool metrics_pid;	/* --metrics-pid: pid labels in the metrics */
+	uint32_t max_series;	/* --max-series, 0: the default */
 	bool verbose;
 	bool help;
 	bool version;

@@ -11,6 +11,8 @@ static const struct bt_exporter exporters[] = {
 	{ "svg", BT_VIEW_FOLDED, bt_report_svg },
 	{ "wakers", BT_VIEW_WAKERS, bt_report_wakers },
 	{ "hist", BT_VIEW_EDGES, bt_report_hist },
+	{ "openmetrics", BT_VIEW_PEERS, bt_report_openmetrics },
+	{ "prometheus", BT_VIEW_PEERS, bt_report_prometheus },
 };
 
 #define N_EXPORTERS (sizeof(exporters) / sizeof(exporters[0]))

@@ -97,6 +97,9 @@ struct bt_model {
 	bool chain_mode;		/* episodes were recorded (--chains) */
 	bool stack_mode;		/* stacks were taken (--stacks) */
 	enum bt_weight weight;		/* folded/svg weight (--weight) */
+	/* -f openmetrics and --serve: label choices (export/metrics.h) */
+	bool metrics_pid;		/* --metrics-pid: pid labels too */
+	uint32_t max_series;		/* --max-series, 0: the default */
 	struct bt_stackrow *stackrows;
 	size_t nstackrows, capstackrows;
 	struct bt_stack *stacks;
