@@ -256,11 +256,11 @@ static void test_seconds_values(void **state)
 static void test_unknown_format(void **state)
 {
 	(void)state;
-	EXPECT_ERROR("unknown format 'xml' (one of: table|json|dot|chains|folded|svg|wakers|hist)", "-p", "1", "-f", "xml",
+	EXPECT_ERROR("unknown format 'xml' (one of: table|json|dot|chains|folded|svg|wakers|hist|openmetrics|prometheus)", "-p", "1", "-f", "xml",
 		     NULL);
-	EXPECT_ERROR("unknown format 'JSON' (one of: table|json|dot|chains|folded|svg|wakers|hist)", "-p", "1", "--format",
+	EXPECT_ERROR("unknown format 'JSON' (one of: table|json|dot|chains|folded|svg|wakers|hist|openmetrics|prometheus)", "-p", "1", "--format",
 		     "JSON", NULL);
-	EXPECT_ERROR("unknown format '' (one of: table|json|dot|chains|folded|svg|wakers|hist)", "-p", "1", "-f", "",
+	EXPECT_ERROR("unknown format '' (one of: table|json|dot|chains|folded|svg|wakers|hist|openmetrics|prometheus)", "-p", "1", "-f", "",
 		     NULL);
 }
 
@@ -344,6 +344,30 @@ static void test_parse_twice(void **state)
 	assert_int_equal(o.duration_ns, 0);
 }
 
+static void test_metrics_options(void **state)
+{
+	struct bt_opts o;
+	char err[ERRLEN];
+
+	(void)state;
+	assert_int_equal(PARSE(&o, err, "-a", "--serve", "127.0.0.1:9464", "--metrics-pid",
+			       "--max-series", "40", NULL), 0);
+	assert_string_equal(o.serve, "127.0.0.1:9464");
+	assert_true(o.metrics_pid);
+	assert_int_equal(o.max_series, 40);
+	assert_int_equal(PARSE(&o, err, "-a", NULL), 0);
+	assert_null(o.serve);
+	assert_false(o.metrics_pid);
+	assert_int_equal(o.max_series, 0);
+	/* No address, no port: refused before anything is bound. */
+	EXPECT_ERROR("--serve '9464': want ADDR:PORT, e.g. 127.0.0.1:9464 (the address is "
+		     "required; all interfaces only when asked for: 0.0.0.0:PORT)",
+		     "-a", "--serve", "9464", NULL);
+	EXPECT_ERROR("--serve '127.0.0.1:': the port must be 1..65535", "-a", "--serve",
+		     "127.0.0.1:", NULL);
+	EXPECT_ERROR("invalid --max-series '0' (1..1000000)", "-a", "--max-series", "0", NULL);
+}
+
 static void test_usage(void **state)
 {
 	char *buf = NULL;
@@ -355,7 +379,7 @@ static void test_usage(void **state)
 	bt_opts_usage(f);
 	assert_int_equal(fclose(f), 0);
 	assert_non_null(strstr(buf, "Usage: boundtrace"));
-	assert_non_null(strstr(buf, "table|json|dot|chains|folded|svg|wakers|hist (default table)"));
+	assert_non_null(strstr(buf, "table|json|dot|chains|folded|svg|wakers|hist|openmetrics|prometheus (default table)"));
 	assert_non_null(strstr(buf, "--map-size N"));
 	free(buf);
 }
@@ -382,6 +406,7 @@ int main(void)
 		cmocka_unit_test(test_unexpected_argument),
 		cmocka_unit_test(test_missing_argument_and_unknown),
 		cmocka_unit_test(test_parse_twice),
+		cmocka_unit_test(test_metrics_options),
 		cmocka_unit_test(test_usage),
 	};
 

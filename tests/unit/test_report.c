@@ -530,7 +530,7 @@ static void test_write_error(void **state)
 	bt_model_free(&m);
 }
 
-#define FORMATS "table|json|dot|chains|folded|svg|wakers|hist"
+#define FORMATS "table|json|dot|chains|folded|svg|wakers|hist|openmetrics|prometheus"
 
 static void test_find_exporters(void **state)
 {
