@@ -97,7 +97,7 @@ static void write_hist(FILE *f, const char *title, const __u64 hist[BT_HIST_SLOT
 static void proc_name(const struct bt_model *m, uint32_t pid, char *buf, size_t len)
 {
 	const struct bt_proc *p = bt_model_find((struct bt_model *)m, pid);
-	char comm[4 * BT_COMM_LEN + 1];
+	char comm[4 * BT_PROC_NAME_LEN + 1];
 
 	bt_escape_term(p && p->comm[0] ? p->comm : "?", comm, sizeof(comm));
 	snprintf(buf, len, "%s[%u]", comm, pid);
@@ -105,7 +105,7 @@ static void proc_name(const struct bt_model *m, uint32_t pid, char *buf, size_t 
 
 static void write_rows(FILE *f, const struct bt_model *m, const struct bt_proc *p)
 {
-	char who[128], chan[4 * BT_CHANNEL_LEN + 1], title[2048];
+	char who[4 * BT_PROC_NAME_LEN + 16], chan[4 * BT_CHANNEL_LEN + 1], title[4096];
 
 	proc_name(m, p->pid, who, sizeof(who));
 	for (size_t i = 0; i < p->nrows; i++) {
@@ -124,7 +124,7 @@ static void write_rows(FILE *f, const struct bt_model *m, const struct bt_proc *
 
 static void write_edge(FILE *f, const struct bt_model *m, const struct bt_edge *e)
 {
-	char from[128], to[128], chan[4 * BT_CHANNEL_LEN + 1], title[2048];
+	char from[4 * BT_PROC_NAME_LEN + 16], to[4 * BT_PROC_NAME_LEN + 16], chan[4 * BT_CHANNEL_LEN + 1], title[4096];
 
 	proc_name(m, e->from, from, sizeof(from));
 	proc_name(m, e->to, to, sizeof(to));

@@ -7,6 +7,7 @@
 #include "export/report.h"
 #include "export/report_chains.h"
 #include "export/report_hist.h"
+#include "export/report_hosts.h"
 
 static void write_peer(struct jw *w, const struct bt_peer *p)
 {
@@ -122,6 +123,7 @@ int bt_report_json(FILE *f, const struct bt_model *m, const struct bt_views *v)
 		jw_ku64(&w, "episodes", m->nepisodes);
 		bt_json_chains(&w, v->chains);
 	}
+	bt_json_hosts(&w, m);
 	jw_key(&w, "lost");
 	jw_obj_begin(&w);
 	for (unsigned int l = 0; l < BT_LOSS_MAX; l++)

@@ -91,7 +91,7 @@ static void peer_labels(const struct bt_model *m, struct bt_row_peers peers, cha
 			size_t nlen, char *pids, size_t plen)
 {
 	char *v[BT_PEERS_MAX], *pv[BT_PEERS_MAX];
-	char buf[BT_PEERS_MAX][64], pbuf[BT_PEERS_MAX][16];
+	char buf[BT_PEERS_MAX][BT_PROC_NAME_LEN], pbuf[BT_PEERS_MAX][16];
 	size_t n = 0, pn = 0, o = 0, po = 0;
 
 	(void)m;
@@ -123,7 +123,7 @@ static char *row_labels(const struct bt_model *m, const struct bt_views *v,
 			const struct bt_proc *p, const struct bt_row *r)
 {
 	char raw[BT_CHANNEL_LEN + 1], peer_pid[256], out[LABELS_LEN];
-	char comm[8 * BT_COMM_LEN], peer[8 * sizeof(raw)], service[8 * sizeof(raw)];
+	char comm[8 * BT_PROC_NAME_LEN], peer[8 * sizeof(raw)], service[8 * sizeof(raw)];
 
 	label_value(p->comm[0] ? p->comm : "?", comm, sizeof(comm));
 	peer_labels(m, bt_views_peers(v, m, p, r), raw, sizeof(raw), peer_pid, sizeof(peer_pid));

@@ -9,6 +9,7 @@
 #include "model/kinds.h"
 #include "analyze/peers.h"
 #include "export/report.h"
+#include "export/report_hosts.h"
 #include "lib/units.h"
 
 #define ROW_FMT "    %-11s %-44s %-4s %10s %10s %8s %9s %9s %9s"
@@ -106,7 +107,7 @@ static const char *proc_label(const struct bt_model *m, uint32_t pid, char *buf,
 /* The map first: who talks to whom, in one line per direction. */
 static void write_edges(FILE *f, const struct bt_model *m, const struct bt_edges *edges)
 {
-	char from[40], to[40], calls[32], bytes[32], blocked[32], p99[40];
+	char from[BT_PROC_NAME_LEN + 16], to[BT_PROC_NAME_LEN + 16], calls[32], bytes[32], blocked[32], p99[40];
 	const struct bt_proc *to_proc;
 
 	if (!edges->n)
@@ -174,6 +175,7 @@ int bt_report_table(FILE *f, const struct bt_model *m, const struct bt_views *v)
 		shown += shown_proc(&m->procs[i]);
 	fmt_ns(m->duration_ns, dur, sizeof(dur));
 	fprintf(f, "boundtrace: %zu process%s, %s traced\n", shown, shown == 1 ? "" : "es", dur);
+	bt_table_hosts(f, m);
 	write_edges(f, m, &v->edges);
 	write_chains(f, v->chains);
 	for (size_t i = 0; i < m->nprocs; i++)
