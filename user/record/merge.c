@@ -36,27 +36,35 @@ static void move_key(uint32_t h, struct bt_key *k)
 }
 
 /* Moves one host's model into m, renumbered. */
-static int add_host(struct bt_model *m, struct bt_model *one, uint32_t h, const char *host)
+static int add_host(struct bt_model *m, const struct bt_model *one, uint32_t h, const char *host)
 {
 	for (size_t i = 0; i < one->nprocs; i++) {
-		struct bt_proc *op = &one->procs[i], *p;
-		uint32_t pid = pid_of(h, op->pid);
+		const struct bt_proc *op = &one->procs[i];
+		struct bt_proc *p = bt_model_new_proc(m, pid_of(h, op->pid));
 
-		p = bt_model_new_proc(m, pid);
 		if (!p)
 			return -1;
-		*p = *op;
-		p->pid = pid;
+		p->start_ns = op->start_ns;
 		snprintf(p->comm, sizeof(p->comm), "%.63s:%.15s", host, op->comm[0] ? op->comm : "?");
-		/* The rows move over; their channel names stay as the host wrote them. */
-		op->rows = NULL;
-		op->nrows = op->cap = 0;
-		for (size_t j = 0; j < p->nrows; j++) {
-			struct bt_row *r = &p->rows[j];
+		memcpy(p->exe, op->exe, sizeof(p->exe));
+		p->exited = op->exited;
+		p->harvested = op->harvested;
+		p->target = op->target;
+		p->hop = op->hop;
+		p->exit_code = op->exit_code;
+		for (size_t j = 0; j < op->nrows; j++) {
+			const struct bt_row *o = &op->rows[j];
+			struct bt_chan_info info = o->info;
+			struct bt_key key = o->key;
+			struct bt_row *r;
 
-			move_key(h, &r->key);
-			if (r->has_info)
-				r->info.peer_ino = ino_of(h, r->info.peer_ino);
+			move_key(h, &key);
+			info.peer_ino = ino_of(h, info.peer_ino);
+			r = bt_proc_add_row(p, &key, &o->st, o->has_info ? &info : NULL);
+			if (!r)
+				return -1;
+			/* Named as the host wrote it, not by the renumbered inode. */
+			memcpy(r->channel, o->channel, sizeof(r->channel));
 		}
 	}
 	for (size_t i = 0; i < one->nwakes; i++) {

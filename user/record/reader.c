@@ -5,29 +5,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 #include <unistd.h>
-#include "model/channel.h"
 #include "analyze/flame.h"
 #include "record/schema.h"
 
-
-/* The rows of the snapshot being read, by (process, key): repeats are summed. */
-struct row_index {
-	uint64_t *slot;		/* (process + 1) << 32 | row; 0 empty */
-	size_t size, used;
-	uint64_t seed;		/* random: a file cannot aim its keys at one slot */
-};
-
-/*
- * The same for the other lists of a snapshot, by the key the model
- * keeps each of them under once (key_of).
- */
-struct key_index {
-	uint32_t *slot;		/* element + 1; 0 empty */
-	size_t size, used;
-};
 
 struct rd {
 	const char *name;
@@ -38,12 +19,10 @@ struct rd {
 	struct bt_rec_status st;
 	struct bt_model snap;		/* being read */
 	struct bt_model last;		/* last complete snapshot */
-	struct row_index idx;
-	struct key_index lists[L_MAX];
 	uint32_t *legacy;		/* processes read without their flags */
 	size_t nlegacy, caplegacy;
 	uint64_t snap_bytes;
-	size_t snap_rows;
+	size_t snap_rows;		/* distinct rows staged */
 	bool snap_open;			/* blocks staged since the last commit */
 	bool have_info;
 };
@@ -68,114 +47,20 @@ static int no_memory(struct rd *rd)
 	return -1;
 }
 
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
-
-static uint64_t row_hash(const struct row_index *x, uint32_t proc, const struct bt_key *k)
-{
-	uint64_t h = mix64(x->seed ^ ((uint64_t)proc << 16 | k->kind << 8 | k->dir));
-
-	h = mix64(h ^ k->chan);
-	return mix64(h ^ k->peer);
-}
-
-/* As bt_model_add compares rows within a process. */
-static bool same_key(const struct bt_key *a, const struct bt_key *b)
-{
-	return a->kind == b->kind && a->dir == b->dir && a->chan == b->chan &&
-	       a->peer == b->peer;
-}
-
-static struct bt_row *entry_row(struct rd *rd, uint64_t v)
-{
-	return &rd->snap.procs[(v >> 32) - 1].rows[(uint32_t)v];
-}
-
-/* The slot holding (proc, k), or the empty one where it belongs. */
-static uint64_t *idx_slot(struct rd *rd, uint32_t proc, const struct bt_key *k)
-{
-	struct row_index *x = &rd->idx;
-	size_t mask = x->size - 1;
-
-	for (size_t i = row_hash(x, proc, k) & mask;; i = (i + 1) & mask) {
-		uint64_t v = x->slot[i];
-
-		if (!v || ((v >> 32) - 1 == proc && same_key(&entry_row(rd, v)->key, k)))
-			return &x->slot[i];
-	}
-}
-
 /*
- * A full hash table (the indexes are kept at most half full) is dropped
- * for an empty one of twice the size, 1024 slots at first, for the caller
- * to fill again. False when out of memory.
+ * A row of process #proc of the snapshot, summed into the row with its
+ * key by the model's own adder, as the live trace did.
  */
-static bool table_double(void **slot, size_t *size, size_t elem)
-{
-	size_t nsize = *size ? *size * 2 : 1024;
-
-	free(*slot);
-	*slot = calloc(nsize, elem);
-	*size = *slot ? nsize : 0;
-	return *slot;
-}
-
-/* Keeps the table at most half full, rebuilding it from the rows. */
-static bool idx_room(struct rd *rd)
-{
-	struct row_index *x = &rd->idx;
-
-	if ((x->used + 1) * 2 <= x->size)
-		return true;
-	if (!table_double((void **)&x->slot, &x->size, sizeof(*x->slot)))
-		return false;
-	for (size_t p = 0; p < rd->snap.nprocs; p++) {
-		for (size_t r = 0; r < rd->snap.procs[p].nrows; r++)
-			*idx_slot(rd, p, &rd->snap.procs[p].rows[r].key) =
-				(uint64_t)(p + 1) << 32 | r;
-	}
-	return true;
-}
-
 static int add_row(struct rd *rd, uint32_t proc, const struct bt_key *k,
 		   const struct bt_stats *s, const struct bt_chan_info *ci)
 {
 	struct bt_proc *p = &rd->snap.procs[proc];
-	uint64_t *slot;
-	struct bt_row *r;
+	size_t had = p->nrows;
 
-	if (!idx_room(rd))
+	if (!bt_proc_add_row(p, k, s, ci))
 		return no_memory(rd);
-	slot = idx_slot(rd, proc, k);
-	if (*slot) {
-		/* As bt_model_add does: a model never holds one key twice. */
-		bt_stats_add(&entry_row(rd, *slot)->st, s);
-		return 0;
-	}
-	if (rd->snap_rows >= BT_REC_MAX_ROWS)
+	if (p->nrows > had && ++rd->snap_rows > BT_REC_MAX_ROWS)
 		return bad(rd, "more than %u rows in a snapshot", BT_REC_MAX_ROWS);
-	if (!bt_grow((void **)&p->rows, &p->cap, p->nrows + 1, sizeof(*p->rows)))
-		return no_memory(rd);
-	r = &p->rows[p->nrows];
-	memset(r, 0, sizeof(*r));
-	r->key = *k;
-	r->st = *s;
-	if (ci) {
-		r->info = *ci;
-		r->has_info = true;
-	}
-	/* The channel is named by the code bt_model_add uses, so it reads as it did live. */
-	bt_channel_format(&r->key, ci ? &r->info : NULL, r->channel, sizeof(r->channel));
-	*slot = (uint64_t)(proc + 1) << 32 | p->nrows;
-	p->nrows++;
-	rd->idx.used++;
-	rd->snap_rows++;
 	return 0;
 }
 
@@ -378,96 +263,72 @@ static int read_lost(struct rd *rd, struct bt_recf_cur *c)
 
 /* ---- the other lists ------------------------------------------------- */
 
-static uint64_t key_hash(uint64_t seed, const uint8_t *k, size_t n)
-{
-	uint64_t h = mix64(seed ^ n);
-
-	for (size_t i = 0; i < n; i += 8) {
-		uint64_t v = 0;
-
-		memcpy(&v, k + i, n - i < 8 ? n - i : 8);
-		h = mix64(h ^ v);
-	}
-	return h;
-}
-
-/* The slot of the element with e's key, or the empty one where it belongs. */
-static uint32_t *key_slot(const struct rd *rd, const struct key_index *x,
-			  const struct list_kind *lk, const void *arr, const void *e)
-{
-	uint8_t k[LIST_KEY_MAX], o[LIST_KEY_MAX];
-	size_t n = bt_rec_key_of(lk, e, k), mask = x->size - 1;
-
-	for (size_t i = key_hash(rd->idx.seed, k, n) & mask;; i = (i + 1) & mask) {
-		uint32_t v = x->slot[i];
-
-		if (!v || (bt_rec_key_of(lk, (const char *)arr + (size_t)(v - 1) * lk->size, o) == n &&
-			   !memcmp(k, o, n)))
-			return &x->slot[i];
-	}
-}
-
-/* At most half full, as idx_room: rebuilt from the n elements of arr. */
-static bool key_room(const struct rd *rd, struct key_index *x, const struct list_kind *lk,
-		     const void *arr, size_t n)
-{
-	if ((x->used + 1) * 2 <= x->size)
-		return true;
-	x->used = 0;
-	if (!table_double((void **)&x->slot, &x->size, sizeof(*x->slot)))
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		*key_slot(rd, x, lk, arr, (const char *)arr + i * lk->size) = i + 1;
-		x->used++;
-	}
-	return true;
-}
-
 static int short_record(struct rd *rd, const char *what)
 {
 	return bad(rd, "%s record shorter than its fields", what);
 }
 
-/*
- * Stages e, read from rec, in one of the snapshot's lists: *out is the
- * element already there with its key (*fresh false: the caller merges),
- * or e's copy at the end (always, in a list without a key). 0, or -1
- * with the message set.
- */
-static int stage_elem(struct rd *rd, int list, const struct bt_recf_cur *rec, const void *e,
-		      void **out, bool *fresh)
+/* Each list's element goes in through the model's adder, which merges repeats. */
+static int add_wake(struct bt_model *m, const void *e)
+{
+	const struct bt_wake *w = e;
+
+	return bt_model_add_wake(m, &w->key, w->count);
+}
+
+static int add_holder(struct bt_model *m, const void *e)
+{
+	return bt_model_add_holder(m, e);
+}
+
+static int add_sock(struct bt_model *m, const void *e)
+{
+	return bt_model_add_sockfact(m, e);
+}
+
+static int add_episode(struct bt_model *m, const void *e)
+{
+	return bt_model_add_episode(m, e);
+}
+
+static int add_stackrow(struct bt_model *m, const void *e)
+{
+	const struct bt_stackrow *r = e;
+	struct bt_stats st = { .calls = r->calls, .bytes = r->bytes, .errors = r->errors,
+			       .blocked_ns = r->blocked_ns };
+
+	return bt_model_add_stackrow(m, &r->key, &st);
+}
+
+static int add_wakestack(struct bt_model *m, const void *e)
+{
+	const struct bt_wakestack *w = e;
+
+	return bt_model_add_wakestack(m, &w->key, &w->val);
+}
+
+static int (*const list_add[L_MAX])(struct bt_model *m, const void *e) = {
+	[L_WAKES] = add_wake,
+	[L_HOLDERS] = add_holder,
+	[L_SOCKS] = add_sock,
+	[L_EPISODES] = add_episode,
+	[L_STACKROWS] = add_stackrow,
+	[L_WAKESTACKS] = add_wakestack,
+};
+
+/* How many elements the snapshot's list holds. */
+static size_t list_len(const struct rd *rd, int list)
+{
+	return *(const size_t *)((const char *)&rd->snap + bt_rec_lists[list].n);
+}
+
+/* After an element went in: a list may not grow past its limit. */
+static int check_len(struct rd *rd, int list)
 {
 	const struct list_kind *lk = &bt_rec_lists[list];
-	struct key_index *x = &rd->lists[list];
-	void **arr = (void **)((char *)&rd->snap + lk->arr);
-	size_t *n = (size_t *)((char *)&rd->snap + lk->n);
-	size_t *cap = (size_t *)((char *)&rd->snap + lk->cap);
-	uint32_t *slot = NULL;
 
-	*fresh = true;
-	if (rec->bad)
-		return short_record(rd, lk->one);
-	if (lk->key[0].len) {
-		if (!key_room(rd, x, lk, *arr, *n))
-			return no_memory(rd);
-		slot = key_slot(rd, x, lk, *arr, e);
-		if (*slot) {
-			*fresh = false;
-			*out = (char *)*arr + (size_t)(*slot - 1) * lk->size;
-			return 0;
-		}
-	}
-	if (*n >= lk->max)
+	if (list_len(rd, list) > lk->max)
 		return bad(rd, "more than %u %s in a snapshot", lk->max, lk->what);
-	if (!bt_grow(arr, cap, *n + 1, lk->size))
-		return no_memory(rd);
-	*out = (char *)*arr + *n * lk->size;
-	memcpy(*out, e, lk->size);
-	++*n;
-	if (slot) {
-		*slot = *n;
-		x->used++;
-	}
 	return 0;
 }
 
@@ -489,8 +350,8 @@ static size_t stack_frames(const uint8_t *s, size_t len)
 static int read_stack(struct rd *rd, struct bt_recf_cur *rec, const struct bt_stack *s)
 {
 	uint32_t len = bt_recf_get_u32(rec);
-	struct bt_stack *have;
-	bool fresh;
+	char *folded;
+	int err;
 
 	if (rec->bad || len > bt_recf_left(rec))
 		return short_record(rd, bt_rec_lists[L_STACKS].one);
@@ -499,22 +360,22 @@ static int read_stack(struct rd *rd, struct bt_recf_cur *rec, const struct bt_st
 			   BT_REC_MAX_STACK_LEN >> 10);
 	if (stack_frames(rec->p + rec->off, len) > BT_REC_MAX_STACK_FRAMES)
 		return bad(rd, "stack of more than %u frames", BT_REC_MAX_STACK_FRAMES);
-	if (stage_elem(rd, L_STACKS, rec, s, (void **)&have, &fresh))
-		return -1;
-	/* A repeat keeps the first string, as bt_model_add_stack. */
-	if (fresh) {
-		have->folded = malloc(len + 1);
-		if (!have->folded)
-			return no_memory(rd);
-		/* A NUL inside ends the string, as it would have live. */
-		memcpy(have->folded, rec->p + rec->off, len);
-		have->folded[len] = 0;
-	}
+	folded = malloc(len + 1);
+	if (!folded)
+		return no_memory(rd);
+	/* A NUL inside ends the string, as it would have live. */
+	memcpy(folded, rec->p + rec->off, len);
+	folded[len] = 0;
+	/* A repeat keeps the first string: the model's adder says so. */
+	err = bt_model_add_stack(&rd->snap, s->pid, s->id, s->caller, folded);
+	free(folded);
+	if (err)
+		return no_memory(rd);
 	bt_recf_get_bytes(rec, NULL, len);
-	return 0;
+	return check_len(rd, L_STACKS);
 }
 
-/* One record of a list: staged, or folded into the element with its key. */
+/* One record of a list, into the snapshot's model. */
 static int read_elem(struct rd *rd, struct bt_recf_cur *rec, int list)
 {
 	const struct list_kind *lk = &bt_rec_lists[list];
@@ -527,19 +388,20 @@ static int read_elem(struct rd *rd, struct bt_recf_cur *rec, int list)
 		struct bt_wakestack wakestack;
 		struct bt_stack stack;
 	} e;
-	void *have;
-	bool fresh;
 
 	/* Read into a zeroed element: the padding of a key takes part as zeros. */
 	memset(&e, 0, sizeof(e));
 	bt_rec_get_fields(rec, lk->rec, &e);
+	if (rec->bad)
+		return short_record(rd, lk->one);
 	if (list == L_STACKS)
 		return read_stack(rd, rec, &e.stack);
-	if (stage_elem(rd, list, rec, &e, &have, &fresh))
-		return -1;
-	if (!fresh)
-		lk->merge(have, &e);
-	return 0;
+	/* The episode log is the one list that is not a set: it stops at its cap. */
+	if (list == L_EPISODES && list_len(rd, list) >= lk->max)
+		return bad(rd, "more than %u %s in a snapshot", lk->max, lk->what);
+	if (list_add[list](&rd->snap, &e))
+		return no_memory(rd);
+	return check_len(rd, list);
 }
 
 /* count records of a list, of at least min bytes each, after its header. */
@@ -582,27 +444,9 @@ static int read_list_block(struct rd *rd, struct bt_recf_cur *c, uint32_t type)
 	return read_records(rd, c, count, min, l);
 }
 
-static void free_indexes(struct rd *rd)
-{
-	free(rd->idx.slot);
-	rd->idx.slot = NULL;
-	rd->idx.size = 0;
-	rd->idx.used = 0;
-	for (int l = 0; l < L_MAX; l++) {
-		free(rd->lists[l].slot);
-		memset(&rd->lists[l], 0, sizeof(rd->lists[l]));
-	}
-}
-
 static void reset_snapshot(struct rd *rd)
 {
 	bt_model_init(&rd->snap);
-	/*
-	 * Dropped, not cleared: clearing a table sized for a big snapshot at
-	 * every one of a thousand tiny ones after it would cost more than
-	 * reading them. It regrows with the rows, amortized.
-	 */
-	free_indexes(rd);
 	rd->nlegacy = 0;
 	rd->snap_rows = 0;
 	rd->snap_bytes = 0;
@@ -726,13 +570,10 @@ static int read_common(struct bt_recf_reader *r, struct bt_model *m, struct bt_r
 	rd->errlen = errlen;
 	bt_model_init(&rd->snap);
 	bt_model_init(&rd->last);
-	if (getrandom(&rd->idx.seed, sizeof(rd->idx.seed), GRND_NONBLOCK) != sizeof(rd->idx.seed))
-		rd->idx.seed = (uintptr_t)rd ^ (uint64_t)time(NULL);
 	ret = read_recording(r, rd);
 	rd->st.partial = rd->snap_open;
 	rd->st.bytes = r->off;
 	bt_model_free(&rd->snap);
-	free_indexes(rd);
 	free(rd->legacy);
 	if (ret == 0) {
 		bt_model_free(m);

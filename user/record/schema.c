@@ -48,84 +48,27 @@ static const struct field wakestack_rec[] = {
 static const struct field stack_rec[] = { F(pid), F(id), F(caller), { 0 } };
 #undef F
 
-static void merge_wake(void *have, const void *e)
-{
-	/* As bt_model_add_wake. */
-	((struct bt_wake *)have)->count += ((const struct bt_wake *)e)->count;
-}
-
-static void merge_holder(void *have, const void *e)
-{
-	/* As bt_model_add_holder. */
-	((struct bt_holder *)have)->mode |= ((const struct bt_holder *)e)->mode;
-}
-
-static void merge_sock(void *have, const void *e)
-{
-	/* The newest facts win, as bt_model_add_sockfact. */
-	*(struct bt_sockfact *)have = *(const struct bt_sockfact *)e;
-}
-
-static void merge_stackrow(void *have, const void *e)
-{
-	struct bt_stackrow *h = have;
-	const struct bt_stackrow *r = e;
-
-	/* As bt_model_add_stackrow. */
-	h->calls += r->calls;
-	h->bytes += r->bytes;
-	h->errors += r->errors;
-	h->blocked_ns += r->blocked_ns;
-}
-
-static void merge_wakestack(void *have, const void *e)
-{
-	struct bt_wakestack *h = have;
-	const struct bt_wakestack *w = e;
-
-	/* As bt_model_add_wakestack. */
-	h->val.count += w->val.count;
-	h->val.blocked_ns += w->val.blocked_ns;
-}
-
-_Static_assert(sizeof(struct bt_key) <= LIST_KEY_MAX, "stack row key");
-_Static_assert(sizeof(struct bt_wakestack_key) <= LIST_KEY_MAX, "waker stack key");
-_Static_assert(sizeof(struct bt_wake_key) <= LIST_KEY_MAX, "wake key");
-
 #define LIST(type_, what_, one_, elem, max_, arr_, rec_) \
 	.type = type_, .what = what_, .one = one_, .size = sizeof(elem), .max = max_, \
 	.arr = offsetof(struct bt_model, arr_), .n = offsetof(struct bt_model, n##arr_), \
 	.cap = offsetof(struct bt_model, cap##arr_), .rec = rec_
 
-/*
- * A repeated stack keeps its first string (read_stack); an episode log
- * keeps repeats.
- */
 const struct list_kind bt_rec_lists[L_MAX] = {
 	[L_WAKES] = { LIST(BT_REC_WAKES, "wakes", "wake", struct bt_wake, BT_REC_MAX_WAKES,
-			   wakes, wake_rec),
-		      .key = { FIELD(struct bt_wake, key) }, .merge = merge_wake },
+			   wakes, wake_rec) },
 	[L_HOLDERS] = { LIST(BT_REC_HOLDERS, "holders", "holder", struct bt_holder,
-			     BT_REC_MAX_HOLDERS, holders, holder_rec),
-			.key = { FIELD(struct bt_holder, ino), FIELD(struct bt_holder, pid),
-				 FIELD(struct bt_holder, type) },
-			.merge = merge_holder },
+			     BT_REC_MAX_HOLDERS, holders, holder_rec) },
 	[L_SOCKS] = { LIST(BT_REC_SOCKFACTS, "socket facts", "socket fact", struct bt_sockfact,
-			   BT_REC_MAX_SOCKS, socks, sock_rec),
-		      .key = { FIELD(struct bt_sockfact, ino) }, .merge = merge_sock },
+			   BT_REC_MAX_SOCKS, socks, sock_rec) },
 	[L_EPISODES] = { LIST(BT_REC_EPISODES, "episodes", "episode", struct bt_episode_ev,
 			      BT_REC_MAX_EPISODES, episodes, episode_rec) },
 	[L_STACKROWS] = { LIST(BT_REC_STACKROWS, "stack rows", "stack row", struct bt_stackrow,
-			       BT_REC_MAX_STACKROWS, stackrows, stackrow_rec),
-			  .key = { FIELD(struct bt_stackrow, key) }, .merge = merge_stackrow },
+			       BT_REC_MAX_STACKROWS, stackrows, stackrow_rec) },
 	[L_WAKESTACKS] = { LIST(BT_REC_WAKESTACKS, "waker stacks", "waker stack",
 				struct bt_wakestack, BT_REC_MAX_WAKESTACKS, wakestacks,
-				wakestack_rec),
-			   .key = { FIELD(struct bt_wakestack, key) }, .merge = merge_wakestack },
+				wakestack_rec) },
 	[L_STACKS] = { LIST(BT_REC_STACKS, "stacks", "stack", struct bt_stack, BT_REC_MAX_STACKS,
-			    stacks, stack_rec),
-		       .key = { FIELD(struct bt_stack, pid), FIELD(struct bt_stack, id),
-				FIELD(struct bt_stack, caller) } },
+			    stacks, stack_rec) },
 };
 
 /* The bytes of the fields f in a record. */
@@ -184,18 +127,6 @@ void bt_rec_get_fields(struct bt_recf_cur *c, const struct field *f, void *e)
 			v.u64 = x;
 		memcpy(p, &v, f->len);
 	}
-}
-
-/* Writes e's identity to buf; its length. */
-size_t bt_rec_key_of(const struct list_kind *lk, const void *e, uint8_t *buf)
-{
-	size_t n = 0;
-
-	for (int i = 0; i < LIST_KEY_PARTS && lk->key[i].len; i++) {
-		memcpy(buf + n, (const char *)e + lk->key[i].off, lk->key[i].len);
-		n += lk->key[i].len;
-	}
-	return n;
 }
 
 const char *bt_rec_block_name(uint32_t type)

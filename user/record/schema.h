@@ -41,8 +41,6 @@ static inline uint64_t row_min_len(uint32_t hist_slots, uint32_t path_len)
  */
 enum { L_WAKES, L_HOLDERS, L_SOCKS, L_EPISODES, L_STACKROWS, L_WAKESTACKS, L_STACKS, L_MAX };
 
-#define LIST_KEY_MAX	64
-#define LIST_KEY_PARTS	3
 
 /* A field of an element: in a record a little-endian integer of len bytes, or raw bytes. */
 struct field {
@@ -60,10 +58,6 @@ struct list_kind {
 	uint32_t max;		/* elements in a snapshot */
 	size_t arr, n, cap;	/* where the model keeps the list: offsets in it */
 	const struct field *rec;	/* a record's fields, in order, up to one of length 0 */
-	/* Its identity: these fields, in order (at most LIST_KEY_MAX bytes); none: a log. */
-	struct field key[LIST_KEY_PARTS];
-	/* Folds e into have, the element with its key, as the model's adder does. */
-	void (*merge)(void *have, const void *e);
 };
 
 extern const struct list_kind bt_rec_lists[L_MAX];
@@ -73,8 +67,6 @@ uint64_t bt_rec_fields_len(const struct field *f);
 /* Appends e's fields f to b, and reads them from c into e. */
 void bt_rec_put_fields(struct bt_recf_buf *b, const struct field *f, const void *e);
 void bt_rec_get_fields(struct bt_recf_cur *c, const struct field *f, void *e);
-/* Writes e's identity to buf (LIST_KEY_MAX bytes); its length. */
-size_t bt_rec_key_of(const struct list_kind *lk, const void *e, uint8_t *buf);
 /* A block type's name, for messages. */
 const char *bt_rec_block_name(uint32_t type);
 

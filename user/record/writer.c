@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include "lib/outfile.h"
 #include "record/schema.h"
-#include "record/shellquote.h"
+#include "lib/shellquote.h"
 
 void bt_rec_info_init(struct bt_rec_info *info, const char *version, int argc,
 		      char *const argv[])

@@ -3,7 +3,7 @@
 #include <ctype.h>
 #include <stdbool.h>
 #include <string.h>
-#include "record/shellquote.h"
+#include "lib/shellquote.h"
 
 static bool plain_arg(const char *s)
 {
@@ -15,23 +15,24 @@ static bool plain_arg(const char *s)
 	return true;
 }
 
+/* Appends what fits (keeping buf terminated); *len counts it all, as snprintf. */
 static void append(char *buf, size_t size, size_t *len, const char *s, size_t n)
 {
-	if (*len + 1 >= size)
-		return;
-	if (n > size - 1 - *len)
-		n = size - 1 - *len;
-	memcpy(buf + *len, s, n);
+	size_t room = *len + 1 < size ? size - 1 - *len : 0;
+
+	if (room) {
+		memcpy(buf + *len, s, n < room ? n : room);
+		buf[*len + (n < room ? n : room)] = 0;
+	}
 	*len += n;
-	buf[*len] = 0;
 }
 
-
-void bt_shell_join(char *buf, size_t size, int argc, char *const argv[])
+size_t bt_shell_join(char *buf, size_t size, int argc, char *const argv[])
 {
 	size_t len = 0;
 
-	buf[0] = 0;
+	if (size)
+		buf[0] = 0;
 	for (int i = 0; argv && i < argc && argv[i]; i++) {
 		const char *a = argv[i];
 
@@ -50,4 +51,5 @@ void bt_shell_join(char *buf, size_t size, int argc, char *const argv[])
 		}
 		append(buf, size, &len, "'", 1);
 	}
+	return len;
 }
