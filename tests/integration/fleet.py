@@ -174,3 +174,131 @@ def prometheus_scrapes_serve_exact_bytes():
             bt.send_signal(signal.SIGINT)
             bt.wait(timeout=30)
         prom.stop()
+
+
+NETPEER = os.path.join(os.path.dirname(IPCLOAD), "netpeer")
+
+
+class TwoHosts:
+    """Two network namespaces joined by a veth pair, 10.231.0.1/30 and
+    10.231.0.2/30 (addresses that exist only inside them), each command run
+    in its own UTS namespace under its own host name: two hosts as far as a
+    recording can tell. Made here, removed in stop()."""
+
+    def __init__(self):
+        need("ip", "unshare")
+        tag = "%d" % os.getpid()
+        self.ns = ["btfa" + tag, "btfb" + tag]
+        self.made = []
+        try:
+            for ns in self.ns:
+                self.ip("netns", "add", ns)
+                self.made.append(ns)
+            va, vb = "btva" + tag, "btvb" + tag
+            self.ip("link", "add", va, "type", "veth", "peer", "name", vb)
+            for ns, dev, addr in ((self.ns[0], va, "10.231.0.1/30"),
+                                  (self.ns[1], vb, "10.231.0.2/30")):
+                self.ip("link", "set", dev, "netns", ns)
+                self.ip("-n", ns, "addr", "add", addr, "dev", dev)
+                self.ip("-n", ns, "link", "set", dev, "up")
+                self.ip("-n", ns, "link", "set", "lo", "up")
+        except BaseException:
+            self.stop()
+            raise
+
+    @staticmethod
+    def ip(*args):
+        r = run(["ip", *args])
+        if r.returncode:
+            raise Skip("cannot set up network namespaces (ip %s: %s)"
+                       % (" ".join(args), r.stderr.strip()))
+
+    def popen(self, host, hostname, argv, err):
+        """argv in namespace `host` (0 or 1) under `hostname`."""
+        script = 'hostname "$0" && exec "$@"'
+        return subprocess.Popen(["ip", "netns", "exec", self.ns[host], "unshare", "--uts",
+                                 "sh", "-c", script, hostname, *argv],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=err)
+
+    def stop(self):
+        # Deleting a namespace deletes the veth end in it, and with it the pair.
+        for ns in self.made:
+            run(["ip", "netns", "del", ns])
+        self.made = []
+
+
+def record_two_hosts(count, size, reply):
+    """A client on host bt-fleet-a talks to a server on bt-fleet-b; each
+    host records its process (--min-block 1: the receives that stitch the
+    clocks). Returns (paths of the two recordings, client and server
+    reports)."""
+    hosts = TwoHosts()
+    try:
+        paths = [tmpfile("fleet-a.btrec"), tmpfile("fleet-b.btrec")]
+        outs = [tmpfile("fleet-client.json"), tmpfile("fleet-server.json")]
+        args = ["--count", str(count), "--size", str(size), "--reply-size", str(reply),
+                "--timeout", "60"]
+        cmds = ["%s client --connect 10.231.0.2:7000 %s --out %s" % (NETPEER, " ".join(args),
+                                                                      outs[0]),
+                "%s server --listen 10.231.0.2:7000 %s --out %s" % (NETPEER, " ".join(args),
+                                                                    outs[1])]
+        errs = [open(tmpfile("fleet-%d.err" % i), "w+") for i in (0, 1)]
+        procs = [hosts.popen(i, "bt-fleet-" + "ab"[i],
+                             [BT, "record", "-o", paths[i], "--min-block", "1", "-c", cmds[i]],
+                             errs[i]) for i in (1, 0)]
+        for i, p in zip((1, 0), procs):
+            rc = p.wait(timeout=120)
+            errs[i].seek(0)
+            eq(rc, 0, "boundtrace record on host %s (stderr: %s)" % ("ab"[i], errs[i].read()))
+        reports = []
+        for o in outs:
+            with open(o) as f:
+                reports.append(json.load(f)["processes"][0])
+        return paths, reports
+    finally:
+        hosts.stop()
+
+
+@test
+def merged_recordings_stitch_two_hosts():
+    """Recordings of two hosts (network namespaces joined by a veth pair)
+    merge into one model: host:comm names, the cross-host TCP edge in each
+    direction with the workload's exact calls and bytes, the chain across
+    it, and the clock offset stitched from the receives; since both
+    "hosts" share one clock here, the true offset, 0, lies within the
+    stated error."""
+    paths, (client, server) = record_two_hosts(400, 300, 30)
+    out = tmpfile("fleet-merged.json")
+    r = run([BT, "report", *paths, "-f", "json", "-o", out])
+    eq(r.returncode, 0, "report A B (stderr: %s)" % r.stderr)
+    with open(out) as f:
+        bt = json.load(f)
+    names = {p["comm"]: p["pid"] for p in bt["processes"]}
+    check("bt-fleet-a:net-client" in names and "bt-fleet-b:net-server" in names,
+          "processes named host:comm: %r" % sorted(names))
+    a, b = names["bt-fleet-a:net-client"], names["bt-fleet-b:net-server"]
+
+    def sent(rep):
+        return [(x["calls"], x["bytes"]) for x in rep["boundaries"] if x["direction"] == "send"]
+    edges = {(e["from"], e["to"]): (e["calls"], e["bytes"]) for e in bt["edges"]}
+    eq(sent(client), [(400, 400 * 300)], "client's own sends")
+    eq(edges.get((a, b)), sent(client)[0], "edge client -> server across hosts")
+    eq(edges.get((b, a)), sent(server)[0], "edge server -> client across hosts")
+    eq(len(bt["edges"]), 2, "edges")
+    hops = [[(h["from"]["pid"], h["to"]["pid"]) for h in c["hops"]] for c in bt["chains"]]
+    check([(a, b)] in hops, "a chain from the client to the server: %r" % hops[:5])
+    hosts = {h["name"]: h for h in bt["hosts"]}
+    eq(sorted(hosts), ["bt-fleet-a", "bt-fleet-b"], "hosts")
+    eq(hosts["bt-fleet-a"]["clock_from"], "reference", "first host's clock")
+    hb = hosts["bt-fleet-b"]
+    eq(hb["clock_from"], "stitched", "second host's clock from stitched receives")
+    check(hb["clock_samples"] > 0 and abs(hb["clock_offset_ns"]) <= hb["clock_error_ns"],
+          "the true offset (0: one machine) within the stated bound: %r" % hb)
+    r = run([BT, "report", *paths])
+    check(r.returncode == 0 and "bt-fleet-b: " in r.stdout and "stitched receives" in r.stdout,
+          "the table shows the clock offset:\n" + r.stdout[:800])
+    # One host twice: a one-line error, nothing printed.
+    r = run([BT, "report", paths[0], paths[0]])
+    check(r.returncode == 1 and not r.stdout and len(r.stderr.strip().splitlines()) == 1 and
+          "both recorded on host bt-fleet-a" in r.stderr, "same host twice: %r" % r.stderr)
