@@ -394,6 +394,23 @@ static void write_hists(const struct out *o, const struct series *s, size_t n,
 	}
 }
 
+/* The per-set counters and gauges, in the order printed (histograms before connections). */
+static const struct scalar {
+	const char *name, *type, *help;
+	enum field field;
+} scalars[] = {
+	{ "boundtrace_calls", "counter", "Completed syscalls crossing the boundary, errors included.",
+	  F_CALLS },
+	{ "boundtrace_bytes", "counter", "Bytes moved by the successful calls.", F_BYTES },
+	{ "boundtrace_errors", "counter", "Calls that returned an error (EAGAIN included).",
+	  F_ERRORS },
+	{ "boundtrace_futex_woken", "counter",
+	  "Futex wake calls: waiters woken (their return values).", F_WOKEN },
+	{ "boundtrace_connections", "gauge",
+	  "Channels (connections, pipes, sockets, futex words) summed into the label set.",
+	  F_CONNECTIONS },
+};
+
 int bt_metrics_write(FILE *f, const struct bt_model *m, const struct bt_views *v,
 		     enum bt_metrics_flavor flavor, struct bt_metrics_keep *keep)
 {
@@ -421,32 +438,27 @@ int bt_metrics_write(FILE *f, const struct bt_model *m, const struct bt_views *v
 	for (size_t i = 0; i < m->nprocs; i++)
 		shown += m->procs[i].target || m->procs[i].nrows;
 
-	family(&o, "boundtrace_calls", "counter",
-	       "Completed syscalls crossing the boundary, errors included.");
-	write_scalar(&o, s, n, folded ? &other : NULL, "boundtrace_calls", "_total", F_CALLS);
-	family(&o, "boundtrace_bytes", "counter", "Bytes moved by the successful calls.");
-	write_scalar(&o, s, n, folded ? &other : NULL, "boundtrace_bytes", "_total", F_BYTES);
-	family(&o, "boundtrace_errors", "counter", "Calls that returned an error (EAGAIN included).");
-	write_scalar(&o, s, n, folded ? &other : NULL, "boundtrace_errors", "_total", F_ERRORS);
-	family(&o, "boundtrace_futex_woken", "counter",
-	       "Futex wake calls: waiters woken (their return values).");
-	write_scalar(&o, s, n, folded ? &other : NULL, "boundtrace_futex_woken", "_total",
-		     F_WOKEN);
-	family(&o, "boundtrace_blocked_seconds", "histogram",
-	       "Per call: time from syscall entry to exit (log2 buckets).");
-	write_hists(&o, s, n, folded ? &other : NULL, true);
-	family(&o, "boundtrace_message_size_bytes", "histogram",
-	       "Per successful call: bytes moved (log2 buckets).");
-	write_hists(&o, s, n, folded ? &other : NULL, false);
-	/*
-	 * Exchanges (request/response pairs) and their latency histogram go
-	 * here, per label set, once rows carry exchange fields:
-	 * boundtrace_exchanges_total, boundtrace_exchange_latency_seconds.
-	 */
-	family(&o, "boundtrace_connections", "gauge",
-	       "Channels (connections, pipes, sockets, futex words) summed into the label set.");
-	write_scalar(&o, s, n, folded ? &other : NULL, "boundtrace_connections", "",
-		     F_CONNECTIONS);
+	for (size_t i = 0; i < sizeof(scalars) / sizeof(scalars[0]); i++) {
+		const struct scalar *x = &scalars[i];
+
+		if (x->field == F_CONNECTIONS) {
+			/*
+			 * Exchanges (request/response pairs) and their latency
+			 * histogram go here, per label set, once rows carry
+			 * exchange fields: boundtrace_exchanges_total,
+			 * boundtrace_exchange_latency_seconds.
+			 */
+			family(&o, "boundtrace_blocked_seconds", "histogram",
+			       "Per call: time from syscall entry to exit (log2 buckets).");
+			write_hists(&o, s, n, folded ? &other : NULL, true);
+			family(&o, "boundtrace_message_size_bytes", "histogram",
+			       "Per successful call: bytes moved (log2 buckets).");
+			write_hists(&o, s, n, folded ? &other : NULL, false);
+		}
+		family(&o, x->name, x->type, x->help);
+		write_scalar(&o, s, n, folded ? &other : NULL, x->name,
+			     strcmp(x->type, "counter") ? "" : "_total", x->field);
+	}
 	family(&o, "boundtrace_lost", "counter",
 	       "Events the tracer could not record, by reason (see the JSON lost object).");
 	for (unsigned int l = 0; l < BT_LOSS_MAX; l++)
