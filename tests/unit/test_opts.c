@@ -414,9 +414,11 @@ static void test_permutation(void **state)
 	assert_string_equal(o.format, "json");
 	assert_int_equal(o.pids[0], 12);
 	/* An unambiguous abbreviation is the option. */
-	assert_int_equal(PARSE(&o, err, "--dur", "2", "--pi=3", NULL), 0);
+	assert_int_equal(PARSE(&o, err, "--dur", "2", "--pi=3", "--fol", "--forc", NULL), 0);
 	assert_int_equal(o.duration_ns, 2000000000ull);
 	assert_int_equal(o.pids[0], 3);
+	assert_true(o.follow);
+	assert_true(o.force);
 }
 
 /* After --, everything is an operand, even what looks like an option. */

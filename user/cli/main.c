@@ -295,7 +295,7 @@ cleanup:
 	}
 	if (child) {
 		if (!child_done) {
-			/* Stopped by a signal or -d: the command goes on without us only if asked. */
+			/* Stopped by a signal or -d: the command does not outlive us; it gets SIGTERM. */
 			kill(child, SIGTERM);
 			waitpid(child, &status, 0);
 		}

@@ -75,7 +75,12 @@ out:
 	return err;
 }
 
-static int collect_wakes(struct bt_model *m, const struct bt_maps *maps)
+/*
+ * The wakes map holds what a row's own wakee slots had no room for: of one
+ * waker (or all), deleted from the map if asked, as collect_rows does.
+ */
+static int collect_wakes(struct bt_model *m, const struct bt_maps *maps, __u32 waker,
+			 bool delete)
 {
 	struct bt_wake_key key, next, *prev = NULL;
 	__u64 count;
@@ -83,10 +88,14 @@ static int collect_wakes(struct bt_model *m, const struct bt_maps *maps)
 	while (bpf_map_get_next_key(maps->wakes_fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
+		if (waker != ALL_TGIDS && key.waker != waker)
+			continue;
 		if (bpf_map_lookup_elem(maps->wakes_fd, &key, &count))
 			continue;
 		if (bt_model_add_wake(m, &key, count))
 			return -ENOMEM;
+		if (delete && !bpf_map_delete_elem(maps->wakes_fd, &key))
+			prev = NULL;
 	}
 	return 0;
 }
@@ -114,7 +123,7 @@ int bt_collect(struct bt_model *m, const struct bt_maps *maps)
 	int err = collect_rows(m, maps, ALL_TGIDS, false);
 
 	if (!err)
-		err = collect_wakes(m, maps);
+		err = collect_wakes(m, maps, ALL_TGIDS, false);
 	if (!err)
 		err = collect_wakestacks(m, maps);
 	for (int l = 0; l < BT_LOSS_MAX; l++)
@@ -131,11 +140,17 @@ int bt_collect_harvest(struct bt_model *m, const struct bt_maps *maps, __u32 tgi
 
 	if (!p || p->harvested)
 		return 0;
-	/* What an earlier snapshot took of it is taken again now, for good. */
+	/*
+	 * What an earlier snapshot took of it is taken again now, for good,
+	 * and leaves the kernel's maps: the model keeps it from here on, and
+	 * a process that reuses the pid starts from nothing.
+	 */
 	bt_proc_clear_rows(p);
 	bt_model_drop_stackrows(m, tgid);
 	bt_model_drop_wakes(m, tgid);
 	err = collect_rows(m, maps, tgid, true);
+	if (!err)
+		err = collect_wakes(m, maps, tgid, true);
 	if (!err)
 		p->harvested = true;
 	return err;

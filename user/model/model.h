@@ -46,7 +46,7 @@ static inline uint32_t bt_host_of_pid(uint32_t pid)
 /* A process is (pid, start time): after pid reuse the model holds two. */
 struct bt_proc {
 	uint32_t pid;
-	uint64_t start_ns;	/* kernel start time of the process, 0 unknown */
+	uint64_t start_ns;	/* ns since boot, whole clock ticks (bt_proc_start_ns); 0 unknown */
 	char comm[BT_PROC_NAME_LEN];
 	char exe[BT_EXE_LEN];	/* captured while alive, "" unknown */
 	bool exited;
