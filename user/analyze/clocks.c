@@ -50,10 +50,9 @@ static void narrow(const struct wakes *a, const struct wakes *b, int64_t guess, 
 {
 	for (size_t i = 0; i < b->n; i++) {
 		int64_t at = (int64_t)b->t[i] - guess;	/* b on A's clock, by the guess */
-		size_t k = 0;
+		/* k: how many of a's wakes are at or before it. */
+		size_t k = at < 0 ? 0 : bt_upper_bound_u64(a->t, a->n, sizeof(*a->t), 0, at);
 
-		while (k < a->n && (int64_t)a->t[k] <= at)
-			k++;
 		if (k == 0 || k == a->n)
 			continue;	/* before the first or after the last: bounded on one side only */
 		/* sign -1: the roles are swapped, θ is A's clock minus B's: negate. */
