@@ -87,14 +87,13 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* The far ends' names, distinct, sorted, comma-separated; with pids likewise. */
-static void peer_labels(const struct bt_model *m, struct bt_row_peers peers, char *names,
-			size_t nlen, char *pids, size_t plen)
+static void peer_labels(struct bt_row_peers peers, char *names, size_t nlen, char *pids,
+			size_t plen)
 {
 	char *v[BT_PEERS_MAX], *pv[BT_PEERS_MAX];
 	char buf[BT_PEERS_MAX][BT_PROC_NAME_LEN], pbuf[BT_PEERS_MAX][16];
 	size_t n = 0, pn = 0, o = 0, po = 0;
 
-	(void)m;
 	for (size_t i = 0; i < peers.n && i < BT_PEERS_MAX; i++) {
 		const struct bt_peer *p = &peers.v[i];
 
@@ -112,11 +111,12 @@ static void peer_labels(const struct bt_model *m, struct bt_row_peers peers, cha
 	}
 	qsort(v, n, sizeof(*v), cmp_str);
 	names[0] = pids[0] = 0;
-	for (size_t i = 0; i < n; i++)
+	/* Cut at the buffer's end: a label, not a list anyone reads to the last name. */
+	for (size_t i = 0; i < n && o < nlen; i++)
 		if (!i || strcmp(v[i], v[i - 1]))
-			o += snprintf(names + o, o < nlen ? nlen - o : 0, "%s%s", o ? "," : "", v[i]);
-	for (size_t i = 0; i < pn; i++)
-		po += snprintf(pids + po, po < plen ? plen - po : 0, "%s%s", po ? "," : "", pv[i]);
+			o += snprintf(names + o, nlen - o, "%s%s", o ? "," : "", v[i]);
+	for (size_t i = 0; i < pn && po < plen; i++)
+		po += snprintf(pids + po, plen - po, "%s%s", po ? "," : "", pv[i]);
 }
 
 static char *row_labels(const struct bt_model *m, const struct bt_views *v,
@@ -126,7 +126,7 @@ static char *row_labels(const struct bt_model *m, const struct bt_views *v,
 	char comm[8 * BT_PROC_NAME_LEN], peer[8 * sizeof(raw)], service[8 * sizeof(raw)];
 
 	label_value(p->comm[0] ? p->comm : "?", comm, sizeof(comm));
-	peer_labels(m, bt_views_peers(v, m, p, r), raw, sizeof(raw), peer_pid, sizeof(peer_pid));
+	peer_labels(bt_views_peers(v, m, p, r), raw, sizeof(raw), peer_pid, sizeof(peer_pid));
 	label_value(raw, peer, sizeof(peer));
 	row_service(m, r, raw, sizeof(raw));
 	label_value(raw, service, sizeof(service));
