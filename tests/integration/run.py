@@ -647,6 +647,7 @@ def trace_all_for_a_duration():
 sys.modules.setdefault("harness", sys.modules[__name__])
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import services  # noqa: E402,F401 - registers its tests
+import fleet  # noqa: E402,F401 - registers its tests (metrics, merged recordings)
 
 
 def main():

@@ -13,6 +13,7 @@
 #include <string.h>
 #include "cli/opts.h"
 #include "export/report.h"
+#include "export/serve.h"
 #include "lib/shellquote.h"
 #include "model/kinds.h"
 
@@ -28,7 +29,7 @@ enum {
 enum opt_id {
 	O_PLAIN,		/* nothing: the entry's flag or str field is all */
 	O_PID, O_COMMAND, O_PEERS, O_MIN_BLOCK, O_STACK_MAP, O_WEIGHT, O_FORMAT, O_KIND,
-	O_MAP_SIZE, O_HELP, O_VERSION,
+	O_MAP_SIZE, O_HELP, O_VERSION, O_SERVE, O_MAX_SERIES,
 };
 
 struct opt {
@@ -91,6 +92,14 @@ static const struct opt opts[] = {
 	  "print the table every SECS seconds while tracing", SECS(interval_ns) },
 	{ O_PLAIN, 0, "record", "FILE", ON_TRACE, "Output",
 	  "also write a recording (see `boundtrace record`)", STR(record) },
+	{ O_SERVE, 0, "serve", "ADDR:PORT", ON_TRACE, "Metrics",
+	  "serve /metrics over HTTP while tracing (e.g. 127.0.0.1:9464;\n"
+	  "only where told), Prometheus text or OpenMetrics as asked", STR(serve) },
+	{ O_PLAIN, 0, "metrics-pid", NULL, ON_ALL, "Metrics",
+	  "label metric series with pids too (default: by process name)", FLAG(metrics_pid) },
+	{ O_MAX_SERIES, 0, "max-series", "N", ON_ALL, "Metrics",
+	  "metric label sets kept (default 500); the rest are summed\n"
+	  "into one \"other\" set and counted", .min = 1, .max = 1000000 },
 	{ O_PID, 'p', "pid", "PID", ON_REPORT, "Filters",
 	  "only these processes' crossings (repeatable)" },
 	{ O_KIND, 0, "kind", "KIND", ON_REPORT, "Filters",
@@ -306,6 +315,16 @@ static int apply(struct bt_opts *o, const struct opt *op, const char *v, char **
 	case O_MAP_SIZE:
 		o->map_size = n;
 		return 0;
+	case O_SERVE: {
+		/* Refused here, before anything is traced or bound. */
+		struct sockaddr_storage ss;
+		socklen_t len;
+
+		return bt_serve_parse_addr(v, &ss, &len, err, errlen);
+	}
+	case O_MAX_SERIES:
+		o->max_series = n;
+		return 0;
 	case O_HELP:
 		o->help = true;
 		return 1;
@@ -421,8 +440,10 @@ static int take_short(struct bt_opts *o, int argc, char **argv, int *i, char *er
 static int check(struct bt_opts *o, int noperands, const char *first, char *err, size_t errlen)
 {
 	if (o->cmd == BT_CMD_REPORT) {
-		if (noperands != 1)
-			return BAD("give exactly one recording FILE");
+		if (!noperands)
+			return BAD("give a recording FILE (several: one per host, merged)");
+		if (noperands > BT_MAX_FILES)
+			return BAD("at most %d recordings", BT_MAX_FILES);
 		o->file = first;
 		return 0;
 	}
@@ -473,12 +494,17 @@ int bt_opts_parse(int argc, char **argv, struct bt_opts *o, char *err, size_t er
 			/* Operands only from here on. */
 			if (i + 1 < argc && !first)
 				first = argv[i + 1];
+			for (int k = i + 1; k < argc; k++)
+				if (o->nfiles < BT_MAX_FILES)
+					o->files[o->nfiles++] = argv[k];
 			noperands += argc - i - 1;
 			break;
 		}
 		if (a[0] != '-' || !a[1]) {
 			if (!noperands++)
 				first = a;
+			if (o->nfiles < BT_MAX_FILES)
+				o->files[o->nfiles++] = a;
 			continue;
 		}
 		ret = a[1] == '-' ? take_long(o, argc, argv, &i, err, errlen) :

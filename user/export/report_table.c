@@ -9,6 +9,7 @@
 #include "model/kinds.h"
 #include "analyze/peers.h"
 #include "export/report.h"
+#include "export/report_hosts.h"
 #include "lib/units.h"
 
 #define ROW_FMT "    %-11s %-44s %-4s %10s %10s %8s %9s %9s %9s"
@@ -52,7 +53,8 @@ static void write_row(FILE *f, const struct bt_row *r)
 		snprintf(mean, sizeof(mean), "-");
 	}
 	fmt_ns(s->blocked_ns, blocked, sizeof(blocked));
-	fmt_ns(bt_hist_percentile_max(s->blocked_hist, 0.99, s->max_blocked_ns), p99, sizeof(p99));
+	/* log2 buckets: the p99 is stated as the top of its bucket, a true bound. */
+	fmt_ns(bt_hist_percentile_bound(s->blocked_hist, 0.99, s->max_blocked_ns), p99, sizeof(p99));
 	fmt_ns(s->max_blocked_ns, maxb, sizeof(maxb));
 	fprintf(f, ROW_FMT, bt_kind_name(r->key.kind), r->channel, bt_dir_name(r->key.dir),
 		calls, bytes, mean, blocked, p99, maxb);
@@ -81,7 +83,7 @@ static void write_proc(FILE *f, const struct bt_model *m, const struct bt_views 
 			continue;
 		fprintf(f, "  \u21c4 %s\n", names[i]);
 		fprintf(f, ROW_FMT "\n", "KIND", "CHANNEL", "DIR", "CALLS", "BYTES", "MEAN",
-			"BLOCKED", "P99", "MAX");
+			"BLOCKED", "P99<=", "MAX");
 		for (size_t j = i; j < p->nrows; j++) {
 			if (done[j] || strcmp(names[i], names[j]))
 				continue;
@@ -105,7 +107,7 @@ static const char *proc_label(const struct bt_model *m, uint32_t pid, char *buf,
 /* The map first: who talks to whom, in one line per direction. */
 static void write_edges(FILE *f, const struct bt_model *m, const struct bt_edges *edges)
 {
-	char from[40], to[40], calls[32], bytes[32], blocked[32], p99[40];
+	char from[BT_PROC_NAME_LEN + 16], to[BT_PROC_NAME_LEN + 16], calls[32], bytes[32], blocked[32], p99[40];
 	const struct bt_proc *to_proc;
 
 	if (!edges->n)
@@ -118,8 +120,10 @@ static void write_edges(FILE *f, const struct bt_model *m, const struct bt_edges
 		proc_label(m, e->to, to, sizeof(to));
 		fmt_count(e->calls, calls, sizeof(calls));
 		fmt_ns(e->blocked_ns, blocked, sizeof(blocked));
-		fmt_ns(bt_hist_percentile_max(e->blocked_hist, 0.99, e->max_blocked_ns), p99,
-		       sizeof(p99));
+		/* "≤": the top of the log2 bucket holding the p99, a true bound. */
+		strcpy(p99, "\u2264 ");
+		fmt_ns(bt_hist_percentile_bound(e->blocked_hist, 0.99, e->max_blocked_ns),
+		       p99 + strlen(p99), sizeof(p99) - strlen(p99));
 		to_proc = bt_model_find((struct bt_model *)m, e->to);
 		if (!to_proc || !to_proc->target) {
 			/* Nobody measured the receiver's waits. */
@@ -166,25 +170,17 @@ int bt_report_table(FILE *f, const struct bt_model *m, const struct bt_views *v)
 {
 	size_t shown = 0;
 	char dur[32];
-	bool any_loss = false;
 
 	for (size_t i = 0; i < m->nprocs; i++)
 		shown += shown_proc(&m->procs[i]);
 	fmt_ns(m->duration_ns, dur, sizeof(dur));
 	fprintf(f, "boundtrace: %zu process%s, %s traced\n", shown, shown == 1 ? "" : "es", dur);
+	bt_table_hosts(f, m);
 	write_edges(f, m, &v->edges);
 	write_chains(f, v->chains);
 	for (size_t i = 0; i < m->nprocs; i++)
 		if (shown_proc(&m->procs[i]))
 			write_proc(f, m, v, &m->procs[i]);
-	for (unsigned int l = 0; l < BT_LOSS_MAX; l++) {
-		if (!m->lost[l])
-			continue;
-		fprintf(f, "%s lost %s: %llu", any_loss ? "," : "\n", bt_loss_name(l),
-			(unsigned long long)m->lost[l]);
-		any_loss = true;
-	}
-	if (any_loss)
-		fputc('\n', f);
+	bt_report_losses_text(f, m);
 	return ferror(f) ? -1 : 0;
 }

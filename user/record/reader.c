@@ -93,6 +93,9 @@ static int read_info(struct rd *rd, struct bt_recf_cur *c)
 	bt_recf_get_str(c, in->host, sizeof(in->host));
 	in->start_ns = bt_recf_get_u64(c);
 	bt_recf_get_str(c, in->options, sizeof(in->options));
+	/* Added later in version 1: an older file's header ends before it. */
+	if (!c->bad && bt_recf_left(c) >= 8)
+		in->mono_ns = bt_recf_get_u64(c);
 	if (c->bad)
 		return bad(rd, "shorter than its fields");
 	rd->have_info = true;
