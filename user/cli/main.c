@@ -15,6 +15,7 @@
 #include "record/record.h"
 #include "cli/cmd_report.h"
 #include "export/report.h"
+#include "export/serve.h"
 #include "live/spawn.h"
 #include "live/tracer.h"
 #include "version.h"	/* generated: BT_GIT_REV */
@@ -163,6 +164,7 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 	struct bt_tracer tracer = {};
 	uint64_t start, next_interval, next_discover, next_snapshot;
 	struct sink sink = {};
+	struct bt_serve *serve = NULL;
 	int status = 0, ret = 1;
 	bool child_done = false, stdout_gone = false, killed = false;
 	uint64_t interval_ns = o.interval_ns;
@@ -194,6 +196,13 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 	/* Open the output first: an unwritable path fails before any tracing. */
 	if (open_sink(&sink, &o, record, argc, argv, err, sizeof(err)))
 		return fail(err);
+	if (o.serve) {
+		serve = bt_serve_start(o.serve, err, sizeof(err));
+		if (!serve) {
+			fail(err);
+			goto cleanup;
+		}
+	}
 
 	cfg.all = o.all;
 	cfg.follow = o.follow;
@@ -203,6 +212,8 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 	cfg.stacks = o.stacks;
 	cfg.stack_map_size = o.stack_map_size;
 	model.weight = o.weight;
+	model.metrics_pid = o.metrics_pid;
+	model.max_series = o.max_series;
 	cfg.verbose = o.verbose;
 	if (bt_tracer_open(&tracer, &cfg, &model, err, sizeof(err))) {
 		fail(err);
@@ -286,6 +297,9 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 			}
 			next_interval += interval_ns;
 		}
+		/* A scrape waits: a snapshot for it, as the interval tables take one. */
+		if (serve && bt_serve_wanted(serve) && take_model(&tracer, start, err, sizeof(err)) == 0)
+			bt_serve_publish(serve, &model);
 		if (sink.rec && now_ns() >= next_snapshot) {
 			if (snapshot(&tracer, &sink, start, err, sizeof(err))) {
 				fail(err);
@@ -308,6 +322,7 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 	}
 	ret = 0;
 cleanup:
+	bt_serve_stop(serve);
 	bt_tracer_close(&tracer);
 	if (close_sink(&sink, ret == 0, err, sizeof(err))) {
 		fail(err);

@@ -55,16 +55,16 @@ static void put(struct out *o, const char *fmt, ...)
  */
 static const char *comm(const struct bt_chain_end *e)
 {
-	static char buf[BT_ESCAPED_MAX(BT_COMM_LEN) + 1];
+	static char buf[BT_ESCAPED_MAX(sizeof(((struct bt_chain_end *)0)->comm)) + 1];
 
-	return e->comm[0] ? bt_escape(e->comm, buf, sizeof(buf)) : "?";
+	return e->comm[0] ? bt_escape_term(e->comm, buf, sizeof(buf)) : "?";
 }
 
 static const char *channel(const char *ch)
 {
 	static char buf[BT_ESCAPED_MAX(BT_EPISODE_CHANNEL_LEN) + 1];
 
-	return bt_escape(ch, buf, sizeof(buf));
+	return bt_escape_term(ch, buf, sizeof(buf));
 }
 
 static double pct(uint64_t part, uint64_t whole)

@@ -11,18 +11,35 @@
 #include "lib/escape.h"
 #include "lib/units.h"
 
-/* A DOT double-quoted string: '"' and '\\' escaped, newlines as DOT line breaks. */
+/*
+ * A DOT double-quoted string: '"' and '\\' escaped, newlines as DOT line
+ * breaks; other control bytes and bytes that are not UTF-8 (a process's
+ * name is any bytes) as the text \xNN, so dot(1) gets valid UTF-8 and
+ * nothing a terminal would act on.
+ */
 static void dot_str(FILE *f, const char *s)
 {
+	const unsigned char *p = (const unsigned char *)s;
+
 	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '\n') {
+	while (*p) {
+		int u = bt_utf8_len(p);
+
+		if (*p == '\n') {
 			fputs("\\n", f);
-			continue;
-		}
-		if (*s == '"' || *s == '\\')
+		} else if (*p == '"' || *p == '\\') {
 			fputc('\\', f);
-		fputc(*s, f);
+			fputc(*p, f);
+		} else if (u == 1 && *p >= 0x20 && *p != 0x7f) {
+			fputc(*p, f);
+		} else if (u > 1 && !(p[0] == 0xc2 && p[1] < 0xa0)) {
+			fwrite(p, 1, u, f);
+			p += u;
+			continue;
+		} else {
+			fprintf(f, "\\\\x%02x", *p);
+		}
+		p++;
 	}
 	fputc('"', f);
 }
@@ -44,9 +61,7 @@ int bt_report_dot(FILE *f, const struct bt_model *m, const struct bt_views *v)
 {
 	const struct bt_edges *edges = &v->edges;
 	uint64_t max = 0;
-	/* Names are escaped first: a control byte or invalid UTF-8 would reach dot(1) raw. */
-	char esc[BT_ESCAPED_MAX(BT_CHANNEL_LEN) + 1], label[sizeof(esc) + 64];
-	char calls[32], bytes[32];
+	char label[512], calls[32], bytes[32];
 
 	fprintf(f, "digraph boundtrace {\n"
 		   "  rankdir=LR;\n"
@@ -56,8 +71,7 @@ int bt_report_dot(FILE *f, const struct bt_model *m, const struct bt_views *v)
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct bt_proc *p = &m->procs[i];
 
-		snprintf(label, sizeof(label), "%s\n[%u]%s",
-			 p->comm[0] ? bt_escape(p->comm, esc, sizeof(esc)) : "?", p->pid,
+		snprintf(label, sizeof(label), "%s\n[%u]%s", p->comm[0] ? p->comm : "?", p->pid,
 			 p->exited ? " exited" : "");
 		fprintf(f, "  p%u_%zu [label=", p->pid, i);
 		dot_str(f, label);
@@ -74,12 +88,11 @@ int bt_report_dot(FILE *f, const struct bt_model *m, const struct bt_views *v)
 		if (!from || !to)
 			continue;
 		fmt_count(e->calls, calls, sizeof(calls));
-		bt_escape(e->channel, esc, sizeof(esc));
 		if (e->kind == BT_KIND_FUTEX)
-			snprintf(label, sizeof(label), "%s\n%s wakes, %llu woken", esc, calls,
+			snprintf(label, sizeof(label), "%s\n%s wakes, %llu woken", e->channel, calls,
 				 (unsigned long long)e->wakeups);
 		else
-			snprintf(label, sizeof(label), "%s\n%s calls, %s", esc, calls,
+			snprintf(label, sizeof(label), "%s\n%s calls, %s", e->channel, calls,
 				 fmt_bytes(e->bytes, bytes, sizeof(bytes)));
 		fprintf(f, "  p%u_%td -> p%u_%td [label=", e->from, from - m->procs, e->to,
 			to - m->procs);

@@ -1,13 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Text from other processes (comm, socket paths, symbols) made safe for a
- * terminal, as strace prints it: printable ASCII stays, a backslash is
- * `\\`, tab/newline/CR and friends are `\t` `\n` `\r` `\v` `\f`, and every
- * other byte (ESC, BEL, DEL, invalid UTF-8) is octal: ESC is `\33`
- * (three digits when a digit follows: `\0331`). Well-formed UTF-8 stays
- * (a name in Cyrillic reads as one) except what a terminal acts on: C1
- * controls, line separators, bidi overrides. No byte a terminal acts on
- * ever comes out raw. JSON, DOT and SVG have escaping of their own.
+ * Bytes from other processes (comm, paths, channel names) made safe to
+ * print: a name must not move the cursor, clear a terminal or break a
+ * line-based format.
  */
 #ifndef BT_ESCAPE_H
 #define BT_ESCAPE_H
@@ -15,16 +10,24 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/*
- * Escape s into buf (always terminated when len > 0; cut only between
- * escapes, never inside one). Returns buf.
- */
-char *bt_escape(const char *s, char *buf, size_t len);
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 if it is not one. */
+int bt_utf8_len(const unsigned char *p);
 
-/* Largest output bt_escape can make from n input bytes (without the NUL). */
+/*
+ * s for a terminal: printable ASCII and valid UTF-8 pass, except what a
+ * terminal acts on: control bytes, DEL, C1 controls (U+009B is CSI), line
+ * and paragraph separators and bidi overrides (they reorder the rest of
+ * the line) become \xNN per byte, as do bytes that are not UTF-8; the
+ * backslash is \\. Truncated at a whole character to fit len (len >= 1);
+ * returns buf. The one escaper for everything that reaches a terminal
+ * (table, folded, chains, hist, stderr); JSON, DOT and SVG escape their way.
+ */
+char *bt_escape_term(const char *s, char *buf, size_t len);
+
+/* Largest output bt_escape_term makes from n input bytes (without the NUL). */
 #define BT_ESCAPED_MAX(n)	(4 * (n))
 
-/* Print s escaped (no length limit). */
+/* Print s escaped as bt_escape_term does, at any length. */
 void bt_fputs_escaped(FILE *f, const char *s);
 
 #endif

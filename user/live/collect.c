@@ -51,24 +51,27 @@ static bool in_set(const struct tgid_set *set, __u32 tgid)
 
 /* Keys taken by a harvest walk, deleted after it: a delete mid-walk restarts it. */
 struct keylist {
-	struct bt_key *keys;
-	size_t n, cap;
+	unsigned char *keys;
+	size_t n, cap, size;	/* size: bytes of one key */
 };
 
-static int keep_key(struct keylist *kl, const struct bt_key *key)
+static int keep_key(struct keylist *kl, const void *key)
 {
-	if (!bt_grow((void **)&kl->keys, &kl->cap, kl->n + 1, sizeof(*kl->keys)))
+	if (!bt_grow((void **)&kl->keys, &kl->cap, kl->n + 1, kl->size))
 		return -ENOMEM;
-	kl->keys[kl->n++] = *key;
+	memcpy(kl->keys + kl->n++ * kl->size, key, kl->size);
 	return 0;
 }
 
-static void delete_keys(const struct bt_maps *maps, int fd, const struct keylist *kl)
+static void delete_keys(const struct bt_maps *maps, int fd, struct keylist *kl)
 {
 	for (size_t i = 0; i < kl->n; i++) {
-		bpf_map_delete_elem(fd, &kl->keys[i]);
+		bpf_map_delete_elem(fd, kl->keys + i * kl->size);
 		maps->counters->map_ops++;
 	}
+	free(kl->keys);
+	kl->keys = NULL;
+	kl->n = kl->cap = 0;
 }
 
 static bool stopped(const struct bt_maps *maps)
@@ -168,17 +171,26 @@ static int collect_lost_calls(struct bt_model *m, const struct bt_maps *maps,
 	return 0;
 }
 
-static int collect_wakes(struct bt_model *m, const struct bt_maps *maps)
+/*
+ * The wakes map holds what a row's own wakee slots had no room for: of
+ * the wakers in set, their keys kept in del if asked, as collect_rows does.
+ */
+static int collect_wakes(struct bt_model *m, const struct bt_maps *maps,
+			 const struct tgid_set *set, struct keylist *del)
 {
 	struct bt_wake_key key, next, *prev = NULL;
 	__u64 count;
 
 	while (bpf_map_get_next_key(maps->wakes_fd, prev, &next) == 0) {
+		maps->counters->map_ops++;
 		key = next;
 		prev = &key;
+		if (!in_set(set, key.waker))
+			continue;
+		maps->counters->map_ops++;
 		if (bpf_map_lookup_elem(maps->wakes_fd, &key, &count))
 			continue;
-		if (bt_model_add_wake(m, &key, count))
+		if (bt_model_add_wake(m, &key, count) || (del && keep_key(del, &key)))
 			return -ENOMEM;
 	}
 	return 0;
@@ -210,7 +222,7 @@ int bt_collect(struct bt_model *m, const struct bt_maps *maps)
 	if (!err)
 		err = collect_lost_calls(m, maps, &all, NULL);
 	if (!err)
-		err = collect_wakes(m, maps);
+		err = collect_wakes(m, maps, &all, NULL);
 	if (!err)
 		err = collect_wakestacks(m, maps);
 	for (int l = 0; l < BT_LOSS_MAX; l++)
@@ -229,7 +241,9 @@ static int cmp_tgid(const void *a, const void *b)
 
 int bt_collect_harvest(struct bt_model *m, const struct bt_maps *maps, __u32 *tgids, size_t n)
 {
-	struct keylist rows = { 0 }, lost = { 0 };
+	struct keylist rows = { .size = sizeof(struct bt_key) };
+	struct keylist lost = { .size = sizeof(struct bt_key) };
+	struct keylist wakes = { .size = sizeof(struct bt_wake_key) };
 	struct tgid_set set = { tgids, 0 };
 	int err;
 
@@ -252,9 +266,16 @@ int bt_collect_harvest(struct bt_model *m, const struct bt_maps *maps, __u32 *tg
 	err = collect_rows(m, maps, &set, &rows);
 	if (!err)
 		err = collect_lost_calls(m, maps, &set, &lost);
+	if (!err)
+		err = collect_wakes(m, maps, &set, &wakes);
 	if (!err) {
+		/*
+		 * Out of the kernel's maps: the model keeps them from here on,
+		 * and a process that reuses the pid starts from nothing.
+		 */
 		delete_keys(maps, maps->stats_fd, &rows);
 		delete_keys(maps, maps->lostcalls_fd, &lost);
+		delete_keys(maps, maps->wakes_fd, &wakes);
 		for (size_t i = 0; i < set.n; i++) {
 			struct bt_proc *p = bt_model_find(m, tgids[i]);
 
@@ -273,5 +294,6 @@ int bt_collect_harvest(struct bt_model *m, const struct bt_maps *maps, __u32 *tg
 	}
 	free(rows.keys);
 	free(lost.keys);
+	free(wakes.keys);
 	return err;
 }

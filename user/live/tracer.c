@@ -273,6 +273,14 @@ fail:
 	return -1;
 }
 
+/* Whether the kernel traces pid now (its bit in the targets the programs read). */
+static bool is_target(const struct bt_tracer *t, uint32_t pid)
+{
+	return pid < BT_PID_MAX &&
+	       (__atomic_load_n(&t->skel->bss->targets[pid / 64], __ATOMIC_RELAXED) &
+		1ULL << (pid % 64));
+}
+
 /* Marks pid a target at the given peer distance; the kernel sees it at once. */
 static int add_target(struct bt_tracer *t, uint32_t pid, int hop)
 {
@@ -310,10 +318,10 @@ static int add_peer(void *ctx, uint32_t pid, int hop)
 	if (!err && verbose) {
 		struct bt_proc *p = bt_model_find(t->model, pid);
 
-		char comm[BT_ESCAPED_MAX(BT_COMM_LEN) + 1];
+		char comm[BT_ESCAPED_MAX(BT_PROC_NAME_LEN) + 1];
 
 		fprintf(stderr, "boundtrace: following peer %s[%u] (hop %d)\n",
-			p ? bt_escape(p->comm, comm, sizeof(comm)) : "?", pid, hop);
+			p ? bt_escape_term(p->comm, comm, sizeof(comm)) : "?", pid, hop);
 	}
 	return err;
 }
@@ -389,12 +397,14 @@ int bt_tracer_collect(struct bt_tracer *t)
 	harvest_exited(t);
 	/* Live processes may have renamed themselves (prctl) since we saw them. */
 	for (size_t i = 0; i < t->model->nprocs; i++) {
-		struct bt_proc *p = &t->model->procs[i];
+		uint32_t pid = t->model->procs[i].pid;
 		uint64_t start = 0;
 		char comm[BT_COMM_LEN];
 
-		if (!p->exited && !bt_proc_read_identity(p->pid, comm, sizeof(comm), &start))
-			memcpy(p->comm, comm, sizeof(comm));
+		if (!t->model->procs[i].exited &&
+		    !bt_proc_read_identity(pid, comm, sizeof(comm), &start))
+			bt_apply_identity(t->model, i, comm, start,
+					  t->all || is_target(t, pid));
 	}
 	bt_model_clear_rows(t->model);
 	maps = tracer_maps(t);

@@ -108,6 +108,9 @@ static int read_info(struct rd *rd, struct bt_recf_cur *c)
 	bt_recf_get_str(c, in->host, sizeof(in->host));
 	in->start_ns = bt_recf_get_u64(c);
 	bt_recf_get_str(c, in->options, sizeof(in->options));
+	/* Added later in version 1: an older file's header ends before it. */
+	if (!c->bad && bt_recf_left(c) >= 8)
+		in->mono_ns = bt_recf_get_u64(c);
 	if (c->bad)
 		return bad(rd, "shorter than its fields");
 	rd->have_info = true;
@@ -633,7 +636,8 @@ int bt_rec_read(const char *path, struct bt_model *m, struct bt_rec_info *info,
 		return -1;
 	}
 	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
+		snprintf(err, errlen, "%s: %s", path,
+			 S_ISDIR(sb.st_mode) ? strerror(EISDIR) : "not a regular file");
 		close(fd);
 		return -1;
 	}

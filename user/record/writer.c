@@ -26,6 +26,9 @@ void bt_rec_info_init(struct bt_rec_info *info, const char *version, int argc,
 		info->host[0] = 0;
 	if (!clock_gettime(CLOCK_REALTIME, &ts))
 		info->start_ns = ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	/* The kernel stamps episodes with bpf_ktime_get_ns(): CLOCK_MONOTONIC. */
+	if (!clock_gettime(CLOCK_MONOTONIC, &ts))
+		info->mono_ns = ts.tv_sec * 1000000000ull + ts.tv_nsec;
 	bt_shell_join(info->options, sizeof(info->options), argc, argv);
 }
 
@@ -66,6 +69,7 @@ static void put_info(struct bt_recf_buf *b, const struct bt_rec_info *info)
 	bt_recf_put_str(b, info->host, sizeof(info->host));
 	bt_recf_put_u64(b, info->start_ns);
 	bt_recf_put_str(b, info->options, sizeof(info->options));
+	bt_recf_put_u64(b, info->mono_ns);
 }
 
 static void put_proc(struct bt_recf_buf *b, const struct bt_proc *p)
