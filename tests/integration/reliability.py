@@ -137,7 +137,7 @@ RAW_CONTROLS = bytes(b for b in range(0x20) if b not in (0x0a,)) + b"\x7f"
 def hostile_names_are_escaped_in_every_format():
     """Names and socket paths with ESC, BEL, newlines, quotes and invalid
     UTF-8 (chosen by any user): no raw control byte in any format, text
-    formats show them strace-style, JSON keeps them exactly, DOT and SVG
+    formats show them as \\xNN, JSON keeps them exactly, DOT and SVG
     parse."""
     d = os.path.join(os.path.dirname(tmpfile("x")), "hostile")
     os.makedirs(d, exist_ok=True)
@@ -148,7 +148,8 @@ def hostile_names_are_escaped_in_every_format():
     with open(out) as f:
         wl = json.load(f)
     texts, paths = {}, {}
-    for fmt in ("table", "json", "dot", "folded", "svg", "chains", "wakers"):
+    for fmt in ("table", "json", "dot", "folded", "svg", "chains", "wakers", "hist",
+                "openmetrics", "prometheus"):
         path = paths[fmt] = tmpfile("hostile." + fmt)
         r = run([BT, "report", "-f", fmt, "-o", path, rec])
         eq(r.returncode, 0, "report -f %s (%s)" % (fmt, r.stderr))
@@ -159,18 +160,20 @@ def hostile_names_are_escaped_in_every_format():
         eq(bad, [], "raw control bytes in -f %s" % fmt)
         check(b"\xff" not in data and b"\xfe" not in data, "raw invalid UTF-8 in -f %s" % fmt)
         texts[fmt] = data
-    # Text: strace-style escapes, and the raw newline never splits a name.
+    # Text: \xNN escapes (the backslash doubled), and a raw newline never splits a name.
     # (folded frames have ';' and blanks made '_' first: they separate frames)
     for fmt in ("table", "folded", "chains"):
         t = texts[fmt].decode()
-        for want in ("\\33]0;pwn\\7", "nl\\nx\"q'\\\\", "bad\\377\\376utf8"):
+        for want in ("\\x1b]0;pwn\\x07", "nl\\x0ax\"q'\\\\", "bad\\xff\\xfeutf8"):
             if fmt == "folded":
-                want = want.replace(";", "_").replace("\\n", "_")
+                want = want.replace(";", "_").replace("\\x0a", "_")
             if fmt == "chains" and want.startswith("bad"):
                 continue    # the pipe's reader waits on no one: in no chain
             check(want in t, "-f %s shows %r" % (fmt, want))
-    check("s\\33[2J\\n\"'\\\\\\377.sock" in texts["table"].decode(), "table shows the path escaped")
-    check("@\\33[31m\\nq\\303[" in texts["table"].decode(), "table shows the abstract name escaped")
+    check("s\\x1b[2J\\x0a\"'\\\\\\xff.sock" in texts["table"].decode(),
+          "table shows the path escaped")
+    check("@\\x1b[31m\\x0aq\\xc3[" in texts["table"].decode(),
+          "table shows the abstract name escaped")
     # JSON: the exact names (invalid UTF-8 as U+FFFD).
     bt = json.loads(texts["json"])
     comms = {p["pid"]: p["comm"] for p in bt["processes"]}
