@@ -968,11 +968,12 @@ static void test_crafted_million_records(void **state)
 	at = raw_off(&r);
 	raw_take(&r, BT_REC_PROCESS, &b);
 	raw_close(&r);
-	/* About 200 KB: compression did it. */
-	assert_true(r.len < CLAIMED / 4 && r.len > BT_REC_MIN_RECORDS);
+	/* About 200 KB: compression did it. 256 times that is below the 64 MiB floor. */
+	assert_true(r.len * BT_REC_MODEL_PER_BYTE < (size_t)BT_REC_MIN_MODEL_MIB << 20);
 	snprintf(msg, sizeof(msg), "rec: corrupt process block 1 at offset %zu: more records "
-		 "than a file of its size holds (at most %zu: one per byte, at least %u)", at,
-		 r.len, BT_REC_MIN_RECORDS);
+		 "than a file of its size can hold (over %u MiB of model: %u times the file, "
+		 "%u MiB at least)", at, BT_REC_MIN_MODEL_MIB, BT_REC_MODEL_PER_BYTE,
+		 BT_REC_MIN_MODEL_MIB);
 	expect_error_mem(r.buf, r.len, msg);
 	free(r.buf);
 }

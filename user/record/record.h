@@ -118,13 +118,15 @@ enum bt_rec_block {
 
 /* Reading limits per snapshot: memory stays bounded whatever the file says. */
 /*
- * A snapshot holds at most as many records (processes, rows, list
- * entries) as the file has bytes, and never fewer than this: a small
- * crafted file cannot claim millions of compressed-away records (each
- * costs the model hundreds of bytes). Real recordings hold a few records
- * per hundred bytes.
+ * The records of a snapshot may make at most BT_REC_MODEL_PER_BYTE times
+ * the file's size in model memory (BT_REC_MIN_MODEL_MIB at least), each
+ * counted as what it makes (a process or a row: its struct; a list
+ * entry: 64 bytes; never less than its own bytes): a small crafted file
+ * cannot claim millions of compressed-away records. A real recording's
+ * model is a few dozen times its file.
  */
-#define BT_REC_MIN_RECORDS	65536u
+#define BT_REC_MODEL_PER_BYTE	256u
+#define BT_REC_MIN_MODEL_MIB	64u
 #define BT_REC_MAX_SNAPSHOT	(4ull << 30)	/* uncompressed bytes of its blocks */
 #define BT_REC_MAX_ROWS		(1u << 23)
 #define BT_REC_MAX_PROCS	(1u << 22)
