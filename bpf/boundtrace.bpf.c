@@ -69,6 +69,11 @@ struct inflight {
 	__s32 waker_ustack;
 	__u32 pad;
 	__u64 waker_ucaller;
+	/* Left by the socket tracepoints (exchange.bpf.h) for sys_exit's row. */
+	__u8 exch_role;		/* enum bt_role, 0: no stream socket moved data */
+	__u8 exch_dir;
+	bool exch_done;		/* the call completed an exchange */
+	__u64 exch_ns;		/* its latency / service time */
 };
 
 /*
@@ -439,6 +444,8 @@ struct crossing {
 	__u64 end;
 };
 
+#include "exchange.bpf.h"
+
 /* Chain mode: a crossing that blocked long enough is an episode. */
 static __always_inline void emit_episode(struct endpoint *c, struct crossing *x)
 {
@@ -464,7 +471,8 @@ static __always_inline void emit_episode(struct endpoint *c, struct crossing *x)
 	e->waker_pid = x->st->waker_pid;
 	e->waker_tid = x->st->waker_tid;
 	e->pad2 = 0;
-	bpf_ringbuf_submit(e, 0);
+	/* Userspace polls every 100 ms: a wakeup per record is an irq_work each. */
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
 /*
@@ -628,6 +636,7 @@ static __always_inline void account(struct endpoint *c, struct crossing *x)
 	s->blocked_hist[log2_slot(x->blocked)]++;
 	if (x->blocked > s->max_blocked_ns)
 		s->max_blocked_ns = x->blocked;
+	account_exchange(c, x, s);
 	account_wakeups(c, x, s);
 	account_wakestack(c, x, &key);
 	emit_episode(c, x);
@@ -776,6 +785,8 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	st->tid = task->pid;
 	st->nr = id;
 	st->nwake = 0;
+	st->exch_role = 0;
+	st->exch_done = false;
 	/* Only the modes that read who woke us pay for clearing it. */
 	if (min_block_ns || with_stacks) {
 		st->wake_ns = 0;

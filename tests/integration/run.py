@@ -341,6 +341,40 @@ def tierdemo_server_modes_rows_exact():
         assert_matches(bt, tier)
 
 
+def exchange_rows(bt, pid, kind, direction):
+    _, rows = bt_rows(bt, pid)
+    return [v for k, v in rows.items() if k[0] == kind and k[2] == direction]
+
+
+@test
+def exchanges_exact_in_every_mode():
+    """Requests and responses counted per connection in the kernel, whether a
+    call blocked or not (epoll: non-blocking reads; pool: a worker answers):
+    every tier's exchanges are exactly the requests and calls tierdemo made,
+    with the role of each end."""
+    for mode, clients in (("blocking", 1), ("epoll", 3), ("pool", 3)):
+        _, bt, tier = trace_announced([TIERDEMO, "--mode", mode, "--requests", "40",
+                                       "--calls", "2", "--work-us", "50",
+                                       *(["--clients", str(clients)] if clients > 1 else []),
+                                       "--delay-ms", "1500", "--out", tmpfile("tier.json")],
+                                      "tierdemo", "--peers", "2")
+        pids = {p["role"]: p["pid"] for p in tier["processes"]}
+        n, k = tier["requests"], tier["requests"] * tier["calls"]
+        eq(n, 40 * clients, "%s: requests made" % mode)
+        for role, kind, direction, want_role, want in (
+                ("frontend", "unix_stream", "recv", "client", n),
+                ("middle", "unix_stream", "send", "server", n),
+                ("middle", "tcp", "recv", "client", k),
+                ("backend", "tcp", "send", "server", k)):
+            rows = exchange_rows(bt, pids[role], kind, direction)
+            eq(sorted({r.get("role") for r in rows}), [want_role],
+               "%s: %s %s %s role" % (mode, role, kind, direction))
+            eq(sum(r.get("exchanges", {}).get("count", 0) for r in rows), want,
+               "%s: %s %s exchanges" % (mode, role, kind))
+            eq(len(rows), clients, "%s: %s %s connections" % (mode, role, kind))
+        eq(bt["lost"]["exchanges"], 0, "%s: exchanges lost" % mode)
+
+
 def chain_names(chain):
     return [chain["hops"][0]["from"]["comm"]] + [h["to"]["comm"] for h in chain["hops"]]
 

@@ -59,6 +59,7 @@ const char *bt_loss_name(unsigned int loss)
 		[BT_LOSS_WAKEES] = "wakees_overflow",
 		[BT_LOSS_EPISODES] = "episodes",
 		[BT_LOSS_STACKS] = "stacks",
+		[BT_LOSS_EXCHANGES] = "exchanges",
 	};
 
 	return loss < BT_LOSS_MAX ? names[loss] : "?";

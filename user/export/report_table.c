@@ -36,7 +36,7 @@ static void peer_name(struct bt_row_peers peers, char *buf, size_t len)
 
 static void write_row(FILE *f, const struct bt_row *r)
 {
-	char calls[32], bytes[32], mean[32], blocked[32], maxb[32], p99[32];
+	char calls[32], bytes[32], mean[32], blocked[32], maxb[32], p99[32], p50[32];
 	const struct bt_stats *s = &r->st;
 	uint64_t ok = s->calls - s->errors;
 
@@ -58,6 +58,13 @@ static void write_row(FILE *f, const struct bt_row *r)
 		calls, bytes, mean, blocked, p99, maxb);
 	if (s->errors)
 		fprintf(f, "  %llu errors", (unsigned long long)s->errors);
+	if (s->exchanges) {
+		fmt_ns(bt_hist_percentile_max(s->exch_hist, 0.50, s->max_exch_ns), p50, sizeof(p50));
+		fmt_ns(bt_hist_percentile_max(s->exch_hist, 0.99, s->max_exch_ns), p99, sizeof(p99));
+		fprintf(f, "  %s: %llu exchanges, %s p50 %s p99 %s", bt_role_name(s->role),
+			(unsigned long long)s->exchanges,
+			s->role == BT_ROLE_SERVER ? "service" : "latency", p50, p99);
+	}
 	fputc('\n', f);
 }
 

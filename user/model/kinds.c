@@ -44,3 +44,13 @@ const char *bt_dir_name(unsigned int dir)
 {
 	return dir < BT_DIR_MAX ? dirs[dir] : "?";
 }
+
+const char *bt_role_name(unsigned int role)
+{
+	static const char *const roles[] = {
+		[BT_ROLE_UNKNOWN] = "unknown", [BT_ROLE_CLIENT] = "client",
+		[BT_ROLE_SERVER] = "server",
+	};
+
+	return role < sizeof(roles) / sizeof(roles[0]) ? roles[role] : "?";
+}

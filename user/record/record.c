@@ -434,6 +434,12 @@ static void put_row(struct bt_recf_buf *b, uint32_t proc, const struct bt_row *r
 	bt_recf_put_u32(b, (uint32_t)r->key.ustack);
 	bt_recf_put_u32(b, (uint32_t)r->key.kstack);
 	bt_recf_put_u64(b, r->key.ucaller);
+	bt_recf_put_u8(b, (uint8_t)r->st.role);
+	bt_recf_put_u64(b, r->st.exchanges);
+	bt_recf_put_u64(b, r->st.exch_ns);
+	bt_recf_put_u64(b, r->st.max_exch_ns);
+	for (int i = 0; i < BT_HIST_SLOTS; i++)
+		bt_recf_put_u64(b, r->st.exch_hist[i]);
 	bt_recf_patch_u32(b, at, b->len - at - 4);
 }
 
@@ -967,6 +973,13 @@ static int read_row(struct rd *rd, struct bt_recf_cur *rec, uint32_t slots, uint
 		k.kstack = (int32_t)bt_recf_get_u32(rec);
 	if (bt_recf_left(rec))
 		k.ucaller = bt_recf_get_u64(rec);
+	if (bt_recf_left(rec)) {
+		s.role = bt_recf_get_u8(rec);
+		s.exchanges = bt_recf_get_u64(rec);
+		s.exch_ns = bt_recf_get_u64(rec);
+		s.max_exch_ns = bt_recf_get_u64(rec);
+		get_hist(rec, s.exch_hist, slots);
+	}
 	if (rec->bad)
 		return bad(rd, "row record shorter than its fields");
 	if (proc >= rd->snap.nprocs)

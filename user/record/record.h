@@ -28,6 +28,8 @@
  *                u8 raddr[16], u64 peer_ino, u8 path[path_len];
  *                [the rest of struct bt_key: s32 ustack, s32 kstack,
  *                u64 ucaller]
+ *                [exchanges: u8 role, u64 exchanges, u64 exch_ns,
+ *                u64 max_exch_ns, u64 exch_hist[hist_slots]]
  *   WAKES        u32 count, then count records: u32 record length,
  *                struct bt_wake_key: u32 waker, u32 wakee, u8 kind, u8 dir,
  *                u64 chan, u64 peer; u64 count
