@@ -406,6 +406,39 @@ def chain_three_tiers_from_the_frontend():
 
 
 @test
+def chain_from_exchanges_blocking_and_epoll():
+    """frontend ⇢ middle ⇢ backend from -p frontend alone, built from the
+    requests and responses on each connection: a blocking middle, and an
+    epoll loop interleaving 3 clients' requests on one thread on
+    non-blocking sockets. Every request in the chain, its calls counted
+    exactly (K at min, p50 and max, mean K); the backend's own work a larger
+    share than the middle's; no other chain from exchanges."""
+    k = 3
+    for mode, extra in (("blocking", []), ("epoll", ["--clients", "3"])):
+        bt, tier = traced_tierdemo(mode, "--calls", str(k), "--work-us", "200", *extra,
+                                   requests=60, min_block_us=1)
+        n = tier["requests"]
+        chains = [c for c in bt["chains"] if chain_names(c) == ["frontend", "middle", "backend"]]
+        eq(len(chains), 1, "%s: one frontend ⇢ middle ⇢ backend chain: %r"
+           % (mode, [(chain_names(c), c["episodes"]) for c in bt["chains"]]))
+        c = chains[0]
+        eq(c["source"], "exchanges", "%s: chain built from exchanges" % mode)
+        eq(c["requests"], n, "%s: requests in the chain" % mode)
+        to_middle, to_backend = c["hops"]
+        eq((to_middle["calls_min"], to_middle["calls_max"]), (1, 1), "%s: calls to middle" % mode)
+        eq((to_backend["calls_min"], to_backend["calls_p50"], to_backend["calls_max"],
+            to_backend["calls"]), (k, k, k, k * n),
+           "%s: calls to backend per request (min, p50, max, total)" % mode)
+        eq(to_backend["calls_per_episode"], float(k), "%s: mean calls per request" % mode)
+        check(to_backend["self_ns"] > to_middle["self_ns"],
+              "%s: backend work is a larger share than the middle's: %r" % (mode, c["hops"]))
+        check(c["latency_p50_ns"] <= c["latency_p99_ns"], "%s: latency percentiles" % mode)
+        others = [chain_names(x) for x in bt["chains"]
+                  if x["source"] == "exchanges" and x is not c]
+        eq(others, [], "%s: no other exchange chain" % mode)
+
+
+@test
 def chain_not_through_backend_when_middle_answers_from_cache():
     bt, tier = traced_tierdemo("cache", requests=100, min_block_us=1)
     assert_matches(bt, tier)

@@ -122,7 +122,7 @@ static const char chains_json[] =
 	"\"calls_per_episode\":2,\"calls_min\":2,\"calls_p50\":2,\"calls_max\":2,"
 	"\"blocked_ns\":5600000,\"p50_ns\":2800000,\"self_ns\":5000000,\"wait_ns\":0,"
 	"\"other_ns\":0,\"queue_ns\":600000,\"fanout_calls\":0,\"fanout_save_ns\":0}],"
-	"\"episodes\":1,\"blocked_ns\":8500000,\"share\":0.5,\"cycle\":false,\"cut\":false},"
+	"\"episodes\":1,\"blocked_ns\":8500000,\"share\":0.5,\"cycle\":false,\"cut\":false,\"source\":\"episodes\"},"
 	"{\"hops\":["
 	"{\"from\":{\"pid\":200,\"comm\":\"middle\"},\"to\":{\"pid\":300,\"comm\":\"backend\"},"
 	"\"kind\":\"tcp\",\"channel\":\"" TCP_CHAN "\",\"calls\":2,"
@@ -130,7 +130,7 @@ static const char chains_json[] =
 	"\"blocked_ns\":5600000,\"p50_ns\":2800000,\"self_ns\":5000000,\"wait_ns\":0,"
 	"\"other_ns\":0,\"queue_ns\":600000,\"fanout_calls\":0,\"fanout_save_ns\":0}],"
 	"\"episodes\":2,\"blocked_ns\":5600000,\"share\":0.329412,\"cycle\":false,"
-	"\"cut\":false}],"
+	"\"cut\":false,\"source\":\"episodes\"}],"
 	"\"lost\":{";
 
 /* m's heaviest chain, formatted; the other is middle's own (MID_CHAIN_LINE). */

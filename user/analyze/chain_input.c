@@ -5,9 +5,12 @@
  * inferred for a receive woken from softirq. analyze/chains.c does the
  * rest; this is the only place that knows both.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "analyze/chain_input.h"
+#include "analyze/chains_priv.h"
+#include "analyze/exchains.h"
 #include "analyze/peers.h"
 #include "model/channel.h"
 
@@ -92,6 +95,141 @@ static void infer_waker(const struct bt_model *m, const struct bt_proc *p,
 		ep->waker_pid = 0;
 }
 
+/* The row of an exchange's completing crossing: client receive, server send. */
+static const struct bt_row *exchange_row(const struct bt_proc *p, const struct bt_exchange_ev *e)
+{
+	uint8_t dir = e->role == BT_ROLE_CLIENT ? BT_DIR_RECV : BT_DIR_SEND;
+
+	for (size_t i = 0; p && i < p->nrows; i++) {
+		const struct bt_key *k = &p->rows[i].key;
+
+		if (k->kind == e->kind && k->chan == e->chan && k->peer == e->peer && k->dir == dir)
+			return &p->rows[i];
+	}
+	return NULL;
+}
+
+/*
+ * The service an exchange went to, the same from both ends: a unix
+ * socket's bound path, a TCP server's address; else the channel itself.
+ */
+static void exchange_service(const struct bt_row *r, const struct bt_exchange_ev *e,
+			     char *buf, size_t len)
+{
+	char addr[96];
+
+	if (r && r->has_info && e->kind == BT_KIND_UNIX_STREAM && r->info.path[0]) {
+		snprintf(buf, len, "unix:%s", r->info.path);
+		return;
+	}
+	if (r && r->has_info && e->kind == BT_KIND_TCP) {
+		if (e->role == BT_ROLE_CLIENT)
+			bt_inet_format(r->info.family, r->info.raddr, r->info.rport, addr,
+				       sizeof(addr));
+		else
+			bt_inet_format(r->info.family, r->info.laddr, r->info.lport, addr,
+				       sizeof(addr));
+		snprintf(buf, len, "tcp:%s", addr);
+		return;
+	}
+	if (r) {
+		size_t n = strnlen(r->channel, len - 1);	/* display only: cut */
+
+		memcpy(buf, r->channel, n);
+		buf[n] = 0;
+		return;
+	}
+	snprintf(buf, len, "%s:[%llu]", e->kind == BT_KIND_TCP ? "tcp" : "unix",
+		 (unsigned long long)e->chan);
+}
+
+/* Whether a chain waits on a connection: exchanges describe those better. */
+static bool has_stream_hop(const struct bt_chain *c)
+{
+	for (unsigned int i = 0; i < c->nhops; i++)
+		if (c->hops[i].kind == BT_KIND_TCP || c->hops[i].kind == BT_KIND_UNIX_STREAM)
+			return true;
+	return false;
+}
+
+/*
+ * The chains of a trace with exchanges: those built from exchanges, then
+ * the blocking chains that go through no connection (futexes, pipes,
+ * datagrams), which only episodes see. The episode result stays alive
+ * inside the exchange result (its hops are shared).
+ */
+static struct bt_chains *merge(struct bt_chains *x, struct bt_chains *ep)
+{
+	size_t keep = 0;
+	struct bt_chain *v;
+
+	for (size_t i = 0; i < ep->nchains; i++)
+		keep += !has_stream_hop(&ep->chains[i]);
+	v = realloc(x->chains, (x->nchains + keep + 1) * sizeof(*v));
+	if (!v) {
+		bt_chains_free(x);
+		bt_chains_free(ep);
+		return NULL;
+	}
+	x->chains = v;
+	for (size_t i = 0; i < ep->nchains; i++)
+		if (!has_stream_hop(&ep->chains[i]))
+			x->chains[x->nchains++] = ep->chains[i];
+	x->counts = ep->counts;
+	x->mem->extra = ep;
+	return x;
+}
+
+/*
+ * Hand-offs for the exchange analysis: a thread woken by another thread
+ * of its own process, through anything but a connection (a job pipe, a
+ * futex, a datagram).
+ */
+static struct bt_handoff *handoffs(const struct bt_model *m, size_t *n)
+{
+	struct bt_handoff *h = calloc(m->nepisodes ? m->nepisodes : 1, sizeof(*h));
+
+	*n = 0;
+	for (size_t i = 0; h && i < m->nepisodes; i++) {
+		const struct bt_episode_ev *e = &m->episodes[i];
+
+		if (e->waker_pid != e->pid || !e->waker_tid || e->waker_tid == e->tid ||
+		    e->kind == BT_KIND_TCP || e->kind == BT_KIND_UNIX_STREAM || !e->wake_ns)
+			continue;
+		h[(*n)++] = (struct bt_handoff){ e->pid, e->tid, e->waker_tid, e->wake_ns,
+						 e->end_ns };
+	}
+	return h;
+}
+
+static struct bt_chains *exchange_chains(const struct bt_model *m,
+					 const struct bt_chain_opts *opts)
+{
+	struct bt_xchg *x = calloc(m->nexchanges ? m->nexchanges : 1, sizeof(*x));
+	size_t nh = 0;
+	struct bt_handoff *h = handoffs(m, &nh);
+	struct bt_chains *c = NULL;
+
+	if (x && h) {
+		for (size_t i = 0; i < m->nexchanges; i++) {
+			const struct bt_exchange_ev *e = &m->exchanges[i];
+			const struct bt_proc *p = bt_model_find((struct bt_model *)m, e->pid);
+
+			x[i] = (struct bt_xchg){
+				.pid = e->pid, .tid = e->tid, .req_tid = e->req_tid,
+				.role = e->role, .kind = e->kind,
+				.end_a = e->end_a, .end_b = e->end_b,
+				.req_ns = e->req_ns, .resp_ns = e->resp_ns,
+			};
+			exchange_service(exchange_row(p, e), e, x[i].channel, sizeof(x[i].channel));
+		}
+		c = bt_exchains_analyze(x, m->nexchanges, h, nh, opts);
+	}
+	free(x);
+	free(h);
+	return c;
+}
+
 struct bt_chains *bt_model_chains(const struct bt_model *m)
 {
 	struct bt_chain_opts opts = {
@@ -125,5 +263,14 @@ struct bt_chains *bt_model_chains(const struct bt_model *m)
 	}
 	c = bt_chains_analyze(eps, m->nepisodes, &opts);
 	free(eps);
+	if (c && m->nexchanges) {
+		struct bt_chains *x = exchange_chains(m, &opts);
+
+		if (!x) {
+			bt_chains_free(c);
+			return NULL;
+		}
+		c = merge(x, c);
+	}
 	return c;
 }

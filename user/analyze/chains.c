@@ -841,6 +841,7 @@ void bt_chains_free(struct bt_chains *c)
 			free(c->mem->names[i]);
 		free(c->mem->names);
 		free(c->mem->hops);
+		bt_chains_free(c->mem->extra);
 		free(c->mem);
 	}
 	free(c->chains);

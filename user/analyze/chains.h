@@ -141,6 +141,22 @@ struct bt_chain {
 	double share;		/* 0..1, see the top */
 	bool cycle;		/* a hop led back to a thread already waiting */
 	bool cut;		/* depth or node budget reached: waits not followed */
+	/*
+	 * Chains from exchanges (analyze/exchains.h): the entry tier's
+	 * requests (= episodes) and their latency percentiles.
+	 */
+	bool exchanges;
+	uint64_t requests;
+	uint64_t p50_ns, p99_ns;
+};
+
+/* Exchange chains: every exchange record lands in one of these. */
+struct bt_xchg_counts {
+	uint64_t exchanges, invalid;
+	uint64_t nested;	/* client exchanges with a parent */
+	uint64_t roots;		/* client roots + unpaired server roots */
+	uint64_t rejected;	/* a parent the trace contradicts: made a root */
+	uint64_t paired;	/* client exchanges whose server end was found */
 };
 
 /* Every input record lands in exactly one of invalid .. no_waker. */
@@ -166,6 +182,7 @@ struct bt_chains {
 	size_t nchains;
 	uint64_t duration_ns;		/* the one the shares used */
 	struct bt_chain_counts counts;
+	struct bt_xchg_counts xcounts;
 	struct bt_chains_mem *mem;	/* private */
 };
 

@@ -99,6 +99,7 @@ struct bt_chains_mem {
 	char **names;
 	size_t nnames;
 	struct bt_chain_hop *hops;
+	struct bt_chains *extra;	/* another result whose hops some chains point into */
 };
 
 struct ctx {

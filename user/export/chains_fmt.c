@@ -127,6 +127,14 @@ int bt_chains_format_line(const struct bt_chain *c, char *buf, size_t len)
 	if (!c || !c->nhops)
 		return 0;
 	put_hops(&o, c);
+	if (c->exchanges) {
+		char p50[32], p99[32];
+
+		fmt_ns(c->p50_ns, p50, sizeof(p50));
+		fmt_ns(c->p99_ns, p99, sizeof(p99));
+		put(&o, "   %llu request%s, latency p50 %s p99 %s;",
+		    (unsigned long long)c->requests, c->requests == 1 ? "" : "s", p50, p99);
+	}
 	fmt_ns(c->blocked_ns, ns, sizeof(ns));
 	put(&o, "   %.0f%% of %s's wall time blocked (%llu episode%s, %s",
 	    c->share * 100, comm(&c->hops[0].from), (unsigned long long)c->episodes,

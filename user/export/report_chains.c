@@ -57,6 +57,14 @@ void bt_json_chains(struct jw *w, const struct bt_chains *c)
 		jw_kdouble(w, "share", ch->share);
 		jw_kbool(w, "cycle", ch->cycle);
 		jw_kbool(w, "cut", ch->cut);
+		if (ch->exchanges) {
+			jw_kstr(w, "source", "exchanges");
+			jw_ku64(w, "requests", ch->requests);
+			jw_ku64(w, "latency_p50_ns", ch->p50_ns);
+			jw_ku64(w, "latency_p99_ns", ch->p99_ns);
+		} else {
+			jw_kstr(w, "source", "episodes");
+		}
 		jw_obj_end(w);
 	}
 	jw_arr_end(w);
@@ -85,6 +93,13 @@ int bt_report_chains(FILE *f, const struct bt_model *m, const struct bt_views *v
 		fprintf(f, "\n(%llu episodes with no known waker, %llu cut by the trace's edges)\n",
 			(unsigned long long)c->counts.no_waker,
 			(unsigned long long)c->counts.truncated);
+	if (c->xcounts.exchanges)
+		fprintf(f, "(%llu exchanges: %llu calls nested in a request, %llu roots, %llu nestings "
+			   "the trace contradicted, %llu calls paired with their server's end)\n",
+			(unsigned long long)c->xcounts.exchanges,
+			(unsigned long long)c->xcounts.nested, (unsigned long long)c->xcounts.roots,
+			(unsigned long long)c->xcounts.rejected,
+			(unsigned long long)c->xcounts.paired);
 	if (m->lost[BT_LOSS_EPISODES])
 		fprintf(f, "lost episodes: %llu\n", (unsigned long long)m->lost[BT_LOSS_EPISODES]);
 	return ferror(f) ? -1 : 0;

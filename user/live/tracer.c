@@ -324,7 +324,17 @@ int bt_tracer_poll(struct bt_tracer *t, int timeout_ms)
 	int n = ring_buffer__poll(t->rb, timeout_ms);
 
 	if (n == -EINTR)
-		return 0;
+		n = 0;
+	/*
+	 * Episodes and exchanges are submitted without a wakeup (one per
+	 * record would cost an irq_work each): epoll does not see them, so
+	 * every poll drains all rings.
+	 */
+	if (n >= 0) {
+		int m = ring_buffer__consume(t->rb);
+
+		n = m < 0 ? m : n + m;
+	}
 	return n;
 }
 
