@@ -91,10 +91,10 @@ $(BUILD)/san/user/%.o: user/%.c | $(SKELS)
 	$(CC) $(CPPFLAGS_ALL) $(LIBBPF_CFLAGS) -O1 -g $(SAN_FLAGS) $(WARN) -MMD -MP -c $< -o $@
 
 $(BUILD)/libbt.a: $(LIB_OBJS)
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/san/libbt.a: $(SAN_LIB_OBJS)
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 boundtrace: $(BUILD)/user/cli/main.o $(BUILD)/libbt.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)

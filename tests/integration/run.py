@@ -526,15 +526,24 @@ FORMATS = ("table", "json", "dot", "chains", "folded", "svg")
 def recording_reports_exactly_what_the_live_trace_said():
     """For every format: one run writes the live output and a recording;
     `boundtrace report` of the recording prints the same bytes."""
-    for fmt in FORMATS:
+    for i, fmt in enumerate(FORMATS):
         live, rec, off = tmpfile("live." + fmt), tmpfile("r.btrec"), tmpfile("off." + fmt)
         r = run([BT, "--chains", "--stacks", "-f", fmt, "-o", live, "--record", rec, "-c",
                  TIERDEMO + " --requests 50 --hold-ms 300 --out /dev/null"])
         eq(r.returncode, 0, "live %s run (%s)" % (fmt, r.stderr))
-        r = run([BT, "report", "-f", fmt, "-o", off, rec])
-        eq(r.returncode, 0, "report -f %s (%s)" % (fmt, r.stderr))
+        # Options before and after the FILE, as the README writes them.
+        order = ([["-f", fmt, "-o", off, rec], [rec, "-f", fmt, "-o", off],
+                  ["-f", fmt, rec, "-o", off]][i % 3])
+        r = run([BT, "report", *order])
+        eq(r.returncode, 0, "report %s (%s)" % (" ".join(order), r.stderr))
         with open(live, "rb") as a, open(off, "rb") as b:
             eq(b.read() == a.read(), True, "report -f %s equals the live output" % fmt)
+        if fmt == "chains":
+            # The README's own line: `boundtrace report trace.btrec -f chains`.
+            r = run([BT, "report", rec, "-f", "chains"])
+            eq(r.returncode, 0, "report FILE -f chains (%s)" % r.stderr)
+            with open(live) as a:
+                eq(r.stdout, a.read(), "report FILE -f chains on stdout equals the live output")
 
 
 @test
@@ -570,6 +579,23 @@ def record_subcommand_and_bad_recordings():
               "%s recording: exit %d, stderr %r" % (name, r.returncode, r.stderr))
         check(path in r.stderr and text in r.stderr, "%s recording message: %r" % (name, r.stderr))
         eq(len(r.stderr.strip().splitlines()), 1, "%s recording: one line of error" % name)
+
+
+@test
+def command_takes_the_arguments_after_it():
+    """`-c CMD ARG...`: the words after CMD are the command's, options too."""
+    out, ipc_out = tmpfile("argv.json"), tmpfile("argv-ipc.json")
+    r = run([BT, "-f", "json", "-o", out, "-c", IPCLOAD, "pipe", "--count", "123",
+             "--out", ipc_out])
+    eq(r.returncode, 0, "boundtrace -c CMD ARG... (%s)" % r.stderr)
+    with open(out) as f:
+        bt = json.load(f)
+    with open(ipc_out) as f:
+        ipc = json.load(f)
+    assert_matches(bt, ipc)
+    sends = [b["calls"] for p in bt["processes"] for b in p["boundaries"]
+             if b["kind"] == "pipe" and b["direction"] == "send"]
+    eq(sends, [123], "pipe sends of ipcload pipe --count 123")
 
 
 @test

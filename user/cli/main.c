@@ -106,12 +106,8 @@ static int open_sink(struct sink *s, const struct bt_opts *o, bool record, int a
 	struct bt_rec_info info;
 
 	memset(s, 0, sizeof(*s));
-	if (record && (!o->output || !strcmp(o->output, "-"))) {
-		snprintf(err, errlen, "record needs -o FILE");
-		return -1;
-	}
 	if (!record) {
-		s->exp = bt_report_find(o->format);
+		s->exp = o->exporter;
 		s->out = o->output ? bt_open_output(o->output, o->force, err, errlen) : stdout;
 		if (!s->out)
 			return -1;
@@ -142,8 +138,10 @@ static int close_sink(struct sink *s, char *err, size_t errlen)
 	return ok ? 0 : -1;
 }
 
-static int run_trace(int argc, char **argv, bool record)
+/* o by value: the trace reads it everywhere, and it is read once. */
+static int run_trace(const struct bt_opts o, int argc, char **argv)
 {
+	bool record = o.cmd == BT_CMD_RECORD;
 	struct bt_tracer_config cfg = {};
 	struct bt_tracer tracer = {};
 	uint64_t start, next_interval, next_discover, next_snapshot;
@@ -151,24 +149,10 @@ static int run_trace(int argc, char **argv, bool record)
 	int status = 0, ret = 1;
 	bool child_done = false;
 	struct bt_model model;
-	struct bt_opts o;
 	char err[512];
 	pid_t child = 0;
 
 	bt_model_init(&model);
-	if (bt_opts_parse(argc, argv, &o, err, sizeof(err))) {
-		fprintf(stderr, "boundtrace: %s\n", err);
-		fprintf(stderr, "Try 'boundtrace --help'.\n");
-		return 2;
-	}
-	if (o.help) {
-		bt_opts_usage(stdout);
-		return 0;
-	}
-	if (o.version) {
-		printf("boundtrace %s (git %s)\n", BT_VERSION, BT_GIT_REV);
-		return 0;
-	}
 	if (bt_check_privileges(err, sizeof(err)) || bt_check_btf(err, sizeof(err)))
 		return fail(err);
 	for (int i = 0; i < o.npids; i++) {
@@ -309,11 +293,23 @@ cleanup:
 
 int main(int argc, char **argv)
 {
-	if (argc > 1 && !strcmp(argv[1], "record"))
-		return run_trace(argc - 1, argv + 1, true);
-	if (argc > 1 && !strcmp(argv[1], "report"))
-		return bt_cmd_report(argc - 1, argv + 1);
-	if (argc > 1 && !strcmp(argv[1], "trace"))
-		return run_trace(argc - 1, argv + 1, false);
-	return run_trace(argc, argv, false);
+	struct bt_opts o;
+	char err[512];
+	int ret = 0;
+
+	if (bt_opts_parse(argc, argv, &o, err, sizeof(err))) {
+		fprintf(stderr, "%s: %s\nTry '%s --help'.\n", bt_opts_cmd_name(o.cmd), err,
+			bt_opts_cmd_name(o.cmd));
+		ret = 2;
+	} else if (o.help) {
+		bt_opts_usage(o.cmd, stdout);
+	} else if (o.version) {
+		printf("boundtrace %s (git %s)\n", BT_VERSION, BT_GIT_REV);
+	} else if (o.cmd == BT_CMD_REPORT) {
+		ret = bt_cmd_report(&o);
+	} else {
+		ret = run_trace(o, argc, argv);
+	}
+	bt_opts_free(&o);
+	return ret;
 }

@@ -6,10 +6,10 @@ static const struct bt_exporter exporters[] = {
 	{ "table", BT_VIEW_PEERS | BT_VIEW_EDGES | BT_VIEW_CHAINS, bt_report_table },
 	{ "json", BT_VIEW_PEERS | BT_VIEW_EDGES | BT_VIEW_CHAINS, bt_report_json },
 	{ "dot", BT_VIEW_EDGES, bt_report_dot },
-	{ "chains", BT_VIEW_CHAINS, bt_report_chains },
-	{ "folded", BT_VIEW_FOLDED, bt_report_folded },
-	{ "svg", BT_VIEW_FOLDED, bt_report_svg },
-	{ "wakers", BT_VIEW_WAKERS, bt_report_wakers },
+	{ "chains", BT_VIEW_CHAINS, bt_report_chains, BT_NEED_EPISODES },
+	{ "folded", BT_VIEW_FOLDED, bt_report_folded, BT_NEED_STACKS },
+	{ "svg", BT_VIEW_FOLDED, bt_report_svg, BT_NEED_STACKS },
+	{ "wakers", BT_VIEW_WAKERS, bt_report_wakers, BT_NEED_STACKS },
 };
 
 #define N_EXPORTERS (sizeof(exporters) / sizeof(exporters[0]))

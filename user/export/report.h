@@ -12,11 +12,18 @@
 #include "analyze/views.h"
 #include "model/model.h"
 
+/* What an exporter prints from that a trace collects only when asked. */
+enum bt_need {
+	BT_NEED_EPISODES = 1 << 0,	/* blocking episodes (--chains) */
+	BT_NEED_STACKS = 1 << 1,	/* stacks of the crossings (--stacks) */
+};
+
 struct bt_exporter {
 	const char *name;
 	unsigned int views;	/* enum bt_view: what write() reads */
 	/* 0 on success, -1 on a write error. */
 	int (*write)(FILE *f, const struct bt_model *m, const struct bt_views *v);
+	unsigned int needs;	/* enum bt_need: a live trace turns these on */
 };
 
 /*

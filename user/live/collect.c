@@ -133,7 +133,7 @@ int bt_collect_harvest(struct bt_model *m, const struct bt_maps *maps, __u32 tgi
 	if (!p || p->harvested)
 		return 0;
 	/* What an earlier snapshot took of it is taken again now, for good. */
-	p->nrows = 0;
+	bt_proc_clear_rows(p);
 	bt_model_drop_stackrows(m, tgid);
 	bt_model_drop_wakes(m, tgid);
 	err = collect_rows(m, maps, tgid, true);

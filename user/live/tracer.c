@@ -17,6 +17,7 @@
 #include "live/events.h"
 #include "discover/proc.h"
 #include "live/tracer.h"
+#include "lib/vec.h"
 
 static bool verbose;
 
@@ -44,15 +45,8 @@ static bool live_add(struct bt_tracer *t, uint32_t pid)
 	for (size_t i = 0; i < t->nlive; i++)
 		if (t->live[i] == pid)
 			return true;
-	if (t->nlive == t->caplive) {
-		size_t ncap = t->caplive ? t->caplive * 2 : 16;
-		uint32_t *n = realloc(t->live, ncap * sizeof(*n));
-
-		if (!n)
-			return false;
-		t->live = n;
-		t->caplive = ncap;
-	}
+	if (!bt_grow((void **)&t->live, &t->caplive, t->nlive + 1, sizeof(*t->live)))
+		return false;
 	t->live[t->nlive++] = pid;
 	return true;
 }

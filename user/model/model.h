@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "boundtrace.h"
+#include "lib/hmap.h"
 #include "lib/vec.h"
 
 #define BT_CHANNEL_LEN	192
@@ -38,6 +39,7 @@ struct bt_proc {
 	int exit_code;		/* wait status, valid when exited */
 	struct bt_row *rows;
 	size_t nrows, cap;
+	struct bt_hmap row_idx;	/* rows by key: kept by the functions below */
 };
 
 /* Wakeup causality: waker, inside a crossing on a channel, woke wakee. */
@@ -117,6 +119,13 @@ struct bt_model {
 	size_t nsocks, capsocks;
 	uint64_t duration_ns;
 	uint64_t lost[BT_LOSS_MAX];
+	/*
+	 * Every list held once per key is indexed by it (lib/hmap.h). Only
+	 * the functions below add, remove or reorder elements, and they keep
+	 * the indexes true; code that changes the arrays itself must not.
+	 */
+	struct bt_hmap proc_idx;	/* pid: the newest process with it */
+	struct bt_hmap wake_idx, stackrow_idx, wakestack_idx, stack_idx, holder_idx, sock_idx;
 };
 
 void bt_model_init(struct bt_model *m);
@@ -126,7 +135,8 @@ void bt_model_free(struct bt_model *m);
  * harvested at a process's exit are final and stay.
  */
 void bt_model_clear_rows(struct bt_model *m);
-struct bt_proc *bt_model_find(struct bt_model *m, uint32_t pid);
+/* The newest process with pid, or NULL. */
+struct bt_proc *bt_model_find(const struct bt_model *m, uint32_t pid);
 /* Find (newest) or add; NULL only when out of memory. */
 struct bt_proc *bt_model_proc(struct bt_model *m, uint32_t pid);
 /* Always add: a new process that reuses a pid. */
@@ -153,9 +163,19 @@ int bt_model_add_exchange(struct bt_model *m, const struct bt_exchange_ev *e);
 /* Record /proc facts, deduplicated. */
 int bt_model_add_holder(struct bt_model *m, const struct bt_holder *h);
 int bt_model_add_sockfact(struct bt_model *m, const struct bt_sockfact *s);
-/* Add (or sum into) the row for key; info may be NULL. */
+/* Add (or sum into) the row for key, of the newest process key->tgid; info may be NULL. */
 struct bt_row *bt_model_add(struct bt_model *m, const struct bt_key *key,
 			    const struct bt_stats *st, const struct bt_chan_info *info);
+/* The same for process p (after pid reuse, not always the newest). */
+struct bt_row *bt_proc_add_row(struct bt_proc *p, const struct bt_key *key,
+			       const struct bt_stats *st, const struct bt_chan_info *info);
+/* Forget p's rows (the next collection refills them). */
+void bt_proc_clear_rows(struct bt_proc *p);
+/*
+ * Report filters: keep the rows of these processes only (npids 0: all)
+ * and of this kind only (BT_KIND_NONE: all). Processes stay, to name peers.
+ */
+void bt_model_filter(struct bt_model *m, const uint32_t *pids, int npids, unsigned int kind);
 /* Sum b into a. */
 void bt_stats_add(struct bt_stats *a, const struct bt_stats *b);
 /* Processes by pid, rows by kind, channel, direction: stable output. */

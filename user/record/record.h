@@ -4,7 +4,8 @@
  * `boundtrace report FILE` reads it back into the same model, so every
  * exporter prints a recording exactly as it printed the live trace.
  *
- * The container (header, compressed blocks, checksums) is user/recfile.h.
+ * The container (header, compressed blocks, checksums) is recfile.h; the
+ * record tables below are schema.h, written by writer.c, read by reader.c.
  * Version 1 block types and payloads; integers little-endian, "str" is
  * a u32 length and that many bytes (no NUL):
  *
