@@ -24,7 +24,7 @@ enum {
 };
 
 enum opt_id {
-	O_PID, O_COMMAND, O_ALL, O_FOLLOW, O_PEERS, O_DURATION, O_CHAINS, O_MIN_BLOCK,
+	O_PID, O_COMMAND, O_ALL, O_FOLLOW, O_PEERS, O_DURATION, O_CHAINS, O_NO_CHAINS, O_MIN_BLOCK,
 	O_STACKS, O_STACK_MAP, O_WEIGHT, O_FORMAT, O_OUTPUT, O_FORCE, O_INTERVAL, O_RECORD,
 	O_KIND, O_MAP_SIZE, O_VERBOSE, O_HELP, O_VERSION,
 };
@@ -54,12 +54,14 @@ static const struct opt opts[] = {
 	  "pipes and sockets, up to N hops (default 1, 0: off)" },
 	{ O_DURATION, 'd', "duration", "SECS", ON_LIVE, "Stopping",
 	  "stop after SECS seconds (default: when the targets exit, or Ctrl-C)" },
+	{ O_NO_CHAINS, 0, "no-chains", NULL, ON_LIVE, "Chains",
+	  "the cheapest trace: no request/response records, no blocking\n"
+	  "episodes, no chains section (chains are on by default)" },
 	{ O_CHAINS, 0, "chains", NULL, ON_LIVE, "Chains",
-	  "record blocking episodes and who ended them, and name the\n"
-	  "hidden synchronous chains (A waits on B while B waits on C)" },
+	  "chains are on by default; accepted for compatibility" },
 	{ O_MIN_BLOCK, 0, "min-block", "US", ON_LIVE, "Chains",
 	  "a crossing blocked this many microseconds is an episode\n"
-	  "(default 10; implies --chains)" },
+	  "(default 10)" },
 	{ O_STACKS, 0, "stacks", NULL, ON_LIVE, "Stacks",
 	  "take the user and kernel stack of every crossing (for\n"
 	  "-f folded and -f svg); a stack not taken shows as [lost]" },
@@ -266,13 +268,14 @@ static int apply(struct bt_opts *o, const struct opt *op, const char *v, char **
 			return BAD("invalid duration '%s' (seconds > 0)", v);
 		return 0;
 	case O_CHAINS:
-		o->chains = true;
+		return 0;	/* the default */
+	case O_NO_CHAINS:
+		o->no_chains = true;
 		return 0;
 	case O_MIN_BLOCK:
 		if (parse_u32(v, 1, 60000000, &n))
 			return BAD("invalid --min-block '%s' (1..60000000 us)", v);
 		o->min_block_ns = (uint64_t)n * 1000;
-		o->chains = true;
 		return 0;
 	case O_STACKS:
 		o->stacks = true;
@@ -449,8 +452,10 @@ static int check(struct bt_opts *o, int noperands, const char *first, char *err,
 	if (o->command)
 		o->follow = true;
 	/* The exporter says what it prints from: the kernel must collect that. */
-	if (o->exporter->needs & BT_NEED_EPISODES)
-		o->chains = true;
+	if (o->no_chains && (o->exporter->needs & BT_NEED_EPISODES))
+		return BAD("-f %s prints chains: it does not combine with --no-chains",
+			   o->exporter->name);
+	o->chains = !o->no_chains;
 	if (o->exporter->needs & BT_NEED_STACKS)
 		o->stacks = true;
 	return 0;
