@@ -446,10 +446,42 @@ struct crossing {
 
 #include "exchange.bpf.h"
 
+#define EINTR		4
+#define EAGAIN		11
+#define ETIMEDOUT	110
+#define ERESTARTSYS	512
+#define ERESTART_RESTARTBLOCK	516
+#define O_NONBLOCK	04000
+
+/*
+ * What an episode waited for (enum bt_wait). A blocked EAGAIN on a
+ * blocking socket is SO_RCVTIMEO running out: a non-blocking miss returns
+ * at once. A receive on a connection is a dependency when this end is the
+ * client (a request is outstanding) and idle when it is the server.
+ */
+static __always_inline __u8 wait_class(struct endpoint *c, struct crossing *x)
+{
+	if (x->ret == -EINTR || (x->ret <= -ERESTARTSYS && x->ret >= -ERESTART_RESTARTBLOCK))
+		return BT_WAIT_SIGNAL;
+	if (x->ret == -ETIMEDOUT)
+		return BT_WAIT_TIMEOUT;
+	if (c->sk && x->ret == -EAGAIN && c->file && !(c->file->f_flags & O_NONBLOCK))
+		return BT_WAIT_TIMEOUT;
+	if (x->dir == BT_DIR_RECV && (c->kind == BT_KIND_TCP || c->kind == BT_KIND_UNIX_STREAM) &&
+	    x->st) {
+		if (x->st->exch_role == BT_ROLE_CLIENT)
+			return BT_WAIT_DEPENDENCY;
+		if (x->st->exch_role == BT_ROLE_SERVER)
+			return BT_WAIT_IDLE;
+	}
+	return BT_WAIT_BLOCKED;
+}
+
 /* Chain mode: a crossing that blocked long enough is an episode. */
 static __always_inline void emit_episode(struct endpoint *c, struct crossing *x)
 {
 	struct bt_episode_ev *e;
+	__u8 wait;
 
 	if (!min_block_ns || !x->st || x->blocked < min_block_ns)
 		return;
@@ -462,15 +494,24 @@ static __always_inline void emit_episode(struct endpoint *c, struct crossing *x)
 	e->tid = (__u32)bpf_get_current_pid_tgid();
 	e->kind = c->kind;
 	e->dir = x->dir;
+	wait = wait_class(c, x);
+	e->wait = wait;
 	e->pad = 0;
 	e->chan = c->chan;
 	e->peer = c->peer;
 	e->start_ns = x->start;
 	e->end_ns = x->end;
-	e->wake_ns = x->st->wake_ns;
-	e->waker_pid = x->st->waker_pid;
-	e->waker_tid = x->st->waker_tid;
-	e->pad2 = 0;
+	e->ret = x->ret;
+	/* A timer or a signal ended it: whoever the interrupt hit did not. */
+	if (wait == BT_WAIT_TIMEOUT || wait == BT_WAIT_SIGNAL) {
+		e->wake_ns = 0;
+		e->waker_pid = 0;
+		e->waker_tid = 0;
+	} else {
+		e->wake_ns = x->st->wake_ns;
+		e->waker_pid = x->st->waker_pid;
+		e->waker_tid = x->st->waker_tid;
+	}
 	/* Userspace polls every 100 ms: a wakeup per record is an irq_work each. */
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }

@@ -267,6 +267,20 @@ struct bt_event {
 };
 
 /*
+ * What a blocking episode waited for, told apart at its end. A timeout or
+ * a signal has no waker (it is cleared); an idle wait is a server waiting
+ * for its next request and never part of a chain.
+ */
+enum bt_wait {
+	BT_WAIT_BLOCKED = 0,	/* not told apart: a pipe, a futex, a send on a full buffer */
+	BT_WAIT_DEPENDENCY,	/* a client waiting for the response to its request */
+	BT_WAIT_IDLE,		/* a server waiting for its next request */
+	BT_WAIT_TIMEOUT,	/* futex -ETIMEDOUT, SO_RCVTIMEO on a blocking socket */
+	BT_WAIT_SIGNAL,		/* -EINTR or -ERESTART*: a signal ended it */
+	BT_WAIT_MAX,
+};
+
+/*
  * A blocking episode (chain mode): a crossing that blocked at least
  * min_block_ns, with the thread that woke it. Sent through the episodes
  * ring buffer; userspace nests them into synchronous chains.
@@ -276,7 +290,8 @@ struct bt_episode_ev {
 	__u32 tid;
 	__u8 kind;
 	__u8 dir;
-	__u16 pad;
+	__u8 wait;		/* enum bt_wait */
+	__u8 pad;
 	__u32 waker_pid;	/* 0: not woken by a sched_waking we saw */
 	__u64 chan;
 	__u64 peer;
@@ -284,7 +299,7 @@ struct bt_episode_ev {
 	__u64 end_ns;		/* syscall exit */
 	__u64 wake_ns;		/* last wakeup while blocked, 0 none */
 	__u32 waker_tid;
-	__u32 pad2;
+	__s32 ret;		/* the call's return value (errno negated) */
 };
 
 #endif /* BOUNDTRACE_H */

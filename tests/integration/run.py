@@ -473,6 +473,49 @@ def chain_through_a_futex_hop():
     check(c["episodes"] >= 90, "lock waits seen: %d of 100" % c["episodes"])
 
 
+FUTEX_TIMEOUT_SCRIPT = r"""
+import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+word = ctypes.c_int(0)
+class timespec(ctypes.Structure):
+    _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
+ts = timespec(0, 30 * 1000 * 1000)
+n = int(sys.argv[1])
+timedout = 0
+for _ in range(n):
+    # FUTEX_WAIT_PRIVATE on a word that stays 0: only the 30 ms timeout ends it.
+    r = libc.syscall(202, ctypes.byref(word), 128, 0, ctypes.byref(ts), None, 0)
+    timedout += r == -1 and ctypes.get_errno() == 110
+sys.exit(0 if timedout == n else 1)
+"""
+
+
+@test
+def futex_wait_that_times_out_is_a_timeout():
+    """A timed futex wait nobody wakes ends by its timeout: the wait is
+    `timeout`, with no waker (whatever the timer interrupt hit did not wake
+    it), and no chain starts from it."""
+    if os.uname().machine != "x86_64":
+        raise Skip("the script uses the x86-64 futex syscall number")
+    n = 5
+    out = tmpfile("bt.json")
+    r = run([BT, "-f", "json", "-o", out, "-c", sys.executable, "-c", FUTEX_TIMEOUT_SCRIPT,
+             str(n)])
+    eq(r.returncode, 0, "every futex wait timed out (stderr: %s)" % r.stderr)
+    with open(out) as f:
+        bt = json.load(f)
+    procs = [p for p in bt["processes"] if p["boundaries"]]
+    eq(len(procs), 1, "one traced process")
+    pid = procs[0]["pid"]
+    waits = [w for w in procs[0]["boundaries"] if w["kind"] == "futex" and w["direction"] == "wait"]
+    eq([(w["calls"], w["errors"]) for w in waits], [(n, n)], "futex wait rows (calls, errors)")
+    cls = {w["pid"]: w for w in bt["waits"]}
+    eq(cls[pid]["timeout"]["count"], n, "timeout waits")
+    eq(sum(cls[pid][k]["count"] for k in ("blocked", "dependency", "idle", "signal")), 0,
+       "no other wait class: %r" % cls[pid])
+    eq([c for c in bt["chains"] if c["hops"][0]["from"]["pid"] == pid], [], "no chain from it")
+
+
 def stackload_folded(weight):
     out, folded = tmpfile("stack.json"), tmpfile("stack.folded")
     r = run([BT, "-f", "folded", "--weight", weight, "-o", folded, "-c",

@@ -187,6 +187,31 @@ static void test_pairing_clock_order(void **state)
 	bt_chains_free(c);
 }
 
+/* The middle calls the backend, then a cache, one after the other: serial fan-out. */
+static void test_serial_fanout(void **state)
+{
+	struct bt_xchg x[] = {
+		cli(FE, 10, 1, 2, "unix:/m", 100, 1000),
+		srv(MID, 20, 2, 1, "unix:/m", 110, 990),
+		cli(MID, 20, 3, 4, "tcp:be", 200, 500),		/* 300 */
+		srv(BE, 30, 4, 3, "tcp:be", 210, 490),
+		cli(MID, 20, 5, 6, "tcp:cache", 600, 700),	/* 100 */
+		srv(400, 40, 6, 5, "tcp:cache", 610, 690),
+	};
+	struct bt_chains *c = bt_exchains_analyze(x, 6, NULL, 0, NULL);
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(c->nchains, 2);	/* fe -> mid -> be, fe -> mid -> cache */
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(c->chains[i].requests, 1);
+		assert_int_equal(c->chains[i].hops[0].fanout_calls, 1);
+		assert_int_equal(c->chains[i].hops[0].fanout_max_peers, 2);
+		assert_int_equal(c->chains[i].hops[0].fanout_save_ns, 100);
+	}
+	bt_chains_free(c);
+}
+
 static void test_bad_input(void **state)
 {
 	struct bt_xchg x = cli(FE, 0, 1, 2, "unix:/m", 5, 1);
@@ -208,6 +233,7 @@ int main(void)
 		cmocka_unit_test(test_contradiction_rejected),
 		cmocka_unit_test(test_pool_handoff),
 		cmocka_unit_test(test_pairing_clock_order),
+		cmocka_unit_test(test_serial_fanout),
 		cmocka_unit_test(test_bad_input),
 	};
 

@@ -230,6 +230,44 @@ static struct bt_chains *exchange_chains(const struct bt_model *m,
 	return c;
 }
 
+static int cmp_waits(const void *a, const void *b)
+{
+	uint32_t x = ((const struct bt_proc_waits *)a)->pid, y = ((const struct bt_proc_waits *)b)->pid;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Every process's episodes summed by wait class, by pid. */
+static int sum_waits(const struct bt_model *m, struct bt_chains *c)
+{
+	size_t cap = 0;
+
+	for (size_t i = 0; i < m->nepisodes; i++) {
+		const struct bt_episode_ev *e = &m->episodes[i];
+		struct bt_proc_waits *w = NULL;
+		uint8_t k = e->wait < BT_WAIT_MAX ? e->wait : BT_WAIT_BLOCKED;
+
+		for (size_t j = c->nwaits; j-- > 0;) {
+			if (c->waits[j].pid == e->pid) {
+				w = &c->waits[j];
+				break;
+			}
+		}
+		if (!w) {
+			if (!bt_grow((void **)&c->waits, &cap, c->nwaits + 1, sizeof(*c->waits)))
+				return -1;
+			w = &c->waits[c->nwaits++];
+			memset(w, 0, sizeof(*w));
+			w->pid = e->pid;
+		}
+		w->n[k]++;
+		w->ns[k] += e->end_ns >= e->start_ns ? e->end_ns - e->start_ns : 0;
+	}
+	if (c->nwaits)
+		qsort(c->waits, c->nwaits, sizeof(*c->waits), cmp_waits);
+	return 0;
+}
+
 struct bt_chains *bt_model_chains(const struct bt_model *m)
 {
 	struct bt_chain_opts opts = {
@@ -240,28 +278,38 @@ struct bt_chains *bt_model_chains(const struct bt_model *m)
 	};
 	struct bt_episode *eps = calloc(m->nepisodes ? m->nepisodes : 1, sizeof(*eps));
 	struct bt_chains *c;
+	size_t n = 0;
 
 	if (!eps)
 		return NULL;
 	for (size_t i = 0; i < m->nepisodes; i++) {
 		const struct bt_episode_ev *e = &m->episodes[i];
-		const struct bt_proc *p = bt_model_find((struct bt_model *)m, e->pid);
-		const struct bt_row *row = episode_row(m, p, e);
+		const struct bt_proc *p;
+		const struct bt_row *row;
+		struct bt_episode *ep = &eps[n];
 
-		eps[i].pid = e->pid;
-		eps[i].tid = e->tid;
-		eps[i].kind = e->kind;
-		eps[i].dir = e->dir;
-		eps[i].waker_pid = e->waker_pid;
-		eps[i].waker_tid = e->waker_tid;
-		eps[i].chan = e->chan;
-		eps[i].start_ns = e->start_ns;
-		eps[i].end_ns = e->end_ns;
-		eps[i].wake_ns = e->wake_ns;
-		episode_channel(row, e, eps[i].channel, sizeof(eps[i].channel));
-		infer_waker(m, p, row, &eps[i]);
+		/* A server waiting for its next request waits on nobody: not a chain. */
+		if (e->wait == BT_WAIT_IDLE)
+			continue;
+		p = bt_model_find((struct bt_model *)m, e->pid);
+		row = episode_row(m, p, e);
+		n++;
+		ep->pid = e->pid;
+		ep->tid = e->tid;
+		ep->kind = e->kind;
+		ep->dir = e->dir;
+		ep->waker_pid = e->waker_pid;
+		ep->waker_tid = e->waker_tid;
+		ep->chan = e->chan;
+		ep->start_ns = e->start_ns;
+		ep->end_ns = e->end_ns;
+		ep->wake_ns = e->wake_ns;
+		episode_channel(row, e, ep->channel, sizeof(ep->channel));
+		/* A timer or a signal ended it: there is no waker to infer. */
+		if (e->wait != BT_WAIT_TIMEOUT && e->wait != BT_WAIT_SIGNAL)
+			infer_waker(m, p, row, ep);
 	}
-	c = bt_chains_analyze(eps, m->nepisodes, &opts);
+	c = bt_chains_analyze(eps, n, &opts);
 	free(eps);
 	if (c && m->nexchanges) {
 		struct bt_chains *x = exchange_chains(m, &opts);
@@ -271,6 +319,10 @@ struct bt_chains *bt_model_chains(const struct bt_model *m)
 			return NULL;
 		}
 		c = merge(x, c);
+	}
+	if (c && sum_waits(m, c)) {
+		bt_chains_free(c);
+		return NULL;
 	}
 	return c;
 }

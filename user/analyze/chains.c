@@ -840,6 +840,7 @@ void bt_chains_free(struct bt_chains *c)
 		free(c->mem);
 	}
 	free(c->chains);
+	free(c->waits);
 	free(c);
 }
 

@@ -176,6 +176,12 @@ struct bt_chain_counts {
 
 struct bt_chains_mem;
 
+/* A process's blocking episodes by what they waited for (enum bt_wait). */
+struct bt_proc_waits {
+	uint32_t pid;
+	uint64_t n[BT_WAIT_MAX], ns[BT_WAIT_MAX];
+};
+
 struct bt_chains {
 	/* By blocked_ns, largest first; then more episodes; then by the hops. */
 	struct bt_chain *chains;
@@ -183,6 +189,8 @@ struct bt_chains {
 	uint64_t duration_ns;		/* the one the shares used */
 	struct bt_chain_counts counts;
 	struct bt_xchg_counts xcounts;
+	struct bt_proc_waits *waits;	/* by pid; set by bt_model_chains */
+	size_t nwaits;
 	struct bt_chains_mem *mem;	/* private */
 };
 

@@ -38,6 +38,8 @@ struct path {
 	/* this root's sums */
 	uint32_t stamp, done, count;
 	uint64_t lat, queue, svc, kids;
+	uint64_t fan_calls, fan_save;
+	uint32_t fan_peers;
 	bool has_child;
 	uint32_t chain;		/* chain index + 1 when a chain ends here */
 };
@@ -49,6 +51,8 @@ struct u64v {
 
 struct hsum {
 	uint64_t calls, lat, queue, svc, kids;
+	uint64_t fan_calls, fan_save;
+	uint32_t fan_peers;
 	struct u64v per_root, each;
 };
 
@@ -357,12 +361,58 @@ static uint32_t path_id(struct xa *a, uint32_t parent, uint32_t hop)
 	return (uint32_t)a->npaths++;
 }
 
+/* Distinct next hops one request's calls went to, with their summed latency. */
+#define FAN_MAX	8
+struct fan {
+	uint32_t path[FAN_MAX];
+	uint64_t ns[FAN_MAX];
+	unsigned int n;
+};
+
+static void fan_add(struct fan *f, uint32_t path, uint64_t ns)
+{
+	for (unsigned int i = 0; i < f->n; i++) {
+		if (f->path[i] == path) {
+			f->ns[i] += ns;
+			return;
+		}
+	}
+	if (f->n < FAN_MAX) {
+		f->path[f->n] = path;
+		f->ns[f->n++] = ns;
+	}
+}
+
+/*
+ * A request whose calls went to two next hops or more, one after the
+ * other (a request's calls are serial: one thread, one connection each):
+ * in parallel they would have taken the longest hop's total.
+ */
+static void fan_count(struct path *pp, const struct fan *f)
+{
+	uint64_t total = 0, max = 0;
+
+	if (f->n < 2)
+		return;
+	for (unsigned int i = 0; i < f->n; i++) {
+		total += f->ns[i];
+		if (f->ns[i] > max)
+			max = f->ns[i];
+	}
+	pp->fan_calls++;
+	pp->fan_save += total - max;
+	if (f->n > pp->fan_peers)
+		pp->fan_peers = f->n;
+}
+
 /*
  * One call at path p: client exchange c (NONE for a server root s), its
  * far end s (NONE when not traced). Adds it and its calls, depth first.
  */
-static int visit(struct xa *a, uint32_t c, uint32_t s, uint32_t parent_path, uint64_t *lat_out)
+static int visit(struct xa *a, uint32_t c, uint32_t s, uint32_t parent_path, uint64_t *lat_out,
+		 uint32_t *path_out)
 {
+	struct fan fan = { .n = 0 };
 	const struct bt_xchg *e = c != NONE ? &a->x[c] : &a->x[s];
 	uint64_t lat = e->resp_ns - e->req_ns, svc = lat, kids = 0;
 	uint32_t from = c != NONE ? e->pid : 0, to = s != NONE ? a->x[s].pid : 0;
@@ -376,6 +426,8 @@ static int visit(struct xa *a, uint32_t c, uint32_t s, uint32_t parent_path, uin
 		pp->stamp = a->serial;
 		pp->count = 0;
 		pp->lat = pp->queue = pp->svc = pp->kids = 0;
+		pp->fan_calls = pp->fan_save = 0;
+		pp->fan_peers = 0;
 		pp->has_child = false;
 	}
 	if (s != NONE) {
@@ -385,15 +437,18 @@ static int visit(struct xa *a, uint32_t c, uint32_t s, uint32_t parent_path, uin
 		if (a->paths[p].depth + 1 < BT_CHAINS_MAX_DEPTH) {
 			for (uint32_t k = a->kid_lo[s]; k < a->kid_lo[s + 1]; k++) {
 				uint64_t kl = 0;
-				int err = visit(a, a->kids[k], a->match[a->kids[k]], p, &kl);
+				uint32_t kp = NONE;
+				int err = visit(a, a->kids[k], a->match[a->kids[k]], p, &kl, &kp);
 
 				if (err)
 					return err;
 				kids += kl;
+				fan_add(&fan, kp, kl);
 			}
 		}
 	}
 	pp = &a->paths[p];	/* the walk below may have moved the array */
+	fan_count(pp, &fan);
 	pp->count++;
 	pp->lat += lat;
 	pp->queue += lat - svc;
@@ -405,6 +460,7 @@ static int visit(struct xa *a, uint32_t c, uint32_t s, uint32_t parent_path, uin
 		return -ENOMEM;
 	a->nodes[a->nnodes++] = (struct node){ p, lat };
 	*lat_out = lat;
+	*path_out = p;
 	return 0;
 }
 
@@ -446,6 +502,10 @@ static int add_root(struct xa *a, uint32_t tid, uint64_t lat)
 			h->queue += qp->queue;
 			h->svc += qp->svc;
 			h->kids += qp->kids;
+			h->fan_calls += qp->fan_calls;
+			h->fan_save += qp->fan_save;
+			if (qp->fan_peers > h->fan_peers)
+				h->fan_peers = qp->fan_peers;
 			if (qp->depth && push(&h->per_root, count))
 				return -ENOMEM;
 			for (size_t k = 0; k < a->nnodes; k++)
@@ -460,12 +520,13 @@ static int walk(struct xa *a, uint32_t c, uint32_t s)
 {
 	const struct bt_xchg *e = c != NONE ? &a->x[c] : &a->x[s];
 	uint64_t lat = 0;
+	uint32_t path;
 	int err;
 
 	a->serial++;
 	a->nnodes = 0;
 	a->cnt->roots++;
-	err = visit(a, c, s, NONE, &lat);
+	err = visit(a, c, s, NONE, &lat, &path);
 	return err ? err : add_root(a, c != NONE ? e->req_tid : e->tid, lat);
 }
 
@@ -576,6 +637,9 @@ static int fill(struct xa *a, struct bt_chains *r, uint64_t duration)
 			hp->wait_ns = wait < h->kids ? wait : h->kids;
 			hp->other_ns = h->kids - hp->wait_ns;
 			hp->self_ns = h->svc > h->kids ? h->svc - h->kids : 0;
+			hp->fanout_calls = h->fan_calls;
+			hp->fanout_max_peers = h->fan_peers;
+			hp->fanout_save_ns = h->fan_save;
 		}
 		out->episodes = out->requests = c->roots;
 		out->blocked_ns = c->lat;

@@ -60,7 +60,10 @@ static double pct(uint64_t part, uint64_t whole)
 
 static void put_hops(struct out *o, const struct bt_chain *c)
 {
-	put(o, "%s[%u]", comm(&c->hops[0].from), c->hops[0].from.pid);
+	if (!c->hops[0].from.pid)
+		put(o, "(clients not traced)");
+	else
+		put(o, "%s[%u]", comm(&c->hops[0].from), c->hops[0].from.pid);
 	for (unsigned int i = 0; i < c->nhops; i++)
 		put(o, " ⇢ %s ⇢ %s[%u]", c->hops[i].channel, comm(&c->hops[i].to),
 		    c->hops[i].to.pid);
@@ -132,16 +135,23 @@ int bt_chains_format_line(const struct bt_chain *c, char *buf, size_t len)
 
 		fmt_ns(c->p50_ns, p50, sizeof(p50));
 		fmt_ns(c->p99_ns, p99, sizeof(p99));
-		put(&o, "   %llu request%s, latency p50 %s p99 %s;",
-		    (unsigned long long)c->requests, c->requests == 1 ? "" : "s", p50, p99);
+		fmt_ns(c->blocked_ns, ns, sizeof(ns));
+		put(&o, "   %llu request%s, latency p50 %s p99 %s (%s",
+		    (unsigned long long)c->requests, c->requests == 1 ? "" : "s", p50, p99, ns);
+		if (c->hops[0].from.pid)
+			put(&o, ", %.0f%% of %s's wall time", c->share * 100, comm(&c->hops[0].from));
+		if (c->root_threads > 1)
+			put(&o, ", %u threads", c->root_threads);
+		put(&o, "); per request: ");
+	} else {
+		fmt_ns(c->blocked_ns, ns, sizeof(ns));
+		put(&o, "   %.0f%% of %s's wall time blocked (%llu episode%s, %s",
+		    c->share * 100, comm(&c->hops[0].from), (unsigned long long)c->episodes,
+		    c->episodes == 1 ? "" : "s", ns);
+		if (c->root_threads > 1)
+			put(&o, ", %u threads", c->root_threads);
+		put(&o, "); per episode: ");
 	}
-	fmt_ns(c->blocked_ns, ns, sizeof(ns));
-	put(&o, "   %.0f%% of %s's wall time blocked (%llu episode%s, %s",
-	    c->share * 100, comm(&c->hops[0].from), (unsigned long long)c->episodes,
-	    c->episodes == 1 ? "" : "s", ns);
-	if (c->root_threads > 1)
-		put(&o, ", %u threads", c->root_threads);
-	put(&o, "); per episode: ");
 	for (unsigned int i = 0; i < c->nhops; i++) {
 		if (i)
 			put(&o, ", ");

@@ -125,6 +125,7 @@ int bt_report_json(FILE *f, const struct bt_model *m, const struct bt_views *v)
 	if (m->chain_mode) {
 		jw_ku64(&w, "episodes", m->nepisodes);
 		bt_json_chains(&w, v->chains);
+		bt_json_waits(&w, v->chains);
 	}
 	jw_key(&w, "lost");
 	jw_obj_begin(&w);

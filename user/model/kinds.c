@@ -54,3 +54,13 @@ const char *bt_role_name(unsigned int role)
 
 	return role < sizeof(roles) / sizeof(roles[0]) ? roles[role] : "?";
 }
+
+const char *bt_wait_name(unsigned int wait)
+{
+	static const char *const waits[BT_WAIT_MAX] = {
+		[BT_WAIT_BLOCKED] = "blocked", [BT_WAIT_DEPENDENCY] = "dependency",
+		[BT_WAIT_IDLE] = "idle", [BT_WAIT_TIMEOUT] = "timeout", [BT_WAIT_SIGNAL] = "signal",
+	};
+
+	return wait < BT_WAIT_MAX ? waits[wait] : "?";
+}

@@ -311,6 +311,11 @@ static int add_wakestack(struct bt_model *m, const void *e)
 	return bt_model_add_wakestack(m, &w->key, &w->val);
 }
 
+static int add_exchange(struct bt_model *m, const void *e)
+{
+	return bt_model_add_exchange(m, e);
+}
+
 static int (*const list_add[L_MAX])(struct bt_model *m, const void *e) = {
 	[L_WAKES] = add_wake,
 	[L_HOLDERS] = add_holder,
@@ -318,6 +323,7 @@ static int (*const list_add[L_MAX])(struct bt_model *m, const void *e) = {
 	[L_EPISODES] = add_episode,
 	[L_STACKROWS] = add_stackrow,
 	[L_WAKESTACKS] = add_wakestack,
+	[L_EXCHANGES] = add_exchange,
 };
 
 /* How many elements the snapshot's list holds. */
@@ -401,7 +407,7 @@ static int read_elem(struct rd *rd, struct bt_recf_cur *rec, int list)
 	if (list == L_STACKS)
 		return read_stack(rd, rec, &e.stack);
 	/* The episode log is the one list that is not a set: it stops at its cap. */
-	if (list == L_EPISODES && list_len(rd, list) >= lk->max)
+	if ((list == L_EPISODES || list == L_EXCHANGES) && list_len(rd, list) >= lk->max)
 		return bad(rd, "more than %u %s in a snapshot", lk->max, lk->what);
 	if (list_add[list](&rd->snap, &e))
 		return no_memory(rd);
@@ -518,6 +524,7 @@ static int read_block(struct rd *rd, const struct bt_recf_block *blk)
 	case BT_REC_STACKROWS:
 	case BT_REC_STACKS:
 	case BT_REC_WAKESTACKS:
+	case BT_REC_EXCHANGES:
 		return stage(rd, &c, blk->type);
 	case BT_REC_DURATION:
 		return commit(rd, &c);
