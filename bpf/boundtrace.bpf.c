@@ -693,6 +693,7 @@ static __always_inline void cross_fd(struct task_struct *task, long fd, struct c
 	if (x->uremote && (c.kind == BT_KIND_UDP || c.kind == BT_KIND_TCP) &&
 	    !(c.peer >> 48))
 		inet_remote_from_user(x->uremote, &c, NULL);
+	pipe_step(&c, x);
 	account(&c, x);
 }
 

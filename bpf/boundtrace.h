@@ -152,11 +152,22 @@ struct bt_conn {
 	__u64 exchanges;	/* completed on this connection */
 };
 
+enum bt_xrec_type {
+	BT_XREC_EXCHANGE = 0,	/* a request and its response */
+	/*
+	 * A hand-off: a thread read from a pipe what another thread of its
+	 * process wrote there (a job for a worker). tid read it at resp_ns,
+	 * req_tid wrote it at req_ns; chan is the pipe.
+	 */
+	BT_XREC_HANDOFF,
+};
+
 /*
- * Chain mode: one record per completed exchange, through the exchanges
- * ring buffer. end_a names this end of the connection, end_b the far
- * end, so userspace pairs a client's record (a, b) with the server's
- * (b, a): unix: the socket inodes; tcp: address and port folded.
+ * Chain mode: one record per completed exchange (and per hand-off),
+ * through the exchanges ring buffer. end_a names this end of the
+ * connection, end_b the far end, so userspace pairs a client's record
+ * (a, b) with the server's (b, a): unix: the socket inodes; tcp: address
+ * and port folded.
  */
 struct bt_exchange_ev {
 	__u32 pid;		/* tgid */
@@ -164,12 +175,14 @@ struct bt_exchange_ev {
 	__u32 req_tid;		/* thread that started it (client: sent; server: read the request) */
 	__u8 role;		/* enum bt_role */
 	__u8 kind;
-	__u16 pad;
+	__u8 type;		/* enum bt_xrec_type */
+	__u8 pad;
 	__u64 chan;		/* as in struct bt_key */
 	__u64 peer;
 	__u64 end_a, end_b;
 	__u64 req_ns;		/* request's first send (client) / receive (server) */
 	__u64 resp_ns;		/* response's first receive (client) / send (server) */
+	char comm[BT_COMM_LEN];	/* the name of thread tid */
 };
 
 /*

@@ -144,12 +144,14 @@ static __always_inline void emit_exchange(struct sock *sk, struct exch_chan *c,
 	e->req_tid = cn->req_tid;
 	e->role = cn->role;
 	e->kind = c->kind;
+	e->type = BT_XREC_EXCHANGE;
 	e->pad = 0;
 	e->chan = sock_ino(sk);
 	e->peer = c->peer;
 	exchange_ends(sk, c, e);
 	e->req_ns = cn->req_ns;
 	e->resp_ns = now;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	/*
 	 * No wakeup: userspace polls every 100 ms anyway, and waking it per
 	 * record (an irq_work each) was most of this program's cost.
@@ -270,6 +272,163 @@ int BPF_PROG(inet_sock_set_state, const struct sock *csk, const int oldstate, co
 	cn->role = role;
 	cn->role_src = BT_ROLE_SRC_SYSCALL;
 	return 0;
+}
+
+/*
+ * Hand-offs through pipes (chain mode): a thread pool's dispatcher writes a
+ * job to a pipe, a worker reads it, whether or not the worker blocked. Per
+ * pipe: how many bytes were written and read since the state was made
+ * (made by a write into an empty pipe, so the offsets agree), and who wrote
+ * the last HANDOFF_WRITES writes. A read whose first byte a thread of the
+ * same process wrote is a hand-off. Bounded: a full map counts in lost.
+ */
+#define HANDOFF_WRITES	8
+#define HANDOFF_READS	4
+
+/* One side's call on the pipe: where its bytes end (write) or start (read). */
+struct pipe_call {
+	__u64 off;
+	__u64 ns;
+	__u32 tid, tgid;
+};
+
+/*
+ * A reader on another CPU can take a write's bytes before the writer's
+ * sys_exit counts them: such a read waits in reads[] until the write that
+ * covers it is counted.
+ */
+struct pipe_handoff {
+	__u64 wr_off, rd_off;
+	__u32 nw, nr;
+	struct pipe_call w[HANDOFF_WRITES];	/* off: end of the write */
+	struct pipe_call r[HANDOFF_READS];	/* off: start of the read; ns 0: free */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct pipe_handoff);
+} pipes SEC(".maps");
+
+/* A new pipe's state (too big for the stack). */
+static const struct pipe_handoff zero_pipe;
+
+/* After a write: the pipe holds that write's bytes and nothing else. */
+static __always_inline bool pipe_holds_only(struct file *file, __u64 bytes)
+{
+	struct pipe_inode_info *pipe = file->f_inode->i_pipe;
+	struct pipe_buffer *bufs;
+	unsigned int tail, mask, len = 0;
+
+	if (!pipe || pipe->head - pipe->tail != 1 || !pipe->ring_size)
+		return false;
+	tail = pipe->tail;
+	mask = pipe->ring_size - 1;
+	bufs = pipe->bufs;
+	if (bpf_probe_read_kernel(&len, sizeof(len), &bufs[tail & mask].len))
+		return false;
+	return len == bytes;
+}
+
+/* reader read at read_ns what writer wrote at write_ns (either may be counted first). */
+static __always_inline void emit_handoff(__u64 ino, const struct pipe_call *reader,
+					 const struct pipe_call *writer)
+{
+	struct bt_exchange_ev *e;
+
+	if (reader->tgid != writer->tgid || reader->tid == writer->tid)
+		return;
+	e = bpf_ringbuf_reserve(&exchanges, sizeof(*e), 0);
+	if (!e) {
+		lose(BT_LOSS_EXCHANGES);
+		return;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = BT_XREC_HANDOFF;
+	e->kind = BT_KIND_PIPE;
+	e->pid = reader->tgid;
+	e->tid = reader->tid;
+	e->req_tid = writer->tid;
+	e->chan = ino;
+	e->req_ns = writer->ns;
+	e->resp_ns = reader->ns;
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+}
+
+static __always_inline void pipe_write(struct pipe_handoff *h, __u64 ino, struct pipe_call *me,
+				       __u64 bytes)
+{
+	__u64 from = h->wr_off;
+
+	h->wr_off += bytes;
+	me->off = h->wr_off;
+	h->w[h->nw & (HANDOFF_WRITES - 1)] = *me;
+	h->nw++;
+	/* Reads that took these bytes before this exit counted them. */
+	for (int i = 0; i < HANDOFF_READS; i++) {
+		struct pipe_call *r = &h->r[i];
+
+		if (!r->ns || r->off < from || r->off >= h->wr_off)
+			continue;
+		emit_handoff(ino, r, me);
+		r->ns = 0;
+	}
+}
+
+static __always_inline void pipe_read(struct pipe_handoff *h, __u64 ino, struct pipe_call *me,
+				      __u64 bytes)
+{
+	const struct pipe_call *hit = NULL;
+
+	me->off = h->rd_off;
+	h->rd_off += bytes;
+	if (me->off >= h->wr_off) {
+		/* Its write is not counted yet: it will find this read. */
+		h->r[h->nr & (HANDOFF_READS - 1)] = *me;
+		h->nr++;
+		return;
+	}
+	for (int i = 0; i < HANDOFF_WRITES; i++) {
+		const struct pipe_call *w = &h->w[i];
+
+		if (w->off > me->off && w->ns && (!hit || w->off < hit->off))
+			hit = w;
+	}
+	if (hit)
+		emit_handoff(ino, me, hit);
+}
+
+static __always_inline void pipe_step(struct endpoint *c, struct crossing *x)
+{
+	struct pipe_handoff *h;
+	struct pipe_call me = { .tid = (__u32)bpf_get_current_pid_tgid(), .tgid = x->tgid };
+
+	if (!exchange_records || c->kind != BT_KIND_PIPE || !x->bytes || !c->file ||
+	    (x->dir != BT_DIR_SEND && x->dir != BT_DIR_RECV))
+		return;
+	me.ns = x->end ? x->end : bpf_ktime_get_ns();
+	h = bpf_map_lookup_elem(&pipes, &c->chan);
+	if (!h) {
+		/*
+		 * Start where both offsets are known to agree: a write that left
+		 * exactly its own bytes in the pipe (no read of them has ended,
+		 * so none was counted). A read that drained the pipe would not
+		 * do: a write it took from may not have been counted yet.
+		 */
+		if (x->dir != BT_DIR_SEND || !pipe_holds_only(c->file, x->bytes))
+			return;
+		if (bpf_map_update_elem(&pipes, &c->chan, &zero_pipe, BPF_NOEXIST) == -E2BIG)
+			lose(BT_LOSS_EXCHANGES);
+		h = bpf_map_lookup_elem(&pipes, &c->chan);
+		if (!h)
+			return;
+	}
+	if (x->dir == BT_DIR_SEND)
+		pipe_write(h, c->chan, &me, x->bytes);
+	else
+		pipe_read(h, c->chan, &me, x->bytes);
 }
 
 /* Counts what the socket tracepoints left in the slot into the crossing's row. */

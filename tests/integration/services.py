@@ -436,7 +436,12 @@ def nginx_php_fpm_redis_chain_from_the_front():
     c = chains[0]
     eq(c["hops"][0]["from"]["pid"], 0, "the entry tier's clients are not traced")
     eq(c["hops"][0]["to"]["pid"], n.worker, "entry tier: the nginx worker")
-    eq(c["requests"], requests, "requests (nginx's access log)")
+    eq(c["requests"], requests, "requests (nginx's access log); chains %r; rows %r"
+       % ([(chain_tiers(x), x.get("requests"), [h["calls"] for h in x["hops"]])
+           for x in bt["chains"]],
+          [(p["comm"], b["channel"], b["direction"], b["calls"], b.get("role"),
+            b.get("exchanges", {}).get("count")) for p in bt["processes"]
+           for b in p["boundaries"] if b["kind"] == "unix_stream"]))
     to_fpm, to_redis = c["hops"][1], c["hops"][2]
     eq((to_fpm["calls_min"], to_fpm["calls_max"], to_fpm["calls"]), (1, 1, requests),
        "FastCGI calls per request (min, max, total)")

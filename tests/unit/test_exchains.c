@@ -212,6 +212,31 @@ static void test_serial_fanout(void **state)
 	bt_chains_free(c);
 }
 
+/*
+ * A server (php-fpm) that reads the last record of request 1 after it
+ * answered: the kernel starts its exchange 2 there, before the client's
+ * response 1 was read. Each call still pairs with its own exchange.
+ */
+static void test_request_tail_read_late(void **state)
+{
+	struct bt_xchg x[] = {
+		cli(FE, 10, 1, 2, "unix:/m", 100, 1000),
+		srv(MID, 20, 2, 1, "unix:/m", 110, 990),
+		srv(MID, 20, 2, 1, "unix:/m", 995, 1900),	/* began with request 1's tail */
+		cli(FE, 10, 1, 2, "unix:/m", 1200, 1910),
+		srv(MID, 20, 2, 1, "unix:/m", 1905, 2800),
+		cli(FE, 10, 1, 2, "unix:/m", 2100, 2810),
+	};
+	struct bt_chains *c = bt_exchains_analyze(x, 6, NULL, 0, NULL);
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(c->xcounts.paired, 3);
+	assert_int_equal(c->nchains, 1);
+	assert_int_equal(c->chains[0].requests, 3);
+	bt_chains_free(c);
+}
+
 static void test_bad_input(void **state)
 {
 	struct bt_xchg x = cli(FE, 0, 1, 2, "unix:/m", 5, 1);
@@ -234,6 +259,7 @@ int main(void)
 		cmocka_unit_test(test_pool_handoff),
 		cmocka_unit_test(test_pairing_clock_order),
 		cmocka_unit_test(test_serial_fanout),
+		cmocka_unit_test(test_request_tail_read_late),
 		cmocka_unit_test(test_bad_input),
 	};
 

@@ -181,15 +181,23 @@ static struct bt_chains *merge(struct bt_chains *x, struct bt_chains *ep)
 }
 
 /*
- * Hand-offs for the exchange analysis: a thread woken by another thread
- * of its own process, through anything but a connection (a job pipe, a
- * futex, a datagram).
+ * Hand-offs for the exchange analysis: a thread that read from a pipe
+ * what another thread of its process wrote (the kernel's hand-off
+ * records), or that was woken by another thread of its own process through
+ * anything but a connection (a futex, a pipe, a datagram).
  */
 static struct bt_handoff *handoffs(const struct bt_model *m, size_t *n)
 {
-	struct bt_handoff *h = calloc(m->nepisodes ? m->nepisodes : 1, sizeof(*h));
+	struct bt_handoff *h = calloc(m->nepisodes + m->nexchanges + 1, sizeof(*h));
 
 	*n = 0;
+	for (size_t i = 0; h && i < m->nexchanges; i++) {
+		const struct bt_exchange_ev *e = &m->exchanges[i];
+
+		if (e->type == BT_XREC_HANDOFF)
+			h[(*n)++] = (struct bt_handoff){ e->pid, e->tid, e->req_tid, e->req_ns,
+							 e->resp_ns };
+	}
 	for (size_t i = 0; h && i < m->nepisodes; i++) {
 		const struct bt_episode_ev *e = &m->episodes[i];
 
@@ -211,19 +219,28 @@ static struct bt_chains *exchange_chains(const struct bt_model *m,
 	struct bt_chains *c = NULL;
 
 	if (x && h) {
+		size_t nx = 0;
+
 		for (size_t i = 0; i < m->nexchanges; i++) {
 			const struct bt_exchange_ev *e = &m->exchanges[i];
-			const struct bt_proc *p = bt_model_find((struct bt_model *)m, e->pid);
+			const struct bt_proc *p;
 
-			x[i] = (struct bt_xchg){
+			if (e->type != BT_XREC_EXCHANGE)
+				continue;
+			p = bt_model_find((struct bt_model *)m, e->pid);
+			x[nx] = (struct bt_xchg){
 				.pid = e->pid, .tid = e->tid, .req_tid = e->req_tid,
 				.role = e->role, .kind = e->kind,
 				.end_a = e->end_a, .end_b = e->end_b,
 				.req_ns = e->req_ns, .resp_ns = e->resp_ns,
 			};
-			exchange_service(exchange_row(p, e), e, x[i].channel, sizeof(x[i].channel));
+			memcpy(x[nx].thread, e->comm, sizeof(x[nx].thread));
+			x[nx].thread[sizeof(x[nx].thread) - 1] = 0;
+			exchange_service(exchange_row(p, e), e, x[nx].channel,
+					 sizeof(x[nx].channel));
+			nx++;
 		}
-		c = bt_exchains_analyze(x, m->nexchanges, h, nh, opts);
+		c = bt_exchains_analyze(x, nx, h, nh, opts);
 	}
 	free(x);
 	free(h);
@@ -311,7 +328,7 @@ struct bt_chains *bt_model_chains(const struct bt_model *m)
 	}
 	c = bt_chains_analyze(eps, n, &opts);
 	free(eps);
-	if (c && m->nexchanges) {
+	if (c && m->nexchanges) {	/* exchanges, or hand-offs alone */
 		struct bt_chains *x = exchange_chains(m, &opts);
 
 		if (!x) {

@@ -109,7 +109,17 @@ struct bt_chain_opts {
 struct bt_chain_end {
 	uint32_t pid;
 	char comm[BT_COMM_LEN];	/* "" when unknown */
+	/*
+	 * Exchange chains: the threads seen at this end of the hop (0:
+	 * unknown, at most BT_CHAIN_THREADS counted); with one, its tid and
+	 * name, so a thread pool reads as its threads.
+	 */
+	uint32_t threads;
+	uint32_t tid;
+	char thread[BT_COMM_LEN];
 };
+
+#define BT_CHAIN_THREADS	8
 
 struct bt_chain_hop {
 	struct bt_chain_end from, to;

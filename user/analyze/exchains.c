@@ -32,8 +32,37 @@ struct hop {
 	const char *channel;
 };
 
+/* The distinct threads seen at one end of a hop (up to BT_CHAIN_THREADS). */
+struct threads {
+	uint32_t tid[BT_CHAIN_THREADS];
+	unsigned int n;
+	char first[BT_COMM_LEN];
+};
+
+static void threads_add(struct threads *t, uint32_t tid, const char *name)
+{
+	for (unsigned int i = 0; i < t->n; i++)
+		if (t->tid[i] == tid)
+			return;
+	if (t->n == BT_CHAIN_THREADS)
+		return;
+	if (!t->n)
+		memcpy(t->first, name, sizeof(t->first));
+	t->tid[t->n++] = tid;
+}
+
+static void threads_set(const struct threads *t, struct bt_chain_end *end)
+{
+	end->threads = t->n;
+	end->tid = t->n == 1 ? t->tid[0] : 0;
+	if (t->n == 1)
+		memcpy(end->thread, t->first, sizeof(end->thread));
+	end->thread[sizeof(end->thread) - 1] = 0;
+}
+
 /* A hop sequence: its last hop and the sequence before it. */
 struct path {
+	struct threads from_thr, to_thr;	/* over the whole trace */
 	uint32_t parent, hop, depth;
 	/* this root's sums */
 	uint32_t stamp, done, count;
@@ -81,6 +110,7 @@ struct xa {
 	struct xev *ev;
 	size_t nev;
 	uint32_t *parent;	/* client exchange -> server exchange, NONE */
+	uint64_t *handq;	/* server exchange: time its request waited in a hand-off */
 	uint32_t *match;	/* client exchange -> its far end, NONE */
 	bool *served;		/* server exchange has a traced client */
 	uint32_t *srv;		/* server exchanges by (end_a, end_b, req_ns) */
@@ -179,14 +209,20 @@ static const struct xev *last_before(const struct xa *a, uint32_t tid, uint64_t 
 }
 
 /* The request a read event stands for, NONE if it stands for none. */
-static uint32_t cause(const struct xa *a, const struct xev *e)
+static uint32_t cause(const struct xa *a, const struct xev *e, uint64_t *handoff_ns)
 {
+	*handoff_ns = 0;
 	for (int hand = 0; e && hand <= MAX_HANDOFFS; hand++) {
+		const struct bt_handoff *h;
+
 		if (e->type == EV_SREQ)
 			return e->idx;
 		if (e->type == EV_CRESP)
 			return a->parent[e->idx];
-		e = last_before(a, a->h[e->idx].waker_tid, a->h[e->idx].wake_ns);
+		/* The job waited from its hand-off to its pick-up: queueing. */
+		h = &a->h[e->idx];
+		*handoff_ns += h->end_ns > h->wake_ns ? h->end_ns - h->wake_ns : 0;
+		e = last_before(a, h->waker_tid, h->wake_ns);
 	}
 	return NONE;
 }
@@ -213,7 +249,8 @@ static int link_parents(struct xa *a)
 	qsort_r(order, m, sizeof(*order), cmp_req, (void *)a->x);
 	for (size_t k = 0; k < m; k++) {
 		const struct bt_xchg *c = &a->x[order[k]];
-		uint32_t s = cause(a, last_before(a, c->req_tid, c->req_ns));
+		uint64_t handoff_ns;
+		uint32_t s = cause(a, last_before(a, c->req_tid, c->req_ns), &handoff_ns);
 
 		if (s != NONE && (a->x[s].pid != c->pid || a->x[s].req_ns > c->req_ns ||
 				  a->x[s].resp_ns < c->resp_ns)) {
@@ -221,8 +258,12 @@ static int link_parents(struct xa *a)
 			s = NONE;
 		}
 		a->parent[order[k]] = s;
-		if (s != NONE)
+		if (s != NONE) {
 			a->cnt->nested++;
+			/* The request's first call tells how long it waited for a worker. */
+			if (!a->handq[s])
+				a->handq[s] = handoff_ns;
+		}
 	}
 	free(order);
 	return 0;
@@ -261,10 +302,12 @@ static size_t srv_upper(const struct xa *a, uint64_t ea, uint64_t eb, uint64_t t
 
 /*
  * A client's call k and the server's exchange k on one connection: the
- * server read the request after the client had the previous response
- * (one request at a time) and before the client had this one. Both ends'
- * clocks are taken after the data moved, so the server may read before
- * the client's send returns: the request times alone do not order them.
+ * server read the request before the client had this response, and
+ * answered after the client had the previous one (one request at a time).
+ * Both ends' clocks are taken after the data moved, so the server may read
+ * before the client's send returns, and a server that reads the tail of
+ * request k-1 after it began to answer starts exchange k then: the
+ * request times alone do not order them; the work between does.
  */
 static int pair_ends(struct xa *a)
 {
@@ -290,16 +333,27 @@ static int pair_ends(struct xa *a)
 		uint64_t after = prev && prev->end_a == c->end_a && prev->end_b == c->end_b ?
 				 prev->resp_ns : 0;
 		size_t j = srv_upper(a, c->end_b, c->end_a, c->resp_ns);
-		const struct bt_xchg *s;
+		uint64_t best_gap = UINT64_MAX;
+		uint32_t best = NONE;
 
-		if (!j)
+		/* Of those, the one that answered closest to when the client read. */
+		for (; j > 0; j--) {
+			const struct bt_xchg *s = &a->x[a->srv[j - 1]];
+			uint64_t gap;
+
+			if (s->end_a != c->end_b || s->end_b != c->end_a || s->resp_ns <= after)
+				break;
+			gap = s->resp_ns > c->resp_ns ? s->resp_ns - c->resp_ns :
+							c->resp_ns - s->resp_ns;
+			if (!a->served[a->srv[j - 1]] && gap < best_gap) {
+				best_gap = gap;
+				best = a->srv[j - 1];
+			}
+		}
+		if (best == NONE)
 			continue;
-		s = &a->x[a->srv[j - 1]];
-		if (s->end_a != c->end_b || s->end_b != c->end_a || s->req_ns <= after ||
-		    a->served[a->srv[j - 1]])
-			continue;
-		a->match[cl[k]] = a->srv[j - 1];
-		a->served[a->srv[j - 1]] = true;
+		a->match[cl[k]] = best;
+		a->served[best] = true;
 		a->cnt->paired++;
 	}
 	free(cl);
@@ -432,6 +486,7 @@ static int visit(struct xa *a, uint32_t c, uint32_t s, uint32_t parent_path, uin
 	}
 	if (s != NONE) {
 		svc = a->x[s].resp_ns - a->x[s].req_ns;
+		svc -= a->handq[s] < svc ? a->handq[s] : svc;	/* waiting for a worker */
 		if (svc > lat)
 			svc = lat;
 		if (a->paths[p].depth + 1 < BT_CHAINS_MAX_DEPTH) {
@@ -449,6 +504,10 @@ static int visit(struct xa *a, uint32_t c, uint32_t s, uint32_t parent_path, uin
 	}
 	pp = &a->paths[p];	/* the walk below may have moved the array */
 	fan_count(pp, &fan);
+	if (c != NONE)
+		threads_add(&pp->from_thr, e->tid, e->thread);
+	if (s != NONE)
+		threads_add(&pp->to_thr, a->x[s].tid, a->x[s].thread);
 	pp->count++;
 	pp->lat += lat;
 	pp->queue += lat - svc;
@@ -572,17 +631,6 @@ static int walk_roots(struct xa *a)
 	return err;
 }
 
-static void set_end(const struct xa *a, struct bt_chain_end *end, uint32_t pid)
-{
-	const char *s = pid && a->o && a->o->comm ? a->o->comm(pid, a->o->ctx) : NULL;
-	size_t len = s ? strnlen(s, sizeof(end->comm) - 1) : 0;
-
-	end->pid = pid;
-	if (len)
-		memcpy(end->comm, s, len);
-	end->comm[len] = 0;
-}
-
 static int fill(struct xa *a, struct bt_chains *r, uint64_t duration)
 {
 	size_t nh = 0, at = 0;
@@ -619,8 +667,10 @@ static int fill(struct xa *a, struct bt_chains *r, uint64_t duration)
 			const struct hop *hop = &a->hops[a->paths[q].hop];
 			uint64_t wait = d + 1 < c->nhops ? c->h[d + 1].lat : 0;
 
-			set_end(a, &hp->from, hop->from);
-			set_end(a, &hp->to, hop->to);
+			bt_chain_end_set(a->o, &hp->from, hop->from);
+			bt_chain_end_set(a->o, &hp->to, hop->to);
+			threads_set(&a->paths[q].from_thr, &hp->from);
+			threads_set(&a->paths[q].to_thr, &hp->to);
 			hp->kind = (uint8_t)hop->kind;
 			hp->channel = names[a->paths[q].hop];
 			hp->calls = h->calls;
@@ -683,6 +733,7 @@ static void xa_free(struct xa *a)
 	free(a->kids);
 	free(a->srv);
 	free(a->served);
+	free(a->handq);
 	free(a->match);
 	free(a->parent);
 	free(a->ev);
@@ -723,8 +774,9 @@ struct bt_chains *bt_exchains_analyze(const struct bt_xchg *x, size_t n,
 	a.parent = malloc((n + 1) * sizeof(*a.parent));
 	a.match = malloc((n + 1) * sizeof(*a.match));
 	a.served = calloc(n + 1, sizeof(*a.served));
+	a.handq = calloc(n + 1, sizeof(*a.handq));
 	a.srv = malloc((n + 1) * sizeof(*a.srv));
-	if (!a.parent || !a.match || !a.served || !a.srv)
+	if (!a.parent || !a.match || !a.served || !a.srv || !a.handq)
 		goto out;
 	for (size_t i = 0; i < n; i++)
 		a.parent[i] = a.match[i] = NONE;

@@ -26,9 +26,12 @@
  *                nesting by channel and time: a loop reads B's response
  *                before it sends A's next call or A's response.
  *   pairs        a client record (a, b) and the server record (b, a) on
- *                the same connection whose request came in after the
- *                client's went out and whose response went out before the
- *                client's came back: the far end of the client's call.
+ *                the same connection: of the server exchanges that read
+ *                their request before the client had the response and
+ *                answered after the client had its previous response, the
+ *                one that answered closest to the client's read (the two
+ *                ends' clocks race by microseconds; one request at a time
+ *                puts a whole round trip between exchanges).
  *   root         a client exchange without parent (its sender serves no
  *                traced request: the entry tier), or a server exchange no
  *                traced client record pairs with (the client is not
@@ -41,7 +44,9 @@
  *   time         per call: latency = response - request at the client;
  *                service = the server's response - request read (the
  *                latency when the far end is not traced); queue =
- *                latency - service (transport and waiting to be read);
+ *                latency - service (transport, waiting to be read, and
+ *                waiting in a hand-off for a worker: the first call's
+ *                hand-off, from the job's write to its pick-up);
  *                its calls' latencies go to wait (on this chain's next
  *                hop) or other; self = service - calls (clamped at 0).
  */
@@ -55,6 +60,7 @@ struct bt_xchg {
 	uint8_t role, kind;
 	uint64_t end_a, end_b;
 	uint64_t req_ns, resp_ns;
+	char thread[BT_COMM_LEN];	/* name of the thread tid */
 	char channel[BT_EPISODE_CHANNEL_LEN];	/* the service's name */
 };
 

@@ -58,15 +58,26 @@ static double pct(uint64_t part, uint64_t whole)
 	return whole ? 100.0 * (double)part / (double)whole : 0;
 }
 
+/* "name[pid]", and the thread when one other than the main thread did it all. */
+static void put_end(struct out *o, const struct bt_chain_end *e)
+{
+	put(o, "%s[%u]", comm(e), e->pid);
+	if (e->threads == 1 && e->tid != e->pid)
+		put(o, " (thread %s[%u])", e->thread[0] ? e->thread : "?", e->tid);
+	else if (e->threads > 1)
+		put(o, " (%s%u threads)", e->threads == BT_CHAIN_THREADS ? ">=" : "", e->threads);
+}
+
 static void put_hops(struct out *o, const struct bt_chain *c)
 {
 	if (!c->hops[0].from.pid)
 		put(o, "(clients not traced)");
 	else
-		put(o, "%s[%u]", comm(&c->hops[0].from), c->hops[0].from.pid);
-	for (unsigned int i = 0; i < c->nhops; i++)
-		put(o, " ⇢ %s ⇢ %s[%u]", c->hops[i].channel, comm(&c->hops[i].to),
-		    c->hops[i].to.pid);
+		put_end(o, &c->hops[0].from);
+	for (unsigned int i = 0; i < c->nhops; i++) {
+		put(o, " ⇢ %s ⇢ ", c->hops[i].channel);
+		put_end(o, &c->hops[i].to);
+	}
 }
 
 /* "3 sequential calls to be (p50 900 us each)", or a range when K varies. */

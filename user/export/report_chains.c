@@ -15,6 +15,12 @@ static void json_end(struct jw *w, const char *key, const struct bt_chain_end *e
 	jw_obj_begin(w);
 	jw_ku64(w, "pid", e->pid);
 	jw_kstr(w, "comm", e->comm[0] ? e->comm : "?");
+	if (e->threads)
+		jw_ku64(w, "threads", e->threads);
+	if (e->threads == 1) {
+		jw_ku64(w, "tid", e->tid);
+		jw_kstr(w, "thread", e->thread);
+	}
 	jw_obj_end(w);
 }
 

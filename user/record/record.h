@@ -45,8 +45,9 @@
  *                u64 chan, u64 peer, u64 start_ns, u64 end_ns, u64 wake_ns,
  *                u32 waker_tid, [u8 wait (enum bt_wait), s32 ret]
  *   EXCHANGES    u32 count, then count records: u32 record length,
- *                u32 pid, u32 tid, u32 req_tid, u8 role, u8 kind, u64 chan,
- *                u64 peer, u64 end_a, u64 end_b, u64 req_ns, u64 resp_ns
+ *                u32 pid, u32 tid, u32 req_tid, u8 role, u8 kind, u8 type, u64 chan,
+ *                u64 peer, u64 end_a, u64 end_b, u64 req_ns, u64 resp_ns,
+ *                u8 comm[16] (the thread's name)
  *   STACKROWS    u32 count, then count records: u32 record length,
  *                struct bt_key (u32 tgid, u8 kind, u8 dir, u64 chan,
  *                u64 peer, s32 ustack, s32 kstack, u64 ucaller), u64 calls,

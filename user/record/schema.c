@@ -31,8 +31,8 @@ static const struct field episode_rec[] = {
 
 #define F(f)	FIELD(struct bt_exchange_ev, f)
 static const struct field exchange_rec[] = {
-	F(pid), F(tid), F(req_tid), F(role), F(kind), F(chan), F(peer), F(end_a), F(end_b),
-	F(req_ns), F(resp_ns), { 0 },
+	F(pid), F(tid), F(req_tid), F(role), F(kind), F(type), F(chan), F(peer), F(end_a), F(end_b),
+	F(req_ns), F(resp_ns), RAW(struct bt_exchange_ev, comm), { 0 },
 };
 #undef F
 
