@@ -315,12 +315,12 @@ def peer_named_without_following():
                ("tcp", "send", names["c"])], "A's far ends by pid")
 
 
-def traced_tierdemo(mode, *args, requests=200, min_block_us=10):
+def traced_tierdemo(mode, *args, requests=200, min_block_us=10, delay_ms=1500):
     """tools/tierdemo traced from its first process alone (-p, --peers 2, --chains).
     A middle answering from cache answers within microseconds: the negative
     cases lower --min-block so that every wait that blocks at all counts."""
     _, bt, tier = trace_announced([TIERDEMO, "--mode", mode, "--requests", str(requests),
-                                   *args, "--delay-ms", "1500", "--out", tmpfile("tier.json")],
+                                   *args, "--delay-ms", str(delay_ms), "--out", tmpfile("tier.json")],
                                   "tierdemo", "--min-block", str(min_block_us), "--peers", "2")
     eq(bt["lost"]["episodes"], 0, "episodes lost")
     return bt, tier
@@ -356,7 +356,7 @@ def exchanges_exact_in_every_mode():
         _, bt, tier = trace_announced([TIERDEMO, "--mode", mode, "--requests", "40",
                                        "--calls", "2", "--work-us", "50",
                                        *(["--clients", str(clients)] if clients > 1 else []),
-                                       "--delay-ms", "1500", "--out", tmpfile("tier.json")],
+                                       "--delay-ms", "3000", "--out", tmpfile("tier.json")],
                                       "tierdemo", "--peers", "2")
         pids = {p["role"]: p["pid"] for p in tier["processes"]}
         n, k = tier["requests"], tier["requests"] * tier["calls"]
@@ -424,7 +424,7 @@ def chain_from_exchanges_in_every_mode():
                         ("pool", ["--clients", "3", "--workers", "2"]),
                         ("pool", ["--clients", "1", "--workers", "1"])):
         bt, tier = traced_tierdemo(mode, "--calls", str(k), "--work-us", "200", *extra,
-                                   requests=60, min_block_us=1)
+                                   requests=60, min_block_us=1, delay_ms=3000)
         n = tier["requests"]
         chains = [c for c in bt["chains"] if chain_names(c) == ["frontend", "middle", "backend"]]
         eq(len(chains), 1, "%s: one frontend ⇢ middle ⇢ backend chain: %r"
