@@ -250,7 +250,7 @@ struct bt_wakestack_val {
 
 /* Counters of everything the kernel side could not record. */
 enum bt_loss {
-	BT_LOSS_MAP_FULL = 0,	/* aggregate or channel map had no room */
+	BT_LOSS_MAP_FULL = 0,	/* channel facts, wakes or waker stacks had no room */
 	BT_LOSS_EVENTS,		/* ring buffer full: an event was dropped */
 	BT_LOSS_NO_ENTRY,	/* exit without a recorded entry (attached mid-call) */
 	BT_LOSS_MMSG_TRUNC,	/* *mmsg call with more than BT_MMSG_MAX entries */
@@ -258,6 +258,13 @@ enum bt_loss {
 	BT_LOSS_WAKEES,		/* a crossing woke more than BT_WAKEES_MAX processes */
 	BT_LOSS_EPISODES,	/* episode ring buffer full: a blocking episode was dropped */
 	BT_LOSS_STACKS,		/* a stack could not be taken (map full, unreadable) */
+	/*
+	 * Calls not counted because the stats map had no room for their row
+	 * (each is also in the lostcalls map under its row key, so the row
+	 * shows as partial, unless that map is full too: calls_unplaced).
+	 */
+	BT_LOSS_CALLS,
+	BT_LOSS_CALLS_UNPLACED,	/* of those, calls no row could be marked for */
 	BT_LOSS_EXCHANGES,	/* exchange ring buffer full, or no socket storage */
 	BT_LOSS_MAX,
 };
@@ -275,7 +282,7 @@ struct bt_event {
 	__u32 ppid;		/* fork: parent tgid */
 	__s32 exit_code;	/* exit: wait status */
 	__u64 ts_ns;
-	__u64 start_ns;		/* task start_time (pid reuse detection) */
+	__u64 start_ns;		/* process start, ns since boot (start_boottime) */
 	char comm[BT_COMM_LEN];
 };
 

@@ -257,11 +257,11 @@ static void test_seconds_values(void **state)
 static void test_unknown_format(void **state)
 {
 	(void)state;
-	EXPECT_ERROR("unknown format 'xml' (one of: table|json|dot|chains|folded|svg|wakers)", "-p", "1", "-f", "xml",
+	EXPECT_ERROR("unknown format 'xml' (one of: table|json|dot|chains|folded|svg|wakers|hist|openmetrics|prometheus)", "-p", "1", "-f", "xml",
 		     NULL);
-	EXPECT_ERROR("unknown format 'JSON' (one of: table|json|dot|chains|folded|svg|wakers)", "-p", "1", "--format",
+	EXPECT_ERROR("unknown format 'JSON' (one of: table|json|dot|chains|folded|svg|wakers|hist|openmetrics|prometheus)", "-p", "1", "--format",
 		     "JSON", NULL);
-	EXPECT_ERROR("unknown format '' (one of: table|json|dot|chains|folded|svg|wakers)", "-p", "1", "-f", "",
+	EXPECT_ERROR("unknown format '' (one of: table|json|dot|chains|folded|svg|wakers|hist|openmetrics|prometheus)", "-p", "1", "-f", "",
 		     NULL);
 }
 
@@ -358,7 +358,7 @@ static void test_usage(void **state)
 	bt_opts_usage(BT_CMD_TRACE, f);
 	assert_int_equal(fclose(f), 0);
 	assert_non_null(strstr(buf, "Usage: boundtrace"));
-	assert_non_null(strstr(buf, "  -f, --format FMT     table|json|dot|chains|folded|svg|wakers (default table)\n"));
+	assert_non_null(strstr(buf, "  -f, --format FMT     table|json|dot|chains|folded|svg|wakers|hist|openmetrics|prometheus (default table)\n"));
 	assert_non_null(strstr(buf, "      --map-size N     kernel aggregate rows"));
 	/* A long option and its value past the column: two spaces, then the help. */
 	assert_non_null(strstr(buf, "      --stack-map-size N  distinct stacks kept"));
@@ -414,9 +414,11 @@ static void test_permutation(void **state)
 	assert_string_equal(o.format, "json");
 	assert_int_equal(o.pids[0], 12);
 	/* An unambiguous abbreviation is the option. */
-	assert_int_equal(PARSE(&o, err, "--dur", "2", "--pi=3", NULL), 0);
+	assert_int_equal(PARSE(&o, err, "--dur", "2", "--pi=3", "--fol", "--forc", NULL), 0);
 	assert_int_equal(o.duration_ns, 2000000000ull);
 	assert_int_equal(o.pids[0], 3);
+	assert_true(o.follow);
+	assert_true(o.force);
 }
 
 /* After --, everything is an operand, even what looks like an option. */
@@ -430,8 +432,13 @@ static void test_double_dash(void **state)
 	assert_string_equal(o.file, "-odd.btrec");
 	assert_string_equal(o.format, "dot");
 	assert_null(o.output);
-	EXPECT_ERROR("give exactly one recording FILE", "report", "a", "--", "-f", NULL);
-	EXPECT_ERROR("give exactly one recording FILE", "report", "--", NULL);
+	/* Several recordings (one per host) are merged; -- keeps them operands. */
+	assert_int_equal(PARSE(&o, err, "report", "a", "--", "-f", NULL), 0);
+	assert_int_equal(o.nfiles, 2);
+	assert_string_equal(o.files[0], "a");
+	assert_string_equal(o.files[1], "-f");
+	EXPECT_ERROR("give a recording FILE (several: one per host, merged)", "report", "--",
+		     NULL);
 	EXPECT_ERROR("unexpected argument '-p' (use -c 'CMD ARGS' to run a command)",
 		     "-a", "--", "-p", "1", NULL);
 }
@@ -491,8 +498,11 @@ static void test_subcommands(void **state)
 	EXPECT_ERROR("trace does not take --kind", "-a", "--kind", "tcp", NULL);
 	EXPECT_ERROR("unknown kind 'smoke'", "report", "f", "--kind", "smoke", NULL);
 	EXPECT_ERROR("invalid pid '0'", "report", "f", "-p", "0", NULL);
-	EXPECT_ERROR("give exactly one recording FILE", "report", NULL);
-	EXPECT_ERROR("give exactly one recording FILE", "report", "a", "b", NULL);
+	EXPECT_ERROR("give a recording FILE (several: one per host, merged)", "report", NULL);
+	assert_int_equal(PARSE(&o, err, "report", "a", "-f", "json", "b", NULL), 0);
+	assert_int_equal(o.nfiles, 2);
+	assert_string_equal(o.file, "a");
+	assert_string_equal(o.files[1], "b");
 	/* The subcommand is the first word only. */
 	EXPECT_ERROR("unexpected argument 'report' (use -c 'CMD ARGS' to run a command)",
 		     "-a", "report", NULL);
@@ -511,7 +521,8 @@ static void test_format_needs(void **state)
 		/* Chains are on by default, whatever prints them. */
 		{ "table", true, false }, { "json", true, false }, { "dot", true, false },
 		{ "chains", true, false }, { "folded", true, true }, { "svg", true, true },
-		{ "wakers", true, true },
+		{ "wakers", true, true }, { "hist", true, false }, { "openmetrics", true, false },
+		{ "prometheus", true, false },
 	};
 	struct bt_opts o;
 	char err[ERRLEN];
@@ -532,6 +543,35 @@ static void test_format_needs(void **state)
 	assert_string_equal(err, "-f chains prints chains: it does not combine with --no-chains");
 }
 
+static void test_metrics_options(void **state)
+{
+	struct bt_opts o;
+	char err[ERRLEN];
+
+	(void)state;
+	assert_int_equal(PARSE(&o, err, "-a", "--serve", "127.0.0.1:9464", "--metrics-pid",
+			       "--max-series", "40", NULL), 0);
+	assert_string_equal(o.serve, "127.0.0.1:9464");
+	assert_true(o.metrics_pid);
+	assert_int_equal(o.max_series, 40);
+	bt_opts_free(&o);
+	assert_int_equal(PARSE(&o, err, "-a", NULL), 0);
+	assert_null(o.serve);
+	assert_false(o.metrics_pid);
+	assert_int_equal(o.max_series, 0);
+	bt_opts_free(&o);
+	assert_int_equal(PARSE(&o, err, "report", "f", "--max-series=3", "--metrics-pid", NULL), 0);
+	assert_int_equal(o.max_series, 3);
+	bt_opts_free(&o);
+	/* No address, no port: refused before anything is bound. */
+	EXPECT_ERROR("--serve '9464': want ADDR:PORT, e.g. 127.0.0.1:9464 (the address is "
+		     "required; all interfaces only when asked for: 0.0.0.0:PORT)",
+		     "-a", "--serve", "9464", NULL);
+	EXPECT_ERROR("--serve '127.0.0.1:': the port must be 1..65535", "-a", "--serve",
+		     "127.0.0.1:", NULL);
+	EXPECT_ERROR("invalid --max-series '0' (1..1000000)", "-a", "--max-series", "0", NULL);
+	EXPECT_ERROR("report does not take --serve", "report", "f", "--serve", "127.0.0.1:1", NULL);
+}
 
 int main(void)
 {
@@ -555,6 +595,7 @@ int main(void)
 		cmocka_unit_test(test_unexpected_argument),
 		cmocka_unit_test(test_missing_argument_and_unknown),
 		cmocka_unit_test(test_parse_twice),
+		cmocka_unit_test(test_metrics_options),
 		cmocka_unit_test(test_usage),
 		cmocka_unit_test(test_permutation),
 		cmocka_unit_test(test_double_dash),

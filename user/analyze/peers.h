@@ -26,6 +26,12 @@ struct bt_peer {
 size_t bt_row_peers(const struct bt_model *m, const struct bt_proc *p,
 		    const struct bt_row *r, struct bt_peer *out, size_t max);
 
+/*
+ * Whether TCP/UDP row o is the other end of row r: mirrored tuples (and,
+ * in merged recordings, not two hosts' loopback connections).
+ */
+bool bt_inet_mirror(const struct bt_row *r, const struct bt_row *o);
+
 /* One direction of traffic between two processes over one channel. */
 struct bt_edge {
 	uint32_t from, to;	/* from: the sender (futex: the waker) */

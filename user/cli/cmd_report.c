@@ -2,7 +2,9 @@
 #include <stdio.h>
 #include "cli/cmd_report.h"
 #include "lib/outfile.h"
+#include "record/merge.h"
 #include "record/record.h"
+#include "analyze/clocks.h"
 #include "export/report.h"
 
 int bt_cmd_report(const struct bt_opts *o)
@@ -16,19 +18,36 @@ int bt_cmd_report(const struct bt_opts *o)
 	FILE *out;
 
 	bt_model_init(&m);
-	if (bt_rec_read(path, &m, &info, &st, err, sizeof(err))) {
-		fprintf(stderr, "boundtrace report: %s\n", err);
+	if (o->output && bt_same_output(o->output, path)) {
+		fprintf(stderr, "boundtrace report: %s: -o names the recording itself\n", o->output);
 		goto out;
 	}
-	if (!st.snapshots) {
+	if (o->nfiles > 1) {
+		char warn[512];
+
+		/* Several hosts' recordings: one model, each host apart, clocks aligned. */
+		snprintf(err, sizeof(err), "out of memory aligning the hosts' clocks");
+		if (bt_rec_merge(o->files, o->nfiles, &m, warn, sizeof(warn), err, sizeof(err)) ||
+		    bt_clocks_align(&m)) {
+			fprintf(stderr, "boundtrace report: %s\n", err);
+			goto out;
+		}
+		if (warn[0])
+			fprintf(stderr, "boundtrace report: %s\n", warn);
+	} else if (bt_rec_read(path, &m, &info, &st, err, sizeof(err))) {
+		fprintf(stderr, "boundtrace report: %s\n", err);
+		goto out;
+	} else if (!st.snapshots) {
 		fprintf(stderr, "boundtrace report: %s: holds no complete snapshot (cut short "
 				"before the first one was written)\n", path);
 		goto out;
-	}
-	if (st.truncated)
+	} else if (st.truncated) {
 		fprintf(stderr, "boundtrace report: %s: recording cut short; showing its last "
 				"complete snapshot (%u)\n", path, st.snapshots);
+	}
 	m.weight = o->weight;
+	m.metrics_pid = o->metrics_pid;
+	m.max_series = o->max_series;
 	bt_model_filter(&m, o->pids, o->npids, o->kind);
 	bt_model_sort(&m);
 	out = o->output ? bt_open_output(o->output, o->force, err, sizeof(err)) : stdout;
@@ -37,7 +56,9 @@ int bt_cmd_report(const struct bt_opts *o)
 		goto out;
 	}
 	ret = bt_report_write(out, o->exporter, &m) ? 1 : 0;
-	if (!bt_close_output(out, err, sizeof(err))) {
+	if (ret) {
+		bt_abort_output(out);
+	} else if (!bt_close_output(out, err, sizeof(err))) {
 		fprintf(stderr, "boundtrace report: %s\n", err);
 		ret = 1;
 	}

@@ -5,6 +5,7 @@
  * be taken by a subcommand whose help does not show it.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include "cli/opts.h"
 #include "export/report.h"
+#include "export/serve.h"
 #include "lib/shellquote.h"
 #include "model/kinds.h"
 
@@ -23,10 +25,11 @@ enum {
 	ON_ALL = ON_LIVE | ON_REPORT,
 };
 
+/* What apply() does with an option beyond what its table entry says. */
 enum opt_id {
-	O_PID, O_COMMAND, O_ALL, O_FOLLOW, O_PEERS, O_DURATION, O_CHAINS, O_NO_CHAINS, O_MIN_BLOCK,
-	O_STACKS, O_STACK_MAP, O_WEIGHT, O_FORMAT, O_OUTPUT, O_FORCE, O_INTERVAL, O_RECORD,
-	O_KIND, O_MAP_SIZE, O_VERBOSE, O_HELP, O_VERSION,
+	O_PLAIN,		/* nothing: the entry's flag or str field is all */
+	O_PID, O_COMMAND, O_PEERS, O_MIN_BLOCK, O_STACK_MAP, O_WEIGHT, O_FORMAT, O_KIND,
+	O_MAP_SIZE, O_HELP, O_VERSION, O_SERVE, O_MAX_SERIES,
 };
 
 struct opt {
@@ -37,7 +40,18 @@ struct opt {
 	unsigned int on;	/* ON_*: the subcommands that take it */
 	const char *section;	/* the --help heading it goes under */
 	const char *help;	/* lines split by '\n'; FORMATS: the exporters' names */
+	/* Offsets in struct bt_opts (0: none): a bool set, a string kept, seconds as ns. */
+	size_t flag, str, secs;
+	/* max > 0: the value is an integer in [min, max] (unit for messages). */
+	uint32_t min, max;
+	const char *unit;
 };
+
+/* Offset 0 is cmd, which no option sets: it can mean "none". */
+_Static_assert(offsetof(struct bt_opts, cmd) == 0, "cmd first");
+#define FLAG(f)	.flag = offsetof(struct bt_opts, f)
+#define STR(f)	.str = offsetof(struct bt_opts, f)
+#define SECS(f)	.secs = offsetof(struct bt_opts, f)
 
 /* In --help order. One option may have an entry per meaning (-p). */
 static const struct opt opts[] = {
@@ -46,47 +60,58 @@ static const struct opt opts[] = {
 	{ O_COMMAND, 'c', "command", "CMD", ON_LIVE, "Targets",
 	  "run CMD (and the ARGs after it), trace it and its\n"
 	  "children; exit with its status" },
-	{ O_ALL, 'a', "all", NULL, ON_LIVE, "Targets", "trace every process" },
-	{ O_FOLLOW, 0, "follow", NULL, ON_LIVE, "Targets",
-	  "with -p, also trace children forked after the start" },
+	{ O_PLAIN, 'a', "all", NULL, ON_LIVE, "Targets", "trace every process", FLAG(all) },
+	{ O_PLAIN, 0, "follow", NULL, ON_LIVE, "Targets",
+	  "with -p, also trace children forked after the start", FLAG(follow) },
 	{ O_PEERS, 0, "peers", "N", ON_LIVE, "Targets",
 	  "also trace the processes at the far end of the targets'\n"
-	  "pipes and sockets, up to N hops (default 1, 0: off)" },
-	{ O_DURATION, 'd', "duration", "SECS", ON_LIVE, "Stopping",
-	  "stop after SECS seconds (default: when the targets exit, or Ctrl-C)" },
-	{ O_NO_CHAINS, 0, "no-chains", NULL, ON_LIVE, "Chains",
+	  "pipes and sockets, up to N hops (default 1, 0: off)", .min = 0, .max = 16 },
+	{ O_PLAIN, 'd', "duration", "SECS", ON_LIVE, "Stopping",
+	  "stop after SECS seconds (default: when the targets exit, or Ctrl-C)",
+	  SECS(duration_ns) },
+	{ O_PLAIN, 0, "no-chains", NULL, ON_LIVE, "Chains",
 	  "the cheapest trace: no request/response records, no blocking\n"
-	  "episodes, no chains section (chains are on by default)" },
-	{ O_CHAINS, 0, "chains", NULL, ON_LIVE, "Chains",
-	  "chains are on by default; accepted for compatibility" },
+	  "episodes, no chains section (chains are on by default)", FLAG(no_chains) },
+	{ O_PLAIN, 0, "chains", NULL, ON_LIVE, "Chains",
+	  "chains are on by default; accepted for compatibility", FLAG(chains) },
 	{ O_MIN_BLOCK, 0, "min-block", "US", ON_LIVE, "Chains",
 	  "a crossing blocked this many microseconds is an episode\n"
-	  "(default 10)" },
-	{ O_STACKS, 0, "stacks", NULL, ON_LIVE, "Stacks",
+	  "(default 10)", .min = 1, .max = 60000000, .unit = " us" },
+	{ O_PLAIN, 0, "stacks", NULL, ON_LIVE, "Stacks",
 	  "take the user and kernel stack of every crossing (for\n"
-	  "-f folded and -f svg); a stack not taken shows as [lost]" },
+	  "-f folded and -f svg); a stack not taken shows as [lost]", FLAG(stacks) },
 	{ O_STACK_MAP, 0, "stack-map-size", "N", ON_LIVE, "Stacks",
-	  "distinct stacks kept (default 16384)" },
+	  "distinct stacks kept (default 16384)", .min = 16, .max = 1u << 20 },
 	{ O_WEIGHT, 0, "weight", "W", ON_ALL, "Stacks",
 	  "folded/svg weight: calls, bytes or blocked (microseconds)" },
 	{ O_FORMAT, 'f', "format", "FMT", ON_ALL, "Output", "FORMATS (default table)" },
-	{ O_OUTPUT, 'o', "output", "FILE", ON_ALL, "Output",
+	{ O_PLAIN, 'o', "output", "FILE", ON_ALL, "Output",
 	  "write the report (record: the recording) to FILE\n"
-	  "(mode 0600, never through a symlink)" },
-	{ O_FORCE, 0, "force", NULL, ON_ALL, "Output",
-	  "overwrite FILE if it exists (and is ours)" },
-	{ O_INTERVAL, 'i', "interval", "SECS", ON_TRACE, "Output",
-	  "print the table every SECS seconds while tracing" },
-	{ O_RECORD, 0, "record", "FILE", ON_TRACE, "Output",
-	  "also write a recording (see `boundtrace record`)" },
+	  "(mode 0600, never through a symlink)", STR(output) },
+	{ O_PLAIN, 0, "force", NULL, ON_ALL, "Output",
+	  "overwrite FILE if it exists (and is ours)", FLAG(force) },
+	{ O_PLAIN, 'i', "interval", "SECS", ON_TRACE, "Output",
+	  "print the table every SECS seconds while tracing", SECS(interval_ns) },
+	{ O_PLAIN, 0, "record", "FILE", ON_TRACE, "Output",
+	  "also write a recording (see `boundtrace record`)", STR(record) },
+	{ O_SERVE, 0, "serve", "ADDR:PORT", ON_TRACE, "Metrics",
+	  "serve /metrics over HTTP while tracing (e.g. 127.0.0.1:9464;\n"
+	  "only where told), Prometheus text or OpenMetrics as asked", STR(serve) },
+	{ O_PLAIN, 0, "metrics-pid", NULL, ON_ALL, "Metrics",
+	  "label metric series with pids too (default: by process name)", FLAG(metrics_pid) },
+	{ O_MAX_SERIES, 0, "max-series", "N", ON_ALL, "Metrics",
+	  "metric label sets kept (default 500); the rest are summed\n"
+	  "into one \"other\" set and counted", .min = 1, .max = 1000000 },
 	{ O_PID, 'p', "pid", "PID", ON_REPORT, "Filters",
 	  "only these processes' crossings (repeatable)" },
 	{ O_KIND, 0, "kind", "KIND", ON_REPORT, "Filters",
 	  "only crossings of this kind (pipe, unix_stream, ...)" },
+	/* A recording holds at most 2^23 rows: keep every trace recordable. */
 	{ O_MAP_SIZE, 0, "map-size", "N", ON_LIVE, "Tuning",
-	  "kernel aggregate rows (default 16384); a full map is reported as lost" },
-	{ O_VERBOSE, 'v', "verbose", NULL, ON_LIVE, "Tuning",
-	  "libbpf and loader diagnostics on stderr" },
+	  "kernel aggregate rows (default 16384); a full map is reported as lost",
+	  .min = 16, .max = 1u << 22 },
+	{ O_PLAIN, 'v', "verbose", NULL, ON_LIVE, "Tuning",
+	  "libbpf and loader diagnostics on stderr", FLAG(verbose) },
 	{ O_HELP, 'h', "help", NULL, ON_ALL, "Help", "this help" },
 	{ O_VERSION, 0, "version", NULL, ON_ALL, "Help",
 	  "the version and the git revision it was built from" },
@@ -240,9 +265,20 @@ static int set_command(struct bt_opts *o, const char *cmd, int nargs, char **arg
 static int apply(struct bt_opts *o, const struct opt *op, const char *v, char **rest, int nrest,
 		 char *err, size_t errlen)
 {
-	uint32_t n;
+	uint32_t n = 0;
 
+	if (op->flag)
+		*(bool *)((char *)o + op->flag) = true;
+	if (op->str)
+		*(const char **)((char *)o + op->str) = v;
+	if (op->secs && parse_seconds(v, (uint64_t *)((char *)o + op->secs)))
+		return BAD("invalid %s '%s' (seconds > 0)", op->lng, v);
+	if (op->max && parse_u32(v, op->min, op->max, &n))
+		return BAD("invalid --%s '%s' (%u..%u%s)", op->lng, v, op->min, op->max,
+			   op->unit ? op->unit : "");
 	switch (op->id) {
+	case O_PLAIN:
+		return 0;
 	case O_PID:
 		if (parse_u32(v, 1, INT_MAX, &n))
 			return BAD("invalid pid '%s'", v);
@@ -252,37 +288,14 @@ static int apply(struct bt_opts *o, const struct opt *op, const char *v, char **
 		return 0;
 	case O_COMMAND:
 		return set_command(o, v, nrest, rest, err, errlen) ? -1 : 1;
-	case O_ALL:
-		o->all = true;
-		return 0;
-	case O_FOLLOW:
-		o->follow = true;
-		return 0;
 	case O_PEERS:
-		if (parse_u32(v, 0, 16, &n))
-			return BAD("invalid --peers '%s' (0..16)", v);
 		o->peers = n;
 		return 0;
-	case O_DURATION:
-		if (parse_seconds(v, &o->duration_ns))
-			return BAD("invalid duration '%s' (seconds > 0)", v);
-		return 0;
-	case O_CHAINS:
-		return 0;	/* the default */
-	case O_NO_CHAINS:
-		o->no_chains = true;
-		return 0;
 	case O_MIN_BLOCK:
-		if (parse_u32(v, 1, 60000000, &n))
-			return BAD("invalid --min-block '%s' (1..60000000 us)", v);
 		o->min_block_ns = (uint64_t)n * 1000;
 		return 0;
-	case O_STACKS:
-		o->stacks = true;
-		return 0;
 	case O_STACK_MAP:
-		if (parse_u32(v, 16, 1u << 20, &o->stack_map_size))
-			return BAD("invalid --stack-map-size '%s' (16..1048576)", v);
+		o->stack_map_size = n;
 		return 0;
 	case O_WEIGHT:
 		o->weight = bt_weight_parse(v);
@@ -295,31 +308,23 @@ static int apply(struct bt_opts *o, const struct opt *op, const char *v, char **
 			return BAD("unknown format '%s' (one of: %s)", v, bt_report_format_names());
 		o->format = v;
 		return 0;
-	case O_OUTPUT:
-		o->output = v;
-		return 0;
-	case O_FORCE:
-		o->force = true;
-		return 0;
-	case O_INTERVAL:
-		if (parse_seconds(v, &o->interval_ns))
-			return BAD("invalid interval '%s' (seconds > 0)", v);
-		return 0;
-	case O_RECORD:
-		o->record = v;
-		return 0;
 	case O_KIND:
 		o->kind = bt_kind_parse(v);
 		if (o->kind == BT_KIND_NONE)
 			return BAD("unknown kind '%s'", v);
 		return 0;
 	case O_MAP_SIZE:
-		/* A recording holds at most 2^23 rows: keep every trace recordable. */
-		if (parse_u32(v, 16, 1u << 22, &o->map_size))
-			return BAD("invalid --map-size '%s' (16..4194304)", v);
+		o->map_size = n;
 		return 0;
-	case O_VERBOSE:
-		o->verbose = true;
+	case O_SERVE: {
+		/* Refused here, before anything is traced or bound. */
+		struct sockaddr_storage ss;
+		socklen_t len;
+
+		return bt_serve_parse_addr(v, &ss, &len, err, errlen);
+	}
+	case O_MAX_SERIES:
+		o->max_series = n;
 		return 0;
 	case O_HELP:
 		o->help = true;
@@ -354,7 +359,7 @@ static enum found find_opt(enum bt_cmd cmd, char c, const char *name, size_t len
 			continue;
 		if (!(x->on & 1u << cmd))
 			elsewhere = true;
-		else if (*op && (*op)->id != x->id)
+		else if (*op && strcmp((*op)->lng, x->lng))
 			ambiguous = true;
 		else
 			*op = x;
@@ -436,8 +441,10 @@ static int take_short(struct bt_opts *o, int argc, char **argv, int *i, char *er
 static int check(struct bt_opts *o, int noperands, const char *first, char *err, size_t errlen)
 {
 	if (o->cmd == BT_CMD_REPORT) {
-		if (noperands != 1)
-			return BAD("give exactly one recording FILE");
+		if (!noperands)
+			return BAD("give a recording FILE (several: one per host, merged)");
+		if (noperands > BT_MAX_FILES)
+			return BAD("at most %d recordings", BT_MAX_FILES);
 		o->file = first;
 		return 0;
 	}
@@ -490,12 +497,17 @@ int bt_opts_parse(int argc, char **argv, struct bt_opts *o, char *err, size_t er
 			/* Operands only from here on. */
 			if (i + 1 < argc && !first)
 				first = argv[i + 1];
+			for (int k = i + 1; k < argc; k++)
+				if (o->nfiles < BT_MAX_FILES)
+					o->files[o->nfiles++] = argv[k];
 			noperands += argc - i - 1;
 			break;
 		}
 		if (a[0] != '-' || !a[1]) {
 			if (!noperands++)
 				first = a;
+			if (o->nfiles < BT_MAX_FILES)
+				o->files[o->nfiles++] = a;
 			continue;
 		}
 		ret = a[1] == '-' ? take_long(o, argc, argv, &i, err, errlen) :

@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #define BT_MAX_PIDS 64
+#define BT_MAX_FILES 64		/* report: recordings merged (one per host) */
 
 enum bt_cmd {
 	BT_CMD_TRACE,		/* the default: trace, then print a report */
@@ -47,7 +48,12 @@ struct bt_opts {
 	bool force;		/* overwrite an existing -o file */
 	const char *record;	/* --record: a recording beside the report */
 	uint32_t map_size;	/* rows in the kernel aggregate */
-	const char *file;	/* report: the recording to read */
+	const char *file;	/* report: the recording to read (the first) */
+	const char *files[BT_MAX_FILES];	/* report: every recording given */
+	int nfiles;
+	const char *serve;	/* --serve ADDR:PORT: /metrics while tracing */
+	bool metrics_pid;	/* --metrics-pid: pid labels in the metrics */
+	uint32_t max_series;	/* --max-series, 0: the default */
 	unsigned int kind;	/* report --kind: BT_KIND_NONE = all */
 	bool verbose;
 	bool help;

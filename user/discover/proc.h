@@ -10,9 +10,16 @@
 bool bt_proc_exists(uint32_t pid);
 /*
  * comm from /proc/PID/comm and the start time (ns since boot, from
- * /proc/PID/stat field 22); 0 on success, -1 if the process is gone.
+ * /proc/PID/stat field 22, at clock-tick resolution); 0 on success, -1 if
+ * the process is gone.
  */
 int bt_proc_read_identity(uint32_t pid, char *comm, size_t commlen, uint64_t *start_ns);
+/*
+ * The kernel's start time of a process (task start_boottime: ns since
+ * boot, suspend included) as /proc/PID/stat gives it: whole clock ticks.
+ * One clock and one resolution for every start_ns in the model.
+ */
+uint64_t bt_proc_start_ns(uint64_t boot_ns);
 /* The executable's path (readlink /proc/PID/exe); "" when unreadable. */
 void bt_proc_read_exe(uint32_t pid, char *buf, size_t len);
 struct bt_proc;
@@ -23,5 +30,12 @@ struct bt_proc;
 int bt_proc_read_image(struct bt_proc *p);
 /* Parses the start time (clock ticks) out of a /proc/PID/stat line; 0 on success. */
 int bt_proc_parse_stat_start(const char *stat, unsigned long long *ticks);
+/*
+ * The state letter ('Z' zombie, 'X' dead) and the flags (PF_KTHREAD:
+ * a kernel thread) of /proc/PID/stat text, or of a live pid. 0 or -1.
+ */
+#define BT_PF_KTHREAD 0x00200000ul
+int bt_proc_parse_stat_state(const char *stat, char *state, unsigned long *flags);
+int bt_proc_read_state(uint32_t pid, char *state, unsigned long *flags);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include "analyze/chains.h"
+#include "lib/escape.h"
 #include "lib/units.h"
 
 /* snprintf that keeps going past a full buffer, counting what it skipped. */
@@ -48,9 +49,29 @@ static void put(struct out *o, const char *fmt, ...)
 	o->pos += (size_t)n;
 }
 
+/*
+ * Names from other processes, escaped for a terminal. Each returns its
+ * own static buffer: a put() takes at most one of each.
+ */
 static const char *comm(const struct bt_chain_end *e)
 {
-	return e->comm[0] ? e->comm : "?";
+	static char buf[BT_ESCAPED_MAX(sizeof(((struct bt_chain_end *)0)->comm)) + 1];
+
+	return e->comm[0] ? bt_escape_term(e->comm, buf, sizeof(buf)) : "?";
+}
+
+static const char *channel(const char *ch)
+{
+	static char buf[BT_ESCAPED_MAX(BT_EPISODE_CHANNEL_LEN) + 1];
+
+	return bt_escape_term(ch, buf, sizeof(buf));
+}
+
+static const char *thread(const struct bt_chain_end *e)
+{
+	static char buf[BT_ESCAPED_MAX(sizeof(((struct bt_chain_end *)0)->thread)) + 1];
+
+	return e->thread[0] ? bt_escape_term(e->thread, buf, sizeof(buf)) : "?";
 }
 
 static double pct(uint64_t part, uint64_t whole)
@@ -63,7 +84,7 @@ static void put_end(struct out *o, const struct bt_chain_end *e)
 {
 	put(o, "%s[%u]", comm(e), e->pid);
 	if (e->threads == 1 && e->tid != e->pid)
-		put(o, " (thread %s[%u])", e->thread[0] ? e->thread : "?", e->tid);
+		put(o, " (thread %s[%u])", thread(e), e->tid);
 	else if (e->threads > 1)
 		put(o, " (%s%u threads)", e->threads == BT_CHAIN_THREADS ? ">=" : "", e->threads);
 }
@@ -75,7 +96,7 @@ static void put_hops(struct out *o, const struct bt_chain *c)
 	else
 		put_end(o, &c->hops[0].from);
 	for (unsigned int i = 0; i < c->nhops; i++) {
-		put(o, " ⇢ %s ⇢ ", c->hops[i].channel);
+		put(o, " ⇢ %s ⇢ ", channel(c->hops[i].channel));
 		put_end(o, &c->hops[i].to);
 	}
 }

@@ -10,6 +10,9 @@ static const struct bt_exporter exporters[] = {
 	{ "folded", BT_VIEW_FOLDED, bt_report_folded, BT_NEED_STACKS },
 	{ "svg", BT_VIEW_FOLDED, bt_report_svg, BT_NEED_STACKS },
 	{ "wakers", BT_VIEW_WAKERS, bt_report_wakers, BT_NEED_STACKS },
+	{ "hist", BT_VIEW_EDGES, bt_report_hist },
+	{ "openmetrics", BT_VIEW_PEERS, bt_report_openmetrics },
+	{ "prometheus", BT_VIEW_PEERS, bt_report_prometheus },
 };
 
 #define N_EXPORTERS (sizeof(exporters) / sizeof(exporters[0]))
@@ -48,6 +51,21 @@ const char *bt_report_format_names(void)
 	return names;
 }
 
+void bt_report_losses_text(FILE *f, const struct bt_model *m)
+{
+	bool any = false;
+
+	for (unsigned int l = 0; l < BT_LOSS_MAX; l++) {
+		if (!m->lost[l])
+			continue;
+		fprintf(f, "%s lost %s: %llu", any ? "," : "\n", bt_loss_name(l),
+			(unsigned long long)m->lost[l]);
+		any = true;
+	}
+	if (any)
+		fputc('\n', f);
+}
+
 const char *bt_loss_name(unsigned int loss)
 {
 	static const char *const names[BT_LOSS_MAX] = {
@@ -59,6 +77,8 @@ const char *bt_loss_name(unsigned int loss)
 		[BT_LOSS_WAKEES] = "wakees_overflow",
 		[BT_LOSS_EPISODES] = "episodes",
 		[BT_LOSS_STACKS] = "stacks",
+		[BT_LOSS_CALLS] = "calls",
+		[BT_LOSS_CALLS_UNPLACED] = "calls_unplaced",
 		[BT_LOSS_EXCHANGES] = "exchanges",
 	};
 

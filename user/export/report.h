@@ -43,11 +43,16 @@ int bt_report_chains(FILE *f, const struct bt_model *m, const struct bt_views *v
 int bt_report_folded(FILE *f, const struct bt_model *m, const struct bt_views *v);
 int bt_report_svg(FILE *f, const struct bt_model *m, const struct bt_views *v);
 int bt_report_wakers(FILE *f, const struct bt_model *m, const struct bt_views *v);
+int bt_report_hist(FILE *f, const struct bt_model *m, const struct bt_views *v);
+int bt_report_openmetrics(FILE *f, const struct bt_model *m, const struct bt_views *v);
+int bt_report_prometheus(FILE *f, const struct bt_model *m, const struct bt_views *v);
 
 /* --weight NAME (calls, bytes, blocked) to enum bt_weight; -1 if unknown. */
 int bt_weight_parse(const char *name);
 
 /* Loss counters by name, shared by every exporter. */
 const char *bt_loss_name(unsigned int loss);
+/* The text formats' last line: every non-zero loss counter, or nothing. */
+void bt_report_losses_text(FILE *f, const struct bt_model *m);
 
 #endif

@@ -178,6 +178,7 @@ void bt_model_init(struct bt_model *m)
 
 void bt_model_free(struct bt_model *m)
 {
+	free(m->hosts);
 	for (size_t i = 0; i < m->nprocs; i++) {
 		free(m->procs[i].rows);
 		bt_hmap_free(&m->procs[i].row_idx);

@@ -21,16 +21,35 @@ struct bt_row {
 	struct bt_stats st;
 	struct bt_chan_info info;
 	bool has_info;
+	/* Calls the kernel could not count here (its map was full): the row is partial. */
+	uint64_t lost_calls;
 	char channel[BT_CHANNEL_LEN];
 };
 
 #define BT_EXE_LEN	256
+/*
+ * A process's name in the model: the kernel's comm (BT_COMM_LEN), or in
+ * recordings merged from several hosts "host:comm" (record/merge.c).
+ */
+#define BT_PROC_NAME_LEN	80
+
+/*
+ * Merged recordings keep every host's pids and inodes apart: host h's pid
+ * is h * BT_HOST_PID_STRIDE + pid (pids stay below 2^22), its pipe and
+ * socket inodes h << BT_HOST_INO_SHIFT | ino. A live trace is host 0.
+ */
+#define BT_HOST_PID_STRIDE	10000000u
+#define BT_HOST_INO_SHIFT	48
+static inline uint32_t bt_host_of_pid(uint32_t pid)
+{
+	return pid / BT_HOST_PID_STRIDE;
+}
 
 /* A process is (pid, start time): after pid reuse the model holds two. */
 struct bt_proc {
 	uint32_t pid;
-	uint64_t start_ns;	/* kernel start time of the process, 0 unknown */
-	char comm[BT_COMM_LEN];
+	uint64_t start_ns;	/* ns since boot, whole clock ticks (bt_proc_start_ns); 0 unknown */
+	char comm[BT_PROC_NAME_LEN];
 	char exe[BT_EXE_LEN];	/* captured while alive, "" unknown */
 	bool exited;
 	bool harvested;		/* rows were taken from the kernel at exit: final */
@@ -88,6 +107,22 @@ struct bt_wakestack {
 	struct bt_wakestack_val val;
 };
 
+/*
+ * Merged recordings (`report A.btrec B.btrec`): one per recording, in the
+ * order given. Host 0's monotonic clock is the timeline; every other
+ * host's episode times are moved onto it by its clock offset.
+ */
+struct bt_host {
+	char name[64];			/* uname nodename */
+	/* Wall clock minus monotonic clock at the recording's start: 0 unknown. */
+	int64_t wall_minus_mono_ns;
+	/* This host's monotonic clock minus host 0's, and how it was found. */
+	int64_t clock_offset_ns;
+	enum { BT_CLOCK_REFERENCE, BT_CLOCK_STITCHED, BT_CLOCK_WALL, BT_CLOCK_UNKNOWN } clock_from;
+	uint64_t clock_error_ns;	/* STITCHED: the offset is within ± this */
+	uint64_t clock_samples;		/* STITCHED: exchanges it came from */
+};
+
 enum bt_weight { BT_WEIGHT_CALLS = 0, BT_WEIGHT_BYTES, BT_WEIGHT_BLOCKED };
 
 /* Chain mode keeps at most this many episodes; the rest are counted lost. */
@@ -99,6 +134,9 @@ struct bt_model {
 	bool chain_mode;		/* episodes were recorded (--chains) */
 	bool stack_mode;		/* stacks were taken (--stacks) */
 	enum bt_weight weight;		/* folded/svg weight (--weight) */
+	/* -f openmetrics and --serve: label choices (export/metrics.h) */
+	bool metrics_pid;		/* --metrics-pid: pid labels too */
+	uint32_t max_series;		/* --max-series, 0: the default */
 	struct bt_stackrow *stackrows;
 	size_t nstackrows, capstackrows;
 	struct bt_stack *stacks;
@@ -119,6 +157,8 @@ struct bt_model {
 	size_t nsocks, capsocks;
 	uint64_t duration_ns;
 	uint64_t lost[BT_LOSS_MAX];
+	struct bt_host *hosts;		/* merged recordings only, else NULL */
+	size_t nhosts;
 	/*
 	 * Every list held once per key is indexed by it (lib/hmap.h). Only
 	 * the functions below add, remove or reorder elements, and they keep

@@ -10,8 +10,11 @@
  * a u32 length and that many bytes (no NUL):
  *
  *   HEADER_INFO  first block of every file.
- *                str version, str kernel release, str host name,
- *                u64 start time (CLOCK_REALTIME ns), str command line
+ *                str version, str kernel release, str host name (uname
+ *                nodename), u64 start time (CLOCK_REALTIME ns), str command
+ *                line, [u64 CLOCK_MONOTONIC ns at the same instant: the
+ *                clock of episode times, so merged recordings of several
+ *                hosts can be put on one timeline]
  *   PROCESS      u32 count, then count records:
  *                u32 record length, u32 pid, u64 start_ns, u8 flags
  *                (bit 0 exited), s32 exit_code, str comm,
@@ -28,7 +31,8 @@
  *                u8 family, u16 lport, u16 rport, u8 laddr[16],
  *                u8 raddr[16], u64 peer_ino, u8 path[path_len];
  *                [the rest of struct bt_key: s32 ustack, s32 kstack,
- *                u64 ucaller]
+ *                u64 ucaller], [u64 lost_calls: calls the kernel could
+ *                not count in this row (its map was full)]
  *                [exchanges: u8 role, u64 exchanges, u64 exch_ns,
  *                u64 max_exch_ns, u64 exch_hist[hist_slots]]
  *   WAKES        u32 count, then count records: u32 record length,
@@ -120,6 +124,16 @@ enum bt_rec_block {
 };
 
 /* Reading limits per snapshot: memory stays bounded whatever the file says. */
+/*
+ * The records of a snapshot may make at most BT_REC_MODEL_PER_BYTE times
+ * the file's size in model memory (BT_REC_MIN_MODEL_MIB at least), each
+ * counted as what it makes (a process or a row: its struct; a list
+ * entry: 64 bytes; never less than its own bytes): a small crafted file
+ * cannot claim millions of compressed-away records. A real recording's
+ * model is a few dozen times its file.
+ */
+#define BT_REC_MODEL_PER_BYTE	256u
+#define BT_REC_MIN_MODEL_MIB	64u
 #define BT_REC_MAX_SNAPSHOT	(4ull << 30)	/* uncompressed bytes of its blocks */
 #define BT_REC_MAX_ROWS		(1u << 23)
 #define BT_REC_MAX_PROCS	(1u << 22)
@@ -146,6 +160,7 @@ struct bt_rec_info {
 	char host[256];
 	uint64_t start_ns;	/* CLOCK_REALTIME when recording began */
 	char options[4096];	/* the command line, shell-quoted */
+	uint64_t mono_ns;	/* CLOCK_MONOTONIC at start_ns; 0: not recorded (older file) */
 };
 
 struct bt_rec_status {

@@ -26,6 +26,9 @@ void bt_rec_info_init(struct bt_rec_info *info, const char *version, int argc,
 		info->host[0] = 0;
 	if (!clock_gettime(CLOCK_REALTIME, &ts))
 		info->start_ns = ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	/* The kernel stamps episodes with bpf_ktime_get_ns(): CLOCK_MONOTONIC. */
+	if (!clock_gettime(CLOCK_MONOTONIC, &ts))
+		info->mono_ns = ts.tv_sec * 1000000000ull + ts.tv_nsec;
 	bt_shell_join(info->options, sizeof(info->options), argc, argv);
 }
 
@@ -66,6 +69,7 @@ static void put_info(struct bt_recf_buf *b, const struct bt_rec_info *info)
 	bt_recf_put_str(b, info->host, sizeof(info->host));
 	bt_recf_put_u64(b, info->start_ns);
 	bt_recf_put_str(b, info->options, sizeof(info->options));
+	bt_recf_put_u64(b, info->mono_ns);
 }
 
 static void put_proc(struct bt_recf_buf *b, const struct bt_proc *p)
@@ -128,6 +132,7 @@ static void put_row(struct bt_recf_buf *b, uint32_t proc, const struct bt_row *r
 	bt_recf_put_u32(b, (uint32_t)r->key.ustack);
 	bt_recf_put_u32(b, (uint32_t)r->key.kstack);
 	bt_recf_put_u64(b, r->key.ucaller);
+	bt_recf_put_u64(b, r->lost_calls);
 	bt_recf_put_u8(b, (uint8_t)r->st.role);
 	bt_recf_put_u64(b, r->st.exchanges);
 	bt_recf_put_u64(b, r->st.exch_ns);
@@ -254,7 +259,8 @@ struct bt_rec_writer *bt_rec_open(const char *path, bool force, const struct bt_
 	struct bt_rec_writer *w;
 	FILE *f;
 
-	f = bt_open_output(path, force, err, errlen);
+	/* In place: every snapshot is complete, so a kill -9 keeps all but the last second. */
+	f = bt_open_output_in_place(path, force, err, errlen);
 	if (!f)
 		return NULL;
 	w = calloc(1, sizeof(*w));
