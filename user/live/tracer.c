@@ -266,11 +266,11 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 	t->skel->rodata->min_block_ns = cfg->min_block_ns;
 	model->chain_mode = cfg->min_block_ns > 0;
 	bpf_map__set_max_entries(t->skel->maps.episodes,
-				 cfg->min_block_ns ? 16 * 1024 * 1024 : (__u32)getpagesize());
+				 cfg->min_block_ns ? 4 * 1024 * 1024 : (__u32)getpagesize());
 	/* Exchange records too: one per request and response, not per crossing. */
 	t->skel->rodata->exchange_records = cfg->min_block_ns > 0;
 	bpf_map__set_max_entries(t->skel->maps.exchanges,
-				 cfg->min_block_ns ? 16 * 1024 * 1024 : (__u32)getpagesize());
+				 cfg->min_block_ns ? 4 * 1024 * 1024 : (__u32)getpagesize());
 
 	rc = boundtrace_bpf__load(t->skel);
 	if (rc) {
