@@ -112,11 +112,53 @@ struct bt_chan_info {
 	__u8 family;		/* AF_INET, AF_INET6, AF_UNIX or 0 */
 	__u16 lport;		/* host order */
 	__u16 rport;		/* host order */
-	__u16 pad;
+	__u8 role;		/* enum bt_role: which end of the connection this is */
+	__u8 pad;
 	__u8 laddr[16];		/* v4 in the first 4 bytes */
 	__u8 raddr[16];
 	__u64 peer_ino;		/* unix: the connected peer's socket inode, 0 none */
 	char path[BT_PATH_LEN];	/* unix: bound path of either end, '@' abstract */
+	/*
+	 * The far end, named by the kernel at the first crossing (no /proc
+	 * scan): its socket's cookie (unix: the peer sock; loopback inet:
+	 * the socket under the mirrored tuple), and the process that last
+	 * used that socket, or for a unix socket not yet accepted the one
+	 * that listens (SO_PEERCRED). 0: unknown. The cookie lets userspace
+	 * name a far end that used the socket only later (the worker that
+	 * accepted it).
+	 */
+	__u64 peer_cookie;
+	__u32 peer_tgid;
+	__u32 pad2;
+};
+
+/* Which end of a connection a socket is (inet: from the handshake). */
+enum bt_role {
+	BT_ROLE_UNKNOWN = 0,
+	BT_ROLE_CLIENT,		/* connected out (SYN_SENT) */
+	BT_ROLE_SERVER,		/* accepted (SYN_RECV), or bound and unconnected */
+};
+
+/*
+ * A socket's last user, by socket cookie (map sk_owner): the process of
+ * the last crossing, accept() or connect() on it, traced or not.
+ */
+struct bt_sk_owner {
+	__u32 tgid;
+	__u32 pad;
+	char comm[BT_COMM_LEN];	/* its leader's, for a far end gone before the report */
+};
+
+/*
+ * Futex links: a traced waker's wake on its address woke a wakee waiting
+ * on the wakee's address (another process maps the word elsewhere).
+ * Value: a __u64 count.
+ */
+struct bt_futex_link_key {
+	__u32 waker;
+	__u32 wakee;
+	__u64 waker_addr;
+	__u64 wakee_addr;
 };
 
 /*

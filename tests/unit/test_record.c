@@ -2003,6 +2003,8 @@ static void test_newer_writer_readable(void **state)
 	bt_recf_put_str(&b, "/usr/bin/newproc", 64);
 	bt_recf_put_u8(&b, 0xfe);	/* target, and unknown bits */
 	bt_recf_put_u32(&b, 5);		/* hop */
+	bt_recf_put_u32(&b, 41);	/* ppid */
+	bt_recf_put_u8(&b, 1);		/* a followed child */
 	bt_recf_put_u64(&b, 0xfeedface);	/* a new process field */
 	rec_end(&b, at);
 	bt_recf_put_u32(&b, 0xdeadbeef);	/* a field after the records */
@@ -2035,6 +2037,9 @@ static void test_newer_writer_readable(void **state)
 	bt_recf_put_u32(&b, 17);	/* ustack */
 	bt_recf_put_u32(&b, (uint32_t)BT_STACK_LOST);
 	bt_recf_put_u64(&b, 0x4000);	/* ucaller */
+	bt_recf_put_u8(&b, BT_ROLE_SERVER);	/* role */
+	bt_recf_put_u64(&b, 777);	/* peer cookie */
+	bt_recf_put_u32(&b, 43);	/* peer tgid */
 	bt_recf_put_u64(&b, 12345);	/* a new row field */
 	rec_end(&b, at);
 	raw_take(&r, BT_REC_ROWS, &b);
@@ -2082,6 +2087,8 @@ static void test_newer_writer_readable(void **state)
 	assert_false(m.procs[0].harvested);
 	assert_true(m.procs[0].target);
 	assert_int_equal(m.procs[0].hop, 5);
+	assert_int_equal(m.procs[0].ppid, 41);
+	assert_true(m.procs[0].child);
 	assert_int_equal(m.procs[0].exit_code, 3);
 	assert_int_equal(m.procs[0].nrows, 1);
 	row = &m.procs[0].rows[0];
@@ -2096,6 +2103,9 @@ static void test_newer_writer_readable(void **state)
 	assert_int_equal(row->key.ucaller, 0x4000);
 	assert_true(row->has_info);
 	assert_int_equal(row->info.peer_ino, 11);
+	assert_int_equal(row->info.role, BT_ROLE_SERVER);
+	assert_int_equal(row->info.peer_cookie, 777);
+	assert_int_equal(row->info.peer_tgid, 43);
 	assert_int_equal(strlen(row->info.path), BT_PATH_LEN - 1);
 	assert_string_equal(row->channel,
 			    "unix:abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijk[10->11]");

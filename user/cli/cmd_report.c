@@ -25,7 +25,9 @@ static void usage(FILE *f)
 "      --force        overwrite OUT if it exists (and is ours)\n"
 "      --weight W     folded/svg weight: calls, bytes or blocked\n"
 "  -p, --pid PID      only these processes' crossings (repeatable)\n"
-"      --kind KIND    only crossings of this kind (pipe, unix_stream, ...)\n",
+"      --kind KIND    only crossings of this kind (pipe, unix_stream, ...)\n"
+"      --group exe    fold a pool (one executable under one parent) into one node\n"
+"      --connections  the table lists each connection under its service line\n",
 		bt_report_format_names());
 }
 
@@ -64,7 +66,7 @@ void bt_model_filter(struct bt_model *m, const uint32_t *pids, int npids, unsign
 	}
 }
 
-enum { OPT_FORCE = 256, OPT_WEIGHT, OPT_KIND };
+enum { OPT_FORCE = 256, OPT_WEIGHT, OPT_KIND, OPT_GROUP, OPT_CONNECTIONS };
 
 int bt_cmd_report(int argc, char **argv)
 {
@@ -75,6 +77,8 @@ int bt_cmd_report(int argc, char **argv)
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "weight", required_argument, NULL, OPT_WEIGHT },
 		{ "kind", required_argument, NULL, OPT_KIND },
+		{ "group", required_argument, NULL, OPT_GROUP },
+		{ "connections", no_argument, NULL, OPT_CONNECTIONS },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -87,7 +91,7 @@ int bt_cmd_report(int argc, char **argv)
 	int npids = 0, c, w, ret = 1;
 	enum bt_weight weight = BT_WEIGHT_CALLS;
 	struct bt_model m;
-	bool force = false;
+	bool force = false, group_exe = false, connections = false;
 	char err[512];
 	FILE *out;
 
@@ -115,6 +119,16 @@ int bt_cmd_report(int argc, char **argv)
 			break;
 		case OPT_FORCE:
 			force = true;
+			break;
+		case OPT_GROUP:
+			if (strcmp(optarg, "exe")) {
+				fprintf(stderr, "boundtrace report: invalid --group '%s' (exe)\n", optarg);
+				return 2;
+			}
+			group_exe = true;
+			break;
+		case OPT_CONNECTIONS:
+			connections = true;
 			break;
 		case OPT_WEIGHT:
 			w = bt_weight_parse(optarg);
@@ -167,6 +181,8 @@ int bt_cmd_report(int argc, char **argv)
 		fprintf(stderr, "boundtrace report: %s: recording cut short; showing its last "
 				"complete snapshot (%u)\n", path, st.snapshots);
 	m.weight = weight;
+	m.group_exe = group_exe;
+	m.connections = connections;
 	bt_model_filter(&m, pids, npids, kind);
 	bt_model_sort(&m);
 	out = output ? bt_open_output(output, force, err, sizeof(err)) : stdout;

@@ -189,6 +189,8 @@ static int run_trace(int argc, char **argv, bool record)
 	cfg.stacks = o.stacks;
 	cfg.stack_map_size = o.stack_map_size;
 	model.weight = o.weight;
+	model.group_exe = o.group_exe;
+	model.connections = o.connections;
 	cfg.verbose = o.verbose;
 	if (bt_tracer_open(&tracer, &cfg, &model, err, sizeof(err))) {
 		fail(err);

@@ -10,7 +10,8 @@
 #include "export/report.h"
 
 enum { OPT_FOLLOW = 256, OPT_MAP_SIZE, OPT_FORCE, OPT_VERSION, OPT_PEERS, OPT_CHAINS,
-       OPT_MIN_BLOCK, OPT_STACKS, OPT_STACK_MAP, OPT_WEIGHT, OPT_RECORD };
+       OPT_MIN_BLOCK, OPT_STACKS, OPT_STACK_MAP, OPT_WEIGHT, OPT_RECORD, OPT_GROUP,
+       OPT_CONNECTIONS };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -27,6 +28,8 @@ static const struct option long_opts[] = {
 	{ "stack-map-size", required_argument, NULL, OPT_STACK_MAP },
 	{ "weight", required_argument, NULL, OPT_WEIGHT },
 	{ "record", required_argument, NULL, OPT_RECORD },
+	{ "group", required_argument, NULL, OPT_GROUP },
+	{ "connections", no_argument, NULL, OPT_CONNECTIONS },
 	{ "min-block", required_argument, NULL, OPT_MIN_BLOCK },
 	{ "map-size", required_argument, NULL, OPT_MAP_SIZE },
 	{ "force", no_argument, NULL, OPT_FORCE },
@@ -70,6 +73,9 @@ void bt_opts_usage(FILE *f)
 "  -o, --output FILE    write the report to FILE (mode 0600, never through a symlink)\n"
 "      --force          overwrite FILE if it exists (and is ours)\n"
 "  -i, --interval SECS  print the table every SECS seconds while tracing\n"
+"      --group exe      fold a pool (one executable under one parent: workers,\n"
+"                       backends) into one node of the map, table and graph\n"
+"      --connections    the table lists each connection under its service line\n"
 "      --record FILE    also write a recording (see `boundtrace record`)\n"
 "Tuning:\n"
 "      --map-size N     kernel aggregate rows (default 16384); a full map is reported as lost\n"
@@ -213,6 +219,16 @@ int bt_opts_parse(int argc, char **argv, struct bt_opts *o, char *err, size_t er
 			break;
 		case OPT_RECORD:
 			o->record = optarg;
+			break;
+		case OPT_GROUP:
+			if (strcmp(optarg, "exe")) {
+				snprintf(err, errlen, "invalid --group '%s' (exe)", optarg);
+				return -1;
+			}
+			o->group_exe = true;
+			break;
+		case OPT_CONNECTIONS:
+			o->connections = true;
 			break;
 		case OPT_FORCE:
 			o->force = true;

@@ -27,6 +27,8 @@ struct bt_opts {
 	const char *format;	/* -f, an exporter name */
 	const char *output;	/* -o, NULL = stdout */
 	bool force;		/* overwrite an existing -o file */
+	bool group_exe;		/* --group exe */
+	bool connections;	/* --connections */
 	const char *record;	/* --record: a recording beside the report */
 	uint32_t map_size;	/* rows in the kernel aggregate */
 	bool verbose;

@@ -15,6 +15,8 @@ bool bt_proc_exists(uint32_t pid);
 int bt_proc_read_identity(uint32_t pid, char *comm, size_t commlen, uint64_t *start_ns);
 /* The executable's path (readlink /proc/PID/exe); "" when unreadable. */
 void bt_proc_read_exe(uint32_t pid, char *buf, size_t len);
+/* The parent pid (/proc/PID/stat field 4); 0 if the process is gone. */
+uint32_t bt_proc_read_ppid(uint32_t pid);
 struct bt_proc;
 /*
  * The process's name, start time and executable, read into its model

@@ -8,104 +8,191 @@
 #include "model/hist.h"
 #include "model/kinds.h"
 #include "analyze/peers.h"
+#include "lib/vec.h"
 #include "export/report.h"
 #include "lib/units.h"
 
-#define ROW_FMT "    %-11s %-44s %-4s %10s %10s %8s %9s %9s %9s"
+#define ROW_FMT "    %-11s %-44s %-4s %6s %10s %10s %8s %9s %9s %9s"
+#define CONN_FMT "      %-53s      %10s %10s %8s %9s %9s %9s"
 
-static void peer_name(struct bt_row_peers peers, char *buf, size_t len)
+/* "comm[pid]", or for a pool "comm[pid,pid,...]" (+N beyond four). */
+static void node_label(const struct bt_model *m, uint32_t node, char *buf, size_t len)
 {
-	size_t off = 0;
-	size_t n = peers.n;
+	const struct bt_proc *p = bt_model_find((struct bt_model *)m, node);
+	uint32_t pids[4];
+	size_t n = bt_node_members(m, node, pids, 4), off;
 
-	if (!n) {
+	off = snprintf(buf, len, "%s[", p && p->comm[0] ? p->comm : "?");
+	for (size_t i = 0; i < n && i < 4 && off < len; i++)
+		off += snprintf(buf + off, len - off, "%s%u", i ? "," : "", pids[i]);
+	if (off < len)
+		snprintf(buf + off, len - off, n > 4 ? ",+%zu]" : "]", n - 4);
+}
+
+static void peer_name(const struct bt_model *m, struct bt_row_peers peers, char *buf,
+		      size_t len)
+{
+	uint32_t seen[BT_PEERS_MAX];
+	size_t off = 0, nseen = 0;
+	char one[128];
+
+	if (!peers.n) {
 		snprintf(buf, len, "(other end unknown)");
 		return;
 	}
 	buf[0] = 0;
-	for (size_t i = 0; i < n && off < len; i++) {
+	for (size_t i = 0; i < peers.n && off < len; i++) {
 		const struct bt_peer *p = &peers.v[i];
+		uint32_t node = p->pid ? bt_node_of(m, p->pid) : 0;
+		bool dup = false;
 
-		if (p->pid)
-			off += snprintf(buf + off, len - off, "%s%s[%u]", i ? ", " : "",
-					p->proc && p->proc->comm[0] ? p->proc->comm : "?", p->pid);
-		else
-			off += snprintf(buf + off, len - off, "%s%s", i ? ", " : "", p->addr);
+		for (size_t k = 0; node && k < nseen; k++)
+			dup |= seen[k] == node;
+		if (dup)
+			continue;
+		if (node) {
+			seen[nseen++] = node;
+			node_label(m, node, one, sizeof(one));
+		} else {
+			snprintf(one, sizeof(one), "%s", p->addr);
+		}
+		off += snprintf(buf + off, len - off, "%s%s", off ? ", " : "", one);
 	}
 }
 
-static void write_row(FILE *f, const struct bt_row *r)
+/* The figures of a row or a sum of rows, after KIND SERVICE DIR CONNS. */
+static void stats_cols(const struct bt_stats *s, unsigned int kind, unsigned int dir,
+		       char cols[6][32])
 {
-	char calls[32], bytes[32], mean[32], blocked[32], maxb[32], p99[32];
-	const struct bt_stats *s = &r->st;
 	uint64_t ok = s->calls - s->errors;
 
-	fmt_count(s->calls, calls, sizeof(calls));
-	if (bt_kind_has_bytes(r->key.kind)) {
-		fmt_bytes(s->bytes, bytes, sizeof(bytes));
-		fmt_bytes(ok ? s->bytes / ok : 0, mean, sizeof(mean));
-	} else if (r->key.dir == BT_DIR_WAKE) {
-		snprintf(bytes, sizeof(bytes), "%llu woken", (unsigned long long)s->woken);
-		snprintf(mean, sizeof(mean), "-");
+	fmt_count(s->calls, cols[0], 32);
+	if (bt_kind_has_bytes(kind)) {
+		fmt_bytes(s->bytes, cols[1], 32);
+		fmt_bytes(ok ? s->bytes / ok : 0, cols[2], 32);
+	} else if (dir == BT_DIR_WAKE) {
+		snprintf(cols[1], 32, "%llu woken", (unsigned long long)s->woken);
+		snprintf(cols[2], 32, "-");
 	} else {
-		snprintf(bytes, sizeof(bytes), "-");
-		snprintf(mean, sizeof(mean), "-");
+		snprintf(cols[1], 32, "-");
+		snprintf(cols[2], 32, "-");
 	}
-	fmt_ns(s->blocked_ns, blocked, sizeof(blocked));
-	fmt_ns(bt_hist_percentile_max(s->blocked_hist, 0.99, s->max_blocked_ns), p99, sizeof(p99));
-	fmt_ns(s->max_blocked_ns, maxb, sizeof(maxb));
-	fprintf(f, ROW_FMT, bt_kind_name(r->key.kind), r->channel, bt_dir_name(r->key.dir),
-		calls, bytes, mean, blocked, p99, maxb);
+	fmt_ns(s->blocked_ns, cols[3], 32);
+	fmt_ns(bt_hist_percentile_max(s->blocked_hist, 0.99, s->max_blocked_ns), cols[4], 32);
+	fmt_ns(s->max_blocked_ns, cols[5], 32);
+}
+
+static void write_errors(FILE *f, const struct bt_stats *s)
+{
 	if (s->errors)
 		fprintf(f, "  %llu errors", (unsigned long long)s->errors);
 	fputc('\n', f);
 }
 
-static void write_proc(FILE *f, const struct bt_model *m, const struct bt_views *v,
-		       const struct bt_proc *p)
-{
-	char (*names)[256] = calloc(p->nrows ? p->nrows : 1, sizeof(*names));
-	bool *done = calloc(p->nrows ? p->nrows : 1, sizeof(*done));
+/* One row of the node's processes, with what the table groups it by. */
+struct trow {
+	const struct bt_proc *p;
+	const struct bt_row *r;
+	char peer[256];
+	const char *service;
+	bool done;
+};
 
-	fprintf(f, "\n%s[%u]%s\n", p->comm[0] ? p->comm : "?", p->pid,
-		p->exited ? " (exited)" : "");
-	if (!p->nrows || !names || !done) {
+static bool same_line(const struct trow *a, const struct trow *b)
+{
+	return a->r->key.kind == b->r->key.kind && a->r->key.dir == b->r->key.dir &&
+	       !strcmp(a->service, b->service);
+}
+
+/* One line per (kind, service, direction) of a peer group; --connections: its rows. */
+static void write_line(FILE *f, const struct bt_model *m, struct trow *t, size_t n, size_t i)
+{
+	struct bt_stats sum = t[i].r->st;
+	char cols[6][32], conns[32];
+	size_t nconn = 1;
+
+	for (size_t j = i + 1; j < n; j++) {
+		if (t[j].done || strcmp(t[i].peer, t[j].peer) || !same_line(&t[i], &t[j]))
+			continue;
+		bt_stats_add(&sum, &t[j].r->st);
+		bt_hist_add(sum.blocked_hist, t[j].r->st.blocked_hist);
+		nconn++;
+	}
+	stats_cols(&sum, t[i].r->key.kind, t[i].r->key.dir, cols);
+	snprintf(conns, sizeof(conns), "%zu", nconn);
+	fprintf(f, ROW_FMT, bt_kind_name(t[i].r->key.kind), t[i].service,
+		bt_dir_name(t[i].r->key.dir), conns, cols[0], cols[1], cols[2], cols[3], cols[4],
+		cols[5]);
+	write_errors(f, &sum);
+	for (size_t j = i; j < n; j++) {
+		char chan[BT_CHANNEL_LEN + 32];
+
+		if (t[j].done || strcmp(t[i].peer, t[j].peer) || !same_line(&t[i], &t[j]))
+			continue;
+		t[j].done = true;
+		if (!m->connections)
+			continue;
+		stats_cols(&t[j].r->st, t[j].r->key.kind, t[j].r->key.dir, cols);
+		if (m->group_exe && t[j].p->pid != t[i].p->pid)
+			snprintf(chan, sizeof(chan), "%s (%u)", t[j].r->channel, t[j].p->pid);
+		else
+			snprintf(chan, sizeof(chan), "%s", t[j].r->channel);
+		fprintf(f, CONN_FMT, chan, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5]);
+		write_errors(f, &t[j].r->st);
+	}
+}
+
+/* The block of one process, or with --group exe of its pool (head: lowest pid). */
+static void write_node(FILE *f, const struct bt_model *m, const struct bt_views *v,
+		       const struct bt_proc *head)
+{
+	uint32_t node = head->pid;
+	struct trow *t = NULL;
+	size_t n = 0, cap = 0;
+	char label[160];
+
+	node_label(m, node, label, sizeof(label));
+	fprintf(f, "\n%s%s\n", label, head->exited ? " (exited)" : "");
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct bt_proc *p = &m->procs[i];
+
+		if (m->group_exe ? bt_node_of(m, p->pid) != node : p != head)
+			continue;
+		for (size_t j = 0; j < p->nrows; j++) {
+			if (!bt_grow((void **)&t, &cap, n + 1, sizeof(*t)))
+				goto out;
+			memset(&t[n], 0, sizeof(t[n]));
+			t[n].p = p;
+			t[n].r = &p->rows[j];
+			t[n].service = bt_views_service(v, m, p, &p->rows[j]);
+			peer_name(m, bt_views_peers(v, m, p, &p->rows[j]), t[n].peer,
+				  sizeof(t[n].peer));
+			n++;
+		}
+	}
+	if (!n) {
 		fprintf(f, "  no boundary crossings\n");
 		goto out;
 	}
-	for (size_t i = 0; i < p->nrows; i++)
-		peer_name(bt_views_peers(v, m, p, &p->rows[i]), names[i], sizeof(names[i]));
 	/* Rows are sorted; emit each peer's group in order of its first row. */
-	for (size_t i = 0; i < p->nrows; i++) {
-		if (done[i])
+	for (size_t i = 0; i < n; i++) {
+		if (t[i].done)
 			continue;
-		fprintf(f, "  \u21c4 %s\n", names[i]);
-		fprintf(f, ROW_FMT "\n", "KIND", "CHANNEL", "DIR", "CALLS", "BYTES", "MEAN",
+		fprintf(f, "  \u21c4 %s\n", t[i].peer);
+		fprintf(f, ROW_FMT "\n", "KIND", "SERVICE", "DIR", "CONNS", "CALLS", "BYTES", "MEAN",
 			"BLOCKED", "P99", "MAX");
-		for (size_t j = i; j < p->nrows; j++) {
-			if (done[j] || strcmp(names[i], names[j]))
-				continue;
-			write_row(f, &p->rows[j]);
-			done[j] = true;
-		}
+		for (size_t j = i; j < n; j++)
+			if (!t[j].done && !strcmp(t[i].peer, t[j].peer))
+				write_line(f, m, t, n, j);
 	}
 out:
-	free(names);
-	free(done);
+	free(t);
 }
 
-static const char *proc_label(const struct bt_model *m, uint32_t pid, char *buf, size_t len)
-{
-	const struct bt_proc *p = bt_model_find((struct bt_model *)m, pid);
-
-	snprintf(buf, len, "%s[%u]", p && p->comm[0] ? p->comm : "?", pid);
-	return buf;
-}
-
-/* The map first: who talks to whom, in one line per direction. */
+/* The map first: who talks to whom, one line per service and direction. */
 static void write_edges(FILE *f, const struct bt_model *m, const struct bt_edges *edges)
 {
-	char from[40], to[40], calls[32], bytes[32], blocked[32], p99[40];
+	char from[160], to[160], calls[32], bytes[32], blocked[32], p99[40], unseen[64];
 	const struct bt_proc *to_proc;
 
 	if (!edges->n)
@@ -114,8 +201,8 @@ static void write_edges(FILE *f, const struct bt_model *m, const struct bt_edges
 	for (size_t i = 0; i < edges->n; i++) {
 		const struct bt_edge *e = &edges->v[i];
 
-		proc_label(m, e->from, from, sizeof(from));
-		proc_label(m, e->to, to, sizeof(to));
+		node_label(m, e->from, from, sizeof(from));
+		node_label(m, e->to, to, sizeof(to));
 		fmt_count(e->calls, calls, sizeof(calls));
 		fmt_ns(e->blocked_ns, blocked, sizeof(blocked));
 		fmt_ns(bt_hist_percentile_max(e->blocked_hist, 0.99, e->max_blocked_ns), p99,
@@ -126,14 +213,29 @@ static void write_edges(FILE *f, const struct bt_model *m, const struct bt_edges
 			snprintf(blocked, sizeof(blocked), "?");
 			snprintf(p99, sizeof(p99), "? (receiver not traced)");
 		}
+		unseen[0] = 0;
+		if (e->unseen_bytes)
+			snprintf(unseen, sizeof(unseen), ", %s unseen",
+				 fmt_bytes(e->unseen_bytes, bytes, sizeof(bytes)));
 		if (e->kind == BT_KIND_FUTEX)
 			fprintf(f, "  %s \u2192 %s via %s: %s wake calls, %llu woke a waiter, blocked %s, p99 %s\n",
-				from, to, e->channel, calls, (unsigned long long)e->wakeups, blocked,
+				from, to, e->service, calls, (unsigned long long)e->wakeups, blocked,
 				p99);
 		else
-			fprintf(f, "  %s \u2192 %s via %s: %s sends, %s, %llu wakeups, blocked %s, p99 %s\n",
-				from, to, e->channel, calls, fmt_bytes(e->bytes, bytes, sizeof(bytes)),
-				(unsigned long long)e->wakeups, blocked, p99);
+			fprintf(f, "  %s \u2192 %s via %s: %zu conn%s, %s sends, %s, %llu wakeups, blocked %s, p99 %s%s\n",
+				from, to, e->service, e->nconns, e->nconns == 1 ? "" : "s", calls,
+				fmt_bytes(e->bytes, bytes, sizeof(bytes)),
+				(unsigned long long)e->wakeups, blocked, p99, unseen);
+		for (size_t k = 0; m->connections && e->kind != BT_KIND_FUTEX && k < e->nconns; k++) {
+			const struct bt_conn *c = &e->conns[k];
+
+			fmt_count(c->calls, calls, sizeof(calls));
+			fprintf(f, "      %s: %s sends, %s", c->channel, calls,
+				fmt_bytes(c->bytes, bytes, sizeof(bytes)));
+			if (c->recv_known)
+				fprintf(f, ", received %s", fmt_bytes(c->recv_bytes, bytes, sizeof(bytes)));
+			fputc('\n', f);
+		}
 	}
 }
 
@@ -156,10 +258,13 @@ static void write_chains(FILE *f, const struct bt_chains *c)
 		fprintf(f, "  ... %zu more (-f chains lists them all)\n", c->nchains - TOP);
 }
 
-/* A far end known only from /proc is named in its peers' lines, not on its own. */
+/*
+ * A block per process that crossed a boundary or was named; a far end
+ * known only as an edge's end is named in its peers' lines.
+ */
 static bool shown_proc(const struct bt_proc *p)
 {
-	return p->target || p->nrows;
+	return p->nrows || !strcmp(bt_proc_role(p), "target");
 }
 
 int bt_report_table(FILE *f, const struct bt_model *m, const struct bt_views *v)
@@ -174,14 +279,27 @@ int bt_report_table(FILE *f, const struct bt_model *m, const struct bt_views *v)
 	fprintf(f, "boundtrace: %zu process%s, %s traced\n", shown, shown == 1 ? "" : "es", dur);
 	write_edges(f, m, &v->edges);
 	write_chains(f, v->chains);
-	for (size_t i = 0; i < m->nprocs; i++)
-		if (shown_proc(&m->procs[i]))
-			write_proc(f, m, v, &m->procs[i]);
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct bt_proc *p = &m->procs[i];
+
+		if (!shown_proc(p))
+			continue;
+		/* A pool prints once, under its lowest pid (its first process). */
+		if (m->group_exe && (bt_node_of(m, p->pid) != p->pid ||
+				     (i + 1 < m->nprocs && m->procs[i + 1].pid == p->pid)))
+			continue;
+		write_node(f, m, v, p);
+	}
 	for (unsigned int l = 0; l < BT_LOSS_MAX; l++) {
 		if (!m->lost[l])
 			continue;
 		fprintf(f, "%s lost %s: %llu", any_loss ? "," : "\n", bt_loss_name(l),
 			(unsigned long long)m->lost[l]);
+		any_loss = true;
+	}
+	if (v->edges.unseen_bytes) {
+		fprintf(f, "%s lost unseen_bytes: %llu", any_loss ? "," : "\n",
+			(unsigned long long)v->edges.unseen_bytes);
 		any_loss = true;
 	}
 	if (any_loss)

@@ -99,6 +99,8 @@ static int on_event(void *ctx, void *data, size_t size)
 		/* A followed child stands where its parent stands. */
 		p->target = true;
 		p->hop = parent ? parent->hop : 0;
+		p->ppid = e->ppid;
+		p->child = true;
 		bt_proc_read_exe(e->pid, p->exe, sizeof(p->exe));
 	} else if (p && e->type == BT_EV_EXEC) {
 		bt_proc_read_exe(e->pid, p->exe, sizeof(p->exe));

@@ -35,6 +35,8 @@ struct bt_proc {
 	bool harvested;		/* rows were taken from the kernel at exit: final */
 	bool target;		/* traced (named, followed or found as a peer) */
 	int hop;		/* peer-following distance from a named target */
+	uint32_t ppid;		/* parent at the first sight, 0 unknown */
+	bool child;		/* a followed child of a target (not named, not a peer) */
 	int exit_code;		/* wait status, valid when exited */
 	struct bt_row *rows;
 	size_t nrows, cap;
@@ -64,6 +66,19 @@ struct bt_sockfact {
 	uint8_t family;
 	uint16_t lport, rport;
 	uint8_t laddr[16], raddr[16];
+};
+
+/* A socket's last user, named by the kernel (struct bt_sk_owner). */
+struct bt_owner {
+	uint64_t cookie;
+	uint32_t pid;
+	char comm[BT_COMM_LEN];
+};
+
+/* Futex links (struct bt_futex_link_key) with their counts. */
+struct bt_futex_link {
+	struct bt_futex_link_key key;
+	uint64_t count;
 };
 
 /* --stacks: one aggregate per (row, user stack, kernel stack). */
@@ -97,6 +112,8 @@ struct bt_model {
 	bool chain_mode;		/* episodes were recorded (--chains) */
 	bool stack_mode;		/* stacks were taken (--stacks) */
 	enum bt_weight weight;		/* folded/svg weight (--weight) */
+	bool group_exe;			/* --group exe: pools fold into one node */
+	bool connections;		/* --connections: the table lists them */
 	struct bt_stackrow *stackrows;
 	size_t nstackrows, capstackrows;
 	struct bt_stack *stacks;
@@ -112,6 +129,10 @@ struct bt_model {
 	size_t nholders, capholders;
 	struct bt_sockfact *socks;
 	size_t nsocks, capsocks;
+	struct bt_owner *owners;
+	size_t nowners, capowners;
+	struct bt_futex_link *futexlinks;
+	size_t nfutexlinks, capfutexlinks;
 	uint64_t duration_ns;
 	uint64_t lost[BT_LOSS_MAX];
 };
@@ -148,6 +169,11 @@ int bt_model_add_episode(struct bt_model *m, const struct bt_episode_ev *e);
 /* Record /proc facts, deduplicated. */
 int bt_model_add_holder(struct bt_model *m, const struct bt_holder *h);
 int bt_model_add_sockfact(struct bt_model *m, const struct bt_sockfact *s);
+/* The kernel's socket owners (the newest wins) and futex links (counts replace). */
+int bt_model_add_owner(struct bt_model *m, const struct bt_owner *o);
+int bt_model_add_futex_link(struct bt_model *m, const struct bt_futex_link *l);
+/* The last user of the socket with this cookie, 0 unknown. */
+uint32_t bt_model_owner(const struct bt_model *m, uint64_t cookie);
 /* Add (or sum into) the row for key; info may be NULL. */
 struct bt_row *bt_model_add(struct bt_model *m, const struct bt_key *key,
 			    const struct bt_stats *st, const struct bt_chan_info *info);

@@ -111,7 +111,8 @@ void bt_rec_info_init(struct bt_rec_info *info, const char *version, int argc,
  * The lists of a model besides its processes and rows, in the order they
  * are written: blocks of records of fixed fields (a stack adds its string).
  */
-enum { L_WAKES, L_HOLDERS, L_SOCKS, L_EPISODES, L_STACKROWS, L_WAKESTACKS, L_STACKS, L_MAX };
+enum { L_WAKES, L_HOLDERS, L_SOCKS, L_EPISODES, L_STACKROWS, L_WAKESTACKS, L_STACKS, L_OWNERS,
+       L_FUTEXLINKS, L_MAX };
 
 #define LIST_KEY_MAX	64
 #define LIST_KEY_PARTS	3
@@ -156,6 +157,16 @@ static const struct field sock_rec[] = {
 };
 #undef F
 
+#define F(f)	FIELD(struct bt_owner, f)
+static const struct field owner_rec[] = { F(cookie), F(pid), RAW(struct bt_owner, comm), { 0 } };
+#undef F
+
+#define F(f)	FIELD(struct bt_futex_link, f)
+static const struct field futexlink_rec[] = {
+	F(key.waker), F(key.wakee), F(key.waker_addr), F(key.wakee_addr), F(count), { 0 },
+};
+#undef F
+
 #define F(f)	FIELD(struct bt_episode_ev, f)
 static const struct field episode_rec[] = {
 	F(pid), F(tid), F(kind), F(dir), F(waker_pid), F(chan), F(peer), F(start_ns), F(end_ns),
@@ -182,6 +193,18 @@ static const struct field wakestack_rec[] = {
 #define F(f)	FIELD(struct bt_stack, f)
 static const struct field stack_rec[] = { F(pid), F(id), F(caller), { 0 } };
 #undef F
+
+static void merge_owner(void *have, const void *e)
+{
+	/* The last user wins, as bt_model_add_owner. */
+	*(struct bt_owner *)have = *(const struct bt_owner *)e;
+}
+
+static void merge_futexlink(void *have, const void *e)
+{
+	/* Cumulative counts from the kernel, as bt_model_add_futex_link. */
+	((struct bt_futex_link *)have)->count = ((const struct bt_futex_link *)e)->count;
+}
 
 static void merge_wake(void *have, const void *e)
 {
@@ -261,6 +284,14 @@ static const struct list_kind list_kinds[L_MAX] = {
 			    stacks, stack_rec),
 		       .key = { FIELD(struct bt_stack, pid), FIELD(struct bt_stack, id),
 				FIELD(struct bt_stack, caller) } },
+	[L_OWNERS] = { LIST(BT_REC_OWNERS, "socket owners", "socket owner", struct bt_owner,
+			    BT_REC_MAX_OWNERS, owners, owner_rec),
+		       .key = { FIELD(struct bt_owner, cookie) }, .merge = merge_owner },
+	[L_FUTEXLINKS] = { LIST(BT_REC_FUTEXLINKS, "futex links", "futex link",
+				struct bt_futex_link, BT_REC_MAX_FUTEXLINKS, futexlinks,
+				futexlink_rec),
+			   .key = { FIELD(struct bt_futex_link, key) },
+			   .merge = merge_futexlink },
 };
 
 /* The bytes of the fields f in a record. */
@@ -387,6 +418,8 @@ static void put_proc(struct bt_recf_buf *b, const struct bt_proc *p)
 	bt_recf_put_str(b, p->exe, sizeof(p->exe));
 	bt_recf_put_u8(b, (p->harvested ? PROC_HARVESTED : 0) | (p->target ? PROC_TARGET : 0));
 	bt_recf_put_u32(b, (uint32_t)p->hop);
+	bt_recf_put_u32(b, p->ppid);
+	bt_recf_put_u8(b, p->child ? 1 : 0);
 	bt_recf_patch_u32(b, at, b->len - at - 4);
 }
 
@@ -434,6 +467,10 @@ static void put_row(struct bt_recf_buf *b, uint32_t proc, const struct bt_row *r
 	bt_recf_put_u32(b, (uint32_t)r->key.ustack);
 	bt_recf_put_u32(b, (uint32_t)r->key.kstack);
 	bt_recf_put_u64(b, r->key.ucaller);
+	/* The far end as the kernel named it (after the fields older readers know). */
+	bt_recf_put_u8(b, r->has_info ? r->info.role : 0);
+	bt_recf_put_u64(b, r->has_info ? r->info.peer_cookie : 0);
+	bt_recf_put_u32(b, r->has_info ? r->info.peer_tgid : 0);
 	bt_recf_patch_u32(b, at, b->len - at - 4);
 }
 
@@ -688,6 +725,10 @@ static const char *block_name(uint32_t type)
 		return "stacks";
 	case BT_REC_WAKESTACKS:
 		return "wakestacks";
+	case BT_REC_OWNERS:
+		return "owners";
+	case BT_REC_FUTEXLINKS:
+		return "futexlinks";
 	}
 	return "unknown";
 }
@@ -898,6 +939,10 @@ static int read_procs(struct rd *rd, struct bt_recf_cur *c)
 		}
 		if (bt_recf_left(&rec))
 			p->hop = (int32_t)bt_recf_get_u32(&rec);
+		if (bt_recf_left(&rec))
+			p->ppid = bt_recf_get_u32(&rec);
+		if (bt_recf_left(&rec))
+			p->child = bt_recf_get_u8(&rec) & 1;
 		if (rec.bad)
 			return bad(rd, "process record shorter than its fields");
 	}
@@ -967,6 +1012,12 @@ static int read_row(struct rd *rd, struct bt_recf_cur *rec, uint32_t slots, uint
 		k.kstack = (int32_t)bt_recf_get_u32(rec);
 	if (bt_recf_left(rec))
 		k.ucaller = bt_recf_get_u64(rec);
+	if (bt_recf_left(rec))
+		ci.role = bt_recf_get_u8(rec);
+	if (bt_recf_left(rec))
+		ci.peer_cookie = bt_recf_get_u64(rec);
+	if (bt_recf_left(rec))
+		ci.peer_tgid = bt_recf_get_u32(rec);
 	if (rec->bad)
 		return bad(rd, "row record shorter than its fields");
 	if (proc >= rd->snap.nprocs)
@@ -1167,6 +1218,8 @@ static int read_elem(struct rd *rd, struct bt_recf_cur *rec, int list)
 		struct bt_stackrow stackrow;
 		struct bt_wakestack wakestack;
 		struct bt_stack stack;
+		struct bt_owner owner;
+		struct bt_futex_link futexlink;
 	} e;
 	void *have;
 	bool fresh;
@@ -1311,6 +1364,8 @@ static int read_block(struct rd *rd, const struct bt_recf_block *blk)
 	case BT_REC_STACKROWS:
 	case BT_REC_STACKS:
 	case BT_REC_WAKESTACKS:
+	case BT_REC_OWNERS:
+	case BT_REC_FUTEXLINKS:
 		return stage(rd, &c, blk->type);
 	case BT_REC_DURATION:
 		return commit(rd, &c);
