@@ -364,6 +364,18 @@ static __always_inline void inet_remote_from_user(const void *uaddr, struct endp
 	}
 }
 
+/* futex_waitv / futex_requeue take a vector: the first word names it. */
+static __always_inline __u64 futex_vec_addr(const struct futex_waitv *v)
+{
+	__u64 uaddr = 0;
+
+	if (v)
+		bpf_probe_read_user(&uaddr, sizeof(uaddr), &v->uaddr);
+	return uaddr;
+}
+
+#include "peers.bpf.h"
+
 /* Fill the channel facts once, when a channel's first row is created. */
 static __always_inline void record_chan(struct endpoint *c, const void *uremote)
 {
@@ -417,6 +429,8 @@ static __always_inline void record_chan(struct endpoint *c, const void *uremote)
 		if (!info.rport)
 			inet_remote_from_user(uremote, c, &info);
 	}
+	peers_fill_info(addr_of((void *const *)&c->sk), addr_of((void *const *)&c->peer_sk),
+			&info);
 	if (bpf_map_update_elem(&chans, &ck, &info, BPF_NOEXIST) == -E2BIG)
 		lose(BT_LOSS_MAP_FULL);
 }
@@ -640,6 +654,8 @@ static __always_inline void cross_fd(struct task_struct *task, long fd, struct c
 	classify(task, fd, &c);
 	if (c.kind == BT_KIND_NONE)
 		return;
+	if (c.sk)
+		sock_used(c.sk, x->tgid);
 	if (x->uremote && (c.kind == BT_KIND_UDP || c.kind == BT_KIND_TCP) &&
 	    !(c.peer >> 48))
 		inet_remote_from_user(x->uremote, &c, NULL);
@@ -737,16 +753,6 @@ static __always_inline void cross_futex(__u64 uaddr, struct crossing *x)
 	account(&c, x);
 }
 
-/* futex_waitv / futex_requeue take a vector: the first word names it. */
-static __always_inline __u64 futex_vec_addr(const struct futex_waitv *v)
-{
-	__u64 uaddr = 0;
-
-	if (v)
-		bpf_probe_read_user(&uaddr, sizeof(uaddr), &v->uaddr);
-	return uaddr;
-}
-
 /* ---- syscall hooks ----------------------------------------------------- */
 
 static __always_inline bool is_crossing_nr(long nr)
@@ -798,6 +804,8 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	int dir;
 
 	x.tgid = task->tgid;
+	/* Any process's accept, connect or bind names a socket's holder. */
+	peers_on_exit(ret);
 	if (!is_target(x.tgid))
 		return 0;
 	x.usp = BT_REGS_SP(regs);
@@ -971,6 +979,8 @@ int BPF_PROG(sched_waking, struct task_struct *p)
 	st = inflight_of(cur->pid);
 	if (!st || !wakee_waits_on_crossing(p, st->nr, cur->tgid))
 		return 0;
+	if (is_futex_nr(st->nr))
+		futex_link(cur, p, (struct pt_regs *)bpf_task_pt_regs(p));
 	n = st->nwake;
 	for (int i = 0; i < BT_WAKEES_MAX; i++) {
 		if (i >= n)

@@ -119,15 +119,13 @@ struct bt_chan_info {
 	__u64 peer_ino;		/* unix: the connected peer's socket inode, 0 none */
 	char path[BT_PATH_LEN];	/* unix: bound path of either end, '@' abstract */
 	/*
-	 * The far end, named by the kernel at the first crossing (no /proc
-	 * scan): its socket's cookie (unix: the peer sock; loopback inet:
-	 * the socket under the mirrored tuple), and the process that last
-	 * used that socket, or for a unix socket not yet accepted the one
-	 * that listens (SO_PEERCRED). 0: unknown. The cookie lets userspace
-	 * name a far end that used the socket only later (the worker that
-	 * accepted it).
+	 * The far end's process, named by the kernel at the first crossing
+	 * (no /proc scan): the last user of the peer socket (unix: the peer
+	 * sock; loopback inet: the socket under the mirrored tuple), else
+	 * for unix SO_PEERCRED (a connection not yet accepted: the process
+	 * that listens). 0: unknown. The worker that accepts later is in
+	 * the accepted_by map, under this socket's inode.
 	 */
-	__u64 peer_cookie;
 	__u32 peer_tgid;
 	__u32 pad2;
 };
@@ -140,8 +138,9 @@ enum bt_role {
 };
 
 /*
- * A socket's last user, by socket cookie (map sk_owner): the process of
- * the last crossing, accept() or connect() on it, traced or not.
+ * A socket's user: by socket (map sk_owner: the last crossing, accept()
+ * or connect() on it, traced or not), and by the inode of a connecting
+ * socket, the process that accepted its connection (map accepted_by).
  */
 struct bt_sk_owner {
 	__u32 tgid;

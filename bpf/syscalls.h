@@ -39,6 +39,9 @@
 #define BT_NR_epoll_pwait2	441
 #define BT_NR_accept		43
 #define BT_NR_accept4		288
+#define BT_NR_connect		42
+#define BT_NR_bind		49
+#define BT_NR_socketpair	53
 
 /*
  * At sys_exit the user registers still hold the arguments; the syscall
@@ -78,6 +81,9 @@
 #define BT_NR_ppoll		73
 #define BT_NR_accept		202
 #define BT_NR_accept4		242
+#define BT_NR_connect		203
+#define BT_NR_bind		200
+#define BT_NR_socketpair	199
 #define BT_NR_io_uring_enter	426
 #define BT_NR_epoll_pwait2	441
 #define BT_NR_poll		(-1)	/* no such syscalls here */

@@ -2038,7 +2038,6 @@ static void test_newer_writer_readable(void **state)
 	bt_recf_put_u32(&b, (uint32_t)BT_STACK_LOST);
 	bt_recf_put_u64(&b, 0x4000);	/* ucaller */
 	bt_recf_put_u8(&b, BT_ROLE_SERVER);	/* role */
-	bt_recf_put_u64(&b, 777);	/* peer cookie */
 	bt_recf_put_u32(&b, 43);	/* peer tgid */
 	bt_recf_put_u64(&b, 12345);	/* a new row field */
 	rec_end(&b, at);
@@ -2104,7 +2103,6 @@ static void test_newer_writer_readable(void **state)
 	assert_true(row->has_info);
 	assert_int_equal(row->info.peer_ino, 11);
 	assert_int_equal(row->info.role, BT_ROLE_SERVER);
-	assert_int_equal(row->info.peer_cookie, 777);
 	assert_int_equal(row->info.peer_tgid, 43);
 	assert_int_equal(strlen(row->info.path), BT_PATH_LEN - 1);
 	assert_string_equal(row->channel,

@@ -102,20 +102,15 @@ static size_t pipe_peers(const struct bt_model *m, const struct bt_proc *p,
 }
 
 /*
- * The far end the kernel named: the last user of the peer socket (seen
- * at a crossing, accept or connect, traced or not), or with fallback the
- * process named at the first crossing (unix before accept: the listener).
+ * The far end the kernel named (bt_chan_info.peer_tgid): the process that
+ * accepted the connection, else the peer socket's user at the first
+ * crossing, else (unix) SO_PEERCRED.
  */
 static void kernel_named(const struct bt_model *m, const struct bt_row *r, struct bt_peer *out,
-			 size_t *n, size_t max, bool fallback)
+			 size_t *n, size_t max)
 {
-	uint32_t pid;
-
-	if (!r->has_info)
-		return;
-	pid = fallback ? r->info.peer_tgid : bt_model_owner(m, r->info.peer_cookie);
-	if (pid)
-		add_peer(out, n, max, m, pid);
+	if (r->has_info && r->info.peer_tgid)
+		add_peer(out, n, max, m, r->info.peer_tgid);
 }
 
 static uint64_t unix_peer_ino(const struct bt_model *m, const struct bt_row *r)
@@ -138,11 +133,9 @@ static size_t unix_peers(const struct bt_model *m, const struct bt_proc *p,
 		if (has_row(&m->procs[i], r->key.kind, peer, -1))
 			add_peer(out, &n, max, m, m->procs[i].pid);
 	if (!n)
-		kernel_named(m, r, out, &n, max, false);
+		kernel_named(m, r, out, &n, max);
 	if (!n && peer)
 		holders_of(m, peer, FD_SOCKET, 0, p->pid, out, &n, max);
-	if (!n)
-		kernel_named(m, r, out, &n, max, true);
 	return n;
 }
 
@@ -170,9 +163,7 @@ static size_t inet_peers(const struct bt_model *m, const struct bt_proc *p,
 			if (inet_mirror(r, &m->procs[i].rows[j]))
 				add_peer(out, &n, max, m, m->procs[i].pid);
 	if (!n)
-		kernel_named(m, r, out, &n, max, false);
-	if (!n)
-		kernel_named(m, r, out, &n, max, true);
+		kernel_named(m, r, out, &n, max);
 	/* Untraced far end on this machine: its socket is local R with remote L (or any, udp). */
 	for (size_t i = 0; !n && i < m->nsocks; i++) {
 		const struct bt_sockfact *s = &m->socks[i];

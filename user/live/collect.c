@@ -2,8 +2,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "discover/proc.h"
 #include "live/collect.h"
 
 #define ALL_TGIDS 0
@@ -23,6 +25,43 @@ static int add_row_wakes(struct bt_model *m, const struct bt_key *key, const str
 	return 0;
 }
 
+/*
+ * A far end the kernel named is in the model (untraced, without rows) so
+ * every report names it; comm from the kernel when it has it, else from
+ * /proc while the process lives. NULL only when out of memory.
+ */
+static struct bt_proc *named_far_end(struct bt_model *m, uint32_t pid,
+					      const char *comm)
+{
+	struct bt_proc *p = bt_model_find(m, pid);
+
+	if (p)
+		return p;
+	p = bt_model_proc(m, pid);
+	if (!p)
+		return NULL;
+	if (bt_proc_read_image(p) && comm)
+		snprintf(p->comm, sizeof(p->comm), "%s", comm);
+	return p;
+}
+
+/*
+ * The process that accepted the connection of socket ino (a worker
+ * behind a listener) names its far end better than anything known at
+ * the first crossing; it is in the model, with the kernel's comm if it is
+ * gone. 0, or -ENOMEM.
+ */
+static int accepted_by(struct bt_model *m, const struct bt_maps *maps, uint64_t ino,
+		       struct bt_chan_info *info)
+{
+	struct bt_sk_owner o;
+
+	if (maps->accepted_fd < 0 || bpf_map_lookup_elem(maps->accepted_fd, &ino, &o))
+		return 0;
+	info->peer_tgid = o.tgid;
+	return named_far_end(m, o.tgid, o.comm) ? 0 : -ENOMEM;
+}
+
 /* Rows of one tgid (or all), summed over CPUs; deleted from the map if asked. */
 static int collect_rows(struct bt_model *m, const struct bt_maps *maps, __u32 tgid,
 			bool delete)
@@ -32,6 +71,7 @@ static int collect_rows(struct bt_model *m, const struct bt_maps *maps, __u32 tg
 	struct bt_stats *percpu, sum;
 	struct bt_chan_info info;
 	struct bt_chan_key ck;
+	bool has_info;
 	int err = 0;
 
 	if (ncpu <= 0)
@@ -57,8 +97,13 @@ static int collect_rows(struct bt_model *m, const struct bt_maps *maps, __u32 tg
 		}
 		ck.chan = key.chan;
 		ck.peer = key.peer;
-		if (!bt_model_add(m, &key, &sum,
-				  bpf_map_lookup_elem(maps->chans_fd, &ck, &info) ? NULL : &info) ||
+		has_info = !bpf_map_lookup_elem(maps->chans_fd, &ck, &info);
+		if (has_info && (key.kind == BT_KIND_UNIX_STREAM || key.kind == BT_KIND_TCP) &&
+		    accepted_by(m, maps, key.chan, &info)) {
+			err = -ENOMEM;
+			goto out;
+		}
+		if (!bt_model_add(m, &key, &sum, has_info ? &info : NULL) ||
 		    (key.ustack != BT_STACK_NONE && bt_model_add_stackrow(m, &key, &sum))) {
 			err = -ENOMEM;
 			break;
@@ -109,10 +154,52 @@ static int collect_wakestacks(struct bt_model *m, const struct bt_maps *maps)
 	return 0;
 }
 
+/* The processes the kernel named at the rows' first crossings are in the model. */
+static int name_far_ends(struct bt_model *m)
+{
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct bt_proc *p = &m->procs[i];
+
+		for (size_t j = 0; j < p->nrows; j++) {
+			const struct bt_row *r = &p->rows[j];
+
+			if (!r->has_info)
+				continue;
+			if (r->info.peer_tgid && !named_far_end(m, r->info.peer_tgid, NULL))
+				return -ENOMEM;
+			/* named_far_end may have moved the rows. */
+			p = &m->procs[i];
+		}
+	}
+	return 0;
+}
+
+static int collect_futex_links(struct bt_model *m, const struct bt_maps *maps)
+{
+	struct bt_futex_link l, *prev = NULL;
+	struct bt_futex_link_key next;
+
+	if (maps->futex_links_fd < 0)
+		return 0;
+	while (bpf_map_get_next_key(maps->futex_links_fd, prev ? &prev->key : NULL, &next) == 0) {
+		l.key = next;
+		prev = &l;
+		if (bpf_map_lookup_elem(maps->futex_links_fd, &l.key, &l.count))
+			continue;
+		if (bt_model_add_futex_link(m, &l))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 int bt_collect(struct bt_model *m, const struct bt_maps *maps)
 {
 	int err = collect_rows(m, maps, ALL_TGIDS, false);
 
+	if (!err)
+		err = name_far_ends(m);
+	if (!err)
+		err = collect_futex_links(m, maps);
 	if (!err)
 		err = collect_wakes(m, maps);
 	if (!err)
@@ -137,6 +224,9 @@ int bt_collect_harvest(struct bt_model *m, const struct bt_maps *maps, __u32 tgi
 	bt_model_drop_wakes(m, tgid);
 	err = collect_rows(m, maps, tgid, true);
 	if (!err)
+		err = name_far_ends(m);
+	p = bt_model_find(m, tgid);
+	if (!err && p)
 		p->harvested = true;
 	return err;
 }

@@ -74,6 +74,8 @@ static struct bt_maps tracer_maps(struct bt_tracer *t)
 		.chans_fd = bpf_map__fd(t->skel->maps.chans),
 		.wakes_fd = bpf_map__fd(t->skel->maps.wakes),
 		.wakestacks_fd = t->sym ? bpf_map__fd(t->skel->maps.wakestacks) : -1,
+		.accepted_fd = bpf_map__fd(t->skel->maps.accepted_by),
+		.futex_links_fd = bpf_map__fd(t->skel->maps.futex_links),
 		.losses = t->skel->bss->losses,
 	};
 
@@ -187,6 +189,7 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 	bpf_map__set_max_entries(t->skel->maps.stats, cfg->map_size);
 	bpf_map__set_max_entries(t->skel->maps.chans, cfg->map_size);
 	bpf_map__set_max_entries(t->skel->maps.wakes, cfg->map_size);
+	bpf_map__set_max_entries(t->skel->maps.futex_links, cfg->map_size);
 	t->skel->rodata->with_stacks = cfg->stacks;
 	model->stack_mode = cfg->stacks;
 	bpf_map__set_max_entries(t->skel->maps.stacks, cfg->stacks ? cfg->stack_map_size : 1);

@@ -23,7 +23,6 @@ void bt_model_free(struct bt_model *m)
 	free(m->stacks);
 	free(m->holders);
 	free(m->socks);
-	free(m->owners);
 	free(m->futexlinks);
 	memset(m, 0, sizeof(*m));
 }
@@ -224,28 +223,6 @@ int bt_model_add_sockfact(struct bt_model *m, const struct bt_sockfact *s)
 	if (!bt_grow((void **)&m->socks, &m->capsocks, m->nsocks + 1, sizeof(*s)))
 		return -1;
 	m->socks[m->nsocks++] = *s;
-	return 0;
-}
-
-int bt_model_add_owner(struct bt_model *m, const struct bt_owner *o)
-{
-	for (size_t i = 0; i < m->nowners; i++) {
-		if (m->owners[i].cookie == o->cookie) {
-			m->owners[i] = *o;	/* the last user wins */
-			return 0;
-		}
-	}
-	if (!bt_grow((void **)&m->owners, &m->capowners, m->nowners + 1, sizeof(*o)))
-		return -1;
-	m->owners[m->nowners++] = *o;
-	return 0;
-}
-
-uint32_t bt_model_owner(const struct bt_model *m, uint64_t cookie)
-{
-	for (size_t i = 0; cookie && i < m->nowners; i++)
-		if (m->owners[i].cookie == cookie)
-			return m->owners[i].pid;
 	return 0;
 }
 

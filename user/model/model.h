@@ -68,13 +68,6 @@ struct bt_sockfact {
 	uint8_t laddr[16], raddr[16];
 };
 
-/* A socket's last user, named by the kernel (struct bt_sk_owner). */
-struct bt_owner {
-	uint64_t cookie;
-	uint32_t pid;
-	char comm[BT_COMM_LEN];
-};
-
 /* Futex links (struct bt_futex_link_key) with their counts. */
 struct bt_futex_link {
 	struct bt_futex_link_key key;
@@ -129,8 +122,6 @@ struct bt_model {
 	size_t nholders, capholders;
 	struct bt_sockfact *socks;
 	size_t nsocks, capsocks;
-	struct bt_owner *owners;
-	size_t nowners, capowners;
 	struct bt_futex_link *futexlinks;
 	size_t nfutexlinks, capfutexlinks;
 	uint64_t duration_ns;
@@ -169,11 +160,8 @@ int bt_model_add_episode(struct bt_model *m, const struct bt_episode_ev *e);
 /* Record /proc facts, deduplicated. */
 int bt_model_add_holder(struct bt_model *m, const struct bt_holder *h);
 int bt_model_add_sockfact(struct bt_model *m, const struct bt_sockfact *s);
-/* The kernel's socket owners (the newest wins) and futex links (counts replace). */
-int bt_model_add_owner(struct bt_model *m, const struct bt_owner *o);
+/* The kernel's futex links (the kernel's counts are cumulative: they replace). */
 int bt_model_add_futex_link(struct bt_model *m, const struct bt_futex_link *l);
-/* The last user of the socket with this cookie, 0 unknown. */
-uint32_t bt_model_owner(const struct bt_model *m, uint64_t cookie);
 /* Add (or sum into) the row for key; info may be NULL. */
 struct bt_row *bt_model_add(struct bt_model *m, const struct bt_key *key,
 			    const struct bt_stats *st, const struct bt_chan_info *info);

@@ -111,7 +111,7 @@ void bt_rec_info_init(struct bt_rec_info *info, const char *version, int argc,
  * The lists of a model besides its processes and rows, in the order they
  * are written: blocks of records of fixed fields (a stack adds its string).
  */
-enum { L_WAKES, L_HOLDERS, L_SOCKS, L_EPISODES, L_STACKROWS, L_WAKESTACKS, L_STACKS, L_OWNERS,
+enum { L_WAKES, L_HOLDERS, L_SOCKS, L_EPISODES, L_STACKROWS, L_WAKESTACKS, L_STACKS,
        L_FUTEXLINKS, L_MAX };
 
 #define LIST_KEY_MAX	64
@@ -157,10 +157,6 @@ static const struct field sock_rec[] = {
 };
 #undef F
 
-#define F(f)	FIELD(struct bt_owner, f)
-static const struct field owner_rec[] = { F(cookie), F(pid), RAW(struct bt_owner, comm), { 0 } };
-#undef F
-
 #define F(f)	FIELD(struct bt_futex_link, f)
 static const struct field futexlink_rec[] = {
 	F(key.waker), F(key.wakee), F(key.waker_addr), F(key.wakee_addr), F(count), { 0 },
@@ -193,12 +189,6 @@ static const struct field wakestack_rec[] = {
 #define F(f)	FIELD(struct bt_stack, f)
 static const struct field stack_rec[] = { F(pid), F(id), F(caller), { 0 } };
 #undef F
-
-static void merge_owner(void *have, const void *e)
-{
-	/* The last user wins, as bt_model_add_owner. */
-	*(struct bt_owner *)have = *(const struct bt_owner *)e;
-}
 
 static void merge_futexlink(void *have, const void *e)
 {
@@ -284,9 +274,6 @@ static const struct list_kind list_kinds[L_MAX] = {
 			    stacks, stack_rec),
 		       .key = { FIELD(struct bt_stack, pid), FIELD(struct bt_stack, id),
 				FIELD(struct bt_stack, caller) } },
-	[L_OWNERS] = { LIST(BT_REC_OWNERS, "socket owners", "socket owner", struct bt_owner,
-			    BT_REC_MAX_OWNERS, owners, owner_rec),
-		       .key = { FIELD(struct bt_owner, cookie) }, .merge = merge_owner },
 	[L_FUTEXLINKS] = { LIST(BT_REC_FUTEXLINKS, "futex links", "futex link",
 				struct bt_futex_link, BT_REC_MAX_FUTEXLINKS, futexlinks,
 				futexlink_rec),
@@ -469,7 +456,6 @@ static void put_row(struct bt_recf_buf *b, uint32_t proc, const struct bt_row *r
 	bt_recf_put_u64(b, r->key.ucaller);
 	/* The far end as the kernel named it (after the fields older readers know). */
 	bt_recf_put_u8(b, r->has_info ? r->info.role : 0);
-	bt_recf_put_u64(b, r->has_info ? r->info.peer_cookie : 0);
 	bt_recf_put_u32(b, r->has_info ? r->info.peer_tgid : 0);
 	bt_recf_patch_u32(b, at, b->len - at - 4);
 }
@@ -725,8 +711,6 @@ static const char *block_name(uint32_t type)
 		return "stacks";
 	case BT_REC_WAKESTACKS:
 		return "wakestacks";
-	case BT_REC_OWNERS:
-		return "owners";
 	case BT_REC_FUTEXLINKS:
 		return "futexlinks";
 	}
@@ -1015,8 +999,6 @@ static int read_row(struct rd *rd, struct bt_recf_cur *rec, uint32_t slots, uint
 	if (bt_recf_left(rec))
 		ci.role = bt_recf_get_u8(rec);
 	if (bt_recf_left(rec))
-		ci.peer_cookie = bt_recf_get_u64(rec);
-	if (bt_recf_left(rec))
 		ci.peer_tgid = bt_recf_get_u32(rec);
 	if (rec->bad)
 		return bad(rd, "row record shorter than its fields");
@@ -1218,7 +1200,6 @@ static int read_elem(struct rd *rd, struct bt_recf_cur *rec, int list)
 		struct bt_stackrow stackrow;
 		struct bt_wakestack wakestack;
 		struct bt_stack stack;
-		struct bt_owner owner;
 		struct bt_futex_link futexlink;
 	} e;
 	void *have;
@@ -1364,7 +1345,6 @@ static int read_block(struct rd *rd, const struct bt_recf_block *blk)
 	case BT_REC_STACKROWS:
 	case BT_REC_STACKS:
 	case BT_REC_WAKESTACKS:
-	case BT_REC_OWNERS:
 	case BT_REC_FUTEXLINKS:
 		return stage(rd, &c, blk->type);
 	case BT_REC_DURATION:
