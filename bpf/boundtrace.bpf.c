@@ -402,10 +402,18 @@ static __always_inline void record_chan(struct endpoint *c, const void *uremote)
 		}
 		if (addr) {
 			len = BPF_CORE_READ(addr, len);
-			/* sun_path starts after sa_family (2 bytes). */
+			/*
+			 * sun_path starts after sa_family (2 bytes); an abstract
+			 * name is len bytes with no NUL: read no more than that.
+			 */
 			if (len > 2) {
-				bpf_probe_read_kernel(info.path, sizeof(info.path) - 1,
-						      (char *)&addr->name[0].sun_path);
+				__u64 n = len - 2;
+
+				if (n > sizeof(info.path) - 1)
+					n = sizeof(info.path) - 1;
+				/* As target_word: clang drops a C mask the verifier needs. */
+				asm volatile("%[n] &= %[m]" : [n] "+r"(n) : [m] "i"(BT_PATH_LEN - 1));
+				bpf_probe_read_kernel(info.path, n, (char *)&addr->name[0].sun_path);
 				if (info.path[0] == 0)
 					info.path[0] = '@';
 			}

@@ -592,6 +592,7 @@ def trace_all_for_a_duration():
 sys.modules.setdefault("harness", sys.modules[__name__])
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import services  # noqa: E402,F401 - registers its tests
+import service_map  # noqa: E402,F401 - registers its tests
 
 
 def main():

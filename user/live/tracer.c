@@ -280,6 +280,9 @@ int bt_tracer_discover(struct bt_tracer *t)
 
 	if (t->all)
 		return 0;
+	/* The rows name the far ends the kernel saw (connections no scan catches). */
+	if (bt_tracer_collect(t))
+		return -ENOMEM;
 	/* New targets have channels of their own: go on until nothing new (hops bound it). */
 	do {
 		n = bt_discover_round(t->model, t->max_hops, add_peer, t);
