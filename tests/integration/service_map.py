@@ -10,7 +10,7 @@ import re
 import subprocess
 import time
 
-from harness import BT, ROOT, Failure, check, eq, run, test, tmpfile
+from harness import BT, ROOT, TMP, Failure, check, eq, run, test, tmpfile
 
 SVCLOAD = os.path.join(ROOT, "build", "tools", "svcload")
 
@@ -106,3 +106,200 @@ def udp_many_client_sockets_one_server():
     trace began (so named from sock_diag and /proc, which must still see it
     when the trace ends: the server holds on): one service."""
     check_short_connections("udp", 100, hold_ms=1500)
+
+
+# ---- real services ----------------------------------------------------------
+
+from services import Nginx, PhpFpm, Redis, Tracer, free_port, need, need_php_module  # noqa: E402
+from services import proc_of, socket_bytes, wait_for  # noqa: E402
+
+
+def table_of(recording, *args):
+    """The table `boundtrace report ARGS` prints for a recording."""
+    r = run([BT, "report", *args, recording])
+    eq(r.returncode, 0, "boundtrace report exit status (%s)" % r.stderr)
+    return r.stdout
+
+
+def map_lines(table):
+    """The lines of the communication map."""
+    lines = table.splitlines()
+    if "communication map" not in table:
+        return []
+    start = next(i for i, l in enumerate(lines) if l.startswith("communication map"))
+    out = []
+    for l in lines[start + 1:]:
+        if not l.startswith("  "):
+            break
+        out.append(l)
+    return out
+
+
+@test
+def redis_benchmark_unix_client_names_running_daemon():
+    """redis-benchmark (traced alone, -c) against a redis-server that was
+    running before the trace, over its unix socket: redis-benchmark writes
+    before redis accepts, yet the far end is named (redis-server's pid) and
+    the client's sends and bytes are exactly what redis says it read."""
+    r = Redis()
+    try:
+        before, req1, reply1 = r.info_stats()
+        rec = tmpfile("bench.btrec")
+        out = tmpfile("bench.json")
+        b = run([BT, "-f", "json", "-o", out, "--record", rec, "--peers", "0", "-c",
+                 "redis-benchmark -s %s -c 1 -n 500 -t ping_inline -q" % r.sock], timeout=120)
+        eq(b.returncode, 0, "boundtrace exit status (%s)" % b.stderr)
+        after, req2, _ = r.info_stats()
+    finally:
+        r.stop()
+    with open(out) as f:
+        bt = json.load(f)
+    # Redis counts a request when read, a reply when written: INFO #2's
+    # request and INFO #1's reply fall between the two snapshots.
+    read = int(after["total_net_input_bytes"]) - int(before["total_net_input_bytes"]) - req2
+    wrote = int(after["total_net_output_bytes"]) - int(before["total_net_output_bytes"]) - reply1
+    # Every connection redis accepted in between was redis-benchmark's.
+    conns = int(after["total_connections_received"]) - int(before["total_connections_received"]) - 1
+    bench = [p for p in bt["processes"] if p["comm"] == "redis-benchmark"]
+    eq(len(bench), 1, "one redis-benchmark process")
+    pid = bench[0]["pid"]
+    to = [e for e in bt["edges"] if e["from"] == pid and e["kind"] == "unix_stream"]
+    eq([(e["to"], e["service"]) for e in to], [(r.p.pid, "unix:" + r.sock)],
+       "redis-benchmark's edge: to redis-server, by its socket path")
+    eq(to[0]["connections_seen"], conns, "connections (redis's total_connections_received)")
+    eq(to[0]["bytes"], read, "bytes sent = what redis read (its total_net_input_bytes)")
+    # The first INFO counts in `after` only. redis-benchmark sends its two
+    # CONFIG GETs (save, appendonly) in one sendto, then one per PING (strace).
+    commands = int(after["total_commands_processed"]) - int(before["total_commands_processed"]) - 1
+    eq(commands, 502, "redis's count: 500 PINGs and redis-benchmark's two CONFIG GETs")
+    eq(to[0]["calls"], commands - 1, "sends: one per PING, one for both CONFIG GETs")
+    recv = sum(b["bytes"] for b in bench[0]["boundaries"]
+               if b["kind"] == "unix_stream" and b["direction"] == "recv")
+    eq(recv, wrote, "bytes received = what redis wrote (its total_net_output_bytes)")
+    procs = {p["pid"]: p for p in bt["processes"]}
+    eq((procs[r.p.pid]["comm"], procs[r.p.pid]["role"], procs[r.p.pid]["traced"]),
+       ("redis-server", "peer", False), "redis-server: named, not traced")
+    # The table says the same in one map line.
+    lines = map_lines(table_of(rec))
+    eq(len(lines), 1, "map lines: %r" % lines)
+    check(("redis-benchmark[%d] \u2192 redis-server[%d] via unix:%s: %d conn"
+           % (pid, r.p.pid, r.sock, conns)) in lines[0], "map line: %r" % lines[0])
+
+
+@test
+def nginx_proxy_200_short_connections_one_service():
+    """An nginx worker proxying 200 requests to a second server block of its
+    own (a new upstream connection each): the 200 upstream connections are
+    one service line, tcp:127.0.0.1:BACKEND_PORT, exact against the backend
+    block's access log, both ends traced and agreeing; the map has one line
+    per direction and service."""
+    need("nginx")
+    backend = free_port()
+    blog = tmpfile("backend.log")
+    n = None
+    try:
+        n = Nginx("location /p/ { proxy_pass http://127.0.0.1:%d/; }" % backend,
+                  "server { listen 127.0.0.1:%d; access_log %s counts; root %s; }"
+                  % (backend, blog, os.path.join(TMP, "nginx", "www")))
+        with open(n.access, "w"):
+            pass
+        rec = tmpfile("proxy.btrec")
+        t = Tracer(n.worker, "--peers", "0", "--record", rec)
+        for _ in range(200):
+            reply = n.get("/p/index.html")
+            check(reply.startswith(b"HTTP/1.1 200"), "nginx reply: %r" % reply[:40])
+        wait_for(lambda: len(n.logged()) == 200, "200 proxy access log lines")
+        wait_for(lambda: len(open(blog).read().splitlines()) == 200, "200 backend log lines")
+        bt = t.stop()
+    finally:
+        if n:
+            n.stop()
+    with open(blog) as f:
+        back = [tuple(int(x) for x in line.split()) for line in f]
+    w = n.worker
+    up = [e for e in bt["edges"] if e["from"] == w and e["to"] == w]
+    eq([e["service"] for e in up], ["tcp:127.0.0.1:%d" % backend],
+       "worker -> itself: one service, the backend's address")
+    e = up[0]
+    # Each upstream connection is two sending rows: the proxy's request, the backend's reply.
+    eq(e["connections_seen"], 400, "connections folded (200 each way)")
+    eq(e["bytes"], sum(x for x, _ in back) + sum(x for _, x in back),
+       "upstream bytes both ways = the backend's $request_length + $bytes_sent")
+    eq(e["unseen_bytes"], 0, "both ends traced: they agree")
+    eq(bt["lost"]["unseen_bytes"], 0, "lost.unseen_bytes")
+    lines = map_lines(table_of(rec))
+    # The worker to itself (upstream), and to the test's client process.
+    eq(len(lines), 2, "map lines: %r" % lines)
+
+
+@test
+def nginx_worker_map_finds_php_fpm_and_redis():
+    """The mission's front door: `-p NGINX_WORKER --peers 2` alone, 50
+    requests through php-fpm (2 workers, a fresh unix connection per
+    request, each living a few milliseconds) to redis (a TCP connection per
+    request). php-fpm's workers and redis are named by the kernel and
+    followed; the table stays short: a line per (peer, service, direction).
+    What a follower did before it was found is not counted (not exact
+    there: that needs counting from the first byte in the kernel)."""
+    need("nginx", "php-fpm8.2", "php", "redis-server")
+    need_php_module("redis")
+    r = Redis()
+    fpm = n = None
+    try:
+        fpm = PhpFpm()
+        n = Nginx("location ~ \\\\.php$ { include /etc/nginx/fastcgi.conf; "
+                  "fastcgi_pass unix:%s; }" % fpm.sock)
+        n.www("calls.php", "<?php $r = new Redis(); $r->connect('127.0.0.1', %d);\n"
+                           "for ($i = 0; $i < 3; $i++) $r->incr('hits');\n"
+                           "echo 'hits ', $r->get('hits'), \"\\\\n\";\n" % r.port)
+        with open(n.access, "w"):
+            pass
+        rec = tmpfile("tiers.btrec")
+        t = Tracer(n.worker, "--peers", "2", "--record", rec)
+        for _ in range(50):
+            # Spread over 1.5 s: a few discovery rounds (every 500 ms)
+            # follow the far ends the kernel named meanwhile.
+            time.sleep(0.03)
+            reply = n.get("/calls.php")
+            check(reply.startswith(b"HTTP/1.1 200") and b"hits " in reply,
+                  "nginx reply: %r" % reply[-300:])
+        wait_for(lambda: len(n.logged()) == 50, "50 access log lines")
+        bt = t.stop()
+    finally:
+        for s in (n, fpm, r):
+            if s:
+                s.stop()
+    procs = {p["pid"]: p for p in bt["processes"]}
+    for pid in fpm.workers:
+        check(pid in procs and procs[pid]["role"] == "peer" and procs[pid]["traced"],
+              "php-fpm worker %d found and followed: %r" % (pid, procs.get(pid)))
+    check(r.p.pid in procs and procs[r.p.pid]["comm"] == "redis-server",
+          "redis-server named: %r" % procs.get(r.p.pid))
+    log = n.logged()
+    np_ = proc_of(bt, n.worker)
+    eq(socket_bytes(np_, "recv", ("tcp",)), sum(x for x, _ in log), "nginx: bytes from clients")
+    eq(socket_bytes(np_, "send", ("tcp",)), sum(x for _, x in log), "nginx: bytes to clients")
+    fcgi = [e for e in bt["edges"] if e["from"] == n.worker and e["kind"] == "unix_stream"]
+    eq(sorted(e["to"] for e in fcgi), sorted(fpm.workers), "nginx -> each php-fpm worker")
+    eq({e["service"] for e in fcgi}, {"unix:" + fpm.sock}, "by the FastCGI socket's path")
+    eq(sum(e["connections_seen"] for e in fcgi), 50, "one FastCGI connection per request")
+    eq(sum(e["bytes"] for e in fcgi), socket_bytes(np_, "send", ("unix_stream",)),
+       "FastCGI bytes nginx sent, all to named workers")
+    to_redis = [e for e in bt["edges"] if e["to"] == r.p.pid]
+    eq(sorted(e["from"] for e in to_redis if e["connections_seen"]),
+       sorted(pid for pid in fpm.workers if any(e["from"] == pid for e in to_redis)),
+       "edges to redis come from php-fpm workers")
+    eq({e["service"] for e in to_redis}, {"tcp:127.0.0.1:%d" % r.port}, "redis by its port")
+    # The php-fpm pool as one node: nginx, the pool, redis and the test's
+    # own client (followed at hop 1), a block each, a line per direction.
+    table = table_of(rec, "--group", "exe")
+    lines = table.splitlines()
+    check(len(lines) <= 45, "the table fits in 45 lines, has %d:\n%s" % (len(lines), table))
+    pool = "php-fpm8.2[%s]" % ",".join(str(p) for p in sorted(fpm.workers))
+    mp = map_lines(table)
+    check(any(l.startswith("  nginx[%d] \u2192 %s via unix:%s: 50 conns, 50 sends"
+                           % (n.worker, pool, fpm.sock)) for l in mp),
+          "nginx -> the pool, all 50 FastCGI connections in one line: %r" % mp)
+    check(any(l.startswith("  %s \u2192 redis-server[%d] via tcp:127.0.0.1:%d: "
+                           % (pool, r.p.pid, r.port)) for l in mp),
+          "the pool -> redis in one line: %r" % mp)

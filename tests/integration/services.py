@@ -216,7 +216,7 @@ class Nginx:
     """nginx, one worker, serving a directory of its own on a loopback port;
     its access log records every request's length and bytes sent."""
 
-    def __init__(self, extra=""):
+    def __init__(self, extra="", more=""):
         need("nginx")
         self.dir = os.path.join(TMP, "nginx")
         www = os.path.join(self.dir, "www")
@@ -239,6 +239,7 @@ http {{
     fastcgi_temp_path {d}/fcgi; uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;
     sendfile on;
     server {{ listen 127.0.0.1:{self.port}; root {www}; {extra} }}
+    {more}
 }}
 """)
         self.log = open(os.path.join(self.dir, "stderr"), "w")
