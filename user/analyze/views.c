@@ -29,7 +29,8 @@ static int build_peers(const struct bt_model *m, struct bt_views *v)
 
 			if (k && !bt_grow((void **)&v->peer, &cap, n + k, sizeof(*v->peer)))
 				return -1;
-			memcpy(v->peer + n, buf, k * sizeof(*buf));
+			if (k)	/* v->peer is still NULL while no row has a far end */
+				memcpy(v->peer + n, buf, k * sizeof(*buf));
 			v->span[v->row_base[i] + j].off = n;
 			v->span[v->row_base[i] + j].n = k;
 			bt_row_service(m, &p->rows[j], v->service[v->row_base[i] + j],
