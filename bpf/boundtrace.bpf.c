@@ -385,6 +385,12 @@ static __always_inline void record_chan(struct endpoint *c, const void *uremote)
 
 	if (bpf_map_lookup_elem(&chans, &ck))
 		return;
+	if (c->kind == BT_KIND_PIPE)
+		mark(c->chan);
+	else if (sk) {
+		mark(sock_id(sk));
+		mark(sock_id(c->peer_sk));
+	}
 	info.kind = c->kind;
 	info.family = c->family;
 	if (c->family == AF_UNIX) {
@@ -774,6 +780,52 @@ static __always_inline bool is_crossing_nr(long nr)
 		return true;
 	}
 	return false;
+}
+
+/*
+ * --peers: a process that is not (yet) a target crossed a channel a
+ * target marked: counted from its first byte, before a scan finds and
+ * follows it. Calls and bytes of the plain read/write/send/recv calls; no
+ * blocked time (its entry was not stamped), no wakeups or stacks. A
+ * program of its own on sys_exit (loaded only with --peers): its stack
+ * and verification stay out of the targets' program.
+ */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit_marked, struct pt_regs *regs, long ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct crossing x = { .ret = ret, .ustack = BT_STACK_NONE, .kstack = BT_STACK_NONE };
+	struct endpoint c = {};
+	long nr = BT_REGS_NR(regs);
+	__u64 id;
+
+	if (!count_marked || is_target(task->tgid) || !is_crossing_nr(nr))
+		return 0;
+	switch (nr) {
+	case BT_NR_write: case BT_NR_writev: case BT_NR_sendmsg: case BT_NR_sendto:
+		x.dir = BT_DIR_SEND;
+		break;
+	case BT_NR_read: case BT_NR_readv: case BT_NR_recvmsg: case BT_NR_recvfrom:
+		x.dir = BT_DIR_RECV;
+		break;
+	default:
+		return 0;
+	}
+	classify(task, BT_REGS_ARG1(regs), &c);
+	if (c.kind == BT_KIND_NONE)
+		return 0;
+	id = c.kind == BT_KIND_PIPE ? c.chan : sock_id(c.sk);
+	if (!is_marked(id))
+		return 0;
+	x.tgid = task->tgid;
+	x.bytes = ret > 0 ? ret : 0;
+	if ((nr == BT_NR_recvfrom && (BT_REGS_ARG4(regs) & BT_MSG_PEEK)) ||
+	    (nr == BT_NR_recvmsg && (BT_REGS_ARG3(regs) & BT_MSG_PEEK)))
+		x.bytes = 0;
+	if (c.sk)
+		sock_used(c.sk, x.tgid);
+	account(&c, &x);
+	return 0;
 }
 
 SEC("tp_btf/sys_enter")

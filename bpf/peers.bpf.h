@@ -102,6 +102,36 @@ static __always_inline void tuple_mirror(struct tuple_pair *tp)
 	tp->far.proto = tp->own.proto;
 }
 
+/*
+ * --peers: the channels a target has crossed (pipe inodes; sockets by id,
+ * with their peer sockets), so the far end's crossings on them count from
+ * the first byte, before a scan has found and followed that process.
+ * Full: the mark is not set, counted in lost.map_full.
+ */
+const volatile bool count_marked = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 16384);	/* resized with stats */
+	__type(key, __u64);
+	__type(value, __u8);
+} marked SEC(".maps");
+
+static __always_inline void mark(__u64 id)
+{
+	__u8 one = 1;
+
+	if (count_marked && id &&
+	    bpf_map_update_elem(&marked, &id, &one, BPF_NOEXIST) == -E2BIG)
+		lose(BT_LOSS_MAP_FULL);
+}
+
+static __always_inline bool is_marked(__u64 id)
+{
+	return id && bpf_map_lookup_elem(&marked, &id);
+}
+
 static __always_inline __u64 sock_id(const struct sock *sk)
 {
 	return (__u64)sk;
@@ -387,6 +417,7 @@ __noinline int peers_fill_info(__u64 sk_addr, __u64 peer_addr, struct bt_chan_in
 		far = inet_far(tp, info);
 		if (!far)
 			return 0;
+		mark(far->sock);
 		if (!info->role)
 			info->role = far->role == BT_ROLE_SERVER ? BT_ROLE_CLIENT : BT_ROLE_SERVER;
 		o = bpf_map_lookup_elem(&sk_owner, &far->sock);

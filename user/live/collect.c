@@ -160,6 +160,9 @@ static int name_far_ends(struct bt_model *m)
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct bt_proc *p = &m->procs[i];
 
+		/* Counted on a marked channel before anyone named it: name it now. */
+		if (!p->comm[0] && !p->exited)
+			bt_proc_read_image(&m->procs[i]);
 		for (size_t j = 0; j < p->nrows; j++) {
 			const struct bt_row *r = &p->rows[j];
 

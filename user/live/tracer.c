@@ -190,6 +190,10 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 	bpf_map__set_max_entries(t->skel->maps.chans, cfg->map_size);
 	bpf_map__set_max_entries(t->skel->maps.wakes, cfg->map_size);
 	bpf_map__set_max_entries(t->skel->maps.futex_links, cfg->map_size);
+	bpf_map__set_max_entries(t->skel->maps.marked, cfg->map_size);
+	/* --peers: a far end counts from its first byte on a target's channel. */
+	t->skel->rodata->count_marked = cfg->max_hops > 0 && !cfg->all;
+	bpf_program__set_autoload(t->skel->progs.sys_exit_marked, cfg->max_hops > 0 && !cfg->all);
 	t->skel->rodata->with_stacks = cfg->stacks;
 	model->stack_mode = cfg->stacks;
 	bpf_map__set_max_entries(t->skel->maps.stacks, cfg->stacks ? cfg->stack_map_size : 1);

@@ -1241,8 +1241,8 @@ static int read_list_block(struct rd *rd, struct bt_recf_cur *c, uint32_t type)
 	uint8_t flags;
 	int l = 0;
 
-	/* read_block passes only list types here: the last, STACKS, is the rest. */
-	while (l < L_STACKS && list_kinds[l].type != type)
+	/* read_block passes only list types here: the last one is the rest. */
+	while (l < L_MAX - 1 && list_kinds[l].type != type)
 		l++;
 	min = fields_len(list_kinds[l].rec);
 	if (l == L_EPISODES) {
