@@ -824,6 +824,12 @@ int BPF_PROG(sys_exit_marked, struct pt_regs *regs, long ret)
 		x.bytes = 0;
 	if (c.sk)
 		sock_used(c.sk, x.tgid);
+	/*
+	 * The process serving a unix connection: a daemon that accepts and
+	 * forks a backend (postgres) hands it on; the backend is the far end.
+	 */
+	if (c.peer_sk)
+		served_by(sock_ino(c.peer_sk), x.tgid);
 	account(&c, &x);
 	return 0;
 }

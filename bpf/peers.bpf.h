@@ -225,10 +225,23 @@ int BPF_PROG(inet_state, const struct sock *sk, const int oldstate, const int ne
 	return 0;
 }
 
+/* The connection of the socket with inode ino is served by tgid (accepted_by). */
+static __always_inline void served_by(__u64 ino, __u32 tgid)
+{
+	struct bt_sk_owner o = { .tgid = tgid }, *have;
+
+	if (!ino)
+		return;
+	have = bpf_map_lookup_elem(&accepted_by, &ino);
+	if (have && have->tgid == tgid)
+		return;
+	bpf_get_current_comm(o.comm, sizeof(o.comm));
+	bpf_map_update_elem(&accepted_by, &ino, &o, BPF_ANY);
+}
+
 /* The connecting socket behind a socket accept() returned was accepted by tgid. */
 static __always_inline void accepted(struct endpoint *c, __u32 tgid)
 {
-	struct bt_sk_owner o = { .tgid = tgid };
 	__u64 ino = 0;
 
 	if (c->family == AF_UNIX) {
@@ -249,10 +262,7 @@ static __always_inline void accepted(struct endpoint *c, __u32 tgid)
 		if (v)
 			ino = v->ino;
 	}
-	if (!ino)
-		return;
-	bpf_get_current_comm(o.comm, sizeof(o.comm));
-	bpf_map_update_elem(&accepted_by, &ino, &o, BPF_ANY);
+	served_by(ino, tgid);
 }
 
 /* socketpair(domain, type, protocol, sv[2]): both ends are the caller's. */

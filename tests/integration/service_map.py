@@ -10,7 +10,7 @@ import re
 import subprocess
 import time
 
-from harness import BT, ROOT, TMP, Failure, check, eq, run, test, tmpfile
+from harness import BT, ROOT, TMP, Failure, Skip, check, eq, run, test, tmpfile
 
 SVCLOAD = os.path.join(ROOT, "build", "tools", "svcload")
 
@@ -313,3 +313,93 @@ def nginx_worker_map_finds_php_fpm_and_redis():
     check(any(l.startswith("  %s \u2192 redis-server[%d] via tcp:127.0.0.1:%d: "
                            % (pool, r.p.pid, r.port)) for l in mp),
           "the pool -> redis in one line: %r" % mp)
+
+
+class Postgres:
+    """PostgreSQL 15 in a directory of its own, on its own port and unix
+    socket directory, run as user postgres; no TCP."""
+
+    BIN = "/usr/lib/postgresql/15/bin"
+
+    def __init__(self):
+        for prog in ("initdb", "postgres"):
+            if not os.path.exists(os.path.join(self.BIN, prog)):
+                raise Skip("postgresql 15 not installed (%s/%s)" % (self.BIN, prog))
+        need("psql", "runuser")
+        self.dir = os.path.join(TMP, "pg")
+        os.makedirs(self.dir, exist_ok=True)
+        os.chmod(TMP, 0o711)  # user postgres must reach its own directory
+        subprocess.run(["chown", "postgres:", self.dir], check=True)
+        self.data = os.path.join(self.dir, "data")
+        self.port = free_port()
+        r = subprocess.run(["runuser", "-u", "postgres", "--", os.path.join(self.BIN, "initdb"),
+                            "-D", self.data, "-A", "trust", "--no-sync", "-U", "postgres"],
+                           capture_output=True, text=True)
+        eq(r.returncode, 0, "initdb (%s)" % r.stderr[-300:])
+        self.log = open(os.path.join(self.dir, "log"), "w")
+        self.p = subprocess.Popen(
+            ["runuser", "-u", "postgres", "--", os.path.join(self.BIN, "postgres"),
+             "-D", self.data, "-k", self.dir, "-p", str(self.port), "-c", "listen_addresses=",
+             "-c", "fsync=off"], stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
+        self.sock = os.path.join(self.dir, ".s.PGSQL.%d" % self.port)
+        wait_for(lambda: os.path.exists(self.sock), "postgres's socket", timeout=30)
+
+    def postmaster(self):
+        with open(os.path.join(self.data, "postmaster.pid")) as f:
+            return int(f.readline())
+
+    def psql(self, sql):
+        return "runuser -u postgres -- psql -h %s -p %d -d postgres -Atc '%s'" % (
+            self.dir, self.port, sql)
+
+    def stop(self):
+        self.p.terminate()
+        try:
+            self.p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+
+
+@test
+def postgres_backend_of_an_untraced_postmaster_counted_from_the_first_byte():
+    """psql traced (-c, --peers 1) against a PostgreSQL whose postmaster,
+    not traced, forks a backend per connection: the backend is named (not
+    the postmaster that accepted), followed, and counted from its first
+    byte: the two ends of the connection agree byte for byte, nothing
+    unseen."""
+    pg = Postgres()
+    try:
+        out = tmpfile("pg.json")
+        r = run([BT, "-f", "json", "-o", out, "--peers", "1", "-c",
+                 pg.psql("select count(*) from generate_series(1, 20000) g, "
+                         "lateral (select g) x; select repeat($$x$$, 5000)")], timeout=120)
+        eq(r.returncode, 0, "boundtrace exit status (%s)" % r.stderr)
+        postmaster = pg.postmaster()
+    finally:
+        pg.stop()
+    with open(out) as f:
+        bt = json.load(f)
+    procs = {p["pid"]: p for p in bt["processes"]}
+    psql = [p for p in bt["processes"] if p["comm"] == "psql"]
+    eq(len(psql), 1, "one psql")
+    client = psql[0]["pid"]
+    edges = [e for e in bt["edges"] if e["from"] == client and e["kind"] == "unix_stream"]
+    eq(len(edges), 1, "psql's one edge: %r" % edges)
+    e = edges[0]
+    backend = e["to"]
+    check(backend != postmaster, "the far end is the backend, not the postmaster %d" % postmaster)
+    eq(procs[backend]["comm"], "postgres", "the backend's name")
+    eq(procs[backend]["ppid"], postmaster, "the backend is the postmaster's child")
+    eq(e["service"], "unix:" + pg.sock, "by the socket's path")
+    eq(e["connections_seen"], 1, "one connection")
+    eq(e["unseen_bytes"], 0, "nothing unseen")
+    back = [x for x in bt["edges"] if x["from"] == backend and x["to"] == client]
+    eq(len(back), 1, "the backend's edge back to psql")
+    eq(back[0]["unseen_bytes"], 0, "nothing unseen back")
+    eq(socket_bytes(procs[backend], "recv", ("unix_stream",)),
+       socket_bytes(procs[client], "send", ("unix_stream",)), "bytes psql sent = the backend read")
+    eq(socket_bytes(procs[backend], "send", ("unix_stream",)),
+       socket_bytes(procs[client], "recv", ("unix_stream",)), "bytes the backend sent = psql read")
+    check(socket_bytes(procs[client], "recv", ("unix_stream",)) > 5000, "the reply came back")
+    eq(bt["lost"]["unseen_bytes"], 0, "lost.unseen_bytes")
