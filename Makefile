@@ -17,7 +17,11 @@ WARN := -Wall -Wextra -Werror -Wno-missing-field-initializers
 CPPFLAGS_ALL := -std=c11 -D_GNU_SOURCE -Iuser -Ibpf -I$(BUILD)
 LIBBPF_CFLAGS := $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
 LIBBPF_LIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf)
-LDLIBS := $(LIBBPF_LIBS) -lelf -lz -lm -lpthread
+# --serve: libmicrohttpd answers HTTP (no server of our own).
+MHD_CFLAGS := $(shell $(PKG_CONFIG) --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS := $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
+LDLIBS := $(LIBBPF_LIBS) $(MHD_LIBS) -lelf -lz -lm -lpthread
+CPPFLAGS_ALL += $(MHD_CFLAGS)
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -91,10 +95,10 @@ $(BUILD)/san/user/%.o: user/%.c | $(SKELS)
 	$(CC) $(CPPFLAGS_ALL) $(LIBBPF_CFLAGS) -O1 -g $(SAN_FLAGS) $(WARN) -MMD -MP -c $< -o $@
 
 $(BUILD)/libbt.a: $(LIB_OBJS)
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/san/libbt.a: $(SAN_LIB_OBJS)
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 boundtrace: $(BUILD)/user/cli/main.o $(BUILD)/libbt.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
@@ -146,12 +150,12 @@ bench: all
 # The sanitizer runtime the fuzzer links is packaged per clang major version.
 CLANG_MAJOR := $(shell $(CLANG) -dumpversion 2>/dev/null | cut -d. -f1)
 CLANG_RT_PKG := $(if $(CLANG_MAJOR),libclang-rt-$(CLANG_MAJOR)-dev)
-DEB_PKGS := clang llvm $(CLANG_RT_PKG) groff-base libbpf-dev libelf-dev zlib1g-dev libcmocka-dev \
+DEB_PKGS := clang llvm $(CLANG_RT_PKG) groff-base libbpf-dev libelf-dev zlib1g-dev libcmocka-dev libmicrohttpd-dev \
 	pkg-config make gcc python3 graphviz util-linux
 # Real servers the integration tests start on their own ports and sockets,
 # and the tracers `make bench` compares with; one that cannot be installed
 # makes its tests skips and its bench rows n/a, never a failure.
-SERVICE_PKGS := redis-server redis-tools nginx-light php-fpm php-redis
+SERVICE_PKGS := redis-server redis-tools nginx-light php-fpm php-redis prometheus
 BENCH_PKGS := bpftrace strace linux-perf
 deps:
 	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -1065,6 +1065,23 @@ int BPF_PROG(sched_waking, struct task_struct *p)
 
 /* ---- process lifecycle ------------------------------------------------- */
 
+/* Before 5.5 the boot-based start time was called real_start_time. */
+struct task_struct___pre55 {
+	__u64 real_start_time;
+} __attribute__((preserve_access_index));
+
+/*
+ * A process's start in ns since boot, suspend included: the clock
+ * /proc/PID/stat field 22 counts in ticks, so a process seen by both is
+ * one process (start_time is monotonic: it drifts from it by every suspend).
+ */
+static __always_inline __u64 boot_start_ns(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->start_boottime))
+		return BPF_CORE_READ(t, start_boottime);
+	return BPF_CORE_READ((struct task_struct___pre55 *)t, real_start_time);
+}
+
 static __always_inline void emit(__u32 type, struct task_struct *p, __u32 ppid)
 {
 	struct bt_event *e;
@@ -1079,7 +1096,7 @@ static __always_inline void emit(__u32 type, struct task_struct *p, __u32 ppid)
 	e->ppid = ppid;
 	e->exit_code = p->exit_code;
 	e->ts_ns = bpf_ktime_get_ns();
-	e->start_ns = p->group_leader->start_time;
+	e->start_ns = boot_start_ns(p->group_leader);
 	/* The process's name is its leader's: the last thread out may be a helper. */
 	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), p->group_leader->comm);
 	bpf_ringbuf_submit(e, 0);

@@ -227,7 +227,7 @@ struct bt_event {
 	__u32 ppid;		/* fork: parent tgid */
 	__s32 exit_code;	/* exit: wait status */
 	__u64 ts_ns;
-	__u64 start_ns;		/* task start_time (pid reuse detection) */
+	__u64 start_ns;		/* process start, ns since boot (start_boottime) */
 	char comm[BT_COMM_LEN];
 };
 

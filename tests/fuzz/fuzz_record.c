@@ -211,7 +211,7 @@ static void export_all(const struct bt_model *m)
 	for (char *s = strtok_r(names, "|", &save); s; s = strtok_r(NULL, "|", &save)) {
 		const struct bt_exporter *e = bt_report_find(s);
 
-		if (!e || e->write(devnull, m)) {
+		if (!e || bt_report_write(devnull, e, m)) {
 			/* Say which, for the crash report (stderr may be closed). */
 			fprintf(stdout, "fuzz_record: exporter %s failed\n", s);
 			fflush(stdout);

@@ -21,6 +21,7 @@ IPCLOAD = os.path.join(ROOT, "build", "tools", "ipcload")
 IPCMESH = os.path.join(ROOT, "build", "tools", "ipcmesh")
 TIERDEMO = os.path.join(ROOT, "build", "tools", "tierdemo")
 STACKLOAD = os.path.join(ROOT, "build", "tools", "stackload")
+WAKEFAN = os.path.join(ROOT, "build", "tools", "wakefan")
 TMP = tempfile.mkdtemp(prefix="bt-it-")
 VERBOSE = "-v" in sys.argv
 
@@ -466,15 +467,25 @@ FORMATS = ("table", "json", "dot", "chains", "folded", "svg")
 def recording_reports_exactly_what_the_live_trace_said():
     """For every format: one run writes the live output and a recording;
     `boundtrace report` of the recording prints the same bytes."""
-    for fmt in FORMATS:
+    for i, fmt in enumerate(FORMATS):
         live, rec, off = tmpfile("live." + fmt), tmpfile("r.btrec"), tmpfile("off." + fmt)
         r = run([BT, "--chains", "--stacks", "-f", fmt, "-o", live, "--record", rec, "-c",
                  TIERDEMO + " --requests 50 --hold-ms 300 --out /dev/null"])
         eq(r.returncode, 0, "live %s run (%s)" % (fmt, r.stderr))
-        r = run([BT, "report", "-f", fmt, "-o", off, rec])
-        eq(r.returncode, 0, "report -f %s (%s)" % (fmt, r.stderr))
+        # Options before and after the FILE; chains as the issue wrote it:
+        # `report FILE -f chains -o OUT`.
+        order = ([["-f", fmt, "-o", off, rec], [rec, "-f", fmt, "-o", off],
+                  ["-f", fmt, rec, "-o", off]][(i + 1) % 3])
+        r = run([BT, "report", *order])
+        eq(r.returncode, 0, "report %s (%s)" % (" ".join(order), r.stderr))
         with open(live, "rb") as a, open(off, "rb") as b:
             eq(b.read() == a.read(), True, "report -f %s equals the live output" % fmt)
+        if fmt == "chains":
+            # The README's own line: `boundtrace report trace.btrec -f chains`.
+            r = run([BT, "report", rec, "-f", "chains"])
+            eq(r.returncode, 0, "report FILE -f chains (%s)" % r.stderr)
+            with open(live) as a:
+                eq(r.stdout, a.read(), "report FILE -f chains on stdout equals the live output")
 
 
 @test
@@ -510,6 +521,58 @@ def record_subcommand_and_bad_recordings():
               "%s recording: exit %d, stderr %r" % (name, r.returncode, r.stderr))
         check(path in r.stderr and text in r.stderr, "%s recording message: %r" % (name, r.stderr))
         eq(len(r.stderr.strip().splitlines()), 1, "%s recording: one line of error" % name)
+
+
+@test
+def wakes_of_an_exited_waker_counted_once():
+    """A waker wakes 4 processes through one futex word (the third and
+    fourth go past the row's own wakee slots) and exits; the trace goes on,
+    collecting every 100 ms, and each waker -> wakee edge still shows
+    exactly the wakeups that wakee received."""
+    out, fan = tmpfile("fan.json"), tmpfile("fan-wl.json")
+    r = run([BT, "-f", "json", "-o", out, "-i", "0.1", "-c", WAKEFAN, "--wakees", "4",
+             "--count", "5", "--linger-ms", "1500", "--out", fan])
+    eq(r.returncode, 0, "boundtrace -c wakefan (%s)" % r.stderr)
+    with open(out) as f:
+        bt = json.load(f)
+    with open(fan) as f:
+        wl = json.load(f)
+    eq(wl["wakes"], 20, "wakes the waker made")
+    edges = {(e["from"], e["to"]): e for e in bt["edges"] if e["kind"] == "futex"}
+    for w in wl["wakees"]:
+        eq(w["woken"], 5, "wakeups wakee %d received" % w["pid"])
+        key = (wl["waker"], w["pid"])
+        check(key in edges, "futex edge %r missing; boundtrace has %r" % (key, sorted(edges)))
+        eq(edges[key]["wakeups"], w["woken"], "wakeups of waker -> wakee %d" % w["pid"])
+    waker, rows = bt_rows(bt, wl["waker"])
+    eq(waker["exited"], True, "the waker exited mid-trace")
+    # Forked children: start_ns comes from the kernel's fork event, and is
+    # the boot-based clock /proc/PID/stat gives, at its resolution.
+    tick = 10**9 // wl["clk_tck"]
+    eq(waker["start_ns"], wl["waker_start"] * tick, "the waker's start_ns")
+    for w in wl["wakees"]:
+        proc, _ = bt_rows(bt, w["pid"])
+        eq(proc["start_ns"], w["start"] * tick, "start_ns of wakee %d" % w["pid"])
+        eq(proc["comm"], "fan-wakee", "comm of wakee %d" % w["pid"])
+    wake_rows = [b for b in waker["boundaries"] if b["kind"] == "futex" and b["direction"] == "wake"]
+    eq([b["calls"] for b in wake_rows], [wl["wake_calls"]], "the waker's FUTEX_WAKE calls")
+
+
+@test
+def command_takes_the_arguments_after_it():
+    """`-c CMD ARG...`: the words after CMD are the command's, options too."""
+    out, ipc_out = tmpfile("argv.json"), tmpfile("argv-ipc.json")
+    r = run([BT, "-f", "json", "-o", out, "-c", IPCLOAD, "pipe", "--count", "123",
+             "--out", ipc_out])
+    eq(r.returncode, 0, "boundtrace -c CMD ARG... (%s)" % r.stderr)
+    with open(out) as f:
+        bt = json.load(f)
+    with open(ipc_out) as f:
+        ipc = json.load(f)
+    assert_matches(bt, ipc)
+    sends = [b["calls"] for p in bt["processes"] for b in p["boundaries"]
+             if b["kind"] == "pipe" and b["direction"] == "send"]
+    eq(sends, [123], "pipe sends of ipcload pipe --count 123")
 
 
 @test
@@ -593,6 +656,7 @@ sys.modules.setdefault("harness", sys.modules[__name__])
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import services  # noqa: E402,F401 - registers its tests
 import service_map  # noqa: E402,F401 - registers its tests
+import fleet  # noqa: E402,F401 - registers its tests (metrics, merged recordings)
 
 
 def main():

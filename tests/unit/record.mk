@@ -36,7 +36,7 @@ $(REC_FUZZ)/user/%.o: user/%.c
 		$(filter-out -Werror,$(WARN)) -MMD -MP -c $< -o $@
 
 $(REC_FUZZ)/libbt.a: $(REC_FUZZ_LIB_OBJS)
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(REC_FUZZ)/fuzz_record: tests/fuzz/fuzz_record.c $(REC_FUZZ)/libbt.a
 	$(FUZZ_CC) $(CPPFLAGS_ALL) $(LIBBPF_CFLAGS) -O1 -g -fsanitize=fuzzer $(REC_FUZZ_SAN) $(WARN) \

@@ -8,9 +8,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "live/events.h"
 #include "testutil.h"
+
+/* Start times come in whole clock ticks, as /proc gives them. */
+#define TICK	(1000000000ull / sysconf(_SC_CLK_TCK))
 
 static struct bt_event ev(unsigned int type, uint32_t pid, const char *comm)
 {
@@ -27,13 +31,13 @@ static void test_fork_adds(void **state)
 	struct bt_proc *p;
 
 	e.ppid = 1;
-	e.start_ns = 5000;
+	e.start_ns = 5000 * TICK;
 	p = bt_apply_event(m, &e);
 	assert_non_null(p);
 	assert_ptr_equal(p, bt_model_find(m, 100));
 	assert_int_equal(m->nprocs, 1);
 	assert_int_equal(p->pid, 100);
-	assert_int_equal(p->start_ns, 5000);
+	assert_int_equal(p->start_ns, 5000 * TICK);
 	assert_string_equal(p->comm, "sh");
 	assert_false(p->exited);
 	/* The parent is not added by its child's fork. */
@@ -46,15 +50,15 @@ static void test_exec_renames(void **state)
 	struct bt_event e = ev(BT_EV_FORK, 100, "sh");
 	struct bt_proc *p;
 
-	e.start_ns = 5000;
+	e.start_ns = 5000 * TICK;
 	bt_apply_event(m, &e);
 	e = ev(BT_EV_EXEC, 100, "seq");
-	e.start_ns = 9999;	/* exec keeps the process: its start time stays */
+	e.start_ns = 9999 * TICK;	/* exec keeps the process: its start time stays */
 	p = bt_apply_event(m, &e);
 	assert_non_null(p);
 	assert_int_equal(m->nprocs, 1);
 	assert_string_equal(p->comm, "seq");
-	assert_int_equal(p->start_ns, 5000);
+	assert_int_equal(p->start_ns, 5000 * TICK);
 	assert_false(p->exited);
 }
 
@@ -152,7 +156,7 @@ static void test_fork_after_exit_is_new_process(void **state)
 	struct bt_event e = ev(BT_EV_FORK, 400, "first");
 	struct bt_proc *p;
 
-	e.start_ns = 1;
+	e.start_ns = 1 * TICK;
 	bt_apply_event(m, &e);
 	assert_non_null(bt_model_add(m, &k, &s, NULL));
 	e = ev(BT_EV_EXIT, 400, "first");
@@ -160,7 +164,7 @@ static void test_fork_after_exit_is_new_process(void **state)
 	bt_apply_event(m, &e);
 	/* The pid comes back as another process. */
 	e = ev(BT_EV_FORK, 400, "second");
-	e.start_ns = 2;
+	e.start_ns = 2 * TICK;
 	p = bt_apply_event(m, &e);
 	assert_non_null(p);
 	assert_int_equal(m->nprocs, 2);
@@ -168,7 +172,7 @@ static void test_fork_after_exit_is_new_process(void **state)
 	assert_ptr_equal(p, bt_model_find(m, 400));
 	assert_int_equal(p->pid, 400);
 	assert_false(p->exited);
-	assert_int_equal(p->start_ns, 2);
+	assert_int_equal(p->start_ns, 2 * TICK);
 	assert_string_equal(p->comm, "second");
 	assert_int_equal(p->nrows, 0);
 	/* The first one keeps its name, exit status and rows. */
@@ -176,7 +180,7 @@ static void test_fork_after_exit_is_new_process(void **state)
 	assert_int_equal(p->pid, 400);
 	assert_true(p->exited);
 	assert_int_equal(p->exit_code, 1 << 8);
-	assert_int_equal(p->start_ns, 1);
+	assert_int_equal(p->start_ns, 1 * TICK);
 	assert_string_equal(p->comm, "first");
 	assert_int_equal(p->nrows, 1);
 	assert_int_equal(p->rows[0].st.calls, 7);
@@ -195,7 +199,7 @@ static void test_fork_after_exit_is_new_process(void **state)
 	e = ev(BT_EV_EXIT, 400, "third");
 	bt_apply_event(m, &e);
 	e = ev(BT_EV_FORK, 400, "fourth");
-	e.start_ns = 3;
+	e.start_ns = 3 * TICK;
 	p = bt_apply_event(m, &e);
 	assert_int_equal(m->nprocs, 3);
 	assert_ptr_equal(p, &m->procs[2]);
@@ -214,12 +218,12 @@ static void test_fork_of_live_pid_is_same_process(void **state)
 	struct bt_proc *p;
 
 	assert_non_null(bt_model_add(m, &k, &s, NULL));
-	e.start_ns = 77;
+	e.start_ns = 77 * TICK;
 	p = bt_apply_event(m, &e);
 	assert_int_equal(m->nprocs, 1);
 	assert_ptr_equal(p, &m->procs[0]);
 	assert_int_equal(p->nrows, 1);
-	assert_int_equal(p->start_ns, 77);
+	assert_int_equal(p->start_ns, 77 * TICK);
 	assert_string_equal(p->comm, "child");
 }
 
@@ -272,9 +276,81 @@ static void test_unknown_type(void **state)
 
 #define T(f) cmocka_unit_test_setup_teardown(f, tu_model_setup, tu_model_teardown)
 
+/* A process still there renamed itself: the refresh takes the new name. */
+static void test_identity_renames_same_process(void **state)
+{
+	struct bt_model *m = *state;
+	struct bt_event e = ev(BT_EV_FORK, 100, "worker");
+
+	e.start_ns = 7000000000ull;
+	bt_apply_event(m, &e);
+	bt_apply_identity(m, 0, "worker-1", 7000000000ull, true);
+	assert_int_equal(m->nprocs, 1);
+	assert_string_equal(m->procs[0].comm, "worker-1");
+	assert_false(m->procs[0].exited);
+	/* Unknown start times cannot tell processes apart: a rename. */
+	bt_apply_identity(m, 0, "worker-2", 0, true);
+	assert_string_equal(m->procs[0].comm, "worker-2");
+	assert_false(m->procs[0].exited);
+}
+
+/*
+ * Its exit event was lost and another process has the pid: the old one
+ * keeps its name and is gone; the new one is a process of its own when
+ * the kernel traces the pid, and unknown to the model when it does not.
+ */
+static void test_identity_of_reused_pid(void **state)
+{
+	struct bt_model *m = *state;
+	struct bt_key k = { .tgid = 100, .kind = BT_KIND_PIPE, .dir = BT_DIR_SEND, .chan = 1 };
+	struct bt_stats s = { .calls = 1 };
+
+	for (int traced = 0; traced < 2; traced++) {
+		struct bt_event e = ev(BT_EV_FORK, 100, "old");
+
+		bt_model_free(m);
+		e.start_ns = 7000000000ull;
+		bt_apply_event(m, &e);
+		m->procs[0].target = true;
+		m->procs[0].hop = 1;
+		bt_apply_identity(m, 0, "new", 9000000000ull, traced);
+		assert_int_equal(m->nprocs, 1 + traced);
+		assert_string_equal(m->procs[0].comm, "old");
+		assert_true(m->procs[0].exited);
+	}
+	assert_string_equal(bt_model_find(m, 100)->comm, "new");
+	assert_int_equal(bt_model_find(m, 100)->start_ns, 9000000000ull);
+	assert_false(bt_model_find(m, 100)->exited);
+	assert_true(bt_model_find(m, 100)->target);
+	assert_int_equal(bt_model_find(m, 100)->hop, 1);
+	/* What the kernel counts for the pid from now on is the new process's. */
+	bt_model_add(m, &k, &s, NULL);
+	assert_int_equal(bt_model_find(m, 100)->nrows, 1);
+	assert_int_equal(m->procs[0].nrows, 0);
+}
+
+/* The kernel's start time is /proc's: ns since boot, at clock-tick resolution. */
+static void test_fork_start_at_proc_resolution(void **state)
+{
+	struct bt_model *m = *state;
+	struct bt_event e = ev(BT_EV_FORK, 100, "sh");
+	uint64_t tick = TICK;
+
+	e.start_ns = 123 * tick + tick - 1;
+	assert_int_equal(bt_apply_event(m, &e)->start_ns, 123 * tick);
+	/* And so the same process read from /proc is the same process. */
+	bt_apply_identity(m, 0, "sh2", 123 * tick, true);
+	assert_int_equal(m->nprocs, 1);
+	assert_false(m->procs[0].exited);
+	assert_string_equal(m->procs[0].comm, "sh2");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		T(test_identity_renames_same_process),
+		T(test_identity_of_reused_pid),
+		T(test_fork_start_at_proc_resolution),
 		T(test_fork_adds),
 		T(test_exec_renames),
 		T(test_exec_keeps_rows),

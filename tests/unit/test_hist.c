@@ -192,6 +192,44 @@ static void test_add(void **state)
 			assert_int_equal(a[i], 0);
 }
 
+/* Inclusive slot bounds: [0, 1], [2, 3], [4, 7] ... and an open top slot. */
+static void test_slot_bounds(void **state)
+{
+	(void)state;
+	assert_int_equal(bt_hist_slot_low(0), 0);
+	assert_int_equal(bt_hist_slot_high(0), 1);
+	assert_int_equal(bt_hist_slot_low(1), 2);
+	assert_int_equal(bt_hist_slot_high(1), 3);
+	assert_int_equal(bt_hist_slot_low(10), 1024);
+	assert_int_equal(bt_hist_slot_high(10), 2047);
+	assert_int_equal(bt_hist_slot_high(30), 2147483647ull);
+	assert_int_equal(bt_hist_slot_low(31), 2147483648ull);
+	assert_true(bt_hist_slot_high(31) == UINT64_MAX);
+	/* Adjacent slots touch: nothing falls between them. */
+	for (int i = 1; i < BT_HIST_SLOTS; i++)
+		assert_int_equal(bt_hist_slot_low(i), bt_hist_slot_high(i - 1) + 1);
+}
+
+/* The stated bound is the top of the slot holding the rank, clamped to max. */
+static void test_percentile_bound(void **state)
+{
+	__u64 h[BT_HIST_SLOTS] = { 0 };
+
+	(void)state;
+	assert_int_equal(bt_hist_percentile_bound(h, 0.99, 0), 0);
+	h[5] = 98;	/* [32, 63] */
+	h[9] = 2;	/* [512, 1023] */
+	/* rank 99 of 100 is in slot 9: p99 <= 1023; rank 98 in slot 5. */
+	assert_int_equal(bt_hist_percentile_bound(h, 0.99, 0), 1023);
+	assert_int_equal(bt_hist_percentile_bound(h, 0.98, 0), 63);
+	assert_int_equal(bt_hist_percentile_bound(h, 0.5, 0), 63);
+	/* Never above the largest sample seen. */
+	assert_int_equal(bt_hist_percentile_bound(h, 0.99, 700), 700);
+	/* And never below the interpolated estimate. */
+	assert_true(bt_hist_percentile(h, 0.99) <= bt_hist_percentile_bound(h, 0.99, 0) + 1);
+	assert_int_equal(bt_hist_percentile_bound(h, 0, 0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -206,6 +244,8 @@ int main(void)
 		cmocka_unit_test(test_top_slot),
 		cmocka_unit_test(test_large_counts),
 		cmocka_unit_test(test_add),
+		cmocka_unit_test(test_slot_bounds),
+		cmocka_unit_test(test_percentile_bound),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -523,6 +523,100 @@ static void test_free_resets(void **state)
 	bt_model_free(m);
 }
 
+/*
+ * The indexes follow every change the model's functions make: sorting,
+ * filtering, clearing, dropping. Each lookup is checked against a scan.
+ */
+static const struct bt_row *scan_row(const struct bt_proc *p, const struct bt_key *k)
+{
+	for (size_t i = 0; i < p->nrows; i++)
+		if (p->rows[i].key.kind == k->kind && p->rows[i].key.dir == k->dir &&
+		    p->rows[i].key.chan == k->chan && p->rows[i].key.peer == k->peer)
+			return &p->rows[i];
+	return NULL;
+}
+
+static void check_index(struct bt_model *m)
+{
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct bt_proc *p = &m->procs[i], *newest = NULL;
+
+		for (size_t j = 0; j < m->nprocs; j++)
+			if (m->procs[j].pid == p->pid)
+				newest = &m->procs[j];
+		assert_ptr_equal(bt_model_find(m, p->pid), newest);
+		for (size_t r = 0; r < p->nrows; r++) {
+			struct bt_stats zero = { 0 };
+			size_t had = p->nrows;
+
+			/* Adding nothing to an existing row finds that row. */
+			assert_ptr_equal(bt_proc_add_row((struct bt_proc *)p, &p->rows[r].key, &zero,
+							 NULL), scan_row(p, &p->rows[r].key));
+			assert_int_equal(p->nrows, had);
+		}
+	}
+	for (size_t i = 0; i < m->nwakes; i++) {
+		size_t had = m->nwakes;
+		uint64_t count = m->wakes[i].count;
+
+		assert_int_equal(bt_model_add_wake(m, &m->wakes[i].key, 0), 0);
+		assert_int_equal(m->nwakes, had);
+		assert_int_equal(m->wakes[i].count, count);
+	}
+	for (size_t i = 0; i < m->nstackrows; i++) {
+		struct bt_stats one = { .calls = 1 };
+		size_t had = m->nstackrows;
+		uint64_t calls = m->stackrows[i].calls;
+
+		assert_int_equal(bt_model_add_stackrow(m, &m->stackrows[i].key, &one), 0);
+		assert_int_equal(m->nstackrows, had);
+		assert_int_equal(m->stackrows[i].calls, calls + 1);
+	}
+}
+
+static void test_index_follows_changes(void **state)
+{
+	struct bt_model *m = *state;
+	struct bt_stats s = stats_of(1, 10, 0, 0);
+
+	/* Processes in descending pid order, so sorting moves every one. */
+	for (uint32_t pid = 300; pid > 0; pid--) {
+		for (uint64_t c = 0; c < 7; c++) {
+			struct bt_key k = key_of(pid, c % 2 ? BT_KIND_PIPE : BT_KIND_TCP,
+						 c % 3 ? BT_DIR_SEND : BT_DIR_RECV, 1000 - c, pid);
+			struct bt_wake_key wk = { .waker = pid, .wakee = pid + 1, .chan = c };
+
+			assert_non_null(bt_model_add(m, &k, &s, NULL));
+			k.ustack = (int32_t)c;
+			assert_int_equal(bt_model_add_stackrow(m, &k, &s), 0);
+			assert_int_equal(bt_model_add_wake(m, &wk, 1), 0);
+		}
+	}
+	/* Pid reuse: a second process 7, the one the pid finds. */
+	add_reused(m, 7, 99);
+	check_index(m);
+	bt_model_sort(m);
+	check_index(m);
+	assert_int_equal(bt_model_find(m, 7)->start_ns, 99);
+	for (uint32_t pid = 1; pid <= 300; pid += 2) {
+		bt_model_find(m, pid)->harvested = true;
+		bt_model_drop_wakes(m, pid + 1);
+	}
+	check_index(m);
+	bt_model_clear_rows(m);
+	check_index(m);
+	{
+		uint32_t keep[] = { 1, 3, 5, 200 };
+
+		bt_model_filter(m, keep, 4, BT_KIND_PIPE);
+	}
+	check_index(m);
+	assert_int_equal(bt_model_find(m, 3)->nrows, 3);
+	assert_int_equal(bt_model_find(m, 4)->nrows, 0);
+	for (size_t i = 0; i < m->nstackrows; i++)
+		assert_int_equal(m->stackrows[i].key.kind, BT_KIND_PIPE);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, tu_model_setup, tu_model_teardown)
 
 int main(void)
@@ -544,6 +638,7 @@ int main(void)
 		cmocka_unit_test(test_grow),
 		T(test_growth),
 		T(test_free_resets),
+		T(test_index_follows_changes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,10 +9,11 @@
 #include <string.h>
 #include <cmocka.h>
 #include "cli/opts.h"
+#include "export/report.h"
 
 #define ERRLEN 256
 
-/* getopt with a leading '+' never permutes argv, so literals are safe. */
+/* The parser never writes to argv, so literals are safe. */
 static int parse_args(struct bt_opts *o, char *err, const char **args)
 {
 	int argc = 0;
@@ -256,11 +257,11 @@ static void test_seconds_values(void **state)
 static void test_unknown_format(void **state)
 {
 	(void)state;
-	EXPECT_ERROR("unknown format 'xml' (one of: table|json|dot|chains|folded|svg|wakers)", "-p", "1", "-f", "xml",
+	EXPECT_ERROR("unknown format 'xml' (one of: table|json|dot|chains|folded|svg|wakers|hist|openmetrics|prometheus)", "-p", "1", "-f", "xml",
 		     NULL);
-	EXPECT_ERROR("unknown format 'JSON' (one of: table|json|dot|chains|folded|svg|wakers)", "-p", "1", "--format",
+	EXPECT_ERROR("unknown format 'JSON' (one of: table|json|dot|chains|folded|svg|wakers|hist|openmetrics|prometheus)", "-p", "1", "--format",
 		     "JSON", NULL);
-	EXPECT_ERROR("unknown format '' (one of: table|json|dot|chains|folded|svg|wakers)", "-p", "1", "-f", "",
+	EXPECT_ERROR("unknown format '' (one of: table|json|dot|chains|folded|svg|wakers|hist|openmetrics|prometheus)", "-p", "1", "-f", "",
 		     NULL);
 }
 
@@ -304,7 +305,7 @@ static void test_unexpected_argument(void **state)
 	(void)state;
 	EXPECT_ERROR("unexpected argument 'extra' (use -c 'CMD ARGS' to run a command)",
 		     "-p", "1", "extra", NULL);
-	/* Options stop at the first operand: a command line is not taken apart. */
+	/* Options after an operand are still options; the operand is still wrong. */
 	EXPECT_ERROR("unexpected argument 'ls' (use -c 'CMD ARGS' to run a command)",
 		     "ls", "-p", "1", NULL);
 	EXPECT_ERROR("unexpected argument 'foo' (use -c 'CMD ARGS' to run a command)",
@@ -318,12 +319,14 @@ static void test_missing_argument_and_unknown(void **state)
 	EXPECT_ERROR("option -c needs an argument", "-a", "-c", NULL);
 	EXPECT_ERROR("option -d needs an argument", "-a", "-d", NULL);
 	EXPECT_ERROR("option -o needs an argument", "-a", "-o", NULL);
-	EXPECT_ERROR("option -p needs an argument", "--pid", NULL);
+	EXPECT_ERROR("option --pid needs an argument", "--pid", NULL);
 	EXPECT_ERROR("option -x is unknown", "-a", "-x", NULL);
-	EXPECT_ERROR("unknown or incomplete option '--bogus'", "-a", "--bogus", NULL);
-	EXPECT_ERROR("unknown or incomplete option '--map-size'", "-a", "--map-size", NULL);
+	EXPECT_ERROR("option '--bogus' is unknown", "-a", "--bogus", NULL);
+	EXPECT_ERROR("option '--bogus' is unknown", "-a", "--bogus=1", NULL);
+	EXPECT_ERROR("option --map-size needs an argument", "-a", "--map-size", NULL);
+	EXPECT_ERROR("option --all takes no argument", "--all=yes", NULL);
 	/* --f is ambiguous: --format, --follow, --force. */
-	EXPECT_ERROR("unknown or incomplete option '--f'", "-a", "--f", NULL);
+	EXPECT_ERROR("option '--f' is ambiguous", "-a", "--f", NULL);
 }
 
 static void test_parse_twice(void **state)
@@ -332,7 +335,7 @@ static void test_parse_twice(void **state)
 	char err[ERRLEN];
 
 	(void)state;
-	/* A failed parse leaves getopt mid-way; the next one must start afresh. */
+	/* A failed parse must leave nothing behind for the next one. */
 	assert_int_equal(PARSE(&o, err, "-p", "1", "-d", "bad", "-v", NULL), -1);
 	assert_int_equal(PARSE(&o, err, "-v", "-p", "3", NULL), 0);
 	assert_int_equal(o.npids, 1);
@@ -352,12 +355,214 @@ static void test_usage(void **state)
 
 	(void)state;
 	assert_non_null(f);
-	bt_opts_usage(f);
+	bt_opts_usage(BT_CMD_TRACE, f);
 	assert_int_equal(fclose(f), 0);
 	assert_non_null(strstr(buf, "Usage: boundtrace"));
-	assert_non_null(strstr(buf, "table|json|dot|chains|folded|svg|wakers (default table)"));
-	assert_non_null(strstr(buf, "--map-size N"));
+	assert_non_null(strstr(buf, "  -f, --format FMT     table|json|dot|chains|folded|svg|wakers|hist|openmetrics|prometheus (default table)\n"));
+	assert_non_null(strstr(buf, "      --map-size N     kernel aggregate rows"));
+	/* A long option and its value past the column: two spaces, then the help. */
+	assert_non_null(strstr(buf, "      --stack-map-size N  distinct stacks kept"));
+	/* Continuation lines line up under the help. */
+	assert_non_null(strstr(buf, "\n                       (default 10; implies --chains)\n"));
+	assert_null(strstr(buf, "--kind"));
 	free(buf);
+
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	bt_opts_usage(BT_CMD_REPORT, f);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(strstr(buf, "Usage: boundtrace report FILE"));
+	assert_non_null(strstr(buf, "  -p, --pid PID        only these processes' crossings"));
+	assert_non_null(strstr(buf, "      --kind KIND"));
+	assert_null(strstr(buf, "--command"));
+	assert_null(strstr(buf, "--map-size"));
+	free(buf);
+}
+
+/* Options before or after operands, in any order (GNU style). */
+static void test_permutation(void **state)
+{
+	struct bt_opts o;
+	char err[ERRLEN];
+
+	(void)state;
+	assert_int_equal(PARSE(&o, err, "report", "trace.btrec", "-f", "chains", NULL), 0);
+	assert_int_equal(o.cmd, BT_CMD_REPORT);
+	assert_string_equal(o.file, "trace.btrec");
+	assert_string_equal(o.format, "chains");
+	assert_int_equal(PARSE(&o, err, "report", "FILE", "-f", "chains", "-o", "OUT", NULL), 0);
+	assert_string_equal(o.file, "FILE");
+	assert_string_equal(o.output, "OUT");
+	assert_int_equal(PARSE(&o, err, "report", "-f", "json", "FILE", NULL), 0);
+	assert_string_equal(o.file, "FILE");
+	assert_string_equal(o.format, "json");
+	assert_int_equal(PARSE(&o, err, "report", "--weight=bytes", "a.btrec", "-p", "5",
+			       "--kind", "tcp", "-p7", "--force", NULL), 0);
+	assert_string_equal(o.file, "a.btrec");
+	assert_int_equal(o.weight, BT_WEIGHT_BYTES);
+	assert_int_equal(o.npids, 2);
+	assert_int_equal(o.pids[0], 5);
+	assert_int_equal(o.pids[1], 7);
+	assert_true(o.force);
+	/* The recording is only read: a report collects nothing. */
+	assert_false(o.chains);
+	/* Short options cluster, and a value may stick to its option. */
+	assert_int_equal(PARSE(&o, err, "-vap", "12", NULL), -1);
+	assert_string_equal(err, "-a traces everything; it does not combine with -p or -c");
+	assert_int_equal(PARSE(&o, err, "-vfjson", "-p12", NULL), 0);
+	assert_true(o.verbose);
+	assert_string_equal(o.format, "json");
+	assert_int_equal(o.pids[0], 12);
+	/* An unambiguous abbreviation is the option. */
+	assert_int_equal(PARSE(&o, err, "--dur", "2", "--pi=3", "--fol", "--forc", NULL), 0);
+	assert_int_equal(o.duration_ns, 2000000000ull);
+	assert_int_equal(o.pids[0], 3);
+	assert_true(o.follow);
+	assert_true(o.force);
+}
+
+/* After --, everything is an operand, even what looks like an option. */
+static void test_double_dash(void **state)
+{
+	struct bt_opts o;
+	char err[ERRLEN];
+
+	(void)state;
+	assert_int_equal(PARSE(&o, err, "report", "-f", "dot", "--", "-odd.btrec", NULL), 0);
+	assert_string_equal(o.file, "-odd.btrec");
+	assert_string_equal(o.format, "dot");
+	assert_null(o.output);
+	/* Several recordings (one per host) are merged; -- keeps them operands. */
+	assert_int_equal(PARSE(&o, err, "report", "a", "--", "-f", NULL), 0);
+	assert_int_equal(o.nfiles, 2);
+	assert_string_equal(o.files[0], "a");
+	assert_string_equal(o.files[1], "-f");
+	EXPECT_ERROR("give a recording FILE (several: one per host, merged)", "report", "--",
+		     NULL);
+	EXPECT_ERROR("unexpected argument '-p' (use -c 'CMD ARGS' to run a command)",
+		     "-a", "--", "-p", "1", NULL);
+}
+
+/* Everything after -c CMD belongs to the command, options included. */
+static void test_command_takes_the_rest(void **state)
+{
+	struct bt_opts o;
+	char err[ERRLEN];
+
+	(void)state;
+	assert_int_equal(PARSE(&o, err, "-f", "json", "-c", "CMD", "args", "-x", NULL), 0);
+	assert_string_equal(o.command, "CMD args -x");
+	assert_string_equal(o.format, "json");
+	bt_opts_free(&o);
+	/* -f after -c is the command's, not ours; so is a --. */
+	assert_int_equal(PARSE(&o, err, "-c", "ls", "-f", "json", "--", "-p", NULL), 0);
+	assert_string_equal(o.command, "ls -f json -- -p");
+	assert_string_equal(o.format, "table");
+	assert_int_equal(o.npids, 0);
+	bt_opts_free(&o);
+	/* Arguments keep their words through the shell. */
+	assert_int_equal(PARSE(&o, err, "--command=sh", "-c", "echo 'a b'", "", NULL), 0);
+	assert_string_equal(o.command, "sh -c 'echo '\\''a b'\\''' ''");
+	bt_opts_free(&o);
+	assert_null(o.command);
+	/* CMD itself is a command line, as it always was. */
+	assert_int_equal(PARSE(&o, err, "-c", "sleep 1", "-d", NULL), 0);
+	assert_string_equal(o.command, "sleep 1 -d");
+	assert_int_equal(o.duration_ns, 0);
+	bt_opts_free(&o);
+	/* A cluster ending in c takes the next word as CMD. */
+	assert_int_equal(PARSE(&o, err, "record", "-o", "r.btrec", "-vc", "true", "x", NULL), 0);
+	assert_true(o.verbose);
+	assert_string_equal(o.command, "true x");
+	bt_opts_free(&o);
+}
+
+static void test_subcommands(void **state)
+{
+	struct bt_opts o;
+	char err[ERRLEN];
+
+	(void)state;
+	assert_int_equal(PARSE(&o, err, "trace", "-p", "1", NULL), 0);
+	assert_int_equal(o.cmd, BT_CMD_TRACE);
+	assert_int_equal(PARSE(&o, err, "record", "-p", "1", "-o", "r.btrec", NULL), 0);
+	assert_int_equal(o.cmd, BT_CMD_RECORD);
+	assert_string_equal(o.output, "r.btrec");
+	EXPECT_ERROR("record needs -o FILE", "record", "-p", "1", NULL);
+	EXPECT_ERROR("record needs -o FILE", "record", "-p", "1", "-o", "-", NULL);
+	EXPECT_ERROR("record does not take --record", "record", "-o", "a", "--record", "b",
+		     "-a", NULL);
+	EXPECT_ERROR("record does not take -i", "record", "-o", "a", "-i", "1", "-a", NULL);
+	EXPECT_ERROR("report does not take -c", "report", "f.btrec", "-c", "true", NULL);
+	EXPECT_ERROR("report does not take --map-size", "report", "f", "--map-size=16", NULL);
+	EXPECT_ERROR("trace does not take --kind", "-a", "--kind", "tcp", NULL);
+	EXPECT_ERROR("unknown kind 'smoke'", "report", "f", "--kind", "smoke", NULL);
+	EXPECT_ERROR("invalid pid '0'", "report", "f", "-p", "0", NULL);
+	EXPECT_ERROR("give a recording FILE (several: one per host, merged)", "report", NULL);
+	assert_int_equal(PARSE(&o, err, "report", "a", "-f", "json", "b", NULL), 0);
+	assert_int_equal(o.nfiles, 2);
+	assert_string_equal(o.file, "a");
+	assert_string_equal(o.files[1], "b");
+	/* The subcommand is the first word only. */
+	EXPECT_ERROR("unexpected argument 'report' (use -c 'CMD ARGS' to run a command)",
+		     "-a", "report", NULL);
+	assert_int_equal(PARSE(&o, err, "report", "--help", NULL), 0);
+	assert_true(o.help);
+	assert_int_equal(o.cmd, BT_CMD_REPORT);
+}
+
+/* Each exporter says what it prints from; a live trace collects just that. */
+static void test_format_needs(void **state)
+{
+	static const struct {
+		const char *format;
+		bool chains, stacks;
+	} cases[] = {
+		{ "table", false, false }, { "json", false, false }, { "dot", false, false },
+		{ "chains", true, false }, { "folded", false, true }, { "svg", false, true },
+		{ "wakers", false, true }, { "hist", false, false }, { "openmetrics", false, false },
+		{ "prometheus", false, false },
+	};
+	struct bt_opts o;
+	char err[ERRLEN];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(PARSE(&o, err, "-a", "-f", cases[i].format, NULL), 0);
+		assert_int_equal(o.chains, cases[i].chains);
+		assert_int_equal(o.stacks, cases[i].stacks);
+		assert_string_equal(o.exporter->name, cases[i].format);
+	}
+}
+
+static void test_metrics_options(void **state)
+{
+	struct bt_opts o;
+	char err[ERRLEN];
+
+	(void)state;
+	assert_int_equal(PARSE(&o, err, "-a", "--serve", "127.0.0.1:9464", "--metrics-pid",
+			       "--max-series", "40", NULL), 0);
+	assert_string_equal(o.serve, "127.0.0.1:9464");
+	assert_true(o.metrics_pid);
+	assert_int_equal(o.max_series, 40);
+	bt_opts_free(&o);
+	assert_int_equal(PARSE(&o, err, "-a", NULL), 0);
+	assert_null(o.serve);
+	assert_false(o.metrics_pid);
+	assert_int_equal(o.max_series, 0);
+	bt_opts_free(&o);
+	assert_int_equal(PARSE(&o, err, "report", "f", "--max-series=3", "--metrics-pid", NULL), 0);
+	assert_int_equal(o.max_series, 3);
+	bt_opts_free(&o);
+	/* No address, no port: refused before anything is bound. */
+	EXPECT_ERROR("--serve '9464': want ADDR:PORT, e.g. 127.0.0.1:9464 (the address is "
+		     "required; all interfaces only when asked for: 0.0.0.0:PORT)",
+		     "-a", "--serve", "9464", NULL);
+	EXPECT_ERROR("--serve '127.0.0.1:': the port must be 1..65535", "-a", "--serve",
+		     "127.0.0.1:", NULL);
+	EXPECT_ERROR("invalid --max-series '0' (1..1000000)", "-a", "--max-series", "0", NULL);
+	EXPECT_ERROR("report does not take --serve", "report", "f", "--serve", "127.0.0.1:1", NULL);
 }
 
 int main(void)
@@ -382,7 +587,13 @@ int main(void)
 		cmocka_unit_test(test_unexpected_argument),
 		cmocka_unit_test(test_missing_argument_and_unknown),
 		cmocka_unit_test(test_parse_twice),
+		cmocka_unit_test(test_metrics_options),
 		cmocka_unit_test(test_usage),
+		cmocka_unit_test(test_permutation),
+		cmocka_unit_test(test_double_dash),
+		cmocka_unit_test(test_command_takes_the_rest),
+		cmocka_unit_test(test_subcommands),
+		cmocka_unit_test(test_format_needs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

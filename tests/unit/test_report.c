@@ -34,6 +34,8 @@ static void build_model(struct bt_model *m)
 	/* 6 calls in [131072, 262144) ns, 4 in [262144, 524288) */
 	ps.blocked_hist[17] = 6;
 	ps.blocked_hist[18] = 4;
+	/* 10 sends of 4096 bytes: [4096, 8192) */
+	ps.size_hist[12] = 10;
 	/* 3 in [1024, 2048) */
 	fs.blocked_hist[10] = 3;
 	bt_model_init(m);
@@ -60,10 +62,14 @@ static const char golden_json[] =
 	"{\"pid\":4242,\"comm\":\"worker\",\"start_ns\":123,\"role\":\"peer\",\"traced\":false,\"exited\":false,\"boundaries\":["
 	"{\"kind\":\"pipe\",\"channel\":\"pipe:[9001]\",\"direction\":\"send\","
 	"\"calls\":10,\"bytes\":40960,\"errors\":0,\"blocked_ns\":1500000,"
-	"\"max_blocked_ns\":500000,\"p50_ns\":240298,\"p90_ns\":458752,\"p99_ns\":500000},"
+	"\"max_blocked_ns\":500000,\"p50_ns\":240298,\"p90_ns\":458752,\"p99_ns\":500000,"
+	"\"blocked_hist\":[{\"low\":131072,\"high\":262143,\"count\":6},"
+	"{\"low\":262144,\"high\":524287,\"count\":4}],"
+	"\"size_hist\":[{\"low\":4096,\"high\":8191,\"count\":10}]},"
 	"{\"kind\":\"futex\",\"channel\":\"futex:0x7f00deadbeef\",\"direction\":\"wake\","
 	"\"calls\":3,\"bytes\":0,\"errors\":0,\"blocked_ns\":4500,\"max_blocked_ns\":2000,"
 	"\"p50_ns\":1706,\"p90_ns\":2000,\"p99_ns\":2000,"
+	"\"blocked_hist\":[{\"low\":1024,\"high\":2047,\"count\":3}],"
 	"\"woken\":2}]}],"
 	"\"edges\":[],"
 	"\"lost\":{\"map_full\":0,\"events\":1,\"no_entry\":0,\"mmsg_truncated\":0,"
@@ -119,7 +125,7 @@ static void test_json_path_exited_unnamed(void **state)
 		"{\"kind\":\"unix_stream\",\"channel\":\"unix:/run/a\\\"b.sock[11->12]\","
 		"\"direction\":\"recv\",\"calls\":1,\"bytes\":5,\"errors\":1,\"blocked_ns\":0,"
 		"\"max_blocked_ns\":0,\"p50_ns\":0,\"p90_ns\":0,\"p99_ns\":0,"
-		"\"path\":\"/run/a\\\"b.sock\"}]}],"
+		"\"blocked_hist\":[],\"size_hist\":[],\"path\":\"/run/a\\\"b.sock\"}]}],"
 		"\"edges\":[],"
 		"\"lost\":{\"map_full\":0,\"events\":0,\"no_entry\":0,\"mmsg_truncated\":0,"
 		"\"pid_out_of_range\":0,\"wakees_overflow\":0,\"episodes\":0,\"stacks\":0,\"unseen_bytes\":0}}\n");
@@ -158,7 +164,7 @@ static void expect_line_words(const char *table, const char *needle, const char 
 static void test_table(void **state)
 {
 	static const char *const header[] = {
-		"KIND", "SERVICE", "DIR", "CONNS", "CALLS", "BYTES", "MEAN", "BLOCKED", "P99", "MAX",
+		"KIND", "SERVICE", "DIR", "CONNS", "CALLS", "BYTES", "MEAN", "BLOCKED", "P99<=", "MAX",
 		NULL,
 	};
 	static const char *const pipe[] = {
@@ -340,53 +346,61 @@ static void build_peer_model(struct bt_model *m)
 }
 
 #define ZERO_P "\"p50_ns\":0,\"p90_ns\":0,\"p99_ns\":0"
+/* Hand-built rows without histograms (their own tests fill them). */
+#define NO_HIST ",\"blocked_hist\":[],\"size_hist\":[]"
 
 static const char golden_peers_json[] =
 	"{\"version\":2,\"duration_ns\":1000000,\"processes\":["
 	"{\"pid\":100,\"comm\":\"writer\",\"exe\":\"/usr/bin/writer\",\"start_ns\":5000,"
 	"\"role\":\"target\",\"traced\":true,\"exited\":false,\"boundaries\":["
 	"{\"kind\":\"pipe\",\"channel\":\"pipe:[7]\",\"direction\":\"send\",\"calls\":4,"
-	"\"bytes\":300,\"errors\":1,\"blocked_ns\":0,\"max_blocked_ns\":0," ZERO_P ","
+	"\"bytes\":300,\"errors\":1,\"blocked_ns\":0,\"max_blocked_ns\":0," ZERO_P NO_HIST ","
 	"\"peer\":{\"pid\":200,\"comm\":\"reader\"},"
 	"\"peers\":[{\"pid\":200,\"comm\":\"reader\"},{\"pid\":201,\"comm\":\"reader2\"}]},"
 	"{\"kind\":\"pipe\",\"channel\":\"pipe:[8]\",\"direction\":\"send\",\"calls\":1,"
-	"\"bytes\":5,\"errors\":0,\"blocked_ns\":0,\"max_blocked_ns\":0," ZERO_P ","
+	"\"bytes\":5,\"errors\":0,\"blocked_ns\":0,\"max_blocked_ns\":0," ZERO_P NO_HIST ","
 	"\"peer\":{\"pid\":300,\"comm\":\"?\"}},"
 	"{\"kind\":\"tcp\",\"channel\":\"tcp:192.168.1.10:40000->10.1.2.3:443\","
 	"\"direction\":\"send\",\"calls\":1,\"bytes\":10,\"errors\":0,\"blocked_ns\":0,"
-	"\"max_blocked_ns\":0," ZERO_P ",\"peer\":{\"addr\":\"10.1.2.3:443\"}},"
+	"\"max_blocked_ns\":0," ZERO_P NO_HIST ",\"peer\":{\"addr\":\"10.1.2.3:443\"}},"
 	"{\"kind\":\"futex\",\"channel\":\"futex:0x10\",\"direction\":\"wake\",\"calls\":2,"
 	"\"bytes\":0,\"errors\":0,\"blocked_ns\":0,\"max_blocked_ns\":0," ZERO_P ","
-	"\"woken\":2,\"peer\":{\"pid\":300,\"comm\":\"?\"}}]},"
+	"\"blocked_hist\":[],\"woken\":2,\"peer\":{\"pid\":300,\"comm\":\"?\"}}]},"
 	"{\"pid\":200,\"comm\":\"reader\",\"start_ns\":6000,\"role\":\"target\",\"traced\":true,\"exited\":true,\"boundaries\":["
 	"{\"kind\":\"pipe\",\"channel\":\"pipe:[7]\",\"direction\":\"recv\",\"calls\":3,"
 	"\"bytes\":300,\"errors\":0,\"blocked_ns\":7000,\"max_blocked_ns\":4000,"
 	"\"p50_ns\":2048,\"p90_ns\":4000,\"p99_ns\":4000,"
+	"\"blocked_hist\":[{\"low\":1024,\"high\":2047,\"count\":2},"
+	"{\"low\":2048,\"high\":4095,\"count\":1}],\"size_hist\":[],"
 	"\"peer\":{\"pid\":100,\"comm\":\"writer\"}}]},"
 	"{\"pid\":201,\"comm\":\"reader2\",\"start_ns\":0,"
 	"\"role\":\"target\",\"traced\":true,\"exited\":false,\"boundaries\":["
 	"{\"kind\":\"pipe\",\"channel\":\"pipe:[7]\",\"direction\":\"recv\",\"calls\":1,"
 	"\"bytes\":0,\"errors\":0,\"blocked_ns\":10,\"max_blocked_ns\":10,"
 	"\"p50_ns\":10,\"p90_ns\":10,\"p99_ns\":10,"
+	"\"blocked_hist\":[{\"low\":8,\"high\":15,\"count\":1}],\"size_hist\":[],"
 	"\"peer\":{\"pid\":100,\"comm\":\"writer\"}}]}],"
 	"\"edges\":["
 	"{\"from\":100,\"to\":200,\"kind\":\"pipe\",\"service\":\"pipe:[7]\","
 	"\"channel\":\"pipe:[7]\",\"connections_seen\":1,\"calls\":3,\"bytes\":300,"
 	"\"unseen_bytes\":0,\"wakeups\":2,\"blocked_ns\":7000,"
 	"\"p50_ns\":2048,\"p90_ns\":4000,\"p99_ns\":4000,"
+	"\"blocked_hist\":[{\"low\":1024,\"high\":2047,\"count\":2},"
+	"{\"low\":2048,\"high\":4095,\"count\":1}],\"size_hist\":[],"
 	"\"connections\":[{\"from\":100,\"channel\":\"pipe:[7]\",\"calls\":3,\"bytes\":300}]},"
 	"{\"from\":100,\"to\":201,\"kind\":\"pipe\",\"service\":\"pipe:[7]\","
 	"\"channel\":\"pipe:[7]\",\"connections_seen\":1,\"calls\":3,\"bytes\":300,"
 	"\"unseen_bytes\":0,\"wakeups\":0,\"blocked_ns\":10,"
 	"\"p50_ns\":10,\"p90_ns\":10,\"p99_ns\":10,"
+	"\"blocked_hist\":[{\"low\":8,\"high\":15,\"count\":1}],\"size_hist\":[],"
 	"\"connections\":[{\"from\":100,\"channel\":\"pipe:[7]\",\"calls\":3,\"bytes\":300}]},"
 	"{\"from\":100,\"to\":300,\"kind\":\"pipe\",\"service\":\"pipe:[8]\","
 	"\"channel\":\"pipe:[8]\",\"connections_seen\":1,\"calls\":1,\"bytes\":5,"
-	"\"unseen_bytes\":0,\"wakeups\":0,\"blocked_ns\":0," ZERO_P ","
+	"\"unseen_bytes\":0,\"wakeups\":0,\"blocked_ns\":0," ZERO_P NO_HIST ","
 	"\"connections\":[{\"from\":100,\"channel\":\"pipe:[8]\",\"calls\":1,\"bytes\":5}]},"
 	"{\"from\":100,\"to\":300,\"kind\":\"futex\",\"service\":\"futex:0x10\","
 	"\"channel\":\"futex:0x10\",\"connections_seen\":1,\"calls\":2,\"bytes\":0,"
-	"\"unseen_bytes\":0,\"wakeups\":2,\"blocked_ns\":0," ZERO_P ","
+	"\"unseen_bytes\":0,\"wakeups\":2,\"blocked_ns\":0," ZERO_P ",\"blocked_hist\":[],"
 	"\"connections\":[{\"from\":100,\"channel\":\"futex:0x10\",\"calls\":2,\"bytes\":0}]}],"
 	"\"lost\":{\"map_full\":0,\"events\":0,\"no_entry\":0,\"mmsg_truncated\":0,"
 	"\"pid_out_of_range\":0,\"wakees_overflow\":0,\"episodes\":0,\"stacks\":0,"
@@ -482,9 +496,9 @@ static void test_table_peers_and_map(void **state)
 		"boundtrace: 3 processes, 1.0 ms traced\n"
 		"\ncommunication map (sender \u2192 receiver; blocked = the receiver waiting):\n"
 		"  writer[100] \u2192 reader[200] via pipe:[7]: 1 conn, 3 sends, 300 B, 2 wakeups, "
-		"blocked 7.0 us, p99 4.0 us\n"
+		"blocked 7.0 us, p99 \u2264 4.0 us\n"
 		"  writer[100] \u2192 reader2[201] via pipe:[7]: 1 conn, 3 sends, 300 B, 0 wakeups, "
-		"blocked 10 ns, p99 10 ns\n"
+		"blocked 10 ns, p99 \u2264 10 ns\n"
 		/* pid 300 is known from /proc only: nobody measured its waits. */
 		"  writer[100] \u2192 ?[300] via pipe:[8]: 1 conn, 1 sends, 5 B, 0 wakeups, "
 		"blocked ?, p99 ? (receiver not traced)\n"
@@ -528,6 +542,8 @@ static void test_write_error(void **state)
 	bt_model_free(&m);
 }
 
+#define FORMATS "table|json|dot|chains|folded|svg|wakers|hist|openmetrics|prometheus"
+
 static void test_find_exporters(void **state)
 {
 	(void)state;
@@ -544,9 +560,10 @@ static void test_find_exporters(void **state)
 	assert_ptr_equal(bt_report_find("folded")->write, bt_report_folded);
 	assert_ptr_equal(bt_report_find("svg")->write, bt_report_svg);
 	assert_ptr_equal(bt_report_find("wakers")->write, bt_report_wakers);
-	assert_string_equal(bt_report_format_names(), "table|json|dot|chains|folded|svg|wakers");
+	assert_ptr_equal(bt_report_find("hist")->write, bt_report_hist);
+	assert_string_equal(bt_report_format_names(), FORMATS);
 	/* Built once, the same on every call. */
-	assert_string_equal(bt_report_format_names(), "table|json|dot|chains|folded|svg|wakers");
+	assert_string_equal(bt_report_format_names(), FORMATS);
 }
 
 static void test_loss_names(void **state)

@@ -11,6 +11,9 @@
 #include "analyze/peers.h"
 #include "model/channel.h"
 
+_Static_assert(sizeof(((struct bt_chain_end *)0)->comm) == BT_PROC_NAME_LEN,
+	       "a chain end names a process as the model does");
+
 static const char *comm_of(uint32_t pid, void *ctx)
 {
 	const struct bt_proc *p = bt_model_find(ctx, pid);

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "analyze/chains_priv.h"
+#include "lib/vec.h"
 
 /* ---- episodes ---------------------------------------------------------- */
 
@@ -621,14 +622,8 @@ static size_t gather(struct ctx *x, uint32_t head, size_t n)
 {
 	size_t i = 0;
 
-	if (n > x->scratchcap) {
-		uint64_t *p = realloc(x->scratch, n * sizeof(*p));
-
-		if (!p)
-			return 0;
-		x->scratch = p;
-		x->scratchcap = n;
-	}
+	if (!bt_grow((void **)&x->scratch, &x->scratchcap, n, sizeof(*x->scratch)))
+		return 0;
 	for (uint32_t s = head; s != NONE && i < n; s = x->samples[s].next)
 		x->scratch[i++] = x->samples[s].v;
 	return i;

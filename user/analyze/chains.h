@@ -108,7 +108,8 @@ struct bt_chain_opts {
 
 struct bt_chain_end {
 	uint32_t pid;
-	char comm[BT_COMM_LEN];	/* "" when unknown */
+	/* "" when unknown; host:comm in merged recordings (BT_PROC_NAME_LEN, model.h) */
+	char comm[80];
 };
 
 struct bt_chain_hop {

@@ -4,6 +4,7 @@
 #define BT_CHAINS_PRIV_H
 
 #include "analyze/chains.h"
+#include "lib/hmap.h"
 
 #define NONE		UINT32_MAX
 #define F_CYCLE		1
@@ -45,13 +46,6 @@ struct tnode {
 	uint32_t from, to;	/* pids */
 	uint32_t name;
 	uint32_t depth;
-};
-
-/* Open addressing over ids; the elements live in their own arrays. */
-struct htab {
-	uint32_t *id;		/* id + 1, 0 empty */
-	uint32_t *hash;
-	size_t cap, n;
 };
 
 /* One trie node's part of the current root's tree. */
@@ -116,12 +110,12 @@ struct ctx {
 
 	struct name *names;
 	size_t nnames, namecap;
-	struct htab nametab;
+	struct bt_hmap nametab;	/* names by (kind, bytes) */
 
 	struct tnode *tn;
 	uint32_t *stamp, *slot_of, *chain_of;	/* per trie node */
 	size_t ntn, tncap;
-	struct htab trietab;
+	struct bt_hmap trietab;	/* trie nodes by (parent, hop) */
 
 	/* the current root's tree */
 	uint32_t serial;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "analyze/chains_priv.h"
+#include "lib/hmap.h"
 #include "lib/vec.h"
 
 int bt_chains_grow(void **v, size_t *cap, size_t n, size_t elem)
@@ -15,179 +16,100 @@ int bt_chains_grow(void **v, size_t *cap, size_t n, size_t elem)
 	return bt_grow(v, cap, n + 1, elem) ? 0 : -ENOMEM;
 }
 
-static uint32_t mix(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return (uint32_t)h;
-}
-
-/* ---- hash index -------------------------------------------------------- */
-
-typedef bool (*eq_fn)(const struct ctx *x, uint32_t id, const void *key);
-
-static int htab_rehash(struct htab *t)
-{
-	size_t ncap = t->cap ? t->cap * 2 : 64;
-	uint32_t *id = calloc(ncap, sizeof(*id));
-	uint32_t *hash = calloc(ncap, sizeof(*hash));
-
-	if (!id || !hash) {
-		free(id);
-		free(hash);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < t->cap; i++) {
-		size_t j;
-
-		if (!t->id[i])
-			continue;
-		for (j = t->hash[i] & (ncap - 1); id[j]; j = (j + 1) & (ncap - 1))
-			;
-		id[j] = t->id[i];
-		hash[j] = t->hash[i];
-	}
-	free(t->id);
-	free(t->hash);
-	t->id = id;
-	t->hash = hash;
-	t->cap = ncap;
-	return 0;
-}
-
-/* Sizes the table for one more id first, so the slot found stays valid. */
-static int htab_reserve(struct htab *t)
-{
-	return (t->n + 1) * 2 > t->cap ? htab_rehash(t) : 0;
-}
-
-/* The slot holding key, or the empty slot where it belongs. */
-static size_t htab_slot(const struct ctx *x, const struct htab *t, uint32_t h,
-			eq_fn eq, const void *key)
-{
-	size_t j = h & (t->cap - 1);
-
-	while (t->id[j] && !(t->hash[j] == h && eq(x, t->id[j] - 1, key)))
-		j = (j + 1) & (t->cap - 1);
-	return j;
-}
-
-static void htab_set(struct htab *t, size_t j, uint32_t h, uint32_t id)
-{
-	t->id[j] = id + 1;
-	t->hash[j] = h;
-	t->n++;
-}
-
-static void htab_free(struct htab *t)
-{
-	free(t->id);
-	free(t->hash);
-}
-
 /* ---- channel names ----------------------------------------------------- */
 
+/* A name's key: its kind, then its bytes. */
 struct name_key {
-	const char *s;
 	size_t len;
-	uint8_t kind;
+	char b[1 + BT_EPISODE_CHANNEL_LEN];
 };
 
-static bool name_eq(const struct ctx *x, uint32_t id, const void *key)
+static bool name_eq(const void *ctx, uint32_t id, const void *key)
 {
 	const struct name_key *k = key;
-	const struct name *n = &x->names[id];
+	const struct name *n = &((const struct name *)ctx)[id];
 
-	return n->kind == k->kind && !strncmp(n->s, k->s, k->len) && !n->s[k->len];
+	return n->kind == (uint8_t)k->b[0] && !strncmp(n->s, k->b + 1, k->len - 1) &&
+	       !n->s[k->len - 1];
 }
 
 uint32_t bt_chains_name(struct ctx *x, uint8_t kind, const char *s)
 {
 	/* The caller may have filled all of channel[]: stop there. */
-	struct name_key k = { s, strnlen(s, BT_EPISODE_CHANNEL_LEN - 1), kind };
-	uint64_t h = 1469598103934665603ull ^ kind;	/* FNV-1a */
+	size_t len = strnlen(s, BT_EPISODE_CHANNEL_LEN - 1);
+	struct name_key k = { .len = 1 + len };
 	struct name *n;
-	uint32_t hh;
-	size_t j;
+	uint64_t h;
+	uint32_t id;
 
-	for (size_t i = 0; i < k.len; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-	hh = mix(h);
-	if (htab_reserve(&x->nametab))
-		return NONE;
-	j = htab_slot(x, &x->nametab, hh, name_eq, &k);
-	if (x->nametab.id[j])
-		return x->nametab.id[j] - 1;
+	k.b[0] = (char)kind;
+	memcpy(k.b + 1, s, len);
+	h = bt_hash(k.b, k.len);
+	id = bt_hmap_get(&x->nametab, h, name_eq, x->names, &k);
+	if (id != BT_HMAP_NONE)
+		return id;
 	if (bt_chains_grow((void **)&x->names, &x->namecap, x->nnames, sizeof(*x->names)))
 		return NONE;
 	n = &x->names[x->nnames];
-	n->s = strndup(s, k.len);
+	n->s = strndup(s, len);
 	if (!n->s)
 		return NONE;
 	n->kind = kind;
-	htab_set(&x->nametab, j, hh, (uint32_t)x->nnames);
+	if (bt_hmap_put(&x->nametab, h, (uint32_t)x->nnames)) {
+		free(n->s);
+		return NONE;
+	}
 	return (uint32_t)x->nnames++;
 }
 
 /* ---- the hop trie ------------------------------------------------------ */
 
-static bool tnode_eq(const struct ctx *x, uint32_t id, const void *key)
+static bool tnode_eq(const void *ctx, uint32_t id, const void *key)
 {
-	const struct tnode *a = &x->tn[id], *b = key;
+	const struct tnode *a = &((const struct tnode *)ctx)[id], *b = key;
 
 	return a->parent == b->parent && a->from == b->from && a->to == b->to &&
 	       a->name == b->name;
 }
 
-/* The per-node arrays share one capacity. */
+/*
+ * The per-node arrays share one capacity: each grows from the same one by
+ * the same rule, so they end equal. The new room is zeroed, and serial 0
+ * is never current: a zero stamp means "not in this tree".
+ */
 static int tnode_grow(struct ctx *x)
 {
-	size_t ncap = x->tncap ? x->tncap * 2 : 64;
-	void *p;
+	void **arr[] = { (void **)&x->tn, (void **)&x->slot_of, (void **)&x->chain_of,
+			 (void **)&x->stamp };
+	size_t elem[] = { sizeof(*x->tn), sizeof(*x->slot_of), sizeof(*x->chain_of),
+			  sizeof(*x->stamp) };
+	size_t cap = x->tncap;
 
-	if (x->ntn < x->tncap)
-		return 0;
-	p = realloc(x->tn, ncap * sizeof(*x->tn));
-	if (!p)
-		return -ENOMEM;
-	x->tn = p;
-	p = realloc(x->slot_of, ncap * sizeof(*x->slot_of));
-	if (!p)
-		return -ENOMEM;
-	x->slot_of = p;
-	p = realloc(x->chain_of, ncap * sizeof(*x->chain_of));
-	if (!p)
-		return -ENOMEM;
-	x->chain_of = p;
-	p = realloc(x->stamp, ncap * sizeof(*x->stamp));
-	if (!p)
-		return -ENOMEM;
-	x->stamp = p;
-	/* Serial 0 is never current: a zero stamp means "not in this tree". */
-	memset(x->stamp + x->tncap, 0, (ncap - x->tncap) * sizeof(*x->stamp));
-	x->tncap = ncap;
+	for (size_t i = 0; i < sizeof(arr) / sizeof(arr[0]); i++) {
+		cap = x->tncap;
+		if (!bt_grow(arr[i], &cap, x->ntn + 1, elem[i]))
+			return -ENOMEM;
+	}
+	x->tncap = cap;
 	return 0;
 }
 
 uint32_t bt_chains_tnode(struct ctx *x, uint32_t parent, const struct ep *e)
 {
 	struct tnode k = { parent, e->pid, e->waker_pid, e->name, 0 };
-	uint32_t h = mix(((uint64_t)parent << 32 | e->name) ^
-			 mix((uint64_t)e->pid << 32 | e->waker_pid));
-	size_t j;
+	/* Its identity: the hop and the sequence before it, not the depth. */
+	uint32_t id_of[4] = { parent, e->pid, e->waker_pid, e->name };
+	uint64_t h = bt_hash(id_of, sizeof(id_of));
+	uint32_t id;
 
-	if (htab_reserve(&x->trietab) || tnode_grow(x))
+	id = bt_hmap_get(&x->trietab, h, tnode_eq, x->tn, &k);
+	if (id != BT_HMAP_NONE)
+		return id;
+	if (tnode_grow(x) || bt_hmap_put(&x->trietab, h, (uint32_t)x->ntn))
 		return NONE;
-	j = htab_slot(x, &x->trietab, h, tnode_eq, &k);
-	if (x->trietab.id[j])
-		return x->trietab.id[j] - 1;
 	k.depth = parent == NONE ? 0 : x->tn[parent].depth + 1;
 	x->tn[x->ntn] = k;
 	x->chain_of[x->ntn] = NONE;
-	htab_set(&x->trietab, j, h, (uint32_t)x->ntn);
 	return (uint32_t)x->ntn++;
 }
 
@@ -249,8 +171,8 @@ void bt_chains_tab_free(struct ctx *x)
 	for (size_t i = 0; i < x->nnames; i++)
 		free(x->names[i].s);
 	free(x->names);
-	htab_free(&x->nametab);
-	htab_free(&x->trietab);
+	bt_hmap_free(&x->nametab);
+	bt_hmap_free(&x->trietab);
 	free(x->tn);
 	free(x->stamp);
 	free(x->slot_of);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "analyze/flame_priv.h"
 #include "model/kinds.h"
+#include "lib/vec.h"
 
 struct bt_flame *bt_flame_new(void)
 {
@@ -75,15 +76,8 @@ static struct bt_flame_node *kid_insert(struct bt_flame_node *p, size_t pos,
 {
 	struct bt_flame_node *n;
 
-	if (p->nkids == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 2;
-		struct bt_flame_node **k = realloc(p->kids, cap * sizeof(*k));
-
-		if (!k)
-			return NULL;
-		p->kids = k;
-		p->cap = cap;
-	}
+	if (!bt_grow((void **)&p->kids, &p->cap, p->nkids + 1, sizeof(*p->kids)))
+		return NULL;
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return NULL;

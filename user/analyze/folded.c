@@ -74,7 +74,7 @@ static int for_each_line(const struct bt_model *m, const struct bt_views *v, lin
 {
 	size_t cap = BT_FOLDED_LINE_MAX;
 	char *line = malloc(cap);
-	char comm[BT_COMM_LEN + 16], boundary[BT_CHANNEL_LEN + 96];
+	char comm[BT_PROC_NAME_LEN + 16], boundary[BT_CHANNEL_LEN + 96];
 	int err = 0;
 
 	if (!line)
@@ -121,7 +121,7 @@ static int for_each_wake_line(const struct bt_model *m, const struct bt_views *v
 {
 	size_t cap = 2 * BT_FOLDED_LINE_MAX;
 	char *line = malloc(cap), *rev = malloc(cap / 2);
-	char wakee[BT_COMM_LEN + 16], waker[BT_COMM_LEN + 16], boundary[BT_CHANNEL_LEN + 96];
+	char wakee[BT_PROC_NAME_LEN + 16], waker[BT_PROC_NAME_LEN + 16], boundary[BT_CHANNEL_LEN + 96];
 	int err = 0;
 
 	if (!line || !rev) {

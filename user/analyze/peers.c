@@ -139,6 +139,24 @@ static size_t unix_peers(const struct bt_model *m, const struct bt_proc *p,
 	return n;
 }
 
+static bool addr_loopback(int family, const uint8_t *a)
+{
+	static const uint8_t v6_one[16] = { [15] = 1 };
+	uint8_t x[16];
+
+	addr16(family, a, x);
+	return !memcmp(x, v6_one, 16) || (!memcmp(x, v4mapped, 12) && x[12] == 127);
+}
+
+/*
+ * Merged recordings: two hosts' loopback connections are not each
+ * other's, however their tuples look; other addresses pair across hosts.
+ */
+static bool same_host_or_routed(uint32_t pid, uint32_t other, const struct bt_chan_info *a)
+{
+	return bt_host_of_pid(pid) == bt_host_of_pid(other) || !addr_loopback(a->family, a->raddr);
+}
+
 /* Whether traced row o is the mirror (R->L) of row r (L->R). */
 static bool inet_mirror(const struct bt_row *r, const struct bt_row *o)
 {
@@ -147,6 +165,12 @@ static bool inet_mirror(const struct bt_row *r, const struct bt_row *o)
 	return o->has_info && o->key.kind == r->key.kind && a->lport == b->rport &&
 	       a->rport == b->lport && addr_eq(a->family, a->laddr, b->family, b->raddr) &&
 	       addr_eq(a->family, a->raddr, b->family, b->laddr);
+}
+
+bool bt_inet_mirror(const struct bt_row *r, const struct bt_row *o)
+{
+	return r->has_info && inet_mirror(r, o) && same_host_or_routed(r->key.tgid, o->key.tgid,
+								    &r->info);
 }
 
 static size_t inet_peers(const struct bt_model *m, const struct bt_proc *p,
@@ -160,7 +184,7 @@ static size_t inet_peers(const struct bt_model *m, const struct bt_proc *p,
 		return 0;
 	for (size_t i = 0; i < m->nprocs; i++)
 		for (size_t j = 0; j < m->procs[i].nrows; j++)
-			if (inet_mirror(r, &m->procs[i].rows[j]))
+			if (bt_inet_mirror(r, &m->procs[i].rows[j]))
 				add_peer(out, &n, max, m, m->procs[i].pid);
 	if (!n)
 		kernel_named(m, r, out, &n, max);
@@ -169,6 +193,9 @@ static size_t inet_peers(const struct bt_model *m, const struct bt_proc *p,
 		const struct bt_sockfact *s = &m->socks[i];
 
 		/* A server bound to the wildcard address serves every local one. */
+		if (!same_host_or_routed(p->pid, (uint32_t)(s->ino >> BT_HOST_INO_SHIFT) *
+					 BT_HOST_PID_STRIDE, a))
+			continue;
 		if (s->proto != proto || s->lport != a->rport ||
 		    (!addr_any(s->family, s->laddr) &&
 		     !addr_eq(s->family, s->laddr, a->family, a->raddr)))
@@ -245,7 +272,7 @@ bool bt_far_end_row(const struct bt_model *m, const struct bt_row *r, const stru
 		return o->key.chan == unix_peer_ino(m, r);
 	case BT_KIND_TCP:
 	case BT_KIND_UDP:
-		return r->has_info && inet_mirror(r, o);
+		return bt_inet_mirror(r, o);
 	}
 	return true;
 }

@@ -34,4 +34,10 @@ size_t bt_row_peers(const struct bt_model *m, const struct bt_proc *p,
  */
 bool bt_far_end_row(const struct bt_model *m, const struct bt_row *r, const struct bt_row *o);
 
+/*
+ * Whether TCP/UDP row o is the other end of row r: mirrored tuples (and,
+ * in merged recordings, not two hosts' loopback connections).
+ */
+bool bt_inet_mirror(const struct bt_row *r, const struct bt_row *o);
+
 #endif

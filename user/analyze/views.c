@@ -27,10 +27,12 @@ static int build_peers(const struct bt_model *m, struct bt_views *v)
 		for (size_t j = 0; j < p->nrows; j++) {
 			size_t k = bt_row_peers(m, p, &p->rows[j], buf, BT_PEERS_MAX);
 
-			if (k && !bt_grow((void **)&v->peer, &cap, n + k, sizeof(*v->peer)))
-				return -1;
-			if (k)	/* v->peer is still NULL while no row has a far end */
+			/* Rows with no far end may leave v->peer NULL: nothing to copy. */
+			if (k) {
+				if (!bt_grow((void **)&v->peer, &cap, n + k, sizeof(*v->peer)))
+					return -1;
 				memcpy(v->peer + n, buf, k * sizeof(*buf));
+			}
 			v->span[v->row_base[i] + j].off = n;
 			v->span[v->row_base[i] + j].n = k;
 			bt_row_service(m, &p->rows[j], v->service[v->row_base[i] + j],
@@ -50,7 +52,8 @@ struct bt_row_peers bt_views_peers(const struct bt_views *v, const struct bt_mod
 	if (!(v->built & BT_VIEW_PEERS) || i >= m->nprocs || j >= p->nrows)
 		return out;
 	out.n = v->span[v->row_base[i] + j].n;
-	out.v = v->peer + v->span[v->row_base[i] + j].off;
+	if (out.n)
+		out.v = v->peer + v->span[v->row_base[i] + j].off;
 	return out;
 }
 

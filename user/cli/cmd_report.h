@@ -3,15 +3,10 @@
 #ifndef BT_CMD_REPORT_H
 #define BT_CMD_REPORT_H
 
+#include "cli/opts.h"
 #include "model/model.h"
 
-/* argv[0] is "report". Returns the process exit status. */
-int bt_cmd_report(int argc, char **argv);
-
-/*
- * Report filters: keep the rows of these processes only (npids 0: all)
- * and of this kind only (BT_KIND_NONE: all). Processes stay, to name peers.
- */
-void bt_model_filter(struct bt_model *m, const uint32_t *pids, int npids, unsigned int kind);
+/* Prints o->file as o asks. Returns the process exit status. */
+int bt_cmd_report(const struct bt_opts *o);
 
 #endif

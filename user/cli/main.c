@@ -15,6 +15,7 @@
 #include "record/record.h"
 #include "cli/cmd_report.h"
 #include "export/report.h"
+#include "export/serve.h"
 #include "live/spawn.h"
 #include "live/tracer.h"
 #include "version.h"	/* generated: BT_GIT_REV */
@@ -106,12 +107,8 @@ static int open_sink(struct sink *s, const struct bt_opts *o, bool record, int a
 	struct bt_rec_info info;
 
 	memset(s, 0, sizeof(*s));
-	if (record && (!o->output || !strcmp(o->output, "-"))) {
-		snprintf(err, errlen, "record needs -o FILE");
-		return -1;
-	}
 	if (!record) {
-		s->exp = bt_report_find(o->format);
+		s->exp = o->exporter;
 		s->out = o->output ? bt_open_output(o->output, o->force, err, errlen) : stdout;
 		if (!s->out)
 			return -1;
@@ -142,33 +139,22 @@ static int close_sink(struct sink *s, char *err, size_t errlen)
 	return ok ? 0 : -1;
 }
 
-static int run_trace(int argc, char **argv, bool record)
+/* o by value: the trace reads it everywhere, and it is read once. */
+static int run_trace(const struct bt_opts o, int argc, char **argv)
 {
+	bool record = o.cmd == BT_CMD_RECORD;
 	struct bt_tracer_config cfg = {};
 	struct bt_tracer tracer = {};
 	uint64_t start, next_interval, next_discover, next_snapshot;
 	struct sink sink = {};
+	struct bt_serve *serve = NULL;
 	int status = 0, ret = 1;
 	bool child_done = false;
 	struct bt_model model;
-	struct bt_opts o;
 	char err[512];
 	pid_t child = 0;
 
 	bt_model_init(&model);
-	if (bt_opts_parse(argc, argv, &o, err, sizeof(err))) {
-		fprintf(stderr, "boundtrace: %s\n", err);
-		fprintf(stderr, "Try 'boundtrace --help'.\n");
-		return 2;
-	}
-	if (o.help) {
-		bt_opts_usage(stdout);
-		return 0;
-	}
-	if (o.version) {
-		printf("boundtrace %s (git %s)\n", BT_VERSION, BT_GIT_REV);
-		return 0;
-	}
 	if (bt_check_privileges(err, sizeof(err)) || bt_check_btf(err, sizeof(err)))
 		return fail(err);
 	for (int i = 0; i < o.npids; i++) {
@@ -180,6 +166,13 @@ static int run_trace(int argc, char **argv, bool record)
 	/* Open the output first: an unwritable path fails before any tracing. */
 	if (open_sink(&sink, &o, record, argc, argv, err, sizeof(err)))
 		return fail(err);
+	if (o.serve) {
+		serve = bt_serve_start(o.serve, err, sizeof(err));
+		if (!serve) {
+			fail(err);
+			goto cleanup;
+		}
+	}
 
 	cfg.all = o.all;
 	cfg.follow = o.follow;
@@ -191,6 +184,8 @@ static int run_trace(int argc, char **argv, bool record)
 	model.weight = o.weight;
 	model.group_exe = o.group_exe;
 	model.connections = o.connections;
+	model.metrics_pid = o.metrics_pid;
+	model.max_series = o.max_series;
 	cfg.verbose = o.verbose;
 	if (bt_tracer_open(&tracer, &cfg, &model, err, sizeof(err))) {
 		fail(err);
@@ -269,6 +264,9 @@ static int run_trace(int argc, char **argv, bool record)
 			print_interval(&tracer, start);
 			next_interval += o.interval_ns;
 		}
+		/* A scrape waits: a snapshot for it, as the interval tables take one. */
+		if (serve && bt_serve_wanted(serve) && take_model(&tracer, start, err, sizeof(err)) == 0)
+			bt_serve_publish(serve, &model);
 		if (sink.rec && now_ns() >= next_snapshot) {
 			if (snapshot(&tracer, &sink, start, err, sizeof(err))) {
 				fail(err);
@@ -291,6 +289,7 @@ static int run_trace(int argc, char **argv, bool record)
 	}
 	ret = 0;
 cleanup:
+	bt_serve_stop(serve);
 	bt_tracer_close(&tracer);
 	if (close_sink(&sink, err, sizeof(err))) {
 		fail(err);
@@ -298,7 +297,7 @@ cleanup:
 	}
 	if (child) {
 		if (!child_done) {
-			/* Stopped by a signal or -d: the command goes on without us only if asked. */
+			/* Stopped by a signal or -d: the command does not outlive us; it gets SIGTERM. */
 			kill(child, SIGTERM);
 			waitpid(child, &status, 0);
 		}
@@ -311,11 +310,23 @@ cleanup:
 
 int main(int argc, char **argv)
 {
-	if (argc > 1 && !strcmp(argv[1], "record"))
-		return run_trace(argc - 1, argv + 1, true);
-	if (argc > 1 && !strcmp(argv[1], "report"))
-		return bt_cmd_report(argc - 1, argv + 1);
-	if (argc > 1 && !strcmp(argv[1], "trace"))
-		return run_trace(argc - 1, argv + 1, false);
-	return run_trace(argc, argv, false);
+	struct bt_opts o;
+	char err[512];
+	int ret = 0;
+
+	if (bt_opts_parse(argc, argv, &o, err, sizeof(err))) {
+		fprintf(stderr, "%s: %s\nTry '%s --help'.\n", bt_opts_cmd_name(o.cmd), err,
+			bt_opts_cmd_name(o.cmd));
+		ret = 2;
+	} else if (o.help) {
+		bt_opts_usage(o.cmd, stdout);
+	} else if (o.version) {
+		printf("boundtrace %s (git %s)\n", BT_VERSION, BT_GIT_REV);
+	} else if (o.cmd == BT_CMD_REPORT) {
+		ret = bt_cmd_report(&o);
+	} else {
+		ret = run_trace(o, argc, argv);
+	}
+	bt_opts_free(&o);
+	return ret;
 }

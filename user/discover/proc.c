@@ -56,11 +56,26 @@ int bt_proc_parse_stat_start(const char *stat, unsigned long long *ticks)
 	return errno || (*end && *end != ' ' && *end != '\n') ? -1 : 0;
 }
 
+/* ns per clock tick of /proc (USER_HZ), 0 when unknown. */
+static uint64_t tick_ns(void)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+
+	return hz > 0 ? 1000000000ull / hz : 0;
+}
+
+uint64_t bt_proc_start_ns(uint64_t boot_ns)
+{
+	uint64_t tick = tick_ns();
+
+	return tick ? boot_ns / tick * tick : boot_ns;
+}
+
 int bt_proc_read_identity(uint32_t pid, char *comm, size_t commlen, uint64_t *start_ns)
 {
 	char path[64], buf[1024];
 	unsigned long long ticks;
-	long hz = sysconf(_SC_CLK_TCK);
+	uint64_t tick = tick_ns();
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
@@ -72,8 +87,8 @@ int bt_proc_read_identity(uint32_t pid, char *comm, size_t commlen, uint64_t *st
 	snprintf(comm, commlen, "%s", buf);
 	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
 	if (read_small(path, buf, sizeof(buf)) > 0 && !bt_proc_parse_stat_start(buf, &ticks) &&
-	    hz > 0)
-		*start_ns = ticks * (1000000000ull / hz);
+	    tick)
+		*start_ns = ticks * tick;
 	return 0;
 }
 

@@ -10,9 +10,16 @@
 bool bt_proc_exists(uint32_t pid);
 /*
  * comm from /proc/PID/comm and the start time (ns since boot, from
- * /proc/PID/stat field 22); 0 on success, -1 if the process is gone.
+ * /proc/PID/stat field 22, at clock-tick resolution); 0 on success, -1 if
+ * the process is gone.
  */
 int bt_proc_read_identity(uint32_t pid, char *comm, size_t commlen, uint64_t *start_ns);
+/*
+ * The kernel's start time of a process (task start_boottime: ns since
+ * boot, suspend included) as /proc/PID/stat gives it: whole clock ticks.
+ * One clock and one resolution for every start_ns in the model.
+ */
+uint64_t bt_proc_start_ns(uint64_t boot_ns);
 /* The executable's path (readlink /proc/PID/exe); "" when unreadable. */
 void bt_proc_read_exe(uint32_t pid, char *buf, size_t len);
 /* The parent pid (/proc/PID/stat field 4); 0 if the process is gone. */

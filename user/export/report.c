@@ -6,10 +6,13 @@ static const struct bt_exporter exporters[] = {
 	{ "table", BT_VIEW_PEERS | BT_VIEW_EDGES | BT_VIEW_CHAINS, bt_report_table },
 	{ "json", BT_VIEW_PEERS | BT_VIEW_EDGES | BT_VIEW_CHAINS, bt_report_json },
 	{ "dot", BT_VIEW_EDGES, bt_report_dot },
-	{ "chains", BT_VIEW_CHAINS, bt_report_chains },
-	{ "folded", BT_VIEW_FOLDED, bt_report_folded },
-	{ "svg", BT_VIEW_FOLDED, bt_report_svg },
-	{ "wakers", BT_VIEW_WAKERS, bt_report_wakers },
+	{ "chains", BT_VIEW_CHAINS, bt_report_chains, BT_NEED_EPISODES },
+	{ "folded", BT_VIEW_FOLDED, bt_report_folded, BT_NEED_STACKS },
+	{ "svg", BT_VIEW_FOLDED, bt_report_svg, BT_NEED_STACKS },
+	{ "wakers", BT_VIEW_WAKERS, bt_report_wakers, BT_NEED_STACKS },
+	{ "hist", BT_VIEW_EDGES, bt_report_hist },
+	{ "openmetrics", BT_VIEW_PEERS, bt_report_openmetrics },
+	{ "prometheus", BT_VIEW_PEERS, bt_report_prometheus },
 };
 
 #define N_EXPORTERS (sizeof(exporters) / sizeof(exporters[0]))
@@ -46,6 +49,21 @@ const char *bt_report_format_names(void)
 		}
 	}
 	return names;
+}
+
+void bt_report_losses_text(FILE *f, const struct bt_model *m)
+{
+	bool any = false;
+
+	for (unsigned int l = 0; l < BT_LOSS_MAX; l++) {
+		if (!m->lost[l])
+			continue;
+		fprintf(f, "%s lost %s: %llu", any ? "," : "\n", bt_loss_name(l),
+			(unsigned long long)m->lost[l]);
+		any = true;
+	}
+	if (any)
+		fputc('\n', f);
 }
 
 const char *bt_loss_name(unsigned int loss)

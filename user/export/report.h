@@ -12,11 +12,18 @@
 #include "analyze/views.h"
 #include "model/model.h"
 
+/* What an exporter prints from that a trace collects only when asked. */
+enum bt_need {
+	BT_NEED_EPISODES = 1 << 0,	/* blocking episodes (--chains) */
+	BT_NEED_STACKS = 1 << 1,	/* stacks of the crossings (--stacks) */
+};
+
 struct bt_exporter {
 	const char *name;
 	unsigned int views;	/* enum bt_view: what write() reads */
 	/* 0 on success, -1 on a write error. */
 	int (*write)(FILE *f, const struct bt_model *m, const struct bt_views *v);
+	unsigned int needs;	/* enum bt_need: a live trace turns these on */
 };
 
 /*
@@ -36,11 +43,16 @@ int bt_report_chains(FILE *f, const struct bt_model *m, const struct bt_views *v
 int bt_report_folded(FILE *f, const struct bt_model *m, const struct bt_views *v);
 int bt_report_svg(FILE *f, const struct bt_model *m, const struct bt_views *v);
 int bt_report_wakers(FILE *f, const struct bt_model *m, const struct bt_views *v);
+int bt_report_hist(FILE *f, const struct bt_model *m, const struct bt_views *v);
+int bt_report_openmetrics(FILE *f, const struct bt_model *m, const struct bt_views *v);
+int bt_report_prometheus(FILE *f, const struct bt_model *m, const struct bt_views *v);
 
 /* --weight NAME (calls, bytes, blocked) to enum bt_weight; -1 if unknown. */
 int bt_weight_parse(const char *name);
 
 /* Loss counters by name, shared by every exporter. */
 const char *bt_loss_name(unsigned int loss);
+/* The text formats' last line: every non-zero loss counter, or nothing. */
+void bt_report_losses_text(FILE *f, const struct bt_model *m);
 
 #endif

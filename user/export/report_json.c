@@ -6,6 +6,8 @@
 #include "analyze/peers.h"
 #include "export/report.h"
 #include "export/report_chains.h"
+#include "export/report_hist.h"
+#include "export/report_hosts.h"
 
 static void write_peer(struct jw *w, const struct bt_peer *p)
 {
@@ -42,6 +44,9 @@ static void write_row(struct jw *w, const struct bt_model *m, const struct bt_vi
 	jw_ku64(w, "blocked_ns", r->st.blocked_ns);
 	jw_ku64(w, "max_blocked_ns", r->st.max_blocked_ns);
 	write_percentiles(w, r->st.blocked_hist, r->st.max_blocked_ns);
+	bt_json_hist(w, "blocked_hist", r->st.blocked_hist);
+	if (bt_kind_has_bytes(r->key.kind))
+		bt_json_hist(w, "size_hist", r->st.size_hist);
 	if (r->key.kind == BT_KIND_FUTEX && r->key.dir == BT_DIR_WAKE)
 		jw_ku64(w, "woken", r->st.woken);
 	if (r->has_info && r->info.path[0])
@@ -128,6 +133,9 @@ static void write_edge(struct jw *w, const struct bt_model *m, const struct bt_e
 	jw_ku64(w, "wakeups", e->wakeups);
 	jw_ku64(w, "blocked_ns", e->blocked_ns);
 	write_percentiles(w, e->blocked_hist, e->max_blocked_ns);
+	bt_json_hist(w, "blocked_hist", e->blocked_hist);
+	if (bt_kind_has_bytes(e->kind))
+		bt_json_hist(w, "size_hist", e->size_hist);
 	jw_key(w, "connections");
 	jw_arr_begin(w);
 	for (size_t i = 0; i < e->nconns; i++)
@@ -159,6 +167,7 @@ int bt_report_json(FILE *f, const struct bt_model *m, const struct bt_views *v)
 		jw_ku64(&w, "episodes", m->nepisodes);
 		bt_json_chains(&w, v->chains);
 	}
+	bt_json_hosts(&w, m);
 	jw_key(&w, "lost");
 	jw_obj_begin(&w);
 	for (unsigned int l = 0; l < BT_LOSS_MAX; l++)

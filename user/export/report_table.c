@@ -10,6 +10,7 @@
 #include "analyze/peers.h"
 #include "lib/vec.h"
 #include "export/report.h"
+#include "export/report_hosts.h"
 #include "lib/units.h"
 
 #define ROW_FMT "    %-11s %-44s %-4s %6s %10s %10s %8s %9s %9s %9s"
@@ -78,7 +79,8 @@ static void stats_cols(const struct bt_stats *s, unsigned int kind, unsigned int
 		snprintf(cols[2], 32, "-");
 	}
 	fmt_ns(s->blocked_ns, cols[3], 32);
-	fmt_ns(bt_hist_percentile_max(s->blocked_hist, 0.99, s->max_blocked_ns), cols[4], 32);
+	/* log2 buckets: the p99 is stated as the top of its bucket, a true bound. */
+	fmt_ns(bt_hist_percentile_bound(s->blocked_hist, 0.99, s->max_blocked_ns), cols[4], 32);
 	fmt_ns(s->max_blocked_ns, cols[5], 32);
 }
 
@@ -180,7 +182,7 @@ static void write_node(FILE *f, const struct bt_model *m, const struct bt_views 
 			continue;
 		fprintf(f, "  \u21c4 %s\n", t[i].peer);
 		fprintf(f, ROW_FMT "\n", "KIND", "SERVICE", "DIR", "CONNS", "CALLS", "BYTES", "MEAN",
-			"BLOCKED", "P99", "MAX");
+			"BLOCKED", "P99<=", "MAX");
 		for (size_t j = i; j < n; j++)
 			if (!t[j].done && !strcmp(t[i].peer, t[j].peer))
 				write_line(f, m, t, n, j);
@@ -192,7 +194,8 @@ out:
 /* The map first: who talks to whom, one line per service and direction. */
 static void write_edges(FILE *f, const struct bt_model *m, const struct bt_edges *edges)
 {
-	char from[160], to[160], calls[32], bytes[32], blocked[32], p99[40], unseen[64];
+	char from[BT_PROC_NAME_LEN + 96], to[BT_PROC_NAME_LEN + 96], calls[32], bytes[32];
+	char blocked[32], p99[40], unseen[64];
 	const struct bt_proc *to_proc;
 
 	if (!edges->n)
@@ -205,8 +208,10 @@ static void write_edges(FILE *f, const struct bt_model *m, const struct bt_edges
 		node_label(m, e->to, to, sizeof(to));
 		fmt_count(e->calls, calls, sizeof(calls));
 		fmt_ns(e->blocked_ns, blocked, sizeof(blocked));
-		fmt_ns(bt_hist_percentile_max(e->blocked_hist, 0.99, e->max_blocked_ns), p99,
-		       sizeof(p99));
+		/* "≤": the top of the log2 bucket holding the p99, a true bound. */
+		strcpy(p99, "\u2264 ");
+		fmt_ns(bt_hist_percentile_bound(e->blocked_hist, 0.99, e->max_blocked_ns),
+		       p99 + strlen(p99), sizeof(p99) - strlen(p99));
 		to_proc = bt_model_find((struct bt_model *)m, e->to);
 		if (!to_proc || !to_proc->target) {
 			/* Nobody measured the receiver's waits. */
@@ -271,12 +276,12 @@ int bt_report_table(FILE *f, const struct bt_model *m, const struct bt_views *v)
 {
 	size_t shown = 0;
 	char dur[32];
-	bool any_loss = false;
 
 	for (size_t i = 0; i < m->nprocs; i++)
 		shown += shown_proc(&m->procs[i]);
 	fmt_ns(m->duration_ns, dur, sizeof(dur));
 	fprintf(f, "boundtrace: %zu process%s, %s traced\n", shown, shown == 1 ? "" : "es", dur);
+	bt_table_hosts(f, m);
 	write_edges(f, m, &v->edges);
 	write_chains(f, v->chains);
 	for (size_t i = 0; i < m->nprocs; i++) {
@@ -290,19 +295,9 @@ int bt_report_table(FILE *f, const struct bt_model *m, const struct bt_views *v)
 			continue;
 		write_node(f, m, v, p);
 	}
-	for (unsigned int l = 0; l < BT_LOSS_MAX; l++) {
-		if (!m->lost[l])
-			continue;
-		fprintf(f, "%s lost %s: %llu", any_loss ? "," : "\n", bt_loss_name(l),
-			(unsigned long long)m->lost[l]);
-		any_loss = true;
-	}
-	if (v->edges.unseen_bytes) {
-		fprintf(f, "%s lost unseen_bytes: %llu", any_loss ? "," : "\n",
-			(unsigned long long)v->edges.unseen_bytes);
-		any_loss = true;
-	}
-	if (any_loss)
-		fputc('\n', f);
+	bt_report_losses_text(f, m);
+	/* Not a kernel counter: the two ends of connections disagreed. */
+	if (v->edges.unseen_bytes)
+		fprintf(f, " lost unseen_bytes: %llu\n", (unsigned long long)v->edges.unseen_bytes);
 	return ferror(f) ? -1 : 0;
 }

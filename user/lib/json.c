@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <inttypes.h>
 #include <math.h>
+#include "lib/escape.h"
 #include "lib/json.h"
 
 void jw_init(struct jw *w, FILE *f)
@@ -44,34 +45,6 @@ void jw_obj_end(struct jw *w) { close_c(w, '}'); }
 void jw_arr_begin(struct jw *w) { open_c(w, '['); }
 void jw_arr_end(struct jw *w) { close_c(w, ']'); }
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 if it is not one. */
-static int utf8_len(const unsigned char *p)
-{
-	int n, i;
-	unsigned int cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates and beyond U+10FFFF are not text. */
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 void json_write_string(FILE *f, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -92,7 +65,7 @@ void json_write_string(FILE *f, const char *s)
 			continue;
 		}
 		/* comm and paths are raw bytes: valid UTF-8 passes, the rest is U+FFFD. */
-		n = utf8_len(p);
+		n = bt_utf8_len(p);
 		if (n) {
 			fwrite(p, 1, n, f);
 			p += n;

@@ -120,7 +120,12 @@ out:
 	return err;
 }
 
-static int collect_wakes(struct bt_model *m, const struct bt_maps *maps)
+/*
+ * The wakes map holds what a row's own wakee slots had no room for: of one
+ * waker (or all), deleted from the map if asked, as collect_rows does.
+ */
+static int collect_wakes(struct bt_model *m, const struct bt_maps *maps, __u32 waker,
+			 bool delete)
 {
 	struct bt_wake_key key, next, *prev = NULL;
 	__u64 count;
@@ -128,10 +133,14 @@ static int collect_wakes(struct bt_model *m, const struct bt_maps *maps)
 	while (bpf_map_get_next_key(maps->wakes_fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
+		if (waker != ALL_TGIDS && key.waker != waker)
+			continue;
 		if (bpf_map_lookup_elem(maps->wakes_fd, &key, &count))
 			continue;
 		if (bt_model_add_wake(m, &key, count))
 			return -ENOMEM;
+		if (delete && !bpf_map_delete_elem(maps->wakes_fd, &key))
+			prev = NULL;
 	}
 	return 0;
 }
@@ -204,7 +213,7 @@ int bt_collect(struct bt_model *m, const struct bt_maps *maps)
 	if (!err)
 		err = collect_futex_links(m, maps);
 	if (!err)
-		err = collect_wakes(m, maps);
+		err = collect_wakes(m, maps, ALL_TGIDS, false);
 	if (!err)
 		err = collect_wakestacks(m, maps);
 	for (int l = 0; l < BT_LOSS_MAX; l++)
@@ -221,13 +230,20 @@ int bt_collect_harvest(struct bt_model *m, const struct bt_maps *maps, __u32 tgi
 
 	if (!p || p->harvested)
 		return 0;
-	/* What an earlier snapshot took of it is taken again now, for good. */
-	p->nrows = 0;
+	/*
+	 * What an earlier snapshot took of it is taken again now, for good,
+	 * and leaves the kernel's maps: the model keeps it from here on, and
+	 * a process that reuses the pid starts from nothing.
+	 */
+	bt_proc_clear_rows(p);
 	bt_model_drop_stackrows(m, tgid);
 	bt_model_drop_wakes(m, tgid);
 	err = collect_rows(m, maps, tgid, true);
 	if (!err)
+		err = collect_wakes(m, maps, tgid, true);
+	if (!err)
 		err = name_far_ends(m);
+	/* name_far_ends may have moved the processes. */
 	p = bt_model_find(m, tgid);
 	if (!err && p)
 		p->harvested = true;

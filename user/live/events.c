@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <string.h>
+#include "discover/proc.h"
 #include "live/events.h"
 
+/* comm: the kernel's array (maybe unterminated) or a string; read up to its NUL. */
 static void set_comm(struct bt_proc *p, const char *comm)
 {
-	memcpy(p->comm, comm, BT_COMM_LEN);
-	p->comm[BT_COMM_LEN - 1] = 0;
+	size_t n = strnlen(comm, BT_COMM_LEN - 1);
+
+	memcpy(p->comm, comm, n);
+	p->comm[n] = 0;
 }
 
 struct bt_proc *bt_apply_event(struct bt_model *m, const struct bt_event *e)
@@ -19,7 +23,8 @@ struct bt_proc *bt_apply_event(struct bt_model *m, const struct bt_event *e)
 		return NULL;
 	switch (e->type) {
 	case BT_EV_FORK:
-		p->start_ns = e->start_ns;
+		/* As /proc would say it, so a process read there is the same one. */
+		p->start_ns = bt_proc_start_ns(e->start_ns);
 		p->exited = false;
 		set_comm(p, e->comm);
 		break;
@@ -36,4 +41,34 @@ struct bt_proc *bt_apply_event(struct bt_model *m, const struct bt_event *e)
 		break;
 	}
 	return p;
+}
+
+void bt_apply_identity(struct bt_model *m, size_t i, const char *comm, uint64_t start_ns,
+		       bool traced)
+{
+	struct bt_proc *p = &m->procs[i], *q;
+	int hop;
+
+	/* The same process (or one we cannot tell apart): it renamed itself (prctl). */
+	if (!p->start_ns || !start_ns || p->start_ns == start_ns) {
+		set_comm(p, comm);
+		return;
+	}
+	/*
+	 * Another process under the pid: the exit event of ours was lost (a
+	 * full ring buffer). Ours keeps its name, and is gone; the new one is
+	 * a process of its own if the kernel traces it (-a, or a followed
+	 * fork whose event was lost too), so its rows do not land on ours.
+	 */
+	p->exited = true;
+	if (!traced)
+		return;
+	hop = p->hop;
+	q = bt_model_new_proc(m, p->pid);	/* p moves: not used after this */
+	if (!q)
+		return;
+	set_comm(q, comm);
+	q->start_ns = start_ns;
+	q->target = true;
+	q->hop = hop;
 }

@@ -11,31 +11,24 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "live/spawn.h"
+#include "lib/vec.h"
 
 char **bt_split_command(char *cmd)
 {
-	size_t n = 0, cap = 8;
-	char **argv;
+	size_t n = 0, cap = 0;
+	char **argv = NULL;
 
 	/* Anything a shell would interpret goes through /bin/sh -c. */
 	if (strpbrk(cmd, "|&;<>()$`\\\"'*?[#~=%{}\n"))
 		return NULL;
-	argv = malloc(cap * sizeof(*argv));
-	if (!argv)
-		return NULL;
+	/* Room for the NULL after the words too; the new room is zeroed. */
 	for (char *tok = strtok(cmd, " \t"); tok; tok = strtok(NULL, " \t")) {
-		if (n + 2 > cap) {
-			char **nv = realloc(argv, (cap *= 2) * sizeof(*argv));
-
-			if (!nv) {
-				free(argv);
-				return NULL;
-			}
-			argv = nv;
+		if (!bt_grow((void **)&argv, &cap, n + 2, sizeof(*argv))) {
+			free(argv);
+			return NULL;
 		}
 		argv[n++] = tok;
 	}
-	argv[n] = NULL;
 	if (!n) {
 		free(argv);
 		return NULL;

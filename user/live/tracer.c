@@ -17,6 +17,7 @@
 #include "live/events.h"
 #include "discover/proc.h"
 #include "live/tracer.h"
+#include "lib/vec.h"
 
 static bool verbose;
 
@@ -44,15 +45,8 @@ static bool live_add(struct bt_tracer *t, uint32_t pid)
 	for (size_t i = 0; i < t->nlive; i++)
 		if (t->live[i] == pid)
 			return true;
-	if (t->nlive == t->caplive) {
-		size_t ncap = t->caplive ? t->caplive * 2 : 16;
-		uint32_t *n = realloc(t->live, ncap * sizeof(*n));
-
-		if (!n)
-			return false;
-		t->live = n;
-		t->caplive = ncap;
-	}
+	if (!bt_grow((void **)&t->live, &t->caplive, t->nlive + 1, sizeof(*t->live)))
+		return false;
 	t->live[t->nlive++] = pid;
 	return true;
 }
@@ -235,6 +229,14 @@ fail:
 	return -1;
 }
 
+/* Whether the kernel traces pid now (its bit in the targets the programs read). */
+static bool is_target(const struct bt_tracer *t, uint32_t pid)
+{
+	return pid < BT_PID_MAX &&
+	       (__atomic_load_n(&t->skel->bss->targets[pid / 64], __ATOMIC_RELAXED) &
+		1ULL << (pid % 64));
+}
+
 /* Marks pid a target at the given peer distance; the kernel sees it at once. */
 static int add_target(struct bt_tracer *t, uint32_t pid, int hop)
 {
@@ -341,12 +343,14 @@ int bt_tracer_collect(struct bt_tracer *t)
 	ring_buffer__consume(t->rb);
 	/* Live processes may have renamed themselves (prctl) since we saw them. */
 	for (size_t i = 0; i < t->model->nprocs; i++) {
-		struct bt_proc *p = &t->model->procs[i];
+		uint32_t pid = t->model->procs[i].pid;
 		uint64_t start = 0;
 		char comm[BT_COMM_LEN];
 
-		if (!p->exited && !bt_proc_read_identity(p->pid, comm, sizeof(comm), &start))
-			memcpy(p->comm, comm, sizeof(comm));
+		if (!t->model->procs[i].exited &&
+		    !bt_proc_read_identity(pid, comm, sizeof(comm), &start))
+			bt_apply_identity(t->model, i, comm, start,
+					  t->all || is_target(t, pid));
 	}
 	bt_model_clear_rows(t->model);
 	maps = tracer_maps(t);

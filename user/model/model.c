@@ -1,8 +1,175 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <stdlib.h>
 #include <string.h>
-#include "model/model.h"
 #include "model/channel.h"
+#include "model/kinds.h"
+#include "model/model.h"
+
+/* ---- the indexes ------------------------------------------------------ */
+
+/*
+ * Each indexed list: its element's hash, and whether element e of the
+ * array (ctx) has a key. The key of a wake, stack row or waker stack is
+ * its whole key struct, compared as bytes (the kernel hands them zeroed
+ * between fields); the others are the fields that say "the same one".
+ */
+static uint64_t pid_hash(uint32_t pid)
+{
+	return bt_hash(&pid, sizeof(pid));
+}
+
+static bool proc_eq(const void *ctx, uint32_t e, const void *key)
+{
+	return ((const struct bt_proc *)ctx)[e].pid == *(const uint32_t *)key;
+}
+
+/* A process's rows differ by kind, direction, channel and peer (bt_model_add). */
+static uint64_t row_hash(const struct bt_key *k)
+{
+	uint64_t v[3] = { k->chan, k->peer, (uint64_t)k->kind << 8 | k->dir };
+
+	return bt_hash(v, sizeof(v));
+}
+
+static bool row_eq(const void *ctx, uint32_t e, const void *key)
+{
+	const struct bt_key *a = &((const struct bt_row *)ctx)[e].key, *b = key;
+
+	return a->kind == b->kind && a->dir == b->dir && a->chan == b->chan &&
+	       a->peer == b->peer;
+}
+
+static uint64_t wake_hash(const void *e)
+{
+	return bt_hash(&((const struct bt_wake *)e)->key, sizeof(struct bt_wake_key));
+}
+
+static bool wake_eq(const void *ctx, uint32_t e, const void *key)
+{
+	return !memcmp(&((const struct bt_wake *)ctx)[e].key, key, sizeof(struct bt_wake_key));
+}
+
+static uint64_t stackrow_hash(const void *e)
+{
+	return bt_hash(&((const struct bt_stackrow *)e)->key, sizeof(struct bt_key));
+}
+
+static bool stackrow_eq(const void *ctx, uint32_t e, const void *key)
+{
+	return !memcmp(&((const struct bt_stackrow *)ctx)[e].key, key, sizeof(struct bt_key));
+}
+
+static uint64_t wakestack_hash(const struct bt_wakestack_key *k)
+{
+	return bt_hash(k, sizeof(*k));
+}
+
+static bool wakestack_eq(const void *ctx, uint32_t e, const void *key)
+{
+	return !memcmp(&((const struct bt_wakestack *)ctx)[e].key, key,
+		       sizeof(struct bt_wakestack_key));
+}
+
+/* A stack is (pid, id, caller): the same id in two processes is two stacks. */
+static uint64_t stack_hash(const struct bt_stack *s)
+{
+	uint64_t v[2] = { (uint64_t)s->pid << 32 | (uint32_t)s->id, s->caller };
+
+	return bt_hash(v, sizeof(v));
+}
+
+static bool stack_eq(const void *ctx, uint32_t e, const void *key)
+{
+	const struct bt_stack *a = &((const struct bt_stack *)ctx)[e], *b = key;
+
+	return a->pid == b->pid && a->id == b->id && a->caller == b->caller;
+}
+
+/* A holder is (inode, pid, fd type); its modes merge. */
+static uint64_t holder_hash(const struct bt_holder *h)
+{
+	uint64_t v[2] = { h->ino, (uint64_t)h->pid << 8 | h->type };
+
+	return bt_hash(v, sizeof(v));
+}
+
+static bool holder_eq(const void *ctx, uint32_t e, const void *key)
+{
+	const struct bt_holder *a = &((const struct bt_holder *)ctx)[e], *b = key;
+
+	return a->ino == b->ino && a->pid == b->pid && a->type == b->type;
+}
+
+static uint64_t sock_hash(uint64_t ino)
+{
+	return bt_hash(&ino, sizeof(ino));
+}
+
+static bool sock_eq(const void *ctx, uint32_t e, const void *key)
+{
+	return ((const struct bt_sockfact *)ctx)[e].ino == *(const uint64_t *)key;
+}
+
+/*
+ * The element of *arr with key, or a zeroed one appended and indexed
+ * (*fresh). NULL when out of memory.
+ */
+static void *upsert(void **arr, size_t *n, size_t *cap, size_t size, struct bt_hmap *idx,
+		    uint64_t h, bt_hmap_eq eq, const void *key, bool *fresh)
+{
+	uint32_t e = bt_hmap_get(idx, h, eq, *arr, key);
+	char *x;
+
+	*fresh = e == BT_HMAP_NONE;
+	if (!*fresh)
+		return (char *)*arr + (size_t)e * size;
+	if (*n > BT_HMAP_MAX_ELEM || !bt_grow(arr, cap, *n + 1, size) || bt_hmap_put(idx, h, *n))
+		return NULL;
+	x = (char *)*arr + *n * size;
+	memset(x, 0, size);
+	++*n;
+	return x;
+}
+
+/* Removes element i of an indexed list: the last one takes its place. */
+static void remove_at(void *arr, size_t *n, size_t size, size_t i, struct bt_hmap *idx,
+		      uint64_t (*hash)(const void *e))
+{
+	char *a = arr;
+	size_t last = *n - 1;
+
+	bt_hmap_del(idx, hash(a + i * size), i);
+	if (i != last) {
+		bt_hmap_move(idx, hash(a + last * size), last, i);
+		memcpy(a + i * size, a + last * size, size);
+	}
+	--*n;
+}
+
+/* After the rows of p moved (sorted, filtered): filed again where they are now. */
+static void reindex_rows(struct bt_proc *p)
+{
+	bt_hmap_clear(&p->row_idx);
+	for (size_t i = 0; i < p->nrows; i++)
+		bt_hmap_put(&p->row_idx, row_hash(&p->rows[i].key), i);
+}
+
+/* The same for the processes: the last with a pid is the newest. */
+static void reindex_procs(struct bt_model *m)
+{
+	bt_hmap_clear(&m->proc_idx);
+	for (size_t i = 0; i < m->nprocs; i++) {
+		uint64_t h = pid_hash(m->procs[i].pid);
+		uint32_t e = bt_hmap_get(&m->proc_idx, h, proc_eq, m->procs, &m->procs[i].pid);
+
+		if (e == BT_HMAP_NONE)
+			bt_hmap_put(&m->proc_idx, h, i);
+		else
+			bt_hmap_move(&m->proc_idx, h, e, i);
+	}
+}
+
+/* ---- the model -------------------------------------------------------- */
 
 void bt_model_init(struct bt_model *m)
 {
@@ -11,8 +178,11 @@ void bt_model_init(struct bt_model *m)
 
 void bt_model_free(struct bt_model *m)
 {
-	for (size_t i = 0; i < m->nprocs; i++)
+	free(m->hosts);
+	for (size_t i = 0; i < m->nprocs; i++) {
 		free(m->procs[i].rows);
+		bt_hmap_free(&m->procs[i].row_idx);
+	}
 	free(m->procs);
 	free(m->wakes);
 	free(m->episodes);
@@ -24,44 +194,68 @@ void bt_model_free(struct bt_model *m)
 	free(m->holders);
 	free(m->socks);
 	free(m->futexlinks);
+	bt_hmap_free(&m->proc_idx);
+	bt_hmap_free(&m->wake_idx);
+	bt_hmap_free(&m->stackrow_idx);
+	bt_hmap_free(&m->wakestack_idx);
+	bt_hmap_free(&m->stack_idx);
+	bt_hmap_free(&m->holder_idx);
+	bt_hmap_free(&m->sock_idx);
 	memset(m, 0, sizeof(*m));
+}
+
+/* Whether what pid counted is final: its (newest) process was harvested at exit. */
+static bool harvested(const struct bt_model *m, uint32_t pid)
+{
+	const struct bt_proc *p = bt_model_find(m, pid);
+
+	return p && p->harvested;
 }
 
 void bt_model_clear_rows(struct bt_model *m)
 {
 	for (size_t i = 0; i < m->nprocs; i++)
 		if (!m->procs[i].harvested)
-			m->procs[i].nrows = 0;
-	/* Wakes counted in harvested rows are final like the rows. */
+			bt_proc_clear_rows(&m->procs[i]);
+	/* Wakes and stack rows counted by harvested processes are final like their rows. */
 	for (size_t i = 0; i < m->nwakes;) {
-		const struct bt_proc *p = bt_model_find(m, m->wakes[i].key.waker);
-
-		if (p && p->harvested)
+		if (harvested(m, m->wakes[i].key.waker))
 			i++;
 		else
-			m->wakes[i] = m->wakes[--m->nwakes];
+			remove_at(m->wakes, &m->nwakes, sizeof(*m->wakes), i, &m->wake_idx,
+				  wake_hash);
+	}
+	for (size_t i = 0; i < m->nstackrows;) {
+		if (harvested(m, m->stackrows[i].key.tgid))
+			i++;
+		else
+			remove_at(m->stackrows, &m->nstackrows, sizeof(*m->stackrows), i,
+				  &m->stackrow_idx, stackrow_hash);
 	}
 	m->nwakestacks = 0;
-	/* Harvested processes' stack rows are final like their rows: keep them. */
-	for (size_t i = 0; i < m->nprocs; i++)
-		if (!m->procs[i].harvested)
-			bt_model_drop_stackrows(m, m->procs[i].pid);
+	bt_hmap_clear(&m->wakestack_idx);
 }
 
-struct bt_proc *bt_model_find(struct bt_model *m, uint32_t pid)
+struct bt_proc *bt_model_find(const struct bt_model *m, uint32_t pid)
 {
-	/* Newest first: after pid reuse the live process is the last one. */
-	for (size_t i = m->nprocs; i-- > 0;)
-		if (m->procs[i].pid == pid)
-			return &m->procs[i];
-	return NULL;
+	uint32_t e = bt_hmap_get(&m->proc_idx, pid_hash(pid), proc_eq, m->procs, &pid);
+
+	return e == BT_HMAP_NONE ? NULL : &m->procs[e];
 }
 
 struct bt_proc *bt_model_new_proc(struct bt_model *m, uint32_t pid)
 {
+	uint64_t h = pid_hash(pid);
+	uint32_t old = bt_hmap_get(&m->proc_idx, h, proc_eq, m->procs, &pid);
 	struct bt_proc *p;
 
-	if (!bt_grow((void **)&m->procs, &m->cap, m->nprocs + 1, sizeof(*m->procs)))
+	if (m->nprocs > BT_HMAP_MAX_ELEM ||
+	    !bt_grow((void **)&m->procs, &m->cap, m->nprocs + 1, sizeof(*m->procs)))
+		return NULL;
+	/* After pid reuse the new process is the one the pid finds. */
+	if (old != BT_HMAP_NONE)
+		bt_hmap_move(&m->proc_idx, h, old, m->nprocs);
+	else if (bt_hmap_put(&m->proc_idx, h, m->nprocs))
 		return NULL;
 	p = &m->procs[m->nprocs++];
 	memset(p, 0, sizeof(*p));
@@ -78,34 +272,30 @@ struct bt_proc *bt_model_proc(struct bt_model *m, uint32_t pid)
 
 int bt_model_add_wake(struct bt_model *m, const struct bt_wake_key *key, uint64_t count)
 {
-	for (size_t i = 0; i < m->nwakes; i++) {
-		if (!memcmp(&m->wakes[i].key, key, sizeof(*key))) {
-			m->wakes[i].count += count;
-			return 0;
-		}
-	}
-	if (!bt_grow((void **)&m->wakes, &m->capwakes, m->nwakes + 1, sizeof(*m->wakes)))
+	struct bt_wake k = { .key = *key }, *w;
+	bool fresh;
+
+	w = upsert((void **)&m->wakes, &m->nwakes, &m->capwakes, sizeof(*w), &m->wake_idx,
+		   wake_hash(&k), wake_eq, key, &fresh);
+	if (!w)
 		return -1;
-	m->wakes[m->nwakes].key = *key;
-	m->wakes[m->nwakes++].count = count;
+	if (fresh)
+		w->key = *key;
+	w->count += count;
 	return 0;
 }
 
 int bt_model_add_stackrow(struct bt_model *m, const struct bt_key *key, const struct bt_stats *st)
 {
-	struct bt_stackrow *r = NULL;
+	struct bt_stackrow k = { .key = *key }, *r;
+	bool fresh;
 
-	for (size_t i = 0; i < m->nstackrows; i++)
-		if (!memcmp(&m->stackrows[i].key, key, sizeof(*key)))
-			r = &m->stackrows[i];
-	if (!r) {
-		if (!bt_grow((void **)&m->stackrows, &m->capstackrows, m->nstackrows + 1,
-			     sizeof(*r)))
-			return -1;
-		r = &m->stackrows[m->nstackrows++];
-		memset(r, 0, sizeof(*r));
+	r = upsert((void **)&m->stackrows, &m->nstackrows, &m->capstackrows, sizeof(*r),
+		   &m->stackrow_idx, stackrow_hash(&k), stackrow_eq, key, &fresh);
+	if (!r)
+		return -1;
+	if (fresh)
 		r->key = *key;
-	}
 	r->calls += st->calls;
 	r->bytes += st->bytes;
 	r->errors += st->errors;
@@ -117,21 +307,16 @@ int bt_model_add_wakestack(struct bt_model *m, const struct bt_wakestack_key *ke
 			   const struct bt_wakestack_val *val)
 {
 	struct bt_wakestack *w;
+	bool fresh;
 
-	for (size_t i = 0; i < m->nwakestacks; i++) {
-		w = &m->wakestacks[i];
-		if (!memcmp(&w->key, key, sizeof(*key))) {
-			w->val.count += val->count;
-			w->val.blocked_ns += val->blocked_ns;
-			return 0;
-		}
-	}
-	if (!bt_grow((void **)&m->wakestacks, &m->capwakestacks, m->nwakestacks + 1,
-		     sizeof(*w)))
+	w = upsert((void **)&m->wakestacks, &m->nwakestacks, &m->capwakestacks, sizeof(*w),
+		   &m->wakestack_idx, wakestack_hash(key), wakestack_eq, key, &fresh);
+	if (!w)
 		return -1;
-	w = &m->wakestacks[m->nwakestacks++];
-	w->key = *key;
-	w->val = *val;
+	if (fresh)
+		w->key = *key;
+	w->val.count += val->count;
+	w->val.blocked_ns += val->blocked_ns;
 	return 0;
 }
 
@@ -139,7 +324,8 @@ void bt_model_drop_wakes(struct bt_model *m, uint32_t waker)
 {
 	for (size_t i = 0; i < m->nwakes;) {
 		if (m->wakes[i].key.waker == waker)
-			m->wakes[i] = m->wakes[--m->nwakes];
+			remove_at(m->wakes, &m->nwakes, sizeof(*m->wakes), i, &m->wake_idx,
+				  wake_hash);
 		else
 			i++;
 	}
@@ -149,7 +335,8 @@ void bt_model_drop_stackrows(struct bt_model *m, uint32_t tgid)
 {
 	for (size_t i = 0; i < m->nstackrows;) {
 		if (m->stackrows[i].key.tgid == tgid)
-			m->stackrows[i] = m->stackrows[--m->nstackrows];
+			remove_at(m->stackrows, &m->nstackrows, sizeof(*m->stackrows), i,
+				  &m->stackrow_idx, stackrow_hash);
 		else
 			i++;
 	}
@@ -157,30 +344,30 @@ void bt_model_drop_stackrows(struct bt_model *m, uint32_t tgid)
 
 const char *bt_model_stack(const struct bt_model *m, uint32_t pid, int32_t id, uint64_t caller)
 {
-	for (size_t i = 0; i < m->nstacks; i++)
-		if (m->stacks[i].pid == pid && m->stacks[i].id == id &&
-		    m->stacks[i].caller == caller)
-			return m->stacks[i].folded;
-	return NULL;
+	struct bt_stack k = { .pid = pid, .id = id, .caller = caller };
+	uint32_t e = bt_hmap_get(&m->stack_idx, stack_hash(&k), stack_eq, m->stacks, &k);
+
+	return e == BT_HMAP_NONE ? NULL : m->stacks[e].folded;
 }
 
 int bt_model_add_stack(struct bt_model *m, uint32_t pid, int32_t id, uint64_t caller,
 		       const char *folded)
 {
-	char *copy;
+	struct bt_stack k = { .pid = pid, .id = id, .caller = caller }, *s;
+	char *copy = strdup(folded);
+	bool fresh;
 
-	if (bt_model_stack(m, pid, id, caller))
-		return 0;
-	copy = strdup(folded);
-	if (!copy || !bt_grow((void **)&m->stacks, &m->capstacks, m->nstacks + 1,
-			      sizeof(*m->stacks))) {
-		free(copy);
+	if (!copy)
 		return -1;
+	s = upsert((void **)&m->stacks, &m->nstacks, &m->capstacks, sizeof(*s), &m->stack_idx,
+		   stack_hash(&k), stack_eq, &k, &fresh);
+	/* A stack seen again keeps its first string. */
+	if (!s || !fresh) {
+		free(copy);
+		return s ? 0 : -1;
 	}
-	m->stacks[m->nstacks].pid = pid;
-	m->stacks[m->nstacks].id = id;
-	m->stacks[m->nstacks].caller = caller;
-	m->stacks[m->nstacks++].folded = copy;
+	*s = k;
+	s->folded = copy;
 	return 0;
 }
 
@@ -198,31 +385,29 @@ int bt_model_add_episode(struct bt_model *m, const struct bt_episode_ev *e)
 
 int bt_model_add_holder(struct bt_model *m, const struct bt_holder *h)
 {
-	for (size_t i = 0; i < m->nholders; i++) {
-		struct bt_holder *o = &m->holders[i];
+	struct bt_holder *o;
+	bool fresh;
 
-		if (o->ino == h->ino && o->pid == h->pid && o->type == h->type) {
-			o->mode |= h->mode;
-			return 0;
-		}
-	}
-	if (!bt_grow((void **)&m->holders, &m->capholders, m->nholders + 1, sizeof(*h)))
+	o = upsert((void **)&m->holders, &m->nholders, &m->capholders, sizeof(*o),
+		   &m->holder_idx, holder_hash(h), holder_eq, h, &fresh);
+	if (!o)
 		return -1;
-	m->holders[m->nholders++] = *h;
+	if (fresh)
+		*o = *h;
+	o->mode |= h->mode;
 	return 0;
 }
 
 int bt_model_add_sockfact(struct bt_model *m, const struct bt_sockfact *s)
 {
-	for (size_t i = 0; i < m->nsocks; i++) {
-		if (m->socks[i].ino == s->ino) {
-			m->socks[i] = *s;	/* newest facts win */
-			return 0;
-		}
-	}
-	if (!bt_grow((void **)&m->socks, &m->capsocks, m->nsocks + 1, sizeof(*s)))
+	struct bt_sockfact *o;
+	bool fresh;
+
+	o = upsert((void **)&m->socks, &m->nsocks, &m->capsocks, sizeof(*o), &m->sock_idx,
+		   sock_hash(s->ino), sock_eq, &s->ino, &fresh);
+	if (!o)
 		return -1;
-	m->socks[m->nsocks++] = *s;
+	*o = *s;	/* newest facts win */
 	return 0;
 }
 
@@ -258,30 +443,20 @@ void bt_stats_add(struct bt_stats *a, const struct bt_stats *b)
 	}
 }
 
-static bool same_row(const struct bt_key *a, const struct bt_key *b)
+struct bt_row *bt_proc_add_row(struct bt_proc *p, const struct bt_key *key,
+			       const struct bt_stats *st, const struct bt_chan_info *info)
 {
-	return a->kind == b->kind && a->dir == b->dir && a->chan == b->chan &&
-	       a->peer == b->peer;
-}
-
-struct bt_row *bt_model_add(struct bt_model *m, const struct bt_key *key,
-			    const struct bt_stats *st, const struct bt_chan_info *info)
-{
-	struct bt_proc *p = bt_model_proc(m, key->tgid);
 	struct bt_row *r;
+	bool fresh;
 
-	if (!p)
+	r = upsert((void **)&p->rows, &p->nrows, &p->cap, sizeof(*r), &p->row_idx,
+		   row_hash(key), row_eq, key, &fresh);
+	if (!r)
 		return NULL;
-	for (size_t i = 0; i < p->nrows; i++) {
-		if (same_row(&p->rows[i].key, key)) {
-			bt_stats_add(&p->rows[i].st, st);
-			return &p->rows[i];
-		}
+	if (!fresh) {
+		bt_stats_add(&r->st, st);
+		return r;
 	}
-	if (!bt_grow((void **)&p->rows, &p->cap, p->nrows + 1, sizeof(*p->rows)))
-		return NULL;
-	r = &p->rows[p->nrows++];
-	memset(r, 0, sizeof(*r));
 	r->key = *key;
 	r->st = *st;
 	if (info) {
@@ -290,6 +465,57 @@ struct bt_row *bt_model_add(struct bt_model *m, const struct bt_key *key,
 	}
 	bt_channel_format(key, info, r->channel, sizeof(r->channel));
 	return r;
+}
+
+struct bt_row *bt_model_add(struct bt_model *m, const struct bt_key *key,
+			    const struct bt_stats *st, const struct bt_chan_info *info)
+{
+	struct bt_proc *p = bt_model_proc(m, key->tgid);
+
+	return p ? bt_proc_add_row(p, key, st, info) : NULL;
+}
+
+void bt_proc_clear_rows(struct bt_proc *p)
+{
+	p->nrows = 0;
+	bt_hmap_clear(&p->row_idx);
+}
+
+static bool pid_wanted(uint32_t pid, const uint32_t *pids, int npids)
+{
+	if (!npids)
+		return true;
+	for (int i = 0; i < npids; i++)
+		if (pids[i] == pid)
+			return true;
+	return false;
+}
+
+void bt_model_filter(struct bt_model *m, const uint32_t *pids, int npids, unsigned int kind)
+{
+	for (size_t i = 0; i < m->nprocs; i++) {
+		struct bt_proc *p = &m->procs[i];
+		size_t keep = 0;
+
+		for (size_t j = 0; j < p->nrows; j++) {
+			if (!pid_wanted(p->pid, pids, npids))
+				continue;
+			if (kind != BT_KIND_NONE && p->rows[j].key.kind != kind)
+				continue;
+			p->rows[keep++] = p->rows[j];
+		}
+		p->nrows = keep;
+		reindex_rows(p);
+	}
+	for (size_t i = 0; i < m->nstackrows;) {
+		const struct bt_key *k = &m->stackrows[i].key;
+
+		if (!pid_wanted(k->tgid, pids, npids) || (kind != BT_KIND_NONE && k->kind != kind))
+			remove_at(m->stackrows, &m->nstackrows, sizeof(*m->stackrows), i,
+				  &m->stackrow_idx, stackrow_hash);
+		else
+			i++;
+	}
 }
 
 static int cmp_u64(uint64_t a, uint64_t b)
@@ -322,7 +548,10 @@ void bt_model_sort(struct bt_model *m)
 	/* qsort(NULL, 0, ...) is undefined: a model or process without rows has NULL. */
 	if (m->nprocs)
 		qsort(m->procs, m->nprocs, sizeof(*m->procs), cmp_proc);
-	for (size_t i = 0; i < m->nprocs; i++)
+	reindex_procs(m);
+	for (size_t i = 0; i < m->nprocs; i++) {
 		if (m->procs[i].nrows)
 			qsort(m->procs[i].rows, m->procs[i].nrows, sizeof(struct bt_row), cmp_row);
+		reindex_rows(&m->procs[i]);
+	}
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "boundtrace.h"
+#include "lib/hmap.h"
 #include "lib/vec.h"
 
 #define BT_CHANNEL_LEN	192
@@ -24,12 +25,29 @@ struct bt_row {
 };
 
 #define BT_EXE_LEN	256
+/*
+ * A process's name in the model: the kernel's comm (BT_COMM_LEN), or in
+ * recordings merged from several hosts "host:comm" (record/merge.c).
+ */
+#define BT_PROC_NAME_LEN	80
+
+/*
+ * Merged recordings keep every host's pids and inodes apart: host h's pid
+ * is h * BT_HOST_PID_STRIDE + pid (pids stay below 2^22), its pipe and
+ * socket inodes h << BT_HOST_INO_SHIFT | ino. A live trace is host 0.
+ */
+#define BT_HOST_PID_STRIDE	10000000u
+#define BT_HOST_INO_SHIFT	48
+static inline uint32_t bt_host_of_pid(uint32_t pid)
+{
+	return pid / BT_HOST_PID_STRIDE;
+}
 
 /* A process is (pid, start time): after pid reuse the model holds two. */
 struct bt_proc {
 	uint32_t pid;
-	uint64_t start_ns;	/* kernel start time of the process, 0 unknown */
-	char comm[BT_COMM_LEN];
+	uint64_t start_ns;	/* ns since boot, whole clock ticks (bt_proc_start_ns); 0 unknown */
+	char comm[BT_PROC_NAME_LEN];
 	char exe[BT_EXE_LEN];	/* captured while alive, "" unknown */
 	bool exited;
 	bool harvested;		/* rows were taken from the kernel at exit: final */
@@ -40,6 +58,7 @@ struct bt_proc {
 	int exit_code;		/* wait status, valid when exited */
 	struct bt_row *rows;
 	size_t nrows, cap;
+	struct bt_hmap row_idx;	/* rows by key: kept by the functions below */
 };
 
 /* Wakeup causality: waker, inside a crossing on a channel, woke wakee. */
@@ -94,6 +113,22 @@ struct bt_wakestack {
 	struct bt_wakestack_val val;
 };
 
+/*
+ * Merged recordings (`report A.btrec B.btrec`): one per recording, in the
+ * order given. Host 0's monotonic clock is the timeline; every other
+ * host's episode times are moved onto it by its clock offset.
+ */
+struct bt_host {
+	char name[64];			/* uname nodename */
+	/* Wall clock minus monotonic clock at the recording's start: 0 unknown. */
+	int64_t wall_minus_mono_ns;
+	/* This host's monotonic clock minus host 0's, and how it was found. */
+	int64_t clock_offset_ns;
+	enum { BT_CLOCK_REFERENCE, BT_CLOCK_STITCHED, BT_CLOCK_WALL, BT_CLOCK_UNKNOWN } clock_from;
+	uint64_t clock_error_ns;	/* STITCHED: the offset is within ± this */
+	uint64_t clock_samples;		/* STITCHED: exchanges it came from */
+};
+
 enum bt_weight { BT_WEIGHT_CALLS = 0, BT_WEIGHT_BYTES, BT_WEIGHT_BLOCKED };
 
 /* Chain mode keeps at most this many episodes; the rest are counted lost. */
@@ -107,6 +142,9 @@ struct bt_model {
 	enum bt_weight weight;		/* folded/svg weight (--weight) */
 	bool group_exe;			/* --group exe: pools fold into one node */
 	bool connections;		/* --connections: the table lists them */
+	/* -f openmetrics and --serve: label choices (export/metrics.h) */
+	bool metrics_pid;		/* --metrics-pid: pid labels too */
+	uint32_t max_series;		/* --max-series, 0: the default */
 	struct bt_stackrow *stackrows;
 	size_t nstackrows, capstackrows;
 	struct bt_stack *stacks;
@@ -126,6 +164,15 @@ struct bt_model {
 	size_t nfutexlinks, capfutexlinks;
 	uint64_t duration_ns;
 	uint64_t lost[BT_LOSS_MAX];
+	struct bt_host *hosts;		/* merged recordings only, else NULL */
+	size_t nhosts;
+	/*
+	 * Every list held once per key is indexed by it (lib/hmap.h). Only
+	 * the functions below add, remove or reorder elements, and they keep
+	 * the indexes true; code that changes the arrays itself must not.
+	 */
+	struct bt_hmap proc_idx;	/* pid: the newest process with it */
+	struct bt_hmap wake_idx, stackrow_idx, wakestack_idx, stack_idx, holder_idx, sock_idx;
 };
 
 void bt_model_init(struct bt_model *m);
@@ -135,7 +182,8 @@ void bt_model_free(struct bt_model *m);
  * harvested at a process's exit are final and stay.
  */
 void bt_model_clear_rows(struct bt_model *m);
-struct bt_proc *bt_model_find(struct bt_model *m, uint32_t pid);
+/* The newest process with pid, or NULL. */
+struct bt_proc *bt_model_find(const struct bt_model *m, uint32_t pid);
 /* Find (newest) or add; NULL only when out of memory. */
 struct bt_proc *bt_model_proc(struct bt_model *m, uint32_t pid);
 /* Always add: a new process that reuses a pid. */
@@ -162,9 +210,19 @@ int bt_model_add_holder(struct bt_model *m, const struct bt_holder *h);
 int bt_model_add_sockfact(struct bt_model *m, const struct bt_sockfact *s);
 /* The kernel's futex links (the kernel's counts are cumulative: they replace). */
 int bt_model_add_futex_link(struct bt_model *m, const struct bt_futex_link *l);
-/* Add (or sum into) the row for key; info may be NULL. */
+/* Add (or sum into) the row for key, of the newest process key->tgid; info may be NULL. */
 struct bt_row *bt_model_add(struct bt_model *m, const struct bt_key *key,
 			    const struct bt_stats *st, const struct bt_chan_info *info);
+/* The same for process p (after pid reuse, not always the newest). */
+struct bt_row *bt_proc_add_row(struct bt_proc *p, const struct bt_key *key,
+			       const struct bt_stats *st, const struct bt_chan_info *info);
+/* Forget p's rows (the next collection refills them). */
+void bt_proc_clear_rows(struct bt_proc *p);
+/*
+ * Report filters: keep the rows of these processes only (npids 0: all)
+ * and of this kind only (BT_KIND_NONE: all). Processes stay, to name peers.
+ */
+void bt_model_filter(struct bt_model *m, const uint32_t *pids, int npids, unsigned int kind);
 /* Sum b into a. */
 void bt_stats_add(struct bt_stats *a, const struct bt_stats *b);
 /* Processes by pid, rows by kind, channel, direction: stable output. */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <zlib.h>
+#include "lib/vec.h"
 #include "record/recfile.h"
 
 /*
@@ -84,24 +85,9 @@ int bt_recf_write_block(FILE *f, uint32_t type, const void *data, size_t len)
 
 static bool buf_room(struct bt_recf_buf *b, size_t n)
 {
-	size_t ncap;
-	uint8_t *p;
-
-	if (b->oom)
-		return false;
-	if (b->len + n <= b->cap)
-		return true;
-	ncap = b->cap ? b->cap : 4096;
-	while (ncap < b->len + n)
-		ncap *= 2;
-	p = realloc(b->p, ncap);
-	if (!p) {
+	if (!b->oom && !bt_grow((void **)&b->p, &b->cap, b->len + n, 1))
 		b->oom = true;
-		return false;
-	}
-	b->p = p;
-	b->cap = ncap;
-	return true;
+	return !b->oom;
 }
 
 void bt_recf_buf_free(struct bt_recf_buf *b)

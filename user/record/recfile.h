@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * The recording container: framing, compression and bounded reads. It
- * knows blocks, not what is in them (user/record.c does).
+ * knows blocks, not what is in them (schema.h, writer.c and reader.c do).
  *
  * Layout; every integer is little-endian, whatever the host:
  *

@@ -4,13 +4,17 @@
  * `boundtrace report FILE` reads it back into the same model, so every
  * exporter prints a recording exactly as it printed the live trace.
  *
- * The container (header, compressed blocks, checksums) is user/recfile.h.
+ * The container (header, compressed blocks, checksums) is recfile.h; the
+ * record tables below are schema.h, written by writer.c, read by reader.c.
  * Version 1 block types and payloads; integers little-endian, "str" is
  * a u32 length and that many bytes (no NUL):
  *
  *   HEADER_INFO  first block of every file.
- *                str version, str kernel release, str host name,
- *                u64 start time (CLOCK_REALTIME ns), str command line
+ *                str version, str kernel release, str host name (uname
+ *                nodename), u64 start time (CLOCK_REALTIME ns), str command
+ *                line, [u64 CLOCK_MONOTONIC ns at the same instant: the
+ *                clock of episode times, so merged recordings of several
+ *                hosts can be put on one timeline]
  *   PROCESS      u32 count, then count records:
  *                u32 record length, u32 pid, u64 start_ns, u8 flags
  *                (bit 0 exited), s32 exit_code, str comm,
@@ -140,6 +144,7 @@ struct bt_rec_info {
 	char host[256];
 	uint64_t start_ns;	/* CLOCK_REALTIME when recording began */
 	char options[4096];	/* the command line, shell-quoted */
+	uint64_t mono_ns;	/* CLOCK_MONOTONIC at start_ns; 0: not recorded (older file) */
 };
 
 struct bt_rec_status {

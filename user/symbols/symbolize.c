@@ -68,7 +68,7 @@ struct bt_sym {
 	struct ptrvec strs;	/* interned char *, sorted */
 	struct bt_ksyms *ksyms;
 	struct bt_ksyms **old_ksyms;	/* earlier loads: frames may point into them */
-	size_t nold_ksyms;
+	size_t nold_ksyms, capold_ksyms;
 	bool ksyms_tried;
 };
 
@@ -521,7 +521,7 @@ int bt_sym_user(struct bt_sym *s, uint32_t pid, uint64_t addr, struct bt_frame *
 
 int bt_sym_load_kallsyms(struct bt_sym *s, const char *path)
 {
-	struct bt_ksyms *k, **old;
+	struct bt_ksyms *k;
 	FILE *f;
 
 	s->ksyms_tried = true;
@@ -534,12 +534,11 @@ int bt_sym_load_kallsyms(struct bt_sym *s, const char *path)
 		return -ENOMEM;
 	if (s->ksyms) {
 		/* Frames handed out earlier still point into the old table. */
-		old = realloc(s->old_ksyms, (s->nold_ksyms + 1) * sizeof(*old));
-		if (!old) {
+		if (!bt_grow((void **)&s->old_ksyms, &s->capold_ksyms, s->nold_ksyms + 1,
+			     sizeof(*s->old_ksyms))) {
 			bt_ksyms_free(k);
 			return -ENOMEM;
 		}
-		s->old_ksyms = old;
 		s->old_ksyms[s->nold_ksyms++] = s->ksyms;
 	}
 	s->ksyms = k;

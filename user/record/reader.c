@@ -1,0 +1,637 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Reading a recording back into the model; see record.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "analyze/flame.h"
+#include "record/schema.h"
+
+
+struct rd {
+	const char *name;
+	char *err;
+	size_t errlen;
+	const struct bt_recf_block *blk;
+	struct bt_rec_info info;
+	struct bt_rec_status st;
+	struct bt_model snap;		/* being read */
+	struct bt_model last;		/* last complete snapshot */
+	uint32_t *legacy;		/* processes read without their flags */
+	size_t nlegacy, caplegacy;
+	uint64_t snap_bytes;
+	size_t snap_rows;		/* distinct rows staged */
+	bool snap_open;			/* blocks staged since the last commit */
+	bool have_info;
+};
+
+static int bad(struct rd *rd, const char *fmt, ...)
+{
+	char why[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	snprintf(rd->err, rd->errlen, "%s: corrupt %s block %u at offset %llu: %s", rd->name,
+		 bt_rec_block_name(rd->blk->type), rd->blk->index,
+		 (unsigned long long)rd->blk->offset, why);
+	return -1;
+}
+
+static int no_memory(struct rd *rd)
+{
+	snprintf(rd->err, rd->errlen, "%s: out of memory", rd->name);
+	return -1;
+}
+
+/*
+ * A row of process #proc of the snapshot, summed into the row with its
+ * key by the model's own adder, as the live trace did.
+ */
+static int add_row(struct rd *rd, uint32_t proc, const struct bt_key *k,
+		   const struct bt_stats *s, const struct bt_chan_info *ci)
+{
+	struct bt_proc *p = &rd->snap.procs[proc];
+	size_t had = p->nrows;
+
+	if (!bt_proc_add_row(p, k, s, ci))
+		return no_memory(rd);
+	if (p->nrows > had && ++rd->snap_rows > BT_REC_MAX_ROWS)
+		return bad(rd, "more than %u rows in a snapshot", BT_REC_MAX_ROWS);
+	return 0;
+}
+
+/*
+ * Opens the next record of a list: its length must fit what is left,
+ * and hold at least min bytes of fields.
+ */
+static int next_record(struct rd *rd, struct bt_recf_cur *c, struct bt_recf_cur *rec,
+		       uint64_t min)
+{
+	uint32_t len = bt_recf_get_u32(c);
+
+	if (c->bad || len > bt_recf_left(c))
+		return bad(rd, "record longer than the payload");
+	if (len < min)
+		return bad(rd, "record shorter than its fields");
+	bt_recf_cur_init(rec, c->p + c->off, len);
+	bt_recf_get_bytes(c, NULL, len);
+	return 0;
+}
+
+static int read_info(struct rd *rd, struct bt_recf_cur *c)
+{
+	struct bt_rec_info *in = &rd->info;
+
+	if (rd->have_info)
+		return bad(rd, "a second header");
+	bt_recf_get_str(c, in->version, sizeof(in->version));
+	bt_recf_get_str(c, in->kernel, sizeof(in->kernel));
+	bt_recf_get_str(c, in->host, sizeof(in->host));
+	in->start_ns = bt_recf_get_u64(c);
+	bt_recf_get_str(c, in->options, sizeof(in->options));
+	/* Added later in version 1: an older file's header ends before it. */
+	if (!c->bad && bt_recf_left(c) >= 8)
+		in->mono_ns = bt_recf_get_u64(c);
+	if (c->bad)
+		return bad(rd, "shorter than its fields");
+	rd->have_info = true;
+	return 0;
+}
+
+static int read_procs(struct rd *rd, struct bt_recf_cur *c)
+{
+	uint32_t n = bt_recf_get_u32(c);
+
+	if (c->bad || n > bt_recf_left(c) / (4 + PROC_MIN_LEN))
+		return bad(rd, "count %u larger than the payload", n);
+	for (uint32_t i = 0; i < n; i++) {
+		struct bt_recf_cur rec;
+		struct bt_proc *p;
+		uint32_t pid;
+
+		if (next_record(rd, c, &rec, PROC_MIN_LEN))
+			return -1;
+		if (rd->snap.nprocs >= BT_REC_MAX_PROCS)
+			return bad(rd, "more than %u processes in a snapshot", BT_REC_MAX_PROCS);
+		pid = bt_recf_get_u32(&rec);
+		/* Not bt_model_proc: after pid reuse one pid is two processes with their rows. */
+		p = bt_model_new_proc(&rd->snap, pid);
+		if (!p)
+			return no_memory(rd);
+		p->start_ns = bt_recf_get_u64(&rec);
+		p->exited = bt_recf_get_u8(&rec) & 1;
+		p->exit_code = (int32_t)bt_recf_get_u32(&rec);
+		bt_recf_get_str(&rec, p->comm, sizeof(p->comm));
+		/* Later fields: the record may end before any of them, not inside one. */
+		if (bt_recf_left(&rec))
+			bt_recf_get_str(&rec, p->exe, sizeof(p->exe));
+		if (bt_recf_left(&rec)) {
+			uint8_t flags = bt_recf_get_u8(&rec);
+
+			p->harvested = flags & PROC_HARVESTED;
+			p->target = flags & PROC_TARGET;
+		} else if (!rec.bad) {
+			if (!bt_grow((void **)&rd->legacy, &rd->caplegacy, rd->nlegacy + 1,
+				  sizeof(*rd->legacy)))
+				return no_memory(rd);
+			rd->legacy[rd->nlegacy++] = rd->snap.nprocs - 1;
+		}
+		if (bt_recf_left(&rec))
+			p->hop = (int32_t)bt_recf_get_u32(&rec);
+		if (bt_recf_left(&rec))
+			p->ppid = bt_recf_get_u32(&rec);
+		if (bt_recf_left(&rec))
+			p->child = bt_recf_get_u8(&rec) & 1;
+		if (rec.bad)
+			return bad(rd, "process record shorter than its fields");
+	}
+	return 0;
+}
+
+/* A newer writer's extra slots hold bigger values: they go to the top slot. */
+static void get_hist(struct bt_recf_cur *c, __u64 *hist, uint32_t slots)
+{
+	for (uint32_t i = 0; i < slots; i++)
+		hist[i < BT_HIST_SLOTS ? i : BT_HIST_SLOTS - 1] += bt_recf_get_u64(c);
+}
+
+static void get_stats(struct bt_recf_cur *c, struct bt_stats *s, uint32_t slots)
+{
+	memset(s, 0, sizeof(*s));
+	s->calls = bt_recf_get_u64(c);
+	s->bytes = bt_recf_get_u64(c);
+	s->errors = bt_recf_get_u64(c);
+	s->woken = bt_recf_get_u64(c);
+	s->blocked_ns = bt_recf_get_u64(c);
+	s->max_blocked_ns = bt_recf_get_u64(c);
+	get_hist(c, s->size_hist, slots);
+	get_hist(c, s->blocked_hist, slots);
+}
+
+static void get_chan_info(struct bt_recf_cur *c, struct bt_chan_info *ci, uint32_t path_len)
+{
+	size_t keep = path_len < BT_PATH_LEN ? path_len : BT_PATH_LEN - 1;
+
+	memset(ci, 0, sizeof(*ci));
+	ci->kind = bt_recf_get_u8(c);
+	ci->family = bt_recf_get_u8(c);
+	ci->lport = bt_recf_get_u16(c);
+	ci->rport = bt_recf_get_u16(c);
+	bt_recf_get_bytes(c, ci->laddr, sizeof(ci->laddr));
+	bt_recf_get_bytes(c, ci->raddr, sizeof(ci->raddr));
+	ci->peer_ino = bt_recf_get_u64(c);
+	/* Always terminated, as the kernel leaves it: exporters print it as a string. */
+	bt_recf_get_bytes(c, ci->path, keep);
+	bt_recf_get_bytes(c, NULL, path_len - keep);
+}
+
+static int read_row(struct rd *rd, struct bt_recf_cur *rec, uint32_t slots, uint32_t path_len)
+{
+	struct bt_chan_info ci;
+	struct bt_stats s;
+	struct bt_key k;
+	uint32_t proc;
+	bool has_info;
+
+	memset(&k, 0, sizeof(k));
+	k.ustack = BT_STACK_NONE;
+	k.kstack = BT_STACK_NONE;
+	proc = bt_recf_get_u32(rec);
+	k.tgid = bt_recf_get_u32(rec);
+	k.kind = bt_recf_get_u8(rec);
+	k.dir = bt_recf_get_u8(rec);
+	k.chan = bt_recf_get_u64(rec);
+	k.peer = bt_recf_get_u64(rec);
+	get_stats(rec, &s, slots);
+	has_info = bt_recf_get_u8(rec) & 1;
+	get_chan_info(rec, &ci, path_len);
+	if (bt_recf_left(rec))
+		k.ustack = (int32_t)bt_recf_get_u32(rec);
+	if (bt_recf_left(rec))
+		k.kstack = (int32_t)bt_recf_get_u32(rec);
+	if (bt_recf_left(rec))
+		k.ucaller = bt_recf_get_u64(rec);
+	if (bt_recf_left(rec))
+		ci.role = bt_recf_get_u8(rec);
+	if (bt_recf_left(rec))
+		ci.peer_tgid = bt_recf_get_u32(rec);
+	if (rec->bad)
+		return bad(rd, "row record shorter than its fields");
+	if (proc >= rd->snap.nprocs)
+		return bad(rd, "row of process #%u, but the snapshot has %zu", proc,
+			   rd->snap.nprocs);
+	if (k.tgid != rd->snap.procs[proc].pid)
+		return bad(rd, "row of pid %u filed under pid %u", k.tgid,
+			   rd->snap.procs[proc].pid);
+	return add_row(rd, proc, &k, &s, has_info ? &ci : NULL);
+}
+
+static int read_rows(struct rd *rd, struct bt_recf_cur *c)
+{
+	uint32_t n = bt_recf_get_u32(c);
+	uint32_t slots = bt_recf_get_u32(c);
+	uint32_t path_len = bt_recf_get_u32(c);
+	uint64_t min;
+
+	if (c->bad)
+		return bad(rd, "shorter than its fields");
+	if (slots > REC_MAX_HIST || path_len > REC_MAX_PATH)
+		return bad(rd, "row layout of %u slots and %u path bytes", slots, path_len);
+	min = row_min_len(slots, path_len);
+	if (n > bt_recf_left(c) / (4 + min))
+		return bad(rd, "count %u larger than the payload", n);
+	for (uint32_t i = 0; i < n; i++) {
+		struct bt_recf_cur rec;
+
+		if (next_record(rd, c, &rec, min) || read_row(rd, &rec, slots, path_len))
+			return -1;
+	}
+	return 0;
+}
+
+static int read_lost(struct rd *rd, struct bt_recf_cur *c)
+{
+	uint32_t n = bt_recf_get_u32(c);
+
+	if (c->bad || n > bt_recf_left(c) / 8)
+		return bad(rd, "count %u larger than the payload", n);
+	/* Counters a newer boundtrace added have no name here. */
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t v = bt_recf_get_u64(c);
+
+		if (i < BT_LOSS_MAX)
+			rd->snap.lost[i] = v;
+	}
+	return 0;
+}
+
+/* ---- the other lists ------------------------------------------------- */
+
+static int short_record(struct rd *rd, const char *what)
+{
+	return bad(rd, "%s record shorter than its fields", what);
+}
+
+/* Each list's element goes in through the model's adder, which merges repeats. */
+static int add_wake(struct bt_model *m, const void *e)
+{
+	const struct bt_wake *w = e;
+
+	return bt_model_add_wake(m, &w->key, w->count);
+}
+
+static int add_holder(struct bt_model *m, const void *e)
+{
+	return bt_model_add_holder(m, e);
+}
+
+static int add_sock(struct bt_model *m, const void *e)
+{
+	return bt_model_add_sockfact(m, e);
+}
+
+static int add_episode(struct bt_model *m, const void *e)
+{
+	return bt_model_add_episode(m, e);
+}
+
+static int add_stackrow(struct bt_model *m, const void *e)
+{
+	const struct bt_stackrow *r = e;
+	struct bt_stats st = { .calls = r->calls, .bytes = r->bytes, .errors = r->errors,
+			       .blocked_ns = r->blocked_ns };
+
+	return bt_model_add_stackrow(m, &r->key, &st);
+}
+
+static int add_wakestack(struct bt_model *m, const void *e)
+{
+	const struct bt_wakestack *w = e;
+
+	return bt_model_add_wakestack(m, &w->key, &w->val);
+}
+
+static int add_futexlink(struct bt_model *m, const void *e)
+{
+	return bt_model_add_futex_link(m, e);
+}
+
+static int (*const list_add[L_MAX])(struct bt_model *m, const void *e) = {
+	[L_WAKES] = add_wake,
+	[L_HOLDERS] = add_holder,
+	[L_SOCKS] = add_sock,
+	[L_EPISODES] = add_episode,
+	[L_STACKROWS] = add_stackrow,
+	[L_WAKESTACKS] = add_wakestack,
+	[L_FUTEXLINKS] = add_futexlink,
+};
+
+/* How many elements the snapshot's list holds. */
+static size_t list_len(const struct rd *rd, int list)
+{
+	return *(const size_t *)((const char *)&rd->snap + bt_rec_lists[list].n);
+}
+
+/* After an element went in: a list may not grow past its limit. */
+static int check_len(struct rd *rd, int list)
+{
+	const struct list_kind *lk = &bt_rec_lists[list];
+
+	if (list_len(rd, list) > lk->max)
+		return bad(rd, "more than %u %s in a snapshot", lk->max, lk->what);
+	return 0;
+}
+
+/* A folded line has two stacks and at most four frames of its own (-f wakers). */
+_Static_assert(2 * BT_REC_MAX_STACK_FRAMES + 4 <= BT_FLAME_MAX_DEPTH,
+	       "a flame graph line must hold two stacks");
+
+/* The frames of a folded stack, up to a NUL (where the string will end). */
+static size_t stack_frames(const uint8_t *s, size_t len)
+{
+	size_t n = 1;
+
+	for (size_t i = 0; i < len && s[i]; i++)
+		n += s[i] == ';';
+	return n;
+}
+
+/* The rest of a stack record after s's fields: its string. */
+static int read_stack(struct rd *rd, struct bt_recf_cur *rec, const struct bt_stack *s)
+{
+	uint32_t len = bt_recf_get_u32(rec);
+	char *folded;
+	int err;
+
+	if (rec->bad || len > bt_recf_left(rec))
+		return short_record(rd, bt_rec_lists[L_STACKS].one);
+	if (len > BT_REC_MAX_STACK_LEN)
+		return bad(rd, "stack of %u bytes, over the %u KiB limit", len,
+			   BT_REC_MAX_STACK_LEN >> 10);
+	if (stack_frames(rec->p + rec->off, len) > BT_REC_MAX_STACK_FRAMES)
+		return bad(rd, "stack of more than %u frames", BT_REC_MAX_STACK_FRAMES);
+	folded = malloc(len + 1);
+	if (!folded)
+		return no_memory(rd);
+	/* A NUL inside ends the string, as it would have live. */
+	memcpy(folded, rec->p + rec->off, len);
+	folded[len] = 0;
+	/* A repeat keeps the first string: the model's adder says so. */
+	err = bt_model_add_stack(&rd->snap, s->pid, s->id, s->caller, folded);
+	free(folded);
+	if (err)
+		return no_memory(rd);
+	bt_recf_get_bytes(rec, NULL, len);
+	return check_len(rd, L_STACKS);
+}
+
+/* One record of a list, into the snapshot's model. */
+static int read_elem(struct rd *rd, struct bt_recf_cur *rec, int list)
+{
+	const struct list_kind *lk = &bt_rec_lists[list];
+	union {
+		struct bt_wake wake;
+		struct bt_holder holder;
+		struct bt_sockfact sock;
+		struct bt_episode_ev episode;
+		struct bt_stackrow stackrow;
+		struct bt_wakestack wakestack;
+		struct bt_stack stack;
+		struct bt_futex_link futexlink;
+	} e;
+
+	/* Read into a zeroed element: the padding of a key takes part as zeros. */
+	memset(&e, 0, sizeof(e));
+	bt_rec_get_fields(rec, lk->rec, &e);
+	if (rec->bad)
+		return short_record(rd, lk->one);
+	if (list == L_STACKS)
+		return read_stack(rd, rec, &e.stack);
+	/* The episode log is the one list that is not a set: it stops at its cap. */
+	if (list == L_EPISODES && list_len(rd, list) >= lk->max)
+		return bad(rd, "more than %u %s in a snapshot", lk->max, lk->what);
+	if (list_add[list](&rd->snap, &e))
+		return no_memory(rd);
+	return check_len(rd, list);
+}
+
+/* count records of a list, of at least min bytes each, after its header. */
+static int read_records(struct rd *rd, struct bt_recf_cur *c, uint32_t count, uint64_t min,
+			int list)
+{
+	if (c->bad)
+		return bad(rd, "shorter than its fields");
+	if (count > bt_recf_left(c) / (4 + min))
+		return bad(rd, "count %u larger than the payload", count);
+	for (uint32_t i = 0; i < count; i++) {
+		struct bt_recf_cur rec;
+
+		if (next_record(rd, c, &rec, min) || read_elem(rd, &rec, list))
+			return -1;
+	}
+	return 0;
+}
+
+static int read_list_block(struct rd *rd, struct bt_recf_cur *c, uint32_t type)
+{
+	uint32_t count = bt_recf_get_u32(c);
+	uint64_t min;
+	uint8_t flags;
+	int l = 0;
+
+	/* read_block passes only list types here: the last one is the rest. */
+	while (l < L_MAX - 1 && bt_rec_lists[l].type != type)
+		l++;
+	min = bt_rec_fields_len(bt_rec_lists[l].rec);
+	if (l == L_EPISODES) {
+		flags = bt_recf_get_u8(c);
+		rd->snap.episodes_over = bt_recf_get_u64(c);
+		rd->snap.chain_mode |= flags & MODE_ON;
+	} else if (l == L_STACKS) {
+		flags = bt_recf_get_u8(c);
+		rd->snap.stack_mode |= flags & MODE_ON;
+		min += 4;	/* the string's length */
+	}
+	return read_records(rd, c, count, min, l);
+}
+
+static void reset_snapshot(struct rd *rd)
+{
+	bt_model_init(&rd->snap);
+	rd->nlegacy = 0;
+	rd->snap_rows = 0;
+	rd->snap_bytes = 0;
+	rd->snap_open = false;
+}
+
+/* DURATION: the staged snapshot becomes the model. */
+static int commit(struct rd *rd, struct bt_recf_cur *c)
+{
+	uint64_t d = bt_recf_get_u64(c);
+
+	if (c->bad)
+		return bad(rd, "shorter than its fields");
+	rd->snap.duration_ns = d;
+	/*
+	 * Written before processes said whether they were traced: the kernel
+	 * gave rows only to traced ones.
+	 */
+	for (size_t i = 0; i < rd->nlegacy; i++)
+		rd->snap.procs[rd->legacy[i]].target = rd->snap.procs[rd->legacy[i]].nrows > 0;
+	bt_model_free(&rd->last);
+	rd->last = rd->snap;
+	reset_snapshot(rd);
+	rd->st.snapshots++;
+	return 0;
+}
+
+static int stage(struct rd *rd, struct bt_recf_cur *c, uint32_t type)
+{
+	rd->snap_open = true;
+	rd->snap_bytes += c->len;
+	if (rd->snap_bytes > BT_REC_MAX_SNAPSHOT)
+		return bad(rd, "snapshot over %llu GiB", BT_REC_MAX_SNAPSHOT >> 30);
+	if (type == BT_REC_PROCESS)
+		return read_procs(rd, c);
+	if (type == BT_REC_ROWS)
+		return read_rows(rd, c);
+	if (type == BT_REC_LOST)
+		return read_lost(rd, c);
+	return read_list_block(rd, c, type);
+}
+
+/* One block: 1 at END, 0 to go on, -1 on error. */
+static int read_block(struct rd *rd, const struct bt_recf_block *blk)
+{
+	struct bt_recf_cur c;
+
+	rd->blk = blk;
+	bt_recf_cur_init(&c, blk->data, blk->len);
+	if (blk->index == 0 && blk->type != BT_REC_HEADER_INFO) {
+		snprintf(rd->err, rd->errlen, "%s: corrupt: the first block is not the header",
+			 rd->name);
+		return -1;
+	}
+	switch (blk->type) {
+	case BT_REC_HEADER_INFO:
+		return read_info(rd, &c);
+	case BT_REC_PROCESS:
+	case BT_REC_ROWS:
+	case BT_REC_LOST:
+	case BT_REC_WAKES:
+	case BT_REC_HOLDERS:
+	case BT_REC_SOCKFACTS:
+	case BT_REC_EPISODES:
+	case BT_REC_STACKROWS:
+	case BT_REC_STACKS:
+	case BT_REC_WAKESTACKS:
+	case BT_REC_FUTEXLINKS:
+		return stage(rd, &c, blk->type);
+	case BT_REC_DURATION:
+		return commit(rd, &c);
+	case BT_REC_END:
+		return 1;
+	}
+	if (blk->type & BT_RECF_CRITICAL) {
+		snprintf(rd->err, rd->errlen,
+			 "%s: block %u at offset %llu has type 0x%08x, which this boundtrace cannot skip; upgrade boundtrace",
+			 rd->name, blk->index, (unsigned long long)blk->offset, blk->type);
+		return -1;
+	}
+	rd->st.skipped++;
+	return 0;
+}
+
+static int read_recording(struct bt_recf_reader *r, struct rd *rd)
+{
+	struct bt_recf_block blk;
+	uint32_t version, flags;
+
+	if (bt_recf_read_header(r, &version, &flags, rd->err, rd->errlen))
+		return -1;
+	rd->st.version = version;
+	rd->st.flags = flags;
+	for (;;) {
+		enum bt_recf_next nx = bt_recf_next(r, &blk, rd->err, rd->errlen);
+		int ret;
+
+		if (nx == BT_RECF_ERROR)
+			return -1;
+		if (nx != BT_RECF_BLOCK) {
+			rd->st.truncated = true;
+			return 0;
+		}
+		ret = read_block(rd, &blk);
+		if (ret)
+			return ret < 0 ? -1 : 0;
+	}
+}
+
+static int read_common(struct bt_recf_reader *r, struct bt_model *m, struct bt_rec_info *info,
+		       struct bt_rec_status *st, char *err, size_t errlen)
+{
+	struct rd *rd = calloc(1, sizeof(*rd));
+	int ret;
+
+	if (!rd) {
+		snprintf(err, errlen, "%s: out of memory", r->name);
+		return -1;
+	}
+	rd->name = r->name;
+	rd->err = err;
+	rd->errlen = errlen;
+	bt_model_init(&rd->snap);
+	bt_model_init(&rd->last);
+	ret = read_recording(r, rd);
+	rd->st.partial = rd->snap_open;
+	rd->st.bytes = r->off;
+	bt_model_free(&rd->snap);
+	free(rd->legacy);
+	if (ret == 0) {
+		bt_model_free(m);
+		*m = rd->last;
+		if (info)
+			*info = rd->info;
+		if (st)
+			*st = rd->st;
+	} else {
+		bt_model_free(&rd->last);
+	}
+	free(rd);
+	return ret;
+}
+
+int bt_rec_read_mem(const void *buf, size_t len, const char *name, struct bt_model *m,
+		    struct bt_rec_info *info, struct bt_rec_status *st,
+		    char *err, size_t errlen)
+{
+	struct bt_recf_reader r;
+	int ret;
+
+	bt_recf_reader_mem(&r, buf, len, name);
+	ret = read_common(&r, m, info, st, err, errlen);
+	bt_recf_reader_free(&r);
+	return ret;
+}
+
+int bt_rec_read(const char *path, struct bt_model *m, struct bt_rec_info *info,
+		struct bt_rec_status *st, char *err, size_t errlen)
+{
+	struct bt_recf_reader r;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	bt_recf_reader_fd(&r, fd, path);
+	ret = read_common(&r, m, info, st, err, errlen);
+	bt_recf_reader_free(&r);
+	close(fd);
+	return ret;
+}
