@@ -49,6 +49,11 @@ struct bt_tuple {
 	__u16 rport;
 	__u8 proto;
 	__u8 pad[3];
+	/*
+	 * The network namespace: two namespaces' tuples are not each other's
+	 * (each container has its own 127.0.0.1; a veth pair is a wire).
+	 */
+	__u32 netns;
 };
 
 struct bt_tuple_val {
@@ -100,6 +105,7 @@ static __always_inline void tuple_mirror(struct tuple_pair *tp)
 	tp->far.lport = tp->own.rport;
 	tp->far.rport = tp->own.lport;
 	tp->far.proto = tp->own.proto;
+	tp->far.netns = tp->own.netns;
 }
 
 /*
@@ -179,6 +185,7 @@ static __always_inline void sk_tuple(const struct sock *sk, struct bt_tuple *t)
 	t->lport = sk->__sk_common.skc_num;
 	t->rport = bpf_ntohs(sk->__sk_common.skc_dport);
 	t->proto = sk->sk_protocol;
+	t->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 	if (family == AF_INET) {
 		v4_mapped(t->laddr, sk->__sk_common.skc_rcv_saddr);
 		v4_mapped(t->raddr, sk->__sk_common.skc_daddr);
