@@ -818,6 +818,7 @@ int BPF_PROG(sys_exit_marked, struct pt_regs *regs, long ret)
 	if (!is_marked(id))
 		return 0;
 	x.tgid = task->tgid;
+	seen_process(task);
 	x.bytes = ret > 0 ? ret : 0;
 	if ((nr == BT_NR_recvfrom && (BT_REGS_ARG4(regs) & BT_MSG_PEEK)) ||
 	    (nr == BT_NR_recvmsg && (BT_REGS_ARG3(regs) & BT_MSG_PEEK)))

@@ -149,6 +149,17 @@ struct bt_sk_owner {
 };
 
 /*
+ * A process counted on a marked channel before anyone followed it (map
+ * seen, by tgid): its name and parent, for when it is gone before the
+ * report (a short-lived client).
+ */
+struct bt_seen {
+	__u32 ppid;
+	__u32 pad;
+	char comm[BT_COMM_LEN];
+};
+
+/*
  * Futex links: a traced waker's wake on its address woke a wakee waiting
  * on the wakee's address (another process maps the word elsewhere).
  * Value: a __u64 count.

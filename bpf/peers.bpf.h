@@ -124,6 +124,26 @@ struct {
 	__type(value, __u8);
 } marked SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct bt_seen);
+} seen SEC(".maps");
+
+/* The first count of a process on a marked channel: keep its name and parent. */
+static __always_inline void seen_process(struct task_struct *task)
+{
+	struct bt_seen s = {};
+	__u32 tgid = task->tgid;
+
+	if (bpf_map_lookup_elem(&seen, &tgid))
+		return;
+	s.ppid = task->real_parent->tgid;
+	bpf_probe_read_kernel_str(s.comm, sizeof(s.comm), task->group_leader->comm);
+	bpf_map_update_elem(&seen, &tgid, &s, BPF_NOEXIST);
+}
+
 static __always_inline void mark(__u64 id)
 {
 	__u8 one = 1;

@@ -530,8 +530,9 @@ def wakes_of_an_exited_waker_counted_once():
     collecting every 100 ms, and each waker -> wakee edge still shows
     exactly the wakeups that wakee received."""
     out, fan = tmpfile("fan.json"), tmpfile("fan-wl.json")
-    r = run([BT, "-f", "json", "-o", out, "-i", "0.1", "-c", WAKEFAN, "--wakees", "4",
-             "--count", "5", "--linger-ms", "1500", "--out", fan])
+    # Every wakee its own node: the wakees are one pool otherwise.
+    r = run([BT, "-f", "json", "-o", out, "-i", "0.1", "--group", "pid", "-c", WAKEFAN,
+             "--wakees", "4", "--count", "5", "--linger-ms", "1500", "--out", fan])
     eq(r.returncode, 0, "boundtrace -c wakefan (%s)" % r.stderr)
     with open(out) as f:
         bt = json.load(f)

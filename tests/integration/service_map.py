@@ -257,7 +257,7 @@ def nginx_worker_map_finds_php_fpm_and_redis():
         with open(n.access, "w"):
             pass
         rec = tmpfile("tiers.btrec")
-        t = Tracer(n.worker, "--peers", "2", "--record", rec)
+        t = Tracer(n.worker, "--peers", "2", "--group", "pid", "--record", rec)
         for _ in range(50):
             # Spread over 1.5 s: a few discovery rounds (every 500 ms)
             # follow the far ends the kernel named meanwhile.

@@ -102,7 +102,8 @@ void bt_row_service(const struct bt_model *m, const struct bt_row *r, char *buf,
 
 static bool same_pool(const struct bt_proc *a, const struct bt_proc *b)
 {
-	if (!a->ppid || a->ppid != b->ppid)
+	/* Workers of a pool share their name too; mesh-b and mesh-c do not. */
+	if (!a->ppid || a->ppid != b->ppid || strcmp(a->comm, b->comm))
 		return false;
 	if (a->exe[0] || b->exe[0])
 		return !strcmp(a->exe, b->exe);

@@ -92,9 +92,10 @@ static const struct opt opts[] = {
 	  "print the table every SECS seconds while tracing", SECS(interval_ns) },
 	{ O_PLAIN, 0, "record", "FILE", ON_TRACE, "Output",
 	  "also write a recording (see `boundtrace record`)", STR(record) },
-	{ O_GROUP, 0, "group", "exe", ON_ALL, "Output",
-	  "fold a pool (one executable under one parent: workers,\n"
-	  "backends) into one node of the map, table and graph" },
+	{ O_GROUP, 0, "group", "HOW", ON_ALL, "Output",
+	  "exe (default): a pool (one executable and name under one\n"
+	  "parent: workers, backends, clients) is one node of the map,\n"
+	  "table and graph; pid: every process its own" },
 	{ O_PLAIN, 0, "connections", NULL, ON_ALL, "Output",
 	  "the table lists each connection under its service line", FLAG(connections) },
 	{ O_SERVE, 0, "serve", "ADDR:PORT", ON_TRACE, "Metrics",
@@ -313,9 +314,9 @@ static int apply(struct bt_opts *o, const struct opt *op, const char *v, char **
 		o->format = v;
 		return 0;
 	case O_GROUP:
-		if (strcmp(v, "exe"))
-			return BAD("invalid --group '%s' (exe)", v);
-		o->group_exe = true;
+		if (strcmp(v, "exe") && strcmp(v, "pid"))
+			return BAD("invalid --group '%s' (exe or pid)", v);
+		o->group_exe = !strcmp(v, "exe");
 		return 0;
 	case O_KIND:
 		o->kind = bt_kind_parse(v);
@@ -485,6 +486,7 @@ int bt_opts_parse(int argc, char **argv, struct bt_opts *o, char *err, size_t er
 	o->exporter = bt_report_find(o->format);
 	o->map_size = 16384;
 	o->peers = 1;
+	o->group_exe = true;
 	o->min_block_ns = 10 * 1000;
 	o->stack_map_size = 16384;
 	o->kind = BT_KIND_NONE;

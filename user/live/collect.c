@@ -164,14 +164,25 @@ static int collect_wakestacks(struct bt_model *m, const struct bt_maps *maps)
 }
 
 /* The processes the kernel named at the rows' first crossings are in the model. */
-static int name_far_ends(struct bt_model *m)
+static int name_far_ends(struct bt_model *m, const struct bt_maps *maps)
 {
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct bt_proc *p = &m->procs[i];
 
-		/* Counted on a marked channel before anyone named it: name it now. */
-		if (!p->comm[0] && !p->exited)
-			bt_proc_read_image(&m->procs[i]);
+		/*
+		 * Counted on a marked channel before anyone named it: name it
+		 * now, from the kernel if it is gone already.
+		 */
+		if (!p->comm[0] && (p->exited || bt_proc_read_image(&m->procs[i]))) {
+			struct bt_seen s;
+
+			if (maps->seen_fd >= 0 &&
+			    !bpf_map_lookup_elem(maps->seen_fd, &m->procs[i].pid, &s)) {
+				snprintf(m->procs[i].comm, sizeof(m->procs[i].comm), "%.*s",
+					 (int)sizeof(s.comm), s.comm);
+				m->procs[i].ppid = s.ppid;
+			}
+		}
 		for (size_t j = 0; j < p->nrows; j++) {
 			const struct bt_row *r = &p->rows[j];
 
@@ -209,7 +220,7 @@ int bt_collect(struct bt_model *m, const struct bt_maps *maps)
 	int err = collect_rows(m, maps, ALL_TGIDS, false);
 
 	if (!err)
-		err = name_far_ends(m);
+		err = name_far_ends(m, maps);
 	if (!err)
 		err = collect_futex_links(m, maps);
 	if (!err)
@@ -242,7 +253,7 @@ int bt_collect_harvest(struct bt_model *m, const struct bt_maps *maps, __u32 tgi
 	if (!err)
 		err = collect_wakes(m, maps, tgid, true);
 	if (!err)
-		err = name_far_ends(m);
+		err = name_far_ends(m, maps);
 	/* name_far_ends may have moved the processes. */
 	p = bt_model_find(m, tgid);
 	if (!err && p)

@@ -10,6 +10,7 @@ struct bt_maps {
 	int chans_fd;		/* channel facts */
 	int wakes_fd;		/* wakeup causality counts */
 	int wakestacks_fd;	/* --stacks: waker stacks (-1: none) */
+	int seen_fd;		/* tgid -> name and parent of a process counted unfollowed */
 	int accepted_fd;	/* connecting socket's inode -> who accepted it (-1: none) */
 	int futex_links_fd;	/* futex wake -> the word it ended a wait on (-1: none) */
 	const __u64 *losses;	/* kernel loss counters (mmap'd .bss) */

@@ -69,6 +69,7 @@ static struct bt_maps tracer_maps(struct bt_tracer *t)
 		.wakes_fd = bpf_map__fd(t->skel->maps.wakes),
 		.wakestacks_fd = t->sym ? bpf_map__fd(t->skel->maps.wakestacks) : -1,
 		.accepted_fd = bpf_map__fd(t->skel->maps.accepted_by),
+		.seen_fd = bpf_map__fd(t->skel->maps.seen),
 		.futex_links_fd = bpf_map__fd(t->skel->maps.futex_links),
 		.losses = t->skel->bss->losses,
 	};
