@@ -176,18 +176,23 @@ static __always_inline __u32 sock_owner(const struct sock *sk)
 }
 
 /* sk's last user is tgid (the caller); written only when that changes. */
-static __always_inline void sock_used(const struct sock *sk, __u32 tgid)
+/* map[key] = tgid (and the caller's name), written only when that changes. */
+static __always_inline void owner_put(void *map, __u64 key, __u32 tgid)
 {
 	struct bt_sk_owner o = { .tgid = tgid }, *have;
-	__u64 id = sock_id(sk);
 
-	if (!id)
+	if (!key)
 		return;
-	have = bpf_map_lookup_elem(&sk_owner, &id);
+	have = bpf_map_lookup_elem(map, &key);
 	if (have && have->tgid == tgid)
 		return;
 	bpf_get_current_comm(o.comm, sizeof(o.comm));
-	bpf_map_update_elem(&sk_owner, &id, &o, BPF_ANY);
+	bpf_map_update_elem(map, &key, &o, BPF_ANY);
+}
+
+static __always_inline void sock_used(const struct sock *sk, __u32 tgid)
+{
+	owner_put(&sk_owner, sock_id(sk), tgid);
 }
 
 static __always_inline void v4_mapped(__u8 out[16], __u32 a)
@@ -255,15 +260,7 @@ int BPF_PROG(inet_state, const struct sock *sk, const int oldstate, const int ne
 /* The connection of the socket with inode ino is served by tgid (accepted_by). */
 static __always_inline void served_by(__u64 ino, __u32 tgid)
 {
-	struct bt_sk_owner o = { .tgid = tgid }, *have;
-
-	if (!ino)
-		return;
-	have = bpf_map_lookup_elem(&accepted_by, &ino);
-	if (have && have->tgid == tgid)
-		return;
-	bpf_get_current_comm(o.comm, sizeof(o.comm));
-	bpf_map_update_elem(&accepted_by, &ino, &o, BPF_ANY);
+	owner_put(&accepted_by, ino, tgid);
 }
 
 /* The connecting socket behind a socket accept() returned was accepted by tgid. */

@@ -110,7 +110,7 @@ def udp_many_client_sockets_one_server():
 
 # ---- real services ----------------------------------------------------------
 
-from services import Nginx, PhpFpm, Redis, Tracer, free_port, need, need_php_module  # noqa: E402
+from services import Nginx, Redis, Tiers, Tracer, free_port, need  # noqa: E402
 from services import proc_of, socket_bytes, wait_for  # noqa: E402
 
 
@@ -243,19 +243,9 @@ def nginx_worker_map_finds_php_fpm_and_redis():
     crossed are marked in the kernel), so the two ends of every FastCGI
     connection agree exactly, though no scan saw the workers before the
     first requests."""
-    need("nginx", "php-fpm8.2", "php", "redis-server")
-    need_php_module("redis")
-    r = Redis()
-    fpm = n = None
+    tiers = Tiers()
+    r, fpm, n = tiers.redis, tiers.fpm, tiers.nginx
     try:
-        fpm = PhpFpm()
-        n = Nginx("location ~ \\\\.php$ { include /etc/nginx/fastcgi.conf; "
-                  "fastcgi_pass unix:%s; }" % fpm.sock)
-        n.www("calls.php", "<?php $r = new Redis(); $r->connect('127.0.0.1', %d);\n"
-                           "for ($i = 0; $i < 3; $i++) $r->incr('hits');\n"
-                           "echo 'hits ', $r->get('hits'), \"\\\\n\";\n" % r.port)
-        with open(n.access, "w"):
-            pass
         rec = tmpfile("tiers.btrec")
         t = Tracer(n.worker, "--peers", "2", "--group", "pid", "--record", rec)
         for _ in range(50):
@@ -268,9 +258,7 @@ def nginx_worker_map_finds_php_fpm_and_redis():
         wait_for(lambda: len(n.logged()) == 50, "50 access log lines")
         bt = t.stop()
     finally:
-        for s in (n, fpm, r):
-            if s:
-                s.stop()
+        tiers.stop()
     procs = {p["pid"]: p for p in bt["processes"]}
     for pid in fpm.workers:
         check(pid in procs and procs[pid]["role"] == "peer" and procs[pid]["traced"],
