@@ -225,8 +225,11 @@ static __always_inline void sock_fresh(const struct sock *sk)
 {
 	__u64 id = sock_id(sk);
 
-	if (id)
-		bpf_map_delete_elem(&sk_owner, &id);
+	if (!id)
+		return;
+	bpf_map_delete_elem(&sk_owner, &id);
+	/* A mark on a freed socket's address is not this socket's. */
+	bpf_map_delete_elem(&marked, &id);
 }
 
 static __always_inline void tuple_put(struct bt_tuple *t, const struct sock *sk, __u8 role)
@@ -300,13 +303,15 @@ static __always_inline void socketpair_made(struct task_struct *task, const int 
 		struct endpoint c = {};
 
 		classify(task, fds[i], &c);
-		if (c.sk)
+		if (c.sk) {
+			sock_fresh(c.sk);
 			sock_used(c.sk, task->tgid);
+		}
 	}
 }
 
 /*
- * accept(), connect(), bind() and socketpair() of any process: who holds
+ * socket(), accept(), connect(), bind() and socketpair() of any process: who holds
  * the socket. A UDP socket bound with no peer is a server its clients'
  * mirrored tuples will not find: it is entered under its local address.
  */
@@ -330,6 +335,14 @@ static __always_inline void peers_exit(struct task_struct *task, struct pt_regs 
 	} else if (nr == BT_NR_socketpair) {
 		if (!ret)
 			socketpair_made(task, (const int *)BT_REGS_ARG4(regs));
+		return;
+	} else if (nr == BT_NR_socket) {
+		/* A new socket: what its address named before is gone. */
+		if (ret >= 0) {
+			classify(task, ret, &c);
+			if (c.sk)
+				sock_fresh(c.sk);
+		}
 		return;
 	} else {
 		return;

@@ -391,3 +391,46 @@ def postgres_backend_of_an_untraced_postmaster_counted_from_the_first_byte():
        socket_bytes(procs[client], "recv", ("unix_stream",)), "bytes the backend sent = psql read")
     check(socket_bytes(procs[client], "recv", ("unix_stream",)) > 5000, "the reply came back")
     eq(bt["lost"]["unseen_bytes"], 0, "lost.unseen_bytes")
+
+
+@test
+def shared_stderr_pipe_is_not_a_conversation():
+    """Two daemons share a stderr pipe inherited from their supervisor
+    (cat reads it). Traced alone with --peers 1, the first daemon, which
+    never writes to it, follows neither the other daemon (another writer
+    is not its far end) nor the supervisor; a daemon that does write is
+    followed into the supervisor, whose read counts from the first byte."""
+    r, w = os.pipe()
+    sup = subprocess.Popen(["cat"], stdin=r, stdout=subprocess.DEVNULL)
+    quiet = subprocess.Popen(["sleep", "6"], stderr=w, stdin=subprocess.DEVNULL)
+    other = subprocess.Popen(["sleep", "6"], stderr=w, stdin=subprocess.DEVNULL)
+    # It writes once both tracers are surely attached (3 s), then lives on.
+    talker = subprocess.Popen(["sh", "-c", "sleep 3; echo hello >&2; sleep 3"], stderr=w,
+                              stdin=subprocess.DEVNULL)
+    os.close(r)
+    os.close(w)
+    try:
+        out1, out2 = tmpfile("quiet.json"), tmpfile("talker.json")
+        t1 = subprocess.Popen([BT, "-f", "json", "-o", out1, "--peers", "1", "-d", "4.5",
+                               "-p", str(quiet.pid)], stderr=subprocess.PIPE, text=True)
+        t2 = run([BT, "-f", "json", "-o", out2, "--peers", "1", "-d", "4.5",
+                  "-p", str(talker.pid)])
+        eq(t1.wait(timeout=60), 0, "boundtrace -p quiet (%s)" % t1.stderr.read())
+        eq(t2.returncode, 0, "boundtrace -p talker (%s)" % t2.stderr)
+    finally:
+        for p in (quiet, other, talker):
+            p.kill()
+            p.wait()
+        sup.wait(timeout=10)
+    with open(out1) as f:
+        bt = json.load(f)
+    eq(sorted((p["pid"], p["traced"]) for p in bt["processes"]), [(quiet.pid, True)],
+       "only the quiet daemon: %r" % bt["processes"])
+    eq(bt["edges"], [], "no edges")
+    with open(out2) as f:
+        bt = json.load(f)
+    traced = sorted(p["pid"] for p in bt["processes"] if p["traced"])
+    eq(traced, sorted([talker.pid, sup.pid]), "the talker and the supervisor it wrote to")
+    e = [x for x in bt["edges"] if x["from"] == talker.pid]
+    eq([(x["to"], x["calls"], x["bytes"], x["unseen_bytes"]) for x in e],
+       [(sup.pid, 1, 6, 0)], "hello\\n to the supervisor, read in full")

@@ -120,6 +120,17 @@ static int far_holders(struct bt_model *m, const struct world *w, uint64_t ino, 
 	return added;
 }
 
+/* Whether pid has a row on pipe ino: it read or wrote it while traced. */
+static bool crossed_pipe(const struct bt_model *m, uint32_t pid, uint64_t ino)
+{
+	const struct bt_proc *p = bt_model_find((struct bt_model *)m, pid);
+
+	for (size_t j = 0; p && j < p->nrows; j++)
+		if (p->rows[j].key.kind == BT_KIND_PIPE && p->rows[j].key.chan == ino)
+			return true;
+	return false;
+}
+
 static int follow_fd(struct bt_model *m, const struct world *w, const struct bt_fdref *r,
 		     int hop, int max_hops, bt_add_target_fn add, void *ctx)
 {
@@ -131,7 +142,16 @@ static int follow_fd(struct bt_model *m, const struct world *w, const struct bt_
 		/* A writer's far end reads, a reader's writes; both ends: either. */
 		want = r->mode == BT_END_WRITE ? BT_END_READ :
 		       r->mode == BT_END_READ ? BT_END_WRITE : 0;
-		return far_holders(m, w, r->ino, BT_FD_PIPE, want, r->pid, hop, max_hops, add, ctx);
+		/*
+		 * A target's writers are followed at once (their first write
+		 * comes before the target's read); its readers once it wrote:
+		 * an inherited stderr pipe to a supervisor, never written,
+		 * leads nowhere. Holders are named either way. (The reader
+		 * counts from the first byte: the target's write marked it.)
+		 */
+		return far_holders(m, w, r->ino, BT_FD_PIPE, want, r->pid, hop,
+				   (r->mode & BT_END_READ) || crossed_pipe(m, r->pid, r->ino) ?
+				   max_hops : hop, add, ctx);
 	}
 	u = find_unix(w, r->ino);
 	if (u) {
