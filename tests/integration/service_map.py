@@ -340,13 +340,7 @@ class Postgres:
         return "runuser -u postgres -- psql -h %s -p %d -d postgres -Atc '%s'" % (
             self.dir, self.port, sql)
 
-    def stop(self):
-        self.p.terminate()
-        try:
-            self.p.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            self.p.wait()
+    stop = Redis.stop
 
 
 @test
