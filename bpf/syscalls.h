@@ -43,6 +43,7 @@
 #define BT_NR_bind		49
 #define BT_NR_socketpair	53
 #define BT_NR_socket		41
+#define BT_NR_restart_syscall	219
 
 /*
  * At sys_exit the user registers still hold the arguments; the syscall
@@ -86,6 +87,7 @@
 #define BT_NR_bind		200
 #define BT_NR_socketpair	199
 #define BT_NR_socket		198
+#define BT_NR_restart_syscall	128
 #define BT_NR_io_uring_enter	426
 #define BT_NR_epoll_pwait2	441
 #define BT_NR_poll		(-1)	/* no such syscalls here */

@@ -658,6 +658,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import services  # noqa: E402,F401 - registers its tests
 import service_map  # noqa: E402,F401 - registers its tests
 import fleet  # noqa: E402,F401 - registers its tests (metrics, merged recordings)
+import reliability  # noqa: E402,F401 - registers its tests
 
 
 def main():

@@ -973,6 +973,37 @@ static void test_big_model_spans_blocks(void **state)
 	bt_model_free(&b);
 }
 
+/*
+ * A small file whose one compressed block claims a million processes: it
+ * is refused at the records its size can honestly hold (before: read in
+ * full, hundreds of bytes of model per record).
+ */
+static void test_crafted_million_records(void **state)
+{
+	enum { CLAIMED = 1000000 };
+	struct bt_recf_buf b = { 0 };
+	struct raw r;
+	char msg[ERRLEN];
+	size_t at;
+
+	(void)state;
+	raw_start(&r);
+	bt_recf_put_u32(&b, CLAIMED);
+	for (uint32_t i = 0; i < CLAIMED; i++)
+		put_v1_proc(&b, 7, "same");
+	at = raw_off(&r);
+	raw_take(&r, BT_REC_PROCESS, &b);
+	raw_close(&r);
+	/* About 200 KB: compression did it. 256 times that is below the 64 MiB floor. */
+	assert_true(r.len * BT_REC_MODEL_PER_BYTE < (size_t)BT_REC_MIN_MODEL_MIB << 20);
+	snprintf(msg, sizeof(msg), "rec: corrupt process block 1 at offset %zu: more records "
+		 "than a file of its size can hold (over %u MiB of model: %u times the file, "
+		 "%u MiB at least)", at, BT_REC_MIN_MODEL_MIB, BT_REC_MODEL_PER_BYTE,
+		 BT_REC_MIN_MODEL_MIB);
+	expect_error_mem(r.buf, r.len, msg);
+	free(r.buf);
+}
+
 static void test_second_snapshot_wins(void **state)
 {
 	struct tu_tmp *t = *state;
@@ -2063,6 +2094,7 @@ static void test_newer_writer_readable(void **state)
 	bt_recf_put_u32(&b, 17);	/* ustack */
 	bt_recf_put_u32(&b, (uint32_t)BT_STACK_LOST);
 	bt_recf_put_u64(&b, 0x4000);	/* ucaller */
+	bt_recf_put_u64(&b, 0);		/* lost calls */
 	bt_recf_put_u8(&b, BT_ROLE_SERVER);	/* role */
 	bt_recf_put_u32(&b, 43);	/* peer tgid */
 	bt_recf_put_u64(&b, 12345);	/* a new row field */
@@ -2372,6 +2404,7 @@ int main(void)
 		T(test_roundtrip_mem),
 		T(test_empty_model),
 		T(test_big_model_spans_blocks),
+		T(test_crafted_million_records),
 		T(test_second_snapshot_wins),
 		cmocka_unit_test(test_info_init),
 		T(test_cut_at_every_length),

@@ -11,6 +11,7 @@
 #include "lib/vec.h"
 #include "export/report.h"
 #include "export/report_hosts.h"
+#include "lib/escape.h"
 #include "lib/units.h"
 
 #define ROW_FMT "    %-11s %-44s %-4s %6s %10s %10s %8s %9s %9s %9s"
@@ -23,7 +24,10 @@ static void node_label(const struct bt_model *m, uint32_t node, char *buf, size_
 	uint32_t pids[4];
 	size_t n = bt_node_members(m, node, pids, 4), off;
 
-	off = snprintf(buf, len, "%s[", p && p->comm[0] ? p->comm : "?");
+	char comm[BT_ESCAPED_MAX(BT_PROC_NAME_LEN) + 1];
+
+	off = snprintf(buf, len, "%s[", p && p->comm[0] ?
+		       bt_escape_term(p->comm, comm, sizeof(comm)) : "?");
 	for (size_t i = 0; i < n && i < 4 && off < len; i++)
 		off += snprintf(buf + off, len - off, "%s%u", i ? "," : "", pids[i]);
 	if (off < len)
@@ -55,7 +59,7 @@ static void peer_name(const struct bt_model *m, struct bt_row_peers peers, char 
 			seen[nseen++] = node;
 			node_label(m, node, one, sizeof(one));
 		} else {
-			snprintf(one, sizeof(one), "%s", p->addr);
+			bt_escape_term(p->addr, one, sizeof(one));
 		}
 		off += snprintf(buf + off, len - off, "%s%s", off ? ", " : "", one);
 	}
@@ -84,10 +88,13 @@ static void stats_cols(const struct bt_stats *s, unsigned int kind, unsigned int
 	fmt_ns(s->max_blocked_ns, cols[5], 32);
 }
 
-static void write_errors(FILE *f, const struct bt_stats *s)
+static void write_errors(FILE *f, const struct bt_stats *s, uint64_t lost_calls)
 {
 	if (s->errors)
 		fprintf(f, "  %llu errors", (unsigned long long)s->errors);
+	if (lost_calls)
+		fprintf(f, "  PARTIAL: %llu calls not counted (map full)",
+			(unsigned long long)lost_calls);
 	fputc('\n', f);
 }
 
@@ -110,7 +117,8 @@ static bool same_line(const struct trow *a, const struct trow *b)
 static void write_line(FILE *f, const struct bt_model *m, struct trow *t, size_t n, size_t i)
 {
 	struct bt_stats sum = t[i].r->st;
-	char cols[6][32], conns[32];
+	uint64_t lost_calls = t[i].r->lost_calls;
+	char cols[6][32], conns[32], esc[BT_ESCAPED_MAX(BT_CHANNEL_LEN) + 1];
 	size_t nconn = 1;
 
 	for (size_t j = i + 1; j < n; j++) {
@@ -118,16 +126,18 @@ static void write_line(FILE *f, const struct bt_model *m, struct trow *t, size_t
 			continue;
 		bt_stats_add(&sum, &t[j].r->st);
 		bt_hist_add(sum.blocked_hist, t[j].r->st.blocked_hist);
+		lost_calls += t[j].r->lost_calls;
 		nconn++;
 	}
 	stats_cols(&sum, t[i].r->key.kind, t[i].r->key.dir, cols);
 	snprintf(conns, sizeof(conns), "%zu", nconn);
-	fprintf(f, ROW_FMT, bt_kind_name(t[i].r->key.kind), t[i].service,
+	fprintf(f, ROW_FMT, bt_kind_name(t[i].r->key.kind),
+		bt_escape_term(t[i].service, esc, sizeof(esc)),
 		bt_dir_name(t[i].r->key.dir), conns, cols[0], cols[1], cols[2], cols[3], cols[4],
 		cols[5]);
-	write_errors(f, &sum);
+	write_errors(f, &sum, lost_calls);
 	for (size_t j = i; j < n; j++) {
-		char chan[BT_CHANNEL_LEN + 32];
+		char chan[sizeof(esc) + 16];
 
 		if (t[j].done || strcmp(t[i].peer, t[j].peer) || !same_line(&t[i], &t[j]))
 			continue;
@@ -135,12 +145,13 @@ static void write_line(FILE *f, const struct bt_model *m, struct trow *t, size_t
 		if (!m->connections)
 			continue;
 		stats_cols(&t[j].r->st, t[j].r->key.kind, t[j].r->key.dir, cols);
+		bt_escape_term(t[j].r->channel, esc, sizeof(esc));
 		if (m->group_exe && t[j].p->pid != t[i].p->pid)
-			snprintf(chan, sizeof(chan), "%s (%u)", t[j].r->channel, t[j].p->pid);
+			snprintf(chan, sizeof(chan), "%s (%u)", esc, t[j].p->pid);
 		else
-			snprintf(chan, sizeof(chan), "%s", t[j].r->channel);
+			snprintf(chan, sizeof(chan), "%s", esc);
 		fprintf(f, CONN_FMT, chan, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5]);
-		write_errors(f, &t[j].r->st);
+		write_errors(f, &t[j].r->st, t[j].r->lost_calls);
 	}
 }
 
@@ -195,7 +206,7 @@ out:
 static void write_edges(FILE *f, const struct bt_model *m, const struct bt_edges *edges)
 {
 	char from[BT_PROC_NAME_LEN + 96], to[BT_PROC_NAME_LEN + 96], calls[32], bytes[32];
-	char blocked[32], p99[40], unseen[64];
+	char blocked[32], p99[40], unseen[64], service[BT_ESCAPED_MAX(BT_CHANNEL_LEN) + 1];
 	const struct bt_proc *to_proc;
 
 	if (!edges->n)
@@ -218,24 +229,26 @@ static void write_edges(FILE *f, const struct bt_model *m, const struct bt_edges
 			snprintf(blocked, sizeof(blocked), "?");
 			snprintf(p99, sizeof(p99), "? (receiver not traced)");
 		}
+		bt_escape_term(e->service, service, sizeof(service));
 		unseen[0] = 0;
 		if (e->unseen_bytes)
 			snprintf(unseen, sizeof(unseen), ", %s unseen",
 				 fmt_bytes(e->unseen_bytes, bytes, sizeof(bytes)));
 		if (e->kind == BT_KIND_FUTEX)
 			fprintf(f, "  %s \u2192 %s via %s: %s wake calls, %llu woke a waiter, blocked %s, p99 %s\n",
-				from, to, e->service, calls, (unsigned long long)e->wakeups, blocked,
+				from, to, service, calls, (unsigned long long)e->wakeups, blocked,
 				p99);
 		else
 			fprintf(f, "  %s \u2192 %s via %s: %zu conn%s, %s sends, %s, %llu wakeups, blocked %s, p99 %s%s\n",
-				from, to, e->service, e->nconns, e->nconns == 1 ? "" : "s", calls,
+				from, to, service, e->nconns, e->nconns == 1 ? "" : "s", calls,
 				fmt_bytes(e->bytes, bytes, sizeof(bytes)),
 				(unsigned long long)e->wakeups, blocked, p99, unseen);
 		for (size_t k = 0; m->connections && e->kind != BT_KIND_FUTEX && k < e->nconns; k++) {
 			const struct bt_conn *c = &e->conns[k];
 
 			fmt_count(c->calls, calls, sizeof(calls));
-			fprintf(f, "      %s: %s sends, %s", c->channel, calls,
+			fprintf(f, "      %s: %s sends, %s",
+				bt_escape_term(c->channel, service, sizeof(service)), calls,
 				fmt_bytes(c->bytes, bytes, sizeof(bytes)));
 			if (c->recv_known)
 				fprintf(f, ", received %s", fmt_bytes(c->recv_bytes, bytes, sizeof(bytes)));

@@ -31,7 +31,8 @@
  *                u8 family, u16 lport, u16 rport, u8 laddr[16],
  *                u8 raddr[16], u64 peer_ino, u8 path[path_len];
  *                [the rest of struct bt_key: s32 ustack, s32 kstack,
- *                u64 ucaller]
+ *                u64 ucaller], [u64 lost_calls: calls the kernel could
+ *                not count in this row (its map was full)]
  *   WAKES        u32 count, then count records: u32 record length,
  *                struct bt_wake_key: u32 waker, u32 wakee, u8 kind, u8 dir,
  *                u64 chan, u64 peer; u64 count
@@ -117,6 +118,16 @@ enum bt_rec_block {
 };
 
 /* Reading limits per snapshot: memory stays bounded whatever the file says. */
+/*
+ * The records of a snapshot may make at most BT_REC_MODEL_PER_BYTE times
+ * the file's size in model memory (BT_REC_MIN_MODEL_MIB at least), each
+ * counted as what it makes (a process or a row: its struct; a list
+ * entry: 64 bytes; never less than its own bytes): a small crafted file
+ * cannot claim millions of compressed-away records. A real recording's
+ * model is a few dozen times its file.
+ */
+#define BT_REC_MODEL_PER_BYTE	256u
+#define BT_REC_MIN_MODEL_MIB	64u
 #define BT_REC_MAX_SNAPSHOT	(4ull << 30)	/* uncompressed bytes of its blocks */
 #define BT_REC_MAX_ROWS		(1u << 23)
 #define BT_REC_MAX_PROCS	(1u << 22)

@@ -134,6 +134,7 @@ static void put_row(struct bt_recf_buf *b, uint32_t proc, const struct bt_row *r
 	bt_recf_put_u32(b, (uint32_t)r->key.ustack);
 	bt_recf_put_u32(b, (uint32_t)r->key.kstack);
 	bt_recf_put_u64(b, r->key.ucaller);
+	bt_recf_put_u64(b, r->lost_calls);
 	/* The far end as the kernel named it (after the fields older readers know). */
 	bt_recf_put_u8(b, r->has_info ? r->info.role : 0);
 	bt_recf_put_u32(b, r->has_info ? r->info.peer_tgid : 0);
@@ -257,7 +258,8 @@ struct bt_rec_writer *bt_rec_open(const char *path, bool force, const struct bt_
 	struct bt_rec_writer *w;
 	FILE *f;
 
-	f = bt_open_output(path, force, err, errlen);
+	/* In place: every snapshot is complete, so a kill -9 keeps all but the last second. */
+	f = bt_open_output_in_place(path, force, err, errlen);
 	if (!f)
 		return NULL;
 	w = calloc(1, sizeof(*w));
