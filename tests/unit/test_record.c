@@ -2094,8 +2094,14 @@ static void test_newer_writer_readable(void **state)
 	bt_recf_put_u32(&b, 17);	/* ustack */
 	bt_recf_put_u32(&b, (uint32_t)BT_STACK_LOST);
 	bt_recf_put_u64(&b, 0x4000);	/* ucaller */
-	bt_recf_put_u64(&b, 0);		/* lost calls */
-	bt_recf_put_u8(&b, BT_ROLE_SERVER);	/* role */
+	bt_recf_put_u64(&b, 0);		/* lost_calls */
+	bt_recf_put_u8(&b, BT_ROLE_SERVER);
+	bt_recf_put_u64(&b, 7);		/* exchanges */
+	bt_recf_put_u64(&b, 700);
+	bt_recf_put_u64(&b, 300);
+	for (int i = 0; i < 40; i++)	/* exchange latency hist, 40 slots */
+		bt_recf_put_u64(&b, i == 6 || i >= 32);
+	bt_recf_put_u8(&b, BT_ROLE_SERVER);	/* the far end: role */
 	bt_recf_put_u32(&b, 43);	/* peer tgid */
 	bt_recf_put_u64(&b, 12345);	/* a new row field */
 	rec_end(&b, at);
@@ -2158,6 +2164,12 @@ static void test_newer_writer_readable(void **state)
 	assert_int_equal(row->key.ustack, 17);
 	assert_int_equal(row->key.kstack, BT_STACK_LOST);
 	assert_int_equal(row->key.ucaller, 0x4000);
+	assert_int_equal(row->st.role, BT_ROLE_SERVER);
+	assert_int_equal(row->st.exchanges, 7);
+	assert_int_equal(row->st.exch_ns, 700);
+	assert_int_equal(row->st.max_exch_ns, 300);
+	assert_int_equal(row->st.exch_hist[6], 1);
+	assert_int_equal(row->st.exch_hist[BT_HIST_SLOTS - 1], 40 - BT_HIST_SLOTS);
 	assert_true(row->has_info);
 	assert_int_equal(row->info.peer_ino, 11);
 	assert_int_equal(row->info.role, BT_ROLE_SERVER);

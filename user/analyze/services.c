@@ -56,9 +56,9 @@ static bool inet_local_serves(const struct bt_model *m, const struct bt_row *r)
 	uint8_t proto = r->key.kind == BT_KIND_TCP ? IPPROTO_TCP : IPPROTO_UDP;
 	bool l, rr;
 
-	if (i->role == BT_ROLE_SERVER)
+	if (i->role == BT_ROLE_SERVER || (!i->role && r->st.role == BT_ROLE_SERVER))
 		return true;
-	if (i->role == BT_ROLE_CLIENT)
+	if (i->role == BT_ROLE_CLIENT || (!i->role && r->st.role == BT_ROLE_CLIENT))
 		return false;
 	l = listening_on(m, proto, i->lport);
 	rr = listening_on(m, proto, i->rport);
@@ -226,7 +226,7 @@ static bool futex_pairs(const struct bt_model *m, uint32_t waker, const struct b
  */
 static void add_receiver(const struct bt_model *m, const struct bt_proc *p,
 			 const struct bt_row *r, const struct bt_proc *q, bool one_reader,
-			 struct bt_edge *x, struct bt_conn *c)
+			 struct bt_edge *x, struct bt_svc_conn *c)
 {
 	int want = r->key.kind == BT_KIND_FUTEX ? BT_DIR_WAIT : BT_DIR_RECV;
 	struct bt_peer back[BT_PEERS_MAX];
@@ -276,7 +276,7 @@ static int edges_of_row(const struct bt_model *m, const struct bt_proc *p,
 		bt_row_service(m, r, service, sizeof(service));
 	for (size_t i = 0; i < n; i++) {
 		struct bt_edge *x;
-		struct bt_conn *c;
+		struct bt_svc_conn *c;
 
 		if (!peers[i].pid)
 			continue;	/* an address off this machine: no process edge */

@@ -19,7 +19,7 @@
 #include "model/model.h"
 
 /* One connection folded into a service edge: one sending row. */
-struct bt_conn {
+struct bt_svc_conn {
 	uint32_t from;			/* the sending process (a pool member) */
 	char channel[BT_CHANNEL_LEN];	/* as the sender names it */
 	uint64_t calls;			/* successful sends (futex: wake calls) */
@@ -54,7 +54,7 @@ struct bt_edge {
 	 * Request/response exchanges and their latency (p50/p99) belong here
 	 * once the exchange model provides them per connection.
 	 */
-	struct bt_conn *conns;	/* the connections, in the order met */
+	struct bt_svc_conn *conns;	/* the connections, in the order met */
 	size_t nconns, capconns;
 };
 

@@ -95,6 +95,15 @@ static void write_errors(FILE *f, const struct bt_stats *s, uint64_t lost_calls)
 	if (lost_calls)
 		fprintf(f, "  PARTIAL: %llu calls not counted (map full)",
 			(unsigned long long)lost_calls);
+	if (s->exchanges) {
+		char p50[32], p99[32];
+
+		fmt_ns(bt_hist_percentile_max(s->exch_hist, 0.50, s->max_exch_ns), p50, sizeof(p50));
+		fmt_ns(bt_hist_percentile_max(s->exch_hist, 0.99, s->max_exch_ns), p99, sizeof(p99));
+		fprintf(f, "  %s: %llu exchanges, %s p50 %s p99 %s", bt_role_name(s->role),
+			(unsigned long long)s->exchanges,
+			s->role == BT_ROLE_SERVER ? "service" : "latency", p50, p99);
+	}
 	fputc('\n', f);
 }
 
@@ -244,7 +253,7 @@ static void write_edges(FILE *f, const struct bt_model *m, const struct bt_edges
 				fmt_bytes(e->bytes, bytes, sizeof(bytes)),
 				(unsigned long long)e->wakeups, blocked, p99, unseen);
 		for (size_t k = 0; m->connections && e->kind != BT_KIND_FUTEX && k < e->nconns; k++) {
-			const struct bt_conn *c = &e->conns[k];
+			const struct bt_svc_conn *c = &e->conns[k];
 
 			fmt_count(c->calls, calls, sizeof(calls));
 			fprintf(f, "      %s: %s sends, %s",

@@ -248,6 +248,13 @@ static int read_row(struct rd *rd, struct bt_recf_cur *rec, uint32_t slots, uint
 		k.ucaller = bt_recf_get_u64(rec);
 	if (bt_recf_left(rec))
 		lost_calls = bt_recf_get_u64(rec);
+	if (bt_recf_left(rec)) {
+		s.role = bt_recf_get_u8(rec);
+		s.exchanges = bt_recf_get_u64(rec);
+		s.exch_ns = bt_recf_get_u64(rec);
+		s.max_exch_ns = bt_recf_get_u64(rec);
+		get_hist(rec, s.exch_hist, slots);
+	}
 	if (bt_recf_left(rec))
 		ci.role = bt_recf_get_u8(rec);
 	if (bt_recf_left(rec))
@@ -353,6 +360,11 @@ static int add_futexlink(struct bt_model *m, const void *e)
 	return bt_model_add_futex_link(m, e);
 }
 
+static int add_exchange(struct bt_model *m, const void *e)
+{
+	return bt_model_add_exchange(m, e);
+}
+
 static int (*const list_add[L_MAX])(struct bt_model *m, const void *e) = {
 	[L_WAKES] = add_wake,
 	[L_HOLDERS] = add_holder,
@@ -361,6 +373,7 @@ static int (*const list_add[L_MAX])(struct bt_model *m, const void *e) = {
 	[L_STACKROWS] = add_stackrow,
 	[L_WAKESTACKS] = add_wakestack,
 	[L_FUTEXLINKS] = add_futexlink,
+	[L_EXCHANGES] = add_exchange,
 };
 
 /* How many elements the snapshot's list holds. */
@@ -445,7 +458,7 @@ static int read_elem(struct rd *rd, struct bt_recf_cur *rec, int list)
 	if (list == L_STACKS)
 		return read_stack(rd, rec, &e.stack);
 	/* The episode log is the one list that is not a set: it stops at its cap. */
-	if (list == L_EPISODES && list_len(rd, list) >= lk->max)
+	if ((list == L_EPISODES || list == L_EXCHANGES) && list_len(rd, list) >= lk->max)
 		return bad(rd, "more than %u %s in a snapshot", lk->max, lk->what);
 	if (list_add[list](&rd->snap, &e))
 		return no_memory(rd);
@@ -564,6 +577,7 @@ static int read_block(struct rd *rd, const struct bt_recf_block *blk)
 	case BT_REC_STACKS:
 	case BT_REC_WAKESTACKS:
 	case BT_REC_FUTEXLINKS:
+	case BT_REC_EXCHANGES:
 		return stage(rd, &c, blk->type);
 	case BT_REC_DURATION:
 		return commit(rd, &c);
