@@ -74,6 +74,11 @@ struct inflight {
 	__s32 waker_ustack;
 	__u32 pad;
 	__u64 waker_ucaller;
+	/* Left by the socket tracepoints (exchange.bpf.h) for sys_exit's row. */
+	__u8 exch_role;		/* enum bt_role, 0: no stream socket moved data */
+	__u8 exch_dir;
+	bool exch_done;		/* the call completed an exchange */
+	__u64 exch_ns;		/* its latency / service time */
 	/*
 	 * A call the kernel interrupted for a signal (ERESTART*) is counted
 	 * at its exit as an error, like the EINTR a handler may make of it.
@@ -402,6 +407,18 @@ static __always_inline void inet_remote_from_user(const void *uaddr, struct endp
 	}
 }
 
+/* futex_waitv / futex_requeue take a vector: the first word names it. */
+static __always_inline __u64 futex_vec_addr(const struct futex_waitv *v)
+{
+	__u64 uaddr = 0;
+
+	if (v)
+		bpf_probe_read_user(&uaddr, sizeof(uaddr), &v->uaddr);
+	return uaddr;
+}
+
+#include "peers.bpf.h"
+
 /* Fill the channel facts once, when a channel's first row is created. */
 static __always_inline void record_chan(struct endpoint *c, const void *uremote)
 {
@@ -411,6 +428,12 @@ static __always_inline void record_chan(struct endpoint *c, const void *uremote)
 
 	if (bpf_map_lookup_elem(&chans, &ck))
 		return;
+	if (c->kind == BT_KIND_PIPE)
+		mark(c->chan);
+	else if (sk) {
+		mark(sock_id(sk));
+		mark(sock_id(c->peer_sk));
+	}
 	info.kind = c->kind;
 	info.family = c->family;
 	if (c->family == AF_UNIX) {
@@ -464,6 +487,8 @@ static __always_inline void record_chan(struct endpoint *c, const void *uremote)
 		if (!info.rport)
 			inet_remote_from_user(uremote, c, &info);
 	}
+	peers_fill_info(addr_of((void *const *)&c->sk), addr_of((void *const *)&c->peer_sk),
+			&info);
 	if (bpf_map_update_elem(&chans, &ck, &info, BPF_NOEXIST) == -E2BIG)
 		lose(BT_LOSS_MAP_FULL);
 }
@@ -487,10 +512,44 @@ struct crossing {
 	long nr;
 };
 
+#include "exchange.bpf.h"
+
+#define EINTR		4
+#define EAGAIN		11
+#define ETIMEDOUT	110
+#define ERESTARTSYS	512
+#define ERESTART_RESTARTBLOCK	516
+#define O_NONBLOCK	04000
+
+/*
+ * What an episode waited for (enum bt_wait). A blocked EAGAIN on a
+ * blocking socket is SO_RCVTIMEO running out: a non-blocking miss returns
+ * at once. A receive on a connection is a dependency when this end is the
+ * client (a request is outstanding) and idle when it is the server.
+ */
+static __always_inline __u8 wait_class(struct endpoint *c, struct crossing *x)
+{
+	if (x->ret == -EINTR || (x->ret <= -ERESTARTSYS && x->ret >= -ERESTART_RESTARTBLOCK))
+		return BT_WAIT_SIGNAL;
+	if (x->ret == -ETIMEDOUT)
+		return BT_WAIT_TIMEOUT;
+	if (c->sk && x->ret == -EAGAIN && c->file && !(c->file->f_flags & O_NONBLOCK))
+		return BT_WAIT_TIMEOUT;
+	if (x->dir == BT_DIR_RECV && (c->kind == BT_KIND_TCP || c->kind == BT_KIND_UNIX_STREAM) &&
+	    x->st) {
+		if (x->st->exch_role == BT_ROLE_CLIENT)
+			return BT_WAIT_DEPENDENCY;
+		if (x->st->exch_role == BT_ROLE_SERVER)
+			return BT_WAIT_IDLE;
+	}
+	return BT_WAIT_BLOCKED;
+}
+
 /* Chain mode: a crossing that blocked long enough is an episode. */
 static __always_inline void emit_episode(struct endpoint *c, struct crossing *x)
 {
 	struct bt_episode_ev *e;
+	__u8 wait;
 
 	if (!min_block_ns || !x->st || x->blocked < min_block_ns)
 		return;
@@ -503,16 +562,26 @@ static __always_inline void emit_episode(struct endpoint *c, struct crossing *x)
 	e->tid = (__u32)bpf_get_current_pid_tgid();
 	e->kind = c->kind;
 	e->dir = x->dir;
+	wait = wait_class(c, x);
+	e->wait = wait;
 	e->pad = 0;
 	e->chan = c->chan;
 	e->peer = c->peer;
 	e->start_ns = x->start;
 	e->end_ns = x->end;
-	e->wake_ns = x->st->wake_ns;
-	e->waker_pid = x->st->waker_pid;
-	e->waker_tid = x->st->waker_tid;
-	e->pad2 = 0;
-	bpf_ringbuf_submit(e, 0);
+	e->ret = x->ret;
+	/* A timer or a signal ended it: whoever the interrupt hit did not. */
+	if (wait == BT_WAIT_TIMEOUT || wait == BT_WAIT_SIGNAL) {
+		e->wake_ns = 0;
+		e->waker_pid = 0;
+		e->waker_tid = 0;
+	} else {
+		e->wake_ns = x->st->wake_ns;
+		e->waker_pid = x->st->waker_pid;
+		e->waker_tid = x->st->waker_tid;
+	}
+	/* Userspace polls every 100 ms: a wakeup per record is an irq_work each. */
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
 /*
@@ -697,6 +766,7 @@ static __always_inline void account(struct endpoint *c, struct crossing *x)
 	s->blocked_hist[log2_slot(x->blocked)]++;
 	if (x->blocked > s->max_blocked_ns)
 		s->max_blocked_ns = x->blocked;
+	account_exchange(c, x, s);
 	/* The row this call is counted in, should the kernel restart it (see struct inflight). */
 	if (x->st) {
 		x->st->last_key = key;
@@ -717,9 +787,12 @@ static __always_inline void cross_fd(struct task_struct *task, long fd, struct c
 	classify(task, fd, &c);
 	if (c.kind == BT_KIND_NONE)
 		return;
+	if (c.sk)
+		sock_used(c.sk, x->tgid);
 	if (x->uremote && (c.kind == BT_KIND_UDP || c.kind == BT_KIND_TCP) &&
 	    !(c.peer >> 48))
 		inet_remote_from_user(x->uremote, &c, NULL);
+	pipe_step(&c, x);
 	account(&c, x);
 }
 
@@ -814,16 +887,6 @@ static __always_inline void cross_futex(__u64 uaddr, struct crossing *x)
 	account(&c, x);
 }
 
-/* futex_waitv / futex_requeue take a vector: the first word names it. */
-static __always_inline __u64 futex_vec_addr(const struct futex_waitv *v)
-{
-	__u64 uaddr = 0;
-
-	if (v)
-		bpf_probe_read_user(&uaddr, sizeof(uaddr), &v->uaddr);
-	return uaddr;
-}
-
 /* ---- syscall hooks ----------------------------------------------------- */
 
 static __always_inline bool is_crossing_nr(long nr)
@@ -837,6 +900,59 @@ static __always_inline bool is_crossing_nr(long nr)
 		return true;
 	}
 	return false;
+}
+
+/*
+ * --peers: a process that is not (yet) a target crossed a channel a
+ * target marked: counted from its first byte, before a scan finds and
+ * follows it. Calls and bytes of the plain read/write/send/recv calls; no
+ * blocked time (its entry was not stamped), no wakeups or stacks. A
+ * program of its own on sys_exit (loaded only with --peers): its stack
+ * and verification stay out of the targets' program.
+ */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit_marked, struct pt_regs *regs, long ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct crossing x = { .ret = ret, .ustack = BT_STACK_NONE, .kstack = BT_STACK_NONE };
+	struct endpoint c = {};
+	long nr = BT_REGS_NR(regs);
+	__u64 id;
+
+	if (!count_marked || is_target(task->tgid) || !is_crossing_nr(nr))
+		return 0;
+	switch (nr) {
+	case BT_NR_write: case BT_NR_writev: case BT_NR_sendmsg: case BT_NR_sendto:
+		x.dir = BT_DIR_SEND;
+		break;
+	case BT_NR_read: case BT_NR_readv: case BT_NR_recvmsg: case BT_NR_recvfrom:
+		x.dir = BT_DIR_RECV;
+		break;
+	default:
+		return 0;
+	}
+	classify(task, BT_REGS_ARG1(regs), &c);
+	if (c.kind == BT_KIND_NONE)
+		return 0;
+	id = c.kind == BT_KIND_PIPE ? c.chan : sock_id(c.sk);
+	if (!is_marked(id))
+		return 0;
+	x.tgid = task->tgid;
+	seen_process(task);
+	x.bytes = ret > 0 ? ret : 0;
+	if ((nr == BT_NR_recvfrom && (BT_REGS_ARG4(regs) & BT_MSG_PEEK)) ||
+	    (nr == BT_NR_recvmsg && (BT_REGS_ARG3(regs) & BT_MSG_PEEK)))
+		x.bytes = 0;
+	if (c.sk)
+		sock_used(c.sk, x.tgid);
+	/*
+	 * The process serving a unix connection: a daemon that accepts and
+	 * forks a backend (postgres) hands it on; the backend is the far end.
+	 */
+	if (c.peer_sk)
+		served_by(sock_ino(c.peer_sk), x.tgid);
+	account(&c, &x);
+	return 0;
 }
 
 /*
@@ -903,6 +1019,8 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	st->tid = task->pid;
 	st->nr = id;
 	st->nwake = 0;
+	st->exch_role = 0;
+	st->exch_done = false;
 	/* Only the modes that read who woke us pay for clearing it. */
 	if (min_block_ns || with_stacks) {
 		st->wake_ns = 0;
@@ -1024,6 +1142,8 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	struct inflight *st;
 	long nr;
 
+	/* Any process's socket, accept, connect or bind names a socket's holder. */
+	peers_on_exit(ret);
 	if (!is_target(task->tgid))
 		return 0;
 	nr = BT_REGS_NR(regs);
@@ -1149,6 +1269,8 @@ int BPF_PROG(sched_waking, struct task_struct *p)
 	st = inflight_of(cur->pid);
 	if (!st || !wakee_waits_on_crossing(p, st->nr, cur->tgid))
 		return 0;
+	if (is_futex_nr(st->nr))
+		futex_link(cur, p, (struct pt_regs *)bpf_task_pt_regs(p));
 	n = st->nwake;
 	for (int i = 0; i < BT_WAKEES_MAX; i++) {
 		if (i >= n)

@@ -29,7 +29,7 @@ enum {
 enum opt_id {
 	O_PLAIN,		/* nothing: the entry's flag or str field is all */
 	O_PID, O_COMMAND, O_PEERS, O_MIN_BLOCK, O_STACK_MAP, O_WEIGHT, O_FORMAT, O_KIND,
-	O_MAP_SIZE, O_HELP, O_VERSION, O_SERVE, O_MAX_SERIES,
+	O_MAP_SIZE, O_HELP, O_VERSION, O_SERVE, O_MAX_SERIES, O_GROUP,
 };
 
 struct opt {
@@ -69,12 +69,14 @@ static const struct opt opts[] = {
 	{ O_PLAIN, 'd', "duration", "SECS", ON_LIVE, "Stopping",
 	  "stop after SECS seconds (default: when the targets exit, or Ctrl-C)",
 	  SECS(duration_ns) },
+	{ O_PLAIN, 0, "no-chains", NULL, ON_LIVE, "Chains",
+	  "the cheapest trace: no request/response records, no blocking\n"
+	  "episodes, no chains section (chains are on by default)", FLAG(no_chains) },
 	{ O_PLAIN, 0, "chains", NULL, ON_LIVE, "Chains",
-	  "record blocking episodes and who ended them, and name the\n"
-	  "hidden synchronous chains (A waits on B while B waits on C)", FLAG(chains) },
+	  "chains are on by default; accepted for compatibility", FLAG(chains) },
 	{ O_MIN_BLOCK, 0, "min-block", "US", ON_LIVE, "Chains",
 	  "a crossing blocked this many microseconds is an episode\n"
-	  "(default 10; implies --chains)", .min = 1, .max = 60000000, .unit = " us" },
+	  "(default 10)", .min = 1, .max = 60000000, .unit = " us" },
 	{ O_PLAIN, 0, "stacks", NULL, ON_LIVE, "Stacks",
 	  "take the user and kernel stack of every crossing (for\n"
 	  "-f folded and -f svg); a stack not taken shows as [lost]", FLAG(stacks) },
@@ -92,6 +94,12 @@ static const struct opt opts[] = {
 	  "print the table every SECS seconds while tracing", SECS(interval_ns) },
 	{ O_PLAIN, 0, "record", "FILE", ON_TRACE, "Output",
 	  "also write a recording (see `boundtrace record`)", STR(record) },
+	{ O_GROUP, 0, "group", "HOW", ON_ALL, "Output",
+	  "exe (default): a pool (one executable and name under one\n"
+	  "parent: workers, backends, clients) is one node of the map,\n"
+	  "table and graph; pid: every process its own" },
+	{ O_PLAIN, 0, "connections", NULL, ON_ALL, "Output",
+	  "the table lists each connection under its service line", FLAG(connections) },
 	{ O_SERVE, 0, "serve", "ADDR:PORT", ON_TRACE, "Metrics",
 	  "serve /metrics over HTTP while tracing (e.g. 127.0.0.1:9464;\n"
 	  "only where told), Prometheus text or OpenMetrics as asked", STR(serve) },
@@ -291,7 +299,6 @@ static int apply(struct bt_opts *o, const struct opt *op, const char *v, char **
 		return 0;
 	case O_MIN_BLOCK:
 		o->min_block_ns = (uint64_t)n * 1000;
-		o->chains = true;
 		return 0;
 	case O_STACK_MAP:
 		o->stack_map_size = n;
@@ -306,6 +313,11 @@ static int apply(struct bt_opts *o, const struct opt *op, const char *v, char **
 		if (!o->exporter)
 			return BAD("unknown format '%s' (one of: %s)", v, bt_report_format_names());
 		o->format = v;
+		return 0;
+	case O_GROUP:
+		if (strcmp(v, "exe") && strcmp(v, "pid"))
+			return BAD("invalid --group '%s' (exe or pid)", v);
+		o->group_exe = !strcmp(v, "exe");
 		return 0;
 	case O_KIND:
 		o->kind = bt_kind_parse(v);
@@ -458,8 +470,10 @@ static int check(struct bt_opts *o, int noperands, const char *first, char *err,
 	if (o->command)
 		o->follow = true;
 	/* The exporter says what it prints from: the kernel must collect that. */
-	if (o->exporter->needs & BT_NEED_EPISODES)
-		o->chains = true;
+	if (o->no_chains && (o->exporter->needs & BT_NEED_EPISODES))
+		return BAD("-f %s prints chains: it does not combine with --no-chains",
+			   o->exporter->name);
+	o->chains = !o->no_chains;
 	if (o->exporter->needs & BT_NEED_STACKS)
 		o->stacks = true;
 	return 0;
@@ -475,6 +489,7 @@ int bt_opts_parse(int argc, char **argv, struct bt_opts *o, char *err, size_t er
 	o->exporter = bt_report_find(o->format);
 	o->map_size = 16384;
 	o->peers = 1;
+	o->group_exe = true;
 	o->min_block_ns = 10 * 1000;
 	o->stack_map_size = 16384;
 	o->kind = BT_KIND_NONE;

@@ -34,7 +34,8 @@ struct bt_opts {
 	bool all;		/* -a */
 	bool follow;		/* --follow (always on with -c) */
 	int peers;		/* --peers: hops of peer following */
-	bool chains;		/* --chains: record blocking episodes */
+	bool chains;		/* record exchanges and episodes: on unless --no-chains */
+	bool no_chains;		/* --no-chains */
 	uint64_t min_block_ns;	/* --min-block */
 	bool stacks;		/* --stacks */
 	uint32_t stack_map_size;
@@ -45,6 +46,8 @@ struct bt_opts {
 	const struct bt_exporter *exporter;	/* its registry entry */
 	const char *output;	/* -o, NULL = stdout */
 	bool force;		/* overwrite an existing -o file */
+	bool group_exe;		/* --group exe (default) or pid */
+	bool connections;	/* --connections */
 	const char *record;	/* --record: a recording beside the report */
 	uint32_t map_size;	/* rows in the kernel aggregate */
 	const char *file;	/* report: the recording to read (the first) */

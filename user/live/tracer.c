@@ -72,6 +72,9 @@ static struct bt_maps tracer_maps(struct bt_tracer *t)
 		.chans_fd = bpf_map__fd(t->skel->maps.chans),
 		.wakes_fd = bpf_map__fd(t->skel->maps.wakes),
 		.wakestacks_fd = t->sym ? bpf_map__fd(t->skel->maps.wakestacks) : -1,
+		.accepted_fd = bpf_map__fd(t->skel->maps.accepted_by),
+		.seen_fd = bpf_map__fd(t->skel->maps.seen),
+		.futex_links_fd = bpf_map__fd(t->skel->maps.futex_links),
 		.lostcalls_fd = bpf_map__fd(t->skel->maps.lostcalls),
 		.losses = t->skel->bss->losses,
 		.counters = &t->counters,
@@ -128,6 +131,8 @@ static int on_event(void *ctx, void *data, size_t size)
 		/* A followed child stands where its parent stands. */
 		p->target = true;
 		p->hop = parent ? parent->hop : 0;
+		p->ppid = e->ppid;
+		p->child = true;
 		bt_proc_read_exe(e->pid, p->exe, sizeof(p->exe));
 	} else if (p && e->type == BT_EV_EXEC) {
 		bt_proc_read_exe(e->pid, p->exe, sizeof(p->exe));
@@ -156,6 +161,15 @@ static int on_episode(void *ctx, void *data, size_t size)
 
 	if (size >= sizeof(struct bt_episode_ev))
 		bt_model_add_episode(t->model, data);
+	return 0;
+}
+
+static int on_exchange(void *ctx, void *data, size_t size)
+{
+	struct bt_tracer *t = ctx;
+
+	if (size >= sizeof(struct bt_exchange_ev))
+		bt_model_add_exchange(t->model, data);
 	return 0;
 }
 
@@ -191,6 +205,16 @@ static int probe_tracepoints(struct bt_tracer *t, char *err, size_t errlen)
 		fprintf(stderr, "boundtrace: this kernel has no sched_waking tracepoint: wakeups "
 				"and chains are not recorded\n");
 	}
+	/* Exchanges need the socket tracepoints (6.3+); the handshake one helps with roles. */
+	if (btf__find_by_name_kind(btf, "btf_trace_sock_send_length", BTF_KIND_TYPEDEF) < 0 ||
+	    btf__find_by_name_kind(btf, "btf_trace_sock_recv_length", BTF_KIND_TYPEDEF) < 0) {
+		bpf_program__set_autoload(t->skel->progs.sock_send_length, false);
+		bpf_program__set_autoload(t->skel->progs.sock_recv_length, false);
+		fprintf(stderr, "boundtrace: this kernel has no sock_send_length/sock_recv_length "
+				"tracepoints: requests and responses are not counted\n");
+	}
+	if (btf__find_by_name_kind(btf, "btf_trace_inet_sock_set_state", BTF_KIND_TYPEDEF) < 0)
+		bpf_program__set_autoload(t->skel->progs.inet_sock_set_state, false);
 	if (btf__find_by_name_kind(btf, "btf_trace_signal_deliver", BTF_KIND_TYPEDEF) < 0) {
 		bpf_program__set_autoload(t->skel->progs.signal_deliver, false);
 		fprintf(stderr, "boundtrace: this kernel has no signal_deliver tracepoint: a call "
@@ -232,6 +256,11 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 	bpf_map__set_max_entries(t->skel->maps.lostcalls,
 				 cfg->map_size > LOSTCALLS_MIN ? cfg->map_size : LOSTCALLS_MIN);
 	bpf_map__set_max_entries(t->skel->maps.wakes, cfg->map_size);
+	bpf_map__set_max_entries(t->skel->maps.futex_links, cfg->map_size);
+	bpf_map__set_max_entries(t->skel->maps.marked, cfg->map_size);
+	/* --peers: a far end counts from its first byte on a target's channel. */
+	t->skel->rodata->count_marked = cfg->max_hops > 0 && !cfg->all;
+	bpf_program__set_autoload(t->skel->progs.sys_exit_marked, cfg->max_hops > 0 && !cfg->all);
 	t->skel->rodata->with_stacks = cfg->stacks;
 	model->stack_mode = cfg->stacks;
 	bpf_map__set_max_entries(t->skel->maps.stacks, cfg->stacks ? cfg->stack_map_size : 1);
@@ -247,7 +276,11 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 	t->skel->rodata->min_block_ns = cfg->min_block_ns;
 	model->chain_mode = cfg->min_block_ns > 0;
 	bpf_map__set_max_entries(t->skel->maps.episodes,
-				 cfg->min_block_ns ? 16 * 1024 * 1024 : (__u32)getpagesize());
+				 cfg->min_block_ns ? 4 * 1024 * 1024 : (__u32)getpagesize());
+	/* Exchange records too: one per request and response, not per crossing. */
+	t->skel->rodata->exchange_records = cfg->min_block_ns > 0;
+	bpf_map__set_max_entries(t->skel->maps.exchanges,
+				 cfg->min_block_ns ? 4 * 1024 * 1024 : (__u32)getpagesize());
 
 	rc = boundtrace_bpf__load(t->skel);
 	if (rc) {
@@ -263,7 +296,9 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 	}
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_event, t, NULL);
 	if (!t->rb || (cfg->min_block_ns &&
-		       ring_buffer__add(t->rb, bpf_map__fd(t->skel->maps.episodes), on_episode, t))) {
+		       (ring_buffer__add(t->rb, bpf_map__fd(t->skel->maps.episodes), on_episode, t) ||
+			ring_buffer__add(t->rb, bpf_map__fd(t->skel->maps.exchanges), on_exchange,
+					 t)))) {
 		snprintf(err, errlen, "cannot open the event ring buffers: %s", strerror(errno));
 		goto fail;
 	}
@@ -332,6 +367,9 @@ int bt_tracer_discover(struct bt_tracer *t)
 
 	if (t->all)
 		return 0;
+	/* The rows name the far ends the kernel saw (connections no scan catches). */
+	if (bt_tracer_collect(t))
+		return -ENOMEM;
 	/* New targets have channels of their own: go on until nothing new (hops bound it). */
 	do {
 		n = bt_discover_round(t->model, t->max_hops, add_peer, t);
@@ -357,7 +395,17 @@ int bt_tracer_poll(struct bt_tracer *t, int timeout_ms)
 
 	harvest_exited(t);
 	if (n == -EINTR)
-		return 0;
+		n = 0;
+	/*
+	 * Episodes and exchanges are submitted without a wakeup (one per
+	 * record would cost an irq_work each): epoll does not see them, so
+	 * every poll drains all rings.
+	 */
+	if (n >= 0) {
+		int m = ring_buffer__consume(t->rb);
+
+		n = m < 0 ? m : n + m;
+	}
 	return n;
 }
 

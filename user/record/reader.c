@@ -172,6 +172,10 @@ static int read_procs(struct rd *rd, struct bt_recf_cur *c)
 		}
 		if (bt_recf_left(&rec))
 			p->hop = (int32_t)bt_recf_get_u32(&rec);
+		if (bt_recf_left(&rec))
+			p->ppid = bt_recf_get_u32(&rec);
+		if (bt_recf_left(&rec))
+			p->child = bt_recf_get_u8(&rec) & 1;
 		if (rec.bad)
 			return bad(rd, "process record shorter than its fields");
 	}
@@ -244,6 +248,17 @@ static int read_row(struct rd *rd, struct bt_recf_cur *rec, uint32_t slots, uint
 		k.ucaller = bt_recf_get_u64(rec);
 	if (bt_recf_left(rec))
 		lost_calls = bt_recf_get_u64(rec);
+	if (bt_recf_left(rec)) {
+		s.role = bt_recf_get_u8(rec);
+		s.exchanges = bt_recf_get_u64(rec);
+		s.exch_ns = bt_recf_get_u64(rec);
+		s.max_exch_ns = bt_recf_get_u64(rec);
+		get_hist(rec, s.exch_hist, slots);
+	}
+	if (bt_recf_left(rec))
+		ci.role = bt_recf_get_u8(rec);
+	if (bt_recf_left(rec))
+		ci.peer_tgid = bt_recf_get_u32(rec);
 	if (rec->bad)
 		return bad(rd, "row record shorter than its fields");
 	if (proc >= rd->snap.nprocs)
@@ -340,6 +355,16 @@ static int add_wakestack(struct bt_model *m, const void *e)
 	return bt_model_add_wakestack(m, &w->key, &w->val);
 }
 
+static int add_futexlink(struct bt_model *m, const void *e)
+{
+	return bt_model_add_futex_link(m, e);
+}
+
+static int add_exchange(struct bt_model *m, const void *e)
+{
+	return bt_model_add_exchange(m, e);
+}
+
 static int (*const list_add[L_MAX])(struct bt_model *m, const void *e) = {
 	[L_WAKES] = add_wake,
 	[L_HOLDERS] = add_holder,
@@ -347,6 +372,8 @@ static int (*const list_add[L_MAX])(struct bt_model *m, const void *e) = {
 	[L_EPISODES] = add_episode,
 	[L_STACKROWS] = add_stackrow,
 	[L_WAKESTACKS] = add_wakestack,
+	[L_FUTEXLINKS] = add_futexlink,
+	[L_EXCHANGES] = add_exchange,
 };
 
 /* How many elements the snapshot's list holds. */
@@ -420,6 +447,7 @@ static int read_elem(struct rd *rd, struct bt_recf_cur *rec, int list)
 		struct bt_stackrow stackrow;
 		struct bt_wakestack wakestack;
 		struct bt_stack stack;
+		struct bt_futex_link futexlink;
 	} e;
 
 	/* Read into a zeroed element: the padding of a key takes part as zeros. */
@@ -430,7 +458,7 @@ static int read_elem(struct rd *rd, struct bt_recf_cur *rec, int list)
 	if (list == L_STACKS)
 		return read_stack(rd, rec, &e.stack);
 	/* The episode log is the one list that is not a set: it stops at its cap. */
-	if (list == L_EPISODES && list_len(rd, list) >= lk->max)
+	if ((list == L_EPISODES || list == L_EXCHANGES) && list_len(rd, list) >= lk->max)
 		return bad(rd, "more than %u %s in a snapshot", lk->max, lk->what);
 	if (list_add[list](&rd->snap, &e))
 		return no_memory(rd);
@@ -461,8 +489,8 @@ static int read_list_block(struct rd *rd, struct bt_recf_cur *c, uint32_t type)
 	uint8_t flags;
 	int l = 0;
 
-	/* read_block passes only list types here: the last, STACKS, is the rest. */
-	while (l < L_STACKS && bt_rec_lists[l].type != type)
+	/* read_block passes only list types here: the last one is the rest. */
+	while (l < L_MAX - 1 && bt_rec_lists[l].type != type)
 		l++;
 	min = bt_rec_fields_len(bt_rec_lists[l].rec);
 	if (l == L_EPISODES) {
@@ -548,6 +576,8 @@ static int read_block(struct rd *rd, const struct bt_recf_block *blk)
 	case BT_REC_STACKROWS:
 	case BT_REC_STACKS:
 	case BT_REC_WAKESTACKS:
+	case BT_REC_FUTEXLINKS:
+	case BT_REC_EXCHANGES:
 		return stage(rd, &c, blk->type);
 	case BT_REC_DURATION:
 		return commit(rd, &c);

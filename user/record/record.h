@@ -33,6 +33,8 @@
  *                [the rest of struct bt_key: s32 ustack, s32 kstack,
  *                u64 ucaller], [u64 lost_calls: calls the kernel could
  *                not count in this row (its map was full)]
+ *                [exchanges: u8 role, u64 exchanges, u64 exch_ns,
+ *                u64 max_exch_ns, u64 exch_hist[hist_slots]]
  *   WAKES        u32 count, then count records: u32 record length,
  *                struct bt_wake_key: u32 waker, u32 wakee, u8 kind, u8 dir,
  *                u64 chan, u64 peer; u64 count
@@ -45,7 +47,11 @@
  *                the model's cap, then count records: u32 record length,
  *                u32 pid, u32 tid, u8 kind, u8 dir, u32 waker_pid,
  *                u64 chan, u64 peer, u64 start_ns, u64 end_ns, u64 wake_ns,
- *                u32 waker_tid
+ *                u32 waker_tid, [u8 wait (enum bt_wait), s32 ret]
+ *   EXCHANGES    u32 count, then count records: u32 record length,
+ *                u32 pid, u32 tid, u32 req_tid, u8 role, u8 kind, u8 type, u64 chan,
+ *                u64 peer, u64 end_a, u64 end_b, u64 req_ns, u64 resp_ns,
+ *                u8 comm[16] (the thread's name)
  *   STACKROWS    u32 count, then count records: u32 record length,
  *                struct bt_key (u32 tgid, u8 kind, u8 dir, u64 chan,
  *                u64 peer, s32 ustack, s32 kstack, u64 ucaller), u64 calls,
@@ -114,6 +120,8 @@ enum bt_rec_block {
 	BT_REC_STACKROWS,
 	BT_REC_STACKS,
 	BT_REC_WAKESTACKS,
+	BT_REC_EXCHANGES,
+	BT_REC_FUTEXLINKS,
 };
 
 /* Reading limits per snapshot: memory stays bounded whatever the file says. */
@@ -133,6 +141,7 @@ enum bt_rec_block {
 #define BT_REC_MAX_WAKES	(1u << 24)
 #define BT_REC_MAX_HOLDERS	(1u << 22)
 #define BT_REC_MAX_SOCKS	(1u << 22)
+#define BT_REC_MAX_FUTEXLINKS	(1u << 22)
 #define BT_REC_MAX_EPISODES	BT_EPISODES_MAX
 #define BT_REC_MAX_STACKROWS	(1u << 24)
 #define BT_REC_MAX_STACKS	(1u << 24)

@@ -24,7 +24,15 @@ static const struct field sock_rec[] = {
 #define F(f)	FIELD(struct bt_episode_ev, f)
 static const struct field episode_rec[] = {
 	F(pid), F(tid), F(kind), F(dir), F(waker_pid), F(chan), F(peer), F(start_ns), F(end_ns),
-	F(wake_ns), F(waker_tid), { 0 },
+	F(wake_ns), F(waker_tid), LATER(struct bt_episode_ev, wait),
+	LATER(struct bt_episode_ev, ret), { 0 },
+};
+#undef F
+
+#define F(f)	FIELD(struct bt_exchange_ev, f)
+static const struct field exchange_rec[] = {
+	F(pid), F(tid), F(req_tid), F(role), F(kind), F(type), F(chan), F(peer), F(end_a), F(end_b),
+	F(req_ns), F(resp_ns), RAW(struct bt_exchange_ev, comm), { 0 },
 };
 #undef F
 
@@ -48,6 +56,12 @@ static const struct field wakestack_rec[] = {
 static const struct field stack_rec[] = { F(pid), F(id), F(caller), { 0 } };
 #undef F
 
+#define F(f)	FIELD(struct bt_futex_link, f)
+static const struct field futexlink_rec[] = {
+	F(key.waker), F(key.wakee), F(key.waker_addr), F(key.wakee_addr), F(count), { 0 },
+};
+#undef F
+
 #define LIST(type_, what_, one_, elem, max_, arr_, rec_) \
 	.type = type_, .what = what_, .one = one_, .size = sizeof(elem), .max = max_, \
 	.arr = offsetof(struct bt_model, arr_), .n = offsetof(struct bt_model, n##arr_), \
@@ -67,8 +81,13 @@ const struct list_kind bt_rec_lists[L_MAX] = {
 	[L_WAKESTACKS] = { LIST(BT_REC_WAKESTACKS, "waker stacks", "waker stack",
 				struct bt_wakestack, BT_REC_MAX_WAKESTACKS, wakestacks,
 				wakestack_rec) },
+	[L_EXCHANGES] = { LIST(BT_REC_EXCHANGES, "exchanges", "exchange", struct bt_exchange_ev,
+			       BT_REC_MAX_EPISODES, exchanges, exchange_rec) },
 	[L_STACKS] = { LIST(BT_REC_STACKS, "stacks", "stack", struct bt_stack, BT_REC_MAX_STACKS,
 			    stacks, stack_rec) },
+	[L_FUTEXLINKS] = { LIST(BT_REC_FUTEXLINKS, "futex links", "futex link",
+				struct bt_futex_link, BT_REC_MAX_FUTEXLINKS, futexlinks,
+				futexlink_rec) },
 };
 
 /* The bytes of the fields f in a record. */
@@ -76,7 +95,7 @@ uint64_t bt_rec_fields_len(const struct field *f)
 {
 	uint64_t n = 0;
 
-	for (; f->len; f++)
+	for (; f->len && !f->opt; f++)
 		n += f->len;
 	return n;
 }
@@ -112,6 +131,8 @@ void bt_rec_get_fields(struct bt_recf_cur *c, const struct field *f, void *e)
 		union uint_field v;
 		uint64_t x;
 
+		if (f->opt && !bt_recf_left(c))
+			break;
 		if (f->raw) {
 			bt_recf_get_bytes(c, p, f->len);
 			continue;
@@ -156,8 +177,12 @@ const char *bt_rec_block_name(uint32_t type)
 		return "stackrows";
 	case BT_REC_STACKS:
 		return "stacks";
+	case BT_REC_FUTEXLINKS:
+		return "futexlinks";
 	case BT_REC_WAKESTACKS:
 		return "wakestacks";
+	case BT_REC_EXCHANGES:
+		return "exchanges";
 	}
 	return "unknown";
 }
