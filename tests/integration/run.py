@@ -313,7 +313,7 @@ def peers_three_processes_from_one_pid():
 @test
 def peer_named_without_following():
     """--peers 0: only A is traced, yet the far ends are named from /proc."""
-    _, bt, mesh = trace_announced([IPCMESH, "--count", "50", "--delay-ms", "800", "--out",
+    _, bt, mesh = trace_announced([IPCMESH, "--count", "50", "--delay-ms", "1500", "--out",
                                    tmpfile("mesh.json")], "ipcmesh", "--peers", "0")
     names = {p["role"]: p["pid"] for p in mesh["processes"]}
     eq([p["pid"] for p in bt["processes"] if p["boundaries"]], [names["a"]], "only A traced")
