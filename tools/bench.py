@@ -134,6 +134,7 @@ class Tracer:
     # A bystander tracer traces something else while the workload runs
     # untraced: it is started before the run and stopped after it.
     background: Optional[Callable[[str], "Background"]] = None
+    mode_flag: str = ""                      # boundtrace: the mode option it adds
 
 
 @dataclass
@@ -253,17 +254,45 @@ def ensure_tracefs():
 
 
 def boundtrace_variants():
-    """Aggregate mode always; the other modes once --help lists them."""
+    """The default mode always; the other modes once --help lists them.
+    With --no-chains (chains on by default) that is the cheapest mode and
+    --chains is the default; before it, --chains is the extra mode."""
     helptext = subprocess.run([BOUNDTRACE, "--help"], capture_output=True,
                               text=True).stdout
+    listed = lambda flag: re.search(rf"(^|\s){flag}\b(?!-)", helptext, re.M)  # noqa: E731
+    global CHEAPEST
+    CHEAPEST = "boundtrace --no-chains" if listed("--no-chains") else "boundtrace"
     variants = []
-    for name, flag in (("boundtrace --stacks", "--stacks"),
-                       ("boundtrace --chains", "--chains")):
-        t = Tracer(name, 5, 1, boundtrace_cmd([flag]), boundtrace_seen, ours=True)
-        if not re.search(rf"(^|\s){flag}\b(?!-)", helptext, re.M):
+    for name, flag in (("boundtrace --no-chains", "--no-chains"),
+                       ("boundtrace --chains", "--chains"),
+                       ("boundtrace --stacks", "--stacks")):
+        if flag == "--chains" and CHEAPEST != "boundtrace":
+            continue            # the default mode already
+        if flag == "--no-chains" and CHEAPEST == "boundtrace":
+            continue            # not there yet
+        t = Tracer(name, 11 if flag == "--no-chains" else 5, 1, boundtrace_cmd([flag]),
+                   boundtrace_seen, ours=True, mode_flag=flag)
+        if not listed(flag):
             t.problem = "n/a (not implemented yet)"
         variants.append(t)
     return variants
+
+
+# The mode the issue's per-workload targets are for (the cheapest one);
+# the default mode, once chains are on by default, may add DEFAULT_EXTRA.
+CHEAPEST = "boundtrace"
+DEFAULT_EXTRA = 0.05
+
+
+def target_of(tracer_name, w):
+    """The issue's ratio target for this mode on w, or None."""
+    if not w.target:
+        return None
+    if tracer_name == CHEAPEST:
+        return w.target
+    if tracer_name == "boundtrace":
+        return w.target + DEFAULT_EXTRA
+    return None
 
 
 def bystander_seen(out, ipc):
@@ -521,6 +550,139 @@ def progress(done, total, c):
           file=sys.stderr, flush=True)
 
 
+# ---- per-program profile ------------------------------------------------------
+
+PROFILE_SECONDS = 2.0           # measured window per mode
+STATS_SYSCTL = "/proc/sys/kernel/bpf_stats_enabled"
+
+
+def prog_stats(pid):
+    """prog id -> (run_time_ns, run_cnt) of the BPF programs pid holds open
+    (/proc/PID/fdinfo; the kernel counts them while bpf_stats_enabled is 1)."""
+    stats = {}
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            if os.readlink(fd) != "anon_inode:bpf-prog":
+                continue
+            info = dict(line.split(":", 1) for line in
+                        Path(f"/proc/{pid}/fdinfo/{fd.name}").read_text().splitlines())
+        except OSError:
+            continue
+        stats[int(info["prog_id"])] = (int(info.get("run_time_ns", 0)),
+                                       int(info.get("run_cnt", 0)))
+    return stats
+
+
+def prog_names(ids):
+    """prog id -> name, from bpftool (fdinfo does not name programs)."""
+    r = subprocess.run(["bpftool", "prog", "show", "-j"], capture_output=True, text=True)
+    try:
+        return {p["id"]: p.get("name", "?") for p in json.loads(r.stdout) if p["id"] in ids}
+    except ValueError:
+        return {}
+
+
+@dataclass
+class ProfileCase:
+    title: str
+    flags: list                 # boundtrace options
+    bystander: bool = False     # trace an idle process; the workload is untraced
+
+
+def profile_cases():
+    helptext = subprocess.run([BOUNDTRACE, "--help"], capture_output=True, text=True).stdout
+    cases = [ProfileCase("default", [])]
+    for flag in ("--no-chains", "--chains"):
+        if re.search(rf"(^|\s){flag}\b(?!-)", helptext, re.M):
+            cases.append(ProfileCase(flag, [flag]))
+    cases.append(ProfileCase("bystander (-p IDLE)", [], bystander=True))
+    return cases
+
+
+def profile_one(case, w, tmp, quick):
+    """Per-program ns/run and runs per crossing while w runs pinned, over a
+    fixed window in the middle of the exchange."""
+    ipc_json = f"{tmp}/{next(RUN_IDS)}-profile.json"
+    argv = workload_argv(w, 50_000_000, ipc_json)
+    watch = ReadyWatcher()
+    work = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=watch.slave, start_new_session=True)
+    os.close(watch.slave)
+    watch.start()
+    idle = None
+    try:
+        if not watch.ready.wait(TIMEOUT_S) or watch.pid is None:
+            raise ToolFailed(f"profile: the workload never got ready: {watch.tail()}", ours=True)
+        if case.bystander:
+            idle = subprocess.Popen(["sleep", "3600"], stdin=subprocess.DEVNULL)
+            target = ["--peers", "0", "-p", str(idle.pid)]
+        else:
+            target = ["--follow", "-p", str(watch.pid)]
+        bt = subprocess.Popen([BOUNDTRACE, *case.flags, *target, "-f", "json", "-o",
+                               f"{tmp}/{next(RUN_IDS)}-profile-bt.json"],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+        end = time.monotonic() + 10
+        while not bpf_attached(bt.pid):
+            if bt.poll() is not None or time.monotonic() > end:
+                raise ToolFailed("profile: boundtrace did not attach", ours=True)
+            time.sleep(0.01)
+        time.sleep(DELAY_MS / 1000 + 0.5)    # past the delay, into the exchange
+        before, t0 = prog_stats(bt.pid), time.perf_counter()
+        time.sleep(PROFILE_SECONDS / (4 if quick else 1))
+        after, t1 = prog_stats(bt.pid), time.perf_counter()
+        bt.send_signal(signal.SIGINT)
+        reap(bt)
+    finally:
+        os.killpg(work.pid, signal.SIGKILL)
+        work.wait()
+        if idle:
+            idle.kill()
+            idle.wait()
+    names = prog_names(set(after))
+    result = {}
+    for pid_, (ns, cnt) in after.items():
+        ns0, cnt0 = before.get(pid_, (0, 0))
+        result[names.get(pid_, str(pid_))] = (ns - ns0, cnt - cnt0)
+    return result, t1 - t0
+
+
+def profile_table(tmp, quick, reps=None):
+    """bpf_stats per program for each mode on the pinned pipe ping-pong:
+    what each hook costs per run, and how often it runs."""
+    if not shutil.which("bpftool"):
+        return "n/a: bpftool not installed"
+    try:
+        old = Path(STATS_SYSCTL).read_text().strip()
+    except OSError as e:
+        return f"n/a: {STATS_SYSCTL}: {e}"
+    reps = reps or (1 if quick else 3)
+    w = WORKLOADS[0]
+    lines = ["| mode | program | runs/s (median) | ns/run (median of "
+             f"{reps}) | ns/run (min–max) |", "|---|---|--:|--:|--:|"]
+    try:
+        Path(STATS_SYSCTL).write_text("1")
+        cases = profile_cases()
+        got = {c.title: {} for c in cases}
+        for _ in range(reps):       # interleaved: mode after mode, round after round
+            for c in cases:
+                res, secs = profile_one(c, w, tmp, quick)
+                for name, (ns, cnt) in res.items():
+                    if cnt:
+                        got[c.title].setdefault(name, []).append((ns / cnt, cnt / secs))
+        for c in cases:
+            for name, xs in sorted(got[c.title].items()):
+                per = [x[0] for x in xs]
+                lines.append(f"| {c.title} | {name} | {med([x[1] for x in xs]):,.0f} "
+                             f"| {med(per):.0f} | {min(per):.0f}–{max(per):.0f} |")
+            print(f"[profile] {c.title}: " + ", ".join(
+                f"{n} {med([x[0] for x in xs]):.0f} ns" for n, xs in sorted(got[c.title].items())),
+                file=sys.stderr, flush=True)
+    finally:
+        Path(STATS_SYSCTL).write_text(old)
+    return "\n".join(lines)
+
+
 # ---- a real server ------------------------------------------------------------
 
 @dataclass
@@ -588,54 +750,141 @@ class socket_bound:
         self.s.close()
 
 
-def traced_server(pid, out, extra):
-    bt = subprocess.Popen([BOUNDTRACE, *extra, "--peers", "0", "-f", "json", "-o", out,
-                           "-p", str(pid)], stdin=subprocess.DEVNULL,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    end = time.monotonic() + 10
-    while not bpf_attached(bt.pid):
-        if bt.poll() is not None or time.monotonic() > end:
-            raise ToolFailed("boundtrace -p REDIS did not attach", ours=True)
+@dataclass
+class ServerTracer:
+    name: str
+    command: Callable[[int, str], list]      # (server pid, out file) -> argv
+    attached: Callable[["subprocess.Popen", str], bool]
+    reps: int
+    ours: bool = False
+    problem: Optional[str] = None
+
+
+def file_says(text):
+    """Attached once the tracer's output file holds text (bpftrace's
+    'Attaching N probes')."""
+    def check(proc, out):
+        try:
+            return text in Path(out).read_text(errors="replace")
+        except OSError:
+            return False
+    return check
+
+
+def settled(seconds):
+    """For a tracer that says nothing when attached (perf trace): a fixed wait."""
+    def check(proc, out):
+        if not hasattr(proc, "bt_started"):
+            proc.bt_started = time.monotonic()
+        return time.monotonic() - proc.bt_started >= seconds
+    return check
+
+
+def server_tracers(tracer_list):
+    """boundtrace's modes and the third-party tracers, attached with -p."""
+    def bt(extra):
+        return lambda pid, out: [BOUNDTRACE, *extra, "--peers", "0", "-f", "json",
+                                 "-o", out, "-p", str(pid)]
+    attached = lambda proc, out: bpf_attached(proc.pid)    # noqa: E731
+    modes = [ServerTracer("boundtrace", bt([]), attached, 5, ours=True)]
+    for t in tracer_list:
+        if t.ours and t.mode_flag in ("--no-chains", "--chains") and not t.problem:
+            modes.append(ServerTracer(t.name, bt([t.mode_flag]), attached, 5, ours=True))
+    problems = {t.name.split(" (")[0]: t.problem for t in tracer_list}
+    modes.append(ServerTracer(
+        "bpftrace (tools/bench-aggregate.bt)",
+        lambda pid, out: ["bpftrace", "-o", out, bt_script_for(pid, out)],
+        file_says("Attaching"), 3, problem=problems.get("bpftrace")))
+    modes.append(ServerTracer(
+        "perf trace -s", lambda pid, out: ["perf", "trace", "-s", "-o", out, "-p", str(pid)],
+        settled(1.5), 3, problem=problems.get("perf trace -s")))
+    return modes
+
+
+def bt_script_for(pid, out):
+    """tools/bench-aggregate.bt for a running process: its one target is
+    pid rather than the -c child (bpftrace refuses cpid without -c)."""
+    text = Path(BT_SCRIPT).read_text().replace("@target[cpid] = 1;", f"@target[{pid}] = 1;")
+    path = out + ".bt"
+    Path(path).write_text(text)
+    return path
+
+
+def start_server_tracer(t, pid, out):
+    proc = subprocess.Popen(t.command(pid, out), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    end = time.monotonic() + 20
+    while not t.attached(proc, out):
+        if proc.poll() is not None or time.monotonic() > end:
+            proc.kill()
+            raise ToolFailed(f"{t.name} -p REDIS did not attach", ours=t.ours)
         time.sleep(0.01)
-    return bt
+    return proc
 
 
-def server_bench(tmp, quick):
-    """Throughput of redis-server untraced and traced (`boundtrace -p
-    REDIS`), in alternating pairs; a Markdown table, or why it was not run."""
+def stop_server_tracer(t, proc, out):
+    """Stop it; boundtrace's losses, 0 for the others."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        rc = proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise ToolFailed(f"{t.name} -p REDIS did not stop", ours=t.ours)
+    if rc != 0:
+        raise ToolFailed(f"{t.name} -p REDIS exited {rc}", ours=t.ours)
+    return boundtrace_lost(out) if t.ours else 0
+
+
+def server_bench(tmp, quick, tracer_list):
+    """Throughput of redis-server untraced and traced with -p, in alternating
+    pairs; a Markdown table, or why it was not run."""
     if not (shutil.which("redis-server") and shutil.which("redis-benchmark")):
         return "n/a: redis-server or redis-benchmark not installed (`make deps`)"
     redis = RedisServer(tmp)
     lines = ["| workload | tracer | pairs | untraced req/s | traced req/s | traced/untraced "
              "| target | lost |", "|---|---|--:|--:|--:|--:|---|--:|"]
+    modes = server_tracers(tracer_list)
     try:
         for case in SERVER_CASES[:1] if quick else SERVER_CASES:
             n = 2000 if quick else case.requests
-            ratios, un, tr, lost = [], [], [], 0
-            for rep in range(1 if quick else 5):
-                out = f"{tmp}/redis-{next(RUN_IDS)}.json"
-                runs = {}
-                for traced in ((False, True) if rep % 2 == 0 else (True, False)):
-                    bt = traced_server(redis.p.pid, out, []) if traced else None
-                    runs[traced] = redis.benchmark(case, n)
-                    if bt:
-                        bt.send_signal(signal.SIGINT)
-                        if bt.wait(30) != 0:
-                            raise ToolFailed(f"boundtrace -p REDIS exited {bt.returncode}",
-                                             ours=True)
-                        lost += boundtrace_lost(out)
-                un.append(runs[False])
-                tr.append(runs[True])
-                ratios.append(runs[True] / runs[False])
-            r = med(ratios)
-            target = "" if quick else f"≥ 0.95 {verdict(r >= 0.95)}"
-            lines.append(f"| {case.title} | boundtrace -p REDIS | {len(ratios)} "
-                         f"| {med(un):,.0f} | {med(tr):,.0f} | {r:.3f} | {target} | {lost} |")
-            print(f"[server] {case.title}: {med(un):,.0f} -> {med(tr):,.0f} req/s",
-                  file=sys.stderr, flush=True)
+            for t in modes[:1] if quick else modes:
+                if t.problem:
+                    continue
+                try:
+                    lines.append(server_cell(redis, case, t, n, 1 if quick else t.reps,
+                                             tmp, quick))
+                except ToolFailed as e:
+                    if e.ours:
+                        raise
+                    lines.append(f"| {case.title} | {t.name} | | | | | | failed: {e} |")
     finally:
         redis.stop()
+    for t in modes:
+        if t.problem:
+            lines.append(f"| all | {t.name} | | | | | | {t.problem} |")
     return "\n".join(lines)
+
+
+def server_cell(redis, case, t, n, reps, tmp, quick):
+    ratios, un, tr, lost = [], [], [], 0
+    for rep in range(reps):
+        out = f"{tmp}/redis-{next(RUN_IDS)}.out"
+        runs = {}
+        for traced in ((False, True) if rep % 2 == 0 else (True, False)):
+            proc = start_server_tracer(t, redis.p.pid, out) if traced else None
+            runs[traced] = redis.benchmark(case, n)
+            if proc:
+                lost += stop_server_tracer(t, proc, out)
+        un.append(runs[False])
+        tr.append(runs[True])
+        ratios.append(runs[True] / runs[False])
+    r = med(ratios)
+    target = "" if quick or not t.name.startswith("boundtrace") else \
+        f"≥ 0.95 {verdict(r >= 0.95)}"
+    print(f"[server] {case.title}, {t.name}: {med(un):,.0f} -> {med(tr):,.0f} req/s",
+          file=sys.stderr, flush=True)
+    return (f"| {case.title} | {t.name} | {len(ratios)} | {med(un):,.0f} | {med(tr):,.0f} "
+            f"| {r:.3f} | {target} | {lost if t.ours else ''} |")
 
 
 # ---- tables -----------------------------------------------------------------
@@ -667,10 +916,11 @@ def overhead_table(cells, tracer_list, judge):
         ps = c.pairs
         ratio = med([p.ratio for p in ps])
         target = ""
-        if c.workload.target and c.tracer.name == "boundtrace":
-            target = f"≤ {c.workload.target:.2f}×"
+        goal = target_of(c.tracer.name, c.workload)
+        if goal:
+            target = f"≤ {goal:.2f}×"
             if judge:
-                target += " " + verdict(ratio <= c.workload.target)
+                target += " " + verdict(ratio <= goal)
         note = coverage_note(c)
         if c.workload is STRESS:
             note = (note + " " if note else "") + f"{rate(c) / 1e6:.2f} M crossings/s traced"
@@ -707,9 +957,14 @@ def resources_table(cells):
     return "\n".join(out)
 
 
-def bt_cells(cells):
-    """The aggregate-mode cells that have results."""
-    return [c for c in cells if c.tracer.name == "boundtrace" and c.pairs and not c.error]
+def bt_cells(cells, modes=("boundtrace",)):
+    """The cells of these boundtrace modes (default: the default mode) that have results."""
+    return [c for c in cells if c.tracer.name in modes and c.pairs and not c.error]
+
+
+def judged_modes():
+    """The modes with targets: the default and the cheapest (may be one)."""
+    return tuple(dict.fromkeys(("boundtrace", CHEAPEST)))
 
 
 def bpftrace_factors(cells):
@@ -725,11 +980,12 @@ def bpftrace_factors(cells):
 
 def targets_table(cells):
     out = ["| target (from the issue) | measured | |", "|---|---|---|"]
-    for c in bt_cells(cells):
-        if c.workload.target:
+    for c in bt_cells(cells, judged_modes()):
+        goal = target_of(c.tracer.name, c.workload)
+        if goal:
             r = med([p.ratio for p in c.pairs])
-            out.append(f"| aggregate mode ≤ {c.workload.target:.2f}× on {c.workload.title} "
-                       f"| {r:.3f}× | {verdict(r <= c.workload.target)} |")
+            out.append(f"| {c.tracer.name} ≤ {goal:.2f}× on {c.workload.title} "
+                       f"| {r:.3f}× | {verdict(r <= goal)} |")
     for c in cells:
         if c.tracer.name == BYSTANDER and c.pairs:
             r = med([p.ratio for p in c.pairs])
@@ -748,15 +1004,17 @@ def targets_table(cells):
         r = rate(stress[0])
         out.append(f"| 0 lost at 1M crossings/s | {lost} lost at {r / 1e6:.2f} M/s "
                    f"| {verdict(lost == 0 and r >= 0.9e6)} |")
-    runs = [p.traced for c in bt_cells(cells) for p in c.pairs]
+    judged = [c for c in bt_cells(cells, judged_modes()) if c.workload is not STRESS]
+    runs = [p.traced for c in judged for p in c.pairs]
     if runs:
-        cpu = {c.workload.key: med([cpu_share(p.traced) for p in c.pairs]) for c in bt_cells(cells)}
-        stress_cpu = cpu.pop(STRESS.key, None)
-        worst = max(cpu.values())
-        extra = f"; stress run: {100 * stress_cpu:.2f}%" if stress_cpu is not None else ""
+        cpu = {(c.tracer.name, c.workload.key): med([cpu_share(p.traced) for p in c.pairs])
+               for c in judged}
+        worst = max(cpu, key=cpu.get)
+        stress_cpu = [med([cpu_share(p.traced) for p in c.pairs]) for c in stress]
+        extra = f"; stress run: {100 * stress_cpu[0]:.2f}%" if stress_cpu else ""
         rss = max(r.maxrss_kib for r in runs) / 1024
-        out.append(f"| userspace ≤ 2% of one core | {100 * worst:.2f}% (worst median of the "
-                   f"{len(cpu)} workloads){extra} | {verdict(worst <= 0.02)} |")
+        out.append(f"| userspace ≤ 2% of one core, every mode | {100 * cpu[worst]:.2f}% (worst "
+                   f"median: {worst[0]}, {worst[1]}){extra} | {verdict(cpu[worst] <= 0.02)} |")
         out.append(f"| ≤ 32 MiB RSS | {rss:.1f} MiB (peak) | {verdict(rss <= 32)} |")
     return "\n".join(out)
 
@@ -790,12 +1048,13 @@ def workloads_md(tracer_list):
     return "\n".join(lines) + f"\n\nCounts are divided by: {scaled}.\n"
 
 
-def report(cells, tracer_list, quick, server):
+def report(cells, tracer_list, quick, server, profile):
     targets = ("quick run: counts too small for the timings to mean anything, "
                "targets not checked" if quick else targets_table(cells))
     return (f"### Overhead\n\n{overhead_table(cells, tracer_list, not quick)}\n\n"
             f"### A real server (redis-benchmark against a traced redis-server)\n\n{server}\n\n"
             f"### boundtrace resources (traced runs)\n\n{resources_table(cells)}\n\n"
+            f"### Per-program cost (bpf_stats, pinned pipe ping-pong)\n\n{profile}\n\n"
             f"### Targets\n\n{targets}\n")
 
 
@@ -824,23 +1083,30 @@ def main():
     quick = "--quick" in args
     only = args[args.index("--only") + 1].split(",") if "--only" in args else None
     aggregate_only = "--aggregate-only" in args
+    profile_only = "--profile" in args
     if os.geteuid() != 0:
         print("bench skipped: it needs root (boundtrace loads BPF)")
         return 0
     start, about = time.monotonic(), machine()
     with tempfile.TemporaryDirectory(prefix="bt-bench-") as tmp:
         snapshot(tmp)
+        if profile_only:
+            print(profile_table(tmp, quick, int(args[args.index("--profile") + 1])
+                                if args[args.index("--profile") + 1:][:1] != [] and
+                                args[args.index("--profile") + 1].isdigit() else None))
+            return 0
         tracer_list = tracers()
         cells = plan(tracer_list, quick, only, aggregate_only)
         try:
             measure(cells, tmp)
-            server = server_bench(tmp, quick) if not only or "redis" in only else "not run"
+            server = server_bench(tmp, quick, tracer_list) if not only or "redis" in only else "not run"
+            profile = profile_table(tmp, quick) if not only or "profile" in only else "not run"
         except ToolFailed as e:
             print(f"bench: {e}", file=sys.stderr)
             if e.ours:
                 return 1
-            server = f"failed: {e}"
-    text = (report(cells, tracer_list, quick, server) + f"\nMachine:\n{about}\n"
+            server = profile = f"failed: {e}"
+    text = (report(cells, tracer_list, quick, server, profile) + f"\nMachine:\n{about}\n"
             f"- bench wall time: {(time.monotonic() - start) / 60:.1f} min\n")
     print(text)
     if not quick and not only and not aggregate_only:
