@@ -9,7 +9,14 @@ machine drift cancels, and prints Markdown tables of the median per-pair
 ratio traced/untraced and of the median added nanoseconds per crossing.
 The full run also rewrites docs/BENCHMARKS.md.
 
-Usage: tools/bench.py [--quick] [--only pipe,unix,tcp,futex,bulk,stress,redis] [--aggregate-only]
+Usage: tools/bench.py [--quick] [--only pipe,unix,tcp,futex,bulk,stress,redis,profile]
+                      [--aggregate-only]
+       tools/bench.py --profile [REPS]
+       tools/bench.py --long SECONDS [--long-flags "BOUNDTRACE OPTIONS"]
+  --profile  only the per-program BPF cost (bpf_stats) of each mode and of a
+           bystander on the pinned pipe ping-pong, REPS interleaved rounds
+  --long   one long trace of a pipe ping-pong paced at 50k exchanges/s: RSS
+           and CPU of boundtrace sampled over time, losses, exact counts
   --quick  each workload once with small counts (a few seconds): checks that
            the harness still works, not the timings. Exit status 1 only if
            ipcload or boundtrace failed or left no JSON; a missing or broken
@@ -548,6 +555,79 @@ def progress(done, total, c):
     what = c.error or f"{p.untraced.seconds * 1e3:.0f} -> {p.traced.seconds * 1e3:.0f} ms"
     print(f"[{done}/{total}] {c.workload.key:6} {c.tracer.name:20.20}  {what}",
           file=sys.stderr, flush=True)
+
+
+# ---- a long trace --------------------------------------------------------------
+
+LONG_RATE = 50_000              # exchanges (message + reply) per second
+LONG_SAMPLES = 20               # RSS/CPU samples over the run
+
+
+def rss_kib(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def long_run(seconds, tmp, extra=()):
+    """boundtrace (default mode) over a pinned pipe ping-pong paced at
+    LONG_RATE exchanges/s for `seconds`: its RSS and CPU sampled over time,
+    its losses, and its counts against ipcload's. A Markdown report."""
+    count = LONG_RATE * seconds
+    ipc_json, out = f"{tmp}/long-ipcload.json", f"{tmp}/long-bt.json"
+    argv = [TASKSET, "-c", "0", IPCLOAD, "pipe", "--size", "1", "--reply-size", "1",
+            "--count", str(count), "--rate", str(LONG_RATE), "--timeout", "0",
+            "--delay-ms", str(DELAY_MS), "--out", ipc_json]
+    watch = ReadyWatcher()
+    bt = subprocess.Popen([BOUNDTRACE, *extra, "-f", "json", "-o", out, "-c", shlex.join(argv)],
+                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                          stderr=watch.slave)
+    os.close(watch.slave)
+    watch.start()
+    if not watch.ready.wait(TIMEOUT_S) or watch.pid is None:
+        reap(bt, grace=1)
+        raise ToolFailed(f"long run: the workload never got ready: {watch.tail()}", ours=True)
+    time.sleep(DELAY_MS / 1000)
+    samples = []                # (seconds, RSS KiB, CPU ns so far)
+    t0, cpu0 = time.perf_counter(), cpu_ns(bt.pid)
+    step = seconds / LONG_SAMPLES
+    while not wait_exit(watch.pid, step):
+        samples.append((time.perf_counter() - t0, rss_kib(bt.pid), cpu_ns(bt.pid) - cpu0))
+        print(f"[long] {samples[-1][0]:.0f} s: RSS {samples[-1][1] / 1024:.1f} MiB, "
+              f"CPU {samples[-1][2] / 1e9:.2f} s", file=sys.stderr, flush=True)
+    wall = time.perf_counter() - t0
+    reap(bt)
+    watch.join(5)
+    if bt.returncode != 0:
+        raise ToolFailed(f"long run: boundtrace exited {bt.returncode}: {watch.tail()}", ours=True)
+    ipc = load_json(ipc_json, "ipcload")
+    crossings, seen, lost = sum(rows(ipc).values()), boundtrace_seen(out, ipc), boundtrace_lost(out)
+    lines = ["| t (s) | RSS (MiB) | CPU in the interval (share of one core) |", "|--:|--:|--:|"]
+    prev = (0.0, 0, 0)
+    for t, rss, cpu in samples:
+        lines.append(f"| {t:.0f} | {rss / 1024:.1f} | {100 * (cpu - prev[2]) / ((t - prev[0]) * 1e9):.2f}% |")
+        prev = (t, rss, cpu)
+    if not samples:
+        return "long run: the workload ended before the first sample"
+    later = samples[len(samples) // 4:]     # past the start-up (tables, symbol caches)
+    growth = (later[-1][1] - later[0][1]) / 1024
+    peak = max(s[1] for s in samples) / 1024
+    cpu = samples[-1][2] / (samples[-1][0] * 1e9)
+    verdicts = [
+        f"| RSS flat after the first quarter | {growth:+.1f} MiB from {later[0][0]:.0f} s to "
+        f"{later[-1][0]:.0f} s | {verdict(abs(growth) <= 1)} |",
+        f"| RSS ≤ 64 MiB | {peak:.1f} MiB (peak sample) | {verdict(peak <= 64)} |",
+        f"| userspace ≤ 2% of one core | {100 * cpu:.2f}% (mean) | {verdict(cpu <= 0.02)} |",
+        f"| 0 lost at {LONG_RATE:,} exchanges/s | {lost} lost; counted {seen:,} of "
+        f"{crossings:,} crossings | {verdict(lost == 0 and seen == crossings)} |",
+    ]
+    mode = " ".join(extra) or "default mode"
+    return (f"boundtrace ({mode}) for {wall:.0f} s over `taskset -c 0 tools/ipcload pipe --size 1 "
+            f"--reply-size 1 --rate {LONG_RATE} --count {count}` "
+            f"({LONG_RATE:,} exchanges/s, {4 * LONG_RATE:,} crossings/s):\n\n"
+            + "\n".join(lines) + "\n\n| target | measured | |\n|---|---|---|\n"
+            + "\n".join(verdicts))
 
 
 # ---- per-program profile ------------------------------------------------------
@@ -1090,6 +1170,15 @@ def main():
     start, about = time.monotonic(), machine()
     with tempfile.TemporaryDirectory(prefix="bt-bench-") as tmp:
         snapshot(tmp)
+        if "--long" in args:
+            try:
+                print(long_run(int(args[args.index("--long") + 1]), tmp,
+                               args[args.index("--long-flags") + 1].split()
+                               if "--long-flags" in args else ()))
+            except ToolFailed as e:
+                print(f"bench: {e}", file=sys.stderr)
+                return 1
+            return 0
         if profile_only:
             print(profile_table(tmp, quick, int(args[args.index("--profile") + 1])
                                 if args[args.index("--profile") + 1:][:1] != [] and
