@@ -172,6 +172,14 @@ static bool own_stdio(uint64_t ino)
 	return ino && (ino == inos[0] || ino == inos[1] || ino == inos[2]);
 }
 
+static bool holds_inet_candidate(const struct world *w)
+{
+	for (size_t i = 0; i < w->nown; i++)
+		if (w->own[i].type == BT_FD_SOCKET && !find_unix(w, w->own[i].ino))
+			return true;
+	return false;
+}
+
 int bt_discover_round(struct bt_model *m, int max_hops, bt_add_target_fn add, void *ctx)
 {
 	struct world w = {};
@@ -190,7 +198,14 @@ int bt_discover_round(struct bt_model *m, int max_hops, bt_add_target_fn add, vo
 		goto out;
 	/* Sockets are optional facts: without them pipes still pair. */
 	bt_unix_socks(&w.unx, &w.nunx, &w.capunx);
-	bt_inet_socks(0, &w.inet, &w.ninet, &w.capinet);
+	/*
+	 * Only a target's own sockets are looked up, and the inet tables
+	 * are by far the dearest read of a round (the kernel walks its
+	 * whole TCP hash for /proc/net/tcp): read them only when a target
+	 * holds a socket that is not a unix one.
+	 */
+	if (holds_inet_candidate(&w))
+		bt_inet_socks(0, &w.inet, &w.ninet, &w.capinet);
 	for (size_t i = 0; i < w.nown; i++) {
 		const struct bt_proc *p = bt_model_find(m, w.own[i].pid);
 		int n;
