@@ -178,12 +178,14 @@ static __always_inline __u64 target_word(__u32 tgid)
 	return idx;
 }
 
+/*
+ * The first thing every hook does, for every task on the machine: one
+ * load and a branch. With -a userspace sets every bit before load, so
+ * there is no mode test here; a tgid is below PID_MAX_LIMIT (BT_PID_MAX)
+ * by construction, and the mask keeps the verifier sure of it.
+ */
 static __always_inline bool is_target(__u32 tgid)
 {
-	if (trace_all)
-		return true;
-	if (tgid >= BT_PID_MAX)
-		return false;
 	return targets[target_word(tgid)] & (1ULL << (tgid % 64));
 }
 
@@ -787,23 +789,20 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	return 0;
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+/* A target's syscall exit: the one place crossings are counted. */
+static __always_inline void exit_of_target(void *ctx, struct task_struct *task,
+					   struct pt_regs *regs, long ret)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct crossing x = { .ret = ret, .ctx = ctx,
+	struct crossing x = { .tgid = task->tgid, .ret = ret, .ctx = ctx,
 			      .ustack = BT_STACK_NONE, .kstack = BT_STACK_NONE };
 	struct inflight *st;
 	long nr;
 	int dir;
 
-	x.tgid = task->tgid;
-	if (!is_target(x.tgid))
-		return 0;
 	x.usp = BT_REGS_SP(regs);
 	nr = BT_REGS_NR(regs);
 	if (!is_crossing_nr(nr))
-		return 0;
+		return;
 	st = inflight_of(task->pid);
 	if (st && st->nr == nr) {
 		x.end = bpf_ktime_get_ns();
@@ -890,6 +889,16 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		cross_futex(futex_vec_addr((void *)BT_REGS_ARG1(regs)), &x);
 		break;
 	}
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	/* Before anything else: every other task pays only for this. */
+	if (is_target(task->tgid))
+		exit_of_target(ctx, task, regs, ret);
 	return 0;
 }
 
