@@ -711,6 +711,7 @@ def profile_one(case, w, tmp, quick):
         before, t0 = prog_stats(bt.pid), time.perf_counter()
         time.sleep(PROFILE_SECONDS / (4 if quick else 1))
         after, t1 = prog_stats(bt.pid), time.perf_counter()
+        names = prog_names(set(after))      # while they are loaded
         bt.send_signal(signal.SIGINT)
         reap(bt)
     finally:
@@ -719,7 +720,6 @@ def profile_one(case, w, tmp, quick):
         if idle:
             idle.kill()
             idle.wait()
-    names = prog_names(set(after))
     result = {}
     for pid_, (ns, cnt) in after.items():
         ns0, cnt0 = before.get(pid_, (0, 0))
