@@ -9,7 +9,7 @@ machine drift cancels, and prints Markdown tables of the median per-pair
 ratio traced/untraced and of the median added nanoseconds per crossing.
 The full run also rewrites docs/BENCHMARKS.md.
 
-Usage: tools/bench.py [--quick] [--only pipe,unix,tcp,futex,bulk,stress,redis,profile]
+Usage: tools/bench.py [--quick] [--only pipe,unix,tcp,futex,bulk,stress,server,profile]
                       [--aggregate-only]
        tools/bench.py --profile [REPS]
        tools/bench.py --long SECONDS [--long-flags "BOUNDTRACE OPTIONS"]
@@ -536,7 +536,7 @@ def new_cell(w, tracer, quick, reps):
 def measure(cells, tmp):
     """Round after round, one pair per cell and round until it has its reps."""
     total, done = sum(c.reps for c in cells), 0
-    for r in range(max(c.reps for c in cells)):
+    for r in range(max((c.reps for c in cells), default=0)):
         for c in cells:
             if r >= c.reps or c.error:
                 continue
@@ -768,8 +768,9 @@ def profile_table(tmp, quick, reps=None):
 @dataclass
 class ServerCase:
     title: str
-    args: list                  # redis-benchmark arguments but -n
+    args: list                  # the load generator's arguments but -n
     requests: int
+    server: str = "redis"       # key of SERVERS
 
 
 SERVER_CASES = [
@@ -777,6 +778,8 @@ SERVER_CASES = [
     ServerCase("redis SET, unix socket, 8 clients", ["-c", "8", "-t", "set"], 60_000),
     ServerCase("redis SET, loopback TCP, 1 client", ["-c", "1", "-t", "set", "--tcp"], 30_000),
     ServerCase("redis SET, loopback TCP, 8 clients", ["-c", "8", "-t", "set", "--tcp"], 60_000),
+    ServerCase("nginx GET 3.6 KB, keep-alive, 1 client (ab)", ["-k", "-c", "1"], 20_000, "nginx"),
+    ServerCase("nginx GET 3.6 KB, keep-alive, 8 clients (ab)", ["-k", "-c", "8"], 40_000, "nginx"),
 ]
 
 
@@ -797,6 +800,7 @@ class RedisServer:
             if self.p.poll() is not None or time.monotonic() > end:
                 raise ToolFailed("redis-server did not start", ours=False)
             time.sleep(0.02)
+        self.pid = self.p.pid
 
     def benchmark(self, case, n):
         """Requests per second, from redis-benchmark's own CSV."""
@@ -815,6 +819,60 @@ class RedisServer:
     def stop(self):
         self.p.terminate()
         self.p.wait(10)
+
+
+class NginxServer:
+    """nginx, one worker (the traced process), a static page on a loopback
+    port, no access log; ab (apache2-utils) drives it."""
+
+    def __init__(self, tmp):
+        d = f"{tmp}/nginx"
+        os.makedirs(f"{d}/www")
+        Path(f"{d}/www/index.html").write_text("boundtrace\n" * 330)
+        with socket_bound() as port:
+            self.port = port
+        Path(f"{d}/nginx.conf").write_text(
+            f"daemon off; master_process on; worker_processes 1; user root;\n"
+            f"pid {d}/nginx.pid; error_log {d}/error.log;\n"
+            f"events {{ worker_connections 256; }}\n"
+            f"http {{ access_log off; client_body_temp_path {d}/body; "
+            f"proxy_temp_path {d}/proxy; fastcgi_temp_path {d}/fcgi; "
+            f"uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi; keepalive_requests 1000000;\n"
+            f"  server {{ listen 127.0.0.1:{port}; root {d}/www; }} }}\n")
+        self.p = subprocess.Popen(["nginx", "-p", d, "-c", f"{d}/nginx.conf"],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        end = time.monotonic() + 10
+        self.pid = None
+        while not self.pid:
+            try:
+                kids = Path(f"/proc/{self.p.pid}/task/{self.p.pid}/children").read_text().split()
+                self.pid = int(kids[0]) if kids else None
+            except OSError:
+                pass
+            if self.p.poll() is not None or time.monotonic() > end:
+                raise ToolFailed("nginx did not start its worker", ours=False)
+            time.sleep(0.02)
+
+    def benchmark(self, case, n):
+        """Requests per second, as ab reports them."""
+        r = subprocess.run(["ab", *case.args, "-n", str(n), f"http://127.0.0.1:{self.port}/"],
+                           capture_output=True, text=True, timeout=TIMEOUT_S,
+                           stdin=subprocess.DEVNULL)
+        m = re.search(r"^Requests per second:\s+([\d.]+)", r.stdout, re.M)
+        failed = re.search(r"^Failed requests:\s+(\d+)", r.stdout, re.M)
+        if not m or (failed and int(failed.group(1))):
+            raise ToolFailed(f"ab: no clean result ({(r.stdout + r.stderr).strip()[-200:]})",
+                             ours=False)
+        return float(m.group(1))
+
+    def stop(self):
+        self.p.terminate()
+        self.p.wait(10)
+
+
+SERVERS = {"redis": (RedisServer, ("redis-server", "redis-benchmark")),
+           "nginx": (NginxServer, ("nginx", "ab"))}
 
 
 class socket_bound:
@@ -897,7 +955,7 @@ def start_server_tracer(t, pid, out):
     while not t.attached(proc, out):
         if proc.poll() is not None or time.monotonic() > end:
             proc.kill()
-            raise ToolFailed(f"{t.name} -p REDIS did not attach", ours=t.ours)
+            raise ToolFailed(f"{t.name} -p SERVER did not attach", ours=t.ours)
         time.sleep(0.01)
     return proc
 
@@ -909,50 +967,55 @@ def stop_server_tracer(t, proc, out):
         rc = proc.wait(30)
     except subprocess.TimeoutExpired:
         proc.kill()
-        raise ToolFailed(f"{t.name} -p REDIS did not stop", ours=t.ours)
+        raise ToolFailed(f"{t.name} -p SERVER did not stop", ours=t.ours)
     if rc != 0:
-        raise ToolFailed(f"{t.name} -p REDIS exited {rc}", ours=t.ours)
+        raise ToolFailed(f"{t.name} -p SERVER exited {rc}", ours=t.ours)
     return boundtrace_lost(out) if t.ours else 0
 
 
 def server_bench(tmp, quick, tracer_list):
-    """Throughput of redis-server untraced and traced with -p, in alternating
-    pairs; a Markdown table, or why it was not run."""
-    if not (shutil.which("redis-server") and shutil.which("redis-benchmark")):
-        return "n/a: redis-server or redis-benchmark not installed (`make deps`)"
-    redis = RedisServer(tmp)
+    """Throughput of real servers untraced and traced with -p, in alternating
+    pairs; a Markdown table (a server whose tools are missing: a line saying so)."""
     lines = ["| workload | tracer | pairs | untraced req/s | traced req/s | traced/untraced "
              "| target | lost |", "|---|---|--:|--:|--:|--:|---|--:|"]
     modes = server_tracers(tracer_list)
-    try:
-        for case in SERVER_CASES[:1] if quick else SERVER_CASES:
-            n = 2000 if quick else case.requests
-            for t in modes[:1] if quick else modes:
-                if t.problem:
-                    continue
-                try:
-                    lines.append(server_cell(redis, case, t, n, 1 if quick else t.reps,
-                                             tmp, quick))
-                except ToolFailed as e:
-                    if e.ours:
-                        raise
-                    lines.append(f"| {case.title} | {t.name} | | | | | | failed: {e} |")
-    finally:
-        redis.stop()
+    for key, (make, tools) in SERVERS.items():
+        cases = [c for c in SERVER_CASES if c.server == key][:1 if quick else None]
+        missing = [t for t in tools if not shutil.which(t)]
+        if missing:
+            lines.append(f"| {key} | | | | | | | n/a: {', '.join(missing)} not installed "
+                         "(`make deps`) |")
+            continue
+        srv = make(tmp)
+        try:
+            for case in cases:
+                n = 2000 if quick else case.requests
+                for t in modes[:1] if quick else modes:
+                    if t.problem:
+                        continue
+                    try:
+                        lines.append(server_cell(srv, case, t, n, 1 if quick else t.reps,
+                                                 tmp, quick))
+                    except ToolFailed as e:
+                        if e.ours:
+                            raise
+                        lines.append(f"| {case.title} | {t.name} | | | | | | failed: {e} |")
+        finally:
+            srv.stop()
     for t in modes:
         if t.problem:
             lines.append(f"| all | {t.name} | | | | | | {t.problem} |")
     return "\n".join(lines)
 
 
-def server_cell(redis, case, t, n, reps, tmp, quick):
+def server_cell(srv, case, t, n, reps, tmp, quick):
     ratios, un, tr, lost = [], [], [], 0
     for rep in range(reps):
-        out = f"{tmp}/redis-{next(RUN_IDS)}.out"
+        out = f"{tmp}/server-{next(RUN_IDS)}.out"
         runs = {}
         for traced in ((False, True) if rep % 2 == 0 else (True, False)):
-            proc = start_server_tracer(t, redis.p.pid, out) if traced else None
-            runs[traced] = redis.benchmark(case, n)
+            proc = start_server_tracer(t, srv.pid, out) if traced else None
+            runs[traced] = srv.benchmark(case, n)
             if proc:
                 lost += stop_server_tracer(t, proc, out)
         un.append(runs[False])
@@ -1132,7 +1195,7 @@ def report(cells, tracer_list, quick, server, profile):
     targets = ("quick run: counts too small for the timings to mean anything, "
                "targets not checked" if quick else targets_table(cells))
     return (f"### Overhead\n\n{overhead_table(cells, tracer_list, not quick)}\n\n"
-            f"### A real server (redis-benchmark against a traced redis-server)\n\n{server}\n\n"
+            f"### Real servers (redis-benchmark, ab against a traced redis-server, nginx worker)\n\n{server}\n\n"
             f"### boundtrace resources (traced runs)\n\n{resources_table(cells)}\n\n"
             f"### Per-program cost (bpf_stats, pinned pipe ping-pong)\n\n{profile}\n\n"
             f"### Targets\n\n{targets}\n")
@@ -1188,7 +1251,7 @@ def main():
         cells = plan(tracer_list, quick, only, aggregate_only)
         try:
             measure(cells, tmp)
-            server = server_bench(tmp, quick, tracer_list) if not only or "redis" in only else "not run"
+            server = server_bench(tmp, quick, tracer_list) if not only or "server" in only else "not run"
             profile = profile_table(tmp, quick) if not only or "profile" in only else "not run"
         except ToolFailed as e:
             print(f"bench: {e}", file=sys.stderr)
