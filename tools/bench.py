@@ -53,6 +53,9 @@ TASKSET = os.path.realpath(shutil.which("taskset") or "/usr/bin/taskset")
 BYSTANDER = "bystander (boundtrace -p IDLE)"
 DELAY_MS = 200                  # ipcload sleeps this long after "ready PID"
 TIMEOUT_S = 120                 # per run; a hung tool is a failure
+PROFILE_SECONDS = 2.0           # per-program profile: measured window per mode
+LONG_RATE = 50_000              # long trace: exchanges (message + reply) per second
+LONG_SAMPLES = 20               # long trace: RSS/CPU samples over the run
 # The syscalls ipcload makes on its channels, as strace/perf name them.
 CROSSING_SYSCALLS = {"read", "write", "readv", "writev", "sendto", "recvfrom",
                      "sendmsg", "recvmsg", "futex"}
@@ -72,7 +75,9 @@ METHOD = f"""\
   follows every process it forks. (Attaching with `-p` during the delay
   would race the attach, and `perf trace -p` does not follow children
   forked after the attach: it traced only the client here.) boundtrace
-  runs with its defaults. The workload's stderr is a pseudo-terminal, not
+  runs in each of its modes: the default, `--no-chains` (the cheapest,
+  once chains are on by default; until then `--chains` is the extra mode)
+  and `--stacks`. The workload's stderr is a pseudo-terminal, not
   a pipe, so no channel leads from the workload to the harness (boundtrace
   follows the far end of its targets' pipes, `--peers`, 1 hop by default).
 - Ping-pong and bulk workloads are pinned with `taskset -c 0`, both sides on
@@ -97,6 +102,28 @@ METHOD = f"""\
   (`/proc/PID/fdinfo`, the figure `bpftool map show` calls `bytes_memlock`).
 - The stress run is not pinned: several pipe clients with 1-byte messages
   on both CPUs, to check that nothing is lost at well over 1M crossings/s.
+- The bystander row: `boundtrace --peers 0 -p IDLE` traces an idle
+  process of its own while the workload runs untraced: what every other
+  process on the machine pays for the hooks' early exit.
+- Real servers: redis-server (its own unix socket and loopback port) under
+  redis-benchmark `-t set`, and nginx (one worker, a static page, no access
+  log) under `ab -k`; each traced with `-p` (boundtrace `--peers 0`, the
+  bpftrace script with the server as its target, `perf trace -s -p`),
+  attached before and stopped after each traced load run, untraced and
+  traced runs alternating. The load generator is never traced, but pays
+  for the hooks' early exit like any bystander. Throughput is the load
+  generator's own figure.
+- Per-program cost: with `kernel.bpf_stats_enabled=1` (restored after),
+  boundtrace attached with `-p` to the pinned pipe ping-pong (or to an idle
+  process: the bystander), the kernel's run_time_ns / run_cnt of each
+  program over a {PROFILE_SECONDS:.0f} s window in the middle of the
+  exchange, modes interleaved round after round. bpf_stats itself adds two
+  clock reads per run: an empty tp_btf program measures about 48–53 ns
+  this way on this VM, and one that only tests the target bit about 58 ns.
+- The long trace (`make bench` does not run it; `tools/bench.py --long
+  SECONDS`): a pinned pipe ping-pong paced at {LONG_RATE:,} exchanges/s
+  (`ipcload --rate`), traced with `-c` in the default mode; boundtrace's
+  RSS (VmRSS) and CPU (schedstat) sampled {LONG_SAMPLES} times.
 """
 
 
@@ -409,19 +436,23 @@ def cpu_ns(pid):
     return total
 
 
-def bpf_map_bytes(pid):
-    """memlock of the BPF maps pid holds open (bpftool's bytes_memlock)."""
-    seen = {}
+def bpf_fdinfo(pid, kind):
+    """The fdinfo fields of every BPF object of kind ("map", "prog") pid
+    holds open; those closed meanwhile are skipped."""
     for fd in Path(f"/proc/{pid}/fd").iterdir():
         try:
-            if os.readlink(fd) != "anon_inode:bpf-map":
+            if os.readlink(fd) != f"anon_inode:bpf-{kind}":
                 continue
-            info = dict(line.split(":", 1) for line in
-                        Path(f"/proc/{pid}/fdinfo/{fd.name}").read_text().splitlines())
+            yield {k: v.strip() for k, v in (line.split(":", 1) for line in
+                   Path(f"/proc/{pid}/fdinfo/{fd.name}").read_text().splitlines())}
         except OSError:
             continue
-        seen[info["map_id"].strip()] = int(info["memlock"])
-    return sum(seen.values())
+
+
+def bpf_map_bytes(pid):
+    """memlock of the BPF maps pid holds open (bpftool's bytes_memlock)."""
+    return sum({info["map_id"]: int(info["memlock"])
+                for info in bpf_fdinfo(pid, "map")}.values())
 
 
 def wait_exit(pid, timeout):
@@ -453,6 +484,20 @@ def workload_argv(w, count, ipc_json):
 RUN_IDS = itertools.count()
 
 
+def start_watched(argv, what, ours, **popen):
+    """Start argv with its stderr on a ReadyWatcher's terminal and wait for
+    the workload's 'ready PID'. (process, watcher)."""
+    watch = ReadyWatcher()
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=watch.slave, **popen)
+    os.close(watch.slave)
+    watch.start()
+    if not watch.ready.wait(TIMEOUT_S) or watch.pid is None:
+        reap(proc, grace=1)
+        raise ToolFailed(f"{what}: the workload never got ready: {watch.tail()}", ours)
+    return proc, watch
+
+
 def run_once(w, count, tracer, tmp):
     """One measured run of w, under tracer if not None."""
     n = next(RUN_IDS)
@@ -460,16 +505,8 @@ def run_once(w, count, tracer, tmp):
     argv = workload_argv(w, count, ipc_json)
     name = tracer.name if tracer else "ipcload"
     ours = tracer is None or tracer.ours
-    watch = ReadyWatcher()
     bg = tracer.background(out) if tracer and tracer.background else None
-    proc = subprocess.Popen(tracer.command(argv, out) if tracer else argv,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=watch.slave)
-    os.close(watch.slave)
-    watch.start()
-    if not watch.ready.wait(TIMEOUT_S) or watch.pid is None:
-        reap(proc, grace=1)
-        raise ToolFailed(f"{name}: the workload never got ready: {watch.tail()}", ours)
+    proc, watch = start_watched(tracer.command(argv, out) if tracer else argv, name, ours)
     tracer_pid = bg.bt.pid if bg else proc.pid
     cpu0 = cpu_ns(tracer_pid) if tracer else 0
     maps = bpf_map_bytes(tracer_pid) if tracer else 0
@@ -559,8 +596,6 @@ def progress(done, total, c):
 
 # ---- a long trace --------------------------------------------------------------
 
-LONG_RATE = 50_000              # exchanges (message + reply) per second
-LONG_SAMPLES = 20               # RSS/CPU samples over the run
 
 
 def rss_kib(pid):
@@ -579,15 +614,8 @@ def long_run(seconds, tmp, extra=()):
     argv = [TASKSET, "-c", "0", IPCLOAD, "pipe", "--size", "1", "--reply-size", "1",
             "--count", str(count), "--rate", str(LONG_RATE), "--timeout", "0",
             "--delay-ms", str(DELAY_MS), "--out", ipc_json]
-    watch = ReadyWatcher()
-    bt = subprocess.Popen([BOUNDTRACE, *extra, "-f", "json", "-o", out, "-c", shlex.join(argv)],
-                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                          stderr=watch.slave)
-    os.close(watch.slave)
-    watch.start()
-    if not watch.ready.wait(TIMEOUT_S) or watch.pid is None:
-        reap(bt, grace=1)
-        raise ToolFailed(f"long run: the workload never got ready: {watch.tail()}", ours=True)
+    bt, watch = start_watched([BOUNDTRACE, *extra, "-f", "json", "-o", out,
+                               "-c", shlex.join(argv)], "long run", True)
     time.sleep(DELAY_MS / 1000)
     samples = []                # (seconds, RSS KiB, CPU ns so far)
     t0, cpu0 = time.perf_counter(), cpu_ns(bt.pid)
@@ -632,25 +660,14 @@ def long_run(seconds, tmp, extra=()):
 
 # ---- per-program profile ------------------------------------------------------
 
-PROFILE_SECONDS = 2.0           # measured window per mode
 STATS_SYSCTL = "/proc/sys/kernel/bpf_stats_enabled"
 
 
 def prog_stats(pid):
     """prog id -> (run_time_ns, run_cnt) of the BPF programs pid holds open
     (/proc/PID/fdinfo; the kernel counts them while bpf_stats_enabled is 1)."""
-    stats = {}
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        try:
-            if os.readlink(fd) != "anon_inode:bpf-prog":
-                continue
-            info = dict(line.split(":", 1) for line in
-                        Path(f"/proc/{pid}/fdinfo/{fd.name}").read_text().splitlines())
-        except OSError:
-            continue
-        stats[int(info["prog_id"])] = (int(info.get("run_time_ns", 0)),
-                                       int(info.get("run_cnt", 0)))
-    return stats
+    return {int(info["prog_id"]): (int(info.get("run_time_ns", 0)), int(info.get("run_cnt", 0)))
+            for info in bpf_fdinfo(pid, "prog")}
 
 
 def prog_names(ids):
@@ -684,15 +701,9 @@ def profile_one(case, w, tmp, quick):
     fixed window in the middle of the exchange."""
     ipc_json = f"{tmp}/{next(RUN_IDS)}-profile.json"
     argv = workload_argv(w, 50_000_000, ipc_json)
-    watch = ReadyWatcher()
-    work = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=watch.slave, start_new_session=True)
-    os.close(watch.slave)
-    watch.start()
+    work, watch = start_watched(argv, "profile", True, start_new_session=True)
     idle = None
     try:
-        if not watch.ready.wait(TIMEOUT_S) or watch.pid is None:
-            raise ToolFailed(f"profile: the workload never got ready: {watch.tail()}", ours=True)
         if case.bystander:
             idle = subprocess.Popen(["sleep", "3600"], stdin=subprocess.DEVNULL)
             target = ["--peers", "0", "-p", str(idle.pid)]
@@ -1201,14 +1212,36 @@ def report(cells, tracer_list, quick, server, profile):
             f"### Targets\n\n{targets}\n")
 
 
+LONG_HEADER = "## Long trace\n"
+
+
+def long_section():
+    """The long-trace section of the document as it is (a full run keeps it)."""
+    try:
+        text = DOC.read_text()
+    except OSError:
+        return ""
+    return text[text.index(LONG_HEADER):] if LONG_HEADER in text else ""
+
+
+def write_long_section(text):
+    """A long run of a minute or more replaces the document's long-trace section."""
+    doc = DOC.read_text()
+    if LONG_HEADER in doc:
+        doc = doc[:doc.index(LONG_HEADER)]
+    DOC.write_text(doc.rstrip("\n") + "\n\n" + LONG_HEADER + "\n" + text + "\n")
+
+
 def write_doc(text, tracer_list):
+    kept = long_section()
     DOC.write_text(
         "# Benchmarks\n\n"
         "Generated by `make bench` (`tools/bench.py`); `make bench QUICK=1` only checks\n"
         "that the harness runs. Targets are informational: a missed one never fails\n"
         "the run. The VM these ran on is shared and noisy; compare ratios, not\n"
         "absolute times, and rerun before trusting a difference of a few percent.\n\n"
-        f"## Method\n\n{METHOD}\n## Workloads\n\n{workloads_md(tracer_list)}\n## Results\n\n{text}")
+        f"## Method\n\n{METHOD}\n## Workloads\n\n{workloads_md(tracer_list)}\n## Results\n\n{text}"
+        + ("\n" + kept if kept else ""))
 
 
 def snapshot(tmp):
@@ -1234,13 +1267,17 @@ def main():
     with tempfile.TemporaryDirectory(prefix="bt-bench-") as tmp:
         snapshot(tmp)
         if "--long" in args:
+            seconds = int(args[args.index("--long") + 1])
             try:
-                print(long_run(int(args[args.index("--long") + 1]), tmp,
-                               args[args.index("--long-flags") + 1].split()
-                               if "--long-flags" in args else ()))
+                text = long_run(seconds, tmp, args[args.index("--long-flags") + 1].split()
+                                if "--long-flags" in args else ())
             except ToolFailed as e:
                 print(f"bench: {e}", file=sys.stderr)
                 return 1
+            text += f"\n\nMachine:\n{about}\n"
+            print(text)
+            if seconds >= 60 and not quick:
+                write_long_section(text)
             return 0
         if profile_only:
             print(profile_table(tmp, quick, int(args[args.index("--profile") + 1])
