@@ -36,6 +36,11 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define EEXIST		17
 #define E2BIG		7
 #define BT_MSG_PEEK	2	/* a peek copies bytes but consumes none */
+#define EINTR		4
+#define ERESTARTSYS		512	/* kernel-internal: restart unless a handler without SA_RESTART runs */
+#define ERESTARTNOINTR		513	/* always restarted */
+#define ERESTART_RESTARTBLOCK	516	/* restarted through restart_syscall; EINTR if a handler runs */
+#define SA_RESTART	0x10000000
 
 /* Configured by userspace before load. */
 const volatile bool trace_all = false;
@@ -69,6 +74,26 @@ struct inflight {
 	__s32 waker_ustack;
 	__u32 pad;
 	__u64 waker_ucaller;
+	/*
+	 * A call the kernel interrupted for a signal (ERESTART*) is counted
+	 * at its exit as an error, like the EINTR a handler may make of it.
+	 * If the kernel restarts it instead, the restarted call's entry takes
+	 * the count back from its row and keeps the first entry's stamp: one
+	 * call, timed from the start. The exit notes every call in last_*
+	 * (plain stores: a branch there would double the verifier's walk of
+	 * sys_exit); the next entry moves an interrupted one to pend_* (a
+	 * handler's own calls may come between); signal_deliver drops it
+	 * when a handler makes it EINTR.
+	 */
+	__u64 last_ts;		/* 0: none */
+	__u64 last_nr;
+	__s64 last_ret;
+	__u64 last_blocked;	/* | 1 when counted in last_key's row; 0 not counted */
+	struct bt_key last_key;
+	__u64 pend_ts;		/* 0: nothing pending */
+	__u64 pend_nr;
+	__u64 pend_blocked;
+	struct bt_key pend_key;
 };
 
 /*
@@ -158,6 +183,19 @@ struct {
 } episodes SEC(".maps");
 
 /* A zeroed row to create new aggregate entries from (too big for the stack). */
+/*
+ * Calls that found the stats map full, per row key (value: calls), so
+ * the row they belong to is shown partial, with the count. Sized like
+ * stats; when it is full too, the call is counted in calls_unplaced.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 16384);	/* resized by userspace (--map-size) */
+	__type(key, struct bt_key);
+	__type(value, __u64);
+} lostcalls SEC(".maps");
+
 static const struct bt_stats zero_stats;
 
 static __always_inline void lose(enum bt_loss what)
@@ -392,10 +430,19 @@ static __always_inline void record_chan(struct endpoint *c, const void *uremote)
 		}
 		if (addr) {
 			len = BPF_CORE_READ(addr, len);
-			/* sun_path starts after sa_family (2 bytes). */
+			/*
+			 * sun_path starts after sa_family (2 bytes). An abstract
+			 * name is len - 2 bytes, not NUL-terminated: read no more,
+			 * or the bytes after it in kernel memory join its name.
+			 */
 			if (len > 2) {
-				bpf_probe_read_kernel(info.path, sizeof(info.path) - 1,
-						      (char *)&addr->name[0].sun_path);
+				__u32 n = len - 2;
+
+				if (n > sizeof(info.path) - 1)
+					n = sizeof(info.path) - 1;
+				/* In the register the call takes, so the verifier sees the bound. */
+				asm volatile("%[n] &= 63" : [n] "+r"(n));
+				bpf_probe_read_kernel(info.path, n, (char *)&addr->name[0].sun_path);
 				if (info.path[0] == 0)
 					info.path[0] = '@';
 			}
@@ -439,6 +486,7 @@ struct crossing {
 	__u64 usp;		/* user stack pointer at the syscall */
 	__u64 start;		/* entry time, 0 unknown */
 	__u64 end;
+	long nr;
 };
 
 /* Chain mode: a crossing that blocked long enough is an episode. */
@@ -581,6 +629,27 @@ static __always_inline void account_wakestack(struct endpoint *c, struct crossin
 		lose(BT_LOSS_MAP_FULL);
 }
 
+/* The stats map is full: the call is lost, but counted under its row. */
+static __always_inline void lose_call(const struct bt_key *key)
+{
+	static const __u64 one = 1;
+	__u64 *n;
+
+	lose(BT_LOSS_CALLS);
+	n = bpf_map_lookup_elem(&lostcalls, key);
+	if (n) {
+		__sync_fetch_and_add(n, 1);
+		return;
+	}
+	if (!bpf_map_update_elem(&lostcalls, key, &one, BPF_NOEXIST))
+		return;
+	n = bpf_map_lookup_elem(&lostcalls, key);	/* another CPU made it meanwhile */
+	if (n)
+		__sync_fetch_and_add(n, 1);
+	else
+		lose(BT_LOSS_CALLS_UNPLACED);
+}
+
 static __always_inline void account(struct endpoint *c, struct crossing *x)
 {
 	struct bt_key key = {
@@ -602,7 +671,7 @@ static __always_inline void account(struct endpoint *c, struct crossing *x)
 	if (!s) {
 		err = bpf_map_update_elem(&stats, &key, &zero_stats, BPF_NOEXIST);
 		if (err && err != -EEXIST) {
-			lose(BT_LOSS_MAP_FULL);
+			lose_call(&key);
 			return;
 		}
 		record_chan(c, x->uremote);
@@ -630,6 +699,14 @@ static __always_inline void account(struct endpoint *c, struct crossing *x)
 	s->blocked_hist[log2_slot(x->blocked)]++;
 	if (x->blocked > s->max_blocked_ns)
 		s->max_blocked_ns = x->blocked;
+	/* The row this call is counted in, should the kernel restart it (see struct inflight). */
+	if (x->st) {
+		x->st->last_key = key;
+		x->st->last_blocked = x->blocked | 1;
+		x->st->last_ts = x->start;
+		x->st->last_ret = x->ret;
+		x->st->last_nr = x->nr;
+	}
 	account_wakeups(c, x, s);
 	account_wakestack(c, x, &key);
 	emit_episode(c, x);
@@ -764,16 +841,66 @@ static __always_inline bool is_crossing_nr(long nr)
 	return false;
 }
 
+/*
+ * The interrupted call was counted at its exit; the kernel restarts it, so
+ * its row gives the call, the error and the blocked time back (another
+ * CPU's slot may go below zero: userspace sums the CPUs, modulo 2^64).
+ */
+static __always_inline void uncount_restarted(struct inflight *st)
+{
+	__u64 blocked = st->pend_blocked & ~1ull;
+	struct bt_stats *s;
+
+	if (!st->pend_blocked)
+		return;
+	s = bpf_map_lookup_elem(&stats, &st->pend_key);
+	if (!s)
+		return;
+	__sync_fetch_and_add(&s->calls, -1);
+	__sync_fetch_and_add(&s->errors, -1);
+	s->blocked_ns -= blocked;
+	s->blocked_hist[log2_slot(blocked)]--;
+}
+
+static __always_inline bool is_restart(long ret)
+{
+	return ret >= -ERESTART_RESTARTBLOCK && ret <= -ERESTARTSYS;
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct inflight *st;
 
-	if (!is_target(task->tgid) || !is_crossing_nr(id))
+	if (!is_target(task->tgid))
+		return 0;
+	if (!is_crossing_nr(id) && id != BT_NR_restart_syscall)
 		return 0;
 	st = inflight_slot(task->pid);
 	if (!st)
+		return 0;
+	if (st->tid != task->pid) {
+		st->last_ts = 0;	/* the previous owner's, never restarted */
+		st->pend_ts = 0;
+	} else if (st->last_ts && is_restart(st->last_ret)) {
+		/* The last call was interrupted: pending until its restart enters. */
+		st->pend_ts = st->last_ts;
+		st->pend_nr = st->last_nr;
+		st->pend_blocked = st->last_blocked;
+		st->pend_key = st->last_key;
+		st->last_ts = 0;
+	}
+	if (st->tid == task->pid && st->pend_ts &&
+	    (id == st->pend_nr || id == BT_NR_restart_syscall)) {
+		/* The kernel restarts the call it interrupted: still one call. */
+		uncount_restarted(st);
+		st->nr = st->pend_nr;
+		st->ts = st->pend_ts;
+		st->pend_ts = 0;
+		return 0;
+	}
+	if (id == BT_NR_restart_syscall)
 		return 0;
 	st->tid = task->pid;
 	st->nr = id;
@@ -789,20 +916,21 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	return 0;
 }
 
-/* A target's syscall exit: the one place crossings are counted. */
-static __always_inline void exit_of_target(void *ctx, struct task_struct *task,
-					   struct pt_regs *regs, long ret)
+/*
+ * A crossing syscall nr ended with ret: classify its descriptor(s) and
+ * count it. regs holds its arguments.
+ */
+static __always_inline void end_crossing(void *ctx, struct task_struct *task,
+					 struct pt_regs *regs, long nr, long ret)
 {
-	struct crossing x = { .tgid = task->tgid, .ret = ret, .ctx = ctx,
+	struct crossing x = { .ret = ret, .ctx = ctx,
 			      .ustack = BT_STACK_NONE, .kstack = BT_STACK_NONE };
 	struct inflight *st;
-	long nr;
 	int dir;
 
+	x.tgid = task->tgid;
+	x.nr = nr;
 	x.usp = BT_REGS_SP(regs);
-	nr = BT_REGS_NR(regs);
-	if (!is_crossing_nr(nr))
-		return;
 	st = inflight_of(task->pid);
 	if (st && st->nr == nr) {
 		x.end = bpf_ktime_get_ns();
@@ -895,10 +1023,53 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
+	struct inflight *st;
+	long nr;
 
-	/* Before anything else: every other task pays only for this. */
-	if (is_target(task->tgid))
-		exit_of_target(ctx, task, regs, ret);
+	if (!is_target(task->tgid))
+		return 0;
+	nr = BT_REGS_NR(regs);
+	if (nr == BT_NR_restart_syscall) {
+		/* The restart of an interrupted call: the registers still hold its arguments. */
+		st = inflight_of(task->pid);
+		if (!st)
+			return 0;
+		nr = st->nr;
+	} else if (!is_crossing_nr(nr)) {
+		return 0;
+	}
+	end_crossing(ctx, task, regs, nr, ret);
+	return 0;
+}
+
+/*
+ * A signal is delivered to a thread whose call was interrupted with
+ * ERESTART*: a handler without SA_RESTART (or any handler, for
+ * ERESTARTNOHAND and ERESTART_RESTARTBLOCK) makes the program see EINTR:
+ * the error counted at the exit stands; otherwise the kernel restarts it.
+ */
+SEC("tp_btf/signal_deliver")
+int BPF_PROG(signal_deliver, int sig, struct kernel_siginfo *info, struct k_sigaction *ka)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct inflight *st;
+	__u64 handler, flags;
+	long r;
+
+	if (!is_target(task->tgid))
+		return 0;
+	st = inflight_slot(task->pid);
+	if (!st || st->tid != task->pid || !st->last_ts || !is_restart(st->last_ret))
+		return 0;
+	handler = (__u64)BPF_CORE_READ(ka, sa.sa_handler);
+	if (handler <= 1)	/* SIG_DFL, SIG_IGN: no handler runs here */
+		return 0;
+	flags = BPF_CORE_READ(ka, sa.sa_flags);
+	r = st->last_ret;
+	if (r == -ERESTARTNOINTR || (r == -ERESTARTSYS && (flags & SA_RESTART)))
+		return 0;	/* restarted after the handler */
+	/* The program sees EINTR: the error counted at the exit stands. */
+	st->last_ts = 0;
 	return 0;
 }
 

@@ -162,7 +162,7 @@ struct bt_wakestack_val {
 
 /* Counters of everything the kernel side could not record. */
 enum bt_loss {
-	BT_LOSS_MAP_FULL = 0,	/* aggregate or channel map had no room */
+	BT_LOSS_MAP_FULL = 0,	/* channel facts, wakes or waker stacks had no room */
 	BT_LOSS_EVENTS,		/* ring buffer full: an event was dropped */
 	BT_LOSS_NO_ENTRY,	/* exit without a recorded entry (attached mid-call) */
 	BT_LOSS_MMSG_TRUNC,	/* *mmsg call with more than BT_MMSG_MAX entries */
@@ -170,6 +170,13 @@ enum bt_loss {
 	BT_LOSS_WAKEES,		/* a crossing woke more than BT_WAKEES_MAX processes */
 	BT_LOSS_EPISODES,	/* episode ring buffer full: a blocking episode was dropped */
 	BT_LOSS_STACKS,		/* a stack could not be taken (map full, unreadable) */
+	/*
+	 * Calls not counted because the stats map had no room for their row
+	 * (each is also in the lostcalls map under its row key, so the row
+	 * shows as partial, unless that map is full too: calls_unplaced).
+	 */
+	BT_LOSS_CALLS,
+	BT_LOSS_CALLS_UNPLACED,	/* of those, calls no row could be marked for */
 	BT_LOSS_MAX,
 };
 

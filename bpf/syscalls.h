@@ -39,6 +39,7 @@
 #define BT_NR_epoll_pwait2	441
 #define BT_NR_accept		43
 #define BT_NR_accept4		288
+#define BT_NR_restart_syscall	219
 
 /*
  * At sys_exit the user registers still hold the arguments; the syscall
@@ -78,6 +79,7 @@
 #define BT_NR_ppoll		73
 #define BT_NR_accept		202
 #define BT_NR_accept4		242
+#define BT_NR_restart_syscall	128
 #define BT_NR_io_uring_enter	426
 #define BT_NR_epoll_pwait2	441
 #define BT_NR_poll		(-1)	/* no such syscalls here */

@@ -648,6 +648,7 @@ sys.modules.setdefault("harness", sys.modules[__name__])
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import services  # noqa: E402,F401 - registers its tests
 import fleet  # noqa: E402,F401 - registers its tests (metrics, merged recordings)
+import reliability  # noqa: E402,F401 - registers its tests
 
 
 def main():

@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* bt_open_output: symlinks, existing files, modes, non-regular files, stdout. */
+/*
+ * bt_open_output: symlinks (the file and its directories), existing files,
+ * modes, non-regular files, stdout, replace-at-close, same-file checks; a
+ * recording that is a FIFO.
+ */
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,10 +14,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "lib/outfile.h"
+#include "model/model.h"
+#include "record/record.h"
 #include "testutil.h"
 
 #define ERRLEN 512
@@ -225,6 +235,136 @@ static void test_other_owner_refused(void **state)
 	check_content(path, "theirs");
 }
 
+/* Entries of the scratch directory besides the given ones: a temporary file left behind. */
+static int stray_entries(struct tu_tmp *t, const char *keep)
+{
+	DIR *d = opendir(t->dir);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+		    (!keep || !strstr(keep, e->d_name)))
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void test_symlinked_parent_refused(void **state)
+{
+	struct tu_tmp *t = *state;
+	char real[128], link[128], through[160];
+	struct stat st;
+
+	snprintf(real, sizeof(real), "%s", tu_in_dir(t, "real"));
+	snprintf(link, sizeof(link), "%s", tu_in_dir(t, "link"));
+	assert_int_equal(mkdir(real, 0700), 0);
+	assert_int_equal(symlink(real, link), 0);
+	snprintf(through, sizeof(through), "%s/out.txt", link);
+	expect_refused(through, false, "symbolic link");
+	expect_refused(through, true, "symbolic link");
+	snprintf(through, sizeof(through), "%s/out.txt", real);
+	assert_int_equal(lstat(through, &st), -1);
+}
+
+/* A write that fails (the file size limit stands in for a full disk). */
+static void test_failed_write_keeps_old_file(void **state)
+{
+	struct tu_tmp *t = *state;
+	const char *path = tu_in_dir(t, "report.txt");
+	char big[4096];
+	int status;
+	pid_t pid;
+
+	write_file(path, "old report");
+	memset(big, 'x', sizeof(big));
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit rl = { 1024, 1024 };
+		char err[ERRLEN] = "";
+		FILE *f;
+
+		signal(SIGXFSZ, SIG_IGN);
+		f = bt_open_output(path, true, err, sizeof(err));
+		if (!f || setrlimit(RLIMIT_FSIZE, &rl))
+			_exit(2);
+		fwrite(big, 1, sizeof(big), f);
+		_exit(bt_close_output(f, err, sizeof(err)) || !strstr(err, "write failed") ? 3 : 0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	check_content(path, "old report");
+	assert_int_equal(stray_entries(t, "report.txt"), 0);
+}
+
+static void test_complete_file_only_at_close(void **state)
+{
+	struct tu_tmp *t = *state;
+	const char *path = tu_in_dir(t, "late.txt");
+	char err[ERRLEN] = "", keep[160];
+	struct stat st;
+	FILE *f;
+
+	snprintf(keep, sizeof(keep), "%s", path);
+	f = bt_open_output(keep, false, err, sizeof(err));
+	assert_non_null(f);
+	fputs("done", f);
+	fflush(f);
+	/* Not under its name while it is being written... */
+	assert_int_equal(lstat(keep, &st), -1);
+	assert_true(bt_close_output(f, err, sizeof(err)));
+	/* ...and only it, complete, afterwards. */
+	check_content(keep, "done");
+	assert_int_equal(stray_entries(t, "late.txt"), 0);
+	/* An aborted output leaves nothing. */
+	f = bt_open_output(tu_in_dir(t, "never.txt"), false, err, sizeof(err));
+	assert_non_null(f);
+	fputs("half", f);
+	bt_abort_output(f);
+	assert_int_equal(stray_entries(t, "late.txt"), 0);
+}
+
+static void test_same_output(void **state)
+{
+	struct tu_tmp *t = *state;
+	char a[128], b[128], dot[160];
+
+	snprintf(a, sizeof(a), "%s", tu_in_dir(t, "a.out"));
+	snprintf(b, sizeof(b), "%s", tu_in_dir(t, "b.out"));
+	snprintf(dot, sizeof(dot), "%s/./a.out", t->dir);
+	/* Not made yet: by directory and name. */
+	assert_true(bt_same_output(a, a));
+	assert_true(bt_same_output(a, dot));
+	assert_false(bt_same_output(a, b));
+	/* Made: by device and inode, through a hard link too. */
+	write_file(a, "x");
+	assert_int_equal(link(a, b), 0);
+	assert_true(bt_same_output(a, b));
+	assert_false(bt_same_output("-", "-"));
+	assert_false(bt_same_output("/dev/null", "/dev/null"));
+}
+
+static void test_report_on_fifo_refused(void **state)
+{
+	struct tu_tmp *t = *state;
+	const char *path = tu_in_dir(t, "rec.fifo");
+	struct bt_rec_status st;
+	struct bt_rec_info info;
+	char err[ERRLEN] = "";
+	struct bt_model m;
+
+	assert_int_equal(mkfifo(path, 0600), 0);
+	bt_model_init(&m);
+	alarm(10);	/* a blocking open would hang here: no writer */
+	assert_int_equal(bt_rec_read(path, &m, &info, &st, err, sizeof(err)), -1);
+	alarm(0);
+	assert_non_null(strstr(err, "not a regular file"));
+	bt_model_free(&m);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, tu_tmp_teardown)
 
 int main(void)
@@ -243,6 +383,11 @@ int main(void)
 		T(test_write_error_reported),
 		T(test_missing_directory),
 		T(test_other_owner_refused),
+		T(test_symlinked_parent_refused),
+		T(test_failed_write_keeps_old_file),
+		T(test_complete_file_only_at_close),
+		T(test_same_output),
+		T(test_report_on_fifo_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

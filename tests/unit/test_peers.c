@@ -310,7 +310,7 @@ static void test_unix_peer_from_sockfacts(void **state)
 	e = build(m);
 	assert_int_equal(e.n, 2);
 	assert_int_equal(e.v[0].to, 400);
-	assert_string_equal(e.v[0].channel, "unix:[31->0]");
+	assert_string_equal(e.v[0].channel, "unix:[31->?]");
 	assert_int_equal(e.v[1].to, 403);
 	assert_string_equal(e.v[1].channel, "unix:/tmp/s[33->0]");
 	bt_edges_free(&e);

@@ -947,6 +947,36 @@ static void test_big_model_spans_blocks(void **state)
 	bt_model_free(&b);
 }
 
+/*
+ * A small file whose one compressed block claims a million processes: it
+ * is refused at the records its size can honestly hold (before: read in
+ * full, hundreds of bytes of model per record).
+ */
+static void test_crafted_million_records(void **state)
+{
+	enum { CLAIMED = 1000000 };
+	struct bt_recf_buf b = { 0 };
+	struct raw r;
+	char msg[ERRLEN];
+	size_t at;
+
+	(void)state;
+	raw_start(&r);
+	bt_recf_put_u32(&b, CLAIMED);
+	for (uint32_t i = 0; i < CLAIMED; i++)
+		put_v1_proc(&b, 7, "same");
+	at = raw_off(&r);
+	raw_take(&r, BT_REC_PROCESS, &b);
+	raw_close(&r);
+	/* About 200 KB: compression did it. */
+	assert_true(r.len < CLAIMED / 4 && r.len > BT_REC_MIN_RECORDS);
+	snprintf(msg, sizeof(msg), "rec: corrupt process block 1 at offset %zu: more records "
+		 "than a file of its size holds (at most %zu: one per byte, at least %u)", at,
+		 r.len, BT_REC_MIN_RECORDS);
+	expect_error_mem(r.buf, r.len, msg);
+	free(r.buf);
+}
+
 static void test_second_snapshot_wins(void **state)
 {
 	struct tu_tmp *t = *state;
@@ -2338,6 +2368,7 @@ int main(void)
 		T(test_roundtrip_mem),
 		T(test_empty_model),
 		T(test_big_model_spans_blocks),
+		T(test_crafted_million_records),
 		T(test_second_snapshot_wins),
 		cmocka_unit_test(test_info_init),
 		T(test_cut_at_every_length),

@@ -10,6 +10,7 @@
 #include <gelf.h>
 #include <inttypes.h>
 #include <setjmp.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -778,6 +779,53 @@ static void test_maps_text_nopie(void **state)
 	bt_sym_free(s);
 }
 
+/*
+ * A container's root: an absolute symlink inside it means a path inside
+ * it, never the host's file of that name; a FIFO under a mapped name is
+ * not opened (nor waited on).
+ */
+static void test_root_symlinks_stay_inside(void **state)
+{
+	const char *lib = FIX "/libbtsym.so";
+	uint64_t ex = nm_value(lib, "bt_fx_lib_exported");
+	char root[] = "/tmp/bt-symroot-XXXXXX", path[PATH_MAX], host[PATH_MAX];
+	char maps[8192] = "", cmd[PATH_MAX * 2 + 32];
+	uint64_t b1 = LIB_BASE, b2 = LIB_BASE + 0x100000, b3 = LIB_BASE + 0x200000;
+	struct bt_sym *s = bt_sym_new();
+	struct bt_frame f;
+
+	(void)state;
+	assert_non_null(realpath(lib, host));
+	assert_non_null(mkdtemp(root));
+	/* Inside: /lib/libbtsym.so, and /ok.so -> /lib/libbtsym.so (absolute, in the container). */
+	snprintf(path, sizeof(path), "%s/lib", root);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(cmd, sizeof(cmd), "cp %s %s/lib/libbtsym.so", host, root);
+	assert_int_equal(system(cmd), 0);
+	snprintf(path, sizeof(path), "%s/ok.so", root);
+	assert_int_equal(symlink("/lib/libbtsym.so", path), 0);
+	/* /escape.so -> the host's copy by its absolute host path: outside the root. */
+	snprintf(path, sizeof(path), "%s/escape.so", root);
+	assert_int_equal(symlink(host, path), 0);
+	snprintf(path, sizeof(path), "%s/fifo.so", root);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	maps_for(maps, sizeof(maps), lib, "/ok.so", b1);
+	maps_for(maps, sizeof(maps), lib, "/escape.so", b2);
+	maps_for(maps, sizeof(maps), lib, "/fifo.so", b3);
+	alarm(10);
+	assert_int_equal(bt_sym_add_process_maps(s, FAKE_PID, maps, root), 0);
+	alarm(0);
+	expect_user(s, FAKE_PID, b1 + ex + 1, "bt_fx_lib_exported", 1, "ok.so");
+	/* The host file is not read: the module is known, the function is not. */
+	assert_int_equal(bt_sym_user(s, FAKE_PID, b2 + ex + 1, &f), -ENOENT);
+	assert_string_equal(f.module, "escape.so");
+	assert_int_equal(bt_sym_user(s, FAKE_PID, b3 + ex + 1, &f), -ENOENT);
+	assert_string_equal(f.module, "fifo.so");
+	bt_sym_free(s);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void test_corrupt_files(void **state)
 {
 	const char *lib = FIX "/libbtsym.so";
@@ -993,6 +1041,7 @@ int main(void)
 		cmocka_unit_test(test_maps_text_shared_lib),
 		cmocka_unit_test(test_maps_text_stripped),
 		cmocka_unit_test(test_maps_text_nopie),
+		cmocka_unit_test(test_root_symlinks_stay_inside),
 		cmocka_unit_test(test_corrupt_files),
 		cmocka_unit_test(test_cache_by_inode),
 		cmocka_unit_test(test_reregister),

@@ -18,6 +18,10 @@ int bt_cmd_report(const struct bt_opts *o)
 	FILE *out;
 
 	bt_model_init(&m);
+	if (o->output && bt_same_output(o->output, path)) {
+		fprintf(stderr, "boundtrace report: %s: -o names the recording itself\n", o->output);
+		goto out;
+	}
 	if (o->nfiles > 1) {
 		char warn[512];
 
@@ -52,7 +56,9 @@ int bt_cmd_report(const struct bt_opts *o)
 		goto out;
 	}
 	ret = bt_report_write(out, o->exporter, &m) ? 1 : 0;
-	if (!bt_close_output(out, err, sizeof(err))) {
+	if (ret) {
+		bt_abort_output(out);
+	} else if (!bt_close_output(out, err, sizeof(err))) {
 		fprintf(stderr, "boundtrace report: %s\n", err);
 		ret = 1;
 	}

@@ -21,14 +21,17 @@
 #include "version.h"	/* generated: BT_GIT_REV */
 
 #define BT_VERSION "0.1.0"
+/* The trace loop wakes at least this often (events, -d, -i). */
+#define POLL_MS 100
 /* New channels appear while tracing; look for their far ends this often. */
 #define DISCOVER_EVERY_NS (500 * 1000000ull)
 
-static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_signal, signals_seen;
 
 static void on_signal(int sig)
 {
 	stop_signal = sig;
+	signals_seen++;
 }
 
 static uint64_t now_ns(void)
@@ -53,6 +56,8 @@ static void install_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	/* A closed stdout (-i | head) is a write error we stop on, not a death. */
+	signal(SIGPIPE, SIG_IGN);
 }
 
 /* Where the trace goes: a report at the end, or snapshots into a recording. */
@@ -77,16 +82,21 @@ static int take_model(struct bt_tracer *t, uint64_t start, char *err, size_t err
 	return 0;
 }
 
-static void print_interval(struct bt_tracer *t, uint64_t start)
+/* -1 when stdout is gone (its reader closed it): the trace ends. */
+static int print_interval(struct bt_tracer *t, uint64_t start)
 {
 	char err[128];
 
 	if (isatty(STDOUT_FILENO))
 		fputs("\033[H\033[2J", stdout);
-	if (take_model(t, start, err, sizeof(err)) == 0) {
+	if (take_model(t, start, err, sizeof(err)) == 0)
 		bt_report_write(stdout, bt_report_find("table"), t->model);
-		fflush(stdout);
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "boundtrace: cannot write to stdout (%s); stopping\n",
+			strerror(errno));
+		return -1;
 	}
+	return 0;
 }
 
 static int snapshot(struct bt_tracer *t, struct sink *s, uint64_t start, char *err, size_t errlen)
@@ -107,6 +117,11 @@ static int open_sink(struct sink *s, const struct bt_opts *o, bool record, int a
 	struct bt_rec_info info;
 
 	memset(s, 0, sizeof(*s));
+	/* Checked before either is made: a refusal leaves nothing behind. */
+	if (!record && o->output && rec_path && bt_same_output(o->output, rec_path)) {
+		snprintf(err, errlen, "%s: -o and --record name the same file", o->output);
+		return -1;
+	}
 	if (!record) {
 		s->exp = o->exporter;
 		s->out = o->output ? bt_open_output(o->output, o->force, err, errlen) : stdout;
@@ -117,8 +132,7 @@ static int open_sink(struct sink *s, const struct bt_opts *o, bool record, int a
 		bt_rec_info_init(&info, BT_VERSION, argc, argv);
 		s->rec = bt_rec_open(rec_path, o->force, &info, err, errlen);
 		if (!s->rec) {
-			if (s->out)
-				bt_close_output(s->out, err + strlen(err), 0);
+			bt_abort_output(s->out);
 			s->out = NULL;
 			return -1;
 		}
@@ -126,14 +140,17 @@ static int open_sink(struct sink *s, const struct bt_opts *o, bool record, int a
 	return 0;
 }
 
-static int close_sink(struct sink *s, char *err, size_t errlen)
+/* complete: the report was written in full and takes its name; else it is dropped. */
+static int close_sink(struct sink *s, bool complete, char *err, size_t errlen)
 {
 	int ok = 1;
 
 	if (s->rec)
 		ok = bt_rec_close(s->rec, err, errlen) == 0;
-	if (s->out)
+	if (s->out && complete)
 		ok = bt_close_output(s->out, err, errlen) && ok;
+	else if (s->out)
+		bt_abort_output(s->out);
 	s->rec = NULL;
 	s->out = NULL;
 	return ok ? 0 : -1;
@@ -149,7 +166,8 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 	struct sink sink = {};
 	struct bt_serve *serve = NULL;
 	int status = 0, ret = 1;
-	bool child_done = false;
+	bool child_done = false, stdout_gone = false, killed = false;
+	uint64_t interval_ns = o.interval_ns;
 	struct bt_model model;
 	char err[512];
 	pid_t child = 0;
@@ -158,10 +176,22 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 	if (bt_check_privileges(err, sizeof(err)) || bt_check_btf(err, sizeof(err)))
 		return fail(err);
 	for (int i = 0; i < o.npids; i++) {
+		char state;
+		unsigned long flags;
+
 		if (!bt_proc_exists(o.pids[i])) {
 			snprintf(err, sizeof(err), "no process with pid %u", o.pids[i]);
 			return fail(err);
 		}
+		if (!bt_proc_read_state(o.pids[i], &state, &flags) && (flags & BT_PF_KTHREAD))
+			fprintf(stderr, "boundtrace: pid %u is a kernel thread: it makes no "
+					"crossings to trace\n", o.pids[i]);
+	}
+	/* The loop polls every 100 ms: a shorter -i could not be kept, so say what is. */
+	if (interval_ns && interval_ns < POLL_MS * 1000000ull) {
+		fprintf(stderr, "boundtrace: -i is below the %d ms poll interval; printing every "
+				"%d ms\n", POLL_MS, POLL_MS);
+		interval_ns = POLL_MS * 1000000ull;
 	}
 	/* Open the output first: an unwritable path fails before any tracing. */
 	if (open_sink(&sink, &o, record, argc, argv, err, sizeof(err)))
@@ -189,6 +219,8 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 		fail(err);
 		goto cleanup;
 	}
+	/* A signal stops an exit harvest mid-walk: the report is written at once. */
+	tracer.stop = &stop_signal;
 	install_signals();
 	for (int i = 0; i < o.npids; i++) {
 		if (bt_tracer_add_target(&tracer, o.pids[i])) {
@@ -234,11 +266,11 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 		fprintf(stderr, "boundtrace: tracing; Ctrl-C to stop\n");
 
 	start = now_ns();
-	next_interval = start + o.interval_ns;
+	next_interval = start + interval_ns;
 	next_discover = start + DISCOVER_EVERY_NS;
 	next_snapshot = start + SNAPSHOT_EVERY_NS;
 	while (!stop_signal) {
-		if (bt_tracer_poll(&tracer, 100) < 0)
+		if (bt_tracer_poll(&tracer, POLL_MS) < 0)
 			break;
 		if (child && !child_done && waitpid(child, &status, WNOHANG) == child)
 			child_done = true;
@@ -258,9 +290,12 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 		 */
 		if (o.stacks)
 			bt_tracer_collect(&tracer);
-		if (o.interval_ns && now_ns() >= next_interval && !record) {
-			print_interval(&tracer, start);
-			next_interval += o.interval_ns;
+		if (interval_ns && now_ns() >= next_interval && !record) {
+			if (print_interval(&tracer, start)) {
+				stdout_gone = true;
+				break;
+			}
+			next_interval += interval_ns;
 		}
 		/* A scrape waits: a snapshot for it, as the interval tables take one. */
 		if (serve && bt_serve_wanted(serve) && take_model(&tracer, start, err, sizeof(err)) == 0)
@@ -289,19 +324,23 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 cleanup:
 	bt_serve_stop(serve);
 	bt_tracer_close(&tracer);
-	if (close_sink(&sink, err, sizeof(err))) {
+	if (close_sink(&sink, ret == 0, err, sizeof(err))) {
 		fail(err);
 		ret = 1;
 	}
 	if (child) {
 		if (!child_done) {
-			/* Stopped by a signal or -d: the command does not outlive us; it gets SIGTERM. */
-			kill(child, SIGTERM);
-			waitpid(child, &status, 0);
+			/* Stopped by a signal, -d or a closed stdout: the command ends with us. */
+			killed = bt_spawn_end(child, BT_SPAWN_GRACE_MS, &signals_seen, &status);
 		}
 		if (ret == 0)
 			ret = bt_exit_status(status);
+		/* A command we had to kill did not finish: never a success. */
+		if (ret == 0 && killed)
+			ret = 1;
 	}
+	if (stdout_gone && ret == 0)
+		ret = 1;
 	bt_model_free(&model);
 	return ret;
 }

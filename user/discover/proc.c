@@ -56,6 +56,30 @@ int bt_proc_parse_stat_start(const char *stat, unsigned long long *ticks)
 	return errno || (*end && *end != ' ' && *end != '\n') ? -1 : 0;
 }
 
+int bt_proc_parse_stat_state(const char *stat, char *state, unsigned long *flags)
+{
+	/* After the last ')': " S ppid pgrp session tty_nr tpgid flags ..." */
+	const char *p = strrchr(stat, ')');
+	unsigned long f;
+	char st;
+
+	if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %lu", &st, &f) != 2)
+		return -1;
+	*state = st;
+	*flags = f;
+	return 0;
+}
+
+int bt_proc_read_state(uint32_t pid, char *state, unsigned long *flags)
+{
+	char path[64], buf[1024];
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	if (read_small(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	return bt_proc_parse_stat_state(buf, state, flags);
+}
+
 /* ns per clock tick of /proc (USER_HZ), 0 when unknown. */
 static uint64_t tick_ns(void)
 {

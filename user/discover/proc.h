@@ -30,5 +30,12 @@ struct bt_proc;
 int bt_proc_read_image(struct bt_proc *p);
 /* Parses the start time (clock ticks) out of a /proc/PID/stat line; 0 on success. */
 int bt_proc_parse_stat_start(const char *stat, unsigned long long *ticks);
+/*
+ * The state letter ('Z' zombie, 'X' dead) and the flags (PF_KTHREAD:
+ * a kernel thread) of /proc/PID/stat text, or of a live pid. 0 or -1.
+ */
+#define BT_PF_KTHREAD 0x00200000ul
+int bt_proc_parse_stat_state(const char *stat, char *state, unsigned long *flags);
+int bt_proc_read_state(uint32_t pid, char *state, unsigned long *flags);
 
 #endif

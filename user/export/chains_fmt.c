@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include "analyze/chains.h"
+#include "lib/escape.h"
 #include "lib/units.h"
 
 /* snprintf that keeps going past a full buffer, counting what it skipped. */
@@ -48,9 +49,22 @@ static void put(struct out *o, const char *fmt, ...)
 	o->pos += (size_t)n;
 }
 
+/*
+ * Names from other processes, escaped for a terminal. Each returns its
+ * own static buffer: a put() takes at most one of each.
+ */
 static const char *comm(const struct bt_chain_end *e)
 {
-	return e->comm[0] ? e->comm : "?";
+	static char buf[BT_ESCAPED_MAX(sizeof(((struct bt_chain_end *)0)->comm)) + 1];
+
+	return e->comm[0] ? bt_escape_term(e->comm, buf, sizeof(buf)) : "?";
+}
+
+static const char *channel(const char *ch)
+{
+	static char buf[BT_ESCAPED_MAX(BT_EPISODE_CHANNEL_LEN) + 1];
+
+	return bt_escape_term(ch, buf, sizeof(buf));
 }
 
 static double pct(uint64_t part, uint64_t whole)
@@ -62,7 +76,7 @@ static void put_hops(struct out *o, const struct bt_chain *c)
 {
 	put(o, "%s[%u]", comm(&c->hops[0].from), c->hops[0].from.pid);
 	for (unsigned int i = 0; i < c->nhops; i++)
-		put(o, " ⇢ %s ⇢ %s[%u]", c->hops[i].channel, comm(&c->hops[i].to),
+		put(o, " ⇢ %s ⇢ %s[%u]", channel(c->hops[i].channel), comm(&c->hops[i].to),
 		    c->hops[i].to.pid);
 }
 

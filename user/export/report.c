@@ -77,6 +77,8 @@ const char *bt_loss_name(unsigned int loss)
 		[BT_LOSS_WAKEES] = "wakees_overflow",
 		[BT_LOSS_EPISODES] = "episodes",
 		[BT_LOSS_STACKS] = "stacks",
+		[BT_LOSS_CALLS] = "calls",
+		[BT_LOSS_CALLS_UNPLACED] = "calls_unplaced",
 	};
 
 	return loss < BT_LOSS_MAX ? names[loss] : "?";

@@ -87,5 +87,8 @@ int bt_report_chains(FILE *f, const struct bt_model *m, const struct bt_views *v
 			(unsigned long long)c->counts.truncated);
 	if (m->lost[BT_LOSS_EPISODES])
 		fprintf(f, "lost episodes: %llu\n", (unsigned long long)m->lost[BT_LOSS_EPISODES]);
+	/* Calls the kernel could not count are crossings no chain can contain. */
+	if (m->lost[BT_LOSS_CALLS])
+		fprintf(f, "lost calls: %llu (map full)\n", (unsigned long long)m->lost[BT_LOSS_CALLS]);
 	return ferror(f) ? -1 : 0;
 }

@@ -8,20 +8,38 @@
 #include "model/kinds.h"
 #include "analyze/peers.h"
 #include "export/report.h"
+#include "lib/escape.h"
 #include "lib/units.h"
 
-/* A DOT double-quoted string: '"' and '\\' escaped, newlines as DOT line breaks. */
+/*
+ * A DOT double-quoted string: '"' and '\\' escaped, newlines as DOT line
+ * breaks; other control bytes and bytes that are not UTF-8 (a process's
+ * name is any bytes) as the text \xNN, so dot(1) gets valid UTF-8 and
+ * nothing a terminal would act on.
+ */
 static void dot_str(FILE *f, const char *s)
 {
+	const unsigned char *p = (const unsigned char *)s;
+
 	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '\n') {
+	while (*p) {
+		int u = bt_utf8_len(p);
+
+		if (*p == '\n') {
 			fputs("\\n", f);
-			continue;
-		}
-		if (*s == '"' || *s == '\\')
+		} else if (*p == '"' || *p == '\\') {
 			fputc('\\', f);
-		fputc(*s, f);
+			fputc(*p, f);
+		} else if (u == 1 && *p >= 0x20 && *p != 0x7f) {
+			fputc(*p, f);
+		} else if (u > 1 && !(p[0] == 0xc2 && p[1] < 0xa0)) {
+			fwrite(p, 1, u, f);
+			p += u;
+			continue;
+		} else {
+			fprintf(f, "\\\\x%02x", *p);
+		}
+		p++;
 	}
 	fputc('"', f);
 }

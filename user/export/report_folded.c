@@ -10,11 +10,15 @@
 #include <stdlib.h>
 #include "analyze/flame.h"
 #include "export/report.h"
+#include "lib/escape.h"
 
 static void print_lines(FILE *f, const struct bt_folded *ls)
 {
-	for (size_t i = 0; i < ls->n; i++)
-		fprintf(f, "%s %llu\n", ls->v[i].text, (unsigned long long)ls->v[i].weight);
+	/* Frames hold other processes' bytes (comm, paths, symbols): escaped for a terminal. */
+	for (size_t i = 0; i < ls->n; i++) {
+		bt_fputs_escaped(f, ls->v[i].text);
+		fprintf(f, " %llu\n", (unsigned long long)ls->v[i].weight);
+	}
 }
 
 static int no_stacks(FILE *f, const struct bt_model *m)

@@ -51,6 +51,11 @@ static void write_row(struct jw *w, const struct bt_model *m, const struct bt_vi
 		jw_ku64(w, "woken", r->st.woken);
 	if (r->has_info && r->info.path[0])
 		jw_kstr(w, "path", r->info.path);
+	/* Only on a row the kernel could not count in full (its map was full). */
+	if (r->lost_calls) {
+		jw_kbool(w, "partial", true);
+		jw_ku64(w, "lost_calls", r->lost_calls);
+	}
 	if (npeers) {
 		jw_key(w, "peer");
 		write_peer(w, &peers.v[0]);

@@ -10,6 +10,7 @@
 #include "analyze/peers.h"
 #include "export/report.h"
 #include "export/report_hosts.h"
+#include "lib/escape.h"
 #include "lib/units.h"
 
 #define ROW_FMT "    %-11s %-44s %-4s %10s %10s %8s %9s %9s %9s"
@@ -27,17 +28,22 @@ static void peer_name(struct bt_row_peers peers, char *buf, size_t len)
 	for (size_t i = 0; i < n && off < len; i++) {
 		const struct bt_peer *p = &peers.v[i];
 
+		char esc[BT_ESCAPED_MAX(BT_CHANNEL_LEN) + 1];
+
 		if (p->pid)
 			off += snprintf(buf + off, len - off, "%s%s[%u]", i ? ", " : "",
-					p->proc && p->proc->comm[0] ? p->proc->comm : "?", p->pid);
+					p->proc && p->proc->comm[0] ?
+					bt_escape_term(p->proc->comm, esc, sizeof(esc)) : "?", p->pid);
 		else
-			off += snprintf(buf + off, len - off, "%s%s", i ? ", " : "", p->addr);
+			off += snprintf(buf + off, len - off, "%s%s", i ? ", " : "",
+					bt_escape_term(p->addr, esc, sizeof(esc)));
 	}
 }
 
 static void write_row(FILE *f, const struct bt_row *r)
 {
 	char calls[32], bytes[32], mean[32], blocked[32], maxb[32], p99[32];
+	char channel[BT_ESCAPED_MAX(BT_CHANNEL_LEN) + 1];
 	const struct bt_stats *s = &r->st;
 	uint64_t ok = s->calls - s->errors;
 
@@ -56,10 +62,14 @@ static void write_row(FILE *f, const struct bt_row *r)
 	/* log2 buckets: the p99 is stated as the top of its bucket, a true bound. */
 	fmt_ns(bt_hist_percentile_bound(s->blocked_hist, 0.99, s->max_blocked_ns), p99, sizeof(p99));
 	fmt_ns(s->max_blocked_ns, maxb, sizeof(maxb));
-	fprintf(f, ROW_FMT, bt_kind_name(r->key.kind), r->channel, bt_dir_name(r->key.dir),
+	fprintf(f, ROW_FMT, bt_kind_name(r->key.kind),
+		bt_escape_term(r->channel, channel, sizeof(channel)), bt_dir_name(r->key.dir),
 		calls, bytes, mean, blocked, p99, maxb);
 	if (s->errors)
 		fprintf(f, "  %llu errors", (unsigned long long)s->errors);
+	if (r->lost_calls)
+		fprintf(f, "  PARTIAL: %llu calls not counted (map full)",
+			(unsigned long long)r->lost_calls);
 	fputc('\n', f);
 }
 
@@ -69,8 +79,10 @@ static void write_proc(FILE *f, const struct bt_model *m, const struct bt_views 
 	char (*names)[256] = calloc(p->nrows ? p->nrows : 1, sizeof(*names));
 	bool *done = calloc(p->nrows ? p->nrows : 1, sizeof(*done));
 
-	fprintf(f, "\n%s[%u]%s\n", p->comm[0] ? p->comm : "?", p->pid,
-		p->exited ? " (exited)" : "");
+	char comm[BT_ESCAPED_MAX(BT_PROC_NAME_LEN) + 1];
+
+	fprintf(f, "\n%s[%u]%s\n", p->comm[0] ? bt_escape_term(p->comm, comm, sizeof(comm)) : "?",
+		p->pid, p->exited ? " (exited)" : "");
 	if (!p->nrows || !names || !done) {
 		fprintf(f, "  no boundary crossings\n");
 		goto out;
@@ -100,14 +112,19 @@ static const char *proc_label(const struct bt_model *m, uint32_t pid, char *buf,
 {
 	const struct bt_proc *p = bt_model_find((struct bt_model *)m, pid);
 
-	snprintf(buf, len, "%s[%u]", p && p->comm[0] ? p->comm : "?", pid);
+	char comm[BT_ESCAPED_MAX(BT_PROC_NAME_LEN) + 1];
+
+	snprintf(buf, len, "%s[%u]", p && p->comm[0] ? bt_escape_term(p->comm, comm, sizeof(comm)) : "?",
+		 pid);
 	return buf;
 }
 
 /* The map first: who talks to whom, in one line per direction. */
 static void write_edges(FILE *f, const struct bt_model *m, const struct bt_edges *edges)
 {
-	char from[BT_PROC_NAME_LEN + 16], to[BT_PROC_NAME_LEN + 16], calls[32], bytes[32], blocked[32], p99[40];
+	char from[BT_ESCAPED_MAX(BT_PROC_NAME_LEN) + 16], to[BT_ESCAPED_MAX(BT_PROC_NAME_LEN) + 16];
+	char channel[BT_ESCAPED_MAX(BT_CHANNEL_LEN) + 1];
+	char calls[32], bytes[32], blocked[32], p99[40];
 	const struct bt_proc *to_proc;
 
 	if (!edges->n)
@@ -124,6 +141,7 @@ static void write_edges(FILE *f, const struct bt_model *m, const struct bt_edges
 		strcpy(p99, "\u2264 ");
 		fmt_ns(bt_hist_percentile_bound(e->blocked_hist, 0.99, e->max_blocked_ns),
 		       p99 + strlen(p99), sizeof(p99) - strlen(p99));
+		bt_escape_term(e->channel, channel, sizeof(channel));
 		to_proc = bt_model_find((struct bt_model *)m, e->to);
 		if (!to_proc || !to_proc->target) {
 			/* Nobody measured the receiver's waits. */
@@ -132,11 +150,11 @@ static void write_edges(FILE *f, const struct bt_model *m, const struct bt_edges
 		}
 		if (e->kind == BT_KIND_FUTEX)
 			fprintf(f, "  %s \u2192 %s via %s: %s wake calls, %llu woke a waiter, blocked %s, p99 %s\n",
-				from, to, e->channel, calls, (unsigned long long)e->wakeups, blocked,
+				from, to, channel, calls, (unsigned long long)e->wakeups, blocked,
 				p99);
 		else
 			fprintf(f, "  %s \u2192 %s via %s: %s sends, %s, %llu wakeups, blocked %s, p99 %s\n",
-				from, to, e->channel, calls, fmt_bytes(e->bytes, bytes, sizeof(bytes)),
+				from, to, channel, calls, fmt_bytes(e->bytes, bytes, sizeof(bytes)),
 				(unsigned long long)e->wakeups, blocked, p99);
 	}
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "live/collect.h"
+#include "lib/vec.h"
 
 #define ALL_TGIDS 0
 
@@ -23,15 +24,80 @@ static int add_row_wakes(struct bt_model *m, const struct bt_key *key, const str
 	return 0;
 }
 
-/* Rows of one tgid (or all), summed over CPUs; deleted from the map if asked. */
-static int collect_rows(struct bt_model *m, const struct bt_maps *maps, __u32 tgid,
-			bool delete)
+/* The processes a walk takes rows of: all, or a sorted set (an exit harvest). */
+struct tgid_set {
+	const __u32 *tgids;	/* NULL: every process */
+	size_t n;
+};
+
+static bool in_set(const struct tgid_set *set, __u32 tgid)
+{
+	size_t lo = 0, hi = set->n;
+
+	if (!set->tgids)
+		return true;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (set->tgids[mid] == tgid)
+			return true;
+		if (set->tgids[mid] < tgid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* Keys taken by a harvest walk, deleted after it: a delete mid-walk restarts it. */
+struct keylist {
+	unsigned char *keys;
+	size_t n, cap, size;	/* size: bytes of one key */
+};
+
+static int keep_key(struct keylist *kl, const void *key)
+{
+	if (!bt_grow((void **)&kl->keys, &kl->cap, kl->n + 1, kl->size))
+		return -ENOMEM;
+	memcpy(kl->keys + kl->n++ * kl->size, key, kl->size);
+	return 0;
+}
+
+static void delete_keys(const struct bt_maps *maps, int fd, struct keylist *kl)
+{
+	for (size_t i = 0; i < kl->n; i++) {
+		bpf_map_delete_elem(fd, kl->keys + i * kl->size);
+		maps->counters->map_ops++;
+	}
+	free(kl->keys);
+	kl->keys = NULL;
+	kl->n = kl->cap = 0;
+}
+
+static bool stopped(const struct bt_maps *maps)
+{
+	return maps->stop && *maps->stop;
+}
+
+/* One row into the model, with its channel facts if the kernel kept them. */
+static struct bt_row *add_row(struct bt_model *m, const struct bt_maps *maps,
+			      const struct bt_key *key, const struct bt_stats *sum)
+{
+	struct bt_chan_key ck = { .chan = key->chan, .peer = key->peer };
+	struct bt_chan_info info;
+	int miss = bpf_map_lookup_elem(maps->chans_fd, &ck, &info);
+
+	maps->counters->map_ops++;
+	return bt_model_add(m, key, sum, miss ? NULL : &info);
+}
+
+/* Rows of the processes in set, summed over CPUs; their keys kept in del if asked. */
+static int collect_rows(struct bt_model *m, const struct bt_maps *maps,
+			const struct tgid_set *set, struct keylist *del)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct bt_key key, next, *prev = NULL;
 	struct bt_stats *percpu, sum;
-	struct bt_chan_info info;
-	struct bt_chan_key ck;
 	int err = 0;
 
 	if (ncpu <= 0)
@@ -40,10 +106,16 @@ static int collect_rows(struct bt_model *m, const struct bt_maps *maps, __u32 tg
 	if (!percpu)
 		return -ENOMEM;
 	while (bpf_map_get_next_key(maps->stats_fd, prev, &next) == 0) {
+		maps->counters->map_ops++;
+		if (del && stopped(maps)) {
+			err = -EINTR;
+			break;
+		}
 		key = next;
 		prev = &key;
-		if (tgid != ALL_TGIDS && key.tgid != tgid)
+		if (!in_set(set, key.tgid))
 			continue;
+		maps->counters->map_ops++;
 		if (bpf_map_lookup_elem(maps->stats_fd, &key, percpu))
 			continue;	/* deleted meanwhile */
 		memset(&sum, 0, sizeof(sum));
@@ -55,20 +127,12 @@ static int collect_rows(struct bt_model *m, const struct bt_maps *maps, __u32 tg
 				goto out;
 			}
 		}
-		ck.chan = key.chan;
-		ck.peer = key.peer;
-		if (!bt_model_add(m, &key, &sum,
-				  bpf_map_lookup_elem(maps->chans_fd, &ck, &info) ? NULL : &info) ||
-		    (key.ustack != BT_STACK_NONE && bt_model_add_stackrow(m, &key, &sum))) {
+		if (!add_row(m, maps, &key, &sum) ||
+		    (key.ustack != BT_STACK_NONE && bt_model_add_stackrow(m, &key, &sum)) ||
+		    (del && keep_key(del, &key))) {
 			err = -ENOMEM;
 			break;
 		}
-		/*
-		 * Deleting the current key restarts the walk at the map's
-		 * first key; rows already taken are gone, so it ends.
-		 */
-		if (delete && !bpf_map_delete_elem(maps->stats_fd, &key))
-			prev = NULL;
 	}
 out:
 	free(percpu);
@@ -76,26 +140,58 @@ out:
 }
 
 /*
- * The wakes map holds what a row's own wakee slots had no room for: of one
- * waker (or all), deleted from the map if asked, as collect_rows does.
+ * Calls the kernel could not count because the stats map was full, per
+ * row key: the row is marked partial (made, with no counts, if it never
+ * got a slot), so the loss shows where it happened.
  */
-static int collect_wakes(struct bt_model *m, const struct bt_maps *maps, __u32 waker,
-			 bool delete)
+static int collect_lost_calls(struct bt_model *m, const struct bt_maps *maps,
+			      const struct tgid_set *set, struct keylist *del)
+{
+	struct bt_key key, next, *prev = NULL;
+	struct bt_stats zero = { 0 };
+	struct bt_row *r;
+	__u64 n;
+
+	if (maps->lostcalls_fd < 0)
+		return 0;
+	while (bpf_map_get_next_key(maps->lostcalls_fd, prev, &next) == 0) {
+		maps->counters->map_ops++;
+		key = next;
+		prev = &key;
+		if (!in_set(set, key.tgid))
+			continue;
+		maps->counters->map_ops++;
+		if (bpf_map_lookup_elem(maps->lostcalls_fd, &key, &n))
+			continue;
+		r = add_row(m, maps, &key, &zero);
+		if (!r || (del && keep_key(del, &key)))
+			return -ENOMEM;
+		r->lost_calls += n;
+	}
+	return 0;
+}
+
+/*
+ * The wakes map holds what a row's own wakee slots had no room for: of
+ * the wakers in set, their keys kept in del if asked, as collect_rows does.
+ */
+static int collect_wakes(struct bt_model *m, const struct bt_maps *maps,
+			 const struct tgid_set *set, struct keylist *del)
 {
 	struct bt_wake_key key, next, *prev = NULL;
 	__u64 count;
 
 	while (bpf_map_get_next_key(maps->wakes_fd, prev, &next) == 0) {
+		maps->counters->map_ops++;
 		key = next;
 		prev = &key;
-		if (waker != ALL_TGIDS && key.waker != waker)
+		if (!in_set(set, key.waker))
 			continue;
+		maps->counters->map_ops++;
 		if (bpf_map_lookup_elem(maps->wakes_fd, &key, &count))
 			continue;
-		if (bt_model_add_wake(m, &key, count))
+		if (bt_model_add_wake(m, &key, count) || (del && keep_key(del, &key)))
 			return -ENOMEM;
-		if (delete && !bpf_map_delete_elem(maps->wakes_fd, &key))
-			prev = NULL;
 	}
 	return 0;
 }
@@ -120,10 +216,13 @@ static int collect_wakestacks(struct bt_model *m, const struct bt_maps *maps)
 
 int bt_collect(struct bt_model *m, const struct bt_maps *maps)
 {
-	int err = collect_rows(m, maps, ALL_TGIDS, false);
+	struct tgid_set all = { NULL, 0 };
+	int err = collect_rows(m, maps, &all, NULL);
 
 	if (!err)
-		err = collect_wakes(m, maps, ALL_TGIDS, false);
+		err = collect_lost_calls(m, maps, &all, NULL);
+	if (!err)
+		err = collect_wakes(m, maps, &all, NULL);
 	if (!err)
 		err = collect_wakestacks(m, maps);
 	for (int l = 0; l < BT_LOSS_MAX; l++)
@@ -133,25 +232,68 @@ int bt_collect(struct bt_model *m, const struct bt_maps *maps)
 	return err;
 }
 
-int bt_collect_harvest(struct bt_model *m, const struct bt_maps *maps, __u32 tgid)
+static int cmp_tgid(const void *a, const void *b)
 {
-	struct bt_proc *p = bt_model_find(m, tgid);
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return (x > y) - (x < y);
+}
+
+int bt_collect_harvest(struct bt_model *m, const struct bt_maps *maps, __u32 *tgids, size_t n)
+{
+	struct keylist rows = { .size = sizeof(struct bt_key) };
+	struct keylist lost = { .size = sizeof(struct bt_key) };
+	struct keylist wakes = { .size = sizeof(struct bt_wake_key) };
+	struct tgid_set set = { tgids, 0 };
 	int err;
 
-	if (!p || p->harvested)
+	/* Only processes not harvested yet; what a snapshot took is taken again, for good. */
+	for (size_t i = 0; i < n; i++) {
+		struct bt_proc *p = bt_model_find(m, tgids[i]);
+
+		if (!p || p->harvested)
+			continue;
+		bt_proc_clear_rows(p);
+		bt_model_drop_stackrows(m, tgids[i]);
+		bt_model_drop_wakes(m, tgids[i]);
+		tgids[set.n++] = tgids[i];
+	}
+	if (!set.n)
 		return 0;
-	/*
-	 * What an earlier snapshot took of it is taken again now, for good,
-	 * and leaves the kernel's maps: the model keeps it from here on, and
-	 * a process that reuses the pid starts from nothing.
-	 */
-	bt_proc_clear_rows(p);
-	bt_model_drop_stackrows(m, tgid);
-	bt_model_drop_wakes(m, tgid);
-	err = collect_rows(m, maps, tgid, true);
+	qsort(tgids, set.n, sizeof(*tgids), cmp_tgid);
+	/* One walk for every process that exited since the last: cost is the map, once. */
+	maps->counters->harvest_walks++;
+	err = collect_rows(m, maps, &set, &rows);
 	if (!err)
-		err = collect_wakes(m, maps, tgid, true);
+		err = collect_lost_calls(m, maps, &set, &lost);
 	if (!err)
-		p->harvested = true;
+		err = collect_wakes(m, maps, &set, &wakes);
+	if (!err) {
+		/*
+		 * Out of the kernel's maps: the model keeps them from here on,
+		 * and a process that reuses the pid starts from nothing.
+		 */
+		delete_keys(maps, maps->stats_fd, &rows);
+		delete_keys(maps, maps->lostcalls_fd, &lost);
+		delete_keys(maps, maps->wakes_fd, &wakes);
+		for (size_t i = 0; i < set.n; i++) {
+			struct bt_proc *p = bt_model_find(m, tgids[i]);
+
+			if (p)
+				p->harvested = true;
+		}
+		maps->counters->harvested += set.n;
+	} else {
+		/* Stopped or out of memory: the rows stay in the map for the final collect. */
+		for (size_t i = 0; i < set.n; i++) {
+			struct bt_proc *p = bt_model_find(m, tgids[i]);
+
+			if (p)
+				bt_proc_clear_rows(p);
+		}
+	}
+	free(rows.keys);
+	free(lost.keys);
+	free(wakes.keys);
 	return err;
 }

@@ -3,14 +3,26 @@
 #ifndef BT_COLLECT_H
 #define BT_COLLECT_H
 
+#include <signal.h>
 #include "model/model.h"
+
+/* What the collector did, for -v and for the tests that bound its work. */
+struct bt_collect_counters {
+	uint64_t map_ops;	/* map syscalls by collections and harvests */
+	uint64_t harvest_walks;	/* stats map walks made for exit harvests */
+	uint64_t harvested;	/* processes harvested */
+};
 
 struct bt_maps {
 	int stats_fd;		/* per-CPU aggregate rows */
 	int chans_fd;		/* channel facts */
 	int wakes_fd;		/* wakeup causality counts */
 	int wakestacks_fd;	/* --stacks: waker stacks (-1: none) */
+	int lostcalls_fd;	/* calls not counted, per row key (-1: none) */
 	const __u64 *losses;	/* kernel loss counters (mmap'd .bss) */
+	struct bt_collect_counters *counters;
+	/* Set by a signal: a harvest walk stops (its rows stay for the final collect). */
+	const volatile sig_atomic_t *stop;
 };
 
 /*
@@ -20,10 +32,12 @@ struct bt_maps {
 int bt_collect(struct bt_model *m, const struct bt_maps *maps);
 
 /*
- * A process exited: move its rows from the kernel into the model for
+ * Processes exited: move their rows from the kernel into the model for
  * good (they are deleted from the map, so a process that later reuses
- * the pid starts from zero). Returns 0, or -errno.
+ * the pid starts from zero). One walk of the map for all of them, so a
+ * batch of exits costs the map once, not once per row. tgids is
+ * reordered. Returns 0, -EINTR when *maps->stop was set, or -errno.
  */
-int bt_collect_harvest(struct bt_model *m, const struct bt_maps *maps, __u32 tgid);
+int bt_collect_harvest(struct bt_model *m, const struct bt_maps *maps, __u32 *tgids, size_t n);
 
 #endif

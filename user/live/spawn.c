@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <elf.h>
 #include <sys/ptrace.h>
 #include <sys/user.h>
@@ -167,5 +168,29 @@ int bt_exit_status(int wstatus)
 		return WEXITSTATUS(wstatus);
 	if (WIFSIGNALED(wstatus))
 		return 128 + WTERMSIG(wstatus);
+	return 1;
+}
+
+int bt_spawn_end(pid_t pid, int grace_ms, volatile sig_atomic_t *hurry, int *wstatus)
+{
+	const struct timespec tick = { 0, 10 * 1000000 };
+	sig_atomic_t seen = hurry ? *hurry : 0;
+
+	kill(pid, SIGTERM);
+	for (int waited = 0; waited < grace_ms; waited += 10) {
+		if (waitpid(pid, wstatus, WNOHANG) == pid)
+			return 0;
+		/* Another Ctrl-C: no more waiting. */
+		if (hurry && *hurry != seen)
+			break;
+		nanosleep(&tick, NULL);
+	}
+	if (waitpid(pid, wstatus, WNOHANG) == pid)
+		return 0;
+	fprintf(stderr, "boundtrace: the command (pid %d) did not end %s SIGTERM; killing it\n",
+		(int)pid, hurry && *hurry != seen ? "on" : "within the grace period after");
+	kill(pid, SIGKILL);
+	while (waitpid(pid, wstatus, 0) < 0 && errno == EINTR)
+		;
 	return 1;
 }

@@ -4,6 +4,7 @@
 #define BT_SPAWN_H
 
 #include <stddef.h>
+#include <signal.h>
 #include <sys/types.h>
 
 /* Forks CMD, stopped before exec. Returns its pid or -1 with a message. */
@@ -26,5 +27,13 @@ int bt_spawn_detach(pid_t pid);
 char **bt_split_command(char *cmd);
 /* Exit status for boundtrace from a wait status: code, or 128+signal. */
 int bt_exit_status(int wstatus);
+/*
+ * Ends a command boundtrace started (the trace ended first: -d, a
+ * signal): SIGTERM, up to grace_ms for it to exit, then SIGKILL, said on
+ * stderr. A change of *hurry (another signal) cuts the grace short.
+ * Returns 0 if it ended on SIGTERM, 1 if it had to be killed.
+ */
+#define BT_SPAWN_GRACE_MS 2000
+int bt_spawn_end(pid_t pid, int grace_ms, volatile sig_atomic_t *hurry, int *wstatus);
 
 #endif

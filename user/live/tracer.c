@@ -17,9 +17,13 @@
 #include "live/events.h"
 #include "discover/proc.h"
 #include "live/tracer.h"
+#include "lib/escape.h"
 #include "lib/vec.h"
 
 static bool verbose;
+
+/* Row keys the lostcalls map holds at least (see bt_tracer_open). */
+#define LOSTCALLS_MIN	65536
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -68,21 +72,52 @@ static struct bt_maps tracer_maps(struct bt_tracer *t)
 		.chans_fd = bpf_map__fd(t->skel->maps.chans),
 		.wakes_fd = bpf_map__fd(t->skel->maps.wakes),
 		.wakestacks_fd = t->sym ? bpf_map__fd(t->skel->maps.wakestacks) : -1,
+		.lostcalls_fd = bpf_map__fd(t->skel->maps.lostcalls),
 		.losses = t->skel->bss->losses,
+		.counters = &t->counters,
+		.stop = t->stop,
 	};
 
 	return maps;
 }
 
+/* Harvest every process that exited since the last harvest, in one walk. */
+static int harvest_exited(struct bt_tracer *t)
+{
+	struct bt_maps maps = tracer_maps(t);
+	int err;
+
+	if (!t->nexited)
+		return 0;
+	err = bt_collect_harvest(t->model, &maps, t->exited, t->nexited);
+	t->nexited = 0;
+	return err;
+}
+
+static bool exit_pending(const struct bt_tracer *t, uint32_t pid)
+{
+	for (size_t i = 0; i < t->nexited; i++)
+		if (t->exited[i] == pid)
+			return true;
+	return false;
+}
+
+/* Exits waiting for their harvest; more than this and the harvest runs mid-poll. */
+#define HARVEST_BATCH 4096
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct bt_tracer *t = ctx;
 	const struct bt_event *e = data;
-	struct bt_maps maps = tracer_maps(t);
 	struct bt_proc *p;
 
+	if (t->stop && *t->stop)
+		return -EINTR;	/* stop consuming: the trace ends now */
 	if (size < sizeof(*e))
 		return 0;
+	/* A fork that reuses an exited pid: the old process's rows are taken first. */
+	if (e->type == BT_EV_FORK && exit_pending(t, e->pid))
+		harvest_exited(t);
 	p = bt_apply_event(t->model, e);
 	/* Symbolize from the maps of the moment: the process may be gone at the report. */
 	if (t->sym && (e->type == BT_EV_FORK || e->type == BT_EV_EXEC))
@@ -97,9 +132,14 @@ static int on_event(void *ctx, void *data, size_t size)
 	} else if (p && e->type == BT_EV_EXEC) {
 		bt_proc_read_exe(e->pid, p->exe, sizeof(p->exe));
 	}
-	/* Its rows become final now, before a new process can reuse the pid. */
-	if (e->type == BT_EV_EXIT)
-		bt_collect_harvest(t->model, &maps, e->pid);
+	/* Its rows become final at the end of this poll (or before its pid is reused). */
+	if (e->type == BT_EV_EXIT) {
+		if (bt_grow((void **)&t->exited, &t->capexited, t->nexited + 1,
+			    sizeof(*t->exited)))
+			t->exited[t->nexited++] = e->pid;
+		if (t->nexited >= HARVEST_BATCH)
+			harvest_exited(t);
+	}
 	if (t->all)
 		return 0;
 	/* Only the named targets and their children keep the trace running. */
@@ -151,6 +191,11 @@ static int probe_tracepoints(struct bt_tracer *t, char *err, size_t errlen)
 		fprintf(stderr, "boundtrace: this kernel has no sched_waking tracepoint: wakeups "
 				"and chains are not recorded\n");
 	}
+	if (btf__find_by_name_kind(btf, "btf_trace_signal_deliver", BTF_KIND_TYPEDEF) < 0) {
+		bpf_program__set_autoload(t->skel->progs.signal_deliver, false);
+		fprintf(stderr, "boundtrace: this kernel has no signal_deliver tracepoint: a call "
+				"a signal handler ends with EINTR is not counted\n");
+	}
 	btf__free(btf);
 	return 0;
 }
@@ -181,6 +226,14 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 	t->skel->rodata->follow_forks = cfg->follow;
 	bpf_map__set_max_entries(t->skel->maps.stats, cfg->map_size);
 	bpf_map__set_max_entries(t->skel->maps.chans, cfg->map_size);
+	/*
+	 * Lost calls are counted under their row key in a map of their own,
+	 * larger than stats (an entry is small, made only when stats is
+	 * full, and not preallocated), so a small --map-size still says
+	 * where every lost call belongs.
+	 */
+	bpf_map__set_max_entries(t->skel->maps.lostcalls,
+				 cfg->map_size > LOSTCALLS_MIN ? cfg->map_size : LOSTCALLS_MIN);
 	bpf_map__set_max_entries(t->skel->maps.wakes, cfg->map_size);
 	t->skel->rodata->with_stacks = cfg->stacks;
 	model->stack_mode = cfg->stacks;
@@ -268,8 +321,10 @@ static int add_peer(void *ctx, uint32_t pid, int hop)
 	if (!err && verbose) {
 		struct bt_proc *p = bt_model_find(t->model, pid);
 
+		char comm[BT_ESCAPED_MAX(BT_PROC_NAME_LEN) + 1];
+
 		fprintf(stderr, "boundtrace: following peer %s[%u] (hop %d)\n",
-			p ? p->comm : "?", pid, hop);
+			p ? bt_escape_term(p->comm, comm, sizeof(comm)) : "?", pid, hop);
 	}
 	return err;
 }
@@ -303,6 +358,7 @@ int bt_tracer_poll(struct bt_tracer *t, int timeout_ms)
 {
 	int n = ring_buffer__poll(t->rb, timeout_ms);
 
+	harvest_exited(t);
 	if (n == -EINTR)
 		return 0;
 	return n;
@@ -312,7 +368,16 @@ size_t bt_tracer_live_targets(struct bt_tracer *t)
 {
 	/* An exit event lost to a full ring buffer must not keep us waiting. */
 	for (size_t i = 0; i < t->nlive;) {
-		if (kill(t->live[i], 0) && errno == ESRCH) {
+		char state = 0;
+		unsigned long flags;
+		bool zombie = !bt_proc_read_state(t->live[i], &state, &flags) &&
+			      (state == 'Z' || state == 'X');
+
+		/* A zombie has exited: only its parent has not reaped it yet. */
+		if (zombie)
+			fprintf(stderr, "boundtrace: pid %u has exited (a zombie its parent has "
+					"not reaped)\n", t->live[i]);
+		if (zombie || (kill(t->live[i], 0) && errno == ESRCH)) {
 			struct bt_proc *p = bt_model_find(t->model, t->live[i]);
 
 			if (p)
@@ -332,6 +397,7 @@ int bt_tracer_collect(struct bt_tracer *t)
 
 	/* Events first, so every row finds its process named. */
 	ring_buffer__consume(t->rb);
+	harvest_exited(t);
 	/* Live processes may have renamed themselves (prctl) since we saw them. */
 	for (size_t i = 0; i < t->model->nprocs; i++) {
 		uint32_t pid = t->model->procs[i].pid;
@@ -358,6 +424,14 @@ void bt_tracer_close(struct bt_tracer *t)
 	bt_sym_free(t->sym);
 	t->sym = NULL;
 	free(t->live);
+	free(t->exited);
+	t->exited = NULL;
+	t->nexited = t->capexited = 0;
+	if (verbose)
+		fprintf(stderr, "boundtrace: exit harvests: %llu processes in %llu walks, "
+			"%llu map operations\n", (unsigned long long)t->counters.harvested,
+			(unsigned long long)t->counters.harvest_walks,
+			(unsigned long long)t->counters.map_ops);
 	t->rb = NULL;
 	t->skel = NULL;
 	t->live = NULL;

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "live/collect.h"
 #include "model/model.h"
 
 struct boundtrace_bpf;
@@ -37,6 +38,11 @@ struct bt_tracer {
 	bool all;
 	int max_hops;
 	struct bt_sym *sym;	/* --stacks: the one symbolizer */
+	/* Exited processes whose rows are taken in one walk after the poll. */
+	uint32_t *exited;
+	size_t nexited, capexited;
+	struct bt_collect_counters counters;
+	const volatile sig_atomic_t *stop;	/* the caller's stop flag, or NULL */
 };
 
 int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,

@@ -31,10 +31,13 @@ void bt_channel_format(const struct bt_key *key, const struct bt_chan_info *info
 		return;
 	case BT_KIND_UNIX_STREAM:
 	case BT_KIND_UNIX_DGRAM:
-		snprintf(buf, len, "unix:%.*s[%llu->%llu]",
-			 info ? (int)sizeof(info->path) : 0, info ? info->path : "",
-			 (unsigned long long)key->chan,
-			 (unsigned long long)(info ? info->peer_ino : 0));
+		/* Without the kernel's facts (its map was full) the far end is unknown, not 0. */
+		if (!info) {
+			snprintf(buf, len, "unix:[%llu->?]", (unsigned long long)key->chan);
+			return;
+		}
+		snprintf(buf, len, "unix:%.*s[%llu->%llu]", (int)sizeof(info->path), info->path,
+			 (unsigned long long)key->chan, (unsigned long long)info->peer_ino);
 		return;
 	case BT_KIND_TCP:
 	case BT_KIND_UDP:

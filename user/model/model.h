@@ -21,6 +21,8 @@ struct bt_row {
 	struct bt_stats st;
 	struct bt_chan_info info;
 	bool has_info;
+	/* Calls the kernel could not count here (its map was full): the row is partial. */
+	uint64_t lost_calls;
 	char channel[BT_CHANNEL_LEN];
 };
 

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "analyze/flame.h"
 #include "record/schema.h"
@@ -23,6 +24,8 @@ struct rd {
 	size_t nlegacy, caplegacy;
 	uint64_t snap_bytes;
 	size_t snap_rows;		/* distinct rows staged */
+	uint64_t snap_records;		/* records of any kind staged */
+	uint64_t max_records;		/* what the file's size can honestly describe */
 	bool snap_open;			/* blocks staged since the last commit */
 	bool have_info;
 };
@@ -52,13 +55,15 @@ static int no_memory(struct rd *rd)
  * key by the model's own adder, as the live trace did.
  */
 static int add_row(struct rd *rd, uint32_t proc, const struct bt_key *k,
-		   const struct bt_stats *s, const struct bt_chan_info *ci)
+		   const struct bt_stats *s, const struct bt_chan_info *ci, uint64_t lost_calls)
 {
 	struct bt_proc *p = &rd->snap.procs[proc];
 	size_t had = p->nrows;
+	struct bt_row *r = bt_proc_add_row(p, k, s, ci);
 
-	if (!bt_proc_add_row(p, k, s, ci))
+	if (!r)
 		return no_memory(rd);
+	r->lost_calls += lost_calls;
 	if (p->nrows > had && ++rd->snap_rows > BT_REC_MAX_ROWS)
 		return bad(rd, "more than %u rows in a snapshot", BT_REC_MAX_ROWS);
 	return 0;
@@ -77,6 +82,16 @@ static int next_record(struct rd *rd, struct bt_recf_cur *c, struct bt_recf_cur 
 		return bad(rd, "record longer than the payload");
 	if (len < min)
 		return bad(rd, "record shorter than its fields");
+	/*
+	 * Compression lets a small file claim millions of identical records,
+	 * and each costs the model far more than its bytes: a snapshot may
+	 * hold at most as many records as the file has bytes (a real one
+	 * holds a few per hundred), so memory follows the input's size.
+	 */
+	if (++rd->snap_records > rd->max_records)
+		return bad(rd, "more records than a file of its size holds (at most %llu: "
+			   "one per byte, at least %u)", (unsigned long long)rd->max_records,
+			   BT_REC_MIN_RECORDS);
 	bt_recf_cur_init(rec, c->p + c->off, len);
 	bt_recf_get_bytes(c, NULL, len);
 	return 0;
@@ -190,6 +205,7 @@ static int read_row(struct rd *rd, struct bt_recf_cur *rec, uint32_t slots, uint
 	struct bt_chan_info ci;
 	struct bt_stats s;
 	struct bt_key k;
+	uint64_t lost_calls = 0;
 	uint32_t proc;
 	bool has_info;
 
@@ -211,6 +227,8 @@ static int read_row(struct rd *rd, struct bt_recf_cur *rec, uint32_t slots, uint
 		k.kstack = (int32_t)bt_recf_get_u32(rec);
 	if (bt_recf_left(rec))
 		k.ucaller = bt_recf_get_u64(rec);
+	if (bt_recf_left(rec))
+		lost_calls = bt_recf_get_u64(rec);
 	if (rec->bad)
 		return bad(rd, "row record shorter than its fields");
 	if (proc >= rd->snap.nprocs)
@@ -219,7 +237,7 @@ static int read_row(struct rd *rd, struct bt_recf_cur *rec, uint32_t slots, uint
 	if (k.tgid != rd->snap.procs[proc].pid)
 		return bad(rd, "row of pid %u filed under pid %u", k.tgid,
 			   rd->snap.procs[proc].pid);
-	return add_row(rd, proc, &k, &s, has_info ? &ci : NULL);
+	return add_row(rd, proc, &k, &s, has_info ? &ci : NULL, lost_calls);
 }
 
 static int read_rows(struct rd *rd, struct bt_recf_cur *c)
@@ -449,6 +467,7 @@ static void reset_snapshot(struct rd *rd)
 	bt_model_init(&rd->snap);
 	rd->nlegacy = 0;
 	rd->snap_rows = 0;
+	rd->snap_records = 0;
 	rd->snap_bytes = 0;
 	rd->snap_open = false;
 }
@@ -555,8 +574,8 @@ static int read_recording(struct bt_recf_reader *r, struct rd *rd)
 	}
 }
 
-static int read_common(struct bt_recf_reader *r, struct bt_model *m, struct bt_rec_info *info,
-		       struct bt_rec_status *st, char *err, size_t errlen)
+static int read_common(struct bt_recf_reader *r, uint64_t file_size, struct bt_model *m,
+		       struct bt_rec_info *info, struct bt_rec_status *st, char *err, size_t errlen)
 {
 	struct rd *rd = calloc(1, sizeof(*rd));
 	int ret;
@@ -565,6 +584,7 @@ static int read_common(struct bt_recf_reader *r, struct bt_model *m, struct bt_r
 		snprintf(err, errlen, "%s: out of memory", r->name);
 		return -1;
 	}
+	rd->max_records = file_size > BT_REC_MIN_RECORDS ? file_size : BT_REC_MIN_RECORDS;
 	rd->name = r->name;
 	rd->err = err;
 	rd->errlen = errlen;
@@ -597,7 +617,7 @@ int bt_rec_read_mem(const void *buf, size_t len, const char *name, struct bt_mod
 	int ret;
 
 	bt_recf_reader_mem(&r, buf, len, name);
-	ret = read_common(&r, m, info, st, err, errlen);
+	ret = read_common(&r, len, m, info, st, err, errlen);
 	bt_recf_reader_free(&r);
 	return ret;
 }
@@ -606,15 +626,24 @@ int bt_rec_read(const char *path, struct bt_model *m, struct bt_rec_info *info,
 		struct bt_rec_status *st, char *err, size_t errlen)
 {
 	struct bt_recf_reader r;
+	struct stat sb;
 	int fd, ret;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO nobody writes would wait forever. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "%s: %s", path,
+			 S_ISDIR(sb.st_mode) ? strerror(EISDIR) : "not a regular file");
+		close(fd);
+		return -1;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	bt_recf_reader_fd(&r, fd, path);
-	ret = read_common(&r, m, info, st, err, errlen);
+	ret = read_common(&r, (uint64_t)sb.st_size, m, info, st, err, errlen);
 	bt_recf_reader_free(&r);
 	close(fd);
 	return ret;

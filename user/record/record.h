@@ -31,7 +31,8 @@
  *                u8 family, u16 lport, u16 rport, u8 laddr[16],
  *                u8 raddr[16], u64 peer_ino, u8 path[path_len];
  *                [the rest of struct bt_key: s32 ustack, s32 kstack,
- *                u64 ucaller]
+ *                u64 ucaller], [u64 lost_calls: calls the kernel could
+ *                not count in this row (its map was full)]
  *   WAKES        u32 count, then count records: u32 record length,
  *                struct bt_wake_key: u32 waker, u32 wakee, u8 kind, u8 dir,
  *                u64 chan, u64 peer; u64 count
@@ -116,6 +117,14 @@ enum bt_rec_block {
 };
 
 /* Reading limits per snapshot: memory stays bounded whatever the file says. */
+/*
+ * A snapshot holds at most as many records (processes, rows, list
+ * entries) as the file has bytes, and never fewer than this: a small
+ * crafted file cannot claim millions of compressed-away records (each
+ * costs the model hundreds of bytes). Real recordings hold a few records
+ * per hundred bytes.
+ */
+#define BT_REC_MIN_RECORDS	65536u
 #define BT_REC_MAX_SNAPSHOT	(4ull << 30)	/* uncompressed bytes of its blocks */
 #define BT_REC_MAX_ROWS		(1u << 23)
 #define BT_REC_MAX_PROCS	(1u << 22)

@@ -132,6 +132,7 @@ static void put_row(struct bt_recf_buf *b, uint32_t proc, const struct bt_row *r
 	bt_recf_put_u32(b, (uint32_t)r->key.ustack);
 	bt_recf_put_u32(b, (uint32_t)r->key.kstack);
 	bt_recf_put_u64(b, r->key.ucaller);
+	bt_recf_put_u64(b, r->lost_calls);
 	bt_recf_patch_u32(b, at, b->len - at - 4);
 }
 
@@ -252,7 +253,8 @@ struct bt_rec_writer *bt_rec_open(const char *path, bool force, const struct bt_
 	struct bt_rec_writer *w;
 	FILE *f;
 
-	f = bt_open_output(path, force, err, errlen);
+	/* In place: every snapshot is complete, so a kill -9 keeps all but the last second. */
+	f = bt_open_output_in_place(path, force, err, errlen);
 	if (!f)
 		return NULL;
 	w = calloc(1, sizeof(*w));

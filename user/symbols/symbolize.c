@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <unistd.h>
 #include "symbols/elfsym.h"
@@ -15,6 +17,7 @@
 #include "discover/proc.h"
 #include "symbols/procmaps.h"
 #include "symbols/symbolize.h"
+#include "lib/safeopen.h"
 #include "lib/vec.h"
 
 /* 64- and 32-bit processes have different vDSOs; a few more are odd. */
@@ -175,42 +178,96 @@ static void parse_file(struct bt_sym *s, struct file *f)
 	s->open_fds--;
 }
 
+/*
+ * Opens path for reading only if it is a regular file: it is looked at
+ * through an O_PATH descriptor first, so a device node or a FIFO planted
+ * under a mapped name is never opened (an open alone can act on a device).
+ */
+static int open_regular(int dirfd, const char *path, uint64_t resolve)
+{
+	struct stat a, b;
+	char self[64];
+	int opath, fd;
+
+	opath = resolve ? bt_openat2(dirfd, path, O_PATH | O_CLOEXEC, resolve) :
+			  openat(dirfd, path, O_PATH | O_CLOEXEC);
+	if (opath < 0)
+		return -1;
+	if (fstat(opath, &a) || !S_ISREG(a.st_mode)) {
+		close(opath);
+		return -1;
+	}
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", opath);
+	fd = open(self, OPEN_FLAGS);
+	close(opath);
+	if (fd >= 0 && (fstat(fd, &b) || b.st_dev != a.st_dev || b.st_ino != a.st_ino)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 static int open_map_files(uint32_t pid, const struct bt_map *e)
 {
 	char path[96];
 
 	snprintf(path, sizeof(path), "/proc/%u/map_files/%" PRIx64 "-%" PRIx64, pid, e->start,
 		 e->end);
-	return open(path, OPEN_FLAGS);
+	return open_regular(AT_FDCWD, path, 0);
+}
+
+/* The file the mapping names, by device and inode as /proc/PID/maps says. */
+static bool is_mapped_file(int fd, const struct bt_map *e)
+{
+	struct stat st;
+
+	return !e->inode || (!fstat(fd, &st) && st.st_ino == e->inode &&
+			     major(st.st_dev) == e->dev_major && minor(st.st_dev) == e->dev_minor);
 }
 
 /*
- * The path as the process sees it, from its root (other mount namespaces
- * work); map_files when the path is gone or now names another file.
+ * A path from the process's maps, resolved inside root: symlinks in a
+ * container point into the container (RESOLVE_IN_ROOT), never at the
+ * host's files. root "" is the host's own root.
+ */
+static int open_in_root(const char *root, const char *path)
+{
+	int rootfd, fd;
+
+	if (!*root)
+		return open_regular(AT_FDCWD, path, RESOLVE_NO_MAGICLINKS);
+	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return -1;
+	fd = open_regular(rootfd, path, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+	close(rootfd);
+	return fd;
+}
+
+/*
+ * A live process: /proc/PID/map_files first, the very file mapped (no
+ * path is resolved at all); else the path inside the process's root,
+ * accepted only if device and inode match the mapping. Maps text with a
+ * root (tests, maps captured elsewhere): the path inside that root.
  */
 static int open_mapped(const struct proc *p, const struct bt_map *e, const char *path)
 {
-	char buf[PATH_MAX + 64];
-	struct stat st;
-	int fd = -1, n, alt;
+	char root[64];
+	int fd;
 
-	if (!(e->flags & BT_MAP_DELETED)) {
-		if (p->root)
-			n = snprintf(buf, sizeof(buf), "%s%s", p->root, path);
-		else
-			n = snprintf(buf, sizeof(buf), "/proc/%u/root%s", p->pid, path);
-		if (n > 0 && (size_t)n < sizeof(buf))
-			fd = open(buf, OPEN_FLAGS);
+	if (p->root)
+		return (e->flags & BT_MAP_DELETED) ? open_map_files(p->pid, e) :
+		       open_in_root(p->root, path);
+	fd = open_map_files(p->pid, e);
+	if (fd >= 0 || (e->flags & BT_MAP_DELETED))
+		return fd;
+	snprintf(root, sizeof(root), "/proc/%u/root", p->pid);
+	fd = open_in_root(root, path);
+	if (fd >= 0 && !is_mapped_file(fd, e)) {
+		close(fd);
+		fd = -1;
 	}
-	/* Only the live layout's inode can be trusted to compare with. */
-	if (fd >= 0 && !p->root && e->inode && (fstat(fd, &st) || st.st_ino != e->inode)) {
-		alt = open_map_files(p->pid, e);
-		if (alt >= 0) {
-			close(fd);
-			fd = alt;
-		}
-	}
-	return fd >= 0 ? fd : open_map_files(p->pid, e);
+	return fd;
 }
 
 /* NULL (no symbols for this mapping) on any failure: lookups degrade, never fail. */

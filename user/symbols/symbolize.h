@@ -5,8 +5,10 @@
  * kallsyms, and one formatter so all outputs name frames alike.
  *
  * Lifetime: a process's maps are read when it is registered, and each
- * executable file it maps is opened then (through /proc/PID/root, else
- * /proc/PID/map_files) and kept open, but parsed only when a lookup first
+ * executable file it maps is opened then (through /proc/PID/map_files,
+ * else by its path resolved inside /proc/PID/root with RESOLVE_IN_ROOT and
+ * accepted only if its device and inode match the mapping; only regular
+ * files, looked at through O_PATH first) and kept open, but parsed only when a lookup first
  * needs it; the fd is closed after parsing. So a process that exits before
  * the report still symbolizes, and files that no sample hits cost one fd
  * and no parsing. Past BT_SYM_MAX_OPEN_FDS unparsed files, new ones are
@@ -53,9 +55,10 @@ void bt_sym_free(struct bt_sym *s);
  */
 int bt_sym_add_process(struct bt_sym *s, uint32_t pid);
 /*
- * Same from maps text; files are opened as root + path (root NULL means
- * /proc/PID/root), falling back to /proc/PID/map_files. For tests, and for
- * maps captured elsewhere.
+ * Same from maps text; files are opened by path resolved inside root
+ * (RESOLVE_IN_ROOT: an absolute symlink stays inside; "" is the host's
+ * root; NULL means the live process, as bt_sym_add_process). For tests,
+ * and for maps captured elsewhere.
  */
 int bt_sym_add_process_maps(struct bt_sym *s, uint32_t pid, const char *maps_text,
 			    const char *root);
