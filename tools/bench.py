@@ -234,7 +234,12 @@ def boundtrace_seen(out, ipc):
 
 
 def boundtrace_lost(out):
-    return sum(load_json(out, "boundtrace")["lost"].values())
+    return sum(lost_by_kind(out).values())
+
+
+def lost_by_kind(out):
+    """boundtrace's lost counters that are not 0, by kind."""
+    return {k: v for k, v in load_json(out, "boundtrace")["lost"].items() if v}
 
 
 def strace_seen(out, _ipc):
@@ -981,7 +986,7 @@ def stop_server_tracer(t, proc, out):
         raise ToolFailed(f"{t.name} -p SERVER did not stop", ours=t.ours)
     if rc != 0:
         raise ToolFailed(f"{t.name} -p SERVER exited {rc}", ours=t.ours)
-    return boundtrace_lost(out) if t.ours else 0
+    return lost_by_kind(out) if t.ours else {}
 
 
 def server_bench(tmp, quick, tracer_list):
@@ -1020,7 +1025,7 @@ def server_bench(tmp, quick, tracer_list):
 
 
 def server_cell(srv, case, t, n, reps, tmp, quick):
-    ratios, un, tr, lost = [], [], [], 0
+    ratios, un, tr, lost = [], [], [], {}
     for rep in range(reps):
         out = f"{tmp}/server-{next(RUN_IDS)}.out"
         runs = {}
@@ -1028,7 +1033,8 @@ def server_cell(srv, case, t, n, reps, tmp, quick):
             proc = start_server_tracer(t, srv.pid, out) if traced else None
             runs[traced] = srv.benchmark(case, n)
             if proc:
-                lost += stop_server_tracer(t, proc, out)
+                for kind, n in stop_server_tracer(t, proc, out).items():
+                    lost[kind] = lost.get(kind, 0) + n
         un.append(runs[False])
         tr.append(runs[True])
         ratios.append(runs[True] / runs[False])
@@ -1038,7 +1044,13 @@ def server_cell(srv, case, t, n, reps, tmp, quick):
     print(f"[server] {case.title}, {t.name}: {med(un):,.0f} -> {med(tr):,.0f} req/s",
           file=sys.stderr, flush=True)
     return (f"| {case.title} | {t.name} | {len(ratios)} | {med(un):,.0f} | {med(tr):,.0f} "
-            f"| {r:.3f} | {target} | {lost if t.ours else ''} |")
+            f"| {r:.3f} | {target} | {lost_text(lost) if t.ours else ''} |")
+
+
+def lost_text(lost):
+    """'0', or the total and its kinds: '3 (no_entry 3)'."""
+    total = sum(lost.values())
+    return f"{total} ({', '.join(f'{k} {v}' for k, v in lost.items())})" if total else "0"
 
 
 # ---- tables -----------------------------------------------------------------
@@ -1216,7 +1228,8 @@ LONG_HEADER = "## Long trace\n"
 
 
 def long_section():
-    """The long-trace section of the document as it is (a full run keeps it)."""
+    """The document from its long-trace section on, as it is: a full run
+    keeps it (the long trace and the notes after it are not its own)."""
     try:
         text = DOC.read_text()
     except OSError:
@@ -1225,11 +1238,15 @@ def long_section():
 
 
 def write_long_section(text):
-    """A long run of a minute or more replaces the document's long-trace section."""
+    """A long run of a minute or more replaces the document's long-trace
+    section (up to the next section)."""
     doc = DOC.read_text()
+    rest = ""
     if LONG_HEADER in doc:
-        doc = doc[:doc.index(LONG_HEADER)]
-    DOC.write_text(doc.rstrip("\n") + "\n\n" + LONG_HEADER + "\n" + text + "\n")
+        doc, tail = doc[:doc.index(LONG_HEADER)], doc[doc.index(LONG_HEADER) + len(LONG_HEADER):]
+        rest = tail[tail.index("\n## ") + 1:] if "\n## " in tail else ""
+    DOC.write_text(doc.rstrip("\n") + "\n\n" + LONG_HEADER + "\n" + text.rstrip("\n") + "\n"
+                   + ("\n" + rest if rest else ""))
 
 
 def write_doc(text, tracer_list):
