@@ -141,7 +141,7 @@ fuzz: fuzz-record
 # The README's main job: trace a bundled three-tier service, no external
 # service needed: frontend -> middle (unix socket) -> backend (loopback TCP).
 demo: all
-	./boundtrace --chains -c '$(BUILD)/tools/tierdemo --requests 300 --calls 3 --work-us 200 --out /dev/null'
+	./boundtrace -c '$(BUILD)/tools/tierdemo --requests 300 --calls 3 --work-us 200 --out /dev/null'
 
 bench: all
 	tools/bench.sh $(if $(QUICK),--quick)

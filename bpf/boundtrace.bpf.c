@@ -74,6 +74,11 @@ struct inflight {
 	__s32 waker_ustack;
 	__u32 pad;
 	__u64 waker_ucaller;
+	/* Left by the socket tracepoints (exchange.bpf.h) for sys_exit's row. */
+	__u8 exch_role;		/* enum bt_role, 0: no stream socket moved data */
+	__u8 exch_dir;
+	bool exch_done;		/* the call completed an exchange */
+	__u64 exch_ns;		/* its latency / service time */
 	/*
 	 * A call the kernel interrupted for a signal (ERESTART*) is counted
 	 * at its exit as an error, like the EINTR a handler may make of it.
@@ -489,10 +494,44 @@ struct crossing {
 	long nr;
 };
 
+#include "exchange.bpf.h"
+
+#define EINTR		4
+#define EAGAIN		11
+#define ETIMEDOUT	110
+#define ERESTARTSYS	512
+#define ERESTART_RESTARTBLOCK	516
+#define O_NONBLOCK	04000
+
+/*
+ * What an episode waited for (enum bt_wait). A blocked EAGAIN on a
+ * blocking socket is SO_RCVTIMEO running out: a non-blocking miss returns
+ * at once. A receive on a connection is a dependency when this end is the
+ * client (a request is outstanding) and idle when it is the server.
+ */
+static __always_inline __u8 wait_class(struct endpoint *c, struct crossing *x)
+{
+	if (x->ret == -EINTR || (x->ret <= -ERESTARTSYS && x->ret >= -ERESTART_RESTARTBLOCK))
+		return BT_WAIT_SIGNAL;
+	if (x->ret == -ETIMEDOUT)
+		return BT_WAIT_TIMEOUT;
+	if (c->sk && x->ret == -EAGAIN && c->file && !(c->file->f_flags & O_NONBLOCK))
+		return BT_WAIT_TIMEOUT;
+	if (x->dir == BT_DIR_RECV && (c->kind == BT_KIND_TCP || c->kind == BT_KIND_UNIX_STREAM) &&
+	    x->st) {
+		if (x->st->exch_role == BT_ROLE_CLIENT)
+			return BT_WAIT_DEPENDENCY;
+		if (x->st->exch_role == BT_ROLE_SERVER)
+			return BT_WAIT_IDLE;
+	}
+	return BT_WAIT_BLOCKED;
+}
+
 /* Chain mode: a crossing that blocked long enough is an episode. */
 static __always_inline void emit_episode(struct endpoint *c, struct crossing *x)
 {
 	struct bt_episode_ev *e;
+	__u8 wait;
 
 	if (!min_block_ns || !x->st || x->blocked < min_block_ns)
 		return;
@@ -505,16 +544,26 @@ static __always_inline void emit_episode(struct endpoint *c, struct crossing *x)
 	e->tid = (__u32)bpf_get_current_pid_tgid();
 	e->kind = c->kind;
 	e->dir = x->dir;
+	wait = wait_class(c, x);
+	e->wait = wait;
 	e->pad = 0;
 	e->chan = c->chan;
 	e->peer = c->peer;
 	e->start_ns = x->start;
 	e->end_ns = x->end;
-	e->wake_ns = x->st->wake_ns;
-	e->waker_pid = x->st->waker_pid;
-	e->waker_tid = x->st->waker_tid;
-	e->pad2 = 0;
-	bpf_ringbuf_submit(e, 0);
+	e->ret = x->ret;
+	/* A timer or a signal ended it: whoever the interrupt hit did not. */
+	if (wait == BT_WAIT_TIMEOUT || wait == BT_WAIT_SIGNAL) {
+		e->wake_ns = 0;
+		e->waker_pid = 0;
+		e->waker_tid = 0;
+	} else {
+		e->wake_ns = x->st->wake_ns;
+		e->waker_pid = x->st->waker_pid;
+		e->waker_tid = x->st->waker_tid;
+	}
+	/* Userspace polls every 100 ms: a wakeup per record is an irq_work each. */
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
 /*
@@ -699,6 +748,7 @@ static __always_inline void account(struct endpoint *c, struct crossing *x)
 	s->blocked_hist[log2_slot(x->blocked)]++;
 	if (x->blocked > s->max_blocked_ns)
 		s->max_blocked_ns = x->blocked;
+	account_exchange(c, x, s);
 	/* The row this call is counted in, should the kernel restart it (see struct inflight). */
 	if (x->st) {
 		x->st->last_key = key;
@@ -722,6 +772,7 @@ static __always_inline void cross_fd(struct task_struct *task, long fd, struct c
 	if (x->uremote && (c.kind == BT_KIND_UDP || c.kind == BT_KIND_TCP) &&
 	    !(c.peer >> 48))
 		inet_remote_from_user(x->uremote, &c, NULL);
+	pipe_step(&c, x);
 	account(&c, x);
 }
 
@@ -905,6 +956,8 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	st->tid = task->pid;
 	st->nr = id;
 	st->nwake = 0;
+	st->exch_role = 0;
+	st->exch_done = false;
 	/* Only the modes that read who woke us pay for clearing it. */
 	if (min_block_ns || with_stacks) {
 		st->wake_ns = 0;

@@ -95,6 +95,94 @@ struct bt_stats {
 	 */
 	__u32 wakee[BT_ROW_WAKEES];	/* tgids, 0 free */
 	__u64 wakee_n[BT_ROW_WAKEES];
+	/*
+	 * Exchanges (request and response on a connection, see struct
+	 * bt_conn), counted in the row of the crossing that completed one:
+	 * a client's receive of the response's first bytes (latency: the
+	 * request's first send -> that receive) or a server's send of the
+	 * response's first bytes (service time: the request's first
+	 * receive -> that send).
+	 */
+	__u32 role;		/* enum bt_role of the channel, as last seen */
+	__u32 pad_role;
+	__u64 exchanges;
+	__u64 exch_ns;		/* summed latency / service time */
+	__u64 max_exch_ns;
+	__u64 exch_hist[BT_HIST_SLOTS];	/* log2 ns */
+};
+
+/* Which end of a connection a socket is. */
+enum bt_role {
+	BT_ROLE_UNKNOWN = 0,
+	BT_ROLE_CLIENT,		/* sends requests, reads responses */
+	BT_ROLE_SERVER,		/* reads requests, sends responses */
+};
+
+/* How a role was learned, most certain first (enum order is trust order). */
+enum bt_role_src {
+	BT_ROLE_SRC_NONE = 0,
+	BT_ROLE_SRC_FIRST,	/* who moved data first: send -> client (last resort) */
+	BT_ROLE_SRC_ADDR,	/* unix: bound address; tcp: the listener's bind locks */
+	BT_ROLE_SRC_SYSCALL,	/* accept() / connect() seen */
+};
+
+enum bt_phase {
+	BT_PHASE_IDLE = 0,	/* no request seen yet, or closed mid-request */
+	BT_PHASE_REQUEST,	/* request bytes moving, no response yet */
+	BT_PHASE_RESPONSE,	/* response bytes moving */
+};
+
+/*
+ * Per-connection exchange state: BPF_MAP_TYPE_SK_STORAGE, freed with the
+ * socket. An exchange is a request (what the client writes) and its
+ * response (what the server writes back): the request starts at the
+ * first send (client) / receive (server) after a response, the response
+ * at the first bytes the other way. Whether a call blocked does not
+ * matter. Owned by the exchange model (bpf/exchange.bpf.h); the service
+ * map work may add fields at the end.
+ */
+struct bt_conn {
+	__u8 role;		/* enum bt_role */
+	__u8 role_src;		/* enum bt_role_src */
+	__u8 phase;		/* enum bt_phase */
+	__u8 pad;
+	__u32 req_tid;		/* thread that sent (client) / read (server) the request */
+	__u64 req_ns;		/* request start (exit of that call) */
+	__u64 sent, rcvd;	/* bytes each way */
+	__u64 exchanges;	/* completed on this connection */
+};
+
+enum bt_xrec_type {
+	BT_XREC_EXCHANGE = 0,	/* a request and its response */
+	/*
+	 * A hand-off: a thread read from a pipe what another thread of its
+	 * process wrote there (a job for a worker). tid read it at resp_ns,
+	 * req_tid wrote it at req_ns; chan is the pipe.
+	 */
+	BT_XREC_HANDOFF,
+};
+
+/*
+ * Chain mode: one record per completed exchange (and per hand-off),
+ * through the exchanges ring buffer. end_a names this end of the
+ * connection, end_b the far end, so userspace pairs a client's record
+ * (a, b) with the server's (b, a): unix: the socket inodes; tcp: address
+ * and port folded.
+ */
+struct bt_exchange_ev {
+	__u32 pid;		/* tgid */
+	__u32 tid;		/* thread that completed it (client: read the response; server: sent it) */
+	__u32 req_tid;		/* thread that started it (client: sent; server: read the request) */
+	__u8 role;		/* enum bt_role */
+	__u8 kind;
+	__u8 type;		/* enum bt_xrec_type */
+	__u8 pad;
+	__u64 chan;		/* as in struct bt_key */
+	__u64 peer;
+	__u64 end_a, end_b;
+	__u64 req_ns;		/* request's first send (client) / receive (server) */
+	__u64 resp_ns;		/* response's first receive (client) / send (server) */
+	char comm[BT_COMM_LEN];	/* the name of thread tid */
 };
 
 /*
@@ -177,6 +265,7 @@ enum bt_loss {
 	 */
 	BT_LOSS_CALLS,
 	BT_LOSS_CALLS_UNPLACED,	/* of those, calls no row could be marked for */
+	BT_LOSS_EXCHANGES,	/* exchange ring buffer full, or no socket storage */
 	BT_LOSS_MAX,
 };
 
@@ -198,6 +287,20 @@ struct bt_event {
 };
 
 /*
+ * What a blocking episode waited for, told apart at its end. A timeout or
+ * a signal has no waker (it is cleared); an idle wait is a server waiting
+ * for its next request and never part of a chain.
+ */
+enum bt_wait {
+	BT_WAIT_BLOCKED = 0,	/* not told apart: a pipe, a futex, a send on a full buffer */
+	BT_WAIT_DEPENDENCY,	/* a client waiting for the response to its request */
+	BT_WAIT_IDLE,		/* a server waiting for its next request */
+	BT_WAIT_TIMEOUT,	/* futex -ETIMEDOUT, SO_RCVTIMEO on a blocking socket */
+	BT_WAIT_SIGNAL,		/* -EINTR or -ERESTART*: a signal ended it */
+	BT_WAIT_MAX,
+};
+
+/*
  * A blocking episode (chain mode): a crossing that blocked at least
  * min_block_ns, with the thread that woke it. Sent through the episodes
  * ring buffer; userspace nests them into synchronous chains.
@@ -207,7 +310,8 @@ struct bt_episode_ev {
 	__u32 tid;
 	__u8 kind;
 	__u8 dir;
-	__u16 pad;
+	__u8 wait;		/* enum bt_wait */
+	__u8 pad;
 	__u32 waker_pid;	/* 0: not woken by a sched_waking we saw */
 	__u64 chan;
 	__u64 peer;
@@ -215,7 +319,7 @@ struct bt_episode_ev {
 	__u64 end_ns;		/* syscall exit */
 	__u64 wake_ns;		/* last wakeup while blocked, 0 none */
 	__u32 waker_tid;
-	__u32 pad2;
+	__s32 ret;		/* the call's return value (errno negated) */
 };
 
 #endif /* BOUNDTRACE_H */

@@ -38,6 +38,7 @@
 #define BT_NR_io_uring_enter	426
 #define BT_NR_epoll_pwait2	441
 #define BT_NR_accept		43
+#define BT_NR_connect		42
 #define BT_NR_accept4		288
 #define BT_NR_restart_syscall	219
 
@@ -78,6 +79,7 @@
 #define BT_NR_pselect6		72
 #define BT_NR_ppoll		73
 #define BT_NR_accept		202
+#define BT_NR_connect		203
 #define BT_NR_accept4		242
 #define BT_NR_restart_syscall	128
 #define BT_NR_io_uring_enter	426

@@ -5,9 +5,10 @@
  * children ("storm-N") makes --pairs N unix socketpairs, sends one byte
  * on one end of each and reads it on the other, then all exit at once.
  *
- * Usage: chanstorm [--procs P] [--pairs N] [--out FILE]
+ * Usage: chanstorm [--procs P] [--pairs N] [--hold-ms MS] [--out FILE]
  * Prints (to --out) each child's pid and its exact calls: N sends and N
- * receives of one byte, one row each.
+ * receives of one byte, one row each; the file appears once every child
+ * has exited. --hold-ms: the parent stays that long after it.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -57,9 +58,10 @@ int main(int argc, char **argv)
 		{ "procs", required_argument, NULL, 'p' },
 		{ "pairs", required_argument, NULL, 'n' },
 		{ "out", required_argument, NULL, 'o' },
+		{ "hold-ms", required_argument, NULL, 'h' },
 		{ 0 },
 	};
-	unsigned long pairs = 1000;
+	unsigned long pairs = 1000, hold_ms = 0;
 	int procs = 2, opt, status;
 	pid_t pids[MAX_PROCS];
 	const char *out = NULL;
@@ -74,6 +76,8 @@ int main(int argc, char **argv)
 			pairs = strtoul(optarg, NULL, 10);
 		else if (opt == 'o')
 			out = optarg;
+		else if (opt == 'h')
+			hold_ms = strtoul(optarg, NULL, 10);
 		else
 			return 2;
 	}
@@ -107,5 +111,8 @@ int main(int argc, char **argv)
 	for (int i = 0; i < procs; i++)
 		fprintf(f, "%s%d", i ? "," : "", pids[i]);
 	fprintf(f, "]}\n");
-	return fclose(f) ? 1 : 0;
+	if (fclose(f))
+		return 1;
+	usleep(hold_ms * 1000);
+	return 0;
 }

@@ -313,3 +313,36 @@ def closed_stdout_with_interval_stops_cleanly():
             break
         time.sleep(0.05)
     check(gone(kids[0]), "the command does not outlive the trace")
+
+
+@test
+def interrupt_while_many_processes_exit_writes_the_report():
+    """SIGINT right after two processes with 3,000 socketpairs each exited:
+    the trace ends and the report is written (before: the signal waited
+    for a harvest of rows x all rows, 21 s and more)."""
+    out, bt_out = tmpfile("storm2.json"), tmpfile("bt-int.json")
+    p = subprocess.Popen([BT, "-f", "json", "-o", bt_out, "--map-size", "65536", "-c",
+                          "%s --procs 2 --pairs 3000 --hold-ms 60000 --out %s"
+                          % (CHANSTORM, out)],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    for _ in range(3000):
+        if os.path.exists(out) and os.path.getsize(out):
+            break
+        time.sleep(0.01)
+    p.send_signal(signal.SIGINT)
+    try:
+        _, err = p.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.communicate()
+        raise Failure("SIGINT did not end the trace within 15 s")
+    eq(p.returncode, 128 + signal.SIGTERM, "exit status: the command's, ended by SIGTERM (%s)" % err)
+    with open(bt_out) as f:
+        bt = json.load(f)
+    with open(out) as f:
+        wl = json.load(f)
+    for pid in wl["pids"]:
+        rows = [b for q in bt["processes"] if q["pid"] == pid for b in q["boundaries"]]
+        eq(sum(b["calls"] + b.get("lost_calls", 0) for b in rows), 6000,
+           "storm pid %d calls + lost calls" % pid)

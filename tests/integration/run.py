@@ -316,12 +316,12 @@ def peer_named_without_following():
                ("tcp", "send", names["c"])], "A's far ends by pid")
 
 
-def traced_tierdemo(mode, *args, requests=200, min_block_us=10):
+def traced_tierdemo(mode, *args, requests=200, min_block_us=10, delay_ms=1500):
     """tools/tierdemo traced from its first process alone (-p, --peers 2, --chains).
     A middle answering from cache answers within microseconds: the negative
     cases lower --min-block so that every wait that blocks at all counts."""
     _, bt, tier = trace_announced([TIERDEMO, "--mode", mode, "--requests", str(requests),
-                                   *args, "--delay-ms", "1500", "--out", tmpfile("tier.json")],
+                                   *args, "--delay-ms", str(delay_ms), "--out", tmpfile("tier.json")],
                                   "tierdemo", "--min-block", str(min_block_us), "--peers", "2")
     eq(bt["lost"]["episodes"], 0, "episodes lost")
     return bt, tier
@@ -340,6 +340,40 @@ def tierdemo_server_modes_rows_exact():
         eq(tier["requests"], 200, "%s: requests made" % mode)
         eq(tier["backend_calls"], 400, "%s: backend calls made" % mode)
         assert_matches(bt, tier)
+
+
+def exchange_rows(bt, pid, kind, direction):
+    _, rows = bt_rows(bt, pid)
+    return [v for k, v in rows.items() if k[0] == kind and k[2] == direction]
+
+
+@test
+def exchanges_exact_in_every_mode():
+    """Requests and responses counted per connection in the kernel, whether a
+    call blocked or not (epoll: non-blocking reads; pool: a worker answers):
+    every tier's exchanges are exactly the requests and calls tierdemo made,
+    with the role of each end."""
+    for mode, clients in (("blocking", 1), ("epoll", 3), ("pool", 3)):
+        _, bt, tier = trace_announced([TIERDEMO, "--mode", mode, "--requests", "40",
+                                       "--calls", "2", "--work-us", "50",
+                                       *(["--clients", str(clients)] if clients > 1 else []),
+                                       "--delay-ms", "3000", "--out", tmpfile("tier.json")],
+                                      "tierdemo", "--peers", "2")
+        pids = {p["role"]: p["pid"] for p in tier["processes"]}
+        n, k = tier["requests"], tier["requests"] * tier["calls"]
+        eq(n, 40 * clients, "%s: requests made" % mode)
+        for role, kind, direction, want_role, want in (
+                ("frontend", "unix_stream", "recv", "client", n),
+                ("middle", "unix_stream", "send", "server", n),
+                ("middle", "tcp", "recv", "client", k),
+                ("backend", "tcp", "send", "server", k)):
+            rows = exchange_rows(bt, pids[role], kind, direction)
+            eq(sorted({r.get("role") for r in rows}), [want_role],
+               "%s: %s %s %s role" % (mode, role, kind, direction))
+            eq(sum(r.get("exchanges", {}).get("count", 0) for r in rows), want,
+               "%s: %s %s exchanges" % (mode, role, kind))
+            eq(len(rows), clients, "%s: %s %s connections" % (mode, role, kind))
+        eq(bt["lost"]["exchanges"], 0, "%s: exchanges lost" % mode)
 
 
 def chain_names(chain):
@@ -370,6 +404,57 @@ def chain_three_tiers_from_the_frontend():
     check(to_backend["self_ns"] > to_middle["self_ns"] and
           to_backend["self_ns"] > to_middle["queue_ns"] + to_backend["queue_ns"],
           "backend work is the largest share: %r" % c["hops"])
+
+
+@test
+def chain_from_exchanges_in_every_mode():
+    """frontend ⇢ middle ⇢ backend from -p frontend alone, built from the
+    requests and responses on each connection: a blocking middle; an epoll
+    loop interleaving 3 clients' requests on one thread on non-blocking
+    sockets; a pool whose main thread hands each request through a pipe to
+    one of 2 workers (the hand-off followed byte for byte through the
+    pipe; the time a job waits for a worker is queueing, not the middle's
+    work). Every request in the chain, its calls counted exactly (K at min,
+    p50 and max, mean K); the backend's own work a larger share than the
+    middle's; no other chain from exchanges. Pool: the job pipe's state
+    starts at a write into an empty pipe; a worker's first job, taken
+    before that, is not followed (at most one per worker): then that
+    request's calls are chains of their own."""
+    k = 3
+    for mode, extra in (("blocking", []), ("epoll", ["--clients", "3"]),
+                        ("pool", ["--clients", "3", "--workers", "2"]),
+                        ("pool", ["--clients", "1", "--workers", "1"])):
+        bt, tier = traced_tierdemo(mode, "--calls", str(k), "--work-us", "200", *extra,
+                                   requests=60, min_block_us=1, delay_ms=3000)
+        n = tier["requests"]
+        chains = [c for c in bt["chains"] if chain_names(c) == ["frontend", "middle", "backend"]]
+        eq(len(chains), 1, "%s: one frontend ⇢ middle ⇢ backend chain: %r"
+           % (mode, [(chain_names(c), c["episodes"]) for c in bt["chains"]]))
+        c = chains[0]
+        eq(c["source"], "exchanges", "%s: chain built from exchanges" % mode)
+        missed = n - c["requests"]
+        if mode == "pool":
+            workers = int(extra[3])
+            check(0 <= missed <= workers, "%s: requests in the chain %d of %d"
+                  % (mode, c["requests"], n))
+            n = c["requests"]
+        eq(c["requests"], n, "%s: requests in the chain; chains %r" % (
+            mode, [(chain_names(x), x.get("requests"), [h["calls"] for h in x["hops"]])
+                   for x in bt["chains"]]))
+        to_middle, to_backend = c["hops"]
+        eq((to_middle["calls_min"], to_middle["calls_max"]), (1, 1), "%s: calls to middle" % mode)
+        eq((to_backend["calls_min"], to_backend["calls_p50"], to_backend["calls_max"],
+            to_backend["calls"]), (k, k, k, k * n),
+           "%s: calls to backend per request (min, p50, max, total)" % mode)
+        eq(to_backend["calls_per_episode"], float(k), "%s: mean calls per request" % mode)
+        check(to_backend["self_ns"] > to_middle["self_ns"],
+              "%s: backend work is a larger share than the middle's: %r" % (mode, c["hops"]))
+        check(c["latency_p50_ns"] <= c["latency_p99_ns"], "%s: latency percentiles" % mode)
+        others = [(chain_names(x), x["requests"]) for x in bt["chains"]
+                  if x["source"] == "exchanges" and x is not c]
+        eq(others, [(["frontend", "middle"], missed), (["middle", "backend"], k * missed)]
+           if missed else [],
+           "%s: no other exchange chain" % mode)
 
 
 @test
@@ -405,6 +490,49 @@ def chain_through_a_futex_hop():
     eq((c["hops"][1]["calls_p50"], c["hops"][1]["calls_max"]), (1, 1),
        "one pipe read per lock wait")
     check(c["episodes"] >= 90, "lock waits seen: %d of 100" % c["episodes"])
+
+
+FUTEX_TIMEOUT_SCRIPT = r"""
+import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+word = ctypes.c_int(0)
+class timespec(ctypes.Structure):
+    _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
+ts = timespec(0, 30 * 1000 * 1000)
+n = int(sys.argv[1])
+timedout = 0
+for _ in range(n):
+    # FUTEX_WAIT_PRIVATE on a word that stays 0: only the 30 ms timeout ends it.
+    r = libc.syscall(202, ctypes.byref(word), 128, 0, ctypes.byref(ts), None, 0)
+    timedout += r == -1 and ctypes.get_errno() == 110
+sys.exit(0 if timedout == n else 1)
+"""
+
+
+@test
+def futex_wait_that_times_out_is_a_timeout():
+    """A timed futex wait nobody wakes ends by its timeout: the wait is
+    `timeout`, with no waker (whatever the timer interrupt hit did not wake
+    it), and no chain starts from it."""
+    if os.uname().machine != "x86_64":
+        raise Skip("the script uses the x86-64 futex syscall number")
+    n = 5
+    out = tmpfile("bt.json")
+    r = run([BT, "-f", "json", "-o", out, "-c", sys.executable, "-c", FUTEX_TIMEOUT_SCRIPT,
+             str(n)])
+    eq(r.returncode, 0, "every futex wait timed out (stderr: %s)" % r.stderr)
+    with open(out) as f:
+        bt = json.load(f)
+    procs = [p for p in bt["processes"] if p["boundaries"]]
+    eq(len(procs), 1, "one traced process")
+    pid = procs[0]["pid"]
+    waits = [w for w in procs[0]["boundaries"] if w["kind"] == "futex" and w["direction"] == "wait"]
+    eq([(w["calls"], w["errors"]) for w in waits], [(n, n)], "futex wait rows (calls, errors)")
+    cls = {w["pid"]: w for w in bt["waits"]}
+    eq(cls[pid]["timeout"]["count"], n, "timeout waits")
+    eq(sum(cls[pid][k]["count"] for k in ("blocked", "dependency", "idle", "signal")), 0,
+       "no other wait class: %r" % cls[pid])
+    eq([c for c in bt["chains"] if c["hops"][0]["from"]["pid"] == pid], [], "no chain from it")
 
 
 def stackload_folded(weight):

@@ -104,10 +104,11 @@ class Redis:
             stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
         wait_for(lambda: os.path.exists(self.sock), "redis-server's socket")
 
-    def info_stats(self):
-        """INFO stats over a raw TCP connection, so the bytes it costs are
-        known exactly: returns (stats, request bytes, reply bytes)."""
-        req = b"*2\r\n$4\r\nINFO\r\n$5\r\nstats\r\n"
+    def info_stats(self, section="stats"):
+        """INFO stats (or another section) over a raw TCP connection, so the
+        bytes it costs are known exactly: returns (stats, request bytes,
+        reply bytes)."""
+        req = b"*2\r\n$4\r\nINFO\r\n$%d\r\n%s\r\n" % (len(section), section.encode())
         with socket.create_connection(("127.0.0.1", self.port)) as s:
             s.sendall(req)
             buf = b""
@@ -230,7 +231,7 @@ class Nginx:
     """nginx, one worker, serving a directory of its own on a loopback port;
     its access log records every request's length and bytes sent."""
 
-    def __init__(self, extra=""):
+    def __init__(self, extra="", http_extra=""):
         need("nginx")
         self.dir = os.path.join(TMP, "nginx")
         www = os.path.join(self.dir, "www")
@@ -252,6 +253,7 @@ http {{
     client_body_temp_path {d}/body; proxy_temp_path {d}/proxy;
     fastcgi_temp_path {d}/fcgi; uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;
     sendfile on;
+    {http_extra}
     server {{ listen 127.0.0.1:{self.port}; root {www}; {extra} }}
 }}
 """)
@@ -382,3 +384,117 @@ def nginx_php_fpm_redis_every_tier_exact():
        "bytes php-fpm read from redis = what redis wrote to them")
     eq(bt["lost"]["map_full"], 0, "lost.map_full")
     eq(bt["lost"]["events"], 0, "lost.events")
+
+
+def chain_tiers(chain):
+    return [h["to"]["comm"] for h in chain["hops"]]
+
+
+@test
+def nginx_php_fpm_redis_chain_from_the_front():
+    """The chain through nginx -> php-fpm (FastCGI on a kept-alive unix
+    connection) -> redis (a persistent TCP connection, 3 INCRs and a GET per
+    request), found from `-p` of the nginx worker alone (--peers 2 follows
+    the connections): one chain (clients not traced) ⇢ nginx ⇢ php-fpm ⇢
+    redis-server with exactly the requests nginx logged, one FastCGI call
+    per request and exactly the commands per request redis counted."""
+    need("nginx", "php-fpm8.2", "php", "redis-server")
+    need_php_module("redis")
+    r = Redis()
+    fpm = n = None
+    requests = 30
+    try:
+        fpm = PhpFpm(workers=1)
+        n = Nginx("location ~ \\.php$ { include /etc/nginx/fastcgi.conf; "
+                  "fastcgi_keep_conn on; fastcgi_pass fpm; }",
+                  http_extra="upstream fpm { server unix:%s; keepalive 2; }" % fpm.sock)
+        n.www("calls.php", "<?php $r = new Redis(); $r->pconnect('127.0.0.1', %d);\n"
+                           "for ($i = 0; $i < 3; $i++) $r->incr('hits');\n"
+                           "echo 'hits ', $r->get('hits'), \"\\n\";\n" % r.port)
+        # Warm up: the FastCGI and redis connections exist before the trace,
+        # so following the front's peers finds php-fpm, then redis.
+        for _ in range(2):
+            check(n.get("/calls.php").startswith(b"HTTP/1.1 200"), "warm-up request")
+        with open(n.access, "w"):
+            pass
+        t = Tracer(n.worker, "--peers", "2")
+        time.sleep(1.5)  # peer discovery runs every 500 ms: two hops
+        before, _, _ = r.info_stats()
+        for _ in range(requests):
+            reply = n.get("/calls.php")
+            check(reply.startswith(b"HTTP/1.1 200") and b"hits " in reply,
+                  "nginx reply: %r" % reply[-300:])
+        wait_for(lambda: len(n.logged()) == requests, "access log lines")
+        after, _, _ = r.info_stats()
+        bt = t.stop()
+    finally:
+        for s in (n, fpm, r):
+            if s:
+                s.stop()
+    # INFO #1 is counted in #2's figure; the rest are the requests' commands:
+    # 3 INCR, a GET, and what the persistent connection costs (phpredis checks
+    # a reused connection with a PING each request).
+    commands = int(after["total_commands_processed"]) - int(before["total_commands_processed"]) - 1
+    per = commands // requests
+    eq(commands, per * requests, "redis commands (its own count) are per request alike")
+    check(per >= 4, "redis commands per request: %d" % per)
+    eq(len(n.logged()), requests, "requests in nginx's access log")
+    chains = [c for c in bt["chains"] if c["source"] == "exchanges" and
+              chain_tiers(c) == ["nginx", "php-fpm8.2", "redis-server"]]
+    eq(len(chains), 1, "one chain nginx ⇢ php-fpm ⇢ redis: %r"
+       % [(chain_tiers(c), c.get("requests")) for c in bt["chains"]])
+    c = chains[0]
+    eq(c["hops"][0]["from"]["pid"], 0, "the entry tier's clients are not traced")
+    eq(c["hops"][0]["to"]["pid"], n.worker, "entry tier: the nginx worker")
+    eq(c["requests"], requests, "requests (nginx's access log); chains %r; rows %r"
+       % ([(chain_tiers(x), x.get("requests"), [h["calls"] for h in x["hops"]])
+           for x in bt["chains"]],
+          [(p["comm"], b["channel"], b["direction"], b["calls"], b.get("role"),
+            b.get("exchanges", {}).get("count")) for p in bt["processes"]
+           for b in p["boundaries"] if b["kind"] == "unix_stream"]))
+    to_fpm, to_redis = c["hops"][1], c["hops"][2]
+    eq((to_fpm["calls_min"], to_fpm["calls_max"], to_fpm["calls"]), (1, 1, requests),
+       "FastCGI calls per request (min, max, total)")
+    eq((to_redis["calls_min"], to_redis["calls_p50"], to_redis["calls_max"], to_redis["calls"]),
+       (per, per, per, commands), "redis calls per request (min, p50, max, total = redis's count)")
+    eq(bt["lost"]["exchanges"], 0, "lost.exchanges")
+
+
+@test
+def redis_exchanges_match_its_command_count():
+    """redis-server (an event loop) traced with -p while redis-benchmark
+    sends 2000 SETs one at a time over its unix socket: the connection that
+    carried them has exactly as many exchanges on redis's side as redis
+    counted SET calls (INFO commandstats), and the chain (clients not
+    traced) ⇢ redis-server holds every exchange redis served."""
+    r = Redis()
+    n = 2000
+    try:
+        t = Tracer(r.p.pid, "--peers", "0")
+        before, _, _ = r.info_stats("commandstats")
+        b = subprocess.run(["redis-benchmark", "-s", r.sock, "-c", "1", "-n", str(n),
+                            "-t", "set", "-q"], capture_output=True, text=True, timeout=120,
+                           stdin=subprocess.DEVNULL)
+        eq(b.returncode, 0, "redis-benchmark exit status (%s)" % b.stderr)
+        after, _, _ = r.info_stats("commandstats")
+        bt = t.stop()
+    finally:
+        r.stop()
+
+    def calls(stats, cmd):
+        v = stats.get("cmdstat_" + cmd, "calls=0")
+        return int(v.split("calls=")[1].split(",")[0])
+
+    sets = calls(after, "set") - calls(before, "set")
+    eq(sets, n, "SET calls (redis's own count)")
+    proc = proc_of(bt, r.p.pid)
+    rows = [(b["channel"], b["direction"], b.get("role"), b.get("exchanges", {}).get("count", 0))
+            for b in proc["boundaries"]]
+    sends = [b for b in proc["boundaries"] if b["direction"] == "send"]
+    eq(sorted({b.get("role") for b in sends}), ["server"], "redis's ends are servers: %r" % rows)
+    busiest = max(sends, key=lambda b: b["calls"])
+    eq(busiest["exchanges"]["count"], sets, "exchanges on the SET connection: %r" % rows)
+    total = sum(b.get("exchanges", {}).get("count", 0) for b in sends)
+    chains = [c for c in bt["chains"] if c["source"] == "exchanges"]
+    eq(sorted({tuple(chain_tiers(c)) for c in chains}), [("redis-server",)], "chain tiers")
+    eq(sum(c["requests"] for c in chains), total, "requests in redis's chains")

@@ -5,7 +5,7 @@
 # $(BUILD)/fuzz/artifacts). The target's own stderr is closed (the
 # exporters' notes on every input); sanitizer reports still come out.
 # Memory is limited (-rss_limit_mb, -malloc_limit_mb): the reader holds
-# at most one record per byte of its input (BT_REC_MIN_RECORDS at least),
+# records making at most 256 times its input in model (64 MiB at least),
 # so an input that makes it grow past that is a finding, not a slow run.
 # The library is compiled again with clang into its own archive: libbt.a
 # is gcc's and carries no coverage.

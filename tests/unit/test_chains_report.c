@@ -122,7 +122,7 @@ static const char chains_json[] =
 	"\"calls_per_episode\":2,\"calls_min\":2,\"calls_p50\":2,\"calls_max\":2,"
 	"\"blocked_ns\":5600000,\"p50_ns\":2800000,\"self_ns\":5000000,\"wait_ns\":0,"
 	"\"other_ns\":0,\"queue_ns\":600000,\"fanout_calls\":0,\"fanout_save_ns\":0}],"
-	"\"episodes\":1,\"blocked_ns\":8500000,\"share\":0.5,\"cycle\":false,\"cut\":false},"
+	"\"episodes\":1,\"blocked_ns\":8500000,\"share\":0.5,\"cycle\":false,\"cut\":false,\"source\":\"episodes\"},"
 	"{\"hops\":["
 	"{\"from\":{\"pid\":200,\"comm\":\"middle\"},\"to\":{\"pid\":300,\"comm\":\"backend\"},"
 	"\"kind\":\"tcp\",\"channel\":\"" TCP_CHAN "\",\"calls\":2,"
@@ -130,8 +130,10 @@ static const char chains_json[] =
 	"\"blocked_ns\":5600000,\"p50_ns\":2800000,\"self_ns\":5000000,\"wait_ns\":0,"
 	"\"other_ns\":0,\"queue_ns\":600000,\"fanout_calls\":0,\"fanout_save_ns\":0}],"
 	"\"episodes\":2,\"blocked_ns\":5600000,\"share\":0.329412,\"cycle\":false,"
-	"\"cut\":false}],"
-	"\"lost\":{";
+	"\"cut\":false,\"source\":\"episodes\"}],"
+	"\"waits\":[{\"pid\":100,\"blocked\":{\"count\":1,\"blocked_ns\":8500000},"
+	"\"dependency\":{\"count\":0,\"blocked_ns\":0},\"idle\":{\"count\":0,\"blocked_ns\":0},"
+	"\"timeout\":{\"count\":0,\"blocked_ns\":0},\"signal\":{\"count\":0,\"blocked_ns\":0}},";
 
 /* m's heaviest chain, formatted; the other is middle's own (MID_CHAIN_LINE). */
 static void only_chain_line(const struct bt_model *m, char *buf, size_t len)
@@ -164,6 +166,10 @@ static void test_chains_output(void **state)
 		"\n" MID_CHAIN_LINE "\n"
 		/* The logger's wait: nobody known woke it. */
 		"\n(1 episodes with no known waker, 0 cut by the trace's edges)\n"
+		"\nwaits (blocking episodes by what they waited for):\n"
+		"  frontend[100]: blocked 1 (8.5 ms)\n"
+		"  middle[200]: blocked 2 (5.6 ms)\n"
+		"  logger[400]: blocked 1 (3.0 ms)\n"
 		"lost episodes: 2\n");
 	free(out);
 	bt_model_free(&m);
@@ -201,6 +207,48 @@ static void test_chains_table(void **state)
 	bt_model_free(&m);
 }
 
+/*
+ * The backend waiting for its next request (idle: a server with nothing
+ * outstanding) across the frontend's whole wait, woken by the middle's
+ * first call, is not a chain root and nests nothing; a timed futex wait
+ * that timed out has no waker. Both show in the waits.
+ */
+static void test_idle_and_timeout_waits(void **state)
+{
+	struct bt_episode_ev idle = {
+		.pid = BE, .tid = BE, .kind = BT_KIND_TCP, .dir = BT_DIR_RECV, .chan = BE_TCP,
+		.start_ns = 0, .wake_ns = 2100 * US, .end_ns = 2200 * US,
+		.waker_pid = MID, .waker_tid = MID, .wait = BT_WAIT_IDLE,
+	};
+	struct bt_episode_ev timeout = {
+		.pid = LOG, .tid = LOG, .kind = BT_KIND_FUTEX, .dir = BT_DIR_WAIT,
+		.chan = LOG_FUTEX, .start_ns = 15 * MS, .end_ns = 16 * MS,
+		.wait = BT_WAIT_TIMEOUT, .ret = -110,
+	};
+	struct bt_model m;
+	struct bt_chains *c;
+	char line[2048];
+
+	(void)state;
+	build_tiers(&m, BE, BE);
+	assert_int_equal(bt_model_add_episode(&m, &idle), 0);
+	assert_int_equal(bt_model_add_episode(&m, &timeout), 0);
+	c = bt_model_chains(&m);
+	assert_non_null(c);
+	assert_int_equal(c->nchains, 2);
+	assert_true(bt_chains_format_line(&c->chains[0], line, sizeof(line)) < (int)sizeof(line));
+	assert_string_equal(line, CHAIN_LINE);
+	assert_int_equal(c->nwaits, 4);
+	assert_int_equal(c->waits[2].pid, BE);
+	assert_int_equal(c->waits[2].n[BT_WAIT_IDLE], 1);
+	assert_int_equal(c->waits[2].ns[BT_WAIT_IDLE], 2200 * US);
+	assert_int_equal(c->waits[3].pid, LOG);
+	assert_int_equal(c->waits[3].n[BT_WAIT_TIMEOUT], 1);
+	assert_int_equal(c->waits[3].n[BT_WAIT_BLOCKED], 1);
+	bt_chains_free(c);
+	bt_model_free(&m);
+}
+
 static void test_not_chain_mode(void **state)
 {
 	struct bt_model m;
@@ -210,7 +258,7 @@ static void test_not_chain_mode(void **state)
 	build_tiers(&m, BE, BE);
 	m.chain_mode = false;
 	out = tu_render(bt_report_chains, &m);
-	assert_string_equal(out, "no chains: episodes were not recorded (run with --chains)\n");
+	assert_string_equal(out, "no chains: traced with --no-chains\n");
 	free(out);
 	out = tu_render(bt_report_json, &m);
 	assert_null(strstr(out, "\"chains\""));
@@ -338,6 +386,7 @@ int main(void)
 		cmocka_unit_test(test_chains_output),
 		cmocka_unit_test(test_chains_json),
 		cmocka_unit_test(test_chains_table),
+		cmocka_unit_test(test_idle_and_timeout_waits),
 		cmocka_unit_test(test_not_chain_mode),
 		cmocka_unit_test(test_softirq_waker_inferred),
 		cmocka_unit_test(test_softirq_waker_not_inferred),

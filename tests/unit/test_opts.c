@@ -363,7 +363,7 @@ static void test_usage(void **state)
 	/* A long option and its value past the column: two spaces, then the help. */
 	assert_non_null(strstr(buf, "      --stack-map-size N  distinct stacks kept"));
 	/* Continuation lines line up under the help. */
-	assert_non_null(strstr(buf, "\n                       (default 10; implies --chains)\n"));
+	assert_non_null(strstr(buf, "\n                       (default 10)\n"));
 	assert_null(strstr(buf, "--kind"));
 	free(buf);
 
@@ -518,10 +518,11 @@ static void test_format_needs(void **state)
 		const char *format;
 		bool chains, stacks;
 	} cases[] = {
-		{ "table", false, false }, { "json", false, false }, { "dot", false, false },
-		{ "chains", true, false }, { "folded", false, true }, { "svg", false, true },
-		{ "wakers", false, true }, { "hist", false, false }, { "openmetrics", false, false },
-		{ "prometheus", false, false },
+		/* Chains are on by default, whatever prints them. */
+		{ "table", true, false }, { "json", true, false }, { "dot", true, false },
+		{ "chains", true, false }, { "folded", true, true }, { "svg", true, true },
+		{ "wakers", true, true }, { "hist", true, false }, { "openmetrics", true, false },
+		{ "prometheus", true, false },
 	};
 	struct bt_opts o;
 	char err[ERRLEN];
@@ -533,6 +534,13 @@ static void test_format_needs(void **state)
 		assert_int_equal(o.stacks, cases[i].stacks);
 		assert_string_equal(o.exporter->name, cases[i].format);
 	}
+	/* --no-chains is the cheapest trace; --chains is accepted and changes nothing. */
+	assert_int_equal(PARSE(&o, err, "-a", "--no-chains", NULL), 0);
+	assert_false(o.chains);
+	assert_int_equal(PARSE(&o, err, "-a", "--chains", NULL), 0);
+	assert_true(o.chains);
+	assert_int_equal(PARSE(&o, err, "-a", "--no-chains", "-f", "chains", NULL), -1);
+	assert_string_equal(err, "-f chains prints chains: it does not combine with --no-chains");
 }
 
 static void test_metrics_options(void **state)

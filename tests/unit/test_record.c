@@ -968,11 +968,12 @@ static void test_crafted_million_records(void **state)
 	at = raw_off(&r);
 	raw_take(&r, BT_REC_PROCESS, &b);
 	raw_close(&r);
-	/* About 200 KB: compression did it. */
-	assert_true(r.len < CLAIMED / 4 && r.len > BT_REC_MIN_RECORDS);
+	/* About 200 KB: compression did it. 256 times that is below the 64 MiB floor. */
+	assert_true(r.len * BT_REC_MODEL_PER_BYTE < (size_t)BT_REC_MIN_MODEL_MIB << 20);
 	snprintf(msg, sizeof(msg), "rec: corrupt process block 1 at offset %zu: more records "
-		 "than a file of its size holds (at most %zu: one per byte, at least %u)", at,
-		 r.len, BT_REC_MIN_RECORDS);
+		 "than a file of its size can hold (over %u MiB of model: %u times the file, "
+		 "%u MiB at least)", at, BT_REC_MIN_MODEL_MIB, BT_REC_MODEL_PER_BYTE,
+		 BT_REC_MIN_MODEL_MIB);
 	expect_error_mem(r.buf, r.len, msg);
 	free(r.buf);
 }
@@ -2065,6 +2066,13 @@ static void test_newer_writer_readable(void **state)
 	bt_recf_put_u32(&b, 17);	/* ustack */
 	bt_recf_put_u32(&b, (uint32_t)BT_STACK_LOST);
 	bt_recf_put_u64(&b, 0x4000);	/* ucaller */
+	bt_recf_put_u64(&b, 0);		/* lost_calls */
+	bt_recf_put_u8(&b, BT_ROLE_SERVER);
+	bt_recf_put_u64(&b, 7);		/* exchanges */
+	bt_recf_put_u64(&b, 700);
+	bt_recf_put_u64(&b, 300);
+	for (int i = 0; i < 40; i++)	/* exchange latency hist, 40 slots */
+		bt_recf_put_u64(&b, i == 6 || i >= 32);
 	bt_recf_put_u64(&b, 12345);	/* a new row field */
 	rec_end(&b, at);
 	raw_take(&r, BT_REC_ROWS, &b);
@@ -2124,6 +2132,12 @@ static void test_newer_writer_readable(void **state)
 	assert_int_equal(row->key.ustack, 17);
 	assert_int_equal(row->key.kstack, BT_STACK_LOST);
 	assert_int_equal(row->key.ucaller, 0x4000);
+	assert_int_equal(row->st.role, BT_ROLE_SERVER);
+	assert_int_equal(row->st.exchanges, 7);
+	assert_int_equal(row->st.exch_ns, 700);
+	assert_int_equal(row->st.max_exch_ns, 300);
+	assert_int_equal(row->st.exch_hist[6], 1);
+	assert_int_equal(row->st.exch_hist[BT_HIST_SLOTS - 1], 40 - BT_HIST_SLOTS);
 	assert_true(row->has_info);
 	assert_int_equal(row->info.peer_ino, 11);
 	assert_int_equal(strlen(row->info.path), BT_PATH_LEN - 1);

@@ -73,7 +73,7 @@ static const char golden_json[] =
 	"\"woken\":2}]}],"
 	"\"edges\":[],"
 	"\"lost\":{\"map_full\":0,\"events\":1,\"no_entry\":0,\"mmsg_truncated\":0,"
-	"\"pid_out_of_range\":0,\"wakees_overflow\":0,\"episodes\":0,\"stacks\":0,\"calls\":0,\"calls_unplaced\":0}}\n";
+	"\"pid_out_of_range\":0,\"wakees_overflow\":0,\"episodes\":0,\"stacks\":0,\"calls\":0,\"calls_unplaced\":0,\"exchanges\":0}}\n";
 
 static void test_json_golden(void **state)
 {
@@ -99,7 +99,7 @@ static void test_json_empty_model(void **state)
 	assert_string_equal(out,
 		"{\"version\":1,\"duration_ns\":0,\"processes\":[],\"edges\":[],"
 		"\"lost\":{\"map_full\":0,\"events\":0,\"no_entry\":0,\"mmsg_truncated\":0,"
-		"\"pid_out_of_range\":0,\"wakees_overflow\":0,\"episodes\":0,\"stacks\":0,\"calls\":0,\"calls_unplaced\":0}}\n");
+		"\"pid_out_of_range\":0,\"wakees_overflow\":0,\"episodes\":0,\"stacks\":0,\"calls\":0,\"calls_unplaced\":0,\"exchanges\":0}}\n");
 	free(out);
 	bt_model_free(&m);
 }
@@ -128,7 +128,7 @@ static void test_json_path_exited_unnamed(void **state)
 		"\"blocked_hist\":[],\"size_hist\":[],\"path\":\"/run/a\\\"b.sock\"}]}],"
 		"\"edges\":[],"
 		"\"lost\":{\"map_full\":0,\"events\":0,\"no_entry\":0,\"mmsg_truncated\":0,"
-		"\"pid_out_of_range\":0,\"wakees_overflow\":0,\"episodes\":0,\"stacks\":0,\"calls\":0,\"calls_unplaced\":0}}\n");
+		"\"pid_out_of_range\":0,\"wakees_overflow\":0,\"episodes\":0,\"stacks\":0,\"calls\":0,\"calls_unplaced\":0,\"exchanges\":0}}\n");
 	free(out);
 	bt_model_free(&m);
 }
@@ -393,7 +393,7 @@ static const char golden_peers_json[] =
 	"{\"from\":100,\"to\":300,\"kind\":\"futex\",\"channel\":\"futex:0x10\",\"calls\":2,"
 	"\"bytes\":0,\"wakeups\":2,\"blocked_ns\":0," ZERO_P ",\"blocked_hist\":[]}],"
 	"\"lost\":{\"map_full\":0,\"events\":0,\"no_entry\":0,\"mmsg_truncated\":0,"
-	"\"pid_out_of_range\":0,\"wakees_overflow\":0,\"episodes\":0,\"stacks\":0,\"calls\":0,\"calls_unplaced\":0}}\n";
+	"\"pid_out_of_range\":0,\"wakees_overflow\":0,\"episodes\":0,\"stacks\":0,\"calls\":0,\"calls_unplaced\":0,\"exchanges\":0}}\n";
 
 static void test_json_peers_and_edges(void **state)
 {

@@ -5,9 +5,12 @@
  * inferred for a receive woken from softirq. analyze/chains.c does the
  * rest; this is the only place that knows both.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "analyze/chain_input.h"
+#include "analyze/chains_priv.h"
+#include "analyze/exchains.h"
 #include "analyze/peers.h"
 #include "model/channel.h"
 
@@ -95,6 +98,196 @@ static void infer_waker(const struct bt_model *m, const struct bt_proc *p,
 		ep->waker_pid = 0;
 }
 
+/* The row of an exchange's completing crossing: client receive, server send. */
+static const struct bt_row *exchange_row(const struct bt_proc *p, const struct bt_exchange_ev *e)
+{
+	uint8_t dir = e->role == BT_ROLE_CLIENT ? BT_DIR_RECV : BT_DIR_SEND;
+
+	for (size_t i = 0; p && i < p->nrows; i++) {
+		const struct bt_key *k = &p->rows[i].key;
+
+		if (k->kind == e->kind && k->chan == e->chan && k->peer == e->peer && k->dir == dir)
+			return &p->rows[i];
+	}
+	return NULL;
+}
+
+/*
+ * The service an exchange went to, the same from both ends: a unix
+ * socket's bound path, a TCP server's address; else the channel itself.
+ */
+static void exchange_service(const struct bt_row *r, const struct bt_exchange_ev *e,
+			     char *buf, size_t len)
+{
+	char addr[96];
+
+	if (r && r->has_info && e->kind == BT_KIND_UNIX_STREAM && r->info.path[0]) {
+		snprintf(buf, len, "unix:%s", r->info.path);
+		return;
+	}
+	if (r && r->has_info && e->kind == BT_KIND_TCP) {
+		if (e->role == BT_ROLE_CLIENT)
+			bt_inet_format(r->info.family, r->info.raddr, r->info.rport, addr,
+				       sizeof(addr));
+		else
+			bt_inet_format(r->info.family, r->info.laddr, r->info.lport, addr,
+				       sizeof(addr));
+		snprintf(buf, len, "tcp:%s", addr);
+		return;
+	}
+	if (r) {
+		size_t n = strnlen(r->channel, len - 1);	/* display only: cut */
+
+		memcpy(buf, r->channel, n);
+		buf[n] = 0;
+		return;
+	}
+	snprintf(buf, len, "%s:[%llu]", e->kind == BT_KIND_TCP ? "tcp" : "unix",
+		 (unsigned long long)e->chan);
+}
+
+/* Whether a chain waits on a connection: exchanges describe those better. */
+static bool has_stream_hop(const struct bt_chain *c)
+{
+	for (unsigned int i = 0; i < c->nhops; i++)
+		if (c->hops[i].kind == BT_KIND_TCP || c->hops[i].kind == BT_KIND_UNIX_STREAM)
+			return true;
+	return false;
+}
+
+/*
+ * The chains of a trace with exchanges: those built from exchanges, then
+ * the blocking chains that go through no connection (futexes, pipes,
+ * datagrams), which only episodes see. The episode result stays alive
+ * inside the exchange result (its hops are shared).
+ */
+static struct bt_chains *merge(struct bt_chains *x, struct bt_chains *ep)
+{
+	size_t keep = 0;
+	struct bt_chain *v;
+
+	for (size_t i = 0; i < ep->nchains; i++)
+		keep += !has_stream_hop(&ep->chains[i]);
+	v = realloc(x->chains, (x->nchains + keep + 1) * sizeof(*v));
+	if (!v) {
+		bt_chains_free(x);
+		bt_chains_free(ep);
+		return NULL;
+	}
+	x->chains = v;
+	for (size_t i = 0; i < ep->nchains; i++)
+		if (!has_stream_hop(&ep->chains[i]))
+			x->chains[x->nchains++] = ep->chains[i];
+	x->counts = ep->counts;
+	x->mem->extra = ep;
+	return x;
+}
+
+/*
+ * Hand-offs for the exchange analysis: a thread that read from a pipe
+ * what another thread of its process wrote (the kernel's hand-off
+ * records), or that was woken by another thread of its own process through
+ * anything but a connection (a futex, a pipe, a datagram).
+ */
+static struct bt_handoff *handoffs(const struct bt_model *m, size_t *n)
+{
+	struct bt_handoff *h = calloc(m->nepisodes + m->nexchanges + 1, sizeof(*h));
+
+	*n = 0;
+	for (size_t i = 0; h && i < m->nexchanges; i++) {
+		const struct bt_exchange_ev *e = &m->exchanges[i];
+
+		if (e->type == BT_XREC_HANDOFF)
+			h[(*n)++] = (struct bt_handoff){ e->pid, e->tid, e->req_tid, e->req_ns,
+							 e->resp_ns };
+	}
+	for (size_t i = 0; h && i < m->nepisodes; i++) {
+		const struct bt_episode_ev *e = &m->episodes[i];
+
+		if (e->waker_pid != e->pid || !e->waker_tid || e->waker_tid == e->tid ||
+		    e->kind == BT_KIND_TCP || e->kind == BT_KIND_UNIX_STREAM || !e->wake_ns)
+			continue;
+		h[(*n)++] = (struct bt_handoff){ e->pid, e->tid, e->waker_tid, e->wake_ns,
+						 e->end_ns };
+	}
+	return h;
+}
+
+static struct bt_chains *exchange_chains(const struct bt_model *m,
+					 const struct bt_chain_opts *opts)
+{
+	struct bt_xchg *x = calloc(m->nexchanges ? m->nexchanges : 1, sizeof(*x));
+	size_t nh = 0;
+	struct bt_handoff *h = handoffs(m, &nh);
+	struct bt_chains *c = NULL;
+
+	if (x && h) {
+		size_t nx = 0;
+
+		for (size_t i = 0; i < m->nexchanges; i++) {
+			const struct bt_exchange_ev *e = &m->exchanges[i];
+			const struct bt_proc *p;
+
+			if (e->type != BT_XREC_EXCHANGE)
+				continue;
+			p = bt_model_find((struct bt_model *)m, e->pid);
+			x[nx] = (struct bt_xchg){
+				.pid = e->pid, .tid = e->tid, .req_tid = e->req_tid,
+				.role = e->role, .kind = e->kind,
+				.end_a = e->end_a, .end_b = e->end_b,
+				.req_ns = e->req_ns, .resp_ns = e->resp_ns,
+			};
+			memcpy(x[nx].thread, e->comm, sizeof(x[nx].thread));
+			x[nx].thread[sizeof(x[nx].thread) - 1] = 0;
+			exchange_service(exchange_row(p, e), e, x[nx].channel,
+					 sizeof(x[nx].channel));
+			nx++;
+		}
+		c = bt_exchains_analyze(x, nx, h, nh, opts);
+	}
+	free(x);
+	free(h);
+	return c;
+}
+
+static int cmp_waits(const void *a, const void *b)
+{
+	uint32_t x = ((const struct bt_proc_waits *)a)->pid, y = ((const struct bt_proc_waits *)b)->pid;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Every process's episodes summed by wait class, by pid. */
+static int sum_waits(const struct bt_model *m, struct bt_chains *c)
+{
+	size_t cap = 0;
+
+	for (size_t i = 0; i < m->nepisodes; i++) {
+		const struct bt_episode_ev *e = &m->episodes[i];
+		struct bt_proc_waits *w = NULL;
+		uint8_t k = e->wait < BT_WAIT_MAX ? e->wait : BT_WAIT_BLOCKED;
+
+		for (size_t j = c->nwaits; j-- > 0;) {
+			if (c->waits[j].pid == e->pid) {
+				w = &c->waits[j];
+				break;
+			}
+		}
+		if (!w) {
+			if (!bt_grow((void **)&c->waits, &cap, c->nwaits + 1, sizeof(*c->waits)))
+				return -1;
+			w = &c->waits[c->nwaits++];
+			memset(w, 0, sizeof(*w));
+			w->pid = e->pid;
+		}
+		w->n[k]++;
+		w->ns[k] += e->end_ns >= e->start_ns ? e->end_ns - e->start_ns : 0;
+	}
+	if (c->nwaits)
+		qsort(c->waits, c->nwaits, sizeof(*c->waits), cmp_waits);
+	return 0;
+}
+
 struct bt_chains *bt_model_chains(const struct bt_model *m)
 {
 	struct bt_chain_opts opts = {
@@ -105,28 +298,51 @@ struct bt_chains *bt_model_chains(const struct bt_model *m)
 	};
 	struct bt_episode *eps = calloc(m->nepisodes ? m->nepisodes : 1, sizeof(*eps));
 	struct bt_chains *c;
+	size_t n = 0;
 
 	if (!eps)
 		return NULL;
 	for (size_t i = 0; i < m->nepisodes; i++) {
 		const struct bt_episode_ev *e = &m->episodes[i];
-		const struct bt_proc *p = bt_model_find((struct bt_model *)m, e->pid);
-		const struct bt_row *row = episode_row(m, p, e);
+		const struct bt_proc *p;
+		const struct bt_row *row;
+		struct bt_episode *ep = &eps[n];
 
-		eps[i].pid = e->pid;
-		eps[i].tid = e->tid;
-		eps[i].kind = e->kind;
-		eps[i].dir = e->dir;
-		eps[i].waker_pid = e->waker_pid;
-		eps[i].waker_tid = e->waker_tid;
-		eps[i].chan = e->chan;
-		eps[i].start_ns = e->start_ns;
-		eps[i].end_ns = e->end_ns;
-		eps[i].wake_ns = e->wake_ns;
-		episode_channel(row, e, eps[i].channel, sizeof(eps[i].channel));
-		infer_waker(m, p, row, &eps[i]);
+		/* A server waiting for its next request waits on nobody: not a chain. */
+		if (e->wait == BT_WAIT_IDLE)
+			continue;
+		p = bt_model_find((struct bt_model *)m, e->pid);
+		row = episode_row(m, p, e);
+		n++;
+		ep->pid = e->pid;
+		ep->tid = e->tid;
+		ep->kind = e->kind;
+		ep->dir = e->dir;
+		ep->waker_pid = e->waker_pid;
+		ep->waker_tid = e->waker_tid;
+		ep->chan = e->chan;
+		ep->start_ns = e->start_ns;
+		ep->end_ns = e->end_ns;
+		ep->wake_ns = e->wake_ns;
+		episode_channel(row, e, ep->channel, sizeof(ep->channel));
+		/* A timer or a signal ended it: there is no waker to infer. */
+		if (e->wait != BT_WAIT_TIMEOUT && e->wait != BT_WAIT_SIGNAL)
+			infer_waker(m, p, row, ep);
 	}
-	c = bt_chains_analyze(eps, m->nepisodes, &opts);
+	c = bt_chains_analyze(eps, n, &opts);
 	free(eps);
+	if (c && m->nexchanges) {	/* exchanges, or hand-offs alone */
+		struct bt_chains *x = exchange_chains(m, &opts);
+
+		if (!x) {
+			bt_chains_free(c);
+			return NULL;
+		}
+		c = merge(x, c);
+	}
+	if (c && sum_waits(m, c)) {
+		bt_chains_free(c);
+		return NULL;
+	}
 	return c;
 }

@@ -629,17 +629,6 @@ static size_t gather(struct ctx *x, uint32_t head, size_t n)
 	return i;
 }
 
-static void set_end(const struct ctx *x, struct bt_chain_end *end, uint32_t pid)
-{
-	const char *s = x->o && x->o->comm ? x->o->comm(pid, x->o->ctx) : NULL;
-	size_t len = s ? strnlen(s, sizeof(end->comm) - 1) : 0;
-
-	end->pid = pid;
-	if (len)
-		memcpy(end->comm, s, len);
-	end->comm[len] = 0;
-}
-
 static int fill_hop(struct ctx *x, struct bt_chain_hop *out, uint32_t trie,
 		    const struct hagg *h, const struct hagg *next, uint64_t episodes)
 {
@@ -647,8 +636,8 @@ static int fill_hop(struct ctx *x, struct bt_chain_hop *out, uint32_t trie,
 	uint64_t wait = next ? next->blocked : 0;
 	size_t n;
 
-	set_end(x, &out->from, t->from);
-	set_end(x, &out->to, t->to);
+	bt_chain_end_set(x->o, &out->from, t->from);
+	bt_chain_end_set(x->o, &out->to, t->to);
 	out->kind = x->names[t->name].kind;
 	out->channel = x->names[t->name].s;
 	out->calls = h->calls;
@@ -836,9 +825,11 @@ void bt_chains_free(struct bt_chains *c)
 			free(c->mem->names[i]);
 		free(c->mem->names);
 		free(c->mem->hops);
+		bt_chains_free(c->mem->extra);
 		free(c->mem);
 	}
 	free(c->chains);
+	free(c->waits);
 	free(c);
 }
 

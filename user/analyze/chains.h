@@ -110,7 +110,17 @@ struct bt_chain_end {
 	uint32_t pid;
 	/* "" when unknown; host:comm in merged recordings (BT_PROC_NAME_LEN, model.h) */
 	char comm[80];
+	/*
+	 * Exchange chains: the threads seen at this end of the hop (0:
+	 * unknown, at most BT_CHAIN_THREADS counted); with one, its tid and
+	 * name, so a thread pool reads as its threads.
+	 */
+	uint32_t threads;
+	uint32_t tid;
+	char thread[BT_COMM_LEN];
 };
+
+#define BT_CHAIN_THREADS	8
 
 struct bt_chain_hop {
 	struct bt_chain_end from, to;
@@ -142,6 +152,22 @@ struct bt_chain {
 	double share;		/* 0..1, see the top */
 	bool cycle;		/* a hop led back to a thread already waiting */
 	bool cut;		/* depth or node budget reached: waits not followed */
+	/*
+	 * Chains from exchanges (analyze/exchains.h): the entry tier's
+	 * requests (= episodes) and their latency percentiles.
+	 */
+	bool exchanges;
+	uint64_t requests;
+	uint64_t p50_ns, p99_ns;
+};
+
+/* Exchange chains: every exchange record lands in one of these. */
+struct bt_xchg_counts {
+	uint64_t exchanges, invalid;
+	uint64_t nested;	/* client exchanges with a parent */
+	uint64_t roots;		/* client roots + unpaired server roots */
+	uint64_t rejected;	/* a parent the trace contradicts: made a root */
+	uint64_t paired;	/* client exchanges whose server end was found */
 };
 
 /* Every input record lands in exactly one of invalid .. no_waker. */
@@ -161,12 +187,21 @@ struct bt_chain_counts {
 
 struct bt_chains_mem;
 
+/* A process's blocking episodes by what they waited for (enum bt_wait). */
+struct bt_proc_waits {
+	uint32_t pid;
+	uint64_t n[BT_WAIT_MAX], ns[BT_WAIT_MAX];
+};
+
 struct bt_chains {
 	/* By blocked_ns, largest first; then more episodes; then by the hops. */
 	struct bt_chain *chains;
 	size_t nchains;
 	uint64_t duration_ns;		/* the one the shares used */
 	struct bt_chain_counts counts;
+	struct bt_xchg_counts xcounts;
+	struct bt_proc_waits *waits;	/* by pid; set by bt_model_chains */
+	size_t nwaits;
 	struct bt_chains_mem *mem;	/* private */
 };
 

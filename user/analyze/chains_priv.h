@@ -93,6 +93,7 @@ struct bt_chains_mem {
 	char **names;
 	size_t nnames;
 	struct bt_chain_hop *hops;
+	struct bt_chains *extra;	/* another result whose hops some chains point into */
 };
 
 struct ctx {
@@ -146,6 +147,8 @@ struct rkey {
 };
 
 /* chains_tab.c */
+/* A hop's end: pid and the process name opts->comm gives (pid 0: none). */
+void bt_chain_end_set(const struct bt_chain_opts *o, struct bt_chain_end *end, uint32_t pid);
 /* Stable LSD radix sort of v[0 .. n) by k, ascending; tmp holds n too. */
 void bt_chains_radix(struct rkey *v, struct rkey *tmp, size_t n);
 /* Room for one more element at index n; 0 or -ENOMEM. */

@@ -11,6 +11,17 @@
 #include "lib/hmap.h"
 #include "lib/vec.h"
 
+void bt_chain_end_set(const struct bt_chain_opts *o, struct bt_chain_end *end, uint32_t pid)
+{
+	const char *s = pid && o && o->comm ? o->comm(pid, o->ctx) : NULL;
+	size_t len = s ? strnlen(s, sizeof(end->comm) - 1) : 0;
+
+	end->pid = pid;
+	if (len)
+		memcpy(end->comm, s, len);
+	end->comm[len] = 0;
+}
+
 int bt_chains_grow(void **v, size_t *cap, size_t n, size_t elem)
 {
 	return bt_grow(v, cap, n + 1, elem) ? 0 : -ENOMEM;

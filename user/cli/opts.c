@@ -69,12 +69,14 @@ static const struct opt opts[] = {
 	{ O_PLAIN, 'd', "duration", "SECS", ON_LIVE, "Stopping",
 	  "stop after SECS seconds (default: when the targets exit, or Ctrl-C)",
 	  SECS(duration_ns) },
+	{ O_PLAIN, 0, "no-chains", NULL, ON_LIVE, "Chains",
+	  "the cheapest trace: no request/response records, no blocking\n"
+	  "episodes, no chains section (chains are on by default)", FLAG(no_chains) },
 	{ O_PLAIN, 0, "chains", NULL, ON_LIVE, "Chains",
-	  "record blocking episodes and who ended them, and name the\n"
-	  "hidden synchronous chains (A waits on B while B waits on C)", FLAG(chains) },
+	  "chains are on by default; accepted for compatibility", FLAG(chains) },
 	{ O_MIN_BLOCK, 0, "min-block", "US", ON_LIVE, "Chains",
 	  "a crossing blocked this many microseconds is an episode\n"
-	  "(default 10; implies --chains)", .min = 1, .max = 60000000, .unit = " us" },
+	  "(default 10)", .min = 1, .max = 60000000, .unit = " us" },
 	{ O_PLAIN, 0, "stacks", NULL, ON_LIVE, "Stacks",
 	  "take the user and kernel stack of every crossing (for\n"
 	  "-f folded and -f svg); a stack not taken shows as [lost]", FLAG(stacks) },
@@ -291,7 +293,6 @@ static int apply(struct bt_opts *o, const struct opt *op, const char *v, char **
 		return 0;
 	case O_MIN_BLOCK:
 		o->min_block_ns = (uint64_t)n * 1000;
-		o->chains = true;
 		return 0;
 	case O_STACK_MAP:
 		o->stack_map_size = n;
@@ -458,8 +459,10 @@ static int check(struct bt_opts *o, int noperands, const char *first, char *err,
 	if (o->command)
 		o->follow = true;
 	/* The exporter says what it prints from: the kernel must collect that. */
-	if (o->exporter->needs & BT_NEED_EPISODES)
-		o->chains = true;
+	if (o->no_chains && (o->exporter->needs & BT_NEED_EPISODES))
+		return BAD("-f %s prints chains: it does not combine with --no-chains",
+			   o->exporter->name);
+	o->chains = !o->no_chains;
 	if (o->exporter->needs & BT_NEED_STACKS)
 		o->stacks = true;
 	return 0;

@@ -34,7 +34,8 @@ struct bt_opts {
 	bool all;		/* -a */
 	bool follow;		/* --follow (always on with -c) */
 	int peers;		/* --peers: hops of peer following */
-	bool chains;		/* --chains: record blocking episodes */
+	bool chains;		/* record exchanges and episodes: on unless --no-chains */
+	bool no_chains;		/* --no-chains */
 	uint64_t min_block_ns;	/* --min-block */
 	bool stacks;		/* --stacks */
 	uint32_t stack_map_size;

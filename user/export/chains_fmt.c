@@ -67,17 +67,38 @@ static const char *channel(const char *ch)
 	return bt_escape_term(ch, buf, sizeof(buf));
 }
 
+static const char *thread(const struct bt_chain_end *e)
+{
+	static char buf[BT_ESCAPED_MAX(sizeof(((struct bt_chain_end *)0)->thread)) + 1];
+
+	return e->thread[0] ? bt_escape_term(e->thread, buf, sizeof(buf)) : "?";
+}
+
 static double pct(uint64_t part, uint64_t whole)
 {
 	return whole ? 100.0 * (double)part / (double)whole : 0;
 }
 
+/* "name[pid]", and the thread when one other than the main thread did it all. */
+static void put_end(struct out *o, const struct bt_chain_end *e)
+{
+	put(o, "%s[%u]", comm(e), e->pid);
+	if (e->threads == 1 && e->tid != e->pid)
+		put(o, " (thread %s[%u])", thread(e), e->tid);
+	else if (e->threads > 1)
+		put(o, " (%s%u threads)", e->threads == BT_CHAIN_THREADS ? ">=" : "", e->threads);
+}
+
 static void put_hops(struct out *o, const struct bt_chain *c)
 {
-	put(o, "%s[%u]", comm(&c->hops[0].from), c->hops[0].from.pid);
-	for (unsigned int i = 0; i < c->nhops; i++)
-		put(o, " ⇢ %s ⇢ %s[%u]", channel(c->hops[i].channel), comm(&c->hops[i].to),
-		    c->hops[i].to.pid);
+	if (!c->hops[0].from.pid)
+		put(o, "(clients not traced)");
+	else
+		put_end(o, &c->hops[0].from);
+	for (unsigned int i = 0; i < c->nhops; i++) {
+		put(o, " ⇢ %s ⇢ ", channel(c->hops[i].channel));
+		put_end(o, &c->hops[i].to);
+	}
 }
 
 /* "3 sequential calls to be (p50 900 us each)", or a range when K varies. */
@@ -141,13 +162,28 @@ int bt_chains_format_line(const struct bt_chain *c, char *buf, size_t len)
 	if (!c || !c->nhops)
 		return 0;
 	put_hops(&o, c);
-	fmt_ns(c->blocked_ns, ns, sizeof(ns));
-	put(&o, "   %.0f%% of %s's wall time blocked (%llu episode%s, %s",
-	    c->share * 100, comm(&c->hops[0].from), (unsigned long long)c->episodes,
-	    c->episodes == 1 ? "" : "s", ns);
-	if (c->root_threads > 1)
-		put(&o, ", %u threads", c->root_threads);
-	put(&o, "); per episode: ");
+	if (c->exchanges) {
+		char p50[32], p99[32];
+
+		fmt_ns(c->p50_ns, p50, sizeof(p50));
+		fmt_ns(c->p99_ns, p99, sizeof(p99));
+		fmt_ns(c->blocked_ns, ns, sizeof(ns));
+		put(&o, "   %llu request%s, latency p50 %s p99 %s (%s",
+		    (unsigned long long)c->requests, c->requests == 1 ? "" : "s", p50, p99, ns);
+		if (c->hops[0].from.pid)
+			put(&o, ", %.0f%% of %s's wall time", c->share * 100, comm(&c->hops[0].from));
+		if (c->root_threads > 1)
+			put(&o, ", %u threads", c->root_threads);
+		put(&o, "); per request: ");
+	} else {
+		fmt_ns(c->blocked_ns, ns, sizeof(ns));
+		put(&o, "   %.0f%% of %s's wall time blocked (%llu episode%s, %s",
+		    c->share * 100, comm(&c->hops[0].from), (unsigned long long)c->episodes,
+		    c->episodes == 1 ? "" : "s", ns);
+		if (c->root_threads > 1)
+			put(&o, ", %u threads", c->root_threads);
+		put(&o, "); per episode: ");
+	}
 	for (unsigned int i = 0; i < c->nhops; i++) {
 		if (i)
 			put(&o, ", ");

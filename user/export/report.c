@@ -79,6 +79,7 @@ const char *bt_loss_name(unsigned int loss)
 		[BT_LOSS_STACKS] = "stacks",
 		[BT_LOSS_CALLS] = "calls",
 		[BT_LOSS_CALLS_UNPLACED] = "calls_unplaced",
+		[BT_LOSS_EXCHANGES] = "exchanges",
 	};
 
 	return loss < BT_LOSS_MAX ? names[loss] : "?";

@@ -15,6 +15,12 @@ static void json_end(struct jw *w, const char *key, const struct bt_chain_end *e
 	jw_obj_begin(w);
 	jw_ku64(w, "pid", e->pid);
 	jw_kstr(w, "comm", e->comm[0] ? e->comm : "?");
+	if (e->threads)
+		jw_ku64(w, "threads", e->threads);
+	if (e->threads == 1) {
+		jw_ku64(w, "tid", e->tid);
+		jw_kstr(w, "thread", e->thread);
+	}
 	jw_obj_end(w);
 }
 
@@ -57,9 +63,60 @@ void bt_json_chains(struct jw *w, const struct bt_chains *c)
 		jw_kdouble(w, "share", ch->share);
 		jw_kbool(w, "cycle", ch->cycle);
 		jw_kbool(w, "cut", ch->cut);
+		if (ch->exchanges) {
+			jw_kstr(w, "source", "exchanges");
+			jw_ku64(w, "requests", ch->requests);
+			jw_ku64(w, "latency_p50_ns", ch->p50_ns);
+			jw_ku64(w, "latency_p99_ns", ch->p99_ns);
+		} else {
+			jw_kstr(w, "source", "episodes");
+		}
 		jw_obj_end(w);
 	}
 	jw_arr_end(w);
+}
+
+void bt_json_waits(struct jw *w, const struct bt_chains *c)
+{
+	jw_key(w, "waits");
+	jw_arr_begin(w);
+	for (size_t i = 0; c && i < c->nwaits; i++) {
+		const struct bt_proc_waits *pw = &c->waits[i];
+
+		jw_obj_begin(w);
+		jw_ku64(w, "pid", pw->pid);
+		for (unsigned int k = 0; k < BT_WAIT_MAX; k++) {
+			jw_key(w, bt_wait_name(k));
+			jw_obj_begin(w);
+			jw_ku64(w, "count", pw->n[k]);
+			jw_ku64(w, "blocked_ns", pw->ns[k]);
+			jw_obj_end(w);
+		}
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+}
+
+/* What the blocking episodes waited for, per process. */
+static void write_waits(FILE *f, const struct bt_model *m, const struct bt_chains *c)
+{
+	char ns[32];
+
+	if (c->nwaits)
+		fprintf(f, "\nwaits (blocking episodes by what they waited for):\n");
+	for (size_t i = 0; i < c->nwaits; i++) {
+		const struct bt_proc_waits *pw = &c->waits[i];
+		const struct bt_proc *p = bt_model_find((struct bt_model *)m, pw->pid);
+
+		fprintf(f, "  %s[%u]:", p && p->comm[0] ? p->comm : "?", pw->pid);
+		for (unsigned int k = 0; k < BT_WAIT_MAX; k++) {
+			if (!pw->n[k])
+				continue;
+			fmt_ns(pw->ns[k], ns, sizeof(ns));
+			fprintf(f, " %s %llu (%s)", bt_wait_name(k), (unsigned long long)pw->n[k], ns);
+		}
+		fputc('\n', f);
+	}
 }
 
 int bt_report_chains(FILE *f, const struct bt_model *m, const struct bt_views *v)
@@ -68,7 +125,7 @@ int bt_report_chains(FILE *f, const struct bt_model *m, const struct bt_views *v
 	char line[2048], dur[32];
 
 	if (!m->chain_mode) {
-		fprintf(f, "no chains: episodes were not recorded (run with --chains)\n");
+		fprintf(f, "no chains: traced with --no-chains\n");
 		return ferror(f) ? -1 : 0;
 	}
 	fmt_ns(m->duration_ns, dur, sizeof(dur));
@@ -85,6 +142,14 @@ int bt_report_chains(FILE *f, const struct bt_model *m, const struct bt_views *v
 		fprintf(f, "\n(%llu episodes with no known waker, %llu cut by the trace's edges)\n",
 			(unsigned long long)c->counts.no_waker,
 			(unsigned long long)c->counts.truncated);
+	write_waits(f, m, c);
+	if (c->xcounts.exchanges)
+		fprintf(f, "(%llu exchanges: %llu calls nested in a request, %llu roots, %llu nestings "
+			   "the trace contradicted, %llu calls paired with their server's end)\n",
+			(unsigned long long)c->xcounts.exchanges,
+			(unsigned long long)c->xcounts.nested, (unsigned long long)c->xcounts.roots,
+			(unsigned long long)c->xcounts.rejected,
+			(unsigned long long)c->xcounts.paired);
 	if (m->lost[BT_LOSS_EPISODES])
 		fprintf(f, "lost episodes: %llu\n", (unsigned long long)m->lost[BT_LOSS_EPISODES]);
 	/* Calls the kernel could not count are crossings no chain can contain. */

@@ -8,5 +8,7 @@
 
 /* The JSON `chains` list (docs/SCHEMA.md); writes the key too. */
 void bt_json_chains(struct jw *w, const struct bt_chains *c);
+/* The JSON `waits` list: each process's blocking episodes by wait class. */
+void bt_json_waits(struct jw *w, const struct bt_chains *c);
 
 #endif

@@ -49,6 +49,17 @@ static void write_row(struct jw *w, const struct bt_model *m, const struct bt_vi
 		bt_json_hist(w, "size_hist", r->st.size_hist);
 	if (r->key.kind == BT_KIND_FUTEX && r->key.dir == BT_DIR_WAKE)
 		jw_ku64(w, "woken", r->st.woken);
+	if (r->st.role)
+		jw_kstr(w, "role", bt_role_name(r->st.role));
+	if (r->st.exchanges) {
+		jw_key(w, "exchanges");
+		jw_obj_begin(w);
+		jw_ku64(w, "count", r->st.exchanges);
+		jw_ku64(w, "total_ns", r->st.exch_ns);
+		jw_ku64(w, "max_ns", r->st.max_exch_ns);
+		write_percentiles(w, r->st.exch_hist, r->st.max_exch_ns);
+		jw_obj_end(w);
+	}
 	if (r->has_info && r->info.path[0])
 		jw_kstr(w, "path", r->info.path);
 	/* Only on a row the kernel could not count in full (its map was full). */
@@ -127,6 +138,7 @@ int bt_report_json(FILE *f, const struct bt_model *m, const struct bt_views *v)
 	if (m->chain_mode) {
 		jw_ku64(&w, "episodes", m->nepisodes);
 		bt_json_chains(&w, v->chains);
+		bt_json_waits(&w, v->chains);
 	}
 	bt_json_hosts(&w, m);
 	jw_key(&w, "lost");

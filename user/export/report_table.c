@@ -42,7 +42,7 @@ static void peer_name(struct bt_row_peers peers, char *buf, size_t len)
 
 static void write_row(FILE *f, const struct bt_row *r)
 {
-	char calls[32], bytes[32], mean[32], blocked[32], maxb[32], p99[32];
+	char calls[32], bytes[32], mean[32], blocked[32], maxb[32], p99[32], p50[32];
 	char channel[BT_ESCAPED_MAX(BT_CHANNEL_LEN) + 1];
 	const struct bt_stats *s = &r->st;
 	uint64_t ok = s->calls - s->errors;
@@ -70,6 +70,13 @@ static void write_row(FILE *f, const struct bt_row *r)
 	if (r->lost_calls)
 		fprintf(f, "  PARTIAL: %llu calls not counted (map full)",
 			(unsigned long long)r->lost_calls);
+	if (s->exchanges) {
+		fmt_ns(bt_hist_percentile_max(s->exch_hist, 0.50, s->max_exch_ns), p50, sizeof(p50));
+		fmt_ns(bt_hist_percentile_max(s->exch_hist, 0.99, s->max_exch_ns), p99, sizeof(p99));
+		fprintf(f, "  %s: %llu exchanges, %s p50 %s p99 %s", bt_role_name(s->role),
+			(unsigned long long)s->exchanges,
+			s->role == BT_ROLE_SERVER ? "service" : "latency", p50, p99);
+	}
 	fputc('\n', f);
 }
 

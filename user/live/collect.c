@@ -229,6 +229,7 @@ int bt_collect(struct bt_model *m, const struct bt_maps *maps)
 		m->lost[l] = maps->losses[l];
 	/* Episodes userspace had no room for are lost like the kernel's. */
 	m->lost[BT_LOSS_EPISODES] += m->episodes_over;
+	m->lost[BT_LOSS_EXCHANGES] += m->exchanges_over;
 	return err;
 }
 

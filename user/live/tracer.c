@@ -159,6 +159,15 @@ static int on_episode(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+static int on_exchange(void *ctx, void *data, size_t size)
+{
+	struct bt_tracer *t = ctx;
+
+	if (size >= sizeof(struct bt_exchange_ev))
+		bt_model_add_exchange(t->model, data);
+	return 0;
+}
+
 /*
  * What the kernel offers, probed in its BTF before load: the tracepoints
  * the core needs are required (a clear error names the missing one); an
@@ -191,6 +200,16 @@ static int probe_tracepoints(struct bt_tracer *t, char *err, size_t errlen)
 		fprintf(stderr, "boundtrace: this kernel has no sched_waking tracepoint: wakeups "
 				"and chains are not recorded\n");
 	}
+	/* Exchanges need the socket tracepoints (6.3+); the handshake one helps with roles. */
+	if (btf__find_by_name_kind(btf, "btf_trace_sock_send_length", BTF_KIND_TYPEDEF) < 0 ||
+	    btf__find_by_name_kind(btf, "btf_trace_sock_recv_length", BTF_KIND_TYPEDEF) < 0) {
+		bpf_program__set_autoload(t->skel->progs.sock_send_length, false);
+		bpf_program__set_autoload(t->skel->progs.sock_recv_length, false);
+		fprintf(stderr, "boundtrace: this kernel has no sock_send_length/sock_recv_length "
+				"tracepoints: requests and responses are not counted\n");
+	}
+	if (btf__find_by_name_kind(btf, "btf_trace_inet_sock_set_state", BTF_KIND_TYPEDEF) < 0)
+		bpf_program__set_autoload(t->skel->progs.inet_sock_set_state, false);
 	if (btf__find_by_name_kind(btf, "btf_trace_signal_deliver", BTF_KIND_TYPEDEF) < 0) {
 		bpf_program__set_autoload(t->skel->progs.signal_deliver, false);
 		fprintf(stderr, "boundtrace: this kernel has no signal_deliver tracepoint: a call "
@@ -251,6 +270,10 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 	model->chain_mode = cfg->min_block_ns > 0;
 	bpf_map__set_max_entries(t->skel->maps.episodes,
 				 cfg->min_block_ns ? 16 * 1024 * 1024 : (__u32)getpagesize());
+	/* Exchange records too: one per request and response, not per crossing. */
+	t->skel->rodata->exchange_records = cfg->min_block_ns > 0;
+	bpf_map__set_max_entries(t->skel->maps.exchanges,
+				 cfg->min_block_ns ? 16 * 1024 * 1024 : (__u32)getpagesize());
 
 	rc = boundtrace_bpf__load(t->skel);
 	if (rc) {
@@ -266,7 +289,9 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 	}
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_event, t, NULL);
 	if (!t->rb || (cfg->min_block_ns &&
-		       ring_buffer__add(t->rb, bpf_map__fd(t->skel->maps.episodes), on_episode, t))) {
+		       (ring_buffer__add(t->rb, bpf_map__fd(t->skel->maps.episodes), on_episode, t) ||
+			ring_buffer__add(t->rb, bpf_map__fd(t->skel->maps.exchanges), on_exchange,
+					 t)))) {
 		snprintf(err, errlen, "cannot open the event ring buffers: %s", strerror(errno));
 		goto fail;
 	}
@@ -360,7 +385,17 @@ int bt_tracer_poll(struct bt_tracer *t, int timeout_ms)
 
 	harvest_exited(t);
 	if (n == -EINTR)
-		return 0;
+		n = 0;
+	/*
+	 * Episodes and exchanges are submitted without a wakeup (one per
+	 * record would cost an irq_work each): epoll does not see them, so
+	 * every poll drains all rings.
+	 */
+	if (n >= 0) {
+		int m = ring_buffer__consume(t->rb);
+
+		n = m < 0 ? m : n + m;
+	}
 	return n;
 }
 

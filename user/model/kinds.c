@@ -44,3 +44,23 @@ const char *bt_dir_name(unsigned int dir)
 {
 	return dir < BT_DIR_MAX ? dirs[dir] : "?";
 }
+
+const char *bt_role_name(unsigned int role)
+{
+	static const char *const roles[] = {
+		[BT_ROLE_UNKNOWN] = "unknown", [BT_ROLE_CLIENT] = "client",
+		[BT_ROLE_SERVER] = "server",
+	};
+
+	return role < sizeof(roles) / sizeof(roles[0]) ? roles[role] : "?";
+}
+
+const char *bt_wait_name(unsigned int wait)
+{
+	static const char *const waits[BT_WAIT_MAX] = {
+		[BT_WAIT_BLOCKED] = "blocked", [BT_WAIT_DEPENDENCY] = "dependency",
+		[BT_WAIT_IDLE] = "idle", [BT_WAIT_TIMEOUT] = "timeout", [BT_WAIT_SIGNAL] = "signal",
+	};
+
+	return wait < BT_WAIT_MAX ? waits[wait] : "?";
+}

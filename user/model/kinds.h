@@ -12,5 +12,9 @@ unsigned int bt_kind_parse(const char *name);
 /* Whether a kind carries bytes (all but futex). */
 bool bt_kind_has_bytes(unsigned int kind);
 const char *bt_dir_name(unsigned int dir);
+/* enum bt_role: client, server, unknown. */
+const char *bt_role_name(unsigned int role);
+/* enum bt_wait: blocked, dependency, idle, timeout, signal. */
+const char *bt_wait_name(unsigned int wait);
 
 #endif

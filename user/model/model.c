@@ -186,6 +186,7 @@ void bt_model_free(struct bt_model *m)
 	free(m->procs);
 	free(m->wakes);
 	free(m->episodes);
+	free(m->exchanges);
 	free(m->stackrows);
 	free(m->wakestacks);
 	for (size_t i = 0; i < m->nstacks; i++)
@@ -382,6 +383,18 @@ int bt_model_add_episode(struct bt_model *m, const struct bt_episode_ev *e)
 	return 0;
 }
 
+int bt_model_add_exchange(struct bt_model *m, const struct bt_exchange_ev *e)
+{
+	if (m->nexchanges >= BT_EPISODES_MAX) {
+		m->exchanges_over++;
+		return -1;
+	}
+	if (!bt_grow((void **)&m->exchanges, &m->capexchanges, m->nexchanges + 1, sizeof(*e)))
+		return -1;
+	m->exchanges[m->nexchanges++] = *e;
+	return 0;
+}
+
 int bt_model_add_holder(struct bt_model *m, const struct bt_holder *h)
 {
 	struct bt_holder *o;
@@ -422,7 +435,14 @@ void bt_stats_add(struct bt_stats *a, const struct bt_stats *b)
 	for (int i = 0; i < BT_HIST_SLOTS; i++) {
 		a->size_hist[i] += b->size_hist[i];
 		a->blocked_hist[i] += b->blocked_hist[i];
+		a->exch_hist[i] += b->exch_hist[i];
 	}
+	if (b->role)
+		a->role = b->role;
+	a->exchanges += b->exchanges;
+	a->exch_ns += b->exch_ns;
+	if (b->max_exch_ns > a->max_exch_ns)
+		a->max_exch_ns = b->max_exch_ns;
 }
 
 struct bt_row *bt_proc_add_row(struct bt_proc *p, const struct bt_key *key,

@@ -146,6 +146,9 @@ struct bt_model {
 	struct bt_episode_ev *episodes;
 	size_t nepisodes, capepisodes;
 	uint64_t episodes_over;		/* beyond BT_EPISODES_MAX */
+	struct bt_exchange_ev *exchanges;	/* chain mode: completed exchanges */
+	size_t nexchanges, capexchanges;
+	uint64_t exchanges_over;	/* beyond BT_EPISODES_MAX */
 	struct bt_wake *wakes;
 	size_t nwakes, capwakes;
 	struct bt_holder *holders;
@@ -195,6 +198,8 @@ int bt_model_add_stack(struct bt_model *m, uint32_t pid, int32_t id, uint64_t ca
 const char *bt_model_stack(const struct bt_model *m, uint32_t pid, int32_t id, uint64_t caller);
 /* Keep one blocking episode (chain mode). */
 int bt_model_add_episode(struct bt_model *m, const struct bt_episode_ev *e);
+/* Keep one completed exchange (chain mode). */
+int bt_model_add_exchange(struct bt_model *m, const struct bt_exchange_ev *e);
 /* Record /proc facts, deduplicated. */
 int bt_model_add_holder(struct bt_model *m, const struct bt_holder *h);
 int bt_model_add_sockfact(struct bt_model *m, const struct bt_sockfact *s);

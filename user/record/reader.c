@@ -24,8 +24,8 @@ struct rd {
 	size_t nlegacy, caplegacy;
 	uint64_t snap_bytes;
 	size_t snap_rows;		/* distinct rows staged */
-	uint64_t snap_records;		/* records of any kind staged */
-	uint64_t max_records;		/* what the file's size can honestly describe */
+	uint64_t snap_model;		/* model bytes the staged records make, roughly */
+	uint64_t max_model;		/* what the file's size can honestly describe */
 	bool snap_open;			/* blocks staged since the last commit */
 	bool have_info;
 };
@@ -73,6 +73,18 @@ static int add_row(struct rd *rd, uint32_t proc, const struct bt_key *k,
  * Opens the next record of a list: its length must fit what is left,
  * and hold at least min bytes of fields.
  */
+/* What one record of a block makes in the model, roughly: at least its own bytes. */
+static uint64_t record_cost(uint32_t type, uint32_t len)
+{
+	uint64_t made = 64;	/* a list entry, an episode */
+
+	if (type == BT_REC_PROCESS)
+		made = sizeof(struct bt_proc);
+	else if (type == BT_REC_ROWS)
+		made = sizeof(struct bt_row);
+	return made > len ? made : len;
+}
+
 static int next_record(struct rd *rd, struct bt_recf_cur *c, struct bt_recf_cur *rec,
 		       uint64_t min)
 {
@@ -84,14 +96,17 @@ static int next_record(struct rd *rd, struct bt_recf_cur *c, struct bt_recf_cur 
 		return bad(rd, "record shorter than its fields");
 	/*
 	 * Compression lets a small file claim millions of identical records,
-	 * and each costs the model far more than its bytes: a snapshot may
-	 * hold at most as many records as the file has bytes (a real one
-	 * holds a few per hundred), so memory follows the input's size.
+	 * and each costs the model more than its bytes (a process or a row
+	 * hundreds): what a snapshot may make is bounded by the file's size,
+	 * so memory follows the input (a real recording's model is a few
+	 * dozen times its file).
 	 */
-	if (++rd->snap_records > rd->max_records)
-		return bad(rd, "more records than a file of its size holds (at most %llu: "
-			   "one per byte, at least %u)", (unsigned long long)rd->max_records,
-			   BT_REC_MIN_RECORDS);
+	rd->snap_model += record_cost(rd->blk->type, len);
+	if (rd->snap_model > rd->max_model)
+		return bad(rd, "more records than a file of its size can hold (over %llu MiB "
+			   "of model: %u times the file, %u MiB at least)",
+			   (unsigned long long)(rd->max_model >> 20), BT_REC_MODEL_PER_BYTE,
+			   BT_REC_MIN_MODEL_MIB);
 	bt_recf_cur_init(rec, c->p + c->off, len);
 	bt_recf_get_bytes(c, NULL, len);
 	return 0;
@@ -229,6 +244,13 @@ static int read_row(struct rd *rd, struct bt_recf_cur *rec, uint32_t slots, uint
 		k.ucaller = bt_recf_get_u64(rec);
 	if (bt_recf_left(rec))
 		lost_calls = bt_recf_get_u64(rec);
+	if (bt_recf_left(rec)) {
+		s.role = bt_recf_get_u8(rec);
+		s.exchanges = bt_recf_get_u64(rec);
+		s.exch_ns = bt_recf_get_u64(rec);
+		s.max_exch_ns = bt_recf_get_u64(rec);
+		get_hist(rec, s.exch_hist, slots);
+	}
 	if (rec->bad)
 		return bad(rd, "row record shorter than its fields");
 	if (proc >= rd->snap.nprocs)
@@ -325,6 +347,11 @@ static int add_wakestack(struct bt_model *m, const void *e)
 	return bt_model_add_wakestack(m, &w->key, &w->val);
 }
 
+static int add_exchange(struct bt_model *m, const void *e)
+{
+	return bt_model_add_exchange(m, e);
+}
+
 static int (*const list_add[L_MAX])(struct bt_model *m, const void *e) = {
 	[L_WAKES] = add_wake,
 	[L_HOLDERS] = add_holder,
@@ -332,6 +359,7 @@ static int (*const list_add[L_MAX])(struct bt_model *m, const void *e) = {
 	[L_EPISODES] = add_episode,
 	[L_STACKROWS] = add_stackrow,
 	[L_WAKESTACKS] = add_wakestack,
+	[L_EXCHANGES] = add_exchange,
 };
 
 /* How many elements the snapshot's list holds. */
@@ -415,7 +443,7 @@ static int read_elem(struct rd *rd, struct bt_recf_cur *rec, int list)
 	if (list == L_STACKS)
 		return read_stack(rd, rec, &e.stack);
 	/* The episode log is the one list that is not a set: it stops at its cap. */
-	if (list == L_EPISODES && list_len(rd, list) >= lk->max)
+	if ((list == L_EPISODES || list == L_EXCHANGES) && list_len(rd, list) >= lk->max)
 		return bad(rd, "more than %u %s in a snapshot", lk->max, lk->what);
 	if (list_add[list](&rd->snap, &e))
 		return no_memory(rd);
@@ -467,7 +495,7 @@ static void reset_snapshot(struct rd *rd)
 	bt_model_init(&rd->snap);
 	rd->nlegacy = 0;
 	rd->snap_rows = 0;
-	rd->snap_records = 0;
+	rd->snap_model = 0;
 	rd->snap_bytes = 0;
 	rd->snap_open = false;
 }
@@ -533,6 +561,7 @@ static int read_block(struct rd *rd, const struct bt_recf_block *blk)
 	case BT_REC_STACKROWS:
 	case BT_REC_STACKS:
 	case BT_REC_WAKESTACKS:
+	case BT_REC_EXCHANGES:
 		return stage(rd, &c, blk->type);
 	case BT_REC_DURATION:
 		return commit(rd, &c);
@@ -584,7 +613,9 @@ static int read_common(struct bt_recf_reader *r, uint64_t file_size, struct bt_m
 		snprintf(err, errlen, "%s: out of memory", r->name);
 		return -1;
 	}
-	rd->max_records = file_size > BT_REC_MIN_RECORDS ? file_size : BT_REC_MIN_RECORDS;
+	rd->max_model = file_size * BT_REC_MODEL_PER_BYTE;
+	if (rd->max_model < (uint64_t)BT_REC_MIN_MODEL_MIB << 20)
+		rd->max_model = (uint64_t)BT_REC_MIN_MODEL_MIB << 20;
 	rd->name = r->name;
 	rd->err = err;
 	rd->errlen = errlen;

@@ -33,6 +33,8 @@
  *                [the rest of struct bt_key: s32 ustack, s32 kstack,
  *                u64 ucaller], [u64 lost_calls: calls the kernel could
  *                not count in this row (its map was full)]
+ *                [exchanges: u8 role, u64 exchanges, u64 exch_ns,
+ *                u64 max_exch_ns, u64 exch_hist[hist_slots]]
  *   WAKES        u32 count, then count records: u32 record length,
  *                struct bt_wake_key: u32 waker, u32 wakee, u8 kind, u8 dir,
  *                u64 chan, u64 peer; u64 count
@@ -45,7 +47,11 @@
  *                the model's cap, then count records: u32 record length,
  *                u32 pid, u32 tid, u8 kind, u8 dir, u32 waker_pid,
  *                u64 chan, u64 peer, u64 start_ns, u64 end_ns, u64 wake_ns,
- *                u32 waker_tid
+ *                u32 waker_tid, [u8 wait (enum bt_wait), s32 ret]
+ *   EXCHANGES    u32 count, then count records: u32 record length,
+ *                u32 pid, u32 tid, u32 req_tid, u8 role, u8 kind, u8 type, u64 chan,
+ *                u64 peer, u64 end_a, u64 end_b, u64 req_ns, u64 resp_ns,
+ *                u8 comm[16] (the thread's name)
  *   STACKROWS    u32 count, then count records: u32 record length,
  *                struct bt_key (u32 tgid, u8 kind, u8 dir, u64 chan,
  *                u64 peer, s32 ustack, s32 kstack, u64 ucaller), u64 calls,
@@ -114,17 +120,20 @@ enum bt_rec_block {
 	BT_REC_STACKROWS,
 	BT_REC_STACKS,
 	BT_REC_WAKESTACKS,
+	BT_REC_EXCHANGES,
 };
 
 /* Reading limits per snapshot: memory stays bounded whatever the file says. */
 /*
- * A snapshot holds at most as many records (processes, rows, list
- * entries) as the file has bytes, and never fewer than this: a small
- * crafted file cannot claim millions of compressed-away records (each
- * costs the model hundreds of bytes). Real recordings hold a few records
- * per hundred bytes.
+ * The records of a snapshot may make at most BT_REC_MODEL_PER_BYTE times
+ * the file's size in model memory (BT_REC_MIN_MODEL_MIB at least), each
+ * counted as what it makes (a process or a row: its struct; a list
+ * entry: 64 bytes; never less than its own bytes): a small crafted file
+ * cannot claim millions of compressed-away records. A real recording's
+ * model is a few dozen times its file.
  */
-#define BT_REC_MIN_RECORDS	65536u
+#define BT_REC_MODEL_PER_BYTE	256u
+#define BT_REC_MIN_MODEL_MIB	64u
 #define BT_REC_MAX_SNAPSHOT	(4ull << 30)	/* uncompressed bytes of its blocks */
 #define BT_REC_MAX_ROWS		(1u << 23)
 #define BT_REC_MAX_PROCS	(1u << 22)

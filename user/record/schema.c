@@ -24,7 +24,15 @@ static const struct field sock_rec[] = {
 #define F(f)	FIELD(struct bt_episode_ev, f)
 static const struct field episode_rec[] = {
 	F(pid), F(tid), F(kind), F(dir), F(waker_pid), F(chan), F(peer), F(start_ns), F(end_ns),
-	F(wake_ns), F(waker_tid), { 0 },
+	F(wake_ns), F(waker_tid), LATER(struct bt_episode_ev, wait),
+	LATER(struct bt_episode_ev, ret), { 0 },
+};
+#undef F
+
+#define F(f)	FIELD(struct bt_exchange_ev, f)
+static const struct field exchange_rec[] = {
+	F(pid), F(tid), F(req_tid), F(role), F(kind), F(type), F(chan), F(peer), F(end_a), F(end_b),
+	F(req_ns), F(resp_ns), RAW(struct bt_exchange_ev, comm), { 0 },
 };
 #undef F
 
@@ -67,6 +75,8 @@ const struct list_kind bt_rec_lists[L_MAX] = {
 	[L_WAKESTACKS] = { LIST(BT_REC_WAKESTACKS, "waker stacks", "waker stack",
 				struct bt_wakestack, BT_REC_MAX_WAKESTACKS, wakestacks,
 				wakestack_rec) },
+	[L_EXCHANGES] = { LIST(BT_REC_EXCHANGES, "exchanges", "exchange", struct bt_exchange_ev,
+			       BT_REC_MAX_EPISODES, exchanges, exchange_rec) },
 	[L_STACKS] = { LIST(BT_REC_STACKS, "stacks", "stack", struct bt_stack, BT_REC_MAX_STACKS,
 			    stacks, stack_rec) },
 };
@@ -76,7 +86,7 @@ uint64_t bt_rec_fields_len(const struct field *f)
 {
 	uint64_t n = 0;
 
-	for (; f->len; f++)
+	for (; f->len && !f->opt; f++)
 		n += f->len;
 	return n;
 }
@@ -112,6 +122,8 @@ void bt_rec_get_fields(struct bt_recf_cur *c, const struct field *f, void *e)
 		union uint_field v;
 		uint64_t x;
 
+		if (f->opt && !bt_recf_left(c))
+			break;
 		if (f->raw) {
 			bt_recf_get_bytes(c, p, f->len);
 			continue;
@@ -158,6 +170,8 @@ const char *bt_rec_block_name(uint32_t type)
 		return "stacks";
 	case BT_REC_WAKESTACKS:
 		return "wakestacks";
+	case BT_REC_EXCHANGES:
+		return "exchanges";
 	}
 	return "unknown";
 }

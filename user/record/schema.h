@@ -39,17 +39,23 @@ static inline uint64_t row_min_len(uint32_t hist_slots, uint32_t path_len)
  * The lists of a model besides its processes and rows, in the order they
  * are written: blocks of records of fixed fields (a stack adds its string).
  */
-enum { L_WAKES, L_HOLDERS, L_SOCKS, L_EPISODES, L_STACKROWS, L_WAKESTACKS, L_STACKS, L_MAX };
+enum {
+	L_WAKES, L_HOLDERS, L_SOCKS, L_EPISODES, L_STACKROWS, L_WAKESTACKS, L_EXCHANGES,
+	L_STACKS,	/* last: its records carry a string after the fields */
+	L_MAX
+};
 
 
 /* A field of an element: in a record a little-endian integer of len bytes, or raw bytes. */
 struct field {
 	uint16_t off, len;
 	bool raw;
+	bool opt;	/* came later: an older writer's record ends before it (zero) */
 };
 
-#define FIELD(type, f)	{ offsetof(type, f), sizeof(((type *)0)->f), false }
-#define RAW(type, f)	{ offsetof(type, f), sizeof(((type *)0)->f), true }
+#define FIELD(type, f)	{ offsetof(type, f), sizeof(((type *)0)->f), false, false }
+#define RAW(type, f)	{ offsetof(type, f), sizeof(((type *)0)->f), true, false }
+#define LATER(type, f)	{ offsetof(type, f), sizeof(((type *)0)->f), false, true }
 
 struct list_kind {
 	uint32_t type;		/* of its blocks */

@@ -133,6 +133,12 @@ static void put_row(struct bt_recf_buf *b, uint32_t proc, const struct bt_row *r
 	bt_recf_put_u32(b, (uint32_t)r->key.kstack);
 	bt_recf_put_u64(b, r->key.ucaller);
 	bt_recf_put_u64(b, r->lost_calls);
+	bt_recf_put_u8(b, (uint8_t)r->st.role);
+	bt_recf_put_u64(b, r->st.exchanges);
+	bt_recf_put_u64(b, r->st.exch_ns);
+	bt_recf_put_u64(b, r->st.max_exch_ns);
+	for (int i = 0; i < BT_HIST_SLOTS; i++)
+		bt_recf_put_u64(b, r->st.exch_hist[i]);
 	bt_recf_patch_u32(b, at, b->len - at - 4);
 }
 

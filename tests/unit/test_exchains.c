@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Chains from exchanges on synthetic records: the thread rule, an event
+ * loop interleaving two clients' requests on one thread, a response
+ * already there before the next request is read, a nesting the trace
+ * contradicts, a thread-pool hand-off, and a server whose clients are
+ * not traced (the entry tier is the server).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "analyze/exchains.h"
+
+#define FE	100
+#define MID	200
+#define BE	300
+
+/* Connection ends: a-side numbers for client ends, b-side for servers. */
+static struct bt_xchg cli(uint32_t pid, uint32_t tid, uint64_t a, uint64_t b, const char *ch,
+			  uint64_t req, uint64_t resp)
+{
+	struct bt_xchg x = { .pid = pid, .tid = tid, .req_tid = tid, .role = BT_ROLE_CLIENT,
+			     .kind = BT_KIND_TCP, .end_a = a, .end_b = b,
+			     .req_ns = req, .resp_ns = resp };
+
+	strcpy(x.channel, ch);
+	return x;
+}
+
+static struct bt_xchg srv(uint32_t pid, uint32_t tid, uint64_t a, uint64_t b, const char *ch,
+			  uint64_t req, uint64_t resp)
+{
+	struct bt_xchg x = cli(pid, tid, a, b, ch, req, resp);
+
+	x.role = BT_ROLE_SERVER;
+	return x;
+}
+
+static const struct bt_chain *find(const struct bt_chains *c, unsigned int nhops)
+{
+	for (size_t i = 0; i < c->nchains; i++)
+		if (c->chains[i].nhops == nhops)
+			return &c->chains[i];
+	return NULL;
+}
+
+/* A blocking middle: request in, two calls, response out, twice. */
+static void test_thread_rule(void **state)
+{
+	struct bt_xchg x[] = {
+		/* frontend conn 1<->2, middle->backend conn 3<->4 */
+		cli(FE, 10, 1, 2, "unix:/m", 100, 1000),
+		srv(MID, 20, 2, 1, "unix:/m", 110, 990),
+		cli(MID, 20, 3, 4, "tcp:be", 200, 400),
+		srv(BE, 30, 4, 3, "tcp:be", 210, 390),
+		cli(MID, 20, 3, 4, "tcp:be", 500, 700),
+		srv(BE, 30, 4, 3, "tcp:be", 510, 690),
+		cli(FE, 10, 1, 2, "unix:/m", 2000, 2500),
+		srv(MID, 20, 2, 1, "unix:/m", 2010, 2490),
+		cli(MID, 20, 3, 4, "tcp:be", 2100, 2200),
+		srv(BE, 30, 4, 3, "tcp:be", 2110, 2190),
+		cli(MID, 20, 3, 4, "tcp:be", 2300, 2400),
+		srv(BE, 30, 4, 3, "tcp:be", 2310, 2390),
+	};
+	struct bt_chains *c = bt_exchains_analyze(x, 12, NULL, 0, NULL);
+	const struct bt_chain *ch;
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(c->nchains, 1);
+	ch = &c->chains[0];
+	assert_int_equal(ch->nhops, 2);
+	assert_int_equal(ch->requests, 2);
+	assert_int_equal(ch->hops[0].from.pid, FE);
+	assert_int_equal(ch->hops[0].to.pid, MID);
+	assert_int_equal(ch->hops[1].to.pid, BE);
+	assert_int_equal(ch->hops[1].calls, 4);
+	assert_int_equal(ch->hops[1].calls_min, 2);
+	assert_int_equal(ch->hops[1].calls_max, 2);
+	assert_int_equal(c->xcounts.nested, 4);
+	assert_int_equal(c->xcounts.paired, 6);
+	/* latency 900 + 500; middle serves 880 + 480, its calls take 200+200+100+100 */
+	assert_int_equal(ch->blocked_ns, 1400);
+	assert_int_equal(ch->hops[0].queue_ns, 40);
+	assert_int_equal(ch->hops[0].wait_ns, 600);
+	assert_int_equal(ch->hops[0].self_ns, 1360 - 600);
+	bt_chains_free(c);
+}
+
+/*
+ * One event-loop thread: A's request in, A's call out, B's request in,
+ * B's call out, A's call's response (already there, read without
+ * blocking), A's second call, B's call's response, B's response, A's
+ * second response, A's response. Each call nests under its own request.
+ */
+static void test_event_loop_interleaved(void **state)
+{
+	struct bt_xchg x[] = {
+		srv(MID, 20, 2, 1, "unix:/m", 100, 900),	/* A: client not traced */
+		cli(MID, 20, 3, 4, "tcp:be", 110, 300),		/* A call 1 */
+		srv(MID, 20, 6, 5, "unix:/m", 200, 700),	/* B */
+		cli(MID, 20, 7, 8, "tcp:be", 210, 400),		/* B call 1 */
+		cli(MID, 20, 3, 4, "tcp:be", 310, 600),		/* A call 2 */
+		/* the loop read B's call's response at 400, then answered B */
+	};
+	struct bt_chains *c = bt_exchains_analyze(x, 5, NULL, 0, NULL);
+	const struct bt_chain *ch;
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(c->xcounts.nested, 3);
+	assert_int_equal(c->xcounts.rejected, 0);
+	ch = find(c, 2);
+	assert_non_null(ch);
+	assert_int_equal(ch->requests, 2);		/* A and B, roots at the server */
+	assert_int_equal(ch->hops[0].from.pid, 0);	/* not traced */
+	assert_int_equal(ch->hops[1].calls, 3);
+	assert_int_equal(ch->hops[1].calls_min, 1);	/* B */
+	assert_int_equal(ch->hops[1].calls_max, 2);	/* A */
+	bt_chains_free(c);
+}
+
+/* A call whose response came back after the request was answered is not its call. */
+static void test_contradiction_rejected(void **state)
+{
+	struct bt_xchg x[] = {
+		srv(MID, 20, 2, 1, "unix:/m", 100, 200),
+		cli(MID, 20, 3, 4, "tcp:be", 150, 300),	/* async: outlives the request */
+	};
+	struct bt_chains *c = bt_exchains_analyze(x, 2, NULL, 0, NULL);
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(c->xcounts.rejected, 1);
+	assert_int_equal(c->xcounts.nested, 0);
+	assert_int_equal(c->xcounts.roots, 2);
+	assert_null(find(c, 2));
+	bt_chains_free(c);
+}
+
+/* The main thread reads the request; a worker woken through a pipe makes the call. */
+static void test_pool_handoff(void **state)
+{
+	struct bt_xchg x[] = {
+		srv(MID, 20, 2, 1, "unix:/m", 100, 900),
+		cli(MID, 21, 3, 4, "tcp:be", 300, 500),
+	};
+	struct bt_handoff h[] = { { MID, 21, 20, 150, 200 } };
+	struct bt_chains *c;
+
+	(void)state;
+	x[0].tid = 21;	/* the worker sent the response */
+	c = bt_exchains_analyze(x, 2, h, 1, NULL);
+	assert_non_null(c);
+	assert_int_equal(c->xcounts.nested, 1);
+	assert_non_null(find(c, 2));
+	bt_chains_free(c);
+	/* Without the hand-off, the worker's call is a root of its own. */
+	c = bt_exchains_analyze(x, 2, NULL, 0, NULL);
+	assert_non_null(c);
+	assert_int_equal(c->xcounts.nested, 0);
+	assert_null(find(c, 2));
+	bt_chains_free(c);
+}
+
+/* The server read the request before the client's send returned: still paired. */
+static void test_pairing_clock_order(void **state)
+{
+	struct bt_xchg x[] = {
+		cli(FE, 10, 1, 2, "unix:/m", 120, 1000),
+		srv(MID, 20, 2, 1, "unix:/m", 110, 1005),
+		cli(FE, 10, 1, 2, "unix:/m", 1100, 2000),
+		srv(MID, 20, 2, 1, "unix:/m", 1095, 1990),
+	};
+	struct bt_chains *c = bt_exchains_analyze(x, 4, NULL, 0, NULL);
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(c->xcounts.paired, 2);
+	assert_int_equal(c->nchains, 1);
+	assert_int_equal(c->chains[0].requests, 2);
+	assert_int_equal(c->chains[0].hops[0].to.pid, MID);
+	bt_chains_free(c);
+}
+
+/* The middle calls the backend, then a cache, one after the other: serial fan-out. */
+static void test_serial_fanout(void **state)
+{
+	struct bt_xchg x[] = {
+		cli(FE, 10, 1, 2, "unix:/m", 100, 1000),
+		srv(MID, 20, 2, 1, "unix:/m", 110, 990),
+		cli(MID, 20, 3, 4, "tcp:be", 200, 500),		/* 300 */
+		srv(BE, 30, 4, 3, "tcp:be", 210, 490),
+		cli(MID, 20, 5, 6, "tcp:cache", 600, 700),	/* 100 */
+		srv(400, 40, 6, 5, "tcp:cache", 610, 690),
+	};
+	struct bt_chains *c = bt_exchains_analyze(x, 6, NULL, 0, NULL);
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(c->nchains, 2);	/* fe -> mid -> be, fe -> mid -> cache */
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(c->chains[i].requests, 1);
+		assert_int_equal(c->chains[i].hops[0].fanout_calls, 1);
+		assert_int_equal(c->chains[i].hops[0].fanout_max_peers, 2);
+		assert_int_equal(c->chains[i].hops[0].fanout_save_ns, 100);
+	}
+	bt_chains_free(c);
+}
+
+/*
+ * A server (php-fpm) that reads the last record of request 1 after it
+ * answered: the kernel starts its exchange 2 there, before the client's
+ * response 1 was read. Each call still pairs with its own exchange.
+ */
+static void test_request_tail_read_late(void **state)
+{
+	struct bt_xchg x[] = {
+		cli(FE, 10, 1, 2, "unix:/m", 100, 1000),
+		srv(MID, 20, 2, 1, "unix:/m", 110, 990),
+		srv(MID, 20, 2, 1, "unix:/m", 995, 1900),	/* began with request 1's tail */
+		cli(FE, 10, 1, 2, "unix:/m", 1200, 1910),
+		srv(MID, 20, 2, 1, "unix:/m", 1905, 2800),
+		cli(FE, 10, 1, 2, "unix:/m", 2100, 2810),
+	};
+	struct bt_chains *c = bt_exchains_analyze(x, 6, NULL, 0, NULL);
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(c->xcounts.paired, 3);
+	assert_int_equal(c->nchains, 1);
+	assert_int_equal(c->chains[0].requests, 3);
+	bt_chains_free(c);
+}
+
+static void test_bad_input(void **state)
+{
+	struct bt_xchg x = cli(FE, 0, 1, 2, "unix:/m", 5, 1);
+	struct bt_chains *c = bt_exchains_analyze(&x, 1, NULL, 0, NULL);
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(c->xcounts.invalid, 1);
+	assert_int_equal(c->nchains, 0);
+	bt_chains_free(c);
+	assert_null(bt_exchains_analyze(NULL, 1, NULL, 0, NULL));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_thread_rule),
+		cmocka_unit_test(test_event_loop_interleaved),
+		cmocka_unit_test(test_contradiction_rejected),
+		cmocka_unit_test(test_pool_handoff),
+		cmocka_unit_test(test_pairing_clock_order),
+		cmocka_unit_test(test_serial_fanout),
+		cmocka_unit_test(test_request_tail_read_late),
+		cmocka_unit_test(test_bad_input),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

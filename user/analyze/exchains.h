@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Synchronous chains from exchanges (request and response on one
+ * connection, see struct bt_conn in boundtrace.h): a request a client
+ * sends is the downstream call of the request its thread is serving.
+ *
+ * Input: every completed exchange, from both ends when both are traced,
+ * plus hand-offs (a thread of a process woken by another thread of the
+ * same process, through a pipe or a futex). Pure userspace.
+ *
+ * Definitions:
+ *   read event   what a thread last received before it sent: a request
+ *                it read (server record: req_tid at req_ns), a response
+ *                it read (client record: tid at resp_ns), or a hand-off
+ *                (woken at end_ns by waker_tid, which stands for the
+ *                waker's own last read event before wake_ns).
+ *   parent       of a client exchange C: the last read event of C's
+ *                sending thread before C's request went out, followed
+ *                through responses (a second call belongs where the
+ *                first did) and hand-offs (at most 4) to a request read
+ *                S of the same process. Kept only when the trace agrees:
+ *                S's request came in before C's went out and S's response
+ *                went out after C's came back; otherwise C is a root
+ *                (counted as rejected). This is the thread rule (vPath,
+ *                DeepFlow) and, for an event loop interleaving requests,
+ *                nesting by channel and time: a loop reads B's response
+ *                before it sends A's next call or A's response.
+ *   pairs        a client record (a, b) and the server record (b, a) on
+ *                the same connection: of the server exchanges that read
+ *                their request before the client had the response and
+ *                answered after the client had its previous response, the
+ *                one that answered closest to the client's read (the two
+ *                ends' clocks race by microseconds; one request at a time
+ *                puts a whole round trip between exchanges).
+ *   root         a client exchange without parent (its sender serves no
+ *                traced request: the entry tier), or a server exchange no
+ *                traced client record pairs with (the client is not
+ *                traced: the entry tier is the server, its hop comes
+ *                from pid 0).
+ *   hop          (from pid, kind, channel, to pid); channel is the
+ *                service (unix path, server address), so connections of
+ *                one service are one hop. to is 0 when the far end is
+ *                not traced.
+ *   time         per call: latency = response - request at the client;
+ *                service = the server's response - request read (the
+ *                latency when the far end is not traced); queue =
+ *                latency - service (transport, waiting to be read, and
+ *                waiting in a hand-off for a worker: the first call's
+ *                hand-off, from the job's write to its pick-up);
+ *                its calls' latencies go to wait (on this chain's next
+ *                hop) or other; self = service - calls (clamped at 0).
+ */
+#ifndef BT_EXCHAINS_H
+#define BT_EXCHAINS_H
+
+#include "analyze/chains.h"
+
+struct bt_xchg {
+	uint32_t pid, tid, req_tid;	/* see struct bt_exchange_ev */
+	uint8_t role, kind;
+	uint64_t end_a, end_b;
+	uint64_t req_ns, resp_ns;
+	char thread[BT_COMM_LEN];	/* name of the thread tid */
+	char channel[BT_EPISODE_CHANNEL_LEN];	/* the service's name */
+};
+
+struct bt_handoff {
+	uint32_t pid, tid, waker_tid;
+	uint64_t wake_ns, end_ns;
+};
+
+/*
+ * Chains from n exchanges and nh hand-offs, in the order and the types of
+ * bt_chains_analyze (episodes = requests: the roots). NULL with errno.
+ */
+struct bt_chains *bt_exchains_analyze(const struct bt_xchg *x, size_t n,
+				      const struct bt_handoff *h, size_t nh,
+				      const struct bt_chain_opts *opts);
+
+#endif
