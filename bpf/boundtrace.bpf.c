@@ -409,6 +409,18 @@ static __always_inline void inet_remote_from_user(const void *uaddr, struct endp
 	}
 }
 
+/* futex_waitv / futex_requeue take a vector: the first word names it. */
+static __always_inline __u64 futex_vec_addr(const struct futex_waitv *v)
+{
+	__u64 uaddr = 0;
+
+	if (v)
+		bpf_probe_read_user(&uaddr, sizeof(uaddr), &v->uaddr);
+	return uaddr;
+}
+
+#include "peers.bpf.h"
+
 /* Fill the channel facts once, when a channel's first row is created. */
 static __always_inline void record_chan(struct endpoint *c, const void *uremote)
 {
@@ -418,6 +430,12 @@ static __always_inline void record_chan(struct endpoint *c, const void *uremote)
 
 	if (bpf_map_lookup_elem(&chans, &ck))
 		return;
+	if (c->kind == BT_KIND_PIPE)
+		mark(c->chan);
+	else if (sk) {
+		mark(sock_id(sk));
+		mark(sock_id(c->peer_sk));
+	}
 	info.kind = c->kind;
 	info.family = c->family;
 	if (c->family == AF_UNIX) {
@@ -471,6 +489,8 @@ static __always_inline void record_chan(struct endpoint *c, const void *uremote)
 		if (!info.rport)
 			inet_remote_from_user(uremote, c, &info);
 	}
+	peers_fill_info(addr_of((void *const *)&c->sk), addr_of((void *const *)&c->peer_sk),
+			&info);
 	if (bpf_map_update_elem(&chans, &ck, &info, BPF_NOEXIST) == -E2BIG)
 		lose(BT_LOSS_MAP_FULL);
 }
@@ -769,6 +789,8 @@ static __always_inline void cross_fd(struct task_struct *task, long fd, struct c
 	classify(task, fd, &c);
 	if (c.kind == BT_KIND_NONE)
 		return;
+	if (c.sk)
+		sock_used(c.sk, x->tgid);
 	if (x->uremote && (c.kind == BT_KIND_UDP || c.kind == BT_KIND_TCP) &&
 	    !(c.peer >> 48))
 		inet_remote_from_user(x->uremote, &c, NULL);
@@ -867,16 +889,6 @@ static __always_inline void cross_futex(__u64 uaddr, struct crossing *x)
 	account(&c, x);
 }
 
-/* futex_waitv / futex_requeue take a vector: the first word names it. */
-static __always_inline __u64 futex_vec_addr(const struct futex_waitv *v)
-{
-	__u64 uaddr = 0;
-
-	if (v)
-		bpf_probe_read_user(&uaddr, sizeof(uaddr), &v->uaddr);
-	return uaddr;
-}
-
 /* ---- syscall hooks ----------------------------------------------------- */
 
 static __always_inline bool is_crossing_nr(long nr)
@@ -890,6 +902,59 @@ static __always_inline bool is_crossing_nr(long nr)
 		return true;
 	}
 	return false;
+}
+
+/*
+ * --peers: a process that is not (yet) a target crossed a channel a
+ * target marked: counted from its first byte, before a scan finds and
+ * follows it. Calls and bytes of the plain read/write/send/recv calls; no
+ * blocked time (its entry was not stamped), no wakeups or stacks. A
+ * program of its own on sys_exit (loaded only with --peers): its stack
+ * and verification stay out of the targets' program.
+ */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit_marked, struct pt_regs *regs, long ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct crossing x = { .ret = ret, .ustack = BT_STACK_NONE, .kstack = BT_STACK_NONE };
+	struct endpoint c = {};
+	long nr = BT_REGS_NR(regs);
+	__u64 id;
+
+	if (!count_marked || is_target(task->tgid) || !is_crossing_nr(nr))
+		return 0;
+	switch (nr) {
+	case BT_NR_write: case BT_NR_writev: case BT_NR_sendmsg: case BT_NR_sendto:
+		x.dir = BT_DIR_SEND;
+		break;
+	case BT_NR_read: case BT_NR_readv: case BT_NR_recvmsg: case BT_NR_recvfrom:
+		x.dir = BT_DIR_RECV;
+		break;
+	default:
+		return 0;
+	}
+	classify(task, BT_REGS_ARG1(regs), &c);
+	if (c.kind == BT_KIND_NONE)
+		return 0;
+	id = c.kind == BT_KIND_PIPE ? c.chan : sock_id(c.sk);
+	if (!is_marked(id))
+		return 0;
+	x.tgid = task->tgid;
+	seen_process(task);
+	x.bytes = ret > 0 ? ret : 0;
+	if ((nr == BT_NR_recvfrom && (BT_REGS_ARG4(regs) & BT_MSG_PEEK)) ||
+	    (nr == BT_NR_recvmsg && (BT_REGS_ARG3(regs) & BT_MSG_PEEK)))
+		x.bytes = 0;
+	if (c.sk)
+		sock_used(c.sk, x.tgid);
+	/*
+	 * The process serving a unix connection: a daemon that accepts and
+	 * forks a backend (postgres) hands it on; the backend is the far end.
+	 */
+	if (c.peer_sk)
+		served_by(sock_ino(c.peer_sk), x.tgid);
+	account(&c, &x);
+	return 0;
 }
 
 /*
@@ -1079,6 +1144,8 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	struct inflight *st;
 	long nr;
 
+	/* Any process's socket, accept, connect or bind names a socket's holder. */
+	peers_on_exit(ret);
 	if (!is_target(task->tgid))
 		return 0;
 	nr = BT_REGS_NR(regs);
@@ -1207,6 +1274,8 @@ static __always_inline void note_wakee(struct task_struct *cur, struct task_stru
 	st = inflight_of(cur->pid);
 	if (!st || !wakee_waits_on_crossing(p, st->nr, cur->tgid))
 		return;
+	if (is_futex_nr(st->nr))
+		futex_link(cur, p, (struct pt_regs *)bpf_task_pt_regs(p));
 	n = st->nwake;
 	for (int i = 0; i < BT_WAKEES_MAX; i++) {
 		if (i >= n)

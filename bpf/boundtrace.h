@@ -200,11 +200,56 @@ struct bt_chan_info {
 	__u8 family;		/* AF_INET, AF_INET6, AF_UNIX or 0 */
 	__u16 lport;		/* host order */
 	__u16 rport;		/* host order */
-	__u16 pad;
+	__u8 role;		/* enum bt_role: this end, from the kernel (inet: the handshake) */
+	__u8 pad;
 	__u8 laddr[16];		/* v4 in the first 4 bytes */
 	__u8 raddr[16];
 	__u64 peer_ino;		/* unix: the connected peer's socket inode, 0 none */
 	char path[BT_PATH_LEN];	/* unix: bound path of either end, '@' abstract */
+	/*
+	 * The far end's process, named by the kernel at the first crossing
+	 * (no /proc scan): the last user of the peer socket (unix: the peer
+	 * sock; loopback inet: the socket under the mirrored tuple), else
+	 * for unix SO_PEERCRED (a connection not yet accepted: the process
+	 * that listens). 0: unknown. The worker that accepts later is in
+	 * the accepted_by map, under this socket's inode.
+	 */
+	__u32 peer_tgid;
+	__u32 pad2;
+};
+
+/*
+ * A socket's user: by socket (map sk_owner: the last crossing, accept()
+ * or connect() on it, traced or not), and by the inode of a connecting
+ * socket, the process that accepted its connection (map accepted_by).
+ */
+struct bt_sk_owner {
+	__u32 tgid;
+	__u32 pad;
+	char comm[BT_COMM_LEN];	/* its leader's, for a far end gone before the report */
+};
+
+/*
+ * A process counted on a marked channel before anyone followed it (map
+ * seen, by tgid): its name and parent, for when it is gone before the
+ * report (a short-lived client).
+ */
+struct bt_seen {
+	__u32 ppid;
+	__u32 pad;
+	char comm[BT_COMM_LEN];
+};
+
+/*
+ * Futex links: a traced waker's wake on its address woke a wakee waiting
+ * on the wakee's address (another process maps the word elsewhere).
+ * Value: a __u64 count.
+ */
+struct bt_futex_link_key {
+	__u32 waker;
+	__u32 wakee;
+	__u64 waker_addr;
+	__u64 wakee_addr;
 };
 
 /*

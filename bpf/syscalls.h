@@ -40,6 +40,10 @@
 #define BT_NR_accept		43
 #define BT_NR_connect		42
 #define BT_NR_accept4		288
+#define BT_NR_connect		42
+#define BT_NR_bind		49
+#define BT_NR_socketpair	53
+#define BT_NR_socket		41
 #define BT_NR_restart_syscall	219
 
 /*
@@ -81,6 +85,10 @@
 #define BT_NR_accept		202
 #define BT_NR_connect		203
 #define BT_NR_accept4		242
+#define BT_NR_connect		203
+#define BT_NR_bind		200
+#define BT_NR_socketpair	199
+#define BT_NR_socket		198
 #define BT_NR_restart_syscall	128
 #define BT_NR_io_uring_enter	426
 #define BT_NR_epoll_pwait2	441

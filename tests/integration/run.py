@@ -286,11 +286,18 @@ def peers_three_processes_from_one_pid():
     names = {p["role"]: (p["pid"], p["comm"]) for p in mesh["processes"]}
     eq(sorted((p["pid"], p["comm"]) for p in bt["processes"]), sorted(names.values()),
        "processes traced: A named, B and C found as peers")
-    edges = {(e["from"], e["to"], e["kind"], e["channel"]): e for e in bt["edges"]}
+    # One edge per service; each of the mesh's channels is one connection of one.
+    edges = {}
+    for e in bt["edges"]:
+        eq(len(e["connections"]), e["connections_seen"], "connections listed")
+        for c in e["connections"]:
+            edges[(e["from"], e["to"], e["kind"], c["channel"])] = e
     for want in mesh["edges"]:
         key = (want["from"], want["to"], want["kind"], want["channel"])
         check(key in edges, "edge %r missing; boundtrace has %r" % (key, sorted(edges)))
         got = edges[key]
+        eq(got["connections_seen"], 1, "connections of edge %r" % (key,))
+        eq(got["unseen_bytes"], 0, "both ends of %r agree" % (key,))
         eq(got["calls"], want["calls"], "calls of edge %r" % (key,))
         if want["kind"] == "futex":
             eq(got["wakeups"], want["wakes"], "wakeups of futex edge %r" % (key,))
@@ -306,7 +313,7 @@ def peers_three_processes_from_one_pid():
 @test
 def peer_named_without_following():
     """--peers 0: only A is traced, yet the far ends are named from /proc."""
-    _, bt, mesh = trace_announced([IPCMESH, "--count", "50", "--delay-ms", "800", "--out",
+    _, bt, mesh = trace_announced([IPCMESH, "--count", "50", "--delay-ms", "1500", "--out",
                                    tmpfile("mesh.json")], "ipcmesh", "--peers", "0")
     names = {p["role"]: p["pid"] for p in mesh["processes"]}
     eq([p["pid"] for p in bt["processes"] if p["boundaries"]], [names["a"]], "only A traced")
@@ -651,8 +658,9 @@ def wakes_of_an_exited_waker_counted_once():
     collecting every 100 ms, and each waker -> wakee edge still shows
     exactly the wakeups that wakee received."""
     out, fan = tmpfile("fan.json"), tmpfile("fan-wl.json")
-    r = run([BT, "-f", "json", "-o", out, "-i", "0.1", "-c", WAKEFAN, "--wakees", "4",
-             "--count", "5", "--linger-ms", "1500", "--out", fan])
+    # Every wakee its own node: the wakees are one pool otherwise.
+    r = run([BT, "-f", "json", "-o", out, "-i", "0.1", "--group", "pid", "-c", WAKEFAN,
+             "--wakees", "4", "--count", "5", "--linger-ms", "1500", "--out", fan])
     eq(r.returncode, 0, "boundtrace -c wakefan (%s)" % r.stderr)
     with open(out) as f:
         bt = json.load(f)
@@ -704,7 +712,8 @@ def dot_output_renders():
     eq(r.returncode, 0, "boundtrace exit status (%s)" % r.stderr)
     with open(out) as f:
         graph = f.read()
-    eq(graph.count("->"), 2 + 2, "two edges, each labelled with its unix:[A->B] channel")
+    eq(graph.count(" -> "), 2, "two edges")
+    eq(graph.count("unix:socketpair"), 2, "each labelled with its service")
     check("ipc-client" in graph and "ipc-server" in graph, "both processes are nodes")
     r = run(["dot", "-Tsvg", out])
     eq(r.returncode, 0, "dot -Tsvg exit status (%s)" % r.stderr)
@@ -768,13 +777,14 @@ def trace_all_for_a_duration():
     eq(r.returncode, 0, "boundtrace -a -d exit status (%s)" % r.stderr)
     with open(out) as f:
         bt = json.load(f)
-    eq(bt["version"], 1, "JSON version")
+    eq(bt["version"], 2, "JSON version")
 
 
 # The real-service tests live in their own module and share this harness.
 sys.modules.setdefault("harness", sys.modules[__name__])
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import services  # noqa: E402,F401 - registers its tests
+import service_map  # noqa: E402,F401 - registers its tests
 import fleet  # noqa: E402,F401 - registers its tests (metrics, merged recordings)
 import reliability  # noqa: E402,F401 - registers its tests
 

@@ -324,6 +324,36 @@ def nginx_worker_bytes_match_its_access_log():
     eq(bt["lost"]["events"], 0, "lost.events")
 
 
+class Tiers:
+    """nginx -> php-fpm (unix socket, 2 workers) -> redis (TCP): calls.php
+    connects to redis anew and makes 3 INCRs and a GET per request; the
+    access log starts empty."""
+
+    def __init__(self):
+        need("nginx", "php-fpm8.2", "php", "redis-server")
+        need_php_module("redis")
+        self.redis = Redis()
+        self.fpm = self.nginx = None
+        try:
+            self.fpm = PhpFpm()
+            self.nginx = Nginx("location ~ \\.php$ { include /etc/nginx/fastcgi.conf; "
+                               "fastcgi_pass unix:%s; }" % self.fpm.sock)
+            self.nginx.www("calls.php",
+                           "<?php $r = new Redis(); $r->connect('127.0.0.1', %d);\n"
+                           "for ($i = 0; $i < 3; $i++) $r->incr('hits');\n"
+                           "echo 'hits ', $r->get('hits'), \"\\n\";\n" % self.redis.port)
+            with open(self.nginx.access, "w"):
+                pass
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self):
+        for s in (self.nginx, self.fpm, self.redis):
+            if s:
+                s.stop()
+
+
 @test
 def nginx_php_fpm_redis_every_tier_exact():
     """nginx -> php-fpm (unix socket, 2 workers) -> redis (TCP, a new
@@ -331,19 +361,9 @@ def nginx_php_fpm_redis_every_tier_exact():
     with -p: the client side of nginx matches its access log, redis matches
     its own INFO (commands and bytes), and the two ends of the FastCGI
     socket agree byte for byte."""
-    need("nginx", "php-fpm8.2", "php", "redis-server")
-    need_php_module("redis")
-    r = Redis()
-    fpm = n = None
+    tiers = Tiers()
+    r, fpm, n = tiers.redis, tiers.fpm, tiers.nginx
     try:
-        fpm = PhpFpm()
-        n = Nginx("location ~ \\.php$ { include /etc/nginx/fastcgi.conf; "
-                  "fastcgi_pass unix:%s; }" % fpm.sock)
-        n.www("calls.php", "<?php $r = new Redis(); $r->connect('127.0.0.1', %d);\n"
-                           "for ($i = 0; $i < 3; $i++) $r->incr('hits');\n"
-                           "echo 'hits ', $r->get('hits'), \"\\n\";\n" % r.port)
-        with open(n.access, "w"):
-            pass
         pids = [n.worker, *fpm.workers, r.p.pid]
         # A pid named twice is one process summed twice and another untraced.
         eq(len(set(pids)), 4, "distinct pids traced (%r)" % pids)
@@ -358,9 +378,7 @@ def nginx_php_fpm_redis_every_tier_exact():
         after, req2, reply2 = r.info_stats()
         bt = t.stop()
     finally:
-        for s in (n, fpm, r):
-            if s:
-                s.stop()
+        tiers.stop()
     # Each request made 4 commands (3 INCR and a GET); INFO #1 counts, #2 not yet.
     eq(int(after["total_commands_processed"]) - int(before["total_commands_processed"]),
        30 * 4 + 1, "redis commands (its own count)")

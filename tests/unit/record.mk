@@ -4,11 +4,9 @@
 # what it finds goes to $(BUILD)/fuzz/corpus-record, crashes to
 # $(BUILD)/fuzz/artifacts). The target's own stderr is closed (the
 # exporters' notes on every input); sanitizer reports still come out.
-# Memory is limited (-rss_limit_mb, -malloc_limit_mb): the reader holds
-# records making at most 256 times its input in model (64 MiB at least),
-# so an input that makes it grow past that is a finding, not a slow run.
-# The library is compiled again with clang into its own archive: libbt.a
-# is gcc's and carries no coverage.
+# Memory is limited (-rss_limit_mb): the reader's records may make at
+# most 256 times its input in model (64 MiB at least), so an input that
+# makes it grow past the limit is a finding, not a slow run.
 
 # This file is read before the Makefile's first rule: keep `all' the default goal.
 REC_SAVED_GOAL := $(.DEFAULT_GOAL)
@@ -28,7 +26,7 @@ fuzz-record-build: $(REC_FUZZ)/fuzz_record
 
 fuzz-record: $(REC_FUZZ)/fuzz_record
 	@mkdir -p $(REC_FUZZ)/corpus-record $(REC_FUZZ)/artifacts
-	$(REC_FUZZ)/fuzz_record -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=512 -malloc_limit_mb=256 \
+	$(REC_FUZZ)/fuzz_record -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=1024 \
 		-close_fd_mask=2 -dict=tests/fuzz/record.dict -artifact_prefix=$(REC_FUZZ)/artifacts/ $(FUZZ_FLAGS) \
 		$(REC_FUZZ)/corpus-record tests/fuzz/corpus/record
 

@@ -135,7 +135,9 @@ static void test_pipe_two_processes(void **state)
 	assert_int_equal(e.v[0].from, 100);
 	assert_int_equal(e.v[0].to, 200);
 	assert_int_equal(e.v[0].kind, BT_KIND_PIPE);
-	assert_string_equal(e.v[0].channel, "pipe:[7]");
+	assert_string_equal(e.v[0].service, "pipe:[7]");
+	assert_int_equal(e.v[0].nconns, 1);
+	assert_string_equal(e.v[0].conns[0].channel, "pipe:[7]");
 	assert_int_equal(e.v[0].calls, 8);	/* 10 calls, 2 failed */
 	assert_int_equal(e.v[0].bytes, 800);
 	assert_int_equal(e.v[0].wakeups, 104);
@@ -267,14 +269,16 @@ static void test_unix_stream_pair(void **state)
 	assert_int_equal(e.v[0].from, 10);
 	assert_int_equal(e.v[0].to, 20);
 	assert_int_equal(e.v[0].kind, BT_KIND_UNIX_STREAM);
-	assert_string_equal(e.v[0].channel, "unix:/run/x.sock[21->22]");
+	assert_string_equal(e.v[0].service, "unix:/run/x.sock");
+	assert_string_equal(e.v[0].conns[0].channel, "unix:/run/x.sock[21->22]");
 	assert_int_equal(e.v[0].calls, 6);
 	assert_int_equal(e.v[0].bytes, 600);
 	assert_int_equal(e.v[0].blocked_ns, 1200);
 	expect_hist(e.v[0].blocked_hist, 8, 6);
 	assert_int_equal(e.v[1].from, 20);
 	assert_int_equal(e.v[1].to, 10);
-	assert_string_equal(e.v[1].channel, "unix:/run/x.sock[22->21]");
+	assert_string_equal(e.v[1].service, "unix:/run/x.sock");
+	assert_string_equal(e.v[1].conns[0].channel, "unix:/run/x.sock[22->21]");
 	assert_int_equal(e.v[1].blocked_ns, 1200);
 	bt_edges_free(&e);
 }
@@ -310,9 +314,9 @@ static void test_unix_peer_from_sockfacts(void **state)
 	e = build(m);
 	assert_int_equal(e.n, 2);
 	assert_int_equal(e.v[0].to, 400);
-	assert_string_equal(e.v[0].channel, "unix:[31->?]");
+	assert_string_equal(e.v[0].service, "unix:socketpair");
 	assert_int_equal(e.v[1].to, 403);
-	assert_string_equal(e.v[1].channel, "unix:/tmp/s[33->0]");
+	assert_string_equal(e.v[1].service, "unix:/tmp/s");
 	bt_edges_free(&e);
 }
 
@@ -353,7 +357,8 @@ static void test_tcp_mirrored_v4(void **state)
 	assert_int_equal(e.v[0].from, 1);
 	assert_int_equal(e.v[0].to, 2);
 	assert_int_equal(e.v[0].kind, BT_KIND_TCP);
-	assert_string_equal(e.v[0].channel, "tcp:127.0.0.1:40000->127.0.0.1:5000");
+	assert_string_equal(e.v[0].service, "tcp:127.0.0.1:5000");
+	assert_string_equal(e.v[0].conns[0].channel, "tcp:127.0.0.1:40000->127.0.0.1:5000");
 	assert_int_equal(e.v[0].calls, 9);
 	assert_int_equal(e.v[0].bytes, 90000);
 	assert_int_equal(e.v[0].blocked_ns, 4000);
@@ -499,7 +504,7 @@ static void test_udp_unconnected_server(void **state)
 	assert_int_equal(e.n, 1);
 	assert_int_equal(e.v[0].to, 600);
 	assert_int_equal(e.v[0].kind, BT_KIND_UDP);
-	assert_string_equal(e.v[0].channel, "udp:127.0.0.1:40000->127.0.0.1:53");
+	assert_string_equal(e.v[0].service, "udp:127.0.0.1:53");
 	assert_int_equal(e.v[0].calls, 5);
 	assert_int_equal(e.v[0].bytes, 250);
 	bt_edges_free(&e);
@@ -510,10 +515,21 @@ static void test_udp_unconnected_server(void **state)
 #define FUTEX_A	0x7f0000001000ull	/* the shared word as the waker maps it */
 #define FUTEX_B	0x7e0000002000ull	/* the same word in the waiter's process */
 
+static void add_link(struct bt_model *m, uint32_t waker, uint64_t waker_addr, uint32_t wakee,
+		     uint64_t wakee_addr)
+{
+	struct bt_futex_link l = { .key = { .waker = waker, .wakee = wakee,
+					    .waker_addr = waker_addr, .wakee_addr = wakee_addr },
+				   .count = 1 };
+
+	assert_int_equal(bt_model_add_futex_link(m, &l), 0);
+}
+
 static void test_futex_wakes(void **state)
 {
 	struct bt_model *m = *state;
 	struct bt_stats wake = tu_stats(6, 0, 60), wait = tu_stats(4, 0, 5000);
+	struct bt_stats other_wait = tu_stats(1, 0, 777777), other_wake = tu_stats(1, 0, 0);
 	struct bt_edges e;
 
 	tu_proc(m, 700, "producer");
@@ -524,6 +540,16 @@ static void test_futex_wakes(void **state)
 	tu_row(m, 700, BT_KIND_FUTEX, BT_DIR_WAKE, FUTEX_A, &wake, NULL);
 	/* The waiting thread is in another process, at another address. */
 	tu_row(m, 701, BT_KIND_FUTEX, BT_DIR_WAIT, FUTEX_B, &wait, NULL);
+	/*
+	 * It also waits on another word, which 700 wakes through FUTEX_A + 8:
+	 * that wait belongs to the other edge, not to FUTEX_A's.
+	 */
+	tu_row(m, 701, BT_KIND_FUTEX, BT_DIR_WAIT, FUTEX_B + 8, &other_wait, NULL);
+	tu_row(m, 700, BT_KIND_FUTEX, BT_DIR_WAKE, FUTEX_A + 8, &other_wake, NULL);
+	tu_wake(m, 700, 701, BT_KIND_FUTEX, BT_DIR_WAKE, FUTEX_A + 8, 1);
+	/* The kernel saw which word each wake ended the wait on. */
+	add_link(m, 700, FUTEX_A, 701, FUTEX_B);
+	add_link(m, 700, FUTEX_A + 8, 701, FUTEX_B + 8);
 	tu_wake(m, 700, 701, BT_KIND_FUTEX, BT_DIR_WAKE, FUTEX_A, 3);
 	tu_wake(m, 700, 702, BT_KIND_FUTEX, BT_DIR_WAKE, FUTEX_A, 2);	/* untraced */
 	/* Not counted: another direction, another word, another kind. */
@@ -532,27 +558,32 @@ static void test_futex_wakes(void **state)
 	tu_wake(m, 700, 705, BT_KIND_PIPE, BT_DIR_WAKE, FUTEX_A, 9);
 	/* Summed with the first entry, as a second collection would. */
 	tu_wake(m, 700, 701, BT_KIND_FUTEX, BT_DIR_WAKE, FUTEX_A, 1);
-	assert_int_equal(m->nwakes, 5);
+	assert_int_equal(m->nwakes, 6);
 
 	expect_peers(m, 700, BT_KIND_FUTEX, BT_DIR_WAKE, FUTEX_A, PEERS(701, 702));
 	expect_peers(m, 701, BT_KIND_FUTEX, BT_DIR_WAIT, FUTEX_B, PEERS(700));
 
 	e = build(m);
-	assert_int_equal(e.n, 2);
+	assert_int_equal(e.n, 3);
 	assert_int_equal(e.v[0].from, 700);
 	assert_int_equal(e.v[0].to, 701);
 	assert_int_equal(e.v[0].kind, BT_KIND_FUTEX);
-	assert_string_equal(e.v[0].channel, "futex:0x7f0000001000");
+	assert_string_equal(e.v[0].service, "futex:0x7f0000001000");
+	/* Only the wait on the word this futex is in 701: not 777777 more. */
 	assert_int_equal(e.v[0].calls, 5);
 	assert_int_equal(e.v[0].bytes, 0);
 	assert_int_equal(e.v[0].wakeups, 4);
 	assert_int_equal(e.v[0].blocked_ns, 5000);
 	expect_hist(e.v[0].blocked_hist, 12, 4);
-	assert_int_equal(e.v[1].from, 700);
-	assert_int_equal(e.v[1].to, 702);
-	assert_int_equal(e.v[1].calls, 5);
-	assert_int_equal(e.v[1].wakeups, 2);
-	assert_int_equal(e.v[1].blocked_ns, 0);
+	assert_string_equal(e.v[1].service, "futex:0x7f0000001008");
+	assert_int_equal(e.v[1].to, 701);
+	assert_int_equal(e.v[1].wakeups, 1);
+	assert_int_equal(e.v[1].blocked_ns, 777777);
+	assert_int_equal(e.v[2].from, 700);
+	assert_int_equal(e.v[2].to, 702);
+	assert_int_equal(e.v[2].calls, 5);
+	assert_int_equal(e.v[2].wakeups, 2);
+	assert_int_equal(e.v[2].blocked_ns, 0);
 	bt_edges_free(&e);
 }
 
@@ -626,10 +657,10 @@ static void test_edge_sort(void **state)
 	} want[] = {
 		{ 10, 20, BT_KIND_PIPE, "pipe:[100]" },	/* strcmp: "1" < "9" */
 		{ 10, 20, BT_KIND_PIPE, "pipe:[9]" },
-		{ 10, 20, BT_KIND_UNIX_STREAM, "unix:[901->902]" },
+		{ 10, 20, BT_KIND_UNIX_STREAM, "unix:socketpair" },
 		{ 10, 20, BT_KIND_FUTEX, "futex:0x10" },
 		{ 10, 30, BT_KIND_PIPE, "pipe:[5]" },
-		{ 20, 10, BT_KIND_UNIX_STREAM, "unix:[902->901]" },
+		{ 20, 10, BT_KIND_UNIX_STREAM, "unix:socketpair" },
 		{ 30, 10, BT_KIND_PIPE, "pipe:[6]" },
 	};
 
@@ -656,7 +687,7 @@ static void test_edge_sort(void **state)
 		assert_int_equal(e.v[i].from, want[i].from);
 		assert_int_equal(e.v[i].to, want[i].to);
 		assert_int_equal(e.v[i].kind, want[i].kind);
-		assert_string_equal(e.v[i].channel, want[i].channel);
+		assert_string_equal(e.v[i].service, want[i].channel);
 	}
 	bt_edges_free(&e);
 }
@@ -727,29 +758,36 @@ static void test_edge_blocking_per_channel(void **state)
 	tu_holder(m, 9, 2, BT_FD_PIPE, BT_END_READ);
 
 	e = build(m);
-	assert_int_equal(e.n, 7);
-	/* pipe:[7], pipe:[8], pipe:[9], unix 41, unix 43, tcp 40001, tcp 40002 */
-	assert_string_equal(e.v[0].channel, "pipe:[7]");
+	/*
+	 * Pipes are each their own service; the two socketpairs fold into
+	 * one, the two connections to port 80 into tcp:127.0.0.1:80, each
+	 * connection bringing its own far end's blocking.
+	 */
+	assert_int_equal(e.n, 5);
+	assert_string_equal(e.v[0].service, "pipe:[7]");
 	assert_int_equal(e.v[0].blocked_ns, 100);
 	expect_hist(e.v[0].blocked_hist, 6, 1);
-	assert_string_equal(e.v[1].channel, "pipe:[8]");
+	assert_string_equal(e.v[1].service, "pipe:[8]");
 	assert_int_equal(e.v[1].blocked_ns, 7000);
 	expect_hist(e.v[1].blocked_hist, 12, 1);
 	/* No row of b on pipe 9: no blocking known for it. */
-	assert_string_equal(e.v[2].channel, "pipe:[9]");
+	assert_string_equal(e.v[2].service, "pipe:[9]");
 	assert_int_equal(e.v[2].to, 2);
 	assert_int_equal(e.v[2].blocked_ns, 0);
 	expect_hist_empty(e.v[2].blocked_hist);
-	assert_string_equal(e.v[3].channel, "unix:[41->42]");
-	assert_int_equal(e.v[3].blocked_ns, 100);
-	assert_string_equal(e.v[4].channel, "unix:[43->44]");
-	assert_int_equal(e.v[4].blocked_ns, 7000);
-	assert_string_equal(e.v[5].channel, "tcp:127.0.0.1:40001->127.0.0.1:80");
-	assert_int_equal(e.v[5].blocked_ns, 100);
-	expect_hist(e.v[5].blocked_hist, 6, 1);
-	assert_string_equal(e.v[6].channel, "tcp:127.0.0.1:40002->127.0.0.1:80");
-	assert_int_equal(e.v[6].blocked_ns, 7000);
-	expect_hist(e.v[6].blocked_hist, 12, 1);
+	assert_string_equal(e.v[3].service, "unix:socketpair");
+	assert_int_equal(e.v[3].nconns, 2);
+	assert_string_equal(e.v[3].conns[0].channel, "unix:[41->42]");
+	assert_string_equal(e.v[3].conns[1].channel, "unix:[43->44]");
+	assert_int_equal(e.v[3].blocked_ns, 7100);
+	assert_string_equal(e.v[4].service, "tcp:127.0.0.1:80");
+	assert_int_equal(e.v[4].nconns, 2);
+	assert_int_equal(e.v[4].calls, 2);
+	assert_string_equal(e.v[4].conns[0].channel, "tcp:127.0.0.1:40001->127.0.0.1:80");
+	assert_string_equal(e.v[4].conns[1].channel, "tcp:127.0.0.1:40002->127.0.0.1:80");
+	assert_int_equal(e.v[4].blocked_ns, 7100);
+	assert_int_equal(e.v[4].blocked_hist[6], 1);
+	assert_int_equal(e.v[4].blocked_hist[12], 1);
 	bt_edges_free(&e);
 }
 

@@ -270,6 +270,13 @@ static void build_all(struct bt_model *m)
 	add(m, 200, BT_KIND_TCP, BT_DIR_SEND, 21, 0, &req, &mt);
 	add(m, 200, BT_KIND_TCP, BT_DIR_RECV, 21, 0, &mid_wait, &mt);
 	new_proc(m, 300, "backend", 30);
+	/* The kernel's view of the connection: roles, and the far end it named. */
+	mt.role = BT_ROLE_CLIENT;
+	mt.peer_tgid = 300;
+	bet.role = BT_ROLE_SERVER;
+	add(m, 200, BT_KIND_TCP, BT_DIR_SEND, 22, 0, &req, &mt);
+	bt_model_find(m, 300)->ppid = 1;
+	bt_model_find(m, 300)->child = true;
 	add(m, 300, BT_KIND_TCP, BT_DIR_RECV, 31, 0, &req, &bet);
 	add(m, 300, BT_KIND_TCP, BT_DIR_SEND, 31, 0, &req, &bet);
 	tu_episode(m, 100, 100, BT_KIND_UNIX_STREAM, BT_DIR_RECV, 11, 1 * MS, 9 * MS, 9500 * US,
@@ -285,6 +292,15 @@ static void build_all(struct bt_model *m)
 	tu_wake(m, 200, 100, BT_KIND_UNIX_STREAM, BT_DIR_SEND, 12, 1);
 	tu_wake(m, 300, 200, BT_KIND_TCP, BT_DIR_SEND, 31, 2);
 	tu_wake(m, 1001, 1000, BT_KIND_FUTEX, BT_DIR_WAKE, FUTEX_ADDR, 7);
+	{
+		/* The wake on FUTEX_ADDR ended 1000's wait on its own mapping of the word. */
+		struct bt_futex_link l = { .key = { .waker = 1001, .wakee = 1000,
+						    .waker_addr = FUTEX_ADDR,
+						    .wakee_addr = FUTEX_ADDR + 0x1000 },
+					   .count = 7 };
+
+		assert_int_equal(bt_model_add_futex_link(m, &l), 0);
+	}
 	tu_holder(m, 9001, 1000, BT_FD_PIPE, BT_END_WRITE);
 	tu_holder(m, 9001, 1003, BT_FD_PIPE, BT_END_READ);
 	tu_holder(m, 7002, 1003, BT_FD_SOCKET, 0);
@@ -408,7 +424,8 @@ static const struct field key_fields[] = {
 
 #define F(f)	FIELD(struct bt_chan_info, f)
 static const struct field info_fields[] = {
-	F(kind), F(family), F(lport), F(rport), F(laddr), F(raddr), F(peer_ino), F(path), { 0 },
+	F(kind), F(family), F(lport), F(rport), F(role), F(laddr), F(raddr), F(peer_ino), F(path),
+	F(peer_tgid), { 0 },
 };
 #undef F
 
@@ -448,6 +465,12 @@ static const struct field wakestack_fields[] = {
 	F(key.wakee), F(key.waker), F(key.kind), F(key.dir), F(key.wakee_ustack), F(key.chan),
 	F(key.peer), F(key.wakee_ucaller), F(key.waker_ustack), F(key.waker_ucaller),
 	F(val.count), F(val.blocked_ns), { 0 },
+};
+#undef F
+
+#define F(f)	FIELD(struct bt_futex_link, f)
+static const struct field futexlink_fields[] = {
+	F(key.waker), F(key.wakee), F(key.waker_addr), F(key.wakee_addr), F(count), { 0 },
 };
 #undef F
 
@@ -494,6 +517,7 @@ static const struct list lists[] = {
 	LIST(wakes, wake_fields), LIST(holders, holder_fields), LIST(socks, sock_fields),
 	LIST(episodes, episode_fields), LIST(stackrows, stackrow_fields),
 	LIST(wakestacks, wakestack_fields), LIST(stacks, stack_fields),
+	LIST(futexlinks, futexlink_fields),
 };
 
 static void assert_lists_equal(const struct bt_model *a, const struct bt_model *b)
@@ -534,6 +558,8 @@ static void assert_fields_equal(const struct bt_model *a, const struct bt_model 
 		assert_int_equal(p->harvested, q->harvested);
 		assert_int_equal(p->target, q->target);
 		assert_int_equal(p->hop, q->hop);
+		assert_int_equal(p->ppid, q->ppid);
+		assert_int_equal(p->child, q->child);
 		assert_int_equal(p->exit_code, q->exit_code);
 		assert_int_equal(p->nrows, q->nrows);
 		for (size_t j = 0; j < p->nrows; j++) {
@@ -2034,6 +2060,8 @@ static void test_newer_writer_readable(void **state)
 	bt_recf_put_str(&b, "/usr/bin/newproc", 64);
 	bt_recf_put_u8(&b, 0xfe);	/* target, and unknown bits */
 	bt_recf_put_u32(&b, 5);		/* hop */
+	bt_recf_put_u32(&b, 41);	/* ppid */
+	bt_recf_put_u8(&b, 1);		/* a followed child */
 	bt_recf_put_u64(&b, 0xfeedface);	/* a new process field */
 	rec_end(&b, at);
 	bt_recf_put_u32(&b, 0xdeadbeef);	/* a field after the records */
@@ -2073,6 +2101,8 @@ static void test_newer_writer_readable(void **state)
 	bt_recf_put_u64(&b, 300);
 	for (int i = 0; i < 40; i++)	/* exchange latency hist, 40 slots */
 		bt_recf_put_u64(&b, i == 6 || i >= 32);
+	bt_recf_put_u8(&b, BT_ROLE_SERVER);	/* the far end: role */
+	bt_recf_put_u32(&b, 43);	/* peer tgid */
 	bt_recf_put_u64(&b, 12345);	/* a new row field */
 	rec_end(&b, at);
 	raw_take(&r, BT_REC_ROWS, &b);
@@ -2120,6 +2150,8 @@ static void test_newer_writer_readable(void **state)
 	assert_false(m.procs[0].harvested);
 	assert_true(m.procs[0].target);
 	assert_int_equal(m.procs[0].hop, 5);
+	assert_int_equal(m.procs[0].ppid, 41);
+	assert_true(m.procs[0].child);
 	assert_int_equal(m.procs[0].exit_code, 3);
 	assert_int_equal(m.procs[0].nrows, 1);
 	row = &m.procs[0].rows[0];
@@ -2140,6 +2172,8 @@ static void test_newer_writer_readable(void **state)
 	assert_int_equal(row->st.exch_hist[BT_HIST_SLOTS - 1], 40 - BT_HIST_SLOTS);
 	assert_true(row->has_info);
 	assert_int_equal(row->info.peer_ino, 11);
+	assert_int_equal(row->info.role, BT_ROLE_SERVER);
+	assert_int_equal(row->info.peer_tgid, 43);
 	assert_int_equal(strlen(row->info.path), BT_PATH_LEN - 1);
 	assert_string_equal(row->channel,
 			    "unix:abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijk[10->11]");

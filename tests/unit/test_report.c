@@ -58,8 +58,8 @@ static void build_model(struct bt_model *m)
  * slot 10; p90 and p99 the top of slot 10 (2048), clamped to the max, 2000.
  */
 static const char golden_json[] =
-	"{\"version\":1,\"duration_ns\":2500000000,\"processes\":["
-	"{\"pid\":4242,\"comm\":\"worker\",\"start_ns\":123,\"exited\":false,\"boundaries\":["
+	"{\"version\":2,\"duration_ns\":2500000000,\"processes\":["
+	"{\"pid\":4242,\"comm\":\"worker\",\"start_ns\":123,\"role\":\"peer\",\"traced\":false,\"exited\":false,\"boundaries\":["
 	"{\"kind\":\"pipe\",\"channel\":\"pipe:[9001]\",\"direction\":\"send\","
 	"\"calls\":10,\"bytes\":40960,\"errors\":0,\"blocked_ns\":1500000,"
 	"\"max_blocked_ns\":500000,\"p50_ns\":240298,\"p90_ns\":458752,\"p99_ns\":500000,"
@@ -73,7 +73,7 @@ static const char golden_json[] =
 	"\"woken\":2}]}],"
 	"\"edges\":[],"
 	"\"lost\":{\"map_full\":0,\"events\":1,\"no_entry\":0,\"mmsg_truncated\":0,"
-	"\"pid_out_of_range\":0,\"wakees_overflow\":0,\"episodes\":0,\"stacks\":0,\"calls\":0,\"calls_unplaced\":0,\"exchanges\":0}}\n";
+	"\"pid_out_of_range\":0,\"wakees_overflow\":0,\"episodes\":0,\"stacks\":0,\"calls\":0,\"calls_unplaced\":0,\"exchanges\":0,\"unseen_bytes\":0}}\n";
 
 static void test_json_golden(void **state)
 {
@@ -97,9 +97,9 @@ static void test_json_empty_model(void **state)
 	bt_model_init(&m);
 	out = tu_render(bt_report_json, &m);
 	assert_string_equal(out,
-		"{\"version\":1,\"duration_ns\":0,\"processes\":[],\"edges\":[],"
+		"{\"version\":2,\"duration_ns\":0,\"processes\":[],\"edges\":[],"
 		"\"lost\":{\"map_full\":0,\"events\":0,\"no_entry\":0,\"mmsg_truncated\":0,"
-		"\"pid_out_of_range\":0,\"wakees_overflow\":0,\"episodes\":0,\"stacks\":0,\"calls\":0,\"calls_unplaced\":0,\"exchanges\":0}}\n");
+		"\"pid_out_of_range\":0,\"wakees_overflow\":0,\"episodes\":0,\"stacks\":0,\"calls\":0,\"calls_unplaced\":0,\"exchanges\":0,\"unseen_bytes\":0}}\n");
 	free(out);
 	bt_model_free(&m);
 }
@@ -120,15 +120,15 @@ static void test_json_path_exited_unnamed(void **state)
 	m.procs[0].exited = true;
 	out = tu_render(bt_report_json, &m);
 	assert_string_equal(out,
-		"{\"version\":1,\"duration_ns\":0,\"processes\":["
-		"{\"pid\":7,\"comm\":\"?\",\"start_ns\":0,\"exited\":true,\"boundaries\":["
+		"{\"version\":2,\"duration_ns\":0,\"processes\":["
+		"{\"pid\":7,\"comm\":\"?\",\"start_ns\":0,\"role\":\"peer\",\"traced\":false,\"exited\":true,\"boundaries\":["
 		"{\"kind\":\"unix_stream\",\"channel\":\"unix:/run/a\\\"b.sock[11->12]\","
 		"\"direction\":\"recv\",\"calls\":1,\"bytes\":5,\"errors\":1,\"blocked_ns\":0,"
 		"\"max_blocked_ns\":0,\"p50_ns\":0,\"p90_ns\":0,\"p99_ns\":0,"
 		"\"blocked_hist\":[],\"size_hist\":[],\"path\":\"/run/a\\\"b.sock\"}]}],"
 		"\"edges\":[],"
 		"\"lost\":{\"map_full\":0,\"events\":0,\"no_entry\":0,\"mmsg_truncated\":0,"
-		"\"pid_out_of_range\":0,\"wakees_overflow\":0,\"episodes\":0,\"stacks\":0,\"calls\":0,\"calls_unplaced\":0,\"exchanges\":0}}\n");
+		"\"pid_out_of_range\":0,\"wakees_overflow\":0,\"episodes\":0,\"stacks\":0,\"calls\":0,\"calls_unplaced\":0,\"exchanges\":0,\"unseen_bytes\":0}}\n");
 	free(out);
 	bt_model_free(&m);
 }
@@ -164,14 +164,15 @@ static void expect_line_words(const char *table, const char *needle, const char 
 static void test_table(void **state)
 {
 	static const char *const header[] = {
-		"KIND", "CHANNEL", "DIR", "CALLS", "BYTES", "MEAN", "BLOCKED", "P99<=", "MAX", NULL,
+		"KIND", "SERVICE", "DIR", "CONNS", "CALLS", "BYTES", "MEAN", "BLOCKED", "P99<=", "MAX",
+		NULL,
 	};
 	static const char *const pipe[] = {
-		"pipe", "pipe:[9001]", "send", "10", "40.0", "KiB", "4.0", "KiB",
+		"pipe", "pipe:[9001]", "send", "1", "10", "40.0", "KiB", "4.0", "KiB",
 		"1.5", "ms", "500", "us", "500", "us", NULL,
 	};
 	static const char *const futex[] = {
-		"futex", "futex:0x7f00deadbeef", "wake", "3", "2", "woken", "-",
+		"futex", "futex:0x7f00deadbeef", "wake", "1", "3", "2", "woken", "-",
 		"4.5", "us", "2.0", "us", "2.0", "us", NULL,
 	};
 	struct bt_model m;
@@ -203,11 +204,11 @@ static void test_table(void **state)
 static void test_table_errors_and_states(void **state)
 {
 	static const char *const recv[] = {
-		"pipe", "pipe:[5]", "recv", "1,200", "300", "B", "0", "B",
+		"pipe", "pipe:[5]", "recv", "1", "1,200", "300", "B", "0", "B",
 		"0", "ns", "0", "ns", "0", "ns", "1200", "errors", NULL,
 	};
 	static const char *const wait[] = {
-		"futex", "futex:0x10", "wait", "5", "-", "-", "1.0", "s", "1.1", "s", "1.0", "min",
+		"futex", "futex:0x10", "wait", "1", "5", "-", "-", "1.0", "s", "1.1", "s", "1.0", "min",
 		NULL,
 	};
 	struct bt_key r = { .tgid = 20, .kind = BT_KIND_PIPE, .dir = BT_DIR_RECV, .chan = 5 };
@@ -273,7 +274,7 @@ static void test_table_untraced_far_end(void **state)
 	bt_model_sort(&m);
 	out = tu_render(bt_report_table, &m);
 	/* The receiver's waits were not measured: no number for them. */
-	assert_non_null(strstr(out, "\n  writer[20] \u2192 far[30] via pipe:[5]: 2 sends, 64 B, "
+	assert_non_null(strstr(out, "\n  writer[20] \u2192 far[30] via pipe:[5]: 1 conn, 2 sends, 64 B, "
 				    "0 wakeups, blocked ?, p99 ? (receiver not traced)\n"));
 	/* The far end is named in its peer's lines, with no block of its own. */
 	assert_non_null(strstr(out, "\nwriter[20]\n  \u21c4 far[30]\n    KIND "));
@@ -349,9 +350,9 @@ static void build_peer_model(struct bt_model *m)
 #define NO_HIST ",\"blocked_hist\":[],\"size_hist\":[]"
 
 static const char golden_peers_json[] =
-	"{\"version\":1,\"duration_ns\":1000000,\"processes\":["
+	"{\"version\":2,\"duration_ns\":1000000,\"processes\":["
 	"{\"pid\":100,\"comm\":\"writer\",\"exe\":\"/usr/bin/writer\",\"start_ns\":5000,"
-	"\"exited\":false,\"boundaries\":["
+	"\"role\":\"target\",\"traced\":true,\"exited\":false,\"boundaries\":["
 	"{\"kind\":\"pipe\",\"channel\":\"pipe:[7]\",\"direction\":\"send\",\"calls\":4,"
 	"\"bytes\":300,\"errors\":1,\"blocked_ns\":0,\"max_blocked_ns\":0," ZERO_P NO_HIST ","
 	"\"peer\":{\"pid\":200,\"comm\":\"reader\"},"
@@ -365,35 +366,44 @@ static const char golden_peers_json[] =
 	"{\"kind\":\"futex\",\"channel\":\"futex:0x10\",\"direction\":\"wake\",\"calls\":2,"
 	"\"bytes\":0,\"errors\":0,\"blocked_ns\":0,\"max_blocked_ns\":0," ZERO_P ","
 	"\"blocked_hist\":[],\"woken\":2,\"peer\":{\"pid\":300,\"comm\":\"?\"}}]},"
-	"{\"pid\":200,\"comm\":\"reader\",\"start_ns\":6000,\"exited\":true,\"boundaries\":["
+	"{\"pid\":200,\"comm\":\"reader\",\"start_ns\":6000,\"role\":\"target\",\"traced\":true,\"exited\":true,\"boundaries\":["
 	"{\"kind\":\"pipe\",\"channel\":\"pipe:[7]\",\"direction\":\"recv\",\"calls\":3,"
 	"\"bytes\":300,\"errors\":0,\"blocked_ns\":7000,\"max_blocked_ns\":4000,"
 	"\"p50_ns\":2048,\"p90_ns\":4000,\"p99_ns\":4000,"
 	"\"blocked_hist\":[{\"low\":1024,\"high\":2047,\"count\":2},"
 	"{\"low\":2048,\"high\":4095,\"count\":1}],\"size_hist\":[],"
 	"\"peer\":{\"pid\":100,\"comm\":\"writer\"}}]},"
-	"{\"pid\":201,\"comm\":\"reader2\",\"start_ns\":0,\"exited\":false,\"boundaries\":["
+	"{\"pid\":201,\"comm\":\"reader2\",\"start_ns\":0,"
+	"\"role\":\"target\",\"traced\":true,\"exited\":false,\"boundaries\":["
 	"{\"kind\":\"pipe\",\"channel\":\"pipe:[7]\",\"direction\":\"recv\",\"calls\":1,"
 	"\"bytes\":0,\"errors\":0,\"blocked_ns\":10,\"max_blocked_ns\":10,"
 	"\"p50_ns\":10,\"p90_ns\":10,\"p99_ns\":10,"
 	"\"blocked_hist\":[{\"low\":8,\"high\":15,\"count\":1}],\"size_hist\":[],"
 	"\"peer\":{\"pid\":100,\"comm\":\"writer\"}}]}],"
 	"\"edges\":["
-	"{\"from\":100,\"to\":200,\"kind\":\"pipe\",\"channel\":\"pipe:[7]\",\"calls\":3,"
-	"\"bytes\":300,\"wakeups\":2,\"blocked_ns\":7000,"
+	"{\"from\":100,\"to\":200,\"kind\":\"pipe\",\"service\":\"pipe:[7]\","
+	"\"channel\":\"pipe:[7]\",\"connections_seen\":1,\"calls\":3,\"bytes\":300,"
+	"\"unseen_bytes\":0,\"wakeups\":2,\"blocked_ns\":7000,"
 	"\"p50_ns\":2048,\"p90_ns\":4000,\"p99_ns\":4000,"
 	"\"blocked_hist\":[{\"low\":1024,\"high\":2047,\"count\":2},"
-	"{\"low\":2048,\"high\":4095,\"count\":1}],\"size_hist\":[]},"
-	"{\"from\":100,\"to\":201,\"kind\":\"pipe\",\"channel\":\"pipe:[7]\",\"calls\":3,"
-	"\"bytes\":300,\"wakeups\":0,\"blocked_ns\":10,"
+	"{\"low\":2048,\"high\":4095,\"count\":1}],\"size_hist\":[],"
+	"\"connections\":[{\"from\":100,\"channel\":\"pipe:[7]\",\"calls\":3,\"bytes\":300}]},"
+	"{\"from\":100,\"to\":201,\"kind\":\"pipe\",\"service\":\"pipe:[7]\","
+	"\"channel\":\"pipe:[7]\",\"connections_seen\":1,\"calls\":3,\"bytes\":300,"
+	"\"unseen_bytes\":0,\"wakeups\":0,\"blocked_ns\":10,"
 	"\"p50_ns\":10,\"p90_ns\":10,\"p99_ns\":10,"
-	"\"blocked_hist\":[{\"low\":8,\"high\":15,\"count\":1}],\"size_hist\":[]},"
-	"{\"from\":100,\"to\":300,\"kind\":\"pipe\",\"channel\":\"pipe:[8]\",\"calls\":1,"
-	"\"bytes\":5,\"wakeups\":0,\"blocked_ns\":0," ZERO_P NO_HIST "},"
-	"{\"from\":100,\"to\":300,\"kind\":\"futex\",\"channel\":\"futex:0x10\",\"calls\":2,"
-	"\"bytes\":0,\"wakeups\":2,\"blocked_ns\":0," ZERO_P ",\"blocked_hist\":[]}],"
+	"\"blocked_hist\":[{\"low\":8,\"high\":15,\"count\":1}],\"size_hist\":[],"
+	"\"connections\":[{\"from\":100,\"channel\":\"pipe:[7]\",\"calls\":3,\"bytes\":300}]},"
+	"{\"from\":100,\"to\":300,\"kind\":\"pipe\",\"service\":\"pipe:[8]\","
+	"\"channel\":\"pipe:[8]\",\"connections_seen\":1,\"calls\":1,\"bytes\":5,"
+	"\"unseen_bytes\":0,\"wakeups\":0,\"blocked_ns\":0," ZERO_P NO_HIST ","
+	"\"connections\":[{\"from\":100,\"channel\":\"pipe:[8]\",\"calls\":1,\"bytes\":5}]},"
+	"{\"from\":100,\"to\":300,\"kind\":\"futex\",\"service\":\"futex:0x10\","
+	"\"channel\":\"futex:0x10\",\"connections_seen\":1,\"calls\":2,\"bytes\":0,"
+	"\"unseen_bytes\":0,\"wakeups\":2,\"blocked_ns\":0," ZERO_P ",\"blocked_hist\":[],"
+	"\"connections\":[{\"from\":100,\"channel\":\"futex:0x10\",\"calls\":2,\"bytes\":0}]}],"
 	"\"lost\":{\"map_full\":0,\"events\":0,\"no_entry\":0,\"mmsg_truncated\":0,"
-	"\"pid_out_of_range\":0,\"wakees_overflow\":0,\"episodes\":0,\"stacks\":0,\"calls\":0,\"calls_unplaced\":0,\"exchanges\":0}}\n";
+	"\"pid_out_of_range\":0,\"wakees_overflow\":0,\"episodes\":0,\"stacks\":0,\"calls\":0,\"calls_unplaced\":0,\"exchanges\":0,\"unseen_bytes\":0}}\n";
 
 static void test_json_peers_and_edges(void **state)
 {
@@ -458,7 +468,8 @@ static void test_table_peers_and_map(void **state)
 		"    futex       futex:0x10 ",
 		"  \u21c4 10.1.2.3:443",
 		"    KIND ",
-		"    tcp         tcp:192.168.1.10:40000->10.1.2.3:443 ",
+		/* The client's ephemeral port is a connection; the service is the server's. */
+		"    tcp         tcp:10.1.2.3:443 ",
 		NULL,
 	};
 	static const char *const reader[] = {
@@ -469,26 +480,26 @@ static void test_table_peers_and_map(void **state)
 		NULL,
 	};
 	static const char *const w7[] = {
-		"pipe", "pipe:[7]", "send", "4", "300", "B", "100", "B", "0", "ns", "0", "ns",
+		"pipe", "pipe:[7]", "send", "1", "4", "300", "B", "100", "B", "0", "ns", "0", "ns",
 		"0", "ns", "1", "errors", NULL,
 	};
 	static const char *const r7[] = {
-		"pipe", "pipe:[7]", "recv", "3", "300", "B", "100", "B", "7.0", "us", "4.0", "us",
+		"pipe", "pipe:[7]", "recv", "1", "3", "300", "B", "100", "B", "7.0", "us", "4.0", "us",
 		"4.0", "us", NULL,
 	};
 	static const char *const fx[] = {
-		"futex", "futex:0x10", "wake", "2", "2", "woken", "-", "0", "ns", "0", "ns",
+		"futex", "futex:0x10", "wake", "1", "2", "2", "woken", "-", "0", "ns", "0", "ns",
 		"0", "ns", NULL,
 	};
 	static const char head[] =
 		"boundtrace: 3 processes, 1.0 ms traced\n"
 		"\ncommunication map (sender \u2192 receiver; blocked = the receiver waiting):\n"
-		"  writer[100] \u2192 reader[200] via pipe:[7]: 3 sends, 300 B, 2 wakeups, "
+		"  writer[100] \u2192 reader[200] via pipe:[7]: 1 conn, 3 sends, 300 B, 2 wakeups, "
 		"blocked 7.0 us, p99 \u2264 4.0 us\n"
-		"  writer[100] \u2192 reader2[201] via pipe:[7]: 3 sends, 300 B, 0 wakeups, "
+		"  writer[100] \u2192 reader2[201] via pipe:[7]: 1 conn, 3 sends, 300 B, 0 wakeups, "
 		"blocked 10 ns, p99 \u2264 10 ns\n"
 		/* pid 300 is known from /proc only: nobody measured its waits. */
-		"  writer[100] \u2192 ?[300] via pipe:[8]: 1 sends, 5 B, 0 wakeups, "
+		"  writer[100] \u2192 ?[300] via pipe:[8]: 1 conn, 1 sends, 5 B, 0 wakeups, "
 		"blocked ?, p99 ? (receiver not traced)\n"
 		"  writer[100] \u2192 ?[300] via futex:0x10: 2 wake calls, 2 woke a waiter, "
 		"blocked ?, p99 ? (receiver not traced)\n"

@@ -101,6 +101,18 @@ static size_t pipe_peers(const struct bt_model *m, const struct bt_proc *p,
 	return n;
 }
 
+/*
+ * The far end the kernel named (bt_chan_info.peer_tgid): the process that
+ * accepted the connection, else the peer socket's user at the first
+ * crossing, else (unix) SO_PEERCRED.
+ */
+static void kernel_named(const struct bt_model *m, const struct bt_row *r, struct bt_peer *out,
+			 size_t *n, size_t max)
+{
+	if (r->has_info && r->info.peer_tgid)
+		add_peer(out, n, max, m, r->info.peer_tgid);
+}
+
 static uint64_t unix_peer_ino(const struct bt_model *m, const struct bt_row *r)
 {
 	if (r->has_info && r->info.peer_ino)
@@ -117,12 +129,12 @@ static size_t unix_peers(const struct bt_model *m, const struct bt_proc *p,
 	uint64_t peer = unix_peer_ino(m, r);
 	size_t n = 0;
 
-	if (!peer)
-		return 0;
-	for (size_t i = 0; i < m->nprocs; i++)
+	for (size_t i = 0; peer && i < m->nprocs; i++)
 		if (has_row(&m->procs[i], r->key.kind, peer, -1))
 			add_peer(out, &n, max, m, m->procs[i].pid);
 	if (!n)
+		kernel_named(m, r, out, &n, max);
+	if (!n && peer)
 		holders_of(m, peer, FD_SOCKET, 0, p->pid, out, &n, max);
 	return n;
 }
@@ -174,6 +186,8 @@ static size_t inet_peers(const struct bt_model *m, const struct bt_proc *p,
 		for (size_t j = 0; j < m->procs[i].nrows; j++)
 			if (bt_inet_mirror(r, &m->procs[i].rows[j]))
 				add_peer(out, &n, max, m, m->procs[i].pid);
+	if (!n)
+		kernel_named(m, r, out, &n, max);
 	/* Untraced far end on this machine: its socket is local R with remote L (or any, udp). */
 	for (size_t i = 0; !n && i < m->nsocks; i++) {
 		const struct bt_sockfact *s = &m->socks[i];
@@ -243,61 +257,12 @@ size_t bt_row_peers(const struct bt_model *m, const struct bt_proc *p,
 	return 0;
 }
 
-/* ---- edges ------------------------------------------------------------- */
-
-static struct bt_edge *edge_get(struct bt_edges *e, uint32_t from, uint32_t to,
-				const struct bt_row *r)
-{
-	struct bt_edge *x;
-
-	for (size_t i = 0; i < e->n; i++) {
-		x = &e->v[i];
-		if (x->from == from && x->to == to && x->kind == r->key.kind &&
-		    !strcmp(x->channel, r->channel))
-			return x;
-	}
-	if (!bt_grow((void **)&e->v, &e->cap, e->n + 1, sizeof(*e->v)))
-		return NULL;
-	x = &e->v[e->n++];
-	memset(x, 0, sizeof(*x));
-	x->from = from;
-	x->to = to;
-	x->kind = r->key.kind;
-	memcpy(x->channel, r->channel, sizeof(x->channel));
-	return x;
-}
-
-static uint64_t wake_count(const struct bt_model *m, uint32_t waker, uint32_t wakee,
-			   const struct bt_row *r)
-{
-	uint64_t n = 0;
-
-	for (size_t i = 0; i < m->nwakes; i++) {
-		const struct bt_wake_key *k = &m->wakes[i].key;
-
-		/*
-		 * Any crossing of the waker on a byte channel counts: a unix
-		 * reader freeing buffer space wakes the peer's waiters too,
-		 * and that wakeup is often the one that lets the peer run. A
-		 * futex wakes only in its wake calls (a wakeup during a wait
-		 * is an interrupt's, not the futex's).
-		 */
-		if (k->kind == BT_KIND_FUTEX && k->dir != r->key.dir)
-			continue;
-		if (k->waker == waker && k->wakee == wakee && k->kind == r->key.kind &&
-		    k->chan == r->key.chan && k->peer == r->key.peer)
-			n += m->wakes[i].count;
-	}
-	return n;
-}
-
 /*
  * Whether o, a row of the far process, is on the far end of r's channel
  * (not another channel between the same two processes). Futex words have
  * another address in each process: the wakes alone pair those.
  */
-static bool far_end_row(const struct bt_model *m, const struct bt_row *r,
-			const struct bt_row *o)
+bool bt_far_end_row(const struct bt_model *m, const struct bt_row *r, const struct bt_row *o)
 {
 	switch (r->key.kind) {
 	case BT_KIND_PIPE:
@@ -310,92 +275,4 @@ static bool far_end_row(const struct bt_model *m, const struct bt_row *r,
 		return bt_inet_mirror(r, o);
 	}
 	return true;
-}
-
-/* The receiving side's blocked time on the far end of r, if traced. */
-static void add_receiver_blocking(const struct bt_model *m, const struct bt_proc *p,
-				  const struct bt_row *r, const struct bt_proc *q,
-				  struct bt_edge *x)
-{
-	int want = r->key.kind == BT_KIND_FUTEX ? BT_DIR_WAIT : BT_DIR_RECV;
-	struct bt_peer back[BT_PEERS_MAX];
-
-	for (size_t j = 0; j < q->nrows; j++) {
-		const struct bt_row *o = &q->rows[j];
-		bool pairs = false;
-		size_t nb;
-
-		if (o->key.kind != r->key.kind || o->key.dir != want || !far_end_row(m, r, o))
-			continue;
-		nb = bt_row_peers(m, q, o, back, BT_PEERS_MAX);
-		for (size_t k = 0; k < nb; k++)
-			pairs |= back[k].pid == p->pid;
-		if (!pairs)
-			continue;
-		x->blocked_ns += o->st.blocked_ns;
-		if (o->st.max_blocked_ns > x->max_blocked_ns)
-			x->max_blocked_ns = o->st.max_blocked_ns;
-		bt_hist_add(x->blocked_hist, o->st.blocked_hist);
-	}
-}
-
-static int edges_of_row(const struct bt_model *m, const struct bt_proc *p,
-			const struct bt_row *r, struct bt_edges *e)
-{
-	struct bt_peer peers[BT_PEERS_MAX];
-	size_t n;
-
-	if (r->key.dir != BT_DIR_SEND && r->key.dir != BT_DIR_WAKE)
-		return 0;
-	n = bt_row_peers(m, p, r, peers, BT_PEERS_MAX);
-	for (size_t i = 0; i < n; i++) {
-		struct bt_edge *x;
-
-		if (!peers[i].pid)
-			continue;	/* an address off this machine: no process edge */
-		x = edge_get(e, p->pid, peers[i].pid, r);
-		if (!x)
-			return -ENOMEM;
-		x->calls += r->st.calls - r->st.errors;
-		x->bytes += r->st.bytes;
-		bt_hist_add(x->size_hist, r->st.size_hist);
-		x->wakeups += wake_count(m, p->pid, peers[i].pid, r);
-		if (peers[i].proc)
-			add_receiver_blocking(m, p, r, peers[i].proc, x);
-	}
-	return 0;
-}
-
-static int cmp_edge(const void *pa, const void *pb)
-{
-	const struct bt_edge *a = pa, *b = pb;
-
-	if (a->from != b->from)
-		return a->from < b->from ? -1 : 1;
-	if (a->to != b->to)
-		return a->to < b->to ? -1 : 1;
-	if (a->kind != b->kind)
-		return a->kind < b->kind ? -1 : 1;
-	return strcmp(a->channel, b->channel);
-}
-
-int bt_edges_build(const struct bt_model *m, struct bt_edges *out)
-{
-	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < m->nprocs; i++) {
-		const struct bt_proc *p = &m->procs[i];
-
-		for (size_t j = 0; j < p->nrows; j++)
-			if (edges_of_row(m, p, &p->rows[j], out))
-				return -ENOMEM;
-	}
-	if (out->n)
-		qsort(out->v, out->n, sizeof(*out->v), cmp_edge);
-	return 0;
-}
-
-void bt_edges_free(struct bt_edges *e)
-{
-	free(e->v);
-	memset(e, 0, sizeof(*e));
 }

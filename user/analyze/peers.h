@@ -10,6 +10,7 @@
 #ifndef BT_PEERS_H
 #define BT_PEERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "model/model.h"
@@ -27,32 +28,16 @@ size_t bt_row_peers(const struct bt_model *m, const struct bt_proc *p,
 		    const struct bt_row *r, struct bt_peer *out, size_t max);
 
 /*
+ * Whether o, a row of another process, is on the far end of r's channel
+ * (pipe: the same inode; unix: r's peer socket; inet: the mirrored tuple;
+ * futex: any, the wakes pair those).
+ */
+bool bt_far_end_row(const struct bt_model *m, const struct bt_row *r, const struct bt_row *o);
+
+/*
  * Whether TCP/UDP row o is the other end of row r: mirrored tuples (and,
  * in merged recordings, not two hosts' loopback connections).
  */
 bool bt_inet_mirror(const struct bt_row *r, const struct bt_row *o);
-
-/* One direction of traffic between two processes over one channel. */
-struct bt_edge {
-	uint32_t from, to;	/* from: the sender (futex: the waker) */
-	uint8_t kind;
-	char channel[BT_CHANNEL_LEN];	/* as the sender names it */
-	uint64_t calls;		/* the sender's successful sends (futex: wake calls) */
-	uint64_t bytes;
-	uint64_t wakeups;	/* times a crossing of from woke to */
-	uint64_t blocked_ns;	/* time to spent blocked receiving (waiting) on it */
-	uint64_t max_blocked_ns;
-	__u64 blocked_hist[BT_HIST_SLOTS];
-	__u64 size_hist[BT_HIST_SLOTS];
-};
-
-struct bt_edges {
-	struct bt_edge *v;
-	size_t n, cap;
-};
-
-/* Builds every edge of the model, sorted (from, to, kind, channel). 0 or -ENOMEM. */
-int bt_edges_build(const struct bt_model *m, struct bt_edges *out);
-void bt_edges_free(struct bt_edges *e);
 
 #endif

@@ -18,7 +18,8 @@ static int build_peers(const struct bt_model *m, struct bt_views *v)
 		nrows += m->procs[i].nrows;
 	}
 	v->span = calloc(nrows ? nrows : 1, sizeof(*v->span));
-	if (!v->row_base || !v->span)
+	v->service = calloc(nrows ? nrows : 1, sizeof(*v->service));
+	if (!v->row_base || !v->span || !v->service)
 		return -1;
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct bt_proc *p = &m->procs[i];
@@ -34,6 +35,8 @@ static int build_peers(const struct bt_model *m, struct bt_views *v)
 			}
 			v->span[v->row_base[i] + j].off = n;
 			v->span[v->row_base[i] + j].n = k;
+			bt_row_service(m, &p->rows[j], v->service[v->row_base[i] + j],
+				       sizeof(v->service[0]));
 			n += k;
 		}
 	}
@@ -52,6 +55,16 @@ struct bt_row_peers bt_views_peers(const struct bt_views *v, const struct bt_mod
 	if (out.n)
 		out.v = v->peer + v->span[v->row_base[i] + j].off;
 	return out;
+}
+
+const char *bt_views_service(const struct bt_views *v, const struct bt_model *m,
+			     const struct bt_proc *p, const struct bt_row *r)
+{
+	size_t i = p - m->procs, j = r - p->rows;
+
+	if (!(v->built & BT_VIEW_PEERS) || i >= m->nprocs || j >= p->nrows)
+		return "";
+	return v->service[v->row_base[i] + j];
 }
 
 int bt_views_build(const struct bt_model *m, unsigned int which, struct bt_views *v)
@@ -99,5 +112,6 @@ void bt_views_free(struct bt_views *v)
 	free(v->row_base);
 	free(v->span);
 	free(v->peer);
+	free(v->service);
 	memset(v, 0, sizeof(*v));
 }

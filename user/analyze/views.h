@@ -12,6 +12,7 @@
 #include "analyze/chains.h"
 #include "analyze/folded.h"
 #include "analyze/peers.h"
+#include "analyze/services.h"
 #include "model/model.h"
 
 enum bt_view {
@@ -37,6 +38,7 @@ struct bt_views {
 	size_t *row_base;
 	struct { size_t off, n; } *span;
 	struct bt_peer *peer;
+	char (*service)[BT_CHANNEL_LEN];	/* BT_VIEW_PEERS: row's service, same index */
 };
 
 /* Builds the views asked for (BT_VIEW_FOLDED and _WAKERS exclude each other). */
@@ -46,5 +48,9 @@ void bt_views_free(struct bt_views *v);
 /* Row r of m->procs[p]: its far ends (BT_VIEW_PEERS). */
 struct bt_row_peers bt_views_peers(const struct bt_views *v, const struct bt_model *m,
 				   const struct bt_proc *p, const struct bt_row *r);
+
+/* Row r of m->procs[p]: the service it is a connection to (BT_VIEW_PEERS), or "". */
+const char *bt_views_service(const struct bt_views *v, const struct bt_model *m,
+			     const struct bt_proc *p, const struct bt_row *r);
 
 #endif

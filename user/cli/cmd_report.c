@@ -47,6 +47,8 @@ int bt_cmd_report(const struct bt_opts *o)
 	}
 	m.weight = o->weight;
 	m.metrics_pid = o->metrics_pid;
+	m.group_exe = o->group_exe;
+	m.connections = o->connections;
 	m.max_series = o->max_series;
 	bt_model_filter(&m, o->pids, o->npids, o->kind);
 	bt_model_sort(&m);

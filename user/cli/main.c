@@ -212,6 +212,8 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 	cfg.stacks = o.stacks;
 	cfg.stack_map_size = o.stack_map_size;
 	model.weight = o.weight;
+	model.group_exe = o.group_exe;
+	model.connections = o.connections;
 	model.metrics_pid = o.metrics_pid;
 	model.max_series = o.max_series;
 	cfg.verbose = o.verbose;

@@ -29,7 +29,7 @@ enum {
 enum opt_id {
 	O_PLAIN,		/* nothing: the entry's flag or str field is all */
 	O_PID, O_COMMAND, O_PEERS, O_MIN_BLOCK, O_STACK_MAP, O_WEIGHT, O_FORMAT, O_KIND,
-	O_MAP_SIZE, O_HELP, O_VERSION, O_SERVE, O_MAX_SERIES,
+	O_MAP_SIZE, O_HELP, O_VERSION, O_SERVE, O_MAX_SERIES, O_GROUP,
 };
 
 struct opt {
@@ -94,6 +94,12 @@ static const struct opt opts[] = {
 	  "print the table every SECS seconds while tracing", SECS(interval_ns) },
 	{ O_PLAIN, 0, "record", "FILE", ON_TRACE, "Output",
 	  "also write a recording (see `boundtrace record`)", STR(record) },
+	{ O_GROUP, 0, "group", "HOW", ON_ALL, "Output",
+	  "exe (default): a pool (one executable and name under one\n"
+	  "parent: workers, backends, clients) is one node of the map,\n"
+	  "table and graph; pid: every process its own" },
+	{ O_PLAIN, 0, "connections", NULL, ON_ALL, "Output",
+	  "the table lists each connection under its service line", FLAG(connections) },
 	{ O_SERVE, 0, "serve", "ADDR:PORT", ON_TRACE, "Metrics",
 	  "serve /metrics over HTTP while tracing (e.g. 127.0.0.1:9464;\n"
 	  "only where told), Prometheus text or OpenMetrics as asked", STR(serve) },
@@ -308,6 +314,11 @@ static int apply(struct bt_opts *o, const struct opt *op, const char *v, char **
 			return BAD("unknown format '%s' (one of: %s)", v, bt_report_format_names());
 		o->format = v;
 		return 0;
+	case O_GROUP:
+		if (strcmp(v, "exe") && strcmp(v, "pid"))
+			return BAD("invalid --group '%s' (exe or pid)", v);
+		o->group_exe = !strcmp(v, "exe");
+		return 0;
 	case O_KIND:
 		o->kind = bt_kind_parse(v);
 		if (o->kind == BT_KIND_NONE)
@@ -478,6 +489,7 @@ int bt_opts_parse(int argc, char **argv, struct bt_opts *o, char *err, size_t er
 	o->exporter = bt_report_find(o->format);
 	o->map_size = 16384;
 	o->peers = 1;
+	o->group_exe = true;
 	o->min_block_ns = 10 * 1000;
 	o->stack_map_size = 16384;
 	o->kind = BT_KIND_NONE;

@@ -46,6 +46,8 @@ struct bt_opts {
 	const struct bt_exporter *exporter;	/* its registry entry */
 	const char *output;	/* -o, NULL = stdout */
 	bool force;		/* overwrite an existing -o file */
+	bool group_exe;		/* --group exe (default) or pid */
+	bool connections;	/* --connections */
 	const char *record;	/* --record: a recording beside the report */
 	uint32_t map_size;	/* rows in the kernel aggregate */
 	const char *file;	/* report: the recording to read (the first) */

@@ -120,6 +120,17 @@ static int far_holders(struct bt_model *m, const struct world *w, uint64_t ino, 
 	return added;
 }
 
+/* Whether pid has a row on pipe ino: it read or wrote it while traced. */
+static bool crossed_pipe(const struct bt_model *m, uint32_t pid, uint64_t ino)
+{
+	const struct bt_proc *p = bt_model_find((struct bt_model *)m, pid);
+
+	for (size_t j = 0; p && j < p->nrows; j++)
+		if (p->rows[j].key.kind == BT_KIND_PIPE && p->rows[j].key.chan == ino)
+			return true;
+	return false;
+}
+
 static int follow_fd(struct bt_model *m, const struct world *w, const struct bt_fdref *r,
 		     int hop, int max_hops, bt_add_target_fn add, void *ctx)
 {
@@ -131,7 +142,16 @@ static int follow_fd(struct bt_model *m, const struct world *w, const struct bt_
 		/* A writer's far end reads, a reader's writes; both ends: either. */
 		want = r->mode == BT_END_WRITE ? BT_END_READ :
 		       r->mode == BT_END_READ ? BT_END_WRITE : 0;
-		return far_holders(m, w, r->ino, BT_FD_PIPE, want, r->pid, hop, max_hops, add, ctx);
+		/*
+		 * A target's writers are followed at once (their first write
+		 * comes before the target's read); its readers once it wrote:
+		 * an inherited stderr pipe to a supervisor, never written,
+		 * leads nowhere. Holders are named either way. (The reader
+		 * counts from the first byte: the target's write marked it.)
+		 */
+		return far_holders(m, w, r->ino, BT_FD_PIPE, want, r->pid, hop,
+				   (r->mode & BT_END_READ) || crossed_pipe(m, r->pid, r->ino) ?
+				   max_hops : hop, add, ctx);
 	}
 	u = find_unix(w, r->ino);
 	if (u) {
@@ -172,6 +192,90 @@ static bool own_stdio(uint64_t ino)
 	return ino && (ino == inos[0] || ino == inos[1] || ino == inos[2]);
 }
 
+/*
+ * The far ends the kernel named at the targets' crossings (a connection
+ * that lived between two scans): followed like the ones /proc shows.
+ */
+static int follow_named(struct bt_model *m, int max_hops, bt_add_target_fn add, void *ctx)
+{
+	int added = 0;
+
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct bt_proc *p = &m->procs[i];
+		int hop = p->hop;
+		uint32_t self = p->pid;
+
+		if (!p->target || p->exited || hop >= max_hops)
+			continue;
+		for (size_t j = 0; j < m->procs[i].nrows; j++) {
+			const struct bt_row *r = &m->procs[i].rows[j];
+			uint32_t pid = r->has_info ? r->info.peer_tgid : 0;
+			const struct bt_proc *q;
+
+			if (!pid || pid == self || pid == (uint32_t)getpid())
+				continue;
+			q = bt_model_find(m, pid);
+			if (q && q->target && !q->exited)
+				continue;
+			if (add(ctx, pid, hop + 1) == 0)
+				added++;
+		}
+	}
+	return added;
+}
+
+/* A UDP row whose server the kernel could not name (it bound before the trace). */
+static bool udp_server_unknown(const struct bt_row *r)
+{
+	return r->key.kind == BT_KIND_UDP && r->has_info && r->info.rport && !r->info.peer_tgid;
+}
+
+/*
+ * A UDP server bound before the trace began is in no kernel map: the
+ * targets' unnamed UDP far ends are looked up among the sockets bound
+ * without a peer (sock_diag), and their holders (/proc) are the far ends.
+ */
+static int name_udp_servers(struct bt_model *m, const struct world *w, int max_hops,
+			    bt_add_target_fn add, void *ctx)
+{
+	int added = 0;
+
+	for (size_t i = 0; i < m->nprocs; i++) {
+		for (size_t j = 0; j < m->procs[i].nrows; j++) {
+			struct bt_row r = m->procs[i].rows[j];
+			uint32_t pid = m->procs[i].pid;
+			int hop = m->procs[i].target ? m->procs[i].hop : max_hops;
+
+			if (!udp_server_unknown(&r))
+				continue;
+			for (size_t k = 0; k < w->ninet; k++) {
+				const struct bt_inet_sock *in = &w->inet[k];
+				static const uint8_t any[16];
+
+				if (!in->ino || in->proto != IPPROTO_UDP || in->rport ||
+				    in->lport != r.info.rport ||
+				    (memcmp(in->laddr, any, in->family == AF_INET ? 4 : 16) &&
+				     !bt_inet_addr_equal(in->family, in->laddr, r.info.family,
+							 r.info.raddr)))
+					continue;
+				record_sock(m, in->ino, 0, in);
+				added += far_holders(m, w, in->ino, BT_FD_SOCKET, 0, pid, hop,
+						     max_hops, add, ctx);
+			}
+		}
+	}
+	return added;
+}
+
+static bool any_udp_server_unknown(const struct bt_model *m)
+{
+	for (size_t i = 0; i < m->nprocs; i++)
+		for (size_t j = 0; j < m->procs[i].nrows; j++)
+			if (udp_server_unknown(&m->procs[i].rows[j]))
+				return true;
+	return false;
+}
+
 static bool holds_inet_candidate(const struct world *w)
 {
 	for (size_t i = 0; i < w->nown; i++)
@@ -185,13 +289,14 @@ int bt_discover_round(struct bt_model *m, int max_hops, bt_add_target_fn add, vo
 	struct world w = {};
 	int added = 0, err = 0;
 
+	added = follow_named(m, max_hops, add, ctx);
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct bt_proc *p = &m->procs[i];
 
 		if (p->target && !p->exited)
 			bt_scan_process_fds(p->pid, &w.own, &w.nown, &w.capown);
 	}
-	if (!w.nown)
+	if (!w.nown && !any_udp_server_unknown(m))
 		goto out;
 	err = bt_scan_all_fds(&w.all, &w.nall, &w.capall);
 	if (err)
@@ -199,13 +304,15 @@ int bt_discover_round(struct bt_model *m, int max_hops, bt_add_target_fn add, vo
 	/* Sockets are optional facts: without them pipes still pair. */
 	bt_unix_socks(&w.unx, &w.nunx, &w.capunx);
 	/*
-	 * Only a target's own sockets are looked up, and the inet tables
-	 * are by far the dearest read of a round (the kernel walks its
-	 * whole TCP hash for /proc/net/tcp): read them only when a target
-	 * holds a socket that is not a unix one.
+	 * The inet tables are by far the dearest read of a round (the kernel
+	 * walks its whole TCP hash for /proc/net/tcp): read them only when a
+	 * target holds a socket that is not a unix one, or a UDP far end is
+	 * still to be named.
 	 */
-	if (holds_inet_candidate(&w))
+	if (holds_inet_candidate(&w) || any_udp_server_unknown(m)) {
 		bt_inet_socks(0, &w.inet, &w.ninet, &w.capinet);
+		added += name_udp_servers(m, &w, max_hops, add, ctx);
+	}
 	for (size_t i = 0; i < w.nown; i++) {
 		const struct bt_proc *p = bt_model_find(m, w.own[i].pid);
 		int n;

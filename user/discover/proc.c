@@ -128,10 +128,28 @@ void bt_proc_read_exe(uint32_t pid, char *buf, size_t len)
 	buf[n > 0 ? n : 0] = 0;
 }
 
+uint32_t bt_proc_read_ppid(uint32_t pid)
+{
+	char path[64], buf[1024];
+	const char *p;
+	unsigned int ppid;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	if (read_small(path, buf, sizeof(buf)) <= 0)
+		return 0;
+	/* "PID (COMM) STATE PPID ...": comm may hold ')' itself. */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %u", &ppid) != 1)
+		return 0;
+	return ppid;
+}
+
 int bt_proc_read_image(struct bt_proc *p)
 {
 	if (bt_proc_read_identity(p->pid, p->comm, sizeof(p->comm), &p->start_ns))
 		return -1;
 	bt_proc_read_exe(p->pid, p->exe, sizeof(p->exe));
+	if (!p->ppid)
+		p->ppid = bt_proc_read_ppid(p->pid);
 	return 0;
 }

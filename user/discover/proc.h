@@ -22,6 +22,8 @@ int bt_proc_read_identity(uint32_t pid, char *comm, size_t commlen, uint64_t *st
 uint64_t bt_proc_start_ns(uint64_t boot_ns);
 /* The executable's path (readlink /proc/PID/exe); "" when unreadable. */
 void bt_proc_read_exe(uint32_t pid, char *buf, size_t len);
+/* The parent pid (/proc/PID/stat field 4); 0 if the process is gone. */
+uint32_t bt_proc_read_ppid(uint32_t pid);
 struct bt_proc;
 /*
  * The process's name, start time and executable, read into its model

@@ -7,6 +7,7 @@
 #include "model/kinds.h"
 #include "export/report.h"
 #include "export/report_chains.h"
+#include "lib/escape.h"
 #include "lib/units.h"
 
 static void json_end(struct jw *w, const char *key, const struct bt_chain_end *e)
@@ -108,7 +109,12 @@ static void write_waits(FILE *f, const struct bt_model *m, const struct bt_chain
 		const struct bt_proc_waits *pw = &c->waits[i];
 		const struct bt_proc *p = bt_model_find((struct bt_model *)m, pw->pid);
 
-		fprintf(f, "  %s[%u]:", p && p->comm[0] ? p->comm : "?", pw->pid);
+		fputs("  ", f);
+		if (p && p->comm[0])
+			bt_fputs_escaped(f, p->comm);	/* another process's bytes */
+		else
+			fputs("?", f);
+		fprintf(f, "[%u]:", pw->pid);
 		for (unsigned int k = 0; k < BT_WAIT_MAX; k++) {
 			if (!pw->n[k])
 				continue;

@@ -6,7 +6,7 @@
  */
 #include <math.h>
 #include "model/kinds.h"
-#include "analyze/peers.h"
+#include "analyze/services.h"
 #include "export/report.h"
 #include "lib/escape.h"
 #include "lib/units.h"
@@ -70,9 +70,22 @@ int bt_report_dot(FILE *f, const struct bt_model *m, const struct bt_views *v)
 		   "  edge [fontname=\"Helvetica\", fontsize=10, arrowsize=0.7];\n");
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct bt_proc *p = &m->procs[i];
+		uint32_t pids[8];
+		size_t n, off;
 
-		snprintf(label, sizeof(label), "%s\n[%u]%s", p->comm[0] ? p->comm : "?", p->pid,
-			 p->exited ? " exited" : "");
+		/* A pool is one node, under its lowest pid. */
+		if (!bt_proc_listed(m, edges, p) ||
+		    (m->group_exe && (bt_node_of(m, p->pid) != p->pid ||
+				      (i + 1 < m->nprocs && m->procs[i + 1].pid == p->pid))))
+			continue;
+		n = bt_node_members(m, p->pid, pids, 8);
+		off = snprintf(label, sizeof(label), "%s\n[", p->comm[0] ? p->comm : "?");
+		for (size_t k = 0; k < n && k < 8 && off < sizeof(label); k++)
+			off += snprintf(label + off, sizeof(label) - off, "%s%u", k ? "," : "",
+					pids[k]);
+		if (off < sizeof(label))
+			snprintf(label + off, sizeof(label) - off, "%s]%s",
+				 n > 8 ? ",..." : "", p->exited && n == 1 ? " exited" : "");
 		fprintf(f, "  p%u_%zu [label=", p->pid, i);
 		dot_str(f, label);
 		fprintf(f, "];\n");
@@ -89,10 +102,13 @@ int bt_report_dot(FILE *f, const struct bt_model *m, const struct bt_views *v)
 			continue;
 		fmt_count(e->calls, calls, sizeof(calls));
 		if (e->kind == BT_KIND_FUTEX)
-			snprintf(label, sizeof(label), "%s\n%s wakes, %llu woken", e->channel, calls,
+			snprintf(label, sizeof(label), "%s\n%s wakes, %llu woken", e->service, calls,
 				 (unsigned long long)e->wakeups);
+		else if (e->nconns > 1)
+			snprintf(label, sizeof(label), "%s\n%zu conns, %s calls, %s", e->service,
+				 e->nconns, calls, fmt_bytes(e->bytes, bytes, sizeof(bytes)));
 		else
-			snprintf(label, sizeof(label), "%s\n%s calls, %s", e->channel, calls,
+			snprintf(label, sizeof(label), "%s\n%s calls, %s", e->service, calls,
 				 fmt_bytes(e->bytes, bytes, sizeof(bytes)));
 		fprintf(f, "  p%u_%td -> p%u_%td [label=", e->from, from - m->procs, e->to,
 			to - m->procs);

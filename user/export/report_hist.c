@@ -128,7 +128,7 @@ static void write_edge(FILE *f, const struct bt_model *m, const struct bt_edge *
 
 	proc_name(m, e->from, from, sizeof(from));
 	proc_name(m, e->to, to, sizeof(to));
-	bt_escape_term(e->channel, chan, sizeof(chan));
+	bt_escape_term(e->service, chan, sizeof(chan));
 	snprintf(title, sizeof(title), "%s \u2192 %s via %s: size (bytes), %" PRIu64 " sends",
 		 from, to, chan, bt_hist_count(e->size_hist));
 	write_hist(f, title, e->size_hist);

@@ -90,6 +90,12 @@ static void write_proc(struct jw *w, const struct bt_model *m, const struct bt_v
 	if (p->exe[0])
 		jw_kstr(w, "exe", p->exe);
 	jw_ku64(w, "start_ns", p->start_ns);
+	if (p->ppid)
+		jw_ku64(w, "ppid", p->ppid);
+	jw_kstr(w, "role", bt_proc_role(p));
+	jw_kbool(w, "traced", p->target);
+	if (m->group_exe)
+		jw_ku64(w, "node", bt_node_of(m, p->pid));
 	jw_kbool(w, "exited", p->exited);
 	jw_key(w, "boundaries");
 	jw_arr_begin(w);
@@ -99,21 +105,58 @@ static void write_proc(struct jw *w, const struct bt_model *m, const struct bt_v
 	jw_obj_end(w);
 }
 
-static void write_edge(struct jw *w, const struct bt_edge *e)
+/* A node's pids (one, or a pool's with --group exe). */
+static void write_pids(struct jw *w, const struct bt_model *m, const char *key, uint32_t node)
+{
+	uint32_t pids[256];
+	size_t n = bt_node_members(m, node, pids, 256);
+
+	jw_key(w, key);
+	jw_arr_begin(w);
+	for (size_t i = 0; i < n && i < 256; i++)
+		jw_u64(w, pids[i]);
+	jw_arr_end(w);
+}
+
+static void write_conn(struct jw *w, const struct bt_svc_conn *c)
+{
+	jw_obj_begin(w);
+	jw_ku64(w, "from", c->from);
+	jw_kstr(w, "channel", c->channel);
+	jw_ku64(w, "calls", c->calls);
+	jw_ku64(w, "bytes", c->bytes);
+	if (c->recv_known)
+		jw_ku64(w, "received_bytes", c->recv_bytes);
+	jw_obj_end(w);
+}
+
+static void write_edge(struct jw *w, const struct bt_model *m, const struct bt_edge *e)
 {
 	jw_obj_begin(w);
 	jw_ku64(w, "from", e->from);
 	jw_ku64(w, "to", e->to);
+	if (m->group_exe) {
+		write_pids(w, m, "from_pids", e->from);
+		write_pids(w, m, "to_pids", e->to);
+	}
 	jw_kstr(w, "kind", bt_kind_name(e->kind));
-	jw_kstr(w, "channel", e->channel);
+	jw_kstr(w, "service", e->service);
+	jw_kstr(w, "channel", e->service);
+	jw_ku64(w, "connections_seen", e->nconns);
 	jw_ku64(w, "calls", e->calls);
 	jw_ku64(w, "bytes", e->bytes);
+	jw_ku64(w, "unseen_bytes", e->unseen_bytes);
 	jw_ku64(w, "wakeups", e->wakeups);
 	jw_ku64(w, "blocked_ns", e->blocked_ns);
 	write_percentiles(w, e->blocked_hist, e->max_blocked_ns);
 	bt_json_hist(w, "blocked_hist", e->blocked_hist);
 	if (bt_kind_has_bytes(e->kind))
 		bt_json_hist(w, "size_hist", e->size_hist);
+	jw_key(w, "connections");
+	jw_arr_begin(w);
+	for (size_t i = 0; i < e->nconns; i++)
+		write_conn(w, &e->conns[i]);
+	jw_arr_end(w);
 	jw_obj_end(w);
 }
 
@@ -123,17 +166,18 @@ int bt_report_json(FILE *f, const struct bt_model *m, const struct bt_views *v)
 
 	jw_init(&w, f);
 	jw_obj_begin(&w);
-	jw_ku64(&w, "version", 1);
+	jw_ku64(&w, "version", 2);
 	jw_ku64(&w, "duration_ns", m->duration_ns);
 	jw_key(&w, "processes");
 	jw_arr_begin(&w);
 	for (size_t i = 0; i < m->nprocs; i++)
-		write_proc(&w, m, v, &m->procs[i]);
+		if (bt_proc_listed(m, &v->edges, &m->procs[i]))
+			write_proc(&w, m, v, &m->procs[i]);
 	jw_arr_end(&w);
 	jw_key(&w, "edges");
 	jw_arr_begin(&w);
 	for (size_t i = 0; i < v->edges.n; i++)
-		write_edge(&w, &v->edges.v[i]);
+		write_edge(&w, m, &v->edges.v[i]);
 	jw_arr_end(&w);
 	if (m->chain_mode) {
 		jw_ku64(&w, "episodes", m->nepisodes);
@@ -145,6 +189,7 @@ int bt_report_json(FILE *f, const struct bt_model *m, const struct bt_views *v)
 	jw_obj_begin(&w);
 	for (unsigned int l = 0; l < BT_LOSS_MAX; l++)
 		jw_ku64(&w, bt_loss_name(l), m->lost[l]);
+	jw_ku64(&w, "unseen_bytes", v->edges.unseen_bytes);
 	jw_obj_end(&w);
 	jw_obj_end(&w);
 	fputc('\n', f);

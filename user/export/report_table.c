@@ -8,69 +8,96 @@
 #include "model/hist.h"
 #include "model/kinds.h"
 #include "analyze/peers.h"
+#include "lib/vec.h"
 #include "export/report.h"
 #include "export/report_hosts.h"
 #include "lib/escape.h"
 #include "lib/units.h"
 
-#define ROW_FMT "    %-11s %-44s %-4s %10s %10s %8s %9s %9s %9s"
+#define ROW_FMT "    %-11s %-44s %-4s %6s %10s %10s %8s %9s %9s %9s"
+#define CONN_FMT "      %-53s      %10s %10s %8s %9s %9s %9s"
 
-static void peer_name(struct bt_row_peers peers, char *buf, size_t len)
+/* "comm[pid]", or for a pool "comm[pid,pid,...]" (+N beyond four). */
+static void node_label(const struct bt_model *m, uint32_t node, char *buf, size_t len)
 {
-	size_t off = 0;
-	size_t n = peers.n;
+	const struct bt_proc *p = bt_model_find((struct bt_model *)m, node);
+	uint32_t pids[4];
+	size_t n = bt_node_members(m, node, pids, 4), off;
 
-	if (!n) {
+	char comm[BT_ESCAPED_MAX(BT_PROC_NAME_LEN) + 1];
+
+	off = snprintf(buf, len, "%s[", p && p->comm[0] ?
+		       bt_escape_term(p->comm, comm, sizeof(comm)) : "?");
+	for (size_t i = 0; i < n && i < 4 && off < len; i++)
+		off += snprintf(buf + off, len - off, "%s%u", i ? "," : "", pids[i]);
+	if (off < len)
+		snprintf(buf + off, len - off, n > 4 ? ",+%zu]" : "]", n - 4);
+}
+
+static void peer_name(const struct bt_model *m, struct bt_row_peers peers, char *buf,
+		      size_t len)
+{
+	uint32_t seen[BT_PEERS_MAX];
+	size_t off = 0, nseen = 0;
+	char one[128];
+
+	if (!peers.n) {
 		snprintf(buf, len, "(other end unknown)");
 		return;
 	}
 	buf[0] = 0;
-	for (size_t i = 0; i < n && off < len; i++) {
+	for (size_t i = 0; i < peers.n && off < len; i++) {
 		const struct bt_peer *p = &peers.v[i];
+		uint32_t node = p->pid ? bt_node_of(m, p->pid) : 0;
+		bool dup = false;
 
-		char esc[BT_ESCAPED_MAX(BT_CHANNEL_LEN) + 1];
-
-		if (p->pid)
-			off += snprintf(buf + off, len - off, "%s%s[%u]", i ? ", " : "",
-					p->proc && p->proc->comm[0] ?
-					bt_escape_term(p->proc->comm, esc, sizeof(esc)) : "?", p->pid);
-		else
-			off += snprintf(buf + off, len - off, "%s%s", i ? ", " : "",
-					bt_escape_term(p->addr, esc, sizeof(esc)));
+		for (size_t k = 0; node && k < nseen; k++)
+			dup |= seen[k] == node;
+		if (dup)
+			continue;
+		if (node) {
+			seen[nseen++] = node;
+			node_label(m, node, one, sizeof(one));
+		} else {
+			bt_escape_term(p->addr, one, sizeof(one));
+		}
+		off += snprintf(buf + off, len - off, "%s%s", off ? ", " : "", one);
 	}
 }
 
-static void write_row(FILE *f, const struct bt_row *r)
+/* The figures of a row or a sum of rows, after KIND SERVICE DIR CONNS. */
+static void stats_cols(const struct bt_stats *s, unsigned int kind, unsigned int dir,
+		       char cols[6][32])
 {
-	char calls[32], bytes[32], mean[32], blocked[32], maxb[32], p99[32], p50[32];
-	char channel[BT_ESCAPED_MAX(BT_CHANNEL_LEN) + 1];
-	const struct bt_stats *s = &r->st;
 	uint64_t ok = s->calls - s->errors;
 
-	fmt_count(s->calls, calls, sizeof(calls));
-	if (bt_kind_has_bytes(r->key.kind)) {
-		fmt_bytes(s->bytes, bytes, sizeof(bytes));
-		fmt_bytes(ok ? s->bytes / ok : 0, mean, sizeof(mean));
-	} else if (r->key.dir == BT_DIR_WAKE) {
-		snprintf(bytes, sizeof(bytes), "%llu woken", (unsigned long long)s->woken);
-		snprintf(mean, sizeof(mean), "-");
+	fmt_count(s->calls, cols[0], 32);
+	if (bt_kind_has_bytes(kind)) {
+		fmt_bytes(s->bytes, cols[1], 32);
+		fmt_bytes(ok ? s->bytes / ok : 0, cols[2], 32);
+	} else if (dir == BT_DIR_WAKE) {
+		snprintf(cols[1], 32, "%llu woken", (unsigned long long)s->woken);
+		snprintf(cols[2], 32, "-");
 	} else {
-		snprintf(bytes, sizeof(bytes), "-");
-		snprintf(mean, sizeof(mean), "-");
+		snprintf(cols[1], 32, "-");
+		snprintf(cols[2], 32, "-");
 	}
-	fmt_ns(s->blocked_ns, blocked, sizeof(blocked));
+	fmt_ns(s->blocked_ns, cols[3], 32);
 	/* log2 buckets: the p99 is stated as the top of its bucket, a true bound. */
-	fmt_ns(bt_hist_percentile_bound(s->blocked_hist, 0.99, s->max_blocked_ns), p99, sizeof(p99));
-	fmt_ns(s->max_blocked_ns, maxb, sizeof(maxb));
-	fprintf(f, ROW_FMT, bt_kind_name(r->key.kind),
-		bt_escape_term(r->channel, channel, sizeof(channel)), bt_dir_name(r->key.dir),
-		calls, bytes, mean, blocked, p99, maxb);
+	fmt_ns(bt_hist_percentile_bound(s->blocked_hist, 0.99, s->max_blocked_ns), cols[4], 32);
+	fmt_ns(s->max_blocked_ns, cols[5], 32);
+}
+
+static void write_errors(FILE *f, const struct bt_stats *s, uint64_t lost_calls)
+{
 	if (s->errors)
 		fprintf(f, "  %llu errors", (unsigned long long)s->errors);
-	if (r->lost_calls)
+	if (lost_calls)
 		fprintf(f, "  PARTIAL: %llu calls not counted (map full)",
-			(unsigned long long)r->lost_calls);
+			(unsigned long long)lost_calls);
 	if (s->exchanges) {
+		char p50[32], p99[32];
+
 		fmt_ns(bt_hist_percentile_max(s->exch_hist, 0.50, s->max_exch_ns), p50, sizeof(p50));
 		fmt_ns(bt_hist_percentile_max(s->exch_hist, 0.99, s->max_exch_ns), p99, sizeof(p99));
 		fprintf(f, "  %s: %llu exchanges, %s p50 %s p99 %s", bt_role_name(s->role),
@@ -80,58 +107,115 @@ static void write_row(FILE *f, const struct bt_row *r)
 	fputc('\n', f);
 }
 
-static void write_proc(FILE *f, const struct bt_model *m, const struct bt_views *v,
-		       const struct bt_proc *p)
+/* One row of the node's processes, with what the table groups it by. */
+struct trow {
+	const struct bt_proc *p;
+	const struct bt_row *r;
+	char peer[256];
+	const char *service;
+	bool done;
+};
+
+static bool same_line(const struct trow *a, const struct trow *b)
 {
-	char (*names)[256] = calloc(p->nrows ? p->nrows : 1, sizeof(*names));
-	bool *done = calloc(p->nrows ? p->nrows : 1, sizeof(*done));
+	return a->r->key.kind == b->r->key.kind && a->r->key.dir == b->r->key.dir &&
+	       !strcmp(a->service, b->service);
+}
 
-	char comm[BT_ESCAPED_MAX(BT_PROC_NAME_LEN) + 1];
+/* One line per (kind, service, direction) of a peer group; --connections: its rows. */
+static void write_line(FILE *f, const struct bt_model *m, struct trow *t, size_t n, size_t i)
+{
+	struct bt_stats sum = t[i].r->st;
+	uint64_t lost_calls = t[i].r->lost_calls;
+	char cols[6][32], conns[32], esc[BT_ESCAPED_MAX(BT_CHANNEL_LEN) + 1];
+	size_t nconn = 1;
 
-	fprintf(f, "\n%s[%u]%s\n", p->comm[0] ? bt_escape_term(p->comm, comm, sizeof(comm)) : "?",
-		p->pid, p->exited ? " (exited)" : "");
-	if (!p->nrows || !names || !done) {
+	for (size_t j = i + 1; j < n; j++) {
+		if (t[j].done || strcmp(t[i].peer, t[j].peer) || !same_line(&t[i], &t[j]))
+			continue;
+		bt_stats_add(&sum, &t[j].r->st);
+		bt_hist_add(sum.blocked_hist, t[j].r->st.blocked_hist);
+		lost_calls += t[j].r->lost_calls;
+		nconn++;
+	}
+	stats_cols(&sum, t[i].r->key.kind, t[i].r->key.dir, cols);
+	snprintf(conns, sizeof(conns), "%zu", nconn);
+	fprintf(f, ROW_FMT, bt_kind_name(t[i].r->key.kind),
+		bt_escape_term(t[i].service, esc, sizeof(esc)),
+		bt_dir_name(t[i].r->key.dir), conns, cols[0], cols[1], cols[2], cols[3], cols[4],
+		cols[5]);
+	write_errors(f, &sum, lost_calls);
+	for (size_t j = i; j < n; j++) {
+		char chan[sizeof(esc) + 16];
+
+		if (t[j].done || strcmp(t[i].peer, t[j].peer) || !same_line(&t[i], &t[j]))
+			continue;
+		t[j].done = true;
+		if (!m->connections)
+			continue;
+		stats_cols(&t[j].r->st, t[j].r->key.kind, t[j].r->key.dir, cols);
+		bt_escape_term(t[j].r->channel, esc, sizeof(esc));
+		if (m->group_exe && t[j].p->pid != t[i].p->pid)
+			snprintf(chan, sizeof(chan), "%s (%u)", esc, t[j].p->pid);
+		else
+			snprintf(chan, sizeof(chan), "%s", esc);
+		fprintf(f, CONN_FMT, chan, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5]);
+		write_errors(f, &t[j].r->st, t[j].r->lost_calls);
+	}
+}
+
+/* The block of one process, or with --group exe of its pool (head: lowest pid). */
+static void write_node(FILE *f, const struct bt_model *m, const struct bt_views *v,
+		       const struct bt_proc *head)
+{
+	uint32_t node = head->pid;
+	struct trow *t = NULL;
+	size_t n = 0, cap = 0;
+	char label[160];
+
+	node_label(m, node, label, sizeof(label));
+	fprintf(f, "\n%s%s\n", label, head->exited ? " (exited)" : "");
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct bt_proc *p = &m->procs[i];
+
+		if (m->group_exe ? bt_node_of(m, p->pid) != node : p != head)
+			continue;
+		for (size_t j = 0; j < p->nrows; j++) {
+			if (!bt_grow((void **)&t, &cap, n + 1, sizeof(*t)))
+				goto out;
+			memset(&t[n], 0, sizeof(t[n]));
+			t[n].p = p;
+			t[n].r = &p->rows[j];
+			t[n].service = bt_views_service(v, m, p, &p->rows[j]);
+			peer_name(m, bt_views_peers(v, m, p, &p->rows[j]), t[n].peer,
+				  sizeof(t[n].peer));
+			n++;
+		}
+	}
+	if (!n) {
 		fprintf(f, "  no boundary crossings\n");
 		goto out;
 	}
-	for (size_t i = 0; i < p->nrows; i++)
-		peer_name(bt_views_peers(v, m, p, &p->rows[i]), names[i], sizeof(names[i]));
 	/* Rows are sorted; emit each peer's group in order of its first row. */
-	for (size_t i = 0; i < p->nrows; i++) {
-		if (done[i])
+	for (size_t i = 0; i < n; i++) {
+		if (t[i].done)
 			continue;
-		fprintf(f, "  \u21c4 %s\n", names[i]);
-		fprintf(f, ROW_FMT "\n", "KIND", "CHANNEL", "DIR", "CALLS", "BYTES", "MEAN",
+		fprintf(f, "  \u21c4 %s\n", t[i].peer);
+		fprintf(f, ROW_FMT "\n", "KIND", "SERVICE", "DIR", "CONNS", "CALLS", "BYTES", "MEAN",
 			"BLOCKED", "P99<=", "MAX");
-		for (size_t j = i; j < p->nrows; j++) {
-			if (done[j] || strcmp(names[i], names[j]))
-				continue;
-			write_row(f, &p->rows[j]);
-			done[j] = true;
-		}
+		for (size_t j = i; j < n; j++)
+			if (!t[j].done && !strcmp(t[i].peer, t[j].peer))
+				write_line(f, m, t, n, j);
 	}
 out:
-	free(names);
-	free(done);
+	free(t);
 }
 
-static const char *proc_label(const struct bt_model *m, uint32_t pid, char *buf, size_t len)
-{
-	const struct bt_proc *p = bt_model_find((struct bt_model *)m, pid);
-
-	char comm[BT_ESCAPED_MAX(BT_PROC_NAME_LEN) + 1];
-
-	snprintf(buf, len, "%s[%u]", p && p->comm[0] ? bt_escape_term(p->comm, comm, sizeof(comm)) : "?",
-		 pid);
-	return buf;
-}
-
-/* The map first: who talks to whom, in one line per direction. */
+/* The map first: who talks to whom, one line per service and direction. */
 static void write_edges(FILE *f, const struct bt_model *m, const struct bt_edges *edges)
 {
-	char from[BT_ESCAPED_MAX(BT_PROC_NAME_LEN) + 16], to[BT_ESCAPED_MAX(BT_PROC_NAME_LEN) + 16];
-	char channel[BT_ESCAPED_MAX(BT_CHANNEL_LEN) + 1];
-	char calls[32], bytes[32], blocked[32], p99[40];
+	char from[BT_PROC_NAME_LEN + 96], to[BT_PROC_NAME_LEN + 96], calls[32], bytes[32];
+	char blocked[32], p99[40], unseen[64], service[BT_ESCAPED_MAX(BT_CHANNEL_LEN) + 1];
 	const struct bt_proc *to_proc;
 
 	if (!edges->n)
@@ -140,29 +224,45 @@ static void write_edges(FILE *f, const struct bt_model *m, const struct bt_edges
 	for (size_t i = 0; i < edges->n; i++) {
 		const struct bt_edge *e = &edges->v[i];
 
-		proc_label(m, e->from, from, sizeof(from));
-		proc_label(m, e->to, to, sizeof(to));
+		node_label(m, e->from, from, sizeof(from));
+		node_label(m, e->to, to, sizeof(to));
 		fmt_count(e->calls, calls, sizeof(calls));
 		fmt_ns(e->blocked_ns, blocked, sizeof(blocked));
 		/* "≤": the top of the log2 bucket holding the p99, a true bound. */
 		strcpy(p99, "\u2264 ");
 		fmt_ns(bt_hist_percentile_bound(e->blocked_hist, 0.99, e->max_blocked_ns),
 		       p99 + strlen(p99), sizeof(p99) - strlen(p99));
-		bt_escape_term(e->channel, channel, sizeof(channel));
 		to_proc = bt_model_find((struct bt_model *)m, e->to);
 		if (!to_proc || !to_proc->target) {
 			/* Nobody measured the receiver's waits. */
 			snprintf(blocked, sizeof(blocked), "?");
 			snprintf(p99, sizeof(p99), "? (receiver not traced)");
 		}
+		bt_escape_term(e->service, service, sizeof(service));
+		unseen[0] = 0;
+		if (e->unseen_bytes)
+			snprintf(unseen, sizeof(unseen), ", %s unseen",
+				 fmt_bytes(e->unseen_bytes, bytes, sizeof(bytes)));
 		if (e->kind == BT_KIND_FUTEX)
 			fprintf(f, "  %s \u2192 %s via %s: %s wake calls, %llu woke a waiter, blocked %s, p99 %s\n",
-				from, to, channel, calls, (unsigned long long)e->wakeups, blocked,
+				from, to, service, calls, (unsigned long long)e->wakeups, blocked,
 				p99);
 		else
-			fprintf(f, "  %s \u2192 %s via %s: %s sends, %s, %llu wakeups, blocked %s, p99 %s\n",
-				from, to, channel, calls, fmt_bytes(e->bytes, bytes, sizeof(bytes)),
-				(unsigned long long)e->wakeups, blocked, p99);
+			fprintf(f, "  %s \u2192 %s via %s: %zu conn%s, %s sends, %s, %llu wakeups, blocked %s, p99 %s%s\n",
+				from, to, service, e->nconns, e->nconns == 1 ? "" : "s", calls,
+				fmt_bytes(e->bytes, bytes, sizeof(bytes)),
+				(unsigned long long)e->wakeups, blocked, p99, unseen);
+		for (size_t k = 0; m->connections && e->kind != BT_KIND_FUTEX && k < e->nconns; k++) {
+			const struct bt_svc_conn *c = &e->conns[k];
+
+			fmt_count(c->calls, calls, sizeof(calls));
+			fprintf(f, "      %s: %s sends, %s",
+				bt_escape_term(c->channel, service, sizeof(service)), calls,
+				fmt_bytes(c->bytes, bytes, sizeof(bytes)));
+			if (c->recv_known)
+				fprintf(f, ", received %s", fmt_bytes(c->recv_bytes, bytes, sizeof(bytes)));
+			fputc('\n', f);
+		}
 	}
 }
 
@@ -185,10 +285,13 @@ static void write_chains(FILE *f, const struct bt_chains *c)
 		fprintf(f, "  ... %zu more (-f chains lists them all)\n", c->nchains - TOP);
 }
 
-/* A far end known only from /proc is named in its peers' lines, not on its own. */
+/*
+ * A block per process that crossed a boundary or was named; a far end
+ * known only as an edge's end is named in its peers' lines.
+ */
 static bool shown_proc(const struct bt_proc *p)
 {
-	return p->target || p->nrows;
+	return p->nrows || !strcmp(bt_proc_role(p), "target");
 }
 
 int bt_report_table(FILE *f, const struct bt_model *m, const struct bt_views *v)
@@ -203,9 +306,20 @@ int bt_report_table(FILE *f, const struct bt_model *m, const struct bt_views *v)
 	bt_table_hosts(f, m);
 	write_edges(f, m, &v->edges);
 	write_chains(f, v->chains);
-	for (size_t i = 0; i < m->nprocs; i++)
-		if (shown_proc(&m->procs[i]))
-			write_proc(f, m, v, &m->procs[i]);
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct bt_proc *p = &m->procs[i];
+
+		if (!shown_proc(p))
+			continue;
+		/* A pool prints once, under its lowest pid (its first process). */
+		if (m->group_exe && (bt_node_of(m, p->pid) != p->pid ||
+				     (i + 1 < m->nprocs && m->procs[i + 1].pid == p->pid)))
+			continue;
+		write_node(f, m, v, p);
+	}
 	bt_report_losses_text(f, m);
+	/* Not a kernel counter: the two ends of connections disagreed. */
+	if (v->edges.unseen_bytes)
+		fprintf(f, " lost unseen_bytes: %llu\n", (unsigned long long)v->edges.unseen_bytes);
 	return ferror(f) ? -1 : 0;
 }

@@ -2,8 +2,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "discover/proc.h"
 #include "live/collect.h"
 #include "lib/vec.h"
 
@@ -79,6 +81,43 @@ static bool stopped(const struct bt_maps *maps)
 	return maps->stop && *maps->stop;
 }
 
+/*
+ * A far end the kernel named is in the model (untraced, without rows) so
+ * every report names it; comm from the kernel when it has it, else from
+ * /proc while the process lives. NULL only when out of memory.
+ */
+static struct bt_proc *named_far_end(struct bt_model *m, uint32_t pid,
+					      const char *comm)
+{
+	struct bt_proc *p = bt_model_find(m, pid);
+
+	if (p)
+		return p;
+	p = bt_model_proc(m, pid);
+	if (!p)
+		return NULL;
+	if (bt_proc_read_image(p) && comm)
+		snprintf(p->comm, sizeof(p->comm), "%s", comm);
+	return p;
+}
+
+/*
+ * The process that accepted the connection of socket ino (a worker
+ * behind a listener) names its far end better than anything known at
+ * the first crossing; it is in the model, with the kernel's comm if it is
+ * gone. 0, or -ENOMEM.
+ */
+static int accepted_by(struct bt_model *m, const struct bt_maps *maps, uint64_t ino,
+		       struct bt_chan_info *info)
+{
+	struct bt_sk_owner o;
+
+	if (maps->accepted_fd < 0 || bpf_map_lookup_elem(maps->accepted_fd, &ino, &o))
+		return 0;
+	info->peer_tgid = o.tgid;
+	return named_far_end(m, o.tgid, o.comm) ? 0 : -ENOMEM;
+}
+
 /* One row into the model, with its channel facts if the kernel kept them. */
 static struct bt_row *add_row(struct bt_model *m, const struct bt_maps *maps,
 			      const struct bt_key *key, const struct bt_stats *sum)
@@ -88,6 +127,9 @@ static struct bt_row *add_row(struct bt_model *m, const struct bt_maps *maps,
 	int miss = bpf_map_lookup_elem(maps->chans_fd, &ck, &info);
 
 	maps->counters->map_ops++;
+	if (!miss && (key->kind == BT_KIND_UNIX_STREAM || key->kind == BT_KIND_TCP) &&
+	    accepted_by(m, maps, key->chan, &info))
+		return NULL;
 	return bt_model_add(m, key, sum, miss ? NULL : &info);
 }
 
@@ -214,11 +256,67 @@ static int collect_wakestacks(struct bt_model *m, const struct bt_maps *maps)
 	return 0;
 }
 
+/* The processes the kernel named at the rows' first crossings are in the model. */
+static int name_far_ends(struct bt_model *m, const struct bt_maps *maps)
+{
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct bt_proc *p = &m->procs[i];
+
+		/*
+		 * Counted on a marked channel before anyone named it: name it
+		 * now, from the kernel if it is gone already.
+		 */
+		if (!p->comm[0] && (p->exited || bt_proc_read_image(&m->procs[i]))) {
+			struct bt_seen s;
+
+			if (maps->seen_fd >= 0 &&
+			    !bpf_map_lookup_elem(maps->seen_fd, &m->procs[i].pid, &s)) {
+				snprintf(m->procs[i].comm, sizeof(m->procs[i].comm), "%.*s",
+					 (int)sizeof(s.comm), s.comm);
+				m->procs[i].ppid = s.ppid;
+			}
+		}
+		for (size_t j = 0; j < p->nrows; j++) {
+			const struct bt_row *r = &p->rows[j];
+
+			if (!r->has_info)
+				continue;
+			if (r->info.peer_tgid && !named_far_end(m, r->info.peer_tgid, NULL))
+				return -ENOMEM;
+			/* named_far_end may have moved the rows. */
+			p = &m->procs[i];
+		}
+	}
+	return 0;
+}
+
+static int collect_futex_links(struct bt_model *m, const struct bt_maps *maps)
+{
+	struct bt_futex_link l, *prev = NULL;
+	struct bt_futex_link_key next;
+
+	if (maps->futex_links_fd < 0)
+		return 0;
+	while (bpf_map_get_next_key(maps->futex_links_fd, prev ? &prev->key : NULL, &next) == 0) {
+		l.key = next;
+		prev = &l;
+		if (bpf_map_lookup_elem(maps->futex_links_fd, &l.key, &l.count))
+			continue;
+		if (bt_model_add_futex_link(m, &l))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 int bt_collect(struct bt_model *m, const struct bt_maps *maps)
 {
 	struct tgid_set all = { NULL, 0 };
 	int err = collect_rows(m, maps, &all, NULL);
 
+	if (!err)
+		err = name_far_ends(m, maps);
+	if (!err)
+		err = collect_futex_links(m, maps);
 	if (!err)
 		err = collect_lost_calls(m, maps, &all, NULL);
 	if (!err)
@@ -265,6 +363,8 @@ int bt_collect_harvest(struct bt_model *m, const struct bt_maps *maps, __u32 *tg
 	/* One walk for every process that exited since the last: cost is the map, once. */
 	maps->counters->harvest_walks++;
 	err = collect_rows(m, maps, &set, &rows);
+	if (!err)
+		err = name_far_ends(m, maps);
 	if (!err)
 		err = collect_lost_calls(m, maps, &set, &lost);
 	if (!err)

@@ -19,6 +19,9 @@ struct bt_maps {
 	int wakes_fd;		/* wakeup causality counts */
 	int wakestacks_fd;	/* --stacks: waker stacks (-1: none) */
 	int lostcalls_fd;	/* calls not counted, per row key (-1: none) */
+	int futex_links_fd;	/* futex wake -> the word it ended a wait on (-1: none) */
+	int seen_fd;		/* tgid -> name and parent of a process counted unfollowed */
+	int accepted_fd;	/* connecting socket's inode -> who accepted it (-1: none) */
 	const __u64 *losses;	/* kernel loss counters (mmap'd .bss) */
 	struct bt_collect_counters *counters;
 	/* Set by a signal: a harvest walk stops (its rows stay for the final collect). */

@@ -72,6 +72,9 @@ static struct bt_maps tracer_maps(struct bt_tracer *t)
 		.chans_fd = bpf_map__fd(t->skel->maps.chans),
 		.wakes_fd = bpf_map__fd(t->skel->maps.wakes),
 		.wakestacks_fd = t->sym ? bpf_map__fd(t->skel->maps.wakestacks) : -1,
+		.accepted_fd = bpf_map__fd(t->skel->maps.accepted_by),
+		.seen_fd = bpf_map__fd(t->skel->maps.seen),
+		.futex_links_fd = bpf_map__fd(t->skel->maps.futex_links),
 		.lostcalls_fd = bpf_map__fd(t->skel->maps.lostcalls),
 		.losses = t->skel->bss->losses,
 		.counters = &t->counters,
@@ -128,6 +131,8 @@ static int on_event(void *ctx, void *data, size_t size)
 		/* A followed child stands where its parent stands. */
 		p->target = true;
 		p->hop = parent ? parent->hop : 0;
+		p->ppid = e->ppid;
+		p->child = true;
 		bt_proc_read_exe(e->pid, p->exe, sizeof(p->exe));
 	} else if (p && e->type == BT_EV_EXEC) {
 		bt_proc_read_exe(e->pid, p->exe, sizeof(p->exe));
@@ -254,6 +259,11 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 	bpf_map__set_max_entries(t->skel->maps.lostcalls,
 				 cfg->map_size > LOSTCALLS_MIN ? cfg->map_size : LOSTCALLS_MIN);
 	bpf_map__set_max_entries(t->skel->maps.wakes, cfg->map_size);
+	bpf_map__set_max_entries(t->skel->maps.futex_links, cfg->map_size);
+	bpf_map__set_max_entries(t->skel->maps.marked, cfg->map_size);
+	/* --peers: a far end counts from its first byte on a target's channel. */
+	t->skel->rodata->count_marked = cfg->max_hops > 0 && !cfg->all;
+	bpf_program__set_autoload(t->skel->progs.sys_exit_marked, cfg->max_hops > 0 && !cfg->all);
 	t->skel->rodata->with_stacks = cfg->stacks;
 	model->stack_mode = cfg->stacks;
 	bpf_map__set_max_entries(t->skel->maps.stacks, cfg->stacks ? cfg->stack_map_size : 1);
@@ -269,11 +279,11 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 	t->skel->rodata->min_block_ns = cfg->min_block_ns;
 	model->chain_mode = cfg->min_block_ns > 0;
 	bpf_map__set_max_entries(t->skel->maps.episodes,
-				 cfg->min_block_ns ? 16 * 1024 * 1024 : (__u32)getpagesize());
+				 cfg->min_block_ns ? 4 * 1024 * 1024 : (__u32)getpagesize());
 	/* Exchange records too: one per request and response, not per crossing. */
 	t->skel->rodata->exchange_records = cfg->min_block_ns > 0;
 	bpf_map__set_max_entries(t->skel->maps.exchanges,
-				 cfg->min_block_ns ? 16 * 1024 * 1024 : (__u32)getpagesize());
+				 cfg->min_block_ns ? 4 * 1024 * 1024 : (__u32)getpagesize());
 
 	rc = boundtrace_bpf__load(t->skel);
 	if (rc) {
@@ -360,6 +370,9 @@ int bt_tracer_discover(struct bt_tracer *t)
 
 	if (t->all)
 		return 0;
+	/* The rows name the far ends the kernel saw (connections no scan catches). */
+	if (bt_tracer_collect(t))
+		return -ENOMEM;
 	/* New targets have channels of their own: go on until nothing new (hops bound it). */
 	do {
 		n = bt_discover_round(t->model, t->max_hops, add_peer, t);

@@ -194,6 +194,7 @@ void bt_model_free(struct bt_model *m)
 	free(m->stacks);
 	free(m->holders);
 	free(m->socks);
+	free(m->futexlinks);
 	bt_hmap_free(&m->proc_idx);
 	bt_hmap_free(&m->wake_idx);
 	bt_hmap_free(&m->stackrow_idx);
@@ -420,6 +421,23 @@ int bt_model_add_sockfact(struct bt_model *m, const struct bt_sockfact *s)
 	if (!o)
 		return -1;
 	*o = *s;	/* newest facts win */
+	return 0;
+}
+
+int bt_model_add_futex_link(struct bt_model *m, const struct bt_futex_link *l)
+{
+	for (size_t i = 0; i < m->nfutexlinks; i++) {
+		struct bt_futex_link *o = &m->futexlinks[i];
+
+		if (!memcmp(&o->key, &l->key, sizeof(o->key))) {
+			o->count = l->count;	/* the kernel's count is cumulative */
+			return 0;
+		}
+	}
+	if (!bt_grow((void **)&m->futexlinks, &m->capfutexlinks, m->nfutexlinks + 1,
+		     sizeof(*l)))
+		return -1;
+	m->futexlinks[m->nfutexlinks++] = *l;
 	return 0;
 }
 

@@ -55,6 +55,8 @@ struct bt_proc {
 	bool harvested;		/* rows were taken from the kernel at exit: final */
 	bool target;		/* traced (named, followed or found as a peer) */
 	int hop;		/* peer-following distance from a named target */
+	uint32_t ppid;		/* parent at the first sight, 0 unknown */
+	bool child;		/* a followed child of a target (not named, not a peer) */
 	int exit_code;		/* wait status, valid when exited */
 	struct bt_row *rows;
 	size_t nrows, cap;
@@ -85,6 +87,12 @@ struct bt_sockfact {
 	uint8_t family;
 	uint16_t lport, rport;
 	uint8_t laddr[16], raddr[16];
+};
+
+/* Futex links (struct bt_futex_link_key) with their counts. */
+struct bt_futex_link {
+	struct bt_futex_link_key key;
+	uint64_t count;
 };
 
 /* --stacks: one aggregate per (row, user stack, kernel stack). */
@@ -134,6 +142,8 @@ struct bt_model {
 	bool chain_mode;		/* episodes were recorded (--chains) */
 	bool stack_mode;		/* stacks were taken (--stacks) */
 	enum bt_weight weight;		/* folded/svg weight (--weight) */
+	bool group_exe;			/* --group exe: pools fold into one node */
+	bool connections;		/* --connections: the table lists them */
 	/* -f openmetrics and --serve: label choices (export/metrics.h) */
 	bool metrics_pid;		/* --metrics-pid: pid labels too */
 	uint32_t max_series;		/* --max-series, 0: the default */
@@ -155,6 +165,8 @@ struct bt_model {
 	size_t nholders, capholders;
 	struct bt_sockfact *socks;
 	size_t nsocks, capsocks;
+	struct bt_futex_link *futexlinks;
+	size_t nfutexlinks, capfutexlinks;
 	uint64_t duration_ns;
 	uint64_t lost[BT_LOSS_MAX];
 	struct bt_host *hosts;		/* merged recordings only, else NULL */
@@ -203,6 +215,8 @@ int bt_model_add_exchange(struct bt_model *m, const struct bt_exchange_ev *e);
 /* Record /proc facts, deduplicated. */
 int bt_model_add_holder(struct bt_model *m, const struct bt_holder *h);
 int bt_model_add_sockfact(struct bt_model *m, const struct bt_sockfact *s);
+/* The kernel's futex links (the kernel's counts are cumulative: they replace). */
+int bt_model_add_futex_link(struct bt_model *m, const struct bt_futex_link *l);
 /* Add (or sum into) the row for key, of the newest process key->tgid; info may be NULL. */
 struct bt_row *bt_model_add(struct bt_model *m, const struct bt_key *key,
 			    const struct bt_stats *st, const struct bt_chan_info *info);

@@ -51,6 +51,8 @@ static int add_host(struct bt_model *m, const struct bt_model *one, uint32_t h, 
 		p->harvested = op->harvested;
 		p->target = op->target;
 		p->hop = op->hop;
+		p->ppid = pid_of(h, op->ppid);
+		p->child = op->child;
 		p->exit_code = op->exit_code;
 		for (size_t j = 0; j < op->nrows; j++) {
 			const struct bt_row *o = &op->rows[j];
@@ -60,6 +62,7 @@ static int add_host(struct bt_model *m, const struct bt_model *one, uint32_t h, 
 
 			move_key(h, &key);
 			info.peer_ino = ino_of(h, info.peer_ino);
+			info.peer_tgid = pid_of(h, info.peer_tgid);
 			r = bt_proc_add_row(p, &key, &o->st, o->has_info ? &info : NULL);
 			if (!r)
 				return -1;
@@ -129,6 +132,14 @@ static int add_host(struct bt_model *m, const struct bt_model *one, uint32_t h, 
 		x.key.chan = chan_of(h, x.key.kind, x.key.chan);
 		x.key.peer = peer_of(h, x.key.kind, x.key.peer);
 		if (bt_model_add_wakestack(m, &x.key, &x.val))
+			return -1;
+	}
+	for (size_t i = 0; i < one->nfutexlinks; i++) {
+		struct bt_futex_link x = one->futexlinks[i];
+
+		x.key.waker = pid_of(h, x.key.waker);
+		x.key.wakee = pid_of(h, x.key.wakee);
+		if (bt_model_add_futex_link(m, &x))
 			return -1;
 	}
 	for (unsigned int l = 0; l < BT_LOSS_MAX; l++)

@@ -172,6 +172,10 @@ static int read_procs(struct rd *rd, struct bt_recf_cur *c)
 		}
 		if (bt_recf_left(&rec))
 			p->hop = (int32_t)bt_recf_get_u32(&rec);
+		if (bt_recf_left(&rec))
+			p->ppid = bt_recf_get_u32(&rec);
+		if (bt_recf_left(&rec))
+			p->child = bt_recf_get_u8(&rec) & 1;
 		if (rec.bad)
 			return bad(rd, "process record shorter than its fields");
 	}
@@ -251,6 +255,10 @@ static int read_row(struct rd *rd, struct bt_recf_cur *rec, uint32_t slots, uint
 		s.max_exch_ns = bt_recf_get_u64(rec);
 		get_hist(rec, s.exch_hist, slots);
 	}
+	if (bt_recf_left(rec))
+		ci.role = bt_recf_get_u8(rec);
+	if (bt_recf_left(rec))
+		ci.peer_tgid = bt_recf_get_u32(rec);
 	if (rec->bad)
 		return bad(rd, "row record shorter than its fields");
 	if (proc >= rd->snap.nprocs)
@@ -347,6 +355,11 @@ static int add_wakestack(struct bt_model *m, const void *e)
 	return bt_model_add_wakestack(m, &w->key, &w->val);
 }
 
+static int add_futexlink(struct bt_model *m, const void *e)
+{
+	return bt_model_add_futex_link(m, e);
+}
+
 static int add_exchange(struct bt_model *m, const void *e)
 {
 	return bt_model_add_exchange(m, e);
@@ -359,6 +372,7 @@ static int (*const list_add[L_MAX])(struct bt_model *m, const void *e) = {
 	[L_EPISODES] = add_episode,
 	[L_STACKROWS] = add_stackrow,
 	[L_WAKESTACKS] = add_wakestack,
+	[L_FUTEXLINKS] = add_futexlink,
 	[L_EXCHANGES] = add_exchange,
 };
 
@@ -433,6 +447,7 @@ static int read_elem(struct rd *rd, struct bt_recf_cur *rec, int list)
 		struct bt_stackrow stackrow;
 		struct bt_wakestack wakestack;
 		struct bt_stack stack;
+		struct bt_futex_link futexlink;
 	} e;
 
 	/* Read into a zeroed element: the padding of a key takes part as zeros. */
@@ -474,8 +489,8 @@ static int read_list_block(struct rd *rd, struct bt_recf_cur *c, uint32_t type)
 	uint8_t flags;
 	int l = 0;
 
-	/* read_block passes only list types here: the last, STACKS, is the rest. */
-	while (l < L_STACKS && bt_rec_lists[l].type != type)
+	/* read_block passes only list types here: the last one is the rest. */
+	while (l < L_MAX - 1 && bt_rec_lists[l].type != type)
 		l++;
 	min = bt_rec_fields_len(bt_rec_lists[l].rec);
 	if (l == L_EPISODES) {
@@ -561,6 +576,7 @@ static int read_block(struct rd *rd, const struct bt_recf_block *blk)
 	case BT_REC_STACKROWS:
 	case BT_REC_STACKS:
 	case BT_REC_WAKESTACKS:
+	case BT_REC_FUTEXLINKS:
 	case BT_REC_EXCHANGES:
 		return stage(rd, &c, blk->type);
 	case BT_REC_DURATION:

@@ -121,6 +121,7 @@ enum bt_rec_block {
 	BT_REC_STACKS,
 	BT_REC_WAKESTACKS,
 	BT_REC_EXCHANGES,
+	BT_REC_FUTEXLINKS,
 };
 
 /* Reading limits per snapshot: memory stays bounded whatever the file says. */
@@ -140,6 +141,7 @@ enum bt_rec_block {
 #define BT_REC_MAX_WAKES	(1u << 24)
 #define BT_REC_MAX_HOLDERS	(1u << 22)
 #define BT_REC_MAX_SOCKS	(1u << 22)
+#define BT_REC_MAX_FUTEXLINKS	(1u << 22)
 #define BT_REC_MAX_EPISODES	BT_EPISODES_MAX
 #define BT_REC_MAX_STACKROWS	(1u << 24)
 #define BT_REC_MAX_STACKS	(1u << 24)

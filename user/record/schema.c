@@ -56,6 +56,12 @@ static const struct field wakestack_rec[] = {
 static const struct field stack_rec[] = { F(pid), F(id), F(caller), { 0 } };
 #undef F
 
+#define F(f)	FIELD(struct bt_futex_link, f)
+static const struct field futexlink_rec[] = {
+	F(key.waker), F(key.wakee), F(key.waker_addr), F(key.wakee_addr), F(count), { 0 },
+};
+#undef F
+
 #define LIST(type_, what_, one_, elem, max_, arr_, rec_) \
 	.type = type_, .what = what_, .one = one_, .size = sizeof(elem), .max = max_, \
 	.arr = offsetof(struct bt_model, arr_), .n = offsetof(struct bt_model, n##arr_), \
@@ -79,6 +85,9 @@ const struct list_kind bt_rec_lists[L_MAX] = {
 			       BT_REC_MAX_EPISODES, exchanges, exchange_rec) },
 	[L_STACKS] = { LIST(BT_REC_STACKS, "stacks", "stack", struct bt_stack, BT_REC_MAX_STACKS,
 			    stacks, stack_rec) },
+	[L_FUTEXLINKS] = { LIST(BT_REC_FUTEXLINKS, "futex links", "futex link",
+				struct bt_futex_link, BT_REC_MAX_FUTEXLINKS, futexlinks,
+				futexlink_rec) },
 };
 
 /* The bytes of the fields f in a record. */
@@ -168,6 +177,8 @@ const char *bt_rec_block_name(uint32_t type)
 		return "stackrows";
 	case BT_REC_STACKS:
 		return "stacks";
+	case BT_REC_FUTEXLINKS:
+		return "futexlinks";
 	case BT_REC_WAKESTACKS:
 		return "wakestacks";
 	case BT_REC_EXCHANGES:

@@ -41,6 +41,7 @@ static inline uint64_t row_min_len(uint32_t hist_slots, uint32_t path_len)
  */
 enum {
 	L_WAKES, L_HOLDERS, L_SOCKS, L_EPISODES, L_STACKROWS, L_WAKESTACKS, L_EXCHANGES,
+	L_FUTEXLINKS,
 	L_STACKS,	/* last: its records carry a string after the fields */
 	L_MAX
 };

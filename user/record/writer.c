@@ -85,6 +85,8 @@ static void put_proc(struct bt_recf_buf *b, const struct bt_proc *p)
 	bt_recf_put_str(b, p->exe, sizeof(p->exe));
 	bt_recf_put_u8(b, (p->harvested ? PROC_HARVESTED : 0) | (p->target ? PROC_TARGET : 0));
 	bt_recf_put_u32(b, (uint32_t)p->hop);
+	bt_recf_put_u32(b, p->ppid);
+	bt_recf_put_u8(b, p->child ? 1 : 0);
 	bt_recf_patch_u32(b, at, b->len - at - 4);
 }
 
@@ -139,6 +141,9 @@ static void put_row(struct bt_recf_buf *b, uint32_t proc, const struct bt_row *r
 	bt_recf_put_u64(b, r->st.max_exch_ns);
 	for (int i = 0; i < BT_HIST_SLOTS; i++)
 		bt_recf_put_u64(b, r->st.exch_hist[i]);
+	/* The far end as the kernel named it (after the fields older readers know). */
+	bt_recf_put_u8(b, r->has_info ? r->info.role : 0);
+	bt_recf_put_u32(b, r->has_info ? r->info.peer_tgid : 0);
 	bt_recf_patch_u32(b, at, b->len - at - 4);
 }
 

@@ -1,0 +1,513 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Far ends named at event time, included by boundtrace.bpf.c after the
+ * descriptor classification. No /proc scan can see a connection that
+ * lives a millisecond; the kernel can:
+ *
+ *  - sk_owner: a socket's last user, by socket id, from every traced
+ *    crossing and from accept(), connect(), bind() and socketpair() of
+ *    any process (rare calls, so hooking them system-wide costs little).
+ *    A socket freshly made by a connection (the unix embryo, the TCP
+ *    child) is cleared when made, so a reused address names no one.
+ *  - accepted_by: the process that accepted a connection, by the inode
+ *    of the connecting socket: the worker behind a listener, named even
+ *    when the client wrote before the accept and closed before a scan.
+ *  - inet_peers: TCP 4-tuple -> socket id and role, from
+ *    inet_sock_set_state (ESTABLISHED from SYN_SENT: client; from
+ *    SYN_RECV: server), deleted at CLOSE; UDP sockets bound without a
+ *    peer are entered at bind() as servers. The mirrored tuple names the
+ *    far socket, sk_owner its process.
+ *  - futex_links: which word a futex wake ended a wait on, in the
+ *    wakee's address space (a shared futex has another address in each
+ *    process), so a futex edge carries the wait on that word only.
+ *
+ * A socket id is the struct sock address: stable from connect to close
+ * and across accept (the embryo becomes the accepted socket), and known
+ * without a helper call (a cookie would need one, and the embryo has none
+ * yet). It never leaves the kernel.
+ */
+#ifndef BT_PEERS_BPF_H
+#define BT_PEERS_BPF_H
+
+#define TCP_ESTABLISHED	1
+#define TCP_SYN_SENT	2
+#define TCP_SYN_RECV	3
+#define TCP_CLOSE	7
+#define EINPROGRESS	115
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct bt_sk_owner);
+} sk_owner SEC(".maps");
+
+struct bt_tuple {
+	__u8 laddr[16];		/* v4 as ::ffff:a.b.c.d */
+	__u8 raddr[16];
+	__u16 lport;		/* host order */
+	__u16 rport;
+	__u8 proto;
+	__u8 pad[3];
+	/*
+	 * The network namespace: two namespaces' tuples are not each other's
+	 * (each container has its own 127.0.0.1; a veth pair is a wire).
+	 */
+	__u32 netns;
+};
+
+struct bt_tuple_val {
+	__u64 sock;		/* socket id */
+	__u64 ino;		/* its inode, 0 none yet (a child before accept) */
+	__u8 role;		/* enum bt_role */
+	__u8 pad[7];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct bt_sk_owner);
+} accepted_by SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct bt_tuple);
+	__type(value, struct bt_tuple_val);
+} inet_peers SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 16384);	/* resized with stats */
+	__type(key, struct bt_futex_link_key);
+	__type(value, __u64);
+} futex_links SEC(".maps");
+
+/* Scratch tuples for peers_fill_info, off the stack the crossing already fills. */
+struct tuple_pair {
+	struct bt_tuple own, far;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tuple_pair);
+} tuple_scratch SEC(".maps");
+
+/* tp->far = the mirror of tp->own. */
+static __always_inline void tuple_mirror(struct tuple_pair *tp)
+{
+	__builtin_memcpy(tp->far.laddr, tp->own.raddr, 16);
+	__builtin_memcpy(tp->far.raddr, tp->own.laddr, 16);
+	tp->far.lport = tp->own.rport;
+	tp->far.rport = tp->own.lport;
+	tp->far.proto = tp->own.proto;
+	tp->far.netns = tp->own.netns;
+}
+
+/*
+ * --peers: the channels a target has crossed (pipe inodes; sockets by id,
+ * with their peer sockets), so the far end's crossings on them count from
+ * the first byte, before a scan has found and followed that process.
+ * Full: the mark is not set, counted in lost.map_full.
+ */
+const volatile bool count_marked = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 16384);	/* resized with stats */
+	__type(key, __u64);
+	__type(value, __u8);
+} marked SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct bt_seen);
+} seen SEC(".maps");
+
+/* The first count of a process on a marked channel: keep its name and parent. */
+static __always_inline void seen_process(struct task_struct *task)
+{
+	struct bt_seen s = {};
+	__u32 tgid = task->tgid;
+
+	if (bpf_map_lookup_elem(&seen, &tgid))
+		return;
+	s.ppid = task->real_parent->tgid;
+	bpf_probe_read_kernel_str(s.comm, sizeof(s.comm), task->group_leader->comm);
+	bpf_map_update_elem(&seen, &tgid, &s, BPF_NOEXIST);
+}
+
+static __always_inline void mark(__u64 id)
+{
+	__u8 one = 1;
+
+	if (count_marked && id &&
+	    bpf_map_update_elem(&marked, &id, &one, BPF_NOEXIST) == -E2BIG)
+		lose(BT_LOSS_MAP_FULL);
+}
+
+static __always_inline bool is_marked(__u64 id)
+{
+	return id && bpf_map_lookup_elem(&marked, &id);
+}
+
+static __always_inline __u64 sock_id(const struct sock *sk)
+{
+	return (__u64)sk;
+}
+
+/* The process the kernel credits sk to: its last user, 0 unknown. */
+static __always_inline __u32 sock_owner(const struct sock *sk)
+{
+	__u64 id = sock_id(sk);
+	struct bt_sk_owner *o;
+
+	if (!id)
+		return 0;
+	o = bpf_map_lookup_elem(&sk_owner, &id);
+	return o ? o->tgid : 0;
+}
+
+/* sk's last user is tgid (the caller); written only when that changes. */
+/* map[key] = tgid (and the caller's name), written only when that changes. */
+static __always_inline void owner_put(void *map, __u64 key, __u32 tgid)
+{
+	struct bt_sk_owner o = { .tgid = tgid }, *have;
+
+	if (!key)
+		return;
+	have = bpf_map_lookup_elem(map, &key);
+	if (have && have->tgid == tgid)
+		return;
+	bpf_get_current_comm(o.comm, sizeof(o.comm));
+	bpf_map_update_elem(map, &key, &o, BPF_ANY);
+}
+
+static __always_inline void sock_used(const struct sock *sk, __u32 tgid)
+{
+	owner_put(&sk_owner, sock_id(sk), tgid);
+}
+
+static __always_inline void v4_mapped(__u8 out[16], __u32 a)
+{
+	__builtin_memset(out, 0, 10);
+	out[10] = 0xff;
+	out[11] = 0xff;
+	__builtin_memcpy(out + 12, &a, 4);
+}
+
+static __always_inline void sk_tuple(const struct sock *sk, struct bt_tuple *t)
+{
+	__u16 family = sk->__sk_common.skc_family;
+
+	t->lport = sk->__sk_common.skc_num;
+	t->rport = bpf_ntohs(sk->__sk_common.skc_dport);
+	t->proto = sk->sk_protocol;
+	t->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	if (family == AF_INET) {
+		v4_mapped(t->laddr, sk->__sk_common.skc_rcv_saddr);
+		v4_mapped(t->raddr, sk->__sk_common.skc_daddr);
+	} else {
+		BPF_CORE_READ_INTO(&t->laddr, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(&t->raddr, sk, __sk_common.skc_v6_daddr);
+	}
+}
+
+/* A socket made by a connection: whatever the address named before is gone. */
+static __always_inline void sock_fresh(const struct sock *sk)
+{
+	__u64 id = sock_id(sk);
+
+	if (!id)
+		return;
+	bpf_map_delete_elem(&sk_owner, &id);
+	/* A mark on a freed socket's address is not this socket's. */
+	bpf_map_delete_elem(&marked, &id);
+}
+
+static __always_inline void tuple_put(struct bt_tuple *t, const struct sock *sk, __u8 role)
+{
+	struct bt_tuple_val v = { .sock = sock_id(sk), .ino = sock_ino((struct sock *)sk),
+				  .role = role };
+
+	if (bpf_map_update_elem(&inet_peers, t, &v, BPF_ANY) == -E2BIG)
+		lose(BT_LOSS_MAP_FULL);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(inet_state, const struct sock *sk, const int oldstate, const int newstate)
+{
+	struct bt_tuple t = {};
+
+	if (sk->sk_protocol != IPPROTO_TCP)
+		return 0;
+	if (newstate == TCP_ESTABLISHED) {
+		sk_tuple(sk, &t);
+		if (oldstate == TCP_SYN_RECV)
+			sock_fresh(sk);
+		tuple_put(&t, sk, oldstate == TCP_SYN_SENT ? BT_ROLE_CLIENT : BT_ROLE_SERVER);
+	} else if (newstate == TCP_CLOSE) {
+		sk_tuple(sk, &t);
+		bpf_map_delete_elem(&inet_peers, &t);
+	}
+	return 0;
+}
+
+/* The connection of the socket with inode ino is served by tgid (accepted_by). */
+static __always_inline void served_by(__u64 ino, __u32 tgid)
+{
+	owner_put(&accepted_by, ino, tgid);
+}
+
+/* The connecting socket behind a socket accept() returned was accepted by tgid. */
+static __always_inline void accepted(struct endpoint *c, __u32 tgid)
+{
+	__u64 ino = 0;
+
+	if (c->family == AF_UNIX) {
+		if (c->peer_sk)
+			ino = sock_ino(c->peer_sk);
+	} else {
+		struct bt_tuple_val *v;
+		struct tuple_pair *tp;
+		__u32 zero = 0;
+
+		tp = bpf_map_lookup_elem(&tuple_scratch, &zero);
+		if (!tp)
+			return;
+		__builtin_memset(tp, 0, sizeof(*tp));
+		sk_tuple(c->sk, &tp->own);
+		tuple_mirror(tp);
+		v = bpf_map_lookup_elem(&inet_peers, &tp->far);
+		if (v)
+			ino = v->ino;
+	}
+	served_by(ino, tgid);
+}
+
+/* socketpair(domain, type, protocol, sv[2]): both ends are the caller's. */
+static __always_inline void socketpair_made(struct task_struct *task, const int *sv)
+{
+	int fds[2] = { -1, -1 };
+
+	if (!sv || bpf_probe_read_user(fds, sizeof(fds), sv))
+		return;
+	for (int i = 0; i < 2; i++) {
+		struct endpoint c = {};
+
+		classify(task, fds[i], &c);
+		if (c.sk) {
+			sock_fresh(c.sk);
+			sock_used(c.sk, task->tgid);
+		}
+	}
+}
+
+/*
+ * socket(), accept(), connect(), bind() and socketpair() of any process: who holds
+ * the socket. A UDP socket bound with no peer is a server its clients'
+ * mirrored tuples will not find: it is entered under its local address.
+ */
+static __always_inline void peers_exit(struct task_struct *task, struct pt_regs *regs, long ret)
+{
+	long nr = BT_REGS_NR(regs), fd;
+	struct endpoint c = {};
+
+	if (nr == BT_NR_accept || nr == BT_NR_accept4) {
+		if (ret < 0)
+			return;
+		fd = ret;
+	} else if (nr == BT_NR_connect) {
+		if (ret < 0 && ret != -EINPROGRESS)
+			return;
+		fd = BT_REGS_ARG1(regs);
+	} else if (nr == BT_NR_bind) {
+		if (ret < 0)
+			return;
+		fd = BT_REGS_ARG1(regs);
+	} else if (nr == BT_NR_socketpair) {
+		if (!ret)
+			socketpair_made(task, (const int *)BT_REGS_ARG4(regs));
+		return;
+	} else if (nr == BT_NR_socket) {
+		/* A new socket: what its address named before is gone. */
+		if (ret >= 0) {
+			classify(task, ret, &c);
+			if (c.sk)
+				sock_fresh(c.sk);
+		}
+		return;
+	} else {
+		return;
+	}
+	classify(task, fd, &c);
+	if (!c.sk || c.kind == BT_KIND_NONE)
+		return;
+	sock_used(c.sk, task->tgid);
+	if (nr == BT_NR_accept || nr == BT_NR_accept4)
+		accepted(&c, task->tgid);
+	else if (nr == BT_NR_connect && c.family == AF_UNIX && c.kind == BT_KIND_UNIX_STREAM)
+		sock_fresh(c.peer_sk);	/* the embryo connect() just made */
+	if (nr == BT_NR_bind && c.kind == BT_KIND_UDP) {
+		struct bt_tuple t = {};
+
+		sk_tuple(c.sk, &t);
+		if (!t.rport)
+			tuple_put(&t, c.sk, BT_ROLE_SERVER);
+	}
+}
+
+/* A global function: verified once, not inside the crossing program's paths. */
+__noinline int peers_on_exit(long ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	peers_exit(task, (struct pt_regs *)bpf_task_pt_regs(task), ret);
+	return 0;
+}
+
+/*
+ * The far socket of an inet socket (own tuple in tp->own): the mirrored
+ * tuple, else a UDP server's bind.
+ */
+static __always_inline struct bt_tuple_val *inet_far(struct tuple_pair *tp,
+						     struct bt_chan_info *info)
+{
+	struct bt_tuple_val *v;
+
+	if (!tp->own.rport && info->rport) {
+		/* Unconnected UDP: the remote of this call. */
+		tp->own.rport = info->rport;
+		if (info->family == AF_INET) {
+			__u32 a;
+
+			__builtin_memcpy(&a, info->raddr, 4);
+			v4_mapped(tp->own.raddr, a);
+		} else {
+			__builtin_memcpy(tp->own.raddr, info->raddr, 16);
+		}
+	}
+	tuple_mirror(tp);
+	v = bpf_map_lookup_elem(&inet_peers, &tp->far);
+	if (v || tp->own.proto != IPPROTO_UDP)
+		return v;
+	/* A UDP server bound to that address, then to the wildcard. */
+	__builtin_memset(tp->far.raddr, 0, 16);
+	tp->far.rport = 0;
+	v = bpf_map_lookup_elem(&inet_peers, &tp->far);
+	if (v)
+		return v;
+	__builtin_memset(tp->far.laddr, 0, 16);
+	return bpf_map_lookup_elem(&inet_peers, &tp->far);
+}
+
+static __always_inline __u32 pid_number(struct pid *pid)
+{
+	return pid ? BPF_CORE_READ(pid, numbers[0].nr) : 0;
+}
+
+/*
+ * The channel facts' far end, once, when its first row is made: the role
+ * of this end and the process the kernel credits the far socket to.
+ * A global function, verified once rather than at each of the crossing's
+ * call sites; the sockets come as plain addresses (sk_addr, peer_addr).
+ */
+__noinline int peers_fill_info(__u64 sk_addr, __u64 peer_addr, struct bt_chan_info *info)
+{
+	struct sock *sk = bpf_rdonly_cast((void *)sk_addr, bpf_core_type_id_kernel(struct sock));
+
+	if (!sk_addr || !info)
+		return 0;
+	if (info->family == AF_UNIX) {
+		struct unix_sock *us = bpf_rdonly_cast((void *)sk_addr,
+						       bpf_core_type_id_kernel(struct unix_sock));
+		struct unix_sock *peer;
+
+		if (!peer_addr)
+			return 0;
+		peer = bpf_rdonly_cast((void *)peer_addr, bpf_core_type_id_kernel(struct unix_sock));
+		/*
+		 * The peer socket's user, else SO_PEERCRED of our end: the
+		 * listener's process for a client (the worker that accepts
+		 * is known once it does: accepted_by), the client for an
+		 * accepted socket, the creator for a socketpair.
+		 */
+		info->peer_tgid = sock_owner((struct sock *)peer) ?: pid_number(sk->sk_peer_pid);
+		/* The peer still waiting in a listener's queue: we connected. */
+		if (bpf_core_field_exists(peer->listener) && peer->listener)
+			info->role = BT_ROLE_CLIENT;
+		else if (us->addr && !peer->addr)
+			info->role = BT_ROLE_SERVER;
+		else if (!us->addr && peer->addr)
+			info->role = BT_ROLE_CLIENT;
+	} else if (info->family == AF_INET || info->family == AF_INET6) {
+		struct bt_tuple_val *own, *far;
+		struct tuple_pair *tp;
+		struct bt_sk_owner *o;
+		__u32 zero = 0;
+
+		tp = bpf_map_lookup_elem(&tuple_scratch, &zero);
+		if (!tp)
+			return 0;
+		__builtin_memset(tp, 0, sizeof(*tp));
+		sk_tuple(sk, &tp->own);
+		own = bpf_map_lookup_elem(&inet_peers, &tp->own);
+		if (own)
+			info->role = own->role;
+		far = inet_far(tp, info);
+		if (!far)
+			return 0;
+		mark(far->sock);
+		if (!info->role)
+			info->role = far->role == BT_ROLE_SERVER ? BT_ROLE_CLIENT : BT_ROLE_SERVER;
+		o = bpf_map_lookup_elem(&sk_owner, &far->sock);
+		if (o)
+			info->peer_tgid = o->tgid;
+	}
+	return 0;
+}
+
+/* A pointer as a plain number, for a global function's scalar argument. */
+static __always_inline __u64 addr_of(void *const *slot)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), slot);
+	return v;
+}
+
+/*
+ * A futex wake by a traced waker ended p's wait: which word, in p's
+ * address space. Counted once per (waker, word, wakee, word).
+ */
+static __always_inline void futex_link(struct task_struct *cur, struct task_struct *p,
+				       struct pt_regs *wregs)
+{
+	struct pt_regs *cregs = (struct pt_regs *)bpf_task_pt_regs(cur);
+	struct bt_futex_link_key k = { .waker = cur->tgid, .wakee = p->tgid };
+	long nr = BT_REGS_NR(wregs), cnr = BT_REGS_NR(cregs);
+	__u64 one = 1, *n;
+
+	if (cnr == BT_NR_futex_requeue || cnr == BT_NR_futex_waitv)
+		k.waker_addr = futex_vec_addr((void *)BT_REGS_ARG1(cregs));
+	else
+		k.waker_addr = BT_REGS_ARG1(cregs);
+	if (nr == BT_NR_futex_waitv)
+		k.wakee_addr = futex_vec_addr((void *)BT_REGS_ARG1(wregs));
+	else
+		k.wakee_addr = BT_REGS_ARG1(wregs);
+	n = bpf_map_lookup_elem(&futex_links, &k);
+	if (n)
+		__sync_fetch_and_add(n, 1);
+	else if (bpf_map_update_elem(&futex_links, &k, &one, BPF_NOEXIST) == -E2BIG)
+		lose(BT_LOSS_MAP_FULL);
+}
+
+#endif /* BT_PEERS_BPF_H */

@@ -1,0 +1,430 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+"""
+The map at service scale: far ends named by the kernel at event time
+(connections far shorter than a /proc scan, servers that are not traced),
+connections folded into services, and real services seen from one pid.
+"""
+import json
+import os
+import re
+import subprocess
+import time
+
+from harness import BT, ROOT, TMP, Failure, Skip, check, eq, run, test, tmpfile
+
+SVCLOAD = os.path.join(ROOT, "build", "tools", "svcload")
+
+
+def svcload_traced(mode, conns=100, size=64, hold_ms=0):
+    """svcload MODE: its client traced alone (-p CLIENT --peers 0), the
+    server never (it stays hold_ms after the client); returns (boundtrace
+    JSON, svcload report)."""
+    out, err, bt_out = tmpfile("svc.json"), tmpfile("svc.err"), tmpfile("bt.json")
+    with open(err, "w") as ef:
+        w = subprocess.Popen([SVCLOAD, mode, "--conns", str(conns), "--size", str(size),
+                              "--delay-ms", "1500", "--hold-ms", str(hold_ms), "--out", out],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=ef)
+    client = None
+    for _ in range(300):
+        with open(err) as f:
+            m = re.search(r"ready (\d+)", f.read())
+        if m:
+            client = int(m.group(1))
+            break
+        time.sleep(0.01)
+    if client is None:
+        w.kill()
+        raise Failure("svcload did not announce itself")
+    r = run([BT, "-f", "json", "-o", bt_out, "--peers", "0", "-p", str(client)])
+    eq(w.wait(timeout=60), 0, "svcload exit status")
+    eq(r.returncode, 0, "boundtrace exit status (stderr: %s)" % r.stderr)
+    with open(bt_out) as f:
+        bt = json.load(f)
+    with open(out) as f:
+        rep = json.load(f)
+    eq(rep["client"], client, "the client announced")
+    return bt, rep
+
+
+def check_short_connections(mode, conns_per_edge, hold_ms=0):
+    bt, rep = svcload_traced(mode, hold_ms=hold_ms)
+    client, server = rep["client"], rep["server"]
+    edges = [e for e in bt["edges"] if e["from"] == client]
+    eq([(e["to"], e["service"]) for e in edges], [(server, rep["service"])],
+       "the client's one edge: to the untraced server, by service")
+    e = edges[0]
+    eq(e["connections_seen"], conns_per_edge, "connections folded into the edge")
+    eq(len(e["connections"]), conns_per_edge, "connections listed")
+    eq(e["calls"], rep["sends"], "sends (svcload's count)")
+    eq(e["bytes"], rep["sent"], "bytes sent (svcload's count)")
+    procs = {p["pid"]: p for p in bt["processes"]}
+    eq(sorted(procs), sorted([client, server]), "processes listed: the client and its far end")
+    eq((procs[client]["role"], procs[client]["traced"]), ("target", True), "the client's role")
+    eq((procs[server]["role"], procs[server]["traced"], procs[server]["comm"]),
+       ("peer", False, "svc-server"), "the server: named, not traced")
+    rows = procs[client]["boundaries"]
+    recv = [b for b in rows if b["direction"] == "recv"]
+    eq(sum(b["calls"] for b in recv), rep["recvs"], "receives (svcload's count)")
+    eq(sum(b["bytes"] for b in recv), rep["received"], "bytes received (svcload's count)")
+    named = sorted({b.get("peer", {}).get("pid") for b in rows})
+    eq(named, [server], "every one of the client's rows names the server")
+    eq(bt["lost"]["map_full"], 0, "lost.map_full")
+    return bt, rep
+
+
+@test
+def tcp_100_short_connections_each_named():
+    """100 TCP connections, each opened, used and closed in well under a
+    millisecond, to a server that is not traced (its port ephemeral, so only
+    the kernel's handshake says which end serves): one edge, 100
+    connections, every row naming the server."""
+    check_short_connections("tcp", 100)
+
+
+@test
+def unix_100_short_connections_each_named():
+    """The same over a unix socket bound to a path: the worker that accepts
+    each connection is named though the client wrote first."""
+    check_short_connections("unix", 100)
+
+
+@test
+def abstract_unix_short_connections_each_named():
+    check_short_connections("abstract", 100)
+
+
+@test
+def socketpair_far_end_named():
+    """A socketpair made by the (untraced) server before it forked the
+    client: the far end is the creator."""
+    check_short_connections("socketpair", 1)
+
+
+@test
+def udp_many_client_sockets_one_server():
+    """100 connected UDP sockets to one unconnected server, bound before the
+    trace began (so named from sock_diag and /proc, which must still see it
+    when the trace ends: the server holds on): one service."""
+    check_short_connections("udp", 100, hold_ms=1500)
+
+
+# ---- real services ----------------------------------------------------------
+
+from services import Nginx, Redis, Tiers, Tracer, free_port, need  # noqa: E402
+from services import proc_of, socket_bytes, wait_for  # noqa: E402
+
+
+def table_of(recording, *args):
+    """The table `boundtrace report ARGS` prints for a recording."""
+    r = run([BT, "report", *args, recording])
+    eq(r.returncode, 0, "boundtrace report exit status (%s)" % r.stderr)
+    return r.stdout
+
+
+def map_lines(table):
+    """The lines of the communication map."""
+    lines = table.splitlines()
+    if "communication map" not in table:
+        return []
+    start = next(i for i, l in enumerate(lines) if l.startswith("communication map"))
+    out = []
+    for l in lines[start + 1:]:
+        if not l.startswith("  "):
+            break
+        out.append(l)
+    return out
+
+
+@test
+def redis_benchmark_unix_client_names_running_daemon():
+    """redis-benchmark (traced alone, -c) against a redis-server that was
+    running before the trace, over its unix socket: redis-benchmark writes
+    before redis accepts, yet the far end is named (redis-server's pid) and
+    the client's sends and bytes are exactly what redis says it read."""
+    r = Redis()
+    try:
+        before, req1, reply1 = r.info_stats()
+        rec = tmpfile("bench.btrec")
+        out = tmpfile("bench.json")
+        b = run([BT, "-f", "json", "-o", out, "--record", rec, "--peers", "0", "-c",
+                 "redis-benchmark -s %s -c 1 -n 500 -t ping_inline -q" % r.sock], timeout=120)
+        eq(b.returncode, 0, "boundtrace exit status (%s)" % b.stderr)
+        after, req2, _ = r.info_stats()
+    finally:
+        r.stop()
+    with open(out) as f:
+        bt = json.load(f)
+    # Redis counts a request when read, a reply when written: INFO #2's
+    # request and INFO #1's reply fall between the two snapshots.
+    read = int(after["total_net_input_bytes"]) - int(before["total_net_input_bytes"]) - req2
+    wrote = int(after["total_net_output_bytes"]) - int(before["total_net_output_bytes"]) - reply1
+    # Every connection redis accepted in between was redis-benchmark's.
+    conns = int(after["total_connections_received"]) - int(before["total_connections_received"]) - 1
+    bench = [p for p in bt["processes"] if p["comm"] == "redis-benchmark"]
+    eq(len(bench), 1, "one redis-benchmark process")
+    pid = bench[0]["pid"]
+    to = [e for e in bt["edges"] if e["from"] == pid and e["kind"] == "unix_stream"]
+    eq([(e["to"], e["service"]) for e in to], [(r.p.pid, "unix:" + r.sock)],
+       "redis-benchmark's edge: to redis-server, by its socket path")
+    eq(to[0]["connections_seen"], conns, "connections (redis's total_connections_received)")
+    eq(to[0]["bytes"], read, "bytes sent = what redis read (its total_net_input_bytes)")
+    # The first INFO counts in `after` only. redis-benchmark sends its two
+    # CONFIG GETs (save, appendonly) in one sendto, then one per PING (strace).
+    commands = int(after["total_commands_processed"]) - int(before["total_commands_processed"]) - 1
+    eq(commands, 502, "redis's count: 500 PINGs and redis-benchmark's two CONFIG GETs")
+    eq(to[0]["calls"], commands - 1, "sends: one per PING, one for both CONFIG GETs")
+    recv = sum(b["bytes"] for b in bench[0]["boundaries"]
+               if b["kind"] == "unix_stream" and b["direction"] == "recv")
+    eq(recv, wrote, "bytes received = what redis wrote (its total_net_output_bytes)")
+    procs = {p["pid"]: p for p in bt["processes"]}
+    eq((procs[r.p.pid]["comm"], procs[r.p.pid]["role"], procs[r.p.pid]["traced"]),
+       ("redis-server", "peer", False), "redis-server: named, not traced")
+    # The table says the same in one map line.
+    lines = map_lines(table_of(rec))
+    eq(len(lines), 1, "map lines: %r" % lines)
+    check(("redis-benchmark[%d] \u2192 redis-server[%d] via unix:%s: %d conn"
+           % (pid, r.p.pid, r.sock, conns)) in lines[0], "map line: %r" % lines[0])
+
+
+@test
+def nginx_proxy_200_short_connections_one_service():
+    """An nginx worker proxying 200 requests to a second server block of its
+    own (a new upstream connection each): the 200 upstream connections are
+    one service line, tcp:127.0.0.1:BACKEND_PORT, exact against the backend
+    block's access log, both ends traced and agreeing; the map has one line
+    per direction and service."""
+    need("nginx")
+    backend = free_port()
+    blog = tmpfile("backend.log")
+    n = None
+    try:
+        n = Nginx("location /p/ { proxy_pass http://127.0.0.1:%d/; }" % backend,
+                  "server { listen 127.0.0.1:%d; access_log %s counts; root %s; }"
+                  % (backend, blog, os.path.join(TMP, "nginx", "www")))
+        with open(n.access, "w"):
+            pass
+        rec = tmpfile("proxy.btrec")
+        t = Tracer(n.worker, "--peers", "0", "--record", rec)
+        for _ in range(200):
+            reply = n.get("/p/index.html")
+            check(reply.startswith(b"HTTP/1.1 200"), "nginx reply: %r" % reply[:40])
+        wait_for(lambda: len(n.logged()) == 200, "200 proxy access log lines")
+        wait_for(lambda: len(open(blog).read().splitlines()) == 200, "200 backend log lines")
+        bt = t.stop()
+    finally:
+        if n:
+            n.stop()
+    with open(blog) as f:
+        back = [tuple(int(x) for x in line.split()) for line in f]
+    w = n.worker
+    up = [e for e in bt["edges"] if e["from"] == w and e["to"] == w]
+    eq([e["service"] for e in up], ["tcp:127.0.0.1:%d" % backend],
+       "worker -> itself: one service, the backend's address")
+    e = up[0]
+    # Each upstream connection is two sending rows: the proxy's request, the backend's reply.
+    eq(e["connections_seen"], 400, "connections folded (200 each way)")
+    eq(e["bytes"], sum(x for x, _ in back) + sum(x for _, x in back),
+       "upstream bytes both ways = the backend's $request_length + $bytes_sent")
+    eq(e["unseen_bytes"], 0, "both ends traced: they agree")
+    eq(bt["lost"]["unseen_bytes"], 0, "lost.unseen_bytes")
+    lines = map_lines(table_of(rec))
+    # The worker to itself (upstream), and to the test's client process.
+    eq(len(lines), 2, "map lines: %r" % lines)
+
+
+@test
+def nginx_worker_map_finds_php_fpm_and_redis():
+    """The mission's front door: `-p NGINX_WORKER --peers 2` alone, 50
+    requests through php-fpm (2 workers, a fresh unix connection per
+    request, each living a few milliseconds) to redis (a TCP connection per
+    request). php-fpm's workers and redis are named by the kernel and
+    followed; the table stays short: a line per (peer, service, direction).
+    The workers are counted from the first byte (the channels nginx
+    crossed are marked in the kernel), so the two ends of every FastCGI
+    connection agree exactly, though no scan saw the workers before the
+    first requests."""
+    tiers = Tiers()
+    r, fpm, n = tiers.redis, tiers.fpm, tiers.nginx
+    try:
+        rec = tmpfile("tiers.btrec")
+        t = Tracer(n.worker, "--peers", "2", "--group", "pid", "--record", rec)
+        for _ in range(50):
+            # Spread over 1.5 s: a few discovery rounds (every 500 ms)
+            # follow the far ends the kernel named meanwhile.
+            time.sleep(0.03)
+            reply = n.get("/calls.php")
+            check(reply.startswith(b"HTTP/1.1 200") and b"hits " in reply,
+                  "nginx reply: %r" % reply[-300:])
+        wait_for(lambda: len(n.logged()) == 50, "50 access log lines")
+        bt = t.stop()
+    finally:
+        tiers.stop()
+    procs = {p["pid"]: p for p in bt["processes"]}
+    for pid in fpm.workers:
+        check(pid in procs and procs[pid]["role"] == "peer" and procs[pid]["traced"],
+              "php-fpm worker %d found and followed: %r" % (pid, procs.get(pid)))
+    check(r.p.pid in procs and procs[r.p.pid]["comm"] == "redis-server",
+          "redis-server named: %r" % procs.get(r.p.pid))
+    log = n.logged()
+    np_ = proc_of(bt, n.worker)
+    eq(socket_bytes(np_, "recv", ("tcp",)), sum(x for x, _ in log), "nginx: bytes from clients")
+    eq(socket_bytes(np_, "send", ("tcp",)), sum(x for _, x in log), "nginx: bytes to clients")
+    fcgi = [e for e in bt["edges"] if e["from"] == n.worker and e["kind"] == "unix_stream"]
+    eq(sorted(e["to"] for e in fcgi), sorted(fpm.workers), "nginx -> each php-fpm worker")
+    eq({e["service"] for e in fcgi}, {"unix:" + fpm.sock}, "by the FastCGI socket's path")
+    eq(sum(e["connections_seen"] for e in fcgi), 50, "one FastCGI connection per request")
+    eq(sum(e["bytes"] for e in fcgi), socket_bytes(np_, "send", ("unix_stream",)),
+       "FastCGI bytes nginx sent, all to named workers")
+    fp = [proc_of(bt, pid) for pid in fpm.workers]
+    eq(sum(socket_bytes(p, "recv", ("unix_stream",)) for p in fp),
+       socket_bytes(np_, "send", ("unix_stream",)), "FastCGI bytes nginx sent = php-fpm read")
+    eq(sum(socket_bytes(p, "send", ("unix_stream",)) for p in fp),
+       socket_bytes(np_, "recv", ("unix_stream",)), "FastCGI bytes php-fpm sent = nginx read")
+    eq([e["unseen_bytes"] for e in fcgi], [0] * len(fcgi), "nginx -> php-fpm: nothing unseen")
+    # (redis's own threads wake each other through futexes: not this.)
+    to_redis = [e for e in bt["edges"] if e["to"] == r.p.pid and e["kind"] == "tcp"]
+    eq(sorted(e["from"] for e in to_redis if e["connections_seen"]),
+       sorted(pid for pid in fpm.workers if any(e["from"] == pid for e in to_redis)),
+       "edges to redis come from php-fpm workers")
+    eq({e["service"] for e in to_redis}, {"tcp:127.0.0.1:%d" % r.port}, "redis by its port")
+    # The php-fpm pool as one node: nginx, the pool, redis (with its own
+    # threads' futexes) and the test's own client (followed at hop 1), a
+    # block each, a line per service and direction.
+    table = table_of(rec, "--group", "exe")
+    lines = table.splitlines()
+    check(len(lines) <= 60, "the table fits in 60 lines, has %d:\n%s" % (len(lines), table))
+    pool = "php-fpm8.2[%s]" % ",".join(str(p) for p in sorted(fpm.workers))
+    mp = map_lines(table)
+    check(any(l.startswith("  nginx[%d] \u2192 %s via unix:%s: 50 conns, 50 sends"
+                           % (n.worker, pool, fpm.sock)) for l in mp),
+          "nginx -> the pool, all 50 FastCGI connections in one line: %r" % mp)
+    check(any(l.startswith("  %s \u2192 redis-server[%d] via tcp:127.0.0.1:%d: "
+                           % (pool, r.p.pid, r.port)) for l in mp),
+          "the pool -> redis in one line: %r" % mp)
+
+
+class Postgres:
+    """PostgreSQL 15 in a directory of its own, on its own port and unix
+    socket directory, run as user postgres; no TCP."""
+
+    BIN = "/usr/lib/postgresql/15/bin"
+
+    def __init__(self):
+        for prog in ("initdb", "postgres"):
+            if not os.path.exists(os.path.join(self.BIN, prog)):
+                raise Skip("postgresql 15 not installed (%s/%s)" % (self.BIN, prog))
+        need("psql", "runuser")
+        self.dir = os.path.join(TMP, "pg")
+        os.makedirs(self.dir, exist_ok=True)
+        os.chmod(TMP, 0o711)  # user postgres must reach its own directory
+        subprocess.run(["chown", "postgres:", self.dir], check=True)
+        self.data = os.path.join(self.dir, "data")
+        self.port = free_port()
+        r = subprocess.run(["runuser", "-u", "postgres", "--", os.path.join(self.BIN, "initdb"),
+                            "-D", self.data, "-A", "trust", "--no-sync", "-U", "postgres"],
+                           capture_output=True, text=True)
+        eq(r.returncode, 0, "initdb (%s)" % r.stderr[-300:])
+        self.log = open(os.path.join(self.dir, "log"), "w")
+        self.p = subprocess.Popen(
+            ["runuser", "-u", "postgres", "--", os.path.join(self.BIN, "postgres"),
+             "-D", self.data, "-k", self.dir, "-p", str(self.port), "-c", "listen_addresses=",
+             "-c", "fsync=off"], stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
+        self.sock = os.path.join(self.dir, ".s.PGSQL.%d" % self.port)
+        wait_for(lambda: os.path.exists(self.sock), "postgres's socket", timeout=30)
+
+    def postmaster(self):
+        with open(os.path.join(self.data, "postmaster.pid")) as f:
+            return int(f.readline())
+
+    def psql(self, sql):
+        return "runuser -u postgres -- psql -h %s -p %d -d postgres -Atc '%s'" % (
+            self.dir, self.port, sql)
+
+    stop = Redis.stop
+
+
+@test
+def postgres_backend_of_an_untraced_postmaster_counted_from_the_first_byte():
+    """psql traced (-c, --peers 1) against a PostgreSQL whose postmaster,
+    not traced, forks a backend per connection: the backend is named (not
+    the postmaster that accepted), followed, and counted from its first
+    byte: the two ends of the connection agree byte for byte, nothing
+    unseen."""
+    pg = Postgres()
+    try:
+        out = tmpfile("pg.json")
+        r = run([BT, "-f", "json", "-o", out, "--peers", "1", "-c",
+                 pg.psql("select count(*) from generate_series(1, 20000) g, "
+                         "lateral (select g) x; select repeat($$x$$, 5000)")], timeout=120)
+        eq(r.returncode, 0, "boundtrace exit status (%s)" % r.stderr)
+        postmaster = pg.postmaster()
+    finally:
+        pg.stop()
+    with open(out) as f:
+        bt = json.load(f)
+    procs = {p["pid"]: p for p in bt["processes"]}
+    psql = [p for p in bt["processes"] if p["comm"] == "psql"]
+    eq(len(psql), 1, "one psql")
+    client = psql[0]["pid"]
+    edges = [e for e in bt["edges"] if e["from"] == client and e["kind"] == "unix_stream"]
+    eq(len(edges), 1, "psql's one edge: %r" % edges)
+    e = edges[0]
+    backend = e["to"]
+    check(backend != postmaster, "the far end is the backend, not the postmaster %d" % postmaster)
+    eq(procs[backend]["comm"], "postgres", "the backend's name")
+    eq(procs[backend]["ppid"], postmaster, "the backend is the postmaster's child")
+    eq(e["service"], "unix:" + pg.sock, "by the socket's path")
+    eq(e["connections_seen"], 1, "one connection")
+    eq(e["unseen_bytes"], 0, "nothing unseen")
+    back = [x for x in bt["edges"] if x["from"] == backend and x["to"] == client]
+    eq(len(back), 1, "the backend's edge back to psql")
+    eq(back[0]["unseen_bytes"], 0, "nothing unseen back")
+    eq(socket_bytes(procs[backend], "recv", ("unix_stream",)),
+       socket_bytes(procs[client], "send", ("unix_stream",)), "bytes psql sent = the backend read")
+    eq(socket_bytes(procs[backend], "send", ("unix_stream",)),
+       socket_bytes(procs[client], "recv", ("unix_stream",)), "bytes the backend sent = psql read")
+    check(socket_bytes(procs[client], "recv", ("unix_stream",)) > 5000, "the reply came back")
+    eq(bt["lost"]["unseen_bytes"], 0, "lost.unseen_bytes")
+
+
+@test
+def shared_stderr_pipe_is_not_a_conversation():
+    """Two daemons share a stderr pipe inherited from their supervisor
+    (cat reads it). Traced alone with --peers 1, the first daemon, which
+    never writes to it, follows neither the other daemon (another writer
+    is not its far end) nor the supervisor; a daemon that does write is
+    followed into the supervisor, whose read counts from the first byte."""
+    r, w = os.pipe()
+    sup = subprocess.Popen(["cat"], stdin=r, stdout=subprocess.DEVNULL)
+    quiet = subprocess.Popen(["sleep", "6"], stderr=w, stdin=subprocess.DEVNULL)
+    other = subprocess.Popen(["sleep", "6"], stderr=w, stdin=subprocess.DEVNULL)
+    # It writes once both tracers are surely attached (3 s), then lives on.
+    talker = subprocess.Popen(["sh", "-c", "sleep 3; echo hello >&2; sleep 3"], stderr=w,
+                              stdin=subprocess.DEVNULL)
+    os.close(r)
+    os.close(w)
+    try:
+        out1, out2 = tmpfile("quiet.json"), tmpfile("talker.json")
+        t1 = subprocess.Popen([BT, "-f", "json", "-o", out1, "--peers", "1", "-d", "4.5",
+                               "-p", str(quiet.pid)], stderr=subprocess.PIPE, text=True)
+        t2 = run([BT, "-f", "json", "-o", out2, "--peers", "1", "-d", "4.5",
+                  "-p", str(talker.pid)])
+        eq(t1.wait(timeout=60), 0, "boundtrace -p quiet (%s)" % t1.stderr.read())
+        eq(t2.returncode, 0, "boundtrace -p talker (%s)" % t2.stderr)
+    finally:
+        for p in (quiet, other, talker):
+            p.kill()
+            p.wait()
+        sup.wait(timeout=10)
+    with open(out1) as f:
+        bt = json.load(f)
+    eq(sorted((p["pid"], p["traced"]) for p in bt["processes"]), [(quiet.pid, True)],
+       "only the quiet daemon: %r" % bt["processes"])
+    eq(bt["edges"], [], "no edges")
+    with open(out2) as f:
+        bt = json.load(f)
+    traced = sorted(p["pid"] for p in bt["processes"] if p["traced"])
+    eq(traced, sorted([talker.pid, sup.pid]), "the talker and the supervisor it wrote to")
+    e = [x for x in bt["edges"] if x["from"] == talker.pid]
+    eq([(x["to"], x["calls"], x["bytes"], x["unseen_bytes"]) for x in e],
+       [(sup.pid, 1, 6, 0)], "hello\\n to the supervisor, read in full")

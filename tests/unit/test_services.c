@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The map at service scale on hand-built models: rows grouped into
+ * services (ephemeral ports folded, listening ports kept, the kernel's
+ * role first), pools folded into one node, the two ends of a connection
+ * checked against each other, the far end the kernel named.
+ */
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "analyze/services.h"
+#include "analyze/peers.h"
+#include "discover/procscan.h"
+#include "testutil.h"
+
+static void expect_service(struct bt_model *m, struct bt_row *r, const char *want)
+{
+	char buf[BT_CHANNEL_LEN];
+
+	bt_row_service(m, r, buf, sizeof(buf));
+	assert_string_equal(buf, want);
+}
+
+static void test_service_names(void **state)
+{
+	struct bt_model *m = *state;
+	struct bt_stats st = tu_stats(1, 1, 0);
+	struct bt_chan_info path = tu_unix(BT_KIND_UNIX_STREAM, 2, "/run/php/fpm.sock");
+	struct bt_chan_info abstract = tu_unix(BT_KIND_UNIX_STREAM, 2, "@bus");
+	struct bt_chan_info pair = tu_unix(BT_KIND_UNIX_STREAM, 2, "");
+	/* The client's ephemeral port is a connection; 80 is the service. */
+	struct bt_chan_info c = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 40001, "127.0.0.1", 80);
+	struct bt_chan_info s = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 80, "127.0.0.1", 40001);
+	struct bt_chan_info v6 = tu_inet(BT_KIND_TCP, AF_INET6, "::1", 50000, "::1", 5432);
+	/* Both ports ephemeral: the kernel saw the handshake, its role decides. */
+	struct bt_chan_info eph = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 45000, "127.0.0.1",
+					  38000);
+	/* Both below the range: the lower one serves. */
+	struct bt_chan_info low = tu_inet(BT_KIND_UDP, AF_INET, "127.0.0.1", 5353, "127.0.0.1", 53);
+
+	tu_proc(m, 1, "p");
+	expect_service(m, tu_row(m, 1, BT_KIND_UNIX_STREAM, BT_DIR_SEND, 1, &st, &path),
+		       "unix:/run/php/fpm.sock");
+	expect_service(m, tu_row(m, 1, BT_KIND_UNIX_STREAM, BT_DIR_SEND, 3, &st, &abstract),
+		       "unix:@bus");
+	expect_service(m, tu_row(m, 1, BT_KIND_UNIX_STREAM, BT_DIR_SEND, 4, &st, &pair),
+		       "unix:socketpair");
+	expect_service(m, tu_row(m, 1, BT_KIND_TCP, BT_DIR_SEND, 5, &st, &c), "tcp:127.0.0.1:80");
+	expect_service(m, tu_row(m, 1, BT_KIND_TCP, BT_DIR_SEND, 6, &st, &s), "tcp:127.0.0.1:80");
+	expect_service(m, tu_row(m, 1, BT_KIND_TCP, BT_DIR_SEND, 7, &st, &v6), "tcp:[::1]:5432");
+	eph.role = BT_ROLE_CLIENT;
+	expect_service(m, tu_row(m, 1, BT_KIND_TCP, BT_DIR_SEND, 8, &st, &eph),
+		       "tcp:127.0.0.1:38000");
+	eph.role = BT_ROLE_SERVER;
+	expect_service(m, tu_row(m, 1, BT_KIND_TCP, BT_DIR_SEND, 9, &st, &eph),
+		       "tcp:127.0.0.1:45000");
+	expect_service(m, tu_row(m, 1, BT_KIND_UDP, BT_DIR_SEND, 10, &st, &low),
+		       "udp:127.0.0.1:53");
+	expect_service(m, tu_row(m, 1, BT_KIND_PIPE, BT_DIR_SEND, 11, &st, NULL), "pipe:[11]");
+	expect_service(m, tu_row(m, 1, BT_KIND_FUTEX, BT_DIR_WAKE, 0x40, &st, NULL), "futex:0x40");
+}
+
+/* A listener sock_diag saw on a port in the ephemeral range keeps it a service. */
+static void test_listening_port_kept(void **state)
+{
+	struct bt_model *m = *state;
+	struct bt_stats st = tu_stats(1, 1, 0);
+	struct bt_chan_info c = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 33000, "127.0.0.1",
+					50123);
+	struct bt_chan_info s = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 50123, "127.0.0.1",
+					33000);
+
+	tu_proc(m, 1, "client");
+	tu_proc(m, 2, "server");
+	/* Without facts the lower port would win: 33000. */
+	expect_service(m, tu_row(m, 1, BT_KIND_TCP, BT_DIR_SEND, 1, &st, &c), "tcp:127.0.0.1:33000");
+	tu_sock_inet(m, 60, IPPROTO_TCP, AF_INET, "0.0.0.0", 50123, "0.0.0.0", 0);
+	expect_service(m, &bt_model_find(m, 1)->rows[0], "tcp:127.0.0.1:50123");
+	expect_service(m, tu_row(m, 2, BT_KIND_TCP, BT_DIR_SEND, 2, &st, &s), "tcp:127.0.0.1:50123");
+}
+
+/*
+ * 100 client connections from ephemeral ports to one server port fold
+ * into one edge each way, their connections listed beneath; each reply
+ * row pairs with its own request row.
+ */
+static void test_connections_fold_into_a_service(void **state)
+{
+	struct bt_model *m = *state;
+	struct bt_edges e;
+
+	tu_proc(m, 10, "client");
+	tu_proc(m, 20, "server");
+	for (unsigned int i = 0; i < 100; i++) {
+		struct bt_chan_info c = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 40000 + i,
+						"127.0.0.1", 6379);
+		struct bt_chan_info s = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 6379,
+						"127.0.0.1", 40000 + i);
+		struct bt_stats req = tu_stats(2, 30, 0), rep = tu_stats(2, 10, 100 + i);
+
+		tu_row(m, 10, BT_KIND_TCP, BT_DIR_SEND, 1000 + i, &req, &c);
+		tu_row(m, 10, BT_KIND_TCP, BT_DIR_RECV, 1000 + i, &rep, &c);
+		tu_row(m, 20, BT_KIND_TCP, BT_DIR_RECV, 2000 + i, &req, &s);
+		tu_row(m, 20, BT_KIND_TCP, BT_DIR_SEND, 2000 + i, &rep, &s);
+	}
+	bt_model_sort(m);
+	assert_int_equal(bt_edges_build(m, &e), 0);
+	assert_int_equal(e.n, 2);
+	assert_int_equal(e.v[0].from, 10);
+	assert_string_equal(e.v[0].service, "tcp:127.0.0.1:6379");
+	assert_int_equal(e.v[0].nconns, 100);
+	assert_int_equal(e.v[0].calls, 200);
+	assert_int_equal(e.v[0].bytes, 3000);
+	assert_int_equal(e.v[0].unseen_bytes, 0);
+	assert_string_equal(e.v[0].conns[0].channel, "tcp:127.0.0.1:40000->127.0.0.1:6379");
+	assert_true(e.v[0].conns[0].recv_known);
+	assert_int_equal(e.v[0].conns[0].recv_bytes, 30);
+	assert_int_equal(e.v[1].from, 20);
+	assert_string_equal(e.v[1].service, "tcp:127.0.0.1:6379");
+	assert_int_equal(e.v[1].nconns, 100);
+	assert_int_equal(e.v[1].bytes, 1000);
+	/* The client's waits for the replies: 100 + 101 + ... + 199. */
+	assert_int_equal(e.v[1].blocked_ns, 100 * 100 + 99 * 100 / 2);
+	bt_edges_free(&e);
+}
+
+/*
+ * The agreement check: a receiver traced late read less than its one
+ * sender sent on that connection; the difference is unseen, per edge and
+ * in total. A datagram socket and a pipe with two readers are not
+ * checked (loss and sharing are theirs by design).
+ */
+static void test_unseen_bytes(void **state)
+{
+	struct bt_model *m = *state;
+	struct bt_chan_info a = tu_unix(BT_KIND_UNIX_STREAM, 32, "/s");
+	struct bt_chan_info b = tu_unix(BT_KIND_UNIX_STREAM, 31, "/s");
+	struct bt_chan_info da = tu_unix(BT_KIND_UNIX_DGRAM, 42, "/d");
+	struct bt_chan_info db = tu_unix(BT_KIND_UNIX_DGRAM, 41, "/d");
+	struct bt_stats sent = tu_stats(10, 1000, 0), got = tu_stats(4, 400, 0);
+	struct bt_edges e;
+
+	tu_proc(m, 1, "client");
+	tu_proc(m, 2, "backend");
+	tu_proc(m, 3, "reader2");
+	tu_row(m, 1, BT_KIND_UNIX_STREAM, BT_DIR_SEND, 31, &sent, &a);
+	tu_row(m, 2, BT_KIND_UNIX_STREAM, BT_DIR_RECV, 32, &got, &b);
+	tu_row(m, 1, BT_KIND_UNIX_DGRAM, BT_DIR_SEND, 41, &sent, &da);
+	tu_row(m, 2, BT_KIND_UNIX_DGRAM, BT_DIR_RECV, 42, &got, &db);
+	/* A pipe read by two: each reader's share is its own business. */
+	tu_row(m, 1, BT_KIND_PIPE, BT_DIR_SEND, 7, &sent, NULL);
+	tu_row(m, 2, BT_KIND_PIPE, BT_DIR_RECV, 7, &got, NULL);
+	tu_row(m, 3, BT_KIND_PIPE, BT_DIR_RECV, 7, &got, NULL);
+	/* A pipe between two: checked, and they agree. */
+	tu_row(m, 1, BT_KIND_PIPE, BT_DIR_SEND, 8, &got, NULL);
+	tu_row(m, 3, BT_KIND_PIPE, BT_DIR_RECV, 8, &got, NULL);
+	bt_model_sort(m);
+	assert_int_equal(bt_edges_build(m, &e), 0);
+	assert_int_equal(e.n, 5);
+	/* 1 -> 2: pipe 7, unix stream, unix dgram; 1 -> 3: pipes 7 and 8. */
+	assert_int_equal(e.v[0].to, 2);
+	assert_int_equal(e.v[0].kind, BT_KIND_PIPE);
+	assert_false(e.v[0].conns[0].recv_known);
+	assert_int_equal(e.v[0].unseen_bytes, 0);
+	assert_int_equal(e.v[1].kind, BT_KIND_UNIX_STREAM);
+	assert_true(e.v[1].conns[0].recv_known);
+	assert_int_equal(e.v[1].conns[0].recv_bytes, 400);
+	assert_int_equal(e.v[1].unseen_bytes, 600);
+	assert_int_equal(e.v[2].kind, BT_KIND_UNIX_DGRAM);
+	assert_false(e.v[2].conns[0].recv_known);
+	assert_int_equal(e.v[2].unseen_bytes, 0);
+	assert_int_equal(e.v[3].to, 3);
+	assert_string_equal(e.v[3].service, "pipe:[7]");
+	assert_false(e.v[3].conns[0].recv_known);
+	assert_string_equal(e.v[4].service, "pipe:[8]");
+	assert_true(e.v[4].conns[0].recv_known);
+	assert_int_equal(e.v[4].unseen_bytes, 0);
+	assert_int_equal(e.unseen_bytes, 600);
+	bt_edges_free(&e);
+}
+
+/*
+ * --group exe: workers of one executable under one parent are one node
+ * (its lowest pid); the master (another parent) and a same-named process
+ * elsewhere are not.
+ */
+static void test_pool_folding(void **state)
+{
+	struct bt_model *m = *state;
+	struct bt_chan_info c[3], s[3];
+	struct bt_stats st = tu_stats(1, 100, 0);
+	struct bt_edges e;
+	uint32_t pids[8];
+	struct bt_proc *p;
+
+	p = tu_proc(m, 100, "php-fpm8.2");
+	snprintf(p->exe, sizeof(p->exe), "/usr/sbin/php-fpm8.2");
+	p->ppid = 1;
+	for (uint32_t pid = 101; pid <= 103; pid++) {
+		p = tu_proc(m, pid, "php-fpm8.2");
+		snprintf(p->exe, sizeof(p->exe), "/usr/sbin/php-fpm8.2");
+		p->ppid = 100;
+	}
+	p = tu_proc(m, 200, "php-fpm8.2");	/* another pool's worker */
+	snprintf(p->exe, sizeof(p->exe), "/usr/sbin/php-fpm8.2");
+	p->ppid = 199;
+	p = tu_proc(m, 50, "nginx");
+	p->ppid = 49;
+	for (int i = 0; i < 3; i++) {
+		c[i] = tu_unix(BT_KIND_UNIX_STREAM, 300 + i, "/run/fpm.sock");
+		s[i] = tu_unix(BT_KIND_UNIX_STREAM, 400 + i, "/run/fpm.sock");
+		tu_row(m, 50, BT_KIND_UNIX_STREAM, BT_DIR_SEND, 400 + i, &st, &c[i]);
+		tu_row(m, 101 + i, BT_KIND_UNIX_STREAM, BT_DIR_RECV, 300 + i, &st, &s[i]);
+	}
+	bt_model_sort(m);
+
+	/* Off by default: every process is its own node. */
+	assert_int_equal(bt_node_of(m, 103), 103);
+	assert_int_equal(bt_edges_build(m, &e), 0);
+	assert_int_equal(e.n, 3);
+	bt_edges_free(&e);
+
+	m->group_exe = true;
+	assert_int_equal(bt_node_of(m, 101), 101);
+	assert_int_equal(bt_node_of(m, 102), 101);
+	assert_int_equal(bt_node_of(m, 103), 101);
+	assert_int_equal(bt_node_of(m, 100), 100);
+	assert_int_equal(bt_node_of(m, 200), 200);
+	assert_int_equal(bt_node_of(m, 50), 50);
+	assert_int_equal(bt_node_members(m, 101, pids, 8), 3);
+	assert_int_equal(pids[0], 101);
+	assert_int_equal(pids[1], 102);
+	assert_int_equal(pids[2], 103);
+	assert_int_equal(bt_node_members(m, 101, pids, 2), 3);	/* counted past max */
+	assert_int_equal(bt_edges_build(m, &e), 0);
+	assert_int_equal(e.n, 1);
+	assert_int_equal(e.v[0].from, 50);
+	assert_int_equal(e.v[0].to, 101);
+	assert_string_equal(e.v[0].service, "unix:/run/fpm.sock");
+	assert_int_equal(e.v[0].nconns, 3);
+	assert_int_equal(e.v[0].bytes, 300);
+	assert_int_equal(e.v[0].unseen_bytes, 0);
+	bt_edges_free(&e);
+}
+
+/* The far end the kernel named at the first crossing, when nothing else pairs. */
+static void test_kernel_named_far_end(void **state)
+{
+	struct bt_model *m = *state;
+	struct bt_chan_info u = tu_unix(BT_KIND_UNIX_STREAM, 0, "/run/redis.sock");
+	struct bt_chan_info t = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 41000, "127.0.0.1",
+					6379);
+	struct bt_stats st = tu_stats(3, 30, 0);
+	struct bt_peer peers[BT_PEERS_MAX];
+	struct bt_proc *p;
+
+	p = tu_proc(m, 10, "client");
+	u.peer_tgid = 77;
+	t.peer_tgid = 78;
+	t.role = BT_ROLE_CLIENT;
+	tu_row(m, 10, BT_KIND_UNIX_STREAM, BT_DIR_SEND, 1, &st, &u);
+	tu_row(m, 10, BT_KIND_TCP, BT_DIR_SEND, 2, &st, &t);
+	/* The process named is in the model, untraced, for its name. */
+	tu_proc(m, 77, "redis-server");
+	bt_model_sort(m);
+	p = bt_model_find(m, 10);
+	assert_int_equal(bt_row_peers(m, p, &p->rows[0], peers, BT_PEERS_MAX), 1);
+	assert_int_equal(peers[0].pid, 77);
+	assert_string_equal(peers[0].proc->comm, "redis-server");
+	assert_int_equal(bt_row_peers(m, p, &p->rows[1], peers, BT_PEERS_MAX), 1);
+	assert_int_equal(peers[0].pid, 78);
+	assert_null(peers[0].proc);
+	/* Roles: named on the command line, a followed child, else a peer. */
+	assert_string_equal(bt_proc_role(p), "peer");
+	p->target = true;
+	assert_string_equal(bt_proc_role(p), "target");
+	p->child = true;
+	assert_string_equal(bt_proc_role(p), "child");
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, tu_model_setup, tu_model_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_service_names),
+		T(test_listening_port_kept),
+		T(test_connections_fold_into_a_service),
+		T(test_unseen_bytes),
+		T(test_pool_folding),
+		T(test_kernel_named_far_end),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Edges grouped by service (analyze/services.h). */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "analyze/peers.h"
+#include "analyze/services.h"
+#include "lib/vec.h"
+#include "model/channel.h"
+#include "model/hist.h"
+
+/*
+ * Linux's default ip_local_port_range: a port in it was most likely
+ * handed out to a connect(), a port below it was chosen by a server.
+ * Only the last resort (no role from the kernel, no listener seen).
+ */
+#define EPHEMERAL_LO	32768
+#define EPHEMERAL_HI	60999
+
+static bool ephemeral(unsigned int port)
+{
+	return port >= EPHEMERAL_LO && port <= EPHEMERAL_HI;
+}
+
+static bool addr_any(int family, const uint8_t *a)
+{
+	static const uint8_t zero[16];
+
+	return !memcmp(a, zero, family == AF_INET ? 4 : 16);
+}
+
+/* Whether sock_diag saw a listener (tcp) or an unconnected bound socket (udp) on port. */
+static bool listening_on(const struct bt_model *m, uint8_t proto, unsigned int port)
+{
+	for (size_t i = 0; i < m->nsocks; i++) {
+		const struct bt_sockfact *s = &m->socks[i];
+
+		if (s->proto == proto && s->lport == port && !s->rport &&
+		    addr_any(s->family, s->raddr))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Which end of an inet connection serves: the kernel's word when it saw
+ * the handshake (info.role), else a listening socket on one of the two
+ * ports, else the port that is not ephemeral, else the lower one.
+ */
+static bool inet_local_serves(const struct bt_model *m, const struct bt_row *r)
+{
+	const struct bt_chan_info *i = &r->info;
+	uint8_t proto = r->key.kind == BT_KIND_TCP ? IPPROTO_TCP : IPPROTO_UDP;
+	bool l, rr;
+
+	if (i->role == BT_ROLE_SERVER || (!i->role && r->st.role == BT_ROLE_SERVER))
+		return true;
+	if (i->role == BT_ROLE_CLIENT || (!i->role && r->st.role == BT_ROLE_CLIENT))
+		return false;
+	l = listening_on(m, proto, i->lport);
+	rr = listening_on(m, proto, i->rport);
+	if (l != rr)
+		return l;
+	if (ephemeral(i->lport) != ephemeral(i->rport))
+		return !ephemeral(i->lport);
+	return i->lport <= i->rport;
+}
+
+void bt_row_service(const struct bt_model *m, const struct bt_row *r, char *buf, size_t len)
+{
+	const struct bt_chan_info *i = &r->info;
+	const char *kind = r->key.kind == BT_KIND_TCP ? "tcp" : "udp";
+	char a[64];
+
+	switch (r->key.kind) {
+	case BT_KIND_UNIX_STREAM:
+	case BT_KIND_UNIX_DGRAM:
+		if (r->has_info && i->path[0])
+			snprintf(buf, len, "unix:%.*s", (int)sizeof(i->path), i->path);
+		else
+			snprintf(buf, len, "unix:socketpair");
+		return;
+	case BT_KIND_TCP:
+	case BT_KIND_UDP:
+		if (!r->has_info || !i->rport)
+			break;
+		if (inet_local_serves(m, r))
+			bt_inet_format(i->family, i->laddr, i->lport, a, sizeof(a));
+		else
+			bt_inet_format(i->family, i->raddr, i->rport, a, sizeof(a));
+		snprintf(buf, len, "%s:%s", kind, a);
+		return;
+	}
+	/* A pipe and a futex word are their own service. */
+	snprintf(buf, len, "%s", r->channel);
+}
+
+/* ---- pools -------------------------------------------------------------- */
+
+static bool same_pool(const struct bt_proc *a, const struct bt_proc *b)
+{
+	/* Workers of a pool share their name too; mesh-b and mesh-c do not. */
+	if (!a->ppid || a->ppid != b->ppid || strcmp(a->comm, b->comm))
+		return false;
+	if (a->exe[0] || b->exe[0])
+		return !strcmp(a->exe, b->exe);
+	return !strcmp(a->comm, b->comm);
+}
+
+uint32_t bt_node_of(const struct bt_model *m, uint32_t pid)
+{
+	const struct bt_proc *p;
+	uint32_t node = pid;
+
+	if (!m->group_exe)
+		return pid;
+	p = bt_model_find((struct bt_model *)m, pid);
+	if (!p)
+		return pid;
+	for (size_t i = 0; i < m->nprocs; i++)
+		if (m->procs[i].pid < node && same_pool(p, &m->procs[i]))
+			node = m->procs[i].pid;
+	return node;
+}
+
+size_t bt_node_members(const struct bt_model *m, uint32_t node, uint32_t *out, size_t max)
+{
+	size_t n = 0;
+
+	if (!m->group_exe) {
+		if (max)
+			out[0] = node;
+		return 1;
+	}
+	/* Procs are sorted by pid: the members come out ascending. */
+	for (size_t i = 0; i < m->nprocs; i++) {
+		if (bt_node_of(m, m->procs[i].pid) != node)
+			continue;
+		if (n && n <= max && out[n - 1] == m->procs[i].pid)
+			continue;	/* a reused pid is one member */
+		if (n < max)
+			out[n] = m->procs[i].pid;
+		n++;
+	}
+	return n;
+}
+
+/* ---- edges ------------------------------------------------------------- */
+
+static struct bt_edge *edge_get(struct bt_edges *e, uint32_t from, uint32_t to,
+				unsigned int kind, const char *service)
+{
+	struct bt_edge *x;
+
+	for (size_t i = 0; i < e->n; i++) {
+		x = &e->v[i];
+		if (x->from == from && x->to == to && x->kind == kind &&
+		    !strcmp(x->service, service))
+			return x;
+	}
+	if (!bt_grow((void **)&e->v, &e->cap, e->n + 1, sizeof(*e->v)))
+		return NULL;
+	x = &e->v[e->n++];
+	memset(x, 0, sizeof(*x));
+	x->from = from;
+	x->to = to;
+	x->kind = kind;
+	snprintf(x->service, sizeof(x->service), "%s", service);
+	return x;
+}
+
+static uint64_t wake_count(const struct bt_model *m, uint32_t waker, uint32_t wakee,
+			   const struct bt_row *r)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < m->nwakes; i++) {
+		const struct bt_wake_key *k = &m->wakes[i].key;
+
+		/*
+		 * Any crossing of the waker on a byte channel counts: a unix
+		 * reader freeing buffer space wakes the peer's waiters too,
+		 * and that wakeup is often the one that lets the peer run. A
+		 * futex wakes only in its wake calls (a wakeup during a wait
+		 * is an interrupt's, not the futex's).
+		 */
+		if (k->kind == BT_KIND_FUTEX && k->dir != r->key.dir)
+			continue;
+		if (k->waker == waker && k->wakee == wakee && k->kind == r->key.kind &&
+		    k->chan == r->key.chan && k->peer == r->key.peer)
+			n += m->wakes[i].count;
+	}
+	return n;
+}
+
+/*
+ * Whether wait row o of the wakee is the futex r (a wake row of waker)
+ * wakes: the same word in one process; across processes the kernel's
+ * futex links (waker's address -> wakee's address) say which.
+ */
+static bool futex_pairs(const struct bt_model *m, uint32_t waker, const struct bt_row *r,
+			uint32_t wakee, const struct bt_row *o)
+{
+	bool linked = false;
+
+	for (size_t i = 0; i < m->nfutexlinks; i++) {
+		const struct bt_futex_link_key *l = &m->futexlinks[i].key;
+
+		if (l->waker != waker || l->wakee != wakee || l->waker_addr != r->key.chan)
+			continue;
+		if (l->wakee_addr == o->key.chan)
+			return true;
+		linked = true;
+	}
+	/* No link recorded (a recording from before links): the same word in one process. */
+	return !linked && waker == wakee && o->key.chan == r->key.chan;
+}
+
+/*
+ * The receiving side's blocked time on the far end of r, if traced; and
+ * what it received there, when it is r's one reader and reads from p
+ * alone (a stream socket, a pipe between two processes).
+ */
+static void add_receiver(const struct bt_model *m, const struct bt_proc *p,
+			 const struct bt_row *r, const struct bt_proc *q, bool one_reader,
+			 struct bt_edge *x, struct bt_svc_conn *c)
+{
+	int want = r->key.kind == BT_KIND_FUTEX ? BT_DIR_WAIT : BT_DIR_RECV;
+	struct bt_peer back[BT_PEERS_MAX];
+	bool alone = true, any = false;
+
+	for (size_t j = 0; j < q->nrows; j++) {
+		const struct bt_row *o = &q->rows[j];
+		bool pairs = false;
+		size_t nb;
+
+		if (o->key.kind != r->key.kind || o->key.dir != want || !bt_far_end_row(m, r, o))
+			continue;
+		if (r->key.kind == BT_KIND_FUTEX && !futex_pairs(m, p->pid, r, q->pid, o))
+			continue;
+		nb = bt_row_peers(m, q, o, back, BT_PEERS_MAX);
+		for (size_t k = 0; k < nb; k++)
+			pairs |= back[k].pid == p->pid;
+		if (!pairs)
+			continue;
+		alone &= nb == 1;
+		any = true;
+		c->recv_bytes += o->st.bytes;
+		x->blocked_ns += o->st.blocked_ns;
+		if (o->st.max_blocked_ns > x->max_blocked_ns)
+			x->max_blocked_ns = o->st.max_blocked_ns;
+		bt_hist_add(x->blocked_hist, o->st.blocked_hist);
+	}
+	/* Datagrams may be dropped by design; a stream's two ends must agree. */
+	c->recv_known = any && alone && one_reader && r->key.kind != BT_KIND_FUTEX &&
+			r->key.kind != BT_KIND_UNIX_DGRAM && r->key.kind != BT_KIND_UDP;
+	if (c->recv_known && c->recv_bytes != c->bytes)
+		x->unseen_bytes += c->recv_bytes > c->bytes ? c->recv_bytes - c->bytes
+							    : c->bytes - c->recv_bytes;
+}
+
+static int edges_of_row(const struct bt_model *m, const struct bt_proc *p,
+			const struct bt_row *r, struct bt_edges *e)
+{
+	struct bt_peer peers[BT_PEERS_MAX];
+	char service[BT_CHANNEL_LEN];
+	size_t n;
+
+	if (r->key.dir != BT_DIR_SEND && r->key.dir != BT_DIR_WAKE)
+		return 0;
+	n = bt_row_peers(m, p, r, peers, BT_PEERS_MAX);
+	if (n)
+		bt_row_service(m, r, service, sizeof(service));
+	for (size_t i = 0; i < n; i++) {
+		struct bt_edge *x;
+		struct bt_svc_conn *c;
+
+		if (!peers[i].pid)
+			continue;	/* an address off this machine: no process edge */
+		x = edge_get(e, bt_node_of(m, p->pid), bt_node_of(m, peers[i].pid), r->key.kind,
+			     service);
+		if (!x || !bt_grow((void **)&x->conns, &x->capconns, x->nconns + 1,
+				   sizeof(*x->conns)))
+			return -ENOMEM;
+		c = &x->conns[x->nconns++];
+		memset(c, 0, sizeof(*c));
+		c->from = p->pid;
+		memcpy(c->channel, r->channel, sizeof(c->channel));
+		c->calls = r->st.calls - r->st.errors;
+		c->bytes = r->st.bytes;
+		x->calls += c->calls;
+		x->bytes += c->bytes;
+		bt_hist_add(x->size_hist, r->st.size_hist);
+		x->wakeups += wake_count(m, p->pid, peers[i].pid, r);
+		if (peers[i].proc)
+			add_receiver(m, p, r, peers[i].proc, n == 1, x, c);
+	}
+	return 0;
+}
+
+static int cmp_edge(const void *pa, const void *pb)
+{
+	const struct bt_edge *a = pa, *b = pb;
+
+	if (a->from != b->from)
+		return a->from < b->from ? -1 : 1;
+	if (a->to != b->to)
+		return a->to < b->to ? -1 : 1;
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	return strcmp(a->service, b->service);
+}
+
+int bt_edges_build(const struct bt_model *m, struct bt_edges *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct bt_proc *p = &m->procs[i];
+
+		for (size_t j = 0; j < p->nrows; j++)
+			if (edges_of_row(m, p, &p->rows[j], out)) {
+				bt_edges_free(out);
+				return -ENOMEM;
+			}
+	}
+	if (out->n)
+		qsort(out->v, out->n, sizeof(*out->v), cmp_edge);
+	for (size_t i = 0; i < out->n; i++)
+		out->unseen_bytes += out->v[i].unseen_bytes;
+	return 0;
+}
+
+void bt_edges_free(struct bt_edges *e)
+{
+	for (size_t i = 0; i < e->n; i++)
+		free(e->v[i].conns);
+	free(e->v);
+	memset(e, 0, sizeof(*e));
+}
+
+bool bt_proc_listed(const struct bt_model *m, const struct bt_edges *e, const struct bt_proc *p)
+{
+	uint32_t node = bt_node_of(m, p->pid);
+
+	if (p->nrows || !strcmp(bt_proc_role(p), "target"))
+		return true;
+	for (size_t i = 0; i < e->n; i++)
+		if (e->v[i].from == node || e->v[i].to == node)
+			return true;
+	return false;
+}
+
+const char *bt_proc_role(const struct bt_proc *p)
+{
+	if (p->child)
+		return "child";
+	if (p->target && !p->hop)
+		return "target";
+	return "peer";
+}
