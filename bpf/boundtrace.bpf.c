@@ -430,12 +430,9 @@ static __always_inline void record_chan(struct endpoint *c, const void *uremote)
 
 	if (bpf_map_lookup_elem(&chans, &ck))
 		return;
-	if (c->kind == BT_KIND_PIPE)
-		mark(c->chan);
-	else if (sk) {
-		mark(sock_id(sk));
-		mark(sock_id(c->peer_sk));
-	}
+	if (count_marked)
+		mark_channel(c->kind == BT_KIND_PIPE ? c->chan : 0,
+			     addr_of((void *const *)&c->sk), addr_of((void *const *)&c->peer_sk));
 	info.kind = c->kind;
 	info.family = c->family;
 	if (c->family == AF_UNIX) {
@@ -790,7 +787,7 @@ static __always_inline void cross_fd(struct task_struct *task, long fd, struct c
 	if (c.kind == BT_KIND_NONE)
 		return;
 	if (c.sk)
-		sock_used(c.sk, x->tgid);
+		sock_used_addr(addr_of((void *const *)&c.sk), x->tgid);
 	if (x->uremote && (c.kind == BT_KIND_UDP || c.kind == BT_KIND_TCP) &&
 	    !(c.peer >> 48))
 		inet_remote_from_user(x->uremote, &c, NULL);

@@ -153,6 +153,15 @@ static __always_inline void mark(__u64 id)
 		lose(BT_LOSS_MAP_FULL);
 }
 
+/* The first row of a channel marks it: a pipe by inode, a socket and its peer by id. */
+__noinline int mark_channel(__u64 pipe_ino, __u64 sk_addr, __u64 peer_addr)
+{
+	mark(pipe_ino);
+	mark(sk_addr);
+	mark(peer_addr);
+	return 0;
+}
+
 static __always_inline bool is_marked(__u64 id)
 {
 	return id && bpf_map_lookup_elem(&marked, &id);
@@ -188,6 +197,13 @@ static __always_inline void owner_put(void *map, __u64 key, __u32 tgid)
 		return;
 	bpf_get_current_comm(o.comm, sizeof(o.comm));
 	bpf_map_update_elem(map, &key, &o, BPF_ANY);
+}
+
+/* A global function: one verified copy, not one per crossing call site. */
+__noinline int sock_used_addr(__u64 sk_addr, __u32 tgid)
+{
+	owner_put(&sk_owner, sk_addr, tgid);
+	return 0;
 }
 
 static __always_inline void sock_used(const struct sock *sk, __u32 tgid)
