@@ -221,12 +221,14 @@ static __always_inline __u64 target_word(__u32 tgid)
 	return idx;
 }
 
+/*
+ * The first thing every hook does, for every task on the machine: one
+ * load and a branch. With -a userspace sets every bit before load, so
+ * there is no mode test here; a tgid is below PID_MAX_LIMIT (BT_PID_MAX)
+ * by construction, and the mask keeps the verifier sure of it.
+ */
 static __always_inline bool is_target(__u32 tgid)
 {
-	if (trace_all)
-		return true;
-	if (tgid >= BT_PID_MAX)
-		return false;
 	return targets[target_word(tgid)] & (1ULL << (tgid % 64));
 }
 
@@ -1233,39 +1235,42 @@ static __always_inline bool wakee_waits_on_crossing(struct task_struct *p, long 
 	return false;
 }
 
-SEC("tp_btf/sched_waking")
-int BPF_PROG(sched_waking, struct task_struct *p)
+/*
+ * Chain mode and --stacks: a blocked target learns who woke it (the
+ * waker may be anyone) and, with stacks, from which code.
+ */
+static __always_inline void note_waker(void *ctx, struct task_struct *cur,
+				       struct task_struct *p)
 {
-	struct task_struct *cur = bpf_get_current_task_btf();
+	struct inflight *st = inflight_of(p->pid);
+
+	if (!st)
+		return;
+	st->wake_ns = bpf_ktime_get_ns();
+	st->waker_pid = cur->tgid;
+	st->waker_tid = cur->pid;
+	if (with_stacks && !(cur->flags & PF_KTHREAD)) {
+		long id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+
+		st->waker_ustack = id >= 0 ? id : BT_STACK_LOST;
+		st->waker_ucaller = wrapper_caller(
+			BT_REGS_SP((struct pt_regs *)bpf_task_pt_regs(cur)));
+	}
+}
+
+/* A target inside a crossing woke p: p's process is one its crossing reached. */
+static __always_inline void note_wakee(struct task_struct *cur, struct task_struct *p)
+{
 	__u32 wakee = p->tgid;
 	struct inflight *st;
 	__u32 n;
 
-	/*
-	 * Chain mode and --stacks: a blocked target learns who woke it (the
-	 * waker may be anyone) and, with stacks, from which code.
-	 */
-	if ((min_block_ns || with_stacks) && is_target(wakee)) {
-		st = inflight_of(p->pid);
-		if (st) {
-			st->wake_ns = bpf_ktime_get_ns();
-			st->waker_pid = cur->tgid;
-			st->waker_tid = cur->pid;
-			if (with_stacks && !(cur->flags & PF_KTHREAD)) {
-				long id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
-
-				st->waker_ustack = id >= 0 ? id : BT_STACK_LOST;
-				st->waker_ucaller = wrapper_caller(
-					BT_REGS_SP((struct pt_regs *)bpf_task_pt_regs(cur)));
-			}
-		}
-	}
 	/* A kernel thread woken by an interrupt that hit the syscall is no peer. */
-	if (!is_target(cur->tgid) || (p->flags & PF_KTHREAD))
-		return 0;
+	if (p->flags & PF_KTHREAD)
+		return;
 	st = inflight_of(cur->pid);
 	if (!st || !wakee_waits_on_crossing(p, st->nr, cur->tgid))
-		return 0;
+		return;
 	if (is_futex_nr(st->nr))
 		futex_link(cur, p, (struct pt_regs *)bpf_task_pt_regs(p));
 	n = st->nwake;
@@ -1273,14 +1278,26 @@ int BPF_PROG(sched_waking, struct task_struct *p)
 		if (i >= n)
 			break;
 		if (st->wakee[i] == wakee)
-			return 0;
+			return;
 	}
 	if (n >= BT_WAKEES_MAX) {
 		lose(BT_LOSS_WAKEES);
-		return 0;
+		return;
 	}
 	st->wakee[n & (BT_WAKEES_MAX - 1)] = wakee;
 	st->nwake = n + 1;
+}
+
+SEC("tp_btf/sched_waking")
+int BPF_PROG(sched_waking, struct task_struct *p)
+{
+	struct task_struct *cur = bpf_get_current_task_btf();
+
+	/* Each side starts with its target test: the rest of the machine pays that alone. */
+	if ((min_block_ns || with_stacks) && is_target(p->tgid))
+		note_waker(ctx, cur, p);
+	if (is_target(cur->tgid))
+		note_wakee(cur, p);
 	return 0;
 }
 

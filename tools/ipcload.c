@@ -102,6 +102,7 @@ static struct {
 	unsigned long count;
 	size_t size, reply, rsize;
 	unsigned batch, eagain, threads, clients, port;
+	unsigned long rate;	/* messages per second per client, 0: as fast as it can */
 	bool ipv6;
 	const char *path;
 } cfg = {
@@ -1149,16 +1150,41 @@ static void recv_replies(struct end *e, char *buf, unsigned n)
 		done += dgram_recv(e, buf, cfg.reply, cfg.reply, n - done, 0);
 }
 
+/*
+ * --rate: before message `sent`, sleep until its time on an absolute
+ * schedule from the first message (a late message is not made up for by
+ * a burst beyond one pacing step). Pacing checks the clock every
+ * millisecond's worth of messages, not per message: a sleep per message
+ * at tens of thousands a second would measure the timer, not the channel.
+ */
+static void pace(unsigned long sent, const struct timespec *t0)
+{
+	unsigned long step = cfg.rate >= 1000 ? cfg.rate / 1000 : 1;
+	unsigned long long due;
+	struct timespec at;
+
+	if (!cfg.rate || (sent % step && send_op != A_MMSG))	/* batches: every one */
+		return;
+	due = (unsigned long long)t0->tv_nsec + sent * 1000000000ull / cfg.rate;
+	at.tv_sec = t0->tv_sec + due / 1000000000ull;
+	at.tv_nsec = due % 1000000000ull;
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR)
+		;
+}
+
 static void run_client(int idx)
 {
 	struct link *l = &clink[idx];
 	char *sbuf = alloc_buf(cfg.size), *rbuf = alloc_buf(cfg.reply);
 	const struct sockaddr_storage *dst = l->tx->unconnected ? &l->tx->dst : NULL;
 	unsigned long sent;
+	struct timespec t0;
 	unsigned n;
 
 	wait_go();
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (sent = 0; sent < cfg.count; sent += n) {
+		pace(sent, &t0);
 		if (send_op == A_MMSG) {
 			n = min_sz(cfg.batch, cfg.count - sent);
 			mmsg_send(l->tx, sbuf, cfg.size, n, NULL, NULL);
@@ -1379,6 +1405,8 @@ static const char usage_text[] =
 "                      pipe: rw vec splice; sockets: rw vec send msg mmsg;\n"
 "                      unix-stream, tcp: also sendfile\n"
 "  --batch B           messages per sendmmsg/recvmmsg, 1..1024 [8]\n"
+"  --rate R            messages per second per client, paced against the clock\n"
+"                      (long runs at a fixed rate; not futex) [0: no pacing]\n"
 "  --path PATH         unix modes: server binds PATH (@NAME: abstract), clients\n"
 "                      connect, instead of socketpair()\n"
 "  --port P            tcp/udp: server port on loopback [0: ephemeral]\n"
@@ -1408,7 +1436,7 @@ static int lookup(const char *const *names, int n, const char *s, const char *wh
 
 enum {
 	OPT_COUNT = 256, OPT_SIZE, OPT_REPLY, OPT_READ, OPT_API, OPT_BATCH, OPT_PATH, OPT_PORT,
-	OPT_IPV6, OPT_EAGAIN, OPT_THREADS, OPT_CLIENTS,
+	OPT_IPV6, OPT_EAGAIN, OPT_THREADS, OPT_RATE, OPT_CLIENTS,
 };
 
 static const struct option long_opts[] = {
@@ -1423,6 +1451,7 @@ static const struct option long_opts[] = {
 	{ "ipv6",	no_argument,	   NULL, OPT_IPV6 },
 	{ "eagain",	required_argument, NULL, OPT_EAGAIN },
 	{ "threads",	required_argument, NULL, OPT_THREADS },
+	{ "rate",	required_argument, NULL, OPT_RATE },
 	{ "clients",	required_argument, NULL, OPT_CLIENTS },
 	COMMON_LONG_OPTS,
 };
@@ -1445,6 +1474,8 @@ static void check_cfg(void)
 		usage_error("--port and --ipv6 are for tcp and udp");
 	if (cfg.eagain && (m == M_PIPE || m == M_FUTEX))
 		usage_error("--eagain is for the socket modes");
+	if (given[OPT_RATE] && m == M_FUTEX)
+		usage_error("--rate is for the channel modes");
 	if (given[OPT_THREADS] && m != M_FUTEX)
 		usage_error("--threads is for futex mode");
 	if (m == M_FUTEX && (cfg.threads < 2 || cfg.threads % 2))
@@ -1491,6 +1522,7 @@ static void parse_args(int argc, char **argv)
 		case OPT_EAGAIN:	cfg.eagain = num(optarg, "eagain", 0, 1000000); break;
 		case OPT_THREADS:	cfg.threads = num(optarg, "threads", 2, MAX_THREADS); break;
 		case OPT_CLIENTS:	cfg.clients = num(optarg, "clients", 1, MAX_CLIENTS); break;
+		case OPT_RATE:	cfg.rate = num(optarg, "rate", 1, 100000000); break;
 		default:	common_opt(c, usage_text);
 		}
 	}

@@ -276,6 +276,14 @@ static bool any_udp_server_unknown(const struct bt_model *m)
 	return false;
 }
 
+static bool holds_inet_candidate(const struct world *w)
+{
+	for (size_t i = 0; i < w->nown; i++)
+		if (w->own[i].type == BT_FD_SOCKET && !find_unix(w, w->own[i].ino))
+			return true;
+	return false;
+}
+
 int bt_discover_round(struct bt_model *m, int max_hops, bt_add_target_fn add, void *ctx)
 {
 	struct world w = {};
@@ -295,8 +303,16 @@ int bt_discover_round(struct bt_model *m, int max_hops, bt_add_target_fn add, vo
 		goto out;
 	/* Sockets are optional facts: without them pipes still pair. */
 	bt_unix_socks(&w.unx, &w.nunx, &w.capunx);
-	bt_inet_socks(0, &w.inet, &w.ninet, &w.capinet);
-	added += name_udp_servers(m, &w, max_hops, add, ctx);
+	/*
+	 * The inet tables are by far the dearest read of a round (the kernel
+	 * walks its whole TCP hash for /proc/net/tcp): read them only when a
+	 * target holds a socket that is not a unix one, or a UDP far end is
+	 * still to be named.
+	 */
+	if (holds_inet_candidate(&w) || any_udp_server_unknown(m)) {
+		bt_inet_socks(0, &w.inet, &w.ninet, &w.capinet);
+		added += name_udp_servers(m, &w, max_hops, add, ctx);
+	}
 	for (size_t i = 0; i < w.nown; i++) {
 		const struct bt_proc *p = bt_model_find(m, w.own[i].pid);
 		int n;

@@ -244,6 +244,9 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 	if (probe_tracepoints(t, err, errlen))
 		goto fail;
 	t->skel->rodata->trace_all = cfg->all;
+	/* -a: every bit set, so the hooks' target test stays one load and a branch. */
+	if (cfg->all)
+		memset(t->skel->bss->targets, 0xff, sizeof(t->skel->bss->targets));
 	t->skel->rodata->follow_forks = cfg->follow;
 	bpf_map__set_max_entries(t->skel->maps.stats, cfg->map_size);
 	bpf_map__set_max_entries(t->skel->maps.chans, cfg->map_size);
