@@ -855,6 +855,18 @@ static int analyze(struct ctx *x, const struct bt_episode *eps, size_t n, struct
 	return build_result(x, r);
 }
 
+struct bt_chains *bt_chains_new(void)
+{
+	struct bt_chains *r = calloc(1, sizeof(*r));
+
+	if (!r || !(r->mem = calloc(1, sizeof(*r->mem)))) {
+		free(r);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return r;
+}
+
 struct bt_chains *bt_chains_analyze(const struct bt_episode *eps, size_t n,
 				    const struct bt_chain_opts *opts)
 {
@@ -871,12 +883,9 @@ struct bt_chains *bt_chains_analyze(const struct bt_episode *eps, size_t n,
 		errno = EOVERFLOW;
 		return NULL;
 	}
-	r = calloc(1, sizeof(*r));
-	if (!r || !(r->mem = calloc(1, sizeof(*r->mem)))) {
-		free(r);
-		errno = ENOMEM;
+	r = bt_chains_new();
+	if (!r)
 		return NULL;
-	}
 	x.cnt = &r->counts;
 	x.cnt->episodes = n;
 	x.max_depth = opts && opts->max_depth && opts->max_depth < BT_CHAINS_MAX_DEPTH ?

@@ -160,5 +160,7 @@ uint32_t bt_chains_tnode(struct ctx *x, uint32_t parent, const struct ep *e);
 /* Pushes v on the list at *head; 0 or -ENOMEM. */
 int bt_chains_sample(struct ctx *x, uint32_t *head, uint64_t v);
 void bt_chains_tab_free(struct ctx *x);
+/* An empty result with its private memory, for either analysis; NULL and errno ENOMEM. */
+struct bt_chains *bt_chains_new(void);
 
 #endif

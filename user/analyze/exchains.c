@@ -752,12 +752,9 @@ struct bt_chains *bt_exchains_analyze(const struct bt_xchg *x, size_t n,
 		errno = EINVAL;
 		return NULL;
 	}
-	r = calloc(1, sizeof(*r));
-	if (!r || !(r->mem = calloc(1, sizeof(*r->mem)))) {
-		free(r);
-		errno = ENOMEM;
+	r = bt_chains_new();
+	if (!r)
 		return NULL;
-	}
 	a.cnt = &r->xcounts;
 	a.cnt->exchanges = n;
 	for (size_t i = 0; i < n; i++) {
