@@ -1369,7 +1369,8 @@ int BPF_PROG(proc_exit, struct task_struct *p)
 	/* signal->live reached 0 before this tracepoint when the group dies. */
 	if (!is_target(p->tgid) || p->signal->live.counter != 0)
 		return 0;
-	emit(BT_EV_EXIT, p, 0);
+	/* The parent too: a process found late may be gone before /proc is read. */
+	emit(BT_EV_EXIT, p, p->real_parent->tgid);
 	/* A later process that reuses the pid is not a target. */
 	if (!trace_all)
 		set_target(p->tgid, false);

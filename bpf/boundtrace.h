@@ -324,7 +324,7 @@ enum bt_event_type {
 struct bt_event {
 	__u32 type;
 	__u32 pid;		/* tgid */
-	__u32 ppid;		/* fork: parent tgid */
+	__u32 ppid;		/* fork, exit: parent tgid */
 	__s32 exit_code;	/* exit: wait status */
 	__u64 ts_ns;
 	__u64 start_ns;		/* process start, ns since boot (start_boottime) */

@@ -266,14 +266,17 @@ static int name_far_ends(struct bt_model *m, const struct bt_maps *maps)
 		 * Counted on a marked channel before anyone named it: name it
 		 * now, from the kernel if it is gone already.
 		 */
-		if (!p->comm[0] && (p->exited || bt_proc_read_image(&m->procs[i]))) {
+		if ((!p->comm[0] && (p->exited || bt_proc_read_image(&m->procs[i]))) ||
+		    !p->ppid) {
 			struct bt_seen s;
 
 			if (maps->seen_fd >= 0 &&
 			    !bpf_map_lookup_elem(maps->seen_fd, &m->procs[i].pid, &s)) {
-				snprintf(m->procs[i].comm, sizeof(m->procs[i].comm), "%.*s",
-					 (int)sizeof(s.comm), s.comm);
-				m->procs[i].ppid = s.ppid;
+				if (!p->comm[0])
+					snprintf(m->procs[i].comm, sizeof(m->procs[i].comm),
+						 "%.*s", (int)sizeof(s.comm), s.comm);
+				if (!p->ppid)
+					m->procs[i].ppid = s.ppid;
 			}
 		}
 		for (size_t j = 0; j < p->nrows; j++) {

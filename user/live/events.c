@@ -35,6 +35,8 @@ struct bt_proc *bt_apply_event(struct bt_model *m, const struct bt_event *e)
 	case BT_EV_EXIT:
 		p->exited = true;
 		p->exit_code = e->exit_code;
+		if (!p->ppid)
+			p->ppid = e->ppid;
 		/* The name at exit is the latest one (prctl renames included). */
 		if (e->comm[0])
 			set_comm(p, e->comm);
