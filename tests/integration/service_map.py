@@ -141,6 +141,9 @@ def check_greeting_counted(mode):
     eq(rep["received"], 2 * 100 * size, "svcload: greeting and reply per connection")
     procs = {p["pid"]: p for p in bt["processes"]}
     check(server in procs, "the server is listed: %r" % sorted(procs))
+    # Counted before it was followed: its first calls have no blocked time, and it says so.
+    eq((procs[server].get("blocked_partial"), procs[client].get("blocked_partial")),
+       (True, None), "blocked time partial for the server only")
     eq((socket_bytes(procs[server], "send", (KINDS[mode],)),
         socket_bytes(procs[server], "recv", (KINDS[mode],))),
        (rep["received"], rep["sent"]), "the server's bytes, counted from its first one")
