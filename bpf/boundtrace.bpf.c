@@ -36,6 +36,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define EEXIST		17
 #define E2BIG		7
 #define BT_MSG_PEEK	2	/* a peek copies bytes but consumes none */
+#define BT_MSG_DONTWAIT	0x40	/* this call only is non-blocking */
 #define EINTR		4
 #define ERESTARTSYS		512	/* kernel-internal: restart unless a handler without SA_RESTART runs */
 #define ERESTARTNOINTR		513	/* always restarted */
@@ -509,6 +510,7 @@ struct crossing {
 	__u64 start;		/* entry time, 0 unknown */
 	__u64 end;
 	long nr;
+	bool dontwait;		/* a receive that failed with MSG_DONTWAIT */
 };
 
 #include "exchange.bpf.h"
@@ -523,16 +525,20 @@ struct crossing {
 /*
  * What an episode waited for (enum bt_wait). A blocked EAGAIN on a
  * blocking socket is SO_RCVTIMEO running out: a non-blocking miss returns
- * at once. A receive on a connection is a dependency when this end is the
- * client (a request is outstanding) and idle when it is the server.
+ * at once (and blocked less than min_block_ns). A poll, select or
+ * epoll_wait is an episode only when it returned 0 (kind NONE): its
+ * timeout ended it. A receive on a connection is a dependency when this
+ * end is the client (a request is outstanding) and idle when it is the
+ * server.
  */
 static __always_inline __u8 wait_class(struct endpoint *c, struct crossing *x)
 {
 	if (x->ret == -EINTR || (x->ret <= -ERESTARTSYS && x->ret >= -ERESTART_RESTARTBLOCK))
 		return BT_WAIT_SIGNAL;
-	if (x->ret == -ETIMEDOUT)
+	if (x->ret == -ETIMEDOUT || c->kind == BT_KIND_NONE)
 		return BT_WAIT_TIMEOUT;
-	if (c->sk && x->ret == -EAGAIN && c->file && !(c->file->f_flags & O_NONBLOCK))
+	if (c->sk && x->ret == -EAGAIN && !x->dontwait && c->file &&
+	    !(c->file->f_flags & O_NONBLOCK))
 		return BT_WAIT_TIMEOUT;
 	if (x->dir == BT_DIR_RECV && (c->kind == BT_KIND_TCP || c->kind == BT_KIND_UNIX_STREAM) &&
 	    x->st) {
@@ -888,6 +894,21 @@ static __always_inline void cross_futex(__u64 uaddr, struct crossing *x)
 
 /* ---- syscall hooks ----------------------------------------------------- */
 
+/*
+ * Waits for readiness: not crossings (the read or accept after them is),
+ * but in chain mode one that returns 0 waited until its timeout and is a
+ * `timeout` episode; what it returns otherwise the exchanges account for.
+ */
+static __always_inline bool is_readiness_nr(long nr)
+{
+	switch (nr) {
+	case BT_NR_poll: case BT_NR_select: case BT_NR_epoll_wait: case BT_NR_pselect6:
+	case BT_NR_ppoll: case BT_NR_epoll_pwait: case BT_NR_epoll_pwait2:
+		return true;
+	}
+	return false;
+}
+
 static __always_inline bool is_crossing_nr(long nr)
 {
 	switch (nr) {
@@ -988,7 +1009,8 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 
 	if (!is_target(task->tgid))
 		return 0;
-	if (!is_crossing_nr(id) && id != BT_NR_restart_syscall)
+	if (!is_crossing_nr(id) && id != BT_NR_restart_syscall &&
+	    !(min_block_ns && is_readiness_nr(id)))
 		return 0;
 	st = inflight_slot(task->pid);
 	if (!st)
@@ -1076,6 +1098,10 @@ static __always_inline void end_crossing(void *ctx, struct task_struct *task,
 		if ((nr == BT_NR_recvfrom && (BT_REGS_ARG4(regs) & BT_MSG_PEEK)) ||
 		    (nr == BT_NR_recvmsg && (BT_REGS_ARG3(regs) & BT_MSG_PEEK)))
 			x.bytes = 0;
+		/* A miss of this call alone is no timeout (see wait_class). */
+		if (ret == -EAGAIN)
+			x.dontwait = (nr == BT_NR_recvfrom && (BT_REGS_ARG4(regs) & BT_MSG_DONTWAIT)) ||
+				     (nr == BT_NR_recvmsg && (BT_REGS_ARG3(regs) & BT_MSG_DONTWAIT));
 		cross_fd(task, BT_REGS_ARG1(regs), &x);
 		break;
 	case BT_NR_sendmmsg: case BT_NR_recvmmsg:
@@ -1134,6 +1160,28 @@ static __always_inline void end_crossing(void *ctx, struct task_struct *task,
 	}
 }
 
+/*
+ * Chain mode: a readiness wait (is_readiness_nr) ended. Returning 0, it
+ * waited for its timeout: an episode of kind NONE, waker cleared. One the
+ * kernel will restart keeps its stamp, so the restart's exit times it all.
+ */
+static __always_inline void end_readiness_wait(struct task_struct *task, long nr, long ret)
+{
+	struct endpoint c = { .kind = BT_KIND_NONE };
+	struct crossing x = { .ret = ret, .dir = BT_DIR_WAIT, .tgid = task->tgid, .nr = nr };
+	struct inflight *st = inflight_of(task->pid);
+
+	if (!st || st->nr != nr || is_restart(ret))
+		return;
+	x.end = bpf_ktime_get_ns();
+	x.start = st->ts;
+	x.blocked = x.end - x.start;
+	x.st = st;
+	st->ts = 0;
+	if (!ret)
+		emit_episode(&c, &x);
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
@@ -1152,10 +1200,11 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		if (!st)
 			return 0;
 		nr = st->nr;
-	} else if (!is_crossing_nr(nr)) {
-		return 0;
 	}
-	end_crossing(ctx, task, regs, nr, ret);
+	if (is_crossing_nr(nr))
+		end_crossing(ctx, task, regs, nr, ret);
+	else if (min_block_ns && is_readiness_nr(nr))
+		end_readiness_wait(task, nr, ret);
 	return 0;
 }
 

@@ -21,6 +21,7 @@ IPCLOAD = os.path.join(ROOT, "build", "tools", "ipcload")
 IPCMESH = os.path.join(ROOT, "build", "tools", "ipcmesh")
 TIERDEMO = os.path.join(ROOT, "build", "tools", "tierdemo")
 STACKLOAD = os.path.join(ROOT, "build", "tools", "stackload")
+TIMEOUTLOAD = os.path.join(ROOT, "build", "tools", "timeoutload")
 WAKEFAN = os.path.join(ROOT, "build", "tools", "wakefan")
 TMP = tempfile.mkdtemp(prefix="bt-it-")
 VERBOSE = "-v" in sys.argv
@@ -539,6 +540,38 @@ def futex_wait_that_times_out_is_a_timeout():
     eq(cls[pid]["timeout"]["count"], n, "timeout waits")
     eq(sum(cls[pid][k]["count"] for k in ("blocked", "dependency", "idle", "signal")), 0,
        "no other wait class: %r" % cls[pid])
+    eq([c for c in bt["chains"] if c["hops"][0]["from"]["pid"] == pid], [], "no chain from it")
+
+
+@test
+def waits_that_time_out_are_timeouts():
+    """poll, ppoll, select, pselect6 and the epoll waits returning 0, and a
+    recv on a blocking socket that SO_RCVTIMEO ended, are `timeout` waits
+    with no waker and no chain; receives that miss without waiting
+    (MSG_DONTWAIT, O_NONBLOCK) are not timeouts even when they are
+    episodes (--min-block 1 us makes most of them one)."""
+    n = 4
+    out, want_f = tmpfile("bt.json"), tmpfile("timeouts.json")
+    r = run([BT, "--min-block", "1", "-f", "json", "-o", out, "-c",
+             "%s --waits %d --wait-ms 5 --out %s" % (TIMEOUTLOAD, n, want_f)])
+    eq(r.returncode, 0, "boundtrace exit status (%s)" % r.stderr)
+    with open(out) as f:
+        bt = json.load(f)
+    with open(want_f) as f:
+        want = json.load(f)
+    eq(want["timeouts"]["rcvtimeo"], n, "timeoutload: recv timeouts")
+    check(want["total_timeouts"] >= 5 * n, "timeoutload: timed-out calls %r" % want["timeouts"])
+    procs = [p for p in bt["processes"] if p["boundaries"]]
+    eq(len(procs), 1, "one traced process")
+    pid = procs[0]["pid"]
+    rows = sorted((b["channel"], b["calls"], b["errors"]) for b in procs[0]["boundaries"])
+    eq(rows, sorted((b["channel"], b["calls"], b["errors"])
+                    for b in want["processes"][0]["boundaries"]), "receive rows")
+    cls = {w["pid"]: w for w in bt["waits"]}[pid]
+    eq(cls["timeout"]["count"], want["total_timeouts"], "timeout waits: %r" % cls)
+    eq([cls[k]["count"] for k in ("dependency", "idle", "signal")], [0, 0, 0],
+       "no dependency, idle or signal wait: %r" % cls)
+    check(cls["blocked"]["count"] <= 2 * n, "only the misses can be other waits: %r" % cls)
     eq([c for c in bt["chains"] if c["hops"][0]["from"]["pid"] == pid], [], "no chain from it")
 
 
