@@ -424,10 +424,10 @@ def chain_from_exchanges_in_every_mode():
     pipe; the time a job waits for a worker is queueing, not the middle's
     work). Every request in the chain, its calls counted exactly (K at min,
     p50 and max, mean K); the backend's own work a larger share than the
-    middle's; no other chain from exchanges. Pool: the job pipe's state
-    starts at a write into an empty pipe; a worker's first job, taken
-    before that, is not followed (at most one per worker): then that
-    request's calls are chains of their own."""
+    middle's; no other chain from exchanges. Pool: a worker that takes a
+    job and leaves the next one in the pipe wakes another worker, which
+    is not a hand-off from it: every job's reader is followed to the
+    thread that wrote it."""
     k = 3
     for mode, extra in (("blocking", []), ("epoll", ["--clients", "3"]),
                         ("pool", ["--clients", "3", "--workers", "2"]),
@@ -440,12 +440,6 @@ def chain_from_exchanges_in_every_mode():
            % (mode, [(chain_names(c), c["episodes"]) for c in bt["chains"]]))
         c = chains[0]
         eq(c["source"], "exchanges", "%s: chain built from exchanges" % mode)
-        missed = n - c["requests"]
-        if mode == "pool":
-            workers = int(extra[3])
-            check(0 <= missed <= workers, "%s: requests in the chain %d of %d"
-                  % (mode, c["requests"], n))
-            n = c["requests"]
         eq(c["requests"], n, "%s: requests in the chain; chains %r" % (
             mode, [(chain_names(x), x.get("requests"), [h["calls"] for h in x["hops"]])
                    for x in bt["chains"]]))
@@ -460,9 +454,7 @@ def chain_from_exchanges_in_every_mode():
         check(c["latency_p50_ns"] <= c["latency_p99_ns"], "%s: latency percentiles" % mode)
         others = [(chain_names(x), x["requests"]) for x in bt["chains"]
                   if x["source"] == "exchanges" and x is not c]
-        eq(others, [(["frontend", "middle"], missed), (["middle", "backend"], k * missed)]
-           if missed else [],
-           "%s: no other exchange chain" % mode)
+        eq(others, [], "%s: no other exchange chain" % mode)
 
 
 @test

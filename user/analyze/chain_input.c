@@ -183,6 +183,62 @@ static struct bt_chains *merge(struct bt_chains *x, struct bt_chains *ep)
 	return x;
 }
 
+/* A pipe read the kernel followed byte for byte (a hand-off record). */
+struct pipe_read {
+	uint32_t pid, tid;
+	uint64_t chan, end_ns;
+};
+
+static int cmp_pipe_read(const void *a, const void *b)
+{
+	const struct pipe_read *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	if (x->chan != y->chan)
+		return x->chan < y->chan ? -1 : 1;
+	if (x->tid != y->tid)
+		return x->tid < y->tid ? -1 : 1;
+	return x->end_ns < y->end_ns ? -1 : x->end_ns > y->end_ns;
+}
+
+/* The first of the n sorted reads not below key. */
+static size_t pipe_read_at(const struct pipe_read *r, size_t n, const struct pipe_read *key)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cmp_pipe_read(&r[mid], key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Whether a blocked pipe read woken by a thread of its own process is a
+ * hand-off the wakeup can tell: not when the kernel followed this read's
+ * bytes (its record names the writer), nor when the waker is itself a
+ * reader of the pipe (a read that leaves bytes behind wakes the next
+ * reader: that thread handed nothing over).
+ */
+static bool pipe_wake_is_handoff(const struct pipe_read *r, size_t n,
+				 const struct bt_episode_ev *e)
+{
+	struct pipe_read key = { e->pid, e->tid, e->chan, e->end_ns };
+	size_t i = pipe_read_at(r, n, &key);
+
+	if (i < n && !cmp_pipe_read(&r[i], &key))
+		return false;
+	key.tid = e->waker_tid;
+	key.end_ns = 0;
+	i = pipe_read_at(r, n, &key);
+	return !(i < n && r[i].pid == e->pid && r[i].chan == e->chan && r[i].tid == e->waker_tid);
+}
+
 /*
  * Hand-offs for the exchange analysis: a thread that read from a pipe
  * what another thread of its process wrote (the kernel's hand-off
@@ -192,24 +248,36 @@ static struct bt_chains *merge(struct bt_chains *x, struct bt_chains *ep)
 static struct bt_handoff *handoffs(const struct bt_model *m, size_t *n)
 {
 	struct bt_handoff *h = calloc(m->nepisodes + m->nexchanges + 1, sizeof(*h));
+	struct pipe_read *reads = calloc(m->nexchanges + 1, sizeof(*reads));
+	size_t nreads = 0;
 
 	*n = 0;
+	if (!reads) {
+		free(h);
+		return NULL;
+	}
 	for (size_t i = 0; h && i < m->nexchanges; i++) {
 		const struct bt_exchange_ev *e = &m->exchanges[i];
 
-		if (e->type == BT_XREC_HANDOFF)
-			h[(*n)++] = (struct bt_handoff){ e->pid, e->tid, e->req_tid, e->req_ns,
-							 e->resp_ns };
+		if (e->type != BT_XREC_HANDOFF)
+			continue;
+		h[(*n)++] = (struct bt_handoff){ e->pid, e->tid, e->req_tid, e->req_ns,
+						 e->resp_ns };
+		reads[nreads++] = (struct pipe_read){ e->pid, e->tid, e->chan, e->resp_ns };
 	}
+	qsort(reads, nreads, sizeof(*reads), cmp_pipe_read);
 	for (size_t i = 0; h && i < m->nepisodes; i++) {
 		const struct bt_episode_ev *e = &m->episodes[i];
 
 		if (e->waker_pid != e->pid || !e->waker_tid || e->waker_tid == e->tid ||
 		    e->kind == BT_KIND_TCP || e->kind == BT_KIND_UNIX_STREAM || !e->wake_ns)
 			continue;
+		if (e->kind == BT_KIND_PIPE && !pipe_wake_is_handoff(reads, nreads, e))
+			continue;
 		h[(*n)++] = (struct bt_handoff){ e->pid, e->tid, e->waker_tid, e->wake_ns,
 						 e->end_ns };
 	}
+	free(reads);
 	return h;
 }
 
