@@ -441,6 +441,7 @@ __noinline int peers_fill_info(__u64 sk_addr, __u64 peer_addr, struct bt_chan_in
 
 	if (!sk_addr || !info)
 		return 0;
+	info->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 	if (info->family == AF_UNIX) {
 		struct unix_sock *us = bpf_rdonly_cast((void *)sk_addr,
 						       bpf_core_type_id_kernel(struct unix_sock));

@@ -273,6 +273,9 @@ static void build_all(struct bt_model *m)
 	/* The kernel's view of the connection: roles, and the far end it named. */
 	mt.role = BT_ROLE_CLIENT;
 	mt.peer_tgid = 300;
+	/* The censuses: opened during the trace and still open at its end. */
+	mt.conn = BT_CONN_NEW | BT_CONN_ALIVE;
+	mt.netns = 4026531840u;
 	bet.role = BT_ROLE_SERVER;
 	add(m, 200, BT_KIND_TCP, BT_DIR_SEND, 22, 0, &req, &mt);
 	bt_model_find(m, 300)->ppid = 1;
@@ -425,7 +428,7 @@ static const struct field key_fields[] = {
 #define F(f)	FIELD(struct bt_chan_info, f)
 static const struct field info_fields[] = {
 	F(kind), F(family), F(lport), F(rport), F(role), F(laddr), F(raddr), F(peer_ino), F(path),
-	F(peer_tgid), { 0 },
+	F(peer_tgid), F(conn), F(netns), { 0 },
 };
 #undef F
 

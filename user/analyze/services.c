@@ -291,6 +291,8 @@ static int edges_of_row(const struct bt_model *m, const struct bt_proc *p,
 		memcpy(c->channel, r->channel, sizeof(c->channel));
 		c->calls = r->st.calls - r->st.errors;
 		c->bytes = r->st.bytes;
+		c->row = r;
+		c->conn = r->has_info ? r->info.conn : 0;
 		x->calls += c->calls;
 		x->bytes += c->bytes;
 		bt_hist_add(x->size_hist, r->st.size_hist);
@@ -314,6 +316,77 @@ static int cmp_edge(const void *pa, const void *pb)
 	return strcmp(a->service, b->service);
 }
 
+static bool socket_kind(unsigned int kind)
+{
+	return kind == BT_KIND_UNIX_STREAM || kind == BT_KIND_UNIX_DGRAM ||
+	       kind == BT_KIND_TCP || kind == BT_KIND_UDP;
+}
+
+/* Opened, closed and alive over the edge's connections (sockets only). */
+static void count_lives(struct bt_edge *x)
+{
+	if (!socket_kind(x->kind))
+		return;
+	x->opened_known = x->ended_known = true;
+	for (size_t i = 0; i < x->nconns; i++) {
+		uint8_t c = x->conns[i].conn;
+
+		x->opened_known &= !!(c & (BT_CONN_NEW | BT_CONN_OLD));
+		x->ended_known &= !!(c & (BT_CONN_ALIVE | BT_CONN_GONE));
+		x->opened += !!(c & BT_CONN_NEW);
+		x->closed += !!(c & BT_CONN_GONE);
+		x->alive += !!(c & BT_CONN_ALIVE);
+	}
+}
+
+/* The edge whose connection row o (of pid) is one end of: the same socket and peer. */
+static struct bt_edge *edge_of_conn(struct bt_edges *e, uint32_t pid, const struct bt_row *o)
+{
+	for (size_t i = 0; i < e->n; i++)
+		for (size_t k = 0; k < e->v[i].nconns; k++) {
+			const struct bt_row *r = e->v[i].conns[k].row;
+
+			if (e->v[i].conns[k].from == pid && r->key.kind == o->key.kind &&
+			    r->key.chan == o->key.chan && r->key.peer == o->key.peer)
+				return &e->v[i];
+		}
+	return NULL;
+}
+
+static void edge_add_exchanges(struct bt_edge *x, const struct bt_stats *s)
+{
+	x->exchanges += s->exchanges;
+	x->exch_ns += s->exch_ns;
+	if (s->max_exch_ns > x->max_exch_ns)
+		x->max_exch_ns = s->max_exch_ns;
+	bt_hist_add(x->exch_hist, s->exch_hist);
+	if (s->role)
+		x->role = s->role;
+}
+
+/*
+ * Each row's exchanges into the edge of its connection, once: a client
+ * counts them on its receive rows (the response's first bytes), a server
+ * on its send rows, so both directions' rows of the sender are looked at.
+ */
+static void add_exchanges(const struct bt_model *m, struct bt_edges *e)
+{
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct bt_proc *p = &m->procs[i];
+
+		for (size_t j = 0; j < p->nrows; j++) {
+			const struct bt_row *o = &p->rows[j];
+			struct bt_edge *x;
+
+			if (!o->st.exchanges)
+				continue;
+			x = edge_of_conn(e, p->pid, o);
+			if (x)
+				edge_add_exchanges(x, &o->st);
+		}
+	}
+}
+
 int bt_edges_build(const struct bt_model *m, struct bt_edges *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -326,10 +399,13 @@ int bt_edges_build(const struct bt_model *m, struct bt_edges *out)
 				return -ENOMEM;
 			}
 	}
+	add_exchanges(m, out);
 	if (out->n)
 		qsort(out->v, out->n, sizeof(*out->v), cmp_edge);
-	for (size_t i = 0; i < out->n; i++)
+	for (size_t i = 0; i < out->n; i++) {
 		out->unseen_bytes += out->v[i].unseen_bytes;
+		count_lives(&out->v[i]);
+	}
 	return 0;
 }
 

@@ -16,6 +16,19 @@
 
 #define BT_CHANNEL_LEN	192
 
+/*
+ * A socket's life as the socket censuses saw it (bt_chan_info.conn):
+ * one of NEW/OLD from the census at the trace's start, one of ALIVE/GONE
+ * from the census at its end; neither of a pair: not known (a pipe, a
+ * socket of another network namespace, a recording cut before the end).
+ */
+enum bt_conn_seen {
+	BT_CONN_NEW = 1,	/* not there at the start: opened during the trace */
+	BT_CONN_OLD = 2,	/* there when the trace began */
+	BT_CONN_ALIVE = 4,	/* still there at the end */
+	BT_CONN_GONE = 8,	/* gone by the end: closed (or its process exited) */
+};
+
 struct bt_row {
 	struct bt_key key;
 	struct bt_stats st;

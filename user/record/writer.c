@@ -144,6 +144,9 @@ static void put_row(struct bt_recf_buf *b, uint32_t proc, const struct bt_row *r
 	/* The far end as the kernel named it (after the fields older readers know). */
 	bt_recf_put_u8(b, r->has_info ? r->info.role : 0);
 	bt_recf_put_u32(b, r->has_info ? r->info.peer_tgid : 0);
+	/* The socket censuses' word on the connection, and its namespace (later still). */
+	bt_recf_put_u8(b, r->has_info ? r->info.conn : 0);
+	bt_recf_put_u32(b, r->has_info ? r->info.netns : 0);
 	bt_recf_patch_u32(b, at, b->len - at - 4);
 }
 
