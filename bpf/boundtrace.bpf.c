@@ -298,22 +298,26 @@ static __always_inline struct file *fd_to_file(struct task_struct *task, long fd
 	return bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file));
 }
 
+/*
+ * Direct BTF loads, not BPF_CORE_READ: each hop of that is a probe-read
+ * helper call, and these run per crossing. A load through a NULL or freed
+ * pointer faults safely and reads 0, as the helper's failure did.
+ */
 static __always_inline __u64 sock_ino(struct sock *sk)
 {
-	return BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
+	return sk->sk_socket->file->f_inode->i_ino;
 }
 
 static __always_inline __u64 fold_inet_peer(struct sock *sk, __u8 family)
 {
-	__u64 port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	__u64 port = bpf_ntohs(sk->__sk_common.skc_dport);
 	__u64 addr;
 
 	if (family == AF_INET) {
-		addr = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		addr = sk->__sk_common.skc_daddr;
 	} else {
-		__u32 a[4];
+		const __u32 *a = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32;
 
-		BPF_CORE_READ_INTO(&a, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr32);
 		addr = (__u64)(a[0] ^ a[1]) << 32 | (a[2] ^ a[3]);
 	}
 	return port << 48 ^ addr;
@@ -1186,14 +1190,19 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
+	long nr = BT_REGS_NR(regs);
 	struct inflight *st;
-	long nr;
 
-	/* Any process's socket, accept, connect or bind names a socket's holder. */
-	peers_on_exit(ret);
+	/*
+	 * Any process's socket, accept, connect or bind names a socket's
+	 * holder. The call number is tested here, not in the global
+	 * function: every syscall on the machine passes this point, and the
+	 * call and its two helpers cost it more than a few compares.
+	 */
+	if (is_peers_nr(nr))
+		peers_on_exit(ret);
 	if (!is_target(task->tgid))
 		return 0;
-	nr = BT_REGS_NR(regs);
 	if (nr == BT_NR_restart_syscall) {
 		/* The restart of an interrupted call: the registers still hold its arguments. */
 		st = inflight_of(task->pid);
