@@ -80,6 +80,10 @@ struct inflight {
 	__u8 exch_dir;
 	bool exch_done;		/* the call completed an exchange */
 	__u64 exch_ns;		/* its latency / service time */
+	/* Chain mode: this thread's pipe conversation (exchange.bpf.h, pipe_conv_step). */
+	bool pipe_wrote;	/* it wrote a pipe since its last request read */
+	__u64 pipe_rd;		/* the pipe of its last request read, 0 none */
+	__u64 pipe_wr;		/* the pipe it last wrote, 0 none */
 	/*
 	 * A call the kernel interrupted for a signal (ERESTART*) is counted
 	 * at its exit as an error, like the EINTR a handler may make of it.
@@ -527,9 +531,9 @@ struct crossing {
  * blocking socket is SO_RCVTIMEO running out: a non-blocking miss returns
  * at once (and blocked less than min_block_ns). A poll, select or
  * epoll_wait is an episode only when it returned 0 (kind NONE): its
- * timeout ended it. A receive on a connection is a dependency when this
- * end is the client (a request is outstanding) and idle when it is the
- * server.
+ * timeout ended it. A receive on a connection, or on a pipe of a pipe
+ * conversation, is a dependency when this end is the client (a request
+ * is outstanding) and idle when it is the server.
  */
 static __always_inline __u8 wait_class(struct endpoint *c, struct crossing *x)
 {
@@ -540,8 +544,8 @@ static __always_inline __u8 wait_class(struct endpoint *c, struct crossing *x)
 	if (c->sk && x->ret == -EAGAIN && !x->dontwait && c->file &&
 	    !(c->file->f_flags & O_NONBLOCK))
 		return BT_WAIT_TIMEOUT;
-	if (x->dir == BT_DIR_RECV && (c->kind == BT_KIND_TCP || c->kind == BT_KIND_UNIX_STREAM) &&
-	    x->st) {
+	if (x->dir == BT_DIR_RECV && (c->kind == BT_KIND_TCP || c->kind == BT_KIND_UNIX_STREAM ||
+				      c->kind == BT_KIND_PIPE) && x->st) {
 		if (x->st->exch_role == BT_ROLE_CLIENT)
 			return BT_WAIT_DEPENDENCY;
 		if (x->st->exch_role == BT_ROLE_SERVER)
@@ -1018,6 +1022,8 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	if (st->tid != task->pid) {
 		st->last_ts = 0;	/* the previous owner's, never restarted */
 		st->pend_ts = 0;
+		st->pipe_rd = 0;
+		st->pipe_wr = 0;
 	} else if (st->last_ts && is_restart(st->last_ret)) {
 		/* The last call was interrupted: pending until its restart enters. */
 		st->pend_ts = st->last_ts;
