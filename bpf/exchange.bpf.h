@@ -315,19 +315,22 @@ struct {
 /* A new pipe's state (too big for the stack). */
 static const struct pipe_handoff zero_pipe;
 
-/* After a write: the pipe holds that write's bytes and nothing else. */
-static __always_inline bool pipe_holds_only(struct file *file, __u64 bytes)
+/* After a write: the pipe (an address) holds that write's bytes and nothing else. */
+static __always_inline bool pipe_holds_only(__u64 pipe_addr, __u64 bytes)
 {
-	struct pipe_inode_info *pipe = file->f_inode->i_pipe;
+	struct pipe_inode_info *pipe = (struct pipe_inode_info *)pipe_addr;
 	struct pipe_buffer *bufs;
-	unsigned int tail, mask, len = 0;
+	unsigned int head, tail, size, len = 0;
 
-	if (!pipe || pipe->head - pipe->tail != 1 || !pipe->ring_size)
+	if (!pipe)
 		return false;
-	tail = pipe->tail;
-	mask = pipe->ring_size - 1;
-	bufs = pipe->bufs;
-	if (bpf_probe_read_kernel(&len, sizeof(len), &bufs[tail & mask].len))
+	head = BPF_CORE_READ(pipe, head);
+	tail = BPF_CORE_READ(pipe, tail);
+	size = BPF_CORE_READ(pipe, ring_size);
+	if (head - tail != 1 || !size)
+		return false;
+	bufs = BPF_CORE_READ(pipe, bufs);
+	if (bpf_probe_read_kernel(&len, sizeof(len), &bufs[tail & (size - 1)].len))
 		return false;
 	return len == bytes;
 }
@@ -452,10 +455,12 @@ struct {
 /* A new pipe's conversation state (zero). */
 static const struct pipe_conv zero_conv;
 
-/* One pipe call, for pipe_conv_step. */
+/* One pipe call, for pipe_track. */
 struct pipe_op {
 	__u64 ino;
 	__u64 now;
+	__u64 bytes;
+	__u64 pipe;	/* its struct pipe_inode_info, as an address */
 	__u32 tgid, tid;
 	__u32 dir;
 	__u32 eof;	/* a read that found no writer left */
@@ -591,55 +596,37 @@ static __always_inline void pipe_conv_read(struct pipe_op *op, struct inflight *
 	}
 }
 
-/*
- * A global function, verified once, not at each of the crossing's pipe
- * call sites.
- */
-__noinline int pipe_conv_step(struct pipe_op *op)
+/* The conversation step of one pipe call (see struct pipe_conv). */
+static __always_inline void pipe_conv(struct pipe_op *op)
 {
-	struct inflight *st;
+	__u32 idx = op->tid & (INFLIGHT_SLOTS - 1);
+	struct inflight *st = bpf_map_lookup_elem(&inflight, &idx);
 	struct pipe_conv *cx;
-	__u64 ino;
-	__u32 idx;
+	__u64 ino = op->ino;
 
-	if (!op)
-		return 0;
-	idx = op->tid & (INFLIGHT_SLOTS - 1);
-	st = bpf_map_lookup_elem(&inflight, &idx);
-	ino = op->ino;
 	if (!st || st->tid != op->tid)
-		return 0;
+		return;
 	if (op->eof) {
 		bpf_map_delete_elem(&pipe_convs, &ino);
-		return 0;
+		return;
 	}
 	cx = pipe_conv_of(ino);
 	if (!cx)
-		return 0;
+		return;
 	if (op->dir == BT_DIR_SEND)
 		pipe_conv_write(op, st, cx);
 	else
 		pipe_conv_read(op, st, cx);
-	return 0;
 }
 
-static __always_inline void pipe_step(struct endpoint *c, struct crossing *x)
+/* The hand-off step of one pipe call that moved bytes (see struct pipe_handoff). */
+static __always_inline void pipe_handoff_step(struct pipe_op *op)
 {
+	struct pipe_call me = { .ns = op->now, .tid = op->tid, .tgid = op->tgid };
 	struct pipe_handoff *h;
-	struct pipe_call me = { .tid = (__u32)bpf_get_current_pid_tgid(), .tgid = x->tgid };
-	struct pipe_op op = { .ino = c->chan, .tgid = x->tgid, .tid = me.tid, .dir = x->dir };
+	__u64 ino = op->ino;
 
-	if (!exchange_records || c->kind != BT_KIND_PIPE || !c->file ||
-	    (x->dir != BT_DIR_SEND && x->dir != BT_DIR_RECV))
-		return;
-	me.ns = x->end ? x->end : bpf_ktime_get_ns();
-	op.now = me.ns;
-	op.eof = x->dir == BT_DIR_RECV && !x->ret;
-	if (x->bytes || op.eof)
-		pipe_conv_step(&op);
-	if (!x->bytes)
-		return;
-	h = bpf_map_lookup_elem(&pipes, &c->chan);
+	h = bpf_map_lookup_elem(&pipes, &ino);
 	if (!h) {
 		/*
 		 * Start where both offsets are known to agree: a write that left
@@ -647,18 +634,52 @@ static __always_inline void pipe_step(struct endpoint *c, struct crossing *x)
 		 * so none was counted). A read that drained the pipe would not
 		 * do: a write it took from may not have been counted yet.
 		 */
-		if (x->dir != BT_DIR_SEND || !pipe_holds_only(c->file, x->bytes))
+		if (op->dir != BT_DIR_SEND || !pipe_holds_only(op->pipe, op->bytes))
 			return;
-		if (bpf_map_update_elem(&pipes, &c->chan, &zero_pipe, BPF_NOEXIST) == -E2BIG)
+		if (bpf_map_update_elem(&pipes, &ino, &zero_pipe, BPF_NOEXIST) == -E2BIG)
 			lose(BT_LOSS_EXCHANGES);
-		h = bpf_map_lookup_elem(&pipes, &c->chan);
+		h = bpf_map_lookup_elem(&pipes, &ino);
 		if (!h)
 			return;
 	}
-	if (x->dir == BT_DIR_SEND)
-		pipe_write(h, c->chan, &me, x->bytes);
+	if (op->dir == BT_DIR_SEND)
+		pipe_write(h, ino, &me, op->bytes);
 	else
-		pipe_read(h, c->chan, &me, x->bytes);
+		pipe_read(h, ino, &me, op->bytes);
+}
+
+/*
+ * Chain mode: what a pipe call tells of hand-offs and conversations. A
+ * global function, verified once rather than at each of the crossing's
+ * pipe call sites (inlined, they were a third of sys_exit's verification).
+ */
+__noinline int pipe_track(struct pipe_op *op)
+{
+	if (!op)
+		return 0;
+	if (op->bytes || op->eof)
+		pipe_conv(op);
+	if (op->bytes)
+		pipe_handoff_step(op);
+	return 0;
+}
+
+static __always_inline void pipe_step(struct endpoint *c, struct crossing *x)
+{
+	struct pipe_op op;
+
+	if (!exchange_records || c->kind != BT_KIND_PIPE || !c->file ||
+	    (x->dir != BT_DIR_SEND && x->dir != BT_DIR_RECV))
+		return;
+	op.ino = c->chan;
+	op.now = x->end ? x->end : bpf_ktime_get_ns();
+	op.bytes = x->bytes;
+	op.pipe = addr_of((void *const *)&c->file->f_inode->i_pipe);
+	op.tgid = x->tgid;
+	op.tid = (__u32)bpf_get_current_pid_tgid();
+	op.dir = x->dir;
+	op.eof = x->dir == BT_DIR_RECV && !x->ret;
+	pipe_track(&op);
 }
 
 /* Counts what the socket tracepoints left in the slot into the crossing's row. */
