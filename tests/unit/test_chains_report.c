@@ -380,6 +380,16 @@ static void test_softirq_send_not_inferred(void **state)
 	bt_model_free(&m);
 }
 
+/* An empty chain-mode trace of duration_ns with frontend and middle traced. */
+static void fe_mid_model(struct bt_model *m, uint64_t duration_ns)
+{
+	bt_model_init(m);
+	m->chain_mode = true;
+	m->duration_ns = duration_ns;
+	proc(m, FE, "frontend");
+	proc(m, MID, "middle");
+}
+
 /* One exchange record: tid completed it, req_tid started it (times in us). */
 static void exchange(struct bt_model *m, uint32_t pid, uint32_t tid, uint32_t req_tid,
 		     uint8_t role, uint8_t kind, uint64_t chan, uint64_t end_a, uint64_t end_b,
@@ -430,11 +440,7 @@ static void test_pool_next_reader_wake_is_no_handoff(void **state)
 	struct bt_model m;
 
 	(void)state;
-	bt_model_init(&m);
-	m.chain_mode = true;
-	m.duration_ns = 2 * MS;
-	proc(&m, FE, "frontend");
-	proc(&m, MID, "middle");
+	fe_mid_model(&m, 2 * MS);
 	proc(&m, BE, "backend");
 	for (uint64_t i = 0; i < 2; i++) {
 		tu_row(&m, FE, BT_KIND_UNIX_STREAM, BT_DIR_RECV, 11 + 2 * i, &one, &fe);
@@ -487,11 +493,7 @@ static void test_pipe_conversation_waits_are_its_exchanges(void **state)
 	struct bt_model m;
 
 	(void)state;
-	bt_model_init(&m);
-	m.chain_mode = true;
-	m.duration_ns = 2 * MS;
-	proc(&m, FE, "frontend");
-	proc(&m, MID, "middle");
+	fe_mid_model(&m, 2 * MS);
 	tu_row(&m, FE, BT_KIND_PIPE, BT_DIR_SEND, 60, &one, NULL);
 	tu_row(&m, FE, BT_KIND_PIPE, BT_DIR_RECV, 61, &wait, NULL);
 	tu_row(&m, MID, BT_KIND_PIPE, BT_DIR_RECV, 60, &one, NULL);
