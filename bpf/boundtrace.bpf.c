@@ -80,6 +80,10 @@ struct inflight {
 	__u8 exch_dir;
 	bool exch_done;		/* the call completed an exchange */
 	__u64 exch_ns;		/* its latency / service time */
+	/* Chain mode: this thread's pipe conversation (exchange.bpf.h, struct pipe_conv). */
+	bool pipe_wrote;	/* it wrote a pipe since its last request read */
+	__u64 pipe_rd;		/* the pipe of its last request read, 0 none */
+	__u64 pipe_wr;		/* the pipe it last wrote, 0 none */
 	/*
 	 * A call the kernel interrupted for a signal (ERESTART*) is counted
 	 * at its exit as an error, like the EINTR a handler may make of it.
@@ -526,71 +530,114 @@ struct crossing {
 #define ERESTART_RESTARTBLOCK	516
 #define O_NONBLOCK	04000
 
+/* What an episode needs of its crossing, as plain values (episode_emit's argument). */
+struct episode_in {
+	__u64 chan, peer, start, end;
+	long ret;
+	__u32 tgid, tid;
+	__u8 kind, dir;
+	bool sock;		/* the descriptor is a socket */
+	bool nonblock;		/* its file is O_NONBLOCK */
+	bool dontwait;		/* a receive that failed with MSG_DONTWAIT */
+};
+
 /*
  * What an episode waited for (enum bt_wait). A blocked EAGAIN on a
  * blocking socket is SO_RCVTIMEO running out: a non-blocking miss returns
  * at once (and blocked less than min_block_ns). A poll, select or
  * epoll_wait is an episode only when it returned 0 (kind NONE): its
- * timeout ended it. A receive on a connection is a dependency when this
- * end is the client (a request is outstanding) and idle when it is the
- * server.
+ * timeout ended it. A receive on a connection, or on a pipe of a pipe
+ * conversation, is a dependency when this end is the client (a request
+ * is outstanding) and idle when it is the server.
  */
-static __always_inline __u8 wait_class(struct endpoint *c, struct crossing *x)
+static __always_inline __u8 wait_class(const struct episode_in *in, const struct inflight *st)
 {
-	if (x->ret == -EINTR || (x->ret <= -ERESTARTSYS && x->ret >= -ERESTART_RESTARTBLOCK))
+	if (in->ret == -EINTR || (in->ret <= -ERESTARTSYS && in->ret >= -ERESTART_RESTARTBLOCK))
 		return BT_WAIT_SIGNAL;
-	if (x->ret == -ETIMEDOUT || c->kind == BT_KIND_NONE)
+	if (in->ret == -ETIMEDOUT || in->kind == BT_KIND_NONE)
 		return BT_WAIT_TIMEOUT;
-	if (c->sk && x->ret == -EAGAIN && !x->dontwait && c->file &&
-	    !(c->file->f_flags & O_NONBLOCK))
+	if (in->sock && in->ret == -EAGAIN && !in->dontwait && !in->nonblock)
 		return BT_WAIT_TIMEOUT;
-	if (x->dir == BT_DIR_RECV && (c->kind == BT_KIND_TCP || c->kind == BT_KIND_UNIX_STREAM) &&
-	    x->st) {
-		if (x->st->exch_role == BT_ROLE_CLIENT)
+	if (in->dir == BT_DIR_RECV && (in->kind == BT_KIND_TCP || in->kind == BT_KIND_UNIX_STREAM ||
+				       in->kind == BT_KIND_PIPE)) {
+		if (st->exch_role == BT_ROLE_CLIENT)
 			return BT_WAIT_DEPENDENCY;
-		if (x->st->exch_role == BT_ROLE_SERVER)
+		if (st->exch_role == BT_ROLE_SERVER)
 			return BT_WAIT_IDLE;
 	}
 	return BT_WAIT_BLOCKED;
 }
 
-/* Chain mode: a crossing that blocked long enough is an episode. */
-static __always_inline void emit_episode(struct endpoint *c, struct crossing *x)
+/*
+ * Chain mode: one episode record. A global function, verified once
+ * rather than at each of the crossing's call sites (its branches made
+ * most of sys_exit's verification in chain mode).
+ */
+__noinline int episode_emit(struct episode_in *in)
 {
 	struct bt_episode_ev *e;
+	struct inflight *st;
+	__u32 idx;
 	__u8 wait;
 
-	if (!min_block_ns || !x->st || x->blocked < min_block_ns)
-		return;
+	if (!in)
+		return 0;
+	idx = in->tid & (INFLIGHT_SLOTS - 1);
+	st = bpf_map_lookup_elem(&inflight, &idx);
+	if (!st || st->tid != in->tid)
+		return 0;
 	e = bpf_ringbuf_reserve(&episodes, sizeof(*e), 0);
 	if (!e) {
 		lose(BT_LOSS_EPISODES);
-		return;
+		return 0;
 	}
-	e->pid = x->tgid;
-	e->tid = (__u32)bpf_get_current_pid_tgid();
-	e->kind = c->kind;
-	e->dir = x->dir;
-	wait = wait_class(c, x);
+	e->pid = in->tgid;
+	e->tid = in->tid;
+	e->kind = in->kind;
+	e->dir = in->dir;
+	wait = wait_class(in, st);
 	e->wait = wait;
 	e->pad = 0;
-	e->chan = c->chan;
-	e->peer = c->peer;
-	e->start_ns = x->start;
-	e->end_ns = x->end;
-	e->ret = x->ret;
+	e->chan = in->chan;
+	e->peer = in->peer;
+	e->start_ns = in->start;
+	e->end_ns = in->end;
+	e->ret = in->ret;
 	/* A timer or a signal ended it: whoever the interrupt hit did not. */
 	if (wait == BT_WAIT_TIMEOUT || wait == BT_WAIT_SIGNAL) {
 		e->wake_ns = 0;
 		e->waker_pid = 0;
 		e->waker_tid = 0;
 	} else {
-		e->wake_ns = x->st->wake_ns;
-		e->waker_pid = x->st->waker_pid;
-		e->waker_tid = x->st->waker_tid;
+		e->wake_ns = st->wake_ns;
+		e->waker_pid = st->waker_pid;
+		e->waker_tid = st->waker_tid;
 	}
 	/* Userspace polls every 100 ms: a wakeup per record is an irq_work each. */
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+/* Chain mode: a crossing that blocked long enough is an episode. */
+static __always_inline void emit_episode(struct endpoint *c, struct crossing *x)
+{
+	struct episode_in in;
+
+	if (!min_block_ns || !x->st || x->blocked < min_block_ns)
+		return;
+	in.chan = c->chan;
+	in.peer = c->peer;
+	in.start = x->start;
+	in.end = x->end;
+	in.ret = x->ret;
+	in.tgid = x->tgid;
+	in.tid = x->st->tid;
+	in.kind = c->kind;
+	in.dir = x->dir;
+	in.sock = c->sk != NULL;
+	in.nonblock = c->file && (c->file->f_flags & O_NONBLOCK);
+	in.dontwait = x->dontwait;
+	episode_emit(&in);
 }
 
 /*
@@ -1022,6 +1069,8 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	if (st->tid != task->pid) {
 		st->last_ts = 0;	/* the previous owner's, never restarted */
 		st->pend_ts = 0;
+		st->pipe_rd = 0;
+		st->pipe_wr = 0;
 	} else if (st->last_ts && is_restart(st->last_ret)) {
 		/* The last call was interrupted: pending until its restart enters. */
 		st->pend_ts = st->last_ts;

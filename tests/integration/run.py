@@ -22,6 +22,7 @@ IPCMESH = os.path.join(ROOT, "build", "tools", "ipcmesh")
 TIERDEMO = os.path.join(ROOT, "build", "tools", "tierdemo")
 STACKLOAD = os.path.join(ROOT, "build", "tools", "stackload")
 TIMEOUTLOAD = os.path.join(ROOT, "build", "tools", "timeoutload")
+PIPETIERS = os.path.join(ROOT, "build", "tools", "pipetiers")
 WAKEFAN = os.path.join(ROOT, "build", "tools", "wakefan")
 TMP = tempfile.mkdtemp(prefix="bt-it-")
 VERBOSE = "-v" in sys.argv
@@ -455,6 +456,42 @@ def chain_from_exchanges_in_every_mode():
         others = [(chain_names(x), x["requests"]) for x in bt["chains"]
                   if x["source"] == "exchanges" and x is not c]
         eq(others, [], "%s: no other exchange chain" % mode)
+
+
+@test
+def pipe_pairs_chain_from_exchanges():
+    """frontend ⇢ middle ⇢ backend where every hop is a pair of pipes (a
+    request down one, the response up the other, as with a coprocess),
+    traced from -p frontend alone: one chain from exchanges, every request
+    in it, K calls to the backend per request exactly (min, p50, max, total),
+    the backend's work a larger share than the middle's, and no other chain:
+    the blocked reads of the conversation are its exchanges' (a client's on
+    its response, a server's idle between requests)."""
+    n, k = 60, 3
+    _, bt, tier = trace_announced([PIPETIERS, "--requests", str(n), "--calls", str(k),
+                                   "--work-us", "200", "--delay-ms", "1500",
+                                   "--out", tmpfile("pipetiers.json")],
+                                  "pipetiers", "--min-block", "1", "--peers", "2")
+    eq((tier["requests"], tier["backend_calls"]), (n, n * k), "pipetiers: what it did")
+    assert_matches(bt, tier)
+    eq((bt["lost"]["exchanges"], bt["lost"]["episodes"]), (0, 0), "exchanges, episodes lost")
+    eq([(chain_names(c), c["source"]) for c in bt["chains"]],
+       [(["frontend", "middle", "backend"], "exchanges")], "the only chain")
+    c = bt["chains"][0]
+    eq(c["requests"], n, "requests in the chain")
+    to_middle, to_backend = c["hops"]
+    eq((to_middle["kind"], to_backend["kind"]), ("pipe", "pipe"), "hop kinds")
+    eq((to_middle["calls_min"], to_middle["calls_max"], to_middle["calls"]), (1, 1, n),
+       "one call to middle per request")
+    eq((to_backend["calls_min"], to_backend["calls_p50"], to_backend["calls_max"],
+        to_backend["calls"]), (k, k, k, k * n), "calls to backend per request (min, p50, max, total)")
+    check(to_backend["self_ns"] > to_middle["self_ns"],
+          "backend work is a larger share than the middle's: %r" % c["hops"])
+    pids = {p["comm"]: p["pid"] for p in tier["processes"]}
+    waits = {w["pid"]: w for w in bt["waits"]}
+    eq((waits[pids["frontend"]]["idle"]["count"], waits[pids["backend"]]["dependency"]["count"]),
+       (0, 0), "the frontend is never idle, the backend never waits on a response: %r"
+       % [waits[pids["frontend"]], waits[pids["backend"]]])
 
 
 @test

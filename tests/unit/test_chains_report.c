@@ -380,6 +380,16 @@ static void test_softirq_send_not_inferred(void **state)
 	bt_model_free(&m);
 }
 
+/* An empty chain-mode trace of duration_ns with frontend and middle traced. */
+static void fe_mid_model(struct bt_model *m, uint64_t duration_ns)
+{
+	bt_model_init(m);
+	m->chain_mode = true;
+	m->duration_ns = duration_ns;
+	proc(m, FE, "frontend");
+	proc(m, MID, "middle");
+}
+
 /* One exchange record: tid completed it, req_tid started it (times in us). */
 static void exchange(struct bt_model *m, uint32_t pid, uint32_t tid, uint32_t req_tid,
 		     uint8_t role, uint8_t kind, uint64_t chan, uint64_t end_a, uint64_t end_b,
@@ -430,11 +440,7 @@ static void test_pool_next_reader_wake_is_no_handoff(void **state)
 	struct bt_model m;
 
 	(void)state;
-	bt_model_init(&m);
-	m.chain_mode = true;
-	m.duration_ns = 2 * MS;
-	proc(&m, FE, "frontend");
-	proc(&m, MID, "middle");
+	fe_mid_model(&m, 2 * MS);
 	proc(&m, BE, "backend");
 	for (uint64_t i = 0; i < 2; i++) {
 		tu_row(&m, FE, BT_KIND_UNIX_STREAM, BT_DIR_RECV, 11 + 2 * i, &one, &fe);
@@ -474,6 +480,41 @@ static void test_pool_next_reader_wake_is_no_handoff(void **state)
 	bt_model_free(&m);
 }
 
+/*
+ * A pipe conversation: frontend writes its request on pipe 60, middle
+ * answers on pipe 61. Both ends' exchange records make the chain; the
+ * frontend's blocked read of the answer (woken by middle) is that
+ * exchange's wait, not a chain of its own.
+ */
+static void test_pipe_conversation_waits_are_its_exchanges(void **state)
+{
+	struct bt_stats one = tu_stats(1, 64, 0), wait = tu_stats(1, 64, 900 * US);
+	struct bt_chains *c;
+	struct bt_model m;
+
+	(void)state;
+	fe_mid_model(&m, 2 * MS);
+	tu_row(&m, FE, BT_KIND_PIPE, BT_DIR_SEND, 60, &one, NULL);
+	tu_row(&m, FE, BT_KIND_PIPE, BT_DIR_RECV, 61, &wait, NULL);
+	tu_row(&m, MID, BT_KIND_PIPE, BT_DIR_RECV, 60, &one, NULL);
+	tu_row(&m, MID, BT_KIND_PIPE, BT_DIR_SEND, 61, &one, NULL);
+	exchange(&m, FE, FE, FE, BT_ROLE_CLIENT, BT_KIND_PIPE, 61, 60, 61, 0, 1000);
+	exchange(&m, MID, MID, MID, BT_ROLE_SERVER, BT_KIND_PIPE, 61, 61, 60, 20, 980);
+	tu_episode(&m, FE, FE, BT_KIND_PIPE, BT_DIR_RECV, 61, 10 * US, 980 * US, 1000 * US,
+		   MID, MID);
+	bt_model_sort(&m);
+	c = bt_model_chains(&m);
+	assert_non_null(c);
+	assert_int_equal(c->nchains, 1);
+	assert_true(c->chains[0].exchanges);
+	assert_int_equal(c->chains[0].requests, 1);
+	assert_int_equal(c->chains[0].nhops, 1);
+	assert_int_equal(c->chains[0].hops[0].kind, BT_KIND_PIPE);
+	assert_int_equal(c->chains[0].hops[0].to.pid, MID);
+	bt_chains_free(c);
+	bt_model_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -486,6 +527,7 @@ int main(void)
 		cmocka_unit_test(test_softirq_waker_not_inferred),
 		cmocka_unit_test(test_softirq_send_not_inferred),
 		cmocka_unit_test(test_pool_next_reader_wake_is_no_handoff),
+		cmocka_unit_test(test_pipe_conversation_waits_are_its_exchanges),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,7 @@
 #include "analyze/chains_priv.h"
 #include "analyze/exchains.h"
 #include "analyze/peers.h"
+#include "lib/vec.h"
 #include "model/channel.h"
 
 _Static_assert(sizeof(((struct bt_chain_end *)0)->comm) == BT_PROC_NAME_LEN,
@@ -142,8 +143,8 @@ static void exchange_service(const struct bt_row *r, const struct bt_exchange_ev
 		buf[n] = 0;
 		return;
 	}
-	snprintf(buf, len, "%s:[%llu]", e->kind == BT_KIND_TCP ? "tcp" : "unix",
-		 (unsigned long long)e->chan);
+	snprintf(buf, len, "%s:[%llu]", e->kind == BT_KIND_TCP ? "tcp" :
+		 e->kind == BT_KIND_PIPE ? "pipe" : "unix", (unsigned long long)e->chan);
 }
 
 /* Whether a chain waits on a connection: exchanges describe those better. */
@@ -356,6 +357,29 @@ static int sum_waits(const struct bt_model *m, struct bt_chains *c)
 	return 0;
 }
 
+/*
+ * The pipes of pipe conversations (both pipes of each pair), sorted: the
+ * exchanges describe the waits on them, as on a connection. NULL with
+ * errno, or an empty list.
+ */
+static uint64_t *conversation_pipes(const struct bt_model *m, size_t *n)
+{
+	uint64_t *p = calloc(2 * m->nexchanges + 1, sizeof(*p));
+
+	*n = 0;
+	for (size_t i = 0; p && i < m->nexchanges; i++) {
+		const struct bt_exchange_ev *e = &m->exchanges[i];
+
+		if (e->type != BT_XREC_EXCHANGE || e->kind != BT_KIND_PIPE)
+			continue;
+		p[(*n)++] = e->end_a;
+		p[(*n)++] = e->end_b;
+	}
+	if (p)
+		qsort(p, *n, sizeof(*p), bt_cmp_u64);
+	return p;
+}
+
 struct bt_chains *bt_model_chains(const struct bt_model *m)
 {
 	struct bt_chain_opts opts = {
@@ -365,11 +389,15 @@ struct bt_chains *bt_model_chains(const struct bt_model *m)
 		.ctx = (void *)m,
 	};
 	struct bt_episode *eps = calloc(m->nepisodes ? m->nepisodes : 1, sizeof(*eps));
+	size_t n = 0, nconv = 0;
+	uint64_t *conv = conversation_pipes(m, &nconv);
 	struct bt_chains *c;
-	size_t n = 0;
 
-	if (!eps)
+	if (!eps || !conv) {
+		free(eps);
+		free(conv);
 		return NULL;
+	}
 	for (size_t i = 0; i < m->nepisodes; i++) {
 		const struct bt_episode_ev *e = &m->episodes[i];
 		const struct bt_proc *p;
@@ -378,6 +406,10 @@ struct bt_chains *bt_model_chains(const struct bt_model *m)
 
 		/* A server waiting for its next request waits on nobody: not a chain. */
 		if (e->wait == BT_WAIT_IDLE)
+			continue;
+		/* A pipe conversation's waits are its exchanges' (as a connection's). */
+		if (e->kind == BT_KIND_PIPE &&
+		    bsearch(&e->chan, conv, nconv, sizeof(*conv), bt_cmp_u64))
 			continue;
 		p = bt_model_find((struct bt_model *)m, e->pid);
 		row = episode_row(m, p, e);
@@ -399,6 +431,7 @@ struct bt_chains *bt_model_chains(const struct bt_model *m)
 	}
 	c = bt_chains_analyze(eps, n, &opts);
 	free(eps);
+	free(conv);
 	if (c && m->nexchanges) {	/* exchanges, or hand-offs alone */
 		struct bt_chains *x = exchange_chains(m, &opts);
 
