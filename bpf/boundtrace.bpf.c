@@ -990,7 +990,19 @@ int BPF_PROG(sys_exit_marked, struct pt_regs *regs, long ret)
 	long nr = BT_REGS_NR(regs);
 	__u64 id;
 
-	if (!count_marked || is_target(task->tgid) || !is_crossing_nr(nr))
+	if (!count_marked)
+		return 0;
+	if (is_target(task->tgid)) {
+		/* A target's new connection: both ends marked before either's first byte. */
+		if ((nr == BT_NR_connect && (ret >= 0 || ret == -EINPROGRESS)) ||
+		    ((nr == BT_NR_accept || nr == BT_NR_accept4) && ret >= 0)) {
+			classify(task, nr == BT_NR_connect ? BT_REGS_ARG1(regs) : ret, &c);
+			if (c.sk && c.kind != BT_KIND_NONE)
+				mark_connection(&c);
+		}
+		return 0;
+	}
+	if (!is_crossing_nr(nr))
 		return 0;
 	switch (nr) {
 	case BT_NR_write: case BT_NR_writev: case BT_NR_sendmsg: case BT_NR_sendto:

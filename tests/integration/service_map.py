@@ -16,7 +16,7 @@ from harness import BT, ROOT, TMP, Failure, Skip, check, eq, run, test, tmpfile
 SVCLOAD = os.path.join(ROOT, "build", "tools", "svcload")
 
 
-def svcload_traced(mode, conns=100, size=64, hold_ms=0, keep=0):
+def svcload_traced(mode, conns=100, size=64, hold_ms=0, keep=0, peers=0, greet=False):
     """svcload MODE: its client traced alone (-p CLIENT --peers 0), the
     server never (it stays hold_ms after the client); returns (boundtrace
     JSON, svcload report). With keep, the client holds its last `keep`
@@ -25,7 +25,7 @@ def svcload_traced(mode, conns=100, size=64, hold_ms=0, keep=0):
     with open(err, "w") as ef:
         w = subprocess.Popen([SVCLOAD, mode, "--conns", str(conns), "--size", str(size),
                               "--keep", str(keep), "--delay-ms", "1500", "--hold-ms",
-                              str(hold_ms), "--out", out],
+                              str(hold_ms), "--out", out] + (["--greet"] if greet else []),
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=ef)
 
     def said(pattern):
@@ -43,7 +43,8 @@ def svcload_traced(mode, conns=100, size=64, hold_ms=0, keep=0):
         w.kill()
         raise Failure("svcload did not announce itself")
     if keep:
-        t = subprocess.Popen([BT, "-f", "json", "-o", bt_out, "--peers", "0", "-p", str(client)],
+        t = subprocess.Popen([BT, "-f", "json", "-o", bt_out, "--peers", str(peers), "-p",
+                              str(client)],
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE, text=True)
         try:
@@ -55,7 +56,7 @@ def svcload_traced(mode, conns=100, size=64, hold_ms=0, keep=0):
             os.kill(client, signal.SIGUSR1)
         r = subprocess.CompletedProcess(t.args, rc, "", stderr)
     else:
-        r = run([BT, "-f", "json", "-o", bt_out, "--peers", "0", "-p", str(client)])
+        r = run([BT, "-f", "json", "-o", bt_out, "--peers", str(peers), "-p", str(client)])
     eq(w.wait(timeout=60), 0, "svcload exit status")
     eq(r.returncode, 0, "boundtrace exit status (stderr: %s)" % r.stderr)
     with open(bt_out) as f:
@@ -82,9 +83,10 @@ def check_short_connections(mode, conns_per_edge, hold_ms=0, opened=None, keep=0
     eq((e["connections_opened"], e["connections_closed"], e["connections_alive"]),
        (conns_per_edge if opened is None else opened, conns_per_edge - keep, keep),
        "connections opened, closed, alive at the end")
-    eq([(c["opened"], c["alive"]) for c in e["connections"]],
-       [(opened is None, False)] * (conns_per_edge - keep) + [(opened is None, True)] * keep,
-       "each connection: opened during the trace, alive at its end (the last %d)" % keep)
+    lives = [(c["opened"], c["alive"]) for c in e["connections"]]
+    eq(sorted(lives),
+       sorted([(opened is None, False)] * (conns_per_edge - keep) + [(opened is None, True)] * keep),
+       "each connection: opened during the trace, alive at its end (%d of them)" % keep)
     if mode == "udp":
         check("exchanges" not in e, "no exchanges over datagrams: %r" % e.get("exchanges"))
     else:
@@ -127,6 +129,44 @@ def unix_100_short_connections_each_named():
 @test
 def abstract_unix_short_connections_each_named():
     check_short_connections("abstract", 100)
+
+
+def check_greeting_counted(mode):
+    """svcload MODE --greet: the server writes first on each of 100
+    connections, before the traced client's first crossing there. With
+    --peers 1 the server is counted from its first byte: the client's
+    connect() marked both ends. Exact bytes both ways, nothing unseen."""
+    bt, rep = svcload_traced(mode, peers=1, greet=True)
+    client, server, size = rep["client"], rep["server"], 64
+    eq(rep["received"], 2 * 100 * size, "svcload: greeting and reply per connection")
+    procs = {p["pid"]: p for p in bt["processes"]}
+    check(server in procs, "the server is listed: %r" % sorted(procs))
+    # Counted before it was followed: its first calls have no blocked time, and it says so.
+    eq((procs[server].get("blocked_partial"), procs[client].get("blocked_partial")),
+       (True, None), "blocked time partial for the server only")
+    eq((socket_bytes(procs[server], "send", (KINDS[mode],)),
+        socket_bytes(procs[server], "recv", (KINDS[mode],))),
+       (rep["received"], rep["sent"]), "the server's bytes, counted from its first one")
+    edges = {(e["from"], e["to"]): e for e in bt["edges"] if e["kind"] == KINDS[mode]}
+    eq(sorted(edges), sorted([(client, server), (server, client)]), "one edge each way")
+    eq((edges[server, client]["bytes"], edges[server, client]["unseen_bytes"]),
+       (rep["received"], 0), "server -> client: greetings and replies, nothing unseen")
+    eq((edges[client, server]["bytes"], edges[client, server]["unseen_bytes"]),
+       (rep["sent"], 0), "client -> server: requests, nothing unseen")
+    eq(bt["lost"]["unseen_bytes"], 0, "lost.unseen_bytes")
+
+
+KINDS = {"tcp": "tcp", "unix": "unix_stream"}
+
+
+@test
+def tcp_server_greeting_counted_from_the_first_byte():
+    check_greeting_counted("tcp")
+
+
+@test
+def unix_server_greeting_counted_from_the_first_byte():
+    check_greeting_counted("unix")
 
 
 @test
@@ -317,6 +357,13 @@ def nginx_worker_map_finds_php_fpm_and_redis():
     np_ = proc_of(bt, n.worker)
     eq(socket_bytes(np_, "recv", ("tcp",)), sum(x for x, _ in log), "nginx: bytes from clients")
     eq(socket_bytes(np_, "send", ("tcp",)), sum(x for _, x in log), "nginx: bytes to clients")
+    # The clients (the test itself, followed at hop 1) wrote their first
+    # requests before nginx touched those connections: what their trace
+    # missed is unseen, never dropped. Seen + unseen = what nginx read.
+    into = [e for e in bt["edges"] if e["to"] == n.worker and e["kind"] == "tcp"]
+    eq((sum(e["connections_seen"] for e in into),
+        sum(e["bytes"] + e["unseen_bytes"] for e in into)), (50, sum(x for x, _ in log)),
+       "client requests: 50 connections, sent + unseen = $request_length")
     fcgi = [e for e in bt["edges"] if e["from"] == n.worker and e["kind"] == "unix_stream"]
     eq(sorted(e["to"] for e in fcgi), sorted(fpm.workers), "nginx -> each php-fpm worker")
     eq({e["service"] for e in fcgi}, {"unix:" + fpm.sock}, "by the FastCGI socket's path")

@@ -253,6 +253,7 @@ static void build_all(struct bt_model *m)
 	snprintf(p->exe, sizeof(p->exe), "/usr/sbin/server2");
 	p = bt_model_find(m, 1002);
 	p->hop = 1;
+	p->untimed = true;	/* counted before it was followed */
 	/* A far end known only from /proc: not traced, no rows. */
 	p = new_proc(m, 1003, "far", 333);
 	p->target = false;
@@ -559,6 +560,7 @@ static void assert_fields_equal(const struct bt_model *a, const struct bt_model 
 		assert_string_equal(p->exe, q->exe);
 		assert_int_equal(p->exited, q->exited);
 		assert_int_equal(p->harvested, q->harvested);
+		assert_int_equal(p->untimed, q->untimed);
 		assert_int_equal(p->target, q->target);
 		assert_int_equal(p->hop, q->hop);
 		assert_int_equal(p->ppid, q->ppid);

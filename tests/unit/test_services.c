@@ -186,6 +186,85 @@ static void test_unseen_bytes(void **state)
 }
 
 /*
+ * The agreement check from the receiving side: the server read 600 bytes
+ * on a connection whose traced client has no send row there (its sends
+ * were made before the channel was marked): a connection of the
+ * client's edge with no sends, all 600 unseen. A receive from a process
+ * that is only named (never traced) is not checked.
+ */
+static void test_unseen_from_the_receiving_side(void **state)
+{
+	struct bt_model *m = *state;
+	struct bt_chan_info srv = tu_unix(BT_KIND_UNIX_STREAM, 31, "/s");
+	struct bt_chan_info cli = tu_unix(BT_KIND_UNIX_STREAM, 32, "/s");
+	struct bt_chan_info other = tu_unix(BT_KIND_UNIX_STREAM, 41, "/s");
+	struct bt_stats got = tu_stats(2, 600, 500), reply = tu_stats(1, 40, 0);
+	struct bt_edges e;
+
+	tu_proc(m, 1, "client")->target = true;
+	tu_proc(m, 2, "server")->target = true;
+	tu_proc(m, 3, "named");
+	srv.peer_tgid = 1;
+	cli.peer_tgid = 2;
+	other.peer_tgid = 3;
+	srv.conn = BT_CONN_NEW | BT_CONN_GONE;
+	tu_row(m, 2, BT_KIND_UNIX_STREAM, BT_DIR_RECV, 32, &got, &srv);
+	tu_row(m, 2, BT_KIND_UNIX_STREAM, BT_DIR_SEND, 32, &reply, &srv);
+	tu_row(m, 1, BT_KIND_UNIX_STREAM, BT_DIR_RECV, 31, &reply, &cli);
+	/* From a process nobody traced: its sends were never expected. */
+	tu_row(m, 2, BT_KIND_UNIX_STREAM, BT_DIR_RECV, 42, &got, &other);
+	bt_model_sort(m);
+	assert_int_equal(bt_edges_build(m, &e), 0);
+	assert_int_equal(e.n, 2);
+	assert_int_equal(e.v[0].from, 1);
+	assert_int_equal(e.v[0].to, 2);
+	assert_string_equal(e.v[0].service, "unix:/s");
+	assert_int_equal(e.v[0].nconns, 1);
+	assert_int_equal(e.v[0].calls, 0);
+	assert_int_equal(e.v[0].bytes, 0);
+	assert_int_equal(e.v[0].unseen_bytes, 600);
+	assert_true(e.v[0].conns[0].recv_known);
+	assert_int_equal(e.v[0].conns[0].recv_bytes, 600);
+	assert_int_equal(e.v[0].blocked_ns, 500);
+	assert_int_equal(e.v[0].opened, 1);
+	assert_int_equal(e.v[0].closed, 1);
+	/* The reply was seen at both ends. */
+	assert_int_equal(e.v[1].from, 2);
+	assert_int_equal(e.v[1].unseen_bytes, 0);
+	assert_int_equal(e.unseen_bytes, 600);
+	bt_edges_free(&e);
+}
+
+/*
+ * A unix client that wrote before the accept saw no peer (its row says
+ * ->0); the server's row names the client's socket: the two still pair,
+ * so its bytes are checked, not counted as a receive nobody sent.
+ */
+static void test_unix_pairs_from_either_end(void **state)
+{
+	struct bt_model *m = *state;
+	struct bt_chan_info cli = tu_unix(BT_KIND_UNIX_STREAM, 0, "/s");
+	struct bt_chan_info srv = tu_unix(BT_KIND_UNIX_STREAM, 50, "/s");
+	struct bt_stats st = tu_stats(1, 544, 0);
+	struct bt_edges e;
+
+	tu_proc(m, 1, "nginx")->target = true;
+	tu_proc(m, 2, "php-fpm")->target = true;
+	cli.peer_tgid = 2;
+	srv.peer_tgid = 1;
+	tu_row(m, 1, BT_KIND_UNIX_STREAM, BT_DIR_SEND, 50, &st, &cli);
+	tu_row(m, 2, BT_KIND_UNIX_STREAM, BT_DIR_RECV, 60, &st, &srv);
+	bt_model_sort(m);
+	assert_int_equal(bt_edges_build(m, &e), 0);
+	assert_int_equal(e.n, 1);
+	assert_int_equal(e.v[0].nconns, 1);
+	assert_true(e.v[0].conns[0].recv_known);
+	assert_int_equal(e.v[0].conns[0].recv_bytes, 544);
+	assert_int_equal(e.unseen_bytes, 0);
+	bt_edges_free(&e);
+}
+
+/*
  * --group exe: workers of one executable under one parent are one node
  * (its lowest pid); the master (another parent) and a same-named process
  * elsewhere are not.
@@ -400,6 +479,8 @@ int main(void)
 		T(test_listening_port_kept),
 		T(test_connections_fold_into_a_service),
 		T(test_unseen_bytes),
+		T(test_unseen_from_the_receiving_side),
+		T(test_unix_pairs_from_either_end),
 		T(test_pool_folding),
 		T(test_kernel_named_far_end),
 		T(test_connection_lives),

@@ -224,9 +224,16 @@ static bool futex_pairs(const struct bt_model *m, uint32_t waker, const struct b
  * what it received there, when it is r's one reader and reads from p
  * alone (a stream socket, a pipe between two processes).
  */
+/* The receive rows some send row was checked against (struct bt_edges' build only). */
+struct matched {
+	const struct bt_row **v;
+	size_t n, cap;
+	bool nomem;	/* one was not kept: the check from the receiving side cannot run */
+};
+
 static void add_receiver(const struct bt_model *m, const struct bt_proc *p,
 			 const struct bt_row *r, const struct bt_proc *q, bool one_reader,
-			 struct bt_edge *x, struct bt_svc_conn *c)
+			 struct bt_edge *x, struct bt_svc_conn *c, struct matched *seen)
 {
 	int want = r->key.kind == BT_KIND_FUTEX ? BT_DIR_WAIT : BT_DIR_RECV;
 	struct bt_peer back[BT_PEERS_MAX];
@@ -248,6 +255,10 @@ static void add_receiver(const struct bt_model *m, const struct bt_proc *p,
 			continue;
 		alone &= nb == 1;
 		any = true;
+		if (bt_grow((void **)&seen->v, &seen->cap, seen->n + 1, sizeof(*seen->v)))
+			seen->v[seen->n++] = o;
+		else
+			seen->nomem = true;
 		c->recv_bytes += o->st.bytes;
 		x->blocked_ns += o->st.blocked_ns;
 		if (o->st.max_blocked_ns > x->max_blocked_ns)
@@ -263,7 +274,7 @@ static void add_receiver(const struct bt_model *m, const struct bt_proc *p,
 }
 
 static int edges_of_row(const struct bt_model *m, const struct bt_proc *p,
-			const struct bt_row *r, struct bt_edges *e)
+			const struct bt_row *r, struct bt_edges *e, struct matched *seen)
 {
 	struct bt_peer peers[BT_PEERS_MAX];
 	char service[BT_CHANNEL_LEN];
@@ -298,7 +309,7 @@ static int edges_of_row(const struct bt_model *m, const struct bt_proc *p,
 		bt_hist_add(x->size_hist, r->st.size_hist);
 		x->wakeups += wake_count(m, p->pid, peers[i].pid, r);
 		if (peers[i].proc)
-			add_receiver(m, p, r, peers[i].proc, n == 1, x, c);
+			add_receiver(m, p, r, peers[i].proc, n == 1, x, c, seen);
 	}
 	return 0;
 }
@@ -387,18 +398,91 @@ static void add_exchanges(const struct bt_model *m, struct bt_edges *e)
 	}
 }
 
+static int cmp_ptr(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(const void *const *)a, y = (uintptr_t)*(const void *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Whether a stream's two ends must agree on what crossed it (datagrams may be dropped). */
+static bool agreement_kind(unsigned int kind)
+{
+	return kind == BT_KIND_UNIX_STREAM || kind == BT_KIND_TCP || kind == BT_KIND_PIPE;
+}
+
+/*
+ * The agreement check from the receiving side: a traced process's
+ * receive row whose one sender was traced (or counted) too, but whose
+ * bytes no send row of that sender accounts for. Its sends there were
+ * missed (made before the channel was marked, or before the sender was
+ * followed): a connection of the sender's edge with no sends, all it
+ * delivered unseen, never left out.
+ */
+static int unmatched_receives(const struct bt_model *m, struct bt_edges *e,
+			      struct matched *seen)
+{
+	if (seen->n)
+		qsort(seen->v, seen->n, sizeof(*seen->v), cmp_ptr);
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct bt_proc *q = &m->procs[i];
+
+		for (size_t j = 0; q->target && j < q->nrows; j++) {
+			const struct bt_row *o = &q->rows[j];
+			char service[BT_CHANNEL_LEN];
+			struct bt_peer peer;
+			const struct bt_proc *p;
+			struct bt_svc_conn *c;
+			struct bt_edge *x;
+
+			if (o->key.dir != BT_DIR_RECV || !agreement_kind(o->key.kind) ||
+			    !o->st.bytes || bsearch(&o, seen->v, seen->n, sizeof(*seen->v), cmp_ptr))
+				continue;
+			if (bt_row_peers(m, q, o, &peer, 1) != 1 || !peer.pid || !peer.proc)
+				continue;
+			p = peer.proc;
+			if (!p->target && !p->nrows)
+				continue;	/* named only: nobody counted its sends */
+			bt_row_service(m, o, service, sizeof(service));
+			x = edge_get(e, bt_node_of(m, p->pid), bt_node_of(m, q->pid), o->key.kind,
+				     service);
+			if (!x || !bt_grow((void **)&x->conns, &x->capconns, x->nconns + 1,
+					   sizeof(*x->conns)))
+				return -ENOMEM;
+			c = &x->conns[x->nconns++];
+			memset(c, 0, sizeof(*c));
+			c->from = p->pid;
+			/* As the receiver names it: the sender has no row on it. */
+			memcpy(c->channel, o->channel, sizeof(c->channel));
+			c->row = o;
+			c->conn = o->has_info ? o->info.conn : 0;
+			c->recv_known = true;
+			c->recv_bytes = o->st.bytes;
+			x->unseen_bytes += o->st.bytes;
+			x->blocked_ns += o->st.blocked_ns;
+			if (o->st.max_blocked_ns > x->max_blocked_ns)
+				x->max_blocked_ns = o->st.max_blocked_ns;
+			bt_hist_add(x->blocked_hist, o->st.blocked_hist);
+		}
+	}
+	return 0;
+}
+
 int bt_edges_build(const struct bt_model *m, struct bt_edges *out)
 {
+	struct matched seen = { 0 };
+
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct bt_proc *p = &m->procs[i];
 
 		for (size_t j = 0; j < p->nrows; j++)
-			if (edges_of_row(m, p, &p->rows[j], out)) {
-				bt_edges_free(out);
-				return -ENOMEM;
-			}
+			if (edges_of_row(m, p, &p->rows[j], out, &seen))
+				goto nomem;
 	}
+	if (seen.nomem || unmatched_receives(m, out, &seen))
+		goto nomem;
+	free(seen.v);
 	add_exchanges(m, out);
 	if (out->n)
 		qsort(out->v, out->n, sizeof(*out->v), cmp_edge);
@@ -407,6 +491,10 @@ int bt_edges_build(const struct bt_model *m, struct bt_edges *out)
 		count_lives(&out->v[i]);
 	}
 	return 0;
+nomem:
+	free(seen.v);
+	bt_edges_free(out);
+	return -ENOMEM;
 }
 
 void bt_edges_free(struct bt_edges *e)

@@ -101,6 +101,8 @@ static void write_proc(struct jw *w, const struct bt_model *m, const struct bt_v
 		jw_ku64(w, "ppid", p->ppid);
 	jw_kstr(w, "role", bt_proc_role(p));
 	jw_kbool(w, "traced", p->target);
+	if (p->untimed)
+		jw_kbool(w, "blocked_partial", true);
 	if (m->group_exe)
 		jw_ku64(w, "node", bt_node_of(m, p->pid));
 	jw_kbool(w, "exited", p->exited);

@@ -170,6 +170,15 @@ static void write_line(FILE *f, const struct bt_model *m, struct trow *t, size_t
 	}
 }
 
+/* Whether a process of the node has calls counted before it was followed (untimed). */
+static bool node_untimed(const struct bt_model *m, uint32_t node)
+{
+	for (size_t i = 0; i < m->nprocs; i++)
+		if (m->procs[i].untimed && bt_node_of(m, m->procs[i].pid) == node)
+			return true;
+	return false;
+}
+
 /* The block of one process, or with --group exe of its pool (head: lowest pid). */
 static void write_node(FILE *f, const struct bt_model *m, const struct bt_views *v,
 		       const struct bt_proc *head)
@@ -180,7 +189,9 @@ static void write_node(FILE *f, const struct bt_model *m, const struct bt_views 
 	char label[160];
 
 	node_label(m, node, label, sizeof(label));
-	fprintf(f, "\n%s%s\n", label, head->exited ? " (exited)" : "");
+	fprintf(f, "\n%s%s%s\n", label, head->exited ? " (exited)" : "",
+		node_untimed(m, node) ?
+		" (blocked time partial: calls counted before it was followed are not timed)" : "");
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct bt_proc *p = &m->procs[i];
 

@@ -70,6 +70,12 @@ struct bt_proc {
 	int hop;		/* peer-following distance from a named target */
 	uint32_t ppid;		/* parent at the first sight, 0 unknown */
 	bool child;		/* a followed child of a target (not named, not a peer) */
+	/*
+	 * --peers: some of its calls were counted on a marked channel before
+	 * it was followed, without their blocked time (their entry was not
+	 * stamped: it was not a target then). Its blocked times are partial.
+	 */
+	bool untimed;
 	int exit_code;		/* wait status, valid when exited */
 	struct bt_row *rows;
 	size_t nrows, cap;

@@ -164,6 +164,7 @@ static int read_procs(struct rd *rd, struct bt_recf_cur *c)
 
 			p->harvested = flags & PROC_HARVESTED;
 			p->target = flags & PROC_TARGET;
+			p->untimed = flags & PROC_UNTIMED;
 		} else if (!rec.bad) {
 			if (!bt_grow((void **)&rd->legacy, &rd->caplegacy, rd->nlegacy + 1,
 				  sizeof(*rd->legacy)))

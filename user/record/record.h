@@ -18,7 +18,8 @@
  *   PROCESS      u32 count, then count records:
  *                u32 record length, u32 pid, u64 start_ns, u8 flags
  *                (bit 0 exited), s32 exit_code, str comm,
- *                [str exe, u8 flags (bit 0 harvested, bit 1 target),
+ *                [str exe, u8 flags (bit 0 harvested, bit 1 target,
+ *                bit 2 untimed: calls counted before it was followed),
  *                s32 hop]
  *   ROWS         u32 count, u32 hist_slots, u32 path_len, then count records:
  *                u32 record length, u32 process (index among this

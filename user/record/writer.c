@@ -83,7 +83,8 @@ static void put_proc(struct bt_recf_buf *b, const struct bt_proc *p)
 	bt_recf_put_u32(b, (uint32_t)p->exit_code);
 	bt_recf_put_str(b, p->comm, sizeof(p->comm));
 	bt_recf_put_str(b, p->exe, sizeof(p->exe));
-	bt_recf_put_u8(b, (p->harvested ? PROC_HARVESTED : 0) | (p->target ? PROC_TARGET : 0));
+	bt_recf_put_u8(b, (p->harvested ? PROC_HARVESTED : 0) | (p->target ? PROC_TARGET : 0) |
+			  (p->untimed ? PROC_UNTIMED : 0));
 	bt_recf_put_u32(b, (uint32_t)p->hop);
 	bt_recf_put_u32(b, p->ppid);
 	bt_recf_put_u8(b, p->child ? 1 : 0);
