@@ -17,6 +17,7 @@
 #include <bpf/bpf_endian.h>
 #include "boundtrace.h"
 #include "syscalls.h"
+#include "inet_end.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -314,17 +315,11 @@ static __always_inline __u64 sock_ino(struct sock *sk)
 
 static __always_inline __u64 fold_inet_peer(struct sock *sk, __u8 family)
 {
-	__u64 port = bpf_ntohs(sk->__sk_common.skc_dport);
-	__u64 addr;
+	__u16 port = bpf_ntohs(sk->__sk_common.skc_dport);
 
-	if (family == AF_INET) {
-		addr = sk->__sk_common.skc_daddr;
-	} else {
-		const __u32 *a = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32;
-
-		addr = (__u64)(a[0] ^ a[1]) << 32 | (a[2] ^ a[3]);
-	}
-	return port << 48 ^ addr;
+	if (family == AF_INET)
+		return inet_end(sk->__sk_common.skc_daddr, port);
+	return inet_end(in6_fold(sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32), port);
 }
 
 /* Classify one descriptor of the current task; kind NONE if not a boundary. */
@@ -399,18 +394,18 @@ static __always_inline void inet_remote_from_user(const void *uaddr, struct endp
 		return;
 	if (sa.sin6_family == AF_INET) {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)&sa;
-		__u64 port = bpf_ntohs(s4->sin_port);
+		__u16 port = bpf_ntohs(s4->sin_port);
 
-		c->peer = port << 48 ^ s4->sin_addr.s_addr;
+		c->peer = inet_end(s4->sin_addr.s_addr, port);
 		if (info) {
 			info->rport = port;
 			__builtin_memcpy(info->raddr, &s4->sin_addr.s_addr, 4);
 		}
 	} else if (sa.sin6_family == AF_INET6) {
 		__u32 *a = sa.sin6_addr.in6_u.u6_addr32;
-		__u64 port = bpf_ntohs(sa.sin6_port);
+		__u16 port = bpf_ntohs(sa.sin6_port);
 
-		c->peer = port << 48 ^ ((__u64)(a[0] ^ a[1]) << 32 | (a[2] ^ a[3]));
+		c->peer = inet_end(in6_fold(a), port);
 		if (info) {
 			info->rport = port;
 			__builtin_memcpy(info->raddr, a, 16);

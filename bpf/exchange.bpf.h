@@ -38,17 +38,6 @@ struct {
 	__uint(max_entries, 4 * 1024 * 1024);
 } exchanges SEC(".maps");
 
-/* One end of an inet connection as one number: address folded with the port. */
-static __always_inline __u64 fold_inet_end(__u64 addr, __u16 port)
-{
-	return addr << 16 | port;
-}
-
-static __always_inline __u64 fold_in6(const __u32 *a)
-{
-	return a[0] ^ a[1] ^ a[2] ^ a[3];
-}
-
 /* A connected stream socket as a channel, the way classify() names it. */
 struct exch_chan {
 	__u8 kind;
@@ -143,16 +132,13 @@ static __always_inline void exchange_ends(struct sock *sk, struct exch_chan *c,
 		e->end_a = e->chan;
 		e->end_b = c->peer_sk ? sock_ino(c->peer_sk) : 0;
 	} else if (c->family == AF_INET) {
-		e->end_a = fold_inet_end(sk->__sk_common.skc_rcv_saddr, sk->__sk_common.skc_num);
-		e->end_b = fold_inet_end(sk->__sk_common.skc_daddr,
-					 bpf_ntohs(sk->__sk_common.skc_dport));
+		e->end_a = inet_end(sk->__sk_common.skc_rcv_saddr, sk->__sk_common.skc_num);
+		e->end_b = inet_end(sk->__sk_common.skc_daddr, bpf_ntohs(sk->__sk_common.skc_dport));
 	} else {
-		__u32 l[4], r[4];
-
-		BPF_CORE_READ_INTO(&l, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32);
-		BPF_CORE_READ_INTO(&r, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr32);
-		e->end_a = fold_inet_end(fold_in6(l), sk->__sk_common.skc_num);
-		e->end_b = fold_inet_end(fold_in6(r), bpf_ntohs(sk->__sk_common.skc_dport));
+		e->end_a = inet_end(in6_fold(sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32),
+				    sk->__sk_common.skc_num);
+		e->end_b = inet_end(in6_fold(sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32),
+				    bpf_ntohs(sk->__sk_common.skc_dport));
 	}
 }
 
