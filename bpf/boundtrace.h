@@ -349,7 +349,7 @@ enum bt_wait {
 	BT_WAIT_BLOCKED = 0,	/* not told apart: a pipe, a futex, a send on a full buffer */
 	BT_WAIT_DEPENDENCY,	/* a client waiting for the response to its request */
 	BT_WAIT_IDLE,		/* a server waiting for its next request */
-	BT_WAIT_TIMEOUT,	/* futex -ETIMEDOUT, SO_RCVTIMEO on a blocking socket */
+	BT_WAIT_TIMEOUT,	/* futex -ETIMEDOUT, SO_RCVTIMEO, poll/select/epoll returning 0 */
 	BT_WAIT_SIGNAL,		/* -EINTR or -ERESTART*: a signal ended it */
 	BT_WAIT_MAX,
 };

@@ -412,6 +412,17 @@ static __always_inline void peers_exit(struct task_struct *task, struct pt_regs 
 	}
 }
 
+/* The calls peers_exit looks at; sys_exit tests this before calling it. */
+static __always_inline bool is_peers_nr(long nr)
+{
+	switch (nr) {
+	case BT_NR_accept: case BT_NR_accept4: case BT_NR_connect: case BT_NR_bind:
+	case BT_NR_socketpair: case BT_NR_socket:
+		return true;
+	}
+	return false;
+}
+
 /* A global function: verified once, not inside the crossing program's paths. */
 __noinline int peers_on_exit(long ret)
 {

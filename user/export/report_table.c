@@ -268,7 +268,7 @@ static void write_edges(FILE *f, const struct bt_model *m, const struct bt_edges
 {
 	char from[BT_PROC_NAME_LEN + 96], to[BT_PROC_NAME_LEN + 96], calls[32], bytes[32];
 	char blocked[32], p99[40], unseen[64], service[BT_ESCAPED_MAX(BT_CHANNEL_LEN) + 1];
-	char life[96], exch[128];
+	char life[128], exch[128];
 	const struct bt_proc *to_proc;
 
 	if (!edges->n)

@@ -214,7 +214,7 @@ static int probe_tracepoints(struct bt_tracer *t, char *err, size_t errlen)
 				"tracepoints: requests and responses are not counted\n");
 	}
 	if (btf__find_by_name_kind(btf, "btf_trace_inet_sock_set_state", BTF_KIND_TYPEDEF) < 0)
-		bpf_program__set_autoload(t->skel->progs.inet_sock_set_state, false);
+		bpf_program__set_autoload(t->skel->progs.inet_state, false);
 	if (btf__find_by_name_kind(btf, "btf_trace_signal_deliver", BTF_KIND_TYPEDEF) < 0) {
 		bpf_program__set_autoload(t->skel->progs.signal_deliver, false);
 		fprintf(stderr, "boundtrace: this kernel has no signal_deliver tracepoint: a call "
