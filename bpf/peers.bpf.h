@@ -301,18 +301,18 @@ static __always_inline struct bt_tuple_val *inet_other_end(const struct sock *sk
 /* The connecting socket behind a socket accept() returned was accepted by tgid. */
 static __always_inline void accepted(struct endpoint *c, __u32 tgid)
 {
-	__u64 ino = 0;
+	struct bt_tuple_val *v;
 
+	/*
+	 * A call site per branch: one load of the inode from either the
+	 * socket or the map value is a pointer the verifier cannot type.
+	 */
 	if (c->family == AF_UNIX) {
-		if (c->peer_sk)
-			ino = sock_ino(c->peer_sk);
-	} else {
-		struct bt_tuple_val *v = inet_other_end(c->sk);
-
-		if (v)
-			ino = v->ino;
+		served_by(c->peer_sk ? sock_ino(c->peer_sk) : 0, tgid);
+		return;
 	}
-	served_by(ino, tgid);
+	v = inet_other_end(c->sk);
+	served_by(v ? v->ino : 0, tgid);
 }
 
 /*
