@@ -17,6 +17,7 @@
 #include <bpf/bpf_endian.h>
 #include "boundtrace.h"
 #include "syscalls.h"
+#include "inet_end.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -302,25 +303,23 @@ static __always_inline struct file *fd_to_file(struct task_struct *task, long fd
 	return bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file));
 }
 
+/*
+ * Direct BTF loads, not BPF_CORE_READ: each hop of that is a probe-read
+ * helper call, and these run per crossing. A load through a NULL or freed
+ * pointer faults safely and reads 0, as the helper's failure did.
+ */
 static __always_inline __u64 sock_ino(struct sock *sk)
 {
-	return BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
+	return sk->sk_socket->file->f_inode->i_ino;
 }
 
 static __always_inline __u64 fold_inet_peer(struct sock *sk, __u8 family)
 {
-	__u64 port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	__u64 addr;
+	__u16 port = bpf_ntohs(sk->__sk_common.skc_dport);
 
-	if (family == AF_INET) {
-		addr = BPF_CORE_READ(sk, __sk_common.skc_daddr);
-	} else {
-		__u32 a[4];
-
-		BPF_CORE_READ_INTO(&a, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr32);
-		addr = (__u64)(a[0] ^ a[1]) << 32 | (a[2] ^ a[3]);
-	}
-	return port << 48 ^ addr;
+	if (family == AF_INET)
+		return inet_end(sk->__sk_common.skc_daddr, port);
+	return inet_end(in6_fold(sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32), port);
 }
 
 /* Classify one descriptor of the current task; kind NONE if not a boundary. */
@@ -395,18 +394,18 @@ static __always_inline void inet_remote_from_user(const void *uaddr, struct endp
 		return;
 	if (sa.sin6_family == AF_INET) {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)&sa;
-		__u64 port = bpf_ntohs(s4->sin_port);
+		__u16 port = bpf_ntohs(s4->sin_port);
 
-		c->peer = port << 48 ^ s4->sin_addr.s_addr;
+		c->peer = inet_end(s4->sin_addr.s_addr, port);
 		if (info) {
 			info->rport = port;
 			__builtin_memcpy(info->raddr, &s4->sin_addr.s_addr, 4);
 		}
 	} else if (sa.sin6_family == AF_INET6) {
 		__u32 *a = sa.sin6_addr.in6_u.u6_addr32;
-		__u64 port = bpf_ntohs(sa.sin6_port);
+		__u16 port = bpf_ntohs(sa.sin6_port);
 
-		c->peer = port << 48 ^ ((__u64)(a[0] ^ a[1]) << 32 | (a[2] ^ a[3]));
+		c->peer = inet_end(in6_fold(a), port);
 		if (info) {
 			info->rport = port;
 			__builtin_memcpy(info->raddr, a, 16);
@@ -986,7 +985,19 @@ int BPF_PROG(sys_exit_marked, struct pt_regs *regs, long ret)
 	long nr = BT_REGS_NR(regs);
 	__u64 id;
 
-	if (!count_marked || is_target(task->tgid) || !is_crossing_nr(nr))
+	if (!count_marked)
+		return 0;
+	if (is_target(task->tgid)) {
+		/* A target's new connection: both ends marked before either's first byte. */
+		if ((nr == BT_NR_connect && (ret >= 0 || ret == -EINPROGRESS)) ||
+		    ((nr == BT_NR_accept || nr == BT_NR_accept4) && ret >= 0)) {
+			classify(task, nr == BT_NR_connect ? BT_REGS_ARG1(regs) : ret, &c);
+			if (c.sk && c.kind != BT_KIND_NONE)
+				mark_connection(&c);
+		}
+		return 0;
+	}
+	if (!is_crossing_nr(nr))
 		return 0;
 	switch (nr) {
 	case BT_NR_write: case BT_NR_writev: case BT_NR_sendmsg: case BT_NR_sendto:
@@ -1235,14 +1246,19 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
+	long nr = BT_REGS_NR(regs);
 	struct inflight *st;
-	long nr;
 
-	/* Any process's socket, accept, connect or bind names a socket's holder. */
-	peers_on_exit(ret);
+	/*
+	 * Any process's socket, accept, connect or bind names a socket's
+	 * holder. The call number is tested here, not in the global
+	 * function: every syscall on the machine passes this point, and the
+	 * call and its two helpers cost it more than a few compares.
+	 */
+	if (is_peers_nr(nr))
+		peers_on_exit(ret);
 	if (!is_target(task->tgid))
 		return 0;
-	nr = BT_REGS_NR(regs);
 	if (nr == BT_NR_restart_syscall) {
 		/* The restart of an interrupted call: the registers still hold its arguments. */
 		st = inflight_of(task->pid);

@@ -14,7 +14,7 @@
  * latency) is left in the thread's in-flight slot; sys_exit adds it to
  * the row it counts the crossing in. TCP roles come from
  * inet_sock_set_state (SYN_SENT -> ESTABLISHED: client; SYN_RECV ->
- * ESTABLISHED: server).
+ * ESTABLISHED: server), read from peers.bpf.h's inet_peers.
  */
 #ifndef BOUNDTRACE_EXCHANGE_BPF_H
 #define BOUNDTRACE_EXCHANGE_BPF_H
@@ -37,17 +37,6 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4 * 1024 * 1024);
 } exchanges SEC(".maps");
-
-/* One end of an inet connection as one number: address folded with the port. */
-static __always_inline __u64 fold_inet_end(__u64 addr, __u16 port)
-{
-	return addr << 16 | port;
-}
-
-static __always_inline __u64 fold_in6(const __u32 *a)
-{
-	return a[0] ^ a[1] ^ a[2] ^ a[3];
-}
 
 /* A connected stream socket as a channel, the way classify() names it. */
 struct exch_chan {
@@ -109,6 +98,33 @@ static __always_inline void conn_role_from_addr(struct bt_conn *cn, struct sock 
 	cn->role_src = BT_ROLE_SRC_ADDR;
 }
 
+/*
+ * The TCP handshake says which end is which: an active open goes
+ * SYN_SENT -> ESTABLISHED, a passive one SYN_RECV -> ESTABLISHED.
+ * peers.bpf.h's inet_state keeps that role per 4-tuple in inet_peers for
+ * every connection; it is read here once, when a target's socket gets
+ * its state. (Creating the state at the handshake instead, in softirq
+ * before the owner is known, cost every TCP connection on the machine a
+ * socket-storage allocation.) The entry must name this very socket: a
+ * tuple can be reused once its old socket closed.
+ */
+static __always_inline bool conn_role_from_handshake(struct bt_conn *cn, struct sock *sk,
+						     struct exch_chan *c)
+{
+	struct bt_tuple t = {};
+	struct bt_tuple_val *v;
+
+	if (c->kind != BT_KIND_TCP)
+		return false;
+	sk_tuple(sk, &t);
+	v = bpf_map_lookup_elem(&inet_peers, &t);
+	if (!v || v->sock != sock_id(sk) || !v->role)
+		return false;
+	cn->role = v->role;
+	cn->role_src = BT_ROLE_SRC_SYSCALL;
+	return true;
+}
+
 static __always_inline void exchange_ends(struct sock *sk, struct exch_chan *c,
 					  struct bt_exchange_ev *e)
 {
@@ -116,16 +132,13 @@ static __always_inline void exchange_ends(struct sock *sk, struct exch_chan *c,
 		e->end_a = e->chan;
 		e->end_b = c->peer_sk ? sock_ino(c->peer_sk) : 0;
 	} else if (c->family == AF_INET) {
-		e->end_a = fold_inet_end(sk->__sk_common.skc_rcv_saddr, sk->__sk_common.skc_num);
-		e->end_b = fold_inet_end(sk->__sk_common.skc_daddr,
-					 bpf_ntohs(sk->__sk_common.skc_dport));
+		e->end_a = inet_end(sk->__sk_common.skc_rcv_saddr, sk->__sk_common.skc_num);
+		e->end_b = inet_end(sk->__sk_common.skc_daddr, bpf_ntohs(sk->__sk_common.skc_dport));
 	} else {
-		__u32 l[4], r[4];
-
-		BPF_CORE_READ_INTO(&l, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32);
-		BPF_CORE_READ_INTO(&r, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr32);
-		e->end_a = fold_inet_end(fold_in6(l), sk->__sk_common.skc_num);
-		e->end_b = fold_inet_end(fold_in6(r), bpf_ntohs(sk->__sk_common.skc_dport));
+		e->end_a = inet_end(in6_fold(sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32),
+				    sk->__sk_common.skc_num);
+		e->end_b = inet_end(in6_fold(sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32),
+				    bpf_ntohs(sk->__sk_common.skc_dport));
 	}
 }
 
@@ -185,7 +198,7 @@ static __always_inline void exchange_sock(struct sock *sk, int ret, int flags, _
 		lose(BT_LOSS_EXCHANGES);
 		return;
 	}
-	if (cn->role_src == BT_ROLE_SRC_NONE)
+	if (cn->role_src == BT_ROLE_SRC_NONE && !conn_role_from_handshake(cn, sk, &c))
 		conn_role_from_addr(cn, sk, &c);
 	st = inflight_of(task->pid);
 	if (!ret) {
@@ -240,37 +253,6 @@ SEC("tp_btf/sock_recv_length")
 int BPF_PROG(sock_recv_length, struct sock *sk, int ret, int flags)
 {
 	exchange_sock(sk, ret, flags, BT_DIR_RECV);
-	return 0;
-}
-
-/*
- * The TCP handshake says which end is which: an active open goes
- * SYN_SENT -> ESTABLISHED, a passive one SYN_RECV -> ESTABLISHED. It runs
- * in softirq for anyone's connection, so only sockets that already have
- * state (a target touched them) or, cheaply, every new one: state is
- * created here because the owner is not known yet; it is freed with the
- * socket.
- */
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(inet_sock_set_state, const struct sock *csk, const int oldstate, const int newstate)
-{
-	struct sock *sk = (struct sock *)csk;
-	struct bt_conn *cn;
-	__u8 role;
-
-	if (newstate != TCP_ESTABLISHED || sk->sk_protocol != IPPROTO_TCP)
-		return 0;
-	if (oldstate == TCP_SYN_SENT)
-		role = BT_ROLE_CLIENT;
-	else if (oldstate == TCP_SYN_RECV)
-		role = BT_ROLE_SERVER;
-	else
-		return 0;
-	cn = bpf_sk_storage_get(&conns, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!cn)
-		return 0;	/* not ours to count: the owner may never be traced */
-	cn->role = role;
-	cn->role_src = BT_ROLE_SRC_SYSCALL;
 	return 0;
 }
 
