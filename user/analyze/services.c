@@ -436,7 +436,8 @@ static int unmatched_receives(const struct bt_model *m, struct bt_edges *e,
 			struct bt_edge *x;
 
 			if (o->key.dir != BT_DIR_RECV || !agreement_kind(o->key.kind) ||
-			    !o->st.bytes || bsearch(&o, seen->v, seen->n, sizeof(*seen->v), cmp_ptr))
+			    !o->st.bytes ||
+			    (seen->n && bsearch(&o, seen->v, seen->n, sizeof(*seen->v), cmp_ptr)))
 				continue;
 			if (bt_row_peers(m, q, o, &peer, 1) != 1 || !peer.pid || !peer.proc)
 				continue;
