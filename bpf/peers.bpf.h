@@ -303,14 +303,24 @@ static __always_inline void accepted(struct endpoint *c, __u32 tgid)
 {
 	__u64 ino = 0;
 
+	/*
+	 * barrier_var: without it clang merges the two loads of ino (one
+	 * through a kernel pointer, one from a map value) into one
+	 * instruction, which the verifier refuses ("same insn cannot be
+	 * used with different pointers").
+	 */
 	if (c->family == AF_UNIX) {
-		if (c->peer_sk)
+		if (c->peer_sk) {
 			ino = sock_ino(c->peer_sk);
+			barrier_var(ino);
+		}
 	} else {
 		struct bt_tuple_val *v = inet_other_end(c->sk);
 
-		if (v)
+		if (v) {
 			ino = v->ino;
+			barrier_var(ino);
+		}
 	}
 	served_by(ino, tgid);
 }
