@@ -37,6 +37,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define EEXIST		17
 #define E2BIG		7
 #define BT_MSG_PEEK	2	/* a peek copies bytes but consumes none */
+#define BT_MSG_DONTWAIT	0x40	/* this call only is non-blocking */
 #define EINTR		4
 #define ERESTARTSYS		512	/* kernel-internal: restart unless a handler without SA_RESTART runs */
 #define ERESTARTNOINTR		513	/* always restarted */
@@ -80,6 +81,10 @@ struct inflight {
 	__u8 exch_dir;
 	bool exch_done;		/* the call completed an exchange */
 	__u64 exch_ns;		/* its latency / service time */
+	/* Chain mode: this thread's pipe conversation (exchange.bpf.h, struct pipe_conv). */
+	bool pipe_wrote;	/* it wrote a pipe since its last request read */
+	__u64 pipe_rd;		/* the pipe of its last request read, 0 none */
+	__u64 pipe_wr;		/* the pipe it last wrote, 0 none */
 	/*
 	 * A call the kernel interrupted for a signal (ERESTART*) is counted
 	 * at its exit as an error, like the EINTR a handler may make of it.
@@ -517,6 +522,7 @@ struct crossing {
 	__u64 start;		/* entry time, 0 unknown */
 	__u64 end;
 	long nr;
+	bool dontwait;		/* a receive that failed with MSG_DONTWAIT */
 };
 
 #include "exchange.bpf.h"
@@ -528,67 +534,114 @@ struct crossing {
 #define ERESTART_RESTARTBLOCK	516
 #define O_NONBLOCK	04000
 
+/* What an episode needs of its crossing, as plain values (episode_emit's argument). */
+struct episode_in {
+	__u64 chan, peer, start, end;
+	long ret;
+	__u32 tgid, tid;
+	__u8 kind, dir;
+	bool sock;		/* the descriptor is a socket */
+	bool nonblock;		/* its file is O_NONBLOCK */
+	bool dontwait;		/* a receive that failed with MSG_DONTWAIT */
+};
+
 /*
  * What an episode waited for (enum bt_wait). A blocked EAGAIN on a
  * blocking socket is SO_RCVTIMEO running out: a non-blocking miss returns
- * at once. A receive on a connection is a dependency when this end is the
- * client (a request is outstanding) and idle when it is the server.
+ * at once (and blocked less than min_block_ns). A poll, select or
+ * epoll_wait is an episode only when it returned 0 (kind NONE): its
+ * timeout ended it. A receive on a connection, or on a pipe of a pipe
+ * conversation, is a dependency when this end is the client (a request
+ * is outstanding) and idle when it is the server.
  */
-static __always_inline __u8 wait_class(struct endpoint *c, struct crossing *x)
+static __always_inline __u8 wait_class(const struct episode_in *in, const struct inflight *st)
 {
-	if (x->ret == -EINTR || (x->ret <= -ERESTARTSYS && x->ret >= -ERESTART_RESTARTBLOCK))
+	if (in->ret == -EINTR || (in->ret <= -ERESTARTSYS && in->ret >= -ERESTART_RESTARTBLOCK))
 		return BT_WAIT_SIGNAL;
-	if (x->ret == -ETIMEDOUT)
+	if (in->ret == -ETIMEDOUT || in->kind == BT_KIND_NONE)
 		return BT_WAIT_TIMEOUT;
-	if (c->sk && x->ret == -EAGAIN && c->file && !(c->file->f_flags & O_NONBLOCK))
+	if (in->sock && in->ret == -EAGAIN && !in->dontwait && !in->nonblock)
 		return BT_WAIT_TIMEOUT;
-	if (x->dir == BT_DIR_RECV && (c->kind == BT_KIND_TCP || c->kind == BT_KIND_UNIX_STREAM) &&
-	    x->st) {
-		if (x->st->exch_role == BT_ROLE_CLIENT)
+	if (in->dir == BT_DIR_RECV && (in->kind == BT_KIND_TCP || in->kind == BT_KIND_UNIX_STREAM ||
+				       in->kind == BT_KIND_PIPE)) {
+		if (st->exch_role == BT_ROLE_CLIENT)
 			return BT_WAIT_DEPENDENCY;
-		if (x->st->exch_role == BT_ROLE_SERVER)
+		if (st->exch_role == BT_ROLE_SERVER)
 			return BT_WAIT_IDLE;
 	}
 	return BT_WAIT_BLOCKED;
 }
 
-/* Chain mode: a crossing that blocked long enough is an episode. */
-static __always_inline void emit_episode(struct endpoint *c, struct crossing *x)
+/*
+ * Chain mode: one episode record. A global function, verified once
+ * rather than at each of the crossing's call sites (its branches made
+ * most of sys_exit's verification in chain mode).
+ */
+__noinline int episode_emit(struct episode_in *in)
 {
 	struct bt_episode_ev *e;
+	struct inflight *st;
+	__u32 idx;
 	__u8 wait;
 
-	if (!min_block_ns || !x->st || x->blocked < min_block_ns)
-		return;
+	if (!in)
+		return 0;
+	idx = in->tid & (INFLIGHT_SLOTS - 1);
+	st = bpf_map_lookup_elem(&inflight, &idx);
+	if (!st || st->tid != in->tid)
+		return 0;
 	e = bpf_ringbuf_reserve(&episodes, sizeof(*e), 0);
 	if (!e) {
 		lose(BT_LOSS_EPISODES);
-		return;
+		return 0;
 	}
-	e->pid = x->tgid;
-	e->tid = (__u32)bpf_get_current_pid_tgid();
-	e->kind = c->kind;
-	e->dir = x->dir;
-	wait = wait_class(c, x);
+	e->pid = in->tgid;
+	e->tid = in->tid;
+	e->kind = in->kind;
+	e->dir = in->dir;
+	wait = wait_class(in, st);
 	e->wait = wait;
 	e->pad = 0;
-	e->chan = c->chan;
-	e->peer = c->peer;
-	e->start_ns = x->start;
-	e->end_ns = x->end;
-	e->ret = x->ret;
+	e->chan = in->chan;
+	e->peer = in->peer;
+	e->start_ns = in->start;
+	e->end_ns = in->end;
+	e->ret = in->ret;
 	/* A timer or a signal ended it: whoever the interrupt hit did not. */
 	if (wait == BT_WAIT_TIMEOUT || wait == BT_WAIT_SIGNAL) {
 		e->wake_ns = 0;
 		e->waker_pid = 0;
 		e->waker_tid = 0;
 	} else {
-		e->wake_ns = x->st->wake_ns;
-		e->waker_pid = x->st->waker_pid;
-		e->waker_tid = x->st->waker_tid;
+		e->wake_ns = st->wake_ns;
+		e->waker_pid = st->waker_pid;
+		e->waker_tid = st->waker_tid;
 	}
 	/* Userspace polls every 100 ms: a wakeup per record is an irq_work each. */
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+/* Chain mode: a crossing that blocked long enough is an episode. */
+static __always_inline void emit_episode(struct endpoint *c, struct crossing *x)
+{
+	struct episode_in in;
+
+	if (!min_block_ns || !x->st || x->blocked < min_block_ns)
+		return;
+	in.chan = c->chan;
+	in.peer = c->peer;
+	in.start = x->start;
+	in.end = x->end;
+	in.ret = x->ret;
+	in.tgid = x->tgid;
+	in.tid = x->st->tid;
+	in.kind = c->kind;
+	in.dir = x->dir;
+	in.sock = c->sk != NULL;
+	in.nonblock = c->file && (c->file->f_flags & O_NONBLOCK);
+	in.dontwait = x->dontwait;
+	episode_emit(&in);
 }
 
 /*
@@ -920,6 +973,21 @@ static __always_inline void cross_futex(__u64 uaddr, struct crossing *x)
 
 /* ---- syscall hooks ----------------------------------------------------- */
 
+/*
+ * Waits for readiness: not crossings (the read or accept after them is),
+ * but in chain mode one that returns 0 waited until its timeout and is a
+ * `timeout` episode; what it returns otherwise the exchanges account for.
+ */
+static __always_inline bool is_readiness_nr(long nr)
+{
+	switch (nr) {
+	case BT_NR_poll: case BT_NR_select: case BT_NR_epoll_wait: case BT_NR_pselect6:
+	case BT_NR_ppoll: case BT_NR_epoll_pwait: case BT_NR_epoll_pwait2:
+		return true;
+	}
+	return false;
+}
+
 static __always_inline bool is_crossing_nr(long nr)
 {
 	switch (nr) {
@@ -950,7 +1018,19 @@ int BPF_PROG(sys_exit_marked, struct pt_regs *regs, long ret)
 	long nr = BT_REGS_NR(regs);
 	__u64 id;
 
-	if (!count_marked || is_target(task->tgid) || !is_crossing_nr(nr))
+	if (!count_marked)
+		return 0;
+	if (is_target(task->tgid)) {
+		/* A target's new connection: both ends marked before either's first byte. */
+		if ((nr == BT_NR_connect && (ret >= 0 || ret == -EINPROGRESS)) ||
+		    ((nr == BT_NR_accept || nr == BT_NR_accept4) && ret >= 0)) {
+			classify(task, nr == BT_NR_connect ? BT_REGS_ARG1(regs) : ret, &c);
+			if (c.sk && c.kind != BT_KIND_NONE)
+				mark_connection(&c);
+		}
+		return 0;
+	}
+	if (!is_crossing_nr(nr))
 		return 0;
 	switch (nr) {
 	case BT_NR_write: case BT_NR_writev: case BT_NR_sendmsg: case BT_NR_sendto:
@@ -1020,7 +1100,8 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 
 	if (!is_target(task->tgid))
 		return 0;
-	if (!is_crossing_nr(id) && id != BT_NR_restart_syscall)
+	if (!is_crossing_nr(id) && id != BT_NR_restart_syscall &&
+	    !(min_block_ns && is_readiness_nr(id)))
 		return 0;
 	st = inflight_slot(task->pid);
 	if (!st)
@@ -1028,6 +1109,8 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	if (st->tid != task->pid) {
 		st->last_ts = 0;	/* the previous owner's, never restarted */
 		st->pend_ts = 0;
+		st->pipe_rd = 0;
+		st->pipe_wr = 0;
 	} else if (st->last_ts && is_restart(st->last_ret)) {
 		/* The last call was interrupted: pending until its restart enters. */
 		st->pend_ts = st->last_ts;
@@ -1108,6 +1191,10 @@ static __always_inline void end_crossing(void *ctx, struct task_struct *task,
 		if ((nr == BT_NR_recvfrom && (BT_REGS_ARG4(regs) & BT_MSG_PEEK)) ||
 		    (nr == BT_NR_recvmsg && (BT_REGS_ARG3(regs) & BT_MSG_PEEK)))
 			x.bytes = 0;
+		/* A miss of this call alone is no timeout (see wait_class). */
+		if (ret == -EAGAIN)
+			x.dontwait = (nr == BT_NR_recvfrom && (BT_REGS_ARG4(regs) & BT_MSG_DONTWAIT)) ||
+				     (nr == BT_NR_recvmsg && (BT_REGS_ARG3(regs) & BT_MSG_DONTWAIT));
 		cross_fd(task, BT_REGS_ARG1(regs), &x);
 		break;
 	case BT_NR_sendmmsg: case BT_NR_recvmmsg:
@@ -1166,6 +1253,28 @@ static __always_inline void end_crossing(void *ctx, struct task_struct *task,
 	}
 }
 
+/*
+ * Chain mode: a readiness wait (is_readiness_nr) ended. Returning 0, it
+ * waited for its timeout: an episode of kind NONE, waker cleared. One the
+ * kernel will restart keeps its stamp, so the restart's exit times it all.
+ */
+static __always_inline void end_readiness_wait(struct task_struct *task, long nr, long ret)
+{
+	struct endpoint c = { .kind = BT_KIND_NONE };
+	struct crossing x = { .ret = ret, .dir = BT_DIR_WAIT, .tgid = task->tgid, .nr = nr };
+	struct inflight *st = inflight_of(task->pid);
+
+	if (!st || st->nr != nr || is_restart(ret))
+		return;
+	x.end = bpf_ktime_get_ns();
+	x.start = st->ts;
+	x.blocked = x.end - x.start;
+	x.st = st;
+	st->ts = 0;
+	if (!ret)
+		emit_episode(&c, &x);
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
@@ -1189,10 +1298,11 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		if (!st)
 			return 0;
 		nr = st->nr;
-	} else if (!is_crossing_nr(nr)) {
-		return 0;
 	}
-	end_crossing(ctx, task, regs, nr, ret);
+	if (is_crossing_nr(nr))
+		end_crossing(ctx, task, regs, nr, ret);
+	else if (min_block_ns && is_readiness_nr(nr))
+		end_readiness_wait(task, nr, ret);
 	return 0;
 }
 

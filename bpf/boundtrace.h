@@ -201,7 +201,12 @@ struct bt_chan_info {
 	__u16 lport;		/* host order */
 	__u16 rport;		/* host order */
 	__u8 role;		/* enum bt_role: this end, from the kernel (inet: the handshake) */
-	__u8 pad;
+	/*
+	 * Userspace only (the kernel leaves it 0): enum bt_conn_seen, what
+	 * the socket censuses at the trace's start and end said of this
+	 * socket (user/discover/census.h).
+	 */
+	__u8 conn;
 	__u8 laddr[16];		/* v4 in the first 4 bytes */
 	__u8 raddr[16];
 	__u64 peer_ino;		/* unix: the connected peer's socket inode, 0 none */
@@ -215,7 +220,11 @@ struct bt_chan_info {
 	 * the accepted_by map, under this socket's inode.
 	 */
 	__u32 peer_tgid;
-	__u32 pad2;
+	/*
+	 * Sockets: the network namespace (its inode number), so userspace
+	 * compares the socket only with its own namespace's census. 0: none.
+	 */
+	__u32 netns;
 };
 
 /*
@@ -340,7 +349,7 @@ enum bt_wait {
 	BT_WAIT_BLOCKED = 0,	/* not told apart: a pipe, a futex, a send on a full buffer */
 	BT_WAIT_DEPENDENCY,	/* a client waiting for the response to its request */
 	BT_WAIT_IDLE,		/* a server waiting for its next request */
-	BT_WAIT_TIMEOUT,	/* futex -ETIMEDOUT, SO_RCVTIMEO on a blocking socket */
+	BT_WAIT_TIMEOUT,	/* futex -ETIMEDOUT, SO_RCVTIMEO, poll/select/epoll returning 0 */
 	BT_WAIT_SIGNAL,		/* -EINTR or -ERESTART*: a signal ended it */
 	BT_WAIT_MAX,
 };

@@ -297,19 +297,22 @@ struct {
 /* A new pipe's state (too big for the stack). */
 static const struct pipe_handoff zero_pipe;
 
-/* After a write: the pipe holds that write's bytes and nothing else. */
-static __always_inline bool pipe_holds_only(struct file *file, __u64 bytes)
+/* After a write: the pipe (an address) holds that write's bytes and nothing else. */
+static __always_inline bool pipe_holds_only(__u64 pipe_addr, __u64 bytes)
 {
-	struct pipe_inode_info *pipe = file->f_inode->i_pipe;
+	struct pipe_inode_info *pipe = (struct pipe_inode_info *)pipe_addr;
 	struct pipe_buffer *bufs;
-	unsigned int tail, mask, len = 0;
+	unsigned int head, tail, size, len = 0;
 
-	if (!pipe || pipe->head - pipe->tail != 1 || !pipe->ring_size)
+	if (!pipe)
 		return false;
-	tail = pipe->tail;
-	mask = pipe->ring_size - 1;
-	bufs = pipe->bufs;
-	if (bpf_probe_read_kernel(&len, sizeof(len), &bufs[tail & mask].len))
+	head = BPF_CORE_READ(pipe, head);
+	tail = BPF_CORE_READ(pipe, tail);
+	size = BPF_CORE_READ(pipe, ring_size);
+	if (head - tail != 1 || !size)
+		return false;
+	bufs = BPF_CORE_READ(pipe, bufs);
+	if (bpf_probe_read_kernel(&len, sizeof(len), &bufs[tail & (size - 1)].len))
 		return false;
 	return len == bytes;
 }
@@ -382,16 +385,230 @@ static __always_inline void pipe_read(struct pipe_handoff *h, __u64 ino, struct 
 		emit_handoff(ino, me, hit);
 }
 
-static __always_inline void pipe_step(struct endpoint *c, struct crossing *x)
-{
-	struct pipe_handoff *h;
-	struct pipe_call me = { .tid = (__u32)bpf_get_current_pid_tgid(), .tgid = x->tgid };
+/*
+ * Pipes as request/response channels (chain mode). A pipe has one
+ * direction, so a conversation is a pair: the client writes its request
+ * on pipe W and reads the response from pipe X, which the server writes
+ * after reading W. Each thread remembers the pipe of its last request
+ * read and the pipe it last wrote (struct inflight); each pipe, in
+ * pipe_convs:
+ *   as a request pipe: the client's request (phase, first write), and
+ *     the server's last request read from it (first read of a request:
+ *     a read after the reading thread wrote a pipe, or of another pipe);
+ *   as a response pipe: which request pipe it answers (the writing
+ *     thread's last request read) and the first write of the answer.
+ * A read of X by a thread that last wrote W, where X answers W, is a
+ * response read: with W's request moving, the exchange is complete and
+ * both ends' records go out (the server's waits for its write's exit if
+ * the read came first). Any other read is a request read. So a pair is
+ * recognised by the traffic: one process writes W and reads X, the other
+ * reads W and writes X, in that order. Freed at end of file (no writer
+ * left); a full map counts in lost.exchanges.
+ */
+struct pipe_conv {
+	/* as a request pipe */
+	__u32 client, req_tid;		/* the client (tgid) and the thread that wrote */
+	__u64 req_ns;			/* the request's first write */
+	__u8 phase;			/* enum bt_phase: BT_PHASE_REQUEST while it moves */
+	bool await_server;		/* the response was read before its write was counted */
+	__u32 done_tid;			/* await_server: the client thread that read it, when */
+	__u64 done_ns;
+	__u64 last_srv_req_ns;		/* the server read of the last exchange sent */
+	bool confirmed;			/* an exchange completed: a conversation's request pipe */
+	__u32 srv_req_tid;		/* the server's last request read from it */
+	__u64 srv_req_ns;
+	/* as a response pipe */
+	__u64 answers;			/* the request pipe it answers, 0 none */
+	__u32 srv, resp_tid;		/* the server (tgid) and the thread that wrote */
+	__u64 resp_ns;			/* the answer's first write */
+	__u32 resp_req_tid;		/* the request read it answers */
+	__u64 resp_req_ns;
+	char resp_comm[BT_COMM_LEN];	/* the name of thread resp_tid */
+};
 
-	if (!exchange_records || c->kind != BT_KIND_PIPE || !x->bytes || !c->file ||
-	    (x->dir != BT_DIR_SEND && x->dir != BT_DIR_RECV))
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct pipe_conv);
+} pipe_convs SEC(".maps");
+
+/* A new pipe's conversation state (zero). */
+static const struct pipe_conv zero_conv;
+
+/* One pipe call, for pipe_track. */
+struct pipe_op {
+	__u64 ino;
+	__u64 now;
+	__u64 bytes;
+	__u64 pipe;	/* its struct pipe_inode_info, as an address */
+	__u32 tgid, tid;
+	__u32 dir;
+	__u32 eof;	/* a read that found no writer left */
+};
+
+/* One end's exchange record on response pipe x of request pipe w. */
+static __always_inline void emit_pipe_exchange(__u32 pid, __u32 tid, __u32 req_tid, __u8 role,
+					       __u64 w, __u64 x, __u64 req_ns, __u64 resp_ns,
+					       const char *comm)
+{
+	struct bt_exchange_ev *e = bpf_ringbuf_reserve(&exchanges, sizeof(*e), 0);
+
+	if (!e) {
+		lose(BT_LOSS_EXCHANGES);
 		return;
-	me.ns = x->end ? x->end : bpf_ktime_get_ns();
-	h = bpf_map_lookup_elem(&pipes, &c->chan);
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->pid = pid;
+	e->tid = tid;
+	e->req_tid = req_tid;
+	e->role = role;
+	e->kind = BT_KIND_PIPE;
+	e->type = BT_XREC_EXCHANGE;
+	e->chan = x;
+	/* Client (request pipe, response pipe), server the mirror: they pair up. */
+	e->end_a = role == BT_ROLE_CLIENT ? w : x;
+	e->end_b = role == BT_ROLE_CLIENT ? x : w;
+	e->req_ns = req_ns;
+	e->resp_ns = resp_ns;
+	if (comm)
+		__builtin_memcpy(e->comm, comm, sizeof(e->comm));
+	else
+		bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+}
+
+/* Both ends of the exchange of request pipe w (rq) answered on pipe x (rs). */
+static __always_inline void emit_pipe_pair(struct pipe_conv *rq, struct pipe_conv *rs,
+					   __u64 w, __u64 x, __u32 client_tid, __u64 done_ns)
+{
+	emit_pipe_exchange(rq->client, client_tid, rq->req_tid, BT_ROLE_CLIENT, w, x,
+			   rq->req_ns, done_ns, NULL);
+	emit_pipe_exchange(rs->srv, rs->resp_tid, rs->resp_req_tid, BT_ROLE_SERVER, w, x,
+			   rs->resp_req_ns, rs->resp_ns, rs->resp_comm);
+	rq->last_srv_req_ns = rs->resp_req_ns;
+	rq->confirmed = true;
+	rq->phase = BT_PHASE_IDLE;
+	rq->await_server = false;
+}
+
+static __always_inline struct pipe_conv *pipe_conv_of(__u64 ino)
+{
+	struct pipe_conv *v = bpf_map_lookup_elem(&pipe_convs, &ino);
+
+	if (v)
+		return v;
+	if (bpf_map_update_elem(&pipe_convs, &ino, &zero_conv, BPF_NOEXIST) == -E2BIG) {
+		lose(BT_LOSS_EXCHANGES);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&pipe_convs, &ino);
+}
+
+/* A write of thread st on pipe x: a request on x, and maybe the answer to st's last read. */
+static __always_inline void pipe_conv_write(struct pipe_op *op, struct inflight *st,
+					    struct pipe_conv *cx)
+{
+	__u64 w = st->pipe_rd;
+	struct pipe_conv *cw;
+
+	st->pipe_wr = op->ino;
+	cx->client = op->tgid;
+	if (cx->phase != BT_PHASE_REQUEST) {
+		cx->phase = BT_PHASE_REQUEST;
+		cx->req_ns = op->now;
+		cx->req_tid = op->tid;
+	}
+	if (!w || w == op->ino)
+		return;
+	st->pipe_wrote = true;
+	cw = bpf_map_lookup_elem(&pipe_convs, &w);
+	if (!cw || !cw->srv_req_ns)
+		return;
+	if (cx->answers == w && cx->resp_req_ns == cw->srv_req_ns)
+		return;		/* more of the same answer */
+	cx->answers = w;
+	cx->srv = op->tgid;
+	cx->resp_tid = op->tid;
+	cx->resp_ns = op->now;
+	cx->resp_req_tid = cw->srv_req_tid;
+	cx->resp_req_ns = cw->srv_req_ns;
+	bpf_get_current_comm(cx->resp_comm, sizeof(cx->resp_comm));
+	/* Its client read this answer before this exit counted it. */
+	if (cw->await_server && cw->phase == BT_PHASE_REQUEST)
+		emit_pipe_pair(cw, cx, w, op->ino, cw->done_tid, cw->done_ns);
+}
+
+/* A read of thread st from pipe x: a response to st's last write, or a request. */
+static __always_inline void pipe_conv_read(struct pipe_op *op, struct inflight *st,
+					   struct pipe_conv *cx)
+{
+	__u64 w = st->pipe_wr;
+	struct pipe_conv *cw;
+
+	if (w && w != op->ino && cx->answers == w) {
+		/* For the episode's wait class (wait_class): waiting on a response. */
+		st->exch_role = BT_ROLE_CLIENT;
+		st->exch_dir = BT_DIR_RECV;
+		cw = bpf_map_lookup_elem(&pipe_convs, &w);
+		if (!cw || cw->phase != BT_PHASE_REQUEST || cw->client != op->tgid ||
+		    cw->await_server)
+			return;
+		if (cx->resp_req_ns == cw->last_srv_req_ns || cx->resp_ns < cw->req_ns) {
+			/* The answer's write has not been counted yet: its exit sends both. */
+			cw->await_server = true;
+			cw->done_tid = op->tid;
+			cw->done_ns = op->now;
+			return;
+		}
+		emit_pipe_pair(cw, cx, w, op->ino, op->tid, op->now);
+		return;
+	}
+	if (st->pipe_rd != op->ino || st->pipe_wrote || !cx->srv_req_ns) {
+		cx->srv_req_ns = op->now;
+		cx->srv_req_tid = op->tid;
+	}
+	st->pipe_rd = op->ino;
+	st->pipe_wrote = false;
+	/* A server of a conversation waiting for its next request is idle. */
+	if (cx->confirmed) {
+		st->exch_role = BT_ROLE_SERVER;
+		st->exch_dir = BT_DIR_RECV;
+	}
+}
+
+/* The conversation step of one pipe call (see struct pipe_conv). */
+static __always_inline void pipe_conv(struct pipe_op *op)
+{
+	__u32 idx = op->tid & (INFLIGHT_SLOTS - 1);
+	struct inflight *st = bpf_map_lookup_elem(&inflight, &idx);
+	struct pipe_conv *cx;
+	__u64 ino = op->ino;
+
+	if (!st || st->tid != op->tid)
+		return;
+	if (op->eof) {
+		bpf_map_delete_elem(&pipe_convs, &ino);
+		return;
+	}
+	cx = pipe_conv_of(ino);
+	if (!cx)
+		return;
+	if (op->dir == BT_DIR_SEND)
+		pipe_conv_write(op, st, cx);
+	else
+		pipe_conv_read(op, st, cx);
+}
+
+/* The hand-off step of one pipe call that moved bytes (see struct pipe_handoff). */
+static __always_inline void pipe_handoff_step(struct pipe_op *op)
+{
+	struct pipe_call me = { .ns = op->now, .tid = op->tid, .tgid = op->tgid };
+	struct pipe_handoff *h;
+	__u64 ino = op->ino;
+
+	h = bpf_map_lookup_elem(&pipes, &ino);
 	if (!h) {
 		/*
 		 * Start where both offsets are known to agree: a write that left
@@ -399,18 +616,52 @@ static __always_inline void pipe_step(struct endpoint *c, struct crossing *x)
 		 * so none was counted). A read that drained the pipe would not
 		 * do: a write it took from may not have been counted yet.
 		 */
-		if (x->dir != BT_DIR_SEND || !pipe_holds_only(c->file, x->bytes))
+		if (op->dir != BT_DIR_SEND || !pipe_holds_only(op->pipe, op->bytes))
 			return;
-		if (bpf_map_update_elem(&pipes, &c->chan, &zero_pipe, BPF_NOEXIST) == -E2BIG)
+		if (bpf_map_update_elem(&pipes, &ino, &zero_pipe, BPF_NOEXIST) == -E2BIG)
 			lose(BT_LOSS_EXCHANGES);
-		h = bpf_map_lookup_elem(&pipes, &c->chan);
+		h = bpf_map_lookup_elem(&pipes, &ino);
 		if (!h)
 			return;
 	}
-	if (x->dir == BT_DIR_SEND)
-		pipe_write(h, c->chan, &me, x->bytes);
+	if (op->dir == BT_DIR_SEND)
+		pipe_write(h, ino, &me, op->bytes);
 	else
-		pipe_read(h, c->chan, &me, x->bytes);
+		pipe_read(h, ino, &me, op->bytes);
+}
+
+/*
+ * Chain mode: what a pipe call tells of hand-offs and conversations. A
+ * global function, verified once rather than at each of the crossing's
+ * pipe call sites (inlined, they were a third of sys_exit's verification).
+ */
+__noinline int pipe_track(struct pipe_op *op)
+{
+	if (!op)
+		return 0;
+	if (op->bytes || op->eof)
+		pipe_conv(op);
+	if (op->bytes)
+		pipe_handoff_step(op);
+	return 0;
+}
+
+static __always_inline void pipe_step(struct endpoint *c, struct crossing *x)
+{
+	struct pipe_op op;
+
+	if (!exchange_records || c->kind != BT_KIND_PIPE || !c->file ||
+	    (x->dir != BT_DIR_SEND && x->dir != BT_DIR_RECV))
+		return;
+	op.ino = c->chan;
+	op.now = x->end ? x->end : bpf_ktime_get_ns();
+	op.bytes = x->bytes;
+	op.pipe = addr_of((void *const *)&c->file->f_inode->i_pipe);
+	op.tgid = x->tgid;
+	op.tid = (__u32)bpf_get_current_pid_tgid();
+	op.dir = x->dir;
+	op.eof = x->dir == BT_DIR_RECV && !x->ret;
+	pipe_track(&op);
 }
 
 /* Counts what the socket tracepoints left in the slot into the crossing's row. */

@@ -247,7 +247,7 @@ static __always_inline void sk_tuple(const struct sock *sk, struct bt_tuple *t)
 }
 
 /* A socket made by a connection: whatever the address named before is gone. */
-static __always_inline void sock_fresh(const struct sock *sk)
+static __always_inline void sock_fresh(const struct sock *sk, bool unmark)
 {
 	__u64 id = sock_id(sk);
 
@@ -256,7 +256,8 @@ static __always_inline void sock_fresh(const struct sock *sk)
 	bpf_map_delete_elem(&sk_owner, &id);
 	__sync_fetch_and_add(&owner_writes, 1);
 	/* A mark on a freed socket's address is not this socket's. */
-	bpf_map_delete_elem(&marked, &id);
+	if (unmark)
+		bpf_map_delete_elem(&marked, &id);
 }
 
 static __always_inline void tuple_put(struct bt_tuple *t, const struct sock *sk, __u8 role)
@@ -278,7 +279,7 @@ int BPF_PROG(inet_state, const struct sock *sk, const int oldstate, const int ne
 	if (newstate == TCP_ESTABLISHED) {
 		sk_tuple(sk, &t);
 		if (oldstate == TCP_SYN_RECV)
-			sock_fresh(sk);
+			sock_fresh(sk, true);
 		tuple_put(&t, sk, oldstate == TCP_SYN_SENT ? BT_ROLE_CLIENT : BT_ROLE_SERVER);
 	} else if (newstate == TCP_CLOSE) {
 		sk_tuple(sk, &t);
@@ -293,30 +294,67 @@ static __always_inline void served_by(__u64 ino, __u32 tgid)
 	owner_put(&accepted_by, ino, tgid);
 }
 
+/* The socket at the other end of an inet connection: its mirrored tuple's. */
+static __always_inline struct bt_tuple_val *inet_other_end(const struct sock *sk)
+{
+	struct tuple_pair *tp;
+	__u32 zero = 0;
+
+	tp = bpf_map_lookup_elem(&tuple_scratch, &zero);
+	if (!tp)
+		return NULL;
+	__builtin_memset(tp, 0, sizeof(*tp));
+	sk_tuple(sk, &tp->own);
+	tuple_mirror(tp);
+	return bpf_map_lookup_elem(&inet_peers, &tp->far);
+}
+
 /* The connecting socket behind a socket accept() returned was accepted by tgid. */
 static __always_inline void accepted(struct endpoint *c, __u32 tgid)
 {
 	__u64 ino = 0;
 
+	/*
+	 * barrier_var: without it clang merges the two loads of ino (one
+	 * through a kernel pointer, one from a map value) into one
+	 * instruction, which the verifier refuses ("same insn cannot be
+	 * used with different pointers").
+	 */
 	if (c->family == AF_UNIX) {
-		if (c->peer_sk)
+		if (c->peer_sk) {
 			ino = sock_ino(c->peer_sk);
+			barrier_var(ino);
+		}
 	} else {
-		struct bt_tuple_val *v;
-		struct tuple_pair *tp;
-		__u32 zero = 0;
+		struct bt_tuple_val *v = inet_other_end(c->sk);
 
-		tp = bpf_map_lookup_elem(&tuple_scratch, &zero);
-		if (!tp)
-			return;
-		__builtin_memset(tp, 0, sizeof(*tp));
-		sk_tuple(c->sk, &tp->own);
-		tuple_mirror(tp);
-		v = bpf_map_lookup_elem(&inet_peers, &tp->far);
-		if (v)
+		if (v) {
 			ino = v->ino;
+			barrier_var(ino);
+		}
 	}
 	served_by(ino, tgid);
+}
+
+/*
+ * --peers: a target's connect() or accept() marks both ends of the new
+ * connection before either's first byte, so a far end that writes first
+ * (a server's greeting) counts from it. (A client that wrote before a
+ * target accepted is still missed: its bytes show as unseen.)
+ */
+static __always_inline void mark_connection(struct endpoint *c)
+{
+	struct bt_tuple_val *v;
+
+	mark(sock_id(c->sk));
+	if (c->family == AF_UNIX) {
+		if (c->peer_sk)
+			mark(sock_id(c->peer_sk));
+		return;
+	}
+	v = inet_other_end(c->sk);
+	if (v)
+		mark(v->sock);
 }
 
 /* socketpair(domain, type, protocol, sv[2]): both ends are the caller's. */
@@ -331,7 +369,7 @@ static __always_inline void socketpair_made(struct task_struct *task, const int 
 
 		classify(task, fds[i], &c);
 		if (c.sk) {
-			sock_fresh(c.sk);
+			sock_fresh(c.sk, true);
 			sock_used(c.sk, task->tgid);
 		}
 	}
@@ -368,7 +406,7 @@ static __always_inline void peers_exit(struct task_struct *task, struct pt_regs 
 		if (ret >= 0) {
 			classify(task, ret, &c);
 			if (c.sk)
-				sock_fresh(c.sk);
+				sock_fresh(c.sk, true);
 		}
 		return;
 	} else {
@@ -381,7 +419,11 @@ static __always_inline void peers_exit(struct task_struct *task, struct pt_regs 
 	if (nr == BT_NR_accept || nr == BT_NR_accept4)
 		accepted(&c, task->tgid);
 	else if (nr == BT_NR_connect && c.family == AF_UNIX && c.kind == BT_KIND_UNIX_STREAM)
-		sock_fresh(c.peer_sk);	/* the embryo connect() just made */
+		/*
+		 * The embryo connect() just made. A target's is marked by
+		 * sys_exit_marked, which may run before this: keep that mark.
+		 */
+		sock_fresh(c.peer_sk, !(count_marked && is_target(task->tgid)));
 	if (nr == BT_NR_bind && c.kind == BT_KIND_UDP) {
 		struct bt_tuple t = {};
 
@@ -463,6 +505,7 @@ __noinline int peers_fill_info(__u64 sk_addr, __u64 peer_addr, struct bt_chan_in
 
 	if (!sk_addr || !info)
 		return 0;
+	info->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 	if (info->family == AF_UNIX) {
 		struct unix_sock *us = bpf_rdonly_cast((void *)sk_addr,
 						       bpf_core_type_id_kernel(struct unix_sock));

@@ -16,6 +16,12 @@
  *              client sends --conns messages over it
  *   udp        a UDP server bound to 127.0.0.1; the client uses --conns
  *              sockets (each connect()ed), one datagram each way
+ * With --greet (tcp, unix, abstract) the server writes --size bytes first,
+ * right after accept(), and the client reads them before its request:
+ * a server-first protocol (SMTP, MySQL).
+ * With --keep K the client leaves its last K connections open (tcp,
+ * unix, abstract, udp), says "holding" on stderr and holds them until it
+ * gets SIGUSR1: a trace ended meanwhile sees K connections alive.
  * The report (--out) names both pids, the service as boundtrace should
  * spell it, and the client's exact sends and bytes both ways.
  */
@@ -28,15 +34,19 @@ enum mode { M_TCP, M_UNIX, M_ABSTRACT, M_SOCKETPAIR, M_UDP, M_NR };
 static const char *const mode_names[M_NR] = { "tcp", "unix", "abstract", "socketpair", "udp" };
 
 static const char usage_text[] =
-"usage: " WL_PROG " MODE [--conns N] [--size BYTES] [--delay-ms MS] [--out FILE]\n"
+"usage: " WL_PROG " MODE [--conns N] [--size BYTES] [--keep K] [--greet] [--delay-ms MS]\n"
+"       [--out FILE]\n"
 "Many short connections from a client to a server that is not traced.\n"
 "MODE: tcp, unix, abstract, socketpair, udp. The client prints \"ready PID\" on stderr\n"
 "(its own pid), waits --delay-ms, then makes --conns connections (default 100),\n"
-"each sending and receiving --size bytes (default 64) and closed at once.\n";
+"each sending and receiving --size bytes (default 64) and closed at once;\n"
+"--keep K leaves the last K open until SIGUSR1; --greet: the server writes first.\n";
 
 static struct {
 	enum mode mode;
 	unsigned long conns, size;
+	unsigned long keep;		/* connections left open at the end */
+	bool greet;			/* the server writes first */
 	struct sockaddr_storage addr;	/* where the server listens */
 	socklen_t addrlen;
 	char service[128];		/* as boundtrace names it */
@@ -141,8 +151,26 @@ static void set_addr(void)
 	}
 }
 
+/* The kept connections stay open until SIGUSR1 (blocked, so none is missed). */
+static void hold_kept(void)
+{
+	sigset_t usr1;
+	int sig;
+
+	fprintf(stderr, "holding %lu\n", cfg.keep);
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	while (sigwait(&usr1, &sig))
+		;
+}
+
 static void client(struct tally *t, char *buf)
 {
+	sigset_t usr1;
+
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, NULL);
 	t->client = getpid();
 	set_name("svc-client");
 	fprintf(stderr, "ready %d\n", (int)getpid());
@@ -160,11 +188,16 @@ static void client(struct tally *t, char *buf)
 			fail("socket:");
 		if (connect(fd, (struct sockaddr *)&cfg.addr, cfg.addrlen))
 			fail("connect:");
+		if (cfg.greet)
+			full_read(fd, buf, cfg.size, t);
 		full_write(fd, buf, cfg.size, t);
 		full_read(fd, buf, cfg.size, t);
-		close(fd);
+		if (i + cfg.keep < cfg.conns)
+			close(fd);
 	}
 	set_flag(&t->done);
+	if (cfg.keep)
+		hold_kept();
 	_exit(0);
 }
 
@@ -192,6 +225,8 @@ static void serve(int lfd, char *buf, struct tally *t)
 		fd = accept(lfd, NULL, NULL);
 		if (fd < 0)
 			fail("accept:");
+		if (cfg.greet)
+			full_write(fd, buf, cfg.size, NULL);
 		full_read(fd, buf, cfg.size, NULL);
 		full_write(fd, buf, cfg.size, NULL);
 		close(fd);
@@ -204,6 +239,8 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "conns", required_argument, NULL, 'n' },
 		{ "size", required_argument, NULL, 's' },
+		{ "keep", required_argument, NULL, 'k' },
+		{ "greet", no_argument, NULL, 'g' },
 		COMMON_LONG_OPTS,
 	};
 	struct tally *t;
@@ -216,11 +253,19 @@ int main(int argc, char **argv)
 			cfg.conns = num(optarg, "conns", 1, 1000000);
 		else if (c == 's')
 			cfg.size = num(optarg, "size", 1, 65536);
+		else if (c == 'k')
+			cfg.keep = num(optarg, "keep", 0, 1000000);
+		else if (c == 'g')
+			cfg.greet = true;
 		else
 			common_opt(c, usage_text);
 	}
 	if (optind + 1 != argc || (int)(cfg.mode = name_index(mode_names, M_NR, argv[optind])) < 0)
 		usage_error("want one MODE: tcp, unix, abstract, socketpair or udp");
+	if (cfg.keep > cfg.conns || (cfg.keep && cfg.mode == M_SOCKETPAIR))
+		usage_error("--keep: at most --conns, and not with socketpair");
+	if (cfg.greet && (cfg.mode == M_SOCKETPAIR || cfg.mode == M_UDP))
+		usage_error("--greet: tcp, unix or abstract");
 	signals_init();
 	wl.initial = getpid();
 	set_name("svc-server");

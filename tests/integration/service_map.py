@@ -7,6 +7,7 @@ connections folded into services, and real services seen from one pid.
 import json
 import os
 import re
+import signal
 import subprocess
 import time
 
@@ -15,19 +16,25 @@ from harness import BT, ROOT, TMP, Failure, Skip, check, eq, run, test, tmpfile
 SVCLOAD = os.path.join(ROOT, "build", "tools", "svcload")
 
 
-def svcload_traced(mode, conns=100, size=64, hold_ms=0):
+def svcload_traced(mode, conns=100, size=64, hold_ms=0, keep=0, peers=0, greet=False):
     """svcload MODE: its client traced alone (-p CLIENT --peers 0), the
     server never (it stays hold_ms after the client); returns (boundtrace
-    JSON, svcload report)."""
+    JSON, svcload report). With keep, the client holds its last `keep`
+    connections open and the trace is ended (SIGINT) while it does."""
     out, err, bt_out = tmpfile("svc.json"), tmpfile("svc.err"), tmpfile("bt.json")
     with open(err, "w") as ef:
         w = subprocess.Popen([SVCLOAD, mode, "--conns", str(conns), "--size", str(size),
-                              "--delay-ms", "1500", "--hold-ms", str(hold_ms), "--out", out],
+                              "--keep", str(keep), "--delay-ms", "1500", "--hold-ms",
+                              str(hold_ms), "--out", out] + (["--greet"] if greet else []),
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=ef)
+
+    def said(pattern):
+        with open(err) as f:
+            return re.search(pattern, f.read())
+
     client = None
     for _ in range(300):
-        with open(err) as f:
-            m = re.search(r"ready (\d+)", f.read())
+        m = said(r"ready (\d+)")
         if m:
             client = int(m.group(1))
             break
@@ -35,7 +42,21 @@ def svcload_traced(mode, conns=100, size=64, hold_ms=0):
     if client is None:
         w.kill()
         raise Failure("svcload did not announce itself")
-    r = run([BT, "-f", "json", "-o", bt_out, "--peers", "0", "-p", str(client)])
+    if keep:
+        t = subprocess.Popen([BT, "-f", "json", "-o", bt_out, "--peers", str(peers), "-p",
+                              str(client)],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
+        try:
+            wait_for(lambda: said(r"holding %d" % keep), "svcload to hold its connections",
+                     timeout=30)
+            t.send_signal(signal.SIGINT)
+            rc, stderr = t.wait(timeout=30), t.stderr.read()
+        finally:
+            os.kill(client, signal.SIGUSR1)
+        r = subprocess.CompletedProcess(t.args, rc, "", stderr)
+    else:
+        r = run([BT, "-f", "json", "-o", bt_out, "--peers", str(peers), "-p", str(client)])
     eq(w.wait(timeout=60), 0, "svcload exit status")
     eq(r.returncode, 0, "boundtrace exit status (stderr: %s)" % r.stderr)
     with open(bt_out) as f:
@@ -46,8 +67,10 @@ def svcload_traced(mode, conns=100, size=64, hold_ms=0):
     return bt, rep
 
 
-def check_short_connections(mode, conns_per_edge, hold_ms=0):
-    bt, rep = svcload_traced(mode, hold_ms=hold_ms)
+def check_short_connections(mode, conns_per_edge, hold_ms=0, opened=None, keep=0):
+    """Also the connections' lives: `opened` of them opened during the
+    trace (all by default), `keep` still open at its end, the rest closed."""
+    bt, rep = svcload_traced(mode, hold_ms=hold_ms, keep=keep)
     client, server = rep["client"], rep["server"]
     edges = [e for e in bt["edges"] if e["from"] == client]
     eq([(e["to"], e["service"]) for e in edges], [(server, rep["service"])],
@@ -57,6 +80,21 @@ def check_short_connections(mode, conns_per_edge, hold_ms=0):
     eq(len(e["connections"]), conns_per_edge, "connections listed")
     eq(e["calls"], rep["sends"], "sends (svcload's count)")
     eq(e["bytes"], rep["sent"], "bytes sent (svcload's count)")
+    eq((e["connections_opened"], e["connections_closed"], e["connections_alive"]),
+       (conns_per_edge if opened is None else opened, conns_per_edge - keep, keep),
+       "connections opened, closed, alive at the end")
+    lives = [(c["opened"], c["alive"]) for c in e["connections"]]
+    eq(sorted(lives),
+       sorted([(opened is None, False)] * (conns_per_edge - keep) + [(opened is None, True)] * keep),
+       "each connection: opened during the trace, alive at its end (%d of them)" % keep)
+    if mode == "udp":
+        check("exchanges" not in e, "no exchanges over datagrams: %r" % e.get("exchanges"))
+    else:
+        # One request and its response per connection (socketpair: per message).
+        eq((e["role"], e["exchanges"]["count"]), ("client", rep["conns"]),
+           "the service line's exchanges, as the client counted them")
+        check(0 < e["exchanges"]["p50_ns"] <= e["exchanges"]["p99_ns"]
+              <= e["exchanges"]["max_ns"], "latency p50 <= p99 <= max: %r" % e["exchanges"])
     procs = {p["pid"]: p for p in bt["processes"]}
     eq(sorted(procs), sorted([client, server]), "processes listed: the client and its far end")
     eq((procs[client]["role"], procs[client]["traced"]), ("target", True), "the client's role")
@@ -93,11 +131,61 @@ def abstract_unix_short_connections_each_named():
     check_short_connections("abstract", 100)
 
 
+def check_greeting_counted(mode):
+    """svcload MODE --greet: the server writes first on each of 100
+    connections, before the traced client's first crossing there. With
+    --peers 1 the server is counted from its first byte: the client's
+    connect() marked both ends. Exact bytes both ways, nothing unseen."""
+    bt, rep = svcload_traced(mode, peers=1, greet=True)
+    client, server, size = rep["client"], rep["server"], 64
+    eq(rep["received"], 2 * 100 * size, "svcload: greeting and reply per connection")
+    procs = {p["pid"]: p for p in bt["processes"]}
+    check(server in procs, "the server is listed: %r" % sorted(procs))
+    # Counted before it was followed: its first calls have no blocked time, and it says so.
+    eq((procs[server].get("blocked_partial"), procs[client].get("blocked_partial")),
+       (True, None), "blocked time partial for the server only")
+    eq((socket_bytes(procs[server], "send", (KINDS[mode],)),
+        socket_bytes(procs[server], "recv", (KINDS[mode],))),
+       (rep["received"], rep["sent"]), "the server's bytes, counted from its first one")
+    edges = {(e["from"], e["to"]): e for e in bt["edges"] if e["kind"] == KINDS[mode]}
+    eq(sorted(edges), sorted([(client, server), (server, client)]), "one edge each way")
+    eq((edges[server, client]["bytes"], edges[server, client]["unseen_bytes"]),
+       (rep["received"], 0), "server -> client: greetings and replies, nothing unseen")
+    eq((edges[client, server]["bytes"], edges[client, server]["unseen_bytes"]),
+       (rep["sent"], 0), "client -> server: requests, nothing unseen")
+    eq(bt["lost"]["unseen_bytes"], 0, "lost.unseen_bytes")
+
+
+KINDS = {"tcp": "tcp", "unix": "unix_stream"}
+
+
+@test
+def tcp_server_greeting_counted_from_the_first_byte():
+    check_greeting_counted("tcp")
+
+
+@test
+def unix_server_greeting_counted_from_the_first_byte():
+    check_greeting_counted("unix")
+
+
+@test
+def tcp_connections_alive_at_the_end():
+    """100 TCP connections, the last 7 still open when the trace ends
+    (SIGINT while the client holds them): 100 opened, 93 closed, 7 alive."""
+    check_short_connections("tcp", 100, keep=7)
+
+
+@test
+def unix_connections_alive_at_the_end():
+    check_short_connections("unix", 100, keep=3)
+
+
 @test
 def socketpair_far_end_named():
     """A socketpair made by the (untraced) server before it forked the
     client: the far end is the creator."""
-    check_short_connections("socketpair", 1)
+    check_short_connections("socketpair", 1, opened=0)
 
 
 @test
@@ -269,6 +357,13 @@ def nginx_worker_map_finds_php_fpm_and_redis():
     np_ = proc_of(bt, n.worker)
     eq(socket_bytes(np_, "recv", ("tcp",)), sum(x for x, _ in log), "nginx: bytes from clients")
     eq(socket_bytes(np_, "send", ("tcp",)), sum(x for _, x in log), "nginx: bytes to clients")
+    # The clients (the test itself, followed at hop 1) wrote their first
+    # requests before nginx touched those connections: what their trace
+    # missed is unseen, never dropped. Seen + unseen = what nginx read.
+    into = [e for e in bt["edges"] if e["to"] == n.worker and e["kind"] == "tcp"]
+    eq((sum(e["connections_seen"] for e in into),
+        sum(e["bytes"] + e["unseen_bytes"] for e in into)), (50, sum(x for x, _ in log)),
+       "client requests: 50 connections, sent + unseen = $request_length")
     fcgi = [e for e in bt["edges"] if e["from"] == n.worker and e["kind"] == "unix_stream"]
     eq(sorted(e["to"] for e in fcgi), sorted(fpm.workers), "nginx -> each php-fpm worker")
     eq({e["service"] for e in fcgi}, {"unix:" + fpm.sock}, "by the FastCGI socket's path")
@@ -295,8 +390,10 @@ def nginx_worker_map_finds_php_fpm_and_redis():
     check(len(lines) <= 60, "the table fits in 60 lines, has %d:\n%s" % (len(lines), table))
     pool = "php-fpm8.2[%s]" % ",".join(str(p) for p in sorted(fpm.workers))
     mp = map_lines(table)
-    check(any(l.startswith("  nginx[%d] \u2192 %s via unix:%s: 50 conns, 50 sends"
-                           % (n.worker, pool, fpm.sock)) for l in mp),
+    # 50 opened, 50 closed; 50 requests and responses, as nginx counted them.
+    check(any(l.startswith("  nginx[%d] \u2192 %s via unix:%s: 50 conns (50 opened, 50 closed, "
+                           "0 alive), 50 sends" % (n.worker, pool, fpm.sock)) and
+              ", 50 exchanges, latency p50 " in l for l in mp),
           "nginx -> the pool, all 50 FastCGI connections in one line: %r" % mp)
     check(any(l.startswith("  %s \u2192 redis-server[%d] via tcp:127.0.0.1:%d: "
                            % (pool, r.p.pid, r.port)) for l in mp),

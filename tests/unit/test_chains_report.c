@@ -380,6 +380,141 @@ static void test_softirq_send_not_inferred(void **state)
 	bt_model_free(&m);
 }
 
+/* An empty chain-mode trace of duration_ns with frontend and middle traced. */
+static void fe_mid_model(struct bt_model *m, uint64_t duration_ns)
+{
+	bt_model_init(m);
+	m->chain_mode = true;
+	m->duration_ns = duration_ns;
+	proc(m, FE, "frontend");
+	proc(m, MID, "middle");
+}
+
+/* One exchange record: tid completed it, req_tid started it (times in us). */
+static void exchange(struct bt_model *m, uint32_t pid, uint32_t tid, uint32_t req_tid,
+		     uint8_t role, uint8_t kind, uint64_t chan, uint64_t end_a, uint64_t end_b,
+		     uint64_t req_us, uint64_t resp_us)
+{
+	struct bt_exchange_ev e = {
+		.pid = pid, .tid = tid, .req_tid = req_tid, .role = role, .kind = kind,
+		.type = BT_XREC_EXCHANGE, .chan = chan, .end_a = end_a, .end_b = end_b,
+		.req_ns = req_us * US, .resp_ns = resp_us * US,
+	};
+
+	assert_int_equal(bt_model_add_exchange(m, &e), 0);
+}
+
+/* The kernel followed a pipe read: tid read at read_us what writer wrote at write_us. */
+static void pipe_handoff(struct bt_model *m, uint32_t pid, uint32_t tid, uint32_t writer,
+			 uint64_t chan, uint64_t write_us, uint64_t read_us)
+{
+	struct bt_exchange_ev e = {
+		.pid = pid, .tid = tid, .req_tid = writer, .kind = BT_KIND_PIPE,
+		.type = BT_XREC_HANDOFF, .chan = chan, .req_ns = write_us * US,
+		.resp_ns = read_us * US,
+	};
+
+	assert_int_equal(bt_model_add_exchange(m, &e), 0);
+}
+
+/*
+ * A pool middle (pid MID): its main thread MID reads two frontend
+ * threads' requests and writes a job for each to a pipe; worker MID+1
+ * takes the first and, leaving the second in the pipe, wakes worker
+ * MID+2 (the kernel wakes the next reader), which takes the second. Each
+ * worker makes one backend call and answers. The pipe records say who
+ * wrote each job: MID+2's wakeup by MID+1 is no hand-off, and both
+ * requests have their call.
+ */
+static void test_pool_next_reader_wake_is_no_handoff(void **state)
+{
+	struct bt_chan_info fe = tu_unix(BT_KIND_UNIX_STREAM, MID_SOCK, "/tmp/mid.sock");
+	struct bt_chan_info mid = tu_unix(BT_KIND_UNIX_STREAM, FE_SOCK, "/tmp/mid.sock");
+	struct bt_chan_info mt = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 40000,
+					 "127.0.0.1", 7000);
+	struct bt_chan_info bt = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 7000,
+					 "127.0.0.1", 40000);
+	struct bt_stats one = tu_stats(1, 1, 0);
+	const uint64_t pipe = 50;
+	struct bt_chains *c;
+	struct bt_model m;
+
+	(void)state;
+	fe_mid_model(&m, 2 * MS);
+	proc(&m, BE, "backend");
+	for (uint64_t i = 0; i < 2; i++) {
+		tu_row(&m, FE, BT_KIND_UNIX_STREAM, BT_DIR_RECV, 11 + 2 * i, &one, &fe);
+		tu_row(&m, MID, BT_KIND_UNIX_STREAM, BT_DIR_SEND, 12 + 2 * i, &one, &mid);
+		tu_row(&m, MID, BT_KIND_TCP, BT_DIR_RECV, 21 + i, &one, &mt);
+		tu_row(&m, BE, BT_KIND_TCP, BT_DIR_SEND, 31 + i, &one, &bt);
+	}
+	/* Requests from frontend threads FE and FE+1, read by MID at 20 and 40. */
+	exchange(&m, FE, FE, FE, BT_ROLE_CLIENT, BT_KIND_UNIX_STREAM, 11, 11, 12, 0, 1000);
+	exchange(&m, FE, FE + 1, FE + 1, BT_ROLE_CLIENT, BT_KIND_UNIX_STREAM, 13, 13, 14, 10, 1100);
+	exchange(&m, MID, MID + 1, MID, BT_ROLE_SERVER, BT_KIND_UNIX_STREAM, 12, 12, 11, 20, 900);
+	exchange(&m, MID, MID + 2, MID, BT_ROLE_SERVER, BT_KIND_UNIX_STREAM, 14, 14, 13, 40, 1050);
+	/* Jobs written at 30 and 50; MID+1 reads at 60, waking MID+2, which reads at 70. */
+	pipe_handoff(&m, MID, MID + 1, MID, pipe, 30, 60);
+	pipe_handoff(&m, MID, MID + 2, MID, pipe, 50, 70);
+	tu_episode(&m, MID, MID + 2, BT_KIND_PIPE, BT_DIR_RECV, pipe, 0, 60 * US, 70 * US,
+		   MID, MID + 1);
+	/* Each worker's backend call, on its own connection. */
+	exchange(&m, MID, MID + 1, MID + 1, BT_ROLE_CLIENT, BT_KIND_TCP, 21, 21, 31, 100, 800);
+	exchange(&m, BE, BE, BE, BT_ROLE_SERVER, BT_KIND_TCP, 31, 31, 21, 110, 790);
+	exchange(&m, MID, MID + 2, MID + 2, BT_ROLE_CLIENT, BT_KIND_TCP, 22, 22, 32, 200, 1000);
+	exchange(&m, BE, BE, BE, BT_ROLE_SERVER, BT_KIND_TCP, 32, 32, 22, 210, 990);
+	bt_model_sort(&m);
+	c = bt_model_chains(&m);
+	assert_non_null(c);
+	assert_true(c->nchains >= 1);
+	assert_int_equal(c->chains[0].nhops, 2);
+	assert_int_equal(c->chains[0].hops[0].from.pid, FE);
+	assert_int_equal(c->chains[0].hops[1].to.pid, BE);
+	assert_int_equal(c->chains[0].requests, 2);
+	assert_int_equal(c->chains[0].hops[1].calls, 2);
+	assert_int_equal(c->chains[0].hops[1].calls_min, 1);
+	assert_int_equal(c->chains[0].hops[1].calls_max, 1);
+	for (size_t i = 1; i < c->nchains; i++)
+		assert_false(c->chains[i].exchanges);
+	bt_chains_free(c);
+	bt_model_free(&m);
+}
+
+/*
+ * A pipe conversation: frontend writes its request on pipe 60, middle
+ * answers on pipe 61. Both ends' exchange records make the chain; the
+ * frontend's blocked read of the answer (woken by middle) is that
+ * exchange's wait, not a chain of its own.
+ */
+static void test_pipe_conversation_waits_are_its_exchanges(void **state)
+{
+	struct bt_stats one = tu_stats(1, 64, 0), wait = tu_stats(1, 64, 900 * US);
+	struct bt_chains *c;
+	struct bt_model m;
+
+	(void)state;
+	fe_mid_model(&m, 2 * MS);
+	tu_row(&m, FE, BT_KIND_PIPE, BT_DIR_SEND, 60, &one, NULL);
+	tu_row(&m, FE, BT_KIND_PIPE, BT_DIR_RECV, 61, &wait, NULL);
+	tu_row(&m, MID, BT_KIND_PIPE, BT_DIR_RECV, 60, &one, NULL);
+	tu_row(&m, MID, BT_KIND_PIPE, BT_DIR_SEND, 61, &one, NULL);
+	exchange(&m, FE, FE, FE, BT_ROLE_CLIENT, BT_KIND_PIPE, 61, 60, 61, 0, 1000);
+	exchange(&m, MID, MID, MID, BT_ROLE_SERVER, BT_KIND_PIPE, 61, 61, 60, 20, 980);
+	tu_episode(&m, FE, FE, BT_KIND_PIPE, BT_DIR_RECV, 61, 10 * US, 980 * US, 1000 * US,
+		   MID, MID);
+	bt_model_sort(&m);
+	c = bt_model_chains(&m);
+	assert_non_null(c);
+	assert_int_equal(c->nchains, 1);
+	assert_true(c->chains[0].exchanges);
+	assert_int_equal(c->chains[0].requests, 1);
+	assert_int_equal(c->chains[0].nhops, 1);
+	assert_int_equal(c->chains[0].hops[0].kind, BT_KIND_PIPE);
+	assert_int_equal(c->chains[0].hops[0].to.pid, MID);
+	bt_chains_free(c);
+	bt_model_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -391,6 +526,8 @@ int main(void)
 		cmocka_unit_test(test_softirq_waker_inferred),
 		cmocka_unit_test(test_softirq_waker_not_inferred),
 		cmocka_unit_test(test_softirq_send_not_inferred),
+		cmocka_unit_test(test_pool_next_reader_wake_is_no_handoff),
+		cmocka_unit_test(test_pipe_conversation_waits_are_its_exchanges),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,6 +6,7 @@
  * flavors' differences, and --serve's address rules.
  */
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -112,6 +113,47 @@ static void test_label_sets_by_comm(void **state)
 	assert_null(strstr(out, "pid="));
 	/* The text format has no EOF marker. */
 	assert_null(strstr(out, "# EOF"));
+	free(out);
+	bt_model_free(&m);
+}
+
+/*
+ * Sockets: the service label is the map's service (the server's address
+ * and port: both clients' ephemeral ports fold into one set), and the
+ * connections' lives are stated only where known for every connection.
+ */
+static void test_socket_service_and_lives(void **state)
+{
+	struct bt_chan_info c1 = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 40001, "127.0.0.1", 6379);
+	struct bt_chan_info c2 = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 40002, "127.0.0.1", 6379);
+	struct bt_chan_info u = tu_unix(BT_KIND_UNIX_STREAM, 99, "/run/x.sock");
+	struct bt_stats st = tu_stats(1, 10, 0);
+	struct bt_model m;
+	char *out;
+
+	(void)state;
+	bt_model_init(&m);
+	tu_proc(&m, 10, "client")->target = true;
+	c1.role = c2.role = BT_ROLE_CLIENT;
+	c1.conn = BT_CONN_NEW | BT_CONN_GONE;
+	c2.conn = BT_CONN_OLD | BT_CONN_ALIVE;
+	u.conn = BT_CONN_NEW;	/* the end not known (a recording cut short) */
+	tu_row(&m, 10, BT_KIND_TCP, BT_DIR_SEND, 1, &st, &c1);
+	tu_row(&m, 10, BT_KIND_TCP, BT_DIR_SEND, 2, &st, &c2);
+	tu_row(&m, 10, BT_KIND_UNIX_STREAM, BT_DIR_SEND, 3, &st, &u);
+	bt_model_sort(&m);
+	out = render(&m, BT_METRICS_PROMETHEUS, NULL);
+#define TCP "process=\"client\",peer=\"127.0.0.1\",kind=\"tcp\",service=\"tcp:127.0.0.1:6379\",direction=\"send\""
+#define UNX "process=\"client\",peer=\"\",kind=\"unix_stream\",service=\"unix:/run/x.sock\",direction=\"send\""
+	has_line(out, "boundtrace_connections{" TCP "} 2");
+	has_line(out, "boundtrace_connections_opened{" TCP "} 1");
+	has_line(out, "boundtrace_connections_closed{" TCP "} 1");
+	has_line(out, "boundtrace_connections_alive{" TCP "} 1");
+	has_line(out, "boundtrace_connections_opened{" UNX "} 1");
+	assert_null(strstr(out, "boundtrace_connections_closed{" UNX));
+	assert_null(strstr(out, "boundtrace_connections_alive{" UNX));
+#undef TCP
+#undef UNX
 	free(out);
 	bt_model_free(&m);
 }
@@ -318,6 +360,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_label_sets_by_comm),
 		cmocka_unit_test(test_pid_labels),
+		cmocka_unit_test(test_socket_service_and_lives),
 		cmocka_unit_test(test_histogram_buckets),
 		cmocka_unit_test(test_openmetrics_flavor),
 		cmocka_unit_test(test_label_escaping),

@@ -253,6 +253,7 @@ static void build_all(struct bt_model *m)
 	snprintf(p->exe, sizeof(p->exe), "/usr/sbin/server2");
 	p = bt_model_find(m, 1002);
 	p->hop = 1;
+	p->untimed = true;	/* counted before it was followed */
 	/* A far end known only from /proc: not traced, no rows. */
 	p = new_proc(m, 1003, "far", 333);
 	p->target = false;
@@ -273,6 +274,9 @@ static void build_all(struct bt_model *m)
 	/* The kernel's view of the connection: roles, and the far end it named. */
 	mt.role = BT_ROLE_CLIENT;
 	mt.peer_tgid = 300;
+	/* The censuses: opened during the trace and still open at its end. */
+	mt.conn = BT_CONN_NEW | BT_CONN_ALIVE;
+	mt.netns = 4026531840u;
 	bet.role = BT_ROLE_SERVER;
 	add(m, 200, BT_KIND_TCP, BT_DIR_SEND, 22, 0, &req, &mt);
 	bt_model_find(m, 300)->ppid = 1;
@@ -425,7 +429,7 @@ static const struct field key_fields[] = {
 #define F(f)	FIELD(struct bt_chan_info, f)
 static const struct field info_fields[] = {
 	F(kind), F(family), F(lport), F(rport), F(role), F(laddr), F(raddr), F(peer_ino), F(path),
-	F(peer_tgid), { 0 },
+	F(peer_tgid), F(conn), F(netns), { 0 },
 };
 #undef F
 
@@ -556,6 +560,7 @@ static void assert_fields_equal(const struct bt_model *a, const struct bt_model 
 		assert_string_equal(p->exe, q->exe);
 		assert_int_equal(p->exited, q->exited);
 		assert_int_equal(p->harvested, q->harvested);
+		assert_int_equal(p->untimed, q->untimed);
 		assert_int_equal(p->target, q->target);
 		assert_int_equal(p->hop, q->hop);
 		assert_int_equal(p->ppid, q->ppid);

@@ -205,7 +205,7 @@ static void test_table_errors_and_states(void **state)
 {
 	static const char *const recv[] = {
 		"pipe", "pipe:[5]", "recv", "1", "1,200", "300", "B", "0", "B",
-		"0", "ns", "0", "ns", "0", "ns", "1200", "errors", NULL,
+		"-", "-", "-", "1200", "errors", NULL,
 	};
 	static const char *const wait[] = {
 		"futex", "futex:0x10", "wait", "1", "5", "-", "-", "1.0", "s", "1.1", "s", "1.0", "min",
@@ -480,16 +480,15 @@ static void test_table_peers_and_map(void **state)
 		NULL,
 	};
 	static const char *const w7[] = {
-		"pipe", "pipe:[7]", "send", "1", "4", "300", "B", "100", "B", "0", "ns", "0", "ns",
-		"0", "ns", "1", "errors", NULL,
+		"pipe", "pipe:[7]", "send", "1", "4", "300", "B", "100", "B", "-", "-", "-",
+		"1", "errors", NULL,
 	};
 	static const char *const r7[] = {
 		"pipe", "pipe:[7]", "recv", "1", "3", "300", "B", "100", "B", "7.0", "us", "4.0", "us",
 		"4.0", "us", NULL,
 	};
 	static const char *const fx[] = {
-		"futex", "futex:0x10", "wake", "1", "2", "2", "woken", "-", "0", "ns", "0", "ns",
-		"0", "ns", NULL,
+		"futex", "futex:0x10", "wake", "1", "2", "2", "woken", "-", "-", "-", "-", NULL,
 	};
 	static const char head[] =
 		"boundtrace: 3 processes, 1.0 ms traced\n"

@@ -16,6 +16,7 @@
 #include "analyze/services.h"
 #include "analyze/peers.h"
 #include "discover/procscan.h"
+#include "model/hist.h"
 #include "testutil.h"
 
 static void expect_service(struct bt_model *m, struct bt_row *r, const char *want)
@@ -185,6 +186,85 @@ static void test_unseen_bytes(void **state)
 }
 
 /*
+ * The agreement check from the receiving side: the server read 600 bytes
+ * on a connection whose traced client has no send row there (its sends
+ * were made before the channel was marked): a connection of the
+ * client's edge with no sends, all 600 unseen. A receive from a process
+ * that is only named (never traced) is not checked.
+ */
+static void test_unseen_from_the_receiving_side(void **state)
+{
+	struct bt_model *m = *state;
+	struct bt_chan_info srv = tu_unix(BT_KIND_UNIX_STREAM, 31, "/s");
+	struct bt_chan_info cli = tu_unix(BT_KIND_UNIX_STREAM, 32, "/s");
+	struct bt_chan_info other = tu_unix(BT_KIND_UNIX_STREAM, 41, "/s");
+	struct bt_stats got = tu_stats(2, 600, 500), reply = tu_stats(1, 40, 0);
+	struct bt_edges e;
+
+	tu_proc(m, 1, "client")->target = true;
+	tu_proc(m, 2, "server")->target = true;
+	tu_proc(m, 3, "named");
+	srv.peer_tgid = 1;
+	cli.peer_tgid = 2;
+	other.peer_tgid = 3;
+	srv.conn = BT_CONN_NEW | BT_CONN_GONE;
+	tu_row(m, 2, BT_KIND_UNIX_STREAM, BT_DIR_RECV, 32, &got, &srv);
+	tu_row(m, 2, BT_KIND_UNIX_STREAM, BT_DIR_SEND, 32, &reply, &srv);
+	tu_row(m, 1, BT_KIND_UNIX_STREAM, BT_DIR_RECV, 31, &reply, &cli);
+	/* From a process nobody traced: its sends were never expected. */
+	tu_row(m, 2, BT_KIND_UNIX_STREAM, BT_DIR_RECV, 42, &got, &other);
+	bt_model_sort(m);
+	assert_int_equal(bt_edges_build(m, &e), 0);
+	assert_int_equal(e.n, 2);
+	assert_int_equal(e.v[0].from, 1);
+	assert_int_equal(e.v[0].to, 2);
+	assert_string_equal(e.v[0].service, "unix:/s");
+	assert_int_equal(e.v[0].nconns, 1);
+	assert_int_equal(e.v[0].calls, 0);
+	assert_int_equal(e.v[0].bytes, 0);
+	assert_int_equal(e.v[0].unseen_bytes, 600);
+	assert_true(e.v[0].conns[0].recv_known);
+	assert_int_equal(e.v[0].conns[0].recv_bytes, 600);
+	assert_int_equal(e.v[0].blocked_ns, 500);
+	assert_int_equal(e.v[0].opened, 1);
+	assert_int_equal(e.v[0].closed, 1);
+	/* The reply was seen at both ends. */
+	assert_int_equal(e.v[1].from, 2);
+	assert_int_equal(e.v[1].unseen_bytes, 0);
+	assert_int_equal(e.unseen_bytes, 600);
+	bt_edges_free(&e);
+}
+
+/*
+ * A unix client that wrote before the accept saw no peer (its row says
+ * ->0); the server's row names the client's socket: the two still pair,
+ * so its bytes are checked, not counted as a receive nobody sent.
+ */
+static void test_unix_pairs_from_either_end(void **state)
+{
+	struct bt_model *m = *state;
+	struct bt_chan_info cli = tu_unix(BT_KIND_UNIX_STREAM, 0, "/s");
+	struct bt_chan_info srv = tu_unix(BT_KIND_UNIX_STREAM, 50, "/s");
+	struct bt_stats st = tu_stats(1, 544, 0);
+	struct bt_edges e;
+
+	tu_proc(m, 1, "nginx")->target = true;
+	tu_proc(m, 2, "php-fpm")->target = true;
+	cli.peer_tgid = 2;
+	srv.peer_tgid = 1;
+	tu_row(m, 1, BT_KIND_UNIX_STREAM, BT_DIR_SEND, 50, &st, &cli);
+	tu_row(m, 2, BT_KIND_UNIX_STREAM, BT_DIR_RECV, 60, &st, &srv);
+	bt_model_sort(m);
+	assert_int_equal(bt_edges_build(m, &e), 0);
+	assert_int_equal(e.n, 1);
+	assert_int_equal(e.v[0].nconns, 1);
+	assert_true(e.v[0].conns[0].recv_known);
+	assert_int_equal(e.v[0].conns[0].recv_bytes, 544);
+	assert_int_equal(e.unseen_bytes, 0);
+	bt_edges_free(&e);
+}
+
+/*
  * --group exe: workers of one executable under one parent are one node
  * (its lowest pid); the master (another parent) and a same-named process
  * elsewhere are not.
@@ -283,6 +363,113 @@ static void test_kernel_named_far_end(void **state)
 	assert_string_equal(bt_proc_role(p), "child");
 }
 
+/*
+ * A service line's connections: opened during the trace, closed during
+ * it, alive at its end, from each socket's census flags; a count is
+ * stated only when every connection's is known.
+ */
+static void test_connection_lives(void **state)
+{
+	struct bt_model *m = *state;
+	static const uint8_t conn[4] = {
+		BT_CONN_NEW | BT_CONN_GONE, BT_CONN_NEW | BT_CONN_GONE,
+		BT_CONN_NEW | BT_CONN_ALIVE, BT_CONN_OLD | BT_CONN_ALIVE,
+	};
+	struct bt_stats st = tu_stats(1, 10, 0);
+	struct bt_edges e;
+
+	tu_proc(m, 10, "client");
+	tu_proc(m, 20, "server");
+	for (unsigned int i = 0; i < 4; i++) {
+		struct bt_chan_info c = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 40000 + i,
+						"127.0.0.1", 80);
+
+		c.role = BT_ROLE_CLIENT;
+		c.peer_tgid = 20;
+		c.conn = conn[i];
+		tu_row(m, 10, BT_KIND_TCP, BT_DIR_SEND, 1000 + i, &st, &c);
+	}
+	/* A second service whose last connection's end the census did not see. */
+	for (unsigned int i = 0; i < 2; i++) {
+		struct bt_chan_info c = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 41000 + i,
+						"127.0.0.1", 81);
+
+		c.role = BT_ROLE_CLIENT;
+		c.peer_tgid = 20;
+		c.conn = i ? BT_CONN_NEW : BT_CONN_NEW | BT_CONN_GONE;
+		tu_row(m, 10, BT_KIND_TCP, BT_DIR_SEND, 2000 + i, &st, &c);
+	}
+	bt_model_sort(m);
+	assert_int_equal(bt_edges_build(m, &e), 0);
+	assert_int_equal(e.n, 2);
+	assert_string_equal(e.v[0].service, "tcp:127.0.0.1:80");
+	assert_true(e.v[0].opened_known && e.v[0].ended_known);
+	assert_int_equal(e.v[0].opened, 3);
+	assert_int_equal(e.v[0].closed, 2);
+	assert_int_equal(e.v[0].alive, 2);
+	assert_string_equal(e.v[1].service, "tcp:127.0.0.1:81");
+	assert_true(e.v[1].opened_known);
+	assert_int_equal(e.v[1].opened, 2);
+	assert_false(e.v[1].ended_known);
+	bt_edges_free(&e);
+}
+
+/*
+ * Exchanges on a service line: each connection's histogram summed into
+ * the edge (a client counts them on its receive rows), and p50/p99 taken
+ * from the merged buckets, never averaged from the connections' own.
+ */
+static void test_exchanges_summed(void **state)
+{
+	struct bt_model *m = *state;
+	struct bt_stats req = tu_stats(3, 30, 0), a = tu_stats(3, 30, 0), b = tu_stats(1, 10, 0);
+	__u64 merged[BT_HIST_SLOTS] = { 0 };
+	struct bt_edges e;
+
+	tu_proc(m, 10, "client");
+	tu_proc(m, 20, "server");
+	/* Connection A: 3 exchanges of 1-2 µs; B: 1 of about 1 ms. */
+	a.role = b.role = BT_ROLE_CLIENT;
+	a.exchanges = 3;
+	a.exch_ns = 3 * 1500;
+	a.max_exch_ns = 1600;
+	a.exch_hist[10] = 3;
+	b.exchanges = 1;
+	b.exch_ns = 1100000;
+	b.max_exch_ns = 1100000;
+	b.exch_hist[20] = 1;
+	for (unsigned int i = 0; i < 2; i++) {
+		struct bt_chan_info c = tu_unix(BT_KIND_UNIX_STREAM, 500 + i, "/run/s.sock");
+
+		c.peer_tgid = 20;
+		tu_row(m, 10, BT_KIND_UNIX_STREAM, BT_DIR_SEND, 100 + i, &req, &c);
+		tu_row(m, 10, BT_KIND_UNIX_STREAM, BT_DIR_RECV, 100 + i, i ? &b : &a, &c);
+	}
+	bt_model_sort(m);
+	assert_int_equal(bt_edges_build(m, &e), 0);
+	assert_int_equal(e.n, 1);
+	assert_string_equal(e.v[0].service, "unix:/run/s.sock");
+	assert_int_equal(e.v[0].nconns, 2);
+	assert_int_equal(e.v[0].exchanges, 4);
+	assert_int_equal(e.v[0].exch_ns, 3 * 1500 + 1100000);
+	merged[10] = 3;
+	merged[20] = 1;
+	assert_memory_equal(e.v[0].exch_hist, merged, sizeof(merged));
+	assert_int_equal(e.v[0].max_exch_ns, 1100000);
+	assert_int_equal(e.v[0].role, BT_ROLE_CLIENT);
+	/*
+	 * p50 in the 1-2 µs bucket, p99 in the 1 ms one: from the merged
+	 * buckets (an average of A's and B's own p99s would be about 0.5 ms).
+	 */
+	assert_int_equal(bt_hist_percentile_max(e.v[0].exch_hist, 0.50, e.v[0].max_exch_ns),
+			 bt_hist_percentile_max(merged, 0.50, 1100000));
+	assert_in_range(bt_hist_percentile_max(e.v[0].exch_hist, 0.50, e.v[0].max_exch_ns),
+			1024, 2047);
+	assert_in_range(bt_hist_percentile_max(e.v[0].exch_hist, 0.99, e.v[0].max_exch_ns),
+			1 << 20, 1100000);
+	bt_edges_free(&e);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, tu_model_setup, tu_model_teardown)
 
 int main(void)
@@ -292,8 +479,12 @@ int main(void)
 		T(test_listening_port_kept),
 		T(test_connections_fold_into_a_service),
 		T(test_unseen_bytes),
+		T(test_unseen_from_the_receiving_side),
+		T(test_unix_pairs_from_either_end),
 		T(test_pool_folding),
 		T(test_kernel_named_far_end),
+		T(test_connection_lives),
+		T(test_exchanges_summed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,7 @@
 #include "analyze/chains_priv.h"
 #include "analyze/exchains.h"
 #include "analyze/peers.h"
+#include "lib/vec.h"
 #include "model/channel.h"
 
 _Static_assert(sizeof(((struct bt_chain_end *)0)->comm) == BT_PROC_NAME_LEN,
@@ -142,8 +143,8 @@ static void exchange_service(const struct bt_row *r, const struct bt_exchange_ev
 		buf[n] = 0;
 		return;
 	}
-	snprintf(buf, len, "%s:[%llu]", e->kind == BT_KIND_TCP ? "tcp" : "unix",
-		 (unsigned long long)e->chan);
+	snprintf(buf, len, "%s:[%llu]", e->kind == BT_KIND_TCP ? "tcp" :
+		 e->kind == BT_KIND_PIPE ? "pipe" : "unix", (unsigned long long)e->chan);
 }
 
 /* Whether a chain waits on a connection: exchanges describe those better. */
@@ -183,6 +184,62 @@ static struct bt_chains *merge(struct bt_chains *x, struct bt_chains *ep)
 	return x;
 }
 
+/* A pipe read the kernel followed byte for byte (a hand-off record). */
+struct pipe_read {
+	uint32_t pid, tid;
+	uint64_t chan, end_ns;
+};
+
+static int cmp_pipe_read(const void *a, const void *b)
+{
+	const struct pipe_read *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	if (x->chan != y->chan)
+		return x->chan < y->chan ? -1 : 1;
+	if (x->tid != y->tid)
+		return x->tid < y->tid ? -1 : 1;
+	return x->end_ns < y->end_ns ? -1 : x->end_ns > y->end_ns;
+}
+
+/* The first of the n sorted reads not below key. */
+static size_t pipe_read_at(const struct pipe_read *r, size_t n, const struct pipe_read *key)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cmp_pipe_read(&r[mid], key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Whether a blocked pipe read woken by a thread of its own process is a
+ * hand-off the wakeup can tell: not when the kernel followed this read's
+ * bytes (its record names the writer), nor when the waker is itself a
+ * reader of the pipe (a read that leaves bytes behind wakes the next
+ * reader: that thread handed nothing over).
+ */
+static bool pipe_wake_is_handoff(const struct pipe_read *r, size_t n,
+				 const struct bt_episode_ev *e)
+{
+	struct pipe_read key = { e->pid, e->tid, e->chan, e->end_ns };
+	size_t i = pipe_read_at(r, n, &key);
+
+	if (i < n && !cmp_pipe_read(&r[i], &key))
+		return false;
+	key.tid = e->waker_tid;
+	key.end_ns = 0;
+	i = pipe_read_at(r, n, &key);
+	return !(i < n && r[i].pid == e->pid && r[i].chan == e->chan && r[i].tid == e->waker_tid);
+}
+
 /*
  * Hand-offs for the exchange analysis: a thread that read from a pipe
  * what another thread of its process wrote (the kernel's hand-off
@@ -192,24 +249,36 @@ static struct bt_chains *merge(struct bt_chains *x, struct bt_chains *ep)
 static struct bt_handoff *handoffs(const struct bt_model *m, size_t *n)
 {
 	struct bt_handoff *h = calloc(m->nepisodes + m->nexchanges + 1, sizeof(*h));
+	struct pipe_read *reads = calloc(m->nexchanges + 1, sizeof(*reads));
+	size_t nreads = 0;
 
 	*n = 0;
+	if (!reads) {
+		free(h);
+		return NULL;
+	}
 	for (size_t i = 0; h && i < m->nexchanges; i++) {
 		const struct bt_exchange_ev *e = &m->exchanges[i];
 
-		if (e->type == BT_XREC_HANDOFF)
-			h[(*n)++] = (struct bt_handoff){ e->pid, e->tid, e->req_tid, e->req_ns,
-							 e->resp_ns };
+		if (e->type != BT_XREC_HANDOFF)
+			continue;
+		h[(*n)++] = (struct bt_handoff){ e->pid, e->tid, e->req_tid, e->req_ns,
+						 e->resp_ns };
+		reads[nreads++] = (struct pipe_read){ e->pid, e->tid, e->chan, e->resp_ns };
 	}
+	qsort(reads, nreads, sizeof(*reads), cmp_pipe_read);
 	for (size_t i = 0; h && i < m->nepisodes; i++) {
 		const struct bt_episode_ev *e = &m->episodes[i];
 
 		if (e->waker_pid != e->pid || !e->waker_tid || e->waker_tid == e->tid ||
 		    e->kind == BT_KIND_TCP || e->kind == BT_KIND_UNIX_STREAM || !e->wake_ns)
 			continue;
+		if (e->kind == BT_KIND_PIPE && !pipe_wake_is_handoff(reads, nreads, e))
+			continue;
 		h[(*n)++] = (struct bt_handoff){ e->pid, e->tid, e->waker_tid, e->wake_ns,
 						 e->end_ns };
 	}
+	free(reads);
 	return h;
 }
 
@@ -288,6 +357,29 @@ static int sum_waits(const struct bt_model *m, struct bt_chains *c)
 	return 0;
 }
 
+/*
+ * The pipes of pipe conversations (both pipes of each pair), sorted: the
+ * exchanges describe the waits on them, as on a connection. NULL with
+ * errno, or an empty list.
+ */
+static uint64_t *conversation_pipes(const struct bt_model *m, size_t *n)
+{
+	uint64_t *p = calloc(2 * m->nexchanges + 1, sizeof(*p));
+
+	*n = 0;
+	for (size_t i = 0; p && i < m->nexchanges; i++) {
+		const struct bt_exchange_ev *e = &m->exchanges[i];
+
+		if (e->type != BT_XREC_EXCHANGE || e->kind != BT_KIND_PIPE)
+			continue;
+		p[(*n)++] = e->end_a;
+		p[(*n)++] = e->end_b;
+	}
+	if (p)
+		qsort(p, *n, sizeof(*p), bt_cmp_u64);
+	return p;
+}
+
 struct bt_chains *bt_model_chains(const struct bt_model *m)
 {
 	struct bt_chain_opts opts = {
@@ -297,11 +389,15 @@ struct bt_chains *bt_model_chains(const struct bt_model *m)
 		.ctx = (void *)m,
 	};
 	struct bt_episode *eps = calloc(m->nepisodes ? m->nepisodes : 1, sizeof(*eps));
+	size_t n = 0, nconv = 0;
+	uint64_t *conv = conversation_pipes(m, &nconv);
 	struct bt_chains *c;
-	size_t n = 0;
 
-	if (!eps)
+	if (!eps || !conv) {
+		free(eps);
+		free(conv);
 		return NULL;
+	}
 	for (size_t i = 0; i < m->nepisodes; i++) {
 		const struct bt_episode_ev *e = &m->episodes[i];
 		const struct bt_proc *p;
@@ -310,6 +406,10 @@ struct bt_chains *bt_model_chains(const struct bt_model *m)
 
 		/* A server waiting for its next request waits on nobody: not a chain. */
 		if (e->wait == BT_WAIT_IDLE)
+			continue;
+		/* A pipe conversation's waits are its exchanges' (as a connection's). */
+		if (e->kind == BT_KIND_PIPE &&
+		    nconv && bsearch(&e->chan, conv, nconv, sizeof(*conv), bt_cmp_u64))
 			continue;
 		p = bt_model_find((struct bt_model *)m, e->pid);
 		row = episode_row(m, p, e);
@@ -331,6 +431,7 @@ struct bt_chains *bt_model_chains(const struct bt_model *m)
 	}
 	c = bt_chains_analyze(eps, n, &opts);
 	free(eps);
+	free(conv);
 	if (c && m->nexchanges) {	/* exchanges, or hand-offs alone */
 		struct bt_chains *x = exchange_chains(m, &opts);
 

@@ -11,13 +11,6 @@ struct wakes {
 	size_t n, cap;
 };
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* The ends of tgid's blocked receives on chan. */
 static int collect(const struct bt_model *m, uint32_t tgid, uint64_t chan, struct wakes *w)
 {
@@ -32,7 +25,7 @@ static int collect(const struct bt_model *m, uint32_t tgid, uint64_t chan, struc
 		w->t[w->n++] = e->end_ns;
 	}
 	if (w->n)
-		qsort(w->t, w->n, sizeof(*w->t), cmp_u64);
+		qsort(w->t, w->n, sizeof(*w->t), bt_cmp_u64);
 	return 0;
 }
 

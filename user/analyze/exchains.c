@@ -135,19 +135,12 @@ static int push(struct u64v *v, uint64_t x)
 	return 0;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* The lower percentile q of v (sorted in place), no interpolation. */
 static uint64_t pct(struct u64v *v, double q)
 {
 	if (!v->n)
 		return 0;
-	qsort(v->v, v->n, sizeof(*v->v), cmp_u64);
+	qsort(v->v, v->n, sizeof(*v->v), bt_cmp_u64);
 	return v->v[(size_t)((double)(v->n - 1) * q)];
 }
 

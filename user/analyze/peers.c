@@ -269,7 +269,12 @@ bool bt_far_end_row(const struct bt_model *m, const struct bt_row *r, const stru
 		return o->key.chan == r->key.chan;
 	case BT_KIND_UNIX_STREAM:
 	case BT_KIND_UNIX_DGRAM:
-		return o->key.chan == unix_peer_ino(m, r);
+		/*
+		 * Either end may not know the other's inode yet: a client that
+		 * wrote before the accept saw no peer (its row says ->0).
+		 */
+		return o->key.chan == unix_peer_ino(m, r) ||
+		       (r->key.chan && unix_peer_ino(m, o) == r->key.chan);
 	case BT_KIND_TCP:
 	case BT_KIND_UDP:
 		return bt_inet_mirror(r, o);

@@ -29,8 +29,8 @@ size_t bt_row_peers(const struct bt_model *m, const struct bt_proc *p,
 
 /*
  * Whether o, a row of another process, is on the far end of r's channel
- * (pipe: the same inode; unix: r's peer socket; inet: the mirrored tuple;
- * futex: any, the wakes pair those).
+ * (pipe: the same inode; unix: r's peer socket, or o's peer is r; inet:
+ * the mirrored tuple; futex: any, the wakes pair those).
  */
 bool bt_far_end_row(const struct bt_model *m, const struct bt_row *r, const struct bt_row *o);
 

@@ -224,9 +224,16 @@ static bool futex_pairs(const struct bt_model *m, uint32_t waker, const struct b
  * what it received there, when it is r's one reader and reads from p
  * alone (a stream socket, a pipe between two processes).
  */
+/* The receive rows some send row was checked against (struct bt_edges' build only). */
+struct matched {
+	const struct bt_row **v;
+	size_t n, cap;
+	bool nomem;	/* one was not kept: the check from the receiving side cannot run */
+};
+
 static void add_receiver(const struct bt_model *m, const struct bt_proc *p,
 			 const struct bt_row *r, const struct bt_proc *q, bool one_reader,
-			 struct bt_edge *x, struct bt_svc_conn *c)
+			 struct bt_edge *x, struct bt_svc_conn *c, struct matched *seen)
 {
 	int want = r->key.kind == BT_KIND_FUTEX ? BT_DIR_WAIT : BT_DIR_RECV;
 	struct bt_peer back[BT_PEERS_MAX];
@@ -248,6 +255,10 @@ static void add_receiver(const struct bt_model *m, const struct bt_proc *p,
 			continue;
 		alone &= nb == 1;
 		any = true;
+		if (bt_grow((void **)&seen->v, &seen->cap, seen->n + 1, sizeof(*seen->v)))
+			seen->v[seen->n++] = o;
+		else
+			seen->nomem = true;
 		c->recv_bytes += o->st.bytes;
 		x->blocked_ns += o->st.blocked_ns;
 		if (o->st.max_blocked_ns > x->max_blocked_ns)
@@ -263,7 +274,7 @@ static void add_receiver(const struct bt_model *m, const struct bt_proc *p,
 }
 
 static int edges_of_row(const struct bt_model *m, const struct bt_proc *p,
-			const struct bt_row *r, struct bt_edges *e)
+			const struct bt_row *r, struct bt_edges *e, struct matched *seen)
 {
 	struct bt_peer peers[BT_PEERS_MAX];
 	char service[BT_CHANNEL_LEN];
@@ -291,12 +302,14 @@ static int edges_of_row(const struct bt_model *m, const struct bt_proc *p,
 		memcpy(c->channel, r->channel, sizeof(c->channel));
 		c->calls = r->st.calls - r->st.errors;
 		c->bytes = r->st.bytes;
+		c->row = r;
+		c->conn = r->has_info ? r->info.conn : 0;
 		x->calls += c->calls;
 		x->bytes += c->bytes;
 		bt_hist_add(x->size_hist, r->st.size_hist);
 		x->wakeups += wake_count(m, p->pid, peers[i].pid, r);
 		if (peers[i].proc)
-			add_receiver(m, p, r, peers[i].proc, n == 1, x, c);
+			add_receiver(m, p, r, peers[i].proc, n == 1, x, c, seen);
 	}
 	return 0;
 }
@@ -314,23 +327,175 @@ static int cmp_edge(const void *pa, const void *pb)
 	return strcmp(a->service, b->service);
 }
 
+static bool socket_kind(unsigned int kind)
+{
+	return kind == BT_KIND_UNIX_STREAM || kind == BT_KIND_UNIX_DGRAM ||
+	       kind == BT_KIND_TCP || kind == BT_KIND_UDP;
+}
+
+/* Opened, closed and alive over the edge's connections (sockets only). */
+static void count_lives(struct bt_edge *x)
+{
+	if (!socket_kind(x->kind))
+		return;
+	x->opened_known = x->ended_known = true;
+	for (size_t i = 0; i < x->nconns; i++) {
+		uint8_t c = x->conns[i].conn;
+
+		x->opened_known &= !!(c & (BT_CONN_NEW | BT_CONN_OLD));
+		x->ended_known &= !!(c & (BT_CONN_ALIVE | BT_CONN_GONE));
+		x->opened += !!(c & BT_CONN_NEW);
+		x->closed += !!(c & BT_CONN_GONE);
+		x->alive += !!(c & BT_CONN_ALIVE);
+	}
+}
+
+/* The edge whose connection row o (of pid) is one end of: the same socket and peer. */
+static struct bt_edge *edge_of_conn(struct bt_edges *e, uint32_t pid, const struct bt_row *o)
+{
+	for (size_t i = 0; i < e->n; i++)
+		for (size_t k = 0; k < e->v[i].nconns; k++) {
+			const struct bt_row *r = e->v[i].conns[k].row;
+
+			if (e->v[i].conns[k].from == pid && r->key.kind == o->key.kind &&
+			    r->key.chan == o->key.chan && r->key.peer == o->key.peer)
+				return &e->v[i];
+		}
+	return NULL;
+}
+
+static void edge_add_exchanges(struct bt_edge *x, const struct bt_stats *s)
+{
+	x->exchanges += s->exchanges;
+	x->exch_ns += s->exch_ns;
+	if (s->max_exch_ns > x->max_exch_ns)
+		x->max_exch_ns = s->max_exch_ns;
+	bt_hist_add(x->exch_hist, s->exch_hist);
+	if (s->role)
+		x->role = s->role;
+}
+
+/*
+ * Each row's exchanges into the edge of its connection, once: a client
+ * counts them on its receive rows (the response's first bytes), a server
+ * on its send rows, so both directions' rows of the sender are looked at.
+ */
+static void add_exchanges(const struct bt_model *m, struct bt_edges *e)
+{
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct bt_proc *p = &m->procs[i];
+
+		for (size_t j = 0; j < p->nrows; j++) {
+			const struct bt_row *o = &p->rows[j];
+			struct bt_edge *x;
+
+			if (!o->st.exchanges)
+				continue;
+			x = edge_of_conn(e, p->pid, o);
+			if (x)
+				edge_add_exchanges(x, &o->st);
+		}
+	}
+}
+
+static int cmp_ptr(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(const void *const *)a, y = (uintptr_t)*(const void *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Whether a stream's two ends must agree on what crossed it (datagrams may be dropped). */
+static bool agreement_kind(unsigned int kind)
+{
+	return kind == BT_KIND_UNIX_STREAM || kind == BT_KIND_TCP || kind == BT_KIND_PIPE;
+}
+
+/*
+ * The agreement check from the receiving side: a traced process's
+ * receive row whose one sender was traced (or counted) too, but whose
+ * bytes no send row of that sender accounts for. Its sends there were
+ * missed (made before the channel was marked, or before the sender was
+ * followed): a connection of the sender's edge with no sends, all it
+ * delivered unseen, never left out.
+ */
+static int unmatched_receives(const struct bt_model *m, struct bt_edges *e,
+			      struct matched *seen)
+{
+	if (seen->n)
+		qsort(seen->v, seen->n, sizeof(*seen->v), cmp_ptr);
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct bt_proc *q = &m->procs[i];
+
+		for (size_t j = 0; q->target && j < q->nrows; j++) {
+			const struct bt_row *o = &q->rows[j];
+			char service[BT_CHANNEL_LEN];
+			struct bt_peer peer;
+			const struct bt_proc *p;
+			struct bt_svc_conn *c;
+			struct bt_edge *x;
+
+			if (o->key.dir != BT_DIR_RECV || !agreement_kind(o->key.kind) ||
+			    !o->st.bytes ||
+			    (seen->n && bsearch(&o, seen->v, seen->n, sizeof(*seen->v), cmp_ptr)))
+				continue;
+			if (bt_row_peers(m, q, o, &peer, 1) != 1 || !peer.pid || !peer.proc)
+				continue;
+			p = peer.proc;
+			if (!p->target && !p->nrows)
+				continue;	/* named only: nobody counted its sends */
+			bt_row_service(m, o, service, sizeof(service));
+			x = edge_get(e, bt_node_of(m, p->pid), bt_node_of(m, q->pid), o->key.kind,
+				     service);
+			if (!x || !bt_grow((void **)&x->conns, &x->capconns, x->nconns + 1,
+					   sizeof(*x->conns)))
+				return -ENOMEM;
+			c = &x->conns[x->nconns++];
+			memset(c, 0, sizeof(*c));
+			c->from = p->pid;
+			/* As the receiver names it: the sender has no row on it. */
+			memcpy(c->channel, o->channel, sizeof(c->channel));
+			c->row = o;
+			c->conn = o->has_info ? o->info.conn : 0;
+			c->recv_known = true;
+			c->recv_bytes = o->st.bytes;
+			x->unseen_bytes += o->st.bytes;
+			x->blocked_ns += o->st.blocked_ns;
+			if (o->st.max_blocked_ns > x->max_blocked_ns)
+				x->max_blocked_ns = o->st.max_blocked_ns;
+			bt_hist_add(x->blocked_hist, o->st.blocked_hist);
+		}
+	}
+	return 0;
+}
+
 int bt_edges_build(const struct bt_model *m, struct bt_edges *out)
 {
+	struct matched seen = { 0 };
+
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct bt_proc *p = &m->procs[i];
 
 		for (size_t j = 0; j < p->nrows; j++)
-			if (edges_of_row(m, p, &p->rows[j], out)) {
-				bt_edges_free(out);
-				return -ENOMEM;
-			}
+			if (edges_of_row(m, p, &p->rows[j], out, &seen))
+				goto nomem;
 	}
+	if (seen.nomem || unmatched_receives(m, out, &seen))
+		goto nomem;
+	free(seen.v);
+	add_exchanges(m, out);
 	if (out->n)
 		qsort(out->v, out->n, sizeof(*out->v), cmp_edge);
-	for (size_t i = 0; i < out->n; i++)
+	for (size_t i = 0; i < out->n; i++) {
 		out->unseen_bytes += out->v[i].unseen_bytes;
+		count_lives(&out->v[i]);
+	}
 	return 0;
+nomem:
+	free(seen.v);
+	bt_edges_free(out);
+	return -ENOMEM;
 }
 
 void bt_edges_free(struct bt_edges *e)

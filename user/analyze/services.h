@@ -31,6 +31,8 @@ struct bt_svc_conn {
 	 */
 	bool recv_known;
 	uint64_t recv_bytes;
+	uint8_t conn;			/* enum bt_conn_seen: opened, closed, alive */
+	const struct bt_row *row;	/* the sending row */
 };
 
 /* One direction of traffic between two nodes over one service. */
@@ -51,9 +53,21 @@ struct bt_edge {
 	 */
 	uint64_t unseen_bytes;
 	/*
-	 * Request/response exchanges and their latency (p50/p99) belong here
-	 * once the exchange model provides them per connection.
+	 * The connections' lives (sockets only; see enum bt_conn_seen): how
+	 * many were opened during the trace, closed during it, alive at its
+	 * end. A count is known only when every connection's is (*_known).
 	 */
+	uint64_t opened, closed, alive;
+	bool opened_known, ended_known;
+	/*
+	 * Request/response exchanges completed on these connections as the
+	 * sender's end counted them (struct bt_stats): a client's latency, a
+	 * server's service time. The histograms are summed, never the
+	 * percentiles: p50/p99 come from the merged buckets.
+	 */
+	uint64_t exchanges, exch_ns, max_exch_ns;
+	__u64 exch_hist[BT_HIST_SLOTS];
+	uint8_t role;		/* enum bt_role of the sender's end, as last seen */
 	struct bt_svc_conn *conns;	/* the connections, in the order met */
 	size_t nconns, capconns;
 };

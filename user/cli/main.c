@@ -313,6 +313,8 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 	}
 	/* Name the far ends of channels made since the last round. */
 	bt_tracer_discover(&tracer);
+	/* Which connections are still open: the model below says so. */
+	bt_tracer_census_end(&tracer);
 	/* One model for every output: live and recorded say the same. */
 	if (take_model(&tracer, start, err, sizeof(err)) ||
 	    (sink.rec && bt_rec_write_model(sink.rec, &model, err, sizeof(err)))) {

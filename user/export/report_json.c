@@ -28,6 +28,19 @@ static void write_percentiles(struct jw *w, const __u64 hist[BT_HIST_SLOTS], uin
 	jw_ku64(w, "p99_ns", bt_hist_percentile_max(hist, 0.99, max));
 }
 
+/* "exchanges": {count, total_ns, max_ns, p50/p90/p99 from the log2 buckets}. */
+static void write_exchanges(struct jw *w, uint64_t n, uint64_t total_ns, uint64_t max_ns,
+			    const __u64 *hist)
+{
+	jw_key(w, "exchanges");
+	jw_obj_begin(w);
+	jw_ku64(w, "count", n);
+	jw_ku64(w, "total_ns", total_ns);
+	jw_ku64(w, "max_ns", max_ns);
+	write_percentiles(w, hist, max_ns);
+	jw_obj_end(w);
+}
+
 static void write_row(struct jw *w, const struct bt_model *m, const struct bt_views *v,
 		      const struct bt_proc *p, const struct bt_row *r)
 {
@@ -51,15 +64,9 @@ static void write_row(struct jw *w, const struct bt_model *m, const struct bt_vi
 		jw_ku64(w, "woken", r->st.woken);
 	if (r->st.role)
 		jw_kstr(w, "role", bt_role_name(r->st.role));
-	if (r->st.exchanges) {
-		jw_key(w, "exchanges");
-		jw_obj_begin(w);
-		jw_ku64(w, "count", r->st.exchanges);
-		jw_ku64(w, "total_ns", r->st.exch_ns);
-		jw_ku64(w, "max_ns", r->st.max_exch_ns);
-		write_percentiles(w, r->st.exch_hist, r->st.max_exch_ns);
-		jw_obj_end(w);
-	}
+	if (r->st.exchanges)
+		write_exchanges(w, r->st.exchanges, r->st.exch_ns, r->st.max_exch_ns,
+				r->st.exch_hist);
 	if (r->has_info && r->info.path[0])
 		jw_kstr(w, "path", r->info.path);
 	/* Only on a row the kernel could not count in full (its map was full). */
@@ -94,6 +101,8 @@ static void write_proc(struct jw *w, const struct bt_model *m, const struct bt_v
 		jw_ku64(w, "ppid", p->ppid);
 	jw_kstr(w, "role", bt_proc_role(p));
 	jw_kbool(w, "traced", p->target);
+	if (p->untimed)
+		jw_kbool(w, "blocked_partial", true);
 	if (m->group_exe)
 		jw_ku64(w, "node", bt_node_of(m, p->pid));
 	jw_kbool(w, "exited", p->exited);
@@ -127,6 +136,10 @@ static void write_conn(struct jw *w, const struct bt_svc_conn *c)
 	jw_ku64(w, "bytes", c->bytes);
 	if (c->recv_known)
 		jw_ku64(w, "received_bytes", c->recv_bytes);
+	if (c->conn & (BT_CONN_NEW | BT_CONN_OLD))
+		jw_kbool(w, "opened", c->conn & BT_CONN_NEW);
+	if (c->conn & (BT_CONN_ALIVE | BT_CONN_GONE))
+		jw_kbool(w, "alive", c->conn & BT_CONN_ALIVE);
 	jw_obj_end(w);
 }
 
@@ -143,6 +156,12 @@ static void write_edge(struct jw *w, const struct bt_model *m, const struct bt_e
 	jw_kstr(w, "service", e->service);
 	jw_kstr(w, "channel", e->service);
 	jw_ku64(w, "connections_seen", e->nconns);
+	if (e->opened_known)
+		jw_ku64(w, "connections_opened", e->opened);
+	if (e->ended_known) {
+		jw_ku64(w, "connections_closed", e->closed);
+		jw_ku64(w, "connections_alive", e->alive);
+	}
 	jw_ku64(w, "calls", e->calls);
 	jw_ku64(w, "bytes", e->bytes);
 	jw_ku64(w, "unseen_bytes", e->unseen_bytes);
@@ -152,6 +171,10 @@ static void write_edge(struct jw *w, const struct bt_model *m, const struct bt_e
 	bt_json_hist(w, "blocked_hist", e->blocked_hist);
 	if (bt_kind_has_bytes(e->kind))
 		bt_json_hist(w, "size_hist", e->size_hist);
+	if (e->role)
+		jw_kstr(w, "role", bt_role_name(e->role));
+	if (e->exchanges)
+		write_exchanges(w, e->exchanges, e->exch_ns, e->max_exch_ns, e->exch_hist);
 	jw_key(w, "connections");
 	jw_arr_begin(w);
 	for (size_t i = 0; i < e->nconns; i++)

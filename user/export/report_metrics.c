@@ -20,6 +20,9 @@
 struct series {
 	char *labels;		/* as printed, also the identity of the set */
 	uint64_t calls, bytes, errors, woken, blocked_ns, connections;
+	/* Sockets: opened, closed, alive at the end, and of how many each is known. */
+	uint64_t opened, closed, alive, start_known, end_known;
+	bool socket_kind;
 	__u64 blocked_hist[BT_HIST_SLOTS];
 	__u64 size_hist[BT_HIST_SLOTS];
 	bool bytes_kind;	/* pipe and sockets: bytes and sizes apply */
@@ -70,15 +73,22 @@ static void addr_host(const char *addr, char *buf, size_t len)
 	buf[n] = 0;
 }
 
-/*
- * What a connection is a connection to. The service map names this (a
- * server's address and port, a unix path); until it does, a unix
- * socket's bound path, and "" for the rest.
- */
-static void row_service(const struct bt_model *m, const struct bt_row *r, char *buf, size_t len)
+static bool is_socket(unsigned int kind)
 {
-	(void)m;
-	snprintf(buf, len, "%s", r->has_info ? r->info.path : "");
+	return kind == BT_KIND_UNIX_STREAM || kind == BT_KIND_UNIX_DGRAM ||
+	       kind == BT_KIND_TCP || kind == BT_KIND_UDP;
+}
+
+/*
+ * What a connection is a connection to, as the service map names it (a
+ * unix path or socketpair, a TCP/UDP server's address and port). A pipe
+ * and a futex word are their own service there; here they are "": an
+ * inode or an address per label set would make a series per pipe.
+ */
+static const char *row_service(const struct bt_model *m, const struct bt_views *v,
+			       const struct bt_proc *p, const struct bt_row *r)
+{
+	return is_socket(r->key.kind) ? bt_views_service(v, m, p, r) : "";
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -128,8 +138,7 @@ static char *row_labels(const struct bt_model *m, const struct bt_views *v,
 	label_value(p->comm[0] ? p->comm : "?", comm, sizeof(comm));
 	peer_labels(bt_views_peers(v, m, p, r), raw, sizeof(raw), peer_pid, sizeof(peer_pid));
 	label_value(raw, peer, sizeof(peer));
-	row_service(m, r, raw, sizeof(raw));
-	label_value(raw, service, sizeof(service));
+	label_value(row_service(m, v, p, r), service, sizeof(service));
 	if (m->metrics_pid)
 		snprintf(out, sizeof(out),
 			 "process=\"%s\",pid=\"%u\",peer=\"%s\",peer_pid=\"%s\",kind=\"%s\","
@@ -156,6 +165,16 @@ static void series_add_row(struct series *s, const struct bt_row *r)
 	s->errors += r->st.errors;
 	s->blocked_ns += r->st.blocked_ns;
 	s->connections++;
+	if (is_socket(r->key.kind)) {
+		uint8_t c = r->has_info ? r->info.conn : 0;
+
+		s->socket_kind = true;
+		s->start_known += !!(c & (BT_CONN_NEW | BT_CONN_OLD));
+		s->end_known += !!(c & (BT_CONN_ALIVE | BT_CONN_GONE));
+		s->opened += !!(c & BT_CONN_NEW);
+		s->closed += !!(c & BT_CONN_GONE);
+		s->alive += !!(c & BT_CONN_ALIVE);
+	}
 	bt_hist_add(s->blocked_hist, r->st.blocked_hist);
 	bt_hist_add(s->size_hist, r->st.size_hist);
 	s->bytes_kind = bt_kind_has_bytes(r->key.kind);
@@ -173,6 +192,12 @@ static void series_sum(struct series *into, const struct series *s)
 	into->woken += s->woken;
 	into->blocked_ns += s->blocked_ns;
 	into->connections += s->connections;
+	into->opened += s->opened;
+	into->closed += s->closed;
+	into->alive += s->alive;
+	into->start_known += s->start_known;
+	into->end_known += s->end_known;
+	into->socket_kind |= s->socket_kind;
 	bt_hist_add(into->blocked_hist, s->blocked_hist);
 	bt_hist_add(into->size_hist, s->size_hist);
 	into->bytes_kind |= s->bytes_kind;
@@ -319,7 +344,7 @@ static void family(const struct out *o, const char *name, const char *type, cons
 	fprintf(o->f, "# TYPE %s%s %s\n", name, counter && !om ? "_total" : "", type);
 }
 
-enum field { F_CALLS, F_BYTES, F_ERRORS, F_WOKEN, F_CONNECTIONS };
+enum field { F_CALLS, F_BYTES, F_ERRORS, F_WOKEN, F_CONNECTIONS, F_OPENED, F_CLOSED, F_ALIVE };
 
 static uint64_t field_of(const struct series *s, enum field f)
 {
@@ -329,6 +354,9 @@ static uint64_t field_of(const struct series *s, enum field f)
 	case F_ERRORS: return s->errors;
 	case F_WOKEN: return s->woken;
 	case F_CONNECTIONS: return s->connections;
+	case F_OPENED: return s->opened;
+	case F_CLOSED: return s->closed;
+	case F_ALIVE: return s->alive;
 	}
 	return 0;
 }
@@ -339,6 +367,11 @@ static bool field_applies(const struct series *s, enum field f)
 		return s->bytes_kind;
 	if (f == F_WOKEN)
 		return s->futex_wake;
+	/* Only when known for every connection of the set: never a silent 0. */
+	if (f == F_OPENED)
+		return s->socket_kind && s->start_known == s->connections;
+	if (f == F_CLOSED || f == F_ALIVE)
+		return s->socket_kind && s->end_known == s->connections;
 	return true;
 }
 
@@ -409,6 +442,13 @@ static const struct scalar {
 	{ "boundtrace_connections", "gauge",
 	  "Channels (connections, pipes, sockets, futex words) summed into the label set.",
 	  F_CONNECTIONS },
+	{ "boundtrace_connections_opened", "gauge",
+	  "Sockets: of those, connections opened during the trace.", F_OPENED },
+	{ "boundtrace_connections_closed", "gauge",
+	  "Sockets: of those, connections closed during the trace (known once it ended).",
+	  F_CLOSED },
+	{ "boundtrace_connections_alive", "gauge",
+	  "Sockets: of those, connections still open when the trace ended.", F_ALIVE },
 };
 
 int bt_metrics_write(FILE *f, const struct bt_model *m, const struct bt_views *v,
@@ -444,9 +484,9 @@ int bt_metrics_write(FILE *f, const struct bt_model *m, const struct bt_views *v
 		if (x->field == F_CONNECTIONS) {
 			/*
 			 * Exchanges (request/response pairs) and their latency
-			 * histogram go here, per label set, once rows carry
-			 * exchange fields: boundtrace_exchanges_total,
-			 * boundtrace_exchange_latency_seconds.
+			 * histogram would go here, per label set (the rows carry
+			 * them): boundtrace_exchanges_total,
+			 * boundtrace_exchange_latency_seconds. Not yet.
 			 */
 			family(&o, "boundtrace_blocked_seconds", "histogram",
 			       "Per call: time from syscall entry to exit (log2 buckets).");

@@ -82,6 +82,12 @@ static void stats_cols(const struct bt_stats *s, unsigned int kind, unsigned int
 		snprintf(cols[1], 32, "-");
 		snprintf(cols[2], 32, "-");
 	}
+	if (!s->max_blocked_ns) {
+		/* No call was timed (counted before it was followed): nothing to state. */
+		for (int i = 3; i < 6; i++)
+			snprintf(cols[i], 32, "-");
+		return;
+	}
 	fmt_ns(s->blocked_ns, cols[3], 32);
 	/* log2 buckets: the p99 is stated as the top of its bucket, a true bound. */
 	fmt_ns(bt_hist_percentile_bound(s->blocked_hist, 0.99, s->max_blocked_ns), cols[4], 32);
@@ -164,6 +170,15 @@ static void write_line(FILE *f, const struct bt_model *m, struct trow *t, size_t
 	}
 }
 
+/* Whether a process of the node has calls counted before it was followed (untimed). */
+static bool node_untimed(const struct bt_model *m, uint32_t node)
+{
+	for (size_t i = 0; i < m->nprocs; i++)
+		if (m->procs[i].untimed && bt_node_of(m, m->procs[i].pid) == node)
+			return true;
+	return false;
+}
+
 /* The block of one process, or with --group exe of its pool (head: lowest pid). */
 static void write_node(FILE *f, const struct bt_model *m, const struct bt_views *v,
 		       const struct bt_proc *head)
@@ -174,7 +189,9 @@ static void write_node(FILE *f, const struct bt_model *m, const struct bt_views 
 	char label[160];
 
 	node_label(m, node, label, sizeof(label));
-	fprintf(f, "\n%s%s\n", label, head->exited ? " (exited)" : "");
+	fprintf(f, "\n%s%s%s\n", label, head->exited ? " (exited)" : "",
+		node_untimed(m, node) ?
+		" (blocked time partial: calls counted before it was followed are not timed)" : "");
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct bt_proc *p = &m->procs[i];
 
@@ -211,11 +228,47 @@ out:
 	free(t);
 }
 
+/* " (N opened, N closed, N alive)" of a socket edge; "?" where the censuses could not tell. */
+static const char *lives(const struct bt_edge *e, char *buf, size_t len)
+{
+	char o[24] = "?", c[24] = "?", a[24] = "?";
+
+	if (!e->opened_known && !e->ended_known) {
+		buf[0] = 0;
+		return buf;
+	}
+	if (e->opened_known)
+		snprintf(o, sizeof(o), "%llu", (unsigned long long)e->opened);
+	if (e->ended_known) {
+		snprintf(c, sizeof(c), "%llu", (unsigned long long)e->closed);
+		snprintf(a, sizeof(a), "%llu", (unsigned long long)e->alive);
+	}
+	snprintf(buf, len, " (%s opened, %s closed, %s alive)", o, c, a);
+	return buf;
+}
+
+/* ", N exchanges, latency p50 X p99 Y" (a server's end: its service time). */
+static const char *exchanges(const struct bt_edge *e, char *buf, size_t len)
+{
+	char p50[32], p99[32];
+
+	buf[0] = 0;
+	if (!e->exchanges)
+		return buf;
+	fmt_ns(bt_hist_percentile_max(e->exch_hist, 0.50, e->max_exch_ns), p50, sizeof(p50));
+	fmt_ns(bt_hist_percentile_max(e->exch_hist, 0.99, e->max_exch_ns), p99, sizeof(p99));
+	snprintf(buf, len, ", %llu exchanges, %s p50 %s p99 %s",
+		 (unsigned long long)e->exchanges,
+		 e->role == BT_ROLE_SERVER ? "service" : "latency", p50, p99);
+	return buf;
+}
+
 /* The map first: who talks to whom, one line per service and direction. */
 static void write_edges(FILE *f, const struct bt_model *m, const struct bt_edges *edges)
 {
 	char from[BT_PROC_NAME_LEN + 96], to[BT_PROC_NAME_LEN + 96], calls[32], bytes[32];
 	char blocked[32], p99[40], unseen[64], service[BT_ESCAPED_MAX(BT_CHANNEL_LEN) + 1];
+	char life[128], exch[128];
 	const struct bt_proc *to_proc;
 
 	if (!edges->n)
@@ -237,6 +290,10 @@ static void write_edges(FILE *f, const struct bt_model *m, const struct bt_edges
 			/* Nobody measured the receiver's waits. */
 			snprintf(blocked, sizeof(blocked), "?");
 			snprintf(p99, sizeof(p99), "? (receiver not traced)");
+		} else if (!e->max_blocked_ns) {
+			/* No wait of the receiver was timed: nothing to state. */
+			snprintf(blocked, sizeof(blocked), "-");
+			snprintf(p99, sizeof(p99), "-");
 		}
 		bt_escape_term(e->service, service, sizeof(service));
 		unseen[0] = 0;
@@ -248,10 +305,12 @@ static void write_edges(FILE *f, const struct bt_model *m, const struct bt_edges
 				from, to, service, calls, (unsigned long long)e->wakeups, blocked,
 				p99);
 		else
-			fprintf(f, "  %s \u2192 %s via %s: %zu conn%s, %s sends, %s, %llu wakeups, blocked %s, p99 %s%s\n",
-				from, to, service, e->nconns, e->nconns == 1 ? "" : "s", calls,
+			fprintf(f, "  %s \u2192 %s via %s: %zu conn%s%s, %s sends, %s, %llu wakeups, blocked %s, p99 %s%s%s\n",
+				from, to, service, e->nconns, e->nconns == 1 ? "" : "s",
+				lives(e, life, sizeof(life)), calls,
 				fmt_bytes(e->bytes, bytes, sizeof(bytes)),
-				(unsigned long long)e->wakeups, blocked, p99, unseen);
+				(unsigned long long)e->wakeups, blocked, p99, unseen,
+				exchanges(e, exch, sizeof(exch)));
 		for (size_t k = 0; m->connections && e->kind != BT_KIND_FUTEX && k < e->nconns; k++) {
 			const struct bt_svc_conn *c = &e->conns[k];
 

@@ -24,6 +24,13 @@ bool bt_grow(void **arr, size_t *cap, size_t need, size_t elem)
 	return true;
 }
 
+int bt_cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 size_t bt_sort_unique_u64(void *base, size_t n, size_t elem, size_t off,
 			  int (*cmp)(const void *, const void *))
 {

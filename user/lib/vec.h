@@ -17,6 +17,9 @@
  */
 bool bt_grow(void **arr, size_t *cap, size_t need, size_t elem);
 
+/* qsort/bsearch order of uint64_t values. */
+int bt_cmp_u64(const void *a, const void *b);
+
 /*
  * Sorts the n elements of base (elem bytes each) with cmp, which orders
  * them by the uint64_t at byte off first, and keeps the first of each run

@@ -261,6 +261,12 @@ static int name_far_ends(struct bt_model *m, const struct bt_maps *maps)
 {
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct bt_proc *p = &m->procs[i];
+		struct bt_seen seen;
+
+		/* Counted on a marked channel before it was followed: untimed calls. */
+		if (!p->untimed && p->nrows && maps->seen_fd >= 0 &&
+		    !bpf_map_lookup_elem(maps->seen_fd, &m->procs[i].pid, &seen))
+			m->procs[i].untimed = true;
 
 		/*
 		 * Counted on a marked channel before anyone named it: name it

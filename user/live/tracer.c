@@ -291,6 +291,14 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 			 verbose ? "" : " (run with -v for the verifier log)");
 		goto fail;
 	}
+	/*
+	 * The sockets that exist before the first crossing can be seen: a
+	 * connection whose socket is not among them was opened during the
+	 * trace. A census that fails leaves every connection's start unknown.
+	 */
+	if (bt_census_take(&t->census_start) && verbose)
+		fprintf(stderr, "boundtrace: cannot read the socket tables: "
+			"connections opened during the trace are not told apart\n");
 	/* tp_btf programs attach through BTF: no tracefs mount is needed. */
 	rc = boundtrace_bpf__attach(t->skel);
 	if (rc) {
@@ -460,13 +468,23 @@ int bt_tracer_collect(struct bt_tracer *t)
 	bt_model_clear_rows(t->model);
 	maps = tracer_maps(t);
 	err = bt_collect(t->model, &maps);
+	if (!err)
+		bt_census_mark(t->model, &t->census_start, &t->census_end);
 	if (!err && t->sym)
 		err = bt_stacks_resolve(t->model, bpf_map__fd(t->skel->maps.stacks), t->sym);
 	return err;
 }
 
+void bt_tracer_census_end(struct bt_tracer *t)
+{
+	/* Not taken (an error): alive and closed stay unknown. */
+	bt_census_take(&t->census_end);
+}
+
 void bt_tracer_close(struct bt_tracer *t)
 {
+	bt_census_free(&t->census_start);
+	bt_census_free(&t->census_end);
 	ring_buffer__free(t->rb);
 	boundtrace_bpf__destroy(t->skel);
 	bt_sym_free(t->sym);

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "discover/census.h"
 #include "live/collect.h"
 #include "model/model.h"
 
@@ -42,6 +43,8 @@ struct bt_tracer {
 	uint32_t *exited;
 	size_t nexited, capexited;
 	struct bt_collect_counters counters;
+	/* The sockets when the programs attached, and when the trace ended. */
+	struct bt_census census_start, census_end;
 	const volatile sig_atomic_t *stop;	/* the caller's stop flag, or NULL */
 };
 
@@ -63,6 +66,12 @@ int bt_tracer_poll(struct bt_tracer *t, int timeout_ms);
 size_t bt_tracer_live_targets(struct bt_tracer *t);
 /* Rebuilds the model's rows from the kernel maps. */
 int bt_tracer_collect(struct bt_tracer *t);
+/*
+ * The trace ends: the socket census that says which connections are
+ * still alive (the next collection marks them). Once, after the last
+ * discovery round.
+ */
+void bt_tracer_census_end(struct bt_tracer *t);
 void bt_tracer_close(struct bt_tracer *t);
 
 #endif

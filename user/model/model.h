@@ -16,6 +16,19 @@
 
 #define BT_CHANNEL_LEN	192
 
+/*
+ * A socket's life as the socket censuses saw it (bt_chan_info.conn):
+ * one of NEW/OLD from the census at the trace's start, one of ALIVE/GONE
+ * from the census at its end; neither of a pair: not known (a pipe, a
+ * socket of another network namespace, a recording cut before the end).
+ */
+enum bt_conn_seen {
+	BT_CONN_NEW = 1,	/* not there at the start: opened during the trace */
+	BT_CONN_OLD = 2,	/* there when the trace began */
+	BT_CONN_ALIVE = 4,	/* still there at the end */
+	BT_CONN_GONE = 8,	/* gone by the end: closed (or its process exited) */
+};
+
 struct bt_row {
 	struct bt_key key;
 	struct bt_stats st;
@@ -57,6 +70,12 @@ struct bt_proc {
 	int hop;		/* peer-following distance from a named target */
 	uint32_t ppid;		/* parent at the first sight, 0 unknown */
 	bool child;		/* a followed child of a target (not named, not a peer) */
+	/*
+	 * --peers: some of its calls were counted on a marked channel before
+	 * it was followed, without their blocked time (their entry was not
+	 * stamped: it was not a target then). Its blocked times are partial.
+	 */
+	bool untimed;
 	int exit_code;		/* wait status, valid when exited */
 	struct bt_row *rows;
 	size_t nrows, cap;

@@ -49,6 +49,7 @@ static int add_host(struct bt_model *m, const struct bt_model *one, uint32_t h, 
 		memcpy(p->exe, op->exe, sizeof(p->exe));
 		p->exited = op->exited;
 		p->harvested = op->harvested;
+		p->untimed = op->untimed;
 		p->target = op->target;
 		p->hop = op->hop;
 		p->ppid = pid_of(h, op->ppid);

@@ -164,6 +164,7 @@ static int read_procs(struct rd *rd, struct bt_recf_cur *c)
 
 			p->harvested = flags & PROC_HARVESTED;
 			p->target = flags & PROC_TARGET;
+			p->untimed = flags & PROC_UNTIMED;
 		} else if (!rec.bad) {
 			if (!bt_grow((void **)&rd->legacy, &rd->caplegacy, rd->nlegacy + 1,
 				  sizeof(*rd->legacy)))
@@ -259,6 +260,11 @@ static int read_row(struct rd *rd, struct bt_recf_cur *rec, uint32_t slots, uint
 		ci.role = bt_recf_get_u8(rec);
 	if (bt_recf_left(rec))
 		ci.peer_tgid = bt_recf_get_u32(rec);
+	if (bt_recf_left(rec))
+		ci.conn = bt_recf_get_u8(rec) & (BT_CONN_NEW | BT_CONN_OLD | BT_CONN_ALIVE |
+						 BT_CONN_GONE);
+	if (bt_recf_left(rec))
+		ci.netns = bt_recf_get_u32(rec);
 	if (rec->bad)
 		return bad(rd, "row record shorter than its fields");
 	if (proc >= rd->snap.nprocs)

@@ -18,7 +18,8 @@
  *   PROCESS      u32 count, then count records:
  *                u32 record length, u32 pid, u64 start_ns, u8 flags
  *                (bit 0 exited), s32 exit_code, str comm,
- *                [str exe, u8 flags (bit 0 harvested, bit 1 target),
+ *                [str exe, u8 flags (bit 0 harvested, bit 1 target,
+ *                bit 2 untimed: calls counted before it was followed),
  *                s32 hop]
  *   ROWS         u32 count, u32 hist_slots, u32 path_len, then count records:
  *                u32 record length, u32 process (index among this
@@ -35,6 +36,8 @@
  *                not count in this row (its map was full)]
  *                [exchanges: u8 role, u64 exchanges, u64 exch_ns,
  *                u64 max_exch_ns, u64 exch_hist[hist_slots]]
+ *                [far end: u8 role, u32 peer_tgid] [u8 conn (enum
+ *                bt_conn_seen), u32 netns]
  *   WAKES        u32 count, then count records: u32 record length,
  *                struct bt_wake_key: u32 waker, u32 wakee, u8 kind, u8 dir,
  *                u64 chan, u64 peer; u64 count

@@ -27,6 +27,7 @@
 /* PROCESS flags after exe. */
 #define PROC_HARVESTED	0x1
 #define PROC_TARGET	0x2
+#define PROC_UNTIMED	0x4	/* struct bt_proc.untimed */
 /* EPISODES and STACKS flags. */
 #define MODE_ON		0x1
 

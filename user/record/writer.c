@@ -83,7 +83,8 @@ static void put_proc(struct bt_recf_buf *b, const struct bt_proc *p)
 	bt_recf_put_u32(b, (uint32_t)p->exit_code);
 	bt_recf_put_str(b, p->comm, sizeof(p->comm));
 	bt_recf_put_str(b, p->exe, sizeof(p->exe));
-	bt_recf_put_u8(b, (p->harvested ? PROC_HARVESTED : 0) | (p->target ? PROC_TARGET : 0));
+	bt_recf_put_u8(b, (p->harvested ? PROC_HARVESTED : 0) | (p->target ? PROC_TARGET : 0) |
+			  (p->untimed ? PROC_UNTIMED : 0));
 	bt_recf_put_u32(b, (uint32_t)p->hop);
 	bt_recf_put_u32(b, p->ppid);
 	bt_recf_put_u8(b, p->child ? 1 : 0);
@@ -144,6 +145,9 @@ static void put_row(struct bt_recf_buf *b, uint32_t proc, const struct bt_row *r
 	/* The far end as the kernel named it (after the fields older readers know). */
 	bt_recf_put_u8(b, r->has_info ? r->info.role : 0);
 	bt_recf_put_u32(b, r->has_info ? r->info.peer_tgid : 0);
+	/* The socket censuses' word on the connection, and its namespace (later still). */
+	bt_recf_put_u8(b, r->has_info ? r->info.conn : 0);
+	bt_recf_put_u32(b, r->has_info ? r->info.netns : 0);
 	bt_recf_patch_u32(b, at, b->len - at - 4);
 }
 
