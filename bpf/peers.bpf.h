@@ -184,7 +184,16 @@ static __always_inline __u32 sock_owner(const struct sock *sk)
 	return o ? o->tgid : 0;
 }
 
-/* sk's last user is tgid (the caller); written only when that changes. */
+/*
+ * Writes and deletes of the owner maps, counted AFTER each (an LRU
+ * eviction happens inside a write, so it is counted too). A thread that
+ * read the count as G, then found or wrote sk_owner[sk] == tgid, knows
+ * it still holds while the count is G: see sock_used_by. (Counting
+ * before the write would let a reader see the new count and the old
+ * value.)
+ */
+__u64 owner_writes;
+
 /* map[key] = tgid (and the caller's name), written only when that changes. */
 static __always_inline void owner_put(void *map, __u64 key, __u32 tgid)
 {
@@ -197,6 +206,7 @@ static __always_inline void owner_put(void *map, __u64 key, __u32 tgid)
 		return;
 	bpf_get_current_comm(o.comm, sizeof(o.comm));
 	bpf_map_update_elem(map, &key, &o, BPF_ANY);
+	__sync_fetch_and_add(&owner_writes, 1);
 }
 
 /* A global function: one verified copy, not one per crossing call site. */
@@ -244,6 +254,7 @@ static __always_inline void sock_fresh(const struct sock *sk, bool unmark)
 	if (!id)
 		return;
 	bpf_map_delete_elem(&sk_owner, &id);
+	__sync_fetch_and_add(&owner_writes, 1);
 	/* A mark on a freed socket's address is not this socket's. */
 	if (unmark)
 		bpf_map_delete_elem(&marked, &id);
@@ -301,18 +312,28 @@ static __always_inline struct bt_tuple_val *inet_other_end(const struct sock *sk
 /* The connecting socket behind a socket accept() returned was accepted by tgid. */
 static __always_inline void accepted(struct endpoint *c, __u32 tgid)
 {
-	struct bt_tuple_val *v;
+	__u64 ino = 0;
 
 	/*
-	 * A call site per branch: one load of the inode from either the
-	 * socket or the map value is a pointer the verifier cannot type.
+	 * barrier_var: without it clang merges the two loads of ino (one
+	 * through a kernel pointer, one from a map value) into one
+	 * instruction, which the verifier refuses ("same insn cannot be
+	 * used with different pointers").
 	 */
 	if (c->family == AF_UNIX) {
-		served_by(c->peer_sk ? sock_ino(c->peer_sk) : 0, tgid);
-		return;
+		if (c->peer_sk) {
+			ino = sock_ino(c->peer_sk);
+			barrier_var(ino);
+		}
+	} else {
+		struct bt_tuple_val *v = inet_other_end(c->sk);
+
+		if (v) {
+			ino = v->ino;
+			barrier_var(ino);
+		}
 	}
-	v = inet_other_end(c->sk);
-	served_by(v ? v->ino : 0, tgid);
+	served_by(ino, tgid);
 }
 
 /*

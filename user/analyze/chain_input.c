@@ -409,7 +409,7 @@ struct bt_chains *bt_model_chains(const struct bt_model *m)
 			continue;
 		/* A pipe conversation's waits are its exchanges' (as a connection's). */
 		if (e->kind == BT_KIND_PIPE &&
-		    bsearch(&e->chan, conv, nconv, sizeof(*conv), bt_cmp_u64))
+		    nconv && bsearch(&e->chan, conv, nconv, sizeof(*conv), bt_cmp_u64))
 			continue;
 		p = bt_model_find((struct bt_model *)m, e->pid);
 		row = episode_row(m, p, e);
