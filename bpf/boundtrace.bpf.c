@@ -37,7 +37,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define EEXIST		17
 #define E2BIG		7
 #define ENOMEM		12
-#define BT_MSG_PEEK	2	/* a peek copies bytes but consumes none */
 #define BT_MSG_DONTWAIT	0x40	/* this call only is non-blocking */
 #define EINTR		4
 #define ERESTARTSYS		512	/* kernel-internal: restart unless a handler without SA_RESTART runs */
