@@ -366,11 +366,13 @@ def peer_named_without_following():
                ("tcp", "send", names["c"])], "A's far ends by pid")
 
 
-def traced_tierdemo(mode, *args, requests=200, min_block_us=10):
+def traced_tierdemo(mode, *args, requests=200, min_block_us=10, one_cpu=False):
     """tools/tierdemo traced from its first process alone (-p, --peers 2, --chains).
     A middle answering from cache answers within microseconds: the negative
-    cases lower --min-block so that every wait that blocks at all counts."""
-    _, bt, tier = trace_announced([TIERDEMO, "--mode", mode, "--requests", str(requests),
+    cases lower --min-block so that every wait that blocks at all counts.
+    one_cpu: the workload on CPU 0 (see pipe_pairs_chain_from_exchanges)."""
+    pin = ["taskset", "-c", "0"] if one_cpu else []
+    _, bt, tier = trace_announced([*pin, TIERDEMO, "--mode", mode, "--requests", str(requests),
                                    *args, "--delay-ms", GATE_MS, "--out", tmpfile("tier.json")],
                                   "tierdemo", "--min-block", str(min_block_us), "--peers", "2")
     eq(bt["lost"]["episodes"], 0, "episodes lost")
@@ -474,8 +476,10 @@ def chain_from_exchanges_in_every_mode():
     for mode, extra in (("blocking", []), ("epoll", ["--clients", "3"]),
                         ("pool", ["--clients", "3", "--workers", "2"]),
                         ("pool", ["--clients", "1", "--workers", "1"])):
+        # The pool's hand-offs through its job pipe share the pipe
+        # conversations' race across CPUs (docs/ARCHITECTURE.md): on one CPU.
         bt, tier = traced_tierdemo(mode, "--calls", str(k), "--work-us", "200", *extra,
-                                   requests=60, min_block_us=1)
+                                   requests=60, min_block_us=1, one_cpu=mode == "pool")
         n = tier["requests"]
         chains = [c for c in bt["chains"] if chain_names(c) == ["frontend", "middle", "backend"]]
         eq(len(chains), 1, "%s: one frontend ⇢ middle ⇢ backend chain: %r"
