@@ -656,7 +656,8 @@ static __always_inline void pipe_step(struct endpoint *c, struct crossing *x)
 	op.ino = c->chan;
 	op.now = x->end ? x->end : bpf_ktime_get_ns();
 	op.bytes = x->bytes;
-	op.pipe = addr_of((void *const *)&c->file->f_inode->i_pipe);
+	/* Only a write can start a pipe's hand-off state (pipe_holds_only). */
+	op.pipe = x->dir == BT_DIR_SEND ? addr_of((void *const *)&c->file->f_inode->i_pipe) : 0;
 	op.tgid = x->tgid;
 	op.tid = (__u32)bpf_get_current_pid_tgid();
 	op.dir = x->dir;

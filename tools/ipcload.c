@@ -1543,7 +1543,7 @@ int main(int argc, char **argv)
 	set_name(cfg.mode == M_FUTEX ? "ipcload" : "ipc-client");
 	if (wl.delay_ms) {
 		fprintf(stderr, "ready %d\n", (int)wl.initial);
-		sleep_ms(wl.delay_ms);
+		wl_delay();
 	}
 	if (cfg.mode == M_FUTEX) {
 		become(0, R_FUTEX);

@@ -174,7 +174,7 @@ static void client(struct tally *t, char *buf)
 	t->client = getpid();
 	set_name("svc-client");
 	fprintf(stderr, "ready %d\n", (int)getpid());
-	sleep_ms(wl.delay_ms);
+	wl_delay();
 	for (unsigned long i = 0; i < cfg.conns; i++) {
 		int fd;
 

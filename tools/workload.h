@@ -22,6 +22,8 @@
  *     writes as boundtrace writes its "boundaries".
  *   - --delay-ms, --hold-ms, --timeout, --out and --help are the same
  *     options everywhere (struct wl, common_opt).
+ *   - The delay is a start gate (wl_delay): with WL_GO_FILE in the
+ *     environment it ends as soon as that file exists.
  */
 #ifndef WORKLOAD_H
 #define WORKLOAD_H
@@ -304,11 +306,32 @@ static inline void die_with_parent(void)
 		_exit(1);
 }
 
-/* Everything is set up: sleep --delay-ms, then watch the traffic. */
+/*
+ * --delay-ms: the time a tracer has to attach before the traffic. With
+ * WL_GO_FILE set (the integration tests create that file once boundtrace
+ * says it is tracing), the delay ends as soon as the file exists and
+ * --delay-ms is only the longest wait: a loaded machine that takes longer
+ * to load and attach the tracer does not cost the first crossings. Every
+ * process of a workload waits at the same gate.
+ */
+static inline void wl_delay(void)
+{
+	const char *go = getenv("WL_GO_FILE");
+	unsigned long waited;
+
+	if (!go || !*go) {
+		sleep_ms(wl.delay_ms);
+		return;
+	}
+	for (waited = 0; waited < wl.delay_ms && access(go, F_OK); waited += 5)
+		sleep_ms(5);
+}
+
+/* Everything is set up: wait at the start gate, then watch the traffic. */
 static inline void start_traffic(void)
 {
 	alarm(0);
-	sleep_ms(wl.delay_ms);
+	wl_delay();
 	arm_watchdog();
 }
 

@@ -26,6 +26,8 @@ PIPETIERS = os.path.join(ROOT, "build", "tools", "pipetiers")
 WAKEFAN = os.path.join(ROOT, "build", "tools", "wakefan")
 TMP = tempfile.mkdtemp(prefix="bt-it-")
 VERBOSE = "-v" in sys.argv
+# The longest a gated workload waits for boundtrace (run_gated opens the gate sooner).
+GATE_MS = "30000"
 
 TESTS = []
 
@@ -119,10 +121,15 @@ def assert_matches(bt, ipc, fields=("calls", "bytes", "errors")):
 
 def start_announced(args, name):
     """Start a workload that prints `ready PID` on stderr before its delay;
-    stderr goes to a file (a pipe to us would make us one of its peers)."""
+    stderr goes to a file (a pipe to us would make us one of its peers).
+    Its delay is a start gate (tools/workload.h): it ends when the file
+    w.go exists (run_gated), or after --delay-ms at the latest."""
     err = tmpfile(name + ".err")
+    go = tmpfile(name + ".go")
     with open(err, "w") as ef:
-        w = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=ef)
+        w = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=ef,
+                             env=dict(os.environ, WL_GO_FILE=go))
+    w.go = go
     for _ in range(200):
         with open(err) as f:
             text = f.read()
@@ -133,13 +140,47 @@ def start_announced(args, name):
     raise Failure("%s did not announce itself: %r" % (name, text))
 
 
+def start_gated(args, w, timeout=60):
+    """Start boundtrace ARGS (-v added) while workload w waits at its start
+    gate, and open the gate once boundtrace says it is tracing (loaded,
+    attached, its first discovery done): a slow attach on a loaded machine
+    costs time, not the workload's first crossings. Its stderr is in the
+    file t.errfile."""
+    t_err = tmpfile("bt-gated.err")
+    with open(t_err, "w") as ef:
+        t = subprocess.Popen([args[0], "-v", *args[1:]], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=ef, text=True)
+    t.errfile = t_err
+    deadline = time.time() + timeout
+    while time.time() < deadline and t.poll() is None:
+        with open(t_err) as f:
+            if "boundtrace: tracing;" in f.read():
+                break
+        time.sleep(0.01)
+    open(w.go, "w").close()
+    return t
+
+
+def run_gated(args, w, timeout=60):
+    """run() for boundtrace while w waits at its start gate (start_gated)."""
+    t = start_gated(args, w, timeout)
+    try:
+        out, _ = t.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        t.kill()
+        t.wait()
+        raise
+    with open(t.errfile) as f:
+        return subprocess.CompletedProcess(t.args, t.returncode, out, f.read())
+
+
 def trace_announced(args, name, *bt_args):
     """Start a workload that announces itself (its last two arguments must be
-    `--out FILE`), attach `boundtrace -f json BT_ARGS -p PID` during its delay;
-    return (pid, boundtrace JSON, workload JSON)."""
+    `--out FILE`), attach `boundtrace -f json BT_ARGS -p PID` during its delay
+    and let it go once attached; return (pid, boundtrace JSON, workload JSON)."""
     out, bt_out = args[-1], tmpfile("bt.json")
     w = start_announced(args, name)
-    r = run([BT, "-f", "json", "-o", bt_out, *bt_args, "-p", str(w.pid)])
+    r = run_gated([BT, "-f", "json", "-o", bt_out, *bt_args, "-p", str(w.pid)], w)
     eq(w.wait(timeout=60), 0, "%s exit status" % name)
     eq(r.returncode, 0, "boundtrace exit status (stderr: %s)" % r.stderr)
     with open(bt_out) as f:
@@ -270,7 +311,7 @@ def pid_target_exits_mid_trace():
     """-p on a running process that exits while traced: boundtrace stops by
     itself and reports it, exited, with exact figures."""
     pid, bt, ipc = trace_announced([IPCLOAD, "pipe", "--count", "2000", "--size", "50",
-                                    "--delay-ms", "1500", "--out", tmpfile("ipc.json")],
+                                    "--delay-ms", GATE_MS, "--out", tmpfile("ipc.json")],
                                    "ipcload", "--follow")
     assert_matches(bt, ipc)
     proc, _ = bt_rows(bt, pid)
@@ -282,7 +323,7 @@ def peers_three_processes_from_one_pid():
     """-p A --peers 2 alone: B (pipe) and C (TCP, and unix from B) are found
     and traced before the traffic, and every edge is exact."""
     _, bt, mesh = trace_announced([IPCMESH, "--count", "500", "--size", "64", "--reply-size",
-                                   "16", "--delay-ms", "1500", "--out", tmpfile("mesh.json")],
+                                   "16", "--delay-ms", GATE_MS, "--out", tmpfile("mesh.json")],
                                   "ipcmesh", "--peers", "2")
     assert_matches(bt, mesh, fields=("calls", "bytes", "errors"))
     names = {p["role"]: (p["pid"], p["comm"]) for p in mesh["processes"]}
@@ -315,7 +356,7 @@ def peers_three_processes_from_one_pid():
 @test
 def peer_named_without_following():
     """--peers 0: only A is traced, yet the far ends are named from /proc."""
-    _, bt, mesh = trace_announced([IPCMESH, "--count", "50", "--delay-ms", "1500", "--out",
+    _, bt, mesh = trace_announced([IPCMESH, "--count", "50", "--delay-ms", GATE_MS, "--out",
                                    tmpfile("mesh.json")], "ipcmesh", "--peers", "0")
     names = {p["role"]: p["pid"] for p in mesh["processes"]}
     eq([p["pid"] for p in bt["processes"] if p["boundaries"]], [names["a"]], "only A traced")
@@ -325,12 +366,12 @@ def peer_named_without_following():
                ("tcp", "send", names["c"])], "A's far ends by pid")
 
 
-def traced_tierdemo(mode, *args, requests=200, min_block_us=10, delay_ms=1500):
+def traced_tierdemo(mode, *args, requests=200, min_block_us=10):
     """tools/tierdemo traced from its first process alone (-p, --peers 2, --chains).
     A middle answering from cache answers within microseconds: the negative
     cases lower --min-block so that every wait that blocks at all counts."""
     _, bt, tier = trace_announced([TIERDEMO, "--mode", mode, "--requests", str(requests),
-                                   *args, "--delay-ms", str(delay_ms), "--out", tmpfile("tier.json")],
+                                   *args, "--delay-ms", GATE_MS, "--out", tmpfile("tier.json")],
                                   "tierdemo", "--min-block", str(min_block_us), "--peers", "2")
     eq(bt["lost"]["episodes"], 0, "episodes lost")
     return bt, tier
@@ -344,7 +385,7 @@ def tierdemo_server_modes_rows_exact():
     for mode in ("epoll", "pool"):
         _, bt, tier = trace_announced([TIERDEMO, "--mode", mode, "--clients", "4",
                                        "--requests", "50", "--calls", "2", "--work-us", "50",
-                                       "--delay-ms", "1500", "--out", tmpfile("tier.json")],
+                                       "--delay-ms", GATE_MS, "--out", tmpfile("tier.json")],
                                       "tierdemo", "--peers", "2")
         eq(tier["requests"], 200, "%s: requests made" % mode)
         eq(tier["backend_calls"], 400, "%s: backend calls made" % mode)
@@ -366,7 +407,7 @@ def exchanges_exact_in_every_mode():
         _, bt, tier = trace_announced([TIERDEMO, "--mode", mode, "--requests", "40",
                                        "--calls", "2", "--work-us", "50",
                                        *(["--clients", str(clients)] if clients > 1 else []),
-                                       "--delay-ms", "3000", "--out", tmpfile("tier.json")],
+                                       "--delay-ms", GATE_MS, "--out", tmpfile("tier.json")],
                                       "tierdemo", "--peers", "2")
         pids = {p["role"]: p["pid"] for p in tier["processes"]}
         n, k = tier["requests"], tier["requests"] * tier["calls"]
@@ -434,7 +475,7 @@ def chain_from_exchanges_in_every_mode():
                         ("pool", ["--clients", "3", "--workers", "2"]),
                         ("pool", ["--clients", "1", "--workers", "1"])):
         bt, tier = traced_tierdemo(mode, "--calls", str(k), "--work-us", "200", *extra,
-                                   requests=60, min_block_us=1, delay_ms=3000)
+                                   requests=60, min_block_us=1)
         n = tier["requests"]
         chains = [c for c in bt["chains"] if chain_names(c) == ["frontend", "middle", "backend"]]
         eq(len(chains), 1, "%s: one frontend ⇢ middle ⇢ backend chain: %r"
@@ -469,7 +510,7 @@ def pipe_pairs_chain_from_exchanges():
     its response, a server's idle between requests)."""
     n, k = 60, 3
     _, bt, tier = trace_announced([PIPETIERS, "--requests", str(n), "--calls", str(k),
-                                   "--work-us", "200", "--delay-ms", "1500",
+                                   "--work-us", "200", "--delay-ms", GATE_MS,
                                    "--out", tmpfile("pipetiers.json")],
                                   "pipetiers", "--min-block", "1", "--peers", "2")
     eq((tier["requests"], tier["backend_calls"]), (n, n * k), "pipetiers: what it did")

@@ -11,7 +11,8 @@ import signal
 import subprocess
 import time
 
-from harness import BT, ROOT, TMP, Failure, Skip, check, eq, run, test, tmpfile
+from harness import (BT, GATE_MS, ROOT, TMP, Failure, Skip, check, eq, run, run_gated,
+                     start_gated, test, tmpfile)
 
 SVCLOAD = os.path.join(ROOT, "build", "tools", "svcload")
 
@@ -22,11 +23,14 @@ def svcload_traced(mode, conns=100, size=64, hold_ms=0, keep=0, peers=0, greet=F
     JSON, svcload report). With keep, the client holds its last `keep`
     connections open and the trace is ended (SIGINT) while it does."""
     out, err, bt_out = tmpfile("svc.json"), tmpfile("svc.err"), tmpfile("bt.json")
+    go = tmpfile("svc.go")
     with open(err, "w") as ef:
         w = subprocess.Popen([SVCLOAD, mode, "--conns", str(conns), "--size", str(size),
-                              "--keep", str(keep), "--delay-ms", "1500", "--hold-ms",
+                              "--keep", str(keep), "--delay-ms", GATE_MS, "--hold-ms",
                               str(hold_ms), "--out", out] + (["--greet"] if greet else []),
-                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=ef)
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=ef,
+                             env=dict(os.environ, WL_GO_FILE=go))
+    w.go = go
 
     def said(pattern):
         with open(err) as f:
@@ -43,20 +47,20 @@ def svcload_traced(mode, conns=100, size=64, hold_ms=0, keep=0, peers=0, greet=F
         w.kill()
         raise Failure("svcload did not announce itself")
     if keep:
-        t = subprocess.Popen([BT, "-f", "json", "-o", bt_out, "--peers", str(peers), "-p",
-                              str(client)],
-                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE, text=True)
+        t = start_gated([BT, "-f", "json", "-o", bt_out, "--peers", str(peers), "-p",
+                         str(client)], w)
         try:
             wait_for(lambda: said(r"holding %d" % keep), "svcload to hold its connections",
                      timeout=30)
             t.send_signal(signal.SIGINT)
-            rc, stderr = t.wait(timeout=30), t.stderr.read()
+            rc = t.wait(timeout=30)
         finally:
             os.kill(client, signal.SIGUSR1)
-        r = subprocess.CompletedProcess(t.args, rc, "", stderr)
+        with open(t.errfile) as f:
+            r = subprocess.CompletedProcess(t.args, rc, "", f.read())
     else:
-        r = run([BT, "-f", "json", "-o", bt_out, "--peers", str(peers), "-p", str(client)])
+        r = run_gated([BT, "-f", "json", "-o", bt_out, "--peers", str(peers), "-p", str(client)],
+                      w)
     eq(w.wait(timeout=60), 0, "svcload exit status")
     eq(r.returncode, 0, "boundtrace exit status (stderr: %s)" % r.stderr)
     with open(bt_out) as f:

@@ -172,6 +172,39 @@ static struct bt_edge *edge_get(struct bt_edges *e, uint32_t from, uint32_t to,
 	return x;
 }
 
+/*
+ * A new connection of the edge (from's node -> to's node, kind, service),
+ * row being its row at one end (its channel names it): NULL out of memory.
+ */
+static struct bt_svc_conn *conn_add(struct bt_edges *e, const struct bt_model *m, uint32_t from,
+				    uint32_t to, const char *service, const struct bt_row *row,
+				    struct bt_edge **edge)
+{
+	struct bt_edge *x = edge_get(e, bt_node_of(m, from), bt_node_of(m, to), row->key.kind,
+				     service);
+	struct bt_svc_conn *c;
+
+	if (!x || !bt_grow((void **)&x->conns, &x->capconns, x->nconns + 1, sizeof(*x->conns)))
+		return NULL;
+	c = &x->conns[x->nconns++];
+	memset(c, 0, sizeof(*c));
+	c->from = from;
+	memcpy(c->channel, row->channel, sizeof(c->channel));
+	c->row = row;
+	c->conn = row->has_info ? row->info.conn : 0;
+	*edge = x;
+	return c;
+}
+
+/* The receiver's waits on one of its rows of the edge. */
+static void edge_add_wait(struct bt_edge *x, const struct bt_stats *st)
+{
+	x->blocked_ns += st->blocked_ns;
+	if (st->max_blocked_ns > x->max_blocked_ns)
+		x->max_blocked_ns = st->max_blocked_ns;
+	bt_hist_add(x->blocked_hist, st->blocked_hist);
+}
+
 static uint64_t wake_count(const struct bt_model *m, uint32_t waker, uint32_t wakee,
 			   const struct bt_row *r)
 {
@@ -260,10 +293,7 @@ static void add_receiver(const struct bt_model *m, const struct bt_proc *p,
 		else
 			seen->nomem = true;
 		c->recv_bytes += o->st.bytes;
-		x->blocked_ns += o->st.blocked_ns;
-		if (o->st.max_blocked_ns > x->max_blocked_ns)
-			x->max_blocked_ns = o->st.max_blocked_ns;
-		bt_hist_add(x->blocked_hist, o->st.blocked_hist);
+		edge_add_wait(x, &o->st);
 	}
 	/* Datagrams may be dropped by design; a stream's two ends must agree. */
 	c->recv_known = any && alone && one_reader && r->key.kind != BT_KIND_FUTEX &&
@@ -291,19 +321,11 @@ static int edges_of_row(const struct bt_model *m, const struct bt_proc *p,
 
 		if (!peers[i].pid)
 			continue;	/* an address off this machine: no process edge */
-		x = edge_get(e, bt_node_of(m, p->pid), bt_node_of(m, peers[i].pid), r->key.kind,
-			     service);
-		if (!x || !bt_grow((void **)&x->conns, &x->capconns, x->nconns + 1,
-				   sizeof(*x->conns)))
+		c = conn_add(e, m, p->pid, peers[i].pid, service, r, &x);
+		if (!c)
 			return -ENOMEM;
-		c = &x->conns[x->nconns++];
-		memset(c, 0, sizeof(*c));
-		c->from = p->pid;
-		memcpy(c->channel, r->channel, sizeof(c->channel));
 		c->calls = r->st.calls - r->st.errors;
 		c->bytes = r->st.bytes;
-		c->row = r;
-		c->conn = r->has_info ? r->info.conn : 0;
 		x->calls += c->calls;
 		x->bytes += c->bytes;
 		bt_hist_add(x->size_hist, r->st.size_hist);
@@ -445,25 +467,14 @@ static int unmatched_receives(const struct bt_model *m, struct bt_edges *e,
 			if (!p->target && !p->nrows)
 				continue;	/* named only: nobody counted its sends */
 			bt_row_service(m, o, service, sizeof(service));
-			x = edge_get(e, bt_node_of(m, p->pid), bt_node_of(m, q->pid), o->key.kind,
-				     service);
-			if (!x || !bt_grow((void **)&x->conns, &x->capconns, x->nconns + 1,
-					   sizeof(*x->conns)))
+			/* Named as the receiver names it: the sender has no row on it. */
+			c = conn_add(e, m, p->pid, q->pid, service, o, &x);
+			if (!c)
 				return -ENOMEM;
-			c = &x->conns[x->nconns++];
-			memset(c, 0, sizeof(*c));
-			c->from = p->pid;
-			/* As the receiver names it: the sender has no row on it. */
-			memcpy(c->channel, o->channel, sizeof(c->channel));
-			c->row = o;
-			c->conn = o->has_info ? o->info.conn : 0;
 			c->recv_known = true;
 			c->recv_bytes = o->st.bytes;
 			x->unseen_bytes += o->st.bytes;
-			x->blocked_ns += o->st.blocked_ns;
-			if (o->st.max_blocked_ns > x->max_blocked_ns)
-				x->max_blocked_ns = o->st.max_blocked_ns;
-			bt_hist_add(x->blocked_hist, o->st.blocked_hist);
+			edge_add_wait(x, &o->st);
 		}
 	}
 	return 0;
