@@ -36,7 +36,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define PF_KTHREAD	0x00200000
 #define EEXIST		17
 #define E2BIG		7
-#define BT_MSG_PEEK	2	/* a peek copies bytes but consumes none */
+#define ENOMEM		12
 #define BT_MSG_DONTWAIT	0x40	/* this call only is non-blocking */
 #define EINTR		4
 #define ERESTARTSYS		512	/* kernel-internal: restart unless a handler without SA_RESTART runs */
@@ -217,6 +217,22 @@ struct {
 } lostcalls SEC(".maps");
 
 static const struct bt_stats zero_stats;
+
+/*
+ * Rows the stats map could not make though it had room. Its values are
+ * per-CPU and not preallocated: the kernel takes each new row's per-CPU
+ * memory from a small atomic reserve that a worker refills later, so a
+ * burst of new rows (a server's short connections: four rows each) finds
+ * it empty (-ENOMEM). Such a row is made here instead (preallocated,
+ * shared by the CPUs, the same atomic adds) and userspace adds it to the
+ * stats map's row of the same key: only a full map loses calls.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct bt_key);
+	__type(value, struct bt_stats);
+} stats_spill SEC(".maps");
 
 static __always_inline void lose(enum bt_loss what)
 {
@@ -797,12 +813,27 @@ static __always_inline void account(struct endpoint *c, struct crossing *x)
 	s = bpf_map_lookup_elem(&stats, &key);
 	if (!s) {
 		err = bpf_map_update_elem(&stats, &key, &zero_stats, BPF_NOEXIST);
-		if (err && err != -EEXIST) {
+		if (err == -ENOMEM && !with_stacks) {
+			/*
+			 * No per-CPU memory at hand (see stats_spill). Not with
+			 * --stacks: the second map pointer doubles the states
+			 * the verifier walks past here, over its limit; there
+			 * the call is lost, counted.
+			 */
+			err = bpf_map_update_elem(&stats_spill, &key, &zero_stats, BPF_NOEXIST);
+			if (err && err != -EEXIST) {
+				lose_call(&key);
+				return;
+			}
+			record_chan(c, x->uremote);
+			s = bpf_map_lookup_elem(&stats_spill, &key);
+		} else if (err && err != -EEXIST) {
 			lose_call(&key);
 			return;
+		} else {
+			record_chan(c, x->uremote);
+			s = bpf_map_lookup_elem(&stats, &key);
 		}
-		record_chan(c, x->uremote);
-		s = bpf_map_lookup_elem(&stats, &key);
 		if (!s)
 			return;
 	}

@@ -18,6 +18,7 @@
 #define BT_PATH_LEN		64	/* unix socket paths are cut here */
 #define BT_MMSG_MAX		64	/* mmsghdr entries summed per call */
 #define BT_WAKEES_MAX		4	/* distinct processes one crossing can wake */
+#define BT_MSG_PEEK		2	/* MSG_PEEK: a peek copies bytes but consumes none */
 #define BT_ROW_WAKEES		2	/* wakees counted inside an aggregate row */
 
 /*

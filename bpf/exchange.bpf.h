@@ -19,6 +19,8 @@
 #ifndef BOUNDTRACE_EXCHANGE_BPF_H
 #define BOUNDTRACE_EXCHANGE_BPF_H
 
+#include "exchange_step.h"
+
 #define SOCK_BINDADDR_LOCK	4
 #define SOCK_BINDPORT_LOCK	8
 
@@ -174,11 +176,8 @@ static __always_inline void emit_exchange(struct sock *sk, struct exch_chan *c,
 
 /*
  * The exchange state machine, once per socket send or receive of a
- * target. Bytes in the request direction (client send, server receive)
- * start a request unless one is already moving; the first bytes the
- * other way while a request is moving complete the exchange (latency for
- * a client, service time for a server). An end of file while a request
- * is moving abandons it. A peek consumes nothing and is ignored.
+ * target: the step itself (what starts and completes an exchange) is
+ * bt_exchange_step in exchange_step.h, pure so the unit tests run it.
  */
 static __always_inline void exchange_sock(struct sock *sk, int ret, int flags, __u8 dir)
 {
@@ -186,10 +185,9 @@ static __always_inline void exchange_sock(struct sock *sk, int ret, int flags, _
 	struct exch_chan c = {};
 	struct inflight *st;
 	struct bt_conn *cn;
-	bool request;
-	__u64 now;
+	__u64 now, lat_ns;
 
-	if (!is_target(task->tgid) || ret < 0 || (dir == BT_DIR_RECV && (flags & BT_MSG_PEEK)))
+	if (!is_target(task->tgid) || bt_exchange_ignored(ret, flags, dir))
 		return;
 	if (!exch_chan_of(sk, &c))
 		return;
@@ -201,41 +199,15 @@ static __always_inline void exchange_sock(struct sock *sk, int ret, int flags, _
 	if (cn->role_src == BT_ROLE_SRC_NONE && !conn_role_from_handshake(cn, sk, &c))
 		conn_role_from_addr(cn, sk, &c);
 	st = inflight_of(task->pid);
-	if (!ret) {
-		if (dir == BT_DIR_RECV)
-			cn->phase = BT_PHASE_IDLE;	/* end of file */
-		goto out;
-	}
-	if (cn->role == BT_ROLE_UNKNOWN) {
-		cn->role = dir == BT_DIR_SEND ? BT_ROLE_CLIENT : BT_ROLE_SERVER;
-		cn->role_src = BT_ROLE_SRC_FIRST;
-	}
-	if (dir == BT_DIR_SEND)
-		cn->sent += ret;
-	else
-		cn->rcvd += ret;
 	now = bpf_ktime_get_ns();
-	request = (cn->role == BT_ROLE_CLIENT) == (dir == BT_DIR_SEND);
-	if (request) {
-		if (cn->phase != BT_PHASE_REQUEST) {
-			cn->phase = BT_PHASE_REQUEST;
-			cn->req_ns = now;
-			cn->req_tid = task->pid;
+	if (bt_exchange_step(cn, dir, ret, task->pid, now, &lat_ns)) {
+		if (st) {
+			st->exch_done = true;
+			st->exch_ns = lat_ns;
 		}
-		goto out;
+		if (exchange_records)
+			emit_exchange(sk, &c, cn, task->tgid, task->pid, now);
 	}
-	/* More of a response, or a server speaking first (a greeting). */
-	if (cn->phase != BT_PHASE_REQUEST)
-		goto out;
-	cn->phase = BT_PHASE_RESPONSE;
-	cn->exchanges++;
-	if (st) {
-		st->exch_done = true;
-		st->exch_ns = now - cn->req_ns;
-	}
-	if (exchange_records)
-		emit_exchange(sk, &c, cn, task->tgid, task->pid, now);
-out:
 	if (st) {
 		st->exch_role = cn->role;
 		st->exch_dir = dir;

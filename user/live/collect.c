@@ -133,11 +133,14 @@ static struct bt_row *add_row(struct bt_model *m, const struct bt_maps *maps,
 	return bt_model_add(m, key, sum, miss ? NULL : &info);
 }
 
-/* Rows of the processes in set, summed over CPUs; their keys kept in del if asked. */
-static int collect_rows(struct bt_model *m, const struct bt_maps *maps,
-			const struct tgid_set *set, struct keylist *del)
+/*
+ * Rows of the processes in set from map fd (ncpu values a row: the
+ * per-CPU stats map, or 1: the shared spill map), summed over CPUs into
+ * the model's row of the same key; their keys kept in del if asked.
+ */
+static int collect_rows_of(struct bt_model *m, const struct bt_maps *maps, int fd, int ncpu,
+			   const struct tgid_set *set, struct keylist *del)
 {
-	int ncpu = libbpf_num_possible_cpus();
 	struct bt_key key, next, *prev = NULL;
 	struct bt_stats *percpu, sum;
 	int err = 0;
@@ -147,7 +150,7 @@ static int collect_rows(struct bt_model *m, const struct bt_maps *maps,
 	percpu = calloc(ncpu, sizeof(*percpu));
 	if (!percpu)
 		return -ENOMEM;
-	while (bpf_map_get_next_key(maps->stats_fd, prev, &next) == 0) {
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		maps->counters->map_ops++;
 		if (del && stopped(maps)) {
 			err = -EINTR;
@@ -158,7 +161,7 @@ static int collect_rows(struct bt_model *m, const struct bt_maps *maps,
 		if (!in_set(set, key.tgid))
 			continue;
 		maps->counters->map_ops++;
-		if (bpf_map_lookup_elem(maps->stats_fd, &key, percpu))
+		if (bpf_map_lookup_elem(fd, &key, percpu))
 			continue;	/* deleted meanwhile */
 		memset(&sum, 0, sizeof(sum));
 		for (int c = 0; c < ncpu; c++) {
@@ -178,6 +181,17 @@ static int collect_rows(struct bt_model *m, const struct bt_maps *maps,
 	}
 out:
 	free(percpu);
+	return err;
+}
+
+/* Rows of the processes in set, from the stats map and its spill; keys kept in del if asked. */
+static int collect_rows(struct bt_model *m, const struct bt_maps *maps,
+			const struct tgid_set *set, struct keylist *del, struct keylist *del_spill)
+{
+	int err = collect_rows_of(m, maps, maps->stats_fd, libbpf_num_possible_cpus(), set, del);
+
+	if (!err && maps->spill_fd >= 0)
+		err = collect_rows_of(m, maps, maps->spill_fd, 1, set, del_spill);
 	return err;
 }
 
@@ -320,7 +334,7 @@ static int collect_futex_links(struct bt_model *m, const struct bt_maps *maps)
 int bt_collect(struct bt_model *m, const struct bt_maps *maps)
 {
 	struct tgid_set all = { NULL, 0 };
-	int err = collect_rows(m, maps, &all, NULL);
+	int err = collect_rows(m, maps, &all, NULL, NULL);
 
 	if (!err)
 		err = name_far_ends(m, maps);
@@ -350,6 +364,7 @@ static int cmp_tgid(const void *a, const void *b)
 int bt_collect_harvest(struct bt_model *m, const struct bt_maps *maps, __u32 *tgids, size_t n)
 {
 	struct keylist rows = { .size = sizeof(struct bt_key) };
+	struct keylist spilled = { .size = sizeof(struct bt_key) };
 	struct keylist lost = { .size = sizeof(struct bt_key) };
 	struct keylist wakes = { .size = sizeof(struct bt_wake_key) };
 	struct tgid_set set = { tgids, 0 };
@@ -371,7 +386,7 @@ int bt_collect_harvest(struct bt_model *m, const struct bt_maps *maps, __u32 *tg
 	qsort(tgids, set.n, sizeof(*tgids), cmp_tgid);
 	/* One walk for every process that exited since the last: cost is the map, once. */
 	maps->counters->harvest_walks++;
-	err = collect_rows(m, maps, &set, &rows);
+	err = collect_rows(m, maps, &set, &rows, &spilled);
 	if (!err)
 		err = name_far_ends(m, maps);
 	if (!err)
@@ -384,6 +399,8 @@ int bt_collect_harvest(struct bt_model *m, const struct bt_maps *maps, __u32 *tg
 		 * and a process that reuses the pid starts from nothing.
 		 */
 		delete_keys(maps, maps->stats_fd, &rows);
+		if (maps->spill_fd >= 0)
+			delete_keys(maps, maps->spill_fd, &spilled);
 		delete_keys(maps, maps->lostcalls_fd, &lost);
 		delete_keys(maps, maps->wakes_fd, &wakes);
 		for (size_t i = 0; i < set.n; i++) {
@@ -403,6 +420,7 @@ int bt_collect_harvest(struct bt_model *m, const struct bt_maps *maps, __u32 *tg
 		}
 	}
 	free(rows.keys);
+	free(spilled.keys);
 	free(lost.keys);
 	free(wakes.keys);
 	return err;

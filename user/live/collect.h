@@ -15,6 +15,7 @@ struct bt_collect_counters {
 
 struct bt_maps {
 	int stats_fd;		/* per-CPU aggregate rows */
+	int spill_fd;		/* rows stats had no per-CPU memory for, shared (-1: none) */
 	int chans_fd;		/* channel facts */
 	int wakes_fd;		/* wakeup causality counts */
 	int wakestacks_fd;	/* --stacks: waker stacks (-1: none) */

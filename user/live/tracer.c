@@ -69,6 +69,7 @@ static struct bt_maps tracer_maps(struct bt_tracer *t)
 {
 	struct bt_maps maps = {
 		.stats_fd = bpf_map__fd(t->skel->maps.stats),
+		.spill_fd = bpf_map__fd(t->skel->maps.stats_spill),
 		.chans_fd = bpf_map__fd(t->skel->maps.chans),
 		.wakes_fd = bpf_map__fd(t->skel->maps.wakes),
 		.wakestacks_fd = t->sym ? bpf_map__fd(t->skel->maps.wakestacks) : -1,
