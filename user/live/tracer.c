@@ -265,6 +265,8 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 	/* --peers: a far end counts from its first byte on a target's channel. */
 	t->skel->rodata->count_marked = cfg->max_hops > 0 && !cfg->all;
 	bpf_program__set_autoload(t->skel->progs.sys_exit_marked, cfg->max_hops > 0 && !cfg->all);
+	/* Not attached: sys_exit tail-calls it (the marked_exit program array, filled after load). */
+	bpf_program__set_autoattach(t->skel->progs.sys_exit_marked, false);
 	t->skel->rodata->with_stacks = cfg->stacks;
 	model->stack_mode = cfg->stacks;
 	bpf_map__set_max_entries(t->skel->maps.stacks, cfg->stacks ? cfg->stack_map_size : 1);
@@ -300,6 +302,16 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 	if (bt_census_take(&t->census_start) && verbose)
 		fprintf(stderr, "boundtrace: cannot read the socket tables: "
 			"connections opened during the trace are not told apart\n");
+	if (t->skel->rodata->count_marked) {
+		__u32 zero = 0;
+		int fd = bpf_program__fd(t->skel->progs.sys_exit_marked);
+
+		if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.marked_exit), &zero, &fd, BPF_ANY)) {
+			snprintf(err, errlen, "cannot install the marked-channel program: %s",
+				 strerror(errno));
+			goto fail;
+		}
+	}
 	/* tp_btf programs attach through BTF: no tracefs mount is needed. */
 	rc = boundtrace_bpf__attach(t->skel);
 	if (rc) {
