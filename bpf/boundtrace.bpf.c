@@ -818,7 +818,9 @@ static __always_inline void account(struct endpoint *c, struct crossing *x)
 			 * No per-CPU memory at hand (see stats_spill). Not with
 			 * --stacks: the second map pointer doubles the states
 			 * the verifier walks past here, over its limit; there
-			 * the call is lost, counted.
+			 * the call is lost, counted. Each branch makes its own
+			 * lookup: a flag joining them keeps the second map
+			 * live in --stacks too (measured: over the limit).
 			 */
 			err = bpf_map_update_elem(&stats_spill, &key, &zero_stats, BPF_NOEXIST);
 			if (err && err != -EEXIST) {
