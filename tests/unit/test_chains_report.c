@@ -44,6 +44,23 @@ static struct bt_proc *proc(struct bt_model *m, uint32_t pid, const char *comm)
 	return p;
 }
 
+/* The channel facts of the three tiers: frontend, middle (unix), middle (tcp), backend. */
+struct tier_chans {
+	struct bt_chan_info fe, mid, mt, bt;
+};
+
+static struct tier_chans tier_chans(void)
+{
+	struct tier_chans t = {
+		.fe = tu_unix(BT_KIND_UNIX_STREAM, MID_SOCK, "/tmp/mid.sock"),
+		.mid = tu_unix(BT_KIND_UNIX_STREAM, FE_SOCK, "/tmp/mid.sock"),
+		.mt = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 40000, "127.0.0.1", 7000),
+		.bt = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 7000, "127.0.0.1", 40000),
+	};
+
+	return t;
+}
+
 /*
  * frontend asks middle over a unix socket and blocks 8.5 ms (woken at
  * 9 ms, running at 9.5); meanwhile middle asks backend over loopback TCP
@@ -52,12 +69,7 @@ static struct bt_proc *proc(struct bt_model *m, uint32_t pid, const char *comm)
  */
 static void build_tiers(struct bt_model *m, uint32_t tcp_waker_pid, uint32_t tcp_waker_tid)
 {
-	struct bt_chan_info fe = tu_unix(BT_KIND_UNIX_STREAM, MID_SOCK, "/tmp/mid.sock");
-	struct bt_chan_info mid = tu_unix(BT_KIND_UNIX_STREAM, FE_SOCK, "/tmp/mid.sock");
-	struct bt_chan_info mt = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 40000,
-					 "127.0.0.1", 7000);
-	struct bt_chan_info bt = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 7000,
-					 "127.0.0.1", 40000);
+	struct tier_chans t = tier_chans();
 	struct bt_stats req = tu_stats(1, 100, 0), fe_wait = tu_stats(1, 10, 8500 * US);
 	struct bt_stats mid_wait = tu_stats(2, 20, 5600 * US), lw = tu_stats(1, 0, 3 * MS);
 
@@ -65,16 +77,16 @@ static void build_tiers(struct bt_model *m, uint32_t tcp_waker_pid, uint32_t tcp
 	m->chain_mode = true;
 	m->duration_ns = 17 * MS;
 	proc(m, FE, "frontend");
-	tu_row(m, FE, BT_KIND_UNIX_STREAM, BT_DIR_SEND, FE_SOCK, &req, &fe);
-	tu_row(m, FE, BT_KIND_UNIX_STREAM, BT_DIR_RECV, FE_SOCK, &fe_wait, &fe);
+	tu_row(m, FE, BT_KIND_UNIX_STREAM, BT_DIR_SEND, FE_SOCK, &req, &t.fe);
+	tu_row(m, FE, BT_KIND_UNIX_STREAM, BT_DIR_RECV, FE_SOCK, &fe_wait, &t.fe);
 	proc(m, MID, "middle");
-	tu_row(m, MID, BT_KIND_UNIX_STREAM, BT_DIR_RECV, MID_SOCK, &req, &mid);
-	tu_row(m, MID, BT_KIND_UNIX_STREAM, BT_DIR_SEND, MID_SOCK, &req, &mid);
-	tu_row(m, MID, BT_KIND_TCP, BT_DIR_SEND, MID_TCP, &req, &mt);
-	tu_row(m, MID, BT_KIND_TCP, BT_DIR_RECV, MID_TCP, &mid_wait, &mt);
+	tu_row(m, MID, BT_KIND_UNIX_STREAM, BT_DIR_RECV, MID_SOCK, &req, &t.mid);
+	tu_row(m, MID, BT_KIND_UNIX_STREAM, BT_DIR_SEND, MID_SOCK, &req, &t.mid);
+	tu_row(m, MID, BT_KIND_TCP, BT_DIR_SEND, MID_TCP, &req, &t.mt);
+	tu_row(m, MID, BT_KIND_TCP, BT_DIR_RECV, MID_TCP, &mid_wait, &t.mt);
 	proc(m, BE, "backend");
-	tu_row(m, BE, BT_KIND_TCP, BT_DIR_RECV, BE_TCP, &req, &bt);
-	tu_row(m, BE, BT_KIND_TCP, BT_DIR_SEND, BE_TCP, &req, &bt);
+	tu_row(m, BE, BT_KIND_TCP, BT_DIR_RECV, BE_TCP, &req, &t.bt);
+	tu_row(m, BE, BT_KIND_TCP, BT_DIR_SEND, BE_TCP, &req, &t.bt);
 	proc(m, LOG, "logger");
 	tu_row(m, LOG, BT_KIND_FUTEX, BT_DIR_WAIT, LOG_FUTEX, &lw, NULL);
 
@@ -428,12 +440,7 @@ static void pipe_handoff(struct bt_model *m, uint32_t pid, uint32_t tid, uint32_
  */
 static void test_pool_next_reader_wake_is_no_handoff(void **state)
 {
-	struct bt_chan_info fe = tu_unix(BT_KIND_UNIX_STREAM, MID_SOCK, "/tmp/mid.sock");
-	struct bt_chan_info mid = tu_unix(BT_KIND_UNIX_STREAM, FE_SOCK, "/tmp/mid.sock");
-	struct bt_chan_info mt = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 40000,
-					 "127.0.0.1", 7000);
-	struct bt_chan_info bt = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 7000,
-					 "127.0.0.1", 40000);
+	struct tier_chans t = tier_chans();
 	struct bt_stats one = tu_stats(1, 1, 0);
 	const uint64_t pipe = 50;
 	struct bt_chains *c;
@@ -443,10 +450,10 @@ static void test_pool_next_reader_wake_is_no_handoff(void **state)
 	fe_mid_model(&m, 2 * MS);
 	proc(&m, BE, "backend");
 	for (uint64_t i = 0; i < 2; i++) {
-		tu_row(&m, FE, BT_KIND_UNIX_STREAM, BT_DIR_RECV, 11 + 2 * i, &one, &fe);
-		tu_row(&m, MID, BT_KIND_UNIX_STREAM, BT_DIR_SEND, 12 + 2 * i, &one, &mid);
-		tu_row(&m, MID, BT_KIND_TCP, BT_DIR_RECV, 21 + i, &one, &mt);
-		tu_row(&m, BE, BT_KIND_TCP, BT_DIR_SEND, 31 + i, &one, &bt);
+		tu_row(&m, FE, BT_KIND_UNIX_STREAM, BT_DIR_RECV, 11 + 2 * i, &one, &t.fe);
+		tu_row(&m, MID, BT_KIND_UNIX_STREAM, BT_DIR_SEND, 12 + 2 * i, &one, &t.mid);
+		tu_row(&m, MID, BT_KIND_TCP, BT_DIR_RECV, 21 + i, &one, &t.mt);
+		tu_row(&m, BE, BT_KIND_TCP, BT_DIR_SEND, 31 + i, &one, &t.bt);
 	}
 	/* Requests from frontend threads FE and FE+1, read by MID at 20 and 40. */
 	exchange(&m, FE, FE, FE, BT_ROLE_CLIENT, BT_KIND_UNIX_STREAM, 11, 11, 12, 0, 1000);
