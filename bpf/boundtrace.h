@@ -329,6 +329,8 @@ enum bt_event_type {
 	BT_EV_FORK = 1,
 	BT_EV_EXEC,
 	BT_EV_EXIT,
+	/* Not a process event: rows_made reached fold_at (pid and the rest 0). */
+	BT_EV_FOLD,
 };
 
 struct bt_event {
