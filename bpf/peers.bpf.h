@@ -545,6 +545,13 @@ __noinline int peers_fill_info(__u64 sk_addr, __u64 peer_addr, struct bt_chan_in
 		far = inet_far(tp, info);
 		if (!far)
 			return 0;
+		/*
+		 * The far socket's inode, where it has one yet (an accepted
+		 * socket's far end, the connecting socket, does): a 4-tuple
+		 * used again by a later connection is told apart by it.
+		 */
+		if (info->kind == BT_KIND_TCP)
+			info->peer_ino = far->ino;
 		mark(far->sock);
 		if (!info->role)
 			info->role = far->role == BT_ROLE_SERVER ? BT_ROLE_CLIENT : BT_ROLE_SERVER;
