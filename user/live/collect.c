@@ -41,14 +41,17 @@ struct closed_chan {
 	__u64 chan;
 };
 
-static int cmp_closed(const void *a, const void *b)
+/* The order of two-u64 keys (struct closed_chan, struct bt_chan_key): first, then second. */
+static int cmp_u64_pair(const void *a, const void *b)
 {
-	const struct closed_chan *x = a, *y = b;
+	const __u64 *x = a, *y = b;
+	int c = bt_cmp_u64(&x[0], &y[0]);
 
-	if (x->tgid != y->tgid)
-		return x->tgid < y->tgid ? -1 : 1;
-	return (x->chan > y->chan) - (x->chan < y->chan);
+	return c ? c : bt_cmp_u64(&x[1], &y[1]);
 }
+
+_Static_assert(sizeof(struct closed_chan) == 2 * sizeof(__u64), "two u64");
+_Static_assert(sizeof(struct bt_chan_key) == 2 * sizeof(__u64), "two u64");
 
 /* The channels a fold takes: pipes and sockets, whose channel is an inode a process holds. */
 static bool fd_kind(unsigned int kind)
@@ -95,7 +98,7 @@ static bool wanted(const struct row_filter *f, __u32 tgid, unsigned int kind, __
 	if (!in_set(f, tgid))
 		return false;
 	return !f->closed || (fd_kind(kind) && f->nclosed &&
-			      bsearch(&k, f->closed, f->nclosed, sizeof(k), cmp_closed));
+			      bsearch(&k, f->closed, f->nclosed, sizeof(k), cmp_u64_pair));
 }
 
 /* Keys taken by a harvest walk, deleted after it: a delete mid-walk restarts it. */
@@ -591,16 +594,6 @@ int bt_collect_harvest(struct bt_model *m, const struct bt_maps *maps, __u32 *tg
 
 /* ---- folds: rows of closed channels taken out while tracing ------------ */
 
-/* Channel facts (chans keys) as a sorted set. */
-static int cmp_chan_key(const void *a, const void *b)
-{
-	const struct bt_chan_key *x = a, *y = b;
-
-	if (x->chan != y->chan)
-		return x->chan < y->chan ? -1 : 1;
-	return (x->peer > y->peer) - (x->peer < y->peer);
-}
-
 /* What a fold's first walk found: the channels rows use, and the fold's candidates. */
 struct fold_walk {
 	struct keylist used;	/* struct bt_chan_key of every row */
@@ -651,11 +644,11 @@ static void drop_unused_chans(const struct bt_maps *maps, struct keylist *chans,
 	size_t n = 0;
 
 	if (used->n)
-		qsort(used->keys, used->n, used->size, cmp_chan_key);
+		qsort(used->keys, used->n, used->size, cmp_u64_pair);
 	for (size_t i = 0; i < chans->n; i++) {
 		const void *k = chans->keys + i * chans->size;
 
-		if (used->n && bsearch(k, used->keys, used->n, used->size, cmp_chan_key))
+		if (used->n && bsearch(k, used->keys, used->n, used->size, cmp_u64_pair))
 			continue;
 		memmove(chans->keys + n++ * chans->size, k, chans->size);
 	}
@@ -741,7 +734,7 @@ int bt_collect_fold(struct bt_model *m, const struct bt_maps *maps)
 		drop_unused_chans(maps, &chans, &w.used);
 	if (!err && w.cand.n) {
 		/* By process, each scanned once (a channel's rows may repeat: harmless). */
-		qsort(w.cand.keys, w.cand.n, w.cand.size, cmp_closed);
+		qsort(w.cand.keys, w.cand.n, w.cand.size, cmp_u64_pair);
 		err = closed_of(&w.cand);
 	}
 	if (!err && w.cand.n) {
