@@ -14,7 +14,8 @@
  *      exchange finds its far end by one binary search;
  *   4. the trees whose root completed at or before the cutoff walked
  *      (depth capped), summed per hop sequence and marked folded; folded
- *      records older than the cutoff by more than the horizon freed.
+ *      records older than the cutoff by more than a quarter of the
+ *      horizon freed.
  * A tree is complete at its root's response: every record in it completed
  * earlier, and a record reaches us within a poll of completing. What a
  * window cannot see is a request longer than the horizon enclosing calls
@@ -921,6 +922,14 @@ static int pass(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
 	return err;
 }
 
+/*
+ * How far before the cutoff folded records stay for later ones to look
+ * back at. A later record that starts before that is a call already
+ * longer than the horizon and this: counted late. A quarter of the
+ * horizon keeps the window small.
+ */
+#define CONTEXT(a)	((a)->horizon / 4)
+
 struct bt_xagg *bt_xagg_new(uint64_t horizon_ns)
 {
 	struct bt_xagg *a = calloc(1, sizeof(*a));
@@ -945,7 +954,7 @@ int bt_xagg_add(struct bt_xagg *a, const struct bt_xchg *x)
 	 * began before what the window still holds, came too late for it.
 	 */
 	if (a->folded_once && ((x->role == BT_ROLE_SERVER && x->req_ns <= a->cutoff) ||
-			       x->resp_ns <= a->cutoff || x->req_ns + a->horizon < a->cutoff))
+			       x->resp_ns <= a->cutoff || x->req_ns + CONTEXT(a) < a->cutoff))
 		a->cnt.late++;
 	if (x->req_ns < a->lo)
 		a->lo = x->req_ns;
@@ -974,7 +983,7 @@ int bt_xagg_fold(struct bt_xagg *a)
 
 	if (!a->n || !cutoff || (a->folded_once && cutoff <= a->cutoff))
 		return 0;
-	err = pass(a, cutoff, cutoff > a->horizon ? cutoff - a->horizon : 0);
+	err = pass(a, cutoff, cutoff > CONTEXT(a) ? cutoff - CONTEXT(a) : 0);
 	a->cutoff = cutoff;
 	a->folded_once = true;
 	return err;
@@ -1073,7 +1082,7 @@ static int cmp_chain(const void *pa, const void *pb)
 
 struct bt_chains *bt_xagg_chains(struct bt_xagg *a, const struct bt_chain_opts *opts)
 {
-	uint64_t keep = a->hi > 2 * a->horizon ? a->hi - 2 * a->horizon : 0;
+	uint64_t keep = a->hi > a->horizon + CONTEXT(a) ? a->hi - a->horizon - CONTEXT(a) : 0;
 	struct bt_chains *r = bt_chains_new();
 	int err;
 
