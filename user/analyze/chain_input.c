@@ -374,11 +374,19 @@ static int fold_exchanges(struct bt_model *m, struct bt_chain_fold *f)
 		}
 		if (e->type != BT_XREC_EXCHANGE)
 			continue;
-		if (e->kind == BT_KIND_PIPE) {
-			if (!bt_grow((void **)&f->conv, &f->capconv, f->nconv + 2, sizeof(*f->conv)))
+		for (int end = 0; e->kind == BT_KIND_PIPE && end < 2; end++) {
+			uint64_t pipe = end ? e->end_b : e->end_a;
+
+			size_t added = f->nconv - nconv;
+
+			/* Known already? A conversation gives the same two pipes each time. */
+			if ((nconv && bsearch(&pipe, f->conv, nconv, sizeof(*f->conv), bt_cmp_u64)) ||
+			    (added >= 1 && f->conv[f->nconv - 1] == pipe) ||
+			    (added >= 2 && f->conv[f->nconv - 2] == pipe))
+				continue;
+			if (!bt_grow((void **)&f->conv, &f->capconv, f->nconv + 1, sizeof(*f->conv)))
 				return -1;
-			f->conv[f->nconv++] = e->end_a;
-			f->conv[f->nconv++] = e->end_b;
+			f->conv[f->nconv++] = pipe;
 		}
 		to_xchg(m, e, &x);
 		err = bt_xagg_add(f->xagg, &x);

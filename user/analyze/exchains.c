@@ -48,6 +48,22 @@ struct tail {
 	uint64_t t;
 };
 
+/*
+ * A record in the window: what the passes read, in 48 bytes (the sorts
+ * and searches touch it at random); its names apart, read by the walk.
+ */
+struct xrec {
+	uint32_t pid, tid, req_tid;
+	uint8_t role, kind;
+	uint64_t end_a, end_b;
+	uint64_t req_ns, resp_ns;
+};
+
+struct xname {
+	char thread[BT_COMM_LEN];
+	char channel[BT_EPISODE_CHANNEL_LEN];
+};
+
 /* What a record keeps from one pass to the next. */
 struct xst {
 	bool folded;
@@ -259,9 +275,10 @@ struct node {
 
 struct bt_xagg {
 	/* The window: records not folded yet, and folded ones kept for looking back. */
-	struct bt_xchg *x;
+	struct xrec *x;
+	struct xname *nm;
 	struct xst *st;
-	size_t n, cap, stcap;
+	size_t n, cap, nmcap, stcap;
 	struct bt_handoff *h;
 	size_t nh, hcap;
 	struct tail *tails;	/* by tid */
@@ -310,7 +327,7 @@ static bool valid(const struct bt_xchg *e)
 }
 
 /* The time of a record's read event: the server read the request, the client the response. */
-static uint64_t event_ns(const struct bt_xchg *e)
+static uint64_t event_ns(const struct xrec *e)
 {
 	return e->role == BT_ROLE_SERVER ? e->req_ns : e->resp_ns;
 }
@@ -322,7 +339,7 @@ static int build_events(struct bt_xagg *a)
 		return -ENOMEM;
 	a->nev = 0;
 	for (size_t i = 0; i < a->n; i++) {
-		const struct bt_xchg *e = &a->x[i];
+		const struct xrec *e = &a->x[i];
 
 		if (e->role == BT_ROLE_SERVER)
 			a->ev[a->nev++] = (struct xev){ e->req_tid, EV_SREQ, (uint32_t)i, e->req_ns };
@@ -383,7 +400,7 @@ static uint32_t cause(const struct bt_xagg *a, const struct xev *e, uint64_t *ha
 
 static int cmp_req(const void *pa, const void *pb, void *ctx)
 {
-	const struct bt_xchg *x = ctx, *a = &x[*(const uint32_t *)pa], *b = &x[*(const uint32_t *)pb];
+	const struct xrec *x = ctx, *a = &x[*(const uint32_t *)pa], *b = &x[*(const uint32_t *)pb];
 
 	if (a->req_ns != b->req_ns)
 		return a->req_ns < b->req_ns ? -1 : 1;
@@ -402,7 +419,7 @@ static int link_parents(struct bt_xagg *a)
 			order[m++] = (uint32_t)i;
 	qsort_r(order, m, sizeof(*order), cmp_req, (void *)a->x);
 	for (size_t k = 0; k < m; k++) {
-		const struct bt_xchg *c = &a->x[order[k]];
+		const struct xrec *c = &a->x[order[k]];
 		uint64_t handoff_ns;
 		uint32_t s = cause(a, last_before(a, c->req_tid, c->req_ns), &handoff_ns);
 
@@ -422,7 +439,7 @@ static int link_parents(struct bt_xagg *a)
 
 static int cmp_conn(const void *pa, const void *pb, void *ctx)
 {
-	const struct bt_xchg *x = ctx, *a = &x[*(const uint32_t *)pa], *b = &x[*(const uint32_t *)pb];
+	const struct xrec *x = ctx, *a = &x[*(const uint32_t *)pa], *b = &x[*(const uint32_t *)pb];
 
 	if (a->end_a != b->end_a)
 		return a->end_a < b->end_a ? -1 : 1;
@@ -440,7 +457,7 @@ static size_t srv_upper(const struct bt_xagg *a, uint64_t ea, uint64_t eb, uint6
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		const struct bt_xchg *s = &a->x[a->srv[mid]];
+		const struct xrec *s = &a->x[a->srv[mid]];
 
 		if (s->end_a < ea || (s->end_a == ea && (s->end_b < eb ||
 							 (s->end_b == eb && s->req_ns <= t))))
@@ -470,7 +487,7 @@ static int pair_ends(struct bt_xagg *a)
 		return -ENOMEM;
 	a->nsrv = 0;
 	for (size_t i = 0; i < a->n; i++) {
-		const struct bt_xchg *e = &a->x[i];
+		const struct xrec *e = &a->x[i];
 
 		if (!e->end_a || !e->end_b)
 			continue;
@@ -482,7 +499,7 @@ static int pair_ends(struct bt_xagg *a)
 	qsort_r(a->srv, a->nsrv, sizeof(*a->srv), cmp_conn, (void *)a->x);
 	qsort_r(cl, ncl, sizeof(*cl), cmp_conn, (void *)a->x);
 	for (size_t k = 0; k < ncl; k++) {
-		const struct bt_xchg *c = &a->x[cl[k]], *prev = k ? &a->x[cl[k - 1]] : NULL;
+		const struct xrec *c = &a->x[cl[k]], *prev = k ? &a->x[cl[k - 1]] : NULL;
 		uint64_t after = prev && prev->end_a == c->end_a && prev->end_b == c->end_b ?
 				 prev->resp_ns : 0;
 		size_t j;
@@ -493,7 +510,7 @@ static int pair_ends(struct bt_xagg *a)
 			continue;
 		/* Of those, the one that answered closest to when the client read. */
 		for (j = srv_upper(a, c->end_b, c->end_a, c->resp_ns); j > 0; j--) {
-			const struct bt_xchg *s = &a->x[a->srv[j - 1]];
+			const struct xrec *s = &a->x[a->srv[j - 1]];
 			uint64_t gap;
 
 			if (s->end_a != c->end_b || s->end_b != c->end_a || s->resp_ns <= after)
@@ -624,10 +641,10 @@ static int visit(struct bt_xagg *a, uint32_t c, uint32_t s, uint32_t parent_path
 		 uint64_t *lat_out, uint32_t *path_out)
 {
 	struct fan fan = { .n = 0 };
-	const struct bt_xchg *e = c != NONE ? &a->x[c] : &a->x[s];
+	const struct xrec *e = c != NONE ? &a->x[c] : &a->x[s];
 	uint64_t lat = e->resp_ns - e->req_ns, svc = lat, kids = 0;
 	uint32_t from = c != NONE ? e->pid : 0, to = s != NONE ? a->x[s].pid : 0;
-	uint32_t h = hop_id(a, from, to, e->kind, e->channel), p;
+	uint32_t h = hop_id(a, from, to, e->kind, a->nm[c != NONE ? c : s].channel), p;
 	struct path *pp;
 
 	if (h == NONE || (p = path_id(a, parent_path, h)) == NONE)
@@ -662,9 +679,9 @@ static int visit(struct bt_xagg *a, uint32_t c, uint32_t s, uint32_t parent_path
 	pp = &a->paths[p];	/* the walk below may have moved the array */
 	fan_count(pp, &fan);
 	if (c != NONE)
-		threads_add(&pp->from_thr, e->tid, e->thread);
+		threads_add(&pp->from_thr, e->tid, a->nm[c].thread);
 	if (s != NONE)
-		threads_add(&pp->to_thr, a->x[s].tid, a->x[s].thread);
+		threads_add(&pp->to_thr, a->x[s].tid, a->nm[s].thread);
 	pp->count++;
 	pp->lat += lat;
 	pp->queue += lat - svc;
@@ -748,7 +765,7 @@ static void mark(struct bt_xagg *a, uint32_t c, uint32_t s)
 
 static int walk(struct bt_xagg *a, uint32_t c, uint32_t s)
 {
-	const struct bt_xchg *e = c != NONE ? &a->x[c] : &a->x[s];
+	const struct xrec *e = c != NONE ? &a->x[c] : &a->x[s];
 	uint64_t lat = 0;
 	uint32_t path;
 	int err;
@@ -765,7 +782,7 @@ static int walk(struct bt_xagg *a, uint32_t c, uint32_t s)
 
 static int cmp_root(const void *pa, const void *pb, void *ctx)
 {
-	const struct bt_xchg *x = ctx, *a = &x[*(const uint32_t *)pa], *b = &x[*(const uint32_t *)pb];
+	const struct xrec *x = ctx, *a = &x[*(const uint32_t *)pa], *b = &x[*(const uint32_t *)pb];
 	uint32_t ta = a->role == BT_ROLE_CLIENT ? a->req_tid : a->tid;
 	uint32_t tb = b->role == BT_ROLE_CLIENT ? b->req_tid : b->tid;
 
@@ -784,7 +801,7 @@ static int walk_roots(struct bt_xagg *a, uint64_t cutoff)
 	if (!roots)
 		return -ENOMEM;
 	for (size_t i = 0; i < a->n; i++) {
-		const struct bt_xchg *e = &a->x[i];
+		const struct xrec *e = &a->x[i];
 
 		if (a->st[i].folded || e->resp_ns > cutoff)
 			continue;
@@ -814,8 +831,27 @@ static int cmp_tail(const void *pa, const void *pb)
 	return a->t > b->t ? -1 : a->t < b->t;	/* the latest first */
 }
 
-static int add_tail(struct bt_xagg *a, uint32_t tid, uint64_t t, bool some)
+/* A freed read event: its thread's tail if the latest (tails[0 .. sorted) are by tid). */
+static int add_tail(struct bt_xagg *a, size_t sorted, uint32_t tid, uint64_t t, bool some)
 {
+	size_t lo = 0, hi = sorted;
+	struct tail *last = a->ntails > sorted ? &a->tails[a->ntails - 1] : NULL;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (a->tails[mid].tid < tid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < sorted && a->tails[lo].tid == tid)
+		last = &a->tails[lo];
+	if (last && last->tid == tid) {
+		if (t >= last->t)
+			*last = (struct tail){ tid, some, t };
+		return 0;
+	}
 	if (!bt_grow((void **)&a->tails, &a->tailcap, a->ntails + 1, sizeof(*a->tails)))
 		return -ENOMEM;
 	a->tails[a->ntails++] = (struct tail){ tid, some, t };
@@ -843,22 +879,23 @@ static int drop(struct bt_xagg *a, uint64_t keep_ns)
 		if (h->end_ns >= keep_ns || (s != NONE && s != GONE && !a->st[s].folded))
 			a->h[n++] = *h;
 		else
-			err = add_tail(a, h->tid, h->end_ns, s != NONE);
+			err = add_tail(a, first_new, h->tid, h->end_ns, s != NONE);
 	}
 	a->nh = n;
 	n = 0;
 	for (size_t i = 0; i < a->n && !err; i++) {
-		const struct bt_xchg *e = &a->x[i];
+		const struct xrec *e = &a->x[i];
 
 		if (!a->st[i].folded || event_ns(e) >= keep_ns) {
 			a->st[n] = a->st[i];
+			a->nm[n] = a->nm[i];
 			a->x[n++] = *e;
 			continue;
 		}
 		if (e->role == BT_ROLE_SERVER)
-			err = add_tail(a, e->req_tid, e->req_ns, true);
+			err = add_tail(a, first_new, e->req_tid, e->req_ns, true);
 		else
-			err = add_tail(a, e->tid, e->resp_ns, a->st[i].some);
+			err = add_tail(a, first_new, e->tid, e->resp_ns, a->st[i].some);
 	}
 	if (err)
 		return err;
@@ -961,9 +998,13 @@ int bt_xagg_add(struct bt_xagg *a, const struct bt_xchg *x)
 	if (x->resp_ns > a->hi)
 		a->hi = x->resp_ns;
 	if (!bt_grow((void **)&a->x, &a->cap, a->n + 1, sizeof(*a->x)) ||
+	    !bt_grow((void **)&a->nm, &a->nmcap, a->n + 1, sizeof(*a->nm)) ||
 	    !bt_grow((void **)&a->st, &a->stcap, a->n + 1, sizeof(*a->st)))
 		return -ENOMEM;
-	a->x[a->n] = *x;
+	a->x[a->n] = (struct xrec){ x->pid, x->tid, x->req_tid, x->role, x->kind,
+				    x->end_a, x->end_b, x->req_ns, x->resp_ns };
+	memcpy(a->nm[a->n].thread, x->thread, sizeof(x->thread));
+	memcpy(a->nm[a->n].channel, x->channel, sizeof(x->channel));
 	a->st[a->n++] = (struct xst){ false, false };
 	return 0;
 }
@@ -1126,6 +1167,7 @@ void bt_xagg_free(struct bt_xagg *a)
 	free(a->tails);
 	free(a->h);
 	free(a->st);
+	free(a->nm);
 	free(a->x);
 	free(a);
 }
