@@ -309,27 +309,110 @@ struct bt_xagg {
 	uint32_t serial;
 };
 
-static int cmp_ev(const void *pa, const void *pb)
-{
-	const struct xev *a = pa, *b = pb;
-
-	if (a->tid != b->tid)
-		return a->tid < b->tid ? -1 : 1;
-	if (a->t != b->t)
-		return a->t < b->t ? -1 : 1;
-	return a->type < b->type ? -1 : a->type > b->type;
-}
-
 static bool valid(const struct bt_xchg *e)
 {
 	return e->tid && e->req_tid && e->resp_ns >= e->req_ns &&
 	       (e->role == BT_ROLE_CLIENT || e->role == BT_ROLE_SERVER);
 }
 
+/* A sort key of element i of ctx. */
+typedef uint64_t (*key_fn)(const void *ctx, uint32_t i);
+
+/*
+ * Sorts idx[0 .. m) by keys[0], ties by keys[1], ..., then by their
+ * order in idx: stable LSD radix passes (bt_chains_radix), the last key
+ * first. A pass over a window's times skips the bytes they share.
+ */
+static int sort_by(uint32_t *idx, size_t m, const void *ctx, const key_fn *keys, int nkeys)
+{
+	struct rkey *v, *tmp;
+
+	if (m < 2)
+		return 0;
+	v = malloc(m * sizeof(*v));
+	tmp = malloc(m * sizeof(*tmp));
+	if (!v || !tmp) {
+		free(v);
+		free(tmp);
+		return -ENOMEM;
+	}
+	for (int k = nkeys; k-- > 0;) {
+		for (size_t j = 0; j < m; j++)
+			v[j] = (struct rkey){ keys[k](ctx, idx[j]), idx[j], 0 };
+		bt_chains_radix(v, tmp, m);
+		for (size_t j = 0; j < m; j++)
+			idx[j] = v[j].idx;
+	}
+	free(v);
+	free(tmp);
+	return 0;
+}
+
+static uint64_t key_req(const void *x, uint32_t i)
+{
+	return ((const struct xrec *)x)[i].req_ns;
+}
+
+static uint64_t key_end_a(const void *x, uint32_t i)
+{
+	return ((const struct xrec *)x)[i].end_a;
+}
+
+static uint64_t key_end_b(const void *x, uint32_t i)
+{
+	return ((const struct xrec *)x)[i].end_b;
+}
+
+/* The thread a root ran on: a client's sender, a server's responder. */
+static uint64_t key_root_tid(const void *x, uint32_t i)
+{
+	const struct xrec *e = &((const struct xrec *)x)[i];
+
+	return e->role == BT_ROLE_CLIENT ? e->req_tid : e->tid;
+}
+
+static uint64_t key_ev_tid(const void *ev, uint32_t i)
+{
+	return ((const struct xev *)ev)[i].tid;
+}
+
+/* Time, then type (times are below 2^62 ns). */
+static uint64_t key_ev_time(const void *ev, uint32_t i)
+{
+	const struct xev *e = &((const struct xev *)ev)[i];
+
+	return e->t << 2 | e->type;
+}
+
 /* The time of a record's read event: the server read the request, the client the response. */
 static uint64_t event_ns(const struct xrec *e)
 {
 	return e->role == BT_ROLE_SERVER ? e->req_ns : e->resp_ns;
+}
+
+/* The events by thread, time, then type. */
+static int sort_events(struct bt_xagg *a)
+{
+	static const key_fn keys[] = { key_ev_tid, key_ev_time };
+	uint32_t *idx = malloc((a->nev + 1) * sizeof(*idx));
+	struct xev *sorted = malloc((a->nev + 1) * sizeof(*sorted));
+	int err = -ENOMEM;
+
+	if (idx && sorted) {
+		for (size_t i = 0; i < a->nev; i++)
+			idx[i] = (uint32_t)i;
+		err = sort_by(idx, a->nev, a->ev, keys, 2);
+	}
+	if (!err) {
+		for (size_t i = 0; i < a->nev; i++)
+			sorted[i] = a->ev[idx[i]];
+		free(a->ev);
+		a->ev = sorted;
+		sorted = NULL;
+	}
+	free(idx);
+	free(sorted);
+	return err;
 }
 
 static int build_events(struct bt_xagg *a)
@@ -350,8 +433,7 @@ static int build_events(struct bt_xagg *a)
 		a->ev[a->nev++] = (struct xev){ a->h[i].tid, EV_HAND, (uint32_t)i, a->h[i].end_ns };
 	for (size_t i = 0; i < a->ntails; i++)
 		a->ev[a->nev++] = (struct xev){ a->tails[i].tid, EV_TAIL, (uint32_t)i, a->tails[i].t };
-	qsort(a->ev, a->nev, sizeof(*a->ev), cmp_ev);
-	return 0;
+	return sort_events(a);
 }
 
 /* The last read event of tid strictly before t, or NULL. */
@@ -398,15 +480,6 @@ static uint32_t cause(const struct bt_xagg *a, const struct xev *e, uint64_t *ha
 	return NONE;
 }
 
-static int cmp_req(const void *pa, const void *pb, void *ctx)
-{
-	const struct xrec *x = ctx, *a = &x[*(const uint32_t *)pa], *b = &x[*(const uint32_t *)pb];
-
-	if (a->req_ns != b->req_ns)
-		return a->req_ns < b->req_ns ? -1 : 1;
-	return *(const uint32_t *)pa < *(const uint32_t *)pb ? -1 : 1;
-}
-
 static int link_parents(struct bt_xagg *a)
 {
 	uint32_t *order = malloc((a->n + 1) * sizeof(*order));
@@ -417,7 +490,10 @@ static int link_parents(struct bt_xagg *a)
 	for (size_t i = 0; i < a->n; i++)
 		if (a->x[i].role == BT_ROLE_CLIENT && !a->st[i].folded)
 			order[m++] = (uint32_t)i;
-	qsort_r(order, m, sizeof(*order), cmp_req, (void *)a->x);
+	if (sort_by(order, m, a->x, (const key_fn[]){ key_req }, 1)) {
+		free(order);
+		return -ENOMEM;
+	}
 	for (size_t k = 0; k < m; k++) {
 		const struct xrec *c = &a->x[order[k]];
 		uint64_t handoff_ns;
@@ -434,19 +510,6 @@ static int link_parents(struct bt_xagg *a)
 			a->handq[s] = handoff_ns;
 	}
 	free(order);
-	return 0;
-}
-
-static int cmp_conn(const void *pa, const void *pb, void *ctx)
-{
-	const struct xrec *x = ctx, *a = &x[*(const uint32_t *)pa], *b = &x[*(const uint32_t *)pb];
-
-	if (a->end_a != b->end_a)
-		return a->end_a < b->end_a ? -1 : 1;
-	if (a->end_b != b->end_b)
-		return a->end_b < b->end_b ? -1 : 1;
-	if (a->req_ns != b->req_ns)
-		return a->req_ns < b->req_ns ? -1 : 1;
 	return 0;
 }
 
@@ -480,6 +543,7 @@ static size_t srv_upper(const struct bt_xagg *a, uint64_t ea, uint64_t eb, uint6
  */
 static int pair_ends(struct bt_xagg *a)
 {
+	static const key_fn conn_keys[] = { key_end_a, key_end_b, key_req };
 	uint32_t *cl = malloc((a->n + 1) * sizeof(*cl));
 	size_t ncl = 0;
 
@@ -496,8 +560,10 @@ static int pair_ends(struct bt_xagg *a)
 		else if (!a->st[i].folded)
 			a->srv[a->nsrv++] = (uint32_t)i;
 	}
-	qsort_r(a->srv, a->nsrv, sizeof(*a->srv), cmp_conn, (void *)a->x);
-	qsort_r(cl, ncl, sizeof(*cl), cmp_conn, (void *)a->x);
+	if (sort_by(a->srv, a->nsrv, a->x, conn_keys, 3) || sort_by(cl, ncl, a->x, conn_keys, 3)) {
+		free(cl);
+		return -ENOMEM;
+	}
 	for (size_t k = 0; k < ncl; k++) {
 		const struct xrec *c = &a->x[cl[k]], *prev = k ? &a->x[cl[k - 1]] : NULL;
 		uint64_t after = prev && prev->end_a == c->end_a && prev->end_b == c->end_b ?
@@ -780,17 +846,6 @@ static int walk(struct bt_xagg *a, uint32_t c, uint32_t s)
 	return err;
 }
 
-static int cmp_root(const void *pa, const void *pb, void *ctx)
-{
-	const struct xrec *x = ctx, *a = &x[*(const uint32_t *)pa], *b = &x[*(const uint32_t *)pb];
-	uint32_t ta = a->role == BT_ROLE_CLIENT ? a->req_tid : a->tid;
-	uint32_t tb = b->role == BT_ROLE_CLIENT ? b->req_tid : b->tid;
-
-	if (ta != tb)
-		return ta < tb ? -1 : 1;
-	return cmp_req(pa, pb, ctx);
-}
-
 /* The roots whose tree is complete by cutoff, thread by thread. */
 static int walk_roots(struct bt_xagg *a, uint64_t cutoff)
 {
@@ -809,7 +864,7 @@ static int walk_roots(struct bt_xagg *a, uint64_t cutoff)
 		    (e->role == BT_ROLE_SERVER && !a->served[i]))
 			roots[m++] = (uint32_t)i;
 	}
-	qsort_r(roots, m, sizeof(*roots), cmp_root, (void *)a->x);
+	err = sort_by(roots, m, a->x, (const key_fn[]){ key_root_tid, key_req }, 2);
 	for (size_t k = 0; k < m && !err; k++) {
 		uint32_t i = roots[k];
 
