@@ -23,6 +23,7 @@
  * more than the horizon: those are counted in xcounts.late.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "analyze/chains_priv.h"
@@ -43,7 +44,7 @@ struct xev {
 
 /* A thread's last read event among the freed records: did it stand for a request. */
 struct tail {
-	uint32_t tid;
+	uint64_t tid;	/* 64 bits: found with bt_upper_bound_u64 */
 	bool some;
 	uint64_t t;
 };
@@ -126,9 +127,29 @@ struct path {
 #define LAT_SUB		(1u << LAT_BITS)
 #define LAT_SLOTS	((64 - LAT_BITS + 1) * LAT_SUB)
 
+/* How many samples, the smallest and the largest: exact whatever the slots. */
+struct xspan {
+	uint64_t n, min, max;
+};
+
+static void xspan_add(struct xspan *s, uint64_t v)
+{
+	if (!s->n || v < s->min)
+		s->min = v;
+	if (v > s->max)
+		s->max = v;
+	s->n++;
+}
+
+/* The rank of the lower percentile q (no interpolation), as the batch took it. */
+static uint64_t xspan_rank(const struct xspan *s, double q)
+{
+	return (uint64_t)((double)(s->n - 1) * q);
+}
+
 struct lat_hist {
 	uint64_t *slot;
-	uint64_t n, min, max;
+	struct xspan s;
 };
 
 static unsigned int lat_slot(uint64_t v)
@@ -147,11 +168,7 @@ static int lat_add(struct lat_hist *h, uint64_t v)
 	if (!h->slot && !(h->slot = calloc(LAT_SLOTS, sizeof(*h->slot))))
 		return -ENOMEM;
 	h->slot[lat_slot(v)]++;
-	if (!h->n || v < h->min)
-		h->min = v;
-	if (v > h->max)
-		h->max = v;
-	h->n++;
+	xspan_add(&h->s, v);
 	return 0;
 }
 
@@ -160,9 +177,9 @@ static uint64_t lat_pct(const struct lat_hist *h, double q)
 {
 	uint64_t rank, seen = 0;
 
-	if (!h->n)
+	if (!h->s.n)
 		return 0;
-	rank = (uint64_t)((double)(h->n - 1) * q);
+	rank = xspan_rank(&h->s, q);
 	for (unsigned int i = 0; i < LAT_SLOTS; i++) {
 		unsigned int o = i / LAT_SUB + LAT_BITS - 1;
 		uint64_t low, width, v;
@@ -175,9 +192,9 @@ static uint64_t lat_pct(const struct lat_hist *h, double q)
 		width = 1ull << (o - LAT_BITS);
 		low = (uint64_t)(LAT_SUB + i % LAT_SUB) << (o - LAT_BITS);
 		v = low + width / 2;
-		return v < h->min ? h->min : v > h->max ? h->max : v;
+		return v < h->s.min ? h->s.min : v > h->s.max ? h->s.max : v;
 	}
-	return h->max;
+	return h->s.max;
 }
 
 /*
@@ -190,8 +207,8 @@ static uint64_t lat_pct(const struct lat_hist *h, double q)
 struct calls_hist {
 	uint64_t *slot;
 	size_t cap;
-	uint64_t n, over;
-	uint32_t min, max;
+	uint64_t over;
+	struct xspan s;
 };
 
 static int calls_add(struct calls_hist *h, uint32_t v)
@@ -203,11 +220,7 @@ static int calls_add(struct calls_hist *h, uint32_t v)
 			return -ENOMEM;
 		h->slot[v]++;
 	}
-	if (!h->n || v < h->min)
-		h->min = v;
-	if (v > h->max)
-		h->max = v;
-	h->n++;
+	xspan_add(&h->s, v);
 	return 0;
 }
 
@@ -215,15 +228,15 @@ static uint32_t calls_pct(const struct calls_hist *h, double q)
 {
 	uint64_t rank, seen = 0;
 
-	if (!h->n)
+	if (!h->s.n)
 		return 0;
-	rank = (uint64_t)((double)(h->n - 1) * q);
+	rank = xspan_rank(&h->s, q);
 	for (size_t v = 0; v < h->cap; v++) {
 		seen += h->slot[v];
 		if (seen > rank)
 			return (uint32_t)v;
 	}
-	return h->max;
+	return (uint32_t)h->s.max;
 }
 
 /* The distinct threads a chain's roots ran on. */
@@ -432,7 +445,8 @@ static int build_events(struct bt_xagg *a)
 	for (size_t i = 0; i < a->nh; i++)
 		a->ev[a->nev++] = (struct xev){ a->h[i].tid, EV_HAND, (uint32_t)i, a->h[i].end_ns };
 	for (size_t i = 0; i < a->ntails; i++)
-		a->ev[a->nev++] = (struct xev){ a->tails[i].tid, EV_TAIL, (uint32_t)i, a->tails[i].t };
+		a->ev[a->nev++] = (struct xev){ (uint32_t)a->tails[i].tid, EV_TAIL, (uint32_t)i,
+						a->tails[i].t };
 	return sort_events(a);
 }
 
@@ -889,19 +903,12 @@ static int cmp_tail(const void *pa, const void *pb)
 /* A freed read event: its thread's tail if the latest (tails[0 .. sorted) are by tid). */
 static int add_tail(struct bt_xagg *a, size_t sorted, uint32_t tid, uint64_t t, bool some)
 {
-	size_t lo = 0, hi = sorted;
+	size_t at = bt_upper_bound_u64(a->tails, sorted, sizeof(*a->tails),
+				       offsetof(struct tail, tid), tid);
 	struct tail *last = a->ntails > sorted ? &a->tails[a->ntails - 1] : NULL;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (a->tails[mid].tid < tid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < sorted && a->tails[lo].tid == tid)
-		last = &a->tails[lo];
+	if (at && a->tails[at - 1].tid == tid)
+		last = &a->tails[at - 1];
 	if (last && last->tid == tid) {
 		if (t >= last->t)
 			*last = (struct tail){ tid, some, t };
@@ -1138,8 +1145,8 @@ static int fill(struct bt_xagg *a, const struct bt_chain_opts *o, struct bt_chai
 			hp->calls_min = hp->calls_p50 = hp->calls_max = 1;
 			if (d) {
 				hp->calls_p50 = calls_pct(&h->per_root, 0.5);
-				hp->calls_min = h->per_root.min;
-				hp->calls_max = h->per_root.max;
+				hp->calls_min = (uint32_t)h->per_root.s.min;
+				hp->calls_max = (uint32_t)h->per_root.s.max;
 			}
 			hp->blocked_ns = h->lat;
 			hp->p50_ns = lat_pct(&h->each, 0.5);
