@@ -74,9 +74,10 @@ struct bt_chain_fold {
 	bool exchanges;		/* an exchange or hand-off record was seen */
 	uint64_t *conv;		/* pipes of pipe conversations, sorted */
 	size_t nconv, capconv;
-	/* Hand-off records' pipe reads of this fold and the one before, sorted. */
+	/* Hand-off records' pipe reads of this fold and the one before (since then), sorted. */
 	struct pipe_read *reads;
-	size_t nreads, capreads, reads_old;
+	size_t nreads, capreads;
+	uint64_t reads_since;
 	size_t examined;	/* episodes before this index were examined */
 	struct ep_sum *sums;	/* by pid */
 	size_t nsums, capsums;
@@ -352,10 +353,14 @@ static int fold_exchanges(struct bt_model *m, struct bt_chain_fold *f)
 	size_t nconv = f->nconv;
 	int err = 0;
 
+	uint64_t first = UINT64_MAX;	/* the earliest read of this fold */
+	size_t kept = 0;
+
 	/* The reads of the fold before this one stay: an episode may come a fold late. */
-	memmove(f->reads, f->reads + f->reads_old, (f->nreads - f->reads_old) * sizeof(*f->reads));
-	f->nreads -= f->reads_old;
-	f->reads_old = f->nreads;
+	for (size_t i = 0; i < f->nreads; i++)
+		if (f->reads[i].end_ns >= f->reads_since)
+			f->reads[kept++] = f->reads[i];
+	f->nreads = kept;
 	for (size_t i = 0; i < m->nexchanges && !err; i++) {
 		const struct bt_exchange_ev *e = &m->exchanges[i];
 		struct bt_xchg x;
@@ -369,6 +374,8 @@ static int fold_exchanges(struct bt_model *m, struct bt_chain_fold *f)
 				return -1;
 			f->reads[f->nreads++] = (struct pipe_read){ e->pid, e->tid, e->chan,
 								    e->resp_ns };
+			if (e->resp_ns < first)
+				first = e->resp_ns;
 			err = bt_xagg_add_handoff(f->xagg, &h);
 			continue;
 		}
@@ -396,7 +403,10 @@ static int fold_exchanges(struct bt_model *m, struct bt_chain_fold *f)
 	m->nexchanges = 0;
 	if (f->nconv > nconv)
 		f->nconv = bt_sort_unique_u64(f->conv, f->nconv, sizeof(*f->conv), 0, bt_cmp_u64);
-	qsort(f->reads, f->nreads, sizeof(*f->reads), cmp_pipe_read);
+	if (f->nreads)
+		qsort(f->reads, f->nreads, sizeof(*f->reads), cmp_pipe_read);
+	if (first != UINT64_MAX)
+		f->reads_since = first;
 	return err ? -1 : 0;
 }
 
