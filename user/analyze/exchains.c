@@ -28,6 +28,7 @@
 #include <string.h>
 #include "analyze/chains_priv.h"
 #include "analyze/exchains.h"
+#include "analyze/exchist.h"
 #include "lib/vec.h"
 
 enum { EV_SREQ, EV_CRESP, EV_HAND, EV_TAIL };
@@ -117,128 +118,6 @@ struct path {
 	uint32_t chain;		/* chain index + 1 when a chain ends here */
 };
 
-/*
- * Latencies, log-linear: below 2^LAT_BITS one slot per nanosecond, above
- * 2^LAT_BITS slots per power of two (each within 1/64 of its value). A
- * percentile is its slot's middle, within [min, max]: within 0.8% of the
- * sample it stands for.
- */
-#define LAT_BITS	6
-#define LAT_SUB		(1u << LAT_BITS)
-#define LAT_SLOTS	((64 - LAT_BITS + 1) * LAT_SUB)
-
-/* How many samples, the smallest and the largest: exact whatever the slots. */
-struct xspan {
-	uint64_t n, min, max;
-};
-
-static void xspan_add(struct xspan *s, uint64_t v)
-{
-	if (!s->n || v < s->min)
-		s->min = v;
-	if (v > s->max)
-		s->max = v;
-	s->n++;
-}
-
-/* The rank of the lower percentile q (no interpolation), as the batch took it. */
-static uint64_t xspan_rank(const struct xspan *s, double q)
-{
-	return (uint64_t)((double)(s->n - 1) * q);
-}
-
-struct lat_hist {
-	uint64_t *slot;
-	struct xspan s;
-};
-
-static unsigned int lat_slot(uint64_t v)
-{
-	int o;
-
-	if (v < LAT_SUB)
-		return (unsigned int)v;
-	o = 63 - __builtin_clzll(v);
-	return (unsigned int)(o - LAT_BITS + 1) * LAT_SUB +
-	       (unsigned int)((v >> (o - LAT_BITS)) & (LAT_SUB - 1));
-}
-
-static int lat_add(struct lat_hist *h, uint64_t v)
-{
-	if (!h->slot && !(h->slot = calloc(LAT_SLOTS, sizeof(*h->slot))))
-		return -ENOMEM;
-	h->slot[lat_slot(v)]++;
-	xspan_add(&h->s, v);
-	return 0;
-}
-
-/* The lower percentile q (the sample at rank (n - 1) q), as its slot says. */
-static uint64_t lat_pct(const struct lat_hist *h, double q)
-{
-	uint64_t rank, seen = 0;
-
-	if (!h->s.n)
-		return 0;
-	rank = xspan_rank(&h->s, q);
-	for (unsigned int i = 0; i < LAT_SLOTS; i++) {
-		unsigned int o = i / LAT_SUB + LAT_BITS - 1;
-		uint64_t low, width, v;
-
-		seen += h->slot[i];
-		if (seen <= rank)
-			continue;
-		if (i < LAT_SUB)
-			return i;
-		width = 1ull << (o - LAT_BITS);
-		low = (uint64_t)(LAT_SUB + i % LAT_SUB) << (o - LAT_BITS);
-		v = low + width / 2;
-		return v < h->s.min ? h->s.min : v > h->s.max ? h->s.max : v;
-	}
-	return h->s.max;
-}
-
-/*
- * Calls per request, exactly: one count per value up to CALLS_EXACT (a
- * request making more is counted in over, and a percentile that falls
- * among those says the largest), min and max always exact.
- */
-#define CALLS_EXACT	4096
-
-struct calls_hist {
-	uint64_t *slot;
-	size_t cap;
-	uint64_t over;
-	struct xspan s;
-};
-
-static int calls_add(struct calls_hist *h, uint32_t v)
-{
-	if (v >= CALLS_EXACT) {
-		h->over++;
-	} else {
-		if (v >= h->cap && !bt_grow((void **)&h->slot, &h->cap, v + 1, sizeof(*h->slot)))
-			return -ENOMEM;
-		h->slot[v]++;
-	}
-	xspan_add(&h->s, v);
-	return 0;
-}
-
-static uint32_t calls_pct(const struct calls_hist *h, double q)
-{
-	uint64_t rank, seen = 0;
-
-	if (!h->s.n)
-		return 0;
-	rank = xspan_rank(&h->s, q);
-	for (size_t v = 0; v < h->cap; v++) {
-		seen += h->slot[v];
-		if (seen > rank)
-			return (uint32_t)v;
-	}
-	return (uint32_t)h->s.max;
-}
-
 /* The distinct threads a chain's roots ran on. */
 struct tidset {
 	uint32_t *v;
@@ -267,8 +146,8 @@ struct hsum {
 	uint64_t calls, lat, queue, svc, kids;
 	uint64_t fan_calls, fan_save;
 	uint32_t fan_peers;
-	struct calls_hist per_root;
-	struct lat_hist each;
+	struct bt_calls_hist per_root;
+	struct bt_lat_hist each;
 };
 
 struct csum {
@@ -276,7 +155,7 @@ struct csum {
 	unsigned int nhops;
 	uint64_t roots, lat;
 	struct tidset threads;
-	struct lat_hist root_lat;
+	struct bt_lat_hist root_lat;
 	struct hsum h[BT_CHAINS_MAX_DEPTH];
 };
 
@@ -799,7 +678,7 @@ static int add_root(struct bt_xagg *a, uint32_t tid, uint64_t lat)
 		c = &a->ch[lp->chain - 1];
 		c->roots++;
 		c->lat += lat;
-		if (tidset_add(&c->threads, tid) || lat_add(&c->root_lat, lat))
+		if (tidset_add(&c->threads, tid) || bt_lat_add(&c->root_lat, lat))
 			return -ENOMEM;
 		for (uint32_t q = leaf; q != NONE; q = a->paths[q].parent) {
 			const struct path *qp = &a->paths[q];
@@ -815,10 +694,10 @@ static int add_root(struct bt_xagg *a, uint32_t tid, uint64_t lat)
 			h->fan_save += qp->fan_save;
 			if (qp->fan_peers > h->fan_peers)
 				h->fan_peers = qp->fan_peers;
-			if (qp->depth && calls_add(&h->per_root, count))
+			if (qp->depth && bt_calls_add(&h->per_root, count))
 				return -ENOMEM;
 			for (size_t k = 0; k < a->nnodes; k++)
-				if (a->nodes[k].path == q && lat_add(&h->each, a->nodes[k].lat))
+				if (a->nodes[k].path == q && bt_lat_add(&h->each, a->nodes[k].lat))
 					return -ENOMEM;
 		}
 	}
@@ -1144,12 +1023,12 @@ static int fill(struct bt_xagg *a, const struct bt_chain_opts *o, struct bt_chai
 			hp->calls_per_episode = c->roots ? (double)h->calls / (double)c->roots : 0;
 			hp->calls_min = hp->calls_p50 = hp->calls_max = 1;
 			if (d) {
-				hp->calls_p50 = calls_pct(&h->per_root, 0.5);
+				hp->calls_p50 = bt_calls_pct(&h->per_root, 0.5);
 				hp->calls_min = (uint32_t)h->per_root.s.min;
 				hp->calls_max = (uint32_t)h->per_root.s.max;
 			}
 			hp->blocked_ns = h->lat;
-			hp->p50_ns = lat_pct(&h->each, 0.5);
+			hp->p50_ns = bt_lat_pct(&h->each, 0.5);
 			hp->queue_ns = h->queue;
 			hp->wait_ns = wait < h->kids ? wait : h->kids;
 			hp->other_ns = h->kids - hp->wait_ns;
@@ -1165,8 +1044,8 @@ static int fill(struct bt_xagg *a, const struct bt_chain_opts *o, struct bt_chai
 		if (out->share > 1)
 			out->share = 1;
 		out->exchanges = true;
-		out->p50_ns = lat_pct(&c->root_lat, 0.5);
-		out->p99_ns = lat_pct(&c->root_lat, 0.99);
+		out->p50_ns = bt_lat_pct(&c->root_lat, 0.5);
+		out->p99_ns = bt_lat_pct(&c->root_lat, 0.99);
 	}
 	r->nchains = a->nch;
 	return 0;
