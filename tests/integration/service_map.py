@@ -17,17 +17,20 @@ from harness import (BT, GATE_MS, ROOT, TMP, Failure, Skip, check, eq, run, run_
 SVCLOAD = os.path.join(ROOT, "build", "tools", "svcload")
 
 
-def svcload_traced(mode, conns=100, size=64, hold_ms=0, keep=0, peers=0, greet=False):
+def svcload_traced(mode, conns=100, size=64, hold_ms=0, keep=0, peers=0, greet=False,
+                   accept_late=False, trace_server=False):
     """svcload MODE: its client traced alone (-p CLIENT --peers 0), the
     server never (it stays hold_ms after the client); returns (boundtrace
     JSON, svcload report). With keep, the client holds its last `keep`
-    connections open and the trace is ended (SIGINT) while it does."""
+    connections open and the trace is ended (SIGINT) while it does. With
+    trace_server, the server is the one traced (-p SERVER), the client not."""
     out, err, bt_out = tmpfile("svc.json"), tmpfile("svc.err"), tmpfile("bt.json")
     go = tmpfile("svc.go")
     with open(err, "w") as ef:
         w = subprocess.Popen([SVCLOAD, mode, "--conns", str(conns), "--size", str(size),
                               "--keep", str(keep), "--delay-ms", GATE_MS, "--hold-ms",
-                              str(hold_ms), "--out", out] + (["--greet"] if greet else []),
+                              str(hold_ms), "--out", out] + (["--greet"] if greet else []) +
+                             (["--accept-late"] if accept_late else []),
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=ef,
                              env=dict(os.environ, WL_GO_FILE=go))
     w.go = go
@@ -46,9 +49,10 @@ def svcload_traced(mode, conns=100, size=64, hold_ms=0, keep=0, peers=0, greet=F
     if client is None:
         w.kill()
         raise Failure("svcload did not announce itself")
+    traced = w.pid if trace_server else client
     if keep:
         t = start_gated([BT, "-f", "json", "-o", bt_out, "--peers", str(peers), "-p",
-                         str(client)], w)
+                         str(traced)], w)
         try:
             wait_for(lambda: said(r"holding %d" % keep), "svcload to hold its connections",
                      timeout=30)
@@ -59,7 +63,7 @@ def svcload_traced(mode, conns=100, size=64, hold_ms=0, keep=0, peers=0, greet=F
         with open(t.errfile) as f:
             r = subprocess.CompletedProcess(t.args, rc, "", f.read())
     else:
-        r = run_gated([BT, "-f", "json", "-o", bt_out, "--peers", str(peers), "-p", str(client)],
+        r = run_gated([BT, "-f", "json", "-o", bt_out, "--peers", str(peers), "-p", str(traced)],
                       w)
     eq(w.wait(timeout=60), 0, "svcload exit status")
     eq(r.returncode, 0, "boundtrace exit status (stderr: %s)" % r.stderr)
@@ -171,6 +175,47 @@ def tcp_server_greeting_counted_from_the_first_byte():
 @test
 def unix_server_greeting_counted_from_the_first_byte():
     check_greeting_counted("unix")
+
+
+def check_early_client_counted(mode):
+    """svcload MODE --accept-late traced from the server alone (-p SERVER
+    --peers 1), which listened before the trace began: the untraced
+    client writes each request before the server accepts the connection
+    (svcload waits for the client's write to return before its accept).
+    Its connect() to the listener the server holds (found by the first
+    scan) marks both ends, so the client counts from its first byte:
+    exact sends and bytes both ways, nothing unseen."""
+    bt, rep = svcload_traced(mode, peers=1, accept_late=True, trace_server=True)
+    client, server, kind = rep["client"], rep["server"], KINDS[mode]
+    procs = {p["pid"]: p for p in bt["processes"]}
+    check(client in procs, "the client is listed: %r" % sorted(procs))
+    eq((procs[server]["role"], procs[client]["role"]), ("target", "peer"), "roles")
+    rows = procs[client]["boundaries"]
+    eq([sum(b[f] for b in rows if b["kind"] == kind and b["direction"] == d)
+        for d in ("send", "recv") for f in ("calls", "bytes")],
+       [rep["sends"], rep["sent"], rep["recvs"], rep["received"]],
+       "the client's sends, bytes sent, receives, bytes received (svcload's counts)")
+    eq((socket_bytes(procs[server], "recv", (kind,)), socket_bytes(procs[server], "send", (kind,))),
+       (rep["sent"], rep["received"]), "the server's bytes both ways")
+    edges = {(e["from"], e["to"]): e for e in bt["edges"] if e["kind"] == kind}
+    eq(sorted(edges), sorted([(client, server), (server, client)]), "one edge each way")
+    eq((edges[client, server]["calls"], edges[client, server]["bytes"],
+        edges[client, server]["unseen_bytes"]),
+       (rep["sends"], rep["sent"], 0), "client -> server: every request, nothing unseen")
+    eq((edges[server, client]["bytes"], edges[server, client]["unseen_bytes"]),
+       (rep["received"], 0), "server -> client: replies, nothing unseen")
+    eq((bt["lost"]["unseen_bytes"], bt["lost"]["map_full"]), (0, 0),
+       "lost.unseen_bytes, lost.map_full")
+
+
+@test
+def unix_client_writing_before_accept_counted_from_the_first_byte():
+    check_early_client_counted("unix")
+
+
+@test
+def tcp_client_writing_before_accept_counted_from_the_first_byte():
+    check_early_client_counted("tcp")
 
 
 @test
