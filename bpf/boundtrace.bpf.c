@@ -1061,7 +1061,9 @@ static __always_inline bool is_crossing_nr(long nr)
  * verification stay out of the targets' program. Not attached: sys_exit
  * tail-calls it (marked_exit) for the calls it looks at, so the other
  * syscalls of every process pay no second program dispatch (about 75 ns
- * a crossing of a pinned pipe ping-pong, end to end).
+ * a crossing of a pinned pipe ping-pong, end to end). At any process's
+ * connect, accept or listen it marks connections and listeners instead
+ * (connection_marks).
  */
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit_marked, struct pt_regs *regs, long ret)
