@@ -1069,6 +1069,13 @@ static __always_inline bool is_readiness_nr(long nr)
 	return false;
 }
 
+/* The calls sys_exit_marked marks connections and listeners at (connection_marks). */
+static __always_inline bool is_connection_nr(long nr)
+{
+	return nr == BT_NR_connect || nr == BT_NR_accept || nr == BT_NR_accept4 ||
+	       nr == BT_NR_listen;
+}
+
 /* The calls sys_exit_marked counts for a process that is not a target. */
 static __always_inline bool is_marked_nr(long nr)
 {
@@ -1102,7 +1109,9 @@ static __always_inline bool is_crossing_nr(long nr)
  * verification stay out of the targets' program. Not attached: sys_exit
  * tail-calls it (marked_exit) for the calls it looks at, so the other
  * syscalls of every process pay no second program dispatch (about 75 ns
- * a crossing of a pinned pipe ping-pong, end to end).
+ * a crossing of a pinned pipe ping-pong, end to end). At any process's
+ * connect, accept or listen it marks connections and listeners instead
+ * (connection_marks).
  */
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit_marked, struct pt_regs *regs, long ret)
@@ -1115,17 +1124,11 @@ int BPF_PROG(sys_exit_marked, struct pt_regs *regs, long ret)
 
 	if (!count_marked)
 		return 0;
-	if (is_target(task->tgid)) {
-		/* A target's new connection: both ends marked before either's first byte. */
-		if ((nr == BT_NR_connect && (ret >= 0 || ret == -EINPROGRESS)) ||
-		    ((nr == BT_NR_accept || nr == BT_NR_accept4) && ret >= 0)) {
-			classify(task, nr == BT_NR_connect ? BT_REGS_ARG1(regs) : ret, &c);
-			if (c.sk && c.kind != BT_KIND_NONE)
-				mark_connection(&c);
-		}
+	if (is_connection_nr(nr)) {
+		connection_marks(ret);
 		return 0;
 	}
-	if (!is_crossing_nr(nr))
+	if (is_target(task->tgid) || !is_crossing_nr(nr))
 		return 0;
 	switch (nr) {
 	case BT_NR_write: case BT_NR_writev: case BT_NR_sendmsg: case BT_NR_sendto:
@@ -1198,6 +1201,12 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	if (!is_crossing_nr(id) && id != BT_NR_restart_syscall &&
 	    !(min_block_ns && is_readiness_nr(id)))
 		return 0;
+	if (count_marked) {
+		long fd = sent_fd(id, regs);
+
+		if (fd >= 0)
+			mark_before_send(fd);
+	}
 	st = inflight_slot(task->pid);
 	if (!st)
 		return 0;
@@ -1395,11 +1404,11 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		peers_on_exit(ret);
 	/*
 	 * --peers: what sys_exit_marked looks at, the one way there (a tail
-	 * call does not come back; none of these calls is counted below): a
-	 * target's connect or accept, a non-target's read, write, send or
-	 * receive.
+	 * call does not come back; none of these calls is counted below): any
+	 * process's connect, accept or listen, a non-target's read, write,
+	 * send or receive.
 	 */
-	if (count_marked && (nr == BT_NR_connect || nr == BT_NR_accept || nr == BT_NR_accept4))
+	if (count_marked && is_connection_nr(nr))
 		bpf_tail_call(ctx, &marked_exit, 0);
 	if (!is_target(task->tgid)) {
 		if (count_marked && is_marked_nr(nr))

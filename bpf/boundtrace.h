@@ -246,6 +246,18 @@ struct bt_sk_owner {
 };
 
 /*
+ * --peers: a listener a target holds, as its key in the kernel's `marked`
+ * map (written by the kernel at a target's listen() and accept(), and by
+ * userspace for the listeners its scans find): a process connecting to it
+ * counts from its first byte. Apart from the map's other keys, pipe
+ * inodes (below 2^32) and socket addresses (kernel pointers): a unix
+ * listener by its inode, a TCP listener by its network namespace and port.
+ */
+#define BT_MARK_UNIX_LISTENER(ino)	((1ULL << 56) | (__u64)(__u32)(ino))
+#define BT_MARK_TCP_LISTENER(netns, port) \
+	((2ULL << 56) | (__u64)(__u32)(netns) << 16 | (__u16)(port))
+
+/*
  * A process counted on a marked channel before anyone followed it (map
  * seen, by tgid): its name and parent, for when it is gone before the
  * report (a short-lived client).

@@ -269,20 +269,53 @@ static __always_inline void tuple_put(struct bt_tuple *t, const struct sock *sk,
 		lose(BT_LOSS_MAP_FULL);
 }
 
+/*
+ * --peers: a TCP connection made to a listener a target holds, or by a
+ * target's marked socket, is marked at its handshake, before either end's
+ * first byte (a client that writes before the server accepts counts from
+ * it). The client's end is established first (SYN_SENT), the server's
+ * child when the client's ACK comes (SYN_RECV), which also marks the
+ * client's end under the mirrored tuple. The tuples are on the stack:
+ * this runs in softirq, which may interrupt a syscall's use of
+ * tuple_scratch on this CPU.
+ */
+static __always_inline void mark_handshake(const struct sock *sk, struct tuple_pair *tp,
+					   int oldstate)
+{
+	struct bt_tuple_val *far;
+	bool to_marked;
+
+	if (oldstate == TCP_SYN_SENT) {
+		if (is_marked(BT_MARK_TCP_LISTENER(tp->own.netns, tp->own.rport)))
+			mark(sock_id(sk));
+		return;
+	}
+	tuple_mirror(tp);
+	far = bpf_map_lookup_elem(&inet_peers, &tp->far);
+	to_marked = is_marked(BT_MARK_TCP_LISTENER(tp->own.netns, tp->own.lport));
+	if (!to_marked && !(far && is_marked(far->sock)))
+		return;
+	mark(sock_id(sk));
+	if (far)
+		mark(far->sock);
+}
+
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(inet_state, const struct sock *sk, const int oldstate, const int newstate)
 {
-	struct bt_tuple t = {};
+	struct tuple_pair tp = {};
 
 	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
 	if (newstate == TCP_ESTABLISHED) {
-		sk_tuple(sk, &t);
+		sk_tuple(sk, &tp.own);
 		if (oldstate == TCP_SYN_RECV)
 			sock_fresh(sk, true);
-		tuple_put(&t, sk, oldstate == TCP_SYN_SENT ? BT_ROLE_CLIENT : BT_ROLE_SERVER);
+		tuple_put(&tp.own, sk, oldstate == TCP_SYN_SENT ? BT_ROLE_CLIENT : BT_ROLE_SERVER);
+		if (count_marked)
+			mark_handshake(sk, &tp, oldstate);
 	} else if (newstate == TCP_CLOSE) {
-		sk_tuple(sk, &t);
+		sk_tuple(sk, &tp.own);
 		/*
 		 * tcp_set_state() releases the port (inet_put_port: skc_num
 		 * = 0) before it stores TCP_CLOSE, which is when this runs:
@@ -290,9 +323,9 @@ int BPF_PROG(inet_state, const struct sock *sk, const int oldstate, const int ne
 		 * the delete missed nearly every closed connection: 9,184 of
 		 * 10,000 ends of 5,000 were left, and the map filled.)
 		 */
-		if (!t.lport)
-			t.lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
-		bpf_map_delete_elem(&inet_peers, &t);
+		if (!tp.own.lport)
+			tp.own.lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+		bpf_map_delete_elem(&inet_peers, &tp.own);
 	}
 	return 0;
 }
@@ -348,8 +381,9 @@ static __always_inline void accepted(struct endpoint *c, __u32 tgid)
 /*
  * --peers: a target's connect() or accept() marks both ends of the new
  * connection before either's first byte, so a far end that writes first
- * (a server's greeting) counts from it. (A client that wrote before a
- * target accepted is still missed: its bytes show as unseen.)
+ * (a server's greeting) counts from it; so does any process's connect()
+ * to a listener a target holds (connection_marks, mark_handshake), so a
+ * client that writes before the target accepts counts from its first byte.
  */
 static __always_inline void mark_connection(struct endpoint *c)
 {
@@ -364,6 +398,118 @@ static __always_inline void mark_connection(struct endpoint *c)
 	v = inet_other_end(c->sk);
 	if (v)
 		mark(v->sock);
+}
+
+/* A listening socket as its key in `marked`; 0 for other sockets. */
+static __always_inline __u64 listener_key(const struct endpoint *c)
+{
+	struct sock *sk = c->sk;
+
+	if (c->kind == BT_KIND_UNIX_STREAM)
+		return BT_MARK_UNIX_LISTENER(c->chan);
+	if (c->kind == BT_KIND_TCP)
+		return BT_MARK_TCP_LISTENER(BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum),
+					    sk->__sk_common.skc_num);
+	return 0;
+}
+
+/*
+ * A unix stream connect() reached a listener a target holds: its embryo
+ * (the peer connect() made) still names the listener, unless the target
+ * accepted it already, and then the accept marked it.
+ */
+static __always_inline bool unix_to_marked(const struct endpoint *c)
+{
+	struct unix_sock *embryo;
+	struct sock *l;
+
+	if (c->kind != BT_KIND_UNIX_STREAM || !c->peer_sk)
+		return false;
+	if (is_marked(sock_id(c->peer_sk)))
+		return true;
+	embryo = bpf_rdonly_cast(c->peer_sk, bpf_core_type_id_kernel(struct unix_sock));
+	if (!bpf_core_field_exists(embryo->listener))
+		return false;
+	l = embryo->listener;
+	return l && is_marked(BT_MARK_UNIX_LISTENER(sock_ino(l)));
+}
+
+/*
+ * --peers, at the exit of listen(), connect(), accept() and accept4():
+ * a target's listener is marked (at listen, and at each accept, for one
+ * listening since before the trace that no scan has seen yet); a
+ * target's new connection, and any process's unix connection to a
+ * marked listener, is marked at both ends. A global function, called
+ * from sys_exit_marked: verified once.
+ */
+__noinline int connection_marks(long ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	bool target = is_target(task->tgid);
+	long nr = BT_REGS_NR(regs);
+	struct endpoint c = {};
+
+	if (nr == BT_NR_connect) {
+		if (ret < 0 && ret != -EINPROGRESS)
+			return 0;
+		classify(task, BT_REGS_ARG1(regs), &c);
+		if (c.sk && c.kind != BT_KIND_NONE && (target || unix_to_marked(&c)))
+			mark_connection(&c);
+		return 0;
+	}
+	if (!target || ret < 0)
+		return 0;
+	/* listen(fd, backlog); accept(fd, ...): fd is the listener. */
+	classify(task, BT_REGS_ARG1(regs), &c);
+	if (c.sk)
+		mark(listener_key(&c));
+	if (nr == BT_NR_listen)
+		return 0;
+	__builtin_memset(&c, 0, sizeof(c));
+	classify(task, ret, &c);
+	if (c.sk && c.kind != BT_KIND_NONE)
+		mark_connection(&c);
+	return 0;
+}
+
+/* The descriptor a sending call writes to; -1 for the other calls. */
+static __always_inline long sent_fd(long nr, struct pt_regs *regs)
+{
+	switch (nr) {
+	case BT_NR_write: case BT_NR_writev: case BT_NR_sendto: case BT_NR_sendmsg:
+	case BT_NR_sendmmsg: case BT_NR_vmsplice: case BT_NR_sendfile:
+		return BT_REGS_ARG1(regs);
+	case BT_NR_splice:	/* splice(fd_in, off_in, fd_out, ...) */
+		return BT_REGS_ARG3(regs);
+	case BT_NR_tee:		/* tee(fd_in, fd_out, ...) */
+		return BT_REGS_ARG2(regs);
+	}
+	return -1;
+}
+
+/*
+ * --peers, at the ENTRY of a target's sending call: the channel is marked
+ * before the first byte is in it. Marked at the exit, a reader the write
+ * woke could finish its read on another CPU first (or, under a write
+ * larger than the pipe, many reads): neither counted nor seen unseen.
+ * One fd walk and one lookup once the channel is marked. A global
+ * function: verified once, outside sys_enter.
+ */
+__noinline int mark_before_send(long fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct endpoint c = {};
+
+	classify(task, fd, &c);
+	if (c.kind == BT_KIND_PIPE) {
+		if (!is_marked(c.chan))
+			mark(c.chan);
+		return 0;
+	}
+	if (c.sk && c.kind != BT_KIND_NONE && !is_marked(sock_id(c.sk)))
+		mark_connection(&c);
+	return 0;
 }
 
 /* socketpair(domain, type, protocol, sv[2]): both ends are the caller's. */

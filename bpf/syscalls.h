@@ -42,6 +42,7 @@
 #define BT_NR_accept4		288
 #define BT_NR_connect		42
 #define BT_NR_bind		49
+#define BT_NR_listen		50
 #define BT_NR_socketpair	53
 #define BT_NR_socket		41
 #define BT_NR_restart_syscall	219
@@ -87,6 +88,7 @@
 #define BT_NR_accept4		242
 #define BT_NR_connect		203
 #define BT_NR_bind		200
+#define BT_NR_listen		201
 #define BT_NR_socketpair	199
 #define BT_NR_socket		198
 #define BT_NR_restart_syscall	128

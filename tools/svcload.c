@@ -21,6 +21,10 @@
  * a server-first protocol (SMTP, MySQL).
  * With --rate R the client starts at most R connections a second (a
  * service's steady load, not a burst).
+ * With --accept-late (tcp, unix, abstract) the server accepts each
+ * connection only once the client's request is written (its write()
+ * returned): the client writes before the server first touches the
+ * connection, its bytes queued on a socket no accept() has returned yet.
  * With --keep K the client leaves its last K connections open (tcp,
  * unix, abstract, udp), says "holding" on stderr and holds them until it
  * gets SIGUSR1: a trace ended meanwhile sees K connections alive.
@@ -37,14 +41,15 @@ static const char *const mode_names[M_NR] = { "tcp", "unix", "abstract", "socket
 
 static const char usage_text[] =
 "usage: " WL_PROG " MODE [--conns N] [--size BYTES] [--keep K] [--greet] [--rate R]\n"
-"       [--delay-ms MS]\n"
+"       [--accept-late] [--delay-ms MS]\n"
 "       [--out FILE]\n"
 "Many short connections from a client to a server that is not traced.\n"
 "MODE: tcp, unix, abstract, socketpair, udp. The client prints \"ready PID\" on stderr\n"
 "(its own pid), waits --delay-ms, then makes --conns connections (default 100),\n"
 "each sending and receiving --size bytes (default 64) and closed at once;\n"
 "--keep K leaves the last K open until SIGUSR1; --greet: the server writes first;\n"
-"--rate R: at most R connections a second.\n";
+"--rate R: at most R connections a second;\n"
+"--accept-late: the server accepts each connection once its request is written.\n";
 
 static struct {
 	enum mode mode;
@@ -52,6 +57,7 @@ static struct {
 	unsigned long keep;		/* connections left open at the end */
 	bool greet;			/* the server writes first */
 	unsigned long rate;		/* connections a second at most, 0: no limit */
+	bool accept_late;		/* accept() once the request is written */
 	struct sockaddr_storage addr;	/* where the server listens */
 	socklen_t addrlen;
 	char service[128];		/* as boundtrace names it */
@@ -61,6 +67,7 @@ static struct {
 /* What the client did, in shared memory for the server's report. */
 struct tally {
 	uint64_t sends, sent, recvs, received;
+	int requests;			/* requests written, for --accept-late */
 	int client;
 	int done;
 };
@@ -206,6 +213,7 @@ static void client(struct tally *t, char *buf)
 		if (cfg.greet)
 			full_read(fd, buf, cfg.size, t);
 		full_write(fd, buf, cfg.size, t);
+		__atomic_add_fetch(&t->requests, 1, __ATOMIC_RELEASE);
 		full_read(fd, buf, cfg.size, t);
 		if (i + cfg.keep < cfg.conns)
 			close(fd);
@@ -237,6 +245,8 @@ static void serve(int lfd, char *buf, struct tally *t)
 				fail("sendto:");
 			continue;
 		}
+		if (cfg.accept_late)
+			wait_count(&t->requests, (int)i + 1);
 		fd = accept(lfd, NULL, NULL);
 		if (fd < 0)
 			fail("accept:");
@@ -257,6 +267,7 @@ int main(int argc, char **argv)
 		{ "keep", required_argument, NULL, 'k' },
 		{ "greet", no_argument, NULL, 'g' },
 		{ "rate", required_argument, NULL, 'r' },
+		{ "accept-late", no_argument, NULL, 'l' },
 		COMMON_LONG_OPTS,
 	};
 	struct tally *t;
@@ -275,6 +286,8 @@ int main(int argc, char **argv)
 			cfg.greet = true;
 		else if (c == 'r')
 			cfg.rate = num(optarg, "rate", 1, 1000000);
+		else if (c == 'l')
+			cfg.accept_late = true;
 		else
 			common_opt(c, usage_text);
 	}
@@ -282,8 +295,10 @@ int main(int argc, char **argv)
 		usage_error("want one MODE: tcp, unix, abstract, socketpair or udp");
 	if (cfg.keep > cfg.conns || (cfg.keep && cfg.mode == M_SOCKETPAIR))
 		usage_error("--keep: at most --conns, and not with socketpair");
-	if (cfg.greet && (cfg.mode == M_SOCKETPAIR || cfg.mode == M_UDP))
-		usage_error("--greet: tcp, unix or abstract");
+	if ((cfg.greet || cfg.accept_late) && (cfg.mode == M_SOCKETPAIR || cfg.mode == M_UDP))
+		usage_error("--greet, --accept-late: tcp, unix or abstract");
+	if (cfg.greet && cfg.accept_late)
+		usage_error("--greet and --accept-late: the client would wait for the greeting");
 	signals_init();
 	wl.initial = getpid();
 	set_name("svc-server");

@@ -256,15 +256,21 @@ static inline void check_children(void)
 }
 
 /* Idle: poll a flag with nanosleep(): no fd, no futex, nothing traced. */
-static inline void wait_flag(int *flag)
+/* Until *count is at least want (a flag: 1). */
+static inline void wait_count(int *count, int want)
 {
 	struct timespec ts = { .tv_sec = 0, .tv_nsec = POLL_NS };
 
-	while (!__atomic_load_n(flag, __ATOMIC_ACQUIRE)) {
+	while (__atomic_load_n(count, __ATOMIC_ACQUIRE) < want) {
 		check_failed();
 		check_children();	/* none but in the initial process */
 		nanosleep(&ts, NULL);
 	}
+}
+
+static inline void wait_flag(int *flag)
+{
+	wait_count(flag, 1);
 }
 
 /* ---- processes and threads ---------------------------------------------- */

@@ -9,6 +9,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 
 from harness import (BT, GATE_MS, ROOT, TMP, Failure, Skip, check, eq, run, run_gated,
@@ -18,19 +19,20 @@ SVCLOAD = os.path.join(ROOT, "build", "tools", "svcload")
 
 
 def svcload_traced(mode, conns=100, size=64, hold_ms=0, keep=0, peers=0, greet=False,
-                   bt_args=(), wl_args=()):
+                   accept_late=False, trace_server=False, bt_args=(), wl_args=()):
     """svcload MODE: its client traced alone (-p CLIENT --peers 0), the
     server never (it stays hold_ms after the client); returns (boundtrace
     JSON, svcload report, boundtrace's -v stderr). With keep, the client
     holds its last `keep` connections open and the trace is ended (SIGINT)
-    while it does."""
+    while it does. With trace_server, the server is the one traced
+    (-p SERVER), the client not."""
     out, err, bt_out = tmpfile("svc.json"), tmpfile("svc.err"), tmpfile("bt.json")
     go = tmpfile("svc.go")
     with open(err, "w") as ef:
         w = subprocess.Popen([SVCLOAD, mode, "--conns", str(conns), "--size", str(size),
                               "--keep", str(keep), "--delay-ms", GATE_MS, "--hold-ms",
                               str(hold_ms), "--out", out] + (["--greet"] if greet else [])
-                             + list(wl_args),
+                             + (["--accept-late"] if accept_late else []) + list(wl_args),
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=ef,
                              env=dict(os.environ, WL_GO_FILE=go))
     w.go = go
@@ -49,9 +51,10 @@ def svcload_traced(mode, conns=100, size=64, hold_ms=0, keep=0, peers=0, greet=F
     if client is None:
         w.kill()
         raise Failure("svcload did not announce itself")
+    traced = w.pid if trace_server else client
     if keep:
         t = start_gated([BT, "-f", "json", "-o", bt_out, "--peers", str(peers), *bt_args,
-                         "-p", str(client)], w)
+                         "-p", str(traced)], w)
         try:
             wait_for(lambda: said(r"holding %d" % keep), "svcload to hold its connections",
                      timeout=30)
@@ -63,7 +66,7 @@ def svcload_traced(mode, conns=100, size=64, hold_ms=0, keep=0, peers=0, greet=F
             r = subprocess.CompletedProcess(t.args, rc, "", f.read())
     else:
         r = run_gated([BT, "-f", "json", "-o", bt_out, "--peers", str(peers), *bt_args, "-p",
-                       str(client)], w)
+                       str(traced)], w)
     eq(w.wait(timeout=60), 0, "svcload exit status")
     eq(r.returncode, 0, "boundtrace exit status (stderr: %s)" % r.stderr)
     with open(bt_out) as f:
@@ -217,6 +220,47 @@ def tcp_server_greeting_counted_from_the_first_byte():
 @test
 def unix_server_greeting_counted_from_the_first_byte():
     check_greeting_counted("unix")
+
+
+def check_early_client_counted(mode):
+    """svcload MODE --accept-late traced from the server alone (-p SERVER
+    --peers 1), which listened before the trace began: the untraced
+    client writes each request before the server accepts the connection
+    (svcload waits for the client's write to return before its accept).
+    Its connect() to the listener the server holds (found by the first
+    scan) marks both ends, so the client counts from its first byte:
+    exact sends and bytes both ways, nothing unseen."""
+    bt, rep, _ = svcload_traced(mode, peers=1, accept_late=True, trace_server=True)
+    client, server, kind = rep["client"], rep["server"], KINDS[mode]
+    procs = {p["pid"]: p for p in bt["processes"]}
+    check(client in procs, "the client is listed: %r" % sorted(procs))
+    eq((procs[server]["role"], procs[client]["role"]), ("target", "peer"), "roles")
+    rows = procs[client]["boundaries"]
+    eq([sum(b[f] for b in rows if b["kind"] == kind and b["direction"] == d)
+        for d in ("send", "recv") for f in ("calls", "bytes")],
+       [rep["sends"], rep["sent"], rep["recvs"], rep["received"]],
+       "the client's sends, bytes sent, receives, bytes received (svcload's counts)")
+    eq((socket_bytes(procs[server], "recv", (kind,)), socket_bytes(procs[server], "send", (kind,))),
+       (rep["sent"], rep["received"]), "the server's bytes both ways")
+    edges = {(e["from"], e["to"]): e for e in bt["edges"] if e["kind"] == kind}
+    eq(sorted(edges), sorted([(client, server), (server, client)]), "one edge each way")
+    eq((edges[client, server]["calls"], edges[client, server]["bytes"],
+        edges[client, server]["unseen_bytes"]),
+       (rep["sends"], rep["sent"], 0), "client -> server: every request, nothing unseen")
+    eq((edges[server, client]["bytes"], edges[server, client]["unseen_bytes"]),
+       (rep["received"], 0), "server -> client: replies, nothing unseen")
+    eq((bt["lost"]["unseen_bytes"], bt["lost"]["map_full"]), (0, 0),
+       "lost.unseen_bytes, lost.map_full")
+
+
+@test
+def unix_client_writing_before_accept_counted_from_the_first_byte():
+    check_early_client_counted("unix")
+
+
+@test
+def tcp_client_writing_before_accept_counted_from_the_first_byte():
+    check_early_client_counted("tcp")
 
 
 @test
@@ -407,13 +451,14 @@ def nginx_worker_map_finds_php_fpm_and_redis():
     np_ = proc_of(bt, n.worker)
     eq(socket_bytes(np_, "recv", ("tcp",)), sum(x for x, _ in log), "nginx: bytes from clients")
     eq(socket_bytes(np_, "send", ("tcp",)), sum(x for _, x in log), "nginx: bytes to clients")
-    # The clients (the test itself, followed at hop 1) wrote their first
-    # requests before nginx touched those connections: what their trace
-    # missed is unseen, never dropped. Seen + unseen = what nginx read.
+    # The clients (the test itself, followed at hop 1) write their requests
+    # before nginx touches those connections: they connect to a listener
+    # the worker holds (marked by the first scan), so they count from
+    # their first byte: nothing unseen.
     into = [e for e in bt["edges"] if e["to"] == n.worker and e["kind"] == "tcp"]
-    eq((sum(e["connections_seen"] for e in into),
-        sum(e["bytes"] + e["unseen_bytes"] for e in into)), (50, sum(x for x, _ in log)),
-       "client requests: 50 connections, sent + unseen = $request_length")
+    eq((sum(e["connections_seen"] for e in into), sum(e["bytes"] for e in into),
+        sum(e["unseen_bytes"] for e in into)), (50, sum(x for x, _ in log), 0),
+       "client requests: 50 connections, $request_length, nothing unseen")
     fcgi = [e for e in bt["edges"] if e["from"] == n.worker and e["kind"] == "unix_stream"]
     eq(sorted(e["to"] for e in fcgi), sorted(fpm.workers), "nginx -> each php-fpm worker")
     eq({e["service"] for e in fcgi}, {"unix:" + fpm.sock}, "by the FastCGI socket's path")
@@ -542,27 +587,29 @@ def shared_stderr_pipe_is_not_a_conversation():
     is not its far end) nor the supervisor; a daemon that does write is
     followed into the supervisor, whose read counts from the first byte."""
     r, w = os.pipe()
-    # The supervisor reads a second after the talker wrote: the pipe is
-    # marked at the exit of the talker's write, and a reader woken by that
-    # write can read on the other CPU before it (a loaded machine): that
-    # read would be neither counted nor unseen (a known gap, not this
-    # test's subject).
-    sup = subprocess.Popen(["sh", "-c", "sleep 4 </dev/null; exec cat"], stdin=r,
-                           stdout=subprocess.DEVNULL)
-    quiet = subprocess.Popen(["sleep", "6"], stderr=w, stdin=subprocess.DEVNULL)
-    other = subprocess.Popen(["sleep", "6"], stderr=w, stdin=subprocess.DEVNULL)
-    # It writes once both tracers are surely attached (3 s), then lives on.
-    talker = subprocess.Popen(["sh", "-c", "sleep 3; echo hello >&2; sleep 3"], stderr=w,
-                              stdin=subprocess.DEVNULL)
+    go = tmpfile("talker.go")
+    # The supervisor is blocked in read() when the talker writes: the pipe
+    # is marked at the entry of the talker's write, so its read counts.
+    sup = subprocess.Popen(["cat"], stdin=r, stdout=subprocess.DEVNULL)
+    quiet = subprocess.Popen(["sleep", "60"], stderr=w, stdin=subprocess.DEVNULL)
+    other = subprocess.Popen(["sleep", "60"], stderr=w, stdin=subprocess.DEVNULL)
+    # It writes once both tracers are attached (its start gate), then lives on.
+    talker = subprocess.Popen(["sh", "-c", 'while [ ! -e "$1" ]; do sleep 0.05; done; '
+                               'echo hello >&2; sleep 5', "talker", go],
+                              stderr=w, stdin=subprocess.DEVNULL)
+    talker.go = go
     os.close(r)
     os.close(w)
+
+    class NoGate:
+        go = tmpfile("quiet.go")
     try:
         out1, out2 = tmpfile("quiet.json"), tmpfile("talker.json")
-        t1 = subprocess.Popen([BT, "-f", "json", "-o", out1, "--peers", "1", "-d", "4.5",
-                               "-p", str(quiet.pid)], stderr=subprocess.PIPE, text=True)
-        t2 = run([BT, "-f", "json", "-o", out2, "--peers", "1", "-d", "4.5",
-                  "-p", str(talker.pid)])
-        eq(t1.wait(timeout=60), 0, "boundtrace -p quiet (%s)" % t1.stderr.read())
+        t1 = start_gated([BT, "-f", "json", "-o", out1, "--peers", "1", "-d", "6",
+                          "-p", str(quiet.pid)], NoGate)
+        t2 = run_gated([BT, "-f", "json", "-o", out2, "--peers", "1", "-d", "3",
+                        "-p", str(talker.pid)], talker)
+        eq(t1.wait(timeout=60), 0, "boundtrace -p quiet (%s)" % open(t1.errfile).read())
         eq(t2.returncode, 0, "boundtrace -p talker (%s)" % t2.stderr)
     finally:
         for p in (quiet, other, talker):
@@ -581,3 +628,73 @@ def shared_stderr_pipe_is_not_a_conversation():
     e = [x for x in bt["edges"] if x["from"] == talker.pid]
     eq([(x["to"], x["calls"], x["bytes"], x["unseen_bytes"]) for x in e],
        [(sup.pid, 1, 6, 0)], "hello\\n to the supervisor, read in full")
+
+
+# The traced writer: at its start gate, one write() of N bytes to stdout,
+# then end of file; it lives on until the reader (pid) has exited.
+PIPE_WRITER = r"""
+import os, sys, time
+go, n, reader = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def reader_gone():
+    try:
+        with open("/proc/%d/stat" % reader) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+while not os.path.exists(go):
+    time.sleep(0.01)
+os.write(1, b"x" * n)
+os.close(1)
+while not reader_gone():
+    time.sleep(0.01)
+"""
+
+
+@test
+def reader_during_a_targets_first_write_counted():
+    """A traced writer's first write on a pipe is one write() of 1 MiB, 16
+    times the pipe's capacity, to an untraced reader (dd, --peers 1): the
+    reader's reads finish while the write is still in the kernel, before
+    its exit. The pipe is marked at the write's entry, so every read
+    counts: dd's own count of reads and bytes, nothing unseen."""
+    size = 1 << 20
+    r, w = os.pipe()
+    go, bt_out, dd_err = tmpfile("writer.go"), tmpfile("bt.json"), tmpfile("dd.err")
+    with open(dd_err, "w") as ef:
+        reader = subprocess.Popen(["dd", "bs=65536", "of=/dev/null"], stdin=r,
+                                  stdout=subprocess.DEVNULL, stderr=ef,
+                                  env=dict(os.environ, LC_ALL="C"))
+    writer = subprocess.Popen([sys.executable, "-c", PIPE_WRITER, go, str(size),
+                               str(reader.pid)], stdin=subprocess.DEVNULL, stdout=w)
+    writer.go = go
+    os.close(r)
+    os.close(w)
+    try:
+        t = run_gated([BT, "-f", "json", "-o", bt_out, "--peers", "1", "-p", str(writer.pid)],
+                      writer)
+        eq(writer.wait(timeout=60), 0, "writer exit status")
+        eq(reader.wait(timeout=60), 0, "dd exit status")
+    finally:
+        for p in (reader, writer):
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    eq(t.returncode, 0, "boundtrace exit status (stderr: %s)" % t.stderr)
+    with open(dd_err) as f:
+        m = re.search(r"(\d+)\+(\d+) records in", f.read())
+    check(m, "dd's count of records in")
+    reads = int(m.group(1)) + int(m.group(2)) + 1  # and the read of the end of file
+    with open(bt_out) as f:
+        bt = json.load(f)
+    procs = {p["pid"]: p for p in bt["processes"]}
+    check(reader.pid in procs, "the reader is listed: %r" % sorted(procs))
+    eq([(b["calls"], b["bytes"]) for b in procs[writer.pid]["boundaries"]
+        if b["kind"] == "pipe" and b["direction"] == "send"], [(1, size)], "the one write")
+    recv = [b for b in procs[reader.pid]["boundaries"]
+            if b["kind"] == "pipe" and b["direction"] == "recv"]
+    eq((sum(b["calls"] for b in recv), sum(b["bytes"] for b in recv)),
+       (reads, size), "dd's reads and bytes, as it counted them")
+    e = [(x["to"], x["calls"], x["bytes"], x["unseen_bytes"]) for x in bt["edges"]
+         if x["from"] == writer.pid]
+    eq(e, [(reader.pid, 1, size, 0)], "writer -> dd: 1 MiB, nothing unseen")
+    eq(bt["lost"]["unseen_bytes"], 0, "lost.unseen_bytes")

@@ -284,7 +284,42 @@ static bool holds_inet_candidate(const struct world *w)
 	return false;
 }
 
-int bt_discover_round(struct bt_model *m, int max_hops, bt_add_target_fn add, void *ctx)
+/* boundtrace's network namespace (its inode number), the one netdiag reads. */
+static uint32_t own_netns(void)
+{
+	static uint32_t inum;
+	struct stat st;
+
+	if (!inum && !stat("/proc/self/ns/net", &st))
+		inum = (uint32_t)st.st_ino;
+	return inum;
+}
+
+#define SOCK_STATE_LISTEN	10	/* TCP_LISTEN, for unix sockets too */
+
+/* The targets' listening sockets, to the kernel (bt_listener_fn). */
+static void report_listeners(const struct world *w, bt_listener_fn listener, void *ctx)
+{
+	for (size_t i = 0; i < w->nown; i++) {
+		const struct bt_unix_sock *u;
+		const struct bt_inet_sock *s;
+
+		if (w->own[i].type != BT_FD_SOCKET)
+			continue;
+		u = find_unix(w, w->own[i].ino);
+		if (u) {
+			if (u->state == SOCK_STATE_LISTEN && u->type == SOCK_STREAM)
+				listener(ctx, BT_MARK_UNIX_LISTENER(u->ino));
+			continue;
+		}
+		s = find_inet(w, w->own[i].ino);
+		if (s && s->proto == IPPROTO_TCP && s->state == SOCK_STATE_LISTEN && own_netns())
+			listener(ctx, BT_MARK_TCP_LISTENER(own_netns(), s->lport));
+	}
+}
+
+int bt_discover_round(struct bt_model *m, int max_hops, bt_add_target_fn add,
+		      bt_listener_fn listener, void *ctx)
 {
 	struct world w = {};
 	int added = 0, err = 0;
@@ -313,6 +348,8 @@ int bt_discover_round(struct bt_model *m, int max_hops, bt_add_target_fn add, vo
 		bt_inet_socks(0, &w.inet, &w.ninet, &w.capinet);
 		added += name_udp_servers(m, &w, max_hops, add, ctx);
 	}
+	if (listener)
+		report_listeners(&w, listener, ctx);
 	for (size_t i = 0; i < w.nown; i++) {
 		const struct bt_proc *p = bt_model_find(m, w.own[i].pid);
 		int n;

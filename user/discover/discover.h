@@ -16,10 +16,20 @@
 typedef int (*bt_add_target_fn)(void *ctx, uint32_t pid, int hop);
 
 /*
- * One round over the live targets of m. Far ends of targets at hop
- * < max_hops are passed to add (unless already targets). Returns the
- * number of targets added, or -errno.
+ * Called for each listening socket a target holds, with its key in the
+ * kernel's marked-channel map (BT_MARK_UNIX_LISTENER, BT_MARK_TCP_LISTENER
+ * in bpf/boundtrace.h): a process that connects to it counts from its
+ * first byte, though the target listened before the trace.
  */
-int bt_discover_round(struct bt_model *m, int max_hops, bt_add_target_fn add, void *ctx);
+typedef void (*bt_listener_fn)(void *ctx, uint64_t key);
+
+/*
+ * One round over the live targets of m. Far ends of targets at hop
+ * < max_hops are passed to add (unless already targets), the targets'
+ * listeners to listener (when not NULL). Returns the number of targets
+ * added, or -errno.
+ */
+int bt_discover_round(struct bt_model *m, int max_hops, bt_add_target_fn add,
+		      bt_listener_fn listener, void *ctx);
 
 #endif

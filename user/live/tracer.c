@@ -442,6 +442,17 @@ static int add_peer(void *ctx, uint32_t pid, int hop)
 	return err;
 }
 
+/* --peers: a target's listener, marked in the kernel (discover's bt_listener_fn). */
+static void mark_listener(void *ctx, uint64_t key)
+{
+	struct bt_tracer *t = ctx;
+	uint8_t one = 1;
+
+	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.marked), &key, &one, BPF_NOEXIST) &&
+	    errno == E2BIG)
+		__sync_fetch_and_add(&t->skel->bss->losses[BT_LOSS_MAP_FULL], 1);
+}
+
 int bt_tracer_discover(struct bt_tracer *t)
 {
 	int total = 0, n;
@@ -453,7 +464,8 @@ int bt_tracer_discover(struct bt_tracer *t)
 		return -ENOMEM;
 	/* New targets have channels of their own: go on until nothing new (hops bound it). */
 	do {
-		n = bt_discover_round(t->model, t->max_hops, add_peer, t);
+		n = bt_discover_round(t->model, t->max_hops, add_peer,
+				      t->skel->rodata->count_marked ? mark_listener : NULL, t);
 		if (n > 0)
 			total += n;
 	} while (n > 0);
