@@ -81,7 +81,9 @@ struct inflight {
 	__u8 exch_role;		/* enum bt_role, 0: no stream socket moved data */
 	__u8 exch_dir;
 	bool exch_done;		/* the call completed an exchange */
+	bool exch_owed;		/* and a pipe conversation's earlier one is counted with it */
 	__u64 exch_ns;		/* its latency / service time */
+	__u64 exch_owed_ns;	/* the earlier one's */
 	/* Chain mode: this thread's pipe conversations (pipe_step.h). */
 	struct bt_pipe_thread pipe;
 	/*

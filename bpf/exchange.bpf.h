@@ -205,6 +205,7 @@ static __always_inline void exchange_sock(struct sock *sk, int ret, int flags, _
 		if (st) {
 			st->exch_done = true;
 			st->exch_ns = lat_ns;
+			st->exch_owed = false;
 		}
 		if (exchange_records)
 			emit_exchange(sk, &c, cn, task->tgid, task->pid, now);
@@ -453,6 +454,10 @@ __noinline int pipe_track(struct pipe_op *op)
 	if (out->exch_role && st) {
 		st->exch_role = out->exch_role;
 		st->exch_dir = out->exch_dir;
+		st->exch_done = out->exch_done;
+		st->exch_ns = out->exch_ns;
+		st->exch_owed = out->owed_done;
+		st->exch_owed_ns = out->owed_ns;
 	}
 	if (out->pair) {
 		emit_pipe_exchange(out->client, out->client_tid, out->req_tid, BT_ROLE_CLIENT,
@@ -487,24 +492,44 @@ static __always_inline void pipe_step(struct endpoint *c, struct crossing *x)
 	pipe_track(&op);
 }
 
-/* Counts what the socket tracepoints left in the slot into the crossing's row. */
+static __always_inline void exchange_add(struct bt_stats *s, __u64 ns)
+{
+	__sync_fetch_and_add(&s->exchanges, 1);
+	s->exch_ns += ns;
+	s->exch_hist[log2_slot(ns)]++;
+	if (ns > s->max_exch_ns)
+		s->max_exch_ns = ns;
+}
+
+/*
+ * What the socket tracepoints (or pipe_track, for a pipe conversation)
+ * left in the thread's slot st, counted into the row s of its crossing
+ * in direction dir. A global function, verified once rather than at
+ * each crossing site.
+ */
+__noinline int exchange_account(struct bt_stats *s, struct inflight *st, __u32 dir)
+{
+	if (!s || !st || !st->exch_role || st->exch_dir != dir)
+		return 0;
+	s->role = st->exch_role;
+	if (!st->exch_done)
+		return 0;
+	st->exch_done = false;
+	exchange_add(s, st->exch_ns);
+	if (st->exch_owed) {
+		st->exch_owed = false;
+		exchange_add(s, st->exch_owed_ns);
+	}
+	return 0;
+}
+
 static __always_inline void account_exchange(struct endpoint *c, struct crossing *x,
 					     struct bt_stats *s)
 {
-	struct inflight *st = x->st;
-
-	if (!st || !st->exch_role || (c->kind != BT_KIND_TCP && c->kind != BT_KIND_UNIX_STREAM) ||
-	    st->exch_dir != x->dir)
-		return;
-	s->role = st->exch_role;
-	if (!st->exch_done)
-		return;
-	st->exch_done = false;
-	__sync_fetch_and_add(&s->exchanges, 1);
-	s->exch_ns += st->exch_ns;
-	s->exch_hist[log2_slot(st->exch_ns)]++;
-	if (st->exch_ns > s->max_exch_ns)
-		s->max_exch_ns = st->exch_ns;
+	/* Pipes: only pipe conversations, in chain mode. */
+	if (c->kind == BT_KIND_TCP || c->kind == BT_KIND_UNIX_STREAM ||
+	    (c->kind == BT_KIND_PIPE && exchange_records))
+		exchange_account(s, x->st, x->dir);
 }
 
 #endif /* BOUNDTRACE_EXCHANGE_BPF_H */

@@ -81,6 +81,16 @@ struct pipe_conv {
 	__u32 resp_req_tid;		/* the request read it answers */
 	__u64 resp_req_ns;
 	char resp_comm[BT_COMM_LEN];	/* the name of thread resp_tid */
+	/*
+	 * The server's row counts an answer at its write once the pair is
+	 * known (paired: a client read an answer of it as a response); the
+	 * first exchange of a pair is known only at the client's read, and
+	 * is counted at the server's next answer (owed).
+	 */
+	__u64 paired;			/* the request pipe it answered in an exchange, 0 none */
+	bool resp_counted;		/* this answer was counted at its write */
+	bool owed;			/* an exchange the server's row has not counted yet */
+	__u64 owed_ns;			/* its service time */
 };
 
 /* A thread's side of its pipe conversations (in its in-flight slot; only it writes them). */
@@ -110,7 +120,10 @@ struct bt_pipe_out {
 	char comm[BT_COMM_LEN];		/* in: the calling thread's name */
 	/* A completed exchange on request pipe w, answered on pipe x: both ends. */
 	bool pair;
-	__u8 exch_role, exch_dir;	/* for the thread's wait class; 0: leave */
+	__u8 exch_role, exch_dir;	/* for the thread's wait class and row; 0: leave */
+	/* For the call's row: an exchange it completed, and one owed to it. */
+	bool exch_done, owed_done;
+	__u64 exch_ns, owed_ns;
 	__u32 client, client_tid, req_tid;
 	__u32 srv, resp_tid, resp_req_tid;
 	__u64 w, x;
@@ -129,6 +142,8 @@ BT_STEP_INLINE void bt_pipe_out_reset(struct bt_pipe_out *out)
 	out->pair = false;
 	out->exch_role = 0;
 	out->exch_dir = 0;
+	out->exch_done = false;
+	out->owed_done = false;
 	out->nhandoff = 0;
 }
 
@@ -193,7 +208,7 @@ BT_STEP_INLINE void bt_pipe_handoff_read(struct pipe_handoff *h, struct pipe_cal
  * Both ends of the exchange of request pipe w (rq) answered on pipe x
  * (rs), the client's read of the answer by thread client_tid at done_ns.
  */
-BT_STEP_INLINE void bt_pipe_pair(struct pipe_conv *rq, const struct pipe_conv *rs, __u64 w,
+BT_STEP_INLINE void bt_pipe_pair(struct pipe_conv *rq, struct pipe_conv *rs, __u64 w,
 				 __u64 x, __u32 client_tid, __u64 done_ns, const char *client_comm,
 				 struct bt_pipe_out *out)
 {
@@ -214,6 +229,11 @@ BT_STEP_INLINE void bt_pipe_pair(struct pipe_conv *rq, const struct pipe_conv *r
 	__builtin_memcpy(out->srv_comm, rs->resp_comm, BT_COMM_LEN);
 	rq->last_srv_req_ns = rs->resp_req_ns;
 	rq->confirmed = true;
+	rs->paired = w;
+	if (!rs->resp_counted) {
+		rs->owed = true;
+		rs->owed_ns = rs->resp_ns - rs->resp_req_ns;
+	}
 	rq->phase = BT_PHASE_IDLE;
 	rq->await_server = false;
 }
@@ -228,6 +248,7 @@ BT_STEP_INLINE void bt_pipe_conv_write(const struct pipe_op *op, struct bt_pipe_
 				       struct bt_pipe_out *out)
 {
 	__u64 w = th->rd;
+	bool awaited;
 
 	th->wr = op->ino;
 	cx->client = op->tgid;
@@ -250,8 +271,22 @@ BT_STEP_INLINE void bt_pipe_conv_write(const struct pipe_op *op, struct bt_pipe_
 	cx->resp_req_tid = cw->srv_req_tid;
 	cx->resp_req_ns = cw->srv_req_ns;
 	__builtin_memcpy(cx->resp_comm, out->comm, BT_COMM_LEN);
-	/* Its client read this answer before this exit counted it. */
-	if (cw->await_server && cw->phase == BT_PHASE_REQUEST)
+	/*
+	 * An exchange in the server's row: an answer on a known pair, or one
+	 * its client read before this exit counted it.
+	 */
+	awaited = cw->await_server && cw->phase == BT_PHASE_REQUEST;
+	cx->resp_counted = awaited || cx->paired == w;
+	if (cx->resp_counted) {
+		out->exch_role = BT_ROLE_SERVER;
+		out->exch_dir = BT_DIR_SEND;
+		out->exch_done = true;
+		out->exch_ns = cx->resp_ns - cx->resp_req_ns;
+		out->owed_done = cx->owed;
+		out->owed_ns = cx->owed_ns;
+		cx->owed = false;
+	}
+	if (awaited)
 		bt_pipe_pair(cw, cx, w, op->ino, cw->done_tid, cw->done_ns, cw->done_comm, out);
 }
 
@@ -272,6 +307,9 @@ BT_STEP_INLINE void bt_pipe_conv_read(const struct pipe_op *op, struct bt_pipe_t
 		if (!cw || cw->phase != BT_PHASE_REQUEST || cw->client != op->tgid ||
 		    cw->await_server)
 			return;
+		/* The client's end is complete at this read, whoever is counted first. */
+		out->exch_done = true;
+		out->exch_ns = op->now - cw->req_ns;
 		if (cx->resp_req_ns == cw->last_srv_req_ns || cx->resp_ns < cw->req_ns) {
 			/* The answer's write has not been counted yet: its exit sends both. */
 			cw->await_server = true;

@@ -529,6 +529,18 @@ def pipe_pairs_chain_from_exchanges():
     check(to_backend["self_ns"] > to_middle["self_ns"],
           "backend work is a larger share than the middle's: %r" % c["hops"])
     pids = {p["comm"]: p["pid"] for p in tier["processes"]}
+    # Each end's rows count its exchanges: a client's at its read of the
+    # response, a server's at its write of it; a server's request reads
+    # and a middle's writes to the backend carry none.
+    for comm, direction, want in (
+            ("frontend", "recv", [("client", n)]), ("frontend", "send", [(None, 0)]),
+            ("middle", "recv", [("client", n * k), ("server", 0)]),
+            ("middle", "send", [(None, 0), ("server", n)]),
+            ("backend", "recv", [("server", 0)]), ("backend", "send", [("server", n * k)])):
+        rows = exchange_rows(bt, pids[comm], "pipe", direction)
+        eq(sorted(((r.get("role"), r.get("exchanges", {}).get("count", 0)) for r in rows),
+                  key=repr), sorted(want, key=repr),
+           "%s's pipe %s rows: (role, exchanges)" % (comm, direction))
     waits = {w["pid"]: w for w in bt["waits"]}
     eq((waits[pids["frontend"]]["idle"]["count"], waits[pids["backend"]]["dependency"]["count"]),
        (0, 0), "the frontend is never idle, the backend never waits on a response: %r"

@@ -95,9 +95,25 @@ static void conversation_in_order(void **state)
 		assert_int_equal(o.exch_role, t ? BT_ROLE_SERVER : 0);
 		o = step(&p, &sv, SERVER, SERVER, BT_DIR_SEND, X, t + 30);
 		assert_false(o.pair);
+		/*
+		 * The server's row: the pair is known from the first
+		 * exchange's end on; that one is counted with the second.
+		 */
+		assert_int_equal(o.exch_done, t > 0);
+		assert_int_equal(o.owed_done, t == 1000);
+		if (t) {
+			assert_int_equal(o.exch_role, BT_ROLE_SERVER);
+			assert_int_equal(o.exch_dir, BT_DIR_SEND);
+			assert_int_equal(o.exch_ns, 10);
+			if (o.owed_done)
+				assert_int_equal(o.owed_ns, 10);
+		}
 		o = step(&p, &cl, CLIENT, CLIENT, BT_DIR_RECV, X, t + 40);
 		assert_int_equal(o.exch_role, BT_ROLE_CLIENT);
 		assert_int_equal(o.exch_dir, BT_DIR_RECV);
+		assert_true(o.exch_done);
+		assert_int_equal(o.exch_ns, 30);
+		assert_false(o.owed_done);
 		assert_pair(&o, W, X, CLIENT, t + 10, t + 40, SERVER, t + 20, t + 30);
 	}
 }
@@ -120,13 +136,23 @@ static void answer_read_before_its_write_counted(void **state)
 	o = step(&p, &cl, CLIENT, CLIENT, BT_DIR_RECV, X, 1040);
 	assert_false(o.pair);
 	assert_true(conv_of(&p, W)->await_server);
+	/* The client's row has its exchange at its read all the same. */
+	assert_true(o.exch_done);
+	assert_int_equal(o.exch_ns, 30);
 	o = step(&p, &sv, SERVER, SERVER, BT_DIR_SEND, X, 1030);
 	/* Sent at the server's write, the client's end in the client's name. */
 	assert_pair(&o, W, X, CLIENT, 1010, 1040, SERVER, 1020, 1030);
+	/* The server's row: this exchange and the first, owed since its client's read. */
+	assert_true(o.exch_done);
+	assert_int_equal(o.exch_ns, 10);
+	assert_true(o.owed_done);
+	assert_int_equal(o.owed_ns, 10);
+	assert_false(conv_of(&p, X)->owed);
 	assert_false(conv_of(&p, W)->await_server);
 	/* More of the same answer: nothing more. */
 	o = step(&p, &sv, SERVER, SERVER, BT_DIR_SEND, X, 1035);
 	assert_false(o.pair);
+	assert_false(o.exch_done);
 }
 
 /* frontend -> middle -> backend: the middle is a server on W, a client on W2. */
@@ -143,7 +169,9 @@ static void middle_tier_nested(void **state)
 		for (__u64 k = 0; k < 3; k++) {
 			__u64 c = t + 10 + 10 * k;
 
-			step(&p, &mid, SERVER, SERVER, BT_DIR_SEND, W2, c);
+			/* A call the middle makes while serving W is no answer to W. */
+			o = step(&p, &mid, SERVER, SERVER, BT_DIR_SEND, W2, c);
+			assert_false(o.exch_done);
 			step(&p, &be, BACKEND, BACKEND, BT_DIR_RECV, W2, c + 1);
 			step(&p, &be, BACKEND, BACKEND, BT_DIR_SEND, X2, c + 2);
 			o = step(&p, &mid, SERVER, SERVER, BT_DIR_RECV, X2, c + 3);
@@ -172,6 +200,7 @@ static void pipeline_stage_is_no_conversation(void **state)
 		o = step(&p, &sink, BACKEND, BACKEND, BT_DIR_RECV, X, t + 4);
 		assert_false(o.pair);
 		assert_int_equal(o.exch_role, 0);
+		assert_false(o.exch_done);
 	}
 }
 
