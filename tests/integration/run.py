@@ -629,7 +629,10 @@ def futex_wait_that_times_out_is_a_timeout():
 def waits_that_time_out_are_timeouts():
     """poll, ppoll, select, pselect6 and the epoll waits returning 0, and a
     recv on a blocking socket that SO_RCVTIMEO ended, are `timeout` waits
-    with no waker and no chain; receives that miss without waiting
+    with no waker and no chain; so is each readiness wait interrupted by a
+    signal that then times out, whether a handler made it EINTR and the
+    program called again, or a stop and continue made the kernel restart
+    it (one timeout each, no signal wait); receives that miss without waiting
     (MSG_DONTWAIT, O_NONBLOCK) are not timeouts even when they are
     episodes (--min-block 1 us makes most of them one)."""
     n = 4
@@ -643,6 +646,10 @@ def waits_that_time_out_are_timeouts():
         want = json.load(f)
     eq(want["timeouts"]["rcvtimeo"], n, "timeoutload: recv timeouts")
     check(want["total_timeouts"] >= 5 * n, "timeoutload: timed-out calls %r" % want["timeouts"])
+    readiness = [c for c, v in want["timeouts"].items() if v and c != "rcvtimeo"]
+    for how in ("handler", "stop"):
+        eq([want["interrupted"][how][c] for c in readiness], [n] * len(readiness),
+           "timeoutload: waits interrupted (%s) that timed out" % how)
     procs = [p for p in bt["processes"] if p["boundaries"]]
     eq(len(procs), 1, "one traced process")
     pid = procs[0]["pid"]
