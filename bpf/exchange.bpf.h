@@ -429,7 +429,8 @@ __noinline int pipe_track(struct pipe_op *op)
 	if (!cx && !h)
 		return 0;
 	bt_pipe_out_reset(out);
-	if (cx)
+	/* The steps name this thread only in an answer or an exchange, both need cw. */
+	if (cw)
 		bpf_get_current_comm(out->comm, sizeof(out->comm));
 	me.off = 0;
 	me.ns = op->now;
