@@ -212,27 +212,23 @@ static struct pipe_call call_of(__u32 tgid, __u32 tid, __u64 ns)
 	return c;
 }
 
-static struct bt_pipe_out hwrite(struct pipe_handoff *h, __u32 tgid, __u32 tid, __u64 ns,
-				 __u64 bytes)
+/* One call on the pipe's hand-off state; returns what it decided. */
+static struct bt_pipe_out handoff(struct pipe_handoff *h, __u8 dir, __u32 tgid, __u32 tid,
+				  __u64 ns, __u64 bytes)
 {
 	struct pipe_call me = call_of(tgid, tid, ns);
 	struct bt_pipe_out out;
 
 	bt_pipe_out_reset(&out);
-	bt_pipe_handoff_write(h, &me, bytes, &out);
+	if (dir == BT_DIR_SEND)
+		bt_pipe_handoff_write(h, &me, bytes, &out);
+	else
+		bt_pipe_handoff_read(h, &me, bytes, &out);
 	return out;
 }
 
-static struct bt_pipe_out hread(struct pipe_handoff *h, __u32 tgid, __u32 tid, __u64 ns,
-				__u64 bytes)
-{
-	struct pipe_call me = call_of(tgid, tid, ns);
-	struct bt_pipe_out out;
-
-	bt_pipe_out_reset(&out);
-	bt_pipe_handoff_read(h, &me, bytes, &out);
-	return out;
-}
+#define hwrite(h, ...)	handoff(h, BT_DIR_SEND, __VA_ARGS__)
+#define hread(h, ...)	handoff(h, BT_DIR_RECV, __VA_ARGS__)
 
 static void assert_handoff(const struct bt_pipe_out *o, __u32 i, __u32 reader, __u64 read_ns,
 			   __u32 writer, __u64 write_ns)
