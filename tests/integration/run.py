@@ -500,6 +500,39 @@ def chain_from_exchanges_in_every_mode():
 
 
 @test
+def chains_fold_across_windows():
+    """Chains aggregated as the trace goes: with the chain window's horizon
+    made 20 ms (BOUNDTRACE_CHAIN_HORIZON_MS, for tests), a trace of a few
+    seconds folds its records window after window (twice a second) and
+    frees them; every request is still in the one frontend ⇢ middle ⇢
+    backend chain with exactly K calls each (min, p50, max, total), in a
+    blocking middle, an epoll loop and a pool whose hand-offs cross the
+    windows; nothing counted late (every request is far shorter than 20 ms)."""
+    k = 3
+    os.environ["BOUNDTRACE_CHAIN_HORIZON_MS"] = "20"
+    try:
+        for mode, extra in (("blocking", []), ("epoll", ["--clients", "3"]),
+                            ("pool", ["--clients", "3", "--workers", "2"])):
+            bt, tier = traced_tierdemo(mode, "--calls", str(k), "--work-us", "100", *extra,
+                                       requests=1500, min_block_us=1, one_cpu=mode == "pool")
+            n = tier["requests"]
+            chains = [c for c in bt["chains"]
+                      if chain_names(c) == ["frontend", "middle", "backend"]]
+            eq(len(chains), 1, "%s: one frontend ⇢ middle ⇢ backend chain: %r"
+               % (mode, [(chain_names(c), c["episodes"]) for c in bt["chains"]]))
+            c = chains[0]
+            eq(c["requests"], n, "%s: requests in the chain" % mode)
+            to_backend = c["hops"][1]
+            eq((to_backend["calls_min"], to_backend["calls_p50"], to_backend["calls_max"],
+                to_backend["calls"]), (k, k, k, k * n),
+               "%s: calls to backend per request (min, p50, max, total)" % mode)
+            eq(bt["exchanges_late"], 0, "%s: exchanges the window could not nest" % mode)
+            eq(bt["lost"]["exchanges"], 0, "%s: exchanges lost" % mode)
+    finally:
+        del os.environ["BOUNDTRACE_CHAIN_HORIZON_MS"]
+
+
+@test
 def pipe_pairs_chain_from_exchanges():
     """frontend ⇢ middle ⇢ backend where every hop is a pair of pipes (a
     request down one, the response up the other, as with a coprocess),

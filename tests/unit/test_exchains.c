@@ -48,6 +48,117 @@ static const struct bt_chain *find(const struct bt_chains *c, unsigned int nhops
 	return NULL;
 }
 
+/* The same chains, field by field (windows change nothing a test can see). */
+static void assert_same(const struct bt_chains *a, const struct bt_chains *b)
+{
+	assert_int_equal(a->nchains, b->nchains);
+	assert_memory_equal(&a->xcounts, &b->xcounts, sizeof(a->xcounts));
+	assert_int_equal(a->duration_ns, b->duration_ns);
+	for (size_t i = 0; i < a->nchains; i++) {
+		const struct bt_chain *x = &a->chains[i], *y = &b->chains[i];
+
+		assert_int_equal(x->nhops, y->nhops);
+		assert_int_equal(x->requests, y->requests);
+		assert_int_equal(x->blocked_ns, y->blocked_ns);
+		assert_int_equal(x->root_threads, y->root_threads);
+		assert_int_equal(x->p50_ns, y->p50_ns);
+		assert_int_equal(x->p99_ns, y->p99_ns);
+		for (unsigned int k = 0; k < x->nhops; k++) {
+			const struct bt_chain_hop *p = &x->hops[k], *q = &y->hops[k];
+
+			assert_string_equal(p->channel, q->channel);
+			assert_int_equal(p->from.pid, q->from.pid);
+			assert_int_equal(p->to.pid, q->to.pid);
+			assert_int_equal(p->from.threads, q->from.threads);
+			assert_int_equal(p->to.threads, q->to.threads);
+			assert_int_equal(p->calls, q->calls);
+			assert_int_equal(p->calls_min, q->calls_min);
+			assert_int_equal(p->calls_p50, q->calls_p50);
+			assert_int_equal(p->calls_max, q->calls_max);
+			assert_int_equal(p->blocked_ns, q->blocked_ns);
+			assert_int_equal(p->p50_ns, q->p50_ns);
+			assert_int_equal(p->queue_ns, q->queue_ns);
+			assert_int_equal(p->wait_ns, q->wait_ns);
+			assert_int_equal(p->other_ns, q->other_ns);
+			assert_int_equal(p->self_ns, q->self_ns);
+			assert_int_equal(p->fanout_calls, q->fanout_calls);
+			assert_int_equal(p->fanout_save_ns, q->fanout_save_ns);
+			assert_int_equal(p->fanout_max_peers, q->fanout_max_peers);
+		}
+	}
+}
+
+static int cmp_resp(const void *pa, const void *pb)
+{
+	const struct bt_xchg *a = pa, *b = pb;
+
+	return a->resp_ns < b->resp_ns ? -1 : a->resp_ns > b->resp_ns;
+}
+
+/*
+ * Feeds the records in the order they complete (hand-offs when they
+ * happen), folding after every record in fold_at (a bit per record, 64
+ * at most, or all when every is set), with a horizon just longer than the
+ * longest exchange: the chains must be those of one batch.
+ */
+static size_t feed_windows(const struct bt_xchg *in, size_t n, const struct bt_handoff *h,
+			   size_t nh, uint64_t fold_at, bool every, const struct bt_chains *batch)
+{
+	size_t most = 0;
+	struct bt_xchg *x = malloc(n * sizeof(*x));
+	uint64_t horizon = 1;
+	struct bt_xagg *a;
+	struct bt_chains *c;
+	size_t k = 0;
+
+	assert_non_null(x);
+	memcpy(x, in, n * sizeof(*x));
+	qsort(x, n, sizeof(*x), cmp_resp);
+	for (size_t i = 0; i < n; i++)
+		if (x[i].resp_ns >= x[i].req_ns && x[i].resp_ns - x[i].req_ns >= horizon)
+			horizon = x[i].resp_ns - x[i].req_ns + 1;
+	a = bt_xagg_new(horizon);
+	assert_non_null(a);
+	for (size_t i = 0; i < n; i++) {
+		for (; k < nh && h[k].end_ns <= x[i].resp_ns; k++)
+			assert_int_equal(bt_xagg_add_handoff(a, &h[k]), 0);
+		assert_int_equal(bt_xagg_add(a, &x[i]), 0);
+		if (every || (i < 64 && (fold_at >> i & 1)))
+			assert_int_equal(bt_xagg_fold(a), 0);
+		if (bt_xagg_window(a) > most)
+			most = bt_xagg_window(a);
+	}
+	for (; k < nh; k++)
+		assert_int_equal(bt_xagg_add_handoff(a, &h[k]), 0);
+	c = bt_xagg_chains(a, NULL);
+	assert_non_null(c);
+	assert_int_equal(c->xcounts.late, 0);
+	assert_same(c, batch);
+	bt_chains_free(c);
+	bt_xagg_free(a);
+	free(x);
+	return most;
+}
+
+/*
+ * One fold at every possible point, and a fold after every record: the
+ * most the window held then.
+ */
+static size_t check_windows(const struct bt_xchg *x, size_t n, const struct bt_handoff *h,
+			    size_t nh)
+{
+	size_t most;
+
+	struct bt_chains *batch = bt_exchains_analyze(x, n, h, nh, NULL);
+
+	assert_non_null(batch);
+	for (size_t i = 0; i < n && i < 64; i++)
+		feed_windows(x, n, h, nh, 1ull << i, false, batch);
+	most = feed_windows(x, n, h, nh, 0, true, batch);
+	bt_chains_free(batch);
+	return most;
+}
+
 /* A blocking middle: request in, two calls, response out, twice. */
 static void test_thread_rule(void **state)
 {
@@ -70,6 +181,7 @@ static void test_thread_rule(void **state)
 	const struct bt_chain *ch;
 
 	(void)state;
+	check_windows(x, 12, NULL, 0);
 	assert_non_null(c);
 	assert_int_equal(c->nchains, 1);
 	ch = &c->chains[0];
@@ -111,6 +223,7 @@ static void test_event_loop_interleaved(void **state)
 	const struct bt_chain *ch;
 
 	(void)state;
+	check_windows(x, 5, NULL, 0);
 	assert_non_null(c);
 	assert_int_equal(c->xcounts.nested, 3);
 	assert_int_equal(c->xcounts.rejected, 0);
@@ -134,6 +247,7 @@ static void test_contradiction_rejected(void **state)
 	struct bt_chains *c = bt_exchains_analyze(x, 2, NULL, 0, NULL);
 
 	(void)state;
+	check_windows(x, 2, NULL, 0);
 	assert_non_null(c);
 	assert_int_equal(c->xcounts.rejected, 1);
 	assert_int_equal(c->xcounts.nested, 0);
@@ -154,6 +268,7 @@ static void test_pool_handoff(void **state)
 
 	(void)state;
 	x[0].tid = 21;	/* the worker sent the response */
+	check_windows(x, 2, h, 1);
 	c = bt_exchains_analyze(x, 2, h, 1, NULL);
 	assert_non_null(c);
 	assert_int_equal(c->xcounts.nested, 1);
@@ -179,6 +294,7 @@ static void test_pairing_clock_order(void **state)
 	struct bt_chains *c = bt_exchains_analyze(x, 4, NULL, 0, NULL);
 
 	(void)state;
+	check_windows(x, 4, NULL, 0);
 	assert_non_null(c);
 	assert_int_equal(c->xcounts.paired, 2);
 	assert_int_equal(c->nchains, 1);
@@ -201,6 +317,7 @@ static void test_serial_fanout(void **state)
 	struct bt_chains *c = bt_exchains_analyze(x, 6, NULL, 0, NULL);
 
 	(void)state;
+	check_windows(x, 6, NULL, 0);
 	assert_non_null(c);
 	assert_int_equal(c->nchains, 2);	/* fe -> mid -> be, fe -> mid -> cache */
 	for (size_t i = 0; i < 2; i++) {
@@ -230,10 +347,55 @@ static void test_request_tail_read_late(void **state)
 	struct bt_chains *c = bt_exchains_analyze(x, 6, NULL, 0, NULL);
 
 	(void)state;
+	check_windows(x, 6, NULL, 0);
 	assert_non_null(c);
 	assert_int_equal(c->xcounts.paired, 3);
 	assert_int_equal(c->nchains, 1);
 	assert_int_equal(c->chains[0].requests, 3);
+	bt_chains_free(c);
+}
+
+/*
+ * Forty requests through three tiers, 1 to 3 backend calls each, an
+ * untraced client's requests and hand-offs to a worker in between:
+ * folded in many windows (each request shorter than the horizon, the
+ * trace many horizons long), the same chains as one batch, exactly.
+ */
+static void test_many_windows(void **state)
+{
+	struct bt_xchg x[40 * 8];
+	struct bt_handoff h[40];
+	size_t n = 0, nh = 0;
+	struct bt_chains *c;
+
+	(void)state;
+	for (uint64_t r = 0; r < 40; r++) {
+		uint64_t t = 1000 + r * 700, calls = 1 + r % 3;
+
+		if (r % 5 == 4) {
+			/* untraced client; the middle's worker 21 takes it from thread 20 */
+			x[n++] = srv(MID, 21, 12, 11, "unix:/m", t, t + 500);
+			x[n - 1].req_tid = 20;
+			h[nh++] = (struct bt_handoff){ MID, 21, 20, t + 10, t + 20 };
+			x[n++] = cli(MID, 21, 3, 4, "tcp:be", t + 100, t + 200);
+			x[n++] = srv(BE, 30, 4, 3, "tcp:be", t + 110, t + 190);
+			continue;
+		}
+		x[n++] = cli(FE, 10, 1, 2, "unix:/m", t, t + 600);
+		x[n++] = srv(MID, 20, 2, 1, "unix:/m", t + 10, t + 590);
+		for (uint64_t k = 0; k < calls; k++) {
+			uint64_t u = t + 100 + k * 150;
+
+			x[n++] = cli(MID, 20, 3, 4, "tcp:be", u, u + 100);
+			x[n++] = srv(BE, 30, 4, 3, "tcp:be", u + 10, u + 90);
+		}
+	}
+	/* What is in flight and a horizon or two of context: not the trace. */
+	assert_true(check_windows(x, n, h, nh) < 40);
+	c = bt_exchains_analyze(x, n, h, nh, NULL);
+	assert_non_null(c);
+	assert_int_equal(c->xcounts.roots, 40);
+	assert_int_equal(c->nchains, 2);
 	bt_chains_free(c);
 }
 
@@ -260,6 +422,7 @@ int main(void)
 		cmocka_unit_test(test_pairing_clock_order),
 		cmocka_unit_test(test_serial_fanout),
 		cmocka_unit_test(test_request_tail_read_late),
+		cmocka_unit_test(test_many_windows),
 		cmocka_unit_test(test_bad_input),
 	};
 

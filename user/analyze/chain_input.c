@@ -57,11 +57,48 @@ static void episode_channel(const struct bt_row *r, const struct bt_episode_ev *
 	buf[n] = 0;
 }
 
+/* Folded episodes of one process: their waits by class, and the thread(s). */
+struct ep_sum {
+	uint32_t pid, tid;	/* tid 0: several */
+	uint64_t n[BT_WAIT_MAX], ns[BT_WAIT_MAX];
+};
+
+/* A pipe read the kernel followed byte for byte (a hand-off record). */
+struct pipe_read {
+	uint32_t pid, tid;
+	uint64_t chan, end_ns;
+};
+
+struct bt_chain_fold {
+	struct bt_xagg *xagg;
+	bool exchanges;		/* an exchange or hand-off record was seen */
+	uint64_t *conv;		/* pipes of pipe conversations, sorted */
+	size_t nconv, capconv;
+	/* Hand-off records' pipe reads of this fold and the one before (since then), sorted. */
+	struct pipe_read *reads;
+	size_t nreads, capreads;
+	uint64_t reads_since;
+	size_t examined;	/* episodes before this index were examined */
+	struct ep_sum *sums;	/* by pid */
+	size_t nsums, capsums;
+};
+
+static struct ep_sum *ep_sum_of(const struct bt_chain_fold *f, uint32_t pid)
+{
+	for (size_t i = 0; f && i < f->nsums; i++)
+		if (f->sums[i].pid == pid)
+			return &f->sums[i];
+	return NULL;
+}
+
 /* The only thread a process was seen blocking in, or 0 if several (or none). */
 static uint32_t single_thread(const struct bt_model *m, uint32_t pid)
 {
-	uint32_t tid = 0;
+	const struct ep_sum *sum = ep_sum_of(m->fold, pid);
+	uint32_t tid = sum ? sum->tid : 0;
 
+	if (sum && !tid)
+		return 0;
 	for (size_t i = 0; i < m->nepisodes; i++) {
 		if (m->episodes[i].pid != pid)
 			continue;
@@ -184,12 +221,6 @@ static struct bt_chains *merge(struct bt_chains *x, struct bt_chains *ep)
 	return x;
 }
 
-/* A pipe read the kernel followed byte for byte (a hand-off record). */
-struct pipe_read {
-	uint32_t pid, tid;
-	uint64_t chan, end_ns;
-};
-
 static int cmp_pipe_read(const void *a, const void *b)
 {
 	const struct pipe_read *x = a, *y = b;
@@ -246,77 +277,203 @@ static bool pipe_wake_is_handoff(const struct pipe_read *r, size_t n,
  * records), or that was woken by another thread of its own process through
  * anything but a connection (a futex, a pipe, a datagram).
  */
-static struct bt_handoff *handoffs(const struct bt_model *m, size_t *n)
+static bool episode_is_handoff(const struct bt_chain_fold *f, const struct bt_episode_ev *e)
 {
-	struct bt_handoff *h = calloc(m->nepisodes + m->nexchanges + 1, sizeof(*h));
-	struct pipe_read *reads = calloc(m->nexchanges + 1, sizeof(*reads));
-	size_t nreads = 0;
-
-	*n = 0;
-	if (!reads) {
-		free(h);
-		return NULL;
-	}
-	for (size_t i = 0; h && i < m->nexchanges; i++) {
-		const struct bt_exchange_ev *e = &m->exchanges[i];
-
-		if (e->type != BT_XREC_HANDOFF)
-			continue;
-		h[(*n)++] = (struct bt_handoff){ e->pid, e->tid, e->req_tid, e->req_ns,
-						 e->resp_ns };
-		reads[nreads++] = (struct pipe_read){ e->pid, e->tid, e->chan, e->resp_ns };
-	}
-	qsort(reads, nreads, sizeof(*reads), cmp_pipe_read);
-	for (size_t i = 0; h && i < m->nepisodes; i++) {
-		const struct bt_episode_ev *e = &m->episodes[i];
-
-		if (e->waker_pid != e->pid || !e->waker_tid || e->waker_tid == e->tid ||
-		    e->kind == BT_KIND_TCP || e->kind == BT_KIND_UNIX_STREAM || !e->wake_ns)
-			continue;
-		if (e->kind == BT_KIND_PIPE && !pipe_wake_is_handoff(reads, nreads, e))
-			continue;
-		h[(*n)++] = (struct bt_handoff){ e->pid, e->tid, e->waker_tid, e->wake_ns,
-						 e->end_ns };
-	}
-	free(reads);
-	return h;
+	if (e->waker_pid != e->pid || !e->waker_tid || e->waker_tid == e->tid ||
+	    e->kind == BT_KIND_TCP || e->kind == BT_KIND_UNIX_STREAM || !e->wake_ns)
+		return false;
+	return e->kind != BT_KIND_PIPE || pipe_wake_is_handoff(f->reads, f->nreads, e);
 }
 
-static struct bt_chains *exchange_chains(const struct bt_model *m,
-					 const struct bt_chain_opts *opts)
+static bool is_conversation_pipe(const struct bt_chain_fold *f, uint64_t chan)
 {
-	struct bt_xchg *x = calloc(m->nexchanges ? m->nexchanges : 1, sizeof(*x));
-	size_t nh = 0;
-	struct bt_handoff *h = handoffs(m, &nh);
-	struct bt_chains *c = NULL;
+	return f->nconv && bsearch(&chan, f->conv, f->nconv, sizeof(*f->conv), bt_cmp_u64);
+}
 
-	if (x && h) {
-		size_t nx = 0;
+static void fold_free(struct bt_chain_fold *f)
+{
+	if (!f)
+		return;
+	bt_xagg_free(f->xagg);
+	free(f->conv);
+	free(f->reads);
+	free(f->sums);
+	free(f);
+}
 
-		for (size_t i = 0; i < m->nexchanges; i++) {
-			const struct bt_exchange_ev *e = &m->exchanges[i];
-			const struct bt_proc *p;
+/* The horizon of the chain window: BOUNDTRACE_CHAIN_HORIZON_MS (tests), else 500 ms. */
+static uint64_t horizon_ns(void)
+{
+	const char *s = getenv("BOUNDTRACE_CHAIN_HORIZON_MS");
+	char *end;
+	unsigned long ms = s ? strtoul(s, &end, 10) : 0;
 
-			if (e->type != BT_XREC_EXCHANGE)
-				continue;
-			p = bt_model_find((struct bt_model *)m, e->pid);
-			x[nx] = (struct bt_xchg){
-				.pid = e->pid, .tid = e->tid, .req_tid = e->req_tid,
-				.role = e->role, .kind = e->kind,
-				.end_a = e->end_a, .end_b = e->end_b,
-				.req_ns = e->req_ns, .resp_ns = e->resp_ns,
-			};
-			memcpy(x[nx].thread, e->comm, sizeof(x[nx].thread));
-			x[nx].thread[sizeof(x[nx].thread) - 1] = 0;
-			exchange_service(exchange_row(p, e), e, x[nx].channel,
-					 sizeof(x[nx].channel));
-			nx++;
-		}
-		c = bt_exchains_analyze(x, nx, h, nh, opts);
+	return s && *s && !*end && ms ? (uint64_t)ms * 1000000ull : BT_CHAIN_HORIZON_NS;
+}
+
+static struct bt_chain_fold *fold_of(struct bt_model *m)
+{
+	if (m->fold)
+		return m->fold;
+	m->fold = calloc(1, sizeof(*m->fold));
+	if (!m->fold)
+		return NULL;
+	m->fold_free = fold_free;
+	m->fold->xagg = bt_xagg_new(horizon_ns());
+	if (!m->fold->xagg) {
+		fold_free(m->fold);
+		m->fold = NULL;
+		m->fold_free = NULL;
 	}
-	free(x);
-	free(h);
-	return c;
+	return m->fold;
+}
+
+/* An exchange record as the analysis takes it: its service named from its row. */
+static void to_xchg(const struct bt_model *m, const struct bt_exchange_ev *e, struct bt_xchg *x)
+{
+	const struct bt_proc *p = bt_model_find((struct bt_model *)m, e->pid);
+
+	*x = (struct bt_xchg){
+		.pid = e->pid, .tid = e->tid, .req_tid = e->req_tid,
+		.role = e->role, .kind = e->kind,
+		.end_a = e->end_a, .end_b = e->end_b,
+		.req_ns = e->req_ns, .resp_ns = e->resp_ns,
+	};
+	memcpy(x->thread, e->comm, sizeof(x->thread));
+	x->thread[sizeof(x->thread) - 1] = 0;
+	exchange_service(exchange_row(p, e), e, x->channel, sizeof(x->channel));
+}
+
+/* Records between window folds when a recording's records come all at once. */
+#define FOLD_BATCH	65536
+
+/* The pending exchange records into the window; pipe conversations and reads noted. */
+static int fold_exchanges(struct bt_model *m, struct bt_chain_fold *f)
+{
+	size_t nconv = f->nconv;
+	int err = 0;
+
+	uint64_t first = UINT64_MAX;	/* the earliest read of this fold */
+	size_t kept = 0;
+
+	/* The reads of the fold before this one stay: an episode may come a fold late. */
+	for (size_t i = 0; i < f->nreads; i++)
+		if (f->reads[i].end_ns >= f->reads_since)
+			f->reads[kept++] = f->reads[i];
+	f->nreads = kept;
+	for (size_t i = 0; i < m->nexchanges && !err; i++) {
+		const struct bt_exchange_ev *e = &m->exchanges[i];
+		struct bt_xchg x;
+
+		f->exchanges = true;
+		if (e->type == BT_XREC_HANDOFF) {
+			struct bt_handoff h = { e->pid, e->tid, e->req_tid, e->req_ns, e->resp_ns };
+
+			if (!bt_grow((void **)&f->reads, &f->capreads, f->nreads + 1,
+				     sizeof(*f->reads)))
+				return -1;
+			f->reads[f->nreads++] = (struct pipe_read){ e->pid, e->tid, e->chan,
+								    e->resp_ns };
+			if (e->resp_ns < first)
+				first = e->resp_ns;
+			err = bt_xagg_add_handoff(f->xagg, &h);
+			continue;
+		}
+		if (e->type != BT_XREC_EXCHANGE)
+			continue;
+		for (int end = 0; e->kind == BT_KIND_PIPE && end < 2; end++) {
+			uint64_t pipe = end ? e->end_b : e->end_a;
+
+			size_t added = f->nconv - nconv;
+
+			/* Known already? A conversation gives the same two pipes each time. */
+			if ((nconv && bsearch(&pipe, f->conv, nconv, sizeof(*f->conv), bt_cmp_u64)) ||
+			    (added >= 1 && f->conv[f->nconv - 1] == pipe) ||
+			    (added >= 2 && f->conv[f->nconv - 2] == pipe))
+				continue;
+			if (!bt_grow((void **)&f->conv, &f->capconv, f->nconv + 1, sizeof(*f->conv)))
+				return -1;
+			f->conv[f->nconv++] = pipe;
+		}
+		to_xchg(m, e, &x);
+		err = bt_xagg_add(f->xagg, &x);
+		if (!err && (i + 1) % FOLD_BATCH == 0)
+			err = bt_xagg_fold(f->xagg);
+	}
+	m->nexchanges = 0;
+	if (f->nconv > nconv)
+		f->nconv = bt_sort_unique_u64(f->conv, f->nconv, sizeof(*f->conv), 0, bt_cmp_u64);
+	if (f->nreads)
+		qsort(f->reads, f->nreads, sizeof(*f->reads), cmp_pipe_read);
+	if (first != UINT64_MAX)
+		f->reads_since = first;
+	return err ? -1 : 0;
+}
+
+static struct ep_sum *ep_sum_add(struct bt_chain_fold *f, uint32_t pid)
+{
+	struct ep_sum *s = ep_sum_of(f, pid);
+
+	if (s)
+		return s;
+	if (!bt_grow((void **)&f->sums, &f->capsums, f->nsums + 1, sizeof(*f->sums)))
+		return NULL;
+	s = &f->sums[f->nsums++];
+	memset(s, 0, sizeof(*s));
+	s->pid = pid;
+	s->tid = UINT32_MAX;	/* none yet */
+	return s;
+}
+
+/*
+ * The episodes that came since the last fold: hand-offs go to the
+ * window; those no chain is made of (a server idle between requests, a
+ * wait in a pipe conversation: its exchanges describe it) are summed by
+ * process and freed. The rest stay for the blocking chains at the end.
+ */
+static int fold_episodes(struct bt_model *m, struct bt_chain_fold *f)
+{
+	size_t n = f->examined;
+
+	for (size_t i = f->examined; i < m->nepisodes; i++) {
+		const struct bt_episode_ev *e = &m->episodes[i];
+		uint8_t k = e->wait < BT_WAIT_MAX ? e->wait : BT_WAIT_BLOCKED;
+		struct ep_sum *s;
+
+		if (episode_is_handoff(f, e)) {
+			struct bt_handoff h = { e->pid, e->tid, e->waker_tid, e->wake_ns, e->end_ns };
+
+			if (bt_xagg_add_handoff(f->xagg, &h))
+				return -1;
+		}
+		if (e->wait != BT_WAIT_IDLE &&
+		    (e->kind != BT_KIND_PIPE || !is_conversation_pipe(f, e->chan))) {
+			m->episodes[n++] = *e;
+			continue;
+		}
+		s = ep_sum_add(f, e->pid);
+		if (!s)
+			return -1;
+		s->n[k]++;
+		s->ns[k] += e->end_ns >= e->start_ns ? e->end_ns - e->start_ns : 0;
+		s->tid = s->tid == UINT32_MAX || s->tid == e->tid ? e->tid : 0;
+		m->episodes_folded++;
+	}
+	m->nepisodes = n;
+	f->examined = n;
+	return 0;
+}
+
+int bt_model_fold_chains(struct bt_model *m)
+{
+	struct bt_chain_fold *f;
+
+	if (!m->chain_mode && !m->nexchanges)
+		return 0;
+	f = fold_of(m);
+	if (!f || fold_exchanges(m, f) || fold_episodes(m, f))
+		return -1;
+	return bt_xagg_fold(f->xagg) ? -1 : 0;
 }
 
 static int cmp_waits(const void *a, const void *b)
@@ -329,15 +486,16 @@ static int cmp_waits(const void *a, const void *b)
 /* Every process's episodes summed by wait class, by pid. */
 static int sum_waits(const struct bt_model *m, struct bt_chains *c)
 {
-	size_t cap = 0;
+	const struct bt_chain_fold *f = m->fold;
+	size_t cap = 0, nsums = f ? f->nsums : 0;
 
-	for (size_t i = 0; i < m->nepisodes; i++) {
-		const struct bt_episode_ev *e = &m->episodes[i];
+	for (size_t i = 0; i < nsums + m->nepisodes; i++) {
+		const struct bt_episode_ev *e = i >= nsums ? &m->episodes[i - nsums] : NULL;
+		uint32_t pid = e ? e->pid : f->sums[i].pid;
 		struct bt_proc_waits *w = NULL;
-		uint8_t k = e->wait < BT_WAIT_MAX ? e->wait : BT_WAIT_BLOCKED;
 
 		for (size_t j = c->nwaits; j-- > 0;) {
-			if (c->waits[j].pid == e->pid) {
+			if (c->waits[j].pid == pid) {
 				w = &c->waits[j];
 				break;
 			}
@@ -347,37 +505,23 @@ static int sum_waits(const struct bt_model *m, struct bt_chains *c)
 				return -1;
 			w = &c->waits[c->nwaits++];
 			memset(w, 0, sizeof(*w));
-			w->pid = e->pid;
+			w->pid = pid;
 		}
+		if (!e) {
+			for (int k = 0; k < BT_WAIT_MAX; k++) {
+				w->n[k] += f->sums[i].n[k];
+				w->ns[k] += f->sums[i].ns[k];
+			}
+			continue;
+		}
+		uint8_t k = e->wait < BT_WAIT_MAX ? e->wait : BT_WAIT_BLOCKED;
+
 		w->n[k]++;
 		w->ns[k] += e->end_ns >= e->start_ns ? e->end_ns - e->start_ns : 0;
 	}
 	if (c->nwaits)
 		qsort(c->waits, c->nwaits, sizeof(*c->waits), cmp_waits);
 	return 0;
-}
-
-/*
- * The pipes of pipe conversations (both pipes of each pair), sorted: the
- * exchanges describe the waits on them, as on a connection. NULL with
- * errno, or an empty list.
- */
-static uint64_t *conversation_pipes(const struct bt_model *m, size_t *n)
-{
-	uint64_t *p = calloc(2 * m->nexchanges + 1, sizeof(*p));
-
-	*n = 0;
-	for (size_t i = 0; p && i < m->nexchanges; i++) {
-		const struct bt_exchange_ev *e = &m->exchanges[i];
-
-		if (e->type != BT_XREC_EXCHANGE || e->kind != BT_KIND_PIPE)
-			continue;
-		p[(*n)++] = e->end_a;
-		p[(*n)++] = e->end_b;
-	}
-	if (p)
-		qsort(p, *n, sizeof(*p), bt_cmp_u64);
-	return p;
 }
 
 struct bt_chains *bt_model_chains(const struct bt_model *m)
@@ -388,16 +532,18 @@ struct bt_chains *bt_model_chains(const struct bt_model *m)
 		.comm = comm_of,
 		.ctx = (void *)m,
 	};
-	struct bt_episode *eps = calloc(m->nepisodes ? m->nepisodes : 1, sizeof(*eps));
-	size_t n = 0, nconv = 0;
-	uint64_t *conv = conversation_pipes(m, &nconv);
+	struct bt_episode *eps;
+	const struct bt_chain_fold *f;
+	size_t n = 0;
 	struct bt_chains *c;
 
-	if (!eps || !conv) {
-		free(eps);
-		free(conv);
+	/* The fold is the model's cache of its records: what came last joins it. */
+	if (bt_model_fold_chains((struct bt_model *)m))
 		return NULL;
-	}
+	f = m->fold;
+	eps = calloc(m->nepisodes ? m->nepisodes : 1, sizeof(*eps));
+	if (!eps)
+		return NULL;
 	for (size_t i = 0; i < m->nepisodes; i++) {
 		const struct bt_episode_ev *e = &m->episodes[i];
 		const struct bt_proc *p;
@@ -408,8 +554,7 @@ struct bt_chains *bt_model_chains(const struct bt_model *m)
 		if (e->wait == BT_WAIT_IDLE)
 			continue;
 		/* A pipe conversation's waits are its exchanges' (as a connection's). */
-		if (e->kind == BT_KIND_PIPE &&
-		    nconv && bsearch(&e->chan, conv, nconv, sizeof(*conv), bt_cmp_u64))
+		if (e->kind == BT_KIND_PIPE && f && is_conversation_pipe(f, e->chan))
 			continue;
 		p = bt_model_find((struct bt_model *)m, e->pid);
 		row = episode_row(m, p, e);
@@ -431,9 +576,8 @@ struct bt_chains *bt_model_chains(const struct bt_model *m)
 	}
 	c = bt_chains_analyze(eps, n, &opts);
 	free(eps);
-	free(conv);
-	if (c && m->nexchanges) {	/* exchanges, or hand-offs alone */
-		struct bt_chains *x = exchange_chains(m, &opts);
+	if (c && f && f->exchanges) {	/* exchanges, or hand-offs alone */
+		struct bt_chains *x = bt_xagg_chains(f->xagg, &opts);
 
 		if (!x) {
 			bt_chains_free(c);

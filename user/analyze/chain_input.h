@@ -6,7 +6,24 @@
 #include "analyze/chains.h"
 #include "model/model.h"
 
-/* Runs the chain analysis over the model's episodes; NULL when out of memory. */
+/*
+ * The chain window's horizon (analyze/exchains.h): a request longer than
+ * this that makes calls is nested partially (counted in xcounts.late).
+ */
+#define BT_CHAIN_HORIZON_NS	(500 * 1000000ull)
+
+/*
+ * Folds the exchange records that came since the last call into the
+ * chain aggregates (m->fold), with the hand-offs among the new episodes,
+ * and frees the episodes no chain is made of (summed by process). The
+ * channels are named from the rows: call it right after a collection, so
+ * every record's row is there. 0, or -1 when out of memory.
+ */
+int bt_model_fold_chains(struct bt_model *m);
+/*
+ * Runs the chain analysis over the model's episodes and the folded
+ * exchanges (folding what is pending first); NULL when out of memory.
+ */
 struct bt_chains *bt_model_chains(const struct bt_model *m);
 
 #endif

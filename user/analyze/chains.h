@@ -168,6 +168,8 @@ struct bt_xchg_counts {
 	uint64_t roots;		/* client roots + unpaired server roots */
 	uint64_t rejected;	/* a parent the trace contradicts: made a root */
 	uint64_t paired;	/* client exchanges whose server end was found */
+	/* longer than the window's horizon, or later than it: nesting may be partial */
+	uint64_t late;
 };
 
 /* Every input record lands in exactly one of invalid .. no_waker. */

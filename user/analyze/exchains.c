@@ -1,24 +1,40 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Chains from exchanges (definitions in exchains.h). The plan:
- *   1. every thread's read events sorted by (thread, time);
+ * Chains from exchanges (definitions in exchains.h), aggregated as the
+ * trace goes: records wait in a window until the tree they belong to is
+ * complete, are folded into the aggregates (hop sequences, chains, exact
+ * counts, histograms) and, once no later record looks back at them,
+ * freed. One pass over the window:
+ *   1. every thread's read events sorted by (thread, time), with each
+ *      thread's last event among the freed records (its tail);
  *   2. client exchanges in request order: each one's parent from its
  *      thread's last read event before the request (memoized, so a
  *      response read inherits its call's parent in O(1));
  *   3. server exchanges sorted by connection and time: each client
  *      exchange finds its far end by one binary search;
- *   4. each root's tree walked (depth capped), summed per hop sequence;
- *      the sequences with nothing below them in a root are its chains.
+ *   4. the trees whose root completed at or before the cutoff walked
+ *      (depth capped), summed per hop sequence and marked folded; folded
+ *      records older than the cutoff by more than a quarter of the
+ *      horizon freed.
+ * A tree is complete at its root's response: every record in it completed
+ * earlier, and a record reaches us within a poll of completing. What a
+ * window cannot see is a request longer than the horizon enclosing calls
+ * (they were folded as roots before it arrived), or a record delayed by
+ * more than the horizon: those are counted in xcounts.late.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "analyze/chains_priv.h"
 #include "analyze/exchains.h"
+#include "analyze/exchist.h"
 #include "lib/vec.h"
 
-enum { EV_SREQ, EV_CRESP, EV_HAND };
+enum { EV_SREQ, EV_CRESP, EV_HAND, EV_TAIL };
 #define MAX_HANDOFFS	4
+/* A cause folded in an earlier pass: a nesting into it is contradicted. */
+#define GONE		(NONE - 1)
 
 struct xev {
 	uint32_t tid;
@@ -27,9 +43,38 @@ struct xev {
 	uint64_t t;
 };
 
+/* A thread's last read event among the freed records: did it stand for a request. */
+struct tail {
+	uint64_t tid;	/* 64 bits: found with bt_upper_bound_u64 */
+	bool some;
+	uint64_t t;
+};
+
+/*
+ * A record in the window: what the passes read, in 48 bytes (the sorts
+ * and searches touch it at random); its names apart, read by the walk.
+ */
+struct xrec {
+	uint32_t pid, tid, req_tid;
+	uint8_t role, kind;
+	uint64_t end_a, end_b;
+	uint64_t req_ns, resp_ns;
+};
+
+struct xname {
+	char thread[BT_COMM_LEN];
+	char channel[BT_EPISODE_CHANNEL_LEN];
+};
+
+/* What a record keeps from one pass to the next. */
+struct xst {
+	bool folded;
+	bool some;	/* a folded client had a parent */
+};
+
 struct hop {
 	uint32_t from, to, kind;
-	const char *channel;
+	char *channel;
 };
 
 /* The distinct threads seen at one end of a hop (up to BT_CHAIN_THREADS). */
@@ -73,24 +118,44 @@ struct path {
 	uint32_t chain;		/* chain index + 1 when a chain ends here */
 };
 
-struct u64v {
-	uint64_t *v;
+/* The distinct threads a chain's roots ran on. */
+struct tidset {
+	uint32_t *v;
 	size_t n, cap;
 };
+
+static int tidset_add(struct tidset *s, uint32_t tid)
+{
+	if (s->n && s->v[s->n - 1] == tid)
+		return 0;
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->v[i] == tid) {
+			/* Keep the latest at the end: the next root is most likely on it. */
+			s->v[i] = s->v[s->n - 1];
+			s->v[s->n - 1] = tid;
+			return 0;
+		}
+	}
+	if (!bt_grow((void **)&s->v, &s->cap, s->n + 1, sizeof(*s->v)))
+		return -ENOMEM;
+	s->v[s->n++] = tid;
+	return 0;
+}
 
 struct hsum {
 	uint64_t calls, lat, queue, svc, kids;
 	uint64_t fan_calls, fan_save;
 	uint32_t fan_peers;
-	struct u64v per_root, each;
+	struct bt_calls_hist per_root;
+	struct bt_lat_hist each;
 };
 
 struct csum {
 	uint32_t leaf;
 	unsigned int nhops;
 	uint64_t roots, lat;
-	uint32_t threads, last_tid;
-	struct u64v root_lat;
+	struct tidset threads;
+	struct bt_lat_hist root_lat;
 	struct hsum h[BT_CHAINS_MAX_DEPTH];
 };
 
@@ -100,22 +165,31 @@ struct node {
 	uint64_t lat;
 };
 
-struct xa {
-	const struct bt_xchg *x;
-	size_t n;
-	const struct bt_handoff *h;
-	size_t nh;
-	const struct bt_chain_opts *o;
-	struct bt_xchg_counts *cnt;
+struct bt_xagg {
+	/* The window: records not folded yet, and folded ones kept for looking back. */
+	struct xrec *x;
+	struct xname *nm;
+	struct xst *st;
+	size_t n, cap, nmcap, stcap;
+	struct bt_handoff *h;
+	size_t nh, hcap;
+	struct tail *tails;	/* by tid */
+	size_t ntails, tailcap;
+	uint64_t horizon, cutoff, newest, lo, hi;
+	bool folded_once;
+	/* One pass over the window. */
 	struct xev *ev;
 	size_t nev;
 	uint32_t *parent;	/* client exchange -> server exchange, NONE */
+	bool *rejected;		/* client exchange: its parent was contradicted */
 	uint64_t *handq;	/* server exchange: time its request waited in a hand-off */
 	uint32_t *match;	/* client exchange -> its far end, NONE */
 	bool *served;		/* server exchange has a traced client */
-	uint32_t *srv;		/* server exchanges by (end_a, end_b, req_ns) */
+	uint32_t *srv;		/* unfolded server exchanges by (end_a, end_b, req_ns) */
 	size_t nsrv;
 	uint32_t *kid_lo, *kids;	/* children of server exchange s: kids[kid_lo[s] .. kid_lo[s+1]) */
+	/* The aggregates, over the whole trace. */
+	struct bt_xchg_counts cnt;
 	struct hop *hops;
 	size_t nhops, hopcap;
 	struct path *paths;
@@ -127,50 +201,121 @@ struct xa {
 	uint32_t serial;
 };
 
-static int push(struct u64v *v, uint64_t x)
-{
-	if (!bt_grow((void **)&v->v, &v->cap, v->n + 1, sizeof(*v->v)))
-		return -ENOMEM;
-	v->v[v->n++] = x;
-	return 0;
-}
-
-/* The lower percentile q of v (sorted in place), no interpolation. */
-static uint64_t pct(struct u64v *v, double q)
-{
-	if (!v->n)
-		return 0;
-	qsort(v->v, v->n, sizeof(*v->v), bt_cmp_u64);
-	return v->v[(size_t)((double)(v->n - 1) * q)];
-}
-
-static int cmp_ev(const void *pa, const void *pb)
-{
-	const struct xev *a = pa, *b = pb;
-
-	if (a->tid != b->tid)
-		return a->tid < b->tid ? -1 : 1;
-	if (a->t != b->t)
-		return a->t < b->t ? -1 : 1;
-	return a->type < b->type ? -1 : a->type > b->type;
-}
-
 static bool valid(const struct bt_xchg *e)
 {
 	return e->tid && e->req_tid && e->resp_ns >= e->req_ns &&
 	       (e->role == BT_ROLE_CLIENT || e->role == BT_ROLE_SERVER);
 }
 
-static int build_events(struct xa *a)
+/* A sort key of element i of ctx. */
+typedef uint64_t (*key_fn)(const void *ctx, uint32_t i);
+
+/*
+ * Sorts idx[0 .. m) by keys[0], ties by keys[1], ..., then by their
+ * order in idx: stable LSD radix passes (bt_chains_radix), the last key
+ * first. A pass over a window's times skips the bytes they share.
+ */
+static int sort_by(uint32_t *idx, size_t m, const void *ctx, const key_fn *keys, int nkeys)
 {
-	a->ev = malloc((a->n + a->nh + 1) * sizeof(*a->ev));
+	struct rkey *v, *tmp;
+
+	if (m < 2)
+		return 0;
+	v = malloc(m * sizeof(*v));
+	tmp = malloc(m * sizeof(*tmp));
+	if (!v || !tmp) {
+		free(v);
+		free(tmp);
+		return -ENOMEM;
+	}
+	for (int k = nkeys; k-- > 0;) {
+		for (size_t j = 0; j < m; j++)
+			v[j] = (struct rkey){ keys[k](ctx, idx[j]), idx[j], 0 };
+		bt_chains_radix(v, tmp, m);
+		for (size_t j = 0; j < m; j++)
+			idx[j] = v[j].idx;
+	}
+	free(v);
+	free(tmp);
+	return 0;
+}
+
+static uint64_t key_req(const void *x, uint32_t i)
+{
+	return ((const struct xrec *)x)[i].req_ns;
+}
+
+static uint64_t key_end_a(const void *x, uint32_t i)
+{
+	return ((const struct xrec *)x)[i].end_a;
+}
+
+static uint64_t key_end_b(const void *x, uint32_t i)
+{
+	return ((const struct xrec *)x)[i].end_b;
+}
+
+/* The thread a root ran on: a client's sender, a server's responder. */
+static uint64_t key_root_tid(const void *x, uint32_t i)
+{
+	const struct xrec *e = &((const struct xrec *)x)[i];
+
+	return e->role == BT_ROLE_CLIENT ? e->req_tid : e->tid;
+}
+
+static uint64_t key_ev_tid(const void *ev, uint32_t i)
+{
+	return ((const struct xev *)ev)[i].tid;
+}
+
+/* Time, then type (times are below 2^62 ns). */
+static uint64_t key_ev_time(const void *ev, uint32_t i)
+{
+	const struct xev *e = &((const struct xev *)ev)[i];
+
+	return e->t << 2 | e->type;
+}
+
+/* The time of a record's read event: the server read the request, the client the response. */
+static uint64_t event_ns(const struct xrec *e)
+{
+	return e->role == BT_ROLE_SERVER ? e->req_ns : e->resp_ns;
+}
+
+/* The events by thread, time, then type. */
+static int sort_events(struct bt_xagg *a)
+{
+	static const key_fn keys[] = { key_ev_tid, key_ev_time };
+	uint32_t *idx = malloc((a->nev + 1) * sizeof(*idx));
+	struct xev *sorted = malloc((a->nev + 1) * sizeof(*sorted));
+	int err = -ENOMEM;
+
+	if (idx && sorted) {
+		for (size_t i = 0; i < a->nev; i++)
+			idx[i] = (uint32_t)i;
+		err = sort_by(idx, a->nev, a->ev, keys, 2);
+	}
+	if (!err) {
+		for (size_t i = 0; i < a->nev; i++)
+			sorted[i] = a->ev[idx[i]];
+		free(a->ev);
+		a->ev = sorted;
+		sorted = NULL;
+	}
+	free(idx);
+	free(sorted);
+	return err;
+}
+
+static int build_events(struct bt_xagg *a)
+{
+	a->ev = malloc((a->n + a->nh + a->ntails + 1) * sizeof(*a->ev));
 	if (!a->ev)
 		return -ENOMEM;
+	a->nev = 0;
 	for (size_t i = 0; i < a->n; i++) {
-		const struct bt_xchg *e = &a->x[i];
+		const struct xrec *e = &a->x[i];
 
-		if (!valid(e))
-			continue;
 		if (e->role == BT_ROLE_SERVER)
 			a->ev[a->nev++] = (struct xev){ e->req_tid, EV_SREQ, (uint32_t)i, e->req_ns };
 		else
@@ -178,12 +323,14 @@ static int build_events(struct xa *a)
 	}
 	for (size_t i = 0; i < a->nh; i++)
 		a->ev[a->nev++] = (struct xev){ a->h[i].tid, EV_HAND, (uint32_t)i, a->h[i].end_ns };
-	qsort(a->ev, a->nev, sizeof(*a->ev), cmp_ev);
-	return 0;
+	for (size_t i = 0; i < a->ntails; i++)
+		a->ev[a->nev++] = (struct xev){ (uint32_t)a->tails[i].tid, EV_TAIL, (uint32_t)i,
+						a->tails[i].t };
+	return sort_events(a);
 }
 
 /* The last read event of tid strictly before t, or NULL. */
-static const struct xev *last_before(const struct xa *a, uint32_t tid, uint64_t t)
+static const struct xev *last_before(const struct bt_xagg *a, uint32_t tid, uint64_t t)
 {
 	size_t lo = 0, hi = a->nev;
 
@@ -201,17 +348,23 @@ static const struct xev *last_before(const struct xa *a, uint32_t tid, uint64_t 
 	return &a->ev[lo - 1];
 }
 
-/* The request a read event stands for, NONE if it stands for none. */
-static uint32_t cause(const struct xa *a, const struct xev *e, uint64_t *handoff_ns)
+/* The request a read event stands for: NONE if none, GONE if it was folded. */
+static uint32_t cause(const struct bt_xagg *a, const struct xev *e, uint64_t *handoff_ns)
 {
 	*handoff_ns = 0;
 	for (int hand = 0; e && hand <= MAX_HANDOFFS; hand++) {
 		const struct bt_handoff *h;
 
-		if (e->type == EV_SREQ)
-			return e->idx;
-		if (e->type == EV_CRESP)
+		switch (e->type) {
+		case EV_SREQ:
+			return a->st[e->idx].folded ? GONE : e->idx;
+		case EV_CRESP:
+			if (a->st[e->idx].folded)
+				return a->st[e->idx].some ? GONE : NONE;
 			return a->parent[e->idx];
+		case EV_TAIL:
+			return a->tails[e->idx].some ? GONE : NONE;
+		}
 		/* The job waited from its hand-off to its pick-up: queueing. */
 		h = &a->h[e->idx];
 		*handoff_ns += h->end_ns > h->wake_ns ? h->end_ns - h->wake_ns : 0;
@@ -220,16 +373,7 @@ static uint32_t cause(const struct xa *a, const struct xev *e, uint64_t *handoff
 	return NONE;
 }
 
-static int cmp_req(const void *pa, const void *pb, void *ctx)
-{
-	const struct bt_xchg *x = ctx, *a = &x[*(const uint32_t *)pa], *b = &x[*(const uint32_t *)pb];
-
-	if (a->req_ns != b->req_ns)
-		return a->req_ns < b->req_ns ? -1 : 1;
-	return *(const uint32_t *)pa < *(const uint32_t *)pb ? -1 : 1;
-}
-
-static int link_parents(struct xa *a)
+static int link_parents(struct bt_xagg *a)
 {
 	uint32_t *order = malloc((a->n + 1) * sizeof(*order));
 	size_t m = 0;
@@ -237,52 +381,39 @@ static int link_parents(struct xa *a)
 	if (!order)
 		return -ENOMEM;
 	for (size_t i = 0; i < a->n; i++)
-		if (valid(&a->x[i]) && a->x[i].role == BT_ROLE_CLIENT)
+		if (a->x[i].role == BT_ROLE_CLIENT && !a->st[i].folded)
 			order[m++] = (uint32_t)i;
-	qsort_r(order, m, sizeof(*order), cmp_req, (void *)a->x);
+	if (sort_by(order, m, a->x, (const key_fn[]){ key_req }, 1)) {
+		free(order);
+		return -ENOMEM;
+	}
 	for (size_t k = 0; k < m; k++) {
-		const struct bt_xchg *c = &a->x[order[k]];
+		const struct xrec *c = &a->x[order[k]];
 		uint64_t handoff_ns;
 		uint32_t s = cause(a, last_before(a, c->req_tid, c->req_ns), &handoff_ns);
 
-		if (s != NONE && (a->x[s].pid != c->pid || a->x[s].req_ns > c->req_ns ||
-				  a->x[s].resp_ns < c->resp_ns)) {
-			a->cnt->rejected++;
+		if (s == GONE || (s != NONE && (a->x[s].pid != c->pid || a->x[s].req_ns > c->req_ns ||
+						a->x[s].resp_ns < c->resp_ns))) {
+			a->rejected[order[k]] = true;
 			s = NONE;
 		}
 		a->parent[order[k]] = s;
-		if (s != NONE) {
-			a->cnt->nested++;
-			/* The request's first call tells how long it waited for a worker. */
-			if (!a->handq[s])
-				a->handq[s] = handoff_ns;
-		}
+		/* The request's first call tells how long it waited for a worker. */
+		if (s != NONE && !a->handq[s])
+			a->handq[s] = handoff_ns;
 	}
 	free(order);
 	return 0;
 }
 
-static int cmp_conn(const void *pa, const void *pb, void *ctx)
-{
-	const struct bt_xchg *x = ctx, *a = &x[*(const uint32_t *)pa], *b = &x[*(const uint32_t *)pb];
-
-	if (a->end_a != b->end_a)
-		return a->end_a < b->end_a ? -1 : 1;
-	if (a->end_b != b->end_b)
-		return a->end_b < b->end_b ? -1 : 1;
-	if (a->req_ns != b->req_ns)
-		return a->req_ns < b->req_ns ? -1 : 1;
-	return 0;
-}
-
 /* How many server exchanges on (ea, eb) read their request at or before t, plus those before. */
-static size_t srv_upper(const struct xa *a, uint64_t ea, uint64_t eb, uint64_t t)
+static size_t srv_upper(const struct bt_xagg *a, uint64_t ea, uint64_t eb, uint64_t t)
 {
 	size_t lo = 0, hi = a->nsrv;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		const struct bt_xchg *s = &a->x[a->srv[mid]];
+		const struct xrec *s = &a->x[a->srv[mid]];
 
 		if (s->end_a < ea || (s->end_a == ea && (s->end_b < eb ||
 							 (s->end_b == eb && s->req_ns <= t))))
@@ -300,38 +431,45 @@ static size_t srv_upper(const struct xa *a, uint64_t ea, uint64_t eb, uint64_t t
  * Both ends' clocks are taken after the data moved, so the server may read
  * before the client's send returns, and a server that reads the tail of
  * request k-1 after it began to answer starts exchange k then: the
- * request times alone do not order them; the work between does.
+ * request times alone do not order them; the work between does. Folded
+ * pairs are settled: their clients only say when the previous call ended.
  */
-static int pair_ends(struct xa *a)
+static int pair_ends(struct bt_xagg *a)
 {
+	static const key_fn conn_keys[] = { key_end_a, key_end_b, key_req };
 	uint32_t *cl = malloc((a->n + 1) * sizeof(*cl));
 	size_t ncl = 0;
 
 	if (!cl)
 		return -ENOMEM;
+	a->nsrv = 0;
 	for (size_t i = 0; i < a->n; i++) {
-		const struct bt_xchg *e = &a->x[i];
+		const struct xrec *e = &a->x[i];
 
-		if (!valid(e) || !e->end_a || !e->end_b)
+		if (!e->end_a || !e->end_b)
 			continue;
-		if (e->role == BT_ROLE_SERVER)
-			a->srv[a->nsrv++] = (uint32_t)i;
-		else
+		if (e->role == BT_ROLE_CLIENT)
 			cl[ncl++] = (uint32_t)i;
+		else if (!a->st[i].folded)
+			a->srv[a->nsrv++] = (uint32_t)i;
 	}
-	qsort_r(a->srv, a->nsrv, sizeof(*a->srv), cmp_conn, (void *)a->x);
-	qsort_r(cl, ncl, sizeof(*cl), cmp_conn, (void *)a->x);
+	if (sort_by(a->srv, a->nsrv, a->x, conn_keys, 3) || sort_by(cl, ncl, a->x, conn_keys, 3)) {
+		free(cl);
+		return -ENOMEM;
+	}
 	for (size_t k = 0; k < ncl; k++) {
-		const struct bt_xchg *c = &a->x[cl[k]], *prev = k ? &a->x[cl[k - 1]] : NULL;
+		const struct xrec *c = &a->x[cl[k]], *prev = k ? &a->x[cl[k - 1]] : NULL;
 		uint64_t after = prev && prev->end_a == c->end_a && prev->end_b == c->end_b ?
 				 prev->resp_ns : 0;
-		size_t j = srv_upper(a, c->end_b, c->end_a, c->resp_ns);
+		size_t j;
 		uint64_t best_gap = UINT64_MAX;
 		uint32_t best = NONE;
 
+		if (a->st[cl[k]].folded)
+			continue;
 		/* Of those, the one that answered closest to when the client read. */
-		for (; j > 0; j--) {
-			const struct bt_xchg *s = &a->x[a->srv[j - 1]];
+		for (j = srv_upper(a, c->end_b, c->end_a, c->resp_ns); j > 0; j--) {
+			const struct xrec *s = &a->x[a->srv[j - 1]];
 			uint64_t gap;
 
 			if (s->end_a != c->end_b || s->end_b != c->end_a || s->resp_ns <= after)
@@ -347,14 +485,13 @@ static int pair_ends(struct xa *a)
 			continue;
 		a->match[cl[k]] = best;
 		a->served[best] = true;
-		a->cnt->paired++;
 	}
 	free(cl);
 	return 0;
 }
 
 /* Children of every server exchange, in request order (CSR arrays). */
-static int link_kids(struct xa *a)
+static int link_kids(struct bt_xagg *a)
 {
 	uint32_t *fill;
 
@@ -380,21 +517,24 @@ static int link_kids(struct xa *a)
 	return 0;
 }
 
-static uint32_t hop_id(struct xa *a, uint32_t from, uint32_t to, uint8_t kind, const char *ch)
+static uint32_t hop_id(struct bt_xagg *a, uint32_t from, uint32_t to, uint8_t kind, const char *ch)
 {
+	char *name;
+
 	for (size_t i = a->nhops; i-- > 0;) {
 		const struct hop *h = &a->hops[i];
 
 		if (h->from == from && h->to == to && h->kind == kind && !strcmp(h->channel, ch))
 			return (uint32_t)i;
 	}
-	if (!bt_grow((void **)&a->hops, &a->hopcap, a->nhops + 1, sizeof(*a->hops)))
+	if (!bt_grow((void **)&a->hops, &a->hopcap, a->nhops + 1, sizeof(*a->hops)) ||
+	    !(name = strdup(ch)))
 		return NONE;
-	a->hops[a->nhops] = (struct hop){ from, to, kind, ch };
+	a->hops[a->nhops] = (struct hop){ from, to, kind, name };
 	return (uint32_t)a->nhops++;
 }
 
-static uint32_t path_id(struct xa *a, uint32_t parent, uint32_t hop)
+static uint32_t path_id(struct bt_xagg *a, uint32_t parent, uint32_t hop)
 {
 	for (size_t i = 0; i < a->npaths; i++)
 		if (a->paths[i].parent == parent && a->paths[i].hop == hop)
@@ -456,14 +596,14 @@ static void fan_count(struct path *pp, const struct fan *f)
  * One call at path p: client exchange c (NONE for a server root s), its
  * far end s (NONE when not traced). Adds it and its calls, depth first.
  */
-static int visit(struct xa *a, uint32_t c, uint32_t s, uint32_t parent_path, uint64_t *lat_out,
-		 uint32_t *path_out)
+static int visit(struct bt_xagg *a, uint32_t c, uint32_t s, uint32_t parent_path,
+		 uint64_t *lat_out, uint32_t *path_out)
 {
 	struct fan fan = { .n = 0 };
-	const struct bt_xchg *e = c != NONE ? &a->x[c] : &a->x[s];
+	const struct xrec *e = c != NONE ? &a->x[c] : &a->x[s];
 	uint64_t lat = e->resp_ns - e->req_ns, svc = lat, kids = 0;
 	uint32_t from = c != NONE ? e->pid : 0, to = s != NONE ? a->x[s].pid : 0;
-	uint32_t h = hop_id(a, from, to, e->kind, e->channel), p;
+	uint32_t h = hop_id(a, from, to, e->kind, a->nm[c != NONE ? c : s].channel), p;
 	struct path *pp;
 
 	if (h == NONE || (p = path_id(a, parent_path, h)) == NONE)
@@ -498,9 +638,9 @@ static int visit(struct xa *a, uint32_t c, uint32_t s, uint32_t parent_path, uin
 	pp = &a->paths[p];	/* the walk below may have moved the array */
 	fan_count(pp, &fan);
 	if (c != NONE)
-		threads_add(&pp->from_thr, e->tid, e->thread);
+		threads_add(&pp->from_thr, e->tid, a->nm[c].thread);
 	if (s != NONE)
-		threads_add(&pp->to_thr, a->x[s].tid, a->x[s].thread);
+		threads_add(&pp->to_thr, a->x[s].tid, a->nm[s].thread);
 	pp->count++;
 	pp->lat += lat;
 	pp->queue += lat - svc;
@@ -517,7 +657,7 @@ static int visit(struct xa *a, uint32_t c, uint32_t s, uint32_t parent_path, uin
 }
 
 /* Adds the current root's tree to the chains it ends. */
-static int add_root(struct xa *a, uint32_t tid, uint64_t lat)
+static int add_root(struct bt_xagg *a, uint32_t tid, uint64_t lat)
 {
 	for (size_t n = 0; n < a->nnodes; n++) {
 		uint32_t leaf = a->nodes[n].path;
@@ -538,11 +678,7 @@ static int add_root(struct xa *a, uint32_t tid, uint64_t lat)
 		c = &a->ch[lp->chain - 1];
 		c->roots++;
 		c->lat += lat;
-		if (c->last_tid != tid) {
-			c->threads++;
-			c->last_tid = tid;
-		}
-		if (push(&c->root_lat, lat))
+		if (tidset_add(&c->threads, tid) || bt_lat_add(&c->root_lat, lat))
 			return -ENOMEM;
 		for (uint32_t q = leaf; q != NONE; q = a->paths[q].parent) {
 			const struct path *qp = &a->paths[q];
@@ -558,43 +694,53 @@ static int add_root(struct xa *a, uint32_t tid, uint64_t lat)
 			h->fan_save += qp->fan_save;
 			if (qp->fan_peers > h->fan_peers)
 				h->fan_peers = qp->fan_peers;
-			if (qp->depth && push(&h->per_root, count))
+			if (qp->depth && bt_calls_add(&h->per_root, count))
 				return -ENOMEM;
 			for (size_t k = 0; k < a->nnodes; k++)
-				if (a->nodes[k].path == q && push(&h->each, a->nodes[k].lat))
+				if (a->nodes[k].path == q && bt_lat_add(&h->each, a->nodes[k].lat))
 					return -ENOMEM;
 		}
 	}
 	return 0;
 }
 
-static int walk(struct xa *a, uint32_t c, uint32_t s)
+/* Marks a walked tree folded (all of it: the walk stops at the depth cap) and counts it. */
+static void mark(struct bt_xagg *a, uint32_t c, uint32_t s)
 {
-	const struct bt_xchg *e = c != NONE ? &a->x[c] : &a->x[s];
+	if (c != NONE && !a->st[c].folded) {
+		a->st[c].folded = true;
+		a->st[c].some = a->parent[c] != NONE;
+		a->cnt.nested += a->st[c].some;
+		a->cnt.rejected += a->rejected[c];
+		a->cnt.paired += a->match[c] != NONE;
+	}
+	if (s == NONE || a->st[s].folded)
+		return;
+	a->st[s].folded = true;
+	for (uint32_t k = a->kid_lo[s]; k < a->kid_lo[s + 1]; k++)
+		if (!a->st[a->kids[k]].folded)
+			mark(a, a->kids[k], a->match[a->kids[k]]);
+}
+
+static int walk(struct bt_xagg *a, uint32_t c, uint32_t s)
+{
+	const struct xrec *e = c != NONE ? &a->x[c] : &a->x[s];
 	uint64_t lat = 0;
 	uint32_t path;
 	int err;
 
 	a->serial++;
 	a->nnodes = 0;
-	a->cnt->roots++;
+	a->cnt.roots++;
 	err = visit(a, c, s, NONE, &lat, &path);
-	return err ? err : add_root(a, c != NONE ? e->req_tid : e->tid, lat);
+	if (!err)
+		err = add_root(a, c != NONE ? e->req_tid : e->tid, lat);
+	mark(a, c, s);
+	return err;
 }
 
-static int cmp_root(const void *pa, const void *pb, void *ctx)
-{
-	const struct bt_xchg *x = ctx, *a = &x[*(const uint32_t *)pa], *b = &x[*(const uint32_t *)pb];
-	uint32_t ta = a->role == BT_ROLE_CLIENT ? a->req_tid : a->tid;
-	uint32_t tb = b->role == BT_ROLE_CLIENT ? b->req_tid : b->tid;
-
-	if (ta != tb)
-		return ta < tb ? -1 : 1;
-	return cmp_req(pa, pb, ctx);
-}
-
-/* Roots thread by thread (root_threads counts a new tid as a new thread). */
-static int walk_roots(struct xa *a)
+/* The roots whose tree is complete by cutoff, thread by thread. */
+static int walk_roots(struct bt_xagg *a, uint64_t cutoff)
 {
 	uint32_t *roots = malloc((a->n + 1) * sizeof(*roots));
 	size_t m = 0;
@@ -603,15 +749,15 @@ static int walk_roots(struct xa *a)
 	if (!roots)
 		return -ENOMEM;
 	for (size_t i = 0; i < a->n; i++) {
-		const struct bt_xchg *e = &a->x[i];
+		const struct xrec *e = &a->x[i];
 
-		if (!valid(e))
+		if (a->st[i].folded || e->resp_ns > cutoff)
 			continue;
 		if ((e->role == BT_ROLE_CLIENT && a->parent[i] == NONE) ||
 		    (e->role == BT_ROLE_SERVER && !a->served[i]))
 			roots[m++] = (uint32_t)i;
 	}
-	qsort_r(roots, m, sizeof(*roots), cmp_root, (void *)a->x);
+	err = sort_by(roots, m, a->x, (const key_fn[]){ key_root_tid, key_req }, 2);
 	for (size_t k = 0; k < m && !err; k++) {
 		uint32_t i = roots[k];
 
@@ -624,7 +770,214 @@ static int walk_roots(struct xa *a)
 	return err;
 }
 
-static int fill(struct xa *a, struct bt_chains *r, uint64_t duration)
+static int cmp_tail(const void *pa, const void *pb)
+{
+	const struct tail *a = pa, *b = pb;
+
+	if (a->tid != b->tid)
+		return a->tid < b->tid ? -1 : 1;
+	return a->t > b->t ? -1 : a->t < b->t;	/* the latest first */
+}
+
+/* A freed read event: its thread's tail if the latest (tails[0 .. sorted) are by tid). */
+static int add_tail(struct bt_xagg *a, size_t sorted, uint32_t tid, uint64_t t, bool some)
+{
+	size_t at = bt_upper_bound_u64(a->tails, sorted, sizeof(*a->tails),
+				       offsetof(struct tail, tid), tid);
+	struct tail *last = a->ntails > sorted ? &a->tails[a->ntails - 1] : NULL;
+
+	if (at && a->tails[at - 1].tid == tid)
+		last = &a->tails[at - 1];
+	if (last && last->tid == tid) {
+		if (t >= last->t)
+			*last = (struct tail){ tid, some, t };
+		return 0;
+	}
+	if (!bt_grow((void **)&a->tails, &a->tailcap, a->ntails + 1, sizeof(*a->tails)))
+		return -ENOMEM;
+	a->tails[a->ntails++] = (struct tail){ tid, some, t };
+	return 0;
+}
+
+/*
+ * Frees what no later record looks back at: folded records and settled
+ * hand-offs whose read event is older than keep_ns (a later record that
+ * looks further back is longer than the horizon: counted late). Each
+ * thread keeps its latest freed event as its tail.
+ */
+static int drop(struct bt_xagg *a, uint64_t keep_ns)
+{
+	size_t n = 0, first_new = a->ntails;
+	int err = 0;
+
+	for (size_t i = 0; i < a->nh && !err; i++) {
+		const struct bt_handoff *h = &a->h[i];
+		struct xev ev = { h->tid, EV_HAND, (uint32_t)i, h->end_ns };
+		uint64_t q;
+		uint32_t s = cause(a, &ev, &q);
+
+		/* One whose request is still open stays: the worker's calls are that request's. */
+		if (h->end_ns >= keep_ns || (s != NONE && s != GONE && !a->st[s].folded))
+			a->h[n++] = *h;
+		else
+			err = add_tail(a, first_new, h->tid, h->end_ns, s != NONE);
+	}
+	a->nh = n;
+	n = 0;
+	for (size_t i = 0; i < a->n && !err; i++) {
+		const struct xrec *e = &a->x[i];
+
+		if (!a->st[i].folded || event_ns(e) >= keep_ns) {
+			a->st[n] = a->st[i];
+			a->nm[n] = a->nm[i];
+			a->x[n++] = *e;
+			continue;
+		}
+		if (e->role == BT_ROLE_SERVER)
+			err = add_tail(a, first_new, e->req_tid, e->req_ns, true);
+		else
+			err = add_tail(a, first_new, e->tid, e->resp_ns, a->st[i].some);
+	}
+	if (err)
+		return err;
+	a->n = n;
+	if (a->ntails > first_new) {
+		qsort(a->tails, a->ntails, sizeof(*a->tails), cmp_tail);
+		n = 0;
+		for (size_t i = 0; i < a->ntails; i++)
+			if (!n || a->tails[n - 1].tid != a->tails[i].tid)
+				a->tails[n++] = a->tails[i];
+		a->ntails = n;
+	}
+	return 0;
+}
+
+static void pass_free(struct bt_xagg *a)
+{
+	free(a->ev);
+	free(a->parent);
+	free(a->rejected);
+	free(a->handq);
+	free(a->match);
+	free(a->served);
+	free(a->srv);
+	free(a->kid_lo);
+	free(a->kids);
+	a->ev = NULL;
+	a->parent = a->match = a->srv = a->kid_lo = a->kids = NULL;
+	a->rejected = a->served = NULL;
+	a->handq = NULL;
+}
+
+/* One pass: folds the trees complete by cutoff, frees what is older than keep_ns. */
+static int pass(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
+{
+	size_t n = a->n + 1;
+	int err = -ENOMEM;
+
+	a->parent = malloc(n * sizeof(*a->parent));
+	a->match = malloc(n * sizeof(*a->match));
+	a->rejected = calloc(n, sizeof(*a->rejected));
+	a->served = calloc(n, sizeof(*a->served));
+	a->handq = calloc(n, sizeof(*a->handq));
+	a->srv = malloc(n * sizeof(*a->srv));
+	if (a->parent && a->match && a->rejected && a->served && a->handq && a->srv) {
+		for (size_t i = 0; i < a->n; i++)
+			a->parent[i] = a->match[i] = NONE;
+		err = build_events(a);
+	}
+	if (!err)
+		err = link_parents(a);
+	if (!err)
+		err = pair_ends(a);
+	if (!err)
+		err = link_kids(a);
+	if (!err)
+		err = walk_roots(a, cutoff);
+	if (!err)
+		err = drop(a, keep_ns);
+	pass_free(a);
+	return err;
+}
+
+/*
+ * How far before the cutoff folded records stay for later ones to look
+ * back at. A later record that starts before that is a call already
+ * longer than the horizon and this: counted late. A quarter of the
+ * horizon keeps the window small.
+ */
+#define CONTEXT(a)	((a)->horizon / 4)
+
+struct bt_xagg *bt_xagg_new(uint64_t horizon_ns)
+{
+	struct bt_xagg *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	a->horizon = horizon_ns;
+	a->lo = UINT64_MAX;
+	return a;
+}
+
+int bt_xagg_add(struct bt_xagg *a, const struct bt_xchg *x)
+{
+	a->cnt.exchanges++;
+	if (!valid(x)) {
+		a->cnt.invalid++;
+		return 0;
+	}
+	/*
+	 * Past a fold: a request that began at or before its cutoff may have
+	 * had calls folded as roots; a record that ended before it, or
+	 * began before what the window still holds, came too late for it.
+	 */
+	if (a->folded_once && ((x->role == BT_ROLE_SERVER && x->req_ns <= a->cutoff) ||
+			       x->resp_ns <= a->cutoff || x->req_ns + CONTEXT(a) < a->cutoff))
+		a->cnt.late++;
+	if (x->req_ns < a->lo)
+		a->lo = x->req_ns;
+	if (x->resp_ns > a->hi)
+		a->hi = x->resp_ns;
+	if (!bt_grow((void **)&a->x, &a->cap, a->n + 1, sizeof(*a->x)) ||
+	    !bt_grow((void **)&a->nm, &a->nmcap, a->n + 1, sizeof(*a->nm)) ||
+	    !bt_grow((void **)&a->st, &a->stcap, a->n + 1, sizeof(*a->st)))
+		return -ENOMEM;
+	a->x[a->n] = (struct xrec){ x->pid, x->tid, x->req_tid, x->role, x->kind,
+				    x->end_a, x->end_b, x->req_ns, x->resp_ns };
+	memcpy(a->nm[a->n].thread, x->thread, sizeof(x->thread));
+	memcpy(a->nm[a->n].channel, x->channel, sizeof(x->channel));
+	a->st[a->n++] = (struct xst){ false, false };
+	return 0;
+}
+
+int bt_xagg_add_handoff(struct bt_xagg *a, const struct bt_handoff *h)
+{
+	if (!bt_grow((void **)&a->h, &a->hcap, a->nh + 1, sizeof(*a->h)))
+		return -ENOMEM;
+	a->h[a->nh++] = *h;
+	return 0;
+}
+
+int bt_xagg_fold(struct bt_xagg *a)
+{
+	uint64_t cutoff = a->hi > a->horizon ? a->hi - a->horizon : 0;
+	int err;
+
+	if (!a->n || !cutoff || (a->folded_once && cutoff <= a->cutoff))
+		return 0;
+	err = pass(a, cutoff, cutoff > CONTEXT(a) ? cutoff - CONTEXT(a) : 0);
+	a->cutoff = cutoff;
+	a->folded_once = true;
+	return err;
+}
+
+size_t bt_xagg_window(const struct bt_xagg *a)
+{
+	return a->n + a->nh;
+}
+
+static int fill(struct bt_xagg *a, const struct bt_chain_opts *o, struct bt_chains *r,
+		uint64_t duration)
 {
 	size_t nh = 0, at = 0;
 	char **names;
@@ -648,7 +1001,7 @@ static int fill(struct xa *a, struct bt_chains *r, uint64_t duration)
 	for (size_t i = 0; i < a->nch; i++) {
 		struct csum *c = &a->ch[i];
 		struct bt_chain *out = &r->chains[i];
-		double wall = (double)duration * c->threads;
+		double wall = (double)duration * (double)c->threads.n;
 		uint32_t q = c->leaf;
 
 		out->hops = r->mem->hops + at;
@@ -660,8 +1013,8 @@ static int fill(struct xa *a, struct bt_chains *r, uint64_t duration)
 			const struct hop *hop = &a->hops[a->paths[q].hop];
 			uint64_t wait = d + 1 < c->nhops ? c->h[d + 1].lat : 0;
 
-			bt_chain_end_set(a->o, &hp->from, hop->from);
-			bt_chain_end_set(a->o, &hp->to, hop->to);
+			bt_chain_end_set(o, &hp->from, hop->from);
+			bt_chain_end_set(o, &hp->to, hop->to);
 			threads_set(&a->paths[q].from_thr, &hp->from);
 			threads_set(&a->paths[q].to_thr, &hp->to);
 			hp->kind = (uint8_t)hop->kind;
@@ -670,12 +1023,12 @@ static int fill(struct xa *a, struct bt_chains *r, uint64_t duration)
 			hp->calls_per_episode = c->roots ? (double)h->calls / (double)c->roots : 0;
 			hp->calls_min = hp->calls_p50 = hp->calls_max = 1;
 			if (d) {
-				hp->calls_p50 = (uint32_t)pct(&h->per_root, 0.5);
-				hp->calls_min = (uint32_t)h->per_root.v[0];
-				hp->calls_max = (uint32_t)h->per_root.v[h->per_root.n - 1];
+				hp->calls_p50 = bt_calls_pct(&h->per_root, 0.5);
+				hp->calls_min = (uint32_t)h->per_root.s.min;
+				hp->calls_max = (uint32_t)h->per_root.s.max;
 			}
 			hp->blocked_ns = h->lat;
-			hp->p50_ns = pct(&h->each, 0.5);
+			hp->p50_ns = bt_lat_pct(&h->each, 0.5);
 			hp->queue_ns = h->queue;
 			hp->wait_ns = wait < h->kids ? wait : h->kids;
 			hp->other_ns = h->kids - hp->wait_ns;
@@ -686,13 +1039,13 @@ static int fill(struct xa *a, struct bt_chains *r, uint64_t duration)
 		}
 		out->episodes = out->requests = c->roots;
 		out->blocked_ns = c->lat;
-		out->root_threads = c->threads;
+		out->root_threads = (uint32_t)c->threads.n;
 		out->share = wall > 0 ? (double)c->lat / wall : 0;
 		if (out->share > 1)
 			out->share = 1;
 		out->exchanges = true;
-		out->p50_ns = pct(&c->root_lat, 0.5);
-		out->p99_ns = pct(&c->root_lat, 0.99);
+		out->p50_ns = bt_lat_pct(&c->root_lat, 0.5);
+		out->p99_ns = bt_lat_pct(&c->root_lat, 0.99);
 	}
 	r->nchains = a->nch;
 	return 0;
@@ -709,86 +1062,80 @@ static int cmp_chain(const void *pa, const void *pb)
 	return a->nhops < b->nhops ? -1 : a->nhops > b->nhops;
 }
 
-static void xa_free(struct xa *a)
+struct bt_chains *bt_xagg_chains(struct bt_xagg *a, const struct bt_chain_opts *opts)
 {
+	uint64_t keep = a->hi > a->horizon + CONTEXT(a) ? a->hi - a->horizon - CONTEXT(a) : 0;
+	struct bt_chains *r = bt_chains_new();
+	int err;
+
+	if (!r)
+		return NULL;
+	/* Every tree now; the window keeps its last horizon for what may still come. */
+	err = a->n ? pass(a, UINT64_MAX, keep) : 0;
+	r->xcounts = a->cnt;
+	r->duration_ns = opts && opts->duration_ns ? opts->duration_ns :
+			 a->hi > a->lo ? a->hi - a->lo : 0;
+	if (!err)
+		err = fill(a, opts, r, r->duration_ns);
+	if (!err)
+		qsort(r->chains, r->nchains, sizeof(*r->chains), cmp_chain);
+	if (err) {
+		bt_chains_free(r);
+		errno = -err;
+		return NULL;
+	}
+	return r;
+}
+
+void bt_xagg_free(struct bt_xagg *a)
+{
+	if (!a)
+		return;
 	for (size_t i = 0; i < a->nch; i++) {
-		free(a->ch[i].root_lat.v);
+		free(a->ch[i].root_lat.slot);
+		free(a->ch[i].threads.v);
 		for (unsigned int d = 0; d < BT_CHAINS_MAX_DEPTH; d++) {
-			free(a->ch[i].h[d].per_root.v);
-			free(a->ch[i].h[d].each.v);
+			free(a->ch[i].h[d].per_root.slot);
+			free(a->ch[i].h[d].each.slot);
 		}
 	}
+	for (size_t i = 0; i < a->nhops; i++)
+		free(a->hops[i].channel);
 	free(a->ch);
 	free(a->nodes);
 	free(a->paths);
 	free(a->hops);
-	free(a->kid_lo);
-	free(a->kids);
-	free(a->srv);
-	free(a->served);
-	free(a->handq);
-	free(a->match);
-	free(a->parent);
-	free(a->ev);
+	free(a->tails);
+	free(a->h);
+	free(a->st);
+	free(a->nm);
+	free(a->x);
+	free(a);
 }
 
 struct bt_chains *bt_exchains_analyze(const struct bt_xchg *x, size_t n,
 				      const struct bt_handoff *h, size_t nh,
 				      const struct bt_chain_opts *opts)
 {
-	struct xa a = { .x = x, .n = n, .h = h, .nh = nh, .o = opts };
-	struct bt_chains *r;
-	uint64_t lo = UINT64_MAX, hi = 0;
-	int err = -ENOMEM;
+	struct bt_xagg *a;
+	struct bt_chains *r = NULL;
+	int err = 0;
 
 	if ((!x && n) || (!h && nh) || n >= UINT32_MAX - 2 || nh >= UINT32_MAX) {
 		errno = EINVAL;
 		return NULL;
 	}
-	r = bt_chains_new();
-	if (!r)
+	a = bt_xagg_new(UINT64_MAX / 4);
+	if (!a)
 		return NULL;
-	a.cnt = &r->xcounts;
-	a.cnt->exchanges = n;
-	for (size_t i = 0; i < n; i++) {
-		if (!valid(&x[i])) {
-			a.cnt->invalid++;
-			continue;
-		}
-		if (x[i].req_ns < lo)
-			lo = x[i].req_ns;
-		if (x[i].resp_ns > hi)
-			hi = x[i].resp_ns;
-	}
-	r->duration_ns = opts && opts->duration_ns ? opts->duration_ns : hi > lo ? hi - lo : 0;
-	a.parent = malloc((n + 1) * sizeof(*a.parent));
-	a.match = malloc((n + 1) * sizeof(*a.match));
-	a.served = calloc(n + 1, sizeof(*a.served));
-	a.handq = calloc(n + 1, sizeof(*a.handq));
-	a.srv = malloc((n + 1) * sizeof(*a.srv));
-	if (!a.parent || !a.match || !a.served || !a.srv || !a.handq)
-		goto out;
-	for (size_t i = 0; i < n; i++)
-		a.parent[i] = a.match[i] = NONE;
-	err = build_events(&a);
+	for (size_t i = 0; i < n && !err; i++)
+		err = bt_xagg_add(a, &x[i]);
+	for (size_t i = 0; i < nh && !err; i++)
+		err = bt_xagg_add_handoff(a, &h[i]);
 	if (!err)
-		err = link_parents(&a);
-	if (!err)
-		err = pair_ends(&a);
-	if (!err)
-		err = link_kids(&a);
-	if (!err)
-		err = walk_roots(&a);
-	if (!err)
-		err = fill(&a, r, r->duration_ns);
-	if (!err)
-		qsort(r->chains, r->nchains, sizeof(*r->chains), cmp_chain);
-out:
-	xa_free(&a);
-	if (err) {
-		bt_chains_free(r);
+		r = bt_xagg_chains(a, opts);
+	else
 		errno = -err;
-		return NULL;
-	}
+	bt_xagg_free(a);
 	return r;
 }

@@ -70,8 +70,35 @@ struct bt_handoff {
 };
 
 /*
+ * The chains aggregated as the trace goes. Records are added as they come
+ * (in about the order they completed); bt_xagg_fold folds every tree
+ * whose root completed at least horizon_ns before the newest record, and
+ * frees the records that nothing later looks back at: memory follows what
+ * is in flight, not the trace's length. A request longer than the horizon
+ * whose calls were folded before it came, or a record later than the
+ * horizon, is counted in xcounts.late (its nesting may be partial).
+ */
+struct bt_xagg;
+struct bt_xagg *bt_xagg_new(uint64_t horizon_ns);
+/* 0, or -ENOMEM. */
+int bt_xagg_add(struct bt_xagg *a, const struct bt_xchg *x);
+int bt_xagg_add_handoff(struct bt_xagg *a, const struct bt_handoff *h);
+/* Folds what the horizon says is complete; 0, or -ENOMEM. */
+int bt_xagg_fold(struct bt_xagg *a);
+/* Records and hand-offs the window holds. */
+size_t bt_xagg_window(const struct bt_xagg *a);
+/*
+ * Folds every tree (the end of the trace; records that come later are
+ * still folded, as late ones where they look back too far) and gives the
+ * chains, as bt_exchains_analyze. NULL with errno.
+ */
+struct bt_chains *bt_xagg_chains(struct bt_xagg *a, const struct bt_chain_opts *opts);
+void bt_xagg_free(struct bt_xagg *a);
+
+/*
  * Chains from n exchanges and nh hand-offs, in the order and the types of
- * bt_chains_analyze (episodes = requests: the roots). NULL with errno.
+ * bt_chains_analyze (episodes = requests: the roots), in one window.
+ * NULL with errno.
  */
 struct bt_chains *bt_exchains_analyze(const struct bt_xchg *x, size_t n,
 				      const struct bt_handoff *h, size_t nh,

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "analyze/chain_input.h"
 #include "cli/opts.h"
 #include "lib/outfile.h"
 #include "cli/preflight.h"
@@ -286,6 +287,14 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 		if (now_ns() >= next_discover) {
 			bt_tracer_discover(&tracer);
 			next_discover = now_ns() + DISCOVER_EVERY_NS;
+			/*
+			 * Chains aggregate as the trace goes: what came since the
+			 * last round folds in right after a collection (discover's,
+			 * unless --all), whose rows name every record's service. A
+			 * recording keeps every record instead.
+			 */
+			if (model.chain_mode && !sink.rec && (!o.all || !bt_tracer_collect(&tracer)))
+				bt_model_fold_chains(&model);
 		}
 		/*
 		 * Resolve stacks while their processes are alive to be read:

@@ -135,8 +135,9 @@ int bt_report_chains(FILE *f, const struct bt_model *m, const struct bt_views *v
 		return ferror(f) ? -1 : 0;
 	}
 	fmt_ns(m->duration_ns, dur, sizeof(dur));
-	fprintf(f, "boundtrace: %zu blocking episodes in %s; %zu synchronous chain%s\n",
-		m->nepisodes, dur, c->nchains, c->nchains == 1 ? "" : "s");
+	fprintf(f, "boundtrace: %llu blocking episodes in %s; %zu synchronous chain%s\n",
+		(unsigned long long)(m->nepisodes + m->episodes_folded), dur, c->nchains,
+		c->nchains == 1 ? "" : "s");
 	for (size_t i = 0; i < c->nchains; i++) {
 		bt_chains_format_line(&c->chains[i], line, sizeof(line));
 		fprintf(f, "\n%s\n", line);
@@ -156,6 +157,9 @@ int bt_report_chains(FILE *f, const struct bt_model *m, const struct bt_views *v
 			(unsigned long long)c->xcounts.nested, (unsigned long long)c->xcounts.roots,
 			(unsigned long long)c->xcounts.rejected,
 			(unsigned long long)c->xcounts.paired);
+	if (c->xcounts.late)
+		fprintf(f, "(%llu exchanges longer than the chain window's horizon, or later than it: "
+			   "their nesting may be partial)\n", (unsigned long long)c->xcounts.late);
 	if (m->lost[BT_LOSS_EPISODES])
 		fprintf(f, "lost episodes: %llu\n", (unsigned long long)m->lost[BT_LOSS_EPISODES]);
 	/* Calls the kernel could not count are crossings no chain can contain. */

@@ -203,9 +203,10 @@ int bt_report_json(FILE *f, const struct bt_model *m, const struct bt_views *v)
 		write_edge(&w, m, &v->edges.v[i]);
 	jw_arr_end(&w);
 	if (m->chain_mode) {
-		jw_ku64(&w, "episodes", m->nepisodes);
+		jw_ku64(&w, "episodes", m->nepisodes + m->episodes_folded);
 		bt_json_chains(&w, v->chains);
 		bt_json_waits(&w, v->chains);
+		jw_ku64(&w, "exchanges_late", v->chains ? v->chains->xcounts.late : 0);
 	}
 	bt_json_hosts(&w, m);
 	jw_key(&w, "lost");

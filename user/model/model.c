@@ -187,6 +187,8 @@ void bt_model_free(struct bt_model *m)
 	free(m->wakes);
 	free(m->episodes);
 	free(m->exchanges);
+	if (m->fold_free)
+		m->fold_free(m->fold);
 	free(m->stackrows);
 	free(m->wakestacks);
 	for (size_t i = 0; i < m->nstacks; i++)

@@ -152,8 +152,15 @@ struct bt_host {
 
 enum bt_weight { BT_WEIGHT_CALLS = 0, BT_WEIGHT_BYTES, BT_WEIGHT_BLOCKED };
 
-/* Chain mode keeps at most this many episodes; the rest are counted lost. */
+/*
+ * Chain mode holds at most this many episodes, and this many exchanges
+ * waiting to be folded (analyze/chain_input.h); the rest are counted
+ * lost. A live trace folds twice a second: a recording keeps them all.
+ */
 #define BT_EPISODES_MAX	(1u << 20)
+
+/* The chains folded as the trace goes (analyze/chain_input.c); opaque here. */
+struct bt_chain_fold;
 
 struct bt_model {
 	struct bt_proc *procs;
@@ -175,9 +182,17 @@ struct bt_model {
 	struct bt_episode_ev *episodes;
 	size_t nepisodes, capepisodes;
 	uint64_t episodes_over;		/* beyond BT_EPISODES_MAX */
-	struct bt_exchange_ev *exchanges;	/* chain mode: completed exchanges */
+	struct bt_exchange_ev *exchanges;	/* chain mode: completed exchanges not folded yet */
 	size_t nexchanges, capexchanges;
 	uint64_t exchanges_over;	/* beyond BT_EPISODES_MAX */
+	/*
+	 * What was folded into the chains and freed, and episodes summed
+	 * there and freed (they count among the episodes seen); fold_free
+	 * frees it with the model.
+	 */
+	struct bt_chain_fold *fold;
+	void (*fold_free)(struct bt_chain_fold *f);
+	uint64_t episodes_folded;
 	struct bt_wake *wakes;
 	size_t nwakes, capwakes;
 	struct bt_holder *holders;
