@@ -62,6 +62,22 @@ __u64 targets[BT_PID_MAX / 64];
 /* Loss counters, indexed by enum bt_loss. */
 __u64 losses[BT_LOSS_MAX];
 
+/*
+ * Rows made in stats and stats_spill (counted on the new-row path only,
+ * which a channel takes once per direction), and the count at which
+ * userspace wants its poll woken to fold the rows of closed channels out
+ * of the maps (0: not wanted). See user/live/tracer.c.
+ */
+__u64 rows_made;
+__u64 fold_at;
+/*
+ * Of those, rows made in stats_spill, and the count at which userspace
+ * wants a fold to empty it (a burst of new rows can spill more than the
+ * map fills).
+ */
+__u64 spill_made;
+__u64 spill_fold_at;
+
 /* Per-thread state of the crossing in progress (enter -> exit). */
 struct inflight {
 	__u32 tid;			/* owner of the slot; another tid: not ours */
@@ -794,6 +810,34 @@ static __always_inline void lose_call(const struct bt_key *key)
 		lose(BT_LOSS_CALLS_UNPLACED);
 }
 
+/*
+ * A row was made: count it, and wake userspace's poll once when the count
+ * reaches fold_at (an event, so a burst of new connections is folded
+ * before it fills the map, not at the next 100 ms poll). A global
+ * function: verified once, not at each of account()'s call sites.
+ */
+__noinline int row_made(int spilled)
+{
+	struct bt_event *e;
+
+	__sync_fetch_and_add(&rows_made, 1);
+	if (spilled)
+		__sync_fetch_and_add(&spill_made, 1);
+	if ((!fold_at || rows_made < fold_at) &&
+	    (!spill_fold_at || spill_made < spill_fold_at))
+		return 0;
+	/* One wakeup; userspace sets the next marks after the fold. */
+	fold_at = 0;
+	spill_fold_at = 0;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e)
+		return 0;	/* the poll's own check folds at its next turn */
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = BT_EV_FOLD;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
 static __always_inline void account(struct endpoint *c, struct crossing *x)
 {
 	struct bt_key key = {
@@ -828,12 +872,16 @@ static __always_inline void account(struct endpoint *c, struct crossing *x)
 				lose_call(&key);
 				return;
 			}
+			if (!err)
+				row_made(1);
 			record_chan(c, x->uremote);
 			s = bpf_map_lookup_elem(&stats_spill, &key);
 		} else if (err && err != -EEXIST) {
 			lose_call(&key);
 			return;
 		} else {
+			if (!err)
+				row_made(0);
 			record_chan(c, x->uremote);
 			s = bpf_map_lookup_elem(&stats, &key);
 		}

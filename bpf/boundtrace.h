@@ -210,7 +210,13 @@ struct bt_chan_info {
 	__u8 conn;
 	__u8 laddr[16];		/* v4 in the first 4 bytes */
 	__u8 raddr[16];
-	__u64 peer_ino;		/* unix: the connected peer's socket inode, 0 none */
+	/*
+	 * unix: the connected peer's socket inode; tcp: the far socket's
+	 * inode when the kernel knew it at the first crossing (an accepted
+	 * socket's far end, the connecting socket, has one; a connecting
+	 * socket's far end, not accepted yet, has none). 0 none.
+	 */
+	__u64 peer_ino;
 	char path[BT_PATH_LEN];	/* unix: bound path of either end, '@' abstract */
 	/*
 	 * The far end's process, named by the kernel at the first crossing
@@ -329,6 +335,8 @@ enum bt_event_type {
 	BT_EV_FORK = 1,
 	BT_EV_EXEC,
 	BT_EV_EXIT,
+	/* Not a process event: rows_made reached fold_at (pid and the rest 0). */
+	BT_EV_FOLD,
 };
 
 struct bt_event {

@@ -283,6 +283,15 @@ int BPF_PROG(inet_state, const struct sock *sk, const int oldstate, const int ne
 		tuple_put(&t, sk, oldstate == TCP_SYN_SENT ? BT_ROLE_CLIENT : BT_ROLE_SERVER);
 	} else if (newstate == TCP_CLOSE) {
 		sk_tuple(sk, &t);
+		/*
+		 * tcp_set_state() releases the port (inet_put_port: skc_num
+		 * = 0) before it stores TCP_CLOSE, which is when this runs:
+		 * the source port is still in inet_sport. (Read from skc_num,
+		 * the delete missed nearly every closed connection: 9,184 of
+		 * 10,000 ends of 5,000 were left, and the map filled.)
+		 */
+		if (!t.lport)
+			t.lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 		bpf_map_delete_elem(&inet_peers, &t);
 	}
 	return 0;
@@ -545,6 +554,13 @@ __noinline int peers_fill_info(__u64 sk_addr, __u64 peer_addr, struct bt_chan_in
 		far = inet_far(tp, info);
 		if (!far)
 			return 0;
+		/*
+		 * The far socket's inode, where it has one yet (an accepted
+		 * socket's far end, the connecting socket, does): a 4-tuple
+		 * used again by a later connection is told apart by it.
+		 */
+		if (info->kind == BT_KIND_TCP)
+			info->peer_ino = far->ino;
 		mark(far->sock);
 		if (!info->role)
 			info->role = far->role == BT_ROLE_SERVER ? BT_ROLE_CLIENT : BT_ROLE_SERVER;

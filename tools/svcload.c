@@ -19,6 +19,8 @@
  * With --greet (tcp, unix, abstract) the server writes --size bytes first,
  * right after accept(), and the client reads them before its request:
  * a server-first protocol (SMTP, MySQL).
+ * With --rate R the client starts at most R connections a second (a
+ * service's steady load, not a burst).
  * With --keep K the client leaves its last K connections open (tcp,
  * unix, abstract, udp), says "holding" on stderr and holds them until it
  * gets SIGUSR1: a trace ended meanwhile sees K connections alive.
@@ -34,19 +36,22 @@ enum mode { M_TCP, M_UNIX, M_ABSTRACT, M_SOCKETPAIR, M_UDP, M_NR };
 static const char *const mode_names[M_NR] = { "tcp", "unix", "abstract", "socketpair", "udp" };
 
 static const char usage_text[] =
-"usage: " WL_PROG " MODE [--conns N] [--size BYTES] [--keep K] [--greet] [--delay-ms MS]\n"
+"usage: " WL_PROG " MODE [--conns N] [--size BYTES] [--keep K] [--greet] [--rate R]\n"
+"       [--delay-ms MS]\n"
 "       [--out FILE]\n"
 "Many short connections from a client to a server that is not traced.\n"
 "MODE: tcp, unix, abstract, socketpair, udp. The client prints \"ready PID\" on stderr\n"
 "(its own pid), waits --delay-ms, then makes --conns connections (default 100),\n"
 "each sending and receiving --size bytes (default 64) and closed at once;\n"
-"--keep K leaves the last K open until SIGUSR1; --greet: the server writes first.\n";
+"--keep K leaves the last K open until SIGUSR1; --greet: the server writes first;\n"
+"--rate R: at most R connections a second.\n";
 
 static struct {
 	enum mode mode;
 	unsigned long conns, size;
 	unsigned long keep;		/* connections left open at the end */
 	bool greet;			/* the server writes first */
+	unsigned long rate;		/* connections a second at most, 0: no limit */
 	struct sockaddr_storage addr;	/* where the server listens */
 	socklen_t addrlen;
 	char service[128];		/* as boundtrace names it */
@@ -166,6 +171,7 @@ static void hold_kept(void)
 
 static void client(struct tally *t, char *buf)
 {
+	struct timespec t0;
 	sigset_t usr1;
 
 	sigemptyset(&usr1);
@@ -175,9 +181,18 @@ static void client(struct tally *t, char *buf)
 	set_name("svc-client");
 	fprintf(stderr, "ready %d\n", (int)getpid());
 	wl_delay();
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (unsigned long i = 0; i < cfg.conns; i++) {
 		int fd;
 
+		/* Connection i starts no earlier than i / rate seconds in. */
+		if (cfg.rate) {
+			uint64_t ns = t0.tv_nsec + (uint64_t)i * 1000000000ull / cfg.rate;
+			struct timespec at = { t0.tv_sec + ns / 1000000000ull, ns % 1000000000ull };
+
+			while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR)
+				;
+		}
 		if (cfg.mode == M_SOCKETPAIR) {
 			full_write(cfg.pair[1], buf, cfg.size, t);
 			full_read(cfg.pair[1], buf, cfg.size, t);
@@ -241,6 +256,7 @@ int main(int argc, char **argv)
 		{ "size", required_argument, NULL, 's' },
 		{ "keep", required_argument, NULL, 'k' },
 		{ "greet", no_argument, NULL, 'g' },
+		{ "rate", required_argument, NULL, 'r' },
 		COMMON_LONG_OPTS,
 	};
 	struct tally *t;
@@ -257,6 +273,8 @@ int main(int argc, char **argv)
 			cfg.keep = num(optarg, "keep", 0, 1000000);
 		else if (c == 'g')
 			cfg.greet = true;
+		else if (c == 'r')
+			cfg.rate = num(optarg, "rate", 1, 1000000);
 		else
 			common_opt(c, usage_text);
 	}

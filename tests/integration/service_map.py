@@ -17,17 +17,20 @@ from harness import (BT, GATE_MS, ROOT, TMP, Failure, Skip, check, eq, run, run_
 SVCLOAD = os.path.join(ROOT, "build", "tools", "svcload")
 
 
-def svcload_traced(mode, conns=100, size=64, hold_ms=0, keep=0, peers=0, greet=False):
+def svcload_traced(mode, conns=100, size=64, hold_ms=0, keep=0, peers=0, greet=False,
+                   bt_args=(), wl_args=()):
     """svcload MODE: its client traced alone (-p CLIENT --peers 0), the
     server never (it stays hold_ms after the client); returns (boundtrace
-    JSON, svcload report). With keep, the client holds its last `keep`
-    connections open and the trace is ended (SIGINT) while it does."""
+    JSON, svcload report, boundtrace's -v stderr). With keep, the client
+    holds its last `keep` connections open and the trace is ended (SIGINT)
+    while it does."""
     out, err, bt_out = tmpfile("svc.json"), tmpfile("svc.err"), tmpfile("bt.json")
     go = tmpfile("svc.go")
     with open(err, "w") as ef:
         w = subprocess.Popen([SVCLOAD, mode, "--conns", str(conns), "--size", str(size),
                               "--keep", str(keep), "--delay-ms", GATE_MS, "--hold-ms",
-                              str(hold_ms), "--out", out] + (["--greet"] if greet else []),
+                              str(hold_ms), "--out", out] + (["--greet"] if greet else [])
+                             + list(wl_args),
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=ef,
                              env=dict(os.environ, WL_GO_FILE=go))
     w.go = go
@@ -47,8 +50,8 @@ def svcload_traced(mode, conns=100, size=64, hold_ms=0, keep=0, peers=0, greet=F
         w.kill()
         raise Failure("svcload did not announce itself")
     if keep:
-        t = start_gated([BT, "-f", "json", "-o", bt_out, "--peers", str(peers), "-p",
-                         str(client)], w)
+        t = start_gated([BT, "-f", "json", "-o", bt_out, "--peers", str(peers), *bt_args,
+                         "-p", str(client)], w)
         try:
             wait_for(lambda: said(r"holding %d" % keep), "svcload to hold its connections",
                      timeout=30)
@@ -59,8 +62,8 @@ def svcload_traced(mode, conns=100, size=64, hold_ms=0, keep=0, peers=0, greet=F
         with open(t.errfile) as f:
             r = subprocess.CompletedProcess(t.args, rc, "", f.read())
     else:
-        r = run_gated([BT, "-f", "json", "-o", bt_out, "--peers", str(peers), "-p", str(client)],
-                      w)
+        r = run_gated([BT, "-f", "json", "-o", bt_out, "--peers", str(peers), *bt_args, "-p",
+                       str(client)], w)
     eq(w.wait(timeout=60), 0, "svcload exit status")
     eq(r.returncode, 0, "boundtrace exit status (stderr: %s)" % r.stderr)
     with open(bt_out) as f:
@@ -68,13 +71,15 @@ def svcload_traced(mode, conns=100, size=64, hold_ms=0, keep=0, peers=0, greet=F
     with open(out) as f:
         rep = json.load(f)
     eq(rep["client"], client, "the client announced")
-    return bt, rep
+    return bt, rep, r.stderr
 
 
-def check_short_connections(mode, conns_per_edge, hold_ms=0, opened=None, keep=0):
+def check_short_connections(mode, conns_per_edge, hold_ms=0, opened=None, keep=0, conns=100,
+                            bt_args=(), wl_args=()):
     """Also the connections' lives: `opened` of them opened during the
     trace (all by default), `keep` still open at its end, the rest closed."""
-    bt, rep = svcload_traced(mode, hold_ms=hold_ms, keep=keep)
+    bt, rep, err = svcload_traced(mode, conns=conns, hold_ms=hold_ms, keep=keep,
+                                  bt_args=bt_args, wl_args=wl_args)
     client, server = rep["client"], rep["server"]
     edges = [e for e in bt["edges"] if e["from"] == client]
     eq([(e["to"], e["service"]) for e in edges], [(server, rep["service"])],
@@ -111,7 +116,7 @@ def check_short_connections(mode, conns_per_edge, hold_ms=0, opened=None, keep=0
     named = sorted({b.get("peer", {}).get("pid") for b in rows})
     eq(named, [server], "every one of the client's rows names the server")
     eq(bt["lost"]["map_full"], 0, "lost.map_full")
-    return bt, rep
+    return bt, rep, err
 
 
 @test
@@ -140,7 +145,7 @@ def check_greeting_counted(mode):
     connections, before the traced client's first crossing there. With
     --peers 1 the server is counted from its first byte: the client's
     connect() marked both ends. Exact bytes both ways, nothing unseen."""
-    bt, rep = svcload_traced(mode, peers=1, greet=True)
+    bt, rep, _ = svcload_traced(mode, peers=1, greet=True)
     client, server, size = rep["client"], rep["server"], 64
     eq(rep["received"], 2 * 100 * size, "svcload: greeting and reply per connection")
     procs = {p["pid"]: p for p in bt["processes"]}
@@ -161,6 +166,47 @@ def check_greeting_counted(mode):
 
 
 KINDS = {"tcp": "tcp", "unix": "unix_stream"}
+
+
+def check_folded(mode, conns=5000, map_size=2048, spill=1024, rate=1000):
+    """`conns` short connections (`rate` a second) traced with --map-size
+    map_size: the client makes 2 rows a connection, three times what the
+    kernel's maps hold. (The fold runs when half the room left is used:
+    here half a second of new rows, so a loaded machine that keeps
+    boundtrace off the CPU for a while loses nothing.) The rows of the connections it closed are folded
+    out of the maps while tracing: nothing lost, calls and bytes exactly
+    svcload's, every connection opened and closed, and every one of the
+    client's rows left the kernel through a fold or its exit harvest (the
+    -v lines), the harvest at most what the maps hold."""
+    bt, rep, err = check_short_connections(mode, conns, conns=conns,
+                                           bt_args=["--map-size", str(map_size)],
+                                           wl_args=["--rate", str(rate)])
+    eq({k: v for k, v in bt["lost"].items() if v}, {}, "nothing lost")
+    rows = [b for p in bt["processes"] if p["pid"] == rep["client"] for b in p["boundaries"]]
+    eq(len(rows), 2 * conns, "the client's rows: a send and a receive a connection")
+    eq(sum(b["calls"] for b in rows), rep["sends"] + rep["recvs"], "the client's calls")
+    folds = re.search(r"folds: (\d+) rows of closed channels in (\d+) folds", err)
+    harvest = re.search(r"exit harvests: 1 processes in 1 walks, \d+ map operations, (\d+) rows",
+                        err)
+    check(folds and harvest, "the -v fold and harvest lines in %r" % err)
+    folded, harvested = int(folds.group(1)), int(harvest.group(1))
+    eq(folded + harvested, len(rows), "rows folded (%d) + harvested at exit (%d)"
+       % (folded, harvested))
+    check(folded > map_size + spill and harvested <= map_size + spill,
+          "folds took %d rows, the exit harvest %d: the maps hold %d"
+          % (folded, harvested, map_size + spill))
+
+
+@test
+def tcp_5000_connections_folded_through_a_small_map():
+    """5,000 TCP connections through a 2,048-row map: see check_folded."""
+    check_folded("tcp")
+
+
+@test
+def unix_5000_connections_folded_through_a_small_map():
+    """The same over a unix socket."""
+    check_folded("unix")
 
 
 @test

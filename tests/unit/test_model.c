@@ -352,6 +352,89 @@ static void test_clear_rows_keeps_harvested(void **state)
 	assert_int_equal(m->nwakes, 0);
 }
 
+/*
+ * Folds: a row taken out of the kernel for good while tracing is final,
+ * kept by clears as it was folded; what the last collection read for it
+ * is dropped; a final row the kernel counts again (its channel came back)
+ * shows both until the next clear puts it back.
+ */
+static void test_fold_keeps_rows_through_clears(void **state)
+{
+	struct bt_model *m = *state;
+	struct bt_key a = key_of(80, BT_KIND_TCP, BT_DIR_SEND, 11, 5);
+	struct bt_key b = key_of(80, BT_KIND_TCP, BT_DIR_RECV, 12, 6);
+	struct bt_chan_info info = { .kind = BT_KIND_TCP, .lport = 4000, .rport = 80 };
+	struct bt_stats s5 = stats_of(5, 50, 0, 0), s9 = stats_of(9, 90, 0, 0);
+	struct bt_stats s2 = stats_of(2, 20, 0, 0), s4 = stats_of(4, 40, 0, 0);
+	struct bt_stats zero = { 0 };
+	struct bt_wake_key wk = { .waker = 80, .wakee = 81, .kind = BT_KIND_TCP,
+				  .dir = BT_DIR_SEND, .chan = 11, .peer = 5 };
+	struct bt_proc *p;
+	struct bt_row *r;
+
+	/* A collection read a (5 calls so far) and b. */
+	bt_model_add(m, &a, &s5, &info);
+	bt_model_add(m, &b, &s5, NULL);
+	assert_int_equal(bt_model_add_wake(m, &wk, 3), 0);
+	/* The connection of a closed: its kernel row (9 calls by then) is folded. */
+	r = bt_model_fold_row(m, &a, &s9, &info);
+	assert_non_null(r);
+	assert_true(r->final);
+	assert_int_equal(r->st.calls, 9);
+	assert_int_equal(r->st.bytes, 90);
+	assert_int_equal(bt_model_fold_wake(m, &wk, 5), 0);
+	assert_int_equal(m->wakes[0].count, 5);
+
+	bt_model_clear_rows(m);
+	p = bt_model_find(m, 80);
+	assert_int_equal(p->nrows, 1);
+	assert_int_equal(p->rows[0].st.calls, 9);
+	assert_true(p->rows[0].has_info);
+	assert_int_equal(p->rows[0].info.lport, 4000);
+	assert_int_equal(m->nwakes, 1);
+	assert_int_equal(m->wakes[0].count, 5);
+
+	/* The next collection: b again, and a counted again by the kernel. */
+	bt_model_add(m, &b, &s4, NULL);
+	r = bt_model_add(m, &a, &s2, &info);
+	assert_int_equal(r->st.calls, 11);
+	assert_int_equal(bt_model_add_wake(m, &wk, 2), 0);
+	assert_int_equal(m->wakes[0].count, 7);
+	p = bt_model_find(m, 80);
+	assert_int_equal(p->nrows, 2);
+	bt_model_clear_rows(m);
+	p = bt_model_find(m, 80);
+	assert_int_equal(p->nrows, 1);
+	assert_int_equal(p->rows[0].st.calls, 9);
+	assert_null(p->rows[0].fin);
+	assert_int_equal(m->wakes[0].count, 5);
+
+	/* Counted again (2 read), then that kernel row folded too (4 by then): 9 + 4. */
+	bt_model_add(m, &a, &s2, &info);
+	r = bt_model_fold_row(m, &a, &s4, &info);
+	assert_int_equal(r->st.calls, 13);
+	assert_null(r->fin);
+	/* Its lost calls, folded from the lost-calls map, stay too. */
+	r = bt_model_fold_row(m, &a, &zero, &info);
+	r->lost_calls += 2;
+	assert_int_equal(bt_model_fold_wake(m, &wk, 1), 0);
+	bt_model_clear_rows(m);
+	p = bt_model_find(m, 80);
+	assert_int_equal(p->rows[0].st.calls, 13);
+	assert_int_equal(p->rows[0].lost_calls, 2);
+	assert_int_equal(m->wakes[0].count, 6);
+
+	/* A report filter drops a final row counted again: nothing leaks (ASan). */
+	bt_model_add(m, &a, &s2, &info);
+	assert_non_null(bt_model_find(m, 80)->rows[0].fin);
+	bt_model_filter(m, NULL, 0, BT_KIND_PIPE);
+	assert_int_equal(bt_model_find(m, 80)->nrows, 0);
+	/* And the model's free frees one left in place. */
+	r = bt_model_fold_row(m, &b, &s2, NULL);
+	bt_model_add(m, &b, &s2, NULL);
+	assert_non_null(r->fin);
+}
+
 static void test_add_wake(void **state)
 {
 	struct bt_model *m = *state;
@@ -632,6 +715,7 @@ int main(void)
 		T(test_clear_rows),
 		T(test_find_after_pid_reuse),
 		T(test_clear_rows_keeps_harvested),
+		T(test_fold_keeps_rows_through_clears),
 		T(test_add_wake),
 		T(test_add_holder),
 		T(test_add_sockfact),

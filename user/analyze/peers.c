@@ -162,9 +162,18 @@ static bool inet_mirror(const struct bt_row *r, const struct bt_row *o)
 {
 	const struct bt_chan_info *a = &r->info, *b = &o->info;
 
-	return o->has_info && o->key.kind == r->key.kind && a->lport == b->rport &&
-	       a->rport == b->lport && addr_eq(a->family, a->laddr, b->family, b->raddr) &&
-	       addr_eq(a->family, a->raddr, b->family, b->laddr);
+	if (!o->has_info || o->key.kind != r->key.kind || a->lport != b->rport ||
+	    a->rport != b->lport || !addr_eq(a->family, a->laddr, b->family, b->raddr) ||
+	    !addr_eq(a->family, a->raddr, b->family, b->laddr))
+		return false;
+	/*
+	 * The same 4-tuple used again by a later connection (the client's
+	 * port free again, the server's TIME_WAIT socket taken over by the
+	 * new SYN) is another connection: the far socket's inode, where the
+	 * kernel knew it (tcp), tells them apart.
+	 */
+	return (!a->peer_ino || a->peer_ino == o->key.chan) &&
+	       (!b->peer_ino || b->peer_ino == r->key.chan);
 }
 
 bool bt_inet_mirror(const struct bt_row *r, const struct bt_row *o)

@@ -114,7 +114,8 @@ static const struct opt opts[] = {
 	  "only crossings of this kind (pipe, unix_stream, ...)" },
 	/* A recording holds at most 2^23 rows: keep every trace recordable. */
 	{ O_MAP_SIZE, 0, "map-size", "N", ON_LIVE, "Tuning",
-	  "kernel aggregate rows (default 16384); a full map is reported as lost",
+	  "kernel aggregate rows (default 16384); rows of closed pipes and sockets\n"
+	  "are folded out while tracing; a full map is reported as lost",
 	  .min = 16, .max = 1u << 22 },
 	{ O_PLAIN, 'v', "verbose", NULL, ON_LIVE, "Tuning",
 	  "libbpf and loader diagnostics on stderr", FLAG(verbose) },

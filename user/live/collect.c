@@ -2,16 +2,25 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "discover/proc.h"
+#include "discover/procscan.h"
 #include "live/collect.h"
 #include "lib/vec.h"
 
 #define ALL_TGIDS 0
 
-static int add_row_wakes(struct bt_model *m, const struct bt_key *key, const struct bt_stats *s)
+/* A wake into the model: final when it is folded out of the kernel. */
+static int add_wake(struct bt_model *m, const struct bt_wake_key *key, __u64 n, bool final)
+{
+	return final ? bt_model_fold_wake(m, key, n) : bt_model_add_wake(m, key, n);
+}
+
+static int add_row_wakes(struct bt_model *m, const struct bt_key *key, const struct bt_stats *s,
+			 bool final)
 {
 	struct bt_wake_key wk = { .waker = key->tgid, .kind = key->kind, .dir = key->dir,
 				  .chan = key->chan, .peer = key->peer };
@@ -20,19 +29,50 @@ static int add_row_wakes(struct bt_model *m, const struct bt_key *key, const str
 		if (!s->wakee[i] || !s->wakee_n[i])
 			continue;
 		wk.wakee = s->wakee[i];
-		if (bt_model_add_wake(m, &wk, s->wakee_n[i]))
+		if (add_wake(m, &wk, s->wakee_n[i], final))
 			return -1;
 	}
 	return 0;
 }
 
-/* The processes a walk takes rows of: all, or a sorted set (an exit harvest). */
-struct tgid_set {
-	const __u32 *tgids;	/* NULL: every process */
-	size_t n;
+/* A channel its process no longer holds: its rows are final (a fold). */
+struct closed_chan {
+	__u64 tgid;
+	__u64 chan;
 };
 
-static bool in_set(const struct tgid_set *set, __u32 tgid)
+/* The order of two-u64 keys (struct closed_chan, struct bt_chan_key): first, then second. */
+static int cmp_u64_pair(const void *a, const void *b)
+{
+	const __u64 *x = a, *y = b;
+	int c = bt_cmp_u64(&x[0], &y[0]);
+
+	return c ? c : bt_cmp_u64(&x[1], &y[1]);
+}
+
+_Static_assert(sizeof(struct closed_chan) == 2 * sizeof(__u64), "two u64");
+_Static_assert(sizeof(struct bt_chan_key) == 2 * sizeof(__u64), "two u64");
+
+/* The channels a fold takes: pipes and sockets, whose channel is an inode a process holds. */
+static bool fd_kind(unsigned int kind)
+{
+	return kind == BT_KIND_PIPE || kind == BT_KIND_UNIX_STREAM ||
+	       kind == BT_KIND_UNIX_DGRAM || kind == BT_KIND_TCP || kind == BT_KIND_UDP;
+}
+
+/*
+ * The rows a walk takes: all, those of a sorted tgid set (an exit
+ * harvest), or those of channels their process closed (a fold: the rows
+ * become final).
+ */
+struct row_filter {
+	const __u32 *tgids;	/* NULL: every process */
+	size_t n;
+	const struct closed_chan *closed;	/* sorted; NULL: every channel */
+	size_t nclosed;
+};
+
+static bool in_set(const struct row_filter *set, __u32 tgid)
 {
 	size_t lo = 0, hi = set->n;
 
@@ -51,6 +91,16 @@ static bool in_set(const struct tgid_set *set, __u32 tgid)
 	return false;
 }
 
+static bool wanted(const struct row_filter *f, __u32 tgid, unsigned int kind, __u64 chan)
+{
+	struct closed_chan k = { tgid, chan };
+
+	if (!in_set(f, tgid))
+		return false;
+	return !f->closed || (fd_kind(kind) && f->nclosed &&
+			      bsearch(&k, f->closed, f->nclosed, sizeof(k), cmp_u64_pair));
+}
+
 /* Keys taken by a harvest walk, deleted after it: a delete mid-walk restarts it. */
 struct keylist {
 	unsigned char *keys;
@@ -67,9 +117,21 @@ static int keep_key(struct keylist *kl, const void *key)
 
 static void delete_keys(const struct bt_maps *maps, int fd, struct keylist *kl)
 {
-	for (size_t i = 0; i < kl->n; i++) {
-		bpf_map_delete_elem(fd, kl->keys + i * kl->size);
+	/*
+	 * One syscall for many keys (a fold deletes thousands); it stops at
+	 * a key that is gone (-ENOENT), which is skipped.
+	 */
+	for (size_t i = 0; i < kl->n;) {
+		__u32 count = kl->n - i > UINT32_MAX ? UINT32_MAX : (__u32)(kl->n - i);
+		int err = bpf_map_delete_batch(fd, kl->keys + i * kl->size, &count, NULL);
+
 		maps->counters->map_ops++;
+		i += count;
+		if (err && i < kl->n) {
+			if (errno != ENOENT)
+				bpf_map_delete_elem(fd, kl->keys + i * kl->size);
+			i++;
+		}
 	}
 	free(kl->keys);
 	kl->keys = NULL;
@@ -118,9 +180,12 @@ static int accepted_by(struct bt_model *m, const struct bt_maps *maps, uint64_t 
 	return named_far_end(m, o.tgid, o.comm) ? 0 : -ENOMEM;
 }
 
-/* One row into the model, with its channel facts if the kernel kept them. */
+/*
+ * One row into the model, with its channel facts if the kernel kept them;
+ * final: folded (its kernel row is being taken for good).
+ */
 static struct bt_row *add_row(struct bt_model *m, const struct bt_maps *maps,
-			      const struct bt_key *key, const struct bt_stats *sum)
+			      const struct bt_key *key, const struct bt_stats *sum, bool final)
 {
 	struct bt_chan_key ck = { .chan = key->chan, .peer = key->peer };
 	struct bt_chan_info info;
@@ -130,68 +195,138 @@ static struct bt_row *add_row(struct bt_model *m, const struct bt_maps *maps,
 	if (!miss && (key->kind == BT_KIND_UNIX_STREAM || key->kind == BT_KIND_TCP) &&
 	    accepted_by(m, maps, key->chan, &info))
 		return NULL;
-	return bt_model_add(m, key, sum, miss ? NULL : &info);
+	return (final ? bt_model_fold_row : bt_model_add)(m, key, sum, miss ? NULL : &info);
+}
+
+/* What one entry of a walked map is handed to. */
+typedef int (*entry_fn)(void *ctx, const void *key, const void *val);
+
+/* Entries a batch walk reads per syscall. */
+#define WALK_BATCH 256
+
+/* A kernel without batch lookups: one key, then its value, at a time. */
+static int walk_by_key(const struct bt_maps *maps, int fd, void *keys, void *vals, size_t ksize,
+		       entry_fn each, void *ctx)
+{
+	void *key = keys, *next = (char *)keys + ksize;
+	bool first = true;
+	int err = 0;
+
+	while (!err && bpf_map_get_next_key(fd, first ? NULL : key, next) == 0) {
+		maps->counters->map_ops += 2;
+		memcpy(key, next, ksize);
+		first = false;
+		if (bpf_map_lookup_elem(fd, key, vals))
+			continue;	/* deleted meanwhile */
+		err = each(ctx, key, vals);
+	}
+	return err;
 }
 
 /*
- * Rows of the processes in set from map fd (ncpu values a row: the
- * per-CPU stats map, or 1: the shared spill map), summed over CPUs into
- * the model's row of the same key; their keys kept in del if asked.
+ * Every entry of map fd to each(ctx, key, value), many to a syscall
+ * (a walk of 16,384 rows one key and one value at a time was most of a
+ * fold's and a collection's cost). An entry there from the walk's start
+ * to its end is seen once (the cursor is a bucket of the hash, not a
+ * key: deletes meanwhile restart nothing). vsize: a value's bytes as the
+ * kernel copies them out (per-CPU: one 8-byte-aligned value per possible
+ * CPU). A stoppable walk (a harvest) ends with -EINTR on a signal.
  */
-static int collect_rows_of(struct bt_model *m, const struct bt_maps *maps, int fd, int ncpu,
-			   const struct tgid_set *set, struct keylist *del)
+static int walk_map(const struct bt_maps *maps, int fd, size_t ksize, size_t vsize,
+		    entry_fn each, void *ctx, bool stoppable)
 {
-	struct bt_key key, next, *prev = NULL;
-	struct bt_stats *percpu, sum;
+	void *keys = malloc(WALK_BATCH * ksize), *vals = malloc(WALK_BATCH * vsize);
+	__u64 token = 0;
+	bool first = true, done = false;
 	int err = 0;
 
-	if (ncpu <= 0)
-		return ncpu ? ncpu : -EINVAL;
-	percpu = calloc(ncpu, sizeof(*percpu));
-	if (!percpu)
-		return -ENOMEM;
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		maps->counters->map_ops++;
-		if (del && stopped(maps)) {
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	while (!done && !err) {
+		__u32 count = WALK_BATCH;
+
+		if (stoppable && stopped(maps)) {
 			err = -EINTR;
 			break;
 		}
-		key = next;
-		prev = &key;
-		if (!in_set(set, key.tgid))
-			continue;
 		maps->counters->map_ops++;
-		if (bpf_map_lookup_elem(fd, &key, percpu))
-			continue;	/* deleted meanwhile */
-		memset(&sum, 0, sizeof(sum));
-		for (int c = 0; c < ncpu; c++) {
-			bt_stats_add(&sum, &percpu[c]);
-			/* Each CPU's row has its own wakee slots: into the model's wakes. */
-			if (add_row_wakes(m, &key, &percpu[c])) {
-				err = -ENOMEM;
-				goto out;
+		if (bpf_map_lookup_batch(fd, first ? NULL : &token, &token, keys, vals, &count,
+					 NULL)) {
+			if (errno != ENOENT) {
+				if (first && (errno == EINVAL || errno == ENOTSUP || errno == 524))
+					err = walk_by_key(maps, fd, keys, vals, ksize, each, ctx);
+				else
+					err = -errno;
+				break;
 			}
+			done = true;	/* the last batch, maybe empty */
 		}
-		if (!add_row(m, maps, &key, &sum) ||
-		    (key.ustack != BT_STACK_NONE && bt_model_add_stackrow(m, &key, &sum)) ||
-		    (del && keep_key(del, &key))) {
-			err = -ENOMEM;
-			break;
-		}
+		first = false;
+		for (__u32 i = 0; i < count && !err; i++)
+			err = each(ctx, (char *)keys + i * ksize, (char *)vals + i * vsize);
 	}
 out:
-	free(percpu);
+	free(keys);
+	free(vals);
 	return err;
+}
+
+/* A walk of rows: into m, those set wants, their keys kept in del if asked. */
+struct row_walk {
+	struct bt_model *m;
+	const struct bt_maps *maps;
+	const struct row_filter *set;
+	struct keylist *del;
+	int ncpu;		/* values a row: per-CPU stats, or 1 (the spill map) */
+};
+
+/* One row, summed over its CPUs into the model's row of the same key. */
+static int take_row(void *ctx, const void *k, const void *v)
+{
+	struct row_walk *w = ctx;
+	const struct bt_key *key = k;
+	const struct bt_stats *percpu = v;
+	struct bt_stats sum;
+
+	if (!wanted(w->set, key->tgid, key->kind, key->chan))
+		return 0;
+	memset(&sum, 0, sizeof(sum));
+	for (int c = 0; c < w->ncpu; c++) {
+		bt_stats_add(&sum, &percpu[c]);
+		/* Each CPU's row has its own wakee slots: into the model's wakes. */
+		if (add_row_wakes(w->m, key, &percpu[c], w->set->closed))
+			return -ENOMEM;
+	}
+	if (!add_row(w->m, w->maps, key, &sum, w->set->closed) ||
+	    (key->ustack != BT_STACK_NONE && bt_model_add_stackrow(w->m, key, &sum)) ||
+	    (w->del && keep_key(w->del, key)))
+		return -ENOMEM;
+	return 0;
 }
 
 /* Rows of the processes in set, from the stats map and its spill; keys kept in del if asked. */
 static int collect_rows(struct bt_model *m, const struct bt_maps *maps,
-			const struct tgid_set *set, struct keylist *del, struct keylist *del_spill)
+			const struct row_filter *set, struct keylist *del, struct keylist *del_spill)
 {
-	int err = collect_rows_of(m, maps, maps->stats_fd, libbpf_num_possible_cpus(), set, del);
+	struct row_walk w = { m, maps, set, del, libbpf_num_possible_cpus() };
+	/* A fold is short and must finish: its rows are final already. */
+	bool stoppable = del && !set->closed;
+	int err;
 
-	if (!err && maps->spill_fd >= 0)
-		err = collect_rows_of(m, maps, maps->spill_fd, 1, set, del_spill);
+	if (w.ncpu <= 0)
+		return w.ncpu ? w.ncpu : -EINVAL;
+	/* struct bt_stats is a multiple of 8 bytes: one per CPU, as the kernel copies them. */
+	_Static_assert(sizeof(struct bt_stats) % 8 == 0, "per-CPU values are 8-byte aligned");
+	err = walk_map(maps, maps->stats_fd, sizeof(struct bt_key),
+		       w.ncpu * sizeof(struct bt_stats), take_row, &w, stoppable);
+	if (!err && maps->spill_fd >= 0) {
+		w.del = del_spill;
+		w.ncpu = 1;
+		err = walk_map(maps, maps->spill_fd, sizeof(struct bt_key),
+			       sizeof(struct bt_stats), take_row, &w, stoppable);
+	}
 	return err;
 }
 
@@ -200,56 +335,57 @@ static int collect_rows(struct bt_model *m, const struct bt_maps *maps,
  * row key: the row is marked partial (made, with no counts, if it never
  * got a slot), so the loss shows where it happened.
  */
-static int collect_lost_calls(struct bt_model *m, const struct bt_maps *maps,
-			      const struct tgid_set *set, struct keylist *del)
+static int take_lost_calls(void *ctx, const void *k, const void *v)
 {
-	struct bt_key key, next, *prev = NULL;
-	struct bt_stats zero = { 0 };
+	static const struct bt_stats zero;
+	struct row_walk *w = ctx;
+	const struct bt_key *key = k;
 	struct bt_row *r;
-	__u64 n;
+
+	if (!wanted(w->set, key->tgid, key->kind, key->chan))
+		return 0;
+	r = add_row(w->m, w->maps, key, &zero, w->set->closed);
+	if (!r || (w->del && keep_key(w->del, key)))
+		return -ENOMEM;
+	r->lost_calls += *(const __u64 *)v;
+	return 0;
+}
+
+static int collect_lost_calls(struct bt_model *m, const struct bt_maps *maps,
+			      const struct row_filter *set, struct keylist *del)
+{
+	struct row_walk w = { m, maps, set, del, 1 };
 
 	if (maps->lostcalls_fd < 0)
 		return 0;
-	while (bpf_map_get_next_key(maps->lostcalls_fd, prev, &next) == 0) {
-		maps->counters->map_ops++;
-		key = next;
-		prev = &key;
-		if (!in_set(set, key.tgid))
-			continue;
-		maps->counters->map_ops++;
-		if (bpf_map_lookup_elem(maps->lostcalls_fd, &key, &n))
-			continue;
-		r = add_row(m, maps, &key, &zero);
-		if (!r || (del && keep_key(del, &key)))
-			return -ENOMEM;
-		r->lost_calls += n;
-	}
-	return 0;
+	return walk_map(maps, maps->lostcalls_fd, sizeof(struct bt_key), sizeof(__u64),
+			take_lost_calls, &w, false);
 }
 
 /*
  * The wakes map holds what a row's own wakee slots had no room for: of
  * the wakers in set, their keys kept in del if asked, as collect_rows does.
  */
-static int collect_wakes(struct bt_model *m, const struct bt_maps *maps,
-			 const struct tgid_set *set, struct keylist *del)
+static int take_wake(void *ctx, const void *k, const void *v)
 {
-	struct bt_wake_key key, next, *prev = NULL;
-	__u64 count;
+	struct row_walk *w = ctx;
+	const struct bt_wake_key *key = k;
 
-	while (bpf_map_get_next_key(maps->wakes_fd, prev, &next) == 0) {
-		maps->counters->map_ops++;
-		key = next;
-		prev = &key;
-		if (!in_set(set, key.waker))
-			continue;
-		maps->counters->map_ops++;
-		if (bpf_map_lookup_elem(maps->wakes_fd, &key, &count))
-			continue;
-		if (bt_model_add_wake(m, &key, count) || (del && keep_key(del, &key)))
-			return -ENOMEM;
-	}
+	if (!wanted(w->set, key->waker, key->kind, key->chan))
+		return 0;
+	if (add_wake(w->m, key, *(const __u64 *)v, w->set->closed) ||
+	    (w->del && keep_key(w->del, key)))
+		return -ENOMEM;
 	return 0;
+}
+
+static int collect_wakes(struct bt_model *m, const struct bt_maps *maps,
+			 const struct row_filter *set, struct keylist *del)
+{
+	struct row_walk w = { m, maps, set, del, 1 };
+
+	return walk_map(maps, maps->wakes_fd, sizeof(struct bt_wake_key), sizeof(__u64),
+			take_wake, &w, false);
 }
 
 static int collect_wakestacks(struct bt_model *m, const struct bt_maps *maps)
@@ -333,7 +469,7 @@ static int collect_futex_links(struct bt_model *m, const struct bt_maps *maps)
 
 int bt_collect(struct bt_model *m, const struct bt_maps *maps)
 {
-	struct tgid_set all = { NULL, 0 };
+	struct row_filter all = { 0 };
 	int err = collect_rows(m, maps, &all, NULL, NULL);
 
 	if (!err)
@@ -361,13 +497,61 @@ static int cmp_tgid(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-int bt_collect_harvest(struct bt_model *m, const struct bt_maps *maps, __u32 *tgids, size_t n)
+/*
+ * Takes the rows set names out of the kernel's maps for good: read into
+ * the model (summed into the rows it keeps), then their keys deleted
+ * after the walks (a delete mid-walk restarts one). The one way rows
+ * leave the kernel, for exit harvests and folds. A harvest that fails
+ * leaves its rows in the maps for the final collect; a fold deletes what
+ * it took whatever happens (those rows are final in the model already).
+ * *taken: the stats and spill rows deleted.
+ */
+static int take_rows(struct bt_model *m, const struct bt_maps *maps,
+		     const struct row_filter *set, uint64_t *taken)
 {
 	struct keylist rows = { .size = sizeof(struct bt_key) };
 	struct keylist spilled = { .size = sizeof(struct bt_key) };
 	struct keylist lost = { .size = sizeof(struct bt_key) };
 	struct keylist wakes = { .size = sizeof(struct bt_wake_key) };
-	struct tgid_set set = { tgids, 0 };
+	int err;
+
+	err = collect_rows(m, maps, set, &rows, &spilled);
+	/*
+	 * A harvested process's far ends are named while the kernel still
+	 * knows them; a fold's are named by the next collection, which every
+	 * report starts with (a walk of all the model's rows, not per fold).
+	 */
+	if (!err && !set->closed)
+		err = name_far_ends(m, maps);
+	if (!err)
+		err = collect_lost_calls(m, maps, set, &lost);
+	if (!err)
+		err = collect_wakes(m, maps, set, &wakes);
+	*taken = 0;
+	if (!err || set->closed) {
+		/*
+		 * Out of the kernel's maps: the model keeps them from here on,
+		 * and a process that reuses the pid starts from nothing.
+		 */
+		*taken = rows.n + spilled.n;
+		maps->counters->rows_deleted += *taken;
+		delete_keys(maps, maps->stats_fd, &rows);
+		if (maps->spill_fd >= 0)
+			delete_keys(maps, maps->spill_fd, &spilled);
+		delete_keys(maps, maps->lostcalls_fd, &lost);
+		delete_keys(maps, maps->wakes_fd, &wakes);
+	}
+	free(rows.keys);
+	free(spilled.keys);
+	free(lost.keys);
+	free(wakes.keys);
+	return err;
+}
+
+int bt_collect_harvest(struct bt_model *m, const struct bt_maps *maps, __u32 *tgids, size_t n)
+{
+	struct row_filter set = { .tgids = tgids };
+	uint64_t taken;
 	int err;
 
 	/* Only processes not harvested yet; what a snapshot took is taken again, for good. */
@@ -386,23 +570,8 @@ int bt_collect_harvest(struct bt_model *m, const struct bt_maps *maps, __u32 *tg
 	qsort(tgids, set.n, sizeof(*tgids), cmp_tgid);
 	/* One walk for every process that exited since the last: cost is the map, once. */
 	maps->counters->harvest_walks++;
-	err = collect_rows(m, maps, &set, &rows, &spilled);
-	if (!err)
-		err = name_far_ends(m, maps);
-	if (!err)
-		err = collect_lost_calls(m, maps, &set, &lost);
-	if (!err)
-		err = collect_wakes(m, maps, &set, &wakes);
+	err = take_rows(m, maps, &set, &taken);
 	if (!err) {
-		/*
-		 * Out of the kernel's maps: the model keeps them from here on,
-		 * and a process that reuses the pid starts from nothing.
-		 */
-		delete_keys(maps, maps->stats_fd, &rows);
-		if (maps->spill_fd >= 0)
-			delete_keys(maps, maps->spill_fd, &spilled);
-		delete_keys(maps, maps->lostcalls_fd, &lost);
-		delete_keys(maps, maps->wakes_fd, &wakes);
 		for (size_t i = 0; i < set.n; i++) {
 			struct bt_proc *p = bt_model_find(m, tgids[i]);
 
@@ -410,6 +579,7 @@ int bt_collect_harvest(struct bt_model *m, const struct bt_maps *maps, __u32 *tg
 				p->harvested = true;
 		}
 		maps->counters->harvested += set.n;
+		maps->counters->harvested_rows += taken;
 	} else {
 		/* Stopped or out of memory: the rows stay in the map for the final collect. */
 		for (size_t i = 0; i < set.n; i++) {
@@ -419,9 +589,162 @@ int bt_collect_harvest(struct bt_model *m, const struct bt_maps *maps, __u32 *tg
 				bt_proc_clear_rows(p);
 		}
 	}
-	free(rows.keys);
-	free(spilled.keys);
-	free(lost.keys);
-	free(wakes.keys);
+	return err;
+}
+
+/* ---- folds: rows of closed channels taken out while tracing ------------ */
+
+/* What a fold's first walk found: the channels rows use, and the fold's candidates. */
+struct fold_walk {
+	struct keylist used;	/* struct bt_chan_key of every row */
+	struct keylist cand;	/* struct closed_chan: pipe and socket rows */
+};
+
+/* A row of a row map (stats, spill or lostcalls) seen by a fold's first walk. */
+static int see_row(void *ctx, const void *k, const void *v)
+{
+	struct fold_walk *w = ctx;
+	const struct bt_key *key = k;
+	struct bt_chan_key ck = { .chan = key->chan, .peer = key->peer };
+	struct closed_chan c = { key->tgid, key->chan };
+
+	(void)v;
+	if (keep_key(&w->used, &ck) || (fd_kind(key->kind) && keep_key(&w->cand, &c)))
+		return -ENOMEM;
+	return 0;
+}
+
+static int walk_row_keys(const struct bt_maps *maps, int fd, size_t vsize, struct fold_walk *w)
+{
+	return fd < 0 ? 0 : walk_map(maps, fd, sizeof(struct bt_key), vsize, see_row, w, false);
+}
+
+static int see_chan(void *ctx, const void *k, const void *v)
+{
+	(void)v;
+	return keep_key(ctx, k) ? -ENOMEM : 0;
+}
+
+/*
+ * Channel facts no row uses any more (their rows were harvested or
+ * folded) are deleted. The facts are walked before the rows: a row is
+ * made before its facts, so facts seen first with no row seen after have
+ * none (a process's first crossing on such a channel right between the
+ * walk and the delete finds the facts gone: its row is named by inode).
+ */
+static int walk_chans(const struct bt_maps *maps, struct keylist *chans)
+{
+	return walk_map(maps, maps->chans_fd, sizeof(struct bt_chan_key),
+			sizeof(struct bt_chan_info), see_chan, chans, false);
+}
+
+static void drop_unused_chans(const struct bt_maps *maps, struct keylist *chans,
+			      struct keylist *used)
+{
+	size_t n = 0;
+
+	if (used->n)
+		qsort(used->keys, used->n, used->size, cmp_u64_pair);
+	for (size_t i = 0; i < chans->n; i++) {
+		const void *k = chans->keys + i * chans->size;
+
+		if (used->n && bsearch(k, used->keys, used->n, used->size, cmp_u64_pair))
+			continue;
+		memmove(chans->keys + n++ * chans->size, k, chans->size);
+	}
+	chans->n = n;
+	maps->counters->fold_chans += n;
+	delete_keys(maps, maps->chans_fd, chans);
+}
+
+/*
+ * Of the candidates (sorted by process), those whose process no longer
+ * holds the channel: its /proc/PID/fd has no descriptor on that inode.
+ * Kept in place, the rest dropped. A process that is gone (its exit
+ * harvest takes its rows) or cannot be read keeps its rows.
+ */
+static int closed_of(struct keylist *cand)
+{
+	struct closed_chan *c = (struct closed_chan *)cand->keys;
+	struct bt_fdref *fds = NULL;
+	size_t nfds = 0, capfds = 0, out = 0;
+	int err = 0;
+
+	for (size_t i = 0; i < cand->n;) {
+		size_t end = i;
+		__u64 *held;
+		size_t nheld = 0;
+		int rc;
+
+		while (end < cand->n && c[end].tgid == c[i].tgid)
+			end++;
+		nfds = 0;
+		rc = bt_scan_process_fds((uint32_t)c[i].tgid, &fds, &nfds, &capfds);
+		if (rc == -ENOMEM) {
+			err = rc;
+			break;
+		}
+		/* The held inodes, sorted, in place of the fd records. */
+		held = (__u64 *)fds;
+		for (size_t j = 0; !rc && j < nfds; j++)
+			held[nheld++] = fds[j].ino;
+		if (nheld)
+			qsort(held, nheld, sizeof(*held), bt_cmp_u64);
+		for (size_t j = i; !rc && j < end; j++) {
+			size_t at = nheld ? bt_upper_bound_u64(held, nheld, sizeof(*held), 0,
+							       c[j].chan) : 0;
+
+			if (!at || held[at - 1] != c[j].chan)
+				c[out++] = c[j];
+		}
+		i = end;
+	}
+	free(fds);
+	cand->n = err ? 0 : out;
+	return err;
+}
+
+int bt_collect_fold(struct bt_model *m, const struct bt_maps *maps)
+{
+	struct fold_walk w = {
+		.used = { .size = sizeof(struct bt_chan_key) },
+		.cand = { .size = sizeof(struct closed_chan) },
+	};
+	struct keylist chans = { .size = sizeof(struct bt_chan_key) };
+	struct row_filter set = { 0 };
+	uint64_t taken = 0;
+	int err;
+
+	maps->counters->folds++;
+	/*
+	 * The rows first, then the processes' descriptors: a row seen in the
+	 * walk was made on a channel its process held; if the process holds
+	 * it no longer, it closed it, and the row is final. (The other way
+	 * round, a socket opened after the scan would look closed.)
+	 */
+	err = walk_chans(maps, &chans);
+	if (!err)
+		err = walk_row_keys(maps, maps->stats_fd,
+				    libbpf_num_possible_cpus() * sizeof(struct bt_stats), &w);
+	if (!err)
+		err = walk_row_keys(maps, maps->spill_fd, sizeof(struct bt_stats), &w);
+	if (!err)
+		err = walk_row_keys(maps, maps->lostcalls_fd, sizeof(__u64), &w);
+	if (!err)
+		drop_unused_chans(maps, &chans, &w.used);
+	if (!err && w.cand.n) {
+		/* By process, each scanned once (a channel's rows may repeat: harmless). */
+		qsort(w.cand.keys, w.cand.n, w.cand.size, cmp_u64_pair);
+		err = closed_of(&w.cand);
+	}
+	if (!err && w.cand.n) {
+		set.closed = (const struct closed_chan *)w.cand.keys;
+		set.nclosed = w.cand.n;
+		err = take_rows(m, maps, &set, &taken);
+		maps->counters->folded_rows += taken;
+	}
+	free(chans.keys);
+	free(w.used.keys);
+	free(w.cand.keys);
 	return err;
 }

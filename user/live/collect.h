@@ -11,6 +11,11 @@ struct bt_collect_counters {
 	uint64_t map_ops;	/* map syscalls by collections and harvests */
 	uint64_t harvest_walks;	/* stats map walks made for exit harvests */
 	uint64_t harvested;	/* processes harvested */
+	uint64_t harvested_rows;	/* their stats and spill rows taken */
+	uint64_t folds;		/* folds made (each: a walk of every row map) */
+	uint64_t folded_rows;	/* stats and spill rows of closed channels taken */
+	uint64_t fold_chans;	/* channel facts deleted: no row left on them */
+	uint64_t rows_deleted;	/* stats and spill rows deleted (harvests and folds) */
 };
 
 struct bt_maps {
@@ -43,5 +48,16 @@ int bt_collect(struct bt_model *m, const struct bt_maps *maps);
  * reordered. Returns 0, -EINTR when *maps->stop was set, or -errno.
  */
 int bt_collect_harvest(struct bt_model *m, const struct bt_maps *maps, __u32 *tgids, size_t n);
+
+/*
+ * Channels closed: moves the rows of every pipe and socket its process
+ * no longer holds (its /proc/PID/fd has no descriptor on the inode) from
+ * the kernel into the model for good, as final rows (with their wakes,
+ * lost calls and channel facts), so a long trace of many short
+ * connections keeps the kernel's maps bounded. Also deletes channel facts
+ * no row uses any more. The far ends of folded rows are named by the
+ * next collection. Returns 0 or -errno.
+ */
+int bt_collect_fold(struct bt_model *m, const struct bt_maps *maps);
 
 #endif

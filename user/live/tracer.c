@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "boundtrace.skel.h"
 #include "live/collect.h"
@@ -106,6 +107,50 @@ static bool exit_pending(const struct bt_tracer *t, uint32_t pid)
 	return false;
 }
 
+/*
+ * The next fold is due when the kernel has made half as many rows as the
+ * map has room left for, or a quarter of the spill map's rows (at least 1/64 of --map-size, so a map full of
+ * open connections is not walked at every new row): a burst of short
+ * connections is folded long before it fills the map, and a map that
+ * cannot be emptied is not walked over and over.
+ */
+static void arm_fold(struct bt_tracer *t)
+{
+	uint64_t made = t->skel->bss->rows_made;
+	uint64_t left = made > t->counters.rows_deleted ? made - t->counters.rows_deleted : 0;
+	uint64_t room = t->map_size > left ? t->map_size - left : 0;
+	uint64_t gap = room / 2 > t->map_size / 64 ? room / 2 : t->map_size / 64;
+
+	t->fold_mark = made + (gap ? gap : 1);
+	/* A quarter of the spill map, which a burst can fill faster than stats. */
+	t->spill_mark = t->skel->bss->spill_made + bpf_map__max_entries(t->skel->maps.stats_spill) / 4;
+	t->fold_due = false;
+	t->skel->bss->fold_at = t->fold_mark;
+	t->skel->bss->spill_fold_at = t->spill_mark;
+}
+
+/* Rows of closed channels out of the kernel's maps, when the kernel has made enough. */
+static void fold_if_due(struct bt_tracer *t)
+{
+	struct bt_maps maps;
+	struct timespec a, b;
+	uint64_t ops;
+
+	if (!t->fold_on || (!t->fold_due && t->skel->bss->rows_made < t->fold_mark &&
+			     t->skel->bss->spill_made < t->spill_mark))
+		return;
+	maps = tracer_maps(t);
+	ops = t->counters.map_ops;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+	if (bt_collect_fold(t->model, &maps) && verbose)
+		fprintf(stderr, "boundtrace: a fold failed (out of memory): the rows stay in "
+				"the kernel's maps\n");
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+	t->fold_cpu_ns += (uint64_t)(b.tv_sec - a.tv_sec) * 1000000000ull + b.tv_nsec - a.tv_nsec;
+	t->fold_map_ops += t->counters.map_ops - ops;
+	arm_fold(t);
+}
+
 /* Exits waiting for their harvest; more than this and the harvest runs mid-poll. */
 #define HARVEST_BATCH 4096
 
@@ -119,6 +164,10 @@ static int on_event(void *ctx, void *data, size_t size)
 		return -EINTR;	/* stop consuming: the trace ends now */
 	if (size < sizeof(*e))
 		return 0;
+	if (e->type == BT_EV_FOLD) {
+		t->fold_due = true;
+		return 0;
+	}
 	/* A fork that reuses an exited pid: the old process's rows are taken first. */
 	if (e->type == BT_EV_FORK && exit_pending(t, e->pid))
 		harvest_exited(t);
@@ -250,6 +299,7 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 		memset(t->skel->bss->targets, 0xff, sizeof(t->skel->bss->targets));
 	t->skel->rodata->follow_forks = cfg->follow;
 	bpf_map__set_max_entries(t->skel->maps.stats, cfg->map_size);
+	t->map_size = cfg->map_size;
 	bpf_map__set_max_entries(t->skel->maps.chans, cfg->map_size);
 	/*
 	 * Lost calls are counted under their row key in a map of their own,
@@ -318,6 +368,13 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 		snprintf(err, errlen, "cannot attach to the kernel tracepoints: %s", strerror(-rc));
 		goto fail;
 	}
+	/*
+	 * Rows of closed channels are folded out of the maps while tracing.
+	 * Not with --stacks: its per-stack rows are not kept through folds.
+	 */
+	t->fold_on = !cfg->stacks;
+	if (t->fold_on)
+		arm_fold(t);
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_event, t, NULL);
 	if (!t->rb || (cfg->min_block_ns &&
 		       (ring_buffer__add(t->rb, bpf_map__fd(t->skel->maps.episodes), on_episode, t) ||
@@ -418,6 +475,7 @@ int bt_tracer_poll(struct bt_tracer *t, int timeout_ms)
 	int n = ring_buffer__poll(t->rb, timeout_ms);
 
 	harvest_exited(t);
+	fold_if_due(t);
 	if (n == -EINTR)
 		n = 0;
 	/*
@@ -506,11 +564,19 @@ void bt_tracer_close(struct bt_tracer *t)
 	free(t->exited);
 	t->exited = NULL;
 	t->nexited = t->capexited = 0;
-	if (verbose)
+	if (verbose) {
 		fprintf(stderr, "boundtrace: exit harvests: %llu processes in %llu walks, "
-			"%llu map operations\n", (unsigned long long)t->counters.harvested,
+			"%llu map operations, %llu rows\n", (unsigned long long)t->counters.harvested,
 			(unsigned long long)t->counters.harvest_walks,
-			(unsigned long long)t->counters.map_ops);
+			(unsigned long long)t->counters.map_ops,
+			(unsigned long long)t->counters.harvested_rows);
+		fprintf(stderr, "boundtrace: folds: %llu rows of closed channels in %llu folds, "
+			"%llu channel facts deleted, %llu map operations, %.1f ms CPU\n",
+			(unsigned long long)t->counters.folded_rows,
+			(unsigned long long)t->counters.folds,
+			(unsigned long long)t->counters.fold_chans,
+			(unsigned long long)t->fold_map_ops, t->fold_cpu_ns / 1e6);
+	}
 	t->rb = NULL;
 	t->skel = NULL;
 	t->live = NULL;

@@ -43,6 +43,16 @@ struct bt_tracer {
 	uint32_t *exited;
 	size_t nexited, capexited;
 	struct bt_collect_counters counters;
+	/*
+	 * Folds (bt_collect_fold): due when the kernel's count of rows made
+	 * reaches fold_mark (its event sets fold_due; the poll checks too).
+	 */
+	bool fold_on;
+	bool fold_due;
+	uint32_t map_size;
+	uint64_t fold_mark, spill_mark;
+	uint64_t fold_map_ops;	/* of counters.map_ops, those of folds */
+	uint64_t fold_cpu_ns;
 	/* The sockets when the programs attached, and when the trace ended. */
 	struct bt_census census_start, census_end;
 	const volatile sig_atomic_t *stop;	/* the caller's stop flag, or NULL */

@@ -180,6 +180,8 @@ void bt_model_free(struct bt_model *m)
 {
 	free(m->hosts);
 	for (size_t i = 0; i < m->nprocs; i++) {
+		for (size_t j = 0; j < m->procs[i].nrows; j++)
+			free(m->procs[i].rows[j].fin);
 		free(m->procs[i].rows);
 		bt_hmap_free(&m->procs[i].row_idx);
 	}
@@ -220,9 +222,14 @@ void bt_model_clear_rows(struct bt_model *m)
 	for (size_t i = 0; i < m->nprocs; i++)
 		if (!m->procs[i].harvested)
 			bt_proc_clear_rows(&m->procs[i]);
-	/* Wakes and stack rows counted by harvested processes are final like their rows. */
+	/*
+	 * Wakes and stack rows counted by harvested processes are final like
+	 * their rows; so are wakes folded with their rows (as they were then).
+	 */
 	for (size_t i = 0; i < m->nwakes;) {
-		if (harvested(m, m->wakes[i].key.waker))
+		if (m->wakes[i].final)
+			m->wakes[i].count = m->wakes[i].fin;
+		if (m->wakes[i].final || harvested(m, m->wakes[i].key.waker))
 			i++;
 		else
 			remove_at(m->wakes, &m->nwakes, sizeof(*m->wakes), i, &m->wake_idx,
@@ -273,7 +280,8 @@ struct bt_proc *bt_model_proc(struct bt_model *m, uint32_t pid)
 	return p ? p : bt_model_new_proc(m, pid);
 }
 
-int bt_model_add_wake(struct bt_model *m, const struct bt_wake_key *key, uint64_t count)
+static struct bt_wake *add_wake(struct bt_model *m, const struct bt_wake_key *key,
+				uint64_t count)
 {
 	struct bt_wake k = { .key = *key }, *w;
 	bool fresh;
@@ -281,10 +289,28 @@ int bt_model_add_wake(struct bt_model *m, const struct bt_wake_key *key, uint64_
 	w = upsert((void **)&m->wakes, &m->nwakes, &m->capwakes, sizeof(*w), &m->wake_idx,
 		   wake_hash(&k), wake_eq, key, &fresh);
 	if (!w)
-		return -1;
+		return NULL;
 	if (fresh)
 		w->key = *key;
 	w->count += count;
+	return w;
+}
+
+int bt_model_add_wake(struct bt_model *m, const struct bt_wake_key *key, uint64_t count)
+{
+	return add_wake(m, key, count) ? 0 : -1;
+}
+
+int bt_model_fold_wake(struct bt_model *m, const struct bt_wake_key *key, uint64_t count)
+{
+	struct bt_wake *w = add_wake(m, key, 0);
+
+	if (!w)
+		return -1;
+	/* What the last collection read here is in count: the folded part is what counts. */
+	w->fin = (w->final ? w->fin : 0) + count;
+	w->count = w->fin;
+	w->final = true;
 	return 0;
 }
 
@@ -476,6 +502,14 @@ struct bt_row *bt_proc_add_row(struct bt_proc *p, const struct bt_key *key,
 	if (!r)
 		return NULL;
 	if (!fresh) {
+		/* A final row counted again: what it had is kept for the next clear. */
+		if (r->final && !r->fin) {
+			r->fin = malloc(sizeof(*r->fin));
+			if (!r->fin)
+				return NULL;
+			r->fin->st = r->st;
+			r->fin->lost_calls = r->lost_calls;
+		}
 		bt_stats_add(&r->st, st);
 		return r;
 	}
@@ -497,10 +531,56 @@ struct bt_row *bt_model_add(struct bt_model *m, const struct bt_key *key,
 	return p ? bt_proc_add_row(p, key, st, info) : NULL;
 }
 
+struct bt_row *bt_model_fold_row(struct bt_model *m, const struct bt_key *key,
+				 const struct bt_stats *st, const struct bt_chan_info *info)
+{
+	static const struct bt_stats zero;
+	struct bt_row *r = bt_model_add(m, key, &zero, info);
+
+	if (!r)
+		return NULL;
+	/*
+	 * What the last collection read from the kernel is in r->st: the
+	 * folded part (r->fin when the row was counted again since) is the
+	 * base, and the kernel's row being taken adds to it.
+	 */
+	if (!r->final) {
+		memset(&r->st, 0, sizeof(r->st));
+		r->lost_calls = 0;
+	} else if (r->fin) {
+		r->st = r->fin->st;
+		r->lost_calls = r->fin->lost_calls;
+		free(r->fin);
+		r->fin = NULL;
+	}
+	bt_stats_add(&r->st, st);
+	r->final = true;
+	return r;
+}
+
 void bt_proc_clear_rows(struct bt_proc *p)
 {
-	p->nrows = 0;
-	bt_hmap_clear(&p->row_idx);
+	size_t keep = 0;
+
+	for (size_t j = 0; j < p->nrows; j++) {
+		struct bt_row *r = &p->rows[j];
+
+		if (!r->final)
+			continue;
+		if (r->fin) {
+			r->st = r->fin->st;
+			r->lost_calls = r->fin->lost_calls;
+			free(r->fin);
+			r->fin = NULL;
+		}
+		if (keep != j)
+			p->rows[keep] = *r;
+		keep++;
+	}
+	if (keep == p->nrows)
+		return;		/* all final: nothing moved, the index holds */
+	p->nrows = keep;
+	reindex_rows(p);
 }
 
 static bool pid_wanted(uint32_t pid, const uint32_t *pids, int npids)
@@ -520,10 +600,11 @@ void bt_model_filter(struct bt_model *m, const uint32_t *pids, int npids, unsign
 		size_t keep = 0;
 
 		for (size_t j = 0; j < p->nrows; j++) {
-			if (!pid_wanted(p->pid, pids, npids))
+			if (!pid_wanted(p->pid, pids, npids) ||
+			    (kind != BT_KIND_NONE && p->rows[j].key.kind != kind)) {
+				free(p->rows[j].fin);
 				continue;
-			if (kind != BT_KIND_NONE && p->rows[j].key.kind != kind)
-				continue;
+			}
 			p->rows[keep++] = p->rows[j];
 		}
 		p->nrows = keep;

@@ -29,11 +29,29 @@ enum bt_conn_seen {
 	BT_CONN_GONE = 8,	/* gone by the end: closed (or its process exited) */
 };
 
+/* What a folded row had when its channel came back (see struct bt_row). */
+struct bt_row_final {
+	struct bt_stats st;
+	uint64_t lost_calls;
+};
+
 struct bt_row {
 	struct bt_key key;
 	struct bt_stats st;
 	struct bt_chan_info info;
 	bool has_info;
+	/*
+	 * Folded: the kernel's row was taken out of its maps for good while
+	 * tracing (its process had closed the channel), so collections keep
+	 * it (bt_proc_clear_rows) instead of reading it again.
+	 */
+	bool final;
+	/*
+	 * A final row the kernel counted again (its process got the channel
+	 * back, e.g. passed over a unix socket): what it had when folded,
+	 * restored by the next clear; NULL otherwise (bt_model_fold_row).
+	 */
+	struct bt_row_final *fin;
 	/* Calls the kernel could not count here (its map was full): the row is partial. */
 	uint64_t lost_calls;
 	char channel[BT_CHANNEL_LEN];
@@ -86,6 +104,9 @@ struct bt_proc {
 struct bt_wake {
 	struct bt_wake_key key;
 	uint64_t count;
+	/* Folded with its row (bt_model_fold_wake): the part a clear keeps. */
+	uint64_t fin;
+	bool final;
 };
 
 /*
@@ -218,7 +239,8 @@ void bt_model_init(struct bt_model *m);
 void bt_model_free(struct bt_model *m);
 /*
  * Drop the rows and wakes that the next collection refills; rows
- * harvested at a process's exit are final and stay.
+ * harvested at a process's exit, and rows and wakes folded while
+ * tracing, are final and stay.
  */
 void bt_model_clear_rows(struct bt_model *m);
 /* The newest process with pid, or NULL. */
@@ -229,6 +251,11 @@ struct bt_proc *bt_model_proc(struct bt_model *m, uint32_t pid);
 struct bt_proc *bt_model_new_proc(struct bt_model *m, uint32_t pid);
 /* Sum a wake count into the model. */
 int bt_model_add_wake(struct bt_model *m, const struct bt_wake_key *key, uint64_t count);
+/*
+ * A wake folded out of the kernel with its row: count adds to its folded
+ * part (what a collection read before is dropped); final, kept by clears.
+ */
+int bt_model_fold_wake(struct bt_model *m, const struct bt_wake_key *key, uint64_t count);
 /* Sum one per-stack aggregate into the model. */
 int bt_model_add_stackrow(struct bt_model *m, const struct bt_key *key, const struct bt_stats *st);
 /* Sum one waker-stack aggregate into the model. */
@@ -257,8 +284,19 @@ struct bt_row *bt_model_add(struct bt_model *m, const struct bt_key *key,
 /* The same for process p (after pid reuse, not always the newest). */
 struct bt_row *bt_proc_add_row(struct bt_proc *p, const struct bt_key *key,
 			       const struct bt_stats *st, const struct bt_chan_info *info);
-/* Forget p's rows (the next collection refills them). */
+/*
+ * Forget p's rows (the next collection refills them), except the final
+ * ones (folded), which go back to what they had when folded.
+ */
 void bt_proc_clear_rows(struct bt_proc *p);
+/*
+ * The kernel's row key is being taken out of its maps for good (its
+ * channel closed): st is added to the row's folded part (what a
+ * collection read there before is dropped) and the row is final, kept by
+ * clears as it is. The row, or NULL when out of memory.
+ */
+struct bt_row *bt_model_fold_row(struct bt_model *m, const struct bt_key *key,
+				 const struct bt_stats *st, const struct bt_chan_info *info);
 /*
  * Report filters: keep the rows of these processes only (npids 0: all)
  * and of this kind only (BT_KIND_NONE: all). Processes stay, to name peers.
