@@ -17,6 +17,7 @@
 #include <bpf/bpf_endian.h>
 #include "boundtrace.h"
 #include "syscalls.h"
+#include "pipe_step.h"	/* struct bt_pipe_thread in the in-flight slot */
 #include "inet_end.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -96,11 +97,11 @@ struct inflight {
 	__u8 exch_role;		/* enum bt_role, 0: no stream socket moved data */
 	__u8 exch_dir;
 	bool exch_done;		/* the call completed an exchange */
+	bool exch_owed;		/* and a pipe conversation's earlier one is counted with it */
 	__u64 exch_ns;		/* its latency / service time */
-	/* Chain mode: this thread's pipe conversation (exchange.bpf.h, struct pipe_conv). */
-	bool pipe_wrote;	/* it wrote a pipe since its last request read */
-	__u64 pipe_rd;		/* the pipe of its last request read, 0 none */
-	__u64 pipe_wr;		/* the pipe it last wrote, 0 none */
+	__u64 exch_owed_ns;	/* the earlier one's */
+	/* Chain mode: this thread's pipe conversations (pipe_step.h). */
+	struct bt_pipe_thread pipe;
 	/*
 	 * A call the kernel interrupted for a signal (ERESTART*) is counted
 	 * at its exit as an error, like the EINTR a handler may make of it.
@@ -1213,8 +1214,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	if (st->tid != task->pid) {
 		st->last_ts = 0;	/* the previous owner's, never restarted */
 		st->pend_ts = 0;
-		st->pipe_rd = 0;
-		st->pipe_wr = 0;
+		st->pipe = (struct bt_pipe_thread){};
 	} else if (st->last_ts && is_restart(st->last_ret)) {
 		/* The last call was interrupted: pending until its restart enters. */
 		st->pend_ts = st->last_ts;

@@ -20,6 +20,7 @@
 #define BOUNDTRACE_EXCHANGE_BPF_H
 
 #include "exchange_step.h"
+#include "pipe_step.h"
 
 #define SOCK_BINDADDR_LOCK	4
 #define SOCK_BINDPORT_LOCK	8
@@ -204,6 +205,7 @@ static __always_inline void exchange_sock(struct sock *sk, int ret, int flags, _
 		if (st) {
 			st->exch_done = true;
 			st->exch_ns = lat_ns;
+			st->exch_owed = false;
 		}
 		if (exchange_records)
 			emit_exchange(sk, &c, cn, task->tgid, task->pid, now);
@@ -229,35 +231,10 @@ int BPF_PROG(sock_recv_length, struct sock *sk, int ret, int flags)
 }
 
 /*
- * Hand-offs through pipes (chain mode): a thread pool's dispatcher writes a
- * job to a pipe, a worker reads it, whether or not the worker blocked. Per
- * pipe: how many bytes were written and read since the state was made
- * (made by a write into an empty pipe, so the offsets agree), and who wrote
- * the last HANDOFF_WRITES writes. A read whose first byte a thread of the
- * same process wrote is a hand-off. Bounded: a full map counts in lost.
+ * Pipes in chain mode: hand-offs (a thread pool's job pipe) and
+ * conversations (a pair of pipes as a request/response channel), their
+ * state and steps in pipe_step.h. Bounded: a full map counts in lost.
  */
-#define HANDOFF_WRITES	8
-#define HANDOFF_READS	4
-
-/* One side's call on the pipe: where its bytes end (write) or start (read). */
-struct pipe_call {
-	__u64 off;
-	__u64 ns;
-	__u32 tid, tgid;
-};
-
-/*
- * A reader on another CPU can take a write's bytes before the writer's
- * sys_exit counts them: such a read waits in reads[] until the write that
- * covers it is counted.
- */
-struct pipe_handoff {
-	__u64 wr_off, rd_off;
-	__u32 nw, nr;
-	struct pipe_call w[HANDOFF_WRITES];	/* off: end of the write */
-	struct pipe_call r[HANDOFF_READS];	/* off: start of the read; ns 0: free */
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -266,8 +243,44 @@ struct {
 	__type(value, struct pipe_handoff);
 } pipes SEC(".maps");
 
-/* A new pipe's state (too big for the stack). */
+/* Freed at end of file (no writer left). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct pipe_conv);
+} pipe_convs SEC(".maps");
+
+/*
+ * The two ends of a pipe finish their calls on two CPUs at once, and a
+ * conversation's step changes two pipes' state (its request pipe's and
+ * its response pipe's): one lock for every pipe's state makes each
+ * call's steps whole. The locked part is a few loads and stores (no
+ * helper may be called under it), so waiting for it is short.
+ */
+struct pipe_lock {
+	struct bpf_spin_lock lock;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pipe_lock);
+} pipe_locks SEC(".maps");
+
+/* Where a call's steps leave what to send (too big for the stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bt_pipe_out);
+} pipe_outs SEC(".maps");
+
+/* New pipes' states (too big for the stack). */
 static const struct pipe_handoff zero_pipe;
+static const struct pipe_conv zero_conv;
 
 /* After a write: the pipe (an address) holds that write's bytes and nothing else. */
 static __always_inline bool pipe_holds_only(__u64 pipe_addr, __u64 bytes)
@@ -289,14 +302,12 @@ static __always_inline bool pipe_holds_only(__u64 pipe_addr, __u64 bytes)
 	return len == bytes;
 }
 
-/* reader read at read_ns what writer wrote at write_ns (either may be counted first). */
+/* reader read at its ns what writer wrote at its ns (either may be counted first). */
 static __always_inline void emit_handoff(__u64 ino, const struct pipe_call *reader,
 					 const struct pipe_call *writer)
 {
 	struct bt_exchange_ev *e;
 
-	if (reader->tgid != writer->tgid || reader->tid == writer->tid)
-		return;
 	e = bpf_ringbuf_reserve(&exchanges, sizeof(*e), 0);
 	if (!e) {
 		lose(BT_LOSS_EXCHANGES);
@@ -313,112 +324,6 @@ static __always_inline void emit_handoff(__u64 ino, const struct pipe_call *read
 	e->resp_ns = reader->ns;
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
-
-static __always_inline void pipe_write(struct pipe_handoff *h, __u64 ino, struct pipe_call *me,
-				       __u64 bytes)
-{
-	__u64 from = h->wr_off;
-
-	h->wr_off += bytes;
-	me->off = h->wr_off;
-	h->w[h->nw & (HANDOFF_WRITES - 1)] = *me;
-	h->nw++;
-	/* Reads that took these bytes before this exit counted them. */
-	for (int i = 0; i < HANDOFF_READS; i++) {
-		struct pipe_call *r = &h->r[i];
-
-		if (!r->ns || r->off < from || r->off >= h->wr_off)
-			continue;
-		emit_handoff(ino, r, me);
-		r->ns = 0;
-	}
-}
-
-static __always_inline void pipe_read(struct pipe_handoff *h, __u64 ino, struct pipe_call *me,
-				      __u64 bytes)
-{
-	const struct pipe_call *hit = NULL;
-
-	me->off = h->rd_off;
-	h->rd_off += bytes;
-	if (me->off >= h->wr_off) {
-		/* Its write is not counted yet: it will find this read. */
-		h->r[h->nr & (HANDOFF_READS - 1)] = *me;
-		h->nr++;
-		return;
-	}
-	for (int i = 0; i < HANDOFF_WRITES; i++) {
-		const struct pipe_call *w = &h->w[i];
-
-		if (w->off > me->off && w->ns && (!hit || w->off < hit->off))
-			hit = w;
-	}
-	if (hit)
-		emit_handoff(ino, me, hit);
-}
-
-/*
- * Pipes as request/response channels (chain mode). A pipe has one
- * direction, so a conversation is a pair: the client writes its request
- * on pipe W and reads the response from pipe X, which the server writes
- * after reading W. Each thread remembers the pipe of its last request
- * read and the pipe it last wrote (struct inflight); each pipe, in
- * pipe_convs:
- *   as a request pipe: the client's request (phase, first write), and
- *     the server's last request read from it (first read of a request:
- *     a read after the reading thread wrote a pipe, or of another pipe);
- *   as a response pipe: which request pipe it answers (the writing
- *     thread's last request read) and the first write of the answer.
- * A read of X by a thread that last wrote W, where X answers W, is a
- * response read: with W's request moving, the exchange is complete and
- * both ends' records go out (the server's waits for its write's exit if
- * the read came first). Any other read is a request read. So a pair is
- * recognised by the traffic: one process writes W and reads X, the other
- * reads W and writes X, in that order. Freed at end of file (no writer
- * left); a full map counts in lost.exchanges.
- */
-struct pipe_conv {
-	/* as a request pipe */
-	__u32 client, req_tid;		/* the client (tgid) and the thread that wrote */
-	__u64 req_ns;			/* the request's first write */
-	__u8 phase;			/* enum bt_phase: BT_PHASE_REQUEST while it moves */
-	bool await_server;		/* the response was read before its write was counted */
-	__u32 done_tid;			/* await_server: the client thread that read it, when */
-	__u64 done_ns;
-	__u64 last_srv_req_ns;		/* the server read of the last exchange sent */
-	bool confirmed;			/* an exchange completed: a conversation's request pipe */
-	__u32 srv_req_tid;		/* the server's last request read from it */
-	__u64 srv_req_ns;
-	/* as a response pipe */
-	__u64 answers;			/* the request pipe it answers, 0 none */
-	__u32 srv, resp_tid;		/* the server (tgid) and the thread that wrote */
-	__u64 resp_ns;			/* the answer's first write */
-	__u32 resp_req_tid;		/* the request read it answers */
-	__u64 resp_req_ns;
-	char resp_comm[BT_COMM_LEN];	/* the name of thread resp_tid */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, struct pipe_conv);
-} pipe_convs SEC(".maps");
-
-/* A new pipe's conversation state (zero). */
-static const struct pipe_conv zero_conv;
-
-/* One pipe call, for pipe_track. */
-struct pipe_op {
-	__u64 ino;
-	__u64 now;
-	__u64 bytes;
-	__u64 pipe;	/* its struct pipe_inode_info, as an address */
-	__u32 tgid, tid;
-	__u32 dir;
-	__u32 eof;	/* a read that found no writer left */
-};
 
 /* One end's exchange record on response pipe x of request pipe w. */
 static __always_inline void emit_pipe_exchange(__u32 pid, __u32 tid, __u32 req_tid, __u8 role,
@@ -444,25 +349,8 @@ static __always_inline void emit_pipe_exchange(__u32 pid, __u32 tid, __u32 req_t
 	e->end_b = role == BT_ROLE_CLIENT ? x : w;
 	e->req_ns = req_ns;
 	e->resp_ns = resp_ns;
-	if (comm)
-		__builtin_memcpy(e->comm, comm, sizeof(e->comm));
-	else
-		bpf_get_current_comm(e->comm, sizeof(e->comm));
+	__builtin_memcpy(e->comm, comm, sizeof(e->comm));
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
-}
-
-/* Both ends of the exchange of request pipe w (rq) answered on pipe x (rs). */
-static __always_inline void emit_pipe_pair(struct pipe_conv *rq, struct pipe_conv *rs,
-					   __u64 w, __u64 x, __u32 client_tid, __u64 done_ns)
-{
-	emit_pipe_exchange(rq->client, client_tid, rq->req_tid, BT_ROLE_CLIENT, w, x,
-			   rq->req_ns, done_ns, NULL);
-	emit_pipe_exchange(rs->srv, rs->resp_tid, rs->resp_req_tid, BT_ROLE_SERVER, w, x,
-			   rs->resp_req_ns, rs->resp_ns, rs->resp_comm);
-	rq->last_srv_req_ns = rs->resp_req_ns;
-	rq->confirmed = true;
-	rq->phase = BT_PHASE_IDLE;
-	rq->await_server = false;
 }
 
 static __always_inline struct pipe_conv *pipe_conv_of(__u64 ino)
@@ -478,143 +366,111 @@ static __always_inline struct pipe_conv *pipe_conv_of(__u64 ino)
 	return bpf_map_lookup_elem(&pipe_convs, &ino);
 }
 
-/* A write of thread st on pipe x: a request on x, and maybe the answer to st's last read. */
-static __always_inline void pipe_conv_write(struct pipe_op *op, struct inflight *st,
-					    struct pipe_conv *cx)
+static __always_inline struct pipe_handoff *pipe_handoff_of(struct pipe_op *op)
 {
-	__u64 w = st->pipe_rd;
-	struct pipe_conv *cw;
+	struct pipe_handoff *h = bpf_map_lookup_elem(&pipes, &op->ino);
 
-	st->pipe_wr = op->ino;
-	cx->client = op->tgid;
-	if (cx->phase != BT_PHASE_REQUEST) {
-		cx->phase = BT_PHASE_REQUEST;
-		cx->req_ns = op->now;
-		cx->req_tid = op->tid;
-	}
-	if (!w || w == op->ino)
-		return;
-	st->pipe_wrote = true;
-	cw = bpf_map_lookup_elem(&pipe_convs, &w);
-	if (!cw || !cw->srv_req_ns)
-		return;
-	if (cx->answers == w && cx->resp_req_ns == cw->srv_req_ns)
-		return;		/* more of the same answer */
-	cx->answers = w;
-	cx->srv = op->tgid;
-	cx->resp_tid = op->tid;
-	cx->resp_ns = op->now;
-	cx->resp_req_tid = cw->srv_req_tid;
-	cx->resp_req_ns = cw->srv_req_ns;
-	bpf_get_current_comm(cx->resp_comm, sizeof(cx->resp_comm));
-	/* Its client read this answer before this exit counted it. */
-	if (cw->await_server && cw->phase == BT_PHASE_REQUEST)
-		emit_pipe_pair(cw, cx, w, op->ino, cw->done_tid, cw->done_ns);
-}
-
-/* A read of thread st from pipe x: a response to st's last write, or a request. */
-static __always_inline void pipe_conv_read(struct pipe_op *op, struct inflight *st,
-					   struct pipe_conv *cx)
-{
-	__u64 w = st->pipe_wr;
-	struct pipe_conv *cw;
-
-	if (w && w != op->ino && cx->answers == w) {
-		/* For the episode's wait class (wait_class): waiting on a response. */
-		st->exch_role = BT_ROLE_CLIENT;
-		st->exch_dir = BT_DIR_RECV;
-		cw = bpf_map_lookup_elem(&pipe_convs, &w);
-		if (!cw || cw->phase != BT_PHASE_REQUEST || cw->client != op->tgid ||
-		    cw->await_server)
-			return;
-		if (cx->resp_req_ns == cw->last_srv_req_ns || cx->resp_ns < cw->req_ns) {
-			/* The answer's write has not been counted yet: its exit sends both. */
-			cw->await_server = true;
-			cw->done_tid = op->tid;
-			cw->done_ns = op->now;
-			return;
-		}
-		emit_pipe_pair(cw, cx, w, op->ino, op->tid, op->now);
-		return;
-	}
-	if (st->pipe_rd != op->ino || st->pipe_wrote || !cx->srv_req_ns) {
-		cx->srv_req_ns = op->now;
-		cx->srv_req_tid = op->tid;
-	}
-	st->pipe_rd = op->ino;
-	st->pipe_wrote = false;
-	/* A server of a conversation waiting for its next request is idle. */
-	if (cx->confirmed) {
-		st->exch_role = BT_ROLE_SERVER;
-		st->exch_dir = BT_DIR_RECV;
-	}
-}
-
-/* The conversation step of one pipe call (see struct pipe_conv). */
-static __always_inline void pipe_conv(struct pipe_op *op)
-{
-	__u32 idx = op->tid & (INFLIGHT_SLOTS - 1);
-	struct inflight *st = bpf_map_lookup_elem(&inflight, &idx);
-	struct pipe_conv *cx;
-	__u64 ino = op->ino;
-
-	if (!st || st->tid != op->tid)
-		return;
-	if (op->eof) {
-		bpf_map_delete_elem(&pipe_convs, &ino);
-		return;
-	}
-	cx = pipe_conv_of(ino);
-	if (!cx)
-		return;
-	if (op->dir == BT_DIR_SEND)
-		pipe_conv_write(op, st, cx);
-	else
-		pipe_conv_read(op, st, cx);
-}
-
-/* The hand-off step of one pipe call that moved bytes (see struct pipe_handoff). */
-static __always_inline void pipe_handoff_step(struct pipe_op *op)
-{
-	struct pipe_call me = { .ns = op->now, .tid = op->tid, .tgid = op->tgid };
-	struct pipe_handoff *h;
-	__u64 ino = op->ino;
-
-	h = bpf_map_lookup_elem(&pipes, &ino);
-	if (!h) {
-		/*
-		 * Start where both offsets are known to agree: a write that left
-		 * exactly its own bytes in the pipe (no read of them has ended,
-		 * so none was counted). A read that drained the pipe would not
-		 * do: a write it took from may not have been counted yet.
-		 */
-		if (op->dir != BT_DIR_SEND || !pipe_holds_only(op->pipe, op->bytes))
-			return;
-		if (bpf_map_update_elem(&pipes, &ino, &zero_pipe, BPF_NOEXIST) == -E2BIG)
-			lose(BT_LOSS_EXCHANGES);
-		h = bpf_map_lookup_elem(&pipes, &ino);
-		if (!h)
-			return;
-	}
-	if (op->dir == BT_DIR_SEND)
-		pipe_write(h, ino, &me, op->bytes);
-	else
-		pipe_read(h, ino, &me, op->bytes);
+	if (h)
+		return h;
+	/*
+	 * Start where both offsets are known to agree: a write that left
+	 * exactly its own bytes in the pipe (no read of them has ended, so
+	 * none was counted). A read that drained the pipe would not do: a
+	 * write it took from may not have been counted yet.
+	 */
+	if (op->dir != BT_DIR_SEND || !pipe_holds_only(op->pipe, op->bytes))
+		return NULL;
+	if (bpf_map_update_elem(&pipes, &op->ino, &zero_pipe, BPF_NOEXIST) == -E2BIG)
+		lose(BT_LOSS_EXCHANGES);
+	return bpf_map_lookup_elem(&pipes, &op->ino);
 }
 
 /*
- * Chain mode: what a pipe call tells of hand-offs and conversations. A
- * global function, verified once rather than at each of the crossing's
- * pipe call sites (inlined, they were a third of sys_exit's verification).
+ * Chain mode: what a pipe call tells of hand-offs and conversations.
+ * Every state it needs is found first, the steps (pipe_step.h) run under
+ * the pipes' lock, what they decided is sent after it. A global
+ * function, verified once rather than at each of the crossing's pipe
+ * call sites (inlined, they were a third of sys_exit's verification).
  */
 __noinline int pipe_track(struct pipe_op *op)
 {
-	if (!op)
+	struct pipe_conv *cx = NULL, *cw = NULL;
+	struct pipe_handoff *h = NULL;
+	struct inflight *st = NULL;
+	struct bt_pipe_out *out;
+	struct pipe_lock *lk;
+	struct pipe_call me;
+	__u32 zero = 0, idx;
+
+	if (!op || (!op->bytes && !op->eof))
 		return 0;
-	if (op->bytes || op->eof)
-		pipe_conv(op);
+	out = bpf_map_lookup_elem(&pipe_outs, &zero);
+	lk = bpf_map_lookup_elem(&pipe_locks, &zero);
+	if (!out || !lk)
+		return 0;
+	idx = op->tid & (INFLIGHT_SLOTS - 1);
+	st = bpf_map_lookup_elem(&inflight, &idx);
+	if (st && st->tid == op->tid) {
+		if (op->eof) {
+			bpf_map_delete_elem(&pipe_convs, &op->ino);
+			return 0;
+		}
+		cx = pipe_conv_of(op->ino);
+		/* The pipe this call may answer (a write) or be answered on (a read). */
+		if (cx) {
+			__u64 w = op->dir == BT_DIR_SEND ? st->pipe.rd : st->pipe.wr;
+
+			if (w && w != op->ino)
+				cw = bpf_map_lookup_elem(&pipe_convs, &w);
+		}
+	}
 	if (op->bytes)
-		pipe_handoff_step(op);
+		h = pipe_handoff_of(op);
+	if (!cx && !h)
+		return 0;
+	bt_pipe_out_reset(out);
+	/* The steps name this thread only in an answer or an exchange, both need cw. */
+	if (cw)
+		bpf_get_current_comm(out->comm, sizeof(out->comm));
+	me.off = 0;
+	me.ns = op->now;
+	me.tid = op->tid;
+	me.tgid = op->tgid;
+
+	bpf_spin_lock(&lk->lock);
+	if (cx && st) {
+		if (op->dir == BT_DIR_SEND)
+			bt_pipe_conv_write(op, &st->pipe, cx, cw, out);
+		else
+			bt_pipe_conv_read(op, &st->pipe, cx, cw, out);
+	}
+	if (h) {
+		if (op->dir == BT_DIR_SEND)
+			bt_pipe_handoff_write(h, &me, op->bytes, out);
+		else
+			bt_pipe_handoff_read(h, &me, op->bytes, out);
+	}
+	bpf_spin_unlock(&lk->lock);
+
+	if (out->exch_role && st) {
+		st->exch_role = out->exch_role;
+		st->exch_dir = out->exch_dir;
+		st->exch_done = out->exch_done;
+		st->exch_ns = out->exch_ns;
+		st->exch_owed = out->owed_done;
+		st->exch_owed_ns = out->owed_ns;
+	}
+	if (out->pair) {
+		emit_pipe_exchange(out->client, out->client_tid, out->req_tid, BT_ROLE_CLIENT,
+				   out->w, out->x, out->req_ns, out->done_ns, out->client_comm);
+		emit_pipe_exchange(out->srv, out->resp_tid, out->resp_req_tid, BT_ROLE_SERVER,
+				   out->w, out->x, out->resp_req_ns, out->resp_ns, out->srv_comm);
+	}
+	for (int i = 0; i < HANDOFF_READS; i++) {
+		if (i >= out->nhandoff)
+			break;
+		emit_handoff(op->ino, &out->reader[i], &out->writer[i]);
+	}
 	return 0;
 }
 
@@ -637,24 +493,44 @@ static __always_inline void pipe_step(struct endpoint *c, struct crossing *x)
 	pipe_track(&op);
 }
 
-/* Counts what the socket tracepoints left in the slot into the crossing's row. */
+static __always_inline void exchange_add(struct bt_stats *s, __u64 ns)
+{
+	__sync_fetch_and_add(&s->exchanges, 1);
+	s->exch_ns += ns;
+	s->exch_hist[log2_slot(ns)]++;
+	if (ns > s->max_exch_ns)
+		s->max_exch_ns = ns;
+}
+
+/*
+ * What the socket tracepoints (or pipe_track, for a pipe conversation)
+ * left in the thread's slot st, counted into the row s of its crossing
+ * in direction dir. A global function, verified once rather than at
+ * each crossing site.
+ */
+__noinline int exchange_account(struct bt_stats *s, struct inflight *st, __u32 dir)
+{
+	if (!s || !st || !st->exch_role || st->exch_dir != dir)
+		return 0;
+	s->role = st->exch_role;
+	if (!st->exch_done)
+		return 0;
+	st->exch_done = false;
+	exchange_add(s, st->exch_ns);
+	if (st->exch_owed) {
+		st->exch_owed = false;
+		exchange_add(s, st->exch_owed_ns);
+	}
+	return 0;
+}
+
 static __always_inline void account_exchange(struct endpoint *c, struct crossing *x,
 					     struct bt_stats *s)
 {
-	struct inflight *st = x->st;
-
-	if (!st || !st->exch_role || (c->kind != BT_KIND_TCP && c->kind != BT_KIND_UNIX_STREAM) ||
-	    st->exch_dir != x->dir)
-		return;
-	s->role = st->exch_role;
-	if (!st->exch_done)
-		return;
-	st->exch_done = false;
-	__sync_fetch_and_add(&s->exchanges, 1);
-	s->exch_ns += st->exch_ns;
-	s->exch_hist[log2_slot(st->exch_ns)]++;
-	if (st->exch_ns > s->max_exch_ns)
-		s->max_exch_ns = st->exch_ns;
+	/* Pipes: only pipe conversations, in chain mode. */
+	if (c->kind == BT_KIND_TCP || c->kind == BT_KIND_UNIX_STREAM ||
+	    (c->kind == BT_KIND_PIPE && exchange_records))
+		exchange_account(s, x->st, x->dir);
 }
 
 #endif /* BOUNDTRACE_EXCHANGE_BPF_H */

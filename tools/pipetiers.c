@@ -87,14 +87,6 @@ static void child_start(enum role r)
 	set_flag(&sh->started[r]);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void busy_work(unsigned long us)
 {
 	uint64_t end = now_ns() + (uint64_t)us * 1000u;

@@ -177,14 +177,6 @@ static void unlink_sock(void)
 		unlink(sock_path);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* CPU work, not blocking: spin on the clock for us microseconds. */
 static uint64_t busy_work(unsigned long us)
 {

@@ -8,6 +8,13 @@
  *   poll, ppoll, select, pselect6, epoll_wait, epoll_pwait, epoll_pwait2
  *     (each one returns 0: nothing became ready),
  *   recv on the blocking socket with SO_RCVTIMEO (-EAGAIN after waiting);
+ * then, N times each, the same readiness waits interrupted once by a
+ * signal, which must not hide their timeout:
+ *   by a handler (SIGUSR1, no SA_RESTART): the call fails with EINTR and
+ *     is made again for the time left, which times out;
+ *   by SIGSTOP then SIGCONT (no handler): the kernel restarts the call
+ *     itself (poll through restart_syscall), which times out;
+ * each one timeout, one timed-out call as the program sees it;
  * and, N times each, two misses that wait for nothing:
  *   recv with MSG_DONTWAIT on the same blocking socket,
  *   recv on the read end of a second pair set O_NONBLOCK.
@@ -38,11 +45,10 @@ static struct {
 	unsigned long waits, wait_ms;
 } cfg = { .waits = 5, .wait_ms = 20 };
 
-/* One wait with cfg.wait_ms on fd (ep: an epoll set holding it): its return. */
-static long wait_once(enum call c, int fd, int ep)
+/* One wait of ms on fd (ep: an epoll set holding it): its return. */
+static long wait_once(enum call c, int fd, int ep, unsigned long ms)
 {
-	struct timespec ts = { .tv_sec = cfg.wait_ms / 1000,
-			       .tv_nsec = (long)(cfg.wait_ms % 1000) * 1000000L };
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	struct epoll_event ev;
 	fd_set rd;
@@ -53,7 +59,7 @@ static long wait_once(enum call c, int fd, int ep)
 	switch (c) {
 #ifdef SYS_poll
 	case C_POLL:
-		return syscall(SYS_poll, &pfd, 1, (int)cfg.wait_ms);
+		return syscall(SYS_poll, &pfd, 1, (int)ms);
 #endif
 #ifdef SYS_select
 	case C_SELECT: {
@@ -64,14 +70,14 @@ static long wait_once(enum call c, int fd, int ep)
 #endif
 #ifdef SYS_epoll_wait
 	case C_EPOLL_WAIT:
-		return syscall(SYS_epoll_wait, ep, &ev, 1, (int)cfg.wait_ms);
+		return syscall(SYS_epoll_wait, ep, &ev, 1, (int)ms);
 #endif
 	case C_PPOLL:
 		return syscall(SYS_ppoll, &pfd, 1, &ts, NULL, 0);
 	case C_PSELECT6:
 		return syscall(SYS_pselect6, fd + 1, &rd, NULL, NULL, &ts, NULL);
 	case C_EPOLL_PWAIT:
-		return syscall(SYS_epoll_pwait, ep, &ev, 1, (int)cfg.wait_ms, NULL, 0);
+		return syscall(SYS_epoll_pwait, ep, &ev, 1, (int)ms, NULL, 0);
 #ifdef SYS_epoll_pwait2
 	case C_EPOLL_PWAIT2:
 		return syscall(SYS_epoll_pwait2, ep, &ev, 1, &ts, NULL, 0);
@@ -82,6 +88,60 @@ static long wait_once(enum call c, int fd, int ep)
 		errno = ENOSYS;
 		return -1;
 	}
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+/* A one-shot timer sending sig to this process after us microseconds. */
+static timer_t signal_timer(int sig)
+{
+	struct sigevent sev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = sig };
+	timer_t t;
+
+	if (timer_create(CLOCK_MONOTONIC, &sev, &t))
+		fail("timer_create:");
+	return t;
+}
+
+static void arm(timer_t t, unsigned long us)
+{
+	struct itimerspec it = { .it_value = { .tv_sec = us / 1000000,
+					       .tv_nsec = (long)(us % 1000000) * 1000 } };
+
+	if (timer_settime(t, 0, &it, NULL))
+		fail("timer_settime:");
+}
+
+/*
+ * One readiness wait of cfg.wait_ms that a signal interrupts a quarter of
+ * the way: stop then continue (the kernel restarts the call), or a
+ * handler (EINTR: made again for the time left, at least 1 ms). Returns
+ * the last call's return; *eintr counts the EINTRs seen.
+ */
+static long wait_interrupted(enum call c, int fd, int ep, bool stop, timer_t t1, timer_t t2,
+			     unsigned long *eintr)
+{
+	unsigned long quarter = cfg.wait_ms * 250, left = cfg.wait_ms, start = now_ns() / 1000;
+	long ret;
+
+	arm(t1, quarter);
+	if (stop)
+		arm(t2, quarter + 1000);
+	for (;;) {
+		ret = wait_once(c, fd, ep, left);
+		if (ret != -1 || errno != EINTR)
+			break;
+		++*eintr;
+		left = (now_ns() / 1000 - start) / 1000;
+		left = left + 1 < cfg.wait_ms ? cfg.wait_ms - left : 1;
+	}
+	/* Wait out a timer the call outran (a loaded machine), so none hits the next. */
+	while (now_ns() / 1000 - start < quarter + 2000)
+		sleep_ms(1);
+	return ret;
 }
 
 /* A receive that must fail with EAGAIN at once, counted in r. */
@@ -103,9 +163,12 @@ static void sock_row_chan(int fd, int peer, char *chan)
 static const char usage_text[] =
 "usage: timeoutload [options]\n"
 "Waits that time out (poll, ppoll, select, pselect6, epoll_wait, epoll_pwait,\n"
-"epoll_pwait2, a recv with SO_RCVTIMEO) and receives that miss without waiting.\n"
+"epoll_pwait2, a recv with SO_RCVTIMEO), the readiness waits interrupted by a\n"
+"signal (a handler: EINTR; a stop: the kernel restarts them) and timing out,\n"
+"and receives that miss without waiting.\n"
 "\n"
-"  --waits N           timed-out waits of each call, and misses of each kind [5]\n"
+"  --waits N           timed-out waits of each call, interrupted ones of each\n"
+"                      readiness call and signal, misses of each kind [5]\n"
 "  --wait-ms MS        each wait's timeout, 1..10000 [20]\n"
 "  --delay-ms MS       print \"ready PID\" on stderr and sleep first [0]\n"
 "  --hold-ms MS        sleep after the waits [0]\n"
@@ -124,7 +187,10 @@ int main(int argc, char **argv)
 	};
 	struct timeval rcvtimeo;
 	struct epoll_event ev = { .events = EPOLLIN };
-	unsigned long done[C_NR] = { 0 }, total = 0;
+	unsigned long done[C_NR] = { 0 }, total = 0, handled[C_NR] = { 0 }, stopped[C_NR] = { 0 };
+	unsigned long eintr = 0;
+	struct sigaction usr1 = { .sa_handler = on_usr1 };
+	timer_t t_usr1, t_stop, t_cont;
 	static struct proc self;
 	char chan[CHAN_LEN];
 	struct row *blocking, *nonblocking;
@@ -165,7 +231,7 @@ int main(int argc, char **argv)
 	start_traffic();
 	for (int k = 0; k < C_NR; k++) {
 		for (unsigned long i = 0; i < cfg.waits; i++) {
-			long ret = wait_once(k, sv[0], ep);
+			long ret = wait_once(k, sv[0], ep, cfg.wait_ms);
 
 			if (ret < 0 && errno == ENOSYS && k != C_RCVTIMEO)
 				break;	/* not on this architecture or kernel */
@@ -180,6 +246,25 @@ int main(int argc, char **argv)
 			total++;
 		}
 	}
+	if (sigaction(SIGUSR1, &usr1, NULL))
+		fail("sigaction:");
+	t_usr1 = signal_timer(SIGUSR1);
+	t_stop = signal_timer(SIGSTOP);
+	t_cont = signal_timer(SIGCONT);
+	for (int k = 0; k < C_RCVTIMEO; k++) {
+		for (unsigned long i = 0; i < 2 * cfg.waits; i++) {
+			bool stop = i % 2;
+			long ret = wait_interrupted(k, sv[0], ep, stop, stop ? t_stop : t_usr1, t_cont,
+						    &eintr);
+
+			if (ret < 0 && errno == ENOSYS)
+				break;
+			if (ret)
+				fail("interrupted %s returned %ld, not its timeout:", call_names[k], ret);
+			++*(stop ? &stopped[k] : &handled[k]);
+			total++;
+		}
+	}
 	for (unsigned long i = 0; i < cfg.waits; i++) {
 		miss(sv[0], MSG_DONTWAIT, blocking);
 		miss(nb[0], 0, nonblocking);
@@ -190,6 +275,13 @@ int main(int argc, char **argv)
 	sb_printf(&b, "{\"wait_ms\":%lu,\"timeouts\":{", cfg.wait_ms);
 	for (int k = 0; k < C_NR; k++)
 		sb_printf(&b, "%s\"%s\":%lu", k ? "," : "", call_names[k], done[k]);
+	sb_printf(&b, "},\"interrupted\":{\"handler\":{");
+	for (int k = 0; k < C_RCVTIMEO; k++)
+		sb_printf(&b, "%s\"%s\":%lu", k ? "," : "", call_names[k], handled[k]);
+	sb_printf(&b, "},\"stop\":{");
+	for (int k = 0; k < C_RCVTIMEO; k++)
+		sb_printf(&b, "%s\"%s\":%lu", k ? "," : "", call_names[k], stopped[k]);
+	sb_printf(&b, "},\"eintr\":%lu", eintr);
 	sb_printf(&b, "},\"total_timeouts\":%lu,\"misses\":{\"dontwait\":%lu,\"nonblocking\":%lu},\n"
 		  "\"processes\":[\n", total, cfg.waits, cfg.waits);
 	sb_proc(&b, &self, "timeouts", "waiter");

@@ -166,6 +166,15 @@ static inline void arm_watchdog(void)
 	alarm(wl.timeout_s > UINT_MAX ? UINT_MAX : (unsigned)wl.timeout_s);
 }
 
+/* The monotonic clock in nanoseconds. */
+static inline uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* Sleep ms, resumed after a signal; a negative ms is one failing call. */
 static inline void sleep_ms(long ms)
 {

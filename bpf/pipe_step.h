@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Pipe hand-offs and pipe conversations (chain mode), their per-pipe
+ * state and its steps as pure functions: no BPF helper, no kernel type,
+ * so the unit tests run the very code the kernel runs (tests/unit/
+ * test_pipe_step.c). exchange.bpf.h's pipe_track finds the state, takes
+ * the pipes' lock, calls these, releases it and sends what they decided
+ * (struct bt_pipe_out): the two ends of a pipe finish their calls on two
+ * CPUs at once, and every field below is read and written by both.
+ */
+#ifndef BOUNDTRACE_PIPE_STEP_H
+#define BOUNDTRACE_PIPE_STEP_H
+
+#include "exchange_step.h"
+
+/*
+ * Hand-offs: a thread pool's dispatcher writes a job to a pipe, a worker
+ * reads it, whether or not the worker blocked. Per pipe: how many bytes
+ * were written and read since the state was made (made by a write into
+ * an empty pipe, so the offsets agree), and who wrote the last
+ * HANDOFF_WRITES writes. A read whose first byte a thread of the same
+ * process wrote is a hand-off.
+ */
+#define HANDOFF_WRITES	8
+#define HANDOFF_READS	4
+
+/* One side's call on the pipe: where its bytes end (write) or start (read). */
+struct pipe_call {
+	__u64 off;
+	__u64 ns;
+	__u32 tid, tgid;
+};
+
+/*
+ * A reader on another CPU can take a write's bytes before the writer's
+ * sys_exit counts them: such a read waits in r[] until the write that
+ * covers it is counted.
+ */
+struct pipe_handoff {
+	__u64 wr_off, rd_off;
+	__u32 nw, nr;
+	struct pipe_call w[HANDOFF_WRITES];	/* off: end of the write */
+	struct pipe_call r[HANDOFF_READS];	/* off: start of the read; ns 0: free */
+};
+
+/*
+ * Pipes as request/response channels. A pipe has one direction, so a
+ * conversation is a pair: the client writes its request on pipe W and
+ * reads the response from pipe X, which the server writes after reading
+ * W. Each thread remembers the pipe of its last request read and the
+ * pipe it last wrote (struct bt_pipe_thread); each pipe:
+ *   as a request pipe: the client's request (phase, first write), and
+ *     the server's last request read from it (first read of a request:
+ *     a read after the reading thread wrote a pipe, or of another pipe);
+ *   as a response pipe: which request pipe it answers (the writing
+ *     thread's last request read) and the first write of the answer.
+ * A read of X by a thread that last wrote W, where X answers W, is a
+ * response read: with W's request moving, the exchange is complete and
+ * both ends' records go out (the server's waits for its write's exit if
+ * the read came first). Any other read is a request read. So a pair is
+ * recognised by the traffic: one process writes W and reads X, the other
+ * reads W and writes X, in that order.
+ */
+struct pipe_conv {
+	/* as a request pipe */
+	__u32 client, req_tid;		/* the client (tgid) and the thread that wrote */
+	__u64 req_ns;			/* the request's first write */
+	__u8 phase;			/* enum bt_phase: BT_PHASE_REQUEST while it moves */
+	bool await_server;		/* the response was read before its write was counted */
+	__u32 done_tid;			/* await_server: the client thread that read it, when */
+	__u64 done_ns;
+	char done_comm[BT_COMM_LEN];	/* the name of thread done_tid */
+	__u64 last_srv_req_ns;		/* the server read of the last exchange sent */
+	bool confirmed;			/* an exchange completed: a conversation's request pipe */
+	__u32 srv_req_tid;		/* the server's last request read from it */
+	__u64 srv_req_ns;
+	/* as a response pipe */
+	__u64 answers;			/* the request pipe it answers, 0 none */
+	__u32 srv, resp_tid;		/* the server (tgid) and the thread that wrote */
+	__u64 resp_ns;			/* the answer's first write */
+	__u32 resp_req_tid;		/* the request read it answers */
+	__u64 resp_req_ns;
+	char resp_comm[BT_COMM_LEN];	/* the name of thread resp_tid */
+	/*
+	 * The server's row counts an answer at its write once the pair is
+	 * known (paired: a client read an answer of it as a response); the
+	 * first exchange of a pair is known only at the client's read, and
+	 * is counted at the server's next answer (owed).
+	 */
+	__u64 paired;			/* the request pipe it answered in an exchange, 0 none */
+	bool resp_counted;		/* this answer was counted at its write */
+	bool owed;			/* an exchange the server's row has not counted yet */
+	__u64 owed_ns;			/* its service time */
+};
+
+/* A thread's side of its pipe conversations (in its in-flight slot; only it writes them). */
+struct bt_pipe_thread {
+	__u64 rd;	/* the pipe of its last request read, 0 none */
+	__u64 wr;	/* the pipe it last wrote, 0 none */
+	bool wrote;	/* it wrote a pipe since its last request read */
+};
+
+/* One pipe call, as pipe_track and the steps see it. */
+struct pipe_op {
+	__u64 ino;
+	__u64 now;
+	__u64 bytes;
+	__u64 pipe;	/* its struct pipe_inode_info, as an address */
+	__u32 tgid, tid;
+	__u32 dir;
+	__u32 eof;	/* a read that found no writer left */
+};
+
+/*
+ * What one pipe call's steps decided, made while the lock is held and
+ * sent once it is released (sending takes helper calls, which a BPF
+ * program may not make under a spin lock). Per CPU in the kernel.
+ */
+struct bt_pipe_out {
+	char comm[BT_COMM_LEN];		/* in: the calling thread's name */
+	/* A completed exchange on request pipe w, answered on pipe x: both ends. */
+	bool pair;
+	__u8 exch_role, exch_dir;	/* for the thread's wait class and row; 0: leave */
+	/* For the call's row: an exchange it completed, and one owed to it. */
+	bool exch_done, owed_done;
+	__u64 exch_ns, owed_ns;
+	__u32 client, client_tid, req_tid;
+	__u32 srv, resp_tid, resp_req_tid;
+	__u64 w, x;
+	__u64 req_ns, done_ns;		/* client: request's first write, answer's first read */
+	__u64 resp_req_ns, resp_ns;	/* server: request's first read, answer's first write */
+	char client_comm[BT_COMM_LEN];
+	char srv_comm[BT_COMM_LEN];
+	/* Hand-offs: reader[i] read what writer[i] wrote. */
+	__u32 nhandoff;
+	struct pipe_call reader[HANDOFF_READS], writer[HANDOFF_READS];
+};
+
+/* Before a call's steps: nothing decided yet. */
+BT_STEP_INLINE void bt_pipe_out_reset(struct bt_pipe_out *out)
+{
+	out->pair = false;
+	out->exch_role = 0;
+	out->exch_dir = 0;
+	out->exch_done = false;
+	out->owed_done = false;
+	out->nhandoff = 0;
+}
+
+/* reader took what writer wrote: a hand-off when both are threads of one process. */
+BT_STEP_INLINE void bt_pipe_handoff_found(struct bt_pipe_out *out, const struct pipe_call *reader,
+					  const struct pipe_call *writer)
+{
+	__u32 n = out->nhandoff;
+
+	if (reader->tgid != writer->tgid || reader->tid == writer->tid || n >= HANDOFF_READS)
+		return;
+	out->reader[n] = *reader;
+	out->writer[n] = *writer;
+	out->nhandoff = n + 1;
+}
+
+/* A write of `bytes` by me: counted, and the reads that took its bytes before it was. */
+BT_STEP_INLINE void bt_pipe_handoff_write(struct pipe_handoff *h, struct pipe_call *me,
+					  __u64 bytes, struct bt_pipe_out *out)
+{
+	__u64 from = h->wr_off;
+
+	h->wr_off += bytes;
+	me->off = h->wr_off;
+	h->w[h->nw & (HANDOFF_WRITES - 1)] = *me;
+	h->nw++;
+	for (int i = 0; i < HANDOFF_READS; i++) {
+		struct pipe_call *r = &h->r[i];
+
+		if (!r->ns || r->off < from || r->off >= h->wr_off)
+			continue;
+		bt_pipe_handoff_found(out, r, me);
+		r->ns = 0;
+	}
+}
+
+/* A read of `bytes` by me: the write its first byte came from, or wait for it. */
+BT_STEP_INLINE void bt_pipe_handoff_read(struct pipe_handoff *h, struct pipe_call *me,
+					 __u64 bytes, struct bt_pipe_out *out)
+{
+	const struct pipe_call *hit = 0;
+
+	me->off = h->rd_off;
+	h->rd_off += bytes;
+	if (me->off >= h->wr_off) {
+		/* Its write is not counted yet: it will find this read. */
+		h->r[h->nr & (HANDOFF_READS - 1)] = *me;
+		h->nr++;
+		return;
+	}
+	for (int i = 0; i < HANDOFF_WRITES; i++) {
+		const struct pipe_call *w = &h->w[i];
+
+		if (w->off > me->off && w->ns && (!hit || w->off < hit->off))
+			hit = w;
+	}
+	if (hit)
+		bt_pipe_handoff_found(out, me, hit);
+}
+
+/*
+ * Both ends of the exchange of request pipe w (rq) answered on pipe x
+ * (rs), the client's read of the answer by thread client_tid at done_ns.
+ */
+BT_STEP_INLINE void bt_pipe_pair(struct pipe_conv *rq, struct pipe_conv *rs, __u64 w,
+				 __u64 x, __u32 client_tid, __u64 done_ns, const char *client_comm,
+				 struct bt_pipe_out *out)
+{
+	out->pair = true;
+	out->w = w;
+	out->x = x;
+	out->client = rq->client;
+	out->client_tid = client_tid;
+	out->req_tid = rq->req_tid;
+	out->req_ns = rq->req_ns;
+	out->done_ns = done_ns;
+	__builtin_memcpy(out->client_comm, client_comm, BT_COMM_LEN);
+	out->srv = rs->srv;
+	out->resp_tid = rs->resp_tid;
+	out->resp_req_tid = rs->resp_req_tid;
+	out->resp_req_ns = rs->resp_req_ns;
+	out->resp_ns = rs->resp_ns;
+	__builtin_memcpy(out->srv_comm, rs->resp_comm, BT_COMM_LEN);
+	rq->last_srv_req_ns = rs->resp_req_ns;
+	rq->confirmed = true;
+	rs->paired = w;
+	if (!rs->resp_counted) {
+		rs->owed = true;
+		rs->owed_ns = rs->resp_ns - rs->resp_req_ns;
+	}
+	rq->phase = BT_PHASE_IDLE;
+	rq->await_server = false;
+}
+
+/*
+ * A write of thread th on pipe x (cx): a request on x, and maybe the
+ * answer to th's last request read, on pipe th->rd (cw, NULL if it has
+ * no state), taken before the write.
+ */
+BT_STEP_INLINE void bt_pipe_conv_write(const struct pipe_op *op, struct bt_pipe_thread *th,
+				       struct pipe_conv *cx, struct pipe_conv *cw,
+				       struct bt_pipe_out *out)
+{
+	__u64 w = th->rd;
+	bool awaited;
+
+	th->wr = op->ino;
+	cx->client = op->tgid;
+	if (cx->phase != BT_PHASE_REQUEST) {
+		cx->phase = BT_PHASE_REQUEST;
+		cx->req_ns = op->now;
+		cx->req_tid = op->tid;
+	}
+	if (!w || w == op->ino)
+		return;
+	th->wrote = true;
+	if (!cw || !cw->srv_req_ns)
+		return;
+	if (cx->answers == w && cx->resp_req_ns == cw->srv_req_ns)
+		return;		/* more of the same answer */
+	cx->answers = w;
+	cx->srv = op->tgid;
+	cx->resp_tid = op->tid;
+	cx->resp_ns = op->now;
+	cx->resp_req_tid = cw->srv_req_tid;
+	cx->resp_req_ns = cw->srv_req_ns;
+	__builtin_memcpy(cx->resp_comm, out->comm, BT_COMM_LEN);
+	/*
+	 * An exchange in the server's row: an answer on a known pair, or one
+	 * its client read before this exit counted it.
+	 */
+	awaited = cw->await_server && cw->phase == BT_PHASE_REQUEST;
+	cx->resp_counted = awaited || cx->paired == w;
+	if (cx->resp_counted) {
+		out->exch_role = BT_ROLE_SERVER;
+		out->exch_dir = BT_DIR_SEND;
+		out->exch_done = true;
+		out->exch_ns = cx->resp_ns - cx->resp_req_ns;
+		out->owed_done = cx->owed;
+		out->owed_ns = cx->owed_ns;
+		cx->owed = false;
+	}
+	if (awaited)
+		bt_pipe_pair(cw, cx, w, op->ino, cw->done_tid, cw->done_ns, cw->done_comm, out);
+}
+
+/*
+ * A read of thread th from pipe x (cx): a response to th's last write,
+ * on pipe th->wr (cw, NULL if it has no state), or a request.
+ */
+BT_STEP_INLINE void bt_pipe_conv_read(const struct pipe_op *op, struct bt_pipe_thread *th,
+				      struct pipe_conv *cx, struct pipe_conv *cw,
+				      struct bt_pipe_out *out)
+{
+	__u64 w = th->wr;
+
+	if (w && w != op->ino && cx->answers == w) {
+		/* For the episode's wait class (wait_class): waiting on a response. */
+		out->exch_role = BT_ROLE_CLIENT;
+		out->exch_dir = BT_DIR_RECV;
+		if (!cw || cw->phase != BT_PHASE_REQUEST || cw->client != op->tgid ||
+		    cw->await_server)
+			return;
+		/* The client's end is complete at this read, whoever is counted first. */
+		out->exch_done = true;
+		out->exch_ns = op->now - cw->req_ns;
+		if (cx->resp_req_ns == cw->last_srv_req_ns || cx->resp_ns < cw->req_ns) {
+			/* The answer's write has not been counted yet: its exit sends both. */
+			cw->await_server = true;
+			cw->done_tid = op->tid;
+			cw->done_ns = op->now;
+			__builtin_memcpy(cw->done_comm, out->comm, BT_COMM_LEN);
+			return;
+		}
+		bt_pipe_pair(cw, cx, w, op->ino, op->tid, op->now, out->comm, out);
+		return;
+	}
+	if (th->rd != op->ino || th->wrote || !cx->srv_req_ns) {
+		cx->srv_req_ns = op->now;
+		cx->srv_req_tid = op->tid;
+	}
+	th->rd = op->ino;
+	th->wrote = false;
+	/* A server of a conversation waiting for its next request is idle. */
+	if (cx->confirmed) {
+		out->exch_role = BT_ROLE_SERVER;
+		out->exch_dir = BT_DIR_RECV;
+	}
+}
+
+#endif /* BOUNDTRACE_PIPE_STEP_H */

@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The kernel's pipe steps (bpf/pipe_step.h, the very code exchange.bpf.h
+ * runs under its lock) on synthetic call sequences, in the orders two
+ * CPUs can count them: a pipe conversation in order; an answer read
+ * before its write was counted (the pair goes out at the write, in the
+ * client's name); a middle tier's nested conversation; a pipeline stage
+ * and a job pipe (no conversation); hand-offs in order, a read counted
+ * before its write, two jobs taken by two workers, and the reads that
+ * are no hand-off (the writer itself, another process).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+#include "pipe_step.h"
+
+/* Request pipe W, response pipe X; a second pair W2/X2 to a backend. */
+enum { W = 100, X = 101, W2 = 200, X2 = 201 };
+enum { CLIENT = 10, SERVER = 20, BACKEND = 30 };
+
+struct pipes {
+	struct pipe_conv conv[4];
+};
+
+static struct pipe_conv *conv_of(struct pipes *p, __u64 ino)
+{
+	switch (ino) {
+	case W: return &p->conv[0];
+	case X: return &p->conv[1];
+	case W2: return &p->conv[2];
+	case X2: return &p->conv[3];
+	}
+	return NULL;
+}
+
+/* One conversation step the way pipe_track makes it; returns the output. */
+static struct bt_pipe_out step(struct pipes *p, struct bt_pipe_thread *th, __u32 tgid,
+			       __u32 tid, __u8 dir, __u64 ino, __u64 now)
+{
+	struct pipe_op op = { .ino = ino, .now = now, .bytes = 1, .tgid = tgid, .tid = tid,
+			      .dir = dir };
+	struct bt_pipe_out out;
+	__u64 w = dir == BT_DIR_SEND ? th->rd : th->wr;
+
+	memset(&out, 0x5a, sizeof(out));
+	bt_pipe_out_reset(&out);
+	snprintf(out.comm, sizeof(out.comm), "t%u", tid);
+	if (dir == BT_DIR_SEND)
+		bt_pipe_conv_write(&op, th, conv_of(p, ino), w && w != ino ? conv_of(p, w) : NULL,
+				   &out);
+	else
+		bt_pipe_conv_read(&op, th, conv_of(p, ino), w && w != ino ? conv_of(p, w) : NULL,
+				  &out);
+	return out;
+}
+
+static void assert_pair(const struct bt_pipe_out *o, __u64 w, __u64 x, __u32 client_tid,
+			__u64 req_ns, __u64 done_ns, __u32 srv_tid, __u64 srv_req_ns,
+			__u64 resp_ns)
+{
+	char name[BT_COMM_LEN];
+
+	assert_true(o->pair);
+	assert_int_equal(o->w, w);
+	assert_int_equal(o->x, x);
+	assert_int_equal(o->client_tid, client_tid);
+	assert_int_equal(o->req_ns, req_ns);
+	assert_int_equal(o->done_ns, done_ns);
+	assert_int_equal(o->resp_tid, srv_tid);
+	assert_int_equal(o->resp_req_ns, srv_req_ns);
+	assert_int_equal(o->resp_ns, resp_ns);
+	snprintf(name, sizeof(name), "t%u", client_tid);
+	assert_string_equal(o->client_comm, name);
+	snprintf(name, sizeof(name), "t%u", srv_tid);
+	assert_string_equal(o->srv_comm, name);
+}
+
+static void conversation_in_order(void **state)
+{
+	struct pipes p = {};
+	struct bt_pipe_thread cl = {}, sv = {};
+	struct bt_pipe_out o;
+
+	(void)state;
+	for (__u64 t = 0; t < 3000; t += 1000) {
+		o = step(&p, &cl, CLIENT, CLIENT, BT_DIR_SEND, W, t + 10);
+		assert_false(o.pair);
+		o = step(&p, &sv, SERVER, SERVER, BT_DIR_RECV, W, t + 20);
+		assert_false(o.pair);
+		/* The server's read is idle once the pair carried an exchange. */
+		assert_int_equal(o.exch_role, t ? BT_ROLE_SERVER : 0);
+		o = step(&p, &sv, SERVER, SERVER, BT_DIR_SEND, X, t + 30);
+		assert_false(o.pair);
+		/*
+		 * The server's row: the pair is known from the first
+		 * exchange's end on; that one is counted with the second.
+		 */
+		assert_int_equal(o.exch_done, t > 0);
+		assert_int_equal(o.owed_done, t == 1000);
+		if (t) {
+			assert_int_equal(o.exch_role, BT_ROLE_SERVER);
+			assert_int_equal(o.exch_dir, BT_DIR_SEND);
+			assert_int_equal(o.exch_ns, 10);
+			if (o.owed_done)
+				assert_int_equal(o.owed_ns, 10);
+		}
+		o = step(&p, &cl, CLIENT, CLIENT, BT_DIR_RECV, X, t + 40);
+		assert_int_equal(o.exch_role, BT_ROLE_CLIENT);
+		assert_int_equal(o.exch_dir, BT_DIR_RECV);
+		assert_true(o.exch_done);
+		assert_int_equal(o.exch_ns, 30);
+		assert_false(o.owed_done);
+		assert_pair(&o, W, X, CLIENT, t + 10, t + 40, SERVER, t + 20, t + 30);
+	}
+}
+
+/* The client's read of the answer is counted before the server's write (two CPUs). */
+static void answer_read_before_its_write_counted(void **state)
+{
+	struct pipes p = {};
+	struct bt_pipe_thread cl = {}, sv = {};
+	struct bt_pipe_out o;
+
+	(void)state;
+	step(&p, &cl, CLIENT, CLIENT, BT_DIR_SEND, W, 10);
+	step(&p, &sv, SERVER, SERVER, BT_DIR_RECV, W, 20);
+	step(&p, &sv, SERVER, SERVER, BT_DIR_SEND, X, 30);
+	step(&p, &cl, CLIENT, CLIENT, BT_DIR_RECV, X, 40);
+
+	step(&p, &cl, CLIENT, CLIENT, BT_DIR_SEND, W, 1010);
+	step(&p, &sv, SERVER, SERVER, BT_DIR_RECV, W, 1020);
+	o = step(&p, &cl, CLIENT, CLIENT, BT_DIR_RECV, X, 1040);
+	assert_false(o.pair);
+	assert_true(conv_of(&p, W)->await_server);
+	/* The client's row has its exchange at its read all the same. */
+	assert_true(o.exch_done);
+	assert_int_equal(o.exch_ns, 30);
+	o = step(&p, &sv, SERVER, SERVER, BT_DIR_SEND, X, 1030);
+	/* Sent at the server's write, the client's end in the client's name. */
+	assert_pair(&o, W, X, CLIENT, 1010, 1040, SERVER, 1020, 1030);
+	/* The server's row: this exchange and the first, owed since its client's read. */
+	assert_true(o.exch_done);
+	assert_int_equal(o.exch_ns, 10);
+	assert_true(o.owed_done);
+	assert_int_equal(o.owed_ns, 10);
+	assert_false(conv_of(&p, X)->owed);
+	assert_false(conv_of(&p, W)->await_server);
+	/* More of the same answer: nothing more. */
+	o = step(&p, &sv, SERVER, SERVER, BT_DIR_SEND, X, 1035);
+	assert_false(o.pair);
+	assert_false(o.exch_done);
+}
+
+/* frontend -> middle -> backend: the middle is a server on W, a client on W2. */
+static void middle_tier_nested(void **state)
+{
+	struct pipes p = {};
+	struct bt_pipe_thread fe = {}, mid = {}, be = {};
+	struct bt_pipe_out o;
+
+	(void)state;
+	for (__u64 t = 0; t < 3000; t += 1000) {
+		step(&p, &fe, CLIENT, CLIENT, BT_DIR_SEND, W, t + 1);
+		step(&p, &mid, SERVER, SERVER, BT_DIR_RECV, W, t + 2);
+		for (__u64 k = 0; k < 3; k++) {
+			__u64 c = t + 10 + 10 * k;
+
+			/* A call the middle makes while serving W is no answer to W. */
+			o = step(&p, &mid, SERVER, SERVER, BT_DIR_SEND, W2, c);
+			assert_false(o.exch_done);
+			step(&p, &be, BACKEND, BACKEND, BT_DIR_RECV, W2, c + 1);
+			step(&p, &be, BACKEND, BACKEND, BT_DIR_SEND, X2, c + 2);
+			o = step(&p, &mid, SERVER, SERVER, BT_DIR_RECV, X2, c + 3);
+			assert_pair(&o, W2, X2, SERVER, c, c + 3, BACKEND, c + 1, c + 2);
+		}
+		/* The middle's answer to W: its last request read, not the backend's reply. */
+		step(&p, &mid, SERVER, SERVER, BT_DIR_SEND, X, t + 50);
+		assert_int_equal(conv_of(&p, X)->answers, W);
+		o = step(&p, &fe, CLIENT, CLIENT, BT_DIR_RECV, X, t + 60);
+		assert_pair(&o, W, X, CLIENT, t + 1, t + 60, SERVER, t + 2, t + 50);
+	}
+}
+
+/* A stage that reads one pipe and writes another never reads an answer: no exchange. */
+static void pipeline_stage_is_no_conversation(void **state)
+{
+	struct pipes p = {};
+	struct bt_pipe_thread src = {}, stage = {}, sink = {};
+	struct bt_pipe_out o;
+
+	(void)state;
+	for (__u64 t = 0; t < 5000; t += 1000) {
+		step(&p, &src, CLIENT, CLIENT, BT_DIR_SEND, W, t + 1);
+		step(&p, &stage, SERVER, SERVER, BT_DIR_RECV, W, t + 2);
+		step(&p, &stage, SERVER, SERVER, BT_DIR_SEND, X, t + 3);
+		o = step(&p, &sink, BACKEND, BACKEND, BT_DIR_RECV, X, t + 4);
+		assert_false(o.pair);
+		assert_int_equal(o.exch_role, 0);
+		assert_false(o.exch_done);
+	}
+}
+
+/* Hand-offs: the pipe's counted writes and reads. */
+static struct pipe_call call_of(__u32 tgid, __u32 tid, __u64 ns)
+{
+	struct pipe_call c = { .ns = ns, .tid = tid, .tgid = tgid };
+
+	return c;
+}
+
+/* One call on the pipe's hand-off state; returns what it decided. */
+static struct bt_pipe_out handoff(struct pipe_handoff *h, __u8 dir, __u32 tgid, __u32 tid,
+				  __u64 ns, __u64 bytes)
+{
+	struct pipe_call me = call_of(tgid, tid, ns);
+	struct bt_pipe_out out;
+
+	bt_pipe_out_reset(&out);
+	if (dir == BT_DIR_SEND)
+		bt_pipe_handoff_write(h, &me, bytes, &out);
+	else
+		bt_pipe_handoff_read(h, &me, bytes, &out);
+	return out;
+}
+
+#define hwrite(h, ...)	handoff(h, BT_DIR_SEND, __VA_ARGS__)
+#define hread(h, ...)	handoff(h, BT_DIR_RECV, __VA_ARGS__)
+
+static void assert_handoff(const struct bt_pipe_out *o, __u32 i, __u32 reader, __u64 read_ns,
+			   __u32 writer, __u64 write_ns)
+{
+	assert_true(i < o->nhandoff);
+	assert_int_equal(o->reader[i].tid, reader);
+	assert_int_equal(o->reader[i].ns, read_ns);
+	assert_int_equal(o->writer[i].tid, writer);
+	assert_int_equal(o->writer[i].ns, write_ns);
+}
+
+static void handoff_in_order(void **state)
+{
+	struct pipe_handoff h = {};
+	struct bt_pipe_out o;
+
+	(void)state;
+	o = hwrite(&h, 1, 1, 10, 8);
+	assert_int_equal(o.nhandoff, 0);
+	o = hread(&h, 1, 2, 20, 8);
+	assert_int_equal(o.nhandoff, 1);
+	assert_handoff(&o, 0, 2, 20, 1, 10);
+}
+
+/* The worker's read exits on one CPU before the dispatcher's write on the other. */
+static void handoff_read_counted_first(void **state)
+{
+	struct pipe_handoff h = {};
+	struct bt_pipe_out o;
+
+	(void)state;
+	hwrite(&h, 1, 1, 10, 8);
+	hread(&h, 1, 2, 20, 8);
+	o = hread(&h, 1, 3, 40, 8);
+	assert_int_equal(o.nhandoff, 0);
+	o = hwrite(&h, 1, 1, 30, 8);
+	assert_int_equal(o.nhandoff, 1);
+	assert_handoff(&o, 0, 3, 40, 1, 30);
+	assert_int_equal(h.wr_off, h.rd_off);
+}
+
+/* Two jobs queued, two workers: each job's reader is followed to its own write. */
+static void two_jobs_two_workers(void **state)
+{
+	struct pipe_handoff h = {};
+	struct bt_pipe_out o;
+
+	(void)state;
+	hwrite(&h, 1, 1, 10, 8);
+	hwrite(&h, 1, 1, 11, 8);
+	o = hread(&h, 1, 3, 20, 8);
+	assert_handoff(&o, 0, 3, 20, 1, 10);
+	o = hread(&h, 1, 2, 21, 8);
+	assert_handoff(&o, 0, 2, 21, 1, 11);
+	/* Both reads counted before a write that covers them both. */
+	hread(&h, 1, 2, 30, 8);
+	hread(&h, 1, 3, 31, 8);
+	o = hwrite(&h, 1, 1, 25, 16);
+	assert_int_equal(o.nhandoff, 2);
+	assert_handoff(&o, 0, 2, 30, 1, 25);
+	assert_handoff(&o, 1, 3, 31, 1, 25);
+}
+
+/* A read of the writer's own bytes, or by another process, is no hand-off. */
+static void handoff_only_between_threads_of_a_process(void **state)
+{
+	struct pipe_handoff h = {};
+	struct bt_pipe_out o;
+
+	(void)state;
+	hwrite(&h, 1, 1, 10, 8);
+	o = hread(&h, 1, 1, 20, 8);
+	assert_int_equal(o.nhandoff, 0);
+	hwrite(&h, 1, 1, 30, 8);
+	o = hread(&h, 2, 2, 40, 8);
+	assert_int_equal(o.nhandoff, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(conversation_in_order),
+		cmocka_unit_test(answer_read_before_its_write_counted),
+		cmocka_unit_test(middle_tier_nested),
+		cmocka_unit_test(pipeline_stage_is_no_conversation),
+		cmocka_unit_test(handoff_in_order),
+		cmocka_unit_test(handoff_read_counted_first),
+		cmocka_unit_test(two_jobs_two_workers),
+		cmocka_unit_test(handoff_only_between_threads_of_a_process),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
