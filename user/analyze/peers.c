@@ -8,6 +8,7 @@
 #include "model/channel.h"
 #include "model/hist.h"
 #include "analyze/peers.h"
+#include "lib/keyidx.h"
 
 /* Pipe ends as /proc reports them (procscan.h keeps the same values). */
 #define END_READ	1
@@ -59,23 +60,172 @@ static bool add_peer(struct bt_peer *out, size_t *n, size_t max, const struct bt
 	return true;
 }
 
-static bool has_row(const struct bt_proc *q, unsigned int kind, uint64_t chan, int dir)
-{
-	for (size_t j = 0; j < q->nrows; j++) {
-		const struct bt_row *o = &q->rows[j];
+/*
+ * The pairing indexes of one model, built once per analysis so that
+ * pairing a row looks up its candidates instead of scanning every row:
+ * rows by channel, traced inet rows by tuple, socket facts by inode and
+ * by (proto, local port), holders by inode. Each lists its elements in
+ * the model's order, so the far ends come out as a scan would find them.
+ */
+struct bt_peer_index {
+	const struct bt_model *m;
+	struct bt_keyidx chan;		/* (kind, chan) -> (proc, row) */
+	struct bt_keyidx tuple;		/* inet (kind, lport, rport, laddr, raddr) -> (proc, row) */
+	struct bt_keyidx sock_ino;	/* ino -> sock */
+	struct bt_keyidx sock_port;	/* (proto, lport) -> sock */
+	struct bt_keyidx holder;	/* ino -> holder */
+};
 
-		if (o->key.kind == kind && o->key.chan == chan && (dir < 0 || o->key.dir == dir))
-			return true;
+/* The index of the analysis running in this thread (bt_peer_index_begin). */
+static _Thread_local struct bt_peer_index *active;
+
+static size_t chan_key(uint8_t *k, unsigned int kind, uint64_t chan)
+{
+	k[0] = (uint8_t)kind;
+	memcpy(k + 1, &chan, sizeof(chan));
+	return 1 + sizeof(chan);
+}
+
+/* Row (kind, lport, rport, laddr, raddr); a mirror's lookup swaps the two ends. */
+static size_t tuple_key(uint8_t *k, unsigned int kind, const struct bt_chan_info *a, bool mirror)
+{
+	uint16_t lport = mirror ? a->rport : a->lport, rport = mirror ? a->lport : a->rport;
+
+	k[0] = (uint8_t)kind;
+	memcpy(k + 1, &lport, 2);
+	memcpy(k + 3, &rport, 2);
+	addr16(a->family, mirror ? a->raddr : a->laddr, k + 5);
+	addr16(a->family, mirror ? a->laddr : a->raddr, k + 21);
+	return 37;
+}
+
+static size_t port_key(uint8_t *k, uint8_t proto, uint16_t lport)
+{
+	k[0] = proto;
+	memcpy(k + 1, &lport, 2);
+	return 3;
+}
+
+static void index_free(struct bt_peer_index *x)
+{
+	if (!x)
+		return;
+	bt_keyidx_free(&x->chan);
+	bt_keyidx_free(&x->tuple);
+	bt_keyidx_free(&x->sock_ino);
+	bt_keyidx_free(&x->sock_port);
+	bt_keyidx_free(&x->holder);
+	free(x);
+}
+
+static int index_rows(struct bt_peer_index *x, const struct bt_model *m)
+{
+	uint8_t k[BT_KEYIDX_KEY];
+
+	for (size_t i = 0; i < m->nprocs; i++)
+		for (size_t j = 0; j < m->procs[i].nrows; j++) {
+			const struct bt_row *r = &m->procs[i].rows[j];
+
+			if (bt_keyidx_add(&x->chan, k, chan_key(k, r->key.kind, r->key.chan),
+					  (uint32_t)i, (uint32_t)j))
+				return -1;
+			if ((r->key.kind == BT_KIND_TCP || r->key.kind == BT_KIND_UDP) &&
+			    r->has_info &&
+			    bt_keyidx_add(&x->tuple, k, tuple_key(k, r->key.kind, &r->info, false),
+					  (uint32_t)i, (uint32_t)j))
+				return -1;
+		}
+	return 0;
+}
+
+static int index_facts(struct bt_peer_index *x, const struct bt_model *m)
+{
+	uint8_t k[BT_KEYIDX_KEY];
+
+	for (size_t i = 0; i < m->nsocks; i++)
+		if (bt_keyidx_add(&x->sock_ino, &m->socks[i].ino, sizeof(m->socks[i].ino),
+				  (uint32_t)i, 0) ||
+		    bt_keyidx_add(&x->sock_port, k,
+				  port_key(k, m->socks[i].proto, m->socks[i].lport), (uint32_t)i, 0))
+			return -1;
+	for (size_t i = 0; i < m->nholders; i++)
+		if (bt_keyidx_add(&x->holder, &m->holders[i].ino, sizeof(m->holders[i].ino),
+				  (uint32_t)i, 0))
+			return -1;
+	return 0;
+}
+
+static struct bt_peer_index *index_build(const struct bt_model *m)
+{
+	struct bt_peer_index *x = calloc(1, sizeof(*x));
+
+	if (!x)
+		return NULL;
+	x->m = m;
+	if (index_rows(x, m) || index_facts(x, m)) {
+		index_free(x);
+		return NULL;
 	}
-	return false;
+	bt_keyidx_sort(&x->chan);
+	bt_keyidx_sort(&x->tuple);
+	bt_keyidx_sort(&x->sock_ino);
+	bt_keyidx_sort(&x->sock_port);
+	bt_keyidx_sort(&x->holder);
+	return x;
+}
+
+int bt_peer_index_begin(const struct bt_model *m)
+{
+	if (active)
+		return -EBUSY;
+	active = index_build(m);
+	return active ? 0 : -ENOMEM;
+}
+
+void bt_peer_index_end(void)
+{
+	index_free(active);
+	active = NULL;
+}
+
+/*
+ * The index for m: the analysis's, or one built for this one question
+ * (a caller outside an analysis, whose model may have changed since).
+ */
+static const struct bt_peer_index *index_for(const struct bt_model *m, struct bt_peer_index **own)
+{
+	*own = NULL;
+	if (active && active->m == m)
+		return active;
+	*own = index_build(m);
+	return *own;
+}
+
+/* Processes with a row on (kind, chan), in direction dir (any if dir < 0). */
+static void procs_with_row(const struct bt_peer_index *x, unsigned int kind, uint64_t chan,
+			   int dir, struct bt_peer *out, size_t *n, size_t max)
+{
+	const struct bt_model *m = x->m;
+	uint8_t k[BT_KEYIDX_KEY];
+	size_t end, i = bt_keyidx_find(&x->chan, k, chan_key(k, kind, chan), &end);
+
+	for (; i < end; i++) {
+		const struct bt_proc *q = &m->procs[x->chan.v[i].a];
+
+		if (dir < 0 || q->rows[x->chan.v[i].b].key.dir == dir)
+			add_peer(out, n, max, m, q->pid);
+	}
 }
 
 /* Processes that hold inode ino (of type) per /proc, in the wanted pipe end. */
-static void holders_of(const struct bt_model *m, uint64_t ino, uint8_t type, uint8_t end,
+static void holders_of(const struct bt_peer_index *x, uint64_t ino, uint8_t type, uint8_t end,
 		       uint32_t except, struct bt_peer *out, size_t *n, size_t max)
 {
-	for (size_t i = 0; i < m->nholders; i++) {
-		const struct bt_holder *h = &m->holders[i];
+	const struct bt_model *m = x->m;
+	size_t last, i = bt_keyidx_find(&x->holder, &ino, sizeof(ino), &last);
+
+	for (; i < last; i++) {
+		const struct bt_holder *h = &m->holders[x->holder.v[i].a];
 
 		if (h->ino != ino || h->type != type || h->pid == except)
 			continue;
@@ -85,18 +235,16 @@ static void holders_of(const struct bt_model *m, uint64_t ino, uint8_t type, uin
 	}
 }
 
-static size_t pipe_peers(const struct bt_model *m, const struct bt_proc *p,
+static size_t pipe_peers(const struct bt_peer_index *x, const struct bt_proc *p,
 			 const struct bt_row *r, struct bt_peer *out, size_t max)
 {
 	int want = r->key.dir == BT_DIR_SEND ? BT_DIR_RECV : BT_DIR_SEND;
 	size_t n = 0;
 
 	/* A process using both ends of one pipe (a self-pipe) is its own peer. */
-	for (size_t i = 0; i < m->nprocs; i++)
-		if (has_row(&m->procs[i], BT_KIND_PIPE, r->key.chan, want))
-			add_peer(out, &n, max, m, m->procs[i].pid);
+	procs_with_row(x, BT_KIND_PIPE, r->key.chan, want, out, &n, max);
 	if (!n)
-		holders_of(m, r->key.chan, FD_PIPE,
+		holders_of(x, r->key.chan, FD_PIPE,
 			   r->key.dir == BT_DIR_SEND ? END_READ : END_WRITE, p->pid, out, &n, max);
 	return n;
 }
@@ -113,29 +261,29 @@ static void kernel_named(const struct bt_model *m, const struct bt_row *r, struc
 		add_peer(out, n, max, m, r->info.peer_tgid);
 }
 
-static uint64_t unix_peer_ino(const struct bt_model *m, const struct bt_row *r)
+/* The unix peer's inode: the kernel's word, else the first sock_diag fact on r's socket. */
+static uint64_t unix_peer_ino(const struct bt_peer_index *x, const struct bt_row *r)
 {
+	size_t end, i;
+
 	if (r->has_info && r->info.peer_ino)
 		return r->info.peer_ino;
-	for (size_t i = 0; i < m->nsocks; i++)
-		if (m->socks[i].ino == r->key.chan)
-			return m->socks[i].peer_ino;
-	return 0;
+	i = bt_keyidx_find(&x->sock_ino, &r->key.chan, sizeof(r->key.chan), &end);
+	return i < end ? x->m->socks[x->sock_ino.v[i].a].peer_ino : 0;
 }
 
-static size_t unix_peers(const struct bt_model *m, const struct bt_proc *p,
+static size_t unix_peers(const struct bt_peer_index *x, const struct bt_proc *p,
 			 const struct bt_row *r, struct bt_peer *out, size_t max)
 {
-	uint64_t peer = unix_peer_ino(m, r);
+	uint64_t peer = unix_peer_ino(x, r);
 	size_t n = 0;
 
-	for (size_t i = 0; peer && i < m->nprocs; i++)
-		if (has_row(&m->procs[i], r->key.kind, peer, -1))
-			add_peer(out, &n, max, m, m->procs[i].pid);
+	if (peer)
+		procs_with_row(x, r->key.kind, peer, -1, out, &n, max);
 	if (!n)
-		kernel_named(m, r, out, &n, max);
+		kernel_named(x->m, r, out, &n, max);
 	if (!n && peer)
-		holders_of(m, peer, FD_SOCKET, 0, p->pid, out, &n, max);
+		holders_of(x, peer, FD_SOCKET, 0, p->pid, out, &n, max);
 	return n;
 }
 
@@ -182,24 +330,31 @@ bool bt_inet_mirror(const struct bt_row *r, const struct bt_row *o)
 								    &r->info);
 }
 
-static size_t inet_peers(const struct bt_model *m, const struct bt_proc *p,
+static size_t inet_peers(const struct bt_peer_index *x, const struct bt_proc *p,
 			 const struct bt_row *r, struct bt_peer *out, size_t max)
 {
+	const struct bt_model *m = x->m;
 	const struct bt_chan_info *a = &r->info;
 	uint8_t proto = r->key.kind == BT_KIND_TCP ? IPPROTO_TCP : IPPROTO_UDP;
-	size_t n = 0;
+	uint8_t k[BT_KEYIDX_KEY];
+	size_t n = 0, i, end;
 
 	if (!r->has_info)
 		return 0;
-	for (size_t i = 0; i < m->nprocs; i++)
-		for (size_t j = 0; j < m->procs[i].nrows; j++)
-			if (bt_inet_mirror(r, &m->procs[i].rows[j]))
-				add_peer(out, &n, max, m, m->procs[i].pid);
+	/* Traced rows whose tuple mirrors r's; bt_inet_mirror still judges each. */
+	i = bt_keyidx_find(&x->tuple, k, tuple_key(k, r->key.kind, a, true), &end);
+	for (; i < end; i++) {
+		const struct bt_proc *q = &m->procs[x->tuple.v[i].a];
+
+		if (bt_inet_mirror(r, &q->rows[x->tuple.v[i].b]))
+			add_peer(out, &n, max, m, q->pid);
+	}
 	if (!n)
 		kernel_named(m, r, out, &n, max);
 	/* Untraced far end on this machine: its socket is local R with remote L (or any, udp). */
-	for (size_t i = 0; !n && i < m->nsocks; i++) {
-		const struct bt_sockfact *s = &m->socks[i];
+	i = bt_keyidx_find(&x->sock_port, k, port_key(k, proto, a->rport), &end);
+	for (; !n && i < end; i++) {
+		const struct bt_sockfact *s = &m->socks[x->sock_port.v[i].a];
 
 		/* A server bound to the wildcard address serves every local one. */
 		if (!same_host_or_routed(p->pid, (uint32_t)(s->ino >> BT_HOST_INO_SHIFT) *
@@ -215,7 +370,7 @@ static size_t inet_peers(const struct bt_model *m, const struct bt_proc *p,
 		} else if (proto == IPPROTO_TCP) {
 			continue;	/* a listener is not the other end */
 		}
-		holders_of(m, s->ino, FD_SOCKET, 0, p->pid, out, &n, max);
+		holders_of(x, s->ino, FD_SOCKET, 0, p->pid, out, &n, max);
 	}
 	if (!n && max) {
 		memset(out, 0, sizeof(*out));
@@ -248,22 +403,33 @@ static size_t futex_peers(const struct bt_model *m, const struct bt_proc *p,
 	return n;
 }
 
-size_t bt_row_peers(const struct bt_model *m, const struct bt_proc *p,
-		    const struct bt_row *r, struct bt_peer *out, size_t max)
+static size_t row_peers(const struct bt_peer_index *x, const struct bt_proc *p,
+			const struct bt_row *r, struct bt_peer *out, size_t max)
 {
 	switch (r->key.kind) {
 	case BT_KIND_PIPE:
-		return pipe_peers(m, p, r, out, max);
+		return pipe_peers(x, p, r, out, max);
 	case BT_KIND_UNIX_STREAM:
 	case BT_KIND_UNIX_DGRAM:
-		return unix_peers(m, p, r, out, max);
+		return unix_peers(x, p, r, out, max);
 	case BT_KIND_TCP:
 	case BT_KIND_UDP:
-		return inet_peers(m, p, r, out, max);
+		return inet_peers(x, p, r, out, max);
 	case BT_KIND_FUTEX:
-		return futex_peers(m, p, r, out, max);
+		return futex_peers(x->m, p, r, out, max);
 	}
 	return 0;
+}
+
+size_t bt_row_peers(const struct bt_model *m, const struct bt_proc *p,
+		    const struct bt_row *r, struct bt_peer *out, size_t max)
+{
+	struct bt_peer_index *own;
+	const struct bt_peer_index *x = index_for(m, &own);
+	size_t n = x ? row_peers(x, p, r, out, max) : 0;
+
+	index_free(own);
+	return n;
 }
 
 /*
@@ -271,7 +437,8 @@ size_t bt_row_peers(const struct bt_model *m, const struct bt_proc *p,
  * (not another channel between the same two processes). Futex words have
  * another address in each process: the wakes alone pair those.
  */
-bool bt_far_end_row(const struct bt_model *m, const struct bt_row *r, const struct bt_row *o)
+static bool far_end_row(const struct bt_peer_index *x, const struct bt_row *r,
+			const struct bt_row *o)
 {
 	switch (r->key.kind) {
 	case BT_KIND_PIPE:
@@ -282,11 +449,21 @@ bool bt_far_end_row(const struct bt_model *m, const struct bt_row *r, const stru
 		 * Either end may not know the other's inode yet: a client that
 		 * wrote before the accept saw no peer (its row says ->0).
 		 */
-		return o->key.chan == unix_peer_ino(m, r) ||
-		       (r->key.chan && unix_peer_ino(m, o) == r->key.chan);
+		return o->key.chan == unix_peer_ino(x, r) ||
+		       (r->key.chan && unix_peer_ino(x, o) == r->key.chan);
 	case BT_KIND_TCP:
 	case BT_KIND_UDP:
 		return bt_inet_mirror(r, o);
 	}
 	return true;
+}
+
+bool bt_far_end_row(const struct bt_model *m, const struct bt_row *r, const struct bt_row *o)
+{
+	struct bt_peer_index *own;
+	const struct bt_peer_index *x = index_for(m, &own);
+	bool far = x && far_end_row(x, r, o);
+
+	index_free(own);
+	return far;
 }

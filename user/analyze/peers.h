@@ -23,6 +23,16 @@ struct bt_peer {
 	char addr[64];		/* remote address when pid is 0 */
 };
 
+/*
+ * The pairing indexes of m for one analysis in this thread: until
+ * bt_peer_index_end, bt_row_peers and bt_far_end_row on m look their
+ * candidates up instead of scanning every row (m must not change
+ * meanwhile). Without them each call indexes m for itself. 0, -EBUSY if
+ * one is active already, or -ENOMEM.
+ */
+int bt_peer_index_begin(const struct bt_model *m);
+void bt_peer_index_end(void);
+
 /* The far ends of one row; returns how many (at most max). */
 size_t bt_row_peers(const struct bt_model *m, const struct bt_proc *p,
 		    const struct bt_row *r, struct bt_peer *out, size_t max);

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include "analyze/peers.h"
 #include "analyze/services.h"
+#include "lib/keyidx.h"
 #include "lib/vec.h"
 #include "model/channel.h"
 #include "model/hist.h"
@@ -372,18 +373,42 @@ static void count_lives(struct bt_edge *x)
 	}
 }
 
-/* The edge whose connection row o (of pid) is one end of: the same socket and peer. */
-static struct bt_edge *edge_of_conn(struct bt_edges *e, uint32_t pid, const struct bt_row *o)
+/* A connection's key: the sending process, its socket and peer. */
+static size_t conn_key(uint8_t *k, uint32_t pid, const struct bt_row *r)
 {
-	for (size_t i = 0; i < e->n; i++)
-		for (size_t k = 0; k < e->v[i].nconns; k++) {
-			const struct bt_row *r = e->v[i].conns[k].row;
+	memcpy(k, &pid, sizeof(pid));
+	k[4] = (uint8_t)r->key.kind;
+	memcpy(k + 5, &r->key.chan, sizeof(r->key.chan));
+	memcpy(k + 13, &r->key.peer, sizeof(r->key.peer));
+	return 13 + sizeof(r->key.peer);
+}
 
-			if (e->v[i].conns[k].from == pid && r->key.kind == o->key.kind &&
-			    r->key.chan == o->key.chan && r->key.peer == o->key.peer)
-				return &e->v[i];
-		}
-	return NULL;
+/* Every edge's connections by conn_key, (edge, connection) in order. */
+static int index_conns(const struct bt_edges *e, struct bt_keyidx *ix)
+{
+	uint8_t k[BT_KEYIDX_KEY];
+
+	for (size_t i = 0; i < e->n; i++)
+		for (size_t c = 0; c < e->v[i].nconns; c++)
+			if (bt_keyidx_add(ix, k, conn_key(k, e->v[i].conns[c].from,
+							  e->v[i].conns[c].row),
+					  (uint32_t)i, (uint32_t)c))
+				return -ENOMEM;
+	bt_keyidx_sort(ix);
+	return 0;
+}
+
+/*
+ * The edge whose connection row o (of pid) is one end of: the same socket
+ * and peer (the first edge listing it).
+ */
+static struct bt_edge *edge_of_conn(struct bt_edges *e, const struct bt_keyidx *conns,
+				    uint32_t pid, const struct bt_row *o)
+{
+	uint8_t k[BT_KEYIDX_KEY];
+	size_t end, i = bt_keyidx_find(conns, k, conn_key(k, pid, o), &end);
+
+	return i < end ? &e->v[conns->v[i].a] : NULL;
 }
 
 static void edge_add_exchanges(struct bt_edge *x, const struct bt_stats *s)
@@ -402,8 +427,14 @@ static void edge_add_exchanges(struct bt_edge *x, const struct bt_stats *s)
  * counts them on its receive rows (the response's first bytes), a server
  * on its send rows, so both directions' rows of the sender are looked at.
  */
-static void add_exchanges(const struct bt_model *m, struct bt_edges *e)
+static int add_exchanges(const struct bt_model *m, struct bt_edges *e)
 {
+	struct bt_keyidx conns = { 0 };
+
+	if (index_conns(e, &conns)) {
+		bt_keyidx_free(&conns);
+		return -ENOMEM;
+	}
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct bt_proc *p = &m->procs[i];
 
@@ -413,11 +444,13 @@ static void add_exchanges(const struct bt_model *m, struct bt_edges *e)
 
 			if (!o->st.exchanges)
 				continue;
-			x = edge_of_conn(e, p->pid, o);
+			x = edge_of_conn(e, &conns, p->pid, o);
 			if (x)
 				edge_add_exchanges(x, &o->st);
 		}
 	}
+	bt_keyidx_free(&conns);
+	return 0;
 }
 
 static int cmp_ptr(const void *a, const void *b)
@@ -495,7 +528,9 @@ int bt_edges_build(const struct bt_model *m, struct bt_edges *out)
 	if (seen.nomem || unmatched_receives(m, out, &seen))
 		goto nomem;
 	free(seen.v);
-	add_exchanges(m, out);
+	seen.v = NULL;
+	if (add_exchanges(m, out))
+		goto nomem;
 	if (out->n)
 		qsort(out->v, out->n, sizeof(*out->v), cmp_edge);
 	for (size_t i = 0; i < out->n; i++) {

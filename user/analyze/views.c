@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* The views of one report, built once from the model (analyze/views.h). */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "analyze/chain_input.h"
@@ -67,9 +68,8 @@ const char *bt_views_service(const struct bt_views *v, const struct bt_model *m,
 	return v->service[v->row_base[i] + j];
 }
 
-int bt_views_build(const struct bt_model *m, unsigned int which, struct bt_views *v)
+static int build_views(const struct bt_model *m, unsigned int which, struct bt_views *v)
 {
-	memset(v, 0, sizeof(*v));
 	/* The folded lines name each boundary's far end. */
 	if (which & (BT_VIEW_FOLDED | BT_VIEW_WAKERS))
 		which |= BT_VIEW_PEERS;
@@ -102,6 +102,21 @@ int bt_views_build(const struct bt_model *m, unsigned int which, struct bt_views
 fail:
 	bt_views_free(v);
 	return -1;
+}
+
+int bt_views_build(const struct bt_model *m, unsigned int which, struct bt_views *v)
+{
+	int err, ret;
+
+	memset(v, 0, sizeof(*v));
+	/* Every view pairs rows: index the model once for all of them. */
+	err = bt_peer_index_begin(m);
+	if (err && err != -EBUSY)
+		return -1;
+	ret = build_views(m, which, v);
+	if (!err)
+		bt_peer_index_end();
+	return ret;
 }
 
 void bt_views_free(struct bt_views *v)
