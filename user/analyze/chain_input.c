@@ -139,15 +139,12 @@ static void infer_waker(const struct bt_model *m, const struct bt_proc *p,
 /* The row of an exchange's completing crossing: client receive, server send. */
 static const struct bt_row *exchange_row(const struct bt_proc *p, const struct bt_exchange_ev *e)
 {
-	uint8_t dir = e->role == BT_ROLE_CLIENT ? BT_DIR_RECV : BT_DIR_SEND;
+	struct bt_key k = {
+		.kind = e->kind, .dir = e->role == BT_ROLE_CLIENT ? BT_DIR_RECV : BT_DIR_SEND,
+		.chan = e->chan, .peer = e->peer,
+	};
 
-	for (size_t i = 0; p && i < p->nrows; i++) {
-		const struct bt_key *k = &p->rows[i].key;
-
-		if (k->kind == e->kind && k->chan == e->chan && k->peer == e->peer && k->dir == dir)
-			return &p->rows[i];
-	}
-	return NULL;
+	return p ? bt_proc_find_row(p, &k) : NULL;
 }
 
 /*

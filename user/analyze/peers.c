@@ -63,15 +63,14 @@ static bool add_peer(struct bt_peer *out, size_t *n, size_t max, const struct bt
 /*
  * The pairing indexes of one model, built once per analysis so that
  * pairing a row looks up its candidates instead of scanning every row:
- * rows by channel, traced inet rows by tuple, socket facts by inode and
- * by (proto, local port), holders by inode. Each lists its elements in
+ * rows by channel, traced inet rows by tuple, socket facts by (proto,
+ * local port), holders by inode (the model keys socket facts by inode). Each lists its elements in
  * the model's order, so the far ends come out as a scan would find them.
  */
 struct bt_peer_index {
 	const struct bt_model *m;
 	struct bt_keyidx chan;		/* (kind, chan) -> (proc, row) */
 	struct bt_keyidx tuple;		/* inet (kind, lport, rport, laddr, raddr) -> (proc, row) */
-	struct bt_keyidx sock_ino;	/* ino -> sock */
 	struct bt_keyidx sock_port;	/* (proto, lport) -> sock */
 	struct bt_keyidx holder;	/* ino -> holder */
 };
@@ -112,7 +111,6 @@ static void index_free(struct bt_peer_index *x)
 		return;
 	bt_keyidx_free(&x->chan);
 	bt_keyidx_free(&x->tuple);
-	bt_keyidx_free(&x->sock_ino);
 	bt_keyidx_free(&x->sock_port);
 	bt_keyidx_free(&x->holder);
 	free(x);
@@ -143,9 +141,7 @@ static int index_facts(struct bt_peer_index *x, const struct bt_model *m)
 	uint8_t k[BT_KEYIDX_KEY];
 
 	for (size_t i = 0; i < m->nsocks; i++)
-		if (bt_keyidx_add(&x->sock_ino, &m->socks[i].ino, sizeof(m->socks[i].ino),
-				  (uint32_t)i, 0) ||
-		    bt_keyidx_add(&x->sock_port, k,
+		if (bt_keyidx_add(&x->sock_port, k,
 				  port_key(k, m->socks[i].proto, m->socks[i].lport), (uint32_t)i, 0))
 			return -1;
 	for (size_t i = 0; i < m->nholders; i++)
@@ -168,7 +164,6 @@ static struct bt_peer_index *index_build(const struct bt_model *m)
 	}
 	bt_keyidx_sort(&x->chan);
 	bt_keyidx_sort(&x->tuple);
-	bt_keyidx_sort(&x->sock_ino);
 	bt_keyidx_sort(&x->sock_port);
 	bt_keyidx_sort(&x->holder);
 	return x;
@@ -261,21 +256,20 @@ static void kernel_named(const struct bt_model *m, const struct bt_row *r, struc
 		add_peer(out, n, max, m, r->info.peer_tgid);
 }
 
-/* The unix peer's inode: the kernel's word, else the first sock_diag fact on r's socket. */
-static uint64_t unix_peer_ino(const struct bt_peer_index *x, const struct bt_row *r)
+static uint64_t unix_peer_ino(const struct bt_model *m, const struct bt_row *r)
 {
-	size_t end, i;
+	const struct bt_sockfact *s;
 
 	if (r->has_info && r->info.peer_ino)
 		return r->info.peer_ino;
-	i = bt_keyidx_find(&x->sock_ino, &r->key.chan, sizeof(r->key.chan), &end);
-	return i < end ? x->m->socks[x->sock_ino.v[i].a].peer_ino : 0;
+	s = bt_model_find_sock(m, r->key.chan);
+	return s ? s->peer_ino : 0;
 }
 
 static size_t unix_peers(const struct bt_peer_index *x, const struct bt_proc *p,
 			 const struct bt_row *r, struct bt_peer *out, size_t max)
 {
-	uint64_t peer = unix_peer_ino(x, r);
+	uint64_t peer = unix_peer_ino(x->m, r);
 	size_t n = 0;
 
 	if (peer)
@@ -437,8 +431,7 @@ size_t bt_row_peers(const struct bt_model *m, const struct bt_proc *p,
  * (not another channel between the same two processes). Futex words have
  * another address in each process: the wakes alone pair those.
  */
-static bool far_end_row(const struct bt_peer_index *x, const struct bt_row *r,
-			const struct bt_row *o)
+bool bt_far_end_row(const struct bt_model *m, const struct bt_row *r, const struct bt_row *o)
 {
 	switch (r->key.kind) {
 	case BT_KIND_PIPE:
@@ -449,21 +442,11 @@ static bool far_end_row(const struct bt_peer_index *x, const struct bt_row *r,
 		 * Either end may not know the other's inode yet: a client that
 		 * wrote before the accept saw no peer (its row says ->0).
 		 */
-		return o->key.chan == unix_peer_ino(x, r) ||
-		       (r->key.chan && unix_peer_ino(x, o) == r->key.chan);
+		return o->key.chan == unix_peer_ino(m, r) ||
+		       (r->key.chan && unix_peer_ino(m, o) == r->key.chan);
 	case BT_KIND_TCP:
 	case BT_KIND_UDP:
 		return bt_inet_mirror(r, o);
 	}
 	return true;
-}
-
-bool bt_far_end_row(const struct bt_model *m, const struct bt_row *r, const struct bt_row *o)
-{
-	struct bt_peer_index *own;
-	const struct bt_peer_index *x = index_for(m, &own);
-	bool far = x && far_end_row(x, r, o);
-
-	index_free(own);
-	return far;
 }

@@ -253,6 +253,13 @@ struct bt_proc *bt_model_find(const struct bt_model *m, uint32_t pid)
 	return e == BT_HMAP_NONE ? NULL : &m->procs[e];
 }
 
+const struct bt_sockfact *bt_model_find_sock(const struct bt_model *m, uint64_t ino)
+{
+	uint32_t e = bt_hmap_get(&m->sock_idx, sock_hash(ino), sock_eq, m->socks, &ino);
+
+	return e == BT_HMAP_NONE ? NULL : &m->socks[e];
+}
+
 struct bt_proc *bt_model_new_proc(struct bt_model *m, uint32_t pid)
 {
 	uint64_t h = pid_hash(pid);
@@ -489,6 +496,13 @@ void bt_stats_add(struct bt_stats *a, const struct bt_stats *b)
 	a->exch_ns += b->exch_ns;
 	if (b->max_exch_ns > a->max_exch_ns)
 		a->max_exch_ns = b->max_exch_ns;
+}
+
+const struct bt_row *bt_proc_find_row(const struct bt_proc *p, const struct bt_key *key)
+{
+	uint32_t e = bt_hmap_get(&p->row_idx, row_hash(key), row_eq, p->rows, key);
+
+	return e == BT_HMAP_NONE ? NULL : &p->rows[e];
 }
 
 struct bt_row *bt_proc_add_row(struct bt_proc *p, const struct bt_key *key,

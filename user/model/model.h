@@ -276,12 +276,16 @@ int bt_model_add_exchange(struct bt_model *m, const struct bt_exchange_ev *e);
 /* Record /proc facts, deduplicated. */
 int bt_model_add_holder(struct bt_model *m, const struct bt_holder *h);
 int bt_model_add_sockfact(struct bt_model *m, const struct bt_sockfact *s);
+/* sock_diag's facts on socket ino, or NULL. */
+const struct bt_sockfact *bt_model_find_sock(const struct bt_model *m, uint64_t ino);
 /* The kernel's futex links (the kernel's counts are cumulative: they replace). */
 int bt_model_add_futex_link(struct bt_model *m, const struct bt_futex_link *l);
 /* Add (or sum into) the row for key, of the newest process key->tgid; info may be NULL. */
 struct bt_row *bt_model_add(struct bt_model *m, const struct bt_key *key,
 			    const struct bt_stats *st, const struct bt_chan_info *info);
-/* The same for process p (after pid reuse, not always the newest). */
+/* Process p's row of key (its kind, dir, chan and peer), or NULL. */
+const struct bt_row *bt_proc_find_row(const struct bt_proc *p, const struct bt_key *key);
+/* bt_model_add for process p (after pid reuse, not always the newest). */
 struct bt_row *bt_proc_add_row(struct bt_proc *p, const struct bt_key *key,
 			       const struct bt_stats *st, const struct bt_chan_info *info);
 /*
