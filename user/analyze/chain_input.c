@@ -29,15 +29,10 @@ static const char *comm_of(uint32_t pid, void *ctx)
 static const struct bt_row *episode_row(const struct bt_model *m, const struct bt_proc *p,
 					const struct bt_episode_ev *e)
 {
-	for (size_t i = 0; p && i < p->nrows; i++) {
-		const struct bt_key *k = &p->rows[i].key;
+	struct bt_key k = { .kind = e->kind, .dir = e->dir, .chan = e->chan, .peer = e->peer };
 
-		if (k->kind == e->kind && k->chan == e->chan && k->peer == e->peer &&
-		    k->dir == e->dir)
-			return &p->rows[i];
-	}
 	(void)m;
-	return NULL;
+	return p ? bt_proc_find_row(p, &k) : NULL;
 }
 
 /* The channel's name as its row prints it; longer names are cut (display only). */
