@@ -29,6 +29,7 @@
 #include "analyze/chains_priv.h"
 #include "analyze/exchains.h"
 #include "analyze/exchist.h"
+#include "lib/hmap.h"
 #include "lib/vec.h"
 
 enum { EV_SREQ, EV_CRESP, EV_HAND, EV_TAIL };
@@ -192,8 +193,10 @@ struct bt_xagg {
 	struct bt_xchg_counts cnt;
 	struct hop *hops;
 	size_t nhops, hopcap;
+	struct bt_hmap hop_idx;		/* hops by (from, to, kind, channel) */
 	struct path *paths;
 	size_t npaths, pathcap;
+	struct bt_hmap path_idx;	/* paths by (parent, hop) */
 	struct csum *ch;
 	size_t nch, chcap;
 	struct node *nodes;
@@ -517,29 +520,68 @@ static int link_kids(struct bt_xagg *a)
 	return 0;
 }
 
+static uint64_t hop_hash(const struct hop *h)
+{
+	uint64_t v[3] = { h->from | (uint64_t)h->to << 32, h->kind,
+			  bt_hash(h->channel, strlen(h->channel)) };
+
+	return bt_hash(v, sizeof(v));
+}
+
+static bool hop_eq(const void *ctx, uint32_t e, const void *key)
+{
+	const struct hop *h = &((const struct hop *)ctx)[e], *k = key;
+
+	return h->from == k->from && h->to == k->to && h->kind == k->kind &&
+	       !strcmp(h->channel, k->channel);
+}
+
+/* Hops and paths are only ever added: each is looked up by its key, once per exchange. */
 static uint32_t hop_id(struct bt_xagg *a, uint32_t from, uint32_t to, uint8_t kind, const char *ch)
 {
+	struct hop key = { from, to, kind, (char *)ch };
+	uint64_t h = hop_hash(&key);
+	uint32_t e = bt_hmap_get(&a->hop_idx, h, hop_eq, a->hops, &key);
 	char *name;
 
-	for (size_t i = a->nhops; i-- > 0;) {
-		const struct hop *h = &a->hops[i];
-
-		if (h->from == from && h->to == to && h->kind == kind && !strcmp(h->channel, ch))
-			return (uint32_t)i;
-	}
+	if (e != BT_HMAP_NONE)
+		return e;
 	if (!bt_grow((void **)&a->hops, &a->hopcap, a->nhops + 1, sizeof(*a->hops)) ||
 	    !(name = strdup(ch)))
 		return NONE;
+	if (bt_hmap_put(&a->hop_idx, h, (uint32_t)a->nhops)) {
+		free(name);
+		return NONE;
+	}
 	a->hops[a->nhops] = (struct hop){ from, to, kind, name };
 	return (uint32_t)a->nhops++;
 }
 
+static uint64_t path_hash(uint32_t parent, uint32_t hop)
+{
+	uint64_t v = parent | (uint64_t)hop << 32;
+
+	return bt_hash(&v, sizeof(v));
+}
+
+static bool path_eq(const void *ctx, uint32_t e, const void *key)
+{
+	const struct path *p = &((const struct path *)ctx)[e];
+	const uint32_t *k = key;
+
+	return p->parent == k[0] && p->hop == k[1];
+}
+
 static uint32_t path_id(struct bt_xagg *a, uint32_t parent, uint32_t hop)
 {
-	for (size_t i = 0; i < a->npaths; i++)
-		if (a->paths[i].parent == parent && a->paths[i].hop == hop)
-			return (uint32_t)i;
-	if (!bt_grow((void **)&a->paths, &a->pathcap, a->npaths + 1, sizeof(*a->paths)))
+	uint32_t key[2] = { parent, hop };
+	uint64_t h = path_hash(parent, hop);
+	uint32_t e = bt_hmap_get(&a->path_idx, h, path_eq, a->paths, key);
+
+	if (e != BT_HMAP_NONE)
+		return e;
+	if (!bt_grow((void **)&a->paths, &a->pathcap, a->npaths + 1, sizeof(*a->paths)) ||
+	    bt_hmap_put(&a->path_idx, h, (uint32_t)a->npaths))
 		return NONE;
 	a->paths[a->npaths] = (struct path){
 		.parent = parent, .hop = hop,
@@ -1105,6 +1147,8 @@ void bt_xagg_free(struct bt_xagg *a)
 	free(a->nodes);
 	free(a->paths);
 	free(a->hops);
+	bt_hmap_free(&a->path_idx);
+	bt_hmap_free(&a->hop_idx);
 	free(a->tails);
 	free(a->h);
 	free(a->st);
