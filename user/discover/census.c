@@ -18,13 +18,6 @@ static int add_ino(struct bt_census *c, uint64_t ino)
 	return 0;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 int bt_census_take(struct bt_census *c)
 {
 	struct bt_unix_sock *us = NULL;
@@ -50,7 +43,7 @@ int bt_census_take(struct bt_census *c)
 	if (err)
 		return err;
 	if (c->n)
-		c->n = bt_sort_unique_u64(c->ino, c->n, sizeof(*c->ino), 0, cmp_u64);
+		c->n = bt_sort_unique_u64(c->ino, c->n, sizeof(*c->ino), 0, bt_cmp_u64);
 	c->taken = true;
 	return 0;
 }
@@ -63,9 +56,7 @@ void bt_census_free(struct bt_census *c)
 
 bool bt_census_has(const struct bt_census *c, uint64_t ino)
 {
-	size_t i = bt_upper_bound_u64(c->ino, c->n, sizeof(*c->ino), 0, ino);
-
-	return i && c->ino[i - 1] == ino;
+	return bt_sorted_has_u64(c->ino, c->n, ino);
 }
 
 static bool socket_kind(unsigned int kind)

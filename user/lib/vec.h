@@ -51,4 +51,12 @@ static inline size_t bt_upper_bound_u64(const void *base, size_t n, size_t elem,
 	return lo;
 }
 
+/* Whether the sorted array v of n values holds x. */
+static inline bool bt_sorted_has_u64(const uint64_t *v, size_t n, uint64_t x)
+{
+	size_t i = bt_upper_bound_u64(v, n, sizeof(*v), 0, x);
+
+	return i && v[i - 1] == x;
+}
+
 #endif

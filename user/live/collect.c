@@ -672,7 +672,7 @@ static int closed_of(struct keylist *cand)
 
 	for (size_t i = 0; i < cand->n;) {
 		size_t end = i;
-		__u64 *held;
+		uint64_t *held;
 		size_t nheld = 0;
 		int rc;
 
@@ -685,18 +685,14 @@ static int closed_of(struct keylist *cand)
 			break;
 		}
 		/* The held inodes, sorted, in place of the fd records. */
-		held = (__u64 *)fds;
+		held = (uint64_t *)fds;
 		for (size_t j = 0; !rc && j < nfds; j++)
 			held[nheld++] = fds[j].ino;
 		if (nheld)
 			qsort(held, nheld, sizeof(*held), bt_cmp_u64);
-		for (size_t j = i; !rc && j < end; j++) {
-			size_t at = nheld ? bt_upper_bound_u64(held, nheld, sizeof(*held), 0,
-							       c[j].chan) : 0;
-
-			if (!at || held[at - 1] != c[j].chan)
+		for (size_t j = i; !rc && j < end; j++)
+			if (!bt_sorted_has_u64(held, nheld, c[j].chan))
 				c[out++] = c[j];
-		}
 		i = end;
 	}
 	free(fds);
