@@ -219,7 +219,6 @@ struct {
 	__uint(max_entries, 4 * 1024 * 1024);
 } episodes SEC(".maps");
 
-/* A zeroed row to create new aggregate entries from (too big for the stack). */
 /*
  * Calls that found the stats map full, per row key (value: calls), so
  * the row they belong to is shown partial, with the count. Sized like
@@ -233,6 +232,7 @@ struct {
 	__type(value, __u64);
 } lostcalls SEC(".maps");
 
+/* A zeroed row to create new aggregate entries from (too big for the stack). */
 static const struct bt_stats zero_stats;
 
 /*
