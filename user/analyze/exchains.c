@@ -1134,11 +1134,11 @@ void bt_xagg_free(struct bt_xagg *a)
 	if (!a)
 		return;
 	for (size_t i = 0; i < a->nch; i++) {
-		free(a->ch[i].root_lat.slot);
+		bt_lat_free(&a->ch[i].root_lat);
 		free(a->ch[i].threads.v);
 		for (unsigned int d = 0; d < BT_CHAINS_MAX_DEPTH; d++) {
-			free(a->ch[i].h[d].per_root.slot);
-			free(a->ch[i].h[d].each.slot);
+			bt_calls_free(&a->ch[i].h[d].per_root);
+			bt_lat_free(&a->ch[i].h[d].each);
 		}
 	}
 	for (size_t i = 0; i < a->nhops; i++)

@@ -95,3 +95,16 @@ uint32_t bt_calls_pct(const struct bt_calls_hist *h, double q)
 	}
 	return (uint32_t)h->s.max;
 }
+
+void bt_lat_free(struct bt_lat_hist *h)
+{
+	free(h->slot);
+	h->slot = NULL;
+}
+
+void bt_calls_free(struct bt_calls_hist *h)
+{
+	free(h->slot);
+	h->slot = NULL;
+	h->cap = 0;
+}

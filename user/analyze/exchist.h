@@ -30,6 +30,7 @@ struct bt_lat_hist {
 int bt_lat_add(struct bt_lat_hist *h, uint64_t v);
 /* The lower percentile q (the sample at rank (n - 1) q, as a sorted array gave it). */
 uint64_t bt_lat_pct(const struct bt_lat_hist *h, double q);
+void bt_lat_free(struct bt_lat_hist *h);
 
 /*
  * Calls per request, exactly: one count per value up to BT_CALLS_EXACT (a
@@ -48,5 +49,6 @@ struct bt_calls_hist {
 /* 0, or -ENOMEM. */
 int bt_calls_add(struct bt_calls_hist *h, uint32_t v);
 uint32_t bt_calls_pct(const struct bt_calls_hist *h, double q);
+void bt_calls_free(struct bt_calls_hist *h);
 
 #endif
