@@ -131,6 +131,14 @@ struct inflight {
 	__u64 owner_gen;
 	__u32 owner_tgid;
 	__u32 owner_pad;
+	/*
+	 * --peers: the channel (its key in `marked`) this thread's last send
+	 * found marked, when peers.bpf.h's marks_dropped was mark_gen: while
+	 * it still is, the mark stands and the next send on it skips the
+	 * lookup (see mark_before_send). 0: none.
+	 */
+	__u64 mark_id;
+	__u64 mark_gen;
 };
 
 /*
@@ -1214,6 +1222,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	if (st->tid != task->pid) {
 		st->last_ts = 0;	/* the previous owner's, never restarted */
 		st->pend_ts = 0;
+		st->mark_id = 0;
 		st->pipe = (struct bt_pipe_thread){};
 	} else if (st->last_ts && is_restart(st->last_ret)) {
 		/* The last call was interrupted: pending until its restart enters. */
