@@ -331,13 +331,10 @@ struct endpoint {
 /*
  * Walking task -> files -> fdtable -> file -> inode / socket with direct
  * BTF loads (fault-safe, a few ns each) instead of one bpf_probe_read
- * helper call per hop: this runs on every traced syscall, twice for a
- * send with --peers. The fd array slot's type (a pointer to pointers) is
- * not one BTF lets the verifier walk: bpf_rdonly_cast (a register move
- * once verified) reads the slot as a struct whose first member is a
- * struct file pointer, kiocb's ki_filp, so that load is a direct one too
- * (measured: the helper call it replaces cost about 10 ns a walk). A
- * kernel where ki_filp is not first reads it through the helper.
+ * helper call per hop: this runs on every traced syscall. The only
+ * helper is for the fd array slot, whose type (a pointer to pointers)
+ * BTF does not let the verifier walk; bpf_rdonly_cast makes the result
+ * a typed pointer again.
  */
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 
@@ -350,11 +347,6 @@ static __always_inline struct file *fd_to_file(struct task_struct *task, long fd
 	if (fd < 0 || (unsigned long)fd >= fdt->max_fds)
 		return NULL;
 	fds = fdt->fd;
-	if (bpf_core_field_offset(struct kiocb, ki_filp) == 0) {
-		struct kiocb *slot = bpf_rdonly_cast(&fds[fd], bpf_core_type_id_kernel(struct kiocb));
-
-		return slot->ki_filp;
-	}
 	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
 	if (!file)
 		return NULL;
