@@ -62,9 +62,9 @@ struct xrec {
 	uint64_t req_ns, resp_ns;
 };
 
+/* A record's names, interned: the thread's and the service's. */
 struct xname {
-	char thread[BT_COMM_LEN];
-	char channel[BT_EPISODE_CHANNEL_LEN];
+	uint32_t thread, channel;
 };
 
 /* What a record keeps from one pass to the next. */
@@ -75,17 +75,17 @@ struct xst {
 
 struct hop {
 	uint32_t from, to, kind;
-	char *channel;
+	uint32_t channel;	/* in bt_xagg.chans */
 };
 
 /* The distinct threads seen at one end of a hop (up to BT_CHAIN_THREADS). */
 struct threads {
 	uint32_t tid[BT_CHAIN_THREADS];
 	unsigned int n;
-	char first[BT_COMM_LEN];
+	uint32_t first;		/* the first one's name, in bt_xagg.threads */
 };
 
-static void threads_add(struct threads *t, uint32_t tid, const char *name)
+static void threads_add(struct threads *t, uint32_t tid, uint32_t name)
 {
 	for (unsigned int i = 0; i < t->n; i++)
 		if (t->tid[i] == tid)
@@ -93,16 +93,17 @@ static void threads_add(struct threads *t, uint32_t tid, const char *name)
 	if (t->n == BT_CHAIN_THREADS)
 		return;
 	if (!t->n)
-		memcpy(t->first, name, sizeof(t->first));
+		t->first = name;
 	t->tid[t->n++] = tid;
 }
 
-static void threads_set(const struct threads *t, struct bt_chain_end *end)
+static void threads_set(const struct threads *t, const struct bt_names *names,
+			struct bt_chain_end *end)
 {
 	end->threads = t->n;
 	end->tid = t->n == 1 ? t->tid[0] : 0;
 	if (t->n == 1)
-		memcpy(end->thread, t->first, sizeof(end->thread));
+		strncpy(end->thread, names->v[t->first].s, sizeof(end->thread));
 	end->thread[sizeof(end->thread) - 1] = 0;
 }
 
@@ -178,6 +179,8 @@ struct bt_xagg {
 	size_t ntails, tailcap;
 	uint64_t horizon, cutoff, newest, lo, hi;
 	bool folded_once;
+	/* The names records carry, interned (they repeat: a window would hold them many times). */
+	struct bt_names chans, threads;
 	/* One pass over the window. */
 	struct xev *ev;
 	size_t nev;
@@ -522,8 +525,7 @@ static int link_kids(struct bt_xagg *a)
 
 static uint64_t hop_hash(const struct hop *h)
 {
-	uint64_t v[3] = { h->from | (uint64_t)h->to << 32, h->kind,
-			  bt_hash(h->channel, strlen(h->channel)) };
+	uint64_t v[2] = { h->from | (uint64_t)h->to << 32, h->kind | (uint64_t)h->channel << 32 };
 
 	return bt_hash(v, sizeof(v));
 }
@@ -533,27 +535,22 @@ static bool hop_eq(const void *ctx, uint32_t e, const void *key)
 	const struct hop *h = &((const struct hop *)ctx)[e], *k = key;
 
 	return h->from == k->from && h->to == k->to && h->kind == k->kind &&
-	       !strcmp(h->channel, k->channel);
+	       h->channel == k->channel;
 }
 
 /* Hops and paths are only ever added: each is looked up by its key, once per exchange. */
-static uint32_t hop_id(struct bt_xagg *a, uint32_t from, uint32_t to, uint8_t kind, const char *ch)
+static uint32_t hop_id(struct bt_xagg *a, uint32_t from, uint32_t to, uint8_t kind, uint32_t ch)
 {
-	struct hop key = { from, to, kind, (char *)ch };
+	struct hop key = { from, to, kind, ch };
 	uint64_t h = hop_hash(&key);
 	uint32_t e = bt_hmap_get(&a->hop_idx, h, hop_eq, a->hops, &key);
-	char *name;
 
 	if (e != BT_HMAP_NONE)
 		return e;
 	if (!bt_grow((void **)&a->hops, &a->hopcap, a->nhops + 1, sizeof(*a->hops)) ||
-	    !(name = strdup(ch)))
+	    bt_hmap_put(&a->hop_idx, h, (uint32_t)a->nhops))
 		return NONE;
-	if (bt_hmap_put(&a->hop_idx, h, (uint32_t)a->nhops)) {
-		free(name);
-		return NONE;
-	}
-	a->hops[a->nhops] = (struct hop){ from, to, kind, name };
+	a->hops[a->nhops] = key;
 	return (uint32_t)a->nhops++;
 }
 
@@ -984,10 +981,15 @@ int bt_xagg_add(struct bt_xagg *a, const struct bt_xchg *x)
 	    !bt_grow((void **)&a->nm, &a->nmcap, a->n + 1, sizeof(*a->nm)) ||
 	    !bt_grow((void **)&a->st, &a->stcap, a->n + 1, sizeof(*a->st)))
 		return -ENOMEM;
+	/* A service is one name whatever its kind says: the hop tells kinds apart. */
+	a->nm[a->n] = (struct xname){
+		bt_names_id(&a->threads, 0, x->thread, sizeof(x->thread)),
+		bt_names_id(&a->chans, 0, x->channel, sizeof(x->channel)),
+	};
+	if (a->nm[a->n].thread == NONE || a->nm[a->n].channel == NONE)
+		return -ENOMEM;
 	a->x[a->n] = (struct xrec){ x->pid, x->tid, x->req_tid, x->role, x->kind,
 				    x->end_a, x->end_b, x->req_ns, x->resp_ns };
-	memcpy(a->nm[a->n].thread, x->thread, sizeof(x->thread));
-	memcpy(a->nm[a->n].channel, x->channel, sizeof(x->channel));
 	a->st[a->n++] = (struct xst){ false, false };
 	return 0;
 }
@@ -1035,7 +1037,7 @@ static int fill(struct bt_xagg *a, const struct bt_chain_opts *o, struct bt_chai
 	}
 	r->mem->names = names;
 	for (size_t i = 0; i < a->nhops; i++) {
-		names[i] = strdup(a->hops[i].channel);
+		names[i] = strdup(a->chans.v[a->hops[i].channel].s);
 		if (!names[i])
 			return -ENOMEM;
 		r->mem->nnames = i + 1;
@@ -1057,8 +1059,8 @@ static int fill(struct bt_xagg *a, const struct bt_chain_opts *o, struct bt_chai
 
 			bt_chain_end_set(o, &hp->from, hop->from);
 			bt_chain_end_set(o, &hp->to, hop->to);
-			threads_set(&a->paths[q].from_thr, &hp->from);
-			threads_set(&a->paths[q].to_thr, &hp->to);
+			threads_set(&a->paths[q].from_thr, &a->threads, &hp->from);
+			threads_set(&a->paths[q].to_thr, &a->threads, &hp->to);
 			hp->kind = (uint8_t)hop->kind;
 			hp->channel = names[a->paths[q].hop];
 			hp->calls = h->calls;
@@ -1141,8 +1143,8 @@ void bt_xagg_free(struct bt_xagg *a)
 			bt_lat_free(&a->ch[i].h[d].each);
 		}
 	}
-	for (size_t i = 0; i < a->nhops; i++)
-		free(a->hops[i].channel);
+	bt_names_free(&a->chans);
+	bt_names_free(&a->threads);
 	free(a->ch);
 	free(a->nodes);
 	free(a->paths);
