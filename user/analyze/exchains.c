@@ -181,8 +181,12 @@ struct bt_xagg {
 	bool folded_once;
 	/* The names records carry, interned (they repeat: a window would hold them many times). */
 	struct bt_names chans, threads;
-	/* One pass over the window. */
-	struct xev *ev;
+	/*
+	 * One pass over the window. The arrays stay from pass to pass (each
+	 * with its room in passcap[]): a pass twice a second over the same
+	 * amount of records would otherwise map, fault in and unmap them.
+	 */
+	struct xev *ev, *ev_sorted;
 	size_t nev;
 	uint32_t *parent;	/* client exchange -> server exchange, NONE */
 	bool *rejected;		/* client exchange: its parent was contradicted */
@@ -192,6 +196,9 @@ struct bt_xagg {
 	uint32_t *srv;		/* unfolded server exchanges by (end_a, end_b, req_ns) */
 	size_t nsrv;
 	uint32_t *kid_lo, *kids;	/* children of server exchange s: kids[kid_lo[s] .. kid_lo[s+1]) */
+	uint32_t *order, *order2;	/* a step's own list of records */
+	struct rkey *rk, *rktmp;	/* sort_by's */
+	size_t passcap[14];
 	/* The aggregates, over the whole trace. */
 	struct bt_xchg_counts cnt;
 	struct hop *hops;
@@ -213,6 +220,29 @@ static bool valid(const struct bt_xchg *e)
 	       (e->role == BT_ROLE_CLIENT || e->role == BT_ROLE_SERVER);
 }
 
+/*
+ * Room for n elements of elem bytes in the pass array *p (one of
+ * bt_xagg's, its room in a->passcap[]), kept for the next pass; NULL when out
+ * of memory. Its content is what the last pass left.
+ */
+static void *scratch(struct bt_xagg *a, void **p, size_t n, size_t elem)
+{
+	void **arrays[] = {
+		(void **)&a->ev, (void **)&a->ev_sorted, (void **)&a->parent,
+		(void **)&a->rejected, (void **)&a->handq, (void **)&a->match,
+		(void **)&a->served, (void **)&a->srv, (void **)&a->kid_lo, (void **)&a->kids,
+		(void **)&a->order, (void **)&a->order2, (void **)&a->rk, (void **)&a->rktmp,
+	};
+	size_t i = 0;
+
+	_Static_assert(sizeof(arrays) / sizeof(arrays[0]) ==
+		       sizeof(a->passcap) / sizeof(a->passcap[0]),
+		       "one room per pass array");
+	while (arrays[i] != p)
+		i++;
+	return bt_grow(p, &a->passcap[i], n ? n : 1, elem) ? *p : NULL;
+}
+
 /* A sort key of element i of ctx. */
 typedef uint64_t (*key_fn)(const void *ctx, uint32_t i);
 
@@ -221,19 +251,17 @@ typedef uint64_t (*key_fn)(const void *ctx, uint32_t i);
  * order in idx: stable LSD radix passes (bt_chains_radix), the last key
  * first. A pass over a window's times skips the bytes they share.
  */
-static int sort_by(uint32_t *idx, size_t m, const void *ctx, const key_fn *keys, int nkeys)
+static int sort_by(struct bt_xagg *a, uint32_t *idx, size_t m, const void *ctx,
+		   const key_fn *keys, int nkeys)
 {
 	struct rkey *v, *tmp;
 
 	if (m < 2)
 		return 0;
-	v = malloc(m * sizeof(*v));
-	tmp = malloc(m * sizeof(*tmp));
-	if (!v || !tmp) {
-		free(v);
-		free(tmp);
+	v = scratch(a, (void **)&a->rk, m, sizeof(*v));
+	tmp = scratch(a, (void **)&a->rktmp, m, sizeof(*tmp));
+	if (!v || !tmp)
 		return -ENOMEM;
-	}
 	for (int k = nkeys; k-- > 0;) {
 		for (size_t j = 0; j < m; j++)
 			v[j] = (struct rkey){ keys[k](ctx, idx[j]), idx[j], 0 };
@@ -241,8 +269,6 @@ static int sort_by(uint32_t *idx, size_t m, const void *ctx, const key_fn *keys,
 		for (size_t j = 0; j < m; j++)
 			idx[j] = v[j].idx;
 	}
-	free(v);
-	free(tmp);
 	return 0;
 }
 
@@ -292,31 +318,33 @@ static uint64_t event_ns(const struct xrec *e)
 static int sort_events(struct bt_xagg *a)
 {
 	static const key_fn keys[] = { key_ev_tid, key_ev_time };
-	uint32_t *idx = malloc((a->nev + 1) * sizeof(*idx));
-	struct xev *sorted = malloc((a->nev + 1) * sizeof(*sorted));
+	uint32_t *idx = scratch(a, (void **)&a->order, a->nev, sizeof(*idx));
+	struct xev *sorted = scratch(a, (void **)&a->ev_sorted, a->nev, sizeof(*sorted)), *t;
 	int err = -ENOMEM;
 
 	if (idx && sorted) {
 		for (size_t i = 0; i < a->nev; i++)
 			idx[i] = (uint32_t)i;
-		err = sort_by(idx, a->nev, a->ev, keys, 2);
+		err = sort_by(a, idx, a->nev, a->ev, keys, 2);
 	}
 	if (!err) {
+		size_t cap = a->passcap[0];
+
 		for (size_t i = 0; i < a->nev; i++)
 			sorted[i] = a->ev[idx[i]];
-		free(a->ev);
+		/* The sorted copy is the events now; the old array the next pass's copy. */
+		t = a->ev;
 		a->ev = sorted;
-		sorted = NULL;
+		a->ev_sorted = t;
+		a->passcap[0] = a->passcap[1];
+		a->passcap[1] = cap;
 	}
-	free(idx);
-	free(sorted);
 	return err;
 }
 
 static int build_events(struct bt_xagg *a)
 {
-	a->ev = malloc((a->n + a->nh + a->ntails + 1) * sizeof(*a->ev));
-	if (!a->ev)
+	if (!scratch(a, (void **)&a->ev, a->n + a->nh + a->ntails, sizeof(*a->ev)))
 		return -ENOMEM;
 	a->nev = 0;
 	for (size_t i = 0; i < a->n; i++) {
@@ -381,7 +409,7 @@ static uint32_t cause(const struct bt_xagg *a, const struct xev *e, uint64_t *ha
 
 static int link_parents(struct bt_xagg *a)
 {
-	uint32_t *order = malloc((a->n + 1) * sizeof(*order));
+	uint32_t *order = scratch(a, (void **)&a->order, a->n, sizeof(*order));
 	size_t m = 0;
 
 	if (!order)
@@ -389,10 +417,8 @@ static int link_parents(struct bt_xagg *a)
 	for (size_t i = 0; i < a->n; i++)
 		if (a->x[i].role == BT_ROLE_CLIENT && !a->st[i].folded)
 			order[m++] = (uint32_t)i;
-	if (sort_by(order, m, a->x, (const key_fn[]){ key_req }, 1)) {
-		free(order);
+	if (sort_by(a, order, m, a->x, (const key_fn[]){ key_req }, 1))
 		return -ENOMEM;
-	}
 	for (size_t k = 0; k < m; k++) {
 		const struct xrec *c = &a->x[order[k]];
 		uint64_t handoff_ns;
@@ -408,7 +434,6 @@ static int link_parents(struct bt_xagg *a)
 		if (s != NONE && !a->handq[s])
 			a->handq[s] = handoff_ns;
 	}
-	free(order);
 	return 0;
 }
 
@@ -443,7 +468,7 @@ static size_t srv_upper(const struct bt_xagg *a, uint64_t ea, uint64_t eb, uint6
 static int pair_ends(struct bt_xagg *a)
 {
 	static const key_fn conn_keys[] = { key_end_a, key_end_b, key_req };
-	uint32_t *cl = malloc((a->n + 1) * sizeof(*cl));
+	uint32_t *cl = scratch(a, (void **)&a->order, a->n, sizeof(*cl));
 	size_t ncl = 0;
 
 	if (!cl)
@@ -459,10 +484,9 @@ static int pair_ends(struct bt_xagg *a)
 		else if (!a->st[i].folded)
 			a->srv[a->nsrv++] = (uint32_t)i;
 	}
-	if (sort_by(a->srv, a->nsrv, a->x, conn_keys, 3) || sort_by(cl, ncl, a->x, conn_keys, 3)) {
-		free(cl);
+	if (sort_by(a, a->srv, a->nsrv, a->x, conn_keys, 3) ||
+	    sort_by(a, cl, ncl, a->x, conn_keys, 3))
 		return -ENOMEM;
-	}
 	for (size_t k = 0; k < ncl; k++) {
 		const struct xrec *c = &a->x[cl[k]], *prev = k ? &a->x[cl[k - 1]] : NULL;
 		uint64_t after = prev && prev->end_a == c->end_a && prev->end_b == c->end_b ?
@@ -492,22 +516,19 @@ static int pair_ends(struct bt_xagg *a)
 		a->match[cl[k]] = best;
 		a->served[best] = true;
 	}
-	free(cl);
 	return 0;
 }
 
 /* Children of every server exchange, in request order (CSR arrays). */
 static int link_kids(struct bt_xagg *a)
 {
-	uint32_t *fill;
+	uint32_t *fill = scratch(a, (void **)&a->order, a->n, sizeof(*fill));
 
-	a->kid_lo = calloc(a->n + 2, sizeof(*a->kid_lo));
-	a->kids = malloc((a->n + 1) * sizeof(*a->kids));
-	fill = calloc(a->n + 1, sizeof(*fill));
-	if (!a->kid_lo || !a->kids || !fill) {
-		free(fill);
+	if (!fill || !scratch(a, (void **)&a->kid_lo, a->n + 2, sizeof(*a->kid_lo)) ||
+	    !scratch(a, (void **)&a->kids, a->n, sizeof(*a->kids)))
 		return -ENOMEM;
-	}
+	memset(a->kid_lo, 0, (a->n + 2) * sizeof(*a->kid_lo));
+	memset(fill, 0, a->n * sizeof(*fill));
 	for (size_t i = 0; i < a->n; i++)
 		if (a->parent[i] != NONE)
 			a->kid_lo[a->parent[i] + 1]++;
@@ -519,7 +540,6 @@ static int link_kids(struct bt_xagg *a)
 		if (p != NONE)
 			a->kids[a->kid_lo[p] + fill[p]++] = (uint32_t)i;
 	}
-	free(fill);
 	return 0;
 }
 
@@ -781,7 +801,7 @@ static int walk(struct bt_xagg *a, uint32_t c, uint32_t s)
 /* The roots whose tree is complete by cutoff, thread by thread. */
 static int walk_roots(struct bt_xagg *a, uint64_t cutoff)
 {
-	uint32_t *roots = malloc((a->n + 1) * sizeof(*roots));
+	uint32_t *roots = scratch(a, (void **)&a->order, a->n, sizeof(*roots));
 	size_t m = 0;
 	int err = 0;
 
@@ -796,7 +816,7 @@ static int walk_roots(struct bt_xagg *a, uint64_t cutoff)
 		    (e->role == BT_ROLE_SERVER && !a->served[i]))
 			roots[m++] = (uint32_t)i;
 	}
-	err = sort_by(roots, m, a->x, (const key_fn[]){ key_root_tid, key_req }, 2);
+	err = sort_by(a, roots, m, a->x, (const key_fn[]){ key_root_tid, key_req }, 2);
 	for (size_t k = 0; k < m && !err; k++) {
 		uint32_t i = roots[k];
 
@@ -805,7 +825,6 @@ static int walk_roots(struct bt_xagg *a, uint64_t cutoff)
 		else
 			err = walk(a, NONE, i);
 	}
-	free(roots);
 	return err;
 }
 
@@ -891,38 +910,23 @@ static int drop(struct bt_xagg *a, uint64_t keep_ns)
 	return 0;
 }
 
-static void pass_free(struct bt_xagg *a)
-{
-	free(a->ev);
-	free(a->parent);
-	free(a->rejected);
-	free(a->handq);
-	free(a->match);
-	free(a->served);
-	free(a->srv);
-	free(a->kid_lo);
-	free(a->kids);
-	a->ev = NULL;
-	a->parent = a->match = a->srv = a->kid_lo = a->kids = NULL;
-	a->rejected = a->served = NULL;
-	a->handq = NULL;
-}
-
 /* One pass: folds the trees complete by cutoff, frees what is older than keep_ns. */
 static int pass(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
 {
-	size_t n = a->n + 1;
+	size_t n = a->n;
 	int err = -ENOMEM;
 
-	a->parent = malloc(n * sizeof(*a->parent));
-	a->match = malloc(n * sizeof(*a->match));
-	a->rejected = calloc(n, sizeof(*a->rejected));
-	a->served = calloc(n, sizeof(*a->served));
-	a->handq = calloc(n, sizeof(*a->handq));
-	a->srv = malloc(n * sizeof(*a->srv));
-	if (a->parent && a->match && a->rejected && a->served && a->handq && a->srv) {
-		for (size_t i = 0; i < a->n; i++)
+	if (scratch(a, (void **)&a->parent, n, sizeof(*a->parent)) &&
+	    scratch(a, (void **)&a->match, n, sizeof(*a->match)) &&
+	    scratch(a, (void **)&a->rejected, n, sizeof(*a->rejected)) &&
+	    scratch(a, (void **)&a->served, n, sizeof(*a->served)) &&
+	    scratch(a, (void **)&a->handq, n, sizeof(*a->handq)) &&
+	    scratch(a, (void **)&a->srv, n, sizeof(*a->srv))) {
+		for (size_t i = 0; i < n; i++)
 			a->parent[i] = a->match[i] = NONE;
+		memset(a->rejected, 0, n * sizeof(*a->rejected));
+		memset(a->served, 0, n * sizeof(*a->served));
+		memset(a->handq, 0, n * sizeof(*a->handq));
 		err = build_events(a);
 	}
 	if (!err)
@@ -935,7 +939,6 @@ static int pass(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
 		err = walk_roots(a, cutoff);
 	if (!err)
 		err = drop(a, keep_ns);
-	pass_free(a);
 	return err;
 }
 
@@ -1145,6 +1148,20 @@ void bt_xagg_free(struct bt_xagg *a)
 	}
 	bt_names_free(&a->chans);
 	bt_names_free(&a->threads);
+	free(a->ev);
+	free(a->ev_sorted);
+	free(a->parent);
+	free(a->rejected);
+	free(a->handq);
+	free(a->match);
+	free(a->served);
+	free(a->srv);
+	free(a->kid_lo);
+	free(a->kids);
+	free(a->order);
+	free(a->order2);
+	free(a->rk);
+	free(a->rktmp);
 	free(a->ch);
 	free(a->nodes);
 	free(a->paths);
