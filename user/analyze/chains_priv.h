@@ -45,6 +45,7 @@ struct bt_names {
 	struct name *v;
 	size_t n, cap;
 	struct bt_hmap tab;	/* ids by (kind, bytes) */
+	uint32_t recent[2];	/* the last two ids found, + 1: records come in runs of a few names */
 };
 
 /* A hop sequence, stored as its last hop and the sequence before it. */

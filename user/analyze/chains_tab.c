@@ -44,21 +44,35 @@ static bool name_eq(const void *ctx, uint32_t id, const void *key)
 	       !n->s[k->len - 1];
 }
 
+static uint32_t names_recent(struct bt_names *t, uint32_t id)
+{
+	t->recent[1] = t->recent[0];
+	t->recent[0] = id + 1;
+	return id;
+}
+
 uint32_t bt_names_id(struct bt_names *t, uint8_t kind, const char *s, size_t max)
 {
 	/* The caller may have filled all of its buffer: stop there. */
 	size_t len = strnlen(s, (max < BT_EPISODE_CHANNEL_LEN ? max : BT_EPISODE_CHANNEL_LEN) - 1);
-	struct name_key k = { .len = 1 + len };
+	struct name_key k;
 	struct name *n;
 	uint64_t h;
 	uint32_t id;
 
+	for (int i = 0; i < 2; i++) {
+		id = t->recent[i] - 1;
+		if (t->recent[i] && t->v[id].kind == kind && !strncmp(t->v[id].s, s, len) &&
+		    !t->v[id].s[len])
+			return id;
+	}
+	k.len = 1 + len;
 	k.b[0] = (char)kind;
 	memcpy(k.b + 1, s, len);
 	h = bt_hash(k.b, k.len);
 	id = bt_hmap_get(&t->tab, h, name_eq, t->v, &k);
 	if (id != BT_HMAP_NONE)
-		return id;
+		return names_recent(t, id);
 	if (bt_chains_grow((void **)&t->v, &t->cap, t->n, sizeof(*t->v)))
 		return NONE;
 	n = &t->v[t->n];
@@ -70,7 +84,7 @@ uint32_t bt_names_id(struct bt_names *t, uint8_t kind, const char *s, size_t max
 		free(n->s);
 		return NONE;
 	}
-	return (uint32_t)t->n++;
+	return names_recent(t, (uint32_t)t->n++);
 }
 
 void bt_names_free(struct bt_names *t)
