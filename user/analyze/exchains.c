@@ -78,6 +78,11 @@ struct hop {
 	uint32_t channel;	/* in bt_xagg.chans */
 };
 
+/* A connection as one end names it. */
+struct conn {
+	uint64_t end_a, end_b;
+};
+
 /* The distinct threads seen at one end of a hop (up to BT_CHAIN_THREADS). */
 struct threads {
 	uint32_t tid[BT_CHAIN_THREADS];
@@ -198,7 +203,12 @@ struct bt_xagg {
 	uint32_t *kid_lo, *kids;	/* children of server exchange s: kids[kid_lo[s] .. kid_lo[s+1]) */
 	uint32_t *order, *order2;	/* a step's own list of records */
 	struct rkey *rk, *rktmp;	/* sort_by's */
-	size_t passcap[14];
+	uint32_t *byreq;	/* the records by request time (then index) */
+	uint32_t *conn;		/* record -> its connection (end_a, end_b), NONE without */
+	struct conn *conns;	/* the connections of this pass, by id */
+	size_t passcap[17];
+	size_t nconns, conncap;
+	struct bt_hmap conn_idx;	/* conns by (end_a, end_b) */
 	/* The aggregates, over the whole trace. */
 	struct bt_xchg_counts cnt;
 	struct hop *hops;
@@ -232,6 +242,7 @@ static void *scratch(struct bt_xagg *a, void **p, size_t n, size_t elem)
 		(void **)&a->rejected, (void **)&a->handq, (void **)&a->match,
 		(void **)&a->served, (void **)&a->srv, (void **)&a->kid_lo, (void **)&a->kids,
 		(void **)&a->order, (void **)&a->order2, (void **)&a->rk, (void **)&a->rktmp,
+		(void **)&a->byreq, (void **)&a->conn, (void **)&a->conns,
 	};
 	size_t i = 0;
 
@@ -275,16 +286,6 @@ static int sort_by(struct bt_xagg *a, uint32_t *idx, size_t m, const void *ctx,
 static uint64_t key_req(const void *x, uint32_t i)
 {
 	return ((const struct xrec *)x)[i].req_ns;
-}
-
-static uint64_t key_end_a(const void *x, uint32_t i)
-{
-	return ((const struct xrec *)x)[i].end_a;
-}
-
-static uint64_t key_end_b(const void *x, uint32_t i)
-{
-	return ((const struct xrec *)x)[i].end_b;
 }
 
 /* The thread a root ran on: a client's sender, a server's responder. */
@@ -414,11 +415,12 @@ static int link_parents(struct bt_xagg *a)
 
 	if (!order)
 		return -ENOMEM;
-	for (size_t i = 0; i < a->n; i++)
+	for (size_t k = 0; k < a->n; k++) {
+		uint32_t i = a->byreq[k];
+
 		if (a->x[i].role == BT_ROLE_CLIENT && !a->st[i].folded)
-			order[m++] = (uint32_t)i;
-	if (sort_by(a, order, m, a->x, (const key_fn[]){ key_req }, 1))
-		return -ENOMEM;
+			order[m++] = i;
+	}
 	for (size_t k = 0; k < m; k++) {
 		const struct xrec *c = &a->x[order[k]];
 		uint64_t handoff_ns;
@@ -437,17 +439,123 @@ static int link_parents(struct bt_xagg *a)
 	return 0;
 }
 
-/* How many server exchanges on (ea, eb) read their request at or before t, plus those before. */
-static size_t srv_upper(const struct bt_xagg *a, uint64_t ea, uint64_t eb, uint64_t t)
+static uint64_t conn_hash(uint64_t ea, uint64_t eb)
 {
-	size_t lo = 0, hi = a->nsrv;
+	uint64_t v[2] = { ea, eb };
 
+	return bt_hash(v, sizeof(v));
+}
+
+static bool conn_eq(const void *ctx, uint32_t e, const void *key)
+{
+	const struct conn *c = &((const struct conn *)ctx)[e], *k = key;
+
+	return c->end_a == k->end_a && c->end_b == k->end_b;
+}
+
+/* The id of connection (ea, eb) in this pass; NONE if none of its records has it. */
+static uint32_t conn_find(const struct bt_xagg *a, uint64_t ea, uint64_t eb)
+{
+	struct conn key = { ea, eb };
+
+	return bt_hmap_get(&a->conn_idx, conn_hash(ea, eb), conn_eq, a->conns, &key);
+}
+
+/*
+ * Every record's connection, numbered in this pass: records of a
+ * conversation come in runs, alternating between its two ends' names of
+ * it, so the last two are tried first.
+ */
+static int number_conns(struct bt_xagg *a)
+{
+	uint32_t last[2] = { NONE, NONE };
+
+	bt_hmap_clear(&a->conn_idx);
+	a->nconns = 0;
+	if (!scratch(a, (void **)&a->conn, a->n, sizeof(*a->conn)))
+		return -ENOMEM;
+	for (size_t i = 0; i < a->n; i++) {
+		const struct xrec *e = &a->x[i];
+		struct conn key = { e->end_a, e->end_b };
+		uint64_t h;
+		uint32_t id;
+
+		a->conn[i] = NONE;
+		if (!e->end_a || !e->end_b)
+			continue;
+		if (last[0] != NONE && conn_eq(a->conns, last[0], &key)) {
+			a->conn[i] = last[0];
+			continue;
+		}
+		if (last[1] != NONE && conn_eq(a->conns, last[1], &key)) {
+			a->conn[i] = last[1];
+			last[1] = last[0];
+			last[0] = a->conn[i];
+			continue;
+		}
+		h = conn_hash(e->end_a, e->end_b);
+		id = bt_hmap_get(&a->conn_idx, h, conn_eq, a->conns, &key);
+		if (id == BT_HMAP_NONE) {
+			if (!scratch(a, (void **)&a->conns, a->nconns + 1, sizeof(*a->conns)) ||
+			    bt_hmap_put(&a->conn_idx, h, (uint32_t)a->nconns))
+				return -ENOMEM;
+			a->conns[a->nconns] = key;
+			id = (uint32_t)a->nconns++;
+		}
+		a->conn[i] = id;
+		last[1] = last[0];
+		last[0] = id;
+	}
+	return 0;
+}
+
+static uint64_t key_conn(const void *conn, uint32_t i)
+{
+	return ((const uint32_t *)conn)[i];
+}
+
+/* Whether server exchange srv[j] comes at or before (id, t) in srv's order. */
+static bool srv_le(const struct bt_xagg *a, size_t j, uint32_t id, uint64_t t)
+{
+	uint32_t s = a->srv[j];
+
+	return a->conn[s] < id || (a->conn[s] == id && a->x[s].req_ns <= t);
+}
+
+/*
+ * How many server exchanges on connection id read their request at or
+ * before t, plus those before; near is where the answer likely is (the
+ * last one's, for the same connection's next client): searched outward
+ * from there, so a client costs the log of how far its answer moved.
+ */
+static size_t srv_upper(const struct bt_xagg *a, uint32_t id, uint64_t t, size_t near)
+{
+	size_t lo = 0, hi = a->nsrv, step = 1;
+
+	if (near > a->nsrv)
+		near = a->nsrv;
+	if (near < a->nsrv && srv_le(a, near, id, t)) {
+		/* The answer is above near: widen until it is bracketed. */
+		lo = near + 1;
+		while (lo + step <= a->nsrv && srv_le(a, lo + step - 1, id, t)) {
+			lo += step;
+			step *= 2;
+		}
+		if (lo + step <= a->nsrv)
+			hi = lo + step - 1;
+	} else {
+		hi = near;
+		while (hi >= step && !srv_le(a, hi - step, id, t)) {
+			hi -= step;
+			step *= 2;
+		}
+		if (hi >= step)
+			lo = hi - step + 1;
+	}
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		const struct xrec *s = &a->x[a->srv[mid]];
 
-		if (s->end_a < ea || (s->end_a == ea && (s->end_b < eb ||
-							 (s->end_b == eb && s->req_ns <= t))))
+		if (srv_le(a, mid, id, t))
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -467,42 +575,49 @@ static size_t srv_upper(const struct bt_xagg *a, uint64_t ea, uint64_t eb, uint6
  */
 static int pair_ends(struct bt_xagg *a)
 {
-	static const key_fn conn_keys[] = { key_end_a, key_end_b, key_req };
 	uint32_t *cl = scratch(a, (void **)&a->order, a->n, sizeof(*cl));
-	size_t ncl = 0;
+	size_t ncl = 0, near = 0;
 
-	if (!cl)
+	if (!cl || number_conns(a))
 		return -ENOMEM;
+	/*
+	 * Both lists by connection, then request time: the order of the
+	 * connections does not matter (a client's far end is on its own
+	 * reverse), only the order within one.
+	 */
 	a->nsrv = 0;
-	for (size_t i = 0; i < a->n; i++) {
-		const struct xrec *e = &a->x[i];
+	for (size_t k = 0; k < a->n; k++) {
+		uint32_t i = a->byreq[k];
 
-		if (!e->end_a || !e->end_b)
+		if (a->conn[i] == NONE)
 			continue;
-		if (e->role == BT_ROLE_CLIENT)
-			cl[ncl++] = (uint32_t)i;
+		if (a->x[i].role == BT_ROLE_CLIENT)
+			cl[ncl++] = i;
 		else if (!a->st[i].folded)
-			a->srv[a->nsrv++] = (uint32_t)i;
+			a->srv[a->nsrv++] = i;
 	}
-	if (sort_by(a, a->srv, a->nsrv, a->x, conn_keys, 3) ||
-	    sort_by(a, cl, ncl, a->x, conn_keys, 3))
+	if (sort_by(a, a->srv, a->nsrv, a->conn, (const key_fn[]){ key_conn }, 1) ||
+	    sort_by(a, cl, ncl, a->conn, (const key_fn[]){ key_conn }, 1))
 		return -ENOMEM;
 	for (size_t k = 0; k < ncl; k++) {
-		const struct xrec *c = &a->x[cl[k]], *prev = k ? &a->x[cl[k - 1]] : NULL;
-		uint64_t after = prev && prev->end_a == c->end_a && prev->end_b == c->end_b ?
-				 prev->resp_ns : 0;
-		size_t j;
+		const struct xrec *c = &a->x[cl[k]];
+		uint64_t after = k && a->conn[cl[k - 1]] == a->conn[cl[k]] ?
+				 a->x[cl[k - 1]].resp_ns : 0;
+		uint32_t far;
+		size_t j, at;
 		uint64_t best_gap = UINT64_MAX;
 		uint32_t best = NONE;
 
-		if (a->st[cl[k]].folded)
+		if (a->st[cl[k]].folded || (far = conn_find(a, c->end_b, c->end_a)) == NONE)
 			continue;
 		/* Of those, the one that answered closest to when the client read. */
-		for (j = srv_upper(a, c->end_b, c->end_a, c->resp_ns); j > 0; j--) {
+		at = srv_upper(a, far, c->resp_ns, near);
+		near = at;
+		for (j = at; j > 0; j--) {
 			const struct xrec *s = &a->x[a->srv[j - 1]];
 			uint64_t gap;
 
-			if (s->end_a != c->end_b || s->end_b != c->end_a || s->resp_ns <= after)
+			if (a->conn[a->srv[j - 1]] != far || s->resp_ns <= after)
 				break;
 			gap = s->resp_ns > c->resp_ns ? s->resp_ns - c->resp_ns :
 							c->resp_ns - s->resp_ns;
@@ -807,16 +922,17 @@ static int walk_roots(struct bt_xagg *a, uint64_t cutoff)
 
 	if (!roots)
 		return -ENOMEM;
-	for (size_t i = 0; i < a->n; i++) {
+	for (size_t k = 0; k < a->n; k++) {
+		uint32_t i = a->byreq[k];
 		const struct xrec *e = &a->x[i];
 
 		if (a->st[i].folded || e->resp_ns > cutoff)
 			continue;
 		if ((e->role == BT_ROLE_CLIENT && a->parent[i] == NONE) ||
 		    (e->role == BT_ROLE_SERVER && !a->served[i]))
-			roots[m++] = (uint32_t)i;
+			roots[m++] = i;
 	}
-	err = sort_by(a, roots, m, a->x, (const key_fn[]){ key_root_tid, key_req }, 2);
+	err = sort_by(a, roots, m, a->x, (const key_fn[]){ key_root_tid }, 1);
 	for (size_t k = 0; k < m && !err; k++) {
 		uint32_t i = roots[k];
 
@@ -921,14 +1037,20 @@ static int pass(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
 	    scratch(a, (void **)&a->rejected, n, sizeof(*a->rejected)) &&
 	    scratch(a, (void **)&a->served, n, sizeof(*a->served)) &&
 	    scratch(a, (void **)&a->handq, n, sizeof(*a->handq)) &&
-	    scratch(a, (void **)&a->srv, n, sizeof(*a->srv))) {
-		for (size_t i = 0; i < n; i++)
+	    scratch(a, (void **)&a->srv, n, sizeof(*a->srv)) &&
+	    scratch(a, (void **)&a->byreq, n, sizeof(*a->byreq))) {
+		for (size_t i = 0; i < n; i++) {
 			a->parent[i] = a->match[i] = NONE;
+			a->byreq[i] = (uint32_t)i;
+		}
 		memset(a->rejected, 0, n * sizeof(*a->rejected));
 		memset(a->served, 0, n * sizeof(*a->served));
 		memset(a->handq, 0, n * sizeof(*a->handq));
-		err = build_events(a);
+		/* Each step below takes its records in this order, ties by index. */
+		err = sort_by(a, a->byreq, n, a->x, (const key_fn[]){ key_req }, 1);
 	}
+	if (!err)
+		err = build_events(a);
 	if (!err)
 		err = link_parents(a);
 	if (!err)
@@ -1162,6 +1284,10 @@ void bt_xagg_free(struct bt_xagg *a)
 	free(a->order2);
 	free(a->rk);
 	free(a->rktmp);
+	free(a->byreq);
+	free(a->conn);
+	free(a->conns);
+	bt_hmap_free(&a->conn_idx);
 	free(a->ch);
 	free(a->nodes);
 	free(a->paths);
