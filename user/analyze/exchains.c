@@ -206,7 +206,8 @@ struct bt_xagg {
 	uint32_t *byreq;	/* the records by request time (then index) */
 	uint32_t *conn;		/* record -> its connection (end_a, end_b), NONE without */
 	struct conn *conns;	/* the connections of this pass, by id */
-	size_t passcap[17];
+	uint32_t *evpos;	/* record -> where its read event is in ev */
+	size_t passcap[18];
 	size_t nconns, conncap;
 	struct bt_hmap conn_idx;	/* conns by (end_a, end_b) */
 	/* The aggregates, over the whole trace. */
@@ -242,7 +243,7 @@ static void *scratch(struct bt_xagg *a, void **p, size_t n, size_t elem)
 		(void **)&a->rejected, (void **)&a->handq, (void **)&a->match,
 		(void **)&a->served, (void **)&a->srv, (void **)&a->kid_lo, (void **)&a->kids,
 		(void **)&a->order, (void **)&a->order2, (void **)&a->rk, (void **)&a->rktmp,
-		(void **)&a->byreq, (void **)&a->conn, (void **)&a->conns,
+		(void **)&a->byreq, (void **)&a->conn, (void **)&a->conns, (void **)&a->evpos,
 	};
 	size_t i = 0;
 
@@ -328,11 +329,16 @@ static int sort_events(struct bt_xagg *a)
 			idx[i] = (uint32_t)i;
 		err = sort_by(a, idx, a->nev, a->ev, keys, 2);
 	}
+	if (!err && !scratch(a, (void **)&a->evpos, a->n, sizeof(*a->evpos)))
+		err = -ENOMEM;
 	if (!err) {
 		size_t cap = a->passcap[0];
 
-		for (size_t i = 0; i < a->nev; i++)
+		for (size_t i = 0; i < a->nev; i++) {
 			sorted[i] = a->ev[idx[i]];
+			if (sorted[i].type == EV_SREQ || sorted[i].type == EV_CRESP)
+				a->evpos[sorted[i].idx] = (uint32_t)i;
+		}
 		/* The sorted copy is the events now; the old array the next pass's copy. */
 		t = a->ev;
 		a->ev = sorted;
@@ -383,6 +389,31 @@ static const struct xev *last_before(const struct bt_xagg *a, uint32_t tid, uint
 	return &a->ev[lo - 1];
 }
 
+/* Events walked back before last_before searches instead. */
+#define WALK_BACK	16
+
+/*
+ * The last read event of client c's sending thread before its request:
+ * when it read the response itself, walked back from that read (the
+ * events of its call are few), else searched. As last_before.
+ */
+static const struct xev *before_call(const struct bt_xagg *a, uint32_t c)
+{
+	const struct xrec *e = &a->x[c];
+	size_t j = a->evpos[c];
+
+	if (e->tid != e->req_tid)
+		return last_before(a, e->req_tid, e->req_ns);
+	/* Every event of the thread after the read is later than the request. */
+	for (int step = 0; step < WALK_BACK; step++, j--) {
+		if (!j || a->ev[j - 1].tid != e->tid)
+			return NULL;
+		if (a->ev[j - 1].t < e->req_ns)
+			return &a->ev[j - 1];
+	}
+	return last_before(a, e->req_tid, e->req_ns);
+}
+
 /* The request a read event stands for: NONE if none, GONE if it was folded. */
 static uint32_t cause(const struct bt_xagg *a, const struct xev *e, uint64_t *handoff_ns)
 {
@@ -424,7 +455,7 @@ static int link_parents(struct bt_xagg *a)
 	for (size_t k = 0; k < m; k++) {
 		const struct xrec *c = &a->x[order[k]];
 		uint64_t handoff_ns;
-		uint32_t s = cause(a, last_before(a, c->req_tid, c->req_ns), &handoff_ns);
+		uint32_t s = cause(a, before_call(a, order[k]), &handoff_ns);
 
 		if (s == GONE || (s != NONE && (a->x[s].pid != c->pid || a->x[s].req_ns > c->req_ns ||
 						a->x[s].resp_ns < c->resp_ns))) {
@@ -1287,6 +1318,7 @@ void bt_xagg_free(struct bt_xagg *a)
 	free(a->byreq);
 	free(a->conn);
 	free(a->conns);
+	free(a->evpos);
 	bt_hmap_free(&a->conn_idx);
 	free(a->ch);
 	free(a->nodes);
