@@ -33,14 +33,17 @@
 #include "lib/vec.h"
 
 enum { EV_SREQ, EV_CRESP, EV_HAND, EV_TAIL };
+/* Records (and hand-offs) a window holds at most: an event numbers them in 30 bits. */
+#define WINDOW_MAX	((1u << 30) - 1)
 #define MAX_HANDOFFS	4
 /* A cause folded in an earlier pass: a nesting into it is contradicted. */
 #define GONE		(NONE - 1)
 
+/* A read event, in 16 bytes: the pass sorts and searches arrays of them. */
 struct xev {
 	uint32_t tid;
-	uint8_t type;
-	uint32_t idx;
+	uint32_t type : 2;	/* EV_* */
+	uint32_t idx : 30;	/* its record, hand-off or tail */
 	uint64_t t;
 };
 
@@ -232,6 +235,20 @@ static bool valid(const struct bt_xchg *e)
 }
 
 /*
+ * Room for n elements of elem bytes in *p, with a quarter to spare; given
+ * back when it is more than twice that: the window's arrays follow what
+ * is in flight (a burst passes), not the largest it ever was.
+ */
+static bool fit(void **p, size_t *cap, size_t n, size_t elem)
+{
+	size_t want = n + n / 4 + 64;
+
+	if (*cap >= n && *cap <= 2 * want)
+		return true;
+	return bt_resize(p, cap, want, elem);
+}
+
+/*
  * Room for n elements of elem bytes in the pass array *p (one of
  * bt_xagg's, its room in a->passcap[]), kept for the next pass; NULL when out
  * of memory. Its content is what the last pass left.
@@ -252,7 +269,7 @@ static void *scratch(struct bt_xagg *a, void **p, size_t n, size_t elem)
 		       "one room per pass array");
 	while (arrays[i] != p)
 		i++;
-	return bt_grow(p, &a->passcap[i], n ? n : 1, elem) ? *p : NULL;
+	return fit(p, &a->passcap[i], n, elem) ? *p : NULL;
 }
 
 /* A sort key of element i of ctx. */
@@ -1046,6 +1063,11 @@ static int drop(struct bt_xagg *a, uint64_t keep_ns)
 	if (err)
 		return err;
 	a->n = n;
+	/* What a burst grew is given back once it has passed. */
+	fit((void **)&a->h, &a->hcap, a->nh, sizeof(*a->h));
+	fit((void **)&a->x, &a->cap, a->n, sizeof(*a->x));
+	fit((void **)&a->nm, &a->nmcap, a->n, sizeof(*a->nm));
+	fit((void **)&a->st, &a->stcap, a->n, sizeof(*a->st));
 	if (a->ntails > first_new) {
 		qsort(a->tails, a->ntails, sizeof(*a->tails), cmp_tail);
 		n = 0;
@@ -1129,6 +1151,8 @@ int bt_xagg_add(struct bt_xagg *a, const struct bt_xchg *x)
 	if (a->folded_once && ((x->role == BT_ROLE_SERVER && x->req_ns <= a->cutoff) ||
 			       x->resp_ns <= a->cutoff || x->req_ns + CONTEXT(a) < a->cutoff))
 		a->cnt.late++;
+	if (a->n + a->ntails >= WINDOW_MAX)
+		return -ENOMEM;
 	if (x->req_ns < a->lo)
 		a->lo = x->req_ns;
 	if (x->resp_ns > a->hi)
@@ -1152,7 +1176,7 @@ int bt_xagg_add(struct bt_xagg *a, const struct bt_xchg *x)
 
 int bt_xagg_add_handoff(struct bt_xagg *a, const struct bt_handoff *h)
 {
-	if (!bt_grow((void **)&a->h, &a->hcap, a->nh + 1, sizeof(*a->h)))
+	if (a->nh >= WINDOW_MAX || !bt_grow((void **)&a->h, &a->hcap, a->nh + 1, sizeof(*a->h)))
 		return -ENOMEM;
 	a->h[a->nh++] = *h;
 	return 0;
