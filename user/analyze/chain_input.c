@@ -456,16 +456,26 @@ static int fold_episodes(struct bt_model *m, struct bt_chain_fold *f)
 	return 0;
 }
 
-int bt_model_fold_chains(struct bt_model *m)
+int bt_model_fold_chains_tick(struct bt_model *m, void (*tick)(void *ctx), void *ctx)
 {
 	struct bt_chain_fold *f;
+	int err;
 
 	if (!m->chain_mode && !m->nexchanges)
 		return 0;
 	f = fold_of(m);
 	if (!f || fold_exchanges(m, f) || fold_episodes(m, f))
 		return -1;
-	return bt_xagg_fold(f->xagg) ? -1 : 0;
+	/* Only now: the model's pending records and episodes are not being read any more. */
+	bt_xagg_set_tick(f->xagg, tick, ctx);
+	err = bt_xagg_fold(f->xagg);
+	bt_xagg_set_tick(f->xagg, NULL, NULL);
+	return err ? -1 : 0;
+}
+
+int bt_model_fold_chains(struct bt_model *m)
+{
+	return bt_model_fold_chains_tick(m, NULL, NULL);
 }
 
 static int cmp_waits(const void *a, const void *b)

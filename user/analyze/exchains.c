@@ -189,6 +189,8 @@ struct bt_xagg {
 	bool folded_once;
 	/* The names records carry, interned (they repeat: a window would hold them many times). */
 	struct bt_names chans, threads;
+	void (*tick)(void *ctx);
+	void *tick_ctx;
 	/*
 	 * One pass over the window. The arrays stay from pass to pass (each
 	 * with its room in passcap[]): a pass twice a second over the same
@@ -1079,6 +1081,12 @@ static int drop(struct bt_xagg *a, uint64_t keep_ns)
 	return 0;
 }
 
+static void tick(struct bt_xagg *a)
+{
+	if (a->tick)
+		a->tick(a->tick_ctx);
+}
+
 /* One pass: folds the trees complete by cutoff, frees what is older than keep_ns. */
 static int pass(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
 {
@@ -1104,14 +1112,18 @@ static int pass(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
 	}
 	if (!err)
 		err = build_events(a);
+	tick(a);
 	if (!err)
 		err = link_parents(a);
+	tick(a);
 	if (!err)
 		err = pair_ends(a);
+	tick(a);
 	if (!err)
 		err = link_kids(a);
 	if (!err)
 		err = walk_roots(a, cutoff);
+	tick(a);
 	if (!err)
 		err = drop(a, keep_ns);
 	return err;
@@ -1193,6 +1205,12 @@ int bt_xagg_fold(struct bt_xagg *a)
 	a->cutoff = cutoff;
 	a->folded_once = true;
 	return err;
+}
+
+void bt_xagg_set_tick(struct bt_xagg *a, void (*fn)(void *ctx), void *ctx)
+{
+	a->tick = fn;
+	a->tick_ctx = ctx;
 }
 
 size_t bt_xagg_window(const struct bt_xagg *a)
