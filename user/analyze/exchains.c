@@ -212,7 +212,7 @@ struct bt_xagg {
 	uint32_t *conn;		/* record -> its connection (end_a, end_b), NONE without */
 	struct conn *conns;	/* the connections of this pass, by id */
 	uint32_t *evpos;	/* record -> where its read event is in ev */
-	size_t passcap[18];
+	size_t passcap[18];	/* PASS_ARRAYS */
 	size_t nconns, conncap;
 	struct bt_hmap conn_idx;	/* conns by (end_a, end_b) */
 	/* The aggregates, over the whole trace. */
@@ -236,42 +236,75 @@ static bool valid(const struct bt_xchg *e)
 	       (e->role == BT_ROLE_CLIENT || e->role == BT_ROLE_SERVER);
 }
 
-/*
- * Room for n elements of elem bytes in *p, with a quarter to spare; given
- * back when it is more than twice that: the window's arrays follow what
- * is in flight (a burst passes), not the largest it ever was.
- */
-static bool fit(void **p, size_t *cap, size_t n, size_t elem)
+/* The room for n elements of a window array: a quarter to spare. */
+static size_t room(size_t n)
 {
-	size_t want = n + n / 4 + 64;
-
-	if (*cap >= n && *cap <= 2 * want)
-		return true;
-	return bt_resize(p, cap, want, elem);
+	return n + n / 4 + 64;
 }
 
 /*
- * Room for n elements of elem bytes in the pass array *p (one of
- * bt_xagg's, its room in a->passcap[]), kept for the next pass; NULL when out
- * of memory. Its content is what the last pass left.
+ * Gives back the room of *p beyond what a window of n needs, when it is
+ * more than twice that: the window's arrays follow what is in flight (a
+ * burst passes), not the largest it ever was.
  */
-static void *scratch(struct bt_xagg *a, void **p, size_t n, size_t elem)
+static void trim(void **p, size_t *cap, size_t n, size_t elem)
 {
-	void **arrays[] = {
+	if (*cap > 2 * room(n))
+		bt_resize(p, cap, room(n), elem);	/* kept as it is if that fails */
+}
+
+/* The arrays of a pass (in the order of passcap), and their elements' sizes. */
+#define PASS_ARRAYS	18
+static void pass_arrays(struct bt_xagg *a, void **arrays[PASS_ARRAYS])
+{
+	void **v[] = {
 		(void **)&a->ev, (void **)&a->ev_sorted, (void **)&a->parent,
 		(void **)&a->rejected, (void **)&a->handq, (void **)&a->match,
 		(void **)&a->served, (void **)&a->srv, (void **)&a->kid_lo, (void **)&a->kids,
 		(void **)&a->order, (void **)&a->order2, (void **)&a->rk, (void **)&a->rktmp,
 		(void **)&a->byreq, (void **)&a->conn, (void **)&a->conns, (void **)&a->evpos,
 	};
+
+	_Static_assert(sizeof(v) / sizeof(v[0]) == PASS_ARRAYS, "every pass array");
+	_Static_assert(sizeof(a->passcap) / sizeof(a->passcap[0]) == PASS_ARRAYS,
+		       "one room per pass array");
+	memcpy(arrays, v, sizeof(v));
+}
+
+static const size_t pass_elem[PASS_ARRAYS] = {
+	sizeof(struct xev), sizeof(struct xev), sizeof(uint32_t), sizeof(bool),
+	sizeof(uint64_t), sizeof(uint32_t), sizeof(bool), sizeof(uint32_t),
+	sizeof(uint32_t), sizeof(uint32_t), sizeof(uint32_t), sizeof(uint32_t),
+	sizeof(struct rkey), sizeof(struct rkey), sizeof(uint32_t), sizeof(uint32_t),
+	sizeof(struct conn), sizeof(uint32_t),
+};
+
+/*
+ * Room for n elements of elem bytes in the pass array *p (one of
+ * pass_arrays), kept for the next pass; NULL when out of memory. Its
+ * content is what the last pass left.
+ */
+static void *scratch(struct bt_xagg *a, void **p, size_t n, size_t elem)
+{
+	void **arrays[PASS_ARRAYS];
 	size_t i = 0;
 
-	_Static_assert(sizeof(arrays) / sizeof(arrays[0]) ==
-		       sizeof(a->passcap) / sizeof(a->passcap[0]),
-		       "one room per pass array");
+	pass_arrays(a, arrays);
 	while (arrays[i] != p)
 		i++;
-	return fit(p, &a->passcap[i], n, elem) ? *p : NULL;
+	if (a->passcap[i] >= n && *p)
+		return *p;
+	return bt_resize(p, &a->passcap[i], room(n), elem) ? *p : NULL;
+}
+
+/* A pass's arrays given back down to what a window of n records and events needs. */
+static void scratch_trim(struct bt_xagg *a, size_t n)
+{
+	void **arrays[PASS_ARRAYS];
+
+	pass_arrays(a, arrays);
+	for (size_t i = 0; i < PASS_ARRAYS; i++)
+		trim(arrays[i], &a->passcap[i], n, pass_elem[i]);
 }
 
 /* A sort key of element i of ctx. */
@@ -1065,11 +1098,6 @@ static int drop(struct bt_xagg *a, uint64_t keep_ns)
 	if (err)
 		return err;
 	a->n = n;
-	/* What a burst grew is given back once it has passed. */
-	fit((void **)&a->h, &a->hcap, a->nh, sizeof(*a->h));
-	fit((void **)&a->x, &a->cap, a->n, sizeof(*a->x));
-	fit((void **)&a->nm, &a->nmcap, a->n, sizeof(*a->nm));
-	fit((void **)&a->st, &a->stcap, a->n, sizeof(*a->st));
 	if (a->ntails > first_new) {
 		qsort(a->tails, a->ntails, sizeof(*a->tails), cmp_tail);
 		n = 0;
@@ -1126,6 +1154,12 @@ static int pass(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
 	tick(a);
 	if (!err)
 		err = drop(a, keep_ns);
+	/* What a burst grew is given back once the window it came in has passed. */
+	scratch_trim(a, n + a->nh + a->ntails);
+	trim((void **)&a->h, &a->hcap, a->nh, sizeof(*a->h));
+	trim((void **)&a->x, &a->cap, n, sizeof(*a->x));
+	trim((void **)&a->nm, &a->nmcap, n, sizeof(*a->nm));
+	trim((void **)&a->st, &a->stcap, n, sizeof(*a->st));
 	return err;
 }
 
@@ -1331,6 +1365,8 @@ struct bt_chains *bt_xagg_chains(struct bt_xagg *a, const struct bt_chain_opts *
 
 void bt_xagg_free(struct bt_xagg *a)
 {
+	void **arrays[PASS_ARRAYS];
+
 	if (!a)
 		return;
 	for (size_t i = 0; i < a->nch; i++) {
@@ -1343,24 +1379,9 @@ void bt_xagg_free(struct bt_xagg *a)
 	}
 	bt_names_free(&a->chans);
 	bt_names_free(&a->threads);
-	free(a->ev);
-	free(a->ev_sorted);
-	free(a->parent);
-	free(a->rejected);
-	free(a->handq);
-	free(a->match);
-	free(a->served);
-	free(a->srv);
-	free(a->kid_lo);
-	free(a->kids);
-	free(a->order);
-	free(a->order2);
-	free(a->rk);
-	free(a->rktmp);
-	free(a->byreq);
-	free(a->conn);
-	free(a->conns);
-	free(a->evpos);
+	pass_arrays(a, arrays);
+	for (size_t i = 0; i < PASS_ARRAYS; i++)
+		free(*arrays[i]);
 	bt_hmap_free(&a->conn_idx);
 	free(a->ch);
 	free(a->nodes);
