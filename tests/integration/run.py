@@ -151,14 +151,20 @@ def start_gated(args, w, timeout=60):
         t = subprocess.Popen([args[0], "-v", *args[1:]], stdin=subprocess.DEVNULL,
                              stdout=subprocess.PIPE, stderr=ef, text=True)
     t.errfile = t_err
-    deadline = time.time() + timeout
-    while time.time() < deadline and t.poll() is None:
-        with open(t_err) as f:
-            if "boundtrace: tracing;" in f.read():
-                break
-        time.sleep(0.01)
+    wait_tracing(t, timeout)
     open(w.go, "w").close()
     return t
+
+
+def wait_tracing(t, timeout=60):
+    """Wait until boundtrace t (started with -v, its stderr in the file
+    t.errfile) says it is tracing, exits, or timeout seconds pass."""
+    deadline = time.time() + timeout
+    while time.time() < deadline and t.poll() is None:
+        with open(t.errfile) as f:
+            if "boundtrace: tracing;" in f.read():
+                return
+        time.sleep(0.01)
 
 
 def run_gated(args, w, timeout=60):
