@@ -24,6 +24,25 @@ bool bt_grow(void **arr, size_t *cap, size_t need, size_t elem)
 	return true;
 }
 
+void bt_fit(void **arr, size_t *cap, size_t n, size_t elem)
+{
+	void *p;
+
+	if (n >= *cap)
+		return;
+	if (!n) {
+		free(*arr);
+		*arr = NULL;
+		*cap = 0;
+		return;
+	}
+	p = realloc(*arr, n * elem);
+	if (!p)
+		return;
+	*arr = p;
+	*cap = n;
+}
+
 int bt_cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;

@@ -209,6 +209,25 @@ void bt_model_free(struct bt_model *m)
 	memset(m, 0, sizeof(*m));
 }
 
+void bt_model_fit(struct bt_model *m)
+{
+	for (size_t i = 0; i < m->nprocs; i++)
+		bt_fit((void **)&m->procs[i].rows, &m->procs[i].cap, m->procs[i].nrows,
+		       sizeof(*m->procs[i].rows));
+	bt_fit((void **)&m->procs, &m->cap, m->nprocs, sizeof(*m->procs));
+	bt_fit((void **)&m->wakes, &m->capwakes, m->nwakes, sizeof(*m->wakes));
+	bt_fit((void **)&m->episodes, &m->capepisodes, m->nepisodes, sizeof(*m->episodes));
+	bt_fit((void **)&m->exchanges, &m->capexchanges, m->nexchanges, sizeof(*m->exchanges));
+	bt_fit((void **)&m->holders, &m->capholders, m->nholders, sizeof(*m->holders));
+	bt_fit((void **)&m->socks, &m->capsocks, m->nsocks, sizeof(*m->socks));
+	bt_fit((void **)&m->futexlinks, &m->capfutexlinks, m->nfutexlinks,
+	       sizeof(*m->futexlinks));
+	bt_fit((void **)&m->stackrows, &m->capstackrows, m->nstackrows, sizeof(*m->stackrows));
+	bt_fit((void **)&m->stacks, &m->capstacks, m->nstacks, sizeof(*m->stacks));
+	bt_fit((void **)&m->wakestacks, &m->capwakestacks, m->nwakestacks,
+	       sizeof(*m->wakestacks));
+}
+
 /* Whether what pid counted is final: its (newest) process was harvested at exit. */
 static bool harvested(const struct bt_model *m, uint32_t pid)
 {

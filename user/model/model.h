@@ -306,6 +306,11 @@ struct bt_row *bt_model_fold_row(struct bt_model *m, const struct bt_key *key,
  * and of this kind only (BT_KIND_NONE: all). Processes stay, to name peers.
  */
 void bt_model_filter(struct bt_model *m, const uint32_t *pids, int npids, unsigned int kind);
+/*
+ * Gives back the lists' unused room (a model read from a recording, or
+ * about to be reported, grows no more); elements and indexes stay.
+ */
+void bt_model_fit(struct bt_model *m);
 /* Sum b into a. */
 void bt_stats_add(struct bt_stats *a, const struct bt_stats *b);
 /* Processes by pid, rows by kind, channel, direction: stable output. */
