@@ -190,7 +190,7 @@ static struct bt_svc_conn *conn_add(struct bt_edges *e, const struct bt_model *m
 	c = &x->conns[x->nconns++];
 	memset(c, 0, sizeof(*c));
 	c->from = from;
-	memcpy(c->channel, row->channel, sizeof(c->channel));
+	c->channel = row->channel;
 	c->row = row;
 	c->conn = row->has_info ? row->info.conn : 0;
 	*edge = x;
