@@ -100,6 +100,17 @@ static bool holder_eq(const void *ctx, uint32_t e, const void *key)
 	return a->ino == b->ino && a->pid == b->pid && a->type == b->type;
 }
 
+static uint64_t futexlink_hash(const void *e)
+{
+	return bt_hash(&((const struct bt_futex_link *)e)->key, sizeof(struct bt_futex_link_key));
+}
+
+static bool futexlink_eq(const void *ctx, uint32_t e, const void *key)
+{
+	return !memcmp(&((const struct bt_futex_link *)ctx)[e].key, key,
+		       sizeof(struct bt_futex_link_key));
+}
+
 static uint64_t sock_hash(uint64_t ino)
 {
 	return bt_hash(&ino, sizeof(ino));
@@ -206,6 +217,7 @@ void bt_model_free(struct bt_model *m)
 	bt_hmap_free(&m->stack_idx);
 	bt_hmap_free(&m->holder_idx);
 	bt_hmap_free(&m->sock_idx);
+	bt_hmap_free(&m->futexlink_idx);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -480,18 +492,15 @@ int bt_model_add_sockfact(struct bt_model *m, const struct bt_sockfact *s)
 
 int bt_model_add_futex_link(struct bt_model *m, const struct bt_futex_link *l)
 {
-	for (size_t i = 0; i < m->nfutexlinks; i++) {
-		struct bt_futex_link *o = &m->futexlinks[i];
+	struct bt_futex_link *o;
+	bool fresh;
 
-		if (!memcmp(&o->key, &l->key, sizeof(o->key))) {
-			o->count = l->count;	/* the kernel's count is cumulative */
-			return 0;
-		}
-	}
-	if (!bt_grow((void **)&m->futexlinks, &m->capfutexlinks, m->nfutexlinks + 1,
-		     sizeof(*l)))
+	o = upsert((void **)&m->futexlinks, &m->nfutexlinks, &m->capfutexlinks, sizeof(*o),
+		   &m->futexlink_idx, futexlink_hash(l), futexlink_eq, &l->key, &fresh);
+	if (!o)
 		return -1;
-	m->futexlinks[m->nfutexlinks++] = *l;
+	o->key = l->key;
+	o->count = l->count;	/* the kernel's count is cumulative */
 	return 0;
 }
 

@@ -233,6 +233,7 @@ struct bt_model {
 	 */
 	struct bt_hmap proc_idx;	/* pid: the newest process with it */
 	struct bt_hmap wake_idx, stackrow_idx, wakestack_idx, stack_idx, holder_idx, sock_idx;
+	struct bt_hmap futexlink_idx;
 };
 
 void bt_model_init(struct bt_model *m);
