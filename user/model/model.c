@@ -182,6 +182,15 @@ static void reindex_procs(struct bt_model *m)
 
 /* ---- the model -------------------------------------------------------- */
 
+/* What a row holds besides itself, before it is dropped. */
+static void row_free(struct bt_row *r)
+{
+	free(r->fin);
+	free(r->channel);
+	r->fin = NULL;
+	r->channel = NULL;
+}
+
 void bt_model_init(struct bt_model *m)
 {
 	memset(m, 0, sizeof(*m));
@@ -192,7 +201,7 @@ void bt_model_free(struct bt_model *m)
 	free(m->hosts);
 	for (size_t i = 0; i < m->nprocs; i++) {
 		for (size_t j = 0; j < m->procs[i].nrows; j++)
-			free(m->procs[i].rows[j].fin);
+			row_free(&m->procs[i].rows[j]);
 		free(m->procs[i].rows);
 		bt_hmap_free(&m->procs[i].row_idx);
 	}
@@ -533,9 +542,21 @@ const struct bt_row *bt_proc_find_row(const struct bt_proc *p, const struct bt_k
 	return e == BT_HMAP_NONE ? NULL : &p->rows[e];
 }
 
+int bt_row_set_channel(struct bt_row *r, const char *name)
+{
+	char *c = strndup(name, BT_CHANNEL_LEN - 1);
+
+	if (!c)
+		return -1;
+	free(r->channel);
+	r->channel = c;
+	return 0;
+}
+
 struct bt_row *bt_proc_add_row(struct bt_proc *p, const struct bt_key *key,
 			       const struct bt_stats *st, const struct bt_chan_info *info)
 {
+	char channel[BT_CHANNEL_LEN];
 	struct bt_row *r;
 	bool fresh;
 
@@ -561,7 +582,13 @@ struct bt_row *bt_proc_add_row(struct bt_proc *p, const struct bt_key *key,
 		r->info = *info;
 		r->has_info = true;
 	}
-	bt_channel_format(key, info, r->channel, sizeof(r->channel));
+	bt_channel_format(key, info, channel, sizeof(channel));
+	if (bt_row_set_channel(r, channel)) {
+		/* Not kept half made: the row just appended goes again. */
+		bt_hmap_del(&p->row_idx, row_hash(key), (uint32_t)(p->nrows - 1));
+		p->nrows--;
+		return NULL;
+	}
 	return r;
 }
 
@@ -607,8 +634,10 @@ void bt_proc_clear_rows(struct bt_proc *p)
 	for (size_t j = 0; j < p->nrows; j++) {
 		struct bt_row *r = &p->rows[j];
 
-		if (!r->final)
+		if (!r->final) {
+			free(r->channel);
 			continue;
+		}
 		if (r->fin) {
 			r->st = r->fin->st;
 			r->lost_calls = r->fin->lost_calls;
@@ -644,7 +673,7 @@ void bt_model_filter(struct bt_model *m, const uint32_t *pids, int npids, unsign
 		for (size_t j = 0; j < p->nrows; j++) {
 			if (!pid_wanted(p->pid, pids, npids) ||
 			    (kind != BT_KIND_NONE && p->rows[j].key.kind != kind)) {
-				free(p->rows[j].fin);
+				row_free(&p->rows[j]);
 				continue;
 			}
 			p->rows[keep++] = p->rows[j];
