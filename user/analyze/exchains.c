@@ -30,6 +30,7 @@
 #include "analyze/exchains.h"
 #include "analyze/exchist.h"
 #include "lib/hmap.h"
+#include "lib/strtab.h"
 #include "lib/vec.h"
 
 enum { EV_SREQ, EV_CRESP, EV_HAND, EV_TAIL };
@@ -64,7 +65,7 @@ struct xrec {
 
 struct xname {
 	char thread[BT_COMM_LEN];
-	char channel[BT_EPISODE_CHANNEL_LEN];
+	uint32_t channel;	/* in bt_xagg.names: a service is shared by many records */
 };
 
 /* What a record keeps from one pass to the next. */
@@ -75,7 +76,7 @@ struct xst {
 
 struct hop {
 	uint32_t from, to, kind;
-	char *channel;
+	const char *channel;	/* held by bt_xagg.names */
 };
 
 /* The distinct threads seen at one end of a hop (up to BT_CHAIN_THREADS). */
@@ -194,6 +195,7 @@ struct bt_xagg {
 	struct hop *hops;
 	size_t nhops, hopcap;
 	struct bt_hmap hop_idx;		/* hops by (from, to, kind, channel) */
+	struct bt_strtab names;		/* the records' and hops' channel names */
 	struct path *paths;
 	size_t npaths, pathcap;
 	struct bt_hmap path_idx;	/* paths by (parent, hop) */
@@ -537,23 +539,19 @@ static bool hop_eq(const void *ctx, uint32_t e, const void *key)
 }
 
 /* Hops and paths are only ever added: each is looked up by its key, once per exchange. */
-static uint32_t hop_id(struct bt_xagg *a, uint32_t from, uint32_t to, uint8_t kind, const char *ch)
+static uint32_t hop_id(struct bt_xagg *a, uint32_t from, uint32_t to, uint8_t kind,
+		       uint32_t channel)
 {
-	struct hop key = { from, to, kind, (char *)ch };
+	struct hop key = { from, to, kind, bt_strtab_str(&a->names, channel) };
 	uint64_t h = hop_hash(&key);
 	uint32_t e = bt_hmap_get(&a->hop_idx, h, hop_eq, a->hops, &key);
-	char *name;
 
 	if (e != BT_HMAP_NONE)
 		return e;
 	if (!bt_grow((void **)&a->hops, &a->hopcap, a->nhops + 1, sizeof(*a->hops)) ||
-	    !(name = strdup(ch)))
+	    bt_hmap_put(&a->hop_idx, h, (uint32_t)a->nhops))
 		return NONE;
-	if (bt_hmap_put(&a->hop_idx, h, (uint32_t)a->nhops)) {
-		free(name);
-		return NONE;
-	}
-	a->hops[a->nhops] = (struct hop){ from, to, kind, name };
+	a->hops[a->nhops] = key;
 	return (uint32_t)a->nhops++;
 }
 
@@ -987,7 +985,9 @@ int bt_xagg_add(struct bt_xagg *a, const struct bt_xchg *x)
 	a->x[a->n] = (struct xrec){ x->pid, x->tid, x->req_tid, x->role, x->kind,
 				    x->end_a, x->end_b, x->req_ns, x->resp_ns };
 	memcpy(a->nm[a->n].thread, x->thread, sizeof(x->thread));
-	memcpy(a->nm[a->n].channel, x->channel, sizeof(x->channel));
+	a->nm[a->n].channel = bt_strtab_id(&a->names, x->channel);
+	if (a->nm[a->n].channel == BT_HMAP_NONE)
+		return -ENOMEM;
 	a->st[a->n++] = (struct xst){ false, false };
 	return 0;
 }
@@ -1141,8 +1141,7 @@ void bt_xagg_free(struct bt_xagg *a)
 			bt_lat_free(&a->ch[i].h[d].each);
 		}
 	}
-	for (size_t i = 0; i < a->nhops; i++)
-		free(a->hops[i].channel);
+	bt_strtab_free(&a->names);
 	free(a->ch);
 	free(a->nodes);
 	free(a->paths);

@@ -7,29 +7,6 @@
 #include "analyze/views.h"
 #include "lib/vec.h"
 
-static bool name_eq(const void *ctx, uint32_t e, const void *key)
-{
-	const char (*names)[BT_CHANNEL_LEN] = ctx;
-
-	return !strcmp(names[e], key);
-}
-
-/* The number of service name s in v->names, added if new; UINT32_MAX out of memory. */
-static uint32_t name_of(struct bt_views *v, const char *s)
-{
-	uint64_t h = bt_hash(s, strlen(s));
-	uint32_t e = bt_hmap_get(&v->name_idx, h, name_eq, v->names, s);
-
-	if (e != BT_HMAP_NONE)
-		return e;
-	if (v->nnames >= BT_HMAP_MAX_ELEM ||
-	    !bt_grow((void **)&v->names, &v->capnames, v->nnames + 1, sizeof(*v->names)) ||
-	    bt_hmap_put(&v->name_idx, h, v->nnames))
-		return UINT32_MAX;
-	memcpy(v->names[v->nnames], s, strlen(s) + 1);
-	return v->nnames++;
-}
-
 static int build_peers(const struct bt_model *m, struct bt_views *v)
 {
 	size_t nrows = 0, cap = 0, n = 0;
@@ -61,8 +38,8 @@ static int build_peers(const struct bt_model *m, struct bt_views *v)
 			v->span[v->row_base[i] + j].off = n;
 			v->span[v->row_base[i] + j].n = k;
 			bt_row_service(m, &p->rows[j], service, sizeof(service));
-			v->service[v->row_base[i] + j] = name_of(v, service);
-			if (v->service[v->row_base[i] + j] == UINT32_MAX)
+			v->service[v->row_base[i] + j] = bt_strtab_id(&v->names, service);
+			if (v->service[v->row_base[i] + j] == BT_HMAP_NONE)
 				return -1;
 			n += k;
 		}
@@ -91,7 +68,7 @@ const char *bt_views_service(const struct bt_views *v, const struct bt_model *m,
 
 	if (!(v->built & BT_VIEW_PEERS) || i >= m->nprocs || j >= p->nrows)
 		return "";
-	return v->names[v->service[v->row_base[i] + j]];
+	return bt_strtab_str(&v->names, v->service[v->row_base[i] + j]);
 }
 
 static int build_views(const struct bt_model *m, unsigned int which, struct bt_views *v)
@@ -154,7 +131,6 @@ void bt_views_free(struct bt_views *v)
 	free(v->span);
 	free(v->peer);
 	free(v->service);
-	free(v->names);
-	bt_hmap_free(&v->name_idx);
+	bt_strtab_free(&v->names);
 	memset(v, 0, sizeof(*v));
 }

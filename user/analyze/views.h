@@ -13,6 +13,7 @@
 #include "analyze/folded.h"
 #include "analyze/peers.h"
 #include "analyze/services.h"
+#include "lib/strtab.h"
 #include "model/model.h"
 
 enum bt_view {
@@ -44,9 +45,7 @@ struct bt_views {
 	 * name is held once (50,000 connections to one port: one name).
 	 */
 	uint32_t *service;
-	char (*names)[BT_CHANNEL_LEN];
-	size_t nnames, capnames;
-	struct bt_hmap name_idx;
+	struct bt_strtab names;
 };
 
 /* Builds the views asked for (BT_VIEW_FOLDED and _WAKERS exclude each other). */
