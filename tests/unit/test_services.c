@@ -562,16 +562,6 @@ static void test_many_connections_both_ends_traced(void **state)
 #define WAITER_B 0x7e0000000000ull	/* the same words in the waiter */
 #define POOL_C	0x7d0000000000ull	/* a thread pool's own words */
 
-static void link_words(struct bt_model *m, uint32_t waker, uint64_t waker_addr, uint32_t wakee,
-		       uint64_t wakee_addr)
-{
-	struct bt_futex_link l = { .key = { .waker = waker, .wakee = wakee,
-					    .waker_addr = waker_addr, .wakee_addr = wakee_addr },
-				   .count = 1 };
-
-	assert_int_equal(bt_model_add_futex_link(m, &l), 0);
-}
-
 /*
  * Futex wakes across thousands of words: each edge (one per word) carries
  * the waiter's wait on that word only, found through the kernel's link
@@ -595,7 +585,7 @@ static void test_futex_wakes_across_many_words(void **state)
 
 		tu_row(m, 700, BT_KIND_FUTEX, BT_DIR_WAKE, WAKER_A + 8 * i, &one, NULL);
 		tu_row(m, 701, BT_KIND_FUTEX, BT_DIR_WAIT, WAITER_B + 16 * i, &wait, NULL);
-		link_words(m, 700, WAKER_A + 8 * i, 701, WAITER_B + 16 * i);
+		tu_futex_link(m, 700, WAKER_A + 8 * i, 701, WAITER_B + 16 * i);
 		tu_wake(m, 700, 701, BT_KIND_FUTEX, BT_DIR_WAKE, WAKER_A + 8 * i, i % 4 + 1);
 		/* A wakeup inside a wait is not the futex's: neither counted nor a peer. */
 		tu_wake(m, 700, 701, BT_KIND_FUTEX, BT_DIR_WAIT, WAKER_A + 8 * i, 1000);
@@ -608,7 +598,7 @@ static void test_futex_wakes_across_many_words(void **state)
 	 * word (a requeue, whose waits it never made), so the wait on the
 	 * word itself is not that edge's: a link overrules the same word.
 	 */
-	link_words(m, 800, POOL_C, 800, POOL_C + 4);
+	tu_futex_link(m, 800, POOL_C, 800, POOL_C + 4);
 	/* 900 waits on one word: woken by 901, by itself there, by 902. */
 	tu_proc(m, 900, "w")->target = true;
 	tu_row(m, 900, BT_KIND_FUTEX, BT_DIR_WAIT, 0x90, &one, NULL);

@@ -188,6 +188,17 @@ static bool room(uint8_t **buf, size_t *cap, size_t need)
 	return true;
 }
 
+/* One read of up to n bytes (at off with pread, else where the file is), EINTR retried. */
+static ssize_t read_once(int fd, void *buf, size_t n, int64_t off)
+{
+	ssize_t k;
+
+	do
+		k = off < 0 ? read(fd, buf, n) : pread(fd, buf, n, off);
+	while (k < 0 && errno == EINTR);
+	return k;
+}
+
 /*
  * Reads up to n bytes of the input and points *out at them: straight
  * into a memory input, else into cbuf, which grows only as data really
@@ -215,13 +226,12 @@ static ssize_t src_take(struct bt_recf_reader *r, size_t n, const uint8_t **out)
 			errno = ENOMEM;
 			return -1;
 		}
-		k = read(r->fd, r->cbuf + got, step);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -1;
-		if (k == 0)
+		k = read_once(r->fd, r->cbuf + got, step, -1);
+		if (k <= 0) {
+			if (k < 0)
+				return -1;
 			break;
+		}
 		got += k;
 	}
 	*out = r->cbuf ? r->cbuf : empty_payload;
@@ -373,14 +383,12 @@ static ssize_t src_peek(const struct bt_recf_reader *r, uint64_t off, void *buf,
 		return got;
 	}
 	while (got < n) {
-		ssize_t k = pread(r->fd, (uint8_t *)buf + got, n - got, off + got);
+		ssize_t k = read_once(r->fd, (uint8_t *)buf + got, n - got, (int64_t)(off + got));
 
-		if (k < 0 && errno == EINTR)
-			continue;
 		if (k < 0)
 			return -1;
-		if (k == 0)
-			break;
+		if (!k)
+			return got;
 		got += k;
 	}
 	return got;
