@@ -2,9 +2,9 @@
 /*
  * Interned strings: each distinct string held once and named by a small
  * number. For names many elements share (a service's name over all its
- * connections), so each element
- * keeps 4 bytes instead of its own copy. Any length (the chain analysis'
- * bt_names holds display names cut to an episode's channel length).
+ * connections), so each element keeps 4 bytes instead of its own copy.
+ * Any length (the chain analysis' bt_names holds display names cut to an
+ * episode's channel length).
  */
 #ifndef BT_STRTAB_H
 #define BT_STRTAB_H
