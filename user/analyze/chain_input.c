@@ -436,6 +436,8 @@ static int fold_exchanges(struct bt_model *m, struct bt_chain_fold *f)
 			err = bt_xagg_fold(f->xagg);
 	}
 	m->nexchanges = 0;
+	/* Folded: a recording's records all came at once, and their room is not needed again. */
+	bt_fit((void **)&m->exchanges, &m->capexchanges, 0, sizeof(*m->exchanges));
 	if (f->nconv > nconv)
 		f->nconv = bt_sort_unique_u64(f->conv, f->nconv, sizeof(*f->conv), 0, bt_cmp_u64);
 	if (f->nreads)

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Distributions that merge across windows (exchist.h). */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include "analyze/exchist.h"
 #include "lib/vec.h"
 
 #define LAT_BITS	6
 #define LAT_SUB		(1u << LAT_BITS)
-#define LAT_SLOTS	((64 - LAT_BITS + 1) * LAT_SUB)
 
 static void xspan_add(struct bt_xspan *s, uint64_t v)
 {
@@ -35,11 +36,34 @@ static unsigned int lat_slot(uint64_t v)
 	       (unsigned int)((v >> (o - LAT_BITS)) & (LAT_SUB - 1));
 }
 
+/* Widens h's held slots to take slot i; false when out of memory. */
+static bool lat_hold(struct bt_lat_hist *h, unsigned int i)
+{
+	unsigned int lo = h->n && h->lo < i ? h->lo : i;
+	unsigned int hi = h->n && h->lo + h->n > i + 1 ? h->lo + h->n : i + 1;
+	uint64_t *v;
+
+	if (h->n && lo == h->lo && hi == h->lo + h->n)
+		return true;
+	v = calloc(hi - lo, sizeof(*v));
+	if (!v)
+		return false;
+	if (h->n)
+		memcpy(v + (h->lo - lo), h->slot, h->n * sizeof(*v));
+	free(h->slot);
+	h->slot = v;
+	h->lo = lo;
+	h->n = hi - lo;
+	return true;
+}
+
 int bt_lat_add(struct bt_lat_hist *h, uint64_t v)
 {
-	if (!h->slot && !(h->slot = calloc(LAT_SLOTS, sizeof(*h->slot))))
+	unsigned int i = lat_slot(v);
+
+	if (!lat_hold(h, i))
 		return -ENOMEM;
-	h->slot[lat_slot(v)]++;
+	h->slot[i - h->lo]++;
 	xspan_add(&h->s, v);
 	return 0;
 }
@@ -51,11 +75,11 @@ uint64_t bt_lat_pct(const struct bt_lat_hist *h, double q)
 	if (!h->s.n)
 		return 0;
 	rank = xspan_rank(&h->s, q);
-	for (unsigned int i = 0; i < LAT_SLOTS; i++) {
+	for (unsigned int i = h->lo; i < h->lo + h->n; i++) {
 		unsigned int o = i / LAT_SUB + LAT_BITS - 1;
 		uint64_t low, width, v;
 
-		seen += h->slot[i];
+		seen += h->slot[i - h->lo];
 		if (seen <= rank)
 			continue;
 		if (i < LAT_SUB)
@@ -100,6 +124,7 @@ void bt_lat_free(struct bt_lat_hist *h)
 {
 	free(h->slot);
 	h->slot = NULL;
+	h->lo = h->n = 0;
 }
 
 void bt_calls_free(struct bt_calls_hist *h)

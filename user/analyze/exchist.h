@@ -19,10 +19,16 @@ struct bt_xspan {
  * Latencies, log-linear: below 2^6 one slot per nanosecond, above that
  * 64 slots per power of two (each within 1/64 of its value). A
  * percentile is its slot's middle, within [min, max]: within 0.8% of the
- * sample it stands for. The slots are allocated at the first sample.
+ * sample it stands for.
  */
 struct bt_lat_hist {
+	/*
+	 * Only the slots from the lowest to the highest used are held
+	 * (slot[i] is slot lo + i): a chain seen once costs one slot, not
+	 * all 3,776 (a trace of short connections can make thousands).
+	 */
 	uint64_t *slot;
+	uint32_t lo, n;
 	struct bt_xspan s;
 };
 

@@ -330,6 +330,8 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 		fail(err);
 		goto cleanup;
 	}
+	/* The trace is over: the model grows no more, its unused room goes before the views come. */
+	bt_model_fit(&model);
 	if (sink.exp && bt_report_write(sink.out, sink.exp, &model)) {
 		fail("cannot write the report");
 		goto cleanup;
