@@ -885,6 +885,7 @@ static __always_inline void account(struct endpoint *c, struct crossing *x)
 			err = bpf_map_update_elem(&stats_spill, &key, &zero_stats, BPF_NOEXIST);
 			if (err && err != -EEXIST) {
 				lose_call(&key);
+				record_chan(c, x->uremote);
 				return;
 			}
 			if (!err)
@@ -892,7 +893,14 @@ static __always_inline void account(struct endpoint *c, struct crossing *x)
 			record_chan(c, x->uremote);
 			s = bpf_map_lookup_elem(&stats_spill, &key);
 		} else if (err && err != -EEXIST) {
+			/*
+			 * The channel's facts all the same (their own map, one
+			 * entry a channel, not a row): the report names the
+			 * lost calls' service, and the exchanges on the channel
+			 * find it, instead of one chain per connection.
+			 */
 			lose_call(&key);
+			record_chan(c, x->uremote);
 			return;
 		} else {
 			if (!err)

@@ -185,6 +185,10 @@ def check_folded(mode, conns=5000, map_size=2048, spill=1024, rate=1000):
                                            bt_args=["--map-size", str(map_size)],
                                            wl_args=["--rate", str(rate)])
     eq({k: v for k, v in bt["lost"].items() if v}, {}, "nothing lost")
+    # Every exchange finds its row, folded or not: one chain to the
+    # service, a request for each connection (not a chain per inode).
+    eq([(c["requests"], [h["kind"] for h in c["hops"]]) for c in bt["chains"]],
+       [(rep["conns"], [KINDS[mode]])], "the chains: one hop to the server, every request")
     rows = [b for p in bt["processes"] if p["pid"] == rep["client"] for b in p["boundaries"]]
     eq(len(rows), 2 * conns, "the client's rows: a send and a receive a connection")
     eq(sum(b["calls"] for b in rows), rep["sends"] + rep["recvs"], "the client's calls")
