@@ -1247,6 +1247,9 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		st->waker_ustack = BT_STACK_NONE;
 	}
 	st->ts = bpf_ktime_get_ns();
+	/* Chain mode: a write on a pipe tells its conversation at its entry (pipe_step.h). */
+	if (exchange_records && (id == BT_NR_write || id == BT_NR_writev))
+		pipe_write_entered(BT_REGS_ARG1(regs), BT_REGS_ARG3(regs), st->ts);
 	return 0;
 }
 

@@ -366,13 +366,11 @@ def peer_named_without_following():
                ("tcp", "send", names["c"])], "A's far ends by pid")
 
 
-def traced_tierdemo(mode, *args, requests=200, min_block_us=10, one_cpu=False):
+def traced_tierdemo(mode, *args, requests=200, min_block_us=10):
     """tools/tierdemo traced from its first process alone (-p, --peers 2, --chains).
     A middle answering from cache answers within microseconds: the negative
-    cases lower --min-block so that every wait that blocks at all counts.
-    one_cpu: the workload on CPU 0 (see pipe_pairs_chain_from_exchanges)."""
-    pin = ["taskset", "-c", "0"] if one_cpu else []
-    _, bt, tier = trace_announced([*pin, TIERDEMO, "--mode", mode, "--requests", str(requests),
+    cases lower --min-block so that every wait that blocks at all counts."""
+    _, bt, tier = trace_announced([TIERDEMO, "--mode", mode, "--requests", str(requests),
                                    *args, "--delay-ms", GATE_MS, "--out", tmpfile("tier.json")],
                                   "tierdemo", "--min-block", str(min_block_us), "--peers", "2")
     eq(bt["lost"]["episodes"], 0, "episodes lost")
@@ -476,11 +474,8 @@ def chain_from_exchanges_in_every_mode():
     for mode, extra in (("blocking", []), ("epoll", ["--clients", "3"]),
                         ("pool", ["--clients", "3", "--workers", "2"]),
                         ("pool", ["--clients", "1", "--workers", "1"])):
-        # The pool's job pipe: a worker's read that exits before the
-        # write that makes the pipe's state leaves that job unfollowed
-        # (docs/ARCHITECTURE.md, "The pipes' lock"): on one CPU.
         bt, tier = traced_tierdemo(mode, "--calls", str(k), "--work-us", "200", *extra,
-                                   requests=60, min_block_us=1, one_cpu=mode == "pool")
+                                   requests=60, min_block_us=1)
         n = tier["requests"]
         chains = [c for c in bt["chains"] if chain_names(c) == ["frontend", "middle", "backend"]]
         eq(len(chains), 1, "%s: one frontend ⇢ middle ⇢ backend chain: %r"
@@ -519,7 +514,7 @@ def chains_fold_across_windows():
         for mode, extra in (("blocking", []), ("epoll", ["--clients", "3"]),
                             ("pool", ["--clients", "3", "--workers", "2"])):
             bt, tier = traced_tierdemo(mode, "--calls", str(k), "--work-us", "100", *extra,
-                                       requests=1500, min_block_us=1, one_cpu=mode == "pool")
+                                       requests=1500, min_block_us=1)
             n = tier["requests"]
             chains = [c for c in bt["chains"]
                       if chain_names(c) == ["frontend", "middle", "backend"]]
@@ -547,10 +542,7 @@ def pipe_pairs_chain_from_exchanges():
     the blocked reads of the conversation are its exchanges' (a client's on
     its response, a server's idle between requests)."""
     n, k = 60, 3
-    # On one CPU: the per-pipe updates are exact across CPUs now, but two
-    # ends' exits can still come in an order that reads a pair backwards
-    # (seen once in a full test run on 2 CPUs; docs/ARCHITECTURE.md).
-    _, bt, tier = trace_announced(["taskset", "-c", "0", PIPETIERS, "--requests", str(n),
+    _, bt, tier = trace_announced([PIPETIERS, "--requests", str(n),
                                    "--calls", str(k), "--work-us", "200", "--delay-ms", GATE_MS,
                                    "--out", tmpfile("pipetiers.json")],
                                   "pipetiers", "--min-block", "1", "--peers", "2")
