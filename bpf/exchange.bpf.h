@@ -472,8 +472,12 @@ static __always_inline void pipe_step(struct endpoint *c, struct crossing *x)
 	op.now = x->end ? x->end : bpf_ktime_get_ns();
 	op.bytes = x->bytes;
 	op.began = 0;
-	if (x->st)
+	if (x->st) {
 		op.began = x->st->wake_ns > x->start ? x->st->wake_ns : x->start;
+		/* A write's time is its entry, as in its conversation step: before any read of it. */
+		if (x->dir == BT_DIR_SEND)
+			op.now = x->start;
+	}
 	op.tgid = x->tgid;
 	op.tid = (__u32)bpf_get_current_pid_tgid();
 	op.dir = x->dir;
