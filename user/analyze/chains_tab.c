@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * The chain analysis's tables: interned channel names, the hop trie (a
- * node per distinct hop sequence), and the sample pool. Ids are dense
+ * The chain analysis's tables: interned channel names and the hop trie
+ * (a node per distinct hop sequence). Ids are dense
  * uint32 so per-node facts can live in plain arrays indexed by them.
  */
 #include <errno.h>
@@ -55,10 +55,14 @@ uint32_t bt_chains_name(struct ctx *x, uint8_t kind, const char *s)
 
 	k.b[0] = (char)kind;
 	memcpy(k.b + 1, s, len);
+	if (x->last_name && name_eq(x->names, x->last_name - 1, &k))
+		return x->last_name - 1;
 	h = bt_hash(k.b, k.len);
 	id = bt_hmap_get(&x->nametab, h, name_eq, x->names, &k);
-	if (id != BT_HMAP_NONE)
+	if (id != BT_HMAP_NONE) {
+		x->last_name = id + 1;
 		return id;
+	}
 	if (bt_chains_grow((void **)&x->names, &x->namecap, x->nnames, sizeof(*x->names)))
 		return NONE;
 	n = &x->names[x->nnames];
@@ -164,19 +168,6 @@ void bt_chains_radix(struct rkey *v, struct rkey *tmp, size_t n)
 		memcpy(v, src, n * sizeof(*v));
 }
 
-/* ---- samples ----------------------------------------------------------- */
-
-int bt_chains_sample(struct ctx *x, uint32_t *head, uint64_t v)
-{
-	if (x->nsamples >= NONE ||
-	    bt_chains_grow((void **)&x->samples, &x->samplecap, x->nsamples,
-			   sizeof(*x->samples)))
-		return -ENOMEM;
-	x->samples[x->nsamples] = (struct link){ v, *head };
-	*head = (uint32_t)x->nsamples++;
-	return 0;
-}
-
 void bt_chains_tab_free(struct ctx *x)
 {
 	for (size_t i = 0; i < x->nnames; i++)
@@ -188,5 +179,4 @@ void bt_chains_tab_free(struct ctx *x)
 	free(x->stamp);
 	free(x->slot_of);
 	free(x->chain_of);
-	free(x->samples);
 }
