@@ -6,6 +6,7 @@
  * its service. analyze/chains.c and exchains.c do the rest, window by
  * window as the trace goes; this is the only place that knows both.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -472,6 +473,8 @@ static void to_episode(const struct bt_model *m, const struct bt_chain_fold *f,
  */
 static int fold_episodes(const struct bt_model *m, struct bt_chain_fold *f)
 {
+	/* A softirq wake's waker is the far end of its row: pair by index, not by scans. */
+	int index = m->nepisodes ? bt_peer_index_begin(m) : -EBUSY;
 	int err = 0;
 
 	for (size_t i = 0; i < m->nepisodes && !err; i++) {
@@ -482,8 +485,10 @@ static int fold_episodes(const struct bt_model *m, struct bt_chain_fold *f)
 		if (episode_is_handoff(f, e)) {
 			struct bt_handoff h = { e->pid, e->tid, e->waker_tid, e->wake_ns, e->end_ns };
 
-			if (bt_xagg_add_handoff(f->xagg, &h))
-				return -1;
+			if (bt_xagg_add_handoff(f->xagg, &h)) {
+				err = -1;
+				break;
+			}
 		}
 		if (episode_in_chains(f, e)) {
 			struct bt_episode ep;
@@ -494,12 +499,16 @@ static int fold_episodes(const struct bt_model *m, struct bt_chain_fold *f)
 				err = bt_eagg_fold(f->eagg);
 		}
 		s = ep_sum_add(f, e->pid);
-		if (!s)
-			return -1;
+		if (!s) {
+			err = -1;
+			break;
+		}
 		s->n[k]++;
 		s->ns[k] += e->end_ns >= e->start_ns ? e->end_ns - e->start_ns : 0;
 		s->tid = s->tid == UINT32_MAX || s->tid == e->tid ? e->tid : 0;
 	}
+	if (!index)
+		bt_peer_index_end();
 	return err ? -1 : 0;
 }
 
