@@ -100,6 +100,8 @@ struct bt_eagg {
 	struct bt_chain_opts opts;
 	uint64_t horizon, cutoff, lo, hi;
 	bool folded_once;
+	void (*tick)(void *ctx);	/* between a fold's steps (bt_eagg_set_tick) */
+	void *tick_ctx;
 };
 
 /*
@@ -137,7 +139,7 @@ int bt_eagg_add(struct bt_eagg *a, const struct bt_episode *in)
 	    tstate_note(x, in->tid, in->pid ? in->pid : in->tid))
 		return -ENOMEM;
 	e = &x->ep[x->nep];
-	e->name = bt_chains_name(x, in->kind, in->channel);
+	e->name = bt_names_id(&x->names, in->kind, in->channel, BT_EPISODE_CHANNEL_LEN);
 	if (e->name == NONE)
 		return -ENOMEM;
 	e->start = in->start_ns;
@@ -753,14 +755,23 @@ static void forget(struct ctx *x, uint64_t keep_ns)
 	x->npass = 0;
 }
 
-/* One pass: counts what ended by cutoff, frees what ended before keep_ns. */
-static int pass(struct ctx *x, uint64_t cutoff, uint64_t keep_ns)
+static void tick(struct bt_eagg *a)
 {
+	if (a->tick)
+		a->tick(a->tick_ctx);
+}
+
+/* One pass: counts what ended by cutoff, frees what ended before keep_ns. */
+static int pass(struct bt_eagg *a, uint64_t cutoff, uint64_t keep_ns)
+{
+	struct ctx *x = &a->x;
 	int err = sort_dedup(x, cutoff);
 
+	tick(a);
 	if (!err) {
 		link_wakers(x, cutoff);
 		err = walk_roots(x, cutoff);
+		tick(a);
 	}
 	free(x->span);
 	free(x->kids_of);
@@ -781,7 +792,7 @@ static int fill_hop(struct ctx *x, struct bt_chain_hop *out, uint32_t trie,
 
 	bt_chain_end_set(x->o, &out->from, t->from);
 	bt_chain_end_set(x->o, &out->to, t->to);
-	out->kind = x->names[t->name].kind;
+	out->kind = x->names.v[t->name].kind;
 	out->channel = names[t->name];
 	out->calls = h->calls;
 	out->calls_per_episode = episodes ? (double)h->calls / (double)episodes : 0;
@@ -815,7 +826,7 @@ static int cmp_paths(const struct ctx *x, uint32_t a, uint32_t b)
 		pb[nb++] = b;
 	while (na && nb) {
 		const struct tnode *p = &x->tn[pa[--na]], *q = &x->tn[pb[--nb]];
-		const struct name *m = &x->names[p->name], *n = &x->names[q->name];
+		const struct name *m = &x->names.v[p->name], *n = &x->names.v[q->name];
 		int r;
 
 		if (p->from != q->from)
@@ -903,11 +914,11 @@ static int build_result(struct ctx *x, struct bt_chains *r)
 	r->chains = calloc(x->nch ? x->nch : 1, sizeof(*r->chains));
 	r->mem->hops = calloc(x->nhg ? x->nhg : 1, sizeof(*r->mem->hops));
 	/* The result keeps its own names: the aggregate goes on. */
-	r->mem->names = calloc(x->nnames ? x->nnames : 1, sizeof(char *));
+	r->mem->names = calloc(x->names.n ? x->names.n : 1, sizeof(char *));
 	if (!order || !pos || !r->chains || !r->mem->hops || !r->mem->names)
 		goto out;
-	for (size_t i = 0; i < x->nnames; i++) {
-		r->mem->names[i] = strdup(x->names[i].s);
+	for (size_t i = 0; i < x->names.n; i++) {
+		r->mem->names[i] = strdup(x->names.v[i].s);
 		if (!r->mem->names[i])
 			goto out;
 		r->mem->nnames = i + 1;
@@ -1007,10 +1018,16 @@ int bt_eagg_fold(struct bt_eagg *a)
 
 	if (!a->x.nep || !cutoff || (a->folded_once && cutoff <= a->cutoff))
 		return 0;
-	err = pass(&a->x, cutoff, cutoff > CONTEXT(a) ? cutoff - CONTEXT(a) : 0);
+	err = pass(a, cutoff, cutoff > CONTEXT(a) ? cutoff - CONTEXT(a) : 0);
 	a->cutoff = cutoff;
 	a->folded_once = true;
 	return err;
+}
+
+void bt_eagg_set_tick(struct bt_eagg *a, void (*fn)(void *ctx), void *ctx)
+{
+	a->tick = fn;
+	a->tick_ctx = ctx;
 }
 
 size_t bt_eagg_window(const struct bt_eagg *a)
@@ -1028,7 +1045,7 @@ static struct bt_chains *result(struct bt_eagg *a, const struct bt_chain_opts *o
 	if (!r)
 		return NULL;
 	/* Every root now; the window keeps its last horizon for what may still come. */
-	err = a->x.nep && all ? pass(&a->x, UINT64_MAX, keep) : 0;
+	err = a->x.nep && all ? pass(a, UINT64_MAX, keep) : 0;
 	r->counts = a->cnt;
 	r->duration_ns = opts && opts->duration_ns ? opts->duration_ns :
 			 a->hi > a->lo ? a->hi - a->lo : 0;

@@ -240,6 +240,8 @@ int bt_eagg_add(struct bt_eagg *a, const struct bt_episode *e);
 int bt_eagg_fold(struct bt_eagg *a);
 /* Episodes the window holds. */
 size_t bt_eagg_window(const struct bt_eagg *a);
+/* fn(ctx) is called between a fold's steps (a tracer empties its ring buffers), NULL: none. */
+void bt_eagg_set_tick(struct bt_eagg *a, void (*fn)(void *ctx), void *ctx);
 /*
  * Folds every root (the end of the trace: what comes later is folded as
  * late where it needs what was freed) and gives the chains. NULL with errno.
