@@ -220,6 +220,11 @@ struct bt_model {
 	struct bt_chain_fold *fold;
 	void (*fold_free)(struct bt_chain_fold *f);
 	uint64_t episodes_folded;
+	/*
+	 * The trace goes on (an interval table is printed): the chains are
+	 * those folded by then; a request still open stays pending, not late.
+	 */
+	bool chains_open;
 	struct bt_wake *wakes;
 	size_t nwakes, capwakes;
 	struct bt_holder *holders;
