@@ -21,8 +21,18 @@
  */
 int bt_model_fold_chains(struct bt_model *m);
 /*
- * Runs the chain analysis over the model's episodes and the folded
- * exchanges (folding what is pending first); NULL when out of memory.
+ * The same, calling tick(ctx) now and then while the window folds: a
+ * tracer empties its ring buffers there, so a long fold on a busy machine
+ * loses nothing. What tick adds to the model waits for the next fold.
+ */
+int bt_model_fold_chains_tick(struct bt_model *m, void (*tick)(void *ctx), void *ctx);
+/*
+ * The chains of the model's records (folding what came since the last
+ * fold first): at the end of the trace every record's; while it goes on
+ * (m->chains_open: an interval table) those the windows folded by then,
+ * the rest left pending for the next. A model never folded (a
+ * recording: it keeps every record) goes through windows of its own and
+ * is left as it is. NULL when out of memory.
  */
 struct bt_chains *bt_model_chains(const struct bt_model *m);
 
