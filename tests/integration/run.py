@@ -471,8 +471,8 @@ def chain_from_exchanges_in_every_mode():
     one of 2 workers (the hand-off followed byte for byte through the
     pipe; the time a job waits for a worker is queueing, not the middle's
     work). Every request in the chain, its calls counted exactly (K at min,
-    p50 and max, mean K); the backend's own work a larger share than the
-    middle's; no other chain from exchanges. Pool: a worker that takes a
+    p50 and max, mean K); the backend's self time at least the work it
+    measured; no other chain from exchanges. Pool: a worker that takes a
     job and leaves the next one in the pipe wakes another worker, which
     is not a hand-off from it: every job's reader is followed to the
     thread that wrote it."""
@@ -497,8 +497,12 @@ def chain_from_exchanges_in_every_mode():
             to_backend["calls"]), (k, k, k, k * n),
            "%s: calls to backend per request (min, p50, max, total)" % mode)
         eq(to_backend["calls_per_episode"], float(k), "%s: mean calls per request" % mode)
-        check(to_backend["self_ns"] > to_middle["self_ns"],
-              "%s: backend work is a larger share than the middle's: %r" % (mode, c["hops"]))
+        # The backend's spin is inside its service time: its self time holds
+        # at least the work it measured (a time comparison between tiers
+        # would depend on the machine's load).
+        check(to_backend["self_ns"] >= tier["work_ns"] > 0,
+              "%s: backend self %d ns holds its work %d ns: %r"
+              % (mode, to_backend["self_ns"], tier["work_ns"], c["hops"]))
         check(c["latency_p50_ns"] <= c["latency_p99_ns"], "%s: latency percentiles" % mode)
         others = [(chain_names(x), x["requests"]) for x in bt["chains"]
                   if x["source"] == "exchanges" and x is not c]
@@ -544,7 +548,7 @@ def pipe_pairs_chain_from_exchanges():
     request down one, the response up the other, as with a coprocess),
     traced from -p frontend alone: one chain from exchanges, every request
     in it, K calls to the backend per request exactly (min, p50, max, total),
-    the backend's work a larger share than the middle's, and no other chain:
+    the backend's self time at least its work, and no other chain:
     the blocked reads of the conversation are its exchanges' (a client's on
     its response, a server's idle between requests)."""
     n, k = 60, 3
@@ -565,8 +569,9 @@ def pipe_pairs_chain_from_exchanges():
        "one call to middle per request")
     eq((to_backend["calls_min"], to_backend["calls_p50"], to_backend["calls_max"],
         to_backend["calls"]), (k, k, k, k * n), "calls to backend per request (min, p50, max, total)")
-    check(to_backend["self_ns"] > to_middle["self_ns"],
-          "backend work is a larger share than the middle's: %r" % c["hops"])
+    # Each backend call spins at least --work-us inside its service time.
+    check(to_backend["self_ns"] >= n * k * 200 * 1000,
+          "backend self %d ns holds its work: %r" % (to_backend["self_ns"], c["hops"]))
     pids = {p["comm"]: p["pid"] for p in tier["processes"]}
     # Each end's rows count its exchanges: a client's at its read of the
     # response, a server's at its write of it; a server's request reads
