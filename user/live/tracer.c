@@ -136,8 +136,8 @@ static void fold_if_due(struct bt_tracer *t)
 	struct timespec a, b;
 	uint64_t ops;
 
-	if (!t->fold_on || (!t->fold_due && t->skel->bss->rows_made < t->fold_mark &&
-			     t->skel->bss->spill_made < t->spill_mark))
+	if (!t->fold_due && t->skel->bss->rows_made < t->fold_mark &&
+	    t->skel->bss->spill_made < t->spill_mark)
 		return;
 	maps = tracer_maps(t);
 	ops = t->counters.map_ops;
@@ -369,12 +369,10 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 		goto fail;
 	}
 	/*
-	 * Rows of closed channels are folded out of the maps while tracing.
-	 * Not with --stacks: its per-stack rows are not kept through folds.
+	 * Rows of closed channels are folded out of the maps while tracing
+	 * (with --stacks, their per-stack rows and waker stacks too).
 	 */
-	t->fold_on = !cfg->stacks;
-	if (t->fold_on)
-		arm_fold(t);
+	arm_fold(t);
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_event, t, NULL);
 	if (!t->rb || (cfg->min_block_ns &&
 		       (ring_buffer__add(t->rb, bpf_map__fd(t->skel->maps.episodes), on_episode, t) ||

@@ -47,7 +47,6 @@ struct bt_tracer {
 	 * Folds (bt_collect_fold): due when the kernel's count of rows made
 	 * reaches fold_mark (its event sets fold_due; the poll checks too).
 	 */
-	bool fold_on;
 	bool fold_due;
 	uint32_t map_size;
 	uint64_t fold_mark, spill_mark;
