@@ -510,6 +510,20 @@ static void test_fold_keeps_stacks_through_clears(void **state)
 	assert_int_equal(m->nwakes, 1);
 	assert_int_equal(m->wakes[0].key.chan, 22);
 	assert_int_equal(m->wakes[0].count, 6);
+	/* The waker stacks of its crossings too: the folded one stays, another goes. */
+	wsk.chan = 22;
+	assert_int_equal(bt_model_add_wakestack(m, &wsk, &v2), 0);
+	assert_int_equal(m->nwakestacks, 2);
+	bt_model_drop_stackrows(m, 90);
+	assert_int_equal(m->nwakestacks, 1);
+	assert_int_equal(m->wakestacks[0].key.chan, 21);
+	/* What the harvest read again is final with the process: clears keep it. */
+	assert_int_equal(bt_model_add_wakestack(m, &wsk, &v2), 0);
+	assert_int_equal(bt_model_add_stackrow(m, &b, &s5), 0);
+	bt_model_proc(m, 90)->harvested = true;
+	bt_model_clear_rows(m);
+	assert_int_equal(m->nwakestacks, 2);
+	assert_int_equal(m->nstackrows, 2);
 }
 
 static void test_add_wake(void **state)

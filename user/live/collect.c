@@ -390,9 +390,9 @@ static int collect_wakes(struct bt_model *m, const struct bt_maps *maps,
 }
 
 /*
- * --stacks: who woke the blocked crossings, by stack: all, or (a fold)
- * those of crossings on channels their wakee closed, final, their keys
- * kept in del.
+ * --stacks: who woke the blocked crossings, by stack: of the wakees in
+ * set (a fold: on the channels they closed, final), their keys kept in
+ * del if asked, as collect_rows does.
  */
 static int take_wakestack(void *ctx, const void *k, const void *v)
 {
@@ -540,11 +540,7 @@ static int take_rows(struct bt_model *m, const struct bt_maps *maps,
 		err = collect_lost_calls(m, maps, set, &lost);
 	if (!err)
 		err = collect_wakes(m, maps, set, &wakes);
-	/*
-	 * Waker stacks outlive an exit harvest (every collection reads them
-	 * whole); a fold takes those of the closed channels.
-	 */
-	if (!err && set->closed)
+	if (!err)
 		err = collect_wakestacks(m, maps, set, &wakestacks);
 	*taken = 0;
 	if (!err || set->closed) {

@@ -232,7 +232,7 @@ static void stackrow_to_fin(struct bt_stackrow *r)
 }
 
 /*
- * Which wakes and stack rows the next collection reads again: all (pid 0) but a harvested process's, or one
+ * Which wakes, stack rows and waker stacks the next collection reads again: all (pid 0) but a harvested process's, or one
  * process's (its harvest). Those folded while tracing stay, back to
  * their folded part (the kernel has that part no more); the rest go.
  */
@@ -257,8 +257,21 @@ static void refill_wakes(struct bt_model *m, uint32_t pid)
 	}
 }
 
+/* The stack rows and waker stacks (by wakee) of --stacks. */
 static void refill_stackrows(struct bt_model *m, uint32_t pid)
 {
+	for (size_t i = 0; i < m->nwakestacks;) {
+		struct bt_wakestack *w = &m->wakestacks[i];
+
+		if (refilled(m, w->key.wakee, pid) && !w->final) {
+			remove_at(m->wakestacks, &m->nwakestacks, sizeof(*m->wakestacks), i,
+				  &m->wakestack_idx, wakestack_elem_hash);
+			continue;
+		}
+		if (refilled(m, w->key.wakee, pid))
+			w->val = w->fin;
+		i++;
+	}
 	for (size_t i = 0; i < m->nstackrows;) {
 		struct bt_stackrow *r = &m->stackrows[i];
 
@@ -279,23 +292,12 @@ void bt_model_clear_rows(struct bt_model *m)
 		if (!m->procs[i].harvested)
 			bt_proc_clear_rows(&m->procs[i]);
 	/*
-	 * Wakes and stack rows counted by harvested processes are final like
-	 * their rows; so are those folded with their rows (as they were then).
+	 * Wakes, stack rows and waker stacks counted by harvested processes
+	 * are final like their rows; so are those folded with their rows (as
+	 * they were then).
 	 */
 	refill_wakes(m, 0);
 	refill_stackrows(m, 0);
-	/* Waker stacks are read again whole (the kernel keeps them), but for the folded ones. */
-	for (size_t i = 0; i < m->nwakestacks;) {
-		struct bt_wakestack *w = &m->wakestacks[i];
-
-		if (!w->final) {
-			remove_at(m->wakestacks, &m->nwakestacks, sizeof(*m->wakestacks), i,
-				  &m->wakestack_idx, wakestack_elem_hash);
-			continue;
-		}
-		w->val = w->fin;
-		i++;
-	}
 }
 
 struct bt_proc *bt_model_find(const struct bt_model *m, uint32_t pid)

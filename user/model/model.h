@@ -287,7 +287,7 @@ int bt_model_fold_wakestack(struct bt_model *m, const struct bt_wakestack_key *k
  * no more).
  */
 void bt_model_drop_wakes(struct bt_model *m, uint32_t waker);
-/* The same for its stack rows. */
+/* The same for its stack rows, and the waker stacks of its crossings. */
 void bt_model_drop_stackrows(struct bt_model *m, uint32_t tgid);
 /* Keep a resolved stack (folded is copied); the stack for (pid, id), or NULL. */
 int bt_model_add_stack(struct bt_model *m, uint32_t pid, int32_t id, uint64_t caller,
