@@ -645,6 +645,36 @@ static void test_grow(void **state)
 	free(v);
 }
 
+static void test_resize(void **state)
+{
+	uint32_t *v = NULL;
+	size_t cap = 0;
+
+	(void)state;
+	assert_true(bt_resize((void **)&v, &cap, 10, sizeof(*v)));
+	assert_int_equal(cap, 10);
+	for (size_t i = 0; i < cap; i++)
+		assert_int_equal(v[i], 0);
+	v[3] = 5;
+	v[9] = 6;
+	/* Shrinking keeps what stays. */
+	assert_true(bt_resize((void **)&v, &cap, 4, sizeof(*v)));
+	assert_int_equal(cap, 4);
+	assert_int_equal(v[3], 5);
+	/* Growing again zeroes the new room: nothing of the old tail comes back. */
+	assert_true(bt_resize((void **)&v, &cap, 12, sizeof(*v)));
+	assert_int_equal(cap, 12);
+	assert_int_equal(v[3], 5);
+	for (size_t i = 4; i < cap; i++)
+		assert_int_equal(v[i], 0);
+	/* No room at all, or more than memory can number: refused, the array kept. */
+	assert_false(bt_resize((void **)&v, &cap, 0, sizeof(*v)));
+	assert_false(bt_resize((void **)&v, &cap, SIZE_MAX / 2, sizeof(*v)));
+	assert_int_equal(cap, 12);
+	assert_int_equal(v[3], 5);
+	free(v);
+}
+
 static void test_growth(void **state)
 {
 	struct bt_model *m = *state;
@@ -812,6 +842,7 @@ int main(void)
 		T(test_add_holder),
 		T(test_add_sockfact),
 		cmocka_unit_test(test_grow),
+		cmocka_unit_test(test_resize),
 		T(test_growth),
 		T(test_free_resets),
 		T(test_index_follows_changes),

@@ -320,11 +320,51 @@ static struct bt_chain_fold *fold_of(struct bt_model *m)
 	return m->fold;
 }
 
-/* An exchange record as the analysis takes it: its service named from its row. */
-static void to_xchg(const struct bt_model *m, const struct bt_exchange_ev *e, struct bt_xchg *x)
-{
-	const struct bt_proc *p = bt_model_find((struct bt_model *)m, e->pid);
+/*
+ * The services of the last records of one fold, by what names them (the
+ * row's key): a conversation's records come in runs of a few rows.
+ */
+#define SERVICES_SEEN	4
+struct service_seen {
+	uint32_t pid;
+	uint8_t kind, role;
+	uint64_t chan, peer;
+	char name[BT_EPISODE_CHANNEL_LEN];
+};
 
+struct services_seen {
+	struct service_seen v[SERVICES_SEEN];
+	unsigned int n, next;
+};
+
+/* The service of e into buf (BT_EPISODE_CHANNEL_LEN bytes): from seen, else from its row. */
+static void service_of(const struct bt_model *m, struct services_seen *seen,
+		       const struct bt_exchange_ev *e, char *buf)
+{
+	struct service_seen *s;
+
+	for (unsigned int i = 0; i < seen->n; i++) {
+		s = &seen->v[i];
+		if (s->pid == e->pid && s->kind == e->kind && s->role == e->role &&
+		    s->chan == e->chan && s->peer == e->peer) {
+			memcpy(buf, s->name, sizeof(s->name));
+			return;
+		}
+	}
+	exchange_service(exchange_row(bt_model_find((struct bt_model *)m, e->pid), e), e, buf,
+			 BT_EPISODE_CHANNEL_LEN);
+	s = &seen->v[seen->next];
+	seen->next = (seen->next + 1) % SERVICES_SEEN;
+	if (seen->n < SERVICES_SEEN)
+		seen->n++;
+	*s = (struct service_seen){ e->pid, e->kind, e->role, e->chan, e->peer, { 0 } };
+	memcpy(s->name, buf, sizeof(s->name));
+}
+
+/* An exchange record as the analysis takes it: its service named from its row. */
+static void to_xchg(const struct bt_model *m, struct services_seen *seen,
+		    const struct bt_exchange_ev *e, struct bt_xchg *x)
+{
 	*x = (struct bt_xchg){
 		.pid = e->pid, .tid = e->tid, .req_tid = e->req_tid,
 		.role = e->role, .kind = e->kind,
@@ -333,7 +373,8 @@ static void to_xchg(const struct bt_model *m, const struct bt_exchange_ev *e, st
 	};
 	memcpy(x->thread, e->comm, sizeof(x->thread));
 	x->thread[sizeof(x->thread) - 1] = 0;
-	exchange_service(exchange_row(p, e), e, x->channel, sizeof(x->channel));
+	_Static_assert(sizeof(x->channel) == BT_EPISODE_CHANNEL_LEN, "a service's room");
+	service_of(m, seen, e, x->channel);
 }
 
 /* Records between window folds when a recording's records come all at once. */
@@ -347,6 +388,8 @@ static int fold_exchanges(struct bt_model *m, struct bt_chain_fold *f)
 
 	uint64_t first = UINT64_MAX;	/* the earliest read of this fold */
 	size_t kept = 0;
+	/* The model does not change during one fold: what named a row names it again. */
+	struct services_seen seen = { .n = 0 };
 
 	/* The reads of the fold before this one stay: an episode may come a fold late. */
 	for (size_t i = 0; i < f->nreads; i++)
@@ -387,7 +430,7 @@ static int fold_exchanges(struct bt_model *m, struct bt_chain_fold *f)
 				return -1;
 			f->conv[f->nconv++] = pipe;
 		}
-		to_xchg(m, e, &x);
+		to_xchg(m, &seen, e, &x);
 		err = bt_xagg_add(f->xagg, &x);
 		if (!err && (i + 1) % FOLD_BATCH == 0)
 			err = bt_xagg_fold(f->xagg);
@@ -456,16 +499,26 @@ static int fold_episodes(struct bt_model *m, struct bt_chain_fold *f)
 	return 0;
 }
 
-int bt_model_fold_chains(struct bt_model *m)
+int bt_model_fold_chains_tick(struct bt_model *m, void (*tick)(void *ctx), void *ctx)
 {
 	struct bt_chain_fold *f;
+	int err;
 
 	if (!m->chain_mode && !m->nexchanges)
 		return 0;
 	f = fold_of(m);
 	if (!f || fold_exchanges(m, f) || fold_episodes(m, f))
 		return -1;
-	return bt_xagg_fold(f->xagg) ? -1 : 0;
+	/* Only now: the model's pending records and episodes are not being read any more. */
+	bt_xagg_set_tick(f->xagg, tick, ctx);
+	err = bt_xagg_fold(f->xagg);
+	bt_xagg_set_tick(f->xagg, NULL, NULL);
+	return err ? -1 : 0;
+}
+
+int bt_model_fold_chains(struct bt_model *m)
+{
+	return bt_model_fold_chains_tick(m, NULL, NULL);
 }
 
 static int cmp_waits(const void *a, const void *b)

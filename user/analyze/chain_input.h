@@ -21,6 +21,12 @@
  */
 int bt_model_fold_chains(struct bt_model *m);
 /*
+ * The same, calling tick(ctx) now and then while the window folds: a
+ * tracer empties its ring buffers there, so a long fold on a busy machine
+ * loses nothing. What tick adds to the model waits for the next fold.
+ */
+int bt_model_fold_chains_tick(struct bt_model *m, void (*tick)(void *ctx), void *ctx);
+/*
  * Runs the chain analysis over the model's episodes and the folded
  * exchanges (folding what is pending first); NULL when out of memory.
  */

@@ -77,7 +77,7 @@ static int ingest(struct ctx *x, const struct bt_episode *eps, size_t n,
 			x->cnt->truncated_ns += in->end_ns - in->start_ns;
 			continue;
 		}
-		e->name = bt_chains_name(x, in->kind, in->channel);
+		e->name = bt_names_id(&x->names, in->kind, in->channel, BT_EPISODE_CHANNEL_LEN);
 		if (e->name == NONE)
 			return -ENOMEM;
 		e->start = in->start_ns;
@@ -638,8 +638,8 @@ static int fill_hop(struct ctx *x, struct bt_chain_hop *out, uint32_t trie,
 
 	bt_chain_end_set(x->o, &out->from, t->from);
 	bt_chain_end_set(x->o, &out->to, t->to);
-	out->kind = x->names[t->name].kind;
-	out->channel = x->names[t->name].s;
+	out->kind = x->names.v[t->name].kind;
+	out->channel = x->names.v[t->name].s;
 	out->calls = h->calls;
 	out->calls_per_episode = episodes ? (double)h->calls / (double)episodes : 0;
 	out->calls_min = out->calls_p50 = out->calls_max = 1;
@@ -684,7 +684,7 @@ static int cmp_paths(const struct ctx *x, uint32_t a, uint32_t b)
 		pb[nb++] = b;
 	while (na && nb) {
 		const struct tnode *p = &x->tn[pa[--na]], *q = &x->tn[pb[--nb]];
-		const struct name *m = &x->names[p->name], *n = &x->names[q->name];
+		const struct name *m = &x->names.v[p->name], *n = &x->names.v[q->name];
 		int r;
 
 		if (p->from != q->from)
@@ -791,13 +791,13 @@ out:
 	if (err)
 		return err;
 	/* The names now belong to the result. */
-	r->mem->names = malloc((x->nnames ? x->nnames : 1) * sizeof(char *));
+	r->mem->names = malloc((x->names.n ? x->names.n : 1) * sizeof(char *));
 	if (!r->mem->names)
 		return -ENOMEM;
-	for (size_t i = 0; i < x->nnames; i++)
-		r->mem->names[i] = x->names[i].s;
-	r->mem->nnames = x->nnames;
-	x->nnames = 0;
+	for (size_t i = 0; i < x->names.n; i++)
+		r->mem->names[i] = x->names.v[i].s;
+	r->mem->nnames = x->names.n;
+	x->names.n = 0;
 	return 0;
 }
 

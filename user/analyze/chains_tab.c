@@ -44,33 +44,56 @@ static bool name_eq(const void *ctx, uint32_t id, const void *key)
 	       !n->s[k->len - 1];
 }
 
-uint32_t bt_chains_name(struct ctx *x, uint8_t kind, const char *s)
+static uint32_t names_recent(struct bt_names *t, uint32_t id)
 {
-	/* The caller may have filled all of channel[]: stop there. */
-	size_t len = strnlen(s, BT_EPISODE_CHANNEL_LEN - 1);
-	struct name_key k = { .len = 1 + len };
+	t->recent[1] = t->recent[0];
+	t->recent[0] = id + 1;
+	return id;
+}
+
+uint32_t bt_names_id(struct bt_names *t, uint8_t kind, const char *s, size_t max)
+{
+	/* The caller may have filled all of its buffer: stop there. */
+	size_t len = strnlen(s, (max < BT_EPISODE_CHANNEL_LEN ? max : BT_EPISODE_CHANNEL_LEN) - 1);
+	struct name_key k;
 	struct name *n;
 	uint64_t h;
 	uint32_t id;
 
+	for (int i = 0; i < 2; i++) {
+		id = t->recent[i] - 1;
+		if (t->recent[i] && t->v[id].kind == kind && !strncmp(t->v[id].s, s, len) &&
+		    !t->v[id].s[len])
+			return id;
+	}
+	k.len = 1 + len;
 	k.b[0] = (char)kind;
 	memcpy(k.b + 1, s, len);
 	h = bt_hash(k.b, k.len);
-	id = bt_hmap_get(&x->nametab, h, name_eq, x->names, &k);
+	id = bt_hmap_get(&t->tab, h, name_eq, t->v, &k);
 	if (id != BT_HMAP_NONE)
-		return id;
-	if (bt_chains_grow((void **)&x->names, &x->namecap, x->nnames, sizeof(*x->names)))
+		return names_recent(t, id);
+	if (bt_chains_grow((void **)&t->v, &t->cap, t->n, sizeof(*t->v)))
 		return NONE;
-	n = &x->names[x->nnames];
+	n = &t->v[t->n];
 	n->s = strndup(s, len);
 	if (!n->s)
 		return NONE;
 	n->kind = kind;
-	if (bt_hmap_put(&x->nametab, h, (uint32_t)x->nnames)) {
+	if (bt_hmap_put(&t->tab, h, (uint32_t)t->n)) {
 		free(n->s);
 		return NONE;
 	}
-	return (uint32_t)x->nnames++;
+	return names_recent(t, (uint32_t)t->n++);
+}
+
+void bt_names_free(struct bt_names *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->v[i].s);
+	free(t->v);
+	bt_hmap_free(&t->tab);
+	memset(t, 0, sizeof(*t));
 }
 
 /* ---- the hop trie ------------------------------------------------------ */
@@ -179,10 +202,7 @@ int bt_chains_sample(struct ctx *x, uint32_t *head, uint64_t v)
 
 void bt_chains_tab_free(struct ctx *x)
 {
-	for (size_t i = 0; i < x->nnames; i++)
-		free(x->names[i].s);
-	free(x->names);
-	bt_hmap_free(&x->nametab);
+	bt_names_free(&x->names);
 	bt_hmap_free(&x->trietab);
 	free(x->tn);
 	free(x->stamp);

@@ -33,14 +33,17 @@
 #include "lib/vec.h"
 
 enum { EV_SREQ, EV_CRESP, EV_HAND, EV_TAIL };
+/* Records (and hand-offs) a window holds at most: an event numbers them in 30 bits. */
+#define WINDOW_MAX	((1u << 30) - 1)
 #define MAX_HANDOFFS	4
 /* A cause folded in an earlier pass: a nesting into it is contradicted. */
 #define GONE		(NONE - 1)
 
+/* A read event, in 16 bytes: the pass sorts and searches arrays of them. */
 struct xev {
 	uint32_t tid;
-	uint8_t type;
-	uint32_t idx;
+	uint32_t type : 2;	/* EV_* */
+	uint32_t idx : 30;	/* its record, hand-off or tail */
 	uint64_t t;
 };
 
@@ -62,9 +65,9 @@ struct xrec {
 	uint64_t req_ns, resp_ns;
 };
 
+/* A record's names, interned: the thread's and the service's. */
 struct xname {
-	char thread[BT_COMM_LEN];
-	char channel[BT_EPISODE_CHANNEL_LEN];
+	uint32_t thread, channel;
 };
 
 /* What a record keeps from one pass to the next. */
@@ -75,17 +78,22 @@ struct xst {
 
 struct hop {
 	uint32_t from, to, kind;
-	char *channel;
+	uint32_t channel;	/* in bt_xagg.chans */
+};
+
+/* A connection as one end names it. */
+struct conn {
+	uint64_t end_a, end_b;
 };
 
 /* The distinct threads seen at one end of a hop (up to BT_CHAIN_THREADS). */
 struct threads {
 	uint32_t tid[BT_CHAIN_THREADS];
 	unsigned int n;
-	char first[BT_COMM_LEN];
+	uint32_t first;		/* the first one's name, in bt_xagg.threads */
 };
 
-static void threads_add(struct threads *t, uint32_t tid, const char *name)
+static void threads_add(struct threads *t, uint32_t tid, uint32_t name)
 {
 	for (unsigned int i = 0; i < t->n; i++)
 		if (t->tid[i] == tid)
@@ -93,16 +101,17 @@ static void threads_add(struct threads *t, uint32_t tid, const char *name)
 	if (t->n == BT_CHAIN_THREADS)
 		return;
 	if (!t->n)
-		memcpy(t->first, name, sizeof(t->first));
+		t->first = name;
 	t->tid[t->n++] = tid;
 }
 
-static void threads_set(const struct threads *t, struct bt_chain_end *end)
+static void threads_set(const struct threads *t, const struct bt_names *names,
+			struct bt_chain_end *end)
 {
 	end->threads = t->n;
 	end->tid = t->n == 1 ? t->tid[0] : 0;
 	if (t->n == 1)
-		memcpy(end->thread, t->first, sizeof(end->thread));
+		strncpy(end->thread, names->v[t->first].s, sizeof(end->thread));
 	end->thread[sizeof(end->thread) - 1] = 0;
 }
 
@@ -178,8 +187,16 @@ struct bt_xagg {
 	size_t ntails, tailcap;
 	uint64_t horizon, cutoff, newest, lo, hi;
 	bool folded_once;
-	/* One pass over the window. */
-	struct xev *ev;
+	/* The names records carry, interned (they repeat: a window would hold them many times). */
+	struct bt_names chans, threads;
+	void (*tick)(void *ctx);
+	void *tick_ctx;
+	/*
+	 * One pass over the window. The arrays stay from pass to pass (each
+	 * with its room in passcap[]): a pass twice a second over the same
+	 * amount of records would otherwise map, fault in and unmap them.
+	 */
+	struct xev *ev, *ev_sorted;
 	size_t nev;
 	uint32_t *parent;	/* client exchange -> server exchange, NONE */
 	bool *rejected;		/* client exchange: its parent was contradicted */
@@ -189,6 +206,15 @@ struct bt_xagg {
 	uint32_t *srv;		/* unfolded server exchanges by (end_a, end_b, req_ns) */
 	size_t nsrv;
 	uint32_t *kid_lo, *kids;	/* children of server exchange s: kids[kid_lo[s] .. kid_lo[s+1]) */
+	uint32_t *order, *order2;	/* a step's own list of records */
+	struct rkey *rk, *rktmp;	/* sort_by's */
+	uint32_t *byreq;	/* the records by request time (then index) */
+	uint32_t *conn;		/* record -> its connection (end_a, end_b), NONE without */
+	struct conn *conns;	/* the connections of this pass, by id */
+	uint32_t *evpos;	/* record -> where its read event is in ev */
+	size_t passcap[18];	/* PASS_ARRAYS */
+	size_t nconns, conncap;
+	struct bt_hmap conn_idx;	/* conns by (end_a, end_b) */
 	/* The aggregates, over the whole trace. */
 	struct bt_xchg_counts cnt;
 	struct hop *hops;
@@ -210,6 +236,77 @@ static bool valid(const struct bt_xchg *e)
 	       (e->role == BT_ROLE_CLIENT || e->role == BT_ROLE_SERVER);
 }
 
+/* The room for n elements of a window array: a quarter to spare. */
+static size_t room(size_t n)
+{
+	return n + n / 4 + 64;
+}
+
+/*
+ * Gives back the room of *p beyond what a window of n needs, when it is
+ * more than twice that: the window's arrays follow what is in flight (a
+ * burst passes), not the largest it ever was.
+ */
+static void trim(void **p, size_t *cap, size_t n, size_t elem)
+{
+	if (*cap > 2 * room(n))
+		bt_resize(p, cap, room(n), elem);	/* kept as it is if that fails */
+}
+
+/* The arrays of a pass (in the order of passcap), and their elements' sizes. */
+#define PASS_ARRAYS	18
+static void pass_arrays(struct bt_xagg *a, void **arrays[PASS_ARRAYS])
+{
+	void **v[] = {
+		(void **)&a->ev, (void **)&a->ev_sorted, (void **)&a->parent,
+		(void **)&a->rejected, (void **)&a->handq, (void **)&a->match,
+		(void **)&a->served, (void **)&a->srv, (void **)&a->kid_lo, (void **)&a->kids,
+		(void **)&a->order, (void **)&a->order2, (void **)&a->rk, (void **)&a->rktmp,
+		(void **)&a->byreq, (void **)&a->conn, (void **)&a->conns, (void **)&a->evpos,
+	};
+
+	_Static_assert(sizeof(v) / sizeof(v[0]) == PASS_ARRAYS, "every pass array");
+	_Static_assert(sizeof(a->passcap) / sizeof(a->passcap[0]) == PASS_ARRAYS,
+		       "one room per pass array");
+	memcpy(arrays, v, sizeof(v));
+}
+
+static const size_t pass_elem[PASS_ARRAYS] = {
+	sizeof(struct xev), sizeof(struct xev), sizeof(uint32_t), sizeof(bool),
+	sizeof(uint64_t), sizeof(uint32_t), sizeof(bool), sizeof(uint32_t),
+	sizeof(uint32_t), sizeof(uint32_t), sizeof(uint32_t), sizeof(uint32_t),
+	sizeof(struct rkey), sizeof(struct rkey), sizeof(uint32_t), sizeof(uint32_t),
+	sizeof(struct conn), sizeof(uint32_t),
+};
+
+/*
+ * Room for n elements of elem bytes in the pass array *p (one of
+ * pass_arrays), kept for the next pass; NULL when out of memory. Its
+ * content is what the last pass left.
+ */
+static void *scratch(struct bt_xagg *a, void **p, size_t n, size_t elem)
+{
+	void **arrays[PASS_ARRAYS];
+	size_t i = 0;
+
+	pass_arrays(a, arrays);
+	while (arrays[i] != p)
+		i++;
+	if (a->passcap[i] >= n && *p)
+		return *p;
+	return bt_resize(p, &a->passcap[i], room(n), elem) ? *p : NULL;
+}
+
+/* A pass's arrays given back down to what a window of n records and events needs. */
+static void scratch_trim(struct bt_xagg *a, size_t n)
+{
+	void **arrays[PASS_ARRAYS];
+
+	pass_arrays(a, arrays);
+	for (size_t i = 0; i < PASS_ARRAYS; i++)
+		trim(arrays[i], &a->passcap[i], n, pass_elem[i]);
+}
+
 /* A sort key of element i of ctx. */
 typedef uint64_t (*key_fn)(const void *ctx, uint32_t i);
 
@@ -218,19 +315,17 @@ typedef uint64_t (*key_fn)(const void *ctx, uint32_t i);
  * order in idx: stable LSD radix passes (bt_chains_radix), the last key
  * first. A pass over a window's times skips the bytes they share.
  */
-static int sort_by(uint32_t *idx, size_t m, const void *ctx, const key_fn *keys, int nkeys)
+static int sort_by(struct bt_xagg *a, uint32_t *idx, size_t m, const void *ctx,
+		   const key_fn *keys, int nkeys)
 {
 	struct rkey *v, *tmp;
 
 	if (m < 2)
 		return 0;
-	v = malloc(m * sizeof(*v));
-	tmp = malloc(m * sizeof(*tmp));
-	if (!v || !tmp) {
-		free(v);
-		free(tmp);
+	v = scratch(a, (void **)&a->rk, m, sizeof(*v));
+	tmp = scratch(a, (void **)&a->rktmp, m, sizeof(*tmp));
+	if (!v || !tmp)
 		return -ENOMEM;
-	}
 	for (int k = nkeys; k-- > 0;) {
 		for (size_t j = 0; j < m; j++)
 			v[j] = (struct rkey){ keys[k](ctx, idx[j]), idx[j], 0 };
@@ -238,24 +333,12 @@ static int sort_by(uint32_t *idx, size_t m, const void *ctx, const key_fn *keys,
 		for (size_t j = 0; j < m; j++)
 			idx[j] = v[j].idx;
 	}
-	free(v);
-	free(tmp);
 	return 0;
 }
 
 static uint64_t key_req(const void *x, uint32_t i)
 {
 	return ((const struct xrec *)x)[i].req_ns;
-}
-
-static uint64_t key_end_a(const void *x, uint32_t i)
-{
-	return ((const struct xrec *)x)[i].end_a;
-}
-
-static uint64_t key_end_b(const void *x, uint32_t i)
-{
-	return ((const struct xrec *)x)[i].end_b;
 }
 
 /* The thread a root ran on: a client's sender, a server's responder. */
@@ -289,31 +372,38 @@ static uint64_t event_ns(const struct xrec *e)
 static int sort_events(struct bt_xagg *a)
 {
 	static const key_fn keys[] = { key_ev_tid, key_ev_time };
-	uint32_t *idx = malloc((a->nev + 1) * sizeof(*idx));
-	struct xev *sorted = malloc((a->nev + 1) * sizeof(*sorted));
+	uint32_t *idx = scratch(a, (void **)&a->order, a->nev, sizeof(*idx));
+	struct xev *sorted = scratch(a, (void **)&a->ev_sorted, a->nev, sizeof(*sorted)), *t;
 	int err = -ENOMEM;
 
 	if (idx && sorted) {
 		for (size_t i = 0; i < a->nev; i++)
 			idx[i] = (uint32_t)i;
-		err = sort_by(idx, a->nev, a->ev, keys, 2);
+		err = sort_by(a, idx, a->nev, a->ev, keys, 2);
 	}
+	if (!err && !scratch(a, (void **)&a->evpos, a->n, sizeof(*a->evpos)))
+		err = -ENOMEM;
 	if (!err) {
-		for (size_t i = 0; i < a->nev; i++)
+		size_t cap = a->passcap[0];
+
+		for (size_t i = 0; i < a->nev; i++) {
 			sorted[i] = a->ev[idx[i]];
-		free(a->ev);
+			if (sorted[i].type == EV_SREQ || sorted[i].type == EV_CRESP)
+				a->evpos[sorted[i].idx] = (uint32_t)i;
+		}
+		/* The sorted copy is the events now; the old array the next pass's copy. */
+		t = a->ev;
 		a->ev = sorted;
-		sorted = NULL;
+		a->ev_sorted = t;
+		a->passcap[0] = a->passcap[1];
+		a->passcap[1] = cap;
 	}
-	free(idx);
-	free(sorted);
 	return err;
 }
 
 static int build_events(struct bt_xagg *a)
 {
-	a->ev = malloc((a->n + a->nh + a->ntails + 1) * sizeof(*a->ev));
-	if (!a->ev)
+	if (!scratch(a, (void **)&a->ev, a->n + a->nh + a->ntails, sizeof(*a->ev)))
 		return -ENOMEM;
 	a->nev = 0;
 	for (size_t i = 0; i < a->n; i++) {
@@ -351,6 +441,31 @@ static const struct xev *last_before(const struct bt_xagg *a, uint32_t tid, uint
 	return &a->ev[lo - 1];
 }
 
+/* Events walked back before last_before searches instead. */
+#define WALK_BACK	16
+
+/*
+ * The last read event of client c's sending thread before its request:
+ * when it read the response itself, walked back from that read (the
+ * events of its call are few), else searched. As last_before.
+ */
+static const struct xev *before_call(const struct bt_xagg *a, uint32_t c)
+{
+	const struct xrec *e = &a->x[c];
+	size_t j = a->evpos[c];
+
+	if (e->tid != e->req_tid)
+		return last_before(a, e->req_tid, e->req_ns);
+	/* Every event of the thread after the read is later than the request. */
+	for (int step = 0; step < WALK_BACK; step++, j--) {
+		if (!j || a->ev[j - 1].tid != e->tid)
+			return NULL;
+		if (a->ev[j - 1].t < e->req_ns)
+			return &a->ev[j - 1];
+	}
+	return last_before(a, e->req_tid, e->req_ns);
+}
+
 /* The request a read event stands for: NONE if none, GONE if it was folded. */
 static uint32_t cause(const struct bt_xagg *a, const struct xev *e, uint64_t *handoff_ns)
 {
@@ -378,22 +493,21 @@ static uint32_t cause(const struct bt_xagg *a, const struct xev *e, uint64_t *ha
 
 static int link_parents(struct bt_xagg *a)
 {
-	uint32_t *order = malloc((a->n + 1) * sizeof(*order));
+	uint32_t *order = scratch(a, (void **)&a->order, a->n, sizeof(*order));
 	size_t m = 0;
 
 	if (!order)
 		return -ENOMEM;
-	for (size_t i = 0; i < a->n; i++)
+	for (size_t k = 0; k < a->n; k++) {
+		uint32_t i = a->byreq[k];
+
 		if (a->x[i].role == BT_ROLE_CLIENT && !a->st[i].folded)
-			order[m++] = (uint32_t)i;
-	if (sort_by(order, m, a->x, (const key_fn[]){ key_req }, 1)) {
-		free(order);
-		return -ENOMEM;
+			order[m++] = i;
 	}
 	for (size_t k = 0; k < m; k++) {
 		const struct xrec *c = &a->x[order[k]];
 		uint64_t handoff_ns;
-		uint32_t s = cause(a, last_before(a, c->req_tid, c->req_ns), &handoff_ns);
+		uint32_t s = cause(a, before_call(a, order[k]), &handoff_ns);
 
 		if (s == GONE || (s != NONE && (a->x[s].pid != c->pid || a->x[s].req_ns > c->req_ns ||
 						a->x[s].resp_ns < c->resp_ns))) {
@@ -405,21 +519,126 @@ static int link_parents(struct bt_xagg *a)
 		if (s != NONE && !a->handq[s])
 			a->handq[s] = handoff_ns;
 	}
-	free(order);
 	return 0;
 }
 
-/* How many server exchanges on (ea, eb) read their request at or before t, plus those before. */
-static size_t srv_upper(const struct bt_xagg *a, uint64_t ea, uint64_t eb, uint64_t t)
+static uint64_t conn_hash(uint64_t ea, uint64_t eb)
 {
-	size_t lo = 0, hi = a->nsrv;
+	uint64_t v[2] = { ea, eb };
 
+	return bt_hash(v, sizeof(v));
+}
+
+static bool conn_eq(const void *ctx, uint32_t e, const void *key)
+{
+	const struct conn *c = &((const struct conn *)ctx)[e], *k = key;
+
+	return c->end_a == k->end_a && c->end_b == k->end_b;
+}
+
+/* The id of connection (ea, eb) in this pass; NONE if none of its records has it. */
+static uint32_t conn_find(const struct bt_xagg *a, uint64_t ea, uint64_t eb)
+{
+	struct conn key = { ea, eb };
+
+	return bt_hmap_get(&a->conn_idx, conn_hash(ea, eb), conn_eq, a->conns, &key);
+}
+
+/*
+ * Every record's connection, numbered in this pass: records of a
+ * conversation come in runs, alternating between its two ends' names of
+ * it, so the last two are tried first.
+ */
+static int number_conns(struct bt_xagg *a)
+{
+	uint32_t last[2] = { NONE, NONE };
+
+	bt_hmap_clear(&a->conn_idx);
+	a->nconns = 0;
+	if (!scratch(a, (void **)&a->conn, a->n, sizeof(*a->conn)))
+		return -ENOMEM;
+	for (size_t i = 0; i < a->n; i++) {
+		const struct xrec *e = &a->x[i];
+		struct conn key = { e->end_a, e->end_b };
+		uint64_t h;
+		uint32_t id;
+
+		a->conn[i] = NONE;
+		if (!e->end_a || !e->end_b)
+			continue;
+		if (last[0] != NONE && conn_eq(a->conns, last[0], &key)) {
+			a->conn[i] = last[0];
+			continue;
+		}
+		if (last[1] != NONE && conn_eq(a->conns, last[1], &key)) {
+			a->conn[i] = last[1];
+			last[1] = last[0];
+			last[0] = a->conn[i];
+			continue;
+		}
+		h = conn_hash(e->end_a, e->end_b);
+		id = bt_hmap_get(&a->conn_idx, h, conn_eq, a->conns, &key);
+		if (id == BT_HMAP_NONE) {
+			if (!scratch(a, (void **)&a->conns, a->nconns + 1, sizeof(*a->conns)) ||
+			    bt_hmap_put(&a->conn_idx, h, (uint32_t)a->nconns))
+				return -ENOMEM;
+			a->conns[a->nconns] = key;
+			id = (uint32_t)a->nconns++;
+		}
+		a->conn[i] = id;
+		last[1] = last[0];
+		last[0] = id;
+	}
+	return 0;
+}
+
+static uint64_t key_conn(const void *conn, uint32_t i)
+{
+	return ((const uint32_t *)conn)[i];
+}
+
+/* Whether server exchange srv[j] comes at or before (id, t) in srv's order. */
+static bool srv_le(const struct bt_xagg *a, size_t j, uint32_t id, uint64_t t)
+{
+	uint32_t s = a->srv[j];
+
+	return a->conn[s] < id || (a->conn[s] == id && a->x[s].req_ns <= t);
+}
+
+/*
+ * How many server exchanges on connection id read their request at or
+ * before t, plus those before; near is where the answer likely is (the
+ * last one's, for the same connection's next client): searched outward
+ * from there, so a client costs the log of how far its answer moved.
+ */
+static size_t srv_upper(const struct bt_xagg *a, uint32_t id, uint64_t t, size_t near)
+{
+	size_t lo = 0, hi = a->nsrv, step = 1;
+
+	if (near > a->nsrv)
+		near = a->nsrv;
+	if (near < a->nsrv && srv_le(a, near, id, t)) {
+		/* The answer is above near: widen until it is bracketed. */
+		lo = near + 1;
+		while (lo + step <= a->nsrv && srv_le(a, lo + step - 1, id, t)) {
+			lo += step;
+			step *= 2;
+		}
+		if (lo + step <= a->nsrv)
+			hi = lo + step - 1;
+	} else {
+		hi = near;
+		while (hi >= step && !srv_le(a, hi - step, id, t)) {
+			hi -= step;
+			step *= 2;
+		}
+		if (hi >= step)
+			lo = hi - step + 1;
+	}
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		const struct xrec *s = &a->x[a->srv[mid]];
 
-		if (s->end_a < ea || (s->end_a == ea && (s->end_b < eb ||
-							 (s->end_b == eb && s->req_ns <= t))))
+		if (srv_le(a, mid, id, t))
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -439,43 +658,49 @@ static size_t srv_upper(const struct bt_xagg *a, uint64_t ea, uint64_t eb, uint6
  */
 static int pair_ends(struct bt_xagg *a)
 {
-	static const key_fn conn_keys[] = { key_end_a, key_end_b, key_req };
-	uint32_t *cl = malloc((a->n + 1) * sizeof(*cl));
-	size_t ncl = 0;
+	uint32_t *cl = scratch(a, (void **)&a->order, a->n, sizeof(*cl));
+	size_t ncl = 0, near = 0;
 
-	if (!cl)
+	if (!cl || number_conns(a))
 		return -ENOMEM;
+	/*
+	 * Both lists by connection, then request time: the order of the
+	 * connections does not matter (a client's far end is on its own
+	 * reverse), only the order within one.
+	 */
 	a->nsrv = 0;
-	for (size_t i = 0; i < a->n; i++) {
-		const struct xrec *e = &a->x[i];
+	for (size_t k = 0; k < a->n; k++) {
+		uint32_t i = a->byreq[k];
 
-		if (!e->end_a || !e->end_b)
+		if (a->conn[i] == NONE)
 			continue;
-		if (e->role == BT_ROLE_CLIENT)
-			cl[ncl++] = (uint32_t)i;
+		if (a->x[i].role == BT_ROLE_CLIENT)
+			cl[ncl++] = i;
 		else if (!a->st[i].folded)
-			a->srv[a->nsrv++] = (uint32_t)i;
+			a->srv[a->nsrv++] = i;
 	}
-	if (sort_by(a->srv, a->nsrv, a->x, conn_keys, 3) || sort_by(cl, ncl, a->x, conn_keys, 3)) {
-		free(cl);
+	if (sort_by(a, a->srv, a->nsrv, a->conn, (const key_fn[]){ key_conn }, 1) ||
+	    sort_by(a, cl, ncl, a->conn, (const key_fn[]){ key_conn }, 1))
 		return -ENOMEM;
-	}
 	for (size_t k = 0; k < ncl; k++) {
-		const struct xrec *c = &a->x[cl[k]], *prev = k ? &a->x[cl[k - 1]] : NULL;
-		uint64_t after = prev && prev->end_a == c->end_a && prev->end_b == c->end_b ?
-				 prev->resp_ns : 0;
-		size_t j;
+		const struct xrec *c = &a->x[cl[k]];
+		uint64_t after = k && a->conn[cl[k - 1]] == a->conn[cl[k]] ?
+				 a->x[cl[k - 1]].resp_ns : 0;
+		uint32_t far;
+		size_t j, at;
 		uint64_t best_gap = UINT64_MAX;
 		uint32_t best = NONE;
 
-		if (a->st[cl[k]].folded)
+		if (a->st[cl[k]].folded || (far = conn_find(a, c->end_b, c->end_a)) == NONE)
 			continue;
 		/* Of those, the one that answered closest to when the client read. */
-		for (j = srv_upper(a, c->end_b, c->end_a, c->resp_ns); j > 0; j--) {
+		at = srv_upper(a, far, c->resp_ns, near);
+		near = at;
+		for (j = at; j > 0; j--) {
 			const struct xrec *s = &a->x[a->srv[j - 1]];
 			uint64_t gap;
 
-			if (s->end_a != c->end_b || s->end_b != c->end_a || s->resp_ns <= after)
+			if (a->conn[a->srv[j - 1]] != far || s->resp_ns <= after)
 				break;
 			gap = s->resp_ns > c->resp_ns ? s->resp_ns - c->resp_ns :
 							c->resp_ns - s->resp_ns;
@@ -489,22 +714,19 @@ static int pair_ends(struct bt_xagg *a)
 		a->match[cl[k]] = best;
 		a->served[best] = true;
 	}
-	free(cl);
 	return 0;
 }
 
 /* Children of every server exchange, in request order (CSR arrays). */
 static int link_kids(struct bt_xagg *a)
 {
-	uint32_t *fill;
+	uint32_t *fill = scratch(a, (void **)&a->order, a->n, sizeof(*fill));
 
-	a->kid_lo = calloc(a->n + 2, sizeof(*a->kid_lo));
-	a->kids = malloc((a->n + 1) * sizeof(*a->kids));
-	fill = calloc(a->n + 1, sizeof(*fill));
-	if (!a->kid_lo || !a->kids || !fill) {
-		free(fill);
+	if (!fill || !scratch(a, (void **)&a->kid_lo, a->n + 2, sizeof(*a->kid_lo)) ||
+	    !scratch(a, (void **)&a->kids, a->n, sizeof(*a->kids)))
 		return -ENOMEM;
-	}
+	memset(a->kid_lo, 0, (a->n + 2) * sizeof(*a->kid_lo));
+	memset(fill, 0, a->n * sizeof(*fill));
 	for (size_t i = 0; i < a->n; i++)
 		if (a->parent[i] != NONE)
 			a->kid_lo[a->parent[i] + 1]++;
@@ -516,14 +738,12 @@ static int link_kids(struct bt_xagg *a)
 		if (p != NONE)
 			a->kids[a->kid_lo[p] + fill[p]++] = (uint32_t)i;
 	}
-	free(fill);
 	return 0;
 }
 
 static uint64_t hop_hash(const struct hop *h)
 {
-	uint64_t v[3] = { h->from | (uint64_t)h->to << 32, h->kind,
-			  bt_hash(h->channel, strlen(h->channel)) };
+	uint64_t v[2] = { h->from | (uint64_t)h->to << 32, h->kind | (uint64_t)h->channel << 32 };
 
 	return bt_hash(v, sizeof(v));
 }
@@ -533,27 +753,22 @@ static bool hop_eq(const void *ctx, uint32_t e, const void *key)
 	const struct hop *h = &((const struct hop *)ctx)[e], *k = key;
 
 	return h->from == k->from && h->to == k->to && h->kind == k->kind &&
-	       !strcmp(h->channel, k->channel);
+	       h->channel == k->channel;
 }
 
 /* Hops and paths are only ever added: each is looked up by its key, once per exchange. */
-static uint32_t hop_id(struct bt_xagg *a, uint32_t from, uint32_t to, uint8_t kind, const char *ch)
+static uint32_t hop_id(struct bt_xagg *a, uint32_t from, uint32_t to, uint8_t kind, uint32_t ch)
 {
-	struct hop key = { from, to, kind, (char *)ch };
+	struct hop key = { from, to, kind, ch };
 	uint64_t h = hop_hash(&key);
 	uint32_t e = bt_hmap_get(&a->hop_idx, h, hop_eq, a->hops, &key);
-	char *name;
 
 	if (e != BT_HMAP_NONE)
 		return e;
 	if (!bt_grow((void **)&a->hops, &a->hopcap, a->nhops + 1, sizeof(*a->hops)) ||
-	    !(name = strdup(ch)))
+	    bt_hmap_put(&a->hop_idx, h, (uint32_t)a->nhops))
 		return NONE;
-	if (bt_hmap_put(&a->hop_idx, h, (uint32_t)a->nhops)) {
-		free(name);
-		return NONE;
-	}
-	a->hops[a->nhops] = (struct hop){ from, to, kind, name };
+	a->hops[a->nhops] = key;
 	return (uint32_t)a->nhops++;
 }
 
@@ -784,22 +999,23 @@ static int walk(struct bt_xagg *a, uint32_t c, uint32_t s)
 /* The roots whose tree is complete by cutoff, thread by thread. */
 static int walk_roots(struct bt_xagg *a, uint64_t cutoff)
 {
-	uint32_t *roots = malloc((a->n + 1) * sizeof(*roots));
+	uint32_t *roots = scratch(a, (void **)&a->order, a->n, sizeof(*roots));
 	size_t m = 0;
 	int err = 0;
 
 	if (!roots)
 		return -ENOMEM;
-	for (size_t i = 0; i < a->n; i++) {
+	for (size_t k = 0; k < a->n; k++) {
+		uint32_t i = a->byreq[k];
 		const struct xrec *e = &a->x[i];
 
 		if (a->st[i].folded || e->resp_ns > cutoff)
 			continue;
 		if ((e->role == BT_ROLE_CLIENT && a->parent[i] == NONE) ||
 		    (e->role == BT_ROLE_SERVER && !a->served[i]))
-			roots[m++] = (uint32_t)i;
+			roots[m++] = i;
 	}
-	err = sort_by(roots, m, a->x, (const key_fn[]){ key_root_tid, key_req }, 2);
+	err = sort_by(a, roots, m, a->x, (const key_fn[]){ key_root_tid }, 1);
 	for (size_t k = 0; k < m && !err; k++) {
 		uint32_t i = roots[k];
 
@@ -808,7 +1024,6 @@ static int walk_roots(struct bt_xagg *a, uint64_t cutoff)
 		else
 			err = walk(a, NONE, i);
 	}
-	free(roots);
 	return err;
 }
 
@@ -894,51 +1109,57 @@ static int drop(struct bt_xagg *a, uint64_t keep_ns)
 	return 0;
 }
 
-static void pass_free(struct bt_xagg *a)
+static void tick(struct bt_xagg *a)
 {
-	free(a->ev);
-	free(a->parent);
-	free(a->rejected);
-	free(a->handq);
-	free(a->match);
-	free(a->served);
-	free(a->srv);
-	free(a->kid_lo);
-	free(a->kids);
-	a->ev = NULL;
-	a->parent = a->match = a->srv = a->kid_lo = a->kids = NULL;
-	a->rejected = a->served = NULL;
-	a->handq = NULL;
+	if (a->tick)
+		a->tick(a->tick_ctx);
 }
 
 /* One pass: folds the trees complete by cutoff, frees what is older than keep_ns. */
 static int pass(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
 {
-	size_t n = a->n + 1;
+	size_t n = a->n;
 	int err = -ENOMEM;
 
-	a->parent = malloc(n * sizeof(*a->parent));
-	a->match = malloc(n * sizeof(*a->match));
-	a->rejected = calloc(n, sizeof(*a->rejected));
-	a->served = calloc(n, sizeof(*a->served));
-	a->handq = calloc(n, sizeof(*a->handq));
-	a->srv = malloc(n * sizeof(*a->srv));
-	if (a->parent && a->match && a->rejected && a->served && a->handq && a->srv) {
-		for (size_t i = 0; i < a->n; i++)
+	if (scratch(a, (void **)&a->parent, n, sizeof(*a->parent)) &&
+	    scratch(a, (void **)&a->match, n, sizeof(*a->match)) &&
+	    scratch(a, (void **)&a->rejected, n, sizeof(*a->rejected)) &&
+	    scratch(a, (void **)&a->served, n, sizeof(*a->served)) &&
+	    scratch(a, (void **)&a->handq, n, sizeof(*a->handq)) &&
+	    scratch(a, (void **)&a->srv, n, sizeof(*a->srv)) &&
+	    scratch(a, (void **)&a->byreq, n, sizeof(*a->byreq))) {
+		for (size_t i = 0; i < n; i++) {
 			a->parent[i] = a->match[i] = NONE;
-		err = build_events(a);
+			a->byreq[i] = (uint32_t)i;
+		}
+		memset(a->rejected, 0, n * sizeof(*a->rejected));
+		memset(a->served, 0, n * sizeof(*a->served));
+		memset(a->handq, 0, n * sizeof(*a->handq));
+		/* Each step below takes its records in this order, ties by index. */
+		err = sort_by(a, a->byreq, n, a->x, (const key_fn[]){ key_req }, 1);
 	}
 	if (!err)
+		err = build_events(a);
+	tick(a);
+	if (!err)
 		err = link_parents(a);
+	tick(a);
 	if (!err)
 		err = pair_ends(a);
+	tick(a);
 	if (!err)
 		err = link_kids(a);
 	if (!err)
 		err = walk_roots(a, cutoff);
+	tick(a);
 	if (!err)
 		err = drop(a, keep_ns);
-	pass_free(a);
+	/* What a burst grew is given back once the window it came in has passed. */
+	scratch_trim(a, n + a->nh + a->ntails);
+	trim((void **)&a->h, &a->hcap, a->nh, sizeof(*a->h));
+	trim((void **)&a->x, &a->cap, n, sizeof(*a->x));
+	trim((void **)&a->nm, &a->nmcap, n, sizeof(*a->nm));
+	trim((void **)&a->st, &a->stcap, n, sizeof(*a->st));
 	return err;
 }
 
@@ -976,6 +1197,8 @@ int bt_xagg_add(struct bt_xagg *a, const struct bt_xchg *x)
 	if (a->folded_once && ((x->role == BT_ROLE_SERVER && x->req_ns <= a->cutoff) ||
 			       x->resp_ns <= a->cutoff || x->req_ns + CONTEXT(a) < a->cutoff))
 		a->cnt.late++;
+	if (a->n + a->ntails >= WINDOW_MAX)
+		return -ENOMEM;
 	if (x->req_ns < a->lo)
 		a->lo = x->req_ns;
 	if (x->resp_ns > a->hi)
@@ -984,17 +1207,22 @@ int bt_xagg_add(struct bt_xagg *a, const struct bt_xchg *x)
 	    !bt_grow((void **)&a->nm, &a->nmcap, a->n + 1, sizeof(*a->nm)) ||
 	    !bt_grow((void **)&a->st, &a->stcap, a->n + 1, sizeof(*a->st)))
 		return -ENOMEM;
+	/* A service is one name whatever its kind says: the hop tells kinds apart. */
+	a->nm[a->n] = (struct xname){
+		bt_names_id(&a->threads, 0, x->thread, sizeof(x->thread)),
+		bt_names_id(&a->chans, 0, x->channel, sizeof(x->channel)),
+	};
+	if (a->nm[a->n].thread == NONE || a->nm[a->n].channel == NONE)
+		return -ENOMEM;
 	a->x[a->n] = (struct xrec){ x->pid, x->tid, x->req_tid, x->role, x->kind,
 				    x->end_a, x->end_b, x->req_ns, x->resp_ns };
-	memcpy(a->nm[a->n].thread, x->thread, sizeof(x->thread));
-	memcpy(a->nm[a->n].channel, x->channel, sizeof(x->channel));
 	a->st[a->n++] = (struct xst){ false, false };
 	return 0;
 }
 
 int bt_xagg_add_handoff(struct bt_xagg *a, const struct bt_handoff *h)
 {
-	if (!bt_grow((void **)&a->h, &a->hcap, a->nh + 1, sizeof(*a->h)))
+	if (a->nh >= WINDOW_MAX || !bt_grow((void **)&a->h, &a->hcap, a->nh + 1, sizeof(*a->h)))
 		return -ENOMEM;
 	a->h[a->nh++] = *h;
 	return 0;
@@ -1011,6 +1239,12 @@ int bt_xagg_fold(struct bt_xagg *a)
 	a->cutoff = cutoff;
 	a->folded_once = true;
 	return err;
+}
+
+void bt_xagg_set_tick(struct bt_xagg *a, void (*fn)(void *ctx), void *ctx)
+{
+	a->tick = fn;
+	a->tick_ctx = ctx;
 }
 
 size_t bt_xagg_window(const struct bt_xagg *a)
@@ -1035,7 +1269,7 @@ static int fill(struct bt_xagg *a, const struct bt_chain_opts *o, struct bt_chai
 	}
 	r->mem->names = names;
 	for (size_t i = 0; i < a->nhops; i++) {
-		names[i] = strdup(a->hops[i].channel);
+		names[i] = strdup(a->chans.v[a->hops[i].channel].s);
 		if (!names[i])
 			return -ENOMEM;
 		r->mem->nnames = i + 1;
@@ -1057,8 +1291,8 @@ static int fill(struct bt_xagg *a, const struct bt_chain_opts *o, struct bt_chai
 
 			bt_chain_end_set(o, &hp->from, hop->from);
 			bt_chain_end_set(o, &hp->to, hop->to);
-			threads_set(&a->paths[q].from_thr, &hp->from);
-			threads_set(&a->paths[q].to_thr, &hp->to);
+			threads_set(&a->paths[q].from_thr, &a->threads, &hp->from);
+			threads_set(&a->paths[q].to_thr, &a->threads, &hp->to);
 			hp->kind = (uint8_t)hop->kind;
 			hp->channel = names[a->paths[q].hop];
 			hp->calls = h->calls;
@@ -1131,6 +1365,8 @@ struct bt_chains *bt_xagg_chains(struct bt_xagg *a, const struct bt_chain_opts *
 
 void bt_xagg_free(struct bt_xagg *a)
 {
+	void **arrays[PASS_ARRAYS];
+
 	if (!a)
 		return;
 	for (size_t i = 0; i < a->nch; i++) {
@@ -1141,8 +1377,12 @@ void bt_xagg_free(struct bt_xagg *a)
 			bt_lat_free(&a->ch[i].h[d].each);
 		}
 	}
-	for (size_t i = 0; i < a->nhops; i++)
-		free(a->hops[i].channel);
+	bt_names_free(&a->chans);
+	bt_names_free(&a->threads);
+	pass_arrays(a, arrays);
+	for (size_t i = 0; i < PASS_ARRAYS; i++)
+		free(*arrays[i]);
+	bt_hmap_free(&a->conn_idx);
 	free(a->ch);
 	free(a->nodes);
 	free(a->paths);

@@ -85,6 +85,8 @@ int bt_xagg_add(struct bt_xagg *a, const struct bt_xchg *x);
 int bt_xagg_add_handoff(struct bt_xagg *a, const struct bt_handoff *h);
 /* Folds what the horizon says is complete; 0, or -ENOMEM. */
 int bt_xagg_fold(struct bt_xagg *a);
+/* tick(ctx) is called between the steps of a fold (NULL: none). */
+void bt_xagg_set_tick(struct bt_xagg *a, void (*tick)(void *ctx), void *ctx);
 /* Records and hand-offs the window holds. */
 size_t bt_xagg_window(const struct bt_xagg *a);
 /*

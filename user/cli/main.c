@@ -294,7 +294,7 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 			 * recording keeps every record instead.
 			 */
 			if (model.chain_mode && !sink.rec && (!o.all || !bt_tracer_collect(&tracer)))
-				bt_model_fold_chains(&model);
+				bt_model_fold_chains_tick(&model, bt_tracer_drain, &tracer);
 		}
 		if (interval_ns && now_ns() >= next_interval && !record) {
 			if (print_interval(&tracer, start)) {

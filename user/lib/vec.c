@@ -24,6 +24,24 @@ bool bt_grow(void **arr, size_t *cap, size_t need, size_t elem)
 	return true;
 }
 
+bool bt_resize(void **arr, size_t *cap, size_t cap_want, size_t elem)
+{
+	void *p;
+
+	if (cap_want == *cap)
+		return true;
+	if (!cap_want || cap_want > SIZE_MAX / elem)
+		return false;
+	p = realloc(*arr, cap_want * elem);
+	if (!p)
+		return false;
+	if (cap_want > *cap)
+		memset((char *)p + *cap * elem, 0, (cap_want - *cap) * elem);
+	*arr = p;
+	*cap = cap_want;
+	return true;
+}
+
 int bt_cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;

@@ -17,6 +17,13 @@
  */
 bool bt_grow(void **arr, size_t *cap, size_t need, size_t elem);
 
+/*
+ * Room for exactly cap_want elements of elem bytes in *arr, growing or
+ * shrinking it (the new room is zeroed): for arrays whose size follows a
+ * load that comes and goes. False when out of memory (the array is kept).
+ */
+bool bt_resize(void **arr, size_t *cap, size_t cap_want, size_t elem);
+
 /* qsort/bsearch order of uint64_t values. */
 int bt_cmp_u64(const void *a, const void *b);
 

@@ -539,6 +539,13 @@ void bt_tracer_exec_seen(struct bt_tracer *t, uint32_t pid)
 		bt_proc_read_image(p);
 }
 
+void bt_tracer_drain(void *tracer)
+{
+	struct bt_tracer *t = tracer;
+
+	ring_buffer__consume(t->rb);
+}
+
 int bt_tracer_poll(struct bt_tracer *t, int timeout_ms)
 {
 	int n = ring_buffer__poll(t->rb, timeout_ms);

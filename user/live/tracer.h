@@ -75,6 +75,11 @@ void bt_tracer_exec_seen(struct bt_tracer *t, uint32_t pid);
  * targets it added, or -errno.
  */
 int bt_tracer_discover(struct bt_tracer *t);
+/*
+ * Empties the ring buffers into the model (tracer is a struct bt_tracer):
+ * for the tick of a long fold (bt_model_fold_chains_tick).
+ */
+void bt_tracer_drain(void *tracer);
 /* Waits up to timeout_ms for events and applies them. Returns events or -errno. */
 int bt_tracer_poll(struct bt_tracer *t, int timeout_ms);
 /* Number of targets still alive (meaningless with -a). */
