@@ -337,6 +337,9 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 	t->skel->rodata->follow_forks = cfg->follow;
 	bpf_map__set_max_entries(t->skel->maps.stats, cfg->map_size);
 	t->map_size = cfg->map_size;
+	/* The spill map takes bursts, at most as many rows as stats: --map-size stays the limit. */
+	if (cfg->map_size < bpf_map__max_entries(t->skel->maps.stats_spill))
+		bpf_map__set_max_entries(t->skel->maps.stats_spill, cfg->map_size);
 	/*
 	 * --stacks has no spill map (see stats_spill): a burst of new rows
 	 * that finds no per-CPU memory at hand loses its calls (unix
