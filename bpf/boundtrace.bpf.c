@@ -100,6 +100,13 @@ struct inflight {
 	bool exch_owed;		/* and a pipe conversation's earlier one is counted with it */
 	__u64 exch_ns;		/* its latency / service time */
 	__u64 exch_owed_ns;	/* the earlier one's */
+	/*
+	 * The clock the socket tracepoint read in this call (0: none): late
+	 * in the call, so sys_exit takes it as the call's end instead of
+	 * reading the clock again (a clock read is 25-30 ns on this kind of
+	 * VM, the largest single cost of a crossing's hooks).
+	 */
+	__u64 sock_ns;
 	/* Chain mode: this thread's pipe conversations (pipe_step.h). */
 	struct bt_pipe_thread pipe;
 	/*
@@ -131,6 +138,14 @@ struct inflight {
 	__u64 owner_gen;
 	__u32 owner_tgid;
 	__u32 owner_pad;
+	/*
+	 * --peers: the channel (its key in `marked`) this thread's last send
+	 * found marked, when peers.bpf.h's marks_dropped was mark_gen: while
+	 * it still is, the mark stands and the next send on it skips the
+	 * lookup (see mark_before_send). 0: none.
+	 */
+	__u64 mark_id;
+	__u64 mark_gen;
 };
 
 /*
@@ -1217,6 +1232,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	if (st->tid != task->pid) {
 		st->last_ts = 0;	/* the previous owner's, never restarted */
 		st->pend_ts = 0;
+		st->mark_id = 0;
 		st->pipe = (struct bt_pipe_thread){};
 	} else if (st->last_ts && is_restart(st->last_ret)) {
 		/* The last call was interrupted: pending until its restart enters. */
@@ -1233,6 +1249,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		st->nr = st->pend_nr;
 		st->ts = st->pend_ts;
 		st->pend_ts = 0;
+		st->sock_ns = 0;
 		return 0;
 	}
 	if (id == BT_NR_restart_syscall)
@@ -1242,6 +1259,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	st->nwake = 0;
 	st->exch_role = 0;
 	st->exch_done = false;
+	st->sock_ns = 0;
 	/* Only the modes that read who woke us pay for clearing it. */
 	if (min_block_ns || with_stacks) {
 		st->wake_ns = 0;
@@ -1270,7 +1288,8 @@ static __always_inline void end_crossing(void *ctx, struct task_struct *task,
 	x.usp = BT_REGS_SP(regs);
 	st = inflight_of(task->pid);
 	if (st && st->nr == nr) {
-		x.end = bpf_ktime_get_ns();
+		x.end = st->sock_ns ?: bpf_ktime_get_ns();
+		st->sock_ns = 0;
 		x.start = st->ts;
 		x.blocked = x.end - x.start;
 		st->ts = 0;

@@ -213,6 +213,7 @@ static __always_inline void exchange_sock(struct sock *sk, int ret, int flags, _
 	if (st) {
 		st->exch_role = cn->role;
 		st->exch_dir = dir;
+		st->sock_ns = now;	/* the call's end for sys_exit: one clock read less */
 	}
 }
 

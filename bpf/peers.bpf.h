@@ -246,6 +246,13 @@ static __always_inline void sk_tuple(const struct sock *sk, struct bt_tuple *t)
 	}
 }
 
+/*
+ * Marks deleted, counted AFTER each delete (the only way a mark goes): a
+ * thread that read the count as G, then found a channel marked, knows it
+ * still is while the count is G (see mark_before_send).
+ */
+__u64 marks_dropped;
+
 /* A socket made by a connection: whatever the address named before is gone. */
 static __always_inline void sock_fresh(const struct sock *sk, bool unmark)
 {
@@ -256,8 +263,8 @@ static __always_inline void sock_fresh(const struct sock *sk, bool unmark)
 	bpf_map_delete_elem(&sk_owner, &id);
 	__sync_fetch_and_add(&owner_writes, 1);
 	/* A mark on a freed socket's address is not this socket's. */
-	if (unmark)
-		bpf_map_delete_elem(&marked, &id);
+	if (unmark && !bpf_map_delete_elem(&marked, &id))
+		__sync_fetch_and_add(&marks_dropped, 1);
 }
 
 static __always_inline void tuple_put(struct bt_tuple *t, const struct sock *sk, __u8 role)
@@ -493,21 +500,41 @@ static __always_inline long sent_fd(long nr, struct pt_regs *regs)
  * before the first byte is in it. Marked at the exit, a reader the write
  * woke could finish its read on another CPU first (or, under a write
  * larger than the pipe, many reads): neither counted nor seen unseen.
- * One fd walk and one lookup once the channel is marked. A global
- * function: verified once, outside sys_enter.
+ * One fd walk, and one lookup unless this thread's last send found the
+ * same channel marked and no mark was dropped since (the thread's slot
+ * remembers: mark_id, mark_gen). A global function: verified once,
+ * outside sys_enter.
  */
 __noinline int mark_before_send(long fd)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 gen = *(volatile __u64 *)&marks_dropped;
 	struct endpoint c = {};
+	struct inflight *st;
+	__u64 id;
 
 	classify(task, fd, &c);
-	if (c.kind == BT_KIND_PIPE) {
-		if (!is_marked(c.chan))
-			mark(c.chan);
+	if (c.kind == BT_KIND_PIPE)
+		id = c.chan;
+	else if (c.sk && c.kind != BT_KIND_NONE)
+		id = sock_id(c.sk);
+	else
+		return 0;
+	st = inflight_slot(task->pid);
+	if (st && st->tid != task->pid)
+		st = NULL;	/* another thread's: sys_enter takes it over and forgets */
+	if (st && st->mark_id == id && st->mark_gen == gen)
+		return 0;
+	if (is_marked(id)) {
+		if (st) {
+			st->mark_id = id;
+			st->mark_gen = gen;
+		}
 		return 0;
 	}
-	if (c.sk && c.kind != BT_KIND_NONE && !is_marked(sock_id(c.sk)))
+	if (c.kind == BT_KIND_PIPE)
+		mark(id);
+	else
 		mark_connection(&c);
 	return 0;
 }

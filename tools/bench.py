@@ -10,11 +10,15 @@ ratio traced/untraced and of the median added nanoseconds per crossing.
 The full run also rewrites docs/BENCHMARKS.md.
 
 Usage: tools/bench.py [--quick] [--only pipe,unix,tcp,futex,bulk,stress,server,profile]
-                      [--aggregate-only]
-       tools/bench.py --profile [REPS]
+                      [--aggregate-only] [--baseline BINARY]
+       tools/bench.py --profile [REPS] [--baseline BINARY]
        tools/bench.py --long SECONDS [--long-flags "BOUNDTRACE OPTIONS"]
   --profile  only the per-program BPF cost (bpf_stats) of each mode and of a
            bystander on the pinned pipe ping-pong, REPS interleaved rounds
+  --baseline  another boundtrace build (an older commit's) measured in the
+           same rounds as this one, each mode as "base: MODE"; with
+           --aggregate-only, the default mode of both builds only. The
+           document is then not rewritten.
   --long   one long trace of a pipe ping-pong paced at 50k exchanges/s: RSS
            and CPU of boundtrace sampled over time, losses, exact counts
   --quick  each workload once with small counts (a few seconds): checks that
@@ -51,6 +55,7 @@ DOC = ROOT / "docs" / "BENCHMARKS.md"
 TRACEFS = "/sys/kernel/tracing"
 TASKSET = os.path.realpath(shutil.which("taskset") or "/usr/bin/taskset")
 BYSTANDER = "bystander (boundtrace -p IDLE)"
+BASELINE = None                 # --baseline BINARY: another build, measured alongside
 DELAY_MS = 200                  # ipcload sleeps this long after "ready PID"
 TIMEOUT_S = 120                 # per run; a hung tool is a failure
 PROFILE_SECONDS = 2.0           # per-program profile: measured window per mode
@@ -268,8 +273,8 @@ def bpftrace_seen(out, _ipc):
 
 # ---- the tracers ----------------------------------------------------------
 
-def boundtrace_cmd(extra):
-    return lambda argv, out: [BOUNDTRACE, *extra, "-f", "json", "-o", out,
+def boundtrace_cmd(extra, binary=None):
+    return lambda argv, out: [binary or BOUNDTRACE, *extra, "-f", "json", "-o", out,
                               "-c", shlex.join(argv)]
 
 
@@ -343,13 +348,21 @@ def bystander_seen(out, ipc):
     return sum(rows(ipc).values())
 
 
+def baseline_variants(variants):
+    """--baseline BINARY: each boundtrace mode once more with that build,
+    named "base: ...", measured in the same rounds (old and new builds
+    interleaved, as the traced and untraced runs are)."""
+    if not BASELINE:
+        return []
+    return [Tracer(f"base: {t.name}", t.reps, t.scale,
+                   boundtrace_cmd([t.mode_flag] if t.mode_flag else [], BASELINE),
+                   boundtrace_seen, ours=True) for t in variants if not t.problem]
+
+
 def tracers():
-    # "boundtrace" is the cheapest trace (the overhead targets hold it):
-    # --no-chains once it exists; "boundtrace --chains" is then the default.
-    helptext = subprocess.run([BOUNDTRACE, "--help"], capture_output=True,
-                              text=True).stdout
-    cheapest = ["--no-chains"] if "--no-chains" in helptext else []
-    aggregate = Tracer("boundtrace", 11, 1, boundtrace_cmd(cheapest), boundtrace_seen, ours=True)
+    # "boundtrace" is the default mode (chains on once --no-chains exists);
+    # the cheapest mode, which the per-workload targets hold, is a variant.
+    aggregate = Tracer("boundtrace", 11, 1, boundtrace_cmd([]), boundtrace_seen, ours=True)
     bystander = Tracer(BYSTANDER, 9, 1, lambda argv, out: argv, bystander_seen, ours=True,
                        background=Background)
     strace = Tracer("strace -f -c", 5, 40,
@@ -366,7 +379,8 @@ def tracers():
     perf.problem = tool_problem("perf", ["perf", "trace", "-s", "-o", "/dev/null", "--", "true"])
     bpft.problem = tool_problem("bpftrace", ["bpftrace", "--version"]) or \
         (None if tracefs else f"n/a (tracefs not mounted at {TRACEFS} and cannot be)")
-    return [aggregate, *boundtrace_variants(), bystander, strace, perf, bpft]
+    variants = [aggregate, *boundtrace_variants()]
+    return [*variants, *baseline_variants(variants), bystander, strace, perf, bpft]
 
 
 class Background:
@@ -561,7 +575,7 @@ def plan(tracer_list, quick, only=None, aggregate_only=False):
     quick checks while tuning; the document is then not rewritten)."""
     aggregate, *others = [t for t in tracer_list if not t.problem]
     if aggregate_only:
-        others = []
+        others = [t for t in others if t.name == "base: boundtrace"]
     cells = []
     for w in WORKLOADS:
         if only and w.key not in only:
@@ -694,6 +708,7 @@ class ProfileCase:
     title: str
     flags: list                 # boundtrace options
     bystander: bool = False     # trace an idle process; the workload is untraced
+    binary: Optional[str] = None    # --baseline: the other build
 
 
 def profile_cases():
@@ -703,6 +718,9 @@ def profile_cases():
         if re.search(rf"(^|\s){flag}\b(?!-)", helptext, re.M):
             cases.append(ProfileCase(flag, [flag]))
     cases.append(ProfileCase("bystander (-p IDLE)", [], bystander=True))
+    if BASELINE:
+        cases += [ProfileCase(f"base: {c.title}", c.flags, c.bystander, BASELINE)
+                  for c in list(cases)]
     return cases
 
 
@@ -719,7 +737,7 @@ def profile_one(case, w, tmp, quick):
             target = ["--peers", "0", "-p", str(idle.pid)]
         else:
             target = ["--follow", "-p", str(watch.pid)]
-        bt = subprocess.Popen([BOUNDTRACE, *case.flags, *target, "-f", "json", "-o",
+        bt = subprocess.Popen([case.binary or BOUNDTRACE, *case.flags, *target, "-f", "json", "-o",
                                f"{tmp}/{next(RUN_IDS)}-profile-bt.json"],
                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
@@ -1268,8 +1286,10 @@ def write_doc(text, tracer_list):
 
 def snapshot(tmp):
     """Measure one build throughout, even if ./boundtrace is rebuilt meanwhile."""
-    global BOUNDTRACE, IPCLOAD
+    global BOUNDTRACE, IPCLOAD, BASELINE
     BOUNDTRACE = shutil.copy2(BOUNDTRACE, f"{tmp}/boundtrace")
+    if BASELINE:
+        BASELINE = shutil.copy2(BASELINE, f"{tmp}/boundtrace-base")
     IPCLOAD = shutil.copy2(IPCLOAD, f"{tmp}/ipcload")
 
 
@@ -1282,6 +1302,9 @@ def main():
     only = args[args.index("--only") + 1].split(",") if "--only" in args else None
     aggregate_only = "--aggregate-only" in args
     profile_only = "--profile" in args
+    if "--baseline" in args:
+        global BASELINE
+        BASELINE = os.path.abspath(args[args.index("--baseline") + 1])
     if os.geteuid() != 0:
         print("bench skipped: it needs root (boundtrace loads BPF)")
         return 0
@@ -1320,7 +1343,7 @@ def main():
     text = (report(cells, tracer_list, quick, server, profile) + f"\nMachine:\n{about}\n"
             f"- bench wall time: {(time.monotonic() - start) / 60:.1f} min\n")
     print(text)
-    if not quick and not only and not aggregate_only:
+    if not quick and not only and not aggregate_only and not BASELINE:
         write_doc(text, tracer_list)
     return 0
 

@@ -11,7 +11,7 @@ import signal
 import subprocess
 import time
 
-from harness import BT, ROOT, Failure, check, eq, run, test, tmpfile
+from harness import BT, ROOT, Failure, check, eq, run, test, tmpfile, wait_tracing
 
 SIGLOAD = os.path.join(ROOT, "build", "tools", "sigload")
 
@@ -255,14 +255,22 @@ def duration_ends_a_command_that_ignores_sigterm():
 @test
 def second_interrupt_does_not_leave_the_command_running():
     out = tmpfile("int.json")
-    p = subprocess.Popen([BT, "-f", "json", "-o", out, "-c", term_ignoring_command("int")],
-                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
-    time.sleep(1.5)
+    # The interrupts come once boundtrace says it is tracing (the command is
+    # running and the handlers are in place), not after a fixed sleep: a
+    # loaded machine can take seconds to load the programs.
+    err_file = tmpfile("int.err")
+    with open(err_file, "w") as ef:
+        p = subprocess.Popen([BT, "-v", "-f", "json", "-o", out, "-c", term_ignoring_command("int")],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=ef, text=True)
+    p.errfile = err_file
+    wait_tracing(p)
     p.send_signal(signal.SIGINT)
     time.sleep(0.3)
     p.send_signal(signal.SIGINT)
-    _, err = p.communicate(timeout=20)
+    p.communicate(timeout=20)
+    with open(err_file) as f:
+        err = f.read()
     check(p.returncode != 0, "exit status %d" % p.returncode)
     check("did not end on SIGTERM" in err, "stderr: %r" % err)
     with open(out) as f:

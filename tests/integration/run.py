@@ -151,14 +151,20 @@ def start_gated(args, w, timeout=60):
         t = subprocess.Popen([args[0], "-v", *args[1:]], stdin=subprocess.DEVNULL,
                              stdout=subprocess.PIPE, stderr=ef, text=True)
     t.errfile = t_err
-    deadline = time.time() + timeout
-    while time.time() < deadline and t.poll() is None:
-        with open(t_err) as f:
-            if "boundtrace: tracing;" in f.read():
-                break
-        time.sleep(0.01)
+    wait_tracing(t, timeout)
     open(w.go, "w").close()
     return t
+
+
+def wait_tracing(t, timeout=60):
+    """Wait until boundtrace t (started with -v, its stderr in the file
+    t.errfile) says it is tracing, exits, or timeout seconds pass."""
+    deadline = time.time() + timeout
+    while time.time() < deadline and t.poll() is None:
+        with open(t.errfile) as f:
+            if "boundtrace: tracing;" in f.read():
+                return
+        time.sleep(0.01)
 
 
 def run_gated(args, w, timeout=60):
@@ -621,6 +627,31 @@ def chain_through_a_futex_hop():
     eq((c["hops"][1]["calls_p50"], c["hops"][1]["calls_max"]), (1, 1),
        "one pipe read per lock wait")
     check(c["episodes"] >= 90, "lock waits seen: %d of 100" % c["episodes"])
+
+
+@test
+def episode_chains_fold_across_windows():
+    """Episode chains aggregated as the trace goes: with the chain window's
+    horizon made 20 ms (BOUNDTRACE_CHAIN_HORIZON_MS, for tests), 600 lock
+    rounds of 300 µs are folded window after window and freed; every lock
+    wait that slept (the waiter's own count) is the root of exactly one
+    chain from the futex hop, the futex ⇢ pipe chain has one pipe read per
+    wait (min, p50, max), and nothing is counted late or lost."""
+    os.environ["BOUNDTRACE_CHAIN_HORIZON_MS"] = "20"
+    try:
+        bt, tier = traced_tierdemo("futex-chain", "--work-us", "300", requests=600)
+    finally:
+        del os.environ["BOUNDTRACE_CHAIN_HORIZON_MS"]
+    from_lock = [c for c in bt["chains"] if c["source"] == "episodes"
+                 and c["hops"][0]["kind"] == "futex" and chain_names(c)[:2] == ["lockholder"] * 2]
+    eq(sum(c["episodes"] for c in from_lock), tier["blocked_rounds"],
+       "lock waits in the chains from the futex hop: %r"
+       % [(chain_names(c), c["episodes"]) for c in from_lock])
+    chains = [c for c in from_lock if [h["kind"] for h in c["hops"]] == ["futex", "pipe"]]
+    eq(len(chains), 1, "one futex ⇢ pipe chain")
+    h = chains[0]["hops"][1]
+    eq((h["calls_min"], h["calls_p50"], h["calls_max"]), (1, 1, 1), "one pipe read per lock wait")
+    eq((bt["episodes_late"], bt["exchanges_late"]), (0, 0), "records the window could not nest")
 
 
 FUTEX_TIMEOUT_SCRIPT = r"""

@@ -282,8 +282,8 @@ static void test_max_series_sticky(void **state)
 	build_model(&m);
 	m.max_series = 3;
 	/* First scrape: worker[11] and the reader not seen yet; 3 sets, all admitted. */
-	m.procs[1].nrows = 0;
-	m.procs[2].nrows = 0;
+	bt_proc_clear_rows(&m.procs[1]);
+	bt_proc_clear_rows(&m.procs[2]);
 	out = render(&m, BT_METRICS_PROMETHEUS, &keep);
 	has_line(out, "boundtrace_calls_total{" L_W "} 1");
 	has_line(out, "boundtrace_calls_total{" W_L "} 1");

@@ -515,16 +515,6 @@ static void test_udp_unconnected_server(void **state)
 #define FUTEX_A	0x7f0000001000ull	/* the shared word as the waker maps it */
 #define FUTEX_B	0x7e0000002000ull	/* the same word in the waiter's process */
 
-static void add_link(struct bt_model *m, uint32_t waker, uint64_t waker_addr, uint32_t wakee,
-		     uint64_t wakee_addr)
-{
-	struct bt_futex_link l = { .key = { .waker = waker, .wakee = wakee,
-					    .waker_addr = waker_addr, .wakee_addr = wakee_addr },
-				   .count = 1 };
-
-	assert_int_equal(bt_model_add_futex_link(m, &l), 0);
-}
-
 static void test_futex_wakes(void **state)
 {
 	struct bt_model *m = *state;
@@ -548,8 +538,8 @@ static void test_futex_wakes(void **state)
 	tu_row(m, 700, BT_KIND_FUTEX, BT_DIR_WAKE, FUTEX_A + 8, &other_wake, NULL);
 	tu_wake(m, 700, 701, BT_KIND_FUTEX, BT_DIR_WAKE, FUTEX_A + 8, 1);
 	/* The kernel saw which word each wake ended the wait on. */
-	add_link(m, 700, FUTEX_A, 701, FUTEX_B);
-	add_link(m, 700, FUTEX_A + 8, 701, FUTEX_B + 8);
+	tu_futex_link(m, 700, FUTEX_A, 701, FUTEX_B);
+	tu_futex_link(m, 700, FUTEX_A + 8, 701, FUTEX_B + 8);
 	tu_wake(m, 700, 701, BT_KIND_FUTEX, BT_DIR_WAKE, FUTEX_A, 3);
 	tu_wake(m, 700, 702, BT_KIND_FUTEX, BT_DIR_WAKE, FUTEX_A, 2);	/* untraced */
 	/* Not counted: another direction, another word, another kind. */

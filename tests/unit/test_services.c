@@ -470,6 +470,174 @@ static void test_exchanges_summed(void **state)
 	bt_edges_free(&e);
 }
 
+/*
+ * Both ends traced on thousands of connections (a recording of a busy
+ * service): each sending row is checked against exactly its own far end
+ * (the pairing indexes find it; a scan found it too, at rows x rows), so
+ * every figure is exact: bytes each end saw, the receiver's waits summed
+ * once per connection, the wakeups of each connection, the unseen bytes
+ * of the few connections whose ends disagree. A unix client that wrote
+ * before the accept (its row names no peer) is found from the server's
+ * row.
+ */
+#define MANY	3000
+
+static void test_many_connections_both_ends_traced(void **state)
+{
+	struct bt_model *m = *state;
+	uint64_t sent = 0, waits = 0, wakeups = 0, unseen = 0;
+	struct bt_edges e;
+
+	tu_proc(m, 1, "client")->target = true;
+	tu_proc(m, 2, "server")->target = true;
+	for (unsigned int i = 0; i < MANY; i++) {
+		struct bt_chan_info c = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 20000 + i,
+						"127.0.0.1", 5432);
+		struct bt_chan_info s = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 5432,
+						"127.0.0.1", 20000 + i);
+		struct bt_chan_info uc = tu_unix(BT_KIND_UNIX_STREAM, 0, "/s");
+		struct bt_chan_info us = tu_unix(BT_KIND_UNIX_STREAM, 300000 + i, "/s");
+		/* One connection in a hundred lost 3 bytes at the receiving end. */
+		uint64_t lost = i % 100 == 7 ? 3 : 0;
+		struct bt_stats req = tu_stats(1, 100 + i, 0), got = tu_stats(1, 100 + i - lost, i + 1);
+		struct bt_stats reply = tu_stats(1, 10, 0), ans = tu_stats(1, 10, 2);
+		struct bt_stats u = tu_stats(1, 50, 1);
+
+		tu_row(m, 1, BT_KIND_TCP, BT_DIR_SEND, 100000 + i, &req, &c);
+		tu_row(m, 1, BT_KIND_TCP, BT_DIR_RECV, 100000 + i, &ans, &c);
+		tu_row(m, 2, BT_KIND_TCP, BT_DIR_RECV, 200000 + i, &got, &s);
+		tu_row(m, 2, BT_KIND_TCP, BT_DIR_SEND, 200000 + i, &reply, &s);
+		uc.peer_tgid = 2;
+		tu_row(m, 1, BT_KIND_UNIX_STREAM, BT_DIR_SEND, 300000 + i, &u, &uc);
+		tu_row(m, 2, BT_KIND_UNIX_STREAM, BT_DIR_RECV, 400000 + i, &u, &us);
+		if (i % 5)
+			tu_wake(m, 1, 2, BT_KIND_TCP, BT_DIR_SEND, 100000 + i, i % 5);
+		sent += 100 + i;
+		waits += i + 1;
+		wakeups += i % 5;
+		unseen += lost;
+	}
+	bt_model_sort(m);
+	assert_int_equal(bt_edges_build(m, &e), 0);
+	assert_int_equal(e.n, 3);
+	/* 1 -> 2 over the unix socket: the server's rows named the client's sockets. */
+	assert_int_equal(e.v[0].kind, BT_KIND_UNIX_STREAM);
+	assert_int_equal(e.v[0].nconns, MANY);
+	assert_int_equal(e.v[0].blocked_ns, MANY);
+	assert_int_equal(e.v[0].unseen_bytes, 0);
+	for (size_t k = 0; k < e.v[0].nconns; k++) {
+		assert_true(e.v[0].conns[k].recv_known);
+		assert_int_equal(e.v[0].conns[k].recv_bytes, 50);
+	}
+	assert_int_equal(e.v[1].from, 1);
+	assert_int_equal(e.v[1].kind, BT_KIND_TCP);
+	assert_string_equal(e.v[1].service, "tcp:127.0.0.1:5432");
+	assert_int_equal(e.v[1].nconns, MANY);
+	assert_int_equal(e.v[1].bytes, sent);
+	assert_int_equal(e.v[1].blocked_ns, waits);
+	assert_int_equal(e.v[1].wakeups, wakeups);
+	assert_int_equal(e.v[1].unseen_bytes, unseen);
+	assert_int_equal(unseen, 3 * (MANY / 100));
+	for (size_t k = 0; k < e.v[1].nconns; k++) {
+		const struct bt_svc_conn *c = &e.v[1].conns[k];
+		uint64_t i = c->row->key.chan - 100000;
+
+		assert_true(c->recv_known);
+		assert_int_equal(c->bytes, 100 + i);
+		assert_int_equal(c->recv_bytes, 100 + i - (i % 100 == 7 ? 3 : 0));
+	}
+	/* The replies: both ends agree on every one. */
+	assert_int_equal(e.v[2].from, 2);
+	assert_int_equal(e.v[2].to, 1);
+	assert_int_equal(e.v[2].nconns, MANY);
+	assert_int_equal(e.v[2].bytes, 10 * MANY);
+	assert_int_equal(e.v[2].blocked_ns, 2 * MANY);
+	assert_int_equal(e.v[2].unseen_bytes, 0);
+	assert_int_equal(e.unseen_bytes, unseen);
+	bt_edges_free(&e);
+}
+
+#define WORDS	2000
+#define WAKER_A	0x7f0000000000ull	/* the words as the waker maps them */
+#define WAITER_B 0x7e0000000000ull	/* the same words in the waiter */
+#define POOL_C	0x7d0000000000ull	/* a thread pool's own words */
+
+/*
+ * Futex wakes across thousands of words: each edge (one per word) carries
+ * the waiter's wait on that word only, found through the kernel's link
+ * for a shared word (another address in the waiter) and by the word
+ * itself within a thread pool; wakeups counted per word. A wait woken by
+ * several processes names them in the order their wakes were recorded.
+ */
+static void test_futex_wakes_across_many_words(void **state)
+{
+	struct bt_model *m = *state;
+	struct bt_peer peers[BT_PEERS_MAX];
+	struct bt_stats one = tu_stats(1, 0, 0);
+	const struct bt_proc *p;
+	struct bt_edges e;
+
+	tu_proc(m, 700, "producer")->target = true;
+	tu_proc(m, 701, "consumer")->target = true;
+	tu_proc(m, 800, "pool")->target = true;
+	for (unsigned int i = 0; i < WORDS; i++) {
+		struct bt_stats wait = tu_stats(1, 0, 1000 + i), own = tu_stats(1, 0, 5 + i);
+
+		tu_row(m, 700, BT_KIND_FUTEX, BT_DIR_WAKE, WAKER_A + 8 * i, &one, NULL);
+		tu_row(m, 701, BT_KIND_FUTEX, BT_DIR_WAIT, WAITER_B + 16 * i, &wait, NULL);
+		tu_futex_link(m, 700, WAKER_A + 8 * i, 701, WAITER_B + 16 * i);
+		tu_wake(m, 700, 701, BT_KIND_FUTEX, BT_DIR_WAKE, WAKER_A + 8 * i, i % 4 + 1);
+		/* A wakeup inside a wait is not the futex's: neither counted nor a peer. */
+		tu_wake(m, 700, 701, BT_KIND_FUTEX, BT_DIR_WAIT, WAKER_A + 8 * i, 1000);
+		tu_row(m, 800, BT_KIND_FUTEX, BT_DIR_WAKE, POOL_C + 8 * i, &one, NULL);
+		tu_row(m, 800, BT_KIND_FUTEX, BT_DIR_WAIT, POOL_C + 8 * i, &own, NULL);
+		tu_wake(m, 800, 800, BT_KIND_FUTEX, BT_DIR_WAKE, POOL_C + 8 * i, 1);
+	}
+	/*
+	 * The pool's first word: the kernel linked its wakes to another
+	 * word (a requeue, whose waits it never made), so the wait on the
+	 * word itself is not that edge's: a link overrules the same word.
+	 */
+	tu_futex_link(m, 800, POOL_C, 800, POOL_C + 4);
+	/* 900 waits on one word: woken by 901, by itself there, by 902. */
+	tu_proc(m, 900, "w")->target = true;
+	tu_row(m, 900, BT_KIND_FUTEX, BT_DIR_WAIT, 0x90, &one, NULL);
+	tu_wake(m, 901, 900, BT_KIND_FUTEX, BT_DIR_WAKE, 0x10, 1);
+	tu_wake(m, 900, 900, BT_KIND_FUTEX, BT_DIR_WAKE, 0x98, 1);	/* another word */
+	tu_wake(m, 900, 900, BT_KIND_FUTEX, BT_DIR_WAKE, 0x90, 1);
+	tu_wake(m, 902, 900, BT_KIND_FUTEX, BT_DIR_WAKE, 0x20, 1);
+	p = bt_model_find(m, 900);
+	assert_int_equal(bt_row_peers(m, p, &p->rows[0], peers, BT_PEERS_MAX), 3);
+	assert_int_equal(peers[0].pid, 901);
+	assert_int_equal(peers[1].pid, 900);
+	assert_int_equal(peers[2].pid, 902);
+
+	bt_model_sort(m);
+	assert_int_equal(bt_edges_build(m, &e), 0);
+	assert_int_equal(e.n, 2 * WORDS);
+	for (size_t k = 0; k < WORDS; k++) {
+		const struct bt_edge *x = &e.v[k];
+		uint64_t i = (x->conns[0].row->key.chan - WAKER_A) / 8;
+
+		assert_int_equal(x->from, 700);
+		assert_int_equal(x->to, 701);
+		assert_int_equal(x->nconns, 1);
+		assert_int_equal(x->wakeups, i % 4 + 1);
+		/* The wait on this word only, once. */
+		assert_int_equal(x->blocked_ns, 1000 + i);
+	}
+	for (size_t k = WORDS; k < 2 * WORDS; k++) {
+		const struct bt_edge *x = &e.v[k];
+		uint64_t i = (x->conns[0].row->key.chan - POOL_C) / 8;
+
+		assert_int_equal(x->from, 800);
+		assert_int_equal(x->to, 800);
+		assert_int_equal(x->wakeups, 1);
+		assert_int_equal(x->blocked_ns, i ? 5 + i : 0);
+	}
+	bt_edges_free(&e);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, tu_model_setup, tu_model_teardown)
 
 int main(void)
@@ -485,6 +653,8 @@ int main(void)
 		T(test_kernel_named_far_end),
 		T(test_connection_lives),
 		T(test_exchanges_summed),
+		T(test_many_connections_both_ends_traced),
+		T(test_futex_wakes_across_many_words),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -145,6 +145,17 @@ static inline void tu_wake(struct bt_model *m, uint32_t waker, uint32_t wakee,
 	assert_int_equal(bt_model_add_wake(m, &k, count), 0);
 }
 
+/* The kernel linked waker's wakes on waker_addr to wakee's wait on wakee_addr. */
+static inline void tu_futex_link(struct bt_model *m, uint32_t waker, uint64_t waker_addr,
+				 uint32_t wakee, uint64_t wakee_addr)
+{
+	struct bt_futex_link l = { .key = { .waker = waker, .wakee = wakee,
+					    .waker_addr = waker_addr, .wakee_addr = wakee_addr },
+				   .count = 1 };
+
+	assert_int_equal(bt_model_add_futex_link(m, &l), 0);
+}
+
 /* An episode: pid/tid blocked in kind/dir on chan from start to end, woken at wake. */
 static inline void tu_episode(struct bt_model *m, uint32_t pid, uint32_t tid, unsigned int kind,
 			      unsigned int dir, uint64_t chan, uint64_t start, uint64_t wake,

@@ -9,6 +9,7 @@
 #include "model/hist.h"
 #include "analyze/peers.h"
 #include "lib/keyidx.h"
+#include "lib/vec.h"
 
 /* Pipe ends as /proc reports them (procscan.h keeps the same values). */
 #define END_READ	1
@@ -71,8 +72,13 @@ struct bt_peer_index {
 	const struct bt_model *m;
 	struct bt_keyidx chan;		/* (kind, chan) -> (proc, row) */
 	struct bt_keyidx tuple;		/* inet (kind, lport, rport, laddr, raddr) -> (proc, row) */
+	struct bt_keyidx upeer;		/* unix (kind, peer socket's inode) -> (proc, row) */
 	struct bt_keyidx sock_port;	/* (proto, lport) -> sock */
 	struct bt_keyidx holder;	/* ino -> holder */
+	struct bt_keyidx wake_pair;	/* (waker, wakee, kind, chan, peer) -> wake */
+	struct bt_keyidx futex_from;	/* futex wakes by a wake call: (waker, chan) -> wake */
+	struct bt_keyidx futex_into;	/* the same across processes: wakee -> wake */
+	struct bt_keyidx link;		/* futex links: (waker, wakee, waker_addr) -> link */
 };
 
 /* The index of the analysis running in this thread (bt_peer_index_begin). */
@@ -98,6 +104,33 @@ static size_t tuple_key(uint8_t *k, unsigned int kind, const struct bt_chan_info
 	return 37;
 }
 
+/* A wake's key without its direction (wake_count sums the directions it wants). */
+static size_t wake_pair_key(uint8_t *k, uint32_t waker, uint32_t wakee, unsigned int kind,
+			    uint64_t chan, uint64_t peer)
+{
+	memcpy(k, &waker, 4);
+	memcpy(k + 4, &wakee, 4);
+	k[8] = (uint8_t)kind;
+	memcpy(k + 9, &chan, 8);
+	memcpy(k + 17, &peer, 8);
+	return 25;
+}
+
+static size_t pid_chan_key(uint8_t *k, uint32_t pid, uint64_t chan)
+{
+	memcpy(k, &pid, 4);
+	memcpy(k + 4, &chan, 8);
+	return 12;
+}
+
+static size_t link_key(uint8_t *k, uint32_t waker, uint32_t wakee, uint64_t waker_addr)
+{
+	memcpy(k, &waker, 4);
+	memcpy(k + 4, &wakee, 4);
+	memcpy(k + 8, &waker_addr, 8);
+	return 16;
+}
+
 static size_t port_key(uint8_t *k, uint8_t proto, uint16_t lport)
 {
 	k[0] = proto;
@@ -111,10 +144,17 @@ static void index_free(struct bt_peer_index *x)
 		return;
 	bt_keyidx_free(&x->chan);
 	bt_keyidx_free(&x->tuple);
+	bt_keyidx_free(&x->upeer);
 	bt_keyidx_free(&x->sock_port);
 	bt_keyidx_free(&x->holder);
+	bt_keyidx_free(&x->wake_pair);
+	bt_keyidx_free(&x->futex_from);
+	bt_keyidx_free(&x->futex_into);
+	bt_keyidx_free(&x->link);
 	free(x);
 }
+
+static uint64_t unix_peer_ino(const struct bt_model *m, const struct bt_row *r);
 
 static int index_rows(struct bt_peer_index *x, const struct bt_model *m)
 {
@@ -132,7 +172,42 @@ static int index_rows(struct bt_peer_index *x, const struct bt_model *m)
 			    bt_keyidx_add(&x->tuple, k, tuple_key(k, r->key.kind, &r->info, false),
 					  (uint32_t)i, (uint32_t)j))
 				return -1;
+			if ((r->key.kind == BT_KIND_UNIX_STREAM || r->key.kind == BT_KIND_UNIX_DGRAM) &&
+			    unix_peer_ino(m, r) &&
+			    bt_keyidx_add(&x->upeer, k, chan_key(k, r->key.kind, unix_peer_ino(m, r)),
+					  (uint32_t)i, (uint32_t)j))
+				return -1;
 		}
+	return 0;
+}
+
+static int index_wakes(struct bt_peer_index *x, const struct bt_model *m)
+{
+	uint8_t k[BT_KEYIDX_KEY];
+
+	for (size_t i = 0; i < m->nwakes; i++) {
+		const struct bt_wake_key *w = &m->wakes[i].key;
+
+		if (bt_keyidx_add(&x->wake_pair, k, wake_pair_key(k, w->waker, w->wakee, w->kind,
+								  w->chan, w->peer),
+				  (uint32_t)i, 0))
+			return -1;
+		/* A wakeup during a futex wait is not the futex's: wake calls only. */
+		if (w->kind != BT_KIND_FUTEX || w->dir != BT_DIR_WAKE)
+			continue;
+		if (bt_keyidx_add(&x->futex_from, k, pid_chan_key(k, w->waker, w->chan),
+				  (uint32_t)i, 0) ||
+		    (w->waker != w->wakee &&
+		     bt_keyidx_add(&x->futex_into, &w->wakee, sizeof(w->wakee), (uint32_t)i, 0)))
+			return -1;
+	}
+	for (size_t i = 0; i < m->nfutexlinks; i++) {
+		const struct bt_futex_link_key *l = &m->futexlinks[i].key;
+
+		if (bt_keyidx_add(&x->link, k, link_key(k, l->waker, l->wakee, l->waker_addr),
+				  (uint32_t)i, 0))
+			return -1;
+	}
 	return 0;
 }
 
@@ -158,14 +233,19 @@ static struct bt_peer_index *index_build(const struct bt_model *m)
 	if (!x)
 		return NULL;
 	x->m = m;
-	if (index_rows(x, m) || index_facts(x, m)) {
+	if (index_rows(x, m) || index_facts(x, m) || index_wakes(x, m)) {
 		index_free(x);
 		return NULL;
 	}
 	bt_keyidx_sort(&x->chan);
 	bt_keyidx_sort(&x->tuple);
+	bt_keyidx_sort(&x->upeer);
 	bt_keyidx_sort(&x->sock_port);
 	bt_keyidx_sort(&x->holder);
+	bt_keyidx_sort(&x->wake_pair);
+	bt_keyidx_sort(&x->futex_from);
+	bt_keyidx_sort(&x->futex_into);
+	bt_keyidx_sort(&x->link);
 	return x;
 }
 
@@ -374,25 +454,49 @@ static size_t inet_peers(const struct bt_peer_index *x, const struct bt_proc *p,
 	return n;
 }
 
-/* Futex far ends: whom this process's wakes woke, or who woke its waits. */
-static size_t futex_peers(const struct bt_model *m, const struct bt_proc *p,
+/*
+ * Futex far ends: whom this process's wake calls on the word woke, or who
+ * woke its waits (another process by process: its address for a shared
+ * futex differs; itself on this word). The wakes come in the model's
+ * order, merged from the two lists a wait has.
+ */
+static size_t futex_peers(const struct bt_peer_index *x, const struct bt_proc *p,
 			  const struct bt_row *r, struct bt_peer *out, size_t max)
 {
-	size_t n = 0;
+	const struct bt_model *m = x->m;
+	uint8_t k[BT_KEYIDX_KEY];
+	size_t n = 0, end, i = bt_keyidx_find(&x->futex_from, k, pid_chan_key(k, p->pid, r->key.chan),
+					      &end);
+	size_t oend, o = 0;
 
-	for (size_t i = 0; i < m->nwakes; i++) {
-		const struct bt_wake_key *k = &m->wakes[i].key;
+	if (r->key.dir == BT_DIR_WAKE) {
+		for (; i < end; i++)
+			add_peer(out, &n, max, m, m->wakes[x->futex_from.v[i].a].key.wakee);
+		return n;
+	}
+	if (r->key.dir != BT_DIR_WAIT)
+		return 0;
+	o = bt_keyidx_find(&x->futex_into, &p->pid, sizeof(p->pid), &oend);
+	while (i < end || o < oend) {
+		uint32_t self = BT_HMAP_NONE, other = BT_HMAP_NONE;
 
-		if (k->kind != BT_KIND_FUTEX)
-			continue;
-		if (k->dir != BT_DIR_WAKE)
-			continue;	/* a wakeup during a wait is not the futex's */
-		if (r->key.dir == BT_DIR_WAKE && k->waker == p->pid && k->chan == r->key.chan)
-			add_peer(out, &n, max, m, k->wakee);
-		/* Another process's address for a shared futex differs: match by process. */
-		else if (r->key.dir == BT_DIR_WAIT && k->wakee == p->pid &&
-			 (k->waker != p->pid || k->chan == r->key.chan))
-			add_peer(out, &n, max, m, k->waker);
+		for (; i < end; i++) {
+			if (m->wakes[x->futex_from.v[i].a].key.wakee == p->pid) {
+				self = x->futex_from.v[i].a;
+				break;
+			}
+		}
+		if (o < oend)
+			other = x->futex_into.v[o].a;
+		if (self == BT_HMAP_NONE && other == BT_HMAP_NONE)
+			break;
+		if (self < other) {
+			add_peer(out, &n, max, m, m->wakes[self].key.waker);
+			i++;
+		} else {
+			add_peer(out, &n, max, m, m->wakes[other].key.waker);
+			o++;
+		}
 	}
 	return n;
 }
@@ -410,7 +514,7 @@ static size_t row_peers(const struct bt_peer_index *x, const struct bt_proc *p,
 	case BT_KIND_UDP:
 		return inet_peers(x, p, r, out, max);
 	case BT_KIND_FUTEX:
-		return futex_peers(x->m, p, r, out, max);
+		return futex_peers(x, p, r, out, max);
 	}
 	return 0;
 }
@@ -449,4 +553,156 @@ bool bt_far_end_row(const struct bt_model *m, const struct bt_row *r, const stru
 		return bt_inet_mirror(r, o);
 	}
 	return true;
+}
+
+uint64_t bt_wake_count(const struct bt_model *m, uint32_t waker, uint32_t wakee,
+		       const struct bt_row *r)
+{
+	struct bt_peer_index *own;
+	const struct bt_peer_index *x = index_for(m, &own);
+	uint8_t k[BT_KEYIDX_KEY];
+	size_t end, i;
+	uint64_t n = 0;
+
+	if (!x)
+		return 0;
+	i = bt_keyidx_find(&x->wake_pair, k, wake_pair_key(k, waker, wakee, r->key.kind,
+							   r->key.chan, r->key.peer), &end);
+	for (; i < end; i++) {
+		const struct bt_wake *w = &m->wakes[x->wake_pair.v[i].a];
+
+		/*
+		 * Any crossing of the waker on a byte channel counts: a unix
+		 * reader freeing buffer space wakes the peer's waiters too,
+		 * and that wakeup is often the one that lets the peer run. A
+		 * futex wakes only in its wake calls (a wakeup during a wait
+		 * is an interrupt's, not the futex's).
+		 */
+		if (w->key.kind != BT_KIND_FUTEX || w->key.dir == r->key.dir)
+			n += w->count;
+	}
+	index_free(own);
+	return n;
+}
+
+/*
+ * Whether wait row o of the wakee is the futex r (a wake row of waker)
+ * wakes: the same word in one process; across processes the kernel's
+ * futex links (waker's address -> wakee's address) say which.
+ */
+static bool futex_pairs(const struct bt_peer_index *x, uint32_t waker, const struct bt_row *r,
+			uint32_t wakee, const struct bt_row *o)
+{
+	uint8_t k[BT_KEYIDX_KEY];
+	size_t end, i = bt_keyidx_find(&x->link, k, link_key(k, waker, wakee, r->key.chan), &end);
+
+	for (size_t j = i; j < end; j++)
+		if (x->m->futexlinks[x->link.v[j].a].key.wakee_addr == o->key.chan)
+			return true;
+	/* No link recorded (a recording from before links): the same word in one process. */
+	return i == end && waker == wakee && o->key.chan == r->key.chan;
+}
+
+/* Rows of process number qi under key in ix into out. */
+static int rows_under(const struct bt_keyidx *ix, const void *key, size_t len, uint32_t qi,
+		      uint32_t **out, size_t *n, size_t *cap)
+{
+	size_t end, i = bt_keyidx_find(ix, key, len, &end);
+
+	for (; i < end; i++) {
+		if (ix->v[i].a != qi)
+			continue;
+		if (!bt_grow((void **)out, cap, *n + 1, sizeof(**out)))
+			return -ENOMEM;
+		(*out)[(*n)++] = ix->v[i].b;
+	}
+	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The candidates: a superset of the rows of q on r's far end, by kind. */
+static int far_candidates(const struct bt_peer_index *x, uint32_t pid, const struct bt_row *r,
+			  uint32_t qi, uint32_t **out, size_t *n, size_t *cap)
+{
+	const struct bt_model *m = x->m;
+	uint8_t k[BT_KEYIDX_KEY];
+	uint64_t peer;
+	size_t end, i;
+
+	switch (r->key.kind) {
+	case BT_KIND_PIPE:
+		return rows_under(&x->chan, k, chan_key(k, r->key.kind, r->key.chan), qi, out, n,
+				  cap);
+	case BT_KIND_UNIX_STREAM:
+	case BT_KIND_UNIX_DGRAM:
+		peer = unix_peer_ino(m, r);
+		if (rows_under(&x->chan, k, chan_key(k, r->key.kind, peer), qi, out, n, cap))
+			return -ENOMEM;
+		return r->key.chan ? rows_under(&x->upeer, k, chan_key(k, r->key.kind, r->key.chan),
+						qi, out, n, cap) : 0;
+	case BT_KIND_TCP:
+	case BT_KIND_UDP:
+		if (!r->has_info)
+			return 0;
+		return rows_under(&x->tuple, k, tuple_key(k, r->key.kind, &r->info, true), qi, out,
+				  n, cap);
+	case BT_KIND_FUTEX:
+		i = bt_keyidx_find(&x->link, k, link_key(k, pid, m->procs[qi].pid, r->key.chan),
+				   &end);
+		for (; i < end; i++) {
+			uint8_t kk[BT_KEYIDX_KEY];
+
+			if (rows_under(&x->chan, kk,
+				       chan_key(kk, BT_KIND_FUTEX,
+						m->futexlinks[x->link.v[i].a].key.wakee_addr),
+				       qi, out, n, cap))
+				return -ENOMEM;
+		}
+		return pid == m->procs[qi].pid ?
+			       rows_under(&x->chan, k, chan_key(k, BT_KIND_FUTEX, r->key.chan), qi,
+					  out, n, cap) : 0;
+	}
+	/* A kind with no index: every row of q. */
+	for (size_t j = 0; j < m->procs[qi].nrows; j++) {
+		if (!bt_grow((void **)out, cap, *n + 1, sizeof(**out)))
+			return -ENOMEM;
+		(*out)[(*n)++] = (uint32_t)j;
+	}
+	return 0;
+}
+
+int bt_far_end_rows(const struct bt_model *m, uint32_t pid, const struct bt_row *r,
+		    const struct bt_proc *q, int dir, uint32_t **out, size_t *n, size_t *cap)
+{
+	struct bt_peer_index *own;
+	const struct bt_peer_index *x = index_for(m, &own);
+	size_t found = *n, kept = *n;
+	int err;
+
+	if (!x)
+		return -ENOMEM;
+	err = far_candidates(x, pid, r, (uint32_t)(q - m->procs), out, n, cap);
+	if (!err && *n > found)
+		qsort(*out + found, *n - found, sizeof(**out), cmp_u32);
+	/* Each row once, in q's order, if it is what a scan of q's rows would keep. */
+	for (size_t i = found; !err && i < *n; i++) {
+		const struct bt_row *o = &q->rows[(*out)[i]];
+
+		if (i > found && (*out)[i] == (*out)[i - 1])
+			continue;
+		if (o->key.kind != r->key.kind || o->key.dir != dir || !bt_far_end_row(m, r, o))
+			continue;
+		if (r->key.kind == BT_KIND_FUTEX && !futex_pairs(x, pid, r, q->pid, o))
+			continue;
+		(*out)[kept++] = (*out)[i];
+	}
+	*n = err ? found : kept;
+	index_free(own);
+	return err;
 }

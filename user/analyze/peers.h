@@ -45,6 +45,24 @@ size_t bt_row_peers(const struct bt_model *m, const struct bt_proc *p,
 bool bt_far_end_row(const struct bt_model *m, const struct bt_row *r, const struct bt_row *o);
 
 /*
+ * How often waker's crossings on r's channel (r: a row of waker) woke
+ * wakee: any direction on a byte channel, a futex in r's direction only.
+ */
+uint64_t bt_wake_count(const struct bt_model *m, uint32_t waker, uint32_t wakee,
+		       const struct bt_row *r);
+
+/*
+ * The rows of q in direction dir on the far end of r, a row of process
+ * pid, appended to *out (n, cap: grown with bt_grow) as q's row numbers,
+ * ascending, each once: those bt_far_end_row pairs with r; for a futex,
+ * the wait rows on the words the kernel's futex links say r's word wakes
+ * in q (without links, the same word in one process). Looked up in the
+ * pairing indexes, not scanned. 0, or -ENOMEM (nothing appended).
+ */
+int bt_far_end_rows(const struct bt_model *m, uint32_t pid, const struct bt_row *r,
+		    const struct bt_proc *q, int dir, uint32_t **out, size_t *n, size_t *cap);
+
+/*
  * Whether TCP/UDP row o is the other end of row r: mirrored tuples (and,
  * in merged recordings, not two hosts' loopback connections).
  */

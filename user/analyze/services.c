@@ -190,7 +190,7 @@ static struct bt_svc_conn *conn_add(struct bt_edges *e, const struct bt_model *m
 	c = &x->conns[x->nconns++];
 	memset(c, 0, sizeof(*c));
 	c->from = from;
-	memcpy(c->channel, row->channel, sizeof(c->channel));
+	c->channel = row->channel;
 	c->row = row;
 	c->conn = row->has_info ? row->info.conn : 0;
 	*edge = x;
@@ -206,53 +206,6 @@ static void edge_add_wait(struct bt_edge *x, const struct bt_stats *st)
 	bt_hist_add(x->blocked_hist, st->blocked_hist);
 }
 
-static uint64_t wake_count(const struct bt_model *m, uint32_t waker, uint32_t wakee,
-			   const struct bt_row *r)
-{
-	uint64_t n = 0;
-
-	for (size_t i = 0; i < m->nwakes; i++) {
-		const struct bt_wake_key *k = &m->wakes[i].key;
-
-		/*
-		 * Any crossing of the waker on a byte channel counts: a unix
-		 * reader freeing buffer space wakes the peer's waiters too,
-		 * and that wakeup is often the one that lets the peer run. A
-		 * futex wakes only in its wake calls (a wakeup during a wait
-		 * is an interrupt's, not the futex's).
-		 */
-		if (k->kind == BT_KIND_FUTEX && k->dir != r->key.dir)
-			continue;
-		if (k->waker == waker && k->wakee == wakee && k->kind == r->key.kind &&
-		    k->chan == r->key.chan && k->peer == r->key.peer)
-			n += m->wakes[i].count;
-	}
-	return n;
-}
-
-/*
- * Whether wait row o of the wakee is the futex r (a wake row of waker)
- * wakes: the same word in one process; across processes the kernel's
- * futex links (waker's address -> wakee's address) say which.
- */
-static bool futex_pairs(const struct bt_model *m, uint32_t waker, const struct bt_row *r,
-			uint32_t wakee, const struct bt_row *o)
-{
-	bool linked = false;
-
-	for (size_t i = 0; i < m->nfutexlinks; i++) {
-		const struct bt_futex_link_key *l = &m->futexlinks[i].key;
-
-		if (l->waker != waker || l->wakee != wakee || l->waker_addr != r->key.chan)
-			continue;
-		if (l->wakee_addr == o->key.chan)
-			return true;
-		linked = true;
-	}
-	/* No link recorded (a recording from before links): the same word in one process. */
-	return !linked && waker == wakee && o->key.chan == r->key.chan;
-}
-
 /*
  * The receiving side's blocked time on the far end of r, if traced; and
  * what it received there, when it is r's one reader and reads from p
@@ -263,6 +216,8 @@ struct matched {
 	const struct bt_row **v;
 	size_t n, cap;
 	bool nomem;	/* one was not kept: the check from the receiving side cannot run */
+	uint32_t *far;	/* add_receiver's far end rows (row numbers of one process) */
+	size_t nfar, capfar;
 };
 
 static void add_receiver(const struct bt_model *m, const struct bt_proc *p,
@@ -273,15 +228,14 @@ static void add_receiver(const struct bt_model *m, const struct bt_proc *p,
 	struct bt_peer back[BT_PEERS_MAX];
 	bool alone = true, any = false;
 
-	for (size_t j = 0; j < q->nrows; j++) {
-		const struct bt_row *o = &q->rows[j];
+	seen->nfar = 0;
+	if (bt_far_end_rows(m, p->pid, r, q, want, &seen->far, &seen->nfar, &seen->capfar))
+		seen->nomem = true;
+	for (size_t j = 0; j < seen->nfar; j++) {
+		const struct bt_row *o = &q->rows[seen->far[j]];
 		bool pairs = false;
 		size_t nb;
 
-		if (o->key.kind != r->key.kind || o->key.dir != want || !bt_far_end_row(m, r, o))
-			continue;
-		if (r->key.kind == BT_KIND_FUTEX && !futex_pairs(m, p->pid, r, q->pid, o))
-			continue;
 		nb = bt_row_peers(m, q, o, back, BT_PEERS_MAX);
 		for (size_t k = 0; k < nb; k++)
 			pairs |= back[k].pid == p->pid;
@@ -330,7 +284,7 @@ static int edges_of_row(const struct bt_model *m, const struct bt_proc *p,
 		x->calls += c->calls;
 		x->bytes += c->bytes;
 		bt_hist_add(x->size_hist, r->st.size_hist);
-		x->wakeups += wake_count(m, p->pid, peers[i].pid, r);
+		x->wakeups += bt_wake_count(m, p->pid, peers[i].pid, r);
 		if (peers[i].proc)
 			add_receiver(m, p, r, peers[i].proc, n == 1, x, c, seen);
 	}
@@ -513,7 +467,7 @@ static int unmatched_receives(const struct bt_model *m, struct bt_edges *e,
 	return 0;
 }
 
-int bt_edges_build(const struct bt_model *m, struct bt_edges *out)
+static int build_edges(const struct bt_model *m, struct bt_edges *out)
 {
 	struct matched seen = { 0 };
 
@@ -525,6 +479,8 @@ int bt_edges_build(const struct bt_model *m, struct bt_edges *out)
 			if (edges_of_row(m, p, &p->rows[j], out, &seen))
 				goto nomem;
 	}
+	free(seen.far);
+	seen.far = NULL;
 	if (seen.nomem || unmatched_receives(m, out, &seen))
 		goto nomem;
 	free(seen.v);
@@ -540,8 +496,24 @@ int bt_edges_build(const struct bt_model *m, struct bt_edges *out)
 	return 0;
 nomem:
 	free(seen.v);
+	free(seen.far);
 	bt_edges_free(out);
 	return -ENOMEM;
+}
+
+int bt_edges_build(const struct bt_model *m, struct bt_edges *out)
+{
+	/* Pairing looks its candidates up: index m once, unless the report did. */
+	int err = bt_peer_index_begin(m), ret;
+
+	if (err && err != -EBUSY) {
+		memset(out, 0, sizeof(*out));
+		return -ENOMEM;
+	}
+	ret = build_edges(m, out);
+	if (!err)
+		bt_peer_index_end();
+	return ret;
 }
 
 void bt_edges_free(struct bt_edges *e)

@@ -21,7 +21,7 @@
 /* One connection folded into a service edge: one sending row. */
 struct bt_svc_conn {
 	uint32_t from;			/* the sending process (a pool member) */
-	char channel[BT_CHANNEL_LEN];	/* as the sender names it */
+	const char *channel;		/* as the sender names it: row->channel */
 	uint64_t calls;			/* successful sends (futex: wake calls) */
 	uint64_t bytes;
 	/*

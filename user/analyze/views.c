@@ -11,6 +11,7 @@ static int build_peers(const struct bt_model *m, struct bt_views *v)
 {
 	size_t nrows = 0, cap = 0, n = 0;
 	struct bt_peer buf[BT_PEERS_MAX];
+	char service[BT_CHANNEL_LEN];
 
 	v->row_base = calloc(m->nprocs ? m->nprocs : 1, sizeof(*v->row_base));
 	for (size_t i = 0; i < m->nprocs; i++) {
@@ -36,8 +37,10 @@ static int build_peers(const struct bt_model *m, struct bt_views *v)
 			}
 			v->span[v->row_base[i] + j].off = n;
 			v->span[v->row_base[i] + j].n = k;
-			bt_row_service(m, &p->rows[j], v->service[v->row_base[i] + j],
-				       sizeof(v->service[0]));
+			bt_row_service(m, &p->rows[j], service, sizeof(service));
+			v->service[v->row_base[i] + j] = bt_strtab_id(&v->names, service);
+			if (v->service[v->row_base[i] + j] == BT_HMAP_NONE)
+				return -1;
 			n += k;
 		}
 	}
@@ -65,7 +68,7 @@ const char *bt_views_service(const struct bt_views *v, const struct bt_model *m,
 
 	if (!(v->built & BT_VIEW_PEERS) || i >= m->nprocs || j >= p->nrows)
 		return "";
-	return v->service[v->row_base[i] + j];
+	return bt_strtab_str(&v->names, v->service[v->row_base[i] + j]);
 }
 
 static int build_views(const struct bt_model *m, unsigned int which, struct bt_views *v)
@@ -128,5 +131,6 @@ void bt_views_free(struct bt_views *v)
 	free(v->span);
 	free(v->peer);
 	free(v->service);
+	bt_strtab_free(&v->names);
 	memset(v, 0, sizeof(*v));
 }

@@ -13,6 +13,7 @@
 #include "analyze/folded.h"
 #include "analyze/peers.h"
 #include "analyze/services.h"
+#include "lib/strtab.h"
 #include "model/model.h"
 
 enum bt_view {
@@ -38,7 +39,13 @@ struct bt_views {
 	size_t *row_base;
 	struct { size_t off, n; } *span;
 	struct bt_peer *peer;
-	char (*service)[BT_CHANNEL_LEN];	/* BT_VIEW_PEERS: row's service, same index */
+	/*
+	 * BT_VIEW_PEERS: row's service, same index as span, as a number in
+	 * names: a service is shared by every connection to it, so each
+	 * name is held once (50,000 connections to one port: one name).
+	 */
+	uint32_t *service;
+	struct bt_strtab names;
 };
 
 /* Builds the views asked for (BT_VIEW_FOLDED and _WAKERS exclude each other). */

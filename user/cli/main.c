@@ -91,8 +91,12 @@ static int print_interval(struct bt_tracer *t, uint64_t start)
 
 	if (isatty(STDOUT_FILENO))
 		fputs("\033[H\033[2J", stdout);
-	if (take_model(t, start, err, sizeof(err)) == 0)
+	if (take_model(t, start, err, sizeof(err)) == 0) {
+		/* The trace goes on: what is pending in the chain windows stays so. */
+		t->model->chains_open = true;
 		bt_report_write(stdout, bt_report_find("table"), t->model);
+		t->model->chains_open = false;
+	}
 	if (fflush(stdout) || ferror(stdout)) {
 		fprintf(stderr, "boundtrace: cannot write to stdout (%s); stopping\n",
 			strerror(errno));
@@ -324,6 +328,8 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 		fail(err);
 		goto cleanup;
 	}
+	/* The trace is over: the model grows no more, its unused room goes before the views come. */
+	bt_model_fit(&model);
 	if (sink.exp && bt_report_write(sink.out, sink.exp, &model)) {
 		fail("cannot write the report");
 		goto cleanup;

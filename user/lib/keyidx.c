@@ -35,6 +35,8 @@ void bt_keyidx_sort(struct bt_keyidx *ix)
 {
 	if (ix->n)
 		qsort(ix->v, ix->n, sizeof(*ix->v), cmp_ent);
+	/* Built: it grows no more, and doubling left up to half of it unused. */
+	bt_fit((void **)&ix->v, &ix->cap, ix->n, sizeof(*ix->v));
 }
 
 /* The first entry whose key is at least key (after = 0) or above it (after = 1). */

@@ -27,7 +27,7 @@ struct bt_keyidx {
 
 /* Files (a, b) under the first len bytes of key. 0, or -1 when out of memory. */
 int bt_keyidx_add(struct bt_keyidx *ix, const void *key, size_t len, uint32_t a, uint32_t b);
-/* Sorts the entries: call once after the last add, before any find. */
+/* Sorts the entries and gives back unused room: call once after the last add, before any find. */
 void bt_keyidx_sort(struct bt_keyidx *ix);
 /* The entries under key: index of the first, *end one past the last. */
 size_t bt_keyidx_find(const struct bt_keyidx *ix, const void *key, size_t len, size_t *end);

@@ -42,6 +42,19 @@ bool bt_resize(void **arr, size_t *cap, size_t cap_want, size_t elem)
 	return true;
 }
 
+void bt_fit(void **arr, size_t *cap, size_t n, size_t elem)
+{
+	if (n >= *cap)
+		return;
+	if (n) {
+		bt_resize(arr, cap, n, elem);	/* kept as it is when realloc cannot */
+		return;
+	}
+	free(*arr);
+	*arr = NULL;
+	*cap = 0;
+}
+
 int bt_cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;

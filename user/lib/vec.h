@@ -16,6 +16,12 @@
  * new room is zeroed. False when out of memory (the array is kept).
  */
 bool bt_grow(void **arr, size_t *cap, size_t need, size_t elem);
+/*
+ * Gives back the room past the first n elements (a list that will not
+ * grow again: doubling leaves up to half of it unused). Kept as it is
+ * when the allocator cannot.
+ */
+void bt_fit(void **arr, size_t *cap, size_t n, size_t elem);
 
 /*
  * Room for exactly cap_want elements of elem bytes in *arr, growing or

@@ -105,6 +105,17 @@ static bool holder_eq(const void *ctx, uint32_t e, const void *key)
 	return a->ino == b->ino && a->pid == b->pid && a->type == b->type;
 }
 
+static uint64_t futexlink_hash(const void *e)
+{
+	return bt_hash(&((const struct bt_futex_link *)e)->key, sizeof(struct bt_futex_link_key));
+}
+
+static bool futexlink_eq(const void *ctx, uint32_t e, const void *key)
+{
+	return !memcmp(&((const struct bt_futex_link *)ctx)[e].key, key,
+		       sizeof(struct bt_futex_link_key));
+}
+
 static uint64_t sock_hash(uint64_t ino)
 {
 	return bt_hash(&ino, sizeof(ino));
@@ -176,6 +187,15 @@ static void reindex_procs(struct bt_model *m)
 
 /* ---- the model -------------------------------------------------------- */
 
+/* What a row holds besides itself, before it is dropped. */
+static void row_free(struct bt_row *r)
+{
+	free(r->fin);
+	free(r->channel);
+	r->fin = NULL;
+	r->channel = NULL;
+}
+
 void bt_model_init(struct bt_model *m)
 {
 	memset(m, 0, sizeof(*m));
@@ -186,7 +206,7 @@ void bt_model_free(struct bt_model *m)
 	free(m->hosts);
 	for (size_t i = 0; i < m->nprocs; i++) {
 		for (size_t j = 0; j < m->procs[i].nrows; j++)
-			free(m->procs[i].rows[j].fin);
+			row_free(&m->procs[i].rows[j]);
 		free(m->procs[i].rows);
 		bt_hmap_free(&m->procs[i].row_idx);
 	}
@@ -211,7 +231,27 @@ void bt_model_free(struct bt_model *m)
 	bt_hmap_free(&m->stack_idx);
 	bt_hmap_free(&m->holder_idx);
 	bt_hmap_free(&m->sock_idx);
+	bt_hmap_free(&m->futexlink_idx);
 	memset(m, 0, sizeof(*m));
+}
+
+void bt_model_fit(struct bt_model *m)
+{
+	for (size_t i = 0; i < m->nprocs; i++)
+		bt_fit((void **)&m->procs[i].rows, &m->procs[i].cap, m->procs[i].nrows,
+		       sizeof(*m->procs[i].rows));
+	bt_fit((void **)&m->procs, &m->cap, m->nprocs, sizeof(*m->procs));
+	bt_fit((void **)&m->wakes, &m->capwakes, m->nwakes, sizeof(*m->wakes));
+	bt_fit((void **)&m->episodes, &m->capepisodes, m->nepisodes, sizeof(*m->episodes));
+	bt_fit((void **)&m->exchanges, &m->capexchanges, m->nexchanges, sizeof(*m->exchanges));
+	bt_fit((void **)&m->holders, &m->capholders, m->nholders, sizeof(*m->holders));
+	bt_fit((void **)&m->socks, &m->capsocks, m->nsocks, sizeof(*m->socks));
+	bt_fit((void **)&m->futexlinks, &m->capfutexlinks, m->nfutexlinks,
+	       sizeof(*m->futexlinks));
+	bt_fit((void **)&m->stackrows, &m->capstackrows, m->nstackrows, sizeof(*m->stackrows));
+	bt_fit((void **)&m->stacks, &m->capstacks, m->nstacks, sizeof(*m->stacks));
+	bt_fit((void **)&m->wakestacks, &m->capwakestacks, m->nwakestacks,
+	       sizeof(*m->wakestacks));
 }
 
 /* Whether what pid counted is final: its (newest) process was harvested at exit. */
@@ -552,18 +592,15 @@ int bt_model_add_sockfact(struct bt_model *m, const struct bt_sockfact *s)
 
 int bt_model_add_futex_link(struct bt_model *m, const struct bt_futex_link *l)
 {
-	for (size_t i = 0; i < m->nfutexlinks; i++) {
-		struct bt_futex_link *o = &m->futexlinks[i];
+	struct bt_futex_link *o;
+	bool fresh;
 
-		if (!memcmp(&o->key, &l->key, sizeof(o->key))) {
-			o->count = l->count;	/* the kernel's count is cumulative */
-			return 0;
-		}
-	}
-	if (!bt_grow((void **)&m->futexlinks, &m->capfutexlinks, m->nfutexlinks + 1,
-		     sizeof(*l)))
+	o = upsert((void **)&m->futexlinks, &m->nfutexlinks, &m->capfutexlinks, sizeof(*o),
+		   &m->futexlink_idx, futexlink_hash(l), futexlink_eq, &l->key, &fresh);
+	if (!o)
 		return -1;
-	m->futexlinks[m->nfutexlinks++] = *l;
+	o->key = l->key;
+	o->count = l->count;	/* the kernel's count is cumulative */
 	return 0;
 }
 
@@ -596,9 +633,21 @@ const struct bt_row *bt_proc_find_row(const struct bt_proc *p, const struct bt_k
 	return e == BT_HMAP_NONE ? NULL : &p->rows[e];
 }
 
+int bt_row_set_channel(struct bt_row *r, const char *name)
+{
+	char *c = strndup(name, BT_CHANNEL_LEN - 1);
+
+	if (!c)
+		return -1;
+	free(r->channel);
+	r->channel = c;
+	return 0;
+}
+
 struct bt_row *bt_proc_add_row(struct bt_proc *p, const struct bt_key *key,
 			       const struct bt_stats *st, const struct bt_chan_info *info)
 {
+	char channel[BT_CHANNEL_LEN];
 	struct bt_row *r;
 	bool fresh;
 
@@ -624,7 +673,13 @@ struct bt_row *bt_proc_add_row(struct bt_proc *p, const struct bt_key *key,
 		r->info = *info;
 		r->has_info = true;
 	}
-	bt_channel_format(key, info, r->channel, sizeof(r->channel));
+	bt_channel_format(key, info, channel, sizeof(channel));
+	if (bt_row_set_channel(r, channel)) {
+		/* Not kept half made: the row just appended goes again. */
+		bt_hmap_del(&p->row_idx, row_hash(key), (uint32_t)(p->nrows - 1));
+		p->nrows--;
+		return NULL;
+	}
 	return r;
 }
 
@@ -670,8 +725,10 @@ void bt_proc_clear_rows(struct bt_proc *p)
 	for (size_t j = 0; j < p->nrows; j++) {
 		struct bt_row *r = &p->rows[j];
 
-		if (!r->final)
+		if (!r->final) {
+			free(r->channel);
 			continue;
+		}
 		if (r->fin) {
 			r->st = r->fin->st;
 			r->lost_calls = r->fin->lost_calls;
@@ -707,7 +764,7 @@ void bt_model_filter(struct bt_model *m, const uint32_t *pids, int npids, unsign
 		for (size_t j = 0; j < p->nrows; j++) {
 			if (!pid_wanted(p->pid, pids, npids) ||
 			    (kind != BT_KIND_NONE && p->rows[j].key.kind != kind)) {
-				free(p->rows[j].fin);
+				row_free(&p->rows[j]);
 				continue;
 			}
 			p->rows[keep++] = p->rows[j];

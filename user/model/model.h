@@ -54,7 +54,13 @@ struct bt_row {
 	struct bt_row_final *fin;
 	/* Calls the kernel could not count here (its map was full): the row is partial. */
 	uint64_t lost_calls;
-	char channel[BT_CHANNEL_LEN];
+	/*
+	 * The channel's name (model/channel.h), at most BT_CHANNEL_LEN - 1
+	 * bytes, held at its own length: most are 20 to 40 bytes, and a
+	 * trace of short connections holds a row per connection and
+	 * direction. Owned by the row (set by the model's adders).
+	 */
+	char *channel;
 };
 
 #define BT_EXE_LEN	256
@@ -225,6 +231,11 @@ struct bt_model {
 	struct bt_chain_fold *fold;
 	void (*fold_free)(struct bt_chain_fold *f);
 	uint64_t episodes_folded;
+	/*
+	 * The trace goes on (an interval table is printed): the chains are
+	 * those folded by then; a request still open stays pending, not late.
+	 */
+	bool chains_open;
 	struct bt_wake *wakes;
 	size_t nwakes, capwakes;
 	struct bt_holder *holders;
@@ -244,6 +255,7 @@ struct bt_model {
 	 */
 	struct bt_hmap proc_idx;	/* pid: the newest process with it */
 	struct bt_hmap wake_idx, stackrow_idx, wakestack_idx, stack_idx, holder_idx, sock_idx;
+	struct bt_hmap futexlink_idx;
 };
 
 void bt_model_init(struct bt_model *m);
@@ -309,6 +321,8 @@ struct bt_row *bt_model_add(struct bt_model *m, const struct bt_key *key,
 			    const struct bt_stats *st, const struct bt_chan_info *info);
 /* Process p's row of key (its kind, dir, chan and peer), or NULL. */
 const struct bt_row *bt_proc_find_row(const struct bt_proc *p, const struct bt_key *key);
+/* Names row r's channel name instead (a copy, cut to BT_CHANNEL_LEN - 1). 0 or -1 (no memory). */
+int bt_row_set_channel(struct bt_row *r, const char *name);
 /* bt_model_add for process p (after pid reuse, not always the newest). */
 struct bt_row *bt_proc_add_row(struct bt_proc *p, const struct bt_key *key,
 			       const struct bt_stats *st, const struct bt_chan_info *info);
@@ -330,6 +344,11 @@ struct bt_row *bt_model_fold_row(struct bt_model *m, const struct bt_key *key,
  * and of this kind only (BT_KIND_NONE: all). Processes stay, to name peers.
  */
 void bt_model_filter(struct bt_model *m, const uint32_t *pids, int npids, unsigned int kind);
+/*
+ * Gives back the lists' unused room (a model read from a recording, or
+ * about to be reported, grows no more); elements and indexes stay.
+ */
+void bt_model_fit(struct bt_model *m);
 /* Sum b into a. */
 void bt_stats_add(struct bt_stats *a, const struct bt_stats *b);
 /* Processes by pid, rows by kind, channel, direction: stable output. */

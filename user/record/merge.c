@@ -68,7 +68,8 @@ static int add_host(struct bt_model *m, const struct bt_model *one, uint32_t h, 
 			if (!r)
 				return -1;
 			/* Named as the host wrote it, not by the renumbered inode. */
-			memcpy(r->channel, o->channel, sizeof(r->channel));
+			if (bt_row_set_channel(r, o->channel))
+				return -1;
 		}
 	}
 	for (size_t i = 0; i < one->nwakes; i++) {

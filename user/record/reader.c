@@ -28,6 +28,14 @@ struct rd {
 	uint64_t max_model;		/* what the file's size can honestly describe */
 	bool snap_open;			/* blocks staged since the last commit */
 	bool have_info;
+	/*
+	 * Snapshots the file holds, counted from its frames before reading:
+	 * only the last is kept, so the ones before it are checked and freed
+	 * at their commit instead of held while the next one is read (two
+	 * models at once). A file that grows meanwhile keeps its newer ones.
+	 */
+	long expect;
+	bool kept;			/* last holds a snapshot */
 };
 
 static int bad(struct rd *rd, const char *fmt, ...)
@@ -536,7 +544,14 @@ static int commit(struct rd *rd, struct bt_recf_cur *c)
 	for (size_t i = 0; i < rd->nlegacy; i++)
 		rd->snap.procs[rd->legacy[i]].target = rd->snap.procs[rd->legacy[i]].nrows > 0;
 	bt_model_free(&rd->last);
-	rd->last = rd->snap;
+	if (rd->st.snapshots + 1 < rd->expect) {
+		bt_model_free(&rd->snap);	/* a later one replaces it */
+		rd->kept = false;
+	} else {
+		bt_model_fit(&rd->snap);
+		rd->last = rd->snap;
+		rd->kept = true;
+	}
 	reset_snapshot(rd);
 	rd->st.snapshots++;
 	return 0;
@@ -607,6 +622,7 @@ static int read_recording(struct bt_recf_reader *r, struct rd *rd)
 
 	if (bt_recf_read_header(r, &version, &flags, rd->err, rd->errlen))
 		return -1;
+	rd->expect = bt_recf_count_blocks(r, BT_REC_DURATION, BT_REC_END);
 	rd->st.version = version;
 	rd->st.flags = flags;
 	for (;;) {
@@ -644,6 +660,11 @@ static int read_common(struct bt_recf_reader *r, uint64_t file_size, struct bt_m
 	bt_model_init(&rd->snap);
 	bt_model_init(&rd->last);
 	ret = read_recording(r, rd);
+	if (ret == 0 && rd->st.snapshots && !rd->kept) {
+		/* Fewer snapshots than its frames promised: it changed while read. */
+		snprintf(err, errlen, "%s: changed while it was read", r->name);
+		ret = -1;
+	}
 	rd->st.partial = rd->snap_open;
 	rd->st.bytes = r->off;
 	bt_model_free(&rd->snap);

@@ -188,6 +188,17 @@ static bool room(uint8_t **buf, size_t *cap, size_t need)
 	return true;
 }
 
+/* One read of up to n bytes (at off with pread, else where the file is), EINTR retried. */
+static ssize_t read_once(int fd, void *buf, size_t n, int64_t off)
+{
+	ssize_t k;
+
+	do
+		k = off < 0 ? read(fd, buf, n) : pread(fd, buf, n, off);
+	while (k < 0 && errno == EINTR);
+	return k;
+}
+
 /*
  * Reads up to n bytes of the input and points *out at them: straight
  * into a memory input, else into cbuf, which grows only as data really
@@ -215,13 +226,12 @@ static ssize_t src_take(struct bt_recf_reader *r, size_t n, const uint8_t **out)
 			errno = ENOMEM;
 			return -1;
 		}
-		k = read(r->fd, r->cbuf + got, step);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -1;
-		if (k == 0)
+		k = read_once(r->fd, r->cbuf + got, step, -1);
+		if (k <= 0) {
+			if (k < 0)
+				return -1;
 			break;
+		}
 		got += k;
 	}
 	*out = r->cbuf ? r->cbuf : empty_payload;
@@ -357,6 +367,62 @@ enum bt_recf_next bt_recf_next(struct bt_recf_reader *r, struct bt_recf_block *b
 io_error:
 	snprintf(err, errlen, "%s: %s", r->name, strerror(errno));
 	return BT_RECF_ERROR;
+}
+
+/* n bytes of the input at off, without moving the reader: n, fewer at the end, -1. */
+static ssize_t src_peek(const struct bt_recf_reader *r, uint64_t off, void *buf, size_t n)
+{
+	size_t got = 0;
+
+	if (r->fd < 0) {
+		size_t left = off < r->memlen ? r->memlen - off : 0;
+
+		got = n < left ? n : left;
+		if (got)
+			memcpy(buf, r->mem + off, got);
+		return got;
+	}
+	while (got < n) {
+		ssize_t k = read_once(r->fd, (uint8_t *)buf + got, n - got, (int64_t)(off + got));
+
+		if (k < 0)
+			return -1;
+		if (!k)
+			return got;
+		got += k;
+	}
+	return got;
+}
+
+long bt_recf_count_blocks(const struct bt_recf_reader *r, uint32_t type, uint32_t stop)
+{
+	uint64_t off = BT_RECF_HDR_LEN;
+	uint8_t frame[BT_RECF_FRAME_LEN], last;
+	long n = 0;
+
+	for (;;) {
+		ssize_t k = src_peek(r, off, frame, sizeof(frame));
+		uint32_t t, clen, ulen;
+
+		if (k < 0)
+			return -1;
+		if (k < (ssize_t)sizeof(frame))
+			return n;
+		t = rd32(frame);
+		clen = rd32(frame + 4);
+		ulen = rd32(frame + 8);
+		if (t == stop || ulen > BT_RECF_MAX_BLOCK || clen > compressBound(BT_RECF_MAX_BLOCK) ||
+		    ulen > (uint64_t)clen * BT_RECF_MAX_RATIO)
+			return n;
+		off += sizeof(frame) + clen;
+		/* The block's last byte must be there: a cut block is no block. */
+		k = clen ? src_peek(r, off - 1, &last, 1) : 1;
+		if (k < 0)
+			return -1;
+		if (k < 1)
+			return n;
+		n += t == type;
+	}
 }
 
 /* ---- payload cursor ------------------------------------------------- */

@@ -118,6 +118,14 @@ int bt_recf_read_header(struct bt_recf_reader *r, uint32_t *version, uint32_t *f
 			char *err, size_t errlen);
 enum bt_recf_next bt_recf_next(struct bt_recf_reader *r, struct bt_recf_block *blk,
 			       char *err, size_t errlen);
+/*
+ * How many blocks of type come before the first block of type stop (or
+ * the end), from the frames alone: nothing is inflated or checked, and
+ * the reader's position does not move (a file is read with pread). A
+ * frame with impossible sizes, or one the input cuts, ends the count:
+ * bt_recf_next reports those when it gets there. -1 on a read error.
+ */
+long bt_recf_count_blocks(const struct bt_recf_reader *r, uint32_t type, uint32_t stop);
 
 /*
  * A bounded cursor over a payload. Reading past the end yields zeros and
