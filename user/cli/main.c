@@ -300,12 +300,6 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 			if (model.chain_mode && !sink.rec && (!o.all || !bt_tracer_collect(&tracer)))
 				bt_model_fold_chains_tick(&model, bt_tracer_drain, &tracer);
 		}
-		/*
-		 * Resolve stacks while their processes are alive to be read:
-		 * a process that exits has no maps left to symbolize with.
-		 */
-		if (o.stacks)
-			bt_tracer_collect(&tracer);
 		if (interval_ns && now_ns() >= next_interval && !record) {
 			if (print_interval(&tracer, start)) {
 				stdout_gone = true;
