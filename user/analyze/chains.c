@@ -77,7 +77,7 @@ static int ingest(struct ctx *x, const struct bt_episode *eps, size_t n,
 			x->cnt->truncated_ns += in->end_ns - in->start_ns;
 			continue;
 		}
-		e->name = bt_names_id(&x->names, in->kind, in->channel, BT_EPISODE_CHANNEL_LEN);
+		e->name = bt_strtab_kind_id(&x->names, in->kind, in->channel, BT_EPISODE_CHANNEL_LEN);
 		if (e->name == NONE)
 			return -ENOMEM;
 		e->start = in->start_ns;
@@ -638,8 +638,8 @@ static int fill_hop(struct ctx *x, struct bt_chain_hop *out, uint32_t trie,
 
 	bt_chain_end_set(x->o, &out->from, t->from);
 	bt_chain_end_set(x->o, &out->to, t->to);
-	out->kind = x->names.v[t->name].kind;
-	out->channel = x->names.v[t->name].s;
+	out->kind = bt_strtab_kind(&x->names, t->name);
+	out->channel = bt_strtab_str(&x->names, t->name);
 	out->calls = h->calls;
 	out->calls_per_episode = episodes ? (double)h->calls / (double)episodes : 0;
 	out->calls_min = out->calls_p50 = out->calls_max = 1;
@@ -684,14 +684,14 @@ static int cmp_paths(const struct ctx *x, uint32_t a, uint32_t b)
 		pb[nb++] = b;
 	while (na && nb) {
 		const struct tnode *p = &x->tn[pa[--na]], *q = &x->tn[pb[--nb]];
-		const struct name *m = &x->names.v[p->name], *n = &x->names.v[q->name];
+		uint8_t mk = bt_strtab_kind(&x->names, p->name), nk = bt_strtab_kind(&x->names, q->name);
 		int r;
 
 		if (p->from != q->from)
 			return p->from < q->from ? -1 : 1;
-		if (m->kind != n->kind)
-			return m->kind < n->kind ? -1 : 1;
-		r = strcmp(m->s, n->s);
+		if (mk != nk)
+			return mk < nk ? -1 : 1;
+		r = strcmp(bt_strtab_str(&x->names, p->name), bt_strtab_str(&x->names, q->name));
 		if (r)
 			return r;
 		if (p->to != q->to)
@@ -790,14 +790,9 @@ out:
 	free(order);
 	if (err)
 		return err;
-	/* The names now belong to the result. */
-	r->mem->names = malloc((x->names.n ? x->names.n : 1) * sizeof(char *));
-	if (!r->mem->names)
-		return -ENOMEM;
-	for (size_t i = 0; i < x->names.n; i++)
-		r->mem->names[i] = x->names.v[i].s;
-	r->mem->nnames = x->names.n;
-	x->names.n = 0;
+	/* The names now belong to the result (the hops point into them). */
+	r->mem->names = x->names;
+	memset(&x->names, 0, sizeof(x->names));
 	return 0;
 }
 
@@ -821,9 +816,7 @@ void bt_chains_free(struct bt_chains *c)
 	if (!c)
 		return;
 	if (c->mem) {
-		for (size_t i = 0; i < c->mem->nnames; i++)
-			free(c->mem->names[i]);
-		free(c->mem->names);
+		bt_strtab_free(&c->mem->names);
 		free(c->mem->hops);
 		bt_chains_free(c->mem->extra);
 		free(c->mem);
