@@ -251,13 +251,15 @@ struct {
 static const struct bt_stats zero_stats;
 
 /*
- * Rows the stats map could not make though it had room. Its values are
- * per-CPU and not preallocated: the kernel takes each new row's per-CPU
- * memory from a small atomic reserve that a worker refills later, so a
- * burst of new rows (a server's short connections: four rows each) finds
- * it empty (-ENOMEM). Such a row is made here instead (preallocated,
- * shared by the CPUs, the same atomic adds) and userspace adds it to the
- * stats map's row of the same key: only a full map loses calls.
+ * Rows the stats map could not make. Its values are per-CPU and not
+ * preallocated: the kernel takes each new row's per-CPU memory from a
+ * small atomic reserve that a worker refills later, so a burst of new
+ * rows (a server's short connections: four rows each) finds it empty
+ * (-ENOMEM). And a burst faster than folds run fills it (-E2BIG) while
+ * a fold or a discovery round holds userspace's loop. Such a row is made
+ * here instead (preallocated, shared by the CPUs, the same atomic adds)
+ * and userspace adds it to the stats map's row of the same key; a
+ * quarter of it made wakes a fold. Only both full lose calls.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -873,9 +875,10 @@ static __always_inline void account(struct endpoint *c, struct crossing *x)
 	s = bpf_map_lookup_elem(&stats, &key);
 	if (!s) {
 		err = bpf_map_update_elem(&stats, &key, &zero_stats, BPF_NOEXIST);
-		if (err == -ENOMEM && !with_stacks) {
+		if ((err == -ENOMEM || err == -E2BIG) && !with_stacks) {
 			/*
-			 * No per-CPU memory at hand (see stats_spill). Not with
+			 * No per-CPU memory at hand, or no room left before the
+			 * next fold empties the map (see stats_spill). Not with
 			 * --stacks: the second map pointer doubles the states
 			 * the verifier walks past here, over its limit; there
 			 * the call is lost, counted. Each branch makes its own
@@ -1265,6 +1268,9 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		st->waker_ustack = BT_STACK_NONE;
 	}
 	st->ts = bpf_ktime_get_ns();
+	/* Chain mode: a write on a pipe tells its conversation at its entry (pipe_step.h). */
+	if (exchange_records && (id == BT_NR_write || id == BT_NR_writev))
+		pipe_write_entered(BT_REGS_ARG1(regs), BT_REGS_ARG3(regs), st->ts);
 	return 0;
 }
 

@@ -283,26 +283,6 @@ struct {
 static const struct pipe_handoff zero_pipe;
 static const struct pipe_conv zero_conv;
 
-/* After a write: the pipe (an address) holds that write's bytes and nothing else. */
-static __always_inline bool pipe_holds_only(__u64 pipe_addr, __u64 bytes)
-{
-	struct pipe_inode_info *pipe = (struct pipe_inode_info *)pipe_addr;
-	struct pipe_buffer *bufs;
-	unsigned int head, tail, size, len = 0;
-
-	if (!pipe)
-		return false;
-	head = BPF_CORE_READ(pipe, head);
-	tail = BPF_CORE_READ(pipe, tail);
-	size = BPF_CORE_READ(pipe, ring_size);
-	if (head - tail != 1 || !size)
-		return false;
-	bufs = BPF_CORE_READ(pipe, bufs);
-	if (bpf_probe_read_kernel(&len, sizeof(len), &bufs[tail & (size - 1)].len))
-		return false;
-	return len == bytes;
-}
-
 /* reader read at its ns what writer wrote at its ns (either may be counted first). */
 static __always_inline void emit_handoff(__u64 ino, const struct pipe_call *reader,
 					 const struct pipe_call *writer)
@@ -374,12 +354,12 @@ static __always_inline struct pipe_handoff *pipe_handoff_of(struct pipe_op *op)
 	if (h)
 		return h;
 	/*
-	 * Start where both offsets are known to agree: a write that left
-	 * exactly its own bytes in the pipe (no read of them has ended, so
-	 * none was counted). A read that drained the pipe would not do: a
-	 * write it took from may not have been counted yet.
+	 * Start where both offsets are known to agree: at the entry of a
+	 * write that finds the pipe empty (every byte before it is out,
+	 * and no byte of it is in yet). Made at the write's exit instead,
+	 * a worker whose read of it exited first would be lost to it.
 	 */
-	if (op->dir != BT_DIR_SEND || !pipe_holds_only(op->pipe, op->bytes))
+	if (!op->entry || !op->empty)
 		return NULL;
 	if (bpf_map_update_elem(&pipes, &op->ino, &zero_pipe, BPF_NOEXIST) == -E2BIG)
 		lose(BT_LOSS_EXCHANGES);
@@ -387,7 +367,9 @@ static __always_inline struct pipe_handoff *pipe_handoff_of(struct pipe_op *op)
 }
 
 /*
- * Chain mode: what a pipe call tells of hand-offs and conversations.
+ * Chain mode: what a pipe call tells of hand-offs and conversations: a
+ * write's entry (its conversation step; the hand-off state made), a
+ * write's exit (its bytes counted for hand-offs), a read's exit (both).
  * Every state it needs is found first, the steps (pipe_step.h) run under
  * the pipes' lock, what they decided is sent after it. A global
  * function, verified once rather than at each of the crossing's pipe
@@ -411,7 +393,8 @@ __noinline int pipe_track(struct pipe_op *op)
 		return 0;
 	idx = op->tid & (INFLIGHT_SLOTS - 1);
 	st = bpf_map_lookup_elem(&inflight, &idx);
-	if (st && st->tid == op->tid) {
+	/* A write's conversation step is at its entry alone. */
+	if (st && st->tid == op->tid && (op->entry || op->dir == BT_DIR_RECV)) {
 		if (op->eof) {
 			bpf_map_delete_elem(&pipe_convs, &op->ino);
 			return 0;
@@ -425,7 +408,8 @@ __noinline int pipe_track(struct pipe_op *op)
 				cw = bpf_map_lookup_elem(&pipe_convs, &w);
 		}
 	}
-	if (op->bytes)
+	/* At a write's entry, the hand-off state is made (pipe empty), not counted. */
+	if (op->bytes && (!op->entry || op->empty))
 		h = pipe_handoff_of(op);
 	if (!cx && !h)
 		return 0;
@@ -446,10 +430,12 @@ __noinline int pipe_track(struct pipe_op *op)
 			bt_pipe_conv_read(op, &st->pipe, cx, cw, out);
 	}
 	if (h) {
-		if (op->dir == BT_DIR_SEND)
+		if (op->entry)
+			bt_pipe_handoff_made(h, op->now);
+		else if (op->dir == BT_DIR_SEND)
 			bt_pipe_handoff_write(h, &me, op->bytes, out);
 		else
-			bt_pipe_handoff_read(h, &me, op->bytes, out);
+			bt_pipe_handoff_read(h, &me, op->bytes, op->began, out);
 	}
 	bpf_spin_unlock(&lk->lock);
 
@@ -475,6 +461,7 @@ __noinline int pipe_track(struct pipe_op *op)
 	return 0;
 }
 
+/* A pipe call's exit (a write's entry is pipe_write_entered's). */
 static __always_inline void pipe_step(struct endpoint *c, struct crossing *x)
 {
 	struct pipe_op op;
@@ -485,13 +472,60 @@ static __always_inline void pipe_step(struct endpoint *c, struct crossing *x)
 	op.ino = c->chan;
 	op.now = x->end ? x->end : bpf_ktime_get_ns();
 	op.bytes = x->bytes;
-	/* Only a write can start a pipe's hand-off state (pipe_holds_only). */
-	op.pipe = x->dir == BT_DIR_SEND ? addr_of((void *const *)&c->file->f_inode->i_pipe) : 0;
+	op.began = 0;
+	if (x->st) {
+		op.began = x->st->wake_ns > x->start ? x->st->wake_ns : x->start;
+		/* A write's time is its entry, as in its conversation step: before any read of it. */
+		if (x->dir == BT_DIR_SEND)
+			op.now = x->start;
+	}
 	op.tgid = x->tgid;
 	op.tid = (__u32)bpf_get_current_pid_tgid();
 	op.dir = x->dir;
 	op.eof = x->dir == BT_DIR_RECV && !x->ret;
+	op.entry = 0;
+	op.empty = 0;
 	pipe_track(&op);
+}
+
+/*
+ * Chain mode, at the entry of a target's write or writev on descriptor
+ * fd, at now: if it is a pipe, the write's conversation step and, if the
+ * pipe is empty, its hand-off state made (pipe_step.h says why at the
+ * entry). The pipe's ring is read unlocked: a read that empties it at
+ * that moment only delays the state to a later write. A global function:
+ * verified once, outside sys_enter.
+ */
+__noinline int pipe_write_entered(long fd, __u64 count, __u64 now)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pipe_inode_info *pipe;
+	struct file *file;
+	struct inode *inode;
+	struct pipe_op op;
+
+	file = fd_to_file(task, fd);
+	if (!file)
+		return 0;
+	inode = file->f_inode;
+	if ((inode->i_mode & S_IFMT) != S_IFIFO)
+		return 0;
+	pipe = inode->i_pipe;
+	if (!pipe)
+		return 0;
+	op.ino = inode->i_ino;
+	op.now = now;
+	op.bytes = count;
+	op.began = 0;
+	op.tgid = task->tgid;
+	op.tid = task->pid;
+	op.dir = BT_DIR_SEND;
+	op.eof = 0;
+	op.entry = 1;
+	op.empty = pipe->head == pipe->tail;
+	op.pad = 0;
+	pipe_track(&op);
+	return 0;
 }
 
 static __always_inline void exchange_add(struct bt_stats *s, __u64 ns)

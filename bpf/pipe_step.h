@@ -7,6 +7,13 @@
  * the pipes' lock, calls these, releases it and sends what they decided
  * (struct bt_pipe_out): the two ends of a pipe finish their calls on two
  * CPUs at once, and every field below is read and written by both.
+ *
+ * What a write tells is taken at its ENTRY (pipe_write_entered), before
+ * its first byte is in the pipe; what a read tells, at its exit, after
+ * its bytes are out. So every read's step comes after the step of each
+ * write it took bytes from, on whichever CPUs they ran: the order of the
+ * data itself, not of the two exits. Only a write's byte count waits for
+ * its exit (a write may end short or fail).
  */
 #ifndef BOUNDTRACE_PIPE_STEP_H
 #define BOUNDTRACE_PIPE_STEP_H
@@ -16,10 +23,11 @@
 /*
  * Hand-offs: a thread pool's dispatcher writes a job to a pipe, a worker
  * reads it, whether or not the worker blocked. Per pipe: how many bytes
- * were written and read since the state was made (made by a write into
- * an empty pipe, so the offsets agree), and who wrote the last
- * HANDOFF_WRITES writes. A read whose first byte a thread of the same
- * process wrote is a hand-off.
+ * were written and read since the state was made (at the entry of a
+ * write that found the pipe empty: every earlier byte was out of it, so
+ * the offsets agree from there), and who wrote the last HANDOFF_WRITES
+ * writes. A read whose first byte a thread of the same process wrote is
+ * a hand-off.
  */
 #define HANDOFF_WRITES	8
 #define HANDOFF_READS	4
@@ -37,6 +45,7 @@ struct pipe_call {
  * covers it is counted.
  */
 struct pipe_handoff {
+	__u64 made_ns;		/* the entry of the write that made it */
 	__u64 wr_off, rd_off;
 	__u32 nw, nr;
 	struct pipe_call w[HANDOFF_WRITES];	/* off: end of the write */
@@ -56,20 +65,19 @@ struct pipe_handoff {
  *     thread's last request read) and the first write of the answer.
  * A read of X by a thread that last wrote W, where X answers W, is a
  * response read: with W's request moving, the exchange is complete and
- * both ends' records go out (the server's waits for its write's exit if
- * the read came first). Any other read is a request read. So a pair is
- * recognised by the traffic: one process writes W and reads X, the other
- * reads W and writes X, in that order.
+ * both ends' records go out. Any other read is a request read. So a pair
+ * is recognised by the traffic: one process writes W and reads X, the
+ * other reads W and writes X, in that order. A write's step runs at its
+ * entry: the answer is known before the client can read a byte of it,
+ * whichever CPU's exit comes first (taken at the write's exit, a client
+ * whose read exited first took the answer for a request, and read the
+ * pair backwards from then on).
  */
 struct pipe_conv {
 	/* as a request pipe */
 	__u32 client, req_tid;		/* the client (tgid) and the thread that wrote */
 	__u64 req_ns;			/* the request's first write */
 	__u8 phase;			/* enum bt_phase: BT_PHASE_REQUEST while it moves */
-	bool await_server;		/* the response was read before its write was counted */
-	__u32 done_tid;			/* await_server: the client thread that read it, when */
-	__u64 done_ns;
-	char done_comm[BT_COMM_LEN];	/* the name of thread done_tid */
 	__u64 last_srv_req_ns;		/* the server read of the last exchange sent */
 	bool confirmed;			/* an exchange completed: a conversation's request pipe */
 	__u32 srv_req_tid;		/* the server's last request read from it */
@@ -103,12 +111,19 @@ struct bt_pipe_thread {
 /* One pipe call, as pipe_track and the steps see it. */
 struct pipe_op {
 	__u64 ino;
-	__u64 now;
-	__u64 bytes;
-	__u64 pipe;	/* its struct pipe_inode_info, as an address */
+	__u64 now;	/* a write's entry, a read's exit */
+	__u64 bytes;	/* a write's entry: the bytes asked for; an exit: moved */
+	/*
+	 * A read: since when it can have copied bytes (its entry, or its
+	 * last wakeup in the call if later); 0: not known (no entry stamp).
+	 */
+	__u64 began;
 	__u32 tgid, tid;
 	__u32 dir;
-	__u32 eof;	/* a read that found no writer left */
+	__u8 eof;	/* a read that found no writer left */
+	__u8 entry;	/* a write's entry (the conversation step, the hand-off state made) */
+	__u8 empty;	/* a write's entry: the pipe held no byte */
+	__u8 pad;
 };
 
 /*
@@ -160,6 +175,13 @@ BT_STEP_INLINE void bt_pipe_handoff_found(struct bt_pipe_out *out, const struct 
 	out->nhandoff = n + 1;
 }
 
+/* A write entered pipe h, empty, at now: the offsets start from there. */
+BT_STEP_INLINE void bt_pipe_handoff_made(struct pipe_handoff *h, __u64 now)
+{
+	if (!h->made_ns)
+		h->made_ns = now;
+}
+
 /* A write of `bytes` by me: counted, and the reads that took its bytes before it was. */
 BT_STEP_INLINE void bt_pipe_handoff_write(struct pipe_handoff *h, struct pipe_call *me,
 					  __u64 bytes, struct bt_pipe_out *out)
@@ -180,12 +202,20 @@ BT_STEP_INLINE void bt_pipe_handoff_write(struct pipe_handoff *h, struct pipe_ca
 	}
 }
 
-/* A read of `bytes` by me: the write its first byte came from, or wait for it. */
+/*
+ * A read of `bytes` by me, which can have copied them since `began`: the
+ * write its first byte came from, or wait for it. A read that began
+ * before the state was made, and was not woken since, took bytes that
+ * were in the pipe before (the pipe was empty at made_ns): they are no
+ * part of the offsets.
+ */
 BT_STEP_INLINE void bt_pipe_handoff_read(struct pipe_handoff *h, struct pipe_call *me,
-					 __u64 bytes, struct bt_pipe_out *out)
+					 __u64 bytes, __u64 began, struct bt_pipe_out *out)
 {
 	const struct pipe_call *hit = 0;
 
+	if (began && began < h->made_ns)
+		return;
 	me->off = h->rd_off;
 	h->rd_off += bytes;
 	if (me->off >= h->wr_off) {
@@ -229,30 +259,37 @@ BT_STEP_INLINE void bt_pipe_pair(struct pipe_conv *rq, struct pipe_conv *rs, __u
 	__builtin_memcpy(out->srv_comm, rs->resp_comm, BT_COMM_LEN);
 	rq->last_srv_req_ns = rs->resp_req_ns;
 	rq->confirmed = true;
+	/* A pair has one direction: w no longer answers x, if it ever seemed to. */
+	if (rq->answers == x)
+		rq->answers = 0;
 	rs->paired = w;
 	if (!rs->resp_counted) {
 		rs->owed = true;
 		rs->owed_ns = rs->resp_ns - rs->resp_req_ns;
 	}
 	rq->phase = BT_PHASE_IDLE;
-	rq->await_server = false;
 }
 
 /*
- * A write of thread th on pipe x (cx): a request on x, and maybe the
- * answer to th's last request read, on pipe th->rd (cw, NULL if it has
- * no state), taken before the write.
+ * A write of thread th on pipe x (cx), at its entry: a request on x, and
+ * maybe the answer to th's last request read, on pipe th->rd (cw, NULL
+ * if it has no state), taken before the write.
  */
 BT_STEP_INLINE void bt_pipe_conv_write(const struct pipe_op *op, struct bt_pipe_thread *th,
 				       struct pipe_conv *cx, struct pipe_conv *cw,
 				       struct bt_pipe_out *out)
 {
 	__u64 w = th->rd;
-	bool awaited;
+	/*
+	 * A request starts at a write into an idle pipe, or at the thread's
+	 * first write since it read a request (the last one's answer was
+	 * read unseen, or never came).
+	 */
+	bool first = cx->phase != BT_PHASE_REQUEST || (w && !th->wrote);
 
 	th->wr = op->ino;
 	cx->client = op->tgid;
-	if (cx->phase != BT_PHASE_REQUEST) {
+	if (first) {
 		cx->phase = BT_PHASE_REQUEST;
 		cx->req_ns = op->now;
 		cx->req_tid = op->tid;
@@ -271,12 +308,8 @@ BT_STEP_INLINE void bt_pipe_conv_write(const struct pipe_op *op, struct bt_pipe_
 	cx->resp_req_tid = cw->srv_req_tid;
 	cx->resp_req_ns = cw->srv_req_ns;
 	__builtin_memcpy(cx->resp_comm, out->comm, BT_COMM_LEN);
-	/*
-	 * An exchange in the server's row: an answer on a known pair, or one
-	 * its client read before this exit counted it.
-	 */
-	awaited = cw->await_server && cw->phase == BT_PHASE_REQUEST;
-	cx->resp_counted = awaited || cx->paired == w;
+	/* An exchange in the server's row: an answer on a known pair. */
+	cx->resp_counted = cx->paired == w;
 	if (cx->resp_counted) {
 		out->exch_role = BT_ROLE_SERVER;
 		out->exch_dir = BT_DIR_SEND;
@@ -286,8 +319,6 @@ BT_STEP_INLINE void bt_pipe_conv_write(const struct pipe_op *op, struct bt_pipe_
 		out->owed_ns = cx->owed_ns;
 		cx->owed = false;
 	}
-	if (awaited)
-		bt_pipe_pair(cw, cx, w, op->ino, cw->done_tid, cw->done_ns, cw->done_comm, out);
 }
 
 /*
@@ -304,21 +335,24 @@ BT_STEP_INLINE void bt_pipe_conv_read(const struct pipe_op *op, struct bt_pipe_t
 		/* For the episode's wait class (wait_class): waiting on a response. */
 		out->exch_role = BT_ROLE_CLIENT;
 		out->exch_dir = BT_DIR_RECV;
-		if (!cw || cw->phase != BT_PHASE_REQUEST || cw->client != op->tgid ||
-		    cw->await_server)
+		if (!cw || cw->phase != BT_PHASE_REQUEST || cw->client != op->tgid)
 			return;
-		/* The client's end is complete at this read, whoever is counted first. */
-		out->exch_done = true;
-		out->exch_ns = op->now - cw->req_ns;
+		/*
+		 * An answer older than the request: the server's write of
+		 * this one was not seen (its entry came before the trace, or
+		 * its thread's slot was taken), and what was read is no
+		 * answer the trace can time.
+		 */
 		if (cx->resp_req_ns == cw->last_srv_req_ns || cx->resp_ns < cw->req_ns) {
-			/* The answer's write has not been counted yet: its exit sends both. */
-			cw->await_server = true;
-			cw->done_tid = op->tid;
-			cw->done_ns = op->now;
-			__builtin_memcpy(cw->done_comm, out->comm, BT_COMM_LEN);
+			cw->phase = BT_PHASE_IDLE;
 			return;
 		}
+		out->exch_done = true;
+		out->exch_ns = op->now - cw->req_ns;
 		bt_pipe_pair(cw, cx, w, op->ino, op->tid, op->now, out->comm, out);
+		/* A read of x taken for a request read was a response: its next write answers nothing. */
+		if (th->rd == op->ino)
+			th->rd = 0;
 		return;
 	}
 	if (th->rd != op->ino || th->wrote || !cx->srv_req_ns) {

@@ -372,13 +372,11 @@ def peer_named_without_following():
                ("tcp", "send", names["c"])], "A's far ends by pid")
 
 
-def traced_tierdemo(mode, *args, requests=200, min_block_us=10, one_cpu=False):
+def traced_tierdemo(mode, *args, requests=200, min_block_us=10):
     """tools/tierdemo traced from its first process alone (-p, --peers 2, --chains).
     A middle answering from cache answers within microseconds: the negative
-    cases lower --min-block so that every wait that blocks at all counts.
-    one_cpu: the workload on CPU 0 (see pipe_pairs_chain_from_exchanges)."""
-    pin = ["taskset", "-c", "0"] if one_cpu else []
-    _, bt, tier = trace_announced([*pin, TIERDEMO, "--mode", mode, "--requests", str(requests),
+    cases lower --min-block so that every wait that blocks at all counts."""
+    _, bt, tier = trace_announced([TIERDEMO, "--mode", mode, "--requests", str(requests),
                                    *args, "--delay-ms", GATE_MS, "--out", tmpfile("tier.json")],
                                   "tierdemo", "--min-block", str(min_block_us), "--peers", "2")
     eq(bt["lost"]["episodes"], 0, "episodes lost")
@@ -473,8 +471,8 @@ def chain_from_exchanges_in_every_mode():
     one of 2 workers (the hand-off followed byte for byte through the
     pipe; the time a job waits for a worker is queueing, not the middle's
     work). Every request in the chain, its calls counted exactly (K at min,
-    p50 and max, mean K); the backend's own work a larger share than the
-    middle's; no other chain from exchanges. Pool: a worker that takes a
+    p50 and max, mean K); the backend's self time at least the work it
+    measured; no other chain from exchanges. Pool: a worker that takes a
     job and leaves the next one in the pipe wakes another worker, which
     is not a hand-off from it: every job's reader is followed to the
     thread that wrote it."""
@@ -482,11 +480,8 @@ def chain_from_exchanges_in_every_mode():
     for mode, extra in (("blocking", []), ("epoll", ["--clients", "3"]),
                         ("pool", ["--clients", "3", "--workers", "2"]),
                         ("pool", ["--clients", "1", "--workers", "1"])):
-        # The pool's job pipe: a worker's read that exits before the
-        # write that makes the pipe's state leaves that job unfollowed
-        # (docs/ARCHITECTURE.md, "The pipes' lock"): on one CPU.
         bt, tier = traced_tierdemo(mode, "--calls", str(k), "--work-us", "200", *extra,
-                                   requests=60, min_block_us=1, one_cpu=mode == "pool")
+                                   requests=60, min_block_us=1)
         n = tier["requests"]
         chains = [c for c in bt["chains"] if chain_names(c) == ["frontend", "middle", "backend"]]
         eq(len(chains), 1, "%s: one frontend ⇢ middle ⇢ backend chain: %r"
@@ -502,8 +497,12 @@ def chain_from_exchanges_in_every_mode():
             to_backend["calls"]), (k, k, k, k * n),
            "%s: calls to backend per request (min, p50, max, total)" % mode)
         eq(to_backend["calls_per_episode"], float(k), "%s: mean calls per request" % mode)
-        check(to_backend["self_ns"] > to_middle["self_ns"],
-              "%s: backend work is a larger share than the middle's: %r" % (mode, c["hops"]))
+        # The backend's spin is inside its service time: its self time holds
+        # at least the work it measured (a time comparison between tiers
+        # would depend on the machine's load).
+        check(to_backend["self_ns"] >= tier["work_ns"] > 0,
+              "%s: backend self %d ns holds its work %d ns: %r"
+              % (mode, to_backend["self_ns"], tier["work_ns"], c["hops"]))
         check(c["latency_p50_ns"] <= c["latency_p99_ns"], "%s: latency percentiles" % mode)
         others = [(chain_names(x), x["requests"]) for x in bt["chains"]
                   if x["source"] == "exchanges" and x is not c]
@@ -525,7 +524,7 @@ def chains_fold_across_windows():
         for mode, extra in (("blocking", []), ("epoll", ["--clients", "3"]),
                             ("pool", ["--clients", "3", "--workers", "2"])):
             bt, tier = traced_tierdemo(mode, "--calls", str(k), "--work-us", "100", *extra,
-                                       requests=1500, min_block_us=1, one_cpu=mode == "pool")
+                                       requests=1500, min_block_us=1)
             n = tier["requests"]
             chains = [c for c in bt["chains"]
                       if chain_names(c) == ["frontend", "middle", "backend"]]
@@ -549,14 +548,11 @@ def pipe_pairs_chain_from_exchanges():
     request down one, the response up the other, as with a coprocess),
     traced from -p frontend alone: one chain from exchanges, every request
     in it, K calls to the backend per request exactly (min, p50, max, total),
-    the backend's work a larger share than the middle's, and no other chain:
+    the backend's self time at least its work, and no other chain:
     the blocked reads of the conversation are its exchanges' (a client's on
     its response, a server's idle between requests)."""
     n, k = 60, 3
-    # On one CPU: the per-pipe updates are exact across CPUs now, but two
-    # ends' exits can still come in an order that reads a pair backwards
-    # (seen once in a full test run on 2 CPUs; docs/ARCHITECTURE.md).
-    _, bt, tier = trace_announced(["taskset", "-c", "0", PIPETIERS, "--requests", str(n),
+    _, bt, tier = trace_announced([PIPETIERS, "--requests", str(n),
                                    "--calls", str(k), "--work-us", "200", "--delay-ms", GATE_MS,
                                    "--out", tmpfile("pipetiers.json")],
                                   "pipetiers", "--min-block", "1", "--peers", "2")
@@ -573,8 +569,9 @@ def pipe_pairs_chain_from_exchanges():
        "one call to middle per request")
     eq((to_backend["calls_min"], to_backend["calls_p50"], to_backend["calls_max"],
         to_backend["calls"]), (k, k, k, k * n), "calls to backend per request (min, p50, max, total)")
-    check(to_backend["self_ns"] > to_middle["self_ns"],
-          "backend work is a larger share than the middle's: %r" % c["hops"])
+    # Each backend call spins at least --work-us inside its service time.
+    check(to_backend["self_ns"] >= n * k * 200 * 1000,
+          "backend self %d ns holds its work: %r" % (to_backend["self_ns"], c["hops"]))
     pids = {p["comm"]: p["pid"] for p in tier["processes"]}
     # Each end's rows count its exchanges: a client's at its read of the
     # response, a server's at its write of it; a server's request reads
@@ -627,6 +624,31 @@ def chain_through_a_futex_hop():
     eq((c["hops"][1]["calls_p50"], c["hops"][1]["calls_max"]), (1, 1),
        "one pipe read per lock wait")
     check(c["episodes"] >= 90, "lock waits seen: %d of 100" % c["episodes"])
+
+
+@test
+def episode_chains_fold_across_windows():
+    """Episode chains aggregated as the trace goes: with the chain window's
+    horizon made 20 ms (BOUNDTRACE_CHAIN_HORIZON_MS, for tests), 600 lock
+    rounds of 300 µs are folded window after window and freed; every lock
+    wait that slept (the waiter's own count) is the root of exactly one
+    chain from the futex hop, the futex ⇢ pipe chain has one pipe read per
+    wait (min, p50, max), and nothing is counted late or lost."""
+    os.environ["BOUNDTRACE_CHAIN_HORIZON_MS"] = "20"
+    try:
+        bt, tier = traced_tierdemo("futex-chain", "--work-us", "300", requests=600)
+    finally:
+        del os.environ["BOUNDTRACE_CHAIN_HORIZON_MS"]
+    from_lock = [c for c in bt["chains"] if c["source"] == "episodes"
+                 and c["hops"][0]["kind"] == "futex" and chain_names(c)[:2] == ["lockholder"] * 2]
+    eq(sum(c["episodes"] for c in from_lock), tier["blocked_rounds"],
+       "lock waits in the chains from the futex hop: %r"
+       % [(chain_names(c), c["episodes"]) for c in from_lock])
+    chains = [c for c in from_lock if [h["kind"] for h in c["hops"]] == ["futex", "pipe"]]
+    eq(len(chains), 1, "one futex ⇢ pipe chain")
+    h = chains[0]["hops"][1]
+    eq((h["calls_min"], h["calls_p50"], h["calls_max"]), (1, 1, 1), "one pipe read per lock wait")
+    eq((bt["episodes_late"], bt["exchanges_late"]), (0, 0), "records the window could not nest")
 
 
 FUTEX_TIMEOUT_SCRIPT = r"""

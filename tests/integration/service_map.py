@@ -171,7 +171,7 @@ def check_greeting_counted(mode):
 KINDS = {"tcp": "tcp", "unix": "unix_stream"}
 
 
-def check_folded(mode, conns=5000, map_size=2048, spill=1024, rate=1000):
+def check_folded(mode, conns=5000, map_size=2048, spill=1024, rate=1000, stacks=False):
     """`conns` short connections (`rate` a second) traced with --map-size
     map_size: the client makes 2 rows a connection, three times what the
     kernel's maps hold. (The fold runs when half the room left is used:
@@ -180,9 +180,14 @@ def check_folded(mode, conns=5000, map_size=2048, spill=1024, rate=1000):
     out of the maps while tracing: nothing lost, calls and bytes exactly
     svcload's, every connection opened and closed, and every one of the
     client's rows left the kernel through a fold or its exit harvest (the
-    -v lines), the harvest at most what the maps hold."""
+    -v lines), the harvest at most what the maps hold. With stacks
+    (--stacks, and a recording of the trace), the per-stack rows are folded
+    with their rows: the client's stack lines (-f folded of the recording)
+    sum to its exact calls and bytes, none of them [lost]."""
+    rec = tmpfile("folded.btrec")
     bt, rep, err = check_short_connections(mode, conns, conns=conns,
-                                           bt_args=["--map-size", str(map_size)],
+                                           bt_args=["--map-size", str(map_size)] +
+                                           (["--stacks", "--record", rec] if stacks else []),
                                            wl_args=["--rate", str(rate)])
     eq({k: v for k, v in bt["lost"].items() if v}, {}, "nothing lost")
     rows = [b for p in bt["processes"] if p["pid"] == rep["client"] for b in p["boundaries"]]
@@ -198,6 +203,24 @@ def check_folded(mode, conns=5000, map_size=2048, spill=1024, rate=1000):
     check(folded > map_size + spill and harvested <= map_size + spill,
           "folds took %d rows, the exit harvest %d: the maps hold %d"
           % (folded, harvested, map_size + spill))
+    if stacks:
+        check_stack_sums(rec, rep)
+
+
+def check_stack_sums(rec, rep):
+    """The client's folded stack lines of recording rec, weighed by calls
+    and by bytes, sum to svcload's counts, each line with both stacks."""
+    comm = "svc-client"
+    for weight, want in (("calls", rep["sends"] + rep["recvs"]),
+                         ("bytes", rep["sent"] + rep["received"])):
+        folded = tmpfile("folded.%s" % weight)
+        r = run([BT, "report", rec, "-f", "folded", "--weight", weight, "-o", folded])
+        eq(r.returncode, 0, "boundtrace report -f folded (%s)" % r.stderr)
+        with open(folded) as f:
+            lines = [line.rstrip("\n").rsplit(" ", 1) for line in f]
+        mine = [(stack, int(w)) for stack, w in lines if stack.startswith(comm + ";")]
+        eq(sum(w for _, w in mine), want, "the client's stack lines weighed by %s" % weight)
+        eq([s for s, _ in mine if "[lost]" in s], [], "stacks not taken")
 
 
 @test
@@ -210,6 +233,17 @@ def tcp_5000_connections_folded_through_a_small_map():
 def unix_5000_connections_folded_through_a_small_map():
     """The same over a unix socket."""
     check_folded("unix")
+
+
+@test
+def tcp_5000_connections_with_stacks_folded_through_a_small_map():
+    """--stacks through folds: see check_folded."""
+    check_folded("tcp", stacks=True)
+
+
+@test
+def unix_5000_connections_with_stacks_folded_through_a_small_map():
+    check_folded("unix", stacks=True)
 
 
 @test

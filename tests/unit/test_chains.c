@@ -98,12 +98,152 @@ static void three_tier(struct epv *a, uint32_t fe_tid, uint64_t base, unsigned i
 	}
 }
 
+/* The same chains, field by field (windows change nothing a test can see). */
+static void assert_same(const struct bt_chains *a, const struct bt_chains *b)
+{
+	assert_int_equal(a->nchains, b->nchains);
+	assert_memory_equal(&a->counts, &b->counts, sizeof(a->counts));
+	assert_int_equal(a->duration_ns, b->duration_ns);
+	for (size_t i = 0; i < a->nchains; i++) {
+		const struct bt_chain *x = &a->chains[i], *y = &b->chains[i];
+
+		assert_int_equal(x->nhops, y->nhops);
+		assert_int_equal(x->episodes, y->episodes);
+		assert_int_equal(x->blocked_ns, y->blocked_ns);
+		assert_int_equal(x->root_threads, y->root_threads);
+		assert_true(x->share == y->share);
+		assert_int_equal(x->cycle, y->cycle);
+		assert_int_equal(x->cut, y->cut);
+		for (unsigned int k = 0; k < x->nhops; k++) {
+			const struct bt_chain_hop *p = &x->hops[k], *q = &y->hops[k];
+
+			assert_string_equal(p->channel, q->channel);
+			assert_int_equal(p->kind, q->kind);
+			assert_int_equal(p->from.pid, q->from.pid);
+			assert_string_equal(p->from.comm, q->from.comm);
+			assert_int_equal(p->to.pid, q->to.pid);
+			assert_string_equal(p->to.comm, q->to.comm);
+			assert_int_equal(p->calls, q->calls);
+			assert_true(p->calls_per_episode == q->calls_per_episode);
+			assert_int_equal(p->calls_min, q->calls_min);
+			assert_int_equal(p->calls_p50, q->calls_p50);
+			assert_int_equal(p->calls_max, q->calls_max);
+			assert_int_equal(p->blocked_ns, q->blocked_ns);
+			assert_int_equal(p->p50_ns, q->p50_ns);
+			assert_int_equal(p->queue_ns, q->queue_ns);
+			assert_int_equal(p->wait_ns, q->wait_ns);
+			assert_int_equal(p->other_ns, q->other_ns);
+			assert_int_equal(p->self_ns, q->self_ns);
+			assert_int_equal(p->fanout_calls, q->fanout_calls);
+			assert_int_equal(p->fanout_save_ns, q->fanout_save_ns);
+			assert_int_equal(p->fanout_max_peers, q->fanout_max_peers);
+		}
+	}
+}
+
+/* By end, then by input position (qsort is not stable). */
+struct by_end {
+	uint64_t end;
+	size_t i;
+};
+
+static int cmp_end(const void *pa, const void *pb)
+{
+	const struct by_end *a = pa, *b = pb;
+
+	if (a->end != b->end)
+		return a->end < b->end ? -1 : 1;
+	return a->i < b->i ? -1 : a->i > b->i;
+}
+
+/*
+ * Feeds the episodes (in the order they ended), folding after every
+ * episode whose index is a multiple of every (0: never) and after episode
+ * at (if below n), with a horizon four times the longest wait (a root
+ * stays in the window that long after its waits end): the chains must be
+ * those of one batch. The most the window held.
+ */
+static size_t feed_windows(const struct bt_episode *v, size_t n, const struct bt_chain_opts *o,
+			   size_t every, size_t at, const struct bt_chains *batch)
+{
+	uint64_t longest = 0;
+	struct bt_chains *c;
+	struct bt_eagg *a;
+	size_t most = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (v[i].end_ns >= v[i].start_ns && v[i].end_ns - v[i].start_ns > longest)
+			longest = v[i].end_ns - v[i].start_ns;
+	a = bt_eagg_new(4 * (longest + 1), o);
+	assert_non_null(a);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(bt_eagg_add(a, &v[i]), 0);
+		if ((every && i % every == 0) || i == at) {
+			/* An interval table's look changes nothing: what is pending stays so. */
+			struct bt_chains *now = bt_eagg_folded(a, o);
+
+			assert_non_null(now);
+			assert_int_equal(now->counts.late, 0);
+			bt_chains_free(now);
+			assert_int_equal(bt_eagg_fold(a), 0);
+		}
+		if (bt_eagg_window(a) > most)
+			most = bt_eagg_window(a);
+	}
+	c = bt_eagg_chains(a, o);
+	assert_non_null(c);
+	assert_int_equal(c->counts.late, 0);
+	assert_same(c, batch);
+	bt_chains_free(c);
+	bt_eagg_free(a);
+	return most;
+}
+
+/*
+ * The episodes folded in windows, in the order they ended: one fold at
+ * every point (the first 64) when every is 1, and a fold after every
+ * every-th episode, with roots nested or not. The most the window held.
+ */
+static size_t check_windows(const struct bt_episode *in, size_t n, const struct bt_chain_opts *opts,
+			    size_t every)
+{
+	struct bt_episode *v = malloc((n ? n : 1) * sizeof(*v));
+	struct by_end *k = malloc((n ? n : 1) * sizeof(*k));
+	size_t most = 0;
+
+	assert_non_null(v);
+	assert_non_null(k);
+	for (size_t i = 0; i < n; i++)
+		k[i] = (struct by_end){ in[i].end_ns, i };
+	qsort(k, n, sizeof(*k), cmp_end);
+	for (size_t i = 0; i < n; i++)
+		v[i] = in[k[i].i];
+	for (int nested = 0; nested < 2; nested++) {
+		struct bt_chain_opts o = *opts;
+		struct bt_chains *batch;
+
+		o.nested_roots = nested ? !opts->nested_roots : opts->nested_roots;
+		batch = bt_chains_analyze(in, n, &o);
+		assert_non_null(batch);
+		for (size_t i = 0; every == 1 && i < n && i < 64; i++)
+			feed_windows(v, n, &o, 0, i, batch);
+		most = feed_windows(v, n, &o, every, n, batch);
+		bt_chains_free(batch);
+	}
+	free(k);
+	free(v);
+	return most;
+}
+
+/* The batch analysis, checked against the same episodes in windows (small inputs). */
 static struct bt_chains *analyze(const struct epv *a, uint64_t duration)
 {
 	struct bt_chain_opts o = { .duration_ns = duration, .comm = comm_of };
 	struct bt_chains *r = bt_chains_analyze(a->v, a->n, &o);
 
 	assert_non_null(r);
+	if (a->n <= 2000)
+		check_windows(a->v, a->n, &o, 1);
 	return r;
 }
 
@@ -111,6 +251,19 @@ static void assert_near(double a, double b)
 {
 	if (fabs(a - b) > 1e-9)
 		fail_msg("%.12f != %.12f", a, b);
+}
+
+/*
+ * A time percentile: the middle of the histogram slot of the exact
+ * sample (exchist.h), so within half a slot, 1/128 of it.
+ */
+static void assert_p50(uint64_t got, uint64_t exact)
+{
+	uint64_t d = got > exact ? got - exact : exact - got;
+
+	if (d > exact / 128)
+		fail_msg("p50 %llu is not within 0.8%% of %llu", (unsigned long long)got,
+			 (unsigned long long)exact);
 }
 
 /* What must hold for every result, whatever the input. */
@@ -261,7 +414,7 @@ static void test_calls_distribution(void **state)
 	assert_int_equal(h->calls_p50, 3);
 	assert_int_equal(h->calls_max, 5);
 	/* Lower median of 5, 11, 11, 17 ms. */
-	assert_int_equal(r->chains[0].hops[0].p50_ns, 11 * MS);
+	assert_p50(r->chains[0].hops[0].p50_ns, 11 * MS);
 	bt_chains_format_line(&r->chains[0], line, sizeof(line));
 	assert_non_null(strstr(line, "3.0 sequential calls to backend "
 				     "(1..5, p50 3; p50 2.8 ms each)"));
@@ -296,7 +449,7 @@ static void check_p50(const uint64_t *dur, unsigned int n, uint64_t expected)
 	r = analyze(&a, 0);
 	check_invariants(r);
 	assert_int_equal(r->nchains, 1);
-	assert_int_equal(r->chains[0].hops[0].p50_ns, expected);
+	assert_p50(r->chains[0].hops[0].p50_ns, expected);
 	bt_chains_free(r);
 	free(a.v);
 }
@@ -784,23 +937,18 @@ static uint64_t rnd(uint64_t *s)
 	return *s * 2685821657736338717ull;
 }
 
-/* 1000 threads in 200 processes, 1000 waits each, random wakers. */
-static void test_million_random(void **state)
+/* nthreads threads, 5 a process, per waits each, random wakers (known by tid alone). */
+static void random_episodes(struct epv *a, unsigned int nthreads, unsigned int per)
 {
-	const unsigned int nthreads = 1000, per = 1000;
-	struct epv a = { 0 };
-	struct bt_chains *r;
 	uint64_t s = 0x9e3779b97f4a7c15ull;
-	char line[4096];
 
-	(void)state;
-	a.cap = (size_t)nthreads * per;
-	a.v = malloc(a.cap * sizeof(*a.v));
-	assert_non_null(a.v);
+	a->cap = (size_t)nthreads * per;
+	a->v = malloc(a->cap * sizeof(*a->v));
+	assert_non_null(a->v);
 	for (unsigned int t = 0; t < nthreads; t++) {
 		uint64_t now = rnd(&s) % MS;
 
-		for (unsigned int i = 0; i < per && a.n < a.cap; i++) {
+		for (unsigned int i = 0; i < per && a->n < a->cap; i++) {
 			uint64_t dur = 10 * US + rnd(&s) % (5 * MS);
 			uint64_t q = rnd(&s) % (dur < 100 * US ? dur : 100 * US);
 			uint32_t w = (uint32_t)(rnd(&s) % nthreads);
@@ -815,15 +963,44 @@ static void test_million_random(void **state)
 			snprintf(chan, sizeof(chan), "%s:[%u]",
 				 kind == BT_KIND_FUTEX ? "futex" : "pipe",
 				 (unsigned int)(rnd(&s) % 64));
-			e = add(&a, 1 + t / 5, 1 + t, kind, BT_DIR_RECV, chan, start,
+			e = add(a, 1 + t / 5, 1 + t, kind, BT_DIR_RECV, chan, start,
 				now + dur - q, now + dur, 0, rnd(&s) % 5 ? 1 + w : 0);
 			e->truncated = rnd(&s) % 200 == 0;
 			now += dur;
 		}
 	}
-	/* Some duplicates, then any order. */
-	for (size_t i = 0; i < a.n; i += 997)
-		a.v[i] = a.v[i + 1 < a.n ? i + 1 : i];
+	/* Some duplicates. */
+	for (size_t i = 0; i < a->n; i += 997)
+		a->v[i] = a->v[i + 1 < a->n ? i + 1 : i];
+}
+
+/*
+ * 40,000 random waits of 200 threads folded every 64 episodes, nested
+ * roots or not: the batch's chains, and the window holds a few horizons.
+ */
+static void test_windows_random(void **state)
+{
+	struct bt_chain_opts o = { .comm = comm_of };
+	struct epv a = { 0 };
+	size_t most;
+
+	(void)state;
+	random_episodes(&a, 200, 200);
+	most = check_windows(a.v, a.n, &o, 64);
+	assert_true(most < a.n / 4);
+	free(a.v);
+}
+
+/* 1000 threads in 200 processes, 1000 waits each, random wakers. */
+static void test_million_random(void **state)
+{
+	struct epv a = { 0 };
+	struct bt_chains *r;
+	char line[4096];
+
+	(void)state;
+	random_episodes(&a, 1000, 1000);
+	/* Any order. */
 	shuffle(&a, 7);
 
 	r = analyze(&a, 0);
@@ -860,6 +1037,7 @@ int main(void)
 		cmocka_unit_test(test_shared_budget),
 		cmocka_unit_test(test_threads_and_span),
 		cmocka_unit_test(test_empty_and_errors),
+		cmocka_unit_test(test_windows_random),
 		cmocka_unit_test(test_million_random),
 	};
 

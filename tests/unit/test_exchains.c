@@ -123,8 +123,15 @@ static size_t feed_windows(const struct bt_xchg *in, size_t n, const struct bt_h
 		for (; k < nh && h[k].end_ns <= x[i].resp_ns; k++)
 			assert_int_equal(bt_xagg_add_handoff(a, &h[k]), 0);
 		assert_int_equal(bt_xagg_add(a, &x[i]), 0);
-		if (every || (i < 64 && (fold_at >> i & 1)))
+		if (every || (i < 64 && (fold_at >> i & 1))) {
+			/* An interval table's look changes nothing: what is pending stays so. */
+			struct bt_chains *now = bt_xagg_folded(a, NULL);
+
+			assert_non_null(now);
+			assert_int_equal(now->xcounts.late, 0);
+			bt_chains_free(now);
 			assert_int_equal(bt_xagg_fold(a), 0);
+		}
 		if (bt_xagg_window(a) > most)
 			most = bt_xagg_window(a);
 	}
@@ -399,6 +406,59 @@ static void test_many_windows(void **state)
 	bt_chains_free(c);
 }
 
+/*
+ * An interval table while a request is open (its call came back, its
+ * response not yet): the snapshot shows what was folded, nothing late,
+ * and the request's call still nests in it at the end. Folding all at
+ * that moment (as interval tables once did) makes the call a root of its
+ * own and the request a chain of one hop.
+ */
+static void test_snapshot_open_request(void **state)
+{
+	struct bt_xchg x[] = {
+		srv(BE, 30, 4, 3, "tcp:be", 210, 390),
+		cli(MID, 20, 3, 4, "tcp:be", 200, 400),
+		srv(MID, 20, 2, 1, "unix:/m", 110, 990),
+		cli(FE, 10, 1, 2, "unix:/m", 100, 1000),
+	};
+	struct bt_xagg *a = bt_xagg_new(2000), *b = bt_xagg_new(2000);
+	struct bt_chains *now, *c, *d;
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(bt_xagg_add(a, &x[i]), 0);
+		assert_int_equal(bt_xagg_add(b, &x[i]), 0);
+	}
+	now = bt_xagg_folded(a, NULL);
+	assert_non_null(now);
+	assert_int_equal(now->nchains, 0);
+	assert_int_equal(now->xcounts.late, 0);
+	assert_int_equal(bt_xagg_window(a), 2);
+	bt_chains_free(now);
+	bt_chains_free(bt_xagg_chains(b, NULL));
+	for (int i = 2; i < 4; i++) {
+		assert_int_equal(bt_xagg_add(a, &x[i]), 0);
+		assert_int_equal(bt_xagg_add(b, &x[i]), 0);
+	}
+	c = bt_xagg_chains(a, NULL);
+	assert_non_null(c);
+	assert_int_equal(c->xcounts.late, 0);
+	assert_int_equal(c->xcounts.roots, 1);
+	assert_int_equal(c->nchains, 1);
+	assert_int_equal(c->chains[0].nhops, 2);
+	assert_int_equal(c->chains[0].hops[1].calls, 1);
+	d = bt_xagg_chains(b, NULL);
+	assert_non_null(d);
+	assert_int_equal(d->xcounts.roots, 2);
+	assert_int_equal(d->chains[0].nhops, 1);
+	bt_chains_free(c);
+	bt_chains_free(d);
+	bt_xagg_free(a);
+	bt_xagg_free(b);
+}
+
 static void test_bad_input(void **state)
 {
 	struct bt_xchg x = cli(FE, 0, 1, 2, "unix:/m", 5, 1);
@@ -423,6 +483,7 @@ int main(void)
 		cmocka_unit_test(test_serial_fanout),
 		cmocka_unit_test(test_request_tail_read_late),
 		cmocka_unit_test(test_many_windows),
+		cmocka_unit_test(test_snapshot_open_request),
 		cmocka_unit_test(test_bad_input),
 	};
 

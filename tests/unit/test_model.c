@@ -435,6 +435,97 @@ static void test_fold_keeps_rows_through_clears(void **state)
 	assert_non_null(r->fin);
 }
 
+/*
+ * --stacks through folds: a stack row and a waker stack folded with their
+ * channel are final like the row (what the last collection read is
+ * dropped, clears keep the folded part, what the kernel counts again
+ * adds until the next clear); a waker's exit harvest keeps the folded
+ * part of its wakes and stack rows (the kernel has it no more) and drops
+ * the rest, which the harvest reads again.
+ */
+static void test_fold_keeps_stacks_through_clears(void **state)
+{
+	struct bt_model *m = *state;
+	struct bt_key a = key_of(90, BT_KIND_UNIX_STREAM, BT_DIR_SEND, 21, 0);
+	struct bt_key b = key_of(90, BT_KIND_UNIX_STREAM, BT_DIR_SEND, 22, 0);
+	struct bt_stats s5 = stats_of(5, 50, 500, 0), s9 = stats_of(9, 90, 900, 0);
+	struct bt_stats s2 = stats_of(2, 20, 200, 0), s4 = stats_of(4, 40, 400, 0);
+	struct bt_wakestack_key wsk = { .wakee = 90, .waker = 91, .kind = BT_KIND_UNIX_STREAM,
+					.dir = BT_DIR_RECV, .wakee_ustack = 3, .chan = 21 };
+	struct bt_wakestack_val v2 = { 2, 20 }, v3 = { 3, 30 }, v1 = { 1, 10 };
+	struct bt_wake_key wk = { .waker = 90, .wakee = 91, .kind = BT_KIND_UNIX_STREAM,
+				  .dir = BT_DIR_SEND, .chan = 21 };
+
+	a.ustack = 3;
+	a.kstack = 4;
+	b.ustack = 3;
+	b.kstack = 4;
+	/* A collection read a's stack (5 calls so far), b's and a waker stack. */
+	assert_int_equal(bt_model_add_stackrow(m, &a, &s5), 0);
+	assert_int_equal(bt_model_add_stackrow(m, &b, &s2), 0);
+	assert_int_equal(bt_model_add_wakestack(m, &wsk, &v2), 0);
+	/* a's channel closed: its kernel rows folded (9 calls, 3 wakes by then). */
+	assert_int_equal(bt_model_fold_stackrow(m, &a, &s9), 0);
+	assert_int_equal(bt_model_fold_wakestack(m, &wsk, &v3), 0);
+	assert_int_equal(m->nstackrows, 2);
+	assert_int_equal(m->stackrows[0].calls, 9);
+	assert_int_equal(m->stackrows[0].bytes, 90);
+	assert_int_equal(m->stackrows[0].blocked_ns, 900);
+	assert_int_equal(m->wakestacks[0].val.count, 3);
+
+	/* A clear keeps the folded ones, as folded; b's comes back with the next collection. */
+	bt_model_clear_rows(m);
+	assert_int_equal(m->nstackrows, 1);
+	assert_memory_equal(&m->stackrows[0].key, &a, sizeof(a));
+	assert_int_equal(m->stackrows[0].calls, 9);
+	assert_int_equal(m->nwakestacks, 1);
+	assert_int_equal(m->wakestacks[0].val.blocked_ns, 30);
+
+	/* Counted again (the channel came back): both show until the next clear. */
+	assert_int_equal(bt_model_add_stackrow(m, &a, &s2), 0);
+	assert_int_equal(bt_model_add_wakestack(m, &wsk, &v1), 0);
+	assert_int_equal(m->stackrows[0].calls, 11);
+	assert_int_equal(m->wakestacks[0].val.count, 4);
+	bt_model_clear_rows(m);
+	assert_int_equal(m->stackrows[0].calls, 9);
+	assert_int_equal(m->wakestacks[0].val.count, 3);
+
+	/* Read again (2), then folded again (4 by then): 9 + 4, in one fold of two parts. */
+	assert_int_equal(bt_model_add_stackrow(m, &a, &s2), 0);
+	assert_int_equal(bt_model_fold_stackrow(m, &a, &s4), 0);
+	assert_int_equal(m->stackrows[0].calls, 13);
+	assert_int_equal(m->stackrows[0].errors, 0);
+
+	/* The harvest at 90's exit: the folded parts stay, the rest is read again. */
+	assert_int_equal(bt_model_add_stackrow(m, &b, &s5), 0);
+	assert_int_equal(bt_model_add_stackrow(m, &a, &s2), 0);
+	assert_int_equal(bt_model_add_wake(m, &wk, 1), 0);
+	wk.chan = 22;
+	assert_int_equal(bt_model_fold_wake(m, &wk, 6), 0);
+	assert_int_equal(bt_model_add_wake(m, &wk, 2), 0);
+	bt_model_drop_stackrows(m, 90);
+	bt_model_drop_wakes(m, 90);
+	assert_int_equal(m->nstackrows, 1);
+	assert_int_equal(m->stackrows[0].calls, 13);
+	assert_int_equal(m->nwakes, 1);
+	assert_int_equal(m->wakes[0].key.chan, 22);
+	assert_int_equal(m->wakes[0].count, 6);
+	/* The waker stacks of its crossings too: the folded one stays, another goes. */
+	wsk.chan = 22;
+	assert_int_equal(bt_model_add_wakestack(m, &wsk, &v2), 0);
+	assert_int_equal(m->nwakestacks, 2);
+	bt_model_drop_stackrows(m, 90);
+	assert_int_equal(m->nwakestacks, 1);
+	assert_int_equal(m->wakestacks[0].key.chan, 21);
+	/* What the harvest read again is final with the process: clears keep it. */
+	assert_int_equal(bt_model_add_wakestack(m, &wsk, &v2), 0);
+	assert_int_equal(bt_model_add_stackrow(m, &b, &s5), 0);
+	bt_model_proc(m, 90)->harvested = true;
+	bt_model_clear_rows(m);
+	assert_int_equal(m->nwakestacks, 2);
+	assert_int_equal(m->nstackrows, 2);
+}
+
 static void test_add_wake(void **state)
 {
 	struct bt_model *m = *state;
@@ -746,6 +837,7 @@ int main(void)
 		T(test_find_after_pid_reuse),
 		T(test_clear_rows_keeps_harvested),
 		T(test_fold_keeps_rows_through_clears),
+		T(test_fold_keeps_stacks_through_clears),
 		T(test_add_wake),
 		T(test_add_holder),
 		T(test_add_sockfact),

@@ -2,12 +2,18 @@
 /*
  * The kernel's pipe steps (bpf/pipe_step.h, the very code exchange.bpf.h
  * runs under its lock) on synthetic call sequences, in the orders two
- * CPUs can count them: a pipe conversation in order; an answer read
- * before its write was counted (the pair goes out at the write, in the
- * client's name); a middle tier's nested conversation; a pipeline stage
- * and a job pipe (no conversation); hand-offs in order, a read counted
- * before its write, two jobs taken by two workers, and the reads that
- * are no hand-off (the writer itself, another process).
+ * CPUs can count them. A write's conversation step is taken at its
+ * entry and a read's at its exit, so a SEND step below is a write's
+ * entry. A pipe conversation in order; an answer read before its
+ * write's exit (the order that read pairs backwards when writes were
+ * taken at their exit); an answer the trace did not see written; a
+ * trace that starts while the pair runs; a middle tier's nested
+ * conversation; a pipeline stage and a job pipe (no conversation);
+ * hand-offs in order, a read counted before its write, the state made
+ * at a write's entry with the worker's read exiting before that write's
+ * exit, a read of bytes from before the state, two jobs taken by two
+ * workers, and the reads that are no hand-off (the writer itself,
+ * another process).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -118,8 +124,40 @@ static void conversation_in_order(void **state)
 	}
 }
 
-/* The client's read of the answer is counted before the server's write (two CPUs). */
-static void answer_read_before_its_write_counted(void **state)
+/*
+ * The interleaving that read pairs backwards when a write was taken at
+ * its exit: the client's read of the answer exits (CPU 1) before the
+ * server's write does (CPU 0). Taken at the write's entry, the answer is
+ * known before its first byte can be read: every round pairs forward,
+ * and the request pipe never seems to answer the response pipe.
+ */
+static void answer_read_before_the_writes_exit(void **state)
+{
+	struct pipes p = {};
+	struct bt_pipe_thread cl = {}, sv = {};
+	struct bt_pipe_out o;
+
+	(void)state;
+	for (__u64 t = 0; t < 3000; t += 1000) {
+		step(&p, &cl, CLIENT, CLIENT, BT_DIR_SEND, W, t + 10);
+		o = step(&p, &sv, SERVER, SERVER, BT_DIR_RECV, W, t + 20);
+		assert_false(o.pair);
+		/* The server's write enters at t + 30 and exits at t + 50, after the client's read. */
+		step(&p, &sv, SERVER, SERVER, BT_DIR_SEND, X, t + 30);
+		o = step(&p, &cl, CLIENT, CLIENT, BT_DIR_RECV, X, t + 40);
+		assert_true(o.exch_done);
+		assert_int_equal(o.exch_ns, 30);
+		assert_pair(&o, W, X, CLIENT, t + 10, t + 40, SERVER, t + 20, t + 30);
+		assert_int_equal(conv_of(&p, W)->answers, 0);
+	}
+}
+
+/*
+ * An answer whose write the trace did not see (the server thread's
+ * in-flight slot was another thread's): the client's read of the last
+ * exchange's answer is no exchange, and ends its request.
+ */
+static void answer_not_seen_written(void **state)
 {
 	struct pipes p = {};
 	struct bt_pipe_thread cl = {}, sv = {};
@@ -129,30 +167,57 @@ static void answer_read_before_its_write_counted(void **state)
 	step(&p, &cl, CLIENT, CLIENT, BT_DIR_SEND, W, 10);
 	step(&p, &sv, SERVER, SERVER, BT_DIR_RECV, W, 20);
 	step(&p, &sv, SERVER, SERVER, BT_DIR_SEND, X, 30);
-	step(&p, &cl, CLIENT, CLIENT, BT_DIR_RECV, X, 40);
-
+	o = step(&p, &cl, CLIENT, CLIENT, BT_DIR_RECV, X, 40);
+	assert_true(o.pair);
+	/* The server's read and write of this round are not seen. */
 	step(&p, &cl, CLIENT, CLIENT, BT_DIR_SEND, W, 1010);
-	step(&p, &sv, SERVER, SERVER, BT_DIR_RECV, W, 1020);
 	o = step(&p, &cl, CLIENT, CLIENT, BT_DIR_RECV, X, 1040);
 	assert_false(o.pair);
-	assert_true(conv_of(&p, W)->await_server);
-	/* The client's row has its exchange at its read all the same. */
-	assert_true(o.exch_done);
-	assert_int_equal(o.exch_ns, 30);
-	o = step(&p, &sv, SERVER, SERVER, BT_DIR_SEND, X, 1030);
-	/* Sent at the server's write, the client's end in the client's name. */
-	assert_pair(&o, W, X, CLIENT, 1010, 1040, SERVER, 1020, 1030);
-	/* The server's row: this exchange and the first, owed since its client's read. */
-	assert_true(o.exch_done);
-	assert_int_equal(o.exch_ns, 10);
-	assert_true(o.owed_done);
-	assert_int_equal(o.owed_ns, 10);
-	assert_false(conv_of(&p, X)->owed);
-	assert_false(conv_of(&p, W)->await_server);
-	/* More of the same answer: nothing more. */
-	o = step(&p, &sv, SERVER, SERVER, BT_DIR_SEND, X, 1035);
-	assert_false(o.pair);
 	assert_false(o.exch_done);
+	assert_int_equal(o.exch_role, BT_ROLE_CLIENT);
+	assert_int_equal(conv_of(&p, W)->phase, BT_PHASE_IDLE);
+	/* The next round is whole again, timed from its own request. */
+	step(&p, &cl, CLIENT, CLIENT, BT_DIR_SEND, W, 2010);
+	step(&p, &sv, SERVER, SERVER, BT_DIR_RECV, W, 2020);
+	step(&p, &sv, SERVER, SERVER, BT_DIR_SEND, X, 2030);
+	o = step(&p, &cl, CLIENT, CLIENT, BT_DIR_RECV, X, 2040);
+	assert_pair(&o, W, X, CLIENT, 2010, 2040, SERVER, 2020, 2030);
+}
+
+/*
+ * The trace starts while the pair runs and sees the server only from its
+ * second round on (--peers follows it late): the client's first read of
+ * an answer looks like a request read, so its next request seems to
+ * answer the response pipe. The first forward exchange takes that back:
+ * the server's next read of a request is no response read.
+ */
+static void server_seen_late_pairs_forward(void **state)
+{
+	struct pipes p = {};
+	struct bt_pipe_thread cl = {}, sv = {};
+	struct bt_pipe_out o;
+
+	(void)state;
+	step(&p, &cl, CLIENT, CLIENT, BT_DIR_SEND, W, 10);
+	o = step(&p, &cl, CLIENT, CLIENT, BT_DIR_RECV, X, 40);
+	assert_false(o.pair);
+	step(&p, &cl, CLIENT, CLIENT, BT_DIR_SEND, W, 1010);
+	assert_int_equal(conv_of(&p, W)->answers, X);
+	step(&p, &sv, SERVER, SERVER, BT_DIR_RECV, W, 1020);
+	step(&p, &sv, SERVER, SERVER, BT_DIR_SEND, X, 1030);
+	o = step(&p, &cl, CLIENT, CLIENT, BT_DIR_RECV, X, 1040);
+	assert_pair(&o, W, X, CLIENT, 1010, 1040, SERVER, 1020, 1030);
+	assert_int_equal(conv_of(&p, W)->answers, 0);
+	for (__u64 t = 2000; t < 5000; t += 1000) {
+		step(&p, &cl, CLIENT, CLIENT, BT_DIR_SEND, W, t + 10);
+		o = step(&p, &sv, SERVER, SERVER, BT_DIR_RECV, W, t + 20);
+		assert_false(o.pair);
+		assert_int_equal(o.exch_role, BT_ROLE_SERVER);
+		assert_int_equal(o.exch_dir, BT_DIR_RECV);
+		step(&p, &sv, SERVER, SERVER, BT_DIR_SEND, X, t + 30);
+		o = step(&p, &cl, CLIENT, CLIENT, BT_DIR_RECV, X, t + 40);
+		assert_pair(&o, W, X, CLIENT, t + 10, t + 40, SERVER, t + 20, t + 30);
+	}
 }
 
 /* frontend -> middle -> backend: the middle is a server on W, a client on W2. */
@@ -212,9 +277,12 @@ static struct pipe_call call_of(__u32 tgid, __u32 tid, __u64 ns)
 	return c;
 }
 
-/* One call on the pipe's hand-off state; returns what it decided. */
+/*
+ * One call's exit on the pipe's hand-off state (a read that can have
+ * copied since began, 0 not known); returns what it decided.
+ */
 static struct bt_pipe_out handoff(struct pipe_handoff *h, __u8 dir, __u32 tgid, __u32 tid,
-				  __u64 ns, __u64 bytes)
+				  __u64 ns, __u64 bytes, __u64 began)
 {
 	struct pipe_call me = call_of(tgid, tid, ns);
 	struct bt_pipe_out out;
@@ -223,12 +291,14 @@ static struct bt_pipe_out handoff(struct pipe_handoff *h, __u8 dir, __u32 tgid, 
 	if (dir == BT_DIR_SEND)
 		bt_pipe_handoff_write(h, &me, bytes, &out);
 	else
-		bt_pipe_handoff_read(h, &me, bytes, &out);
+		bt_pipe_handoff_read(h, &me, bytes, began, &out);
 	return out;
 }
 
-#define hwrite(h, ...)	handoff(h, BT_DIR_SEND, __VA_ARGS__)
-#define hread(h, ...)	handoff(h, BT_DIR_RECV, __VA_ARGS__)
+#define hwrite(h, tgid, tid, ns, bytes)	handoff(h, BT_DIR_SEND, tgid, tid, ns, bytes, 0)
+#define hread(h, tgid, tid, ns, bytes)	handoff(h, BT_DIR_RECV, tgid, tid, ns, bytes, 0)
+#define hread_since(h, tgid, tid, ns, bytes, began) \
+	handoff(h, BT_DIR_RECV, tgid, tid, ns, bytes, began)
 
 static void assert_handoff(const struct bt_pipe_out *o, __u32 i, __u32 reader, __u64 read_ns,
 			   __u32 writer, __u64 write_ns)
@@ -267,6 +337,57 @@ static void handoff_read_counted_first(void **state)
 	o = hwrite(&h, 1, 1, 30, 8);
 	assert_int_equal(o.nhandoff, 1);
 	assert_handoff(&o, 0, 3, 40, 1, 30);
+	assert_int_equal(h.wr_off, h.rd_off);
+}
+
+/*
+ * The pool's first job, the interleaving that lost it when the state was
+ * made at a write's exit (by a write whose bytes were alone in the pipe):
+ * the dispatcher's write enters an empty pipe at 10 (CPU 0), the worker
+ * blocked in its read since 5 is woken at 12 and its read exits at 20
+ * (CPU 1), the write exits at 30. Made at the write's entry, the state
+ * is there for the read, which waits for the write to be counted.
+ */
+static void handoff_state_made_at_write_entry(void **state)
+{
+	struct pipe_handoff h = {};
+	struct bt_pipe_out o;
+
+	(void)state;
+	bt_pipe_handoff_made(&h, 10);
+	o = hread_since(&h, 1, 2, 20, 8, 12);
+	assert_int_equal(o.nhandoff, 0);
+	o = hwrite(&h, 1, 1, 10, 8);
+	assert_int_equal(o.nhandoff, 1);
+	assert_handoff(&o, 0, 2, 20, 1, 10);
+	/* A second write into the pipe, empty again, leaves the state as it was. */
+	bt_pipe_handoff_made(&h, 40);
+	assert_int_equal(h.made_ns, 10);
+	o = hwrite(&h, 1, 1, 40, 8);
+	o = hread_since(&h, 1, 3, 50, 8, 45);
+	assert_handoff(&o, 0, 3, 50, 1, 40);
+	assert_int_equal(h.wr_off, h.rd_off);
+}
+
+/*
+ * A read that took the last bytes from before the state (it began at 5,
+ * was not woken after 10) exits after the write that made it: those
+ * bytes are no part of the offsets, and the next read is followed to the
+ * write that made the state.
+ */
+static void read_of_bytes_from_before_the_state(void **state)
+{
+	struct pipe_handoff h = {};
+	struct bt_pipe_out o;
+
+	(void)state;
+	bt_pipe_handoff_made(&h, 10);
+	o = hread_since(&h, 1, 2, 15, 8, 5);
+	assert_int_equal(o.nhandoff, 0);
+	assert_int_equal(h.rd_off, 0);
+	hwrite(&h, 1, 1, 10, 8);
+	o = hread_since(&h, 1, 3, 25, 8, 20);
+	assert_handoff(&o, 0, 3, 25, 1, 10);
 	assert_int_equal(h.wr_off, h.rd_off);
 }
 
@@ -311,11 +432,15 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(conversation_in_order),
-		cmocka_unit_test(answer_read_before_its_write_counted),
+		cmocka_unit_test(answer_read_before_the_writes_exit),
+		cmocka_unit_test(answer_not_seen_written),
+		cmocka_unit_test(server_seen_late_pairs_forward),
 		cmocka_unit_test(middle_tier_nested),
 		cmocka_unit_test(pipeline_stage_is_no_conversation),
 		cmocka_unit_test(handoff_in_order),
 		cmocka_unit_test(handoff_read_counted_first),
+		cmocka_unit_test(handoff_state_made_at_write_entry),
+		cmocka_unit_test(read_of_bytes_from_before_the_state),
 		cmocka_unit_test(two_jobs_two_workers),
 		cmocka_unit_test(handoff_only_between_threads_of_a_process),
 	};

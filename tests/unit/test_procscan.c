@@ -282,7 +282,7 @@ static void test_scan_all(void **state)
 
 	(void)state;
 	start_child(&c);
-	assert_int_equal(bt_scan_all_fds(&f.arr, &f.n, &f.cap), 0);
+	assert_int_equal(bt_scan_all_fds(&f.arr, &f.n, &f.cap, NULL, NULL), 0);
 
 	/* Exactly both ends of the pipe, each with its holder and direction. */
 	assert_int_equal(count_ino(&f, c.pipe_ino, BT_FD_PIPE), 2);
@@ -395,7 +395,7 @@ static void test_append_and_errors(void **state)
 	assert_int_equal(f.n, 2 * n1);
 
 	assert_int_equal(bt_scan_process_fds(getpid(), NULL, &f.n, &f.cap), -EINVAL);
-	assert_int_equal(bt_scan_all_fds(&f.arr, NULL, &f.cap), -EINVAL);
+	assert_int_equal(bt_scan_all_fds(&f.arr, NULL, &f.cap, NULL, NULL), -EINVAL);
 	/* More used than allocated, or a capacity without an array. */
 	assert_int_equal(bt_scan_process_fds(getpid(), &null_arr, &one, &zero), -EINVAL);
 	assert_int_equal(bt_scan_process_fds(getpid(), &null_arr, &zero, &one), -EINVAL);
@@ -420,7 +420,7 @@ static void test_scan_all_timing(void **state)
 
 		f.n = 0;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		assert_int_equal(bt_scan_all_fds(&f.arr, &f.n, &f.cap), 0);
+		assert_int_equal(bt_scan_all_fds(&f.arr, &f.n, &f.cap, NULL, NULL), 0);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
 		if (ms < best)

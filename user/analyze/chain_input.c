@@ -2,9 +2,11 @@
 /*
  * The chain analysis' input from the model: each episode as the kernel
  * sent it, its channel named as its row prints it, and the waker
- * inferred for a receive woken from softirq. analyze/chains.c does the
- * rest; this is the only place that knows both.
+ * inferred for a receive woken from softirq; each exchange record with
+ * its service. analyze/chains.c and exchains.c do the rest, window by
+ * window as the trace goes; this is the only place that knows both.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +68,7 @@ struct pipe_read {
 
 struct bt_chain_fold {
 	struct bt_xagg *xagg;
+	struct bt_eagg *eagg;	/* the blocking chains (futexes, other pipes, datagrams) */
 	bool exchanges;		/* an exchange or hand-off record was seen */
 	uint64_t *conv;		/* pipes of pipe conversations, sorted */
 	size_t nconv, capconv;
@@ -73,23 +76,29 @@ struct bt_chain_fold {
 	struct pipe_read *reads;
 	size_t nreads, capreads;
 	uint64_t reads_since;
-	size_t examined;	/* episodes before this index were examined */
-	struct ep_sum *sums;	/* by pid */
+	struct ep_sum *sums;
 	size_t nsums, capsums;
+	struct bt_hmap sumtab;	/* sums by pid */
 };
+
+static bool ep_sum_eq(const void *ctx, uint32_t i, const void *key)
+{
+	return ((const struct ep_sum *)ctx)[i].pid == *(const uint32_t *)key;
+}
 
 static struct ep_sum *ep_sum_of(const struct bt_chain_fold *f, uint32_t pid)
 {
-	for (size_t i = 0; f && i < f->nsums; i++)
-		if (f->sums[i].pid == pid)
-			return &f->sums[i];
-	return NULL;
+	uint32_t i = f ? bt_hmap_get(&f->sumtab, bt_hash(&pid, sizeof(pid)), ep_sum_eq, f->sums,
+				     &pid) : BT_HMAP_NONE;
+
+	return i == BT_HMAP_NONE ? NULL : &f->sums[i];
 }
 
-/* The only thread a process was seen blocking in, or 0 if several (or none). */
-static uint32_t single_thread(const struct bt_model *m, uint32_t pid)
+/* The only thread a process was seen blocking in by now, or 0 if several (or none). */
+static uint32_t single_thread(const struct bt_model *m, const struct bt_chain_fold *f,
+			      uint32_t pid)
 {
-	const struct ep_sum *sum = ep_sum_of(m->fold, pid);
+	const struct ep_sum *sum = ep_sum_of(f, pid);
 	uint32_t tid = sum ? sum->tid : 0;
 
 	if (sum && !tid)
@@ -110,8 +119,8 @@ static uint32_t single_thread(const struct bt_model *m, uint32_t pid)
  * from the far end of the channel: when that is one traced,
  * single-threaded process, it is the waker.
  */
-static void infer_waker(const struct bt_model *m, const struct bt_proc *p,
-			const struct bt_row *r, struct bt_episode *ep)
+static void infer_waker(const struct bt_model *m, const struct bt_chain_fold *f,
+			const struct bt_proc *p, const struct bt_row *r, struct bt_episode *ep)
 {
 	struct bt_peer peers[BT_PEERS_MAX];
 	const struct bt_proc *q;
@@ -126,7 +135,7 @@ static void infer_waker(const struct bt_model *m, const struct bt_proc *p,
 	if (n != 1 || !peers[0].proc || !peers[0].proc->target || peers[0].pid == p->pid)
 		return;
 	ep->waker_pid = peers[0].pid;
-	ep->waker_tid = single_thread(m, peers[0].pid);
+	ep->waker_tid = single_thread(m, f, peers[0].pid);
 	if (!ep->waker_tid)
 		ep->waker_pid = 0;
 }
@@ -287,9 +296,11 @@ static void fold_free(struct bt_chain_fold *f)
 	if (!f)
 		return;
 	bt_xagg_free(f->xagg);
+	bt_eagg_free(f->eagg);
 	free(f->conv);
 	free(f->reads);
 	free(f->sums);
+	bt_hmap_free(&f->sumtab);
 	free(f);
 }
 
@@ -303,20 +314,28 @@ static uint64_t horizon_ns(void)
 	return s && *s && !*end && ms ? (uint64_t)ms * 1000000ull : BT_CHAIN_HORIZON_NS;
 }
 
+/* How the episode chains are walked: every wait with a known waker is a root. */
+static const struct bt_chain_opts episode_opts = { .nested_roots = true };
+
+static struct bt_chain_fold *fold_new(void)
+{
+	struct bt_chain_fold *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	f->xagg = bt_xagg_new(horizon_ns());
+	f->eagg = bt_eagg_new(horizon_ns(), &episode_opts);
+	if (!f->xagg || !f->eagg) {
+		fold_free(f);
+		return NULL;
+	}
+	return f;
+}
+
 static struct bt_chain_fold *fold_of(struct bt_model *m)
 {
-	if (m->fold)
-		return m->fold;
-	m->fold = calloc(1, sizeof(*m->fold));
-	if (!m->fold)
-		return NULL;
-	m->fold_free = fold_free;
-	m->fold->xagg = bt_xagg_new(horizon_ns());
-	if (!m->fold->xagg) {
-		fold_free(m->fold);
-		m->fold = NULL;
-		m->fold_free = NULL;
-	}
+	if (!m->fold && (m->fold = fold_new()))
+		m->fold_free = fold_free;
 	return m->fold;
 }
 
@@ -381,7 +400,7 @@ static void to_xchg(const struct bt_model *m, struct services_seen *seen,
 #define FOLD_BATCH	65536
 
 /* The pending exchange records into the window; pipe conversations and reads noted. */
-static int fold_exchanges(struct bt_model *m, struct bt_chain_fold *f)
+static int fold_exchanges(const struct bt_model *m, struct bt_chain_fold *f)
 {
 	size_t nconv = f->nconv;
 	int err = 0;
@@ -435,9 +454,6 @@ static int fold_exchanges(struct bt_model *m, struct bt_chain_fold *f)
 		if (!err && (i + 1) % FOLD_BATCH == 0)
 			err = bt_xagg_fold(f->xagg);
 	}
-	m->nexchanges = 0;
-	/* Folded: a recording's records all came at once, and their room is not needed again. */
-	bt_fit((void **)&m->exchanges, &m->capexchanges, 0, sizeof(*m->exchanges));
 	if (f->nconv > nconv)
 		f->nconv = bt_sort_unique_u64(f->conv, f->nconv, sizeof(*f->conv), 0, bt_cmp_u64);
 	if (f->nreads)
@@ -453,7 +469,8 @@ static struct ep_sum *ep_sum_add(struct bt_chain_fold *f, uint32_t pid)
 
 	if (s)
 		return s;
-	if (!bt_grow((void **)&f->sums, &f->capsums, f->nsums + 1, sizeof(*f->sums)))
+	if (!bt_grow((void **)&f->sums, &f->capsums, f->nsums + 1, sizeof(*f->sums)) ||
+	    bt_hmap_put(&f->sumtab, bt_hash(&pid, sizeof(pid)), (uint32_t)f->nsums))
 		return NULL;
 	s = &f->sums[f->nsums++];
 	memset(s, 0, sizeof(*s));
@@ -462,17 +479,48 @@ static struct ep_sum *ep_sum_add(struct bt_chain_fold *f, uint32_t pid)
 	return s;
 }
 
-/*
- * The episodes that came since the last fold: hand-offs go to the
- * window; those no chain is made of (a server idle between requests, a
- * wait in a pipe conversation: its exchanges describe it) are summed by
- * process and freed. The rest stay for the blocking chains at the end.
- */
-static int fold_episodes(struct bt_model *m, struct bt_chain_fold *f)
+/* Whether a chain can be made of an episode (else its waits describe it). */
+static bool episode_in_chains(const struct bt_chain_fold *f, const struct bt_episode_ev *e)
 {
-	size_t n = f->examined;
+	/* A server waiting for its next request waits on nobody. */
+	if (e->wait == BT_WAIT_IDLE)
+		return false;
+	/* A pipe conversation's waits are its exchanges' (as a connection's). */
+	return e->kind != BT_KIND_PIPE || !is_conversation_pipe(f, e->chan);
+}
 
-	for (size_t i = f->examined; i < m->nepisodes; i++) {
+/* An episode as the chain analysis takes it: its channel named, a softirq wake's waker inferred. */
+static void to_episode(const struct bt_model *m, const struct bt_chain_fold *f,
+		       const struct bt_episode_ev *e, struct bt_episode *ep)
+{
+	const struct bt_proc *p = bt_model_find((struct bt_model *)m, e->pid);
+	const struct bt_row *row = episode_row(m, p, e);
+
+	*ep = (struct bt_episode){
+		.pid = e->pid, .tid = e->tid, .kind = e->kind, .dir = e->dir,
+		.waker_pid = e->waker_pid, .waker_tid = e->waker_tid, .chan = e->chan,
+		.start_ns = e->start_ns, .end_ns = e->end_ns, .wake_ns = e->wake_ns,
+	};
+	episode_channel(row, e, ep->channel, sizeof(ep->channel));
+	/* A timer or a signal ended it: there is no waker to infer. */
+	if (e->wait != BT_WAIT_TIMEOUT && e->wait != BT_WAIT_SIGNAL)
+		infer_waker(m, f, p, row, ep);
+}
+
+/*
+ * The episodes that came since the last fold, summed by process for
+ * waits[] and freed: hand-offs go to the exchange window, those a chain
+ * can be made of to the episode window (one fold per FOLD_BATCH when a
+ * recording's come all at once). The waker of a softirq wake is inferred
+ * from the threads each process was seen blocking in by now.
+ */
+static int fold_episodes(const struct bt_model *m, struct bt_chain_fold *f)
+{
+	/* A softirq wake's waker is the far end of its row: pair by index, not by scans. */
+	int index = m->nepisodes ? bt_peer_index_begin(m) : -EBUSY;
+	int err = 0;
+
+	for (size_t i = 0; i < m->nepisodes && !err; i++) {
 		const struct bt_episode_ev *e = &m->episodes[i];
 		uint8_t k = e->wait < BT_WAIT_MAX ? e->wait : BT_WAIT_BLOCKED;
 		struct ep_sum *s;
@@ -480,25 +528,31 @@ static int fold_episodes(struct bt_model *m, struct bt_chain_fold *f)
 		if (episode_is_handoff(f, e)) {
 			struct bt_handoff h = { e->pid, e->tid, e->waker_tid, e->wake_ns, e->end_ns };
 
-			if (bt_xagg_add_handoff(f->xagg, &h))
-				return -1;
+			if (bt_xagg_add_handoff(f->xagg, &h)) {
+				err = -1;
+				break;
+			}
 		}
-		if (e->wait != BT_WAIT_IDLE &&
-		    (e->kind != BT_KIND_PIPE || !is_conversation_pipe(f, e->chan))) {
-			m->episodes[n++] = *e;
-			continue;
+		if (episode_in_chains(f, e)) {
+			struct bt_episode ep;
+
+			to_episode(m, f, e, &ep);
+			err = bt_eagg_add(f->eagg, &ep);
+			if (!err && (i + 1) % FOLD_BATCH == 0)
+				err = bt_eagg_fold(f->eagg);
 		}
 		s = ep_sum_add(f, e->pid);
-		if (!s)
-			return -1;
+		if (!s) {
+			err = -1;
+			break;
+		}
 		s->n[k]++;
 		s->ns[k] += e->end_ns >= e->start_ns ? e->end_ns - e->start_ns : 0;
 		s->tid = s->tid == UINT32_MAX || s->tid == e->tid ? e->tid : 0;
-		m->episodes_folded++;
 	}
-	m->nepisodes = n;
-	f->examined = n;
-	return 0;
+	if (!index)
+		bt_peer_index_end();
+	return err ? -1 : 0;
 }
 
 int bt_model_fold_chains_tick(struct bt_model *m, void (*tick)(void *ctx), void *ctx)
@@ -511,10 +565,18 @@ int bt_model_fold_chains_tick(struct bt_model *m, void (*tick)(void *ctx), void 
 	f = fold_of(m);
 	if (!f || fold_exchanges(m, f) || fold_episodes(m, f))
 		return -1;
+	m->nexchanges = 0;
+	m->episodes_folded += m->nepisodes;
+	m->nepisodes = 0;
 	/* Only now: the model's pending records and episodes are not being read any more. */
 	bt_xagg_set_tick(f->xagg, tick, ctx);
+	bt_eagg_set_tick(f->eagg, tick, ctx);
 	err = bt_xagg_fold(f->xagg);
+	if (tick)
+		tick(ctx);
+	err = bt_eagg_fold(f->eagg) || err;
 	bt_xagg_set_tick(f->xagg, NULL, NULL);
+	bt_eagg_set_tick(f->eagg, NULL, NULL);
 	return err ? -1 : 0;
 }
 
@@ -530,42 +592,24 @@ static int cmp_waits(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Every process's episodes summed by wait class, by pid. */
-static int sum_waits(const struct bt_model *m, struct bt_chains *c)
+/* Every process's episodes summed by wait class (f's sums), by pid. */
+static int sum_waits(const struct bt_chain_fold *f, struct bt_chains *c)
 {
-	const struct bt_chain_fold *f = m->fold;
-	size_t cap = 0, nsums = f ? f->nsums : 0;
+	size_t nsums = f ? f->nsums : 0;
 
-	for (size_t i = 0; i < nsums + m->nepisodes; i++) {
-		const struct bt_episode_ev *e = i >= nsums ? &m->episodes[i - nsums] : NULL;
-		uint32_t pid = e ? e->pid : f->sums[i].pid;
-		struct bt_proc_waits *w = NULL;
+	c->waits = calloc(nsums ? nsums : 1, sizeof(*c->waits));
+	if (!c->waits)
+		return -1;
+	for (size_t i = 0; i < nsums; i++) {
+		struct bt_proc_waits *w = &c->waits[i];
 
-		for (size_t j = c->nwaits; j-- > 0;) {
-			if (c->waits[j].pid == pid) {
-				w = &c->waits[j];
-				break;
-			}
+		w->pid = f->sums[i].pid;
+		for (int k = 0; k < BT_WAIT_MAX; k++) {
+			w->n[k] = f->sums[i].n[k];
+			w->ns[k] = f->sums[i].ns[k];
 		}
-		if (!w) {
-			if (!bt_grow((void **)&c->waits, &cap, c->nwaits + 1, sizeof(*c->waits)))
-				return -1;
-			w = &c->waits[c->nwaits++];
-			memset(w, 0, sizeof(*w));
-			w->pid = pid;
-		}
-		if (!e) {
-			for (int k = 0; k < BT_WAIT_MAX; k++) {
-				w->n[k] += f->sums[i].n[k];
-				w->ns[k] += f->sums[i].ns[k];
-			}
-			continue;
-		}
-		uint8_t k = e->wait < BT_WAIT_MAX ? e->wait : BT_WAIT_BLOCKED;
-
-		w->n[k]++;
-		w->ns[k] += e->end_ns >= e->start_ns ? e->end_ns - e->start_ns : 0;
 	}
+	c->nwaits = nsums;
 	if (c->nwaits)
 		qsort(c->waits, c->nwaits, sizeof(*c->waits), cmp_waits);
 	return 0;
@@ -573,68 +617,47 @@ static int sum_waits(const struct bt_model *m, struct bt_chains *c)
 
 struct bt_chains *bt_model_chains(const struct bt_model *m)
 {
-	struct bt_chain_opts opts = {
-		.duration_ns = m->duration_ns,
-		.nested_roots = true,
-		.comm = comm_of,
-		.ctx = (void *)m,
-	};
-	struct bt_episode *eps;
-	const struct bt_chain_fold *f;
-	size_t n = 0;
+	struct bt_chain_opts opts = episode_opts;
+	struct bt_chain_fold *f = m->fold, *once = NULL;
 	struct bt_chains *c;
+	bool open;
 
-	/* The fold is the model's cache of its records: what came last joins it. */
-	if (bt_model_fold_chains((struct bt_model *)m))
-		return NULL;
-	f = m->fold;
-	eps = calloc(m->nepisodes ? m->nepisodes : 1, sizeof(*eps));
-	if (!eps)
-		return NULL;
-	for (size_t i = 0; i < m->nepisodes; i++) {
-		const struct bt_episode_ev *e = &m->episodes[i];
-		const struct bt_proc *p;
-		const struct bt_row *row;
-		struct bt_episode *ep = &eps[n];
-
-		/* A server waiting for its next request waits on nobody: not a chain. */
-		if (e->wait == BT_WAIT_IDLE)
-			continue;
-		/* A pipe conversation's waits are its exchanges' (as a connection's). */
-		if (e->kind == BT_KIND_PIPE && f && is_conversation_pipe(f, e->chan))
-			continue;
-		p = bt_model_find((struct bt_model *)m, e->pid);
-		row = episode_row(m, p, e);
-		n++;
-		ep->pid = e->pid;
-		ep->tid = e->tid;
-		ep->kind = e->kind;
-		ep->dir = e->dir;
-		ep->waker_pid = e->waker_pid;
-		ep->waker_tid = e->waker_tid;
-		ep->chan = e->chan;
-		ep->start_ns = e->start_ns;
-		ep->end_ns = e->end_ns;
-		ep->wake_ns = e->wake_ns;
-		episode_channel(row, e, ep->channel, sizeof(ep->channel));
-		/* A timer or a signal ended it: there is no waker to infer. */
-		if (e->wait != BT_WAIT_TIMEOUT && e->wait != BT_WAIT_SIGNAL)
-			infer_waker(m, p, row, ep);
+	opts.duration_ns = m->duration_ns;
+	opts.comm = comm_of;
+	opts.ctx = (void *)m;
+	if (f) {
+		/* The fold is the model's cache of its records: what came last joins it. */
+		if (bt_model_fold_chains((struct bt_model *)m))
+			return NULL;
+	} else {
+		/*
+		 * Never folded (a recording, read back or being made): its records
+		 * go through windows of their own, and the model stays as it is.
+		 */
+		once = f = fold_new();
+		if (!f || fold_exchanges(m, f) || fold_episodes(m, f)) {
+			fold_free(once);
+			return NULL;
+		}
 	}
-	c = bt_chains_analyze(eps, n, &opts);
-	free(eps);
-	if (c && f && f->exchanges) {	/* exchanges, or hand-offs alone */
-		struct bt_chains *x = bt_xagg_chains(f->xagg, &opts);
+	/* While the trace goes on, what is pending stays so: a request still open is not late. */
+	open = m->chains_open && !once;
+	c = open ? bt_eagg_folded(f->eagg, &opts) : bt_eagg_chains(f->eagg, &opts);
+	if (c && f->exchanges) {	/* exchanges, or hand-offs alone */
+		struct bt_chains *x = open ? bt_xagg_folded(f->xagg, &opts) :
+				      bt_xagg_chains(f->xagg, &opts);
 
 		if (!x) {
 			bt_chains_free(c);
-			return NULL;
+			c = NULL;
+		} else {
+			c = merge(x, c);
 		}
-		c = merge(x, c);
 	}
-	if (c && sum_waits(m, c)) {
+	if (c && sum_waits(f, c)) {
 		bt_chains_free(c);
-		return NULL;
+		c = NULL;
 	}
+	fold_free(once);
 	return c;
 }

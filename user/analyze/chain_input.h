@@ -27,8 +27,12 @@ int bt_model_fold_chains(struct bt_model *m);
  */
 int bt_model_fold_chains_tick(struct bt_model *m, void (*tick)(void *ctx), void *ctx);
 /*
- * Runs the chain analysis over the model's episodes and the folded
- * exchanges (folding what is pending first); NULL when out of memory.
+ * The chains of the model's records (folding what came since the last
+ * fold first): at the end of the trace every record's; while it goes on
+ * (m->chains_open: an interval table) those the windows folded by then,
+ * the rest left pending for the next. A model never folded (a
+ * recording: it keeps every record) goes through windows of its own and
+ * is left as it is. NULL when out of memory.
  */
 struct bt_chains *bt_model_chains(const struct bt_model *m);
 

@@ -1,17 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Chain analysis (definitions in chains.h). The plan, each step bounded:
- *   1. keep the valid, complete episodes in a compact array, channel names
- *      interned, sorted by (thread, start): radix passes, O(n);
- *   2. drop duplicates and overlaps so a thread's episodes are disjoint,
- *      which sorts their ends too: the waker's episodes inside a window
- *      are then one index range, found once per episode by a binary
- *      search and a gallop;
- *   3. mark nested episodes with a difference array over those ranges;
- *   4. walk each root's tree (depth cap, threads-on-path check, node
- *      budget), summing per trie node (a trie node is a hop sequence);
+ * Chain analysis (definitions in chains.h), window by window. Episodes
+ * come into a compact array, channel names interned. A fold with cutoff
+ * C takes the window's episodes that started by C (an episode ends less
+ * than a horizon after it starts, so all of those have come) and, each
+ * step bounded:
+ *   1. sorts them by (thread, start): radix passes, O(n);
+ *   2. drops duplicates and overlaps so a thread's episodes are disjoint
+ *      (from its last kept episode that left the window on), which sorts
+ *      their ends too: the waker's episodes inside a window are then one
+ *      index range, found once per episode by a binary search and a gallop;
+ *   3. marks nested episodes with a difference array over those ranges;
+ *   4. walks the tree of each root that ended by C (depth cap,
+ *      threads-on-path check, node budget), summing per trie node (a trie
+ *      node is a hop sequence); counts the other episodes that ended by C;
  *   5. per root, the visited trie nodes without visited children are its
- *      chains: add the root's sums along each, then rank.
+ *      chains: adds the root's sums along each (counts, histograms: they
+ *      merge across folds);
+ *   6. frees the counted episodes that ended long enough before C that no
+ *      later root can hold them.
+ * The chains are ranked when asked for. One fold at the end of the trace
+ * (bt_chains_analyze) is the batch analysis.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -57,40 +66,93 @@ static bool waker_known(const struct ep *e)
 	return e->waker_tid && e->waker_tid != e->tid;
 }
 
-static int ingest(struct ctx *x, const struct bt_episode *eps, size_t n,
-		  uint64_t *span_lo, uint64_t *span_hi)
-{
-	for (size_t i = 0; i < n; i++) {
-		const struct bt_episode *in = &eps[i];
-		struct ep *e = &x->ep[x->nep];
+/* ---- threads ------------------------------------------------------------ */
 
-		if (!in->tid || in->end_ns < in->start_ns) {
-			x->cnt->invalid++;
-			continue;
-		}
-		if (in->start_ns < *span_lo)
-			*span_lo = in->start_ns;
-		if (in->end_ns > *span_hi)
-			*span_hi = in->end_ns;
-		if (in->truncated) {
-			x->cnt->truncated++;
-			x->cnt->truncated_ns += in->end_ns - in->start_ns;
-			continue;
-		}
-		e->name = bt_strtab_kind_id(&x->names, in->kind, in->channel, BT_EPISODE_CHANNEL_LEN);
-		if (e->name == NONE)
-			return -ENOMEM;
-		e->start = in->start_ns;
-		e->end = in->end_ns;
-		e->wake = in->wake_ns && in->wake_ns >= in->start_ns &&
-			  in->wake_ns <= in->end_ns ? in->wake_ns : in->end_ns;
-		e->tid = in->tid;
-		e->pid = in->pid ? in->pid : in->tid;
-		e->waker_tid = in->waker_tid;
-		e->waker_pid = in->waker_pid;
-		e->src = (uint32_t)i;
-		x->nep++;
+static bool tstate_eq(const void *ctx, uint32_t i, const void *key)
+{
+	return ((const struct tstate *)ctx)[i].tid == *(const uint32_t *)key;
+}
+
+static struct tstate *tstate_find(const struct ctx *x, uint32_t tid)
+{
+	uint32_t i = bt_hmap_get(&x->tstab, bt_hash(&tid, sizeof(tid)), tstate_eq, x->ts, &tid);
+
+	return i == BT_HMAP_NONE ? NULL : &x->ts[i];
+}
+
+/* A thread whose episode came: known from now on, with its pid. */
+static int tstate_note(struct ctx *x, uint32_t tid, uint32_t pid)
+{
+	if (tstate_find(x, tid))
+		return 0;
+	if (bt_chains_grow((void **)&x->ts, &x->tscap, x->nts, sizeof(*x->ts)) ||
+	    bt_hmap_put(&x->tstab, bt_hash(&tid, sizeof(tid)), (uint32_t)x->nts))
+		return -ENOMEM;
+	x->ts[x->nts++] = (struct tstate){ .tid = tid, .pid = pid };
+	return 0;
+}
+
+/* ---- the window ---------------------------------------------------------- */
+
+struct bt_eagg {
+	struct ctx x;
+	struct bt_chain_counts cnt;
+	struct bt_chain_opts opts;
+	uint64_t horizon, cutoff, lo, hi;
+	bool folded_once;
+	void (*tick)(void *ctx);	/* between a fold's steps (bt_eagg_set_tick) */
+	void *tick_ctx;
+};
+
+/*
+ * How far before the cutoff counted episodes stay for later roots to
+ * hold: a root longer than that may find its tree partial (counted late).
+ * The exchange window keeps its records as long (exchains.c).
+ */
+#define CONTEXT(a)	((a)->horizon / 4)
+
+int bt_eagg_add(struct bt_eagg *a, const struct bt_episode *in)
+{
+	struct ctx *x = &a->x;
+	struct ep *e;
+
+	x->cnt->episodes++;
+	if (!in->tid || in->end_ns < in->start_ns) {
+		x->cnt->invalid++;
+		return 0;
 	}
+	if (in->start_ns < a->lo)
+		a->lo = in->start_ns;
+	if (in->end_ns > a->hi)
+		a->hi = in->end_ns;
+	if (in->truncated) {
+		x->cnt->truncated++;
+		x->cnt->truncated_ns += in->end_ns - in->start_ns;
+		return 0;
+	}
+	/* Roots that could hold it were folded without it. */
+	if (a->folded_once && in->end_ns <= a->cutoff)
+		x->cnt->late++;
+	if (x->nep >= UINT32_MAX - 2)
+		return -EOVERFLOW;
+	if (bt_chains_grow((void **)&x->ep, &x->epcap, x->nep, sizeof(*x->ep)) ||
+	    tstate_note(x, in->tid, in->pid ? in->pid : in->tid))
+		return -ENOMEM;
+	e = &x->ep[x->nep];
+	e->name = bt_strtab_kind_id(&x->names, in->kind, in->channel, BT_EPISODE_CHANNEL_LEN);
+	if (e->name == NONE)
+		return -ENOMEM;
+	e->start = in->start_ns;
+	e->end = in->end_ns;
+	e->wake = in->wake_ns && in->wake_ns >= in->start_ns &&
+		  in->wake_ns <= in->end_ns ? in->wake_ns : in->end_ns;
+	e->tid = in->tid;
+	e->pid = in->pid ? in->pid : in->tid;
+	e->waker_tid = in->waker_tid;
+	e->waker_pid = in->waker_pid;
+	e->src = x->seq++;
+	e->st = 0;
+	x->nep++;
 	return 0;
 }
 
@@ -99,35 +161,60 @@ static bool same_episode(const struct ep *a, const struct ep *b)
 	return a->start == b->start && a->end == b->end && a->name == b->name;
 }
 
+/* e is dropped for kept: counted once, and late if it came after its thread went past it. */
 static void drop(struct ctx *x, const struct ep *e, const struct ep *kept)
 {
 	if (same_episode(e, kept))
 		x->cnt->duplicates++;
 	else
 		x->cnt->overlaps++;
+	if (cmp_ep(e, kept) < 0)
+		x->cnt->late++;
+}
+
+/* Of two episodes of a thread in conflict, whether a is kept: one kept in an earlier fold stays. */
+static bool keeps(const struct ep *a, const struct ep *b)
+{
+	if ((a->st & EP_KEPT) != (b->st & EP_KEPT))
+		return a->st & EP_KEPT;
+	return cmp_ep(a, b) < 0;
+}
+
+/* Whether e overlaps its thread's last kept episode that left the window (and is dropped). */
+static bool overlaps_tail(struct ctx *x, const struct ep *e)
+{
+	const struct tstate *ts = tstate_find(x, e->tid);
+	struct ep tail;
+
+	if ((e->st & EP_KEPT) || !ts || !ts->tail || e->start >= ts->tail_end)
+		return false;
+	tail = (struct ep){ .start = ts->tail_start, .end = ts->tail_end, .tid = e->tid,
+			    .name = ts->tail_name };
+	drop(x, e, &tail);
+	return true;
 }
 
 /*
  * One thread is in one syscall at a time, so overlapping episodes of a
  * thread are bad data: keep the first (the longest of equal starts).
- * Moves the episodes into key order, building the thread table and the
- * dense spans on the way.
+ * Moves this pass's np episodes into key order, building the thread
+ * table and the dense spans on the way; the later ones follow them.
  */
-static int dedup(struct ctx *x, const struct rkey *key, struct ep *sorted)
+static int dedup(struct ctx *x, const struct rkey *key, size_t np, struct ep *sorted)
 {
 	size_t out = 0;
 
-	for (size_t i = 0, j; i < x->nep; i = j) {
+	for (size_t i = 0, j; i < np; i = j) {
 		const struct ep *e = &x->ep[key[i].idx];
 		struct thread *t = x->nth ? &x->th[x->nth - 1] : NULL;
 
 		/* The sort left equal starts in input order: pick the first. */
-		for (j = i + 1; j < x->nep; j++) {
+		for (j = i + 1; j < np; j++) {
 			const struct ep *f = &x->ep[key[j].idx];
 
 			if (f->tid != e->tid || f->start != e->start)
 				break;
-			if (cmp_ep(f, e) < 0) {
+			if (keeps(f, e)) {
 				drop(x, e, f);
 				e = f;
 			} else {
@@ -135,11 +222,17 @@ static int dedup(struct ctx *x, const struct rkey *key, struct ep *sorted)
 			}
 		}
 		if (t && t->tid == e->tid) {
-			if (e->start < sorted[out - 1].end) {
+			/* Kept before, after one that came since and overlaps it: that one goes. */
+			while (out > t->lo && (e->st & EP_KEPT) && !(sorted[out - 1].st & EP_KEPT) &&
+			       e->start < sorted[out - 1].end)
+				drop(x, &sorted[--out], e);
+			if (out > t->lo && e->start < sorted[out - 1].end) {
 				drop(x, e, &sorted[out - 1]);
 				continue;
 			}
 		} else {
+			if (overlaps_tail(x, e))
+				continue;
 			if (bt_chains_grow((void **)&x->th, &x->thcap, x->nth, sizeof(*x->th)))
 				return -ENOMEM;
 			t = &x->th[x->nth++];
@@ -148,34 +241,53 @@ static int dedup(struct ctx *x, const struct rkey *key, struct ep *sorted)
 			t->lo = (uint32_t)out;
 		}
 		sorted[out] = *e;
+		sorted[out].st |= (e->st & EP_KEPT) ? EP_KEPT : EP_KEPT | EP_NEW;
 		x->span[out] = (struct span){ e->start, e->end };
 		t->hi = (uint32_t)++out;
 	}
+	x->npass = out;
+	memcpy(sorted + out, x->ep + np, (x->nep - np) * sizeof(*sorted));
+	x->nep = out + (x->nep - np);
 	free(x->ep);
 	x->ep = sorted;
-	x->nep = out;
+	x->epcap = x->nep + np - out;
 	return 0;
 }
 
-/* By thread, then start: two stable radix passes, start first. */
-static int sort_dedup(struct ctx *x)
+/*
+ * The episodes that started by cutoff, by thread, then start: two stable
+ * radix passes, start first. The others wait for a later pass.
+ */
+static int sort_dedup(struct ctx *x, uint64_t cutoff)
 {
-	size_t n = x->nep ? x->nep : 1;
+	size_t np = 0, n = x->nep ? x->nep : 1;
 	struct rkey *key = malloc(n * sizeof(*key)), *tmp = malloc(n * sizeof(*tmp));
 	struct ep *sorted = malloc(n * sizeof(*sorted));
 	int err = -ENOMEM;
 
+	x->nth = 0;
 	x->span = malloc(n * sizeof(*x->span));
 	x->kids_of = malloc(n * sizeof(*x->kids_of));
 	if (!key || !tmp || !sorted || !x->span || !x->kids_of)
 		goto out;
-	for (size_t i = 0; i < x->nep; i++)
+	for (size_t i = 0; i < x->nep; i++) {
+		if (x->ep[i].start > cutoff)
+			continue;
+		if (i != np) {
+			struct ep t = x->ep[np];
+
+			x->ep[np] = x->ep[i];
+			x->ep[i] = t;
+		}
+		np++;
+	}
+	for (size_t i = 0; i < np; i++)
 		key[i] = (struct rkey){ x->ep[i].start, (uint32_t)i, x->ep[i].tid };
-	bt_chains_radix(key, tmp, x->nep);
-	for (size_t i = 0; i < x->nep; i++)
+	bt_chains_radix(key, tmp, np);
+	for (size_t i = 0; i < np; i++)
 		key[i].k = key[i].aux;
-	bt_chains_radix(key, tmp, x->nep);
-	err = dedup(x, key, sorted);
+	bt_chains_radix(key, tmp, np);
+	err = dedup(x, key, np, sorted);
 	if (!err)
 		sorted = NULL;
 out:
@@ -231,19 +343,33 @@ static struct range inside(const struct ctx *x, const struct thread *t, uint64_t
 }
 
 /*
- * For every episode: its waker's pid when only the tid came (the pid its
- * own episodes carry), and the waker's episodes inside its window.
+ * For every episode of the pass: the waker's episodes inside its window,
+ * and for those counted now, the waker's pid when only the tid came (the
+ * pid its own episodes carry, when one came by now).
  */
-static void link_wakers(struct ctx *x)
+static void link_wakers(struct ctx *x, uint64_t cutoff)
 {
-	for (size_t i = 0; i < x->nep; i++) {
+	for (size_t i = 0; i < x->npass; i++) {
 		struct ep *e = &x->ep[i];
 		const struct thread *t = waker_known(e) ? thread_find(x, e->waker_tid) : NULL;
 
-		if (e->waker_tid && !e->waker_pid)
-			e->waker_pid = t ? t->pid : e->waker_tid;
+		if (e->waker_tid && !e->waker_pid && e->end <= cutoff) {
+			const struct tstate *ts = t ? NULL :
+				waker_known(e) ? tstate_find(x, e->waker_tid) : NULL;
+
+			e->waker_pid = t ? t->pid : ts ? ts->pid : e->waker_tid;
+		}
 		x->kids_of[i] = t ? inside(x, t, e->start, e->wake) : (struct range){ 0, 0 };
 	}
+}
+
+/*
+ * Whether ep[i] was counted in an earlier pass as not nested where it is:
+ * a root, or with nested_roots one without a waker (that count changes).
+ */
+static bool counted_unnested(const struct ctx *x, size_t i)
+{
+	return (x->ep[i].st & EP_COUNTED) && (!x->nested_roots || !waker_known(&x->ep[i]));
 }
 
 /*
@@ -251,27 +377,36 @@ static void link_wakers(struct ctx *x)
  * episode's children are one range, so a difference array marks them all
  * in O(n). A child with its parent's exact span is alone in its range
  * (its thread's episodes are disjoint): that is where the order decides.
+ * A parent in its first pass whose children were counted in an earlier
+ * one as not nested came too late for them: counted late.
  */
 static uint8_t *mark_nested(const struct ctx *x)
 {
-	int64_t *diff = calloc(x->nep + 1, sizeof(*diff));
-	uint8_t *nested = calloc(x->nep + 1, 1);
+	int64_t *diff = calloc(x->npass + 1, sizeof(*diff));
+	uint32_t *before = calloc(x->npass + 1, sizeof(*before));
+	uint8_t *nested = calloc(x->npass + 1, 1);
 	int64_t depth = 0;
 
-	if (!diff || !nested) {
+	if (!diff || !nested || !before) {
 		free(diff);
+		free(before);
 		free(nested);
 		return NULL;
 	}
-	for (size_t i = 0; i < x->nep; i++) {
+	for (size_t i = 0; i < x->npass; i++)
+		before[i + 1] = before[i] + counted_unnested(x, i);
+	for (size_t i = 0; i < x->npass; i++) {
 		struct range r = x->kids_of[i];
 
 		if (r.lo >= r.hi || (r.hi - r.lo == 1 && !ep_before(&x->ep[i], &x->ep[r.lo])))
 			continue;
 		diff[r.lo]++;
 		diff[r.hi]--;
+		if ((x->ep[i].st & EP_NEW) && before[r.hi] > before[r.lo])
+			x->cnt->late++;
 	}
-	for (size_t i = 0; i < x->nep; i++) {
+	free(before);
+	for (size_t i = 0; i < x->npass; i++) {
 		depth += diff[i];
 		nested[i] = depth > 0;
 	}
@@ -382,6 +517,7 @@ static int visit(struct ctx *x, uint32_t ei, uint32_t trie, unsigned int d)
 	const struct ep *e = &x->ep[ei];
 	struct range r = x->kids_of[ei];
 	long si = slot_get(x, trie);
+	const struct tstate *w;
 	size_t base, end;
 	struct slot *s;
 
@@ -403,6 +539,10 @@ static int visit(struct ctx *x, uint32_t ei, uint32_t trie, unsigned int d)
 			return 0;
 		}
 	}
+	/* The waker's episodes in this window may have left it already. */
+	w = tstate_find(x, e->waker_tid);
+	if (w && w->tail && w->tail_start >= e->start && w->tail_end <= e->wake)
+		x->partial = true;
 	if (r.hi <= r.lo)
 		return 0;	/* the waker never blocked meanwhile: its own time */
 	if (d + 1 >= x->max_depth || r.hi - r.lo > x->budget) {
@@ -441,7 +581,7 @@ static long chain_get(struct ctx *x, uint32_t trie)
 		if (bt_chains_grow((void **)&x->hg, &x->hgcap, x->hgcap, sizeof(*x->hg)))
 			return -1;
 	for (unsigned int d = 0; d < nhops; d++)
-		x->hg[x->nhg + d] = (struct hagg){ .ks = NONE, .ns = NONE };
+		x->hg[x->nhg + d] = (struct hagg){ .calls = 0 };
 	c = &x->ch[x->nch];
 	*c = (struct cagg){ .trie = trie, .h = (uint32_t)x->nhg, .nhops = nhops };
 	x->nhg += nhops;
@@ -459,11 +599,11 @@ static int add_hop(struct ctx *x, struct hagg *h, const struct slot *s, unsigned
 	h->fan_save += s->fan_save;
 	if (s->fan_peers > h->fan_peers)
 		h->fan_peers = s->fan_peers;
-	/* The root is always one call: no list for hop 0. */
-	if (d && bt_chains_sample(x, &h->ks, s->count))
+	/* The root is always one call: no count for hop 0. */
+	if (d && bt_calls_add(&h->per_root, s->count))
 		return -ENOMEM;
 	for (uint32_t i = s->first_dur; i != NONE; i = x->durs[i].next)
-		if (bt_chains_sample(x, &h->ns, x->durs[i].v))
+		if (bt_lat_add(&h->each, x->durs[i].v))
 			return -ENOMEM;
 	return 0;
 }
@@ -489,11 +629,8 @@ static int add_root(struct ctx *x, const struct ep *root)
 		c = &x->ch[ci];
 		c->episodes++;
 		c->blocked += root->end - root->start;
-		/* Roots come thread by thread: a new tid is a new thread. */
-		if (root->tid != c->last_tid) {
-			c->threads++;
-			c->last_tid = root->tid;
-		}
+		if (bt_tidset_add(&c->threads, root->tid))
+			return -ENOMEM;
 		for (uint32_t t = c->trie; t != NONE; t = x->tn[t].parent) {
 			const struct slot *s = &x->slots[x->slot_of[t]];
 			unsigned int d = x->tn[t].depth;
@@ -531,23 +668,33 @@ static bool is_root(const struct ctx *x, const uint8_t *nested, size_t i)
 	return (x->nested_roots || !nested[i]) && waker_known(&x->ep[i]);
 }
 
-static int walk_roots(struct ctx *x)
+/* Whether episode i is counted in this pass: it ended by the cutoff and was not counted yet. */
+static bool due(const struct ctx *x, size_t i, uint64_t cutoff)
+{
+	return !(x->ep[i].st & EP_COUNTED) && x->ep[i].end <= cutoff;
+}
+
+/* The roots that ended by cutoff walked, the other episodes that did counted. */
+static int walk_roots(struct ctx *x, uint64_t cutoff)
 {
 	uint8_t *nested = mark_nested(x);
-	uint64_t work = (uint64_t)x->nep * WORK_PER_EP, roots = 0;
+	uint64_t work = (uint64_t)x->npass * WORK_PER_EP, roots = 0, walked = 0;
 	int err = 0;
 
 	if (!nested)
 		return -ENOMEM;
 	if (work < WORK_MIN)
 		work = WORK_MIN;
-	for (size_t i = 0; i < x->nep; i++)
-		roots += is_root(x, nested, i);
-	for (size_t i = 0; i < x->nep && !err; i++) {
-		const struct ep *e = &x->ep[i];
+	for (size_t i = 0; i < x->npass; i++)
+		roots += due(x, i, cutoff) && is_root(x, nested, i);
+	for (size_t i = 0; i < x->npass && !err; i++) {
+		struct ep *e = &x->ep[i];
 		unsigned int budget;
 		uint32_t trie;
 
+		if (!due(x, i, cutoff))
+			continue;
+		e->st |= EP_COUNTED;
 		if (!is_root(x, nested, i)) {
 			if (nested[i])
 				x->cnt->nested++;
@@ -560,14 +707,16 @@ static int walk_roots(struct ctx *x)
 			err = -ENOMEM;
 			break;
 		}
-		budget = root_budget(x, work, roots - x->cnt->roots);
+		budget = root_budget(x, work, roots - walked++);
 		x->cnt->roots++;
 		x->serial++;
 		x->nslots = x->ndurs = x->nkids = 0;
 		x->budget = budget;
+		x->partial = false;
 		err = visit(x, (uint32_t)i, trie, 0);
 		if (!err)
 			err = add_root(x, e);
+		x->cnt->late += x->partial;
 		budget -= x->budget;
 		work -= budget < work ? budget : work;
 	}
@@ -575,92 +724,90 @@ static int walk_roots(struct ctx *x)
 	return err;
 }
 
+/*
+ * Frees the counted episodes that ended before keep_ns: a root that
+ * comes later and would hold one is longer than the horizon and this
+ * (its tree is then partial: counted late). Each thread keeps its last
+ * kept one, for its dedup.
+ */
+static void forget(struct ctx *x, uint64_t keep_ns)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < x->nep; i++) {
+		const struct ep *e = &x->ep[i];
+		struct tstate *t;
+
+		if (!(e->st & EP_COUNTED) || e->end >= keep_ns) {
+			x->ep[n] = *e;
+			x->ep[n++].st &= (uint8_t)~EP_NEW;
+			continue;
+		}
+		t = tstate_find(x, e->tid);
+		if (t && (!t->tail || e->start > t->tail_start)) {
+			t->tail = true;
+			t->tail_start = e->start;
+			t->tail_end = e->end;
+			t->tail_name = e->name;
+		}
+	}
+	x->nep = n;
+	x->npass = 0;
+}
+
+static void tick(struct bt_eagg *a)
+{
+	if (a->tick)
+		a->tick(a->tick_ctx);
+}
+
+/* One pass: counts what ended by cutoff, frees what ended before keep_ns. */
+static int pass(struct bt_eagg *a, uint64_t cutoff, uint64_t keep_ns)
+{
+	struct ctx *x = &a->x;
+	int err = sort_dedup(x, cutoff);
+
+	tick(a);
+	if (!err) {
+		link_wakers(x, cutoff);
+		err = walk_roots(x, cutoff);
+		tick(a);
+	}
+	free(x->span);
+	free(x->kids_of);
+	x->span = NULL;
+	x->kids_of = NULL;
+	if (!err)
+		forget(x, keep_ns);
+	return err;
+}
+
 /* ---- the result -------------------------------------------------------- */
 
-static uint64_t median3(uint64_t a, uint64_t b, uint64_t c)
-{
-	if (a > b) {
-		uint64_t t = a;
-
-		a = b;
-		b = t;
-	}
-	return c < a ? a : c > b ? b : c;
-}
-
-/* The k-th smallest of v[0 .. n), reordering v: Hoare's FIND, O(n). */
-static uint64_t kth(uint64_t *v, size_t n, size_t k)
-{
-	ptrdiff_t l = 0, r = (ptrdiff_t)n - 1, kk = (ptrdiff_t)k;
-
-	while (l < r) {
-		uint64_t p = median3(v[l], v[kk], v[r]);
-		ptrdiff_t i = l, j = r;
-
-		do {
-			while (v[i] < p)
-				i++;
-			while (p < v[j])
-				j--;
-			if (i <= j) {
-				uint64_t t = v[i];
-
-				v[i++] = v[j];
-				v[j--] = t;
-			}
-		} while (i <= j);
-		if (j < kk)
-			l = i;
-		if (kk < i)
-			r = j;
-	}
-	return v[kk];
-}
-
-/* A sample list copied to x->scratch; its length, 0 when out of memory. */
-static size_t gather(struct ctx *x, uint32_t head, size_t n)
-{
-	size_t i = 0;
-
-	if (!bt_grow((void **)&x->scratch, &x->scratchcap, n, sizeof(*x->scratch)))
-		return 0;
-	for (uint32_t s = head; s != NONE && i < n; s = x->samples[s].next)
-		x->scratch[i++] = x->samples[s].v;
-	return i;
-}
-
 static int fill_hop(struct ctx *x, struct bt_chain_hop *out, uint32_t trie,
-		    const struct hagg *h, const struct hagg *next, uint64_t episodes)
+		    const struct hagg *h, const struct hagg *next, uint64_t episodes,
+		    struct bt_strtab *names)
 {
 	const struct tnode *t = &x->tn[trie];
 	uint64_t wait = next ? next->blocked : 0;
-	size_t n;
+	/* The result's own copy: the aggregate goes on. */
+	uint32_t channel = bt_strtab_id(names, bt_strtab_str(&x->names, t->name));
 
+	if (channel == BT_HMAP_NONE)
+		return -ENOMEM;
 	bt_chain_end_set(x->o, &out->from, t->from);
 	bt_chain_end_set(x->o, &out->to, t->to);
 	out->kind = bt_strtab_kind(&x->names, t->name);
-	out->channel = bt_strtab_str(&x->names, t->name);
+	out->channel = bt_strtab_str(names, channel);
 	out->calls = h->calls;
 	out->calls_per_episode = episodes ? (double)h->calls / (double)episodes : 0;
 	out->calls_min = out->calls_p50 = out->calls_max = 1;
 	if (t->depth) {
-		n = gather(x, h->ks, episodes);
-		if (!n)
-			return -ENOMEM;
-		out->calls_min = UINT32_MAX;
-		out->calls_max = 0;
-		for (size_t i = 0; i < n; i++) {
-			if (x->scratch[i] < out->calls_min)
-				out->calls_min = (uint32_t)x->scratch[i];
-			if (x->scratch[i] > out->calls_max)
-				out->calls_max = (uint32_t)x->scratch[i];
-		}
-		out->calls_p50 = (uint32_t)kth(x->scratch, n, (n - 1) / 2);
+		out->calls_min = (uint32_t)h->per_root.s.min;
+		out->calls_p50 = bt_calls_pct(&h->per_root, 0.5);
+		out->calls_max = (uint32_t)h->per_root.s.max;
 	}
-	n = gather(x, h->ns, h->calls);
-	if (!n)
-		return -ENOMEM;
-	out->p50_ns = kth(x->scratch, n, (n - 1) / 2);
+	out->p50_ns = bt_lat_pct(&h->each, 0.5);
 	out->blocked_ns = h->blocked;
 	out->queue_ns = h->queue;
 	out->wait_ns = wait;
@@ -738,10 +885,10 @@ static struct rkey *rank(struct ctx *x)
 	return key;
 }
 
-static int fill_chain(struct ctx *x, struct bt_chain *out, const struct cagg *c,
-		      uint64_t duration)
+static int fill_chain(struct ctx *x, const struct bt_chains *r, struct bt_chain *out,
+		      const struct cagg *c)
 {
-	double wall = (double)duration * c->threads;
+	double wall = (double)r->duration_ns * (double)c->threads.n;
 	uint32_t t = c->trie;
 
 	out->nhops = c->nhops;
@@ -749,12 +896,12 @@ static int fill_chain(struct ctx *x, struct bt_chain *out, const struct cagg *c,
 		const struct hagg *h = &x->hg[c->h + d];
 
 		if (fill_hop(x, &out->hops[d], t, h, d + 1 < c->nhops ? h + 1 : NULL,
-			     c->episodes))
+			     c->episodes, &r->mem->names))
 			return -ENOMEM;
 	}
 	out->episodes = c->episodes;
 	out->blocked_ns = c->blocked;
-	out->root_threads = c->threads;
+	out->root_threads = (uint32_t)c->threads.n;
 	out->share = wall > 0 ? (double)c->blocked / wall : 0;
 	if (out->share > 1)
 		out->share = 1;
@@ -780,7 +927,7 @@ static int build_result(struct ctx *x, struct bt_chains *r)
 		struct bt_chain *c = &r->chains[pos[i]];
 
 		c->hops = r->mem->hops + x->ch[i].h;
-		if (fill_chain(x, c, &x->ch[i], r->duration_ns))
+		if (fill_chain(x, r, c, &x->ch[i]))
 			goto out;
 	}
 	r->nchains = x->nch;
@@ -788,20 +935,20 @@ static int build_result(struct ctx *x, struct bt_chains *r)
 out:
 	free(pos);
 	free(order);
-	if (err)
-		return err;
-	/* The names now belong to the result (the hops point into them). */
-	r->mem->names = x->names;
-	memset(&x->names, 0, sizeof(x->names));
-	return 0;
+	return err;
 }
 
 static void ctx_free(struct ctx *x)
 {
 	bt_chains_tab_free(x);
+	for (size_t i = 0; i < x->nch; i++)
+		bt_tidset_free(&x->ch[i].threads);
+	for (size_t i = 0; i < x->nhg; i++) {
+		bt_calls_free(&x->hg[i].per_root);
+		bt_lat_free(&x->hg[i].each);
+	}
 	free(x->ch);
 	free(x->hg);
-	free(x->scratch);
 	free(x->slots);
 	free(x->durs);
 	free(x->kids);
@@ -809,6 +956,8 @@ static void ctx_free(struct ctx *x)
 	free(x->kids_of);
 	free(x->span);
 	free(x->ep);
+	free(x->ts);
+	bt_hmap_free(&x->tstab);
 }
 
 void bt_chains_free(struct bt_chains *c)
@@ -826,28 +975,6 @@ void bt_chains_free(struct bt_chains *c)
 	free(c);
 }
 
-static int analyze(struct ctx *x, const struct bt_episode *eps, size_t n, struct bt_chains *r)
-{
-	uint64_t lo = UINT64_MAX, hi = 0;
-	int err;
-
-	x->ep = malloc((n ? n : 1) * sizeof(*x->ep));
-	if (!x->ep)
-		return -ENOMEM;
-	err = ingest(x, eps, n, &lo, &hi);
-	if (err)
-		return err;
-	r->duration_ns = x->o && x->o->duration_ns ? x->o->duration_ns : hi > lo ? hi - lo : 0;
-	err = sort_dedup(x);
-	if (err)
-		return err;
-	link_wakers(x);
-	err = walk_roots(x);
-	if (err)
-		return err;
-	return build_result(x, r);
-}
-
 struct bt_chains *bt_chains_new(void)
 {
 	struct bt_chains *r = calloc(1, sizeof(*r));
@@ -860,12 +987,100 @@ struct bt_chains *bt_chains_new(void)
 	return r;
 }
 
+struct bt_eagg *bt_eagg_new(uint64_t horizon_ns, const struct bt_chain_opts *opts)
+{
+	struct bt_eagg *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	if (opts)
+		a->opts = *opts;
+	a->x.o = &a->opts;
+	a->x.cnt = &a->cnt;
+	a->x.max_depth = a->opts.max_depth && a->opts.max_depth < BT_CHAINS_MAX_DEPTH ?
+			 a->opts.max_depth : BT_CHAINS_MAX_DEPTH;
+	a->x.max_nodes = a->opts.max_nodes ? a->opts.max_nodes : BT_CHAINS_DEF_NODES;
+	a->x.nested_roots = a->opts.nested_roots;
+	a->horizon = horizon_ns;
+	a->lo = UINT64_MAX;
+	return a;
+}
+
+int bt_eagg_fold(struct bt_eagg *a)
+{
+	uint64_t cutoff = a->hi > a->horizon ? a->hi - a->horizon : 0;
+	int err;
+
+	if (!a->x.nep || !cutoff || (a->folded_once && cutoff <= a->cutoff))
+		return 0;
+	err = pass(a, cutoff, cutoff > CONTEXT(a) ? cutoff - CONTEXT(a) : 0);
+	a->cutoff = cutoff;
+	a->folded_once = true;
+	return err;
+}
+
+void bt_eagg_set_tick(struct bt_eagg *a, void (*fn)(void *ctx), void *ctx)
+{
+	a->tick = fn;
+	a->tick_ctx = ctx;
+}
+
+size_t bt_eagg_window(const struct bt_eagg *a)
+{
+	return a->x.nep;
+}
+
+/* The chains, every root folded first (all) or only those folded already. */
+static struct bt_chains *result(struct bt_eagg *a, const struct bt_chain_opts *opts, bool all)
+{
+	uint64_t keep = a->hi > a->horizon + CONTEXT(a) ? a->hi - a->horizon - CONTEXT(a) : 0;
+	struct bt_chains *r = bt_chains_new();
+	int err;
+
+	if (!r)
+		return NULL;
+	/* Every root now; the window keeps its last horizon for what may still come. */
+	err = a->x.nep && all ? pass(a, UINT64_MAX, keep) : 0;
+	r->counts = a->cnt;
+	r->duration_ns = opts && opts->duration_ns ? opts->duration_ns :
+			 a->hi > a->lo ? a->hi - a->lo : 0;
+	if (!err) {
+		a->opts.comm = opts ? opts->comm : NULL;
+		a->opts.ctx = opts ? opts->ctx : NULL;
+		err = build_result(&a->x, r);
+	}
+	if (err) {
+		bt_chains_free(r);
+		errno = -err;
+		return NULL;
+	}
+	return r;
+}
+
+struct bt_chains *bt_eagg_chains(struct bt_eagg *a, const struct bt_chain_opts *opts)
+{
+	return result(a, opts, true);
+}
+
+struct bt_chains *bt_eagg_folded(struct bt_eagg *a, const struct bt_chain_opts *opts)
+{
+	return result(a, opts, false);
+}
+
+void bt_eagg_free(struct bt_eagg *a)
+{
+	if (!a)
+		return;
+	ctx_free(&a->x);
+	free(a);
+}
+
 struct bt_chains *bt_chains_analyze(const struct bt_episode *eps, size_t n,
 				    const struct bt_chain_opts *opts)
 {
-	struct ctx x = { .o = opts };
-	struct bt_chains *r;
-	int err;
+	struct bt_chains *r = NULL;
+	struct bt_eagg *a;
+	int err = 0;
 
 	if (!eps && n) {
 		errno = EINVAL;
@@ -876,21 +1091,15 @@ struct bt_chains *bt_chains_analyze(const struct bt_episode *eps, size_t n,
 		errno = EOVERFLOW;
 		return NULL;
 	}
-	r = bt_chains_new();
-	if (!r)
+	a = bt_eagg_new(UINT64_MAX / 4, opts);
+	if (!a)
 		return NULL;
-	x.cnt = &r->counts;
-	x.cnt->episodes = n;
-	x.max_depth = opts && opts->max_depth && opts->max_depth < BT_CHAINS_MAX_DEPTH ?
-		      opts->max_depth : BT_CHAINS_MAX_DEPTH;
-	x.max_nodes = opts && opts->max_nodes ? opts->max_nodes : BT_CHAINS_DEF_NODES;
-	x.nested_roots = opts && opts->nested_roots;
-	err = analyze(&x, eps, n, r);
-	ctx_free(&x);
-	if (err) {
-		bt_chains_free(r);
+	for (size_t i = 0; i < n && !err; i++)
+		err = bt_eagg_add(a, &eps[i]);
+	if (!err)
+		r = bt_eagg_chains(a, opts);
+	else
 		errno = -err;
-		return NULL;
-	}
+	bt_eagg_free(a);
 	return r;
 }

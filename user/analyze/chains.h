@@ -7,8 +7,10 @@
  * blocked time went: B working, B waiting on C, or nobody running yet.
  *
  * Pure userspace: no BPF here. The caller turns the kernel's records into
- * struct bt_episode (the channel string already formatted) and calls
- * bt_chains_analyze() once at the end of the trace.
+ * struct bt_episode (the channel string already formatted) and adds them
+ * to an aggregate as they come (bt_eagg_*, folded window by window as the
+ * trace goes), or calls bt_chains_analyze() on all of them at once (one
+ * window): the two give the same chains.
  *
  * Input: truncated episodes are counted, not analysed (a partial wait
  * has no window). A thread is in one syscall at a time, so of its
@@ -59,7 +61,8 @@
  * blocked in it. For the whole process divide blocked_ns by the
  * process's thread count instead.
  *
- * Percentiles are lower medians of the sorted values, no interpolation.
+ * Percentiles are lower medians: calls per root exactly; times from a
+ * log-linear histogram (exchist.h), within 0.8% of the sample.
  */
 #ifndef BT_CHAINS_H
 #define BT_CHAINS_H
@@ -185,6 +188,13 @@ struct bt_chain_counts {
 	uint64_t no_waker;	/* neither nested nor with a known waker */
 	uint64_t cycles;	/* tree nodes not followed: waker already waiting */
 	uint64_t cut;		/* tree nodes not followed: depth or node budget */
+	/*
+	 * Windows (bt_eagg): episodes whose nesting may be partial, among the
+	 * counts above: a root whose tree would hold episodes that had left
+	 * the window, an episode that came after a fold whose cutoff it ended
+	 * before, and one that overlaps an episode of its thread already folded.
+	 */
+	uint64_t late;
 };
 
 struct bt_chains_mem;
@@ -208,12 +218,45 @@ struct bt_chains {
 };
 
 /*
- * Analyses n episodes in any order; eps is not modified and may be freed
- * afterwards. opts may be NULL. Returns NULL with errno set (EINVAL,
- * EOVERFLOW beyond 2^32 - 2 episodes, ENOMEM). Time O(n log n) plus the
- * trees: all trees together visit at most max(8 n, 2^20) + 16 per root
- * nodes (past that, trees are cut and say so); a million episodes take
- * about 0.3 s (0.8 s when every root is a chain of its own). Memory O(n).
+ * The episode chains aggregated as the trace goes, as bt_xagg does for
+ * exchanges (exchains.h). Episodes are added as they come, in about the
+ * order they ended. A root's tree (the waits inside its window) ended
+ * before the root did, so bt_eagg_fold folds every root that ended at
+ * least horizon_ns before the newest episode, counts the episodes that
+ * are no root, and frees the counted ones that ended a quarter of the
+ * horizon before that (a later root holding them would be a wait longer
+ * than that: counted late). Memory follows the last horizon and a quarter
+ * of episodes, not the trace's length; with records in the order they
+ * ended and no wait longer than a quarter of the horizon, the result is
+ * bt_chains_analyze's, field by field. The node budget (below) is per
+ * fold. opts: max_depth, max_nodes and nested_roots are taken here (NULL:
+ * the defaults); duration and names at bt_eagg_chains.
+ */
+struct bt_eagg;
+struct bt_eagg *bt_eagg_new(uint64_t horizon_ns, const struct bt_chain_opts *opts);
+/* 0, or -ENOMEM; -EOVERFLOW when the window would pass 2^32 - 2 episodes. */
+int bt_eagg_add(struct bt_eagg *a, const struct bt_episode *e);
+/* Folds what the horizon says is complete; 0, or -ENOMEM. */
+int bt_eagg_fold(struct bt_eagg *a);
+/* Episodes the window holds. */
+size_t bt_eagg_window(const struct bt_eagg *a);
+/* fn(ctx) is called between a fold's steps (a tracer empties its ring buffers), NULL: none. */
+void bt_eagg_set_tick(struct bt_eagg *a, void (*fn)(void *ctx), void *ctx);
+/*
+ * Folds every root (the end of the trace: what comes later is folded as
+ * late where it needs what was freed) and gives the chains. NULL with errno.
+ */
+struct bt_chains *bt_eagg_chains(struct bt_eagg *a, const struct bt_chain_opts *opts);
+/* The chains folded so far, with nothing folded now (as bt_xagg_folded). NULL with errno. */
+struct bt_chains *bt_eagg_folded(struct bt_eagg *a, const struct bt_chain_opts *opts);
+void bt_eagg_free(struct bt_eagg *a);
+
+/*
+ * Analyses n episodes in any order, as one window; eps is not modified
+ * and may be freed afterwards. opts may be NULL. Returns NULL with errno
+ * set (EINVAL, EOVERFLOW beyond 2^32 - 2 episodes, ENOMEM). Time O(n log
+ * n) plus the trees: all trees together visit at most max(8 n, 2^20) + 16
+ * per root nodes (past that, trees are cut and say so). Memory O(n).
  */
 struct bt_chains *bt_chains_analyze(const struct bt_episode *eps, size_t n,
 				    const struct bt_chain_opts *opts);

@@ -4,6 +4,7 @@
 #define BT_CHAINS_PRIV_H
 
 #include "analyze/chains.h"
+#include "analyze/exchist.h"
 #include "lib/hmap.h"
 #include "lib/strtab.h"
 
@@ -11,14 +12,20 @@
 #define F_CYCLE		1
 #define F_CUT		2
 
-/* A kept episode: the sort and the walks touch only these 48 bytes. */
+/* Window episodes (struct ep .st): kept by the dedup, then counted (root or not). */
+#define EP_KEPT		1
+#define EP_COUNTED	2
+#define EP_NEW		4	/* in its first pass */
+
+/* A kept episode: the sort and the walks touch only these bytes. */
 struct ep {
 	uint64_t start, end;
 	uint64_t wake;		/* in [start, end]; end when unknown */
 	uint32_t tid, pid;
 	uint32_t waker_tid, waker_pid;
 	uint32_t name;		/* interned (kind, channel) */
-	uint32_t src;		/* index in the input: the last tie-break */
+	uint32_t src;		/* arrival order: the last tie-break */
+	uint8_t st;		/* EP_* */
 };
 
 /* Start and end alone, dense, for the binary searches. */
@@ -68,12 +75,13 @@ struct kid {
 	uint64_t ns;
 };
 
-/* One hop of one chain, summed over the chain's roots. */
+/* One hop of one chain, summed over the chain's roots (merges across windows). */
 struct hagg {
 	uint64_t calls, blocked, queue, childdur;
 	uint64_t fan_calls, fan_save;
 	uint32_t fan_peers;
-	uint32_t ks, ns;	/* lists in samples: calls per root, each call's time */
+	struct bt_calls_hist per_root;	/* calls per root */
+	struct bt_lat_hist each;	/* each call's time */
 };
 
 struct cagg {
@@ -81,8 +89,17 @@ struct cagg {
 	uint32_t h;		/* its hops: hg[h .. h + nhops) */
 	unsigned int nhops;
 	uint64_t episodes, blocked;
-	uint32_t threads, last_tid;
+	struct bt_tidset threads;
 	uint8_t flags;
+};
+
+/* A thread seen in the episodes, over the whole trace. */
+struct tstate {
+	uint32_t tid, pid;
+	/* Its last kept episode that left the window (its dedup goes on from there). */
+	bool tail;
+	uint64_t tail_start, tail_end;
+	uint32_t tail_name;
 };
 
 struct bt_chains_mem {
@@ -97,8 +114,14 @@ struct ctx {
 	bool nested_roots;	/* opts->nested_roots */
 	struct bt_chain_counts *cnt;
 
+	/* The window: ep[0 .. npass) this pass's, sorted; ep[npass .. nep) later ones. */
 	struct ep *ep;
-	size_t nep;
+	size_t nep, epcap, npass;
+	uint32_t seq;
+	struct tstate *ts;
+	size_t nts, tscap;
+	struct bt_hmap tstab;	/* threads by tid */
+	bool partial;		/* the current root's tree missed episodes already freed */
 	struct span *span;
 	struct range *kids_of;
 	struct thread *th;
@@ -127,10 +150,6 @@ struct ctx {
 	size_t nch, chcap;
 	struct hagg *hg;
 	size_t nhg, hgcap;
-	struct link *samples;
-	size_t nsamples, samplecap;
-	uint64_t *scratch;
-	size_t scratchcap;
 };
 
 /* A sort record: radix-sorted by k, stable; idx and aux ride along. */
@@ -148,8 +167,6 @@ void bt_chains_radix(struct rkey *v, struct rkey *tmp, size_t n);
 int bt_chains_grow(void **v, size_t *cap, size_t n, size_t elem);
 /* The trie node of e's hop below parent (NONE: a root); NONE on ENOMEM. */
 uint32_t bt_chains_tnode(struct ctx *x, uint32_t parent, const struct ep *e);
-/* Pushes v on the list at *head; 0 or -ENOMEM. */
-int bt_chains_sample(struct ctx *x, uint32_t *head, uint64_t v);
 void bt_chains_tab_free(struct ctx *x);
 /* An empty result with its private memory, for either analysis; NULL and errno ENOMEM. */
 struct bt_chains *bt_chains_new(void);

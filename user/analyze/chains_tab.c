@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * The chain analysis's tables: the hop trie (a node per distinct hop
- * sequence) and the sample pool. Ids are dense uint32 so per-node facts
- * can live in plain arrays indexed by them.
+ * sequence). Ids are dense uint32 so per-node facts can live in plain
+ * arrays indexed by them (the channel names are lib/strtab.h's).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -118,19 +118,6 @@ void bt_chains_radix(struct rkey *v, struct rkey *tmp, size_t n)
 		memcpy(v, src, n * sizeof(*v));
 }
 
-/* ---- samples ----------------------------------------------------------- */
-
-int bt_chains_sample(struct ctx *x, uint32_t *head, uint64_t v)
-{
-	if (x->nsamples >= NONE ||
-	    bt_chains_grow((void **)&x->samples, &x->samplecap, x->nsamples,
-			   sizeof(*x->samples)))
-		return -ENOMEM;
-	x->samples[x->nsamples] = (struct link){ v, *head };
-	*head = (uint32_t)x->nsamples++;
-	return 0;
-}
-
 void bt_chains_tab_free(struct ctx *x)
 {
 	bt_strtab_free(&x->names);
@@ -139,5 +126,4 @@ void bt_chains_tab_free(struct ctx *x)
 	free(x->stamp);
 	free(x->slot_of);
 	free(x->chain_of);
-	free(x->samples);
 }

@@ -129,30 +129,6 @@ struct path {
 	uint32_t chain;		/* chain index + 1 when a chain ends here */
 };
 
-/* The distinct threads a chain's roots ran on. */
-struct tidset {
-	uint32_t *v;
-	size_t n, cap;
-};
-
-static int tidset_add(struct tidset *s, uint32_t tid)
-{
-	if (s->n && s->v[s->n - 1] == tid)
-		return 0;
-	for (size_t i = 0; i < s->n; i++) {
-		if (s->v[i] == tid) {
-			/* Keep the latest at the end: the next root is most likely on it. */
-			s->v[i] = s->v[s->n - 1];
-			s->v[s->n - 1] = tid;
-			return 0;
-		}
-	}
-	if (!bt_grow((void **)&s->v, &s->cap, s->n + 1, sizeof(*s->v)))
-		return -ENOMEM;
-	s->v[s->n++] = tid;
-	return 0;
-}
-
 struct hsum {
 	uint64_t calls, lat, queue, svc, kids;
 	uint64_t fan_calls, fan_save;
@@ -165,7 +141,7 @@ struct csum {
 	uint32_t leaf;
 	unsigned int nhops;
 	uint64_t roots, lat;
-	struct tidset threads;
+	struct bt_tidset threads;
 	struct bt_lat_hist root_lat;
 	struct hsum h[BT_CHAINS_MAX_DEPTH];
 };
@@ -936,7 +912,7 @@ static int add_root(struct bt_xagg *a, uint32_t tid, uint64_t lat)
 		c = &a->ch[lp->chain - 1];
 		c->roots++;
 		c->lat += lat;
-		if (tidset_add(&c->threads, tid) || bt_lat_add(&c->root_lat, lat))
+		if (bt_tidset_add(&c->threads, tid) || bt_lat_add(&c->root_lat, lat))
 			return -ENOMEM;
 		for (uint32_t q = leaf; q != NONE; q = a->paths[q].parent) {
 			const struct path *qp = &a->paths[q];
@@ -1333,7 +1309,8 @@ static int cmp_chain(const void *pa, const void *pb)
 	return a->nhops < b->nhops ? -1 : a->nhops > b->nhops;
 }
 
-struct bt_chains *bt_xagg_chains(struct bt_xagg *a, const struct bt_chain_opts *opts)
+/* The chains, every tree folded first (all) or only those folded already. */
+static struct bt_chains *result(struct bt_xagg *a, const struct bt_chain_opts *opts, bool all)
 {
 	uint64_t keep = a->hi > a->horizon + CONTEXT(a) ? a->hi - a->horizon - CONTEXT(a) : 0;
 	struct bt_chains *r = bt_chains_new();
@@ -1342,7 +1319,7 @@ struct bt_chains *bt_xagg_chains(struct bt_xagg *a, const struct bt_chain_opts *
 	if (!r)
 		return NULL;
 	/* Every tree now; the window keeps its last horizon for what may still come. */
-	err = a->n ? pass(a, UINT64_MAX, keep) : 0;
+	err = a->n && all ? pass(a, UINT64_MAX, keep) : 0;
 	r->xcounts = a->cnt;
 	r->duration_ns = opts && opts->duration_ns ? opts->duration_ns :
 			 a->hi > a->lo ? a->hi - a->lo : 0;
@@ -1358,6 +1335,16 @@ struct bt_chains *bt_xagg_chains(struct bt_xagg *a, const struct bt_chain_opts *
 	return r;
 }
 
+struct bt_chains *bt_xagg_chains(struct bt_xagg *a, const struct bt_chain_opts *opts)
+{
+	return result(a, opts, true);
+}
+
+struct bt_chains *bt_xagg_folded(struct bt_xagg *a, const struct bt_chain_opts *opts)
+{
+	return result(a, opts, false);
+}
+
 void bt_xagg_free(struct bt_xagg *a)
 {
 	void **arrays[PASS_ARRAYS];
@@ -1366,7 +1353,7 @@ void bt_xagg_free(struct bt_xagg *a)
 		return;
 	for (size_t i = 0; i < a->nch; i++) {
 		bt_lat_free(&a->ch[i].root_lat);
-		free(a->ch[i].threads.v);
+		bt_tidset_free(&a->ch[i].threads);
 		for (unsigned int d = 0; d < BT_CHAINS_MAX_DEPTH; d++) {
 			bt_calls_free(&a->ch[i].h[d].per_root);
 			bt_lat_free(&a->ch[i].h[d].each);

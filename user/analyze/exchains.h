@@ -95,6 +95,12 @@ size_t bt_xagg_window(const struct bt_xagg *a);
  * chains, as bt_exchains_analyze. NULL with errno.
  */
 struct bt_chains *bt_xagg_chains(struct bt_xagg *a, const struct bt_chain_opts *opts);
+/*
+ * The chains folded so far, as bt_xagg_chains gives them, with nothing
+ * folded now: what is pending (a request still open) stays pending, for
+ * the next fold. NULL with errno.
+ */
+struct bt_chains *bt_xagg_folded(struct bt_xagg *a, const struct bt_chain_opts *opts);
 void bt_xagg_free(struct bt_xagg *a);
 
 /*

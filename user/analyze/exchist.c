@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Distributions that merge across windows (exchist.h). */
 #include <errno.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include "analyze/exchist.h"
@@ -9,6 +8,7 @@
 
 #define LAT_BITS	6
 #define LAT_SUB		(1u << LAT_BITS)
+#define LAT_SLOTS	((64 - LAT_BITS + 1) * LAT_SUB)
 
 static void xspan_add(struct bt_xspan *s, uint64_t v)
 {
@@ -36,34 +36,43 @@ static unsigned int lat_slot(uint64_t v)
 	       (unsigned int)((v >> (o - LAT_BITS)) & (LAT_SUB - 1));
 }
 
-/* Widens h's held slots to take slot i; false when out of memory. */
-static bool lat_hold(struct bt_lat_hist *h, unsigned int i)
+/* Room for slot i: the held range grows to cover it, by at least one power of two. */
+static int lat_cover(struct bt_lat_hist *h, unsigned int i)
 {
-	unsigned int lo = h->n && h->lo < i ? h->lo : i;
-	unsigned int hi = h->n && h->lo + h->n > i + 1 ? h->lo + h->n : i + 1;
+	unsigned int lo, hi;
 	uint64_t *v;
 
-	if (h->n && lo == h->lo && hi == h->lo + h->n)
-		return true;
+	if (h->slot && i >= h->base && i < h->base + h->len)
+		return 0;
+	lo = h->slot && h->base < i ? h->base : i;
+	hi = h->slot && h->base + h->len > i + 1 ? h->base + h->len : i + 1;
+	if (h->slot) {
+		lo = lo > LAT_SUB ? lo - LAT_SUB : 0;
+		hi = hi + LAT_SUB < LAT_SLOTS ? hi + LAT_SUB : LAT_SLOTS;
+		if (i >= h->base)
+			lo = h->base;
+		else
+			hi = h->base + h->len;
+	}
 	v = calloc(hi - lo, sizeof(*v));
 	if (!v)
-		return false;
-	if (h->n)
-		memcpy(v + (h->lo - lo), h->slot, h->n * sizeof(*v));
+		return -ENOMEM;
+	if (h->slot)
+		memcpy(v + (h->base - lo), h->slot, h->len * sizeof(*v));
 	free(h->slot);
 	h->slot = v;
-	h->lo = lo;
-	h->n = hi - lo;
-	return true;
+	h->base = lo;
+	h->len = hi - lo;
+	return 0;
 }
 
 int bt_lat_add(struct bt_lat_hist *h, uint64_t v)
 {
 	unsigned int i = lat_slot(v);
 
-	if (!lat_hold(h, i))
+	if (lat_cover(h, i))
 		return -ENOMEM;
-	h->slot[i - h->lo]++;
+	h->slot[i - h->base]++;
 	xspan_add(&h->s, v);
 	return 0;
 }
@@ -75,11 +84,11 @@ uint64_t bt_lat_pct(const struct bt_lat_hist *h, double q)
 	if (!h->s.n)
 		return 0;
 	rank = xspan_rank(&h->s, q);
-	for (unsigned int i = h->lo; i < h->lo + h->n; i++) {
+	for (unsigned int i = h->base; i < h->base + h->len; i++) {
 		unsigned int o = i / LAT_SUB + LAT_BITS - 1;
 		uint64_t low, width, v;
 
-		seen += h->slot[i - h->lo];
+		seen += h->slot[i - h->base];
 		if (seen <= rank)
 			continue;
 		if (i < LAT_SUB)
@@ -124,7 +133,7 @@ void bt_lat_free(struct bt_lat_hist *h)
 {
 	free(h->slot);
 	h->slot = NULL;
-	h->lo = h->n = 0;
+	h->base = h->len = 0;
 }
 
 void bt_calls_free(struct bt_calls_hist *h)
@@ -132,4 +141,29 @@ void bt_calls_free(struct bt_calls_hist *h)
 	free(h->slot);
 	h->slot = NULL;
 	h->cap = 0;
+}
+
+int bt_tidset_add(struct bt_tidset *s, uint32_t tid)
+{
+	if (s->n && s->v[s->n - 1] == tid)
+		return 0;
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->v[i] == tid) {
+			/* Keep the latest at the end: the next root is most likely on it. */
+			s->v[i] = s->v[s->n - 1];
+			s->v[s->n - 1] = tid;
+			return 0;
+		}
+	}
+	if (!bt_grow((void **)&s->v, &s->cap, s->n + 1, sizeof(*s->v)))
+		return -ENOMEM;
+	s->v[s->n++] = tid;
+	return 0;
+}
+
+void bt_tidset_free(struct bt_tidset *s)
+{
+	free(s->v);
+	s->v = NULL;
+	s->n = s->cap = 0;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * The distributions the exchange chains keep as the trace goes
- * (exchains.c): they merge across windows, so a chain's percentiles do
+ * The distributions the chains keep as the trace goes (exchains.c,
+ * chains.c): they merge across windows, so a chain's percentiles do
  * not need every sample kept to the end.
  */
 #ifndef BT_EXCHIST_H
@@ -19,16 +19,14 @@ struct bt_xspan {
  * Latencies, log-linear: below 2^6 one slot per nanosecond, above that
  * 64 slots per power of two (each within 1/64 of its value). A
  * percentile is its slot's middle, within [min, max]: within 0.8% of the
- * sample it stands for.
+ * sample it stands for. Only the slots from the lowest used to the
+ * highest are held (slot[i] is slot base + i): a hop's samples span a
+ * few powers of two, so a chain with many hops costs a few hundred bytes
+ * each, not the 30 KiB of every slot.
  */
 struct bt_lat_hist {
-	/*
-	 * Only the slots from the lowest to the highest used are held
-	 * (slot[i] is slot lo + i): a chain seen once costs one slot, not
-	 * all 3,776 (a trace of short connections can make thousands).
-	 */
 	uint64_t *slot;
-	uint32_t lo, n;
+	uint32_t base, len;
 	struct bt_xspan s;
 };
 
@@ -56,5 +54,15 @@ struct bt_calls_hist {
 int bt_calls_add(struct bt_calls_hist *h, uint32_t v);
 uint32_t bt_calls_pct(const struct bt_calls_hist *h, double q);
 void bt_calls_free(struct bt_calls_hist *h);
+
+/* The distinct threads a chain's roots ran on. */
+struct bt_tidset {
+	uint32_t *v;
+	size_t n, cap;
+};
+
+/* 0, or -ENOMEM. */
+int bt_tidset_add(struct bt_tidset *s, uint32_t tid);
+void bt_tidset_free(struct bt_tidset *s);
 
 #endif

@@ -91,8 +91,12 @@ static int print_interval(struct bt_tracer *t, uint64_t start)
 
 	if (isatty(STDOUT_FILENO))
 		fputs("\033[H\033[2J", stdout);
-	if (take_model(t, start, err, sizeof(err)) == 0)
+	if (take_model(t, start, err, sizeof(err)) == 0) {
+		/* The trace goes on: what is pending in the chain windows stays so. */
+		t->model->chains_open = true;
 		bt_report_write(stdout, bt_report_find("table"), t->model);
+		t->model->chains_open = false;
+	}
 	if (fflush(stdout) || ferror(stdout)) {
 		fprintf(stderr, "boundtrace: cannot write to stdout (%s); stopping\n",
 			strerror(errno));
@@ -296,12 +300,6 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 			if (model.chain_mode && !sink.rec && (!o.all || !bt_tracer_collect(&tracer)))
 				bt_model_fold_chains_tick(&model, bt_tracer_drain, &tracer);
 		}
-		/*
-		 * Resolve stacks while their processes are alive to be read:
-		 * a process that exits has no maps left to symbolize with.
-		 */
-		if (o.stacks)
-			bt_tracer_collect(&tracer);
 		if (interval_ns && now_ns() >= next_interval && !record) {
 			if (print_interval(&tracer, start)) {
 				stdout_gone = true;

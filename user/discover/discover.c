@@ -319,7 +319,7 @@ static void report_listeners(const struct world *w, bt_listener_fn listener, voi
 }
 
 int bt_discover_round(struct bt_model *m, int max_hops, bt_add_target_fn add,
-		      bt_listener_fn listener, void *ctx)
+		      bt_listener_fn listener, bt_tick_fn tick, void *ctx)
 {
 	struct world w = {};
 	int added = 0, err = 0;
@@ -333,7 +333,7 @@ int bt_discover_round(struct bt_model *m, int max_hops, bt_add_target_fn add,
 	}
 	if (!w.nown && !any_udp_server_unknown(m))
 		goto out;
-	err = bt_scan_all_fds(&w.all, &w.nall, &w.capall);
+	err = bt_scan_all_fds(&w.all, &w.nall, &w.capall, tick, ctx);
 	if (err)
 		goto out;
 	/* Sockets are optional facts: without them pipes still pair. */

@@ -10,6 +10,7 @@
 #define BT_DISCOVER_H
 
 #include <stdint.h>
+#include "discover/procscan.h"
 #include "model/model.h"
 
 /* Called for each far process found at hop <= max_hops; 0 on success. */
@@ -26,10 +27,12 @@ typedef void (*bt_listener_fn)(void *ctx, uint64_t key);
 /*
  * One round over the live targets of m. Far ends of targets at hop
  * < max_hops are passed to add (unless already targets), the targets'
- * listeners to listener (when not NULL). Returns the number of targets
+ * listeners to listener (when not NULL); tick (when not NULL) between
+ * the processes of its scan of all processes (bt_scan_all_fds), where it
+ * holds nothing of m (tick may add to m). Returns the number of targets
  * added, or -errno.
  */
 int bt_discover_round(struct bt_model *m, int max_hops, bt_add_target_fn add,
-		      bt_listener_fn listener, void *ctx);
+		      bt_listener_fn listener, bt_tick_fn tick, void *ctx);
 
 #endif

@@ -299,7 +299,7 @@ int bt_scan_process_fds(uint32_t pid, struct bt_fdref **arr, size_t *n, size_t *
 	return scan_pid_at(AT_FDCWD, name, pid, arr, n, cap);
 }
 
-int bt_scan_all_fds(struct bt_fdref **arr, size_t *n, size_t *cap)
+int bt_scan_all_fds(struct bt_fdref **arr, size_t *n, size_t *cap, bt_tick_fn tick, void *ctx)
 {
 	struct dirent *de;
 	size_t n0;
@@ -329,6 +329,8 @@ int bt_scan_all_fds(struct bt_fdref **arr, size_t *n, size_t *cap)
 			err = 0;
 		if (err)
 			break;
+		if (tick)
+			tick(ctx);
 	}
 	closedir(d);
 	if (err)

@@ -36,10 +36,19 @@ struct bt_fdref {
  */
 int bt_scan_process_fds(uint32_t pid, struct bt_fdref **arr, size_t *n, size_t *cap);
 /*
- * The same for every process in /proc, skipping those that vanish or
- * deny access meanwhile. 0 or -errno (*n as it was on error).
+ * Called between two processes of a long scan (bt_scan_all_fds: every
+ * process of the machine, hundreds of milliseconds on a busy one), so
+ * the caller's own work that cannot wait (a fold of the kernel's rows
+ * before its map fills) runs meanwhile. NULL: none.
  */
-int bt_scan_all_fds(struct bt_fdref **arr, size_t *n, size_t *cap);
+typedef void (*bt_tick_fn)(void *ctx);
+
+/*
+ * The same for every process in /proc, skipping those that vanish or
+ * deny access meanwhile, tick(ctx) between processes. 0 or -errno (*n as
+ * it was on error).
+ */
+int bt_scan_all_fds(struct bt_fdref **arr, size_t *n, size_t *cap, bt_tick_fn tick, void *ctx);
 
 /* "pipe:[123]" -> BT_FD_PIPE, 123; "socket:[9]" -> BT_FD_SOCKET, 9; else -1. */
 int bt_parse_fd_link(const char *link, uint8_t *type, uint64_t *ino);

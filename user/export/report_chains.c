@@ -160,6 +160,9 @@ int bt_report_chains(FILE *f, const struct bt_model *m, const struct bt_views *v
 	if (c->xcounts.late)
 		fprintf(f, "(%llu exchanges longer than the chain window's horizon, or later than it: "
 			   "their nesting may be partial)\n", (unsigned long long)c->xcounts.late);
+	if (c->counts.late)
+		fprintf(f, "(%llu episodes longer than the chain window's horizon, or later than it: "
+			   "their nesting may be partial)\n", (unsigned long long)c->counts.late);
 	if (m->lost[BT_LOSS_EPISODES])
 		fprintf(f, "lost episodes: %llu\n", (unsigned long long)m->lost[BT_LOSS_EPISODES]);
 	/* Calls the kernel could not count are crossings no chain can contain. */

@@ -300,7 +300,8 @@ static int take_row(void *ctx, const void *k, const void *v)
 			return -ENOMEM;
 	}
 	if (!add_row(w->m, w->maps, key, &sum, w->set->closed) ||
-	    (key->ustack != BT_STACK_NONE && bt_model_add_stackrow(w->m, key, &sum)) ||
+	    (key->ustack != BT_STACK_NONE &&
+	     (w->set->closed ? bt_model_fold_stackrow : bt_model_add_stackrow)(w->m, key, &sum)) ||
 	    (w->del && keep_key(w->del, key)))
 		return -ENOMEM;
 	return 0;
@@ -388,22 +389,33 @@ static int collect_wakes(struct bt_model *m, const struct bt_maps *maps,
 			take_wake, &w, false);
 }
 
-static int collect_wakestacks(struct bt_model *m, const struct bt_maps *maps)
+/*
+ * --stacks: who woke the blocked crossings, by stack: of the wakees in
+ * set (a fold: on the channels they closed, final), their keys kept in
+ * del if asked, as collect_rows does.
+ */
+static int take_wakestack(void *ctx, const void *k, const void *v)
 {
-	struct bt_wakestack_key key, next, *prev = NULL;
-	struct bt_wakestack_val val;
+	struct row_walk *w = ctx;
+	const struct bt_wakestack_key *key = k;
+
+	if (!wanted(w->set, key->wakee, key->kind, key->chan))
+		return 0;
+	if ((w->set->closed ? bt_model_fold_wakestack : bt_model_add_wakestack)(w->m, key, v) ||
+	    (w->del && keep_key(w->del, key)))
+		return -ENOMEM;
+	return 0;
+}
+
+static int collect_wakestacks(struct bt_model *m, const struct bt_maps *maps,
+			      const struct row_filter *set, struct keylist *del)
+{
+	struct row_walk w = { m, maps, set, del, 1 };
 
 	if (maps->wakestacks_fd < 0)
 		return 0;
-	while (bpf_map_get_next_key(maps->wakestacks_fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(maps->wakestacks_fd, &key, &val))
-			continue;
-		if (bt_model_add_wakestack(m, &key, &val))
-			return -ENOMEM;
-	}
-	return 0;
+	return walk_map(maps, maps->wakestacks_fd, sizeof(struct bt_wakestack_key),
+			sizeof(struct bt_wakestack_val), take_wakestack, &w, false);
 }
 
 /* The processes the kernel named at the rows' first crossings are in the model. */
@@ -481,7 +493,7 @@ int bt_collect(struct bt_model *m, const struct bt_maps *maps)
 	if (!err)
 		err = collect_wakes(m, maps, &all, NULL);
 	if (!err)
-		err = collect_wakestacks(m, maps);
+		err = collect_wakestacks(m, maps, &all, NULL);
 	for (int l = 0; l < BT_LOSS_MAX; l++)
 		m->lost[l] = maps->losses[l];
 	/* Episodes userspace had no room for are lost like the kernel's. */
@@ -513,6 +525,7 @@ static int take_rows(struct bt_model *m, const struct bt_maps *maps,
 	struct keylist spilled = { .size = sizeof(struct bt_key) };
 	struct keylist lost = { .size = sizeof(struct bt_key) };
 	struct keylist wakes = { .size = sizeof(struct bt_wake_key) };
+	struct keylist wakestacks = { .size = sizeof(struct bt_wakestack_key) };
 	int err;
 
 	err = collect_rows(m, maps, set, &rows, &spilled);
@@ -527,6 +540,8 @@ static int take_rows(struct bt_model *m, const struct bt_maps *maps,
 		err = collect_lost_calls(m, maps, set, &lost);
 	if (!err)
 		err = collect_wakes(m, maps, set, &wakes);
+	if (!err)
+		err = collect_wakestacks(m, maps, set, &wakestacks);
 	*taken = 0;
 	if (!err || set->closed) {
 		/*
@@ -540,11 +555,14 @@ static int take_rows(struct bt_model *m, const struct bt_maps *maps,
 			delete_keys(maps, maps->spill_fd, &spilled);
 		delete_keys(maps, maps->lostcalls_fd, &lost);
 		delete_keys(maps, maps->wakes_fd, &wakes);
+		if (maps->wakestacks_fd >= 0)
+			delete_keys(maps, maps->wakestacks_fd, &wakestacks);
 	}
 	free(rows.keys);
 	free(spilled.keys);
 	free(lost.keys);
 	free(wakes.keys);
+	free(wakestacks.keys);
 	return err;
 }
 

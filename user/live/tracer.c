@@ -23,6 +23,9 @@
 
 static bool verbose;
 
+/* --stacks: the most per-CPU row memory preallocated (see bt_tracer_open). */
+#define STACKS_PREALLOC_MAX	(64ull << 20)
+
 /* Row keys the lostcalls map holds at least (see bt_tracer_open). */
 #define LOSTCALLS_MIN	65536
 
@@ -136,8 +139,8 @@ static void fold_if_due(struct bt_tracer *t)
 	struct timespec a, b;
 	uint64_t ops;
 
-	if (!t->fold_on || (!t->fold_due && t->skel->bss->rows_made < t->fold_mark &&
-			     t->skel->bss->spill_made < t->spill_mark))
+	if (!t->fold_due && t->skel->bss->rows_made < t->fold_mark &&
+	    t->skel->bss->spill_made < t->spill_mark)
 		return;
 	maps = tracer_maps(t);
 	ops = t->counters.map_ops;
@@ -149,6 +152,36 @@ static void fold_if_due(struct bt_tracer *t)
 	t->fold_cpu_ns += (uint64_t)(b.tv_sec - a.tv_sec) * 1000000000ull + b.tv_nsec - a.tv_nsec;
 	t->fold_map_ops += t->counters.map_ops - ops;
 	arm_fold(t);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/*
+ * --stacks: an exec'd process's maps are read again this long after its
+ * exec, when its loader has mapped its libraries (a few milliseconds),
+ * so its stacks resolve though it exits before the report. A library it
+ * dlopen()s later is found by the symbolizer's own refresh while it lives.
+ */
+#define REMAP_AFTER_NS	(20 * 1000000ull)
+
+static void remap_execed(struct bt_tracer *t)
+{
+	uint64_t now = mono_ns();
+	size_t keep = 0;
+
+	for (size_t i = 0; i < t->nremap; i++) {
+		if (t->remap[i].due_ns > now)
+			t->remap[keep++] = t->remap[i];
+		else
+			bt_sym_add_process(t->sym, t->remap[i].pid);	/* gone: nothing to read */
+	}
+	t->nremap = keep;
 }
 
 /* Exits waiting for their harvest; more than this and the harvest runs mid-poll. */
@@ -175,6 +208,10 @@ static int on_event(void *ctx, void *data, size_t size)
 	/* Symbolize from the maps of the moment: the process may be gone at the report. */
 	if (t->sym && (e->type == BT_EV_FORK || e->type == BT_EV_EXEC))
 		bt_sym_add_process(t->sym, e->pid);
+	/* Just exec'd: its libraries are not mapped yet; read its maps again soon. */
+	if (t->sym && e->type == BT_EV_EXEC &&
+	    bt_grow((void **)&t->remap, &t->capremap, t->nremap + 1, sizeof(*t->remap)))
+		t->remap[t->nremap++] = (struct bt_remap){ e->pid, mono_ns() + REMAP_AFTER_NS };
 	if (p && e->type == BT_EV_FORK) {
 		struct bt_proc *parent = bt_model_find(t->model, e->ppid);
 
@@ -300,6 +337,19 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 	t->skel->rodata->follow_forks = cfg->follow;
 	bpf_map__set_max_entries(t->skel->maps.stats, cfg->map_size);
 	t->map_size = cfg->map_size;
+	/* The spill map takes bursts, at most as many rows as stats: --map-size stays the limit. */
+	if (cfg->map_size < bpf_map__max_entries(t->skel->maps.stats_spill))
+		bpf_map__set_max_entries(t->skel->maps.stats_spill, cfg->map_size);
+	/*
+	 * --stacks has no spill map (see stats_spill): a burst of new rows
+	 * that finds no per-CPU memory at hand loses its calls (unix
+	 * connections unpaced: 48 to 9,814 of 10,000 calls, whatever
+	 * --map-size). Its rows are preallocated instead when they fit.
+	 */
+	if (cfg->stacks && (uint64_t)cfg->map_size * libbpf_num_possible_cpus() *
+			   sizeof(struct bt_stats) <= STACKS_PREALLOC_MAX)
+		bpf_map__set_map_flags(t->skel->maps.stats,
+				       bpf_map__map_flags(t->skel->maps.stats) & ~BPF_F_NO_PREALLOC);
 	bpf_map__set_max_entries(t->skel->maps.chans, cfg->map_size);
 	/*
 	 * Lost calls are counted under their row key in a map of their own,
@@ -369,12 +419,10 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 		goto fail;
 	}
 	/*
-	 * Rows of closed channels are folded out of the maps while tracing.
-	 * Not with --stacks: its per-stack rows are not kept through folds.
+	 * Rows of closed channels are folded out of the maps while tracing
+	 * (with --stacks, their per-stack rows and waker stacks too).
 	 */
-	t->fold_on = !cfg->stacks;
-	if (t->fold_on)
-		arm_fold(t);
+	arm_fold(t);
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_event, t, NULL);
 	if (!t->rb || (cfg->min_block_ns &&
 		       (ring_buffer__add(t->rb, bpf_map__fd(t->skel->maps.episodes), on_episode, t) ||
@@ -453,6 +501,17 @@ static void mark_listener(void *ctx, uint64_t key)
 		__sync_fetch_and_add(&t->skel->bss->losses[BT_LOSS_MAP_FULL], 1);
 }
 
+/*
+ * A discovery round's scan of every process takes hundreds of
+ * milliseconds on a busy machine; a burst of new rows fills the map
+ * meanwhile (unix connections unpaced: 30 rows a millisecond), so the
+ * fold runs inside it when due.
+ */
+static void fold_tick(void *ctx)
+{
+	fold_if_due(ctx);
+}
+
 int bt_tracer_discover(struct bt_tracer *t)
 {
 	int total = 0, n;
@@ -465,7 +524,8 @@ int bt_tracer_discover(struct bt_tracer *t)
 	/* New targets have channels of their own: go on until nothing new (hops bound it). */
 	do {
 		n = bt_discover_round(t->model, t->max_hops, add_peer,
-				      t->skel->rodata->count_marked ? mark_listener : NULL, t);
+				      t->skel->rodata->count_marked ? mark_listener : NULL,
+				      fold_tick, t);
 		if (n > 0)
 			total += n;
 	} while (n > 0);
@@ -495,6 +555,8 @@ int bt_tracer_poll(struct bt_tracer *t, int timeout_ms)
 
 	harvest_exited(t);
 	fold_if_due(t);
+	if (t->nremap)
+		remap_execed(t);
 	if (n == -EINTR)
 		n = 0;
 	/*
@@ -582,6 +644,9 @@ void bt_tracer_close(struct bt_tracer *t)
 	free(t->live);
 	free(t->exited);
 	t->exited = NULL;
+	free(t->remap);
+	t->remap = NULL;
+	t->nremap = t->capremap = 0;
 	t->nexited = t->capexited = 0;
 	if (verbose) {
 		fprintf(stderr, "boundtrace: exit harvests: %llu processes in %llu walks, "

@@ -39,6 +39,12 @@ struct bt_tracer {
 	bool all;
 	int max_hops;
 	struct bt_sym *sym;	/* --stacks: the one symbolizer */
+	/*
+	 * --stacks: processes that exec'd, whose maps are read again once
+	 * the loader has mapped their libraries (due: CLOCK_MONOTONIC ns).
+	 */
+	struct bt_remap { uint32_t pid; uint64_t due_ns; } *remap;
+	size_t nremap, capremap;
 	/* Exited processes whose rows are taken in one walk after the poll. */
 	uint32_t *exited;
 	size_t nexited, capexited;
@@ -47,7 +53,6 @@ struct bt_tracer {
 	 * Folds (bt_collect_fold): due when the kernel's count of rows made
 	 * reaches fold_mark (its event sets fold_due; the poll checks too).
 	 */
-	bool fold_on;
 	bool fold_due;
 	uint32_t map_size;
 	uint64_t fold_mark, spill_mark;

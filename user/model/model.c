@@ -64,6 +64,11 @@ static uint64_t wakestack_hash(const struct bt_wakestack_key *k)
 	return bt_hash(k, sizeof(*k));
 }
 
+static uint64_t wakestack_elem_hash(const void *e)
+{
+	return wakestack_hash(&((const struct bt_wakestack *)e)->key);
+}
+
 static bool wakestack_eq(const void *ctx, uint32_t e, const void *key)
 {
 	return !memcmp(&((const struct bt_wakestack *)ctx)[e].key, key,
@@ -257,33 +262,82 @@ static bool harvested(const struct bt_model *m, uint32_t pid)
 	return p && p->harvested;
 }
 
+/* A stack row's counts back to its folded part. */
+static void stackrow_to_fin(struct bt_stackrow *r)
+{
+	r->calls = r->fin.calls;
+	r->bytes = r->fin.bytes;
+	r->errors = r->fin.errors;
+	r->blocked_ns = r->fin.blocked_ns;
+}
+
+/*
+ * Which wakes, stack rows and waker stacks the next collection reads again: all (pid 0) but a harvested process's, or one
+ * process's (its harvest). Those folded while tracing stay, back to
+ * their folded part (the kernel has that part no more); the rest go.
+ */
+static bool refilled(const struct bt_model *m, uint32_t who, uint32_t pid)
+{
+	return pid ? who == pid : !harvested(m, who);
+}
+
+static void refill_wakes(struct bt_model *m, uint32_t pid)
+{
+	for (size_t i = 0; i < m->nwakes;) {
+		struct bt_wake *w = &m->wakes[i];
+
+		if (refilled(m, w->key.waker, pid) && !w->final) {
+			remove_at(m->wakes, &m->nwakes, sizeof(*m->wakes), i, &m->wake_idx,
+				  wake_hash);
+			continue;
+		}
+		if (refilled(m, w->key.waker, pid))
+			w->count = w->fin;
+		i++;
+	}
+}
+
+/* The stack rows and waker stacks (by wakee) of --stacks. */
+static void refill_stackrows(struct bt_model *m, uint32_t pid)
+{
+	for (size_t i = 0; i < m->nwakestacks;) {
+		struct bt_wakestack *w = &m->wakestacks[i];
+
+		if (refilled(m, w->key.wakee, pid) && !w->final) {
+			remove_at(m->wakestacks, &m->nwakestacks, sizeof(*m->wakestacks), i,
+				  &m->wakestack_idx, wakestack_elem_hash);
+			continue;
+		}
+		if (refilled(m, w->key.wakee, pid))
+			w->val = w->fin;
+		i++;
+	}
+	for (size_t i = 0; i < m->nstackrows;) {
+		struct bt_stackrow *r = &m->stackrows[i];
+
+		if (refilled(m, r->key.tgid, pid) && !r->final) {
+			remove_at(m->stackrows, &m->nstackrows, sizeof(*m->stackrows), i,
+				  &m->stackrow_idx, stackrow_hash);
+			continue;
+		}
+		if (refilled(m, r->key.tgid, pid))
+			stackrow_to_fin(r);
+		i++;
+	}
+}
+
 void bt_model_clear_rows(struct bt_model *m)
 {
 	for (size_t i = 0; i < m->nprocs; i++)
 		if (!m->procs[i].harvested)
 			bt_proc_clear_rows(&m->procs[i]);
 	/*
-	 * Wakes and stack rows counted by harvested processes are final like
-	 * their rows; so are wakes folded with their rows (as they were then).
+	 * Wakes, stack rows and waker stacks counted by harvested processes
+	 * are final like their rows; so are those folded with their rows (as
+	 * they were then).
 	 */
-	for (size_t i = 0; i < m->nwakes;) {
-		if (m->wakes[i].final)
-			m->wakes[i].count = m->wakes[i].fin;
-		if (m->wakes[i].final || harvested(m, m->wakes[i].key.waker))
-			i++;
-		else
-			remove_at(m->wakes, &m->nwakes, sizeof(*m->wakes), i, &m->wake_idx,
-				  wake_hash);
-	}
-	for (size_t i = 0; i < m->nstackrows;) {
-		if (harvested(m, m->stackrows[i].key.tgid))
-			i++;
-		else
-			remove_at(m->stackrows, &m->nstackrows, sizeof(*m->stackrows), i,
-				  &m->stackrow_idx, stackrow_hash);
-	}
-	m->nwakestacks = 0;
-	bt_hmap_clear(&m->wakestack_idx);
+	refill_wakes(m, 0);
+	refill_stackrows(m, 0);
 }
 
 struct bt_proc *bt_model_find(const struct bt_model *m, uint32_t pid)
@@ -361,17 +415,24 @@ int bt_model_fold_wake(struct bt_model *m, const struct bt_wake_key *key, uint64
 	return 0;
 }
 
-int bt_model_add_stackrow(struct bt_model *m, const struct bt_key *key, const struct bt_stats *st)
+static struct bt_stackrow *stackrow_of(struct bt_model *m, const struct bt_key *key)
 {
 	struct bt_stackrow k = { .key = *key }, *r;
 	bool fresh;
 
 	r = upsert((void **)&m->stackrows, &m->nstackrows, &m->capstackrows, sizeof(*r),
 		   &m->stackrow_idx, stackrow_hash(&k), stackrow_eq, key, &fresh);
+	if (r && fresh)
+		r->key = *key;
+	return r;
+}
+
+int bt_model_add_stackrow(struct bt_model *m, const struct bt_key *key, const struct bt_stats *st)
+{
+	struct bt_stackrow *r = stackrow_of(m, key);
+
 	if (!r)
 		return -1;
-	if (fresh)
-		r->key = *key;
 	r->calls += st->calls;
 	r->bytes += st->bytes;
 	r->errors += st->errors;
@@ -379,43 +440,73 @@ int bt_model_add_stackrow(struct bt_model *m, const struct bt_key *key, const st
 	return 0;
 }
 
-int bt_model_add_wakestack(struct bt_model *m, const struct bt_wakestack_key *key,
-			   const struct bt_wakestack_val *val)
+int bt_model_fold_stackrow(struct bt_model *m, const struct bt_key *key,
+			   const struct bt_stats *st)
+{
+	struct bt_stackrow *r = stackrow_of(m, key);
+
+	if (!r)
+		return -1;
+	/* What the last collection read here is dropped: the folded part is what counts. */
+	if (!r->final)
+		memset(&r->fin, 0, sizeof(r->fin));
+	r->fin.calls += st->calls;
+	r->fin.bytes += st->bytes;
+	r->fin.errors += st->errors;
+	r->fin.blocked_ns += st->blocked_ns;
+	r->final = true;
+	stackrow_to_fin(r);
+	return 0;
+}
+
+static struct bt_wakestack *wakestack_of(struct bt_model *m, const struct bt_wakestack_key *key)
 {
 	struct bt_wakestack *w;
 	bool fresh;
 
 	w = upsert((void **)&m->wakestacks, &m->nwakestacks, &m->capwakestacks, sizeof(*w),
 		   &m->wakestack_idx, wakestack_hash(key), wakestack_eq, key, &fresh);
+	if (w && fresh)
+		w->key = *key;
+	return w;
+}
+
+int bt_model_add_wakestack(struct bt_model *m, const struct bt_wakestack_key *key,
+			   const struct bt_wakestack_val *val)
+{
+	struct bt_wakestack *w = wakestack_of(m, key);
+
 	if (!w)
 		return -1;
-	if (fresh)
-		w->key = *key;
 	w->val.count += val->count;
 	w->val.blocked_ns += val->blocked_ns;
 	return 0;
 }
 
+int bt_model_fold_wakestack(struct bt_model *m, const struct bt_wakestack_key *key,
+			    const struct bt_wakestack_val *val)
+{
+	struct bt_wakestack *w = wakestack_of(m, key);
+
+	if (!w)
+		return -1;
+	if (!w->final)
+		memset(&w->fin, 0, sizeof(w->fin));
+	w->fin.count += val->count;
+	w->fin.blocked_ns += val->blocked_ns;
+	w->final = true;
+	w->val = w->fin;
+	return 0;
+}
+
 void bt_model_drop_wakes(struct bt_model *m, uint32_t waker)
 {
-	for (size_t i = 0; i < m->nwakes;) {
-		if (m->wakes[i].key.waker == waker)
-			remove_at(m->wakes, &m->nwakes, sizeof(*m->wakes), i, &m->wake_idx,
-				  wake_hash);
-		else
-			i++;
-	}
+	refill_wakes(m, waker);
 }
 
 void bt_model_drop_stackrows(struct bt_model *m, uint32_t tgid)
 {
-	for (size_t i = 0; i < m->nstackrows;) {
-		if (m->stackrows[i].key.tgid == tgid)
-			remove_at(m->stackrows, &m->nstackrows, sizeof(*m->stackrows), i,
-				  &m->stackrow_idx, stackrow_hash);
-		else
-			i++;
-	}
+	refill_stackrows(m, tgid);
 }
 
 const char *bt_model_stack(const struct bt_model *m, uint32_t pid, int32_t id, uint64_t caller)

@@ -141,10 +141,18 @@ struct bt_futex_link {
 	uint64_t count;
 };
 
+/* What a stack row counts. */
+struct bt_stack_counts {
+	uint64_t calls, bytes, errors, blocked_ns;
+};
+
 /* --stacks: one aggregate per (row, user stack, kernel stack). */
 struct bt_stackrow {
 	struct bt_key key;
 	uint64_t calls, bytes, errors, blocked_ns;
+	/* Folded with its row (bt_model_fold_stackrow): the part a clear keeps. */
+	struct bt_stack_counts fin;
+	bool final;
 };
 
 /* A resolved stack: frames root first, ';'-separated, sanitized. */
@@ -159,6 +167,9 @@ struct bt_stack {
 struct bt_wakestack {
 	struct bt_wakestack_key key;
 	struct bt_wakestack_val val;
+	/* Folded with its wakee's channel (bt_model_fold_wakestack): kept by clears. */
+	struct bt_wakestack_val fin;
+	bool final;
 };
 
 /*
@@ -220,6 +231,11 @@ struct bt_model {
 	struct bt_chain_fold *fold;
 	void (*fold_free)(struct bt_chain_fold *f);
 	uint64_t episodes_folded;
+	/*
+	 * The trace goes on (an interval table is printed): the chains are
+	 * those folded by then; a request still open stays pending, not late.
+	 */
+	bool chains_open;
 	struct bt_wake *wakes;
 	size_t nwakes, capwakes;
 	struct bt_holder *holders;
@@ -265,12 +281,25 @@ int bt_model_add_wake(struct bt_model *m, const struct bt_wake_key *key, uint64_
 int bt_model_fold_wake(struct bt_model *m, const struct bt_wake_key *key, uint64_t count);
 /* Sum one per-stack aggregate into the model. */
 int bt_model_add_stackrow(struct bt_model *m, const struct bt_key *key, const struct bt_stats *st);
+/*
+ * A stack row folded out of the kernel with its row (as bt_model_fold_wake):
+ * st adds to its folded part; final, kept by clears.
+ */
+int bt_model_fold_stackrow(struct bt_model *m, const struct bt_key *key,
+			   const struct bt_stats *st);
 /* Sum one waker-stack aggregate into the model. */
 int bt_model_add_wakestack(struct bt_model *m, const struct bt_wakestack_key *key,
 			   const struct bt_wakestack_val *val);
-/* Forget the wakes one process caused (before its final snapshot). */
+/* The same, folded out of the kernel (its wakee closed the channel): final. */
+int bt_model_fold_wakestack(struct bt_model *m, const struct bt_wakestack_key *key,
+			    const struct bt_wakestack_val *val);
+/*
+ * Forget the wakes one process caused (before its final snapshot), but
+ * for the folded part of those folded while tracing (the kernel has them
+ * no more).
+ */
 void bt_model_drop_wakes(struct bt_model *m, uint32_t waker);
-/* Forget the stack rows of one process (before its final snapshot). */
+/* The same for its stack rows, and the waker stacks of its crossings. */
 void bt_model_drop_stackrows(struct bt_model *m, uint32_t tgid);
 /* Keep a resolved stack (folded is copied); the stack for (pid, id), or NULL. */
 int bt_model_add_stack(struct bt_model *m, uint32_t pid, int32_t id, uint64_t caller,
