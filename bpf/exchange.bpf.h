@@ -234,7 +234,9 @@ int BPF_PROG(sock_recv_length, struct sock *sk, int ret, int flags)
 /*
  * Pipes in chain mode: hand-offs (a thread pool's job pipe) and
  * conversations (a pair of pipes as a request/response channel), their
- * state and steps in pipe_step.h. Bounded: a full map counts in lost.
+ * state and steps in pipe_step.h. Bounded: a full map counts in lost;
+ * a pipe's entries in both maps are freed at a read's end of file (no
+ * writer left).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -244,7 +246,6 @@ struct {
 	__type(value, struct pipe_handoff);
 } pipes SEC(".maps");
 
-/* Freed at end of file (no writer left). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -396,7 +397,13 @@ __noinline int pipe_track(struct pipe_op *op)
 	/* A write's conversation step is at its entry alone. */
 	if (st && st->tid == op->tid && (op->entry || op->dir == BT_DIR_RECV)) {
 		if (op->eof) {
+			/*
+			 * No writer left and nothing in it: the pipe's state is
+			 * done (a FIFO's next writer starts it again at its first
+			 * write into the empty pipe).
+			 */
 			bpf_map_delete_elem(&pipe_convs, &op->ino);
+			bpf_map_delete_elem(&pipes, &op->ino);
 			return 0;
 		}
 		cx = pipe_conv_of(op->ino);

@@ -142,7 +142,7 @@ static void check_bounds(const struct bt_model *m)
 		for (size_t j = 0; j < p->nrows; j++) {
 			const struct bt_row *r = &p->rows[j];
 
-			if (!memchr(r->channel, 0, sizeof(r->channel)) ||
+			if (!r->channel || strnlen(r->channel, BT_CHANNEL_LEN) >= BT_CHANNEL_LEN ||
 			    !memchr(r->info.path, 0, sizeof(r->info.path)))
 				abort();
 		}

@@ -354,3 +354,40 @@ def interrupt_while_many_processes_exit_writes_the_report():
         rows = [b for q in bt["processes"] if q["pid"] == pid for b in q["boundaries"]]
         eq(sum(b["calls"] + b.get("lost_calls", 0) for b in rows), 6000,
            "storm pid %d calls + lost calls" % pid)
+
+
+MANY_PIPES = """
+import os
+for i in range(20000):
+    r, w = os.pipe()
+    os.write(w, b"x")
+    os.read(r, 1)
+    os.close(w)
+    os.read(r, 1)
+    os.close(r)
+"""
+
+
+@test
+def pipes_state_freed_at_end_of_file():
+    """20,000 pipes one after the other (more than the 16,384 pipe states
+    the kernel keeps for chains), each written once, read, and read to its
+    end of file: a pipe's state goes at its end of file, so none is refused
+    (before, the 16,385th pipe on lost its hand-offs, counted in
+    lost.exchanges), and every pipe's one write is counted."""
+    script, bt_out = tmpfile("manypipes.py"), tmpfile("bt.json")
+    with open(script, "w") as f:
+        f.write(MANY_PIPES)
+    # Room for every row (40,000 and the interpreter's): this is about the
+    # pipes' state, not the rows' folds.
+    r = run([BT, "-f", "json", "-o", bt_out, "--map-size", "65536", "-c", "python3 " + script],
+            timeout=120)
+    eq(r.returncode, 0, "boundtrace exit status (%s)" % r.stderr)
+    with open(bt_out) as f:
+        bt = json.load(f)
+    eq(bt["lost"]["exchanges"], 0, "pipe states refused: %r" % bt["lost"])
+    py = [p for p in bt["processes"] if p["comm"].startswith("python3")]
+    eq(len(py), 1, "one python3 process")
+    writes = [b for b in py[0]["boundaries"] if b["kind"] == "pipe" and b["direction"] == "send"
+              and (b["calls"], b["bytes"]) == (1, 1)]
+    eq(len(writes), 20000, "pipes written once with one byte")

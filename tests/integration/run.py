@@ -372,11 +372,15 @@ def peer_named_without_following():
                ("tcp", "send", names["c"])], "A's far ends by pid")
 
 
-def traced_tierdemo(mode, *args, requests=200, min_block_us=10):
+def traced_tierdemo(mode, *args, requests=200, min_block_us=10, one_cpu=False):
     """tools/tierdemo traced from its first process alone (-p, --peers 2, --chains).
     A middle answering from cache answers within microseconds: the negative
-    cases lower --min-block so that every wait that blocks at all counts."""
-    _, bt, tier = trace_announced([TIERDEMO, "--mode", mode, "--requests", str(requests),
+    cases lower --min-block so that every wait that blocks at all counts.
+    one_cpu: the workload on CPU 0 (two pool workers reading one job pipe
+    on two CPUs are ordered by their exits, not their copies:
+    docs/ARCHITECTURE.md, "The pipes' lock")."""
+    pin = ["taskset", "-c", "0"] if one_cpu else []
+    _, bt, tier = trace_announced([*pin, TIERDEMO, "--mode", mode, "--requests", str(requests),
                                    *args, "--delay-ms", GATE_MS, "--out", tmpfile("tier.json")],
                                   "tierdemo", "--min-block", str(min_block_us), "--peers", "2")
     eq(bt["lost"]["episodes"], 0, "episodes lost")
@@ -481,7 +485,8 @@ def chain_from_exchanges_in_every_mode():
                         ("pool", ["--clients", "3", "--workers", "2"]),
                         ("pool", ["--clients", "1", "--workers", "1"])):
         bt, tier = traced_tierdemo(mode, "--calls", str(k), "--work-us", "200", *extra,
-                                   requests=60, min_block_us=1)
+                                   requests=60, min_block_us=1,
+                                   one_cpu="--workers" in extra and extra[-1] != "1")
         n = tier["requests"]
         chains = [c for c in bt["chains"] if chain_names(c) == ["frontend", "middle", "backend"]]
         eq(len(chains), 1, "%s: one frontend ⇢ middle ⇢ backend chain: %r"
@@ -524,7 +529,7 @@ def chains_fold_across_windows():
         for mode, extra in (("blocking", []), ("epoll", ["--clients", "3"]),
                             ("pool", ["--clients", "3", "--workers", "2"])):
             bt, tier = traced_tierdemo(mode, "--calls", str(k), "--work-us", "100", *extra,
-                                       requests=1500, min_block_us=1)
+                                       requests=1500, min_block_us=1, one_cpu=mode == "pool")
             n = tier["requests"]
             chains = [c for c in bt["chains"]
                       if chain_names(c) == ["frontend", "middle", "backend"]]
