@@ -139,7 +139,7 @@ int bt_eagg_add(struct bt_eagg *a, const struct bt_episode *in)
 	    tstate_note(x, in->tid, in->pid ? in->pid : in->tid))
 		return -ENOMEM;
 	e = &x->ep[x->nep];
-	e->name = bt_names_id(&x->names, in->kind, in->channel, BT_EPISODE_CHANNEL_LEN);
+	e->name = bt_strtab_kind_id(&x->names, in->kind, in->channel, BT_EPISODE_CHANNEL_LEN);
 	if (e->name == NONE)
 		return -ENOMEM;
 	e->start = in->start_ns;
@@ -785,15 +785,20 @@ static int pass(struct bt_eagg *a, uint64_t cutoff, uint64_t keep_ns)
 /* ---- the result -------------------------------------------------------- */
 
 static int fill_hop(struct ctx *x, struct bt_chain_hop *out, uint32_t trie,
-		    const struct hagg *h, const struct hagg *next, uint64_t episodes, char **names)
+		    const struct hagg *h, const struct hagg *next, uint64_t episodes,
+		    struct bt_strtab *names)
 {
 	const struct tnode *t = &x->tn[trie];
 	uint64_t wait = next ? next->blocked : 0;
+	/* The result's own copy: the aggregate goes on. */
+	uint32_t channel = bt_strtab_id(names, bt_strtab_str(&x->names, t->name));
 
+	if (channel == BT_HMAP_NONE)
+		return -ENOMEM;
 	bt_chain_end_set(x->o, &out->from, t->from);
 	bt_chain_end_set(x->o, &out->to, t->to);
-	out->kind = x->names.v[t->name].kind;
-	out->channel = names[t->name];
+	out->kind = bt_strtab_kind(&x->names, t->name);
+	out->channel = bt_strtab_str(names, channel);
 	out->calls = h->calls;
 	out->calls_per_episode = episodes ? (double)h->calls / (double)episodes : 0;
 	out->calls_min = out->calls_p50 = out->calls_max = 1;
@@ -826,14 +831,14 @@ static int cmp_paths(const struct ctx *x, uint32_t a, uint32_t b)
 		pb[nb++] = b;
 	while (na && nb) {
 		const struct tnode *p = &x->tn[pa[--na]], *q = &x->tn[pb[--nb]];
-		const struct name *m = &x->names.v[p->name], *n = &x->names.v[q->name];
+		uint8_t mk = bt_strtab_kind(&x->names, p->name), nk = bt_strtab_kind(&x->names, q->name);
 		int r;
 
 		if (p->from != q->from)
 			return p->from < q->from ? -1 : 1;
-		if (m->kind != n->kind)
-			return m->kind < n->kind ? -1 : 1;
-		r = strcmp(m->s, n->s);
+		if (mk != nk)
+			return mk < nk ? -1 : 1;
+		r = strcmp(bt_strtab_str(&x->names, p->name), bt_strtab_str(&x->names, q->name));
 		if (r)
 			return r;
 		if (p->to != q->to)
@@ -891,7 +896,7 @@ static int fill_chain(struct ctx *x, const struct bt_chains *r, struct bt_chain 
 		const struct hagg *h = &x->hg[c->h + d];
 
 		if (fill_hop(x, &out->hops[d], t, h, d + 1 < c->nhops ? h + 1 : NULL,
-			     c->episodes, r->mem->names))
+			     c->episodes, &r->mem->names))
 			return -ENOMEM;
 	}
 	out->episodes = c->episodes;
@@ -913,16 +918,8 @@ static int build_result(struct ctx *x, struct bt_chains *r)
 
 	r->chains = calloc(x->nch ? x->nch : 1, sizeof(*r->chains));
 	r->mem->hops = calloc(x->nhg ? x->nhg : 1, sizeof(*r->mem->hops));
-	/* The result keeps its own names: the aggregate goes on. */
-	r->mem->names = calloc(x->names.n ? x->names.n : 1, sizeof(char *));
-	if (!order || !pos || !r->chains || !r->mem->hops || !r->mem->names)
+	if (!order || !pos || !r->chains || !r->mem->hops)
 		goto out;
-	for (size_t i = 0; i < x->names.n; i++) {
-		r->mem->names[i] = strdup(x->names.v[i].s);
-		if (!r->mem->names[i])
-			goto out;
-		r->mem->nnames = i + 1;
-	}
 	for (size_t i = 0; i < x->nch; i++)
 		pos[order[i].idx] = (uint32_t)i;
 	/* In the order the sums were made: their memory is read in order. */
@@ -968,9 +965,7 @@ void bt_chains_free(struct bt_chains *c)
 	if (!c)
 		return;
 	if (c->mem) {
-		for (size_t i = 0; i < c->mem->nnames; i++)
-			free(c->mem->names[i]);
-		free(c->mem->names);
+		bt_strtab_free(&c->mem->names);
 		free(c->mem->hops);
 		bt_chains_free(c->mem->extra);
 		free(c->mem);

@@ -6,6 +6,7 @@
 #include "analyze/chains.h"
 #include "analyze/exchist.h"
 #include "lib/hmap.h"
+#include "lib/strtab.h"
 
 #define NONE		UINT32_MAX
 #define F_CYCLE		1
@@ -40,19 +41,6 @@ struct range {
 struct thread {
 	uint32_t tid, pid;
 	uint32_t lo, hi;	/* its episodes, ep[lo .. hi) */
-};
-
-struct name {
-	char *s;
-	uint8_t kind;
-};
-
-/* Interned names: each distinct (kind, bytes) once, by id. */
-struct bt_names {
-	struct name *v;
-	size_t n, cap;
-	struct bt_hmap tab;	/* ids by (kind, bytes) */
-	uint32_t recent[2];	/* the last two ids found, + 1: records come in runs of a few names */
 };
 
 /* A hop sequence, stored as its last hop and the sequence before it. */
@@ -115,8 +103,7 @@ struct tstate {
 };
 
 struct bt_chains_mem {
-	char **names;
-	size_t nnames;
+	struct bt_strtab names;	/* the hops' channels */
 	struct bt_chain_hop *hops;
 	struct bt_chains *extra;	/* another result whose hops some chains point into */
 };
@@ -140,7 +127,7 @@ struct ctx {
 	struct thread *th;
 	size_t nth, thcap;
 
-	struct bt_names names;
+	struct bt_strtab names;	/* (kind, channel) of the episodes */
 
 	struct tnode *tn;
 	uint32_t *stamp, *slot_of, *chain_of;	/* per trie node */
@@ -178,12 +165,6 @@ void bt_chain_end_set(const struct bt_chain_opts *o, struct bt_chain_end *end, u
 void bt_chains_radix(struct rkey *v, struct rkey *tmp, size_t n);
 /* Room for one more element at index n; 0 or -ENOMEM. */
 int bt_chains_grow(void **v, size_t *cap, size_t n, size_t elem);
-/*
- * The id of (kind, s), added if new; s is read up to its nul or max - 1
- * bytes. NONE when out of memory.
- */
-uint32_t bt_names_id(struct bt_names *t, uint8_t kind, const char *s, size_t max);
-void bt_names_free(struct bt_names *t);
 /* The trie node of e's hop below parent (NONE: a root); NONE on ENOMEM. */
 uint32_t bt_chains_tnode(struct ctx *x, uint32_t parent, const struct ep *e);
 void bt_chains_tab_free(struct ctx *x);

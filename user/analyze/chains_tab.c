@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * The chain analysis's tables: interned channel names and the hop trie
- * (a node per distinct hop sequence). Ids are dense
- * uint32 so per-node facts can live in plain arrays indexed by them.
+ * The chain analysis's tables: the hop trie (a node per distinct hop
+ * sequence). Ids are dense uint32 so per-node facts can live in plain
+ * arrays indexed by them (the channel names are lib/strtab.h's).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -25,75 +25,6 @@ void bt_chain_end_set(const struct bt_chain_opts *o, struct bt_chain_end *end, u
 int bt_chains_grow(void **v, size_t *cap, size_t n, size_t elem)
 {
 	return bt_grow(v, cap, n + 1, elem) ? 0 : -ENOMEM;
-}
-
-/* ---- channel names ----------------------------------------------------- */
-
-/* A name's key: its kind, then its bytes. */
-struct name_key {
-	size_t len;
-	char b[1 + BT_EPISODE_CHANNEL_LEN];
-};
-
-static bool name_eq(const void *ctx, uint32_t id, const void *key)
-{
-	const struct name_key *k = key;
-	const struct name *n = &((const struct name *)ctx)[id];
-
-	return n->kind == (uint8_t)k->b[0] && !strncmp(n->s, k->b + 1, k->len - 1) &&
-	       !n->s[k->len - 1];
-}
-
-static uint32_t names_recent(struct bt_names *t, uint32_t id)
-{
-	t->recent[1] = t->recent[0];
-	t->recent[0] = id + 1;
-	return id;
-}
-
-uint32_t bt_names_id(struct bt_names *t, uint8_t kind, const char *s, size_t max)
-{
-	/* The caller may have filled all of its buffer: stop there. */
-	size_t len = strnlen(s, (max < BT_EPISODE_CHANNEL_LEN ? max : BT_EPISODE_CHANNEL_LEN) - 1);
-	struct name_key k;
-	struct name *n;
-	uint64_t h;
-	uint32_t id;
-
-	for (int i = 0; i < 2; i++) {
-		id = t->recent[i] - 1;
-		if (t->recent[i] && t->v[id].kind == kind && !strncmp(t->v[id].s, s, len) &&
-		    !t->v[id].s[len])
-			return id;
-	}
-	k.len = 1 + len;
-	k.b[0] = (char)kind;
-	memcpy(k.b + 1, s, len);
-	h = bt_hash(k.b, k.len);
-	id = bt_hmap_get(&t->tab, h, name_eq, t->v, &k);
-	if (id != BT_HMAP_NONE)
-		return names_recent(t, id);
-	if (bt_chains_grow((void **)&t->v, &t->cap, t->n, sizeof(*t->v)))
-		return NONE;
-	n = &t->v[t->n];
-	n->s = strndup(s, len);
-	if (!n->s)
-		return NONE;
-	n->kind = kind;
-	if (bt_hmap_put(&t->tab, h, (uint32_t)t->n)) {
-		free(n->s);
-		return NONE;
-	}
-	return names_recent(t, (uint32_t)t->n++);
-}
-
-void bt_names_free(struct bt_names *t)
-{
-	for (size_t i = 0; i < t->n; i++)
-		free(t->v[i].s);
-	free(t->v);
-	bt_hmap_free(&t->tab);
-	memset(t, 0, sizeof(*t));
 }
 
 /* ---- the hop trie ------------------------------------------------------ */
@@ -189,7 +120,7 @@ void bt_chains_radix(struct rkey *v, struct rkey *tmp, size_t n)
 
 void bt_chains_tab_free(struct ctx *x)
 {
-	bt_names_free(&x->names);
+	bt_strtab_free(&x->names);
 	bt_hmap_free(&x->trietab);
 	free(x->tn);
 	free(x->stamp);

@@ -30,6 +30,7 @@
 #include "analyze/exchains.h"
 #include "analyze/exchist.h"
 #include "lib/hmap.h"
+#include "lib/strtab.h"
 #include "lib/vec.h"
 
 enum { EV_SREQ, EV_CRESP, EV_HAND, EV_TAIL };
@@ -105,13 +106,13 @@ static void threads_add(struct threads *t, uint32_t tid, uint32_t name)
 	t->tid[t->n++] = tid;
 }
 
-static void threads_set(const struct threads *t, const struct bt_names *names,
+static void threads_set(const struct threads *t, const struct bt_strtab *names,
 			struct bt_chain_end *end)
 {
 	end->threads = t->n;
 	end->tid = t->n == 1 ? t->tid[0] : 0;
 	if (t->n == 1)
-		strncpy(end->thread, names->v[t->first].s, sizeof(end->thread));
+		strncpy(end->thread, bt_strtab_str(names, t->first), sizeof(end->thread));
 	end->thread[sizeof(end->thread) - 1] = 0;
 }
 
@@ -164,7 +165,7 @@ struct bt_xagg {
 	uint64_t horizon, cutoff, newest, lo, hi;
 	bool folded_once;
 	/* The names records carry, interned (they repeat: a window would hold them many times). */
-	struct bt_names chans, threads;
+	struct bt_strtab chans, threads;
 	void (*tick)(void *ctx);
 	void *tick_ctx;
 	/*
@@ -1185,8 +1186,8 @@ int bt_xagg_add(struct bt_xagg *a, const struct bt_xchg *x)
 		return -ENOMEM;
 	/* A service is one name whatever its kind says: the hop tells kinds apart. */
 	a->nm[a->n] = (struct xname){
-		bt_names_id(&a->threads, 0, x->thread, sizeof(x->thread)),
-		bt_names_id(&a->chans, 0, x->channel, sizeof(x->channel)),
+		bt_strtab_kind_id(&a->threads, 0, x->thread, sizeof(x->thread)),
+		bt_strtab_kind_id(&a->chans, 0, x->channel, sizeof(x->channel)),
 	};
 	if (a->nm[a->n].thread == NONE || a->nm[a->n].channel == NONE)
 		return -ENOMEM;
@@ -1232,24 +1233,13 @@ static int fill(struct bt_xagg *a, const struct bt_chain_opts *o, struct bt_chai
 		uint64_t duration)
 {
 	size_t nh = 0, at = 0;
-	char **names;
 
 	for (size_t i = 0; i < a->nch; i++)
 		nh += a->ch[i].nhops;
 	r->chains = calloc(a->nch ? a->nch : 1, sizeof(*r->chains));
 	r->mem->hops = calloc(nh ? nh : 1, sizeof(*r->mem->hops));
-	names = calloc(a->nhops ? a->nhops : 1, sizeof(*names));
-	if (!r->chains || !r->mem->hops || !names) {
-		free(names);
+	if (!r->chains || !r->mem->hops)
 		return -ENOMEM;
-	}
-	r->mem->names = names;
-	for (size_t i = 0; i < a->nhops; i++) {
-		names[i] = strdup(a->chans.v[a->hops[i].channel].s);
-		if (!names[i])
-			return -ENOMEM;
-		r->mem->nnames = i + 1;
-	}
 	for (size_t i = 0; i < a->nch; i++) {
 		struct csum *c = &a->ch[i];
 		struct bt_chain *out = &r->chains[i];
@@ -1264,13 +1254,18 @@ static int fill(struct bt_xagg *a, const struct bt_chain_opts *o, struct bt_chai
 			struct hsum *h = &c->h[d];
 			const struct hop *hop = &a->hops[a->paths[q].hop];
 			uint64_t wait = d + 1 < c->nhops ? c->h[d + 1].lat : 0;
+			/* The result's own copy: it outlives the window. */
+			uint32_t channel = bt_strtab_id(&r->mem->names,
+							bt_strtab_str(&a->chans, hop->channel));
 
+			if (channel == BT_HMAP_NONE)
+				return -ENOMEM;
 			bt_chain_end_set(o, &hp->from, hop->from);
 			bt_chain_end_set(o, &hp->to, hop->to);
 			threads_set(&a->paths[q].from_thr, &a->threads, &hp->from);
 			threads_set(&a->paths[q].to_thr, &a->threads, &hp->to);
 			hp->kind = (uint8_t)hop->kind;
-			hp->channel = names[a->paths[q].hop];
+			hp->channel = bt_strtab_str(&r->mem->names, channel);
 			hp->calls = h->calls;
 			hp->calls_per_episode = c->roots ? (double)h->calls / (double)c->roots : 0;
 			hp->calls_min = hp->calls_p50 = hp->calls_max = 1;
@@ -1364,8 +1359,8 @@ void bt_xagg_free(struct bt_xagg *a)
 			bt_lat_free(&a->ch[i].h[d].each);
 		}
 	}
-	bt_names_free(&a->chans);
-	bt_names_free(&a->threads);
+	bt_strtab_free(&a->chans);
+	bt_strtab_free(&a->threads);
 	pass_arrays(a, arrays);
 	for (size_t i = 0; i < PASS_ARRAYS; i++)
 		free(*arrays[i]);
