@@ -957,16 +957,26 @@ def settled(seconds):
     return check
 
 
-def server_tracers(tracer_list):
-    """boundtrace's modes and the third-party tracers, attached with -p."""
-    def bt(extra):
-        return lambda pid, out: [BOUNDTRACE, *extra, "--peers", "0", "-f", "json",
+def server_tracers(tracer_list, aggregate_only=False):
+    """boundtrace's modes (and, with --baseline, the same modes of that
+    build) and the third-party tracers, attached with -p; with
+    --aggregate-only the default mode of each build alone."""
+    def bt(extra, binary=None):
+        return lambda pid, out: [binary or BOUNDTRACE, *extra, "--peers", "0", "-f", "json",
                                  "-o", out, "-p", str(pid)]
     attached = lambda proc, out: bpf_attached(proc.pid)    # noqa: E731
-    modes = [ServerTracer("boundtrace", bt([]), attached, 5, ours=True)]
-    for t in tracer_list:
-        if t.ours and t.mode_flag in ("--no-chains", "--chains") and not t.problem:
-            modes.append(ServerTracer(t.name, bt([t.mode_flag]), attached, 5, ours=True))
+    flags = [[]]
+    if not aggregate_only:
+        flags += [[t.mode_flag] for t in tracer_list
+                  if t.ours and t.mode_flag in ("--no-chains", "--chains") and not t.problem
+                  and not t.name.startswith("base: ")]
+    modes = [ServerTracer(" ".join(["boundtrace", *f]), bt(f), attached, 5, ours=True)
+             for f in flags]
+    if BASELINE:
+        modes += [ServerTracer(" ".join(["base: boundtrace", *f]), bt(f, BASELINE), attached, 5,
+                               ours=True) for f in flags]
+    if aggregate_only:
+        return modes
     problems = {t.name.split(" (")[0]: t.problem for t in tracer_list}
     modes.append(ServerTracer(
         "bpftrace (tools/bench-aggregate.bt)",
@@ -1012,12 +1022,14 @@ def stop_server_tracer(t, proc, out):
     return lost_by_kind(out) if t.ours else {}
 
 
-def server_bench(tmp, quick, tracer_list):
+def server_bench(tmp, quick, tracer_list, aggregate_only=False):
     """Throughput of real servers untraced and traced with -p, in alternating
-    pairs; a Markdown table (a server whose tools are missing: a line saying so)."""
-    lines = ["| workload | tracer | pairs | untraced req/s | traced req/s | traced/untraced "
+    pairs, the tracers interleaved round after round (one pair of each per
+    round, as the ipcload cells are); a Markdown table (a server whose
+    tools are missing: a line saying so)."""
+    lines = ["| workload | tracer | pairs | untraced req/s | traced req/s | traced/untraced (min–max) "
              "| target | lost |", "|---|---|--:|--:|--:|--:|---|--:|"]
-    modes = server_tracers(tracer_list)
+    modes = [t for t in server_tracers(tracer_list, aggregate_only) if not t.problem]
     for key, (make, tools) in SERVERS.items():
         cases = [c for c in SERVER_CASES if c.server == key][:1 if quick else None]
         missing = [t for t in tools if not shutil.which(t)]
@@ -1028,46 +1040,64 @@ def server_bench(tmp, quick, tracer_list):
         srv = make(tmp)
         try:
             for case in cases:
-                n = 2000 if quick else case.requests
-                for t in modes[:1] if quick else modes:
-                    if t.problem:
-                        continue
-                    try:
-                        lines.append(server_cell(srv, case, t, n, 1 if quick else t.reps,
-                                                 tmp, quick))
-                    except ToolFailed as e:
-                        if e.ours:
-                            raise
-                        lines.append(f"| {case.title} | {t.name} | | | | | | failed: {e} |")
+                lines += server_case(srv, case, modes[:1] if quick else modes, tmp, quick)
         finally:
             srv.stop()
-    for t in modes:
+    for t in server_tracers(tracer_list, aggregate_only):
         if t.problem:
             lines.append(f"| all | {t.name} | | | | | | {t.problem} |")
     return "\n".join(lines)
 
 
-def server_cell(srv, case, t, n, reps, tmp, quick):
-    ratios, un, tr, lost = [], [], [], {}
-    for rep in range(reps):
-        out = f"{tmp}/server-{next(RUN_IDS)}.out"
-        runs = {}
-        for traced in ((False, True) if rep % 2 == 0 else (True, False)):
-            proc = start_server_tracer(t, srv.pid, out) if traced else None
-            runs[traced] = srv.benchmark(case, n)
-            if proc:
-                for kind, n in stop_server_tracer(t, proc, out).items():
-                    lost[kind] = lost.get(kind, 0) + n
-        un.append(runs[False])
-        tr.append(runs[True])
-        ratios.append(runs[True] / runs[False])
-    r = med(ratios)
-    target = "" if quick or not t.name.startswith("boundtrace") else \
-        f"≥ 0.95 {verdict(r >= 0.95)}"
-    print(f"[server] {case.title}, {t.name}: {med(un):,.0f} -> {med(tr):,.0f} req/s",
-          file=sys.stderr, flush=True)
-    return (f"| {case.title} | {t.name} | {len(ratios)} | {med(un):,.0f} | {med(tr):,.0f} "
-            f"| {r:.3f} | {target} | {lost_text(lost) if t.ours else ''} |")
+def server_case(srv, case, modes, tmp, quick):
+    """One table line per tracer for this case; round r runs one pair of
+    each tracer that wants more than r pairs."""
+    n = 2000 if quick else case.requests
+    cells = {t.name: {"un": [], "tr": [], "ratios": [], "lost": {}, "error": None}
+             for t in modes}
+    for rep in range(1 if quick else max(t.reps for t in modes)):
+        for t in modes:
+            c = cells[t.name]
+            if c["error"] or rep >= (1 if quick else t.reps):
+                continue
+            try:
+                server_pair(srv, case, t, n, rep, tmp, c)
+            except ToolFailed as e:
+                if e.ours:
+                    raise
+                c["error"] = e
+    lines = []
+    for t in modes:
+        c = cells[t.name]
+        if c["error"]:
+            lines.append(f"| {case.title} | {t.name} | | | | | | failed: {c['error']} |")
+            continue
+        r = med(c["ratios"])
+        target = "" if quick or t.name != "boundtrace" and not t.name.startswith("boundtrace --") \
+            else f"≥ 0.95 {verdict(r >= 0.95)}"
+        print(f"[server] {case.title}, {t.name}: {med(c['un']):,.0f} -> {med(c['tr']):,.0f} "
+              f"req/s, ratio {r:.3f} ({min(c['ratios']):.3f}–{max(c['ratios']):.3f})",
+              file=sys.stderr, flush=True)
+        lines.append(f"| {case.title} | {t.name} | {len(c['ratios'])} | {med(c['un']):,.0f} "
+                     f"| {med(c['tr']):,.0f} | {r:.3f} ({min(c['ratios']):.3f}–"
+                     f"{max(c['ratios']):.3f}) | {target} "
+                     f"| {lost_text(c['lost']) if t.ours else ''} |")
+    return lines
+
+
+def server_pair(srv, case, t, n, rep, tmp, c):
+    """One untraced and one traced load run of case, the order alternating."""
+    out = f"{tmp}/server-{next(RUN_IDS)}.out"
+    runs = {}
+    for traced in ((False, True) if rep % 2 == 0 else (True, False)):
+        proc = start_server_tracer(t, srv.pid, out) if traced else None
+        runs[traced] = srv.benchmark(case, n)
+        if proc:
+            for kind, k in stop_server_tracer(t, proc, out).items():
+                c["lost"][kind] = c["lost"].get(kind, 0) + k
+    c["un"].append(runs[False])
+    c["tr"].append(runs[True])
+    c["ratios"].append(runs[True] / runs[False])
 
 
 def lost_text(lost):
@@ -1333,7 +1363,7 @@ def main():
         cells = plan(tracer_list, quick, only, aggregate_only)
         try:
             measure(cells, tmp)
-            server = server_bench(tmp, quick, tracer_list) if not only or "server" in only else "not run"
+            server = server_bench(tmp, quick, tracer_list, aggregate_only) if not only or "server" in only else "not run"
             profile = profile_table(tmp, quick) if not only or "profile" in only else "not run"
         except ToolFailed as e:
             print(f"bench: {e}", file=sys.stderr)
