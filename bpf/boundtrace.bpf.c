@@ -1403,13 +1403,18 @@ static __always_inline void end_readiness_wait(struct task_struct *task, long nr
 
 	if (!st || st->nr != nr || is_restart(ret))
 		return;
-	x.end = bpf_ktime_get_ns();
 	x.start = st->ts;
+	st->ts = 0;
+	/*
+	 * Ready or failed: no episode, and no clock read (a server's
+	 * epoll_wait returns ready once per request or batch of them).
+	 */
+	if (ret)
+		return;
+	x.end = bpf_ktime_get_ns();
 	x.blocked = x.end - x.start;
 	x.st = st;
-	st->ts = 0;
-	if (!ret)
-		emit_episode(&c, &x);
+	emit_episode(&c, &x);
 }
 
 /* sys_exit_marked, tail-called from sys_exit; filled by userspace after load. */
@@ -1547,7 +1552,12 @@ static __always_inline void note_waker(void *ctx, struct task_struct *cur,
 {
 	struct inflight *st = inflight_of(p->pid);
 
-	if (!st)
+	/*
+	 * A readiness wait's waker is never read (a ready return is no
+	 * episode, a timeout clears it, the next call's entry resets it):
+	 * a server woken in epoll_wait by each request skips the clock.
+	 */
+	if (!st || is_readiness_nr(st->nr))
 		return;
 	st->wake_ns = bpf_ktime_get_ns();
 	st->waker_pid = cur->tgid;

@@ -66,7 +66,7 @@ static __always_inline bool exch_chan_of(struct sock *sk, struct exch_chan *c)
 	if ((c->family == AF_INET || c->family == AF_INET6) && sk->sk_protocol == IPPROTO_TCP) {
 		c->kind = BT_KIND_TCP;
 		c->peer_sk = NULL;
-		c->peer = fold_inet_peer(sk, c->family);
+		c->peer = 0;	/* emit_exchange's, read only for a record */
 		return true;
 	}
 	return false;
@@ -163,7 +163,7 @@ static __always_inline void emit_exchange(struct sock *sk, struct exch_chan *c,
 	e->type = BT_XREC_EXCHANGE;
 	e->pad = 0;
 	e->chan = sock_ino(sk);
-	e->peer = c->peer;
+	e->peer = c->kind == BT_KIND_TCP ? fold_inet_peer(sk, c->family) : 0;
 	exchange_ends(sk, c, e);
 	e->req_ns = cn->req_ns;
 	e->resp_ns = now;
