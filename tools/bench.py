@@ -17,8 +17,8 @@ Usage: tools/bench.py [--quick] [--only pipe,unix,tcp,futex,bulk,stress,server,p
            bystander on the pinned pipe ping-pong, REPS interleaved rounds
   --baseline  another boundtrace build (an older commit's) measured in the
            same rounds as this one, each mode as "base: MODE"; with
-           --aggregate-only, the default mode of both builds only. The
-           document is then not rewritten.
+           --aggregate-only, the default mode of both builds only (on the
+           real servers too). The document is then not rewritten.
   --long   one long trace of a pipe ping-pong paced at 50k exchanges/s: RSS
            and CPU of boundtrace sampled over time, losses, exact counts
   --quick  each workload once with small counts (a few seconds): checks that
@@ -115,9 +115,14 @@ METHOD = f"""\
   log) under `ab -k`; each traced with `-p` (boundtrace `--peers 0`, the
   bpftrace script with the server as its target, `perf trace -s -p`),
   attached before and stopped after each traced load run, untraced and
-  traced runs alternating. The load generator is never traced, but pays
-  for the hooks' early exit like any bystander. Throughput is the load
-  generator's own figure.
+  traced runs alternating, the tracers interleaved round after round (one
+  pair of each per round; with `--baseline`, the other build's modes too);
+  the ratio is the median of the pairs', with its range. The load
+  generator is never traced (`--peers 0`: with the default `--peers 1` it
+  would be followed and traced too), but pays for the hooks' early exit
+  like any bystander. Throughput is the load generator's own figure. The
+  bystander row (`boundtrace --peers 0 -p IDLE`, the server untraced) is
+  the floor: every hook attached, none of them doing a target's work.
 - Per-program cost: with `kernel.bpf_stats_enabled=1` (restored after),
   boundtrace attached with `-p` to the pinned pipe ping-pong (or to an idle
   process: the bystander), the kernel's run_time_ns / run_cnt of each
@@ -977,6 +982,11 @@ def server_tracers(tracer_list, aggregate_only=False):
                                ours=True) for f in flags]
     if aggregate_only:
         return modes
+    # The floor: the server untraced, every hook attached (what the
+    # default mode costs beyond it is the target's own work).
+    modes.append(ServerTracer(
+        BYSTANDER, lambda pid, out: [BOUNDTRACE, "--peers", "0", "-f", "json", "-o", out,
+                                     "-p", str(IDLE.pid())], attached, 5, ours=True))
     problems = {t.name.split(" (")[0]: t.problem for t in tracer_list}
     modes.append(ServerTracer(
         "bpftrace (tools/bench-aggregate.bt)",
@@ -986,6 +996,28 @@ def server_tracers(tracer_list, aggregate_only=False):
         "perf trace -s", lambda pid, out: ["perf", "trace", "-s", "-o", out, "-p", str(pid)],
         settled(1.5), 3, problem=problems.get("perf trace -s")))
     return modes
+
+
+class IdleProcess:
+    """One idle process for the real servers' bystander rows, started when
+    first asked for and killed with the server bench."""
+
+    def __init__(self):
+        self.p = None
+
+    def pid(self):
+        if not self.p:
+            self.p = subprocess.Popen(["sleep", "3600"], stdin=subprocess.DEVNULL)
+        return self.p.pid
+
+    def stop(self):
+        if self.p:
+            self.p.kill()
+            self.p.wait()
+            self.p = None
+
+
+IDLE = IdleProcess()
 
 
 def bt_script_for(pid, out):
@@ -1043,6 +1075,7 @@ def server_bench(tmp, quick, tracer_list, aggregate_only=False):
                 lines += server_case(srv, case, modes[:1] if quick else modes, tmp, quick)
         finally:
             srv.stop()
+            IDLE.stop()
     for t in server_tracers(tracer_list, aggregate_only):
         if t.problem:
             lines.append(f"| all | {t.name} | | | | | | {t.problem} |")
