@@ -496,30 +496,23 @@ static __always_inline void pipe_step(struct endpoint *c, struct crossing *x)
 }
 
 /*
- * Chain mode, at the entry of a target's write or writev on descriptor
- * fd, at now: if it is a pipe, the write's conversation step and, if the
- * pipe is empty, its hand-off state made (pipe_step.h says why at the
- * entry). The pipe's ring is read unlocked: a read that empties it at
- * that moment only delays the state to a later write. A global function:
- * verified once, outside sys_enter.
+ * Chain mode, at the entry of a target's write or writev of count bytes
+ * into pipe file (its descriptor walked once by send_entered), at now:
+ * the write's conversation step and, if the pipe is empty, its hand-off
+ * state made (pipe_step.h says why at the entry). The pipe's ring is
+ * read unlocked: a read that empties it at that moment only delays the
+ * state to a later write.
  */
-__noinline int pipe_write_entered(long fd, __u64 count, __u64 now)
+static __always_inline void pipe_write_entered(struct task_struct *task, struct file *file,
+					       __u64 count, __u64 now)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct inode *inode = file->f_inode;
 	struct pipe_inode_info *pipe;
-	struct file *file;
-	struct inode *inode;
 	struct pipe_op op;
 
-	file = fd_to_file(task, fd);
-	if (!file)
-		return 0;
-	inode = file->f_inode;
-	if ((inode->i_mode & S_IFMT) != S_IFIFO)
-		return 0;
 	pipe = inode->i_pipe;
 	if (!pipe)
-		return 0;
+		return;
 	op.ino = inode->i_ino;
 	op.now = now;
 	op.bytes = count;
@@ -532,7 +525,6 @@ __noinline int pipe_write_entered(long fd, __u64 count, __u64 now)
 	op.empty = pipe->head == pipe->tail;
 	op.pad = 0;
 	pipe_track(&op);
-	return 0;
 }
 
 static __always_inline void exchange_add(struct bt_stats *s, __u64 ns)
