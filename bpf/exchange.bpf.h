@@ -305,17 +305,11 @@ static __always_inline void emit_handoff(__u64 ino, const struct pipe_call *read
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
-/* One end's exchange record on response pipe x of request pipe w. */
-static __always_inline void emit_pipe_exchange(__u32 pid, __u32 tid, __u32 req_tid, __u8 role,
-					       __u64 w, __u64 x, __u64 req_ns, __u64 resp_ns,
-					       const char *comm)
+/* One end's exchange record e on response pipe x of request pipe w. */
+static __always_inline void fill_pipe_exchange(struct bt_exchange_ev *e, __u32 pid, __u32 tid,
+					       __u32 req_tid, __u8 role, __u64 w, __u64 x,
+					       __u64 req_ns, __u64 resp_ns, const char *comm)
 {
-	struct bt_exchange_ev *e = bpf_ringbuf_reserve(&exchanges, sizeof(*e), 0);
-
-	if (!e) {
-		lose(BT_LOSS_EXCHANGES);
-		return;
-	}
 	__builtin_memset(e, 0, sizeof(*e));
 	e->pid = pid;
 	e->tid = tid;
@@ -330,6 +324,26 @@ static __always_inline void emit_pipe_exchange(__u32 pid, __u32 tid, __u32 req_t
 	e->req_ns = req_ns;
 	e->resp_ns = resp_ns;
 	__builtin_memcpy(e->comm, comm, sizeof(e->comm));
+}
+
+/*
+ * Both ends' records of an exchange on a pipe conversation, client then
+ * server, in one ring buffer sample: one reservation, not two (userspace
+ * reads every record a sample holds).
+ */
+static __always_inline void emit_pipe_pair(const struct bt_pipe_out *out)
+{
+	struct bt_exchange_ev *e = bpf_ringbuf_reserve(&exchanges, 2 * sizeof(*e), 0);
+
+	if (!e) {
+		lose(BT_LOSS_EXCHANGES);
+		lose(BT_LOSS_EXCHANGES);
+		return;
+	}
+	fill_pipe_exchange(&e[0], out->client, out->client_tid, out->req_tid, BT_ROLE_CLIENT,
+			   out->w, out->x, out->req_ns, out->done_ns, out->client_comm);
+	fill_pipe_exchange(&e[1], out->srv, out->resp_tid, out->resp_req_tid, BT_ROLE_SERVER,
+			   out->w, out->x, out->resp_req_ns, out->resp_ns, out->srv_comm);
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
@@ -454,12 +468,8 @@ __noinline int pipe_track(struct pipe_op *op)
 		st->exch_owed = out->owed_done;
 		st->exch_owed_ns = out->owed_ns;
 	}
-	if (out->pair) {
-		emit_pipe_exchange(out->client, out->client_tid, out->req_tid, BT_ROLE_CLIENT,
-				   out->w, out->x, out->req_ns, out->done_ns, out->client_comm);
-		emit_pipe_exchange(out->srv, out->resp_tid, out->resp_req_tid, BT_ROLE_SERVER,
-				   out->w, out->x, out->resp_req_ns, out->resp_ns, out->srv_comm);
-	}
+	if (out->pair)
+		emit_pipe_pair(out);
 	for (int i = 0; i < HANDOFF_READS; i++) {
 		if (i >= out->nhandoff)
 			break;

@@ -251,12 +251,14 @@ static int on_episode(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* A sample holds one record, or two (a pipe conversation's two ends). */
 static int on_exchange(void *ctx, void *data, size_t size)
 {
 	struct bt_tracer *t = ctx;
 
-	if (size >= sizeof(struct bt_exchange_ev))
-		bt_model_add_exchange(t->model, data);
+	for (size_t off = 0; off + sizeof(struct bt_exchange_ev) <= size;
+	     off += sizeof(struct bt_exchange_ev))
+		bt_model_add_exchange(t->model, (const struct bt_exchange_ev *)((char *)data + off));
 	return 0;
 }
 
