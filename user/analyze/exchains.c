@@ -37,6 +37,8 @@ enum { EV_SREQ, EV_CRESP, EV_HAND, EV_TAIL };
 /* Records (and hand-offs) a window holds at most: an event numbers them in 30 bits. */
 #define WINDOW_MAX	((1u << 30) - 1)
 #define MAX_HANDOFFS	4
+/* A record's channel that is a tag (bt_xagg_add_later) until it is named. */
+#define LATER		(1u << 31)
 /* A cause folded in an earlier pass: a nesting into it is contradicted. */
 #define GONE		(NONE - 1)
 
@@ -164,6 +166,7 @@ struct bt_xagg {
 	size_t ntails, tailcap;
 	uint64_t horizon, cutoff, newest, lo, hi;
 	bool folded_once;
+	uint32_t later;		/* the first record whose service is to be named, NONE */
 	/* The names records carry, interned (they repeat: a window would hold them many times). */
 	struct bt_strtab chans, threads;
 	void (*tick)(void *ctx);
@@ -183,9 +186,10 @@ struct bt_xagg {
 	uint32_t *srv;		/* unfolded server exchanges by (end_a, end_b, req_ns) */
 	size_t nsrv;
 	uint32_t *kid_lo, *kids;	/* children of server exchange s: kids[kid_lo[s] .. kid_lo[s+1]) */
-	uint32_t *order, *order2;	/* a step's own list of records */
+	uint32_t *order, *order2;	/* a step's own lists of records */
 	struct rkey *rk, *rktmp;	/* sort_by's */
 	uint32_t *byreq;	/* the records by request time (then index) */
+	size_t nsorted;		/* byreq holds records 0 .. nsorted in that order (kept from pass to pass) */
 	uint32_t *conn;		/* record -> its connection (end_a, end_b), NONE without */
 	struct conn *conns;	/* the connections of this pass, by id */
 	uint32_t *evpos;	/* record -> where its read event is in ev */
@@ -1042,6 +1046,7 @@ static int add_tail(struct bt_xagg *a, size_t sorted, uint32_t tid, uint64_t t, 
 static int drop(struct bt_xagg *a, uint64_t keep_ns)
 {
 	size_t n = 0, first_new = a->ntails;
+	uint32_t *remap;
 	int err = 0;
 
 	for (size_t i = 0; i < a->nh && !err; i++) {
@@ -1058,23 +1063,35 @@ static int drop(struct bt_xagg *a, uint64_t keep_ns)
 	}
 	a->nh = n;
 	n = 0;
+	/* Where each record goes (NONE: freed), for byreq; walk_roots is done with order. */
+	remap = a->order;
 	for (size_t i = 0; i < a->n && !err; i++) {
 		const struct xrec *e = &a->x[i];
 
 		if (!a->st[i].folded || event_ns(e) >= keep_ns) {
+			remap[i] = (uint32_t)n;
 			a->st[n] = a->st[i];
 			a->nm[n] = a->nm[i];
 			a->x[n++] = *e;
 			continue;
 		}
+		remap[i] = NONE;
 		if (e->role == BT_ROLE_SERVER)
 			err = add_tail(a, first_new, e->req_tid, e->req_ns, true);
 		else
 			err = add_tail(a, first_new, e->tid, e->resp_ns, a->st[i].some);
 	}
-	if (err)
+	if (err) {
+		a->nsorted = 0;	/* the next pass sorts every record */
 		return err;
+	}
+	/* The records kept stay in request order: the next pass sorts only the new ones. */
 	a->n = n;
+	n = 0;
+	for (size_t k = 0; k < a->nsorted; k++)
+		if (remap[a->byreq[k]] != NONE)
+			a->byreq[n++] = remap[a->byreq[k]];
+	a->nsorted = n;
 	if (a->ntails > first_new) {
 		qsort(a->tails, a->ntails, sizeof(*a->tails), cmp_tail);
 		n = 0;
@@ -1092,6 +1109,38 @@ static void tick(struct bt_xagg *a)
 		a->tick(a->tick_ctx);
 }
 
+/*
+ * The records by request time, ties by index (byreq). The last pass left
+ * the records it kept in that order and nothing reorders them; only those
+ * added since are sorted, then the two runs are merged (the older run
+ * first on a tie: its indexes are lower).
+ */
+static int order_by_req(struct bt_xagg *a)
+{
+	size_t old = a->nsorted <= a->n ? a->nsorted : 0, m = a->n - old, i = 0, j = 0, k = 0;
+	uint32_t *fresh = scratch(a, (void **)&a->order2, m, sizeof(*fresh));
+	uint32_t *out = scratch(a, (void **)&a->order, a->n, sizeof(*out));
+	int err;
+
+	if (!fresh || !out)
+		return -ENOMEM;
+	for (size_t r = 0; r < m; r++)
+		fresh[r] = (uint32_t)(old + r);
+	err = sort_by(a, fresh, m, a->x, (const key_fn[]){ key_req }, 1);
+	if (err)
+		return err;
+	while (i < old && j < m)
+		out[k++] = a->x[a->byreq[i]].req_ns <= a->x[fresh[j]].req_ns ? a->byreq[i++] :
+									      fresh[j++];
+	while (i < old)
+		out[k++] = a->byreq[i++];
+	while (j < m)
+		out[k++] = fresh[j++];
+	memcpy(a->byreq, out, a->n * sizeof(*out));
+	a->nsorted = a->n;
+	return 0;
+}
+
 /* One pass: folds the trees complete by cutoff, frees what is older than keep_ns. */
 static int pass(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
 {
@@ -1105,15 +1154,13 @@ static int pass(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
 	    scratch(a, (void **)&a->handq, n, sizeof(*a->handq)) &&
 	    scratch(a, (void **)&a->srv, n, sizeof(*a->srv)) &&
 	    scratch(a, (void **)&a->byreq, n, sizeof(*a->byreq))) {
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < n; i++)
 			a->parent[i] = a->match[i] = NONE;
-			a->byreq[i] = (uint32_t)i;
-		}
 		memset(a->rejected, 0, n * sizeof(*a->rejected));
 		memset(a->served, 0, n * sizeof(*a->served));
 		memset(a->handq, 0, n * sizeof(*a->handq));
 		/* Each step below takes its records in this order, ties by index. */
-		err = sort_by(a, a->byreq, n, a->x, (const key_fn[]){ key_req }, 1);
+		err = order_by_req(a);
 	}
 	if (!err)
 		err = build_events(a);
@@ -1156,10 +1203,12 @@ struct bt_xagg *bt_xagg_new(uint64_t horizon_ns)
 		return NULL;
 	a->horizon = horizon_ns;
 	a->lo = UINT64_MAX;
+	a->later = NONE;
 	return a;
 }
 
-int bt_xagg_add(struct bt_xagg *a, const struct bt_xchg *x)
+/* Adds x with its service's name channel (an id in a->chans, or LATER | a tag). */
+static int add(struct bt_xagg *a, const struct bt_xchg *x, uint32_t channel)
 {
 	a->cnt.exchanges++;
 	if (!valid(x)) {
@@ -1184,16 +1233,68 @@ int bt_xagg_add(struct bt_xagg *a, const struct bt_xchg *x)
 	    !bt_grow((void **)&a->nm, &a->nmcap, a->n + 1, sizeof(*a->nm)) ||
 	    !bt_grow((void **)&a->st, &a->stcap, a->n + 1, sizeof(*a->st)))
 		return -ENOMEM;
-	/* A service is one name whatever its kind says: the hop tells kinds apart. */
 	a->nm[a->n] = (struct xname){
-		bt_strtab_kind_id(&a->threads, 0, x->thread, sizeof(x->thread)),
-		bt_strtab_kind_id(&a->chans, 0, x->channel, sizeof(x->channel)),
+		bt_strtab_kind_id(&a->threads, 0, x->thread, sizeof(x->thread)), channel,
 	};
-	if (a->nm[a->n].thread == NONE || a->nm[a->n].channel == NONE)
+	if (a->nm[a->n].thread == NONE || channel == NONE)
 		return -ENOMEM;
+	if ((channel & LATER) && a->later == NONE)
+		a->later = (uint32_t)a->n;
 	a->x[a->n] = (struct xrec){ x->pid, x->tid, x->req_tid, x->role, x->kind,
 				    x->end_a, x->end_b, x->req_ns, x->resp_ns };
 	a->st[a->n++] = (struct xst){ false, false };
+	return 0;
+}
+
+int bt_xagg_add(struct bt_xagg *a, const struct bt_xchg *x)
+{
+	/* A service is one name whatever its kind says: the hop tells kinds apart. */
+	uint32_t id = valid(x) ? bt_strtab_kind_id(&a->chans, 0, x->channel,
+						   sizeof(x->channel)) : 0;
+
+	return add(a, x, id & LATER ? NONE : id);
+}
+
+int bt_xagg_add_later(struct bt_xagg *a, const struct bt_xchg *x, uint32_t tag)
+{
+	return tag < BT_XAGG_TAGS ? add(a, x, LATER | tag) : -EINVAL;
+}
+
+int bt_xagg_name_later(struct bt_xagg *a, uint32_t ntags,
+		       void (*name)(void *ctx, uint32_t tag, char *buf), void *ctx)
+{
+	char buf[BT_EPISODE_CHANNEL_LEN];
+	uint32_t *ids;
+
+	if (a->later == NONE)
+		return 0;
+	ids = malloc((ntags ? ntags : 1) * sizeof(*ids));
+	if (!ids)
+		return -ENOMEM;
+	for (uint32_t t = 0; t < ntags; t++)
+		ids[t] = NONE;
+	for (size_t i = a->later; i < a->n; i++) {
+		uint32_t tag = a->nm[i].channel & ~LATER;
+
+		if (!(a->nm[i].channel & LATER))
+			continue;
+		if (tag >= ntags) {
+			free(ids);
+			return -EINVAL;
+		}
+		if (ids[tag] == NONE) {
+			memset(buf, 0, sizeof(buf));
+			name(ctx, tag, buf);
+			ids[tag] = bt_strtab_kind_id(&a->chans, 0, buf, sizeof(buf));
+			if (ids[tag] == NONE || (ids[tag] & LATER)) {
+				free(ids);
+				return -ENOMEM;
+			}
+		}
+		a->nm[i].channel = ids[tag];
+	}
+	free(ids);
+	a->later = NONE;
 	return 0;
 }
 
@@ -1210,6 +1311,8 @@ int bt_xagg_fold(struct bt_xagg *a)
 	uint64_t cutoff = a->hi > a->horizon ? a->hi - a->horizon : 0;
 	int err;
 
+	if (a->later != NONE)
+		return -EINVAL;	/* a hop needs its service's name */
 	if (!a->n || !cutoff || (a->folded_once && cutoff <= a->cutoff))
 		return 0;
 	err = pass(a, cutoff, cutoff > CONTEXT(a) ? cutoff - CONTEXT(a) : 0);
@@ -1319,7 +1422,7 @@ static struct bt_chains *result(struct bt_xagg *a, const struct bt_chain_opts *o
 	if (!r)
 		return NULL;
 	/* Every tree now; the window keeps its last horizon for what may still come. */
-	err = a->n && all ? pass(a, UINT64_MAX, keep) : 0;
+	err = a->later != NONE ? -EINVAL : a->n && all ? pass(a, UINT64_MAX, keep) : 0;
 	r->xcounts = a->cnt;
 	r->duration_ns = opts && opts->duration_ns ? opts->duration_ns :
 			 a->hi > a->lo ? a->hi - a->lo : 0;
