@@ -565,14 +565,17 @@ static void settle_notes(struct bt_chain_fold *f)
 /* Records between window folds when a recording's records come all at once. */
 #define FOLD_BATCH	65536
 
-/* The pending exchange records into the window, named now; pipe conversations and reads noted. */
-static int fold_exchanges(const struct bt_model *m, struct bt_chain_fold *f)
+/*
+ * The first n pending exchange records into the window, named now; pipe
+ * conversations and reads noted.
+ */
+static int fold_exchanges(const struct bt_model *m, struct bt_chain_fold *f, size_t n)
 {
 	int err = 0;
 	/* The model does not change during one fold: what named a row names it again. */
 	struct services_seen seen = { .n = 0 };
 
-	for (size_t i = 0; i < m->nexchanges && !err; i++) {
+	for (size_t i = 0; i < n && !err; i++) {
 		err = take_exchange(m, f, &seen, &m->exchanges[i]);
 		if (!err && m->exchanges[i].type == BT_XREC_EXCHANGE && (i + 1) % FOLD_BATCH == 0)
 			err = bt_xagg_fold(f->xagg);
@@ -585,10 +588,20 @@ int bt_model_take_exchange(struct bt_model *m, const struct bt_exchange_ev *e)
 {
 	struct bt_chain_fold *f = m->fold;
 
-	/* Not folding as the trace goes (a recording keeps every record), or folding now. */
-	if (!f || f->busy)
+	/*
+	 * Not folding as the trace goes (a recording keeps every record),
+	 * folding now, or collected since the last fold: the next fold's
+	 * names come from rows read before this record came.
+	 */
+	if (!f || f->busy || m->collected)
 		return bt_model_add_exchange(m, e);
 	return take_exchange(m, f, NULL, e);
+}
+
+void bt_model_collected(struct bt_model *m)
+{
+	m->exchanges_named = m->nexchanges;
+	m->collected = true;
 }
 
 static struct ep_sum *ep_sum_add(struct bt_chain_fold *f, uint32_t pid)
@@ -686,15 +699,25 @@ static int fold_episodes(const struct bt_model *m, struct bt_chain_fold *f)
 int bt_model_fold_chains_tick(struct bt_model *m, void (*tick)(void *ctx), void *ctx)
 {
 	struct bt_chain_fold *f;
+	size_t named;
 	int err;
 
 	if (!m->chain_mode && !m->nexchanges)
 		return 0;
 	f = fold_of(m);
-	/* The records taken as they came are named first: the rows were just collected. */
-	if (!f || name_later(m, f) || fold_exchanges(m, f) || fold_episodes(m, f))
+	/*
+	 * The records taken as they came are named first (they came before
+	 * the collection), then those the model kept that came before it
+	 * too; the others wait for the next fold, whose collection sees
+	 * their rows.
+	 */
+	named = m->collected ? m->exchanges_named : m->nexchanges;
+	if (named > m->nexchanges)
+		named = m->nexchanges;
+	if (!f || name_later(m, f) || fold_exchanges(m, f, named) || fold_episodes(m, f))
 		return -1;
-	m->nexchanges = 0;
+	memmove(m->exchanges, m->exchanges + named, (m->nexchanges - named) * sizeof(*m->exchanges));
+	m->nexchanges -= named;
 	m->episodes_folded += m->nepisodes;
 	m->nepisodes = 0;
 	/* Only now: the model's pending records and episodes are not being read any more. */
@@ -708,10 +731,16 @@ int bt_model_fold_chains_tick(struct bt_model *m, void (*tick)(void *ctx), void 
 	f->busy = false;
 	bt_xagg_set_tick(f->xagg, NULL, NULL);
 	bt_eagg_set_tick(f->eagg, NULL, NULL);
-	/* What came while the windows folded joins the window now, in the order it came. */
+	/*
+	 * What came since the collection joins the window now, in the order
+	 * it came, its services named at the next fold; and so does what
+	 * comes until the next collection.
+	 */
 	for (size_t i = 0; i < m->nexchanges && !err; i++)
 		err = take_exchange(m, f, NULL, &m->exchanges[i]);
 	m->nexchanges = 0;
+	m->exchanges_named = 0;
+	m->collected = false;
 	/* Records wait in the model only while a fold runs from now on: its room goes back. */
 	bt_fit((void **)&m->exchanges, &m->capexchanges, 0, sizeof(*m->exchanges));
 	return err ? -1 : 0;
@@ -772,7 +801,7 @@ struct bt_chains *bt_model_chains(const struct bt_model *m)
 		 * go through windows of their own, and the model stays as it is.
 		 */
 		once = f = fold_new();
-		if (!f || fold_exchanges(m, f) || fold_episodes(m, f)) {
+		if (!f || fold_exchanges(m, f, m->nexchanges) || fold_episodes(m, f)) {
 			fold_free(once);
 			return NULL;
 		}

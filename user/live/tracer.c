@@ -635,6 +635,8 @@ int bt_tracer_collect(struct bt_tracer *t)
 
 	/* Events first, so every row finds its process named. */
 	bt_tracer_drain(t);
+	/* The records that came by now are named from the rows read below. */
+	bt_model_collected(t->model);
 	harvest_exited(t);
 	/* Live processes may have renamed themselves (prctl) since we saw them. */
 	for (size_t i = 0; i < t->model->nprocs; i++) {
