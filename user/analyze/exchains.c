@@ -176,7 +176,7 @@ struct bt_xagg {
 	 * with its room in passcap[]): a pass twice a second over the same
 	 * amount of records would otherwise map, fault in and unmap them.
 	 */
-	struct xev *ev, *ev_sorted;
+	struct xev *ev;
 	size_t nev;
 	uint32_t *parent;	/* client exchange -> server exchange, NONE */
 	bool *rejected;		/* client exchange: its parent was contradicted */
@@ -193,7 +193,7 @@ struct bt_xagg {
 	uint32_t *conn;		/* record -> its connection (end_a, end_b), NONE without */
 	struct conn *conns;	/* the connections of this pass, by id */
 	uint32_t *evpos;	/* record -> where its read event is in ev */
-	size_t passcap[18];	/* PASS_ARRAYS */
+	size_t passcap[17];	/* PASS_ARRAYS */
 	size_t nconns, conncap;
 	struct bt_hmap conn_idx;	/* conns by (end_a, end_b) */
 	/* The aggregates, over the whole trace. */
@@ -235,11 +235,11 @@ static void trim(void **p, size_t *cap, size_t n, size_t elem)
 }
 
 /* The arrays of a pass (in the order of passcap), and their elements' sizes. */
-#define PASS_ARRAYS	18
+#define PASS_ARRAYS	17
 static void pass_arrays(struct bt_xagg *a, void **arrays[PASS_ARRAYS])
 {
 	void **v[] = {
-		(void **)&a->ev, (void **)&a->ev_sorted, (void **)&a->parent,
+		(void **)&a->ev, (void **)&a->parent,
 		(void **)&a->rejected, (void **)&a->handq, (void **)&a->match,
 		(void **)&a->served, (void **)&a->srv, (void **)&a->kid_lo, (void **)&a->kids,
 		(void **)&a->order, (void **)&a->order2, (void **)&a->rk, (void **)&a->rktmp,
@@ -253,7 +253,7 @@ static void pass_arrays(struct bt_xagg *a, void **arrays[PASS_ARRAYS])
 }
 
 static const size_t pass_elem[PASS_ARRAYS] = {
-	sizeof(struct xev), sizeof(struct xev), sizeof(uint32_t), sizeof(bool),
+	sizeof(struct xev), sizeof(uint32_t), sizeof(bool),
 	sizeof(uint64_t), sizeof(uint32_t), sizeof(bool), sizeof(uint32_t),
 	sizeof(uint32_t), sizeof(uint32_t), sizeof(uint32_t), sizeof(uint32_t),
 	sizeof(struct rkey), sizeof(struct rkey), sizeof(uint32_t), sizeof(uint32_t),
@@ -276,6 +276,25 @@ static void *scratch(struct bt_xagg *a, void **p, size_t n, size_t elem)
 	if (a->passcap[i] >= n && *p)
 		return *p;
 	return bt_resize(p, &a->passcap[i], room(n), elem) ? *p : NULL;
+}
+
+/* Two pass arrays of one element size trade their memory (and room). */
+static void swap_pass(struct bt_xagg *a, void **p, void **q)
+{
+	void **arrays[PASS_ARRAYS], *t;
+	size_t i = 0, j = 0, cap;
+
+	pass_arrays(a, arrays);
+	while (arrays[i] != p)
+		i++;
+	while (arrays[j] != q)
+		j++;
+	t = *p;
+	*p = *q;
+	*q = t;
+	cap = a->passcap[i];
+	a->passcap[i] = a->passcap[j];
+	a->passcap[j] = cap;
 }
 
 /* A pass's arrays given back down to what a window of n records and events needs. */
@@ -349,15 +368,18 @@ static uint64_t event_ns(const struct xrec *e)
 	return e->role == BT_ROLE_SERVER ? e->req_ns : e->resp_ns;
 }
 
+/* sort_events puts the sorted events where the sort keys were. */
+_Static_assert(sizeof(struct xev) == sizeof(struct rkey) &&
+	       _Alignof(struct xev) <= _Alignof(struct rkey), "an event in a sort key's room");
+
 /* The events by thread, time, then type. */
 static int sort_events(struct bt_xagg *a)
 {
 	static const key_fn keys[] = { key_ev_tid, key_ev_time };
 	uint32_t *idx = scratch(a, (void **)&a->order, a->nev, sizeof(*idx));
-	struct xev *sorted = scratch(a, (void **)&a->ev_sorted, a->nev, sizeof(*sorted)), *t;
 	int err = -ENOMEM;
 
-	if (idx && sorted) {
+	if (idx && scratch(a, (void **)&a->rk, a->nev, sizeof(*a->rk))) {
 		for (size_t i = 0; i < a->nev; i++)
 			idx[i] = (uint32_t)i;
 		err = sort_by(a, idx, a->nev, a->ev, keys, 2);
@@ -365,19 +387,15 @@ static int sort_events(struct bt_xagg *a)
 	if (!err && !scratch(a, (void **)&a->evpos, a->n, sizeof(*a->evpos)))
 		err = -ENOMEM;
 	if (!err) {
-		size_t cap = a->passcap[0];
+		/* The sort's keys are spent: the sorted events go there, no third array. */
+		struct xev *sorted = (struct xev *)(void *)a->rk;
 
 		for (size_t i = 0; i < a->nev; i++) {
 			sorted[i] = a->ev[idx[i]];
 			if (sorted[i].type == EV_SREQ || sorted[i].type == EV_CRESP)
 				a->evpos[sorted[i].idx] = (uint32_t)i;
 		}
-		/* The sorted copy is the events now; the old array the next pass's copy. */
-		t = a->ev;
-		a->ev = sorted;
-		a->ev_sorted = t;
-		a->passcap[0] = a->passcap[1];
-		a->passcap[1] = cap;
+		swap_pass(a, (void **)&a->ev, (void **)&a->rk);
 	}
 	return err;
 }
