@@ -580,7 +580,8 @@ int bt_tracer_poll(struct bt_tracer *t, int timeout_ms)
 	 */
 	for (;;) {
 		uint64_t now = mono_ns();
-		int slice = now >= end ? 0 : (int)((end - now) / 1000000ull);
+		/* Rounded up: a poll that ends early would spin out the last millisecond. */
+		int slice = now >= end ? 0 : (int)((end - now + 999999ull) / 1000000ull);
 
 		n = ring_buffer__poll(t->rb, slice < DRAIN_MS ? slice : DRAIN_MS);
 		bt_tracer_drain(t);
