@@ -1180,6 +1180,8 @@ static int pass(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
 		/* Each step below takes its records in this order, ties by index. */
 		err = order_by_req(a);
 	}
+	/* A tick between the longer steps: the tracer's rings hold 100 ms or so. */
+	tick(a);
 	if (!err)
 		err = build_events(a);
 	tick(a);
@@ -1191,6 +1193,7 @@ static int pass(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
 	tick(a);
 	if (!err)
 		err = link_kids(a);
+	tick(a);
 	if (!err)
 		err = walk_roots(a, cutoff);
 	tick(a);
