@@ -1217,23 +1217,54 @@ static __always_inline bool is_restart(long ret)
 	return ret >= -ERESTART_RESTARTBLOCK && ret <= -ERESTARTSYS;
 }
 
+/*
+ * At the entry of a target's sending call nr on descriptor fd (count
+ * bytes, entered at now): the descriptor is walked once, for --peers'
+ * mark (mark_before_send) and, on a pipe, for a write's conversation
+ * step (pipe_write_entered, chain mode). first: the call's own entry,
+ * not a restart of it (which only marks). A global function: verified
+ * once, outside sys_enter.
+ */
+__noinline int send_entered(long fd, long nr, __u64 count, __u64 now, int first)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct endpoint c = {};
+	struct inflight *st;
+
+	classify(task, fd, &c);
+	st = inflight_slot(task->pid);
+	if (st && st->tid != task->pid)
+		st = NULL;	/* another thread's: sys_enter takes it over and forgets */
+	if (count_marked)
+		mark_before_send(&c, st);
+	if (first && exchange_records && c.kind == BT_KIND_PIPE &&
+	    (nr == BT_NR_write || nr == BT_NR_writev))
+		pipe_write_entered(task, c.file, count, now);
+	return 0;
+}
+
+/*
+ * Whether a sending call's entry walks its descriptor (send_entered):
+ * for --peers' mark, and in chain mode for a pipe write's step.
+ */
+static __always_inline bool walks_at_entry(long nr)
+{
+	return count_marked || (exchange_records && (nr == BT_NR_write || nr == BT_NR_writev));
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct inflight *st;
+	long fd;
 
 	if (!is_target(task->tgid))
 		return 0;
 	if (!is_crossing_nr(id) && id != BT_NR_restart_syscall &&
 	    !(min_block_ns && is_readiness_nr(id)))
 		return 0;
-	if (count_marked) {
-		long fd = sent_fd(id, regs);
-
-		if (fd >= 0)
-			mark_before_send(fd);
-	}
+	fd = walks_at_entry(id) ? sent_fd(id, regs) : -1;
 	st = inflight_slot(task->pid);
 	if (!st)
 		return 0;
@@ -1258,6 +1289,8 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		st->ts = st->pend_ts;
 		st->pend_ts = 0;
 		st->sock_ns = 0;
+		if (count_marked && fd >= 0)
+			send_entered(fd, id, 0, 0, 0);
 		return 0;
 	}
 	if (id == BT_NR_restart_syscall)
@@ -1276,9 +1309,8 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		st->waker_ustack = BT_STACK_NONE;
 	}
 	st->ts = bpf_ktime_get_ns();
-	/* Chain mode: a write on a pipe tells its conversation at its entry (pipe_step.h). */
-	if (exchange_records && (id == BT_NR_write || id == BT_NR_writev))
-		pipe_write_entered(BT_REGS_ARG1(regs), BT_REGS_ARG3(regs), st->ts);
+	if (fd >= 0)
+		send_entered(fd, id, BT_REGS_ARG3(regs), st->ts, 1);
 	return 0;
 }
 

@@ -234,25 +234,24 @@ int BPF_PROG(sock_recv_length, struct sock *sk, int ret, int flags)
 /*
  * Pipes in chain mode: hand-offs (a thread pool's job pipe) and
  * conversations (a pair of pipes as a request/response channel), their
- * state and steps in pipe_step.h. Bounded: a full map counts in lost;
- * a pipe's entries in both maps are freed at a read's end of file (no
- * writer left).
+ * state and steps in pipe_step.h, one value a pipe: a call finds both
+ * with one lookup. The hand-off part counts from the entry of a write
+ * that found the pipe empty (made_ns; 0: not yet, whatever made the
+ * value). Bounded: a full map counts in lost; a pipe's state is freed
+ * at a read's end of file (no writer left).
  */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, struct pipe_handoff);
-} pipes SEC(".maps");
+struct pipe_state {
+	struct pipe_conv conv;
+	struct pipe_handoff h;
+};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
-	__type(value, struct pipe_conv);
-} pipe_convs SEC(".maps");
+	__type(value, struct pipe_state);
+} pipes SEC(".maps");
 
 /*
  * The two ends of a pipe finish their calls on two CPUs at once, and a
@@ -281,8 +280,7 @@ struct {
 } pipe_outs SEC(".maps");
 
 /* New pipes' states (too big for the stack). */
-static const struct pipe_handoff zero_pipe;
-static const struct pipe_conv zero_conv;
+static const struct pipe_state zero_pipe;
 
 /* reader read at its ns what writer wrote at its ns (either may be counted first). */
 static __always_inline void emit_handoff(__u64 ino, const struct pipe_call *reader,
@@ -307,17 +305,11 @@ static __always_inline void emit_handoff(__u64 ino, const struct pipe_call *read
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
-/* One end's exchange record on response pipe x of request pipe w. */
-static __always_inline void emit_pipe_exchange(__u32 pid, __u32 tid, __u32 req_tid, __u8 role,
-					       __u64 w, __u64 x, __u64 req_ns, __u64 resp_ns,
-					       const char *comm)
+/* One end's exchange record e on response pipe x of request pipe w. */
+static __always_inline void fill_pipe_exchange(struct bt_exchange_ev *e, __u32 pid, __u32 tid,
+					       __u32 req_tid, __u8 role, __u64 w, __u64 x,
+					       __u64 req_ns, __u64 resp_ns, const char *comm)
 {
-	struct bt_exchange_ev *e = bpf_ringbuf_reserve(&exchanges, sizeof(*e), 0);
-
-	if (!e) {
-		lose(BT_LOSS_EXCHANGES);
-		return;
-	}
 	__builtin_memset(e, 0, sizeof(*e));
 	e->pid = pid;
 	e->tid = tid;
@@ -332,39 +324,40 @@ static __always_inline void emit_pipe_exchange(__u32 pid, __u32 tid, __u32 req_t
 	e->req_ns = req_ns;
 	e->resp_ns = resp_ns;
 	__builtin_memcpy(e->comm, comm, sizeof(e->comm));
+}
+
+/*
+ * Both ends' records of an exchange on a pipe conversation, client then
+ * server, in one ring buffer sample: one reservation, not two (userspace
+ * reads every record a sample holds).
+ */
+static __always_inline void emit_pipe_pair(const struct bt_pipe_out *out)
+{
+	struct bt_exchange_ev *e = bpf_ringbuf_reserve(&exchanges, 2 * sizeof(*e), 0);
+
+	if (!e) {
+		lose(BT_LOSS_EXCHANGES);
+		lose(BT_LOSS_EXCHANGES);
+		return;
+	}
+	fill_pipe_exchange(&e[0], out->client, out->client_tid, out->req_tid, BT_ROLE_CLIENT,
+			   out->w, out->x, out->req_ns, out->done_ns, out->client_comm);
+	fill_pipe_exchange(&e[1], out->srv, out->resp_tid, out->resp_req_tid, BT_ROLE_SERVER,
+			   out->w, out->x, out->resp_req_ns, out->resp_ns, out->srv_comm);
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
-static __always_inline struct pipe_conv *pipe_conv_of(__u64 ino)
+static __always_inline struct pipe_state *pipe_state_of(__u64 ino)
 {
-	struct pipe_conv *v = bpf_map_lookup_elem(&pipe_convs, &ino);
+	struct pipe_state *v = bpf_map_lookup_elem(&pipes, &ino);
 
 	if (v)
 		return v;
-	if (bpf_map_update_elem(&pipe_convs, &ino, &zero_conv, BPF_NOEXIST) == -E2BIG) {
+	if (bpf_map_update_elem(&pipes, &ino, &zero_pipe, BPF_NOEXIST) == -E2BIG) {
 		lose(BT_LOSS_EXCHANGES);
 		return NULL;
 	}
-	return bpf_map_lookup_elem(&pipe_convs, &ino);
-}
-
-static __always_inline struct pipe_handoff *pipe_handoff_of(struct pipe_op *op)
-{
-	struct pipe_handoff *h = bpf_map_lookup_elem(&pipes, &op->ino);
-
-	if (h)
-		return h;
-	/*
-	 * Start where both offsets are known to agree: at the entry of a
-	 * write that finds the pipe empty (every byte before it is out,
-	 * and no byte of it is in yet). Made at the write's exit instead,
-	 * a worker whose read of it exited first would be lost to it.
-	 */
-	if (!op->entry || !op->empty)
-		return NULL;
-	if (bpf_map_update_elem(&pipes, &op->ino, &zero_pipe, BPF_NOEXIST) == -E2BIG)
-		lose(BT_LOSS_EXCHANGES);
-	return bpf_map_lookup_elem(&pipes, &op->ino);
+	return bpf_map_lookup_elem(&pipes, &ino);
 }
 
 /*
@@ -379,8 +372,10 @@ static __always_inline struct pipe_handoff *pipe_handoff_of(struct pipe_op *op)
 __noinline int pipe_track(struct pipe_op *op)
 {
 	struct pipe_conv *cx = NULL, *cw = NULL;
+	struct pipe_state *ps, *pw;
 	struct pipe_handoff *h = NULL;
 	struct inflight *st = NULL;
+	bool conv, handoff;
 	struct bt_pipe_out *out;
 	struct pipe_lock *lk;
 	struct pipe_call me;
@@ -395,29 +390,46 @@ __noinline int pipe_track(struct pipe_op *op)
 	idx = op->tid & (INFLIGHT_SLOTS - 1);
 	st = bpf_map_lookup_elem(&inflight, &idx);
 	/* A write's conversation step is at its entry alone. */
-	if (st && st->tid == op->tid && (op->entry || op->dir == BT_DIR_RECV)) {
-		if (op->eof) {
-			/*
-			 * No writer left and nothing in it: the pipe's state is
-			 * done (a FIFO's next writer starts it again at its first
-			 * write into the empty pipe).
-			 */
-			bpf_map_delete_elem(&pipe_convs, &op->ino);
-			bpf_map_delete_elem(&pipes, &op->ino);
-			return 0;
-		}
-		cx = pipe_conv_of(op->ino);
+	conv = st && st->tid == op->tid && (op->entry || op->dir == BT_DIR_RECV);
+	if (conv && op->eof) {
+		/*
+		 * No writer left and nothing in it: the pipe's state is done
+		 * (a FIFO's next writer starts it again at its first write
+		 * into the empty pipe).
+		 */
+		bpf_map_delete_elem(&pipes, &op->ino);
+		return 0;
+	}
+	/*
+	 * Hand-offs: a write's and a read's bytes are counted at their
+	 * exits; at a write's entry the state is made (where both offsets
+	 * are known to agree: the pipe empty, every byte before it out and
+	 * none of it in yet; made at the write's exit instead, a worker
+	 * whose read of it exited first would be lost to it).
+	 */
+	handoff = op->bytes && (!op->entry || op->empty);
+	if (conv || (op->entry && op->empty)) {
+		ps = pipe_state_of(op->ino);
+	} else if (handoff) {
+		ps = bpf_map_lookup_elem(&pipes, &op->ino);
+	} else {
+		return 0;
+	}
+	if (!ps)
+		return 0;
+	if (conv) {
 		/* The pipe this call may answer (a write) or be answered on (a read). */
-		if (cx) {
-			__u64 w = op->dir == BT_DIR_SEND ? st->pipe.rd : st->pipe.wr;
+		__u64 w = op->dir == BT_DIR_SEND ? st->pipe.rd : st->pipe.wr;
 
-			if (w && w != op->ino)
-				cw = bpf_map_lookup_elem(&pipe_convs, &w);
+		cx = &ps->conv;
+		if (w && w != op->ino) {
+			pw = bpf_map_lookup_elem(&pipes, &w);
+			if (pw)
+				cw = &pw->conv;
 		}
 	}
-	/* At a write's entry, the hand-off state is made (pipe empty), not counted. */
-	if (op->bytes && (!op->entry || op->empty))
-		h = pipe_handoff_of(op);
+	if (handoff)
+		h = &ps->h;
 	if (!cx && !h)
 		return 0;
 	bt_pipe_out_reset(out);
@@ -439,6 +451,8 @@ __noinline int pipe_track(struct pipe_op *op)
 	if (h) {
 		if (op->entry)
 			bt_pipe_handoff_made(h, op->now);
+		else if (!h->made_ns)
+			;	/* no write entered it empty yet: the offsets are not known */
 		else if (op->dir == BT_DIR_SEND)
 			bt_pipe_handoff_write(h, &me, op->bytes, out);
 		else
@@ -454,12 +468,8 @@ __noinline int pipe_track(struct pipe_op *op)
 		st->exch_owed = out->owed_done;
 		st->exch_owed_ns = out->owed_ns;
 	}
-	if (out->pair) {
-		emit_pipe_exchange(out->client, out->client_tid, out->req_tid, BT_ROLE_CLIENT,
-				   out->w, out->x, out->req_ns, out->done_ns, out->client_comm);
-		emit_pipe_exchange(out->srv, out->resp_tid, out->resp_req_tid, BT_ROLE_SERVER,
-				   out->w, out->x, out->resp_req_ns, out->resp_ns, out->srv_comm);
-	}
+	if (out->pair)
+		emit_pipe_pair(out);
 	for (int i = 0; i < HANDOFF_READS; i++) {
 		if (i >= out->nhandoff)
 			break;
@@ -496,30 +506,23 @@ static __always_inline void pipe_step(struct endpoint *c, struct crossing *x)
 }
 
 /*
- * Chain mode, at the entry of a target's write or writev on descriptor
- * fd, at now: if it is a pipe, the write's conversation step and, if the
- * pipe is empty, its hand-off state made (pipe_step.h says why at the
- * entry). The pipe's ring is read unlocked: a read that empties it at
- * that moment only delays the state to a later write. A global function:
- * verified once, outside sys_enter.
+ * Chain mode, at the entry of a target's write or writev of count bytes
+ * into pipe file (its descriptor walked once by send_entered), at now:
+ * the write's conversation step and, if the pipe is empty, its hand-off
+ * state made (pipe_step.h says why at the entry). The pipe's ring is
+ * read unlocked: a read that empties it at that moment only delays the
+ * state to a later write.
  */
-__noinline int pipe_write_entered(long fd, __u64 count, __u64 now)
+static __always_inline void pipe_write_entered(struct task_struct *task, struct file *file,
+					       __u64 count, __u64 now)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct inode *inode = file->f_inode;
 	struct pipe_inode_info *pipe;
-	struct file *file;
-	struct inode *inode;
 	struct pipe_op op;
 
-	file = fd_to_file(task, fd);
-	if (!file)
-		return 0;
-	inode = file->f_inode;
-	if ((inode->i_mode & S_IFMT) != S_IFIFO)
-		return 0;
 	pipe = inode->i_pipe;
 	if (!pipe)
-		return 0;
+		return;
 	op.ino = inode->i_ino;
 	op.now = now;
 	op.bytes = count;
@@ -532,7 +535,6 @@ __noinline int pipe_write_entered(long fd, __u64 count, __u64 now)
 	op.empty = pipe->head == pipe->tail;
 	op.pad = 0;
 	pipe_track(&op);
-	return 0;
 }
 
 static __always_inline void exchange_add(struct bt_stats *s, __u64 ns)

@@ -500,43 +500,35 @@ static __always_inline long sent_fd(long nr, struct pt_regs *regs)
  * before the first byte is in it. Marked at the exit, a reader the write
  * woke could finish its read on another CPU first (or, under a write
  * larger than the pipe, many reads): neither counted nor seen unseen.
- * One fd walk, and one lookup unless this thread's last send found the
- * same channel marked and no mark was dropped since (the thread's slot
- * remembers: mark_id, mark_gen). A global function: verified once,
- * outside sys_enter.
+ * c is the call's descriptor, classified once by the entry (send_entered)
+ * for this and the pipe's conversation step; one lookup unless this
+ * thread's last send found the same channel marked and no mark was
+ * dropped since (the thread's slot st remembers: mark_id, mark_gen).
  */
-__noinline int mark_before_send(long fd)
+static __always_inline void mark_before_send(struct endpoint *c, struct inflight *st)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 gen = *(volatile __u64 *)&marks_dropped;
-	struct endpoint c = {};
-	struct inflight *st;
 	__u64 id;
 
-	classify(task, fd, &c);
-	if (c.kind == BT_KIND_PIPE)
-		id = c.chan;
-	else if (c.sk && c.kind != BT_KIND_NONE)
-		id = sock_id(c.sk);
+	if (c->kind == BT_KIND_PIPE)
+		id = c->chan;
+	else if (c->sk && c->kind != BT_KIND_NONE)
+		id = sock_id(c->sk);
 	else
-		return 0;
-	st = inflight_slot(task->pid);
-	if (st && st->tid != task->pid)
-		st = NULL;	/* another thread's: sys_enter takes it over and forgets */
+		return;
 	if (st && st->mark_id == id && st->mark_gen == gen)
-		return 0;
+		return;
 	if (is_marked(id)) {
 		if (st) {
 			st->mark_id = id;
 			st->mark_gen = gen;
 		}
-		return 0;
+		return;
 	}
-	if (c.kind == BT_KIND_PIPE)
+	if (c->kind == BT_KIND_PIPE)
 		mark(id);
 	else
-		mark_connection(&c);
-	return 0;
+		mark_connection(c);
 }
 
 /* socketpair(domain, type, protocol, sv[2]): both ends are the caller's. */

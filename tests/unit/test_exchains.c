@@ -6,6 +6,7 @@
  * contradicts, a thread-pool hand-off, and a server whose clients are
  * not traced (the entry tier is the server).
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -95,23 +96,58 @@ static int cmp_resp(const void *pa, const void *pb)
 	return a->resp_ns < b->resp_ns ? -1 : a->resp_ns > b->resp_ns;
 }
 
+/* The services of records added with a tag (bt_xagg_add_later), by tag. */
+struct tags {
+	char (*name)[BT_EPISODE_CHANNEL_LEN];
+	uint32_t n;
+};
+
+static uint32_t tag_of(struct tags *t, const char *channel)
+{
+	for (uint32_t i = 0; i < t->n; i++)
+		if (!strcmp(t->name[i], channel))
+			return i;
+	memcpy(t->name[t->n], channel, sizeof(t->name[0]));
+	return t->n++;
+}
+
+static void tag_name(void *ctx, uint32_t tag, char *buf)
+{
+	const struct tags *t = ctx;
+
+	assert_true(tag < t->n);
+	memcpy(buf, t->name[tag], sizeof(t->name[0]));
+}
+
+/* Names the records added with a tag, as a live trace does before each fold. */
+static void name_tags(struct bt_xagg *a, struct tags *t)
+{
+	assert_int_equal(bt_xagg_name_later(a, t->n, tag_name, t), 0);
+	t->n = 0;
+}
+
 /*
  * Feeds the records in the order they complete (hand-offs when they
  * happen), folding after every record in fold_at (a bit per record, 64
  * at most, or all when every is set), with a horizon just longer than the
- * longest exchange: the chains must be those of one batch.
+ * longest exchange: the chains must be those of one batch. later: every
+ * record is added with its service to be named (a live trace's way),
+ * named before each fold.
  */
 static size_t feed_windows(const struct bt_xchg *in, size_t n, const struct bt_handoff *h,
-			   size_t nh, uint64_t fold_at, bool every, const struct bt_chains *batch)
+			   size_t nh, uint64_t fold_at, bool every, bool later,
+			   const struct bt_chains *batch)
 {
 	size_t most = 0;
 	struct bt_xchg *x = malloc(n * sizeof(*x));
+	struct tags tags = { malloc((n ? n : 1) * sizeof(*tags.name)), 0 };
 	uint64_t horizon = 1;
 	struct bt_xagg *a;
 	struct bt_chains *c;
 	size_t k = 0;
 
 	assert_non_null(x);
+	assert_non_null(tags.name);
 	memcpy(x, in, n * sizeof(*x));
 	qsort(x, n, sizeof(*x), cmp_resp);
 	for (size_t i = 0; i < n; i++)
@@ -122,11 +158,19 @@ static size_t feed_windows(const struct bt_xchg *in, size_t n, const struct bt_h
 	for (size_t i = 0; i < n; i++) {
 		for (; k < nh && h[k].end_ns <= x[i].resp_ns; k++)
 			assert_int_equal(bt_xagg_add_handoff(a, &h[k]), 0);
-		assert_int_equal(bt_xagg_add(a, &x[i]), 0);
+		if (later)
+			assert_int_equal(bt_xagg_add_later(a, &x[i], tag_of(&tags, x[i].channel)), 0);
+		else
+			assert_int_equal(bt_xagg_add(a, &x[i]), 0);
 		if (every || (i < 64 && (fold_at >> i & 1))) {
-			/* An interval table's look changes nothing: what is pending stays so. */
-			struct bt_chains *now = bt_xagg_folded(a, NULL);
+			struct bt_chains *now;
 
+			/* Not named yet: no hop can be made of it. */
+			if (tags.n)
+				assert_int_equal(bt_xagg_fold(a), -EINVAL);
+			name_tags(a, &tags);
+			/* An interval table's look changes nothing: what is pending stays so. */
+			now = bt_xagg_folded(a, NULL);
 			assert_non_null(now);
 			assert_int_equal(now->xcounts.late, 0);
 			bt_chains_free(now);
@@ -137,12 +181,14 @@ static size_t feed_windows(const struct bt_xchg *in, size_t n, const struct bt_h
 	}
 	for (; k < nh; k++)
 		assert_int_equal(bt_xagg_add_handoff(a, &h[k]), 0);
+	name_tags(a, &tags);
 	c = bt_xagg_chains(a, NULL);
 	assert_non_null(c);
 	assert_int_equal(c->xcounts.late, 0);
 	assert_same(c, batch);
 	bt_chains_free(c);
 	bt_xagg_free(a);
+	free(tags.name);
 	free(x);
 	return most;
 }
@@ -160,8 +206,9 @@ static size_t check_windows(const struct bt_xchg *x, size_t n, const struct bt_h
 
 	assert_non_null(batch);
 	for (size_t i = 0; i < n && i < 64; i++)
-		feed_windows(x, n, h, nh, 1ull << i, false, batch);
-	most = feed_windows(x, n, h, nh, 0, true, batch);
+		feed_windows(x, n, h, nh, 1ull << i, false, i % 2, batch);
+	most = feed_windows(x, n, h, nh, 0, true, false, batch);
+	assert_int_equal(feed_windows(x, n, h, nh, 0, true, true, batch), most);
 	bt_chains_free(batch);
 	return most;
 }

@@ -66,16 +66,33 @@ struct pipe_read {
 	uint64_t chan, end_ns;
 };
 
+/* What names a record's service (its row's key), for a record added before its naming. */
+struct later_key {
+	uint64_t chan, peer;
+	uint32_t pid;
+	uint8_t kind, role;
+};
+
 struct bt_chain_fold {
 	struct bt_xagg *xagg;
 	struct bt_eagg *eagg;	/* the blocking chains (futexes, other pipes, datagrams) */
 	bool exchanges;		/* an exchange or hand-off record was seen */
-	uint64_t *conv;		/* pipes of pipe conversations, sorted */
-	size_t nconv, capconv;
-	/* Hand-off records' pipe reads of this fold and the one before (since then), sorted. */
+	bool busy;		/* the windows are folding: records that come wait in the model */
+	uint64_t *conv;		/* pipes of pipe conversations, sorted up to conv_sorted */
+	size_t nconv, capconv, conv_sorted;
+	/*
+	 * Hand-off records' pipe reads of this fold and the one before (since
+	 * then), sorted up to reads_new; those after came since the last fold
+	 * (the first of them at reads_first).
+	 */
 	struct pipe_read *reads;
-	size_t nreads, capreads;
-	uint64_t reads_since;
+	size_t nreads, capreads, reads_new;
+	uint64_t reads_since, reads_first;
+	/* The services of the records the window took as they came, named at the next fold. */
+	struct later_key *keys;
+	size_t nkeys, capkeys;
+	struct bt_hmap keytab;	/* keys by value */
+	uint32_t last_tag[2];
 	struct ep_sum *sums;
 	size_t nsums, capsums;
 	struct bt_hmap sumtab;	/* sums by pid */
@@ -299,6 +316,8 @@ static void fold_free(struct bt_chain_fold *f)
 	bt_eagg_free(f->eagg);
 	free(f->conv);
 	free(f->reads);
+	free(f->keys);
+	bt_hmap_free(&f->keytab);
 	free(f->sums);
 	bt_hmap_free(&f->sumtab);
 	free(f);
@@ -325,6 +344,8 @@ static struct bt_chain_fold *fold_new(void)
 		return NULL;
 	f->xagg = bt_xagg_new(horizon_ns());
 	f->eagg = bt_eagg_new(horizon_ns(), &episode_opts);
+	f->reads_first = UINT64_MAX;
+	f->last_tag[0] = f->last_tag[1] = NONE;
 	if (!f->xagg || !f->eagg) {
 		fold_free(f);
 		return NULL;
@@ -380,7 +401,7 @@ static void service_of(const struct bt_model *m, struct services_seen *seen,
 	memcpy(s->name, buf, sizeof(s->name));
 }
 
-/* An exchange record as the analysis takes it: its service named from its row. */
+/* An exchange record as the analysis takes it; its service named from its row when seen. */
 static void to_xchg(const struct bt_model *m, struct services_seen *seen,
 		    const struct bt_exchange_ev *e, struct bt_xchg *x)
 {
@@ -393,74 +414,194 @@ static void to_xchg(const struct bt_model *m, struct services_seen *seen,
 	memcpy(x->thread, e->comm, sizeof(x->thread));
 	x->thread[sizeof(x->thread) - 1] = 0;
 	_Static_assert(sizeof(x->channel) == BT_EPISODE_CHANNEL_LEN, "a service's room");
-	service_of(m, seen, e, x->channel);
+	if (seen)
+		service_of(m, seen, e, x->channel);
+}
+
+static bool later_eq(const void *ctx, uint32_t i, const void *key)
+{
+	const struct later_key *a = &((const struct later_key *)ctx)[i], *b = key;
+
+	return a->chan == b->chan && a->peer == b->peer && a->pid == b->pid &&
+	       a->kind == b->kind && a->role == b->role;
+}
+
+static uint64_t later_hash(const struct later_key *k)
+{
+	uint64_t v[3] = { k->chan, k->peer, k->pid | (uint64_t)k->kind << 32 |
+					    (uint64_t)k->role << 40 };
+
+	return bt_hash(v, sizeof(v));
+}
+
+/* The tag of e's service, to be named at the next fold; NONE when out of memory. */
+static uint32_t later_tag(struct bt_chain_fold *f, const struct bt_exchange_ev *e)
+{
+	struct later_key k = { e->chan, e->peer, e->pid, e->kind, e->role };
+	uint64_t h;
+	uint32_t t;
+
+	/* A conversation's records come in runs, alternating between its two ends. */
+	for (int i = 0; i < 2; i++)
+		if (f->last_tag[i] != NONE && later_eq(f->keys, f->last_tag[i], &k))
+			return f->last_tag[i];
+	h = later_hash(&k);
+	t = bt_hmap_get(&f->keytab, h, later_eq, f->keys, &k);
+	if (t == BT_HMAP_NONE) {
+		if (f->nkeys >= BT_XAGG_TAGS ||
+		    !bt_grow((void **)&f->keys, &f->capkeys, f->nkeys + 1, sizeof(*f->keys)) ||
+		    bt_hmap_put(&f->keytab, h, (uint32_t)f->nkeys))
+			return NONE;
+		f->keys[f->nkeys] = k;
+		t = (uint32_t)f->nkeys++;
+	}
+	f->last_tag[1] = f->last_tag[0];
+	f->last_tag[0] = t;
+	return t;
+}
+
+struct namer {
+	const struct bt_model *m;
+	const struct bt_chain_fold *f;
+};
+
+static void name_tag(void *ctx, uint32_t tag, char *buf)
+{
+	const struct namer *n = ctx;
+	const struct later_key *k = &n->f->keys[tag];
+	struct bt_exchange_ev e = { .pid = k->pid, .role = k->role, .kind = k->kind,
+				    .chan = k->chan, .peer = k->peer };
+
+	exchange_service(exchange_row(bt_model_find((struct bt_model *)n->m, k->pid), &e), &e,
+			 buf, BT_EPISODE_CHANNEL_LEN);
+}
+
+/* The services of the records taken as they came, from the rows the model has now. */
+static int name_later(const struct bt_model *m, struct bt_chain_fold *f)
+{
+	struct namer n = { m, f };
+	int err = bt_xagg_name_later(f->xagg, (uint32_t)f->nkeys, name_tag, &n);
+
+	f->nkeys = 0;
+	f->last_tag[0] = f->last_tag[1] = NONE;
+	bt_hmap_clear(&f->keytab);
+	return err;
+}
+
+/* A pipe of a pipe conversation (a conversation gives the same two pipes each time). */
+static int note_conv(struct bt_chain_fold *f, uint64_t pipe)
+{
+	size_t added = f->nconv - f->conv_sorted;
+
+	if ((f->conv_sorted && bsearch(&pipe, f->conv, f->conv_sorted, sizeof(*f->conv),
+				       bt_cmp_u64)) ||
+	    (added >= 1 && f->conv[f->nconv - 1] == pipe) ||
+	    (added >= 2 && f->conv[f->nconv - 2] == pipe))
+		return 0;
+	if (!bt_grow((void **)&f->conv, &f->capconv, f->nconv + 1, sizeof(*f->conv)))
+		return -1;
+	f->conv[f->nconv++] = pipe;
+	return 0;
+}
+
+/*
+ * One exchange or hand-off record into the window: its service named
+ * from its row now (seen), or at the next fold (seen NULL); its pipes
+ * and pipe reads noted for the episodes.
+ */
+static int take_exchange(const struct bt_model *m, struct bt_chain_fold *f,
+			 struct services_seen *seen, const struct bt_exchange_ev *e)
+{
+	struct bt_xchg x;
+	uint32_t tag;
+
+	f->exchanges = true;
+	if (e->type == BT_XREC_HANDOFF) {
+		struct bt_handoff h = { e->pid, e->tid, e->req_tid, e->req_ns, e->resp_ns };
+
+		if (!bt_grow((void **)&f->reads, &f->capreads, f->nreads + 1, sizeof(*f->reads)))
+			return -1;
+		f->reads[f->nreads++] = (struct pipe_read){ e->pid, e->tid, e->chan, e->resp_ns };
+		if (e->resp_ns < f->reads_first)
+			f->reads_first = e->resp_ns;
+		return bt_xagg_add_handoff(f->xagg, &h) ? -1 : 0;
+	}
+	if (e->type != BT_XREC_EXCHANGE)
+		return 0;
+	for (int end = 0; e->kind == BT_KIND_PIPE && end < 2; end++)
+		if (note_conv(f, end ? e->end_b : e->end_a))
+			return -1;
+	to_xchg(m, seen, e, &x);
+	if (seen)
+		return bt_xagg_add(f->xagg, &x) ? -1 : 0;
+	tag = later_tag(f, e);
+	return tag == NONE || bt_xagg_add_later(f->xagg, &x, tag) ? -1 : 0;
+}
+
+/*
+ * The pipes and pipe reads noted since the last fold joined to those
+ * before, sorted for the episodes; reads older than the first of the
+ * fold before go (an episode may come a fold late, not two).
+ */
+static void settle_notes(struct bt_chain_fold *f)
+{
+	size_t kept = 0;
+
+	if (f->nconv > f->conv_sorted)
+		f->nconv = bt_sort_unique_u64(f->conv, f->nconv, sizeof(*f->conv), 0, bt_cmp_u64);
+	f->conv_sorted = f->nconv;
+	for (size_t i = 0; i < f->nreads; i++)
+		if (i >= f->reads_new || f->reads[i].end_ns >= f->reads_since)
+			f->reads[kept++] = f->reads[i];
+	f->nreads = kept;
+	if (f->nreads)
+		qsort(f->reads, f->nreads, sizeof(*f->reads), cmp_pipe_read);
+	if (f->reads_first != UINT64_MAX)
+		f->reads_since = f->reads_first;
+	f->reads_first = UINT64_MAX;
+	f->reads_new = f->nreads;
 }
 
 /* Records between window folds when a recording's records come all at once. */
 #define FOLD_BATCH	65536
 
-/* The pending exchange records into the window; pipe conversations and reads noted. */
-static int fold_exchanges(const struct bt_model *m, struct bt_chain_fold *f)
+/*
+ * The first n pending exchange records into the window, named now; pipe
+ * conversations and reads noted.
+ */
+static int fold_exchanges(const struct bt_model *m, struct bt_chain_fold *f, size_t n)
 {
-	size_t nconv = f->nconv;
 	int err = 0;
-
-	uint64_t first = UINT64_MAX;	/* the earliest read of this fold */
-	size_t kept = 0;
 	/* The model does not change during one fold: what named a row names it again. */
 	struct services_seen seen = { .n = 0 };
 
-	/* The reads of the fold before this one stay: an episode may come a fold late. */
-	for (size_t i = 0; i < f->nreads; i++)
-		if (f->reads[i].end_ns >= f->reads_since)
-			f->reads[kept++] = f->reads[i];
-	f->nreads = kept;
-	for (size_t i = 0; i < m->nexchanges && !err; i++) {
-		const struct bt_exchange_ev *e = &m->exchanges[i];
-		struct bt_xchg x;
-
-		f->exchanges = true;
-		if (e->type == BT_XREC_HANDOFF) {
-			struct bt_handoff h = { e->pid, e->tid, e->req_tid, e->req_ns, e->resp_ns };
-
-			if (!bt_grow((void **)&f->reads, &f->capreads, f->nreads + 1,
-				     sizeof(*f->reads)))
-				return -1;
-			f->reads[f->nreads++] = (struct pipe_read){ e->pid, e->tid, e->chan,
-								    e->resp_ns };
-			if (e->resp_ns < first)
-				first = e->resp_ns;
-			err = bt_xagg_add_handoff(f->xagg, &h);
-			continue;
-		}
-		if (e->type != BT_XREC_EXCHANGE)
-			continue;
-		for (int end = 0; e->kind == BT_KIND_PIPE && end < 2; end++) {
-			uint64_t pipe = end ? e->end_b : e->end_a;
-
-			size_t added = f->nconv - nconv;
-
-			/* Known already? A conversation gives the same two pipes each time. */
-			if ((nconv && bsearch(&pipe, f->conv, nconv, sizeof(*f->conv), bt_cmp_u64)) ||
-			    (added >= 1 && f->conv[f->nconv - 1] == pipe) ||
-			    (added >= 2 && f->conv[f->nconv - 2] == pipe))
-				continue;
-			if (!bt_grow((void **)&f->conv, &f->capconv, f->nconv + 1, sizeof(*f->conv)))
-				return -1;
-			f->conv[f->nconv++] = pipe;
-		}
-		to_xchg(m, &seen, e, &x);
-		err = bt_xagg_add(f->xagg, &x);
-		if (!err && (i + 1) % FOLD_BATCH == 0)
+	for (size_t i = 0; i < n && !err; i++) {
+		err = take_exchange(m, f, &seen, &m->exchanges[i]);
+		if (!err && m->exchanges[i].type == BT_XREC_EXCHANGE && (i + 1) % FOLD_BATCH == 0)
 			err = bt_xagg_fold(f->xagg);
 	}
-	if (f->nconv > nconv)
-		f->nconv = bt_sort_unique_u64(f->conv, f->nconv, sizeof(*f->conv), 0, bt_cmp_u64);
-	if (f->nreads)
-		qsort(f->reads, f->nreads, sizeof(*f->reads), cmp_pipe_read);
-	if (first != UINT64_MAX)
-		f->reads_since = first;
+	settle_notes(f);
 	return err ? -1 : 0;
+}
+
+int bt_model_take_exchange(struct bt_model *m, const struct bt_exchange_ev *e)
+{
+	struct bt_chain_fold *f = m->fold;
+
+	/*
+	 * Not folding as the trace goes (a recording keeps every record),
+	 * folding now, or collected since the last fold: the next fold's
+	 * names come from rows read before this record came.
+	 */
+	if (!f || f->busy || m->collected)
+		return bt_model_add_exchange(m, e);
+	return take_exchange(m, f, NULL, e);
+}
+
+void bt_model_collected(struct bt_model *m)
+{
+	m->exchanges_named = m->nexchanges;
+	m->collected = true;
 }
 
 static struct ep_sum *ep_sum_add(struct bt_chain_fold *f, uint32_t pid)
@@ -558,25 +699,50 @@ static int fold_episodes(const struct bt_model *m, struct bt_chain_fold *f)
 int bt_model_fold_chains_tick(struct bt_model *m, void (*tick)(void *ctx), void *ctx)
 {
 	struct bt_chain_fold *f;
+	size_t named;
 	int err;
 
 	if (!m->chain_mode && !m->nexchanges)
 		return 0;
 	f = fold_of(m);
-	if (!f || fold_exchanges(m, f) || fold_episodes(m, f))
+	/*
+	 * The records taken as they came are named first (they came before
+	 * the collection), then those the model kept that came before it
+	 * too; the others wait for the next fold, whose collection sees
+	 * their rows.
+	 */
+	named = m->collected ? m->exchanges_named : m->nexchanges;
+	if (named > m->nexchanges)
+		named = m->nexchanges;
+	if (!f || name_later(m, f) || fold_exchanges(m, f, named) || fold_episodes(m, f))
 		return -1;
-	m->nexchanges = 0;
+	memmove(m->exchanges, m->exchanges + named, (m->nexchanges - named) * sizeof(*m->exchanges));
+	m->nexchanges -= named;
 	m->episodes_folded += m->nepisodes;
 	m->nepisodes = 0;
 	/* Only now: the model's pending records and episodes are not being read any more. */
 	bt_xagg_set_tick(f->xagg, tick, ctx);
 	bt_eagg_set_tick(f->eagg, tick, ctx);
+	f->busy = true;
 	err = bt_xagg_fold(f->xagg);
 	if (tick)
 		tick(ctx);
 	err = bt_eagg_fold(f->eagg) || err;
+	f->busy = false;
 	bt_xagg_set_tick(f->xagg, NULL, NULL);
 	bt_eagg_set_tick(f->eagg, NULL, NULL);
+	/*
+	 * What came since the collection joins the window now, in the order
+	 * it came, its services named at the next fold; and so does what
+	 * comes until the next collection.
+	 */
+	for (size_t i = 0; i < m->nexchanges && !err; i++)
+		err = take_exchange(m, f, NULL, &m->exchanges[i]);
+	m->nexchanges = 0;
+	m->exchanges_named = 0;
+	m->collected = false;
+	/* Records wait in the model only while a fold runs from now on: its room goes back. */
+	bt_fit((void **)&m->exchanges, &m->capexchanges, 0, sizeof(*m->exchanges));
 	return err ? -1 : 0;
 }
 
@@ -635,7 +801,7 @@ struct bt_chains *bt_model_chains(const struct bt_model *m)
 		 * go through windows of their own, and the model stays as it is.
 		 */
 		once = f = fold_new();
-		if (!f || fold_exchanges(m, f) || fold_episodes(m, f)) {
+		if (!f || fold_exchanges(m, f, m->nexchanges) || fold_episodes(m, f)) {
 			fold_free(once);
 			return NULL;
 		}

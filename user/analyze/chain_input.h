@@ -27,6 +27,20 @@ int bt_model_fold_chains(struct bt_model *m);
  */
 int bt_model_fold_chains_tick(struct bt_model *m, void (*tick)(void *ctx), void *ctx);
 /*
+ * One exchange record as it comes: once the model folds as the trace
+ * goes (after its first bt_model_fold_chains), straight into the window,
+ * its service named at the next fold (after the collection before it);
+ * else, or while the windows fold, kept in the model until then.
+ * 0, or -1 when out of memory.
+ */
+int bt_model_take_exchange(struct bt_model *m, const struct bt_exchange_ev *e);
+/*
+ * The rows were just collected (the exchange records taken until now
+ * came before): the next fold names those records from them, and the
+ * records that come until then wait for the fold after.
+ */
+void bt_model_collected(struct bt_model *m);
+/*
  * The chains of the model's records (folding what came since the last
  * fold first): at the end of the trace every record's; while it goes on
  * (m->chains_open: an interval table) those the windows folded by then,

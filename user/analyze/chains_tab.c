@@ -90,18 +90,26 @@ void bt_chains_radix(struct rkey *v, struct rkey *tmp, size_t n)
 	static const unsigned int bytes = sizeof(v->k);
 	size_t count[sizeof(v->k)][256];
 	struct rkey *src = v, *dst = tmp, *t;
+	uint64_t differ = 0;
+	unsigned int pass[sizeof(v->k)], npass = 0;
 
 	if (n < 2)
 		return;
-	memset(count, 0, sizeof(count));
+	/* Only the bytes some key has unlike the first are counted and passed over. */
+	for (size_t i = 1; i < n; i++)
+		differ |= v[i].k ^ v[0].k;
+	for (unsigned int b = 0; b < bytes; b++)
+		if (differ >> (8 * b) & 0xff)
+			pass[npass++] = b;
+	for (unsigned int p = 0; p < npass; p++)
+		memset(count[pass[p]], 0, sizeof(count[0]));
 	for (size_t i = 0; i < n; i++)
-		for (unsigned int b = 0; b < bytes; b++)
-			count[b][(v[i].k >> (8 * b)) & 0xff]++;
-	for (unsigned int b = 0; b < bytes; b++) {
+		for (unsigned int p = 0; p < npass; p++)
+			count[pass[p]][(v[i].k >> (8 * pass[p])) & 0xff]++;
+	for (unsigned int p = 0; p < npass; p++) {
+		unsigned int b = pass[p];
 		size_t *c = count[b], sum = 0;
 
-		if (c[(v[0].k >> (8 * b)) & 0xff] == n)
-			continue;
 		for (unsigned int d = 0; d < 256; d++) {
 			size_t here = c[d];
 

@@ -37,6 +37,8 @@ enum { EV_SREQ, EV_CRESP, EV_HAND, EV_TAIL };
 /* Records (and hand-offs) a window holds at most: an event numbers them in 30 bits. */
 #define WINDOW_MAX	((1u << 30) - 1)
 #define MAX_HANDOFFS	4
+/* A record's channel that is a tag (bt_xagg_add_later) until it is named. */
+#define LATER		(1u << 31)
 /* A cause folded in an earlier pass: a nesting into it is contradicted. */
 #define GONE		(NONE - 1)
 
@@ -164,6 +166,7 @@ struct bt_xagg {
 	size_t ntails, tailcap;
 	uint64_t horizon, cutoff, newest, lo, hi;
 	bool folded_once;
+	uint32_t later;		/* the first record whose service is to be named, NONE */
 	/* The names records carry, interned (they repeat: a window would hold them many times). */
 	struct bt_strtab chans, threads;
 	void (*tick)(void *ctx);
@@ -173,7 +176,7 @@ struct bt_xagg {
 	 * with its room in passcap[]): a pass twice a second over the same
 	 * amount of records would otherwise map, fault in and unmap them.
 	 */
-	struct xev *ev, *ev_sorted;
+	struct xev *ev;
 	size_t nev;
 	uint32_t *parent;	/* client exchange -> server exchange, NONE */
 	bool *rejected;		/* client exchange: its parent was contradicted */
@@ -183,13 +186,14 @@ struct bt_xagg {
 	uint32_t *srv;		/* unfolded server exchanges by (end_a, end_b, req_ns) */
 	size_t nsrv;
 	uint32_t *kid_lo, *kids;	/* children of server exchange s: kids[kid_lo[s] .. kid_lo[s+1]) */
-	uint32_t *order, *order2;	/* a step's own list of records */
+	uint32_t *order, *order2;	/* a step's own lists of records */
 	struct rkey *rk, *rktmp;	/* sort_by's */
 	uint32_t *byreq;	/* the records by request time (then index) */
+	size_t nsorted;		/* byreq holds records 0 .. nsorted in that order (kept from pass to pass) */
 	uint32_t *conn;		/* record -> its connection (end_a, end_b), NONE without */
 	struct conn *conns;	/* the connections of this pass, by id */
 	uint32_t *evpos;	/* record -> where its read event is in ev */
-	size_t passcap[18];	/* PASS_ARRAYS */
+	size_t passcap[17];	/* PASS_ARRAYS */
 	size_t nconns, conncap;
 	struct bt_hmap conn_idx;	/* conns by (end_a, end_b) */
 	/* The aggregates, over the whole trace. */
@@ -231,11 +235,11 @@ static void trim(void **p, size_t *cap, size_t n, size_t elem)
 }
 
 /* The arrays of a pass (in the order of passcap), and their elements' sizes. */
-#define PASS_ARRAYS	18
+#define PASS_ARRAYS	17
 static void pass_arrays(struct bt_xagg *a, void **arrays[PASS_ARRAYS])
 {
 	void **v[] = {
-		(void **)&a->ev, (void **)&a->ev_sorted, (void **)&a->parent,
+		(void **)&a->ev, (void **)&a->parent,
 		(void **)&a->rejected, (void **)&a->handq, (void **)&a->match,
 		(void **)&a->served, (void **)&a->srv, (void **)&a->kid_lo, (void **)&a->kids,
 		(void **)&a->order, (void **)&a->order2, (void **)&a->rk, (void **)&a->rktmp,
@@ -249,7 +253,7 @@ static void pass_arrays(struct bt_xagg *a, void **arrays[PASS_ARRAYS])
 }
 
 static const size_t pass_elem[PASS_ARRAYS] = {
-	sizeof(struct xev), sizeof(struct xev), sizeof(uint32_t), sizeof(bool),
+	sizeof(struct xev), sizeof(uint32_t), sizeof(bool),
 	sizeof(uint64_t), sizeof(uint32_t), sizeof(bool), sizeof(uint32_t),
 	sizeof(uint32_t), sizeof(uint32_t), sizeof(uint32_t), sizeof(uint32_t),
 	sizeof(struct rkey), sizeof(struct rkey), sizeof(uint32_t), sizeof(uint32_t),
@@ -272,6 +276,25 @@ static void *scratch(struct bt_xagg *a, void **p, size_t n, size_t elem)
 	if (a->passcap[i] >= n && *p)
 		return *p;
 	return bt_resize(p, &a->passcap[i], room(n), elem) ? *p : NULL;
+}
+
+/* Two pass arrays of one element size trade their memory (and room). */
+static void swap_pass(struct bt_xagg *a, void **p, void **q)
+{
+	void **arrays[PASS_ARRAYS], *t;
+	size_t i = 0, j = 0, cap;
+
+	pass_arrays(a, arrays);
+	while (arrays[i] != p)
+		i++;
+	while (arrays[j] != q)
+		j++;
+	t = *p;
+	*p = *q;
+	*q = t;
+	cap = a->passcap[i];
+	a->passcap[i] = a->passcap[j];
+	a->passcap[j] = cap;
 }
 
 /* A pass's arrays given back down to what a window of n records and events needs. */
@@ -345,15 +368,18 @@ static uint64_t event_ns(const struct xrec *e)
 	return e->role == BT_ROLE_SERVER ? e->req_ns : e->resp_ns;
 }
 
+/* sort_events puts the sorted events where the sort keys were. */
+_Static_assert(sizeof(struct xev) == sizeof(struct rkey) &&
+	       _Alignof(struct xev) <= _Alignof(struct rkey), "an event in a sort key's room");
+
 /* The events by thread, time, then type. */
 static int sort_events(struct bt_xagg *a)
 {
 	static const key_fn keys[] = { key_ev_tid, key_ev_time };
 	uint32_t *idx = scratch(a, (void **)&a->order, a->nev, sizeof(*idx));
-	struct xev *sorted = scratch(a, (void **)&a->ev_sorted, a->nev, sizeof(*sorted)), *t;
 	int err = -ENOMEM;
 
-	if (idx && sorted) {
+	if (idx && scratch(a, (void **)&a->rk, a->nev, sizeof(*a->rk))) {
 		for (size_t i = 0; i < a->nev; i++)
 			idx[i] = (uint32_t)i;
 		err = sort_by(a, idx, a->nev, a->ev, keys, 2);
@@ -361,19 +387,15 @@ static int sort_events(struct bt_xagg *a)
 	if (!err && !scratch(a, (void **)&a->evpos, a->n, sizeof(*a->evpos)))
 		err = -ENOMEM;
 	if (!err) {
-		size_t cap = a->passcap[0];
+		/* The sort's keys are spent: the sorted events go there, no third array. */
+		struct xev *sorted = (struct xev *)(void *)a->rk;
 
 		for (size_t i = 0; i < a->nev; i++) {
 			sorted[i] = a->ev[idx[i]];
 			if (sorted[i].type == EV_SREQ || sorted[i].type == EV_CRESP)
 				a->evpos[sorted[i].idx] = (uint32_t)i;
 		}
-		/* The sorted copy is the events now; the old array the next pass's copy. */
-		t = a->ev;
-		a->ev = sorted;
-		a->ev_sorted = t;
-		a->passcap[0] = a->passcap[1];
-		a->passcap[1] = cap;
+		swap_pass(a, (void **)&a->ev, (void **)&a->rk);
 	}
 	return err;
 }
@@ -1042,6 +1064,7 @@ static int add_tail(struct bt_xagg *a, size_t sorted, uint32_t tid, uint64_t t, 
 static int drop(struct bt_xagg *a, uint64_t keep_ns)
 {
 	size_t n = 0, first_new = a->ntails;
+	uint32_t *remap;
 	int err = 0;
 
 	for (size_t i = 0; i < a->nh && !err; i++) {
@@ -1058,23 +1081,35 @@ static int drop(struct bt_xagg *a, uint64_t keep_ns)
 	}
 	a->nh = n;
 	n = 0;
+	/* Where each record goes (NONE: freed), for byreq; walk_roots is done with order. */
+	remap = a->order;
 	for (size_t i = 0; i < a->n && !err; i++) {
 		const struct xrec *e = &a->x[i];
 
 		if (!a->st[i].folded || event_ns(e) >= keep_ns) {
+			remap[i] = (uint32_t)n;
 			a->st[n] = a->st[i];
 			a->nm[n] = a->nm[i];
 			a->x[n++] = *e;
 			continue;
 		}
+		remap[i] = NONE;
 		if (e->role == BT_ROLE_SERVER)
 			err = add_tail(a, first_new, e->req_tid, e->req_ns, true);
 		else
 			err = add_tail(a, first_new, e->tid, e->resp_ns, a->st[i].some);
 	}
-	if (err)
+	if (err) {
+		a->nsorted = 0;	/* the next pass sorts every record */
 		return err;
+	}
+	/* The records kept stay in request order: the next pass sorts only the new ones. */
 	a->n = n;
+	n = 0;
+	for (size_t k = 0; k < a->nsorted; k++)
+		if (remap[a->byreq[k]] != NONE)
+			a->byreq[n++] = remap[a->byreq[k]];
+	a->nsorted = n;
 	if (a->ntails > first_new) {
 		qsort(a->tails, a->ntails, sizeof(*a->tails), cmp_tail);
 		n = 0;
@@ -1092,6 +1127,38 @@ static void tick(struct bt_xagg *a)
 		a->tick(a->tick_ctx);
 }
 
+/*
+ * The records by request time, ties by index (byreq). The last pass left
+ * the records it kept in that order and nothing reorders them; only those
+ * added since are sorted, then the two runs are merged (the older run
+ * first on a tie: its indexes are lower).
+ */
+static int order_by_req(struct bt_xagg *a)
+{
+	size_t old = a->nsorted <= a->n ? a->nsorted : 0, m = a->n - old, i = 0, j = 0, k = 0;
+	uint32_t *fresh = scratch(a, (void **)&a->order2, m, sizeof(*fresh));
+	uint32_t *out = scratch(a, (void **)&a->order, a->n, sizeof(*out));
+	int err;
+
+	if (!fresh || !out)
+		return -ENOMEM;
+	for (size_t r = 0; r < m; r++)
+		fresh[r] = (uint32_t)(old + r);
+	err = sort_by(a, fresh, m, a->x, (const key_fn[]){ key_req }, 1);
+	if (err)
+		return err;
+	while (i < old && j < m)
+		out[k++] = a->x[a->byreq[i]].req_ns <= a->x[fresh[j]].req_ns ? a->byreq[i++] :
+									      fresh[j++];
+	while (i < old)
+		out[k++] = a->byreq[i++];
+	while (j < m)
+		out[k++] = fresh[j++];
+	memcpy(a->byreq, out, a->n * sizeof(*out));
+	a->nsorted = a->n;
+	return 0;
+}
+
 /* One pass: folds the trees complete by cutoff, frees what is older than keep_ns. */
 static int pass(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
 {
@@ -1105,16 +1172,16 @@ static int pass(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
 	    scratch(a, (void **)&a->handq, n, sizeof(*a->handq)) &&
 	    scratch(a, (void **)&a->srv, n, sizeof(*a->srv)) &&
 	    scratch(a, (void **)&a->byreq, n, sizeof(*a->byreq))) {
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < n; i++)
 			a->parent[i] = a->match[i] = NONE;
-			a->byreq[i] = (uint32_t)i;
-		}
 		memset(a->rejected, 0, n * sizeof(*a->rejected));
 		memset(a->served, 0, n * sizeof(*a->served));
 		memset(a->handq, 0, n * sizeof(*a->handq));
 		/* Each step below takes its records in this order, ties by index. */
-		err = sort_by(a, a->byreq, n, a->x, (const key_fn[]){ key_req }, 1);
+		err = order_by_req(a);
 	}
+	/* A tick between the longer steps: the tracer's rings hold 100 ms or so. */
+	tick(a);
 	if (!err)
 		err = build_events(a);
 	tick(a);
@@ -1126,6 +1193,7 @@ static int pass(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
 	tick(a);
 	if (!err)
 		err = link_kids(a);
+	tick(a);
 	if (!err)
 		err = walk_roots(a, cutoff);
 	tick(a);
@@ -1156,10 +1224,12 @@ struct bt_xagg *bt_xagg_new(uint64_t horizon_ns)
 		return NULL;
 	a->horizon = horizon_ns;
 	a->lo = UINT64_MAX;
+	a->later = NONE;
 	return a;
 }
 
-int bt_xagg_add(struct bt_xagg *a, const struct bt_xchg *x)
+/* Adds x with its service's name channel (an id in a->chans, or LATER | a tag). */
+static int add(struct bt_xagg *a, const struct bt_xchg *x, uint32_t channel)
 {
 	a->cnt.exchanges++;
 	if (!valid(x)) {
@@ -1184,16 +1254,68 @@ int bt_xagg_add(struct bt_xagg *a, const struct bt_xchg *x)
 	    !bt_grow((void **)&a->nm, &a->nmcap, a->n + 1, sizeof(*a->nm)) ||
 	    !bt_grow((void **)&a->st, &a->stcap, a->n + 1, sizeof(*a->st)))
 		return -ENOMEM;
-	/* A service is one name whatever its kind says: the hop tells kinds apart. */
 	a->nm[a->n] = (struct xname){
-		bt_strtab_kind_id(&a->threads, 0, x->thread, sizeof(x->thread)),
-		bt_strtab_kind_id(&a->chans, 0, x->channel, sizeof(x->channel)),
+		bt_strtab_kind_id(&a->threads, 0, x->thread, sizeof(x->thread)), channel,
 	};
-	if (a->nm[a->n].thread == NONE || a->nm[a->n].channel == NONE)
+	if (a->nm[a->n].thread == NONE || channel == NONE)
 		return -ENOMEM;
+	if ((channel & LATER) && a->later == NONE)
+		a->later = (uint32_t)a->n;
 	a->x[a->n] = (struct xrec){ x->pid, x->tid, x->req_tid, x->role, x->kind,
 				    x->end_a, x->end_b, x->req_ns, x->resp_ns };
 	a->st[a->n++] = (struct xst){ false, false };
+	return 0;
+}
+
+int bt_xagg_add(struct bt_xagg *a, const struct bt_xchg *x)
+{
+	/* A service is one name whatever its kind says: the hop tells kinds apart. */
+	uint32_t id = valid(x) ? bt_strtab_kind_id(&a->chans, 0, x->channel,
+						   sizeof(x->channel)) : 0;
+
+	return add(a, x, id & LATER ? NONE : id);
+}
+
+int bt_xagg_add_later(struct bt_xagg *a, const struct bt_xchg *x, uint32_t tag)
+{
+	return tag < BT_XAGG_TAGS ? add(a, x, LATER | tag) : -EINVAL;
+}
+
+int bt_xagg_name_later(struct bt_xagg *a, uint32_t ntags,
+		       void (*name)(void *ctx, uint32_t tag, char *buf), void *ctx)
+{
+	char buf[BT_EPISODE_CHANNEL_LEN];
+	uint32_t *ids;
+
+	if (a->later == NONE)
+		return 0;
+	ids = malloc((ntags ? ntags : 1) * sizeof(*ids));
+	if (!ids)
+		return -ENOMEM;
+	for (uint32_t t = 0; t < ntags; t++)
+		ids[t] = NONE;
+	for (size_t i = a->later; i < a->n; i++) {
+		uint32_t tag = a->nm[i].channel & ~LATER;
+
+		if (!(a->nm[i].channel & LATER))
+			continue;
+		if (tag >= ntags) {
+			free(ids);
+			return -EINVAL;
+		}
+		if (ids[tag] == NONE) {
+			memset(buf, 0, sizeof(buf));
+			name(ctx, tag, buf);
+			ids[tag] = bt_strtab_kind_id(&a->chans, 0, buf, sizeof(buf));
+			if (ids[tag] == NONE || (ids[tag] & LATER)) {
+				free(ids);
+				return -ENOMEM;
+			}
+		}
+		a->nm[i].channel = ids[tag];
+	}
+	free(ids);
+	a->later = NONE;
 	return 0;
 }
 
@@ -1210,6 +1332,8 @@ int bt_xagg_fold(struct bt_xagg *a)
 	uint64_t cutoff = a->hi > a->horizon ? a->hi - a->horizon : 0;
 	int err;
 
+	if (a->later != NONE)
+		return -EINVAL;	/* a hop needs its service's name */
 	if (!a->n || !cutoff || (a->folded_once && cutoff <= a->cutoff))
 		return 0;
 	err = pass(a, cutoff, cutoff > CONTEXT(a) ? cutoff - CONTEXT(a) : 0);
@@ -1319,7 +1443,7 @@ static struct bt_chains *result(struct bt_xagg *a, const struct bt_chain_opts *o
 	if (!r)
 		return NULL;
 	/* Every tree now; the window keeps its last horizon for what may still come. */
-	err = a->n && all ? pass(a, UINT64_MAX, keep) : 0;
+	err = a->later != NONE ? -EINVAL : a->n && all ? pass(a, UINT64_MAX, keep) : 0;
 	r->xcounts = a->cnt;
 	r->duration_ns = opts && opts->duration_ns ? opts->duration_ns :
 			 a->hi > a->lo ? a->hi - a->lo : 0;

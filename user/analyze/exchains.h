@@ -83,7 +83,22 @@ struct bt_xagg *bt_xagg_new(uint64_t horizon_ns);
 /* 0, or -ENOMEM. */
 int bt_xagg_add(struct bt_xagg *a, const struct bt_xchg *x);
 int bt_xagg_add_handoff(struct bt_xagg *a, const struct bt_handoff *h);
-/* Folds what the horizon says is complete; 0, or -ENOMEM. */
+/*
+ * A record whose service is not known yet (x->channel is not read): tag
+ * (below BT_XAGG_TAGS) says which it is, and bt_xagg_name_later names
+ * every such record before the next fold. A live trace adds records as
+ * they come, when its rows may not name them yet. 0, or -ENOMEM.
+ */
+#define BT_XAGG_TAGS	(1u << 30)
+int bt_xagg_add_later(struct bt_xagg *a, const struct bt_xchg *x, uint32_t tag);
+/*
+ * Names the records added with a tag since the last call: name(ctx, tag,
+ * buf) writes tag's service into buf (BT_EPISODE_CHANNEL_LEN bytes),
+ * once per tag below ntags. 0, or -ENOMEM (the records stay unnamed).
+ */
+int bt_xagg_name_later(struct bt_xagg *a, uint32_t ntags,
+		       void (*name)(void *ctx, uint32_t tag, char *buf), void *ctx);
+/* Folds what the horizon says is complete; 0, or -ENOMEM (or -EINVAL: a record not named). */
 int bt_xagg_fold(struct bt_xagg *a);
 /* tick(ctx) is called between the steps of a fold (NULL: none). */
 void bt_xagg_set_tick(struct bt_xagg *a, void (*tick)(void *ctx), void *ctx);

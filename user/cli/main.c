@@ -263,12 +263,12 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 				child_done = true;
 			if (!child_done) {
 				bt_tracer_exec_seen(&tracer, child);
-				bt_tracer_discover(&tracer);
+				bt_tracer_discover(&tracer, true);
 				bt_spawn_detach(child);
 			}
 		}
 	} else {
-		bt_tracer_discover(&tracer);
+		bt_tracer_discover(&tracer, true);
 	}
 	if (o.verbose)
 		fprintf(stderr, "boundtrace: tracing; Ctrl-C to stop\n");
@@ -289,7 +289,7 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 		if (o.duration_ns && now_ns() - start >= o.duration_ns)
 			break;
 		if (now_ns() >= next_discover) {
-			bt_tracer_discover(&tracer);
+			bt_tracer_discover(&tracer, false);
 			next_discover = now_ns() + DISCOVER_EVERY_NS;
 			/*
 			 * Chains aggregate as the trace goes: what came since the
@@ -318,8 +318,8 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 			next_snapshot = now_ns() + SNAPSHOT_EVERY_NS;
 		}
 	}
-	/* Name the far ends of channels made since the last round. */
-	bt_tracer_discover(&tracer);
+	/* Name the far ends of channels made since the last round (and every holder: a full scan). */
+	bt_tracer_discover(&tracer, true);
 	/* Which connections are still open: the model below says so. */
 	bt_tracer_census_end(&tracer);
 	/* One model for every output: live and recorded say the same. */

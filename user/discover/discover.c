@@ -11,6 +11,7 @@
 #include "discover/netdiag.h"
 #include "discover/proc.h"
 #include "discover/procscan.h"
+#include "lib/hmap.h"
 
 /* What one round reads, once. */
 struct world {
@@ -318,11 +319,40 @@ static void report_listeners(const struct world *w, bt_listener_fn listener, voi
 	}
 }
 
-int bt_discover_round(struct bt_model *m, int max_hops, bt_add_target_fn add,
-		      bt_listener_fn listener, bt_tick_fn tick, void *ctx)
+/*
+ * What a round asks, as one number: the live targets, the pipe and
+ * socket fds they hold (with their ends) and how many rows the model
+ * has (a target's first crossing on a channel, a far process counted on
+ * a marked one: rows are only ever added). Summed, so the order the
+ * processes and fds come in does not matter.
+ */
+static uint64_t question(const struct bt_model *m, const struct world *w)
+{
+	uint64_t q = 0, rows = 0;
+
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct bt_proc *p = &m->procs[i];
+
+		rows += p->nrows;
+		if (p->target && !p->exited)
+			q += bt_hash(&p->pid, sizeof(p->pid));
+	}
+	for (size_t i = 0; i < w->nown; i++) {
+		const struct bt_fdref *r = &w->own[i];
+		uint64_t v[2] = { r->ino, (uint64_t)r->pid << 16 | (uint64_t)r->type << 8 | r->mode };
+
+		q += bt_hash(v, sizeof(v));
+	}
+	return q + bt_hash(&rows, sizeof(rows));
+}
+
+int bt_discover_round(struct bt_model *m, struct bt_discovery *d, bool force, int max_hops,
+		      bt_add_target_fn add, bt_listener_fn listener, bt_tick_fn tick, void *ctx)
 {
 	struct world w = {};
 	int added = 0, err = 0;
+	uint64_t q;
+	bool same;
 
 	added = follow_named(m, max_hops, add, ctx);
 	for (size_t i = 0; i < m->nprocs; i++) {
@@ -330,6 +360,17 @@ int bt_discover_round(struct bt_model *m, int max_hops, bt_add_target_fn add,
 
 		if (p->target && !p->exited)
 			bt_scan_process_fds(p->pid, &w.own, &w.nown, &w.capown);
+	}
+	/*
+	 * The scan of every process (the dearest part of a round: a readlink
+	 * per fd of the machine) answers the same question the same way: it
+	 * waits, twice as many rounds each time it found nothing new.
+	 */
+	q = question(m, &w);
+	same = d->span && q == d->question && !added;
+	if (same && d->idle && !force) {
+		d->idle--;
+		goto out;
 	}
 	if (!w.nown && !any_udp_server_unknown(m))
 		goto out;
@@ -360,6 +401,13 @@ int bt_discover_round(struct bt_model *m, int max_hops, bt_add_target_fn add,
 
 		if (n > 0)
 			added += n;
+	}
+	/* A scan that found nothing new to ask about waits longer next time. */
+	if (!err) {
+		d->span = same && !added ? (d->span * 2 > BT_DISCOVER_MAX_SPAN ?
+					    BT_DISCOVER_MAX_SPAN : d->span * 2) : 1;
+		d->idle = d->span - 1;
+		d->question = q;
 	}
 out:
 	world_free(&w);

@@ -9,6 +9,7 @@
 #ifndef BT_DISCOVER_H
 #define BT_DISCOVER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "discover/procscan.h"
 #include "model/model.h"
@@ -25,14 +26,37 @@ typedef int (*bt_add_target_fn)(void *ctx, uint32_t pid, int hop);
 typedef void (*bt_listener_fn)(void *ctx, uint64_t key);
 
 /*
+ * What the rounds of one trace remember: the question the last scan of
+ * every process answered (the targets, their pipe and socket fds, every
+ * process's rows) and how many rounds may pass before the next one when
+ * the question stays the same. Zeroed: the first round scans.
+ */
+struct bt_discovery {
+	uint64_t question;
+	unsigned int idle;	/* rounds left that may skip the scan of every process */
+	unsigned int span;	/* rounds between such scans while nothing changes */
+};
+
+/*
+ * A scan of every process at least this often (in rounds: 8 s at a round
+ * every 500 ms) while nothing a target holds or does changes: what else
+ * can name a far end (a far process forking a child that holds the same
+ * pipe) is rare, and the kernel counts its crossings on the targets'
+ * channels meanwhile (--peers marks; its rows change the question).
+ */
+#define BT_DISCOVER_MAX_SPAN	16
+
+/*
  * One round over the live targets of m. Far ends of targets at hop
  * < max_hops are passed to add (unless already targets), the targets'
  * listeners to listener (when not NULL); tick (when not NULL) between
  * the processes of its scan of all processes (bt_scan_all_fds), where it
- * holds nothing of m (tick may add to m). Returns the number of targets
- * added, or -errno.
+ * holds nothing of m (tick may add to m). The scan of all processes (and
+ * the socket tables) is skipped while d says the question it answered is
+ * unchanged and not due again; force scans anyway. Returns the number of
+ * targets added, or -errno.
  */
-int bt_discover_round(struct bt_model *m, int max_hops, bt_add_target_fn add,
-		      bt_listener_fn listener, bt_tick_fn tick, void *ctx);
+int bt_discover_round(struct bt_model *m, struct bt_discovery *d, bool force, int max_hops,
+		      bt_add_target_fn add, bt_listener_fn listener, bt_tick_fn tick, void *ctx);
 
 #endif

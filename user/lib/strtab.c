@@ -34,14 +34,16 @@ static uint32_t found(struct bt_strtab *t, uint32_t id)
 uint32_t bt_strtab_kind_id(struct bt_strtab *t, uint8_t kind, const char *s, size_t max)
 {
 	struct key k = { s, strnlen(s, max - 1), kind };
-	/* The kind moves the hash: one name of two kinds is two keys, in two slots. */
-	uint64_t h = bt_hash(s, k.len) ^ ((uint64_t)kind * 0x9e3779b97f4a7c15ULL);
+	uint64_t h;
 	uint32_t e;
 	char *c;
 
+	/* Records come in runs: the last two names found need no hash. */
 	for (int i = 0; i < 2; i++)
 		if (t->recent[i] && key_eq(t->v[t->recent[i] - 1], &k))
 			return t->recent[i] - 1;
+	/* The kind moves the hash: one name of two kinds is two keys, in two slots. */
+	h = bt_hash(s, k.len) ^ ((uint64_t)kind * 0x9e3779b97f4a7c15ULL);
 	e = bt_hmap_get(&t->idx, h, entry_eq, t->v, &k);
 	if (e != BT_HMAP_NONE)
 		return found(t, e);

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "boundtrace.skel.h"
+#include "analyze/chain_input.h"
 #include "live/collect.h"
 #include "discover/discover.h"
 #include "symbols/stacks.h"
@@ -25,6 +26,15 @@ static bool verbose;
 
 /* --stacks: the most per-CPU row memory preallocated (see bt_tracer_open). */
 #define STACKS_PREALLOC_MAX	(64ull << 20)
+
+/*
+ * Chain mode's record rings (episodes, exchanges; each mapped twice, so
+ * twice this in RSS once the ring has wrapped). They are drained every
+ * DRAIN_MS while the loop waits, and between the steps of a chain fold
+ * and a discovery round's scan; what comes faster is counted lost.
+ */
+#define RECORD_RING_BYTES	(2u << 20)
+#define DRAIN_MS		20
 
 /* Row keys the lostcalls map holds at least (see bt_tracer_open). */
 #define LOSTCALLS_MIN	65536
@@ -251,12 +261,14 @@ static int on_episode(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* A sample holds one record, or two (a pipe conversation's two ends). */
 static int on_exchange(void *ctx, void *data, size_t size)
 {
 	struct bt_tracer *t = ctx;
 
-	if (size >= sizeof(struct bt_exchange_ev))
-		bt_model_add_exchange(t->model, data);
+	for (size_t off = 0; off + sizeof(struct bt_exchange_ev) <= size;
+	     off += sizeof(struct bt_exchange_ev))
+		bt_model_take_exchange(t->model, (const struct bt_exchange_ev *)((char *)data + off));
 	return 0;
 }
 
@@ -382,11 +394,11 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 	t->skel->rodata->min_block_ns = cfg->min_block_ns;
 	model->chain_mode = cfg->min_block_ns > 0;
 	bpf_map__set_max_entries(t->skel->maps.episodes,
-				 cfg->min_block_ns ? 4 * 1024 * 1024 : (__u32)getpagesize());
+				 cfg->min_block_ns ? RECORD_RING_BYTES : (__u32)getpagesize());
 	/* Exchange records too: one per request and response, not per crossing. */
 	t->skel->rodata->exchange_records = cfg->min_block_ns > 0;
 	bpf_map__set_max_entries(t->skel->maps.exchanges,
-				 cfg->min_block_ns ? 4 * 1024 * 1024 : (__u32)getpagesize());
+				 cfg->min_block_ns ? RECORD_RING_BYTES : (__u32)getpagesize());
 
 	rc = boundtrace_bpf__load(t->skel);
 	if (rc) {
@@ -424,10 +436,15 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 	 */
 	arm_fold(t);
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_event, t, NULL);
-	if (!t->rb || (cfg->min_block_ns &&
-		       (ring_buffer__add(t->rb, bpf_map__fd(t->skel->maps.episodes), on_episode, t) ||
-			ring_buffer__add(t->rb, bpf_map__fd(t->skel->maps.exchanges), on_exchange,
-					 t)))) {
+	if (t->rb && cfg->min_block_ns) {
+		t->recs = ring_buffer__new(bpf_map__fd(t->skel->maps.episodes), on_episode, t, NULL);
+		if (t->recs && ring_buffer__add(t->recs, bpf_map__fd(t->skel->maps.exchanges),
+						on_exchange, t)) {
+			ring_buffer__free(t->recs);
+			t->recs = NULL;
+		}
+	}
+	if (!t->rb || (cfg->min_block_ns && !t->recs)) {
 		snprintf(err, errlen, "cannot open the event ring buffers: %s", strerror(errno));
 		goto fail;
 	}
@@ -510,9 +527,10 @@ static void mark_listener(void *ctx, uint64_t key)
 static void fold_tick(void *ctx)
 {
 	fold_if_due(ctx);
+	bt_tracer_drain(ctx);
 }
 
-int bt_tracer_discover(struct bt_tracer *t)
+int bt_tracer_discover(struct bt_tracer *t, bool force)
 {
 	int total = 0, n;
 
@@ -523,7 +541,7 @@ int bt_tracer_discover(struct bt_tracer *t)
 		return -ENOMEM;
 	/* New targets have channels of their own: go on until nothing new (hops bound it). */
 	do {
-		n = bt_discover_round(t->model, t->max_hops, add_peer,
+		n = bt_discover_round(t->model, &t->disc, force, t->max_hops, add_peer,
 				      t->skel->rodata->count_marked ? mark_listener : NULL,
 				      fold_tick, t);
 		if (n > 0)
@@ -547,28 +565,43 @@ void bt_tracer_drain(void *tracer)
 	struct bt_tracer *t = tracer;
 
 	ring_buffer__consume(t->rb);
+	if (t->recs)
+		ring_buffer__consume(t->recs);
 }
 
 int bt_tracer_poll(struct bt_tracer *t, int timeout_ms)
 {
-	int n = ring_buffer__poll(t->rb, timeout_ms);
+	uint64_t end = mono_ns() + (uint64_t)timeout_ms * 1000000ull;
+	int n;
 
+	/*
+	 * Episodes and exchanges are submitted without a wakeup (one per
+	 * record would cost an irq_work each): epoll does not see them, so
+	 * the poll drains their rings every DRAIN_MS while it waits for
+	 * events; the rings only hold what comes in that long.
+	 */
+	for (;;) {
+		uint64_t now = mono_ns();
+		/* Rounded up: a poll that ends early would spin out the last millisecond. */
+		int slice = now >= end ? 0 : (int)((end - now + 999999ull) / 1000000ull);
+
+		n = ring_buffer__poll(t->rb, slice < DRAIN_MS ? slice : DRAIN_MS);
+		bt_tracer_drain(t);
+		if (n || mono_ns() >= end)
+			break;
+	}
 	harvest_exited(t);
 	fold_if_due(t);
 	if (t->nremap)
 		remap_execed(t);
 	if (n == -EINTR)
 		n = 0;
-	/*
-	 * Episodes and exchanges are submitted without a wakeup (one per
-	 * record would cost an irq_work each): epoll does not see them, so
-	 * every poll drains all rings.
-	 */
 	if (n >= 0) {
 		int m = ring_buffer__consume(t->rb);
 
 		n = m < 0 ? m : n + m;
 	}
+	bt_tracer_drain(t);
 	return n;
 }
 
@@ -604,7 +637,9 @@ int bt_tracer_collect(struct bt_tracer *t)
 	int err;
 
 	/* Events first, so every row finds its process named. */
-	ring_buffer__consume(t->rb);
+	bt_tracer_drain(t);
+	/* The records that came by now are named from the rows read below. */
+	bt_model_collected(t->model);
 	harvest_exited(t);
 	/* Live processes may have renamed themselves (prctl) since we saw them. */
 	for (size_t i = 0; i < t->model->nprocs; i++) {
@@ -638,6 +673,8 @@ void bt_tracer_close(struct bt_tracer *t)
 	bt_census_free(&t->census_start);
 	bt_census_free(&t->census_end);
 	ring_buffer__free(t->rb);
+	ring_buffer__free(t->recs);
+	t->recs = NULL;
 	boundtrace_bpf__destroy(t->skel);
 	bt_sym_free(t->sym);
 	t->sym = NULL;

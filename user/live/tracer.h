@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "discover/census.h"
+#include "discover/discover.h"
 #include "live/collect.h"
 #include "model/model.h"
 
@@ -31,7 +32,8 @@ struct bt_tracer_config {
 
 struct bt_tracer {
 	struct boundtrace_bpf *skel;
-	struct ring_buffer *rb;
+	struct ring_buffer *rb;		/* lifecycle events: they wake the poll */
+	struct ring_buffer *recs;	/* chain mode: episodes and exchanges, drained (no wakeups) */
 	struct bt_model *model;
 	/* Targets we were asked to watch and that have not exited yet. */
 	uint32_t *live;
@@ -58,6 +60,8 @@ struct bt_tracer {
 	uint64_t fold_mark, spill_mark;
 	uint64_t fold_map_ops;	/* of counters.map_ops, those of folds */
 	uint64_t fold_cpu_ns;
+	/* What discovery's rounds asked last (a scan of every process waits while it is the same). */
+	struct bt_discovery disc;
 	/* The sockets when the programs attached, and when the trace ended. */
 	struct bt_census census_start, census_end;
 	const volatile sig_atomic_t *stop;	/* the caller's stop flag, or NULL */
@@ -72,12 +76,15 @@ void bt_tracer_exec_seen(struct bt_tracer *t, uint32_t pid);
 /*
  * Finds the processes at the far end of the targets' channels (recording
  * them for the report) and follows them up to max_hops. Returns how many
- * targets it added, or -errno.
+ * targets it added, or -errno. Its scan of every process waits while
+ * nothing the targets hold or do has changed (struct bt_discovery);
+ * force scans anyway (the first round, the last).
  */
-int bt_tracer_discover(struct bt_tracer *t);
+int bt_tracer_discover(struct bt_tracer *t, bool force);
 /*
  * Empties the ring buffers into the model (tracer is a struct bt_tracer):
- * for the tick of a long fold (bt_model_fold_chains_tick).
+ * for the tick of a long fold (bt_model_fold_chains_tick); the poll and a
+ * discovery round's scan do it too.
  */
 void bt_tracer_drain(void *tracer);
 /* Waits up to timeout_ms for events and applies them. Returns events or -errno. */

@@ -224,6 +224,13 @@ struct bt_model {
 	size_t nexchanges, capexchanges;
 	uint64_t exchanges_over;	/* beyond BT_EPISODES_MAX */
 	/*
+	 * The last collection (bt_model_collected): the first exchanges_named
+	 * of the exchanges came before it, so its rows name them; the rest
+	 * wait for the next one (and so does every record until the next fold).
+	 */
+	size_t exchanges_named;
+	bool collected;
+	/*
 	 * What was folded into the chains and freed, and episodes summed
 	 * there and freed (they count among the episodes seen); fold_free
 	 * frees it with the model.
