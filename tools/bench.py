@@ -1386,6 +1386,9 @@ def main():
     if os.geteuid() != 0:
         print("bench skipped: it needs root (boundtrace loads BPF)")
         return 0
+    # A SIGTERM unwinds like ^C: the finally blocks stop the workloads and
+    # put bpf_stats_enabled back (left at 1, it slows every BPF program).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     start, about = time.monotonic(), machine()
     with tempfile.TemporaryDirectory(prefix="bt-bench-") as tmp:
         snapshot(tmp)
