@@ -15,6 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "analyze/exchains.h"
+#include "chain_assert.h"
 
 #define FE	100
 #define MID	200
@@ -64,28 +65,8 @@ static void assert_same(const struct bt_chains *a, const struct bt_chains *b)
 		assert_int_equal(x->root_threads, y->root_threads);
 		assert_int_equal(x->p50_ns, y->p50_ns);
 		assert_int_equal(x->p99_ns, y->p99_ns);
-		for (unsigned int k = 0; k < x->nhops; k++) {
-			const struct bt_chain_hop *p = &x->hops[k], *q = &y->hops[k];
-
-			assert_string_equal(p->channel, q->channel);
-			assert_int_equal(p->from.pid, q->from.pid);
-			assert_int_equal(p->to.pid, q->to.pid);
-			assert_int_equal(p->from.threads, q->from.threads);
-			assert_int_equal(p->to.threads, q->to.threads);
-			assert_int_equal(p->calls, q->calls);
-			assert_int_equal(p->calls_min, q->calls_min);
-			assert_int_equal(p->calls_p50, q->calls_p50);
-			assert_int_equal(p->calls_max, q->calls_max);
-			assert_int_equal(p->blocked_ns, q->blocked_ns);
-			assert_int_equal(p->p50_ns, q->p50_ns);
-			assert_int_equal(p->queue_ns, q->queue_ns);
-			assert_int_equal(p->wait_ns, q->wait_ns);
-			assert_int_equal(p->other_ns, q->other_ns);
-			assert_int_equal(p->self_ns, q->self_ns);
-			assert_int_equal(p->fanout_calls, q->fanout_calls);
-			assert_int_equal(p->fanout_save_ns, q->fanout_save_ns);
-			assert_int_equal(p->fanout_max_peers, q->fanout_max_peers);
-		}
+		for (unsigned int k = 0; k < x->nhops; k++)
+			assert_same_hop(&x->hops[k], &y->hops[k]);
 	}
 }
 
