@@ -164,6 +164,13 @@ struct bt_xagg {
 	size_t nh, hcap;
 	struct tail *tails;	/* by tid */
 	size_t ntails, tailcap;
+	/*
+	 * A drop's new tails: each thread's at most once (by tid in
+	 * tail_idx), and the run of freed events of the thread freed last.
+	 */
+	struct bt_hmap tail_idx;
+	struct tail run;
+	bool run_open;
 	uint64_t horizon, cutoff, newest, lo, hi;
 	bool folded_once;
 	uint32_t later;		/* the first record whose service is to be named, NONE */
@@ -1035,24 +1042,63 @@ static int cmp_tail(const void *pa, const void *pb)
 	return a->t > b->t ? -1 : a->t < b->t;	/* the latest first */
 }
 
-/* A freed read event: its thread's tail if the latest (tails[0 .. sorted) are by tid). */
+static bool tail_eq(const void *ctx, uint32_t i, const void *key)
+{
+	return ((const struct tail *)ctx)[i].tid == *(const uint64_t *)key;
+}
+
+/*
+ * The run of the thread freed last ends: its tail is its thread's new
+ * tail if later than the runs before it (the first of equal ones stays).
+ */
+static int close_run(struct bt_xagg *a)
+{
+	uint64_t h = bt_hash(&a->run.tid, sizeof(a->run.tid));
+	uint32_t i;
+
+	if (!a->run_open)
+		return 0;
+	a->run_open = false;
+	i = bt_hmap_get(&a->tail_idx, h, tail_eq, a->tails, &a->run.tid);
+	if (i != BT_HMAP_NONE) {
+		if (a->run.t > a->tails[i].t)
+			a->tails[i] = a->run;
+		return 0;
+	}
+	if (!bt_grow((void **)&a->tails, &a->tailcap, a->ntails + 1, sizeof(*a->tails)) ||
+	    bt_hmap_put(&a->tail_idx, h, (uint32_t)a->ntails))
+		return -ENOMEM;
+	a->tails[a->ntails++] = a->run;
+	return 0;
+}
+
+/*
+ * A freed read event: its thread's tail if the latest (tails[0 .. sorted)
+ * are by tid). A thread without a tail yet gets one per drop, not one per
+ * run of its events (threads that take turns, a ping-pong's two ends,
+ * would make one per freed record): the latest of its runs, the first on
+ * a tie, a run being the latest of its events, the last on a tie.
+ */
 static int add_tail(struct bt_xagg *a, size_t sorted, uint32_t tid, uint64_t t, bool some)
 {
 	size_t at = bt_upper_bound_u64(a->tails, sorted, sizeof(*a->tails),
 				       offsetof(struct tail, tid), tid);
-	struct tail *last = a->ntails > sorted ? &a->tails[a->ntails - 1] : NULL;
+	int err;
 
-	if (at && a->tails[at - 1].tid == tid)
-		last = &a->tails[at - 1];
-	if (last && last->tid == tid) {
-		if (t >= last->t)
-			*last = (struct tail){ tid, some, t };
+	if (at && a->tails[at - 1].tid == tid) {
+		if (t >= a->tails[at - 1].t)
+			a->tails[at - 1] = (struct tail){ tid, some, t };
 		return 0;
 	}
-	if (!bt_grow((void **)&a->tails, &a->tailcap, a->ntails + 1, sizeof(*a->tails)))
-		return -ENOMEM;
-	a->tails[a->ntails++] = (struct tail){ tid, some, t };
-	return 0;
+	if (a->run_open && a->run.tid == tid) {
+		if (t >= a->run.t)
+			a->run = (struct tail){ tid, some, t };
+		return 0;
+	}
+	err = close_run(a);
+	a->run = (struct tail){ tid, some, t };
+	a->run_open = true;
+	return err;
 }
 
 /*
@@ -1066,6 +1112,9 @@ static int drop(struct bt_xagg *a, uint64_t keep_ns)
 	size_t n = 0, first_new = a->ntails;
 	uint32_t *remap;
 	int err = 0;
+
+	bt_hmap_clear(&a->tail_idx);
+	a->run_open = false;
 
 	for (size_t i = 0; i < a->nh && !err; i++) {
 		const struct bt_handoff *h = &a->h[i];
@@ -1099,6 +1148,8 @@ static int drop(struct bt_xagg *a, uint64_t keep_ns)
 		else
 			err = add_tail(a, first_new, e->tid, e->resp_ns, a->st[i].some);
 	}
+	if (!err)
+		err = close_run(a);
 	if (err) {
 		a->nsorted = 0;	/* the next pass sorts every record */
 		return err;
@@ -1496,6 +1547,7 @@ void bt_xagg_free(struct bt_xagg *a)
 	bt_hmap_free(&a->path_idx);
 	bt_hmap_free(&a->hop_idx);
 	free(a->tails);
+	bt_hmap_free(&a->tail_idx);
 	free(a->h);
 	free(a->st);
 	free(a->nm);
