@@ -28,8 +28,8 @@ static bool verbose;
 #define STACKS_PREALLOC_MAX	(64ull << 20)
 
 /*
- * Chain mode's record rings (episodes, exchanges; each mapped twice, so
- * twice this in RSS once the ring has wrapped). They are drained every
+ * Chain mode's record rings (episodes, exchanges; each mapped once, so
+ * this much in RSS: live/ringread.c). They are drained every
  * DRAIN_MS while the loop waits, and between the steps of a chain fold
  * and a discovery round's scan; what comes faster is counted lost.
  */
@@ -435,17 +435,14 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 	 * (with --stacks, their per-stack rows and waker stacks too).
 	 */
 	arm_fold(t);
-	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_event, t, NULL);
-	if (t->rb && cfg->min_block_ns) {
-		t->recs = ring_buffer__new(bpf_map__fd(t->skel->maps.episodes), on_episode, t, NULL);
-		if (t->recs && ring_buffer__add(t->recs, bpf_map__fd(t->skel->maps.exchanges),
-						on_exchange, t)) {
-			ring_buffer__free(t->recs);
-			t->recs = NULL;
-		}
-	}
-	if (!t->rb || (cfg->min_block_ns && !t->recs)) {
-		snprintf(err, errlen, "cannot open the event ring buffers: %s", strerror(errno));
+	rc = bt_ring_open(&t->events, bpf_map__fd(t->skel->maps.events), on_event, t);
+	if (!rc && cfg->min_block_ns)
+		rc = bt_ring_open(&t->episodes, bpf_map__fd(t->skel->maps.episodes), on_episode, t);
+	if (!rc && cfg->min_block_ns)
+		rc = bt_ring_open(&t->exchanges, bpf_map__fd(t->skel->maps.exchanges),
+				  on_exchange, t);
+	if (rc) {
+		snprintf(err, errlen, "cannot open the event ring buffers: %s", strerror(-rc));
 		goto fail;
 	}
 	return 0;
@@ -564,9 +561,9 @@ void bt_tracer_drain(void *tracer)
 {
 	struct bt_tracer *t = tracer;
 
-	ring_buffer__consume(t->rb);
-	if (t->recs)
-		ring_buffer__consume(t->recs);
+	bt_ring_consume(&t->events);
+	bt_ring_consume(&t->episodes);
+	bt_ring_consume(&t->exchanges);
 }
 
 int bt_tracer_poll(struct bt_tracer *t, int timeout_ms)
@@ -585,7 +582,7 @@ int bt_tracer_poll(struct bt_tracer *t, int timeout_ms)
 		/* Rounded up: a poll that ends early would spin out the last millisecond. */
 		int slice = now >= end ? 0 : (int)((end - now + 999999ull) / 1000000ull);
 
-		n = ring_buffer__poll(t->rb, slice < DRAIN_MS ? slice : DRAIN_MS);
+		n = bt_ring_poll(&t->events, slice < DRAIN_MS ? slice : DRAIN_MS);
 		bt_tracer_drain(t);
 		if (n || mono_ns() >= end)
 			break;
@@ -597,7 +594,7 @@ int bt_tracer_poll(struct bt_tracer *t, int timeout_ms)
 	if (n == -EINTR)
 		n = 0;
 	if (n >= 0) {
-		int m = ring_buffer__consume(t->rb);
+		int m = bt_ring_consume(&t->events);
 
 		n = m < 0 ? m : n + m;
 	}
@@ -672,9 +669,9 @@ void bt_tracer_close(struct bt_tracer *t)
 {
 	bt_census_free(&t->census_start);
 	bt_census_free(&t->census_end);
-	ring_buffer__free(t->rb);
-	ring_buffer__free(t->recs);
-	t->recs = NULL;
+	bt_ring_close(&t->events);
+	bt_ring_close(&t->episodes);
+	bt_ring_close(&t->exchanges);
 	boundtrace_bpf__destroy(t->skel);
 	bt_sym_free(t->sym);
 	t->sym = NULL;
@@ -698,7 +695,6 @@ void bt_tracer_close(struct bt_tracer *t)
 			(unsigned long long)t->counters.fold_chans,
 			(unsigned long long)t->fold_map_ops, t->fold_cpu_ns / 1e6);
 	}
-	t->rb = NULL;
 	t->skel = NULL;
 	t->live = NULL;
 	t->nlive = t->caplive = 0;

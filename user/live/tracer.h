@@ -13,10 +13,10 @@
 #include "discover/census.h"
 #include "discover/discover.h"
 #include "live/collect.h"
+#include "live/ringread.h"
 #include "model/model.h"
 
 struct boundtrace_bpf;
-struct ring_buffer;
 struct bt_sym;
 
 struct bt_tracer_config {
@@ -32,8 +32,9 @@ struct bt_tracer_config {
 
 struct bt_tracer {
 	struct boundtrace_bpf *skel;
-	struct ring_buffer *rb;		/* lifecycle events: they wake the poll */
-	struct ring_buffer *recs;	/* chain mode: episodes and exchanges, drained (no wakeups) */
+	struct bt_ring events;		/* lifecycle events: they wake the poll */
+	/* Chain mode: episodes and exchanges, drained (no wakeups); data NULL otherwise. */
+	struct bt_ring episodes, exchanges;
 	struct bt_model *model;
 	/* Targets we were asked to watch and that have not exited yet. */
 	uint32_t *live;
