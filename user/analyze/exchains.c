@@ -211,6 +211,8 @@ struct bt_xagg {
 	struct path *paths;
 	size_t npaths, pathcap;
 	struct bt_hmap path_idx;	/* paths by (parent, hop) */
+	/* The hop and the path found last (+ 1; 0 none): a run of like trees needs no hash. */
+	uint32_t last_hop, last_path;
 	struct csum *ch;
 	size_t nch, chcap;
 	struct node *nodes;
@@ -666,6 +668,7 @@ static int pair_ends(struct bt_xagg *a)
 {
 	uint32_t *cl = scratch(a, (void **)&a->order, a->n, sizeof(*cl));
 	size_t ncl = 0, near = 0;
+	uint32_t far = NONE, far_of = NONE;	/* the reverse of connection far_of */
 
 	if (!cl || number_conns(a))
 		return -ENOMEM;
@@ -692,12 +695,18 @@ static int pair_ends(struct bt_xagg *a)
 		const struct xrec *c = &a->x[cl[k]];
 		uint64_t after = k && a->conn[cl[k - 1]] == a->conn[cl[k]] ?
 				 a->x[cl[k - 1]].resp_ns : 0;
-		uint32_t far;
 		size_t j, at;
 		uint64_t best_gap = UINT64_MAX;
 		uint32_t best = NONE;
 
-		if (a->st[cl[k]].folded || (far = conn_find(a, c->end_b, c->end_a)) == NONE)
+		if (a->st[cl[k]].folded)
+			continue;
+		/* The clients are by connection: its reverse is looked up once per run. */
+		if (far_of != a->conn[cl[k]]) {
+			far = conn_find(a, c->end_b, c->end_a);
+			far_of = a->conn[cl[k]];
+		}
+		if (far == NONE)
 			continue;
 		/* Of those, the one that answered closest to when the client read. */
 		at = srv_upper(a, far, c->resp_ns, near);
@@ -766,16 +775,22 @@ static bool hop_eq(const void *ctx, uint32_t e, const void *key)
 static uint32_t hop_id(struct bt_xagg *a, uint32_t from, uint32_t to, uint8_t kind, uint32_t ch)
 {
 	struct hop key = { from, to, kind, ch };
-	uint64_t h = hop_hash(&key);
-	uint32_t e = bt_hmap_get(&a->hop_idx, h, hop_eq, a->hops, &key);
+	uint64_t h;
+	uint32_t e;
 
-	if (e != BT_HMAP_NONE)
-		return e;
-	if (!bt_grow((void **)&a->hops, &a->hopcap, a->nhops + 1, sizeof(*a->hops)) ||
-	    bt_hmap_put(&a->hop_idx, h, (uint32_t)a->nhops))
-		return NONE;
-	a->hops[a->nhops] = key;
-	return (uint32_t)a->nhops++;
+	if (a->last_hop && hop_eq(a->hops, a->last_hop - 1, &key))
+		return a->last_hop - 1;
+	h = hop_hash(&key);
+	e = bt_hmap_get(&a->hop_idx, h, hop_eq, a->hops, &key);
+	if (e == BT_HMAP_NONE) {
+		if (!bt_grow((void **)&a->hops, &a->hopcap, a->nhops + 1, sizeof(*a->hops)) ||
+		    bt_hmap_put(&a->hop_idx, h, (uint32_t)a->nhops))
+			return NONE;
+		a->hops[a->nhops] = key;
+		e = (uint32_t)a->nhops++;
+	}
+	a->last_hop = e + 1;
+	return e;
 }
 
 static uint64_t path_hash(uint32_t parent, uint32_t hop)
@@ -796,19 +811,25 @@ static bool path_eq(const void *ctx, uint32_t e, const void *key)
 static uint32_t path_id(struct bt_xagg *a, uint32_t parent, uint32_t hop)
 {
 	uint32_t key[2] = { parent, hop };
-	uint64_t h = path_hash(parent, hop);
-	uint32_t e = bt_hmap_get(&a->path_idx, h, path_eq, a->paths, key);
+	uint64_t h;
+	uint32_t e;
 
-	if (e != BT_HMAP_NONE)
-		return e;
-	if (!bt_grow((void **)&a->paths, &a->pathcap, a->npaths + 1, sizeof(*a->paths)) ||
-	    bt_hmap_put(&a->path_idx, h, (uint32_t)a->npaths))
-		return NONE;
-	a->paths[a->npaths] = (struct path){
-		.parent = parent, .hop = hop,
-		.depth = parent == NONE ? 0 : a->paths[parent].depth + 1,
-	};
-	return (uint32_t)a->npaths++;
+	if (a->last_path && path_eq(a->paths, a->last_path - 1, key))
+		return a->last_path - 1;
+	h = path_hash(parent, hop);
+	e = bt_hmap_get(&a->path_idx, h, path_eq, a->paths, key);
+	if (e == BT_HMAP_NONE) {
+		if (!bt_grow((void **)&a->paths, &a->pathcap, a->npaths + 1, sizeof(*a->paths)) ||
+		    bt_hmap_put(&a->path_idx, h, (uint32_t)a->npaths))
+			return NONE;
+		a->paths[a->npaths] = (struct path){
+			.parent = parent, .hop = hop,
+			.depth = parent == NONE ? 0 : a->paths[parent].depth + 1,
+		};
+		e = (uint32_t)a->npaths++;
+	}
+	a->last_path = e + 1;
+	return e;
 }
 
 /* Distinct next hops one request's calls went to, with their summed latency. */
