@@ -190,17 +190,26 @@ struct bt_xagg {
 	uint64_t *handq;	/* server exchange: time its request waited in a hand-off */
 	uint32_t *match;	/* client exchange -> its far end, NONE */
 	bool *served;		/* server exchange has a traced client */
+	/*
+	 * Two arrays of a record each that steps take in turn (what one
+	 * leaves, the next step overwrites): order_by_req's new records
+	 * (lane 1); each record's event in ev (lane 0) from sort_events to
+	 * link_parents; its connection and the server exchanges (lanes 0, 1)
+	 * in pair_ends; the children (lanes 0, 1) from link_kids to the walk.
+	 * Six arrays' room in two, at the largest window.
+	 */
+	uint32_t *lane[2];
 	uint32_t *srv;		/* unfolded server exchanges by (end_a, end_b, req_ns) */
 	size_t nsrv;
 	uint32_t *kid_lo, *kids;	/* children of server exchange s: kids[kid_lo[s] .. kid_lo[s+1]) */
-	uint32_t *order, *order2;	/* a step's own lists of records */
+	uint32_t *order;	/* a step's own list of records */
 	struct rkey *rk, *rktmp;	/* sort_by's */
 	uint32_t *byreq;	/* the records by request time (then index) */
 	size_t nsorted;		/* byreq holds records 0 .. nsorted in that order (kept from pass to pass) */
-	uint32_t *conn;		/* record -> its connection (end_a, end_b), NONE without */
+	uint32_t *conn;		/* record -> its connection (end_a, end_b), NONE without (lane 0) */
 	struct conn *conns;	/* the connections of this pass, by id */
-	uint32_t *evpos;	/* record -> where its read event is in ev */
-	size_t passcap[17];	/* PASS_ARRAYS */
+	uint32_t *evpos;	/* record -> where its read event is in ev (lane 0) */
+	size_t passcap[13];	/* PASS_ARRAYS */
 	size_t nconns, conncap;
 	struct bt_hmap conn_idx;	/* conns by (end_a, end_b) */
 	/* The aggregates, over the whole trace. */
@@ -244,15 +253,15 @@ static void trim(void **p, size_t *cap, size_t n, size_t elem)
 }
 
 /* The arrays of a pass (in the order of passcap), and their elements' sizes. */
-#define PASS_ARRAYS	17
+#define PASS_ARRAYS	13
 static void pass_arrays(struct bt_xagg *a, void **arrays[PASS_ARRAYS])
 {
 	void **v[] = {
 		(void **)&a->ev, (void **)&a->parent,
 		(void **)&a->rejected, (void **)&a->handq, (void **)&a->match,
-		(void **)&a->served, (void **)&a->srv, (void **)&a->kid_lo, (void **)&a->kids,
-		(void **)&a->order, (void **)&a->order2, (void **)&a->rk, (void **)&a->rktmp,
-		(void **)&a->byreq, (void **)&a->conn, (void **)&a->conns, (void **)&a->evpos,
+		(void **)&a->served, (void **)&a->lane[0], (void **)&a->lane[1],
+		(void **)&a->order, (void **)&a->rk, (void **)&a->rktmp,
+		(void **)&a->byreq, (void **)&a->conns,
 	};
 
 	_Static_assert(sizeof(v) / sizeof(v[0]) == PASS_ARRAYS, "every pass array");
@@ -264,9 +273,8 @@ static void pass_arrays(struct bt_xagg *a, void **arrays[PASS_ARRAYS])
 static const size_t pass_elem[PASS_ARRAYS] = {
 	sizeof(struct xev), sizeof(uint32_t), sizeof(bool),
 	sizeof(uint64_t), sizeof(uint32_t), sizeof(bool), sizeof(uint32_t),
-	sizeof(uint32_t), sizeof(uint32_t), sizeof(uint32_t), sizeof(uint32_t),
-	sizeof(struct rkey), sizeof(struct rkey), sizeof(uint32_t), sizeof(uint32_t),
-	sizeof(struct conn), sizeof(uint32_t),
+	sizeof(uint32_t), sizeof(uint32_t), sizeof(struct rkey), sizeof(struct rkey),
+	sizeof(uint32_t), sizeof(struct conn),
 };
 
 /*
@@ -393,7 +401,7 @@ static int sort_events(struct bt_xagg *a)
 			idx[i] = (uint32_t)i;
 		err = sort_by(a, idx, a->nev, a->ev, keys, 2);
 	}
-	if (!err && !scratch(a, (void **)&a->evpos, a->n, sizeof(*a->evpos)))
+	if (!err && !(a->evpos = scratch(a, (void **)&a->lane[0], a->n, sizeof(*a->evpos))))
 		err = -ENOMEM;
 	if (!err) {
 		/* The sort's keys are spent: the sorted events go there, no third array. */
@@ -563,7 +571,8 @@ static int number_conns(struct bt_xagg *a)
 
 	bt_hmap_clear(&a->conn_idx);
 	a->nconns = 0;
-	if (!scratch(a, (void **)&a->conn, a->n, sizeof(*a->conn)))
+	a->conn = scratch(a, (void **)&a->lane[0], a->n, sizeof(*a->conn));
+	if (!a->conn)
 		return -ENOMEM;
 	for (size_t i = 0; i < a->n; i++) {
 		const struct xrec *e = &a->x[i];
@@ -670,7 +679,8 @@ static int pair_ends(struct bt_xagg *a)
 	size_t ncl = 0, near = 0;
 	uint32_t far = NONE, far_of = NONE;	/* the reverse of connection far_of */
 
-	if (!cl || number_conns(a))
+	a->srv = scratch(a, (void **)&a->lane[1], a->n, sizeof(*a->srv));
+	if (!cl || !a->srv || number_conns(a))
 		return -ENOMEM;
 	/*
 	 * Both lists by connection, then request time: the order of the
@@ -737,8 +747,9 @@ static int link_kids(struct bt_xagg *a)
 {
 	uint32_t *fill = scratch(a, (void **)&a->order, a->n, sizeof(*fill));
 
-	if (!fill || !scratch(a, (void **)&a->kid_lo, a->n + 2, sizeof(*a->kid_lo)) ||
-	    !scratch(a, (void **)&a->kids, a->n, sizeof(*a->kids)))
+	a->kid_lo = scratch(a, (void **)&a->lane[0], a->n + 2, sizeof(*a->kid_lo));
+	a->kids = scratch(a, (void **)&a->lane[1], a->n, sizeof(*a->kids));
+	if (!fill || !a->kid_lo || !a->kids)
 		return -ENOMEM;
 	memset(a->kid_lo, 0, (a->n + 2) * sizeof(*a->kid_lo));
 	memset(fill, 0, a->n * sizeof(*fill));
@@ -1208,7 +1219,7 @@ static void tick(struct bt_xagg *a)
 static int order_by_req(struct bt_xagg *a)
 {
 	size_t old = a->nsorted <= a->n ? a->nsorted : 0, m = a->n - old, i = 0, j = 0, k = 0;
-	uint32_t *fresh = scratch(a, (void **)&a->order2, m, sizeof(*fresh));
+	uint32_t *fresh = scratch(a, (void **)&a->lane[1], m, sizeof(*fresh));
 	uint32_t *out = scratch(a, (void **)&a->order, a->n, sizeof(*out));
 	int err;
 
@@ -1242,7 +1253,6 @@ static int pass(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
 	    scratch(a, (void **)&a->rejected, n, sizeof(*a->rejected)) &&
 	    scratch(a, (void **)&a->served, n, sizeof(*a->served)) &&
 	    scratch(a, (void **)&a->handq, n, sizeof(*a->handq)) &&
-	    scratch(a, (void **)&a->srv, n, sizeof(*a->srv)) &&
 	    scratch(a, (void **)&a->byreq, n, sizeof(*a->byreq))) {
 		for (size_t i = 0; i < n; i++)
 			a->parent[i] = a->match[i] = NONE;
