@@ -64,12 +64,13 @@ static void *sample_at(struct bt_ring *r, size_t off, size_t len)
 
 int bt_ring_consume(struct bt_ring *r)
 {
-	unsigned long cons = __atomic_load_n(r->consumer, __ATOMIC_ACQUIRE);
+	unsigned long cons;
 	int count = 0;
 	bool more;
 
 	if (!r->data)
-		return 0;
+		return 0;	/* not opened: --no-chains has no record rings to read */
+	cons = __atomic_load_n(r->consumer, __ATOMIC_ACQUIRE);
 	do {
 		unsigned long prod = __atomic_load_n(r->producer, __ATOMIC_ACQUIRE);
 
