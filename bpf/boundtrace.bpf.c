@@ -340,26 +340,42 @@ struct endpoint {
 /*
  * Walking task -> files -> fdtable -> file -> inode / socket with direct
  * BTF loads (fault-safe, a few ns each) instead of one bpf_probe_read
- * helper call per hop: this runs on every traced syscall. The only
- * helper is for the fd array slot, whose type (a pointer to pointers)
- * BTF does not let the verifier walk; bpf_rdonly_cast makes the result
- * a typed pointer again.
+ * helper call per hop: this runs on every traced syscall, twice for a
+ * write in chain mode.
  */
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 
 static __always_inline struct file *fd_to_file(struct task_struct *task, long fd)
 {
 	struct fdtable *fdt = task->files->fdt;
-	struct file *file = NULL;
 	struct file **fds;
+	__u64 file = 0;
 
 	if (fd < 0 || (unsigned long)fd >= fdt->max_fds)
 		return NULL;
 	fds = fdt->fd;
-	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	/*
+	 * The fd array slot is a pointer to pointers, which BTF does not
+	 * let the verifier walk. Since 6.12 a struct fd is one word, a file
+	 * pointer: the slot read as one is a direct load too
+	 * (bpf_rdonly_cast is no call: the verifier makes it a move), and a
+	 * number, as the helper's result was (a pointer there doubles the
+	 * states the verifier walks in sys_exit). It was a
+	 * bpf_probe_read_kernel, a helper call per crossing (each returns
+	 * through the costly SRSO return thunk here); older kernels keep it.
+	 */
+	if (bpf_core_field_exists(struct fd, word) &&
+	    bpf_core_field_size(struct fd, word) == sizeof(file) &&
+	    bpf_core_field_offset(struct fd, word) == 0) {
+		struct fd *slot = bpf_rdonly_cast(&fds[fd], bpf_core_type_id_kernel(struct fd));
+
+		file = slot->word;
+	} else {
+		bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	}
 	if (!file)
 		return NULL;
-	return bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file));
+	return bpf_rdonly_cast((void *)file, bpf_core_type_id_kernel(struct file));
 }
 
 /*
@@ -984,7 +1000,7 @@ static __always_inline void cross_fd(struct task_struct *task, long fd, struct c
 	if (x->uremote && (c.kind == BT_KIND_UDP || c.kind == BT_KIND_TCP) &&
 	    !(c.peer >> 48))
 		inet_remote_from_user(x->uremote, &c, NULL);
-	pipe_step(&c, x);
+	pipe_step(&c, x, task->pid);
 	account(&c, x);
 }
 
@@ -1219,28 +1235,24 @@ static __always_inline bool is_restart(long ret)
 
 /*
  * At the entry of a target's sending call nr on descriptor fd (count
- * bytes, entered at now): the descriptor is walked once, for --peers'
- * mark (mark_before_send) and, on a pipe, for a write's conversation
- * step (pipe_write_entered, chain mode). first: the call's own entry,
- * not a restart of it (which only marks). A global function: verified
- * once, outside sys_enter.
+ * bytes, entered at now), st its slot: the descriptor is walked once,
+ * for --peers' mark (mark_before_send) and, on a pipe, for a write's
+ * conversation step (pipe_write_entered, chain mode). first: the call's
+ * own entry, not a restart of it (which only marks). Inlined, once, in
+ * sys_enter: a global function cost every pipe write in chain mode a
+ * call, its return and a second bpf_get_current_task_btf().
  */
-__noinline int send_entered(long fd, long nr, __u64 count, __u64 now, int first)
+static __always_inline void send_entered(struct task_struct *task, struct inflight *st, long fd,
+					 long nr, __u64 count, __u64 now, bool first)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	struct endpoint c = {};
-	struct inflight *st;
 
 	classify(task, fd, &c);
-	st = inflight_slot(task->pid);
-	if (st && st->tid != task->pid)
-		st = NULL;	/* another thread's: sys_enter takes it over and forgets */
 	if (count_marked)
 		mark_before_send(&c, st);
 	if (first && exchange_records && c.kind == BT_KIND_PIPE &&
 	    (nr == BT_NR_write || nr == BT_NR_writev))
 		pipe_write_entered(task, c.file, count, now);
-	return 0;
 }
 
 /*
@@ -1257,6 +1269,8 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct inflight *st;
+	__u64 count;
+	bool first;
 	long fd;
 
 	if (!is_target(task->tgid))
@@ -1289,9 +1303,11 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		st->ts = st->pend_ts;
 		st->pend_ts = 0;
 		st->sock_ns = 0;
-		if (count_marked && fd >= 0)
-			send_entered(fd, id, 0, 0, 0);
-		return 0;
+		if (!count_marked || fd < 0)
+			return 0;
+		first = false;	/* only marks */
+		count = 0;
+		goto walk;
 	}
 	if (id == BT_NR_restart_syscall)
 		return 0;
@@ -1309,8 +1325,13 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		st->waker_ustack = BT_STACK_NONE;
 	}
 	st->ts = bpf_ktime_get_ns();
-	if (fd >= 0)
-		send_entered(fd, id, BT_REGS_ARG3(regs), st->ts, 1);
+	if (fd < 0)
+		return 0;
+	first = true;
+	count = BT_REGS_ARG3(regs);
+walk:
+	/* One site: inlined twice, the walk would be verified twice. */
+	send_entered(task, st, fd, id, count, st->ts, first);
 	return 0;
 }
 

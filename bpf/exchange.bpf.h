@@ -478,8 +478,8 @@ __noinline int pipe_track(struct pipe_op *op)
 	return 0;
 }
 
-/* A pipe call's exit (a write's entry is pipe_write_entered's). */
-static __always_inline void pipe_step(struct endpoint *c, struct crossing *x)
+/* Thread tid's pipe call's exit (a write's entry is pipe_write_entered's). */
+static __always_inline void pipe_step(struct endpoint *c, struct crossing *x, __u32 tid)
 {
 	struct pipe_op op;
 
@@ -497,7 +497,7 @@ static __always_inline void pipe_step(struct endpoint *c, struct crossing *x)
 			op.now = x->start;
 	}
 	op.tgid = x->tgid;
-	op.tid = (__u32)bpf_get_current_pid_tgid();
+	op.tid = tid;	/* the caller's task->pid: a helper call less than asking again */
 	op.dir = x->dir;
 	op.eof = x->dir == BT_DIR_RECV && !x->ret;
 	op.entry = 0;
@@ -571,10 +571,21 @@ __noinline int exchange_account(struct bt_stats *s, struct inflight *st, __u32 d
 static __always_inline void account_exchange(struct endpoint *c, struct crossing *x,
 					     struct bt_stats *s)
 {
+	struct inflight *st = x->st;
+
 	/* Pipes: only pipe conversations, in chain mode. */
-	if (c->kind == BT_KIND_TCP || c->kind == BT_KIND_UNIX_STREAM ||
-	    (c->kind == BT_KIND_PIPE && exchange_records))
-		exchange_account(s, x->st, x->dir);
+	if (c->kind != BT_KIND_TCP && c->kind != BT_KIND_UNIX_STREAM &&
+	    (c->kind != BT_KIND_PIPE || !exchange_records))
+		return;
+	/*
+	 * The global function only for a completed exchange (about one
+	 * call in two of a conversation): a call to it and its return
+	 * cost every other socket crossing as much as a helper call.
+	 */
+	if (st && st->exch_done)
+		exchange_account(s, st, x->dir);
+	else if (st && st->exch_role && st->exch_dir == x->dir)
+		s->role = st->exch_role;
 }
 
 #endif /* BOUNDTRACE_EXCHANGE_BPF_H */
