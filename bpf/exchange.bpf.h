@@ -347,6 +347,12 @@ static __always_inline void emit_pipe_pair(const struct bt_pipe_out *out)
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
+/* The name of task, as bpf_get_current_comm() gives it, by two loads. */
+static __always_inline void task_comm(struct task_struct *task, char comm[BT_COMM_LEN])
+{
+	__builtin_memcpy(comm, task->comm, BT_COMM_LEN);
+}
+
 static __always_inline struct pipe_state *pipe_state_of(__u64 ino)
 {
 	struct pipe_state *v = bpf_map_lookup_elem(&pipes, &ino);
@@ -422,7 +428,13 @@ __noinline int pipe_track(struct pipe_op *op)
 		__u64 w = op->dir == BT_DIR_SEND ? st->pipe.rd : st->pipe.wr;
 
 		cx = &ps->conv;
-		if (w && w != op->ino) {
+		/*
+		 * A read needs w's state only if this pipe answers w (a
+		 * response read; bt_pipe_conv_read): a server's request read
+		 * skips the lookup. Read unlocked: the write whose bytes this
+		 * read took set it at its entry, before its bytes were in.
+		 */
+		if (w && w != op->ino && (op->dir == BT_DIR_SEND || cx->answers == w)) {
 			pw = bpf_map_lookup_elem(&pipes, &w);
 			if (pw)
 				cw = &pw->conv;
@@ -435,7 +447,7 @@ __noinline int pipe_track(struct pipe_op *op)
 	bt_pipe_out_reset(out);
 	/* The steps name this thread only in an answer or an exchange, both need cw. */
 	if (cw)
-		bpf_get_current_comm(out->comm, sizeof(out->comm));
+		__builtin_memcpy(out->comm, op->comm, sizeof(out->comm));
 	me.off = 0;
 	me.ns = op->now;
 	me.tid = op->tid;
@@ -478,8 +490,9 @@ __noinline int pipe_track(struct pipe_op *op)
 	return 0;
 }
 
-/* Thread tid's pipe call's exit (a write's entry is pipe_write_entered's). */
-static __always_inline void pipe_step(struct endpoint *c, struct crossing *x, __u32 tid)
+/* A pipe call's exit by task (a write's entry is pipe_write_entered's). */
+static __always_inline void pipe_step(struct endpoint *c, struct crossing *x,
+				      struct task_struct *task)
 {
 	struct pipe_op op;
 
@@ -497,11 +510,13 @@ static __always_inline void pipe_step(struct endpoint *c, struct crossing *x, __
 			op.now = x->start;
 	}
 	op.tgid = x->tgid;
-	op.tid = tid;	/* the caller's task->pid: a helper call less than asking again */
+	op.tid = task->pid;	/* not bpf_get_current_pid_tgid(): a helper call less */
 	op.dir = x->dir;
 	op.eof = x->dir == BT_DIR_RECV && !x->ret;
 	op.entry = 0;
 	op.empty = 0;
+	op.pad = 0;
+	task_comm(task, op.comm);
 	pipe_track(&op);
 }
 
@@ -534,6 +549,7 @@ static __always_inline void pipe_write_entered(struct task_struct *task, struct 
 	op.entry = 1;
 	op.empty = pipe->head == pipe->tail;
 	op.pad = 0;
+	task_comm(task, op.comm);
 	pipe_track(&op);
 }
 
