@@ -145,8 +145,17 @@ static __always_inline void exchange_ends(struct sock *sk, struct exch_chan *c,
 	}
 }
 
+/*
+ * The name of task, as bpf_get_current_comm() gives it, by two loads
+ * rather than a helper call.
+ */
+static __always_inline void task_comm(struct task_struct *task, char comm[BT_COMM_LEN])
+{
+	__builtin_memcpy(comm, task->comm, BT_COMM_LEN);
+}
+
 static __always_inline void emit_exchange(struct sock *sk, struct exch_chan *c,
-					  struct bt_conn *cn, __u32 tgid, __u32 tid, __u64 now)
+					  struct bt_conn *cn, struct task_struct *task, __u64 now)
 {
 	struct bt_exchange_ev *e;
 
@@ -155,8 +164,8 @@ static __always_inline void emit_exchange(struct sock *sk, struct exch_chan *c,
 		lose(BT_LOSS_EXCHANGES);
 		return;
 	}
-	e->pid = tgid;
-	e->tid = tid;
+	e->pid = task->tgid;
+	e->tid = task->pid;
 	e->req_tid = cn->req_tid;
 	e->role = cn->role;
 	e->kind = c->kind;
@@ -167,7 +176,7 @@ static __always_inline void emit_exchange(struct sock *sk, struct exch_chan *c,
 	exchange_ends(sk, c, e);
 	e->req_ns = cn->req_ns;
 	e->resp_ns = now;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	task_comm(task, e->comm);
 	/*
 	 * No wakeup: userspace polls every 100 ms anyway, and waking it per
 	 * record (an irq_work each) was most of this program's cost.
@@ -208,7 +217,7 @@ static __always_inline void exchange_sock(struct sock *sk, int ret, int flags, _
 			st->exch_owed = false;
 		}
 		if (exchange_records)
-			emit_exchange(sk, &c, cn, task->tgid, task->pid, now);
+			emit_exchange(sk, &c, cn, task, now);
 	}
 	if (st) {
 		st->exch_role = cn->role;
@@ -345,12 +354,6 @@ static __always_inline void emit_pipe_pair(const struct bt_pipe_out *out)
 	fill_pipe_exchange(&e[1], out->srv, out->resp_tid, out->resp_req_tid, BT_ROLE_SERVER,
 			   out->w, out->x, out->resp_req_ns, out->resp_ns, out->srv_comm);
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
-}
-
-/* The name of task, as bpf_get_current_comm() gives it, by two loads. */
-static __always_inline void task_comm(struct task_struct *task, char comm[BT_COMM_LEN])
-{
-	__builtin_memcpy(comm, task->comm, BT_COMM_LEN);
 }
 
 static __always_inline struct pipe_state *pipe_state_of(__u64 ino)
