@@ -297,6 +297,70 @@ static __always_inline bool is_target(__u32 tgid)
 	return targets[target_word(tgid)] & (1ULL << (tgid % 64));
 }
 
+/*
+ * The calling task's tgid without a helper call, for the early exit of
+ * sys_enter and sys_exit. On this kind of CPU (return-thunk mitigations)
+ * a helper call costs 13 ns or more, and bpf_get_current_task_btf() is not
+ * inlined: called by every syscall of every task, it was most of what a
+ * bystander pays above the empty-program floor. The pt_regs those
+ * tracepoints hand over sit at the top of the task's own kernel stack, so
+ * their address names the task while it lives: a direct-mapped cache from
+ * that address to the tgid, filled by the task's first syscall (one helper
+ * call) and emptied by the task's exit (proc_exit), before its stack can
+ * be another task's. The address is taken as its distance from this array
+ * (a pointer minus a pointer is the one arithmetic the verifier turns into
+ * a number); bits 14-26 pick the slot, bits 3-13 and 27-56 are the tag,
+ * so two live stacks never share slot and tag. One 64-bit word a slot
+ * (valid bit, tag, tgid below 2^22 = BT_PID_MAX), written and read whole:
+ * a racing writer of the same slot can only make a miss.
+ */
+#define TGID_CACHE_SLOTS	8192
+#define TGID_BITS		22
+__u64 tgid_cache[TGID_CACHE_SLOTS];
+
+struct tgid_slot {
+	__u32 idx;
+	__u64 tag;	/* with the valid bit, as the word's top 42 bits */
+};
+
+static __always_inline struct tgid_slot tgid_slot_of(const struct pt_regs *regs)
+{
+	struct tgid_slot ts;
+	__u64 s;
+
+	asm volatile("%[s] = %[r]; %[s] -= %[b]"
+		     : [s] "=&r"(s) : [r] "r"(regs), [b] "r"(&tgid_cache[0]));
+	ts.idx = (s >> 14) & (TGID_CACHE_SLOTS - 1);
+	ts.tag = 1ULL << 41 | ((s >> 27) & ((1ULL << 30) - 1)) << 11 | ((s >> 3) & 0x7ff);
+	return ts;
+}
+
+static __always_inline __u32 current_tgid(const struct pt_regs *regs)
+{
+	struct tgid_slot ts = tgid_slot_of(regs);
+	__u64 w = tgid_cache[ts.idx];
+	__u32 tgid;
+
+	if (w >> TGID_BITS == ts.tag)
+		return w & ((1u << TGID_BITS) - 1);
+	tgid = bpf_get_current_task_btf()->tgid;
+	tgid_cache[ts.idx] = ts.tag << TGID_BITS | (tgid & ((1u << TGID_BITS) - 1));
+	return tgid;
+}
+
+/* A task exits: its kernel stack, and the address its cache slot names, may be reused. */
+static __always_inline void forget_tgid(struct task_struct *p)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(p);
+	struct tgid_slot ts;
+
+	if (!regs)
+		return;
+	ts = tgid_slot_of(regs);
+	if (tgid_cache[ts.idx] >> TGID_BITS == ts.tag)
+		tgid_cache[ts.idx] = 0;
+}
+
 static __always_inline void set_target(__u32 tgid, bool on)
 {
 	__u64 idx;
@@ -1205,7 +1269,6 @@ int BPF_PROG(sys_exit_marked, struct pt_regs *regs, long ret)
 	struct crossing x = { .ret = ret, .ustack = BT_STACK_NONE, .kstack = BT_STACK_NONE };
 	struct endpoint c = {};
 	long nr = BT_REGS_NR(regs);
-	__u64 id;
 
 	if (!count_marked)
 		return 0;
@@ -1228,8 +1291,7 @@ int BPF_PROG(sys_exit_marked, struct pt_regs *regs, long ret)
 	classify(task, BT_REGS_ARG1(regs), &c);
 	if (c.kind == BT_KIND_NONE)
 		return 0;
-	id = c.kind == BT_KIND_PIPE ? c.chan : sock_id(c.sk);
-	if (!is_marked(id))
+	if (c.kind == BT_KIND_PIPE ? !is_pipe_marked(c.chan) : !is_marked(sock_id(c.sk)))
 		return 0;
 	x.tgid = task->tgid;
 	seen_process(task);
@@ -1309,17 +1371,18 @@ static __always_inline bool walks_at_entry(long nr)
 SEC("tp_btf/sys_enter")
 int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task;
 	struct inflight *st;
 	__u64 count;
 	bool first;
 	long fd;
 
-	if (!is_target(task->tgid))
+	if (!is_target(current_tgid(regs)))
 		return 0;
 	if (!is_crossing_nr(id) && id != BT_NR_restart_syscall &&
 	    !(min_block_ns && is_readiness_nr(id)))
 		return 0;
+	task = bpf_get_current_task_btf();
 	fd = walks_at_entry(id) ? sent_fd(id, regs) : -1;
 	st = inflight_slot(task->pid);
 	if (!st)
@@ -1523,7 +1586,7 @@ struct {
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task;
 	long nr = BT_REGS_NR(regs);
 	struct inflight *st;
 
@@ -1543,11 +1606,12 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	 */
 	if (count_marked && is_connection_nr(nr))
 		bpf_tail_call(ctx, &marked_exit, 0);
-	if (!is_target(task->tgid)) {
+	if (!is_target(current_tgid(regs))) {
 		if (count_marked && is_marked_nr(nr))
 			bpf_tail_call(ctx, &marked_exit, 0);
 		return 0;
 	}
+	task = bpf_get_current_task_btf();
 	if (nr == BT_NR_restart_syscall) {
 		/* The restart of an interrupted call: the registers still hold its arguments. */
 		st = inflight_of(task->pid);
@@ -1777,6 +1841,7 @@ int BPF_PROG(proc_exec, struct task_struct *p)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(proc_exit, struct task_struct *p)
 {
+	forget_tgid(p);
 	/* signal->live reached 0 before this tracepoint when the group dies. */
 	if (!is_target(p->tgid) || p->signal->live.counter != 0)
 		return 0;

@@ -153,10 +153,32 @@ static __always_inline void mark(__u64 id)
 		lose(BT_LOSS_MAP_FULL);
 }
 
+/*
+ * Pipes' marks have a filter in front (BT_PIPE_MARK_SLOT in
+ * boundtrace.h): every non-target read and write of a pipe on the
+ * machine asks whether it is marked, and a clear bit answers without a
+ * hash lookup. A bit is set before its pipe's mark is inserted and never
+ * cleared (a pipe's mark is never deleted), so a clear bit proves the
+ * pipe unmarked. Only pipes: a socket's key is its address, which the
+ * verifier does not let a program hash.
+ */
+__u64 pipe_mark_bits[BT_PIPE_MARK_WORDS];
+
+static __always_inline void mark_pipe(__u64 ino)
+{
+	__u32 slot = BT_PIPE_MARK_SLOT(ino);
+
+	if (!count_marked || !ino)
+		return;
+	__sync_fetch_and_or(&pipe_mark_bits[(slot / 64) & (BT_PIPE_MARK_WORDS - 1)],
+			    1ULL << (slot % 64));
+	mark(ino);
+}
+
 /* The first row of a channel marks it: a pipe by inode, a socket and its peer by id. */
 __noinline int mark_channel(__u64 pipe_ino, __u64 sk_addr, __u64 peer_addr)
 {
-	mark(pipe_ino);
+	mark_pipe(pipe_ino);
 	mark(sk_addr);
 	mark(peer_addr);
 	return 0;
@@ -165,6 +187,14 @@ __noinline int mark_channel(__u64 pipe_ino, __u64 sk_addr, __u64 peer_addr)
 static __always_inline bool is_marked(__u64 id)
 {
 	return id && bpf_map_lookup_elem(&marked, &id);
+}
+
+static __always_inline bool is_pipe_marked(__u64 ino)
+{
+	__u32 slot = BT_PIPE_MARK_SLOT(ino);
+
+	return pipe_mark_bits[(slot / 64) & (BT_PIPE_MARK_WORDS - 1)] & (1ULL << (slot % 64)) &&
+	       is_marked(ino);
 }
 
 static __always_inline __u64 sock_id(const struct sock *sk)
@@ -526,7 +556,7 @@ static __always_inline void mark_before_send(struct endpoint *c, struct inflight
 		return;
 	}
 	if (c->kind == BT_KIND_PIPE)
-		mark(id);
+		mark_pipe(id);
 	else
 		mark_connection(c);
 }

@@ -54,7 +54,11 @@ BT_SCRIPT = str(ROOT / "tools" / "bench-aggregate.bt")
 DOC = ROOT / "docs" / "BENCHMARKS.md"
 TRACEFS = "/sys/kernel/tracing"
 TASKSET = os.path.realpath(shutil.which("taskset") or "/usr/bin/taskset")
-BYSTANDER = "bystander (boundtrace -p IDLE)"
+BYSTANDER = "bystander (boundtrace --peers 0 -p IDLE)"
+# The front door's own mode: --peers 1 asks of every other process's read
+# and write whether its channel is marked.
+BYSTANDER_PEERS = "bystander (boundtrace -p IDLE)"
+BYSTANDERS = (BYSTANDER, BYSTANDER_PEERS)
 BASELINE = None                 # --baseline BINARY: another build, measured alongside
 DELAY_MS = 200                  # ipcload sleeps this long after "ready PID"
 TIMEOUT_S = 120                 # per run; a hung tool is a failure
@@ -108,9 +112,11 @@ METHOD = f"""\
   (`/proc/PID/fdinfo`, the figure `bpftool map show` calls `bytes_memlock`).
 - The stress run is not pinned: several pipe clients with 1-byte messages
   on both CPUs, to check that nothing is lost at well over 1M crossings/s.
-- The bystander row: `boundtrace --peers 0 -p IDLE` traces an idle
+- The bystander rows: `boundtrace --peers 0 -p IDLE` traces an idle
   process of its own while the workload runs untraced: what every other
-  process on the machine pays for the hooks' early exit.
+  process on the machine pays for the hooks' early exit; `boundtrace -p
+  IDLE`, the default `--peers 1`, also asks of each of its reads and
+  writes whether the channel is one a target marked.
 - Real servers: redis-server (its own unix socket and loopback port) under
   redis-benchmark `-t set`, and nginx (one worker, a static page, no access
   log) under `ab -k`; each traced with `-p` (boundtrace `--peers 0`, the
@@ -374,6 +380,8 @@ def tracers():
     aggregate = Tracer("boundtrace", 11, 1, boundtrace_cmd([]), boundtrace_seen, ours=True)
     bystander = Tracer(BYSTANDER, 9, 1, lambda argv, out: argv, bystander_seen, ours=True,
                        background=Background)
+    bystander_peers = Tracer(BYSTANDER_PEERS, 9, 1, lambda argv, out: argv, bystander_seen,
+                             ours=True, background=lambda out: Background(out, peers=None))
     strace = Tracer("strace -f -c", 5, 40,
                     lambda argv, out: ["strace", "-f", "-c", "-o", out, "--", *argv],
                     strace_seen)
@@ -389,17 +397,20 @@ def tracers():
     bpft.problem = tool_problem("bpftrace", ["bpftrace", "--version"]) or \
         (None if tracefs else f"n/a (tracefs not mounted at {TRACEFS} and cannot be)")
     variants = [aggregate, *boundtrace_variants()]
-    return [*variants, *baseline_variants(variants), bystander, strace, perf, bpft]
+    return [*variants, *baseline_variants(variants), bystander, bystander_peers, strace, perf,
+            bpft]
 
 
 class Background:
-    """`boundtrace -p IDLE`: traces an idle process of its own (no peers), so
-    everything else on the machine is a bystander that pays only for the
-    hooks' early exit."""
+    """`boundtrace --peers 0 -p IDLE` (peers=None: the default --peers 1):
+    traces an idle process of its own, so everything else on the machine
+    is a bystander that pays only for the hooks' early exit (and, with
+    peers, the marked-channel test of its reads and writes)."""
 
-    def __init__(self, out):
+    def __init__(self, out, peers="0"):
         self.idle = subprocess.Popen(["sleep", "3600"], stdin=subprocess.DEVNULL)
-        self.bt = subprocess.Popen([BOUNDTRACE, "--peers", "0", "-f", "json", "-o", out,
+        self.bt = subprocess.Popen([BOUNDTRACE, *(["--peers", peers] if peers else []),
+                                    "-f", "json", "-o", out,
                                     "-p", str(self.idle.pid)], stdin=subprocess.DEVNULL,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         end = time.monotonic() + 10
@@ -590,7 +601,7 @@ def plan(tracer_list, quick, only=None, aggregate_only=False):
         if only and w.key not in only:
             continue
         for t in [aggregate] + (others if not quick or w is WORKLOADS[0] else []):
-            if t.name == BYSTANDER and w is not WORKLOADS[0]:
+            if t.name in BYSTANDERS and w is not WORKLOADS[0]:
                 continue
             cells.append(new_cell(w, t, quick, t.reps))
     if not only or STRESS.key in only:
@@ -717,6 +728,7 @@ class ProfileCase:
     title: str
     flags: list                 # boundtrace options
     bystander: bool = False     # trace an idle process; the workload is untraced
+    peers0: bool = True         # the bystander's boundtrace runs with --peers 0
     binary: Optional[str] = None    # --baseline: the other build
 
 
@@ -726,9 +738,10 @@ def profile_cases():
     for flag in ("--no-chains", "--chains"):
         if re.search(rf"(^|\s){flag}\b(?!-)", helptext, re.M):
             cases.append(ProfileCase(flag, [flag]))
-    cases.append(ProfileCase("bystander (-p IDLE)", [], bystander=True))
+    cases.append(ProfileCase("bystander (--peers 0 -p IDLE)", [], bystander=True))
+    cases.append(ProfileCase("bystander (-p IDLE)", [], bystander=True, peers0=False))
     if BASELINE:
-        cases += [ProfileCase(f"base: {c.title}", c.flags, c.bystander, BASELINE)
+        cases += [ProfileCase(f"base: {c.title}", c.flags, c.bystander, c.peers0, BASELINE)
                   for c in list(cases)]
     return cases
 
@@ -746,7 +759,7 @@ def profile_one(case, w, tmp, quick):
     try:
         if case.bystander:
             idle = subprocess.Popen(["sleep", "3600"], stdin=subprocess.DEVNULL)
-            target = ["--peers", "0", "-p", str(idle.pid)]
+            target = [*(["--peers", "0"] if case.peers0 else []), "-p", str(idle.pid)]
         else:
             target = ["--follow", "-p", str(watch.pid)]
         bt = subprocess.Popen([case.binary or BOUNDTRACE, *case.flags, *target, "-f", "json", "-o",
@@ -1254,9 +1267,9 @@ def targets_table(cells):
             out.append(f"| {c.tracer.name} ≤ {goal:.2f}× on {c.workload.title} "
                        f"| {r:.3f}× | {verdict(r <= goal)} |")
     for c in cells:
-        if c.tracer.name == BYSTANDER and c.pairs:
+        if c.tracer.name in BYSTANDERS and c.pairs:
             r = med([p.ratio for p in c.pairs])
-            out.append(f"| bystander ≤ 1.15× on {c.workload.title} | {r:.3f}× "
+            out.append(f"| {c.tracer.name} ≤ 1.15× on {c.workload.title} | {r:.3f}× "
                        f"| {verdict(r <= 1.15)} |")
     factors = bpftrace_factors(cells)
     if factors:

@@ -24,6 +24,7 @@ STACKLOAD = os.path.join(ROOT, "build", "tools", "stackload")
 TIMEOUTLOAD = os.path.join(ROOT, "build", "tools", "timeoutload")
 PIPETIERS = os.path.join(ROOT, "build", "tools", "pipetiers")
 WAKEFAN = os.path.join(ROOT, "build", "tools", "wakefan")
+THREADCHURN = os.path.join(ROOT, "build", "tools", "threadchurn")
 TMP = tempfile.mkdtemp(prefix="bt-it-")
 VERBOSE = "-v" in sys.argv
 # The longest a gated workload waits for boundtrace (run_gated opens the gate sooner).
@@ -380,6 +381,32 @@ def pid_target_exits_mid_trace():
     assert_matches(bt, ipc)
     proc, _ = bt_rows(bt, pid)
     eq(proc["exited"], True, "target marked exited")
+
+
+@test
+def reused_thread_stacks_keep_their_process():
+    """Short-lived threads of a traced process and of another one take
+    turns on CPU 0, so the kernel hands a dead thread's kernel stack to the
+    other process's next thread. The syscall hooks know a task by its stack
+    (their tgid cache) and forget it at the task's exit: exactly the traced
+    process's T * K one-byte writes, in its one pipe row, and nothing of
+    the other process."""
+    threads, writes = 300, 4
+    out = tmpfile("churn.json")
+    pid, bt, want = trace_announced([THREADCHURN, "--threads", str(threads), "--writes",
+                                     str(writes), "--delay-ms", GATE_MS, "--out", out],
+                                    "threadchurn")
+    n = threads * writes
+    eq((want["traced"]["pid"], want["traced"]["writes"], want["other"]["writes"]), (pid, n, n),
+       "threadchurn's own report")
+    eq(bt["lost"], {k: 0 for k in bt["lost"]}, "lost")
+    _, rows = bt_rows(bt, pid)
+    key = ("pipe", "pipe:[%d]" % want["traced"]["pipe"], "send")
+    eq(sorted(rows), [key], "rows of churn-traced")
+    eq((rows[key]["calls"], rows[key]["bytes"], rows[key]["errors"]), (n, n, 0),
+       "churn-traced's pipe writes")
+    other = [p for p in bt["processes"] if p["pid"] == want["other"]["pid"]]
+    eq(other, [], "churn-other in the report")
 
 
 @test

@@ -424,8 +424,15 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 			goto fail;
 		}
 	}
-	/* tp_btf programs attach through BTF: no tracefs mount is needed. */
-	rc = boundtrace_bpf__attach(t->skel);
+	/*
+	 * tp_btf programs attach through BTF: no tracefs mount is needed.
+	 * proc_exit goes first: it empties a task's slot in the syscall
+	 * hooks' tgid cache (tgid_cache) before the task's kernel stack can
+	 * be reused, so it must see every exit from the first fill on. The
+	 * skeleton attach then skips the link already made.
+	 */
+	t->skel->links.proc_exit = bpf_program__attach(t->skel->progs.proc_exit);
+	rc = t->skel->links.proc_exit ? boundtrace_bpf__attach(t->skel) : -errno;
 	if (rc) {
 		snprintf(err, errlen, "cannot attach to the kernel tracepoints: %s", strerror(-rc));
 		goto fail;
