@@ -245,10 +245,11 @@ with open(sys.argv[1], "w") as f:
 
 @test
 def fd_number_reused_for_other_channels_exact():
-    script, ino_out, bt_out = tmpfile("fdreuse.py"), tmpfile("fdreuse.json"), tmpfile("bt.json")
+    script, ino_out = tmpfile("fdreuse.py"), tmpfile("fdreuse.json")
     with open(script, "w") as f:
         f.write(FD_REUSE_SCRIPT)
     for mode in ([], ["--no-chains"]):
+        bt_out = tmpfile("bt%s.json" % "".join(mode))
         r = run([BT, "-f", "json", "-o", bt_out, *mode, "-c",
                  "%s %s %s" % (sys.executable, script, ino_out)])
         eq(r.returncode, 0, "boundtrace %s exit status (stderr: %s)" % (mode, r.stderr))
