@@ -782,7 +782,7 @@ static __always_inline __u64 addr_of(void *const *slot)
 static __always_inline void futex_link(struct task_struct *cur, struct task_struct *p,
 				       struct pt_regs *wregs)
 {
-	struct pt_regs *cregs = (struct pt_regs *)bpf_task_pt_regs(cur);
+	struct pt_regs *cregs = task_regs(cur);
 	struct bt_futex_link_key k = { .waker = cur->tgid, .wakee = p->tgid };
 	long nr = BT_REGS_NR(wregs), cnr = BT_REGS_NR(cregs);
 	__u64 one = 1, *n;
