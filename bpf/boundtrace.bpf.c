@@ -275,6 +275,16 @@ static __always_inline void lose(enum bt_loss what)
 }
 
 /*
+ * An insert its map could not keep: full (-E2BIG), or no memory for the
+ * entry (-ENOMEM: most maps are not preallocated). -EEXIST kept nothing
+ * new and lost nothing.
+ */
+static __always_inline bool not_kept(long err)
+{
+	return err && err != -EEXIST;
+}
+
+/*
  * Word index of a tgid in targets[]. The mask is done in asm: clang drops
  * a C mask after the range check, and the verifier then loses the bound.
  */
@@ -673,7 +683,7 @@ static __always_inline void record_chan(struct endpoint *c, const void *uremote)
 	}
 	peers_fill_info(addr_of((void *const *)&c->sk), addr_of((void *const *)&c->peer_sk),
 			&info);
-	if (bpf_map_update_elem(&chans, &ck, &info, BPF_NOEXIST) == -E2BIG)
+	if (not_kept(bpf_map_update_elem(&chans, &ck, &info, BPF_NOEXIST)))
 		lose(BT_LOSS_MAP_FULL);
 }
 
@@ -855,7 +865,7 @@ static __always_inline void account_wakeups(struct endpoint *c, struct crossing 
 		cnt = bpf_map_lookup_elem(&wakes, &wk);
 		if (cnt)
 			__sync_fetch_and_add(cnt, 1);
-		else if (bpf_map_update_elem(&wakes, &wk, &one, BPF_NOEXIST) == -E2BIG)
+		else if (not_kept(bpf_map_update_elem(&wakes, &wk, &one, BPF_NOEXIST)))
 			lose(BT_LOSS_MAP_FULL);
 	}
 }
@@ -924,7 +934,7 @@ static __always_inline void account_wakestack(struct endpoint *c, struct crossin
 		return;
 	}
 	one.blocked_ns = x->blocked;
-	if (bpf_map_update_elem(&wakestacks, &wk, &one, BPF_NOEXIST) == -E2BIG)
+	if (not_kept(bpf_map_update_elem(&wakestacks, &wk, &one, BPF_NOEXIST)))
 		lose(BT_LOSS_MAP_FULL);
 }
 

@@ -362,7 +362,7 @@ static __always_inline struct pipe_state *pipe_state_of(__u64 ino)
 
 	if (v)
 		return v;
-	if (bpf_map_update_elem(&pipes, &ino, &zero_pipe, BPF_NOEXIST) == -E2BIG) {
+	if (not_kept(bpf_map_update_elem(&pipes, &ino, &zero_pipe, BPF_NOEXIST))) {
 		lose(BT_LOSS_EXCHANGES);
 		return NULL;
 	}
