@@ -40,8 +40,10 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 SAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/san/tests/%,$(UNIT_SRCS))
 
-TOOL_SRCS := $(wildcard tools/*.c)
+# floorhooks loads BPF: its own rules below, with libbpf.
+TOOL_SRCS := $(filter-out tools/floorhooks%,$(wildcard tools/*.c))
 TOOL_BINS := $(patsubst tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
+FLOOR := $(BUILD)/tools/floorhooks $(BUILD)/tools/floorhooks.bpf.o
 
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 
@@ -67,7 +69,7 @@ include $(wildcard tests/unit/*.mk)
 
 .PHONY: all test unit unit-san integration deps vmlinux install clean bench bench-quick fuzz demo docs-check FORCE
 
-all: boundtrace $(TOOL_BINS)
+all: boundtrace $(TOOL_BINS) $(FLOOR)
 
 # ---- BPF ---------------------------------------------------------------
 $(BUILD)/%.bpf.o: bpf/%.bpf.c $(VMLINUX) | $(BUILD)
@@ -107,6 +109,14 @@ boundtrace: $(BUILD)/user/cli/main.o $(BUILD)/libbt.a
 # They go to $(BUILD)/tools: the source tree holds no generated file.
 $(BUILD)/tools/%: tools/%.c | $(BUILD)/tools
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer -fno-inline $(WARN) -MMD -MP -o $@ $< -lpthread
+
+# The bench's floor row: empty programs on boundtrace's tracepoints.
+$(BUILD)/tools/floorhooks.bpf.o: tools/floorhooks.bpf.c $(VMLINUX) | $(BUILD)/tools
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(dir $(VMLINUX)) -Wall -Werror \
+		-c $< -o $@
+
+$(BUILD)/tools/floorhooks: tools/floorhooks.c | $(BUILD)/tools
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 $(LIBBPF_CFLAGS) $(WARN) -o $@ $< $(LIBBPF_LIBS) -lelf -lz
 
 # ---- tests -------------------------------------------------------------
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libbt.a | $(BUILD)/tests

@@ -275,6 +275,16 @@ static __always_inline void lose(enum bt_loss what)
 }
 
 /*
+ * An insert its map could not keep: full (-E2BIG), or no memory for the
+ * entry (-ENOMEM: most maps are not preallocated). -EEXIST kept nothing
+ * new and lost nothing.
+ */
+static __always_inline bool not_kept(long err)
+{
+	return err && err != -EEXIST;
+}
+
+/*
  * Word index of a tgid in targets[]. The mask is done in asm: clang drops
  * a C mask after the range check, and the verifier then loses the bound.
  */
@@ -404,26 +414,54 @@ struct endpoint {
 /*
  * Walking task -> files -> fdtable -> file -> inode / socket with direct
  * BTF loads (fault-safe, a few ns each) instead of one bpf_probe_read
- * helper call per hop: this runs on every traced syscall. The only
- * helper is for the fd array slot, whose type (a pointer to pointers)
- * BTF does not let the verifier walk; bpf_rdonly_cast makes the result
- * a typed pointer again.
+ * helper call per hop: this runs on every traced syscall, twice for a
+ * write in chain mode.
  */
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+/*
+ * A word of kernel memory as a number, by a direct load rather than a
+ * bpf_probe_read_kernel() call (each helper returns through the costly
+ * SRSO return thunk here): since 6.12 a struct fd is one word, so the
+ * address read as one is a fault-safe BTF load (bpf_rdonly_cast is no
+ * call: the verifier makes it a move). A number, not a pointer: a
+ * pointer there doubles the states the verifier walks in sys_exit, and
+ * allows no arithmetic. Older kernels keep the helper (words_load()).
+ */
+static __always_inline bool words_load(void)
+{
+	return bpf_core_field_exists(struct fd, word) &&
+	       bpf_core_field_size(struct fd, word) == sizeof(__u64) &&
+	       bpf_core_field_offset(struct fd, word) == 0;
+}
+
+static __always_inline __u64 kernel_word(const void *addr)
+{
+	__u64 v = 0;
+
+	if (words_load()) {
+		struct fd *w = bpf_rdonly_cast(addr, bpf_core_type_id_kernel(struct fd));
+
+		return w->word;
+	}
+	bpf_probe_read_kernel(&v, sizeof(v), addr);
+	return v;
+}
 
 static __always_inline struct file *fd_to_file(struct task_struct *task, long fd)
 {
 	struct fdtable *fdt = task->files->fdt;
-	struct file *file = NULL;
 	struct file **fds;
+	__u64 file;
 
 	if (fd < 0 || (unsigned long)fd >= fdt->max_fds)
 		return NULL;
+	/* The slot is a pointer to pointers, which BTF does not let the verifier walk. */
 	fds = fdt->fd;
-	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	file = kernel_word(&fds[fd]);
 	if (!file)
 		return NULL;
-	return bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file));
+	return bpf_rdonly_cast((void *)file, bpf_core_type_id_kernel(struct file));
 }
 
 /*
@@ -546,6 +584,36 @@ static __always_inline __u64 futex_vec_addr(const struct futex_waitv *v)
 	return uaddr;
 }
 
+/*
+ * Where a task's user registers are saved: at a fixed distance from the
+ * base of its kernel stack, the same for every task (THREAD_SIZE and the
+ * architecture's padding). sched_waking reads the wakee's on every wakeup
+ * of a target's crossing: bpf_task_pt_regs() once, to learn the distance,
+ * then loads (a helper call is costly here: every return goes through the
+ * SRSO return thunk).
+ */
+__u64 pt_regs_off;
+
+static __always_inline struct pt_regs *task_regs(struct task_struct *p)
+{
+	__u64 off = pt_regs_off;
+
+	if (!words_load())
+		return (struct pt_regs *)bpf_task_pt_regs(p);
+	if (!off) {
+		struct task_struct *cur = bpf_get_current_task_btf();
+		struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(cur);
+		__u64 regs = 0;
+
+		/* The pointer as a number (the verifier allows no arithmetic on it). */
+		bpf_probe_read_kernel(&regs, sizeof(regs), &r);
+		off = regs - kernel_word(&cur->stack);
+		pt_regs_off = off;
+	}
+	return bpf_rdonly_cast((void *)(kernel_word(&p->stack) + off),
+			       bpf_core_type_id_kernel(struct pt_regs));
+}
+
 #include "peers.bpf.h"
 
 /* Fill the channel facts once, when a channel's first row is created. */
@@ -615,7 +683,7 @@ static __always_inline void record_chan(struct endpoint *c, const void *uremote)
 	}
 	peers_fill_info(addr_of((void *const *)&c->sk), addr_of((void *const *)&c->peer_sk),
 			&info);
-	if (bpf_map_update_elem(&chans, &ck, &info, BPF_NOEXIST) == -E2BIG)
+	if (not_kept(bpf_map_update_elem(&chans, &ck, &info, BPF_NOEXIST)))
 		lose(BT_LOSS_MAP_FULL);
 }
 
@@ -797,7 +865,7 @@ static __always_inline void account_wakeups(struct endpoint *c, struct crossing 
 		cnt = bpf_map_lookup_elem(&wakes, &wk);
 		if (cnt)
 			__sync_fetch_and_add(cnt, 1);
-		else if (bpf_map_update_elem(&wakes, &wk, &one, BPF_NOEXIST) == -E2BIG)
+		else if (not_kept(bpf_map_update_elem(&wakes, &wk, &one, BPF_NOEXIST)))
 			lose(BT_LOSS_MAP_FULL);
 	}
 }
@@ -866,7 +934,7 @@ static __always_inline void account_wakestack(struct endpoint *c, struct crossin
 		return;
 	}
 	one.blocked_ns = x->blocked;
-	if (bpf_map_update_elem(&wakestacks, &wk, &one, BPF_NOEXIST) == -E2BIG)
+	if (not_kept(bpf_map_update_elem(&wakestacks, &wk, &one, BPF_NOEXIST)))
 		lose(BT_LOSS_MAP_FULL);
 }
 
@@ -1048,7 +1116,7 @@ static __always_inline void cross_fd(struct task_struct *task, long fd, struct c
 	if (x->uremote && (c.kind == BT_KIND_UDP || c.kind == BT_KIND_TCP) &&
 	    !(c.peer >> 48))
 		inet_remote_from_user(x->uremote, &c, NULL);
-	pipe_step(&c, x);
+	pipe_step(&c, x, task);
 	account(&c, x);
 }
 
@@ -1281,28 +1349,24 @@ static __always_inline bool is_restart(long ret)
 
 /*
  * At the entry of a target's sending call nr on descriptor fd (count
- * bytes, entered at now): the descriptor is walked once, for --peers'
- * mark (mark_before_send) and, on a pipe, for a write's conversation
- * step (pipe_write_entered, chain mode). first: the call's own entry,
- * not a restart of it (which only marks). A global function: verified
- * once, outside sys_enter.
+ * bytes, entered at now), st its slot: the descriptor is walked once,
+ * for --peers' mark (mark_before_send) and, on a pipe, for a write's
+ * conversation step (pipe_write_entered, chain mode). first: the call's
+ * own entry, not a restart of it (which only marks). Inlined, once, in
+ * sys_enter: a global function cost every pipe write in chain mode a
+ * call, its return and a second bpf_get_current_task_btf().
  */
-__noinline int send_entered(long fd, long nr, __u64 count, __u64 now, int first)
+static __always_inline void send_entered(struct task_struct *task, struct inflight *st, long fd,
+					 long nr, __u64 count, __u64 now, bool first)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	struct endpoint c = {};
-	struct inflight *st;
 
 	classify(task, fd, &c);
-	st = inflight_slot(task->pid);
-	if (st && st->tid != task->pid)
-		st = NULL;	/* another thread's: sys_enter takes it over and forgets */
 	if (count_marked)
 		mark_before_send(&c, st);
 	if (first && exchange_records && c.kind == BT_KIND_PIPE &&
 	    (nr == BT_NR_write || nr == BT_NR_writev))
 		pipe_write_entered(task, c.file, count, now);
-	return 0;
 }
 
 /*
@@ -1319,6 +1383,8 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 {
 	struct task_struct *task;
 	struct inflight *st;
+	__u64 count;
+	bool first;
 	long fd;
 
 	if (!is_target(current_tgid(regs)))
@@ -1352,9 +1418,11 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		st->ts = st->pend_ts;
 		st->pend_ts = 0;
 		st->sock_ns = 0;
-		if (count_marked && fd >= 0)
-			send_entered(fd, id, 0, 0, 0);
-		return 0;
+		if (!count_marked || fd < 0)
+			return 0;
+		first = false;	/* only marks */
+		count = 0;
+		goto walk;
 	}
 	if (id == BT_NR_restart_syscall)
 		return 0;
@@ -1372,8 +1440,13 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		st->waker_ustack = BT_STACK_NONE;
 	}
 	st->ts = bpf_ktime_get_ns();
-	if (fd >= 0)
-		send_entered(fd, id, BT_REGS_ARG3(regs), st->ts, 1);
+	if (fd < 0)
+		return 0;
+	first = true;
+	count = BT_REGS_ARG3(regs);
+walk:
+	/* One site: inlined twice, the walk would be verified twice. */
+	send_entered(task, st, fd, id, count, st->ts, first);
 	return 0;
 }
 
@@ -1612,10 +1685,9 @@ static __always_inline bool is_futex_nr(long nr)
  * syscall wakes whatever it wakes on the interrupted task's time; those
  * wakees sleep elsewhere (nanosleep, a timed wait), and are not counted.
  */
-static __always_inline bool wakee_waits_on_crossing(struct task_struct *p, long waker_nr,
-						    __u32 waker_tgid)
+static __always_inline bool wakee_waits_on_crossing(struct task_struct *p, struct pt_regs *regs,
+						    long waker_nr, __u32 waker_tgid)
 {
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(p);
 	long nr = BT_REGS_NR(regs);
 
 	if (is_futex_nr(waker_nr)) {
@@ -1672,16 +1744,20 @@ static __always_inline void note_wakee(struct task_struct *cur, struct task_stru
 {
 	__u32 wakee = p->tgid;
 	struct inflight *st;
+	struct pt_regs *regs;
 	__u32 n;
 
 	/* A kernel thread woken by an interrupt that hit the syscall is no peer. */
 	if (p->flags & PF_KTHREAD)
 		return;
 	st = inflight_of(cur->pid);
-	if (!st || !wakee_waits_on_crossing(p, st->nr, cur->tgid))
+	if (!st)
+		return;
+	regs = task_regs(p);
+	if (!wakee_waits_on_crossing(p, regs, st->nr, cur->tgid))
 		return;
 	if (is_futex_nr(st->nr))
-		futex_link(cur, p, (struct pt_regs *)bpf_task_pt_regs(p));
+		futex_link(cur, p, regs);
 	n = st->nwake;
 	for (int i = 0; i < BT_WAKEES_MAX; i++) {
 		if (i >= n)

@@ -145,8 +145,17 @@ static __always_inline void exchange_ends(struct sock *sk, struct exch_chan *c,
 	}
 }
 
+/*
+ * The name of task, as bpf_get_current_comm() gives it, by two loads
+ * rather than a helper call.
+ */
+static __always_inline void task_comm(struct task_struct *task, char comm[BT_COMM_LEN])
+{
+	__builtin_memcpy(comm, task->comm, BT_COMM_LEN);
+}
+
 static __always_inline void emit_exchange(struct sock *sk, struct exch_chan *c,
-					  struct bt_conn *cn, __u32 tgid, __u32 tid, __u64 now)
+					  struct bt_conn *cn, struct task_struct *task, __u64 now)
 {
 	struct bt_exchange_ev *e;
 
@@ -155,8 +164,8 @@ static __always_inline void emit_exchange(struct sock *sk, struct exch_chan *c,
 		lose(BT_LOSS_EXCHANGES);
 		return;
 	}
-	e->pid = tgid;
-	e->tid = tid;
+	e->pid = task->tgid;
+	e->tid = task->pid;
 	e->req_tid = cn->req_tid;
 	e->role = cn->role;
 	e->kind = c->kind;
@@ -167,7 +176,7 @@ static __always_inline void emit_exchange(struct sock *sk, struct exch_chan *c,
 	exchange_ends(sk, c, e);
 	e->req_ns = cn->req_ns;
 	e->resp_ns = now;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	task_comm(task, e->comm);
 	/*
 	 * No wakeup: userspace polls every 100 ms anyway, and waking it per
 	 * record (an irq_work each) was most of this program's cost.
@@ -208,7 +217,7 @@ static __always_inline void exchange_sock(struct sock *sk, int ret, int flags, _
 			st->exch_owed = false;
 		}
 		if (exchange_records)
-			emit_exchange(sk, &c, cn, task->tgid, task->pid, now);
+			emit_exchange(sk, &c, cn, task, now);
 	}
 	if (st) {
 		st->exch_role = cn->role;
@@ -353,7 +362,7 @@ static __always_inline struct pipe_state *pipe_state_of(__u64 ino)
 
 	if (v)
 		return v;
-	if (bpf_map_update_elem(&pipes, &ino, &zero_pipe, BPF_NOEXIST) == -E2BIG) {
+	if (not_kept(bpf_map_update_elem(&pipes, &ino, &zero_pipe, BPF_NOEXIST))) {
 		lose(BT_LOSS_EXCHANGES);
 		return NULL;
 	}
@@ -422,7 +431,13 @@ __noinline int pipe_track(struct pipe_op *op)
 		__u64 w = op->dir == BT_DIR_SEND ? st->pipe.rd : st->pipe.wr;
 
 		cx = &ps->conv;
-		if (w && w != op->ino) {
+		/*
+		 * A read needs w's state only if this pipe answers w (a
+		 * response read; bt_pipe_conv_read): a server's request read
+		 * skips the lookup. Read unlocked: the write whose bytes this
+		 * read took set it at its entry, before its bytes were in.
+		 */
+		if (w && w != op->ino && (op->dir == BT_DIR_SEND || cx->answers == w)) {
 			pw = bpf_map_lookup_elem(&pipes, &w);
 			if (pw)
 				cw = &pw->conv;
@@ -435,7 +450,7 @@ __noinline int pipe_track(struct pipe_op *op)
 	bt_pipe_out_reset(out);
 	/* The steps name this thread only in an answer or an exchange, both need cw. */
 	if (cw)
-		bpf_get_current_comm(out->comm, sizeof(out->comm));
+		__builtin_memcpy(out->comm, op->comm, sizeof(out->comm));
 	me.off = 0;
 	me.ns = op->now;
 	me.tid = op->tid;
@@ -478,8 +493,9 @@ __noinline int pipe_track(struct pipe_op *op)
 	return 0;
 }
 
-/* A pipe call's exit (a write's entry is pipe_write_entered's). */
-static __always_inline void pipe_step(struct endpoint *c, struct crossing *x)
+/* A pipe call's exit by task (a write's entry is pipe_write_entered's). */
+static __always_inline void pipe_step(struct endpoint *c, struct crossing *x,
+				      struct task_struct *task)
 {
 	struct pipe_op op;
 
@@ -497,11 +513,13 @@ static __always_inline void pipe_step(struct endpoint *c, struct crossing *x)
 			op.now = x->start;
 	}
 	op.tgid = x->tgid;
-	op.tid = (__u32)bpf_get_current_pid_tgid();
+	op.tid = task->pid;	/* not bpf_get_current_pid_tgid(): a helper call less */
 	op.dir = x->dir;
 	op.eof = x->dir == BT_DIR_RECV && !x->ret;
 	op.entry = 0;
 	op.empty = 0;
+	op.pad = 0;
+	task_comm(task, op.comm);
 	pipe_track(&op);
 }
 
@@ -534,6 +552,7 @@ static __always_inline void pipe_write_entered(struct task_struct *task, struct 
 	op.entry = 1;
 	op.empty = pipe->head == pipe->tail;
 	op.pad = 0;
+	task_comm(task, op.comm);
 	pipe_track(&op);
 }
 
@@ -571,10 +590,21 @@ __noinline int exchange_account(struct bt_stats *s, struct inflight *st, __u32 d
 static __always_inline void account_exchange(struct endpoint *c, struct crossing *x,
 					     struct bt_stats *s)
 {
+	struct inflight *st = x->st;
+
 	/* Pipes: only pipe conversations, in chain mode. */
-	if (c->kind == BT_KIND_TCP || c->kind == BT_KIND_UNIX_STREAM ||
-	    (c->kind == BT_KIND_PIPE && exchange_records))
-		exchange_account(s, x->st, x->dir);
+	if (c->kind != BT_KIND_TCP && c->kind != BT_KIND_UNIX_STREAM &&
+	    (c->kind != BT_KIND_PIPE || !exchange_records))
+		return;
+	/*
+	 * The global function only for a completed exchange (about one
+	 * call in two of a conversation): a call to it and its return
+	 * cost every other socket crossing as much as a helper call.
+	 */
+	if (st && st->exch_done)
+		exchange_account(s, st, x->dir);
+	else if (st && st->exch_role && st->exch_dir == x->dir)
+		s->role = st->exch_role;
 }
 
 #endif /* BOUNDTRACE_EXCHANGE_BPF_H */

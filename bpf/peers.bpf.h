@@ -149,7 +149,7 @@ static __always_inline void mark(__u64 id)
 	__u8 one = 1;
 
 	if (count_marked && id &&
-	    bpf_map_update_elem(&marked, &id, &one, BPF_NOEXIST) == -E2BIG)
+	    not_kept(bpf_map_update_elem(&marked, &id, &one, BPF_NOEXIST)))
 		lose(BT_LOSS_MAP_FULL);
 }
 
@@ -302,7 +302,7 @@ static __always_inline void tuple_put(struct bt_tuple *t, const struct sock *sk,
 	struct bt_tuple_val v = { .sock = sock_id(sk), .ino = sock_ino((struct sock *)sk),
 				  .role = role };
 
-	if (bpf_map_update_elem(&inet_peers, t, &v, BPF_ANY) == -E2BIG)
+	if (not_kept(bpf_map_update_elem(&inet_peers, t, &v, BPF_ANY)))
 		lose(BT_LOSS_MAP_FULL);
 }
 
@@ -782,7 +782,7 @@ static __always_inline __u64 addr_of(void *const *slot)
 static __always_inline void futex_link(struct task_struct *cur, struct task_struct *p,
 				       struct pt_regs *wregs)
 {
-	struct pt_regs *cregs = (struct pt_regs *)bpf_task_pt_regs(cur);
+	struct pt_regs *cregs = task_regs(cur);
 	struct bt_futex_link_key k = { .waker = cur->tgid, .wakee = p->tgid };
 	long nr = BT_REGS_NR(wregs), cnr = BT_REGS_NR(cregs);
 	__u64 one = 1, *n;
@@ -798,7 +798,7 @@ static __always_inline void futex_link(struct task_struct *cur, struct task_stru
 	n = bpf_map_lookup_elem(&futex_links, &k);
 	if (n)
 		__sync_fetch_and_add(n, 1);
-	else if (bpf_map_update_elem(&futex_links, &k, &one, BPF_NOEXIST) == -E2BIG)
+	else if (not_kept(bpf_map_update_elem(&futex_links, &k, &one, BPF_NOEXIST)))
 		lose(BT_LOSS_MAP_FULL);
 }
 

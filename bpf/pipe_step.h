@@ -124,6 +124,12 @@ struct pipe_op {
 	__u8 entry;	/* a write's entry (the conversation step, the hand-off state made) */
 	__u8 empty;	/* a write's entry: the pipe held no byte */
 	__u8 pad;
+	/*
+	 * The calling thread's name (pipe_track passes it on in
+	 * bt_pipe_out.comm), read from its task by the caller: loads, not a
+	 * bpf_get_current_comm() call in three of a round trip's pipe calls.
+	 */
+	char comm[BT_COMM_LEN];
 };
 
 /*

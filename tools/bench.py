@@ -51,6 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 IPCLOAD = str(ROOT / "build" / "tools" / "ipcload")
 BOUNDTRACE = str(ROOT / "boundtrace")
 BT_SCRIPT = str(ROOT / "tools" / "bench-aggregate.bt")
+FLOORHOOKS = str(ROOT / "build" / "tools" / "floorhooks")
 DOC = ROOT / "docs" / "BENCHMARKS.md"
 TRACEFS = "/sys/kernel/tracing"
 TASKSET = os.path.realpath(shutil.which("taskset") or "/usr/bin/taskset")
@@ -59,6 +60,10 @@ BYSTANDER = "bystander (boundtrace --peers 0 -p IDLE)"
 # and write whether its channel is marked.
 BYSTANDER_PEERS = "bystander (boundtrace -p IDLE)"
 BYSTANDERS = (BYSTANDER, BYSTANDER_PEERS)
+# Empty programs on the same tracepoints: what the hooks' mere existence
+# costs every process; the issue holds a bystander to within 0.02 of it.
+FLOOR = "floor: empty hooks (tools/floorhooks)"
+FLOOR_SLACK = 0.02
 BASELINE = None                 # --baseline BINARY: another build, measured alongside
 DELAY_MS = 200                  # ipcload sleeps this long after "ready PID"
 TIMEOUT_S = 120                 # per run; a hung tool is a failure
@@ -116,7 +121,11 @@ METHOD = f"""\
   process of its own while the workload runs untraced: what every other
   process on the machine pays for the hooks' early exit; `boundtrace -p
   IDLE`, the default `--peers 1`, also asks of each of its reads and
-  writes whether the channel is one a target marked.
+  writes whether the channel is one a target marked. The floor row:
+  `tools/floorhooks` holds empty programs on the same tracepoints (the
+  syscall tracepoints put every task on the slow syscall path, and each
+  hook's dispatch runs): no tracer built on them can cost less; the issue
+  holds a bystander to within 0.02 of it.
 - Real servers: redis-server (its own unix socket and loopback port) under
   redis-benchmark `-t set`, and nginx (one worker, a static page, no access
   log) under `ab -k`; each traced with `-p` (boundtrace `--peers 0`, the
@@ -397,8 +406,11 @@ def tracers():
     bpft.problem = tool_problem("bpftrace", ["bpftrace", "--version"]) or \
         (None if tracefs else f"n/a (tracefs not mounted at {TRACEFS} and cannot be)")
     variants = [aggregate, *boundtrace_variants()]
-    return [*variants, *baseline_variants(variants), bystander, bystander_peers, strace, perf,
-            bpft]
+    floor = Tracer(FLOOR, 9, 1, lambda argv, out: argv, lambda out, ipc: sum(rows(ipc).values()),
+                   background=FloorHooks)
+    floor.problem = None if os.access(FLOORHOOKS, os.X_OK) else "n/a (build/tools/floorhooks not built)"
+    return [*variants, *baseline_variants(variants), floor, bystander, bystander_peers, strace,
+            perf, bpft]
 
 
 class Background:
@@ -424,6 +436,26 @@ class Background:
         self.bt.send_signal(signal.SIGINT)
         self.idle.kill()
         self.idle.wait()
+        return reap(self.bt)
+
+
+class FloorHooks:
+    """tools/floorhooks: empty programs on boundtrace's tracepoints, held
+    while the workload runs untraced."""
+
+    def __init__(self, out):
+        with open(out, "w") as f:
+            self.bt = subprocess.Popen([FLOORHOOKS], stdin=subprocess.DEVNULL,
+                                       stdout=subprocess.DEVNULL, stderr=f)
+        end = time.monotonic() + 10
+        while not bpf_attached(self.bt.pid):
+            if self.bt.poll() is not None or time.monotonic() > end:
+                self.stop()
+                raise ToolFailed(f"floorhooks did not attach: {Path(out).read_text()}")
+            time.sleep(0.01)
+
+    def stop(self):
+        self.bt.send_signal(signal.SIGTERM)
         return reap(self.bt)
 
 
@@ -601,7 +633,7 @@ def plan(tracer_list, quick, only=None, aggregate_only=False):
         if only and w.key not in only:
             continue
         for t in [aggregate] + (others if not quick or w is WORKLOADS[0] else []):
-            if t.name in BYSTANDERS and w is not WORKLOADS[0]:
+            if (t.name in BYSTANDERS or t.name == FLOOR) and w is not WORKLOADS[0]:
                 continue
             cells.append(new_cell(w, t, quick, t.reps))
     if not only or STRESS.key in only:
@@ -1015,6 +1047,9 @@ def server_tracers(tracer_list, aggregate_only=False):
     modes.append(ServerTracer(
         BYSTANDER, lambda pid, out: [BOUNDTRACE, "--peers", "0", "-f", "json", "-o", out,
                                      "-p", str(IDLE.pid())], attached, 5, ours=True))
+    modes.append(ServerTracer(FLOOR, lambda pid, out: [FLOORHOOKS], attached, 5,
+                              problem=None if os.access(FLOORHOOKS, os.X_OK)
+                              else "n/a (build/tools/floorhooks not built)"))
     problems = {t.name.split(" (")[0]: t.problem for t in tracer_list}
     modes.append(ServerTracer(
         "bpftrace (tools/bench-aggregate.bt)",
@@ -1271,6 +1306,13 @@ def targets_table(cells):
             r = med([p.ratio for p in c.pairs])
             out.append(f"| {c.tracer.name} ≤ 1.15× on {c.workload.title} | {r:.3f}× "
                        f"| {verdict(r <= 1.15)} |")
+            floor = [f for f in cells if f.tracer.name == FLOOR and f.pairs and
+                     f.workload is c.workload]
+            if floor:
+                rf = med([p.ratio for p in floor[0].pairs])
+                out.append(f"| {c.tracer.name} within {FLOOR_SLACK:.2f} of the empty-hook floor "
+                           f"({rf:.3f}×) on {c.workload.title} | {r:.3f}× "
+                           f"| {verdict(r <= rf + FLOOR_SLACK)} |")
     factors = bpftrace_factors(cells)
     if factors:
         shown = ", ".join(f"{k} {v:.1f}×" for k, v in factors.items())

@@ -216,6 +216,65 @@ def pipe_rw_exact():
     eq(recv["bytes"], 1000000, "workload's pipe recv bytes")
 
 
+# One descriptor number, three channels in turn: dup2 puts a second pipe
+# over it, then it is closed and a socketpair takes the number again.
+# Prints the channels' inodes; every call is one syscall of os.read/write.
+FD_REUSE_SCRIPT = r"""
+import json, os, socket, sys
+r1, w1 = os.pipe()
+r2, w2 = os.pipe()
+ino = {"p1": os.fstat(w1).st_ino, "p2": os.fstat(w2).st_ino}
+for _ in range(3):
+    os.write(w1, b"a")
+os.dup2(w2, w1)
+for _ in range(5):
+    os.write(w1, b"bb")
+os.close(w1)
+os.close(w2)
+a, b = socket.socketpair()
+assert a.fileno() == w1, (a.fileno(), w1)
+ino["s"] = os.fstat(a.fileno()).st_ino
+for _ in range(7):
+    os.write(a.fileno(), b"ccc")
+got = (os.read(r1, 100), os.read(r2, 100), os.read(b.fileno(), 100))
+assert got == (b"a" * 3, b"bb" * 5, b"ccc" * 7), got
+with open(sys.argv[1], "w") as f:
+    json.dump(ino, f)
+"""
+
+
+@test
+def fd_number_reused_for_other_channels_exact():
+    script, ino_out = tmpfile("fdreuse.py"), tmpfile("fdreuse.json")
+    with open(script, "w") as f:
+        f.write(FD_REUSE_SCRIPT)
+    for mode in ([], ["--no-chains"]):
+        bt_out = tmpfile("bt%s.json" % "".join(mode))
+        r = run([BT, "-f", "json", "-o", bt_out, *mode, "-c",
+                 "%s %s %s" % (sys.executable, script, ino_out)])
+        eq(r.returncode, 0, "boundtrace %s exit status (stderr: %s)" % (mode, r.stderr))
+        with open(bt_out) as f:
+            bt = json.load(f)
+        with open(ino_out) as f:
+            ino = json.load(f)
+        chans = {"pipe:[%d]" % ino["p1"]: "p1", "pipe:[%d]" % ino["p2"]: "p2"}
+        got = {}
+        for p in bt["processes"]:
+            for b in p["boundaries"]:
+                name = chans.get(b["channel"])
+                if b["kind"] == "unix_stream" and b["channel"].startswith("unix:[%d->" % ino["s"]):
+                    name = "s"
+                if b["kind"] == "unix_stream" and b["channel"].endswith("->%d]" % ino["s"]):
+                    name = "s-peer"
+                if name:
+                    check((name, b["direction"]) not in got, "%s: two %s rows" % (mode, name))
+                    got[(name, b["direction"])] = (b["calls"], b["bytes"])
+        eq(got, {("p1", "send"): (3, 3), ("p1", "recv"): (1, 3),
+                 ("p2", "send"): (5, 10), ("p2", "recv"): (1, 10),
+                 ("s", "send"): (7, 21), ("s-peer", "recv"): (1, 21)},
+           "%s: (calls, bytes) per channel and direction" % mode)
+
+
 @test
 def no_chains_rows_exact():
     """--no-chains (no record rings are opened: a crash there once went

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <cmocka.h>
 #include "model/model.h"
 #include "testutil.h"
@@ -436,6 +437,50 @@ static void test_fold_keeps_rows_through_clears(void **state)
 }
 
 /*
+ * A collection read a connection's row while it was open, before the
+ * server's worker accepted it: the channel facts named no far end then.
+ * The fold that takes the row once it closed reads the facts again, the
+ * worker named (accepted_by): the final row has the fold's facts, not
+ * the collection's, or the report would lose the connection from its
+ * edge. The census's word on the socket (conn) stays; a row folded
+ * without facts keeps those it had; a final row counted again keeps its own.
+ */
+static void test_fold_takes_the_facts_it_read(void **state)
+{
+	struct bt_model *m = *state;
+	struct bt_key a = key_of(85, BT_KIND_TCP, BT_DIR_SEND, 31, 7);
+	struct bt_key b = key_of(85, BT_KIND_TCP, BT_DIR_SEND, 32, 8);
+	struct bt_chan_info early = { .kind = BT_KIND_TCP, .family = AF_INET, .lport = 40000,
+				      .rport = 8080, .role = BT_ROLE_CLIENT, .laddr = { 127, 0, 0, 1 },
+				      .raddr = { 127, 0, 0, 1 } };
+	struct bt_chan_info named = early, other = early;
+	struct bt_stats s1 = stats_of(1, 64, 0, 0);
+	struct bt_row *r;
+
+	named.peer_tgid = 86;
+	other.peer_tgid = 87;
+	r = bt_model_add(m, &a, &s1, &early);
+	r->info.conn = BT_CONN_NEW;
+	bt_model_add(m, &b, &s1, &early);
+	r = bt_model_fold_row(m, &a, &s1, &named);
+	assert_non_null(r);
+	assert_true(r->has_info);
+	assert_int_equal(r->info.peer_tgid, 86);
+	assert_int_equal(r->info.conn, BT_CONN_NEW);
+	assert_string_equal(r->channel, "tcp:127.0.0.1:40000->127.0.0.1:8080");
+	assert_int_equal(r->st.calls, 1);
+	/* The facts gone by the fold: the collection's stay. */
+	r = bt_model_fold_row(m, &b, &s1, NULL);
+	assert_true(r->has_info);
+	assert_int_equal(r->info.lport, 40000);
+	/* Counted again after its fold: what the fold read stays. */
+	r = bt_model_fold_row(m, &a, &s1, &other);
+	assert_int_equal(r->info.peer_tgid, 86);
+	bt_model_clear_rows(m);
+	assert_int_equal(bt_model_find(m, 85)->rows[0].info.peer_tgid, 86);
+}
+
+/*
  * --stacks through folds: a stack row and a waker stack folded with their
  * channel are final like the row (what the last collection read is
  * dropped, clears keep the folded part, what the kernel counts again
@@ -837,6 +882,7 @@ int main(void)
 		T(test_find_after_pid_reuse),
 		T(test_clear_rows_keeps_harvested),
 		T(test_fold_keeps_rows_through_clears),
+		T(test_fold_takes_the_facts_it_read),
 		T(test_fold_keeps_stacks_through_clears),
 		T(test_add_wake),
 		T(test_add_holder),

@@ -691,6 +691,30 @@ struct bt_row *bt_model_add(struct bt_model *m, const struct bt_key *key,
 	return p ? bt_proc_add_row(p, key, st, info) : NULL;
 }
 
+/*
+ * The channel facts a fold read replace those a collection read while
+ * the channel was open: the far end may have been named since (a worker
+ * that accepted after the first crossing, accepted_by), and the fold's
+ * read is the row's last. The census's word (conn) is userspace's own
+ * and stays. 0, or -1 out of memory.
+ */
+static int row_refresh_info(struct bt_row *r, const struct bt_chan_info *info)
+{
+	struct bt_chan_info fresh = *info;
+	char channel[BT_CHANNEL_LEN];
+
+	if (r->has_info)
+		fresh.conn = r->info.conn;
+	if (r->has_info && !memcmp(&r->info, &fresh, sizeof(fresh)))
+		return 0;
+	bt_channel_format(&r->key, &fresh, channel, sizeof(channel));
+	if (bt_row_set_channel(r, channel))
+		return -1;
+	r->info = fresh;
+	r->has_info = true;
+	return 0;
+}
+
 struct bt_row *bt_model_fold_row(struct bt_model *m, const struct bt_key *key,
 				 const struct bt_stats *st, const struct bt_chan_info *info)
 {
@@ -698,6 +722,9 @@ struct bt_row *bt_model_fold_row(struct bt_model *m, const struct bt_key *key,
 	struct bt_row *r = bt_model_add(m, key, &zero, info);
 
 	if (!r)
+		return NULL;
+	/* Read by a collection before: not yet final, its facts as they were then. */
+	if (!r->final && info && row_refresh_info(r, info))
 		return NULL;
 	/*
 	 * What the last collection read from the kernel is in r->st: the
