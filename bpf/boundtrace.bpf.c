@@ -426,7 +426,8 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
  * address read as one is a fault-safe BTF load (bpf_rdonly_cast is no
  * call: the verifier makes it a move). A number, not a pointer: a
  * pointer there doubles the states the verifier walks in sys_exit, and
- * allows no arithmetic. Older kernels keep the helper (words_load()).
+ * allows no arithmetic (so also a pointer as a number, for a global
+ * function's scalar argument). Older kernels keep the helper (words_load()).
  */
 static __always_inline bool words_load(void)
 {
@@ -603,11 +604,9 @@ static __always_inline struct pt_regs *task_regs(struct task_struct *p)
 	if (!off) {
 		struct task_struct *cur = bpf_get_current_task_btf();
 		struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(cur);
-		__u64 regs = 0;
 
 		/* The pointer as a number (the verifier allows no arithmetic on it). */
-		bpf_probe_read_kernel(&regs, sizeof(regs), &r);
-		off = regs - kernel_word(&cur->stack);
+		off = kernel_word(&r) - kernel_word(&cur->stack);
 		pt_regs_off = off;
 	}
 	return bpf_rdonly_cast((void *)(kernel_word(&p->stack) + off),
@@ -627,7 +626,7 @@ static __always_inline void record_chan(struct endpoint *c, const void *uremote)
 		return;
 	if (count_marked)
 		mark_channel(c->kind == BT_KIND_PIPE ? c->chan : 0,
-			     addr_of((void *const *)&c->sk), addr_of((void *const *)&c->peer_sk));
+			     kernel_word(&c->sk), kernel_word(&c->peer_sk));
 	info.kind = c->kind;
 	info.family = c->family;
 	if (c->family == AF_UNIX) {
@@ -681,7 +680,7 @@ static __always_inline void record_chan(struct endpoint *c, const void *uremote)
 		if (!info.rport)
 			inet_remote_from_user(uremote, c, &info);
 	}
-	peers_fill_info(addr_of((void *const *)&c->sk), addr_of((void *const *)&c->peer_sk),
+	peers_fill_info(kernel_word(&c->sk), kernel_word(&c->peer_sk),
 			&info);
 	if (not_kept(bpf_map_update_elem(&chans, &ck, &info, BPF_NOEXIST)))
 		lose(BT_LOSS_MAP_FULL);
@@ -1096,7 +1095,7 @@ static __always_inline void sock_used_by(struct inflight *st, struct endpoint *c
 
 	if (st && st->owner_sk == (__u64)c->sk && st->owner_tgid == tgid && st->owner_gen == gen)
 		return;
-	sock_used_addr(addr_of((void *const *)&c->sk), tgid);
+	sock_used_addr(kernel_word(&c->sk), tgid);
 	if (st) {
 		st->owner_sk = (__u64)c->sk;
 		st->owner_tgid = tgid;

@@ -257,12 +257,6 @@ struct bt_sk_owner {
 #define BT_MARK_TCP_LISTENER(netns, port) \
 	((2ULL << 56) | (__u64)(__u32)(netns) << 16 | (__u16)(port))
 
-/* --peers: the bit of a pipe inode in the kernel's filter of pipe marks (peers.bpf.h). */
-#define BT_PIPE_MARK_BITS	18
-#define BT_PIPE_MARK_WORDS	((1u << BT_PIPE_MARK_BITS) / 64)
-#define BT_PIPE_MARK_SLOT(ino) \
-	((__u32)(((__u64)(ino) * 0x9E3779B97F4A7C15ULL) >> (64 - BT_PIPE_MARK_BITS)))
-
 /*
  * A process counted on a marked channel before anyone followed it (map
  * seen, by tgid): its name and parent, for when it is gone before the

@@ -154,24 +154,33 @@ static __always_inline void mark(__u64 id)
 }
 
 /*
- * Pipes' marks have a filter in front (BT_PIPE_MARK_SLOT in
- * boundtrace.h): every non-target read and write of a pipe on the
- * machine asks whether it is marked, and a clear bit answers without a
- * hash lookup. A bit is set before its pipe's mark is inserted and never
- * cleared (a pipe's mark is never deleted), so a clear bit proves the
- * pipe unmarked. Only pipes: a socket's key is its address, which the
- * verifier does not let a program hash.
+ * Pipes' marks have a filter in front: every non-target read and write
+ * of a pipe on the machine asks whether it is marked, and a clear bit
+ * (of 2^18, by a hash of the inode) answers without a hash lookup. A bit
+ * is set before its pipe's mark is inserted and never cleared (a pipe's
+ * mark is never deleted), so a clear bit proves the pipe unmarked. Only
+ * pipes: a socket's key is its address, which the verifier does not let
+ * a program hash.
  */
-__u64 pipe_mark_bits[BT_PIPE_MARK_WORDS];
+#define PIPE_MARK_BITS	18
+__u64 pipe_mark_bits[(1u << PIPE_MARK_BITS) / 64];
+
+/* The word of pipe_mark_bits holding ino's bit, and the bit in *bit. */
+static __always_inline __u64 *pipe_mark_word(__u64 ino, __u64 *bit)
+{
+	__u32 slot = (ino * 0x9E3779B97F4A7C15ULL) >> (64 - PIPE_MARK_BITS);
+
+	*bit = 1ULL << (slot % 64);
+	return &pipe_mark_bits[slot / 64];
+}
 
 static __always_inline void mark_pipe(__u64 ino)
 {
-	__u32 slot = BT_PIPE_MARK_SLOT(ino);
+	__u64 bit;
 
 	if (!count_marked || !ino)
 		return;
-	__sync_fetch_and_or(&pipe_mark_bits[(slot / 64) & (BT_PIPE_MARK_WORDS - 1)],
-			    1ULL << (slot % 64));
+	__sync_fetch_and_or(pipe_mark_word(ino, &bit), bit);
 	mark(ino);
 }
 
@@ -191,10 +200,9 @@ static __always_inline bool is_marked(__u64 id)
 
 static __always_inline bool is_pipe_marked(__u64 ino)
 {
-	__u32 slot = BT_PIPE_MARK_SLOT(ino);
+	__u64 bit;
 
-	return pipe_mark_bits[(slot / 64) & (BT_PIPE_MARK_WORDS - 1)] & (1ULL << (slot % 64)) &&
-	       is_marked(ino);
+	return (*pipe_mark_word(ino, &bit) & bit) && is_marked(ino);
 }
 
 static __always_inline __u64 sock_id(const struct sock *sk)
@@ -764,15 +772,6 @@ __noinline int peers_fill_info(__u64 sk_addr, __u64 peer_addr, struct bt_chan_in
 			info->peer_tgid = o->tgid;
 	}
 	return 0;
-}
-
-/* A pointer as a plain number, for a global function's scalar argument. */
-static __always_inline __u64 addr_of(void *const *slot)
-{
-	__u64 v = 0;
-
-	bpf_probe_read_kernel(&v, sizeof(v), slot);
-	return v;
 }
 
 /*
