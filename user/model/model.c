@@ -644,10 +644,27 @@ int bt_row_set_channel(struct bt_row *r, const char *name)
 	return 0;
 }
 
+/*
+ * The row's channel facts (none: info NULL) and its channel's name made
+ * from them; nothing changes if the name cannot be kept. 0, or -1.
+ */
+static int row_set_info(struct bt_row *r, const struct bt_chan_info *info)
+{
+	char channel[BT_CHANNEL_LEN];
+
+	bt_channel_format(&r->key, info, channel, sizeof(channel));
+	if (bt_row_set_channel(r, channel))
+		return -1;
+	if (info) {
+		r->info = *info;
+		r->has_info = true;
+	}
+	return 0;
+}
+
 struct bt_row *bt_proc_add_row(struct bt_proc *p, const struct bt_key *key,
 			       const struct bt_stats *st, const struct bt_chan_info *info)
 {
-	char channel[BT_CHANNEL_LEN];
 	struct bt_row *r;
 	bool fresh;
 
@@ -669,12 +686,7 @@ struct bt_row *bt_proc_add_row(struct bt_proc *p, const struct bt_key *key,
 	}
 	r->key = *key;
 	r->st = *st;
-	if (info) {
-		r->info = *info;
-		r->has_info = true;
-	}
-	bt_channel_format(key, info, channel, sizeof(channel));
-	if (bt_row_set_channel(r, channel)) {
+	if (row_set_info(r, info)) {
 		/* Not kept half made: the row just appended goes again. */
 		bt_hmap_del(&p->row_idx, row_hash(key), (uint32_t)(p->nrows - 1));
 		p->nrows--;
@@ -701,18 +713,12 @@ struct bt_row *bt_model_add(struct bt_model *m, const struct bt_key *key,
 static int row_refresh_info(struct bt_row *r, const struct bt_chan_info *info)
 {
 	struct bt_chan_info fresh = *info;
-	char channel[BT_CHANNEL_LEN];
 
 	if (r->has_info)
 		fresh.conn = r->info.conn;
 	if (r->has_info && !memcmp(&r->info, &fresh, sizeof(fresh)))
 		return 0;
-	bt_channel_format(&r->key, &fresh, channel, sizeof(channel));
-	if (bt_row_set_channel(r, channel))
-		return -1;
-	r->info = fresh;
-	r->has_info = true;
-	return 0;
+	return row_set_info(r, &fresh);
 }
 
 struct bt_row *bt_model_fold_row(struct bt_model *m, const struct bt_key *key,
