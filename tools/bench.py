@@ -408,7 +408,7 @@ def tracers():
     variants = [aggregate, *boundtrace_variants()]
     floor = Tracer(FLOOR, 9, 1, lambda argv, out: argv, lambda out, ipc: sum(rows(ipc).values()),
                    background=FloorHooks)
-    floor.problem = None if os.access(FLOORHOOKS, os.X_OK) else "n/a (build/tools/floorhooks not built)"
+    floor.problem = floor_problem()
     return [*variants, *baseline_variants(variants), floor, bystander, bystander_peers, strace,
             perf, bpft]
 
@@ -425,12 +425,7 @@ class Background:
                                     "-f", "json", "-o", out,
                                     "-p", str(self.idle.pid)], stdin=subprocess.DEVNULL,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        end = time.monotonic() + 10
-        while not bpf_attached(self.bt.pid):
-            if self.bt.poll() is not None or time.monotonic() > end:
-                self.stop()
-                raise ToolFailed("boundtrace -p IDLE did not attach", ours=True)
-            time.sleep(0.01)
+        wait_attached(self.bt, "boundtrace -p IDLE", True, self.stop)
 
     def stop(self):
         self.bt.send_signal(signal.SIGINT)
@@ -447,16 +442,15 @@ class FloorHooks:
         with open(out, "w") as f:
             self.bt = subprocess.Popen([FLOORHOOKS], stdin=subprocess.DEVNULL,
                                        stdout=subprocess.DEVNULL, stderr=f)
-        end = time.monotonic() + 10
-        while not bpf_attached(self.bt.pid):
-            if self.bt.poll() is not None or time.monotonic() > end:
-                self.stop()
-                raise ToolFailed(f"floorhooks did not attach: {Path(out).read_text()}")
-            time.sleep(0.01)
+        wait_attached(self.bt, "floorhooks", False, self.stop, out)
 
     def stop(self):
         self.bt.send_signal(signal.SIGTERM)
         return reap(self.bt)
+
+
+def floor_problem():
+    return None if os.access(FLOORHOOKS, os.X_OK) else "n/a (build/tools/floorhooks not built)"
 
 
 def bpf_attached(pid):
@@ -466,6 +460,19 @@ def bpf_attached(pid):
                    for fd in Path(f"/proc/{pid}/fd").iterdir())
     except OSError:
         return False
+
+
+def wait_attached(proc, what, ours, cleanup=None, errfile=None):
+    """Wait up to 10 s for proc to hold BPF links; if it exits or the time
+    runs out, cleanup() and fail (with errfile's text, if given)."""
+    end = time.monotonic() + 10
+    while not bpf_attached(proc.pid):
+        if proc.poll() is not None or time.monotonic() > end:
+            if cleanup:
+                cleanup()
+            said = f": {Path(errfile).read_text()}" if errfile else ""
+            raise ToolFailed(f"{what} did not attach{said}", ours=ours)
+        time.sleep(0.01)
 
 
 # ---- one run ---------------------------------------------------------------
@@ -798,11 +805,7 @@ def profile_one(case, w, tmp, quick):
                                f"{tmp}/{next(RUN_IDS)}-profile-bt.json"],
                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
-        end = time.monotonic() + 10
-        while not bpf_attached(bt.pid):
-            if bt.poll() is not None or time.monotonic() > end:
-                raise ToolFailed("profile: boundtrace did not attach", ours=True)
-            time.sleep(0.01)
+        wait_attached(bt, "profile: boundtrace", True)
         if not case.bystander and time.perf_counter() > watch.at + PROFILE_DELAY_MS / 1000:
             # Its two ends run untraced: this round says nothing of the mode.
             print(f"[profile] {case.title}: attached after the workload forked; round skipped",
@@ -1042,14 +1045,14 @@ def server_tracers(tracer_list, aggregate_only=False):
                                ours=True) for f in flags]
     if aggregate_only:
         return modes
-    # The floor: the server untraced, every hook attached (what the
-    # default mode costs beyond it is the target's own work).
+    # The bystander: the server untraced, every hook attached (what the
+    # default mode costs beyond it is the target's own work); the floor:
+    # the same hooks empty (what no tracer on them can go below).
     modes.append(ServerTracer(
         BYSTANDER, lambda pid, out: [BOUNDTRACE, "--peers", "0", "-f", "json", "-o", out,
                                      "-p", str(IDLE.pid())], attached, 5, ours=True))
     modes.append(ServerTracer(FLOOR, lambda pid, out: [FLOORHOOKS], attached, 5,
-                              problem=None if os.access(FLOORHOOKS, os.X_OK)
-                              else "n/a (build/tools/floorhooks not built)"))
+                              problem=floor_problem()))
     problems = {t.name.split(" (")[0]: t.problem for t in tracer_list}
     modes.append(ServerTracer(
         "bpftrace (tools/bench-aggregate.bt)",
