@@ -194,8 +194,11 @@ def check_folded(mode, conns=5000, map_size=2048, spill=1024, rate=500, stacks=F
     eq({k: v for k, v in bt["lost"].items() if v}, {}, "nothing lost")
     # Every exchange finds its row, folded or not: one chain to the
     # service, a request for each connection (not a chain per inode).
-    eq([(c["requests"], [h["kind"] for h in c["hops"]]) for c in bt["chains"]],
-       [(rep["conns"], [KINDS[mode]])], "the chains: one hop to the server, every request")
+    # The server is not traced: its hop is named from the edge (the rows' far end).
+    eq([(c["requests"], [(h["kind"], h["to"]["pid"], h["to"]["comm"]) for h in c["hops"]])
+        for c in bt["chains"]],
+       [(rep["conns"], [(KINDS[mode], rep["server"], "svc-server")])],
+       "the chains: one hop to the server, by pid and name, every request")
     rows = [b for p in bt["processes"] if p["pid"] == rep["client"] for b in p["boundaries"]]
     eq(len(rows), 2 * conns, "the client's rows: a send and a receive a connection")
     eq(sum(b["calls"] for b in rows), rep["sends"] + rep["recvs"], "the client's calls")
