@@ -11,9 +11,10 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 
-from harness import BT, TMP, Failure, Skip, check, eq, test
+from harness import BT, ROOT, TMP, VERBOSE, Failure, Skip, check, eq, test
 
 
 def need(*programs):
@@ -516,3 +517,137 @@ def redis_exchanges_match_its_command_count():
     chains = [c for c in bt["chains"] if c["source"] == "exchanges"]
     eq(sorted({tuple(chain_tiers(c)) for c in chains}), [("redis-server",)], "chain tiers")
     eq(sum(c["requests"] for c in chains), total, "requests in redis's chains")
+
+
+class NodeTier:
+    """One tier of tools/nodetier.js (node's own HTTP server on its event
+    loop) on a free port: `back`, or `front` making `calls` sequential GETs
+    to the back per request. stop() gives what it served (its own count)."""
+
+    def __init__(self, mode, *args):
+        need("node")
+        self.port = free_port()
+        self.p = subprocess.Popen(["node", os.path.join(ROOT, "tools", "nodetier.js"), mode,
+                                   str(self.port), *map(str, args)],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
+        eq(self.p.stdout.readline().strip(), "ready", "nodetier %s says ready" % mode)
+
+    def stop(self):
+        if self.p.poll() is not None:
+            return None
+        self.p.terminate()
+        out = self.p.stdout.read()
+        self.p.wait(timeout=10)
+        return json.loads(out)["served"]
+
+
+# A client with `conc` kept-alive connections to the port, each in its own
+# thread: it connects and makes one warm-up request on each (all at once, so
+# the front opens as many connections to its back), says "ready", waits for
+# a line on stdin, then makes `n` requests in all (n / conc on each) and
+# prints how many were answered 200.
+NODE_CLIENT = r"""
+import http.client, sys, threading
+port, conc, n = map(int, sys.argv[1:])
+conns = [http.client.HTTPConnection("127.0.0.1", port) for _ in range(conc)]
+ok = [0] * conc
+def get(i, times):
+    for _ in range(times):
+        conns[i].request("GET", "/")
+        r = conns[i].getresponse()
+        r.read()
+        ok[i] += r.status == 200
+def all_at_once(times):
+    ts = [threading.Thread(target=get, args=(i, times)) for i in range(conc)]
+    [t.start() for t in ts]
+    [t.join() for t in ts]
+all_at_once(1)
+print("ready", sum(ok), flush=True)
+sys.stdin.readline()
+ok[:] = [0] * conc
+all_at_once(n // conc)
+print(sum(ok), flush=True)
+"""
+
+
+def node_tiers_chain(conc):
+    """node front ⇢ node back (tools/nodetier.js, CALLS kept-alive GETs per
+    request), traced with -p of the front and --peers 2; a python client
+    with `conc` kept-alive connections, open (and warmed up) before the
+    trace, so it is followed from its first request."""
+    calls, n = 3, 200
+    back = NodeTier("back")
+    front = client = None
+    try:
+        front = NodeTier("front", back.port, calls)
+        client = subprocess.Popen([sys.executable, "-c", NODE_CLIENT, str(front.port), str(conc),
+                                   str(n)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  text=True)
+        eq(client.stdout.readline().split(), ["ready", str(conc)], "client's warm-up requests")
+        t = Tracer(front.p.pid, "--peers", "2", "--group", "pid")
+        # The client and the back are followed (-v says so) from the
+        # front's connections at a discovery round.
+        wait_for(lambda: all("following peer %s[%d]" % (comm, pid) in t.stderr() for comm, pid in
+                             (("python3", client.pid), ("node", back.p.pid))),
+                 "the client and the back followed")
+        client.stdin.write("go\n")
+        client.stdin.flush()
+        answered = int(client.stdout.readline())
+        eq(client.wait(timeout=30), 0, "client exit status")
+        time.sleep(0.3)
+        bt = t.stop()
+    finally:
+        if client and client.poll() is None:
+            client.kill()
+            client.wait()
+        served_front = front.stop() if front else None
+        served_back = back.stop()
+    eq(answered, n, "requests the client had answered")
+    eq(served_front, conc + n, "requests the front served (its own count, with warm-ups)")
+    eq(served_back, (conc + n) * calls, "requests the back served (its own count, with warm-ups)")
+    # no_entry: the calls each process was in when it was followed (an
+    # epoll_wait, the client's read of its stdin), not data lost.
+    eq({k: v for k, v in bt["lost"].items() if v and k != "no_entry"}, {}, "lost")
+    eq(bt.get("exchanges_late", 0), 0, "exchanges_late")
+    chains = [c for c in bt["chains"] if c["source"] == "exchanges"]
+    summary = [(c.get("requests"), [(h["from"]["comm"], h["from"]["pid"], h["to"]["comm"],
+                                     h["to"]["pid"], h["calls_min"], h["calls_p50"],
+                                     h["calls_max"], h["calls"], h["ambiguous"]) for h in c["hops"]])
+               for c in chains]
+    eq(len(chains), 1, "one chain: %r" % summary)
+    c = chains[0]
+    eq([(h["from"]["pid"], h["to"]["pid"]) for h in c["hops"]],
+       [(client.pid, front.p.pid), (front.p.pid, back.p.pid)], "client ⇢ front ⇢ back: %r" % summary)
+    eq(c["requests"], n, "requests (the client's count): %r" % summary)
+    to_back = c["hops"][1]
+    eq(to_back["calls"], n * calls, "calls to the back (the back's own count)")
+    eq(bt["exchanges_ambiguous"], to_back["ambiguous"], "ambiguous calls are this hop's")
+    if conc == 1:
+        # One request in flight at a time: no call has two it could belong to.
+        eq(to_back["ambiguous"], 0, "ambiguous calls, one connection")
+    # Calls nested in a guess among open requests may sit in another open
+    # request of the loop: then only the totals and the median are exact.
+    if not to_back["ambiguous"]:
+        eq((to_back["calls_min"], to_back["calls_max"]), (calls, calls),
+           "calls to the back per request (min, max)")
+    eq(to_back["calls_p50"], calls, "calls to the back per request (p50)")
+    if VERBOSE:
+        print(summary, to_back["ambiguous"])
+    return bt
+
+
+@test
+def node_tiers_one_connection_chain_exact():
+    """A client on one kept-alive connection through a node front (an
+    event loop on one thread) to a node back: one request in flight at a
+    time, so every call nests in the request it served."""
+    node_tiers_chain(1)
+
+
+@test
+def node_tiers_four_connections_chain_exact():
+    """Four requests in flight on the front's one event-loop thread: it reads
+    several sockets in one epoll batch before it runs their callbacks, so
+    each call has to be nested by connection and time, not by the thread's
+    last read."""
+    node_tiers_chain(4)

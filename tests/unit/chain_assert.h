@@ -20,6 +20,7 @@ static inline void assert_same_hop(const struct bt_chain_hop *p, const struct bt
 	assert_string_equal(p->to.comm, q->to.comm);
 	assert_int_equal(p->to.threads, q->to.threads);
 	assert_int_equal(p->calls, q->calls);
+	assert_int_equal(p->ambiguous, q->ambiguous);
 	assert_true(p->calls_per_episode == q->calls_per_episode);
 	assert_int_equal(p->calls_min, q->calls_min);
 	assert_int_equal(p->calls_p50, q->calls_p50);

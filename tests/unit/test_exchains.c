@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Chains from exchanges on synthetic records: the thread rule, an event
- * loop interleaving two clients' requests on one thread, a response
+ * loop interleaving two clients' requests on one thread (a call with
+ * several requests open counted ambiguous), a response
  * already there before the next request is read, a nesting the trace
  * contradicts, a thread-pool hand-off, and a server whose clients are
  * not traced (the entry tier is the server).
@@ -269,6 +270,71 @@ static void test_event_loop_interleaved(void **state)
 	assert_int_equal(ch->hops[1].calls, 3);
 	assert_int_equal(ch->hops[1].calls_min, 1);	/* B */
 	assert_int_equal(ch->hops[1].calls_max, 2);	/* A */
+	/* B's call and A's second went out with both open: the thread rule's guess. */
+	assert_int_equal(c->xcounts.ambiguous, 2);
+	assert_int_equal(ch->hops[1].ambiguous, 2);
+	bt_chains_free(c);
+}
+
+/*
+ * An event loop reads two requests in one batch, then runs their
+ * callbacks: A's call and B's call both go out after B's read, so the
+ * thread's last read says B for both. Neither is contradicted (both
+ * requests are open around both calls): nested, but ambiguous.
+ */
+static void test_event_loop_batch_ambiguous(void **state)
+{
+	struct bt_xchg x[] = {
+		srv(MID, 20, 2, 1, "unix:/m", 100, 900),	/* A */
+		srv(MID, 20, 6, 5, "unix:/m", 110, 800),	/* B */
+		cli(MID, 20, 3, 4, "tcp:be", 120, 500),		/* A's call */
+		cli(MID, 20, 7, 8, "tcp:be", 130, 600),		/* B's call */
+	};
+	struct bt_chains *c = bt_exchains_analyze(x, 4, NULL, 0, NULL);
+	const struct bt_chain *ch;
+
+	(void)state;
+	check_windows(x, 4, NULL, 0);
+	assert_non_null(c);
+	assert_int_equal(c->xcounts.nested, 2);
+	assert_int_equal(c->xcounts.rejected, 0);
+	assert_int_equal(c->xcounts.ambiguous, 2);
+	ch = find(c, 2);
+	assert_non_null(ch);
+	assert_int_equal(ch->hops[1].calls, 2);		/* the total stays exact */
+	assert_int_equal(ch->hops[1].ambiguous, 2);
+	bt_chains_free(c);
+}
+
+/*
+ * The thread's last read is B's request, but B was answered before the
+ * call came back: the trace contradicts B, and A, the one other request
+ * open on the thread, is the only one it allows. Nested in A, exactly.
+ */
+static void test_contradicted_other_open_request(void **state)
+{
+	struct bt_xchg x[] = {
+		srv(MID, 20, 2, 1, "unix:/m", 100, 900),	/* A */
+		srv(MID, 20, 6, 5, "unix:/m", 200, 300),	/* B: no call */
+		cli(MID, 20, 3, 4, "tcp:be", 250, 500),		/* after B's read: A's */
+	};
+	struct bt_chains *c = bt_exchains_analyze(x, 3, NULL, 0, NULL);
+	const struct bt_chain *ch;
+
+	(void)state;
+	check_windows(x, 3, NULL, 0);
+	assert_non_null(c);
+	assert_int_equal(c->xcounts.nested, 1);
+	assert_int_equal(c->xcounts.rejected, 0);
+	assert_int_equal(c->xcounts.ambiguous, 0);
+	ch = find(c, 2);
+	assert_non_null(ch);
+	assert_int_equal(ch->requests, 1);		/* A */
+	assert_int_equal(ch->hops[1].calls, 1);
+	assert_int_equal(ch->hops[1].ambiguous, 0);
+	ch = find(c, 1);
+	assert_non_null(ch);
+	assert_int_equal(ch->requests, 1);		/* B, with no call */
 	bt_chains_free(c);
 }
 
@@ -505,6 +571,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_thread_rule),
 		cmocka_unit_test(test_event_loop_interleaved),
+		cmocka_unit_test(test_event_loop_batch_ambiguous),
+		cmocka_unit_test(test_contradicted_other_open_request),
 		cmocka_unit_test(test_contradiction_rejected),
 		cmocka_unit_test(test_pool_handoff),
 		cmocka_unit_test(test_pairing_clock_order),

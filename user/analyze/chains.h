@@ -130,6 +130,8 @@ struct bt_chain_hop {
 	uint8_t kind;
 	const char *channel;	/* owned by the result */
 	uint64_t calls;		/* this hop's episodes in the chain's roots */
+	/* Exchange chains: of calls, those nested by a guess (bt_xchg_counts.ambiguous) */
+	uint64_t ambiguous;
 	double calls_per_episode;	/* calls / chain episodes */
 	uint32_t calls_min, calls_p50, calls_max;	/* calls in one root; 1 at hop 0 */
 	uint64_t blocked_ns;	/* sum over the calls */
@@ -170,6 +172,12 @@ struct bt_xchg_counts {
 	uint64_t nested;	/* client exchanges with a parent */
 	uint64_t roots;		/* client roots + unpaired server roots */
 	uint64_t rejected;	/* a parent the trace contradicts: made a root */
+	/*
+	 * Nested, but several requests of the sending thread were open around
+	 * the call and the trace contradicts none: the thread rule's pick (an
+	 * event loop's batch of reads does not say which request a write serves).
+	 */
+	uint64_t ambiguous;
 	uint64_t paired;	/* client exchanges whose server end was found */
 	/* longer than the window's horizon, or later than it: nesting may be partial */
 	uint64_t late;

@@ -42,6 +42,13 @@ enum { EV_SREQ, EV_CRESP, EV_HAND, EV_TAIL };
 /* A cause folded in an earlier pass: a nesting into it is contradicted. */
 #define GONE		(NONE - 1)
 
+/* How a client exchange's parent was found (bt_xagg.nesting). */
+enum {
+	NEST_AGREED,	/* the thread rule's request, the only one the trace allows */
+	NEST_REJECTED,	/* the trace contradicts every request of the thread: a root */
+	NEST_AMBIGUOUS,	/* several requests of the thread were open around it */
+};
+
 /* A read event, in 16 bytes: the pass sorts and searches arrays of them. */
 struct xev {
 	uint32_t tid;
@@ -127,12 +134,13 @@ struct path {
 	uint64_t lat, queue, svc, kids;
 	uint64_t fan_calls, fan_save;
 	uint32_t fan_peers;
+	uint32_t ambiguous;	/* calls nested by a guess among open requests */
 	bool has_child;
 	uint32_t chain;		/* chain index + 1 when a chain ends here */
 };
 
 struct hsum {
-	uint64_t calls, lat, queue, svc, kids;
+	uint64_t calls, ambiguous, lat, queue, svc, kids;
 	uint64_t fan_calls, fan_save;
 	uint32_t fan_peers;
 	struct bt_calls_hist per_root;
@@ -186,7 +194,9 @@ struct bt_xagg {
 	struct xev *ev;
 	size_t nev;
 	uint32_t *parent;	/* client exchange -> server exchange, NONE */
-	bool *rejected;		/* client exchange: its parent was contradicted */
+	uint8_t *nesting;	/* client exchange: NEST_* */
+	uint32_t *open;		/* link_parents' server exchanges still open, by request time */
+	size_t nopen, opencap;
 	uint64_t *handq;	/* server exchange: time its request waited in a hand-off */
 	uint32_t *match;	/* client exchange -> its far end, NONE */
 	bool *served;		/* server exchange has a traced client */
@@ -258,7 +268,7 @@ static void pass_arrays(struct bt_xagg *a, void **arrays[PASS_ARRAYS])
 {
 	void **v[] = {
 		(void **)&a->ev, (void **)&a->parent,
-		(void **)&a->rejected, (void **)&a->handq, (void **)&a->match,
+		(void **)&a->nesting, (void **)&a->handq, (void **)&a->match,
 		(void **)&a->served, (void **)&a->lane[0], (void **)&a->lane[1],
 		(void **)&a->order, (void **)&a->rk, (void **)&a->rktmp,
 		(void **)&a->byreq, (void **)&a->conns,
@@ -271,7 +281,7 @@ static void pass_arrays(struct bt_xagg *a, void **arrays[PASS_ARRAYS])
 }
 
 static const size_t pass_elem[PASS_ARRAYS] = {
-	sizeof(struct xev), sizeof(uint32_t), sizeof(bool),
+	sizeof(struct xev), sizeof(uint32_t), sizeof(uint8_t),
 	sizeof(uint64_t), sizeof(uint32_t), sizeof(bool), sizeof(uint32_t),
 	sizeof(uint32_t), sizeof(uint32_t), sizeof(struct rkey), sizeof(struct rkey),
 	sizeof(uint32_t), sizeof(struct conn),
@@ -507,6 +517,54 @@ static uint32_t cause(const struct bt_xagg *a, const struct xev *e, uint64_t *ha
 	return NONE;
 }
 
+/*
+ * Whether the trace allows client exchange c (of thread req_tid) to be a
+ * call of server exchange s: s is of c's process, read its request on c's
+ * sending thread before c went out and answered after c came back.
+ */
+static bool may_nest(const struct bt_xagg *a, uint32_t s, const struct xrec *c)
+{
+	const struct xrec *r = &a->x[s];
+
+	return !a->st[s].folded && r->pid == c->pid && r->req_tid == c->req_tid &&
+	       r->req_ns <= c->req_ns && r->resp_ns >= c->resp_ns;
+}
+
+/*
+ * An event loop's thread with several requests open: the thread rule's
+ * request s (NONE: contradicted) checked against the others open around
+ * client exchange c (a->open holds every server exchange read before c
+ * went out, less those answered before an earlier call). One the trace
+ * allows is the parent; with several, the thread rule's if it is one of
+ * them, else the one read last, and c is ambiguous: the loop reads
+ * sockets in batches and runs their callbacks after, and a connection
+ * pool hands a freed connection to another request, so the thread's
+ * last read does not say which request a write serves.
+ */
+static uint32_t open_parent(struct bt_xagg *a, uint32_t ci, uint32_t s)
+{
+	const struct xrec *c = &a->x[ci];
+	uint32_t pick = s, allowed = s != NONE;
+	size_t keep = 0;
+
+	for (size_t k = 0; k < a->nopen; k++) {
+		uint32_t j = a->open[k];
+
+		/* Answered before this call went out: before every later one too. */
+		if (a->x[j].resp_ns < c->req_ns)
+			continue;
+		a->open[keep++] = j;
+		if (j != s && may_nest(a, j, c)) {
+			allowed++;
+			if (s == NONE)
+				pick = j;	/* the open list is in request order */
+		}
+	}
+	a->nopen = keep;
+	a->nesting[ci] = allowed > 1 ? NEST_AMBIGUOUS : pick == NONE ? NEST_REJECTED : NEST_AGREED;
+	return pick;
+}
+
 static int link_parents(struct bt_xagg *a)
 {
 	uint32_t *order = scratch(a, (void **)&a->order, a->n, sizeof(*order));
@@ -517,19 +575,35 @@ static int link_parents(struct bt_xagg *a)
 	for (size_t k = 0; k < a->n; k++) {
 		uint32_t i = a->byreq[k];
 
-		if (a->x[i].role == BT_ROLE_CLIENT && !a->st[i].folded)
+		if ((a->x[i].role == BT_ROLE_CLIENT && !a->st[i].folded) ||
+		    (a->x[i].role == BT_ROLE_SERVER && !a->st[i].folded))
 			order[m++] = i;
 	}
+	a->nopen = 0;
 	for (size_t k = 0; k < m; k++) {
 		const struct xrec *c = &a->x[order[k]];
 		uint64_t handoff_ns;
-		uint32_t s = cause(a, before_call(a, order[k]), &handoff_ns);
+		uint32_t s;
 
+		if (c->role == BT_ROLE_SERVER) {
+			if (!bt_grow((void **)&a->open, &a->opencap, a->nopen + 1, sizeof(*a->open)))
+				return -ENOMEM;
+			a->open[a->nopen++] = order[k];
+			continue;
+		}
+		s = cause(a, before_call(a, order[k]), &handoff_ns);
 		if (s == GONE || (s != NONE && (a->x[s].pid != c->pid || a->x[s].req_ns > c->req_ns ||
 						a->x[s].resp_ns < c->resp_ns))) {
-			a->rejected[order[k]] = true;
-			s = NONE;
+			/* Another request open on the thread may be the one. */
+			s = s == GONE || a->x[s].req_tid == c->req_tid ?
+				open_parent(a, order[k], NONE) : NONE;
+			if (s == NONE)
+				a->nesting[order[k]] = NEST_REJECTED;
+		} else if (s != NONE && a->x[s].req_tid == c->req_tid) {
+			s = open_parent(a, order[k], s);
 		}
+		if (s != NONE && a->x[s].req_tid == c->req_tid)
+			handoff_ns = 0;	/* read by the sending thread itself */
 		a->parent[order[k]] = s;
 		/* The request's first call tells how long it waited for a worker. */
 		if (s != NONE && !a->handq[s])
@@ -910,6 +984,7 @@ static int visit(struct bt_xagg *a, uint32_t c, uint32_t s, uint32_t parent_path
 		pp->lat = pp->queue = pp->svc = pp->kids = 0;
 		pp->fan_calls = pp->fan_save = 0;
 		pp->fan_peers = 0;
+		pp->ambiguous = 0;
 		pp->has_child = false;
 	}
 	if (s != NONE) {
@@ -937,6 +1012,7 @@ static int visit(struct bt_xagg *a, uint32_t c, uint32_t s, uint32_t parent_path
 	if (s != NONE)
 		threads_add(&pp->to_thr, a->x[s].tid, a->nm[s].thread);
 	pp->count++;
+	pp->ambiguous += c != NONE && a->nesting[c] == NEST_AMBIGUOUS;
 	pp->lat += lat;
 	pp->queue += lat - svc;
 	pp->svc += svc;
@@ -981,6 +1057,7 @@ static int add_root(struct bt_xagg *a, uint32_t tid, uint64_t lat)
 			uint32_t count = qp->count;
 
 			h->calls += count;
+			h->ambiguous += qp->ambiguous;
 			h->lat += qp->lat;
 			h->queue += qp->queue;
 			h->svc += qp->svc;
@@ -1006,7 +1083,8 @@ static void mark(struct bt_xagg *a, uint32_t c, uint32_t s)
 		a->st[c].folded = true;
 		a->st[c].some = a->parent[c] != NONE;
 		a->cnt.nested += a->st[c].some;
-		a->cnt.rejected += a->rejected[c];
+		a->cnt.rejected += a->nesting[c] == NEST_REJECTED;
+		a->cnt.ambiguous += a->nesting[c] == NEST_AMBIGUOUS;
 		a->cnt.paired += a->match[c] != NONE;
 	}
 	if (s == NONE || a->st[s].folded)
@@ -1250,13 +1328,13 @@ static int pass(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
 
 	if (scratch(a, (void **)&a->parent, n, sizeof(*a->parent)) &&
 	    scratch(a, (void **)&a->match, n, sizeof(*a->match)) &&
-	    scratch(a, (void **)&a->rejected, n, sizeof(*a->rejected)) &&
+	    scratch(a, (void **)&a->nesting, n, sizeof(*a->nesting)) &&
 	    scratch(a, (void **)&a->served, n, sizeof(*a->served)) &&
 	    scratch(a, (void **)&a->handq, n, sizeof(*a->handq)) &&
 	    scratch(a, (void **)&a->byreq, n, sizeof(*a->byreq))) {
 		for (size_t i = 0; i < n; i++)
 			a->parent[i] = a->match[i] = NONE;
-		memset(a->rejected, 0, n * sizeof(*a->rejected));
+		memset(a->nesting, NEST_AGREED, n * sizeof(*a->nesting));
 		memset(a->served, 0, n * sizeof(*a->served));
 		memset(a->handq, 0, n * sizeof(*a->handq));
 		/* Each step below takes its records in this order, ties by index. */
@@ -1473,6 +1551,7 @@ static int fill(struct bt_xagg *a, const struct bt_chain_opts *o, struct bt_chai
 			hp->kind = (uint8_t)hop->kind;
 			hp->channel = bt_strtab_str(&r->mem->names, channel);
 			hp->calls = h->calls;
+			hp->ambiguous = h->ambiguous;
 			hp->calls_per_episode = c->roots ? (double)h->calls / (double)c->roots : 0;
 			hp->calls_min = hp->calls_p50 = hp->calls_max = 1;
 			if (d) {
@@ -1580,6 +1659,7 @@ void bt_xagg_free(struct bt_xagg *a)
 	free(a->tails);
 	bt_hmap_free(&a->tail_idx);
 	free(a->h);
+	free(a->open);
 	free(a->st);
 	free(a->nm);
 	free(a->x);

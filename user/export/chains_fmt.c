@@ -116,6 +116,9 @@ static void put_calls(struct out *o, const struct bt_chain_hop *h)
 		put(o, "%.1f sequential calls to %s (%u..%u, p50 %u; p50 %s each)",
 		    h->calls_per_episode, comm(&h->to), h->calls_min, h->calls_max,
 		    h->calls_p50, ns);
+	/* Calls per request are then a guess: say how much of it. */
+	if (h->ambiguous)
+		put(o, ", %llu ambiguous", (unsigned long long)h->ambiguous);
 }
 
 static void put_attribution(struct out *o, const struct bt_chain *c)

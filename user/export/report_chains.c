@@ -48,6 +48,8 @@ void bt_json_chains(struct jw *w, const struct bt_chains *c)
 			jw_ku64(w, "calls_min", hp->calls_min);
 			jw_ku64(w, "calls_p50", hp->calls_p50);
 			jw_ku64(w, "calls_max", hp->calls_max);
+			if (ch->exchanges)
+				jw_ku64(w, "ambiguous", hp->ambiguous);
 			jw_ku64(w, "blocked_ns", hp->blocked_ns);
 			jw_ku64(w, "p50_ns", hp->p50_ns);
 			jw_ku64(w, "self_ns", hp->self_ns);
@@ -157,6 +159,10 @@ int bt_report_chains(FILE *f, const struct bt_model *m, const struct bt_views *v
 			(unsigned long long)c->xcounts.nested, (unsigned long long)c->xcounts.roots,
 			(unsigned long long)c->xcounts.rejected,
 			(unsigned long long)c->xcounts.paired);
+	if (c->xcounts.ambiguous)
+		fprintf(f, "(%llu calls nested among several requests open on their thread, none "
+			   "contradicted: calls per request are the thread rule's guess)\n",
+			(unsigned long long)c->xcounts.ambiguous);
 	if (c->xcounts.late)
 		fprintf(f, "(%llu exchanges longer than the chain window's horizon, or later than it: "
 			   "their nesting may be partial)\n", (unsigned long long)c->xcounts.late);
