@@ -332,6 +332,43 @@ static void test_pool_folding(void **state)
 	bt_edges_free(&e);
 }
 
+/*
+ * --group exe does not fold what a user knows are separate services: two
+ * tiers of one program under one shell, the front connected to the back
+ * (its row names the back as the far end), and two services of one
+ * program that init or a service manager started (parent 1).
+ */
+static void test_pool_not_tiers_or_services(void **state)
+{
+	struct bt_model *m = *state;
+	struct bt_chan_info c = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 40000, "127.0.0.1",
+					47001);
+	struct bt_stats st = tu_stats(1, 100, 0);
+	struct bt_proc *p;
+
+	for (uint32_t pid = 300; pid <= 301; pid++) {	/* back, front: children of a shell */
+		p = tu_proc(m, pid, "node");
+		snprintf(p->exe, sizeof(p->exe), "/usr/bin/node");
+		p->ppid = 299;
+	}
+	for (uint32_t pid = 400; pid <= 401; pid++) {	/* two services under init */
+		p = tu_proc(m, pid, "node");
+		snprintf(p->exe, sizeof(p->exe), "/usr/bin/node");
+		p->ppid = 1;
+	}
+	m->group_exe = true;
+	bt_model_sort(m);
+	/* Alike and not talking: one pool, as a master's workers. */
+	assert_int_equal(bt_node_of(m, 301), 300);
+	c.peer_tgid = 300;
+	tu_row(m, 301, BT_KIND_TCP, BT_DIR_SEND, 500, &st, &c);
+	bt_model_sort(m);
+	assert_int_equal(bt_node_of(m, 301), 301);
+	assert_int_equal(bt_node_of(m, 300), 300);
+	assert_int_equal(bt_node_of(m, 401), 401);
+	assert_int_equal(bt_node_of(m, 400), 400);
+}
+
 /* The far end the kernel named at the first crossing, when nothing else pairs. */
 static void test_kernel_named_far_end(void **state)
 {
@@ -654,6 +691,7 @@ int main(void)
 		T(test_unseen_from_the_receiving_side),
 		T(test_unix_pairs_from_either_end),
 		T(test_pool_folding),
+		T(test_pool_not_tiers_or_services),
 		T(test_kernel_named_far_end),
 		T(test_connection_lives),
 		T(test_exchanges_summed),

@@ -101,10 +101,26 @@ void bt_row_service(const struct bt_model *m, const struct bt_row *r, char *buf,
 
 /* ---- pools -------------------------------------------------------------- */
 
+/* Whether one of a's channels has b at its far end (as the kernel named it). */
+static bool talks_to(const struct bt_proc *a, const struct bt_proc *b)
+{
+	for (size_t i = 0; i < a->nrows; i++)
+		if (a->rows[i].has_info && a->rows[i].info.peer_tgid == b->pid)
+			return true;
+	return false;
+}
+
 static bool same_pool(const struct bt_proc *a, const struct bt_proc *b)
 {
-	/* Workers of a pool share their name too; mesh-b and mesh-c do not. */
-	if (!a->ppid || a->ppid != b->ppid || strcmp(a->comm, b->comm))
+	/*
+	 * Workers of a pool share their name too; mesh-b and mesh-c do not.
+	 * Services a service manager or init started (parent 1) are
+	 * unrelated however alike: a pool's workers are a master's children.
+	 */
+	if (!a->ppid || a->ppid == 1 || a->ppid != b->ppid || strcmp(a->comm, b->comm))
+		return false;
+	/* Two tiers of one program (a front calling its back) are two nodes. */
+	if (talks_to(a, b) || talks_to(b, a))
 		return false;
 	/*
 	 * One whose executable was not read (it exited before discovery
