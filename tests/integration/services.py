@@ -584,7 +584,7 @@ def node_tiers_chain(conc):
                                    str(n)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   text=True)
         eq(client.stdout.readline().split(), ["ready", str(conc)], "client's warm-up requests")
-        t = Tracer(front.p.pid, "--peers", "2", "--group", "pid")
+        t = Tracer(front.p.pid, "--peers", "2")
         # The client and the back are followed (-v says so) from the
         # front's connections at a discovery round.
         wait_for(lambda: all("following peer %s[%d]" % (comm, pid) in t.stderr() for comm, pid in

@@ -277,6 +277,23 @@ static void test_event_loop_interleaved(void **state)
 }
 
 /*
+ * The chains of n records, the same at every fold point, with nested
+ * calls nested, ambiguous of them ambiguous and none rejected.
+ */
+static struct bt_chains *nest_checked(const struct bt_xchg *x, size_t n, uint64_t nested,
+				      uint64_t ambiguous)
+{
+	struct bt_chains *c = bt_exchains_analyze(x, n, NULL, 0, NULL);
+
+	check_windows(x, n, NULL, 0);
+	assert_non_null(c);
+	assert_int_equal(c->xcounts.nested, nested);
+	assert_int_equal(c->xcounts.rejected, 0);
+	assert_int_equal(c->xcounts.ambiguous, ambiguous);
+	return c;
+}
+
+/*
  * An event loop reads two requests in one batch, then runs their
  * callbacks: A's call and B's call both go out after B's read, so the
  * thread's last read says B for both. Neither is contradicted (both
@@ -290,16 +307,10 @@ static void test_event_loop_batch_ambiguous(void **state)
 		cli(MID, 20, 3, 4, "tcp:be", 120, 500),		/* A's call */
 		cli(MID, 20, 7, 8, "tcp:be", 130, 600),		/* B's call */
 	};
-	struct bt_chains *c = bt_exchains_analyze(x, 4, NULL, 0, NULL);
-	const struct bt_chain *ch;
+	struct bt_chains *c = nest_checked(x, 4, 2, 2);
+	const struct bt_chain *ch = find(c, 2);
 
 	(void)state;
-	check_windows(x, 4, NULL, 0);
-	assert_non_null(c);
-	assert_int_equal(c->xcounts.nested, 2);
-	assert_int_equal(c->xcounts.rejected, 0);
-	assert_int_equal(c->xcounts.ambiguous, 2);
-	ch = find(c, 2);
 	assert_non_null(ch);
 	assert_int_equal(ch->hops[1].calls, 2);		/* the total stays exact */
 	assert_int_equal(ch->hops[1].ambiguous, 2);
@@ -318,16 +329,10 @@ static void test_contradicted_other_open_request(void **state)
 		srv(MID, 20, 6, 5, "unix:/m", 200, 300),	/* B: no call */
 		cli(MID, 20, 3, 4, "tcp:be", 250, 500),		/* after B's read: A's */
 	};
-	struct bt_chains *c = bt_exchains_analyze(x, 3, NULL, 0, NULL);
-	const struct bt_chain *ch;
+	struct bt_chains *c = nest_checked(x, 3, 1, 0);
+	const struct bt_chain *ch = find(c, 2);
 
 	(void)state;
-	check_windows(x, 3, NULL, 0);
-	assert_non_null(c);
-	assert_int_equal(c->xcounts.nested, 1);
-	assert_int_equal(c->xcounts.rejected, 0);
-	assert_int_equal(c->xcounts.ambiguous, 0);
-	ch = find(c, 2);
 	assert_non_null(ch);
 	assert_int_equal(ch->requests, 1);		/* A */
 	assert_int_equal(ch->hops[1].calls, 1);
