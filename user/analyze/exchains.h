@@ -25,6 +25,13 @@
  *                DeepFlow) and, for an event loop interleaving requests,
  *                nesting by channel and time: a loop reads B's response
  *                before it sends A's next call or A's response.
+ *   open         the server exchanges of C's process whose request C's
+ *                sending thread read before C went out and answered
+ *                after C came back. When S (read by that thread) is
+ *                contradicted, the one open request is the parent; with
+ *                several open and none contradicted, C stays in S (or the
+ *                open one read last) and is ambiguous: an event loop's
+ *                batch of reads does not say which request a write serves.
  *   pairs        a client record (a, b) and the server record (b, a) on
  *                the same connection: of the server exchanges that read
  *                their request before the client had the response and
