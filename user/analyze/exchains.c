@@ -242,6 +242,16 @@ static size_t room(size_t n)
 }
 
 /*
+ * Room for need elements in a window array, a quarter to spare: the new
+ * room is not zeroed (every element is written before it is read), so
+ * the memory the window holds is what it used, not its room.
+ */
+static bool reserve(void **p, size_t *cap, size_t need, size_t elem)
+{
+	return need <= *cap || bt_resize_raw(p, cap, room(need), elem);
+}
+
+/*
  * Gives back the room of *p beyond what a window of n needs, when it is
  * more than twice that: the window's arrays follow what is in flight (a
  * burst passes), not the largest it ever was.
@@ -292,7 +302,7 @@ static void *scratch(struct bt_xagg *a, void **p, size_t n, size_t elem)
 		i++;
 	if (a->passcap[i] >= n && *p)
 		return *p;
-	return bt_resize(p, &a->passcap[i], room(n), elem) ? *p : NULL;
+	return reserve(p, &a->passcap[i], n, elem) ? *p : NULL;
 }
 
 /* Two pass arrays of one element size trade their memory (and room). */
@@ -1332,9 +1342,9 @@ static int add(struct bt_xagg *a, const struct bt_xchg *x, uint32_t channel)
 		a->lo = x->req_ns;
 	if (x->resp_ns > a->hi)
 		a->hi = x->resp_ns;
-	if (!bt_grow((void **)&a->x, &a->cap, a->n + 1, sizeof(*a->x)) ||
-	    !bt_grow((void **)&a->nm, &a->nmcap, a->n + 1, sizeof(*a->nm)) ||
-	    !bt_grow((void **)&a->st, &a->stcap, a->n + 1, sizeof(*a->st)))
+	if (!reserve((void **)&a->x, &a->cap, a->n + 1, sizeof(*a->x)) ||
+	    !reserve((void **)&a->nm, &a->nmcap, a->n + 1, sizeof(*a->nm)) ||
+	    !reserve((void **)&a->st, &a->stcap, a->n + 1, sizeof(*a->st)))
 		return -ENOMEM;
 	a->nm[a->n] = (struct xname){
 		bt_strtab_kind_id(&a->threads, 0, x->thread, sizeof(x->thread)), channel,
