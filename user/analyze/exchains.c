@@ -185,6 +185,7 @@ struct bt_xagg {
 	 */
 	struct xev *ev;
 	size_t nev;
+	size_t nevkept;		/* ev holds the events of records 0 .. nevkept in order (kept from pass to pass) */
 	uint32_t *parent;	/* client exchange -> server exchange, NONE */
 	bool *rejected;		/* client exchange: its parent was contradicted */
 	uint64_t *handq;	/* server exchange: time its request waited in a hand-off */
@@ -305,25 +306,6 @@ static void *scratch(struct bt_xagg *a, void **p, size_t n, size_t elem)
 	return reserve(p, &a->passcap[i], n, elem) ? *p : NULL;
 }
 
-/* Two pass arrays of one element size trade their memory (and room). */
-static void swap_pass(struct bt_xagg *a, void **p, void **q)
-{
-	void **arrays[PASS_ARRAYS], *t;
-	size_t i = 0, j = 0, cap;
-
-	pass_arrays(a, arrays);
-	while (arrays[i] != p)
-		i++;
-	while (arrays[j] != q)
-		j++;
-	t = *p;
-	*p = *q;
-	*q = t;
-	cap = a->passcap[i];
-	a->passcap[i] = a->passcap[j];
-	a->passcap[j] = cap;
-}
-
 /* A pass's arrays given back down to what a window of n records and events needs. */
 static void scratch_trim(struct bt_xagg *a, size_t n)
 {
@@ -395,44 +377,63 @@ static uint64_t event_ns(const struct xrec *e)
 	return e->role == BT_ROLE_SERVER ? e->req_ns : e->resp_ns;
 }
 
-/* sort_events puts the sorted events where the sort keys were. */
+/* The sorted new events go where the sort keys were. */
 _Static_assert(sizeof(struct xev) == sizeof(struct rkey) &&
 	       _Alignof(struct xev) <= _Alignof(struct rkey), "an event in a sort key's room");
 
-/* The events by thread, time, then type. */
-static int sort_events(struct bt_xagg *a)
+/* Whether event x comes after event y: by thread, time, then type. */
+static bool ev_after(const struct xev *x, const struct xev *y)
+{
+	return x->tid != y->tid ? x->tid > y->tid :
+	       x->t != y->t ? x->t > y->t : x->type > y->type;
+}
+
+/*
+ * The events by thread, time, type, then as built (records by index,
+ * hand-offs, tails). The last pass left the events of the records it
+ * kept in that order at ev[0 .. kept); the new ones, ev[kept .. nev),
+ * are sorted alone and merged in from the back, the kept ones first on
+ * a tie (their records' indexes are lower): the order a full stable
+ * sort gives, for the sort of the records added since.
+ */
+static int sort_events(struct bt_xagg *a, size_t kept)
 {
 	static const key_fn keys[] = { key_ev_tid, key_ev_time };
-	uint32_t *idx = scratch(a, (void **)&a->order, a->nev, sizeof(*idx));
+	size_t m = a->nev - kept;
+	uint32_t *idx = scratch(a, (void **)&a->order, m, sizeof(*idx));
+	struct xev *fresh;
 	int err = -ENOMEM;
 
-	if (idx && scratch(a, (void **)&a->rk, a->nev, sizeof(*a->rk))) {
-		for (size_t i = 0; i < a->nev; i++)
-			idx[i] = (uint32_t)i;
-		err = sort_by(a, idx, a->nev, a->ev, keys, 2);
+	if (idx && scratch(a, (void **)&a->rk, m, sizeof(*a->rk))) {
+		for (size_t i = 0; i < m; i++)
+			idx[i] = (uint32_t)(kept + i);
+		err = sort_by(a, idx, m, a->ev, keys, 2);
 	}
 	if (!err && !(a->evpos = scratch(a, (void **)&a->lane[0], a->n, sizeof(*a->evpos))))
 		err = -ENOMEM;
-	if (!err) {
-		/* The sort's keys are spent: the sorted events go there, no third array. */
-		struct xev *sorted = (struct xev *)(void *)a->rk;
-
-		for (size_t i = 0; i < a->nev; i++) {
-			sorted[i] = a->ev[idx[i]];
-			if (sorted[i].type == EV_SREQ || sorted[i].type == EV_CRESP)
-				a->evpos[sorted[i].idx] = (uint32_t)i;
-		}
-		swap_pass(a, (void **)&a->ev, (void **)&a->rk);
-	}
-	return err;
+	if (err)
+		return err;
+	/* The sort's keys are spent: the sorted new events go there. */
+	fresh = (struct xev *)(void *)a->rk;
+	for (size_t j = 0; j < m; j++)
+		fresh[j] = a->ev[idx[j]];
+	for (size_t i = kept, j = m, w = a->nev; j > 0;)
+		a->ev[--w] = i > 0 && ev_after(&a->ev[i - 1], &fresh[j - 1]) ? a->ev[--i] : fresh[--j];
+	for (size_t i = 0; i < a->nev; i++)
+		if (a->ev[i].type == EV_SREQ || a->ev[i].type == EV_CRESP)
+			a->evpos[a->ev[i].idx] = (uint32_t)i;
+	return 0;
 }
 
 static int build_events(struct bt_xagg *a)
 {
+	size_t kept = a->nevkept <= a->n ? a->nevkept : 0;
+
+	a->nevkept = 0;	/* until drop has kept them again */
 	if (!scratch(a, (void **)&a->ev, a->n + a->nh + a->ntails, sizeof(*a->ev)))
 		return -ENOMEM;
-	a->nev = 0;
-	for (size_t i = 0; i < a->n; i++) {
+	a->nev = kept;
+	for (size_t i = kept; i < a->n; i++) {
 		const struct xrec *e = &a->x[i];
 
 		if (e->role == BT_ROLE_SERVER)
@@ -445,7 +446,7 @@ static int build_events(struct bt_xagg *a)
 	for (size_t i = 0; i < a->ntails; i++)
 		a->ev[a->nev++] = (struct xev){ (uint32_t)a->tails[i].tid, EV_TAIL, (uint32_t)i,
 						a->tails[i].t };
-	return sort_events(a);
+	return sort_events(a, kept);
 }
 
 /* The last read event of tid strictly before t, or NULL. */
@@ -1203,6 +1204,15 @@ static int drop(struct bt_xagg *a, uint64_t keep_ns)
 		if (remap[a->byreq[k]] != NONE)
 			a->byreq[n++] = remap[a->byreq[k]];
 	a->nsorted = n;
+	/* And their events stay in order, the hand-offs' and tails' made anew. */
+	n = 0;
+	for (size_t k = 0; k < a->nev; k++) {
+		const struct xev *e = &a->ev[k];
+
+		if ((e->type == EV_SREQ || e->type == EV_CRESP) && remap[e->idx] != NONE)
+			a->ev[n++] = (struct xev){ e->tid, e->type, remap[e->idx], e->t };
+	}
+	a->nevkept = n == a->n ? n : 0;
 	if (a->ntails > first_new) {
 		qsort(a->tails, a->ntails, sizeof(*a->tails), cmp_tail);
 		n = 0;
