@@ -188,7 +188,7 @@ struct bt_xagg {
 	size_t nevkept;		/* ev holds the events of records 0 .. nevkept in order (kept from pass to pass) */
 	uint32_t *parent;	/* client exchange -> server exchange, NONE */
 	bool *rejected;		/* client exchange: its parent was contradicted */
-	uint64_t *handq;	/* server exchange: time its request waited in a hand-off */
+	uint64_t *handq;	/* server exchange: time its request waited in a hand-off (with hand-offs) */
 	uint32_t *match;	/* client exchange -> its far end, NONE */
 	bool *served;		/* server exchange has a traced client */
 	/*
@@ -518,7 +518,14 @@ static uint32_t cause(const struct bt_xagg *a, const struct xev *e, uint64_t *ha
 	return NONE;
 }
 
-static int link_parents(struct bt_xagg *a)
+/*
+ * The parent of every client exchange that completed by cutoff. A later
+ * one is neither walked nor anyone's child in this pass (a child ends
+ * before its parent, inside a tree that ends by the cutoff), and no
+ * cause() of one that is looks at it: a read event before a request
+ * ended before it. It stays NONE; the next pass links it.
+ */
+static int link_parents(struct bt_xagg *a, uint64_t cutoff)
 {
 	uint32_t *order = scratch(a, (void **)&a->order, a->n, sizeof(*order));
 	size_t m = 0;
@@ -528,7 +535,7 @@ static int link_parents(struct bt_xagg *a)
 	for (size_t k = 0; k < a->n; k++) {
 		uint32_t i = a->byreq[k];
 
-		if (a->x[i].role == BT_ROLE_CLIENT && !a->st[i].folded)
+		if (a->x[i].role == BT_ROLE_CLIENT && !a->st[i].folded && a->x[i].resp_ns <= cutoff)
 			order[m++] = i;
 	}
 	for (size_t k = 0; k < m; k++) {
@@ -543,7 +550,7 @@ static int link_parents(struct bt_xagg *a)
 		}
 		a->parent[order[k]] = s;
 		/* The request's first call tells how long it waited for a worker. */
-		if (s != NONE && !a->handq[s])
+		if (s != NONE && a->nh && !a->handq[s])
 			a->handq[s] = handoff_ns;
 	}
 	return 0;
@@ -925,7 +932,8 @@ static int visit(struct bt_xagg *a, uint32_t c, uint32_t s, uint32_t parent_path
 	}
 	if (s != NONE) {
 		svc = a->x[s].resp_ns - a->x[s].req_ns;
-		svc -= a->handq[s] < svc ? a->handq[s] : svc;	/* waiting for a worker */
+		if (a->nh)	/* waiting for a worker */
+			svc -= a->handq[s] < svc ? a->handq[s] : svc;
 		if (svc > lat)
 			svc = lat;
 		if (a->paths[p].depth + 1 < BT_CHAINS_MAX_DEPTH) {
@@ -1272,13 +1280,15 @@ static int pass(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
 	    scratch(a, (void **)&a->match, n, sizeof(*a->match)) &&
 	    scratch(a, (void **)&a->rejected, n, sizeof(*a->rejected)) &&
 	    scratch(a, (void **)&a->served, n, sizeof(*a->served)) &&
-	    scratch(a, (void **)&a->handq, n, sizeof(*a->handq)) &&
+	    /* Only a hand-off makes a wait for a worker: without, no array. */
+	    (!a->nh || scratch(a, (void **)&a->handq, n, sizeof(*a->handq))) &&
 	    scratch(a, (void **)&a->byreq, n, sizeof(*a->byreq))) {
 		for (size_t i = 0; i < n; i++)
 			a->parent[i] = a->match[i] = NONE;
 		memset(a->rejected, 0, n * sizeof(*a->rejected));
 		memset(a->served, 0, n * sizeof(*a->served));
-		memset(a->handq, 0, n * sizeof(*a->handq));
+		if (a->nh)
+			memset(a->handq, 0, n * sizeof(*a->handq));
 		/* Each step below takes its records in this order, ties by index. */
 		err = order_by_req(a);
 	}
@@ -1288,7 +1298,7 @@ static int pass(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
 		err = build_events(a);
 	tick(a);
 	if (!err)
-		err = link_parents(a);
+		err = link_parents(a, cutoff);
 	tick(a);
 	if (!err)
 		err = pair_ends(a);
