@@ -305,7 +305,7 @@ static bool episode_is_handoff(const struct bt_chain_fold *f, const struct bt_ep
 
 static bool is_conversation_pipe(const struct bt_chain_fold *f, uint64_t chan)
 {
-	return f->nconv && bsearch(&chan, f->conv, f->nconv, sizeof(*f->conv), bt_cmp_u64);
+	return bt_sorted_has_u64(f->conv, f->nconv, chan);
 }
 
 static void fold_free(struct bt_chain_fold *f)
@@ -405,15 +405,20 @@ static void service_of(const struct bt_model *m, struct services_seen *seen,
 static void to_xchg(const struct bt_model *m, struct services_seen *seen,
 		    const struct bt_exchange_ev *e, struct bt_xchg *x)
 {
-	*x = (struct bt_xchg){
-		.pid = e->pid, .tid = e->tid, .req_tid = e->req_tid,
-		.role = e->role, .kind = e->kind,
-		.end_a = e->end_a, .end_b = e->end_b,
-		.req_ns = e->req_ns, .resp_ns = e->resp_ns,
-	};
+	/* Field by field: the service's 128 bytes are written only when it is named now. */
+	x->pid = e->pid;
+	x->tid = e->tid;
+	x->req_tid = e->req_tid;
+	x->role = e->role;
+	x->kind = e->kind;
+	x->end_a = e->end_a;
+	x->end_b = e->end_b;
+	x->req_ns = e->req_ns;
+	x->resp_ns = e->resp_ns;
 	memcpy(x->thread, e->comm, sizeof(x->thread));
 	x->thread[sizeof(x->thread) - 1] = 0;
 	_Static_assert(sizeof(x->channel) == BT_EPISODE_CHANNEL_LEN, "a service's room");
+	memset(x->channel, 0, seen ? sizeof(x->channel) : 1);
 	if (seen)
 		service_of(m, seen, e, x->channel);
 }
@@ -493,8 +498,7 @@ static int note_conv(struct bt_chain_fold *f, uint64_t pipe)
 {
 	size_t added = f->nconv - f->conv_sorted;
 
-	if ((f->conv_sorted && bsearch(&pipe, f->conv, f->conv_sorted, sizeof(*f->conv),
-				       bt_cmp_u64)) ||
+	if (bt_sorted_has_u64(f->conv, f->conv_sorted, pipe) ||
 	    (added >= 1 && f->conv[f->nconv - 1] == pipe) ||
 	    (added >= 2 && f->conv[f->nconv - 2] == pipe))
 		return 0;
