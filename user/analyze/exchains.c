@@ -39,6 +39,8 @@ enum { EV_SREQ, EV_CRESP, EV_HAND, EV_TAIL };
 #define MAX_HANDOFFS	4
 /* A record's channel that is a tag (bt_xagg_add_later) until it is named. */
 #define LATER		(1u << 31)
+/* A record's class in a pass (bt_xagg.cls): a byte per record, not the record, read in request order. */
+enum { R_CLIENT = 1, R_FOLDED = 2, R_DUE = 4 /* completed by the cutoff */ };
 /* A cause folded in an earlier pass: a nesting into it is contradicted. */
 #define GONE		(NONE - 1)
 
@@ -191,6 +193,7 @@ struct bt_xagg {
 	uint64_t *handq;	/* server exchange: time its request waited in a hand-off (with hand-offs) */
 	uint32_t *match;	/* client exchange -> its far end, NONE */
 	bool *served;		/* server exchange has a traced client */
+	uint8_t *cls;		/* a record's R_* at the pass's start: what the steps' filters read */
 	/*
 	 * Two arrays of a record each that steps take in turn (what one
 	 * leaves, the next step overwrites): order_by_req's new records
@@ -210,7 +213,7 @@ struct bt_xagg {
 	uint32_t *conn;		/* record -> its connection (end_a, end_b), NONE without (lane 0) */
 	struct conn *conns;	/* the connections of this pass, by id */
 	uint32_t *evpos;	/* record -> where its read event is in ev (lane 0) */
-	size_t passcap[13];	/* PASS_ARRAYS */
+	size_t passcap[14];	/* PASS_ARRAYS */
 	size_t nconns, conncap;
 	struct bt_hmap conn_idx;	/* conns by (end_a, end_b) */
 	/* The aggregates, over the whole trace. */
@@ -264,7 +267,7 @@ static void trim(void **p, size_t *cap, size_t n, size_t elem)
 }
 
 /* The arrays of a pass (in the order of passcap), and their elements' sizes. */
-#define PASS_ARRAYS	13
+#define PASS_ARRAYS	14
 static void pass_arrays(struct bt_xagg *a, void **arrays[PASS_ARRAYS])
 {
 	void **v[] = {
@@ -272,7 +275,7 @@ static void pass_arrays(struct bt_xagg *a, void **arrays[PASS_ARRAYS])
 		(void **)&a->rejected, (void **)&a->handq, (void **)&a->match,
 		(void **)&a->served, (void **)&a->lane[0], (void **)&a->lane[1],
 		(void **)&a->order, (void **)&a->rk, (void **)&a->rktmp,
-		(void **)&a->byreq, (void **)&a->conns,
+		(void **)&a->byreq, (void **)&a->conns, (void **)&a->cls,
 	};
 
 	_Static_assert(sizeof(v) / sizeof(v[0]) == PASS_ARRAYS, "every pass array");
@@ -285,7 +288,7 @@ static const size_t pass_elem[PASS_ARRAYS] = {
 	sizeof(struct xev), sizeof(uint32_t), sizeof(bool),
 	sizeof(uint64_t), sizeof(uint32_t), sizeof(bool), sizeof(uint32_t),
 	sizeof(uint32_t), sizeof(uint32_t), sizeof(struct rkey), sizeof(struct rkey),
-	sizeof(uint32_t), sizeof(struct conn),
+	sizeof(uint32_t), sizeof(struct conn), sizeof(uint8_t),
 };
 
 /*
@@ -519,13 +522,13 @@ static uint32_t cause(const struct bt_xagg *a, const struct xev *e, uint64_t *ha
 }
 
 /*
- * The parent of every client exchange that completed by cutoff. A later
+ * The parent of every client exchange that completed by the cutoff (R_DUE). A later
  * one is neither walked nor anyone's child in this pass (a child ends
  * before its parent, inside a tree that ends by the cutoff), and no
  * cause() of one that is looks at it: a read event before a request
  * ended before it. It stays NONE; the next pass links it.
  */
-static int link_parents(struct bt_xagg *a, uint64_t cutoff)
+static int link_parents(struct bt_xagg *a)
 {
 	uint32_t *order = scratch(a, (void **)&a->order, a->n, sizeof(*order));
 	size_t m = 0;
@@ -535,7 +538,7 @@ static int link_parents(struct bt_xagg *a, uint64_t cutoff)
 	for (size_t k = 0; k < a->n; k++) {
 		uint32_t i = a->byreq[k];
 
-		if (a->x[i].role == BT_ROLE_CLIENT && !a->st[i].folded && a->x[i].resp_ns <= cutoff)
+		if ((a->cls[i] & (R_CLIENT | R_FOLDED | R_DUE)) == (R_CLIENT | R_DUE))
 			order[m++] = i;
 	}
 	for (size_t k = 0; k < m; k++) {
@@ -711,9 +714,9 @@ static int pair_ends(struct bt_xagg *a)
 
 		if (a->conn[i] == NONE)
 			continue;
-		if (a->x[i].role == BT_ROLE_CLIENT)
+		if (a->cls[i] & R_CLIENT)
 			cl[ncl++] = i;
-		else if (!a->st[i].folded)
+		else if (!(a->cls[i] & R_FOLDED))
 			a->srv[a->nsrv++] = i;
 	}
 	if (sort_by(a, a->srv, a->nsrv, a->conn, (const key_fn[]){ key_conn }, 1) ||
@@ -1054,7 +1057,7 @@ static int walk(struct bt_xagg *a, uint32_t c, uint32_t s)
 }
 
 /* The roots whose tree is complete by cutoff, thread by thread. */
-static int walk_roots(struct bt_xagg *a, uint64_t cutoff)
+static int walk_roots(struct bt_xagg *a)
 {
 	uint32_t *roots = scratch(a, (void **)&a->order, a->n, sizeof(*roots));
 	size_t m = 0;
@@ -1064,12 +1067,11 @@ static int walk_roots(struct bt_xagg *a, uint64_t cutoff)
 		return -ENOMEM;
 	for (size_t k = 0; k < a->n; k++) {
 		uint32_t i = a->byreq[k];
-		const struct xrec *e = &a->x[i];
 
-		if (a->st[i].folded || e->resp_ns > cutoff)
+		/* Nothing is folded before the walks: the classes still hold. */
+		if ((a->cls[i] & (R_FOLDED | R_DUE)) != R_DUE)
 			continue;
-		if ((e->role == BT_ROLE_CLIENT && a->parent[i] == NONE) ||
-		    (e->role == BT_ROLE_SERVER && !a->served[i]))
+		if (a->cls[i] & R_CLIENT ? a->parent[i] == NONE : !a->served[i])
 			roots[m++] = i;
 	}
 	err = sort_by(a, roots, m, a->x, (const key_fn[]){ key_root_tid }, 1);
@@ -1282,9 +1284,14 @@ static int pass(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
 	    scratch(a, (void **)&a->served, n, sizeof(*a->served)) &&
 	    /* Only a hand-off makes a wait for a worker: without, no array. */
 	    (!a->nh || scratch(a, (void **)&a->handq, n, sizeof(*a->handq))) &&
-	    scratch(a, (void **)&a->byreq, n, sizeof(*a->byreq))) {
-		for (size_t i = 0; i < n; i++)
+	    scratch(a, (void **)&a->byreq, n, sizeof(*a->byreq)) &&
+	    scratch(a, (void **)&a->cls, n, sizeof(*a->cls))) {
+		for (size_t i = 0; i < n; i++) {
 			a->parent[i] = a->match[i] = NONE;
+			a->cls[i] = (a->x[i].role == BT_ROLE_CLIENT ? R_CLIENT : 0) |
+				    (a->st[i].folded ? R_FOLDED : 0) |
+				    (a->x[i].resp_ns <= cutoff ? R_DUE : 0);
+		}
 		memset(a->rejected, 0, n * sizeof(*a->rejected));
 		memset(a->served, 0, n * sizeof(*a->served));
 		if (a->nh)
@@ -1298,7 +1305,7 @@ static int pass(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
 		err = build_events(a);
 	tick(a);
 	if (!err)
-		err = link_parents(a, cutoff);
+		err = link_parents(a);
 	tick(a);
 	if (!err)
 		err = pair_ends(a);
@@ -1307,7 +1314,7 @@ static int pass(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
 		err = link_kids(a);
 	tick(a);
 	if (!err)
-		err = walk_roots(a, cutoff);
+		err = walk_roots(a);
 	tick(a);
 	if (!err)
 		err = drop(a, keep_ns);
