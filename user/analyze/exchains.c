@@ -1243,31 +1243,25 @@ static void tick(struct bt_xagg *a)
 /*
  * The records by request time, ties by index (byreq). The last pass left
  * the records it kept in that order and nothing reorders them; only those
- * added since are sorted, then the two runs are merged (the older run
+ * added since are sorted, then merged in from the back (the older run
  * first on a tie: its indexes are lower).
  */
 static int order_by_req(struct bt_xagg *a)
 {
-	size_t old = a->nsorted <= a->n ? a->nsorted : 0, m = a->n - old, i = 0, j = 0, k = 0;
+	size_t old = a->nsorted <= a->n ? a->nsorted : 0, m = a->n - old;
 	uint32_t *fresh = scratch(a, (void **)&a->lane[1], m, sizeof(*fresh));
-	uint32_t *out = scratch(a, (void **)&a->order, a->n, sizeof(*out));
 	int err;
 
-	if (!fresh || !out)
+	if (!fresh)
 		return -ENOMEM;
 	for (size_t r = 0; r < m; r++)
 		fresh[r] = (uint32_t)(old + r);
 	err = sort_by(a, fresh, m, a->x, (const key_fn[]){ key_req }, 1);
 	if (err)
 		return err;
-	while (i < old && j < m)
-		out[k++] = a->x[a->byreq[i]].req_ns <= a->x[fresh[j]].req_ns ? a->byreq[i++] :
-									      fresh[j++];
-	while (i < old)
-		out[k++] = a->byreq[i++];
-	while (j < m)
-		out[k++] = fresh[j++];
-	memcpy(a->byreq, out, a->n * sizeof(*out));
+	for (size_t i = old, j = m, w = a->n; j > 0;)
+		a->byreq[--w] = i > 0 && a->x[a->byreq[i - 1]].req_ns > a->x[fresh[j - 1]].req_ns ?
+				a->byreq[--i] : fresh[--j];
 	a->nsorted = a->n;
 	return 0;
 }
