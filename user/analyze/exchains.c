@@ -60,13 +60,13 @@ struct tail {
 };
 
 /*
- * A record in the window: what the passes read, in 48 bytes (the sorts
+ * A record in the window: what the passes read, in 40 bytes (the sorts
  * and searches touch it at random); its names apart, read by the walk.
  */
 struct xrec {
 	uint32_t pid, tid, req_tid;
+	uint32_t conn;		/* its connection (end_a, end_b) in bt_xagg.conns, NONE without */
 	uint8_t role, kind;
-	uint64_t end_a, end_b;
 	uint64_t req_ns, resp_ns;
 };
 
@@ -203,17 +203,23 @@ struct bt_xagg {
 	 * Six arrays' room in two, at the largest window.
 	 */
 	uint32_t *lane[2];
-	uint32_t *srv;		/* unfolded server exchanges by (end_a, end_b, req_ns) */
+	uint32_t *srv;		/* unfolded server exchanges by (conn, req_ns) */
 	size_t nsrv;
 	uint32_t *kid_lo, *kids;	/* children of server exchange s: kids[kid_lo[s] .. kid_lo[s+1]) */
 	uint32_t *order;	/* a step's own list of records */
 	struct rkey *rk, *rktmp;	/* sort_by's */
 	uint32_t *byreq;	/* the records by request time (then index) */
 	size_t nsorted;		/* byreq holds records 0 .. nsorted in that order (kept from pass to pass) */
-	uint32_t *conn;		/* record -> its connection (end_a, end_b), NONE without (lane 0) */
-	struct conn *conns;	/* the connections of this pass, by id */
+	/*
+	 * The connections the window's records name, each once (a record
+	 * holds its number); renumbered when a drop frees the last record
+	 * of one. The last two found need no hash: records of a conversation
+	 * come in runs, alternating between its two ends' names of it.
+	 */
+	struct conn *conns;
+	uint32_t conn_last[2];
 	uint32_t *evpos;	/* record -> where its read event is in ev (lane 0) */
-	size_t passcap[14];	/* PASS_ARRAYS */
+	size_t passcap[13];	/* PASS_ARRAYS */
 	size_t nconns, conncap;
 	struct bt_hmap conn_idx;	/* conns by (end_a, end_b) */
 	/* The aggregates, over the whole trace. */
@@ -267,7 +273,7 @@ static void trim(void **p, size_t *cap, size_t n, size_t elem)
 }
 
 /* The arrays of a pass (in the order of passcap), and their elements' sizes. */
-#define PASS_ARRAYS	14
+#define PASS_ARRAYS	13
 static void pass_arrays(struct bt_xagg *a, void **arrays[PASS_ARRAYS])
 {
 	void **v[] = {
@@ -275,7 +281,7 @@ static void pass_arrays(struct bt_xagg *a, void **arrays[PASS_ARRAYS])
 		(void **)&a->rejected, (void **)&a->handq, (void **)&a->match,
 		(void **)&a->served, (void **)&a->lane[0], (void **)&a->lane[1],
 		(void **)&a->order, (void **)&a->rk, (void **)&a->rktmp,
-		(void **)&a->byreq, (void **)&a->conns, (void **)&a->cls,
+		(void **)&a->byreq, (void **)&a->cls,
 	};
 
 	_Static_assert(sizeof(v) / sizeof(v[0]) == PASS_ARRAYS, "every pass array");
@@ -288,7 +294,7 @@ static const size_t pass_elem[PASS_ARRAYS] = {
 	sizeof(struct xev), sizeof(uint32_t), sizeof(bool),
 	sizeof(uint64_t), sizeof(uint32_t), sizeof(bool), sizeof(uint32_t),
 	sizeof(uint32_t), sizeof(uint32_t), sizeof(struct rkey), sizeof(struct rkey),
-	sizeof(uint32_t), sizeof(struct conn), sizeof(uint8_t),
+	sizeof(uint32_t), sizeof(uint8_t),
 };
 
 /*
@@ -581,58 +587,75 @@ static uint32_t conn_find(const struct bt_xagg *a, uint64_t ea, uint64_t eb)
 	return bt_hmap_get(&a->conn_idx, conn_hash(ea, eb), conn_eq, a->conns, &key);
 }
 
-/*
- * Every record's connection, numbered in this pass: records of a
- * conversation come in runs, alternating between its two ends' names of
- * it, so the last two are tried first.
- */
-static int number_conns(struct bt_xagg *a)
+/* The number of connection (ea, eb), interned; NONE without both ends, or out of memory. */
+static uint32_t conn_intern(struct bt_xagg *a, uint64_t ea, uint64_t eb, int *err)
 {
-	uint32_t last[2] = { NONE, NONE };
+	struct conn key = { ea, eb };
+	uint64_t h;
+	uint32_t id;
 
-	bt_hmap_clear(&a->conn_idx);
-	a->nconns = 0;
-	a->conn = scratch(a, (void **)&a->lane[0], a->n, sizeof(*a->conn));
-	if (!a->conn)
-		return -ENOMEM;
-	for (size_t i = 0; i < a->n; i++) {
-		const struct xrec *e = &a->x[i];
-		struct conn key = { e->end_a, e->end_b };
-		uint64_t h;
-		uint32_t id;
-
-		a->conn[i] = NONE;
-		if (!e->end_a || !e->end_b)
-			continue;
-		if (last[0] != NONE && conn_eq(a->conns, last[0], &key)) {
-			a->conn[i] = last[0];
-			continue;
+	if (!ea || !eb)
+		return NONE;
+	for (int i = 0; i < 2; i++) {
+		id = a->conn_last[i];
+		if (id != NONE && conn_eq(a->conns, id, &key)) {
+			a->conn_last[i] = a->conn_last[0];
+			a->conn_last[0] = id;
+			return id;
 		}
-		if (last[1] != NONE && conn_eq(a->conns, last[1], &key)) {
-			a->conn[i] = last[1];
-			last[1] = last[0];
-			last[0] = a->conn[i];
-			continue;
-		}
-		h = conn_hash(e->end_a, e->end_b);
-		id = bt_hmap_get(&a->conn_idx, h, conn_eq, a->conns, &key);
-		if (id == BT_HMAP_NONE) {
-			if (!scratch(a, (void **)&a->conns, a->nconns + 1, sizeof(*a->conns)) ||
-			    bt_hmap_put(&a->conn_idx, h, (uint32_t)a->nconns))
-				return -ENOMEM;
-			a->conns[a->nconns] = key;
-			id = (uint32_t)a->nconns++;
-		}
-		a->conn[i] = id;
-		last[1] = last[0];
-		last[0] = id;
 	}
+	h = conn_hash(ea, eb);
+	id = bt_hmap_get(&a->conn_idx, h, conn_eq, a->conns, &key);
+	if (id == BT_HMAP_NONE) {
+		if (!bt_grow((void **)&a->conns, &a->conncap, a->nconns + 1, sizeof(*a->conns)) ||
+		    bt_hmap_put(&a->conn_idx, h, (uint32_t)a->nconns)) {
+			*err = -ENOMEM;
+			return NONE;
+		}
+		a->conns[a->nconns] = key;
+		id = (uint32_t)a->nconns++;
+	}
+	a->conn_last[1] = a->conn_last[0];
+	a->conn_last[0] = id;
+	return id;
+}
+
+/*
+ * The connections the records left after a drop name, renumbered in
+ * their order (map: room for one number each). The index is filed
+ * anew in the memory it kept: it cannot fail.
+ */
+static int prune_conns(struct bt_xagg *a, uint32_t *map)
+{
+	size_t k = 0;
+
+	for (size_t c = 0; c < a->nconns; c++)
+		map[c] = NONE;
+	for (size_t i = 0; i < a->n; i++)
+		if (a->x[i].conn != NONE)
+			map[a->x[i].conn] = 0;
+	for (size_t c = 0; c < a->nconns; c++) {
+		if (map[c] == NONE)
+			continue;
+		map[c] = (uint32_t)k;
+		a->conns[k++] = a->conns[c];
+	}
+	for (size_t i = 0; i < a->n; i++)
+		if (a->x[i].conn != NONE)
+			a->x[i].conn = map[a->x[i].conn];
+	a->nconns = k;
+	a->conn_last[0] = a->conn_last[1] = NONE;
+	bt_hmap_clear(&a->conn_idx);
+	for (size_t c = 0; c < k; c++)
+		if (bt_hmap_put(&a->conn_idx, conn_hash(a->conns[c].end_a, a->conns[c].end_b),
+				(uint32_t)c))
+			return -ENOMEM;
 	return 0;
 }
 
-static uint64_t key_conn(const void *conn, uint32_t i)
+static uint64_t key_conn(const void *x, uint32_t i)
 {
-	return ((const uint32_t *)conn)[i];
+	return ((const struct xrec *)x)[i].conn;
 }
 
 /* Whether server exchange srv[j] comes at or before (id, t) in srv's order. */
@@ -640,7 +663,7 @@ static bool srv_le(const struct bt_xagg *a, size_t j, uint32_t id, uint64_t t)
 {
 	uint32_t s = a->srv[j];
 
-	return a->conn[s] < id || (a->conn[s] == id && a->x[s].req_ns <= t);
+	return a->x[s].conn < id || (a->x[s].conn == id && a->x[s].req_ns <= t);
 }
 
 /*
@@ -701,7 +724,7 @@ static int pair_ends(struct bt_xagg *a)
 	uint32_t far = NONE, far_of = NONE;	/* the reverse of connection far_of */
 
 	a->srv = scratch(a, (void **)&a->lane[1], a->n, sizeof(*a->srv));
-	if (!cl || !a->srv || number_conns(a))
+	if (!cl || !a->srv)
 		return -ENOMEM;
 	/*
 	 * Both lists by connection, then request time: the order of the
@@ -712,19 +735,19 @@ static int pair_ends(struct bt_xagg *a)
 	for (size_t k = 0; k < a->n; k++) {
 		uint32_t i = a->byreq[k];
 
-		if (a->conn[i] == NONE)
+		if (a->x[i].conn == NONE)
 			continue;
 		if (a->cls[i] & R_CLIENT)
 			cl[ncl++] = i;
 		else if (!(a->cls[i] & R_FOLDED))
 			a->srv[a->nsrv++] = i;
 	}
-	if (sort_by(a, a->srv, a->nsrv, a->conn, (const key_fn[]){ key_conn }, 1) ||
-	    sort_by(a, cl, ncl, a->conn, (const key_fn[]){ key_conn }, 1))
+	if (sort_by(a, a->srv, a->nsrv, a->x, (const key_fn[]){ key_conn }, 1) ||
+	    sort_by(a, cl, ncl, a->x, (const key_fn[]){ key_conn }, 1))
 		return -ENOMEM;
 	for (size_t k = 0; k < ncl; k++) {
 		const struct xrec *c = &a->x[cl[k]];
-		uint64_t after = k && a->conn[cl[k - 1]] == a->conn[cl[k]] ?
+		uint64_t after = k && a->x[cl[k - 1]].conn == c->conn ?
 				 a->x[cl[k - 1]].resp_ns : 0;
 		size_t j, at;
 		uint64_t best_gap = UINT64_MAX;
@@ -733,9 +756,9 @@ static int pair_ends(struct bt_xagg *a)
 		if (a->st[cl[k]].folded)
 			continue;
 		/* The clients are by connection: its reverse is looked up once per run. */
-		if (far_of != a->conn[cl[k]]) {
-			far = conn_find(a, c->end_b, c->end_a);
-			far_of = a->conn[cl[k]];
+		if (far_of != c->conn) {
+			far = conn_find(a, a->conns[c->conn].end_b, a->conns[c->conn].end_a);
+			far_of = c->conn;
 		}
 		if (far == NONE)
 			continue;
@@ -746,7 +769,7 @@ static int pair_ends(struct bt_xagg *a)
 			const struct xrec *s = &a->x[a->srv[j - 1]];
 			uint64_t gap;
 
-			if (a->conn[a->srv[j - 1]] != far || s->resp_ns <= after)
+			if (s->conn != far || s->resp_ns <= after)
 				break;
 			gap = s->resp_ns > c->resp_ns ? s->resp_ns - c->resp_ns :
 							c->resp_ns - s->resp_ns;
@@ -1223,6 +1246,10 @@ static int drop(struct bt_xagg *a, uint64_t keep_ns)
 			a->ev[n++] = (struct xev){ e->tid, e->type, remap[e->idx], e->t };
 	}
 	a->nevkept = n == a->n ? n : 0;
+	/* remap is spent: it numbers the connections the kept records name. */
+	remap = scratch(a, (void **)&a->order, a->nconns, sizeof(*remap));
+	if (!remap || prune_conns(a, remap))
+		return -ENOMEM;
 	if (a->ntails > first_new) {
 		qsort(a->tails, a->ntails, sizeof(*a->tails), cmp_tail);
 		n = 0;
@@ -1338,12 +1365,16 @@ struct bt_xagg *bt_xagg_new(uint64_t horizon_ns)
 	a->horizon = horizon_ns;
 	a->lo = UINT64_MAX;
 	a->later = NONE;
+	a->conn_last[0] = a->conn_last[1] = NONE;
 	return a;
 }
 
 /* Adds x with its service's name channel (an id in a->chans, or LATER | a tag). */
 static int add(struct bt_xagg *a, const struct bt_xchg *x, uint32_t channel)
 {
+	uint32_t conn;
+	int err = 0;
+
 	a->cnt.exchanges++;
 	if (!valid(x)) {
 		a->cnt.invalid++;
@@ -1372,10 +1403,13 @@ static int add(struct bt_xagg *a, const struct bt_xchg *x, uint32_t channel)
 	};
 	if (a->nm[a->n].thread == NONE || channel == NONE)
 		return -ENOMEM;
+	conn = conn_intern(a, x->end_a, x->end_b, &err);
+	if (err)
+		return err;
 	if ((channel & LATER) && a->later == NONE)
 		a->later = (uint32_t)a->n;
-	a->x[a->n] = (struct xrec){ x->pid, x->tid, x->req_tid, x->role, x->kind,
-				    x->end_a, x->end_b, x->req_ns, x->resp_ns };
+	a->x[a->n] = (struct xrec){ x->pid, x->tid, x->req_tid, conn, x->role, x->kind,
+				    x->req_ns, x->resp_ns };
 	a->st[a->n++] = (struct xst){ false, false };
 	return 0;
 }
@@ -1602,6 +1636,7 @@ void bt_xagg_free(struct bt_xagg *a)
 	for (size_t i = 0; i < PASS_ARRAYS; i++)
 		free(*arrays[i]);
 	bt_hmap_free(&a->conn_idx);
+	free(a->conns);
 	free(a->ch);
 	free(a->nodes);
 	free(a->paths);
