@@ -7,6 +7,7 @@
  * window as the trace goes; this is the only place that knows both.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,7 +94,7 @@ struct bt_chain_fold {
 	struct later_key *keys;
 	size_t nkeys, capkeys;
 	struct bt_hmap keytab;	/* keys by value */
-	uint32_t last_tag[2];
+	uint32_t last_tag[2];	/* + 1: bt_hmap_intern's */
 	struct ep_sum *sums;
 	size_t nsums, capsums;
 	struct bt_hmap sumtab;	/* sums by pid */
@@ -346,7 +347,6 @@ static struct bt_chain_fold *fold_new(void)
 	f->xagg = bt_xagg_new(horizon_ns());
 	f->eagg = bt_eagg_new(horizon_ns(), &episode_opts);
 	f->reads_first = UINT64_MAX;
-	f->last_tag[0] = f->last_tag[1] = NONE;
 	if (!f->xagg || !f->eagg) {
 		fold_free(f);
 		return NULL;
@@ -406,20 +406,15 @@ static void service_of(const struct bt_model *m, struct services_seen *seen,
 static void to_xchg(const struct bt_model *m, struct services_seen *seen,
 		    const struct bt_exchange_ev *e, struct bt_xchg *x)
 {
-	/* Field by field: the service's 128 bytes are written only when it is named now. */
-	x->pid = e->pid;
-	x->tid = e->tid;
-	x->req_tid = e->req_tid;
-	x->role = e->role;
-	x->kind = e->kind;
-	x->end_a = e->end_a;
-	x->end_b = e->end_b;
-	x->req_ns = e->req_ns;
-	x->resp_ns = e->resp_ns;
+	*x = (struct bt_xchg){
+		.pid = e->pid, .tid = e->tid, .req_tid = e->req_tid,
+		.role = e->role, .kind = e->kind,
+		.end_a = e->end_a, .end_b = e->end_b,
+		.req_ns = e->req_ns, .resp_ns = e->resp_ns,
+	};
 	memcpy(x->thread, e->comm, sizeof(x->thread));
 	x->thread[sizeof(x->thread) - 1] = 0;
 	_Static_assert(sizeof(x->channel) == BT_EPISODE_CHANNEL_LEN, "a service's room");
-	memset(x->channel, 0, seen ? sizeof(x->channel) : 1);
 	if (seen)
 		service_of(m, seen, e, x->channel);
 }
@@ -432,38 +427,15 @@ static bool later_eq(const void *ctx, uint32_t i, const void *key)
 	       a->kind == b->kind && a->role == b->role;
 }
 
-static uint64_t later_hash(const struct later_key *k)
-{
-	uint64_t v[3] = { k->chan, k->peer, k->pid | (uint64_t)k->kind << 32 |
-					    (uint64_t)k->role << 40 };
-
-	return bt_hash(v, sizeof(v));
-}
-
 /* The tag of e's service, to be named at the next fold; NONE when out of memory. */
 static uint32_t later_tag(struct bt_chain_fold *f, const struct bt_exchange_ev *e)
 {
 	struct later_key k = { e->chan, e->peer, e->pid, e->kind, e->role };
-	uint64_t h;
-	uint32_t t;
+	uint32_t t = bt_hmap_intern(&f->keytab, (void **)&f->keys, &f->nkeys, &f->capkeys,
+				    sizeof(*f->keys), BT_XAGG_TAGS, later_eq, &k,
+				    offsetof(struct later_key, role) + sizeof(k.role), f->last_tag);
 
-	/* A conversation's records come in runs, alternating between its two ends. */
-	for (int i = 0; i < 2; i++)
-		if (f->last_tag[i] != NONE && later_eq(f->keys, f->last_tag[i], &k))
-			return f->last_tag[i];
-	h = later_hash(&k);
-	t = bt_hmap_get(&f->keytab, h, later_eq, f->keys, &k);
-	if (t == BT_HMAP_NONE) {
-		if (f->nkeys >= BT_XAGG_TAGS ||
-		    !bt_grow((void **)&f->keys, &f->capkeys, f->nkeys + 1, sizeof(*f->keys)) ||
-		    bt_hmap_put(&f->keytab, h, (uint32_t)f->nkeys))
-			return NONE;
-		f->keys[f->nkeys] = k;
-		t = (uint32_t)f->nkeys++;
-	}
-	f->last_tag[1] = f->last_tag[0];
-	f->last_tag[0] = t;
-	return t;
+	return t == BT_HMAP_NONE ? NONE : t;
 }
 
 struct namer {
@@ -489,7 +461,7 @@ static int name_later(const struct bt_model *m, struct bt_chain_fold *f)
 	int err = bt_xagg_name_later(f->xagg, (uint32_t)f->nkeys, name_tag, &n);
 
 	f->nkeys = 0;
-	f->last_tag[0] = f->last_tag[1] = NONE;
+	f->last_tag[0] = f->last_tag[1] = 0;
 	bt_hmap_clear(&f->keytab);
 	return err;
 }

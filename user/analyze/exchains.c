@@ -217,7 +217,7 @@ struct bt_xagg {
 	 * come in runs, alternating between its two ends' names of it.
 	 */
 	struct conn *conns;
-	uint32_t conn_last[2];
+	uint32_t conn_last[2];	/* + 1: bt_hmap_intern's */
 	uint32_t *evpos;	/* record -> where its read event is in ev (lane 0) */
 	size_t passcap[13];	/* PASS_ARRAYS */
 	size_t nconns, conncap;
@@ -565,11 +565,12 @@ static int link_parents(struct bt_xagg *a)
 	return 0;
 }
 
+/* As bt_hmap_intern hashes a connection. */
 static uint64_t conn_hash(uint64_t ea, uint64_t eb)
 {
-	uint64_t v[2] = { ea, eb };
+	struct conn key = { ea, eb };
 
-	return bt_hash(v, sizeof(v));
+	return bt_hash(&key, sizeof(key));
 }
 
 static bool conn_eq(const void *ctx, uint32_t e, const void *key)
@@ -591,33 +592,15 @@ static uint32_t conn_find(const struct bt_xagg *a, uint64_t ea, uint64_t eb)
 static uint32_t conn_intern(struct bt_xagg *a, uint64_t ea, uint64_t eb, int *err)
 {
 	struct conn key = { ea, eb };
-	uint64_t h;
 	uint32_t id;
 
 	if (!ea || !eb)
 		return NONE;
-	for (int i = 0; i < 2; i++) {
-		id = a->conn_last[i];
-		if (id != NONE && conn_eq(a->conns, id, &key)) {
-			a->conn_last[i] = a->conn_last[0];
-			a->conn_last[0] = id;
-			return id;
-		}
-	}
-	h = conn_hash(ea, eb);
-	id = bt_hmap_get(&a->conn_idx, h, conn_eq, a->conns, &key);
-	if (id == BT_HMAP_NONE) {
-		if (!bt_grow((void **)&a->conns, &a->conncap, a->nconns + 1, sizeof(*a->conns)) ||
-		    bt_hmap_put(&a->conn_idx, h, (uint32_t)a->nconns)) {
-			*err = -ENOMEM;
-			return NONE;
-		}
-		a->conns[a->nconns] = key;
-		id = (uint32_t)a->nconns++;
-	}
-	a->conn_last[1] = a->conn_last[0];
-	a->conn_last[0] = id;
-	return id;
+	id = bt_hmap_intern(&a->conn_idx, (void **)&a->conns, &a->nconns, &a->conncap,
+			    sizeof(*a->conns), WINDOW_MAX, conn_eq, &key, sizeof(key), a->conn_last);
+	if (id == BT_HMAP_NONE)
+		*err = -ENOMEM;
+	return id == BT_HMAP_NONE ? NONE : id;
 }
 
 /*
@@ -644,7 +627,7 @@ static int prune_conns(struct bt_xagg *a, uint32_t *map)
 		if (a->x[i].conn != NONE)
 			a->x[i].conn = map[a->x[i].conn];
 	a->nconns = k;
-	a->conn_last[0] = a->conn_last[1] = NONE;
+	a->conn_last[0] = a->conn_last[1] = 0;
 	bt_hmap_clear(&a->conn_idx);
 	for (size_t c = 0; c < k; c++)
 		if (bt_hmap_put(&a->conn_idx, conn_hash(a->conns[c].end_a, a->conns[c].end_b),
@@ -1365,7 +1348,6 @@ struct bt_xagg *bt_xagg_new(uint64_t horizon_ns)
 	a->horizon = horizon_ns;
 	a->lo = UINT64_MAX;
 	a->later = NONE;
-	a->conn_last[0] = a->conn_last[1] = NONE;
 	return a;
 }
 
