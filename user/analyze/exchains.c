@@ -198,9 +198,9 @@ struct bt_xagg {
 	 * Two arrays of a record each that steps take in turn (what one
 	 * leaves, the next step overwrites): order_by_req's new records
 	 * (lane 1); each record's event in ev (lane 0) from sort_events to
-	 * link_parents; its connection and the server exchanges (lanes 0, 1)
-	 * in pair_ends; the children (lanes 0, 1) from link_kids to the walk.
-	 * Six arrays' room in two, at the largest window.
+	 * link_parents; the server exchanges (lane 1) in pair_ends; the
+	 * children (lanes 0, 1) from link_kids to the walk. Five arrays'
+	 * room in two, at the largest window.
 	 */
 	uint32_t *lane[2];
 	uint32_t *srv;		/* unfolded server exchanges by (conn, req_ns) */
@@ -580,7 +580,7 @@ static bool conn_eq(const void *ctx, uint32_t e, const void *key)
 	return c->end_a == k->end_a && c->end_b == k->end_b;
 }
 
-/* The id of connection (ea, eb) in this pass; NONE if none of its records has it. */
+/* The number of connection (ea, eb); NONE if no record in the window names it. */
 static uint32_t conn_find(const struct bt_xagg *a, uint64_t ea, uint64_t eb)
 {
 	struct conn key = { ea, eb };
