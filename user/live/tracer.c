@@ -564,13 +564,20 @@ void bt_tracer_exec_seen(struct bt_tracer *t, uint32_t pid)
 		bt_proc_read_image(p);
 }
 
+void bt_tracer_drain_records(void *tracer)
+{
+	struct bt_tracer *t = tracer;
+
+	bt_ring_consume(&t->episodes);
+	bt_ring_consume(&t->exchanges);
+}
+
 void bt_tracer_drain(void *tracer)
 {
 	struct bt_tracer *t = tracer;
 
 	bt_ring_consume(&t->events);
-	bt_ring_consume(&t->episodes);
-	bt_ring_consume(&t->exchanges);
+	bt_tracer_drain_records(t);
 }
 
 int bt_tracer_poll(struct bt_tracer *t, int timeout_ms)

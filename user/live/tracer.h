@@ -88,6 +88,12 @@ int bt_tracer_discover(struct bt_tracer *t, bool force);
  * discovery round's scan do it too.
  */
 void bt_tracer_drain(void *tracer);
+/*
+ * The episode and exchange rings only: their records are appended to the
+ * model's logs, and nothing else in the model changes (a recording's
+ * snapshot is being written).
+ */
+void bt_tracer_drain_records(void *tracer);
 /* Waits up to timeout_ms for events and applies them. Returns events or -errno. */
 int bt_tracer_poll(struct bt_tracer *t, int timeout_ms);
 /* Number of targets still alive (meaningless with -a). */

@@ -199,6 +199,14 @@ struct bt_rec_writer *bt_rec_open(const char *path, bool force, const struct bt_
 int bt_rec_write_model(struct bt_rec_writer *w, const struct bt_model *m,
 		       char *err, size_t errlen);
 /*
+ * The same, calling tick(ctx) after each block: a tracer empties its
+ * record rings there, so a long write loses nothing. tick may only
+ * append to the model's episodes and exchanges: the snapshot holds
+ * those there when it began.
+ */
+int bt_rec_write_model_tick(struct bt_rec_writer *w, const struct bt_model *m,
+			    void (*tick)(void *ctx), void *ctx, char *err, size_t errlen);
+/*
  * Writes END, syncs and closes, and frees w (also after an error).
  * 0, or -1 when this or any earlier write failed.
  */
@@ -209,10 +217,30 @@ int bt_rec_close(struct bt_rec_writer *w, char *err, size_t errlen);
  * and, when not NULL, info and st. A file cut short is not an error:
  * st->truncated says so and m holds the last complete snapshot. On error
  * returns -1 with a one-line message naming the file, and leaves m as it
- * was. Processes and rows keep the order they were written in.
+ * was. Processes and rows keep the order they were written in; the
+ * episodes and exchange records are every complete snapshot's, in order
+ * (at most BT_EPISODES_MAX of each, the rest counted lost).
  */
 int bt_rec_read(const char *path, struct bt_model *m, struct bt_rec_info *info,
 		struct bt_rec_status *st, char *err, size_t errlen);
+/*
+ * Called after each complete snapshot of a format 2 recording with the
+ * snapshot's model, its episodes and exchange records those that came
+ * since the snapshot before. take folds them into what it keeps in the
+ * model from one snapshot to the next (m->fold, m->episodes_folded: the
+ * chains, analyze/chain_input.h); the reader drops what it leaves. 0, or
+ * -1 when out of memory.
+ */
+typedef int (*bt_rec_take_fn)(struct bt_model *m, void *ctx);
+/*
+ * bt_rec_read, with each snapshot's new records given to take as it is
+ * read (format 2; a format 1 file's records stay in m, as bt_rec_read
+ * leaves them): memory follows what take keeps and one snapshot, not
+ * the recording's length. m is the last complete snapshot with what take
+ * kept (no records).
+ */
+int bt_rec_read_each(const char *path, bt_rec_take_fn take, void *ctx, struct bt_model *m,
+		     struct bt_rec_info *info, struct bt_rec_status *st, char *err, size_t errlen);
 /* The same from memory; name is for the messages. */
 int bt_rec_read_mem(const void *buf, size_t len, const char *name, struct bt_model *m,
 		    struct bt_rec_info *info, struct bt_rec_status *st,
