@@ -911,6 +911,53 @@ def recording_reports_exactly_what_the_live_trace_said():
                 eq(r.stdout, a.read(), "report FILE -f chains on stdout equals the live output")
 
 
+# Round trips of the ping-pong below: 1.2M exchange records, past the 1M a
+# recording held when each snapshot was the whole model (56,222 lost then).
+PINGPONG_ROUND_TRIPS = 600000
+
+
+def pingpong_chain(report, n, what):
+    """The one chain of a 1-byte pipe ping-pong: every round trip a request,
+    one call on its one hop; nothing lost, nothing late."""
+    eq({k: v for k, v in report["lost"].items() if v}, {}, "%s: lost" % what)
+    eq((report["exchanges_late"], report["episodes_late"]), (0, 0), "%s: late" % what)
+    got = [(c["source"], c["requests"], [(h["kind"], h["calls"], h["calls_max"])
+                                         for h in c["hops"]]) for c in report["chains"]]
+    eq(got, [("exchanges", n, [("pipe", n, 1)])], "%s: the ping-pong's chain" % what)
+
+
+@test
+def recording_keeps_every_exchange():
+    """`record -o` of a full-rate 1-byte pipe ping-pong: `report FILE` has
+    every round trip as a request, nothing lost (each snapshot writes the
+    records since the one before). With --record beside a live report: the
+    recording's report is the live report, byte for byte."""
+    n = PINGPONG_ROUND_TRIPS
+    rec, wl = tmpfile("pingpong.btrec"), tmpfile("pingpong-wl.json")
+    load = "%s pipe --count %d --size 1 --reply-size 1 --out %s" % (IPCLOAD, n, wl)
+    r = run([BT, "record", "-o", rec, "-c", load], timeout=300)
+    eq(r.returncode, 0, "boundtrace record (%s)" % r.stderr)
+    with open(wl) as f:
+        send = ipc_row(json.load(f), "client", "pipe", "send")
+    eq(send["calls"], n, "the workload's own requests")
+    r = run([BT, "report", rec, "-f", "json"], timeout=300)
+    eq(r.returncode, 0, "report (%s)" % r.stderr)
+    pingpong_chain(json.loads(r.stdout), n, "report of record -o")
+
+    live, rec2, off = tmpfile("pingpong-live.json"), tmpfile("pingpong2.btrec"), \
+        tmpfile("pingpong-off.json")
+    n = PINGPONG_ROUND_TRIPS // 3
+    load = "%s pipe --count %d --size 1 --reply-size 1 --out /dev/null" % (IPCLOAD, n)
+    r = run([BT, "-f", "json", "-o", live, "--record", rec2, "-c", load], timeout=300)
+    eq(r.returncode, 0, "live run with --record (%s)" % r.stderr)
+    r = run([BT, "report", rec2, "-f", "json", "-o", off], timeout=300)
+    eq(r.returncode, 0, "report of --record (%s)" % r.stderr)
+    with open(live, "rb") as a, open(off, "rb") as b:
+        text = a.read()
+        eq(b.read() == text, True, "report FILE equals the live report")
+    pingpong_chain(json.loads(text), n, "live report beside --record")
+
+
 @test
 def record_subcommand_and_bad_recordings():
     rec = tmpfile("sub.btrec")
