@@ -610,14 +610,33 @@ static off_t file_size(const char *path)
 	return st.st_size;
 }
 
-static void write_models(const char *path, const struct bt_model *const *ms, int n,
-			 off_t *sizes)
+/* A writer of path for the tests, or the test fails. */
+static struct bt_rec_writer *open_writer(const char *path)
 {
 	char err[ERRLEN] = "";
 	struct bt_rec_writer *w = bt_rec_open(path, true, &test_info, err, sizeof(err));
 
 	if (!w)
 		fail_msg("%s", err);
+	return w;
+}
+
+/* path read into r (initialized here), or the test fails. */
+static void read_into(const char *path, struct bt_model *r, struct bt_rec_status *st)
+{
+	char err[ERRLEN] = "";
+
+	bt_model_init(r);
+	if (bt_rec_read(path, r, NULL, st, err, sizeof(err)))
+		fail_msg("%s", err);
+}
+
+static void write_models(const char *path, const struct bt_model *const *ms, int n,
+			 off_t *sizes)
+{
+	char err[ERRLEN] = "";
+	struct bt_rec_writer *w = open_writer(path);
+
 	for (int i = 0; i < n; i++) {
 		assert_int_equal(bt_rec_write_model(w, ms[i], err, sizeof(err)), 0);
 		/* Written through to the kernel at once: a kill -9 keeps it. */
@@ -1139,13 +1158,15 @@ static void test_logs_each_snapshot(void **state)
 	struct tu_tmp *t = *state;
 	const char *path = tu_in_dir(t, "logs.btrec");
 	char err[ERRLEN] = "";
-	struct bt_rec_writer *w = bt_rec_open(path, true, &test_info, err, sizeof(err));
+	struct bt_rec_writer *w = open_writer(path);
+	/* What take sees of the three snapshots (the fourth slot unused). */
+	const size_t want_episodes[4] = { 1, 2, 0 }, want_exchanges[4] = { 2, 1, 0 };
+	const uint64_t want_first_episode[4] = { 100, 300 }, want_first_exchange[4] = { 1000, 3000 };
+	const uint64_t want_folded[4] = { 0, 1, 3 };
 	struct taken seen = { 0 };
 	struct bt_rec_status st;
 	struct bt_model m, r;
 
-	if (!w)
-		fail_msg("%s", err);
 	build_small(&m, 1);		/* one episode, at 100 */
 	exchange(&m, 1000);
 	exchange(&m, 2000);
@@ -1161,9 +1182,7 @@ static void test_logs_each_snapshot(void **state)
 	assert_int_equal(bt_rec_write_model(w, &m, err, sizeof(err)), 0);
 	assert_int_equal(bt_rec_close(w, err, sizeof(err)), 0);
 
-	bt_model_init(&r);
-	if (bt_rec_read(path, &r, NULL, &st, err, sizeof(err)))
-		fail_msg("%s", err);
+	read_into(path, &r, &st);
 	assert_int_equal(st.version, 2);
 	assert_int_equal(st.snapshots, 3);
 	assert_int_equal(r.nepisodes, 3);
@@ -1179,18 +1198,12 @@ static void test_logs_each_snapshot(void **state)
 	if (bt_rec_read_each(path, take_count, &seen, &r, NULL, &st, err, sizeof(err)))
 		fail_msg("%s", err);
 	assert_int_equal(seen.calls, 3);
-	assert_int_equal(seen.episodes[0], 1);
-	assert_int_equal(seen.episodes[1], 2);
-	assert_int_equal(seen.episodes[2], 0);
-	assert_int_equal(seen.exchanges[0], 2);
-	assert_int_equal(seen.exchanges[1], 1);
-	assert_int_equal(seen.exchanges[2], 0);
-	assert_int_equal(seen.first_episode[1], 300);
-	assert_int_equal(seen.first_exchange[0], 1000);
-	assert_int_equal(seen.first_exchange[1], 3000);
-	assert_int_equal(seen.folded_before[0], 0);
-	assert_int_equal(seen.folded_before[1], 1);
-	assert_int_equal(seen.folded_before[2], 3);
+	assert_memory_equal(seen.episodes, want_episodes, sizeof(want_episodes));
+	assert_memory_equal(seen.exchanges, want_exchanges, sizeof(want_exchanges));
+	assert_memory_equal(seen.first_episode, want_first_episode, sizeof(want_first_episode));
+	assert_memory_equal(seen.first_exchange, want_first_exchange,
+			    sizeof(want_first_exchange));
+	assert_memory_equal(seen.folded_before, want_folded, sizeof(want_folded));
 	/* The last snapshot, with what take kept, and no records. */
 	assert_int_equal(r.nepisodes + r.nexchanges, 0);
 	assert_int_equal(r.episodes_folded, 3);
@@ -1274,12 +1287,10 @@ static void test_write_tick(void **state)
 	struct tu_tmp *t = *state;
 	const char *path = tu_in_dir(t, "tick.btrec");
 	char err[ERRLEN] = "";
-	struct bt_rec_writer *w = bt_rec_open(path, true, &test_info, err, sizeof(err));
+	struct bt_rec_writer *w = open_writer(path);
 	struct bt_rec_status st;
 	struct bt_model m, r;
 
-	if (!w)
-		fail_msg("%s", err);
 	bt_model_init(&m);
 	m.chain_mode = true;
 	for (uint64_t i = 0; i < N; i++) {
@@ -1291,9 +1302,7 @@ static void test_write_tick(void **state)
 	/* At least a block each for the episodes and the exchanges, a tick after each. */
 	assert_true(m.nexchanges >= N + 2);
 	assert_int_equal(m.nepisodes, m.nexchanges);
-	bt_model_init(&r);
-	if (bt_rec_read(path, &r, NULL, &st, err, sizeof(err)))
-		fail_msg("%s", err);
+	read_into(path, &r, &st);
 	assert_int_equal(r.nexchanges, N);
 	assert_int_equal(r.nepisodes, N);
 	for (size_t i = 0; i < N; i++) {
@@ -1312,17 +1321,11 @@ static void test_write_tick(void **state)
 static void test_logs_over_cap_lost(void **state)
 {
 	enum { HALF = BT_EPISODES_MAX / 2 + 1 };
-	struct tu_tmp *t = *state;
-	const char *path = tu_in_dir(t, "cap.btrec");
+	const char *path = tu_in_dir(*state, "cap.btrec");
+	struct bt_rec_writer *w = open_writer(path);
 	char err[ERRLEN] = "";
-	struct bt_rec_writer *w = bt_rec_open(path, true, &test_info, err, sizeof(err));
-	struct bt_rec_status st;
-	struct bt_model m, r;
+	struct bt_model m = { .chain_mode = true }, r;
 
-	if (!w)
-		fail_msg("%s", err);
-	bt_model_init(&m);
-	m.chain_mode = true;
 	for (int snap = 0; snap < 2; snap++) {
 		for (uint64_t i = 0; i < HALF; i++)
 			episode_at(&m, snap * HALF + i);
@@ -1330,9 +1333,7 @@ static void test_logs_over_cap_lost(void **state)
 		bt_model_drop_records(&m);
 	}
 	assert_int_equal(bt_rec_close(w, err, sizeof(err)), 0);
-	bt_model_init(&r);
-	if (bt_rec_read(path, &r, NULL, &st, err, sizeof(err)))
-		fail_msg("%s", err);
+	read_into(path, &r, NULL);
 	assert_int_equal(r.nepisodes, BT_EPISODES_MAX);
 	assert_int_equal(r.episodes[BT_EPISODES_MAX - 1].start_ns, BT_EPISODES_MAX - 1);
 	assert_int_equal(r.lost[BT_LOSS_EPISODES], 2 * HALF - BT_EPISODES_MAX);
