@@ -126,10 +126,10 @@ static int write_snapshot(struct bt_tracer *t, struct sink *s, char *err, size_t
 	if (bt_rec_write_model_tick(s->rec, m, bt_tracer_drain_records, t, err, errlen))
 		return -1;
 	if (!s->exp) {
-		bt_model_drop_records(t->model);
+		bt_model_drop_records(m);
 		return 0;
 	}
-	if (bt_model_fold_chains_tick(t->model, bt_tracer_drain, t)) {
+	if (bt_model_fold_chains_tick(m, bt_tracer_drain, t)) {
 		snprintf(err, errlen, "out of memory folding the chains");
 		return -1;
 	}

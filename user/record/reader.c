@@ -99,10 +99,6 @@ static int add_row(struct rd *rd, uint32_t proc, const struct bt_key *k,
 	return 0;
 }
 
-/*
- * Opens the next record of a list: its length must fit what is left,
- * and hold at least min bytes of fields.
- */
 /* What one record of a block makes in the model, roughly: at least its own bytes. */
 static uint64_t record_cost(uint32_t type, uint32_t len)
 {
@@ -115,6 +111,19 @@ static uint64_t record_cost(uint32_t type, uint32_t len)
 	return made > len ? made : len;
 }
 
+/* Whether blocks of type hold a log (schema.c's table says which). */
+static bool block_is_log(uint32_t type)
+{
+	for (int l = 0; l < L_MAX; l++)
+		if (bt_rec_lists[l].type == type)
+			return bt_rec_lists[l].log;
+	return false;
+}
+
+/*
+ * Opens the next record of a list: its length must fit what is left,
+ * and hold at least min bytes of fields.
+ */
 static int next_record(struct rd *rd, struct bt_recf_cur *c, struct bt_recf_cur *rec,
 		       uint64_t min)
 {
@@ -132,7 +141,7 @@ static int next_record(struct rd *rd, struct bt_recf_cur *c, struct bt_recf_cur 
 	 * dozen times its file).
 	 */
 	rd->snap_model += record_cost(rd->blk->type, len);
-	if (rd->blk->type == BT_REC_EPISODES || rd->blk->type == BT_REC_EXCHANGES)
+	if (block_is_log(rd->blk->type))
 		rd->snap_log_model += record_cost(rd->blk->type, len);
 	/* Carried records stay: they count against the file's size too. */
 	if (rd->snap_model + rd->carry_model > rd->max_model)
