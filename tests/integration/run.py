@@ -243,6 +243,24 @@ with open(sys.argv[1], "w") as f:
 """
 
 
+def load_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def named_rows(bt, name_of, mode):
+    """(name, direction) -> (calls, bytes) of boundtrace's rows that
+    name_of(row) names, each name and direction once."""
+    got = {}
+    for p in bt["processes"]:
+        for b in p["boundaries"]:
+            name = name_of(b)
+            if name:
+                check((name, b["direction"]) not in got, "%s: two %s rows" % (mode, name))
+                got[(name, b["direction"])] = (b["calls"], b["bytes"])
+    return got
+
+
 @test
 def fd_number_reused_for_other_channels_exact():
     script, ino_out = tmpfile("fdreuse.py"), tmpfile("fdreuse.json")
@@ -253,22 +271,16 @@ def fd_number_reused_for_other_channels_exact():
         r = run([BT, "-f", "json", "-o", bt_out, *mode, "-c",
                  "%s %s %s" % (sys.executable, script, ino_out)])
         eq(r.returncode, 0, "boundtrace %s exit status (stderr: %s)" % (mode, r.stderr))
-        with open(bt_out) as f:
-            bt = json.load(f)
-        with open(ino_out) as f:
-            ino = json.load(f)
+        bt, ino = load_json(bt_out), load_json(ino_out)
         chans = {"pipe:[%d]" % ino["p1"]: "p1", "pipe:[%d]" % ino["p2"]: "p2"}
-        got = {}
-        for p in bt["processes"]:
-            for b in p["boundaries"]:
-                name = chans.get(b["channel"])
-                if b["kind"] == "unix_stream" and b["channel"].startswith("unix:[%d->" % ino["s"]):
-                    name = "s"
-                if b["kind"] == "unix_stream" and b["channel"].endswith("->%d]" % ino["s"]):
-                    name = "s-peer"
-                if name:
-                    check((name, b["direction"]) not in got, "%s: two %s rows" % (mode, name))
-                    got[(name, b["direction"])] = (b["calls"], b["bytes"])
+
+        def name_of(b):
+            if b["kind"] == "unix_stream" and b["channel"].startswith("unix:[%d->" % ino["s"]):
+                return "s"
+            if b["kind"] == "unix_stream" and b["channel"].endswith("->%d]" % ino["s"]):
+                return "s-peer"
+            return chans.get(b["channel"])
+        got = named_rows(bt, name_of, mode)
         eq(got, {("p1", "send"): (3, 3), ("p1", "recv"): (1, 3),
                  ("p2", "send"): (5, 10), ("p2", "recv"): (1, 10),
                  ("s", "send"): (7, 21), ("s-peer", "recv"): (1, 21)},
@@ -355,18 +367,9 @@ def row_cache_holds_end_exact():
         finally:
             w.kill()
             w.wait()
-        with open(bt_out) as f:
-            bt = json.load(f)
-        with open(ino_out) as f:
-            ino = json.load(f)
+        bt, ino = load_json(bt_out), load_json(ino_out)
         chans = {"pipe:[%d]" % ino["p1"]: "p1", "pipe:[%d]" % ino["p2"]: "p2"}
-        got = {}
-        for p in bt["processes"]:
-            for b in p["boundaries"]:
-                name = chans.get(b["channel"])
-                if name:
-                    check((name, b["direction"]) not in got, "%s: two %s rows" % (mode, name))
-                    got[(name, b["direction"])] = (b["calls"], b["bytes"])
+        got = named_rows(bt, lambda b: chans.get(b["channel"]), mode)
         eq(got, {("p1", "send"): (676, 1028), ("p1", "recv"): (1, 1028),
                  ("p2", "send"): (482, 976), ("p2", "recv"): (1, 976)},
            "%s: (calls, bytes) per pipe and direction" % mode)
