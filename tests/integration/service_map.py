@@ -10,6 +10,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 from harness import (BT, GATE_MS, ROOT, TMP, Failure, Skip, check, eq, run, run_gated,
@@ -194,8 +195,11 @@ def check_folded(mode, conns=5000, map_size=2048, spill=1024, rate=500, stacks=F
     eq({k: v for k, v in bt["lost"].items() if v}, {}, "nothing lost")
     # Every exchange finds its row, folded or not: one chain to the
     # service, a request for each connection (not a chain per inode).
-    eq([(c["requests"], [h["kind"] for h in c["hops"]]) for c in bt["chains"]],
-       [(rep["conns"], [KINDS[mode]])], "the chains: one hop to the server, every request")
+    # The server is not traced: its hop is named from the edge (the rows' far end).
+    eq([(c["requests"], [(h["kind"], h["to"]["pid"], h["to"]["comm"]) for h in c["hops"]])
+        for c in bt["chains"]],
+       [(rep["conns"], [(KINDS[mode], rep["server"], "svc-server")])],
+       "the chains: one hop to the server, by pid and name, every request")
     rows = [b for p in bt["processes"] if p["pid"] == rep["client"] for b in p["boundaries"]]
     eq(len(rows), 2 * conns, "the client's rows: a send and a receive a connection")
     eq(sum(b["calls"] for b in rows), rep["sends"] + rep["recvs"], "the client's calls")
@@ -546,8 +550,7 @@ class Postgres:
             if not os.path.exists(os.path.join(self.BIN, prog)):
                 raise Skip("postgresql 15 not installed (%s/%s)" % (self.BIN, prog))
         need("psql", "runuser")
-        self.dir = os.path.join(TMP, "pg")
-        os.makedirs(self.dir, exist_ok=True)
+        self.dir = tempfile.mkdtemp(prefix="pg", dir=TMP)  # a cluster each
         os.chmod(TMP, 0o711)  # user postgres must reach its own directory
         subprocess.run(["chown", "postgres:", self.dir], check=True)
         self.data = os.path.join(self.dir, "data")
@@ -617,6 +620,66 @@ def postgres_backend_of_an_untraced_postmaster_counted_from_the_first_byte():
        socket_bytes(procs[client], "recv", ("unix_stream",)), "bytes the backend sent = psql read")
     check(socket_bytes(procs[client], "recv", ("unix_stream",)) > 5000, "the reply came back")
     eq(bt["lost"]["unseen_bytes"], 0, "lost.unseen_bytes")
+
+
+@test
+def pgbench_poll_client_chain_to_postgres_exact():
+    """pgbench, a client that waits in poll() before every read and keeps
+    two connections going from one thread, traced (-c, --peers 1, under
+    strace) against PostgreSQL: every round trip is an exchange whether
+    or not its read blocked. One chain, pgbench ⇢ the socket's path ⇢
+    postgres (its backends, a pool of the postmaster's children), with a
+    request for every message strace saw pgbench send less the one
+    Terminate per connection that has no answer, one call each; and
+    pgbench's own transaction count among them."""
+    need("strace")
+    pg = Postgres()
+    try:
+        pgbench = os.path.join(Postgres.BIN, "pgbench")
+        if not os.path.exists(pgbench):
+            raise Skip("pgbench not installed (postgresql-15)")
+        r = run(["runuser", "-u", "postgres", "--", pgbench, "-i", "-s", "1", "-q", "-h", pg.dir,
+                 "-p", str(pg.port), "postgres"], timeout=120)
+        eq(r.returncode, 0, "pgbench -i (%s)" % r.stderr[-300:])
+        out, st = tmpfile("pgbench.json"), tmpfile("pgbench.strace")
+        txns = 300
+        r = run([BT, "-f", "json", "-o", out, "--peers", "1", "-c",
+                 "strace -f -qq -e trace=sendto -o %s runuser -u postgres -- %s -n -b select-only "
+                 "-M simple -c 2 -j 1 -t %d -h %s -p %d postgres" % (st, pgbench, txns // 2,
+                                                                     pg.dir, pg.port)],
+                timeout=120)
+        eq(r.returncode, 0, "boundtrace exit status (%s)" % r.stderr)
+    finally:
+        pg.stop()
+    with open(out) as f:
+        bt = json.load(f)
+    eq({k: v for k, v in bt["lost"].items() if v}, {}, "nothing lost")
+    client = [p for p in bt["processes"] if p["comm"] == "pgbench"]
+    eq(len(client), 1, "one pgbench")
+    pid = client[0]["pid"]
+    # pgbench's messages by type (strace prints the first 32 bytes):
+    # start-ups (no type byte), queries (Q), Terminates (X, no answer).
+    kinds = {"startup": 0, "Q": 0, "X": 0, "workload": 0}
+    with open(st) as f:
+        for line in f:
+            m = re.match(r'(\d+) +sendto\(\d+, "(\\0|Q|X)(.*)', line)
+            if not m or int(m.group(1)) != pid:
+                continue
+            kinds["startup" if m.group(2) == "\\0" else m.group(2)] += 1
+            kinds["workload"] += "SELECT abalance FROM" in m.group(3)
+    eq((kinds["X"], kinds["workload"]), (3, txns),
+       "strace: a Terminate per connection (the setup one and two clients'), "
+       "a query per transaction")
+    sends = kinds["startup"] + kinds["Q"] + kinds["X"]
+    eq(sum(b["calls"] for b in client[0]["boundaries"]
+           if b["kind"] == "unix_stream" and b["direction"] == "send"), sends,
+       "pgbench's sends (strace's count: %r)" % kinds)
+    chains = [(c["requests"], [(h["from"]["pid"], h["kind"], h["channel"], h["to"]["comm"],
+                                h["calls_min"], h["calls_max"]) for h in c["hops"]])
+              for c in bt["chains"] if c["hops"][0]["from"]["pid"] == pid]
+    eq(chains, [(kinds["startup"] + kinds["Q"],
+                 [(pid, "unix_stream", "unix:" + pg.sock, "postgres", 1, 1)])],
+       "the chain: every start-up and query answered, one call to postgres each")
 
 
 @test

@@ -66,6 +66,9 @@ static void test_unix_without_path(void **state)
 	/* Unconnected: no peer. */
 	info.peer_ino = 0;
 	check(&k, &info, "unix:[4001->0]");
+	/* A stream always had one: read after it closed, it is unknown. */
+	k.kind = BT_KIND_UNIX_STREAM;
+	check(&k, &info, "unix:[4001->?]");
 }
 
 static void test_unix_with_path(void **state)

@@ -286,6 +286,8 @@ static void test_pool_folding(void **state)
 		snprintf(p->exe, sizeof(p->exe), "/usr/sbin/php-fpm8.2");
 		p->ppid = 100;
 	}
+	p = tu_proc(m, 104, "php-fpm8.2");	/* exited before its exe was read */
+	p->ppid = 100;
 	p = tu_proc(m, 200, "php-fpm8.2");	/* another pool's worker */
 	snprintf(p->exe, sizeof(p->exe), "/usr/sbin/php-fpm8.2");
 	p->ppid = 199;
@@ -309,14 +311,16 @@ static void test_pool_folding(void **state)
 	assert_int_equal(bt_node_of(m, 101), 101);
 	assert_int_equal(bt_node_of(m, 102), 101);
 	assert_int_equal(bt_node_of(m, 103), 101);
+	assert_int_equal(bt_node_of(m, 104), 101);
 	assert_int_equal(bt_node_of(m, 100), 100);
 	assert_int_equal(bt_node_of(m, 200), 200);
 	assert_int_equal(bt_node_of(m, 50), 50);
-	assert_int_equal(bt_node_members(m, 101, pids, 8), 3);
+	assert_int_equal(bt_node_members(m, 101, pids, 8), 4);
 	assert_int_equal(pids[0], 101);
 	assert_int_equal(pids[1], 102);
 	assert_int_equal(pids[2], 103);
-	assert_int_equal(bt_node_members(m, 101, pids, 2), 3);	/* counted past max */
+	assert_int_equal(pids[3], 104);
+	assert_int_equal(bt_node_members(m, 101, pids, 2), 4);	/* counted past max */
 	assert_int_equal(bt_edges_build(m, &e), 0);
 	assert_int_equal(e.n, 1);
 	assert_int_equal(e.v[0].from, 50);

@@ -14,6 +14,7 @@
 #include "analyze/chains_priv.h"
 #include "analyze/exchains.h"
 #include "analyze/peers.h"
+#include "analyze/services.h"
 #include "lib/vec.h"
 #include "model/channel.h"
 
@@ -826,4 +827,41 @@ struct bt_chains *bt_model_chains(const struct bt_model *m)
 	}
 	fold_free(once);
 	return c;
+}
+
+/* The one process the edges give for service channel of kind from pid, else 0. */
+static uint32_t far_end_of(const struct bt_edges *e, uint32_t from, uint8_t kind,
+			   const char *channel)
+{
+	uint32_t to = 0;
+
+	for (size_t i = 0; i < e->n; i++) {
+		const struct bt_edge *g = &e->v[i];
+
+		if (g->from != from || g->kind != kind || !g->to || strcmp(g->service, channel))
+			continue;
+		if (to && g->to != to)
+			return 0;
+		to = g->to;
+	}
+	return to;
+}
+
+void bt_chains_name_far_ends(const struct bt_model *m, struct bt_chains *c,
+			     const struct bt_edges *e)
+{
+	struct bt_chain_opts opts = { .comm = comm_of, .ctx = (void *)m };
+
+	for (size_t i = 0; c && i < c->nchains; i++) {
+		for (unsigned int h = 0; h < c->chains[i].nhops; h++) {
+			struct bt_chain_hop *hp = &c->chains[i].hops[h];
+			uint32_t to;
+
+			if (hp->to.pid || !hp->from.pid || !hp->channel)
+				continue;
+			to = far_end_of(e, hp->from.pid, hp->kind, hp->channel);
+			if (to)
+				bt_chain_end_set(&opts, &hp->to, to);
+		}
+	}
 }

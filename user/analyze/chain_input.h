@@ -50,4 +50,14 @@ void bt_model_collected(struct bt_model *m);
  */
 struct bt_chains *bt_model_chains(const struct bt_model *m);
 
+struct bt_edges;
+/*
+ * Names the far end of each hop to a process nobody traced (no server
+ * exchange of its own says who answered): the one process the edges
+ * (the rows' far ends, from discovery) give for the hop's service from
+ * the same process, if exactly one does.
+ */
+void bt_chains_name_far_ends(const struct bt_model *m, struct bt_chains *c,
+			     const struct bt_edges *e);
+
 #endif

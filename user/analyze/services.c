@@ -106,9 +106,14 @@ static bool same_pool(const struct bt_proc *a, const struct bt_proc *b)
 	/* Workers of a pool share their name too; mesh-b and mesh-c do not. */
 	if (!a->ppid || a->ppid != b->ppid || strcmp(a->comm, b->comm))
 		return false;
-	if (a->exe[0] || b->exe[0])
+	/*
+	 * One whose executable was not read (it exited before discovery
+	 * looked: a backend forked for one short connection) goes by its
+	 * parent and name.
+	 */
+	if (a->exe[0] && b->exe[0])
 		return !strcmp(a->exe, b->exe);
-	return !strcmp(a->comm, b->comm);
+	return true;
 }
 
 uint32_t bt_node_of(const struct bt_model *m, uint32_t pid)

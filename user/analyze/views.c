@@ -76,6 +76,9 @@ static int build_views(const struct bt_model *m, unsigned int which, struct bt_v
 	/* The folded lines name each boundary's far end. */
 	if (which & (BT_VIEW_FOLDED | BT_VIEW_WAKERS))
 		which |= BT_VIEW_PEERS;
+	/* A chain's hop to an untraced process is named from the edges. */
+	if (which & BT_VIEW_CHAINS)
+		which |= BT_VIEW_EDGES;
 	if (which & BT_VIEW_PEERS) {
 		if (build_peers(m, v))
 			goto fail;
@@ -90,6 +93,7 @@ static int build_views(const struct bt_model *m, unsigned int which, struct bt_v
 		v->chains = bt_model_chains(m);
 		if (!v->chains)
 			goto fail;
+		bt_chains_name_far_ends(m, v->chains, &v->edges);
 		v->built |= BT_VIEW_CHAINS;
 	}
 	if (which & BT_VIEW_FOLDED) {

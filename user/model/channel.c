@@ -31,8 +31,14 @@ void bt_channel_format(const struct bt_key *key, const struct bt_chan_info *info
 		return;
 	case BT_KIND_UNIX_STREAM:
 	case BT_KIND_UNIX_DGRAM:
-		/* Without the kernel's facts (its map was full) the far end is unknown, not 0. */
-		if (!info) {
+		/*
+		 * Without the kernel's facts (its map was full) the far end is
+		 * unknown, not 0. So is a stream's whose facts were read after
+		 * its peer closed (an orphaned socket has no inode): a stream
+		 * that carried data had a peer. A datagram socket's 0 is "not
+		 * connected".
+		 */
+		if (!info || (key->kind == BT_KIND_UNIX_STREAM && !info->peer_ino)) {
 			snprintf(buf, len, "unix:[%llu->?]", (unsigned long long)key->chan);
 			return;
 		}
