@@ -7,6 +7,7 @@
  * window as the trace goes; this is the only place that knows both.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,7 +94,7 @@ struct bt_chain_fold {
 	struct later_key *keys;
 	size_t nkeys, capkeys;
 	struct bt_hmap keytab;	/* keys by value */
-	uint32_t last_tag[2];
+	uint32_t last_tag[2];	/* + 1: bt_hmap_intern's */
 	struct ep_sum *sums;
 	size_t nsums, capsums;
 	struct bt_hmap sumtab;	/* sums by pid */
@@ -306,7 +307,7 @@ static bool episode_is_handoff(const struct bt_chain_fold *f, const struct bt_ep
 
 static bool is_conversation_pipe(const struct bt_chain_fold *f, uint64_t chan)
 {
-	return f->nconv && bsearch(&chan, f->conv, f->nconv, sizeof(*f->conv), bt_cmp_u64);
+	return bt_sorted_has_u64(f->conv, f->nconv, chan);
 }
 
 static void fold_free(struct bt_chain_fold *f)
@@ -346,7 +347,6 @@ static struct bt_chain_fold *fold_new(void)
 	f->xagg = bt_xagg_new(horizon_ns());
 	f->eagg = bt_eagg_new(horizon_ns(), &episode_opts);
 	f->reads_first = UINT64_MAX;
-	f->last_tag[0] = f->last_tag[1] = NONE;
 	if (!f->xagg || !f->eagg) {
 		fold_free(f);
 		return NULL;
@@ -427,38 +427,15 @@ static bool later_eq(const void *ctx, uint32_t i, const void *key)
 	       a->kind == b->kind && a->role == b->role;
 }
 
-static uint64_t later_hash(const struct later_key *k)
-{
-	uint64_t v[3] = { k->chan, k->peer, k->pid | (uint64_t)k->kind << 32 |
-					    (uint64_t)k->role << 40 };
-
-	return bt_hash(v, sizeof(v));
-}
-
 /* The tag of e's service, to be named at the next fold; NONE when out of memory. */
 static uint32_t later_tag(struct bt_chain_fold *f, const struct bt_exchange_ev *e)
 {
 	struct later_key k = { e->chan, e->peer, e->pid, e->kind, e->role };
-	uint64_t h;
-	uint32_t t;
+	uint32_t t = bt_hmap_intern(&f->keytab, (void **)&f->keys, &f->nkeys, &f->capkeys,
+				    sizeof(*f->keys), BT_XAGG_TAGS, later_eq, &k,
+				    offsetof(struct later_key, role) + sizeof(k.role), f->last_tag);
 
-	/* A conversation's records come in runs, alternating between its two ends. */
-	for (int i = 0; i < 2; i++)
-		if (f->last_tag[i] != NONE && later_eq(f->keys, f->last_tag[i], &k))
-			return f->last_tag[i];
-	h = later_hash(&k);
-	t = bt_hmap_get(&f->keytab, h, later_eq, f->keys, &k);
-	if (t == BT_HMAP_NONE) {
-		if (f->nkeys >= BT_XAGG_TAGS ||
-		    !bt_grow((void **)&f->keys, &f->capkeys, f->nkeys + 1, sizeof(*f->keys)) ||
-		    bt_hmap_put(&f->keytab, h, (uint32_t)f->nkeys))
-			return NONE;
-		f->keys[f->nkeys] = k;
-		t = (uint32_t)f->nkeys++;
-	}
-	f->last_tag[1] = f->last_tag[0];
-	f->last_tag[0] = t;
-	return t;
+	return t == BT_HMAP_NONE ? NONE : t;
 }
 
 struct namer {
@@ -484,7 +461,7 @@ static int name_later(const struct bt_model *m, struct bt_chain_fold *f)
 	int err = bt_xagg_name_later(f->xagg, (uint32_t)f->nkeys, name_tag, &n);
 
 	f->nkeys = 0;
-	f->last_tag[0] = f->last_tag[1] = NONE;
+	f->last_tag[0] = f->last_tag[1] = 0;
 	bt_hmap_clear(&f->keytab);
 	return err;
 }
@@ -494,8 +471,7 @@ static int note_conv(struct bt_chain_fold *f, uint64_t pipe)
 {
 	size_t added = f->nconv - f->conv_sorted;
 
-	if ((f->conv_sorted && bsearch(&pipe, f->conv, f->conv_sorted, sizeof(*f->conv),
-				       bt_cmp_u64)) ||
+	if (bt_sorted_has_u64(f->conv, f->conv_sorted, pipe) ||
 	    (added >= 1 && f->conv[f->nconv - 1] == pipe) ||
 	    (added >= 2 && f->conv[f->nconv - 2] == pipe))
 		return 0;

@@ -161,7 +161,7 @@ struct rkey {
 /* chains_tab.c */
 /* A hop's end: pid and the process name opts->comm gives (pid 0: none). */
 void bt_chain_end_set(const struct bt_chain_opts *o, struct bt_chain_end *end, uint32_t pid);
-/* Stable LSD radix sort of v[0 .. n) by k, ascending; tmp holds n too. */
+/* Stable LSD radix sort of v[0 .. n) by k, ascending (n < 2^32); tmp holds n too. */
 void bt_chains_radix(struct rkey *v, struct rkey *tmp, size_t n);
 /* Room for one more element at index n; 0 or -ENOMEM. */
 int bt_chains_grow(void **v, size_t *cap, size_t n, size_t elem);

@@ -82,42 +82,46 @@ uint32_t bt_chains_tnode(struct ctx *x, uint32_t parent, const struct ep *e)
 
 /*
  * A million keys sort in a few passes over memory this way, several times
- * faster than qsort's comparisons through a function pointer. A byte that
- * every key shares (the high bytes of a timestamp) costs no pass.
+ * faster than qsort's comparisons through a function pointer. Digits of
+ * 11 bits: a window's timestamps differ in about 33 bits, 3 passes rather
+ * than 5 of a byte (2048 counters stay in the L1 cache). A digit that
+ * every key shares (the high bits of a timestamp) costs no pass.
  */
+#define RADIX_BITS	11
+#define RADIX_DIGITS	((64 + RADIX_BITS - 1) / RADIX_BITS)
 void bt_chains_radix(struct rkey *v, struct rkey *tmp, size_t n)
 {
-	static const unsigned int bytes = sizeof(v->k);
-	size_t count[sizeof(v->k)][256];
+	static const uint64_t mask = (1u << RADIX_BITS) - 1;
+	uint32_t count[RADIX_DIGITS][1u << RADIX_BITS];
 	struct rkey *src = v, *dst = tmp, *t;
 	uint64_t differ = 0;
-	unsigned int pass[sizeof(v->k)], npass = 0;
+	unsigned int pass[RADIX_DIGITS], npass = 0;
 
 	if (n < 2)
 		return;
-	/* Only the bytes some key has unlike the first are counted and passed over. */
+	/* Only the digits some key has unlike the first are counted and passed over. */
 	for (size_t i = 1; i < n; i++)
 		differ |= v[i].k ^ v[0].k;
-	for (unsigned int b = 0; b < bytes; b++)
-		if (differ >> (8 * b) & 0xff)
-			pass[npass++] = b;
+	for (unsigned int d = 0; d < RADIX_DIGITS; d++)
+		if (differ >> (RADIX_BITS * d) & mask)
+			pass[npass++] = d;
 	for (unsigned int p = 0; p < npass; p++)
 		memset(count[pass[p]], 0, sizeof(count[0]));
 	for (size_t i = 0; i < n; i++)
 		for (unsigned int p = 0; p < npass; p++)
-			count[pass[p]][(v[i].k >> (8 * pass[p])) & 0xff]++;
+			count[pass[p]][(v[i].k >> (RADIX_BITS * pass[p])) & mask]++;
 	for (unsigned int p = 0; p < npass; p++) {
-		unsigned int b = pass[p];
-		size_t *c = count[b], sum = 0;
+		unsigned int shift = RADIX_BITS * pass[p];
+		uint32_t *c = count[pass[p]], sum = 0;
 
-		for (unsigned int d = 0; d < 256; d++) {
-			size_t here = c[d];
+		for (unsigned int d = 0; d <= mask; d++) {
+			uint32_t here = c[d];
 
 			c[d] = sum;
 			sum += here;
 		}
 		for (size_t i = 0; i < n; i++)
-			dst[c[(src[i].k >> (8 * b)) & 0xff]++] = src[i];
+			dst[c[(src[i].k >> shift) & mask]++] = src[i];
 		t = src;
 		src = dst;
 		dst = t;

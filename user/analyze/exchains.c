@@ -39,6 +39,8 @@ enum { EV_SREQ, EV_CRESP, EV_HAND, EV_TAIL };
 #define MAX_HANDOFFS	4
 /* A record's channel that is a tag (bt_xagg_add_later) until it is named. */
 #define LATER		(1u << 31)
+/* A record's class in a pass (bt_xagg.cls): a byte per record, not the record, read in request order. */
+enum { R_CLIENT = 1, R_FOLDED = 2, R_DUE = 4 /* completed by the cutoff */ };
 /* A cause folded in an earlier pass: a nesting into it is contradicted. */
 #define GONE		(NONE - 1)
 
@@ -58,13 +60,13 @@ struct tail {
 };
 
 /*
- * A record in the window: what the passes read, in 48 bytes (the sorts
+ * A record in the window: what the passes read, in 40 bytes (the sorts
  * and searches touch it at random); its names apart, read by the walk.
  */
 struct xrec {
 	uint32_t pid, tid, req_tid;
+	uint32_t conn;		/* its connection (end_a, end_b) in bt_xagg.conns, NONE without */
 	uint8_t role, kind;
-	uint64_t end_a, end_b;
 	uint64_t req_ns, resp_ns;
 };
 
@@ -185,29 +187,37 @@ struct bt_xagg {
 	 */
 	struct xev *ev;
 	size_t nev;
+	size_t nevkept;		/* ev holds the events of records 0 .. nevkept in order (kept from pass to pass) */
 	uint32_t *parent;	/* client exchange -> server exchange, NONE */
 	bool *rejected;		/* client exchange: its parent was contradicted */
-	uint64_t *handq;	/* server exchange: time its request waited in a hand-off */
+	uint64_t *handq;	/* server exchange: time its request waited in a hand-off (with hand-offs) */
 	uint32_t *match;	/* client exchange -> its far end, NONE */
 	bool *served;		/* server exchange has a traced client */
+	uint8_t *cls;		/* a record's R_* at the pass's start: what the steps' filters read */
 	/*
 	 * Two arrays of a record each that steps take in turn (what one
 	 * leaves, the next step overwrites): order_by_req's new records
 	 * (lane 1); each record's event in ev (lane 0) from sort_events to
-	 * link_parents; its connection and the server exchanges (lanes 0, 1)
-	 * in pair_ends; the children (lanes 0, 1) from link_kids to the walk.
-	 * Six arrays' room in two, at the largest window.
+	 * link_parents; the server exchanges (lane 1) in pair_ends; the
+	 * children (lanes 0, 1) from link_kids to the walk. Five arrays'
+	 * room in two, at the largest window.
 	 */
 	uint32_t *lane[2];
-	uint32_t *srv;		/* unfolded server exchanges by (end_a, end_b, req_ns) */
+	uint32_t *srv;		/* unfolded server exchanges by (conn, req_ns) */
 	size_t nsrv;
 	uint32_t *kid_lo, *kids;	/* children of server exchange s: kids[kid_lo[s] .. kid_lo[s+1]) */
 	uint32_t *order;	/* a step's own list of records */
 	struct rkey *rk, *rktmp;	/* sort_by's */
 	uint32_t *byreq;	/* the records by request time (then index) */
 	size_t nsorted;		/* byreq holds records 0 .. nsorted in that order (kept from pass to pass) */
-	uint32_t *conn;		/* record -> its connection (end_a, end_b), NONE without (lane 0) */
-	struct conn *conns;	/* the connections of this pass, by id */
+	/*
+	 * The connections the window's records name, each once (a record
+	 * holds its number); renumbered when a drop frees the last record
+	 * of one. The last two found need no hash: records of a conversation
+	 * come in runs, alternating between its two ends' names of it.
+	 */
+	struct conn *conns;
+	uint32_t conn_last[2];	/* + 1: bt_hmap_intern's */
 	uint32_t *evpos;	/* record -> where its read event is in ev (lane 0) */
 	size_t passcap[13];	/* PASS_ARRAYS */
 	size_t nconns, conncap;
@@ -242,6 +252,16 @@ static size_t room(size_t n)
 }
 
 /*
+ * Room for need elements in a window array, a quarter to spare: the new
+ * room is not zeroed (every element is written before it is read), so
+ * the memory the window holds is what it used, not its room.
+ */
+static bool reserve(void **p, size_t *cap, size_t need, size_t elem)
+{
+	return need <= *cap || bt_resize_raw(p, cap, room(need), elem);
+}
+
+/*
  * Gives back the room of *p beyond what a window of n needs, when it is
  * more than twice that: the window's arrays follow what is in flight (a
  * burst passes), not the largest it ever was.
@@ -261,7 +281,7 @@ static void pass_arrays(struct bt_xagg *a, void **arrays[PASS_ARRAYS])
 		(void **)&a->rejected, (void **)&a->handq, (void **)&a->match,
 		(void **)&a->served, (void **)&a->lane[0], (void **)&a->lane[1],
 		(void **)&a->order, (void **)&a->rk, (void **)&a->rktmp,
-		(void **)&a->byreq, (void **)&a->conns,
+		(void **)&a->byreq, (void **)&a->cls,
 	};
 
 	_Static_assert(sizeof(v) / sizeof(v[0]) == PASS_ARRAYS, "every pass array");
@@ -274,7 +294,7 @@ static const size_t pass_elem[PASS_ARRAYS] = {
 	sizeof(struct xev), sizeof(uint32_t), sizeof(bool),
 	sizeof(uint64_t), sizeof(uint32_t), sizeof(bool), sizeof(uint32_t),
 	sizeof(uint32_t), sizeof(uint32_t), sizeof(struct rkey), sizeof(struct rkey),
-	sizeof(uint32_t), sizeof(struct conn),
+	sizeof(uint32_t), sizeof(uint8_t),
 };
 
 /*
@@ -292,26 +312,7 @@ static void *scratch(struct bt_xagg *a, void **p, size_t n, size_t elem)
 		i++;
 	if (a->passcap[i] >= n && *p)
 		return *p;
-	return bt_resize(p, &a->passcap[i], room(n), elem) ? *p : NULL;
-}
-
-/* Two pass arrays of one element size trade their memory (and room). */
-static void swap_pass(struct bt_xagg *a, void **p, void **q)
-{
-	void **arrays[PASS_ARRAYS], *t;
-	size_t i = 0, j = 0, cap;
-
-	pass_arrays(a, arrays);
-	while (arrays[i] != p)
-		i++;
-	while (arrays[j] != q)
-		j++;
-	t = *p;
-	*p = *q;
-	*q = t;
-	cap = a->passcap[i];
-	a->passcap[i] = a->passcap[j];
-	a->passcap[j] = cap;
+	return reserve(p, &a->passcap[i], n, elem) ? *p : NULL;
 }
 
 /* A pass's arrays given back down to what a window of n records and events needs. */
@@ -385,44 +386,63 @@ static uint64_t event_ns(const struct xrec *e)
 	return e->role == BT_ROLE_SERVER ? e->req_ns : e->resp_ns;
 }
 
-/* sort_events puts the sorted events where the sort keys were. */
+/* The sorted new events go where the sort keys were. */
 _Static_assert(sizeof(struct xev) == sizeof(struct rkey) &&
 	       _Alignof(struct xev) <= _Alignof(struct rkey), "an event in a sort key's room");
 
-/* The events by thread, time, then type. */
-static int sort_events(struct bt_xagg *a)
+/* Whether event x comes after event y: by thread, time, then type. */
+static bool ev_after(const struct xev *x, const struct xev *y)
+{
+	return x->tid != y->tid ? x->tid > y->tid :
+	       x->t != y->t ? x->t > y->t : x->type > y->type;
+}
+
+/*
+ * The events by thread, time, type, then as built (records by index,
+ * hand-offs, tails). The last pass left the events of the records it
+ * kept in that order at ev[0 .. kept); the new ones, ev[kept .. nev),
+ * are sorted alone and merged in from the back, the kept ones first on
+ * a tie (their records' indexes are lower): the order a full stable
+ * sort gives, for the sort of the records added since.
+ */
+static int sort_events(struct bt_xagg *a, size_t kept)
 {
 	static const key_fn keys[] = { key_ev_tid, key_ev_time };
-	uint32_t *idx = scratch(a, (void **)&a->order, a->nev, sizeof(*idx));
+	size_t m = a->nev - kept;
+	uint32_t *idx = scratch(a, (void **)&a->order, m, sizeof(*idx));
+	struct xev *fresh;
 	int err = -ENOMEM;
 
-	if (idx && scratch(a, (void **)&a->rk, a->nev, sizeof(*a->rk))) {
-		for (size_t i = 0; i < a->nev; i++)
-			idx[i] = (uint32_t)i;
-		err = sort_by(a, idx, a->nev, a->ev, keys, 2);
+	if (idx && scratch(a, (void **)&a->rk, m, sizeof(*a->rk))) {
+		for (size_t i = 0; i < m; i++)
+			idx[i] = (uint32_t)(kept + i);
+		err = sort_by(a, idx, m, a->ev, keys, 2);
 	}
 	if (!err && !(a->evpos = scratch(a, (void **)&a->lane[0], a->n, sizeof(*a->evpos))))
 		err = -ENOMEM;
-	if (!err) {
-		/* The sort's keys are spent: the sorted events go there, no third array. */
-		struct xev *sorted = (struct xev *)(void *)a->rk;
-
-		for (size_t i = 0; i < a->nev; i++) {
-			sorted[i] = a->ev[idx[i]];
-			if (sorted[i].type == EV_SREQ || sorted[i].type == EV_CRESP)
-				a->evpos[sorted[i].idx] = (uint32_t)i;
-		}
-		swap_pass(a, (void **)&a->ev, (void **)&a->rk);
-	}
-	return err;
+	if (err)
+		return err;
+	/* The sort's keys are spent: the sorted new events go there. */
+	fresh = (struct xev *)(void *)a->rk;
+	for (size_t j = 0; j < m; j++)
+		fresh[j] = a->ev[idx[j]];
+	for (size_t i = kept, j = m, w = a->nev; j > 0;)
+		a->ev[--w] = i > 0 && ev_after(&a->ev[i - 1], &fresh[j - 1]) ? a->ev[--i] : fresh[--j];
+	for (size_t i = 0; i < a->nev; i++)
+		if (a->ev[i].type == EV_SREQ || a->ev[i].type == EV_CRESP)
+			a->evpos[a->ev[i].idx] = (uint32_t)i;
+	return 0;
 }
 
 static int build_events(struct bt_xagg *a)
 {
+	size_t kept = a->nevkept <= a->n ? a->nevkept : 0;
+
+	a->nevkept = 0;	/* until drop has kept them again */
 	if (!scratch(a, (void **)&a->ev, a->n + a->nh + a->ntails, sizeof(*a->ev)))
 		return -ENOMEM;
-	a->nev = 0;
-	for (size_t i = 0; i < a->n; i++) {
+	a->nev = kept;
+	for (size_t i = kept; i < a->n; i++) {
 		const struct xrec *e = &a->x[i];
 
 		if (e->role == BT_ROLE_SERVER)
@@ -435,7 +455,7 @@ static int build_events(struct bt_xagg *a)
 	for (size_t i = 0; i < a->ntails; i++)
 		a->ev[a->nev++] = (struct xev){ (uint32_t)a->tails[i].tid, EV_TAIL, (uint32_t)i,
 						a->tails[i].t };
-	return sort_events(a);
+	return sort_events(a, kept);
 }
 
 /* The last read event of tid strictly before t, or NULL. */
@@ -507,6 +527,13 @@ static uint32_t cause(const struct bt_xagg *a, const struct xev *e, uint64_t *ha
 	return NONE;
 }
 
+/*
+ * The parent of every client exchange that completed by the cutoff (R_DUE). A later
+ * one is neither walked nor anyone's child in this pass (a child ends
+ * before its parent, inside a tree that ends by the cutoff), and no
+ * cause() of one that is looks at it: a read event before a request
+ * ended before it. It stays NONE; the next pass links it.
+ */
 static int link_parents(struct bt_xagg *a)
 {
 	uint32_t *order = scratch(a, (void **)&a->order, a->n, sizeof(*order));
@@ -517,7 +544,7 @@ static int link_parents(struct bt_xagg *a)
 	for (size_t k = 0; k < a->n; k++) {
 		uint32_t i = a->byreq[k];
 
-		if (a->x[i].role == BT_ROLE_CLIENT && !a->st[i].folded)
+		if ((a->cls[i] & (R_CLIENT | R_FOLDED | R_DUE)) == (R_CLIENT | R_DUE))
 			order[m++] = i;
 	}
 	for (size_t k = 0; k < m; k++) {
@@ -532,17 +559,18 @@ static int link_parents(struct bt_xagg *a)
 		}
 		a->parent[order[k]] = s;
 		/* The request's first call tells how long it waited for a worker. */
-		if (s != NONE && !a->handq[s])
+		if (s != NONE && a->nh && !a->handq[s])
 			a->handq[s] = handoff_ns;
 	}
 	return 0;
 }
 
+/* As bt_hmap_intern hashes a connection. */
 static uint64_t conn_hash(uint64_t ea, uint64_t eb)
 {
-	uint64_t v[2] = { ea, eb };
+	struct conn key = { ea, eb };
 
-	return bt_hash(v, sizeof(v));
+	return bt_hash(&key, sizeof(key));
 }
 
 static bool conn_eq(const void *ctx, uint32_t e, const void *key)
@@ -552,7 +580,7 @@ static bool conn_eq(const void *ctx, uint32_t e, const void *key)
 	return c->end_a == k->end_a && c->end_b == k->end_b;
 }
 
-/* The id of connection (ea, eb) in this pass; NONE if none of its records has it. */
+/* The number of connection (ea, eb); NONE if no record in the window names it. */
 static uint32_t conn_find(const struct bt_xagg *a, uint64_t ea, uint64_t eb)
 {
 	struct conn key = { ea, eb };
@@ -560,58 +588,57 @@ static uint32_t conn_find(const struct bt_xagg *a, uint64_t ea, uint64_t eb)
 	return bt_hmap_get(&a->conn_idx, conn_hash(ea, eb), conn_eq, a->conns, &key);
 }
 
-/*
- * Every record's connection, numbered in this pass: records of a
- * conversation come in runs, alternating between its two ends' names of
- * it, so the last two are tried first.
- */
-static int number_conns(struct bt_xagg *a)
+/* The number of connection (ea, eb), interned; NONE without both ends, or out of memory. */
+static uint32_t conn_intern(struct bt_xagg *a, uint64_t ea, uint64_t eb, int *err)
 {
-	uint32_t last[2] = { NONE, NONE };
+	struct conn key = { ea, eb };
+	uint32_t id;
 
-	bt_hmap_clear(&a->conn_idx);
-	a->nconns = 0;
-	a->conn = scratch(a, (void **)&a->lane[0], a->n, sizeof(*a->conn));
-	if (!a->conn)
-		return -ENOMEM;
-	for (size_t i = 0; i < a->n; i++) {
-		const struct xrec *e = &a->x[i];
-		struct conn key = { e->end_a, e->end_b };
-		uint64_t h;
-		uint32_t id;
+	if (!ea || !eb)
+		return NONE;
+	id = bt_hmap_intern(&a->conn_idx, (void **)&a->conns, &a->nconns, &a->conncap,
+			    sizeof(*a->conns), WINDOW_MAX, conn_eq, &key, sizeof(key), a->conn_last);
+	if (id == BT_HMAP_NONE)
+		*err = -ENOMEM;
+	return id == BT_HMAP_NONE ? NONE : id;
+}
 
-		a->conn[i] = NONE;
-		if (!e->end_a || !e->end_b)
+/*
+ * The connections the records left after a drop name, renumbered in
+ * their order (map: room for one number each). The index is filed
+ * anew in the memory it kept: it cannot fail.
+ */
+static int prune_conns(struct bt_xagg *a, uint32_t *map)
+{
+	size_t k = 0;
+
+	for (size_t c = 0; c < a->nconns; c++)
+		map[c] = NONE;
+	for (size_t i = 0; i < a->n; i++)
+		if (a->x[i].conn != NONE)
+			map[a->x[i].conn] = 0;
+	for (size_t c = 0; c < a->nconns; c++) {
+		if (map[c] == NONE)
 			continue;
-		if (last[0] != NONE && conn_eq(a->conns, last[0], &key)) {
-			a->conn[i] = last[0];
-			continue;
-		}
-		if (last[1] != NONE && conn_eq(a->conns, last[1], &key)) {
-			a->conn[i] = last[1];
-			last[1] = last[0];
-			last[0] = a->conn[i];
-			continue;
-		}
-		h = conn_hash(e->end_a, e->end_b);
-		id = bt_hmap_get(&a->conn_idx, h, conn_eq, a->conns, &key);
-		if (id == BT_HMAP_NONE) {
-			if (!scratch(a, (void **)&a->conns, a->nconns + 1, sizeof(*a->conns)) ||
-			    bt_hmap_put(&a->conn_idx, h, (uint32_t)a->nconns))
-				return -ENOMEM;
-			a->conns[a->nconns] = key;
-			id = (uint32_t)a->nconns++;
-		}
-		a->conn[i] = id;
-		last[1] = last[0];
-		last[0] = id;
+		map[c] = (uint32_t)k;
+		a->conns[k++] = a->conns[c];
 	}
+	for (size_t i = 0; i < a->n; i++)
+		if (a->x[i].conn != NONE)
+			a->x[i].conn = map[a->x[i].conn];
+	a->nconns = k;
+	a->conn_last[0] = a->conn_last[1] = 0;
+	bt_hmap_clear(&a->conn_idx);
+	for (size_t c = 0; c < k; c++)
+		if (bt_hmap_put(&a->conn_idx, conn_hash(a->conns[c].end_a, a->conns[c].end_b),
+				(uint32_t)c))
+			return -ENOMEM;
 	return 0;
 }
 
-static uint64_t key_conn(const void *conn, uint32_t i)
+static uint64_t key_conn(const void *x, uint32_t i)
 {
-	return ((const uint32_t *)conn)[i];
+	return ((const struct xrec *)x)[i].conn;
 }
 
 /* Whether server exchange srv[j] comes at or before (id, t) in srv's order. */
@@ -619,7 +646,7 @@ static bool srv_le(const struct bt_xagg *a, size_t j, uint32_t id, uint64_t t)
 {
 	uint32_t s = a->srv[j];
 
-	return a->conn[s] < id || (a->conn[s] == id && a->x[s].req_ns <= t);
+	return a->x[s].conn < id || (a->x[s].conn == id && a->x[s].req_ns <= t);
 }
 
 /*
@@ -680,7 +707,7 @@ static int pair_ends(struct bt_xagg *a)
 	uint32_t far = NONE, far_of = NONE;	/* the reverse of connection far_of */
 
 	a->srv = scratch(a, (void **)&a->lane[1], a->n, sizeof(*a->srv));
-	if (!cl || !a->srv || number_conns(a))
+	if (!cl || !a->srv)
 		return -ENOMEM;
 	/*
 	 * Both lists by connection, then request time: the order of the
@@ -691,19 +718,19 @@ static int pair_ends(struct bt_xagg *a)
 	for (size_t k = 0; k < a->n; k++) {
 		uint32_t i = a->byreq[k];
 
-		if (a->conn[i] == NONE)
+		if (a->x[i].conn == NONE)
 			continue;
-		if (a->x[i].role == BT_ROLE_CLIENT)
+		if (a->cls[i] & R_CLIENT)
 			cl[ncl++] = i;
-		else if (!a->st[i].folded)
+		else if (!(a->cls[i] & R_FOLDED))
 			a->srv[a->nsrv++] = i;
 	}
-	if (sort_by(a, a->srv, a->nsrv, a->conn, (const key_fn[]){ key_conn }, 1) ||
-	    sort_by(a, cl, ncl, a->conn, (const key_fn[]){ key_conn }, 1))
+	if (sort_by(a, a->srv, a->nsrv, a->x, (const key_fn[]){ key_conn }, 1) ||
+	    sort_by(a, cl, ncl, a->x, (const key_fn[]){ key_conn }, 1))
 		return -ENOMEM;
 	for (size_t k = 0; k < ncl; k++) {
 		const struct xrec *c = &a->x[cl[k]];
-		uint64_t after = k && a->conn[cl[k - 1]] == a->conn[cl[k]] ?
+		uint64_t after = k && a->x[cl[k - 1]].conn == c->conn ?
 				 a->x[cl[k - 1]].resp_ns : 0;
 		size_t j, at;
 		uint64_t best_gap = UINT64_MAX;
@@ -712,9 +739,9 @@ static int pair_ends(struct bt_xagg *a)
 		if (a->st[cl[k]].folded)
 			continue;
 		/* The clients are by connection: its reverse is looked up once per run. */
-		if (far_of != a->conn[cl[k]]) {
-			far = conn_find(a, c->end_b, c->end_a);
-			far_of = a->conn[cl[k]];
+		if (far_of != c->conn) {
+			far = conn_find(a, a->conns[c->conn].end_b, a->conns[c->conn].end_a);
+			far_of = c->conn;
 		}
 		if (far == NONE)
 			continue;
@@ -725,7 +752,7 @@ static int pair_ends(struct bt_xagg *a)
 			const struct xrec *s = &a->x[a->srv[j - 1]];
 			uint64_t gap;
 
-			if (a->conn[a->srv[j - 1]] != far || s->resp_ns <= after)
+			if (s->conn != far || s->resp_ns <= after)
 				break;
 			gap = s->resp_ns > c->resp_ns ? s->resp_ns - c->resp_ns :
 							c->resp_ns - s->resp_ns;
@@ -914,7 +941,8 @@ static int visit(struct bt_xagg *a, uint32_t c, uint32_t s, uint32_t parent_path
 	}
 	if (s != NONE) {
 		svc = a->x[s].resp_ns - a->x[s].req_ns;
-		svc -= a->handq[s] < svc ? a->handq[s] : svc;	/* waiting for a worker */
+		if (a->nh)	/* waiting for a worker */
+			svc -= a->handq[s] < svc ? a->handq[s] : svc;
 		if (svc > lat)
 			svc = lat;
 		if (a->paths[p].depth + 1 < BT_CHAINS_MAX_DEPTH) {
@@ -1035,7 +1063,7 @@ static int walk(struct bt_xagg *a, uint32_t c, uint32_t s)
 }
 
 /* The roots whose tree is complete by cutoff, thread by thread. */
-static int walk_roots(struct bt_xagg *a, uint64_t cutoff)
+static int walk_roots(struct bt_xagg *a)
 {
 	uint32_t *roots = scratch(a, (void **)&a->order, a->n, sizeof(*roots));
 	size_t m = 0;
@@ -1045,12 +1073,11 @@ static int walk_roots(struct bt_xagg *a, uint64_t cutoff)
 		return -ENOMEM;
 	for (size_t k = 0; k < a->n; k++) {
 		uint32_t i = a->byreq[k];
-		const struct xrec *e = &a->x[i];
 
-		if (a->st[i].folded || e->resp_ns > cutoff)
+		/* Nothing is folded before the walks: the classes still hold. */
+		if ((a->cls[i] & (R_FOLDED | R_DUE)) != R_DUE)
 			continue;
-		if ((e->role == BT_ROLE_CLIENT && a->parent[i] == NONE) ||
-		    (e->role == BT_ROLE_SERVER && !a->served[i]))
+		if (a->cls[i] & R_CLIENT ? a->parent[i] == NONE : !a->served[i])
 			roots[m++] = i;
 	}
 	err = sort_by(a, roots, m, a->x, (const key_fn[]){ key_root_tid }, 1);
@@ -1193,6 +1220,19 @@ static int drop(struct bt_xagg *a, uint64_t keep_ns)
 		if (remap[a->byreq[k]] != NONE)
 			a->byreq[n++] = remap[a->byreq[k]];
 	a->nsorted = n;
+	/* And their events stay in order, the hand-offs' and tails' made anew. */
+	n = 0;
+	for (size_t k = 0; k < a->nev; k++) {
+		const struct xev *e = &a->ev[k];
+
+		if ((e->type == EV_SREQ || e->type == EV_CRESP) && remap[e->idx] != NONE)
+			a->ev[n++] = (struct xev){ e->tid, e->type, remap[e->idx], e->t };
+	}
+	a->nevkept = n == a->n ? n : 0;
+	/* remap is spent: it numbers the connections the kept records name. */
+	remap = scratch(a, (void **)&a->order, a->nconns, sizeof(*remap));
+	if (!remap || prune_conns(a, remap))
+		return -ENOMEM;
 	if (a->ntails > first_new) {
 		qsort(a->tails, a->ntails, sizeof(*a->tails), cmp_tail);
 		n = 0;
@@ -1213,31 +1253,25 @@ static void tick(struct bt_xagg *a)
 /*
  * The records by request time, ties by index (byreq). The last pass left
  * the records it kept in that order and nothing reorders them; only those
- * added since are sorted, then the two runs are merged (the older run
+ * added since are sorted, then merged in from the back (the older run
  * first on a tie: its indexes are lower).
  */
 static int order_by_req(struct bt_xagg *a)
 {
-	size_t old = a->nsorted <= a->n ? a->nsorted : 0, m = a->n - old, i = 0, j = 0, k = 0;
+	size_t old = a->nsorted <= a->n ? a->nsorted : 0, m = a->n - old;
 	uint32_t *fresh = scratch(a, (void **)&a->lane[1], m, sizeof(*fresh));
-	uint32_t *out = scratch(a, (void **)&a->order, a->n, sizeof(*out));
 	int err;
 
-	if (!fresh || !out)
+	if (!fresh)
 		return -ENOMEM;
 	for (size_t r = 0; r < m; r++)
 		fresh[r] = (uint32_t)(old + r);
 	err = sort_by(a, fresh, m, a->x, (const key_fn[]){ key_req }, 1);
 	if (err)
 		return err;
-	while (i < old && j < m)
-		out[k++] = a->x[a->byreq[i]].req_ns <= a->x[fresh[j]].req_ns ? a->byreq[i++] :
-									      fresh[j++];
-	while (i < old)
-		out[k++] = a->byreq[i++];
-	while (j < m)
-		out[k++] = fresh[j++];
-	memcpy(a->byreq, out, a->n * sizeof(*out));
+	for (size_t i = old, j = m, w = a->n; j > 0;)
+		a->byreq[--w] = i > 0 && a->x[a->byreq[i - 1]].req_ns > a->x[fresh[j - 1]].req_ns ?
+				a->byreq[--i] : fresh[--j];
 	a->nsorted = a->n;
 	return 0;
 }
@@ -1252,13 +1286,20 @@ static int pass(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
 	    scratch(a, (void **)&a->match, n, sizeof(*a->match)) &&
 	    scratch(a, (void **)&a->rejected, n, sizeof(*a->rejected)) &&
 	    scratch(a, (void **)&a->served, n, sizeof(*a->served)) &&
-	    scratch(a, (void **)&a->handq, n, sizeof(*a->handq)) &&
-	    scratch(a, (void **)&a->byreq, n, sizeof(*a->byreq))) {
-		for (size_t i = 0; i < n; i++)
+	    /* Only a hand-off makes a wait for a worker: without, no array. */
+	    (!a->nh || scratch(a, (void **)&a->handq, n, sizeof(*a->handq))) &&
+	    scratch(a, (void **)&a->byreq, n, sizeof(*a->byreq)) &&
+	    scratch(a, (void **)&a->cls, n, sizeof(*a->cls))) {
+		for (size_t i = 0; i < n; i++) {
 			a->parent[i] = a->match[i] = NONE;
+			a->cls[i] = (a->x[i].role == BT_ROLE_CLIENT ? R_CLIENT : 0) |
+				    (a->st[i].folded ? R_FOLDED : 0) |
+				    (a->x[i].resp_ns <= cutoff ? R_DUE : 0);
+		}
 		memset(a->rejected, 0, n * sizeof(*a->rejected));
 		memset(a->served, 0, n * sizeof(*a->served));
-		memset(a->handq, 0, n * sizeof(*a->handq));
+		if (a->nh)
+			memset(a->handq, 0, n * sizeof(*a->handq));
 		/* Each step below takes its records in this order, ties by index. */
 		err = order_by_req(a);
 	}
@@ -1277,7 +1318,7 @@ static int pass(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
 		err = link_kids(a);
 	tick(a);
 	if (!err)
-		err = walk_roots(a, cutoff);
+		err = walk_roots(a);
 	tick(a);
 	if (!err)
 		err = drop(a, keep_ns);
@@ -1313,6 +1354,9 @@ struct bt_xagg *bt_xagg_new(uint64_t horizon_ns)
 /* Adds x with its service's name channel (an id in a->chans, or LATER | a tag). */
 static int add(struct bt_xagg *a, const struct bt_xchg *x, uint32_t channel)
 {
+	uint32_t conn;
+	int err = 0;
+
 	a->cnt.exchanges++;
 	if (!valid(x)) {
 		a->cnt.invalid++;
@@ -1332,19 +1376,22 @@ static int add(struct bt_xagg *a, const struct bt_xchg *x, uint32_t channel)
 		a->lo = x->req_ns;
 	if (x->resp_ns > a->hi)
 		a->hi = x->resp_ns;
-	if (!bt_grow((void **)&a->x, &a->cap, a->n + 1, sizeof(*a->x)) ||
-	    !bt_grow((void **)&a->nm, &a->nmcap, a->n + 1, sizeof(*a->nm)) ||
-	    !bt_grow((void **)&a->st, &a->stcap, a->n + 1, sizeof(*a->st)))
+	if (!reserve((void **)&a->x, &a->cap, a->n + 1, sizeof(*a->x)) ||
+	    !reserve((void **)&a->nm, &a->nmcap, a->n + 1, sizeof(*a->nm)) ||
+	    !reserve((void **)&a->st, &a->stcap, a->n + 1, sizeof(*a->st)))
 		return -ENOMEM;
 	a->nm[a->n] = (struct xname){
 		bt_strtab_kind_id(&a->threads, 0, x->thread, sizeof(x->thread)), channel,
 	};
 	if (a->nm[a->n].thread == NONE || channel == NONE)
 		return -ENOMEM;
+	conn = conn_intern(a, x->end_a, x->end_b, &err);
+	if (err)
+		return err;
 	if ((channel & LATER) && a->later == NONE)
 		a->later = (uint32_t)a->n;
-	a->x[a->n] = (struct xrec){ x->pid, x->tid, x->req_tid, x->role, x->kind,
-				    x->end_a, x->end_b, x->req_ns, x->resp_ns };
+	a->x[a->n] = (struct xrec){ x->pid, x->tid, x->req_tid, conn, x->role, x->kind,
+				    x->req_ns, x->resp_ns };
 	a->st[a->n++] = (struct xst){ false, false };
 	return 0;
 }
@@ -1571,6 +1618,7 @@ void bt_xagg_free(struct bt_xagg *a)
 	for (size_t i = 0; i < PASS_ARRAYS; i++)
 		free(*arrays[i]);
 	bt_hmap_free(&a->conn_idx);
+	free(a->conns);
 	free(a->ch);
 	free(a->nodes);
 	free(a->paths);

@@ -5,6 +5,7 @@
 #include <sys/random.h>
 #include <time.h>
 #include "lib/hmap.h"
+#include "lib/vec.h"
 
 #define DEAD	UINT32_MAX
 #define MIN_CAP	16
@@ -175,4 +176,28 @@ void bt_hmap_free(struct bt_hmap *m)
 {
 	free(m->slot);
 	memset(m, 0, sizeof(*m));
+}
+
+uint32_t bt_hmap_intern(struct bt_hmap *m, void **v, size_t *n, size_t *cap, size_t elem,
+			size_t max, bt_hmap_eq eq, const void *key, size_t keylen,
+			uint32_t recent[2])
+{
+	uint64_t h;
+	uint32_t e;
+
+	for (int i = 0; i < 2; i++)
+		if (recent[i] && eq(*v, recent[i] - 1, key))
+			return recent[i] - 1;
+	h = bt_hash(key, keylen);
+	e = bt_hmap_get(m, h, eq, *v, key);
+	if (e == BT_HMAP_NONE) {
+		if (*n >= max || *n >= BT_HMAP_MAX_ELEM || !bt_grow(v, cap, *n + 1, elem) ||
+		    bt_hmap_put(m, h, (uint32_t)*n))
+			return BT_HMAP_NONE;
+		memcpy((char *)*v + *n * elem, key, elem);
+		e = (uint32_t)(*n)++;
+	}
+	recent[1] = recent[0];
+	recent[0] = e + 1;
+	return e;
 }

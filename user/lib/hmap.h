@@ -52,6 +52,18 @@ int bt_hmap_put(struct bt_hmap *m, uint64_t h, uint32_t elem);
 bool bt_hmap_del(struct bt_hmap *m, uint64_t h, uint32_t elem);
 /* Element from, filed under h, is now element to (it moved in the array). */
 bool bt_hmap_move(struct bt_hmap *m, uint64_t h, uint32_t from, uint32_t to);
+/*
+ * An interning table: the number of key among the *n elements of elem
+ * bytes of the caller's array *v (room *cap), appended (elem bytes
+ * copied from key) when new. The hash is of key's first keylen bytes;
+ * eq compares with ctx *v. recent: the two found last (+ 1, 0 none),
+ * tried before hashing, since keys come in runs (a conversation's
+ * records, alternating between its two ends). BT_HMAP_NONE when out of
+ * memory or when a new key would make more than max.
+ */
+uint32_t bt_hmap_intern(struct bt_hmap *m, void **v, size_t *n, size_t *cap, size_t elem,
+			size_t max, bt_hmap_eq eq, const void *key, size_t keylen,
+			uint32_t recent[2]);
 /* Forgets every element; keeps the memory for the next ones. */
 void bt_hmap_clear(struct bt_hmap *m);
 void bt_hmap_free(struct bt_hmap *m);

@@ -24,7 +24,7 @@ bool bt_grow(void **arr, size_t *cap, size_t need, size_t elem)
 	return true;
 }
 
-bool bt_resize(void **arr, size_t *cap, size_t cap_want, size_t elem)
+bool bt_resize_raw(void **arr, size_t *cap, size_t cap_want, size_t elem)
 {
 	void *p;
 
@@ -35,10 +35,19 @@ bool bt_resize(void **arr, size_t *cap, size_t cap_want, size_t elem)
 	p = realloc(*arr, cap_want * elem);
 	if (!p)
 		return false;
-	if (cap_want > *cap)
-		memset((char *)p + *cap * elem, 0, (cap_want - *cap) * elem);
 	*arr = p;
 	*cap = cap_want;
+	return true;
+}
+
+bool bt_resize(void **arr, size_t *cap, size_t cap_want, size_t elem)
+{
+	size_t old = *cap;
+
+	if (!bt_resize_raw(arr, cap, cap_want, elem))
+		return false;
+	if (cap_want > old)
+		memset((char *)*arr + old * elem, 0, (cap_want - old) * elem);
 	return true;
 }
 

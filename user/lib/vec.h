@@ -29,6 +29,12 @@ void bt_fit(void **arr, size_t *cap, size_t n, size_t elem);
  * load that comes and goes. False when out of memory (the array is kept).
  */
 bool bt_resize(void **arr, size_t *cap, size_t cap_want, size_t elem);
+/*
+ * As bt_resize, but the new room is left as the allocator gives it: pages
+ * never written cost no memory, so an array whose elements are written
+ * before they are read holds only as much as it used.
+ */
+bool bt_resize_raw(void **arr, size_t *cap, size_t cap_want, size_t elem);
 
 /* qsort/bsearch order of uint64_t values. */
 int bt_cmp_u64(const void *a, const void *b);
