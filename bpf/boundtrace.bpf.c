@@ -52,6 +52,11 @@ const volatile bool follow_forks = false;
 const volatile bool with_stacks = false;
 /* Chain mode: crossings blocked this long become episodes (0: off). */
 const volatile __u64 min_block_ns = 0;
+/*
+ * The row cache (struct bt_pending): set by userspace when it can read
+ * the pending rows safely (not with --stacks, whose rows are per stack).
+ */
+const volatile bool cache_rows = false;
 
 /*
  * The target set: one bit per tgid. A bitmap in .bss is one memory load,
@@ -826,47 +831,73 @@ static __always_inline void emit_episode(struct endpoint *c, struct crossing *x)
 }
 
 /*
- * The processes this crossing woke, counted once per crossing on the
- * channel it went through; cleared so a splice's second fd does not
- * count them again.
+ * The processes the crossing in st woke, counted once per crossing on
+ * the channel it went through (wk: its row), in the row's own slots
+ * (wakee, wakee_n: a stats row's, shared: atomic adds, or a pending
+ * row's, the thread's own) while one holds the wakee or is free, else in
+ * the wakes map; cleared so a splice's second fd does not count them
+ * again. Each of n wakeups of one wakee (a pending row's flush) the same.
  */
+static __always_inline void add_wakees(struct bt_wake_key *wk, const __u32 *noted, __u32 n,
+				       __u64 times, __u32 *wakee, __u64 *wakee_n, bool shared)
+{
+	__u64 *cnt;
+	__u32 w;
+
+	for (int i = 0; i < BT_WAKEES_MAX; i++) {
+		if (i >= n)
+			break;
+		w = noted[i];
+		if (!w)
+			continue;
+		/* The row's own slots first: a send usually wakes the one reader. */
+		if (wakee[0] == w || !wakee[0]) {
+			wakee[0] = w;
+			if (shared)
+				__sync_fetch_and_add(&wakee_n[0], times);
+			else
+				wakee_n[0] += times;
+			continue;
+		}
+		if (wakee[1] == w || !wakee[1]) {
+			wakee[1] = w;
+			if (shared)
+				__sync_fetch_and_add(&wakee_n[1], times);
+			else
+				wakee_n[1] += times;
+			continue;
+		}
+		wk->wakee = w;
+		cnt = bpf_map_lookup_elem(&wakes, wk);
+		if (cnt)
+			__sync_fetch_and_add(cnt, times);
+		else if (not_kept(bpf_map_update_elem(&wakes, wk, &times, BPF_NOEXIST)))
+			lose(BT_LOSS_MAP_FULL);
+	}
+}
+
+/* The wakees noted in st, taken once (n: how many). */
+static __always_inline __u32 take_wakees(struct inflight *st)
+{
+	__u32 n = st ? st->nwake : 0;
+
+	if (n)
+		st->nwake = 0;
+	return n;
+}
+
+/* Those of crossing x on c into stats row s (its wakes key built here: see pending_in). */
 static __always_inline void account_wakeups(struct endpoint *c, struct crossing *x,
 					    struct bt_stats *s)
 {
-	struct inflight *st = x->st;
 	struct bt_wake_key wk = {
 		.waker = x->tgid, .kind = c->kind, .dir = x->dir,
 		.chan = c->chan, .peer = c->peer,
 	};
-	__u64 one = 1, *cnt;
-	__u32 n, w;
+	__u32 n = take_wakees(x->st);
 
-	if (!st || !st->nwake)
-		return;
-	n = st->nwake;
-	st->nwake = 0;
-	for (int i = 0; i < BT_WAKEES_MAX; i++) {
-		if (i >= n)
-			break;
-		w = st->wakee[i];
-		/* The row's own slots first: a send usually wakes the one reader. */
-		if (s->wakee[0] == w || !s->wakee[0]) {
-			s->wakee[0] = w;
-			__sync_fetch_and_add(&s->wakee_n[0], 1);
-			continue;
-		}
-		if (s->wakee[1] == w || !s->wakee[1]) {
-			s->wakee[1] = w;
-			__sync_fetch_and_add(&s->wakee_n[1], 1);
-			continue;
-		}
-		wk.wakee = w;
-		cnt = bpf_map_lookup_elem(&wakes, &wk);
-		if (cnt)
-			__sync_fetch_and_add(cnt, 1);
-		else if (not_kept(bpf_map_update_elem(&wakes, &wk, &one, BPF_NOEXIST)))
-			lose(BT_LOSS_MAP_FULL);
-	}
+	if (n)
+		add_wakees(&wk, x->st->wakee, n, 1, s->wakee, s->wakee_n, true);
 }
 
 /*
@@ -937,25 +968,24 @@ static __always_inline void account_wakestack(struct endpoint *c, struct crossin
 		lose(BT_LOSS_MAP_FULL);
 }
 
-/* The stats map is full: the call is lost, but counted under its row. */
-static __always_inline void lose_call(const struct bt_key *key)
+/* The stats map is full: calls calls are lost, but counted under their row. */
+static __always_inline void lose_calls(const struct bt_key *key, __u64 calls)
 {
-	static const __u64 one = 1;
 	__u64 *n;
 
-	lose(BT_LOSS_CALLS);
+	__sync_fetch_and_add(&losses[BT_LOSS_CALLS], calls);
 	n = bpf_map_lookup_elem(&lostcalls, key);
 	if (n) {
-		__sync_fetch_and_add(n, 1);
+		__sync_fetch_and_add(n, calls);
 		return;
 	}
-	if (!bpf_map_update_elem(&lostcalls, key, &one, BPF_NOEXIST))
+	if (!bpf_map_update_elem(&lostcalls, key, &calls, BPF_NOEXIST))
 		return;
 	n = bpf_map_lookup_elem(&lostcalls, key);	/* another CPU made it meanwhile */
 	if (n)
-		__sync_fetch_and_add(n, 1);
+		__sync_fetch_and_add(n, calls);
 	else
-		lose(BT_LOSS_CALLS_UNPLACED);
+		__sync_fetch_and_add(&losses[BT_LOSS_CALLS_UNPLACED], calls);
 }
 
 /*
@@ -986,6 +1016,226 @@ __noinline int row_made(int spilled)
 	return 0;
 }
 
+/*
+ * A crossing x of kind and direction dir counted into row s (a stats
+ * row, or a pending row with plain_add). In a stats row the exact counters are atomic adds: the
+ * per-CPU slot is ours, but a preemptible kernel can switch to another
+ * thread of the same process mid-update. Times and histograms are
+ * measurements, not counts: plain adds, a lost increment there is noise.
+ */
+#define shared_add(p, n)	__sync_fetch_and_add(p, n)
+#define plain_add(p, n)		(*(p) += (n))
+#define count_crossing(s, kind, dir, x, add)					\
+	do {									\
+		add(&(s)->calls, 1);						\
+		if ((x)->ret < 0) {						\
+			add(&(s)->errors, 1);					\
+		} else if ((kind) == BT_KIND_FUTEX) {				\
+			if ((dir) == BT_DIR_WAKE)				\
+				add(&(s)->woken, (x)->ret);			\
+		} else {							\
+			add(&(s)->bytes, (x)->bytes);				\
+			(s)->size_hist[log2_slot((x)->bytes)]++;		\
+		}								\
+		(s)->blocked_ns += (x)->blocked;				\
+		(s)->blocked_hist[log2_slot((x)->blocked)]++;			\
+		if ((x)->blocked > (s)->max_blocked_ns)				\
+			(s)->max_blocked_ns = (x)->blocked;			\
+	} while (0)
+
+/*
+ * The row cache (struct bt_pending in boundtrace.h). A thread writes only
+ * the slot it holds (tid); a free slot is taken under a lock (no
+ * compare-and-swap without BPF cpu v3 atomics), rarely: at a thread's
+ * first crossing, and given back at its exit. Two live threads whose
+ * tids share a slot: the second counts in stats, as without the cache.
+ * Userspace sets rows_collecting, then waits for an RCU grace period
+ * (every program that read it 0 has returned), reads and may empty the
+ * pending rows, and clears it: meanwhile every crossing counts in stats.
+ * pending_dirty: a bit for every slot that ever held a row (userspace
+ * reads those only, and clears the bit of a slot it empties).
+ */
+__u32 rows_collecting;
+__u64 pending_dirty[BT_PENDING_SLOTS / 64];
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, BT_PENDING_SLOTS);	/* 1 when the cache is off */
+	__type(key, __u32);
+	__type(value, struct bt_pending);
+} pending SEC(".maps");
+
+struct pending_lock {
+	struct bpf_spin_lock lock;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pending_lock);
+} pending_locks SEC(".maps");
+
+_Static_assert(sizeof(struct bt_stats) - __builtin_offsetof(struct bt_stats, role) ==
+	       sizeof(struct bt_exch_sum), "struct bt_exch_sum is the tail of struct bt_stats");
+_Static_assert(__builtin_offsetof(struct bt_stats, exch_hist) -
+	       __builtin_offsetof(struct bt_stats, role) ==
+	       __builtin_offsetof(struct bt_exch_sum, exch_hist), "same layout");
+
+/* Takes slot idx for thread tid if it is free; whether tid holds it. A global function: rare. */
+__noinline int pending_claim(__u32 idx, __u32 tid)
+{
+	struct pending_lock *lk;
+	struct bt_pending *p;
+	__u32 zero = 0;
+	int mine;
+
+	p = bpf_map_lookup_elem(&pending, &idx);
+	lk = bpf_map_lookup_elem(&pending_locks, &zero);
+	if (!p || !lk)
+		return 0;
+	bpf_spin_lock(&lk->lock);
+	if (!p->tid)
+		p->tid = tid;
+	mine = p->tid == tid;
+	bpf_spin_unlock(&lk->lock);
+	if (mine && !(pending_dirty[(idx / 64) & (BT_PENDING_SLOTS / 64 - 1)] & (1ULL << (idx % 64))))
+		__sync_fetch_and_or(&pending_dirty[(idx / 64) & (BT_PENDING_SLOTS / 64 - 1)],
+				    1ULL << (idx % 64));
+	return mine;
+}
+
+/*
+ * What a crossing counts in its row, as plain values (pending_try's
+ * argument): its row as a wakes key (the caller's stack: a global
+ * function's own frame adds to sys_exit's, at most 512 bytes).
+ */
+struct pending_in {
+	struct bt_wake_key wk;	/* waker: the tgid; wakee: filled per wakee */
+	__u64 bytes, blocked;
+	long ret;
+};
+
+static __always_inline bool same_key(const struct bt_key *a, const struct bt_key *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] && x[4] == y[4];
+}
+
+/*
+ * A pending row into its stats row (made again if a fold or a harvest
+ * took it meanwhile; no room: its calls are lost, counted), then emptied
+ * (its key stays). A global function: once per BT_PENDING_MAX_CALLS
+ * crossings of a row at most, and verified once.
+ */
+__noinline int pending_flush(struct bt_pending_row *r)
+{
+	struct bt_wake_key wk;
+	struct bt_stats *s;
+
+	if (!r || !r->calls)
+		return 0;
+	s = bpf_map_lookup_elem(&stats, &r->key);
+	if (!s) {
+		if (!bpf_map_update_elem(&stats, &r->key, &zero_stats, BPF_NOEXIST))
+			row_made(0);
+		s = bpf_map_lookup_elem(&stats, &r->key);
+	}
+	if (!s) {
+		lose_calls(&r->key, r->calls);
+		goto empty;
+	}
+	__sync_fetch_and_add(&s->calls, r->calls);
+	__sync_fetch_and_add(&s->errors, r->errors);
+	__sync_fetch_and_add(&s->bytes, r->bytes);
+	__sync_fetch_and_add(&s->woken, r->woken);
+	s->blocked_ns += r->blocked_ns;
+	if (r->max_blocked_ns > s->max_blocked_ns)
+		s->max_blocked_ns = r->max_blocked_ns;
+	for (int i = 0; i < BT_HIST_SLOTS; i++) {
+		s->size_hist[i] += r->size_hist[i];
+		s->blocked_hist[i] += r->blocked_hist[i];
+		s->exch_hist[i] += r->exch.exch_hist[i];
+	}
+	if (r->exch.role)
+		s->role = r->exch.role;
+	__sync_fetch_and_add(&s->exchanges, r->exch.exchanges);
+	s->exch_ns += r->exch.exch_ns;
+	if (r->exch.max_exch_ns > s->max_exch_ns)
+		s->max_exch_ns = r->exch.max_exch_ns;
+	wk = (struct bt_wake_key){ .waker = r->key.tgid, .kind = r->key.kind, .dir = r->key.dir,
+				   .chan = r->key.chan, .peer = r->key.peer };
+	/* Each held wakee by itself: its count is its own. */
+	add_wakees(&wk, &r->wakee[0], 1, r->wakee_n[0], s->wakee, s->wakee_n, true);
+	add_wakees(&wk, &r->wakee[1], 1, r->wakee_n[1], s->wakee, s->wakee_n, true);
+empty:
+	r->calls = 0;
+	r->errors = 0;
+	r->bytes = 0;
+	r->woken = 0;
+	r->blocked_ns = 0;
+	r->max_blocked_ns = 0;
+	__builtin_memset(r->wakee, 0, sizeof(r->wakee));
+	__builtin_memset(r->wakee_n, 0, sizeof(r->wakee_n));
+	__builtin_memset(r->size_hist, 0, sizeof(r->size_hist));
+	__builtin_memset(r->blocked_hist, 0, sizeof(r->blocked_hist));
+	__builtin_memset(&r->exch, 0, sizeof(r->exch));
+	return 0;
+}
+
+/*
+ * The crossing in (of thread st, row key) into the thread's own pending
+ * row of its direction when that row is key's: plain adds, no lookup,
+ * and 1. Else 0, and the caller counts it in stats: the pending row is
+ * flushed if it holds anything, and is key's from now on. 0 too when
+ * the kernel may not touch pending rows (a collection) or the slot is
+ * another live thread's. A global function, one call per crossing:
+ * inlined at each of sys_exit's crossing sites, the program outgrew a
+ * jump's range.
+ */
+__noinline int pending_try(struct inflight *st, struct bt_key *key, struct pending_in *in)
+{
+	struct bt_pending_row *r;
+	struct bt_pending *p;
+	__u32 tid, idx, n;
+
+	if (!st || !key || !in || *(volatile __u32 *)&rows_collecting)
+		return 0;
+	tid = st->tid;
+	idx = tid & (BT_PENDING_SLOTS - 1);
+	p = bpf_map_lookup_elem(&pending, &idx);
+	if (!p || (p->tid != tid && !pending_claim(idx, tid)))
+		return 0;
+	r = &p->row[in->wk.dir & 1];
+	if (r->calls >= BT_PENDING_MAX_CALLS || !same_key(&r->key, key)) {
+		if (r->calls)
+			pending_flush(r);
+		r->key = *key;
+		return 0;
+	}
+	count_crossing(r, in->wk.kind, in->wk.dir, in, plain_add);
+	account_exchange(in->wk.kind, in->wk.dir, st, &r->exch);
+	n = take_wakees(st);
+	if (n)
+		add_wakees(&in->wk, st->wakee, n, 1, r->wakee, r->wakee_n, false);
+	return 1;
+}
+
+/* A target thread exits: its slot is free (its rows stay for a flush or userspace). */
+static __always_inline void pending_release(struct task_struct *p)
+{
+	__u32 idx = p->pid & (BT_PENDING_SLOTS - 1);
+	struct bt_pending *slot;
+
+	if (!cache_rows)
+		return;
+	slot = bpf_map_lookup_elem(&pending, &idx);
+	if (slot && slot->tid == p->pid)
+		slot->tid = 0;
+}
+
 static __always_inline void account(struct endpoint *c, struct crossing *x)
 {
 	struct bt_key key = {
@@ -1003,6 +1253,16 @@ static __always_inline void account(struct endpoint *c, struct crossing *x)
 	struct bt_stats *s;
 	int err;
 
+	if (cache_rows && x->st) {
+		struct pending_in in = {
+			.wk = { .waker = x->tgid, .kind = c->kind, .dir = x->dir,
+				.chan = c->chan, .peer = c->peer },
+			.bytes = x->bytes, .blocked = x->blocked, .ret = x->ret,
+		};
+
+		if (pending_try(x->st, &key, &in))
+			goto counted;
+	}
 	s = bpf_map_lookup_elem(&stats, &key);
 	if (!s) {
 		err = bpf_map_update_elem(&stats, &key, &zero_stats, BPF_NOEXIST);
@@ -1018,7 +1278,7 @@ static __always_inline void account(struct endpoint *c, struct crossing *x)
 			 */
 			err = bpf_map_update_elem(&stats_spill, &key, &zero_stats, BPF_NOEXIST);
 			if (err && err != -EEXIST) {
-				lose_call(&key);
+				lose_calls(&key, 1);
 				record_chan(c, x->uremote);
 				return;
 			}
@@ -1033,7 +1293,7 @@ static __always_inline void account(struct endpoint *c, struct crossing *x)
 			 * lost calls' service, and the exchanges on the channel
 			 * find it, instead of one chain per connection.
 			 */
-			lose_call(&key);
+			lose_calls(&key, 1);
 			record_chan(c, x->uremote);
 			return;
 		} else {
@@ -1045,27 +1305,10 @@ static __always_inline void account(struct endpoint *c, struct crossing *x)
 		if (!s)
 			return;
 	}
-	/*
-	 * The exact counters are atomic adds: the per-CPU slot is ours, but
-	 * a preemptible kernel can switch to another thread of the same
-	 * process mid-update. Times and histograms are measurements, not
-	 * counts: plain adds, a lost increment there is noise.
-	 */
-	__sync_fetch_and_add(&s->calls, 1);
-	if (x->ret < 0) {
-		__sync_fetch_and_add(&s->errors, 1);
-	} else if (c->kind == BT_KIND_FUTEX) {
-		if (x->dir == BT_DIR_WAKE)
-			__sync_fetch_and_add(&s->woken, x->ret);
-	} else {
-		__sync_fetch_and_add(&s->bytes, x->bytes);
-		s->size_hist[log2_slot(x->bytes)]++;
-	}
-	s->blocked_ns += x->blocked;
-	s->blocked_hist[log2_slot(x->blocked)]++;
-	if (x->blocked > s->max_blocked_ns)
-		s->max_blocked_ns = x->blocked;
-	account_exchange(c, x, s);
+	count_crossing(s, c->kind, x->dir, x, shared_add);
+	account_exchange(c->kind, x->dir, x->st, (struct bt_exch_sum *)&s->role);
+	account_wakeups(c, x, s);
+counted:
 	/* The row this call is counted in, should the kernel restart it (see struct inflight). */
 	if (x->st) {
 		x->st->last_key = key;
@@ -1074,7 +1317,6 @@ static __always_inline void account(struct endpoint *c, struct crossing *x)
 		x->st->last_ret = x->ret;
 		x->st->last_nr = x->nr;
 	}
-	account_wakeups(c, x, s);
 	account_wakestack(c, x, &key);
 	emit_episode(c, x);
 }
@@ -1851,8 +2093,11 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(proc_exit, struct task_struct *p)
 {
 	forget_tgid(p);
+	if (!is_target(p->tgid))
+		return 0;
+	pending_release(p);
 	/* signal->live reached 0 before this tracepoint when the group dies. */
-	if (!is_target(p->tgid) || p->signal->live.counter != 0)
+	if (p->signal->live.counter != 0)
 		return 0;
 	/* The parent too: a process found late may be gone before /proc is read. */
 	emit(BT_EV_EXIT, p, p->real_parent->tgid);

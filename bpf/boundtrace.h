@@ -112,6 +112,57 @@ struct bt_stats {
 	__u64 exch_hist[BT_HIST_SLOTS];	/* log2 ns */
 };
 
+/*
+ * The exchange counters at the end of struct bt_stats (role to
+ * exch_hist), as one type: the kernel counts an exchange into a row of
+ * the stats map or into a thread's pending row (below) through it.
+ */
+struct bt_exch_sum {
+	__u32 role;
+	__u32 pad_role;
+	__u64 exchanges;
+	__u64 exch_ns;
+	__u64 max_exch_ns;
+	__u64 exch_hist[BT_HIST_SLOTS];
+};
+
+/*
+ * The row cache: a thread's crossings on the row it crossed last in a
+ * direction are counted in thread-owned memory (the pending map, an
+ * array of BT_PENDING_SLOTS slots picked by tid, memory-mapped by
+ * userspace), not in the shared stats map: no hash lookup and no atomic
+ * add. The first crossing on a row is counted in stats as before (it
+ * makes the row and its channel facts), the next ones here, until the
+ * thread crosses another row in that direction or BT_PENDING_MAX_CALLS
+ * are held: the pending row is then added to stats (a flush). Userspace
+ * adds the pending rows to the stats rows of the same key at every
+ * collection, while the kernel leaves them alone (rows_collecting).
+ */
+#define BT_PENDING_SLOTS	8192
+/* A u8 histogram slot cannot wrap: at most 2 exchanges a call (one owed). */
+#define BT_PENDING_MAX_CALLS	127
+
+struct bt_pending_row {
+	struct bt_key key;		/* tgid 0: none */
+	__u32 calls;			/* 0: nothing held */
+	__u32 errors;
+	__u64 bytes;
+	__u64 woken;
+	__u64 blocked_ns;
+	__u64 max_blocked_ns;
+	__u32 wakee[BT_ROW_WAKEES];
+	__u64 wakee_n[BT_ROW_WAKEES];
+	__u8 size_hist[BT_HIST_SLOTS];
+	__u8 blocked_hist[BT_HIST_SLOTS];
+	struct bt_exch_sum exch;
+};
+
+struct bt_pending {
+	__u32 tid;			/* the thread that writes the rows; 0: free */
+	__u32 pad;
+	struct bt_pending_row row[2];	/* by direction & 1: send and wait, receive and wake */
+};
+
 /* Which end of a connection a socket is. */
 enum bt_role {
 	BT_ROLE_UNKNOWN = 0,

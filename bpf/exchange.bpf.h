@@ -556,7 +556,8 @@ static __always_inline void pipe_write_entered(struct task_struct *task, struct 
 	pipe_track(&op);
 }
 
-static __always_inline void exchange_add(struct bt_stats *s, __u64 ns)
+/* Atomic: a row of the stats map is shared (a pending row's is not, and pays it rarely). */
+static __always_inline void exchange_add(struct bt_exch_sum *s, __u64 ns)
 {
 	__sync_fetch_and_add(&s->exchanges, 1);
 	s->exch_ns += ns;
@@ -567,11 +568,11 @@ static __always_inline void exchange_add(struct bt_stats *s, __u64 ns)
 
 /*
  * What the socket tracepoints (or pipe_track, for a pipe conversation)
- * left in the thread's slot st, counted into the row s of its crossing
- * in direction dir. A global function, verified once rather than at
- * each crossing site.
+ * left in the thread's slot st, counted into the exchange counters s of
+ * its crossing's row (in the stats map or pending) in direction dir. A
+ * global function, verified once rather than at each crossing site.
  */
-__noinline int exchange_account(struct bt_stats *s, struct inflight *st, __u32 dir)
+__noinline int exchange_account(struct bt_exch_sum *s, struct inflight *st, __u32 dir)
 {
 	if (!s || !st || !st->exch_role || st->exch_dir != dir)
 		return 0;
@@ -587,14 +588,12 @@ __noinline int exchange_account(struct bt_stats *s, struct inflight *st, __u32 d
 	return 0;
 }
 
-static __always_inline void account_exchange(struct endpoint *c, struct crossing *x,
-					     struct bt_stats *s)
+static __always_inline void account_exchange(__u8 kind, __u8 dir, struct inflight *st,
+					     struct bt_exch_sum *s)
 {
-	struct inflight *st = x->st;
-
 	/* Pipes: only pipe conversations, in chain mode. */
-	if (c->kind != BT_KIND_TCP && c->kind != BT_KIND_UNIX_STREAM &&
-	    (c->kind != BT_KIND_PIPE || !exchange_records))
+	if (kind != BT_KIND_TCP && kind != BT_KIND_UNIX_STREAM &&
+	    (kind != BT_KIND_PIPE || !exchange_records))
 		return;
 	/*
 	 * The global function only for a completed exchange (about one
@@ -602,8 +601,8 @@ static __always_inline void account_exchange(struct endpoint *c, struct crossing
 	 * cost every other socket crossing as much as a helper call.
 	 */
 	if (st && st->exch_done)
-		exchange_account(s, st, x->dir);
-	else if (st && st->exch_role && st->exch_dir == x->dir)
+		exchange_account(s, st, dir);
+	else if (st && st->exch_role && st->exch_dir == dir)
 		s->role = st->exch_role;
 }
 

@@ -610,14 +610,33 @@ static off_t file_size(const char *path)
 	return st.st_size;
 }
 
-static void write_models(const char *path, const struct bt_model *const *ms, int n,
-			 off_t *sizes)
+/* A writer of path for the tests, or the test fails. */
+static struct bt_rec_writer *open_writer(const char *path)
 {
 	char err[ERRLEN] = "";
 	struct bt_rec_writer *w = bt_rec_open(path, true, &test_info, err, sizeof(err));
 
 	if (!w)
 		fail_msg("%s", err);
+	return w;
+}
+
+/* path read into r (initialized here), or the test fails. */
+static void read_into(const char *path, struct bt_model *r, struct bt_rec_status *st)
+{
+	char err[ERRLEN] = "";
+
+	bt_model_init(r);
+	if (bt_rec_read(path, r, NULL, st, err, sizeof(err)))
+		fail_msg("%s", err);
+}
+
+static void write_models(const char *path, const struct bt_model *const *ms, int n,
+			 off_t *sizes)
+{
+	char err[ERRLEN] = "";
+	struct bt_rec_writer *w = open_writer(path);
+
 	for (int i = 0; i < n; i++) {
 		assert_int_equal(bt_rec_write_model(w, ms[i], err, sizeof(err)), 0);
 		/* Written through to the kernel at once: a kill -9 keeps it. */
@@ -841,7 +860,7 @@ static void test_roundtrip_file(void **state)
 	assert_false(st.partial);
 	assert_int_equal(st.snapshots, 1);
 	assert_int_equal(st.skipped, 0);
-	assert_int_equal(st.version, 1);
+	assert_int_equal(st.version, BT_RECF_VERSION);
 	assert_int_equal(st.bytes, file_size(path));
 	assert_memory_equal(&info, &test_info, sizeof(info));
 	bt_model_free(&a);
@@ -1009,11 +1028,42 @@ static void test_crafted_million_records(void **state)
 	free(r.buf);
 }
 
+/*
+ * want's logs (episodes, exchange records) with before's first: what a
+ * recording of before then want reads as, each snapshot's records being
+ * those that came since the one before.
+ */
+static void join_logs(struct bt_model *want, const struct bt_model *before)
+{
+	struct bt_episode_ev *e = calloc(want->nepisodes + before->nepisodes + 1, sizeof(*e));
+	struct bt_exchange_ev *x = calloc(want->nexchanges + before->nexchanges + 1, sizeof(*x));
+
+	assert_non_null(e);
+	assert_non_null(x);
+	if (before->nepisodes)
+		memcpy(e, before->episodes, before->nepisodes * sizeof(*e));
+	if (want->nepisodes)
+		memcpy(e + before->nepisodes, want->episodes, want->nepisodes * sizeof(*e));
+	if (before->nexchanges)
+		memcpy(x, before->exchanges, before->nexchanges * sizeof(*x));
+	if (want->nexchanges)
+		memcpy(x + before->nexchanges, want->exchanges, want->nexchanges * sizeof(*x));
+	free(want->episodes);
+	free(want->exchanges);
+	want->episodes = e;
+	want->nepisodes += before->nepisodes;
+	want->capepisodes = want->nepisodes + 1;
+	want->exchanges = x;
+	want->nexchanges += before->nexchanges;
+	want->capexchanges = want->nexchanges + 1;
+}
+
+/* The sets (rows, wakes, ...) are the last snapshot's; the logs add up. */
 static void test_second_snapshot_wins(void **state)
 {
 	struct tu_tmp *t = *state;
 	const char *path = tu_in_dir(t, "two.btrec");
-	struct bt_model a, b, r;
+	struct bt_model a, b, r, want;
 	const struct bt_model *ms[] = { &a, &b };
 	struct bt_rec_status st;
 	char err[ERRLEN] = "";
@@ -1023,16 +1073,271 @@ static void test_second_snapshot_wins(void **state)
 	write_models(path, ms, 2, NULL);
 	bt_model_init(&r);
 	assert_int_equal(bt_rec_read(path, &r, NULL, &st, err, sizeof(err)), 0);
-	assert_models_equal(&b, &r);
+	build_all(&want);
+	join_logs(&want, &a);
+	assert_true(want.nepisodes > b.nepisodes);
+	assert_models_equal(&want, &r);
 	assert_int_equal(st.snapshots, 2);
+	bt_model_free(&want);
 	/* And the other way round: a smaller last snapshot leaves nothing of a bigger one. */
 	ms[0] = &b;
 	ms[1] = &a;
 	write_models(path, ms, 2, NULL);
 	assert_int_equal(bt_rec_read(path, &r, NULL, &st, err, sizeof(err)), 0);
-	assert_models_equal(&a, &r);
+	build_small(&want, 1);
+	join_logs(&want, &b);
+	assert_models_equal(&want, &r);
+	bt_model_free(&want);
 	bt_model_free(&a);
 	bt_model_free(&b);
+	bt_model_free(&r);
+}
+
+/* An exchange record, told apart by its request time. */
+static void exchange(struct bt_model *m, uint64_t req_ns)
+{
+	struct bt_exchange_ev x = {
+		.pid = 7, .tid = 7, .req_tid = 7, .role = BT_ROLE_CLIENT, .kind = BT_KIND_PIPE,
+		.type = BT_XREC_EXCHANGE, .chan = 1, .end_a = 1, .end_b = 2,
+		.req_ns = req_ns, .resp_ns = req_ns + 5, .comm = "a",
+	};
+
+	assert_int_equal(bt_model_add_exchange(m, &x), 0);
+}
+
+static void episode_at(struct bt_model *m, uint64_t start)
+{
+	tu_episode(m, 8, 8, BT_KIND_UNIX_STREAM, BT_DIR_RECV, 41, start, start + 1, start + 2, 7, 7);
+}
+
+/* What take saw of each snapshot, and what it keeps from one to the next. */
+struct taken {
+	unsigned int calls;
+	size_t episodes[4], exchanges[4];
+	uint64_t first_episode[4], first_exchange[4], folded_before[4];
+};
+
+static void free_counter(struct bt_chain_fold *f)
+{
+	free(f);
+}
+
+static int take_count(struct bt_model *m, void *ctx)
+{
+	struct taken *t = ctx;
+	unsigned int i = t->calls++;
+
+	assert_true(i < 4);
+	t->episodes[i] = m->nepisodes;
+	t->exchanges[i] = m->nexchanges;
+	t->first_episode[i] = m->nepisodes ? m->episodes[0].start_ns : 0;
+	t->first_exchange[i] = m->nexchanges ? m->exchanges[0].req_ns : 0;
+	t->folded_before[i] = m->episodes_folded;
+	/* What a fold keeps (here a count of the snapshots it took) comes back each time. */
+	if (!m->fold) {
+		m->fold = calloc(1, sizeof(unsigned int));
+		assert_non_null(m->fold);
+		m->fold_free = free_counter;
+	}
+	(*(unsigned int *)m->fold)++;
+	/* Taken but one of each: the reader drops what take leaves. */
+	m->episodes_folded += m->nepisodes ? m->nepisodes - 1 : 0;
+	m->nepisodes = m->nepisodes ? 1 : 0;
+	return 0;
+}
+
+/*
+ * Three snapshots as a trace writes them (format 2): each holds the
+ * records that came since the one before, and the writer's model lets
+ * them go after each. bt_rec_read gives them all, in order, with the
+ * last snapshot's sets; bt_rec_read_each gives take each snapshot's own
+ * and keeps what take keeps, never holding the recording's records.
+ */
+static void test_logs_each_snapshot(void **state)
+{
+	struct tu_tmp *t = *state;
+	const char *path = tu_in_dir(t, "logs.btrec");
+	char err[ERRLEN] = "";
+	struct bt_rec_writer *w = open_writer(path);
+	/* What take sees of the three snapshots (the fourth slot unused). */
+	const size_t want_episodes[4] = { 1, 2, 0 }, want_exchanges[4] = { 2, 1, 0 };
+	const uint64_t want_first_episode[4] = { 100, 300 }, want_first_exchange[4] = { 1000, 3000 };
+	const uint64_t want_folded[4] = { 0, 1, 3 };
+	struct taken seen = { 0 };
+	struct bt_rec_status st;
+	struct bt_model m, r;
+
+	build_small(&m, 1);		/* one episode, at 100 */
+	exchange(&m, 1000);
+	exchange(&m, 2000);
+	assert_int_equal(bt_rec_write_model(w, &m, err, sizeof(err)), 0);
+	bt_model_drop_records(&m);
+	assert_int_equal(m.nepisodes + m.nexchanges, 0);
+	assert_int_equal(m.episodes_folded, 1);
+	episode_at(&m, 300);
+	episode_at(&m, 400);
+	exchange(&m, 3000);
+	assert_int_equal(bt_rec_write_model(w, &m, err, sizeof(err)), 0);
+	bt_model_drop_records(&m);
+	assert_int_equal(bt_rec_write_model(w, &m, err, sizeof(err)), 0);
+	assert_int_equal(bt_rec_close(w, err, sizeof(err)), 0);
+
+	read_into(path, &r, &st);
+	assert_int_equal(st.version, 2);
+	assert_int_equal(st.snapshots, 3);
+	assert_int_equal(r.nepisodes, 3);
+	assert_int_equal(r.episodes[0].start_ns, 100);
+	assert_int_equal(r.episodes[1].start_ns, 300);
+	assert_int_equal(r.episodes[2].start_ns, 400);
+	assert_int_equal(r.nexchanges, 3);
+	assert_int_equal(r.exchanges[0].req_ns, 1000);
+	assert_int_equal(r.exchanges[1].req_ns, 2000);
+	assert_int_equal(r.exchanges[2].req_ns, 3000);
+	assert_int_equal(r.nprocs, m.nprocs);
+
+	if (bt_rec_read_each(path, take_count, &seen, &r, NULL, &st, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(seen.calls, 3);
+	assert_memory_equal(seen.episodes, want_episodes, sizeof(want_episodes));
+	assert_memory_equal(seen.exchanges, want_exchanges, sizeof(want_exchanges));
+	assert_memory_equal(seen.first_episode, want_first_episode, sizeof(want_first_episode));
+	assert_memory_equal(seen.first_exchange, want_first_exchange,
+			    sizeof(want_first_exchange));
+	assert_memory_equal(seen.folded_before, want_folded, sizeof(want_folded));
+	/* The last snapshot, with what take kept, and no records. */
+	assert_int_equal(r.nepisodes + r.nexchanges, 0);
+	assert_int_equal(r.episodes_folded, 3);
+	assert_non_null(r.fold);
+	assert_int_equal(*(unsigned int *)r.fold, 3);
+	assert_int_equal(r.nprocs, m.nprocs);
+	bt_model_free(&m);
+	bt_model_free(&r);
+}
+
+/*
+ * A format 1 file's snapshots each held every record so far: read, it
+ * gives the last snapshot's, not their sum, and take is not called. The
+ * same bytes as format 2 add up.
+ */
+static void test_v1_logs_are_whole(void **state)
+{
+	struct tu_tmp *t = *state;
+	const char *path = tu_in_dir(t, "v1-logs.btrec");
+	struct bt_model a, b, r;
+	const struct bt_model *ms[] = { &a, &b };
+	const uint8_t v1[4] = { 1, 0, 0, 0 };
+	struct taken seen = { 0 };
+	struct bt_rec_status st;
+	char err[ERRLEN] = "";
+	int fd;
+
+	bt_model_init(&a);
+	episode_at(&a, 100);
+	exchange(&a, 1000);
+	a.chain_mode = true;
+	bt_model_init(&b);
+	episode_at(&b, 100);
+	episode_at(&b, 200);
+	exchange(&b, 1000);
+	exchange(&b, 2000);
+	b.chain_mode = true;
+	write_models(path, ms, 2, NULL);
+	bt_model_init(&r);
+	assert_int_equal(bt_rec_read(path, &r, NULL, &st, err, sizeof(err)), 0);
+	assert_int_equal(r.nepisodes, 3);
+	assert_int_equal(r.nexchanges, 3);
+
+	fd = open(path, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, v1, sizeof(v1), 8), sizeof(v1));
+	close(fd);
+	assert_int_equal(bt_rec_read(path, &r, NULL, &st, err, sizeof(err)), 0);
+	assert_int_equal(st.version, 1);
+	assert_int_equal(st.snapshots, 2);
+	assert_models_equal(&b, &r);
+	assert_int_equal(r.nexchanges, 2);
+	assert_int_equal(r.exchanges[1].req_ns, 2000);
+	if (bt_rec_read_each(path, take_count, &seen, &r, NULL, &st, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(seen.calls, 0);
+	assert_models_equal(&b, &r);
+	assert_null(r.fold);
+	bt_model_free(&a);
+	bt_model_free(&b);
+	bt_model_free(&r);
+}
+
+/* A tick that brings records, as a tracer's drain does while a snapshot is written. */
+static void add_records(void *ctx)
+{
+	struct bt_model *m = ctx;
+
+	episode_at(m, 900000 + m->nepisodes);
+	exchange(m, 900000 + m->nexchanges);
+}
+
+/*
+ * Records that come while a snapshot is written (its tick) wait for the
+ * next: the snapshot holds those there when it began, however the logs
+ * moved meanwhile (ASan checks that in make unit-san).
+ */
+static void test_write_tick(void **state)
+{
+	enum { N = 30000 };	/* exchanges of a few blocks */
+	struct tu_tmp *t = *state;
+	const char *path = tu_in_dir(t, "tick.btrec");
+	char err[ERRLEN] = "";
+	struct bt_rec_writer *w = open_writer(path);
+	struct bt_rec_status st;
+	struct bt_model m, r;
+
+	bt_model_init(&m);
+	m.chain_mode = true;
+	for (uint64_t i = 0; i < N; i++) {
+		exchange(&m, i);
+		episode_at(&m, i);
+	}
+	assert_int_equal(bt_rec_write_model_tick(w, &m, add_records, &m, err, sizeof(err)), 0);
+	assert_int_equal(bt_rec_close(w, err, sizeof(err)), 0);
+	/* At least a block each for the episodes and the exchanges, a tick after each. */
+	assert_true(m.nexchanges >= N + 2);
+	assert_int_equal(m.nepisodes, m.nexchanges);
+	read_into(path, &r, &st);
+	assert_int_equal(r.nexchanges, N);
+	assert_int_equal(r.nepisodes, N);
+	for (size_t i = 0; i < N; i++) {
+		assert_int_equal(r.exchanges[i].req_ns, i);
+		assert_int_equal(r.episodes[i].start_ns, i);
+	}
+	bt_model_free(&m);
+	bt_model_free(&r);
+}
+
+/*
+ * Added up without take, the logs keep the model's cap: what goes over
+ * it is counted lost, never silently gone (each snapshot stays within
+ * the cap a writer's model has).
+ */
+static void test_logs_over_cap_lost(void **state)
+{
+	enum { HALF = BT_EPISODES_MAX / 2 + 1 };
+	const char *path = tu_in_dir(*state, "cap.btrec");
+	struct bt_rec_writer *w = open_writer(path);
+	char err[ERRLEN] = "";
+	struct bt_model m = { .chain_mode = true }, r;
+
+	for (int snap = 0; snap < 2; snap++) {
+		for (uint64_t i = 0; i < HALF; i++)
+			episode_at(&m, snap * HALF + i);
+		assert_int_equal(bt_rec_write_model(w, &m, err, sizeof(err)), 0);
+		bt_model_drop_records(&m);
+	}
+	assert_int_equal(bt_rec_close(w, err, sizeof(err)), 0);
+	read_into(path, &r, NULL);
+	assert_int_equal(r.nepisodes, BT_EPISODES_MAX);
+	assert_int_equal(r.episodes[BT_EPISODES_MAX - 1].start_ns, BT_EPISODES_MAX - 1);
+	assert_int_equal(r.lost[BT_LOSS_EPISODES], 2 * HALF - BT_EPISODES_MAX);
+	bt_model_free(&m);
 	bt_model_free(&r);
 }
 
@@ -1062,7 +1367,7 @@ static void test_cut_at_every_length(void **state)
 {
 	struct tu_tmp *t = *state;
 	const char *path = tu_in_dir(t, "cut.btrec");
-	struct bt_model a, b, empty, r;
+	struct bt_model a, b, empty, r, ab;
 	const struct bt_model *ms[] = { &a, &b };
 	struct bt_rec_status st;
 	char err[ERRLEN];
@@ -1074,13 +1379,16 @@ static void test_cut_at_every_length(void **state)
 	build_small(&b, 2);
 	bt_model_init(&empty);
 	write_models(path, ms, 2, sizes);
+	/* The second snapshot read: b with a's records before its own. */
+	build_small(&ab, 2);
+	join_logs(&ab, &a);
 	buf = slurp(path, &len);
 	expect_error_mem(buf, 0, "rec: empty file, not a boundtrace recording");
 	for (size_t n = 1; n < BT_RECF_HDR_LEN; n++)
 		expect_error_mem(buf, n, "rec: truncated file header");
 	for (size_t n = BT_RECF_HDR_LEN; n <= len; n++) {
 		const struct bt_model *want = n < (size_t)sizes[0] ? &empty :
-					      n < (size_t)sizes[1] ? &a : &b;
+					      n < (size_t)sizes[1] ? &a : &ab;
 
 		bt_model_init(&r);
 		if (bt_rec_read_mem(buf, n, "rec", &r, NULL, &st, err, sizeof(err)))
@@ -1101,6 +1409,7 @@ static void test_cut_at_every_length(void **state)
 	free(buf);
 	bt_model_free(&a);
 	bt_model_free(&b);
+	bt_model_free(&ab);
 	bt_model_free(&r);
 }
 
@@ -1231,10 +1540,10 @@ static void test_newer_version(void **state)
 	struct raw r;
 
 	(void)state;
-	raw_open(&r, 2, 0);
+	raw_open(&r, 3, 0);
 	raw_info(&r);
 	raw_expect_error(&r,
-			 "rec: recording format version 2 is newer than this boundtrace reads (1); upgrade boundtrace");
+			 "rec: recording format version 3 is newer than this boundtrace reads (2); upgrade boundtrace");
 	raw_open(&r, 0, 0);
 	raw_expect_error(&r, "rec: bad recording format version 0");
 }
@@ -2423,6 +2732,10 @@ int main(void)
 		T(test_big_model_spans_blocks),
 		T(test_crafted_million_records),
 		T(test_second_snapshot_wins),
+		T(test_logs_each_snapshot),
+		T(test_v1_logs_are_whole),
+		T(test_write_tick),
+		T(test_logs_over_cap_lost),
 		cmocka_unit_test(test_info_init),
 		T(test_cut_at_every_length),
 		T(test_bit_flips),

@@ -98,6 +98,7 @@ struct bt_chain_fold {
 	struct ep_sum *sums;
 	size_t nsums, capsums;
 	struct bt_hmap sumtab;	/* sums by pid */
+	size_t neps;		/* the model's episodes this fold takes: the first ones */
 };
 
 static bool ep_sum_eq(const void *ctx, uint32_t i, const void *key)
@@ -122,7 +123,7 @@ static uint32_t single_thread(const struct bt_model *m, const struct bt_chain_fo
 
 	if (sum && !tid)
 		return 0;
-	for (size_t i = 0; i < m->nepisodes; i++) {
+	for (size_t i = 0; i < f->neps; i++) {
 		if (m->episodes[i].pid != pid)
 			continue;
 		if (tid && m->episodes[i].tid != tid)
@@ -566,11 +567,12 @@ int bt_model_take_exchange(struct bt_model *m, const struct bt_exchange_ev *e)
 	struct bt_chain_fold *f = m->fold;
 
 	/*
-	 * Not folding as the trace goes (a recording keeps every record),
-	 * folding now, or collected since the last fold: the next fold's
-	 * names come from rows read before this record came.
+	 * Not folding as the trace goes, a recording's (it writes every
+	 * record before the fold takes it), folding now, or collected since
+	 * the last fold: the next fold's names come from rows read before
+	 * this record came.
 	 */
-	if (!f || f->busy || m->collected)
+	if (!f || m->keep_records || f->busy || m->collected)
 		return bt_model_add_exchange(m, e);
 	return take_exchange(m, f, NULL, e);
 }
@@ -635,12 +637,13 @@ static void to_episode(const struct bt_model *m, const struct bt_chain_fold *f,
 static int fold_episodes(const struct bt_model *m, struct bt_chain_fold *f)
 {
 	/* A softirq wake's waker is the far end of its row: pair by index, not by scans. */
-	int index = m->nepisodes ? bt_peer_index_begin(m) : -EBUSY;
+	int index = f->neps ? bt_peer_index_begin(m) : -EBUSY;
 	int err = 0;
 
-	for (size_t i = 0; i < m->nepisodes && !err; i++) {
+	for (size_t i = 0; i < f->neps && !err; i++) {
 		const struct bt_episode_ev *e = &m->episodes[i];
 		uint8_t k = e->wait < BT_WAIT_MAX ? e->wait : BT_WAIT_BLOCKED;
+		bool fold = false;
 		struct ep_sum *s;
 
 		if (episode_is_handoff(f, e)) {
@@ -656,8 +659,7 @@ static int fold_episodes(const struct bt_model *m, struct bt_chain_fold *f)
 
 			to_episode(m, f, e, &ep);
 			err = bt_eagg_add(f->eagg, &ep);
-			if (!err && (i + 1) % FOLD_BATCH == 0)
-				err = bt_eagg_fold(f->eagg);
+			fold = (i + 1) % FOLD_BATCH == 0;
 		}
 		s = ep_sum_add(f, e->pid);
 		if (!s) {
@@ -667,6 +669,9 @@ static int fold_episodes(const struct bt_model *m, struct bt_chain_fold *f)
 		s->n[k]++;
 		s->ns[k] += e->end_ns >= e->start_ns ? e->end_ns - e->start_ns : 0;
 		s->tid = s->tid == UINT32_MAX || s->tid == e->tid ? e->tid : 0;
+		/* Last: a recording's tick in the fold may move the model's episodes (e). */
+		if (!err && fold)
+			err = bt_eagg_fold(f->eagg);
 	}
 	if (!index)
 		bt_peer_index_end();
@@ -682,21 +687,48 @@ int bt_model_fold_chains_tick(struct bt_model *m, void (*tick)(void *ctx), void 
 	if (!m->chain_mode && !m->nexchanges)
 		return 0;
 	f = fold_of(m);
+	if (!f)
+		return -1;
 	/*
 	 * The records taken as they came are named first (they came before
 	 * the collection), then those the model kept that came before it
 	 * too; the others wait for the next fold, whose collection sees
-	 * their rows.
+	 * their rows. A recording's fold comes right after its snapshot,
+	 * with the rows of the same collection: it takes the records the
+	 * snapshot wrote, as a reader of the recording does
+	 * (bt_rec_read_each); those that came while it was written wait for
+	 * the next.
 	 */
-	named = m->collected ? m->exchanges_named : m->nexchanges;
+	named = m->keep_records ? m->exchanges_written :
+		m->collected ? m->exchanges_named : m->nexchanges;
+	f->neps = m->keep_records ? m->episodes_written : m->nepisodes;
 	if (named > m->nexchanges)
 		named = m->nexchanges;
-	if (!f || name_later(m, f) || fold_exchanges(m, f, named) || fold_episodes(m, f))
+	if (f->neps > m->nepisodes)
+		f->neps = m->nepisodes;
+	/*
+	 * A recording's records that come while it folds join the model's
+	 * logs, after those the fold takes (read by index, never by a
+	 * pointer kept across a fold): the rings are emptied from the start.
+	 */
+	if (m->keep_records) {
+		bt_xagg_set_tick(f->xagg, tick, ctx);
+		bt_eagg_set_tick(f->eagg, tick, ctx);
+	}
+	if (name_later(m, f) || fold_exchanges(m, f, named) || fold_episodes(m, f)) {
+		bt_xagg_set_tick(f->xagg, NULL, NULL);
+		bt_eagg_set_tick(f->eagg, NULL, NULL);
 		return -1;
-	memmove(m->exchanges, m->exchanges + named, (m->nexchanges - named) * sizeof(*m->exchanges));
-	m->nexchanges -= named;
-	m->episodes_folded += m->nepisodes;
-	m->nepisodes = 0;
+	}
+	if (m->keep_records) {
+		bt_model_drop_records(m);
+	} else {
+		memmove(m->exchanges, m->exchanges + named,
+			(m->nexchanges - named) * sizeof(*m->exchanges));
+		m->nexchanges -= named;
+		m->episodes_folded += m->nepisodes;
+		m->nepisodes = 0;
+	}
 	/* Only now: the model's pending records and episodes are not being read any more. */
 	bt_xagg_set_tick(f->xagg, tick, ctx);
 	bt_eagg_set_tick(f->eagg, tick, ctx);
@@ -708,6 +740,9 @@ int bt_model_fold_chains_tick(struct bt_model *m, void (*tick)(void *ctx), void 
 	f->busy = false;
 	bt_xagg_set_tick(f->xagg, NULL, NULL);
 	bt_eagg_set_tick(f->eagg, NULL, NULL);
+	/* A recording's records that came meanwhile wait for its next snapshot. */
+	if (m->keep_records)
+		return err ? -1 : 0;
 	/*
 	 * What came since the collection joins the window now, in the order
 	 * it came, its services named at the next fold; and so does what
@@ -769,15 +804,22 @@ struct bt_chains *bt_model_chains(const struct bt_model *m)
 	opts.comm = comm_of;
 	opts.ctx = (void *)m;
 	if (f) {
-		/* The fold is the model's cache of its records: what came last joins it. */
-		if (bt_model_fold_chains((struct bt_model *)m))
+		/*
+		 * The fold is the model's cache of its records: what came last
+		 * joins it; but a recording's join it at its next snapshot (an
+		 * interval table shows what was folded by then).
+		 */
+		if ((!m->keep_records || !m->chains_open) && bt_model_fold_chains((struct bt_model *)m))
 			return NULL;
 	} else {
 		/*
-		 * Never folded (a recording, read back or being made): its records
+		 * Never folded (a recording of the first format, read back, or an
+		 * interval table before a recording's first snapshot): its records
 		 * go through windows of their own, and the model stays as it is.
 		 */
 		once = f = fold_new();
+		if (f)
+			f->neps = m->nepisodes;
 		if (!f || fold_exchanges(m, f, m->nexchanges) || fold_episodes(m, f)) {
 			fold_free(once);
 			return NULL;

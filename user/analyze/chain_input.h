@@ -30,8 +30,9 @@ int bt_model_fold_chains_tick(struct bt_model *m, void (*tick)(void *ctx), void 
  * One exchange record as it comes: once the model folds as the trace
  * goes (after its first bt_model_fold_chains), straight into the window,
  * its service named at the next fold (after the collection before it);
- * else, or while the windows fold, kept in the model until then.
- * 0, or -1 when out of memory.
+ * else, while the windows fold, or while a recording is made
+ * (m->keep_records: its next snapshot writes it), kept in the model
+ * until then. 0, or -1 when out of memory.
  */
 int bt_model_take_exchange(struct bt_model *m, const struct bt_exchange_ev *e);
 /*
@@ -44,9 +45,11 @@ void bt_model_collected(struct bt_model *m);
  * The chains of the model's records (folding what came since the last
  * fold first): at the end of the trace every record's; while it goes on
  * (m->chains_open: an interval table) those the windows folded by then,
- * the rest left pending for the next. A model never folded (a
- * recording: it keeps every record) goes through windows of its own and
- * is left as it is. NULL when out of memory.
+ * the rest left pending for the next; a recording's records pending
+ * (m->keep_records) wait for its next snapshot, whose fold takes them. A
+ * model never folded (a recording of the first format, read back)
+ * goes through windows of its own and is left as it is. NULL when out of
+ * memory.
  */
 struct bt_chains *bt_model_chains(const struct bt_model *m);
 

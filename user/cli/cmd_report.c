@@ -2,10 +2,25 @@
 #include <stdio.h>
 #include "cli/cmd_report.h"
 #include "lib/outfile.h"
+#include "analyze/chain_input.h"
 #include "record/merge.h"
 #include "record/record.h"
 #include "analyze/clocks.h"
 #include "export/report.h"
+
+/*
+ * Each snapshot's new records into the chains, by that snapshot's rows
+ * (those of the collection right after the records came, as the live
+ * trace beside the recording folded them), kept from the rows -p and
+ * --kind keep.
+ */
+static int take_snapshot(struct bt_model *m, void *ctx)
+{
+	const struct bt_opts *o = ctx;
+
+	bt_model_filter(m, o->pids, o->npids, o->kind);
+	return bt_model_fold_chains(m);
+}
 
 int bt_cmd_report(const struct bt_opts *o)
 {
@@ -34,7 +49,8 @@ int bt_cmd_report(const struct bt_opts *o)
 		}
 		if (warn[0])
 			fprintf(stderr, "boundtrace report: %s\n", warn);
-	} else if (bt_rec_read(path, &m, &info, &st, err, sizeof(err))) {
+	} else if (bt_rec_read_each(path, take_snapshot, (void *)o, &m, &info, &st, err,
+				    sizeof(err))) {
 		fprintf(stderr, "boundtrace report: %s\n", err);
 		goto out;
 	} else if (!st.snapshots) {

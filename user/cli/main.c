@@ -105,11 +105,42 @@ static int print_interval(struct bt_tracer *t, uint64_t start)
 	return 0;
 }
 
+/*
+ * A snapshot into the recording (the model taken just before): it writes
+ * the records that came since the last one, then the report beside it
+ * folds them into its chains (by the rows the snapshot holds, as
+ * `report FILE` will), or they go. Either way the model holds one
+ * snapshot's records, not the trace's.
+ */
+static int write_snapshot(struct bt_tracer *t, struct sink *s, char *err, size_t errlen)
+{
+	struct bt_model *m = t->model;
+
+	/*
+	 * A second of records takes a while to write: the record rings are
+	 * emptied meanwhile (a full ring loses records), what they bring
+	 * waits for the next snapshot.
+	 */
+	m->episodes_written = m->nepisodes;
+	m->exchanges_written = m->nexchanges;
+	if (bt_rec_write_model_tick(s->rec, m, bt_tracer_drain_records, t, err, errlen))
+		return -1;
+	if (!s->exp) {
+		bt_model_drop_records(m);
+		return 0;
+	}
+	if (bt_model_fold_chains_tick(m, bt_tracer_drain, t)) {
+		snprintf(err, errlen, "out of memory folding the chains");
+		return -1;
+	}
+	return 0;
+}
+
 static int snapshot(struct bt_tracer *t, struct sink *s, uint64_t start, char *err, size_t errlen)
 {
 	if (take_model(t, start, err, errlen))
 		return -1;
-	return bt_rec_write_model(s->rec, t->model, err, errlen);
+	return write_snapshot(t, s, err, errlen);
 }
 
 /*
@@ -222,6 +253,7 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 	model.connections = o.connections;
 	model.metrics_pid = o.metrics_pid;
 	model.max_series = o.max_series;
+	model.keep_records = sink.rec != NULL;
 	cfg.verbose = o.verbose;
 	if (bt_tracer_open(&tracer, &cfg, &model, err, sizeof(err))) {
 		fail(err);
@@ -295,7 +327,8 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 			 * Chains aggregate as the trace goes: what came since the
 			 * last round folds in right after a collection (discover's,
 			 * unless --all), whose rows name every record's service. A
-			 * recording keeps every record instead.
+			 * recording's fold at its snapshots instead, after they
+			 * wrote the records (`report FILE` folds there too).
 			 */
 			if (model.chain_mode && !sink.rec && (!o.all || !bt_tracer_collect(&tracer)))
 				bt_model_fold_chains_tick(&model, bt_tracer_drain, &tracer);
@@ -324,7 +357,7 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 	bt_tracer_census_end(&tracer);
 	/* One model for every output: live and recorded say the same. */
 	if (take_model(&tracer, start, err, sizeof(err)) ||
-	    (sink.rec && bt_rec_write_model(sink.rec, &model, err, sizeof(err)))) {
+	    (sink.rec && write_snapshot(&tracer, &sink, err, sizeof(err)))) {
 		fail(err);
 		goto cleanup;
 	}

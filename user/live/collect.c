@@ -2,10 +2,13 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <linux/membarrier.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include "discover/proc.h"
 #include "discover/procscan.h"
 #include "live/collect.h"
@@ -307,6 +310,116 @@ static int take_row(void *ctx, const void *k, const void *v)
 	return 0;
 }
 
+/* ---- the row cache: rows the kernel holds per thread (struct bt_pending) ---- */
+
+bool bt_collect_can_hold(void)
+{
+	long cmds = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+
+	return cmds > 0 && (cmds & MEMBARRIER_CMD_GLOBAL);
+}
+
+/*
+ * Keeps the kernel off the pending rows until let_go(): no crossing
+ * counts in them or flushes them from now on (they count in the stats
+ * map), and MEMBARRIER_CMD_GLOBAL waits for an RCU grace period, so
+ * every program that read the flag clear has returned (a tracepoint's
+ * program runs inside an RCU read-side section). Then the pending rows
+ * and the maps agree: each crossing is in one of them, once. About 15 ms
+ * here, once per collection, harvest or fold.
+ */
+static int hold_pending(const struct bt_maps *maps)
+{
+	if (!maps->pending)
+		return 0;
+	*maps->rows_collecting = 1;
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0)) {
+		int err = -errno;
+
+		*maps->rows_collecting = 0;
+		return err;
+	}
+	return 0;
+}
+
+static void let_go(const struct bt_maps *maps)
+{
+	if (maps->pending)
+		__atomic_store_n(maps->rows_collecting, 0, __ATOMIC_SEQ_CST);
+}
+
+/* A pending row as a stats row (one CPU's value). */
+static void pending_as_stats(const struct bt_pending_row *r, struct bt_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->calls = r->calls;
+	s->errors = r->errors;
+	s->bytes = r->bytes;
+	s->woken = r->woken;
+	s->blocked_ns = r->blocked_ns;
+	s->max_blocked_ns = r->max_blocked_ns;
+	for (int i = 0; i < BT_HIST_SLOTS; i++) {
+		s->size_hist[i] = r->size_hist[i];
+		s->blocked_hist[i] = r->blocked_hist[i];
+	}
+	for (int i = 0; i < BT_ROW_WAKEES; i++) {
+		s->wakee[i] = r->wakee[i];
+		s->wakee_n[i] = r->wakee_n[i];
+	}
+	_Static_assert(sizeof(struct bt_stats) - offsetof(struct bt_stats, role) ==
+		       sizeof(struct bt_exch_sum), "struct bt_exch_sum is the tail of struct bt_stats");
+	memcpy(&s->role, &r->exch, sizeof(r->exch));
+}
+
+/* What each pending row of the slots in use is handed to; stops at an error. */
+typedef int (*pending_fn)(void *ctx, struct bt_pending *slot, struct bt_pending_row *r);
+
+static int walk_pending(const struct bt_maps *maps, pending_fn each, void *ctx)
+{
+	int err = 0;
+
+	for (__u32 w = 0; maps->pending && w < BT_PENDING_SLOTS / 64 && !err; w++) {
+		for (__u64 bits = maps->pending_dirty[w]; bits && !err; bits &= bits - 1) {
+			struct bt_pending *slot = &maps->pending[w * 64 + __builtin_ctzll(bits)];
+
+			for (int i = 0; i < 2 && !err; i++)
+				err = each(ctx, slot, &slot->row[i]);
+		}
+	}
+	return err;
+}
+
+static int take_pending_row(void *ctx, struct bt_pending *slot, struct bt_pending_row *r)
+{
+	struct row_walk *w = ctx;
+	struct bt_stats s;
+
+	(void)slot;
+	if (!r->calls)
+		return 0;
+	pending_as_stats(r, &s);
+	return take_row(w, &r->key, &s);
+}
+
+/* Pending rows a harvest or a fold takes for good. */
+struct pending_take {
+	const struct bt_maps *maps;
+	const struct row_filter *set;
+};
+
+/* Empties the pending rows set wants, and forgets a slot left with none and no thread. */
+static int empty_pending_row(void *ctx, struct bt_pending *slot, struct bt_pending_row *r)
+{
+	const struct pending_take *t = ctx;
+	size_t idx = slot - t->maps->pending;
+
+	if (r->key.tgid && wanted(t->set, r->key.tgid, r->key.kind, r->key.chan))
+		memset(r, 0, sizeof(*r));
+	if (r == &slot->row[1] && !slot->tid && !slot->row[0].key.tgid && !slot->row[1].key.tgid)
+		t->maps->pending_dirty[idx / 64] &= ~(1ULL << (idx % 64));
+	return 0;
+}
+
 /* Rows of the processes in set, from the stats map and its spill; keys kept in del if asked. */
 static int collect_rows(struct bt_model *m, const struct bt_maps *maps,
 			const struct row_filter *set, struct keylist *del, struct keylist *del_spill)
@@ -327,6 +440,12 @@ static int collect_rows(struct bt_model *m, const struct bt_maps *maps,
 		w.ncpu = 1;
 		err = walk_map(maps, maps->spill_fd, sizeof(struct bt_key),
 			       sizeof(struct bt_stats), take_row, &w, stoppable);
+	}
+	/* The rows threads hold: the caller holds them still (hold_pending); emptied by take_rows. */
+	if (!err) {
+		w.del = NULL;
+		w.ncpu = 1;
+		err = walk_pending(maps, take_pending_row, &w);
 	}
 	return err;
 }
@@ -482,7 +601,10 @@ static int collect_futex_links(struct bt_model *m, const struct bt_maps *maps)
 int bt_collect(struct bt_model *m, const struct bt_maps *maps)
 {
 	struct row_filter all = { 0 };
-	int err = collect_rows(m, maps, &all, NULL, NULL);
+	int err = hold_pending(maps);
+
+	if (!err)
+		err = collect_rows(m, maps, &all, NULL, NULL);
 
 	if (!err)
 		err = name_far_ends(m, maps);
@@ -494,6 +616,8 @@ int bt_collect(struct bt_model *m, const struct bt_maps *maps)
 		err = collect_wakes(m, maps, &all, NULL);
 	if (!err)
 		err = collect_wakestacks(m, maps, &all, NULL);
+	/* A pending row's wakees go to the wakes map when it is flushed: read both first. */
+	let_go(maps);
 	for (int l = 0; l < BT_LOSS_MAX; l++)
 		m->lost[l] = maps->losses[l];
 	/* Episodes userspace had no room for are lost like the kernel's. */
@@ -526,9 +650,12 @@ static int take_rows(struct bt_model *m, const struct bt_maps *maps,
 	struct keylist lost = { .size = sizeof(struct bt_key) };
 	struct keylist wakes = { .size = sizeof(struct bt_wake_key) };
 	struct keylist wakestacks = { .size = sizeof(struct bt_wakestack_key) };
+	struct pending_take pt = { maps, set };
 	int err;
 
-	err = collect_rows(m, maps, set, &rows, &spilled);
+	err = hold_pending(maps);
+	if (!err)
+		err = collect_rows(m, maps, set, &rows, &spilled);
 	/*
 	 * A harvested process's far ends are named while the kernel still
 	 * knows them; a fold's are named by the next collection, which every
@@ -557,7 +684,9 @@ static int take_rows(struct bt_model *m, const struct bt_maps *maps,
 		delete_keys(maps, maps->wakes_fd, &wakes);
 		if (maps->wakestacks_fd >= 0)
 			delete_keys(maps, maps->wakestacks_fd, &wakestacks);
+		walk_pending(maps, empty_pending_row, &pt);
 	}
+	let_go(maps);
 	free(rows.keys);
 	free(spilled.keys);
 	free(lost.keys);

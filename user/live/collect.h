@@ -29,10 +29,25 @@ struct bt_maps {
 	int seen_fd;		/* tgid -> name and parent of a process counted unfollowed */
 	int accepted_fd;	/* connecting socket's inode -> who accepted it (-1: none) */
 	const __u64 *losses;	/* kernel loss counters (mmap'd .bss) */
+	/*
+	 * The row cache (struct bt_pending), NULL when off: the pending
+	 * slots (mmap'd), the bits of those that ever held a row, and the
+	 * flag that keeps the kernel off them (all in .bss but the slots).
+	 */
+	struct bt_pending *pending;
+	__u64 *pending_dirty;
+	volatile __u32 *rows_collecting;
 	struct bt_collect_counters *counters;
 	/* Set by a signal: a harvest walk stops (its rows stay for the final collect). */
 	const volatile sig_atomic_t *stop;
 };
+
+/*
+ * Whether the kernel may hold rows per thread (the row cache): a
+ * collection must wait out the programs that may be writing them, which
+ * takes an RCU grace period (membarrier), not available everywhere.
+ */
+bool bt_collect_can_hold(void);
 
 /*
  * Adds (sums) every row and wake into m and copies the loss counters.

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 #include "boundtrace.skel.h"
@@ -92,6 +93,9 @@ static struct bt_maps tracer_maps(struct bt_tracer *t)
 		.futex_links_fd = bpf_map__fd(t->skel->maps.futex_links),
 		.lostcalls_fd = bpf_map__fd(t->skel->maps.lostcalls),
 		.losses = t->skel->bss->losses,
+		.pending = t->pending,
+		.pending_dirty = t->skel->bss->pending_dirty,
+		.rows_collecting = &t->skel->bss->rows_collecting,
 		.counters = &t->counters,
 		.stop = t->stop,
 	};
@@ -380,6 +384,14 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 	/* Not attached: sys_exit tail-calls it (the marked_exit program array, filled after load). */
 	bpf_program__set_autoattach(t->skel->progs.sys_exit_marked, false);
 	t->skel->rodata->with_stacks = cfg->stacks;
+	/*
+	 * The row cache (struct bt_pending): not with --stacks (a row per
+	 * stack), and only where a collection can wait out the programs
+	 * that write it.
+	 */
+	t->skel->rodata->cache_rows = !cfg->stacks && bt_collect_can_hold();
+	if (!t->skel->rodata->cache_rows)
+		bpf_map__set_max_entries(t->skel->maps.pending, 1);
 	model->stack_mode = cfg->stacks;
 	bpf_map__set_max_entries(t->skel->maps.stacks, cfg->stacks ? cfg->stack_map_size : 1);
 	bpf_map__set_max_entries(t->skel->maps.wakestacks, cfg->stacks ? cfg->map_size : 1);
@@ -405,6 +417,17 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 		snprintf(err, errlen, "cannot load the BPF programs: %s%s", strerror(-rc),
 			 verbose ? "" : " (run with -v for the verifier log)");
 		goto fail;
+	}
+	if (t->skel->rodata->cache_rows) {
+		_Static_assert(sizeof(struct bt_pending) % 8 == 0, "array values are 8-byte aligned");
+		t->pending_len = BT_PENDING_SLOTS * sizeof(struct bt_pending);
+		t->pending = mmap(NULL, t->pending_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+				  bpf_map__fd(t->skel->maps.pending), 0);
+		if (t->pending == MAP_FAILED) {
+			t->pending = NULL;
+			snprintf(err, errlen, "cannot map the pending rows: %s", strerror(errno));
+			goto fail;
+		}
 	}
 	/*
 	 * The sockets that exist before the first crossing can be seen: a
@@ -564,13 +587,20 @@ void bt_tracer_exec_seen(struct bt_tracer *t, uint32_t pid)
 		bt_proc_read_image(p);
 }
 
+void bt_tracer_drain_records(void *tracer)
+{
+	struct bt_tracer *t = tracer;
+
+	bt_ring_consume(&t->episodes);
+	bt_ring_consume(&t->exchanges);
+}
+
 void bt_tracer_drain(void *tracer)
 {
 	struct bt_tracer *t = tracer;
 
 	bt_ring_consume(&t->events);
-	bt_ring_consume(&t->episodes);
-	bt_ring_consume(&t->exchanges);
+	bt_tracer_drain_records(t);
 }
 
 int bt_tracer_poll(struct bt_tracer *t, int timeout_ms)
@@ -679,6 +709,9 @@ void bt_tracer_close(struct bt_tracer *t)
 	bt_ring_close(&t->events);
 	bt_ring_close(&t->episodes);
 	bt_ring_close(&t->exchanges);
+	if (t->pending)
+		munmap(t->pending, t->pending_len);
+	t->pending = NULL;
 	boundtrace_bpf__destroy(t->skel);
 	bt_sym_free(t->sym);
 	t->sym = NULL;

@@ -66,6 +66,8 @@ struct bt_tracer {
 	/* The sockets when the programs attached, and when the trace ended. */
 	struct bt_census census_start, census_end;
 	const volatile sig_atomic_t *stop;	/* the caller's stop flag, or NULL */
+	struct bt_pending *pending;	/* the row cache's slots (mmap'd), NULL: off */
+	size_t pending_len;
 };
 
 int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
@@ -88,6 +90,12 @@ int bt_tracer_discover(struct bt_tracer *t, bool force);
  * discovery round's scan do it too.
  */
 void bt_tracer_drain(void *tracer);
+/*
+ * The episode and exchange rings only: their records are appended to the
+ * model's logs, and nothing else in the model changes (a recording's
+ * snapshot is being written).
+ */
+void bt_tracer_drain_records(void *tracer);
 /* Waits up to timeout_ms for events and applies them. Returns events or -errno. */
 int bt_tracer_poll(struct bt_tracer *t, int timeout_ms);
 /* Number of targets still alive (meaningless with -a). */

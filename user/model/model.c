@@ -550,6 +550,25 @@ int bt_model_add_episode(struct bt_model *m, const struct bt_episode_ev *e)
 	return 0;
 }
 
+void bt_model_drop_records(struct bt_model *m)
+{
+	size_t ne = m->keep_records && m->episodes_written < m->nepisodes ?
+		    m->episodes_written : m->nepisodes;
+	size_t nx = m->keep_records && m->exchanges_written < m->nexchanges ?
+		    m->exchanges_written : m->nexchanges;
+
+	m->episodes_folded += ne;
+	m->nepisodes -= ne;
+	if (ne && m->nepisodes)
+		memmove(m->episodes, m->episodes + ne, m->nepisodes * sizeof(*m->episodes));
+	m->nexchanges -= nx;
+	if (nx && m->nexchanges)
+		memmove(m->exchanges, m->exchanges + nx, m->nexchanges * sizeof(*m->exchanges));
+	m->episodes_written = m->exchanges_written = 0;
+	m->exchanges_named = 0;
+	m->collected = false;
+}
+
 int bt_model_add_exchange(struct bt_model *m, const struct bt_exchange_ev *e)
 {
 	if (m->nexchanges >= BT_EPISODES_MAX) {

@@ -193,7 +193,8 @@ enum bt_weight { BT_WEIGHT_CALLS = 0, BT_WEIGHT_BYTES, BT_WEIGHT_BLOCKED };
 /*
  * Chain mode holds at most this many episodes, and this many exchanges
  * waiting to be folded (analyze/chain_input.h); the rest are counted
- * lost. A live trace folds twice a second: a recording keeps them all.
+ * lost. A live trace folds twice a second, a recording writes them
+ * every second (keep_records) and lets them go.
  */
 #define BT_EPISODES_MAX	(1u << 20)
 
@@ -230,6 +231,20 @@ struct bt_model {
 	 */
 	size_t exchanges_named;
 	bool collected;
+	/*
+	 * A recording is made: every episode and exchange record waits in
+	 * the model for the next snapshot, which writes those that came since
+	 * the one before; then they are folded into the chains (a report
+	 * beside the recording) or dropped (bt_model_drop_records), so the
+	 * model holds a second of them, not the trace.
+	 */
+	bool keep_records;
+	/*
+	 * keep_records: the first this many of each log went into the last
+	 * snapshot; the fold or the drop after it takes those, and those that
+	 * came while it was written wait for the next.
+	 */
+	size_t episodes_written, exchanges_written;
 	/*
 	 * What was folded into the chains and freed, and episodes summed
 	 * there and freed (they count among the episodes seen); fold_free
@@ -314,6 +329,13 @@ int bt_model_add_stack(struct bt_model *m, uint32_t pid, int32_t id, uint64_t ca
 const char *bt_model_stack(const struct bt_model *m, uint32_t pid, int32_t id, uint64_t caller);
 /* Keep one blocking episode (chain mode). */
 int bt_model_add_episode(struct bt_model *m, const struct bt_episode_ev *e);
+/*
+ * The episode and exchange records written into a recording and wanted
+ * no more (no report folds them): gone, the episodes still counted among
+ * those seen. With keep_records the first episodes_written and
+ * exchanges_written, else all.
+ */
+void bt_model_drop_records(struct bt_model *m);
 /* Keep one completed exchange (chain mode). */
 int bt_model_add_exchange(struct bt_model *m, const struct bt_exchange_ev *e);
 /* Record /proc facts, deduplicated. */

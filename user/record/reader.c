@@ -36,7 +36,29 @@ struct rd {
 	 */
 	long expect;
 	bool kept;			/* last holds a snapshot */
+	/*
+	 * Format 2's logs (episodes, exchange records) hold each snapshot's
+	 * new records: given to take after each snapshot, with what take
+	 * keeps from one to the next (the chains it folds them into); without
+	 * take, added up in carry for the last snapshot's model.
+	 */
+	bt_rec_take_fn take;
+	void *take_ctx;
+	struct bt_chain_fold *fold;
+	void (*fold_free)(struct bt_chain_fold *f);
+	uint64_t episodes_folded;
+	struct bt_model carry;
+	uint64_t carry_model;		/* what the carried records cost, as snap_model counts */
+	uint64_t snap_log_model;	/* the staged snapshot's share of it */
+	size_t snap_log[L_MAX];		/* records of each log in the staged snapshot */
+	uint64_t dropped[L_MAX];	/* carried records over the model's cap */
 };
+
+/* Whether the file's logs hold each snapshot's new records (format 2). */
+static bool logs_are_deltas(const struct rd *rd)
+{
+	return rd->st.version >= BT_RECF_VERSION_LOGS;
+}
 
 static int bad(struct rd *rd, const char *fmt, ...)
 {
@@ -77,10 +99,6 @@ static int add_row(struct rd *rd, uint32_t proc, const struct bt_key *k,
 	return 0;
 }
 
-/*
- * Opens the next record of a list: its length must fit what is left,
- * and hold at least min bytes of fields.
- */
 /* What one record of a block makes in the model, roughly: at least its own bytes. */
 static uint64_t record_cost(uint32_t type, uint32_t len)
 {
@@ -93,6 +111,19 @@ static uint64_t record_cost(uint32_t type, uint32_t len)
 	return made > len ? made : len;
 }
 
+/* Whether blocks of type hold a log (schema.c's table says which). */
+static bool block_is_log(uint32_t type)
+{
+	for (int l = 0; l < L_MAX; l++)
+		if (bt_rec_lists[l].type == type)
+			return bt_rec_lists[l].log;
+	return false;
+}
+
+/*
+ * Opens the next record of a list: its length must fit what is left,
+ * and hold at least min bytes of fields.
+ */
 static int next_record(struct rd *rd, struct bt_recf_cur *c, struct bt_recf_cur *rec,
 		       uint64_t min)
 {
@@ -110,7 +141,10 @@ static int next_record(struct rd *rd, struct bt_recf_cur *c, struct bt_recf_cur 
 	 * dozen times its file).
 	 */
 	rd->snap_model += record_cost(rd->blk->type, len);
-	if (rd->snap_model > rd->max_model)
+	if (block_is_log(rd->blk->type))
+		rd->snap_log_model += record_cost(rd->blk->type, len);
+	/* Carried records stay: they count against the file's size too. */
+	if (rd->snap_model + rd->carry_model > rd->max_model)
 		return bad(rd, "more records than a file of its size can hold (over %llu MiB "
 			   "of model: %u times the file, %u MiB at least)",
 			   (unsigned long long)(rd->max_model >> 20), BT_REC_MODEL_PER_BYTE,
@@ -390,10 +424,21 @@ static int (*const list_add[L_MAX])(struct bt_model *m, const void *e) = {
 	[L_EXCHANGES] = add_exchange,
 };
 
+/* Where a model keeps a list: its array, length and room. */
+static void **list_arr(struct bt_model *m, int list)
+{
+	return (void **)((char *)m + bt_rec_lists[list].arr);
+}
+
+static size_t *list_n(struct bt_model *m, int list)
+{
+	return (size_t *)((char *)m + bt_rec_lists[list].n);
+}
+
 /* How many elements the snapshot's list holds. */
 static size_t list_len(const struct rd *rd, int list)
 {
-	return *(const size_t *)((const char *)&rd->snap + bt_rec_lists[list].n);
+	return *list_n((struct bt_model *)&rd->snap, list);
 }
 
 /* After an element went in: a list may not grow past its limit. */
@@ -471,9 +516,14 @@ static int read_elem(struct rd *rd, struct bt_recf_cur *rec, int list)
 		return short_record(rd, lk->one);
 	if (list == L_STACKS)
 		return read_stack(rd, rec, &e.stack);
-	/* The episode log is the one list that is not a set: it stops at its cap. */
-	if ((list == L_EPISODES || list == L_EXCHANGES) && list_len(rd, list) >= lk->max)
+	/* A log is not a set: a snapshot's stops at the cap a writer's model has. */
+	if (lk->log && rd->snap_log[list]++ >= lk->max)
 		return bad(rd, "more than %u %s in a snapshot", lk->max, lk->what);
+	/* Added up over the snapshots (no take), the model's cap holds: the rest is lost. */
+	if (lk->log && list_len(rd, list) + *list_n(&rd->carry, list) >= BT_EPISODES_MAX) {
+		rd->dropped[list]++;
+		return 0;
+	}
 	if (list_add[list](&rd->snap, &e))
 		return no_memory(rd);
 	return check_len(rd, list);
@@ -525,8 +575,83 @@ static void reset_snapshot(struct rd *rd)
 	rd->nlegacy = 0;
 	rd->snap_rows = 0;
 	rd->snap_model = 0;
+	rd->snap_log_model = 0;
+	memset(rd->snap_log, 0, sizeof(rd->snap_log));
 	rd->snap_bytes = 0;
 	rd->snap_open = false;
+}
+
+/*
+ * Format 2: the snapshot's new records go to take, with what it kept
+ * from the snapshots before (the chains folded so far); what take leaves
+ * goes. 0, or -1 when take fails (out of memory).
+ */
+static int take_logs(struct rd *rd)
+{
+	struct bt_model *m = &rd->snap;
+	int err;
+
+	m->fold = rd->fold;
+	m->fold_free = rd->fold_free;
+	m->episodes_folded = rd->episodes_folded;
+	err = rd->take(m, rd->take_ctx);
+	bt_model_drop_records(m);
+	rd->fold = m->fold;
+	rd->fold_free = m->fold_free;
+	rd->episodes_folded = m->episodes_folded;
+	m->fold = NULL;
+	m->fold_free = NULL;
+	if (err)
+		snprintf(rd->err, rd->errlen, "%s: out of memory taking the records of snapshot %u",
+			 rd->name, rd->st.snapshots + 1);
+	return err ? -1 : 0;
+}
+
+/* Format 2 without take: the snapshot's new records join those before, in order. */
+static int carry_logs(struct rd *rd)
+{
+	for (int l = 0; l < L_MAX; l++) {
+		const struct list_kind *lk = &bt_rec_lists[l];
+		size_t n = list_len(rd, l), had = *list_n(&rd->carry, l);
+		size_t *cap = (size_t *)((char *)&rd->carry + lk->cap);
+
+		if (!lk->log || !n)
+			continue;
+		if (!bt_grow(list_arr(&rd->carry, l), cap, had + n, lk->size))
+			return no_memory(rd);
+		memcpy((char *)*list_arr(&rd->carry, l) + had * lk->size, *list_arr(&rd->snap, l),
+		       n * lk->size);
+		*list_n(&rd->carry, l) = had + n;
+		*list_n(&rd->snap, l) = 0;
+	}
+	rd->carry_model += rd->snap_log_model;
+	return 0;
+}
+
+/* The carried records (format 2 without take) into the last snapshot's model. */
+static void settle_logs(struct rd *rd)
+{
+	for (int l = 0; l < L_MAX; l++) {
+		const struct list_kind *lk = &bt_rec_lists[l];
+		size_t *cap = (size_t *)((char *)&rd->last + lk->cap);
+		size_t *ccap = (size_t *)((char *)&rd->carry + lk->cap);
+
+		if (!lk->log)
+			continue;
+		free(*list_arr(&rd->last, l));	/* emptied at its commit */
+		*list_arr(&rd->last, l) = *list_arr(&rd->carry, l);
+		*list_n(&rd->last, l) = *list_n(&rd->carry, l);
+		*cap = *ccap;
+		*list_arr(&rd->carry, l) = NULL;
+		*list_n(&rd->carry, l) = 0;
+		*ccap = 0;
+	}
+	rd->last.lost[BT_LOSS_EPISODES] += rd->dropped[L_EPISODES];
+	rd->last.lost[BT_LOSS_EXCHANGES] += rd->dropped[L_EXCHANGES];
+	rd->last.fold = rd->fold;
+	rd->last.fold_free = rd->fold_free;
+	rd->last.episodes_folded = rd->episodes_folded;
+	rd->fold = NULL;
 }
 
 /* DURATION: the staged snapshot becomes the model. */
@@ -543,6 +668,8 @@ static int commit(struct rd *rd, struct bt_recf_cur *c)
 	 */
 	for (size_t i = 0; i < rd->nlegacy; i++)
 		rd->snap.procs[rd->legacy[i]].target = rd->snap.procs[rd->legacy[i]].nrows > 0;
+	if (logs_are_deltas(rd) && (rd->take ? take_logs(rd) : carry_logs(rd)))
+		return -1;
 	bt_model_free(&rd->last);
 	if (rd->st.snapshots + 1 < rd->expect) {
 		bt_model_free(&rd->snap);	/* a later one replaces it */
@@ -641,8 +768,9 @@ static int read_recording(struct bt_recf_reader *r, struct rd *rd)
 	}
 }
 
-static int read_common(struct bt_recf_reader *r, uint64_t file_size, struct bt_model *m,
-		       struct bt_rec_info *info, struct bt_rec_status *st, char *err, size_t errlen)
+static int read_common(struct bt_recf_reader *r, uint64_t file_size, bt_rec_take_fn take,
+		       void *ctx, struct bt_model *m, struct bt_rec_info *info,
+		       struct bt_rec_status *st, char *err, size_t errlen)
 {
 	struct rd *rd = calloc(1, sizeof(*rd));
 	int ret;
@@ -657,8 +785,11 @@ static int read_common(struct bt_recf_reader *r, uint64_t file_size, struct bt_m
 	rd->name = r->name;
 	rd->err = err;
 	rd->errlen = errlen;
+	rd->take = take;
+	rd->take_ctx = ctx;
 	bt_model_init(&rd->snap);
 	bt_model_init(&rd->last);
+	bt_model_init(&rd->carry);
 	ret = read_recording(r, rd);
 	if (ret == 0 && rd->st.snapshots && !rd->kept) {
 		/* Fewer snapshots than its frames promised: it changed while read. */
@@ -669,6 +800,11 @@ static int read_common(struct bt_recf_reader *r, uint64_t file_size, struct bt_m
 	rd->st.bytes = r->off;
 	bt_model_free(&rd->snap);
 	free(rd->legacy);
+	if (ret == 0 && logs_are_deltas(rd))
+		settle_logs(rd);
+	bt_model_free(&rd->carry);
+	if (rd->fold)
+		rd->fold_free(rd->fold);
 	if (ret == 0) {
 		bt_model_free(m);
 		*m = rd->last;
@@ -691,13 +827,19 @@ int bt_rec_read_mem(const void *buf, size_t len, const char *name, struct bt_mod
 	int ret;
 
 	bt_recf_reader_mem(&r, buf, len, name);
-	ret = read_common(&r, len, m, info, st, err, errlen);
+	ret = read_common(&r, len, NULL, NULL, m, info, st, err, errlen);
 	bt_recf_reader_free(&r);
 	return ret;
 }
 
 int bt_rec_read(const char *path, struct bt_model *m, struct bt_rec_info *info,
 		struct bt_rec_status *st, char *err, size_t errlen)
+{
+	return bt_rec_read_each(path, NULL, NULL, m, info, st, err, errlen);
+}
+
+int bt_rec_read_each(const char *path, bt_rec_take_fn take, void *ctx, struct bt_model *m,
+		     struct bt_rec_info *info, struct bt_rec_status *st, char *err, size_t errlen)
 {
 	struct bt_recf_reader r;
 	struct stat sb;
@@ -717,7 +859,7 @@ int bt_rec_read(const char *path, struct bt_model *m, struct bt_rec_info *info,
 	}
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	bt_recf_reader_fd(&r, fd, path);
-	ret = read_common(&r, (uint64_t)sb.st_size, m, info, st, err, errlen);
+	ret = read_common(&r, (uint64_t)sb.st_size, take, ctx, m, info, st, err, errlen);
 	bt_recf_reader_free(&r);
 	close(fd);
 	return ret;

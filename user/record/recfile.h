@@ -7,7 +7,8 @@
  *
  *   file header, 16 bytes, not compressed
  *     u8  magic[8]   "BTREC\0\1\0"
- *     u32 version    major format version, 1. A reader refuses a newer one.
+ *     u32 version    major format version, 2 (1 is still read; record.h
+ *                    says how they differ). A reader refuses a newer one.
  *     u32 flags      bits 0-15: compatible features, ignored when unknown;
  *                    bits 16-31: incompatible ones, refused when unknown.
  *                    Version 1 defines none.
@@ -46,7 +47,9 @@
 
 #define BT_RECF_MAGIC		"BTREC\0\1\0"
 #define BT_RECF_MAGIC_LEN	8
-#define BT_RECF_VERSION		1u
+#define BT_RECF_VERSION		2u
+/* Format 1 snapshots held every record so far; 2 only the new ones (record.h). */
+#define BT_RECF_VERSION_LOGS	2u
 #define BT_RECF_HDR_LEN		16
 #define BT_RECF_FRAME_LEN	16
 #define BT_RECF_MAX_BLOCK	(64u << 20)

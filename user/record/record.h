@@ -6,8 +6,9 @@
  *
  * The container (header, compressed blocks, checksums) is recfile.h; the
  * record tables below are schema.h, written by writer.c, read by reader.c.
- * Version 1 block types and payloads; integers little-endian, "str" is
- * a u32 length and that many bytes (no NUL):
+ * Block types and payloads (format versions 1 and 2: the same blocks,
+ * read differently, see below); integers little-endian, "str" is a u32
+ * length and that many bytes (no NUL):
  *
  *   HEADER_INFO  first block of every file.
  *                str version, str kernel release, str host name (uname
@@ -84,9 +85,23 @@
  * snapshot's blocks and commits them at DURATION, replacing the previous
  * snapshot: the kernel counters are cumulative, so the last complete
  * snapshot is the whole trace, and a file cut anywhere holds the one
- * before the cut. Every snapshot carries the whole model, its resolved
- * stacks too, so none needs another. No END means the file was cut
- * (crash, kill -9, full disk) or is still being written.
+ * before the cut. Every snapshot carries the whole model's sets
+ * (processes, rows, wakes, holders, socket facts, stack rows, stacks,
+ * waker stacks, futex links), its resolved stacks too, so none needs
+ * another for them. No END means the file was cut (crash, kill -9, full
+ * disk) or is still being written.
+ *
+ * The logs, EPISODES and EXCHANGES, are records, not keys. Format 1:
+ * each snapshot held every record so far (at most BT_EPISODES_MAX of
+ * each, the rest lost), rewritten every second. Format 2: each snapshot
+ * holds the records that came since the one before (at most
+ * BT_EPISODES_MAX of each a snapshot, as the writer's model holds
+ * between snapshots), so the trace's records are those of every complete
+ * snapshot, in order; a snapshot's records came before the collection
+ * whose rows it holds, and are named (their services, analyze/) from
+ * those rows. A format 1 reader refuses format 2 (it would read one
+ * second of records as the trace's); format 2 reads format 1 as it was.
+ * EPISODES' u64 of episodes over the cap is the trace's, in both.
  *
  * A snapshot's lists hold each key once, as the model does: a repeated
  * row, wake, stack row or waker stack is summed, a repeated holder's
@@ -97,7 +112,8 @@
  * Extending it (see recfile.h for the container's rules): a record's
  * length lets new fields go at its end (PROCESS gained exe that way),
  * hist_slots and path_len free the rows from today's array sizes, and
- * new data comes as new block types, skipped by version 1 readers:
+ * new data comes as new block types, skipped by older readers of the
+ * same version:
  * per-snapshot data between a snapshot's first block and its DURATION,
  * file-wide data anywhere after HEADER_INFO.
  */
@@ -194,10 +210,21 @@ struct bt_rec_writer *bt_rec_open(const char *path, bool force, const struct bt_
 /*
  * Appends m as one snapshot and flushes it to the kernel, so it survives
  * the death of this process. Call it as often as wanted: a reader keeps
- * the last. 0, or -1 with a message (and every later call fails too).
+ * the last one's sets, and adds up every one's episodes and exchange
+ * records, so the caller lets those go once written
+ * (bt_model_drop_records, or a fold of the chains). 0, or -1 with a
+ * message (and every later call fails too).
  */
 int bt_rec_write_model(struct bt_rec_writer *w, const struct bt_model *m,
 		       char *err, size_t errlen);
+/*
+ * The same, calling tick(ctx) after each block: a tracer empties its
+ * record rings there, so a long write loses nothing. tick may only
+ * append to the model's episodes and exchanges: the snapshot holds
+ * those there when it began.
+ */
+int bt_rec_write_model_tick(struct bt_rec_writer *w, const struct bt_model *m,
+			    void (*tick)(void *ctx), void *ctx, char *err, size_t errlen);
 /*
  * Writes END, syncs and closes, and frees w (also after an error).
  * 0, or -1 when this or any earlier write failed.
@@ -209,10 +236,30 @@ int bt_rec_close(struct bt_rec_writer *w, char *err, size_t errlen);
  * and, when not NULL, info and st. A file cut short is not an error:
  * st->truncated says so and m holds the last complete snapshot. On error
  * returns -1 with a one-line message naming the file, and leaves m as it
- * was. Processes and rows keep the order they were written in.
+ * was. Processes and rows keep the order they were written in; the
+ * episodes and exchange records are every complete snapshot's, in order
+ * (at most BT_EPISODES_MAX of each, the rest counted lost).
  */
 int bt_rec_read(const char *path, struct bt_model *m, struct bt_rec_info *info,
 		struct bt_rec_status *st, char *err, size_t errlen);
+/*
+ * Called after each complete snapshot of a format 2 recording with the
+ * snapshot's model, its episodes and exchange records those that came
+ * since the snapshot before. take folds them into what it keeps in the
+ * model from one snapshot to the next (m->fold, m->episodes_folded: the
+ * chains, analyze/chain_input.h); the reader drops what it leaves. 0, or
+ * -1 when out of memory.
+ */
+typedef int (*bt_rec_take_fn)(struct bt_model *m, void *ctx);
+/*
+ * bt_rec_read, with each snapshot's new records given to take as it is
+ * read (format 2; a format 1 file's records stay in m, as bt_rec_read
+ * leaves them): memory follows what take keeps and one snapshot, not
+ * the recording's length. m is the last complete snapshot with what take
+ * kept (no records).
+ */
+int bt_rec_read_each(const char *path, bt_rec_take_fn take, void *ctx, struct bt_model *m,
+		     struct bt_rec_info *info, struct bt_rec_status *st, char *err, size_t errlen);
 /* The same from memory; name is for the messages. */
 int bt_rec_read_mem(const void *buf, size_t len, const char *name, struct bt_model *m,
 		    struct bt_rec_info *info, struct bt_rec_status *st,

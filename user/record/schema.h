@@ -64,6 +64,12 @@ struct list_kind {
 	const char *what, *one;	/* for messages: the list, one of its records */
 	size_t size;		/* of an element */
 	uint32_t max;		/* elements in a snapshot */
+	/*
+	 * A log of records, not a set of keys: from format 2 on, each
+	 * snapshot holds the records that came since the one before (see
+	 * record.h), and the model holds them only until then.
+	 */
+	bool log;
 	size_t arr, n, cap;	/* where the model keeps the list: offsets in it */
 	const struct field *rec;	/* a record's fields, in order, up to one of length 0 */
 };

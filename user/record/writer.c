@@ -37,6 +37,9 @@ struct bt_rec_writer {
 	char *path;
 	struct bt_recf_buf buf;
 	int error;		/* first errno; nothing is written after it */
+	/* Called after each block of a snapshot (bt_rec_write_model_tick). */
+	void (*tick)(void *ctx);
+	void *ctx;
 };
 
 static int writer_error(const struct bt_rec_writer *w, char *err, size_t errlen)
@@ -56,6 +59,8 @@ static void put_block(struct bt_rec_writer *w, uint32_t type)
 			w->error = errno ? errno : EIO;
 	}
 	w->buf.len = 0;
+	if (w->tick)
+		w->tick(w->ctx);
 }
 
 static void put_info(struct bt_recf_buf *b, const struct bt_rec_info *info)
@@ -202,17 +207,18 @@ static void put_list_head(struct bt_recf_buf *b, const struct bt_model *m, int l
 }
 
 /*
- * A list as blocks of about REC_CHUNK, at least one: u32 count, the
- * head (the same in each block), then count records of a u32 length and
- * the element's fields.
+ * A list's first n elements as blocks of about REC_CHUNK, at least one:
+ * u32 count, the head (the same in each block), then count records of a
+ * u32 length and the element's fields.
  */
-static void put_list(struct bt_rec_writer *w, const struct bt_model *m, int list)
+static void put_list(struct bt_rec_writer *w, const struct bt_model *m, int list, size_t n)
 {
 	const struct list_kind *lk = &bt_rec_lists[list];
-	const char *arr = *(const void *const *)((const char *)m + lk->arr);
-	size_t n = *(const size_t *)((const char *)m + lk->n), i = 0;
+	size_t i = 0;
 
 	do {
+		/* A tick may have grown a log (moved its array) since the last block. */
+		const char *arr = *(const void *const *)((const char *)m + lk->arr);
 		uint32_t count = 0;
 
 		bt_recf_put_u32(&w->buf, 0);
@@ -233,16 +239,16 @@ static void put_list(struct bt_rec_writer *w, const struct bt_model *m, int list
 	} while (i < n && !w->error);
 }
 
-/* The lists a model without them leaves out; EPISODES and STACKS also carry a mode. */
-static void put_lists(struct bt_rec_writer *w, const struct bt_model *m)
+/*
+ * The lists, n[l] elements of each (a model without them leaves them
+ * out); EPISODES and STACKS also carry a mode.
+ */
+static void put_lists(struct bt_rec_writer *w, const struct bt_model *m, const size_t *n)
 {
-	for (int l = 0; l < L_MAX; l++) {
-		size_t n = *(const size_t *)((const char *)m + bt_rec_lists[l].n);
-
-		if (n || (l == L_EPISODES && (m->chain_mode || m->episodes_over)) ||
+	for (int l = 0; l < L_MAX; l++)
+		if (n[l] || (l == L_EPISODES && (m->chain_mode || m->episodes_over)) ||
 		    (l == L_STACKS && m->stack_mode))
-			put_list(w, m, l);
-	}
+			put_list(w, m, l, n[l]);
 }
 
 static void close_file(struct bt_rec_writer *w, char *err, size_t errlen)
@@ -296,14 +302,22 @@ struct bt_rec_writer *bt_rec_open(const char *path, bool force, const struct bt_
 	return w;
 }
 
-int bt_rec_write_model(struct bt_rec_writer *w, const struct bt_model *m,
-		       char *err, size_t errlen)
+int bt_rec_write_model_tick(struct bt_rec_writer *w, const struct bt_model *m,
+			    void (*tick)(void *ctx), void *ctx, char *err, size_t errlen)
 {
+	size_t n[L_MAX];
+
 	if (w->error)
 		return writer_error(w, err, errlen);
+	/* What is there now: a tick adds records to the logs, for the next snapshot. */
+	for (int l = 0; l < L_MAX; l++)
+		n[l] = *(const size_t *)((const char *)m + bt_rec_lists[l].n);
+	w->tick = tick;
+	w->ctx = ctx;
 	put_procs(w, m);
 	put_rows(w, m);
-	put_lists(w, m);
+	put_lists(w, m, n);
+	w->tick = NULL;
 	bt_recf_put_u32(&w->buf, BT_LOSS_MAX);
 	for (int l = 0; l < BT_LOSS_MAX; l++)
 		bt_recf_put_u64(&w->buf, m->lost[l]);
@@ -314,6 +328,12 @@ int bt_rec_write_model(struct bt_rec_writer *w, const struct bt_model *m,
 	if (!w->error && fflush(w->f))
 		w->error = errno;
 	return w->error ? writer_error(w, err, errlen) : 0;
+}
+
+int bt_rec_write_model(struct bt_rec_writer *w, const struct bt_model *m,
+		       char *err, size_t errlen)
+{
+	return bt_rec_write_model_tick(w, m, NULL, NULL, err, errlen);
 }
 
 int bt_rec_close(struct bt_rec_writer *w, char *err, size_t errlen)
