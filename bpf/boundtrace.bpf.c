@@ -1077,17 +1077,12 @@ struct {
 	__type(value, struct pending_lock);
 } pending_locks SEC(".maps");
 
-_Static_assert(sizeof(struct bt_stats) - __builtin_offsetof(struct bt_stats, role) ==
-	       sizeof(struct bt_exch_sum), "struct bt_exch_sum is the tail of struct bt_stats");
-_Static_assert(__builtin_offsetof(struct bt_stats, exch_hist) -
-	       __builtin_offsetof(struct bt_stats, role) ==
-	       __builtin_offsetof(struct bt_exch_sum, exch_hist), "same layout");
-
 /* Takes slot idx for thread tid if it is free; whether tid holds it. A global function: rare. */
 __noinline int pending_claim(__u32 idx, __u32 tid)
 {
 	struct pending_lock *lk;
 	struct bt_pending *p;
+	__u64 *dirty, bit;
 	__u32 zero = 0;
 	int mine;
 
@@ -1100,9 +1095,10 @@ __noinline int pending_claim(__u32 idx, __u32 tid)
 		p->tid = tid;
 	mine = p->tid == tid;
 	bpf_spin_unlock(&lk->lock);
-	if (mine && !(pending_dirty[(idx / 64) & (BT_PENDING_SLOTS / 64 - 1)] & (1ULL << (idx % 64))))
-		__sync_fetch_and_or(&pending_dirty[(idx / 64) & (BT_PENDING_SLOTS / 64 - 1)],
-				    1ULL << (idx % 64));
+	dirty = &pending_dirty[(idx / 64) & (BT_PENDING_SLOTS / 64 - 1)];
+	bit = 1ULL << (idx % 64);
+	if (mine && !(*dirty & bit))
+		__sync_fetch_and_or(dirty, bit);
 	return mine;
 }
 
@@ -1116,6 +1112,8 @@ struct pending_in {
 	__u64 bytes, blocked;
 	long ret;
 };
+
+_Static_assert(sizeof(struct bt_key) == 5 * sizeof(__u64), "same_key compares five words");
 
 static __always_inline bool same_key(const struct bt_key *a, const struct bt_key *b)
 {

@@ -126,6 +126,13 @@ struct bt_exch_sum {
 	__u64 exch_hist[BT_HIST_SLOTS];
 };
 
+/* Both sides count and read an exchange through it, in a stats row too. */
+_Static_assert(sizeof(struct bt_stats) - __builtin_offsetof(struct bt_stats, role) ==
+	       sizeof(struct bt_exch_sum), "struct bt_exch_sum is the tail of struct bt_stats");
+_Static_assert(__builtin_offsetof(struct bt_stats, exch_hist) -
+	       __builtin_offsetof(struct bt_stats, role) ==
+	       __builtin_offsetof(struct bt_exch_sum, exch_hist), "same layout");
+
 /*
  * The row cache: a thread's crossings on the row it crossed last in a
  * direction are counted in thread-owned memory (the pending map, an

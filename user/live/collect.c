@@ -366,8 +366,6 @@ static void pending_as_stats(const struct bt_pending_row *r, struct bt_stats *s)
 		s->wakee[i] = r->wakee[i];
 		s->wakee_n[i] = r->wakee_n[i];
 	}
-	_Static_assert(sizeof(struct bt_stats) - offsetof(struct bt_stats, role) ==
-		       sizeof(struct bt_exch_sum), "struct bt_exch_sum is the tail of struct bt_stats");
 	memcpy(&s->role, &r->exch, sizeof(r->exch));
 }
 
