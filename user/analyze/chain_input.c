@@ -720,15 +720,10 @@ int bt_model_fold_chains_tick(struct bt_model *m, void (*tick)(void *ctx), void 
 		bt_eagg_set_tick(f->eagg, NULL, NULL);
 		return -1;
 	}
-	if (m->keep_records) {
+	if (m->keep_records)
 		bt_model_drop_records(m);
-	} else {
-		memmove(m->exchanges, m->exchanges + named,
-			(m->nexchanges - named) * sizeof(*m->exchanges));
-		m->nexchanges -= named;
-		m->episodes_folded += m->nepisodes;
-		m->nepisodes = 0;
-	}
+	else
+		bt_model_drop_first(m, f->neps, named);	/* f->neps: every episode */
 	/* Only now: the model's pending records and episodes are not being read any more. */
 	bt_xagg_set_tick(f->xagg, tick, ctx);
 	bt_eagg_set_tick(f->eagg, tick, ctx);

@@ -550,13 +550,8 @@ int bt_model_add_episode(struct bt_model *m, const struct bt_episode_ev *e)
 	return 0;
 }
 
-void bt_model_drop_records(struct bt_model *m)
+void bt_model_drop_first(struct bt_model *m, size_t ne, size_t nx)
 {
-	size_t ne = m->keep_records && m->episodes_written < m->nepisodes ?
-		    m->episodes_written : m->nepisodes;
-	size_t nx = m->keep_records && m->exchanges_written < m->nexchanges ?
-		    m->exchanges_written : m->nexchanges;
-
 	m->episodes_folded += ne;
 	m->nepisodes -= ne;
 	if (ne && m->nepisodes)
@@ -564,6 +559,16 @@ void bt_model_drop_records(struct bt_model *m)
 	m->nexchanges -= nx;
 	if (nx && m->nexchanges)
 		memmove(m->exchanges, m->exchanges + nx, m->nexchanges * sizeof(*m->exchanges));
+}
+
+void bt_model_drop_records(struct bt_model *m)
+{
+	size_t ne = m->keep_records && m->episodes_written < m->nepisodes ?
+		    m->episodes_written : m->nepisodes;
+	size_t nx = m->keep_records && m->exchanges_written < m->nexchanges ?
+		    m->exchanges_written : m->nexchanges;
+
+	bt_model_drop_first(m, ne, nx);
 	m->episodes_written = m->exchanges_written = 0;
 	m->exchanges_named = 0;
 	m->collected = false;

@@ -336,6 +336,11 @@ int bt_model_add_episode(struct bt_model *m, const struct bt_episode_ev *e);
  * exchanges_written, else all.
  */
 void bt_model_drop_records(struct bt_model *m);
+/*
+ * The first ne episodes (counted among those seen) and nx exchange
+ * records go, the rest move up: what a fold or a snapshot took.
+ */
+void bt_model_drop_first(struct bt_model *m, size_t ne, size_t nx);
 /* Keep one completed exchange (chain mode). */
 int bt_model_add_exchange(struct bt_model *m, const struct bt_exchange_ev *e);
 /* Record /proc facts, deduplicated. */

@@ -435,6 +435,11 @@ static size_t *list_n(struct bt_model *m, int list)
 	return (size_t *)((char *)m + bt_rec_lists[list].n);
 }
 
+static size_t *list_cap(struct bt_model *m, int list)
+{
+	return (size_t *)((char *)m + bt_rec_lists[list].cap);
+}
+
 /* How many elements the snapshot's list holds. */
 static size_t list_len(const struct rd *rd, int list)
 {
@@ -613,11 +618,10 @@ static int carry_logs(struct rd *rd)
 	for (int l = 0; l < L_MAX; l++) {
 		const struct list_kind *lk = &bt_rec_lists[l];
 		size_t n = list_len(rd, l), had = *list_n(&rd->carry, l);
-		size_t *cap = (size_t *)((char *)&rd->carry + lk->cap);
 
 		if (!lk->log || !n)
 			continue;
-		if (!bt_grow(list_arr(&rd->carry, l), cap, had + n, lk->size))
+		if (!bt_grow(list_arr(&rd->carry, l), list_cap(&rd->carry, l), had + n, lk->size))
 			return no_memory(rd);
 		memcpy((char *)*list_arr(&rd->carry, l) + had * lk->size, *list_arr(&rd->snap, l),
 		       n * lk->size);
@@ -632,19 +636,15 @@ static int carry_logs(struct rd *rd)
 static void settle_logs(struct rd *rd)
 {
 	for (int l = 0; l < L_MAX; l++) {
-		const struct list_kind *lk = &bt_rec_lists[l];
-		size_t *cap = (size_t *)((char *)&rd->last + lk->cap);
-		size_t *ccap = (size_t *)((char *)&rd->carry + lk->cap);
-
-		if (!lk->log)
+		if (!bt_rec_lists[l].log)
 			continue;
 		free(*list_arr(&rd->last, l));	/* emptied at its commit */
 		*list_arr(&rd->last, l) = *list_arr(&rd->carry, l);
 		*list_n(&rd->last, l) = *list_n(&rd->carry, l);
-		*cap = *ccap;
+		*list_cap(&rd->last, l) = *list_cap(&rd->carry, l);
 		*list_arr(&rd->carry, l) = NULL;
 		*list_n(&rd->carry, l) = 0;
-		*ccap = 0;
+		*list_cap(&rd->carry, l) = 0;
 	}
 	rd->last.lost[BT_LOSS_EPISODES] += rd->dropped[L_EPISODES];
 	rd->last.lost[BT_LOSS_EXCHANGES] += rd->dropped[L_EXCHANGES];
