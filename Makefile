@@ -165,7 +165,7 @@ DEB_PKGS := clang llvm $(CLANG_RT_PKG) groff-base libbpf-dev libelf-dev zlib1g-d
 # Real servers the integration tests start on their own ports and sockets,
 # and the tracers `make bench` compares with; one that cannot be installed
 # makes its tests skips and its bench rows n/a, never a failure.
-SERVICE_PKGS := redis-server redis-tools nginx-light php-fpm php-redis postgresql prometheus
+SERVICE_PKGS := redis-server redis-tools nginx-light php-fpm php-redis postgresql nodejs prometheus
 BENCH_PKGS := bpftrace strace linux-perf apache2-utils
 deps:
 	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
