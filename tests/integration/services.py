@@ -614,11 +614,17 @@ def node_tiers_chain(conc):
                                      h["to"]["pid"], h["calls_min"], h["calls_p50"],
                                      h["calls_max"], h["calls"], h["ambiguous"]) for h in c["hops"]])
                for c in chains]
-    eq(len(chains), 1, "one chain: %r" % summary)
-    c = chains[0]
+    # Every chain starts at the client's requests to the front: the
+    # requests of all of them are the client's count, the calls to the back
+    # the back's own count.
+    eq([(h["from"]["pid"], h["to"]["pid"]) for c in chains for h in c["hops"][:1]],
+       [(client.pid, front.p.pid)] * len(chains), "every chain from client to front: %r" % summary)
+    eq(sum(c["requests"] for c in chains), n, "requests (the client's count): %r" % summary)
+    deep = [c for c in chains if len(c["hops"]) > 1]
+    eq(len(deep), 1, "one chain reaches the back: %r" % summary)
+    c = deep[0]
     eq([(h["from"]["pid"], h["to"]["pid"]) for h in c["hops"]],
        [(client.pid, front.p.pid), (front.p.pid, back.p.pid)], "client ⇢ front ⇢ back: %r" % summary)
-    eq(c["requests"], n, "requests (the client's count): %r" % summary)
     to_back = c["hops"][1]
     eq(to_back["calls"], n * calls, "calls to the back (the back's own count)")
     eq(bt["exchanges_ambiguous"], to_back["ambiguous"], "ambiguous calls are this hop's")
@@ -626,10 +632,17 @@ def node_tiers_chain(conc):
         # One request in flight at a time: no call has two it could belong to.
         eq(to_back["ambiguous"], 0, "ambiguous calls, one connection")
     # Calls nested in a guess among open requests may sit in another open
-    # request of the loop: then only the totals and the median are exact.
+    # request of the loop: then only the totals and the median are exact,
+    # and a request whose calls all went to others is a chain of its own
+    # (one per such request at most, never one with calls taken by guess).
     if not to_back["ambiguous"]:
+        eq(len(chains), 1, "one chain: %r" % summary)
         eq((to_back["calls_min"], to_back["calls_max"]), (calls, calls),
            "calls to the back per request (min, max)")
+    else:
+        check(n - c["requests"] <= to_back["ambiguous"],
+              "requests left without calls (%d), at most one per ambiguous call (%d): %r"
+              % (n - c["requests"], to_back["ambiguous"], summary))
     eq(to_back["calls_p50"], calls, "calls to the back per request (p50)")
     if VERBOSE:
         print(summary, to_back["ambiguous"])
