@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 
-from harness import (BT, GATE_MS, ROOT, TMP, Failure, Skip, check, eq, run, run_gated,
+from harness import (BT, GATE_MS, ROOT, TMP, VERBOSE, Failure, Skip, check, eq, run, run_gated,
                      start_gated, test, tmpfile)
 
 SVCLOAD = os.path.join(ROOT, "build", "tools", "svcload")
@@ -537,6 +537,37 @@ def nginx_worker_map_finds_php_fpm_and_redis():
     check(any(l.startswith("  %s \u2192 redis-server[%d] via tcp:127.0.0.1:%d: "
                            % (pool, r.p.pid, r.port)) for l in mp),
           "the pool -> redis in one line: %r" % mp)
+    # The chains name the pool as the map does: one chain through it to
+    # redis, whichever worker served (not one per worker), and the
+    # requests before php-fpm was followed in one more, its hop named
+    # from the map. Together: every request of the access log.
+    rep = tmpfile("tiers-exe.json")
+    eq(run([BT, "report", "--group", "exe", "-f", "json", "-o", rep, rec]).returncode, 0,
+       "boundtrace report --group exe")
+    with open(rep) as f:
+        chains = [c for c in json.load(f)["chains"]
+                  if c["source"] == "exchanges" and c["hops"][0]["to"]["pid"] == n.worker]
+    summary = [(c["requests"], [(h["to"]["comm"], h["to"]["pid"], h["to"].get("pids"),
+                                 h["calls_min"], h["calls_max"]) for h in c["hops"]])
+               for c in chains]
+    if VERBOSE:
+        print(summary, fpm.workers)
+    eq(sum(c["requests"] for c in chains), 50, "requests (the access log): %r" % summary)
+    eq({(h["kind"], h["channel"], h["to"]["pid"]) for c in chains for h in c["hops"][1:2]},
+       {("unix_stream", "unix:" + fpm.sock, min(fpm.workers))},
+       "nginx ⇢ the php-fpm pool, named by its lowest pid: %r" % summary)
+    full = [c for c in chains if len(c["hops"]) == 3]
+    eq(len(full), 1, "one chain through the pool to redis: %r" % summary)
+    eq(len(chains) - len(full), len([c for c in chains if len(c["hops"]) == 2 and
+                                     "pids" not in c["hops"][1]["to"]]),
+       "the other chain stops at php-fpm, not traced then: %r" % summary)
+    seen = full[0]["hops"][1]["to"].get("pids", [min(fpm.workers)])
+    check(set(seen) <= set(fpm.workers), "the pool's processes on the chain: %r" % summary)
+    eq(full[0]["hops"][1]["to"].get("processes", 1), len(seen), "processes = pids")
+    last = full[0]["hops"][2]
+    eq((last["to"]["pid"], last["channel"], last["calls_p50"], last["calls_max"]),
+       (r.p.pid, "tcp:127.0.0.1:%d" % r.port, 4, 4),
+       "calls.php's 4 redis commands per request: %r" % summary)
 
 
 class Postgres:

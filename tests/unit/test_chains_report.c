@@ -150,7 +150,7 @@ static const char chains_json[] =
 /* m's heaviest chain, formatted; the other is middle's own (MID_CHAIN_LINE). */
 static void only_chain_line(const struct bt_model *m, char *buf, size_t len)
 {
-	struct bt_chains *c = bt_model_chains(m);
+	struct bt_chains *c = bt_model_chains(m, NULL);
 	char mid[2048];
 
 	assert_non_null(c);
@@ -245,7 +245,7 @@ static void test_idle_and_timeout_waits(void **state)
 	build_tiers(&m, BE, BE);
 	assert_int_equal(bt_model_add_episode(&m, &idle), 0);
 	assert_int_equal(bt_model_add_episode(&m, &timeout), 0);
-	c = bt_model_chains(&m);
+	c = bt_model_chains(&m, NULL);
 	assert_non_null(c);
 	assert_int_equal(c->nchains, 2);
 	assert_true(bt_chains_format_line(&c->chains[0], line, sizeof(line)) < (int)sizeof(line));
@@ -285,7 +285,7 @@ static void test_not_chain_mode(void **state)
 /* The hops of m's heaviest chain (the frontend's), and where it ends. */
 static unsigned int top_hops(const struct bt_model *m, uint32_t *last)
 {
-	struct bt_chains *c = bt_model_chains(m);
+	struct bt_chains *c = bt_model_chains(m, NULL);
 	unsigned int n;
 
 	assert_non_null(c);
@@ -471,7 +471,7 @@ static void test_pool_next_reader_wake_is_no_handoff(void **state)
 	exchange(&m, MID, MID + 2, MID + 2, BT_ROLE_CLIENT, BT_KIND_TCP, 22, 22, 32, 200, 1000);
 	exchange(&m, BE, BE, BE, BT_ROLE_SERVER, BT_KIND_TCP, 32, 32, 22, 210, 990);
 	bt_model_sort(&m);
-	c = bt_model_chains(&m);
+	c = bt_model_chains(&m, NULL);
 	assert_non_null(c);
 	assert_true(c->nchains >= 1);
 	assert_int_equal(c->chains[0].nhops, 2);
@@ -510,7 +510,7 @@ static void test_pipe_conversation_waits_are_its_exchanges(void **state)
 	tu_episode(&m, FE, FE, BT_KIND_PIPE, BT_DIR_RECV, 61, 10 * US, 980 * US, 1000 * US,
 		   MID, MID);
 	bt_model_sort(&m);
-	c = bt_model_chains(&m);
+	c = bt_model_chains(&m, NULL);
 	assert_non_null(c);
 	assert_int_equal(c->nchains, 1);
 	assert_true(c->chains[0].exchanges);

@@ -4,8 +4,9 @@
  * loop interleaving two clients' requests on one thread (a call with
  * several requests open counted ambiguous), a response
  * already there before the next request is read, a nesting the trace
- * contradicts, a thread-pool hand-off, and a server whose clients are
- * not traced (the entry tier is the server).
+ * contradicts, a thread-pool hand-off, a server whose clients are
+ * not traced (the entry tier is the server), and a pool's workers named
+ * as one node.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -558,6 +559,99 @@ static void test_snapshot_open_request(void **state)
 	bt_xagg_free(b);
 }
 
+/* The pool MID, MID + 1 is one node; BE is the far end the map names for "tcp:be". */
+static uint32_t pool_node(uint32_t pid, uint32_t from, uint8_t kind, const char *channel,
+			  void *ctx)
+{
+	(void)kind;
+	(void)ctx;
+	if (!pid)
+		return from == MID && !strcmp(channel, "tcp:be") ? BE : 0;
+	return pid == MID + 1 ? MID : pid;
+}
+
+/*
+ * Two requests through two workers of one pool: the first worker makes 1
+ * call to BE, the second 3, to a BE not traced then (its records are
+ * missing). Named as the map names them, the two are one chain, the
+ * distributions merged; unnamed, two.
+ */
+static void test_pool_members_one_chain(void **state)
+{
+	struct bt_xchg x[] = {
+		cli(FE, 10, 1, 2, "unix:/m", 100, 1000),
+		srv(MID, 20, 2, 1, "unix:/m", 110, 990),
+		cli(MID, 20, 3, 4, "tcp:be", 200, 400),
+		srv(BE, 30, 4, 3, "tcp:be", 210, 390),
+		cli(FE, 10, 5, 6, "unix:/m", 2000, 3000),
+		srv(MID + 1, 21, 6, 5, "unix:/m", 2010, 2990),
+		cli(MID + 1, 21, 7, 8, "tcp:be", 2100, 2200),
+		cli(MID + 1, 21, 7, 8, "tcp:be", 2300, 2400),
+		cli(MID + 1, 21, 7, 8, "tcp:be", 2500, 2600),
+	};
+	struct bt_chain_opts o = { .node = pool_node };
+	struct bt_chains *c = bt_exchains_analyze(x, 9, NULL, 0, NULL);
+	const struct bt_chain *ch;
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(c->nchains, 2);
+	bt_chains_free(c);
+
+	c = bt_exchains_analyze(x, 9, NULL, 0, &o);
+	assert_non_null(c);
+	assert_int_equal(c->nchains, 1);
+	ch = &c->chains[0];
+	assert_int_equal(ch->requests, 2);
+	assert_int_equal(ch->blocked_ns, 900 + 1000);
+	assert_int_equal(ch->root_threads, 1);
+	assert_int_equal(ch->hops[0].from.pid, FE);
+	assert_int_equal(ch->hops[0].from.procs, 1);
+	assert_int_equal(ch->hops[0].to.pid, MID);
+	assert_int_equal(ch->hops[0].to.procs, 2);
+	assert_int_equal(ch->hops[0].to.pids[0], MID);
+	assert_int_equal(ch->hops[0].to.pids[1], MID + 1);
+	assert_int_equal(ch->hops[0].to.threads, 2);
+	assert_int_equal(ch->hops[1].from.pid, MID);
+	assert_int_equal(ch->hops[1].from.procs, 2);
+	/* BE answered only the first worker's call as a traced process */
+	assert_int_equal(ch->hops[1].to.pid, BE);
+	assert_int_equal(ch->hops[1].to.procs, 1);
+	assert_int_equal(ch->hops[1].to.pids[0], BE);
+	assert_int_equal(ch->hops[1].calls, 4);
+	assert_int_equal(ch->hops[1].calls_min, 1);
+	assert_int_equal(ch->hops[1].calls_max, 3);
+	/* the lower median of {1, 3} */
+	assert_int_equal(ch->hops[1].calls_p50, 1);
+	assert_int_equal(ch->hops[1].blocked_ns, 200 + 3 * 100);
+	assert_int_equal(ch->hops[1].p50_ns, 100);
+	bt_chains_free(c);
+}
+
+/* Two tiers of one program the pool rule took for one pool: a hop between them splits it. */
+static void test_pool_of_two_tiers_split(void **state)
+{
+	struct bt_xchg x[] = {
+		cli(FE, 10, 1, 2, "unix:/m", 100, 1000),
+		srv(MID, 20, 2, 1, "unix:/m", 110, 990),
+		cli(MID, 20, 3, 4, "tcp:be", 200, 400),
+		srv(MID + 1, 21, 4, 3, "tcp:be", 210, 390),
+	};
+	struct bt_chain_opts o = { .node = pool_node };
+	struct bt_chains *c = bt_exchains_analyze(x, 4, NULL, 0, &o);
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(c->nchains, 1);
+	assert_int_equal(c->chains[0].nhops, 2);
+	assert_int_equal(c->chains[0].hops[0].to.pid, MID);
+	assert_int_equal(c->chains[0].hops[1].from.pid, MID);
+	assert_int_equal(c->chains[0].hops[1].to.pid, MID + 1);
+	assert_int_equal(c->chains[0].hops[1].to.procs, 1);
+	assert_int_equal(c->chains[0].hops[1].to.pids[0], MID + 1);
+	bt_chains_free(c);
+}
+
 static void test_bad_input(void **state)
 {
 	struct bt_xchg x = cli(FE, 0, 1, 2, "unix:/m", 5, 1);
@@ -585,6 +679,8 @@ int main(void)
 		cmocka_unit_test(test_request_tail_read_late),
 		cmocka_unit_test(test_many_windows),
 		cmocka_unit_test(test_snapshot_open_request),
+		cmocka_unit_test(test_pool_members_one_chain),
+		cmocka_unit_test(test_pool_of_two_tiers_split),
 		cmocka_unit_test(test_bad_input),
 	};
 

@@ -22,11 +22,31 @@
 _Static_assert(sizeof(((struct bt_chain_end *)0)->comm) == BT_PROC_NAME_LEN,
 	       "a chain end names a process as the model does");
 
+/* What names a chain's ends: the processes, and the map's far ends (may be NULL). */
+struct chain_names {
+	const struct bt_model *m;
+	const struct bt_edges *e;
+};
+
 static const char *comm_of(uint32_t pid, void *ctx)
 {
-	const struct bt_proc *p = bt_model_find(ctx, pid);
+	const struct bt_proc *p = bt_model_find(((const struct chain_names *)ctx)->m, pid);
 
 	return p ? p->comm : NULL;
+}
+
+static uint32_t far_end_of(const struct bt_edges *e, uint32_t from, uint8_t kind,
+			   const char *channel);
+
+/* bt_chain_opts.node: a pool is one node (--group exe), as in the map. */
+static uint32_t node_of(uint32_t pid, uint32_t from, uint8_t kind, const char *channel,
+			void *ctx)
+{
+	const struct chain_names *n = ctx;
+
+	if (pid)
+		return bt_node_of(n->m, pid);
+	return n->e && from ? far_end_of(n->e, from, kind, channel) : 0;
 }
 
 /* The row an episode was counted in (it holds the channel facts), or NULL. */
@@ -788,8 +808,9 @@ static int sum_waits(const struct bt_chain_fold *f, struct bt_chains *c)
 	return 0;
 }
 
-struct bt_chains *bt_model_chains(const struct bt_model *m)
+struct bt_chains *bt_model_chains(const struct bt_model *m, const struct bt_edges *e)
 {
+	struct chain_names names = { m, e };
 	struct bt_chain_opts opts = episode_opts;
 	struct bt_chain_fold *f = m->fold, *once = NULL;
 	struct bt_chains *c;
@@ -797,7 +818,8 @@ struct bt_chains *bt_model_chains(const struct bt_model *m)
 
 	opts.duration_ns = m->duration_ns;
 	opts.comm = comm_of;
-	opts.ctx = (void *)m;
+	opts.node = node_of;
+	opts.ctx = &names;
 	if (f) {
 		/*
 		 * The fold is the model's cache of its records: what came last
@@ -863,7 +885,8 @@ static uint32_t far_end_of(const struct bt_edges *e, uint32_t from, uint8_t kind
 void bt_chains_name_far_ends(const struct bt_model *m, struct bt_chains *c,
 			     const struct bt_edges *e)
 {
-	struct bt_chain_opts opts = { .comm = comm_of, .ctx = (void *)m };
+	struct chain_names names = { m, e };
+	struct bt_chain_opts opts = { .comm = comm_of, .ctx = &names };
 
 	for (size_t i = 0; c && i < c->nchains; i++) {
 		for (unsigned int h = 0; h < c->chains[i].nhops; h++) {

@@ -51,9 +51,13 @@ void bt_model_collected(struct bt_model *m);
  * goes through windows of its own and is left as it is. NULL when out of
  * memory.
  */
-struct bt_chains *bt_model_chains(const struct bt_model *m);
-
 struct bt_edges;
+/*
+ * e (may be NULL): the map's edges, which name a hop's far end nobody
+ * traced; a pool of processes is one end, as in the map (bt_node_of).
+ */
+struct bt_chains *bt_model_chains(const struct bt_model *m, const struct bt_edges *e);
+
 /*
  * Names the far end of each hop to a process nobody traced (no server
  * exchange of its own says who answered): the one process the edges

@@ -106,8 +106,21 @@ struct bt_chain_opts {
 	bool nested_roots;
 	/* Process name for pid, or NULL; the result keeps a copy. */
 	const char *(*comm)(uint32_t pid, void *ctx);
+	/*
+	 * Exchange chains: the node a hop's end is shown as (a pool of
+	 * processes is one, named by its lowest pid, as the map shows it);
+	 * for an end nobody traced (pid 0), the node the map names as the
+	 * far end of service channel of kind from node from, or 0. Chains
+	 * whose hops are alike once so named are one chain (their requests,
+	 * calls and distributions summed). NULL: every process is its own
+	 * node and an end not traced stays 0.
+	 */
+	uint32_t (*node)(uint32_t pid, uint32_t from, uint8_t kind, const char *channel,
+			 void *ctx);
 	void *ctx;
 };
+
+#define BT_CHAIN_PIDS		4
 
 struct bt_chain_end {
 	uint32_t pid;
@@ -121,6 +134,14 @@ struct bt_chain_end {
 	uint32_t threads;
 	uint32_t tid;
 	char thread[BT_COMM_LEN];
+	/*
+	 * Exchange chains: the processes whose calls this end folds (a pool,
+	 * see bt_chain_opts.node), how many and the first BT_CHAIN_PIDS of
+	 * them ascending; 0 when none was traced (a far end named from the
+	 * map, or not at all).
+	 */
+	uint32_t procs;
+	uint32_t pids[BT_CHAIN_PIDS];
 };
 
 #define BT_CHAIN_THREADS	8

@@ -1561,74 +1561,302 @@ size_t bt_xagg_window(const struct bt_xagg *a)
 	return a->n + a->nh;
 }
 
+/* ---- the chains as the report names them --------------------------------- */
+
+/* A hop as the report names its ends (bt_chain_opts.node). */
+struct named {
+	uint32_t from, to, kind, channel;
+};
+
+/* A chain of the aggregate with its hops so named: alike ones are one chain. */
+struct alike {
+	const struct named *h;
+	unsigned int nhops;
+	uint32_t ch;
+};
+
+static bool alike_eq(const struct alike *a, const struct alike *b)
+{
+	return a->nhops == b->nhops && !memcmp(a->h, b->h, a->nhops * sizeof(*a->h));
+}
+
+static int cmp_alike(const void *pa, const void *pb)
+{
+	const struct alike *a = pa, *b = pb;
+	int d;
+
+	if (a->nhops != b->nhops)
+		return a->nhops < b->nhops ? -1 : 1;
+	d = memcmp(a->h, b->h, a->nhops * sizeof(*a->h));
+	if (d)
+		return d;
+	return a->ch < b->ch ? -1 : a->ch > b->ch;
+}
+
+static int cmp_u32(const void *pa, const void *pb)
+{
+	uint32_t x = *(const uint32_t *)pa, y = *(const uint32_t *)pb;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Chain c's hop at depth d. */
+static const struct hop *hop_at(const struct bt_xagg *a, const struct csum *c, unsigned int d)
+{
+	uint32_t q = c->leaf;
+
+	for (unsigned int k = c->nhops - 1; k > d; k--)
+		q = a->paths[q].parent;
+	return &a->hops[a->paths[q].hop];
+}
+
+/*
+ * Names the ends as opts->node does, except the pools a hop shows to be
+ * two tiers (a hop between two of its processes: a front and its back,
+ * one program under one parent): their processes keep their pids.
+ */
+struct namer {
+	const struct bt_chain_opts *o;
+	uint32_t *split;	/* such pools' nodes */
+	size_t nsplit;
+};
+
+static uint32_t node_of(const struct namer *nm, uint32_t pid)
+{
+	uint32_t node;
+
+	if (!pid || !nm->o || !nm->o->node)
+		return pid;
+	node = nm->o->node(pid, 0, 0, NULL, nm->o->ctx);
+	for (size_t i = 0; i < nm->nsplit; i++)
+		if (nm->split[i] == node)
+			return pid;
+	return node;
+}
+
+/* The pools some hop runs inside of, into nm->split (room for every chain's hops). */
+static void find_split(const struct bt_xagg *a, struct namer *nm)
+{
+	for (size_t i = 0; i < a->nch; i++) {
+		for (unsigned int d = 0; d < a->ch[i].nhops; d++) {
+			const struct hop *hop = hop_at(a, &a->ch[i], d);
+			uint32_t node = node_of(nm, hop->from);
+
+			if (hop->from && hop->to && hop->from != hop->to &&
+			    node == node_of(nm, hop->to))
+				nm->split[nm->nsplit++] = node;
+		}
+	}
+}
+
+static void name_hops(const struct bt_xagg *a, const struct namer *nm, const struct csum *c,
+		      struct named *out)
+{
+	for (unsigned int d = 0; d < c->nhops; d++) {
+		const struct hop *hop = hop_at(a, c, d);
+		const struct bt_chain_opts *o = nm->o;
+		struct named *n = &out[d];
+
+		/* A server root's clients (pid 0) stay untraced: nothing names them. */
+		n->from = node_of(nm, hop->from);
+		n->to = hop->to ? node_of(nm, hop->to) :
+			o && o->node && n->from ?
+			o->node(0, n->from, (uint8_t)hop->kind,
+				bt_strtab_str(&a->chans, hop->channel), o->ctx) : 0;
+		n->kind = hop->kind;
+		n->channel = hop->channel;
+	}
+}
+
+static void threads_merge(struct threads *dst, const struct threads *src)
+{
+	for (unsigned int i = 0; i < src->n; i++)
+		threads_add(dst, src->tid[i], src->first);
+}
+
+static void csum_free(struct csum *c)
+{
+	bt_lat_free(&c->root_lat);
+	bt_tidset_free(&c->threads);
+	for (unsigned int d = 0; d < BT_CHAINS_MAX_DEPTH; d++) {
+		bt_calls_free(&c->h[d].per_root);
+		bt_lat_free(&c->h[d].each);
+	}
+}
+
+/* Adds chain c to m, and its hops' threads to thr (from, to per depth). */
+static int merge_chain(const struct bt_xagg *a, struct csum *m, struct threads *thr,
+		       const struct csum *c)
+{
+	uint32_t q = c->leaf;
+
+	m->nhops = c->nhops;
+	m->roots += c->roots;
+	m->lat += c->lat;
+	for (size_t i = 0; i < c->threads.n; i++)
+		if (bt_tidset_add(&m->threads, c->threads.v[i]))
+			return -ENOMEM;
+	if (bt_lat_merge(&m->root_lat, &c->root_lat))
+		return -ENOMEM;
+	for (unsigned int d = c->nhops; d-- > 0; q = a->paths[q].parent) {
+		const struct hsum *h = &c->h[d];
+		struct hsum *s = &m->h[d];
+
+		s->calls += h->calls;
+		s->ambiguous += h->ambiguous;
+		s->lat += h->lat;
+		s->queue += h->queue;
+		s->svc += h->svc;
+		s->kids += h->kids;
+		s->fan_calls += h->fan_calls;
+		s->fan_save += h->fan_save;
+		if (h->fan_peers > s->fan_peers)
+			s->fan_peers = h->fan_peers;
+		if (bt_calls_merge(&s->per_root, &h->per_root) || bt_lat_merge(&s->each, &h->each))
+			return -ENOMEM;
+		threads_merge(&thr[2 * d], &a->paths[q].from_thr);
+		threads_merge(&thr[2 * d + 1], &a->paths[q].to_thr);
+	}
+	return 0;
+}
+
+/* The distinct traced processes at one end of hop d over a group's chains g[0 .. n). */
+static void end_pids(const struct bt_xagg *a, const struct alike *g, size_t n, unsigned int d,
+		     bool to, uint32_t *tmp, struct bt_chain_end *end)
+{
+	size_t k = 0, m = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct hop *hop = hop_at(a, &a->ch[g[i].ch], d);
+		uint32_t pid = to ? hop->to : hop->from;
+
+		if (pid)
+			tmp[k++] = pid;
+	}
+	qsort(tmp, k, sizeof(*tmp), cmp_u32);
+	for (size_t i = 0; i < k; i++) {
+		if (i && tmp[i] == tmp[i - 1])
+			continue;
+		if (m < BT_CHAIN_PIDS)
+			end->pids[m] = tmp[i];
+		m++;
+	}
+	end->procs = (uint32_t)m;
+}
+
+/* One chain of the result from the sums m of the group g[0 .. n) (alike chains). */
+static int fill_one(struct bt_xagg *a, const struct bt_chain_opts *o, struct bt_chains *r,
+		    const struct csum *m, const struct threads *thr, const struct alike *g,
+		    size_t n, uint32_t *tmp, struct bt_chain *out, uint64_t duration)
+{
+	double wall = (double)duration * (double)m->threads.n;
+
+	for (unsigned int d = 0; d < m->nhops; d++) {
+		struct bt_chain_hop *hp = &out->hops[d];
+		const struct hsum *h = &m->h[d];
+		const struct named *nm = &g[0].h[d];
+		uint64_t wait = d + 1 < m->nhops ? m->h[d + 1].lat : 0;
+		/* The result's own copy: it outlives the window. */
+		uint32_t channel = bt_strtab_id(&r->mem->names,
+						bt_strtab_str(&a->chans, nm->channel));
+
+		if (channel == BT_HMAP_NONE)
+			return -ENOMEM;
+		bt_chain_end_set(o, &hp->from, nm->from);
+		bt_chain_end_set(o, &hp->to, nm->to);
+		threads_set(&thr[2 * d], &a->threads, &hp->from);
+		threads_set(&thr[2 * d + 1], &a->threads, &hp->to);
+		end_pids(a, g, n, d, false, tmp, &hp->from);
+		end_pids(a, g, n, d, true, tmp, &hp->to);
+		hp->kind = (uint8_t)nm->kind;
+		hp->channel = bt_strtab_str(&r->mem->names, channel);
+		hp->calls = h->calls;
+		hp->ambiguous = h->ambiguous;
+		hp->calls_per_episode = m->roots ? (double)h->calls / (double)m->roots : 0;
+		hp->calls_min = hp->calls_p50 = hp->calls_max = 1;
+		if (d) {
+			hp->calls_p50 = bt_calls_pct(&h->per_root, 0.5);
+			hp->calls_min = (uint32_t)h->per_root.s.min;
+			hp->calls_max = (uint32_t)h->per_root.s.max;
+		}
+		hp->blocked_ns = h->lat;
+		hp->p50_ns = bt_lat_pct(&h->each, 0.5);
+		hp->queue_ns = h->queue;
+		hp->wait_ns = wait < h->kids ? wait : h->kids;
+		hp->other_ns = h->kids - hp->wait_ns;
+		hp->self_ns = h->svc > h->kids ? h->svc - h->kids : 0;
+		hp->fanout_calls = h->fan_calls;
+		hp->fanout_max_peers = h->fan_peers;
+		hp->fanout_save_ns = h->fan_save;
+	}
+	out->nhops = m->nhops;
+	out->episodes = out->requests = m->roots;
+	out->blocked_ns = m->lat;
+	out->root_threads = (uint32_t)m->threads.n;
+	out->share = wall > 0 ? (double)m->lat / wall : 0;
+	if (out->share > 1)
+		out->share = 1;
+	out->exchanges = true;
+	out->p50_ns = bt_lat_pct(&m->root_lat, 0.5);
+	out->p99_ns = bt_lat_pct(&m->root_lat, 0.99);
+	return 0;
+}
+
+/*
+ * The result's chains: the aggregate's, those alike once their ends are
+ * named as the report names them (a pool's members, a far end traced
+ * late) summed into one. The aggregate itself is left as it is.
+ */
 static int fill(struct bt_xagg *a, const struct bt_chain_opts *o, struct bt_chains *r,
 		uint64_t duration)
 {
-	size_t nh = 0, at = 0;
+	size_t nch = a->nch ? a->nch : 1, nh = 0, ng = 0, at = 0;
+	struct named *names = calloc(nch * BT_CHAINS_MAX_DEPTH, sizeof(*names));
+	struct alike *al = calloc(nch, sizeof(*al));
+	uint32_t *tmp = calloc(nch, sizeof(*tmp));
+	struct namer nm = { o, calloc(nch * BT_CHAINS_MAX_DEPTH, sizeof(uint32_t)), 0 };
+	int err = -ENOMEM;
 
-	for (size_t i = 0; i < a->nch; i++)
-		nh += a->ch[i].nhops;
-	r->chains = calloc(a->nch ? a->nch : 1, sizeof(*r->chains));
+	if (!names || !al || !tmp || !nm.split)
+		goto out;
+	find_split(a, &nm);
+	for (size_t i = 0; i < a->nch; i++) {
+		name_hops(a, &nm, &a->ch[i], names + i * BT_CHAINS_MAX_DEPTH);
+		al[i] = (struct alike){ names + i * BT_CHAINS_MAX_DEPTH, a->ch[i].nhops, (uint32_t)i };
+	}
+	qsort(al, a->nch, sizeof(*al), cmp_alike);
+	for (size_t i = 0; i < a->nch; i++) {
+		if (i && alike_eq(&al[i - 1], &al[i]))
+			continue;
+		ng++;
+		nh += al[i].nhops;
+	}
+	r->chains = calloc(ng ? ng : 1, sizeof(*r->chains));
 	r->mem->hops = calloc(nh ? nh : 1, sizeof(*r->mem->hops));
 	if (!r->chains || !r->mem->hops)
-		return -ENOMEM;
-	for (size_t i = 0; i < a->nch; i++) {
-		struct csum *c = &a->ch[i];
-		struct bt_chain *out = &r->chains[i];
-		double wall = (double)duration * (double)c->threads.n;
-		uint32_t q = c->leaf;
+		goto out;
+	err = 0;
+	for (size_t lo = 0, hi; lo < a->nch && !err; lo = hi) {
+		struct threads thr[2 * BT_CHAINS_MAX_DEPTH] = { 0 };
+		struct csum m = { 0 };
 
-		out->hops = r->mem->hops + at;
-		at += c->nhops;
-		out->nhops = c->nhops;
-		for (unsigned int d = c->nhops; d-- > 0; q = a->paths[q].parent) {
-			struct bt_chain_hop *hp = &out->hops[d];
-			struct hsum *h = &c->h[d];
-			const struct hop *hop = &a->hops[a->paths[q].hop];
-			uint64_t wait = d + 1 < c->nhops ? c->h[d + 1].lat : 0;
-			/* The result's own copy: it outlives the window. */
-			uint32_t channel = bt_strtab_id(&r->mem->names,
-							bt_strtab_str(&a->chans, hop->channel));
+		for (hi = lo; hi < a->nch && alike_eq(&al[lo], &al[hi]) && !err; hi++)
+			err = merge_chain(a, &m, thr, &a->ch[al[hi].ch]);
+		if (!err) {
+			struct bt_chain *out = &r->chains[r->nchains++];
 
-			if (channel == BT_HMAP_NONE)
-				return -ENOMEM;
-			bt_chain_end_set(o, &hp->from, hop->from);
-			bt_chain_end_set(o, &hp->to, hop->to);
-			threads_set(&a->paths[q].from_thr, &a->threads, &hp->from);
-			threads_set(&a->paths[q].to_thr, &a->threads, &hp->to);
-			hp->kind = (uint8_t)hop->kind;
-			hp->channel = bt_strtab_str(&r->mem->names, channel);
-			hp->calls = h->calls;
-			hp->ambiguous = h->ambiguous;
-			hp->calls_per_episode = c->roots ? (double)h->calls / (double)c->roots : 0;
-			hp->calls_min = hp->calls_p50 = hp->calls_max = 1;
-			if (d) {
-				hp->calls_p50 = bt_calls_pct(&h->per_root, 0.5);
-				hp->calls_min = (uint32_t)h->per_root.s.min;
-				hp->calls_max = (uint32_t)h->per_root.s.max;
-			}
-			hp->blocked_ns = h->lat;
-			hp->p50_ns = bt_lat_pct(&h->each, 0.5);
-			hp->queue_ns = h->queue;
-			hp->wait_ns = wait < h->kids ? wait : h->kids;
-			hp->other_ns = h->kids - hp->wait_ns;
-			hp->self_ns = h->svc > h->kids ? h->svc - h->kids : 0;
-			hp->fanout_calls = h->fan_calls;
-			hp->fanout_max_peers = h->fan_peers;
-			hp->fanout_save_ns = h->fan_save;
+			out->hops = r->mem->hops + at;
+			at += m.nhops;
+			err = fill_one(a, o, r, &m, thr, al + lo, hi - lo, tmp, out, duration);
 		}
-		out->episodes = out->requests = c->roots;
-		out->blocked_ns = c->lat;
-		out->root_threads = (uint32_t)c->threads.n;
-		out->share = wall > 0 ? (double)c->lat / wall : 0;
-		if (out->share > 1)
-			out->share = 1;
-		out->exchanges = true;
-		out->p50_ns = bt_lat_pct(&c->root_lat, 0.5);
-		out->p99_ns = bt_lat_pct(&c->root_lat, 0.99);
+		csum_free(&m);
 	}
-	r->nchains = a->nch;
-	return 0;
+out:
+	free(names);
+	free(al);
+	free(tmp);
+	free(nm.split);
+	return err;
 }
 
 static int cmp_chain(const void *pa, const void *pb)
@@ -1684,14 +1912,8 @@ void bt_xagg_free(struct bt_xagg *a)
 
 	if (!a)
 		return;
-	for (size_t i = 0; i < a->nch; i++) {
-		bt_lat_free(&a->ch[i].root_lat);
-		bt_tidset_free(&a->ch[i].threads);
-		for (unsigned int d = 0; d < BT_CHAINS_MAX_DEPTH; d++) {
-			bt_calls_free(&a->ch[i].h[d].per_root);
-			bt_lat_free(&a->ch[i].h[d].each);
-		}
-	}
+	for (size_t i = 0; i < a->nch; i++)
+		csum_free(&a->ch[i]);
 	bt_strtab_free(&a->chans);
 	bt_strtab_free(&a->threads);
 	pass_arrays(a, arrays);

@@ -48,6 +48,11 @@
  *                service (unix path, server address), so connections of
  *                one service are one hop. to is 0 when the far end is
  *                not traced.
+ *   named        the result shows each hop's ends as opts->node names
+ *                them (a pool of processes as one node, an untraced far
+ *                end as the map's); chains alike once so named are one,
+ *                their sums and distributions merged. The aggregate
+ *                keeps the pids: a later report may name them otherwise.
  *   time         per call: latency = response - request at the client;
  *                service = the server's response - request read (the
  *                latency when the far end is not traced); queue =

@@ -129,6 +129,42 @@ uint32_t bt_calls_pct(const struct bt_calls_hist *h, double q)
 	return (uint32_t)h->s.max;
 }
 
+/* dst's span takes src's samples (both may be empty). */
+static void xspan_merge(struct bt_xspan *dst, const struct bt_xspan *src)
+{
+	if (!src->n)
+		return;
+	if (!dst->n || src->min < dst->min)
+		dst->min = src->min;
+	if (src->max > dst->max)
+		dst->max = src->max;
+	dst->n += src->n;
+}
+
+int bt_lat_merge(struct bt_lat_hist *dst, const struct bt_lat_hist *src)
+{
+	if (!src->s.n)
+		return 0;
+	if (lat_cover(dst, src->base) || lat_cover(dst, src->base + src->len - 1))
+		return -ENOMEM;
+	for (unsigned int i = 0; i < src->len; i++)
+		dst->slot[src->base + i - dst->base] += src->slot[i];
+	xspan_merge(&dst->s, &src->s);
+	return 0;
+}
+
+int bt_calls_merge(struct bt_calls_hist *dst, const struct bt_calls_hist *src)
+{
+	if (src->cap > dst->cap &&
+	    !bt_grow((void **)&dst->slot, &dst->cap, src->cap, sizeof(*dst->slot)))
+		return -ENOMEM;
+	for (size_t v = 0; v < src->cap; v++)
+		dst->slot[v] += src->slot[v];
+	dst->over += src->over;
+	xspan_merge(&dst->s, &src->s);
+	return 0;
+}
+
 void bt_lat_free(struct bt_lat_hist *h)
 {
 	free(h->slot);

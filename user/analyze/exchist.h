@@ -34,6 +34,8 @@ struct bt_lat_hist {
 int bt_lat_add(struct bt_lat_hist *h, uint64_t v);
 /* The lower percentile q (the sample at rank (n - 1) q, as a sorted array gave it). */
 uint64_t bt_lat_pct(const struct bt_lat_hist *h, double q);
+/* Adds src's samples to dst (chains alike once named are one); 0, or -ENOMEM. */
+int bt_lat_merge(struct bt_lat_hist *dst, const struct bt_lat_hist *src);
 void bt_lat_free(struct bt_lat_hist *h);
 
 /*
@@ -53,6 +55,8 @@ struct bt_calls_hist {
 /* 0, or -ENOMEM. */
 int bt_calls_add(struct bt_calls_hist *h, uint32_t v);
 uint32_t bt_calls_pct(const struct bt_calls_hist *h, double q);
+/* Adds src's samples to dst; 0, or -ENOMEM. */
+int bt_calls_merge(struct bt_calls_hist *dst, const struct bt_calls_hist *src);
 void bt_calls_free(struct bt_calls_hist *h);
 
 /* The distinct threads a chain's roots ran on. */

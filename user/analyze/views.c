@@ -90,7 +90,7 @@ static int build_views(const struct bt_model *m, unsigned int which, struct bt_v
 		v->built |= BT_VIEW_EDGES;
 	}
 	if ((which & BT_VIEW_CHAINS) && m->chain_mode) {
-		v->chains = bt_model_chains(m);
+		v->chains = bt_model_chains(m, &v->edges);
 		if (!v->chains)
 			goto fail;
 		bt_chains_name_far_ends(m, v->chains, &v->edges);

@@ -79,13 +79,28 @@ static double pct(uint64_t part, uint64_t whole)
 	return whole ? 100.0 * (double)part / (double)whole : 0;
 }
 
-/* "name[pid]", and the thread when one other than the main thread did it all. */
+/*
+ * "name[pid]", a pool as the map shows it ("name[p1,p2,+N]": the
+ * processes seen on the hop), and the thread when one other than its
+ * process's main thread did it all.
+ */
 static void put_end(struct out *o, const struct bt_chain_end *e)
 {
-	put(o, "%s[%u]", comm(e), e->pid);
-	if (e->threads == 1 && e->tid != e->pid)
+	uint32_t one = e->procs == 1 ? e->pids[0] : e->pid;
+
+	if (e->procs > 1) {
+		put(o, "%s[", comm(e));
+		for (uint32_t i = 0; i < e->procs && i < BT_CHAIN_PIDS; i++)
+			put(o, "%s%u", i ? "," : "", e->pids[i]);
+		if (e->procs > BT_CHAIN_PIDS)
+			put(o, ",+%u", e->procs - BT_CHAIN_PIDS);
+		put(o, "]");
+	} else {
+		put(o, "%s[%u]", comm(e), one);
+	}
+	if (e->threads == 1 && e->tid != one)
 		put(o, " (thread %s[%u])", thread(e), e->tid);
-	else if (e->threads > 1)
+	else if (e->threads > 1 && e->threads > e->procs)	/* a pool of one thread each: no news */
 		put(o, " (%s%u threads)", e->threads == BT_CHAIN_THREADS ? ">=" : "", e->threads);
 }
 
@@ -98,6 +113,9 @@ static void put_hops(struct out *o, const struct bt_chain *c)
 	for (unsigned int i = 0; i < c->nhops; i++) {
 		put(o, " ⇢ %s ⇢ ", channel(c->hops[i].channel));
 		put_end(o, &c->hops[i].to);
+		/* Named from the map: its side of these calls was not traced (found later, or never). */
+		if (c->exchanges && c->hops[i].to.pid && !c->hops[i].to.procs)
+			put(o, " (not traced)");
 	}
 }
 

@@ -16,6 +16,15 @@ static void json_end(struct jw *w, const char *key, const struct bt_chain_end *e
 	jw_obj_begin(w);
 	jw_ku64(w, "pid", e->pid);
 	jw_kstr(w, "comm", e->comm[0] ? e->comm : "?");
+	/* A pool, or the one member of it seen when that is not its lowest pid. */
+	if (e->procs > 1 || (e->procs == 1 && e->pids[0] != e->pid)) {
+		jw_ku64(w, "processes", e->procs);
+		jw_key(w, "pids");
+		jw_arr_begin(w);
+		for (uint32_t i = 0; i < e->procs && i < BT_CHAIN_PIDS; i++)
+			jw_u64(w, e->pids[i]);
+		jw_arr_end(w);
+	}
 	if (e->threads)
 		jw_ku64(w, "threads", e->threads);
 	if (e->threads == 1) {
