@@ -609,6 +609,12 @@ def node_tiers_chain(conc):
     # epoll_wait, the client's read of its stdin), not data lost.
     eq({k: v for k, v in bt["lost"].items() if v and k != "no_entry"}, {}, "lost")
     eq(bt.get("exchanges_late", 0), 0, "exchanges_late")
+    # Two tiers of one program under one parent are two nodes of the map,
+    # though their connections were opened before the trace.
+    eq({(e["from"], e["to"], e["calls"]) for e in bt["edges"]
+        if e["service"] == "tcp:127.0.0.1:%d" % back.port},
+       {(front.p.pid, back.p.pid, n * calls), (back.p.pid, front.p.pid, n * calls)},
+       "front <-> back in the map (a response per request)")
     chains = [c for c in bt["chains"] if c["source"] == "exchanges"]
     summary = [(c.get("requests"), [(h["from"]["comm"], h["from"]["pid"], h["to"]["comm"],
                                      h["to"]["pid"], h["calls_min"], h["calls_p50"],

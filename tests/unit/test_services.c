@@ -369,6 +369,39 @@ static void test_pool_not_tiers_or_services(void **state)
 	assert_int_equal(bt_node_of(m, 400), 400);
 }
 
+/*
+ * Two tiers whose connection the kernel could not name (opened before the
+ * trace, the far end traced later): a client of a service the other
+ * serves is not its pool mate either.
+ */
+static void test_pool_not_a_client_of_the_other(void **state)
+{
+	struct bt_model *m = *state;
+	struct bt_chan_info c = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 40000, "127.0.0.1",
+					47001);
+	struct bt_chan_info sv = tu_inet(BT_KIND_TCP, AF_INET, "127.0.0.1", 47001, "127.0.0.1",
+					 40000);
+	struct bt_stats cst = tu_stats(1, 100, 0), sst = tu_stats(1, 100, 0);
+	struct bt_proc *p;
+
+	for (uint32_t pid = 500; pid <= 501; pid++) {
+		p = tu_proc(m, pid, "node");
+		snprintf(p->exe, sizeof(p->exe), "/usr/bin/node");
+		p->ppid = 499;
+	}
+	m->group_exe = true;
+	cst.role = BT_ROLE_CLIENT;
+	sst.role = BT_ROLE_SERVER;
+	/* The back serves 47001; the front's row there is a server's too: alike. */
+	tu_row(m, 500, BT_KIND_TCP, BT_DIR_SEND, 600, &sst, &sv);
+	bt_model_sort(m);
+	assert_int_equal(bt_node_of(m, 501), 500);
+	tu_row(m, 501, BT_KIND_TCP, BT_DIR_SEND, 601, &cst, &c);
+	bt_model_sort(m);
+	assert_int_equal(bt_node_of(m, 501), 501);
+	assert_int_equal(bt_node_of(m, 500), 500);
+}
+
 /* The far end the kernel named at the first crossing, when nothing else pairs. */
 static void test_kernel_named_far_end(void **state)
 {
@@ -692,6 +725,7 @@ int main(void)
 		T(test_unix_pairs_from_either_end),
 		T(test_pool_folding),
 		T(test_pool_not_tiers_or_services),
+		T(test_pool_not_a_client_of_the_other),
 		T(test_kernel_named_far_end),
 		T(test_connection_lives),
 		T(test_exchanges_summed),

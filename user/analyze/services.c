@@ -110,6 +110,47 @@ static bool talks_to(const struct bt_proc *a, const struct bt_proc *b)
 	return false;
 }
 
+/* Whether two server or client rows name one service: a port, or a unix path. */
+static bool same_service(const struct bt_chan_info *c, const struct bt_chan_info *s)
+{
+	if (c->family != s->family)
+		return false;
+	if (c->family == AF_UNIX)
+		return c->path[0] && !strncmp(c->path, s->path, sizeof(c->path));
+	return (c->family == AF_INET || c->family == AF_INET6) && c->rport == s->lport &&
+	       !memcmp(c->raddr, s->laddr, sizeof(c->raddr));
+}
+
+/*
+ * Whether a is a client of a service b serves. The kernel names a far
+ * end only when it knew it at the first crossing (talks_to): not on a
+ * connection opened before the trace to a process traced later.
+ */
+static bool calls_service_of(const struct bt_proc *a, const struct bt_proc *b)
+{
+	const struct bt_chan_info *last = NULL;
+
+	for (size_t i = 0; i < b->nrows; i++) {
+		const struct bt_row *s = &b->rows[i];
+
+		if (!s->has_info || s->st.role != BT_ROLE_SERVER)
+			continue;
+		/* A server's rows are mostly its one listener's connections: one pass each. */
+		if (last && last->family == s->info.family && last->lport == s->info.lport &&
+		    !memcmp(last->laddr, s->info.laddr, sizeof(last->laddr)) &&
+		    !strncmp(last->path, s->info.path, sizeof(last->path)))
+			continue;
+		last = &s->info;
+		for (size_t j = 0; j < a->nrows; j++) {
+			const struct bt_row *c = &a->rows[j];
+
+			if (c->has_info && c->st.role == BT_ROLE_CLIENT && same_service(&c->info, &s->info))
+				return true;
+		}
+	}
+	return false;
+}
+
 static bool same_pool(const struct bt_proc *a, const struct bt_proc *b)
 {
 	/*
@@ -120,7 +161,7 @@ static bool same_pool(const struct bt_proc *a, const struct bt_proc *b)
 	if (!a->ppid || a->ppid == 1 || a->ppid != b->ppid || strcmp(a->comm, b->comm))
 		return false;
 	/* Two tiers of one program (a front calling its back) are two nodes. */
-	if (talks_to(a, b) || talks_to(b, a))
+	if (talks_to(a, b) || talks_to(b, a) || calls_service_of(a, b) || calls_service_of(b, a))
 		return false;
 	/*
 	 * One whose executable was not read (it exited before discovery
