@@ -112,24 +112,29 @@ static int print_interval(struct bt_tracer *t, uint64_t start)
  * `report FILE` will), or they go. Either way the model holds one
  * snapshot's records, not the trace's.
  */
-static int write_snapshot(struct bt_tracer *t, struct sink *s, char *err, size_t errlen)
+static int write_snapshot(struct bt_tracer *t, struct sink *s, bool last, char *err,
+			  size_t errlen)
 {
 	struct bt_model *m = t->model;
 
 	/*
 	 * A second of records takes a while to write: the record rings are
 	 * emptied meanwhile (a full ring loses records), what they bring
-	 * waits for the next snapshot.
+	 * waits for the next snapshot. The last one has no next: the trace
+	 * ended with the model it writes, so the rings wait (what comes
+	 * after is not the trace's), and the report beside it folds the
+	 * same records the recording holds.
 	 */
 	m->episodes_written = m->nepisodes;
 	m->exchanges_written = m->nexchanges;
-	if (bt_rec_write_model_tick(s->rec, m, bt_tracer_drain_records, t, err, errlen))
+	if (bt_rec_write_model_tick(s->rec, m, last ? NULL : bt_tracer_drain_records, t, err,
+				    errlen))
 		return -1;
 	if (!s->exp) {
 		bt_model_drop_records(m);
 		return 0;
 	}
-	if (bt_model_fold_chains_tick(m, bt_tracer_drain, t)) {
+	if (bt_model_fold_chains_tick(m, last ? NULL : bt_tracer_drain, t)) {
 		snprintf(err, errlen, "out of memory folding the chains");
 		return -1;
 	}
@@ -140,7 +145,7 @@ static int snapshot(struct bt_tracer *t, struct sink *s, uint64_t start, char *e
 {
 	if (take_model(t, start, err, errlen))
 		return -1;
-	return write_snapshot(t, s, err, errlen);
+	return write_snapshot(t, s, false, err, errlen);
 }
 
 /*
@@ -357,7 +362,7 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 	bt_tracer_census_end(&tracer);
 	/* One model for every output: live and recorded say the same. */
 	if (take_model(&tracer, start, err, sizeof(err)) ||
-	    (sink.rec && write_snapshot(&tracer, &sink, err, sizeof(err)))) {
+	    (sink.rec && write_snapshot(&tracer, &sink, true, err, sizeof(err)))) {
 		fail(err);
 		goto cleanup;
 	}
