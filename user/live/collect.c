@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "discover/proc.h"
@@ -330,7 +331,7 @@ bool bt_collect_can_hold(void)
  */
 static int hold_pending(const struct bt_maps *maps)
 {
-	if (!maps->pending)
+	if (maps->pending_fd < 0)
 		return 0;
 	*maps->rows_collecting = 1;
 	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0)) {
@@ -344,7 +345,7 @@ static int hold_pending(const struct bt_maps *maps)
 
 static void let_go(const struct bt_maps *maps)
 {
-	if (maps->pending)
+	if (maps->pending_fd >= 0)
 		__atomic_store_n(maps->rows_collecting, 0, __ATOMIC_SEQ_CST);
 }
 
@@ -369,30 +370,66 @@ static void pending_as_stats(const struct bt_pending_row *r, struct bt_stats *s)
 	memcpy(&s->role, &r->exch, sizeof(r->exch));
 }
 
-/* What each pending row of the slots in use is handed to; stops at an error. */
-typedef int (*pending_fn)(void *ctx, struct bt_pending *slot, struct bt_pending_row *r);
+/*
+ * What each pending row of the slots in use (slot number idx) is handed
+ * to; stops at an error.
+ */
+typedef int (*pending_fn)(void *ctx, struct bt_pending *slot, size_t idx,
+			  struct bt_pending_row *r);
 
+/*
+ * The slots in use, mapped from the first to the last only while they
+ * are read: the whole array (7.2 MiB) stayed in boundtrace's RSS for the
+ * length of the trace (the kernel maps every page of it at mmap), though
+ * a trace of a few threads uses a few slots.
+ */
 static int walk_pending(const struct bt_maps *maps, pending_fn each, void *ctx)
 {
+	size_t first = SIZE_MAX, last = 0, off, len, page = (size_t)getpagesize();
+	char *base;
 	int err = 0;
 
-	for (__u32 w = 0; maps->pending && w < BT_PENDING_SLOTS / 64 && !err; w++) {
-		for (__u64 bits = maps->pending_dirty[w]; bits && !err; bits &= bits - 1) {
-			struct bt_pending *slot = &maps->pending[w * 64 + __builtin_ctzll(bits)];
+	for (__u32 w = 0; maps->pending_fd >= 0 && w < BT_PENDING_SLOTS / 64; w++) {
+		__u64 bits = maps->pending_dirty[w];
 
+		if (!bits)
+			continue;
+		if (first == SIZE_MAX)
+			first = w * 64 + (size_t)__builtin_ctzll(bits);
+		last = w * 64 + 63 - (size_t)__builtin_clzll(bits);
+	}
+	if (first == SIZE_MAX)
+		return 0;
+	off = first * sizeof(struct bt_pending) / page * page;
+	len = (last + 1) * sizeof(struct bt_pending) - off;
+	base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, maps->pending_fd, (off_t)off);
+	if (base == MAP_FAILED)
+		return -errno;
+	for (size_t w = first / 64; w <= last / 64 && !err; w++) {
+		for (__u64 bits = maps->pending_dirty[w]; bits && !err; bits &= bits - 1) {
+			size_t idx = w * 64 + (size_t)__builtin_ctzll(bits);
+			struct bt_pending *slot;
+
+			/* A slot taken since the range was read holds nothing yet: held off. */
+			if (idx < first || idx > last)
+				continue;
+			slot = (struct bt_pending *)(void *)(base + idx * sizeof(*slot) - off);
 			for (int i = 0; i < 2 && !err; i++)
-				err = each(ctx, slot, &slot->row[i]);
+				err = each(ctx, slot, idx, &slot->row[i]);
 		}
 	}
+	munmap(base, len);
 	return err;
 }
 
-static int take_pending_row(void *ctx, struct bt_pending *slot, struct bt_pending_row *r)
+static int take_pending_row(void *ctx, struct bt_pending *slot, size_t idx,
+			    struct bt_pending_row *r)
 {
 	struct row_walk *w = ctx;
 	struct bt_stats s;
 
 	(void)slot;
+	(void)idx;
 	if (!r->calls)
 		return 0;
 	pending_as_stats(r, &s);
@@ -406,10 +443,10 @@ struct pending_take {
 };
 
 /* Empties the pending rows set wants, and forgets a slot left with none and no thread. */
-static int empty_pending_row(void *ctx, struct bt_pending *slot, struct bt_pending_row *r)
+static int empty_pending_row(void *ctx, struct bt_pending *slot, size_t idx,
+			     struct bt_pending_row *r)
 {
 	const struct pending_take *t = ctx;
-	size_t idx = slot - t->maps->pending;
 
 	if (r->key.tgid && wanted(t->set, r->key.tgid, r->key.kind, r->key.chan))
 		memset(r, 0, sizeof(*r));

@@ -30,11 +30,12 @@ struct bt_maps {
 	int accepted_fd;	/* connecting socket's inode -> who accepted it (-1: none) */
 	const __u64 *losses;	/* kernel loss counters (mmap'd .bss) */
 	/*
-	 * The row cache (struct bt_pending), NULL when off: the pending
-	 * slots (mmap'd), the bits of those that ever held a row, and the
-	 * flag that keeps the kernel off them (all in .bss but the slots).
+	 * The row cache (struct bt_pending), pending_fd -1 when off: the
+	 * array of the pending slots (mapped while they are read), the bits
+	 * of those that ever held a row, and the flag that keeps the kernel
+	 * off them (both in .bss).
 	 */
-	struct bt_pending *pending;
+	int pending_fd;
 	__u64 *pending_dirty;
 	volatile __u32 *rows_collecting;
 	struct bt_collect_counters *counters;

@@ -93,7 +93,7 @@ static struct bt_maps tracer_maps(struct bt_tracer *t)
 		.futex_links_fd = bpf_map__fd(t->skel->maps.futex_links),
 		.lostcalls_fd = bpf_map__fd(t->skel->maps.lostcalls),
 		.losses = t->skel->bss->losses,
-		.pending = t->pending,
+		.pending_fd = t->pending_fd,
 		.pending_dirty = t->skel->bss->pending_dirty,
 		.rows_collecting = &t->skel->bss->rows_collecting,
 		.counters = &t->counters,
@@ -333,6 +333,7 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 	int rc;
 
 	memset(t, 0, sizeof(*t));
+	t->pending_fd = -1;
 	t->model = model;
 	t->all = cfg->all;
 	t->max_hops = cfg->max_hops;
@@ -419,15 +420,18 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 		goto fail;
 	}
 	if (t->skel->rodata->cache_rows) {
+		/* Mapped while a collection reads it (collect.c); here only whether it can be. */
+		void *p;
+
 		_Static_assert(sizeof(struct bt_pending) % 8 == 0, "array values are 8-byte aligned");
-		t->pending_len = BT_PENDING_SLOTS * sizeof(struct bt_pending);
-		t->pending = mmap(NULL, t->pending_len, PROT_READ | PROT_WRITE, MAP_SHARED,
-				  bpf_map__fd(t->skel->maps.pending), 0);
-		if (t->pending == MAP_FAILED) {
-			t->pending = NULL;
+		p = mmap(NULL, sizeof(struct bt_pending), PROT_READ | PROT_WRITE, MAP_SHARED,
+			 bpf_map__fd(t->skel->maps.pending), 0);
+		if (p == MAP_FAILED) {
 			snprintf(err, errlen, "cannot map the pending rows: %s", strerror(errno));
 			goto fail;
 		}
+		munmap(p, sizeof(struct bt_pending));
+		t->pending_fd = bpf_map__fd(t->skel->maps.pending);
 	}
 	/*
 	 * The sockets that exist before the first crossing can be seen: a
@@ -709,9 +713,7 @@ void bt_tracer_close(struct bt_tracer *t)
 	bt_ring_close(&t->events);
 	bt_ring_close(&t->episodes);
 	bt_ring_close(&t->exchanges);
-	if (t->pending)
-		munmap(t->pending, t->pending_len);
-	t->pending = NULL;
+	t->pending_fd = -1;
 	boundtrace_bpf__destroy(t->skel);
 	bt_sym_free(t->sym);
 	t->sym = NULL;

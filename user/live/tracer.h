@@ -66,8 +66,7 @@ struct bt_tracer {
 	/* The sockets when the programs attached, and when the trace ended. */
 	struct bt_census census_start, census_end;
 	const volatile sig_atomic_t *stop;	/* the caller's stop flag, or NULL */
-	struct bt_pending *pending;	/* the row cache's slots (mmap'd), NULL: off */
-	size_t pending_len;
+	int pending_fd;		/* the row cache's slots (struct bt_maps), -1: off */
 };
 
 int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
