@@ -427,15 +427,24 @@ static void service_of(const struct bt_model *m, struct services_seen *seen,
 static void to_xchg(const struct bt_model *m, struct services_seen *seen,
 		    const struct bt_exchange_ev *e, struct bt_xchg *x)
 {
-	*x = (struct bt_xchg){
-		.pid = e->pid, .tid = e->tid, .req_tid = e->req_tid,
-		.role = e->role, .kind = e->kind,
-		.end_a = e->end_a, .end_b = e->end_b,
-		.req_ns = e->req_ns, .resp_ns = e->resp_ns,
-	};
+	/*
+	 * Field by field: a compound literal zeroes the service's 128 bytes
+	 * first, for every record (5% of boundtrace's CPU on a ping-pong),
+	 * though a record named later never reads them.
+	 */
+	x->pid = e->pid;
+	x->tid = e->tid;
+	x->req_tid = e->req_tid;
+	x->role = e->role;
+	x->kind = e->kind;
+	x->end_a = e->end_a;
+	x->end_b = e->end_b;
+	x->req_ns = e->req_ns;
+	x->resp_ns = e->resp_ns;
 	memcpy(x->thread, e->comm, sizeof(x->thread));
 	x->thread[sizeof(x->thread) - 1] = 0;
 	_Static_assert(sizeof(x->channel) == BT_EPISODE_CHANNEL_LEN, "a service's room");
+	x->channel[0] = 0;
 	if (seen)
 		service_of(m, seen, e, x->channel);
 }
