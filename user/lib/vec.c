@@ -3,24 +3,27 @@
 #include <stdlib.h>
 #include "lib/vec.h"
 
-bool bt_grow(void **arr, size_t *cap, size_t need, size_t elem)
+bool bt_grow_raw(void **arr, size_t *cap, size_t need, size_t elem)
 {
 	size_t ncap;
-	void *p;
 
 	if (need <= *cap)
 		return true;
 	ncap = *cap ? *cap * 2 : 16;
 	while (ncap < need)
 		ncap *= 2;
-	if (ncap > SIZE_MAX / elem)
+	return ncap <= SIZE_MAX / elem && bt_resize_raw(arr, cap, ncap, elem);
+}
+
+bool bt_grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+	size_t old = *cap;
+
+	if (need <= *cap)
+		return true;
+	if (!bt_grow_raw(arr, cap, need, elem))
 		return false;
-	p = realloc(*arr, ncap * elem);
-	if (!p)
-		return false;
-	memset((char *)p + *cap * elem, 0, (ncap - *cap) * elem);
-	*arr = p;
-	*cap = ncap;
+	memset((char *)*arr + old * elem, 0, (*cap - old) * elem);
 	return true;
 }
 

@@ -17,6 +17,12 @@
  */
 bool bt_grow(void **arr, size_t *cap, size_t need, size_t elem);
 /*
+ * As bt_grow, but the new room is left as the allocator gives it (see
+ * bt_resize_raw): for a log whose elements are written before they are
+ * read, which holds then only what it used of its doubled room.
+ */
+bool bt_grow_raw(void **arr, size_t *cap, size_t need, size_t elem);
+/*
  * Gives back the room past the first n elements (a list that will not
  * grow again: doubling leaves up to half of it unused). Kept as it is
  * when the allocator cannot.

@@ -544,7 +544,8 @@ int bt_model_add_episode(struct bt_model *m, const struct bt_episode_ev *e)
 		m->episodes_over++;
 		return -1;
 	}
-	if (!bt_grow((void **)&m->episodes, &m->capepisodes, m->nepisodes + 1, sizeof(*e)))
+	/* Not zeroed: a burst's doubled room holds only what the burst wrote. */
+	if (!bt_grow_raw((void **)&m->episodes, &m->capepisodes, m->nepisodes + 1, sizeof(*e)))
 		return -1;
 	m->episodes[m->nepisodes++] = *e;
 	return 0;
@@ -580,7 +581,7 @@ int bt_model_add_exchange(struct bt_model *m, const struct bt_exchange_ev *e)
 		m->exchanges_over++;
 		return -1;
 	}
-	if (!bt_grow((void **)&m->exchanges, &m->capexchanges, m->nexchanges + 1, sizeof(*e)))
+	if (!bt_grow_raw((void **)&m->exchanges, &m->capexchanges, m->nexchanges + 1, sizeof(*e)))
 		return -1;
 	m->exchanges[m->nexchanges++] = *e;
 	return 0;
