@@ -229,7 +229,8 @@ struct bt_xagg {
 	struct conn *conns;
 	uint32_t conn_last[2];	/* + 1: bt_hmap_intern's */
 	uint32_t *evpos;	/* record -> where its read event is in ev (lane 0) */
-	size_t passcap[13];	/* PASS_ARRAYS */
+	uint32_t *connpos;	/* pair_ends': where each connection's clients, servers go */
+	size_t passcap[14];	/* PASS_ARRAYS */
 	size_t nconns, conncap;
 	struct bt_hmap conn_idx;	/* conns by (end_a, end_b) */
 	/* The aggregates, over the whole trace. */
@@ -283,7 +284,7 @@ static void trim(void **p, size_t *cap, size_t n, size_t elem)
 }
 
 /* The arrays of a pass (in the order of passcap), and their elements' sizes. */
-#define PASS_ARRAYS	13
+#define PASS_ARRAYS	14
 static void pass_arrays(struct bt_xagg *a, void **arrays[PASS_ARRAYS])
 {
 	void **v[] = {
@@ -291,7 +292,7 @@ static void pass_arrays(struct bt_xagg *a, void **arrays[PASS_ARRAYS])
 		(void **)&a->nesting, (void **)&a->handq, (void **)&a->match,
 		(void **)&a->served, (void **)&a->lane[0], (void **)&a->lane[1],
 		(void **)&a->order, (void **)&a->rk, (void **)&a->rktmp,
-		(void **)&a->byreq, (void **)&a->cls,
+		(void **)&a->byreq, (void **)&a->cls, (void **)&a->connpos,
 	};
 
 	_Static_assert(sizeof(v) / sizeof(v[0]) == PASS_ARRAYS, "every pass array");
@@ -304,7 +305,7 @@ static const size_t pass_elem[PASS_ARRAYS] = {
 	sizeof(struct xev), sizeof(uint32_t), sizeof(uint8_t),
 	sizeof(uint64_t), sizeof(uint32_t), sizeof(bool), sizeof(uint32_t),
 	sizeof(uint32_t), sizeof(uint32_t), sizeof(struct rkey), sizeof(struct rkey),
-	sizeof(uint32_t), sizeof(uint8_t),
+	sizeof(uint32_t), sizeof(uint8_t), sizeof(uint32_t),
 };
 
 /*
@@ -711,11 +712,6 @@ static int prune_conns(struct bt_xagg *a, uint32_t *map)
 	return 0;
 }
 
-static uint64_t key_conn(const void *x, uint32_t i)
-{
-	return ((const struct xrec *)x)[i].conn;
-}
-
 /* Whether server exchange srv[j] comes at or before (id, t) in srv's order. */
 static bool srv_le(const struct bt_xagg *a, size_t j, uint32_t id, uint64_t t)
 {
@@ -778,31 +774,46 @@ static size_t srv_upper(const struct bt_xagg *a, uint32_t id, uint64_t t, size_t
 static int pair_ends(struct bt_xagg *a)
 {
 	uint32_t *cl = scratch(a, (void **)&a->order, a->n, sizeof(*cl));
+	uint32_t *cpos = scratch(a, (void **)&a->connpos, 2 * (a->nconns + 1), sizeof(*cpos));
+	uint32_t *spos = cpos + a->nconns + 1;
 	size_t ncl = 0, near = 0;
 	uint32_t far = NONE, far_of = NONE;	/* the reverse of connection far_of */
 
 	a->srv = scratch(a, (void **)&a->lane[1], a->n, sizeof(*a->srv));
-	if (!cl || !a->srv)
+	if (!cl || !cpos || !a->srv)
 		return -ENOMEM;
 	/*
 	 * Both lists by connection, then request time: the order of the
 	 * connections does not matter (a client's far end is on its own
-	 * reverse), only the order within one.
+	 * reverse), only the order within one. A counting sort of the
+	 * records in request order on their connection's number (the
+	 * numbers are dense: below nconns), not a sort of keys.
 	 */
-	a->nsrv = 0;
+	memset(cpos, 0, 2 * (a->nconns + 1) * sizeof(*cpos));
+	for (size_t i = 0; i < a->n; i++) {
+		if (a->x[i].conn == NONE)
+			continue;
+		if (a->cls[i] & R_CLIENT)
+			cpos[a->x[i].conn + 1]++;
+		else if (!(a->cls[i] & R_FOLDED))
+			spos[a->x[i].conn + 1]++;
+	}
+	for (size_t c = 0; c < a->nconns; c++) {
+		cpos[c + 1] += cpos[c];
+		spos[c + 1] += spos[c];
+	}
+	ncl = cpos[a->nconns];
+	a->nsrv = spos[a->nconns];
 	for (size_t k = 0; k < a->n; k++) {
 		uint32_t i = a->byreq[k];
 
 		if (a->x[i].conn == NONE)
 			continue;
 		if (a->cls[i] & R_CLIENT)
-			cl[ncl++] = i;
+			cl[cpos[a->x[i].conn]++] = i;
 		else if (!(a->cls[i] & R_FOLDED))
-			a->srv[a->nsrv++] = i;
+			a->srv[spos[a->x[i].conn]++] = i;
 	}
-	if (sort_by(a, a->srv, a->nsrv, a->x, (const key_fn[]){ key_conn }, 1) ||
-	    sort_by(a, cl, ncl, a->x, (const key_fn[]){ key_conn }, 1))
-		return -ENOMEM;
 	for (size_t k = 0; k < ncl; k++) {
 		const struct xrec *c = &a->x[cl[k]];
 		uint64_t after = k && a->x[cl[k - 1]].conn == c->conn ?
