@@ -199,6 +199,18 @@ static int close_sink(struct sink *s, bool complete, char *err, size_t errlen)
 }
 
 /* o by value: the trace reads it everywhere, and it is read once. */
+/*
+ * Chains aggregate as the trace goes: what came since the last round
+ * folds in right after a collection (discover's, unless --all), whose
+ * rows name every record's service. A recording's fold at its snapshots
+ * instead, after they wrote the records (`report FILE` folds there too).
+ */
+static void fold_chains(struct bt_tracer *t, struct bt_model *m, bool all, bool rec)
+{
+	if (m->chain_mode && !rec && (!all || !bt_tracer_collect(t)))
+		bt_model_fold_chains_tick(m, bt_tracer_drain, t);
+}
+
 static int run_trace(const struct bt_opts o, int argc, char **argv)
 {
 	bool record = o.cmd == BT_CMD_RECORD;
@@ -307,6 +319,14 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 	} else {
 		bt_tracer_discover(&tracer, true);
 	}
+	/*
+	 * The first fold, right after the first round: from then on each
+	 * record goes into the window as it comes (the first half second's
+	 * waited in the model, 80 bytes each, about 10 MiB at a pinned pipe
+	 * ping-pong's rate, and went into the window at once in the first
+	 * fold, the rings not emptied meanwhile).
+	 */
+	fold_chains(&tracer, &model, o.all, sink.rec != NULL);
 	if (o.verbose)
 		fprintf(stderr, "boundtrace: tracing; Ctrl-C to stop\n");
 
@@ -328,15 +348,7 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 		if (now_ns() >= next_discover) {
 			bt_tracer_discover(&tracer, false);
 			next_discover = now_ns() + DISCOVER_EVERY_NS;
-			/*
-			 * Chains aggregate as the trace goes: what came since the
-			 * last round folds in right after a collection (discover's,
-			 * unless --all), whose rows name every record's service. A
-			 * recording's fold at its snapshots instead, after they
-			 * wrote the records (`report FILE` folds there too).
-			 */
-			if (model.chain_mode && !sink.rec && (!o.all || !bt_tracer_collect(&tracer)))
-				bt_model_fold_chains_tick(&model, bt_tracer_drain, &tracer);
+			fold_chains(&tracer, &model, o.all, sink.rec != NULL);
 		}
 		if (interval_ns && now_ns() >= next_interval && !record) {
 			if (print_interval(&tracer, start)) {
