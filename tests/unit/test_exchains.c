@@ -410,6 +410,38 @@ static void test_pairing_clock_order(void **state)
 	bt_chains_free(c);
 }
 
+/*
+ * The client reads its response late (starved 5 ms, as nginx on a busy
+ * machine), and the server starts its next exchange early (it read the
+ * tail of the request after it answered, as php-fpm does): that next one
+ * answered nearer the client's late read, but after it. Each call still
+ * pairs with the exchange that answered it, and its calls nest there.
+ */
+static void test_pairing_slow_client_read(void **state)
+{
+	struct bt_xchg x[] = {
+		cli(FE, 10, 1, 2, "unix:/m", 1000, 7000),
+		srv(MID, 20, 2, 1, "unix:/m", 900, 1500),
+		cli(MID, 20, 3, 4, "tcp:be", 1100, 1200),
+		srv(MID, 20, 2, 1, "unix:/m", 1510, 7600),
+		cli(MID, 20, 3, 4, "tcp:be", 7400, 7500),
+		cli(FE, 10, 1, 2, "unix:/m", 7300, 7650),
+	};
+	struct bt_chains *c = bt_exchains_analyze(x, 6, NULL, 0, NULL);
+
+	(void)state;
+	check_windows(x, 6, NULL, 0);
+	assert_non_null(c);
+	assert_int_equal(c->xcounts.paired, 2);
+	assert_int_equal(c->nchains, 1);
+	assert_int_equal(c->chains[0].requests, 2);
+	assert_int_equal(c->chains[0].nhops, 2);
+	assert_int_equal(c->chains[0].hops[1].calls, 2);
+	assert_int_equal(c->chains[0].hops[1].calls_min, 1);
+	assert_int_equal(c->chains[0].hops[1].calls_max, 1);
+	bt_chains_free(c);
+}
+
 /* The middle calls the backend, then a cache, one after the other: serial fan-out. */
 static void test_serial_fanout(void **state)
 {
@@ -675,6 +707,7 @@ int main(void)
 		cmocka_unit_test(test_contradiction_rejected),
 		cmocka_unit_test(test_pool_handoff),
 		cmocka_unit_test(test_pairing_clock_order),
+		cmocka_unit_test(test_pairing_slow_client_read),
 		cmocka_unit_test(test_serial_fanout),
 		cmocka_unit_test(test_request_tail_read_late),
 		cmocka_unit_test(test_many_windows),
