@@ -579,6 +579,24 @@ print(sum(ok), flush=True)
 """
 
 
+def run_node_client(client):
+    """Tells a node test client to go; how many requests it had answered."""
+    client.stdin.write("go\n")
+    client.stdin.flush()
+    answered = int(client.stdout.readline())
+    eq(client.wait(timeout=30), 0, "client exit status")
+    time.sleep(0.3)
+    return answered
+
+
+def stop_node_tiers(client, front, back):
+    """Stops the client (if still running) and the tiers; what each tier served."""
+    if client and client.poll() is None:
+        client.kill()
+        client.wait()
+    return (front.stop() if front else None), back.stop()
+
+
 def node_tiers_chain(conc):
     """node front ⇢ node back (tools/nodetier.js, CALLS kept-alive GETs per
     request), traced with -p of the front and --peers 2; a python client
@@ -599,18 +617,10 @@ def node_tiers_chain(conc):
         wait_for(lambda: all("following peer %s[%d]" % (comm, pid) in t.stderr() for comm, pid in
                              (("python3", client.pid), ("node", back.p.pid))),
                  "the client and the back followed")
-        client.stdin.write("go\n")
-        client.stdin.flush()
-        answered = int(client.stdout.readline())
-        eq(client.wait(timeout=30), 0, "client exit status")
-        time.sleep(0.3)
+        answered = run_node_client(client)
         bt = t.stop()
     finally:
-        if client and client.poll() is None:
-            client.kill()
-            client.wait()
-        served_front = front.stop() if front else None
-        served_back = back.stop()
+        served_front, served_back = stop_node_tiers(client, front, back)
     eq(answered, n, "requests the client had answered")
     eq(served_front, conc + n, "requests the front served (its own count, with warm-ups)")
     eq(served_back, (conc + n) * calls, "requests the back served (its own count, with warm-ups)")
@@ -699,19 +709,11 @@ def late_found_client_one_chain():
         t = Tracer(front.p.pid, "--peers", "2")
         client = subprocess.Popen([sys.executable, "-c", LATE_CLIENT, str(front.port), str(n), "5"],
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        client.stdin.write("go\n")
-        client.stdin.flush()
-        answered = int(client.stdout.readline())
-        eq(client.wait(timeout=30), 0, "client exit status")
-        time.sleep(0.3)
+        answered = run_node_client(client)
         followed = "following peer python3[%d]" % client.pid in t.stderr()
         bt = t.stop()
     finally:
-        if client and client.poll() is None:
-            client.kill()
-            client.wait()
-        served_front = front.stop() if front else None
-        served_back = back.stop()
+        served_front, served_back = stop_node_tiers(client, front, back)
     eq((answered, served_front, served_back), (n, n, n * calls),
        "requests answered, served by the front and the back (their own counts)")
     check(followed, "the client was followed while it made its requests")
