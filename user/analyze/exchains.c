@@ -1669,10 +1669,9 @@ static void name_hops(const struct bt_xagg *a, const struct namer *nm, const str
 	for (unsigned int d = 0; d < c->nhops; d++) {
 		const struct hop *hop = hop_at(a, c, d);
 		const struct bt_chain_opts *o = nm->o;
-		struct named *n = &out[d];
-
 		const char *ch = bt_strtab_str(&a->chans, hop->channel);
 		bool far = o && o->node;
+		struct named *n = &out[d];
 
 		n->from = node_of(nm, hop->from);
 		n->to = hop->to ? node_of(nm, hop->to) :
