@@ -442,6 +442,32 @@ static void test_pairing_slow_client_read(void **state)
 	bt_chains_free(c);
 }
 
+/* An event loop with two requests out at once: 2 in flight, the share capped at 1. */
+static void test_in_flight(void **state)
+{
+	struct bt_xchg x[] = {
+		cli(FE, 10, 1, 2, "unix:/m", 100, 1100),
+		srv(MID, 20, 2, 1, "unix:/m", 110, 1090),
+		cli(FE, 10, 5, 6, "unix:/m", 200, 1200),
+		srv(MID, 21, 6, 5, "unix:/m", 210, 1190),
+	};
+	struct bt_chain_opts o = { .duration_ns = 1000 };
+	struct bt_chains *c = bt_exchains_analyze(x, 4, NULL, 0, &o);
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(c->nchains, 1);
+	assert_int_equal(c->chains[0].blocked_ns, 2000);
+	assert_true(c->chains[0].in_flight == 2.0);
+	assert_true(c->chains[0].share == 1.0);
+	bt_chains_free(c);
+	/* The clients not traced: no one's wall time, nothing in flight said. */
+	c = bt_exchains_analyze(x + 1, 1, NULL, 0, &o);
+	assert_non_null(c);
+	assert_true(c->chains[0].in_flight == 0);
+	bt_chains_free(c);
+}
+
 /* The middle calls the backend, then a cache, one after the other: serial fan-out. */
 static void test_serial_fanout(void **state)
 {
@@ -708,6 +734,7 @@ int main(void)
 		cmocka_unit_test(test_pool_handoff),
 		cmocka_unit_test(test_pairing_clock_order),
 		cmocka_unit_test(test_pairing_slow_client_read),
+		cmocka_unit_test(test_in_flight),
 		cmocka_unit_test(test_serial_fanout),
 		cmocka_unit_test(test_request_tail_read_late),
 		cmocka_unit_test(test_many_windows),

@@ -191,6 +191,13 @@ struct bt_chain {
 	bool exchanges;
 	uint64_t requests;
 	uint64_t p50_ns, p99_ns;
+	/*
+	 * Exchange chains whose clients were traced: the requests a root
+	 * thread had out on average (blocked_ns / (duration * root_threads),
+	 * share uncapped): above 1, an event loop's concurrent requests,
+	 * whose latencies overlap; 0 otherwise.
+	 */
+	double in_flight;
 };
 
 /* Exchange chains: every exchange record lands in one of these. */

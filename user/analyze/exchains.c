@@ -1825,6 +1825,8 @@ static int fill_one(struct bt_xagg *a, const struct bt_chain_opts *o, struct bt_
 	out->blocked_ns = m->lat;
 	out->root_threads = (uint32_t)m->threads.n;
 	out->share = wall > 0 ? (double)m->lat / wall : 0;
+	if (out->nhops && out->hops[0].from.threads)
+		out->in_flight = out->share;
 	if (out->share > 1)
 		out->share = 1;
 	out->exchanges = true;

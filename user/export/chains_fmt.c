@@ -195,8 +195,13 @@ int bt_chains_format_line(const struct bt_chain *c, char *buf, size_t len)
 		fmt_ns(c->blocked_ns, ns, sizeof(ns));
 		put(&o, "   %llu request%s, latency p50 %s p99 %s (%s",
 		    (unsigned long long)c->requests, c->requests == 1 ? "" : "s", p50, p99, ns);
-		/* Clients not traced: their wall time is not known. */
-		if (c->hops[0].from.threads)
+		/*
+		 * Clients not traced: their wall time is not known. An event
+		 * loop's requests overlap: how many it had out, not a share.
+		 */
+		if (c->in_flight > 1)
+			put(&o, ", %.1f in flight on average", c->in_flight);
+		else if (c->hops[0].from.threads)
 			put(&o, ", %.0f%% of %s's wall time", c->share * 100, comm(&c->hops[0].from));
 		if (c->root_threads > 1)
 			put(&o, ", %u threads", c->root_threads);
