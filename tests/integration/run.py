@@ -654,16 +654,15 @@ def chain_three_tiers_from_the_frontend():
     to_middle, to_backend = c["hops"]
     eq((to_middle["kind"], to_backend["kind"]), ("unix_stream", "tcp"), "hop kinds")
     eq((to_middle["calls_min"], to_middle["calls_max"]), (1, 1), "one call to middle per request")
-    eq((to_backend["calls_p50"], to_backend["calls_max"]), (3, 3),
+    eq((to_backend["calls_min"], to_backend["calls_p50"], to_backend["calls_max"]), (3, 3, 3),
        "3 sequential calls to backend per request")
-    # Not every round trip blocks (middle may be preempted until the reply is there):
-    # most requests must show all three.
-    check(to_backend["calls"] >= 0.9 * 3 * c["episodes"], "backend calls %d for %d requests"
-          % (to_backend["calls"], c["episodes"]))
-    check(c["episodes"] >= 180, "frontend waits seen: %d of 200" % c["episodes"])
-    check(to_backend["self_ns"] > to_middle["self_ns"] and
-          to_backend["self_ns"] > to_middle["queue_ns"] + to_backend["queue_ns"],
-          "backend work is the largest share: %r" % c["hops"])
+    # Exchanges, not blocking waits: every request and call, whether or not it blocked.
+    eq((c["requests"], to_backend["calls"]), (tier["requests"], tier["backend_calls"]),
+       "requests and backend calls (tierdemo's count)")
+    # The backend spins 300 us per call, the middle next to nothing. (How
+    # long the tiers waited for a CPU, the queueing, depends on the machine.)
+    check(to_backend["self_ns"] > to_middle["self_ns"],
+          "backend work is the larger tier's share: %r" % c["hops"])
 
 
 @test
@@ -1014,13 +1013,14 @@ def recording_reports_exactly_what_the_live_trace_said():
 
 # Round trips of the ping-pong below: 1.2M exchange records, past the 1M a
 # recording held when each snapshot was the whole model (427,272 lost then).
-# Paced at about the rate an unpaced one runs traced here (120,000 a
-# second): the same load, but steady, so the record rings (about 26,000
-# records, drained every 20 ms) are not at the mercy of a burst while
-# other work on the shared machine holds the recorder off the CPU (4,050
-# records lost once, unpaced, in a full test run).
+# Paced, steady, below the rate an unpaced one runs traced here (about
+# 60,000 round trips a second), so the record rings (about 26,000 records,
+# drained every 20 ms) are not at the mercy of a burst while other work on
+# the shared machine holds the recorder off the CPU (4,050 records lost
+# once, unpaced, in a full test run; 684 once at 60,000 a second, when the
+# rings held 200 ms of records: at 40,000 they hold 320 ms).
 PINGPONG_ROUND_TRIPS = 600000
-PINGPONG_RATE = 60000
+PINGPONG_RATE = 40000
 
 
 def pingpong_chain(report, n, what):

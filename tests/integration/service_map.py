@@ -547,8 +547,9 @@ def nginx_worker_map_finds_php_fpm_and_redis():
     with open(rep) as f:
         chains = [c for c in json.load(f)["chains"]
                   if c["source"] == "exchanges" and c["hops"][0]["to"]["pid"] == n.worker]
-    summary = [(c["requests"], [(h["to"]["comm"], h["to"]["pid"], h["to"].get("pids"),
-                                 h["calls_min"], h["calls_max"]) for h in c["hops"]])
+    summary = [(c["requests"], [(h["kind"], h["channel"], h["from"]["pid"], h["to"]["comm"],
+                                 h["to"]["pid"], h["to"].get("pids"), h["calls_min"],
+                                 h["calls_max"]) for h in c["hops"]])
                for c in chains]
     if VERBOSE:
         print(summary, fpm.workers)
@@ -559,7 +560,7 @@ def nginx_worker_map_finds_php_fpm_and_redis():
     full = [c for c in chains if len(c["hops"]) == 3]
     eq(len(full), 1, "one chain through the pool to redis: %r" % summary)
     eq(len(chains) - len(full), len([c for c in chains if len(c["hops"]) == 2 and
-                                     "pids" not in c["hops"][1]["to"]]),
+                                     "threads" not in c["hops"][1]["to"]]),
        "the other chain stops at php-fpm, not traced then: %r" % summary)
     seen = full[0]["hops"][1]["to"].get("pids", [min(fpm.workers)])
     check(set(seen) <= set(fpm.workers), "the pool's processes on the chain: %r" % summary)
@@ -590,13 +591,18 @@ class Postgres:
                             "-D", self.data, "-A", "trust", "--no-sync", "-U", "postgres"],
                            capture_output=True, text=True)
         eq(r.returncode, 0, "initdb (%s)" % r.stderr[-300:])
-        self.log = open(os.path.join(self.dir, "log"), "w")
+        logpath = os.path.join(self.dir, "log")
+        self.log = open(logpath, "w")
         self.p = subprocess.Popen(
             ["runuser", "-u", "postgres", "--", os.path.join(self.BIN, "postgres"),
              "-D", self.data, "-k", self.dir, "-p", str(self.port), "-c", "listen_addresses=",
              "-c", "fsync=off"], stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
         self.sock = os.path.join(self.dir, ".s.PGSQL.%d" % self.port)
-        wait_for(lambda: os.path.exists(self.sock), "postgres's socket", timeout=30)
+        # The socket comes before the end of recovery: a connection then is
+        # refused ("the database system is starting up").
+        wait_for(lambda: os.path.exists(self.sock) and
+                 "ready to accept connections" in open(logpath).read(),
+                 "postgres ready (its log)", timeout=30)
 
     def postmaster(self):
         with open(os.path.join(self.data, "postmaster.pid")) as f:

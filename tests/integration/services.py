@@ -437,7 +437,13 @@ def nginx_php_fpm_redis_chain_from_the_front():
         with open(n.access, "w"):
             pass
         t = Tracer(n.worker, "--peers", "2")
-        time.sleep(3)  # peer discovery runs every 500 ms: two hops, on a loaded machine
+        # Peer discovery follows php-fpm, then redis (two hops, a round
+        # each, 500 ms apart): a request while one of them is not followed
+        # yet would be seen in part.
+        wait_for(lambda: all("following peer %s[%d]" % (comm, pid) in t.stderr()
+                             for comm, pid in (("php-fpm8.2", fpm.workers[0]),
+                                               ("redis-server", r.p.pid))),
+                 "php-fpm and redis followed")
         before, _, _ = r.info_stats()
         for _ in range(requests):
             reply = n.get("/calls.php")
@@ -463,7 +469,10 @@ def nginx_php_fpm_redis_chain_from_the_front():
     eq(len(chains), 1, "one chain nginx ⇢ php-fpm ⇢ redis: %r"
        % [(chain_tiers(c), c.get("requests")) for c in bt["chains"]])
     c = chains[0]
-    eq(c["hops"][0]["from"]["pid"], 0, "the entry tier's clients are not traced")
+    # The client is this test: named from the map, and followed at a
+    # discovery round while it made its requests or not (nginx's end timed
+    # those before): one chain either way.
+    eq(c["hops"][0]["from"]["pid"], os.getpid(), "the entry tier's client: this test")
     eq(c["hops"][0]["to"]["pid"], n.worker, "entry tier: the nginx worker")
     eq(c["requests"], requests, "requests (nginx's access log); chains %r; rows %r"
        % ([(chain_tiers(x), x.get("requests"), [h["calls"] for h in x["hops"]])
@@ -570,6 +579,24 @@ print(sum(ok), flush=True)
 """
 
 
+def run_node_client(client):
+    """Tells a node test client to go; how many requests it had answered."""
+    client.stdin.write("go\n")
+    client.stdin.flush()
+    answered = int(client.stdout.readline())
+    eq(client.wait(timeout=30), 0, "client exit status")
+    time.sleep(0.3)
+    return answered
+
+
+def stop_node_tiers(client, front, back):
+    """Stops the client (if still running) and the tiers; what each tier served."""
+    if client and client.poll() is None:
+        client.kill()
+        client.wait()
+    return (front.stop() if front else None), back.stop()
+
+
 def node_tiers_chain(conc):
     """node front ⇢ node back (tools/nodetier.js, CALLS kept-alive GETs per
     request), traced with -p of the front and --peers 2; a python client
@@ -590,18 +617,10 @@ def node_tiers_chain(conc):
         wait_for(lambda: all("following peer %s[%d]" % (comm, pid) in t.stderr() for comm, pid in
                              (("python3", client.pid), ("node", back.p.pid))),
                  "the client and the back followed")
-        client.stdin.write("go\n")
-        client.stdin.flush()
-        answered = int(client.stdout.readline())
-        eq(client.wait(timeout=30), 0, "client exit status")
-        time.sleep(0.3)
+        answered = run_node_client(client)
         bt = t.stop()
     finally:
-        if client and client.poll() is None:
-            client.kill()
-            client.wait()
-        served_front = front.stop() if front else None
-        served_back = back.stop()
+        served_front, served_back = stop_node_tiers(client, front, back)
     eq(answered, n, "requests the client had answered")
     eq(served_front, conc + n, "requests the front served (its own count, with warm-ups)")
     eq(served_back, (conc + n) * calls, "requests the back served (its own count, with warm-ups)")
@@ -653,6 +672,72 @@ def node_tiers_chain(conc):
     if VERBOSE:
         print(summary, to_back["ambiguous"])
     return bt
+
+
+# A client that connects once told to (a line on stdin), then makes `n`
+# requests on one kept-alive connection, `pause_ms` apart, and prints how
+# many were answered 200.
+LATE_CLIENT = r"""
+import http.client, sys, time
+port, n, pause = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]) / 1000
+sys.stdin.readline()
+c = http.client.HTTPConnection("127.0.0.1", port)
+ok = 0
+for _ in range(n):
+    c.request("GET", "/")
+    r = c.getresponse()
+    r.read()
+    ok += r.status == 200
+    time.sleep(pause)
+print(ok, flush=True)
+"""
+
+
+@test
+def late_found_client_one_chain():
+    """A client that connects after the trace began, to a node front (-p,
+    --peers 2) that calls a node back 3 times per request: its first
+    requests come before discovery follows it (the front's end timed them,
+    their client not traced), the rest after. The map names the client of
+    the first ones, so the two parts are one chain, client ⇢ front ⇢
+    back, with every request the client made and 3 calls each."""
+    calls, n = 3, 300
+    back = NodeTier("back")
+    front = client = None
+    try:
+        front = NodeTier("front", back.port, calls)
+        t = Tracer(front.p.pid, "--peers", "2")
+        client = subprocess.Popen([sys.executable, "-c", LATE_CLIENT, str(front.port), str(n), "5"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        answered = run_node_client(client)
+        followed = "following peer python3[%d]" % client.pid in t.stderr()
+        bt = t.stop()
+    finally:
+        served_front, served_back = stop_node_tiers(client, front, back)
+    eq((answered, served_front, served_back), (n, n, n * calls),
+       "requests answered, served by the front and the back (their own counts)")
+    check(followed, "the client was followed while it made its requests")
+    eq({k: v for k, v in bt["lost"].items() if v and k != "no_entry"}, {}, "lost")
+    eq(bt.get("exchanges_late", 0), 0, "exchanges_late")
+    # One request in flight at a time: a root per request; the client's
+    # paired records beyond the front's calls are the requests it timed.
+    eq(bt["exchanges_roots"], n, "one root per request")
+    timed = bt["exchanges_paired"] - n * calls
+    check(0 < timed < n, "requests timed by the client (%d of %d): some before it was "
+          "followed, some after" % (timed, n))
+    chains = [c for c in bt["chains"] if c["source"] == "exchanges"]
+    summary = [(c["requests"], [(h["from"]["pid"], h["from"].get("threads"), h["to"]["pid"],
+                                 h["calls_min"], h["calls_max"], h["calls"]) for h in c["hops"]])
+               for c in chains]
+    eq(len(chains), 1, "one chain: %r" % summary)
+    c = chains[0]
+    eq([(h["from"]["pid"], h["to"]["pid"]) for h in c["hops"]],
+       [(client.pid, front.p.pid), (front.p.pid, back.p.pid)], "client ⇢ front ⇢ back: %r" % summary)
+    eq((c["requests"], c["hops"][0]["from"]["threads"]), (n, 1),
+       "every request, the client's thread traced for some: %r" % summary)
+    to_back = c["hops"][1]
+    eq((to_back["calls"], to_back["calls_min"], to_back["calls_max"], to_back["ambiguous"]),
+       (n * calls, calls, calls, 0), "3 calls to the back per request: %r" % summary)
 
 
 @test

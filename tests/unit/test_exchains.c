@@ -410,6 +410,64 @@ static void test_pairing_clock_order(void **state)
 	bt_chains_free(c);
 }
 
+/*
+ * The client reads its response late (starved 5 ms, as nginx on a busy
+ * machine), and the server starts its next exchange early (it read the
+ * tail of the request after it answered, as php-fpm does): that next one
+ * answered nearer the client's late read, but after it. Each call still
+ * pairs with the exchange that answered it, and its calls nest there.
+ */
+static void test_pairing_slow_client_read(void **state)
+{
+	struct bt_xchg x[] = {
+		cli(FE, 10, 1, 2, "unix:/m", 1000, 7000),
+		srv(MID, 20, 2, 1, "unix:/m", 900, 1500),
+		cli(MID, 20, 3, 4, "tcp:be", 1100, 1200),
+		srv(MID, 20, 2, 1, "unix:/m", 1510, 7600),
+		cli(MID, 20, 3, 4, "tcp:be", 7400, 7500),
+		cli(FE, 10, 1, 2, "unix:/m", 7300, 7650),
+	};
+	struct bt_chains *c = bt_exchains_analyze(x, 6, NULL, 0, NULL);
+
+	(void)state;
+	check_windows(x, 6, NULL, 0);
+	assert_non_null(c);
+	assert_int_equal(c->xcounts.paired, 2);
+	assert_int_equal(c->nchains, 1);
+	assert_int_equal(c->chains[0].requests, 2);
+	assert_int_equal(c->chains[0].nhops, 2);
+	assert_int_equal(c->chains[0].hops[1].calls, 2);
+	assert_int_equal(c->chains[0].hops[1].calls_min, 1);
+	assert_int_equal(c->chains[0].hops[1].calls_max, 1);
+	bt_chains_free(c);
+}
+
+/* An event loop with two requests out at once: 2 in flight, the share capped at 1. */
+static void test_in_flight(void **state)
+{
+	struct bt_xchg x[] = {
+		cli(FE, 10, 1, 2, "unix:/m", 100, 1100),
+		srv(MID, 20, 2, 1, "unix:/m", 110, 1090),
+		cli(FE, 10, 5, 6, "unix:/m", 200, 1200),
+		srv(MID, 21, 6, 5, "unix:/m", 210, 1190),
+	};
+	struct bt_chain_opts o = { .duration_ns = 1000 };
+	struct bt_chains *c = bt_exchains_analyze(x, 4, NULL, 0, &o);
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(c->nchains, 1);
+	assert_int_equal(c->chains[0].blocked_ns, 2000);
+	assert_true(c->chains[0].in_flight == 2.0);
+	assert_true(c->chains[0].share == 1.0);
+	bt_chains_free(c);
+	/* The clients not traced: no one's wall time, nothing in flight said. */
+	c = bt_exchains_analyze(x + 1, 1, NULL, 0, &o);
+	assert_non_null(c);
+	assert_true(c->chains[0].in_flight == 0);
+	bt_chains_free(c);
+}
+
 /* The middle calls the backend, then a cache, one after the other: serial fan-out. */
 static void test_serial_fanout(void **state)
 {
@@ -675,6 +733,8 @@ int main(void)
 		cmocka_unit_test(test_contradiction_rejected),
 		cmocka_unit_test(test_pool_handoff),
 		cmocka_unit_test(test_pairing_clock_order),
+		cmocka_unit_test(test_pairing_slow_client_read),
+		cmocka_unit_test(test_in_flight),
 		cmocka_unit_test(test_serial_fanout),
 		cmocka_unit_test(test_request_tail_read_late),
 		cmocka_unit_test(test_many_windows),

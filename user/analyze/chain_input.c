@@ -49,6 +49,11 @@ static uint32_t node_of(uint32_t pid, uint32_t from, uint8_t kind, const char *c
 	return n->e && from ? far_end_of(n->e, from, kind, channel) : 0;
 }
 
+static size_t members_of(uint32_t node, uint32_t *out, size_t max, void *ctx)
+{
+	return bt_node_members(((const struct chain_names *)ctx)->m, node, out, max);
+}
+
 /* The row an episode was counted in (it holds the channel facts), or NULL. */
 static const struct bt_row *episode_row(const struct bt_model *m, const struct bt_proc *p,
 					const struct bt_episode_ev *e)
@@ -831,6 +836,7 @@ struct bt_chains *bt_model_chains(const struct bt_model *m, const struct bt_edge
 	opts.duration_ns = m->duration_ns;
 	opts.comm = comm_of;
 	opts.node = node_of;
+	opts.members = members_of;
 	opts.ctx = &names;
 	if (f) {
 		/*

@@ -117,6 +117,12 @@ struct bt_chain_opts {
 	 */
 	uint32_t (*node)(uint32_t pid, uint32_t from, uint8_t kind, const char *channel,
 			 void *ctx);
+	/*
+	 * Exchange chains: the processes node stands for (a pool's members,
+	 * ascending) into out, at most max, and how many; asked for an end
+	 * none of whose processes was traced. NULL: the node alone.
+	 */
+	size_t (*members)(uint32_t node, uint32_t *out, size_t max, void *ctx);
 	void *ctx;
 };
 
@@ -135,10 +141,10 @@ struct bt_chain_end {
 	uint32_t tid;
 	char thread[BT_COMM_LEN];
 	/*
-	 * Exchange chains: the processes whose calls this end folds (a pool,
-	 * see bt_chain_opts.node), how many and the first BT_CHAIN_PIDS of
-	 * them ascending; 0 when none was traced (a far end named from the
-	 * map, or not at all).
+	 * Exchange chains: the processes this end stands for (a pool, see
+	 * bt_chain_opts.node), how many and the first BT_CHAIN_PIDS of them
+	 * ascending: those traced on the chain's calls, else (threads 0: not
+	 * traced, named from the map) the members the map gives the node.
 	 */
 	uint32_t procs;
 	uint32_t pids[BT_CHAIN_PIDS];
@@ -185,6 +191,13 @@ struct bt_chain {
 	bool exchanges;
 	uint64_t requests;
 	uint64_t p50_ns, p99_ns;
+	/*
+	 * Exchange chains whose clients were traced: the requests a root
+	 * thread had out on average (blocked_ns / (duration * root_threads),
+	 * share uncapped): above 1, an event loop's concurrent requests,
+	 * whose latencies overlap; 0 otherwise.
+	 */
+	double in_flight;
 };
 
 /* Exchange chains: every exchange record lands in one of these. */

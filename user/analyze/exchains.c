@@ -820,7 +820,7 @@ static int pair_ends(struct bt_xagg *a)
 				 a->x[cl[k - 1]].resp_ns : 0;
 		size_t j, at;
 		uint64_t best_gap = UINT64_MAX;
-		uint32_t best = NONE;
+		uint32_t best = NONE, before = NONE;
 
 		if (a->st[cl[k]].folded)
 			continue;
@@ -831,7 +831,13 @@ static int pair_ends(struct bt_xagg *a)
 		}
 		if (far == NONE)
 			continue;
-		/* Of those, the one that answered closest to when the client read. */
+		/*
+		 * Of those, the last that answered before the client read (a
+		 * client slow to read would otherwise take the next exchange,
+		 * begun early by a tail read, that answered nearer its read);
+		 * if none did (the clocks race: the sender's clock is taken
+		 * after the reader may have run), the one that answered closest.
+		 */
 		at = srv_upper(a, far, c->resp_ns, near);
 		near = at;
 		for (j = at; j > 0; j--) {
@@ -840,13 +846,20 @@ static int pair_ends(struct bt_xagg *a)
 
 			if (s->conn != far || s->resp_ns <= after)
 				break;
+			if (a->served[a->srv[j - 1]])
+				continue;
+			if (s->resp_ns <= c->resp_ns && (before == NONE ||
+							 s->resp_ns > a->x[before].resp_ns))
+				before = a->srv[j - 1];
 			gap = s->resp_ns > c->resp_ns ? s->resp_ns - c->resp_ns :
 							c->resp_ns - s->resp_ns;
-			if (!a->served[a->srv[j - 1]] && gap < best_gap) {
+			if (gap < best_gap) {
 				best_gap = gap;
 				best = a->srv[j - 1];
 			}
 		}
+		if (before != NONE)
+			best = before;
 		if (best == NONE)
 			continue;
 		a->match[cl[k]] = best;
@@ -1447,6 +1460,7 @@ static int add(struct bt_xagg *a, const struct bt_xchg *x, uint32_t channel)
 	uint32_t conn;
 	int err = 0;
 
+
 	a->cnt.exchanges++;
 	if (!valid(x)) {
 		a->cnt.invalid++;
@@ -1666,14 +1680,20 @@ static void name_hops(const struct bt_xagg *a, const struct namer *nm, const str
 	for (unsigned int d = 0; d < c->nhops; d++) {
 		const struct hop *hop = hop_at(a, c, d);
 		const struct bt_chain_opts *o = nm->o;
+		const char *ch = bt_strtab_str(&a->chans, hop->channel);
+		bool far = o && o->node;
 		struct named *n = &out[d];
 
-		/* A server root's clients (pid 0) stay untraced: nothing names them. */
 		n->from = node_of(nm, hop->from);
 		n->to = hop->to ? node_of(nm, hop->to) :
-			o && o->node && n->from ?
-			o->node(0, n->from, (uint8_t)hop->kind,
-				bt_strtab_str(&a->chans, hop->channel), o->ctx) : 0;
+			far && n->from ? o->node(0, n->from, (uint8_t)hop->kind, ch, o->ctx) : 0;
+		/*
+		 * A server root's clients were not traced: the map's far end of
+		 * the service from the server, when it names one (a client
+		 * followed later: its chain and this one become one).
+		 */
+		if (!hop->from && far && n->to)
+			n->from = o->node(0, n->to, (uint8_t)hop->kind, ch, o->ctx);
 		n->kind = hop->kind;
 		n->channel = hop->channel;
 	}
@@ -1695,16 +1715,21 @@ static void csum_free(struct csum *c)
 	}
 }
 
-/* Adds chain c to m, and its hops' threads to thr (from, to per depth). */
+/*
+ * Adds chain c to m, and its hops' threads to thr (from, to per depth).
+ * The root threads are the traced clients' when any chain of the group
+ * has them (clients): a server's threads stand in for its clients only
+ * when none was traced.
+ */
 static int merge_chain(const struct bt_xagg *a, struct csum *m, struct threads *thr,
-		       const struct csum *c)
+		       const struct csum *c, bool clients)
 {
 	uint32_t q = c->leaf;
 
 	m->nhops = c->nhops;
 	m->roots += c->roots;
 	m->lat += c->lat;
-	for (size_t i = 0; i < c->threads.n; i++)
+	for (size_t i = 0; i < c->threads.n && (!clients || hop_at(a, c, 0)->from); i++)
 		if (bt_tidset_add(&m->threads, c->threads.v[i]))
 			return -ENOMEM;
 	if (bt_lat_merge(&m->root_lat, &c->root_lat))
@@ -1731,9 +1756,13 @@ static int merge_chain(const struct bt_xagg *a, struct csum *m, struct threads *
 	return 0;
 }
 
-/* The distinct traced processes at one end of hop d over a group's chains g[0 .. n). */
-static void end_pids(const struct bt_xagg *a, const struct alike *g, size_t n, unsigned int d,
-		     bool to, uint32_t *tmp, struct bt_chain_end *end)
+/*
+ * The distinct traced processes at one end of hop d over a group's chains
+ * g[0 .. n); none traced: the members the map gives its node.
+ */
+static void end_pids(const struct bt_xagg *a, const struct bt_chain_opts *o,
+		     const struct alike *g, size_t n, unsigned int d, bool to, uint32_t *tmp,
+		     struct bt_chain_end *end)
 {
 	size_t k = 0, m = 0;
 
@@ -1753,6 +1782,8 @@ static void end_pids(const struct bt_xagg *a, const struct alike *g, size_t n, u
 		m++;
 	}
 	end->procs = (uint32_t)m;
+	if (!m && end->pid && o && o->members)
+		end->procs = (uint32_t)o->members(end->pid, end->pids, BT_CHAIN_PIDS, o->ctx);
 }
 
 /* One chain of the result from the sums m of the group g[0 .. n) (alike chains). */
@@ -1777,8 +1808,8 @@ static int fill_one(struct bt_xagg *a, const struct bt_chain_opts *o, struct bt_
 		bt_chain_end_set(o, &hp->to, nm->to);
 		threads_set(&thr[2 * d], &a->threads, &hp->from);
 		threads_set(&thr[2 * d + 1], &a->threads, &hp->to);
-		end_pids(a, g, n, d, false, tmp, &hp->from);
-		end_pids(a, g, n, d, true, tmp, &hp->to);
+		end_pids(a, o, g, n, d, false, tmp, &hp->from);
+		end_pids(a, o, g, n, d, true, tmp, &hp->to);
 		hp->kind = (uint8_t)nm->kind;
 		hp->channel = bt_strtab_str(&r->mem->names, channel);
 		hp->calls = h->calls;
@@ -1805,6 +1836,8 @@ static int fill_one(struct bt_xagg *a, const struct bt_chain_opts *o, struct bt_
 	out->blocked_ns = m->lat;
 	out->root_threads = (uint32_t)m->threads.n;
 	out->share = wall > 0 ? (double)m->lat / wall : 0;
+	if (out->nhops && out->hops[0].from.threads)
+		out->in_flight = out->share;
 	if (out->share > 1)
 		out->share = 1;
 	out->exchanges = true;
@@ -1851,8 +1884,12 @@ static int fill(struct bt_xagg *a, const struct bt_chain_opts *o, struct bt_chai
 		struct threads thr[2 * BT_CHAINS_MAX_DEPTH] = { 0 };
 		struct csum m = { 0 };
 
-		for (hi = lo; hi < a->nch && alike_eq(&al[lo], &al[hi]) && !err; hi++)
-			err = merge_chain(a, &m, thr, &a->ch[al[hi].ch]);
+		bool clients = false;
+
+		for (hi = lo; hi < a->nch && alike_eq(&al[lo], &al[hi]); hi++)
+			clients |= hop_at(a, &a->ch[al[hi].ch], 0)->from != 0;
+		for (size_t k = lo; k < hi && !err; k++)
+			err = merge_chain(a, &m, thr, &a->ch[al[k].ch], clients);
 		if (!err) {
 			struct bt_chain *out = &r->chains[r->nchains++];
 

@@ -36,9 +36,13 @@
  *                the same connection: of the server exchanges that read
  *                their request before the client had the response and
  *                answered after the client had its previous response, the
- *                one that answered closest to the client's read (the two
- *                ends' clocks race by microseconds; one request at a time
- *                puts a whole round trip between exchanges).
+ *                last that answered before the client's read, else (the
+ *                two ends' clocks race by microseconds) the one that
+ *                answered closest to it. One request at a time puts a
+ *                whole round trip between exchanges; a server that reads
+ *                the tail of a request after it answered begins its next
+ *                exchange early, and a client slow to read would be
+ *                nearer that one's answer than its own.
  *   root         a client exchange without parent (its sender serves no
  *                traced request: the entry tier), or a server exchange no
  *                traced client record pairs with (the client is not
@@ -50,7 +54,8 @@
  *                not traced.
  *   named        the result shows each hop's ends as opts->node names
  *                them (a pool of processes as one node, an untraced far
- *                end as the map's); chains alike once so named are one,
+ *                end as the map's, a server root's clients as the map's
+ *                far end of the server); chains alike once so named are one,
  *                their sums and distributions merged. The aggregate
  *                keeps the pids: a later report may name them otherwise.
  *   time         per call: latency = response - request at the client;

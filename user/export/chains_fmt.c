@@ -106,15 +106,19 @@ static void put_end(struct out *o, const struct bt_chain_end *e)
 
 static void put_hops(struct out *o, const struct bt_chain *c)
 {
-	if (!c->hops[0].from.pid)
+	if (!c->hops[0].from.pid) {
 		put(o, "(clients not traced)");
-	else
+	} else {
 		put_end(o, &c->hops[0].from);
+		/* Named from the map: the server's end timed these requests. */
+		if (c->exchanges && !c->hops[0].from.threads)
+			put(o, " (not traced)");
+	}
 	for (unsigned int i = 0; i < c->nhops; i++) {
 		put(o, " ⇢ %s ⇢ ", channel(c->hops[i].channel));
 		put_end(o, &c->hops[i].to);
 		/* Named from the map: its side of these calls was not traced (found later, or never). */
-		if (c->exchanges && c->hops[i].to.pid && !c->hops[i].to.procs)
+		if (c->exchanges && c->hops[i].to.pid && !c->hops[i].to.threads)
 			put(o, " (not traced)");
 	}
 }
@@ -191,7 +195,13 @@ int bt_chains_format_line(const struct bt_chain *c, char *buf, size_t len)
 		fmt_ns(c->blocked_ns, ns, sizeof(ns));
 		put(&o, "   %llu request%s, latency p50 %s p99 %s (%s",
 		    (unsigned long long)c->requests, c->requests == 1 ? "" : "s", p50, p99, ns);
-		if (c->hops[0].from.pid)
+		/*
+		 * Clients not traced: their wall time is not known. An event
+		 * loop's requests overlap: how many it had out, not a share.
+		 */
+		if (c->in_flight > 1)
+			put(&o, ", %.1f in flight on average", c->in_flight);
+		else if (c->hops[0].from.threads)
 			put(&o, ", %.0f%% of %s's wall time", c->share * 100, comm(&c->hops[0].from));
 		if (c->root_threads > 1)
 			put(&o, ", %u threads", c->root_threads);

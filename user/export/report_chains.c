@@ -80,6 +80,8 @@ void bt_json_chains(struct jw *w, const struct bt_chains *c)
 			jw_ku64(w, "requests", ch->requests);
 			jw_ku64(w, "latency_p50_ns", ch->p50_ns);
 			jw_ku64(w, "latency_p99_ns", ch->p99_ns);
+			if (ch->in_flight > 0)
+				jw_kdouble(w, "in_flight", ch->in_flight);
 		} else {
 			jw_kstr(w, "source", "episodes");
 		}
