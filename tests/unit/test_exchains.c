@@ -468,6 +468,34 @@ static void test_in_flight(void **state)
 	bt_chains_free(c);
 }
 
+/*
+ * The backend was followed during a request: its first call has no server
+ * record, the next two do. The request's three calls are one hop to BE.
+ */
+static void test_server_followed_mid_request(void **state)
+{
+	struct bt_xchg x[] = {
+		cli(FE, 10, 1, 2, "unix:/m", 100, 1000),
+		srv(MID, 20, 2, 1, "unix:/m", 110, 990),
+		cli(MID, 20, 3, 4, "tcp:be", 200, 300),
+		cli(MID, 20, 3, 4, "tcp:be", 400, 500),
+		srv(BE, 30, 4, 3, "tcp:be", 410, 490),
+		cli(MID, 20, 3, 4, "tcp:be", 600, 700),
+		srv(BE, 30, 4, 3, "tcp:be", 610, 690),
+	};
+	struct bt_chains *c = bt_exchains_analyze(x, 7, NULL, 0, NULL);
+
+	(void)state;
+	check_windows(x, 7, NULL, 0);
+	assert_non_null(c);
+	assert_int_equal(c->nchains, 1);
+	assert_int_equal(c->chains[0].requests, 1);
+	assert_int_equal(c->chains[0].hops[1].to.pid, BE);
+	assert_int_equal(c->chains[0].hops[1].calls, 3);
+	assert_int_equal(c->chains[0].hops[1].calls_min, 3);
+	bt_chains_free(c);
+}
+
 /* The middle calls the backend, then a cache, one after the other: serial fan-out. */
 static void test_serial_fanout(void **state)
 {
@@ -735,6 +763,7 @@ int main(void)
 		cmocka_unit_test(test_pairing_clock_order),
 		cmocka_unit_test(test_pairing_slow_client_read),
 		cmocka_unit_test(test_in_flight),
+		cmocka_unit_test(test_server_followed_mid_request),
 		cmocka_unit_test(test_serial_fanout),
 		cmocka_unit_test(test_request_tail_read_late),
 		cmocka_unit_test(test_many_windows),

@@ -1017,13 +1017,37 @@ static void fan_count(struct path *pp, const struct fan *f)
  * One call at path p: client exchange c (NONE for a server root s), its
  * far end s (NONE when not traced). Adds it and its calls, depth first.
  */
+/*
+ * The server of another call of server exchange s's request to the same
+ * service as its unpaired call kc (at most SIBLINGS looked at), else 0: a
+ * server followed in the middle of a request answered its later calls, and
+ * the request's calls are one hop, not two.
+ */
+#define SIBLINGS	64
+
+static uint32_t sibling_server(const struct bt_xagg *a, uint32_t s, uint32_t kc)
+{
+	uint32_t lo = a->kid_lo[s], hi = a->kid_lo[s + 1];
+
+	if (hi - lo > SIBLINGS)
+		hi = lo + SIBLINGS;
+	for (uint32_t k = lo; k < hi; k++) {
+		uint32_t o = a->kids[k];
+
+		if (o != kc && a->match[o] != NONE && a->x[o].kind == a->x[kc].kind &&
+		    a->nm[o].channel == a->nm[kc].channel)
+			return a->x[a->match[o]].pid;
+	}
+	return 0;
+}
+
 static int visit(struct bt_xagg *a, uint32_t c, uint32_t s, uint32_t parent_path,
-		 uint64_t *lat_out, uint32_t *path_out)
+		 uint32_t to_hint, uint64_t *lat_out, uint32_t *path_out)
 {
 	struct fan fan = { .n = 0 };
 	const struct xrec *e = c != NONE ? &a->x[c] : &a->x[s];
 	uint64_t lat = e->resp_ns - e->req_ns, svc = lat, kids = 0;
-	uint32_t from = c != NONE ? e->pid : 0, to = s != NONE ? a->x[s].pid : 0;
+	uint32_t from = c != NONE ? e->pid : 0, to = s != NONE ? a->x[s].pid : to_hint;
 	uint32_t h = hop_id(a, from, to, e->kind, a->nm[c != NONE ? c : s].channel), p;
 	struct path *pp;
 
@@ -1047,9 +1071,10 @@ static int visit(struct bt_xagg *a, uint32_t c, uint32_t s, uint32_t parent_path
 			svc = lat;
 		if (a->paths[p].depth + 1 < BT_CHAINS_MAX_DEPTH) {
 			for (uint32_t k = a->kid_lo[s]; k < a->kid_lo[s + 1]; k++) {
+				uint32_t kc = a->kids[k], kp = NONE;
+				uint32_t hint = a->match[kc] == NONE ? sibling_server(a, s, kc) : 0;
 				uint64_t kl = 0;
-				uint32_t kp = NONE;
-				int err = visit(a, a->kids[k], a->match[a->kids[k]], p, &kl, &kp);
+				int err = visit(a, kc, a->match[kc], p, hint, &kl, &kp);
 
 				if (err)
 					return err;
@@ -1158,7 +1183,7 @@ static int walk(struct bt_xagg *a, uint32_t c, uint32_t s)
 	a->serial++;
 	a->nnodes = 0;
 	a->cnt.roots++;
-	err = visit(a, c, s, NONE, &lat, &path);
+	err = visit(a, c, s, NONE, 0, &lat, &path);
 	if (!err)
 		err = add_root(a, c != NONE ? e->req_tid : e->tid, lat);
 	mark(a, c, s);

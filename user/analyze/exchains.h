@@ -51,7 +51,9 @@
  *   hop          (from pid, kind, channel, to pid); channel is the
  *                service (unix path, server address), so connections of
  *                one service are one hop. to is 0 when the far end is
- *                not traced.
+ *                not traced; an unpaired call whose request made a
+ *                paired one to the same service takes that one's server
+ *                (a server followed in the middle of the request).
  *   named        the result shows each hop's ends as opts->node names
  *                them (a pool of processes as one node, an untraced far
  *                end as the map's, a server root's clients as the map's
