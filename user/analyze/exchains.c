@@ -127,24 +127,44 @@ static void threads_set(const struct threads *t, const struct bt_strtab *names,
 	end->thread[sizeof(end->thread) - 1] = 0;
 }
 
+/*
+ * A hop's calls summed: in one root's tree (struct path), over a chain's
+ * roots (struct hsum), over chains alike once named (fill).
+ */
+struct xsum {
+	uint64_t calls;
+	uint64_t ambiguous;	/* calls nested by a guess among open requests */
+	uint64_t lat, queue, svc, kids;
+	uint64_t fan_calls, fan_save;
+	uint32_t fan_peers;
+};
+
+static void xsum_add(struct xsum *d, const struct xsum *s)
+{
+	d->calls += s->calls;
+	d->ambiguous += s->ambiguous;
+	d->lat += s->lat;
+	d->queue += s->queue;
+	d->svc += s->svc;
+	d->kids += s->kids;
+	d->fan_calls += s->fan_calls;
+	d->fan_save += s->fan_save;
+	if (s->fan_peers > d->fan_peers)
+		d->fan_peers = s->fan_peers;
+}
+
 /* A hop sequence: its last hop and the sequence before it. */
 struct path {
 	struct threads from_thr, to_thr;	/* over the whole trace */
 	uint32_t parent, hop, depth;
-	/* this root's sums */
-	uint32_t stamp, done, count;
-	uint64_t lat, queue, svc, kids;
-	uint64_t fan_calls, fan_save;
-	uint32_t fan_peers;
-	uint32_t ambiguous;	/* calls nested by a guess among open requests */
+	uint32_t stamp, done;
+	struct xsum sum;	/* this root's */
 	bool has_child;
 	uint32_t chain;		/* chain index + 1 when a chain ends here */
 };
 
 struct hsum {
-	uint64_t calls, ambiguous, lat, queue, svc, kids;
-	uint64_t fan_calls, fan_save;
-	uint32_t fan_peers;
+	struct xsum sum;
 	struct bt_calls_hist per_root;
 	struct bt_lat_hist each;
 };
@@ -1007,16 +1027,12 @@ static void fan_count(struct path *pp, const struct fan *f)
 		if (f->ns[i] > max)
 			max = f->ns[i];
 	}
-	pp->fan_calls++;
-	pp->fan_save += total - max;
-	if (f->n > pp->fan_peers)
-		pp->fan_peers = f->n;
+	pp->sum.fan_calls++;
+	pp->sum.fan_save += total - max;
+	if (f->n > pp->sum.fan_peers)
+		pp->sum.fan_peers = f->n;
 }
 
-/*
- * One call at path p: client exchange c (NONE for a server root s), its
- * far end s (NONE when not traced). Adds it and its calls, depth first.
- */
 /*
  * The server of another call of server exchange s's request to the same
  * service as its unpaired call kc (at most SIBLINGS looked at), else 0: a
@@ -1041,6 +1057,11 @@ static uint32_t sibling_server(const struct bt_xagg *a, uint32_t s, uint32_t kc)
 	return 0;
 }
 
+/*
+ * One call at path p: client exchange c (NONE for a server root s), its
+ * far end s (NONE when not traced: then to_hint, sibling_server's, or 0).
+ * Adds it and its calls, depth first.
+ */
 static int visit(struct bt_xagg *a, uint32_t c, uint32_t s, uint32_t parent_path,
 		 uint32_t to_hint, uint64_t *lat_out, uint32_t *path_out)
 {
@@ -1056,11 +1077,7 @@ static int visit(struct bt_xagg *a, uint32_t c, uint32_t s, uint32_t parent_path
 	pp = &a->paths[p];
 	if (pp->stamp != a->serial) {
 		pp->stamp = a->serial;
-		pp->count = 0;
-		pp->lat = pp->queue = pp->svc = pp->kids = 0;
-		pp->fan_calls = pp->fan_save = 0;
-		pp->fan_peers = 0;
-		pp->ambiguous = 0;
+		pp->sum = (struct xsum){ 0 };
 		pp->has_child = false;
 	}
 	if (s != NONE) {
@@ -1089,12 +1106,12 @@ static int visit(struct bt_xagg *a, uint32_t c, uint32_t s, uint32_t parent_path
 		threads_add(&pp->from_thr, e->tid, a->nm[c].thread);
 	if (s != NONE)
 		threads_add(&pp->to_thr, a->x[s].tid, a->nm[s].thread);
-	pp->count++;
-	pp->ambiguous += c != NONE && a->nesting[c] == NEST_AMBIGUOUS;
-	pp->lat += lat;
-	pp->queue += lat - svc;
-	pp->svc += svc;
-	pp->kids += kids;
+	pp->sum.calls++;
+	pp->sum.ambiguous += c != NONE && a->nesting[c] == NEST_AMBIGUOUS;
+	pp->sum.lat += lat;
+	pp->sum.queue += lat - svc;
+	pp->sum.svc += svc;
+	pp->sum.kids += kids;
 	if (parent_path != NONE)
 		a->paths[parent_path].has_child = true;
 	if (!bt_grow((void **)&a->nodes, &a->nodecap, a->nnodes + 1, sizeof(*a->nodes)))
@@ -1132,19 +1149,9 @@ static int add_root(struct bt_xagg *a, uint32_t tid, uint64_t lat)
 		for (uint32_t q = leaf; q != NONE; q = a->paths[q].parent) {
 			const struct path *qp = &a->paths[q];
 			struct hsum *h = &c->h[qp->depth];
-			uint32_t count = qp->count;
 
-			h->calls += count;
-			h->ambiguous += qp->ambiguous;
-			h->lat += qp->lat;
-			h->queue += qp->queue;
-			h->svc += qp->svc;
-			h->kids += qp->kids;
-			h->fan_calls += qp->fan_calls;
-			h->fan_save += qp->fan_save;
-			if (qp->fan_peers > h->fan_peers)
-				h->fan_peers = qp->fan_peers;
-			if (qp->depth && bt_calls_add(&h->per_root, count))
+			xsum_add(&h->sum, &qp->sum);
+			if (qp->depth && bt_calls_add(&h->per_root, (uint32_t)qp->sum.calls))
 				return -ENOMEM;
 			for (size_t k = 0; k < a->nnodes; k++)
 				if (a->nodes[k].path == q && bt_lat_add(&h->each, a->nodes[k].lat))
@@ -1485,7 +1492,6 @@ static int add(struct bt_xagg *a, const struct bt_xchg *x, uint32_t channel)
 	uint32_t conn;
 	int err = 0;
 
-
 	a->cnt.exchanges++;
 	if (!valid(x)) {
 		a->cnt.invalid++;
@@ -1763,16 +1769,7 @@ static int merge_chain(const struct bt_xagg *a, struct csum *m, struct threads *
 		const struct hsum *h = &c->h[d];
 		struct hsum *s = &m->h[d];
 
-		s->calls += h->calls;
-		s->ambiguous += h->ambiguous;
-		s->lat += h->lat;
-		s->queue += h->queue;
-		s->svc += h->svc;
-		s->kids += h->kids;
-		s->fan_calls += h->fan_calls;
-		s->fan_save += h->fan_save;
-		if (h->fan_peers > s->fan_peers)
-			s->fan_peers = h->fan_peers;
+		xsum_add(&s->sum, &h->sum);
 		if (bt_calls_merge(&s->per_root, &h->per_root) || bt_lat_merge(&s->each, &h->each))
 			return -ENOMEM;
 		threads_merge(&thr[2 * d], &a->paths[q].from_thr);
@@ -1820,9 +1817,9 @@ static int fill_one(struct bt_xagg *a, const struct bt_chain_opts *o, struct bt_
 
 	for (unsigned int d = 0; d < m->nhops; d++) {
 		struct bt_chain_hop *hp = &out->hops[d];
-		const struct hsum *h = &m->h[d];
+		const struct xsum *h = &m->h[d].sum;
 		const struct named *nm = &g[0].h[d];
-		uint64_t wait = d + 1 < m->nhops ? m->h[d + 1].lat : 0;
+		uint64_t wait = d + 1 < m->nhops ? m->h[d + 1].sum.lat : 0;
 		/* The result's own copy: it outlives the window. */
 		uint32_t channel = bt_strtab_id(&r->mem->names,
 						bt_strtab_str(&a->chans, nm->channel));
@@ -1842,12 +1839,12 @@ static int fill_one(struct bt_xagg *a, const struct bt_chain_opts *o, struct bt_
 		hp->calls_per_episode = m->roots ? (double)h->calls / (double)m->roots : 0;
 		hp->calls_min = hp->calls_p50 = hp->calls_max = 1;
 		if (d) {
-			hp->calls_p50 = bt_calls_pct(&h->per_root, 0.5);
-			hp->calls_min = (uint32_t)h->per_root.s.min;
-			hp->calls_max = (uint32_t)h->per_root.s.max;
+			hp->calls_p50 = bt_calls_pct(&m->h[d].per_root, 0.5);
+			hp->calls_min = (uint32_t)m->h[d].per_root.s.min;
+			hp->calls_max = (uint32_t)m->h[d].per_root.s.max;
 		}
 		hp->blocked_ns = h->lat;
-		hp->p50_ns = bt_lat_pct(&h->each, 0.5);
+		hp->p50_ns = bt_lat_pct(&m->h[d].each, 0.5);
 		hp->queue_ns = h->queue;
 		hp->wait_ns = wait < h->kids ? wait : h->kids;
 		hp->other_ns = h->kids - hp->wait_ns;
@@ -1908,7 +1905,6 @@ static int fill(struct bt_xagg *a, const struct bt_chain_opts *o, struct bt_chai
 	for (size_t lo = 0, hi; lo < a->nch && !err; lo = hi) {
 		struct threads thr[2 * BT_CHAINS_MAX_DEPTH] = { 0 };
 		struct csum m = { 0 };
-
 		bool clients = false;
 
 		for (hi = lo; hi < a->nch && alike_eq(&al[lo], &al[hi]); hi++)
