@@ -35,8 +35,23 @@ static const char *comm_of(uint32_t pid, void *ctx)
 	return p ? p->comm : NULL;
 }
 
+/* The one process the edges give for service channel of kind from pid, else 0. */
 static uint32_t far_end_of(const struct bt_edges *e, uint32_t from, uint8_t kind,
-			   const char *channel);
+			   const char *channel)
+{
+	uint32_t to = 0;
+
+	for (size_t i = 0; i < e->n; i++) {
+		const struct bt_edge *g = &e->v[i];
+
+		if (g->from != from || g->kind != kind || !g->to || strcmp(g->service, channel))
+			continue;
+		if (to && g->to != to)
+			return 0;
+		to = g->to;
+	}
+	return to;
+}
 
 /* bt_chain_opts.node: a pool is one node (--group exe), as in the map. */
 static uint32_t node_of(uint32_t pid, uint32_t from, uint8_t kind, const char *channel,
@@ -880,24 +895,6 @@ struct bt_chains *bt_model_chains(const struct bt_model *m, const struct bt_edge
 	}
 	fold_free(once);
 	return c;
-}
-
-/* The one process the edges give for service channel of kind from pid, else 0. */
-static uint32_t far_end_of(const struct bt_edges *e, uint32_t from, uint8_t kind,
-			   const char *channel)
-{
-	uint32_t to = 0;
-
-	for (size_t i = 0; i < e->n; i++) {
-		const struct bt_edge *g = &e->v[i];
-
-		if (g->from != from || g->kind != kind || !g->to || strcmp(g->service, channel))
-			continue;
-		if (to && g->to != to)
-			return 0;
-		to = g->to;
-	}
-	return to;
 }
 
 void bt_chains_name_far_ends(const struct bt_model *m, struct bt_chains *c,

@@ -198,7 +198,6 @@ static int close_sink(struct sink *s, bool complete, char *err, size_t errlen)
 	return ok ? 0 : -1;
 }
 
-/* o by value: the trace reads it everywhere, and it is read once. */
 /*
  * Chains aggregate as the trace goes: what came since the last round
  * folds in right after a collection (discover's, unless --all), whose
@@ -211,6 +210,7 @@ static void fold_chains(struct bt_tracer *t, struct bt_model *m, bool all, bool 
 		bt_model_fold_chains_tick(m, bt_tracer_drain, t);
 }
 
+/* o by value: the trace reads it everywhere, and it is read once. */
 static int run_trace(const struct bt_opts o, int argc, char **argv)
 {
 	bool record = o.cmd == BT_CMD_RECORD;

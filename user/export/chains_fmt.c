@@ -82,9 +82,11 @@ static double pct(uint64_t part, uint64_t whole)
 /*
  * "name[pid]", a pool as the map shows it ("name[p1,p2,+N]": the
  * processes seen on the hop), and the thread when one other than its
- * process's main thread did it all.
+ * process's main thread did it all. An exchange chain's end without
+ * threads was named from the map: its side of these calls was not traced
+ * (found later, or never; for the clients, the server's end timed them).
  */
-static void put_end(struct out *o, const struct bt_chain_end *e)
+static void put_end(struct out *o, const struct bt_chain *c, const struct bt_chain_end *e)
 {
 	uint32_t one = e->procs == 1 ? e->pids[0] : e->pid;
 
@@ -102,24 +104,19 @@ static void put_end(struct out *o, const struct bt_chain_end *e)
 		put(o, " (thread %s[%u])", thread(e), e->tid);
 	else if (e->threads > 1 && e->threads > e->procs)	/* a pool of one thread each: no news */
 		put(o, " (%s%u threads)", e->threads == BT_CHAIN_THREADS ? ">=" : "", e->threads);
+	if (c->exchanges && e->pid && !e->threads)
+		put(o, " (not traced)");
 }
 
 static void put_hops(struct out *o, const struct bt_chain *c)
 {
-	if (!c->hops[0].from.pid) {
+	if (!c->hops[0].from.pid)
 		put(o, "(clients not traced)");
-	} else {
-		put_end(o, &c->hops[0].from);
-		/* Named from the map: the server's end timed these requests. */
-		if (c->exchanges && !c->hops[0].from.threads)
-			put(o, " (not traced)");
-	}
+	else
+		put_end(o, c, &c->hops[0].from);
 	for (unsigned int i = 0; i < c->nhops; i++) {
 		put(o, " ⇢ %s ⇢ ", channel(c->hops[i].channel));
-		put_end(o, &c->hops[i].to);
-		/* Named from the map: its side of these calls was not traced (found later, or never). */
-		if (c->exchanges && c->hops[i].to.pid && !c->hops[i].to.threads)
-			put(o, " (not traced)");
+		put_end(o, c, &c->hops[i].to);
 	}
 }
 
