@@ -1605,7 +1605,7 @@ static __always_inline void send_entered(struct task_struct *task, struct inflig
 		mark_before_send(&c, st);
 	if (first && exchange_records && c.kind == BT_KIND_PIPE &&
 	    (nr == BT_NR_write || nr == BT_NR_writev))
-		pipe_write_entered(task, c.file, count, now);
+		pipe_write_entered(task, c.file, count, now, nr == BT_NR_write);
 }
 
 /*
@@ -1671,6 +1671,9 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	st->exch_role = 0;
 	st->exch_done = false;
 	st->sock_ns = 0;
+	/* A write whose exit was not seen: its count is no longer in progress. */
+	if (exchange_records)
+		st->pipe.cnt_ino = 0;
 	/* Only the modes that read who woke us pay for clearing it. */
 	if (min_block_ns || with_stacks) {
 		st->wake_ns = 0;

@@ -389,8 +389,9 @@ __noinline int pipe_track(struct pipe_op *op)
 	struct pipe_lock *lk;
 	struct pipe_call me;
 	__u32 zero = 0, idx;
+	__u64 end = 0;
 
-	if (!op || (!op->bytes && !op->eof))
+	if (!op || (!op->bytes && !op->eof && !op->counted))
 		return 0;
 	out = bpf_map_lookup_elem(&pipe_outs, &zero);
 	lk = bpf_map_lookup_elem(&pipe_locks, &zero);
@@ -398,8 +399,24 @@ __noinline int pipe_track(struct pipe_op *op)
 		return 0;
 	idx = op->tid & (INFLIGHT_SLOTS - 1);
 	st = bpf_map_lookup_elem(&inflight, &idx);
+	if (st && st->tid != op->tid)
+		st = NULL;
+	if (op->counted && !op->entry) {
+		/* A write that wrote fewer bytes than its entry counted. */
+		if (!st || st->pipe.cnt_ino != op->ino)
+			return 0;
+		st->pipe.cnt_ino = 0;
+		ps = bpf_map_lookup_elem(&pipes, &op->ino);
+		if (!ps)
+			return 0;
+		bpf_spin_lock(&lk->lock);
+		bt_pipe_handoff_unwrite(&ps->h, op->tid, op->now, st->pipe.cnt_end,
+					st->pipe.cnt_bytes, op->bytes);
+		bpf_spin_unlock(&lk->lock);
+		return 0;
+	}
 	/* A write's conversation step is at its entry alone. */
-	conv = st && st->tid == op->tid && (op->entry || op->dir == BT_DIR_RECV);
+	conv = st && (op->entry || op->dir == BT_DIR_RECV);
 	if (conv && op->eof) {
 		/*
 		 * No writer left and nothing in it: the pipe's state is done
@@ -410,13 +427,14 @@ __noinline int pipe_track(struct pipe_op *op)
 		return 0;
 	}
 	/*
-	 * Hand-offs: a write's and a read's bytes are counted at their
-	 * exits; at a write's entry the state is made (where both offsets
+	 * Hand-offs: a read's bytes are counted at its exit, a write's at
+	 * its entry if known there (bt_pipe_handoff_entered), else at its
+	 * exit; at a write's entry the state is made (where both offsets
 	 * are known to agree: the pipe empty, every byte before it out and
 	 * none of it in yet; made at the write's exit instead, a worker
 	 * whose read of it exited first would be lost to it).
 	 */
-	handoff = op->bytes && (!op->entry || op->empty);
+	handoff = op->bytes && (!op->entry || op->empty || (op->counted && st));
 	if (conv || (op->entry && op->empty)) {
 		ps = pipe_state_of(op->ino);
 	} else if (handoff) {
@@ -465,7 +483,8 @@ __noinline int pipe_track(struct pipe_op *op)
 	}
 	if (h) {
 		if (op->entry)
-			bt_pipe_handoff_made(h, op->now);
+			end = bt_pipe_handoff_entered(h, &me, op->bytes, op->empty,
+						      op->counted && st, out);
 		else if (!h->made_ns)
 			;	/* no write entered it empty yet: the offsets are not known */
 		else if (op->dir == BT_DIR_SEND)
@@ -475,6 +494,11 @@ __noinline int pipe_track(struct pipe_op *op)
 	}
 	bpf_spin_unlock(&lk->lock);
 
+	if (end && st) {
+		st->pipe.cnt_ino = op->ino;
+		st->pipe.cnt_bytes = op->bytes;
+		st->pipe.cnt_end = end;
+	}
 	if (out->exch_role && st) {
 		st->exch_role = out->exch_role;
 		st->exch_dir = out->exch_dir;
@@ -503,6 +527,15 @@ static __always_inline void pipe_step(struct endpoint *c, struct crossing *x,
 	    (x->dir != BT_DIR_SEND && x->dir != BT_DIR_RECV))
 		return;
 	op.ino = c->chan;
+	op.counted = 0;
+	if (x->dir == BT_DIR_SEND && x->st && x->st->pipe.cnt_ino == op.ino) {
+		/* Its entry counted its bytes: nothing to do if it wrote them all. */
+		if (x->bytes == x->st->pipe.cnt_bytes) {
+			x->st->pipe.cnt_ino = 0;
+			return;
+		}
+		op.counted = 1;
+	}
 	op.now = x->end ? x->end : bpf_ktime_get_ns();
 	op.bytes = x->bytes;
 	op.began = 0;
@@ -518,7 +551,6 @@ static __always_inline void pipe_step(struct endpoint *c, struct crossing *x,
 	op.eof = x->dir == BT_DIR_RECV && !x->ret;
 	op.entry = 0;
 	op.empty = 0;
-	op.pad = 0;
 	task_comm(task, op.comm);
 	pipe_track(&op);
 }
@@ -532,7 +564,7 @@ static __always_inline void pipe_step(struct endpoint *c, struct crossing *x,
  * state to a later write.
  */
 static __always_inline void pipe_write_entered(struct task_struct *task, struct file *file,
-					       __u64 count, __u64 now)
+					       __u64 count, __u64 now, bool counts)
 {
 	struct inode *inode = file->f_inode;
 	struct pipe_inode_info *pipe;
@@ -551,7 +583,7 @@ static __always_inline void pipe_write_entered(struct task_struct *task, struct 
 	op.eof = 0;
 	op.entry = 1;
 	op.empty = pipe->head == pipe->tail;
-	op.pad = 0;
+	op.counted = counts;
 	task_comm(task, op.comm);
 	pipe_track(&op);
 }

@@ -106,6 +106,14 @@ struct bt_pipe_thread {
 	__u64 rd;	/* the pipe of its last request read, 0 none */
 	__u64 wr;	/* the pipe it last wrote, 0 none */
 	bool wrote;	/* it wrote a pipe since its last request read */
+	/*
+	 * The write in progress whose bytes its entry counted for hand-offs
+	 * (bt_pipe_handoff_entered): its pipe (0: none), how many, and where
+	 * they end. Its exit has nothing to do unless it wrote fewer.
+	 */
+	__u64 cnt_ino;
+	__u64 cnt_bytes;
+	__u64 cnt_end;
 };
 
 /* One pipe call, as pipe_track and the steps see it. */
@@ -123,7 +131,12 @@ struct pipe_op {
 	__u8 eof;	/* a read that found no writer left */
 	__u8 entry;	/* a write's entry (the conversation step, the hand-off state made) */
 	__u8 empty;	/* a write's entry: the pipe held no byte */
-	__u8 pad;
+	/*
+	 * A write's entry: its bytes are known (a `write`, not a `writev`)
+	 * and counted there. A write's exit: its entry counted them (the
+	 * thread's cnt_*) and it wrote fewer, which are taken back.
+	 */
+	__u8 counted;
 	/*
 	 * The calling thread's name (pipe_track passes it on in
 	 * bt_pipe_out.comm), read from its task by the caller: loads, not a
@@ -205,6 +218,57 @@ BT_STEP_INLINE void bt_pipe_handoff_write(struct pipe_handoff *h, struct pipe_ca
 			continue;
 		bt_pipe_handoff_found(out, r, me);
 		r->ns = 0;
+	}
+}
+
+/*
+ * A write's entry, me (its entry's time), on pipe h, which held no byte
+ * if empty: the state is made there if empty, and a write whose bytes
+ * are known (a `write` asks for `bytes`) counts them there, before any
+ * byte of it is in, so its exit has nothing to do unless it wrote fewer
+ * (bt_pipe_handoff_unwrite): the exit's step, lock and lookup saved on
+ * nearly every write. A read of its bytes can no longer come first, it
+ * finds the write counted. Returns where its bytes end, 0 if not counted
+ * (no state made yet, or a `writev`: counted at its exit).
+ */
+BT_STEP_INLINE __u64 bt_pipe_handoff_entered(struct pipe_handoff *h, struct pipe_call *me,
+					     __u64 bytes, bool empty, bool counts,
+					     struct bt_pipe_out *out)
+{
+	if (empty)
+		bt_pipe_handoff_made(h, me->ns);
+	if (!counts || !h->made_ns || !bytes)
+		return 0;
+	bt_pipe_handoff_write(h, me, bytes, out);
+	return h->wr_off;
+}
+
+/*
+ * The exit of the write of tid entered at start whose entry counted
+ * `counted` bytes ending at offset end: it wrote `bytes` (fewer: short,
+ * failed or interrupted). The rest is taken back: the pipe's write
+ * offset, its own end and every later write's end move back by it (a
+ * write of no byte is no write: its record is dropped). A state made
+ * after its entry (the old one freed) never counted it.
+ */
+BT_STEP_INLINE void bt_pipe_handoff_unwrite(struct pipe_handoff *h, __u32 tid, __u64 start,
+					    __u64 end, __u64 counted, __u64 bytes)
+{
+	__u64 undo = counted - bytes;
+
+	if (bytes >= counted || !h->made_ns || h->made_ns > start || end > h->wr_off ||
+	    undo > end)
+		return;
+	h->wr_off -= undo;
+	for (int i = 0; i < HANDOFF_WRITES; i++) {
+		struct pipe_call *w = &h->w[i];
+
+		if (!w->ns || w->off < end)
+			continue;
+		if (!bytes && w->off == end && w->tid == tid && w->ns == start)
+			w->ns = 0;
+		else
+			w->off -= undo;
 	}
 }
 

@@ -428,6 +428,80 @@ static void handoff_only_between_threads_of_a_process(void **state)
 	assert_int_equal(o.nhandoff, 0);
 }
 
+/* A `write`'s entry, the way pipe_track takes it: made if empty, its bytes counted. */
+static struct bt_pipe_out hentered(struct pipe_handoff *h, __u32 tgid, __u32 tid, __u64 ns,
+				   __u64 bytes, bool empty, __u64 *end)
+{
+	struct pipe_call me = call_of(tgid, tid, ns);
+	struct bt_pipe_out out;
+
+	bt_pipe_out_reset(&out);
+	*end = bt_pipe_handoff_entered(h, &me, bytes, empty, true, &out);
+	return out;
+}
+
+/*
+ * Bytes counted at a write's entry: the worker's read (woken at 12, on
+ * another CPU) finds the write counted whether it exits before the
+ * write's exit or after, and the exit of a write that wrote them all has
+ * nothing to do. A write into a pipe with no state counts nothing.
+ */
+static void handoff_counted_at_write_entry(void **state)
+{
+	struct pipe_handoff h = {};
+	struct bt_pipe_out o;
+	__u64 end;
+
+	(void)state;
+	o = hentered(&h, 1, 1, 5, 8, false, &end);
+	assert_int_equal(end, 0);
+	assert_int_equal(h.wr_off, 0);
+	o = hentered(&h, 1, 1, 10, 8, true, &end);
+	assert_int_equal(end, 8);
+	assert_int_equal(o.nhandoff, 0);
+	o = hread_since(&h, 1, 2, 20, 8, 12);
+	assert_int_equal(o.nhandoff, 1);
+	assert_handoff(&o, 0, 2, 20, 1, 10);
+	/* Not empty, the state made: counted all the same. */
+	hentered(&h, 1, 1, 30, 4, false, &end);
+	assert_int_equal(end, 12);
+	o = hread(&h, 1, 3, 40, 4);
+	assert_handoff(&o, 0, 3, 40, 1, 30);
+	assert_int_equal(h.wr_off, h.rd_off);
+}
+
+/*
+ * A write that wrote fewer bytes than its entry counted: short (3 of 8,
+ * with a later write counted before its exit), then failed (none of 4):
+ * the offsets move back, the failed write is no write, and the next
+ * reads are followed to the writes their bytes came from.
+ */
+static void write_short_of_its_entry_count(void **state)
+{
+	struct pipe_handoff h = {};
+	struct bt_pipe_out o;
+	__u64 end, end2;
+
+	(void)state;
+	hentered(&h, 1, 1, 10, 8, true, &end);
+	hentered(&h, 1, 4, 11, 8, false, &end2);
+	assert_int_equal(end2, 16);
+	bt_pipe_handoff_unwrite(&h, 1, 10, end, 8, 3);
+	assert_int_equal(h.wr_off, 11);
+	o = hread(&h, 1, 2, 20, 3);
+	assert_handoff(&o, 0, 2, 20, 1, 10);
+	hentered(&h, 1, 1, 25, 4, false, &end);
+	bt_pipe_handoff_unwrite(&h, 1, 25, end, 4, 0);
+	assert_int_equal(h.wr_off, 11);
+	o = hread(&h, 1, 3, 30, 8);
+	assert_handoff(&o, 0, 3, 30, 4, 11);
+	assert_int_equal(h.wr_off, h.rd_off);
+	/* A state made after the write's entry never counted it. */
+	h.made_ns = 40;
+	bt_pipe_handoff_unwrite(&h, 1, 35, 11, 8, 0);
+	assert_int_equal(h.wr_off, 11);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -443,6 +517,8 @@ int main(void)
 		cmocka_unit_test(read_of_bytes_from_before_the_state),
 		cmocka_unit_test(two_jobs_two_workers),
 		cmocka_unit_test(handoff_only_between_threads_of_a_process),
+		cmocka_unit_test(handoff_counted_at_write_entry),
+		cmocka_unit_test(write_short_of_its_entry_count),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
