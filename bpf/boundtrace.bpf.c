@@ -1214,7 +1214,7 @@ __noinline int pending_try(struct inflight *st, struct bt_key *key, struct pendi
 		return 0;
 	}
 	count_crossing(r, in->wk.kind, in->wk.dir, in, plain_add);
-	account_exchange(in->wk.kind, in->wk.dir, st, &r->exch);
+	account_exchange(in->wk.kind, in->wk.dir, st, &r->exch, true);
 	n = take_wakees(st);
 	if (n)
 		add_wakees(&in->wk, st->wakee, n, 1, r->wakee, r->wakee_n, false);
@@ -1304,7 +1304,7 @@ static __always_inline void account(struct endpoint *c, struct crossing *x)
 			return;
 	}
 	count_crossing(s, c->kind, x->dir, x, shared_add);
-	account_exchange(c->kind, x->dir, x->st, (struct bt_exch_sum *)&s->role);
+	account_exchange(c->kind, x->dir, x->st, (struct bt_exch_sum *)&s->role, false);
 	account_wakeups(c, x, s);
 counted:
 	/* The row this call is counted in, should the kernel restart it (see struct inflight). */

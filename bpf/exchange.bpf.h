@@ -371,14 +371,15 @@ static __always_inline struct pipe_state *pipe_state_of(__u64 ino)
 
 /*
  * Chain mode: what a pipe call tells of hand-offs and conversations: a
- * write's entry (its conversation step; the hand-off state made), a
- * write's exit (its bytes counted for hand-offs), a read's exit (both).
- * Every state it needs is found first, the steps (pipe_step.h) run under
- * the pipes' lock, what they decided is sent after it. A global
- * function, verified once rather than at each of the crossing's pipe
- * call sites (inlined, they were a third of sys_exit's verification).
+ * write's entry (its conversation step; the hand-off state made, its
+ * bytes counted), a write's exit (what its entry could not count), a
+ * read's exit (both). Every state it needs is found first, the steps
+ * (pipe_step.h) run under the pipes' lock, what they decided is sent
+ * after it. Inlined at the write's entry (one site, in sys_enter: a
+ * call and its return less on every pipe write); sys_exit calls it as
+ * pipe_track below.
  */
-__noinline int pipe_track(struct pipe_op *op)
+static __always_inline int pipe_track_op(struct pipe_op *op)
 {
 	struct pipe_conv *cx = NULL, *cw = NULL;
 	struct pipe_state *ps, *pw;
@@ -517,6 +518,16 @@ __noinline int pipe_track(struct pipe_op *op)
 	return 0;
 }
 
+/*
+ * pipe_track_op at a pipe call's exit: a global function, verified once
+ * rather than at each of sys_exit's crossing sites (inlined there, it
+ * was a third of sys_exit's verification).
+ */
+__noinline int pipe_track(struct pipe_op *op)
+{
+	return pipe_track_op(op);
+}
+
 /* A pipe call's exit by task (a write's entry is pipe_write_entered's). */
 static __always_inline void pipe_step(struct endpoint *c, struct crossing *x,
 				      struct task_struct *task)
@@ -585,7 +596,7 @@ static __always_inline void pipe_write_entered(struct task_struct *task, struct 
 	op.empty = pipe->head == pipe->tail;
 	op.counted = counts;
 	task_comm(task, op.comm);
-	pipe_track(&op);
+	pipe_track_op(&op);
 }
 
 /* Atomic: a row of the stats map is shared (a pending row's is not, and pays it rarely). */
@@ -601,10 +612,10 @@ static __always_inline void exchange_add(struct bt_exch_sum *s, __u64 ns)
 /*
  * What the socket tracepoints (or pipe_track, for a pipe conversation)
  * left in the thread's slot st, counted into the exchange counters s of
- * its crossing's row (in the stats map or pending) in direction dir. A
- * global function, verified once rather than at each crossing site.
+ * its crossing's row (in the stats map or pending) in direction dir.
  */
-__noinline int exchange_account(struct bt_exch_sum *s, struct inflight *st, __u32 dir)
+static __always_inline int exchange_account_in(struct bt_exch_sum *s, struct inflight *st,
+					       __u32 dir)
 {
 	if (!s || !st || !st->exch_role || st->exch_dir != dir)
 		return 0;
@@ -620,8 +631,18 @@ __noinline int exchange_account(struct bt_exch_sum *s, struct inflight *st, __u3
 	return 0;
 }
 
+/* exchange_account_in as a global function, verified once rather than at each crossing site. */
+__noinline int exchange_account(struct bt_exch_sum *s, struct inflight *st, __u32 dir)
+{
+	return exchange_account_in(s, st, dir);
+}
+
+/*
+ * inlined: the caller is verified once anyway (pending_try, itself a
+ * global function), so the count of a thread's cached row takes no call.
+ */
 static __always_inline void account_exchange(__u8 kind, __u8 dir, struct inflight *st,
-					     struct bt_exch_sum *s)
+					     struct bt_exch_sum *s, bool inlined)
 {
 	/* Pipes: only pipe conversations, in chain mode. */
 	if (kind != BT_KIND_TCP && kind != BT_KIND_UNIX_STREAM &&
@@ -632,7 +653,9 @@ static __always_inline void account_exchange(__u8 kind, __u8 dir, struct infligh
 	 * call in two of a conversation): a call to it and its return
 	 * cost every other socket crossing as much as a helper call.
 	 */
-	if (st && st->exch_done)
+	if (st && st->exch_done && inlined)
+		exchange_account_in(s, st, dir);
+	else if (st && st->exch_done)
 		exchange_account(s, st, dir);
 	else if (st && st->exch_role && st->exch_dir == dir)
 		s->role = st->exch_role;
