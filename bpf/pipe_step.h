@@ -12,8 +12,9 @@
  * its first byte is in the pipe; what a read tells, at its exit, after
  * its bytes are out. So every read's step comes after the step of each
  * write it took bytes from, on whichever CPUs they ran: the order of the
- * data itself, not of the two exits. Only a write's byte count waits for
- * its exit (a write may end short or fail).
+ * data itself, not of the two exits. A `write`'s byte count is taken at
+ * its entry too (the bytes asked for), and its exit takes back what it
+ * did not write (short or failed); a `writev`'s waits for its exit.
  */
 #ifndef BOUNDTRACE_PIPE_STEP_H
 #define BOUNDTRACE_PIPE_STEP_H
@@ -40,7 +41,7 @@ struct pipe_call {
 };
 
 /*
- * A reader on another CPU can take a write's bytes before the writer's
+ * A reader on another CPU can take a writev's bytes before the writer's
  * sys_exit counts them: such a read waits in r[] until the write that
  * covers it is counted.
  */
