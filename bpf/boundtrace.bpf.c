@@ -332,6 +332,16 @@ static __always_inline bool is_target(__u32 tgid)
 #define TGID_CACHE_SLOTS	8192
 #define TGID_BITS		22
 __u64 tgid_cache[TGID_CACHE_SLOTS];
+/*
+ * The thread's tid the same way, for a target's hooks: the address names
+ * the thread (each has its own kernel stack), so a read, a futex or any
+ * call that walks no descriptor needs no bpf_get_current_task_btf() at
+ * all. A word of its own (tag and tid, below 2^22 as the tgid), filled
+ * with the tgid's and emptied with it; apart, so the early exit of every
+ * other task reads one word only. exec() empties it too: the thread
+ * that execs in a multithreaded process takes the leader's tid.
+ */
+__u64 tid_cache[TGID_CACHE_SLOTS];
 
 struct tgid_slot {
 	__u32 idx;
@@ -350,21 +360,44 @@ static __always_inline struct tgid_slot tgid_slot_of(const struct pt_regs *regs)
 	return ts;
 }
 
+#define TGID_MASK	((1u << TGID_BITS) - 1)
+
+/* Both words of a slot filled from the task itself: one helper call. */
+static __always_inline struct task_struct *fill_ids(struct tgid_slot ts)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	tgid_cache[ts.idx] = ts.tag << TGID_BITS | (task->tgid & TGID_MASK);
+	tid_cache[ts.idx] = ts.tag << TGID_BITS | (task->pid & TGID_MASK);
+	return task;
+}
+
 static __always_inline __u32 current_tgid(const struct pt_regs *regs)
 {
 	struct tgid_slot ts = tgid_slot_of(regs);
 	__u64 w = tgid_cache[ts.idx];
-	__u32 tgid;
 
 	if (w >> TGID_BITS == ts.tag)
-		return w & ((1u << TGID_BITS) - 1);
-	tgid = bpf_get_current_task_btf()->tgid;
-	tgid_cache[ts.idx] = ts.tag << TGID_BITS | (tgid & ((1u << TGID_BITS) - 1));
-	return tgid;
+		return w & TGID_MASK;
+	return fill_ids(ts)->tgid;
 }
 
-/* A task exits: its kernel stack, and the address its cache slot names, may be reused. */
-static __always_inline void forget_tgid(struct task_struct *p)
+/* The calling thread's tid, as current_tgid() its tgid. */
+static __always_inline __u32 current_tid(const struct pt_regs *regs)
+{
+	struct tgid_slot ts = tgid_slot_of(regs);
+	__u64 w = tid_cache[ts.idx];
+
+	if (w >> TGID_BITS == ts.tag)
+		return w & TGID_MASK;
+	return fill_ids(ts)->pid;
+}
+
+/*
+ * A task exits: its kernel stack, and the address its cache slot names,
+ * may be reused. Or it execs: its tid may become the leader's.
+ */
+static __always_inline void forget_ids(struct task_struct *p)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(p);
 	struct tgid_slot ts;
@@ -374,6 +407,8 @@ static __always_inline void forget_tgid(struct task_struct *p)
 	ts = tgid_slot_of(regs);
 	if (tgid_cache[ts.idx] >> TGID_BITS == ts.tag)
 		tgid_cache[ts.idx] = 0;
+	if (tid_cache[ts.idx] >> TGID_BITS == ts.tag)
+		tid_cache[ts.idx] = 0;
 }
 
 static __always_inline void set_target(__u32 tgid, bool on)
@@ -1343,8 +1378,13 @@ static __always_inline void sock_used_by(struct inflight *st, struct endpoint *c
 	}
 }
 
-static __always_inline void cross_fd(struct task_struct *task, long fd, struct crossing *x)
+/*
+ * The task is taken here, where a descriptor is walked: a futex's
+ * crossing needs none (its ids come from current_tid's cache).
+ */
+static __always_inline void cross_fd(long fd, struct crossing *x)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct endpoint c = {};
 
 	classify(task, fd, &c);
@@ -1360,8 +1400,9 @@ static __always_inline void cross_fd(struct task_struct *task, long fd, struct c
 }
 
 /* vmsplice moves data into or out of a pipe depending on which end fd is. */
-static __always_inline void cross_vmsplice(struct task_struct *task, long fd, struct crossing *x)
+static __always_inline void cross_vmsplice(long fd, struct crossing *x)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct endpoint c = {};
 	struct file *file;
 
@@ -1620,23 +1661,23 @@ static __always_inline bool walks_at_entry(long nr)
 SEC("tp_btf/sys_enter")
 int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 {
-	struct task_struct *task;
 	struct inflight *st;
 	__u64 count;
 	bool first;
 	long fd;
+	__u32 tid;
 
 	if (!is_target(current_tgid(regs)))
 		return 0;
 	if (!is_crossing_nr(id) && id != BT_NR_restart_syscall &&
 	    !(min_block_ns && is_readiness_nr(id)))
 		return 0;
-	task = bpf_get_current_task_btf();
+	tid = current_tid(regs);
 	fd = walks_at_entry(id) ? sent_fd(id, regs) : -1;
-	st = inflight_slot(task->pid);
+	st = inflight_slot(tid);
 	if (!st)
 		return 0;
-	if (st->tid != task->pid) {
+	if (st->tid != tid) {
 		st->last_ts = 0;	/* the previous owner's, never restarted */
 		st->pend_ts = 0;
 		st->mark_id = 0;
@@ -1649,7 +1690,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		st->pend_key = st->last_key;
 		st->last_ts = 0;
 	}
-	if (st->tid == task->pid && st->pend_ts &&
+	if (st->tid == tid && st->pend_ts &&
 	    (id == st->pend_nr || id == BT_NR_restart_syscall)) {
 		/* The kernel restarts the call it interrupted: still one call. */
 		uncount_restarted(st);
@@ -1665,7 +1706,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	}
 	if (id == BT_NR_restart_syscall)
 		return 0;
-	st->tid = task->pid;
+	st->tid = tid;
 	st->nr = id;
 	st->nwake = 0;
 	st->exch_role = 0;
@@ -1688,7 +1729,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	count = BT_REGS_ARG3(regs);
 walk:
 	/* One site: inlined twice, the walk would be verified twice. */
-	send_entered(task, st, fd, id, count, st->ts, first);
+	send_entered(bpf_get_current_task_btf(), st, fd, id, count, st->ts, first);
 	return 0;
 }
 
@@ -1696,7 +1737,7 @@ walk:
  * A crossing syscall nr ended with ret: classify its descriptor(s) and
  * count it. regs holds its arguments.
  */
-static __always_inline void end_crossing(void *ctx, struct task_struct *task,
+static __always_inline void end_crossing(void *ctx, __u32 tgid, __u32 tid,
 					 struct pt_regs *regs, long nr, long ret)
 {
 	struct crossing x = { .ret = ret, .ctx = ctx,
@@ -1704,10 +1745,10 @@ static __always_inline void end_crossing(void *ctx, struct task_struct *task,
 	struct inflight *st;
 	int dir;
 
-	x.tgid = task->tgid;
+	x.tgid = tgid;
 	x.nr = nr;
 	x.usp = BT_REGS_SP(regs);
-	st = inflight_of(task->pid);
+	st = inflight_of(tid);
 	if (st && st->nr == nr) {
 		x.end = st->sock_ns ?: bpf_ktime_get_ns();
 		st->sock_ns = 0;
@@ -1727,7 +1768,7 @@ static __always_inline void end_crossing(void *ctx, struct task_struct *task,
 			x.uremote = (const void *)BT_REGS_ARG5(regs);
 		else if (nr == BT_NR_sendmsg)
 			x.uremote = msghdr_name((void *)BT_REGS_ARG2(regs));
-		cross_fd(task, BT_REGS_ARG1(regs), &x);
+		cross_fd(BT_REGS_ARG1(regs), &x);
 		break;
 	case BT_NR_read: case BT_NR_readv: case BT_NR_recvmsg: case BT_NR_recvfrom:
 		x.dir = BT_DIR_RECV;
@@ -1742,7 +1783,7 @@ static __always_inline void end_crossing(void *ctx, struct task_struct *task,
 		if (ret == -EAGAIN)
 			x.dontwait = (nr == BT_NR_recvfrom && (BT_REGS_ARG4(regs) & BT_MSG_DONTWAIT)) ||
 				     (nr == BT_NR_recvmsg && (BT_REGS_ARG3(regs) & BT_MSG_DONTWAIT));
-		cross_fd(task, BT_REGS_ARG1(regs), &x);
+		cross_fd(BT_REGS_ARG1(regs), &x);
 		break;
 	case BT_NR_sendmmsg: case BT_NR_recvmmsg:
 		x.dir = nr == BT_NR_sendmmsg ? BT_DIR_SEND : BT_DIR_RECV;
@@ -1751,28 +1792,28 @@ static __always_inline void end_crossing(void *ctx, struct task_struct *task,
 			x.bytes = 0;
 		if (ret > 0)
 			x.uremote = msghdr_name((void *)BT_REGS_ARG2(regs));
-		cross_fd(task, BT_REGS_ARG1(regs), &x);
+		cross_fd(BT_REGS_ARG1(regs), &x);
 		break;
 	case BT_NR_vmsplice:
-		cross_vmsplice(task, BT_REGS_ARG1(regs), &x);
+		cross_vmsplice(BT_REGS_ARG1(regs), &x);
 		break;
 	case BT_NR_splice:	/* splice(fd_in, off_in, fd_out, off_out, len, flags) */
 		x.dir = BT_DIR_RECV;
-		cross_fd(task, BT_REGS_ARG1(regs), &x);
+		cross_fd(BT_REGS_ARG1(regs), &x);
 		x.dir = BT_DIR_SEND;
-		cross_fd(task, BT_REGS_ARG3(regs), &x);
+		cross_fd(BT_REGS_ARG3(regs), &x);
 		break;
 	case BT_NR_tee:		/* tee(fd_in, fd_out, len, flags) */
 		x.dir = BT_DIR_RECV;
-		cross_fd(task, BT_REGS_ARG1(regs), &x);
+		cross_fd(BT_REGS_ARG1(regs), &x);
 		x.dir = BT_DIR_SEND;
-		cross_fd(task, BT_REGS_ARG2(regs), &x);
+		cross_fd(BT_REGS_ARG2(regs), &x);
 		break;
 	case BT_NR_sendfile:	/* sendfile(out_fd, in_fd, offset, count) */
 		x.dir = BT_DIR_SEND;
-		cross_fd(task, BT_REGS_ARG1(regs), &x);
+		cross_fd(BT_REGS_ARG1(regs), &x);
 		x.dir = BT_DIR_RECV;
-		cross_fd(task, BT_REGS_ARG2(regs), &x);
+		cross_fd(BT_REGS_ARG2(regs), &x);
 		break;
 	case BT_NR_futex:
 		dir = futex_dir(BT_REGS_ARG2(regs));
@@ -1805,11 +1846,11 @@ static __always_inline void end_crossing(void *ctx, struct task_struct *task,
  * waited for its timeout: an episode of kind NONE, waker cleared. One the
  * kernel will restart keeps its stamp, so the restart's exit times it all.
  */
-static __always_inline void end_readiness_wait(struct task_struct *task, long nr, long ret)
+static __always_inline void end_readiness_wait(__u32 tgid, __u32 tid, long nr, long ret)
 {
 	struct endpoint c = { .kind = BT_KIND_NONE };
-	struct crossing x = { .ret = ret, .dir = BT_DIR_WAIT, .tgid = task->tgid, .nr = nr };
-	struct inflight *st = inflight_of(task->pid);
+	struct crossing x = { .ret = ret, .dir = BT_DIR_WAIT, .tgid = tgid, .nr = nr };
+	struct inflight *st = inflight_of(tid);
 
 	if (!st || st->nr != nr || is_restart(ret))
 		return;
@@ -1838,9 +1879,9 @@ struct {
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
-	struct task_struct *task;
 	long nr = BT_REGS_NR(regs);
 	struct inflight *st;
+	__u32 tgid, tid;
 
 	/*
 	 * Any process's socket, accept, connect or bind names a socket's
@@ -1858,23 +1899,24 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	 */
 	if (count_marked && is_connection_nr(nr))
 		bpf_tail_call(ctx, &marked_exit, 0);
-	if (!is_target(current_tgid(regs))) {
+	tgid = current_tgid(regs);
+	if (!is_target(tgid)) {
 		if (count_marked && is_marked_nr(nr))
 			bpf_tail_call(ctx, &marked_exit, 0);
 		return 0;
 	}
-	task = bpf_get_current_task_btf();
+	tid = current_tid(regs);
 	if (nr == BT_NR_restart_syscall) {
 		/* The restart of an interrupted call: the registers still hold its arguments. */
-		st = inflight_of(task->pid);
+		st = inflight_of(tid);
 		if (!st)
 			return 0;
 		nr = st->nr;
 	}
 	if (is_crossing_nr(nr))
-		end_crossing(ctx, task, regs, nr, ret);
+		end_crossing(ctx, tgid, tid, regs, nr, ret);
 	else if (min_block_ns && is_readiness_nr(nr))
-		end_readiness_wait(task, nr, ret);
+		end_readiness_wait(tgid, tid, nr, ret);
 	return 0;
 }
 
@@ -2085,6 +2127,7 @@ int BPF_PROG(proc_fork, struct task_struct *parent, struct task_struct *child)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(proc_exec, struct task_struct *p)
 {
+	forget_ids(p);
 	if (is_target(p->tgid))
 		emit(BT_EV_EXEC, p, 0);
 	return 0;
@@ -2093,7 +2136,7 @@ int BPF_PROG(proc_exec, struct task_struct *p)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(proc_exit, struct task_struct *p)
 {
-	forget_tgid(p);
+	forget_ids(p);
 	if (!is_target(p->tgid))
 		return 0;
 	pending_release(p);

@@ -614,10 +614,18 @@ def node_tiers_chain(conc):
         eq(client.stdout.readline().split(), ["ready", str(conc)], "client's warm-up requests")
         t = Tracer(front.p.pid, "--peers", "2")
         # The client and the back are followed (-v says so) from the
-        # front's connections at a discovery round.
-        wait_for(lambda: all("following peer %s[%d]" % (comm, pid) in t.stderr() for comm, pid in
-                             (("python3", client.pid), ("node", back.p.pid))),
-                 "the client and the back followed")
+        # front's connections at a discovery round. Nothing crosses until
+        # then, so a round that finds nothing new backs off (scans at 0,
+        # 0.5, 1.5, 3.5, 7.5, 15.5 s): once in CI the first ones did not
+        # name them within 10 s. 20 s covers the 15.5 s scan, and a miss
+        # says what the tracer said.
+        try:
+            wait_for(lambda: all("following peer %s[%d]" % (comm, pid) in t.stderr()
+                                 for comm, pid in (("python3", client.pid),
+                                                   ("node", back.p.pid))),
+                     "the client and the back followed", timeout=20.0)
+        except Failure as e:
+            raise Failure("%s; tracer said:\n%s" % (e, t.stderr()[-3000:]))
         answered = run_node_client(client)
         bt = t.stop()
     finally:

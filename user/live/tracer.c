@@ -453,13 +453,17 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 	}
 	/*
 	 * tp_btf programs attach through BTF: no tracefs mount is needed.
-	 * proc_exit goes first: it empties a task's slot in the syscall
-	 * hooks' tgid cache (tgid_cache) before the task's kernel stack can
-	 * be reused, so it must see every exit from the first fill on. The
-	 * skeleton attach then skips the link already made.
+	 * proc_exit and proc_exec go first: they empty a task's slot in the
+	 * syscall hooks' tgid and tid caches (tgid_cache, tid_cache) before
+	 * the task's kernel stack can be reused or its tid change, so they
+	 * must see every exit and exec from the first fill on. The skeleton
+	 * attach then skips the links already made.
 	 */
 	t->skel->links.proc_exit = bpf_program__attach(t->skel->progs.proc_exit);
-	rc = t->skel->links.proc_exit ? boundtrace_bpf__attach(t->skel) : -errno;
+	if (t->skel->links.proc_exit)
+		t->skel->links.proc_exec = bpf_program__attach(t->skel->progs.proc_exec);
+	rc = t->skel->links.proc_exit && t->skel->links.proc_exec ?
+	     boundtrace_bpf__attach(t->skel) : -errno;
 	if (rc) {
 		snprintf(err, errlen, "cannot attach to the kernel tracepoints: %s", strerror(-rc));
 		goto fail;
