@@ -1616,16 +1616,26 @@ static uint64_t effective_horizon(const struct bt_xagg *a)
 	size_t added = a->n > a->n_folded ? a->n - a->n_folded : 0;
 	uint64_t since = a->folded_once ? a->hi_folded : a->lo, span, h;
 
-	if (!a->budget || !added || a->hi <= since)
+	if (!a->budget)
 		return a->horizon;
+	if (!added || a->hi <= since)
+		return a->eff;	/* no rate to go by: the last one's */
 	span = a->hi - since;
 	/* rate = added / span; h + h / 4 = budget / rate. */
-	if (span > UINT64_MAX / 4 / a->budget)
-		return a->horizon;
-	h = (uint64_t)a->budget * span * 4 / 5 / added;
+	h = span > UINT64_MAX / 4 / a->budget ? a->horizon :
+	    (uint64_t)a->budget * span * 4 / 5 / added;
 	if (h < BT_XAGG_HORIZON_FLOOR)
 		h = BT_XAGG_HORIZON_FLOOR;
-	return h < a->horizon ? h : a->horizon;
+	if (h > a->horizon)
+		h = a->horizon;
+	/*
+	 * It grows back as the records' time goes, not at once: the cutoff
+	 * still moves on (a fold that folds nothing would leave the budget's
+	 * records added, and the next poll fold again at once).
+	 */
+	if (a->folded_once && a->hi > a->cutoff + 1 && h >= a->hi - a->cutoff)
+		h = a->hi - a->cutoff - 1;
+	return h;
 }
 
 int bt_xagg_fold(struct bt_xagg *a)
@@ -1637,8 +1647,14 @@ int bt_xagg_fold(struct bt_xagg *a)
 
 	if (a->later != NONE)
 		return -EINVAL;	/* a hop needs its service's name */
-	if (!a->n || !cutoff || (a->folded_once && cutoff <= a->cutoff))
+	if (!a->n || !cutoff || (a->folded_once && cutoff <= a->cutoff)) {
+		/* Nothing to fold (no newer record): the budget counts from here. */
+		if (a->budget) {
+			a->n_folded = a->n;
+			a->hi_folded = a->hi;
+		}
 		return 0;
+	}
 	/* A longer horizon after a shorter one: what went, went (a record before it is late). */
 	if (keep < a->keep)
 		keep = a->keep;
