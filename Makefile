@@ -10,6 +10,7 @@ DESTDIR ?=
 CC ?= cc
 CLANG ?= clang
 BPFTOOL ?= bpftool
+LLVM_STRIP ?= $(shell command -v llvm-strip 2>/dev/null || echo llvm-strip-14)
 PKG_CONFIG ?= pkg-config
 
 CFLAGS ?= -O2 -g
@@ -77,8 +78,12 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c $(VMLINUX) | $(BUILD)
 		-I$(dir $(VMLINUX)) -Ibpf -MMD -MP -Wall -Werror \
 		-c $< -o $@
 
-$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
-	$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
+# The skeleton embeds the object without its DWARF (as libbpf-tools do):
+# the BTF and its line info stay, the binary is smaller, and libbpf reads
+# less of it at load. The unstripped object stays for debugging.
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o Makefile
+	$(LLVM_STRIP) -g $< -o $(BUILD)/$*.stripped.bpf.o
+	$(BPFTOOL) gen skeleton $(BUILD)/$*.stripped.bpf.o name $*_bpf > $@.tmp && mv $@.tmp $@
 
 # ---- userspace ---------------------------------------------------------
 # The git revision for --version, rewritten only when it changes, so a

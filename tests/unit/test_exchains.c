@@ -593,6 +593,130 @@ static void test_many_windows(void **state)
 }
 
 /*
+ * A high rate of short requests (160,000 records a second, each request
+ * 20 us through three tiers, with one call) and, at long, a request of
+ * 200 ms with a call inside it (its own threads), fed as a live trace
+ * does with a budget: a fold each time the budget's records came.
+ */
+#define BUDGET_REQS	24000	/* 0.6 s */
+#define BUDGET		16384
+static struct bt_chains *feed_budget(struct bt_xchg *x, size_t n, size_t budget,
+				     uint64_t *horizon, size_t *most)
+{
+	struct bt_xagg *a = bt_xagg_new(500 * 1000000ull);
+	struct bt_chains *c;
+
+	assert_non_null(a);
+	bt_xagg_set_budget(a, budget);
+	qsort(x, n, sizeof(*x), cmp_resp);
+	*most = 0;
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(bt_xagg_add(a, &x[i]), 0);
+		if (bt_xagg_window(a) > *most)
+			*most = bt_xagg_window(a);
+		if (budget && bt_xagg_added(a) >= budget) {
+			assert_int_equal(bt_xagg_fold(a), 0);
+			/* Past the first fold (the rate known), the window kept is about the budget. */
+			if (i >= 2 * budget)
+				assert_true(bt_xagg_window(a) <= budget + budget / 8);
+		}
+	}
+	bt_xagg_horizon(a, horizon);
+	c = bt_xagg_chains(a, NULL);
+	assert_non_null(c);
+	assert_int_equal(c->horizon_ns, *horizon);
+	bt_xagg_free(a);
+	return c;
+}
+
+static size_t budget_stream(struct bt_xchg *x, bool long_request)
+{
+	size_t n = 0;
+
+	for (uint64_t r = 0; r < BUDGET_REQS; r++) {
+		uint64_t t = 1000000 + r * 25000;
+
+		x[n++] = cli(FE, 10, 1, 2, "unix:/m", t, t + 20000);
+		x[n++] = srv(MID, 20, 2, 1, "unix:/m", t + 1000, t + 19000);
+		x[n++] = cli(MID, 20, 3, 4, "tcp:be", t + 5000, t + 15000);
+		x[n++] = srv(BE, 30, 4, 3, "tcp:be", t + 6000, t + 14000);
+	}
+	if (long_request) {
+		uint64_t t = 300 * 1000000ull, ms = 1000000;
+
+		x[n++] = cli(FE, 11, 5, 6, "unix:/m", t, t + 200 * ms);
+		x[n++] = srv(MID, 22, 6, 5, "unix:/m", t + 1000, t + 200 * ms - 1000);
+		x[n++] = cli(MID, 22, 7, 8, "tcp:be", t + 10 * ms, t + 11 * ms);
+		x[n++] = srv(BE, 31, 8, 7, "tcp:be", t + 10 * ms + 1000, t + 11 * ms - 1000);
+	}
+	return n;
+}
+
+/*
+ * The window's budget: the stream of short requests folds with a horizon
+ * shortened to keep about the budget (the window never twice the budget
+ * and a bit), and the chains are one batch's, exactly, nothing late.
+ */
+static void test_budget_window(void **state)
+{
+	struct bt_xchg *x = malloc(BUDGET_REQS * 4 * sizeof(*x));
+	struct bt_chains *batch, *c;
+	uint64_t horizon;
+	size_t n, most;
+
+	(void)state;
+	assert_non_null(x);
+	n = budget_stream(x, false);
+	batch = bt_exchains_analyze(x, n, NULL, 0, NULL);
+	assert_non_null(batch);
+	c = feed_budget(x, n, BUDGET, &horizon, &most);
+	/* 16384 records at 160,000 a second: 82 ms, context included. */
+	assert_true(horizon >= BT_XAGG_HORIZON_FLOOR && horizon < 100 * 1000000ull);
+	assert_true(most <= 2 * BUDGET + BUDGET / 8);
+	assert_int_equal(c->xcounts.late, 0);
+	assert_int_equal(c->xcounts.roots, BUDGET_REQS);
+	assert_same(c, batch);
+	bt_chains_free(c);
+	/* Without a budget: the full horizon, 0.5 s of records at once. */
+	c = feed_budget(x, n, 0, &horizon, &most);
+	assert_int_equal(horizon, 500 * 1000000ull);
+	assert_true(most > 4 * BUDGET);
+	assert_same(c, batch);
+	bt_chains_free(c);
+	bt_chains_free(batch);
+	free(x);
+}
+
+/*
+ * A request of 200 ms that makes a call, among the stream: longer than
+ * the shortened horizon, its call is folded as a root before it comes,
+ * and it is counted late (never silently). Without the budget (the
+ * 500 ms horizon) it nests: nothing late, one more two-hop request.
+ */
+static void test_budget_long_request_late(void **state)
+{
+	struct bt_xchg *x = malloc((BUDGET_REQS * 4 + 4) * sizeof(*x));
+	struct bt_chains *c;
+	uint64_t horizon;
+	size_t n, most;
+
+	(void)state;
+	assert_non_null(x);
+	n = budget_stream(x, true);
+	c = feed_budget(x, n, BUDGET, &horizon, &most);
+	assert_true(horizon < 200 * 1000000ull);
+	/* Its two records that came after the call was folded: the middle's and the front's. */
+	assert_int_equal(c->xcounts.late, 2);
+	bt_chains_free(c);
+	c = feed_budget(x, n, 0, &horizon, &most);
+	assert_int_equal(c->xcounts.late, 0);
+	assert_int_equal(c->xcounts.roots, BUDGET_REQS + 1);
+	assert_int_equal(find(c, 2)->requests, BUDGET_REQS + 1);
+	bt_chains_free(c);
+	free(x);
+}
+
+/*
  * An interval table while a request is open (its call came back, its
  * response not yet): the snapshot shows what was folded, nothing late,
  * and the request's call still nests in it at the end. Folding all at
@@ -767,6 +891,8 @@ int main(void)
 		cmocka_unit_test(test_serial_fanout),
 		cmocka_unit_test(test_request_tail_read_late),
 		cmocka_unit_test(test_many_windows),
+		cmocka_unit_test(test_budget_window),
+		cmocka_unit_test(test_budget_long_request_late),
 		cmocka_unit_test(test_snapshot_open_request),
 		cmocka_unit_test(test_pool_members_one_chain),
 		cmocka_unit_test(test_pool_of_two_tiers_split),

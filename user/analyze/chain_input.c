@@ -139,6 +139,9 @@ struct bt_chain_fold {
 	size_t nsums, capsums;
 	struct bt_hmap sumtab;	/* sums by pid */
 	size_t neps;		/* the model's episodes this fold takes: the first ones */
+	size_t budget;		/* of the exchange window (bt_xagg_set_budget) */
+	/* For -v: folds, the largest window a fold took, its records. */
+	uint64_t folds, window_max;
 };
 
 static bool ep_sum_eq(const void *ctx, uint32_t i, const void *key)
@@ -376,6 +379,16 @@ static uint64_t horizon_ns(void)
 	return s && *s && !*end && ms ? (uint64_t)ms * 1000000ull : BT_CHAIN_HORIZON_NS;
 }
 
+/* The exchange window's budget: BOUNDTRACE_CHAIN_BUDGET (tests), else BT_CHAIN_BUDGET. */
+static size_t budget(void)
+{
+	const char *s = getenv("BOUNDTRACE_CHAIN_BUDGET");
+	char *end;
+	unsigned long n = s ? strtoul(s, &end, 10) : 0;
+
+	return s && *s && !*end && n ? n : BT_CHAIN_BUDGET;
+}
+
 /* How the episode chains are walked: every wait with a known waker is a root. */
 static const struct bt_chain_opts episode_opts = { .nested_roots = true };
 
@@ -392,6 +405,8 @@ static struct bt_chain_fold *fold_new(void)
 		fold_free(f);
 		return NULL;
 	}
+	f->budget = budget();
+	bt_xagg_set_budget(f->xagg, f->budget);
 	return f;
 }
 
@@ -780,6 +795,9 @@ int bt_model_fold_chains_tick(struct bt_model *m, void (*tick)(void *ctx), void 
 	bt_xagg_set_tick(f->xagg, tick, ctx);
 	bt_eagg_set_tick(f->eagg, tick, ctx);
 	f->busy = true;
+	f->folds++;
+	if (bt_xagg_window(f->xagg) > f->window_max)
+		f->window_max = bt_xagg_window(f->xagg);
 	err = bt_xagg_fold(f->xagg);
 	if (tick)
 		tick(ctx);
@@ -808,6 +826,27 @@ int bt_model_fold_chains_tick(struct bt_model *m, void (*tick)(void *ctx), void 
 int bt_model_fold_chains(struct bt_model *m)
 {
 	return bt_model_fold_chains_tick(m, NULL, NULL);
+}
+
+bool bt_model_fold_due(const struct bt_model *m)
+{
+	const struct bt_chain_fold *f = m->fold;
+
+	return f && !m->keep_records && !f->busy &&
+	       bt_xagg_added(f->xagg) + m->nexchanges >= f->budget;
+}
+
+void bt_model_fold_stats(const struct bt_model *m, struct bt_fold_stats *s)
+{
+	const struct bt_chain_fold *f = m->fold;
+
+	*s = (struct bt_fold_stats){ 0 };
+	if (!f)
+		return;
+	s->folds = f->folds;
+	s->window_max = f->window_max;
+	s->budget = f->budget;
+	s->horizon_ns = bt_xagg_horizon(f->xagg, &s->horizon_min_ns);
 }
 
 static int cmp_waits(const void *a, const void *b)
@@ -889,6 +928,9 @@ struct bt_chains *bt_model_chains(const struct bt_model *m, const struct bt_edge
 			c = merge(x, c);
 		}
 	}
+	/* Without exchanges, the window's own horizon. */
+	if (c && !c->horizon_ns)
+		c->horizon_ns = horizon_ns();
 	if (c && sum_waits(f, c)) {
 		bt_chains_free(c);
 		c = NULL;

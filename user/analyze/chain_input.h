@@ -11,6 +11,12 @@
  * this that makes calls is nested partially (counted in xcounts.late).
  */
 #define BT_CHAIN_HORIZON_NS	(500 * 1000000ull)
+/*
+ * The exchange window's budget of records (bt_xagg_set_budget): a live
+ * trace folds when that many came since the last fold, and at a high
+ * rate the horizon shortens so that the window keeps about as many.
+ */
+#define BT_CHAIN_BUDGET		32768
 
 /*
  * Folds the exchange records that came since the last call into the
@@ -26,6 +32,19 @@ int bt_model_fold_chains(struct bt_model *m);
  * loses nothing. What tick adds to the model waits for the next fold.
  */
 int bt_model_fold_chains_tick(struct bt_model *m, void (*tick)(void *ctx), void *ctx);
+/*
+ * The budget's records came since the last fold (bt_model_take_exchange):
+ * collect and fold now rather than at the next round. False while a
+ * recording is made (its snapshots fold).
+ */
+bool bt_model_fold_due(const struct bt_model *m);
+/* For -v: what the exchange window did so far. */
+struct bt_fold_stats {
+	uint64_t folds, window_max;	/* the largest window a fold took (records, hand-offs) */
+	size_t budget;
+	uint64_t horizon_ns, horizon_min_ns;	/* the last fold's, the shortest */
+};
+void bt_model_fold_stats(const struct bt_model *m, struct bt_fold_stats *s);
 /*
  * One exchange record as it comes: once the model folds as the trace
  * goes (after its first bt_model_fold_chains), straight into the window,

@@ -254,6 +254,12 @@ struct bt_chains {
 	uint64_t duration_ns;		/* the one the shares used */
 	struct bt_chain_counts counts;
 	struct bt_xchg_counts xcounts;
+	/*
+	 * The shortest horizon the exchange window folded with (its budget
+	 * shortens it at a high rate): a request longer than that which made
+	 * calls may be in xcounts.late. 0: no exchange window.
+	 */
+	uint64_t horizon_ns;
 	struct bt_proc_waits *waits;	/* by pid; set by bt_model_chains */
 	size_t nwaits;
 	struct bt_chains_mem *mem;	/* private */

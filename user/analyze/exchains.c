@@ -202,6 +202,16 @@ struct bt_xagg {
 	struct tail run;
 	bool run_open;
 	uint64_t horizon, cutoff, newest, lo, hi;
+	/*
+	 * The budget (bt_xagg_set_budget, 0: none): the horizon a fold uses
+	 * (eff, eff_min the shortest so far) is the one whose records, at the
+	 * rate that came since the last fold (n_folded records then, the
+	 * newest hi_folded), the window keeps within it. keep: what the
+	 * drops free is older than this (never moves back); a record that
+	 * starts before it came too late.
+	 */
+	size_t budget, n_folded;
+	uint64_t hi_folded, eff, eff_min, keep;
 	bool folded_once;
 	uint32_t later;		/* the first record whose service is to be named, NONE */
 	/* The names records carry, interned (they repeat: a window would hold them many times). */
@@ -1468,11 +1478,11 @@ static int pass(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
 
 /*
  * How far before the cutoff folded records stay for later ones to look
- * back at. A later record that starts before that is a call already
- * longer than the horizon and this: counted late. A quarter of the
- * horizon keeps the window small.
+ * back at (horizon h). A later record that starts before that is a call
+ * already longer than the horizon and this: counted late. A quarter of
+ * the horizon keeps the window small.
  */
-#define CONTEXT(a)	((a)->horizon / 4)
+#define CONTEXT(h)	((h) / 4)
 
 struct bt_xagg *bt_xagg_new(uint64_t horizon_ns)
 {
@@ -1480,7 +1490,7 @@ struct bt_xagg *bt_xagg_new(uint64_t horizon_ns)
 
 	if (!a)
 		return NULL;
-	a->horizon = horizon_ns;
+	a->horizon = a->eff = a->eff_min = horizon_ns;
 	a->lo = UINT64_MAX;
 	a->later = NONE;
 	return a;
@@ -1503,7 +1513,7 @@ static int add(struct bt_xagg *a, const struct bt_xchg *x, uint32_t channel)
 	 * began before what the window still holds, came too late for it.
 	 */
 	if (a->folded_once && ((x->role == BT_ROLE_SERVER && x->req_ns <= a->cutoff) ||
-			       x->resp_ns <= a->cutoff || x->req_ns + CONTEXT(a) < a->cutoff))
+			       x->resp_ns <= a->cutoff || x->req_ns < a->keep))
 		a->cnt.late++;
 	if (a->n + a->ntails >= WINDOW_MAX)
 		return -ENOMEM;
@@ -1591,19 +1601,90 @@ int bt_xagg_add_handoff(struct bt_xagg *a, const struct bt_handoff *h)
 	return 0;
 }
 
+/*
+ * The horizon of the next fold. With a budget, the window a fold keeps
+ * is about rate x (horizon + context): the records that completed since
+ * the cutoff, and the folded ones kept for looking back. The rate is that
+ * of the records added since the last fold (by their times, not the
+ * clock's: a recording read back folds the same), and the horizon the one
+ * that keeps the budget, between BT_XAGG_HORIZON_FLOOR and the window's
+ * own. A request longer than it that makes calls is counted late, as one
+ * longer than the full horizon is.
+ */
+static uint64_t effective_horizon(const struct bt_xagg *a)
+{
+	size_t added = a->n > a->n_folded ? a->n - a->n_folded : 0;
+	uint64_t since = a->folded_once ? a->hi_folded : a->lo, span, h;
+
+	if (!a->budget)
+		return a->horizon;
+	if (!added || a->hi <= since)
+		return a->eff;	/* no rate to go by: the last one's */
+	span = a->hi - since;
+	/* rate = added / span; h + h / 4 = budget / rate. */
+	h = span > UINT64_MAX / 4 / a->budget ? a->horizon :
+	    (uint64_t)a->budget * span * 4 / 5 / added;
+	if (h < BT_XAGG_HORIZON_FLOOR)
+		h = BT_XAGG_HORIZON_FLOOR;
+	if (h > a->horizon)
+		h = a->horizon;
+	/*
+	 * It grows back as the records' time goes, not at once: the cutoff
+	 * still moves on (a fold that folds nothing would leave the budget's
+	 * records added, and the next poll fold again at once).
+	 */
+	if (a->folded_once && a->hi > a->cutoff + 1 && h >= a->hi - a->cutoff)
+		h = a->hi - a->cutoff - 1;
+	return h;
+}
+
 int bt_xagg_fold(struct bt_xagg *a)
 {
-	uint64_t cutoff = a->hi > a->horizon ? a->hi - a->horizon : 0;
+	uint64_t h = effective_horizon(a);
+	uint64_t cutoff = a->hi > h ? a->hi - h : 0;
+	uint64_t keep = cutoff > CONTEXT(h) ? cutoff - CONTEXT(h) : 0;
 	int err;
 
 	if (a->later != NONE)
 		return -EINVAL;	/* a hop needs its service's name */
-	if (!a->n || !cutoff || (a->folded_once && cutoff <= a->cutoff))
+	if (!a->n || !cutoff || (a->folded_once && cutoff <= a->cutoff)) {
+		/* Nothing to fold (no newer record): the budget counts from here. */
+		if (a->budget) {
+			a->n_folded = a->n;
+			a->hi_folded = a->hi;
+		}
 		return 0;
-	err = pass(a, cutoff, cutoff > CONTEXT(a) ? cutoff - CONTEXT(a) : 0);
+	}
+	/* A longer horizon after a shorter one: what went, went (a record before it is late). */
+	if (keep < a->keep)
+		keep = a->keep;
+	err = pass(a, cutoff, keep);
 	a->cutoff = cutoff;
+	a->keep = keep;
+	a->eff = h;
+	if (h < a->eff_min)
+		a->eff_min = h;
+	a->n_folded = a->n;
+	a->hi_folded = a->hi;
 	a->folded_once = true;
 	return err;
+}
+
+void bt_xagg_set_budget(struct bt_xagg *a, size_t records)
+{
+	a->budget = records;
+}
+
+size_t bt_xagg_added(const struct bt_xagg *a)
+{
+	return a->n > a->n_folded ? a->n - a->n_folded : 0;
+}
+
+uint64_t bt_xagg_horizon(const struct bt_xagg *a, uint64_t *shortest)
+{
+	if (shortest)
+		*shortest = a->eff_min;
+	return a->eff;
 }
 
 void bt_xagg_set_tick(struct bt_xagg *a, void (*fn)(void *ctx), void *ctx)
@@ -1942,7 +2023,8 @@ static int cmp_chain(const void *pa, const void *pb)
 /* The chains, every tree folded first (all) or only those folded already. */
 static struct bt_chains *result(struct bt_xagg *a, const struct bt_chain_opts *opts, bool all)
 {
-	uint64_t keep = a->hi > a->horizon + CONTEXT(a) ? a->hi - a->horizon - CONTEXT(a) : 0;
+	uint64_t keep = a->hi > a->horizon + CONTEXT(a->horizon) ?
+			a->hi - a->horizon - CONTEXT(a->horizon) : 0;
 	struct bt_chains *r = bt_chains_new();
 	int err;
 
@@ -1951,6 +2033,7 @@ static struct bt_chains *result(struct bt_xagg *a, const struct bt_chain_opts *o
 	/* Every tree now; the window keeps its last horizon for what may still come. */
 	err = a->later != NONE ? -EINVAL : a->n && all ? pass(a, UINT64_MAX, keep) : 0;
 	r->xcounts = a->cnt;
+	r->horizon_ns = a->eff_min;
 	r->duration_ns = opts && opts->duration_ns ? opts->duration_ns :
 			 a->hi > a->lo ? a->hi - a->lo : 0;
 	if (!err)

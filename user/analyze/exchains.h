@@ -119,6 +119,22 @@ int bt_xagg_name_later(struct bt_xagg *a, uint32_t ntags,
 		       void (*name)(void *ctx, uint32_t tag, char *buf), void *ctx);
 /* Folds what the horizon says is complete; 0, or -ENOMEM (or -EINVAL: a record not named). */
 int bt_xagg_fold(struct bt_xagg *a);
+/*
+ * A budget of records (0, the default: none): when records come faster
+ * than the budget over the horizon and a quarter, a fold shortens the
+ * horizon (never below BT_XAGG_HORIZON_FLOOR) so that the window it keeps
+ * is about the budget, from the rate the records came at since the last
+ * fold; the caller folds when bt_xagg_added reaches the budget. The window
+ * then holds about twice the budget at most, not a horizon of records. A
+ * request longer than the shortened horizon that makes calls is counted
+ * in xcounts.late, as one longer than the horizon is.
+ */
+#define BT_XAGG_HORIZON_FLOOR	(50 * 1000000ull)
+void bt_xagg_set_budget(struct bt_xagg *a, size_t records);
+/* Records added since the last fold. */
+size_t bt_xagg_added(const struct bt_xagg *a);
+/* The horizon the last fold used (the window's own before the first); the shortest in *shortest. */
+uint64_t bt_xagg_horizon(const struct bt_xagg *a, uint64_t *shortest);
 /* tick(ctx) is called between the steps of a fold (NULL: none). */
 void bt_xagg_set_tick(struct bt_xagg *a, void (*tick)(void *ctx), void *ctx);
 /* Records and hand-offs the window holds. */

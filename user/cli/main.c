@@ -210,6 +210,52 @@ static void fold_chains(struct bt_tracer *t, struct bt_model *m, bool all, bool 
 		bt_model_fold_chains_tick(m, bt_tracer_drain, t);
 }
 
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The folds the window's budget brought forward, and their CPU (for -v). */
+struct budget_folds {
+	uint64_t n, collect_ns, fold_ns;
+};
+
+/*
+ * The window's budget of records came before the next round (a high
+ * rate): a collection to name them, and the fold, now. Memory follows
+ * the budget rather than a round's records.
+ */
+static void fold_budget(struct bt_tracer *t, struct bt_model *m, struct budget_folds *b)
+{
+	uint64_t t0 = thread_cpu_ns(), t1;
+
+	if (bt_tracer_collect(t))
+		return;
+	t1 = thread_cpu_ns();
+	bt_model_fold_chains_tick(m, bt_tracer_drain, t);
+	b->n++;
+	b->collect_ns += t1 - t0;
+	b->fold_ns += thread_cpu_ns() - t1;
+}
+
+static void print_fold_stats(const struct bt_model *m, const struct budget_folds *b)
+{
+	struct bt_fold_stats s;
+
+	bt_model_fold_stats(m, &s);
+	if (!s.folds)
+		return;
+	fprintf(stderr, "boundtrace: chain window: %llu folds, %llu at its budget of %zu records "
+			"(collections %.1f ms, folds %.1f ms CPU); largest window %llu records; "
+			"horizon %.0f ms, the shortest %.0f ms\n",
+		(unsigned long long)s.folds, (unsigned long long)b->n, s.budget,
+		b->collect_ns / 1e6, b->fold_ns / 1e6, (unsigned long long)s.window_max,
+		s.horizon_ns / 1e6, s.horizon_min_ns / 1e6);
+}
+
 /* o by value: the trace reads it everywhere, and it is read once. */
 static int run_trace(const struct bt_opts o, int argc, char **argv)
 {
@@ -222,6 +268,7 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 	int status = 0, ret = 1;
 	bool child_done = false, stdout_gone = false, killed = false;
 	uint64_t interval_ns = o.interval_ns;
+	struct budget_folds budget = { 0 };
 	struct bt_model model;
 	char err[512];
 	pid_t child = 0;
@@ -349,6 +396,8 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 			bt_tracer_discover(&tracer, false);
 			next_discover = now_ns() + DISCOVER_EVERY_NS;
 			fold_chains(&tracer, &model, o.all, sink.rec != NULL);
+		} else if (model.chain_mode && bt_model_fold_due(&model)) {
+			fold_budget(&tracer, &model, &budget);
 		}
 		if (interval_ns && now_ns() >= next_interval && !record) {
 			if (print_interval(&tracer, start)) {
@@ -378,6 +427,8 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 		fail(err);
 		goto cleanup;
 	}
+	if (o.verbose)
+		print_fold_stats(&model, &budget);
 	/* The trace is over: the model grows no more, its unused room goes before the views come. */
 	bt_model_fit(&model);
 	if (sink.exp && bt_report_write(sink.out, sink.exp, &model)) {

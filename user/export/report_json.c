@@ -207,6 +207,7 @@ int bt_report_json(FILE *f, const struct bt_model *m, const struct bt_views *v)
 		bt_json_chains(&w, v->chains);
 		bt_json_waits(&w, v->chains);
 		jw_ku64(&w, "exchanges_late", v->chains ? v->chains->xcounts.late : 0);
+		jw_ku64(&w, "exchanges_horizon_ns", v->chains ? v->chains->horizon_ns : 0);
 		jw_ku64(&w, "exchanges_ambiguous", v->chains ? v->chains->xcounts.ambiguous : 0);
 		jw_ku64(&w, "exchanges_roots", v->chains ? v->chains->xcounts.roots : 0);
 		jw_ku64(&w, "exchanges_paired", v->chains ? v->chains->xcounts.paired : 0);

@@ -629,7 +629,8 @@ int bt_tracer_poll(struct bt_tracer *t, int timeout_ms)
 
 		n = bt_ring_poll(&t->events, slice < DRAIN_MS ? slice : DRAIN_MS);
 		bt_tracer_drain(t);
-		if (n || mono_ns() >= end)
+		/* The chain window's budget came: its fold is due now (run_trace). */
+		if (n || mono_ns() >= end || (t->model->chain_mode && bt_model_fold_due(t->model)))
 			break;
 	}
 	harvest_exited(t);
