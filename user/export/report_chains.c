@@ -175,8 +175,9 @@ int bt_report_chains(FILE *f, const struct bt_model *m, const struct bt_views *v
 			   "contradicted: calls per request are the thread rule's guess)\n",
 			(unsigned long long)c->xcounts.ambiguous);
 	if (c->xcounts.late)
-		fprintf(f, "(%llu exchanges longer than the chain window's horizon, or later than it: "
-			   "their nesting may be partial)\n", (unsigned long long)c->xcounts.late);
+		fprintf(f, "(%llu exchanges longer than the chain window's horizon (%.0f ms at the "
+			   "trace's highest rate), or later than it: their nesting may be partial)\n",
+			(unsigned long long)c->xcounts.late, c->horizon_ns / 1e6);
 	if (c->counts.late)
 		fprintf(f, "(%llu episodes longer than the chain window's horizon, or later than it: "
 			   "their nesting may be partial)\n", (unsigned long long)c->counts.late);
