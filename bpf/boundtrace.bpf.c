@@ -372,25 +372,28 @@ static __always_inline struct task_struct *fill_ids(struct tgid_slot ts)
 	return task;
 }
 
-static __always_inline __u32 current_tgid(const struct pt_regs *regs)
+/* The id cache (tgid_cache, or tid_cache if tid) holds for the caller's slot. */
+static __always_inline __u32 cached_id(const struct pt_regs *regs, const __u64 *cache, bool tid)
 {
 	struct tgid_slot ts = tgid_slot_of(regs);
-	__u64 w = tgid_cache[ts.idx];
+	__u64 w = cache[ts.idx];
+	struct task_struct *task;
 
 	if (w >> TGID_BITS == ts.tag)
 		return w & TGID_MASK;
-	return fill_ids(ts)->tgid;
+	task = fill_ids(ts);
+	return tid ? task->pid : task->tgid;
+}
+
+static __always_inline __u32 current_tgid(const struct pt_regs *regs)
+{
+	return cached_id(regs, tgid_cache, false);
 }
 
 /* The calling thread's tid, as current_tgid() its tgid. */
 static __always_inline __u32 current_tid(const struct pt_regs *regs)
 {
-	struct tgid_slot ts = tgid_slot_of(regs);
-	__u64 w = tid_cache[ts.idx];
-
-	if (w >> TGID_BITS == ts.tag)
-		return w & TGID_MASK;
-	return fill_ids(ts)->pid;
+	return cached_id(regs, tid_cache, true);
 }
 
 /*
