@@ -35,7 +35,8 @@ int bt_model_fold_chains_tick(struct bt_model *m, void (*tick)(void *ctx), void 
 /*
  * The budget's records came since the last fold (bt_model_take_exchange):
  * collect and fold now rather than at the next round. False while a
- * recording is made (its snapshots fold).
+ * recording is made (its snapshots fold), and before the first fold
+ * (no chain mode: never).
  */
 bool bt_model_fold_due(const struct bt_model *m);
 /* For -v: what the exchange window did so far. */

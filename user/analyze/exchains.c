@@ -1601,6 +1601,11 @@ int bt_xagg_add_handoff(struct bt_xagg *a, const struct bt_handoff *h)
 	return 0;
 }
 
+size_t bt_xagg_added(const struct bt_xagg *a)
+{
+	return a->n > a->n_folded ? a->n - a->n_folded : 0;
+}
+
 /*
  * The horizon of the next fold. With a budget, the window a fold keeps
  * is about rate x (horizon + context): the records that completed since
@@ -1613,7 +1618,7 @@ int bt_xagg_add_handoff(struct bt_xagg *a, const struct bt_handoff *h)
  */
 static uint64_t effective_horizon(const struct bt_xagg *a)
 {
-	size_t added = a->n > a->n_folded ? a->n - a->n_folded : 0;
+	size_t added = bt_xagg_added(a);
 	uint64_t since = a->folded_once ? a->hi_folded : a->lo, span, h;
 
 	if (!a->budget)
@@ -1673,11 +1678,6 @@ int bt_xagg_fold(struct bt_xagg *a)
 void bt_xagg_set_budget(struct bt_xagg *a, size_t records)
 {
 	a->budget = records;
-}
-
-size_t bt_xagg_added(const struct bt_xagg *a)
-{
-	return a->n > a->n_folded ? a->n - a->n_folded : 0;
 }
 
 uint64_t bt_xagg_horizon(const struct bt_xagg *a, uint64_t *shortest)

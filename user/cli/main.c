@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include "analyze/chain_input.h"
 #include "cli/opts.h"
+#include "lib/clock.h"
 #include "lib/outfile.h"
 #include "cli/preflight.h"
 #include "discover/proc.h"
@@ -36,13 +36,6 @@ static void on_signal(int sig)
 	signals_seen++;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 static int fail(const char *msg)
 {
@@ -79,7 +72,7 @@ static int take_model(struct bt_tracer *t, uint64_t start, char *err, size_t err
 		snprintf(err, errlen, "cannot read the kernel aggregates");
 		return -1;
 	}
-	t->model->duration_ns = now_ns() - start;
+	t->model->duration_ns = bt_mono_ns() - start;
 	bt_model_sort(t->model);
 	return 0;
 }
@@ -210,14 +203,6 @@ static void fold_chains(struct bt_tracer *t, struct bt_model *m, bool all, bool 
 		bt_model_fold_chains_tick(m, bt_tracer_drain, t);
 }
 
-static uint64_t thread_cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* The folds the window's budget brought forward, and their CPU (for -v). */
 struct budget_folds {
 	uint64_t n, collect_ns, fold_ns;
@@ -230,15 +215,15 @@ struct budget_folds {
  */
 static void fold_budget(struct bt_tracer *t, struct bt_model *m, struct budget_folds *b)
 {
-	uint64_t t0 = thread_cpu_ns(), t1;
+	uint64_t t0 = bt_thread_cpu_ns(), t1;
 
 	if (bt_tracer_collect(t))
 		return;
-	t1 = thread_cpu_ns();
+	t1 = bt_thread_cpu_ns();
 	bt_model_fold_chains_tick(m, bt_tracer_drain, t);
 	b->n++;
 	b->collect_ns += t1 - t0;
-	b->fold_ns += thread_cpu_ns() - t1;
+	b->fold_ns += bt_thread_cpu_ns() - t1;
 }
 
 static void print_fold_stats(const struct bt_model *m, const struct budget_folds *b)
@@ -377,7 +362,7 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 	if (o.verbose)
 		fprintf(stderr, "boundtrace: tracing; Ctrl-C to stop\n");
 
-	start = now_ns();
+	start = bt_mono_ns();
 	next_interval = start + interval_ns;
 	next_discover = start + DISCOVER_EVERY_NS;
 	next_snapshot = start + SNAPSHOT_EVERY_NS;
@@ -390,16 +375,16 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 			break;
 		if (!o.all && !child && bt_tracer_live_targets(&tracer) == 0)
 			break;
-		if (o.duration_ns && now_ns() - start >= o.duration_ns)
+		if (o.duration_ns && bt_mono_ns() - start >= o.duration_ns)
 			break;
-		if (now_ns() >= next_discover) {
+		if (bt_mono_ns() >= next_discover) {
 			bt_tracer_discover(&tracer, false);
-			next_discover = now_ns() + DISCOVER_EVERY_NS;
+			next_discover = bt_mono_ns() + DISCOVER_EVERY_NS;
 			fold_chains(&tracer, &model, o.all, sink.rec != NULL);
-		} else if (model.chain_mode && bt_model_fold_due(&model)) {
+		} else if (bt_model_fold_due(&model)) {
 			fold_budget(&tracer, &model, &budget);
 		}
-		if (interval_ns && now_ns() >= next_interval && !record) {
+		if (interval_ns && bt_mono_ns() >= next_interval && !record) {
 			if (print_interval(&tracer, start)) {
 				stdout_gone = true;
 				break;
@@ -409,12 +394,12 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 		/* A scrape waits: a snapshot for it, as the interval tables take one. */
 		if (serve && bt_serve_wanted(serve) && take_model(&tracer, start, err, sizeof(err)) == 0)
 			bt_serve_publish(serve, &model);
-		if (sink.rec && now_ns() >= next_snapshot) {
+		if (sink.rec && bt_mono_ns() >= next_snapshot) {
 			if (snapshot(&tracer, &sink, start, err, sizeof(err))) {
 				fail(err);
 				goto cleanup;
 			}
-			next_snapshot = now_ns() + SNAPSHOT_EVERY_NS;
+			next_snapshot = bt_mono_ns() + SNAPSHOT_EVERY_NS;
 		}
 	}
 	/* Name the far ends of channels made since the last round (and every holder: a full scan). */

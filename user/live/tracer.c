@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 #include "boundtrace.skel.h"
 #include "analyze/chain_input.h"
@@ -20,6 +19,7 @@
 #include "live/events.h"
 #include "discover/proc.h"
 #include "live/tracer.h"
+#include "lib/clock.h"
 #include "lib/escape.h"
 #include "lib/vec.h"
 
@@ -150,30 +150,20 @@ static void arm_fold(struct bt_tracer *t)
 static void fold_if_due(struct bt_tracer *t)
 {
 	struct bt_maps maps;
-	struct timespec a, b;
-	uint64_t ops;
+	uint64_t ops, t0;
 
 	if (!t->fold_due && t->skel->bss->rows_made < t->fold_mark &&
 	    t->skel->bss->spill_made < t->spill_mark)
 		return;
 	maps = tracer_maps(t);
 	ops = t->counters.map_ops;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+	t0 = bt_thread_cpu_ns();
 	if (bt_collect_fold(t->model, &maps) && verbose)
 		fprintf(stderr, "boundtrace: a fold failed (out of memory): the rows stay in "
 				"the kernel's maps\n");
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
-	t->fold_cpu_ns += (uint64_t)(b.tv_sec - a.tv_sec) * 1000000000ull + b.tv_nsec - a.tv_nsec;
+	t->fold_cpu_ns += bt_thread_cpu_ns() - t0;
 	t->fold_map_ops += t->counters.map_ops - ops;
 	arm_fold(t);
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
 /*
@@ -186,7 +176,7 @@ static uint64_t mono_ns(void)
 
 static void remap_execed(struct bt_tracer *t)
 {
-	uint64_t now = mono_ns();
+	uint64_t now = bt_mono_ns();
 	size_t keep = 0;
 
 	for (size_t i = 0; i < t->nremap; i++) {
@@ -225,7 +215,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	/* Just exec'd: its libraries are not mapped yet; read its maps again soon. */
 	if (t->sym && e->type == BT_EV_EXEC &&
 	    bt_grow((void **)&t->remap, &t->capremap, t->nremap + 1, sizeof(*t->remap)))
-		t->remap[t->nremap++] = (struct bt_remap){ e->pid, mono_ns() + REMAP_AFTER_NS };
+		t->remap[t->nremap++] = (struct bt_remap){ e->pid, bt_mono_ns() + REMAP_AFTER_NS };
 	if (p && e->type == BT_EV_FORK) {
 		struct bt_proc *parent = bt_model_find(t->model, e->ppid);
 
@@ -613,7 +603,7 @@ void bt_tracer_drain(void *tracer)
 
 int bt_tracer_poll(struct bt_tracer *t, int timeout_ms)
 {
-	uint64_t end = mono_ns() + (uint64_t)timeout_ms * 1000000ull;
+	uint64_t end = bt_mono_ns() + (uint64_t)timeout_ms * 1000000ull;
 	int n;
 
 	/*
@@ -623,14 +613,14 @@ int bt_tracer_poll(struct bt_tracer *t, int timeout_ms)
 	 * events; the rings only hold what comes in that long.
 	 */
 	for (;;) {
-		uint64_t now = mono_ns();
+		uint64_t now = bt_mono_ns();
 		/* Rounded up: a poll that ends early would spin out the last millisecond. */
 		int slice = now >= end ? 0 : (int)((end - now + 999999ull) / 1000000ull);
 
 		n = bt_ring_poll(&t->events, slice < DRAIN_MS ? slice : DRAIN_MS);
 		bt_tracer_drain(t);
 		/* The chain window's budget came: its fold is due now (run_trace). */
-		if (n || mono_ns() >= end || (t->model->chain_mode && bt_model_fold_due(t->model)))
+		if (n || bt_mono_ns() >= end || bt_model_fold_due(t->model))
 			break;
 	}
 	harvest_exited(t);
