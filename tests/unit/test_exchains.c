@@ -688,6 +688,43 @@ static void test_budget_window(void **state)
 }
 
 /*
+ * The window's sorts take times that come nearly in order by insertion
+ * and give up for the radix sort when they do not: records in reverse
+ * (every one out of place) and in pairs swapped (a move each) make the
+ * chains records in order make, exactly.
+ */
+static void test_sort_any_order(void **state)
+{
+	struct bt_xchg *x = malloc((BUDGET_REQS * 4 + 4) * sizeof(*x));
+	struct bt_xchg *y = malloc((BUDGET_REQS * 4 + 4) * sizeof(*y));
+	struct bt_chains *batch, *c;
+	size_t n;
+
+	(void)state;
+	assert_non_null(x);
+	assert_non_null(y);
+	n = budget_stream(x, true);
+	qsort(x, n, sizeof(*x), cmp_resp);
+	batch = bt_exchains_analyze(x, n, NULL, 0, NULL);
+	assert_non_null(batch);
+	for (size_t i = 0; i < n; i++)
+		y[i] = x[n - 1 - i];
+	c = bt_exchains_analyze(y, n, NULL, 0, NULL);
+	assert_non_null(c);
+	assert_same(c, batch);
+	bt_chains_free(c);
+	for (size_t i = 0; i < n; i++)
+		y[i] = x[i ^ 1];
+	c = bt_exchains_analyze(y, n, NULL, 0, NULL);
+	assert_non_null(c);
+	assert_same(c, batch);
+	bt_chains_free(c);
+	bt_chains_free(batch);
+	free(y);
+	free(x);
+}
+
+/*
  * A request of 200 ms that makes a call, among the stream: longer than
  * the shortened horizon, its call is folded as a root before it comes,
  * and it is counted late (never silently). Without the budget (the
@@ -893,6 +930,7 @@ int main(void)
 		cmocka_unit_test(test_many_windows),
 		cmocka_unit_test(test_budget_window),
 		cmocka_unit_test(test_budget_long_request_late),
+		cmocka_unit_test(test_sort_any_order),
 		cmocka_unit_test(test_snapshot_open_request),
 		cmocka_unit_test(test_pool_members_one_chain),
 		cmocka_unit_test(test_pool_of_two_tiers_split),

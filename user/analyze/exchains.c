@@ -369,10 +369,56 @@ static void scratch_trim(struct bt_xagg *a, size_t n)
 /* A sort key of element i of ctx. */
 typedef uint64_t (*key_fn)(const void *ctx, uint32_t i);
 
+static uint64_t key_req(const void *x, uint32_t i);
+static uint64_t key_ev_time(const void *ev, uint32_t i);
+
+/*
+ * Whether a key's values come nearly in order: times of records that
+ * arrive as they complete (a record is out of place by what completed
+ * while it ran), not threads.
+ */
+static bool nearly_in_order(key_fn k)
+{
+	return k == key_req || k == key_ev_time;
+}
+
+/* Element moves an insertion sort of m keys may take before the radix sort takes over. */
+#define INSERT_MOVES(m)	(4 * (m) + 64)
+
+/*
+ * Sorts v[0 .. m) by key, ties in their order, by insertion while that
+ * takes at most INSERT_MOVES(m) moves: keys nearly in order cost a
+ * compare each, not the radix sort's passes over memory. false when it
+ * gave up: v is then partly sorted, ties still in their order, so the
+ * stable radix sort that follows orders it as it would have v at first.
+ */
+static bool insertion_sort(struct rkey *v, size_t m)
+{
+	size_t moves = 0, limit = INSERT_MOVES(m);
+
+	for (size_t i = 1; i < m; i++) {
+		struct rkey x = v[i];
+		size_t j = i;
+
+		if (v[j - 1].k <= x.k)
+			continue;
+		while (j > 0 && v[j - 1].k > x.k) {
+			v[j] = v[j - 1];
+			j--;
+		}
+		v[j] = x;
+		moves += i - j;
+		if (moves > limit)
+			return false;
+	}
+	return true;
+}
+
 /*
  * Sorts idx[0 .. m) by keys[0], ties by keys[1], ..., then by their
  * order in idx: stable LSD radix passes (bt_chains_radix), the last key
- * first. A pass over a window's times skips the bytes they share.
+ * first. A pass over a window's times skips the bytes they share; times
+ * that come nearly in order are sorted by insertion instead.
  */
 static int sort_by(struct bt_xagg *a, uint32_t *idx, size_t m, const void *ctx,
 		   const key_fn *keys, int nkeys)
@@ -388,7 +434,8 @@ static int sort_by(struct bt_xagg *a, uint32_t *idx, size_t m, const void *ctx,
 	for (int k = nkeys; k-- > 0;) {
 		for (size_t j = 0; j < m; j++)
 			v[j] = (struct rkey){ keys[k](ctx, idx[j]), idx[j], 0 };
-		bt_chains_radix(v, tmp, m);
+		if (!nearly_in_order(keys[k]) || !insertion_sort(v, m))
+			bt_chains_radix(v, tmp, m);
 		for (size_t j = 0; j < m; j++)
 			idx[j] = v[j].idx;
 	}
