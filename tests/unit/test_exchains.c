@@ -725,6 +725,50 @@ static void test_sort_any_order(void **state)
 }
 
 /*
+ * Thread names: three conversations' records interleaved (the window
+ * remembers the last two names it interned), a name the length of the
+ * whole field, and one with bytes after its NUL: each hop's ends show
+ * their own thread's name.
+ */
+static void test_thread_names(void **state)
+{
+	static const char *names[3][2] = {
+		{ "front", "back" }, { "fifteen-chars-x", "back" }, { "front", "other" },
+	};
+	struct bt_xchg x[3 * 2 * 3];
+	struct bt_chains *c;
+	size_t n = 0;
+
+	(void)state;
+	for (uint64_t r = 0; r < 3; r++) {
+		for (uint32_t k = 0; k < 3; k++) {
+			uint64_t t = 1000 + r * 100 + k * 10;
+			struct bt_xchg *cl = &x[n++], *sv = &x[n++];
+
+			*cl = cli(FE + k, 10 + k, 1 + 2 * k, 2 + 2 * k, "unix:/m", t, t + 9);
+			*sv = srv(MID + k, 20 + k, 2 + 2 * k, 1 + 2 * k, "unix:/m", t + 1, t + 8);
+			strncpy(cl->thread, names[k][0], sizeof(cl->thread));
+			strncpy(sv->thread, names[k][1], sizeof(sv->thread));
+			if (k == 2)
+				memcpy(sv->thread + 6, "junk", 4);	/* after "other"'s NUL */
+		}
+	}
+	c = bt_exchains_analyze(x, n, NULL, 0, NULL);
+	assert_non_null(c);
+	assert_int_equal(c->nchains, 3);
+	for (size_t i = 0; i < c->nchains; i++) {
+		const struct bt_chain_hop *h = &c->chains[i].hops[0];
+		uint32_t k = h->from.tid - 10;
+
+		assert_true(k < 3);
+		assert_int_equal(h->to.tid, 20 + k);
+		assert_string_equal(h->from.thread, names[k][0]);
+		assert_string_equal(h->to.thread, names[k][1]);
+	}
+	bt_chains_free(c);
+}
+
+/*
  * A request of 200 ms that makes a call, among the stream: longer than
  * the shortened horizon, its call is folded as a root before it comes,
  * and it is counted late (never silently). Without the budget (the
@@ -931,6 +975,7 @@ int main(void)
 		cmocka_unit_test(test_budget_window),
 		cmocka_unit_test(test_budget_long_request_late),
 		cmocka_unit_test(test_sort_any_order),
+		cmocka_unit_test(test_thread_names),
 		cmocka_unit_test(test_snapshot_open_request),
 		cmocka_unit_test(test_pool_members_one_chain),
 		cmocka_unit_test(test_pool_of_two_tiers_split),

@@ -216,6 +216,15 @@ struct bt_xagg {
 	uint32_t later;		/* the first record whose service is to be named, NONE */
 	/* The names records carry, interned (they repeat: a window would hold them many times). */
 	struct bt_strtab chans, threads;
+	/*
+	 * The last two thread names interned, as the records carry them, and
+	 * their ids + 1 (0: none): a conversation's records alternate between
+	 * its two ends, and 16 bytes compared cost less than a name measured,
+	 * hashed and compared as a string.
+	 */
+	char thr_name[2][BT_COMM_LEN];
+	uint32_t thr_id[2];
+	unsigned int thr_next;
 	void (*tick)(void *ctx);
 	void *tick_ctx;
 	/*
@@ -1543,6 +1552,23 @@ struct bt_xagg *bt_xagg_new(uint64_t horizon_ns)
 	return a;
 }
 
+/* The id of a record's thread name in a->threads; NONE when out of memory. */
+static uint32_t thread_id(struct bt_xagg *a, const char name[BT_COMM_LEN])
+{
+	uint32_t id;
+
+	for (int i = 0; i < 2; i++)
+		if (a->thr_id[i] && !memcmp(a->thr_name[i], name, BT_COMM_LEN))
+			return a->thr_id[i] - 1;
+	id = bt_strtab_kind_id(&a->threads, 0, name, BT_COMM_LEN);
+	if (id == NONE)
+		return NONE;
+	memcpy(a->thr_name[a->thr_next], name, BT_COMM_LEN);
+	a->thr_id[a->thr_next] = id + 1;
+	a->thr_next ^= 1;
+	return id;
+}
+
 /* Adds x with its service's name channel (an id in a->chans, or LATER | a tag). */
 static int add(struct bt_xagg *a, const struct bt_xchg *x, uint32_t channel)
 {
@@ -1572,9 +1598,8 @@ static int add(struct bt_xagg *a, const struct bt_xchg *x, uint32_t channel)
 	    !reserve((void **)&a->nm, &a->nmcap, a->n + 1, sizeof(*a->nm)) ||
 	    !reserve((void **)&a->st, &a->stcap, a->n + 1, sizeof(*a->st)))
 		return -ENOMEM;
-	a->nm[a->n] = (struct xname){
-		bt_strtab_kind_id(&a->threads, 0, x->thread, sizeof(x->thread)), channel,
-	};
+	_Static_assert(sizeof(x->thread) == BT_COMM_LEN, "a thread's name");
+	a->nm[a->n] = (struct xname){ thread_id(a, x->thread), channel };
 	if (a->nm[a->n].thread == NONE || channel == NONE)
 		return -ENOMEM;
 	conn = conn_intern(a, x->end_a, x->end_b, &err);
