@@ -969,10 +969,14 @@ static struct bt_chains *feed_budget(const struct epv *e, size_t budget, uint64_
 /*
  * The episode window's budget: the stream folds with a horizon shortened
  * to keep about the budget (the window never twice the budget and a bit),
- * and the chains are one batch's, exactly, nothing late. Without the
- * budget, the full horizon: 0.6 s of episodes at once.
+ * and the chains are one batch's, exactly, nothing late. With long_wait,
+ * a wait of 200 ms whose waker blocked inside it, among the stream:
+ * longer than the shortened horizon, the waker's wait left the window
+ * before it came, and it is counted late (never silently). Without the
+ * budget, the full horizon (0.6 s of episodes at once): nothing late, the
+ * long wait's tree whole, as in one batch.
  */
-static void test_budget_window(void **state)
+static void check_budget(bool long_wait)
 {
 	const struct bt_chain_opts o = { .nested_roots = true };
 	struct epv e = { 0 };
@@ -980,55 +984,37 @@ static void test_budget_window(void **state)
 	uint64_t horizon;
 	size_t most;
 
-	(void)state;
-	budget_stream(&e, false);
+	budget_stream(&e, long_wait);
 	batch = bt_chains_analyze(e.v, e.n, &o);
 	assert_non_null(batch);
 	c = feed_budget(&e, BUDGET, &horizon, &most);
 	/* 8192 episodes at 80,000 a second: 82 ms, context included. */
 	assert_true(horizon >= BT_WINDOW_HORIZON_FLOOR && horizon < 100 * MS);
 	assert_true(most <= 2 * BUDGET + BUDGET / 8);
-	assert_int_equal(c->counts.late, 0);
-	assert_same(c, batch);
+	assert_int_equal(c->counts.late, long_wait);
+	if (!long_wait)
+		assert_same(c, batch);
 	bt_chains_free(c);
 	c = feed_budget(&e, 0, &horizon, &most);
 	assert_int_equal(horizon, 500 * MS);
 	assert_true(most > 4 * BUDGET);
+	assert_int_equal(c->counts.late, 0);
 	assert_same(c, batch);
 	bt_chains_free(c);
 	bt_chains_free(batch);
 	free(e.v);
 }
 
-/*
- * A wait of 200 ms whose waker blocked inside it, among the stream:
- * longer than the shortened horizon, the waker's wait left the window
- * before it came, and it is counted late (never silently). Without the
- * budget (the 500 ms horizon) its tree is whole: nothing late, one more
- * two-hop chain episode, as in one batch.
- */
+static void test_budget_window(void **state)
+{
+	(void)state;
+	check_budget(false);
+}
+
 static void test_budget_long_wait_late(void **state)
 {
-	const struct bt_chain_opts o = { .nested_roots = true };
-	struct epv e = { 0 };
-	struct bt_chains *batch, *c;
-	uint64_t horizon;
-	size_t most;
-
 	(void)state;
-	budget_stream(&e, true);
-	batch = bt_chains_analyze(e.v, e.n, &o);
-	assert_non_null(batch);
-	c = feed_budget(&e, BUDGET, &horizon, &most);
-	assert_true(horizon < 200 * MS);
-	assert_int_equal(c->counts.late, 1);
-	bt_chains_free(c);
-	c = feed_budget(&e, 0, &horizon, &most);
-	assert_int_equal(c->counts.late, 0);
-	assert_same(c, batch);
-	bt_chains_free(c);
-	bt_chains_free(batch);
-	free(e.v);
+	check_budget(true);
 }
 
 static uint64_t rnd(uint64_t *s)

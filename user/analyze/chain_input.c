@@ -793,6 +793,14 @@ int bt_model_fold_chains_tick(struct bt_model *m, void (*tick)(void *ctx), void 
 		bt_model_drop_records(m);
 	else
 		bt_model_drop_first(m, f->neps, named);	/* f->neps: every episode */
+	/*
+	 * The episodes wait here from fold to fold, about a budget of them:
+	 * a burst's room (the first round's, before the first fold) goes
+	 * back once it passed, not at the end of the trace.
+	 */
+	if (m->capepisodes > 2 * (m->nepisodes + f->budget))
+		bt_fit((void **)&m->episodes, &m->capepisodes, m->nepisodes + f->budget,
+		       sizeof(*m->episodes));
 	/* Only now: the model's pending records and episodes are not being read any more. */
 	bt_xagg_set_tick(f->xagg, tick, ctx);
 	bt_eagg_set_tick(f->eagg, tick, ctx);

@@ -136,7 +136,8 @@ int bt_eagg_add(struct bt_eagg *a, const struct bt_episode *in)
 		x->cnt->late++;
 	if (x->nep >= UINT32_MAX - 2)
 		return -EOVERFLOW;
-	if (bt_chains_grow((void **)&x->ep, &x->epcap, x->nep, sizeof(*x->ep)) ||
+	/* Raw: each episode is written whole, the doubled room not yet used costs nothing. */
+	if (!bt_grow_raw((void **)&x->ep, &x->epcap, x->nep + 1, sizeof(*x->ep)) ||
 	    tstate_note(x, in->tid, in->pid ? in->pid : in->tid))
 		return -ENOMEM;
 	e = &x->ep[x->nep];
@@ -754,6 +755,9 @@ static void forget(struct ctx *x, uint64_t keep_ns)
 	}
 	x->nep = n;
 	x->npass = 0;
+	/* What a burst grew goes back once it passed (the next pass's copy is the window's size). */
+	if (x->epcap > 2 * (n + n / 4 + 64))
+		bt_resize((void **)&x->ep, &x->epcap, n + n / 4 + 64, sizeof(*x->ep));
 }
 
 static void tick(struct bt_eagg *a)

@@ -1597,7 +1597,8 @@ int bt_xagg_name_later(struct bt_xagg *a, uint32_t ntags,
 
 int bt_xagg_add_handoff(struct bt_xagg *a, const struct bt_handoff *h)
 {
-	if (a->nh >= WINDOW_MAX || !bt_grow((void **)&a->h, &a->hcap, a->nh + 1, sizeof(*a->h)))
+	/* Raw: written whole; the doubled room not yet used costs nothing. */
+	if (a->nh >= WINDOW_MAX || !bt_grow_raw((void **)&a->h, &a->hcap, a->nh + 1, sizeof(*a->h)))
 		return -ENOMEM;
 	a->h[a->nh++] = *h;
 	if (h->end_ns < a->hlo)
