@@ -907,6 +907,116 @@ static void test_empty_and_errors(void **state)
 	free(a.v);
 }
 
+/*
+ * A high rate of short requests (80,000 episodes a second: the frontend
+ * waits 20 us on the middle, which waits 10 us on the backend, every
+ * 25 us) and, with long, a frontend wait of 200 ms holding a wait of the
+ * middle's (their own threads), fed in the order they ended as a live
+ * trace does with a budget: a fold each time the budget's episodes came.
+ */
+#define BUDGET_REQS	24000	/* 0.6 s */
+#define BUDGET		8192
+static size_t budget_stream(struct epv *a, bool long_wait)
+{
+	for (uint64_t r = 0; r < BUDGET_REQS; r++) {
+		uint64_t t = 1 * MS + r * 25 * US;
+
+		add(a, MID, 20, BT_KIND_TCP, BT_DIR_RECV, "tcp:be", t + 5 * US, t + 14 * US,
+		    t + 15 * US, BE, 30);
+		add(a, FE, 10, BT_KIND_UNIX_STREAM, BT_DIR_RECV, "unix:/m", t, t + 19 * US,
+		    t + 20 * US, MID, 20);
+		if (long_wait && t == 300 * MS) {
+			add(a, MID, 22, BT_KIND_TCP, BT_DIR_RECV, "tcp:be", t + 10 * MS,
+			    t + 10900 * US, t + 11 * MS, BE, 31);
+			/* It ends 200 ms later: added with those that end then. */
+		}
+		if (long_wait && t == 500 * MS)
+			add(a, FE, 11, BT_KIND_UNIX_STREAM, BT_DIR_RECV, "unix:/m", 300 * MS,
+			    499 * MS, 500 * MS, MID, 22);
+	}
+	return a->n;
+}
+
+static struct bt_chains *feed_budget(const struct epv *e, size_t budget, uint64_t *horizon,
+				     size_t *most)
+{
+	const struct bt_chain_opts o = { .nested_roots = true };
+	struct bt_eagg *a = bt_eagg_new(500 * MS, &o);
+	struct bt_chains *c;
+
+	assert_non_null(a);
+	bt_eagg_set_budget(a, budget);
+	*most = 0;
+	for (size_t i = 0; i < e->n; i++) {
+		assert_int_equal(bt_eagg_add(a, &e->v[i]), 0);
+		if (bt_eagg_window(a) > *most)
+			*most = bt_eagg_window(a);
+		if (budget && bt_eagg_added(a) >= budget) {
+			assert_int_equal(bt_eagg_fold(a), 0);
+			/* Past the first fold (the rate known), the window kept is about the budget. */
+			if (i >= 2 * budget)
+				assert_true(bt_eagg_window(a) <= budget + budget / 8);
+		}
+	}
+	bt_eagg_horizon(a, horizon);
+	c = bt_eagg_chains(a, &o);
+	assert_non_null(c);
+	assert_int_equal(c->episodes_horizon_ns, *horizon);
+	bt_eagg_free(a);
+	return c;
+}
+
+/*
+ * The episode window's budget: the stream folds with a horizon shortened
+ * to keep about the budget (the window never twice the budget and a bit),
+ * and the chains are one batch's, exactly, nothing late. With long_wait,
+ * a wait of 200 ms whose waker blocked inside it, among the stream:
+ * longer than the shortened horizon, the waker's wait left the window
+ * before it came, and it is counted late (never silently). Without the
+ * budget, the full horizon (0.6 s of episodes at once): nothing late, the
+ * long wait's tree whole, as in one batch.
+ */
+static void check_budget(bool long_wait)
+{
+	const struct bt_chain_opts o = { .nested_roots = true };
+	struct epv e = { 0 };
+	struct bt_chains *batch, *c;
+	uint64_t horizon;
+	size_t most;
+
+	budget_stream(&e, long_wait);
+	batch = bt_chains_analyze(e.v, e.n, &o);
+	assert_non_null(batch);
+	c = feed_budget(&e, BUDGET, &horizon, &most);
+	/* 8192 episodes at 80,000 a second: 82 ms, context included. */
+	assert_true(horizon >= BT_WINDOW_HORIZON_FLOOR && horizon < 100 * MS);
+	assert_true(most <= 2 * BUDGET + BUDGET / 8);
+	assert_int_equal(c->counts.late, long_wait);
+	if (!long_wait)
+		assert_same(c, batch);
+	bt_chains_free(c);
+	c = feed_budget(&e, 0, &horizon, &most);
+	assert_int_equal(horizon, 500 * MS);
+	assert_true(most > 4 * BUDGET);
+	assert_int_equal(c->counts.late, 0);
+	assert_same(c, batch);
+	bt_chains_free(c);
+	bt_chains_free(batch);
+	free(e.v);
+}
+
+static void test_budget_window(void **state)
+{
+	(void)state;
+	check_budget(false);
+}
+
+static void test_budget_long_wait_late(void **state)
+{
+	(void)state;
+	check_budget(true);
+}
+
 static uint64_t rnd(uint64_t *s)
 {
 	/* xorshift64*: fixed seed, same episodes every run. */
@@ -1017,6 +1127,8 @@ int main(void)
 		cmocka_unit_test(test_threads_and_span),
 		cmocka_unit_test(test_empty_and_errors),
 		cmocka_unit_test(test_windows_random),
+		cmocka_unit_test(test_budget_window),
+		cmocka_unit_test(test_budget_long_wait_late),
 		cmocka_unit_test(test_million_random),
 	};
 

@@ -798,6 +798,59 @@ static void test_budget_long_request_late(void **state)
 }
 
 /*
+ * Hand-offs alone for a second (a futex pool's wakes: 100,000 a second,
+ * no exchange record): they fold by themselves at the budget, the window
+ * never twice the budget; a pool's request that comes after them still
+ * nests its worker's call through its own hand-off, as in one batch.
+ */
+static void test_budget_handoffs_alone(void **state)
+{
+	enum { NH = 100000 };
+	struct bt_handoff *h = malloc((NH + 1) * sizeof(*h));
+	uint64_t t = 2000 * 1000000ull;
+	struct bt_xchg x[] = {
+		srv(MID, 21, 2, 1, "unix:/m", t + 100, t + 900),
+		cli(MID, 21, 3, 4, "tcp:be", t + 300, t + 500),
+	};
+	struct bt_xagg *a = bt_xagg_new(500 * 1000000ull);
+	struct bt_chains *c, *batch;
+	size_t most = 0;
+
+	(void)state;
+	assert_non_null(h);
+	assert_non_null(a);
+	bt_xagg_set_budget(a, BUDGET);
+	for (size_t i = 0; i < NH; i++) {
+		uint64_t w = 1000000 + i * 10000;
+
+		h[i] = (struct bt_handoff){ MID, 40, 41, w, w + 5000 };
+		assert_int_equal(bt_xagg_add_handoff(a, &h[i]), 0);
+		if (bt_xagg_window(a) > most)
+			most = bt_xagg_window(a);
+		if (i % BUDGET == BUDGET - 1)
+			assert_int_equal(bt_xagg_fold(a), 0);
+	}
+	assert_true(most <= 2 * BUDGET + BUDGET / 8);
+	h[NH] = (struct bt_handoff){ MID, 21, 20, t + 150, t + 200 };
+	x[0].req_tid = 20;	/* the main thread read it, the worker answered */
+	assert_int_equal(bt_xagg_add_handoff(a, &h[NH]), 0);
+	for (size_t i = 0; i < 2; i++)
+		assert_int_equal(bt_xagg_add(a, &x[i]), 0);
+	c = bt_xagg_chains(a, NULL);
+	batch = bt_exchains_analyze(x, 2, h, NH + 1, NULL);
+	assert_non_null(c);
+	assert_non_null(batch);
+	assert_int_equal(c->xcounts.late, 0);
+	assert_int_equal(c->xcounts.nested, 1);
+	assert_non_null(find(c, 2));
+	assert_same(c, batch);
+	bt_chains_free(c);
+	bt_chains_free(batch);
+	bt_xagg_free(a);
+	free(h);
+}
+
+/*
  * An interval table while a request is open (its call came back, its
  * response not yet): the snapshot shows what was folded, nothing late,
  * and the request's call still nests in it at the end. Folding all at
@@ -974,6 +1027,7 @@ int main(void)
 		cmocka_unit_test(test_many_windows),
 		cmocka_unit_test(test_budget_window),
 		cmocka_unit_test(test_budget_long_request_late),
+		cmocka_unit_test(test_budget_handoffs_alone),
 		cmocka_unit_test(test_sort_any_order),
 		cmocka_unit_test(test_thread_names),
 		cmocka_unit_test(test_snapshot_open_request),

@@ -139,9 +139,9 @@ struct bt_chain_fold {
 	size_t nsums, capsums;
 	struct bt_hmap sumtab;	/* sums by pid */
 	size_t neps;		/* the model's episodes this fold takes: the first ones */
-	size_t budget;		/* of the exchange window (bt_xagg_set_budget) */
-	/* For -v: folds, the largest window a fold took, its records. */
-	uint64_t folds, window_max;
+	size_t budget;		/* of each window (bt_xagg_set_budget, bt_eagg_set_budget) */
+	/* For -v: folds, the largest windows a fold took (records, episodes). */
+	uint64_t folds, window_max, ep_window_max;
 };
 
 static bool ep_sum_eq(const void *ctx, uint32_t i, const void *key)
@@ -281,6 +281,7 @@ static struct bt_chains *merge(struct bt_chains *x, struct bt_chains *ep)
 		if (!has_stream_hop(&ep->chains[i]))
 			x->chains[x->nchains++] = ep->chains[i];
 	x->counts = ep->counts;
+	x->episodes_horizon_ns = ep->episodes_horizon_ns;
 	x->mem->extra = ep;
 	return x;
 }
@@ -379,7 +380,7 @@ static uint64_t horizon_ns(void)
 	return s && *s && !*end && ms ? (uint64_t)ms * 1000000ull : BT_CHAIN_HORIZON_NS;
 }
 
-/* The exchange window's budget: BOUNDTRACE_CHAIN_BUDGET (tests), else BT_CHAIN_BUDGET. */
+/* Each window's budget: BOUNDTRACE_CHAIN_BUDGET (tests), else BT_CHAIN_BUDGET. */
 static size_t budget(void)
 {
 	const char *s = getenv("BOUNDTRACE_CHAIN_BUDGET");
@@ -407,6 +408,7 @@ static struct bt_chain_fold *fold_new(void)
 	}
 	f->budget = budget();
 	bt_xagg_set_budget(f->xagg, f->budget);
+	bt_eagg_set_budget(f->eagg, f->budget);
 	return f;
 }
 
@@ -791,6 +793,14 @@ int bt_model_fold_chains_tick(struct bt_model *m, void (*tick)(void *ctx), void 
 		bt_model_drop_records(m);
 	else
 		bt_model_drop_first(m, f->neps, named);	/* f->neps: every episode */
+	/*
+	 * The episodes wait here from fold to fold, about a budget of them:
+	 * a burst's room (the first round's, before the first fold) goes
+	 * back once it passed, not at the end of the trace.
+	 */
+	if (m->capepisodes > 2 * (m->nepisodes + f->budget))
+		bt_fit((void **)&m->episodes, &m->capepisodes, m->nepisodes + f->budget,
+		       sizeof(*m->episodes));
 	/* Only now: the model's pending records and episodes are not being read any more. */
 	bt_xagg_set_tick(f->xagg, tick, ctx);
 	bt_eagg_set_tick(f->eagg, tick, ctx);
@@ -798,6 +808,8 @@ int bt_model_fold_chains_tick(struct bt_model *m, void (*tick)(void *ctx), void 
 	f->folds++;
 	if (bt_xagg_window(f->xagg) > f->window_max)
 		f->window_max = bt_xagg_window(f->xagg);
+	if (bt_eagg_window(f->eagg) > f->ep_window_max)
+		f->ep_window_max = bt_eagg_window(f->eagg);
 	err = bt_xagg_fold(f->xagg);
 	if (tick)
 		tick(ctx);
@@ -833,7 +845,8 @@ bool bt_model_fold_due(const struct bt_model *m)
 	const struct bt_chain_fold *f = m->fold;
 
 	return f && !m->keep_records && !f->busy &&
-	       bt_xagg_added(f->xagg) + m->nexchanges >= f->budget;
+	       (bt_xagg_added(f->xagg) + m->nexchanges >= f->budget ||
+		bt_eagg_added(f->eagg) + m->nepisodes >= f->budget);
 }
 
 void bt_model_fold_stats(const struct bt_model *m, struct bt_fold_stats *s)
@@ -847,6 +860,8 @@ void bt_model_fold_stats(const struct bt_model *m, struct bt_fold_stats *s)
 	s->window_max = f->window_max;
 	s->budget = f->budget;
 	s->horizon_ns = bt_xagg_horizon(f->xagg, &s->horizon_min_ns);
+	s->ep_window_max = f->ep_window_max;
+	s->ep_horizon_ns = bt_eagg_horizon(f->eagg, &s->ep_horizon_min_ns);
 }
 
 static int cmp_waits(const void *a, const void *b)
@@ -931,6 +946,8 @@ struct bt_chains *bt_model_chains(const struct bt_model *m, const struct bt_edge
 	/* Without exchanges, the window's own horizon. */
 	if (c && !c->horizon_ns)
 		c->horizon_ns = horizon_ns();
+	if (c && !c->episodes_horizon_ns)
+		c->episodes_horizon_ns = horizon_ns();
 	if (c && sum_waits(f, c)) {
 		bt_chains_free(c);
 		c = NULL;

@@ -12,9 +12,10 @@
  */
 #define BT_CHAIN_HORIZON_NS	(500 * 1000000ull)
 /*
- * The exchange window's budget of records (bt_xagg_set_budget): a live
- * trace folds when that many came since the last fold, and at a high
- * rate the horizon shortens so that the window keeps about as many.
+ * Each window's budget (bt_xagg_set_budget: exchange records,
+ * bt_eagg_set_budget: blocking episodes): a live trace folds when that
+ * many of either came since the last fold, and at a high rate a window's
+ * horizon shortens so that it keeps about as many.
  */
 #define BT_CHAIN_BUDGET		32768
 
@@ -33,17 +34,19 @@ int bt_model_fold_chains(struct bt_model *m);
  */
 int bt_model_fold_chains_tick(struct bt_model *m, void (*tick)(void *ctx), void *ctx);
 /*
- * The budget's records came since the last fold (bt_model_take_exchange):
- * collect and fold now rather than at the next round. False while a
- * recording is made (its snapshots fold), and before the first fold
- * (no chain mode: never).
+ * The budget's records (bt_model_take_exchange) or episodes came since
+ * the last fold: collect and fold now rather than at the next round.
+ * False while a recording is made (its snapshots fold), and before the
+ * first fold (no chain mode: never).
  */
 bool bt_model_fold_due(const struct bt_model *m);
-/* For -v: what the exchange window did so far. */
+/* For -v: what the windows did so far. */
 struct bt_fold_stats {
-	uint64_t folds, window_max;	/* the largest window a fold took (records, hand-offs) */
+	uint64_t folds, window_max;	/* the largest exchange window a fold took (records, hand-offs) */
 	size_t budget;
 	uint64_t horizon_ns, horizon_min_ns;	/* the last fold's, the shortest */
+	uint64_t ep_window_max;		/* the same for the episode window */
+	uint64_t ep_horizon_ns, ep_horizon_min_ns;
 };
 void bt_model_fold_stats(const struct bt_model *m, struct bt_fold_stats *s);
 /*

@@ -98,7 +98,8 @@ struct bt_eagg {
 	struct ctx x;
 	struct bt_chain_counts cnt;
 	struct bt_chain_opts opts;
-	uint64_t horizon, cutoff, lo, hi;
+	uint64_t cutoff, lo, hi;
+	struct bt_budget bud;	/* bt_eagg_set_budget */
 	bool folded_once;
 	void (*tick)(void *ctx);	/* between a fold's steps (bt_eagg_set_tick) */
 	void *tick_ctx;
@@ -109,7 +110,7 @@ struct bt_eagg {
  * hold: a root longer than that may find its tree partial (counted late).
  * The exchange window keeps its records as long (exchains.c).
  */
-#define CONTEXT(a)	((a)->horizon / 4)
+#define CONTEXT(h)	BT_WINDOW_CONTEXT(h)
 
 int bt_eagg_add(struct bt_eagg *a, const struct bt_episode *in)
 {
@@ -135,7 +136,8 @@ int bt_eagg_add(struct bt_eagg *a, const struct bt_episode *in)
 		x->cnt->late++;
 	if (x->nep >= UINT32_MAX - 2)
 		return -EOVERFLOW;
-	if (bt_chains_grow((void **)&x->ep, &x->epcap, x->nep, sizeof(*x->ep)) ||
+	/* Raw: each episode is written whole, the doubled room not yet used costs nothing. */
+	if (!bt_grow_raw((void **)&x->ep, &x->epcap, x->nep + 1, sizeof(*x->ep)) ||
 	    tstate_note(x, in->tid, in->pid ? in->pid : in->tid))
 		return -ENOMEM;
 	e = &x->ep[x->nep];
@@ -753,6 +755,9 @@ static void forget(struct ctx *x, uint64_t keep_ns)
 	}
 	x->nep = n;
 	x->npass = 0;
+	/* What a burst grew goes back once it passed (the next pass's copy is the window's size). */
+	if (x->epcap > 2 * (n + n / 4 + 64))
+		bt_resize((void **)&x->ep, &x->epcap, n + n / 4 + 64, sizeof(*x->ep));
 }
 
 static void tick(struct bt_eagg *a)
@@ -1001,22 +1006,48 @@ struct bt_eagg *bt_eagg_new(uint64_t horizon_ns, const struct bt_chain_opts *opt
 			 a->opts.max_depth : BT_CHAINS_MAX_DEPTH;
 	a->x.max_nodes = a->opts.max_nodes ? a->opts.max_nodes : BT_CHAINS_DEF_NODES;
 	a->x.nested_roots = a->opts.nested_roots;
-	a->horizon = horizon_ns;
+	bt_budget_init(&a->bud, horizon_ns);
 	a->lo = UINT64_MAX;
 	return a;
 }
 
+/*
+ * With a budget, the horizon shortens at a high rate (bt_budget_next): a
+ * root that comes later than the cutoff, or holds waits freed already, is
+ * counted late as against the full horizon.
+ */
 int bt_eagg_fold(struct bt_eagg *a)
 {
-	uint64_t cutoff = a->hi > a->horizon ? a->hi - a->horizon : 0;
+	struct bt_fold_at at = bt_budget_next(&a->bud, a->x.nep, a->lo, a->hi, a->cutoff,
+					      a->folded_once);
 	int err;
 
-	if (!a->x.nep || !cutoff || (a->folded_once && cutoff <= a->cutoff))
+	if (!at.cutoff) {
+		bt_budget_done(&a->bud, a->x.nep, a->hi, NULL);
 		return 0;
-	err = pass(a, cutoff, cutoff > CONTEXT(a) ? cutoff - CONTEXT(a) : 0);
-	a->cutoff = cutoff;
+	}
+	err = pass(a, at.cutoff, at.keep);
+	a->cutoff = at.cutoff;
+	bt_budget_done(&a->bud, a->x.nep, a->hi, &at);
 	a->folded_once = true;
 	return err;
+}
+
+void bt_eagg_set_budget(struct bt_eagg *a, size_t episodes)
+{
+	a->bud.budget = episodes;
+}
+
+size_t bt_eagg_added(const struct bt_eagg *a)
+{
+	return bt_budget_added(&a->bud, a->x.nep);
+}
+
+uint64_t bt_eagg_horizon(const struct bt_eagg *a, uint64_t *shortest)
+{
+	if (shortest)
+		*shortest = a->bud.eff_min;
+	return a->bud.eff;
 }
 
 void bt_eagg_set_tick(struct bt_eagg *a, void (*fn)(void *ctx), void *ctx)
@@ -1033,7 +1064,7 @@ size_t bt_eagg_window(const struct bt_eagg *a)
 /* The chains, every root folded first (all) or only those folded already. */
 static struct bt_chains *result(struct bt_eagg *a, const struct bt_chain_opts *opts, bool all)
 {
-	uint64_t keep = a->hi > a->horizon + CONTEXT(a) ? a->hi - a->horizon - CONTEXT(a) : 0;
+	uint64_t h = a->bud.horizon, keep = a->hi > h + CONTEXT(h) ? a->hi - h - CONTEXT(h) : 0;
 	struct bt_chains *r = bt_chains_new();
 	int err;
 
@@ -1042,6 +1073,7 @@ static struct bt_chains *result(struct bt_eagg *a, const struct bt_chain_opts *o
 	/* Every root now; the window keeps its last horizon for what may still come. */
 	err = a->x.nep && all ? pass(a, UINT64_MAX, keep) : 0;
 	r->counts = a->cnt;
+	r->episodes_horizon_ns = a->bud.eff_min;
 	r->duration_ns = opts && opts->duration_ns ? opts->duration_ns :
 			 a->hi > a->lo ? a->hi - a->lo : 0;
 	if (!err) {

@@ -260,6 +260,8 @@ struct bt_chains {
 	 * calls may be in xcounts.late. 0: no exchange window.
 	 */
 	uint64_t horizon_ns;
+	/* The same for the episode window: a wait longer than that may be in counts.late. */
+	uint64_t episodes_horizon_ns;
 	struct bt_proc_waits *waits;	/* by pid; set by bt_model_chains */
 	size_t nwaits;
 	struct bt_chains_mem *mem;	/* private */
@@ -288,6 +290,20 @@ int bt_eagg_add(struct bt_eagg *a, const struct bt_episode *e);
 int bt_eagg_fold(struct bt_eagg *a);
 /* Episodes the window holds. */
 size_t bt_eagg_window(const struct bt_eagg *a);
+/*
+ * A budget of episodes (0, the default: none), as the exchange window's
+ * (bt_xagg_set_budget, one rule for both): at a high rate a fold shortens
+ * the horizon (never below BT_WINDOW_HORIZON_FLOOR) so that the window it
+ * keeps is about the budget; the caller folds when bt_eagg_added reaches
+ * it. A wait longer than the shortened horizon (and a quarter) that holds
+ * others is counted in counts.late, as one longer than the horizon is.
+ */
+#define BT_WINDOW_HORIZON_FLOOR	(50 * 1000000ull)
+void bt_eagg_set_budget(struct bt_eagg *a, size_t episodes);
+/* Episodes added since the last fold. */
+size_t bt_eagg_added(const struct bt_eagg *a);
+/* The horizon the last fold used (the window's own before the first); the shortest in *shortest. */
+uint64_t bt_eagg_horizon(const struct bt_eagg *a, uint64_t *shortest);
 /* fn(ctx) is called between a fold's steps (a tracer empties its ring buffers), NULL: none. */
 void bt_eagg_set_tick(struct bt_eagg *a, void (*fn)(void *ctx), void *ctx);
 /*

@@ -158,6 +158,43 @@ struct rkey {
 	uint32_t idx, aux;
 };
 
+/*
+ * A window's budget of records (chains_tab.c): the one rule of both
+ * windows (the exchanges', exchains.c, and the episodes', chains.c). A
+ * fold's horizon h is the one whose records, at the rate they came since
+ * the last fold (by their own times, not the clock's: a recording read
+ * back folds the same), the window keeps within the budget: a window
+ * holds about rate x (h + BT_WINDOW_CONTEXT(h)), what completed since the
+ * cutoff and the folded records kept for later ones to look back at.
+ * Between BT_WINDOW_HORIZON_FLOOR and the window's own horizon; it grows
+ * back only as the records' time goes. No budget: the horizon, always.
+ */
+#define BT_WINDOW_CONTEXT(h)	((h) / 4)
+struct bt_budget {
+	size_t budget;			/* records; 0: none */
+	size_t n_folded;		/* the window's records after the last fold */
+	uint64_t horizon;		/* the window's own */
+	uint64_t hi_folded;		/* the newest record's time then */
+	uint64_t eff, eff_min;		/* the horizon the last fold used, the shortest */
+	uint64_t keep;			/* what the folds freed is older (never moves back) */
+};
+/* Where the next fold cuts (0: nothing to fold) and what it frees: older than keep. */
+struct bt_fold_at {
+	uint64_t horizon, cutoff, keep;
+};
+void bt_budget_init(struct bt_budget *b, uint64_t horizon);
+/*
+ * The next fold of a window of n records, from lo to hi (the newest), its
+ * last cutoff that (folded_once: there was one). cutoff is 0 when it would
+ * not move on.
+ */
+struct bt_fold_at bt_budget_next(const struct bt_budget *b, size_t n, uint64_t lo, uint64_t hi,
+				 uint64_t cutoff, bool folded_once);
+/* The fold at (NULL: none, nothing to fold) left n records, the newest at hi. */
+void bt_budget_done(struct bt_budget *b, size_t n, uint64_t hi, const struct bt_fold_at *at);
+/* Records added since the last fold to a window of n now. */
+size_t bt_budget_added(const struct bt_budget *b, size_t n);
+
 /* chains_tab.c */
 /* A hop's end: pid and the process name opts->comm gives (pid 0: none). */
 void bt_chain_end_set(const struct bt_chain_opts *o, struct bt_chain_end *end, uint32_t pid);

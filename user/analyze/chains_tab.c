@@ -27,6 +27,77 @@ int bt_chains_grow(void **v, size_t *cap, size_t n, size_t elem)
 	return bt_grow(v, cap, n + 1, elem) ? 0 : -ENOMEM;
 }
 
+/* ---- a window's budget ------------------------------------------------ */
+
+void bt_budget_init(struct bt_budget *b, uint64_t horizon)
+{
+	*b = (struct bt_budget){ .horizon = horizon, .eff = horizon, .eff_min = horizon };
+}
+
+size_t bt_budget_added(const struct bt_budget *b, size_t n)
+{
+	return n > b->n_folded ? n - b->n_folded : 0;
+}
+
+static uint64_t effective_horizon(const struct bt_budget *b, size_t n, uint64_t lo, uint64_t hi,
+				  uint64_t cutoff, bool folded_once)
+{
+	size_t added = bt_budget_added(b, n);
+	uint64_t since = folded_once ? b->hi_folded : lo, span, h;
+
+	if (!b->budget)
+		return b->horizon;
+	if (!added || hi <= since)
+		return b->eff;	/* no rate to go by: the last one's */
+	span = hi - since;
+	/* rate = added / span; h + h / 4 = budget / rate. */
+	h = span > UINT64_MAX / 4 / b->budget ? b->horizon :
+	    (uint64_t)b->budget * span * 4 / 5 / added;
+	if (h < BT_WINDOW_HORIZON_FLOOR)
+		h = BT_WINDOW_HORIZON_FLOOR;
+	if (h > b->horizon)
+		h = b->horizon;
+	/*
+	 * It grows back as the records' time goes, not at once: the cutoff
+	 * still moves on (a fold that folds nothing would leave the budget's
+	 * records added, and the next poll fold again at once).
+	 */
+	if (folded_once && hi > cutoff + 1 && h >= hi - cutoff)
+		h = hi - cutoff - 1;
+	return h;
+}
+
+struct bt_fold_at bt_budget_next(const struct bt_budget *b, size_t n, uint64_t lo, uint64_t hi,
+				 uint64_t cutoff, bool folded_once)
+{
+	struct bt_fold_at at = { effective_horizon(b, n, lo, hi, cutoff, folded_once), 0, 0 };
+
+	at.cutoff = hi > at.horizon ? hi - at.horizon : 0;
+	if (!n || (folded_once && at.cutoff <= cutoff))
+		at.cutoff = 0;
+	at.keep = at.cutoff > BT_WINDOW_CONTEXT(at.horizon) ?
+		  at.cutoff - BT_WINDOW_CONTEXT(at.horizon) : 0;
+	/* A longer horizon after a shorter one: what went, went (a record before it is late). */
+	if (at.keep < b->keep)
+		at.keep = b->keep;
+	return at;
+}
+
+void bt_budget_done(struct bt_budget *b, size_t n, uint64_t hi, const struct bt_fold_at *at)
+{
+	/* Nothing to fold (no newer record): the budget counts from here. */
+	if (!at && !b->budget)
+		return;
+	b->n_folded = n;
+	b->hi_folded = hi;
+	if (!at)
+		return;
+	b->keep = at->keep;
+	b->eff = at->horizon;
+	if (at->horizon < b->eff_min)
+		b->eff_min = at->horizon;
+}
+
 /* ---- the hop trie ------------------------------------------------------ */
 
 static bool tnode_eq(const void *ctx, uint32_t id, const void *key)

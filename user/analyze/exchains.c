@@ -201,18 +201,17 @@ struct bt_xagg {
 	struct bt_hmap tail_idx;
 	struct tail run;
 	bool run_open;
-	uint64_t horizon, cutoff, newest, lo, hi;
-	/*
-	 * The budget (bt_xagg_set_budget, 0: none): the horizon a fold uses
-	 * (eff, eff_min the shortest so far) is the one whose records, at the
-	 * rate that came since the last fold (n_folded records then, the
-	 * newest hi_folded), the window keeps within it. keep: what the
-	 * drops free is older than this (never moves back); a record that
-	 * starts before it came too late.
-	 */
-	size_t budget, n_folded;
-	uint64_t hi_folded, eff, eff_min, keep;
+	uint64_t cutoff, newest, lo, hi;
+	/* The budget (bt_xagg_set_budget): a record that starts before its keep came too late. */
+	struct bt_budget bud;
 	bool folded_once;
+	/*
+	 * Hand-offs without a record in the window fold by themselves
+	 * (fold_handoffs): their own budget, oldest and newest end, cutoff.
+	 */
+	struct bt_budget hbud;
+	uint64_t hlo, hhi, hcutoff;
+	bool hfolded;
 	uint32_t later;		/* the first record whose service is to be named, NONE */
 	/* The names records carry, interned (they repeat: a window would hold them many times). */
 	struct bt_strtab chans, threads;
@@ -362,7 +361,8 @@ static void *scratch(struct bt_xagg *a, void **p, size_t n, size_t elem)
 		i++;
 	if (a->passcap[i] >= n && *p)
 		return *p;
-	return reserve(p, &a->passcap[i], n, elem) ? *p : NULL;
+	/* A window of hand-offs alone has no records: room for one, not NULL. */
+	return reserve(p, &a->passcap[i], n ? n : 1, elem) ? *p : NULL;
 }
 
 /* A pass's arrays given back down to what a window of n records and events needs. */
@@ -1538,7 +1538,7 @@ static int pass(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
  * already longer than the horizon and this: counted late. A quarter of
  * the horizon keeps the window small.
  */
-#define CONTEXT(h)	((h) / 4)
+#define CONTEXT(h)	BT_WINDOW_CONTEXT(h)
 
 struct bt_xagg *bt_xagg_new(uint64_t horizon_ns)
 {
@@ -1546,7 +1546,9 @@ struct bt_xagg *bt_xagg_new(uint64_t horizon_ns)
 
 	if (!a)
 		return NULL;
-	a->horizon = a->eff = a->eff_min = horizon_ns;
+	bt_budget_init(&a->bud, horizon_ns);
+	bt_budget_init(&a->hbud, horizon_ns);
+	a->hlo = UINT64_MAX;
 	a->lo = UINT64_MAX;
 	a->later = NONE;
 	return a;
@@ -1585,8 +1587,8 @@ static int add(struct bt_xagg *a, const struct bt_xchg *x, uint32_t channel)
 	 * had calls folded as roots; a record that ended before it, or
 	 * began before what the window still holds, came too late for it.
 	 */
-	if (a->folded_once && ((x->role == BT_ROLE_SERVER && x->req_ns <= a->cutoff) ||
-			       x->resp_ns <= a->cutoff || x->req_ns < a->keep))
+	if ((a->folded_once && ((x->role == BT_ROLE_SERVER && x->req_ns <= a->cutoff) ||
+				x->resp_ns <= a->cutoff)) || x->req_ns < a->bud.keep)
 		a->cnt.late++;
 	if (a->n + a->ntails >= WINDOW_MAX)
 		return -ENOMEM;
@@ -1667,96 +1669,84 @@ int bt_xagg_name_later(struct bt_xagg *a, uint32_t ntags,
 
 int bt_xagg_add_handoff(struct bt_xagg *a, const struct bt_handoff *h)
 {
-	if (a->nh >= WINDOW_MAX || !bt_grow((void **)&a->h, &a->hcap, a->nh + 1, sizeof(*a->h)))
+	/* Raw: written whole; the doubled room not yet used costs nothing. */
+	if (a->nh >= WINDOW_MAX || !bt_grow_raw((void **)&a->h, &a->hcap, a->nh + 1, sizeof(*a->h)))
 		return -ENOMEM;
 	a->h[a->nh++] = *h;
+	if (h->end_ns < a->hlo)
+		a->hlo = h->end_ns;
+	if (h->end_ns > a->hhi)
+		a->hhi = h->end_ns;
 	return 0;
 }
 
 size_t bt_xagg_added(const struct bt_xagg *a)
 {
-	return a->n > a->n_folded ? a->n - a->n_folded : 0;
+	return bt_budget_added(&a->bud, a->n);
 }
 
 /*
- * The horizon of the next fold. With a budget, the window a fold keeps
- * is about rate x (horizon + context): the records that completed since
- * the cutoff, and the folded ones kept for looking back. The rate is that
- * of the records added since the last fold (by their times, not the
- * clock's: a recording read back folds the same), and the horizon the one
- * that keeps the budget, between BT_XAGG_HORIZON_FLOOR and the window's
- * own. A request longer than it that makes calls is counted late, as one
- * longer than the full horizon is.
+ * The horizon of the next fold: with a budget, the one that keeps the
+ * window about the budget (bt_budget_next). A request longer than it that
+ * makes calls is counted late, as one longer than the full horizon is.
  */
-static uint64_t effective_horizon(const struct bt_xagg *a)
+/*
+ * Hand-offs alone (a thread pool's futex wakes, and no exchange record in
+ * the window): no record folds them, yet a record that comes later looks
+ * back at its thread's latest events only. Those older than a horizon of
+ * their own (by their own rate and the budget, as records') go as a
+ * fold's do, their threads' tails kept; a record that starts before them
+ * came too late (counted).
+ */
+static int fold_handoffs(struct bt_xagg *a)
 {
-	size_t added = bt_xagg_added(a);
-	uint64_t since = a->folded_once ? a->hi_folded : a->lo, span, h;
+	struct bt_fold_at at = bt_budget_next(&a->hbud, a->nh, a->hlo, a->hhi, a->hcutoff,
+					      a->hfolded);
+	int err;
 
-	if (!a->budget)
-		return a->horizon;
-	if (!added || a->hi <= since)
-		return a->eff;	/* no rate to go by: the last one's */
-	span = a->hi - since;
-	/* rate = added / span; h + h / 4 = budget / rate. */
-	h = span > UINT64_MAX / 4 / a->budget ? a->horizon :
-	    (uint64_t)a->budget * span * 4 / 5 / added;
-	if (h < BT_XAGG_HORIZON_FLOOR)
-		h = BT_XAGG_HORIZON_FLOOR;
-	if (h > a->horizon)
-		h = a->horizon;
-	/*
-	 * It grows back as the records' time goes, not at once: the cutoff
-	 * still moves on (a fold that folds nothing would leave the budget's
-	 * records added, and the next poll fold again at once).
-	 */
-	if (a->folded_once && a->hi > a->cutoff + 1 && h >= a->hi - a->cutoff)
-		h = a->hi - a->cutoff - 1;
-	return h;
+	if (!at.cutoff) {
+		bt_budget_done(&a->hbud, a->nh, a->hhi, NULL);
+		return 0;
+	}
+	if (at.keep < a->bud.keep)
+		at.keep = a->bud.keep;
+	err = pass(a, at.cutoff, at.keep);
+	a->hcutoff = at.cutoff;
+	a->hfolded = true;
+	bt_budget_done(&a->hbud, a->nh, a->hhi, &at);
+	a->bud.keep = at.keep;
+	return err;
 }
 
 int bt_xagg_fold(struct bt_xagg *a)
 {
-	uint64_t h = effective_horizon(a);
-	uint64_t cutoff = a->hi > h ? a->hi - h : 0;
-	uint64_t keep = cutoff > CONTEXT(h) ? cutoff - CONTEXT(h) : 0;
+	struct bt_fold_at at = bt_budget_next(&a->bud, a->n, a->lo, a->hi, a->cutoff,
+					      a->folded_once);
 	int err;
 
 	if (a->later != NONE)
 		return -EINVAL;	/* a hop needs its service's name */
-	if (!a->n || !cutoff || (a->folded_once && cutoff <= a->cutoff)) {
-		/* Nothing to fold (no newer record): the budget counts from here. */
-		if (a->budget) {
-			a->n_folded = a->n;
-			a->hi_folded = a->hi;
-		}
-		return 0;
+	if (!at.cutoff) {
+		bt_budget_done(&a->bud, a->n, a->hi, NULL);
+		return a->n || !a->nh ? 0 : fold_handoffs(a);
 	}
-	/* A longer horizon after a shorter one: what went, went (a record before it is late). */
-	if (keep < a->keep)
-		keep = a->keep;
-	err = pass(a, cutoff, keep);
-	a->cutoff = cutoff;
-	a->keep = keep;
-	a->eff = h;
-	if (h < a->eff_min)
-		a->eff_min = h;
-	a->n_folded = a->n;
-	a->hi_folded = a->hi;
+	err = pass(a, at.cutoff, at.keep);
+	a->cutoff = at.cutoff;
+	bt_budget_done(&a->bud, a->n, a->hi, &at);
 	a->folded_once = true;
 	return err;
 }
 
 void bt_xagg_set_budget(struct bt_xagg *a, size_t records)
 {
-	a->budget = records;
+	a->bud.budget = a->hbud.budget = records;
 }
 
 uint64_t bt_xagg_horizon(const struct bt_xagg *a, uint64_t *shortest)
 {
 	if (shortest)
-		*shortest = a->eff_min;
-	return a->eff;
+		*shortest = a->bud.eff_min;
+	return a->bud.eff;
 }
 
 void bt_xagg_set_tick(struct bt_xagg *a, void (*fn)(void *ctx), void *ctx)
@@ -2095,8 +2085,7 @@ static int cmp_chain(const void *pa, const void *pb)
 /* The chains, every tree folded first (all) or only those folded already. */
 static struct bt_chains *result(struct bt_xagg *a, const struct bt_chain_opts *opts, bool all)
 {
-	uint64_t keep = a->hi > a->horizon + CONTEXT(a->horizon) ?
-			a->hi - a->horizon - CONTEXT(a->horizon) : 0;
+	uint64_t h = a->bud.horizon, keep = a->hi > h + CONTEXT(h) ? a->hi - h - CONTEXT(h) : 0;
 	struct bt_chains *r = bt_chains_new();
 	int err;
 
@@ -2105,7 +2094,7 @@ static struct bt_chains *result(struct bt_xagg *a, const struct bt_chain_opts *o
 	/* Every tree now; the window keeps its last horizon for what may still come. */
 	err = a->later != NONE ? -EINVAL : a->n && all ? pass(a, UINT64_MAX, keep) : 0;
 	r->xcounts = a->cnt;
-	r->horizon_ns = a->eff_min;
+	r->horizon_ns = a->bud.eff_min;
 	r->duration_ns = opts && opts->duration_ns ? opts->duration_ns :
 			 a->hi > a->lo ? a->hi - a->lo : 0;
 	if (!err)

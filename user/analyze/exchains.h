@@ -129,7 +129,7 @@ int bt_xagg_fold(struct bt_xagg *a);
  * request longer than the shortened horizon that makes calls is counted
  * in xcounts.late, as one longer than the horizon is.
  */
-#define BT_XAGG_HORIZON_FLOOR	(50 * 1000000ull)
+#define BT_XAGG_HORIZON_FLOOR	BT_WINDOW_HORIZON_FLOOR
 void bt_xagg_set_budget(struct bt_xagg *a, size_t records);
 /* Records added since the last fold. */
 size_t bt_xagg_added(const struct bt_xagg *a);

@@ -235,10 +235,12 @@ static void print_fold_stats(const struct bt_model *m, const struct budget_folds
 		return;
 	fprintf(stderr, "boundtrace: chain window: %llu folds, %llu at its budget of %zu records "
 			"(collections %.1f ms, folds %.1f ms CPU); largest window %llu records; "
+			"horizon %.0f ms, the shortest %.0f ms; episodes: largest window %llu, "
 			"horizon %.0f ms, the shortest %.0f ms\n",
 		(unsigned long long)s.folds, (unsigned long long)b->n, s.budget,
 		b->collect_ns / 1e6, b->fold_ns / 1e6, (unsigned long long)s.window_max,
-		s.horizon_ns / 1e6, s.horizon_min_ns / 1e6);
+		s.horizon_ns / 1e6, s.horizon_min_ns / 1e6, (unsigned long long)s.ep_window_max,
+		s.ep_horizon_ns / 1e6, s.ep_horizon_min_ns / 1e6);
 }
 
 /* o by value: the trace reads it everywhere, and it is read once. */

@@ -179,8 +179,9 @@ int bt_report_chains(FILE *f, const struct bt_model *m, const struct bt_views *v
 			   "trace's highest rate), or later than it: their nesting may be partial)\n",
 			(unsigned long long)c->xcounts.late, c->horizon_ns / 1e6);
 	if (c->counts.late)
-		fprintf(f, "(%llu episodes longer than the chain window's horizon, or later than it: "
-			   "their nesting may be partial)\n", (unsigned long long)c->counts.late);
+		fprintf(f, "(%llu episodes longer than the chain window's horizon (%.0f ms at the "
+			   "trace's highest rate), or later than it: their nesting may be partial)\n",
+			(unsigned long long)c->counts.late, c->episodes_horizon_ns / 1e6);
 	if (m->lost[BT_LOSS_EPISODES])
 		fprintf(f, "lost episodes: %llu\n", (unsigned long long)m->lost[BT_LOSS_EPISODES]);
 	/* Calls the kernel could not count are crossings no chain can contain. */

@@ -212,6 +212,7 @@ int bt_report_json(FILE *f, const struct bt_model *m, const struct bt_views *v)
 		jw_ku64(&w, "exchanges_roots", v->chains ? v->chains->xcounts.roots : 0);
 		jw_ku64(&w, "exchanges_paired", v->chains ? v->chains->xcounts.paired : 0);
 		jw_ku64(&w, "episodes_late", v->chains ? v->chains->counts.late : 0);
+		jw_ku64(&w, "episodes_horizon_ns", v->chains ? v->chains->episodes_horizon_ns : 0);
 	}
 	bt_json_hosts(&w, m);
 	jw_key(&w, "lost");

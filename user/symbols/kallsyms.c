@@ -28,7 +28,8 @@ static int pool_add(struct bt_ksyms *k, const char *s, uint32_t *off)
 
 	if (k->pool_len + len + 1 > BT_KSYMS_MAX_POOL)
 		return -E2BIG;
-	if (!bt_grow((void **)&k->pool, &k->pool_cap, k->pool_len + len + 1, 1))
+	/* Raw, and fitted once read: the doubled room would be 1 MiB or so, written. */
+	if (!bt_grow_raw((void **)&k->pool, &k->pool_cap, k->pool_len + len + 1, 1))
 		return -ENOMEM;
 	memcpy(k->pool + k->pool_len, s, len + 1);
 	*off = (uint32_t)k->pool_len;
@@ -104,7 +105,7 @@ static int add_sym(struct bt_ksyms *k, uint64_t addr, int prio, const char *name
 		}
 	}
 	err = pool_add(k, name, &name_off);
-	if (err || !bt_grow((void **)&k->v, &k->cap, k->n + 1, sizeof(*k->v)))
+	if (err || !bt_grow_raw((void **)&k->v, &k->cap, k->n + 1, sizeof(*k->v)))
 		return err ? err : -ENOMEM;
 	s = &k->v[k->n++];
 	s->addr = addr;
@@ -161,6 +162,9 @@ struct bt_ksyms *bt_ksyms_read(FILE *f)
 	k->restricted = parsed && !nonzero;
 	/* Sorted, one symbol per address. */
 	k->n = bt_sort_unique_u64(k->v, k->n, sizeof(*k->v), offsetof(struct ksym, addr), cmp_ksym);
+	/* The table grows no more: 120,000 text symbols, 3 MiB of names, without their spare room. */
+	bt_fit((void **)&k->v, &k->cap, k->n, sizeof(*k->v));
+	bt_fit((void **)&k->pool, &k->pool_cap, k->pool_len, 1);
 	return k;
 }
 
