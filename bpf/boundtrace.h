@@ -204,11 +204,15 @@ struct bt_conn {
 	__u8 role;		/* enum bt_role */
 	__u8 role_src;		/* enum bt_role_src */
 	__u8 phase;		/* enum bt_phase */
-	__u8 pad;
+	__u8 owed;		/* TCP server: a response queued whose send's step is still to come */
 	__u32 req_tid;		/* thread that sent (client) / read (server) the request */
 	__u64 req_ns;		/* request start (exit of that call) */
 	__u64 sent, rcvd;	/* bytes each way */
 	__u64 exchanges;	/* completed on this connection */
+	/* The last completed (or owed) exchange's request: start and thread. */
+	__u64 done_req_ns;
+	__u32 done_req_tid;
+	__u32 wseq;		/* TCP: the socket's send sequence at the last step */
 };
 
 enum bt_xrec_type {

@@ -161,7 +161,7 @@ static __always_inline void emit_exchange(struct sock *sk, struct exch_chan *c,
 
 	e.pid = task->tgid;
 	e.tid = task->pid;
-	e.req_tid = cn->req_tid;
+	e.req_tid = cn->done_req_tid;
 	e.role = cn->role;
 	e.kind = c->kind;
 	e.type = BT_XREC_EXCHANGE;
@@ -169,7 +169,7 @@ static __always_inline void emit_exchange(struct sock *sk, struct exch_chan *c,
 	e.chan = sock_ino(sk);
 	e.peer = c->kind == BT_KIND_TCP ? fold_inet_peer(sk, c->family) : 0;
 	exchange_ends(sk, c, &e);
-	e.req_ns = cn->req_ns;
+	e.req_ns = cn->done_req_ns;
 	e.resp_ns = now;
 	task_comm(task, e.comm);
 	/*
@@ -191,10 +191,12 @@ static __always_inline void emit_exchange(struct sock *sk, struct exch_chan *c,
 static __always_inline void exchange_sock(struct sock *sk, int ret, int flags, __u8 dir)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
+	struct tcp_sock *tp = NULL;
 	struct exch_chan c = {};
 	struct inflight *st;
 	struct bt_conn *cn;
 	__u64 now, lat_ns;
+	bool step;
 
 	if (!is_target(task->tgid) || bt_exchange_ignored(ret, flags, dir))
 		return;
@@ -207,9 +209,16 @@ static __always_inline void exchange_sock(struct sock *sk, int ret, int flags, _
 	}
 	if (cn->role_src == BT_ROLE_SRC_NONE && !conn_role_from_handshake(cn, sk, &c))
 		conn_role_from_addr(cn, sk, &c);
+	if (c.kind == BT_KIND_TCP)
+		tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
+	if (tp && bt_exchange_asks_sent(cn, dir))
+		bt_exchange_seq_moved(cn, tp->write_seq);
 	st = inflight_of(task->pid);
 	now = bpf_ktime_get_ns();
-	if (bt_exchange_step(cn, dir, ret, task->pid, now, &lat_ns)) {
+	step = bt_exchange_step(cn, dir, ret, task->pid, now, &lat_ns);
+	if (tp)
+		cn->wseq = tp->write_seq;
+	if (step) {
 		if (st) {
 			st->exch_done = true;
 			st->exch_ns = lat_ns;

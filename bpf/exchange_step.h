@@ -41,7 +41,8 @@ BT_STEP_INLINE bool bt_exchange_ignored(int ret, int flags, __u8 dir)
  * server-first protocols exist). Returns true when this call completed an
  * exchange, its latency (client: request's first send -> response's first
  * receive; server: request's first receive -> response's first send) in
- * *lat_ns.
+ * *lat_ns; its request's start and thread are in done_req_ns and
+ * done_req_tid.
  */
 BT_STEP_INLINE bool bt_exchange_step(struct bt_conn *cn, __u8 dir, __u64 bytes, __u32 tid,
 				     __u64 now, __u64 *lat_ns)
@@ -70,13 +71,60 @@ BT_STEP_INLINE bool bt_exchange_step(struct bt_conn *cn, __u8 dir, __u64 bytes, 
 		}
 		return false;
 	}
+	if (cn->owed) {
+		/* The response bt_exchange_seq_moved found queued: its send's step, late. */
+		cn->owed = 0;
+		cn->exchanges++;
+		*lat_ns = now - cn->done_req_ns;
+		return true;
+	}
 	/* More of a response, or a server speaking first (a greeting). */
 	if (cn->phase != BT_PHASE_REQUEST)
 		return false;
 	cn->phase = BT_PHASE_RESPONSE;
 	cn->exchanges++;
+	cn->done_req_ns = cn->req_ns;
+	cn->done_req_tid = cn->req_tid;
 	*lat_ns = now - cn->req_ns;
 	return true;
+}
+
+/*
+ * A server whose response is sent by one thread while another reads the
+ * next request (a pool: the main thread reads, a worker answers). The
+ * send's step runs once sock_sendmsg returns; before that the client may
+ * have read the response and sent its next request, and the reading
+ * thread received it: request bytes while the state still waits for the
+ * response, and the two would be one exchange. Whether a receive should
+ * look (bt_exchange_seq_moved): request bytes on a server's connection
+ * while a request moves and no response is owed already. Rare otherwise
+ * (a request read in several calls).
+ */
+BT_STEP_INLINE bool bt_exchange_asks_sent(const struct bt_conn *cn, __u8 dir)
+{
+	return dir == BT_DIR_RECV && cn->role == BT_ROLE_SERVER &&
+	       cn->phase == BT_PHASE_REQUEST && !cn->owed;
+}
+
+/*
+ * TCP: the socket's own send sequence (tcp_sock.write_seq, advanced as
+ * sendmsg queues the bytes) moved since the last step (wseq, left by
+ * every step): bytes were queued whose send has not been stepped yet, the
+ * response. It is owed (counted, with this request's start and thread,
+ * at its send's late step, on the thread that sent it) and the bytes
+ * being read begin the next request. Called when bt_exchange_asks_sent,
+ * before the receive's step. (A unix socket has no such sequence, and
+ * times cannot tell this race from a protocol that reads the end of its
+ * request after answering it, as php-fpm does: unix keeps the race.)
+ */
+BT_STEP_INLINE void bt_exchange_seq_moved(struct bt_conn *cn, __u32 write_seq)
+{
+	if (write_seq == cn->wseq)
+		return;	/* more of this request */
+	cn->owed = 1;
+	cn->done_req_ns = cn->req_ns;
+	cn->done_req_tid = cn->req_tid;
+	cn->phase = BT_PHASE_IDLE;
 }
 
 #endif /* BOUNDTRACE_EXCHANGE_STEP_H */

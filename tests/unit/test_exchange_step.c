@@ -5,8 +5,9 @@
  * client's request and response, a request or a response in several
  * calls, pipelined requests, a server whose next request was already
  * there, end of file mid-request, a server-first protocol, roles from the
- * first writer, two connections interleaved on one thread, and the calls
- * the machine ignores (errors, peeks).
+ * first writer, two connections interleaved on one thread, a TCP pool's
+ * response stepped after the next request (the send sequence tells), and
+ * the calls the machine ignores (errors, peeks).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -279,6 +280,86 @@ static void interleaved_on_one_thread(void **state)
 	assert_int_equal(b.exchanges, 2);
 }
 
+/* A server's receive as exchange.bpf.h makes it on TCP: the sequence first if asked, then the step. */
+static long long tcp_rcv(struct bt_conn *cn, __u32 write_seq, __u32 tid, __u64 now)
+{
+	long long lat;
+
+	if (bt_exchange_asks_sent(cn, BT_DIR_RECV))
+		bt_exchange_seq_moved(cn, write_seq);
+	lat = call(cn, BT_DIR_RECV, 10, tid, now);
+	cn->wseq = write_seq;
+	return lat;
+}
+
+static long long tcp_snd(struct bt_conn *cn, __u32 write_seq, __u32 tid, __u64 now)
+{
+	long long lat = call(cn, BT_DIR_SEND, 10, tid, now);
+
+	cn->wseq = write_seq;
+	return lat;
+}
+
+/*
+ * A pool on TCP: the main thread (1) reads, a worker (2) answers. The
+ * worker's send of the first response queued its 10 bytes (sequence
+ * 5000 -> 5010) but is stepped late, after the client read it, sent its
+ * next request and the main thread read that at 1300: the sequence moved
+ * since the last step, so the response is owed, counted at its late step
+ * with the first request's start and thread, and the read at 1300 is the
+ * second request, answered at 1500.
+ */
+static void tcp_pool_response_told_by_send_sequence(void **state)
+{
+	struct bt_conn srv = conn_as(BT_ROLE_SERVER);
+
+	(void)state;
+	assert_int_equal(tcp_rcv(&srv, 5000, 1, 1000), -1);
+	assert_int_equal(tcp_rcv(&srv, 5010, 1, 1300), -1);
+	assert_int_equal(srv.owed, 1);
+	assert_int_equal(srv.req_ns, 1300);
+	assert_int_equal(tcp_snd(&srv, 5010, 2, 1310), 310);	/* the late step */
+	assert_int_equal(srv.done_req_ns, 1000);
+	assert_int_equal(srv.done_req_tid, 1);
+	assert_int_equal(srv.owed, 0);
+	assert_int_equal(srv.phase, BT_PHASE_REQUEST);
+	assert_int_equal(tcp_snd(&srv, 5020, 2, 1500), 200);
+	assert_int_equal(srv.done_req_ns, 1300);
+	assert_int_equal(srv.done_req_tid, 1);
+	assert_int_equal(srv.exchanges, 2);
+}
+
+/*
+ * Not the race: a request read in two calls with nothing sent between,
+ * and a protocol that reads the end of its request after answering it
+ * (php-fpm's FastCGI): the answer was stepped, the sequence did not move
+ * since, the next request's reads are more of the request the late read
+ * began (as without the sequence). A client never asks, nor a server
+ * with a response owed already.
+ */
+static void tcp_sequence_still_is_more_of_the_request(void **state)
+{
+	struct bt_conn srv = conn_as(BT_ROLE_SERVER), cli = conn_as(BT_ROLE_CLIENT);
+
+	(void)state;
+	assert_int_equal(tcp_rcv(&srv, 100, 1, 110), -1);
+	assert_int_equal(tcp_rcv(&srv, 100, 1, 120), -1);	/* more of it */
+	assert_int_equal(srv.owed, 0);
+	assert_int_equal(srv.req_ns, 110);
+	assert_int_equal(tcp_snd(&srv, 110, 1, 200), 90);
+	assert_int_equal(tcp_rcv(&srv, 110, 1, 210), -1);	/* the request's end, late */
+	assert_int_equal(tcp_rcv(&srv, 110, 1, 300), -1);	/* the next request */
+	assert_int_equal(srv.owed, 0);
+	assert_int_equal(srv.req_ns, 210);
+	assert_int_equal(tcp_snd(&srv, 120, 1, 400), 190);
+	assert_int_equal(srv.exchanges, 2);
+	assert_false(bt_exchange_asks_sent(&cli, BT_DIR_RECV));
+	assert_false(bt_exchange_asks_sent(&srv, BT_DIR_SEND));
+	srv.owed = 1;
+	srv.phase = BT_PHASE_REQUEST;
+	assert_false(bt_exchange_asks_sent(&srv, BT_DIR_RECV));
+}
+
 /* What the machine never sees: errors, and peeks (they consume nothing). */
 static void ignored_calls(void **state)
 {
@@ -309,6 +390,8 @@ int main(void)
 		cmocka_unit_test(first_writer_is_client),
 		cmocka_unit_test(role_kept),
 		cmocka_unit_test(interleaved_on_one_thread),
+		cmocka_unit_test(tcp_pool_response_told_by_send_sequence),
+		cmocka_unit_test(tcp_sequence_still_is_more_of_the_request),
 		cmocka_unit_test(ignored_calls),
 	};
 
