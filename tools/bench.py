@@ -1329,18 +1329,21 @@ def targets_table(cells):
         r = rate(stress[0])
         out.append(f"| 0 lost at 1M crossings/s | {lost} lost at {r / 1e6:.2f} M/s "
                    f"| {verdict(lost == 0 and r >= 0.9e6)} |")
-    judged = [c for c in bt_cells(cells, judged_modes()) if c.workload is not STRESS]
-    runs = [p.traced for c in judged for p in c.pairs]
-    if runs:
+    # The "every mode": each mode of ours that traces a workload (bystanders trace an idle one).
+    judged = [c for c in cells if c.tracer.ours and c.tracer.name.startswith("boundtrace")
+              and c.pairs and not c.error and c.workload is not STRESS]
+    if judged:
         cpu = {(c.tracer.name, c.workload.key): med([cpu_share(p.traced) for p in c.pairs])
                for c in judged}
-        worst = max(cpu, key=cpu.get)
+        rss = {(c.tracer.name, c.workload.key): max(p.traced.maxrss_kib for p in c.pairs) / 1024
+               for c in judged}
+        worst, fattest = max(cpu, key=cpu.get), max(rss, key=rss.get)
         stress_cpu = [med([cpu_share(p.traced) for p in c.pairs]) for c in stress]
         extra = f"; stress run: {100 * stress_cpu[0]:.2f}%" if stress_cpu else ""
-        rss = max(r.maxrss_kib for r in runs) / 1024
         out.append(f"| userspace ≤ 2% of one core, every mode | {100 * cpu[worst]:.2f}% (worst "
                    f"median: {worst[0]}, {worst[1]}){extra} | {verdict(cpu[worst] <= 0.02)} |")
-        out.append(f"| ≤ 32 MiB RSS | {rss:.1f} MiB (peak) | {verdict(rss <= 32)} |")
+        out.append(f"| ≤ 32 MiB RSS, every mode | {rss[fattest]:.1f} MiB (peak: {fattest[0]}, "
+                   f"{fattest[1]}) | {verdict(rss[fattest] <= 32)} |")
     return "\n".join(out)
 
 
