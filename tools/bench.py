@@ -1330,7 +1330,7 @@ def targets_table(cells):
         out.append(f"| 0 lost at 1M crossings/s | {lost} lost at {r / 1e6:.2f} M/s "
                    f"| {verdict(lost == 0 and r >= 0.9e6)} |")
     # The "every mode": each mode of ours that traces a workload (bystanders trace an idle one).
-    judged = [c for c in cells if c.tracer.ours and c.tracer.name.startswith("boundtrace")
+    judged = [c for c in cells if c.tracer.ours and not c.tracer.background
               and c.pairs and not c.error and c.workload is not STRESS]
     if judged:
         cpu = {(c.tracer.name, c.workload.key): med([cpu_share(p.traced) for p in c.pairs])

@@ -370,24 +370,30 @@ static void fold_free(struct bt_chain_fold *f)
 	free(f);
 }
 
+/* The positive decimal number in environment variable name (tests), else 0. */
+static unsigned long env_count(const char *name)
+{
+	const char *s = getenv(name);
+	char *end;
+	unsigned long n = s ? strtoul(s, &end, 10) : 0;
+
+	return s && *s && !*end ? n : 0;
+}
+
 /* The horizon of the chain window: BOUNDTRACE_CHAIN_HORIZON_MS (tests), else 500 ms. */
 static uint64_t horizon_ns(void)
 {
-	const char *s = getenv("BOUNDTRACE_CHAIN_HORIZON_MS");
-	char *end;
-	unsigned long ms = s ? strtoul(s, &end, 10) : 0;
+	unsigned long ms = env_count("BOUNDTRACE_CHAIN_HORIZON_MS");
 
-	return s && *s && !*end && ms ? (uint64_t)ms * 1000000ull : BT_CHAIN_HORIZON_NS;
+	return ms ? (uint64_t)ms * 1000000ull : BT_CHAIN_HORIZON_NS;
 }
 
 /* Each window's budget: BOUNDTRACE_CHAIN_BUDGET (tests), else BT_CHAIN_BUDGET. */
 static size_t budget(void)
 {
-	const char *s = getenv("BOUNDTRACE_CHAIN_BUDGET");
-	char *end;
-	unsigned long n = s ? strtoul(s, &end, 10) : 0;
+	unsigned long n = env_count("BOUNDTRACE_CHAIN_BUDGET");
 
-	return s && *s && !*end && n ? n : BT_CHAIN_BUDGET;
+	return n ? n : BT_CHAIN_BUDGET;
 }
 
 /* How the episode chains are walked: every wait with a known waker is a root. */

@@ -105,13 +105,6 @@ struct bt_eagg {
 	void *tick_ctx;
 };
 
-/*
- * How far before the cutoff counted episodes stay for later roots to
- * hold: a root longer than that may find its tree partial (counted late).
- * The exchange window keeps its records as long (exchains.c).
- */
-#define CONTEXT(h)	BT_WINDOW_CONTEXT(h)
-
 int bt_eagg_add(struct bt_eagg *a, const struct bt_episode *in)
 {
 	struct ctx *x = &a->x;
@@ -756,8 +749,7 @@ static void forget(struct ctx *x, uint64_t keep_ns)
 	x->nep = n;
 	x->npass = 0;
 	/* What a burst grew goes back once it passed (the next pass's copy is the window's size). */
-	if (x->epcap > 2 * (n + n / 4 + 64))
-		bt_resize((void **)&x->ep, &x->epcap, n + n / 4 + 64, sizeof(*x->ep));
+	bt_window_trim((void **)&x->ep, &x->epcap, n, sizeof(*x->ep));
 }
 
 static void tick(struct bt_eagg *a)
@@ -1045,9 +1037,7 @@ size_t bt_eagg_added(const struct bt_eagg *a)
 
 uint64_t bt_eagg_horizon(const struct bt_eagg *a, uint64_t *shortest)
 {
-	if (shortest)
-		*shortest = a->bud.eff_min;
-	return a->bud.eff;
+	return bt_budget_horizon(&a->bud, shortest);
 }
 
 void bt_eagg_set_tick(struct bt_eagg *a, void (*fn)(void *ctx), void *ctx)
@@ -1064,7 +1054,7 @@ size_t bt_eagg_window(const struct bt_eagg *a)
 /* The chains, every root folded first (all) or only those folded already. */
 static struct bt_chains *result(struct bt_eagg *a, const struct bt_chain_opts *opts, bool all)
 {
-	uint64_t h = a->bud.horizon, keep = a->hi > h + CONTEXT(h) ? a->hi - h - CONTEXT(h) : 0;
+	uint64_t keep = bt_budget_final_keep(&a->bud, a->hi);
 	struct bt_chains *r = bt_chains_new();
 	int err;
 

@@ -169,6 +169,12 @@ struct rkey {
  * Between BT_WINDOW_HORIZON_FLOOR and the window's own horizon; it grows
  * back only as the records' time goes. No budget: the horizon, always.
  */
+/*
+ * How far before a fold's cutoff (horizon h) folded records stay for
+ * later ones to look back at: a later one that starts before that is a
+ * call (or a wait) already longer than the horizon and this, counted
+ * late. A quarter of the horizon keeps the window small.
+ */
 #define BT_WINDOW_CONTEXT(h)	((h) / 4)
 struct bt_budget {
 	size_t budget;			/* records; 0: none */
@@ -194,6 +200,22 @@ struct bt_fold_at bt_budget_next(const struct bt_budget *b, size_t n, uint64_t l
 void bt_budget_done(struct bt_budget *b, size_t n, uint64_t hi, const struct bt_fold_at *at);
 /* Records added since the last fold to a window of n now. */
 size_t bt_budget_added(const struct bt_budget *b, size_t n);
+/* The horizon the last fold used (the window's own before the first); the shortest in *shortest. */
+uint64_t bt_budget_horizon(const struct bt_budget *b, uint64_t *shortest);
+/*
+ * What the window keeps at a final fold (every root folded) whose newest
+ * record is at hi: its own horizon and the context before it, for what
+ * may still come.
+ */
+uint64_t bt_budget_final_keep(const struct bt_budget *b, uint64_t hi);
+/* The room for n elements of a window array: a quarter to spare. */
+size_t bt_window_room(size_t n);
+/*
+ * Gives back the room of *p beyond what a window of n needs, when it is
+ * more than twice that: a window's arrays follow what is in flight (a
+ * burst passes), not the largest it ever was.
+ */
+void bt_window_trim(void **p, size_t *cap, size_t n, size_t elem);
 
 /* chains_tab.c */
 /* A hop's end: pid and the process name opts->comm gives (pid 0: none). */

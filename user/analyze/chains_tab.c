@@ -83,6 +83,31 @@ struct bt_fold_at bt_budget_next(const struct bt_budget *b, size_t n, uint64_t l
 	return at;
 }
 
+uint64_t bt_budget_horizon(const struct bt_budget *b, uint64_t *shortest)
+{
+	if (shortest)
+		*shortest = b->eff_min;
+	return b->eff;
+}
+
+uint64_t bt_budget_final_keep(const struct bt_budget *b, uint64_t hi)
+{
+	uint64_t h = b->horizon + BT_WINDOW_CONTEXT(b->horizon);
+
+	return hi > h ? hi - h : 0;
+}
+
+size_t bt_window_room(size_t n)
+{
+	return n + n / 4 + 64;
+}
+
+void bt_window_trim(void **p, size_t *cap, size_t n, size_t elem)
+{
+	if (*cap > 2 * bt_window_room(n))
+		bt_resize(p, cap, bt_window_room(n), elem);	/* kept as it is if that fails */
+}
+
 void bt_budget_done(struct bt_budget *b, size_t n, uint64_t hi, const struct bt_fold_at *at)
 {
 	/* Nothing to fold (no newer record): the budget counts from here. */

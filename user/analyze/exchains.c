@@ -294,12 +294,6 @@ static bool valid(const struct bt_xchg *e)
 	       (e->role == BT_ROLE_CLIENT || e->role == BT_ROLE_SERVER);
 }
 
-/* The room for n elements of a window array: a quarter to spare. */
-static size_t room(size_t n)
-{
-	return n + n / 4 + 64;
-}
-
 /*
  * Room for need elements in a window array, a quarter to spare: the new
  * room is not zeroed (every element is written before it is read), so
@@ -307,18 +301,7 @@ static size_t room(size_t n)
  */
 static bool reserve(void **p, size_t *cap, size_t need, size_t elem)
 {
-	return need <= *cap || bt_resize_raw(p, cap, room(need), elem);
-}
-
-/*
- * Gives back the room of *p beyond what a window of n needs, when it is
- * more than twice that: the window's arrays follow what is in flight (a
- * burst passes), not the largest it ever was.
- */
-static void trim(void **p, size_t *cap, size_t n, size_t elem)
-{
-	if (*cap > 2 * room(n))
-		bt_resize(p, cap, room(n), elem);	/* kept as it is if that fails */
+	return need <= *cap || bt_resize_raw(p, cap, bt_window_room(need), elem);
 }
 
 /* The arrays of a pass (in the order of passcap), and their elements' sizes. */
@@ -372,7 +355,7 @@ static void scratch_trim(struct bt_xagg *a, size_t n)
 
 	pass_arrays(a, arrays);
 	for (size_t i = 0; i < PASS_ARRAYS; i++)
-		trim(arrays[i], &a->passcap[i], n, pass_elem[i]);
+		bt_window_trim(arrays[i], &a->passcap[i], n, pass_elem[i]);
 }
 
 /* A sort key of element i of ctx. */
@@ -1525,20 +1508,12 @@ static int pass(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
 		err = drop(a, keep_ns);
 	/* What a burst grew is given back once the window it came in has passed. */
 	scratch_trim(a, n + a->nh + a->ntails);
-	trim((void **)&a->h, &a->hcap, a->nh, sizeof(*a->h));
-	trim((void **)&a->x, &a->cap, n, sizeof(*a->x));
-	trim((void **)&a->nm, &a->nmcap, n, sizeof(*a->nm));
-	trim((void **)&a->st, &a->stcap, n, sizeof(*a->st));
+	bt_window_trim((void **)&a->h, &a->hcap, a->nh, sizeof(*a->h));
+	bt_window_trim((void **)&a->x, &a->cap, n, sizeof(*a->x));
+	bt_window_trim((void **)&a->nm, &a->nmcap, n, sizeof(*a->nm));
+	bt_window_trim((void **)&a->st, &a->stcap, n, sizeof(*a->st));
 	return err;
 }
-
-/*
- * How far before the cutoff folded records stay for later ones to look
- * back at (horizon h). A later record that starts before that is a call
- * already longer than the horizon and this: counted late. A quarter of
- * the horizon keeps the window small.
- */
-#define CONTEXT(h)	BT_WINDOW_CONTEXT(h)
 
 struct bt_xagg *bt_xagg_new(uint64_t horizon_ns)
 {
@@ -1686,11 +1661,6 @@ size_t bt_xagg_added(const struct bt_xagg *a)
 }
 
 /*
- * The horizon of the next fold: with a budget, the one that keeps the
- * window about the budget (bt_budget_next). A request longer than it that
- * makes calls is counted late, as one longer than the full horizon is.
- */
-/*
  * Hand-offs alone (a thread pool's futex wakes, and no exchange record in
  * the window): no record folds them, yet a record that comes later looks
  * back at its thread's latest events only. Those older than a horizon of
@@ -1744,9 +1714,7 @@ void bt_xagg_set_budget(struct bt_xagg *a, size_t records)
 
 uint64_t bt_xagg_horizon(const struct bt_xagg *a, uint64_t *shortest)
 {
-	if (shortest)
-		*shortest = a->bud.eff_min;
-	return a->bud.eff;
+	return bt_budget_horizon(&a->bud, shortest);
 }
 
 void bt_xagg_set_tick(struct bt_xagg *a, void (*fn)(void *ctx), void *ctx)
@@ -2085,7 +2053,7 @@ static int cmp_chain(const void *pa, const void *pb)
 /* The chains, every tree folded first (all) or only those folded already. */
 static struct bt_chains *result(struct bt_xagg *a, const struct bt_chain_opts *opts, bool all)
 {
-	uint64_t h = a->bud.horizon, keep = a->hi > h + CONTEXT(h) ? a->hi - h - CONTEXT(h) : 0;
+	uint64_t keep = bt_budget_final_keep(&a->bud, a->hi);
 	struct bt_chains *r = bt_chains_new();
 	int err;
 

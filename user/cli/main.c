@@ -36,7 +36,6 @@ static void on_signal(int sig)
 	signals_seen++;
 }
 
-
 static int fail(const char *msg)
 {
 	fprintf(stderr, "boundtrace: %s\n", msg);
