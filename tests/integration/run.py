@@ -524,6 +524,48 @@ def reused_thread_stacks_keep_their_process():
     eq(other, [], "churn-other in the report")
 
 
+# A thread that is not the leader execs ipcload: the kernel makes it the
+# leader, with the leader's pid as its tid. Before that it made syscalls of
+# its own (a write, and the thread's start), so the hooks' id cache, which
+# knows a task by its kernel stack, held its own tid.
+THREAD_EXEC_SCRIPT = r"""
+import os, sys, threading
+def run():
+    os.write(2, b"")
+    os.execv(sys.argv[1], sys.argv[1:])
+threading.Thread(target=run).start()
+threading.Event().wait()
+"""
+
+
+@test
+def exec_from_a_thread_takes_the_leaders_tid():
+    """A two-thread process whose second thread execs ipcload (a 1-byte
+    pipe ping-pong, 300 rounds): the kernel gives that thread the
+    leader's tid, and the hooks' id cache must forget the thread's old tid
+    at exec, or the thread's calls are looked for under the old tid. Rows
+    exact, the client's response row with its 300 exchanges, one chain of
+    exchanges client -> server, its client thread the process's pid."""
+    bt_out, ipc_out = tmpfile("bt.json"), tmpfile("ipc.json")
+    cmd = [sys.executable, "-c", THREAD_EXEC_SCRIPT, IPCLOAD, "pipe", "--size", "1",
+           "--reply-size", "1", "--count", "300", "--out", ipc_out]
+    r = run([BT, "-f", "json", "-o", bt_out, "-c", *cmd])
+    eq(r.returncode, 0, "boundtrace exit status (stderr: %s)" % r.stderr)
+    bt, ipc = load_json(bt_out), load_json(ipc_out)
+    assert_matches(bt, ipc)
+    pids = {p["role"]: p["pid"] for p in ipc["processes"]}
+    # The exchange step marks the thread's call (by its task's tid), which
+    # sys_exit finds by the cached tid: a stale one leaves the row without.
+    _, rows = bt_rows(bt, pids["client"])
+    resp = rows[("pipe", ipc_row(ipc, "client", "pipe", "recv")["channel"], "recv")]
+    eq((resp.get("role"), resp.get("exchanges", {}).get("count")), ("client", 300),
+       "the client's response pipe: its role and exchanges")
+    hops = [(h["from"]["pid"], h["from"]["tid"], h["to"]["pid"], h["to"]["tid"], h["calls"])
+            for c in bt["chains"] if c["source"] == "exchanges" for h in c["hops"]]
+    eq(hops, [(pids["client"], pids["client"], pids["server"], pids["server"], 300)],
+       "the chain's hop: client thread is the exec'd process's pid")
+
+
 @test
 def peers_three_processes_from_one_pid():
     """-p A --peers 2 alone: B (pipe) and C (TCP, and unix from B) are found

@@ -27,6 +27,7 @@
 #include "symbols/kallsyms.h"
 #include "symbols/procmaps.h"
 #include "symbols/symbolize.h"
+#include "lib/vec.h"
 
 #define FIX "../../build/fixtures"
 #define SRC_FIX "fixtures"
@@ -464,6 +465,185 @@ static void test_kallsyms_missing(void **state)
 	/* A failed explicit load is not retried with /proc/kallsyms. */
 	assert_int_equal(bt_sym_kernel(s, 0xffffffff81000000ull, &f), -ENOENT);
 	assert_string_equal(fmt(&f, false), "[unknown]");
+	bt_sym_free(s);
+}
+
+/*
+ * Whether the table read for want[0 .. n) (sorted, distinct) answers each
+ * of them as the whole table does: same name, offset and module.
+ */
+static void expect_same_answers(const char *path, const uint64_t *want, size_t n)
+{
+	FILE *f = fopen(path, "r"), *g = fopen(path, "r");
+	struct bt_ksyms *all, *some;
+
+	assert_non_null(f);
+	assert_non_null(g);
+	all = bt_ksyms_read(f);
+	some = bt_ksyms_read_for(g, want, n);
+	fclose(f);
+	fclose(g);
+	assert_non_null(all);
+	assert_non_null(some);
+	assert_true(bt_ksyms_count(some) <= n);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t off_a = 0, off_s = 0;
+		const char *mod_a = NULL, *mod_s = NULL;
+		const char *a = bt_ksyms_lookup(all, want[i], &off_a, &mod_a);
+		const char *b = bt_ksyms_lookup(some, want[i], &off_s, &mod_s);
+
+		if (!a) {
+			assert_null(b);
+			continue;
+		}
+		assert_non_null(b);
+		assert_string_equal(a, b);
+		assert_int_equal(off_a, off_s);
+		if (mod_a)
+			assert_string_equal(mod_a, mod_s);
+		else
+			assert_null(mod_s);
+	}
+	bt_ksyms_free(all);
+	bt_ksyms_free(some);
+}
+
+/* Every address around every fixture symbol, aliases and modules out of order included. */
+static void test_kallsyms_read_for_fixture(void **state)
+{
+	static const uint64_t bases[] = {
+		0xffffffff80000000ull, 0xffffffff81000000ull, 0xffffffff81000100ull,
+		0xffffffff81000200ull, 0xffffffff81000300ull, 0xffffffff81000400ull,
+		0xffffffff81000500ull, 0xffffffffc0001000ull, 0xffffffffc0002000ull,
+		0xffffffffc0003000ull,
+	};
+	uint64_t want[64];
+	size_t n = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
+		want[n++] = bases[i] - 1;
+		want[n++] = bases[i];
+		want[n++] = bases[i] + 0x10;
+	}
+	want[n++] = 0xffffffffc0003000ull + (2u << 20);
+	qsort(want, n, sizeof(*want), bt_cmp_u64);
+	expect_same_answers(SRC_FIX "/sym_kallsyms.txt", want, n);
+	/* One address alone, and each one of a pair, as a stack's lookups come. */
+	for (size_t i = 0; i + 1 < n; i++) {
+		expect_same_answers(SRC_FIX "/sym_kallsyms.txt", &want[i], 1);
+		expect_same_answers(SRC_FIX "/sym_kallsyms.txt", &want[i], 2);
+	}
+}
+
+/* The real table: 4,000 addresses spread over the kernel's text, and each symbol's own. */
+static void test_kallsyms_read_for_proc(void **state)
+{
+	FILE *f = fopen("/proc/kallsyms", "r");
+	uint64_t lo = UINT64_MAX, hi = 0, x = 0x9e3779b97f4a7c15ull, *want;
+	struct bt_ksyms *k;
+	char line[512];
+	size_t n = 0;
+
+	(void)state;
+	if (!f)
+		skip();
+	k = bt_ksyms_read(f);
+	assert_non_null(k);
+	if (bt_ksyms_restricted(k)) {
+		bt_ksyms_free(k);
+		fclose(f);
+		skip();
+	}
+	bt_ksyms_free(k);
+	rewind(f);
+	want = calloc(8000, sizeof(*want));
+	assert_non_null(want);
+	while (fgets(line, sizeof(line), f) && n < 4000) {
+		unsigned long long a;
+		char type;
+
+		if (sscanf(line, "%llx %c", &a, &type) != 2 || !a)
+			continue;
+		if (a < lo)
+			lo = a;
+		if (a > hi)
+			hi = a;
+		if (n % 2 == 0 || type == 'T')
+			want[n++] = a;
+	}
+	fclose(f);
+	for (size_t i = 0; i < 4000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		want[n++] = lo + x % (hi - lo + (2u << 20));
+	}
+	qsort(want, n, sizeof(*want), bt_cmp_u64);
+	{
+		size_t m = 0;
+
+		for (size_t i = 0; i < n; i++)
+			if (!m || want[m - 1] != want[i])
+				want[m++] = want[i];
+		n = m;
+	}
+	expect_same_answers("/proc/kallsyms", want, n);
+	free(want);
+}
+
+/*
+ * Addresses looked up one at a time: each a read of the file, until the
+ * whole table is read instead; every answer stays right, and a frame
+ * handed out earlier still names its function.
+ */
+static void test_kallsyms_reads_then_whole(void **state)
+{
+	static const struct { uint64_t addr; const char *text; } cases[] = {
+		{ 0xffffffff81000000ull, "_stext+0x0" },
+		{ 0xffffffff81000150ull, "helper_local+0x50" },
+		{ 0xffffffff81000310ull, "do_syscall_64+0x110" },
+		{ 0xffffffff81000404ull, "weak_func+0x4" },
+		{ 0xffffffff81000500ull, "__x64_sys_read+0x0" },
+		{ 0xffffffffc0001010ull, "ext4_init+0x10" },
+		{ 0xffffffffc0002008ull, "ext4_mod_func+0x8" },
+		{ 0xffffffff80000000ull, "[unknown]" },
+		{ 0xffffffff81000001ull, "_stext+0x1" },
+		{ 0xffffffff81000101ull, "helper_local+0x1" },
+		{ 0xffffffff81000201ull, "do_syscall_64+0x1" },
+		{ 0xffffffffc0003004ull, "bpf_prog_6deef7357e7b4530_handler+0x4" },
+	};
+	struct bt_sym *s = bt_sym_new();
+	struct bt_frame first;
+	uint64_t batch[3] = { 0xffffffff81000210ull, 0, 0xffffffff81000210ull };
+
+	(void)state;
+	assert_int_equal(bt_sym_load_kallsyms(s, SRC_FIX "/sym_kallsyms.txt"), 0);
+	assert_int_equal(bt_sym_kernel(s, 0xffffffff81000200ull, &first), 0);
+	_Static_assert(sizeof(cases) / sizeof(cases[0]) > BT_SYM_KSYMS_READS + 1, "past the reads");
+	for (int round = 0; round < 2; round++)
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+			expect_kernel(s, cases[i].addr, cases[i].text);
+	/* A batch with zeros and repeats, after the whole table took over. */
+	assert_int_equal(bt_sym_kernel_prefetch(s, batch, 3), 0);
+	expect_kernel(s, 0xffffffff81000210ull, "do_syscall_64+0x10");
+	assert_string_equal(first.name, "do_syscall_64");
+	assert_string_equal(first.module, "[kernel]");
+	bt_sym_free(s);
+}
+
+/* A batch answers each of its addresses, and a later batch what it adds. */
+static void test_kallsyms_prefetch_batches(void **state)
+{
+	uint64_t one[] = { 0xffffffffc0002008ull, 0, 0xffffffff81000150ull, 0xffffffffc0002008ull };
+	uint64_t two[] = { 0xffffffff81000150ull, 0xffffffff81000404ull };
+	struct bt_sym *s = bt_sym_new();
+
+	(void)state;
+	assert_int_equal(bt_sym_load_kallsyms(s, SRC_FIX "/sym_kallsyms.txt"), 0);
+	assert_int_equal(bt_sym_kernel_prefetch(s, one, 4), 0);
+	assert_int_equal(bt_sym_kernel_prefetch(s, two, 2), 0);
+	expect_kernel(s, 0xffffffffc0002008ull, "ext4_mod_func+0x8");
+	expect_kernel(s, 0xffffffff81000150ull, "helper_local+0x50");
+	expect_kernel(s, 0xffffffff81000404ull, "weak_func+0x4");
 	bt_sym_free(s);
 }
 
@@ -1031,6 +1211,10 @@ int main(void)
 		cmocka_unit_test(test_kallsyms_restricted),
 		cmocka_unit_test(test_kallsyms_missing),
 		cmocka_unit_test(test_kallsyms_proc),
+		cmocka_unit_test(test_kallsyms_read_for_fixture),
+		cmocka_unit_test(test_kallsyms_read_for_proc),
+		cmocka_unit_test(test_kallsyms_reads_then_whole),
+		cmocka_unit_test(test_kallsyms_prefetch_batches),
 		cmocka_unit_test(test_elf_shared_lib),
 		cmocka_unit_test(test_elf_segments),
 		cmocka_unit_test(test_live_pie),

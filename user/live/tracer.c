@@ -710,6 +710,15 @@ void bt_tracer_close(struct bt_tracer *t)
 	bt_ring_close(&t->exchanges);
 	t->pending_fd = -1;
 	boundtrace_bpf__destroy(t->skel);
+	if (verbose && t->sym) {
+		unsigned int reads;
+		size_t addrs;
+		bool whole;
+
+		bt_sym_kernel_stats(t->sym, &reads, &addrs, &whole);
+		fprintf(stderr, "boundtrace: kernel symbols: %u reads of kallsyms for %zu addresses%s\n",
+			reads, addrs, whole ? ", then the whole table" : "");
+	}
 	bt_sym_free(t->sym);
 	t->sym = NULL;
 	free(t->live);

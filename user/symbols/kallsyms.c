@@ -126,20 +126,79 @@ static int cmp_ksym(const void *a, const void *b)
 	return x->name < y->name ? -1 : x->name > y->name;
 }
 
-struct bt_ksyms *bt_ksyms_read(FILE *f)
+/*
+ * bt_ksyms_read_for's candidate for the wanted addresses from one slot
+ * on: the best symbol so far whose address is above the wanted address
+ * before the slot (so it is at or below every one from the slot on).
+ * Its names are copied: the line they came from is read over.
+ */
+struct best {
+	uint64_t addr;
+	int prio;		/* -1: none yet */
+	bool has_module;
+	char *name, *module;
+	size_t name_cap, module_cap;
+};
+
+static int copy_str(char **buf, size_t *cap, const char *s)
+{
+	size_t len = strlen(s) + 1;
+
+	if (!bt_grow_raw((void **)buf, cap, len, 1))
+		return -ENOMEM;
+	memcpy(*buf, s, len);
+	return 0;
+}
+
+/*
+ * Whether the symbol at addr with prio wins over b: the higher address
+ * (the nearer one below what it answers), then the higher type; on a
+ * full tie the first read stays, as cmp_ksym keeps it in the whole table.
+ */
+static bool beats(const struct best *b, uint64_t addr, int prio)
+{
+	return b->prio < 0 || addr > b->addr || (addr == b->addr && prio > b->prio);
+}
+
+static int keep_best(struct best *best, const uint64_t *want, size_t nwant, uint64_t addr,
+		     int prio, const char *name, const char *module)
+{
+	/* The first wanted address at or above addr: those from it on may be answered by it. */
+	size_t p = bt_upper_bound_u64(want, nwant, sizeof(*want), 0, addr - 1);
+	struct best *b = &best[p];
+
+	if (p == nwant || !beats(b, addr, prio))
+		return 0;
+	b->addr = addr;
+	b->prio = prio;
+	b->has_module = module != NULL;
+	if (copy_str(&b->name, &b->name_cap, name) ||
+	    (module && copy_str(&b->module, &b->module_cap, module)))
+		return -ENOMEM;
+	return 0;
+}
+
+struct bt_ksyms *bt_ksyms_read_for(FILE *f, const uint64_t *want, size_t nwant)
 {
 	struct bt_ksyms *k = calloc(1, sizeof(*k));
 	size_t parsed = 0, nonzero = 0, cap = 0;
+	struct best *best = NULL;
 	char *line = NULL;
 	int err = 0;
 
 	if (!k)
 		return NULL;
-	/* Offset 0 of the pool is "", so 0 can mean "no module". */
-	if (pool_add(k, "", &k->last_module)) {
-		bt_ksyms_free(k);
-		return NULL;
+	if (want) {
+		best = calloc(nwant + 1, sizeof(*best));
+		if (!best) {
+			free(k);
+			return NULL;
+		}
+		for (size_t i = 0; i < nwant; i++)
+			best[i].prio = -1;
 	}
+	/* Offset 0 of the pool is "", so 0 can mean "no module". */
+	err = pool_add(k, "", &k->last_module);
 	while (!err && getline(&line, &cap, f) > 0) {
 		char type, *name, *module;
 		uint64_t addr;
@@ -151,10 +210,24 @@ struct bt_ksyms *bt_ksyms_read(FILE *f)
 		if (addr)
 			nonzero++;
 		prio = type_prio(type);
-		if (addr && prio >= 0)
-			err = add_sym(k, addr, prio, name, module);
+		if (!addr || prio < 0)
+			continue;
+		err = want ? keep_best(best, want, nwant, addr, prio, name, module) :
+			     add_sym(k, addr, prio, name, module);
 	}
 	free(line);
+	/*
+	 * Each wanted address's answer in the whole table is the best of the
+	 * candidates of its slot and the slots before: those go in the table.
+	 */
+	for (size_t i = 0; best && i < nwant; i++) {
+		if (!err && best[i].prio >= 0)
+			err = add_sym(k, best[i].addr, best[i].prio, best[i].name,
+				      best[i].has_module ? best[i].module : NULL);
+		free(best[i].name);
+		free(best[i].module);
+	}
+	free(best);
 	if (err == -ENOMEM) {
 		bt_ksyms_free(k);
 		return NULL;
@@ -166,6 +239,11 @@ struct bt_ksyms *bt_ksyms_read(FILE *f)
 	bt_fit((void **)&k->v, &k->cap, k->n, sizeof(*k->v));
 	bt_fit((void **)&k->pool, &k->pool_cap, k->pool_len, 1);
 	return k;
+}
+
+struct bt_ksyms *bt_ksyms_read(FILE *f)
+{
+	return bt_ksyms_read_for(f, NULL, 0);
 }
 
 void bt_ksyms_free(struct bt_ksyms *k)

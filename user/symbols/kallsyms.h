@@ -23,6 +23,13 @@ struct bt_ksyms;
  * bt_ksyms_restricted() says so.
  */
 struct bt_ksyms *bt_ksyms_read(FILE *f);
+/*
+ * As bt_ksyms_read, but the table keeps only the symbols that answer the
+ * addresses want[0 .. n) (sorted, distinct): bt_ksyms_lookup of one of
+ * them gives what it gives on the whole table. A stack's few hundred
+ * addresses need a few hundred of the kernel's ~120,000 symbols.
+ */
+struct bt_ksyms *bt_ksyms_read_for(FILE *f, const uint64_t *want, size_t n);
 void bt_ksyms_free(struct bt_ksyms *k);
 bool bt_ksyms_restricted(const struct bt_ksyms *k);
 size_t bt_ksyms_count(const struct bt_ksyms *k);

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include "analyze/flame.h"
+#include "lib/vec.h"
 #include "symbols/stacks.h"
 
 #define FOLDED_MAX	(BT_STACK_DEPTH * 96)
@@ -94,8 +96,38 @@ static int resolve_one(struct bt_model *m, int fd, struct bt_sym *sym, uint32_t 
 	return bt_model_add_stack(m, owner, id, caller, folded) ? -ENOMEM : 0;
 }
 
+/*
+ * The addresses of the kernel stacks not named yet, looked up in kallsyms
+ * in one read (each read of it costs ~50 ms): what resolve_one folds next.
+ */
+static int prefetch_kernel(struct bt_model *m, int fd, struct bt_sym *sym)
+{
+	__u64 *ips = NULL;
+	size_t n = 0, cap = 0;
+	int err;
+
+	for (size_t i = 0; i < m->nstackrows; i++) {
+		int32_t id = m->stackrows[i].key.kstack;
+
+		if (id == BT_STACK_NONE || id == BT_STACK_LOST || bt_model_stack(m, 0, id, 0))
+			continue;
+		if (!bt_grow((void **)&ips, &cap, n + BT_STACK_DEPTH, sizeof(*ips))) {
+			free(ips);
+			return -ENOMEM;
+		}
+		if (!bpf_map_lookup_elem(fd, &id, ips + n))
+			n += BT_STACK_DEPTH;	/* zeros past the stack's end are skipped */
+	}
+	_Static_assert(sizeof(__u64) == sizeof(uint64_t), "an address");
+	err = bt_sym_kernel_prefetch(sym, (const uint64_t *)ips, n);
+	free(ips);
+	return err == -ENOMEM ? err : 0;
+}
+
 int bt_stacks_resolve(struct bt_model *m, int stacks_fd, struct bt_sym *sym)
 {
+	if (prefetch_kernel(m, stacks_fd, sym))
+		return -ENOMEM;
 	for (size_t i = 0; i < m->nwakestacks; i++) {
 		const struct bt_wakestack_key *k = &m->wakestacks[i].key;
 

@@ -69,10 +69,27 @@ struct bt_sym {
 	struct vdso *vdsos[MAX_VDSO];
 	size_t nvdso;
 	struct ptrvec strs;	/* interned char *, sorted */
-	struct bt_ksyms *ksyms;
-	struct bt_ksyms **old_ksyms;	/* earlier loads: frames may point into them */
-	size_t nold_ksyms, capold_ksyms;
-	bool ksyms_tried;
+	/*
+	 * Kernel symbols: the tables read so far, each with the symbols that
+	 * answer the addresses it was read for (kaddr names which), and the
+	 * whole table once the reads reached BT_SYM_KSYMS_READS. Frames
+	 * point into them: every one stays until bt_sym_free().
+	 */
+	struct bt_ksyms **ktabs;
+	size_t nktabs, capktabs;
+	struct kaddr *kaddr;	/* by address */
+	size_t nkaddr, capkaddr;
+	struct bt_ksyms *kall;
+	char *kpath;		/* NULL: /proc/kallsyms */
+	unsigned int kreads;
+	bool kfailed;		/* the file could not be read: not tried again */
+	bool krestricted;
+};
+
+/* A kernel address looked up, and the table (in ktabs) that answers it. */
+struct kaddr {
+	uint64_t addr;
+	uint32_t tab;
 };
 
 /* ---- small containers ---------------------------------------------- */
@@ -576,49 +593,186 @@ int bt_sym_user(struct bt_sym *s, uint32_t pid, uint64_t addr, struct bt_frame *
 
 /* ---- kernel --------------------------------------------------------- */
 
+/*
+ * The whole of kallsyms is ~120,000 symbols and 3 MiB of names (about 6
+ * MiB in a table), of which a trace's kernel stacks use a few hundred.
+ * So the file is read for the addresses stacks bring (one read for all a
+ * collection brings, bt_sym_kernel_prefetch), keeping only the symbols
+ * that answer them. A read costs ~50 ms of CPU (the kernel formats the
+ * file): past BT_SYM_KSYMS_READS of them, the whole table is read once
+ * and answers from then on.
+ */
+static FILE *open_kallsyms(struct bt_sym *s, int *err)
+{
+	FILE *f = fopen(s->kpath ? s->kpath : "/proc/kallsyms", "re");
+
+	*err = f ? 0 : -errno;
+	if (!f)
+		s->kfailed = true;
+	return f;
+}
+
+/* Keeps table k (frames will point into it): its index, or -ENOMEM (k freed). */
+static int keep_table(struct bt_sym *s, struct bt_ksyms *k)
+{
+	if (!bt_grow((void **)&s->ktabs, &s->capktabs, s->nktabs + 1, sizeof(*s->ktabs))) {
+		bt_ksyms_free(k);
+		return -ENOMEM;
+	}
+	s->ktabs[s->nktabs] = k;
+	return (int)s->nktabs++;
+}
+
 int bt_sym_load_kallsyms(struct bt_sym *s, const char *path)
 {
+	static const uint64_t none[1];
 	struct bt_ksyms *k;
+	char *copy = strdup(path);
 	FILE *f;
+	int err;
 
-	s->ksyms_tried = true;
-	f = fopen(path, "re");
+	if (!copy)
+		return -ENOMEM;
+	/* What the earlier file answered is forgotten; its tables stay for the frames. */
+	free(s->kpath);
+	s->kpath = copy;
+	s->nkaddr = 0;
+	s->kreads = 0;
+	s->kfailed = s->krestricted = false;
+	if (s->kall) {
+		err = keep_table(s, s->kall);
+		s->kall = NULL;
+		if (err < 0)
+			return err;
+	}
+	/* Read once for nothing: whether it can be read, and whether it hides its addresses. */
+	f = open_kallsyms(s, &err);
 	if (!f)
-		return -errno;
-	k = bt_ksyms_read(f);
+		return err;
+	k = bt_ksyms_read_for(f, none, 0);
 	fclose(f);
 	if (!k)
 		return -ENOMEM;
-	if (s->ksyms) {
-		/* Frames handed out earlier still point into the old table. */
-		if (!bt_grow((void **)&s->old_ksyms, &s->capold_ksyms, s->nold_ksyms + 1,
-			     sizeof(*s->old_ksyms))) {
-			bt_ksyms_free(k);
-			return -ENOMEM;
-		}
-		s->old_ksyms[s->nold_ksyms++] = s->ksyms;
-	}
-	s->ksyms = k;
-	return bt_ksyms_restricted(k) ? -EPERM : 0;
+	s->krestricted = bt_ksyms_restricted(k);
+	bt_ksyms_free(k);
+	return s->krestricted ? -EPERM : 0;
 }
 
 bool bt_sym_kernel_restricted(const struct bt_sym *s)
 {
-	return s->ksyms && bt_ksyms_restricted(s->ksyms);
+	return s->krestricted;
+}
+
+/* The table that answers addr, or NULL when it was not looked up yet. */
+static const struct bt_ksyms *table_for(const struct bt_sym *s, uint64_t addr)
+{
+	size_t i;
+
+	if (s->kall)
+		return s->kall;
+	i = bt_upper_bound_u64(s->kaddr, s->nkaddr, sizeof(*s->kaddr),
+			       offsetof(struct kaddr, addr), addr);
+	return i && s->kaddr[i - 1].addr == addr ? s->ktabs[s->kaddr[i - 1].tab] : NULL;
+}
+
+/* The addresses of want[0 .. n) not looked up yet, sorted and distinct, in *out. */
+static size_t new_addrs(const struct bt_sym *s, const uint64_t *want, size_t n, uint64_t *out)
+{
+	size_t m = 0, k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (want[i] && !table_for(s, want[i]))
+			out[m++] = want[i];
+	qsort(out, m, sizeof(*out), bt_cmp_u64);
+	for (size_t i = 0; i < m; i++)
+		if (!k || out[k - 1] != out[i])
+			out[k++] = out[i];
+	return k;
+}
+
+/* The table read for addrs[0 .. n) answers them: merged into kaddr (both sorted). */
+static int file_addrs(struct bt_sym *s, const uint64_t *addrs, size_t n, uint32_t tab)
+{
+	size_t i = s->nkaddr, j = n, w = s->nkaddr + n;
+
+	if (!bt_grow((void **)&s->kaddr, &s->capkaddr, w, sizeof(*s->kaddr)))
+		return -ENOMEM;
+	while (j > 0) {
+		if (i > 0 && s->kaddr[i - 1].addr > addrs[j - 1])
+			s->kaddr[--w] = s->kaddr[--i];
+		else
+			s->kaddr[--w] = (struct kaddr){ addrs[--j], tab };
+	}
+	s->nkaddr += n;
+	return 0;
+}
+
+int bt_sym_kernel_prefetch(struct bt_sym *s, const uint64_t *addrs, size_t n)
+{
+	struct bt_ksyms *k;
+	uint64_t *want;
+	size_t m;
+	FILE *f;
+	int err;
+
+	if (s->kall || s->kfailed || s->krestricted || !n)
+		return 0;
+	want = malloc(n * sizeof(*want));
+	if (!want)
+		return -ENOMEM;
+	m = new_addrs(s, addrs, n, want);
+	if (!m) {
+		free(want);
+		return 0;
+	}
+	f = open_kallsyms(s, &err);
+	if (!f) {
+		free(want);
+		return err;
+	}
+	s->kreads++;
+	k = s->kreads > BT_SYM_KSYMS_READS ? bt_ksyms_read(f) : bt_ksyms_read_for(f, want, m);
+	fclose(f);
+	if (!k) {
+		free(want);
+		return -ENOMEM;
+	}
+	s->krestricted = bt_ksyms_restricted(k);
+	if (s->kreads > BT_SYM_KSYMS_READS) {
+		s->kall = k;
+		free(want);
+		return 0;
+	}
+	err = keep_table(s, k);
+	if (err >= 0)
+		err = file_addrs(s, want, m, (uint32_t)err);
+	free(want);
+	return err < 0 ? err : 0;
+}
+
+void bt_sym_kernel_stats(const struct bt_sym *s, unsigned int *reads, size_t *addrs, bool *whole)
+{
+	*reads = s->kreads;
+	*addrs = s->nkaddr;
+	*whole = s->kall != NULL;
 }
 
 int bt_sym_kernel(struct bt_sym *s, uint64_t addr, struct bt_frame *out)
 {
+	const struct bt_ksyms *k;
 	const char *name, *module;
 	uint64_t off;
 
 	memset(out, 0, sizeof(*out));
 	out->offset = addr;
-	if (!s->ksyms && !s->ksyms_tried)
-		bt_sym_load_kallsyms(s, "/proc/kallsyms");
-	if (!s->ksyms)
+	k = table_for(s, addr);
+	if (!k) {
+		bt_sym_kernel_prefetch(s, &addr, 1);
+		k = table_for(s, addr);
+	}
+	if (!k)
 		return -ENOENT;
-	name = bt_ksyms_lookup(s->ksyms, addr, &off, &module);
+	name = bt_ksyms_lookup(k, addr, &off, &module);
 	if (!name)
 		return -ENOENT;
 	out->name = name;
@@ -675,10 +829,12 @@ void bt_sym_free(struct bt_sym *s)
 	}
 	for (i = 0; i < s->strs.n; i++)
 		free(s->strs.v[i]);
-	for (i = 0; i < s->nold_ksyms; i++)
-		bt_ksyms_free(s->old_ksyms[i]);
-	bt_ksyms_free(s->ksyms);
-	free(s->old_ksyms);
+	for (i = 0; i < s->nktabs; i++)
+		bt_ksyms_free(s->ktabs[i]);
+	bt_ksyms_free(s->kall);
+	free(s->ktabs);
+	free(s->kaddr);
+	free(s->kpath);
 	free(s->strs.v);
 	free(s->procs.v);
 	free(s->files.v);

@@ -71,14 +71,30 @@ int bt_sym_add_process_maps(struct bt_sym *s, uint32_t pid, const char *maps_tex
 int bt_sym_user(struct bt_sym *s, uint32_t pid, uint64_t addr, struct bt_frame *out);
 
 /*
- * Loads kallsyms text from path (bt_sym_kernel() loads /proc/kallsyms on
- * first use otherwise). 0; -EPERM if every address read as 0 (kptr_restrict:
- * kernel frames then stay unresolved and bt_sym_kernel_restricted() is
- * true); -errno if the file cannot be read.
+ * Kernel symbols come from path from now on (else from /proc/kallsyms);
+ * it is read once now to check it. 0; -EPERM if every address read as 0
+ * (kptr_restrict: kernel frames then stay unresolved and
+ * bt_sym_kernel_restricted() is true); -errno if the file cannot be read
+ * (then kernel frames stay unresolved, /proc/kallsyms is not tried).
  */
 int bt_sym_load_kallsyms(struct bt_sym *s, const char *path);
 bool bt_sym_kernel_restricted(const struct bt_sym *s);
-/* As bt_sym_user(); unresolved kernel frames have no module. */
+/*
+ * Kernel addresses are looked up by reading kallsyms for them, keeping
+ * only the symbols that answer them (the whole table is ~6 MiB, a trace
+ * uses a few hundred symbols). Prefetch reads it once for all of
+ * addrs[0 .. n) not looked up yet (0 entries are skipped); past
+ * BT_SYM_KSYMS_READS reads the whole table is read once and answers
+ * every address after. 0, or -errno.
+ */
+#define BT_SYM_KSYMS_READS 8
+int bt_sym_kernel_prefetch(struct bt_sym *s, const uint64_t *addrs, size_t n);
+/* For -v: reads of kallsyms so far, addresses they answered, whether the whole table is in. */
+void bt_sym_kernel_stats(const struct bt_sym *s, unsigned int *reads, size_t *addrs, bool *whole);
+/*
+ * As bt_sym_user(); unresolved kernel frames have no module. An address
+ * not prefetched is read for alone.
+ */
 int bt_sym_kernel(struct bt_sym *s, uint64_t addr, struct bt_frame *out);
 
 /*
