@@ -647,6 +647,139 @@ static void test_kallsyms_prefetch_batches(void **state)
 	bt_sym_free(s);
 }
 
+/*
+ * A table read by names answers, at each of want[0 .. n), what the whole
+ * table does, or says it does not know (NULL or ""); *known counts the
+ * answers it gave.
+ */
+static void expect_named_answers(const char *path, const char *const *prefixes, size_t np,
+				 const uint64_t *want, size_t n, size_t *known)
+{
+	FILE *f = fopen(path, "r"), *g = fopen(path, "r");
+	struct bt_ksyms *all, *some;
+
+	assert_non_null(f);
+	assert_non_null(g);
+	all = bt_ksyms_read(f);
+	some = bt_ksyms_read_named(g, prefixes, np);
+	fclose(f);
+	fclose(g);
+	assert_non_null(all);
+	assert_non_null(some);
+	*known = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t off_a = 0, off_s = 0;
+		const char *mod_a = NULL, *mod_s = NULL;
+		const char *a = bt_ksyms_lookup(all, want[i], &off_a, &mod_a);
+		const char *b = bt_ksyms_lookup(some, want[i], &off_s, &mod_s);
+
+		if (!b || !*b)
+			continue;
+		(*known)++;
+		assert_non_null(a);
+		assert_string_equal(a, b);
+		assert_int_equal(off_a, off_s);
+		if (mod_a)
+			assert_string_equal(mod_a, mod_s);
+		else
+			assert_null(mod_s);
+	}
+	bt_ksyms_free(all);
+	bt_ksyms_free(some);
+}
+
+/* By name: a function answers up to the next symbol; an alias that loses answers nothing. */
+static void test_kallsyms_named_fixture(void **state)
+{
+	static const char *const helpers[] = { "helper_", "ext4_mod" };
+	static const char *const loser[] = { "_text" };
+	static const char *const winner[] = { "_st" };
+	static const uint64_t want[] = {
+		0xffffffff81000000ull, 0xffffffff810000ffull, 0xffffffff81000100ull,
+		0xffffffff81000150ull, 0xffffffff810001ffull, 0xffffffff81000200ull,
+		0xffffffffc0001010ull, 0xffffffffc0002000ull, 0xffffffffc0002fffull,
+		0xffffffffc0003000ull,
+	};
+	const size_t n = sizeof(want) / sizeof(want[0]);
+	size_t known;
+
+	(void)state;
+	/* helper_local: 0x100 .. 0x1ff; ext4_mod_func: up to the bpf program at 0xc0003000. */
+	expect_named_answers(SRC_FIX "/sym_kallsyms.txt", helpers, 2, want, n, &known);
+	assert_int_equal(known, 5);
+	/* _stext and _text share an address; the whole table names it _stext (read first). */
+	expect_named_answers(SRC_FIX "/sym_kallsyms.txt", loser, 1, want, n, &known);
+	assert_int_equal(known, 0);
+	expect_named_answers(SRC_FIX "/sym_kallsyms.txt", winner, 1, want, n, &known);
+	assert_int_equal(known, 2);
+}
+
+/* The real table by the syscall path's names: every answer the whole table's. */
+static void test_kallsyms_named_proc(void **state)
+{
+	static const char *const prefixes[] = { "entry_SYSCALL_64", "do_syscall_64",
+						"syscall_exit_", "vfs_", "bpf_prog_" };
+	uint64_t x = 0x9e3779b97f4a7c15ull, *want = calloc(20000, sizeof(*want));
+	FILE *f = fopen("/proc/kallsyms", "r");
+	size_t n = 0, known;
+	char line[512];
+
+	(void)state;
+	assert_non_null(want);
+	if (!f) {
+		free(want);
+		skip();
+	}
+	while (fgets(line, sizeof(line), f) && n < 20000) {
+		unsigned long long a;
+		char type, name[256];
+
+		if (sscanf(line, "%llx %c %255s", &a, &type, name) != 3 || !a)
+			continue;
+		/* Each named function's start, a few places inside, and its neighbours'. */
+		if (!strncmp(name, "vfs_", 4) || !strncmp(name, "do_syscall_64", 13) ||
+		    !strncmp(name, "entry_SYSCALL_64", 16) || !strncmp(name, "syscall_exit_", 13) ||
+		    (x ^= x << 13, x ^= x >> 7, x ^= x << 17, x % 64 == 0)) {
+			want[n++] = a;
+			want[n++] = a + 1 + x % 64;
+			want[n++] = a - 1;
+		}
+	}
+	fclose(f);
+	if (!n) {
+		free(want);
+		skip();		/* addresses hidden (kptr_restrict) */
+	}
+	expect_named_answers("/proc/kallsyms", prefixes, 5, want, n, &known);
+	assert_true(known > 0);
+	free(want);
+}
+
+/* The symbolizer: a frame inside a preloaded function needs no read; another one does. */
+static void test_kallsyms_preload(void **state)
+{
+	static const char *const prefixes[] = { "do_syscall" };
+	struct bt_sym *s = bt_sym_new();
+	unsigned int reads;
+	size_t addrs;
+	bool whole;
+
+	(void)state;
+	assert_int_equal(bt_sym_load_kallsyms(s, SRC_FIX "/sym_kallsyms.txt"), 0);
+	assert_int_equal(bt_sym_kernel_preload(s, prefixes, 1), 0);
+	expect_kernel(s, 0xffffffff81000210ull, "do_syscall_64+0x10");
+	expect_kernel(s, 0xffffffff810002ffull, "do_syscall_64+0xff");
+	bt_sym_kernel_stats(s, &reads, &addrs, &whole);
+	assert_int_equal(reads, 0);
+	/* Past its end (a data symbol between is no end: the next text symbol is). */
+	expect_kernel(s, 0xffffffff81000404ull, "weak_func+0x4");
+	expect_kernel(s, 0xffffffff81000150ull, "helper_local+0x50");
+	bt_sym_kernel_stats(s, &reads, &addrs, &whole);
+	assert_int_equal(reads, 2);
+	assert_int_equal(addrs, 2);
+	bt_sym_free(s);
+}
+
 /* The real table: whatever kptr_restrict says, lookups must be sane. */
 static void test_kallsyms_proc(void **state)
 {
@@ -1215,6 +1348,9 @@ int main(void)
 		cmocka_unit_test(test_kallsyms_read_for_proc),
 		cmocka_unit_test(test_kallsyms_reads_then_whole),
 		cmocka_unit_test(test_kallsyms_prefetch_batches),
+		cmocka_unit_test(test_kallsyms_named_fixture),
+		cmocka_unit_test(test_kallsyms_named_proc),
+		cmocka_unit_test(test_kallsyms_preload),
 		cmocka_unit_test(test_elf_shared_lib),
 		cmocka_unit_test(test_elf_segments),
 		cmocka_unit_test(test_live_pie),

@@ -459,6 +459,14 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 		goto fail;
 	}
 	/*
+	 * --stacks: the kernel's syscall path named now, before the targets
+	 * run (our programs are in kallsyms by now): their stacks then seldom
+	 * need kallsyms read again. Not reading it is no error: kernel frames
+	 * stay unresolved, as at any later read.
+	 */
+	if (t->sym)
+		bt_stacks_preload(t->sym);
+	/*
 	 * Rows of closed channels are folded out of the maps while tracing
 	 * (with --stacks, their per-stack rows and waker stacks too).
 	 */
@@ -716,7 +724,8 @@ void bt_tracer_close(struct bt_tracer *t)
 		bool whole;
 
 		bt_sym_kernel_stats(t->sym, &reads, &addrs, &whole);
-		fprintf(stderr, "boundtrace: kernel symbols: %u reads of kallsyms for %zu addresses%s\n",
+		fprintf(stderr, "boundtrace: kernel symbols: the syscall path's read at the start, "
+			"then %u reads of kallsyms for %zu addresses%s\n",
 			reads, addrs, whole ? ", then the whole table" : "");
 	}
 	bt_sym_free(t->sym);

@@ -69,17 +69,20 @@ static int parse_line(char *line, uint64_t *addr, char *type, char **name, char 
 	return **name ? 0 : -1;
 }
 
+/* Above PRIO_BOUNDARY: a bt_ksyms_read_named boundary never wins over a symbol. */
+#define PRIO_BOUNDARY	0
+
 static int type_prio(char type)
 {
 	switch (type) {
 	case 'T':
-		return 3;
+		return 4;
 	case 'W':
-		return 2;
+		return 3;
 	case 't':
-		return 1;
+		return 2;
 	case 'w':
-		return 0;
+		return 1;
 	default:
 		return -1;	/* data, absolute, ...: never a frame */
 	}
@@ -236,6 +239,120 @@ struct bt_ksyms *bt_ksyms_read_for(FILE *f, const uint64_t *want, size_t nwant)
 	/* Sorted, one symbol per address. */
 	k->n = bt_sort_unique_u64(k->v, k->n, sizeof(*k->v), offsetof(struct ksym, addr), cmp_ksym);
 	/* The table grows no more: 120,000 text symbols, 3 MiB of names, without their spare room. */
+	bt_fit((void **)&k->v, &k->cap, k->n, sizeof(*k->v));
+	bt_fit((void **)&k->pool, &k->pool_cap, k->pool_len, 1);
+	return k;
+}
+
+/* A text symbol as bt_ksyms_read_named sees each: where it is, and how it ranks there. */
+struct seen {
+	uint64_t addr;
+	uint32_t order;		/* in the file */
+	uint8_t prio;
+};
+
+static int cmp_seen(const void *a, const void *b)
+{
+	const struct seen *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	if (x->prio != y->prio)
+		return x->prio > y->prio ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static bool named(const char *name, const char *const *prefixes, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
+/* A boundary at addr: a named table knows nothing from there on (name ""). */
+static int add_boundary(struct bt_ksyms *k, uint64_t addr)
+{
+	if (!bt_grow_raw((void **)&k->v, &k->cap, k->n + 1, sizeof(*k->v)))
+		return -ENOMEM;
+	k->v[k->n++] = (struct ksym){ .addr = addr, .prio = PRIO_BOUNDARY };
+	return 0;
+}
+
+struct bt_ksyms *bt_ksyms_read_named(FILE *f, const char *const *prefixes, size_t nprefixes)
+{
+	struct bt_ksyms *k = calloc(1, sizeof(*k));
+	size_t parsed = 0, nonzero = 0, cap = 0, nseen = 0, seencap = 0, norder = 0, ordercap = 0;
+	uint32_t order = 0, *orders = NULL;	/* the file order of each named symbol in k->v */
+	struct seen *seen = NULL;
+	char *line = NULL;
+	size_t named_n;
+	int err;
+
+	if (!k)
+		return NULL;
+	err = pool_add(k, "", &k->last_module);
+	while (!err && getline(&line, &cap, f) > 0) {
+		char type, *name, *module;
+		uint64_t addr;
+		int prio;
+
+		if (parse_line(line, &addr, &type, &name, &module))
+			continue;
+		parsed++;
+		if (addr)
+			nonzero++;
+		prio = type_prio(type);
+		if (!addr || prio < 0)
+			continue;
+		/* Every text symbol's place: 16 bytes each, ~2 MiB, given back below. */
+		if (!bt_grow_raw((void **)&seen, &seencap, nseen + 1, sizeof(*seen))) {
+			err = -ENOMEM;
+			break;
+		}
+		seen[nseen++] = (struct seen){ addr, order, (uint8_t)prio };
+		if (named(name, prefixes, nprefixes)) {
+			err = add_sym(k, addr, prio, name, module);
+			if (!err && !bt_grow_raw((void **)&orders, &ordercap, norder + 1,
+						 sizeof(*orders)))
+				err = -ENOMEM;
+			if (!err)
+				orders[norder++] = order;
+		}
+		order++;
+	}
+	free(line);
+	k->restricted = parsed && !nonzero;
+	if (!err)
+		qsort(seen, nseen, sizeof(*seen), cmp_seen);
+	/*
+	 * A named symbol answers from its address up to the next address
+	 * with a text symbol (a boundary there), and only if the whole table
+	 * would pick it at its address: the highest type, then the first
+	 * read. Otherwise its address is a boundary too.
+	 */
+	named_n = k->n;
+	for (size_t i = 0; i < named_n && !err; i++) {
+		uint64_t addr = k->v[i].addr;
+		size_t at = bt_upper_bound_u64(seen, nseen, sizeof(*seen),
+					       offsetof(struct seen, addr), addr);
+		size_t first = at;
+
+		while (first > 0 && seen[first - 1].addr == addr)
+			first--;
+		if (first == at || seen[first].order != orders[i])
+			k->v[i] = (struct ksym){ .addr = addr, .prio = PRIO_BOUNDARY };
+		if (at < nseen)
+			err = add_boundary(k, seen[at].addr);
+	}
+	free(seen);
+	free(orders);
+	if (err == -ENOMEM) {
+		bt_ksyms_free(k);
+		return NULL;
+	}
+	/* A symbol at a boundary's address wins over it (its type ranks higher). */
+	k->n = bt_sort_unique_u64(k->v, k->n, sizeof(*k->v), offsetof(struct ksym, addr), cmp_ksym);
 	bt_fit((void **)&k->v, &k->cap, k->n, sizeof(*k->v));
 	bt_fit((void **)&k->pool, &k->pool_cap, k->pool_len, 1);
 	return k;

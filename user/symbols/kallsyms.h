@@ -30,6 +30,13 @@ struct bt_ksyms *bt_ksyms_read(FILE *f);
  * addresses need a few hundred of the kernel's ~120,000 symbols.
  */
 struct bt_ksyms *bt_ksyms_read_for(FILE *f, const uint64_t *want, size_t n);
+/*
+ * As bt_ksyms_read, but only the symbols whose names start with one of
+ * prefixes[0 .. n), each answering from its address to the next text
+ * symbol's: bt_ksyms_lookup gives there what the whole table gives, and
+ * elsewhere NULL or "" (not known from this table: read for it).
+ */
+struct bt_ksyms *bt_ksyms_read_named(FILE *f, const char *const *prefixes, size_t n);
 void bt_ksyms_free(struct bt_ksyms *k);
 bool bt_ksyms_restricted(const struct bt_ksyms *k);
 size_t bt_ksyms_count(const struct bt_ksyms *k);

@@ -14,17 +14,40 @@
  * tracing machinery itself (syscall_exit_work, the tracepoint, the BPF
  * program), which says nothing about the crossing. Those frames go.
  */
+static const char *const tracing_prefixes[] = {
+	"syscall_exit_work", "syscall_exit_to_user_mode", "__traceiter_",
+	"__bpf_trace_", "bpf_trace_run", "bpf_prog_", "trace_call_bpf",
+};
+
 static bool tracing_frame(const char *name)
 {
-	static const char *const prefixes[] = {
-		"syscall_exit_work", "syscall_exit_to_user_mode", "__traceiter_",
-		"__bpf_trace_", "bpf_trace_run", "bpf_prog_", "trace_call_bpf",
-	};
-
-	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
-		if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
+	for (size_t i = 0; i < sizeof(tracing_prefixes) / sizeof(tracing_prefixes[0]); i++)
+		if (!strncmp(name, tracing_prefixes[i], strlen(tracing_prefixes[i])))
 			return true;
 	return false;
+}
+
+/*
+ * A kernel stack taken at a syscall's exit is, root first, the syscall
+ * entry, its dispatcher and the exit work, where the fold stops (the rest
+ * is the hook): those functions read once at the start, the stacks of a
+ * trace seldom need kallsyms again (a read of it costs ~50 ms of CPU).
+ */
+int bt_stacks_preload(struct bt_sym *sym)
+{
+	static const char *const syscall_path[] = {
+		"entry_SYSCALL_64", "do_syscall_64", "el0_svc", "el0t_64_sync",
+		"do_el0_svc", "invoke_syscall",
+	};
+	const char *prefixes[sizeof(syscall_path) / sizeof(syscall_path[0]) +
+			     sizeof(tracing_prefixes) / sizeof(tracing_prefixes[0])];
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(syscall_path) / sizeof(syscall_path[0]); i++)
+		prefixes[n++] = syscall_path[i];
+	for (size_t i = 0; i < sizeof(tracing_prefixes) / sizeof(tracing_prefixes[0]); i++)
+		prefixes[n++] = tracing_prefixes[i];
+	return bt_sym_kernel_preload(sym, prefixes, n);
 }
 
 static void frame_name(struct bt_sym *sym, uint32_t pid, bool kernel, __u64 ip,

@@ -18,6 +18,12 @@
 int bt_stacks_resolve(struct bt_model *m, int stacks_fd, struct bt_sym *sym);
 
 /*
+ * Reads kallsyms once for the kernel's syscall path and the hook's own
+ * frames (what a stack taken at a syscall's exit holds). 0, or -errno.
+ */
+int bt_stacks_preload(struct bt_sym *sym);
+
+/*
  * Folds ips (leaf first, as the kernel gives them) root first into buf;
  * caller (user stacks), when not 0, is put back after the leaf.
  */

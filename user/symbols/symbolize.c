@@ -80,6 +80,7 @@ struct bt_sym {
 	struct kaddr *kaddr;	/* by address */
 	size_t nkaddr, capkaddr;
 	struct bt_ksyms *kall;
+	struct bt_ksyms *knamed;	/* bt_sym_kernel_preload's, NULL */
 	char *kpath;		/* NULL: /proc/kallsyms */
 	unsigned int kreads;
 	bool kfailed;		/* the file could not be read: not tried again */
@@ -639,12 +640,12 @@ int bt_sym_load_kallsyms(struct bt_sym *s, const char *path)
 	s->nkaddr = 0;
 	s->kreads = 0;
 	s->kfailed = s->krestricted = false;
-	if (s->kall) {
-		err = keep_table(s, s->kall);
-		s->kall = NULL;
-		if (err < 0)
-			return err;
-	}
+	if (s->kall && (err = keep_table(s, s->kall)) < 0)
+		return err;
+	s->kall = NULL;
+	if (s->knamed && (err = keep_table(s, s->knamed)) < 0)
+		return err;
+	s->knamed = NULL;
 	/* Read once for nothing: whether it can be read, and whether it hides its addresses. */
 	f = open_kallsyms(s, &err);
 	if (!f)
@@ -666,13 +667,19 @@ bool bt_sym_kernel_restricted(const struct bt_sym *s)
 /* The table that answers addr, or NULL when it was not looked up yet. */
 static const struct bt_ksyms *table_for(const struct bt_sym *s, uint64_t addr)
 {
+	const char *module, *name;
+	uint64_t off;
 	size_t i;
 
 	if (s->kall)
 		return s->kall;
 	i = bt_upper_bound_u64(s->kaddr, s->nkaddr, sizeof(*s->kaddr),
 			       offsetof(struct kaddr, addr), addr);
-	return i && s->kaddr[i - 1].addr == addr ? s->ktabs[s->kaddr[i - 1].tab] : NULL;
+	if (i && s->kaddr[i - 1].addr == addr)
+		return s->ktabs[s->kaddr[i - 1].tab];
+	/* Inside a function preloaded by name: it answers (elsewhere "" or NULL). */
+	name = s->knamed ? bt_ksyms_lookup(s->knamed, addr, &off, &module) : NULL;
+	return name && *name ? s->knamed : NULL;
 }
 
 /* The addresses of want[0 .. n) not looked up yet, sorted and distinct, in *out. */
@@ -704,6 +711,26 @@ static int file_addrs(struct bt_sym *s, const uint64_t *addrs, size_t n, uint32_
 			s->kaddr[--w] = (struct kaddr){ addrs[--j], tab };
 	}
 	s->nkaddr += n;
+	return 0;
+}
+
+int bt_sym_kernel_preload(struct bt_sym *s, const char *const *prefixes, size_t n)
+{
+	struct bt_ksyms *k;
+	FILE *f;
+	int err;
+
+	if (s->kall || s->knamed || s->kfailed || s->krestricted)
+		return 0;
+	f = open_kallsyms(s, &err);
+	if (!f)
+		return err;
+	k = bt_ksyms_read_named(f, prefixes, n);
+	fclose(f);
+	if (!k)
+		return -ENOMEM;
+	s->krestricted = bt_ksyms_restricted(k);
+	s->knamed = k;
 	return 0;
 }
 
@@ -832,6 +859,7 @@ void bt_sym_free(struct bt_sym *s)
 	for (i = 0; i < s->nktabs; i++)
 		bt_ksyms_free(s->ktabs[i]);
 	bt_ksyms_free(s->kall);
+	bt_ksyms_free(s->knamed);
 	free(s->ktabs);
 	free(s->kaddr);
 	free(s->kpath);

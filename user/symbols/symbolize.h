@@ -88,6 +88,12 @@ bool bt_sym_kernel_restricted(const struct bt_sym *s);
  * every address after. 0, or -errno.
  */
 #define BT_SYM_KSYMS_READS 8
+/*
+ * Reads kallsyms once now for the functions whose names start with one
+ * of prefixes[0 .. n): addresses inside them need no read later (a
+ * tracer's kernel stacks are mostly the syscall path's few functions).
+ */
+int bt_sym_kernel_preload(struct bt_sym *s, const char *const *prefixes, size_t n);
 int bt_sym_kernel_prefetch(struct bt_sym *s, const uint64_t *addrs, size_t n);
 /* For -v: reads of kallsyms so far, addresses they answered, whether the whole table is in. */
 void bt_sym_kernel_stats(const struct bt_sym *s, unsigned int *reads, size_t *addrs, bool *whole);
