@@ -389,6 +389,34 @@ static void test_pool_handoff(void **state)
 	bt_chains_free(c);
 }
 
+/*
+ * A request passed on through a relay of worker threads (20 wakes 21,
+ * 21 wakes 22, ...) before the last makes the call: it nests through up
+ * to four hand-offs, not through five; the same in every window.
+ */
+static void test_handoff_relay(void **state)
+{
+	for (uint32_t hops = 1; hops <= 5; hops++) {
+		struct bt_xchg x[] = {
+			srv(MID, 20, 2, 1, "unix:/m", 100, 900),
+			cli(MID, 20 + hops, 3, 4, "tcp:be", 400, 500),
+		};
+		struct bt_handoff h[5];
+		struct bt_chains *c;
+
+		(void)state;
+		for (uint32_t k = 0; k < hops; k++)
+			h[k] = (struct bt_handoff){ MID, 21 + k, 20 + k, 150 + k * 40,
+						    170 + k * 40 };
+		x[0].tid = 20 + hops;	/* the last worker sent the response */
+		check_windows(x, 2, h, hops);
+		c = bt_exchains_analyze(x, 2, h, hops, NULL);
+		assert_non_null(c);
+		assert_int_equal(c->xcounts.nested, hops <= 4);
+		bt_chains_free(c);
+	}
+}
+
 /* The server read the request before the client's send returned: still paired. */
 static void test_pairing_clock_order(void **state)
 {
@@ -1018,6 +1046,7 @@ int main(void)
 		cmocka_unit_test(test_contradicted_other_open_request),
 		cmocka_unit_test(test_contradiction_rejected),
 		cmocka_unit_test(test_pool_handoff),
+		cmocka_unit_test(test_handoff_relay),
 		cmocka_unit_test(test_pairing_clock_order),
 		cmocka_unit_test(test_pairing_slow_client_read),
 		cmocka_unit_test(test_in_flight),

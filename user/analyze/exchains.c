@@ -268,7 +268,13 @@ struct bt_xagg {
 	uint32_t conn_last[2];	/* + 1: bt_hmap_intern's */
 	uint32_t *evpos;	/* record -> where its read event is in ev (lane 0) */
 	uint32_t *connpos;	/* pair_ends': where each connection's clients, servers go */
-	size_t passcap[14];	/* PASS_ARRAYS */
+	/*
+	 * Hand-off i's waker's last read event before the wake, as a place
+	 * in ev (NONE: none): searched once a pass (link_handoffs), not at
+	 * every step of every cause() that walks through the hand-off.
+	 */
+	uint32_t *hpred;
+	size_t passcap[15];	/* PASS_ARRAYS */
 	size_t nconns, conncap;
 	struct bt_hmap conn_idx;	/* conns by (end_a, end_b) */
 	/* The aggregates, over the whole trace. */
@@ -305,7 +311,7 @@ static bool reserve(void **p, size_t *cap, size_t need, size_t elem)
 }
 
 /* The arrays of a pass (in the order of passcap), and their elements' sizes. */
-#define PASS_ARRAYS	14
+#define PASS_ARRAYS	15
 static void pass_arrays(struct bt_xagg *a, void **arrays[PASS_ARRAYS])
 {
 	void **v[] = {
@@ -314,6 +320,7 @@ static void pass_arrays(struct bt_xagg *a, void **arrays[PASS_ARRAYS])
 		(void **)&a->served, (void **)&a->lane[0], (void **)&a->lane[1],
 		(void **)&a->order, (void **)&a->rk, (void **)&a->rktmp,
 		(void **)&a->byreq, (void **)&a->cls, (void **)&a->connpos,
+		(void **)&a->hpred,
 	};
 
 	_Static_assert(sizeof(v) / sizeof(v[0]) == PASS_ARRAYS, "every pass array");
@@ -327,6 +334,7 @@ static const size_t pass_elem[PASS_ARRAYS] = {
 	sizeof(uint64_t), sizeof(uint32_t), sizeof(bool), sizeof(uint32_t),
 	sizeof(uint32_t), sizeof(uint32_t), sizeof(struct rkey), sizeof(struct rkey),
 	sizeof(uint32_t), sizeof(uint8_t), sizeof(uint32_t),
+	sizeof(uint32_t),
 };
 
 /*
@@ -602,9 +610,26 @@ static uint32_t cause(const struct bt_xagg *a, const struct xev *e, uint64_t *ha
 		/* The job waited from its hand-off to its pick-up: queueing. */
 		h = &a->h[e->idx];
 		*handoff_ns += h->end_ns > h->wake_ns ? h->end_ns - h->wake_ns : 0;
-		e = last_before(a, h->waker_tid, h->wake_ns);
+		e = a->hpred[e->idx] == NONE ? NULL : &a->ev[a->hpred[e->idx]];
 	}
 	return NONE;
+}
+
+/*
+ * Each hand-off's waker's last read event before the wake (hpred), for
+ * cause(): a window of hand-offs alone (a futex ping-pong) walks each
+ * through MAX_HANDOFFS others, a search each, at every drop.
+ */
+static int link_handoffs(struct bt_xagg *a)
+{
+	if (!scratch(a, (void **)&a->hpred, a->nh, sizeof(*a->hpred)))
+		return -ENOMEM;
+	for (size_t i = 0; i < a->nh; i++) {
+		const struct xev *e = last_before(a, a->h[i].waker_tid, a->h[i].wake_ns);
+
+		a->hpred[i] = e ? (uint32_t)(e - a->ev) : NONE;
+	}
+	return 0;
 }
 
 /*
@@ -1365,11 +1390,17 @@ static int drop(struct bt_xagg *a, uint64_t keep_ns)
 		uint64_t q;
 		uint32_t s = cause(a, &ev, &q);
 
-		/* One whose request is still open stays: the worker's calls are that request's. */
-		if (h->end_ns >= keep_ns || (s != NONE && s != GONE && !a->st[s].folded))
+		/*
+		 * One whose request is still open stays: the worker's calls
+		 * are that request's. Its place in ev goes with it: a later
+		 * cause() that reaches slot n reads the hand-off moved there.
+		 */
+		if (h->end_ns >= keep_ns || (s != NONE && s != GONE && !a->st[s].folded)) {
+			a->hpred[n] = a->hpred[i];
 			a->h[n++] = *h;
-		else
+		} else {
 			err = add_tail(a, first_new, h->tid, h->end_ns, s != NONE);
+		}
 	}
 	a->nh = n;
 	n = 0;
@@ -1491,6 +1522,8 @@ static int pass(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
 	tick(a);
 	if (!err)
 		err = build_events(a);
+	if (!err)
+		err = link_handoffs(a);
 	tick(a);
 	if (!err)
 		err = link_parents(a);
