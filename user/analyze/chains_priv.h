@@ -126,6 +126,18 @@ struct ctx {
 	struct range *kids_of;
 	struct thread *th;
 	size_t nth, thcap;
+	/*
+	 * A pass's arrays, kept from pass to pass (each with its room): a
+	 * pass twice a second over tens of thousands of episodes would
+	 * otherwise map, fault in and unmap them every time. spare: the
+	 * window's previous array, where the next pass's sort goes.
+	 */
+	struct rkey *key, *keytmp;
+	struct ep *spare;
+	int64_t *diff;
+	uint32_t *before;
+	uint8_t *nested;
+	size_t spancap, kidscap, keycap, keytmpcap, sparecap, diffcap, beforecap, nestedcap;
 
 	struct bt_strtab names;	/* (kind, channel) of the episodes */
 
