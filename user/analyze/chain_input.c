@@ -139,6 +139,13 @@ struct bt_chain_fold {
 	size_t nsums, capsums;
 	struct bt_hmap sumtab;	/* sums by pid */
 	size_t neps;		/* the model's episodes this fold takes: the first ones */
+	/*
+	 * single_thread's last answer in this fold (valid: one was given):
+	 * its scan reads every episode of the fold, and the receives of a
+	 * run without a waker ask it for the same peer again and again.
+	 */
+	bool single_valid;
+	uint32_t single_pid, single_from, single_tid;
 	size_t budget;		/* of each window (bt_xagg_set_budget, bt_eagg_set_budget) */
 	/* For -v: folds, the largest windows a fold took (records, episodes). */
 	uint64_t folds, window_max, ep_window_max;
@@ -157,15 +164,10 @@ static struct ep_sum *ep_sum_of(const struct bt_chain_fold *f, uint32_t pid)
 	return i == BT_HMAP_NONE ? NULL : &f->sums[i];
 }
 
-/* The only thread a process was seen blocking in by now, or 0 if several (or none). */
-static uint32_t single_thread(const struct bt_model *m, const struct bt_chain_fold *f,
-			      uint32_t pid)
+/* As single_thread, from tid (the sum's, 0 if none): the scan of the fold's episodes. */
+static uint32_t scan_single(const struct bt_model *m, const struct bt_chain_fold *f,
+			    uint32_t pid, uint32_t tid)
 {
-	const struct ep_sum *sum = ep_sum_of(f, pid);
-	uint32_t tid = sum ? sum->tid : 0;
-
-	if (sum && !tid)
-		return 0;
 	for (size_t i = 0; i < f->neps; i++) {
 		if (m->episodes[i].pid != pid)
 			continue;
@@ -176,13 +178,31 @@ static uint32_t single_thread(const struct bt_model *m, const struct bt_chain_fo
 	return tid ? tid : pid;
 }
 
+/* The only thread a process was seen blocking in by now, or 0 if several (or none). */
+static uint32_t single_thread(const struct bt_model *m, struct bt_chain_fold *f, uint32_t pid)
+{
+	const struct ep_sum *sum = ep_sum_of(f, pid);
+	uint32_t tid = sum ? sum->tid : 0;
+
+	if (sum && !tid)
+		return 0;
+	/* The fold's episodes do not change while it runs: the same question, the same answer. */
+	if (!f->single_valid || f->single_pid != pid || f->single_from != tid) {
+		f->single_valid = true;
+		f->single_pid = pid;
+		f->single_from = tid;
+		f->single_tid = scan_single(m, f, pid, tid);
+	}
+	return f->single_tid;
+}
+
 /*
  * A receive that blocked but whose wakeup came from softirq or an idle
  * CPU (loopback TCP under load) has no waker of its own. Its data came
  * from the far end of the channel: when that is one traced,
  * single-threaded process, it is the waker.
  */
-static void infer_waker(const struct bt_model *m, const struct bt_chain_fold *f,
+static void infer_waker(const struct bt_model *m, struct bt_chain_fold *f,
 			const struct bt_proc *p, const struct bt_row *r, struct bt_episode *ep)
 {
 	struct bt_peer peers[BT_PEERS_MAX];
@@ -685,7 +705,7 @@ static bool episode_in_chains(const struct bt_chain_fold *f, const struct bt_epi
 }
 
 /* An episode as the chain analysis takes it: its channel named, a softirq wake's waker inferred. */
-static void to_episode(const struct bt_model *m, const struct bt_chain_fold *f,
+static void to_episode(const struct bt_model *m, struct bt_chain_fold *f,
 		       const struct bt_episode_ev *e, struct bt_episode *ep)
 {
 	const struct bt_proc *p = bt_model_find((struct bt_model *)m, e->pid);
@@ -714,6 +734,8 @@ static int fold_episodes(const struct bt_model *m, struct bt_chain_fold *f)
 	/* A softirq wake's waker is the far end of its row: pair by index, not by scans. */
 	int index = f->neps ? bt_peer_index_begin(m) : -EBUSY;
 	int err = 0;
+
+	f->single_valid = false;	/* another fold's episodes */
 
 	for (size_t i = 0; i < f->neps && !err; i++) {
 		const struct bt_episode_ev *e = &m->episodes[i];
