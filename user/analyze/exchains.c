@@ -546,6 +546,45 @@ static int build_events(struct bt_xagg *a)
 	return sort_events(a, kept);
 }
 
+/* Whether event e comes before time t of thread tid. */
+static bool ev_less(const struct xev *e, uint32_t tid, uint64_t t)
+{
+	return e->tid < tid || (e->tid == tid && e->t < t);
+}
+
+/*
+ * The first event not before (tid, t). from: a guess; when every event
+ * before it is before (tid, t) (a thread's later wake than the last one
+ * asked), the search gallops on from there, else it searches them all.
+ */
+static size_t ev_lower_bound(const struct bt_xagg *a, uint32_t tid, uint64_t t, size_t from)
+{
+	size_t lo = 0, hi = a->nev, step = 1;
+
+	if (from && from <= a->nev && ev_less(&a->ev[from - 1], tid, t)) {
+		lo = from;
+		while (lo < a->nev) {
+			size_t p = a->nev - lo > step ? lo + step - 1 : a->nev - 1;
+
+			if (!ev_less(&a->ev[p], tid, t)) {
+				hi = p;
+				break;
+			}
+			lo = p + 1;
+			step *= 2;
+		}
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ev_less(&a->ev[mid], tid, t))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* The last read event of tid strictly before t, or NULL. */
 static const struct xev *last_before(const struct bt_xagg *a, uint32_t tid, uint64_t t)
 {
@@ -622,12 +661,24 @@ static uint32_t cause(const struct bt_xagg *a, const struct xev *e, uint64_t *ha
  */
 static int link_handoffs(struct bt_xagg *a)
 {
+	/* The last two wakers' places: a ping-pong's turns alternate between two. */
+	struct { uint32_t tid; size_t at; } seen[2] = { { 0, 0 }, { 0, 0 } };
+	unsigned int next = 0;
+
 	if (!scratch(a, (void **)&a->hpred, a->nh, sizeof(*a->hpred)))
 		return -ENOMEM;
 	for (size_t i = 0; i < a->nh; i++) {
-		const struct xev *e = last_before(a, a->h[i].waker_tid, a->h[i].wake_ns);
+		uint32_t tid = a->h[i].waker_tid;
+		unsigned int k = seen[0].tid == tid ? 0 : seen[1].tid == tid ? 1 : 2;
+		size_t at = ev_lower_bound(a, tid, a->h[i].wake_ns, k < 2 ? seen[k].at : 0);
 
-		a->hpred[i] = e ? (uint32_t)(e - a->ev) : NONE;
+		a->hpred[i] = at && a->ev[at - 1].tid == tid ? (uint32_t)(at - 1) : NONE;
+		if (k == 2) {
+			k = next;
+			next ^= 1;
+		}
+		seen[k].tid = tid;
+		seen[k].at = at;
 	}
 	return 0;
 }
