@@ -84,11 +84,24 @@ static bool tstate_eq(const void *ctx, uint32_t i, const void *key)
 	return ((const struct tstate *)ctx)[i].tid == *(const uint32_t *)key;
 }
 
-static struct tstate *tstate_find(const struct ctx *x, uint32_t tid)
+/*
+ * A thread's state; the last two found need no hash (a window's
+ * episodes come, and are sorted, in runs of a thread or two taking
+ * turns). Threads are never removed: a place found stays theirs.
+ */
+static struct tstate *tstate_find(struct ctx *x, uint32_t tid)
 {
-	uint32_t i = bt_hmap_get(&x->tstab, bt_hash(&tid, sizeof(tid)), tstate_eq, x->ts, &tid);
+	uint32_t i;
 
-	return i == BT_HMAP_NONE ? NULL : &x->ts[i];
+	for (int k = 0; k < 2; k++)
+		if (x->ts_recent[k] && x->ts[x->ts_recent[k] - 1].tid == tid)
+			return &x->ts[x->ts_recent[k] - 1];
+	i = bt_hmap_get(&x->tstab, bt_hash(&tid, sizeof(tid)), tstate_eq, x->ts, &tid);
+	if (i == BT_HMAP_NONE)
+		return NULL;
+	x->ts_recent[1] = x->ts_recent[0];
+	x->ts_recent[0] = i + 1;
+	return &x->ts[i];
 }
 
 /* A thread whose episode came: known from now on, with its pid. */

@@ -121,6 +121,7 @@ struct ctx {
 	struct tstate *ts;
 	size_t nts, tscap;
 	struct bt_hmap tstab;	/* threads by tid */
+	uint32_t ts_recent[2];	/* the last two found (+ 1; 0: none) */
 	bool partial;		/* the current root's tree missed episodes already freed */
 	struct span *span;
 	struct range *kids_of;
