@@ -146,6 +146,17 @@ struct bt_chain_fold {
 	 */
 	bool single_valid;
 	uint32_t single_pid, single_from, single_tid;
+	/*
+	 * The last episode's process and row (valid: found for that key),
+	 * and the last sum's pid and place (+ 1; 0: none): a process's
+	 * episodes come in runs on one channel. Good while the model does
+	 * not change: within one fold, between the window folds in it.
+	 */
+	bool last_valid;
+	struct bt_key last_key;
+	const struct bt_proc *last_proc;
+	const struct bt_row *last_row;
+	uint32_t sum_pid, sum_at;
 	size_t budget;		/* of each window (bt_xagg_set_budget, bt_eagg_set_budget) */
 	/* For -v: folds, the largest windows a fold took (records, episodes). */
 	uint64_t folds, window_max, ep_window_max;
@@ -156,12 +167,21 @@ static bool ep_sum_eq(const void *ctx, uint32_t i, const void *key)
 	return ((const struct ep_sum *)ctx)[i].pid == *(const uint32_t *)key;
 }
 
-static struct ep_sum *ep_sum_of(const struct bt_chain_fold *f, uint32_t pid)
+static struct ep_sum *ep_sum_of(struct bt_chain_fold *f, uint32_t pid)
 {
-	uint32_t i = f ? bt_hmap_get(&f->sumtab, bt_hash(&pid, sizeof(pid)), ep_sum_eq, f->sums,
-				     &pid) : BT_HMAP_NONE;
+	uint32_t i;
 
-	return i == BT_HMAP_NONE ? NULL : &f->sums[i];
+	if (!f)
+		return NULL;
+	/* Sums are never removed: a place found stays the pid's. */
+	if (f->sum_at && f->sum_pid == pid)
+		return &f->sums[f->sum_at - 1];
+	i = bt_hmap_get(&f->sumtab, bt_hash(&pid, sizeof(pid)), ep_sum_eq, f->sums, &pid);
+	if (i == BT_HMAP_NONE)
+		return NULL;
+	f->sum_pid = pid;
+	f->sum_at = i + 1;
+	return &f->sums[i];
 }
 
 /* As single_thread, from tid (the sum's, 0 if none): the scan of the fold's episodes. */
@@ -708,8 +728,23 @@ static bool episode_in_chains(const struct bt_chain_fold *f, const struct bt_epi
 static void to_episode(const struct bt_model *m, struct bt_chain_fold *f,
 		       const struct bt_episode_ev *e, struct bt_episode *ep)
 {
-	const struct bt_proc *p = bt_model_find((struct bt_model *)m, e->pid);
-	const struct bt_row *row = episode_row(m, p, e);
+	const struct bt_key *k = &f->last_key;
+	const struct bt_proc *p;
+	const struct bt_row *row;
+
+	if (f->last_valid && k->tgid == e->pid && k->kind == e->kind && k->dir == e->dir &&
+	    k->chan == e->chan && k->peer == e->peer) {
+		p = f->last_proc;
+		row = f->last_row;
+	} else {
+		p = bt_model_find((struct bt_model *)m, e->pid);
+		row = episode_row(m, p, e);
+		f->last_valid = true;
+		f->last_key = (struct bt_key){ .tgid = e->pid, .kind = e->kind, .dir = e->dir,
+					       .chan = e->chan, .peer = e->peer };
+		f->last_proc = p;
+		f->last_row = row;
+	}
 
 	*ep = (struct bt_episode){
 		.pid = e->pid, .tid = e->tid, .kind = e->kind, .dir = e->dir,
@@ -736,6 +771,7 @@ static int fold_episodes(const struct bt_model *m, struct bt_chain_fold *f)
 	int err = 0;
 
 	f->single_valid = false;	/* another fold's episodes */
+	f->last_valid = false;		/* and a model that may have changed */
 
 	for (size_t i = 0; i < f->neps && !err; i++) {
 		const struct bt_episode_ev *e = &m->episodes[i];
@@ -767,8 +803,10 @@ static int fold_episodes(const struct bt_model *m, struct bt_chain_fold *f)
 		s->ns[k] += e->end_ns >= e->start_ns ? e->end_ns - e->start_ns : 0;
 		s->tid = s->tid == UINT32_MAX || s->tid == e->tid ? e->tid : 0;
 		/* Last: a recording's tick in the fold may move the model's episodes (e). */
-		if (!err && fold)
+		if (!err && fold) {
 			err = bt_eagg_fold(f->eagg);
+			f->last_valid = false;	/* and add processes and rows */
+		}
 	}
 	if (!index)
 		bt_peer_index_end();
