@@ -147,16 +147,22 @@ struct bt_chain_fold {
 	bool single_valid;
 	uint32_t single_pid, single_from, single_tid;
 	/*
-	 * The last episode's process and row (valid: found for that key),
-	 * and the last sum's pid and place (+ 1; 0: none): a process's
-	 * episodes come in runs on one channel. Good while the model does
-	 * not change: within one fold, between the window folds in it.
+	 * The last two episodes' processes and rows (valid: found for that
+	 * key; next: the one replaced next), and the last two sums' pids and
+	 * places (+ 1; 0: none): a process's episodes come in runs on one
+	 * channel, or two processes' take turns (a ping-pong). Good while
+	 * the model does not change: within one fold, between the window
+	 * folds in it.
 	 */
-	bool last_valid;
-	struct bt_key last_key;
-	const struct bt_proc *last_proc;
-	const struct bt_row *last_row;
-	uint32_t sum_pid, sum_at;
+	struct {
+		bool valid;
+		struct bt_key key;
+		const struct bt_proc *proc;
+		const struct bt_row *row;
+	} last[2];
+	unsigned int last_next;
+	uint32_t sum_pid[2], sum_at[2];
+	unsigned int sum_next;
 	size_t budget;		/* of each window (bt_xagg_set_budget, bt_eagg_set_budget) */
 	/* For -v: folds, the largest windows a fold took (records, episodes). */
 	uint64_t folds, window_max, ep_window_max;
@@ -174,13 +180,15 @@ static struct ep_sum *ep_sum_of(struct bt_chain_fold *f, uint32_t pid)
 	if (!f)
 		return NULL;
 	/* Sums are never removed: a place found stays the pid's. */
-	if (f->sum_at && f->sum_pid == pid)
-		return &f->sums[f->sum_at - 1];
+	for (int k = 0; k < 2; k++)
+		if (f->sum_at[k] && f->sum_pid[k] == pid)
+			return &f->sums[f->sum_at[k] - 1];
 	i = bt_hmap_get(&f->sumtab, bt_hash(&pid, sizeof(pid)), ep_sum_eq, f->sums, &pid);
 	if (i == BT_HMAP_NONE)
 		return NULL;
-	f->sum_pid = pid;
-	f->sum_at = i + 1;
+	f->sum_pid[f->sum_next] = pid;
+	f->sum_at[f->sum_next] = i + 1;
+	f->sum_next ^= 1;
 	return &f->sums[i];
 }
 
@@ -724,26 +732,39 @@ static bool episode_in_chains(const struct bt_chain_fold *f, const struct bt_epi
 	return e->kind != BT_KIND_PIPE || !is_conversation_pipe(f, e->chan);
 }
 
+static void forget_last(struct bt_chain_fold *f)
+{
+	f->last[0].valid = f->last[1].valid = false;
+}
+
 /* An episode as the chain analysis takes it: its channel named, a softirq wake's waker inferred. */
 static void to_episode(const struct bt_model *m, struct bt_chain_fold *f,
 		       const struct bt_episode_ev *e, struct bt_episode *ep)
 {
-	const struct bt_key *k = &f->last_key;
-	const struct bt_proc *p;
-	const struct bt_row *row;
+	const struct bt_proc *p = NULL;
+	const struct bt_row *row = NULL;
+	int i;
 
-	if (f->last_valid && k->tgid == e->pid && k->kind == e->kind && k->dir == e->dir &&
-	    k->chan == e->chan && k->peer == e->peer) {
-		p = f->last_proc;
-		row = f->last_row;
-	} else {
+	for (i = 0; i < 2; i++) {
+		const struct bt_key *k = &f->last[i].key;
+
+		if (f->last[i].valid && k->tgid == e->pid && k->kind == e->kind &&
+		    k->dir == e->dir && k->chan == e->chan && k->peer == e->peer) {
+			p = f->last[i].proc;
+			row = f->last[i].row;
+			break;
+		}
+	}
+	if (i == 2) {
 		p = bt_model_find((struct bt_model *)m, e->pid);
 		row = episode_row(m, p, e);
-		f->last_valid = true;
-		f->last_key = (struct bt_key){ .tgid = e->pid, .kind = e->kind, .dir = e->dir,
-					       .chan = e->chan, .peer = e->peer };
-		f->last_proc = p;
-		f->last_row = row;
+		i = (int)f->last_next;
+		f->last_next ^= 1;
+		f->last[i].valid = true;
+		f->last[i].key = (struct bt_key){ .tgid = e->pid, .kind = e->kind, .dir = e->dir,
+						  .chan = e->chan, .peer = e->peer };
+		f->last[i].proc = p;
+		f->last[i].row = row;
 	}
 
 	*ep = (struct bt_episode){
@@ -771,7 +792,7 @@ static int fold_episodes(const struct bt_model *m, struct bt_chain_fold *f)
 	int err = 0;
 
 	f->single_valid = false;	/* another fold's episodes */
-	f->last_valid = false;		/* and a model that may have changed */
+	forget_last(f);			/* and a model that may have changed */
 
 	for (size_t i = 0; i < f->neps && !err; i++) {
 		const struct bt_episode_ev *e = &m->episodes[i];
@@ -805,7 +826,7 @@ static int fold_episodes(const struct bt_model *m, struct bt_chain_fold *f)
 		/* Last: a recording's tick in the fold may move the model's episodes (e). */
 		if (!err && fold) {
 			err = bt_eagg_fold(f->eagg);
-			f->last_valid = false;	/* and add processes and rows */
+			forget_last(f);	/* and add processes and rows */
 		}
 	}
 	if (!index)
