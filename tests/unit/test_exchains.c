@@ -389,6 +389,73 @@ static void test_pool_handoff(void **state)
 	bt_chains_free(c);
 }
 
+/*
+ * A request passed on through a relay of worker threads (20 wakes 21,
+ * 21 wakes 22, ...) before the last makes the call: it nests through up
+ * to four hand-offs, not through five; the same in every window.
+ */
+static void test_handoff_relay(void **state)
+{
+	for (uint32_t hops = 1; hops <= 5; hops++) {
+		struct bt_xchg x[] = {
+			srv(MID, 20, 2, 1, "unix:/m", 100, 900),
+			cli(MID, 20 + hops, 3, 4, "tcp:be", 400, 500),
+		};
+		struct bt_handoff h[5];
+		struct bt_chains *c;
+
+		(void)state;
+		for (uint32_t k = 0; k < hops; k++)
+			h[k] = (struct bt_handoff){ MID, 21 + k, 20 + k, 150 + k * 40,
+						    170 + k * 40 };
+		x[0].tid = 20 + hops;	/* the last worker sent the response */
+		check_windows(x, 2, h, hops);
+		c = bt_exchains_analyze(x, 2, h, hops, NULL);
+		assert_non_null(c);
+		assert_int_equal(c->xcounts.nested, hops <= 4);
+		bt_chains_free(c);
+	}
+}
+
+/*
+ * A pool's main thread 20 hands requests to workers 21..23 in turn while
+ * two other threads hand off to each other all along (a futex
+ * ping-pong): every worker's call nests in its request through its own
+ * hand-off, the wakers' searches interleaved; the same in every window.
+ */
+static void test_pool_handoffs_interleaved(void **state)
+{
+	enum { R = 30, NOISE = 8 };
+	struct bt_xchg x[R * 3];
+	struct bt_handoff h[R * (NOISE + 1)];
+	size_t n = 0, nh = 0;
+	struct bt_chains *c;
+
+	(void)state;
+	for (uint32_t r = 0; r < R; r++) {
+		uint64_t t = 1000 + r * 1000;
+		uint32_t worker = 21 + r % 3;
+
+		x[n++] = srv(MID, worker, 12, 11, "unix:/m", t, t + 500);
+		x[n - 1].req_tid = 20;
+		x[n++] = cli(MID, worker, 3, 4, "tcp:be", t + 100, t + 200);
+		x[n++] = srv(BE, 30, 4, 3, "tcp:be", t + 110, t + 190);
+		for (uint32_t k = 0; k < NOISE; k++) {
+			uint64_t w = t + 5 + k * 100;
+
+			/* In end order: the worker's after the noise that ended first. */
+			if (k == 1)
+				h[nh++] = (struct bt_handoff){ MID, worker, 20, t + 10, t + 20 };
+			h[nh++] = (struct bt_handoff){ MID, 40 + k % 2, 41 - k % 2, w, w + 8 };
+		}
+	}
+	check_windows(x, n, h, nh);
+	c = bt_exchains_analyze(x, n, h, nh, NULL);
+	assert_non_null(c);
+	assert_int_equal(c->xcounts.nested, R);
+	bt_chains_free(c);
+}
+
 /* The server read the request before the client's send returned: still paired. */
 static void test_pairing_clock_order(void **state)
 {
@@ -1018,6 +1085,8 @@ int main(void)
 		cmocka_unit_test(test_contradicted_other_open_request),
 		cmocka_unit_test(test_contradiction_rejected),
 		cmocka_unit_test(test_pool_handoff),
+		cmocka_unit_test(test_handoff_relay),
+		cmocka_unit_test(test_pool_handoffs_interleaved),
 		cmocka_unit_test(test_pairing_clock_order),
 		cmocka_unit_test(test_pairing_slow_client_read),
 		cmocka_unit_test(test_in_flight),

@@ -139,6 +139,30 @@ struct bt_chain_fold {
 	size_t nsums, capsums;
 	struct bt_hmap sumtab;	/* sums by pid */
 	size_t neps;		/* the model's episodes this fold takes: the first ones */
+	/*
+	 * single_thread's last answer in this fold (valid: one was given):
+	 * its scan reads every episode of the fold, and the receives of a
+	 * run without a waker ask it for the same peer again and again.
+	 */
+	bool single_valid;
+	uint32_t single_pid, single_from, single_tid;
+	/*
+	 * The last two episodes' processes and rows (valid: found for that
+	 * key; next: the one replaced next), and the last two sums' pids and
+	 * places (+ 1; 0: none): a process's episodes come in runs on one
+	 * channel, or two processes' take turns (a ping-pong). Good while
+	 * the model does not change: within one fold, between the window
+	 * folds in it.
+	 */
+	struct {
+		bool valid;
+		struct bt_key key;
+		const struct bt_proc *proc;
+		const struct bt_row *row;
+	} last[2];
+	unsigned int last_next;
+	uint32_t sum_pid[2], sum_at[2];
+	unsigned int sum_next;
 	size_t budget;		/* of each window (bt_xagg_set_budget, bt_eagg_set_budget) */
 	/* For -v: folds, the largest windows a fold took (records, episodes). */
 	uint64_t folds, window_max, ep_window_max;
@@ -149,23 +173,29 @@ static bool ep_sum_eq(const void *ctx, uint32_t i, const void *key)
 	return ((const struct ep_sum *)ctx)[i].pid == *(const uint32_t *)key;
 }
 
-static struct ep_sum *ep_sum_of(const struct bt_chain_fold *f, uint32_t pid)
+static struct ep_sum *ep_sum_of(struct bt_chain_fold *f, uint32_t pid)
 {
-	uint32_t i = f ? bt_hmap_get(&f->sumtab, bt_hash(&pid, sizeof(pid)), ep_sum_eq, f->sums,
-				     &pid) : BT_HMAP_NONE;
+	uint32_t i;
 
-	return i == BT_HMAP_NONE ? NULL : &f->sums[i];
+	if (!f)
+		return NULL;
+	/* Sums are never removed: a place found stays the pid's. */
+	for (int k = 0; k < 2; k++)
+		if (f->sum_at[k] && f->sum_pid[k] == pid)
+			return &f->sums[f->sum_at[k] - 1];
+	i = bt_hmap_get(&f->sumtab, bt_hash(&pid, sizeof(pid)), ep_sum_eq, f->sums, &pid);
+	if (i == BT_HMAP_NONE)
+		return NULL;
+	f->sum_pid[f->sum_next] = pid;
+	f->sum_at[f->sum_next] = i + 1;
+	f->sum_next ^= 1;
+	return &f->sums[i];
 }
 
-/* The only thread a process was seen blocking in by now, or 0 if several (or none). */
-static uint32_t single_thread(const struct bt_model *m, const struct bt_chain_fold *f,
-			      uint32_t pid)
+/* As single_thread, from tid (the sum's, 0 if none): the scan of the fold's episodes. */
+static uint32_t scan_single(const struct bt_model *m, const struct bt_chain_fold *f,
+			    uint32_t pid, uint32_t tid)
 {
-	const struct ep_sum *sum = ep_sum_of(f, pid);
-	uint32_t tid = sum ? sum->tid : 0;
-
-	if (sum && !tid)
-		return 0;
 	for (size_t i = 0; i < f->neps; i++) {
 		if (m->episodes[i].pid != pid)
 			continue;
@@ -176,13 +206,31 @@ static uint32_t single_thread(const struct bt_model *m, const struct bt_chain_fo
 	return tid ? tid : pid;
 }
 
+/* The only thread a process was seen blocking in by now, or 0 if several (or none). */
+static uint32_t single_thread(const struct bt_model *m, struct bt_chain_fold *f, uint32_t pid)
+{
+	const struct ep_sum *sum = ep_sum_of(f, pid);
+	uint32_t tid = sum ? sum->tid : 0;
+
+	if (sum && !tid)
+		return 0;
+	/* The fold's episodes do not change while it runs: the same question, the same answer. */
+	if (!f->single_valid || f->single_pid != pid || f->single_from != tid) {
+		f->single_valid = true;
+		f->single_pid = pid;
+		f->single_from = tid;
+		f->single_tid = scan_single(m, f, pid, tid);
+	}
+	return f->single_tid;
+}
+
 /*
  * A receive that blocked but whose wakeup came from softirq or an idle
  * CPU (loopback TCP under load) has no waker of its own. Its data came
  * from the far end of the channel: when that is one traced,
  * single-threaded process, it is the waker.
  */
-static void infer_waker(const struct bt_model *m, const struct bt_chain_fold *f,
+static void infer_waker(const struct bt_model *m, struct bt_chain_fold *f,
 			const struct bt_proc *p, const struct bt_row *r, struct bt_episode *ep)
 {
 	struct bt_peer peers[BT_PEERS_MAX];
@@ -684,12 +732,40 @@ static bool episode_in_chains(const struct bt_chain_fold *f, const struct bt_epi
 	return e->kind != BT_KIND_PIPE || !is_conversation_pipe(f, e->chan);
 }
 
+static void forget_last(struct bt_chain_fold *f)
+{
+	f->last[0].valid = f->last[1].valid = false;
+}
+
 /* An episode as the chain analysis takes it: its channel named, a softirq wake's waker inferred. */
-static void to_episode(const struct bt_model *m, const struct bt_chain_fold *f,
+static void to_episode(const struct bt_model *m, struct bt_chain_fold *f,
 		       const struct bt_episode_ev *e, struct bt_episode *ep)
 {
-	const struct bt_proc *p = bt_model_find((struct bt_model *)m, e->pid);
-	const struct bt_row *row = episode_row(m, p, e);
+	const struct bt_proc *p = NULL;
+	const struct bt_row *row = NULL;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		const struct bt_key *k = &f->last[i].key;
+
+		if (f->last[i].valid && k->tgid == e->pid && k->kind == e->kind &&
+		    k->dir == e->dir && k->chan == e->chan && k->peer == e->peer) {
+			p = f->last[i].proc;
+			row = f->last[i].row;
+			break;
+		}
+	}
+	if (i == 2) {
+		p = bt_model_find((struct bt_model *)m, e->pid);
+		row = episode_row(m, p, e);
+		i = (int)f->last_next;
+		f->last_next ^= 1;
+		f->last[i].valid = true;
+		f->last[i].key = (struct bt_key){ .tgid = e->pid, .kind = e->kind, .dir = e->dir,
+						  .chan = e->chan, .peer = e->peer };
+		f->last[i].proc = p;
+		f->last[i].row = row;
+	}
 
 	*ep = (struct bt_episode){
 		.pid = e->pid, .tid = e->tid, .kind = e->kind, .dir = e->dir,
@@ -714,6 +790,9 @@ static int fold_episodes(const struct bt_model *m, struct bt_chain_fold *f)
 	/* A softirq wake's waker is the far end of its row: pair by index, not by scans. */
 	int index = f->neps ? bt_peer_index_begin(m) : -EBUSY;
 	int err = 0;
+
+	f->single_valid = false;	/* another fold's episodes */
+	forget_last(f);			/* and a model that may have changed */
 
 	for (size_t i = 0; i < f->neps && !err; i++) {
 		const struct bt_episode_ev *e = &m->episodes[i];
@@ -745,8 +824,10 @@ static int fold_episodes(const struct bt_model *m, struct bt_chain_fold *f)
 		s->ns[k] += e->end_ns >= e->start_ns ? e->end_ns - e->start_ns : 0;
 		s->tid = s->tid == UINT32_MAX || s->tid == e->tid ? e->tid : 0;
 		/* Last: a recording's tick in the fold may move the model's episodes (e). */
-		if (!err && fold)
+		if (!err && fold) {
 			err = bt_eagg_fold(f->eagg);
+			forget_last(f);	/* and add processes and rows */
+		}
 	}
 	if (!index)
 		bt_peer_index_end();

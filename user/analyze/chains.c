@@ -66,6 +66,17 @@ static bool waker_known(const struct ep *e)
 	return e->waker_tid && e->waker_tid != e->tid;
 }
 
+/*
+ * Room for n elements of elem bytes in a pass array *p (with room *cap),
+ * kept for the next pass; NULL when out of memory. Not zeroed.
+ */
+static void *pass_array(void **p, size_t *cap, size_t n, size_t elem)
+{
+	if (*p && n <= *cap)
+		return *p;
+	return bt_resize_raw(p, cap, bt_window_room(n), elem) ? *p : NULL;
+}
+
 /* ---- threads ------------------------------------------------------------ */
 
 static bool tstate_eq(const void *ctx, uint32_t i, const void *key)
@@ -73,11 +84,24 @@ static bool tstate_eq(const void *ctx, uint32_t i, const void *key)
 	return ((const struct tstate *)ctx)[i].tid == *(const uint32_t *)key;
 }
 
-static struct tstate *tstate_find(const struct ctx *x, uint32_t tid)
+/*
+ * A thread's state; the last two found need no hash (a window's
+ * episodes come, and are sorted, in runs of a thread or two taking
+ * turns). Threads are never removed: a place found stays theirs.
+ */
+static struct tstate *tstate_find(struct ctx *x, uint32_t tid)
 {
-	uint32_t i = bt_hmap_get(&x->tstab, bt_hash(&tid, sizeof(tid)), tstate_eq, x->ts, &tid);
+	uint32_t i;
 
-	return i == BT_HMAP_NONE ? NULL : &x->ts[i];
+	for (int k = 0; k < 2; k++)
+		if (x->ts_recent[k] && x->ts[x->ts_recent[k] - 1].tid == tid)
+			return &x->ts[x->ts_recent[k] - 1];
+	i = bt_hmap_get(&x->tstab, bt_hash(&tid, sizeof(tid)), tstate_eq, x->ts, &tid);
+	if (i == BT_HMAP_NONE)
+		return NULL;
+	x->ts_recent[1] = x->ts_recent[0];
+	x->ts_recent[0] = i + 1;
+	return &x->ts[i];
 }
 
 /* A thread whose episode came: known from now on, with its pid. */
@@ -197,7 +221,7 @@ static bool overlaps_tail(struct ctx *x, const struct ep *e)
  */
 static int dedup(struct ctx *x, const struct rkey *key, size_t np, struct ep *sorted)
 {
-	size_t out = 0;
+	size_t out = 0, room;
 
 	for (size_t i = 0, j; i < np; i = j) {
 		const struct ep *e = &x->ep[key[i].idx];
@@ -243,9 +267,12 @@ static int dedup(struct ctx *x, const struct rkey *key, size_t np, struct ep *so
 	x->npass = out;
 	memcpy(sorted + out, x->ep + np, (x->nep - np) * sizeof(*sorted));
 	x->nep = out + (x->nep - np);
-	free(x->ep);
+	/* The old array is the next pass's room to sort into. */
+	x->spare = x->ep;
 	x->ep = sorted;
-	x->epcap = x->nep + np - out;
+	room = x->sparecap;
+	x->sparecap = x->epcap;
+	x->epcap = room;
 	return 0;
 }
 
@@ -255,16 +282,16 @@ static int dedup(struct ctx *x, const struct rkey *key, size_t np, struct ep *so
  */
 static int sort_dedup(struct ctx *x, uint64_t cutoff)
 {
-	size_t np = 0, n = x->nep ? x->nep : 1;
-	struct rkey *key = malloc(n * sizeof(*key)), *tmp = malloc(n * sizeof(*tmp));
-	struct ep *sorted = malloc(n * sizeof(*sorted));
-	int err = -ENOMEM;
+	size_t np = 0, n = x->nep;
+	struct rkey *key = pass_array((void **)&x->key, &x->keycap, n, sizeof(*key));
+	struct rkey *tmp = pass_array((void **)&x->keytmp, &x->keytmpcap, n, sizeof(*tmp));
+	struct ep *sorted = pass_array((void **)&x->spare, &x->sparecap, n, sizeof(*sorted));
 
 	x->nth = 0;
-	x->span = malloc(n * sizeof(*x->span));
-	x->kids_of = malloc(n * sizeof(*x->kids_of));
-	if (!key || !tmp || !sorted || !x->span || !x->kids_of)
-		goto out;
+	if (!key || !tmp || !sorted ||
+	    !pass_array((void **)&x->span, &x->spancap, n, sizeof(*x->span)) ||
+	    !pass_array((void **)&x->kids_of, &x->kidscap, n, sizeof(*x->kids_of)))
+		return -ENOMEM;
 	for (size_t i = 0; i < x->nep; i++) {
 		if (x->ep[i].start > cutoff)
 			continue;
@@ -282,14 +309,7 @@ static int sort_dedup(struct ctx *x, uint64_t cutoff)
 	for (size_t i = 0; i < np; i++)
 		key[i].k = key[i].aux;
 	bt_chains_radix(key, tmp, np);
-	err = dedup(x, key, np, sorted);
-	if (!err)
-		sorted = NULL;
-out:
-	free(sorted);
-	free(tmp);
-	free(key);
-	return err;
+	return dedup(x, key, np, sorted);
 }
 
 static const struct thread *thread_find(const struct ctx *x, uint32_t tid)
@@ -375,19 +395,18 @@ static bool counted_unnested(const struct ctx *x, size_t i)
  * A parent in its first pass whose children were counted in an earlier
  * one as not nested came too late for them: counted late.
  */
-static uint8_t *mark_nested(const struct ctx *x)
+static uint8_t *mark_nested(struct ctx *x)
 {
-	int64_t *diff = calloc(x->npass + 1, sizeof(*diff));
-	uint32_t *before = calloc(x->npass + 1, sizeof(*before));
-	uint8_t *nested = calloc(x->npass + 1, 1);
+	int64_t *diff = pass_array((void **)&x->diff, &x->diffcap, x->npass + 1, sizeof(*diff));
+	uint32_t *before = pass_array((void **)&x->before, &x->beforecap, x->npass + 1,
+				      sizeof(*before));
+	uint8_t *nested = pass_array((void **)&x->nested, &x->nestedcap, x->npass + 1, 1);
 	int64_t depth = 0;
 
-	if (!diff || !nested || !before) {
-		free(diff);
-		free(before);
-		free(nested);
+	if (!diff || !nested || !before)
 		return NULL;
-	}
+	memset(diff, 0, (x->npass + 1) * sizeof(*diff));
+	before[0] = 0;
 	for (size_t i = 0; i < x->npass; i++)
 		before[i + 1] = before[i] + counted_unnested(x, i);
 	for (size_t i = 0; i < x->npass; i++) {
@@ -400,12 +419,10 @@ static uint8_t *mark_nested(const struct ctx *x)
 		if ((x->ep[i].st & EP_NEW) && before[r.hi] > before[r.lo])
 			x->cnt->late++;
 	}
-	free(before);
 	for (size_t i = 0; i < x->npass; i++) {
 		depth += diff[i];
 		nested[i] = depth > 0;
 	}
-	free(diff);
 	return nested;
 }
 
@@ -715,7 +732,6 @@ static int walk_roots(struct ctx *x, uint64_t cutoff)
 		budget -= x->budget;
 		work -= budget < work ? budget : work;
 	}
-	free(nested);
 	return err;
 }
 
@@ -752,6 +768,19 @@ static void forget(struct ctx *x, uint64_t keep_ns)
 	bt_window_trim((void **)&x->ep, &x->epcap, n, sizeof(*x->ep));
 }
 
+/* A pass's arrays given back down to what the window left needs (a burst's room goes). */
+static void pass_trim(struct ctx *x)
+{
+	bt_window_trim((void **)&x->key, &x->keycap, x->nep, sizeof(*x->key));
+	bt_window_trim((void **)&x->keytmp, &x->keytmpcap, x->nep, sizeof(*x->keytmp));
+	bt_window_trim((void **)&x->spare, &x->sparecap, x->nep, sizeof(*x->spare));
+	bt_window_trim((void **)&x->span, &x->spancap, x->nep, sizeof(*x->span));
+	bt_window_trim((void **)&x->kids_of, &x->kidscap, x->nep, sizeof(*x->kids_of));
+	bt_window_trim((void **)&x->diff, &x->diffcap, x->nep, sizeof(*x->diff));
+	bt_window_trim((void **)&x->before, &x->beforecap, x->nep, sizeof(*x->before));
+	bt_window_trim((void **)&x->nested, &x->nestedcap, x->nep, sizeof(*x->nested));
+}
+
 static void tick(struct bt_eagg *a)
 {
 	if (a->tick)
@@ -770,12 +799,9 @@ static int pass(struct bt_eagg *a, uint64_t cutoff, uint64_t keep_ns)
 		err = walk_roots(x, cutoff);
 		tick(a);
 	}
-	free(x->span);
-	free(x->kids_of);
-	x->span = NULL;
-	x->kids_of = NULL;
 	if (!err)
 		forget(x, keep_ns);
+	pass_trim(x);
 	return err;
 }
 
@@ -952,6 +978,12 @@ static void ctx_free(struct ctx *x)
 	free(x->th);
 	free(x->kids_of);
 	free(x->span);
+	free(x->key);
+	free(x->keytmp);
+	free(x->spare);
+	free(x->diff);
+	free(x->before);
+	free(x->nested);
 	free(x->ep);
 	free(x->ts);
 	bt_hmap_free(&x->tstab);

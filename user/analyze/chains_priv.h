@@ -121,11 +121,24 @@ struct ctx {
 	struct tstate *ts;
 	size_t nts, tscap;
 	struct bt_hmap tstab;	/* threads by tid */
+	uint32_t ts_recent[2];	/* the last two found (+ 1; 0: none) */
 	bool partial;		/* the current root's tree missed episodes already freed */
 	struct span *span;
 	struct range *kids_of;
 	struct thread *th;
 	size_t nth, thcap;
+	/*
+	 * A pass's arrays, kept from pass to pass (each with its room): a
+	 * pass twice a second over tens of thousands of episodes would
+	 * otherwise map, fault in and unmap them every time. spare: the
+	 * window's previous array, where the next pass's sort goes.
+	 */
+	struct rkey *key, *keytmp;
+	struct ep *spare;
+	int64_t *diff;
+	uint32_t *before;
+	uint8_t *nested;
+	size_t spancap, kidscap, keycap, keytmpcap, sparecap, diffcap, beforecap, nestedcap;
 
 	struct bt_strtab names;	/* (kind, channel) of the episodes */
 

@@ -268,7 +268,13 @@ struct bt_xagg {
 	uint32_t conn_last[2];	/* + 1: bt_hmap_intern's */
 	uint32_t *evpos;	/* record -> where its read event is in ev (lane 0) */
 	uint32_t *connpos;	/* pair_ends': where each connection's clients, servers go */
-	size_t passcap[14];	/* PASS_ARRAYS */
+	/*
+	 * Hand-off i's waker's last read event before the wake, as a place
+	 * in ev (NONE: none): searched once a pass (link_handoffs), not at
+	 * every step of every cause() that walks through the hand-off.
+	 */
+	uint32_t *hpred;
+	size_t passcap[15];	/* PASS_ARRAYS */
 	size_t nconns, conncap;
 	struct bt_hmap conn_idx;	/* conns by (end_a, end_b) */
 	/* The aggregates, over the whole trace. */
@@ -305,7 +311,7 @@ static bool reserve(void **p, size_t *cap, size_t need, size_t elem)
 }
 
 /* The arrays of a pass (in the order of passcap), and their elements' sizes. */
-#define PASS_ARRAYS	14
+#define PASS_ARRAYS	15
 static void pass_arrays(struct bt_xagg *a, void **arrays[PASS_ARRAYS])
 {
 	void **v[] = {
@@ -314,6 +320,7 @@ static void pass_arrays(struct bt_xagg *a, void **arrays[PASS_ARRAYS])
 		(void **)&a->served, (void **)&a->lane[0], (void **)&a->lane[1],
 		(void **)&a->order, (void **)&a->rk, (void **)&a->rktmp,
 		(void **)&a->byreq, (void **)&a->cls, (void **)&a->connpos,
+		(void **)&a->hpred,
 	};
 
 	_Static_assert(sizeof(v) / sizeof(v[0]) == PASS_ARRAYS, "every pass array");
@@ -327,6 +334,7 @@ static const size_t pass_elem[PASS_ARRAYS] = {
 	sizeof(uint64_t), sizeof(uint32_t), sizeof(bool), sizeof(uint32_t),
 	sizeof(uint32_t), sizeof(uint32_t), sizeof(struct rkey), sizeof(struct rkey),
 	sizeof(uint32_t), sizeof(uint8_t), sizeof(uint32_t),
+	sizeof(uint32_t),
 };
 
 /*
@@ -538,6 +546,45 @@ static int build_events(struct bt_xagg *a)
 	return sort_events(a, kept);
 }
 
+/* Whether event e comes before time t of thread tid. */
+static bool ev_less(const struct xev *e, uint32_t tid, uint64_t t)
+{
+	return e->tid < tid || (e->tid == tid && e->t < t);
+}
+
+/*
+ * The first event not before (tid, t). from: a guess; when every event
+ * before it is before (tid, t) (a thread's later wake than the last one
+ * asked), the search gallops on from there, else it searches them all.
+ */
+static size_t ev_lower_bound(const struct bt_xagg *a, uint32_t tid, uint64_t t, size_t from)
+{
+	size_t lo = 0, hi = a->nev, step = 1;
+
+	if (from && from <= a->nev && ev_less(&a->ev[from - 1], tid, t)) {
+		lo = from;
+		while (lo < a->nev) {
+			size_t p = a->nev - lo > step ? lo + step - 1 : a->nev - 1;
+
+			if (!ev_less(&a->ev[p], tid, t)) {
+				hi = p;
+				break;
+			}
+			lo = p + 1;
+			step *= 2;
+		}
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ev_less(&a->ev[mid], tid, t))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* The last read event of tid strictly before t, or NULL. */
 static const struct xev *last_before(const struct bt_xagg *a, uint32_t tid, uint64_t t)
 {
@@ -602,9 +649,38 @@ static uint32_t cause(const struct bt_xagg *a, const struct xev *e, uint64_t *ha
 		/* The job waited from its hand-off to its pick-up: queueing. */
 		h = &a->h[e->idx];
 		*handoff_ns += h->end_ns > h->wake_ns ? h->end_ns - h->wake_ns : 0;
-		e = last_before(a, h->waker_tid, h->wake_ns);
+		e = a->hpred[e->idx] == NONE ? NULL : &a->ev[a->hpred[e->idx]];
 	}
 	return NONE;
+}
+
+/*
+ * Each hand-off's waker's last read event before the wake (hpred), for
+ * cause(): a window of hand-offs alone (a futex ping-pong) walks each
+ * through MAX_HANDOFFS others, a search each, at every drop.
+ */
+static int link_handoffs(struct bt_xagg *a)
+{
+	/* The last two wakers' places: a ping-pong's turns alternate between two. */
+	struct { uint32_t tid; size_t at; } seen[2] = { { 0, 0 }, { 0, 0 } };
+	unsigned int next = 0;
+
+	if (!scratch(a, (void **)&a->hpred, a->nh, sizeof(*a->hpred)))
+		return -ENOMEM;
+	for (size_t i = 0; i < a->nh; i++) {
+		uint32_t tid = a->h[i].waker_tid;
+		unsigned int k = seen[0].tid == tid ? 0 : seen[1].tid == tid ? 1 : 2;
+		size_t at = ev_lower_bound(a, tid, a->h[i].wake_ns, k < 2 ? seen[k].at : 0);
+
+		a->hpred[i] = at && a->ev[at - 1].tid == tid ? (uint32_t)(at - 1) : NONE;
+		if (k == 2) {
+			k = next;
+			next ^= 1;
+		}
+		seen[k].tid = tid;
+		seen[k].at = at;
+	}
+	return 0;
 }
 
 /*
@@ -1365,11 +1441,17 @@ static int drop(struct bt_xagg *a, uint64_t keep_ns)
 		uint64_t q;
 		uint32_t s = cause(a, &ev, &q);
 
-		/* One whose request is still open stays: the worker's calls are that request's. */
-		if (h->end_ns >= keep_ns || (s != NONE && s != GONE && !a->st[s].folded))
+		/*
+		 * One whose request is still open stays: the worker's calls
+		 * are that request's. Its place in ev goes with it: a later
+		 * cause() that reaches slot n reads the hand-off moved there.
+		 */
+		if (h->end_ns >= keep_ns || (s != NONE && s != GONE && !a->st[s].folded)) {
+			a->hpred[n] = a->hpred[i];
 			a->h[n++] = *h;
-		else
+		} else {
 			err = add_tail(a, first_new, h->tid, h->end_ns, s != NONE);
+		}
 	}
 	a->nh = n;
 	n = 0;
@@ -1491,6 +1573,8 @@ static int pass(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
 	tick(a);
 	if (!err)
 		err = build_events(a);
+	if (!err)
+		err = link_handoffs(a);
 	tick(a);
 	if (!err)
 		err = link_parents(a);
