@@ -93,10 +93,13 @@ struct hop {
 	uint32_t channel;	/* in bt_xagg.chans */
 };
 
-/* A connection as one end names it. */
+/* A connection as one end names it, and how many records in the window name it. */
 struct conn {
 	uint64_t end_a, end_b;
+	uint32_t refs;
 };
+/* A connection's key: its ends (what is hashed). */
+#define CONN_KEY	offsetof(struct conn, refs)
 
 /* The distinct threads seen at one end of a hop (up to BT_CHAIN_THREADS). */
 struct threads {
@@ -258,6 +261,11 @@ struct bt_xagg {
 	struct rkey *rk, *rktmp;	/* sort_by's */
 	uint32_t *byreq;	/* the records by request time (then index) */
 	size_t nsorted;		/* byreq holds records 0 .. nsorted in that order (kept from pass to pass) */
+	/*
+	 * The records a pass looks at (due_records): byreq[0 .. early), those
+	 * that requested by its cutoff, every one's index below early_end.
+	 */
+	size_t early, early_end;
 	/*
 	 * The connections the window's records name, each once (a record
 	 * holds its number); renumbered when a drop frees the last record
@@ -670,7 +678,8 @@ static int link_parents(struct bt_xagg *a)
 
 	if (!order)
 		return -ENOMEM;
-	for (size_t k = 0; k < a->n; k++) {
+	/* A server that requested after the cutoff comes after every due client: no parent. */
+	for (size_t k = 0; k < a->early; k++) {
 		uint32_t i = a->byreq[k];
 
 		if ((a->cls[i] & (R_CLIENT | R_FOLDED | R_DUE)) == (R_CLIENT | R_DUE) ||
@@ -713,9 +722,9 @@ static int link_parents(struct bt_xagg *a)
 /* As bt_hmap_intern hashes a connection. */
 static uint64_t conn_hash(uint64_t ea, uint64_t eb)
 {
-	struct conn key = { ea, eb };
+	struct conn key = { ea, eb, 0 };
 
-	return bt_hash(&key, sizeof(key));
+	return bt_hash(&key, CONN_KEY);
 }
 
 static bool conn_eq(const void *ctx, uint32_t e, const void *key)
@@ -728,7 +737,7 @@ static bool conn_eq(const void *ctx, uint32_t e, const void *key)
 /* The number of connection (ea, eb); NONE if no record in the window names it. */
 static uint32_t conn_find(const struct bt_xagg *a, uint64_t ea, uint64_t eb)
 {
-	struct conn key = { ea, eb };
+	struct conn key = { ea, eb, 0 };
 
 	return bt_hmap_get(&a->conn_idx, conn_hash(ea, eb), conn_eq, a->conns, &key);
 }
@@ -736,35 +745,35 @@ static uint32_t conn_find(const struct bt_xagg *a, uint64_t ea, uint64_t eb)
 /* The number of connection (ea, eb), interned; NONE without both ends, or out of memory. */
 static uint32_t conn_intern(struct bt_xagg *a, uint64_t ea, uint64_t eb, int *err)
 {
-	struct conn key = { ea, eb };
+	struct conn key = { ea, eb, 0 };
 	uint32_t id;
 
 	if (!ea || !eb)
 		return NONE;
 	id = bt_hmap_intern(&a->conn_idx, (void **)&a->conns, &a->nconns, &a->conncap,
-			    sizeof(*a->conns), WINDOW_MAX, conn_eq, &key, sizeof(key), a->conn_last);
-	if (id == BT_HMAP_NONE)
+			    sizeof(*a->conns), WINDOW_MAX, conn_eq, &key, CONN_KEY, a->conn_last);
+	if (id == BT_HMAP_NONE) {
 		*err = -ENOMEM;
-	return id == BT_HMAP_NONE ? NONE : id;
+		return NONE;
+	}
+	a->conns[id].refs++;
+	return id;
 }
 
 /*
- * The connections the records left after a drop name, renumbered in
- * their order (map: room for one number each). The index is filed
- * anew in the memory it kept: it cannot fail.
+ * The connections the records left after a drop name (those some record
+ * still refers to), renumbered in their order (map: room for one number
+ * each). The index is filed anew in the memory it kept: it cannot fail.
  */
 static int prune_conns(struct bt_xagg *a, uint32_t *map)
 {
 	size_t k = 0;
 
-	for (size_t c = 0; c < a->nconns; c++)
-		map[c] = NONE;
-	for (size_t i = 0; i < a->n; i++)
-		if (a->x[i].conn != NONE)
-			map[a->x[i].conn] = 0;
 	for (size_t c = 0; c < a->nconns; c++) {
-		if (map[c] == NONE)
+		if (!a->conns[c].refs) {
+			map[c] = NONE;
 			continue;
+		}
 		map[c] = (uint32_t)k;
 		a->conns[k++] = a->conns[c];
 	}
@@ -862,9 +871,9 @@ static int pair_ends(struct bt_xagg *a)
 	for (size_t i = 0; i < a->n; i++) {
 		if (a->x[i].conn == NONE)
 			continue;
-		if (a->cls[i] & R_CLIENT)
+		if (a->x[i].role == BT_ROLE_CLIENT)
 			cpos[a->x[i].conn + 1]++;
-		else if (!(a->cls[i] & R_FOLDED))
+		else if (!a->st[i].folded)
 			spos[a->x[i].conn + 1]++;
 	}
 	for (size_t c = 0; c < a->nconns; c++) {
@@ -878,9 +887,9 @@ static int pair_ends(struct bt_xagg *a)
 
 		if (a->x[i].conn == NONE)
 			continue;
-		if (a->cls[i] & R_CLIENT)
+		if (a->x[i].role == BT_ROLE_CLIENT)
 			cl[cpos[a->x[i].conn]++] = i;
-		else if (!(a->cls[i] & R_FOLDED))
+		else if (!a->st[i].folded)
 			a->srv[spos[a->x[i].conn]++] = i;
 	}
 	for (size_t k = 0; k < ncl; k++) {
@@ -940,20 +949,22 @@ static int pair_ends(struct bt_xagg *a)
 /* Children of every server exchange, in request order (CSR arrays). */
 static int link_kids(struct bt_xagg *a)
 {
-	uint32_t *fill = scratch(a, (void **)&a->order, a->n, sizeof(*fill));
+	/* Only due clients have a parent, due servers children: all below early_end. */
+	size_t n = a->early_end;
+	uint32_t *fill = scratch(a, (void **)&a->order, n, sizeof(*fill));
 
-	a->kid_lo = scratch(a, (void **)&a->lane[0], a->n + 2, sizeof(*a->kid_lo));
-	a->kids = scratch(a, (void **)&a->lane[1], a->n, sizeof(*a->kids));
+	a->kid_lo = scratch(a, (void **)&a->lane[0], n + 2, sizeof(*a->kid_lo));
+	a->kids = scratch(a, (void **)&a->lane[1], n, sizeof(*a->kids));
 	if (!fill || !a->kid_lo || !a->kids)
 		return -ENOMEM;
-	memset(a->kid_lo, 0, (a->n + 2) * sizeof(*a->kid_lo));
-	memset(fill, 0, a->n * sizeof(*fill));
-	for (size_t i = 0; i < a->n; i++)
+	memset(a->kid_lo, 0, (n + 2) * sizeof(*a->kid_lo));
+	memset(fill, 0, n * sizeof(*fill));
+	for (size_t i = 0; i < n; i++)
 		if (a->parent[i] != NONE)
 			a->kid_lo[a->parent[i] + 1]++;
-	for (size_t i = 0; i < a->n; i++)
+	for (size_t i = 0; i < n; i++)
 		a->kid_lo[i + 1] += a->kid_lo[i];
-	for (size_t i = 0; i < a->n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		uint32_t p = a->parent[i];
 
 		if (p != NONE)
@@ -1255,7 +1266,7 @@ static int walk_roots(struct bt_xagg *a)
 
 	if (!roots)
 		return -ENOMEM;
-	for (size_t k = 0; k < a->n; k++) {
+	for (size_t k = 0; k < a->early; k++) {
 		uint32_t i = a->byreq[k];
 
 		/* Nothing is folded before the walks: the classes still hold. */
@@ -1352,8 +1363,9 @@ static int add_tail(struct bt_xagg *a, size_t sorted, uint32_t tid, uint64_t t, 
  */
 static int drop(struct bt_xagg *a, uint64_t keep_ns)
 {
-	size_t n = 0, first_new = a->ntails;
+	size_t n = 0, first_new = a->ntails, end = a->early_end, shift;
 	uint32_t *remap;
+	bool gone = false;	/* a connection no record names any more */
 	int err = 0;
 
 	bt_hmap_clear(&a->tail_idx);
@@ -1373,9 +1385,13 @@ static int drop(struct bt_xagg *a, uint64_t keep_ns)
 	}
 	a->nh = n;
 	n = 0;
-	/* Where each record goes (NONE: freed), for byreq; walk_roots is done with order. */
+	/*
+	 * Where each record goes (NONE: freed), for byreq; walk_roots is
+	 * done with order. Only a folded record is freed, and only a due one
+	 * was folded: those from early_end on stay, moved down as one block.
+	 */
 	remap = a->order;
-	for (size_t i = 0; i < a->n && !err; i++) {
+	for (size_t i = 0; i < end && !err; i++) {
 		const struct xrec *e = &a->x[i];
 
 		if (!a->st[i].folded || event_ns(e) >= keep_ns) {
@@ -1386,6 +1402,8 @@ static int drop(struct bt_xagg *a, uint64_t keep_ns)
 			continue;
 		}
 		remap[i] = NONE;
+		if (e->conn != NONE && !--a->conns[e->conn].refs)
+			gone = true;
 		if (e->role == BT_ROLE_SERVER)
 			err = add_tail(a, first_new, e->req_tid, e->req_ns, true);
 		else
@@ -1397,26 +1415,43 @@ static int drop(struct bt_xagg *a, uint64_t keep_ns)
 		a->nsorted = 0;	/* the next pass sorts every record */
 		return err;
 	}
+	shift = end - n;
+	if (shift) {
+		memmove(&a->x[n], &a->x[end], (a->n - end) * sizeof(*a->x));
+		memmove(&a->nm[n], &a->nm[end], (a->n - end) * sizeof(*a->nm));
+		memmove(&a->st[n], &a->st[end], (a->n - end) * sizeof(*a->st));
+	}
+	a->n = n + (a->n - end);
 	/* The records kept stay in request order: the next pass sorts only the new ones. */
-	a->n = n;
 	n = 0;
-	for (size_t k = 0; k < a->nsorted; k++)
-		if (remap[a->byreq[k]] != NONE)
-			a->byreq[n++] = remap[a->byreq[k]];
+	for (size_t k = 0; k < a->nsorted; k++) {
+		uint32_t i = a->byreq[k];
+
+		if (i >= end)
+			a->byreq[n++] = i - (uint32_t)shift;
+		else if (remap[i] != NONE)
+			a->byreq[n++] = remap[i];
+	}
 	a->nsorted = n;
 	/* And their events stay in order, the hand-offs' and tails' made anew. */
 	n = 0;
 	for (size_t k = 0; k < a->nev; k++) {
 		const struct xev *e = &a->ev[k];
+		uint32_t to;
 
-		if ((e->type == EV_SREQ || e->type == EV_CRESP) && remap[e->idx] != NONE)
-			a->ev[n++] = (struct xev){ e->tid, e->type, remap[e->idx], e->t };
+		if (e->type != EV_SREQ && e->type != EV_CRESP)
+			continue;
+		to = e->idx >= end ? e->idx - (uint32_t)shift : remap[e->idx];
+		if (to != NONE)
+			a->ev[n++] = (struct xev){ e->tid, e->type, to, e->t };
 	}
 	a->nevkept = n == a->n ? n : 0;
 	/* remap is spent: it numbers the connections the kept records name. */
-	remap = scratch(a, (void **)&a->order, a->nconns, sizeof(*remap));
-	if (!remap || prune_conns(a, remap))
-		return -ENOMEM;
+	if (gone) {
+		remap = scratch(a, (void **)&a->order, a->nconns, sizeof(*remap));
+		if (!remap || prune_conns(a, remap))
+			return -ENOMEM;
+	}
 	if (a->ntails > first_new) {
 		qsort(a->tails, a->ntails, sizeof(*a->tails), cmp_tail);
 		n = 0;
@@ -1460,6 +1495,36 @@ static int order_by_req(struct bt_xagg *a)
 	return 0;
 }
 
+/*
+ * The records a pass with this cutoff looks at, and their classes: those
+ * that requested by it (byreq[0 .. early)). One that requested later
+ * completed later: no tree that completed by the cutoff holds it, no read
+ * event it stands for precedes a due request, and a server of it comes
+ * after every due client in request order (no parent of one).
+ */
+static void due_records(struct bt_xagg *a, uint64_t cutoff)
+{
+	size_t lo = 0, hi = a->n, end = 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (a->x[a->byreq[mid]].req_ns <= cutoff)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	a->early = lo;
+	for (size_t k = 0; k < lo; k++)
+		if (a->byreq[k] >= end)
+			end = a->byreq[k] + 1;
+	a->early_end = end;
+	for (size_t i = 0; i < end; i++)
+		a->cls[i] = (a->x[i].role == BT_ROLE_CLIENT ? R_CLIENT : 0) |
+			    (a->st[i].folded ? R_FOLDED : 0) |
+			    (a->x[i].resp_ns <= cutoff ? R_DUE : 0);
+}
+
 /* One pass: folds the trees complete by cutoff, frees what is older than keep_ns. */
 static int pass(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
 {
@@ -1474,12 +1539,9 @@ static int pass(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
 	    (!a->nh || scratch(a, (void **)&a->handq, n, sizeof(*a->handq))) &&
 	    scratch(a, (void **)&a->byreq, n, sizeof(*a->byreq)) &&
 	    scratch(a, (void **)&a->cls, n, sizeof(*a->cls))) {
-		for (size_t i = 0; i < n; i++) {
-			a->parent[i] = a->match[i] = NONE;
-			a->cls[i] = (a->x[i].role == BT_ROLE_CLIENT ? R_CLIENT : 0) |
-				    (a->st[i].folded ? R_FOLDED : 0) |
-				    (a->x[i].resp_ns <= cutoff ? R_DUE : 0);
-		}
+		/* Every byte of NONE is 0xff. */
+		memset(a->parent, 0xff, n * sizeof(*a->parent));
+		memset(a->match, 0xff, n * sizeof(*a->match));
 		memset(a->nesting, NEST_AGREED, n * sizeof(*a->nesting));
 		memset(a->served, 0, n * sizeof(*a->served));
 		if (a->nh)
@@ -1487,6 +1549,8 @@ static int pass(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
 		/* Each step below takes its records in this order, ties by index. */
 		err = order_by_req(a);
 	}
+	if (!err)
+		due_records(a, cutoff);
 	/* A tick between the longer steps: the tracer's rings hold 100 ms or so. */
 	tick(a);
 	if (!err)
