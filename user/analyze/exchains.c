@@ -247,18 +247,17 @@ struct bt_xagg {
 	uint8_t *cls;		/* a record's R_* at the pass's start: what the steps' filters read */
 	/*
 	 * Two arrays of a record each that steps take in turn (what one
-	 * leaves, the next step overwrites): order_by_req's new records
-	 * (lane 1); each record's event in ev (lane 0) from sort_events to
-	 * link_parents; the server exchanges (lane 1) in pair_ends; the
-	 * children (lanes 0, 1) from link_kids to the walk. Five arrays'
-	 * room in two, at the largest window.
+	 * leaves, the next step overwrites): each record's event in ev
+	 * (lane 0) from sort_events to link_parents; the server exchanges
+	 * (lane 1) in pair_ends; the children (lanes 0, 1) from link_kids to
+	 * the walk. Four arrays' room in two, at the largest window.
 	 */
 	uint32_t *lane[2];
 	uint32_t *srv;		/* unfolded server exchanges by (conn, req_ns) */
 	size_t nsrv;
 	uint32_t *kid_lo, *kids;	/* children of server exchange s: kids[kid_lo[s] .. kid_lo[s+1]) */
 	uint32_t *order;	/* a step's own list of records */
-	struct rkey *rk, *rktmp;	/* sort_by's */
+	struct rkey *rk, *rktmp;	/* sort_keys' (the sorted new events go in rktmp after) */
 	uint32_t *byreq;	/* the records by request time (then index) */
 	size_t nsorted;		/* byreq holds records 0 .. nsorted in that order (kept from pass to pass) */
 	/*
@@ -366,22 +365,6 @@ static void scratch_trim(struct bt_xagg *a, size_t n)
 		bt_window_trim(arrays[i], &a->passcap[i], n, pass_elem[i]);
 }
 
-/* A sort key of element i of ctx. */
-typedef uint64_t (*key_fn)(const void *ctx, uint32_t i);
-
-static uint64_t key_req(const void *x, uint32_t i);
-static uint64_t key_ev_time(const void *ev, uint32_t i);
-
-/*
- * Whether a key's values come nearly in order: times of records that
- * arrive as they complete (a record is out of place by what completed
- * while it ran), not threads.
- */
-static bool nearly_in_order(key_fn k)
-{
-	return k == key_req || k == key_ev_time;
-}
-
 /* Element moves an insertion sort of m keys may take before the radix sort takes over. */
 #define INSERT_MOVES(m)	(4 * (m) + 64)
 
@@ -415,57 +398,32 @@ static bool insertion_sort(struct rkey *v, size_t m)
 }
 
 /*
- * Sorts idx[0 .. m) by keys[0], ties by keys[1], ..., then by their
- * order in idx: stable LSD radix passes (bt_chains_radix), the last key
- * first. A pass over a window's times skips the bytes they share; times
- * that come nearly in order are sorted by insertion instead.
+ * Sorts the keys a caller built in a->rk[0 .. m), ties in their order:
+ * by insertion when they come nearly in order (times of records that
+ * arrive as they complete: a record is out of place by what completed
+ * while it ran, not threads) and that takes few moves, else by stable
+ * LSD radix passes (bt_chains_radix), which skip the bytes the keys
+ * share. The keys are built by their callers, not through a function
+ * per key: a pass sorts each record's request and read event once.
  */
-static int sort_by(struct bt_xagg *a, uint32_t *idx, size_t m, const void *ctx,
-		   const key_fn *keys, int nkeys)
+static int sort_keys(struct bt_xagg *a, size_t m, bool nearly)
 {
-	struct rkey *v, *tmp;
+	struct rkey *tmp;
 
 	if (m < 2)
 		return 0;
-	v = scratch(a, (void **)&a->rk, m, sizeof(*v));
 	tmp = scratch(a, (void **)&a->rktmp, m, sizeof(*tmp));
-	if (!v || !tmp)
+	if (!tmp)
 		return -ENOMEM;
-	for (int k = nkeys; k-- > 0;) {
-		for (size_t j = 0; j < m; j++)
-			v[j] = (struct rkey){ keys[k](ctx, idx[j]), idx[j], 0 };
-		if (!nearly_in_order(keys[k]) || !insertion_sort(v, m))
-			bt_chains_radix(v, tmp, m);
-		for (size_t j = 0; j < m; j++)
-			idx[j] = v[j].idx;
-	}
+	if (!nearly || !insertion_sort(a->rk, m))
+		bt_chains_radix(a->rk, tmp, m);
 	return 0;
 }
 
-static uint64_t key_req(const void *x, uint32_t i)
-{
-	return ((const struct xrec *)x)[i].req_ns;
-}
-
 /* The thread a root ran on: a client's sender, a server's responder. */
-static uint64_t key_root_tid(const void *x, uint32_t i)
+static uint32_t root_tid(const struct xrec *e)
 {
-	const struct xrec *e = &((const struct xrec *)x)[i];
-
 	return e->role == BT_ROLE_CLIENT ? e->req_tid : e->tid;
-}
-
-static uint64_t key_ev_tid(const void *ev, uint32_t i)
-{
-	return ((const struct xev *)ev)[i].tid;
-}
-
-/* Time, then type (times are below 2^62 ns). */
-static uint64_t key_ev_time(const void *ev, uint32_t i)
-{
-	const struct xev *e = &((const struct xev *)ev)[i];
-
-	return e->t << 2 | e->type;
 }
 
 /* The time of a record's read event: the server read the request, the client the response. */
@@ -495,25 +453,34 @@ static bool ev_after(const struct xev *x, const struct xev *y)
  */
 static int sort_events(struct bt_xagg *a, size_t kept)
 {
-	static const key_fn keys[] = { key_ev_tid, key_ev_time };
 	size_t m = a->nev - kept;
-	uint32_t *idx = scratch(a, (void **)&a->order, m, sizeof(*idx));
+	struct rkey *v = scratch(a, (void **)&a->rk, m, sizeof(*v));
 	struct xev *fresh;
-	int err = -ENOMEM;
+	int err;
 
-	if (idx && scratch(a, (void **)&a->rk, m, sizeof(*a->rk))) {
-		for (size_t i = 0; i < m; i++)
-			idx[i] = (uint32_t)(kept + i);
-		err = sort_by(a, idx, m, a->ev, keys, 2);
+	if (!v)
+		return -ENOMEM;
+	/* By time then type (nearly in order), then by thread: stable, so by all three. */
+	for (size_t j = 0; j < m; j++) {
+		const struct xev *e = &a->ev[kept + j];
+
+		v[j] = (struct rkey){ e->t << 2 | e->type, (uint32_t)(kept + j), 0 };
 	}
+	err = sort_keys(a, m, true);
+	for (size_t j = 0; j < m && !err; j++)
+		v[j].k = a->ev[v[j].idx].tid;
+	if (!err)
+		err = sort_keys(a, m, false);
 	if (!err && !(a->evpos = scratch(a, (void **)&a->lane[0], a->n, sizeof(*a->evpos))))
 		err = -ENOMEM;
 	if (err)
 		return err;
-	/* The sort's keys are spent: the sorted new events go there. */
-	fresh = (struct xev *)(void *)a->rk;
+	/* The radix sort's room is spent: the sorted new events go there. */
+	fresh = scratch(a, (void **)&a->rktmp, m, sizeof(struct rkey));
+	if (!fresh)
+		return -ENOMEM;
 	for (size_t j = 0; j < m; j++)
-		fresh[j] = a->ev[idx[j]];
+		fresh[j] = a->ev[v[j].idx];
 	for (size_t i = kept, j = m, w = a->nev; j > 0;)
 		a->ev[--w] = i > 0 && ev_after(&a->ev[i - 1], &fresh[j - 1]) ? a->ev[--i] : fresh[--j];
 	for (size_t i = 0; i < a->nev; i++)
@@ -1261,6 +1228,7 @@ static int walk(struct bt_xagg *a, uint32_t c, uint32_t s)
 static int walk_roots(struct bt_xagg *a)
 {
 	uint32_t *roots = scratch(a, (void **)&a->order, a->n, sizeof(*roots));
+	struct rkey *v;
 	size_t m = 0;
 	int err = 0;
 
@@ -1275,9 +1243,15 @@ static int walk_roots(struct bt_xagg *a)
 		if (a->cls[i] & R_CLIENT ? a->parent[i] == NONE : !a->served[i])
 			roots[m++] = i;
 	}
-	err = sort_by(a, roots, m, a->x, (const key_fn[]){ key_root_tid }, 1);
+	/* Thread by thread, in request order on each. */
+	v = scratch(a, (void **)&a->rk, m, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t k = 0; k < m; k++)
+		v[k] = (struct rkey){ root_tid(&a->x[roots[k]]), roots[k], 0 };
+	err = sort_keys(a, m, false);
 	for (size_t k = 0; k < m && !err; k++) {
-		uint32_t i = roots[k];
+		uint32_t i = a->rk[k].idx;
 
 		if (a->x[i].role == BT_ROLE_CLIENT)
 			err = walk(a, i, a->match[i]);
@@ -1478,19 +1452,19 @@ static void tick(struct bt_xagg *a)
 static int order_by_req(struct bt_xagg *a)
 {
 	size_t old = a->nsorted <= a->n ? a->nsorted : 0, m = a->n - old;
-	uint32_t *fresh = scratch(a, (void **)&a->lane[1], m, sizeof(*fresh));
+	struct rkey *v = scratch(a, (void **)&a->rk, m, sizeof(*v));
 	int err;
 
-	if (!fresh)
+	if (!v)
 		return -ENOMEM;
 	for (size_t r = 0; r < m; r++)
-		fresh[r] = (uint32_t)(old + r);
-	err = sort_by(a, fresh, m, a->x, (const key_fn[]){ key_req }, 1);
+		v[r] = (struct rkey){ a->x[old + r].req_ns, (uint32_t)(old + r), 0 };
+	err = sort_keys(a, m, true);
 	if (err)
 		return err;
 	for (size_t i = old, j = m, w = a->n; j > 0;)
-		a->byreq[--w] = i > 0 && a->x[a->byreq[i - 1]].req_ns > a->x[fresh[j - 1]].req_ns ?
-				a->byreq[--i] : fresh[--j];
+		a->byreq[--w] = i > 0 && a->x[a->byreq[i - 1]].req_ns > v[j - 1].k ?
+				a->byreq[--i] : v[--j].idx;
 	a->nsorted = a->n;
 	return 0;
 }
