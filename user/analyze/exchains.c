@@ -236,7 +236,14 @@ struct bt_xagg {
 	 */
 	struct xev *ev;
 	size_t nev;
-	size_t nevkept;		/* ev holds the events of records 0 .. nevkept in order (kept from pass to pass) */
+	/*
+	 * Kept from pass to pass (evok): ev[0 .. nevkept) holds, in order,
+	 * the read events of records 0 .. evn that requested by evcut (the
+	 * last pass's events_until), and no other record's.
+	 */
+	size_t nevkept, evn;
+	uint64_t evcut;
+	bool evok;
 	uint32_t *parent;	/* client exchange -> server exchange, NONE */
 	uint8_t *nesting;	/* client exchange: NEST_* */
 	uint32_t *open;		/* link_parents' server exchanges still open, by request time */
@@ -265,6 +272,9 @@ struct bt_xagg {
 	 * that requested by its cutoff, every one's index below early_end.
 	 */
 	size_t early, early_end;
+	/* The records whose read events it looks at: those that requested by evuntil, below ev_end. */
+	uint64_t evuntil;
+	size_t ev_end;
 	/*
 	 * The connections the window's records name, each once (a record
 	 * holds its number); renumbered when a drop frees the last record
@@ -436,20 +446,23 @@ static uint64_t event_ns(const struct xrec *e)
 _Static_assert(sizeof(struct xev) == sizeof(struct rkey) &&
 	       _Alignof(struct xev) <= _Alignof(struct rkey), "an event in a sort key's room");
 
-/* Whether event x comes after event y: by thread, time, then type. */
+/* Whether event x comes after event y: by thread, time, type, then what it numbers. */
 static bool ev_after(const struct xev *x, const struct xev *y)
 {
 	return x->tid != y->tid ? x->tid > y->tid :
-	       x->t != y->t ? x->t > y->t : x->type > y->type;
+	       x->t != y->t ? x->t > y->t :
+	       x->type != y->type ? x->type > y->type : x->idx > y->idx;
 }
 
 /*
  * The events by thread, time, type, then as built (records by index,
  * hand-offs, tails). The last pass left the events of the records it
- * kept in that order at ev[0 .. kept); the new ones, ev[kept .. nev),
- * are sorted alone and merged in from the back, the kept ones first on
- * a tie (their records' indexes are lower): the order a full stable
- * sort gives, for the sort of the records added since.
+ * kept in that order at ev[0 .. kept); the new ones, ev[kept .. nev)
+ * (records by index, then hand-offs and tails), are sorted alone and
+ * merged in from the back, a tie between two records' by their indexes
+ * (ev_after; a kept record may be older or newer than a new one): the
+ * order a full stable sort gives, for the sort of the records added
+ * since.
  */
 static int sort_events(struct bt_xagg *a, size_t kept)
 {
@@ -489,17 +502,25 @@ static int sort_events(struct bt_xagg *a, size_t kept)
 	return 0;
 }
 
-static int build_events(struct bt_xagg *a)
+/*
+ * The read events of the records that requested by until (events_until):
+ * those ev kept from the last pass, and the others'.
+ */
+static int build_events(struct bt_xagg *a, uint64_t until)
 {
-	size_t kept = a->nevkept <= a->n ? a->nevkept : 0;
+	/* A pass that needs fewer than the last kept (an earlier cutoff): all anew. */
+	bool ok = a->evok && a->evcut <= until && a->evn <= a->n;
+	size_t kept = ok ? a->nevkept : 0, old = ok ? a->evn : 0;
 
-	a->nevkept = 0;	/* until drop has kept them again */
+	a->evok = false;	/* until drop has kept them again */
 	if (!scratch(a, (void **)&a->ev, a->n + a->nh + a->ntails, sizeof(*a->ev)))
 		return -ENOMEM;
 	a->nev = kept;
-	for (size_t i = kept; i < a->n; i++) {
+	for (size_t i = 0; i < a->ev_end; i++) {
 		const struct xrec *e = &a->x[i];
 
+		if (e->req_ns > until || (i < old && e->req_ns <= a->evcut))
+			continue;
 		if (e->role == BT_ROLE_SERVER)
 			a->ev[a->nev++] = (struct xev){ e->req_tid, EV_SREQ, (uint32_t)i, e->req_ns };
 		else
@@ -1349,10 +1370,15 @@ static int drop(struct bt_xagg *a, uint64_t keep_ns)
 		const struct bt_handoff *h = &a->h[i];
 		struct xev ev = { h->tid, EV_HAND, (uint32_t)i, h->end_ns };
 		uint64_t q;
-		uint32_t s = cause(a, &ev, &q);
+		uint32_t s;
 
+		if (h->end_ns >= keep_ns) {
+			a->h[n++] = *h;
+			continue;
+		}
 		/* One whose request is still open stays: the worker's calls are that request's. */
-		if (h->end_ns >= keep_ns || (s != NONE && s != GONE && !a->st[s].folded))
+		s = cause(a, &ev, &q);
+		if (s != NONE && s != GONE && !a->st[s].folded)
 			a->h[n++] = *h;
 		else
 			err = add_tail(a, first_new, h->tid, h->end_ns, s != NONE);
@@ -1386,7 +1412,7 @@ static int drop(struct bt_xagg *a, uint64_t keep_ns)
 	if (!err)
 		err = close_run(a);
 	if (err) {
-		a->nsorted = 0;	/* the next pass sorts every record */
+		a->nsorted = 0;	/* the next pass sorts every record, builds every event */
 		return err;
 	}
 	shift = end - n;
@@ -1419,7 +1445,10 @@ static int drop(struct bt_xagg *a, uint64_t keep_ns)
 		if (to != NONE)
 			a->ev[n++] = (struct xev){ e->tid, e->type, to, e->t };
 	}
-	a->nevkept = n == a->n ? n : 0;
+	a->nevkept = n;
+	a->evn = a->n;
+	a->evcut = a->evuntil;
+	a->evok = true;
 	/* remap is spent: it numbers the connections the kept records name. */
 	if (gone) {
 		remap = scratch(a, (void **)&a->order, a->nconns, sizeof(*remap));
@@ -1476,23 +1505,67 @@ static int order_by_req(struct bt_xagg *a)
  * event it stands for precedes a due request, and a server of it comes
  * after every due client in request order (no parent of one).
  */
-static void due_records(struct bt_xagg *a, uint64_t cutoff)
+/* How many records requested by t: a prefix of byreq. */
+static size_t requested_by(const struct bt_xagg *a, uint64_t t)
 {
-	size_t lo = 0, hi = a->n, end = 0;
+	size_t lo = 0, hi = a->n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (a->x[a->byreq[mid]].req_ns <= cutoff)
+		if (a->x[a->byreq[mid]].req_ns <= t)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	a->early = lo;
-	for (size_t k = 0; k < lo; k++)
+	return lo;
+}
+
+/*
+ * How far the read events a pass looks at must go (by request time):
+ * cause() looks back from a due request (at or before the cutoff) and
+ * from each hand-off drop may free (older than keep_ns) to the waker's
+ * events before its wake, which may come after the pick-up, then on
+ * from each hand-off found before, MAX_HANDOFFS at most. An event found
+ * before t is of a record that requested before t.
+ */
+static uint64_t events_until(const struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
+{
+	uint64_t d = cutoff;
+
+	for (size_t i = 0; i < a->nh; i++)
+		if (a->h[i].end_ns < keep_ns && a->h[i].wake_ns > d)
+			d = a->h[i].wake_ns;
+	for (int round = 0; round <= MAX_HANDOFFS && a->nh; round++) {
+		uint64_t next = d;
+
+		for (size_t i = 0; i < a->nh; i++)
+			if (a->h[i].end_ns < d && a->h[i].wake_ns > next)
+				next = a->h[i].wake_ns;
+		if (next == d)
+			break;
+		d = next;
+	}
+	return d;
+}
+
+static void due_records(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
+{
+	size_t end = 0, evn;
+
+	a->early = requested_by(a, cutoff);
+	a->evuntil = events_until(a, cutoff, keep_ns);
+	evn = a->evuntil > cutoff ? requested_by(a, a->evuntil) : a->early;
+	for (size_t k = 0; k < evn; k++) {
+		if (k == a->early)
+			a->early_end = end;
 		if (a->byreq[k] >= end)
 			end = a->byreq[k] + 1;
-	a->early_end = end;
+	}
+	if (evn == a->early)
+		a->early_end = end;
+	a->ev_end = end;
+	end = a->early_end;
 	for (size_t i = 0; i < end; i++)
 		a->cls[i] = (a->x[i].role == BT_ROLE_CLIENT ? R_CLIENT : 0) |
 			    (a->st[i].folded ? R_FOLDED : 0) |
@@ -1524,11 +1597,11 @@ static int pass(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
 		err = order_by_req(a);
 	}
 	if (!err)
-		due_records(a, cutoff);
+		due_records(a, cutoff, keep_ns);
 	/* A tick between the longer steps: the tracer's rings hold 100 ms or so. */
 	tick(a);
 	if (!err)
-		err = build_events(a);
+		err = build_events(a, a->evuntil);
 	tick(a);
 	if (!err)
 		err = link_parents(a);
