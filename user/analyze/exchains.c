@@ -837,7 +837,7 @@ static size_t srv_upper(const struct bt_xagg *a, uint32_t id, uint64_t t, size_t
  * request times alone do not order them; the work between does. Folded
  * pairs are settled: their clients only say when the previous call ended.
  */
-static int pair_ends(struct bt_xagg *a)
+static int pair_ends(struct bt_xagg *a, uint64_t cutoff)
 {
 	uint32_t *cl = scratch(a, (void **)&a->order, a->n, sizeof(*cl));
 	uint32_t *cpos = scratch(a, (void **)&a->connpos, 2 * (a->nconns + 1), sizeof(*cpos));
@@ -890,6 +890,20 @@ static int pair_ends(struct bt_xagg *a)
 
 		if (a->st[cl[k]].folded)
 			continue;
+		/*
+		 * A client that requested after the cutoff, as its
+		 * connection's previous one did: a server it may take answered
+		 * after that one's response, after the cutoff, and neither it
+		 * nor a later one of its connection is due. The rest of the
+		 * connection's clients (the fill left cpos at its end) wait
+		 * for a later pass: the first to request after the cutoff is
+		 * paired, which may take a due server (the clocks race).
+		 */
+		if (c->req_ns > cutoff && k && a->x[cl[k - 1]].conn == c->conn &&
+		    a->x[cl[k - 1]].req_ns > cutoff) {
+			k = cpos[c->conn] - 1;
+			continue;
+		}
 		/* The clients are by connection: its reverse is looked up once per run. */
 		if (far_of != c->conn) {
 			far = conn_find(a, a->conns[c->conn].end_b, a->conns[c->conn].end_a);
@@ -1607,7 +1621,7 @@ static int pass(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
 		err = link_parents(a);
 	tick(a);
 	if (!err)
-		err = pair_ends(a);
+		err = pair_ends(a, cutoff);
 	tick(a);
 	if (!err)
 		err = link_kids(a);
