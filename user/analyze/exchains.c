@@ -16,6 +16,11 @@
  *      (depth capped), summed per hop sequence and marked folded; folded
  *      records older than the cutoff by more than a quarter of the
  *      horizon freed.
+ * A pass looks at the records that requested by its cutoff only (and at
+ * the read events a hand-off's wake reaches, events_until): a later one
+ * is in no tree complete by the cutoff, and waits for the pass whose
+ * cutoff passes its request; but a connection's first client to request
+ * after it is paired, for the server it may take (pair_ends).
  * A tree is complete at its root's response: every record in it completed
  * earlier, and a record reaches us within a poll of completing. What a
  * window cannot see is a request longer than the horizon enclosing calls
