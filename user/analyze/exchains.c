@@ -277,6 +277,7 @@ struct bt_xagg {
 	 * that requested by its cutoff, every one's index below early_end.
 	 */
 	size_t early, early_end;
+	uint64_t cutoff_at;	/* the pass's cutoff */
 	/* The records whose read events it looks at: those that requested by evuntil, below ev_end. */
 	uint64_t evuntil;
 	size_t ev_end;
@@ -1378,7 +1379,13 @@ static int add_tail(struct bt_xagg *a, size_t sorted, uint32_t tid, uint64_t t, 
  */
 static int drop(struct bt_xagg *a, uint64_t keep_ns)
 {
-	size_t n = 0, first_new = a->ntails, end = a->early_end, shift;
+	size_t n = 0, first_new = a->ntails, shift;
+	/*
+	 * A record freed is folded and read before keep_ns, at or before
+	 * the cutoff (a pass's keep is before its cutoff): it requested by
+	 * then, below early_end.
+	 */
+	size_t end = keep_ns <= a->cutoff_at ? a->early_end : a->n;
 	uint32_t *remap;
 	bool gone = false;	/* a connection no record names any more */
 	int err = 0;
@@ -1407,8 +1414,7 @@ static int drop(struct bt_xagg *a, uint64_t keep_ns)
 	n = 0;
 	/*
 	 * Where each record goes (NONE: freed), for byreq; walk_roots is
-	 * done with order. Only a folded record is freed, and only a due one
-	 * was folded: those from early_end on stay, moved down as one block.
+	 * done with order. Those from end on stay, moved down as one block.
 	 */
 	remap = a->order;
 	for (size_t i = 0; i < end && !err; i++) {
@@ -1573,6 +1579,7 @@ static void due_records(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
 {
 	size_t end = 0, evn;
 
+	a->cutoff_at = cutoff;
 	a->early = requested_by(a, cutoff);
 	a->evuntil = events_until(a, cutoff, keep_ns);
 	evn = a->evuntil > cutoff ? requested_by(a, a->evuntil) : a->early;
