@@ -755,6 +755,133 @@ static void test_budget_window(void **state)
 }
 
 /*
+ * Records that requested after a fold's cutoff wait for a later fold
+ * (bt_xagg's pass looks at those that requested by it): a fold every
+ * few records, so that cutoffs land inside requests, must give one
+ * batch's chains exactly. Among the records: a client whose request
+ * went out after its server answered (the clocks race: its server is
+ * due at a cutoff the client is not), hand-offs picked up before the
+ * wake they record and after it, connections that lose their last
+ * record and come back (renumbered), a request 30 ms long with calls in
+ * it (its records come long after later-starting ones), and calls whose
+ * parent is found through a hand-off.
+ */
+#define LATE_ROUNDS	1500
+static size_t late_stream(struct bt_xchg *x, struct bt_handoff *h, size_t *nh)
+{
+	const uint64_t us = 1000, ms = 1000 * us;
+	size_t n = 0;
+
+	*nh = 0;
+	for (uint64_t r = 0; r < LATE_ROUNDS; r++) {
+		uint64_t t = 1000 * ms + r * 200 * us + r % 7;
+		uint64_t be = r % 11 == 3 ? 5000 + r : 3;	/* a connection of its own */
+
+		if (r % 3 == 0) {
+			/* The server answered before the client's send returned. */
+			x[n++] = srv(MID, 20, 2, 1, "unix:/m", t + 5 * us, t + 100 * us);
+			x[n++] = cli(FE, 10, 1, 2, "unix:/m", t + 120 * us, t + 150 * us);
+		} else {
+			x[n++] = cli(FE, 10, 1, 2, "unix:/m", t, t + 150 * us);
+			x[n++] = srv(MID, 20, 2, 1, "unix:/m", t + 10 * us, t + 140 * us);
+			x[n++] = cli(MID, 20, be, be + 1, "tcp:be", t + 30 * us, t + 120 * us);
+			x[n++] = srv(BE, 30, be + 1, be, "tcp:be", t + 40 * us, t + 110 * us);
+		}
+		if (r % 5 == 2) {
+			/* Untraced client; worker 21 takes it from thread 22 through a hand-off. */
+			uint64_t wake = t + 25 * us;
+
+			/* Picked up before the wake it records: just before, or long before. */
+			if (r % 10 == 2)
+				wake = t + 60 * us;
+			else if (r % 20 == 7)
+				wake = t + 40 * ms;
+			x[n++] = srv(MID, 21, 12, 11, "unix:/p", t + 20 * us, t + 180 * us);
+			x[n - 1].req_tid = 22;
+			h[(*nh)++] = (struct bt_handoff){ MID, 21, 22, wake, t + 50 * us };
+			x[n++] = cli(MID, 21, 13, 14, "tcp:be", t + 70 * us, t + 170 * us);
+			x[n++] = srv(BE, 31, 14, 13, "tcp:be", t + 80 * us, t + 160 * us);
+		}
+		if (r % 400 == 100) {
+			/* 30 ms long, a call at its start and one at its end. */
+			x[n++] = cli(FE, 11, 21, 22, "unix:/m", t + 1, t + 30 * ms);
+			x[n++] = srv(MID, 23, 22, 21, "unix:/m", t + 2, t + 30 * ms - 1);
+			x[n++] = cli(MID, 23, 23, 24, "tcp:be", t + 3, t + 1 * ms);
+			x[n++] = srv(BE, 32, 24, 23, "tcp:be", t + 4, t + 1 * ms - 1);
+			x[n++] = cli(MID, 23, 23, 24, "tcp:be", t + 29 * ms, t + 29 * ms + 3);
+			x[n++] = srv(BE, 32, 24, 23, "tcp:be", t + 29 * ms + 1, t + 29 * ms + 2);
+		}
+	}
+	return n;
+}
+
+static int cmp_handoff_end(const void *pa, const void *pb)
+{
+	const struct bt_handoff *a = pa, *b = pb;
+
+	return a->end_ns < b->end_ns ? -1 : a->end_ns > b->end_ns;
+}
+
+/* Records by completion and hand-offs by pick-up, as they come; a fold every budget records. */
+static struct bt_chains *feed_late(const struct bt_xchg *x, size_t n, const struct bt_handoff *h,
+				   size_t nh, size_t budget)
+{
+	struct bt_xagg *a = bt_xagg_new(500 * 1000000ull);
+	struct bt_chains *c;
+	size_t j = 0;
+
+	assert_non_null(a);
+	bt_xagg_set_budget(a, budget);
+	for (size_t i = 0; i < n; i++) {
+		for (; j < nh && h[j].end_ns <= x[i].resp_ns; j++)
+			assert_int_equal(bt_xagg_add_handoff(a, &h[j]), 0);
+		assert_int_equal(bt_xagg_add(a, &x[i]), 0);
+		if (budget && bt_xagg_added(a) >= budget)
+			assert_int_equal(bt_xagg_fold(a), 0);
+	}
+	for (; j < nh; j++)
+		assert_int_equal(bt_xagg_add_handoff(a, &h[j]), 0);
+	c = bt_xagg_chains(a, NULL);
+	assert_non_null(c);
+	bt_xagg_free(a);
+	return c;
+}
+
+static void test_late_starters_wait(void **state)
+{
+	static const size_t budgets[] = { 1, 3, 16, 64, 512 };
+	struct bt_xchg *x = malloc(LATE_ROUNDS * 16 * sizeof(*x));
+	struct bt_handoff *h = malloc(LATE_ROUNDS * sizeof(*h));
+	struct bt_chains *batch, *c;
+	size_t n, nh;
+
+	(void)state;
+	assert_non_null(x);
+	assert_non_null(h);
+	n = late_stream(x, h, &nh);
+	qsort(x, n, sizeof(*x), cmp_resp);
+	qsort(h, nh, sizeof(*h), cmp_handoff_end);
+	batch = bt_exchains_analyze(x, n, h, nh, NULL);
+	assert_non_null(batch);
+	assert_int_equal(batch->xcounts.late, 0);
+	/*
+	 * Every request a root (4 long ones), the hand-offs' calls nested
+	 * through them, but those after a wake 40 ms on: the waker's last
+	 * read before it is another request's, which began after the call.
+	 */
+	assert_int_equal(batch->xcounts.roots, LATE_ROUNDS + nh + 4 + LATE_ROUNDS / 20);
+	assert_true(batch->nchains >= 3);
+	for (size_t b = 0; b < sizeof(budgets) / sizeof(budgets[0]); b++) {
+		c = feed_late(x, n, h, nh, budgets[b]);
+		assert_same(c, batch);
+		bt_chains_free(c);
+	}
+	bt_chains_free(batch);
+	free(h);
+	free(x);
+}
+
+/*
  * The window's sorts take times that come nearly in order by insertion
  * and give up for the radix sort when they do not: records in reverse
  * (every one out of place) and in pairs swapped (a move each) make the
@@ -1097,6 +1224,7 @@ int main(void)
 		cmocka_unit_test(test_budget_window),
 		cmocka_unit_test(test_budget_long_request_late),
 		cmocka_unit_test(test_budget_handoffs_alone),
+		cmocka_unit_test(test_late_starters_wait),
 		cmocka_unit_test(test_sort_any_order),
 		cmocka_unit_test(test_thread_names),
 		cmocka_unit_test(test_snapshot_open_request),

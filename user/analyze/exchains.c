@@ -16,6 +16,11 @@
  *      (depth capped), summed per hop sequence and marked folded; folded
  *      records older than the cutoff by more than a quarter of the
  *      horizon freed.
+ * A pass looks at the records that requested by its cutoff only (and at
+ * the read events a hand-off's wake reaches, events_until): a later one
+ * is in no tree complete by the cutoff, and waits for the pass whose
+ * cutoff passes its request; but a connection's first client to request
+ * after it is paired, for the server it may take (pair_ends).
  * A tree is complete at its root's response: every record in it completed
  * earlier, and a record reaches us within a poll of completing. What a
  * window cannot see is a request longer than the horizon enclosing calls
@@ -93,10 +98,13 @@ struct hop {
 	uint32_t channel;	/* in bt_xagg.chans */
 };
 
-/* A connection as one end names it. */
+/* A connection as one end names it, and how many records in the window name it. */
 struct conn {
 	uint64_t end_a, end_b;
+	uint32_t refs;
 };
+/* A connection's key: its ends (what is hashed). */
+#define CONN_KEY	offsetof(struct conn, refs)
 
 /* The distinct threads seen at one end of a hop (up to BT_CHAIN_THREADS). */
 struct threads {
@@ -233,7 +241,14 @@ struct bt_xagg {
 	 */
 	struct xev *ev;
 	size_t nev;
-	size_t nevkept;		/* ev holds the events of records 0 .. nevkept in order (kept from pass to pass) */
+	/*
+	 * Kept from pass to pass (evok): ev[0 .. nevkept) holds, in order,
+	 * the read events of records 0 .. evn that requested by evcut (the
+	 * last pass's events_until), and no other record's.
+	 */
+	size_t nevkept, evn;
+	uint64_t evcut;
+	bool evok;
 	uint32_t *parent;	/* client exchange -> server exchange, NONE */
 	uint8_t *nesting;	/* client exchange: NEST_* */
 	uint32_t *open;		/* link_parents' server exchanges still open, by request time */
@@ -244,20 +259,28 @@ struct bt_xagg {
 	uint8_t *cls;		/* a record's R_* at the pass's start: what the steps' filters read */
 	/*
 	 * Two arrays of a record each that steps take in turn (what one
-	 * leaves, the next step overwrites): order_by_req's new records
-	 * (lane 1); each record's event in ev (lane 0) from sort_events to
-	 * link_parents; the server exchanges (lane 1) in pair_ends; the
-	 * children (lanes 0, 1) from link_kids to the walk. Five arrays'
-	 * room in two, at the largest window.
+	 * leaves, the next step overwrites): each record's event in ev
+	 * (lane 0) from sort_events to link_parents; the server exchanges
+	 * (lane 1) in pair_ends; the children (lanes 0, 1) from link_kids to
+	 * the walk. Four arrays' room in two, at the largest window.
 	 */
 	uint32_t *lane[2];
 	uint32_t *srv;		/* unfolded server exchanges by (conn, req_ns) */
 	size_t nsrv;
 	uint32_t *kid_lo, *kids;	/* children of server exchange s: kids[kid_lo[s] .. kid_lo[s+1]) */
 	uint32_t *order;	/* a step's own list of records */
-	struct rkey *rk, *rktmp;	/* sort_by's */
+	struct rkey *rk, *rktmp;	/* sort_keys' (the sorted new events go in rktmp after) */
 	uint32_t *byreq;	/* the records by request time (then index) */
 	size_t nsorted;		/* byreq holds records 0 .. nsorted in that order (kept from pass to pass) */
+	/*
+	 * The records a pass looks at (due_records): byreq[0 .. early), those
+	 * that requested by its cutoff, every one's index below early_end.
+	 */
+	size_t early, early_end;
+	uint64_t cutoff_at;	/* the pass's cutoff */
+	/* The records whose read events it looks at: those that requested by evuntil, below ev_end. */
+	uint64_t evuntil;
+	size_t ev_end;
 	/*
 	 * The connections the window's records name, each once (a record
 	 * holds its number); renumbered when a drop frees the last record
@@ -366,22 +389,6 @@ static void scratch_trim(struct bt_xagg *a, size_t n)
 		bt_window_trim(arrays[i], &a->passcap[i], n, pass_elem[i]);
 }
 
-/* A sort key of element i of ctx. */
-typedef uint64_t (*key_fn)(const void *ctx, uint32_t i);
-
-static uint64_t key_req(const void *x, uint32_t i);
-static uint64_t key_ev_time(const void *ev, uint32_t i);
-
-/*
- * Whether a key's values come nearly in order: times of records that
- * arrive as they complete (a record is out of place by what completed
- * while it ran), not threads.
- */
-static bool nearly_in_order(key_fn k)
-{
-	return k == key_req || k == key_ev_time;
-}
-
 /* Element moves an insertion sort of m keys may take before the radix sort takes over. */
 #define INSERT_MOVES(m)	(4 * (m) + 64)
 
@@ -415,57 +422,32 @@ static bool insertion_sort(struct rkey *v, size_t m)
 }
 
 /*
- * Sorts idx[0 .. m) by keys[0], ties by keys[1], ..., then by their
- * order in idx: stable LSD radix passes (bt_chains_radix), the last key
- * first. A pass over a window's times skips the bytes they share; times
- * that come nearly in order are sorted by insertion instead.
+ * Sorts the keys a caller built in a->rk[0 .. m), ties in their order:
+ * by insertion when they come nearly in order (times of records that
+ * arrive as they complete: a record is out of place by what completed
+ * while it ran, not threads) and that takes few moves, else by stable
+ * LSD radix passes (bt_chains_radix), which skip the bytes the keys
+ * share. The keys are built by their callers, not through a function
+ * per key: a pass sorts each record's request and read event once.
  */
-static int sort_by(struct bt_xagg *a, uint32_t *idx, size_t m, const void *ctx,
-		   const key_fn *keys, int nkeys)
+static int sort_keys(struct bt_xagg *a, size_t m, bool nearly)
 {
-	struct rkey *v, *tmp;
+	struct rkey *tmp;
 
 	if (m < 2)
 		return 0;
-	v = scratch(a, (void **)&a->rk, m, sizeof(*v));
 	tmp = scratch(a, (void **)&a->rktmp, m, sizeof(*tmp));
-	if (!v || !tmp)
+	if (!tmp)
 		return -ENOMEM;
-	for (int k = nkeys; k-- > 0;) {
-		for (size_t j = 0; j < m; j++)
-			v[j] = (struct rkey){ keys[k](ctx, idx[j]), idx[j], 0 };
-		if (!nearly_in_order(keys[k]) || !insertion_sort(v, m))
-			bt_chains_radix(v, tmp, m);
-		for (size_t j = 0; j < m; j++)
-			idx[j] = v[j].idx;
-	}
+	if (!nearly || !insertion_sort(a->rk, m))
+		bt_chains_radix(a->rk, tmp, m);
 	return 0;
 }
 
-static uint64_t key_req(const void *x, uint32_t i)
-{
-	return ((const struct xrec *)x)[i].req_ns;
-}
-
 /* The thread a root ran on: a client's sender, a server's responder. */
-static uint64_t key_root_tid(const void *x, uint32_t i)
+static uint32_t root_tid(const struct xrec *e)
 {
-	const struct xrec *e = &((const struct xrec *)x)[i];
-
 	return e->role == BT_ROLE_CLIENT ? e->req_tid : e->tid;
-}
-
-static uint64_t key_ev_tid(const void *ev, uint32_t i)
-{
-	return ((const struct xev *)ev)[i].tid;
-}
-
-/* Time, then type (times are below 2^62 ns). */
-static uint64_t key_ev_time(const void *ev, uint32_t i)
-{
-	const struct xev *e = &((const struct xev *)ev)[i];
-
-	return e->t << 2 | e->type;
 }
 
 /* The time of a record's read event: the server read the request, the client the response. */
@@ -478,42 +460,54 @@ static uint64_t event_ns(const struct xrec *e)
 _Static_assert(sizeof(struct xev) == sizeof(struct rkey) &&
 	       _Alignof(struct xev) <= _Alignof(struct rkey), "an event in a sort key's room");
 
-/* Whether event x comes after event y: by thread, time, then type. */
+/* Whether event x comes after event y: by thread, time, type, then what it numbers. */
 static bool ev_after(const struct xev *x, const struct xev *y)
 {
 	return x->tid != y->tid ? x->tid > y->tid :
-	       x->t != y->t ? x->t > y->t : x->type > y->type;
+	       x->t != y->t ? x->t > y->t :
+	       x->type != y->type ? x->type > y->type : x->idx > y->idx;
 }
 
 /*
  * The events by thread, time, type, then as built (records by index,
  * hand-offs, tails). The last pass left the events of the records it
- * kept in that order at ev[0 .. kept); the new ones, ev[kept .. nev),
- * are sorted alone and merged in from the back, the kept ones first on
- * a tie (their records' indexes are lower): the order a full stable
- * sort gives, for the sort of the records added since.
+ * kept in that order at ev[0 .. kept); the new ones, ev[kept .. nev)
+ * (records by index, then hand-offs and tails), are sorted alone and
+ * merged in from the back, a tie between two records' by their indexes
+ * (ev_after; a kept record may be older or newer than a new one): the
+ * order a full stable sort gives, for the sort of the records added
+ * since.
  */
 static int sort_events(struct bt_xagg *a, size_t kept)
 {
-	static const key_fn keys[] = { key_ev_tid, key_ev_time };
 	size_t m = a->nev - kept;
-	uint32_t *idx = scratch(a, (void **)&a->order, m, sizeof(*idx));
+	struct rkey *v = scratch(a, (void **)&a->rk, m, sizeof(*v));
 	struct xev *fresh;
-	int err = -ENOMEM;
+	int err;
 
-	if (idx && scratch(a, (void **)&a->rk, m, sizeof(*a->rk))) {
-		for (size_t i = 0; i < m; i++)
-			idx[i] = (uint32_t)(kept + i);
-		err = sort_by(a, idx, m, a->ev, keys, 2);
+	if (!v)
+		return -ENOMEM;
+	/* By time then type (nearly in order), then by thread: stable, so by all three. */
+	for (size_t j = 0; j < m; j++) {
+		const struct xev *e = &a->ev[kept + j];
+
+		v[j] = (struct rkey){ e->t << 2 | e->type, (uint32_t)(kept + j), 0 };
 	}
+	err = sort_keys(a, m, true);
+	for (size_t j = 0; j < m && !err; j++)
+		v[j].k = a->ev[v[j].idx].tid;
+	if (!err)
+		err = sort_keys(a, m, false);
 	if (!err && !(a->evpos = scratch(a, (void **)&a->lane[0], a->n, sizeof(*a->evpos))))
 		err = -ENOMEM;
 	if (err)
 		return err;
-	/* The sort's keys are spent: the sorted new events go there. */
-	fresh = (struct xev *)(void *)a->rk;
+	/* The radix sort's room is spent: the sorted new events go there. */
+	fresh = scratch(a, (void **)&a->rktmp, m, sizeof(struct rkey));
+	if (!fresh)
+		return -ENOMEM;
 	for (size_t j = 0; j < m; j++)
-		fresh[j] = a->ev[idx[j]];
+		fresh[j] = a->ev[v[j].idx];
 	for (size_t i = kept, j = m, w = a->nev; j > 0;)
 		a->ev[--w] = i > 0 && ev_after(&a->ev[i - 1], &fresh[j - 1]) ? a->ev[--i] : fresh[--j];
 	for (size_t i = 0; i < a->nev; i++)
@@ -522,17 +516,25 @@ static int sort_events(struct bt_xagg *a, size_t kept)
 	return 0;
 }
 
-static int build_events(struct bt_xagg *a)
+/*
+ * The read events of the records that requested by until (events_until):
+ * those ev kept from the last pass, and the others'.
+ */
+static int build_events(struct bt_xagg *a, uint64_t until)
 {
-	size_t kept = a->nevkept <= a->n ? a->nevkept : 0;
+	/* A pass that needs fewer than the last kept (an earlier cutoff): all anew. */
+	bool ok = a->evok && a->evcut <= until && a->evn <= a->n;
+	size_t kept = ok ? a->nevkept : 0, old = ok ? a->evn : 0;
 
-	a->nevkept = 0;	/* until drop has kept them again */
+	a->evok = false;	/* until drop has kept them again */
 	if (!scratch(a, (void **)&a->ev, a->n + a->nh + a->ntails, sizeof(*a->ev)))
 		return -ENOMEM;
 	a->nev = kept;
-	for (size_t i = kept; i < a->n; i++) {
+	for (size_t i = 0; i < a->ev_end; i++) {
 		const struct xrec *e = &a->x[i];
 
+		if (e->req_ns > until || (i < old && e->req_ns <= a->evcut))
+			continue;
 		if (e->role == BT_ROLE_SERVER)
 			a->ev[a->nev++] = (struct xev){ e->req_tid, EV_SREQ, (uint32_t)i, e->req_ns };
 		else
@@ -746,7 +748,8 @@ static int link_parents(struct bt_xagg *a)
 
 	if (!order)
 		return -ENOMEM;
-	for (size_t k = 0; k < a->n; k++) {
+	/* A server that requested after the cutoff comes after every due client: no parent. */
+	for (size_t k = 0; k < a->early; k++) {
 		uint32_t i = a->byreq[k];
 
 		if ((a->cls[i] & (R_CLIENT | R_FOLDED | R_DUE)) == (R_CLIENT | R_DUE) ||
@@ -789,9 +792,9 @@ static int link_parents(struct bt_xagg *a)
 /* As bt_hmap_intern hashes a connection. */
 static uint64_t conn_hash(uint64_t ea, uint64_t eb)
 {
-	struct conn key = { ea, eb };
+	struct conn key = { ea, eb, 0 };
 
-	return bt_hash(&key, sizeof(key));
+	return bt_hash(&key, CONN_KEY);
 }
 
 static bool conn_eq(const void *ctx, uint32_t e, const void *key)
@@ -804,7 +807,7 @@ static bool conn_eq(const void *ctx, uint32_t e, const void *key)
 /* The number of connection (ea, eb); NONE if no record in the window names it. */
 static uint32_t conn_find(const struct bt_xagg *a, uint64_t ea, uint64_t eb)
 {
-	struct conn key = { ea, eb };
+	struct conn key = { ea, eb, 0 };
 
 	return bt_hmap_get(&a->conn_idx, conn_hash(ea, eb), conn_eq, a->conns, &key);
 }
@@ -812,35 +815,35 @@ static uint32_t conn_find(const struct bt_xagg *a, uint64_t ea, uint64_t eb)
 /* The number of connection (ea, eb), interned; NONE without both ends, or out of memory. */
 static uint32_t conn_intern(struct bt_xagg *a, uint64_t ea, uint64_t eb, int *err)
 {
-	struct conn key = { ea, eb };
+	struct conn key = { ea, eb, 0 };
 	uint32_t id;
 
 	if (!ea || !eb)
 		return NONE;
 	id = bt_hmap_intern(&a->conn_idx, (void **)&a->conns, &a->nconns, &a->conncap,
-			    sizeof(*a->conns), WINDOW_MAX, conn_eq, &key, sizeof(key), a->conn_last);
-	if (id == BT_HMAP_NONE)
+			    sizeof(*a->conns), WINDOW_MAX, conn_eq, &key, CONN_KEY, a->conn_last);
+	if (id == BT_HMAP_NONE) {
 		*err = -ENOMEM;
-	return id == BT_HMAP_NONE ? NONE : id;
+		return NONE;
+	}
+	a->conns[id].refs++;
+	return id;
 }
 
 /*
- * The connections the records left after a drop name, renumbered in
- * their order (map: room for one number each). The index is filed
- * anew in the memory it kept: it cannot fail.
+ * The connections the records left after a drop name (those some record
+ * still refers to), renumbered in their order (map: room for one number
+ * each). The index is filed anew in the memory it kept: it cannot fail.
  */
 static int prune_conns(struct bt_xagg *a, uint32_t *map)
 {
 	size_t k = 0;
 
-	for (size_t c = 0; c < a->nconns; c++)
-		map[c] = NONE;
-	for (size_t i = 0; i < a->n; i++)
-		if (a->x[i].conn != NONE)
-			map[a->x[i].conn] = 0;
 	for (size_t c = 0; c < a->nconns; c++) {
-		if (map[c] == NONE)
+		if (!a->conns[c].refs) {
+			map[c] = NONE;
 			continue;
+		}
 		map[c] = (uint32_t)k;
 		a->conns[k++] = a->conns[c];
 	}
@@ -916,7 +919,7 @@ static size_t srv_upper(const struct bt_xagg *a, uint32_t id, uint64_t t, size_t
  * request times alone do not order them; the work between does. Folded
  * pairs are settled: their clients only say when the previous call ended.
  */
-static int pair_ends(struct bt_xagg *a)
+static int pair_ends(struct bt_xagg *a, uint64_t cutoff)
 {
 	uint32_t *cl = scratch(a, (void **)&a->order, a->n, sizeof(*cl));
 	uint32_t *cpos = scratch(a, (void **)&a->connpos, 2 * (a->nconns + 1), sizeof(*cpos));
@@ -938,9 +941,9 @@ static int pair_ends(struct bt_xagg *a)
 	for (size_t i = 0; i < a->n; i++) {
 		if (a->x[i].conn == NONE)
 			continue;
-		if (a->cls[i] & R_CLIENT)
+		if (a->x[i].role == BT_ROLE_CLIENT)
 			cpos[a->x[i].conn + 1]++;
-		else if (!(a->cls[i] & R_FOLDED))
+		else if (!a->st[i].folded)
 			spos[a->x[i].conn + 1]++;
 	}
 	for (size_t c = 0; c < a->nconns; c++) {
@@ -954,9 +957,9 @@ static int pair_ends(struct bt_xagg *a)
 
 		if (a->x[i].conn == NONE)
 			continue;
-		if (a->cls[i] & R_CLIENT)
+		if (a->x[i].role == BT_ROLE_CLIENT)
 			cl[cpos[a->x[i].conn]++] = i;
-		else if (!(a->cls[i] & R_FOLDED))
+		else if (!a->st[i].folded)
 			a->srv[spos[a->x[i].conn]++] = i;
 	}
 	for (size_t k = 0; k < ncl; k++) {
@@ -969,6 +972,20 @@ static int pair_ends(struct bt_xagg *a)
 
 		if (a->st[cl[k]].folded)
 			continue;
+		/*
+		 * A client that requested after the cutoff, as its
+		 * connection's previous one did: a server it may take answered
+		 * after that one's response, after the cutoff, and neither it
+		 * nor a later one of its connection is due. The rest of the
+		 * connection's clients (the fill left cpos at its end) wait
+		 * for a later pass: the first to request after the cutoff is
+		 * paired, which may take a due server (the clocks race).
+		 */
+		if (c->req_ns > cutoff && k && a->x[cl[k - 1]].conn == c->conn &&
+		    a->x[cl[k - 1]].req_ns > cutoff) {
+			k = cpos[c->conn] - 1;
+			continue;
+		}
 		/* The clients are by connection: its reverse is looked up once per run. */
 		if (far_of != c->conn) {
 			far = conn_find(a, a->conns[c->conn].end_b, a->conns[c->conn].end_a);
@@ -1016,20 +1033,22 @@ static int pair_ends(struct bt_xagg *a)
 /* Children of every server exchange, in request order (CSR arrays). */
 static int link_kids(struct bt_xagg *a)
 {
-	uint32_t *fill = scratch(a, (void **)&a->order, a->n, sizeof(*fill));
+	/* Only due clients have a parent, due servers children: all below early_end. */
+	size_t n = a->early_end;
+	uint32_t *fill = scratch(a, (void **)&a->order, n, sizeof(*fill));
 
-	a->kid_lo = scratch(a, (void **)&a->lane[0], a->n + 2, sizeof(*a->kid_lo));
-	a->kids = scratch(a, (void **)&a->lane[1], a->n, sizeof(*a->kids));
+	a->kid_lo = scratch(a, (void **)&a->lane[0], n + 2, sizeof(*a->kid_lo));
+	a->kids = scratch(a, (void **)&a->lane[1], n, sizeof(*a->kids));
 	if (!fill || !a->kid_lo || !a->kids)
 		return -ENOMEM;
-	memset(a->kid_lo, 0, (a->n + 2) * sizeof(*a->kid_lo));
-	memset(fill, 0, a->n * sizeof(*fill));
-	for (size_t i = 0; i < a->n; i++)
+	memset(a->kid_lo, 0, (n + 2) * sizeof(*a->kid_lo));
+	memset(fill, 0, n * sizeof(*fill));
+	for (size_t i = 0; i < n; i++)
 		if (a->parent[i] != NONE)
 			a->kid_lo[a->parent[i] + 1]++;
-	for (size_t i = 0; i < a->n; i++)
+	for (size_t i = 0; i < n; i++)
 		a->kid_lo[i + 1] += a->kid_lo[i];
-	for (size_t i = 0; i < a->n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		uint32_t p = a->parent[i];
 
 		if (p != NONE)
@@ -1190,13 +1209,14 @@ static uint32_t sibling_server(const struct bt_xagg *a, uint32_t s, uint32_t kc)
 static int visit(struct bt_xagg *a, uint32_t c, uint32_t s, uint32_t parent_path,
 		 uint32_t to_hint, uint64_t *lat_out, uint32_t *path_out)
 {
-	struct fan fan = { .n = 0 };
+	struct fan fan;	/* only fan.n is read before it is written: not 100 bytes zeroed per call */
 	const struct xrec *e = c != NONE ? &a->x[c] : &a->x[s];
 	uint64_t lat = e->resp_ns - e->req_ns, svc = lat, kids = 0;
 	uint32_t from = c != NONE ? e->pid : 0, to = s != NONE ? a->x[s].pid : to_hint;
 	uint32_t h = hop_id(a, from, to, e->kind, a->nm[c != NONE ? c : s].channel), p;
 	struct path *pp;
 
+	fan.n = 0;
 	if (h == NONE || (p = path_id(a, parent_path, h)) == NONE)
 		return -ENOMEM;
 	pp = &a->paths[p];
@@ -1326,12 +1346,13 @@ static int walk(struct bt_xagg *a, uint32_t c, uint32_t s)
 static int walk_roots(struct bt_xagg *a)
 {
 	uint32_t *roots = scratch(a, (void **)&a->order, a->n, sizeof(*roots));
+	struct rkey *v;
 	size_t m = 0;
 	int err = 0;
 
 	if (!roots)
 		return -ENOMEM;
-	for (size_t k = 0; k < a->n; k++) {
+	for (size_t k = 0; k < a->early; k++) {
 		uint32_t i = a->byreq[k];
 
 		/* Nothing is folded before the walks: the classes still hold. */
@@ -1340,9 +1361,15 @@ static int walk_roots(struct bt_xagg *a)
 		if (a->cls[i] & R_CLIENT ? a->parent[i] == NONE : !a->served[i])
 			roots[m++] = i;
 	}
-	err = sort_by(a, roots, m, a->x, (const key_fn[]){ key_root_tid }, 1);
+	/* Thread by thread, in request order on each. */
+	v = scratch(a, (void **)&a->rk, m, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t k = 0; k < m; k++)
+		v[k] = (struct rkey){ root_tid(&a->x[roots[k]]), roots[k], 0 };
+	err = sort_keys(a, m, false);
 	for (size_t k = 0; k < m && !err; k++) {
-		uint32_t i = roots[k];
+		uint32_t i = a->rk[k].idx;
 
 		if (a->x[i].role == BT_ROLE_CLIENT)
 			err = walk(a, i, a->match[i]);
@@ -1428,8 +1455,15 @@ static int add_tail(struct bt_xagg *a, size_t sorted, uint32_t tid, uint64_t t, 
  */
 static int drop(struct bt_xagg *a, uint64_t keep_ns)
 {
-	size_t n = 0, first_new = a->ntails;
+	size_t n = 0, first_new = a->ntails, shift;
+	/*
+	 * A record freed is folded and read before keep_ns, at or before
+	 * the cutoff (a pass's keep is before its cutoff): it requested by
+	 * then, below early_end.
+	 */
+	size_t end = keep_ns <= a->cutoff_at ? a->early_end : a->n;
 	uint32_t *remap;
+	bool gone = false;	/* a connection no record names any more */
 	int err = 0;
 
 	bt_hmap_clear(&a->tail_idx);
@@ -1439,14 +1473,20 @@ static int drop(struct bt_xagg *a, uint64_t keep_ns)
 		const struct bt_handoff *h = &a->h[i];
 		struct xev ev = { h->tid, EV_HAND, (uint32_t)i, h->end_ns };
 		uint64_t q;
-		uint32_t s = cause(a, &ev, &q);
+		uint32_t s;
 
+		if (h->end_ns >= keep_ns) {
+			a->hpred[n] = a->hpred[i];
+			a->h[n++] = *h;
+			continue;
+		}
 		/*
 		 * One whose request is still open stays: the worker's calls
 		 * are that request's. Its place in ev goes with it: a later
 		 * cause() that reaches slot n reads the hand-off moved there.
 		 */
-		if (h->end_ns >= keep_ns || (s != NONE && s != GONE && !a->st[s].folded)) {
+		s = cause(a, &ev, &q);
+		if (s != NONE && s != GONE && !a->st[s].folded) {
 			a->hpred[n] = a->hpred[i];
 			a->h[n++] = *h;
 		} else {
@@ -1455,9 +1495,12 @@ static int drop(struct bt_xagg *a, uint64_t keep_ns)
 	}
 	a->nh = n;
 	n = 0;
-	/* Where each record goes (NONE: freed), for byreq; walk_roots is done with order. */
+	/*
+	 * Where each record goes (NONE: freed), for byreq; walk_roots is
+	 * done with order. Those from end on stay, moved down as one block.
+	 */
 	remap = a->order;
-	for (size_t i = 0; i < a->n && !err; i++) {
+	for (size_t i = 0; i < end && !err; i++) {
 		const struct xrec *e = &a->x[i];
 
 		if (!a->st[i].folded || event_ns(e) >= keep_ns) {
@@ -1468,6 +1511,8 @@ static int drop(struct bt_xagg *a, uint64_t keep_ns)
 			continue;
 		}
 		remap[i] = NONE;
+		if (e->conn != NONE && !--a->conns[e->conn].refs)
+			gone = true;
 		if (e->role == BT_ROLE_SERVER)
 			err = add_tail(a, first_new, e->req_tid, e->req_ns, true);
 		else
@@ -1476,29 +1521,49 @@ static int drop(struct bt_xagg *a, uint64_t keep_ns)
 	if (!err)
 		err = close_run(a);
 	if (err) {
-		a->nsorted = 0;	/* the next pass sorts every record */
+		a->nsorted = 0;	/* the next pass sorts every record, builds every event */
 		return err;
 	}
+	shift = end - n;
+	if (shift) {
+		memmove(&a->x[n], &a->x[end], (a->n - end) * sizeof(*a->x));
+		memmove(&a->nm[n], &a->nm[end], (a->n - end) * sizeof(*a->nm));
+		memmove(&a->st[n], &a->st[end], (a->n - end) * sizeof(*a->st));
+	}
+	a->n = n + (a->n - end);
 	/* The records kept stay in request order: the next pass sorts only the new ones. */
-	a->n = n;
 	n = 0;
-	for (size_t k = 0; k < a->nsorted; k++)
-		if (remap[a->byreq[k]] != NONE)
-			a->byreq[n++] = remap[a->byreq[k]];
+	for (size_t k = 0; k < a->nsorted; k++) {
+		uint32_t i = a->byreq[k];
+
+		if (i >= end)
+			a->byreq[n++] = i - (uint32_t)shift;
+		else if (remap[i] != NONE)
+			a->byreq[n++] = remap[i];
+	}
 	a->nsorted = n;
 	/* And their events stay in order, the hand-offs' and tails' made anew. */
 	n = 0;
 	for (size_t k = 0; k < a->nev; k++) {
 		const struct xev *e = &a->ev[k];
+		uint32_t to;
 
-		if ((e->type == EV_SREQ || e->type == EV_CRESP) && remap[e->idx] != NONE)
-			a->ev[n++] = (struct xev){ e->tid, e->type, remap[e->idx], e->t };
+		if (e->type != EV_SREQ && e->type != EV_CRESP)
+			continue;
+		to = e->idx >= end ? e->idx - (uint32_t)shift : remap[e->idx];
+		if (to != NONE)
+			a->ev[n++] = (struct xev){ e->tid, e->type, to, e->t };
 	}
-	a->nevkept = n == a->n ? n : 0;
+	a->nevkept = n;
+	a->evn = a->n;
+	a->evcut = a->evuntil;
+	a->evok = true;
 	/* remap is spent: it numbers the connections the kept records name. */
-	remap = scratch(a, (void **)&a->order, a->nconns, sizeof(*remap));
-	if (!remap || prune_conns(a, remap))
-		return -ENOMEM;
+	if (gone) {
+		remap = scratch(a, (void **)&a->order, a->nconns, sizeof(*remap));
+		if (!remap || prune_conns(a, remap))
+			return -ENOMEM;
+	}
 	if (a->ntails > first_new) {
 		qsort(a->tails, a->ntails, sizeof(*a->tails), cmp_tail);
 		n = 0;
@@ -1525,21 +1590,96 @@ static void tick(struct bt_xagg *a)
 static int order_by_req(struct bt_xagg *a)
 {
 	size_t old = a->nsorted <= a->n ? a->nsorted : 0, m = a->n - old;
-	uint32_t *fresh = scratch(a, (void **)&a->lane[1], m, sizeof(*fresh));
+	struct rkey *v = scratch(a, (void **)&a->rk, m, sizeof(*v));
 	int err;
 
-	if (!fresh)
+	if (!v)
 		return -ENOMEM;
 	for (size_t r = 0; r < m; r++)
-		fresh[r] = (uint32_t)(old + r);
-	err = sort_by(a, fresh, m, a->x, (const key_fn[]){ key_req }, 1);
+		v[r] = (struct rkey){ a->x[old + r].req_ns, (uint32_t)(old + r), 0 };
+	err = sort_keys(a, m, true);
 	if (err)
 		return err;
 	for (size_t i = old, j = m, w = a->n; j > 0;)
-		a->byreq[--w] = i > 0 && a->x[a->byreq[i - 1]].req_ns > a->x[fresh[j - 1]].req_ns ?
-				a->byreq[--i] : fresh[--j];
+		a->byreq[--w] = i > 0 && a->x[a->byreq[i - 1]].req_ns > v[j - 1].k ?
+				a->byreq[--i] : v[--j].idx;
 	a->nsorted = a->n;
 	return 0;
+}
+
+/*
+ * The records a pass with this cutoff looks at, and their classes: those
+ * that requested by it (byreq[0 .. early)). One that requested later
+ * completed later: no tree that completed by the cutoff holds it, no read
+ * event it stands for precedes a due request, and a server of it comes
+ * after every due client in request order (no parent of one).
+ */
+/* How many records requested by t: a prefix of byreq. */
+static size_t requested_by(const struct bt_xagg *a, uint64_t t)
+{
+	size_t lo = 0, hi = a->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (a->x[a->byreq[mid]].req_ns <= t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * How far the read events a pass looks at must go (by request time):
+ * cause() looks back from a due request (at or before the cutoff) and
+ * from each hand-off drop may free (older than keep_ns) to the waker's
+ * events before its wake, which may come after the pick-up, then on
+ * from each hand-off found before, MAX_HANDOFFS at most. An event found
+ * before t is of a record that requested before t.
+ */
+static uint64_t events_until(const struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
+{
+	uint64_t d = cutoff;
+
+	for (size_t i = 0; i < a->nh; i++)
+		if (a->h[i].end_ns < keep_ns && a->h[i].wake_ns > d)
+			d = a->h[i].wake_ns;
+	for (int round = 0; round <= MAX_HANDOFFS && a->nh; round++) {
+		uint64_t next = d;
+
+		for (size_t i = 0; i < a->nh; i++)
+			if (a->h[i].end_ns < d && a->h[i].wake_ns > next)
+				next = a->h[i].wake_ns;
+		if (next == d)
+			break;
+		d = next;
+	}
+	return d;
+}
+
+static void due_records(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
+{
+	size_t end = 0, evn;
+
+	a->cutoff_at = cutoff;
+	a->early = requested_by(a, cutoff);
+	a->evuntil = events_until(a, cutoff, keep_ns);
+	evn = a->evuntil > cutoff ? requested_by(a, a->evuntil) : a->early;
+	for (size_t k = 0; k < evn; k++) {
+		if (k == a->early)
+			a->early_end = end;
+		if (a->byreq[k] >= end)
+			end = a->byreq[k] + 1;
+	}
+	if (evn == a->early)
+		a->early_end = end;
+	a->ev_end = end;
+	end = a->early_end;
+	for (size_t i = 0; i < end; i++)
+		a->cls[i] = (a->x[i].role == BT_ROLE_CLIENT ? R_CLIENT : 0) |
+			    (a->st[i].folded ? R_FOLDED : 0) |
+			    (a->x[i].resp_ns <= cutoff ? R_DUE : 0);
 }
 
 /* One pass: folds the trees complete by cutoff, frees what is older than keep_ns. */
@@ -1556,12 +1696,9 @@ static int pass(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
 	    (!a->nh || scratch(a, (void **)&a->handq, n, sizeof(*a->handq))) &&
 	    scratch(a, (void **)&a->byreq, n, sizeof(*a->byreq)) &&
 	    scratch(a, (void **)&a->cls, n, sizeof(*a->cls))) {
-		for (size_t i = 0; i < n; i++) {
-			a->parent[i] = a->match[i] = NONE;
-			a->cls[i] = (a->x[i].role == BT_ROLE_CLIENT ? R_CLIENT : 0) |
-				    (a->st[i].folded ? R_FOLDED : 0) |
-				    (a->x[i].resp_ns <= cutoff ? R_DUE : 0);
-		}
+		/* Every byte of NONE is 0xff. */
+		memset(a->parent, 0xff, n * sizeof(*a->parent));
+		memset(a->match, 0xff, n * sizeof(*a->match));
 		memset(a->nesting, NEST_AGREED, n * sizeof(*a->nesting));
 		memset(a->served, 0, n * sizeof(*a->served));
 		if (a->nh)
@@ -1569,10 +1706,12 @@ static int pass(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
 		/* Each step below takes its records in this order, ties by index. */
 		err = order_by_req(a);
 	}
+	if (!err)
+		due_records(a, cutoff, keep_ns);
 	/* A tick between the longer steps: the tracer's rings hold 100 ms or so. */
 	tick(a);
 	if (!err)
-		err = build_events(a);
+		err = build_events(a, a->evuntil);
 	if (!err)
 		err = link_handoffs(a);
 	tick(a);
@@ -1580,7 +1719,7 @@ static int pass(struct bt_xagg *a, uint64_t cutoff, uint64_t keep_ns)
 		err = link_parents(a);
 	tick(a);
 	if (!err)
-		err = pair_ends(a);
+		err = pair_ends(a, cutoff);
 	tick(a);
 	if (!err)
 		err = link_kids(a);
