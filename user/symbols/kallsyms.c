@@ -130,6 +130,61 @@ static int cmp_ksym(const void *a, const void *b)
 }
 
 /*
+ * Reads f's text symbols (an address, a frame's type), each into take
+ * with its order among them; k's pool starts with "" (offset 0: "no
+ * module"), and k->restricted says whether every address read as 0.
+ */
+typedef int (*take_fn)(void *ctx, struct bt_ksyms *k, uint64_t addr, int prio, uint32_t order,
+		       const char *name, const char *module);
+
+static int read_text(FILE *f, struct bt_ksyms *k, take_fn take, void *ctx)
+{
+	size_t parsed = 0, nonzero = 0, cap = 0;
+	uint32_t order = 0;
+	char *line = NULL;
+	int err = pool_add(k, "", &k->last_module);
+
+	while (!err && getline(&line, &cap, f) > 0) {
+		char type, *name, *module;
+		uint64_t addr;
+		int prio;
+
+		if (parse_line(line, &addr, &type, &name, &module))
+			continue;
+		parsed++;
+		if (addr)
+			nonzero++;
+		prio = type_prio(type);
+		if (addr && prio >= 0)
+			err = take(ctx, k, addr, prio, order++, name, module);
+	}
+	free(line);
+	k->restricted = parsed && !nonzero;
+	return err;
+}
+
+/* Sorted, one symbol per address, and no spare room: the table grows no more. */
+static struct bt_ksyms *finish(struct bt_ksyms *k, int err)
+{
+	if (err == -ENOMEM) {
+		bt_ksyms_free(k);
+		return NULL;
+	}
+	k->n = bt_sort_unique_u64(k->v, k->n, sizeof(*k->v), offsetof(struct ksym, addr), cmp_ksym);
+	bt_fit((void **)&k->v, &k->cap, k->n, sizeof(*k->v));
+	bt_fit((void **)&k->pool, &k->pool_cap, k->pool_len, 1);
+	return k;
+}
+
+static int take_all(void *ctx, struct bt_ksyms *k, uint64_t addr, int prio, uint32_t order,
+		    const char *name, const char *module)
+{
+	(void)ctx;
+	(void)order;
+	return add_sym(k, addr, prio, name, module);
+}
+
+/*
  * bt_ksyms_read_for's candidate for the wanted addresses from one slot
  * on: the best symbol so far whose address is above the wanted address
  * before the slot (so it is at or below every one from the slot on).
@@ -181,67 +236,50 @@ static int keep_best(struct best *best, const uint64_t *want, size_t nwant, uint
 	return 0;
 }
 
+/* bt_ksyms_read_for's: the wanted addresses and each slot's candidate. */
+struct wanted {
+	const uint64_t *want;
+	size_t n;
+	struct best *best;
+};
+
+static int take_wanted(void *ctx, struct bt_ksyms *k, uint64_t addr, int prio, uint32_t order,
+		       const char *name, const char *module)
+{
+	const struct wanted *w = ctx;
+
+	(void)k;
+	(void)order;
+	return keep_best(w->best, w->want, w->n, addr, prio, name, module);
+}
+
 struct bt_ksyms *bt_ksyms_read_for(FILE *f, const uint64_t *want, size_t nwant)
 {
 	struct bt_ksyms *k = calloc(1, sizeof(*k));
-	size_t parsed = 0, nonzero = 0, cap = 0;
-	struct best *best = NULL;
-	char *line = NULL;
-	int err = 0;
+	struct wanted w = { want, nwant, calloc(nwant + 1, sizeof(struct best)) };
+	int err;
 
-	if (!k)
+	if (!k || !w.best) {
+		free(k);
+		free(w.best);
 		return NULL;
-	if (want) {
-		best = calloc(nwant + 1, sizeof(*best));
-		if (!best) {
-			free(k);
-			return NULL;
-		}
-		for (size_t i = 0; i < nwant; i++)
-			best[i].prio = -1;
 	}
-	/* Offset 0 of the pool is "", so 0 can mean "no module". */
-	err = pool_add(k, "", &k->last_module);
-	while (!err && getline(&line, &cap, f) > 0) {
-		char type, *name, *module;
-		uint64_t addr;
-		int prio;
-
-		if (parse_line(line, &addr, &type, &name, &module))
-			continue;
-		parsed++;
-		if (addr)
-			nonzero++;
-		prio = type_prio(type);
-		if (!addr || prio < 0)
-			continue;
-		err = want ? keep_best(best, want, nwant, addr, prio, name, module) :
-			     add_sym(k, addr, prio, name, module);
-	}
-	free(line);
+	for (size_t i = 0; i < nwant; i++)
+		w.best[i].prio = -1;
+	err = read_text(f, k, take_wanted, &w);
 	/*
 	 * Each wanted address's answer in the whole table is the best of the
 	 * candidates of its slot and the slots before: those go in the table.
 	 */
-	for (size_t i = 0; best && i < nwant; i++) {
-		if (!err && best[i].prio >= 0)
-			err = add_sym(k, best[i].addr, best[i].prio, best[i].name,
-				      best[i].has_module ? best[i].module : NULL);
-		free(best[i].name);
-		free(best[i].module);
+	for (size_t i = 0; i < nwant; i++) {
+		if (!err && w.best[i].prio >= 0)
+			err = add_sym(k, w.best[i].addr, w.best[i].prio, w.best[i].name,
+				      w.best[i].has_module ? w.best[i].module : NULL);
+		free(w.best[i].name);
+		free(w.best[i].module);
 	}
-	free(best);
-	if (err == -ENOMEM) {
-		bt_ksyms_free(k);
-		return NULL;
-	}
-	k->restricted = parsed && !nonzero;
-	/* Sorted, one symbol per address. */
-	k->n = bt_sort_unique_u64(k->v, k->n, sizeof(*k->v), offsetof(struct ksym, addr), cmp_ksym);
-	/* The table grows no more: 120,000 text symbols, 3 MiB of names, without their spare room. */
-	bt_fit((void **)&k->v, &k->cap, k->n, sizeof(*k->v));
-	bt_fit((void **)&k->pool, &k->pool_cap, k->pool_len, 1);
-	return k;
+	free(w.best);
+	return finish(k, err);
 }
 
 /* A text symbol as bt_ksyms_read_named sees each: where it is, and how it ranks there. */
@@ -279,88 +317,80 @@ static int add_boundary(struct bt_ksyms *k, uint64_t addr)
 	return 0;
 }
 
+/* bt_ksyms_read_named's: every text symbol's place, and the named ones' file order. */
+struct by_name {
+	const char *const *prefixes;
+	size_t nprefixes;
+	struct seen *seen;
+	size_t nseen, seencap;
+	uint32_t *orders;	/* of each named symbol in k->v */
+	size_t norder, ordercap;
+};
+
+static int take_named(void *ctx, struct bt_ksyms *k, uint64_t addr, int prio, uint32_t order,
+		      const char *name, const char *module)
+{
+	struct by_name *b = ctx;
+	int err;
+
+	/* 16 bytes a text symbol, ~2 MiB, given back once read. */
+	if (!bt_grow_raw((void **)&b->seen, &b->seencap, b->nseen + 1, sizeof(*b->seen)))
+		return -ENOMEM;
+	b->seen[b->nseen++] = (struct seen){ addr, order, (uint8_t)prio };
+	if (!named(name, b->prefixes, b->nprefixes))
+		return 0;
+	err = add_sym(k, addr, prio, name, module);
+	if (!err && !bt_grow_raw((void **)&b->orders, &b->ordercap, b->norder + 1,
+				 sizeof(*b->orders)))
+		err = -ENOMEM;
+	if (!err)
+		b->orders[b->norder++] = order;
+	return err;
+}
+
 struct bt_ksyms *bt_ksyms_read_named(FILE *f, const char *const *prefixes, size_t nprefixes)
 {
 	struct bt_ksyms *k = calloc(1, sizeof(*k));
-	size_t parsed = 0, nonzero = 0, cap = 0, nseen = 0, seencap = 0, norder = 0, ordercap = 0;
-	uint32_t order = 0, *orders = NULL;	/* the file order of each named symbol in k->v */
-	struct seen *seen = NULL;
-	char *line = NULL;
+	struct by_name b = { .prefixes = prefixes, .nprefixes = nprefixes };
 	size_t named_n;
 	int err;
 
 	if (!k)
 		return NULL;
-	err = pool_add(k, "", &k->last_module);
-	while (!err && getline(&line, &cap, f) > 0) {
-		char type, *name, *module;
-		uint64_t addr;
-		int prio;
-
-		if (parse_line(line, &addr, &type, &name, &module))
-			continue;
-		parsed++;
-		if (addr)
-			nonzero++;
-		prio = type_prio(type);
-		if (!addr || prio < 0)
-			continue;
-		/* Every text symbol's place: 16 bytes each, ~2 MiB, given back below. */
-		if (!bt_grow_raw((void **)&seen, &seencap, nseen + 1, sizeof(*seen))) {
-			err = -ENOMEM;
-			break;
-		}
-		seen[nseen++] = (struct seen){ addr, order, (uint8_t)prio };
-		if (named(name, prefixes, nprefixes)) {
-			err = add_sym(k, addr, prio, name, module);
-			if (!err && !bt_grow_raw((void **)&orders, &ordercap, norder + 1,
-						 sizeof(*orders)))
-				err = -ENOMEM;
-			if (!err)
-				orders[norder++] = order;
-		}
-		order++;
-	}
-	free(line);
-	k->restricted = parsed && !nonzero;
+	err = read_text(f, k, take_named, &b);
 	if (!err)
-		qsort(seen, nseen, sizeof(*seen), cmp_seen);
+		qsort(b.seen, b.nseen, sizeof(*b.seen), cmp_seen);
 	/*
 	 * A named symbol answers from its address up to the next address
 	 * with a text symbol (a boundary there), and only if the whole table
 	 * would pick it at its address: the highest type, then the first
 	 * read. Otherwise its address is a boundary too.
 	 */
-	named_n = k->n;
+	named_n = err ? 0 : k->n;
 	for (size_t i = 0; i < named_n && !err; i++) {
 		uint64_t addr = k->v[i].addr;
-		size_t at = bt_upper_bound_u64(seen, nseen, sizeof(*seen),
+		size_t at = bt_upper_bound_u64(b.seen, b.nseen, sizeof(*b.seen),
 					       offsetof(struct seen, addr), addr);
 		size_t first = at;
 
-		while (first > 0 && seen[first - 1].addr == addr)
+		while (first > 0 && b.seen[first - 1].addr == addr)
 			first--;
-		if (first == at || seen[first].order != orders[i])
+		if (first == at || b.seen[first].order != b.orders[i])
 			k->v[i] = (struct ksym){ .addr = addr, .prio = PRIO_BOUNDARY };
-		if (at < nseen)
-			err = add_boundary(k, seen[at].addr);
+		if (at < b.nseen)
+			err = add_boundary(k, b.seen[at].addr);
 	}
-	free(seen);
-	free(orders);
-	if (err == -ENOMEM) {
-		bt_ksyms_free(k);
-		return NULL;
-	}
+	free(b.seen);
+	free(b.orders);
 	/* A symbol at a boundary's address wins over it (its type ranks higher). */
-	k->n = bt_sort_unique_u64(k->v, k->n, sizeof(*k->v), offsetof(struct ksym, addr), cmp_ksym);
-	bt_fit((void **)&k->v, &k->cap, k->n, sizeof(*k->v));
-	bt_fit((void **)&k->pool, &k->pool_cap, k->pool_len, 1);
-	return k;
+	return finish(k, err);
 }
 
 struct bt_ksyms *bt_ksyms_read(FILE *f)
 {
-	return bt_ksyms_read_for(f, NULL, 0);
+	struct bt_ksyms *k = calloc(1, sizeof(*k));
+
+	return k ? finish(k, read_text(f, k, take_all, NULL)) : NULL;
 }
 
 void bt_ksyms_free(struct bt_ksyms *k)
