@@ -743,19 +743,20 @@ static void test_kallsyms_preload(void **state)
 	struct bt_sym *s = bt_sym_new();
 	unsigned int reads;
 	size_t addrs;
-	bool whole;
+	bool named, whole;
 
 	(void)state;
 	assert_int_equal(bt_sym_load_kallsyms(s, SRC_FIX "/sym_kallsyms.txt"), 0);
 	assert_int_equal(bt_sym_kernel_preload(s, prefixes, 1), 0);
 	expect_kernel(s, 0xffffffff81000210ull, "do_syscall_64+0x10");
 	expect_kernel(s, 0xffffffff810002ffull, "do_syscall_64+0xff");
-	bt_sym_kernel_stats(s, &reads, &addrs, &whole);
+	bt_sym_kernel_stats(s, &named, &reads, &addrs, &whole);
+	assert_true(named);
 	assert_int_equal(reads, 0);
 	/* Past its end (a data symbol between is no end: the next text symbol is). */
 	expect_kernel(s, 0xffffffff81000404ull, "weak_func+0x4");
 	expect_kernel(s, 0xffffffff81000150ull, "helper_local+0x50");
-	bt_sym_kernel_stats(s, &reads, &addrs, &whole);
+	bt_sym_kernel_stats(s, &named, &reads, &addrs, &whole);
 	assert_int_equal(reads, 2);
 	assert_int_equal(addrs, 2);
 	bt_sym_free(s);

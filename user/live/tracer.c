@@ -721,12 +721,13 @@ void bt_tracer_close(struct bt_tracer *t)
 	if (verbose && t->sym) {
 		unsigned int reads;
 		size_t addrs;
-		bool whole;
+		bool named, whole;
 
-		bt_sym_kernel_stats(t->sym, &reads, &addrs, &whole);
-		fprintf(stderr, "boundtrace: kernel symbols: the syscall path's read at the start, "
-			"then %u reads of kallsyms for %zu addresses%s\n",
-			reads, addrs, whole ? ", then the whole table" : "");
+		bt_sym_kernel_stats(t->sym, &named, &reads, &addrs, &whole);
+		fprintf(stderr, "boundtrace: kernel symbols: %s, then %u reads of kallsyms for "
+			"%zu addresses%s\n", named ? "the syscall path's read at the start" :
+			"the syscall path not read at the start", reads, addrs,
+			whole ? ", then the whole table" : "");
 	}
 	bt_sym_free(t->sym);
 	t->sym = NULL;

@@ -300,7 +300,7 @@ static int cmp_seen(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
-static bool named(const char *name, const char *const *prefixes, size_t n)
+bool bt_ksyms_prefixed(const char *name, const char *const *prefixes, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
@@ -337,7 +337,7 @@ static int take_named(void *ctx, struct bt_ksyms *k, uint64_t addr, int prio, ui
 	if (!bt_grow_raw((void **)&b->seen, &b->seencap, b->nseen + 1, sizeof(*b->seen)))
 		return -ENOMEM;
 	b->seen[b->nseen++] = (struct seen){ addr, order, (uint8_t)prio };
-	if (!named(name, b->prefixes, b->nprefixes))
+	if (!bt_ksyms_prefixed(name, b->prefixes, b->nprefixes))
 		return 0;
 	err = add_sym(k, addr, prio, name, module);
 	if (!err && !bt_grow_raw((void **)&b->orders, &b->ordercap, b->norder + 1,

@@ -37,6 +37,8 @@ struct bt_ksyms *bt_ksyms_read_for(FILE *f, const uint64_t *want, size_t n);
  * elsewhere NULL or "" (not known from this table: read for it).
  */
 struct bt_ksyms *bt_ksyms_read_named(FILE *f, const char *const *prefixes, size_t n);
+/* Whether name starts with one of prefixes[0 .. n): how a symbol is named, and a frame known. */
+bool bt_ksyms_prefixed(const char *name, const char *const *prefixes, size_t n);
 void bt_ksyms_free(struct bt_ksyms *k);
 bool bt_ksyms_restricted(const struct bt_ksyms *k);
 size_t bt_ksyms_count(const struct bt_ksyms *k);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "analyze/flame.h"
 #include "lib/vec.h"
+#include "symbols/kallsyms.h"
 #include "symbols/stacks.h"
 
 #define FOLDED_MAX	(BT_STACK_DEPTH * 96)
@@ -21,10 +22,8 @@ static const char *const tracing_prefixes[] = {
 
 static bool tracing_frame(const char *name)
 {
-	for (size_t i = 0; i < sizeof(tracing_prefixes) / sizeof(tracing_prefixes[0]); i++)
-		if (!strncmp(name, tracing_prefixes[i], strlen(tracing_prefixes[i])))
-			return true;
-	return false;
+	return bt_ksyms_prefixed(name, tracing_prefixes,
+				 sizeof(tracing_prefixes) / sizeof(tracing_prefixes[0]));
 }
 
 /*
@@ -122,29 +121,39 @@ static int resolve_one(struct bt_model *m, int fd, struct bt_sym *sym, uint32_t 
 /*
  * The addresses of the kernel stacks not named yet, looked up in kallsyms
  * in one read (each read of it costs ~50 ms): what resolve_one folds next.
+ * Each stack once: rows of many channels share one kernel stack (a few
+ * thousand connections' rows, one syscall path).
  */
 static int prefetch_kernel(struct bt_model *m, int fd, struct bt_sym *sym)
 {
-	__u64 *ips = NULL;
-	size_t n = 0, cap = 0;
-	int err;
+	uint64_t *ids = NULL, *ips = NULL;
+	size_t nids = 0, idcap = 0, n = 0, cap = 0;
+	int err = -ENOMEM;
 
 	for (size_t i = 0; i < m->nstackrows; i++) {
 		int32_t id = m->stackrows[i].key.kstack;
 
 		if (id == BT_STACK_NONE || id == BT_STACK_LOST || bt_model_stack(m, 0, id, 0))
 			continue;
-		if (!bt_grow((void **)&ips, &cap, n + BT_STACK_DEPTH, sizeof(*ips))) {
-			free(ips);
-			return -ENOMEM;
-		}
+		if (!bt_grow((void **)&ids, &idcap, nids + 1, sizeof(*ids)))
+			goto out;
+		ids[nids++] = (uint64_t)id;
+	}
+	nids = bt_sort_unique_u64(ids, nids, sizeof(*ids), 0, bt_cmp_u64);
+	for (size_t i = 0; i < nids; i++) {
+		int32_t id = (int32_t)ids[i];
+
+		if (!bt_grow((void **)&ips, &cap, n + BT_STACK_DEPTH, sizeof(*ips)))
+			goto out;
+		_Static_assert(sizeof(__u64) == sizeof(*ips), "an address");
 		if (!bpf_map_lookup_elem(fd, &id, ips + n))
 			n += BT_STACK_DEPTH;	/* zeros past the stack's end are skipped */
 	}
-	_Static_assert(sizeof(__u64) == sizeof(uint64_t), "an address");
-	err = bt_sym_kernel_prefetch(sym, (const uint64_t *)ips, n);
+	err = bt_sym_kernel_prefetch(sym, ips, n) == -ENOMEM ? -ENOMEM : 0;
+out:
+	free(ids);
 	free(ips);
-	return err == -ENOMEM ? err : 0;
+	return err;
 }
 
 int bt_stacks_resolve(struct bt_model *m, int stacks_fd, struct bt_sym *sym)

@@ -737,6 +737,7 @@ int bt_sym_kernel_preload(struct bt_sym *s, const char *const *prefixes, size_t 
 int bt_sym_kernel_prefetch(struct bt_sym *s, const uint64_t *addrs, size_t n)
 {
 	struct bt_ksyms *k;
+	bool whole;
 	uint64_t *want;
 	size_t m;
 	FILE *f;
@@ -757,15 +758,15 @@ int bt_sym_kernel_prefetch(struct bt_sym *s, const uint64_t *addrs, size_t n)
 		free(want);
 		return err;
 	}
-	s->kreads++;
-	k = s->kreads > BT_SYM_KSYMS_READS ? bt_ksyms_read(f) : bt_ksyms_read_for(f, want, m);
+	whole = ++s->kreads > BT_SYM_KSYMS_READS;
+	k = whole ? bt_ksyms_read(f) : bt_ksyms_read_for(f, want, m);
 	fclose(f);
 	if (!k) {
 		free(want);
 		return -ENOMEM;
 	}
 	s->krestricted = bt_ksyms_restricted(k);
-	if (s->kreads > BT_SYM_KSYMS_READS) {
+	if (whole) {
 		s->kall = k;
 		free(want);
 		return 0;
@@ -777,8 +778,10 @@ int bt_sym_kernel_prefetch(struct bt_sym *s, const uint64_t *addrs, size_t n)
 	return err < 0 ? err : 0;
 }
 
-void bt_sym_kernel_stats(const struct bt_sym *s, unsigned int *reads, size_t *addrs, bool *whole)
+void bt_sym_kernel_stats(const struct bt_sym *s, bool *named, unsigned int *reads, size_t *addrs,
+			 bool *whole)
 {
+	*named = s->knamed != NULL;
 	*reads = s->kreads;
 	*addrs = s->nkaddr;
 	*whole = s->kall != NULL;

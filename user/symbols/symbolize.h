@@ -95,8 +95,12 @@ bool bt_sym_kernel_restricted(const struct bt_sym *s);
  */
 int bt_sym_kernel_preload(struct bt_sym *s, const char *const *prefixes, size_t n);
 int bt_sym_kernel_prefetch(struct bt_sym *s, const uint64_t *addrs, size_t n);
-/* For -v: reads of kallsyms so far, addresses they answered, whether the whole table is in. */
-void bt_sym_kernel_stats(const struct bt_sym *s, unsigned int *reads, size_t *addrs, bool *whole);
+/*
+ * For -v: whether the preload's read was made, the reads for addresses
+ * since, the addresses they answered, whether the whole table is in.
+ */
+void bt_sym_kernel_stats(const struct bt_sym *s, bool *named, unsigned int *reads, size_t *addrs,
+			 bool *whole);
 /*
  * As bt_sym_user(); unresolved kernel frames have no module. An address
  * not prefetched is read for alone.
