@@ -204,7 +204,7 @@ struct bt_conn {
 	__u8 role;		/* enum bt_role */
 	__u8 role_src;		/* enum bt_role_src */
 	__u8 phase;		/* enum bt_phase */
-	__u8 owed;		/* TCP server: a response queued whose send's step is still to come */
+	__u8 owed;		/* server: a response queued whose send's step is still to come */
 	__u32 req_tid;		/* thread that sent (client) / read (server) the request */
 	__u64 req_ns;		/* request start (exit of that call) */
 	__u64 sent, rcvd;	/* bytes each way */
@@ -213,6 +213,13 @@ struct bt_conn {
 	__u64 done_req_ns;
 	__u32 done_req_tid;
 	__u32 wseq;		/* TCP: the socket's send sequence at the last step */
+	/*
+	 * unix: when the far end's last send to this socket began (its
+	 * syscall's entry), stamped in the sender's context as the bytes
+	 * are queued, before this end is woken (exchange.bpf.h's
+	 * sk_data_ready); the far end's receives read it.
+	 */
+	__u64 queued_ns;
 };
 
 enum bt_xrec_type {

@@ -184,6 +184,42 @@ static __always_inline void emit_exchange(struct sock *sk, struct exch_chan *c,
 }
 
 /*
+ * When this end's last send that the far end of a unix connection (peer,
+ * not trusted: unix_sock.peer) was told of began: its bt_conn.queued_ns, read
+ * through its storage's cache (bpf_sk_storage_get takes only a trusted
+ * socket), where the far end's sk_data_ready lookups leave it. 0 when it
+ * cannot be read (no state; the cache slot taken by another map): the
+ * race is then not seen. Only on the rare path bt_exchange_asks_sent.
+ */
+static __always_inline __u64 far_queued_ns(struct sock *peer)
+{
+	struct bpf_local_storage_map *smap;
+	struct bpf_local_storage_data *sd;
+	struct bpf_local_storage *ls;
+	__u64 queued_ns = 0;
+	__u16 idx;
+
+	if (!peer)
+		return 0;
+	ls = peer->sk_bpf_storage;
+	smap = bpf_rdonly_cast(&conns, bpf_core_type_id_kernel(struct bpf_local_storage_map));
+	idx = smap->cache_idx;
+	if (!ls || idx >= sizeof(ls->cache) / sizeof(ls->cache[0]))
+		return 0;
+	if (bpf_probe_read_kernel(&sd, sizeof(sd), (void *)((__u64)ls +
+			bpf_core_field_offset(struct bpf_local_storage, cache) + idx * sizeof(sd))) ||
+	    !sd)
+		return 0;
+	sd = bpf_rdonly_cast(sd, bpf_core_type_id_kernel(struct bpf_local_storage_data));
+	if ((void *)sd->smap != (void *)smap)
+		return 0;
+	bpf_probe_read_kernel(&queued_ns, sizeof(queued_ns), (void *)((__u64)sd +
+			bpf_core_field_offset(struct bpf_local_storage_data, data) +
+			__builtin_offsetof(struct bt_conn, queued_ns)));
+	return queued_ns;
+}
+
+/*
  * The exchange state machine, once per socket send or receive of a
  * target: the step itself (what starts and completes an exchange) is
  * bt_exchange_step in exchange_step.h, pure so the unit tests run it.
@@ -191,11 +227,11 @@ static __always_inline void emit_exchange(struct sock *sk, struct exch_chan *c,
 static __always_inline void exchange_sock(struct sock *sk, int ret, int flags, __u8 dir)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct tcp_sock *tp = NULL;
 	struct exch_chan c = {};
 	struct inflight *st;
 	struct bt_conn *cn;
 	__u64 now, lat_ns;
+	__u32 wseq = 0;
 	bool step;
 
 	if (!is_target(task->tgid) || bt_exchange_ignored(ret, flags, dir))
@@ -209,15 +245,22 @@ static __always_inline void exchange_sock(struct sock *sk, int ret, int flags, _
 	}
 	if (cn->role_src == BT_ROLE_SRC_NONE && !conn_role_from_handshake(cn, sk, &c))
 		conn_role_from_addr(cn, sk, &c);
+	/*
+	 * TCP's send sequence is read once, before the step: a send another
+	 * thread queues while this one steps is found at the next look, not
+	 * taken into wseq unstepped.
+	 */
 	if (c.kind == BT_KIND_TCP)
-		tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
-	if (tp && bt_exchange_asks_sent(cn, dir))
-		bt_exchange_seq_moved(cn, tp->write_seq);
+		wseq = ((struct tcp_sock *)bpf_rdonly_cast(sk,
+				bpf_core_type_id_kernel(struct tcp_sock)))->write_seq;
+	if (bt_exchange_asks_sent(cn, dir) &&
+	    (c.kind == BT_KIND_TCP ? bt_exchange_seq_moved(cn, wseq) :
+	     bt_exchange_queued_since(cn, far_queued_ns(c.peer_sk))))
+		bt_exchange_owe(cn);
 	st = inflight_of(task->pid);
 	now = bpf_ktime_get_ns();
 	step = bt_exchange_step(cn, dir, ret, task->pid, now, &lat_ns);
-	if (tp)
-		cn->wseq = tp->write_seq;
+	cn->wseq = wseq;
 	if (step) {
 		if (st) {
 			st->exch_done = true;
@@ -245,6 +288,45 @@ SEC("tp_btf/sock_recv_length")
 int BPF_PROG(sock_recv_length, struct sock *sk, int ret, int flags)
 {
 	exchange_sock(sk, ret, flags, BT_DIR_RECV);
+	return 0;
+}
+
+/*
+ * A unix connection's sends, as the far end sees them (bt_conn.queued_ns).
+ * sock_def_readable's tracepoint runs in the sender's context as each skb
+ * reaches the far end's queue, before that end's reader is woken: before
+ * the send's own sock_send_length step by a whole return from the
+ * syscall, time enough for a client to read the response and send its
+ * next request, and for the server's reading thread to take it (a pool).
+ * sk is the far end; a target's send stamps it, making its state if it
+ * has none (a client not traced). The stamp is the send's entry (its
+ * in-flight slot's, an inlined array lookup instead of a 25-30 ns clock
+ * read): a response's send begins after its request's first read, as
+ * bt_exchange_queued_since needs, and a send in progress is still after
+ * it. Every socket's data is ready here, a TCP one's in softirq: the
+ * family is the first and cheapest exit.
+ */
+SEC("tp_btf/sk_data_ready")
+int BPF_PROG(sk_data_ready, struct sock *sk)
+{
+	struct inflight *st;
+	struct bt_conn *cn;
+	__u64 id;
+
+	if (sk->__sk_common.skc_family != AF_UNIX)
+		return 0;
+	id = bpf_get_current_pid_tgid();
+	if (!is_target(id >> 32))
+		return 0;
+	/* A connection's end (not a listener told of a connect; not a datagram). */
+	if (sk->__sk_common.skc_state == TCP_LISTEN ||
+	    (sk->sk_type != SOCK_STREAM && sk->sk_type != SOCK_SEQPACKET))
+		return 0;
+	cn = bpf_sk_storage_get(&conns, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!cn)
+		return 0;
+	st = inflight_of((__u32)id);
+	cn->queued_ns = st ? st->ts : bpf_ktime_get_ns();	/* no syscall: io_uring */
 	return 0;
 }
 

@@ -72,7 +72,7 @@ BT_STEP_INLINE bool bt_exchange_step(struct bt_conn *cn, __u8 dir, __u64 bytes, 
 		return false;
 	}
 	if (cn->owed) {
-		/* The response bt_exchange_seq_moved found queued: its send's step, late. */
+		/* The response bt_exchange_owe found queued: its send's step, late. */
 		cn->owed = 0;
 		cn->exchanges++;
 		*lat_ns = now - cn->done_req_ns;
@@ -96,9 +96,9 @@ BT_STEP_INLINE bool bt_exchange_step(struct bt_conn *cn, __u8 dir, __u64 bytes, 
  * have read the response and sent its next request, and the reading
  * thread received it: request bytes while the state still waits for the
  * response, and the two would be one exchange. Whether a receive should
- * look (bt_exchange_seq_moved): request bytes on a server's connection
- * while a request moves and no response is owed already. Rare otherwise
- * (a request read in several calls).
+ * look for a response sent and not stepped yet: request bytes on a
+ * server's connection while a request moves and no response is owed
+ * already. Rare otherwise (a request read in several calls).
  */
 BT_STEP_INLINE bool bt_exchange_asks_sent(const struct bt_conn *cn, __u8 dir)
 {
@@ -107,20 +107,37 @@ BT_STEP_INLINE bool bt_exchange_asks_sent(const struct bt_conn *cn, __u8 dir)
 }
 
 /*
- * TCP: the socket's own send sequence (tcp_sock.write_seq, advanced as
- * sendmsg queues the bytes) moved since the last step (wseq, left by
- * every step): bytes were queued whose send has not been stepped yet, the
- * response. It is owed (counted, with this request's start and thread,
- * at its send's late step, on the thread that sent it) and the bytes
- * being read begin the next request. Called when bt_exchange_asks_sent,
- * before the receive's step. (A unix socket has no such sequence, and
- * times cannot tell this race from a protocol that reads the end of its
- * request after answering it, as php-fpm does: unix keeps the race.)
+ * TCP's answer: the socket's own send sequence (tcp_sock.write_seq,
+ * advanced as sendmsg queues the bytes) moved since the last step (wseq,
+ * left by every step).
  */
-BT_STEP_INLINE void bt_exchange_seq_moved(struct bt_conn *cn, __u32 write_seq)
+BT_STEP_INLINE bool bt_exchange_seq_moved(const struct bt_conn *cn, __u32 write_seq)
 {
-	if (write_seq == cn->wseq)
-		return;	/* more of this request */
+	return write_seq != cn->wseq;
+}
+
+/*
+ * A unix socket's answer: a send from this end that the far end was told
+ * of (queued_ns, the far end's bt_conn.queued_ns, stamped by sk_data_ready
+ * in the sender's context with the send's entry) began after the request
+ * did (req_ns, its first read). Any send stepped in that time left the request phase, so this
+ * one was not. A protocol that reads the end of its request after
+ * answering it (php-fpm) is not asked: its answer was stepped, the state
+ * does not wait for one. 0: the far end's state could not be read.
+ */
+BT_STEP_INLINE bool bt_exchange_queued_since(const struct bt_conn *cn, __u64 queued_ns)
+{
+	return queued_ns > cn->req_ns;
+}
+
+/*
+ * bytes were queued whose send has not been stepped yet: the response.
+ * It is owed (counted, with this request's start and thread, at its
+ * send's late step, on the thread that sent it) and the bytes being read
+ * begin the next request. Called before the receive's step.
+ */
+BT_STEP_INLINE void bt_exchange_owe(struct bt_conn *cn)
+{
 	cn->owed = 1;
 	cn->done_req_ns = cn->req_ns;
 	cn->done_req_tid = cn->req_tid;

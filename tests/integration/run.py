@@ -682,6 +682,130 @@ def chain_names(chain):
     return [chain["hops"][0]["from"]["comm"]] + [h["to"]["comm"] for h in chain["hops"]]
 
 
+# A server whose worker thread answers while its reader thread takes the
+# next request, made to happen every round: the client reads only the first
+# bytes of a 1 MiB response, sends its next request, and drains the rest
+# only once the server's reader has taken that request (told through a
+# fifo): the worker's send of the first response is still inside the
+# kernel, not stepped, when the next request is read. The second response
+# is 16 bytes. The server writes its address to ADDRFILE once listening;
+# `pair` forks the client, `server` and `client` run one side each.
+POOL_RACE_SCRIPT = r"""
+import os, queue, socket, sys, threading, time
+mode, kind, addrfile, fifo, rounds = sys.argv[1:5] + [int(sys.argv[5])]
+BIG, REQ, SMALL = 1 << 20, 16, 16
+fam = socket.AF_UNIX if kind == "unix" else socket.AF_INET
+
+def recv_exact(s, n):
+    while n:
+        got = len(s.recv(min(n, 1 << 16)))
+        if not got:
+            sys.exit("end of file with %d bytes to come" % n)
+        n -= got
+
+def client():
+    while not os.path.exists(addrfile):
+        time.sleep(0.01)
+    addr = open(addrfile).read()
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    if kind == "tcp":
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    s.connect(addr if kind == "unix" else ("127.0.0.1", int(addr)))
+    told = os.open(fifo, os.O_RDONLY)
+    for i in range(rounds):
+        s.sendall(b"q" * REQ)
+        got = len(s.recv(4096))
+        s.sendall(b"q" * REQ)
+        os.read(told, 1)
+        recv_exact(s, BIG - got)
+        recv_exact(s, SMALL)
+
+def server():
+    ls = socket.socket(fam, socket.SOCK_STREAM)
+    ls.bind(addrfile + ".sock" if kind == "unix" else ("127.0.0.1", 0))
+    ls.listen(1)
+    with open(addrfile + ".tmp", "w") as f:
+        f.write(ls.getsockname() if kind == "unix" else str(ls.getsockname()[1]))
+    os.rename(addrfile + ".tmp", addrfile)
+    c, _ = ls.accept()
+    if kind == "tcp":
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 65536)
+    tell = os.open(fifo, os.O_WRONLY)
+    jobs = queue.Queue()
+    def worker():
+        for size in iter(jobs.get, None):
+            c.sendall(b"r" * size)
+    w = threading.Thread(target=worker)
+    w.start()
+    for i in range(rounds):
+        recv_exact(c, REQ)
+        jobs.put(BIG)
+        recv_exact(c, REQ)
+        os.write(tell, b"t")
+        jobs.put(SMALL)
+    jobs.put(None)
+    w.join()
+    c.recv(1)
+
+if mode == "client":
+    client()
+elif mode == "server":
+    server()
+else:
+    pid = os.fork()
+    if pid == 0:
+        client()
+        os._exit(0)
+    server()
+    _, st = os.waitpid(pid, 0)
+    sys.exit(st != 0)
+"""
+
+
+@test
+def pool_response_stepped_after_the_next_request_is_its_own():
+    """A worker's response whose send is stepped after the reader thread
+    took the next request (every round, forced: POOL_RACE_SCRIPT) is its
+    own exchange: the response is owed, counted at its late step, and the
+    next request begins at that read. TCP knows it from the socket's send
+    sequence; a unix socket from its far end's sk_data_ready stamp, which a
+    client not traced (--peers 0) gets too. 20 rounds: 40 exchanges at the
+    server, 40 at a traced client (its second request is sent after the
+    first response began), the bytes exact."""
+    rounds = 20
+    for kind, client_traced in (("unix", True), ("unix", False), ("tcp", True)):
+        what = "%s, client %s" % (kind, "traced" if client_traced else "not traced")
+        addrfile, fifo, bt_out = tmpfile("race.addr"), tmpfile("race.fifo"), tmpfile("bt.json")
+        for p in (addrfile + ".sock", addrfile + ".tmp"):
+            if os.path.exists(p):
+                os.unlink(p)
+        os.mkfifo(fifo)
+        script = [sys.executable, "-c", POOL_RACE_SCRIPT]
+        side = [kind, addrfile, fifo, str(rounds)]
+        client = None
+        if client_traced:
+            r = run([BT, "-f", "json", "-o", bt_out, "-c", *script, "pair", *side])
+        else:
+            client = subprocess.Popen([*script, "client", *side], stdin=subprocess.DEVNULL)
+            r = run([BT, "-f", "json", "-o", bt_out, "--peers", "0", "-c", *script, "server",
+                     *side])
+            eq(client.wait(timeout=60), 0, "%s: client exit status" % what)
+        eq(r.returncode, 0, "%s: boundtrace exit status (stderr: %s)" % (what, r.stderr))
+        bt = load_json(bt_out)
+        kname = "unix_stream" if kind == "unix" else "tcp"
+        rows = sorted(((b["direction"], b.get("role"), b["bytes"],
+                        b.get("exchanges", {}).get("count", 0))
+                       for p in bt["processes"] for b in p["boundaries"] if b["kind"] == kname),
+                      key=lambda x: (x[1] or "", x[0]))
+        big = rounds * ((1 << 20) + 16)
+        want = [("recv", "client", big, 2 * rounds), ("send", "client", rounds * 32, 0),
+                ("recv", "server", rounds * 32, 0), ("send", "server", big, 2 * rounds)]
+        if not client_traced:
+            want = want[2:]
+        eq(rows, want, "%s: rows (direction, role, bytes, exchanges)" % what)
+        eq(bt["lost"]["exchanges"], 0, "%s: exchanges lost" % what)
+
+
 @test
 def chain_three_tiers_from_the_frontend():
     """frontend ⇢ middle ⇢ backend, K=3 sequential calls to backend per request,

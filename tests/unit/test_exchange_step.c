@@ -285,8 +285,8 @@ static long long tcp_rcv(struct bt_conn *cn, __u32 write_seq, __u32 tid, __u64 n
 {
 	long long lat;
 
-	if (bt_exchange_asks_sent(cn, BT_DIR_RECV))
-		bt_exchange_seq_moved(cn, write_seq);
+	if (bt_exchange_asks_sent(cn, BT_DIR_RECV) && bt_exchange_seq_moved(cn, write_seq))
+		bt_exchange_owe(cn);
 	lat = call(cn, BT_DIR_RECV, 10, tid, now);
 	cn->wseq = write_seq;
 	return lat;
@@ -360,6 +360,79 @@ static void tcp_sequence_still_is_more_of_the_request(void **state)
 	assert_false(bt_exchange_asks_sent(&srv, BT_DIR_RECV));
 }
 
+/*
+ * A server's receive as exchange.bpf.h makes it on a unix socket:
+ * queued_ns is when the far end was last told of this end's bytes (its
+ * bt_conn.queued_ns, stamped by sk_data_ready as the send queues them),
+ * read only if asked.
+ */
+static long long unix_rcv(struct bt_conn *cn, __u64 queued_ns, __u32 tid, __u64 now)
+{
+	if (bt_exchange_asks_sent(cn, BT_DIR_RECV) && bt_exchange_queued_since(cn, queued_ns))
+		bt_exchange_owe(cn);
+	return call(cn, BT_DIR_RECV, 10, tid, now);
+}
+
+/*
+ * The pool on a unix socket: the worker's send of the first response was
+ * told to the client at 1100 (its sk_data_ready), after the request began
+ * at 1000, and is stepped late, after the main thread read the next
+ * request at 1300: owed, counted at the late step with the first
+ * request's start and thread; the read at 1300 is the second request.
+ */
+static void unix_pool_response_told_by_far_ends_stamp(void **state)
+{
+	struct bt_conn srv = conn_as(BT_ROLE_SERVER);
+
+	(void)state;
+	assert_int_equal(unix_rcv(&srv, 0, 1, 1000), -1);
+	assert_int_equal(unix_rcv(&srv, 1100, 1, 1300), -1);
+	assert_int_equal(srv.owed, 1);
+	assert_int_equal(srv.req_ns, 1300);
+	assert_int_equal(call(&srv, BT_DIR_SEND, 10, 2, 1310), 310);	/* the late step */
+	assert_int_equal(srv.done_req_ns, 1000);
+	assert_int_equal(srv.done_req_tid, 1);
+	assert_int_equal(srv.owed, 0);
+	assert_int_equal(srv.phase, BT_PHASE_REQUEST);
+	/* The second response, stamped at 1450: its step is in time. */
+	assert_int_equal(call(&srv, BT_DIR_SEND, 10, 2, 1500), 200);
+	assert_int_equal(srv.done_req_ns, 1300);
+	assert_int_equal(srv.exchanges, 2);
+	/* The third request read after that step: not asked. */
+	assert_int_equal(unix_rcv(&srv, 1450, 1, 1600), -1);
+	assert_int_equal(srv.owed, 0);
+	assert_int_equal(srv.req_ns, 1600);
+}
+
+/*
+ * Not the race on a unix socket: a request read in two calls whose
+ * first began after the last response was told (1050 < 1100, and equal
+ * times are not after: the clock does not order them), and php-fpm's
+ * late read of its request's end (the answer stepped, the state not
+ * waiting for one, whatever the stamp says). No stamp (0: the far end's
+ * state unread) is never the race.
+ */
+static void unix_stamp_before_the_request_is_more_of_it(void **state)
+{
+	struct bt_conn srv = conn_as(BT_ROLE_SERVER);
+
+	(void)state;
+	assert_int_equal(unix_rcv(&srv, 1050, 1, 1100), -1);
+	assert_int_equal(unix_rcv(&srv, 1100, 1, 1200), -1);	/* more of it */
+	assert_int_equal(srv.owed, 0);
+	assert_int_equal(srv.req_ns, 1100);
+	assert_int_equal(call(&srv, BT_DIR_SEND, 10, 1, 1300), 200);	/* told at 1290 */
+	assert_int_equal(unix_rcv(&srv, 1290, 1, 1310), -1);	/* the request's end, late */
+	assert_int_equal(unix_rcv(&srv, 1290, 1, 1400), -1);	/* the next request */
+	assert_int_equal(srv.owed, 0);
+	assert_int_equal(srv.req_ns, 1310);
+	assert_int_equal(call(&srv, BT_DIR_SEND, 10, 1, 1500), 190);
+	assert_int_equal(unix_rcv(&srv, 0, 1, 1600), -1);
+	assert_int_equal(unix_rcv(&srv, 0, 1, 1700), -1);
+	assert_int_equal(srv.owed, 0);
+	assert_int_equal(srv.exchanges, 2);
+}
+
 /* What the machine never sees: errors, and peeks (they consume nothing). */
 static void ignored_calls(void **state)
 {
@@ -392,6 +465,8 @@ int main(void)
 		cmocka_unit_test(interleaved_on_one_thread),
 		cmocka_unit_test(tcp_pool_response_told_by_send_sequence),
 		cmocka_unit_test(tcp_sequence_still_is_more_of_the_request),
+		cmocka_unit_test(unix_pool_response_told_by_far_ends_stamp),
+		cmocka_unit_test(unix_stamp_before_the_request_is_more_of_it),
 		cmocka_unit_test(ignored_calls),
 	};
 

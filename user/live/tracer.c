@@ -305,6 +305,13 @@ static int probe_tracepoints(struct bt_tracer *t, char *err, size_t errlen)
 		bpf_program__set_autoload(t->skel->progs.sock_recv_length, false);
 		fprintf(stderr, "boundtrace: this kernel has no sock_send_length/sock_recv_length "
 				"tracepoints: requests and responses are not counted\n");
+		bpf_program__set_autoload(t->skel->progs.sk_data_ready, false);
+	} else if (btf__find_by_name_kind(btf, "btf_trace_sk_data_ready", BTF_KIND_TYPEDEF) < 0) {
+		/* 6.6+: a unix connection's sends as its far end is told of them. */
+		bpf_program__set_autoload(t->skel->progs.sk_data_ready, false);
+		fprintf(stderr, "boundtrace: this kernel has no sk_data_ready tracepoint: a unix "
+				"server's response sent by one thread while another reads the next "
+				"request may be counted with it as one exchange\n");
 	}
 	if (btf__find_by_name_kind(btf, "btf_trace_inet_sock_set_state", BTF_KIND_TYPEDEF) < 0)
 		bpf_program__set_autoload(t->skel->progs.inet_state, false);
