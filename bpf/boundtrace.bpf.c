@@ -1170,14 +1170,27 @@ __noinline int pending_flush(struct bt_pending_row *r)
 {
 	struct bt_wake_key wk;
 	struct bt_stats *s;
+	int err;
 
 	if (!r || !r->calls)
 		return 0;
 	s = bpf_map_lookup_elem(&stats, &r->key);
 	if (!s) {
-		if (!bpf_map_update_elem(&stats, &r->key, &zero_stats, BPF_NOEXIST))
+		err = bpf_map_update_elem(&stats, &r->key, &zero_stats, BPF_NOEXIST);
+		if (!err)
 			row_made(0);
 		s = bpf_map_lookup_elem(&stats, &r->key);
+		if (!s && (err == -ENOMEM || err == -E2BIG)) {
+			/*
+			 * As a crossing's own row would (stats_spill): a burst
+			 * of new rows empties the per-CPU reserve, and the
+			 * flushes of the rows it evicts come in the same burst.
+			 */
+			err = bpf_map_update_elem(&stats_spill, &r->key, &zero_stats, BPF_NOEXIST);
+			if (!err)
+				row_made(1);
+			s = bpf_map_lookup_elem(&stats_spill, &r->key);
+		}
 	}
 	if (!s) {
 		lose_calls(&r->key, r->calls);
