@@ -1002,14 +1002,16 @@ def chain_through_a_futex_hop():
 @test
 def episode_chains_fold_across_windows():
     """Episode chains aggregated as the trace goes: with the chain window's
-    horizon made 20 ms (BOUNDTRACE_CHAIN_HORIZON_MS, for tests), 600 lock
-    rounds of 300 µs are folded window after window and freed; every lock
+    horizon made 100 ms (BOUNDTRACE_CHAIN_HORIZON_MS, for tests), 2000 lock
+    rounds of 300 µs (about 0.9 s: a fold mid-trace, its window about 2,700
+    episodes, and the last; 600 rounds took 0.35 s, the last fold alone)
+    are folded window after window and freed; every lock
     wait that slept (the waiter's own count) is the root of exactly one
     chain from the futex hop, the futex ⇢ pipe chain has one pipe read per
     wait (min, p50, max), and nothing is counted late or lost."""
-    os.environ["BOUNDTRACE_CHAIN_HORIZON_MS"] = "20"
+    os.environ["BOUNDTRACE_CHAIN_HORIZON_MS"] = "100"
     try:
-        bt, tier = traced_tierdemo("futex-chain", "--work-us", "300", requests=600)
+        bt, tier = traced_tierdemo("futex-chain", "--work-us", "300", requests=2000)
     finally:
         del os.environ["BOUNDTRACE_CHAIN_HORIZON_MS"]
     from_lock = [c for c in bt["chains"] if c["source"] == "episodes"
