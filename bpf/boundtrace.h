@@ -204,7 +204,11 @@ struct bt_conn {
 	__u8 role;		/* enum bt_role */
 	__u8 role_src;		/* enum bt_role_src */
 	__u8 phase;		/* enum bt_phase */
-	__u8 owed;		/* server: a response queued whose send's step is still to come */
+	/*
+	 * A server's response queued, a client's request counted, whose
+	 * send's step is still to come (exchange_step.h: the pool races).
+	 */
+	__u8 owed;
 	__u32 req_tid;		/* thread that sent (client) / read (server) the request */
 	__u64 req_ns;		/* request start (exit of that call) */
 	__u64 sent, rcvd;	/* bytes each way */
@@ -217,9 +221,13 @@ struct bt_conn {
 	 * unix: when the far end's last send to this socket began (its
 	 * syscall's entry), stamped in the sender's context as the bytes
 	 * are queued, before this end is woken (exchange.bpf.h's
-	 * sk_data_ready); the far end's receives read it.
+	 * sk_data_ready); the far end's receives read it, and the thread
+	 * that sent.
 	 */
 	__u64 queued_ns;
+	__u32 queued_tid;
+	__u32 pad;
+	__u64 resp_ns;		/* the last completed exchange's response: its start */
 };
 
 enum bt_xrec_type {

@@ -183,40 +183,84 @@ static __always_inline void emit_exchange(struct sock *sk, struct exch_chan *c,
 		lose(BT_LOSS_EXCHANGES);
 }
 
+/* What a unix socket's far end knows of this end's last send (bt_conn). */
+struct far_stamp {
+	__u64 ns;	/* queued_ns */
+	__u32 tid;	/* queued_tid */
+	__u32 pad;
+};
+
 /*
  * When this end's last send that the far end of a unix connection (peer,
- * not trusted: unix_sock.peer) was told of began: its bt_conn.queued_ns, read
- * through its storage's cache (bpf_sk_storage_get takes only a trusted
- * socket), where the far end's sk_data_ready lookups leave it. 0 when it
- * cannot be read (no state; the cache slot taken by another map): the
- * race is then not seen. Only on the rare path bt_exchange_asks_sent.
+ * not trusted: unix_sock.peer) was told of began, and its thread: its
+ * bt_conn.queued_ns and queued_tid, read through its storage's cache
+ * (bpf_sk_storage_get takes only a trusted socket), where the far end's
+ * sk_data_ready lookups leave it. Zero when it cannot be read (no state;
+ * the cache slot taken by another map): the race is then not seen. Only
+ * on the rare paths bt_exchange_asks_sent and bt_exchange_asks_asked.
  */
-static __always_inline __u64 far_queued_ns(struct sock *peer)
+static __always_inline void far_stamp(struct sock *peer, struct far_stamp *f)
 {
 	struct bpf_local_storage_map *smap;
 	struct bpf_local_storage_data *sd;
 	struct bpf_local_storage *ls;
-	__u64 queued_ns = 0;
 	__u16 idx;
 
 	if (!peer)
-		return 0;
+		return;
 	ls = peer->sk_bpf_storage;
 	smap = bpf_rdonly_cast(&conns, bpf_core_type_id_kernel(struct bpf_local_storage_map));
 	idx = smap->cache_idx;
 	if (!ls || idx >= sizeof(ls->cache) / sizeof(ls->cache[0]))
-		return 0;
+		return;
 	if (bpf_probe_read_kernel(&sd, sizeof(sd), (void *)((__u64)ls +
 			bpf_core_field_offset(struct bpf_local_storage, cache) + idx * sizeof(sd))) ||
 	    !sd)
-		return 0;
+		return;
 	sd = bpf_rdonly_cast(sd, bpf_core_type_id_kernel(struct bpf_local_storage_data));
 	if ((void *)sd->smap != (void *)smap)
-		return 0;
-	bpf_probe_read_kernel(&queued_ns, sizeof(queued_ns), (void *)((__u64)sd +
+		return;
+	if (bpf_probe_read_kernel(f, sizeof(*f), (void *)((__u64)sd +
 			bpf_core_field_offset(struct bpf_local_storage_data, data) +
-			__builtin_offsetof(struct bt_conn, queued_ns)));
-	return queued_ns;
+			__builtin_offsetof(struct bt_conn, queued_ns))))
+		f->ns = 0;
+}
+
+#define SEND_SHUTDOWN	2
+
+/*
+ * The pool races (exchange_step.h), before a receive's step: a send of
+ * this end's, queued and not stepped yet, that the receive must not
+ * swallow. A server's is its response (owed); a client's its request,
+ * sent when the kind can tell (TCP: the socket's last transmission,
+ * tcp_wstamp_ns, within the response's start and now; unix: the stamp)
+ * by the thread that sent it (TCP cannot tell: this one).
+ */
+static __always_inline void unstepped_send(struct sock *sk, struct bt_conn *cn,
+					   const struct exch_chan *c, __u32 wseq, __u8 dir,
+					   __u32 tid, __u64 now)
+{
+	struct far_stamp f = { .tid = tid };
+	struct tcp_sock *tp;
+
+	if (!bt_exchange_asks_sent(cn, dir) && !bt_exchange_asks_asked(cn, dir))
+		return;
+	if (c->kind == BT_KIND_TCP) {
+		/* A FIN advances write_seq too: an end shut for sending sends nothing more. */
+		if (!bt_exchange_seq_moved(cn, wseq) || (sk->sk_shutdown & SEND_SHUTDOWN))
+			return;
+		tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
+		f.ns = bt_exchange_sent_within(cn, bpf_core_field_exists(tp->tcp_wstamp_ns) ?
+						   tp->tcp_wstamp_ns : 0, now);
+	} else {
+		far_stamp(c->peer_sk, &f);
+		if (!bt_exchange_queued_since(cn, f.ns))
+			return;
+	}
+	if (cn->role == BT_ROLE_SERVER)
+		bt_exchange_owe(cn);
+	else
+		bt_exchange_owe_request(cn, f.ns, f.tid);
 }
 
 /*
@@ -253,12 +297,9 @@ static __always_inline void exchange_sock(struct sock *sk, int ret, int flags, _
 	if (c.kind == BT_KIND_TCP)
 		wseq = ((struct tcp_sock *)bpf_rdonly_cast(sk,
 				bpf_core_type_id_kernel(struct tcp_sock)))->write_seq;
-	if (bt_exchange_asks_sent(cn, dir) &&
-	    (c.kind == BT_KIND_TCP ? bt_exchange_seq_moved(cn, wseq) :
-	     bt_exchange_queued_since(cn, far_queued_ns(c.peer_sk))))
-		bt_exchange_owe(cn);
-	st = inflight_of(task->pid);
 	now = bpf_ktime_get_ns();
+	unstepped_send(sk, cn, &c, wseq, dir, task->pid, now);
+	st = inflight_of(task->pid);
 	step = bt_exchange_step(cn, dir, ret, task->pid, now, &lat_ns);
 	cn->wseq = wseq;
 	if (step) {
@@ -292,19 +333,19 @@ int BPF_PROG(sock_recv_length, struct sock *sk, int ret, int flags)
 }
 
 /*
- * A unix connection's sends, as the far end sees them (bt_conn.queued_ns).
- * sock_def_readable's tracepoint runs in the sender's context as each skb
- * reaches the far end's queue, before that end's reader is woken: before
- * the send's own sock_send_length step by a whole return from the
- * syscall, time enough for a client to read the response and send its
- * next request, and for the server's reading thread to take it (a pool).
- * sk is the far end; a target's send stamps it, making its state if it
- * has none (a client not traced). The stamp is the send's entry (its
- * in-flight slot's, an inlined array lookup instead of a 25-30 ns clock
- * read): a response's send begins after its request's first read, as
- * bt_exchange_queued_since needs, and a send in progress is still after
- * it. Every socket's data is ready here, a TCP one's in softirq: the
- * family is the first and cheapest exit.
+ * A unix connection's sends, as the far end sees them (bt_conn.queued_ns,
+ * queued_tid). sock_def_readable's tracepoint runs in the sender's
+ * context as each skb reaches the far end's queue, before that end's
+ * reader is woken: before the send's own sock_send_length step by a whole
+ * return from the syscall, time enough for the far end to answer and
+ * another thread of this end to take the answer (the pool races,
+ * exchange_step.h). sk is the far end; a target's send stamps it, making
+ * its state if it has none (an end not traced), with the sending thread
+ * and the send's entry (its in-flight slot's: an inlined array lookup
+ * instead of a 25-30 ns clock read). A response's send begins after its
+ * request's first read, a request's after the response it follows began,
+ * as bt_exchange_queued_since needs. Every socket's data is ready here, a
+ * TCP one's in softirq: the family is the first and cheapest exit.
  */
 SEC("tp_btf/sk_data_ready")
 int BPF_PROG(sk_data_ready, struct sock *sk)
@@ -327,6 +368,7 @@ int BPF_PROG(sk_data_ready, struct sock *sk)
 		return 0;
 	st = inflight_of((__u32)id);
 	cn->queued_ns = st ? st->ts : bpf_ktime_get_ns();	/* no syscall: io_uring */
+	cn->queued_tid = id;
 	return 0;
 }
 

@@ -64,6 +64,11 @@ BT_STEP_INLINE bool bt_exchange_step(struct bt_conn *cn, __u8 dir, __u64 bytes, 
 		cn->rcvd += bytes;
 	request = (cn->role == BT_ROLE_CLIENT) == (dir == BT_DIR_SEND);
 	if (request) {
+		if (cn->owed && cn->role == BT_ROLE_CLIENT) {
+			/* The request bt_exchange_owe_request counted: its send's step, late. */
+			cn->owed = 0;
+			return false;
+		}
 		if (cn->phase != BT_PHASE_REQUEST) {
 			cn->phase = BT_PHASE_REQUEST;
 			cn->req_ns = now;
@@ -71,10 +76,11 @@ BT_STEP_INLINE bool bt_exchange_step(struct bt_conn *cn, __u8 dir, __u64 bytes, 
 		}
 		return false;
 	}
-	if (cn->owed) {
+	if (cn->owed && cn->role == BT_ROLE_SERVER) {
 		/* The response bt_exchange_owe found queued: its send's step, late. */
 		cn->owed = 0;
 		cn->exchanges++;
+		cn->resp_ns = now;
 		*lat_ns = now - cn->done_req_ns;
 		return true;
 	}
@@ -83,6 +89,7 @@ BT_STEP_INLINE bool bt_exchange_step(struct bt_conn *cn, __u8 dir, __u64 bytes, 
 		return false;
 	cn->phase = BT_PHASE_RESPONSE;
 	cn->exchanges++;
+	cn->resp_ns = now;
 	cn->done_req_ns = cn->req_ns;
 	cn->done_req_tid = cn->req_tid;
 	*lat_ns = now - cn->req_ns;
@@ -107,6 +114,21 @@ BT_STEP_INLINE bool bt_exchange_asks_sent(const struct bt_conn *cn, __u8 dir)
 }
 
 /*
+ * The mirror: a client whose request is sent by one thread while another
+ * reads the responses. The server may answer, and the reading thread
+ * read the answer, before the send's step: response bytes while the state
+ * still holds the last response, and the request would be lost in it.
+ * Whether a receive should look for a request sent and not stepped yet:
+ * response bytes on a client's connection while a response moves and no
+ * request is owed already. Otherwise a response read in several calls.
+ */
+BT_STEP_INLINE bool bt_exchange_asks_asked(const struct bt_conn *cn, __u8 dir)
+{
+	return dir == BT_DIR_RECV && cn->role == BT_ROLE_CLIENT &&
+	       cn->phase == BT_PHASE_RESPONSE && !cn->owed;
+}
+
+/*
  * TCP's answer: the socket's own send sequence (tcp_sock.write_seq,
  * advanced as sendmsg queues the bytes) moved since the last step (wseq,
  * left by every step).
@@ -119,15 +141,18 @@ BT_STEP_INLINE bool bt_exchange_seq_moved(const struct bt_conn *cn, __u32 write_
 /*
  * A unix socket's answer: a send from this end that the far end was told
  * of (queued_ns, the far end's bt_conn.queued_ns, stamped by sk_data_ready
- * in the sender's context with the send's entry) began after the request
- * did (req_ns, its first read). Any send stepped in that time left the request phase, so this
- * one was not. A protocol that reads the end of its request after
- * answering it (php-fpm) is not asked: its answer was stepped, the state
- * does not wait for one. 0: the far end's state could not be read.
+ * in the sender's context with the send's entry) began after the phase
+ * did: a server's request (req_ns, its first read), a client's response
+ * (resp_ns, its first read). Any send stepped in that time left the
+ * phase, so this one was not; a client's pipelined request, sent before
+ * the response began, is no such send. A protocol that reads the end of
+ * its request after answering it (php-fpm) is not asked: its answer was
+ * stepped, the state does not wait for one. 0: the far end's state could
+ * not be read.
  */
 BT_STEP_INLINE bool bt_exchange_queued_since(const struct bt_conn *cn, __u64 queued_ns)
 {
-	return queued_ns > cn->req_ns;
+	return queued_ns > (cn->phase == BT_PHASE_REQUEST ? cn->req_ns : cn->resp_ns);
 }
 
 /*
@@ -142,6 +167,32 @@ BT_STEP_INLINE void bt_exchange_owe(struct bt_conn *cn)
 	cn->done_req_ns = cn->req_ns;
 	cn->done_req_tid = cn->req_tid;
 	cn->phase = BT_PHASE_IDLE;
+}
+
+/*
+ * TCP's time for a client's request sent and not stepped: the socket's
+ * last transmission (tcp_sock.tcp_wstamp_ns, the same clock) when it
+ * falls after the response began and by now, else the response's start,
+ * the earliest it can have been sent.
+ */
+BT_STEP_INLINE __u64 bt_exchange_sent_within(const struct bt_conn *cn, __u64 wstamp, __u64 now)
+{
+	return wstamp > cn->resp_ns && wstamp <= now ? wstamp : cn->resp_ns;
+}
+
+/*
+ * The mirror's: bytes were queued whose send has not been stepped yet, a
+ * request, sent at req_ns by thread req_tid as far as the kind knows
+ * (bt_exchange_queued_since's stamp and its sender on a unix socket). It
+ * begins now, the bytes being read complete it, and its send's late step
+ * is owed: it begins nothing. Called before the receive's step.
+ */
+BT_STEP_INLINE void bt_exchange_owe_request(struct bt_conn *cn, __u64 req_ns, __u32 req_tid)
+{
+	cn->owed = 1;
+	cn->phase = BT_PHASE_REQUEST;
+	cn->req_ns = req_ns;
+	cn->req_tid = req_tid;
 }
 
 #endif /* BOUNDTRACE_EXCHANGE_STEP_H */

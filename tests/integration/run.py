@@ -806,6 +806,113 @@ def pool_response_stepped_after_the_next_request_is_its_own():
         eq(bt["lost"]["exchanges"], 0, "%s: exchanges lost" % what)
 
 
+# The mirror of POOL_RACE_SCRIPT: a client whose writer thread sends while
+# its reader thread reads the answers, made to race every round. The
+# writer sends a 16-byte request, waits for the reader to take its answer,
+# then sends a 1 MiB request; the server answers after its first 16 bytes
+# and drains the rest only once the client's reader has taken that answer
+# (told through a fifo): the writer's send is still inside the kernel, not
+# stepped, when its answer is read. Every answer is 16 bytes. The server
+# writes its address to ADDRFILE once listening.
+MIRROR_RACE_SCRIPT = r"""
+import os, socket, sys, threading, time
+kind, addrfile, fifo, rounds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+BIG, REQ, ANS = 1 << 20, 16, 16
+fam = socket.AF_UNIX if kind == "unix" else socket.AF_INET
+
+def recv_exact(s, n):
+    while n:
+        got = len(s.recv(min(n, 1 << 16)))
+        if not got:
+            sys.exit("end of file with %d bytes to come" % n)
+        n -= got
+
+def server():
+    ls = socket.socket(fam, socket.SOCK_STREAM)
+    ls.bind(addrfile + ".sock" if kind == "unix" else ("127.0.0.1", 0))
+    ls.listen(1)
+    with open(addrfile + ".tmp", "w") as f:
+        f.write(ls.getsockname() if kind == "unix" else str(ls.getsockname()[1]))
+    os.rename(addrfile + ".tmp", addrfile)
+    c, _ = ls.accept()
+    if kind == "tcp":
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    told = os.open(fifo, os.O_RDONLY)
+    for i in range(rounds):
+        recv_exact(c, REQ)
+        c.sendall(b"a" * ANS)
+        recv_exact(c, REQ)
+        c.sendall(b"a" * ANS)
+        os.read(told, 1)
+        recv_exact(c, BIG - REQ)
+    c.recv(1)
+
+def client():
+    while not os.path.exists(addrfile):
+        time.sleep(0.01)
+    addr = open(addrfile).read()
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    if kind == "tcp":
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 65536)
+    s.connect(addr if kind == "unix" else ("127.0.0.1", int(addr)))
+    tell = os.open(fifo, os.O_WRONLY)
+    answered = threading.Semaphore(0)
+    def reader():
+        for i in range(rounds):
+            recv_exact(s, ANS)
+            answered.release()
+            recv_exact(s, ANS)
+            os.write(tell, b"t")
+    r = threading.Thread(target=reader)
+    r.start()
+    for i in range(rounds):
+        s.sendall(b"q" * REQ)
+        answered.acquire()
+        s.sendall(b"q" * BIG)
+    r.join()
+    s.close()
+
+pid = os.fork()
+if pid == 0:
+    server()
+    os._exit(0)
+client()
+_, st = os.waitpid(pid, 0)
+sys.exit(st != 0)
+"""
+
+
+@test
+def client_request_stepped_after_its_answer_is_its_own():
+    """The mirror of the pool race: a client's request whose send is
+    stepped after its reader thread took the answer (every round, forced:
+    MIRROR_RACE_SCRIPT) is its own exchange, counted at that read with the
+    send's start, and the late step begins nothing. TCP knows it from the
+    socket's send sequence; a unix socket from its far end's sk_data_ready
+    stamp. 20 rounds: 40 exchanges at each end, the bytes exact."""
+    rounds = 20
+    for kind in ("unix", "tcp"):
+        addrfile, fifo, bt_out = tmpfile("mirror.addr"), tmpfile("mirror.fifo"), tmpfile("bt.json")
+        for p in (addrfile + ".sock", addrfile + ".tmp"):
+            if os.path.exists(p):
+                os.unlink(p)
+        os.mkfifo(fifo)
+        r = run([BT, "-f", "json", "-o", bt_out, "-c", sys.executable, "-c", MIRROR_RACE_SCRIPT,
+                 kind, addrfile, fifo, str(rounds)])
+        eq(r.returncode, 0, "%s: boundtrace exit status (stderr: %s)" % (kind, r.stderr))
+        bt = load_json(bt_out)
+        kname = "unix_stream" if kind == "unix" else "tcp"
+        rows = sorted(((b["direction"], b.get("role"), b["bytes"],
+                        b.get("exchanges", {}).get("count", 0))
+                       for p in bt["processes"] for b in p["boundaries"] if b["kind"] == kname),
+                      key=lambda x: (x[1] or "", x[0]))
+        big = rounds * ((1 << 20) + 16)
+        eq(rows, [("recv", "client", rounds * 32, 2 * rounds), ("send", "client", big, 0),
+                  ("recv", "server", big, 0), ("send", "server", rounds * 32, 2 * rounds)],
+           "%s: rows (direction, role, bytes, exchanges)" % kind)
+        eq(bt["lost"]["exchanges"], 0, "%s: exchanges lost" % kind)
+
+
 @test
 def chain_three_tiers_from_the_frontend():
     """frontend ⇢ middle ⇢ backend, K=3 sequential calls to backend per request,

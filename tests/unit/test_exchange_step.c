@@ -280,16 +280,40 @@ static void interleaved_on_one_thread(void **state)
 	assert_int_equal(b.exchanges, 2);
 }
 
-/* A server's receive as exchange.bpf.h makes it on TCP: the sequence first if asked, then the step. */
-static long long tcp_rcv(struct bt_conn *cn, __u32 write_seq, __u32 tid, __u64 now)
+/* An unstepped send found: a server's response owed, a client's request sent at sent_ns by sent_tid. */
+static void owe(struct bt_conn *cn, __u64 sent_ns, __u32 sent_tid)
+{
+	if (cn->role == BT_ROLE_SERVER)
+		bt_exchange_owe(cn);
+	else
+		bt_exchange_owe_request(cn, sent_ns, sent_tid);
+}
+
+static bool asks(const struct bt_conn *cn)
+{
+	return bt_exchange_asks_sent(cn, BT_DIR_RECV) || bt_exchange_asks_asked(cn, BT_DIR_RECV);
+}
+
+/*
+ * A receive as exchange.bpf.h makes it on TCP (unstepped_send): the
+ * sequence first if asked (wstamp: the socket's last transmission), then
+ * the step.
+ */
+static long long tcp_rcv_at(struct bt_conn *cn, __u32 write_seq, __u64 wstamp, __u32 tid,
+			    __u64 now)
 {
 	long long lat;
 
-	if (bt_exchange_asks_sent(cn, BT_DIR_RECV) && bt_exchange_seq_moved(cn, write_seq))
-		bt_exchange_owe(cn);
+	if (asks(cn) && bt_exchange_seq_moved(cn, write_seq))
+		owe(cn, bt_exchange_sent_within(cn, wstamp, now), tid);
 	lat = call(cn, BT_DIR_RECV, 10, tid, now);
 	cn->wseq = write_seq;
 	return lat;
+}
+
+static long long tcp_rcv(struct bt_conn *cn, __u32 write_seq, __u32 tid, __u64 now)
+{
+	return tcp_rcv_at(cn, write_seq, 0, tid, now);
 }
 
 static long long tcp_snd(struct bt_conn *cn, __u32 write_seq, __u32 tid, __u64 now)
@@ -366,11 +390,17 @@ static void tcp_sequence_still_is_more_of_the_request(void **state)
  * bt_conn.queued_ns, stamped by sk_data_ready as the send queues them),
  * read only if asked.
  */
+static long long unix_rcv_by(struct bt_conn *cn, __u64 queued_ns, __u32 queued_tid, __u32 tid,
+			     __u64 now)
+{
+	if (asks(cn) && bt_exchange_queued_since(cn, queued_ns))
+		owe(cn, queued_ns, queued_tid);
+	return call(cn, BT_DIR_RECV, 10, tid, now);
+}
+
 static long long unix_rcv(struct bt_conn *cn, __u64 queued_ns, __u32 tid, __u64 now)
 {
-	if (bt_exchange_asks_sent(cn, BT_DIR_RECV) && bt_exchange_queued_since(cn, queued_ns))
-		bt_exchange_owe(cn);
-	return call(cn, BT_DIR_RECV, 10, tid, now);
+	return unix_rcv_by(cn, queued_ns, 0, tid, now);
 }
 
 /*
@@ -433,6 +463,87 @@ static void unix_stamp_before_the_request_is_more_of_it(void **state)
 	assert_int_equal(srv.exchanges, 2);
 }
 
+/*
+ * The mirror on a unix socket: thread 1 sent the first request and its
+ * response began at 200; thread 2's send of the second request began at
+ * 250 (its stamp at the server's end) and is stepped late, after thread 3
+ * read the answer at 300: the request is counted with the stamp's start
+ * and thread, the read completes it, and the late step begins nothing.
+ */
+static void unix_client_request_told_by_far_ends_stamp(void **state)
+{
+	struct bt_conn cli = conn_as(BT_ROLE_CLIENT);
+
+	(void)state;
+	assert_int_equal(call(&cli, BT_DIR_SEND, 10, 1, 100), -1);
+	assert_int_equal(unix_rcv_by(&cli, 0, 0, 3, 200), 100);
+	assert_int_equal(cli.resp_ns, 200);
+	assert_int_equal(unix_rcv_by(&cli, 250, 2, 3, 300), 50);
+	assert_int_equal(cli.done_req_ns, 250);
+	assert_int_equal(cli.done_req_tid, 2);
+	assert_int_equal(cli.owed, 1);
+	assert_int_equal(unix_rcv_by(&cli, 250, 2, 3, 320), -1);	/* more of it */
+	assert_int_equal(call(&cli, BT_DIR_SEND, 10, 2, 330), -1);	/* the late step */
+	assert_int_equal(cli.owed, 0);
+	assert_int_equal(cli.phase, BT_PHASE_RESPONSE);
+	assert_int_equal(call(&cli, BT_DIR_SEND, 10, 2, 400), -1);	/* the third */
+	assert_int_equal(unix_rcv_by(&cli, 390, 2, 3, 500), 100);
+	assert_int_equal(cli.exchanges, 3);
+}
+
+/*
+ * Not the mirror: a response read in several calls, with a pipelined
+ * request sent (and stepped) before the response began (its stamp 150,
+ * before 200), or with no stamp; equal times are not after.
+ */
+static void unix_client_stamp_before_the_response_is_more_of_it(void **state)
+{
+	struct bt_conn cli = conn_as(BT_ROLE_CLIENT);
+
+	(void)state;
+	assert_int_equal(call(&cli, BT_DIR_SEND, 10, 1, 100), -1);
+	assert_int_equal(call(&cli, BT_DIR_SEND, 10, 1, 150), -1);	/* pipelined: more of it */
+	assert_int_equal(unix_rcv_by(&cli, 150, 1, 1, 200), 100);
+	assert_int_equal(unix_rcv_by(&cli, 150, 1, 1, 210), -1);
+	assert_int_equal(unix_rcv_by(&cli, 200, 1, 1, 220), -1);
+	assert_int_equal(unix_rcv_by(&cli, 0, 0, 1, 230), -1);
+	assert_int_equal(cli.owed, 0);
+	assert_int_equal(cli.exchanges, 1);
+	assert_false(bt_exchange_asks_asked(&cli, BT_DIR_SEND));
+	cli.phase = BT_PHASE_REQUEST;
+	assert_false(bt_exchange_asks_asked(&cli, BT_DIR_RECV));
+}
+
+/*
+ * The mirror on TCP: the second request's bytes moved the sequence
+ * (5010 -> 5020) and are not stepped when the answer is read at 300: the
+ * request's start is the socket's last transmission (260) when it falls
+ * within the response (200) and now, else the response's start; its
+ * thread, this one (TCP cannot tell). A half-closed end is the glue's
+ * (exchange.bpf.h), not the step's.
+ */
+static void tcp_client_request_told_by_send_sequence(void **state)
+{
+	struct bt_conn cli = conn_as(BT_ROLE_CLIENT);
+
+	(void)state;
+	assert_int_equal(tcp_snd(&cli, 5010, 1, 100), -1);
+	assert_int_equal(tcp_rcv_at(&cli, 5010, 90, 3, 200), 100);
+	assert_int_equal(tcp_rcv_at(&cli, 5020, 260, 3, 300), 40);
+	assert_int_equal(cli.done_req_ns, 260);
+	assert_int_equal(cli.done_req_tid, 3);
+	assert_int_equal(tcp_snd(&cli, 5020, 2, 310), -1);	/* the late step */
+	assert_int_equal(cli.owed, 0);
+	assert_int_equal(tcp_snd(&cli, 5030, 2, 400), -1);
+	assert_int_equal(tcp_rcv_at(&cli, 5030, 400, 3, 450), 50);
+	/* A transmission stamp outside (response, now]: the response's start. */
+	assert_int_equal(tcp_rcv_at(&cli, 5040, 999, 3, 500), 50);
+	assert_int_equal(cli.done_req_ns, 450);
+	assert_int_equal(tcp_snd(&cli, 5040, 2, 510), -1);
+	assert_int_equal(tcp_rcv_at(&cli, 5040, 0, 3, 520), -1);	/* more of it */
+	assert_int_equal(cli.exchanges, 4);
+}
+
 /* What the machine never sees: errors, and peeks (they consume nothing). */
 static void ignored_calls(void **state)
 {
@@ -467,6 +578,9 @@ int main(void)
 		cmocka_unit_test(tcp_sequence_still_is_more_of_the_request),
 		cmocka_unit_test(unix_pool_response_told_by_far_ends_stamp),
 		cmocka_unit_test(unix_stamp_before_the_request_is_more_of_it),
+		cmocka_unit_test(unix_client_request_told_by_far_ends_stamp),
+		cmocka_unit_test(unix_client_stamp_before_the_response_is_more_of_it),
+		cmocka_unit_test(tcp_client_request_told_by_send_sequence),
 		cmocka_unit_test(ignored_calls),
 	};
 
