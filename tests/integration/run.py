@@ -682,18 +682,24 @@ def chain_names(chain):
     return [chain["hops"][0]["from"]["comm"]] + [h["to"]["comm"] for h in chain["hops"]]
 
 
-# A server whose worker thread answers while its reader thread takes the
-# next request, made to happen every round: the client reads only the first
+# The pool races, made to happen every round (docs/ARCHITECTURE.md,
+# "Exchanges"). `pool`: a server whose worker thread answers while its
+# reader thread takes the next request. The client reads only the first
 # bytes of a 1 MiB response, sends its next request, and drains the rest
 # only once the server's reader has taken that request (told through a
-# fifo): the worker's send of the first response is still inside the
-# kernel, not stepped, when the next request is read. The second response
-# is 16 bytes. The server writes its address to ADDRFILE once listening;
-# `pair` forks the client, `server` and `client` run one side each.
-POOL_RACE_SCRIPT = r"""
+# fifo): the worker's send is still inside the kernel, not stepped, when
+# the next request is read. `mirror`: a client whose writer thread sends
+# while its reader thread takes the answers. The writer sends 16 bytes,
+# waits for the reader to take the answer, then sends 1 MiB; the server
+# answers after its first 16 bytes and drains the rest only once the
+# reader has taken that answer (the fifo): the writer's send is not
+# stepped when its answer is read. The other messages are 16 bytes. The
+# server writes its address to ADDRFILE once listening; SIDE `pair` forks
+# the client, `server` and `client` run one side each.
+RACE_SCRIPT = r"""
 import os, queue, socket, sys, threading, time
-mode, kind, addrfile, fifo, rounds = sys.argv[1:5] + [int(sys.argv[5])]
-BIG, REQ, SMALL = 1 << 20, 16, 16
+race, side, kind, addrfile, fifo, rounds = sys.argv[1:6] + [int(sys.argv[6])]
+BIG, SMALL = 1 << 20, 16
 fam = socket.AF_UNIX if kind == "unix" else socket.AF_INET
 
 def recv_exact(s, n):
@@ -703,24 +709,7 @@ def recv_exact(s, n):
             sys.exit("end of file with %d bytes to come" % n)
         n -= got
 
-def client():
-    while not os.path.exists(addrfile):
-        time.sleep(0.01)
-    addr = open(addrfile).read()
-    s = socket.socket(fam, socket.SOCK_STREAM)
-    if kind == "tcp":
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
-    s.connect(addr if kind == "unix" else ("127.0.0.1", int(addr)))
-    told = os.open(fifo, os.O_RDONLY)
-    for i in range(rounds):
-        s.sendall(b"q" * REQ)
-        got = len(s.recv(4096))
-        s.sendall(b"q" * REQ)
-        os.read(told, 1)
-        recv_exact(s, BIG - got)
-        recv_exact(s, SMALL)
-
-def server():
+def accepted(buf):
     ls = socket.socket(fam, socket.SOCK_STREAM)
     ls.bind(addrfile + ".sock" if kind == "unix" else ("127.0.0.1", 0))
     ls.listen(1)
@@ -728,8 +717,22 @@ def server():
         f.write(ls.getsockname() if kind == "unix" else str(ls.getsockname()[1]))
     os.rename(addrfile + ".tmp", addrfile)
     c, _ = ls.accept()
+    if kind == "tcp":	# small buffers: a 1 MiB transfer waits for its reader
+        c.setsockopt(socket.SOL_SOCKET, buf, 65536)
+    return c
+
+def connected(buf):
+    while not os.path.exists(addrfile):
+        time.sleep(0.01)
+    addr = open(addrfile).read()
+    s = socket.socket(fam, socket.SOCK_STREAM)
     if kind == "tcp":
-        c.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 65536)
+        s.setsockopt(socket.SOL_SOCKET, buf, 65536)
+    s.connect(addr if kind == "unix" else ("127.0.0.1", int(addr)))
+    return s
+
+def pool_server():
+    c = accepted(socket.SO_SNDBUF)
     tell = os.open(fifo, os.O_WRONLY)
     jobs = queue.Queue()
     def worker():
@@ -738,18 +741,60 @@ def server():
     w = threading.Thread(target=worker)
     w.start()
     for i in range(rounds):
-        recv_exact(c, REQ)
+        recv_exact(c, SMALL)
         jobs.put(BIG)
-        recv_exact(c, REQ)
+        recv_exact(c, SMALL)
         os.write(tell, b"t")
         jobs.put(SMALL)
     jobs.put(None)
     w.join()
     c.recv(1)
 
-if mode == "client":
+def pool_client():
+    s = connected(socket.SO_RCVBUF)
+    told = os.open(fifo, os.O_RDONLY)
+    for i in range(rounds):
+        s.sendall(b"q" * SMALL)
+        got = len(s.recv(4096))
+        s.sendall(b"q" * SMALL)
+        os.read(told, 1)
+        recv_exact(s, BIG - got)
+        recv_exact(s, SMALL)
+
+def mirror_server():
+    c = accepted(socket.SO_RCVBUF)
+    told = os.open(fifo, os.O_RDONLY)
+    for i in range(rounds):
+        recv_exact(c, SMALL)
+        c.sendall(b"a" * SMALL)
+        recv_exact(c, SMALL)
+        c.sendall(b"a" * SMALL)
+        os.read(told, 1)
+        recv_exact(c, BIG - SMALL)
+    c.recv(1)
+
+def mirror_client():
+    s = connected(socket.SO_SNDBUF)
+    tell = os.open(fifo, os.O_WRONLY)
+    answered = threading.Semaphore(0)
+    def reader():
+        for i in range(rounds):
+            recv_exact(s, SMALL)
+            answered.release()
+            recv_exact(s, SMALL)
+            os.write(tell, b"t")
+    r = threading.Thread(target=reader)
+    r.start()
+    for i in range(rounds):
+        s.sendall(b"q" * SMALL)
+        answered.acquire()
+        s.sendall(b"q" * BIG)
+    r.join()
+
+server, client = (pool_server, pool_client) if race == "pool" else (mirror_server, mirror_client)
+if side == "client":
     client()
-elif mode == "server":
+elif side == "server":
     server()
 else:
     pid = os.fork()
@@ -762,155 +807,69 @@ else:
 """
 
 
+def traced_race(race, kind, client_traced):
+    """RACE_SCRIPT's RACE on KIND (unix or tcp) under boundtrace, both sides
+    traced, or the server alone (--peers 0) with the client started apart;
+    boundtrace's rows of that kind as (direction, role, bytes, exchanges),
+    sorted by role and direction, and its JSON."""
+    what = "%s %s, client %s" % (race, kind, "traced" if client_traced else "not traced")
+    addrfile, fifo, bt_out = tmpfile("race.addr"), tmpfile("race.fifo"), tmpfile("bt.json")
+    for p in (addrfile + ".sock", addrfile + ".tmp"):
+        if os.path.exists(p):
+            os.unlink(p)
+    os.mkfifo(fifo)
+    script = [sys.executable, "-c", RACE_SCRIPT, race]
+    side = [kind, addrfile, fifo, "20"]
+    if client_traced:
+        r = run([BT, "-f", "json", "-o", bt_out, "-c", *script, "pair", *side])
+    else:
+        client = subprocess.Popen([*script, "client", *side], stdin=subprocess.DEVNULL)
+        r = run([BT, "-f", "json", "-o", bt_out, "--peers", "0", "-c", *script, "server", *side])
+        eq(client.wait(timeout=60), 0, "%s: client exit status" % what)
+    eq(r.returncode, 0, "%s: boundtrace exit status (stderr: %s)" % (what, r.stderr))
+    bt = load_json(bt_out)
+    eq(bt["lost"]["exchanges"], 0, "%s: exchanges lost" % what)
+    kname = "unix_stream" if kind == "unix" else "tcp"
+    rows = sorted(((b["direction"], b.get("role"), b["bytes"], b.get("exchanges", {}).get("count", 0))
+                   for p in bt["processes"] for b in p["boundaries"] if b["kind"] == kname),
+                  key=lambda x: (x[1] or "", x[0]))
+    return what, rows
+
+
+RACE_BIG = 20 * ((1 << 20) + 16)	# 20 rounds: 1 MiB and 16 bytes each way's larger side
+
+
 @test
 def pool_response_stepped_after_the_next_request_is_its_own():
     """A worker's response whose send is stepped after the reader thread
-    took the next request (every round, forced: POOL_RACE_SCRIPT) is its
+    took the next request (every round, forced: RACE_SCRIPT pool) is its
     own exchange: the response is owed, counted at its late step, and the
     next request begins at that read. TCP knows it from the socket's send
     sequence; a unix socket from its far end's sk_data_ready stamp, which a
     client not traced (--peers 0) gets too. 20 rounds: 40 exchanges at the
     server, 40 at a traced client (its second request is sent after the
     first response began), the bytes exact."""
-    rounds = 20
     for kind, client_traced in (("unix", True), ("unix", False), ("tcp", True)):
-        what = "%s, client %s" % (kind, "traced" if client_traced else "not traced")
-        addrfile, fifo, bt_out = tmpfile("race.addr"), tmpfile("race.fifo"), tmpfile("bt.json")
-        for p in (addrfile + ".sock", addrfile + ".tmp"):
-            if os.path.exists(p):
-                os.unlink(p)
-        os.mkfifo(fifo)
-        script = [sys.executable, "-c", POOL_RACE_SCRIPT]
-        side = [kind, addrfile, fifo, str(rounds)]
-        client = None
-        if client_traced:
-            r = run([BT, "-f", "json", "-o", bt_out, "-c", *script, "pair", *side])
-        else:
-            client = subprocess.Popen([*script, "client", *side], stdin=subprocess.DEVNULL)
-            r = run([BT, "-f", "json", "-o", bt_out, "--peers", "0", "-c", *script, "server",
-                     *side])
-            eq(client.wait(timeout=60), 0, "%s: client exit status" % what)
-        eq(r.returncode, 0, "%s: boundtrace exit status (stderr: %s)" % (what, r.stderr))
-        bt = load_json(bt_out)
-        kname = "unix_stream" if kind == "unix" else "tcp"
-        rows = sorted(((b["direction"], b.get("role"), b["bytes"],
-                        b.get("exchanges", {}).get("count", 0))
-                       for p in bt["processes"] for b in p["boundaries"] if b["kind"] == kname),
-                      key=lambda x: (x[1] or "", x[0]))
-        big = rounds * ((1 << 20) + 16)
-        want = [("recv", "client", big, 2 * rounds), ("send", "client", rounds * 32, 0),
-                ("recv", "server", rounds * 32, 0), ("send", "server", big, 2 * rounds)]
-        if not client_traced:
-            want = want[2:]
-        eq(rows, want, "%s: rows (direction, role, bytes, exchanges)" % what)
-        eq(bt["lost"]["exchanges"], 0, "%s: exchanges lost" % what)
-
-
-# The mirror of POOL_RACE_SCRIPT: a client whose writer thread sends while
-# its reader thread reads the answers, made to race every round. The
-# writer sends a 16-byte request, waits for the reader to take its answer,
-# then sends a 1 MiB request; the server answers after its first 16 bytes
-# and drains the rest only once the client's reader has taken that answer
-# (told through a fifo): the writer's send is still inside the kernel, not
-# stepped, when its answer is read. Every answer is 16 bytes. The server
-# writes its address to ADDRFILE once listening.
-MIRROR_RACE_SCRIPT = r"""
-import os, socket, sys, threading, time
-kind, addrfile, fifo, rounds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-BIG, REQ, ANS = 1 << 20, 16, 16
-fam = socket.AF_UNIX if kind == "unix" else socket.AF_INET
-
-def recv_exact(s, n):
-    while n:
-        got = len(s.recv(min(n, 1 << 16)))
-        if not got:
-            sys.exit("end of file with %d bytes to come" % n)
-        n -= got
-
-def server():
-    ls = socket.socket(fam, socket.SOCK_STREAM)
-    ls.bind(addrfile + ".sock" if kind == "unix" else ("127.0.0.1", 0))
-    ls.listen(1)
-    with open(addrfile + ".tmp", "w") as f:
-        f.write(ls.getsockname() if kind == "unix" else str(ls.getsockname()[1]))
-    os.rename(addrfile + ".tmp", addrfile)
-    c, _ = ls.accept()
-    if kind == "tcp":
-        c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
-    told = os.open(fifo, os.O_RDONLY)
-    for i in range(rounds):
-        recv_exact(c, REQ)
-        c.sendall(b"a" * ANS)
-        recv_exact(c, REQ)
-        c.sendall(b"a" * ANS)
-        os.read(told, 1)
-        recv_exact(c, BIG - REQ)
-    c.recv(1)
-
-def client():
-    while not os.path.exists(addrfile):
-        time.sleep(0.01)
-    addr = open(addrfile).read()
-    s = socket.socket(fam, socket.SOCK_STREAM)
-    if kind == "tcp":
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 65536)
-    s.connect(addr if kind == "unix" else ("127.0.0.1", int(addr)))
-    tell = os.open(fifo, os.O_WRONLY)
-    answered = threading.Semaphore(0)
-    def reader():
-        for i in range(rounds):
-            recv_exact(s, ANS)
-            answered.release()
-            recv_exact(s, ANS)
-            os.write(tell, b"t")
-    r = threading.Thread(target=reader)
-    r.start()
-    for i in range(rounds):
-        s.sendall(b"q" * REQ)
-        answered.acquire()
-        s.sendall(b"q" * BIG)
-    r.join()
-    s.close()
-
-pid = os.fork()
-if pid == 0:
-    server()
-    os._exit(0)
-client()
-_, st = os.waitpid(pid, 0)
-sys.exit(st != 0)
-"""
+        what, rows = traced_race("pool", kind, client_traced)
+        want = [("recv", "client", RACE_BIG, 40), ("send", "client", 640, 0),
+                ("recv", "server", 640, 0), ("send", "server", RACE_BIG, 40)]
+        eq(rows, want if client_traced else want[2:],
+           "%s: rows (direction, role, bytes, exchanges)" % what)
 
 
 @test
 def client_request_stepped_after_its_answer_is_its_own():
     """The mirror of the pool race: a client's request whose send is
     stepped after its reader thread took the answer (every round, forced:
-    MIRROR_RACE_SCRIPT) is its own exchange, counted at that read with the
+    RACE_SCRIPT mirror) is its own exchange, counted at that read with the
     send's start, and the late step begins nothing. TCP knows it from the
     socket's send sequence; a unix socket from its far end's sk_data_ready
     stamp. 20 rounds: 40 exchanges at each end, the bytes exact."""
-    rounds = 20
     for kind in ("unix", "tcp"):
-        addrfile, fifo, bt_out = tmpfile("mirror.addr"), tmpfile("mirror.fifo"), tmpfile("bt.json")
-        for p in (addrfile + ".sock", addrfile + ".tmp"):
-            if os.path.exists(p):
-                os.unlink(p)
-        os.mkfifo(fifo)
-        r = run([BT, "-f", "json", "-o", bt_out, "-c", sys.executable, "-c", MIRROR_RACE_SCRIPT,
-                 kind, addrfile, fifo, str(rounds)])
-        eq(r.returncode, 0, "%s: boundtrace exit status (stderr: %s)" % (kind, r.stderr))
-        bt = load_json(bt_out)
-        kname = "unix_stream" if kind == "unix" else "tcp"
-        rows = sorted(((b["direction"], b.get("role"), b["bytes"],
-                        b.get("exchanges", {}).get("count", 0))
-                       for p in bt["processes"] for b in p["boundaries"] if b["kind"] == kname),
-                      key=lambda x: (x[1] or "", x[0]))
-        big = rounds * ((1 << 20) + 16)
-        eq(rows, [("recv", "client", rounds * 32, 2 * rounds), ("send", "client", big, 0),
-                  ("recv", "server", big, 0), ("send", "server", rounds * 32, 2 * rounds)],
-           "%s: rows (direction, role, bytes, exchanges)" % kind)
-        eq(bt["lost"]["exchanges"], 0, "%s: exchanges lost" % kind)
+        what, rows = traced_race("mirror", kind, True)
+        eq(rows, [("recv", "client", 640, 40), ("send", "client", RACE_BIG, 0),
+                  ("recv", "server", RACE_BIG, 0), ("send", "server", 640, 40)],
+           "%s: rows (direction, role, bytes, exchanges)" % what)
 
 
 @test
