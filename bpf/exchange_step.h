@@ -156,8 +156,8 @@ BT_STEP_INLINE bool bt_exchange_queued_since(const struct bt_conn *cn, __u64 que
 }
 
 /*
- * bytes were queued whose send has not been stepped yet: the response.
- * It is owed (counted, with this request's start and thread, at its
+ * The pool's: bytes were queued whose send has not been stepped yet, the
+ * response. It is owed (counted, with this request's start and thread, at its
  * send's late step, on the thread that sent it) and the bytes being read
  * begin the next request. Called before the receive's step.
  */
@@ -184,8 +184,8 @@ BT_STEP_INLINE __u64 bt_exchange_sent_within(const struct bt_conn *cn, __u64 wst
  * The mirror's: bytes were queued whose send has not been stepped yet, a
  * request, sent at req_ns by thread req_tid as far as the kind knows
  * (bt_exchange_queued_since's stamp and its sender on a unix socket). It
- * begins now, the bytes being read complete it, and its send's late step
- * is owed: it begins nothing. Called before the receive's step.
+ * is counted now: the bytes being read complete it, and its send's late
+ * step is owed, it begins nothing. Called before the receive's step.
  */
 BT_STEP_INLINE void bt_exchange_owe_request(struct bt_conn *cn, __u64 req_ns, __u32 req_tid)
 {
