@@ -192,6 +192,17 @@ enum bt_phase {
 };
 
 /*
+ * A unix connection's last send as its far end was told of it
+ * (bt_conn.queued): when the send began (its syscall's entry) and the
+ * thread that made it.
+ */
+struct bt_send_stamp {
+	__u64 ns;
+	__u32 tid;
+	__u32 pad;
+};
+
+/*
  * Per-connection exchange state: BPF_MAP_TYPE_SK_STORAGE, freed with the
  * socket. An exchange is a request (what the client writes) and its
  * response (what the server writes back): the request starts at the
@@ -218,15 +229,12 @@ struct bt_conn {
 	__u32 done_req_tid;
 	__u32 wseq;		/* TCP: the socket's send sequence at the last step */
 	/*
-	 * unix: when the far end's last send to this socket began (its
-	 * syscall's entry), stamped in the sender's context as the bytes
-	 * are queued, before this end is woken (exchange.bpf.h's
-	 * sk_data_ready); the far end's receives read it, and the thread
-	 * that sent.
+	 * unix: the far end's last send to this socket, stamped in the
+	 * sender's context as the bytes are queued, before this end is
+	 * woken (exchange.bpf.h's sk_data_ready); the far end's receives
+	 * read it.
 	 */
-	__u64 queued_ns;
-	__u32 queued_tid;
-	__u32 pad;
+	struct bt_send_stamp queued;
 	__u64 resp_ns;		/* the last completed exchange's response: its start */
 };
 

@@ -183,23 +183,16 @@ static __always_inline void emit_exchange(struct sock *sk, struct exch_chan *c,
 		lose(BT_LOSS_EXCHANGES);
 }
 
-/* What a unix socket's far end knows of this end's last send (bt_conn). */
-struct far_stamp {
-	__u64 ns;	/* queued_ns */
-	__u32 tid;	/* queued_tid */
-	__u32 pad;
-};
-
 /*
  * When this end's last send that the far end of a unix connection (peer,
  * not trusted: unix_sock.peer) was told of began, and its thread: its
- * bt_conn.queued_ns and queued_tid, read through its storage's cache
+ * bt_conn.queued, read through its storage's cache
  * (bpf_sk_storage_get takes only a trusted socket), where the far end's
  * sk_data_ready lookups leave it. Zero when it cannot be read (no state;
  * the cache slot taken by another map): the race is then not seen. Only
  * on the rare paths bt_exchange_asks_sent and bt_exchange_asks_asked.
  */
-static __always_inline void far_stamp(struct sock *peer, struct far_stamp *f)
+static __always_inline void far_stamp(struct sock *peer, struct bt_send_stamp *f)
 {
 	struct bpf_local_storage_map *smap;
 	struct bpf_local_storage_data *sd;
@@ -222,7 +215,7 @@ static __always_inline void far_stamp(struct sock *peer, struct far_stamp *f)
 		return;
 	if (bpf_probe_read_kernel(f, sizeof(*f), (void *)((__u64)sd +
 			bpf_core_field_offset(struct bpf_local_storage_data, data) +
-			__builtin_offsetof(struct bt_conn, queued_ns))))
+			__builtin_offsetof(struct bt_conn, queued))))
 		f->ns = 0;
 }
 
@@ -240,10 +233,10 @@ static __always_inline void unstepped_send(struct sock *sk, struct bt_conn *cn,
 					   const struct exch_chan *c, __u32 wseq, __u8 dir,
 					   __u32 tid, __u64 now)
 {
-	struct far_stamp f = { .tid = tid };
+	struct bt_send_stamp f = { .tid = tid };
 	struct tcp_sock *tp;
 
-	if (!bt_exchange_asks_sent(cn, dir) && !bt_exchange_asks_asked(cn, dir))
+	if (!bt_exchange_asks(cn, dir))
 		return;
 	if (c->kind == BT_KIND_TCP) {
 		/* A FIN advances write_seq too: an end shut for sending sends nothing more. */
@@ -257,10 +250,7 @@ static __always_inline void unstepped_send(struct sock *sk, struct bt_conn *cn,
 		if (!bt_exchange_queued_since(cn, f.ns))
 			return;
 	}
-	if (cn->role == BT_ROLE_SERVER)
-		bt_exchange_owe(cn);
-	else
-		bt_exchange_owe_request(cn, f.ns, f.tid);
+	bt_exchange_unstepped(cn, &f);
 }
 
 /*
@@ -333,8 +323,8 @@ int BPF_PROG(sock_recv_length, struct sock *sk, int ret, int flags)
 }
 
 /*
- * A unix connection's sends, as the far end sees them (bt_conn.queued_ns,
- * queued_tid). sock_def_readable's tracepoint runs in the sender's
+ * A unix connection's sends, as the far end sees them (bt_conn.queued).
+ * sock_def_readable's tracepoint runs in the sender's
  * context as each skb reaches the far end's queue, before that end's
  * reader is woken: before the send's own sock_send_length step by a whole
  * return from the syscall, time enough for the far end to answer and
@@ -367,8 +357,8 @@ int BPF_PROG(sk_data_ready, struct sock *sk)
 	if (!cn)
 		return 0;
 	st = inflight_of((__u32)id);
-	cn->queued_ns = st ? st->ts : bpf_ktime_get_ns();	/* no syscall: io_uring */
-	cn->queued_tid = id;
+	cn->queued.ns = st ? st->ts : bpf_ktime_get_ns();	/* no syscall: io_uring */
+	cn->queued.tid = id;
 	return 0;
 }
 

@@ -128,6 +128,12 @@ BT_STEP_INLINE bool bt_exchange_asks_asked(const struct bt_conn *cn, __u8 dir)
 	       cn->phase == BT_PHASE_RESPONSE && !cn->owed;
 }
 
+/* Whether a receive looks for a send of this end's not stepped yet: either race. */
+BT_STEP_INLINE bool bt_exchange_asks(const struct bt_conn *cn, __u8 dir)
+{
+	return bt_exchange_asks_sent(cn, dir) || bt_exchange_asks_asked(cn, dir);
+}
+
 /*
  * TCP's answer: the socket's own send sequence (tcp_sock.write_seq,
  * advanced as sendmsg queues the bytes) moved since the last step (wseq,
@@ -140,7 +146,7 @@ BT_STEP_INLINE bool bt_exchange_seq_moved(const struct bt_conn *cn, __u32 write_
 
 /*
  * A unix socket's answer: a send from this end that the far end was told
- * of (queued_ns, the far end's bt_conn.queued_ns, stamped by sk_data_ready
+ * of (queued_ns, the far end's bt_conn.queued, stamped by sk_data_ready
  * in the sender's context with the send's entry) began after the phase
  * did: a server's request (req_ns, its first read), a client's response
  * (resp_ns, its first read). Any send stepped in that time left the
@@ -193,6 +199,19 @@ BT_STEP_INLINE void bt_exchange_owe_request(struct bt_conn *cn, __u64 req_ns, __
 	cn->phase = BT_PHASE_REQUEST;
 	cn->req_ns = req_ns;
 	cn->req_tid = req_tid;
+}
+
+/*
+ * A send of this end's found queued and not stepped yet, when
+ * bt_exchange_asks: a server's response owed, a client's request counted
+ * (sent as *sent says, as far as the kind knows).
+ */
+BT_STEP_INLINE void bt_exchange_unstepped(struct bt_conn *cn, const struct bt_send_stamp *sent)
+{
+	if (cn->role == BT_ROLE_SERVER)
+		bt_exchange_owe(cn);
+	else
+		bt_exchange_owe_request(cn, sent->ns, sent->tid);
 }
 
 #endif /* BOUNDTRACE_EXCHANGE_STEP_H */

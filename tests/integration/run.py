@@ -807,11 +807,16 @@ else:
 """
 
 
+RACE_ROUNDS = 20
+# Each round moves 1 MiB and 16 bytes one way (RACE_BIG in all), 2 x 16 bytes the other.
+RACE_BIG, RACE_SMALL = RACE_ROUNDS * ((1 << 20) + 16), RACE_ROUNDS * 32
+
+
 def traced_race(race, kind, client_traced):
     """RACE_SCRIPT's RACE on KIND (unix or tcp) under boundtrace, both sides
     traced, or the server alone (--peers 0) with the client started apart;
     boundtrace's rows of that kind as (direction, role, bytes, exchanges),
-    sorted by role and direction, and its JSON."""
+    sorted by role and direction, with the case's name for messages."""
     what = "%s %s, client %s" % (race, kind, "traced" if client_traced else "not traced")
     addrfile, fifo, bt_out = tmpfile("race.addr"), tmpfile("race.fifo"), tmpfile("bt.json")
     for p in (addrfile + ".sock", addrfile + ".tmp"):
@@ -819,7 +824,7 @@ def traced_race(race, kind, client_traced):
             os.unlink(p)
     os.mkfifo(fifo)
     script = [sys.executable, "-c", RACE_SCRIPT, race]
-    side = [kind, addrfile, fifo, "20"]
+    side = [kind, addrfile, fifo, str(RACE_ROUNDS)]
     if client_traced:
         r = run([BT, "-f", "json", "-o", bt_out, "-c", *script, "pair", *side])
     else:
@@ -836,9 +841,6 @@ def traced_race(race, kind, client_traced):
     return what, rows
 
 
-RACE_BIG = 20 * ((1 << 20) + 16)	# 20 rounds: 1 MiB and 16 bytes each way's larger side
-
-
 @test
 def pool_response_stepped_after_the_next_request_is_its_own():
     """A worker's response whose send is stepped after the reader thread
@@ -851,8 +853,9 @@ def pool_response_stepped_after_the_next_request_is_its_own():
     first response began), the bytes exact."""
     for kind, client_traced in (("unix", True), ("unix", False), ("tcp", True)):
         what, rows = traced_race("pool", kind, client_traced)
-        want = [("recv", "client", RACE_BIG, 40), ("send", "client", 640, 0),
-                ("recv", "server", 640, 0), ("send", "server", RACE_BIG, 40)]
+        n = 2 * RACE_ROUNDS
+        want = [("recv", "client", RACE_BIG, n), ("send", "client", RACE_SMALL, 0),
+                ("recv", "server", RACE_SMALL, 0), ("send", "server", RACE_BIG, n)]
         eq(rows, want if client_traced else want[2:],
            "%s: rows (direction, role, bytes, exchanges)" % what)
 
@@ -867,8 +870,9 @@ def client_request_stepped_after_its_answer_is_its_own():
     stamp. 20 rounds: 40 exchanges at each end, the bytes exact."""
     for kind in ("unix", "tcp"):
         what, rows = traced_race("mirror", kind, True)
-        eq(rows, [("recv", "client", 640, 40), ("send", "client", RACE_BIG, 0),
-                  ("recv", "server", RACE_BIG, 0), ("send", "server", 640, 40)],
+        n = 2 * RACE_ROUNDS
+        eq(rows, [("recv", "client", RACE_SMALL, n), ("send", "client", RACE_BIG, 0),
+                  ("recv", "server", RACE_BIG, 0), ("send", "server", RACE_SMALL, n)],
            "%s: rows (direction, role, bytes, exchanges)" % what)
 
 

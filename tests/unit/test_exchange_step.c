@@ -280,20 +280,6 @@ static void interleaved_on_one_thread(void **state)
 	assert_int_equal(b.exchanges, 2);
 }
 
-/* An unstepped send found: a server's response owed, a client's request sent at sent_ns by sent_tid. */
-static void owe(struct bt_conn *cn, __u64 sent_ns, __u32 sent_tid)
-{
-	if (cn->role == BT_ROLE_SERVER)
-		bt_exchange_owe(cn);
-	else
-		bt_exchange_owe_request(cn, sent_ns, sent_tid);
-}
-
-static bool asks(const struct bt_conn *cn)
-{
-	return bt_exchange_asks_sent(cn, BT_DIR_RECV) || bt_exchange_asks_asked(cn, BT_DIR_RECV);
-}
-
 /*
  * A receive as exchange.bpf.h makes it on TCP (unstepped_send): the
  * sequence first if asked (wstamp: the socket's last transmission), then
@@ -302,10 +288,11 @@ static bool asks(const struct bt_conn *cn)
 static long long tcp_rcv_at(struct bt_conn *cn, __u32 write_seq, __u64 wstamp, __u32 tid,
 			    __u64 now)
 {
+	struct bt_send_stamp sent = { bt_exchange_sent_within(cn, wstamp, now), tid, 0 };
 	long long lat;
 
-	if (asks(cn) && bt_exchange_seq_moved(cn, write_seq))
-		owe(cn, bt_exchange_sent_within(cn, wstamp, now), tid);
+	if (bt_exchange_asks(cn, BT_DIR_RECV) && bt_exchange_seq_moved(cn, write_seq))
+		bt_exchange_unstepped(cn, &sent);
 	lat = call(cn, BT_DIR_RECV, 10, tid, now);
 	cn->wseq = write_seq;
 	return lat;
@@ -387,14 +374,16 @@ static void tcp_sequence_still_is_more_of_the_request(void **state)
 /*
  * A server's receive as exchange.bpf.h makes it on a unix socket:
  * queued_ns is when the far end was last told of this end's bytes (its
- * bt_conn.queued_ns, stamped by sk_data_ready as the send queues them),
+ * bt_conn.queued, stamped by sk_data_ready as the send queues them),
  * read only if asked.
  */
 static long long unix_rcv_by(struct bt_conn *cn, __u64 queued_ns, __u32 queued_tid, __u32 tid,
 			     __u64 now)
 {
-	if (asks(cn) && bt_exchange_queued_since(cn, queued_ns))
-		owe(cn, queued_ns, queued_tid);
+	struct bt_send_stamp sent = { queued_ns, queued_tid, 0 };
+
+	if (bt_exchange_asks(cn, BT_DIR_RECV) && bt_exchange_queued_since(cn, queued_ns))
+		bt_exchange_unstepped(cn, &sent);
 	return call(cn, BT_DIR_RECV, 10, tid, now);
 }
 
