@@ -142,7 +142,7 @@ struct inflight {
 	__u64 owner_sk;
 	__u64 owner_gen;
 	__u32 owner_tgid;
-	__u32 owner_pad;
+	__u32 flink_wakee;	/* see flink_waker_addr */
 	/*
 	 * --peers: the channel (its key in `marked`) this thread's last send
 	 * found marked, when peers.bpf.h's marks_dropped was mark_gen: while
@@ -151,6 +151,14 @@ struct inflight {
 	 */
 	__u64 mark_id;
 	__u64 mark_gen;
+	/*
+	 * The futex link (peers.bpf.h's futex_links) this thread's last wake
+	 * made or found, with flink_wakee: while its next wake is the same,
+	 * the map is not asked again (a link is a fact, not a count; no one
+	 * deletes it). flink_wakee 0: none.
+	 */
+	__u64 flink_waker_addr;
+	__u64 flink_wakee_addr;
 };
 
 /*
@@ -1697,6 +1705,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		st->last_ts = 0;	/* the previous owner's, never restarted */
 		st->pend_ts = 0;
 		st->mark_id = 0;
+		st->flink_wakee = 0;
 		st->pipe = (struct bt_pipe_thread){};
 	} else if (st->last_ts && is_restart(st->last_ret)) {
 		/* The last call was interrupted: pending until its restart enters. */
@@ -1917,7 +1926,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		bpf_tail_call(ctx, &marked_exit, 0);
 	tgid = current_tgid(regs);
 	if (!is_target(tgid)) {
-		if (count_marked && is_marked_nr(nr))
+		if (count_marked && is_marked_nr(nr) && *(volatile __u64 *)&marks_made)
 			bpf_tail_call(ctx, &marked_exit, 0);
 		return 0;
 	}
@@ -2057,7 +2066,7 @@ static __always_inline void note_wakee(struct task_struct *cur, struct task_stru
 	if (!wakee_waits_on_crossing(p, regs, st->nr, cur->tgid))
 		return;
 	if (is_futex_nr(st->nr))
-		futex_link(cur, p, regs);
+		futex_link(st, cur, p, regs);
 	n = st->nwake;
 	for (int i = 0; i < BT_WAKEES_MAX; i++) {
 		if (i >= n)

@@ -144,12 +144,25 @@ static __always_inline void seen_process(struct task_struct *task)
 	bpf_map_update_elem(&seen, &tgid, &s, BPF_NOEXIST);
 }
 
+/*
+ * Set (never cleared) before the first mark is inserted: until then no
+ * channel is marked, so no process can be counted by a mark, and a
+ * process that is not a target skips sys_exit_marked's descriptor walk
+ * at each of its reads and writes (a target that has crossed nothing
+ * yet, an idle daemon, costs the rest of the machine no more than with
+ * --peers 0). One load where it is tested.
+ */
+__u64 marks_made;
+
 static __always_inline void mark(__u64 id)
 {
 	__u8 one = 1;
 
-	if (count_marked && id &&
-	    not_kept(bpf_map_update_elem(&marked, &id, &one, BPF_NOEXIST)))
+	if (!count_marked || !id)
+		return;
+	if (!*(volatile __u64 *)&marks_made)
+		marks_made = 1;
+	if (not_kept(bpf_map_update_elem(&marked, &id, &one, BPF_NOEXIST)))
 		lose(BT_LOSS_MAP_FULL);
 }
 
@@ -776,15 +789,21 @@ __noinline int peers_fill_info(__u64 sk_addr, __u64 peer_addr, struct bt_chan_in
 
 /*
  * A futex wake by a traced waker ended p's wait: which word, in p's
- * address space. Counted once per (waker, word, wakee, word).
+ * address space. A link is kept once per (waker, word, wakee, word): its
+ * value is 1, the analysis asks only whether it exists. The waker's slot
+ * st remembers the last link it made or found, so a thread that wakes
+ * the same waiter on the same word again (a futex ping-pong, a pool's
+ * condition variable) skips the hash lookup; the map is never deleted
+ * from, so a remembered link is still there.
  */
-static __always_inline void futex_link(struct task_struct *cur, struct task_struct *p,
-				       struct pt_regs *wregs)
+static __always_inline void futex_link(struct inflight *st, struct task_struct *cur,
+				       struct task_struct *p, struct pt_regs *wregs)
 {
 	struct pt_regs *cregs = task_regs(cur);
 	struct bt_futex_link_key k = { .waker = cur->tgid, .wakee = p->tgid };
 	long nr = BT_REGS_NR(wregs), cnr = BT_REGS_NR(cregs);
-	__u64 one = 1, *n;
+	__u64 one = 1;
+	long err;
 
 	if (cnr == BT_NR_futex_requeue || cnr == BT_NR_futex_waitv)
 		k.waker_addr = futex_vec_addr((void *)BT_REGS_ARG1(cregs));
@@ -794,11 +813,17 @@ static __always_inline void futex_link(struct task_struct *cur, struct task_stru
 		k.wakee_addr = futex_vec_addr((void *)BT_REGS_ARG1(wregs));
 	else
 		k.wakee_addr = BT_REGS_ARG1(wregs);
-	n = bpf_map_lookup_elem(&futex_links, &k);
-	if (n)
-		__sync_fetch_and_add(n, 1);
-	else if (not_kept(bpf_map_update_elem(&futex_links, &k, &one, BPF_NOEXIST)))
+	if (st->flink_wakee == k.wakee && st->flink_waker_addr == k.waker_addr &&
+	    st->flink_wakee_addr == k.wakee_addr)
+		return;
+	err = bpf_map_update_elem(&futex_links, &k, &one, BPF_NOEXIST);
+	if (not_kept(err)) {
 		lose(BT_LOSS_MAP_FULL);
+		return;
+	}
+	st->flink_wakee = k.wakee;
+	st->flink_waker_addr = k.waker_addr;
+	st->flink_wakee_addr = k.wakee_addr;
 }
 
 #endif /* BT_PEERS_BPF_H */

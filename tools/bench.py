@@ -11,10 +11,11 @@ The full run also rewrites docs/BENCHMARKS.md.
 
 Usage: tools/bench.py [--quick] [--only pipe,unix,tcp,futex,bulk,stress,server,profile]
                       [--aggregate-only] [--baseline BINARY]
-       tools/bench.py --profile [REPS] [--baseline BINARY]
+       tools/bench.py --profile [REPS] [--profile-on WORKLOAD] [--baseline BINARY]
        tools/bench.py --long SECONDS [--long-flags "BOUNDTRACE OPTIONS"]
   --profile  only the per-program BPF cost (bpf_stats) of each mode and of a
-           bystander on the pinned pipe ping-pong, REPS interleaved rounds
+           bystander on the pinned pipe ping-pong (--profile-on: another
+           of the workloads above, e.g. futex), REPS interleaved rounds
   --baseline  another boundtrace build (an older commit's) measured in the
            same rounds as this one, each mode as "base: MODE"; with
            --aggregate-only, the default mode of both builds only (on the
@@ -834,9 +835,10 @@ def profile_one(case, w, tmp, quick):
     return result, t1 - t0
 
 
-def profile_table(tmp, quick, reps=None):
-    """bpf_stats per program for each mode on the pinned pipe ping-pong:
-    what each hook costs per run, and how often it runs."""
+def profile_table(tmp, quick, reps=None, on="pipe"):
+    """bpf_stats per program for each mode on a pinned workload (the pipe
+    ping-pong unless on names another): what each hook costs per run, and
+    how often it runs."""
     if not shutil.which("bpftool"):
         return "n/a: bpftool not installed"
     try:
@@ -844,7 +846,7 @@ def profile_table(tmp, quick, reps=None):
     except OSError as e:
         return f"n/a: {STATS_SYSCTL}: {e}"
     reps = reps or (1 if quick else 3)
-    w = WORKLOADS[0]
+    w = next(x for x in WORKLOADS if x.key == on)
     lines = ["| mode | program | runs/s (median) | ns/run (median of "
              f"{reps}) | ns/run (min–max) |", "|---|---|--:|--:|--:|"]
     try:
@@ -1467,9 +1469,14 @@ def main():
                 write_long_section(text)
             return 0
         if profile_only:
+            on = args[args.index("--profile-on") + 1] if "--profile-on" in args else "pipe"
+            if on not in [x.key for x in WORKLOADS]:
+                print(f"bench: --profile-on {on}: one of "
+                      f"{', '.join(x.key for x in WORKLOADS)}", file=sys.stderr)
+                return 2
             print(profile_table(tmp, quick, int(args[args.index("--profile") + 1])
                                 if args[args.index("--profile") + 1:][:1] != [] and
-                                args[args.index("--profile") + 1].isdigit() else None))
+                                args[args.index("--profile") + 1].isdigit() else None, on))
             return 0
         tracer_list = tracers()
         cells = plan(tracer_list, quick, only, aggregate_only)

@@ -12,11 +12,18 @@
  *   "fan-wakee"  --wakees of them: FUTEX_WAIT --count times on the shared
  *                word, then stay --linger-ms more before exiting
  *
- * The word never changes, so a wait ends only when the waker wakes it; a
+ * With --words N the shared words are N: a wakee's k-th wait is on word
+ * k % N, and the waker tries the words in turn, so one waker thread wakes
+ * the same wakee on each word (N futex links from one thread to one
+ * process, which a tracer must each keep).
+ *
+ * The words never change, so a wait ends only when the waker wakes it; a
  * wake that found no waiter (it returns 0) is tried again after 100 us.
  * Every process reports through a MAP_SHARED mapping, never through a
  * futex or a channel. The report (--out) names the waker, each wakee and
  * the wakeups it received: the edges waker -> wakee a tracer must show;
+ * each word's address (the same in every process: mapped before the
+ * forks), the waker's calls on it and the wakeups it made;
  * and each one's start time as its own /proc/self/stat says (field 22,
  * clock ticks since boot), which a tracer's start_ns must equal.
  */
@@ -34,17 +41,21 @@
 #include <unistd.h>
 
 #define MAX_WAKEES	32
+#define MAX_WORDS	8
 
 struct shared {
-	int word;			/* the futex: always 0 */
+	int word[MAX_WORDS];		/* the futexes: always 0 */
 	int failed;
 	long woken[MAX_WAKEES];		/* wakeups each wakee received */
 	unsigned long long start[MAX_WAKEES + 1];	/* wakees', then the waker's */
 	long wakes;			/* the waker's wakes that woke one */
 	long wake_calls;		/* its FUTEX_WAKE calls, those included */
+	long word_calls[MAX_WORDS];	/* its FUTEX_WAKE calls on each word */
+	long word_woken[MAX_WORDS];	/* the wakeups on each word */
 };
 
 static struct shared *sh;
+static long nwords = 1;
 
 static void die(const char *what)
 {
@@ -54,9 +65,9 @@ static void die(const char *what)
 	_exit(1);
 }
 
-static long futex(int op, int val)
+static long futex(long w, int op, int val)
 {
-	return syscall(SYS_futex, &sh->word, op, val, NULL, NULL, 0);
+	return syscall(SYS_futex, &sh->word[w % nwords], op, val, NULL, NULL, 0);
 }
 
 static void sleep_us(long us)
@@ -95,8 +106,8 @@ static void wakee(int i, long count, long linger_ms)
 	sh->start[i] = own_start();
 	while (sh->woken[i] < count) {
 		/* Not FUTEX_PRIVATE: the word is shared between processes. */
-		if (futex(FUTEX_WAIT, 0) == 0)
-			sh->woken[i]++;
+		if (futex(sh->woken[i], FUTEX_WAIT, 0) == 0)
+			__atomic_add_fetch(&sh->word_woken[sh->woken[i]++ % nwords], 1, __ATOMIC_RELAXED);
 		else if (errno != EINTR && errno != EAGAIN)
 			die("FUTEX_WAIT");
 	}
@@ -108,10 +119,11 @@ static void waker(int i, long total)
 {
 	prctl(PR_SET_NAME, "fan-waker");
 	sh->start[i] = own_start();
-	while (sh->wakes < total && !sh->failed) {
-		long r = futex(FUTEX_WAKE, 1);
+	for (long w = 0; sh->wakes < total && !sh->failed; w++) {
+		long r = futex(w, FUTEX_WAKE, 1);
 
 		sh->wake_calls++;
+		sh->word_calls[w % nwords]++;
 		if (r < 0)
 			die("FUTEX_WAKE");
 		if (r == 1)
@@ -149,6 +161,8 @@ int main(int argc, char **argv)
 			wakees = num_opt("--wakees", argv[i + 1], 1, MAX_WAKEES);
 		else if (!strcmp(argv[i], "--count"))
 			count = num_opt("--count", argv[i + 1], 1, 1000000);
+		else if (!strcmp(argv[i], "--words"))
+			nwords = num_opt("--words", argv[i + 1], 1, MAX_WORDS);
 		else if (!strcmp(argv[i], "--linger-ms"))
 			linger_ms = num_opt("--linger-ms", argv[i + 1], 0, 600000);
 		else if (!strcmp(argv[i], "--out"))
@@ -157,7 +171,8 @@ int main(int argc, char **argv)
 			break;
 	}
 	if (!out || argc % 2 == 0) {
-		fprintf(stderr, "usage: wakefan [--wakees N] [--count N] [--linger-ms MS] --out FILE\n");
+		fprintf(stderr, "usage: wakefan [--wakees N] [--count N] [--words N] [--linger-ms MS] "
+				"--out FILE\n");
 		return 2;
 	}
 	prctl(PR_SET_NAME, "fan-main");
@@ -197,6 +212,10 @@ int main(int argc, char **argv)
 	for (long i = 0; i < wakees; i++)
 		fprintf(f, "%s{\"pid\":%d,\"woken\":%ld,\"start\":%llu}", i ? "," : "",
 			wakee_pid[i], sh->woken[i], sh->start[i]);
+	fprintf(f, "],\"words\":[");
+	for (long w = 0; w < nwords; w++)
+		fprintf(f, "%s{\"addr\":\"%p\",\"wake_calls\":%ld,\"woken\":%ld}", w ? "," : "",
+			(void *)&sh->word[w], sh->word_calls[w], sh->word_woken[w]);
 	fprintf(f, "]}\n");
 	return fclose(f) ? 1 : 0;
 }

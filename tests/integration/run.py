@@ -1380,6 +1380,39 @@ def wakes_of_an_exited_waker_counted_once():
 
 
 @test
+def futex_links_of_one_thread_on_many_words():
+    """One waker thread wakes one wakee process on 3 shared words in turn:
+    each word is its own futex link (the waker's word -> the wakee's), so
+    each word's edge pairs with the wakee's wait on that word, its blocked
+    time the wait row's exactly. A link remembered by the waker's thread
+    (the kernel's per-thread cache) must be told apart by its words too."""
+    out, fan = tmpfile("words.json"), tmpfile("words-wl.json")
+    r = run([BT, "-f", "json", "-o", out, "--group", "pid", "-c", WAKEFAN,
+             "--wakees", "1", "--words", "3", "--count", "12", "--linger-ms", "200",
+             "--out", fan])
+    eq(r.returncode, 0, "boundtrace -c wakefan --words 3 (%s)" % r.stderr)
+    with open(out) as f:
+        bt = json.load(f)
+    with open(fan) as f:
+        wl = json.load(f)
+    wakee = wl["wakees"][0]["pid"]
+    eq([w["woken"] for w in wl["words"]], [4, 4, 4], "wakeups on each word")
+    _, rows = bt_rows(bt, wakee)
+    edges = {e["channel"]: e for e in bt["edges"]
+             if e["kind"] == "futex" and (e["from"], e["to"]) == (wl["waker"], wakee)}
+    eq(sorted(edges), sorted("futex:" + w["addr"] for w in wl["words"]), "one edge per word")
+    for w in wl["words"]:
+        chan = "futex:" + w["addr"]
+        e, wait = edges[chan], rows[("futex", chan, "wait")]
+        eq(wait["calls"], w["woken"], "the wakee's waits on %s" % chan)
+        eq((e["calls"], e["wakeups"]), (w["wake_calls"], w["woken"]),
+           "wake calls and wakeups of the edge on %s" % chan)
+        check(wait["blocked_ns"] > 0, "the wakee blocked on %s" % chan)
+        eq(e["blocked_ns"], wait["blocked_ns"],
+           "the edge on %s carries the wakee's wait on that word" % chan)
+
+
+@test
 def command_takes_the_arguments_after_it():
     """`-c CMD ARG...`: the words after CMD are the command's, options too."""
     out, ipc_out = tmpfile("argv.json"), tmpfile("argv-ipc.json")

@@ -625,7 +625,7 @@ int bt_model_add_futex_link(struct bt_model *m, const struct bt_futex_link *l)
 	if (!o)
 		return -1;
 	o->key = l->key;
-	o->count = l->count;	/* the kernel's count is cumulative */
+	o->count = l->count;	/* the kernel's value is the link's, not an increment */
 	return 0;
 }
 

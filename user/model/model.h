@@ -135,7 +135,10 @@ struct bt_sockfact {
 	uint8_t laddr[16], raddr[16];
 };
 
-/* Futex links (struct bt_futex_link_key) with their counts. */
+/*
+ * Futex links (struct bt_futex_link_key): the kernel keeps each once, with
+ * count 1 (older recordings hold its wakes; only the key is read).
+ */
 struct bt_futex_link {
 	struct bt_futex_link_key key;
 	uint64_t count;
