@@ -60,7 +60,11 @@ BYSTANDER = "bystander (boundtrace --peers 0 -p IDLE)"
 # The front door's own mode: --peers 1 asks of every other process's read
 # and write whether its channel is marked.
 BYSTANDER_PEERS = "bystander (boundtrace -p IDLE)"
-BYSTANDERS = (BYSTANDER, BYSTANDER_PEERS)
+# The same while the target is busy: once a target has crossed a channel
+# (a mark exists), every other process's read and write is looked at.
+BYSTANDER_BUSY = "bystander (boundtrace -p BUSY)"
+BUSY_RATE = 2000                # the busy target's exchanges/s (ipcload --rate, on CPU 1)
+BYSTANDERS = (BYSTANDER, BYSTANDER_PEERS, BYSTANDER_BUSY)
 # Empty programs on the same tracepoints: what the hooks' mere existence
 # costs every process; the issue holds a bystander to within 0.02 of it.
 FLOOR = "floor: empty hooks (tools/floorhooks)"
@@ -122,7 +126,11 @@ METHOD = f"""\
   process of its own while the workload runs untraced: what every other
   process on the machine pays for the hooks' early exit; `boundtrace -p
   IDLE`, the default `--peers 1`, also asks of each of its reads and
-  writes whether the channel is one a target marked. The floor row:
+  writes whether the channel is one a target marked (none is, while the
+  idle target has crossed nothing: no process is asked); `boundtrace -p
+  BUSY` traces a pipe ping-pong paced at {BUSY_RATE:,} exchanges/s on CPU 1
+  (`ipcload --rate`, `--follow`), so a mark exists and every read and
+  write of the workload is asked. The floor row:
   `tools/floorhooks` holds empty programs on the same tracepoints (the
   syscall tracepoints put every task on the slow syscall path, and each
   hook's dispatch runs): no tracer built on them can cost less; the issue
@@ -392,6 +400,8 @@ def tracers():
                        background=Background)
     bystander_peers = Tracer(BYSTANDER_PEERS, 9, 1, lambda argv, out: argv, bystander_seen,
                              ours=True, background=lambda out: Background(out, peers=None))
+    bystander_busy = Tracer(BYSTANDER_BUSY, 9, 1, lambda argv, out: argv, bystander_seen,
+                            ours=True, background=BusyBackground)
     strace = Tracer("strace -f -c", 5, 40,
                     lambda argv, out: ["strace", "-f", "-c", "-o", out, "--", *argv],
                     strace_seen)
@@ -410,8 +420,8 @@ def tracers():
     floor = Tracer(FLOOR, 9, 1, lambda argv, out: argv, lambda out, ipc: sum(rows(ipc).values()),
                    background=FloorHooks)
     floor.problem = floor_problem()
-    return [*variants, *baseline_variants(variants), floor, bystander, bystander_peers, strace,
-            perf, bpft]
+    return [*variants, *baseline_variants(variants), floor, bystander, bystander_peers,
+            bystander_busy, strace, perf, bpft]
 
 
 class Background:
@@ -433,6 +443,57 @@ class Background:
         self.idle.kill()
         self.idle.wait()
         return reap(self.bt)
+
+
+class BusyBackground:
+    """`boundtrace --follow -p BUSY`, the default --peers 1: BUSY is a pipe
+    ping-pong paced at BUSY_RATE exchanges/s on CPU 1 (ipcload --rate), so
+    its channels are marked before the workload starts, and the workload,
+    untraced on CPU 0, is a bystander of a tracer at work."""
+
+    DELAY_S = 3.0       # ipcload's --delay-ms: boundtrace attaches within it
+
+    def __init__(self, out):
+        self.out, start = out, time.monotonic()
+        self.busy = subprocess.Popen(
+            [TASKSET, "-c", "1", IPCLOAD, "pipe", "--size", "1", "--reply-size", "1",
+             "--rate", str(BUSY_RATE), "--count", "1000000000",
+             "--delay-ms", str(int(self.DELAY_S * 1000)), "--out", "/dev/null"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)
+        self.bt = subprocess.Popen([BOUNDTRACE, "-f", "json", "-o", out, "--follow",
+                                    "-p", str(self.busy.pid)], stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_attached(self.bt, "boundtrace -p BUSY", True, self.stop)
+        if time.monotonic() > start + self.DELAY_S:
+            self.stop()
+            raise ToolFailed("boundtrace -p BUSY attached after the busy target forked",
+                             ours=True)
+        # Past the delay: its two ends fork, are followed and cross (a mark is made).
+        time.sleep(start + self.DELAY_S + 0.3 - time.monotonic())
+        self.ready = True
+
+    ready = False
+
+    def stop(self):
+        self.bt.send_signal(signal.SIGINT)
+        try:
+            os.killpg(self.busy.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.busy.wait()
+        got = reap(self.bt)
+        if not self.ready:
+            return got
+        try:
+            traced = sum(b["calls"] for p in load_json(self.out, "boundtrace -p BUSY")["processes"]
+                         for b in p["boundaries"] if b["kind"] == "pipe")
+        except ToolFailed:
+            traced = 0
+        if not traced:
+            raise ToolFailed("boundtrace -p BUSY traced none of the busy target's pipe calls",
+                             ours=True)
+        return got
 
 
 class FloorHooks:
