@@ -1391,10 +1391,7 @@ def futex_links_of_one_thread_on_many_words():
              "--wakees", "1", "--words", "3", "--count", "12", "--linger-ms", "200",
              "--out", fan])
     eq(r.returncode, 0, "boundtrace -c wakefan --words 3 (%s)" % r.stderr)
-    with open(out) as f:
-        bt = json.load(f)
-    with open(fan) as f:
-        wl = json.load(f)
+    bt, wl = load_json(out), load_json(fan)
     wakee = wl["wakees"][0]["pid"]
     eq([w["woken"] for w in wl["words"]], [4, 4, 4], "wakeups on each word")
     _, rows = bt_rows(bt, wakee)
@@ -1410,6 +1407,38 @@ def futex_links_of_one_thread_on_many_words():
         check(wait["blocked_ns"] > 0, "the wakee blocked on %s" % chan)
         eq(e["blocked_ns"], wait["blocked_ns"],
            "the edge on %s carries the wakee's wait on that word" % chan)
+
+
+# The ring records' sizes (bpf/boundtrace.h: struct bt_event, bt_episode_ev,
+# bt_exchange_ev), as the own-cost section counts their bytes.
+EVENT_BYTES, EPISODE_BYTES, EXCHANGE_BYTES = 48, 64, 80
+
+
+@test
+def own_cost_accounts_for_every_record():
+    """The report's own-cost section (`tracer`): a 1-byte pipe ping-pong of
+    250 rounds sends exactly two exchange records a round (both ends, one
+    sample), no hand-off, and as many episodes as the report counts; with
+    --no-chains no record ring is read at all. Its CPU is ns (below the
+    trace's length on 2 cores), its RSS KiB."""
+    n = 250
+    bt, ipc = traced("pipe", "--size", "1", "--reply-size", "1", "--count", str(n))
+    assert_matches(bt, ipc)
+    me = bt["tracer"]
+    eq(bt["exchanges_paired"], n, "exchanges paired")
+    eq(bt["lost"]["exchanges"] + bt["lost"]["episodes"], 0, "records lost")
+    eq((me["records"]["exchanges"], me["records"]["handoffs"], me["records"]["episodes"]),
+       (2 * n, 0, bt["episodes"]), "exchange, hand-off and episode records")
+    eq(me["record_bytes"] - me["records"]["events"] * EVENT_BYTES,
+       2 * n * EXCHANGE_BYTES + bt["episodes"] * EPISODE_BYTES, "their bytes")
+    check(0 < me["cpu_ns"] <= 2 * bt["duration_ns"],
+          "CPU in ns within the trace on 2 cores: %d of %d" % (me["cpu_ns"], bt["duration_ns"]))
+    check(1024 <= me["max_rss_kib"] <= 1024 * 1024, "peak RSS in KiB: %d" % me["max_rss_kib"])
+    bt, ipc = traced("pipe", "--size", "1", "--reply-size", "1", "--count", str(n),
+                     bt_args=("--no-chains",))
+    assert_matches(bt, ipc)
+    eq([bt["tracer"]["records"][k] for k in ("exchanges", "handoffs", "episodes")], [0, 0, 0],
+       "--no-chains: no exchange, hand-off or episode record")
 
 
 @test

@@ -226,6 +226,34 @@ static void test_openmetrics_flavor(void **state)
 	bt_model_free(&m);
 }
 
+/* A live trace's own cost: its families; a recording's report has none. */
+static void test_tracer_cost(void **state)
+{
+	struct bt_model m;
+	char *out;
+
+	(void)state;
+	build_model(&m);
+	out = render(&m, BT_METRICS_OPENMETRICS, NULL);
+	assert_null(strstr(out, "boundtrace_tracer"));
+	free(out);
+	m.self = (struct bt_self_cost){ .measured = true, .cpu_ns = 1500000000,
+					.max_rss_kib = 20480,
+					.records = { [BT_SELF_EXCHANGES] = 400, [BT_SELF_EVENTS] = 3 } };
+	out = render(&m, BT_METRICS_OPENMETRICS, NULL);
+	has_line(out, "# TYPE boundtrace_tracer_cpu_seconds counter");
+	has_line(out, "boundtrace_tracer_cpu_seconds_total 1.500000000");
+	has_line(out, "# TYPE boundtrace_tracer_records counter");
+	has_line(out, "boundtrace_tracer_records_total{kind=\"events\"} 3");
+	has_line(out, "boundtrace_tracer_records_total{kind=\"episodes\"} 0");
+	has_line(out, "boundtrace_tracer_records_total{kind=\"exchanges\"} 400");
+	has_line(out, "boundtrace_tracer_records_total{kind=\"handoffs\"} 0");
+	has_line(out, "# TYPE boundtrace_tracer_max_rss_bytes gauge");
+	has_line(out, "boundtrace_tracer_max_rss_bytes 20971520");
+	free(out);
+	bt_model_free(&m);
+}
+
 /* comm is another process's bytes: escaped for the format, valid UTF-8. */
 static void test_label_escaping(void **state)
 {
@@ -363,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_socket_service_and_lives),
 		cmocka_unit_test(test_histogram_buckets),
 		cmocka_unit_test(test_openmetrics_flavor),
+		cmocka_unit_test(test_tracer_cost),
 		cmocka_unit_test(test_label_escaping),
 		cmocka_unit_test(test_max_series_other),
 		cmocka_unit_test(test_max_series_sticky),

@@ -343,6 +343,12 @@ static void build_all(struct bt_model *m)
 	for (unsigned int l = 0; l < BT_LOSS_MAX; l++)
 		m->lost[l] = l * 13 + 2;
 	m->duration_ns = 17 * MS;
+	/* A live trace's own cost: every value its own. */
+	m->self = (struct bt_self_cost){
+		.measured = true, .load_cpu_ns = 1, .cpu_ns = 2, .max_rss_kib = 3,
+		.records = { 4, 5, 6, 7 }, .record_bytes = 8, .bpf_stats = true, .bpf_ns = 10,
+		.bpf_runs = 11,
+	};
 	free(big);
 	bt_model_sort(m);
 }
@@ -551,6 +557,15 @@ static void assert_fields_equal(const struct bt_model *a, const struct bt_model 
 	assert_int_equal(a->nprocs, b->nprocs);
 	assert_int_equal(a->duration_ns, b->duration_ns);
 	assert_memory_equal(a->lost, b->lost, sizeof(a->lost));
+	assert_int_equal(a->self.measured, b->self.measured);
+	assert_int_equal(a->self.load_cpu_ns, b->self.load_cpu_ns);
+	assert_int_equal(a->self.cpu_ns, b->self.cpu_ns);
+	assert_int_equal(a->self.max_rss_kib, b->self.max_rss_kib);
+	assert_memory_equal(a->self.records, b->self.records, sizeof(a->self.records));
+	assert_int_equal(a->self.record_bytes, b->self.record_bytes);
+	assert_int_equal(a->self.bpf_stats, b->self.bpf_stats);
+	assert_int_equal(a->self.bpf_ns, b->self.bpf_ns);
+	assert_int_equal(a->self.bpf_runs, b->self.bpf_runs);
 	for (size_t i = 0; i < a->nprocs; i++) {
 		const struct bt_proc *p = &a->procs[i], *q = &b->procs[i];
 
@@ -2425,6 +2440,11 @@ static void test_newer_writer_readable(void **state)
 	for (int i = 0; i < BT_LOSS_MAX + 3; i++)
 		bt_recf_put_u64(&b, i + 100);
 	raw_take(&r, BT_REC_LOST, &b);
+	/* Its own cost with a value past ours (bpf_runs is the last we know). */
+	bt_recf_put_u32(&b, 12);
+	for (int i = 0; i < 12; i++)
+		bt_recf_put_u64(&b, i + 1000);
+	raw_take(&r, BT_REC_SELF, &b);
 	bt_recf_put_u32(&b, 1);
 	raw_take(&r, 0x101, &b);	/* unknown, inside the snapshot */
 	/* More header fields are a new block type's business; more record fields are not. */
@@ -2500,6 +2520,16 @@ static void test_newer_writer_readable(void **state)
 	assert_int_equal(m.nstacks, 1);
 	assert_string_equal(bt_model_stack(&m, 42, 17, 0x4000), "main;newproc_loop");
 	assert_int_equal(m.duration_ns, 77);
+	assert_true(m.self.measured);
+	assert_int_equal(m.self.load_cpu_ns, 1000);
+	assert_int_equal(m.self.cpu_ns, 1001);
+	assert_int_equal(m.self.max_rss_kib, 1002);
+	for (int k = 0; k < BT_SELF_RECORDS_MAX; k++)
+		assert_int_equal(m.self.records[k], 1003 + k);
+	assert_int_equal(m.self.record_bytes, 1007);
+	assert_true(m.self.bpf_stats);
+	assert_int_equal(m.self.bpf_ns, 1009);
+	assert_int_equal(m.self.bpf_runs, 1010);
 	bt_model_free(&m);
 	free(r.buf);
 }

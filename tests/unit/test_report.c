@@ -584,9 +584,90 @@ static void test_loss_names(void **state)
 		assert_non_null(bt_loss_name(l));
 }
 
+/* What a live trace measured of itself: 1.5 s of trace, 45 ms of CPU. */
+static void set_self(struct bt_self_cost *s)
+{
+	*s = (struct bt_self_cost){
+		.measured = true, .load_cpu_ns = 412000000, .cpu_ns = 45000000,
+		.max_rss_kib = 20480, .record_bytes = 5 * 24 + 1000 * 96 + 3000 * 96,
+		.records = { [BT_SELF_EVENTS] = 5, [BT_SELF_EXCHANGES] = 3000,
+			     [BT_SELF_HANDOFFS] = 1000 },
+	};
+}
+
+static void test_self_cost_line(void **state)
+{
+	struct bt_self_cost s;
+	char line[512];
+
+	(void)state;
+	set_self(&s);
+	assert_string_equal(bt_self_format(&s, 1500000000, line, sizeof(line)),
+		"boundtrace's own cost: 45.0 ms CPU while tracing (3.00% of a core), 412 ms to "
+		"load; peak RSS 20.0 MiB; 4,005 records from the kernel (events 5, episodes 0, "
+		"exchanges 3,000, handoffs 1,000), 375 KiB; BPF programs not timed "
+		"(kernel.bpf_stats_enabled is 0)");
+	s.bpf_stats = true;
+	s.bpf_ns = 2400000;
+	s.bpf_runs = 12000;
+	assert_string_equal(strstr(bt_self_format(&s, 1500000000, line, sizeof(line)), "; BPF"),
+			    "; BPF programs 2.4 ms over 12,000 runs (200 ns a run)");
+	s.bpf_runs = 0;
+	assert_string_equal(strstr(bt_self_format(&s, 1500000000, line, sizeof(line)), "; BPF"),
+			    "; BPF programs not timed (kernel.bpf_stats_enabled is on, but "
+			    "counted no run)");
+	/* No duration: no share. A short buffer: cut, still a string. */
+	assert_null(strstr(bt_self_format(&s, 0, line, sizeof(line)), "of a core"));
+	assert_string_equal(bt_self_format(&s, 1500000000, line, 23), "boundtrace's own cost:");
+	/* A recording's report measured nothing: no line. */
+	s.measured = false;
+	assert_string_equal(bt_self_format(&s, 1500000000, line, sizeof(line)), "");
+}
+
+static void test_self_cost_reports(void **state)
+{
+	struct bt_model m;
+	char *out;
+
+	(void)state;
+	build_model(&m);
+	set_self(&m.self);
+	out = tu_render(bt_report_json, &m);
+	assert_non_null(strstr(out,
+		",\"tracer\":{\"cpu_ns\":45000000,\"load_cpu_ns\":412000000,\"max_rss_kib\":20480,"
+		"\"records\":{\"events\":5,\"episodes\":0,\"exchanges\":3000,\"handoffs\":1000},"
+		"\"record_bytes\":384120,\"bpf_stats\":false,\"bpf_ns\":0,\"bpf_runs\":0},"
+		"\"lost\":{"));
+	free(out);
+	/* The table's last line, after the losses. */
+	out = tu_render(bt_report_table, &m);
+	assert_non_null(strstr(out, "lost events: 1\nboundtrace's own cost: 45.0 ms CPU while "
+				    "tracing (1.80% of a core)"));
+	assert_string_equal(out + strlen(out) - strlen("is 0)\n"), "is 0)\n");
+	free(out);
+	bt_model_free(&m);
+}
+
+static void test_self_record_names(void **state)
+{
+	static const struct tu_name names[] = {
+		{ BT_SELF_EVENTS, "events" },
+		{ BT_SELF_EPISODES, "episodes" },
+		{ BT_SELF_EXCHANGES, "exchanges" },
+		{ BT_SELF_HANDOFFS, "handoffs" },
+		{ BT_SELF_RECORDS_MAX, "?" },
+	};
+
+	(void)state;
+	tu_expect_names(bt_self_record_name, names, sizeof(names) / sizeof(names[0]));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_self_cost_line),
+		cmocka_unit_test(test_self_cost_reports),
+		cmocka_unit_test(test_self_record_names),
 		cmocka_unit_test(test_json_golden),
 		cmocka_unit_test(test_json_empty_model),
 		cmocka_unit_test(test_json_path_exited_unnamed),

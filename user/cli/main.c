@@ -72,6 +72,7 @@ static int take_model(struct bt_tracer *t, uint64_t start, char *err, size_t err
 		return -1;
 	}
 	t->model->duration_ns = bt_mono_ns() - start;
+	bt_tracer_self_cost(t);
 	bt_model_sort(t->model);
 	return 0;
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <stdarg.h>
 #include <string.h>
 #include "export/report.h"
+#include "lib/units.h"
 
 static const struct bt_exporter exporters[] = {
 	{ "table", BT_VIEW_PEERS | BT_VIEW_EDGES | BT_VIEW_CHAINS, bt_report_table },
@@ -97,4 +99,70 @@ int bt_weight_parse(const char *name)
 		if (!strcmp(names[i], name))
 			return i;
 	return -1;
+}
+
+const char *bt_self_record_name(unsigned int kind)
+{
+	static const char *const names[BT_SELF_RECORDS_MAX] = {
+		[BT_SELF_EVENTS] = "events",
+		[BT_SELF_EPISODES] = "episodes",
+		[BT_SELF_EXCHANGES] = "exchanges",
+		[BT_SELF_HANDOFFS] = "handoffs",
+	};
+
+	return kind < BT_SELF_RECORDS_MAX ? names[kind] : "?";
+}
+
+/* Appends to buf (len bytes in all) what fmt says; a line too long is cut. */
+static void put(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t used = strnlen(buf, len);
+	va_list ap;
+
+	if (used + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+char *bt_self_format(const struct bt_self_cost *s, uint64_t duration_ns, char *buf, size_t len)
+{
+	char a[32], b[32], c[32];
+	uint64_t total = 0;
+
+	if (!len)
+		return buf;
+	buf[0] = 0;
+	if (!s->measured)
+		return buf;
+	for (unsigned int k = 0; k < BT_SELF_RECORDS_MAX; k++)
+		total += s->records[k];
+	put(buf, len, "boundtrace's own cost: %s CPU while tracing",
+	    fmt_ns(s->cpu_ns, a, sizeof(a)));
+	if (duration_ns)
+		put(buf, len, " (%.2f%% of a core)", 100.0 * (double)s->cpu_ns / (double)duration_ns);
+	put(buf, len, ", %s to load; peak RSS %s; %s records from the kernel (",
+	    fmt_ns(s->load_cpu_ns, b, sizeof(b)), fmt_bytes(s->max_rss_kib * 1024, c, sizeof(c)),
+	    fmt_count(total, a, sizeof(a)));
+	for (unsigned int k = 0; k < BT_SELF_RECORDS_MAX; k++)
+		put(buf, len, "%s%s %s", k ? ", " : "", bt_self_record_name(k),
+		    fmt_count(s->records[k], a, sizeof(a)));
+	put(buf, len, "), %s; ", fmt_bytes(s->record_bytes, a, sizeof(a)));
+	if (s->bpf_runs)
+		put(buf, len, "BPF programs %s over %s runs (%llu ns a run)",
+		    fmt_ns(s->bpf_ns, a, sizeof(a)), fmt_count(s->bpf_runs, b, sizeof(b)),
+		    (unsigned long long)(s->bpf_ns / s->bpf_runs));
+	else
+		put(buf, len, "BPF programs not timed (kernel.bpf_stats_enabled %s)",
+		    s->bpf_stats ? "is on, but counted no run" : "is 0");
+	return buf;
+}
+
+void bt_report_self_text(FILE *f, const struct bt_model *m)
+{
+	char line[512];
+
+	if (m->self.measured)
+		fprintf(f, "%s\n", bt_self_format(&m->self, m->duration_ns, line, sizeof(line)));
 }

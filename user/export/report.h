@@ -54,5 +54,15 @@ int bt_weight_parse(const char *name);
 const char *bt_loss_name(unsigned int loss);
 /* The text formats' last line: every non-zero loss counter, or nothing. */
 void bt_report_losses_text(FILE *f, const struct bt_model *m);
+/* Ring records by kind (enum bt_self_record), shared by every exporter. */
+const char *bt_self_record_name(unsigned int kind);
+/*
+ * What the trace cost boundtrace itself (struct bt_self_cost), over
+ * duration_ns, as one line of text into buf (no newline); "" for a report
+ * of a recording (nothing measured). Returns buf.
+ */
+char *bt_self_format(const struct bt_self_cost *s, uint64_t duration_ns, char *buf, size_t len);
+/* The text formats' line of it, after the losses; nothing for a recording. */
+void bt_report_self_text(FILE *f, const struct bt_model *m);
 
 #endif

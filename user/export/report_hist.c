@@ -146,5 +146,6 @@ int bt_report_hist(FILE *f, const struct bt_model *m, const struct bt_views *v)
 	for (size_t i = 0; i < v->edges.n; i++)
 		write_edge(f, m, &v->edges.v[i]);
 	bt_report_losses_text(f, m);
+	bt_report_self_text(f, m);
 	return ferror(f) ? -1 : 0;
 }

@@ -215,6 +215,23 @@ int bt_report_json(FILE *f, const struct bt_model *m, const struct bt_views *v)
 		jw_ku64(&w, "episodes_horizon_ns", v->chains ? v->chains->episodes_horizon_ns : 0);
 	}
 	bt_json_hosts(&w, m);
+	if (m->self.measured) {
+		jw_key(&w, "tracer");
+		jw_obj_begin(&w);
+		jw_ku64(&w, "cpu_ns", m->self.cpu_ns);
+		jw_ku64(&w, "load_cpu_ns", m->self.load_cpu_ns);
+		jw_ku64(&w, "max_rss_kib", m->self.max_rss_kib);
+		jw_key(&w, "records");
+		jw_obj_begin(&w);
+		for (unsigned int k = 0; k < BT_SELF_RECORDS_MAX; k++)
+			jw_ku64(&w, bt_self_record_name(k), m->self.records[k]);
+		jw_obj_end(&w);
+		jw_ku64(&w, "record_bytes", m->self.record_bytes);
+		jw_kbool(&w, "bpf_stats", m->self.bpf_stats);
+		jw_ku64(&w, "bpf_ns", m->self.bpf_ns);
+		jw_ku64(&w, "bpf_runs", m->self.bpf_runs);
+		jw_obj_end(&w);
+	}
 	jw_key(&w, "lost");
 	jw_obj_begin(&w);
 	for (unsigned int l = 0; l < BT_LOSS_MAX; l++)

@@ -504,6 +504,20 @@ int bt_metrics_write(FILE *f, const struct bt_model *m, const struct bt_views *v
 	for (unsigned int l = 0; l < BT_LOSS_MAX; l++)
 		fprintf(f, "boundtrace_lost_total{reason=\"%s\"} %" PRIu64 "\n", bt_loss_name(l),
 			(uint64_t)m->lost[l]);
+	if (m->self.measured) {
+		family(&o, "boundtrace_tracer_cpu_seconds", "counter",
+		       "boundtrace's own CPU since its programs attached (user + system).");
+		fprintf(f, "boundtrace_tracer_cpu_seconds_total %.9f\n", m->self.cpu_ns * 1e-9);
+		family(&o, "boundtrace_tracer_records", "counter",
+		       "Records the kernel sent boundtrace through its ring buffers, by kind.");
+		for (unsigned int k = 0; k < BT_SELF_RECORDS_MAX; k++)
+			fprintf(f, "boundtrace_tracer_records_total{kind=\"%s\"} %" PRIu64 "\n",
+				bt_self_record_name(k), m->self.records[k]);
+		family(&o, "boundtrace_tracer_max_rss_bytes", "gauge",
+		       "boundtrace's peak resident memory.");
+		fprintf(f, "boundtrace_tracer_max_rss_bytes %" PRIu64 "\n",
+			m->self.max_rss_kib * 1024);
+	}
 	family(&o, "boundtrace_series_folded", "gauge",
 	       "Label sets beyond --max-series, summed into the \"other\" set.");
 	fprintf(f, "boundtrace_series_folded %ld\n", folded);

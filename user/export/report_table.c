@@ -380,5 +380,6 @@ int bt_report_table(FILE *f, const struct bt_model *m, const struct bt_views *v)
 	/* Not a kernel counter: the two ends of connections disagreed. */
 	if (v->edges.unseen_bytes)
 		fprintf(f, " lost unseen_bytes: %llu\n", (unsigned long long)v->edges.unseen_bytes);
+	bt_report_self_text(f, m);
 	return ferror(f) ? -1 : 0;
 }

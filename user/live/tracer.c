@@ -191,6 +191,13 @@ static void remap_execed(struct bt_tracer *t)
 /* Exits waiting for their harvest; more than this and the harvest runs mid-poll. */
 #define HARVEST_BATCH 4096
 
+/* A record the kernel sent, accounted for in the report's cost line. */
+static void took_record(struct bt_tracer *t, enum bt_self_record kind, size_t size)
+{
+	t->model->self.records[kind]++;
+	t->model->self.record_bytes += size;
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct bt_tracer *t = ctx;
@@ -199,6 +206,7 @@ static int on_event(void *ctx, void *data, size_t size)
 
 	if (t->stop && *t->stop)
 		return -EINTR;	/* stop consuming: the trace ends now */
+	took_record(t, BT_SELF_EVENTS, size);
 	if (size < sizeof(*e))
 		return 0;
 	if (e->type == BT_EV_FOLD) {
@@ -250,6 +258,7 @@ static int on_episode(void *ctx, void *data, size_t size)
 {
 	struct bt_tracer *t = ctx;
 
+	took_record(t, BT_SELF_EPISODES, size);
 	if (size >= sizeof(struct bt_episode_ev))
 		bt_model_add_episode(t->model, data);
 	return 0;
@@ -261,8 +270,13 @@ static int on_exchange(void *ctx, void *data, size_t size)
 	struct bt_tracer *t = ctx;
 
 	for (size_t off = 0; off + sizeof(struct bt_exchange_ev) <= size;
-	     off += sizeof(struct bt_exchange_ev))
-		bt_model_take_exchange(t->model, (const struct bt_exchange_ev *)((char *)data + off));
+	     off += sizeof(struct bt_exchange_ev)) {
+		const struct bt_exchange_ev *e = (const void *)((char *)data + off);
+
+		took_record(t, e->type == BT_XREC_HANDOFF ? BT_SELF_HANDOFFS : BT_SELF_EXCHANGES,
+			    sizeof(*e));
+		bt_model_take_exchange(t->model, e);
+	}
 	return 0;
 }
 
@@ -488,6 +502,7 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 		snprintf(err, errlen, "cannot open the event ring buffers: %s", strerror(-rc));
 		goto fail;
 	}
+	bt_self_start(&t->self, t->skel->obj);
 	return 0;
 fail:
 	bt_tracer_close(t);
@@ -708,6 +723,11 @@ int bt_tracer_collect(struct bt_tracer *t)
 	if (!err && t->sym)
 		err = bt_stacks_resolve(t->model, bpf_map__fd(t->skel->maps.stacks), t->sym);
 	return err;
+}
+
+void bt_tracer_self_cost(struct bt_tracer *t)
+{
+	bt_self_take(&t->self, t->skel->obj, &t->model->self);
 }
 
 void bt_tracer_census_end(struct bt_tracer *t)

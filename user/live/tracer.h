@@ -14,6 +14,7 @@
 #include "discover/discover.h"
 #include "live/collect.h"
 #include "live/ringread.h"
+#include "live/selfcost.h"
 #include "model/model.h"
 
 struct boundtrace_bpf;
@@ -67,6 +68,7 @@ struct bt_tracer {
 	struct bt_census census_start, census_end;
 	const volatile sig_atomic_t *stop;	/* the caller's stop flag, or NULL */
 	int pending_fd;		/* the row cache's slots (struct bt_maps), -1: off */
+	struct bt_self_probe self;	/* its own cost's baseline, at the attach */
 };
 
 int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
@@ -101,6 +103,8 @@ int bt_tracer_poll(struct bt_tracer *t, int timeout_ms);
 size_t bt_tracer_live_targets(struct bt_tracer *t);
 /* Rebuilds the model's rows from the kernel maps. */
 int bt_tracer_collect(struct bt_tracer *t);
+/* What the trace has cost boundtrace itself so far, into the model (model->self). */
+void bt_tracer_self_cost(struct bt_tracer *t);
 /*
  * The trace ends: the socket census that says which connections are
  * still alive (the next collection marks them). Once, after the last

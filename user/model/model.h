@@ -204,6 +204,34 @@ enum bt_weight { BT_WEIGHT_CALLS = 0, BT_WEIGHT_BYTES, BT_WEIGHT_BLOCKED };
 /* The chains folded as the trace goes (analyze/chain_input.c); opaque here. */
 struct bt_chain_fold;
 
+/*
+ * What a live trace cost boundtrace itself, for the report's last line
+ * (a report of a recording has none: measured is false). CPU and peak RSS
+ * are its own process's (getrusage); records are what the kernel sent it
+ * through the ring buffers, by kind (each one accounted for); the BPF
+ * programs' time only while kernel.bpf_stats_enabled is on, which times
+ * every program on the machine (two clock reads a run), so boundtrace
+ * never turns it on itself.
+ */
+enum bt_self_record {
+	BT_SELF_EVENTS,		/* process lifecycle: fork, exec, exit, fold */
+	BT_SELF_EPISODES,	/* blocking episodes (chain mode) */
+	BT_SELF_EXCHANGES,	/* exchange records, one per end (chain mode) */
+	BT_SELF_HANDOFFS,	/* hand-offs (chain mode) */
+	BT_SELF_RECORDS_MAX
+};
+
+struct bt_self_cost {
+	bool measured;
+	uint64_t load_cpu_ns;	/* from its start to the attach: probes, BPF verification */
+	uint64_t cpu_ns;	/* from the attach to the report, user + system */
+	uint64_t max_rss_kib;
+	uint64_t records[BT_SELF_RECORDS_MAX];
+	uint64_t record_bytes;
+	bool bpf_stats;		/* kernel.bpf_stats_enabled was on at the report */
+	uint64_t bpf_ns, bpf_runs;	/* its programs' run time and runs since the attach */
+};
+
 struct bt_model {
 	struct bt_proc *procs;
 	size_t nprocs, cap;
@@ -270,6 +298,7 @@ struct bt_model {
 	struct bt_futex_link *futexlinks;
 	size_t nfutexlinks, capfutexlinks;
 	uint64_t duration_ns;
+	struct bt_self_cost self;
 	uint64_t lost[BT_LOSS_MAX];
 	struct bt_host *hosts;		/* merged recordings only, else NULL */
 	size_t nhosts;

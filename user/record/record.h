@@ -70,6 +70,13 @@
  *                u64 wakee_ucaller, s32 waker_ustack, u64 waker_ucaller;
  *                struct bt_wakestack_val: u64 count, u64 blocked_ns
  *   LOST         u32 count, u64 lost[count] (enum bt_loss order)
+ *   SELF         (new, skipped by older readers) what the trace cost
+ *                boundtrace itself so far (struct bt_self_cost): u32 count,
+ *                then count u64: load_cpu_ns, cpu_ns, max_rss_kib,
+ *                records[BT_SELF_RECORDS_MAX] (enum bt_self_record order),
+ *                record_bytes, bpf_stats (0 or 1), bpf_ns, bpf_runs; a
+ *                value a newer writer added is ignored, one an older
+ *                writer left out is 0. Absent: nothing measured.
  *   DURATION     u64 duration_ns. Closes a snapshot.
  *   END          empty. The recording was closed cleanly.
  *
@@ -81,7 +88,7 @@
  * A snapshot is PROCESS, ROWS, WAKES, HOLDERS, SOCKFACTS, EPISODES,
  * STACKROWS, WAKESTACKS, STACKS (each split into blocks of about 1 MiB;
  * the lists with nothing in them left out, EPISODES and STACKS also
- * written for their mode flag), LOST, then DURATION. The reader stages a
+ * written for their mode flag), LOST, SELF (a live trace's), then DURATION. The reader stages a
  * snapshot's blocks and commits them at DURATION, replacing the previous
  * snapshot: the kernel counters are cumulative, so the last complete
  * snapshot is the whole trace, and a file cut anywhere holds the one
@@ -141,6 +148,7 @@ enum bt_rec_block {
 	BT_REC_WAKESTACKS,
 	BT_REC_EXCHANGES,
 	BT_REC_FUTEXLINKS,
+	BT_REC_SELF,
 };
 
 /* Reading limits per snapshot: memory stays bounded whatever the file says. */

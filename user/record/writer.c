@@ -302,6 +302,20 @@ struct bt_rec_writer *bt_rec_open(const char *path, bool force, const struct bt_
 	return w;
 }
 
+/* SELF: the values in record.h's order, a count first. */
+static void put_self(struct bt_rec_writer *w, const struct bt_self_cost *s)
+{
+	uint64_t v[] = { s->load_cpu_ns, s->cpu_ns, s->max_rss_kib,
+			 s->records[BT_SELF_EVENTS], s->records[BT_SELF_EPISODES],
+			 s->records[BT_SELF_EXCHANGES], s->records[BT_SELF_HANDOFFS],
+			 s->record_bytes, s->bpf_stats, s->bpf_ns, s->bpf_runs };
+
+	bt_recf_put_u32(&w->buf, sizeof(v) / sizeof(v[0]));
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		bt_recf_put_u64(&w->buf, v[i]);
+	put_block(w, BT_REC_SELF);
+}
+
 int bt_rec_write_model_tick(struct bt_rec_writer *w, const struct bt_model *m,
 			    void (*tick)(void *ctx), void *ctx, char *err, size_t errlen)
 {
@@ -322,6 +336,8 @@ int bt_rec_write_model_tick(struct bt_rec_writer *w, const struct bt_model *m,
 	for (int l = 0; l < BT_LOSS_MAX; l++)
 		bt_recf_put_u64(&w->buf, m->lost[l]);
 	put_block(w, BT_REC_LOST);
+	if (m->self.measured)
+		put_self(w, &m->self);
 	bt_recf_put_u64(&w->buf, m->duration_ns);
 	put_block(w, BT_REC_DURATION);
 	/* In the kernel's hands, the snapshot outlives a kill -9 of this process. */
