@@ -360,24 +360,13 @@ static int read_lost(struct rd *rd, struct bt_recf_cur *c)
 /* SELF: values in record.h's order; a newer writer's extra ones ignored. */
 static int read_self(struct rd *rd, struct bt_recf_cur *c)
 {
-	struct bt_self_cost *s = &rd->snap.self;
-	uint64_t *at[] = { &s->load_cpu_ns, &s->cpu_ns, &s->max_rss_kib,
-			   &s->records[BT_SELF_EVENTS], &s->records[BT_SELF_EPISODES],
-			   &s->records[BT_SELF_EXCHANGES], &s->records[BT_SELF_HANDOFFS],
-			   &s->record_bytes, NULL, &s->bpf_ns, &s->bpf_runs };
 	uint32_t n = bt_recf_get_u32(c);
 
 	if (c->bad || n > bt_recf_left(c) / 8)
 		return bad(rd, "count %u larger than the payload", n);
-	*s = (struct bt_self_cost){ .measured = true };
-	for (uint32_t i = 0; i < n; i++) {
-		uint64_t v = bt_recf_get_u64(c);
-
-		if (i == 8)
-			s->bpf_stats = v != 0;
-		else if (i < sizeof(at) / sizeof(at[0]))
-			*at[i] = v;
-	}
+	rd->snap.self = (struct bt_self_cost){ .measured = true };
+	for (uint32_t i = 0; i < n; i++)
+		bt_rec_self_set(&rd->snap.self, i, bt_recf_get_u64(c));
 	return 0;
 }
 

@@ -181,8 +181,49 @@ const char *bt_rec_block_name(uint32_t type)
 		return "futexlinks";
 	case BT_REC_WAKESTACKS:
 		return "wakestacks";
+	case BT_REC_SELF:
+		return "self";
 	case BT_REC_EXCHANGES:
 		return "exchanges";
 	}
 	return "unknown";
+}
+
+/* The place of SELF value i in s (NULL: bpf_stats, a bool, or past the known ones). */
+static uint64_t *self_value(struct bt_self_cost *s, unsigned int i)
+{
+	if (i >= SELF_RECORDS && i < SELF_RECORD_BYTES)
+		return &s->records[i - SELF_RECORDS];
+	switch (i) {
+	case SELF_LOAD_CPU:
+		return &s->load_cpu_ns;
+	case SELF_CPU:
+		return &s->cpu_ns;
+	case SELF_MAX_RSS:
+		return &s->max_rss_kib;
+	case SELF_RECORD_BYTES:
+		return &s->record_bytes;
+	case SELF_BPF_NS:
+		return &s->bpf_ns;
+	case SELF_BPF_RUNS:
+		return &s->bpf_runs;
+	}
+	return NULL;
+}
+
+uint64_t bt_rec_self_get(const struct bt_self_cost *s, unsigned int i)
+{
+	const uint64_t *v = self_value((struct bt_self_cost *)s, i);
+
+	return i == SELF_BPF_STATS ? s->bpf_stats : v ? *v : 0;
+}
+
+void bt_rec_self_set(struct bt_self_cost *s, unsigned int i, uint64_t v)
+{
+	uint64_t *at = self_value(s, i);
+
+	if (i == SELF_BPF_STATS)
+		s->bpf_stats = v != 0;
+	else if (at)
+		*at = v;
 }

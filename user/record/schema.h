@@ -84,4 +84,15 @@ void bt_rec_get_fields(struct bt_recf_cur *c, const struct field *f, void *e);
 /* A block type's name, for messages. */
 const char *bt_rec_block_name(uint32_t type);
 
+/* SELF's values, in record.h's order: the writer's and the reader's one list. */
+enum {
+	SELF_LOAD_CPU, SELF_CPU, SELF_MAX_RSS, SELF_RECORDS,
+	SELF_RECORD_BYTES = SELF_RECORDS + BT_SELF_RECORDS_MAX,
+	SELF_BPF_STATS, SELF_BPF_NS, SELF_BPF_RUNS, SELF_VALUES
+};
+/* Value i (below SELF_VALUES) of s. */
+uint64_t bt_rec_self_get(const struct bt_self_cost *s, unsigned int i);
+/* Sets value i of s; one a newer writer added (i >= SELF_VALUES) is ignored. */
+void bt_rec_self_set(struct bt_self_cost *s, unsigned int i, uint64_t v);
+
 #endif

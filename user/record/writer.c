@@ -302,17 +302,12 @@ struct bt_rec_writer *bt_rec_open(const char *path, bool force, const struct bt_
 	return w;
 }
 
-/* SELF: the values in record.h's order, a count first. */
+/* SELF: a count, then the values in record.h's order. */
 static void put_self(struct bt_rec_writer *w, const struct bt_self_cost *s)
 {
-	uint64_t v[] = { s->load_cpu_ns, s->cpu_ns, s->max_rss_kib,
-			 s->records[BT_SELF_EVENTS], s->records[BT_SELF_EPISODES],
-			 s->records[BT_SELF_EXCHANGES], s->records[BT_SELF_HANDOFFS],
-			 s->record_bytes, s->bpf_stats, s->bpf_ns, s->bpf_runs };
-
-	bt_recf_put_u32(&w->buf, sizeof(v) / sizeof(v[0]));
-	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
-		bt_recf_put_u64(&w->buf, v[i]);
+	bt_recf_put_u32(&w->buf, SELF_VALUES);
+	for (unsigned int i = 0; i < SELF_VALUES; i++)
+		bt_recf_put_u64(&w->buf, bt_rec_self_get(s, i));
 	put_block(w, BT_REC_SELF);
 }
 
