@@ -226,7 +226,7 @@ static void test_openmetrics_flavor(void **state)
 	bt_model_free(&m);
 }
 
-/* A live trace's own cost: its families; a recording's report has none. */
+/* A trace's own cost: its families; none where nothing was measured. */
 static void test_tracer_cost(void **state)
 {
 	struct bt_model m;

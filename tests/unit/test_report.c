@@ -619,7 +619,7 @@ static void test_self_cost_line(void **state)
 	/* No duration: no share. A short buffer: cut, still a string. */
 	assert_null(strstr(bt_self_format(&s, 0, line, sizeof(line)), "of a core"));
 	assert_string_equal(bt_self_format(&s, 1500000000, line, 23), "boundtrace's own cost:");
-	/* A recording's report measured nothing: no line. */
+	/* Nothing measured (an old recording, several merged): no line. */
 	s.measured = false;
 	assert_string_equal(bt_self_format(&s, 1500000000, line, sizeof(line)), "");
 }

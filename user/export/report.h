@@ -58,11 +58,11 @@ void bt_report_losses_text(FILE *f, const struct bt_model *m);
 const char *bt_self_record_name(unsigned int kind);
 /*
  * What the trace cost boundtrace itself (struct bt_self_cost), over
- * duration_ns, as one line of text into buf (no newline); "" for a report
- * of a recording (nothing measured). Returns buf.
+ * duration_ns, as one line of text into buf (no newline); "" when nothing
+ * was measured (s->measured false). Returns buf.
  */
 char *bt_self_format(const struct bt_self_cost *s, uint64_t duration_ns, char *buf, size_t len);
-/* The text formats' line of it, after the losses; nothing for a recording. */
+/* The text formats' line of it, after the losses; nothing when nothing was measured. */
 void bt_report_self_text(FILE *f, const struct bt_model *m);
 
 #endif

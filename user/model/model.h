@@ -206,7 +206,8 @@ struct bt_chain_fold;
 
 /*
  * What a live trace cost boundtrace itself, for the report's last line
- * (a report of a recording has none: measured is false). CPU and peak RSS
+ * (a recording keeps it; measured is false for one made before it was, and
+ * for several recordings merged). CPU and peak RSS
  * are its own process's (getrusage); records are what the kernel sent it
  * through the ring buffers, by kind (each one accounted for); the BPF
  * programs' time only while kernel.bpf_stats_enabled is on, which times
