@@ -822,6 +822,16 @@ __noinline int episode_emit(struct episode_in *in)
 	st = bpf_map_lookup_elem(&inflight, &idx);
 	if (!st || st->tid != in->tid)
 		return 0;
+	wait = wait_class(in, st);
+	/*
+	 * A call that was never woken never slept (every wakeup of a target
+	 * in a crossing stamps wake_ns, which its entry cleared): it was long
+	 * because it ran, or was preempted, not because it waited on anyone,
+	 * and is no episode. A timeout or a signal ends a wait whatever woke
+	 * it (a readiness wait's waker is never noted).
+	 */
+	if (!st->wake_ns && wait != BT_WAIT_TIMEOUT && wait != BT_WAIT_SIGNAL)
+		return 0;
 	e = bpf_ringbuf_reserve(&episodes, sizeof(*e), 0);
 	if (!e) {
 		lose(BT_LOSS_EPISODES);
@@ -831,7 +841,6 @@ __noinline int episode_emit(struct episode_in *in)
 	e->tid = in->tid;
 	e->kind = in->kind;
 	e->dir = in->dir;
-	wait = wait_class(in, st);
 	e->wait = wait;
 	e->pad = 0;
 	e->chan = in->chan;

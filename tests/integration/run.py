@@ -1414,6 +1414,63 @@ def futex_links_of_one_thread_on_many_words():
 EVENT_BYTES, EPISODE_BYTES, EXCHANGE_BYTES = 48, 64, 80
 
 
+# A writer puts 1 MiB into a pipe whose room is 1 MiB (it never waits),
+# then a byte into a second pipe; the reader sleeps on that byte, then
+# takes the MiB (it never waits either). Both 1 MiB calls are long, and
+# neither ever sleeps. Paced by the writer's 20 ms nap.
+LONG_CALLS_SCRIPT = r"""
+import fcntl, json, os, sys, time
+n, out = int(sys.argv[1]), sys.argv[2]
+data_r, data_w = os.pipe()
+go_r, go_w = os.pipe()
+fcntl.fcntl(data_w, 1031, 1 << 20)          # F_SETPIPE_SZ
+size = fcntl.fcntl(data_w, 1032)            # F_GETPIPE_SZ
+pid = os.fork()
+if pid == 0:
+    for _ in range(n):
+        time.sleep(0.02)
+        assert os.write(data_w, b"x" * size) == size
+        os.write(go_w, b"g")
+    os._exit(0)
+for _ in range(n):
+    assert os.read(go_r, 1) == b"g"
+    got = 0
+    while got < size:
+        got += len(os.read(data_r, size - got))
+os.waitpid(pid, 0)
+json.dump({"reader": os.getpid(), "writer": pid, "size": size,
+           "data": os.fstat(data_r).st_ino, "go": os.fstat(go_r).st_ino}, open(out, "w"))
+"""
+
+
+@test
+def long_calls_that_never_slept_are_no_waits():
+    """A call is a wait (an episode) only if it slept: 5 rounds of a 1 MiB
+    pipe write into room for it, and of a 1 MiB read of bytes already
+    there, each far longer than --min-block, never sleep, so the writer
+    has no wait at all and no chain goes through the data pipe; the
+    reader's sleeps on the signalling pipe are its waits, a chain reader
+    -> go pipe -> writer of 5 calls."""
+    n = 5
+    out, want_f = tmpfile("bt.json"), tmpfile("long.json")
+    r = run([BT, "--min-block", "5", "-f", "json", "-o", out, "-c", sys.executable, "-c",
+             LONG_CALLS_SCRIPT, str(n), want_f])
+    eq(r.returncode, 0, "boundtrace exit status (%s)" % r.stderr)
+    bt, want = load_json(out), load_json(want_f)
+    eq(want["size"], 1 << 20, "the data pipe holds 1 MiB")
+    waits = {w["pid"]: w for w in bt["waits"]}
+    eq(sum(waits.get(want["writer"], {}).get(k, {}).get("count", 0)
+           for k in ("blocked", "dependency", "idle", "timeout", "signal")), 0,
+       "the writer never waited: %r" % waits.get(want["writer"]))
+    hops = [(h["from"]["pid"], h["channel"], h["to"]["pid"], h["calls"])
+            for c in bt["chains"] for h in c["hops"]]
+    eq([h for h in hops if h[1] == "pipe:[%d]" % want["data"]], [],
+       "no chain through the data pipe")
+    eq([h for h in hops if h[1] == "pipe:[%d]" % want["go"]],
+       [(want["reader"], "pipe:[%d]" % want["go"], want["writer"], n)],
+       "the reader waits on the writer through the go pipe, once a round")
+
+
 @test
 def own_cost_accounts_for_every_record():
     """The report's own-cost section (`tracer`): a 1-byte pipe ping-pong of

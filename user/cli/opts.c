@@ -75,7 +75,8 @@ static const struct opt opts[] = {
 	{ O_PLAIN, 0, "chains", NULL, ON_LIVE, "Chains",
 	  "chains are on by default; accepted for compatibility", FLAG(chains) },
 	{ O_MIN_BLOCK, 0, "min-block", "US", ON_LIVE, "Chains",
-	  "a crossing blocked this many microseconds is an episode\n"
+	  "a crossing blocked this many microseconds that slept\n"
+	  "(was woken, timed out or was signalled) is an episode\n"
 	  "(default 10)", .min = 1, .max = 60000000, .unit = " us" },
 	{ O_PLAIN, 0, "stacks", NULL, ON_LIVE, "Stacks",
 	  "take the user and kernel stack of every crossing (for\n"
