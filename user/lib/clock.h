@@ -9,5 +9,7 @@
 uint64_t bt_mono_ns(void);
 /* The calling thread's CPU time (user and kernel). */
 uint64_t bt_thread_cpu_ns(void);
+/* The whole process's CPU time (user and kernel, every thread). */
+uint64_t bt_process_cpu_ns(void);
 
 #endif

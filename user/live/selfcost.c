@@ -1,31 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * boundtrace's own cost. getrusage for the process; for the programs,
- * the kernel's run_time_ns and run_cnt (struct bpf_prog_info), which it
- * keeps only while kernel.bpf_stats_enabled is on: read, never set (on,
- * it adds two clock reads to every BPF program run on the machine).
+ * boundtrace's own cost. For the process, its CPU clock (lib/clock.h)
+ * and getrusage's peak RSS; for the programs, the kernel's run_time_ns
+ * and run_cnt (struct bpf_prog_info), which it keeps only while
+ * kernel.bpf_stats_enabled is on: read, never set (on, it adds two clock
+ * reads to every BPF program run on the machine).
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include "lib/clock.h"
 #include "live/selfcost.h"
 
-static uint64_t tv_ns(const struct timeval *tv)
-{
-	return (uint64_t)tv->tv_sec * 1000000000ull + (uint64_t)tv->tv_usec * 1000ull;
-}
-
-static uint64_t own_cpu_ns(uint64_t *max_rss_kib)
+/* The process's peak RSS, KiB (0 if it cannot be read). */
+static uint64_t max_rss_kib(void)
 {
 	struct rusage ru;
 
-	if (getrusage(RUSAGE_SELF, &ru))
-		return 0;
-	if (max_rss_kib)
-		*max_rss_kib = (uint64_t)ru.ru_maxrss;
-	return tv_ns(&ru.ru_utime) + tv_ns(&ru.ru_stime);
+	return getrusage(RUSAGE_SELF, &ru) ? 0 : (uint64_t)ru.ru_maxrss;
 }
 
 /* The sums of every loaded program's counters (the tail-called one too). */
@@ -64,16 +58,17 @@ static int bpf_stats_on(void)
 
 void bt_self_start(struct bt_self_probe *p, const struct bpf_object *obj)
 {
-	p->cpu_ns = own_cpu_ns(NULL);
+	p->cpu_ns = bt_process_cpu_ns();
 	prog_counters(obj, &p->bpf_ns, &p->bpf_runs);
 }
 
 void bt_self_take(const struct bt_self_probe *p, const struct bpf_object *obj,
 		  struct bt_self_cost *s)
 {
-	uint64_t cpu = own_cpu_ns(&s->max_rss_kib), ns, runs;
+	uint64_t cpu = bt_process_cpu_ns(), ns, runs;
 
 	s->measured = true;
+	s->max_rss_kib = max_rss_kib();
 	s->load_cpu_ns = p->cpu_ns;
 	s->cpu_ns = cpu > p->cpu_ns ? cpu - p->cpu_ns : 0;
 	s->bpf_stats = bpf_stats_on();

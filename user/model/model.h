@@ -208,7 +208,7 @@ struct bt_chain_fold;
  * What a live trace cost boundtrace itself, for the report's last line
  * (a recording keeps it; measured is false for one made before it was, and
  * for several recordings merged). CPU and peak RSS
- * are its own process's (getrusage); records are what the kernel sent it
+ * are its own process's (its CPU clock, getrusage's peak); records are what the kernel sent it
  * through the ring buffers, by kind (each one accounted for); the BPF
  * programs' time only while kernel.bpf_stats_enabled is on, which times
  * every program on the machine (two clock reads a run), so boundtrace
