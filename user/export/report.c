@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-#include <stdarg.h>
 #include <string.h>
 #include "export/report.h"
+#include "lib/linebuf.h"
 #include "lib/units.h"
 
 static const struct bt_exporter exporters[] = {
@@ -113,48 +113,35 @@ const char *bt_self_record_name(unsigned int kind)
 	return kind < BT_SELF_RECORDS_MAX ? names[kind] : "?";
 }
 
-/* Appends to buf (len bytes in all) what fmt says; a line too long is cut. */
-static void put(char *buf, size_t len, const char *fmt, ...)
-{
-	size_t used = strnlen(buf, len);
-	va_list ap;
-
-	if (used + 1 >= len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf + used, len - used, fmt, ap);
-	va_end(ap);
-}
-
 char *bt_self_format(const struct bt_self_cost *s, uint64_t duration_ns, char *buf, size_t len)
 {
 	char a[32], b[32], c[32];
+	struct bt_linebuf o;
 	uint64_t total = 0;
 
-	if (!len)
-		return buf;
-	buf[0] = 0;
+	bt_linebuf_init(&o, buf, len);
 	if (!s->measured)
 		return buf;
 	for (unsigned int k = 0; k < BT_SELF_RECORDS_MAX; k++)
 		total += s->records[k];
-	put(buf, len, "boundtrace's own cost: %s CPU while tracing",
+	bt_linebuf_put(&o, "boundtrace's own cost: %s CPU while tracing",
 	    fmt_ns(s->cpu_ns, a, sizeof(a)));
 	if (duration_ns)
-		put(buf, len, " (%.2f%% of a core)", 100.0 * (double)s->cpu_ns / (double)duration_ns);
-	put(buf, len, ", %s to load; peak RSS %s; %s records from the kernel (",
+		bt_linebuf_put(&o, " (%.2f%% of a core)",
+		    100.0 * (double)s->cpu_ns / (double)duration_ns);
+	bt_linebuf_put(&o, ", %s to load; peak RSS %s; %s records from the kernel (",
 	    fmt_ns(s->load_cpu_ns, b, sizeof(b)), fmt_bytes(s->max_rss_kib * 1024, c, sizeof(c)),
 	    fmt_count(total, a, sizeof(a)));
 	for (unsigned int k = 0; k < BT_SELF_RECORDS_MAX; k++)
-		put(buf, len, "%s%s %s", k ? ", " : "", bt_self_record_name(k),
+		bt_linebuf_put(&o, "%s%s %s", k ? ", " : "", bt_self_record_name(k),
 		    fmt_count(s->records[k], a, sizeof(a)));
-	put(buf, len, "), %s; ", fmt_bytes(s->record_bytes, a, sizeof(a)));
+	bt_linebuf_put(&o, "), %s; ", fmt_bytes(s->record_bytes, a, sizeof(a)));
 	if (s->bpf_runs)
-		put(buf, len, "BPF programs %s over %s runs (%llu ns a run)",
+		bt_linebuf_put(&o, "BPF programs %s over %s runs (%llu ns a run)",
 		    fmt_ns(s->bpf_ns, a, sizeof(a)), fmt_count(s->bpf_runs, b, sizeof(b)),
 		    (unsigned long long)(s->bpf_ns / s->bpf_runs));
 	else
-		put(buf, len, "BPF programs not timed (kernel.bpf_stats_enabled %s)",
+		bt_linebuf_put(&o, "BPF programs not timed (kernel.bpf_stats_enabled %s)",
 		    s->bpf_stats ? "is on, but counted no run" : "is 0");
 	return buf;
 }
