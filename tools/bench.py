@@ -452,11 +452,12 @@ class BusyBackground:
     untraced on CPU 0, is a bystander of a tracer at work."""
 
     DELAY_S = 3.0       # ipcload's --delay-ms: boundtrace attaches within it
+    ready = False       # the busy target crosses, traced: stop() checks it was
 
     def __init__(self, out):
         self.out, start = out, time.monotonic()
         self.busy = subprocess.Popen(
-            [TASKSET, "-c", "1", IPCLOAD, "pipe", "--size", "1", "--reply-size", "1",
+            [TASKSET, "-c", "1", IPCLOAD, *WORKLOADS[0].args,
              "--rate", str(BUSY_RATE), "--count", "1000000000",
              "--delay-ms", str(int(self.DELAY_S * 1000)), "--out", "/dev/null"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -472,8 +473,6 @@ class BusyBackground:
         # Past the delay: its two ends fork, are followed and cross (a mark is made).
         time.sleep(start + self.DELAY_S + 0.3 - time.monotonic())
         self.ready = True
-
-    ready = False
 
     def stop(self):
         self.bt.send_signal(signal.SIGINT)
