@@ -15,7 +15,8 @@ Usage: tools/bench.py [--quick] [--only pipe,unix,tcp,futex,bulk,stress,server,p
        tools/bench.py --long SECONDS [--long-flags "BOUNDTRACE OPTIONS"]
   --profile  only the per-program BPF cost (bpf_stats) of each mode and of a
            bystander on the pinned pipe ping-pong (--profile-on: another
-           of the workloads above, e.g. futex), REPS interleaved rounds
+           of the workloads above, e.g. futex; redis, nginx: per request
+           against the traced server), REPS interleaved rounds
   --baseline  another boundtrace build (an older commit's) measured in the
            same rounds as this one, each mode as "base: MODE"; with
            --aggregate-only, the default mode of both builds only (on the
@@ -56,6 +57,7 @@ FLOORHOOKS = str(ROOT / "build" / "tools" / "floorhooks")
 DOC = ROOT / "docs" / "BENCHMARKS.md"
 TRACEFS = "/sys/kernel/tracing"
 TASKSET = os.path.realpath(shutil.which("taskset") or "/usr/bin/taskset")
+PIN = [TASKSET, "-c", "0"]      # the pinned workloads' and real servers' CPU
 BYSTANDER = "bystander (boundtrace --peers 0 -p IDLE)"
 # The front door's own mode: --peers 1 asks of every other process's read
 # and write whether its channel is marked.
@@ -137,7 +139,10 @@ METHOD = f"""\
   holds a bystander to within 0.02 of it.
 - Real servers: redis-server (its own unix socket and loopback port) under
   redis-benchmark `-t set`, and nginx (one worker, a static page, no access
-  log) under `ab -k`; each traced with `-p` (boundtrace `--peers 0`, the
+  log) under `ab -k`, server and load generator pinned together to CPU 0
+  as the ping-pongs are (unpinned, a request's cross-CPU wakeups on this
+  VM made pairs of one row differ by 0.5–1.2× and hid the tracer); each
+  traced with `-p` (boundtrace `--peers 0`, the
   bpftrace script with the server as its target, `perf trace -s -p`),
   attached before and stopped after each traced load run, untraced and
   traced runs alternating, the tracers interleaved round after round (one
@@ -145,7 +150,10 @@ METHOD = f"""\
   the ratio is the median of the pairs', with its range. The load
   generator is never traced (`--peers 0`: with the default `--peers 1` it
   would be followed and traced too), but pays for the hooks' early exit
-  like any bystander. Throughput is the load generator's own figure. The
+  like any bystander (redis-benchmark makes 9 syscalls a request, 5 of
+  them epoll_ctl, and redis-server 3). Throughput is the load generator's
+  own figure; added µs/request is the median over the pairs of
+  1/traced − 1/untraced. The
   bystander row (`boundtrace --peers 0 -p IDLE`, the server untraced) is
   the floor: every hook attached, none of them doing a target's work.
 - Per-program cost: with `kernel.bpf_stats_enabled=1` (restored after),
@@ -158,6 +166,13 @@ METHOD = f"""\
   machine; a round where it was not is skipped, said on stderr. bpf_stats itself adds two
   clock reads per run: an empty tp_btf program measures about 48–53 ns
   this way on this VM, and one that only tests the target bit about 58 ns.
+- Per-program cost on real servers: the same counters, read before and
+  after one load run against each server (its first case above, pinned
+  alike), for boundtrace's modes attached with `-p`,
+  the bystander and the empty hooks (tools/floorhooks, whose programs'
+  own figures are the dispatch and bpf_stats' clock reads alone),
+  interleaved round after round; per request: how often each program
+  ran and what it took, the load generator's syscalls included.
 - The long trace (`make bench` does not run it; `tools/bench.py --long
   SECONDS`): a pinned pipe ping-pong paced at {LONG_RATE:,} exchanges/s
   (`ipcload --rate`), traced with `-c` in the default mode; boundtrace's
@@ -620,7 +635,7 @@ def reap(proc, grace=10):
 
 
 def workload_argv(w, count, ipc_json, delay_ms=DELAY_MS):
-    pin = [TASKSET, "-c", "0"] if w.pinned else []
+    pin = PIN if w.pinned else []
     return [*pin, IPCLOAD, *w.args, "--count", str(count),
             "--delay-ms", str(delay_ms), "--out", ipc_json]
 
@@ -755,7 +770,7 @@ def long_run(seconds, tmp, extra=()):
     its losses, and its counts against ipcload's. A Markdown report."""
     count = LONG_RATE * seconds
     ipc_json, out = f"{tmp}/long-ipcload.json", f"{tmp}/long-bt.json"
-    argv = [TASKSET, "-c", "0", IPCLOAD, "pipe", "--size", "1", "--reply-size", "1",
+    argv = [*PIN, IPCLOAD, "pipe", "--size", "1", "--reply-size", "1",
             "--count", str(count), "--rate", str(LONG_RATE), "--timeout", "0",
             "--delay-ms", str(DELAY_MS), "--out", ipc_json]
     bt, watch = start_watched([BOUNDTRACE, *extra, "-f", "json", "-o", out,
@@ -960,7 +975,7 @@ class RedisServer:
         with socket_bound() as port:
             self.port = port
         self.p = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+            [*PIN, "redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
              "--unixsocket", self.sock, "--dir", self.dir, "--save", "",
              "--appendonly", "no", "--daemonize", "no"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -976,7 +991,7 @@ class RedisServer:
         where = (["-h", "127.0.0.1", "-p", str(self.port)] if "--tcp" in case.args
                  else ["-s", self.sock])
         args = [a for a in case.args if a != "--tcp"]
-        r = subprocess.run(["redis-benchmark", *where, *args, "-n", str(n), "--csv"],
+        r = subprocess.run([*PIN, "redis-benchmark", *where, *args, "-n", str(n), "--csv"],
                            capture_output=True, text=True, timeout=TIMEOUT_S,
                            stdin=subprocess.DEVNULL)
         for line in r.stdout.splitlines():
@@ -1008,7 +1023,7 @@ class NginxServer:
             f"proxy_temp_path {d}/proxy; fastcgi_temp_path {d}/fcgi; "
             f"uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi; keepalive_requests 1000000;\n"
             f"  server {{ listen 127.0.0.1:{port}; root {d}/www; }} }}\n")
-        self.p = subprocess.Popen(["nginx", "-p", d, "-c", f"{d}/nginx.conf"],
+        self.p = subprocess.Popen([*PIN, "nginx", "-p", d, "-c", f"{d}/nginx.conf"],
                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL)
         end = time.monotonic() + 10
@@ -1025,7 +1040,7 @@ class NginxServer:
 
     def benchmark(self, case, n):
         """Requests per second, as ab reports them."""
-        r = subprocess.run(["ab", *case.args, "-n", str(n), f"http://127.0.0.1:{self.port}/"],
+        r = subprocess.run([*PIN, "ab", *case.args, "-n", str(n), f"http://127.0.0.1:{self.port}/"],
                            capture_output=True, text=True, timeout=TIMEOUT_S,
                            stdin=subprocess.DEVNULL)
         m = re.search(r"^Requests per second:\s+([\d.]+)", r.stdout, re.M)
@@ -1188,13 +1203,13 @@ def server_bench(tmp, quick, tracer_list, aggregate_only=False):
     round, as the ipcload cells are); a Markdown table (a server whose
     tools are missing: a line saying so)."""
     lines = ["| workload | tracer | pairs | untraced req/s | traced req/s | traced/untraced (min–max) "
-             "| target | lost |", "|---|---|--:|--:|--:|--:|---|--:|"]
+             "| added µs/request | target | lost |", "|---|---|--:|--:|--:|--:|--:|---|--:|"]
     modes = [t for t in server_tracers(tracer_list, aggregate_only) if not t.problem]
     for key, (make, tools) in SERVERS.items():
         cases = [c for c in SERVER_CASES if c.server == key][:1 if quick else None]
         missing = [t for t in tools if not shutil.which(t)]
         if missing:
-            lines.append(f"| {key} | | | | | | | n/a: {', '.join(missing)} not installed "
+            lines.append(f"| {key} | | | | | | | | n/a: {', '.join(missing)} not installed "
                          "(`make deps`) |")
             continue
         srv = make(tmp)
@@ -1206,7 +1221,7 @@ def server_bench(tmp, quick, tracer_list, aggregate_only=False):
             IDLE.stop()
     for t in server_tracers(tracer_list, aggregate_only):
         if t.problem:
-            lines.append(f"| all | {t.name} | | | | | | {t.problem} |")
+            lines.append(f"| all | {t.name} | | | | | | | {t.problem} |")
     return "\n".join(lines)
 
 
@@ -1214,7 +1229,7 @@ def server_case(srv, case, modes, tmp, quick):
     """One table line per tracer for this case; round r runs one pair of
     each tracer that wants more than r pairs."""
     n = 2000 if quick else case.requests
-    cells = {t.name: {"un": [], "tr": [], "ratios": [], "lost": {}, "error": None}
+    cells = {t.name: {"un": [], "tr": [], "ratios": [], "added": [], "lost": {}, "error": None}
              for t in modes}
     for rep in range(1 if quick else max(t.reps for t in modes)):
         for t in modes:
@@ -1231,7 +1246,7 @@ def server_case(srv, case, modes, tmp, quick):
     for t in modes:
         c = cells[t.name]
         if c["error"]:
-            lines.append(f"| {case.title} | {t.name} | | | | | | failed: {c['error']} |")
+            lines.append(f"| {case.title} | {t.name} | | | | | | | failed: {c['error']} |")
             continue
         r = med(c["ratios"])
         target = "" if quick or t.name != "boundtrace" and not t.name.startswith("boundtrace --") \
@@ -1241,7 +1256,7 @@ def server_case(srv, case, modes, tmp, quick):
               file=sys.stderr, flush=True)
         lines.append(f"| {case.title} | {t.name} | {len(c['ratios'])} | {med(c['un']):,.0f} "
                      f"| {med(c['tr']):,.0f} | {r:.3f} ({min(c['ratios']):.3f}–"
-                     f"{max(c['ratios']):.3f}) | {target} "
+                     f"{max(c['ratios']):.3f}) | {med(c['added']):.2f} | {target} "
                      f"| {lost_text(c['lost']) if t.ours else ''} |")
     return lines
 
@@ -1259,12 +1274,73 @@ def server_pair(srv, case, t, n, rep, tmp, c):
     c["un"].append(runs[False])
     c["tr"].append(runs[True])
     c["ratios"].append(runs[True] / runs[False])
+    c["added"].append(1e6 / runs[True] - 1e6 / runs[False])
 
 
 def lost_text(lost):
     """'0', or the total and its kinds: '3 (no_entry 3)'."""
     total = sum(lost.values())
     return f"{total} ({', '.join(f'{k} {v}' for k, v in lost.items())})" if total else "0"
+
+
+def server_profile_table(tmp, quick, tracer_list, reps=None, key="redis"):
+    """bpf_stats per program, per request, while the load generator drives
+    a traced server (the first case of SERVERS[key]): boundtrace's modes, the
+    bystander and the empty hooks, interleaved round after round. What
+    a request pays, hook by hook, and how much of it any tracer on these
+    tracepoints pays (the floor's rows: dispatch and bpf_stats' clock)."""
+    make, tools = SERVERS[key]
+    missing = [t for t in (*tools, "bpftool") if not shutil.which(t)]
+    if missing:
+        return f"n/a: {', '.join(missing)} not installed (`make deps`)"
+    try:
+        old = Path(STATS_SYSCTL).read_text().strip()
+    except OSError as e:
+        return f"n/a: {STATS_SYSCTL}: {e}"
+    case = next(c for c in SERVER_CASES if c.server == key)
+    n = 2000 if quick else case.requests
+    reps = reps or (1 if quick else 3)
+    modes = [t for t in server_tracers(tracer_list)
+             if (t.ours or t.name == FLOOR) and not t.problem]
+    got = {t.name: {} for t in modes}       # name -> program -> [(runs, ns)] a request
+    os.makedirs(f"{tmp}/profile-{key}")     # the server bench's directory may exist
+    srv = make(f"{tmp}/profile-{key}")
+    try:
+        Path(STATS_SYSCTL).write_text("1")
+        for _ in range(reps):
+            for t in modes:
+                out = f"{tmp}/server-profile-{next(RUN_IDS)}.out"
+                proc = start_server_tracer(t, srv.pid, out)
+                try:
+                    before = prog_stats(proc.pid)
+                    srv.benchmark(case, n)
+                    after = prog_stats(proc.pid)
+                    names = prog_names(set(after))
+                finally:
+                    stop_server_tracer(t, proc, out)
+                for pid_, (ns, cnt) in after.items():
+                    ns0, cnt0 = before.get(pid_, (0, 0))
+                    if cnt > cnt0:
+                        got[t.name].setdefault(names.get(pid_, str(pid_)), []).append(
+                            ((cnt - cnt0) / n, (ns - ns0) / n))
+    finally:
+        Path(STATS_SYSCTL).write_text(old)
+        srv.stop()
+        IDLE.stop()
+    lines = [f"{case.title}, {n:,} requests a run, median of {reps} run{'s' if reps > 1 else ''} "
+             "(a program that ran less than once in 100 requests, such as the load generator's "
+             "exec and exit, counts in the total only):", "",
+             "| mode | program | runs/request | ns/run | ns/request |", "|---|---|--:|--:|--:|"]
+    for t in modes:
+        total = 0.0
+        for name, xs in sorted(got[t.name].items()):
+            runs, ns = med([x[0] for x in xs]), med([x[1] for x in xs])
+            total += ns
+            if runs >= 0.01:
+                lines.append(f"| {t.name} | {name} | {runs:.2f} | {ns / runs:.0f} | {ns:.0f} |")
+        lines.append(f"| {t.name} | **all** | | | **{total:.0f}** |")
+        print(f"[server profile] {t.name}: {total:.0f} ns a request", file=sys.stderr, flush=True)
+    return "\n".join(lines)
 
 
 # ---- tables -----------------------------------------------------------------
@@ -1438,13 +1514,14 @@ def workloads_md(tracer_list):
     return "\n".join(lines) + f"\n\nCounts are divided by: {scaled}.\n"
 
 
-def report(cells, tracer_list, quick, server, profile):
+def report(cells, tracer_list, quick, server, profile, sprofile):
     targets = ("quick run: counts too small for the timings to mean anything, "
                "targets not checked" if quick else targets_table(cells))
     return (f"### Overhead\n\n{overhead_table(cells, tracer_list, not quick)}\n\n"
             f"### Real servers (redis-benchmark, ab against a traced redis-server, nginx worker)\n\n{server}\n\n"
             f"### boundtrace resources (traced runs)\n\n{resources_table(cells)}\n\n"
             f"### Per-program cost (bpf_stats, pinned pipe ping-pong)\n\n{profile}\n\n"
+            f"### Per-program cost on real servers (bpf_stats, per request)\n\n{sprofile}\n\n"
             f"### Targets\n\n{targets}\n")
 
 
@@ -1530,13 +1607,19 @@ def main():
             return 0
         if profile_only:
             on = args[args.index("--profile-on") + 1] if "--profile-on" in args else "pipe"
-            if on not in [x.key for x in WORKLOADS]:
+            if on not in [x.key for x in WORKLOADS] + list(SERVERS):
                 print(f"bench: --profile-on {on}: one of "
-                      f"{', '.join(x.key for x in WORKLOADS)}", file=sys.stderr)
+                      f"{', '.join([x.key for x in WORKLOADS] + list(SERVERS))}", file=sys.stderr)
                 return 2
-            print(profile_table(tmp, quick, int(args[args.index("--profile") + 1])
-                                if args[args.index("--profile") + 1:][:1] != [] and
-                                args[args.index("--profile") + 1].isdigit() else None, on))
+            reps = (int(args[args.index("--profile") + 1])
+                    if args[args.index("--profile") + 1:][:1] != [] and
+                    args[args.index("--profile") + 1].isdigit() else None)
+            try:
+                print(server_profile_table(tmp, quick, tracers(), reps, on) if on in SERVERS
+                      else profile_table(tmp, quick, reps, on))
+            except ToolFailed as e:
+                print(f"bench: {e}", file=sys.stderr)
+                return 1
             return 0
         tracer_list = tracers()
         cells = plan(tracer_list, quick, only, aggregate_only)
@@ -1544,12 +1627,15 @@ def main():
             measure(cells, tmp)
             server = server_bench(tmp, quick, tracer_list, aggregate_only) if not only or "server" in only else "not run"
             profile = profile_table(tmp, quick) if not only or "profile" in only else "not run"
+            sprofile = ("\n\n".join(server_profile_table(tmp, quick, tracer_list, key=k)
+                                      for k in SERVERS)
+                        if not only or "profile" in only or "server" in only else "not run")
         except ToolFailed as e:
             print(f"bench: {e}", file=sys.stderr)
             if e.ours:
                 return 1
-            server = profile = f"failed: {e}"
-    text = (report(cells, tracer_list, quick, server, profile) + f"\nMachine:\n{about}\n"
+            server = profile = sprofile = f"failed: {e}"
+    text = (report(cells, tracer_list, quick, server, profile, sprofile) + f"\nMachine:\n{about}\n"
             f"- bench wall time: {(time.monotonic() - start) / 60:.1f} min\n")
     print(text)
     if not quick and not only and not aggregate_only and not BASELINE:

@@ -27,6 +27,9 @@ int BPF_PROG(floor_sock_send_length) { return 0; }
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(floor_sock_recv_length) { return 0; }
 
+SEC("tp_btf/sk_data_ready")
+int BPF_PROG(floor_sk_data_ready) { return 0; }
+
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(floor_inet_sock_set_state) { return 0; }
 
