@@ -230,6 +230,7 @@ class Run:
     crossings: int              # per ipcload's own report
     seen: Optional[int] = None  # per the tracer
     lost: int = 0               # boundtrace only
+    lost_kinds: dict = field(default_factory=dict)      # the same, by kind
     cpu_ns: int = 0             # tracer process, during the window
     maxrss_kib: int = 0
     map_bytes: int = 0
@@ -689,7 +690,8 @@ def run_once(w, count, tracer, tmp):
     if tracer:
         run.seen = tracer.seen(out, ipc)
         if tracer.ours:
-            run.lost = boundtrace_lost(out)
+            run.lost_kinds = lost_by_kind(out)
+            run.lost = sum(run.lost_kinds.values())
     return run
 
 
@@ -1406,7 +1408,11 @@ def resources_table(cells):
         if not c.tracer.ours or not c.pairs:
             continue
         runs = [p.traced for p in c.pairs]
-        out.append(f"| {c.workload.title} | {c.tracer.name} | {sum(r.lost for r in runs)} "
+        kinds = {}
+        for r in runs:
+            for k, v in r.lost_kinds.items():
+                kinds[k] = kinds.get(k, 0) + v
+        out.append(f"| {c.workload.title} | {c.tracer.name} | {lost_text(kinds)} "
                    f"| {100 * med([cpu_share(r) for r in runs]):.2f}% "
                    f"| {max(r.maxrss_kib for r in runs) / 1024:.1f} MiB "
                    f"| {max(r.map_bytes for r in runs) / 2**20:.1f} MiB |")
