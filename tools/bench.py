@@ -154,8 +154,9 @@ METHOD = f"""\
   them epoll_ctl, and redis-server 3). Throughput is the load generator's
   own figure; added µs/request is the median over the pairs of
   1/traced − 1/untraced. The
-  bystander row (`boundtrace --peers 0 -p IDLE`, the server untraced) is
-  the floor: every hook attached, none of them doing a target's work.
+  bystander row (`boundtrace --peers 0 -p IDLE`, the server untraced) has
+  every hook attached, none of them doing a target's work; the floor row
+  holds the same hooks empty (tools/floorhooks).
 - Per-program cost: with `kernel.bpf_stats_enabled=1` (restored after),
   boundtrace attached with `-p` to the pinned pipe ping-pong (or to an idle
   process: the bystander), the kernel's run_time_ns / run_cnt of each
