@@ -841,6 +841,15 @@ def prog_names(ids):
         return {}
 
 
+def prog_delta(before, after, names):
+    """Program name -> (ns, runs) between two prog_stats readings."""
+    result = {}
+    for pid_, (ns, cnt) in after.items():
+        ns0, cnt0 = before.get(pid_, (0, 0))
+        result[names.get(pid_, str(pid_))] = (ns - ns0, cnt - cnt0)
+    return result
+
+
 @dataclass
 class ProfileCase:
     title: str
@@ -906,11 +915,7 @@ def profile_one(case, w, tmp, quick):
         if idle:
             idle.kill()
             idle.wait()
-    result = {}
-    for pid_, (ns, cnt) in after.items():
-        ns0, cnt0 = before.get(pid_, (0, 0))
-        result[names.get(pid_, str(pid_))] = (ns - ns0, cnt - cnt0)
-    return result, t1 - t0
+    return prog_delta(before, after, names), t1 - t0
 
 
 def profile_table(tmp, quick, reps=None, on="pipe"):
@@ -1321,11 +1326,9 @@ def server_profile_table(tmp, quick, tracer_list, reps=None, key="redis"):
                     names = prog_names(set(after))
                 finally:
                     stop_server_tracer(t, proc, out)
-                for pid_, (ns, cnt) in after.items():
-                    ns0, cnt0 = before.get(pid_, (0, 0))
-                    if cnt > cnt0:
-                        got[t.name].setdefault(names.get(pid_, str(pid_)), []).append(
-                            ((cnt - cnt0) / n, (ns - ns0) / n))
+                for name, (ns, cnt) in prog_delta(before, after, names).items():
+                    if cnt:
+                        got[t.name].setdefault(name, []).append((cnt / n, ns / n))
     finally:
         Path(STATS_SYSCTL).write_text(old)
         srv.stop()
