@@ -1477,7 +1477,8 @@ def own_cost_accounts_for_every_record():
     250 rounds sends exactly two exchange records a round (both ends, one
     sample), no hand-off, and as many episodes as the report counts; with
     --no-chains no record ring is read at all. Its CPU is ns (below the
-    trace's length on 2 cores), its RSS KiB."""
+    trace's length on 2 cores), its RSS KiB; the chain folds' CPU is part
+    of it, and none without chains."""
     n = 250
     bt, ipc = traced("pipe", "--size", "1", "--reply-size", "1", "--count", str(n))
     assert_matches(bt, ipc)
@@ -1491,11 +1492,14 @@ def own_cost_accounts_for_every_record():
     check(0 < me["cpu_ns"] <= 2 * bt["duration_ns"],
           "CPU in ns within the trace on 2 cores: %d of %d" % (me["cpu_ns"], bt["duration_ns"]))
     check(1024 <= me["max_rss_kib"] <= 1024 * 1024, "peak RSS in KiB: %d" % me["max_rss_kib"])
+    check(me["chain_cpu_ns"] <= me["cpu_ns"],
+          "the folds' CPU is part of it: %d of %d" % (me["chain_cpu_ns"], me["cpu_ns"]))
     bt, ipc = traced("pipe", "--size", "1", "--reply-size", "1", "--count", str(n),
                      bt_args=("--no-chains",))
     assert_matches(bt, ipc)
     eq([bt["tracer"]["records"][k] for k in ("exchanges", "handoffs", "episodes")], [0, 0, 0],
        "--no-chains: no exchange, hand-off or episode record")
+    eq(bt["tracer"]["chain_cpu_ns"], 0, "--no-chains: no fold's CPU")
 
 
 @test

@@ -238,11 +238,13 @@ static void test_tracer_cost(void **state)
 	assert_null(strstr(out, "boundtrace_tracer"));
 	free(out);
 	m.self = (struct bt_self_cost){ .measured = true, .cpu_ns = 1500000000,
-					.max_rss_kib = 20480,
+					.max_rss_kib = 20480, .chain_cpu_ns = 250000000,
 					.records = { [BT_SELF_EXCHANGES] = 400, [BT_SELF_EVENTS] = 3 } };
 	out = render(&m, BT_METRICS_OPENMETRICS, NULL);
 	has_line(out, "# TYPE boundtrace_tracer_cpu_seconds counter");
 	has_line(out, "boundtrace_tracer_cpu_seconds_total 1.500000000");
+	has_line(out, "# TYPE boundtrace_tracer_chain_cpu_seconds counter");
+	has_line(out, "boundtrace_tracer_chain_cpu_seconds_total 0.250000000");
 	has_line(out, "# TYPE boundtrace_tracer_records counter");
 	has_line(out, "boundtrace_tracer_records_total{kind=\"events\"} 3");
 	has_line(out, "boundtrace_tracer_records_total{kind=\"episodes\"} 0");

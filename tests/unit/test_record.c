@@ -347,7 +347,7 @@ static void build_all(struct bt_model *m)
 	m->self = (struct bt_self_cost){
 		.measured = true, .load_cpu_ns = 1, .cpu_ns = 2, .max_rss_kib = 3,
 		.records = { 4, 5, 6, 7 }, .record_bytes = 8, .bpf_stats = true, .bpf_ns = 10,
-		.bpf_runs = 11,
+		.bpf_runs = 11, .chain_cpu_ns = 12,
 	};
 	free(big);
 	bt_model_sort(m);
@@ -566,6 +566,7 @@ static void assert_fields_equal(const struct bt_model *a, const struct bt_model 
 	assert_int_equal(a->self.bpf_stats, b->self.bpf_stats);
 	assert_int_equal(a->self.bpf_ns, b->self.bpf_ns);
 	assert_int_equal(a->self.bpf_runs, b->self.bpf_runs);
+	assert_int_equal(a->self.chain_cpu_ns, b->self.chain_cpu_ns);
 	for (size_t i = 0; i < a->nprocs; i++) {
 		const struct bt_proc *p = &a->procs[i], *q = &b->procs[i];
 
@@ -2440,9 +2441,9 @@ static void test_newer_writer_readable(void **state)
 	for (int i = 0; i < BT_LOSS_MAX + 3; i++)
 		bt_recf_put_u64(&b, i + 100);
 	raw_take(&r, BT_REC_LOST, &b);
-	/* Its own cost with a value past ours (bpf_runs is the last we know). */
-	bt_recf_put_u32(&b, 12);
-	for (int i = 0; i < 12; i++)
+	/* Its own cost with a value past ours (chain_cpu_ns is the last we know). */
+	bt_recf_put_u32(&b, 13);
+	for (int i = 0; i < 13; i++)
 		bt_recf_put_u64(&b, i + 1000);
 	raw_take(&r, BT_REC_SELF, &b);
 	bt_recf_put_u32(&b, 1);
@@ -2530,6 +2531,7 @@ static void test_newer_writer_readable(void **state)
 	assert_true(m.self.bpf_stats);
 	assert_int_equal(m.self.bpf_ns, 1009);
 	assert_int_equal(m.self.bpf_runs, 1010);
+	assert_int_equal(m.self.chain_cpu_ns, 1011);
 	bt_model_free(&m);
 	free(r.buf);
 }

@@ -616,6 +616,12 @@ static void test_self_cost_line(void **state)
 	assert_string_equal(strstr(bt_self_format(&s, 1500000000, line, sizeof(line)), "; BPF"),
 			    "; BPF programs not timed (kernel.bpf_stats_enabled is on, but "
 			    "counted no run)");
+	/* Chain mode: the folds' part of the CPU, after its share. */
+	s.chain_cpu_ns = 21500000;
+	assert_non_null(strstr(bt_self_format(&s, 1500000000, line, sizeof(line)),
+			       "CPU while tracing (3.00% of a core), 21.5 ms of it folding chains, "
+			       "412 ms to load;"));
+	s.chain_cpu_ns = 0;
 	/* No duration: no share. A short buffer: cut, still a string. */
 	assert_null(strstr(bt_self_format(&s, 0, line, sizeof(line)), "of a core"));
 	assert_string_equal(bt_self_format(&s, 1500000000, line, 23), "boundtrace's own cost:");
@@ -636,7 +642,8 @@ static void test_self_cost_reports(void **state)
 	assert_non_null(strstr(out,
 		",\"tracer\":{\"cpu_ns\":45000000,\"load_cpu_ns\":412000000,\"max_rss_kib\":20480,"
 		"\"records\":{\"events\":5,\"episodes\":0,\"exchanges\":3000,\"handoffs\":1000},"
-		"\"record_bytes\":384120,\"bpf_stats\":false,\"bpf_ns\":0,\"bpf_runs\":0},"
+		"\"record_bytes\":384120,\"bpf_stats\":false,\"bpf_ns\":0,\"bpf_runs\":0,"
+		"\"chain_cpu_ns\":0},"
 		"\"lost\":{"));
 	free(out);
 	/* The table's last line, after the losses. */

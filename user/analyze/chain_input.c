@@ -16,6 +16,7 @@
 #include "analyze/exchains.h"
 #include "analyze/peers.h"
 #include "analyze/services.h"
+#include "lib/clock.h"
 #include "lib/vec.h"
 #include "model/channel.h"
 
@@ -166,6 +167,7 @@ struct bt_chain_fold {
 	size_t budget;		/* of each window (bt_xagg_set_budget, bt_eagg_set_budget) */
 	/* For -v: folds, the largest windows a fold took (records, episodes). */
 	uint64_t folds, window_max, ep_window_max;
+	uint64_t cpu_ns;	/* the folds' own CPU (bt_fold_stats) */
 };
 
 static bool ep_sum_eq(const void *ctx, uint32_t i, const void *key)
@@ -834,9 +836,38 @@ static int fold_episodes(const struct bt_model *m, struct bt_chain_fold *f)
 	return err ? -1 : 0;
 }
 
+/*
+ * A fold's tick, timed: what it drains from the rings is the records'
+ * intake, not the fold, and is kept out of the fold's CPU.
+ */
+struct timed_tick {
+	void (*tick)(void *ctx);
+	void *ctx;
+	uint64_t ns;
+};
+
+static void timed_tick(void *p)
+{
+	struct timed_tick *t = p;
+	uint64_t t0 = bt_thread_cpu_ns();
+
+	t->tick(t->ctx);
+	t->ns += bt_thread_cpu_ns() - t0;
+}
+
+/* The fold that began at t0 ends now: its CPU, its ticks' apart. */
+static void fold_timed(struct bt_chain_fold *f, uint64_t t0, const struct timed_tick *tt)
+{
+	uint64_t ns = bt_thread_cpu_ns() - t0;
+
+	f->cpu_ns += ns > tt->ns ? ns - tt->ns : 0;
+}
+
 int bt_model_fold_chains_tick(struct bt_model *m, void (*tick)(void *ctx), void *ctx)
 {
+	struct timed_tick tt = { tick, ctx, 0 };
 	struct bt_chain_fold *f;
+	uint64_t t0;
 	size_t named;
 	int err;
 
@@ -845,6 +876,11 @@ int bt_model_fold_chains_tick(struct bt_model *m, void (*tick)(void *ctx), void 
 	f = fold_of(m);
 	if (!f)
 		return -1;
+	t0 = bt_thread_cpu_ns();
+	if (tick) {
+		tick = timed_tick;
+		ctx = &tt;
+	}
 	/*
 	 * The records taken as they came are named first (they came before
 	 * the collection), then those the model kept that came before it
@@ -874,6 +910,7 @@ int bt_model_fold_chains_tick(struct bt_model *m, void (*tick)(void *ctx), void 
 	if (name_later(m, f) || fold_exchanges(m, f, named) || fold_episodes(m, f)) {
 		bt_xagg_set_tick(f->xagg, NULL, NULL);
 		bt_eagg_set_tick(f->eagg, NULL, NULL);
+		fold_timed(f, t0, &tt);
 		return -1;
 	}
 	if (m->keep_records)
@@ -904,6 +941,8 @@ int bt_model_fold_chains_tick(struct bt_model *m, void (*tick)(void *ctx), void 
 	f->busy = false;
 	bt_xagg_set_tick(f->xagg, NULL, NULL);
 	bt_eagg_set_tick(f->eagg, NULL, NULL);
+	/* Not what follows: the records that came meanwhile are taken, the intake's part. */
+	fold_timed(f, t0, &tt);
 	/* A recording's records that came meanwhile wait for its next snapshot. */
 	if (m->keep_records)
 		return err ? -1 : 0;
@@ -949,6 +988,7 @@ void bt_model_fold_stats(const struct bt_model *m, struct bt_fold_stats *s)
 	s->horizon_ns = bt_xagg_horizon(f->xagg, &s->horizon_min_ns);
 	s->ep_window_max = f->ep_window_max;
 	s->ep_horizon_ns = bt_eagg_horizon(f->eagg, &s->ep_horizon_min_ns);
+	s->cpu_ns = f->cpu_ns;
 }
 
 static int cmp_waits(const void *a, const void *b)

@@ -47,6 +47,11 @@ struct bt_fold_stats {
 	uint64_t horizon_ns, horizon_min_ns;	/* the last fold's, the shortest */
 	uint64_t ep_window_max;		/* the same for the episode window */
 	uint64_t ep_horizon_ns, ep_horizon_min_ns;
+	/*
+	 * The folds' CPU (this thread's clock): names, windows' passes,
+	 * sums; not the records' intake, nor the ticks' draining of the rings.
+	 */
+	uint64_t cpu_ns;
 };
 void bt_model_fold_stats(const struct bt_model *m, struct bt_fold_stats *s);
 /*

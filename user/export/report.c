@@ -129,6 +129,8 @@ char *bt_self_format(const struct bt_self_cost *s, uint64_t duration_ns, char *b
 	if (duration_ns)
 		bt_linebuf_put(&o, " (%.2f%% of a core)",
 		    100.0 * (double)s->cpu_ns / (double)duration_ns);
+	if (s->chain_cpu_ns)
+		bt_linebuf_put(&o, ", %s of it folding chains", fmt_ns(s->chain_cpu_ns, b, sizeof(b)));
 	bt_linebuf_put(&o, ", %s to load; peak RSS %s; %s records from the kernel (",
 	    fmt_ns(s->load_cpu_ns, b, sizeof(b)), fmt_bytes(s->max_rss_kib * 1024, c, sizeof(c)),
 	    fmt_count(total, a, sizeof(a)));

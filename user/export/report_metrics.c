@@ -508,6 +508,10 @@ int bt_metrics_write(FILE *f, const struct bt_model *m, const struct bt_views *v
 		family(&o, "boundtrace_tracer_cpu_seconds", "counter",
 		       "boundtrace's own CPU since its programs attached (user + system).");
 		fprintf(f, "boundtrace_tracer_cpu_seconds_total %.9f\n", m->self.cpu_ns * 1e-9);
+		family(&o, "boundtrace_tracer_chain_cpu_seconds", "counter",
+		       "Of that CPU, what folding records into chains took.");
+		fprintf(f, "boundtrace_tracer_chain_cpu_seconds_total %.9f\n",
+			m->self.chain_cpu_ns * 1e-9);
 		family(&o, "boundtrace_tracer_records", "counter",
 		       "Records the kernel sent boundtrace through its ring buffers, by kind.");
 		for (unsigned int k = 0; k < BT_SELF_RECORDS_MAX; k++)

@@ -727,7 +727,11 @@ int bt_tracer_collect(struct bt_tracer *t)
 
 void bt_tracer_self_cost(struct bt_tracer *t)
 {
+	struct bt_fold_stats fs;
+
 	bt_self_take(&t->self, t->skel->obj, &t->model->self);
+	bt_model_fold_stats(t->model, &fs);
+	t->model->self.chain_cpu_ns = fs.cpu_ns;
 }
 
 void bt_tracer_census_end(struct bt_tracer *t)

@@ -231,6 +231,11 @@ struct bt_self_cost {
 	uint64_t record_bytes;
 	bool bpf_stats;		/* kernel.bpf_stats_enabled was on at the report */
 	uint64_t bpf_ns, bpf_runs;	/* its programs' run time and runs since the attach */
+	/*
+	 * Of cpu_ns, the chain folds' (their windows' passes): the rest is
+	 * the records' intake, the collections, discovery, the output.
+	 */
+	uint64_t chain_cpu_ns;
 };
 
 struct bt_model {

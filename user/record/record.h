@@ -74,9 +74,10 @@
  *                boundtrace itself so far (struct bt_self_cost): u32 count,
  *                then count u64: load_cpu_ns, cpu_ns, max_rss_kib,
  *                records[BT_SELF_RECORDS_MAX] (enum bt_self_record order),
- *                record_bytes, bpf_stats (0 or 1), bpf_ns, bpf_runs; a
- *                value a newer writer added is ignored, one an older
- *                writer left out is 0. Absent: nothing measured.
+ *                record_bytes, bpf_stats (0 or 1), bpf_ns, bpf_runs,
+ *                [chain_cpu_ns]; a value a newer writer added is
+ *                ignored, one an older writer left out is 0. Absent:
+ *                nothing measured.
  *   DURATION     u64 duration_ns. Closes a snapshot.
  *   END          empty. The recording was closed cleanly.
  *

@@ -207,6 +207,8 @@ static uint64_t *self_value(struct bt_self_cost *s, unsigned int i)
 		return &s->bpf_ns;
 	case SELF_BPF_RUNS:
 		return &s->bpf_runs;
+	case SELF_CHAIN_CPU:
+		return &s->chain_cpu_ns;
 	}
 	return NULL;
 }

@@ -88,7 +88,7 @@ const char *bt_rec_block_name(uint32_t type);
 enum {
 	SELF_LOAD_CPU, SELF_CPU, SELF_MAX_RSS, SELF_RECORDS,
 	SELF_RECORD_BYTES = SELF_RECORDS + BT_SELF_RECORDS_MAX,
-	SELF_BPF_STATS, SELF_BPF_NS, SELF_BPF_RUNS, SELF_VALUES
+	SELF_BPF_STATS, SELF_BPF_NS, SELF_BPF_RUNS, SELF_CHAIN_CPU, SELF_VALUES
 };
 /* Value i (below SELF_VALUES) of s. */
 uint64_t bt_rec_self_get(const struct bt_self_cost *s, unsigned int i);
