@@ -356,16 +356,67 @@ struct tgid_slot {
 	__u64 tag;	/* with the valid bit, as the word's top 42 bits */
 };
 
-static __always_inline struct tgid_slot tgid_slot_of(const struct pt_regs *regs)
+/* The slot and tag of the pt_regs at distance s from tgid_cache. */
+static __always_inline struct tgid_slot tgid_slot_at(__u64 s)
 {
 	struct tgid_slot ts;
+
+	ts.idx = (s >> 14) & (TGID_CACHE_SLOTS - 1);
+	ts.tag = 1ULL << 41 | ((s >> 27) & ((1ULL << 30) - 1)) << 11 | ((s >> 3) & 0x7ff);
+	return ts;
+}
+
+static __always_inline __u64 regs_distance(const struct pt_regs *regs)
+{
 	__u64 s;
 
 	asm volatile("%[s] = %[r]; %[s] -= %[b]"
 		     : [s] "=&r"(s) : [r] "r"(regs), [b] "r"(&tgid_cache[0]));
-	ts.idx = (s >> 14) & (TGID_CACHE_SLOTS - 1);
-	ts.tag = 1ULL << 41 | ((s >> 27) & ((1ULL << 30) - 1)) << 11 | ((s >> 3) & 0x7ff);
-	return ts;
+	return s;
+}
+
+static __always_inline struct tgid_slot tgid_slot_of(const struct pt_regs *regs)
+{
+	return tgid_slot_at(regs_distance(regs));
+}
+
+/*
+ * The same caches from a hook that is handed no pt_regs (the socket
+ * tracepoints, sched_waking), for the early exit of every other task
+ * without a helper call: this BPF frame is on the calling task's kernel
+ * stack, below its pt_regs, and kernel stacks are aligned to their size
+ * (THREAD_SIZE, 16 KiB on x86-64 and arm64; a vmalloc'd one to
+ * THREAD_ALIGN, a multiple), so the pt_regs are the first address above
+ * the frame (r10) that is at the pt_regs' place modulo KSTACK_ALIGN.
+ * That place is learned, not assumed: each fill (a task's first syscall)
+ * notes its pt_regs' distance from tgid_cache modulo KSTACK_ALIGN in
+ * kstack_phase, and the stack's cache is read only once KSTACK_TRUST
+ * fills agreed and none disagreed (then never: KSTACK_DISAGREE). A
+ * frame on another stack (an interrupt's) names an address no fill
+ * wrote: a miss, as is a task whose first syscall is yet to come; a miss
+ * takes the helper call, and never fills (only a hook handed the task's
+ * own pt_regs does). A larger THREAD_SIZE (KASAN) only misses more.
+ */
+#define KSTACK_ALIGN		16384
+#define KSTACK_COUNT_SHIFT	16
+#define KSTACK_TRUST		3
+#define KSTACK_DISAGREE		(1ULL << 63)
+__u64 kstack_phase;
+
+static __always_inline void note_kstack_phase(__u64 s)
+{
+	__u64 p = kstack_phase, r = s & (KSTACK_ALIGN - 1), n = p >> KSTACK_COUNT_SHIFT;
+
+	if (p & KSTACK_DISAGREE)
+		return;
+	if (n && (p & (KSTACK_ALIGN - 1)) != r)
+		n = KSTACK_DISAGREE;
+	else if (n < KSTACK_TRUST)
+		n = r | (n + 1) << KSTACK_COUNT_SHIFT;
+	else
+		return;
+	/* Lost to another fill's at once: its vote is as good (or its disagreement). */
+	__sync_val_compare_and_swap(&kstack_phase, p, n);
 }
 
 #define TGID_MASK	((1u << TGID_BITS) - 1)
@@ -383,14 +434,64 @@ static __always_inline struct task_struct *fill_ids(struct tgid_slot ts)
 /* The id cache (tgid_cache, or tid_cache if tid) holds for the caller's slot. */
 static __always_inline __u32 cached_id(const struct pt_regs *regs, const __u64 *cache, bool tid)
 {
-	struct tgid_slot ts = tgid_slot_of(regs);
+	__u64 s = regs_distance(regs);
+	struct tgid_slot ts = tgid_slot_at(s);
 	__u64 w = cache[ts.idx];
 	struct task_struct *task;
 
 	if (w >> TGID_BITS == ts.tag)
 		return w & TGID_MASK;
 	task = fill_ids(ts);
+	note_kstack_phase(s);
 	return tid ? task->pid : task->tgid;
+}
+
+/*
+ * The id caches' slot of the calling task from a hook handed no pt_regs
+ * (see kstack_phase); false when the phase is not known.
+ */
+static __always_inline bool stack_slot(struct tgid_slot *ts)
+{
+	__u64 p = kstack_phase, s;
+
+	if ((p & KSTACK_DISAGREE) || (p >> KSTACK_COUNT_SHIFT) < KSTACK_TRUST)
+		return false;
+	asm volatile("%[s] = r10; %[s] -= %[b]" : [s] "=&r"(s) : [b] "r"(&tgid_cache[0]));
+	/* Up to the place's next address: (phase - s) mod KSTACK_ALIGN above the frame. */
+	s += (p - s) & (KSTACK_ALIGN - 1);
+	*ts = tgid_slot_at(s);
+	return true;
+}
+
+/* The calling task's tgid by its stack_slot ts, 0 when the cache cannot say. */
+static __always_inline __u32 stack_tgid(struct tgid_slot *ts)
+{
+	__u64 w;
+
+	if (!stack_slot(ts))
+		return 0;
+	w = tgid_cache[ts->idx];
+	return w >> TGID_BITS == ts->tag ? w & TGID_MASK : 0;
+}
+
+/*
+ * Its tid, from the slot stack_tgid found its tgid in, 0 when the cache
+ * cannot say (the two are filled together and emptied together).
+ */
+static __always_inline __u32 stack_tid(const struct tgid_slot *ts)
+{
+	__u64 w = tid_cache[ts->idx];
+
+	return w >> TGID_BITS == ts->tag ? w & TGID_MASK : 0;
+}
+
+/* Whether the caller is certainly no target, by its stack_slot: no helper call. */
+static __always_inline bool surely_bystander(void)
+{
+	struct tgid_slot ts;
+	__u32 tgid = stack_tgid(&ts);
+
+	return tgid && !is_target(tgid);
 }
 
 static __always_inline __u32 current_tgid(const struct pt_regs *regs)
@@ -2094,10 +2195,14 @@ static __always_inline void note_wakee(struct task_struct *cur, struct task_stru
 SEC("tp_btf/sched_waking")
 int BPF_PROG(sched_waking, struct task_struct *p)
 {
-	struct task_struct *cur = bpf_get_current_task_btf();
+	bool wakee = (min_block_ns || with_stacks) && is_target(p->tgid);
+	struct task_struct *cur;
 
 	/* Each side starts with its target test: the rest of the machine pays that alone. */
-	if ((min_block_ns || with_stacks) && is_target(p->tgid))
+	if (!wakee && surely_bystander())
+		return 0;
+	cur = bpf_get_current_task_btf();
+	if (wakee)
 		note_waker(ctx, cur, p);
 	if (is_target(cur->tgid))
 		note_wakee(cur, p);
