@@ -494,6 +494,34 @@ static __always_inline bool surely_bystander(void)
 	return tgid && !is_target(tgid);
 }
 
+/*
+ * The calling task's ids for a hook handed no pt_regs: from the stack's
+ * caches, else from the task (one helper call, left in task; NULL when
+ * the caches said). False when the caller is no target: one the caches
+ * know leaves with no helper call.
+ */
+struct caller {
+	__u32 tgid, tid;
+	struct task_struct *task;
+};
+
+static __always_inline bool target_caller(struct caller *c)
+{
+	struct tgid_slot ts;
+
+	c->task = NULL;
+	c->tgid = stack_tgid(&ts);
+	if (c->tgid && !is_target(c->tgid))
+		return false;
+	c->tid = c->tgid ? stack_tid(&ts) : 0;
+	if (!c->tid) {
+		c->task = bpf_get_current_task_btf();
+		c->tgid = c->task->tgid;
+		c->tid = c->task->pid;
+	}
+	return is_target(c->tgid);
+}
+
 static __always_inline __u32 current_tgid(const struct pt_regs *regs)
 {
 	return cached_id(regs, tgid_cache, false);

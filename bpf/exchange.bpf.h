@@ -260,27 +260,15 @@ static __always_inline void unstepped_send(struct sock *sk, struct bt_conn *cn,
  */
 static __always_inline void exchange_sock(struct sock *sk, int ret, int flags, __u8 dir)
 {
-	struct task_struct *task = NULL;
+	struct caller me;
 	struct exch_chan c = {};
-	struct tgid_slot ts;
 	struct inflight *st;
 	struct bt_conn *cn;
 	__u64 now, lat_ns;
-	__u32 wseq = 0, tgid, tid = 0;
+	__u32 wseq = 0;
 	bool step;
 
-	/* The ids from the stack's cache; the task (a helper call) only if it cannot say. */
-	tgid = stack_tgid(&ts);
-	if (tgid && !is_target(tgid))
-		return;
-	if (tgid)
-		tid = stack_tid(&ts);
-	if (!tid) {
-		task = bpf_get_current_task_btf();
-		tgid = task->tgid;
-		tid = task->pid;
-	}
-	if (!is_target(tgid) || bt_exchange_ignored(ret, flags, dir))
+	if (!target_caller(&me) || bt_exchange_ignored(ret, flags, dir))
 		return;
 	if (!exch_chan_of(sk, &c))
 		return;
@@ -300,9 +288,9 @@ static __always_inline void exchange_sock(struct sock *sk, int ret, int flags, _
 		wseq = ((struct tcp_sock *)bpf_rdonly_cast(sk,
 				bpf_core_type_id_kernel(struct tcp_sock)))->write_seq;
 	now = bpf_ktime_get_ns();
-	unstepped_send(sk, cn, &c, wseq, dir, tid, now);
-	st = inflight_of(tid);
-	step = bt_exchange_step(cn, dir, ret, tid, now, &lat_ns);
+	unstepped_send(sk, cn, &c, wseq, dir, me.tid, now);
+	st = inflight_of(me.tid);
+	step = bt_exchange_step(cn, dir, ret, me.tid, now, &lat_ns);
 	cn->wseq = wseq;
 	if (step) {
 		if (st) {
@@ -311,7 +299,7 @@ static __always_inline void exchange_sock(struct sock *sk, int ret, int flags, _
 			st->exch_owed = false;
 		}
 		if (exchange_records)
-			emit_exchange(sk, &c, cn, task ? task : bpf_get_current_task_btf(), now);
+			emit_exchange(sk, &c, cn, me.task ? me.task : bpf_get_current_task_btf(), now);
 	}
 	if (st) {
 		st->exch_role = cn->role;
@@ -352,24 +340,11 @@ int BPF_PROG(sock_recv_length, struct sock *sk, int ret, int flags)
 SEC("tp_btf/sk_data_ready")
 int BPF_PROG(sk_data_ready, struct sock *sk)
 {
-	struct tgid_slot ts;
+	struct caller me;
 	struct inflight *st;
 	struct bt_conn *cn;
-	__u32 tgid, tid;
 
-	if (sk->__sk_common.skc_family != AF_UNIX)
-		return 0;
-	tgid = stack_tgid(&ts);
-	if (tgid && !is_target(tgid))
-		return 0;
-	tid = tgid ? stack_tid(&ts) : 0;
-	if (!tid) {
-		__u64 id = bpf_get_current_pid_tgid();
-
-		tgid = id >> 32;
-		tid = (__u32)id;
-	}
-	if (!is_target(tgid))
+	if (sk->__sk_common.skc_family != AF_UNIX || !target_caller(&me))
 		return 0;
 	/* A connection's end (not a listener told of a connect; not a datagram). */
 	if (sk->__sk_common.skc_state == TCP_LISTEN ||
@@ -378,9 +353,9 @@ int BPF_PROG(sk_data_ready, struct sock *sk)
 	cn = bpf_sk_storage_get(&conns, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!cn)
 		return 0;
-	st = inflight_of(tid);
+	st = inflight_of(me.tid);
 	cn->queued.ns = st ? st->ts : bpf_ktime_get_ns();	/* no syscall: io_uring */
-	cn->queued.tid = tid;
+	cn->queued.tid = me.tid;
 	return 0;
 }
 
