@@ -44,6 +44,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -236,7 +237,7 @@ class Run:
     crossings: int              # per ipcload's own report
     seen: Optional[int] = None  # per the tracer
     lost: int = 0               # boundtrace only
-    lost_kinds: dict = field(default_factory=dict)      # the same, by kind
+    lost_kinds: Counter = field(default_factory=Counter)  # the same, by kind
     cpu_ns: int = 0             # tracer process, during the window
     chain_cpu_ns: int = 0       # boundtrace: of its CPU, the chain folds' (its own report)
     records: int = 0            # boundtrace: records the kernel sent it (its own report)
@@ -296,17 +297,17 @@ def boundtrace_seen(out, ipc):
 
 
 def boundtrace_lost(out):
-    return sum(lost_by_kind(out).values())
+    return sum(lost_by_kind(load_json(out, "boundtrace")).values())
 
 
-def lost_by_kind(out):
-    """boundtrace's lost counters that are not 0, by kind."""
-    return {k: v for k, v in load_json(out, "boundtrace")["lost"].items() if v}
+def lost_by_kind(report):
+    """boundtrace's lost counters that are not 0, by kind (report: its JSON, loaded)."""
+    return Counter({k: v for k, v in report["lost"].items() if v})
 
 
-def own_cost(out):
+def own_cost(report):
     """boundtrace's own report of itself: (chain folds' CPU ns, records from the kernel)."""
-    me = load_json(out, "boundtrace")["tracer"]
+    me = report["tracer"]
     return me["chain_cpu_ns"], sum(me["records"].values())
 
 
@@ -704,9 +705,10 @@ def run_once(w, count, tracer, tmp):
     if tracer:
         run.seen = tracer.seen(out, ipc)
         if tracer.ours:
-            run.lost_kinds = lost_by_kind(out)
+            report = load_json(out, "boundtrace")
+            run.lost_kinds = lost_by_kind(report)
             run.lost = sum(run.lost_kinds.values())
-            run.chain_cpu_ns, run.records = own_cost(out)
+            run.chain_cpu_ns, run.records = own_cost(report)
     return run
 
 
@@ -1216,7 +1218,7 @@ def stop_server_tracer(t, proc, out):
         raise ToolFailed(f"{t.name} -p SERVER did not stop", ours=t.ours)
     if rc != 0:
         raise ToolFailed(f"{t.name} -p SERVER exited {rc}", ours=t.ours)
-    return lost_by_kind(out) if t.ours else {}
+    return lost_by_kind(load_json(out, "boundtrace")) if t.ours else Counter()
 
 
 def server_bench(tmp, quick, tracer_list, aggregate_only=False):
@@ -1251,7 +1253,8 @@ def server_case(srv, case, modes, tmp, quick):
     """One table line per tracer for this case; round r runs one pair of
     each tracer that wants more than r pairs."""
     n = 2000 if quick else case.requests
-    cells = {t.name: {"un": [], "tr": [], "ratios": [], "added": [], "lost": {}, "error": None}
+    cells = {t.name: {"un": [], "tr": [], "ratios": [], "added": [], "lost": Counter(),
+                      "error": None}
              for t in modes}
     for rep in range(1 if quick else max(t.reps for t in modes)):
         for t in modes:
@@ -1291,8 +1294,7 @@ def server_pair(srv, case, t, n, rep, tmp, c):
         proc = start_server_tracer(t, srv.pid, out) if traced else None
         runs[traced] = srv.benchmark(case, n)
         if proc:
-            for kind, k in stop_server_tracer(t, proc, out).items():
-                c["lost"][kind] = c["lost"].get(kind, 0) + k
+            c["lost"].update(stop_server_tracer(t, proc, out))
     c["un"].append(runs[False])
     c["tr"].append(runs[True])
     c["ratios"].append(runs[True] / runs[False])
@@ -1429,10 +1431,7 @@ def resources_table(cells):
         if not c.tracer.ours or not c.pairs:
             continue
         runs = [p.traced for p in c.pairs]
-        kinds = {}
-        for r in runs:
-            for k, v in r.lost_kinds.items():
-                kinds[k] = kinds.get(k, 0) + v
+        kinds = sum((r.lost_kinds for r in runs), Counter())
         out.append(f"| {c.workload.title} | {c.tracer.name} | {lost_text(kinds)} "
                    f"| {100 * med([cpu_share(r) for r in runs]):.2f}% "
                    f"| {100 * med([r.chain_cpu_ns / (r.seconds * 1e9) for r in runs]):.2f}% "
