@@ -23,7 +23,9 @@
  * (bt_chains_analyze) is the batch analysis.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "analyze/chains_priv.h"
@@ -1156,4 +1158,193 @@ struct bt_chains *bt_chains_analyze(const struct bt_episode *eps, size_t n,
 		errno = -err;
 	bt_eagg_free(a);
 	return r;
+}
+
+/* ---- two results compared ------------------------------------------------ */
+
+/*
+ * Where a difference is ("chain 2 hop 0 to"), what differs and both
+ * values, into why: the first found is the one reported.
+ */
+static int differ(char *why, size_t len, const char *at, const char *field, const char *fmt,
+		  ...) __attribute__((format(printf, 5, 6)));
+
+static int differ(char *why, size_t len, const char *at, const char *field, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!why || !len)
+		return 1;
+	n = snprintf(why, len, "%s%s%s ", at, *at ? ": " : "", field);
+	if (n < 0 || (size_t)n >= len)
+		return 1;
+	va_start(ap, fmt);
+	vsnprintf(why + n, len - (size_t)n, fmt, ap);
+	va_end(ap);
+	return 1;
+}
+
+#define DIFF_U(x, y, f)							\
+	do {								\
+		if ((x)->f != (y)->f)					\
+			return differ(why, len, at, #f, "%llu vs %llu",	\
+				      (unsigned long long)(x)->f,	\
+				      (unsigned long long)(y)->f);	\
+	} while (0)
+/* Doubles made of the same integers by the same code: equal, not close. */
+#define DIFF_D(x, y, f)							\
+	do {								\
+		if ((x)->f != (y)->f)					\
+			return differ(why, len, at, #f, "%.17g vs %.17g",	\
+				      (double)(x)->f, (double)(y)->f);	\
+	} while (0)
+/* A name in a fixed array: its bytes up to the NUL (what follows is not the name). */
+#define DIFF_S(x, y, f)							\
+	do {								\
+		if (strncmp((x)->f, (y)->f, sizeof((x)->f)))		\
+			return differ(why, len, at, #f, "\"%.*s\" vs \"%.*s\"",	\
+				      (int)sizeof((x)->f), (x)->f,	\
+				      (int)sizeof((y)->f), (y)->f);	\
+	} while (0)
+
+static int diff_end(const struct bt_chain_end *x, const struct bt_chain_end *y,
+		    const char *at, char *why, size_t len)
+{
+	DIFF_U(x, y, pid);
+	DIFF_S(x, y, comm);
+	DIFF_U(x, y, threads);
+	DIFF_U(x, y, tid);
+	DIFF_S(x, y, thread);
+	DIFF_U(x, y, procs);
+	/* Only the first procs are set. */
+	for (uint32_t i = 0; i < x->procs && i < BT_CHAIN_PIDS; i++) {
+		char f[16];
+
+		snprintf(f, sizeof(f), "pids[%u]", i);
+		if (x->pids[i] != y->pids[i])
+			return differ(why, len, at, f, "%u vs %u", x->pids[i], y->pids[i]);
+	}
+	return 0;
+}
+
+static int diff_hop(const struct bt_chain_hop *x, const struct bt_chain_hop *y,
+		    const char *at, char *why, size_t len)
+{
+	char end[64];
+
+	snprintf(end, sizeof(end), "%s from", at);
+	if (diff_end(&x->from, &y->from, end, why, len))
+		return 1;
+	snprintf(end, sizeof(end), "%s to", at);
+	if (diff_end(&x->to, &y->to, end, why, len))
+		return 1;
+	DIFF_U(x, y, kind);
+	if (!x->channel != !y->channel || (x->channel && strcmp(x->channel, y->channel)))
+		return differ(why, len, at, "channel", "\"%s\" vs \"%s\"",
+			      x->channel ? x->channel : "(none)", y->channel ? y->channel : "(none)");
+	DIFF_U(x, y, calls);
+	DIFF_U(x, y, ambiguous);
+	DIFF_D(x, y, calls_per_episode);
+	DIFF_U(x, y, calls_min);
+	DIFF_U(x, y, calls_p50);
+	DIFF_U(x, y, calls_max);
+	DIFF_U(x, y, blocked_ns);
+	DIFF_U(x, y, p50_ns);
+	DIFF_U(x, y, self_ns);
+	DIFF_U(x, y, wait_ns);
+	DIFF_U(x, y, other_ns);
+	DIFF_U(x, y, queue_ns);
+	DIFF_U(x, y, fanout_calls);
+	DIFF_U(x, y, fanout_max_peers);
+	DIFF_U(x, y, fanout_save_ns);
+	return 0;
+}
+
+static int diff_chain(const struct bt_chain *x, const struct bt_chain *y, size_t i,
+		      char *why, size_t len)
+{
+	char at[48];
+
+	snprintf(at, sizeof(at), "chain %zu", i);
+	DIFF_U(x, y, nhops);
+	DIFF_U(x, y, episodes);
+	DIFF_U(x, y, blocked_ns);
+	DIFF_U(x, y, root_threads);
+	DIFF_D(x, y, share);
+	DIFF_U(x, y, cycle);
+	DIFF_U(x, y, cut);
+	DIFF_U(x, y, exchanges);
+	DIFF_U(x, y, requests);
+	DIFF_U(x, y, p50_ns);
+	DIFF_U(x, y, p99_ns);
+	DIFF_D(x, y, in_flight);
+	for (unsigned int d = 0; d < x->nhops; d++) {
+		snprintf(at, sizeof(at), "chain %zu hop %u", i, d);
+		if (diff_hop(&x->hops[d], &y->hops[d], at, why, len))
+			return 1;
+	}
+	return 0;
+}
+
+int bt_chains_diff(const struct bt_chains *a, const struct bt_chains *b, char *why, size_t len)
+{
+	const char *at = "";
+
+	if (why && len)
+		why[0] = 0;
+	if (!a || !b)
+		return a != b ? differ(why, len, at, "result", "%s vs %s",
+				       a ? "some" : "none", b ? "some" : "none") : 0;
+	DIFF_U(a, b, nchains);
+	DIFF_U(a, b, duration_ns);
+	DIFF_U(a, b, horizon_ns);
+	DIFF_U(a, b, episodes_horizon_ns);
+	DIFF_U(a, b, counts.episodes);
+	DIFF_U(a, b, counts.invalid);
+	DIFF_U(a, b, counts.truncated);
+	DIFF_U(a, b, counts.truncated_ns);
+	DIFF_U(a, b, counts.duplicates);
+	DIFF_U(a, b, counts.overlaps);
+	DIFF_U(a, b, counts.roots);
+	DIFF_U(a, b, counts.nested);
+	DIFF_U(a, b, counts.no_waker);
+	DIFF_U(a, b, counts.cycles);
+	DIFF_U(a, b, counts.cut);
+	DIFF_U(a, b, counts.late);
+	DIFF_U(a, b, xcounts.exchanges);
+	DIFF_U(a, b, xcounts.invalid);
+	DIFF_U(a, b, xcounts.nested);
+	DIFF_U(a, b, xcounts.roots);
+	DIFF_U(a, b, xcounts.rejected);
+	DIFF_U(a, b, xcounts.ambiguous);
+	DIFF_U(a, b, xcounts.paired);
+	DIFF_U(a, b, xcounts.late);
+	for (size_t i = 0; i < a->nchains; i++)
+		if (diff_chain(&a->chains[i], &b->chains[i], i, why, len))
+			return 1;
+	DIFF_U(a, b, nwaits);
+	for (size_t i = 0; i < a->nwaits; i++) {
+		const struct bt_proc_waits *x = &a->waits[i], *y = &b->waits[i];
+		char w[32];
+
+		snprintf(w, sizeof(w), "waits %zu", i);
+		at = w;
+		DIFF_U(x, y, pid);
+		for (unsigned int k = 0; k < BT_WAIT_MAX; k++) {
+			char f[16];
+
+			snprintf(f, sizeof(f), "n[%u]", k);
+			if (x->n[k] != y->n[k])
+				return differ(why, len, at, f, "%llu vs %llu",
+					      (unsigned long long)x->n[k],
+					      (unsigned long long)y->n[k]);
+			snprintf(f, sizeof(f), "ns[%u]", k);
+			if (x->ns[k] != y->ns[k])
+				return differ(why, len, at, f, "%llu vs %llu",
+					      (unsigned long long)x->ns[k],
+					      (unsigned long long)y->ns[k]);
+		}
+	}
+	return 0;
 }

@@ -327,6 +327,17 @@ struct bt_chains *bt_chains_analyze(const struct bt_episode *eps, size_t n,
 void bt_chains_free(struct bt_chains *c);
 
 /*
+ * Whether two results differ, field by field: the counts, and every chain
+ * in order with its hops and their ends (what pointers point to, not the
+ * pointers). 0 when they are the same; else 1, and the first difference
+ * in why (when len > 0), e.g. "chain 2 hop 0: calls 10 vs 9". Doubles
+ * must be equal, not close: both sides compute them from the same
+ * integers. A check that two ways to the chains (every record folded, or
+ * records and the kernel's counts) give one result, and the tests'.
+ */
+int bt_chains_diff(const struct bt_chains *a, const struct bt_chains *b, char *why, size_t len);
+
+/*
  * One human line for a chain: the hops, three spaces, the facts. Returns
  * what snprintf would (the untruncated length); buf is always terminated
  * when len > 0.

@@ -34,6 +34,7 @@
 #include "analyze/chains_priv.h"
 #include "analyze/exchains.h"
 #include "analyze/exchist.h"
+#include "lat_slot.h"
 #include "lib/hmap.h"
 #include "lib/strtab.h"
 #include "lib/vec.h"
@@ -1884,6 +1885,79 @@ size_t bt_xagg_added(const struct bt_xagg *a)
 }
 
 /*
+ * Whether calls latencies in slot, between min and max, could sum to lat:
+ * calls * min <= lat <= calls * max, exactly (a product past 64 bits is
+ * above any sum).
+ */
+static bool onehop_sums(const struct bt_onehop *o)
+{
+	uint64_t lo, hi;
+
+	if (o->slot >= BT_LAT_SLOTS || o->min_ns > o->max_ns ||
+	    bt_lat_slot(o->min_ns) != o->slot || bt_lat_slot(o->max_ns) != o->slot)
+		return false;
+	if (__builtin_mul_overflow(o->min_ns, o->calls, &lo) || o->lat_ns < lo)
+		return false;
+	return __builtin_mul_overflow(o->max_ns, o->calls, &hi) || o->lat_ns <= hi;
+}
+
+/*
+ * Every check before anything is added: counts refused leave the chains
+ * as they were (a chain made for them would be a chain of no requests).
+ */
+int bt_xagg_add_onehop(struct bt_xagg *a, const struct bt_onehop *o)
+{
+	uint32_t ch, from, to, h, p;
+	struct path *pp;
+	struct csum *c;
+	int err;
+
+	if (!o->calls)
+		return 0;
+	/* The records' own checks (valid()): a thread of each, a pid of each end. */
+	if (o->svc_ns > o->lat_ns || !onehop_sums(o) || !o->from_pid || !o->to_pid ||
+	    !o->from_tid || !o->root_tid || !o->to_tid)
+		return -EINVAL;
+	ch = bt_strtab_kind_id(&a->chans, 0, o->channel, sizeof(o->channel));
+	from = thread_id(a, o->from_thread);
+	to = thread_id(a, o->to_thread);
+	if (ch == NONE || (ch & LATER) || from == NONE || to == NONE)
+		return -ENOMEM;
+	h = hop_id(a, o->from_pid, o->to_pid, o->kind, ch);
+	if (h == NONE || (p = path_id(a, NONE, h)) == NONE)
+		return -ENOMEM;
+	pp = &a->paths[p];
+	threads_add(&pp->from_thr, o->from_tid, from);
+	threads_add(&pp->to_thr, o->to_tid, to);
+	/* As add_root: a one-hop tree's only path ends a chain. */
+	if (!pp->chain) {
+		if (!bt_grow((void **)&a->ch, &a->chcap, a->nch + 1, sizeof(*a->ch)))
+			return -ENOMEM;
+		a->ch[a->nch] = (struct csum){ .leaf = p, .nhops = 1 };
+		a->paths[p].chain = (uint32_t)++a->nch;
+	}
+	c = &a->ch[a->paths[p].chain - 1];
+	err = bt_lat_add_slot(&c->root_lat, o->slot, o->calls, o->min_ns, o->max_ns);
+	if (!err)
+		err = bt_lat_add_slot(&c->h[0].each, o->slot, o->calls, o->min_ns, o->max_ns);
+	if (!err && bt_tidset_add(&c->threads, o->root_tid))
+		err = -ENOMEM;
+	if (err)
+		return err;
+	c->roots += o->calls;
+	c->lat += o->lat_ns;
+	c->h[0].sum.calls += o->calls;
+	c->h[0].sum.lat += o->lat_ns;
+	c->h[0].sum.svc += o->svc_ns;
+	c->h[0].sum.queue += o->lat_ns - o->svc_ns;
+	/* Each tree was two records, a root and a paired client exchange. */
+	a->cnt.exchanges += 2 * o->calls;
+	a->cnt.roots += o->calls;
+	a->cnt.paired += o->calls;
+	return 0;
+}
+
+/*
  * Hand-offs alone (a thread pool's futex wakes, and no exchange record in
  * the window): no record folds them, yet a record that comes later looks
  * back at its thread's latest events only. Those older than a horizon of
@@ -2262,6 +2336,13 @@ out:
 	return err;
 }
 
+/*
+ * Largest blocked time first, then more requests, then the shorter, then
+ * by the hops root first (from, kind, service, to): a total order (no two
+ * chains have the same hops once named), so the chains come in one order
+ * whatever order their records came in. fill's order is not that: it
+ * follows the services' ids, numbered as the records named them.
+ */
 static int cmp_chain(const void *pa, const void *pb)
 {
 	const struct bt_chain *a = pa, *b = pb;
@@ -2270,7 +2351,23 @@ static int cmp_chain(const void *pa, const void *pb)
 		return a->blocked_ns > b->blocked_ns ? -1 : 1;
 	if (a->episodes != b->episodes)
 		return a->episodes > b->episodes ? -1 : 1;
-	return a->nhops < b->nhops ? -1 : a->nhops > b->nhops;
+	if (a->nhops != b->nhops)
+		return a->nhops < b->nhops ? -1 : 1;
+	for (unsigned int d = 0; d < a->nhops; d++) {
+		const struct bt_chain_hop *p = &a->hops[d], *q = &b->hops[d];
+		int r;
+
+		if (p->from.pid != q->from.pid)
+			return p->from.pid < q->from.pid ? -1 : 1;
+		if (p->kind != q->kind)
+			return p->kind < q->kind ? -1 : 1;
+		r = strcmp(p->channel, q->channel);
+		if (r)
+			return r;
+		if (p->to.pid != q->to.pid)
+			return p->to.pid < q->to.pid ? -1 : 1;
+	}
+	return 0;
 }
 
 /* The chains, every tree folded first (all) or only those folded already. */

@@ -117,6 +117,32 @@ int bt_xagg_add_later(struct bt_xagg *a, const struct bt_xchg *x, uint32_t tag);
  */
 int bt_xagg_name_later(struct bt_xagg *a, uint32_t ntags,
 		       void (*name)(void *ctx, uint32_t tag, char *buf), void *ctx);
+/*
+ * Exchanges the kernel counted instead of sending their two records
+ * (struct bt_onehop_key, boundtrace.h): calls one-hop trees, a root
+ * client exchange of from_pid (thread root_tid sent the request,
+ * from_tid read the response) and its server's of to_pid (thread to_tid
+ * read the request and answered it, calling nobody), their latencies all
+ * in slot (bt_lat_slot), lat_ns and svc_ns their sums (the service time
+ * each at most its latency). Added to the chains as the fold of the
+ * records would have: two exchanges each, a root, paired.
+ */
+struct bt_onehop {
+	uint32_t from_pid, from_tid, root_tid, to_pid, to_tid;
+	uint8_t kind;
+	uint32_t slot;
+	uint64_t calls, lat_ns, svc_ns, min_ns, max_ns;
+	char from_thread[BT_COMM_LEN], to_thread[BT_COMM_LEN];
+	char channel[BT_EPISODE_CHANNEL_LEN];	/* the client's service */
+};
+
+/*
+ * 0, -ENOMEM, or -EINVAL (sums or latencies that no calls could have:
+ * svc above lat, min or max not in slot, lat not between calls * min and
+ * calls * max; or a pid or thread 0, as an invalid record): then nothing
+ * of it is added.
+ */
+int bt_xagg_add_onehop(struct bt_xagg *a, const struct bt_onehop *o);
 /* Folds what the horizon says is complete; 0, or -ENOMEM (or -EINVAL: a record not named). */
 int bt_xagg_fold(struct bt_xagg *a);
 /*

@@ -4,11 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "analyze/exchist.h"
+#include "lat_slot.h"
 #include "lib/vec.h"
 
-#define LAT_BITS	6
-#define LAT_SUB		(1u << LAT_BITS)
-#define LAT_SLOTS	((64 - LAT_BITS + 1) * LAT_SUB)
+#define LAT_BITS	BT_LAT_BITS
+#define LAT_SUB		BT_LAT_SUB
+#define LAT_SLOTS	BT_LAT_SLOTS
 
 static void xspan_add(struct bt_xspan *s, uint64_t v)
 {
@@ -23,17 +24,6 @@ static void xspan_add(struct bt_xspan *s, uint64_t v)
 static uint64_t xspan_rank(const struct bt_xspan *s, double q)
 {
 	return (uint64_t)((double)(s->n - 1) * q);
-}
-
-static unsigned int lat_slot(uint64_t v)
-{
-	int o;
-
-	if (v < LAT_SUB)
-		return (unsigned int)v;
-	o = 63 - __builtin_clzll(v);
-	return (unsigned int)(o - LAT_BITS + 1) * LAT_SUB +
-	       (unsigned int)((v >> (o - LAT_BITS)) & (LAT_SUB - 1));
 }
 
 /* Room for slot i: the held range grows to cover it, by at least one power of two. */
@@ -68,12 +58,29 @@ static int lat_cover(struct bt_lat_hist *h, unsigned int i)
 
 int bt_lat_add(struct bt_lat_hist *h, uint64_t v)
 {
-	unsigned int i = lat_slot(v);
+	unsigned int i = bt_lat_slot(v);
 
 	if (lat_cover(h, i))
 		return -ENOMEM;
 	h->slot[i - h->base]++;
 	xspan_add(&h->s, v);
+	return 0;
+}
+
+int bt_lat_add_slot(struct bt_lat_hist *h, uint32_t slot, uint64_t n, uint64_t min, uint64_t max)
+{
+	if (!n)
+		return 0;
+	if (slot >= LAT_SLOTS || min > max || bt_lat_slot(min) != slot || bt_lat_slot(max) != slot)
+		return -EINVAL;
+	if (lat_cover(h, slot))
+		return -ENOMEM;
+	h->slot[slot - h->base] += n;
+	if (!h->s.n || min < h->s.min)
+		h->s.min = min;
+	if (max > h->s.max)
+		h->s.max = max;
+	h->s.n += n;
 	return 0;
 }
 

@@ -32,6 +32,13 @@ struct bt_lat_hist {
 
 /* 0, or -ENOMEM. */
 int bt_lat_add(struct bt_lat_hist *h, uint64_t v);
+/*
+ * n samples of one slot (bt_lat_slot, lat_slot.h), the smallest min and
+ * the largest max (the kernel's one-hop counts; min and max of samples
+ * added before may come again: they stay exact). 0, -ENOMEM, or -EINVAL
+ * when min or max is not in that slot.
+ */
+int bt_lat_add_slot(struct bt_lat_hist *h, uint32_t slot, uint64_t n, uint64_t min, uint64_t max);
 /* The lower percentile q (the sample at rank (n - 1) q, as a sorted array gave it). */
 uint64_t bt_lat_pct(const struct bt_lat_hist *h, double q);
 /* Adds src's samples to dst (chains alike once named are one); 0, or -ENOMEM. */
