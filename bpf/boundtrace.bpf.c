@@ -2002,6 +2002,9 @@ static __always_inline void end_crossing(void *ctx, __u32 tgid, __u32 tid,
 		cross_futex(futex_vec_addr((void *)BT_REGS_ARG1(regs)), &x);
 		break;
 	}
+	/* Anything but a read may be a call or a hand-off (struct bt_pipe_thread's calls). */
+	if (x.st && x.dir != BT_DIR_RECV)
+		x.st->pipe.calls++;
 }
 
 /*
@@ -2200,6 +2203,9 @@ static __always_inline void note_wakee(struct task_struct *cur, struct task_stru
 	st = inflight_of(cur->pid);
 	if (!st)
 		return;
+	/* A wake of a thread of its own process may be a hand-off: a call (bt_pipe_thread). */
+	if (p->tgid == cur->tgid)
+		st->pipe.calls++;
 	regs = task_regs(p);
 	if (!wakee_waits_on_crossing(p, regs, st->nr, cur->tgid))
 		return;
@@ -2312,8 +2318,13 @@ int BPF_PROG(proc_exit, struct task_struct *p)
 		return 0;
 	/* The parent too: a process found late may be gone before /proc is read. */
 	emit(BT_EV_EXIT, p, p->real_parent->tgid);
-	/* A later process that reuses the pid is not a target. */
+	/* A later process that reuses the pid is not a target, and has read no request. */
 	if (!trace_all)
 		set_target(p->tgid, false);
+	if (onehop) {
+		__u32 tgid = p->tgid;	/* pid_t is signed: the bit by unsigned arithmetic */
+
+		__sync_fetch_and_and(&served[target_word(tgid)], ~(1ULL << (tgid % 64)));
+	}
 	return 0;
 }

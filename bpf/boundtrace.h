@@ -9,6 +9,7 @@
 
 #ifndef __VMLINUX_H__
 #include <linux/types.h>	/* userspace; BPF gets the types from vmlinux.h */
+#include <linux/bpf.h>	/* struct bpf_spin_lock */
 #endif
 
 /* Largest pid the kernel can hand out on 64-bit (PID_MAX_LIMIT). */
@@ -236,6 +237,18 @@ struct bt_conn {
 	 */
 	struct bt_send_stamp queued;
 	__u64 resp_ns;		/* the last completed exchange's response: its start */
+	/*
+	 * Chain mode: the calls of the thread that began the request
+	 * (struct bt_pipe_thread's) then: a server's exchange is a leaf when
+	 * they did not change by its answer.
+	 */
+	__u32 req_calls;
+	/*
+	 * Chain mode: a server's answers in a row left in meets
+	 * (exchange.bpf.h) that no client took; a client's responses in a
+	 * row that found none there. At MEET_MISSES the end stops looking.
+	 */
+	__u8 meet_misses;
 };
 
 enum bt_xrec_type {
@@ -262,13 +275,79 @@ struct bt_exchange_ev {
 	__u8 role;		/* enum bt_role */
 	__u8 kind;
 	__u8 type;		/* enum bt_xrec_type */
-	__u8 pad;
+	/*
+	 * BT_XREC_COUNTED: the check mode's copy of an exchange the kernel
+	 * also counted in onehops (never in a recording: it keeps every
+	 * record and nothing is counted).
+	 */
+	__u8 flags;
 	__u64 chan;		/* as in struct bt_key */
 	__u64 peer;
 	__u64 end_a, end_b;
 	__u64 req_ns;		/* request's first send (client) / receive (server) */
 	__u64 resp_ns;		/* response's first receive (client) / send (server) */
 	char comm[BT_COMM_LEN];	/* the name of thread tid */
+};
+
+#define BT_XREC_COUNTED	1
+
+/*
+ * Chain mode: the exchanges whose tree is one hop, counted in the kernel
+ * instead of sent as two records (the map onehops). Such a tree is a
+ * client exchange that is a root (its process never read a request: no
+ * request it serves can be its parent) and its server's exchange, a leaf
+ * (the thread that read the request answered it, and made no call and
+ * woke no thread of its process in between: no call can be its child).
+ * The chain analysis adds each key's counts to its chains as the fold of
+ * the two records would have (bt_xagg_add_onehop, user/analyze/
+ * exchains.h). One key per latency slot (lat_slot.h), so the distribution
+ * merges exactly. A full map sends the records instead: nothing is lost.
+ */
+struct bt_onehop_key {
+	__u32 client;		/* tgid */
+	__u32 client_tid;	/* the thread that read the response */
+	__u32 req_tid;		/* the thread that sent the request: the root's thread */
+	__u32 srv;		/* tgid */
+	__u32 srv_tid;		/* the thread that read the request and answered it */
+	__u32 slot;		/* the latency's, bt_lat_slot() */
+	__u8 kind;
+	__u8 pad[7];
+	__u64 chan, peer;	/* the client's record's: its row names the service */
+	char client_comm[BT_COMM_LEN];	/* thread client_tid's name */
+	char srv_comm[BT_COMM_LEN];	/* thread srv_tid's name */
+};
+
+/*
+ * Sockets: where a connection's two ends meet to count a one-hop exchange
+ * (bpf/exchange.bpf.h's meets), under the connection as its client names
+ * it (struct bt_exchange_ev's end_a, end_b of the client's record).
+ */
+enum bt_meet_state {
+	BT_MEET_IDLE = 0,
+	BT_MEET_READY,		/* the server's answer waits for its client, in srv */
+};
+
+struct bt_meet_key {
+	__u64 client_end, server_end;
+};
+
+struct bt_meet {
+	struct bpf_spin_lock lock;
+	__u32 state;		/* enum bt_meet_state */
+	struct bt_exchange_ev srv;	/* BT_MEET_READY: the server's record, as it would have gone */
+};
+
+/*
+ * One writer: the key's client thread (client_tid), which counts its
+ * exchange as it reads the response, so no lock. A read while it writes
+ * may see one exchange in one field and not yet in another: the counts
+ * only grow, and what the next read adds makes the sums whole.
+ */
+struct bt_onehop_val {
+	__u64 calls;
+	__u64 lat_ns;		/* sum: the client's response - request */
+	__u64 svc_ns;		/* sum: the server's answer - request read, each at most its latency */
+	__u64 min_ns, max_ns;	/* of the latency */
 };
 
 /*

@@ -21,12 +21,127 @@
 
 #include "exchange_step.h"
 #include "pipe_step.h"
+#include "lat_slot.h"
 
 #define SOCK_BINDADDR_LOCK	4
 #define SOCK_BINDPORT_LOCK	8
 
 /* Chain mode: send one record per completed exchange. */
 const volatile bool exchange_records = false;
+/*
+ * Chain mode: count one-hop exchanges in onehops instead of sending them
+ * (not when recording: a recording keeps every record); with
+ * onehop_check, send them too, marked (tests compare the two).
+ */
+const volatile bool onehop = false;
+const volatile bool onehop_check = false;
+/*
+ * Sockets too (meets, below): off unless asked for. Their two ends meet
+ * in a shared map, whose cache lines cross CPUs: measured on a unix
+ * ping-pong it costs the traced threads about what it saves boundtrace.
+ */
+const volatile bool onehop_sockets = false;
+
+/* Sized by userspace (1 without onehop); a key made at its first exchange. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 16384);
+	__type(key, struct bt_onehop_key);
+	__type(value, struct bt_onehop_val);
+} onehops SEC(".maps");
+
+/*
+ * The processes that read what may be a request (a server-role socket's
+ * receive, a pipe read that is no response), one bit per tgid as in
+ * targets[]: a client exchange of a process without its bit is a root.
+ * Set before the reading thread returns, so before any call or hand-off
+ * the request's tree could hold; cleared when the process is gone.
+ */
+__u64 served[BT_PID_MAX / 64];
+
+static __always_inline bool has_served(__u32 tgid)
+{
+	return served[target_word(tgid)] & (1ULL << (tgid % 64));
+}
+
+static __always_inline void mark_served(__u32 tgid)
+{
+	__u64 idx = target_word(tgid), bit = 1ULL << (tgid % 64);
+
+	if (!(served[idx] & bit))
+		__sync_fetch_and_or(&served[idx], bit);
+}
+
+static const struct bt_onehop_val zero_onehop;
+
+/* count_onehop's key: too big for the stacks it is built on. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bt_onehop_key);
+} onehop_keys SEC(".maps");
+
+/* One end of an exchange, as its record would name it. */
+struct onehop_end {
+	__u32 pid, tid, req_tid;
+	__u64 req_ns, resp_ns;
+	const char *comm;
+};
+
+/*
+ * A one-hop tree (struct bt_onehop_key: the caller knows the client's
+ * exchange a root, the server's a leaf) counted in onehops; false to
+ * send its records instead: times that no record would pass (a thread
+ * unknown, an end before its start), or the map full.
+ */
+static __always_inline bool count_onehop(const struct onehop_end *cl, const struct onehop_end *sv,
+					 __u8 kind, __u64 chan, __u64 peer)
+{
+	struct bt_onehop_val *v;
+	struct bt_onehop_key *k;
+	__u64 lat, svc;
+	__u32 zero = 0;
+
+	if (!cl->tid || !sv->tid || !cl->req_tid || !sv->req_tid || cl->resp_ns < cl->req_ns ||
+	    sv->resp_ns < sv->req_ns)
+		return false;
+	k = bpf_map_lookup_elem(&onehop_keys, &zero);
+	if (!k)
+		return false;
+	lat = cl->resp_ns - cl->req_ns;
+	svc = sv->resp_ns - sv->req_ns;
+	__builtin_memset(k, 0, sizeof(*k));
+	k->client = cl->pid;
+	k->client_tid = cl->tid;
+	k->req_tid = cl->req_tid;
+	k->srv = sv->pid;
+	k->srv_tid = sv->tid;
+	k->slot = bt_lat_slot(lat);
+	k->kind = kind;
+	k->chan = chan;
+	k->peer = peer;
+	__builtin_memcpy(k->client_comm, cl->comm, sizeof(k->client_comm));
+	__builtin_memcpy(k->srv_comm, sv->comm, sizeof(k->srv_comm));
+	v = bpf_map_lookup_elem(&onehops, k);
+	if (!v) {
+		if (not_kept(bpf_map_update_elem(&onehops, k, &zero_onehop, BPF_NOEXIST)))
+			return false;
+		v = bpf_map_lookup_elem(&onehops, k);
+		if (!v)
+			return false;
+	}
+	/* Its one writer is this thread (struct bt_onehop_val): no lock. */
+	if (!v->calls || lat < v->min_ns)
+		v->min_ns = lat;
+	if (lat > v->max_ns)
+		v->max_ns = lat;
+	v->lat_ns += lat;
+	v->svc_ns += svc < lat ? svc : lat;
+	v->calls++;
+	return true;
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
@@ -132,7 +247,7 @@ static __always_inline void exchange_ends(struct sock *sk, struct exch_chan *c,
 					  struct bt_exchange_ev *e)
 {
 	if (c->family == AF_UNIX) {
-		e->end_a = e->chan;
+		e->end_a = sock_ino(sk);
 		e->end_b = c->peer_sk ? sock_ino(c->peer_sk) : 0;
 	} else if (c->family == AF_INET) {
 		e->end_a = inet_end(sk->__sk_common.skc_rcv_saddr, sk->__sk_common.skc_num);
@@ -154,33 +269,169 @@ static __always_inline void task_comm(struct task_struct *task, char comm[BT_COM
 	__builtin_memcpy(comm, task->comm, BT_COMM_LEN);
 }
 
-static __always_inline void emit_exchange(struct sock *sk, struct exch_chan *c,
-					  struct bt_conn *cn, struct task_struct *task, __u64 now)
+/* This end's record of the exchange cn completed now, by task. */
+static __always_inline void fill_exchange(struct sock *sk, struct exch_chan *c,
+					  struct bt_conn *cn, struct task_struct *task, __u64 now,
+					  struct bt_exchange_ev *e)
 {
-	struct bt_exchange_ev e;
+	e->pid = task->tgid;
+	e->tid = task->pid;
+	e->req_tid = cn->done_req_tid;
+	e->role = cn->role;
+	e->kind = c->kind;
+	e->type = BT_XREC_EXCHANGE;
+	e->flags = 0;
+	e->chan = sock_ino(sk);
+	e->peer = c->kind == BT_KIND_TCP ? fold_inet_peer(sk, c->family) : 0;
+	exchange_ends(sk, c, e);
+	e->req_ns = cn->done_req_ns;
+	e->resp_ns = now;
+	task_comm(task, e->comm);
+}
 
-	e.pid = task->tgid;
-	e.tid = task->pid;
-	e.req_tid = cn->done_req_tid;
-	e.role = cn->role;
-	e.kind = c->kind;
-	e.type = BT_XREC_EXCHANGE;
-	e.pad = 0;
-	e.chan = sock_ino(sk);
-	e.peer = c->kind == BT_KIND_TCP ? fold_inet_peer(sk, c->family) : 0;
-	exchange_ends(sk, c, &e);
-	e.req_ns = cn->done_req_ns;
-	e.resp_ns = now;
-	task_comm(task, e.comm);
-	/*
-	 * Built on the stack and copied by one helper call: reserve and
-	 * submit were two (a helper call costs 13 ns or more here, the copy
-	 * of 80 bytes a few). No wakeup: userspace polls every 100 ms
-	 * anyway, and waking it per record (an irq_work each) was most of
-	 * this program's cost.
-	 */
-	if (bpf_ringbuf_output(&exchanges, &e, sizeof(e), BPF_RB_NO_WAKEUP))
+/*
+ * Built on the stack and copied by one helper call: reserve and submit
+ * were two (a helper call costs 13 ns or more here, the copy of 80
+ * bytes a few). No wakeup: userspace polls every 100 ms anyway, and
+ * waking it per record (an irq_work each) was most of this program's
+ * cost.
+ */
+static __always_inline void send_exchange(const struct bt_exchange_ev *e)
+{
+	if (bpf_ringbuf_output(&exchanges, (void *)e, sizeof(*e), BPF_RB_NO_WAKEUP))
 		lose(BT_LOSS_EXCHANGES);
+}
+
+/*
+ * Sockets in chain mode: where a connection's two ends meet to count a
+ * one-hop exchange (they finish it on two CPUs, and a TCP end cannot
+ * reach its far socket), under the connection as its client names it
+ * (its end, the server's; struct bt_exchange_ev's end_a, end_b). The
+ * server's answer, a leaf, is left in it instead of sent; the client
+ * takes it when its response comes, and counts the two or sends both
+ * records. An answer no client took goes out with the server's next one,
+ * or at the trace's end (userspace takes what is left once the programs
+ * are detached). Sized by userspace (1 without onehop); full: the
+ * records go.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 16384);
+	__type(key, struct bt_meet_key);
+	__type(value, struct bt_meet);
+} meets SEC(".maps");
+
+/* A meet's record out of the lock (too big for the stacks it is taken on). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bt_exchange_ev);
+} meet_recs SEC(".maps");
+
+static const struct bt_meet idle_meet;
+
+/* A server's answers in a row no client took, before it stops leaving them. */
+#define MEET_MISSES	4
+
+/*
+ * The server's answer e, a leaf: left for its client to take (true),
+ * else to be sent. An answer still there was not taken: it goes now (its
+ * client read the response before the server's step came, or is not
+ * traced). After MEET_MISSES of those in a row (*misses, the
+ * connection's) the connection is left alone: a server's untraced
+ * clients cost it a few lookups, not one an answer.
+ */
+static __always_inline bool meet_leave(const struct bt_meet_key *k, const struct bt_exchange_ev *e,
+				       __u8 *misses)
+{
+	struct bt_meet *m = bpf_map_lookup_elem(&meets, k);
+	struct bt_exchange_ev *late;
+	bool untaken = false, left = true;
+	__u32 zero = 0;
+
+	if (!m) {
+		/* Another CPU may make it meanwhile: either entry will do. */
+		bpf_map_update_elem(&meets, k, &idle_meet, BPF_NOEXIST);
+		m = bpf_map_lookup_elem(&meets, k);
+	}
+	late = bpf_map_lookup_elem(&meet_recs, &zero);
+	if (!m || !late)
+		return false;
+	bpf_spin_lock(&m->lock);
+	if (m->state == BT_MEET_READY) {
+		*late = m->srv;
+		untaken = true;
+	}
+	if (untaken && *misses + 1 >= MEET_MISSES) {
+		m->state = BT_MEET_IDLE;
+		left = false;
+	} else {
+		m->srv = *e;
+		m->state = BT_MEET_READY;
+	}
+	bpf_spin_unlock(&m->lock);
+	*misses = untaken ? *misses + 1 : 0;
+	if (untaken)
+		send_exchange(late);
+	return left;
+}
+
+/*
+ * The client's exchange c completed: with the server's answer left for
+ * it, the two are counted as one hop when c is a root and the answer
+ * answered c, else both records go; without one, c's record alone.
+ * *misses: the connection's responses in a row without one (its server
+ * untraced, or no leaf): at MEET_MISSES the client stops looking.
+ */
+static __always_inline void meet_take(const struct bt_meet_key *k, const struct bt_exchange_ev *c,
+				      __u64 prev_resp_ns, __u8 *misses)
+{
+	struct bt_meet *m = bpf_map_lookup_elem(&meets, k);
+	struct bt_exchange_ev *s;
+	struct onehop_end cl, sv;
+	bool took = false;
+	__u32 zero = 0;
+
+	s = bpf_map_lookup_elem(&meet_recs, &zero);
+	if (!m || !s) {
+		*misses += 1;
+		send_exchange(c);
+		return;
+	}
+	bpf_spin_lock(&m->lock);
+	if (m->state == BT_MEET_READY) {
+		*s = m->srv;
+		m->state = BT_MEET_IDLE;
+		took = true;
+	}
+	bpf_spin_unlock(&m->lock);
+	*misses = took ? 0 : *misses + 1;
+	/*
+	 * The answer answers c when it read its request after the client's
+	 * previous response and answered before this one (one left for an
+	 * earlier exchange, whose server's step came after its client's
+	 * read, does not).
+	 */
+	if (took && !has_served(c->pid) && s->req_ns > prev_resp_ns && s->req_ns < c->resp_ns &&
+	    s->resp_ns <= c->resp_ns) {
+		cl = (struct onehop_end){ c->pid, c->tid, c->req_tid, c->req_ns, c->resp_ns, c->comm };
+		sv = (struct onehop_end){ s->pid, s->tid, s->req_tid, s->req_ns, s->resp_ns, s->comm };
+		if (count_onehop(&cl, &sv, c->kind, c->chan, c->peer)) {
+			if (onehop_check) {
+				struct bt_exchange_ev e = *c;
+
+				e.flags = s->flags = BT_XREC_COUNTED;
+				send_exchange(&e);
+				send_exchange(s);
+			}
+			return;
+		}
+	}
+	send_exchange(c);
+	if (took)
+		send_exchange(s);
 }
 
 /*
@@ -254,6 +505,58 @@ static __always_inline void unstepped_send(struct sock *sk, struct bt_conn *cn,
 }
 
 /*
+ * Chain mode with one-hop counting, a target's socket receive: a request
+ * read marks its process (served[]) and keeps its thread's calls.
+ */
+static __always_inline void meet_step(struct bt_conn *cn, const struct caller *me,
+				      const struct inflight *st, __u8 dir, __u64 now)
+{
+	if (cn->role != BT_ROLE_SERVER || dir != BT_DIR_RECV)
+		return;
+	mark_served(me->tgid);
+	if (onehop_sockets && cn->phase == BT_PHASE_REQUEST && cn->req_ns == now &&
+	    cn->req_tid == me->tid)
+		cn->req_calls = st ? st->pipe.calls : ~0u;
+}
+
+/*
+ * The exchange this call completed, its record: sent; or, with one-hop
+ * counting, a server's leaf answer left for its client, a client's
+ * response met with it (meet_take). A server's exchange is a leaf when
+ * the thread that read the request answered it in the normal way (not
+ * a response found queued by another thread: owed) and made no call in
+ * between (struct bt_pipe_thread's calls).
+ */
+static __always_inline void exchange_done(struct sock *sk, struct exch_chan *c,
+					  struct bt_conn *cn, const struct caller *me,
+					  const struct inflight *st, __u64 now, bool owed,
+					  __u64 prev_resp_ns)
+{
+	struct bt_exchange_ev e;
+	struct bt_meet_key k;
+
+	fill_exchange(sk, c, cn, me->task ? me->task : bpf_get_current_task_btf(), now, &e);
+	if (!onehop_sockets || !e.end_a || !e.end_b) {
+		send_exchange(&e);
+		return;
+	}
+	k.client_end = cn->role == BT_ROLE_CLIENT ? e.end_a : e.end_b;
+	k.server_end = cn->role == BT_ROLE_CLIENT ? e.end_b : e.end_a;
+	if (cn->role == BT_ROLE_CLIENT) {
+		if (cn->meet_misses < MEET_MISSES)
+			meet_take(&k, &e, prev_resp_ns, &cn->meet_misses);
+		else
+			send_exchange(&e);
+		return;
+	}
+	if (!owed && st && cn->done_req_tid == me->tid && cn->done_req_ns == cn->req_ns &&
+	    cn->req_calls == st->pipe.calls && cn->meet_misses < MEET_MISSES &&
+	    meet_leave(&k, &e, &cn->meet_misses))
+		return;
+	send_exchange(&e);
+}
+
+/*
  * The exchange state machine, once per socket send or receive of a
  * target: the step itself (what starts and completes an exchange) is
  * bt_exchange_step in exchange_step.h, pure so the unit tests run it.
@@ -264,9 +567,9 @@ static __always_inline void exchange_sock(struct sock *sk, int ret, int flags, _
 	struct exch_chan c = {};
 	struct inflight *st;
 	struct bt_conn *cn;
-	__u64 now, lat_ns;
+	__u64 now, lat_ns, prev_resp_ns;
 	__u32 wseq = 0;
-	bool step;
+	bool step, owed;
 
 	if (!target_caller(&me) || bt_exchange_ignored(ret, flags, dir))
 		return;
@@ -290,8 +593,12 @@ static __always_inline void exchange_sock(struct sock *sk, int ret, int flags, _
 	now = bpf_ktime_get_ns();
 	unstepped_send(sk, cn, &c, wseq, dir, me.tid, now);
 	st = inflight_of(me.tid);
+	owed = cn->owed;
+	prev_resp_ns = cn->resp_ns;
 	step = bt_exchange_step(cn, dir, ret, me.tid, now, &lat_ns);
 	cn->wseq = wseq;
+	if (onehop)
+		meet_step(cn, &me, st, dir, now);
 	if (step) {
 		if (st) {
 			st->exch_done = true;
@@ -299,7 +606,7 @@ static __always_inline void exchange_sock(struct sock *sk, int ret, int flags, _
 			st->exch_owed = false;
 		}
 		if (exchange_records)
-			emit_exchange(sk, &c, cn, me.task ? me.task : bpf_get_current_task_btf(), now);
+			exchange_done(sk, &c, cn, &me, st, now, owed, prev_resp_ns);
 	}
 	if (st) {
 		st->exch_role = cn->role;
@@ -455,13 +762,37 @@ static __always_inline void fill_pipe_exchange(struct bt_exchange_ev *e, __u32 p
 }
 
 /*
+ * A pipe exchange counted in the kernel when its tree is one hop, but
+ * for the conversation's first exchange: its records tell userspace the
+ * pipes are a conversation's, whose waits are no episodes.
+ */
+static __always_inline bool count_pipe_onehop(const struct bt_pipe_out *out)
+{
+	struct onehop_end cl = { out->client, out->client_tid, out->req_tid, out->req_ns,
+				 out->done_ns, out->client_comm };
+	struct onehop_end sv = { out->srv, out->resp_tid, out->resp_req_tid, out->resp_req_ns,
+				 out->resp_ns, out->srv_comm };
+
+	if (!onehop || out->first || !out->srv_leaf || has_served(out->client))
+		return false;
+	/* The client's record names the response pipe (fill_pipe_exchange). */
+	return count_onehop(&cl, &sv, BT_KIND_PIPE, out->x, 0);
+}
+
+/*
  * Both ends' records of an exchange on a pipe conversation, client then
  * server, in one ring buffer sample: one reservation, not two (userspace
- * reads every record a sample holds).
+ * reads every record a sample holds). None when it is counted in the
+ * kernel instead, unless the check mode wants them too.
  */
 static __always_inline void emit_pipe_pair(const struct bt_pipe_out *out)
 {
-	struct bt_exchange_ev *e = bpf_ringbuf_reserve(&exchanges, 2 * sizeof(*e), 0);
+	bool counted = count_pipe_onehop(out);
+	struct bt_exchange_ev *e;
+
+	if (counted && !onehop_check)
+		return;
+	e = bpf_ringbuf_reserve(&exchanges, 2 * sizeof(*e), 0);
 
 	if (!e) {
 		lose(BT_LOSS_EXCHANGES);
@@ -472,6 +803,8 @@ static __always_inline void emit_pipe_pair(const struct bt_pipe_out *out)
 			   out->w, out->x, out->req_ns, out->done_ns, out->client_comm);
 	fill_pipe_exchange(&e[1], out->srv, out->resp_tid, out->resp_req_tid, BT_ROLE_SERVER,
 			   out->w, out->x, out->resp_req_ns, out->resp_ns, out->srv_comm);
+	if (counted)
+		e[0].flags = e[1].flags = BT_XREC_COUNTED;
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
@@ -627,6 +960,8 @@ static __always_inline int pipe_track_op(struct pipe_op *op)
 		st->exch_owed = out->owed_done;
 		st->exch_owed_ns = out->owed_ns;
 	}
+	if (out->served)
+		mark_served(op->tgid);
 	if (out->pair)
 		emit_pipe_pair(out);
 	for (int i = 0; i < HANDOFF_READS; i++) {

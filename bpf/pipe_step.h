@@ -83,12 +83,18 @@ struct pipe_conv {
 	bool confirmed;			/* an exchange completed: a conversation's request pipe */
 	__u32 srv_req_tid;		/* the server's last request read from it */
 	__u64 srv_req_ns;
+	__u32 srv_req_calls;		/* its thread's calls then (struct bt_pipe_thread) */
 	/* as a response pipe */
 	__u64 answers;			/* the request pipe it answers, 0 none */
 	__u32 srv, resp_tid;		/* the server (tgid) and the thread that wrote */
 	__u64 resp_ns;			/* the answer's first write */
 	__u32 resp_req_tid;		/* the request read it answers */
 	__u64 resp_req_ns;
+	/*
+	 * The thread that read that request answered it, and made no call
+	 * in between: its exchange is a leaf (struct bt_onehop_key).
+	 */
+	bool resp_leaf;
 	char resp_comm[BT_COMM_LEN];	/* the name of thread resp_tid */
 	/*
 	 * The server's row counts an answer at its write once the pair is
@@ -107,6 +113,16 @@ struct bt_pipe_thread {
 	__u64 rd;	/* the pipe of its last request read, 0 none */
 	__u64 wr;	/* the pipe it last wrote, 0 none */
 	bool wrote;	/* it wrote a pipe since its last request read */
+	/*
+	 * Calls it made: every crossing that is no read (a send may be a
+	 * request, a write a hand-off, a futex call a wake or a wait for a
+	 * worker) and every wake of a thread of its process. Counted at the
+	 * call's exit (sys_exit) and at the wake (sched_waking), so a
+	 * request read's count and its answer's, taken at the answer write's
+	 * entry, differ if anything in between can be a call or a hand-off
+	 * of that request (bt_pipe_conv_write's resp_leaf).
+	 */
+	__u32 calls;
 	/*
 	 * The write in progress whose bytes its entry counted for hand-offs
 	 * (bt_pipe_handoff_entered): its pipe (0: none), how many, and where
@@ -166,6 +182,10 @@ struct bt_pipe_out {
 	__u64 resp_req_ns, resp_ns;	/* server: request's first read, answer's first write */
 	char client_comm[BT_COMM_LEN];
 	char srv_comm[BT_COMM_LEN];
+	/* The pair's: the server's exchange a leaf; the conversation's first exchange. */
+	bool srv_leaf, first;
+	/* The call read what may be a request (a pipe read that is no response). */
+	bool served;
 	/* Hand-offs: reader[i] read what writer[i] wrote. */
 	__u32 nhandoff;
 	struct pipe_call reader[HANDOFF_READS], writer[HANDOFF_READS];
@@ -179,6 +199,7 @@ BT_STEP_INLINE void bt_pipe_out_reset(struct bt_pipe_out *out)
 	out->exch_dir = 0;
 	out->exch_done = false;
 	out->owed_done = false;
+	out->served = false;
 	out->nhandoff = 0;
 }
 
@@ -328,6 +349,8 @@ BT_STEP_INLINE void bt_pipe_pair(struct pipe_conv *rq, struct pipe_conv *rs, __u
 	out->resp_req_ns = rs->resp_req_ns;
 	out->resp_ns = rs->resp_ns;
 	__builtin_memcpy(out->srv_comm, rs->resp_comm, BT_COMM_LEN);
+	out->srv_leaf = rs->resp_leaf;
+	out->first = !rq->confirmed;
 	rq->last_srv_req_ns = rs->resp_req_ns;
 	rq->confirmed = true;
 	/* A pair has one direction: w no longer answers x, if it ever seemed to. */
@@ -378,6 +401,7 @@ BT_STEP_INLINE void bt_pipe_conv_write(const struct pipe_op *op, struct bt_pipe_
 	cx->resp_ns = op->now;
 	cx->resp_req_tid = cw->srv_req_tid;
 	cx->resp_req_ns = cw->srv_req_ns;
+	cx->resp_leaf = cw->srv_req_tid == op->tid && cw->srv_req_calls == th->calls;
 	__builtin_memcpy(cx->resp_comm, out->comm, BT_COMM_LEN);
 	/* An exchange in the server's row: an answer on a known pair. */
 	cx->resp_counted = cx->paired == w;
@@ -429,7 +453,9 @@ BT_STEP_INLINE void bt_pipe_conv_read(const struct pipe_op *op, struct bt_pipe_t
 	if (th->rd != op->ino || th->wrote || !cx->srv_req_ns) {
 		cx->srv_req_ns = op->now;
 		cx->srv_req_tid = op->tid;
+		cx->srv_req_calls = th->calls;
 	}
+	out->served = true;
 	th->rd = op->ino;
 	th->wrote = false;
 	/* A server of a conversation waiting for its next request is idle. */

@@ -9,6 +9,7 @@ Usage: tests/integration/run.py [-k SUBSTRING] [-v]
 """
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -1264,14 +1265,122 @@ PINGPONG_ROUND_TRIPS = 600000
 PINGPONG_RATE = 40000
 
 
-def pingpong_chain(report, n, what):
-    """The one chain of a 1-byte pipe ping-pong: every round trip a request,
+def pingpong_chain(report, n, what, kind="pipe"):
+    """The one chain of a 1-byte ping-pong: every round trip a request,
     one call on its one hop; nothing lost, nothing late."""
     eq({k: v for k, v in report["lost"].items() if v}, {}, "%s: lost" % what)
     eq((report["exchanges_late"], report["episodes_late"]), (0, 0), "%s: late" % what)
     got = [(c["source"], c["requests"], [(h["kind"], h["calls"], h["calls_max"])
                                          for h in c["hops"]]) for c in report["chains"]]
-    eq(got, [("exchanges", n, [("pipe", n, 1)])], "%s: the ping-pong's chain" % what)
+    eq(got, [("exchanges", n, [(kind, n, 1)])], "%s: the ping-pong's chain" % what)
+
+
+ONEHOP_AGREE = re.compile(r"one-hop check: (\d+) exchanges counted in the kernel, "
+                          r"the chains agree with every record's")
+
+
+def onehop_trace(cmd, mode, *bt_args):
+    """boundtrace -f json BT_ARGS -c CMD with BOUNDTRACE_ONEHOP=MODE (None:
+    unset); returns (stderr, report)."""
+    out = tmpfile("onehop.json")
+    env = dict(os.environ)
+    env.pop("BOUNDTRACE_ONEHOP", None)
+    if mode is not None:
+        env["BOUNDTRACE_ONEHOP"] = mode
+    r = run([BT, "-f", "json", "-o", out, *bt_args, "-c", cmd], timeout=300, env=env)
+    eq(r.returncode, 0, "boundtrace -c '%s' (BOUNDTRACE_ONEHOP=%s): %s" % (cmd, mode, r.stderr))
+    return r.stderr, load_json(out)
+
+
+def onehop_agrees(err, what):
+    """The check mode's verdict: the exchanges counted, or a failure."""
+    m = ONEHOP_AGREE.search(err)
+    check(m is not None, "%s: the one-hop check agrees: %r" % (what, err))
+    return int(m.group(1))
+
+
+def sockets_pingpong_sane(report, n, what):
+    """A socket ping-pong's exchanges: nothing lost or late, every one
+    paired but at most one (a socketpair has no address to say which end
+    is the client: the records' own fold may take its first exchange
+    apart, counted in the kernel or not; the chains are the check's to
+    compare)."""
+    eq({k: v for k, v in report["lost"].items() if v}, {}, "%s: lost" % what)
+    eq(report["exchanges_late"], 0, "%s: late" % what)
+    check(report["exchanges_paired"] in (n - 1, n), "%s: paired %d of %d"
+          % (what, report["exchanges_paired"], n))
+
+
+@test
+def onehop_counts_agree_with_every_record():
+    """Chain mode counts an exchange whose tree is one hop (a root client,
+    a server that called nobody while it answered) in the kernel instead
+    of sending its two records. BOUNDTRACE_ONEHOP=check sends them too,
+    marked, and compares the chains of the records and counts with those
+    of every record, field by field. A 1-byte pipe ping-pong (read/write
+    and readv/writev): every exchange but the conversation's first is
+    counted (its records tell which pipes are a conversation's), n - 1;
+    the default mode sends two records and gives the same chain; with
+    BOUNDTRACE_ONEHOP=0 every record is sent. A unix and a TCP ping-pong
+    (connections count only with BOUNDTRACE_ONEHOP=sockets, and in the
+    check): every exchange counted or sent as records, never both; by
+    default all sent. Trees that are not one hop
+    are never counted, and their chains agree too: pipetiers' middle calls
+    the backend while it serves, tierdemo's pool hands each request to a
+    worker, its epoll loop serves three clients on one thread."""
+    n = 3000
+    for api in ("rw", "vec"):
+        cmd = "%s pipe --count %d --size 1 --reply-size 1 --api %s --out /dev/null" % (
+            IPCLOAD, n, api)
+        err, bt = onehop_trace(cmd, "check")
+        what = "pipe ping-pong (%s), check" % api
+        eq(onehop_agrees(err, what), n - 1, "%s: exchanges counted" % what)
+        eq((bt["tracer"]["exchanges_counted"], bt["tracer"]["records"]["exchanges"]),
+           (n - 1, 2 * n), "%s: counted, and every record sent too" % what)
+        pingpong_chain(bt, n, what)
+    cmd = "%s pipe --count %d --size 1 --reply-size 1 --out /dev/null" % (IPCLOAD, n)
+    for mode, counted, records in ((None, n - 1, 2), ("0", 0, 2 * n)):
+        err, bt = onehop_trace(cmd, mode)
+        what = "pipe ping-pong, BOUNDTRACE_ONEHOP=%s" % mode
+        eq("one-hop check" in err, False, "%s: no check made" % what)
+        eq((bt["tracer"]["exchanges_counted"], bt["tracer"]["records"]["exchanges"]),
+           (counted, records), "%s: exchanges counted, exchange records sent" % what)
+        pingpong_chain(bt, n, what)
+    # Sockets: the two ends meet in the kernel (an end may finish before
+    # the other's step: those exchanges go as records). Every exchange is
+    # counted or sent, never both, never neither.
+    for kind in ("unix-stream", "tcp"):
+        cmd = "%s %s --count %d --size 1 --reply-size 1 --out /dev/null" % (IPCLOAD, kind, n)
+        err, bt = onehop_trace(cmd, "check")
+        what = "%s ping-pong, check" % kind
+        counted = onehop_agrees(err, what)
+        eq((bt["tracer"]["exchanges_counted"], bt["tracer"]["records"]["exchanges"]),
+           (counted, 2 * n), "%s: counted, and every record sent too" % what)
+        sockets_pingpong_sane(bt, n, what)
+        err, bt = onehop_trace(cmd, "sockets")
+        what = "%s ping-pong, BOUNDTRACE_ONEHOP=sockets" % kind
+        me = bt["tracer"]
+        eq(me["exchanges_counted"] + me["records"]["exchanges"] // 2, n,
+           "%s: exchanges counted + records / 2 (%r)" % (what, me))
+        check(me["exchanges_counted"] >= n // 2, "%s: most counted (%r)" % (what, me))
+        sockets_pingpong_sane(bt, n, what)
+        err, bt = onehop_trace(cmd, None)
+        what = "%s ping-pong, default" % kind
+        eq((bt["tracer"]["exchanges_counted"], bt["tracer"]["records"]["exchanges"]),
+           (0, 2 * n), "%s: connections' exchanges all sent" % what)
+        sockets_pingpong_sane(bt, n, what)
+    for name, cmd, hops in (
+            ("pipetiers", "%s --requests 200 --calls 3 --work-us 50 --out /dev/null"
+             % PIPETIERS, [200, 600]),
+            ("tierdemo pool", "%s --mode pool --requests 60 --calls 3 --work-us 200 "
+             "--clients 3 --workers 2 --out /dev/null" % TIERDEMO, [180, 540]),
+            ("tierdemo epoll", "%s --mode epoll --requests 60 --calls 3 --work-us 200 "
+             "--clients 3 --out /dev/null" % TIERDEMO, [180, 540])):
+        err, bt = onehop_trace(cmd, "check", "--min-block", "1")
+        eq(onehop_agrees(err, name), 0, "%s: exchanges counted" % name)
+        got = [[h["calls"] for h in c["hops"]] for c in bt["chains"]
+               if c["source"] == "exchanges"]
+        eq(got, [hops], "%s: the chain's calls" % name)
 
 
 @test
@@ -1474,8 +1583,9 @@ def long_calls_that_never_slept_are_no_waits():
 @test
 def own_cost_accounts_for_every_record():
     """The report's own-cost section (`tracer`): a 1-byte pipe ping-pong of
-    250 rounds sends exactly two exchange records a round (both ends, one
-    sample), no hand-off, and as many episodes as the report counts; with
+    250 rounds sends the two exchange records of its first round (both
+    ends, one sample) and counts the other rounds in the kernel (one-hop
+    trees), no hand-off, and as many episodes as the report counts; with
     --no-chains no record ring is read at all. Its CPU is ns (below the
     trace's length on 2 cores), its RSS KiB; the chain folds' CPU is part
     of it, and none without chains."""
@@ -1485,10 +1595,11 @@ def own_cost_accounts_for_every_record():
     me = bt["tracer"]
     eq(bt["exchanges_paired"], n, "exchanges paired")
     eq(bt["lost"]["exchanges"] + bt["lost"]["episodes"], 0, "records lost")
-    eq((me["records"]["exchanges"], me["records"]["handoffs"], me["records"]["episodes"]),
-       (2 * n, 0, bt["episodes"]), "exchange, hand-off and episode records")
+    eq((me["records"]["exchanges"], me["exchanges_counted"], me["records"]["handoffs"],
+        me["records"]["episodes"]), (2, n - 1, 0, bt["episodes"]),
+       "exchange records, exchanges counted in the kernel, hand-off and episode records")
     eq(me["record_bytes"] - me["records"]["events"] * EVENT_BYTES,
-       2 * n * EXCHANGE_BYTES + bt["episodes"] * EPISODE_BYTES, "their bytes")
+       2 * EXCHANGE_BYTES + bt["episodes"] * EPISODE_BYTES, "their bytes")
     check(0 < me["cpu_ns"] <= 2 * bt["duration_ns"],
           "CPU in ns within the trace on 2 cores: %d of %d" % (me["cpu_ns"], bt["duration_ns"]))
     check(1024 <= me["max_rss_kib"] <= 1024 * 1024, "peak RSS in KiB: %d" % me["max_rss_kib"])
@@ -1500,6 +1611,7 @@ def own_cost_accounts_for_every_record():
     eq([bt["tracer"]["records"][k] for k in ("exchanges", "handoffs", "episodes")], [0, 0, 0],
        "--no-chains: no exchange, hand-off or episode record")
     eq(bt["tracer"]["chain_cpu_ns"], 0, "--no-chains: no fold's CPU")
+    eq(bt["tracer"]["exchanges_counted"], 0, "--no-chains: no exchange counted")
 
 
 @test

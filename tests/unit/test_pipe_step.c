@@ -43,7 +43,10 @@ static struct pipe_conv *conv_of(struct pipes *p, __u64 ino)
 	return NULL;
 }
 
-/* One conversation step the way pipe_track makes it; returns the output. */
+/*
+ * One conversation step the way pipe_track makes it; returns the output.
+ * A write's exit then counts it among the thread's calls, as sys_exit does.
+ */
 static struct bt_pipe_out step(struct pipes *p, struct bt_pipe_thread *th, __u32 tgid,
 			       __u32 tid, __u8 dir, __u64 ino, __u64 now)
 {
@@ -61,6 +64,8 @@ static struct bt_pipe_out step(struct pipes *p, struct bt_pipe_thread *th, __u32
 	else
 		bt_pipe_conv_read(&op, th, conv_of(p, ino), w && w != ino ? conv_of(p, w) : NULL,
 				  &out);
+	if (dir == BT_DIR_SEND)
+		th->calls++;
 	return out;
 }
 
@@ -97,6 +102,7 @@ static void conversation_in_order(void **state)
 		assert_false(o.pair);
 		o = step(&p, &sv, SERVER, SERVER, BT_DIR_RECV, W, t + 20);
 		assert_false(o.pair);
+		assert_true(o.served);	/* it read what may be a request */
 		/* The server's read is idle once the pair carried an exchange. */
 		assert_int_equal(o.exch_role, t ? BT_ROLE_SERVER : 0);
 		o = step(&p, &sv, SERVER, SERVER, BT_DIR_SEND, X, t + 30);
@@ -120,7 +126,11 @@ static void conversation_in_order(void **state)
 		assert_true(o.exch_done);
 		assert_int_equal(o.exch_ns, 30);
 		assert_false(o.owed_done);
+		assert_false(o.served);	/* a response */
 		assert_pair(&o, W, X, CLIENT, t + 10, t + 40, SERVER, t + 20, t + 30);
+		/* One hop: the server called nobody; the first exchange names the pipes. */
+		assert_true(o.srv_leaf);
+		assert_int_equal(o.first, t == 0);
 	}
 }
 
@@ -241,13 +251,56 @@ static void middle_tier_nested(void **state)
 			step(&p, &be, BACKEND, BACKEND, BT_DIR_SEND, X2, c + 2);
 			o = step(&p, &mid, SERVER, SERVER, BT_DIR_RECV, X2, c + 3);
 			assert_pair(&o, W2, X2, SERVER, c, c + 3, BACKEND, c + 1, c + 2);
+			assert_true(o.srv_leaf);
 		}
 		/* The middle's answer to W: its last request read, not the backend's reply. */
 		step(&p, &mid, SERVER, SERVER, BT_DIR_SEND, X, t + 50);
 		assert_int_equal(conv_of(&p, X)->answers, W);
 		o = step(&p, &fe, CLIENT, CLIENT, BT_DIR_RECV, X, t + 60);
 		assert_pair(&o, W, X, CLIENT, t + 1, t + 60, SERVER, t + 2, t + 50);
+		/* Its calls to the backend: the middle's exchange is no leaf. */
+		assert_false(o.srv_leaf);
 	}
+}
+
+/*
+ * A server's exchange is a leaf only when the thread that read the
+ * request answered it with no call in between: a wake of another thread
+ * of its process (sched_waking counts it), or another thread answering,
+ * may hand the request on.
+ */
+static void leaf_only_without_calls_or_other_threads(void **state)
+{
+	struct pipes p = {};
+	struct bt_pipe_thread cl = {}, sv = {}, sv2 = {};
+	struct bt_pipe_out o;
+
+	(void)state;
+	step(&p, &cl, CLIENT, CLIENT, BT_DIR_SEND, W, 10);
+	step(&p, &sv, SERVER, SERVER, BT_DIR_RECV, W, 20);
+	sv.calls++;	/* a wake of a thread of its process */
+	step(&p, &sv, SERVER, SERVER, BT_DIR_SEND, X, 30);
+	o = step(&p, &cl, CLIENT, CLIENT, BT_DIR_RECV, X, 40);
+	assert_pair(&o, W, X, CLIENT, 10, 40, SERVER, 20, 30);
+	assert_false(o.srv_leaf);
+
+	step(&p, &cl, CLIENT, CLIENT, BT_DIR_SEND, W, 110);
+	step(&p, &sv, SERVER, SERVER, BT_DIR_RECV, W, 120);
+	step(&p, &sv, SERVER, SERVER, BT_DIR_SEND, X, 130);
+	o = step(&p, &cl, CLIENT, CLIENT, BT_DIR_RECV, X, 140);
+	assert_pair(&o, W, X, CLIENT, 110, 140, SERVER, 120, 130);
+	assert_true(o.srv_leaf);
+	assert_false(o.first);
+
+	/* Read by one thread, answered by another (it read W too, earlier). */
+	sv2.rd = W;
+	step(&p, &cl, CLIENT, CLIENT, BT_DIR_SEND, W, 210);
+	step(&p, &sv, SERVER, SERVER, BT_DIR_RECV, W, 220);
+	step(&p, &sv2, SERVER, SERVER + 1, BT_DIR_SEND, X, 230);
+	o = step(&p, &cl, CLIENT, CLIENT, BT_DIR_RECV, X, 240);
+	assert_true(o.pair);
+	assert_int_equal(o.resp_tid, SERVER + 1);
+	assert_false(o.srv_leaf);
 }
 
 /* A stage that reads one pipe and writes another never reads an answer: no exchange. */
@@ -506,6 +559,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(conversation_in_order),
+		cmocka_unit_test(leaf_only_without_calls_or_other_threads),
 		cmocka_unit_test(answer_read_before_the_writes_exit),
 		cmocka_unit_test(answer_not_seen_written),
 		cmocka_unit_test(server_seen_late_pairs_forward),

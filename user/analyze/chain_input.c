@@ -118,6 +118,18 @@ struct later_key {
 
 struct bt_chain_fold {
 	struct bt_xagg *xagg;
+	/*
+	 * The check mode's (m->onehop_check): every record, those the kernel
+	 * also counted included, folded as if nothing were counted.
+	 */
+	struct bt_xagg *xcheck;
+	/* Of the model's one-hop counts (same index), what the window took so far. */
+	struct bt_onehop_row *merged;
+	size_t capmerged;
+	uint64_t onehop_calls;	/* exchanges the kernel counted, taken */
+	/* The check (onehop_check): made, its verdict, the first difference. */
+	bool checked, check_differs;
+	char check_why[256];
 	struct bt_eagg *eagg;	/* the blocking chains (futexes, other pipes, datagrams) */
 	bool exchanges;		/* an exchange or hand-off record was seen */
 	bool busy;		/* the windows are folding: records that come wait in the model */
@@ -410,6 +422,8 @@ static void fold_free(struct bt_chain_fold *f)
 	if (!f)
 		return;
 	bt_xagg_free(f->xagg);
+	bt_xagg_free(f->xcheck);
+	free(f->merged);
 	bt_eagg_free(f->eagg);
 	free(f->conv);
 	free(f->reads);
@@ -449,28 +463,31 @@ static size_t budget(void)
 /* How the episode chains are walked: every wait with a known waker is a root. */
 static const struct bt_chain_opts episode_opts = { .nested_roots = true };
 
-static struct bt_chain_fold *fold_new(void)
+static struct bt_chain_fold *fold_new(bool check)
 {
 	struct bt_chain_fold *f = calloc(1, sizeof(*f));
 
 	if (!f)
 		return NULL;
 	f->xagg = bt_xagg_new(horizon_ns());
+	f->xcheck = check ? bt_xagg_new(horizon_ns()) : NULL;
 	f->eagg = bt_eagg_new(horizon_ns(), &episode_opts);
 	f->reads_first = UINT64_MAX;
-	if (!f->xagg || !f->eagg) {
+	if (!f->xagg || !f->eagg || (check && !f->xcheck)) {
 		fold_free(f);
 		return NULL;
 	}
 	f->budget = budget();
 	bt_xagg_set_budget(f->xagg, f->budget);
+	if (f->xcheck)
+		bt_xagg_set_budget(f->xcheck, f->budget);
 	bt_eagg_set_budget(f->eagg, f->budget);
 	return f;
 }
 
 static struct bt_chain_fold *fold_of(struct bt_model *m)
 {
-	if (!m->fold && (m->fold = fold_new()))
+	if (!m->fold && (m->fold = fold_new(m->onehop_check)))
 		m->fold_free = fold_free;
 	return m->fold;
 }
@@ -586,6 +603,9 @@ static int name_later(const struct bt_model *m, struct bt_chain_fold *f)
 	struct namer n = { m, f };
 	int err = bt_xagg_name_later(f->xagg, (uint32_t)f->nkeys, name_tag, &n);
 
+	if (!err && f->xcheck)
+		err = bt_xagg_name_later(f->xcheck, (uint32_t)f->nkeys, name_tag, &n);
+
 	f->nkeys = 0;
 	f->last_tag[0] = f->last_tag[1] = 0;
 	bt_hmap_clear(&f->keytab);
@@ -627,7 +647,8 @@ static int take_exchange(const struct bt_model *m, struct bt_chain_fold *f,
 		f->reads[f->nreads++] = (struct pipe_read){ e->pid, e->tid, e->chan, e->resp_ns };
 		if (e->resp_ns < f->reads_first)
 			f->reads_first = e->resp_ns;
-		return bt_xagg_add_handoff(f->xagg, &h) ? -1 : 0;
+		return bt_xagg_add_handoff(f->xagg, &h) ||
+		       (f->xcheck && bt_xagg_add_handoff(f->xcheck, &h)) ? -1 : 0;
 	}
 	if (e->type != BT_XREC_EXCHANGE)
 		return 0;
@@ -635,10 +656,70 @@ static int take_exchange(const struct bt_model *m, struct bt_chain_fold *f,
 		if (note_conv(f, end ? e->end_b : e->end_a))
 			return -1;
 	to_xchg(m, seen, e, &x);
-	if (seen)
-		return bt_xagg_add(f->xagg, &x) ? -1 : 0;
+	/* The check mode's copy of what the kernel counted: for the check alone. */
+	if (seen) {
+		if (f->xcheck && bt_xagg_add(f->xcheck, &x))
+			return -1;
+		return !(e->flags & BT_XREC_COUNTED) && bt_xagg_add(f->xagg, &x) ? -1 : 0;
+	}
 	tag = later_tag(f, e);
-	return tag == NONE || bt_xagg_add_later(f->xagg, &x, tag) ? -1 : 0;
+	if (tag == NONE || (f->xcheck && bt_xagg_add_later(f->xcheck, &x, tag)))
+		return -1;
+	return !(e->flags & BT_XREC_COUNTED) && bt_xagg_add_later(f->xagg, &x, tag) ? -1 : 0;
+}
+
+/*
+ * The kernel's one-hop counts gained since the window last took them
+ * (the model's are cumulative, one per key, only ever added), each
+ * service named from the client's row as its record's would be.
+ */
+static int merge_onehops(const struct bt_model *m, struct bt_chain_fold *f)
+{
+	struct services_seen seen = { .n = 0 };
+	size_t had = f->capmerged;
+
+	if (m->nonehops > had) {
+		if (!bt_grow((void **)&f->merged, &f->capmerged, m->nonehops, sizeof(*f->merged)))
+			return -1;
+		memset(f->merged + had, 0, (f->capmerged - had) * sizeof(*f->merged));
+	}
+	for (size_t i = 0; i < m->nonehops; i++) {
+		const struct bt_onehop_row *r = &m->onehops[i];
+		struct bt_onehop_row *d = &f->merged[i];
+		const struct bt_onehop_key *k = &r->key;
+		struct bt_exchange_ev e = { .pid = k->client, .role = BT_ROLE_CLIENT,
+					    .kind = k->kind, .chan = k->chan, .peer = k->peer };
+		struct bt_onehop o;
+		int err;
+
+		/* The kernel's counts only grow: anything else is not taken. */
+		if (r->calls <= d->calls || r->lat_ns < d->lat_ns || r->svc_ns < d->svc_ns)
+			continue;
+		o = (struct bt_onehop){
+			.from_pid = k->client, .from_tid = k->client_tid, .root_tid = k->req_tid,
+			.to_pid = k->srv, .to_tid = k->srv_tid, .kind = k->kind, .slot = k->slot,
+			.calls = r->calls - d->calls, .lat_ns = r->lat_ns - d->lat_ns,
+			.svc_ns = r->svc_ns - d->svc_ns, .min_ns = r->min_ns, .max_ns = r->max_ns,
+		};
+		memcpy(o.from_thread, k->client_comm, sizeof(o.from_thread));
+		o.from_thread[sizeof(o.from_thread) - 1] = 0;
+		memcpy(o.to_thread, k->srv_comm, sizeof(o.to_thread));
+		o.to_thread[sizeof(o.to_thread) - 1] = 0;
+		service_of(m, &seen, &e, o.channel);
+		err = bt_xagg_add_onehop(f->xagg, &o);
+		if (err == -ENOMEM)
+			return -1;
+		/*
+		 * Read while its thread wrote it, a key's sums may hold one call
+		 * more than its count: taken at the next fold, whole.
+		 */
+		if (err)
+			continue;
+		*d = *r;
+		f->onehop_calls += o.calls;
+		f->exchanges = true;
+	}
+	return 0;
 }
 
 /*
@@ -681,7 +762,8 @@ static int fold_exchanges(const struct bt_model *m, struct bt_chain_fold *f, siz
 	for (size_t i = 0; i < n && !err; i++) {
 		err = take_exchange(m, f, &seen, &m->exchanges[i]);
 		if (!err && m->exchanges[i].type == BT_XREC_EXCHANGE && (i + 1) % FOLD_BATCH == 0)
-			err = bt_xagg_fold(f->xagg);
+			err = bt_xagg_fold(f->xagg) ||
+			      (f->xcheck && bt_xagg_fold(f->xcheck));
 	}
 	settle_notes(f);
 	return err ? -1 : 0;
@@ -805,7 +887,8 @@ static int fold_episodes(const struct bt_model *m, struct bt_chain_fold *f)
 		if (episode_is_handoff(f, e)) {
 			struct bt_handoff h = { e->pid, e->tid, e->waker_tid, e->wake_ns, e->end_ns };
 
-			if (bt_xagg_add_handoff(f->xagg, &h)) {
+			if (bt_xagg_add_handoff(f->xagg, &h) ||
+			    (f->xcheck && bt_xagg_add_handoff(f->xcheck, &h))) {
 				err = -1;
 				break;
 			}
@@ -907,7 +990,8 @@ int bt_model_fold_chains_tick(struct bt_model *m, void (*tick)(void *ctx), void 
 		bt_xagg_set_tick(f->xagg, tick, ctx);
 		bt_eagg_set_tick(f->eagg, tick, ctx);
 	}
-	if (name_later(m, f) || fold_exchanges(m, f, named) || fold_episodes(m, f)) {
+	if (name_later(m, f) || fold_exchanges(m, f, named) || merge_onehops(m, f) ||
+	    fold_episodes(m, f)) {
 		bt_xagg_set_tick(f->xagg, NULL, NULL);
 		bt_eagg_set_tick(f->eagg, NULL, NULL);
 		fold_timed(f, t0, &tt);
@@ -935,6 +1019,8 @@ int bt_model_fold_chains_tick(struct bt_model *m, void (*tick)(void *ctx), void 
 	if (bt_eagg_window(f->eagg) > f->ep_window_max)
 		f->ep_window_max = bt_eagg_window(f->eagg);
 	err = bt_xagg_fold(f->xagg);
+	if (f->xcheck)
+		err = bt_xagg_fold(f->xcheck) || err;
 	if (tick)
 		tick(ctx);
 	err = bt_eagg_fold(f->eagg) || err;
@@ -989,6 +1075,7 @@ void bt_model_fold_stats(const struct bt_model *m, struct bt_fold_stats *s)
 	s->ep_window_max = f->ep_window_max;
 	s->ep_horizon_ns = bt_eagg_horizon(f->eagg, &s->ep_horizon_min_ns);
 	s->cpu_ns = f->cpu_ns;
+	s->onehop_calls = f->onehop_calls;
 }
 
 static int cmp_waits(const void *a, const void *b)
@@ -1021,6 +1108,36 @@ static int sum_waits(const struct bt_chain_fold *f, struct bt_chains *c)
 	return 0;
 }
 
+/* The check mode's verdict: x (records and counts) against the chains of every record. */
+static void onehop_check(struct bt_chain_fold *f, const struct bt_chains *x,
+			 const struct bt_chain_opts *opts)
+{
+	struct bt_chains *all = bt_xagg_chains(f->xcheck, opts);
+
+	f->checked = true;
+	if (!all) {
+		f->check_differs = true;
+		snprintf(f->check_why, sizeof(f->check_why), "out of memory");
+		return;
+	}
+	/* The windows' horizons are theirs: one holding fewer records shortens less. */
+	all->horizon_ns = x->horizon_ns;
+	all->episodes_horizon_ns = x->episodes_horizon_ns;
+	f->check_differs = bt_chains_diff(x, all, f->check_why, sizeof(f->check_why)) != 0;
+	bt_chains_free(all);
+}
+
+int bt_model_onehop_check(const struct bt_model *m, uint64_t *counted, char *why, size_t len)
+{
+	const struct bt_chain_fold *f = m->fold;
+
+	if (!f || !f->checked)
+		return -1;
+	*counted = f->onehop_calls;
+	snprintf(why, len, "%s", f->check_why);
+	return f->check_differs;
+}
+
 struct bt_chains *bt_model_chains(const struct bt_model *m, const struct bt_edges *e)
 {
 	struct chain_names names = { m, e };
@@ -1048,10 +1165,11 @@ struct bt_chains *bt_model_chains(const struct bt_model *m, const struct bt_edge
 		 * interval table before a recording's first snapshot): its records
 		 * go through windows of their own, and the model stays as it is.
 		 */
-		once = f = fold_new();
+		once = f = fold_new(m->onehop_check);
 		if (f)
 			f->neps = m->nepisodes;
-		if (!f || fold_exchanges(m, f, m->nexchanges) || fold_episodes(m, f)) {
+		if (!f || fold_exchanges(m, f, m->nexchanges) || merge_onehops(m, f) ||
+		    fold_episodes(m, f)) {
 			fold_free(once);
 			return NULL;
 		}
@@ -1067,6 +1185,8 @@ struct bt_chains *bt_model_chains(const struct bt_model *m, const struct bt_edge
 			bt_chains_free(c);
 			c = NULL;
 		} else {
+			if (!open && f->xcheck && !f->checked)
+				onehop_check(f, x, &opts);
 			c = merge(x, c);
 		}
 	}

@@ -242,6 +242,27 @@ static void print_fold_stats(const struct bt_model *m, const struct budget_folds
 }
 
 /* o by value: the trace reads it everywhere, and it is read once. */
+/*
+ * BOUNDTRACE_ONEHOP=check (tests): whether the chains of the exchanges
+ * the kernel counted agree with those of their records; 1 when they
+ * differ (the output is written all the same: it shows how).
+ */
+static int report_onehop_check(const struct bt_model *m)
+{
+	char why[256];
+	uint64_t counted = 0;
+	int r = bt_model_onehop_check(m, &counted, why, sizeof(why));
+
+	if (r < 0)
+		fprintf(stderr, "boundtrace: one-hop check: not made (no exchange chains)\n");
+	else if (r > 0)
+		fprintf(stderr, "boundtrace: one-hop check: the chains differ: %s\n", why);
+	else
+		fprintf(stderr, "boundtrace: one-hop check: %llu exchanges counted in the kernel, "
+			"the chains agree with every record's\n", (unsigned long long)counted);
+	return r > 0;
+}
+
 static int run_trace(const struct bt_opts o, int argc, char **argv)
 {
 	bool record = o.cmd == BT_CMD_RECORD;
@@ -251,7 +272,7 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 	struct sink sink = {};
 	struct bt_serve *serve = NULL;
 	int status = 0, ret = 1;
-	bool child_done = false, stdout_gone = false, killed = false;
+	bool child_done = false, stdout_gone = false, killed = false, check_failed = false;
 	uint64_t interval_ns = o.interval_ns;
 	struct budget_folds budget = { 0 };
 	struct bt_model model;
@@ -303,6 +324,7 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 	model.metrics_pid = o.metrics_pid;
 	model.max_series = o.max_series;
 	model.keep_records = sink.rec != NULL;
+	cfg.onehop = !model.keep_records;	/* a recording keeps every record */
 	cfg.verbose = o.verbose;
 	if (bt_tracer_open(&tracer, &cfg, &model, err, sizeof(err))) {
 		fail(err);
@@ -406,6 +428,7 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 	bt_tracer_discover(&tracer, true);
 	/* Which connections are still open: the model below says so. */
 	bt_tracer_census_end(&tracer);
+	bt_tracer_detach(&tracer);
 	/* One model for every output: live and recorded say the same. */
 	if (take_model(&tracer, start, err, sizeof(err)) ||
 	    (sink.rec && write_snapshot(&tracer, &sink, true, err, sizeof(err)))) {
@@ -421,6 +444,7 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 		goto cleanup;
 	}
 	ret = 0;
+	check_failed = model.onehop_check && report_onehop_check(&model);
 cleanup:
 	bt_serve_stop(serve);
 	bt_tracer_close(&tracer);
@@ -439,7 +463,7 @@ cleanup:
 		if (ret == 0 && killed)
 			ret = 1;
 	}
-	if (stdout_gone && ret == 0)
+	if ((stdout_gone || check_failed) && ret == 0)
 		ret = 1;
 	bt_model_free(&model);
 	return ret;

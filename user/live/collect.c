@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include "analyze/chain_input.h"
 #include "discover/proc.h"
 #include "discover/procscan.h"
 #include "live/collect.h"
@@ -210,7 +211,7 @@ typedef int (*entry_fn)(void *ctx, const void *key, const void *val);
 
 /* A kernel without batch lookups: one key, then its value, at a time. */
 static int walk_by_key(const struct bt_maps *maps, int fd, void *keys, void *vals, size_t ksize,
-		       entry_fn each, void *ctx)
+		       __u64 flags, entry_fn each, void *ctx)
 {
 	void *key = keys, *next = (char *)keys + ksize;
 	bool first = true;
@@ -220,7 +221,7 @@ static int walk_by_key(const struct bt_maps *maps, int fd, void *keys, void *val
 		maps->counters->map_ops += 2;
 		memcpy(key, next, ksize);
 		first = false;
-		if (bpf_map_lookup_elem(fd, key, vals))
+		if (bpf_map_lookup_elem_flags(fd, key, vals, flags))
 			continue;	/* deleted meanwhile */
 		err = each(ctx, key, vals);
 	}
@@ -235,10 +236,12 @@ static int walk_by_key(const struct bt_maps *maps, int fd, void *keys, void *val
  * key: deletes meanwhile restart nothing). vsize: a value's bytes as the
  * kernel copies them out (per-CPU: one 8-byte-aligned value per possible
  * CPU). A stoppable walk (a harvest) ends with -EINTR on a signal.
+ * flags: BPF_F_LOCK for values with a spin lock (each read whole), else 0.
  */
-static int walk_map(const struct bt_maps *maps, int fd, size_t ksize, size_t vsize,
-		    entry_fn each, void *ctx, bool stoppable)
+static int walk_map_flags(const struct bt_maps *maps, int fd, size_t ksize, size_t vsize,
+			  __u64 flags, entry_fn each, void *ctx, bool stoppable)
 {
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = flags);
 	void *keys = malloc(WALK_BATCH * ksize), *vals = malloc(WALK_BATCH * vsize);
 	__u64 token = 0;
 	bool first = true, done = false;
@@ -257,10 +260,11 @@ static int walk_map(const struct bt_maps *maps, int fd, size_t ksize, size_t vsi
 		}
 		maps->counters->map_ops++;
 		if (bpf_map_lookup_batch(fd, first ? NULL : &token, &token, keys, vals, &count,
-					 NULL)) {
+					 &opts)) {
 			if (errno != ENOENT) {
 				if (first && (errno == EINVAL || errno == ENOTSUP || errno == 524))
-					err = walk_by_key(maps, fd, keys, vals, ksize, each, ctx);
+					err = walk_by_key(maps, fd, keys, vals, ksize, flags, each,
+							  ctx);
 				else
 					err = -errno;
 				break;
@@ -275,6 +279,12 @@ out:
 	free(keys);
 	free(vals);
 	return err;
+}
+
+static int walk_map(const struct bt_maps *maps, int fd, size_t ksize, size_t vsize,
+		    entry_fn each, void *ctx, bool stoppable)
+{
+	return walk_map_flags(maps, fd, ksize, vsize, 0, each, ctx, stoppable);
 }
 
 /* A walk of rows: into m, those set wants, their keys kept in del if asked. */
@@ -633,6 +643,49 @@ static int collect_futex_links(struct bt_model *m, const struct bt_maps *maps)
 	return 0;
 }
 
+static int take_onehop(void *ctx, const void *k, const void *v)
+{
+	return bt_model_set_onehop(ctx, k, v) ? -ENOMEM : 0;
+}
+
+/* The kernel's one-hop counts: cumulative, each replaces the model's. */
+static int collect_onehops(struct bt_model *m, const struct bt_maps *maps)
+{
+	if (maps->onehops_fd < 0)
+		return 0;
+	return walk_map(maps, maps->onehops_fd, sizeof(struct bt_onehop_key),
+			sizeof(struct bt_onehop_val), take_onehop, m, false);
+}
+
+struct unmet_walk {
+	struct bt_model *m;
+	size_t n;
+};
+
+static int take_unmet(void *ctx, const void *k, const void *v)
+{
+	struct unmet_walk *w = ctx;
+	const struct bt_meet *meet = v;
+
+	(void)k;
+	if (meet->state != BT_MEET_READY)
+		return 0;
+	w->n++;
+	return bt_model_take_exchange(w->m, &meet->srv) ? -ENOMEM : 0;
+}
+
+int bt_collect_unmet(struct bt_model *m, const struct bt_maps *maps, size_t *n)
+{
+	struct unmet_walk w = { m, 0 };
+	int err = 0;
+
+	if (maps->meets_fd >= 0)
+		err = walk_map_flags(maps, maps->meets_fd, sizeof(struct bt_meet_key),
+				     sizeof(struct bt_meet), BPF_F_LOCK, take_unmet, &w, false);
+	*n = w.n;
+	return err;
+}
+
 int bt_collect(struct bt_model *m, const struct bt_maps *maps)
 {
 	struct row_filter all = { 0 };
@@ -651,6 +704,9 @@ int bt_collect(struct bt_model *m, const struct bt_maps *maps)
 		err = collect_wakes(m, maps, &all, NULL);
 	if (!err)
 		err = collect_wakestacks(m, maps, &all, NULL);
+	if (!err)
+		err = collect_onehops(m, maps);
+
 	/* A pending row's wakees go to the wakes map when it is flushed: read both first. */
 	let_go(maps);
 	for (int l = 0; l < BT_LOSS_MAX; l++)

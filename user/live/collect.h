@@ -28,6 +28,8 @@ struct bt_maps {
 	int futex_links_fd;	/* futex wake -> the word it ended a wait on (-1: none) */
 	int seen_fd;		/* tgid -> name and parent of a process counted unfollowed */
 	int accepted_fd;	/* connecting socket's inode -> who accepted it (-1: none) */
+	int onehops_fd;		/* chain mode: one-hop exchanges counted (-1: none) */
+	int meets_fd;		/* sockets' meets (-1: none): bt_collect_unmet */
 	const __u64 *losses;	/* kernel loss counters (mmap'd .bss) */
 	/*
 	 * The row cache (struct bt_pending), pending_fd -1 when off: the
@@ -55,6 +57,15 @@ bool bt_collect_can_hold(void);
  * Returns 0, or -errno.
  */
 int bt_collect(struct bt_model *m, const struct bt_maps *maps);
+
+/*
+ * The answers servers left for their clients that no client took (the
+ * trace ended between the two), as the records they would have been.
+ * Only once the programs are detached (no client can take one then),
+ * and before the collection that names the records (bt_model_collected).
+ * *n: how many. Returns 0 or -errno.
+ */
+int bt_collect_unmet(struct bt_model *m, const struct bt_maps *maps, size_t *n);
 
 /*
  * Processes exited: move their rows from the kernel into the model for

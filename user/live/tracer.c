@@ -35,6 +35,13 @@ static bool verbose;
  * and a discovery round's scan; what comes faster is counted lost.
  */
 #define RECORD_RING_BYTES	(2u << 20)
+/*
+ * One-hop keys the kernel may count (a key: client and server threads,
+ * service, latency slot); past them the exchanges go as records.
+ */
+#define ONEHOP_KEYS		16384
+/* Connections whose two ends may meet at once (struct bt_meet); past them the records go. */
+#define MEET_CONNS		16384
 #define DRAIN_MS		20
 
 /* Row keys the lostcalls map holds at least (see bt_tracer_open). */
@@ -92,6 +99,8 @@ static struct bt_maps tracer_maps(struct bt_tracer *t)
 		.seen_fd = bpf_map__fd(t->skel->maps.seen),
 		.futex_links_fd = bpf_map__fd(t->skel->maps.futex_links),
 		.lostcalls_fd = bpf_map__fd(t->skel->maps.lostcalls),
+		.onehops_fd = t->skel->rodata->onehop ? bpf_map__fd(t->skel->maps.onehops) : -1,
+		.meets_fd = t->skel->rodata->onehop_sockets ? bpf_map__fd(t->skel->maps.meets) : -1,
 		.losses = t->skel->bss->losses,
 		.pending_fd = t->pending_fd,
 		.pending_dirty = t->skel->bss->pending_dirty,
@@ -341,6 +350,7 @@ static int probe_tracepoints(struct bt_tracer *t, char *err, size_t errlen)
 int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 		   struct bt_model *model, char *err, size_t errlen)
 {
+	const char *onehop;
 	int rc;
 
 	memset(t, 0, sizeof(*t));
@@ -423,6 +433,26 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 	t->skel->rodata->exchange_records = cfg->min_block_ns > 0;
 	bpf_map__set_max_entries(t->skel->maps.exchanges,
 				 cfg->min_block_ns ? RECORD_RING_BYTES : (__u32)getpagesize());
+	/*
+	 * One-hop exchanges counted in the kernel, not sent: in chain mode,
+	 * pipe conversations', unless a recording wants every record.
+	 * BOUNDTRACE_ONEHOP: "0" sends them all; "sockets" counts the
+	 * connections' too (exchange.bpf.h's meets: boundtrace's CPU for the
+	 * traced threads'); "check" (tests) counts both, sends them too,
+	 * marked, and the report compares (bt_model_onehop_check).
+	 */
+	onehop = getenv("BOUNDTRACE_ONEHOP");
+	t->skel->rodata->onehop = cfg->min_block_ns > 0 && cfg->onehop &&
+				  !(onehop && !strcmp(onehop, "0"));
+	t->skel->rodata->onehop_check = t->skel->rodata->onehop && onehop &&
+					!strcmp(onehop, "check");
+	t->skel->rodata->onehop_sockets = t->skel->rodata->onehop && onehop &&
+					  (!strcmp(onehop, "sockets") || !strcmp(onehop, "check"));
+	model->onehop_check = t->skel->rodata->onehop_check;
+	bpf_map__set_max_entries(t->skel->maps.onehops,
+				 t->skel->rodata->onehop ? ONEHOP_KEYS : 1);
+	bpf_map__set_max_entries(t->skel->maps.meets,
+				 t->skel->rodata->onehop_sockets ? MEET_CONNS : 1);
 
 	rc = boundtrace_bpf__load(t->skel);
 	if (rc) {
@@ -694,6 +724,12 @@ size_t bt_tracer_live_targets(struct bt_tracer *t)
 	return t->nlive;
 }
 
+void bt_tracer_detach(struct bt_tracer *t)
+{
+	boundtrace_bpf__detach(t->skel);
+	t->detached = true;
+}
+
 int bt_tracer_collect(struct bt_tracer *t)
 {
 	struct bt_maps maps;
@@ -701,6 +737,18 @@ int bt_tracer_collect(struct bt_tracer *t)
 
 	/* Events first, so every row finds its process named. */
 	bt_tracer_drain(t);
+	if (t->detached && !t->unmet_taken) {
+		size_t n;
+
+		maps = tracer_maps(t);
+		err = bt_collect_unmet(t->model, &maps, &n);
+		if (err)
+			return err;
+		/* Records the kernel kept for a while, sent all the same. */
+		for (size_t i = 0; i < n; i++)
+			took_record(t, BT_SELF_EXCHANGES, sizeof(struct bt_exchange_ev));
+		t->unmet_taken = true;
+	}
 	/* The records that came by now are named from the rows read below. */
 	bt_model_collected(t->model);
 	harvest_exited(t);
@@ -732,6 +780,10 @@ void bt_tracer_self_cost(struct bt_tracer *t)
 	bt_self_take(&t->self, t->skel->obj, &t->model->self);
 	bt_model_fold_stats(t->model, &fs);
 	t->model->self.chain_cpu_ns = fs.cpu_ns;
+	/* The kernel's counts as last collected, whether or not a fold took them yet. */
+	t->model->self.exchanges_counted = 0;
+	for (size_t i = 0; i < t->model->nonehops; i++)
+		t->model->self.exchanges_counted += t->model->onehops[i].calls;
 }
 
 void bt_tracer_census_end(struct bt_tracer *t)

@@ -27,6 +27,7 @@ struct bt_tracer_config {
 	int max_hops;		/* --peers: follow far ends this many hops */
 	uint64_t min_block_ns;	/* chain mode: episodes at least this long (0: off) */
 	bool stacks;		/* --stacks */
+	bool onehop;		/* chain mode may count one-hop exchanges in the kernel (not recording) */
 	uint32_t stack_map_size;
 	bool verbose;
 };
@@ -58,6 +59,8 @@ struct bt_tracer {
 	 * reaches fold_mark (its event sets fold_due; the poll checks too).
 	 */
 	bool fold_due;
+	bool detached;		/* bt_tracer_detach: the kernel's state moves no more */
+	bool unmet_taken;	/* the answers no client took, once detached (bt_collect_unmet) */
 	uint32_t map_size;
 	uint64_t fold_mark, spill_mark;
 	uint64_t fold_map_ops;	/* of counters.map_ops, those of folds */
@@ -103,6 +106,12 @@ int bt_tracer_poll(struct bt_tracer *t, int timeout_ms);
 size_t bt_tracer_live_targets(struct bt_tracer *t);
 /* Rebuilds the model's rows from the kernel maps. */
 int bt_tracer_collect(struct bt_tracer *t);
+/*
+ * The trace is over: the programs stop (the maps stay), so the last
+ * collection reads a state that moves no more, and takes what only an
+ * end may take (the answers no client took: collect.h's unmet).
+ */
+void bt_tracer_detach(struct bt_tracer *t);
 /* What the trace has cost boundtrace itself so far, into the model (model->self). */
 void bt_tracer_self_cost(struct bt_tracer *t);
 /*

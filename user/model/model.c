@@ -105,6 +105,17 @@ static bool holder_eq(const void *ctx, uint32_t e, const void *key)
 	return a->ino == b->ino && a->pid == b->pid && a->type == b->type;
 }
 
+static uint64_t onehop_hash(const struct bt_onehop_key *k)
+{
+	return bt_hash(k, sizeof(*k));
+}
+
+static bool onehop_eq(const void *ctx, uint32_t e, const void *key)
+{
+	return !memcmp(&((const struct bt_onehop_row *)ctx)[e].key, key,
+		       sizeof(struct bt_onehop_key));
+}
+
 static uint64_t futexlink_hash(const void *e)
 {
 	return bt_hash(&((const struct bt_futex_link *)e)->key, sizeof(struct bt_futex_link_key));
@@ -224,6 +235,7 @@ void bt_model_free(struct bt_model *m)
 	free(m->holders);
 	free(m->socks);
 	free(m->futexlinks);
+	free(m->onehops);
 	bt_hmap_free(&m->proc_idx);
 	bt_hmap_free(&m->wake_idx);
 	bt_hmap_free(&m->stackrow_idx);
@@ -232,6 +244,7 @@ void bt_model_free(struct bt_model *m)
 	bt_hmap_free(&m->holder_idx);
 	bt_hmap_free(&m->sock_idx);
 	bt_hmap_free(&m->futexlink_idx);
+	bt_hmap_free(&m->onehop_idx);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -584,6 +597,20 @@ int bt_model_add_exchange(struct bt_model *m, const struct bt_exchange_ev *e)
 	if (!bt_grow_raw((void **)&m->exchanges, &m->capexchanges, m->nexchanges + 1, sizeof(*e)))
 		return -1;
 	m->exchanges[m->nexchanges++] = *e;
+	return 0;
+}
+
+int bt_model_set_onehop(struct bt_model *m, const struct bt_onehop_key *k,
+			const struct bt_onehop_val *v)
+{
+	struct bt_onehop_row *o;
+	bool fresh;
+
+	o = upsert((void **)&m->onehops, &m->nonehops, &m->caponehops, sizeof(*o),
+		   &m->onehop_idx, onehop_hash(k), onehop_eq, k, &fresh);
+	if (!o)
+		return -1;
+	*o = (struct bt_onehop_row){ *k, v->calls, v->lat_ns, v->svc_ns, v->min_ns, v->max_ns };
 	return 0;
 }
 

@@ -119,6 +119,12 @@ struct bt_wake {
  * What /proc and sock_diag said while tracing, kept so a far end that
  * exits before the report is still named. See user/peers.c.
  */
+/* The kernel's one-hop counts of one key (struct bt_onehop_key), without the lock. */
+struct bt_onehop_row {
+	struct bt_onehop_key key;
+	uint64_t calls, lat_ns, svc_ns, min_ns, max_ns;
+};
+
 struct bt_holder {
 	uint64_t ino;		/* pipe or socket inode */
 	uint32_t pid;
@@ -236,12 +242,23 @@ struct bt_self_cost {
 	 * the records' intake, the collections, discovery, the output.
 	 */
 	uint64_t chain_cpu_ns;
+	/*
+	 * Chain mode: exchanges the kernel counted as one-hop trees instead
+	 * of sending their two records (struct bt_onehop_key).
+	 */
+	uint64_t exchanges_counted;
 };
 
 struct bt_model {
 	struct bt_proc *procs;
 	size_t nprocs, cap;
 	bool chain_mode;		/* episodes were recorded (--chains) */
+	/*
+	 * BOUNDTRACE_ONEHOP=check (tests): the kernel also sends the
+	 * exchanges it counts, marked; the chains of all records are
+	 * compared with those of the counts (bt_model_onehop_check).
+	 */
+	bool onehop_check;
 	bool stack_mode;		/* stacks were taken (--stacks) */
 	enum bt_weight weight;		/* folded/svg weight (--weight) */
 	bool group_exe;			/* --group exe: pools fold into one node */
@@ -303,6 +320,14 @@ struct bt_model {
 	size_t nsocks, capsocks;
 	struct bt_futex_link *futexlinks;
 	size_t nfutexlinks, capfutexlinks;
+	/*
+	 * Chain mode: the exchanges the kernel counted instead of sending
+	 * (its onehops map), as last collected: cumulative, one per key,
+	 * only ever added. The chain fold adds what each gained since it
+	 * last looked (analyze/chain_input.c).
+	 */
+	struct bt_onehop_row *onehops;
+	size_t nonehops, caponehops;
 	uint64_t duration_ns;
 	struct bt_self_cost self;
 	uint64_t lost[BT_LOSS_MAX];
@@ -315,7 +340,7 @@ struct bt_model {
 	 */
 	struct bt_hmap proc_idx;	/* pid: the newest process with it */
 	struct bt_hmap wake_idx, stackrow_idx, wakestack_idx, stack_idx, holder_idx, sock_idx;
-	struct bt_hmap futexlink_idx;
+	struct bt_hmap futexlink_idx, onehop_idx;
 };
 
 void bt_model_init(struct bt_model *m);
@@ -386,6 +411,9 @@ int bt_model_add_holder(struct bt_model *m, const struct bt_holder *h);
 int bt_model_add_sockfact(struct bt_model *m, const struct bt_sockfact *s);
 /* sock_diag's facts on socket ino, or NULL. */
 const struct bt_sockfact *bt_model_find_sock(const struct bt_model *m, uint64_t ino);
+/* One key of the kernel's one-hop counts: cumulative, it replaces what the model had. */
+int bt_model_set_onehop(struct bt_model *m, const struct bt_onehop_key *k,
+			const struct bt_onehop_val *v);
 /* The kernel's futex links (the kernel's counts are cumulative: they replace). */
 int bt_model_add_futex_link(struct bt_model *m, const struct bt_futex_link *l);
 /* Add (or sum into) the row for key, of the newest process key->tgid; info may be NULL. */
