@@ -517,6 +517,10 @@ int bt_metrics_write(FILE *f, const struct bt_model *m, const struct bt_views *v
 		for (unsigned int k = 0; k < BT_SELF_RECORDS_MAX; k++)
 			fprintf(f, "boundtrace_tracer_records_total{kind=\"%s\"} %" PRIu64 "\n",
 				bt_self_record_name(k), m->self.records[k]);
+		family(&o, "boundtrace_tracer_exchanges_counted", "counter",
+		       "Exchanges the kernel counted as one-hop trees instead of sending records.");
+		fprintf(f, "boundtrace_tracer_exchanges_counted_total %" PRIu64 "\n",
+			m->self.exchanges_counted);
 		family(&o, "boundtrace_tracer_max_rss_bytes", "gauge",
 		       "boundtrace's peak resident memory.");
 		fprintf(f, "boundtrace_tracer_max_rss_bytes %" PRIu64 "\n",
