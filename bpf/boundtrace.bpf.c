@@ -315,9 +315,25 @@ static __always_inline __u64 target_word(__u32 tgid)
  * there is no mode test here; a tgid is below PID_MAX_LIMIT (BT_PID_MAX)
  * by construction, and the mask keeps the verifier sure of it.
  */
+static __always_inline bool tgid_bit(const __u64 *bits, __u32 tgid)
+{
+	return bits[target_word(tgid)] & (1ULL << (tgid % 64));
+}
+
 static __always_inline bool is_target(__u32 tgid)
 {
-	return targets[target_word(tgid)] & (1ULL << (tgid % 64));
+	return tgid_bit(targets, tgid);
+}
+
+/* Bit tgid of a bitmap laid out as targets[] (served[] too), set or cleared at once. */
+static __always_inline void set_tgid_bit(__u64 *bits, __u32 tgid, bool on)
+{
+	__u64 idx = target_word(tgid), bit = 1ULL << (tgid % 64);
+
+	if (on)
+		__sync_fetch_and_or(&bits[idx], bit);
+	else
+		__sync_fetch_and_and(&bits[idx], ~bit);
 }
 
 /*
@@ -553,17 +569,11 @@ static __always_inline void forget_ids(struct task_struct *p)
 
 static __always_inline void set_target(__u32 tgid, bool on)
 {
-	__u64 idx;
-
 	if (tgid >= BT_PID_MAX) {
 		lose(BT_LOSS_TARGETS_FULL);
 		return;
 	}
-	idx = target_word(tgid);
-	if (on)
-		__sync_fetch_and_or(&targets[idx], 1ULL << (tgid % 64));
-	else
-		__sync_fetch_and_and(&targets[idx], ~(1ULL << (tgid % 64)));
+	set_tgid_bit(targets, tgid, on);
 }
 
 static __always_inline __u32 log2_slot(__u64 v)
@@ -2321,10 +2331,7 @@ int BPF_PROG(proc_exit, struct task_struct *p)
 	/* A later process that reuses the pid is not a target, and has read no request. */
 	if (!trace_all)
 		set_target(p->tgid, false);
-	if (onehop) {
-		__u32 tgid = p->tgid;	/* pid_t is signed: the bit by unsigned arithmetic */
-
-		__sync_fetch_and_and(&served[target_word(tgid)], ~(1ULL << (tgid % 64)));
-	}
+	if (onehop)
+		set_tgid_bit(served, p->tgid, false);
 	return 0;
 }

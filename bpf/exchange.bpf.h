@@ -62,15 +62,14 @@ __u64 served[BT_PID_MAX / 64];
 
 static __always_inline bool has_served(__u32 tgid)
 {
-	return served[target_word(tgid)] & (1ULL << (tgid % 64));
+	return tgid_bit(served, tgid);
 }
 
+/* Read first: the atomic write once per process, not at every request read. */
 static __always_inline void mark_served(__u32 tgid)
 {
-	__u64 idx = target_word(tgid), bit = 1ULL << (tgid % 64);
-
-	if (!(served[idx] & bit))
-		__sync_fetch_and_or(&served[idx], bit);
+	if (!has_served(tgid))
+		set_tgid_bit(served, tgid, true);
 }
 
 static const struct bt_onehop_val zero_onehop;
@@ -247,7 +246,7 @@ static __always_inline void exchange_ends(struct sock *sk, struct exch_chan *c,
 					  struct bt_exchange_ev *e)
 {
 	if (c->family == AF_UNIX) {
-		e->end_a = sock_ino(sk);
+		e->end_a = e->chan;
 		e->end_b = c->peer_sk ? sock_ino(c->peer_sk) : 0;
 	} else if (c->family == AF_INET) {
 		e->end_a = inet_end(sk->__sk_common.skc_rcv_saddr, sk->__sk_common.skc_num);
@@ -508,7 +507,7 @@ static __always_inline void unstepped_send(struct sock *sk, struct bt_conn *cn,
  * Chain mode with one-hop counting, a target's socket receive: a request
  * read marks its process (served[]) and keeps its thread's calls.
  */
-static __always_inline void meet_step(struct bt_conn *cn, const struct caller *me,
+static __always_inline void note_request_read(struct bt_conn *cn, const struct caller *me,
 				      const struct inflight *st, __u8 dir, __u64 now)
 {
 	if (cn->role != BT_ROLE_SERVER || dir != BT_DIR_RECV)
@@ -598,7 +597,7 @@ static __always_inline void exchange_sock(struct sock *sk, int ret, int flags, _
 	step = bt_exchange_step(cn, dir, ret, me.tid, now, &lat_ns);
 	cn->wseq = wseq;
 	if (onehop)
-		meet_step(cn, &me, st, dir, now);
+		note_request_read(cn, &me, st, dir, now);
 	if (step) {
 		if (st) {
 			st->exch_done = true;
