@@ -428,7 +428,10 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 	bt_tracer_discover(&tracer, true);
 	/* Which connections are still open: the model below says so. */
 	bt_tracer_census_end(&tracer);
-	bt_tracer_detach(&tracer);
+	if (bt_tracer_detach(&tracer)) {
+		fail("cannot read the kernel aggregates");
+		goto cleanup;
+	}
 	/* One model for every output: live and recorded say the same. */
 	if (take_model(&tracer, start, err, sizeof(err)) ||
 	    (sink.rec && write_snapshot(&tracer, &sink, true, err, sizeof(err)))) {

@@ -62,7 +62,8 @@ int bt_collect(struct bt_model *m, const struct bt_maps *maps);
  * The answers servers left for their clients that no client took (the
  * trace ended between the two), as the records they would have been.
  * Only once the programs are detached (no client can take one then),
- * and before the collection that names the records (bt_model_collected).
+ * and before the collection that names the records (bt_model_collected):
+ * bt_tracer_detach.
  * *n: how many. Returns 0 or -errno.
  */
 int bt_collect_unmet(struct bt_model *m, const struct bt_maps *maps, size_t *n);

@@ -724,10 +724,19 @@ size_t bt_tracer_live_targets(struct bt_tracer *t)
 	return t->nlive;
 }
 
-void bt_tracer_detach(struct bt_tracer *t)
+int bt_tracer_detach(struct bt_tracer *t)
 {
+	struct bt_maps maps;
+	size_t n;
+	int err;
+
 	boundtrace_bpf__detach(t->skel);
-	t->detached = true;
+	maps = tracer_maps(t);
+	err = bt_collect_unmet(t->model, &maps, &n);
+	/* Records the kernel kept for a while, sent all the same. */
+	for (size_t i = 0; i < n; i++)
+		took_record(t, BT_SELF_EXCHANGES, sizeof(struct bt_exchange_ev));
+	return err;
 }
 
 int bt_tracer_collect(struct bt_tracer *t)
@@ -737,18 +746,6 @@ int bt_tracer_collect(struct bt_tracer *t)
 
 	/* Events first, so every row finds its process named. */
 	bt_tracer_drain(t);
-	if (t->detached && !t->unmet_taken) {
-		size_t n;
-
-		maps = tracer_maps(t);
-		err = bt_collect_unmet(t->model, &maps, &n);
-		if (err)
-			return err;
-		/* Records the kernel kept for a while, sent all the same. */
-		for (size_t i = 0; i < n; i++)
-			took_record(t, BT_SELF_EXCHANGES, sizeof(struct bt_exchange_ev));
-		t->unmet_taken = true;
-	}
 	/* The records that came by now are named from the rows read below. */
 	bt_model_collected(t->model);
 	harvest_exited(t);

@@ -59,8 +59,6 @@ struct bt_tracer {
 	 * reaches fold_mark (its event sets fold_due; the poll checks too).
 	 */
 	bool fold_due;
-	bool detached;		/* bt_tracer_detach: the kernel's state moves no more */
-	bool unmet_taken;	/* the answers no client took, once detached (bt_collect_unmet) */
 	uint32_t map_size;
 	uint64_t fold_mark, spill_mark;
 	uint64_t fold_map_ops;	/* of counters.map_ops, those of folds */
@@ -108,10 +106,11 @@ size_t bt_tracer_live_targets(struct bt_tracer *t);
 int bt_tracer_collect(struct bt_tracer *t);
 /*
  * The trace is over: the programs stop (the maps stay), so the last
- * collection reads a state that moves no more, and takes what only an
- * end may take (the answers no client took: collect.h's unmet).
+ * collection reads a state that moves no more; what only an end may
+ * take (the answers no client took: bt_collect_unmet) goes into the
+ * model now, before that collection names its records. 0 or -errno.
  */
-void bt_tracer_detach(struct bt_tracer *t);
+int bt_tracer_detach(struct bt_tracer *t);
 /* What the trace has cost boundtrace itself so far, into the model (model->self). */
 void bt_tracer_self_cost(struct bt_tracer *t);
 /*
