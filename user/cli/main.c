@@ -11,6 +11,7 @@
 #include "analyze/chain_input.h"
 #include "cli/opts.h"
 #include "lib/clock.h"
+#include "lib/escape.h"
 #include "lib/outfile.h"
 #include "cli/preflight.h"
 #include "discover/proc.h"
@@ -255,8 +256,12 @@ static int report_onehop_check(const struct bt_model *m)
 
 	if (r < 0)
 		fprintf(stderr, "boundtrace: one-hop check: not made (no exchange chains)\n");
-	else if (r > 0)
-		fprintf(stderr, "boundtrace: one-hop check: the chains differ: %s\n", why);
+	else if (r > 0) {
+		/* The difference may quote a channel or a thread name: another process's bytes. */
+		fputs("boundtrace: one-hop check: the chains differ: ", stderr);
+		bt_fputs_escaped(stderr, why);
+		fputc('\n', stderr);
+	}
 	else
 		fprintf(stderr, "boundtrace: one-hop check: %llu exchanges counted in the kernel, "
 			"the chains agree with every record's\n", (unsigned long long)counted);
