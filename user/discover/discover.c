@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -21,8 +22,8 @@ struct world {
 	size_t nall, capall;
 	struct bt_unix_sock *unx;
 	size_t nunx, capunx;
-	struct bt_inet_sock *inet;
-	size_t ninet, capinet;
+	const struct bt_inet_sock *inet;	/* struct bt_discovery's */
+	size_t ninet;
 };
 
 static void world_free(struct world *w)
@@ -30,7 +31,6 @@ static void world_free(struct world *w)
 	free(w->own);
 	free(w->all);
 	free(w->unx);
-	free(w->inet);
 }
 
 static const struct bt_unix_sock *find_unix(const struct world *w, uint64_t ino)
@@ -277,12 +277,77 @@ static bool any_udp_server_unknown(const struct bt_model *m)
 	return false;
 }
 
-static bool holds_inet_candidate(const struct world *w)
+#define SOCK_STATE_LISTEN	10	/* TCP_LISTEN, for unix sockets too */
+
+/* Whether addr is this machine's: loopback, or an address of one of its interfaces. */
+static bool addr_local(int family, const uint8_t *addr, struct ifaddrs **ifs, bool *read)
 {
-	for (size_t i = 0; i < w->nown; i++)
-		if (w->own[i].type == BT_FD_SOCKET && !find_unix(w, w->own[i].ino))
+	if (bt_inet_addr_loopback(family, addr))
+		return true;
+	if (!*read) {
+		*read = true;
+		if (getifaddrs(ifs))
+			*ifs = NULL;
+	}
+	/* Unknown (getifaddrs failed): local, so the tables are read. */
+	if (!*ifs)
+		return true;
+	for (const struct ifaddrs *i = *ifs; i; i = i->ifa_next) {
+		const struct sockaddr *sa = i->ifa_addr;
+
+		if (sa && sa->sa_family == AF_INET &&
+		    bt_inet_addr_equal(AF_INET, (const uint8_t *)
+				       &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+				       family, addr))
 			return true;
+		if (sa && sa->sa_family == AF_INET6 &&
+		    bt_inet_addr_equal(AF_INET6, ((const struct sockaddr_in6 *)
+						  (const void *)sa)->sin6_addr.s6_addr,
+				       family, addr))
+			return true;
+	}
 	return false;
+}
+
+/*
+ * Whether what the inet tables w holds say of a target's socket s is all
+ * they will ever say for its far end: a listener; a connection whose far
+ * socket is there with its file (inet_mirror), or whose far end is
+ * another host; an unconnected UDP socket (its far ends are the kernel's
+ * rows: name_udp_servers). A socket not in them, one not connected yet,
+ * or a local connection whose far end has no file yet (not accepted) is
+ * not settled: the tables are read again.
+ */
+static bool inet_settled(const struct world *w, const struct bt_inet_sock *s,
+			 struct ifaddrs **ifs, bool *read)
+{
+	if (!s)
+		return false;
+	if (s->proto == IPPROTO_TCP && s->state == SOCK_STATE_LISTEN)
+		return true;
+	if (!s->rport)
+		return s->proto == IPPROTO_UDP;
+	return inet_mirror(w, s) || !addr_local(s->family, s->raddr, ifs, read);
+}
+
+/*
+ * Whether a round must read the inet tables (by far its dearest read:
+ * the kernel walks its whole TCP hash for /proc/net/tcp, 3 ms or more
+ * for each of tcp and tcp6 on a machine with a large one): when a target
+ * holds an inet socket the last tables do not settle, or a UDP far end
+ * is still to be named.
+ */
+static bool inet_tables_wanted(const struct bt_model *m, const struct world *w)
+{
+	struct ifaddrs *ifs = NULL;
+	bool read = false, want = any_udp_server_unknown(m);
+
+	for (size_t i = 0; i < w->nown && !want; i++)
+		if (w->own[i].type == BT_FD_SOCKET && !find_unix(w, w->own[i].ino))
+			want = !inet_settled(w, find_inet(w, w->own[i].ino), &ifs, &read);
+	if (ifs)
+		freeifaddrs(ifs);
+	return want;
 }
 
 /* boundtrace's network namespace (its inode number), the one netdiag reads. */
@@ -295,8 +360,6 @@ static uint32_t own_netns(void)
 		inum = (uint32_t)st.st_ino;
 	return inum;
 }
-
-#define SOCK_STATE_LISTEN	10	/* TCP_LISTEN, for unix sockets too */
 
 /* The targets' listening sockets, to the kernel (bt_listener_fn). */
 static void report_listeners(const struct world *w, bt_listener_fn listener, void *ctx)
@@ -379,15 +442,17 @@ int bt_discover_round(struct bt_model *m, struct bt_discovery *d, bool force, in
 		goto out;
 	/* Sockets are optional facts: without them pipes still pair. */
 	bt_unix_socks(&w.unx, &w.nunx, &w.capunx);
-	/*
-	 * The inet tables are by far the dearest read of a round (the kernel
-	 * walks its whole TCP hash for /proc/net/tcp): read them only when a
-	 * target holds a socket that is not a unix one, or a UDP far end is
-	 * still to be named.
-	 */
-	if (holds_inet_candidate(&w) || any_udp_server_unknown(m)) {
-		bt_inet_socks(0, &w.inet, &w.ninet, &w.capinet);
+	w.inet = d->inet;
+	w.ninet = d->ninet;
+	if (inet_tables_wanted(m, &w)) {
+		d->ninet = 0;
+		bt_inet_socks(0, &d->inet, &d->ninet, &d->capinet);
+		w.inet = d->inet;
+		w.ninet = d->ninet;
+		d->inet_reads++;
 		added += name_udp_servers(m, &w, max_hops, add, ctx);
+	} else if (w.ninet) {
+		d->inet_reused++;
 	}
 	if (listener)
 		report_listeners(&w, listener, ctx);
@@ -412,4 +477,10 @@ int bt_discover_round(struct bt_model *m, struct bt_discovery *d, bool force, in
 out:
 	world_free(&w);
 	return err ? err : added;
+}
+
+void bt_discovery_free(struct bt_discovery *d)
+{
+	free(d->inet);
+	*d = (struct bt_discovery){ 0 };
 }

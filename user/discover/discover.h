@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "discover/netdiag.h"
 #include "discover/procscan.h"
 #include "model/model.h"
 
@@ -35,6 +36,15 @@ struct bt_discovery {
 	uint64_t question;
 	unsigned int idle;	/* rounds left that may skip the scan of every process */
 	unsigned int span;	/* rounds between such scans while nothing changes */
+	/*
+	 * The inet tables as a round last read them (/proc/net/{tcp,udp}{,6}):
+	 * a round reads them again only when a target's inet socket is not
+	 * settled in them (bt_discover_round). Counted: reads and rounds
+	 * that did without.
+	 */
+	struct bt_inet_sock *inet;
+	size_t ninet, capinet;
+	uint64_t inet_reads, inet_reused;
 };
 
 /*
@@ -58,5 +68,8 @@ struct bt_discovery {
  */
 int bt_discover_round(struct bt_model *m, struct bt_discovery *d, bool force, int max_hops,
 		      bt_add_target_fn add, bt_listener_fn listener, bt_tick_fn tick, void *ctx);
+
+/* What d holds (the inet tables); d is zeroed, as for a new trace. */
+void bt_discovery_free(struct bt_discovery *d);
 
 #endif

@@ -491,6 +491,16 @@ static const uint8_t *unmap_v4(int *fam, const uint8_t *a)
 	return a;
 }
 
+bool bt_inet_addr_loopback(int family, const uint8_t *a)
+{
+	static const uint8_t one6[16] = { [15] = 1 };
+
+	if (!a)
+		return false;
+	a = unmap_v4(&family, a);
+	return (family == AF_INET && a[0] == 127) || (family == AF_INET6 && !memcmp(a, one6, 16));
+}
+
 bool bt_inet_addr_equal(int fam_a, const uint8_t *a, int fam_b, const uint8_t *b)
 {
 	if (!a || !b)

@@ -67,6 +67,9 @@ int bt_inet_socks(uint32_t pid, struct bt_inet_sock **arr, size_t *n, size_t *ca
  */
 int bt_parse_proc_net_line(const char *line, int family, uint8_t proto, struct bt_inet_sock *out);
 
+/* A loopback address: 127.0.0.0/8 (mapped in AF_INET6 too) or ::1. */
+bool bt_inet_addr_loopback(int family, const uint8_t *a);
+
 /* Equal addresses, ::ffff:a.b.c.d (AF_INET6) being the same as a.b.c.d. */
 bool bt_inet_addr_equal(int fam_a, const uint8_t *a, int fam_b, const uint8_t *b);
 

@@ -791,6 +791,7 @@ void bt_tracer_census_end(struct bt_tracer *t)
 
 void bt_tracer_close(struct bt_tracer *t)
 {
+	bt_discovery_free(&t->disc);
 	bt_census_free(&t->census_start);
 	bt_census_free(&t->census_end);
 	bt_ring_close(&t->events);
