@@ -290,6 +290,18 @@ struct bt_exchange_ev {
 };
 
 #define BT_XREC_COUNTED	1
+/*
+ * A connection's exchange as one half of a one-hop tree, when the kernel
+ * does not count connections itself (chain mode, BOUNDTRACE_ONEHOP unset
+ * or "check"): BT_XREC_ROOT on a client's whose process never read a
+ * request (served[]); BT_XREC_LEAF on a server's whose thread read the
+ * request and answered it, calling nobody and waking no thread of its
+ * process in between. Userspace pairs the two as they come
+ * (user/analyze/onehop_pairs.c) and adds the pair as the kernel's counts
+ * are added, instead of folding both records in the chain window.
+ */
+#define BT_XREC_ROOT	2
+#define BT_XREC_LEAF	4
 
 /*
  * Chain mode: the exchanges whose tree is one hop, counted in the kernel

@@ -504,8 +504,9 @@ static __always_inline void unstepped_send(struct sock *sk, struct bt_conn *cn,
 }
 
 /*
- * Chain mode with one-hop counting, a target's socket receive: a request
- * read marks its process (served[]) and keeps its thread's calls.
+ * Chain mode with one-hop trees (counted here or paired by userspace), a
+ * target's socket receive: a request read marks its process (served[])
+ * and keeps its thread's calls.
  */
 static __always_inline void note_request_read(struct bt_conn *cn, const struct caller *me,
 				      const struct inflight *st, __u8 dir, __u64 now)
@@ -513,18 +514,20 @@ static __always_inline void note_request_read(struct bt_conn *cn, const struct c
 	if (cn->role != BT_ROLE_SERVER || dir != BT_DIR_RECV)
 		return;
 	mark_served(me->tgid);
-	if (onehop_sockets && cn->phase == BT_PHASE_REQUEST && cn->req_ns == now &&
+	if (cn->phase == BT_PHASE_REQUEST && cn->req_ns == now &&
 	    cn->req_tid == me->tid)
 		cn->req_calls = st ? st->pipe.calls : ~0u;
 }
 
 /*
- * The exchange this call completed, its record: sent; or, with one-hop
- * counting, a server's leaf answer left for its client, a client's
- * response met with it (meet_take). A server's exchange is a leaf when
- * the thread that read the request answered it in the normal way (not
- * a response found queued by another thread: owed) and made no call in
- * between (struct bt_pipe_thread's calls).
+ * The exchange this call completed, its record: sent, marked as the half
+ * of a one-hop tree it may be (BT_XREC_ROOT, BT_XREC_LEAF) for userspace
+ * to pair; or, with the kernel counting connections (onehop_sockets), a
+ * server's leaf answer left for its client, a client's response met with
+ * it (meet_take). A server's exchange is a leaf when the thread that read
+ * the request answered it in the normal way (not a response found queued
+ * by another thread: owed) and made no call in between (struct
+ * bt_pipe_thread's calls).
  */
 static __always_inline void exchange_done(struct sock *sk, struct exch_chan *c,
 					  struct bt_conn *cn, const struct caller *me,
@@ -535,10 +538,22 @@ static __always_inline void exchange_done(struct sock *sk, struct exch_chan *c,
 	struct bt_meet_key k;
 
 	fill_exchange(sk, c, cn, me->task ? me->task : bpf_get_current_task_btf(), now, &e);
+	if (!onehop)
+		;	/* served[] and req_calls are not kept */
+	else if (cn->role == BT_ROLE_CLIENT && !has_served(e.pid))
+		e.flags = BT_XREC_ROOT;
+	else if (cn->role == BT_ROLE_SERVER && !owed && st && cn->done_req_tid == me->tid &&
+		 cn->done_req_ns == cn->req_ns && cn->req_calls == st->pipe.calls)
+		e.flags = BT_XREC_LEAF;
 	if (!onehop_sockets || !e.end_a || !e.end_b) {
+		/* Userspace pairs the halves (BT_XREC_ROOT, BT_XREC_LEAF): both ends are needed. */
+		if (!e.end_a || !e.end_b)
+			e.flags = 0;
 		send_exchange(&e);
 		return;
 	}
+	/* The kernel counts them here: what it sends is not userspace's to pair. */
+	e.flags = 0;
 	k.client_end = cn->role == BT_ROLE_CLIENT ? e.end_a : e.end_b;
 	k.server_end = cn->role == BT_ROLE_CLIENT ? e.end_b : e.end_a;
 	if (cn->role == BT_ROLE_CLIENT) {

@@ -1276,7 +1276,7 @@ def pingpong_chain(report, n, what, kind="pipe"):
 
 
 ONEHOP_AGREE = re.compile(r"one-hop check: (\d+) exchanges counted in the kernel, "
-                          r"the chains agree with every record's")
+                          r"(\d+) paired as they came, the chains agree with every record's")
 
 
 def onehop_trace(cmd, mode, *bt_args):
@@ -1292,10 +1292,15 @@ def onehop_trace(cmd, mode, *bt_args):
     return r.stderr, load_json(out)
 
 
-def onehop_agrees(err, what):
-    """The check mode's verdict: the exchanges counted, or a failure."""
+def onehop_agrees(err, what, paired=0):
+    """The check mode's verdict: the exchanges counted in the kernel (those
+    paired as their records came must be `paired`, None: any, returned
+    too), or a failure."""
     m = ONEHOP_AGREE.search(err)
     check(m is not None, "%s: the one-hop check agrees: %r" % (what, err))
+    if paired is None:
+        return int(m.group(1)), int(m.group(2))
+    eq(int(m.group(2)), paired, "%s: exchanges paired as they came" % what)
     return int(m.group(1))
 
 
@@ -1321,10 +1326,12 @@ def onehop_counts_agree_with_every_record():
     and readv/writev): every exchange but the conversation's first is
     counted (its records tell which pipes are a conversation's), n - 1;
     the default mode sends two records and gives the same chain; with
-    BOUNDTRACE_ONEHOP=0 every record is sent. A unix and a TCP ping-pong
-    (connections count only with BOUNDTRACE_ONEHOP=sockets, and in the
-    check): every exchange counted or sent as records, never both; by
-    default all sent. Trees that are not one hop
+    BOUNDTRACE_ONEHOP=0 every record is sent. A unix and a TCP ping-pong:
+    by default every record is sent, marked, and userspace pairs a client's
+    root with its server's leaf as they come (the check compares those
+    pairs too); with BOUNDTRACE_ONEHOP=sockets (check-sockets) the kernel
+    counts them instead: every exchange counted or sent as records, never
+    both. Trees that are not one hop
     are never counted, and their chains agree too: pipetiers' middle calls
     the backend while it serves, tierdemo's pool hands each request to a
     worker, its epoll loop serves three clients on one thread."""
@@ -1346,13 +1353,23 @@ def onehop_counts_agree_with_every_record():
         eq((bt["tracer"]["exchanges_counted"], bt["tracer"]["records"]["exchanges"]),
            (counted, records), "%s: exchanges counted, exchange records sent" % what)
         pingpong_chain(bt, n, what)
-    # Sockets: the two ends meet in the kernel (an end may finish before
-    # the other's step: those exchanges go as records). Every exchange is
-    # counted or sent, never both, never neither.
+    # Sockets: userspace pairs the two records as they come (an end's
+    # record may come after the other's next one: those fold in the
+    # window); with =sockets the two ends meet in the kernel instead.
+    # Every exchange is counted (paired) or folded, never both, never
+    # neither.
     for kind in ("unix-stream", "tcp"):
         cmd = "%s %s --count %d --size 1 --reply-size 1 --out /dev/null" % (IPCLOAD, kind, n)
         err, bt = onehop_trace(cmd, "check")
         what = "%s ping-pong, check" % kind
+        counted, paired = onehop_agrees(err, what, None)
+        eq((counted, bt["tracer"]["exchanges_counted"], bt["tracer"]["exchanges_paired"],
+            bt["tracer"]["records"]["exchanges"]), (0, 0, paired, 2 * n),
+           "%s: none counted in the kernel, the pairs reported, every record sent" % what)
+        check(paired >= n // 2, "%s: most paired (%d)" % (what, paired))
+        sockets_pingpong_sane(bt, n, what)
+        err, bt = onehop_trace(cmd, "check-sockets")
+        what = "%s ping-pong, check-sockets" % kind
         counted = onehop_agrees(err, what)
         eq((bt["tracer"]["exchanges_counted"], bt["tracer"]["records"]["exchanges"]),
            (counted, 2 * n), "%s: counted, and every record sent too" % what)
@@ -1366,8 +1383,16 @@ def onehop_counts_agree_with_every_record():
         sockets_pingpong_sane(bt, n, what)
         err, bt = onehop_trace(cmd, None)
         what = "%s ping-pong, default" % kind
-        eq((bt["tracer"]["exchanges_counted"], bt["tracer"]["records"]["exchanges"]),
+        me = bt["tracer"]
+        eq((me["exchanges_counted"], me["records"]["exchanges"]),
            (0, 2 * n), "%s: connections' exchanges all sent" % what)
+        check(me["exchanges_paired"] >= n // 2, "%s: most paired (%r)" % (what, me))
+        sockets_pingpong_sane(bt, n, what)
+        err, bt = onehop_trace(cmd, "0")
+        what = "%s ping-pong, BOUNDTRACE_ONEHOP=0" % kind
+        eq((bt["tracer"]["exchanges_counted"], bt["tracer"]["exchanges_paired"],
+            bt["tracer"]["records"]["exchanges"]), (0, 0, 2 * n),
+           "%s: every record sent and folded" % what)
         sockets_pingpong_sane(bt, n, what)
     for name, cmd, hops in (
             ("pipetiers", "%s --requests 200 --calls 3 --work-us 50 --out /dev/null"

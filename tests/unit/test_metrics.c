@@ -239,7 +239,7 @@ static void test_tracer_cost(void **state)
 	free(out);
 	m.self = (struct bt_self_cost){ .measured = true, .cpu_ns = 1500000000,
 					.max_rss_kib = 20480, .chain_cpu_ns = 250000000,
-					.exchanges_counted = 1999,
+					.exchanges_counted = 1999, .exchanges_paired = 2999,
 					.records = { [BT_SELF_EXCHANGES] = 400, [BT_SELF_EVENTS] = 3 } };
 	out = render(&m, BT_METRICS_OPENMETRICS, NULL);
 	has_line(out, "# TYPE boundtrace_tracer_cpu_seconds counter");
@@ -253,6 +253,8 @@ static void test_tracer_cost(void **state)
 	has_line(out, "boundtrace_tracer_records_total{kind=\"handoffs\"} 0");
 	has_line(out, "# TYPE boundtrace_tracer_exchanges_counted counter");
 	has_line(out, "boundtrace_tracer_exchanges_counted_total 1999");
+	has_line(out, "# TYPE boundtrace_tracer_exchanges_paired counter");
+	has_line(out, "boundtrace_tracer_exchanges_paired_total 2999");
 	has_line(out, "# TYPE boundtrace_tracer_max_rss_bytes gauge");
 	has_line(out, "boundtrace_tracer_max_rss_bytes 20971520");
 	free(out);

@@ -627,7 +627,15 @@ static void test_self_cost_line(void **state)
 	s.exchanges_counted = 12345;
 	assert_non_null(strstr(bt_self_format(&s, 1500000000, line, sizeof(line)),
 			       "; 12,345 one-hop exchanges counted in the kernel instead; BPF"));
+	/* And those paired as their records came: said beside them, only when there are some. */
+	s.exchanges_paired = 2999;
+	assert_non_null(strstr(bt_self_format(&s, 1500000000, line, sizeof(line)),
+			       "; 12,345 one-hop exchanges counted in the kernel instead; "
+			       "2,999 one-hop exchanges paired as they came, not folded; BPF"));
 	s.exchanges_counted = 0;
+	assert_non_null(strstr(bt_self_format(&s, 1500000000, line, sizeof(line)),
+			       "KiB; 2,999 one-hop exchanges paired as they came, not folded; BPF"));
+	s.exchanges_paired = 0;
 	/* No duration: no share. A short buffer: cut, still a string. */
 	assert_null(strstr(bt_self_format(&s, 0, line, sizeof(line)), "of a core"));
 	assert_string_equal(bt_self_format(&s, 1500000000, line, 23), "boundtrace's own cost:");
@@ -649,7 +657,7 @@ static void test_self_cost_reports(void **state)
 		",\"tracer\":{\"cpu_ns\":45000000,\"load_cpu_ns\":412000000,\"max_rss_kib\":20480,"
 		"\"records\":{\"events\":5,\"episodes\":0,\"exchanges\":3000,\"handoffs\":1000},"
 		"\"record_bytes\":384120,\"bpf_stats\":false,\"bpf_ns\":0,\"bpf_runs\":0,"
-		"\"chain_cpu_ns\":0,\"exchanges_counted\":0},"
+		"\"chain_cpu_ns\":0,\"exchanges_counted\":0,\"exchanges_paired\":0},"
 		"\"lost\":{"));
 	free(out);
 	/* The table's last line, after the losses. */

@@ -14,6 +14,7 @@
 #include "analyze/chain_input.h"
 #include "analyze/chains_priv.h"
 #include "analyze/exchains.h"
+#include "analyze/onehop_pairs.h"
 #include "analyze/peers.h"
 #include "analyze/services.h"
 #include "lib/clock.h"
@@ -127,6 +128,9 @@ struct bt_chain_fold {
 	struct bt_onehop_row *merged;
 	size_t capmerged;
 	uint64_t onehop_calls;	/* exchanges the kernel counted, taken */
+	/* Connections' one-hop trees paired as their records came (onehop_pairs.h). */
+	struct bt_pairs *pairs;
+	uint64_t paired_calls;	/* of those, taken into the chains (the check's figure) */
 	/* The check (onehop_check): made, its verdict, the first difference. */
 	bool checked, check_differs;
 	char check_why[256];
@@ -423,6 +427,7 @@ static void fold_free(struct bt_chain_fold *f)
 		return;
 	bt_xagg_free(f->xagg);
 	bt_xagg_free(f->xcheck);
+	bt_pairs_free(f->pairs);
 	free(f->merged);
 	bt_eagg_free(f->eagg);
 	free(f->conv);
@@ -472,8 +477,9 @@ static struct bt_chain_fold *fold_new(bool check)
 	f->xagg = bt_xagg_new(horizon_ns());
 	f->xcheck = check ? bt_xagg_new(horizon_ns()) : NULL;
 	f->eagg = bt_eagg_new(horizon_ns(), &episode_opts);
+	f->pairs = bt_pairs_new();
 	f->reads_first = UINT64_MAX;
-	if (!f->xagg || !f->eagg || (check && !f->xcheck)) {
+	if (!f->xagg || !f->eagg || !f->pairs || (check && !f->xcheck)) {
 		fold_free(f);
 		return NULL;
 	}
@@ -627,16 +633,71 @@ static int note_conv(struct bt_chain_fold *f, uint64_t pipe)
 	return 0;
 }
 
+/* Which windows a record taken as it came goes to (add_later). */
+#define TO_XAGG		1
+#define TO_XCHECK	2
+
+/* Exchange record e into the windows to (TO_*), its service named at the next fold. */
+static int add_later(const struct bt_model *m, struct bt_chain_fold *f,
+		     const struct bt_exchange_ev *e, int to)
+{
+	struct bt_xchg x;
+	uint32_t tag;
+
+	if (!f->xcheck)
+		to &= ~TO_XCHECK;
+	if (!to)
+		return 0;
+	to_xchg(m, NULL, e, &x);
+	tag = later_tag(f, e);
+	if (tag == NONE || ((to & TO_XCHECK) && bt_xagg_add_later(f->xcheck, &x, tag)))
+		return -1;
+	return (to & TO_XAGG) && bt_xagg_add_later(f->xagg, &x, tag) ? -1 : 0;
+}
+
+struct fold_ctx {
+	const struct bt_model *m;
+	struct bt_chain_fold *f;
+};
+
+/* A held half that paired with nothing: into the window (its check copy went as it came). */
+static int add_unpaired(void *ctx, const struct bt_exchange_ev *e)
+{
+	struct fold_ctx *c = ctx;
+
+	return add_later(c->m, c->f, e, TO_XAGG);
+}
+
+/*
+ * A connection's record taken as it came, marked as a one-hop tree's half:
+ * paired (onehop_pairs.h) rather than folded when it can be; 1 taken, 0
+ * to be folded, -1 out of memory.
+ */
+static int offer_pair(const struct bt_model *m, struct bt_chain_fold *f,
+		      const struct bt_exchange_ev *e)
+{
+	struct fold_ctx c = { m, f };
+	struct bt_exchange_ev spill;
+	bool spilled;
+	int r = bt_pairs_offer(f->pairs, e, &spill, &spilled);
+
+	if (r < 0 || (spilled && add_unpaired(&c, &spill)))
+		return -1;
+	/* The check's window takes every record, paired or not. */
+	return r && add_later(m, f, e, TO_XCHECK) ? -1 : r;
+}
+
 /*
  * One exchange or hand-off record into the window: its service named
  * from its row now (seen), or at the next fold (seen NULL); its pipes
- * and pipe reads noted for the episodes.
+ * and pipe reads noted for the episodes. A connection's, taken as it
+ * came, may pair instead (offer_pair).
  */
 static int take_exchange(const struct bt_model *m, struct bt_chain_fold *f,
 			 struct services_seen *seen, const struct bt_exchange_ev *e)
 {
 	struct bt_xchg x;
-	uint32_t tag;
+	int r;
 
 	f->exchanges = true;
 	if (e->type == BT_XREC_HANDOFF) {
@@ -655,28 +716,64 @@ static int take_exchange(const struct bt_model *m, struct bt_chain_fold *f,
 	for (int end = 0; e->kind == BT_KIND_PIPE && end < 2; end++)
 		if (note_conv(f, end ? e->end_b : e->end_a))
 			return -1;
-	to_xchg(m, seen, e, &x);
 	/* The check mode's copy of what the kernel counted: for the check alone. */
 	if (seen) {
+		to_xchg(m, seen, e, &x);
 		if (f->xcheck && bt_xagg_add(f->xcheck, &x))
 			return -1;
 		return !(e->flags & BT_XREC_COUNTED) && bt_xagg_add(f->xagg, &x) ? -1 : 0;
 	}
-	tag = later_tag(f, e);
-	if (tag == NONE || (f->xcheck && bt_xagg_add_later(f->xcheck, &x, tag)))
+	if (e->flags & BT_XREC_COUNTED)
+		return add_later(m, f, e, TO_XCHECK);
+	r = e->flags & (BT_XREC_ROOT | BT_XREC_LEAF) ? offer_pair(m, f, e) : 0;
+	return r ? (r < 0 ? -1 : 0) : add_later(m, f, e, TO_XAGG | TO_XCHECK);
+}
+
+/*
+ * calls one-hop trees of key k, their sums lat_ns and svc_ns, their
+ * latencies from min_ns to max_ns, into the chains, the service named
+ * from the client's row as its record's would be: 0 added, 1 not (sums
+ * no calls could have), -1 out of memory.
+ */
+static int add_onehops(const struct bt_model *m, struct bt_chain_fold *f,
+		       struct services_seen *seen, const struct bt_onehop_key *k,
+		       uint64_t calls, uint64_t lat_ns, uint64_t svc_ns, uint64_t min_ns,
+		       uint64_t max_ns)
+{
+	struct bt_exchange_ev e = { .pid = k->client, .role = BT_ROLE_CLIENT,
+				    .kind = k->kind, .chan = k->chan, .peer = k->peer };
+	struct bt_onehop o = {
+		.from_pid = k->client, .from_tid = k->client_tid, .root_tid = k->req_tid,
+		.to_pid = k->srv, .to_tid = k->srv_tid, .kind = k->kind, .slot = k->slot,
+		.calls = calls, .lat_ns = lat_ns, .svc_ns = svc_ns, .min_ns = min_ns,
+		.max_ns = max_ns,
+	};
+	int err;
+
+	memcpy(o.from_thread, k->client_comm, sizeof(o.from_thread));
+	o.from_thread[sizeof(o.from_thread) - 1] = 0;
+	memcpy(o.to_thread, k->srv_comm, sizeof(o.to_thread));
+	o.to_thread[sizeof(o.to_thread) - 1] = 0;
+	service_of(m, seen, &e, o.channel);
+	err = bt_xagg_add_onehop(f->xagg, &o);
+	if (err == -ENOMEM)
 		return -1;
-	return !(e->flags & BT_XREC_COUNTED) && bt_xagg_add_later(f->xagg, &x, tag) ? -1 : 0;
+	if (err)
+		return 1;
+	f->exchanges = true;
+	return 0;
 }
 
 /*
  * The kernel's one-hop counts gained since the window last took them
- * (the model's are cumulative, one per key, only ever added), each
- * service named from the client's row as its record's would be.
+ * (the model's are cumulative, one per key, only ever added), and the
+ * pairs made as their records came since the last fold.
  */
 static int merge_onehops(const struct bt_model *m, struct bt_chain_fold *f)
 {
 	struct services_seen seen = { .n = 0 };
-	size_t had = f->capmerged;
+	const struct bt_onehop_row *pr;
+	size_t had = f->capmerged, npr;
 
 	if (m->nonehops > had) {
 		if (!bt_grow((void **)&f->merged, &f->capmerged, m->nonehops, sizeof(*f->merged)))
@@ -686,28 +783,14 @@ static int merge_onehops(const struct bt_model *m, struct bt_chain_fold *f)
 	for (size_t i = 0; i < m->nonehops; i++) {
 		const struct bt_onehop_row *r = &m->onehops[i];
 		struct bt_onehop_row *d = &f->merged[i];
-		const struct bt_onehop_key *k = &r->key;
-		struct bt_exchange_ev e = { .pid = k->client, .role = BT_ROLE_CLIENT,
-					    .kind = k->kind, .chan = k->chan, .peer = k->peer };
-		struct bt_onehop o;
 		int err;
 
 		/* The kernel's counts only grow: anything else is not taken. */
 		if (r->calls <= d->calls || r->lat_ns < d->lat_ns || r->svc_ns < d->svc_ns)
 			continue;
-		o = (struct bt_onehop){
-			.from_pid = k->client, .from_tid = k->client_tid, .root_tid = k->req_tid,
-			.to_pid = k->srv, .to_tid = k->srv_tid, .kind = k->kind, .slot = k->slot,
-			.calls = r->calls - d->calls, .lat_ns = r->lat_ns - d->lat_ns,
-			.svc_ns = r->svc_ns - d->svc_ns, .min_ns = r->min_ns, .max_ns = r->max_ns,
-		};
-		memcpy(o.from_thread, k->client_comm, sizeof(o.from_thread));
-		o.from_thread[sizeof(o.from_thread) - 1] = 0;
-		memcpy(o.to_thread, k->srv_comm, sizeof(o.to_thread));
-		o.to_thread[sizeof(o.to_thread) - 1] = 0;
-		service_of(m, &seen, &e, o.channel);
-		err = bt_xagg_add_onehop(f->xagg, &o);
-		if (err == -ENOMEM)
+		err = add_onehops(m, f, &seen, &r->key, r->calls - d->calls, r->lat_ns - d->lat_ns,
+				  r->svc_ns - d->svc_ns, r->min_ns, r->max_ns);
+		if (err < 0)
 			return -1;
 		/*
 		 * Read while its thread wrote it, a key's sums may hold one call
@@ -715,10 +798,18 @@ static int merge_onehops(const struct bt_model *m, struct bt_chain_fold *f)
 		 */
 		if (err)
 			continue;
+		f->onehop_calls += r->calls - d->calls;
 		*d = *r;
-		f->onehop_calls += o.calls;
-		f->exchanges = true;
 	}
+	pr = bt_pairs_rows(f->pairs, &npr);
+	for (size_t i = 0; i < npr; i++) {
+		/* Summed here from records that passed the window's own checks: always taken. */
+		if (add_onehops(m, f, &seen, &pr[i].key, pr[i].calls, pr[i].lat_ns, pr[i].svc_ns,
+				pr[i].min_ns, pr[i].max_ns) < 0)
+			return -1;
+		f->paired_calls += pr[i].calls;
+	}
+	bt_pairs_taken(f->pairs);
 	return 0;
 }
 
@@ -950,6 +1041,7 @@ int bt_model_fold_chains_tick(struct bt_model *m, void (*tick)(void *ctx), void 
 {
 	struct timed_tick tt = { tick, ctx, 0 };
 	struct bt_chain_fold *f;
+	struct fold_ctx fc;
 	uint64_t t0;
 	size_t named;
 	int err;
@@ -959,6 +1051,7 @@ int bt_model_fold_chains_tick(struct bt_model *m, void (*tick)(void *ctx), void 
 	f = fold_of(m);
 	if (!f)
 		return -1;
+	fc = (struct fold_ctx){ m, f };
 	t0 = bt_thread_cpu_ns();
 	if (tick) {
 		tick = timed_tick;
@@ -990,7 +1083,9 @@ int bt_model_fold_chains_tick(struct bt_model *m, void (*tick)(void *ctx), void 
 		bt_xagg_set_tick(f->xagg, tick, ctx);
 		bt_eagg_set_tick(f->eagg, tick, ctx);
 	}
-	if (name_later(m, f) || fold_exchanges(m, f, named) || merge_onehops(m, f) ||
+	/* A held half whose client's record went to the window before it: now, to be named. */
+	if ((!m->keep_records && bt_pairs_flush(f->pairs, add_unpaired, &fc)) ||
+	    name_later(m, f) || fold_exchanges(m, f, named) || merge_onehops(m, f) ||
 	    fold_episodes(m, f)) {
 		bt_xagg_set_tick(f->xagg, NULL, NULL);
 		bt_eagg_set_tick(f->eagg, NULL, NULL);
@@ -1076,6 +1171,7 @@ void bt_model_fold_stats(const struct bt_model *m, struct bt_fold_stats *s)
 	s->ep_horizon_ns = bt_eagg_horizon(f->eagg, &s->ep_horizon_min_ns);
 	s->cpu_ns = f->cpu_ns;
 	s->onehop_calls = f->onehop_calls;
+	s->paired_calls = bt_pairs_count(f->pairs);
 }
 
 static int cmp_waits(const void *a, const void *b)
@@ -1127,13 +1223,15 @@ static void onehop_check(struct bt_chain_fold *f, const struct bt_chains *x,
 	bt_chains_free(all);
 }
 
-int bt_model_onehop_check(const struct bt_model *m, uint64_t *counted, char *why, size_t len)
+int bt_model_onehop_check(const struct bt_model *m, uint64_t *counted, uint64_t *paired,
+			  char *why, size_t len)
 {
 	const struct bt_chain_fold *f = m->fold;
 
 	if (!f || !f->checked)
 		return -1;
 	*counted = f->onehop_calls;
+	*paired = f->paired_calls;
 	snprintf(why, len, "%s", f->check_why);
 	return f->check_differs;
 }

@@ -53,16 +53,19 @@ struct bt_fold_stats {
 	 */
 	uint64_t cpu_ns;
 	uint64_t onehop_calls;	/* exchanges the kernel counted, taken into the chains */
+	uint64_t paired_calls;	/* connections' exchanges paired as their records came (onehop_pairs.h) */
 };
 void bt_model_fold_stats(const struct bt_model *m, struct bt_fold_stats *s);
 /*
  * The check mode (m->onehop_check), once the chains were made at the
- * trace's end: 0 when the chains of the records and the kernel's
- * one-hop counts are those of every record (*counted: the exchanges the
- * counts held), 1 when not (the first difference in why), -1 when no
- * check was made.
+ * trace's end: 0 when the chains of the records, the kernel's one-hop
+ * counts and the pairs made as the records came are those of every
+ * record (*counted: the exchanges the counts held; *paired: those
+ * paired), 1 when not (the first difference in why), -1 when no check
+ * was made.
  */
-int bt_model_onehop_check(const struct bt_model *m, uint64_t *counted, char *why, size_t len);
+int bt_model_onehop_check(const struct bt_model *m, uint64_t *counted, uint64_t *paired,
+			  char *why, size_t len);
 /*
  * One exchange record as it comes: once the model folds as the trace
  * goes (after its first bt_model_fold_chains), straight into the window,

@@ -245,14 +245,15 @@ static void print_fold_stats(const struct bt_model *m, const struct budget_folds
 /* o by value: the trace reads it everywhere, and it is read once. */
 /*
  * BOUNDTRACE_ONEHOP=check (tests): whether the chains of the exchanges
- * the kernel counted agree with those of their records; 1 when they
+ * the kernel counted and of those paired as their records came agree
+ * with those of their records; 1 when they
  * differ (the output is written all the same: it shows how).
  */
 static int report_onehop_check(const struct bt_model *m)
 {
 	char why[256];
-	uint64_t counted = 0;
-	int r = bt_model_onehop_check(m, &counted, why, sizeof(why));
+	uint64_t counted = 0, paired = 0;
+	int r = bt_model_onehop_check(m, &counted, &paired, why, sizeof(why));
 
 	if (r < 0)
 		fprintf(stderr, "boundtrace: one-hop check: not made (no exchange chains)\n");
@@ -264,7 +265,8 @@ static int report_onehop_check(const struct bt_model *m)
 	}
 	else
 		fprintf(stderr, "boundtrace: one-hop check: %llu exchanges counted in the kernel, "
-			"the chains agree with every record's\n", (unsigned long long)counted);
+			"%llu paired as they came, the chains agree with every record's\n",
+			(unsigned long long)counted, (unsigned long long)paired);
 	return r > 0;
 }
 

@@ -141,6 +141,9 @@ char *bt_self_format(const struct bt_self_cost *s, uint64_t duration_ns, char *b
 	if (s->exchanges_counted)
 		bt_linebuf_put(&o, "%s one-hop exchanges counted in the kernel instead; ",
 		    fmt_count(s->exchanges_counted, a, sizeof(a)));
+	if (s->exchanges_paired)
+		bt_linebuf_put(&o, "%s one-hop exchanges paired as they came, not folded; ",
+		    fmt_count(s->exchanges_paired, a, sizeof(a)));
 	if (s->bpf_runs)
 		bt_linebuf_put(&o, "BPF programs %s over %s runs (%llu ns a run)",
 		    fmt_ns(s->bpf_ns, a, sizeof(a)), fmt_count(s->bpf_runs, b, sizeof(b)),

@@ -232,6 +232,7 @@ int bt_report_json(FILE *f, const struct bt_model *m, const struct bt_views *v)
 		jw_ku64(&w, "bpf_runs", m->self.bpf_runs);
 		jw_ku64(&w, "chain_cpu_ns", m->self.chain_cpu_ns);
 		jw_ku64(&w, "exchanges_counted", m->self.exchanges_counted);
+		jw_ku64(&w, "exchanges_paired", m->self.exchanges_paired);
 		jw_obj_end(&w);
 	}
 	jw_key(&w, "lost");

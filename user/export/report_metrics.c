@@ -521,6 +521,10 @@ int bt_metrics_write(FILE *f, const struct bt_model *m, const struct bt_views *v
 		       "Exchanges the kernel counted as one-hop trees instead of sending records.");
 		fprintf(f, "boundtrace_tracer_exchanges_counted_total %" PRIu64 "\n",
 			m->self.exchanges_counted);
+		family(&o, "boundtrace_tracer_exchanges_paired", "counter",
+		       "Exchanges whose two records boundtrace paired as one-hop trees as they came.");
+		fprintf(f, "boundtrace_tracer_exchanges_paired_total %" PRIu64 "\n",
+			m->self.exchanges_paired);
 		family(&o, "boundtrace_tracer_max_rss_bytes", "gauge",
 		       "boundtrace's peak resident memory.");
 		fprintf(f, "boundtrace_tracer_max_rss_bytes %" PRIu64 "\n",

@@ -436,18 +436,23 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 	/*
 	 * One-hop exchanges counted in the kernel, not sent: in chain mode,
 	 * pipe conversations', unless a recording wants every record.
-	 * BOUNDTRACE_ONEHOP: "0" sends them all; "sockets" counts the
-	 * connections' too (exchange.bpf.h's meets: boundtrace's CPU for the
-	 * traced threads'); "check" (tests) counts both, sends them too,
-	 * marked, and the report compares (bt_model_onehop_check).
+	 * Connections' are marked instead (BT_XREC_ROOT, BT_XREC_LEAF) and
+	 * paired by userspace as they come. BOUNDTRACE_ONEHOP: "0" sends
+	 * them all, unmarked; "sockets" counts the connections' in the
+	 * kernel too (exchange.bpf.h's meets: boundtrace's CPU for the
+	 * traced threads'); "check" (tests) sends the counted ones too,
+	 * marked, and the report compares (bt_model_onehop_check);
+	 * "check-sockets" the same with the kernel counting connections.
 	 */
 	onehop = getenv("BOUNDTRACE_ONEHOP");
 	t->skel->rodata->onehop = cfg->min_block_ns > 0 && cfg->onehop &&
 				  !(onehop && !strcmp(onehop, "0"));
 	t->skel->rodata->onehop_check = t->skel->rodata->onehop && onehop &&
-					!strcmp(onehop, "check");
+					(!strcmp(onehop, "check") ||
+					 !strcmp(onehop, "check-sockets"));
 	t->skel->rodata->onehop_sockets = t->skel->rodata->onehop && onehop &&
-					  (!strcmp(onehop, "sockets") || !strcmp(onehop, "check"));
+					  (!strcmp(onehop, "sockets") ||
+					   !strcmp(onehop, "check-sockets"));
 	model->onehop_check = t->skel->rodata->onehop_check;
 	bpf_map__set_max_entries(t->skel->maps.onehops,
 				 t->skel->rodata->onehop ? ONEHOP_KEYS : 1);
@@ -781,6 +786,7 @@ void bt_tracer_self_cost(struct bt_tracer *t)
 	t->model->self.exchanges_counted = 0;
 	for (size_t i = 0; i < t->model->nonehops; i++)
 		t->model->self.exchanges_counted += t->model->onehops[i].calls;
+	t->model->self.exchanges_paired = fs.paired_calls;
 }
 
 void bt_tracer_census_end(struct bt_tracer *t)

@@ -247,6 +247,12 @@ struct bt_self_cost {
 	 * of sending their two records (struct bt_onehop_key).
 	 */
 	uint64_t exchanges_counted;
+	/*
+	 * Chain mode: connections' exchanges whose two records userspace
+	 * paired as they came, one-hop trees summed without the chain
+	 * window's passes (user/analyze/onehop_pairs.h).
+	 */
+	uint64_t exchanges_paired;
 };
 
 struct bt_model {

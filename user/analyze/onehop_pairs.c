@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include "analyze/onehop_pairs.h"
+#include "lat_slot.h"
+#include "lib/hmap.h"
+
+/* A connection as its client names it, and the leaf held for its client. */
+struct conn {
+	uint64_t client_end, server_end;	/* the key: the first 16 bytes */
+	uint64_t prev_resp_ns;	/* the client's last response (a root's) */
+	bool held;		/* srv waits for the client's next root */
+	bool named;		/* a record named it since the last flush */
+	struct bt_exchange_ev srv;
+};
+
+#define CONN_KEY_LEN	(2 * sizeof(uint64_t))
+/*
+ * A row's hash: of its key's threads and slot only, which tell rows apart
+ * but for the rare keys alike in them (row_eq compares the whole key).
+ * The whole key was a third of the pairing's time.
+ */
+#define ROW_HASH_LEN	(offsetof(struct bt_onehop_key, slot) + sizeof(uint32_t))
+
+struct bt_pairs {
+	struct conn *conns;
+	size_t nconns, capconns;
+	struct bt_hmap conn_idx;
+	uint32_t conn_recent[2];
+	struct bt_onehop_row *rows;
+	size_t nrows, caprows;
+	struct bt_hmap row_idx;
+	uint32_t row_recent[2];
+	uint64_t paired;
+};
+
+static bool conn_eq(const void *ctx, uint32_t e, const void *key)
+{
+	return !memcmp(&((const struct conn *)ctx)[e], key, CONN_KEY_LEN);
+}
+
+static bool row_eq(const void *ctx, uint32_t e, const void *key)
+{
+	return !memcmp(&((const struct bt_onehop_row *)ctx)[e].key, key,
+		       sizeof(struct bt_onehop_key));
+}
+
+struct bt_pairs *bt_pairs_new(void)
+{
+	return calloc(1, sizeof(struct bt_pairs));
+}
+
+void bt_pairs_free(struct bt_pairs *p)
+{
+	if (!p)
+		return;
+	free(p->conns);
+	bt_hmap_free(&p->conn_idx);
+	free(p->rows);
+	bt_hmap_free(&p->row_idx);
+	free(p);
+}
+
+static struct conn *conn_of(struct bt_pairs *p, uint64_t client_end, uint64_t server_end)
+{
+	struct conn key = { .client_end = client_end, .server_end = server_end };
+	uint32_t i = bt_hmap_intern(&p->conn_idx, (void **)&p->conns, &p->nconns, &p->capconns,
+				    sizeof(key), BT_HMAP_MAX_ELEM, conn_eq, &key, CONN_KEY_LEN,
+				    p->conn_recent);
+
+	return i == BT_HMAP_NONE ? NULL : &p->conns[i];
+}
+
+/*
+ * Server exchange s answered client exchange c (prev: the client's
+ * response before): it read the request after that response and
+ * answered before this one (meet_take's test).
+ */
+static bool answered(const struct bt_exchange_ev *s, const struct bt_exchange_ev *c,
+		     uint64_t prev)
+{
+	return s->req_ns > prev && s->req_ns < c->resp_ns && s->resp_ns <= c->resp_ns;
+}
+
+/*
+ * The pair summed under its key (count_onehop's, in the kernel): 1, or 0
+ * when the window would not take one of the records as it is (a process
+ * or thread unknown, an end before its start: counted invalid there), -1
+ * out of memory.
+ */
+static int sum_pair(struct bt_pairs *p, const struct bt_exchange_ev *s,
+		    const struct bt_exchange_ev *c)
+{
+	struct bt_onehop_row r = { 0 };
+	uint64_t lat, svc;
+	uint32_t i;
+
+	if (!c->pid || !s->pid || !c->tid || !s->tid || !c->req_tid || !s->req_tid ||
+	    c->resp_ns < c->req_ns ||
+	    s->resp_ns < s->req_ns)
+		return 0;
+	lat = c->resp_ns - c->req_ns;
+	svc = s->resp_ns - s->req_ns;
+	r.key.client = c->pid;
+	r.key.client_tid = c->tid;
+	r.key.req_tid = c->req_tid;
+	r.key.srv = s->pid;
+	r.key.srv_tid = s->tid;
+	r.key.slot = bt_lat_slot(lat);
+	r.key.kind = c->kind;
+	r.key.chan = c->chan;
+	r.key.peer = c->peer;
+	memcpy(r.key.client_comm, c->comm, sizeof(r.key.client_comm));
+	memcpy(r.key.srv_comm, s->comm, sizeof(r.key.srv_comm));
+	i = bt_hmap_intern(&p->row_idx, (void **)&p->rows, &p->nrows, &p->caprows, sizeof(r),
+			   BT_HMAP_MAX_ELEM, row_eq, &r, ROW_HASH_LEN, p->row_recent);
+	if (i == BT_HMAP_NONE)
+		return -1;
+	if (!p->rows[i].calls || lat < p->rows[i].min_ns)
+		p->rows[i].min_ns = lat;
+	if (lat > p->rows[i].max_ns)
+		p->rows[i].max_ns = lat;
+	p->rows[i].lat_ns += lat;
+	p->rows[i].svc_ns += svc < lat ? svc : lat;
+	p->rows[i].calls++;
+	p->paired++;
+	return 1;
+}
+
+int bt_pairs_offer(struct bt_pairs *p, const struct bt_exchange_ev *e,
+		   struct bt_exchange_ev *spill, bool *spilled)
+{
+	bool client = e->role == BT_ROLE_CLIENT && (e->flags & BT_XREC_ROOT);
+	struct conn *c;
+	int r;
+
+	*spilled = false;
+	if (e->type != BT_XREC_EXCHANGE || !e->end_a || !e->end_b ||
+	    (!client && !(e->role == BT_ROLE_SERVER && (e->flags & BT_XREC_LEAF))))
+		return 0;
+	c = client ? conn_of(p, e->end_a, e->end_b) : conn_of(p, e->end_b, e->end_a);
+	if (!c)
+		return -1;
+	c->named = true;
+	if (!client) {
+		if (c->held) {
+			*spill = c->srv;
+			*spilled = true;
+		}
+		c->srv = *e;
+		c->held = true;
+		return 1;
+	}
+	r = 0;
+	if (c->held) {
+		c->held = false;
+		r = answered(&c->srv, e, c->prev_resp_ns) ? sum_pair(p, &c->srv, e) : 0;
+		if (r < 0) {
+			c->held = true;	/* as it was: this record is not taken */
+			return -1;
+		}
+		if (!r) {
+			*spill = c->srv;
+			*spilled = true;
+		}
+	}
+	c->prev_resp_ns = e->resp_ns;
+	return r;
+}
+
+int bt_pairs_flush(struct bt_pairs *p, int (*fn)(void *ctx, const struct bt_exchange_ev *e),
+		   void *ctx)
+{
+	size_t kept = 0;
+	int err = 0;
+
+	for (size_t i = 0; i < p->nconns; i++) {
+		struct conn *c = &p->conns[i];
+
+		if (c->held && !err) {
+			c->held = false;
+			err = fn(ctx, &c->srv);
+		}
+		if (!c->named)
+			continue;
+		c->named = false;
+		p->conns[kept++] = *c;
+	}
+	if (kept == p->nconns)
+		return err;
+	/* Forgotten ones: the index is made again over those kept. */
+	p->nconns = kept;
+	bt_hmap_clear(&p->conn_idx);
+	p->conn_recent[0] = p->conn_recent[1] = 0;
+	for (size_t i = 0; i < kept && !err; i++)
+		if (bt_hmap_put(&p->conn_idx, bt_hash(&p->conns[i], CONN_KEY_LEN), (uint32_t)i))
+			err = -1;
+	if (err) {
+		/* Unindexed, a connection would be made twice: forget them all. */
+		p->nconns = 0;
+		bt_hmap_clear(&p->conn_idx);
+	}
+	return err;
+}
+
+const struct bt_onehop_row *bt_pairs_rows(const struct bt_pairs *p, size_t *n)
+{
+	*n = p->nrows;
+	return p->rows;
+}
+
+void bt_pairs_taken(struct bt_pairs *p)
+{
+	p->nrows = 0;
+	bt_hmap_clear(&p->row_idx);
+	p->row_recent[0] = p->row_recent[1] = 0;
+}
+
+uint64_t bt_pairs_count(const struct bt_pairs *p)
+{
+	return p->paired;
+}
