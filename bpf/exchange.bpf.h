@@ -379,13 +379,14 @@ static __always_inline bool meet_leave(const struct bt_meet_key *k, const struct
 
 /*
  * The client's exchange c completed: with the server's answer left for
- * it, the two are counted as one hop when c is a root and the answer
- * answered c, else both records go; without one, c's record alone.
+ * it, the two are counted as one hop when c is a root (its process served
+ * nothing) and the answer answered c, else both records go; without one,
+ * c's record alone.
  * *misses: the connection's responses in a row without one (its server
  * untraced, or no leaf): at MEET_MISSES the client stops looking.
  */
 static __always_inline void meet_take(const struct bt_meet_key *k, const struct bt_exchange_ev *c,
-				      __u64 prev_resp_ns, __u8 *misses)
+				      __u64 prev_resp_ns, __u8 *misses, bool root)
 {
 	struct bt_meet *m = bpf_map_lookup_elem(&meets, k);
 	struct bt_exchange_ev *s;
@@ -413,7 +414,7 @@ static __always_inline void meet_take(const struct bt_meet_key *k, const struct 
 	 * earlier exchange, whose server's step came after its client's
 	 * read, does not).
 	 */
-	if (took && !has_served(c->pid) && s->req_ns > prev_resp_ns && s->req_ns < c->resp_ns &&
+	if (took && root && s->req_ns > prev_resp_ns && s->req_ns < c->resp_ns &&
 	    s->resp_ns <= c->resp_ns) {
 		cl = (struct onehop_end){ c->pid, c->tid, c->req_tid, c->req_ns, c->resp_ns, c->comm };
 		sv = (struct onehop_end){ s->pid, s->tid, s->req_tid, s->req_ns, s->resp_ns, s->comm };
@@ -536,35 +537,33 @@ static __always_inline void exchange_done(struct sock *sk, struct exch_chan *c,
 {
 	struct bt_exchange_ev e;
 	struct bt_meet_key k;
+	__u8 half = 0;
 
 	fill_exchange(sk, c, cn, me->task ? me->task : bpf_get_current_task_btf(), now, &e);
-	if (!onehop)
-		;	/* served[] and req_calls are not kept */
-	else if (cn->role == BT_ROLE_CLIENT && !has_served(e.pid))
-		e.flags = BT_XREC_ROOT;
-	else if (cn->role == BT_ROLE_SERVER && !owed && st && cn->done_req_tid == me->tid &&
-		 cn->done_req_ns == cn->req_ns && cn->req_calls == st->pipe.calls)
-		e.flags = BT_XREC_LEAF;
+	/* The half of a one-hop tree it may be: both ends named, served[] and req_calls kept. */
+	if (onehop && e.end_a && e.end_b) {
+		if (cn->role == BT_ROLE_CLIENT && !has_served(e.pid))
+			half = BT_XREC_ROOT;
+		else if (cn->role == BT_ROLE_SERVER && !owed && st && cn->done_req_tid == me->tid &&
+			 cn->done_req_ns == cn->req_ns && cn->req_calls == st->pipe.calls)
+			half = BT_XREC_LEAF;
+	}
 	if (!onehop_sockets || !e.end_a || !e.end_b) {
-		/* Userspace pairs the halves (BT_XREC_ROOT, BT_XREC_LEAF): both ends are needed. */
-		if (!e.end_a || !e.end_b)
-			e.flags = 0;
+		e.flags = half;	/* userspace pairs the halves */
 		send_exchange(&e);
 		return;
 	}
-	/* The kernel counts them here: what it sends is not userspace's to pair. */
-	e.flags = 0;
+	/* The kernel counts them here: what it sends is not userspace's to pair (flags 0). */
 	k.client_end = cn->role == BT_ROLE_CLIENT ? e.end_a : e.end_b;
 	k.server_end = cn->role == BT_ROLE_CLIENT ? e.end_b : e.end_a;
 	if (cn->role == BT_ROLE_CLIENT) {
 		if (cn->meet_misses < MEET_MISSES)
-			meet_take(&k, &e, prev_resp_ns, &cn->meet_misses);
+			meet_take(&k, &e, prev_resp_ns, &cn->meet_misses, half == BT_XREC_ROOT);
 		else
 			send_exchange(&e);
 		return;
 	}
-	if (!owed && st && cn->done_req_tid == me->tid && cn->done_req_ns == cn->req_ns &&
-	    cn->req_calls == st->pipe.calls && cn->meet_misses < MEET_MISSES &&
+	if (half == BT_XREC_LEAF && cn->meet_misses < MEET_MISSES &&
 	    meet_leave(&k, &e, &cn->meet_misses))
 		return;
 	send_exchange(&e);
