@@ -580,6 +580,63 @@ static void test_futex_hop(void **state)
 	free(a.v);
 }
 
+/* Each chain's hops' kinds, as "futex,tcp": the chains in order, one per line. */
+static void chain_kinds(const struct bt_chains *r, char *out, size_t len)
+{
+	size_t at = 0;
+
+	out[0] = 0;
+	for (size_t i = 0; i < r->nchains; i++)
+		for (unsigned int h = 0; h < r->chains[i].nhops; h++)
+			at += (size_t)snprintf(out + at, len - at, "%s%d%s", h ? "," : "",
+					       r->chains[i].hops[h].kind,
+					       h + 1 == r->chains[i].nhops ? "\n" : "");
+}
+
+/*
+ * bt_eagg_skip_stream_roots: a wait on a connection starts no chain (its
+ * caller drops those), yet stays in the chains of the roots it nests in:
+ * a futex wait whose waker waited on a TCP response keeps both hops.
+ */
+static void test_stream_roots_skipped(void **state)
+{
+	struct bt_chain_opts o = { .duration_ns = 100 * MS, .comm = comm_of, .nested_roots = true };
+	struct epv a = { 0 };
+	char all[128], skipped[128], want[128];
+
+	(void)state;
+	add(&a, 500, 501, BT_KIND_FUTEX, BT_DIR_WAIT, "futex:0x7f0000001000",
+	    0, 48 * MS, 50 * MS, 0, 502);
+	add(&a, 500, 502, BT_KIND_TCP, BT_DIR_RECV, "tcp:127.0.0.1:7000",
+	    5 * MS, 39 * MS, 40 * MS, BE, BE);
+	add(&a, CACHE, CACHE, BT_KIND_UNIX_STREAM, BT_DIR_RECV, "unix:/run/c.sock",
+	    60 * MS, 69 * MS, 70 * MS, BE, BE);
+	for (int skip = 0; skip < 2; skip++) {
+		struct bt_eagg *g = bt_eagg_new(500 * MS, &o);
+		struct bt_chains *r;
+
+		assert_non_null(g);
+		for (size_t i = 0; i < a.n; i++)
+			assert_int_equal(bt_eagg_add(g, &a.v[i]), 0);
+		if (skip)
+			bt_eagg_skip_stream_roots(g);
+		r = bt_eagg_chains(g, &o);
+		assert_non_null(r);
+		chain_kinds(r, skip ? skipped : all, sizeof(all));
+		assert_int_equal(r->counts.late, 0);
+		assert_int_equal(r->counts.no_waker, 0);
+		bt_chains_free(r);
+		bt_eagg_free(g);
+	}
+	/* Every wait with a waker is a root: the futex's two hops, the TCP wait, the unix one. */
+	snprintf(want, sizeof(want), "%d,%d\n%d\n%d\n", BT_KIND_FUTEX, BT_KIND_TCP, BT_KIND_TCP,
+		 BT_KIND_UNIX_STREAM);
+	assert_string_equal(all, want);
+	snprintf(want, sizeof(want), "%d,%d\n", BT_KIND_FUTEX, BT_KIND_TCP);
+	assert_string_equal(skipped, want);
+	free(a.v);
+}
+
 /* Out of order, duplicated, overlapping, truncated, invalid: same chain. */
 static void test_messy_input(void **state)
 {
@@ -1118,6 +1175,7 @@ int main(void)
 		cmocka_unit_test(test_no_backend_inside),
 		cmocka_unit_test(test_backend_after_answer),
 		cmocka_unit_test(test_futex_hop),
+		cmocka_unit_test(test_stream_roots_skipped),
 		cmocka_unit_test(test_messy_input),
 		cmocka_unit_test(test_unknown_waker),
 		cmocka_unit_test(test_serial_fanout),

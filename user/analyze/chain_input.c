@@ -954,6 +954,18 @@ static void to_episode(const struct bt_model *m, struct bt_chain_fold *f,
 }
 
 /*
+ * A fold of the episode window. Once exchanges describe the connections,
+ * the chains keep no episode chain through one (merge): those that start
+ * there are not made.
+ */
+static int fold_eagg(struct bt_chain_fold *f)
+{
+	if (f->exchanges)
+		bt_eagg_skip_stream_roots(f->eagg);
+	return bt_eagg_fold(f->eagg);
+}
+
+/*
  * The episodes that came since the last fold, summed by process for
  * waits[] and freed: hand-offs go to the exchange window, those a chain
  * can be made of to the episode window (one fold per FOLD_BATCH when a
@@ -1001,7 +1013,7 @@ static int fold_episodes(const struct bt_model *m, struct bt_chain_fold *f)
 		s->tid = s->tid == UINT32_MAX || s->tid == e->tid ? e->tid : 0;
 		/* Last: a recording's tick in the fold may move the model's episodes (e). */
 		if (!err && fold) {
-			err = bt_eagg_fold(f->eagg);
+			err = fold_eagg(f);
 			forget_last(f);	/* and add processes and rows */
 		}
 	}
@@ -1118,7 +1130,7 @@ int bt_model_fold_chains_tick(struct bt_model *m, void (*tick)(void *ctx), void 
 		err = bt_xagg_fold(f->xcheck) || err;
 	if (tick)
 		tick(ctx);
-	err = bt_eagg_fold(f->eagg) || err;
+	err = fold_eagg(f) || err;
 	f->busy = false;
 	bt_xagg_set_tick(f->xagg, NULL, NULL);
 	bt_eagg_set_tick(f->eagg, NULL, NULL);
@@ -1274,6 +1286,8 @@ struct bt_chains *bt_model_chains(const struct bt_model *m, const struct bt_edge
 	}
 	/* While the trace goes on, what is pending stays so: a request still open is not late. */
 	open = m->chains_open && !once;
+	if (f->exchanges)
+		bt_eagg_skip_stream_roots(f->eagg);
 	c = open ? bt_eagg_folded(f->eagg, &opts) : bt_eagg_chains(f->eagg, &opts);
 	if (c && f->exchanges) {	/* exchanges, or hand-offs alone */
 		struct bt_chains *x = open ? bt_xagg_folded(f->xagg, &opts) :

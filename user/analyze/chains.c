@@ -682,6 +682,17 @@ static bool is_root(const struct ctx *x, const uint8_t *nested, size_t i)
 	return (x->nested_roots || !nested[i]) && waker_known(&x->ep[i]);
 }
 
+/* A root whose chains are not made (bt_eagg_skip_stream_roots). */
+static bool root_skipped(const struct ctx *x, size_t i)
+{
+	uint8_t kind;
+
+	if (!x->skip_stream_roots)
+		return false;
+	kind = bt_strtab_kind(&x->names, x->ep[i].name);
+	return kind == BT_KIND_TCP || kind == BT_KIND_UNIX_STREAM;
+}
+
 /* Whether episode i is counted in this pass: it ended by the cutoff and was not counted yet. */
 static bool due(const struct ctx *x, size_t i, uint64_t cutoff)
 {
@@ -700,7 +711,7 @@ static int walk_roots(struct ctx *x, uint64_t cutoff)
 	if (work < WORK_MIN)
 		work = WORK_MIN;
 	for (size_t i = 0; i < x->npass; i++)
-		roots += due(x, i, cutoff) && is_root(x, nested, i);
+		roots += due(x, i, cutoff) && is_root(x, nested, i) && !root_skipped(x, i);
 	for (size_t i = 0; i < x->npass && !err; i++) {
 		struct ep *e = &x->ep[i];
 		unsigned int budget;
@@ -716,6 +727,8 @@ static int walk_roots(struct ctx *x, uint64_t cutoff)
 				x->cnt->no_waker++;
 			continue;
 		}
+		if (root_skipped(x, i))
+			continue;
 		trie = bt_chains_tnode(x, NONE, e);
 		if (trie == NONE) {
 			err = -ENOMEM;
@@ -1057,6 +1070,11 @@ int bt_eagg_fold(struct bt_eagg *a)
 	bt_budget_done(&a->bud, a->x.nep, a->hi, &at);
 	a->folded_once = true;
 	return err;
+}
+
+void bt_eagg_skip_stream_roots(struct bt_eagg *a)
+{
+	a->x.skip_stream_roots = true;
 }
 
 void bt_eagg_set_budget(struct bt_eagg *a, size_t episodes)

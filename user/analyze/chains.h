@@ -307,6 +307,15 @@ uint64_t bt_eagg_horizon(const struct bt_eagg *a, uint64_t *shortest);
 /* fn(ctx) is called between a fold's steps (a tracer empties its ring buffers), NULL: none. */
 void bt_eagg_set_tick(struct bt_eagg *a, void (*fn)(void *ctx), void *ctx);
 /*
+ * From the next fold on, a wait on a stream connection (TCP, unix stream)
+ * is no root: its chains are not made (those of the roots it nests in
+ * still hold it). The caller's chains drop every chain with such a hop
+ * once exchanges describe the connections (analyze/chain_input.c); a
+ * chain that starts there was never shown, and walking its tree was most
+ * of a fold on a traced ping-pong.
+ */
+void bt_eagg_skip_stream_roots(struct bt_eagg *a);
+/*
  * Folds every root (the end of the trace: what comes later is folded as
  * late where it needs what was freed) and gives the chains. NULL with errno.
  */

@@ -112,6 +112,7 @@ struct ctx {
 	const struct bt_chain_opts *o;
 	unsigned int max_depth, max_nodes;
 	bool nested_roots;	/* opts->nested_roots */
+	bool skip_stream_roots;	/* bt_eagg_skip_stream_roots */
 	struct bt_chain_counts *cnt;
 
 	/* The window: ep[0 .. npass) this pass's, sorted; ep[npass .. nep) later ones. */

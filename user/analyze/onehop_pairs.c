@@ -6,12 +6,18 @@
 #include "lat_slot.h"
 #include "lib/hmap.h"
 
+/* Rows a connection remembers, by slot (a latency's jitter spans a few). */
+#define CONN_ROWS	8
+
 /* A connection as its client names it, and the leaf held for its client. */
 struct conn {
 	uint64_t client_end, server_end;	/* the key: the first 16 bytes */
 	uint64_t prev_resp_ns;	/* the client's last response (a root's) */
 	bool held;		/* srv waits for the client's next root */
 	bool named;		/* a record named it since the last flush */
+	/* Its pairs' last rows (+ 1, of rows_gen), by slot % CONN_ROWS: found without a hash. */
+	uint32_t row[CONN_ROWS];
+	uint32_t rows_gen;
 	struct bt_exchange_ev srv;
 };
 
@@ -32,6 +38,8 @@ struct bt_pairs {
 	size_t nrows, caprows;
 	struct bt_hmap row_idx;
 	uint32_t row_recent[2];
+	uint32_t rows_gen;	/* bt_pairs_taken's: a connection's rows of another are stale */
+	uint32_t last;		/* the connection found last, + 1 */
 	uint64_t paired;
 };
 
@@ -64,12 +72,25 @@ void bt_pairs_free(struct bt_pairs *p)
 
 static struct conn *conn_of(struct bt_pairs *p, uint64_t client_end, uint64_t server_end)
 {
-	struct conn key = { .client_end = client_end, .server_end = server_end };
-	uint32_t i = bt_hmap_intern(&p->conn_idx, (void **)&p->conns, &p->nconns, &p->capconns,
-				    sizeof(key), BT_HMAP_MAX_ELEM, conn_eq, &key, CONN_KEY_LEN,
-				    p->conn_recent);
+	struct conn *c = p->last ? &p->conns[p->last - 1] : NULL;
+	uint64_t ends[2] = { client_end, server_end };
+	uint32_t i;
 
-	return i == BT_HMAP_NONE ? NULL : &p->conns[i];
+	/* A connection's records come in runs (a ping-pong's two ends): no key built for those. */
+	if (c && c->client_end == client_end && c->server_end == server_end)
+		return c;
+	i = bt_hmap_get(&p->conn_idx, bt_hash(ends, CONN_KEY_LEN), conn_eq, p->conns, ends);
+	if (i == BT_HMAP_NONE) {
+		struct conn key = { .client_end = client_end, .server_end = server_end };
+
+		i = bt_hmap_intern(&p->conn_idx, (void **)&p->conns, &p->nconns, &p->capconns,
+				   sizeof(key), BT_HMAP_MAX_ELEM, conn_eq, &key, CONN_KEY_LEN,
+				   p->conn_recent);
+		if (i == BT_HMAP_NONE)
+			return NULL;
+	}
+	p->last = i + 1;
+	return &p->conns[i];
 }
 
 /*
@@ -89,12 +110,12 @@ static bool answered(const struct bt_exchange_ev *s, const struct bt_exchange_ev
  * or thread unknown, an end before its start: counted invalid there), -1
  * out of memory.
  */
-static int sum_pair(struct bt_pairs *p, const struct bt_exchange_ev *s,
+static int sum_pair(struct bt_pairs *p, struct conn *cn, const struct bt_exchange_ev *s,
 		    const struct bt_exchange_ev *c)
 {
 	struct bt_onehop_row r = { 0 };
 	uint64_t lat, svc;
-	uint32_t i;
+	uint32_t i, *hint;
 
 	if (!c->pid || !s->pid || !c->tid || !s->tid || !c->req_tid || !s->req_tid ||
 	    c->resp_ns < c->req_ns ||
@@ -113,10 +134,21 @@ static int sum_pair(struct bt_pairs *p, const struct bt_exchange_ev *s,
 	r.key.peer = c->peer;
 	memcpy(r.key.client_comm, c->comm, sizeof(r.key.client_comm));
 	memcpy(r.key.srv_comm, s->comm, sizeof(r.key.srv_comm));
-	i = bt_hmap_intern(&p->row_idx, (void **)&p->rows, &p->nrows, &p->caprows, sizeof(r),
-			   BT_HMAP_MAX_ELEM, row_eq, &r, ROW_HASH_LEN, p->row_recent);
-	if (i == BT_HMAP_NONE)
-		return -1;
+	if (cn->rows_gen != p->rows_gen) {
+		memset(cn->row, 0, sizeof(cn->row));
+		cn->rows_gen = p->rows_gen;
+	}
+	hint = &cn->row[r.key.slot % CONN_ROWS];
+	if (*hint && row_eq(p->rows, *hint - 1, &r.key)) {
+		i = *hint - 1;
+	} else {
+		i = bt_hmap_intern(&p->row_idx, (void **)&p->rows, &p->nrows, &p->caprows,
+				   sizeof(r), BT_HMAP_MAX_ELEM, row_eq, &r, ROW_HASH_LEN,
+				   p->row_recent);
+		if (i == BT_HMAP_NONE)
+			return -1;
+		*hint = i + 1;
+	}
 	if (!p->rows[i].calls || lat < p->rows[i].min_ns)
 		p->rows[i].min_ns = lat;
 	if (lat > p->rows[i].max_ns)
@@ -155,7 +187,7 @@ int bt_pairs_offer(struct bt_pairs *p, const struct bt_exchange_ev *e,
 	r = 0;
 	if (c->held) {
 		c->held = false;
-		r = answered(&c->srv, e, c->prev_resp_ns) ? sum_pair(p, &c->srv, e) : 0;
+		r = answered(&c->srv, e, c->prev_resp_ns) ? sum_pair(p, c, &c->srv, e) : 0;
 		if (r < 0) {
 			c->held = true;	/* as it was: this record is not taken */
 			return -1;
@@ -193,6 +225,7 @@ int bt_pairs_flush(struct bt_pairs *p, int (*fn)(void *ctx, const struct bt_exch
 	p->nconns = kept;
 	bt_hmap_clear(&p->conn_idx);
 	p->conn_recent[0] = p->conn_recent[1] = 0;
+	p->last = 0;
 	for (size_t i = 0; i < kept && !err; i++)
 		if (bt_hmap_put(&p->conn_idx, bt_hash(&p->conns[i], CONN_KEY_LEN), (uint32_t)i))
 			err = -1;
@@ -200,6 +233,7 @@ int bt_pairs_flush(struct bt_pairs *p, int (*fn)(void *ctx, const struct bt_exch
 		/* Unindexed, a connection would be made twice: forget them all. */
 		p->nconns = 0;
 		bt_hmap_clear(&p->conn_idx);
+		p->conn_recent[0] = p->conn_recent[1] = 0;
 	}
 	return err;
 }
@@ -215,6 +249,7 @@ void bt_pairs_taken(struct bt_pairs *p)
 	p->nrows = 0;
 	bt_hmap_clear(&p->row_idx);
 	p->row_recent[0] = p->row_recent[1] = 0;
+	p->rows_gen++;
 }
 
 uint64_t bt_pairs_count(const struct bt_pairs *p)
