@@ -16,30 +16,33 @@
 #define CLIENT_END	111
 #define SERVER_END	222
 
-/* A client's root on the connection: request at req, response at resp (ns). */
-static struct bt_exchange_ev root(uint64_t req, uint64_t resp)
+/*
+ * A half of a one-hop tree on the connection: a client's root (request
+ * sent at req, response read at resp, ns) or its server's leaf (the
+ * request read at req, answered at resp).
+ */
+static struct bt_exchange_ev half(bool client, uint64_t req, uint64_t resp)
 {
 	struct bt_exchange_ev e = {
-		.pid = 10, .tid = 11, .req_tid = 11, .role = BT_ROLE_CLIENT,
-		.kind = BT_KIND_UNIX_STREAM, .type = BT_XREC_EXCHANGE, .flags = BT_XREC_ROOT,
-		.chan = 5, .end_a = CLIENT_END, .end_b = SERVER_END, .req_ns = req, .resp_ns = resp,
+		.pid = client ? 10 : 20, .tid = client ? 11 : 21, .req_tid = client ? 11 : 21,
+		.role = client ? BT_ROLE_CLIENT : BT_ROLE_SERVER, .kind = BT_KIND_UNIX_STREAM,
+		.type = BT_XREC_EXCHANGE, .flags = client ? BT_XREC_ROOT : BT_XREC_LEAF,
+		.chan = client ? 5 : 6, .end_a = client ? CLIENT_END : SERVER_END,
+		.end_b = client ? SERVER_END : CLIENT_END, .req_ns = req, .resp_ns = resp,
 	};
 
-	strcpy(e.comm, "client");
+	strcpy(e.comm, client ? "client" : "server");
 	return e;
 }
 
-/* Its server's leaf: the request read at req, answered at resp. */
+static struct bt_exchange_ev root(uint64_t req, uint64_t resp)
+{
+	return half(true, req, resp);
+}
+
 static struct bt_exchange_ev leaf(uint64_t req, uint64_t resp)
 {
-	struct bt_exchange_ev e = {
-		.pid = 20, .tid = 21, .req_tid = 21, .role = BT_ROLE_SERVER,
-		.kind = BT_KIND_UNIX_STREAM, .type = BT_XREC_EXCHANGE, .flags = BT_XREC_LEAF,
-		.chan = 6, .end_a = SERVER_END, .end_b = CLIENT_END, .req_ns = req, .resp_ns = resp,
-	};
-
-	strcpy(e.comm, "server");
-	return e;
+	return half(false, req, resp);
 }
 
 static int offer(struct bt_pairs *p, struct bt_exchange_ev e, bool *spilled,
@@ -58,7 +61,7 @@ static void test_leaf_then_root_pair(void **state)
 
 	(void)state;
 	assert_non_null(p);
-	/* Two round trips: 1000 ns and 3000 ns of latency, 400 and 5000 (capped) of service. */
+	/* Two pairs: 1000 ns and 3000 ns of latency, 400 and 900 of service; a leaf between them answered late. */
 	assert_int_equal(offer(p, leaf(1100, 1500), &spilled, &spill), 1);
 	assert_false(spilled);
 	assert_int_equal(offer(p, root(1000, 2000), &spilled, &spill), 1);
