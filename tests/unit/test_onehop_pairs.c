@@ -61,7 +61,10 @@ static void test_leaf_then_root_pair(void **state)
 
 	(void)state;
 	assert_non_null(p);
-	/* Two pairs: 1000 ns and 3000 ns of latency, 400 and 900 of service; a leaf between them answered late. */
+	/*
+	 * Two pairs: 1000 ns and 3000 ns of latency, 400 and 900 of service;
+	 * a leaf between them answered after its root's response.
+	 */
 	assert_int_equal(offer(p, leaf(1100, 1500), &spilled, &spill), 1);
 	assert_false(spilled);
 	assert_int_equal(offer(p, root(1000, 2000), &spilled, &spill), 1);
