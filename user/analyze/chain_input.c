@@ -803,7 +803,12 @@ static int merge_onehops(const struct bt_model *m, struct bt_chain_fold *f)
 	}
 	pr = bt_pairs_rows(f->pairs, &npr);
 	for (size_t i = 0; i < npr; i++) {
-		/* Summed here from records that passed the window's own checks: always taken. */
+		/*
+		 * Always taken: sum_pair summed only pairs whose records the
+		 * window would take (threads, pids and times known), with the
+		 * service at most the latency, so no check of
+		 * bt_xagg_add_onehop refuses them.
+		 */
 		if (add_onehops(m, f, &seen, &pr[i].key, pr[i].calls, pr[i].lat_ns, pr[i].svc_ns,
 				pr[i].min_ns, pr[i].max_ns) < 0)
 			return -1;
