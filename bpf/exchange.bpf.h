@@ -21,7 +21,7 @@
 
 #include "exchange_step.h"
 #include "pipe_step.h"
-#include "lat_slot.h"
+#include "onehop.h"
 
 #define SOCK_BINDADDR_LOCK	4
 #define SOCK_BINDPORT_LOCK	8
@@ -82,47 +82,24 @@ struct {
 	__type(value, struct bt_onehop_key);
 } onehop_keys SEC(".maps");
 
-/* One end of an exchange, as its record would name it. */
-struct onehop_end {
-	__u32 pid, tid, req_tid;
-	__u64 req_ns, resp_ns;
-	const char *comm;
-};
-
 /*
  * A one-hop tree (struct bt_onehop_key: the caller knows the client's
  * exchange a root, the server's a leaf) counted in onehops; false to
- * send its records instead: times that no record would pass (a thread
- * unknown, an end before its start), or the map full.
+ * send its records instead: records the window would not take as they
+ * are (bt_onehop_key), or the map full.
  */
-static __always_inline bool count_onehop(const struct onehop_end *cl, const struct onehop_end *sv,
-					 __u8 kind, __u64 chan, __u64 peer)
+static __always_inline bool count_onehop(const struct bt_onehop_end *cl,
+					 const struct bt_onehop_end *sv, __u8 kind, __u64 chan,
+					 __u64 peer)
 {
 	struct bt_onehop_val *v;
 	struct bt_onehop_key *k;
 	__u64 lat, svc;
 	__u32 zero = 0;
 
-	if (!cl->tid || !sv->tid || !cl->req_tid || !sv->req_tid || cl->resp_ns < cl->req_ns ||
-	    sv->resp_ns < sv->req_ns)
-		return false;
 	k = bpf_map_lookup_elem(&onehop_keys, &zero);
-	if (!k)
+	if (!k || !bt_onehop_key(k, &lat, &svc, cl, sv, kind, chan, peer))
 		return false;
-	lat = cl->resp_ns - cl->req_ns;
-	svc = sv->resp_ns - sv->req_ns;
-	__builtin_memset(k, 0, sizeof(*k));
-	k->client = cl->pid;
-	k->client_tid = cl->tid;
-	k->req_tid = cl->req_tid;
-	k->srv = sv->pid;
-	k->srv_tid = sv->tid;
-	k->slot = bt_lat_slot(lat);
-	k->kind = kind;
-	k->chan = chan;
-	k->peer = peer;
-	__builtin_memcpy(k->client_comm, cl->comm, sizeof(k->client_comm));
-	__builtin_memcpy(k->srv_comm, sv->comm, sizeof(k->srv_comm));
 	v = bpf_map_lookup_elem(&onehops, k);
 	if (!v) {
 		if (not_kept(bpf_map_update_elem(&onehops, k, &zero_onehop, BPF_NOEXIST)))
@@ -132,13 +109,7 @@ static __always_inline bool count_onehop(const struct onehop_end *cl, const stru
 			return false;
 	}
 	/* Its one writer is this thread (struct bt_onehop_val): no lock. */
-	if (!v->calls || lat < v->min_ns)
-		v->min_ns = lat;
-	if (lat > v->max_ns)
-		v->max_ns = lat;
-	v->lat_ns += lat;
-	v->svc_ns += svc < lat ? svc : lat;
-	v->calls++;
+	bt_onehop_add(v, lat, svc);
 	return true;
 }
 
@@ -390,7 +361,7 @@ static __always_inline void meet_take(const struct bt_meet_key *k, const struct 
 {
 	struct bt_meet *m = bpf_map_lookup_elem(&meets, k);
 	struct bt_exchange_ev *s;
-	struct onehop_end cl, sv;
+	struct bt_onehop_end cl, sv;
 	bool took = false;
 	__u32 zero = 0;
 
@@ -408,17 +379,13 @@ static __always_inline void meet_take(const struct bt_meet_key *k, const struct 
 	}
 	bpf_spin_unlock(&m->lock);
 	*misses = took ? 0 : *misses + 1;
-	/*
-	 * The answer answers c when it read its request after the client's
-	 * previous response and answered before this one (one left for an
-	 * earlier exchange, whose server's step came after its client's
-	 * read, does not).
-	 */
-	if (took && root && s->req_ns > prev_resp_ns && s->req_ns < c->resp_ns &&
-	    s->resp_ns <= c->resp_ns) {
-		cl = (struct onehop_end){ c->pid, c->tid, c->req_tid, c->req_ns, c->resp_ns, c->comm };
-		sv = (struct onehop_end){ s->pid, s->tid, s->req_tid, s->req_ns, s->resp_ns, s->comm };
-		if (count_onehop(&cl, &sv, c->kind, c->chan, c->peer)) {
+	if (took && root) {
+		cl = (struct bt_onehop_end){ c->pid, c->tid, c->req_tid, c->req_ns, c->resp_ns,
+					     c->comm };
+		sv = (struct bt_onehop_end){ s->pid, s->tid, s->req_tid, s->req_ns, s->resp_ns,
+					     s->comm };
+		if (bt_onehop_answered(&cl, &sv, prev_resp_ns) &&
+		    count_onehop(&cl, &sv, c->kind, c->chan, c->peer)) {
 			if (onehop_check) {
 				struct bt_exchange_ev e = *c;
 
@@ -781,10 +748,10 @@ static __always_inline void fill_pipe_exchange(struct bt_exchange_ev *e, __u32 p
  */
 static __always_inline bool count_pipe_onehop(const struct bt_pipe_out *out)
 {
-	struct onehop_end cl = { out->client, out->client_tid, out->req_tid, out->req_ns,
-				 out->done_ns, out->client_comm };
-	struct onehop_end sv = { out->srv, out->resp_tid, out->resp_req_tid, out->resp_req_ns,
-				 out->resp_ns, out->srv_comm };
+	struct bt_onehop_end cl = { out->client, out->client_tid, out->req_tid, out->req_ns,
+				    out->done_ns, out->client_comm };
+	struct bt_onehop_end sv = { out->srv, out->resp_tid, out->resp_req_tid, out->resp_req_ns,
+				    out->resp_ns, out->srv_comm };
 
 	if (!onehop || out->first || !out->srv_leaf || has_served(out->client))
 		return false;

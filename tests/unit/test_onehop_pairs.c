@@ -86,12 +86,12 @@ static void test_leaf_then_root_pair(void **state)
 	assert_int_equal(r[0].key.slot, bt_lat_slot(1000));
 	assert_string_equal(r[0].key.client_comm, "client");
 	assert_string_equal(r[0].key.srv_comm, "server");
-	assert_int_equal(r[0].calls, 1);
-	assert_int_equal(r[0].lat_ns, 1000);
-	assert_int_equal(r[0].svc_ns, 400);
+	assert_int_equal(r[0].val.calls, 1);
+	assert_int_equal(r[0].val.lat_ns, 1000);
+	assert_int_equal(r[0].val.svc_ns, 400);
 	assert_int_equal(r[1].key.slot, bt_lat_slot(3000));
-	assert_int_equal(r[1].lat_ns, 3000);
-	assert_int_equal(r[1].svc_ns, 900);
+	assert_int_equal(r[1].val.lat_ns, 3000);
+	assert_int_equal(r[1].val.svc_ns, 900);
 	assert_int_equal(bt_pairs_count(p), 2);
 	/* Taken into the chains: the sums start again, the count stays. */
 	bt_pairs_taken(p);
@@ -120,11 +120,11 @@ static void test_same_slot_sums(void **state)
 	r = bt_pairs_rows(p, &n);
 	assert_int_equal(n, 1);
 	assert_int_equal(r[0].key.slot, bt_lat_slot(100000));
-	assert_int_equal(r[0].calls, 5);
-	assert_int_equal(r[0].lat_ns, 500010);
-	assert_int_equal(r[0].svc_ns, 50);
-	assert_int_equal(r[0].min_ns, 100000);
-	assert_int_equal(r[0].max_ns, 100004);
+	assert_int_equal(r[0].val.calls, 5);
+	assert_int_equal(r[0].val.lat_ns, 500010);
+	assert_int_equal(r[0].val.svc_ns, 50);
+	assert_int_equal(r[0].val.min_ns, 100000);
+	assert_int_equal(r[0].val.max_ns, 100004);
 	bt_pairs_free(p);
 }
 

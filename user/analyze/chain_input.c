@@ -125,7 +125,7 @@ struct bt_chain_fold {
 	 */
 	struct bt_xagg *xcheck;
 	/* Of the model's one-hop counts (same index), what the window took so far. */
-	struct bt_onehop_row *merged;
+	struct bt_onehop_val *merged;
 	size_t capmerged;
 	uint64_t onehop_calls;	/* exchanges the kernel counted, taken */
 	/* Connections' one-hop trees paired as their records came (onehop_pairs.h). */
@@ -730,23 +730,21 @@ static int take_exchange(const struct bt_model *m, struct bt_chain_fold *f,
 }
 
 /*
- * calls one-hop trees of key k, their sums lat_ns and svc_ns, their
- * latencies from min_ns to max_ns, into the chains, the service named
- * from the client's row as its record's would be: 0 added, 1 not (sums
- * no calls could have), -1 out of memory.
+ * The one-hop trees of key k summed in v into the chains, the service
+ * named from the client's row as its record's would be: 0 added, 1 not
+ * (sums no calls could have), -1 out of memory.
  */
 static int add_onehops(const struct bt_model *m, struct bt_chain_fold *f,
 		       struct services_seen *seen, const struct bt_onehop_key *k,
-		       uint64_t calls, uint64_t lat_ns, uint64_t svc_ns, uint64_t min_ns,
-		       uint64_t max_ns)
+		       const struct bt_onehop_val *v)
 {
 	struct bt_exchange_ev e = { .pid = k->client, .role = BT_ROLE_CLIENT,
 				    .kind = k->kind, .chan = k->chan, .peer = k->peer };
 	struct bt_onehop o = {
 		.from_pid = k->client, .from_tid = k->client_tid, .root_tid = k->req_tid,
 		.to_pid = k->srv, .to_tid = k->srv_tid, .kind = k->kind, .slot = k->slot,
-		.calls = calls, .lat_ns = lat_ns, .svc_ns = svc_ns, .min_ns = min_ns,
-		.max_ns = max_ns,
+		.calls = v->calls, .lat_ns = v->lat_ns, .svc_ns = v->svc_ns, .min_ns = v->min_ns,
+		.max_ns = v->max_ns,
 	};
 	int err;
 
@@ -781,15 +779,17 @@ static int merge_onehops(const struct bt_model *m, struct bt_chain_fold *f)
 		memset(f->merged + had, 0, (f->capmerged - had) * sizeof(*f->merged));
 	}
 	for (size_t i = 0; i < m->nonehops; i++) {
-		const struct bt_onehop_row *r = &m->onehops[i];
-		struct bt_onehop_row *d = &f->merged[i];
+		const struct bt_onehop_val *r = &m->onehops[i].val;
+		struct bt_onehop_val *d = &f->merged[i];
+		struct bt_onehop_val gain;
 		int err;
 
 		/* The kernel's counts only grow: anything else is not taken. */
 		if (r->calls <= d->calls || r->lat_ns < d->lat_ns || r->svc_ns < d->svc_ns)
 			continue;
-		err = add_onehops(m, f, &seen, &r->key, r->calls - d->calls, r->lat_ns - d->lat_ns,
-				  r->svc_ns - d->svc_ns, r->min_ns, r->max_ns);
+		gain = (struct bt_onehop_val){ r->calls - d->calls, r->lat_ns - d->lat_ns,
+					       r->svc_ns - d->svc_ns, r->min_ns, r->max_ns };
+		err = add_onehops(m, f, &seen, &m->onehops[i].key, &gain);
 		if (err < 0)
 			return -1;
 		/*
@@ -798,7 +798,7 @@ static int merge_onehops(const struct bt_model *m, struct bt_chain_fold *f)
 		 */
 		if (err)
 			continue;
-		f->onehop_calls += r->calls - d->calls;
+		f->onehop_calls += gain.calls;
 		*d = *r;
 	}
 	pr = bt_pairs_rows(f->pairs, &npr);
@@ -809,10 +809,9 @@ static int merge_onehops(const struct bt_model *m, struct bt_chain_fold *f)
 		 * service at most the latency, so no check of
 		 * bt_xagg_add_onehop refuses them.
 		 */
-		if (add_onehops(m, f, &seen, &pr[i].key, pr[i].calls, pr[i].lat_ns, pr[i].svc_ns,
-				pr[i].min_ns, pr[i].max_ns) < 0)
+		if (add_onehops(m, f, &seen, &pr[i].key, &pr[i].val) < 0)
 			return -1;
-		f->paired_calls += pr[i].calls;
+		f->paired_calls += pr[i].val.calls;
 	}
 	bt_pairs_taken(f->pairs);
 	return 0;

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "analyze/onehop_pairs.h"
-#include "lat_slot.h"
+#include "onehop.h"
 #include "lib/hmap.h"
 
 /* Rows a connection remembers, by slot (a latency's jitter spans a few). */
@@ -93,47 +93,28 @@ static struct conn *conn_of(struct bt_pairs *p, uint64_t client_end, uint64_t se
 	return &p->conns[i];
 }
 
-/*
- * Server exchange s answered client exchange c (prev: the client's
- * response before): it read the request after that response and
- * answered before this one (meet_take's test).
- */
-static bool answered(const struct bt_exchange_ev *s, const struct bt_exchange_ev *c,
-		     uint64_t prev)
+/* A record's end of its tree. */
+static struct bt_onehop_end end_of(const struct bt_exchange_ev *e)
 {
-	return s->req_ns > prev && s->req_ns < c->resp_ns && s->resp_ns <= c->resp_ns;
+	return (struct bt_onehop_end){ e->pid, e->tid, e->req_tid, e->req_ns, e->resp_ns, e->comm };
 }
 
 /*
- * The pair summed under its key (count_onehop's, in the kernel): 1, or 0
- * when the window would not take one of the records as it is (a process
- * or thread unknown, an end before its start: counted invalid there), -1
- * out of memory.
+ * The tree of client end cl (its record c) and server end sv summed
+ * under its key (bpf/onehop.h, as the kernel sums its counts): 1, or 0
+ * when the window would not take the records as they are, -1 out of
+ * memory.
  */
-static int sum_pair(struct bt_pairs *p, struct conn *cn, const struct bt_exchange_ev *s,
-		    const struct bt_exchange_ev *c)
+static int sum_pair(struct bt_pairs *p, struct conn *cn, const struct bt_onehop_end *cl,
+		    const struct bt_onehop_end *sv, const struct bt_exchange_ev *c)
 {
-	struct bt_onehop_row r = { 0 };
-	uint64_t lat, svc;
+	struct bt_onehop_row r;
 	uint32_t i, *hint;
+	__u64 lat, svc;
 
-	if (!c->pid || !s->pid || !c->tid || !s->tid || !c->req_tid || !s->req_tid ||
-	    c->resp_ns < c->req_ns ||
-	    s->resp_ns < s->req_ns)
+	if (!bt_onehop_key(&r.key, &lat, &svc, cl, sv, c->kind, c->chan, c->peer))
 		return 0;
-	lat = c->resp_ns - c->req_ns;
-	svc = s->resp_ns - s->req_ns;
-	r.key.client = c->pid;
-	r.key.client_tid = c->tid;
-	r.key.req_tid = c->req_tid;
-	r.key.srv = s->pid;
-	r.key.srv_tid = s->tid;
-	r.key.slot = bt_lat_slot(lat);
-	r.key.kind = c->kind;
-	r.key.chan = c->chan;
-	r.key.peer = c->peer;
-	memcpy(r.key.client_comm, c->comm, sizeof(r.key.client_comm));
-	memcpy(r.key.srv_comm, s->comm, sizeof(r.key.srv_comm));
+	r.val = (struct bt_onehop_val){ 0 };
 	if (cn->rows_gen != p->rows_gen) {
 		memset(cn->row, 0, sizeof(cn->row));
 		cn->rows_gen = p->rows_gen;
@@ -149,13 +130,7 @@ static int sum_pair(struct bt_pairs *p, struct conn *cn, const struct bt_exchang
 			return -1;
 		*hint = i + 1;
 	}
-	if (!p->rows[i].calls || lat < p->rows[i].min_ns)
-		p->rows[i].min_ns = lat;
-	if (lat > p->rows[i].max_ns)
-		p->rows[i].max_ns = lat;
-	p->rows[i].lat_ns += lat;
-	p->rows[i].svc_ns += svc < lat ? svc : lat;
-	p->rows[i].calls++;
+	bt_onehop_add(&p->rows[i].val, lat, svc);
 	p->paired++;
 	return 1;
 }
@@ -164,6 +139,7 @@ int bt_pairs_offer(struct bt_pairs *p, const struct bt_exchange_ev *e,
 		   struct bt_exchange_ev *spill, bool *spilled)
 {
 	bool client = e->role == BT_ROLE_CLIENT && (e->flags & BT_XREC_ROOT);
+	struct bt_onehop_end cl, sv;
 	struct conn *c;
 	int r;
 
@@ -187,7 +163,9 @@ int bt_pairs_offer(struct bt_pairs *p, const struct bt_exchange_ev *e,
 	r = 0;
 	if (c->held) {
 		c->held = false;
-		r = answered(&c->srv, e, c->prev_resp_ns) ? sum_pair(p, c, &c->srv, e) : 0;
+		cl = end_of(e);
+		sv = end_of(&c->srv);
+		r = bt_onehop_answered(&cl, &sv, c->prev_resp_ns) ? sum_pair(p, c, &cl, &sv, e) : 0;
 		if (r < 0) {
 			c->held = true;	/* as it was: this record is not taken */
 			return -1;

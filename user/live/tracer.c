@@ -785,7 +785,7 @@ void bt_tracer_self_cost(struct bt_tracer *t)
 	/* The kernel's counts as last collected, whether or not a fold took them yet. */
 	t->model->self.exchanges_counted = 0;
 	for (size_t i = 0; i < t->model->nonehops; i++)
-		t->model->self.exchanges_counted += t->model->onehops[i].calls;
+		t->model->self.exchanges_counted += t->model->onehops[i].val.calls;
 	t->model->self.exchanges_paired = fs.paired_calls;
 }
 

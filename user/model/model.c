@@ -610,7 +610,7 @@ int bt_model_set_onehop(struct bt_model *m, const struct bt_onehop_key *k,
 		   &m->onehop_idx, onehop_hash(k), onehop_eq, k, &fresh);
 	if (!o)
 		return -1;
-	*o = (struct bt_onehop_row){ *k, v->calls, v->lat_ns, v->svc_ns, v->min_ns, v->max_ns };
+	*o = (struct bt_onehop_row){ *k, *v };
 	return 0;
 }
 

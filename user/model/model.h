@@ -119,10 +119,10 @@ struct bt_wake {
  * What /proc and sock_diag said while tracing, kept so a far end that
  * exits before the report is still named. See user/peers.c.
  */
-/* The kernel's one-hop counts of one key (struct bt_onehop_key), without the lock. */
+/* One-hop trees of one key (struct bt_onehop_key) and their sums, without the lock. */
 struct bt_onehop_row {
 	struct bt_onehop_key key;
-	uint64_t calls, lat_ns, svc_ns, min_ns, max_ns;
+	struct bt_onehop_val val;
 };
 
 struct bt_holder {
