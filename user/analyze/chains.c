@@ -9,7 +9,8 @@
  *   2. drops duplicates and overlaps so a thread's episodes are disjoint
  *      (from its last kept episode that left the window on), which sorts
  *      their ends too: the waker's episodes inside a window are then one
- *      index range, found once per episode by a binary search and a gallop;
+ *      index range, found once per episode by galloping on from where the
+ *      last episode of the thread found its waker's;
  *   3. marks nested episodes with a difference array over those ranges;
  *   4. walks the tree of each root that ended by C (depth cap,
  *      threads-on-path check, node budget), summing per trie node (a trie
@@ -329,46 +330,68 @@ static const struct thread *thread_find(const struct ctx *x, uint32_t tid)
 	return lo < x->nth && x->th[lo].tid == tid ? &x->th[lo] : NULL;
 }
 
-/* Episodes of t inside [s, w]. */
-static struct range inside(const struct ctx *x, const struct thread *t, uint64_t s, uint64_t w)
+/*
+ * The first index in [lo, hi) whose value (start, or end with ends) is
+ * at least v, none below lo being: a gallop from lo then a binary
+ * search, so a search that starts where the last one ended costs the
+ * distance it moves, not the thread's log.
+ */
+static uint32_t gallop(const struct ctx *x, uint32_t lo, uint32_t hi, uint64_t v, bool ends)
 {
-	uint32_t lo = t->lo, hi = t->hi, a, b;
+	uint32_t a = lo, b = lo;
 	uint64_t step = 1;
 
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (x->span[mid].start < s)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	/* Ends are sorted too; a window holds few episodes, so gallop. */
-	for (a = b = lo; b < t->hi && x->span[b].end <= w; step *= 2) {
+#define SPAN_AT(i) (ends ? x->span[i].end : x->span[i].start)
+	while (b < hi && SPAN_AT(b) < v) {
 		a = b + 1;
-		b = t->hi - b > step ? b + (uint32_t)step : t->hi;
+		b = hi - b > step ? b + (uint32_t)step : hi;
+		step *= 2;
 	}
 	while (a < b) {
 		uint32_t mid = a + (b - a) / 2;
 
-		if (x->span[mid].end <= w)
+		if (SPAN_AT(mid) < v)
 			a = mid + 1;
 		else
 			b = mid;
 	}
-	return (struct range){ lo, a > lo ? a : lo };
+#undef SPAN_AT
+	return a;
+}
+
+/*
+ * Episodes of t inside [s, w], none before from starting at s or later
+ * (t->lo, or where the search for an earlier s began).
+ */
+static struct range inside(const struct ctx *x, const struct thread *t, uint64_t s, uint64_t w,
+			   uint32_t from)
+{
+	uint32_t lo = gallop(x, from, t->hi, s, false);
+	/* Ends are sorted too (a thread's episodes are disjoint); w + 1: ends <= w are inside. */
+	uint32_t hi = w == UINT64_MAX ? t->hi : gallop(x, lo, t->hi, w + 1, true);
+
+	return (struct range){ lo, hi > lo ? hi : lo };
 }
 
 /*
  * For every episode of the pass: the waker's episodes inside its window,
  * and for those counted now, the waker's pid when only the tid came (the
- * pid its own episodes carry, when one came by now).
+ * pid its own episodes carry, when one came by now). The pass is in
+ * (thread, start) order, so a thread's next episode with the same waker
+ * searches on from where the last search found the waker's episodes.
  */
 static void link_wakers(struct ctx *x, uint64_t cutoff)
 {
+	const struct thread *last = NULL;
+	uint64_t last_start = 0;
+	uint32_t last_lo = 0;
+
 	for (size_t i = 0; i < x->npass; i++) {
 		struct ep *e = &x->ep[i];
-		const struct thread *t = waker_known(e) ? thread_find(x, e->waker_tid) : NULL;
+		const struct thread *t = !waker_known(e) ? NULL :
+					 last && last->tid == e->waker_tid ? last :
+					 thread_find(x, e->waker_tid);
+		uint32_t from;
 
 		if (e->waker_tid && !e->waker_pid && e->end <= cutoff) {
 			const struct tstate *ts = t ? NULL :
@@ -376,7 +399,15 @@ static void link_wakers(struct ctx *x, uint64_t cutoff)
 
 			e->waker_pid = t ? t->pid : ts ? ts->pid : e->waker_tid;
 		}
-		x->kids_of[i] = t ? inside(x, t, e->start, e->wake) : (struct range){ 0, 0 };
+		if (!t) {
+			x->kids_of[i] = (struct range){ 0, 0 };
+			continue;
+		}
+		from = t == last && e->start >= last_start ? last_lo : t->lo;
+		x->kids_of[i] = inside(x, t, e->start, e->wake, from);
+		last = t;
+		last_start = e->start;
+		last_lo = x->kids_of[i].lo;
 	}
 }
 
