@@ -6,8 +6,13 @@
 #include "onehop.h"
 #include "lib/hmap.h"
 
-/* Rows a connection remembers, by slot (a latency's jitter spans a few). */
-#define CONN_ROWS	8
+/*
+ * Rows a connection remembers, by slot: a run of 64 slots is a factor of
+ * two in latency (bpf/lat_slot.h), what a connection's jitter spans. With
+ * 8, the lookups of missed hints took 4% of boundtrace's CPU on a
+ * loopback TCP ping-pong; with 64, under 1%.
+ */
+#define CONN_ROWS	64
 
 /* A connection as its client names it, and the leaf held for its client. */
 struct conn {
