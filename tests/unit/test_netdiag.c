@@ -915,21 +915,29 @@ static void test_inet_v4_mapped(void **state)
 	free(s.arr);
 }
 
+/* *x bound to a loopback port (its address in *sa), *y connected to it. */
+static void udp_pair(int *x, int *y, struct sockaddr_in *sa)
+{
+	socklen_t len = sizeof(*sa);
+
+	*sa = (struct sockaddr_in){ .sin_family = AF_INET };
+	*x = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	*y = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(*x >= 0 && *y >= 0);
+	sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(*x, (struct sockaddr *)sa, sizeof(*sa)), 0);
+	assert_int_equal(getsockname(*x, (struct sockaddr *)sa, &len), 0);
+	assert_int_equal(connect(*y, (struct sockaddr *)sa, sizeof(*sa)), 0);
+}
+
 static void test_inet_udp(void **state)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sa);
+	struct sockaddr_in sa;
 	struct isocks s = { 0 };
 	int x, y;
 
 	(void)state;
-	x = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	y = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	assert_true(x >= 0 && y >= 0);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(x, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(x, (struct sockaddr *)&sa, &len), 0);
-	assert_int_equal(connect(y, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	udp_pair(&x, &y, &sa);
 
 	assert_int_equal(bt_inet_socks(0, &s.arr, &s.n, &s.cap), 0);
 	expect_inet(&s, x, IPPROTO_UDP, false, ST_CLOSE);
@@ -949,23 +957,16 @@ static void expect_same_entry(const struct isocks *a, const struct isocks *b, in
 
 static void test_inet_diag_agrees_with_proc(void **state)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct sockaddr_in sa;
 	struct isocks diag = { 0 }, proc = { 0 };
 	struct tcp_trio t4, t6;
-	socklen_t len = sizeof(sa);
 	bool v6;
 	int x, y;
 
 	(void)state;
 	assert_int_equal(tcp_trio(&t4, AF_INET, "127.0.0.1", AF_INET, "127.0.0.1"), 0);
 	v6 = !tcp_trio(&t6, AF_INET6, "::", AF_INET, "127.0.0.1");
-	x = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	y = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	assert_true(x >= 0 && y >= 0);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(x, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(x, (struct sockaddr *)&sa, &len), 0);
-	assert_int_equal(connect(y, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	udp_pair(&x, &y, &sa);
 
 	assert_int_equal(bt_inet_socks(0, &diag.arr, &diag.n, &diag.cap), 0);
 	assert_int_equal(bt_inet_socks(getpid(), &proc.arr, &proc.n, &proc.cap), 0);
