@@ -946,11 +946,22 @@ static void to_episode(const struct bt_model *m, struct bt_chain_fold *f,
 		f->last[i].row = row;
 	}
 
-	*ep = (struct bt_episode){
-		.pid = e->pid, .tid = e->tid, .kind = e->kind, .dir = e->dir,
-		.waker_pid = e->waker_pid, .waker_tid = e->waker_tid, .chan = e->chan,
-		.start_ns = e->start_ns, .end_ns = e->end_ns, .wake_ns = e->wake_ns,
-	};
+	/*
+	 * The fields before the name, zeroed; the name is written whole by
+	 * episode_channel (zeroing its 128 bytes too, with rep stos, was 3%
+	 * of boundtrace's CPU on a bulk pipe).
+	 */
+	memset(ep, 0, offsetof(struct bt_episode, channel));
+	ep->pid = e->pid;
+	ep->tid = e->tid;
+	ep->kind = e->kind;
+	ep->dir = e->dir;
+	ep->waker_pid = e->waker_pid;
+	ep->waker_tid = e->waker_tid;
+	ep->chan = e->chan;
+	ep->start_ns = e->start_ns;
+	ep->end_ns = e->end_ns;
+	ep->wake_ns = e->wake_ns;
 	episode_channel(row, e, ep->channel, sizeof(ep->channel));
 	/* A timer or a signal ended it: there is no waker to infer. */
 	if (e->wait != BT_WAIT_TIMEOUT && e->wait != BT_WAIT_SIGNAL)
