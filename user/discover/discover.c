@@ -3,6 +3,7 @@
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -13,16 +14,24 @@
 #include "discover/proc.h"
 #include "discover/procscan.h"
 #include "lib/hmap.h"
+#include "lib/vec.h"
 
-/* What one round reads, once. */
+/*
+ * What one round reads, once. Every table is sorted by inode (the inet
+ * tables also indexed by local port), so a round is O(n log n) in the
+ * machine's fds and sockets: a server holding thousands of connections
+ * on a machine of tens of thousands of fds made every scan of it
+ * quadratic, each of its fds searched for in every table in turn.
+ */
 struct world {
 	struct bt_fdref *own;		/* the targets' fds */
 	size_t nown, capown;
-	struct bt_fdref *all;		/* every process's pipe and socket fds */
+	struct bt_fdref *all;		/* every process's pipe and socket fds, by inode */
 	size_t nall, capall;
-	struct bt_unix_sock *unx;
+	struct bt_unix_sock *unx;	/* by inode */
 	size_t nunx, capunx;
-	const struct bt_inet_sock *inet;	/* struct bt_discovery's */
+	const struct bt_inet_sock *inet;	/* struct bt_discovery's, by inode */
+	const uint32_t *by_lport;	/* and their indexes by local port */
 	size_t ninet;
 };
 
@@ -33,20 +42,84 @@ static void world_free(struct world *w)
 	free(w->unx);
 }
 
+/* Orders by inode, then as the scan found them (pid, fd): a holder's place is its pid's. */
+static int cmp_fdref(const void *pa, const void *pb)
+{
+	const struct bt_fdref *a = pa, *b = pb;
+
+	if (a->ino != b->ino)
+		return a->ino < b->ino ? -1 : 1;
+	if (a->pid != b->pid)
+		return a->pid < b->pid ? -1 : 1;
+	return a->fd < b->fd ? -1 : a->fd > b->fd;
+}
+
+static int cmp_unix(const void *pa, const void *pb)
+{
+	return bt_cmp_u64(&((const struct bt_unix_sock *)pa)->ino,
+			  &((const struct bt_unix_sock *)pb)->ino);
+}
+
+static int cmp_inet(const void *pa, const void *pb)
+{
+	return bt_cmp_u64(&((const struct bt_inet_sock *)pa)->ino,
+			  &((const struct bt_inet_sock *)pb)->ino);
+}
+
+static int cmp_lport(const void *pa, const void *pb, void *ctx)
+{
+	const struct bt_inet_sock *in = ctx;
+	uint32_t i = *(const uint32_t *)pa, j = *(const uint32_t *)pb;
+
+	if (in[i].lport != in[j].lport)
+		return in[i].lport < in[j].lport ? -1 : 1;
+	return (i > j) - (i < j);	/* a port's sockets by inode */
+}
+
+/* The inet tables just read, sorted and indexed as struct world wants them. */
+static void index_inet(struct bt_discovery *d)
+{
+	qsort(d->inet, d->ninet, sizeof(*d->inet), cmp_inet);
+	if (d->ninet && !bt_grow((void **)&d->by_lport, &d->capby, d->ninet,
+				 sizeof(*d->by_lport))) {
+		d->ninet = 0;	/* no index: as if the tables said nothing */
+		return;
+	}
+	for (size_t i = 0; i < d->ninet; i++)
+		d->by_lport[i] = (uint32_t)i;
+	qsort_r(d->by_lport, d->ninet, sizeof(*d->by_lport), cmp_lport, d->inet);
+}
+
 static const struct bt_unix_sock *find_unix(const struct world *w, uint64_t ino)
 {
-	for (size_t i = 0; i < w->nunx; i++)
-		if (w->unx[i].ino == ino)
-			return &w->unx[i];
-	return NULL;
+	size_t i = bt_lower_bound_u64(w->unx, w->nunx, sizeof(*w->unx),
+				      offsetof(struct bt_unix_sock, ino), ino);
+
+	return i < w->nunx && w->unx[i].ino == ino ? &w->unx[i] : NULL;
 }
 
 static const struct bt_inet_sock *find_inet(const struct world *w, uint64_t ino)
 {
-	for (size_t i = 0; i < w->ninet; i++)
-		if (w->inet[i].ino == ino)
-			return &w->inet[i];
-	return NULL;
+	size_t i = bt_lower_bound_u64(w->inet, w->ninet, sizeof(*w->inet),
+				      offsetof(struct bt_inet_sock, ino), ino);
+
+	return i < w->ninet && w->inet[i].ino == ino ? &w->inet[i] : NULL;
+}
+
+/* The first of the inet tables' port index whose socket's local port is port or more. */
+static size_t first_lport(const struct world *w, uint16_t port)
+{
+	size_t lo = 0, hi = w->ninet;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (w->inet[w->by_lport[mid]].lport < port)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 /* The socket at the other end of a connected inet socket, on this machine. */
@@ -55,10 +128,12 @@ static const struct bt_inet_sock *inet_mirror(const struct world *w,
 {
 	if (!s->rport)
 		return NULL;	/* listening or unconnected */
-	for (size_t i = 0; i < w->ninet; i++) {
-		const struct bt_inet_sock *o = &w->inet[i];
+	for (size_t i = first_lport(w, s->rport); i < w->ninet; i++) {
+		const struct bt_inet_sock *o = &w->inet[w->by_lport[i]];
 
-		if (o->ino && o->proto == s->proto && o->lport == s->rport &&
+		if (o->lport != s->rport)
+			break;
+		if (o->ino && o->proto == s->proto &&
 		    o->rport == s->lport &&
 		    bt_inet_addr_equal(o->family, o->laddr, s->family, s->raddr) &&
 		    bt_inet_addr_equal(o->family, o->raddr, s->family, s->laddr))
@@ -93,13 +168,15 @@ static int far_holders(struct bt_model *m, const struct world *w, uint64_t ino, 
 {
 	int added = 0;
 
-	for (size_t i = 0; i < w->nall; i++) {
+	for (size_t i = bt_lower_bound_u64(w->all, w->nall, sizeof(*w->all),
+					   offsetof(struct bt_fdref, ino), ino);
+	     i < w->nall && w->all[i].ino == ino; i++) {
 		const struct bt_fdref *r = &w->all[i];
 		struct bt_holder h = { .ino = r->ino, .pid = r->pid, .type = r->type,
 				       .mode = r->mode };
 		struct bt_proc *q;
 
-		if (r->ino != ino || r->type != type)
+		if (r->type != type)
 			continue;
 		bt_model_add_holder(m, &h);
 		/* Name it now: it may exit before the report. */
@@ -249,12 +326,13 @@ static int name_udp_servers(struct bt_model *m, const struct world *w, int max_h
 
 			if (!udp_server_unknown(&r))
 				continue;
-			for (size_t k = 0; k < w->ninet; k++) {
-				const struct bt_inet_sock *in = &w->inet[k];
+			for (size_t k = first_lport(w, r.info.rport); k < w->ninet; k++) {
+				const struct bt_inet_sock *in = &w->inet[w->by_lport[k]];
 				static const uint8_t any[16];
 
+				if (in->lport != r.info.rport)
+					break;
 				if (!in->ino || in->proto != IPPROTO_UDP || in->rport ||
-				    in->lport != r.info.rport ||
 				    (memcmp(in->laddr, any, in->family == AF_INET ? 4 : 16) &&
 				     !bt_inet_addr_equal(in->family, in->laddr, r.info.family,
 							 r.info.raddr)))
@@ -440,14 +518,19 @@ int bt_discover_round(struct bt_model *m, struct bt_discovery *d, bool force, in
 	err = bt_scan_all_fds(&w.all, &w.nall, &w.capall, tick, ctx);
 	if (err)
 		goto out;
+	qsort(w.all, w.nall, sizeof(*w.all), cmp_fdref);
 	/* Sockets are optional facts: without them pipes still pair. */
 	bt_unix_socks(&w.unx, &w.nunx, &w.capunx);
+	qsort(w.unx, w.nunx, sizeof(*w.unx), cmp_unix);
 	w.inet = d->inet;
+	w.by_lport = d->by_lport;
 	w.ninet = d->ninet;
 	if (inet_tables_wanted(m, &w)) {
 		d->ninet = 0;
 		bt_inet_socks(0, &d->inet, &d->ninet, &d->capinet);
+		index_inet(d);
 		w.inet = d->inet;
+		w.by_lport = d->by_lport;
 		w.ninet = d->ninet;
 		d->inet_reads++;
 		added += name_udp_servers(m, &w, max_hops, add, ctx);
@@ -482,5 +565,6 @@ out:
 void bt_discovery_free(struct bt_discovery *d)
 {
 	free(d->inet);
+	free(d->by_lport);
 	*d = (struct bt_discovery){ 0 };
 }

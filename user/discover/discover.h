@@ -37,13 +37,15 @@ struct bt_discovery {
 	unsigned int idle;	/* rounds left that may skip the scan of every process */
 	unsigned int span;	/* rounds between such scans while nothing changes */
 	/*
-	 * The inet tables as a round last read them (/proc/net/{tcp,udp}{,6}):
-	 * a round reads them again only when a target's inet socket is not
-	 * settled in them (bt_discover_round). Counted: reads and rounds
-	 * that did without.
+	 * The inet tables as a round last read them (sock_diag), sorted by
+	 * inode, and their indexes by local port: a round reads them again
+	 * only when a target's inet socket is not settled in them
+	 * (bt_discover_round). Counted: reads and rounds that did without.
 	 */
 	struct bt_inet_sock *inet;
 	size_t ninet, capinet;
+	uint32_t *by_lport;
+	size_t capby;
 	uint64_t inet_reads, inet_reused;
 };
 

@@ -76,6 +76,13 @@ static inline size_t bt_upper_bound_u64(const void *base, size_t n, size_t elem,
 	return lo;
 }
 
+/* The index of the first of the n elements (sorted as above) whose key is key or more. */
+static inline size_t bt_lower_bound_u64(const void *base, size_t n, size_t elem, size_t off,
+					uint64_t key)
+{
+	return key ? bt_upper_bound_u64(base, n, elem, off, key - 1) : 0;
+}
+
 /* Whether the sorted array v of n values holds x. */
 static inline bool bt_sorted_has_u64(const uint64_t *v, size_t n, uint64_t x)
 {
