@@ -30,8 +30,8 @@
 #define DISCOVER_EVERY_NS (500 * 1000000ull)
 /*
  * ... unless that costs more than a fiftieth of a core: a round that took
- * c of CPU waits 50 c for the next (the collections and folds go on every
- * DISCOVER_EVERY_NS). A target's fds are read one by one each round, a
+ * c of CPU of its own (struct bt_tracer's discover_cpu_ns) waits 50 c for
+ * the next (the collections and folds go on every DISCOVER_EVERY_NS). A target's fds are read one by one each round, a
  * readlink each and, for a pipe, its fdinfo: tracing a process that
  * holds 8,000 of them (2,000 socketpairs, 2,000 pipes) for 10 s took
  * 1.8-2.0 s of boundtrace's CPU here, 0.63 s with this. Far ends the
@@ -428,10 +428,8 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 			break;
 		if (bt_mono_ns() >= next_round) {
 			if (bt_mono_ns() >= next_discover) {
-				uint64_t cpu0 = bt_thread_cpu_ns();
-
 				bt_tracer_discover(&tracer, false);
-				next_discover = next_discovery(bt_thread_cpu_ns() - cpu0);
+				next_discover = next_discovery(tracer.discover_cpu_ns);
 			} else if (!o.all) {
 				bt_tracer_collect(&tracer);	/* the fold names records by its rows */
 			}

@@ -614,21 +614,30 @@ static void mark_listener(void *ctx, uint64_t key)
  * meanwhile (unix connections unpaced: 30 rows a millisecond), so the
  * fold runs inside it when due.
  */
+/* A long scan's tick: the records' intake and the rows' folds, not the scan's own work. */
 static void fold_tick(void *ctx)
 {
-	fold_if_due(ctx);
-	bt_tracer_drain(ctx);
+	struct bt_tracer *t = ctx;
+	uint64_t t0 = bt_thread_cpu_ns();
+
+	fold_if_due(t);
+	bt_tracer_drain(t);
+	t->tick_cpu_ns += bt_thread_cpu_ns() - t0;
 }
 
 int bt_tracer_discover(struct bt_tracer *t, bool force)
 {
+	uint64_t t0, ticks;
 	int total = 0, n;
 
+	t->discover_cpu_ns = 0;
 	if (t->all)
 		return 0;
 	/* The rows name the far ends the kernel saw (connections no scan catches). */
 	if (bt_tracer_collect(t))
 		return -ENOMEM;
+	t0 = bt_thread_cpu_ns();
+	ticks = t->tick_cpu_ns;
 	/* New targets have channels of their own: go on until nothing new (hops bound it). */
 	do {
 		n = bt_discover_round(t->model, &t->disc, force, t->max_hops, add_peer,
@@ -637,6 +646,7 @@ int bt_tracer_discover(struct bt_tracer *t, bool force)
 		if (n > 0)
 			total += n;
 	} while (n > 0);
+	t->discover_cpu_ns = bt_thread_cpu_ns() - t0 - (t->tick_cpu_ns - ticks);
 	return n < 0 ? n : total;
 }
 

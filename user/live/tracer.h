@@ -65,6 +65,12 @@ struct bt_tracer {
 	uint64_t fold_cpu_ns;
 	/* What discovery's rounds asked last (a scan of every process waits while it is the same). */
 	struct bt_discovery disc;
+	/*
+	 * The last bt_tracer_discover's own CPU: its rounds', not the
+	 * collection before them nor what their ticks drained and folded
+	 * (tick_cpu_ns, summed over the trace).
+	 */
+	uint64_t discover_cpu_ns, tick_cpu_ns;
 	/* The sockets when the programs attached, and when the trace ended. */
 	struct bt_census census_start, census_end;
 	const volatile sig_atomic_t *stop;	/* the caller's stop flag, or NULL */
@@ -83,7 +89,8 @@ void bt_tracer_exec_seen(struct bt_tracer *t, uint32_t pid);
  * them for the report) and follows them up to max_hops. Returns how many
  * targets it added, or -errno. Its scan of every process waits while
  * nothing the targets hold or do has changed (struct bt_discovery);
- * force scans anyway (the first round, the last).
+ * force scans anyway (the first round, the last). Its own CPU goes to
+ * discover_cpu_ns.
  */
 int bt_tracer_discover(struct bt_tracer *t, bool force);
 /*
