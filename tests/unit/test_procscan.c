@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * procscan: fd link and fdinfo parsing, then live scans of a child that
- * holds one end of a pipe and of a socketpair, named FIFOs, gone processes.
+ * holds one end of a pipe and of a socketpair, named FIFOs, gone processes,
+ * each from /proc and again from the task_file iterator (root only), and
+ * the two sources compared record for record.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +18,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -406,6 +409,111 @@ static void test_append_and_errors(void **state)
 	free(f.arr);
 }
 
+/* ---- the same from the task_file iterator --------------------------- */
+
+static int iterator_off(void **state)
+{
+	(void)state;
+	bt_scan_use_iterator(false);
+	return 0;
+}
+
+/* The iterator loads as root on a kernel with BPF iterators; else skipped, said why. */
+static void iterator_on(void)
+{
+	int err = bt_scan_use_iterator(true);
+
+	if (err) {
+		print_message("no task_file iterator here (%s): skipped\n", strerror(-err));
+		skip();
+	}
+}
+
+#define VIA_ITERATOR(test)						\
+	static void test##_iterator(void **state)			\
+	{								\
+		iterator_on();						\
+		test(state);						\
+	}
+VIA_ITERATOR(test_scan_child)
+VIA_ITERATOR(test_scan_all)
+VIA_ITERATOR(test_named_fifo)
+VIA_ITERATOR(test_append_and_errors)
+
+static int cmp_fd(const void *a, const void *b)
+{
+	const struct bt_fdref *x = a, *y = b;
+
+	return x->fd < y->fd ? -1 : x->fd > y->fd;
+}
+
+/*
+ * Both sources list this process's fds alike, memcmp-equal once sorted:
+ * the ends of a pipe and of a named FIFO, O_PATH fds on both (left out),
+ * a socketpair, a unix listener bound to a path and an O_PATH fd on that
+ * path (a socket inode on disk, no socket: left out), TCP and UDP
+ * sockets, a regular file (left out).
+ */
+static void test_iterator_agrees_with_proc(void **state)
+{
+	char dir[] = "/tmp/bt-procscan-XXXXXX", fifo[64], proc_path[64];
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct fds viaproc = { 0 }, viaiter = { 0 };
+	int fds[16], nfds = 0, p[2], sp[2];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/sock", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	fds[nfds++] = p[0];
+	fds[nfds++] = p[1];
+	fds[nfds++] = sp[0];
+	fds[nfds++] = sp[1];
+	fds[nfds++] = open(fifo, O_RDWR | O_CLOEXEC);
+	fds[nfds++] = open(fifo, O_WRONLY | O_CLOEXEC);
+	fds[nfds++] = open(fifo, O_PATH | O_CLOEXEC);
+	snprintf(proc_path, sizeof(proc_path), "/proc/self/fd/%d", p[1]);
+	fds[nfds++] = open(proc_path, O_PATH | O_CLOEXEC);
+	fds[nfds] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(bind(fds[nfds], (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(listen(fds[nfds++], 1), 0);
+	fds[nfds++] = open(sun.sun_path, O_PATH | O_CLOEXEC);
+	fds[nfds++] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fds[nfds++] = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	fds[nfds++] = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	for (int i = 0; i < nfds; i++)
+		assert_true(fds[i] >= 0);
+
+	assert_int_equal(bt_scan_process_fds(getpid(), &viaproc.arr, &viaproc.n, &viaproc.cap), 0);
+	iterator_on();
+	assert_int_equal(bt_scan_process_fds(getpid(), &viaiter.arr, &viaiter.n, &viaiter.cap), 0);
+	qsort(viaproc.arr, viaproc.n, sizeof(*viaproc.arr), cmp_fd);
+	qsort(viaiter.arr, viaiter.n, sizeof(*viaiter.arr), cmp_fd);
+	/* Ours, and cmocka's own (stdio may be a pipe): 2 + 2 + 2 FIFO + listener + 2 inet. */
+	assert_true(viaproc.n >= 9);
+	assert_int_equal(viaiter.n, viaproc.n);
+	for (size_t i = 0; i < viaproc.n; i++)
+		if (memcmp(&viaproc.arr[i], &viaiter.arr[i], sizeof(viaproc.arr[i])))
+			fail_msg("fd %u: /proc says pid %u ino %llu type %u mode %u named %u, "
+				 "the iterator fd %u pid %u ino %llu type %u mode %u named %u",
+				 viaproc.arr[i].fd, viaproc.arr[i].pid,
+				 (unsigned long long)viaproc.arr[i].ino, viaproc.arr[i].type,
+				 viaproc.arr[i].mode, viaproc.arr[i].named, viaiter.arr[i].fd,
+				 viaiter.arr[i].pid, (unsigned long long)viaiter.arr[i].ino,
+				 viaiter.arr[i].type, viaiter.arr[i].mode, viaiter.arr[i].named);
+
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
+	unlink(sun.sun_path);
+	unlink(fifo);
+	rmdir(dir);
+	free(viaproc.arr);
+	free(viaiter.arr);
+}
+
 /* Not a check, a measurement: what one full scan costs here. */
 static void test_scan_all_timing(void **state)
 {
@@ -430,6 +538,8 @@ static void test_scan_all_timing(void **state)
 	free(f.arr);
 }
 
+VIA_ITERATOR(test_scan_all_timing)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -441,6 +551,12 @@ int main(void)
 		cmocka_unit_test(test_named_fifo),
 		cmocka_unit_test(test_append_and_errors),
 		cmocka_unit_test(test_scan_all_timing),
+		cmocka_unit_test_teardown(test_scan_child_iterator, iterator_off),
+		cmocka_unit_test_teardown(test_scan_all_iterator, iterator_off),
+		cmocka_unit_test_teardown(test_named_fifo_iterator, iterator_off),
+		cmocka_unit_test_teardown(test_append_and_errors_iterator, iterator_off),
+		cmocka_unit_test_teardown(test_iterator_agrees_with_proc, iterator_off),
+		cmocka_unit_test_teardown(test_scan_all_timing_iterator, iterator_off),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

