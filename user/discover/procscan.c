@@ -32,6 +32,16 @@ int bt_scan_use_iterator(bool on)
 	return iter ? 0 : bt_fditer_open(&iter);
 }
 
+/*
+ * What the iterator answered stands: the fds, a process gone, no memory.
+ * Any other failure (a kernel that cannot iterate one process alone, a
+ * link or read refused) leaves that scan to /proc.
+ */
+static bool iterator_answered(int err)
+{
+	return !err || err == -ESRCH || err == -ENOMEM;
+}
+
 /* Where one process's scan appends, and what it needs on the way. */
 struct fdscan {
 	struct bt_fdref **arr;
@@ -313,7 +323,7 @@ int bt_scan_process_fds(uint32_t pid, struct bt_fdref **arr, size_t *n, size_t *
 	if (iter) {
 		int err = bt_fditer_scan(iter, pid, arr, n, cap, NULL, NULL);
 
-		if (err != -EOPNOTSUPP)
+		if (iterator_answered(err))
 			return err;
 	}
 	snprintf(name, sizeof(name), "/proc/%u", pid);
@@ -329,8 +339,12 @@ int bt_scan_all_fds(struct bt_fdref **arr, size_t *n, size_t *cap, bt_tick_fn ti
 
 	if (check_array(arr, n, cap))
 		return -EINVAL;
-	if (iter)
-		return bt_fditer_scan(iter, 0, arr, n, cap, tick, ctx);
+	if (iter) {
+		err = bt_fditer_scan(iter, 0, arr, n, cap, tick, ctx);
+		if (iterator_answered(err))
+			return err;
+		err = 0;
+	}
 	n0 = *n;
 	d = opendir("/proc");
 	if (!d)
