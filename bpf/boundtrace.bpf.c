@@ -1753,7 +1753,9 @@ int BPF_PROG(sys_exit_marked, struct pt_regs *regs, long ret)
 	classify(task, BT_REGS_ARG1(regs), &c);
 	if (c.kind == BT_KIND_NONE)
 		return 0;
-	if (c.kind == BT_KIND_PIPE ? !is_pipe_marked(c.chan) : !is_marked(sock_id(c.sk)))
+	/* The filter first (mark_bits): most channels of the machine are not marked. */
+	if (c.kind == BT_KIND_PIPE ? !maybe_marked(c.chan) || !is_marked(c.chan) :
+				     !maybe_marked(kernel_word(&c.sk)) || !is_marked(sock_id(c.sk)))
 		return 0;
 	x.tgid = task->tgid;
 	seen_process(task);

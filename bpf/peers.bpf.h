@@ -154,46 +154,53 @@ static __always_inline void seen_process(struct task_struct *task)
  */
 __u64 marks_made;
 
+/*
+ * Marks have a filter in front: every non-target read and write on the
+ * machine asks whether its channel is marked, and a clear bit (of 2^18,
+ * by a hash of the key: a pipe's inode, a socket's address) answers
+ * without a hash lookup. A bit is set before its mark is inserted and
+ * never cleared, so a clear bit proves the channel unmarked (a socket's
+ * mark dropped with its connection leaves its bit set: a lookup more,
+ * never a count less). A socket's key is its address, a pointer, which
+ * the verifier lets no program multiply: it is hashed as the number
+ * kernel_word() reads back from where it was put.
+ */
+#define MARK_BITS	18
+__u64 mark_bits[(1u << MARK_BITS) / 64];
+
+/* The word of mark_bits holding key's bit, and the bit in *bit. */
+static __always_inline __u64 *mark_word(__u64 key, __u64 *bit)
+{
+	__u32 slot = (key * 0x9E3779B97F4A7C15ULL) >> (64 - MARK_BITS);
+
+	*bit = 1ULL << (slot % 64);
+	return &mark_bits[slot / 64];
+}
+
+/* False: key is certainly not marked (key a number, see mark_bits). */
+static __always_inline bool maybe_marked(__u64 key)
+{
+	__u64 bit;
+
+	return *mark_word(key, &bit) & bit;
+}
+
 static __always_inline void mark(__u64 id)
 {
 	__u8 one = 1;
+	__u64 key = id, bit;
 
 	if (!count_marked || !id)
 		return;
 	if (!*(volatile __u64 *)&marks_made)
 		marks_made = 1;
+	__sync_fetch_and_or(mark_word(kernel_word(&key), &bit), bit);
 	if (not_kept(bpf_map_update_elem(&marked, &id, &one, BPF_NOEXIST)))
 		lose(BT_LOSS_MAP_FULL);
 }
 
-/*
- * Pipes' marks have a filter in front: every non-target read and write
- * of a pipe on the machine asks whether it is marked, and a clear bit
- * (of 2^18, by a hash of the inode) answers without a hash lookup. A bit
- * is set before its pipe's mark is inserted and never cleared (a pipe's
- * mark is never deleted), so a clear bit proves the pipe unmarked. Only
- * pipes: a socket's key is its address, which the verifier does not let
- * a program hash.
- */
-#define PIPE_MARK_BITS	18
-__u64 pipe_mark_bits[(1u << PIPE_MARK_BITS) / 64];
-
-/* The word of pipe_mark_bits holding ino's bit, and the bit in *bit. */
-static __always_inline __u64 *pipe_mark_word(__u64 ino, __u64 *bit)
-{
-	__u32 slot = (ino * 0x9E3779B97F4A7C15ULL) >> (64 - PIPE_MARK_BITS);
-
-	*bit = 1ULL << (slot % 64);
-	return &pipe_mark_bits[slot / 64];
-}
-
 static __always_inline void mark_pipe(__u64 ino)
 {
-	__u64 bit;
-
-	if (!count_marked || !ino)
-		return;
-	__sync_fetch_and_or(pipe_mark_word(ino, &bit), bit);
 	mark(ino);
 }
 
@@ -211,12 +218,6 @@ static __always_inline bool is_marked(__u64 id)
 	return id && bpf_map_lookup_elem(&marked, &id);
 }
 
-static __always_inline bool is_pipe_marked(__u64 ino)
-{
-	__u64 bit;
-
-	return (*pipe_mark_word(ino, &bit) & bit) && is_marked(ino);
-}
 
 static __always_inline __u64 sock_id(const struct sock *sk)
 {
