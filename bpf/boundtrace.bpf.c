@@ -748,7 +748,8 @@ static __always_inline void inet_remote_from_user(const void *uaddr, struct endp
 		struct sockaddr_in *s4 = (struct sockaddr_in *)&sa;
 		__u16 port = bpf_ntohs(s4->sin_port);
 
-		c->peer = inet_end(s4->sin_addr.s_addr, port);
+		if (c)
+			c->peer = inet_end(s4->sin_addr.s_addr, port);
 		if (info) {
 			info->rport = port;
 			__builtin_memcpy(info->raddr, &s4->sin_addr.s_addr, 4);
@@ -757,7 +758,8 @@ static __always_inline void inet_remote_from_user(const void *uaddr, struct endp
 		__u32 *a = sa.sin6_addr.in6_u.u6_addr32;
 		__u16 port = bpf_ntohs(sa.sin6_port);
 
-		c->peer = inet_end(in6_fold(a), port);
+		if (c)
+			c->peer = inet_end(in6_fold(a), port);
 		if (info) {
 			info->rport = port;
 			__builtin_memcpy(info->raddr, a, 16);
@@ -805,27 +807,47 @@ static __always_inline struct pt_regs *task_regs(struct task_struct *p)
 
 #include "peers.bpf.h"
 
-/* Fill the channel facts once, when a channel's first row is created. */
-static __always_inline void record_chan(struct endpoint *c, const void *uremote)
-{
-	struct bt_chan_key ck = { .chan = c->chan, .peer = c->peer };
-	struct bt_chan_info info = {};
-	struct sock *sk = c->sk;
+/*
+ * What chan_facts needs of an endpoint, as numbers: a global function's
+ * pointer argument is plain memory, and a kernel pointer in it would be
+ * a number there anyway.
+ */
+struct chan_facts_in {
+	__u64 chan, peer;
+	__u64 sk, peer_sk;	/* struct sock addresses, 0: none */
+	__u64 uremote;		/* the call's user sockaddr, 0: none */
+	__u8 kind, family;
+};
 
-	if (bpf_map_lookup_elem(&chans, &ck))
-		return;
-	if (count_marked)
-		mark_channel(c->kind == BT_KIND_PIPE ? c->chan : 0,
-			     kernel_word(&c->sk), kernel_word(&c->peer_sk));
-	info.kind = c->kind;
-	info.family = c->family;
-	if (c->family == AF_UNIX) {
-		struct unix_sock *us = (struct unix_sock *)sk;
+/*
+ * The channel facts (map chans) of a channel's first row. A global
+ * function, verified once: inlined at account's four new-row sites it
+ * was walked along every path that reaches them (15% of the instructions
+ * the verifier processed for sys_exit). It runs once per channel and
+ * process, so the call and its return cost no crossing.
+ */
+__noinline int chan_facts(const struct chan_facts_in *in)
+{
+	struct bt_chan_key ck;
+	struct bt_chan_info info = {};
+	struct sock *sk;
+
+	if (!in)
+		return 0;
+	ck.chan = in->chan;
+	ck.peer = in->peer;
+	sk = bpf_rdonly_cast((void *)in->sk, bpf_core_type_id_kernel(struct sock));
+	info.kind = in->kind;
+	info.family = in->family;
+	if (in->family == AF_UNIX) {
+		struct unix_sock *us = bpf_rdonly_cast((void *)in->sk,
+						       bpf_core_type_id_kernel(struct unix_sock));
 		struct unix_address *addr = BPF_CORE_READ(us, addr);
 		int len;
 
-		if (c->peer_sk)
-			info.peer_ino = sock_ino(c->peer_sk);
+		if (in->peer_sk)
+			info.peer_ino = sock_ino(bpf_rdonly_cast((void *)in->peer_sk,
+							     bpf_core_type_id_kernel(struct sock)));
 		if (!addr) {
 			struct unix_sock *peer = (struct unix_sock *)BPF_CORE_READ(us, peer);
 
@@ -851,7 +873,7 @@ static __always_inline void record_chan(struct endpoint *c, const void *uremote)
 					info.path[0] = '@';
 			}
 		}
-	} else if (c->family == AF_INET) {
+	} else if (in->family == AF_INET) {
 		__u32 a;
 
 		info.lport = BPF_CORE_READ(sk, __sk_common.skc_num);
@@ -861,19 +883,40 @@ static __always_inline void record_chan(struct endpoint *c, const void *uremote)
 		a = BPF_CORE_READ(sk, __sk_common.skc_daddr);
 		__builtin_memcpy(info.raddr, &a, 4);
 		if (!a)
-			inet_remote_from_user(uremote, c, &info);
-	} else if (c->family == AF_INET6) {
+			inet_remote_from_user((const void *)in->uremote, NULL, &info);
+	} else if (in->family == AF_INET6) {
 		info.lport = BPF_CORE_READ(sk, __sk_common.skc_num);
 		info.rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 		BPF_CORE_READ_INTO(&info.laddr, sk, __sk_common.skc_v6_rcv_saddr);
 		BPF_CORE_READ_INTO(&info.raddr, sk, __sk_common.skc_v6_daddr);
 		if (!info.rport)
-			inet_remote_from_user(uremote, c, &info);
+			inet_remote_from_user((const void *)in->uremote, NULL, &info);
 	}
-	peers_fill_info(kernel_word(&c->sk), kernel_word(&c->peer_sk),
-			&info);
+	peers_fill_info(in->sk, in->peer_sk, &info);
 	if (not_kept(bpf_map_update_elem(&chans, &ck, &info, BPF_NOEXIST)))
 		lose(BT_LOSS_MAP_FULL);
+	return 0;
+}
+
+/*
+ * Fill the channel facts once, when a channel's first row is created
+ * (the endpoint's peer, from a sockaddr, was taken before: cross_fd).
+ */
+static __always_inline void record_chan(struct endpoint *c, const void *uremote)
+{
+	struct bt_chan_key ck = { .chan = c->chan, .peer = c->peer };
+	struct chan_facts_in in = {
+		.chan = c->chan, .peer = c->peer, .uremote = (__u64)uremote,
+		.kind = c->kind, .family = c->family,
+	};
+
+	if (bpf_map_lookup_elem(&chans, &ck))
+		return;
+	in.sk = kernel_word(&c->sk);
+	in.peer_sk = kernel_word(&c->peer_sk);
+	if (count_marked)
+		mark_channel(c->kind == BT_KIND_PIPE ? c->chan : 0, in.sk, in.peer_sk);
+	chan_facts(&in);
 }
 
 /* ---- aggregation ------------------------------------------------------- */
