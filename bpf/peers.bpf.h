@@ -199,15 +199,10 @@ static __always_inline void mark(__u64 id)
 		lose(BT_LOSS_MAP_FULL);
 }
 
-static __always_inline void mark_pipe(__u64 ino)
-{
-	mark(ino);
-}
-
 /* The first row of a channel marks it: a pipe by inode, a socket and its peer by id. */
 __noinline int mark_channel(__u64 pipe_ino, __u64 sk_addr, __u64 peer_addr)
 {
-	mark_pipe(pipe_ino);
+	mark(pipe_ino);
 	mark(sk_addr);
 	mark(peer_addr);
 	return 0;
@@ -217,7 +212,6 @@ static __always_inline bool is_marked(__u64 id)
 {
 	return id && bpf_map_lookup_elem(&marked, &id);
 }
-
 
 static __always_inline __u64 sock_id(const struct sock *sk)
 {
@@ -578,7 +572,7 @@ static __always_inline void mark_before_send(struct endpoint *c, struct inflight
 		return;
 	}
 	if (c->kind == BT_KIND_PIPE)
-		mark_pipe(id);
+		mark(id);
 	else
 		mark_connection(c);
 }

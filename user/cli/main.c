@@ -31,12 +31,12 @@
 /*
  * ... unless that costs more than a fiftieth of a core: a round that took
  * c of CPU of its own (struct bt_tracer's discover_cpu_ns) waits 50 c for
- * the next (the collections and folds go on every DISCOVER_EVERY_NS). A target's fds are read one by one each round, a
- * readlink each and, for a pipe, its fdinfo: tracing a process that
- * holds 8,000 of them (2,000 socketpairs, 2,000 pipes) for 10 s took
- * 1.8-2.0 s of boundtrace's CPU here, 0.63 s with this. Far ends the
- * kernel names at the crossings (connections, marked channels) do not
- * wait for a round.
+ * the next (the collections and folds go on every DISCOVER_EVERY_NS).
+ * Each round reads every target fd: when they come from /proc (a readlink
+ * each and, for a pipe, its fdinfo), tracing a process that holds 8,000
+ * of them (2,000 socketpairs, 2,000 pipes) for 10 s took 1.8-2.0 s of
+ * boundtrace's CPU here, 0.63 s with this. Far ends the kernel names at
+ * the crossings (connections, marked channels) do not wait for a round.
  */
 #define DISCOVER_COST_SHARE 50
 

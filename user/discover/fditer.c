@@ -36,20 +36,17 @@ int bt_fditer_open(struct bt_fditer **out)
 	if (!it)
 		return -ENOMEM;
 	it->skel = fdscan_bpf__open_and_load();
-	if (!it->skel) {
-		err = -errno;
-		free(it);
-		return err ? err : -EINVAL;
-	}
+	if (!it->skel)
+		goto fail;
 	it->all = bpf_program__attach_iter(it->skel->progs.fdscan, NULL);
-	if (!it->all) {
-		err = -errno;
-		fdscan_bpf__destroy(it->skel);
-		free(it);
-		return err ? err : -EINVAL;
-	}
+	if (!it->all)
+		goto fail;
 	*out = it;
 	return 0;
+fail:
+	err = errno ? -errno : -EINVAL;
+	bt_fditer_close(it);
+	return err;
 }
 
 void bt_fditer_close(struct bt_fditer *it)

@@ -32,8 +32,9 @@ struct bt_fdref {
 /*
  * The scans below read from a BPF task_file iterator (discover/fditer.h)
  * from now on: one read() for a page of records where /proc takes a
- * readlink per fd and an fdinfo read per pipe (8,000 fds: 160 ms). 0, or
- * -errno when the kernel refuses to load it, and the scans stay on /proc;
+ * readlink per fd and an fdinfo read per pipe (8,000 fds: 1.4-3.9 ms
+ * against 54-83 ms). 0, or -errno when the kernel refuses to load it,
+ * and the scans stay on /proc;
  * a scan it fails later (but for a process gone or no memory) reads /proc
  * too. Off (false) goes back to /proc and unloads it.
  */

@@ -481,8 +481,9 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 	}
 	/*
 	 * Discovery's fd scans from the kernel's task_file iterator: a
-	 * target holding 8,000 fds is read in 3 ms, not 60 ms of readlinks.
-	 * Without it (a kernel without BPF iterators) they read /proc.
+	 * target holding 8,000 fds is read in 1.4-3.9 ms, not 54-83 ms of
+	 * readlinks. Without it (a kernel without BPF iterators) they read
+	 * /proc.
 	 */
 	rc = bt_scan_use_iterator(true);
 	if (rc && verbose)
