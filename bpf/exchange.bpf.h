@@ -656,9 +656,31 @@ int BPF_PROG(sk_data_ready, struct sock *sk)
  * at a read's end of file (no writer left).
  */
 struct pipe_state {
+	__u64 ino;		/* whose state it is (0: a free slot) */
 	struct pipe_conv conv;
 	struct pipe_handoff h;
 };
+
+/*
+ * Where a pipe's state lives: its slot in pipe_slots, the inode number's
+ * low bits (inode numbers of new pipes are consecutive), found by an
+ * array lookup the verifier inlines; a pipe whose slot another live pipe
+ * holds, in pipes, a hash lookup (a helper call and a hash: up to seven
+ * a pipe conversation's round trip, 4-5% of sys_exit's and sys_enter's
+ * time). pipes_in_hash says whether any is there: while none is, a miss
+ * in its slot is a miss. Userspace leaves one slot without chain mode.
+ */
+#define PIPE_SLOTS	2048
+
+/* Fewer slots (tests: BOUNDTRACE_PIPE_SLOTS) send more pipes to the hash. */
+const volatile __u32 pipe_slot_mask = PIPE_SLOTS - 1;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PIPE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct pipe_state);
+} pipe_slots SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -667,6 +689,16 @@ struct {
 	__type(key, __u64);
 	__type(value, struct pipe_state);
 } pipes SEC(".maps");
+
+/* A new state for pipes: ino set, the rest zero (too big for the stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pipe_state);
+} pipe_blank SEC(".maps");
+
+__s64 pipes_in_hash;
 
 /*
  * The two ends of a pipe finish their calls on two CPUs at once, and a
@@ -693,9 +725,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct bt_pipe_out);
 } pipe_outs SEC(".maps");
-
-/* New pipes' states (too big for the stack). */
-static const struct pipe_state zero_pipe;
 
 /* reader read at its ns what writer wrote at its ns (either may be counted first). */
 static __always_inline void emit_handoff(__u64 ino, const struct pipe_call *reader,
@@ -788,17 +817,81 @@ static __always_inline void emit_pipe_pair(const struct bt_pipe_out *out)
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
+static __always_inline struct pipe_state *pipe_slot(__u64 ino)
+{
+	__u32 idx = ino & pipe_slot_mask;
+
+	return bpf_map_lookup_elem(&pipe_slots, &idx);
+}
+
+/* Pipe ino's state, or NULL if it has none. */
+static __always_inline struct pipe_state *pipe_find(__u64 ino)
+{
+	struct pipe_state *v = pipe_slot(ino);
+
+	if (v && *(volatile __u64 *)&v->ino == ino)
+		return v;
+	if (!*(volatile __s64 *)&pipes_in_hash)
+		return NULL;
+	return bpf_map_lookup_elem(&pipes, &ino);
+}
+
+/* Pipe ino's state, made if it has none (a full map: lost.exchanges). */
 static __always_inline struct pipe_state *pipe_state_of(__u64 ino)
 {
-	struct pipe_state *v = bpf_map_lookup_elem(&pipes, &ino);
+	struct pipe_state *v = pipe_slot(ino), *b;
+	__u32 zero = 0;
+	__u64 owner;
 
-	if (v)
+	if (v && *(volatile __u64 *)&v->ino == ino)
 		return v;
-	if (not_kept(bpf_map_update_elem(&pipes, &ino, &zero_pipe, BPF_NOEXIST))) {
+	/* One state a pipe: one made in pipes while its slot was taken stays there. */
+	if (*(volatile __s64 *)&pipes_in_hash) {
+		b = bpf_map_lookup_elem(&pipes, &ino);
+		if (b)
+			return b;
+	}
+	if (v) {
+		/* A free slot's state is zero (pipe_free); a racing maker of the same pipe shares it. */
+		owner = __sync_val_compare_and_swap(&v->ino, 0, ino);
+		if (!owner || owner == ino)
+			return v;
+	}
+	b = bpf_map_lookup_elem(&pipe_blank, &zero);
+	if (!b)
+		return NULL;
+	b->ino = ino;
+	/* Counted before it is in: a lookup that finds it finds the count first. */
+	__sync_fetch_and_add(&pipes_in_hash, 1);
+	if (not_kept(bpf_map_update_elem(&pipes, &ino, b, BPF_NOEXIST))) {
+		__sync_fetch_and_add(&pipes_in_hash, -1);
 		lose(BT_LOSS_EXCHANGES);
 		return NULL;
 	}
 	return bpf_map_lookup_elem(&pipes, &ino);
+}
+
+/*
+ * Pipe ino's state freed (a read's end of file: no writer left). A slot
+ * is zeroed and let go under the pipes' lock, so a step that found it
+ * before and locks after sees another owner (pipe_track_op checks).
+ */
+static __always_inline void pipe_free(__u64 ino, struct pipe_lock *lk)
+{
+	struct pipe_state *v = pipe_slot(ino);
+
+	if (v && *(volatile __u64 *)&v->ino == ino) {
+		bpf_spin_lock(&lk->lock);
+		if (v->ino == ino) {
+			__builtin_memset(&v->conv, 0, sizeof(v->conv));
+			__builtin_memset(&v->h, 0, sizeof(v->h));
+			v->ino = 0;
+		}
+		bpf_spin_unlock(&lk->lock);
+		return;
+	}
+	if (*(volatile __s64 *)&pipes_in_hash && !bpf_map_delete_elem(&pipes, &ino))
+		__sync_fetch_and_add(&pipes_in_hash, -1);
 }
 
 /*
@@ -814,7 +907,7 @@ static __always_inline struct pipe_state *pipe_state_of(__u64 ino)
 static __always_inline int pipe_track_op(struct pipe_op *op)
 {
 	struct pipe_conv *cx = NULL, *cw = NULL;
-	struct pipe_state *ps, *pw;
+	struct pipe_state *ps, *pw = NULL;
 	struct pipe_handoff *h = NULL;
 	struct inflight *st = NULL;
 	bool conv, handoff;
@@ -822,7 +915,7 @@ static __always_inline int pipe_track_op(struct pipe_op *op)
 	struct pipe_lock *lk;
 	struct pipe_call me;
 	__u32 zero = 0, idx;
-	__u64 end = 0;
+	__u64 end = 0, w = 0;
 
 	if (!op || (!op->bytes && !op->eof && !op->counted))
 		return 0;
@@ -839,12 +932,13 @@ static __always_inline int pipe_track_op(struct pipe_op *op)
 		if (!st || st->pipe.cnt_ino != op->ino)
 			return 0;
 		st->pipe.cnt_ino = 0;
-		ps = bpf_map_lookup_elem(&pipes, &op->ino);
+		ps = pipe_find(op->ino);
 		if (!ps)
 			return 0;
 		bpf_spin_lock(&lk->lock);
-		bt_pipe_handoff_unwrite(&ps->h, op->tid, op->now, st->pipe.cnt_end,
-					st->pipe.cnt_bytes, op->bytes);
+		if (ps->ino == op->ino)
+			bt_pipe_handoff_unwrite(&ps->h, op->tid, op->now, st->pipe.cnt_end,
+						st->pipe.cnt_bytes, op->bytes);
 		bpf_spin_unlock(&lk->lock);
 		return 0;
 	}
@@ -856,7 +950,7 @@ static __always_inline int pipe_track_op(struct pipe_op *op)
 		 * (a FIFO's next writer starts it again at its first write
 		 * into the empty pipe).
 		 */
-		bpf_map_delete_elem(&pipes, &op->ino);
+		pipe_free(op->ino, lk);
 		return 0;
 	}
 	/*
@@ -871,7 +965,7 @@ static __always_inline int pipe_track_op(struct pipe_op *op)
 	if (conv || (op->entry && op->empty)) {
 		ps = pipe_state_of(op->ino);
 	} else if (handoff) {
-		ps = bpf_map_lookup_elem(&pipes, &op->ino);
+		ps = pipe_find(op->ino);
 	} else {
 		return 0;
 	}
@@ -879,8 +973,7 @@ static __always_inline int pipe_track_op(struct pipe_op *op)
 		return 0;
 	if (conv) {
 		/* The pipe this call may answer (a write) or be answered on (a read). */
-		__u64 w = op->dir == BT_DIR_SEND ? st->pipe.rd : st->pipe.wr;
-
+		w = op->dir == BT_DIR_SEND ? st->pipe.rd : st->pipe.wr;
 		cx = &ps->conv;
 		/*
 		 * A read needs w's state only if this pipe answers w (a
@@ -889,7 +982,7 @@ static __always_inline int pipe_track_op(struct pipe_op *op)
 		 * read took set it at its entry, before its bytes were in.
 		 */
 		if (w && w != op->ino && (op->dir == BT_DIR_SEND || cx->answers == w)) {
-			pw = bpf_map_lookup_elem(&pipes, &w);
+			pw = pipe_find(w);
 			if (pw)
 				cw = &pw->conv;
 		}
@@ -908,6 +1001,13 @@ static __always_inline int pipe_track_op(struct pipe_op *op)
 	me.tgid = op->tgid;
 
 	bpf_spin_lock(&lk->lock);
+	/* A slot let go and taken again since it was found is another pipe's (pipe_free). */
+	if (ps->ino != op->ino) {
+		cx = NULL;
+		h = NULL;
+	}
+	if (pw && pw->ino != w)
+		cw = NULL;
 	if (cx && st) {
 		if (op->dir == BT_DIR_SEND)
 			bt_pipe_conv_write(op, &st->pipe, cx, cw, out);

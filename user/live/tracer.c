@@ -350,7 +350,7 @@ static int probe_tracepoints(struct bt_tracer *t, char *err, size_t errlen)
 int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 		   struct bt_model *model, char *err, size_t errlen)
 {
-	const char *onehop;
+	const char *onehop, *slots;
 	int rc;
 
 	memset(t, 0, sizeof(*t));
@@ -431,6 +431,25 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 				 cfg->min_block_ns ? RECORD_RING_BYTES : (__u32)getpagesize());
 	/* Exchange records too: one per request and response, not per crossing. */
 	t->skel->rodata->exchange_records = cfg->min_block_ns > 0;
+	/*
+	 * Pipes' states only in chain mode: their slots' 950 KiB too.
+	 * BOUNDTRACE_PIPE_SLOTS (tests): a power of two up to 2048, fewer
+	 * slots, so that pipes sharing one have their states in the hash.
+	 */
+	slots = getenv("BOUNDTRACE_PIPE_SLOTS");
+	if (slots) {
+		char *end;
+		unsigned long n = strtoul(slots, &end, 10);
+
+		if (*end || !n || n > t->skel->rodata->pipe_slot_mask + 1UL || (n & (n - 1))) {
+			snprintf(err, errlen, "BOUNDTRACE_PIPE_SLOTS: a power of two from 1 to %u",
+				 t->skel->rodata->pipe_slot_mask + 1);
+			goto fail;
+		}
+		t->skel->rodata->pipe_slot_mask = n - 1;
+	}
+	bpf_map__set_max_entries(t->skel->maps.pipe_slots,
+				 cfg->min_block_ns ? t->skel->rodata->pipe_slot_mask + 1 : 1);
 	bpf_map__set_max_entries(t->skel->maps.exchanges,
 				 cfg->min_block_ns ? RECORD_RING_BYTES : (__u32)getpagesize());
 	/*
