@@ -72,6 +72,13 @@ BYSTANDERS = (BYSTANDER, BYSTANDER_PEERS, BYSTANDER_BUSY)
 # costs every process; the issue holds a bystander to within 0.02 of it.
 FLOOR = "floor: empty hooks (tools/floorhooks)"
 FLOOR_SLACK = 0.02
+# Real servers: the same empty hooks without the two syscall hooks (which
+# put every task on the slow syscall path): what a design counting sockets
+# from their tracepoints alone could not go below.
+FLOOR_NO_SYSCALLS = "floor without sys_enter, sys_exit (tools/floorhooks)"
+FLOOR_NO_SYSCALLS_HOOKS = ("sched_waking", "sock_send_length", "sock_recv_length",
+                           "sk_data_ready", "inet_sock_set_state", "signal_deliver",
+                           "sched_process_fork", "sched_process_exec", "sched_process_exit")
 BASELINE = None                 # --baseline BINARY: another build, measured alongside
 DELAY_MS = 200                  # ipcload sleeps this long after "ready PID"
 TIMEOUT_S = 120                 # per run; a hung tool is a failure
@@ -162,7 +169,10 @@ METHOD = f"""\
   1/traced − 1/untraced. The
   bystander row (`boundtrace --peers 0 -p IDLE`, the server untraced) has
   every hook attached, none of them doing a target's work; the floor row
-  holds the same hooks empty (tools/floorhooks).
+  holds the same hooks empty (tools/floorhooks), and the row without
+  sys_enter, sys_exit all of them but those two: what a tracer counting
+  sockets from their own tracepoints alone, with no hook on every
+  syscall, could not go below.
 - Per-program cost: with `kernel.bpf_stats_enabled=1` (restored after),
   boundtrace attached with `-p` to the pinned pipe ping-pong (or to an idle
   process: the bystander), the kernel's run_time_ns / run_cnt of each
@@ -1154,6 +1164,9 @@ def server_tracers(tracer_list, aggregate_only=False):
                                      "-p", str(IDLE.pid())], attached, 5, ours=True))
     modes.append(ServerTracer(FLOOR, lambda pid, out: [FLOORHOOKS], attached, 5,
                               problem=floor_problem()))
+    modes.append(ServerTracer(FLOOR_NO_SYSCALLS,
+                              lambda pid, out: [FLOORHOOKS, *FLOOR_NO_SYSCALLS_HOOKS],
+                              attached, 5, problem=floor_problem()))
     problems = {t.name.split(" (")[0]: t.problem for t in tracer_list}
     modes.append(ServerTracer(
         "bpftrace (tools/bench-aggregate.bt)",

@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * floorhooks: load floorhooks.bpf.o (next to this binary), attach every
- * program in it, and hold them until SIGINT or SIGTERM. `make bench`
- * measures the floor row with it: the cost of the hooks' mere existence.
+ * program in it, or those on the tracepoints named, and hold them until
+ * SIGINT or SIGTERM. `make bench` measures the floor rows with it: the
+ * cost of the hooks' mere existence, and of the non-syscall hooks alone.
  *
- * Usage: floorhooks    (exit 0 after a signal, 1 if it cannot attach)
+ * Usage: floorhooks [TRACEPOINT...]   e.g. floorhooks sock_send_length
+ *        (exit 0 after a signal, 1 if it cannot attach or a name is unknown)
  */
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,7 +37,18 @@ static int object_path(char *buf, size_t len)
 	return 0;
 }
 
-int main(void)
+/* Each program is floor_TRACEPOINT: whether argv names its tracepoint (none named: all). */
+static bool wanted(const struct bpf_program *prog, int argc, char **argv)
+{
+	const char *tp = bpf_program__name(prog) + strlen("floor_");
+
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], tp))
+			return true;
+	return argc < 2;
+}
+
+int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct bpf_object *obj = NULL;
@@ -53,7 +67,18 @@ int main(void)
 		fprintf(stderr, "floorhooks: cannot load %s: %s\n", path, strerror(errno));
 		goto out;
 	}
+	for (int i = 1; i < argc; i++) {
+		char name[64];
+
+		if (snprintf(name, sizeof(name), "floor_%s", argv[i]) >= (int)sizeof(name) ||
+		    !bpf_object__find_program_by_name(obj, name)) {
+			fprintf(stderr, "floorhooks: no empty program on tracepoint '%s'\n", argv[i]);
+			goto out;
+		}
+	}
 	bpf_object__for_each_program(prog, obj) {
+		if (!wanted(prog, argc, argv))
+			continue;
 		if (!bpf_program__attach(prog)) {
 			fprintf(stderr, "floorhooks: cannot attach %s: %s\n",
 				bpf_program__name(prog), strerror(errno));
