@@ -1774,6 +1774,7 @@ int BPF_PROG(sys_exit_marked, struct pt_regs *regs, long ret)
 	struct crossing x = { .ret = ret, .ustack = BT_STACK_NONE, .kstack = BT_STACK_NONE };
 	struct endpoint c = {};
 	long nr = BT_REGS_NR(regs);
+	__u64 key;
 
 	if (!count_marked)
 		return 0;
@@ -1796,9 +1797,10 @@ int BPF_PROG(sys_exit_marked, struct pt_regs *regs, long ret)
 	classify(task, BT_REGS_ARG1(regs), &c);
 	if (c.kind == BT_KIND_NONE)
 		return 0;
+	/* A pipe's mark is its inode, a socket's its address (mark_channel). */
+	key = c.kind == BT_KIND_PIPE ? c.chan : kernel_word(&c.sk);
 	/* The filter first (mark_bits): most channels of the machine are not marked. */
-	if (c.kind == BT_KIND_PIPE ? !maybe_marked(c.chan) || !is_marked(c.chan) :
-				     !maybe_marked(kernel_word(&c.sk)) || !is_marked(sock_id(c.sk)))
+	if (!maybe_marked(key) || !is_marked(key))
 		return 0;
 	x.tgid = task->tgid;
 	seen_process(task);

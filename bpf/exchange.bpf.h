@@ -842,20 +842,14 @@ static __always_inline struct pipe_state *pipe_find(__u64 ino)
 /* Pipe ino's state, made if it has none (a full map: lost.exchanges). */
 static __always_inline struct pipe_state *pipe_state_of(__u64 ino)
 {
-	struct pipe_state *v = pipe_slot(ino), *b;
+	/* One state a pipe: one made in pipes while its slot was taken stays there. */
+	struct pipe_state *v = pipe_find(ino), *b;
 	__u32 zero = 0;
 	__u64 owner;
 
-	if (!ino)
-		return NULL;
-	if (v && *(volatile __u64 *)&v->ino == ino)
+	if (v || !ino)
 		return v;
-	/* One state a pipe: one made in pipes while its slot was taken stays there. */
-	if (*(volatile __s64 *)&pipes_in_hash) {
-		b = bpf_map_lookup_elem(&pipes, &ino);
-		if (b)
-			return b;
-	}
+	v = pipe_slot(ino);
 	if (v) {
 		/* A free slot's state is zero (pipe_free); a racing maker of the same pipe shares it. */
 		owner = __sync_val_compare_and_swap(&v->ino, 0, ino);
