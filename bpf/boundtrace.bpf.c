@@ -57,6 +57,13 @@ const volatile __u64 min_block_ns = 0;
  * the pending rows safely (not with --stacks, whose rows are per stack).
  */
 const volatile bool cache_rows = false;
+/*
+ * --sockets-only: no hook on every syscall of the machine (the real
+ * servers' floor, docs/BENCHMARKS.md): socket calls are counted at the
+ * socket layer (sock_send_length, sock_recv_length), without pipes,
+ * futexes, blocked time or episodes.
+ */
+const volatile bool sockets_only = false;
 
 /*
  * The target set: one bit per tgid. A bitmap in .bss is one memory load,
@@ -674,6 +681,43 @@ static __always_inline __u64 fold_inet_peer(struct sock *sk, __u8 family)
 	return inet_end(in6_fold(sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32), port);
 }
 
+/*
+ * Classify a socket whose file's inode number is ino (the channel); kind
+ * NONE if it is no boundary. From a descriptor (classify) or from the
+ * socket tracepoints (--sockets-only), so both name a socket alike.
+ */
+static __always_inline void classify_sock(struct sock *sk, __u64 ino, struct endpoint *c)
+{
+	c->sk = sk;
+	c->family = sk->__sk_common.skc_family;
+	c->chan = ino;
+	if (c->family == AF_UNIX) {
+		struct unix_sock *us = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct unix_sock));
+		__u16 type = sk->sk_type;
+
+		if (type == SOCK_STREAM || type == SOCK_SEQPACKET)
+			c->kind = BT_KIND_UNIX_STREAM;
+		else if (type == SOCK_DGRAM)
+			c->kind = BT_KIND_UNIX_DGRAM;
+		/*
+		 * The row is keyed by our own inode only: once the peer
+		 * closes, its inode is gone (sk_socket is orphaned) while we
+		 * may still read the data it left. Its inode is taken once,
+		 * into the channel facts, when the first row is made.
+		 */
+		c->peer = 0;
+		c->peer_sk = us->peer;
+	} else if (c->family == AF_INET || c->family == AF_INET6) {
+		__u16 proto = sk->sk_protocol;
+
+		if (proto == IPPROTO_TCP)
+			c->kind = BT_KIND_TCP;
+		else if (proto == IPPROTO_UDP)
+			c->kind = BT_KIND_UDP;
+		c->peer = fold_inet_peer(sk, c->family);
+	}
+}
+
 /* Classify one descriptor of the current task; kind NONE if not a boundary. */
 static __always_inline void classify(struct task_struct *task, long fd, struct endpoint *c)
 {
@@ -700,36 +744,8 @@ static __always_inline void classify(struct task_struct *task, long fd, struct e
 		return;
 	sock = bpf_rdonly_cast(file->private_data, bpf_core_type_id_kernel(struct socket));
 	sk = sock->sk;
-	if (!sk)
-		return;
-	c->sk = sk;
-	c->family = sk->__sk_common.skc_family;
-	c->chan = inode->i_ino;
-	if (c->family == AF_UNIX) {
-		struct unix_sock *us = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct unix_sock));
-		__u16 type = sk->sk_type;
-
-		if (type == SOCK_STREAM || type == SOCK_SEQPACKET)
-			c->kind = BT_KIND_UNIX_STREAM;
-		else if (type == SOCK_DGRAM)
-			c->kind = BT_KIND_UNIX_DGRAM;
-		/*
-		 * The row is keyed by our own inode only: once the peer
-		 * closes, its inode is gone (sk_socket is orphaned) while we
-		 * may still read the data it left. Its inode is taken once,
-		 * into the channel facts, when the first row is made.
-		 */
-		c->peer = 0;
-		c->peer_sk = us->peer;
-	} else if (c->family == AF_INET || c->family == AF_INET6) {
-		__u16 proto = sk->sk_protocol;
-
-		if (proto == IPPROTO_TCP)
-			c->kind = BT_KIND_TCP;
-		else if (proto == IPPROTO_UDP)
-			c->kind = BT_KIND_UDP;
-		c->peer = fold_inet_peer(sk, c->family);
-	}
+	if (sk)
+		classify_sock(sk, inode->i_ino, c);
 }
 
 /*
@@ -808,6 +824,19 @@ static __always_inline struct pt_regs *task_regs(struct task_struct *p)
 #include "peers.bpf.h"
 
 /*
+ * chan_facts' facts are made here, not on its stack: a program's frames
+ * along a call chain hold 512 bytes at most, and --sockets-only's count
+ * (sock_count) calls it from under the exchange step's frame. Only
+ * crossings in process context make facts: nothing nests on a CPU's copy.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bt_chan_info);
+} chan_info_scratch SEC(".maps");
+
+/*
  * What chan_facts needs of an endpoint, as numbers: a global function's
  * pointer argument is plain memory, and a kernel pointer in it would be
  * a number there anyway.
@@ -829,16 +858,19 @@ struct chan_facts_in {
 __noinline int chan_facts(const struct chan_facts_in *in)
 {
 	struct bt_chan_key ck;
-	struct bt_chan_info info = {};
+	struct bt_chan_info *info;
+	__u32 zero = 0;
 	struct sock *sk;
 
-	if (!in)
+	info = bpf_map_lookup_elem(&chan_info_scratch, &zero);
+	if (!in || !info)
 		return 0;
+	__builtin_memset(info, 0, sizeof(*info));
 	ck.chan = in->chan;
 	ck.peer = in->peer;
 	sk = bpf_rdonly_cast((void *)in->sk, bpf_core_type_id_kernel(struct sock));
-	info.kind = in->kind;
-	info.family = in->family;
+	info->kind = in->kind;
+	info->family = in->family;
 	if (in->family == AF_UNIX) {
 		struct unix_sock *us = bpf_rdonly_cast((void *)in->sk,
 						       bpf_core_type_id_kernel(struct unix_sock));
@@ -846,7 +878,7 @@ __noinline int chan_facts(const struct chan_facts_in *in)
 		int len;
 
 		if (in->peer_sk)
-			info.peer_ino = sock_ino(bpf_rdonly_cast((void *)in->peer_sk,
+			info->peer_ino = sock_ino(bpf_rdonly_cast((void *)in->peer_sk,
 							     bpf_core_type_id_kernel(struct sock)));
 		if (!addr) {
 			struct unix_sock *peer = (struct unix_sock *)BPF_CORE_READ(us, peer);
@@ -864,36 +896,36 @@ __noinline int chan_facts(const struct chan_facts_in *in)
 			if (len > 2) {
 				__u32 n = len - 2;
 
-				if (n > sizeof(info.path) - 1)
-					n = sizeof(info.path) - 1;
+				if (n > sizeof(info->path) - 1)
+					n = sizeof(info->path) - 1;
 				/* In the register the call takes, so the verifier sees the bound. */
 				asm volatile("%[n] &= 63" : [n] "+r"(n));
-				bpf_probe_read_kernel(info.path, n, (char *)&addr->name[0].sun_path);
-				if (info.path[0] == 0)
-					info.path[0] = '@';
+				bpf_probe_read_kernel(info->path, n, (char *)&addr->name[0].sun_path);
+				if (info->path[0] == 0)
+					info->path[0] = '@';
 			}
 		}
 	} else if (in->family == AF_INET) {
 		__u32 a;
 
-		info.lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-		info.rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+		info->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+		info->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 		a = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
-		__builtin_memcpy(info.laddr, &a, 4);
+		__builtin_memcpy(info->laddr, &a, 4);
 		a = BPF_CORE_READ(sk, __sk_common.skc_daddr);
-		__builtin_memcpy(info.raddr, &a, 4);
+		__builtin_memcpy(info->raddr, &a, 4);
 		if (!a)
-			inet_remote_from_user((const void *)in->uremote, NULL, &info);
+			inet_remote_from_user((const void *)in->uremote, NULL, info);
 	} else if (in->family == AF_INET6) {
-		info.lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-		info.rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-		BPF_CORE_READ_INTO(&info.laddr, sk, __sk_common.skc_v6_rcv_saddr);
-		BPF_CORE_READ_INTO(&info.raddr, sk, __sk_common.skc_v6_daddr);
-		if (!info.rport)
-			inet_remote_from_user((const void *)in->uremote, NULL, &info);
+		info->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+		info->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+		BPF_CORE_READ_INTO(&info->laddr, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(&info->raddr, sk, __sk_common.skc_v6_daddr);
+		if (!info->rport)
+			inet_remote_from_user((const void *)in->uremote, NULL, info);
 	}
-	peers_fill_info(in->sk, in->peer_sk, &info);
-	if (not_kept(bpf_map_update_elem(&chans, &ck, &info, BPF_NOEXIST)))
+	peers_fill_info(in->sk, in->peer_sk, info);
+	if (not_kept(bpf_map_update_elem(&chans, &ck, info, BPF_NOEXIST)))
 		lose(BT_LOSS_MAP_FULL);
 	return 0;
 }
@@ -2140,6 +2172,160 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		end_crossing(ctx, tgid, tid, regs, nr, ret);
 	else if (min_block_ns && is_readiness_nr(nr))
 		end_readiness_wait(tgid, tid, nr, ret);
+	return 0;
+}
+
+/* ---- the socket layer ---------------------------------------------------- */
+
+/*
+ * --sockets-only: a target thread's socket call begins at its tracepoint.
+ * The thread's in-flight slot is claimed as sys_enter claims it (the row
+ * cache and the exchange's outcome live there) and stamped 1, not a
+ * time: no one reads when it began. sock_call ends it (ts 0), so
+ * sk_data_ready, outside it, takes its own clock.
+ */
+static __always_inline struct inflight *sock_call_slot(__u32 tid)
+{
+	struct inflight *st = inflight_slot(tid);
+
+	if (!st)
+		return NULL;
+	if (st->tid != tid) {
+		st->last_ts = 0;
+		st->pend_ts = 0;
+		st->mark_id = 0;
+		st->flink_wakee = 0;
+		st->pipe = (struct bt_pipe_thread){};
+	}
+	st->tid = tid;
+	st->nr = 0;
+	st->nwake = 0;
+	st->exch_role = 0;
+	st->exch_done = false;
+	st->ts = 1;
+	return st;
+}
+
+/*
+ * --sockets-only: one socket-layer send or receive (ret: bytes or an
+ * error; dir, | SOCK_PEEKED for a receive that left the bytes) of sk by process tgid, counted in its row as sys_exit counts a
+ * call: the same key (classify_sock), no blocked time. st is the
+ * thread's slot (NULL: a far end counted by its mark). A sendmmsg or
+ * recvmmsg is one count a message; an interrupted call restarted is two.
+ * A global function (sk_addr the socket's address): its frame is apart
+ * from the exchange step's, which the same program holds (both inlined,
+ * their stacks add up past BPF's 512 bytes), and it is verified once.
+ */
+#define SOCK_PEEKED	0x100
+
+__noinline int sock_count(__u64 sk_addr, int ret, __u32 dir, __u32 tgid, struct inflight *st)
+{
+	struct crossing x = { .tgid = tgid, .dir = dir & 0xff, .ret = ret, .st = st,
+			      .ustack = BT_STACK_NONE, .kstack = BT_STACK_NONE };
+	struct sock *sk = bpf_rdonly_cast((void *)sk_addr, bpf_core_type_id_kernel(struct sock));
+	struct endpoint c = {};
+
+	classify_sock(sk, sock_ino(sk), &c);
+	if (c.kind == BT_KIND_NONE)
+		return 0;
+	if (ret > 0 && !(dir & SOCK_PEEKED))
+		x.bytes = ret;
+	if (st) {
+		sock_used_by(st, &c, tgid);
+		if (count_marked)
+			mark_before_send(&c, st);
+	} else {
+		sock_used(c.sk, tgid);
+		if (c.peer_sk)
+			served_by(sock_ino(c.peer_sk), tgid);
+	}
+	account(&c, &x);
+	return 0;
+}
+
+static __always_inline __u32 sock_how(int flags, __u8 dir)
+{
+	return dir | (dir == BT_DIR_RECV && (flags & BT_MSG_PEEK) ? SOCK_PEEKED : 0);
+}
+
+/*
+ * --sockets-only, --peers: a process that is not (yet) a target moved
+ * data on a socket a target marked: counted from then on, as
+ * sys_exit_marked counts it. Every other socket call of the machine
+ * pays the marks_made test, then the filter's bit.
+ */
+static __always_inline void sock_count_marked(const struct caller *me, struct sock *sk, int ret,
+					      int flags, __u8 dir)
+{
+	struct task_struct *task;
+	__u64 key;
+
+	if (!*(volatile __u64 *)&marks_made)
+		return;
+	key = kernel_word(&sk);
+	if (!maybe_marked(key) || !is_marked(key))
+		return;
+	task = me->task ? me->task : bpf_get_current_task_btf();
+	seen_process(task);
+	sock_count(key, ret, sock_how(flags, dir), task->tgid, NULL);
+}
+
+/*
+ * Every socket send and receive: the exchange step (exchange.bpf.h) of a
+ * target's.
+ */
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(sock_send_length, struct sock *sk, int ret, int flags)
+{
+	struct caller me;
+
+	if (target_caller(&me))
+		exchange_sock(&me, sk, ret, flags, BT_DIR_SEND, true);
+	return 0;
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(sock_recv_length, struct sock *sk, int ret, int flags)
+{
+	struct caller me;
+
+	if (target_caller(&me))
+		exchange_sock(&me, sk, ret, flags, BT_DIR_RECV, true);
+	return 0;
+}
+
+/*
+ * --sockets-only loads these instead: a target's step and count, a far
+ * end's count by its mark.
+ */
+static __always_inline void sock_call(struct sock *sk, int ret, int flags, __u8 dir)
+{
+	struct inflight *st;
+	struct caller me;
+
+	if (!target_caller(&me)) {
+		if (count_marked)
+			sock_count_marked(&me, sk, ret, flags, dir);
+		return;
+	}
+	st = sock_call_slot(me.tid);
+	exchange_sock(&me, sk, ret, flags, dir, false);
+	sock_count(kernel_word(&sk), ret, sock_how(flags, dir), me.tgid, st);
+	if (st)
+		st->ts = 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(sock_send_count, struct sock *sk, int ret, int flags)
+{
+	sock_call(sk, ret, flags, BT_DIR_SEND);
+	return 0;
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(sock_recv_count, struct sock *sk, int ret, int flags)
+{
+	sock_call(sk, ret, flags, BT_DIR_RECV);
 	return 0;
 }
 

@@ -417,7 +417,13 @@ struct bt_chan_info {
  */
 struct bt_sk_owner {
 	__u32 tgid;
-	__u32 pad;
+	/*
+	 * sk_owner: the socket's inode number (sockfs's are 32-bit), 0 not
+	 * known. A struct sock's address is reused by a later socket: where
+	 * no socket(), accept() or connect() cleared the entry (--sockets-only
+	 * hooks none), an owner whose inode is not the socket's is not its own.
+	 */
+	__u32 ino;
 	char comm[BT_COMM_LEN];	/* its leader's, for a far end gone before the report */
 };
 

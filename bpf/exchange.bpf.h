@@ -540,10 +540,12 @@ static __always_inline void exchange_done(struct sock *sk, struct exch_chan *c,
  * The exchange state machine, once per socket send or receive of a
  * target: the step itself (what starts and completes an exchange) is
  * bt_exchange_step in exchange_step.h, pure so the unit tests run it.
+ * records: whether this program sends exchange records (chain mode);
+ * false, their code and its stack are left out of it (--sockets-only).
  */
-static __always_inline void exchange_sock(struct sock *sk, int ret, int flags, __u8 dir)
+static __always_inline void exchange_sock(const struct caller *me, struct sock *sk, int ret,
+					  int flags, __u8 dir, bool records)
 {
-	struct caller me;
 	struct exch_chan c = {};
 	struct inflight *st;
 	struct bt_conn *cn;
@@ -551,7 +553,7 @@ static __always_inline void exchange_sock(struct sock *sk, int ret, int flags, _
 	__u32 wseq = 0;
 	bool step, owed;
 
-	if (!target_caller(&me) || bt_exchange_ignored(ret, flags, dir))
+	if (bt_exchange_ignored(ret, flags, dir))
 		return;
 	if (!exch_chan_of(sk, &c))
 		return;
@@ -571,42 +573,28 @@ static __always_inline void exchange_sock(struct sock *sk, int ret, int flags, _
 		wseq = ((struct tcp_sock *)bpf_rdonly_cast(sk,
 				bpf_core_type_id_kernel(struct tcp_sock)))->write_seq;
 	now = bpf_ktime_get_ns();
-	unstepped_send(sk, cn, &c, wseq, dir, me.tid, now);
-	st = inflight_of(me.tid);
+	unstepped_send(sk, cn, &c, wseq, dir, me->tid, now);
+	st = inflight_of(me->tid);
 	owed = cn->owed;
 	prev_resp_ns = cn->resp_ns;
-	step = bt_exchange_step(cn, dir, ret, me.tid, now, &lat_ns);
+	step = bt_exchange_step(cn, dir, ret, me->tid, now, &lat_ns);
 	cn->wseq = wseq;
 	if (onehop)
-		note_request_read(cn, &me, st, dir, now);
+		note_request_read(cn, me, st, dir, now);
 	if (step) {
 		if (st) {
 			st->exch_done = true;
 			st->exch_ns = lat_ns;
 			st->exch_owed = false;
 		}
-		if (exchange_records)
-			exchange_done(sk, &c, cn, &me, st, now, owed, prev_resp_ns);
+		if (records && exchange_records)
+			exchange_done(sk, &c, cn, me, st, now, owed, prev_resp_ns);
 	}
 	if (st) {
 		st->exch_role = cn->role;
 		st->exch_dir = dir;
 		st->sock_ns = now;	/* the call's end for sys_exit: one clock read less */
 	}
-}
-
-SEC("tp_btf/sock_send_length")
-int BPF_PROG(sock_send_length, struct sock *sk, int ret, int flags)
-{
-	exchange_sock(sk, ret, flags, BT_DIR_SEND);
-	return 0;
-}
-
-SEC("tp_btf/sock_recv_length")
-int BPF_PROG(sock_recv_length, struct sock *sk, int ret, int flags)
-{
-	exchange_sock(sk, ret, flags, BT_DIR_RECV);
-	return 0;
 }
 
 /*
@@ -631,8 +619,21 @@ int BPF_PROG(sk_data_ready, struct sock *sk)
 	struct inflight *st;
 	struct bt_conn *cn;
 
-	if (sk->__sk_common.skc_family != AF_UNIX || !target_caller(&me))
+	if (sk->__sk_common.skc_family != AF_UNIX)
 		return 0;
+	if (!target_caller(&me)) {
+		/* --sockets-only: no connect() or accept() to mark at. */
+		if (sockets_only && count_marked) {
+			if (sk->__sk_common.skc_state == TCP_LISTEN)
+				mark_connecting(sk);
+			else
+				mark_sender(sk);
+		}
+		return 0;
+	}
+	/* --sockets-only has no sending call's entry to mark at: here, before the reader wakes. */
+	if (sockets_only && count_marked)
+		mark_receiver(sk);
 	/* A connection's end (not a listener told of a connect; not a datagram). */
 	if (sk->__sk_common.skc_state == TCP_LISTEN ||
 	    (sk->sk_type != SOCK_STREAM && sk->sk_type != SOCK_SEQPACKET))

@@ -144,6 +144,17 @@ static __always_inline void seen_process(struct task_struct *task)
 	bpf_map_update_elem(&seen, &tgid, &s, BPF_NOEXIST);
 }
 
+/* The process of struct pid p (a thread group's), if it still has one: its name kept (seen). */
+static __always_inline void seen_pid(struct pid *p)
+{
+	__u64 first = kernel_word(&p->tasks[PIDTYPE_PID].first);
+
+	if (first)
+		seen_process(bpf_rdonly_cast((void *)(first - bpf_core_field_offset(struct task_struct,
+										 pid_links)),
+					     bpf_core_type_id_kernel(struct task_struct)));
+}
+
 /*
  * Set (never cleared) before the first mark is inserted: until then no
  * channel is marked, so no process can be counted by a mark, and a
@@ -218,16 +229,22 @@ static __always_inline __u64 sock_id(const struct sock *sk)
 	return (__u64)sk;
 }
 
+/* The owner socket id's entry names, or 0 if it is another socket's (see bt_sk_owner.ino). */
+static __always_inline __u32 owner_if(const struct bt_sk_owner *o, __u64 ino)
+{
+	if (!o || (o->ino && ino && o->ino != (__u32)ino))
+		return 0;
+	return o->tgid;
+}
+
 /* The process the kernel credits sk to: its last user, 0 unknown. */
 static __always_inline __u32 sock_owner(const struct sock *sk)
 {
 	__u64 id = sock_id(sk);
-	struct bt_sk_owner *o;
 
 	if (!id)
 		return 0;
-	o = bpf_map_lookup_elem(&sk_owner, &id);
-	return o ? o->tgid : 0;
+	return owner_if(bpf_map_lookup_elem(&sk_owner, &id), sock_ino((struct sock *)sk));
 }
 
 /*
@@ -240,15 +257,18 @@ static __always_inline __u32 sock_owner(const struct sock *sk)
  */
 __u64 owner_writes;
 
-/* map[key] = tgid (and the caller's name), written only when that changes. */
-static __always_inline void owner_put(void *map, __u64 key, __u32 tgid)
+/*
+ * map[key] = tgid (and the caller's name; sk_owner: the socket's inode
+ * ino), written only when that changes.
+ */
+static __always_inline void owner_put(void *map, __u64 key, __u32 tgid, __u32 ino)
 {
-	struct bt_sk_owner o = { .tgid = tgid }, *have;
+	struct bt_sk_owner o = { .tgid = tgid, .ino = ino }, *have;
 
 	if (!key)
 		return;
 	have = bpf_map_lookup_elem(map, &key);
-	if (have && have->tgid == tgid)
+	if (have && have->tgid == tgid && have->ino == ino)
 		return;
 	bpf_get_current_comm(o.comm, sizeof(o.comm));
 	bpf_map_update_elem(map, &key, &o, BPF_ANY);
@@ -258,13 +278,14 @@ static __always_inline void owner_put(void *map, __u64 key, __u32 tgid)
 /* A global function: one verified copy, not one per crossing call site. */
 __noinline int sock_used_addr(__u64 sk_addr, __u32 tgid)
 {
-	owner_put(&sk_owner, sk_addr, tgid);
+	owner_put(&sk_owner, sk_addr, tgid,
+		  sock_ino(bpf_rdonly_cast((void *)sk_addr, bpf_core_type_id_kernel(struct sock))));
 	return 0;
 }
 
 static __always_inline void sock_used(const struct sock *sk, __u32 tgid)
 {
-	owner_put(&sk_owner, sock_id(sk), tgid);
+	owner_put(&sk_owner, sock_id(sk), tgid, sock_ino((struct sock *)sk));
 }
 
 static __always_inline void v4_mapped(__u8 out[16], __u32 a)
@@ -386,7 +407,7 @@ int BPF_PROG(inet_state, const struct sock *sk, const int oldstate, const int ne
 /* The connection of the socket with inode ino is served by tgid (accepted_by). */
 static __always_inline void served_by(__u64 ino, __u32 tgid)
 {
-	owner_put(&accepted_by, ino, tgid);
+	owner_put(&accepted_by, ino, tgid, 0);
 }
 
 /* The socket at the other end of an inet connection: its mirrored tuple's. */
@@ -577,6 +598,83 @@ static __always_inline void mark_before_send(struct endpoint *c, struct inflight
 		mark_connection(c);
 }
 
+/*
+ * --sockets-only, --peers: a target's send reached sk, a unix socket, and
+ * its reader is about to be woken (sk_data_ready): sk and its peer are
+ * marked now, as mark_before_send marks at a sending call's entry. The
+ * filter's clear bit says "not marked" without a lookup; a set one, after
+ * the connection's first send, ends it (a bit another socket set leaves
+ * the mark to the send's own count, a moment later).
+ */
+static __always_inline void mark_receiver(struct sock *sk)
+{
+	struct endpoint c = {};
+
+	classify_sock(sk, 0, &c);
+	if (c.kind == BT_KIND_NONE || maybe_marked(kernel_word(&c.sk)))
+		return;
+	mark_connection(&c);
+}
+
+/*
+ * --sockets-only, --peers: a process that is no target sends to sk, a
+ * unix socket, whose reader is about to be woken (sk_data_ready). If sk
+ * is marked, or is a connection a marked listener (a target's, marked by
+ * discovery) has not accepted yet, the sender's own end is marked now,
+ * so its send is counted at its count a moment later (sock_count_marked):
+ * a client that writes before the target accepts counts from its first
+ * byte, as connection_marks makes it with the syscall hooks. The
+ * sender's end's filter bit, once set, ends it at one load.
+ */
+static __always_inline void mark_sender(struct sock *sk)
+{
+	struct unix_sock *us = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct unix_sock));
+	struct sock *own = us->peer, *l;
+	__u64 key = kernel_word(&sk), own_key;
+
+	if (!own)
+		return;
+	own_key = kernel_word(&own);
+	if (maybe_marked(own_key))
+		return;
+	if (!maybe_marked(key) || !is_marked(key)) {
+		if (!bpf_core_field_exists(us->listener))
+			return;
+		l = us->listener;
+		if (!l || !is_marked(BT_MARK_UNIX_LISTENER(sock_ino(l))))
+			return;
+		mark(key);
+	}
+	mark(own_key);
+}
+
+/*
+ * --sockets-only, --peers: a process that is no target connected to l, a
+ * unix listener, and l is told (sk_data_ready, in the connecting
+ * process). A marked listener's (a target's) new connection is the last
+ * on its queue: it and the connecting end are marked, so a client whose
+ * connection is accepted before its first send counts from that send
+ * (mark_sender covers the other order). Another connect may queue in
+ * between, or the target accept it first: then this one is not marked,
+ * and the far end's first bytes show as unseen. A unix connect of any
+ * process pays the listener's lookup.
+ */
+static __always_inline void mark_connecting(struct sock *l)
+{
+	struct sk_buff *skb;
+	struct unix_sock *embryo;
+
+	if (!l->sk_receive_queue.qlen || !is_marked(BT_MARK_UNIX_LISTENER(sock_ino(l))))
+		return;
+	skb = bpf_rdonly_cast((void *)kernel_word(&l->sk_receive_queue.prev),
+			      bpf_core_type_id_kernel(struct sk_buff));
+	embryo = bpf_rdonly_cast(skb->sk, bpf_core_type_id_kernel(struct unix_sock));
+	if (!embryo->peer)
+		return;
+	mark(kernel_word(&skb->sk));
+	mark(kernel_word(&embryo->peer));
+}
+
 /* socketpair(domain, type, protocol, sv[2]): both ends are the caller's. */
 static __always_inline void socketpair_made(struct task_struct *task, const int *sv)
 {
@@ -740,7 +838,17 @@ __noinline int peers_fill_info(__u64 sk_addr, __u64 peer_addr, struct bt_chan_in
 		 * is known once it does: accepted_by), the client for an
 		 * accepted socket, the creator for a socketpair.
 		 */
-		info->peer_tgid = sock_owner((struct sock *)peer) ?: pid_number(sk->sk_peer_pid);
+		info->peer_tgid = sock_owner((struct sock *)peer);
+		if (!info->peer_tgid) {
+			info->peer_tgid = pid_number(sk->sk_peer_pid);
+			/*
+			 * --sockets-only hooks no connect() to take the far
+			 * end's name from: its process, while it lives, keeps
+			 * it for a report written after it exited (seen).
+			 */
+			if (sockets_only && info->peer_tgid)
+				seen_pid(sk->sk_peer_pid);
+		}
 		/* The peer still waiting in a listener's queue: we connected. */
 		if (bpf_core_field_exists(peer->listener) && peer->listener)
 			info->role = BT_ROLE_CLIENT;
@@ -776,7 +884,7 @@ __noinline int peers_fill_info(__u64 sk_addr, __u64 peer_addr, struct bt_chan_in
 		if (!info->role)
 			info->role = far->role == BT_ROLE_SERVER ? BT_ROLE_CLIENT : BT_ROLE_SERVER;
 		o = bpf_map_lookup_elem(&sk_owner, &far->sock);
-		if (o)
+		if (owner_if(o, far->ino))
 			info->peer_tgid = o->tgid;
 	}
 	return 0;

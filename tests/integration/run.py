@@ -390,6 +390,102 @@ def no_chains_rows_exact():
         eq({k: v for k, v in bt["lost"].items() if v}, {}, "%s: lost" % mode)
 
 
+def blocked_fields(bt):
+    """The JSON's blocked-time fields, on rows and edges."""
+    rows = [b for p in bt["processes"] for b in p["boundaries"]] + bt["edges"]
+    return sorted({k for r in rows for k in r if "blocked" in k or k == "wakeups"})
+
+
+@test
+def sockets_only_rows_exact():
+    """--sockets-only (no syscall hook: calls counted at the socket layer):
+    unix stream ping-pongs over a socketpair and over a bound path with
+    sendmsg/recvmsg, TCP over IPv4 and IPv6, connected UDP: every call and
+    byte exact as the workload counted them, every exchange of each end
+    counted, nothing lost; no blocked time or wakeups in the JSON (not
+    measured is absent, not 0); a pipe ping-pong's pipes not traced. An
+    unconnected UDP socket names no remote at the socket layer: one row a
+    socket and direction, its calls and bytes all the workload's."""
+    cases = (("unix-stream", "--count", "3000", "--size", "10", "--reply-size", "3"),
+             ("unix-stream", "--count", "1000", "--size", "100", "--reply-size", "7",
+              "--api", "msg", "--path", tmpfile("bt-so.sock")),
+             ("tcp", "--count", "2000", "--size", "100", "--reply-size", "20"),
+             ("tcp", "--count", "500", "--size", "300", "--reply-size", "4", "--api", "msg",
+              "--ipv6"),
+             ("udp", "--count", "1000", "--size", "100", "--api", "send"))
+    for args in cases:
+        what = " ".join(args[:1] + args[-2:])
+        bt, ipc = traced(*args, bt_args=("--sockets-only",))
+        if args[0] == "udp":
+            for p in ipc["processes"]:
+                _, rows = bt_rows(bt, p["pid"])
+                for d in ("send", "recv"):
+                    got = [(r["calls"], r["bytes"], r["errors"]) for k, r in rows.items()
+                           if k[2] == d]
+                    want = [sum(b.get(f, 0) for b in p["boundaries"] if b["direction"] == d)
+                            for f in ("calls", "bytes", "errors")]
+                    eq(got, [tuple(want)], "udp: pid %d %s rows" % (p["pid"], d))
+        else:
+            assert_matches(bt, ipc)
+        eq(bt.get("sockets_only"), True, "%s: sockets_only in the JSON" % what)
+        eq({k: v for k, v in bt["lost"].items() if v}, {}, "%s: lost" % what)
+        eq(blocked_fields(bt), [], "%s: fields of what was not measured" % what)
+        if args[0] == "udp":
+            continue
+        for p in ipc["processes"]:
+            _, rows = bt_rows(bt, p["pid"])
+            eq(sum(r.get("exchanges", {}).get("count", 0) for r in rows.values()),
+               int(args[2]), "%s: exchanges of pid %d" % (what, p["pid"]))
+    bt, ipc = traced("pipe", "--count", "500", "--size", "10", bt_args=("--sockets-only",))
+    eq([b["channel"] for p in bt["processes"] for b in p["boundaries"]], [],
+       "rows of a pipe ping-pong under --sockets-only")
+
+
+@test
+def sockets_only_event_loop_exchanges_exact():
+    """--sockets-only on tierdemo's epoll tiers (non-blocking reads, three
+    clients), traced from the front end with --peers 2: each tier's
+    exchanges exactly the requests and calls it made, with each end's
+    role, as with the syscall hooks (exchanges_exact_in_every_mode)."""
+    _, bt, tier = trace_announced([TIERDEMO, "--mode", "epoll", "--requests", "40",
+                                   "--calls", "2", "--work-us", "50", "--clients", "3",
+                                   "--delay-ms", GATE_MS, "--out", tmpfile("tier.json")],
+                                  "tierdemo", "--peers", "2", "--sockets-only")
+    eq(tier["requests"], 120, "requests made")
+    check_tier_exchanges(bt, tier, 3, "--sockets-only")
+    eq({k: v for k, v in bt["lost"].items() if v}, {}, "lost")
+
+
+@test
+def sockets_only_recording_and_refusals():
+    """A --sockets-only recording reports as the live trace did (its mode
+    kept: the table says what was not measured, the JSON has no blocked
+    time); what the mode cannot do is refused with a clear error."""
+    rec = tmpfile("so.rec")
+    out = tmpfile("so-live.json")
+    cmd = " ".join([IPCLOAD, "tcp", "--count", "300", "--size", "9", "--reply-size", "2",
+                    "--out", tmpfile("ipc.json")])
+    r = run([BT, "--sockets-only", "-f", "json", "-o", out, "--record", rec, "-c", cmd])
+    eq(r.returncode, 0, "boundtrace exit status (%s)" % r.stderr)
+    live = load_json(out)
+    r = run([BT, "report", rec, "-f", "json"])
+    eq(r.returncode, 0, "report exit status (%s)" % r.stderr)
+    again = json.loads(r.stdout)
+    eq(again.get("sockets_only"), True, "sockets_only from the recording")
+    eq(blocked_fields(again), [], "blocked fields from the recording")
+    eq([(e["from"], e["to"], e["calls"], e["bytes"]) for e in again["edges"]],
+       [(e["from"], e["to"], e["calls"], e["bytes"]) for e in live["edges"]], "edges")
+    r = run([BT, "report", rec])
+    check("sockets only: socket calls as the socket layer saw them" in r.stdout,
+          "the table says what was not measured: %s" % r.stdout[:400])
+    for extra in (["--chains"], ["--stacks"], ["--min-block", "5"], ["-f", "chains"],
+                  ["-f", "svg"]):
+        r = run([BT, "--sockets-only", *extra, "-d", "0.1", "-a"])
+        eq(r.returncode, 2, "--sockets-only %s exit status" % " ".join(extra))
+        check("does not combine with --sockets-only" in r.stderr,
+              "--sockets-only %s: %s" % (" ".join(extra), r.stderr))
+
+
 @test
 def pipe_vec_pingpong():
     bt, ipc = traced("pipe", "--count", "2000", "--size", "64", "--reply-size", "8", "--api", "vec")
@@ -650,6 +746,25 @@ def exchange_rows(bt, pid, kind, direction):
     return [v for k, v in rows.items() if k[0] == kind and k[2] == direction]
 
 
+def check_tier_exchanges(bt, tier, clients, what):
+    """Each tier of a tierdemo run (its JSON: tier) has exactly the
+    exchanges it made, with the role of each end, on its `clients`
+    connections a tier."""
+    pids = {p["role"]: p["pid"] for p in tier["processes"]}
+    n, k = tier["requests"], tier["requests"] * tier["calls"]
+    for role, kind, direction, want_role, want in (
+            ("frontend", "unix_stream", "recv", "client", n),
+            ("middle", "unix_stream", "send", "server", n),
+            ("middle", "tcp", "recv", "client", k),
+            ("backend", "tcp", "send", "server", k)):
+        rows = exchange_rows(bt, pids[role], kind, direction)
+        eq(sorted({r.get("role") for r in rows}), [want_role],
+           "%s: %s %s %s role" % (what, role, kind, direction))
+        eq(sum(r.get("exchanges", {}).get("count", 0) for r in rows), want,
+           "%s: %s %s exchanges" % (what, role, kind))
+        eq(len(rows), clients, "%s: %s %s connections" % (what, role, kind))
+
+
 @test
 def exchanges_exact_in_every_mode():
     """Requests and responses counted per connection in the kernel, whether a
@@ -662,20 +777,8 @@ def exchanges_exact_in_every_mode():
                                        *(["--clients", str(clients)] if clients > 1 else []),
                                        "--delay-ms", GATE_MS, "--out", tmpfile("tier.json")],
                                       "tierdemo", "--peers", "2")
-        pids = {p["role"]: p["pid"] for p in tier["processes"]}
-        n, k = tier["requests"], tier["requests"] * tier["calls"]
-        eq(n, 40 * clients, "%s: requests made" % mode)
-        for role, kind, direction, want_role, want in (
-                ("frontend", "unix_stream", "recv", "client", n),
-                ("middle", "unix_stream", "send", "server", n),
-                ("middle", "tcp", "recv", "client", k),
-                ("backend", "tcp", "send", "server", k)):
-            rows = exchange_rows(bt, pids[role], kind, direction)
-            eq(sorted({r.get("role") for r in rows}), [want_role],
-               "%s: %s %s %s role" % (mode, role, kind, direction))
-            eq(sum(r.get("exchanges", {}).get("count", 0) for r in rows), want,
-               "%s: %s %s exchanges" % (mode, role, kind))
-            eq(len(rows), clients, "%s: %s %s connections" % (mode, role, kind))
+        eq(tier["requests"], 40 * clients, "%s: requests made" % mode)
+        check_tier_exchanges(bt, tier, clients, mode)
         eq(bt["lost"]["exchanges"], 0, "%s: exchanges lost" % mode)
 
 

@@ -198,6 +198,19 @@ def socket_bytes(proc, direction, kinds=("tcp", "unix_stream")):
                if b["kind"] in kinds and b["direction"] == direction)
 
 
+def check_redis_bytes(proc, before, req1, after, reply2):
+    """redis-server's socket rows (proc) hold every byte redis says it read
+    and wrote between two INFO stats snapshots; returns those counts."""
+    # Redis counts a read when it happens and a reply when it is written:
+    # the first INFO's request was read before its snapshot, the second
+    # INFO's reply written after its own.
+    read = int(after["total_net_input_bytes"]) - int(before["total_net_input_bytes"]) + req1
+    wrote = int(after["total_net_output_bytes"]) - int(before["total_net_output_bytes"]) + reply2
+    eq(socket_bytes(proc, "recv"), read, "bytes redis-server read (its own total_net_input_bytes)")
+    eq(socket_bytes(proc, "send"), wrote, "bytes redis-server wrote (its own total_net_output_bytes)")
+    return read, wrote
+
+
 @test
 def redis_server_bytes_match_its_own_stats():
     """redis-server traced with -p while redis-benchmark runs over its unix
@@ -215,18 +228,99 @@ def redis_server_bytes_match_its_own_stats():
         bt = t.stop()
     finally:
         r.stop()
-    # Redis counts a read when it happens and a reply when it is written:
-    # the first INFO's request was read before its snapshot, the second
-    # INFO's reply written after its own.
-    read = int(after["total_net_input_bytes"]) - int(before["total_net_input_bytes"]) + req1
-    wrote = int(after["total_net_output_bytes"]) - int(before["total_net_output_bytes"]) + reply2
     proc = proc_of(bt, r.p.pid)
+    read, wrote = check_redis_bytes(proc, before, req1, after, reply2)
     check(read > 2000 * 40 and wrote >= 2000 * 5, "redis counted %d in, %d out" % (read, wrote))
     eq(proc["comm"], "redis-server", "comm")
-    eq(socket_bytes(proc, "recv"), read, "bytes redis-server read (its own total_net_input_bytes)")
-    eq(socket_bytes(proc, "send"), wrote, "bytes redis-server wrote (its own total_net_output_bytes)")
     eq(bt["lost"]["map_full"], 0, "lost.map_full")
     eq(bt["lost"]["events"], 0, "lost.events")
+
+
+@test
+def redis_sockets_only_far_ends_from_their_first_byte():
+    """redis-server traced with --sockets-only -p (the far ends found by
+    --peers 1, none a target when it connects) while redis-benchmark runs
+    4 connections over the unix socket, then over TCP: redis's own byte
+    counts (INFO stats) are its rows' exactly; the clients' sends are what
+    redis read from them, from each connection's first byte (none unseen);
+    redis's exchanges are the SETs it counted (INFO commandstats)."""
+    r = Redis()
+    n = 1000
+    try:
+        t = Tracer(r.p.pid, "--sockets-only")
+        before, req1, _ = r.info_stats()
+        cmds0, _, _ = r.info_stats("commandstats")
+        for where in (["-s", r.sock], ["-h", "127.0.0.1", "-p", str(r.port)]):
+            b = subprocess.run(["redis-benchmark", *where, "-c", "4", "-n", str(n),
+                                "-t", "set", "-q"], capture_output=True, text=True,
+                               timeout=120, stdin=subprocess.DEVNULL)
+            eq(b.returncode, 0, "redis-benchmark exit status (%s)" % b.stderr)
+        cmds1, _, _ = r.info_stats("commandstats")
+        after, _, reply2 = r.info_stats()
+        bt = t.stop()
+    finally:
+        r.stop()
+    proc = proc_of(bt, r.p.pid)
+    eq(bt.get("sockets_only"), True, "sockets_only")
+    check_redis_bytes(proc, before, req1, after, reply2)
+    bench = [p["pid"] for p in bt["processes"] if p["comm"] == "redis-benchmark"]
+    eq(len(bench), 2, "redis-benchmark processes found as far ends")
+    for kind in ("unix_stream", "tcp"):
+        into = [e for e in bt["edges"] if e["to"] == r.p.pid and e["kind"] == kind and
+                e["from"] in bench]
+        eq(len(into), 1, "%s edges from redis-benchmark" % kind)
+        recv = sum(b["bytes"] for b in proc["boundaries"] if b["kind"] == kind and
+                   b["direction"] == "recv" and b.get("peer", {}).get("pid") in bench)
+        eq(into[0]["bytes"], recv, "%s: bytes redis-benchmark sent, as redis read them" % kind)
+        eq(into[0]["unseen_bytes"], 0, "%s: bytes unseen at the far end" % kind)
+        check(into[0]["connections_seen"] >= 4, "%s connections: %r" % (kind, into[0]))
+
+    def calls(stats, cmd):
+        v = stats.get("cmdstat_" + cmd, "calls=0")
+        return int(v.split("calls=")[1].split(",")[0])
+
+    eq(calls(cmds1, "set") - calls(cmds0, "set"), 2 * n, "SET calls (redis's own count)")
+    served = sum(b.get("exchanges", {}).get("count", 0) for b in proc["boundaries"]
+                 if b["direction"] == "send" and b.get("peer", {}).get("pid") in bench)
+    # Its CONFIG GETs at start (redis 7 counts them as "config|get"); INFO came from this test.
+    others = sum(calls(cmds1, c[len("cmdstat_"):]) - calls(cmds0, c[len("cmdstat_"):])
+                 for c in cmds1 if c.startswith("cmdstat_") and c not in ("cmdstat_set",
+                                                                          "cmdstat_info"))
+    # Each run sends its two CONFIG GETs at once: one exchange (pipelined requests are one).
+    eq(others, 4, "redis's other commands from redis-benchmark (CONFIG GET, two a run)")
+    eq(served, 2 * n + 2, "exchanges redis-server served redis-benchmark")
+    eq({k: v for k, v in bt["lost"].items() if v}, {}, "lost")
+
+
+@test
+def redis_sockets_only_far_end_not_a_reused_sockets_owner():
+    """--sockets-only --peers 0 hooks no socket(), accept() or connect():
+    a client's socket whose kernel address redis's closed sockets held
+    before is not credited to redis. 20 connections made and closed, then
+    10 more: their edge is redis-server → redis-benchmark, never redis to
+    itself (each new socket may take a closed one's address: the check of
+    the owner's inode failing, 1,494 and 1,907 calls went to redis
+    itself), and every exchange is on it."""
+    r = Redis()
+    try:
+        t = Tracer(r.p.pid, "--sockets-only", "--peers", "0")
+        for args in (["-c", "20", "-n", "2000", "-t", "ping_inline"],
+                     ["-c", "10", "-n", "3000", "-t", "set"]):
+            b = subprocess.run(["redis-benchmark", "-s", r.sock, *args, "-q"],
+                               capture_output=True, text=True, timeout=120,
+                               stdin=subprocess.DEVNULL)
+            eq(b.returncode, 0, "redis-benchmark exit status (%s)" % b.stderr)
+        bt = t.stop()
+    finally:
+        r.stop()
+    names = {p["pid"]: p["comm"] for p in bt["processes"]}
+    edges = [(names.get(e["from"]), names.get(e["to"]), e["calls"]) for e in bt["edges"]]
+    eq([e for e in edges if e[0] == e[1]], [], "edges from a process to itself")
+    out = [e for e in bt["edges"] if e["from"] == r.p.pid]
+    eq(sorted({names.get(e["to"]) for e in out}), ["redis-benchmark"], "redis's far ends: %r" % edges)
+    eq(sum(e.get("exchanges", {}).get("count", 0) for e in out), 2000 + 3000 + 2,
+       "exchanges redis served (2000 PINGs, 3000 SETs, each run's two CONFIG GETs sent "
+       "at once): %r" % edges)
 
 
 class Nginx:

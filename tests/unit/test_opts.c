@@ -543,6 +543,40 @@ static void test_format_needs(void **state)
 	assert_string_equal(err, "-f chains prints chains: it does not combine with --no-chains");
 }
 
+/* --sockets-only: no chains, no stacks; each thing it cannot do named. */
+static void test_sockets_only(void **state)
+{
+	static const struct {
+		const char *a, *b, *err;
+	} bad[] = {
+		{ "--chains", NULL, "--chains" },
+		{ "--min-block", "50", "--min-block" },
+		{ "--stacks", NULL, "--stacks" },
+		{ "-f", "chains", "-f chains" },
+		{ "-f", "folded", "-f folded" },
+		{ "-f", "svg", "-f svg" },
+		{ "-f", "wakers", "-f wakers" },
+	};
+	struct bt_opts o;
+	char err[ERRLEN], want[ERRLEN];
+
+	(void)state;
+	assert_int_equal(PARSE(&o, err, "-p", "1", "--sockets-only", NULL), 0);
+	assert_true(o.sockets_only);
+	assert_false(o.chains);
+	assert_false(o.stacks);
+	assert_int_equal(PARSE(&o, err, "-a", "--sockets-only", "-f", "json", "--peers", "2", NULL), 0);
+	assert_true(o.sockets_only);
+	assert_int_equal(PARSE(&o, err, "-a", "--no-chains", NULL), 0);
+	assert_false(o.sockets_only);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(PARSE(&o, err, "-a", "--sockets-only", bad[i].a, bad[i].b, NULL), -1);
+		snprintf(want, sizeof(want), "%s does not combine with --sockets-only (no chains, "
+			 "no stacks: no call's blocking is timed)", bad[i].err);
+		assert_string_equal(err, want);
+	}
+}
+
 static void test_metrics_options(void **state)
 {
 	struct bt_opts o;
@@ -602,6 +636,7 @@ int main(void)
 		cmocka_unit_test(test_command_takes_the_rest),
 		cmocka_unit_test(test_subcommands),
 		cmocka_unit_test(test_format_needs),
+		cmocka_unit_test(test_sockets_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

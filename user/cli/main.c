@@ -344,6 +344,7 @@ static int run_trace(const struct bt_opts o, int argc, char **argv)
 	cfg.max_hops = o.peers;
 	cfg.min_block_ns = o.chains ? o.min_block_ns : 0;
 	cfg.stacks = o.stacks;
+	cfg.sockets_only = o.sockets_only;
 	cfg.stack_map_size = o.stack_map_size;
 	model.weight = o.weight;
 	model.group_exe = o.group_exe;

@@ -69,6 +69,11 @@ static const struct opt opts[] = {
 	{ O_PLAIN, 'd', "duration", "SECS", ON_LIVE, "Stopping",
 	  "stop after SECS seconds (default: when the targets exit, or Ctrl-C)",
 	  SECS(duration_ns) },
+	{ O_PLAIN, 0, "sockets-only", NULL, ON_LIVE, "Cost",
+	  "the least cost to a busy server and the machine: socket calls\n"
+	  "counted at the socket layer, no hook on every syscall; no\n"
+	  "pipes, futexes, blocked time or chains (exchanges stay)",
+	  FLAG(sockets_only) },
 	{ O_PLAIN, 0, "no-chains", NULL, ON_LIVE, "Chains",
 	  "the cheapest trace: no request/response records, no blocking\n"
 	  "episodes, no chains section (chains are on by default)", FLAG(no_chains) },
@@ -301,6 +306,7 @@ static int apply(struct bt_opts *o, const struct opt *op, const char *v, char **
 		return 0;
 	case O_MIN_BLOCK:
 		o->min_block_ns = (uint64_t)n * 1000;
+		o->min_block_set = true;
 		return 0;
 	case O_STACK_MAP:
 		o->stack_map_size = n;
@@ -475,9 +481,22 @@ static int check(struct bt_opts *o, int noperands, const char *first, char *err,
 	if (o->no_chains && (o->exporter->needs & BT_NEED_EPISODES))
 		return BAD("-f %s prints chains: it does not combine with --no-chains",
 			   o->exporter->name);
-	o->chains = !o->no_chains;
+	if (o->sockets_only) {
+		/* What it does without: a clear error, not a report missing it. */
+		const char *what = o->chains ? "--chains" : o->min_block_set ? "--min-block" :
+				   o->stacks ? "--stacks" : NULL;
+
+		if (!what && (o->exporter->needs & (BT_NEED_EPISODES | BT_NEED_STACKS)))
+			return BAD("-f %s does not combine with --sockets-only (no chains, no "
+				   "stacks: no call's blocking is timed)", o->exporter->name);
+		if (what)
+			return BAD("%s does not combine with --sockets-only (no chains, no "
+				   "stacks: no call's blocking is timed)", what);
+		o->no_chains = true;
+	}
 	if (o->exporter->needs & BT_NEED_STACKS)
 		o->stacks = true;
+	o->chains = !o->no_chains;
 	return 0;
 }
 

@@ -37,6 +37,8 @@ struct bt_opts {
 	bool chains;		/* record exchanges and episodes: on unless --no-chains */
 	bool no_chains;		/* --no-chains */
 	uint64_t min_block_ns;	/* --min-block */
+	bool min_block_set;	/* --min-block was given */
+	bool sockets_only;	/* --sockets-only */
 	bool stacks;		/* --stacks */
 	uint32_t stack_map_size;
 	int weight;		/* enum bt_weight: --weight */

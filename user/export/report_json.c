@@ -54,10 +54,13 @@ static void write_row(struct jw *w, const struct bt_model *m, const struct bt_vi
 	jw_ku64(w, "calls", r->st.calls);
 	jw_ku64(w, "bytes", r->st.bytes);
 	jw_ku64(w, "errors", r->st.errors);
-	jw_ku64(w, "blocked_ns", r->st.blocked_ns);
-	jw_ku64(w, "max_blocked_ns", r->st.max_blocked_ns);
-	write_percentiles(w, r->st.blocked_hist, r->st.max_blocked_ns);
-	bt_json_hist(w, "blocked_hist", r->st.blocked_hist);
+	/* Not measured is absent, not 0 (--sockets-only). */
+	if (!m->sockets_only) {
+		jw_ku64(w, "blocked_ns", r->st.blocked_ns);
+		jw_ku64(w, "max_blocked_ns", r->st.max_blocked_ns);
+		write_percentiles(w, r->st.blocked_hist, r->st.max_blocked_ns);
+		bt_json_hist(w, "blocked_hist", r->st.blocked_hist);
+	}
 	if (bt_kind_has_bytes(r->key.kind))
 		bt_json_hist(w, "size_hist", r->st.size_hist);
 	if (r->key.kind == BT_KIND_FUTEX && r->key.dir == BT_DIR_WAKE)
@@ -101,7 +104,7 @@ static void write_proc(struct jw *w, const struct bt_model *m, const struct bt_v
 		jw_ku64(w, "ppid", p->ppid);
 	jw_kstr(w, "role", bt_proc_role(p));
 	jw_kbool(w, "traced", p->target);
-	if (p->untimed)
+	if (p->untimed && !m->sockets_only)
 		jw_kbool(w, "blocked_partial", true);
 	if (m->group_exe)
 		jw_ku64(w, "node", bt_node_of(m, p->pid));
@@ -165,10 +168,12 @@ static void write_edge(struct jw *w, const struct bt_model *m, const struct bt_e
 	jw_ku64(w, "calls", e->calls);
 	jw_ku64(w, "bytes", e->bytes);
 	jw_ku64(w, "unseen_bytes", e->unseen_bytes);
-	jw_ku64(w, "wakeups", e->wakeups);
-	jw_ku64(w, "blocked_ns", e->blocked_ns);
-	write_percentiles(w, e->blocked_hist, e->max_blocked_ns);
-	bt_json_hist(w, "blocked_hist", e->blocked_hist);
+	if (!m->sockets_only) {
+		jw_ku64(w, "wakeups", e->wakeups);
+		jw_ku64(w, "blocked_ns", e->blocked_ns);
+		write_percentiles(w, e->blocked_hist, e->max_blocked_ns);
+		bt_json_hist(w, "blocked_hist", e->blocked_hist);
+	}
 	if (bt_kind_has_bytes(e->kind))
 		bt_json_hist(w, "size_hist", e->size_hist);
 	if (e->role)
@@ -191,6 +196,8 @@ int bt_report_json(FILE *f, const struct bt_model *m, const struct bt_views *v)
 	jw_obj_begin(&w);
 	jw_ku64(&w, "version", 2);
 	jw_ku64(&w, "duration_ns", m->duration_ns);
+	if (m->sockets_only)
+		jw_kbool(&w, "sockets_only", true);
 	jw_key(&w, "processes");
 	jw_arr_begin(&w);
 	for (size_t i = 0; i < m->nprocs; i++)

@@ -488,9 +488,12 @@ int bt_metrics_write(FILE *f, const struct bt_model *m, const struct bt_views *v
 			 * them): boundtrace_exchanges_total,
 			 * boundtrace_exchange_latency_seconds. Not yet.
 			 */
-			family(&o, "boundtrace_blocked_seconds", "histogram",
-			       "Per call: time from syscall entry to exit (log2 buckets).");
-			write_hists(&o, s, n, folded ? &other : NULL, true);
+			/* --sockets-only measures none: no series rather than zeros. */
+			if (!m->sockets_only) {
+				family(&o, "boundtrace_blocked_seconds", "histogram",
+				       "Per call: time from syscall entry to exit (log2 buckets).");
+				write_hists(&o, s, n, folded ? &other : NULL, true);
+			}
 			family(&o, "boundtrace_message_size_bytes", "histogram",
 			       "Per successful call: bytes moved (log2 buckets).");
 			write_hists(&o, s, n, folded ? &other : NULL, false);

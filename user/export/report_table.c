@@ -190,7 +190,7 @@ static void write_node(FILE *f, const struct bt_model *m, const struct bt_views 
 
 	node_label(m, node, label, sizeof(label));
 	fprintf(f, "\n%s%s%s\n", label, head->exited ? " (exited)" : "",
-		node_untimed(m, node) ?
+		!m->sockets_only && node_untimed(m, node) ?
 		" (blocked time partial: calls counted before it was followed are not timed)" : "");
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct bt_proc *p = &m->procs[i];
@@ -273,7 +273,8 @@ static void write_edges(FILE *f, const struct bt_model *m, const struct bt_edges
 
 	if (!edges->n)
 		return;
-	fprintf(f, "\ncommunication map (sender \u2192 receiver; blocked = the receiver waiting):\n");
+	fprintf(f, m->sockets_only ? "\ncommunication map (sender \u2192 receiver):\n" :
+		"\ncommunication map (sender \u2192 receiver; blocked = the receiver waiting):\n");
 	for (size_t i = 0; i < edges->n; i++) {
 		const struct bt_edge *e = &edges->v[i];
 
@@ -304,6 +305,12 @@ static void write_edges(FILE *f, const struct bt_model *m, const struct bt_edges
 			fprintf(f, "  %s \u2192 %s via %s: %s wake calls, %llu woke a waiter, blocked %s, p99 %s\n",
 				from, to, service, calls, (unsigned long long)e->wakeups, blocked,
 				p99);
+		else if (m->sockets_only)
+			fprintf(f, "  %s \u2192 %s via %s: %zu conn%s%s, %s sends, %s%s%s\n",
+				from, to, service, e->nconns, e->nconns == 1 ? "" : "s",
+				lives(e, life, sizeof(life)), calls,
+				fmt_bytes(e->bytes, bytes, sizeof(bytes)), unseen,
+				exchanges(e, exch, sizeof(exch)));
 		else
 			fprintf(f, "  %s \u2192 %s via %s: %zu conn%s%s, %s sends, %s, %llu wakeups, blocked %s, p99 %s%s%s\n",
 				from, to, service, e->nconns, e->nconns == 1 ? "" : "s",
@@ -362,6 +369,9 @@ int bt_report_table(FILE *f, const struct bt_model *m, const struct bt_views *v)
 		shown += shown_proc(&m->procs[i]);
 	fmt_ns(m->duration_ns, dur, sizeof(dur));
 	fprintf(f, "boundtrace: %zu process%s, %s traced\n", shown, shown == 1 ? "" : "es", dur);
+	if (m->sockets_only)
+		fprintf(f, "sockets only: socket calls as the socket layer saw them; pipes, futexes, "
+			"blocked time and wakeups were not measured\n");
 	bt_table_hosts(f, m);
 	write_edges(f, m, &v->edges);
 	write_chains(f, v->chains);

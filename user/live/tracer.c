@@ -294,11 +294,12 @@ static int on_exchange(void *ctx, void *data, size_t size)
  * the core needs are required (a clear error names the missing one); an
  * optional one is switched off, and stderr says once what that costs.
  */
-static int probe_tracepoints(struct bt_tracer *t, char *err, size_t errlen)
+static int probe_tracepoints(struct bt_tracer *t, bool sockets_only, char *err, size_t errlen)
 {
+	/* --sockets-only counts at the socket layer: its two tracepoints instead of the syscalls'. */
 	static const char *const required[] = {
-		"sys_enter", "sys_exit", "sched_process_fork", "sched_process_exec",
-		"sched_process_exit",
+		"sched_process_fork", "sched_process_exec", "sched_process_exit",
+		"sys_enter", "sys_exit", "sock_send_length", "sock_recv_length",
 	};
 	struct btf *btf = btf__load_vmlinux_btf();
 	char name[64];
@@ -308,15 +309,32 @@ static int probe_tracepoints(struct bt_tracer *t, char *err, size_t errlen)
 		return -1;
 	}
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+		bool syscall = i < 5;
+
+		if (i >= 3 && syscall == sockets_only)
+			continue;
 		snprintf(name, sizeof(name), "btf_trace_%s", required[i]);
 		if (btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF) < 0) {
-			snprintf(err, errlen, "this kernel has no %s tracepoint (BTF); boundtrace "
-				 "needs it", required[i]);
+			snprintf(err, errlen, "this kernel has no %s tracepoint (BTF); boundtrace%s "
+				 "needs it", required[i], sockets_only ? " --sockets-only" : "");
 			btf__free(btf);
 			return -1;
 		}
 	}
-	if (btf__find_by_name_kind(btf, "btf_trace_sched_waking", BTF_KIND_TYPEDEF) < 0) {
+	if (sockets_only) {
+		/* Nothing else on every syscall or every wakeup of the machine. */
+		bpf_program__set_autoload(t->skel->progs.sys_enter, false);
+		bpf_program__set_autoload(t->skel->progs.sys_exit, false);
+		bpf_program__set_autoload(t->skel->progs.sched_waking, false);
+		bpf_program__set_autoload(t->skel->progs.signal_deliver, false);
+		bpf_program__set_autoload(t->skel->progs.sock_send_length, false);
+		bpf_program__set_autoload(t->skel->progs.sock_recv_length, false);
+	} else {
+		bpf_program__set_autoload(t->skel->progs.sock_send_count, false);
+		bpf_program__set_autoload(t->skel->progs.sock_recv_count, false);
+	}
+	if (!sockets_only &&
+	    btf__find_by_name_kind(btf, "btf_trace_sched_waking", BTF_KIND_TYPEDEF) < 0) {
 		bpf_program__set_autoload(t->skel->progs.sched_waking, false);
 		fprintf(stderr, "boundtrace: this kernel has no sched_waking tracepoint: wakeups "
 				"and chains are not recorded\n");
@@ -338,7 +356,8 @@ static int probe_tracepoints(struct bt_tracer *t, char *err, size_t errlen)
 	}
 	if (btf__find_by_name_kind(btf, "btf_trace_inet_sock_set_state", BTF_KIND_TYPEDEF) < 0)
 		bpf_program__set_autoload(t->skel->progs.inet_state, false);
-	if (btf__find_by_name_kind(btf, "btf_trace_signal_deliver", BTF_KIND_TYPEDEF) < 0) {
+	if (!sockets_only &&
+	    btf__find_by_name_kind(btf, "btf_trace_signal_deliver", BTF_KIND_TYPEDEF) < 0) {
 		bpf_program__set_autoload(t->skel->progs.signal_deliver, false);
 		fprintf(stderr, "boundtrace: this kernel has no signal_deliver tracepoint: a call "
 				"a signal handler ends with EINTR is not counted\n");
@@ -366,7 +385,7 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
 		return -1;
 	}
-	if (probe_tracepoints(t, err, errlen))
+	if (probe_tracepoints(t, cfg->sockets_only, err, errlen))
 		goto fail;
 	t->skel->rodata->trace_all = cfg->all;
 	/* -a: every bit set, so the hooks' target test stays one load and a branch. */
@@ -402,7 +421,11 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 	bpf_map__set_max_entries(t->skel->maps.marked, cfg->map_size);
 	/* --peers: a far end counts from its first byte on a target's channel. */
 	t->skel->rodata->count_marked = cfg->max_hops > 0 && !cfg->all;
-	bpf_program__set_autoload(t->skel->progs.sys_exit_marked, cfg->max_hops > 0 && !cfg->all);
+	/* --sockets-only: the socket tracepoints count a far end by its mark. */
+	t->skel->rodata->sockets_only = cfg->sockets_only;
+	model->sockets_only = cfg->sockets_only;
+	bpf_program__set_autoload(t->skel->progs.sys_exit_marked,
+				  cfg->max_hops > 0 && !cfg->all && !cfg->sockets_only);
 	/* Not attached: sys_exit tail-calls it (the marked_exit program array, filled after load). */
 	bpf_program__set_autoattach(t->skel->progs.sys_exit_marked, false);
 	t->skel->rodata->with_stacks = cfg->stacks;
@@ -516,7 +539,7 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 	if (bt_census_take(&t->census_start) && verbose)
 		fprintf(stderr, "boundtrace: cannot read the socket tables: "
 			"connections opened during the trace are not told apart\n");
-	if (t->skel->rodata->count_marked) {
+	if (t->skel->rodata->count_marked && !cfg->sockets_only) {
 		__u32 zero = 0;
 		int fd = bpf_program__fd(t->skel->progs.sys_exit_marked);
 

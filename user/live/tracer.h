@@ -27,6 +27,7 @@ struct bt_tracer_config {
 	int max_hops;		/* --peers: follow far ends this many hops */
 	uint64_t min_block_ns;	/* chain mode: episodes at least this long (0: off) */
 	bool stacks;		/* --stacks */
+	bool sockets_only;	/* --sockets-only: no syscall hooks, no chains or stacks */
 	bool onehop;		/* chain mode may count one-hop exchanges in the kernel (not recording) */
 	uint32_t stack_map_size;
 	bool verbose;

@@ -266,6 +266,11 @@ struct bt_model {
 	 */
 	bool onehop_check;
 	bool stack_mode;		/* stacks were taken (--stacks) */
+	/*
+	 * --sockets-only: socket calls counted at the socket layer; no
+	 * pipe, futex or blocked time was measured.
+	 */
+	bool sockets_only;
 	enum bt_weight weight;		/* folded/svg weight (--weight) */
 	bool group_exe;			/* --group exe: pools fold into one node */
 	bool connections;		/* --connections: the table lists them */

@@ -149,6 +149,8 @@ static int add_host(struct bt_model *m, const struct bt_model *one, uint32_t h, 
 	if (one->duration_ns > m->duration_ns)
 		m->duration_ns = one->duration_ns;
 	m->chain_mode |= one->chain_mode;
+	/* Blocked time is left out only when no host measured it. */
+	m->sockets_only = (!h || m->sockets_only) && one->sockets_only;
 	m->stack_mode |= one->stack_mode;
 	return 0;
 }

@@ -579,6 +579,7 @@ static int read_list_block(struct rd *rd, struct bt_recf_cur *c, uint32_t type)
 		flags = bt_recf_get_u8(c);
 		rd->snap.episodes_over = bt_recf_get_u64(c);
 		rd->snap.chain_mode |= flags & MODE_ON;
+		rd->snap.sockets_only |= !!(flags & MODE_SOCKETS_ONLY);
 	} else if (l == L_STACKS) {
 		flags = bt_recf_get_u8(c);
 		rd->snap.stack_mode |= flags & MODE_ON;

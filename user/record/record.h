@@ -47,7 +47,8 @@
  *   SOCKFACTS    u32 count, then count records: u32 record length,
  *                u64 ino, u64 peer_ino, u8 proto, u8 family, u16 lport,
  *                u16 rport, u8 laddr[16], u8 raddr[16]
- *   EPISODES     u32 count, u8 flags (bit 0 chain mode), u64 episodes over
+ *   EPISODES     u32 count, u8 flags (bit 0 chain mode, bit 1 sockets only:
+ *                nothing but socket calls, no blocked time), u64 episodes over
  *                the model's cap, then count records: u32 record length,
  *                u32 pid, u32 tid, u8 kind, u8 dir, u32 waker_pid,
  *                u64 chan, u64 peer, u64 start_ns, u64 end_ns, u64 wake_ns,

@@ -30,6 +30,7 @@
 #define PROC_UNTIMED	0x4	/* struct bt_proc.untimed */
 /* EPISODES and STACKS flags. */
 #define MODE_ON		0x1
+#define MODE_SOCKETS_ONLY	0x2	/* EPISODES: struct bt_model.sockets_only */
 
 static inline uint64_t row_min_len(uint32_t hist_slots, uint32_t path_len)
 {

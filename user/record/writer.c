@@ -199,7 +199,8 @@ static void put_rows(struct bt_rec_writer *w, const struct bt_model *m)
 static void put_list_head(struct bt_recf_buf *b, const struct bt_model *m, int list)
 {
 	if (list == L_EPISODES) {
-		bt_recf_put_u8(b, m->chain_mode ? MODE_ON : 0);
+		bt_recf_put_u8(b, (m->chain_mode ? MODE_ON : 0) |
+				  (m->sockets_only ? MODE_SOCKETS_ONLY : 0));
 		bt_recf_put_u64(b, m->episodes_over);
 	} else if (list == L_STACKS) {
 		bt_recf_put_u8(b, m->stack_mode ? MODE_ON : 0);
@@ -246,7 +247,7 @@ static void put_list(struct bt_rec_writer *w, const struct bt_model *m, int list
 static void put_lists(struct bt_rec_writer *w, const struct bt_model *m, const size_t *n)
 {
 	for (int l = 0; l < L_MAX; l++)
-		if (n[l] || (l == L_EPISODES && (m->chain_mode || m->episodes_over)) ||
+		if (n[l] || (l == L_EPISODES && (m->chain_mode || m->episodes_over || m->sockets_only)) ||
 		    (l == L_STACKS && m->stack_mode))
 			put_list(w, m, l, n[l]);
 }
