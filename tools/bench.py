@@ -67,7 +67,9 @@ BYSTANDER_PEERS = "bystander (boundtrace -p IDLE)"
 # (a mark exists), every other process's read and write is looked at.
 BYSTANDER_BUSY = "bystander (boundtrace -p BUSY)"
 BUSY_RATE = 2000                # the busy target's exchanges/s (ipcload --rate, on CPU 1)
-BYSTANDERS = (BYSTANDER, BYSTANDER_PEERS, BYSTANDER_BUSY)
+# --sockets-only: no syscall hook, so every other process's pipe calls pay nothing.
+BYSTANDER_SOCKETS = "bystander (boundtrace --sockets-only -p IDLE)"
+BYSTANDERS = (BYSTANDER, BYSTANDER_PEERS, BYSTANDER_BUSY, BYSTANDER_SOCKETS)
 # Empty programs on the same tracepoints: what the hooks' mere existence
 # costs every process; the issue holds a bystander to within 0.02 of it.
 FLOOR = "floor: empty hooks (tools/floorhooks)"
@@ -371,19 +373,24 @@ def ensure_tracefs():
     return os.path.isdir(TRACEFS + "/events")
 
 
+def lists_option(binary, flag):
+    """Whether binary's --help lists flag (a build before it does not)."""
+    helptext = subprocess.run([binary, "--help"], capture_output=True, text=True).stdout
+    return re.search(rf"(^|\s){flag}\b(?!-)", helptext, re.M) is not None
+
+
 def boundtrace_variants():
     """The default mode always; the other modes once --help lists them.
     With --no-chains (chains on by default) that is the cheapest mode and
     --chains is the default; before it, --chains is the extra mode."""
-    helptext = subprocess.run([BOUNDTRACE, "--help"], capture_output=True,
-                              text=True).stdout
-    listed = lambda flag: re.search(rf"(^|\s){flag}\b(?!-)", helptext, re.M)  # noqa: E731
+    listed = lambda flag: lists_option(BOUNDTRACE, flag)  # noqa: E731
     global CHEAPEST
     CHEAPEST = "boundtrace --no-chains" if listed("--no-chains") else "boundtrace"
     variants = []
     for name, flag in (("boundtrace --no-chains", "--no-chains"),
                        ("boundtrace --chains", "--chains"),
-                       ("boundtrace --stacks", "--stacks")):
+                       ("boundtrace --stacks", "--stacks"),
+                       (SOCKETS_ONLY, "--sockets-only")):
         if flag == "--chains" and CHEAPEST != "boundtrace":
             continue            # the default mode already
         if flag == "--no-chains" and CHEAPEST == "boundtrace":
@@ -395,6 +402,10 @@ def boundtrace_variants():
         variants.append(t)
     return variants
 
+
+# Counts socket calls only: measured on the socket workloads alone.
+SOCKETS_ONLY = "boundtrace --sockets-only"
+SOCKET_WORKLOADS = ("unix", "tcp")
 
 # The mode the issue's per-workload targets are for (the cheapest one);
 # the default mode, once chains are on by default, may add DEFAULT_EXTRA.
@@ -430,7 +441,8 @@ def baseline_variants(variants):
         return []
     return [Tracer(f"base: {t.name}", t.reps, t.scale,
                    boundtrace_cmd([t.mode_flag] if t.mode_flag else [], BASELINE),
-                   boundtrace_seen, ours=True) for t in variants if not t.problem]
+                   boundtrace_seen, ours=True) for t in variants if not t.problem and
+            (not t.mode_flag or lists_option(BASELINE, t.mode_flag))]
 
 
 def tracers():
@@ -443,6 +455,11 @@ def tracers():
                              ours=True, background=lambda out: Background(out, peers=None))
     bystander_busy = Tracer(BYSTANDER_BUSY, 9, 1, lambda argv, out: argv, bystander_seen,
                             ours=True, background=BusyBackground)
+    bystander_sockets = Tracer(BYSTANDER_SOCKETS, 9, 1, lambda argv, out: argv, bystander_seen,
+                               ours=True, background=lambda out: Background(
+                                   out, peers=None, extra=["--sockets-only"]))
+    if not lists_option(BOUNDTRACE, "--sockets-only"):
+        bystander_sockets.problem = "n/a (not implemented yet)"
     strace = Tracer("strace -f -c", 5, 40,
                     lambda argv, out: ["strace", "-f", "-c", "-o", out, "--", *argv],
                     strace_seen)
@@ -462,7 +479,7 @@ def tracers():
                    background=FloorHooks)
     floor.problem = floor_problem()
     return [*variants, *baseline_variants(variants), floor, bystander, bystander_peers,
-            bystander_busy, strace, perf, bpft]
+            bystander_busy, bystander_sockets, strace, perf, bpft]
 
 
 class Background:
@@ -471,9 +488,9 @@ class Background:
     is a bystander that pays only for the hooks' early exit (and, with
     peers, the marked-channel test of its reads and writes)."""
 
-    def __init__(self, out, peers="0"):
+    def __init__(self, out, peers="0", extra=()):
         self.idle = subprocess.Popen(["sleep", "3600"], stdin=subprocess.DEVNULL)
-        self.bt = subprocess.Popen([BOUNDTRACE, *(["--peers", peers] if peers else []),
+        self.bt = subprocess.Popen([BOUNDTRACE, *(["--peers", peers] if peers else []), *extra,
                                     "-f", "json", "-o", out,
                                     "-p", str(self.idle.pid)], stdin=subprocess.DEVNULL,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -746,6 +763,8 @@ def plan(tracer_list, quick, only=None, aggregate_only=False):
             continue
         for t in [aggregate] + (others if not quick or w is WORKLOADS[0] else []):
             if (t.name in BYSTANDERS or t.name == FLOOR) and w is not WORKLOADS[0]:
+                continue
+            if t.name.endswith(SOCKETS_ONLY) and w.key not in SOCKET_WORKLOADS:
                 continue
             cells.append(new_cell(w, t, quick, t.reps))
     if not only or STRESS.key in only:
@@ -1149,11 +1168,14 @@ def server_tracers(tracer_list, aggregate_only=False):
         flags += [[t.mode_flag] for t in tracer_list
                   if t.ours and t.mode_flag in ("--no-chains", "--chains") and not t.problem
                   and not t.name.startswith("base: ")]
+        # Socket calls at the socket layer alone: the mode the servers' target is for.
+        if lists_option(BOUNDTRACE, "--sockets-only"):
+            flags.append(["--sockets-only"])
     modes = [ServerTracer(" ".join(["boundtrace", *f]), bt(f), attached, 5, ours=True)
              for f in flags]
     if BASELINE:
         modes += [ServerTracer(" ".join(["base: boundtrace", *f]), bt(f, BASELINE), attached, 5,
-                               ours=True) for f in flags]
+                               ours=True) for f in flags if not f or lists_option(BASELINE, f[0])]
     if aggregate_only:
         return modes
     # The bystander: the server untraced, every hook attached (what the
