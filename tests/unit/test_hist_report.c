@@ -173,6 +173,41 @@ static void test_hist_golden(void **state)
 	bt_model_free(&m);
 }
 
+/*
+ * --sockets-only timed no call: no exporter shows a blocked time (a
+ * bucket of zeros would read as calls that never waited), each says so.
+ */
+static void test_sockets_only_shows_no_blocked_time(void **state)
+{
+	static const struct {
+		tu_writer_fn fn;
+		const char *says, *keeps;
+	} fmts[] = {
+		{ bt_report_hist, "sockets only: no blocked times were measured", "size (bytes)" },
+		{ bt_report_json, "\"sockets_only\":true", "\"size_hist\"" },
+		{ bt_report_table, "blocked time and wakeups were not measured", "6 sends" },
+		{ bt_report_openmetrics, NULL, "boundtrace_message_size_bytes" },
+	};
+	struct bt_model m;
+
+	(void)state;
+	build_model(&m, "writer");
+	m.sockets_only = true;
+	for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
+		char *out = tu_render(fmts[i].fn, &m);
+
+		if (fmts[i].says)
+			assert_non_null(strstr(out, fmts[i].says));
+		assert_non_null(strstr(out, fmts[i].keeps));
+		assert_null(strstr(out, "blocked ("));
+		assert_null(strstr(out, "blocked_"));
+		assert_null(strstr(out, "wakeups\""));
+		assert_null(strstr(out, " wakeups,"));
+		free(out);
+	}
+	bt_model_free(&m);
+}
+
 static void test_escape_term(void **state)
 {
 	char buf[64];
@@ -198,6 +233,7 @@ int main(void)
 		cmocka_unit_test(test_json_buckets_sum_to_calls),
 		cmocka_unit_test(test_json_top_slot),
 		cmocka_unit_test(test_hist_golden),
+		cmocka_unit_test(test_sockets_only_shows_no_blocked_time),
 		cmocka_unit_test(test_escape_term),
 	};
 

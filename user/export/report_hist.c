@@ -116,6 +116,8 @@ static void write_rows(FILE *f, const struct bt_model *m, const struct bt_proc *
 		snprintf(title, sizeof(title), "%s %s %s: size (bytes), %" PRIu64 " calls", who,
 			 chan, dir, bt_hist_count(r->st.size_hist));
 		write_hist(f, title, r->st.size_hist);
+		if (m->sockets_only)
+			continue;
 		snprintf(title, sizeof(title), "%s %s %s: blocked (ns), %" PRIu64 " calls", who,
 			 chan, dir, bt_hist_count(r->st.blocked_hist));
 		write_hist(f, title, r->st.blocked_hist);
@@ -132,6 +134,8 @@ static void write_edge(FILE *f, const struct bt_model *m, const struct bt_edge *
 	snprintf(title, sizeof(title), "%s \u2192 %s via %s: size (bytes), %" PRIu64 " sends",
 		 from, to, chan, bt_hist_count(e->size_hist));
 	write_hist(f, title, e->size_hist);
+	if (m->sockets_only)
+		return;
 	snprintf(title, sizeof(title), "%s \u2192 %s via %s: receiver blocked (ns), %" PRIu64
 		 " %s", from, to, chan, bt_hist_count(e->blocked_hist),
 		 e->kind == BT_KIND_FUTEX ? "waits" : "receives");
@@ -140,7 +144,11 @@ static void write_edge(FILE *f, const struct bt_model *m, const struct bt_edge *
 
 int bt_report_hist(FILE *f, const struct bt_model *m, const struct bt_views *v)
 {
-	fprintf(f, "boundtrace: per-call sizes and blocked times, log2 buckets [low, high)\n");
+	/* --sockets-only timed no call: its blocked times would be a bucket of zeros. */
+	fprintf(f, m->sockets_only ?
+		"boundtrace: per-call sizes, log2 buckets [low, high) (sockets only: no blocked "
+		"times were measured)\n" :
+		"boundtrace: per-call sizes and blocked times, log2 buckets [low, high)\n");
 	for (size_t i = 0; i < m->nprocs; i++)
 		write_rows(f, m, &m->procs[i]);
 	for (size_t i = 0; i < v->edges.n; i++)
