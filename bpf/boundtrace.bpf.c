@@ -2206,18 +2206,20 @@ static __always_inline struct inflight *sock_call_slot(__u32 tid)
 	return st;
 }
 
-/*
- * --sockets-only: one socket-layer send or receive (ret: bytes or an
- * error; dir, | SOCK_PEEKED for a receive that left the bytes) of sk by process tgid, counted in its row as sys_exit counts a
- * call: the same key (classify_sock), no blocked time. st is the
- * thread's slot (NULL: a far end counted by its mark). A sendmmsg or
- * recvmmsg is one count a message; an interrupted call restarted is two.
- * A global function (sk_addr the socket's address): its frame is apart
- * from the exchange step's, which the same program holds (both inlined,
- * their stacks add up past BPF's 512 bytes), and it is verified once.
- */
+/* sock_count's dir: a receive that left the bytes queued (MSG_PEEK). */
 #define SOCK_PEEKED	0x100
 
+/*
+ * --sockets-only: one socket-layer send or receive of sk (its address,
+ * sk_addr) by process tgid, ret its bytes or error, dir its direction
+ * (| SOCK_PEEKED), counted in its row as sys_exit counts a call: the same
+ * key (classify_sock), no blocked time. st is the thread's slot (NULL: a
+ * far end counted by its mark). A sendmmsg or recvmmsg is one count a
+ * message; an interrupted call restarted is two. A global function: its
+ * frame is apart from the exchange step's, which the same program holds
+ * (both inlined, the chain down to peers_fill_info was 528 bytes, over
+ * BPF's 512), and it is verified once.
+ */
 __noinline int sock_count(__u64 sk_addr, int ret, __u32 dir, __u32 tgid, struct inflight *st)
 {
 	struct crossing x = { .tgid = tgid, .dir = dir & 0xff, .ret = ret, .st = st,
