@@ -199,6 +199,27 @@ static __always_inline struct inflight *inflight_of(__u32 tid)
 	return st && st->tid == tid && st->ts ? st : NULL;
 }
 
+/* The slot goes to another thread: what its last owner left is not this one's. */
+static __always_inline void slot_new_owner(struct inflight *st)
+{
+	st->last_ts = 0;	/* the previous owner's, never restarted */
+	st->pend_ts = 0;
+	st->mark_id = 0;
+	st->flink_wakee = 0;
+	st->pipe = (struct bt_pipe_thread){};
+}
+
+/* Thread tid's call nr begins in its slot: what the last call left is cleared. */
+static __always_inline void slot_call_begins(struct inflight *st, __u32 tid, long nr)
+{
+	st->tid = tid;
+	st->nr = nr;
+	st->nwake = 0;
+	st->exch_role = 0;
+	st->exch_done = false;
+	st->sock_ns = 0;
+}
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	/*
@@ -1831,8 +1852,7 @@ int BPF_PROG(sys_exit_marked, struct pt_regs *regs, long ret)
 		return 0;
 	/* A pipe's mark is its inode, a socket's its address (mark_channel). */
 	key = c.kind == BT_KIND_PIPE ? c.chan : kernel_word(&c.sk);
-	/* The filter first (mark_bits): most channels of the machine are not marked. */
-	if (!maybe_marked(key) || !is_marked(key))
+	if (!channel_marked(key))
 		return 0;
 	x.tgid = task->tgid;
 	seen_process(task);
@@ -1840,14 +1860,7 @@ int BPF_PROG(sys_exit_marked, struct pt_regs *regs, long ret)
 	if ((nr == BT_NR_recvfrom && (BT_REGS_ARG4(regs) & BT_MSG_PEEK)) ||
 	    (nr == BT_NR_recvmsg && (BT_REGS_ARG3(regs) & BT_MSG_PEEK)))
 		x.bytes = 0;
-	if (c.sk)
-		sock_used(c.sk, x.tgid);
-	/*
-	 * The process serving a unix connection: a daemon that accepts and
-	 * forks a backend (postgres) hands it on; the backend is the far end.
-	 */
-	if (c.peer_sk)
-		served_by(sock_ino(c.peer_sk), x.tgid);
+	marked_end_used(&c, x.tgid);
 	account(&c, &x);
 	return 0;
 }
@@ -1929,11 +1942,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	if (!st)
 		return 0;
 	if (st->tid != tid) {
-		st->last_ts = 0;	/* the previous owner's, never restarted */
-		st->pend_ts = 0;
-		st->mark_id = 0;
-		st->flink_wakee = 0;
-		st->pipe = (struct bt_pipe_thread){};
+		slot_new_owner(st);
 	} else if (st->last_ts && is_restart(st->last_ret)) {
 		/* The last call was interrupted: pending until its restart enters. */
 		st->pend_ts = st->last_ts;
@@ -1958,12 +1967,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	}
 	if (id == BT_NR_restart_syscall)
 		return 0;
-	st->tid = tid;
-	st->nr = id;
-	st->nwake = 0;
-	st->exch_role = 0;
-	st->exch_done = false;
-	st->sock_ns = 0;
+	slot_call_begins(st, tid, id);
 	/* A write whose exit was not seen: its count is no longer in progress. */
 	if (exchange_records)
 		st->pipe.cnt_ino = 0;
@@ -2190,18 +2194,9 @@ static __always_inline struct inflight *sock_call_slot(__u32 tid)
 
 	if (!st)
 		return NULL;
-	if (st->tid != tid) {
-		st->last_ts = 0;
-		st->pend_ts = 0;
-		st->mark_id = 0;
-		st->flink_wakee = 0;
-		st->pipe = (struct bt_pipe_thread){};
-	}
-	st->tid = tid;
-	st->nr = 0;
-	st->nwake = 0;
-	st->exch_role = 0;
-	st->exch_done = false;
+	if (st->tid != tid)
+		slot_new_owner(st);
+	slot_call_begins(st, tid, 0);
 	st->ts = 1;
 	return st;
 }
@@ -2237,9 +2232,7 @@ __noinline int sock_count(__u64 sk_addr, int ret, __u32 dir, __u32 tgid, struct 
 		if (count_marked)
 			mark_before_send(&c, st);
 	} else {
-		sock_used(c.sk, tgid);
-		if (c.peer_sk)
-			served_by(sock_ino(c.peer_sk), tgid);
+		marked_end_used(&c, tgid);
 	}
 	account(&c, &x);
 	return 0;
@@ -2265,7 +2258,7 @@ static __always_inline void sock_count_marked(const struct caller *me, struct so
 	if (!*(volatile __u64 *)&marks_made)
 		return;
 	key = kernel_word(&sk);
-	if (!maybe_marked(key) || !is_marked(key))
+	if (!channel_marked(key))
 		return;
 	task = me->task ? me->task : bpf_get_current_task_btf();
 	seen_process(task);

@@ -224,6 +224,15 @@ static __always_inline bool is_marked(__u64 id)
 	return id && bpf_map_lookup_elem(&marked, &id);
 }
 
+/*
+ * Whether channel key (a number, see mark_bits) is marked: the filter
+ * first, as most channels of the machine are not, then the map.
+ */
+static __always_inline bool channel_marked(__u64 key)
+{
+	return maybe_marked(key) && is_marked(key);
+}
+
 static __always_inline __u64 sock_id(const struct sock *sk)
 {
 	return (__u64)sk;
@@ -408,6 +417,19 @@ int BPF_PROG(inet_state, const struct sock *sk, const int oldstate, const int ne
 static __always_inline void served_by(__u64 ino, __u32 tgid)
 {
 	owner_put(&accepted_by, ino, tgid, 0);
+}
+
+/*
+ * A process counted by a mark (not a target) used c: its socket's user,
+ * and the process serving a unix connection (a daemon that accepts and
+ * forks a backend, postgres, hands it on; the backend is the far end).
+ */
+static __always_inline void marked_end_used(const struct endpoint *c, __u32 tgid)
+{
+	if (c->sk)
+		sock_used(c->sk, tgid);
+	if (c->peer_sk)
+		served_by(sock_ino(c->peer_sk), tgid);
 }
 
 /* The socket at the other end of an inet connection: its mirrored tuple's. */
@@ -637,7 +659,7 @@ static __always_inline void mark_sender(struct sock *sk)
 	own_key = kernel_word(&own);
 	if (maybe_marked(own_key))
 		return;
-	if (!maybe_marked(key) || !is_marked(key)) {
+	if (!channel_marked(key)) {
 		if (!bpf_core_field_exists(us->listener))
 			return;
 		l = us->listener;
