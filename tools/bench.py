@@ -29,6 +29,7 @@ Usage: tools/bench.py [--quick] [--only pipe,unix,tcp,futex,bulk,stress,server,p
            third-party tracer is reported in the table, never a failure.
 Needs root (boundtrace loads BPF); without it, says so and exits 0.
 """
+import functools
 import itertools
 import json
 import os
@@ -373,10 +374,15 @@ def ensure_tracefs():
     return os.path.isdir(TRACEFS + "/events")
 
 
+@functools.lru_cache(maxsize=None)
+def help_text(binary):
+    """binary's --help, asked once a run."""
+    return subprocess.run([binary, "--help"], capture_output=True, text=True).stdout
+
+
 def lists_option(binary, flag):
     """Whether binary's --help lists flag (a build before it does not)."""
-    helptext = subprocess.run([binary, "--help"], capture_output=True, text=True).stdout
-    return re.search(rf"(^|\s){flag}\b(?!-)", helptext, re.M) is not None
+    return re.search(rf"(^|\s){flag}\b(?!-)", help_text(binary), re.M) is not None
 
 
 def boundtrace_variants():
@@ -905,10 +911,9 @@ class ProfileCase:
 
 
 def profile_cases():
-    helptext = subprocess.run([BOUNDTRACE, "--help"], capture_output=True, text=True).stdout
     cases = [ProfileCase("default", [])]
     for flag in ("--no-chains", "--chains"):
-        if re.search(rf"(^|\s){flag}\b(?!-)", helptext, re.M):
+        if lists_option(BOUNDTRACE, flag):
             cases.append(ProfileCase(flag, [flag]))
     cases.append(ProfileCase("bystander (--peers 0 -p IDLE)", [], bystander=True))
     cases.append(ProfileCase("bystander (-p IDLE)", [], bystander=True, peers0=False))

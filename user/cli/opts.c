@@ -485,10 +485,12 @@ static int check(struct bt_opts *o, int noperands, const char *first, char *err,
 		/* What it does without: a clear error, not a report missing it. */
 		const char *what = o->chains ? "--chains" : o->min_block_set ? "--min-block" :
 				   o->stacks ? "--stacks" : NULL;
+		char format[64];
 
-		if (!what && (o->exporter->needs & (BT_NEED_EPISODES | BT_NEED_STACKS)))
-			return BAD("-f %s does not combine with --sockets-only (no chains, no "
-				   "stacks: no call's blocking is timed)", o->exporter->name);
+		if (!what && (o->exporter->needs & (BT_NEED_EPISODES | BT_NEED_STACKS))) {
+			snprintf(format, sizeof(format), "-f %s", o->exporter->name);
+			what = format;
+		}
 		if (what)
 			return BAD("%s does not combine with --sockets-only (no chains, no "
 				   "stacks: no call's blocking is timed)", what);

@@ -268,7 +268,7 @@ static void write_edges(FILE *f, const struct bt_model *m, const struct bt_edges
 {
 	char from[BT_PROC_NAME_LEN + 96], to[BT_PROC_NAME_LEN + 96], calls[32], bytes[32];
 	char blocked[32], p99[40], unseen[64], service[BT_ESCAPED_MAX(BT_CHANNEL_LEN) + 1];
-	char life[128], exch[128];
+	char life[128], exch[128], waits[128];
 	const struct bt_proc *to_proc;
 
 	if (!edges->n)
@@ -305,19 +305,18 @@ static void write_edges(FILE *f, const struct bt_model *m, const struct bt_edges
 			fprintf(f, "  %s \u2192 %s via %s: %s wake calls, %llu woke a waiter, blocked %s, p99 %s\n",
 				from, to, service, calls, (unsigned long long)e->wakeups, blocked,
 				p99);
-		else if (m->sockets_only)
-			fprintf(f, "  %s \u2192 %s via %s: %zu conn%s%s, %s sends, %s%s%s\n",
+		else {
+			/* --sockets-only measured no wakeup or wait: the line leaves them out. */
+			waits[0] = 0;
+			if (!m->sockets_only)
+				snprintf(waits, sizeof(waits), ", %llu wakeups, blocked %s, p99 %s",
+					 (unsigned long long)e->wakeups, blocked, p99);
+			fprintf(f, "  %s \u2192 %s via %s: %zu conn%s%s, %s sends, %s%s%s%s\n",
 				from, to, service, e->nconns, e->nconns == 1 ? "" : "s",
 				lives(e, life, sizeof(life)), calls,
-				fmt_bytes(e->bytes, bytes, sizeof(bytes)), unseen,
+				fmt_bytes(e->bytes, bytes, sizeof(bytes)), waits, unseen,
 				exchanges(e, exch, sizeof(exch)));
-		else
-			fprintf(f, "  %s \u2192 %s via %s: %zu conn%s%s, %s sends, %s, %llu wakeups, blocked %s, p99 %s%s%s\n",
-				from, to, service, e->nconns, e->nconns == 1 ? "" : "s",
-				lives(e, life, sizeof(life)), calls,
-				fmt_bytes(e->bytes, bytes, sizeof(bytes)),
-				(unsigned long long)e->wakeups, blocked, p99, unseen,
-				exchanges(e, exch, sizeof(exch)));
+		}
 		for (size_t k = 0; m->connections && e->kind != BT_KIND_FUTEX && k < e->nconns; k++) {
 			const struct bt_svc_conn *c = &e->conns[k];
 

@@ -297,10 +297,13 @@ static int on_exchange(void *ctx, void *data, size_t size)
 static int probe_tracepoints(struct bt_tracer *t, bool sockets_only, char *err, size_t errlen)
 {
 	/* --sockets-only counts at the socket layer: its two tracepoints instead of the syscalls'. */
-	static const char *const required[] = {
-		"sched_process_fork", "sched_process_exec", "sched_process_exit",
-		"sys_enter", "sys_exit", "sock_send_length", "sock_recv_length",
+	static const char *const required[][5] = {
+		{ "sched_process_fork", "sched_process_exec", "sched_process_exit",
+		  "sys_enter", "sys_exit" },
+		{ "sched_process_fork", "sched_process_exec", "sched_process_exit",
+		  "sock_send_length", "sock_recv_length" },
 	};
+	const char *const *need = required[sockets_only];
 	struct btf *btf = btf__load_vmlinux_btf();
 	char name[64];
 
@@ -308,15 +311,11 @@ static int probe_tracepoints(struct bt_tracer *t, bool sockets_only, char *err, 
 		snprintf(err, errlen, "cannot read the kernel's BTF: %s", strerror(errno));
 		return -1;
 	}
-	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
-		bool syscall = i < 5;
-
-		if (i >= 3 && syscall == sockets_only)
-			continue;
-		snprintf(name, sizeof(name), "btf_trace_%s", required[i]);
+	for (size_t i = 0; i < sizeof(required[0]) / sizeof(required[0][0]); i++) {
+		snprintf(name, sizeof(name), "btf_trace_%s", need[i]);
 		if (btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF) < 0) {
 			snprintf(err, errlen, "this kernel has no %s tracepoint (BTF); boundtrace%s "
-				 "needs it", required[i], sockets_only ? " --sockets-only" : "");
+				 "needs it", need[i], sockets_only ? " --sockets-only" : "");
 			btf__free(btf);
 			return -1;
 		}
@@ -425,7 +424,7 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 	t->skel->rodata->sockets_only = cfg->sockets_only;
 	model->sockets_only = cfg->sockets_only;
 	bpf_program__set_autoload(t->skel->progs.sys_exit_marked,
-				  cfg->max_hops > 0 && !cfg->all && !cfg->sockets_only);
+				  t->skel->rodata->count_marked && !cfg->sockets_only);
 	/* Not attached: sys_exit tail-calls it (the marked_exit program array, filled after load). */
 	bpf_program__set_autoattach(t->skel->progs.sys_exit_marked, false);
 	t->skel->rodata->with_stacks = cfg->stacks;
@@ -539,7 +538,7 @@ int bt_tracer_open(struct bt_tracer *t, const struct bt_tracer_config *cfg,
 	if (bt_census_take(&t->census_start) && verbose)
 		fprintf(stderr, "boundtrace: cannot read the socket tables: "
 			"connections opened during the trace are not told apart\n");
-	if (t->skel->rodata->count_marked && !cfg->sockets_only) {
+	if (bpf_program__autoload(t->skel->progs.sys_exit_marked)) {
 		__u32 zero = 0;
 		int fd = bpf_program__fd(t->skel->progs.sys_exit_marked);
 
