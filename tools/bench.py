@@ -13,10 +13,11 @@ Usage: tools/bench.py [--quick] [--only pipe,unix,tcp,futex,bulk,stress,server,p
                       [--aggregate-only] [--baseline BINARY]
        tools/bench.py --profile [REPS] [--profile-on WORKLOAD] [--baseline BINARY]
        tools/bench.py --long SECONDS [--long-flags "BOUNDTRACE OPTIONS"]
-  --profile  only the per-program BPF cost (bpf_stats) of each mode and of a
-           bystander on the pinned pipe ping-pong (--profile-on: another
-           of the workloads above, e.g. futex; redis, nginx: per request
-           against the traced server), REPS interleaved rounds
+  --profile  only the per-program BPF cost (bpf_stats) a crossing of each
+           mode, of the empty hooks and of the bystanders on the pinned
+           pipe ping-pong (--profile-on: another of the workloads above,
+           e.g. futex; redis, nginx: per request against the traced
+           server), REPS interleaved rounds
   --baseline  another boundtrace build (an older commit's) measured in the
            same rounds as this one, each mode as "base: MODE"; with
            --aggregate-only, the default mode of both builds only (on the
@@ -85,7 +86,6 @@ FLOOR_NO_SYSCALLS_HOOKS = ("sched_waking", "sock_send_length", "sock_recv_length
 BASELINE = None                 # --baseline BINARY: another build, measured alongside
 DELAY_MS = 200                  # ipcload sleeps this long after "ready PID"
 TIMEOUT_S = 120                 # per run; a hung tool is a failure
-PROFILE_SECONDS = 2.0           # per-program profile: measured window per mode
 PROFILE_DELAY_MS = 3000         # its workload's delay: the tracer attaches within it
 LONG_RATE = 50_000              # long trace: exchanges (message + reply) per second
 LONG_SAMPLES = 20               # long trace: RSS/CPU samples over the run
@@ -177,15 +177,25 @@ METHOD = f"""\
   sockets from their own tracepoints alone, with no hook on every
   syscall, could not go below.
 - Per-program cost: with `kernel.bpf_stats_enabled=1` (restored after),
-  boundtrace attached with `-p` to the pinned pipe ping-pong (or to an idle
-  process: the bystander), the kernel's run_time_ns / run_cnt of each
-  program over a {PROFILE_SECONDS:.0f} s window in the middle of the
-  exchange, modes interleaved round after round. The workload waits
-  {PROFILE_DELAY_MS:,} ms before it forks its two ends, so boundtrace (which follows
-  children forked after it attached) is attached by then even on a busy
-  machine; a round where it was not is skipped, said on stderr. bpf_stats itself adds two
-  clock reads per run: an empty tp_btf program measures about 48–53 ns
-  this way on this VM, and one that only tests the target bit about 58 ns.
+  the kernel's run_time_ns and run_cnt of each program, read just before
+  each pinned workload forks its two ends and again when it has exited,
+  divided by the crossings it made (its own count): what each hook costs
+  a crossing. For each workload: boundtrace's modes attached with
+  `--follow -p` (the workload waits {PROFILE_DELAY_MS:,} ms before it forks, so
+  boundtrace is attached by then even on a busy machine; a round where it
+  was not is skipped, said on stderr), the empty hooks (tools/floorhooks),
+  and on the pipe ping-pong the bystanders (the workload untraced), modes
+  interleaved round after round. bpf_stats itself adds two clock reads a
+  run: an empty tp_btf program measures about 48–55 ns this way on this
+  VM. "Beyond empty programs" is a mode's figure less, for each of its
+  programs, as many runs of the empty program on the same tracepoint:
+  the work the programs do, without their dispatch and bpf_stats' clock.
+- Where the nanoseconds go: each ratio target the issue sets a workload,
+  as nanoseconds a crossing (the target less 1, times the untraced runs'
+  time a crossing), against what the mode added, what the floor row's
+  empty hooks add on their own (the syscall tracepoints' slow path and
+  the dispatch), what that leaves the programs, and what the profile
+  says the programs take beyond empty ones.
 - Per-program cost on real servers: the same counters, read before and
   after one load run against each server (its first case above, pinned
   alike), for boundtrace's modes attached with `-p`,
@@ -494,9 +504,9 @@ class Background:
     is a bystander that pays only for the hooks' early exit (and, with
     peers, the marked-channel test of its reads and writes)."""
 
-    def __init__(self, out, peers="0", extra=()):
+    def __init__(self, out, peers="0", extra=(), binary=None):
         self.idle = subprocess.Popen(["sleep", "3600"], stdin=subprocess.DEVNULL)
-        self.bt = subprocess.Popen([BOUNDTRACE, *(["--peers", peers] if peers else []), *extra,
+        self.bt = subprocess.Popen([binary or BOUNDTRACE, *(["--peers", peers] if peers else []), *extra,
                                     "-f", "json", "-o", out,
                                     "-p", str(self.idle.pid)], stdin=subprocess.DEVNULL,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -768,7 +778,7 @@ def plan(tracer_list, quick, only=None, aggregate_only=False):
         if only and w.key not in only:
             continue
         for t in [aggregate] + (others if not quick or w is WORKLOADS[0] else []):
-            if (t.name in BYSTANDERS or t.name == FLOOR) and w is not WORKLOADS[0]:
+            if t.name in BYSTANDERS and w is not WORKLOADS[0]:
                 continue
             if t.name.endswith(SOCKETS_ONLY) and w.key not in SOCKET_WORKLOADS:
                 continue
@@ -903,106 +913,167 @@ def prog_delta(before, after, names):
 
 @dataclass
 class ProfileCase:
-    title: str
+    title: str                  # the mode's name in the overhead table
     flags: list                 # boundtrace options
     bystander: bool = False     # trace an idle process; the workload is untraced
     peers0: bool = True         # the bystander's boundtrace runs with --peers 0
     binary: Optional[str] = None    # --baseline: the other build
+    floor: bool = False         # tools/floorhooks' empty programs instead of boundtrace
 
 
-def profile_cases():
-    cases = [ProfileCase("default", [])]
-    for flag in ("--no-chains", "--chains"):
-        if lists_option(BOUNDTRACE, flag):
-            cases.append(ProfileCase(flag, [flag]))
-    cases.append(ProfileCase("bystander (--peers 0 -p IDLE)", [], bystander=True))
-    cases.append(ProfileCase("bystander (-p IDLE)", [], bystander=True, peers0=False))
+def profile_cases(w):
+    """The modes profiled on w: those the issue gives w a target for, the
+    socket-layer mode on the socket workloads, the empty hooks (what any
+    program there costs), and on the pipe ping-pong the bystanders."""
+    cases = [ProfileCase("boundtrace", [])]
+    if lists_option(BOUNDTRACE, "--no-chains"):
+        cases.append(ProfileCase("boundtrace --no-chains", ["--no-chains"]))
+    if w.key in SOCKET_WORKLOADS and lists_option(BOUNDTRACE, "--sockets-only"):
+        cases.append(ProfileCase(SOCKETS_ONLY, ["--sockets-only"]))
+    if w is WORKLOADS[0]:
+        cases.append(ProfileCase(BYSTANDER, [], bystander=True))
+        cases.append(ProfileCase(BYSTANDER_PEERS, [], bystander=True, peers0=False))
     if BASELINE:
         cases += [ProfileCase(f"base: {c.title}", c.flags, c.bystander, c.peers0, BASELINE)
-                  for c in list(cases)]
+                  for c in list(cases) if not c.flags or lists_option(BASELINE, c.flags[0])]
+    if not floor_problem():
+        cases.append(ProfileCase(FLOOR, [], floor=True))
     return cases
 
 
 def profile_one(case, w, tmp, quick):
-    """Per-program ns/run and runs per crossing while w runs pinned, over a
-    fixed window in the middle of the exchange."""
-    ipc_json = f"{tmp}/{next(RUN_IDS)}-profile.json"
+    """bpf_stats of each program over one whole run of w (pinned, its bench
+    count): program -> (ns, runs), and the crossings ipcload made. None
+    when the tracer attached too late to see the run from its start."""
+    n = next(RUN_IDS)
+    ipc_json = f"{tmp}/{n}-profile.json"
     # The tracer must be attached before the workload forks its two ends
     # (-p PID --follow follows children forked after the attach only):
     # loading takes over a second on a busy machine, so a longer delay here.
-    argv = workload_argv(w, 50_000_000, ipc_json, PROFILE_DELAY_MS)
+    argv = workload_argv(w, max(w.count // (100 if quick else 1), 200), ipc_json,
+                         PROFILE_DELAY_MS)
     work, watch = start_watched(argv, "profile", True, start_new_session=True)
-    idle = None
+    holder = bt = None
     try:
-        if case.bystander:
-            idle = subprocess.Popen(["sleep", "3600"], stdin=subprocess.DEVNULL)
-            target = [*(["--peers", "0"] if case.peers0 else []), "-p", str(idle.pid)]
+        if case.floor:
+            holder = FloorHooks(f"{tmp}/{n}-floorhooks.err")
+        elif case.bystander:
+            holder = Background(f"{tmp}/{n}-profile-bt.json", "0" if case.peers0 else None,
+                                binary=case.binary)
         else:
-            target = ["--follow", "-p", str(watch.pid)]
-        bt = subprocess.Popen([case.binary or BOUNDTRACE, *case.flags, *target, "-f", "json", "-o",
-                               f"{tmp}/{next(RUN_IDS)}-profile-bt.json"],
-                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-        wait_attached(bt, "profile: boundtrace", True)
-        if not case.bystander and time.perf_counter() > watch.at + PROFILE_DELAY_MS / 1000:
-            # Its two ends run untraced: this round says nothing of the mode.
+            bt = subprocess.Popen([case.binary or BOUNDTRACE, *case.flags, "--follow", "-p",
+                                   str(watch.pid), "-f", "json", "-o",
+                                   f"{tmp}/{n}-profile-bt.json"],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+            wait_attached(bt, "profile: boundtrace", True)
+        fork_at = watch.at + PROFILE_DELAY_MS / 1000
+        if time.perf_counter() > fork_at - 0.1:
+            # Its two ends may run untraced: this round says nothing of the mode.
             print(f"[profile] {case.title}: attached after the workload forked; round skipped",
                   file=sys.stderr, flush=True)
+            return None
+        # As late as the fork allows: the rest of the machine's calls are not the workload's.
+        time.sleep(fork_at - 0.1 - time.perf_counter())
+        pid = holder.bt.pid if holder else bt.pid
+        before = prog_stats(pid)
+        if not wait_exit(work.pid, TIMEOUT_S):
+            raise ToolFailed(f"profile: {w.key} did not finish in {TIMEOUT_S} s", ours=True)
+        after = prog_stats(pid)
+        names = prog_names(set(after))      # while they are loaded
+    finally:
+        if bt:
             bt.send_signal(signal.SIGINT)
             reap(bt)
-            return {}, 1.0
-        # past the delay, into the exchange
-        time.sleep(max(0.0, watch.at + PROFILE_DELAY_MS / 1000 - time.perf_counter()) + 0.5)
-        before, t0 = prog_stats(bt.pid), time.perf_counter()
-        time.sleep(PROFILE_SECONDS / (4 if quick else 1))
-        after, t1 = prog_stats(bt.pid), time.perf_counter()
-        names = prog_names(set(after))      # while they are loaded
-        bt.send_signal(signal.SIGINT)
-        reap(bt)
-    finally:
-        os.killpg(work.pid, signal.SIGKILL)
+        if holder:
+            holder.stop()
+        try:
+            os.killpg(work.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         work.wait()
-        if idle:
-            idle.kill()
-            idle.wait()
-    return prog_delta(before, after, names), t1 - t0
+    crossings = sum(rows(load_json(ipc_json, "ipcload")).values())
+    return prog_delta(before, after, names), crossings
 
 
-def profile_table(tmp, quick, reps=None, on="pipe"):
-    """bpf_stats per program for each mode on a pinned workload (the pipe
-    ping-pong unless on names another): what each hook costs per run, and
-    how often it runs."""
+# A program's empty counterpart in tools/floorhooks: floor_ and its tracepoint.
+FLOOR_OF = {"sock_send_count": "floor_sock_send_length",
+            "sock_recv_count": "floor_sock_recv_length",
+            "proc_fork": "floor_sched_process_fork", "proc_exec": "floor_sched_process_exec",
+            "proc_exit": "floor_sched_process_exit"}
+
+
+def profile_workload(w, tmp, quick, reps):
+    """Per crossing of w, each mode's programs: {mode: {program: (runs,
+    ns)}} a crossing, the median over reps interleaved rounds."""
+    cases = profile_cases(w)
+    got = {c.title: {} for c in cases}
+    for _ in range(reps):       # interleaved: mode after mode, round after round
+        for c in cases:
+            res = profile_one(c, w, tmp, quick)
+            if not res:
+                continue
+            delta, crossings = res
+            for name, (ns, cnt) in delta.items():
+                if cnt and crossings:
+                    got[c.title].setdefault(name, []).append((cnt / crossings, ns / crossings))
+    return {mode: {name: (med([x[0] for x in xs]), med([x[1] for x in xs]))
+                   for name, xs in progs.items()} for mode, progs in got.items()}
+
+
+def beyond_empty(progs, floor):
+    """What a mode's programs take a crossing beyond empty programs on the
+    same tracepoints (the floor's ns a run, bpf_stats' own clock reads
+    included in both); None without the floor's figures."""
+    if not floor:
+        return None
+    per_run = {name: ns / runs for name, (runs, ns) in floor.items() if runs}
+    fallback = med(list(per_run.values()))
+    return sum(ns - runs * per_run.get(FLOOR_OF.get(name, f"floor_{name}"), fallback)
+               for name, (runs, ns) in progs.items())
+
+
+def profile_table(tmp, quick, reps=None, on=None):
+    """bpf_stats per program and per crossing for each mode on each pinned
+    workload (on: only that one): what each hook costs a crossing, and what
+    the modes' programs take beyond empty ones. (table, {(workload key,
+    mode): ns a crossing beyond empty programs})."""
     if not shutil.which("bpftool"):
-        return "n/a: bpftool not installed"
+        return "n/a: bpftool not installed", {}
     try:
         old = Path(STATS_SYSCTL).read_text().strip()
     except OSError as e:
-        return f"n/a: {STATS_SYSCTL}: {e}"
+        return f"n/a: {STATS_SYSCTL}: {e}", {}
     reps = reps or (1 if quick else 3)
-    w = next(x for x in WORKLOADS if x.key == on)
-    lines = ["| mode | program | runs/s (median) | ns/run (median of "
-             f"{reps}) | ns/run (min–max) |", "|---|---|--:|--:|--:|"]
+    chosen = [x for x in WORKLOADS if x.key == on] if on else WORKLOADS[:1] if quick else WORKLOADS
+    lines = [f"Median of {reps} run{'s' if reps > 1 else ''} of each workload's whole exchange "
+             "(a program that ran less than once in 100 crossings, such as fdscan at the start, "
+             "counts in the total only):", "",
+             "| workload | mode | program | runs/crossing | ns/run | ns/crossing |",
+             "|---|---|---|--:|--:|--:|"]
+    beyond = {}
     try:
         Path(STATS_SYSCTL).write_text("1")
-        cases = profile_cases()
-        got = {c.title: {} for c in cases}
-        for _ in range(reps):       # interleaved: mode after mode, round after round
-            for c in cases:
-                res, secs = profile_one(c, w, tmp, quick)
-                for name, (ns, cnt) in res.items():
-                    if cnt:
-                        got[c.title].setdefault(name, []).append((ns / cnt, cnt / secs))
-        for c in cases:
-            for name, xs in sorted(got[c.title].items()):
-                per = [x[0] for x in xs]
-                lines.append(f"| {c.title} | {name} | {med([x[1] for x in xs]):,.0f} "
-                             f"| {med(per):.0f} | {min(per):.0f}–{max(per):.0f} |")
-            print(f"[profile] {c.title}: " + ", ".join(
-                f"{n} {med([x[0] for x in xs]):.0f} ns" for n, xs in sorted(got[c.title].items())),
-                file=sys.stderr, flush=True)
+        for w in chosen:
+            modes = profile_workload(w, tmp, quick, reps)
+            for mode, progs in modes.items():
+                for name, (runs, ns) in sorted(progs.items()):
+                    if runs >= 0.01:
+                        lines.append(f"| {w.title} | {mode} | {name} | {runs:.2f} "
+                                     f"| {ns / runs:.0f} | {ns:.0f} |")
+                total = sum(ns for _, ns in progs.values())
+                lines.append(f"| {w.title} | {mode} | **all** | | | **{total:.0f}** |")
+                extra = beyond_empty(progs, modes.get(FLOOR)) if mode != FLOOR else None
+                if extra is not None:
+                    beyond[(w.key, mode)] = extra
+                    lines.append(f"| {w.title} | {mode} | **beyond empty programs** | | "
+                                 f"| **{extra:.0f}** |")
+                print(f"[profile] {w.key}, {mode}: {total:.0f} ns a crossing"
+                      + (f", {extra:.0f} beyond empty programs" if extra is not None else ""),
+                      file=sys.stderr, flush=True)
     finally:
         Path(STATS_SYSCTL).write_text(old)
-    return "\n".join(lines)
+    return "\n".join(lines), beyond
 
 
 # ---- a real server ------------------------------------------------------------
@@ -1553,6 +1624,39 @@ def targets_table(cells):
     return "\n".join(out)
 
 
+def budget_table(cells, beyond):
+    """Each ratio target of a ping-pong as nanoseconds a crossing: what the
+    target lets the tracer add (from the untraced runs), what it added,
+    what the empty hooks alone add (the floor row), what that leaves the
+    programs, and what the mode's programs take beyond empty ones
+    (bpf_stats, the per-crossing profile): why a missed target is missed."""
+    floors = {c.workload.key: med([p.added_ns for p in c.pairs])
+              for c in cells if c.tracer.name == FLOOR and c.pairs}
+    out = ["| workload | mode | target | allowed | added | empty hooks (floor row) "
+           "| left for the programs | programs beyond empty ones | why |",
+           "|---|---|--:|--:|--:|--:|--:|--:|---|"]
+    for c in bt_cells(cells, judged_modes()):
+        goal = target_of(c.tracer.name, c.workload)
+        if not goal:
+            continue
+        base = med([p.untraced.seconds * 1e9 / p.untraced.crossings for p in c.pairs])
+        allowed, added = (goal - 1) * base, med([p.added_ns for p in c.pairs])
+        floor, prog = floors.get(c.workload.key), beyond.get((c.workload.key, c.tracer.name))
+        left = allowed - floor if floor is not None else None
+        if added <= allowed:
+            why = "met"
+        elif left is not None and left <= 0:
+            why = "the empty hooks alone add more than the target allows"
+        elif left is not None and prog is not None and prog > left:
+            why = f"the programs take {prog / left:.1f}× what is left"
+        else:
+            why = "missed, not by the programs' measured work (noise, or what bpf_stats misses)"
+        show = lambda v: "n/a" if v is None else f"{v:.0f}"  # noqa: E731
+        out.append(f"| {c.workload.title} | {c.tracer.name} | ≤ {goal:.2f}× | {allowed:.0f} "
+                   f"| {added:.0f} | {show(floor)} | {show(left)} | {show(prog)} | {why} |")
+    return "\n".join(out)
+
+
 def machine():
     model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
                   if line.startswith("model name")), "unknown")
@@ -1583,14 +1687,17 @@ def workloads_md(tracer_list):
 
 
 def report(cells, tracer_list, quick, server, profile, sprofile):
+    profile, beyond = profile
     targets = ("quick run: counts too small for the timings to mean anything, "
                "targets not checked" if quick else targets_table(cells))
+    budget = ("quick run: not judged" if quick else budget_table(cells, beyond))
     return (f"### Overhead\n\n{overhead_table(cells, tracer_list, not quick)}\n\n"
             f"### Real servers (redis-benchmark, ab against a traced redis-server, nginx worker)\n\n{server}\n\n"
             f"### boundtrace resources (traced runs)\n\n{resources_table(cells)}\n\n"
-            f"### Per-program cost (bpf_stats, pinned pipe ping-pong)\n\n{profile}\n\n"
+            f"### Per-program cost (bpf_stats, per crossing of the pinned workloads)\n\n{profile}\n\n"
             f"### Per-program cost on real servers (bpf_stats, per request)\n\n{sprofile}\n\n"
-            f"### Targets\n\n{targets}\n")
+            f"### Targets\n\n{targets}\n\n"
+            f"### Where each ping-pong target's nanoseconds go (a crossing)\n\n{budget}\n")
 
 
 LONG_HEADER = "## Long trace\n"
@@ -1684,7 +1791,7 @@ def main():
                     args[args.index("--profile") + 1].isdigit() else None)
             try:
                 print(server_profile_table(tmp, quick, tracers(), reps, on) if on in SERVERS
-                      else profile_table(tmp, quick, reps, on))
+                      else profile_table(tmp, quick, reps, on)[0])
             except ToolFailed as e:
                 print(f"bench: {e}", file=sys.stderr)
                 return 1
@@ -1694,7 +1801,8 @@ def main():
         try:
             measure(cells, tmp)
             server = server_bench(tmp, quick, tracer_list, aggregate_only) if not only or "server" in only else "not run"
-            profile = profile_table(tmp, quick) if not only or "profile" in only else "not run"
+            profile = (profile_table(tmp, quick) if not only or "profile" in only
+                       else ("not run", {}))
             sprofile = ("\n\n".join(server_profile_table(tmp, quick, tracer_list, key=k)
                                       for k in SERVERS)
                         if not only or "profile" in only or "server" in only else "not run")
@@ -1702,7 +1810,8 @@ def main():
             print(f"bench: {e}", file=sys.stderr)
             if e.ours:
                 return 1
-            server = profile = sprofile = f"failed: {e}"
+            server = sprofile = f"failed: {e}"
+            profile = (server, {})
     text = (report(cells, tracer_list, quick, server, profile, sprofile) + f"\nMachine:\n{about}\n"
             f"- bench wall time: {(time.monotonic() - start) / 60:.1f} min\n")
     print(text)
