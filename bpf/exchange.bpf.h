@@ -607,7 +607,7 @@ static __always_inline void exchange_sock(const struct caller *me, struct sock *
  * exchange_step.h). sk is the far end; a target's send stamps it, making
  * its state if it has none (an end not traced), with the sending thread
  * and the send's entry (its in-flight slot's: an inlined array lookup
- * instead of a 25-30 ns clock read). A response's send begins after its
+ * instead of a clock read, 32-60 ns here). A response's send begins after its
  * request's first read, a request's after the response it follows began,
  * as bt_exchange_queued_since needs. Every socket's data is ready here, a
  * TCP one's in softirq: the family is the first and cheapest exit.

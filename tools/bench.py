@@ -683,7 +683,10 @@ def wait_exit(pid, timeout):
 
 
 def reap(proc, grace=10):
-    """wait4 the tracer or workload process, stopping it if it lingers."""
+    """wait4 the tracer or workload process, stopping it if it lingers.
+    None if it was reaped already (a poll() saw it exit)."""
+    if proc.returncode is not None:
+        return None
     if not wait_exit(proc.pid, grace):
         proc.send_signal(signal.SIGINT)
         if not wait_exit(proc.pid, 5):
