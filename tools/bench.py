@@ -506,8 +506,8 @@ class Background:
 
     def __init__(self, out, peers="0", extra=(), binary=None):
         self.idle = subprocess.Popen(["sleep", "3600"], stdin=subprocess.DEVNULL)
-        self.bt = subprocess.Popen([binary or BOUNDTRACE, *(["--peers", peers] if peers else []), *extra,
-                                    "-f", "json", "-o", out,
+        self.bt = subprocess.Popen([binary or BOUNDTRACE, *(["--peers", peers] if peers else []),
+                                    *extra, "-f", "json", "-o", out,
                                     "-p", str(self.idle.pid)], stdin=subprocess.DEVNULL,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_attached(self.bt, "boundtrace -p IDLE", True, self.stop)
