@@ -509,25 +509,34 @@ static __always_inline __u64 listener_key(const struct endpoint *c)
 	return 0;
 }
 
-/*
- * A unix stream connect() reached a listener a target holds: its embryo
- * (the peer connect() made) still names the listener, unless the target
- * accepted it already, and then the accept marked it.
- */
-static __always_inline bool unix_to_marked(const struct endpoint *c)
+/* Whether l, a unix listener, is a target's (marked by listen, accept or discovery). */
+static __always_inline bool unix_listener_marked(struct sock *l)
 {
-	struct unix_sock *embryo;
+	return is_marked(BT_MARK_UNIX_LISTENER(sock_ino(l)));
+}
+
+/*
+ * Whether sk is a unix embryo (the peer connect() made) waiting on a
+ * marked listener's queue: once the target accepts it, the accept marked
+ * it, and it names no listener any more.
+ */
+static __always_inline bool queued_at_marked_listener(struct sock *sk)
+{
+	struct unix_sock *embryo = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct unix_sock));
 	struct sock *l;
 
-	if (c->kind != BT_KIND_UNIX_STREAM || !c->peer_sk)
-		return false;
-	if (is_marked(sock_id(c->peer_sk)))
-		return true;
-	embryo = bpf_rdonly_cast(c->peer_sk, bpf_core_type_id_kernel(struct unix_sock));
 	if (!bpf_core_field_exists(embryo->listener))
 		return false;
 	l = embryo->listener;
-	return l && is_marked(BT_MARK_UNIX_LISTENER(sock_ino(l)));
+	return l && unix_listener_marked(l);
+}
+
+/* A unix stream connect() reached a listener a target holds. */
+static __always_inline bool unix_to_marked(const struct endpoint *c)
+{
+	if (c->kind != BT_KIND_UNIX_STREAM || !c->peer_sk)
+		return false;
+	return is_marked(sock_id(c->peer_sk)) || queued_at_marked_listener(c->peer_sk);
 }
 
 /*
@@ -651,7 +660,7 @@ static __always_inline void mark_receiver(struct sock *sk)
 static __always_inline void mark_sender(struct sock *sk)
 {
 	struct unix_sock *us = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct unix_sock));
-	struct sock *own = us->peer, *l;
+	struct sock *own = us->peer;
 	__u64 key = kernel_word(&sk), own_key;
 
 	if (!own)
@@ -660,10 +669,7 @@ static __always_inline void mark_sender(struct sock *sk)
 	if (maybe_marked(own_key))
 		return;
 	if (!channel_marked(key)) {
-		if (!bpf_core_field_exists(us->listener))
-			return;
-		l = us->listener;
-		if (!l || !is_marked(BT_MARK_UNIX_LISTENER(sock_ino(l))))
+		if (!queued_at_marked_listener(sk))
 			return;
 		mark(key);
 	}
@@ -686,7 +692,7 @@ static __always_inline void mark_connecting(struct sock *l)
 	struct sk_buff *skb;
 	struct unix_sock *embryo;
 
-	if (!l->sk_receive_queue.qlen || !is_marked(BT_MARK_UNIX_LISTENER(sock_ino(l))))
+	if (!l->sk_receive_queue.qlen || !unix_listener_marked(l))
 		return;
 	skb = bpf_rdonly_cast((void *)kernel_word(&l->sk_receive_queue.prev),
 			      bpf_core_type_id_kernel(struct sk_buff));
